@@ -1,0 +1,255 @@
+// Package devissuer is a minimal OpenID Connect issuer for development and
+// tests: it serves a discovery document and a JWKS, and mints signed JWTs for
+// any principal. `make run` uses it so the services can be tried without a real
+// identity provider, and tests use it to obtain tokens for each role.
+//
+// It has no login, no client registration and no access control: anyone who can
+// reach the process can mint tokens through its Go API. Never deploy it or point
+// a production service at it.
+package devissuer
+
+import (
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/go-jose/go-jose/v4"
+	"github.com/go-jose/go-jose/v4/jwt"
+
+	"github.com/closeloop/closeloop/platform/auth"
+)
+
+// Paths the issuer serves, relative to its URL.
+const (
+	DiscoveryPath = "/.well-known/openid-configuration"
+	JWKSPath      = "/jwks.json"
+)
+
+// Issuer signs tokens with one key and publishes that key.
+type Issuer struct {
+	url    string
+	alg    jose.SignatureAlgorithm
+	public jose.JSONWebKey
+	signer jose.Signer
+}
+
+// New returns an issuer for issuerURL with a fresh RSA 2048 key. issuerURL is the
+// iss claim and must be the URL the Handler is served at (verifiers fetch
+// issuerURL + "/.well-known/openid-configuration").
+func New(issuerURL string) (*Issuer, error) {
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		return nil, fmt.Errorf("devissuer: generate key: %w", err)
+	}
+	return newIssuer(issuerURL, key)
+}
+
+// NewWithKeyFile is New with the key kept in the PEM file at path: it is loaded
+// if the file exists, otherwise generated and written there (mode 0600), so that
+// tokens minted earlier stay valid across restarts. The file holds a PKCS#8
+// "PRIVATE KEY" (RSA or ECDSA P-256); a PKCS#1 "RSA PRIVATE KEY" is accepted too.
+func NewWithKeyFile(issuerURL, path string) (*Issuer, error) {
+	data, err := os.ReadFile(path)
+	switch {
+	case err == nil:
+		key, err := parseKey(data)
+		if err != nil {
+			return nil, fmt.Errorf("devissuer: key file %s: %w", path, err)
+		}
+		return newIssuer(issuerURL, key)
+	case errors.Is(err, fs.ErrNotExist):
+		key, err := rsa.GenerateKey(rand.Reader, 2048)
+		if err != nil {
+			return nil, fmt.Errorf("devissuer: generate key: %w", err)
+		}
+		if err := writeKey(path, key); err != nil {
+			return nil, fmt.Errorf("devissuer: key file %s: %w", path, err)
+		}
+		return newIssuer(issuerURL, key)
+	default:
+		return nil, fmt.Errorf("devissuer: key file: %w", err)
+	}
+}
+
+func newIssuer(issuerURL string, key crypto.Signer) (*Issuer, error) {
+	u, err := url.Parse(issuerURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("devissuer: issuer URL %q must be an absolute http(s) URL", issuerURL)
+	}
+	var alg jose.SignatureAlgorithm
+	switch k := key.(type) {
+	case *rsa.PrivateKey:
+		alg = jose.RS256
+	case *ecdsa.PrivateKey:
+		if k.Curve != elliptic.P256() {
+			return nil, errors.New("devissuer: only ECDSA keys on P-256 are supported")
+		}
+		alg = jose.ES256
+	default:
+		return nil, fmt.Errorf("devissuer: unsupported key type %T", key)
+	}
+	public := jose.JSONWebKey{Key: key.Public(), Algorithm: string(alg), Use: "sig"}
+	thumb, err := public.Thumbprint(crypto.SHA256)
+	if err != nil {
+		return nil, fmt.Errorf("devissuer: key id: %w", err)
+	}
+	public.KeyID = base64.RawURLEncoding.EncodeToString(thumb)
+	signer, err := jose.NewSigner(
+		jose.SigningKey{Algorithm: alg, Key: jose.JSONWebKey{Key: key, KeyID: public.KeyID, Algorithm: string(alg)}},
+		(&jose.SignerOptions{}).WithType("JWT"),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("devissuer: signer: %w", err)
+	}
+	return &Issuer{url: issuerURL, alg: alg, public: public, signer: signer}, nil
+}
+
+// URL returns the issuer URL (the iss claim).
+func (i *Issuer) URL() string { return i.url }
+
+// KeyID returns the kid of the signing key.
+func (i *Issuer) KeyID() string { return i.public.KeyID }
+
+// Handler serves the discovery document at /.well-known/openid-configuration and
+// the public key set at /jwks.json.
+func (i *Issuer) Handler() http.Handler {
+	discovery := map[string]any{
+		"issuer":                                i.url,
+		"jwks_uri":                              strings.TrimSuffix(i.url, "/") + JWKSPath,
+		"id_token_signing_alg_values_supported": []string{string(i.alg)},
+		"response_types_supported":              []string{"id_token"},
+		"subject_types_supported":               []string{"public"},
+		"claims_supported":                      []string{"iss", "sub", "aud", "exp", "iat", "name", "roles", "teams"},
+	}
+	jwks := jose.JSONWebKeySet{Keys: []jose.JSONWebKey{i.public}}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET "+DiscoveryPath, func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, discovery) })
+	mux.HandleFunc("GET "+JWKSPath, func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, jwks) })
+	return mux
+}
+
+func writeJSON(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// devClaims are the Closeloop claims Mint adds to the registered ones.
+type devClaims struct {
+	Name  string   `json:"name,omitempty"`
+	Roles []string `json:"roles"`
+	Teams []string `json:"teams"`
+}
+
+// Mint returns a signed JWT for p: iss, sub (p.Subject), aud (audience), iat
+// (now), exp (now + ttl; a negative ttl gives an expired token), name, roles and
+// teams, with the key id in the kid header. Roles are written as given, unknown
+// ones included, so tests can mint tokens verifiers must refuse.
+func (i *Issuer) Mint(p auth.Principal, audience string, ttl time.Duration) (string, error) {
+	if p.Subject == "" {
+		return "", errors.New("devissuer: principal has no subject")
+	}
+	if audience == "" {
+		return "", errors.New("devissuer: audience must not be empty")
+	}
+	now := time.Now()
+	roles := make([]string, len(p.Roles))
+	for n, r := range p.Roles {
+		roles[n] = string(r)
+	}
+	teams := append([]string{}, p.Teams...)
+	tok, err := jwt.Signed(i.signer).
+		Claims(jwt.Claims{
+			Issuer:   i.url,
+			Subject:  p.Subject,
+			Audience: jwt.Audience{audience},
+			IssuedAt: jwt.NewNumericDate(now),
+			Expiry:   jwt.NewNumericDate(now.Add(ttl)),
+		}).
+		Claims(devClaims{Name: p.Name, Roles: roles, Teams: teams}).
+		Serialize()
+	if err != nil {
+		return "", fmt.Errorf("devissuer: sign: %w", err)
+	}
+	return tok, nil
+}
+
+// DevUsers returns one principal per role, with stable ids, for `make run` and
+// tests (in this order):
+//
+//	rep-ana      rep      team north
+//	rep-bo       rep      team south
+//	mgr-mia      manager  manages north
+//	analyst-ali  analyst
+//	admin-ada    admin
+func DevUsers() []auth.Principal {
+	return []auth.Principal{
+		{Subject: "rep-ana", Name: "Ana (rep, north)", Roles: []auth.Role{auth.RoleRep}, Teams: []string{"north"}},
+		{Subject: "rep-bo", Name: "Bo (rep, south)", Roles: []auth.Role{auth.RoleRep}, Teams: []string{"south"}},
+		{Subject: "mgr-mia", Name: "Mia (manager, north)", Roles: []auth.Role{auth.RoleManager}, Teams: []string{"north"}},
+		{Subject: "analyst-ali", Name: "Ali (analyst)", Roles: []auth.Role{auth.RoleAnalyst}},
+		{Subject: "admin-ada", Name: "Ada (admin)", Roles: []auth.Role{auth.RoleAdmin}},
+	}
+}
+
+func parseKey(data []byte) (crypto.Signer, error) {
+	block, _ := pem.Decode(data)
+	if block == nil {
+		return nil, errors.New("no PEM block")
+	}
+	switch block.Type {
+	case "PRIVATE KEY":
+		key, err := x509.ParsePKCS8PrivateKey(block.Bytes)
+		if err != nil {
+			return nil, err
+		}
+		signer, ok := key.(crypto.Signer)
+		if !ok {
+			return nil, fmt.Errorf("unsupported key type %T", key)
+		}
+		return signer, nil
+	case "RSA PRIVATE KEY":
+		return x509.ParsePKCS1PrivateKey(block.Bytes)
+	default:
+		return nil, fmt.Errorf("unexpected PEM block %q", block.Type)
+	}
+}
+
+// writeKey stores key as PKCS#8 PEM, atomically (temporary file, then rename).
+func writeKey(path string, key crypto.Signer) error {
+	der, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".devissuer-key-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name()) // no-op after a successful rename
+	if err := pem.Encode(tmp, &pem.Block{Type: "PRIVATE KEY", Bytes: der}); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}

@@ -1,0 +1,94 @@
+package auth
+
+import (
+	"errors"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/closeloop/closeloop/platform/apperr"
+)
+
+// Middleware authenticates every request with v. It requires the header
+// "Authorization: Bearer <jwt>"; when it is missing, malformed, or the token is
+// not accepted (forged, expired, wrong issuer or audience, no known role) it calls
+// writeErr with an apperr.Unauthenticated error (code "unauthenticated"; 401)
+// and aborts the chain. The messages distinguish a missing header from a bad
+// token and never contain any part of the token. If the issuer cannot be reached
+// writeErr gets the verifier's KindUnavailable error (503) instead.
+//
+// On success the principal is put into the request context (read it with
+// [FromContext]) and, when a span is recording, the subject is recorded as the
+// span attribute enduser.id.
+//
+// writeErr renders the error body; services pass httpx.WriteError.
+func Middleware(v Verifier, writeErr func(*gin.Context, error)) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		raw, err := bearerToken(c.GetHeader("Authorization"))
+		if err != nil {
+			fail(c, writeErr, err)
+			return
+		}
+		ctx := c.Request.Context()
+		p, err := v.Verify(ctx, raw)
+		if err != nil {
+			fail(c, writeErr, verifyError(err))
+			return
+		}
+		if span := trace.SpanFromContext(ctx); span.IsRecording() {
+			span.SetAttributes(attribute.String("enduser.id", p.Subject))
+		}
+		c.Request = c.Request.WithContext(WithPrincipal(ctx, p))
+		c.Next()
+	}
+}
+
+// Require lets the request through only if the authenticated principal has perm;
+// otherwise it calls writeErr with apperr.Forbidden (code "forbidden"; 403) and
+// aborts. It must run after [Middleware]; without a principal it answers 401.
+func Require(perm Permission, writeErr func(*gin.Context, error)) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		p, ok := FromContext(c.Request.Context())
+		if !ok {
+			fail(c, writeErr, errTokenMissing)
+			return
+		}
+		if !p.Can(perm) {
+			fail(c, writeErr, apperr.Forbidden("forbidden", "your role does not grant the permission "+string(perm)))
+			return
+		}
+		c.Next()
+	}
+}
+
+// fail writes err and makes sure the chain stops even if writeErr does not abort.
+func fail(c *gin.Context, writeErr func(*gin.Context, error), err error) {
+	writeErr(c, err)
+	c.Abort()
+}
+
+// bearerToken extracts the token from an Authorization header value. The scheme
+// is case-insensitive (RFC 7235).
+func bearerToken(header string) (string, error) {
+	if header == "" {
+		return "", errTokenMissing
+	}
+	scheme, token, ok := strings.Cut(header, " ")
+	token = strings.TrimSpace(token)
+	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" || strings.ContainsAny(token, " \t") {
+		return "", errTokenMalformed
+	}
+	return token, nil
+}
+
+// verifyError makes sure what reaches the client is an auth error: unavailable
+// errors pass through, anything else becomes 401 with the cause kept for logs.
+func verifyError(err error) error {
+	if e, ok := errors.AsType[*apperr.Error](err); ok &&
+		(e.Kind == apperr.KindUnauthenticated || e.Kind == apperr.KindUnavailable) {
+		return e
+	}
+	return errTokenInvalid.Wrap(err)
+}

@@ -1,0 +1,114 @@
+package httpx
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/closeloop/closeloop/platform/apperr"
+)
+
+// ErrBodyTooLarge is returned when a request body exceeds the configured limit.
+var ErrBodyTooLarge = apperr.New(apperr.KindTooLarge, "body_too_large", "the request body is too large")
+
+// Bind decodes the JSON request body into dst strictly: unknown fields, trailing
+// data, wrong types and malformed JSON are 400 errors naming the problem. dst must
+// be a request type, never a storage model.
+func Bind(c *gin.Context, dst any) error {
+	if ct := c.ContentType(); ct != "" && ct != "application/json" {
+		return apperr.Invalid("unsupported_media_type", "the request body must be application/json")
+	}
+	raw, err := io.ReadAll(c.Request.Body)
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return ErrBodyTooLarge.Withf("the request body exceeds %d bytes", mbe.Limit)
+		}
+		return apperr.Invalid("unreadable_body", "the request body could not be read")
+	}
+	return DecodeStrict(raw, dst)
+}
+
+// DecodeStrict is Bind's decoder, usable on any byte slice.
+func DecodeStrict(raw []byte, dst any) error {
+	if len(bytes.TrimSpace(raw)) == 0 {
+		return apperr.Invalid("empty_body", "the request body is empty; a JSON object is required")
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(dst); err != nil {
+		return decodeError(err)
+	}
+	if dec.More() {
+		return apperr.Invalid("malformed_json", "the request body has data after the JSON value")
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return apperr.Invalid("malformed_json", "the request body has data after the JSON value")
+	}
+	return nil
+}
+
+func decodeError(err error) error {
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syn):
+		return apperr.Invalid("malformed_json", fmt.Sprintf("malformed JSON at byte %d", syn.Offset))
+	case errors.As(err, &typ):
+		field := typ.Field
+		if field == "" {
+			field = "$"
+		}
+		e := apperr.Invalid("invalid_type", fmt.Sprintf("field %q must be %s", field, jsonKind(typ.Type.Kind().String())))
+		e.Fields = []apperr.FieldError{{Field: field, Code: "invalid_type", Message: "must be " + jsonKind(typ.Type.Kind().String())}}
+		return e
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return apperr.Invalid("malformed_json", "the JSON body ends unexpectedly")
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		e := apperr.Invalid("unknown_field", fmt.Sprintf("unknown field %q", name))
+		e.Fields = []apperr.FieldError{{Field: name, Code: "unknown_field", Message: "this field is not part of the request"}}
+		return e
+	default:
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return ErrBodyTooLarge.Withf("the request body exceeds %d bytes", mbe.Limit)
+		}
+		return apperr.Invalid("malformed_json", "the request body is not valid JSON")
+	}
+}
+
+func jsonKind(goKind string) string {
+	switch goKind {
+	case "string":
+		return "a string"
+	case "bool":
+		return "a boolean"
+	case "slice", "array":
+		return "an array"
+	case "struct", "map":
+		return "an object"
+	case "ptr":
+		return "a value of the documented type"
+	default:
+		return "a number"
+	}
+}
+
+// BodyLimit caps request bodies at n bytes.
+func BodyLimit(n int64) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if c.Request.ContentLength > n {
+			WriteError(c, ErrBodyTooLarge.Withf("the request body exceeds %d bytes", n))
+			return
+		}
+		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, n)
+		c.Next()
+	}
+}

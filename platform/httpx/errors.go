@@ -1,0 +1,83 @@
+// Package httpx holds the HTTP conventions every Closeloop service shares: one
+// error body, strict JSON binding, a body size limit, request logging and
+// tracing, health endpoints and graceful serving. Handlers stay small because
+// everything cross-cutting lives here.
+package httpx
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/closeloop/closeloop/platform/apperr"
+)
+
+// ErrorBody is the one error shape of every endpoint.
+type ErrorBody struct {
+	Code    string         `json:"code"`
+	Message string         `json:"message"`
+	Details map[string]any `json:"details,omitempty"`
+}
+
+// Status maps an error kind to its HTTP status. It is the only such mapping.
+func Status(k apperr.Kind) int {
+	switch k {
+	case apperr.KindInvalid:
+		return http.StatusBadRequest
+	case apperr.KindUnauthenticated:
+		return http.StatusUnauthorized
+	case apperr.KindForbidden:
+		return http.StatusForbidden
+	case apperr.KindNotFound:
+		return http.StatusNotFound
+	case apperr.KindConflict:
+		return http.StatusConflict
+	case apperr.KindRule:
+		return http.StatusUnprocessableEntity
+	case apperr.KindTooLarge:
+		return http.StatusRequestEntityTooLarge
+	case apperr.KindUnavailable:
+		return http.StatusServiceUnavailable
+	case apperr.KindMethodNotAllowed:
+		return http.StatusMethodNotAllowed
+	default:
+		return http.StatusInternalServerError
+	}
+}
+
+// Body renders err as the client sees it. Internal errors carry a fixed message.
+func Body(err error) (int, ErrorBody) {
+	e := apperr.From(err)
+	status := Status(e.Kind)
+	if e.Kind == apperr.KindInternal {
+		return status, ErrorBody{Code: "internal", Message: "an internal error occurred; it has been logged"}
+	}
+	body := ErrorBody{Code: e.Code, Message: e.Message}
+	if len(e.Fields) > 0 || len(e.Meta) > 0 {
+		body.Details = map[string]any{}
+		for k, v := range e.Meta {
+			body.Details[k] = v
+		}
+		if len(e.Fields) > 0 {
+			body.Details["fields"] = e.Fields
+		}
+	}
+	return status, body
+}
+
+// WriteError writes err with its status and aborts the gin chain. Internal
+// errors are logged with their cause; clients never see it.
+func WriteError(c *gin.Context, err error) {
+	status, body := Body(err)
+	if status >= 500 {
+		slog.Default().ErrorContext(c.Request.Context(), "request failed",
+			"method", c.Request.Method, "path", c.Request.URL.Path, "status", status, "error", err)
+	}
+	var e *apperr.Error
+	if errors.As(err, &e) && e.Kind == apperr.KindUnauthenticated {
+		c.Header("WWW-Authenticate", `Bearer realm="closeloop"`)
+	}
+	c.AbortWithStatusJSON(status, body)
+}

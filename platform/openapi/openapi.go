@@ -1,0 +1,257 @@
+// Package openapi builds a service's OpenAPI 3 document from the same Go types
+// its handlers decode and encode, so the schemas cannot drift from the code.
+// Each service declares its operations next to its routes; a test in every
+// service checks that the document and the gin routes list the same endpoints.
+package openapi
+
+import (
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"strings"
+	"time"
+
+	"github.com/closeloop/closeloop/platform/httpx"
+)
+
+// Param is a path or query parameter.
+type Param struct {
+	Name        string
+	In          string // "path" or "query"
+	Description string
+	Type        string // "string" (default), "integer", "boolean", "number"
+	Enum        []string
+	Required    bool
+}
+
+// Op is one operation.
+type Op struct {
+	Method      string
+	Path        string // gin style: /v1/customers/:id
+	Summary     string
+	Description string
+	Tag         string
+	Permission  string
+	Params      []Param
+	Request     any // zero value of the request type, or nil
+	Status      int // success status
+	Response    any // zero value of the response type, or nil for no body
+	// Errors lists the error statuses this operation can return besides 401/500.
+	Errors     []int
+	Idempotent bool // honours Idempotency-Key
+}
+
+// Doc accumulates operations.
+type Doc struct {
+	title, version, description string
+	ops                         []Op
+	schemas                     map[string]any
+}
+
+// New starts a document.
+func New(title, version, description string) *Doc {
+	return &Doc{title: title, version: version, description: description, schemas: map[string]any{}}
+}
+
+// Add declares operations.
+func (d *Doc) Add(ops ...Op) *Doc {
+	d.ops = append(d.ops, ops...)
+	return d
+}
+
+// Ops returns the declared operations.
+func (d *Doc) Ops() []Op { return d.ops }
+
+// OpenAPIPath converts a gin path to OpenAPI form.
+func OpenAPIPath(p string) string {
+	parts := strings.Split(p, "/")
+	for i, s := range parts {
+		if strings.HasPrefix(s, ":") || strings.HasPrefix(s, "*") {
+			parts[i] = "{" + s[1:] + "}"
+		}
+	}
+	return strings.Join(parts, "/")
+}
+
+var errorText = map[int]string{
+	400: "Malformed request: bad JSON, unknown field, wrong type or bad query parameter",
+	401: "Missing, invalid or expired bearer token",
+	403: "Your role lacks the permission",
+	404: "No such resource, or not one you may see",
+	409: "Conflict with existing data (duplicate, or Idempotency-Key reused with another body)",
+	413: "Request body too large",
+	422: "Breaks a business rule; details.fields names the fields",
+	503: "A dependency is unavailable; retry later",
+	500: "Internal error",
+}
+
+// JSON renders the document.
+func (d *Doc) JSON() []byte {
+	paths := map[string]map[string]any{}
+	d.schemas["Error"] = d.schema(reflect.TypeOf(httpx.ErrorBody{}))
+	d.schemas["Error"].(map[string]any)["example"] = map[string]any{
+		"code": "validation_failed", "message": "the request has invalid fields",
+		"details": map[string]any{"fields": []any{map[string]any{"field": "name", "code": "required", "message": "is required"}}},
+	}
+	for _, op := range d.ops {
+		p := OpenAPIPath(op.Path)
+		if paths[p] == nil {
+			paths[p] = map[string]any{}
+		}
+		o := map[string]any{"summary": op.Summary, "operationId": operationID(op), "responses": d.responses(op)}
+		if op.Tag != "" {
+			o["tags"] = []string{op.Tag}
+		}
+		desc := op.Description
+		if op.Permission != "" {
+			desc = strings.TrimSpace(desc + "\n\nRequires permission `" + op.Permission + "`.")
+		}
+		if desc != "" {
+			o["description"] = desc
+		}
+		var params []any
+		for _, prm := range op.Params {
+			typ := prm.Type
+			if typ == "" {
+				typ = "string"
+			}
+			s := map[string]any{"type": typ}
+			if len(prm.Enum) > 0 {
+				s["enum"] = prm.Enum
+			}
+			params = append(params, map[string]any{"name": prm.Name, "in": prm.In, "required": prm.In == "path" || prm.Required, "description": prm.Description, "schema": s})
+		}
+		if op.Idempotent {
+			params = append(params, map[string]any{"name": "Idempotency-Key", "in": "header", "required": false,
+				"description": "Retrying with the same key returns the first response instead of creating twice (kept 24 h).",
+				"schema":      map[string]any{"type": "string", "maxLength": 200}})
+		}
+		if len(params) > 0 {
+			o["parameters"] = params
+		}
+		if op.Request != nil {
+			o["requestBody"] = map[string]any{"required": true, "content": map[string]any{"application/json": map[string]any{"schema": d.ref(reflect.TypeOf(op.Request))}}}
+		}
+		paths[p][strings.ToLower(op.Method)] = o
+	}
+	doc := map[string]any{
+		"openapi": "3.0.3",
+		"info":    map[string]any{"title": d.title, "version": d.version, "description": d.description},
+		"paths":   paths,
+		"components": map[string]any{
+			"schemas":         d.schemas,
+			"securitySchemes": map[string]any{"bearer": map[string]any{"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
+		},
+		"security": []any{map[string]any{"bearer": []string{}}},
+	}
+	out, err := json.MarshalIndent(doc, "", "  ")
+	if err != nil {
+		panic(err)
+	}
+	return out
+}
+
+func operationID(op Op) string {
+	s := strings.ToLower(op.Method) + strings.NewReplacer("/v1/", "_", "/", "_", ":", "by_", "-", "_").Replace(op.Path)
+	return strings.Trim(s, "_")
+}
+
+func (d *Doc) responses(op Op) map[string]any {
+	r := map[string]any{}
+	status := op.Status
+	if status == 0 {
+		status = 200
+	}
+	ok := map[string]any{"description": "Success"}
+	if op.Response != nil {
+		ok["content"] = map[string]any{"application/json": map[string]any{"schema": d.ref(reflect.TypeOf(op.Response))}}
+	}
+	r[fmt.Sprint(status)] = ok
+	errs := append([]int{401, 500}, op.Errors...)
+	if op.Request != nil {
+		errs = append(errs, 400, 413)
+	}
+	for _, e := range errs {
+		r[fmt.Sprint(e)] = map[string]any{"description": errorText[e],
+			"content": map[string]any{"application/json": map[string]any{"schema": map[string]any{"$ref": "#/components/schemas/Error"}}}}
+	}
+	return r
+}
+
+func (d *Doc) ref(t reflect.Type) map[string]any {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t.Kind() == reflect.Struct && t != reflect.TypeOf(time.Time{}) {
+		name := schemaName(t)
+		if _, ok := d.schemas[name]; !ok {
+			d.schemas[name] = map[string]any{} // placeholder against recursion
+			d.schemas[name] = d.schema(t)
+		}
+		return map[string]any{"$ref": "#/components/schemas/" + name}
+	}
+	return d.schema(t)
+}
+
+func schemaName(t reflect.Type) string {
+	name := t.Name()
+	if i := strings.IndexByte(name, '['); i >= 0 { // generic: Page[pkg.CustomerView] → CustomerViewPage
+		inner := name[i+1 : len(name)-1]
+		if j := strings.LastIndexByte(inner, '.'); j >= 0 {
+			inner = inner[j+1:]
+		}
+		name = inner + name[:i]
+	}
+	return name
+}
+
+func (d *Doc) schema(t reflect.Type) map[string]any {
+	nullable := false
+	for t.Kind() == reflect.Pointer {
+		t, nullable = t.Elem(), true
+	}
+	var s map[string]any
+	switch {
+	case t == reflect.TypeOf(time.Time{}):
+		s = map[string]any{"type": "string", "format": "date-time"}
+	case t.Kind() == reflect.Struct:
+		props := map[string]any{}
+		for i := 0; i < t.NumField(); i++ {
+			f := t.Field(i)
+			if !f.IsExported() {
+				continue
+			}
+			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			if name == "-" {
+				continue
+			}
+			if name == "" {
+				name = f.Name
+			}
+			props[name] = d.ref(f.Type)
+		}
+		s = map[string]any{"type": "object", "properties": props, "additionalProperties": false}
+	case t.Kind() == reflect.Slice || t.Kind() == reflect.Array:
+		if t.Elem().Kind() == reflect.Uint8 {
+			s = map[string]any{"type": "string", "format": "byte"}
+		} else {
+			s = map[string]any{"type": "array", "items": d.ref(t.Elem())}
+		}
+	case t.Kind() == reflect.Map:
+		s = map[string]any{"type": "object", "additionalProperties": d.ref(t.Elem())}
+	case t.Kind() == reflect.String:
+		s = map[string]any{"type": "string"}
+	case t.Kind() == reflect.Bool:
+		s = map[string]any{"type": "boolean"}
+	case t.Kind() >= reflect.Int && t.Kind() <= reflect.Uint64:
+		s = map[string]any{"type": "integer"}
+	case t.Kind() == reflect.Float32 || t.Kind() == reflect.Float64:
+		s = map[string]any{"type": "number"}
+	default: // interface{}: any JSON value
+		s = map[string]any{}
+	}
+	if nullable {
+		s["nullable"] = true
+	}
+	return s
+}

@@ -1,0 +1,487 @@
+// Package service is the bootstrap every Closeloop binary shares. A service
+// describes itself with a Spec (name, migrations, task queue, and a Setup that
+// returns its routes and activities); Main turns that into a binary with the
+// subcommands `serve` (default), `migrate` and `env`, and one configuration struct
+// read from environment variables.
+//
+// Serving wires, in order: JSON logs with trace ids, OpenTelemetry tracing and
+// Prometheus metrics, the database (migrated at start unless MIGRATE_ON_START=false),
+// the Temporal client (with the tracing interceptor, so HTTP → workflow → activity
+// → SQL share one trace), the bearer-token verifier, the gin API under /v1, the
+// health, metrics and OpenAPI endpoints, and a Temporal worker for the service's
+// own task queue. SIGTERM drains readiness, stops accepting HTTP, finishes
+// in-flight requests, stops the worker (letting running activities finish) and
+// flushes telemetry, all within SHUTDOWN_TIMEOUT.
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/interceptor"
+	"go.temporal.io/sdk/worker"
+	"gorm.io/gorm"
+
+	"github.com/closeloop/closeloop/platform/auth"
+	"github.com/closeloop/closeloop/platform/config"
+	"github.com/closeloop/closeloop/platform/db"
+	"github.com/closeloop/closeloop/platform/db/dbotel"
+	"github.com/closeloop/closeloop/platform/db/migrate"
+	"github.com/closeloop/closeloop/platform/httpx"
+	"github.com/closeloop/closeloop/platform/idem"
+	"github.com/closeloop/closeloop/platform/logging"
+	"github.com/closeloop/closeloop/platform/telemetry"
+	"github.com/closeloop/closeloop/platform/temporalx"
+)
+
+// Config is what every binary reads from the environment.
+type Config struct {
+	HTTPAddr        string `env:"HTTP_ADDR" help:"address the HTTP API listens on (default per service)"`
+	DB              db.Config
+	MigrateOnStart  bool `env:"MIGRATE_ON_START" default:"true" help:"apply pending database migrations at start"`
+	Temporal        temporalx.Config
+	OIDCIssuerURL   string        `env:"OIDC_ISSUER_URL" help:"OIDC issuer whose discovery document and JWKS verify bearer tokens (required)"`
+	OIDCAudience    string        `env:"OIDC_AUDIENCE" default:"closeloop" help:"audience (aud) tokens must carry"`
+	OTLPEndpoint    string        `env:"OTEL_EXPORTER_OTLP_ENDPOINT" help:"OTLP/gRPC endpoint for traces; empty disables export"`
+	ServiceName     string        `env:"OTEL_SERVICE_NAME" help:"service.name of traces and metrics (default: the binary's name)"`
+	LogLevel        string        `env:"LOG_LEVEL" default:"info" help:"debug, info, warn or error"`
+	MaxBodyBytes    int64         `env:"HTTP_MAX_BODY_BYTES" default:"1048576" help:"largest accepted request body in bytes"`
+	ShutdownTimeout time.Duration `env:"SHUTDOWN_TIMEOUT" default:"25s" help:"time allowed for a graceful stop; keep it below the pod's terminationGracePeriodSeconds"`
+}
+
+// Spec describes one service binary.
+type Spec struct {
+	Name            string // "customer"
+	DefaultHTTPAddr string // ":8081"
+	TaskQueue       string // worker task queue; empty for no worker
+	Migrations      []migrate.Migration
+	// Extra, when set, is a pointer to the service's own config struct; it is
+	// loaded from the environment next to Config.
+	Extra any
+	// Setup builds the service from its dependencies.
+	Setup func(ctx context.Context, d *Deps) (*Module, error)
+	// NoDatabase is set by binaries without their own database (the workflow worker).
+	NoDatabase bool
+	// NoAPI is set by binaries that serve no /v1 API (the workflow worker); they
+	// need no token issuer.
+	NoAPI bool
+	// Commands are extra subcommands (e.g. the worker's `setup`), run with the
+	// loaded configuration and a cancellable context.
+	Commands map[string]func(ctx context.Context, cfg Config) error
+}
+
+// Deps are what Setup receives.
+type Deps struct {
+	Config    Config
+	Log       *slog.Logger
+	DB        *gorm.DB // nil when Spec.NoDatabase
+	Temporal  client.Client
+	Telemetry *telemetry.Telemetry
+	Verifier  auth.Verifier
+}
+
+// Module is what a service contributes.
+type Module struct {
+	// Routes mounts the API on the /v1 group, which already requires a valid token.
+	Routes func(v1 *gin.RouterGroup)
+	// Register adds activities (and, for the worker binary, workflows) to the worker.
+	Register func(r worker.Registry)
+	// OpenAPI is the service's OpenAPI 3 document, served at /openapi.json.
+	OpenAPI []byte
+	// Background tasks run until the context ends (e.g. purging idempotency keys).
+	Background []func(ctx context.Context) error
+	// Close releases what Setup acquired.
+	Close func()
+}
+
+// Main is the entry point of a service binary: main() { service.Main(spec) }.
+func Main(spec Spec) {
+	if err := run(spec, os.Args[1:]); err != nil {
+		fmt.Fprintf(os.Stderr, "%s: %v\n", spec.Name, err)
+		os.Exit(1)
+	}
+}
+
+func run(spec Spec, args []string) error {
+	cmd := "serve"
+	if len(args) > 0 {
+		cmd = args[0]
+	}
+	switch cmd {
+	case "env":
+		printEnv(spec)
+		return nil
+	case "serve", "migrate":
+	default:
+		if _, ok := spec.Commands[cmd]; !ok {
+			return fmt.Errorf("unknown command %q (want serve, migrate, env%s)", cmd, extraNames(spec))
+		}
+	}
+	cfg, err := LoadConfig(spec)
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	if cmd == "migrate" {
+		return Migrate(ctx, spec, cfg)
+	}
+	if fn, ok := spec.Commands[cmd]; ok {
+		return fn(ctx, cfg)
+	}
+	app, err := Build(ctx, spec, cfg, Options{})
+	if err != nil {
+		return err
+	}
+	defer app.Close()
+	return app.Run(ctx)
+}
+
+func extraNames(spec Spec) string {
+	var out string
+	for name := range spec.Commands {
+		out += ", " + name
+	}
+	return out
+}
+
+func printEnv(spec Spec) {
+	var cfg Config
+	vars := config.Describe(&cfg)
+	if spec.Extra != nil {
+		vars = append(vars, config.Describe(spec.Extra)...)
+	}
+	for _, v := range vars {
+		fmt.Printf("%-32s default=%-24q %s\n", v.Name, v.Default, v.Help)
+	}
+}
+
+// LoadConfig reads Config (and spec.Extra) from the environment, filling the
+// per-service defaults.
+func LoadConfig(spec Spec) (Config, error) {
+	var cfg Config
+	err := config.Load(&cfg)
+	if spec.Extra != nil {
+		err = errors.Join(err, config.Load(spec.Extra))
+	}
+	if err != nil {
+		return cfg, fmt.Errorf("configuration: %w", err)
+	}
+	if cfg.HTTPAddr == "" {
+		cfg.HTTPAddr = spec.DefaultHTTPAddr
+	}
+	if cfg.DB.URL == "" {
+		cfg.DB.URL = "sqlite://.data/" + spec.Name + ".db"
+	}
+	if cfg.ServiceName == "" {
+		cfg.ServiceName = "closeloop-" + spec.Name
+	}
+	if cfg.OIDCIssuerURL == "" && !spec.NoAPI {
+		return cfg, errors.New("configuration: OIDC_ISSUER_URL is required (every /v1 endpoint verifies bearer tokens; `make run` starts a dev issuer)")
+	}
+	return cfg, nil
+}
+
+// Migrate applies pending migrations and reports the schema status: the
+// `migrate` subcommand and the Helm pre-upgrade hook.
+func Migrate(ctx context.Context, spec Spec, cfg Config) error {
+	if spec.NoDatabase {
+		return nil
+	}
+	log := logging.New(cfg.LogLevel, os.Stderr)
+	gdb, err := db.Open(ctx, cfg.DB, log)
+	if err != nil {
+		return err
+	}
+	defer closeDB(gdb)
+	applied, err := migrate.Run(ctx, gdb, spec.Name, spec.Migrations, log)
+	if err != nil {
+		return err
+	}
+	st, err := migrate.Inspect(ctx, gdb, spec.Migrations)
+	if err != nil {
+		return err
+	}
+	log.Info("migrations complete", "service", spec.Name, "applied_now", applied, "applied_total", len(st.Applied), "newer_in_database", st.Unknown)
+	return nil
+}
+
+// Options override dependencies, for tests.
+type Options struct {
+	Telemetry *telemetry.Telemetry // share one telemetry (and its exporter) across services in a test
+	Verifier  auth.Verifier
+	Logger    *slog.Logger
+}
+
+// App is a built service, ready to Run.
+type App struct {
+	spec      Spec
+	cfg       Config
+	deps      *Deps
+	module    *Module
+	engine    *gin.Engine
+	handler   http.Handler
+	health    *httpx.Health
+	worker    worker.Worker
+	ownTel    bool
+	closeOnce sync.Once
+	addr      chan net.Addr
+}
+
+// Build wires the service without starting anything that listens.
+func Build(ctx context.Context, spec Spec, cfg Config, o Options) (*App, error) {
+	log := o.Logger
+	if log == nil {
+		log = logging.New(cfg.LogLevel, os.Stdout).With("service", spec.Name)
+		slog.SetDefault(log)
+	}
+	a := &App{spec: spec, cfg: cfg, addr: make(chan net.Addr, 1)}
+	tel := o.Telemetry
+	if tel == nil {
+		var err error
+		tel, err = telemetry.Setup(ctx, telemetry.Options{ServiceName: cfg.ServiceName, OTLPEndpoint: cfg.OTLPEndpoint})
+		if err != nil {
+			return nil, fmt.Errorf("telemetry: %w", err)
+		}
+		a.ownTel = true
+	}
+	d := &Deps{Config: cfg, Log: log, Telemetry: tel}
+	a.deps = d
+	var checks []httpx.Check
+	if !spec.NoDatabase {
+		gdb, err := db.Open(ctx, cfg.DB, log)
+		if err != nil {
+			a.Close()
+			return nil, err
+		}
+		d.DB = gdb
+		if err := gdb.Use(dbotel.New(tel.TracerProvider(), tel.MeterProvider())); err != nil {
+			a.Close()
+			return nil, err
+		}
+		if sqlDB, err := gdb.DB(); err == nil {
+			_ = dbotel.RegisterDBStats(tel.Registry(), sqlDB, spec.Name)
+		}
+		if cfg.MigrateOnStart {
+			if _, err := migrate.Run(ctx, gdb, spec.Name, spec.Migrations, log); err != nil {
+				a.Close()
+				return nil, err
+			}
+		}
+		checks = append(checks, httpx.Check{Name: "database", Fn: func(ctx context.Context) error { return db.Ping(ctx, gdb) }})
+	}
+	tracing, err := tel.TemporalInterceptor()
+	if err != nil {
+		a.Close()
+		return nil, err
+	}
+	tc, err := temporalx.Dial(ctx, cfg.Temporal, temporalx.Options{
+		Logger: log, Interceptors: []interceptor.ClientInterceptor{tracing},
+		MetricsHandler: tel.TemporalMetricsHandler(), Identity: spec.Name + "@" + hostname(), Lazy: true,
+	})
+	if err != nil {
+		a.Close()
+		return nil, fmt.Errorf("temporal: %w", err)
+	}
+	d.Temporal = tc
+	checks = append(checks, httpx.Check{Name: "temporal", Fn: func(ctx context.Context) error { return temporalx.Ping(ctx, tc) }})
+
+	d.Verifier = o.Verifier
+	if d.Verifier == nil && !spec.NoAPI {
+		// The verifier is created with the process-lifetime context: its lazy
+		// discovery keeps retrying while the issuer is unreachable.
+		v, err := auth.NewOIDCVerifier(context.WithoutCancel(ctx), cfg.OIDCIssuerURL, cfg.OIDCAudience)
+		if err != nil {
+			a.Close()
+			return nil, fmt.Errorf("oidc: %w", err)
+		}
+		d.Verifier = v
+	}
+	mod, err := spec.Setup(ctx, d)
+	if err != nil {
+		a.Close()
+		return nil, err
+	}
+	a.module = mod
+
+	a.health = httpx.NewHealth(checks...)
+	e := httpx.NewEngine(httpx.EngineOptions{Logger: log, MaxBodyBytes: cfg.MaxBodyBytes})
+	a.health.Register(e)
+	e.GET("/metrics", gin.WrapH(tel.MetricsHandler()))
+	if len(mod.OpenAPI) > 0 {
+		doc := mod.OpenAPI
+		e.GET("/openapi.json", func(c *gin.Context) { c.Data(http.StatusOK, "application/json", doc) })
+	}
+	if !spec.NoAPI {
+		v1 := e.Group("/v1", auth.Middleware(d.Verifier, httpx.WriteError))
+		if mod.Routes != nil {
+			mod.Routes(v1)
+		}
+	}
+	a.engine = e
+	a.handler = httpx.Instrument(e, cfg.ServiceName, tel.TracerProvider(), tel.MeterProvider())
+
+	if spec.TaskQueue != "" && (mod.Register != nil || !spec.NoDatabase) {
+		if mod.Register == nil {
+			mod.Register = func(worker.Registry) {}
+		}
+		w := worker.New(tc, spec.TaskQueue, worker.Options{
+			WorkerStopTimeout: cfg.ShutdownTimeout * 4 / 5,
+		})
+		mod.Register(w)
+		if !spec.NoDatabase {
+			RegisterPing(w, spec.Name, d.DB, spec.Migrations)
+		}
+		a.worker = w
+	}
+	return a, nil
+}
+
+// Deps returns the wired dependencies (for tests and composition).
+func (a *App) Deps() *Deps { return a.deps }
+
+// Engine returns the gin engine (for route introspection in tests).
+func (a *App) Engine() *gin.Engine { return a.engine }
+
+// Handler is the instrumented HTTP handler.
+func (a *App) Handler() http.Handler { return a.handler }
+
+// Addr returns the address the server bound, once it listens.
+func (a *App) Addr() <-chan net.Addr { return a.addr }
+
+// Run serves HTTP and runs the worker and background tasks until ctx ends, then stops gracefully.
+func (a *App) Run(ctx context.Context) error {
+	log := a.deps.Log
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	workerDone := make(chan struct{})
+	if a.worker != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer close(workerDone)
+			a.startWorker(ctx)
+		}()
+	} else {
+		close(workerDone)
+	}
+	for _, bg := range a.module.Background {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := bg(ctx); err != nil && ctx.Err() == nil {
+				log.Error("background task stopped", "error", err)
+			}
+		}()
+	}
+	serveCtx, stopServe := context.WithCancel(context.Background())
+	defer stopServe()
+	go func() {
+		<-ctx.Done()
+		a.health.Drain()
+		stopServe()
+	}()
+	err := httpx.Serve(serveCtx, a.cfg.HTTPAddr, a.handler, a.cfg.ShutdownTimeout/2, func(addr net.Addr) {
+		log.Info("listening", "addr", addr.String(), "task_queue", a.spec.TaskQueue)
+		a.addr <- addr
+	})
+	cancel()
+	wg.Wait()
+	<-workerDone
+	log.Info("stopped")
+	return err
+}
+
+// startWorker starts the worker, retrying while Temporal is unreachable, and
+// stops it when ctx ends.
+func (a *App) startWorker(ctx context.Context) {
+	log := a.deps.Log
+	backoff := 500 * time.Millisecond
+	for {
+		err := a.worker.Start()
+		if err == nil {
+			break
+		}
+		log.Warn("temporal worker could not start; retrying", "task_queue", a.spec.TaskQueue, "error", err, "retry_in", backoff.String())
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(backoff):
+		}
+		if backoff < 10*time.Second {
+			backoff *= 2
+		}
+	}
+	log.Info("temporal worker started", "task_queue", a.spec.TaskQueue)
+	<-ctx.Done()
+	a.worker.Stop()
+}
+
+// Close releases the database, Temporal client and telemetry.
+func (a *App) Close() {
+	a.closeOnce.Do(func() {
+		if a.module != nil && a.module.Close != nil {
+			a.module.Close()
+		}
+		if a.deps == nil {
+			return
+		}
+		if a.deps.Temporal != nil {
+			a.deps.Temporal.Close()
+		}
+		if a.deps.DB != nil {
+			closeDB(a.deps.DB)
+		}
+		if a.ownTel && a.deps.Telemetry != nil {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			_ = a.deps.Telemetry.Shutdown(ctx)
+		}
+	})
+}
+
+func closeDB(gdb *gorm.DB) {
+	if sqlDB, err := gdb.DB(); err == nil {
+		_ = sqlDB.Close()
+	}
+}
+
+func hostname() string {
+	h, err := os.Hostname()
+	if err != nil {
+		return "unknown"
+	}
+	return h
+}
+
+// PurgeIdempotencyKeys is a Background task that removes expired idempotency keys hourly.
+func PurgeIdempotencyKeys(gdb *gorm.DB, log *slog.Logger) func(ctx context.Context) error {
+	return func(ctx context.Context) error {
+		t := time.NewTicker(time.Hour)
+		defer t.Stop()
+		for {
+			if n, err := idem.Purge(ctx, gdb); err != nil && ctx.Err() == nil {
+				log.Warn("purge idempotency keys", "error", err)
+			} else if n > 0 {
+				log.Info("purged idempotency keys", "count", n)
+			}
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-t.C:
+			}
+		}
+	}
+}

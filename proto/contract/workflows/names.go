@@ -1,0 +1,60 @@
+// Package workflows holds the names of Closeloop's Temporal workflows, their
+// task queue, schedules, workflow ids and custom search attributes. These
+// strings are the cross-service contract between the worker that hosts the
+// workflows, the services and HTTP handlers that start or query them, and the
+// deployment that registers schedules and search attributes: change them only
+// together with every user, and never while executions that use the old names
+// are running.
+//
+// Workflow payloads are the protobuf messages under
+// github.com/closeloop/closeloop/proto/gen/closeloop/....
+package workflows
+
+// TaskQueue is the Temporal task queue the worker binary (workflows/cmd/worker)
+// polls for workflow tasks.
+const TaskQueue = "workflows"
+
+// WorkflowReclassifyABC is the workflow type that recomputes every live
+// customer's ABC class. Input customerv1.ReclassifyABCInput, result
+// customerv1.ReclassifyABCResult.
+const WorkflowReclassifyABC = "ReclassifyABC"
+
+// ScheduleReclassifyABC is the id of the Temporal schedule that starts
+// WorkflowReclassifyABC periodically.
+const ScheduleReclassifyABC = "closeloop-abc-reclassification"
+
+// ReclassifyABCWorkflowID returns the workflow id of the ReclassifyABC run
+// identified by runKey (e.g. a date or a request id). Using a deterministic id
+// makes starting the same run twice a no-op.
+func ReclassifyABCWorkflowID(runKey string) string {
+	return WorkflowReclassifyABC + ":" + runKey
+}
+
+// SearchAttribute is the name of a custom Temporal search attribute.
+type SearchAttribute string
+
+// Custom search attributes set on Closeloop workflow executions. All are of
+// type Keyword.
+const (
+	// SACustomerID is the id of the customer a workflow is about.
+	SACustomerID SearchAttribute = "CloseloopCustomerId"
+	// SAOwnerID is the subject id of the owning sales rep.
+	SAOwnerID SearchAttribute = "CloseloopOwnerId"
+	// SAKind is the business kind of the workflow (e.g. "abc-reclassification").
+	SAKind SearchAttribute = "CloseloopKind"
+)
+
+// String returns the attribute name.
+func (a SearchAttribute) String() string { return string(a) }
+
+// SearchAttributes returns every custom search attribute with its Temporal
+// type name ("Keyword"), for registering them with the Temporal server
+// (operator API AddSearchAttributes or `temporal operator search-attribute create`).
+// The map is freshly allocated on each call.
+func SearchAttributes() map[string]string {
+	return map[string]string{
+		string(SACustomerID): "Keyword",
+		string(SAOwnerID):    "Keyword",
+		string(SAKind):       "Keyword",
+	}
+}

@@ -1,0 +1,189 @@
+package customer_test
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+
+	"github.com/closeloop/closeloop/platform/service"
+	"github.com/closeloop/closeloop/platform/telemetry"
+	"github.com/closeloop/closeloop/platform/testenv"
+	"github.com/closeloop/closeloop/workflows"
+)
+
+// startWorker runs the workflow worker binary's app in-process against Temporal.
+func startWorker(t *testing.T, hostPort, namespace string, tel *telemetry.Telemetry) {
+	t.Helper()
+	for k, v := range map[string]string{"HTTP_ADDR": "127.0.0.1:0", "TEMPORAL_ADDRESS": hostPort, "TEMPORAL_NAMESPACE": namespace,
+		"LOG_LEVEL": "warn", "SETUP_ON_START": "false", "SHUTDOWN_TIMEOUT": "5s"} {
+		t.Setenv(k, v)
+	}
+	spec := workflows.Spec()
+	cfg, err := service.LoadConfig(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	app, err := service.Build(ctx, spec, cfg, service.Options{Telemetry: tel})
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- app.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+		app.Close()
+	})
+	// Register search attributes and the schedule before the test starts runs;
+	// twice, because setup must be idempotent (the second pass updates).
+	wcfg := workflows.Config{NamespaceRetention: 24 * time.Hour, ABCScheduleCron: "0 2 * * *", ABCScheduleTZ: "UTC", ABCPageSize: 3}
+	for i := 0; i < 2; i++ {
+		if err := workflows.Setup(ctx, app.Deps().Temporal, namespace, wcfg, slog.Default()); err != nil {
+			t.Fatalf("setup pass %d: %v", i+1, err)
+		}
+	}
+	desc, err := app.Deps().Temporal.ScheduleClient().GetHandle(ctx, "closeloop-abc-reclassification").Describe(ctx)
+	if err != nil {
+		t.Fatalf("the ABC schedule does not exist: %v", err)
+	}
+	// The server stores the cron as a structured calendar: 02:00 every day.
+	if cal := desc.Schedule.Spec.Calendars; len(cal) != 1 || len(cal[0].Hour) != 1 || cal[0].Hour[0].Start != 2 {
+		t.Fatalf("schedule spec %+v", desc.Schedule.Spec)
+	}
+}
+
+// TestABCReclassificationThroughTemporal runs the real thing: the customer
+// service (HTTP API + activities worker) and the workflow worker against the
+// Temporal dev server, on each database. A manager triggers reclassification
+// through the API; the workflow pages through the customers via the customer
+// service's activities; classes and audit entries change; and the request's
+// trace spans HTTP, the workflow, the activities and their SQL.
+func TestABCReclassificationThroughTemporal(t *testing.T) {
+	hostPort, namespace := testenv.Temporal(t)
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			exporter := tracetest.NewInMemoryExporter()
+			tel, err := telemetry.Setup(context.Background(), telemetry.Options{ServiceName: "closeloop-test", SpanExporter: exporter})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = tel.Shutdown(context.Background()) })
+
+			s := newStack(t, b.dsn(t), stackOpts{temporal: hostPort, namespace: namespace, telemetry: tel})
+			startWorker(t, hostPort, namespace, tel)
+
+			// Scores 50, 20, 10, 8, 5, 3, 2, 1, 1, 0 → A A A B B B C C C C.
+			scores := []float64{50, 20, 10, 8, 5, 3, 2, 1, 1, 0}
+			want := []string{"A", "A", "A", "B", "B", "B", "C", "C", "C", "C"}
+			ids := make([]string, len(scores))
+			for i, sc := range scores {
+				ids[i] = s.create(mgrMia, company(map[string]any{"annual_revenue": sc * 1000}))
+			}
+
+			r := s.call("POST", "/v1/abc/reclassifications", mgrMia, map[string]any{"reason": "quarterly review", "b_share": 0.95})
+			if r.status != http.StatusAccepted {
+				t.Fatalf("reclassify: %d %s", r.status, r.body)
+			}
+			wfID := r.json(t)["workflow_id"].(string)
+			var status map[string]any
+			deadline := time.Now().Add(60 * time.Second)
+			for time.Now().Before(deadline) {
+				st := s.call("GET", "/v1/abc/reclassifications/"+wfID, mgrMia, nil)
+				if st.status != 200 {
+					t.Fatalf("status: %d %s", st.status, st.body)
+				}
+				status = st.json(t)
+				if status["status"] != "running" {
+					break
+				}
+				time.Sleep(200 * time.Millisecond)
+			}
+			if status["status"] != "completed" {
+				t.Fatalf("run did not complete: %v", status)
+			}
+			res := status["result"].(map[string]any)
+			if res["customers_scanned"].(float64) != 10 || res["class_changes"].(float64) != 10 {
+				t.Fatalf("result: %v", res)
+			}
+			for i, id := range ids {
+				c := s.call("GET", "/v1/customers/"+id, mgrMia, nil).json(t)
+				if c["value_class"] != want[i] {
+					t.Errorf("customer with score %v: class %v, want %s", scores[i], c["value_class"], want[i])
+				}
+				audit := string(s.call("GET", "/v1/customers/"+id+"/audit", mgrMia, nil).body)
+				if !strings.Contains(audit, `"action":"reclassify"`) || !strings.Contains(audit, wfID) {
+					t.Errorf("class change of %s not in its audit trail: %s", id, audit)
+				}
+			}
+			if cl := s.call("GET", "/v1/customers?value_class=A", mgrMia, nil).json(t)["items"].([]any); len(cl) != 3 {
+				t.Errorf("filter by class A: %d", len(cl))
+			}
+
+			// One trace from the HTTP request through the workflow and activities to SQL.
+			if err := tel.TracerProvider().ForceFlush(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			spans := exporter.GetSpans()
+			var traceID string
+			for _, sp := range spans {
+				if sp.Name == "POST /v1/abc/reclassifications" {
+					traceID = sp.SpanContext.TraceID().String()
+				}
+			}
+			if traceID == "" {
+				t.Fatalf("no HTTP server span among %d spans", len(spans))
+			}
+			inTrace := map[string]bool{}
+			sqlInActivity := false
+			byID := map[string]tracetest.SpanStub{}
+			for _, sp := range spans {
+				byID[sp.SpanContext.SpanID().String()] = sp
+			}
+			for _, sp := range spans {
+				if sp.SpanContext.TraceID().String() != traceID {
+					continue
+				}
+				inTrace[sp.Name] = true
+				for _, a := range sp.Attributes {
+					if a.Key == "db.query.text" && strings.Contains(a.Value.AsString(), "value_score") {
+						// Walk up: is this SQL statement under the activity span?
+						for p := sp.Parent; p.IsValid(); {
+							parent, ok := byID[p.SpanID().String()]
+							if !ok {
+								break
+							}
+							if parent.Name == "RunActivity:customer.ClassifyABCPage" {
+								sqlInActivity = true
+							}
+							p = parent.Parent
+						}
+					}
+				}
+			}
+			for _, name := range []string{"POST /v1/abc/reclassifications", "StartWorkflow:ReclassifyABC", "RunWorkflow:ReclassifyABC", "RunActivity:customer.ClassifyABCPage"} {
+				if !inTrace[name] {
+					t.Errorf("span %q missing from trace %s; have %v", name, traceID, keys(inTrace))
+				}
+			}
+			if !sqlInActivity {
+				t.Errorf("no SQL span under the ClassifyABCPage activity in trace %s", traceID)
+			}
+		})
+	}
+}
+
+func keys(m map[string]bool) string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	return fmt.Sprint(out)
+}

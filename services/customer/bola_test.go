@@ -1,0 +1,72 @@
+package customer_test
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/closeloop/closeloop/platform/auth"
+)
+
+// TestEveryIDRouteHidesOthersCustomers walks every route with an {id} parameter
+// as a rep who does not own the customer and as a manager of another team. Each
+// answer must be exactly the answer for an id that does not exist (no existence
+// leak): 404 wherever the role has the permission, and the same role-based 403
+// as for any id where it has not. Nothing may change.
+func TestEveryIDRouteHidesOthersCustomers(t *testing.T) {
+	s := newStack(t, testenv_postgres(t), stackOpts{})
+	id := s.create(repAna, company(map[string]any{"contacts": []map[string]any{{"name": "Contact"}}}))
+	contact := s.call("GET", "/v1/customers/"+id+"/contacts", repAna, nil).json(t)["items"].([]any)[0].(map[string]any)["id"].(string)
+	before := string(s.call("GET", "/v1/customers/"+id, admin, nil).body)
+	// A manager of another team.
+	tok, err := s.issuer.Mint(auth.Principal{Subject: "mgr-sam", Roles: []auth.Role{auth.RoleManager}, Teams: []string{"south"}}, "closeloop", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.tokens["mgr-sam"] = tok
+
+	bodies := map[string]any{
+		"PATCH /v1/customers/:id":                     map[string]any{"name": "Stolen"},
+		"POST /v1/customers/:id/lifecycle":            map[string]any{"to": "prospect", "reason": "x"},
+		"POST /v1/customers/:id/move":                 map[string]any{"parent_id": nil},
+		"POST /v1/customers/:id/contacts":             map[string]any{"name": "Spy"},
+		"PATCH /v1/customers/:id/contacts/:contactId": map[string]any{"title": "Spy"},
+	}
+	const ghost = "0190a000-0000-7000-8000-000000000000"
+	tested := 0
+	for _, rt := range s.app.Engine().Routes() {
+		if !strings.Contains(rt.Path, "/:id") {
+			continue
+		}
+		path := strings.ReplaceAll(strings.ReplaceAll(rt.Path, ":contactId", contact), ":id", id)
+		key := rt.Method + " " + rt.Path
+		ghostPath := strings.ReplaceAll(strings.ReplaceAll(rt.Path, ":contactId", contact), ":id", ghost)
+		for _, intruder := range []string{repBo, "mgr-sam"} {
+			r := s.call(rt.Method, path, intruder, bodies[key])
+			g := s.call(rt.Method, ghostPath, intruder, bodies[key])
+			if r.status != g.status || string(r.body) != string(g.body) {
+				t.Errorf("%s as %s: %d %s, but for a missing id %d %s — existence leaks", key, intruder, r.status, r.body, g.status, g.body)
+			}
+			if r.status != http.StatusNotFound && r.status != http.StatusForbidden {
+				t.Errorf("%s as %s: status %d, want 404 (or 403 when the role never may): %s", key, intruder, r.status, r.body)
+			}
+			if intruder == "mgr-sam" && r.status != http.StatusNotFound {
+				t.Errorf("%s as a manager of another team: status %d, want 404", key, r.status)
+			}
+		}
+		tested++
+	}
+	if tested < 12 {
+		t.Fatalf("only %d {id} routes found; the route table changed?", tested)
+	}
+	if after := string(s.call("GET", "/v1/customers/"+id, admin, nil).body); after != before {
+		t.Fatalf("an intruder changed the customer:\n%s\n%s", before, after)
+	}
+	// The owner and her manager do see it.
+	for _, u := range []string{repAna, mgrMia, admin, analyst} {
+		if r := s.call("GET", "/v1/customers/"+id, u, nil); r.status != 200 {
+			t.Errorf("%s cannot read: %d", u, r.status)
+		}
+	}
+}

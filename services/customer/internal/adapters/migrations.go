@@ -1,0 +1,104 @@
+// Package adapters stores customers with gorm. The schema is created by the
+// versioned migrations below — plain SQL that runs unchanged on PostgreSQL and
+// SQLite (timestamps are TIMESTAMPTZ on PostgreSQL and TIMESTAMP on SQLite) — and
+// every multi-row change happens inside a transaction owned by this package.
+package adapters
+
+import (
+	"github.com/closeloop/closeloop/platform/db/migrate"
+	"github.com/closeloop/closeloop/platform/idem"
+)
+
+// Migrations is the customer service's schema history. Never edit a shipped entry.
+var Migrations = []migrate.Migration{
+	{Version: 1, Name: "customers, contacts, stage history, audit", Up: migrate.SQL(
+		`CREATE TABLE customers (
+			id                    VARCHAR(36) PRIMARY KEY,
+			name                  VARCHAR(200) NOT NULL,
+			normalized_name       VARCHAR(200) NOT NULL,
+			tax_id                VARCHAR(50),
+			parent_id             VARCHAR(36) REFERENCES customers(id),
+			region                VARCHAR(100) NOT NULL,
+			industry              VARCHAR(100) NOT NULL,
+			owner_id              VARCHAR(200) NOT NULL,
+			team                  VARCHAR(100) NOT NULL,
+			website               VARCHAR(300) NOT NULL DEFAULT '',
+			phone                 VARCHAR(50) NOT NULL DEFAULT '',
+			address               VARCHAR(500) NOT NULL DEFAULT '',
+			lifecycle_stage       VARCHAR(20) NOT NULL,
+			relationship_stage    VARCHAR(20) NOT NULL DEFAULT '',
+			value_class           VARCHAR(1) NOT NULL DEFAULT '',
+			annual_revenue        DOUBLE PRECISION NOT NULL DEFAULT 0,
+			annual_marketing_cost DOUBLE PRECISION NOT NULL DEFAULT 0,
+			years_of_business     INTEGER NOT NULL DEFAULT 0,
+			value_score           DOUBLE PRECISION NOT NULL DEFAULT 0,
+			classified_at         TIMESTAMPTZ,
+			version               BIGINT NOT NULL DEFAULT 1,
+			created_by            VARCHAR(200) NOT NULL,
+			created_at            TIMESTAMPTZ NOT NULL,
+			updated_at            TIMESTAMPTZ NOT NULL,
+			deleted_at            TIMESTAMPTZ,
+			deleted_by            VARCHAR(200)
+		)`,
+		// Duplicate detection is enforced by the database among live customers,
+		// so two racing creates cannot both win.
+		`CREATE UNIQUE INDEX ux_customers_normalized_name ON customers (normalized_name) WHERE deleted_at IS NULL`,
+		`CREATE UNIQUE INDEX ux_customers_tax_id ON customers (tax_id) WHERE deleted_at IS NULL AND tax_id IS NOT NULL`,
+		`CREATE INDEX ix_customers_parent ON customers (parent_id) WHERE deleted_at IS NULL`,
+		`CREATE INDEX ix_customers_name ON customers (name, id) WHERE deleted_at IS NULL`,
+		`CREATE INDEX ix_customers_created ON customers (created_at, id) WHERE deleted_at IS NULL`,
+		`CREATE INDEX ix_customers_updated ON customers (updated_at, id) WHERE deleted_at IS NULL`,
+		`CREATE INDEX ix_customers_value ON customers (value_score DESC, id) WHERE deleted_at IS NULL`,
+		`CREATE INDEX ix_customers_owner ON customers (owner_id, name, id) WHERE deleted_at IS NULL`,
+		`CREATE INDEX ix_customers_team ON customers (team, name, id) WHERE deleted_at IS NULL`,
+		`CREATE INDEX ix_customers_region_industry ON customers (region, industry, name, id) WHERE deleted_at IS NULL`,
+		`CREATE INDEX ix_customers_industry ON customers (industry, name, id) WHERE deleted_at IS NULL`,
+		`CREATE INDEX ix_customers_stage ON customers (lifecycle_stage, name, id) WHERE deleted_at IS NULL`,
+		`CREATE INDEX ix_customers_class ON customers (value_class, name, id) WHERE deleted_at IS NULL`,
+		`CREATE INDEX ix_customers_deleted ON customers (deleted_at) WHERE deleted_at IS NOT NULL`,
+		`CREATE TABLE contacts (
+			id             VARCHAR(36) PRIMARY KEY,
+			customer_id    VARCHAR(36) NOT NULL REFERENCES customers(id),
+			name           VARCHAR(200) NOT NULL,
+			title          VARCHAR(100) NOT NULL DEFAULT '',
+			department     VARCHAR(100) NOT NULL DEFAULT '',
+			email          VARCHAR(254),
+			phone          VARCHAR(50) NOT NULL DEFAULT '',
+			mobile         VARCHAR(50) NOT NULL DEFAULT '',
+			birthday       VARCHAR(10) NOT NULL DEFAULT '',
+			personal_notes VARCHAR(2000) NOT NULL DEFAULT '',
+			decision_role  VARCHAR(20) NOT NULL DEFAULT '',
+			is_primary     BOOLEAN NOT NULL DEFAULT FALSE,
+			created_at     TIMESTAMPTZ NOT NULL,
+			updated_at     TIMESTAMPTZ NOT NULL,
+			deleted_at     TIMESTAMPTZ
+		)`,
+		`CREATE INDEX ix_contacts_customer ON contacts (customer_id, name, id) WHERE deleted_at IS NULL`,
+		`CREATE INDEX ix_contacts_email ON contacts (email) WHERE deleted_at IS NULL AND email IS NOT NULL`,
+		`CREATE TABLE stage_changes (
+			id          VARCHAR(36) PRIMARY KEY,
+			customer_id VARCHAR(36) NOT NULL REFERENCES customers(id),
+			kind        VARCHAR(20) NOT NULL,
+			from_stage  VARCHAR(20) NOT NULL,
+			to_stage    VARCHAR(20) NOT NULL,
+			reason      VARCHAR(2000) NOT NULL DEFAULT '',
+			actor       VARCHAR(200) NOT NULL,
+			at          TIMESTAMPTZ NOT NULL
+		)`,
+		`CREATE INDEX ix_stage_changes_customer ON stage_changes (customer_id, id)`,
+		`CREATE TABLE audit_events (
+			id          VARCHAR(36) PRIMARY KEY,
+			customer_id VARCHAR(36) NOT NULL,
+			entity_type VARCHAR(20) NOT NULL,
+			entity_id   VARCHAR(36) NOT NULL,
+			action      VARCHAR(40) NOT NULL,
+			actor       VARCHAR(200) NOT NULL,
+			reason      VARCHAR(2000) NOT NULL DEFAULT '',
+			changes     TEXT NOT NULL,
+			trace_id    VARCHAR(32) NOT NULL DEFAULT '',
+			at          TIMESTAMPTZ NOT NULL
+		)`,
+		`CREATE INDEX ix_audit_customer ON audit_events (customer_id, id)`,
+	)},
+	idem.Migration(2),
+}

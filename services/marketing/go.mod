@@ -1,0 +1,3 @@
+module github.com/closeloop/closeloop/services/marketing
+
+go 1.26.0

@@ -1,0 +1,166 @@
+// Package workflows hosts every Closeloop workflow in one worker on the
+// "workflows" task queue. Workflows coordinate; the services own the data and
+// run the activities on their own task queues, so a workflow here calls, say,
+// the customer service's activities by their contract names in proto/contract.
+//
+// The worker binary also owns the Temporal-side setup: the namespace, the custom
+// search attributes and the schedules (today: nightly ABC reclassification). It
+// runs at start when SETUP_ON_START is true (the default, used by `make run`) and
+// as the `worker setup` command (a Helm hook). Setup is idempotent.
+package workflows
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/closeloop/closeloop/platform/service"
+	"github.com/closeloop/closeloop/platform/temporalx"
+	wfc "github.com/closeloop/closeloop/proto/contract/workflows"
+	customerv1 "github.com/closeloop/closeloop/proto/gen/closeloop/customer/v1"
+	"github.com/closeloop/closeloop/workflows/abc"
+)
+
+// Config is the worker's own configuration.
+type Config struct {
+	SetupOnStart       bool          `env:"SETUP_ON_START" default:"true" help:"register the namespace, search attributes and schedules at start"`
+	NamespaceRetention time.Duration `env:"TEMPORAL_NAMESPACE_RETENTION" default:"720h" help:"workflow history retention when the worker creates the namespace"`
+	ABCScheduleCron    string        `env:"ABC_SCHEDULE_CRON" default:"0 2 * * *" help:"when ABC reclassification runs (cron, in ABC_SCHEDULE_TIMEZONE); empty pauses the schedule"`
+	ABCScheduleTZ      string        `env:"ABC_SCHEDULE_TIMEZONE" default:"UTC" help:"IANA time zone of ABC_SCHEDULE_CRON"`
+	ABCPageSize        int32         `env:"ABC_PAGE_SIZE" default:"2000" help:"customers per page in scheduled reclassification runs"`
+}
+
+// Register adds every workflow to a worker.
+func Register(r worker.Registry) {
+	r.RegisterWorkflowWithOptions(abc.ReclassifyABC, workflow.RegisterOptions{Name: wfc.WorkflowReclassifyABC})
+}
+
+// Spec describes the worker binary.
+func Spec() service.Spec {
+	cfg := &Config{}
+	return service.Spec{
+		Name:            "worker",
+		DefaultHTTPAddr: ":8085",
+		TaskQueue:       wfc.TaskQueue,
+		NoDatabase:      true,
+		Extra:           cfg,
+		Setup: func(ctx context.Context, d *service.Deps) (*service.Module, error) {
+			m := &service.Module{Register: Register}
+			if cfg.SetupOnStart {
+				m.Background = append(m.Background, func(ctx context.Context) error {
+					return retry(ctx, d.Log, "temporal setup", func() error { return Setup(ctx, d.Temporal, d.Config.Temporal.Namespace, *cfg, d.Log) })
+				})
+			}
+			return m, nil
+		},
+		Commands: map[string]func(context.Context, service.Config) error{
+			"setup": func(ctx context.Context, sc service.Config) error {
+				log := slog.Default()
+				c, err := temporalx.Dial(ctx, sc.Temporal, temporalx.Options{Logger: log, Identity: "worker-setup"})
+				if err != nil {
+					return err
+				}
+				defer c.Close()
+				return Setup(ctx, c, sc.Temporal.Namespace, *cfg, log)
+			},
+		},
+	}
+}
+
+// Setup makes sure the namespace, search attributes and schedules exist and
+// match the configuration.
+func Setup(ctx context.Context, c client.Client, namespace string, cfg Config, log *slog.Logger) error {
+	if err := temporalx.EnsureNamespace(ctx, c, namespace, cfg.NamespaceRetention); err != nil {
+		return fmt.Errorf("namespace: %w", err)
+	}
+	attrs := map[string]enums.IndexedValueType{}
+	for name := range wfc.SearchAttributes() {
+		attrs[name] = enums.INDEXED_VALUE_TYPE_KEYWORD
+	}
+	if err := temporalx.EnsureSearchAttributes(ctx, c, namespace, attrs); err != nil {
+		return fmt.Errorf("search attributes: %w", err)
+	}
+	if err := ensureABCSchedule(ctx, c, cfg); err != nil {
+		return fmt.Errorf("ABC schedule: %w", err)
+	}
+	log.Info("temporal setup complete", "namespace", namespace, "abc_cron", cfg.ABCScheduleCron, "abc_timezone", cfg.ABCScheduleTZ)
+	return nil
+}
+
+// ABCSchedule returns the desired schedule definition.
+func ABCSchedule(cfg Config) client.ScheduleOptions {
+	spec := client.ScheduleSpec{TimeZoneName: cfg.ABCScheduleTZ}
+	if cfg.ABCScheduleCron != "" {
+		spec.CronExpressions = []string{cfg.ABCScheduleCron}
+	}
+	return client.ScheduleOptions{
+		ID:      wfc.ScheduleReclassifyABC,
+		Spec:    spec,
+		Overlap: enums.SCHEDULE_OVERLAP_POLICY_SKIP,
+		Paused:  cfg.ABCScheduleCron == "",
+		Note:    "Nightly ABC reclassification of every customer (managed by the Closeloop worker; change ABC_SCHEDULE_CRON, not this schedule)",
+		Action: &client.ScheduleWorkflowAction{
+			ID:                       wfc.ReclassifyABCWorkflowID("scheduled"),
+			Workflow:                 wfc.WorkflowReclassifyABC,
+			TaskQueue:                wfc.TaskQueue,
+			Args:                     []any{&customerv1.ReclassifyABCInput{PageSize: cfg.ABCPageSize, Reason: "scheduled"}},
+			WorkflowExecutionTimeout: time.Hour,
+			TypedSearchAttributes:    temporal.NewSearchAttributes(temporal.NewSearchAttributeKeyKeyword(wfc.SAKind.String()).ValueSet("abc-reclassification")),
+		},
+	}
+}
+
+func ensureABCSchedule(ctx context.Context, c client.Client, cfg Config) error {
+	want := ABCSchedule(cfg)
+	_, err := c.ScheduleClient().Create(ctx, want)
+	if err == nil {
+		return nil
+	}
+	if !errors.Is(err, temporal.ErrScheduleAlreadyRunning) {
+		return err
+	}
+	h := c.ScheduleClient().GetHandle(ctx, want.ID)
+	return h.Update(ctx, client.ScheduleUpdateOptions{
+		DoUpdate: func(in client.ScheduleUpdateInput) (*client.ScheduleUpdate, error) {
+			s := in.Description.Schedule
+			s.Spec = &want.Spec
+			s.Action = want.Action
+			if s.Policy == nil {
+				s.Policy = &client.SchedulePolicies{}
+			}
+			s.Policy.Overlap = want.Overlap
+			if s.State == nil {
+				s.State = &client.ScheduleState{}
+			}
+			s.State.Paused = want.Paused
+			return &client.ScheduleUpdate{Schedule: &s}, nil
+		},
+	})
+}
+
+func retry(ctx context.Context, log *slog.Logger, what string, fn func() error) error {
+	backoff := time.Second
+	for {
+		err := fn()
+		if err == nil {
+			return nil
+		}
+		log.Warn(what+" failed; retrying", "error", err, "retry_in", backoff.String())
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(backoff):
+		}
+		if backoff < 30*time.Second {
+			backoff *= 2
+		}
+	}
+}
