@@ -3,6 +3,9 @@
 // run the activities on their own task queues, so a workflow here calls, say,
 // the customer service's activities by their contract names in proto/contract.
 //
+// `worker check` runs the SystemCheck workflow: every service's worker must
+// answer on its task queue with a reachable, fully migrated database.
+//
 // The worker binary also owns the Temporal-side setup: the namespace, the custom
 // search attributes and the schedules (today: nightly ABC reclassification). It
 // runs at start when SETUP_ON_START is true (the default, used by `make run`) and
@@ -11,9 +14,12 @@ package workflows
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"sort"
+	"strings"
 	"time"
 
 	"go.temporal.io/api/enums/v1"
@@ -27,6 +33,7 @@ import (
 	wfc "github.com/closeloop/closeloop/proto/contract/workflows"
 	customerv1 "github.com/closeloop/closeloop/proto/gen/closeloop/customer/v1"
 	"github.com/closeloop/closeloop/workflows/abc"
+	"github.com/closeloop/closeloop/workflows/systemcheck"
 )
 
 // Config is the worker's own configuration.
@@ -41,6 +48,35 @@ type Config struct {
 // Register adds every workflow to a worker.
 func Register(r worker.Registry) {
 	r.RegisterWorkflowWithOptions(abc.ReclassifyABC, workflow.RegisterOptions{Name: wfc.WorkflowReclassifyABC})
+	r.RegisterWorkflowWithOptions(systemcheck.SystemCheck, workflow.RegisterOptions{Name: systemcheck.WorkflowName})
+}
+
+// RunSystemCheck runs SystemCheck and reports each service; the error names
+// every service that did not pass.
+func RunSystemCheck(ctx context.Context, c client.Client, services []string) (map[string]systemcheck.Report, error) {
+	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID:                       "SystemCheck:" + time.Now().UTC().Format("20060102T150405.000000000"),
+		TaskQueue:                wfc.TaskQueue,
+		WorkflowExecutionTimeout: time.Minute,
+	}, systemcheck.WorkflowName, systemcheck.Input{Services: services})
+	if err != nil {
+		return nil, err
+	}
+	var out map[string]systemcheck.Report
+	if err := run.Get(ctx, &out); err != nil {
+		return nil, err
+	}
+	var failed []string
+	for name, r := range out {
+		if !r.OK {
+			failed = append(failed, name+": "+r.Error)
+		}
+	}
+	if len(failed) > 0 {
+		sort.Strings(failed)
+		return out, fmt.Errorf("system check failed: %s", strings.Join(failed, "; "))
+	}
+	return out, nil
 }
 
 // Spec describes the worker binary.
@@ -62,6 +98,19 @@ func Spec() service.Spec {
 			return m, nil
 		},
 		Commands: map[string]func(context.Context, service.Config) error{
+			"check": func(ctx context.Context, sc service.Config) error {
+				c, err := temporalx.Dial(ctx, sc.Temporal, temporalx.Options{Logger: slog.Default(), Identity: "worker-check"})
+				if err != nil {
+					return err
+				}
+				defer c.Close()
+				ctx, cancel := context.WithTimeout(ctx, time.Minute)
+				defer cancel()
+				out, err := RunSystemCheck(ctx, c, nil)
+				raw, _ := json.MarshalIndent(out, "", "  ")
+				fmt.Println(string(raw))
+				return err
+			},
 			"setup": func(ctx context.Context, sc service.Config) error {
 				log := slog.Default()
 				c, err := temporalx.Dial(ctx, sc.Temporal, temporalx.Options{Logger: log, Identity: "worker-setup"})

@@ -23,6 +23,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -33,6 +34,7 @@ import (
 	"go.temporal.io/sdk/worker"
 	"gorm.io/gorm"
 
+	"github.com/closeloop/closeloop/platform/apperr"
 	"github.com/closeloop/closeloop/platform/auth"
 	"github.com/closeloop/closeloop/platform/config"
 	"github.com/closeloop/closeloop/platform/db"
@@ -324,10 +326,22 @@ func Build(ctx context.Context, spec Spec, cfg Config, o Options) (*App, error) 
 		e.GET("/openapi.json", func(c *gin.Context) { c.Data(http.StatusOK, "application/json", doc) })
 	}
 	if !spec.NoAPI {
-		v1 := e.Group("/v1", auth.Middleware(d.Verifier, httpx.WriteError))
+		authn := auth.Middleware(d.Verifier, httpx.WriteError)
+		v1 := e.Group("/v1", authn)
 		if mod.Routes != nil {
 			mod.Routes(v1)
 		}
+		// Unknown /v1 paths also need a token first, so unauthenticated callers
+		// cannot enumerate the API.
+		e.NoRoute(func(c *gin.Context) {
+			if strings.HasPrefix(c.Request.URL.Path, "/v1/") {
+				authn(c)
+				if c.IsAborted() {
+					return
+				}
+			}
+			httpx.WriteError(c, apperr.NotFound("route_not_found", "no route "+c.Request.Method+" "+c.Request.URL.Path))
+		})
 	}
 	a.engine = e
 	a.handler = httpx.Instrument(e, cfg.ServiceName, tel.TracerProvider(), tel.MeterProvider())

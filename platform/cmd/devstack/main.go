@@ -185,7 +185,11 @@ func run() error {
 		for i, r := range u.Roles {
 			roles[i] = string(r)
 		}
-		fmt.Fprintf(&b, "\n  %s (%s, teams %s):\n  %s\n", u.Subject, strings.Join(roles, ","), strings.Join(u.Teams, ","), tok)
+		who := strings.Join(roles, ",")
+		if len(u.Teams) > 0 {
+			who += ", teams " + strings.Join(u.Teams, ",")
+		}
+		fmt.Fprintf(&b, "\n  %s (%s):\n  %s\n", u.Subject, who, tok)
 	}
 	b.WriteString("\nTry:\n  TOKEN=<a token above>\n")
 	b.WriteString(`  curl -s -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \` + "\n")
