@@ -60,6 +60,7 @@ type Config struct {
 	LogLevel        string        `env:"LOG_LEVEL" default:"info" help:"debug, info, warn or error"`
 	MaxBodyBytes    int64         `env:"HTTP_MAX_BODY_BYTES" default:"1048576" help:"largest accepted request body in bytes"`
 	ShutdownTimeout time.Duration `env:"SHUTDOWN_TIMEOUT" default:"25s" help:"time allowed for a graceful stop; keep it below the pod's terminationGracePeriodSeconds"`
+	DrainDelay      time.Duration `env:"SHUTDOWN_DRAIN_DELAY" default:"0s" help:"on SIGTERM, how long /readyz reports draining before the listener closes (let load balancers notice; 5s on Kubernetes)"`
 }
 
 // Spec describes one service binary.
@@ -405,6 +406,10 @@ func (a *App) Run(ctx context.Context) error {
 	go func() {
 		<-ctx.Done()
 		a.health.Drain()
+		if a.cfg.DrainDelay > 0 {
+			log.Info("draining: readiness reports not ready", "delay", a.cfg.DrainDelay.String())
+			time.Sleep(a.cfg.DrainDelay)
+		}
 		stopServe()
 	}()
 	err := httpx.Serve(serveCtx, a.cfg.HTTPAddr, a.handler, a.cfg.ShutdownTimeout/2, func(addr net.Addr) {
