@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/closeloop/closeloop/platform/service"
+	"github.com/closeloop/closeloop/platform/service/servicetest"
 	"github.com/closeloop/closeloop/platform/testenv"
 	"github.com/closeloop/closeloop/services/customer"
 	"github.com/closeloop/closeloop/services/marketing"
@@ -18,51 +19,6 @@ import (
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }
-
-// start builds and runs one binary's app in-process and returns a stop func.
-func start(t *testing.T, spec service.Spec, env map[string]string) (*service.App, string, func()) {
-	t.Helper()
-	for k, v := range env {
-		t.Setenv(k, v)
-	}
-	cfg, err := service.LoadConfig(spec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	app, err := service.Build(ctx, spec, cfg, service.Options{})
-	if err != nil {
-		cancel()
-		t.Fatalf("%s: %v", spec.Name, err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- app.Run(ctx) }()
-	var base string
-	select {
-	case addr := <-app.Addr():
-		base = "http://" + addr.String()
-	case err := <-done:
-		cancel()
-		t.Fatalf("%s stopped: %v", spec.Name, err)
-	case <-time.After(30 * time.Second):
-		cancel()
-		t.Fatalf("%s did not listen", spec.Name)
-	}
-	stopped := false
-	stop := func() {
-		if stopped {
-			return
-		}
-		stopped = true
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("%s stopped with %v", spec.Name, err)
-		}
-		app.Close()
-	}
-	t.Cleanup(stop)
-	return app, base, stop
-}
 
 func get(t *testing.T, url string) (int, string) {
 	t.Helper()
@@ -81,7 +37,7 @@ func get(t *testing.T, url string) (int, string) {
 // after the sales service stops, the check must say so.
 func TestSystemCheckReachesEveryService(t *testing.T) {
 	hostPort, ns := testenv.Temporal(t)
-	common := map[string]string{"HTTP_ADDR": "127.0.0.1:0", "TEMPORAL_ADDRESS": hostPort, "TEMPORAL_NAMESPACE": ns,
+	common := map[string]string{"TEMPORAL_ADDRESS": hostPort, "TEMPORAL_NAMESPACE": ns,
 		"OIDC_ISSUER_URL": "http://127.0.0.1:1", "LOG_LEVEL": "error", "SHUTDOWN_TIMEOUT": "5s", "SETUP_ON_START": "false"}
 	env := func(extra ...string) map[string]string {
 		m := map[string]string{}
@@ -95,8 +51,9 @@ func TestSystemCheckReachesEveryService(t *testing.T) {
 	}
 	stops := map[string]func(){}
 	for _, spec := range []service.Spec{customer.Spec(), sales.Spec(), aftersales.Spec(), marketing.Spec()} {
-		_, base, stop := start(t, spec, env("DATABASE_URL", testenv.Postgres(t)))
-		stops[spec.Name] = stop
+		r := servicetest.Start(t, spec, env("DATABASE_URL", testenv.Postgres(t)), service.Options{})
+		stops[spec.Name] = r.Stop
+		base := r.Base
 		// Every service serves health, readiness, metrics and its OpenAPI
 		// document, and refuses /v1 without a token.
 		for path, want := range map[string]int{"/healthz": 200, "/readyz": 200, "/metrics": 200, "/openapi.json": 200, "/v1/anything": 401} {
@@ -105,8 +62,9 @@ func TestSystemCheckReachesEveryService(t *testing.T) {
 			}
 		}
 	}
-	worker, wbase, _ := start(t, workflows.Spec(), env())
-	if code, _ := get(t, wbase+"/readyz"); code != 200 {
+	w := servicetest.Start(t, workflows.Spec(), env(), service.Options{})
+	worker := w.App
+	if code, _ := get(t, w.Base+"/readyz"); code != 200 {
 		t.Errorf("worker /readyz: %d", code)
 	}
 	c := worker.Deps().Temporal

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -170,7 +171,15 @@ func Serve(ctx context.Context, addr string, h http.Handler, grace time.Duration
 	if err != nil {
 		return fmt.Errorf("listen %s: %w", addr, err)
 	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
+	var active sync.Map // net.Conn → struct{} while a request is in flight on it
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second,
+		ConnState: func(c net.Conn, st http.ConnState) {
+			if st == http.StateActive {
+				active.Store(c, struct{}{})
+			} else {
+				active.Delete(c)
+			}
+		}}
 	if ready != nil {
 		ready(ln.Addr())
 	}
@@ -184,7 +193,15 @@ func Serve(ctx context.Context, addr string, h http.Handler, grace time.Duration
 	sctx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil {
-		return fmt.Errorf("http shutdown: %w", err)
+		// The grace period is over. Connections a client opened but never used
+		// count as busy for five seconds; closing them loses nothing. Requests
+		// still running are cut off: report that.
+		n := 0
+		active.Range(func(any, any) bool { n++; return true })
+		_ = srv.Close()
+		if n > 0 {
+			return fmt.Errorf("http shutdown: %d requests still running after %s were cut off", n, grace)
+		}
 	}
 	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err

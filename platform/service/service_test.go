@@ -14,6 +14,7 @@ import (
 	"github.com/closeloop/closeloop/platform/db/migrate"
 	"github.com/closeloop/closeloop/platform/idem"
 	"github.com/closeloop/closeloop/platform/service"
+	"github.com/closeloop/closeloop/platform/service/servicetest"
 	"github.com/closeloop/closeloop/platform/testenv"
 )
 
@@ -120,20 +121,8 @@ func TestMetricsCoverHTTPAndDatabase(t *testing.T) {
 			}}, nil
 		},
 	}
-	for k, v := range map[string]string{"HTTP_ADDR": "127.0.0.1:0", "DATABASE_URL": testenv.SQLite(t), "OIDC_ISSUER_URL": "http://127.0.0.1:1",
-		"TEMPORAL_ADDRESS": "127.0.0.1:1", "LOG_LEVEL": "error"} {
-		t.Setenv(k, v)
-	}
-	cfg, _ := service.LoadConfig(spec)
-	ctx, cancel := context.WithCancel(context.Background())
-	app, err := service.Build(ctx, spec, cfg, service.Options{Verifier: anyToken{}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- app.Run(ctx) }()
-	defer func() { cancel(); <-done; app.Close() }()
-	base := "http://" + (<-app.Addr()).String()
+	base := servicetest.Start(t, spec, map[string]string{"DATABASE_URL": testenv.SQLite(t), "OIDC_ISSUER_URL": "http://127.0.0.1:1",
+		"TEMPORAL_ADDRESS": "127.0.0.1:1", "LOG_LEVEL": "error"}, service.Options{Verifier: anyToken{}}).Base
 	for _, id := range []string{"1", "2", "3"} {
 		if code, body, _ := get(base + "/v1/things/" + id); code != 200 {
 			t.Fatalf("%d %s", code, body)

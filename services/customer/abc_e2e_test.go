@@ -12,36 +12,19 @@ import (
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
 	"github.com/closeloop/closeloop/platform/service"
+	"github.com/closeloop/closeloop/platform/service/servicetest"
 	"github.com/closeloop/closeloop/platform/telemetry"
 	"github.com/closeloop/closeloop/platform/testenv"
 	"github.com/closeloop/closeloop/workflows"
 )
 
 // startWorker runs the workflow worker binary's app in-process against Temporal.
-func startWorker(t *testing.T, hostPort, namespace string, tel *telemetry.Telemetry) {
+func startWorker(t testing.TB, hostPort, namespace string, tel *telemetry.Telemetry) {
 	t.Helper()
-	for k, v := range map[string]string{"HTTP_ADDR": "127.0.0.1:0", "TEMPORAL_ADDRESS": hostPort, "TEMPORAL_NAMESPACE": namespace,
-		"LOG_LEVEL": "warn", "SETUP_ON_START": "false", "SHUTDOWN_TIMEOUT": "5s"} {
-		t.Setenv(k, v)
-	}
-	spec := workflows.Spec()
-	cfg, err := service.LoadConfig(spec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	app, err := service.Build(ctx, spec, cfg, service.Options{Telemetry: tel})
-	if err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- app.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		<-done
-		app.Close()
-	})
+	r := servicetest.Start(t, workflows.Spec(), map[string]string{"TEMPORAL_ADDRESS": hostPort, "TEMPORAL_NAMESPACE": namespace,
+		"LOG_LEVEL": "warn", "SETUP_ON_START": "false", "SHUTDOWN_TIMEOUT": "5s"}, service.Options{Telemetry: tel})
+	app := r.App
+	ctx := context.Background()
 	// Register search attributes and the schedule before the test starts runs;
 	// twice, because setup must be idempotent (the second pass updates).
 	wcfg := workflows.Config{NamespaceRetention: 24 * time.Hour, ABCScheduleCron: "0 2 * * *", ABCScheduleTZ: "UTC", ABCPageSize: 3}

@@ -2,19 +2,19 @@ package customer_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/closeloop/closeloop/platform/auth/devissuer"
 	"github.com/closeloop/closeloop/platform/service"
+	"github.com/closeloop/closeloop/platform/service/servicetest"
 	"github.com/closeloop/closeloop/platform/telemetry"
 	"github.com/closeloop/closeloop/platform/testenv"
 	"github.com/closeloop/closeloop/services/customer"
@@ -66,42 +66,12 @@ func newStack(t testing.TB, dsn string, o stackOpts) *stack {
 	if o.namespace == "" {
 		o.namespace = "default"
 	}
-	env := map[string]string{
-		"HTTP_ADDR": "127.0.0.1:0", "DATABASE_URL": dsn, "OIDC_ISSUER_URL": issuerURL,
-		"TEMPORAL_ADDRESS": o.temporal, "TEMPORAL_NAMESPACE": o.namespace, "LOG_LEVEL": "warn", "SHUTDOWN_TIMEOUT": "5s",
-	}
-	for k, v := range env {
-		t.Setenv(k, v)
-	}
-	spec := customer.Spec()
-	cfg, err := service.LoadConfig(spec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	app, err := service.Build(ctx, spec, cfg, service.Options{Telemetry: o.telemetry})
-	if err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- app.Run(ctx) }()
-	var addr net.Addr
-	select {
-	case addr = <-app.Addr():
-	case err := <-done:
-		cancel()
-		t.Fatalf("service stopped: %v", err)
-	case <-time.After(30 * time.Second):
-		cancel()
-		t.Fatal("service did not start listening")
-	}
-	t.Cleanup(func() {
-		cancel()
-		<-done
-		app.Close()
-	})
-	s := &stack{t: t, base: "http://" + addr.String(), app: app, tokens: map[string]string{}, issuer: iss}
+	r := servicetest.Start(t, customer.Spec(), map[string]string{
+		"DATABASE_URL": dsn, "OIDC_ISSUER_URL": issuerURL, "TEMPORAL_ADDRESS": o.temporal, "TEMPORAL_NAMESPACE": o.namespace,
+		"LOG_LEVEL": "warn", "SHUTDOWN_TIMEOUT": "5s",
+	}, service.Options{Telemetry: o.telemetry})
+	app, addr := r.App, strings.TrimPrefix(r.Base, "http://")
+	s := &stack{t: t, base: "http://" + addr, app: app, tokens: map[string]string{}, issuer: iss}
 	for _, u := range devissuer.DevUsers() {
 		tok, err := iss.Mint(u, "closeloop", time.Hour)
 		if err != nil {
