@@ -13,7 +13,7 @@ MODULES      := platform proto workflows $(addprefix services/,$(SERVICES))
 PKGS         := $(foreach m,$(MODULES),./$(m)/...)
 TEST_FLAGS   ?= -count=1 -timeout 25m
 
-.PHONY: help run test build tools proto proto-check vet fmt bench clean
+.PHONY: help run test build tools proto proto-check vet fmt fmt-check bench clean
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -21,7 +21,7 @@ help: ## list targets
 run: tools build ## start the whole stack (Temporal dev server, every service, worker) on SQLite
 	@$(BIN)/devstack
 
-test: tools proto-check vet ## run every unit and integration test (PostgreSQL and Temporal included)
+test: tools proto-check fmt-check vet ## run every unit and integration test (PostgreSQL and Temporal included)
 	$(GO) test $(TEST_FLAGS) $(PKGS)
 
 build: ## build every binary into bin/
@@ -49,6 +49,9 @@ vet: ## go vet every module
 
 fmt: ## gofmt every module
 	gofmt -w $(MODULES)
+
+fmt-check: ## fail if any Go file is not gofmt-formatted
+	@out=$$(gofmt -l $(MODULES)); if [ -n "$$out" ]; then echo "not gofmt-formatted (run make fmt):"; echo "$$out"; exit 1; fi
 
 bench: tools ## run the benchmarks (figures in docs/performance.md)
 	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./services/customer/...

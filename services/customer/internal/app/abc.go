@@ -47,7 +47,7 @@ func (a *App) BeginABCRun(ctx context.Context) (float64, int64, error) {
 // ClassifyABCPage is the activity that classifies one page.
 func (a *App) ClassifyABCPage(ctx context.Context, runID string, t domain.Thresholds, total, cumBefore float64, after adapters.ABCPosition, limit int, actor string) (adapters.ABCPage, error) {
 	if !t.Valid() {
-		return adapters.ABCPage{}, domain.ErrStaleClassRun
+		return adapters.ABCPage{}, domain.ErrInvalidThresholds
 	}
 	if limit <= 0 || limit > 10000 {
 		limit = 2000

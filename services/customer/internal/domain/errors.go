@@ -14,5 +14,5 @@ var (
 	ErrNotDeleted        = apperr.Rule("not_deleted", "the customer is not deleted")
 	ErrParentDeleted     = apperr.Rule("parent_deleted", "restore the parent customer first")
 	ErrOwnerOutOfScope   = apperr.Forbidden("owner_out_of_scope", "you may not assign customers to this owner or team")
-	ErrStaleClassRun     = apperr.Rule("abc_thresholds_invalid", "ABC thresholds must satisfy 0 < a_share < b_share < 1")
+	ErrInvalidThresholds = apperr.Rule("abc_thresholds_invalid", "ABC thresholds must satisfy 0 < a_share < b_share < 1")
 )
