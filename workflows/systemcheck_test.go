@@ -62,7 +62,8 @@ func TestSystemCheckReachesEveryService(t *testing.T) {
 			}
 		}
 	}
-	w := servicetest.Start(t, workflows.Spec(), env(), service.Options{})
+	// The worker serves no /v1 API: it must start without any token issuer.
+	w := servicetest.Start(t, workflows.Spec(), env("OIDC_ISSUER_URL", ""), service.Options{})
 	worker := w.App
 	if code, _ := get(t, w.Base+"/readyz"); code != 200 {
 		t.Errorf("worker /readyz: %d", code)

@@ -87,6 +87,7 @@ func Spec() service.Spec {
 		DefaultHTTPAddr: ":8085",
 		TaskQueue:       wfc.TaskQueue,
 		NoDatabase:      true,
+		NoAPI:           true,
 		Extra:           cfg,
 		Setup: func(ctx context.Context, d *service.Deps) (*service.Module, error) {
 			m := &service.Module{Register: Register}

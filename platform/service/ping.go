@@ -29,7 +29,7 @@ func PingActivityName(service string) string { return service + ".Ping" }
 // RegisterPing registers the service's Ping activity.
 func RegisterPing(r worker.Registry, name string, gdb *gorm.DB, migrations []migrate.Migration) {
 	r.RegisterActivityWithOptions(func(ctx context.Context) (PingResult, error) {
-		res := PingResult{Service: name, At: time.Now().UTC()}
+		res := PingResult{Service: name, Pending: []int{}, At: time.Now().UTC()}
 		if gdb == nil {
 			return res, nil
 		}
@@ -38,7 +38,9 @@ func RegisterPing(r worker.Registry, name string, gdb *gorm.DB, migrations []mig
 			if n := len(st.Applied); n > 0 {
 				res.SchemaVersion = st.Applied[n-1]
 			}
-			res.Pending = st.Pending
+			if st.Pending != nil {
+				res.Pending = st.Pending
+			}
 		}
 		return res, nil
 	}, activity.RegisterOptions{Name: PingActivityName(name)})
