@@ -54,7 +54,7 @@ fmt-check: ## fail if any Go file is not gofmt-formatted
 	@out=$$(gofmt -l $(MODULES)); if [ -n "$$out" ]; then echo "not gofmt-formatted (run make fmt):"; echo "$$out"; exit 1; fi
 
 bench: tools ## run the benchmarks (figures in docs/performance.md)
-	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./services/customer/...
+	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m -v ./services/customer/ | grep -vE '^\{"time"'
 
 clean: ## remove built binaries and local data
 	rm -rf $(BIN) .data

@@ -20,7 +20,7 @@ func (s *Store) ValueTotals(ctx context.Context) (total float64, count int64, er
 	return r.Total, r.N, err
 }
 
-// ABCPosition is a keyset position in (value_score DESC, id ASC) order.
+// ABCPosition is a keyset position in (value_score DESC, id DESC) order.
 type ABCPosition struct {
 	Value float64
 	ID    string
@@ -51,10 +51,10 @@ func (s *Store) ClassifyPage(ctx context.Context, runID string, t domain.Thresho
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		q := tx.Model(&CustomerRecord{}).Select("id, value_score, value_class").Where("deleted_at IS NULL")
 		if after.Set {
-			q = q.Where("value_score < ? OR (value_score = ? AND id > ?)", after.Value, after.Value, after.ID)
+			q = q.Where("value_score < ? OR (value_score = ? AND id < ?)", after.Value, after.Value, after.ID)
 		}
 		var rows []abcRow
-		if err := q.Order("value_score DESC, id ASC").Limit(limit).Scan(&rows).Error; err != nil {
+		if err := q.Order("value_score DESC, id DESC").Limit(limit).Scan(&rows).Error; err != nil {
 			return err
 		}
 		cum := cumBefore

@@ -5,6 +5,9 @@
 package adapters
 
 import (
+	"gorm.io/gorm"
+
+	"github.com/closeloop/closeloop/platform/db"
 	"github.com/closeloop/closeloop/platform/db/migrate"
 	"github.com/closeloop/closeloop/platform/idem"
 )
@@ -48,7 +51,9 @@ var Migrations = []migrate.Migration{
 		`CREATE INDEX ix_customers_name ON customers (name, id) WHERE deleted_at IS NULL`,
 		`CREATE INDEX ix_customers_created ON customers (created_at, id) WHERE deleted_at IS NULL`,
 		`CREATE INDEX ix_customers_updated ON customers (updated_at, id) WHERE deleted_at IS NULL`,
-		`CREATE INDEX ix_customers_value ON customers (value_score DESC, id) WHERE deleted_at IS NULL`,
+		// One index serves both directions (scanned backwards for -value_score and
+		// for ABC ranking, which orders value DESC, id DESC).
+		`CREATE INDEX ix_customers_value ON customers (value_score, id) WHERE deleted_at IS NULL`,
 		`CREATE INDEX ix_customers_owner ON customers (owner_id, name, id) WHERE deleted_at IS NULL`,
 		`CREATE INDEX ix_customers_team ON customers (team, name, id) WHERE deleted_at IS NULL`,
 		`CREATE INDEX ix_customers_region_industry ON customers (region, industry, name, id) WHERE deleted_at IS NULL`,
@@ -101,4 +106,17 @@ var Migrations = []migrate.Migration{
 		`CREATE INDEX ix_audit_customer ON audit_events (customer_id, id)`,
 	)},
 	idem.Migration(2),
+	{Version: 3, Name: "trigram index for customer text search (PostgreSQL)", Up: func(tx *gorm.DB) error {
+		// Text search is a substring match on the normalised name. On PostgreSQL a
+		// trigram index keeps it fast at scale; pg_trgm is a trusted extension, so
+		// the database owner may create it. SQLite scans, which is fine at the sizes
+		// it serves.
+		if db.Dialect(tx) != db.Postgres {
+			return nil
+		}
+		return migrate.SQL(
+			`CREATE EXTENSION IF NOT EXISTS pg_trgm`,
+			`CREATE INDEX ix_customers_name_trgm ON customers USING gin (normalized_name gin_trgm_ops) WHERE deleted_at IS NULL`,
+		)(tx)
+	}},
 }

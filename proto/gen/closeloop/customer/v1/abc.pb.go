@@ -358,7 +358,7 @@ func (x *BeginABCRunResult) GetCustomerCount() int64 {
 }
 
 // ABCCursor is a keyset position in the ABC ranking: value score descending,
-// then customer id ascending. The next page starts strictly after it.
+// then customer id descending. The next page starts strictly after it.
 type ABCCursor struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Value score of the last customer of the previous page.
