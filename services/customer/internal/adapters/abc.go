@@ -51,7 +51,7 @@ func (s *Store) ClassifyPage(ctx context.Context, runID string, t domain.Thresho
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		q := tx.Model(&CustomerRecord{}).Select("id, value_score, value_class").Where("deleted_at IS NULL")
 		if after.Set {
-			q = q.Where("value_score < ? OR (value_score = ? AND id < ?)", after.Value, after.Value, after.ID)
+			q = q.Where("(value_score, id) < (?, ?)", after.Value, after.ID)
 		}
 		var rows []abcRow
 		if err := q.Order("value_score DESC, id DESC").Limit(limit).Scan(&rows).Error; err != nil {
@@ -78,14 +78,16 @@ func (s *Store) ClassifyPage(ctx context.Context, runID string, t domain.Thresho
 		for class, ids := range byClass {
 			for start := 0; start < len(ids); start += 500 {
 				end := min(start+500, len(ids))
+				// UpdateColumns leaves updated_at alone: it records the last edit by a
+				// person, and touching it (it is indexed) would defeat HOT updates.
 				if err := tx.Model(&CustomerRecord{}).Where("id IN ?", ids[start:end]).
-					Updates(map[string]any{"value_class": string(class), "classified_at": at, "version": gorm.Expr("version + 1")}).Error; err != nil {
+					UpdateColumns(map[string]any{"value_class": string(class), "classified_at": at, "version": gorm.Expr("version + 1")}).Error; err != nil {
 					return err
 				}
 			}
 		}
 		if len(audits) > 0 {
-			if err := tx.CreateInBatches(audits, 200).Error; err != nil {
+			if err := tx.CreateInBatches(audits, 500).Error; err != nil {
 				return err
 			}
 		}

@@ -56,10 +56,13 @@ var Migrations = []migrate.Migration{
 		`CREATE INDEX ix_customers_value ON customers (value_score, id) WHERE deleted_at IS NULL`,
 		`CREATE INDEX ix_customers_owner ON customers (owner_id, name, id) WHERE deleted_at IS NULL`,
 		`CREATE INDEX ix_customers_team ON customers (team, name, id) WHERE deleted_at IS NULL`,
-		`CREATE INDEX ix_customers_region_industry ON customers (region, industry, name, id) WHERE deleted_at IS NULL`,
+		`CREATE INDEX ix_customers_region ON customers (region, name, id) WHERE deleted_at IS NULL`,
 		`CREATE INDEX ix_customers_industry ON customers (industry, name, id) WHERE deleted_at IS NULL`,
 		`CREATE INDEX ix_customers_stage ON customers (lifecycle_stage, name, id) WHERE deleted_at IS NULL`,
-		`CREATE INDEX ix_customers_class ON customers (value_class, name, id) WHERE deleted_at IS NULL`,
+		// value_class is deliberately not indexed: reclassification rewrites it on
+		// many rows, and without an index on it (or on updated_at, which it leaves
+		// alone) those updates are HOT — no index maintenance. Class filters scan
+		// the name index, which is fast because every class is a large share.
 		`CREATE INDEX ix_customers_deleted ON customers (deleted_at) WHERE deleted_at IS NOT NULL`,
 		`CREATE TABLE contacts (
 			id             VARCHAR(36) PRIMARY KEY,
@@ -106,7 +109,7 @@ var Migrations = []migrate.Migration{
 		`CREATE INDEX ix_audit_customer ON audit_events (customer_id, id)`,
 	)},
 	idem.Migration(2),
-	{Version: 3, Name: "trigram index for customer text search (PostgreSQL)", Up: func(tx *gorm.DB) error {
+	{Version: 3, Name: "trigram index for customer text search and fillfactor (PostgreSQL)", Up: func(tx *gorm.DB) error {
 		// Text search is a substring match on the normalised name. On PostgreSQL a
 		// trigram index keeps it fast at scale; pg_trgm is a trusted extension, so
 		// the database owner may create it. SQLite scans, which is fine at the sizes
@@ -114,9 +117,13 @@ var Migrations = []migrate.Migration{
 		if db.Dialect(tx) != db.Postgres {
 			return nil
 		}
+		// fastupdate=off: each insert updates the index directly, instead of
+		// occasionally paying for a whole pending-list merge (latency spikes).
+		// fillfactor leaves room on each page for HOT updates (reclassification).
 		return migrate.SQL(
 			`CREATE EXTENSION IF NOT EXISTS pg_trgm`,
-			`CREATE INDEX ix_customers_name_trgm ON customers USING gin (normalized_name gin_trgm_ops) WHERE deleted_at IS NULL`,
+			`CREATE INDEX ix_customers_name_trgm ON customers USING gin (normalized_name gin_trgm_ops) WITH (fastupdate = off) WHERE deleted_at IS NULL`,
+			`ALTER TABLE customers SET (fillfactor = 85)`,
 		)(tx)
 	}},
 }
