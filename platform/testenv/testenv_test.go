@@ -2,81 +2,212 @@ package testenv
 
 import (
 	"context"
+	"errors"
 	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/glebarez/sqlite"
 	"github.com/jackc/pgx/v5"
-	"go.temporal.io/api/enums/v1"
-	"go.temporal.io/api/operatorservice/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
-
-	"github.com/closeloop/closeloop/platform/temporalx"
+	"gorm.io/gorm"
 )
 
 func TestMain(m *testing.M) { Main(m) }
 
-func dbName(dsn string) string {
-	u, _ := url.Parse(dsn)
+func dbName(t *testing.T, dsn string) string {
+	t.Helper()
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
 	return strings.TrimPrefix(u.Path, "/")
 }
 
-func TestPostgresDatabasesAreFreshAndDropped(t *testing.T) {
-	var first string
-	t.Run("create", func(t *testing.T) {
-		first = Postgres(t)
-		second := Postgres(t)
-		if dbName(first) == dbName(second) {
-			t.Fatal("two calls gave the same database")
+func databaseExists(t *testing.T, admin, name string) bool {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, admin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	var n int
+	if err := conn.QueryRow(ctx, "SELECT count(*) FROM pg_database WHERE datname = $1", name).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n == 1
+}
+
+func TestPostgresGivesFreshDatabasesThatAreDroppedAfterTheTest(t *testing.T) {
+	var names []string
+	t.Run("use", func(t *testing.T) {
+		first, second := Postgres(t), Postgres(t)
+		names = []string{dbName(t, first), dbName(t, second)}
+		if names[0] == names[1] {
+			t.Fatalf("two calls gave the same database %s", names[0])
+		}
+		for _, n := range names {
+			if !strings.HasPrefix(n, "closeloop_test_") {
+				t.Errorf("database name %q lacks the closeloop_test_ prefix", n)
+			}
 		}
 		ctx := context.Background()
 		conn, err := pgx.Connect(ctx, first)
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, "CREATE TABLE t (id int)"); err != nil {
+		// The connection stays open: the drop must force it closed.
+		t.Cleanup(func() { _ = conn.Close(context.Background()) })
+		var current string
+		if err := conn.QueryRow(ctx, "SELECT current_database()").Scan(&current); err != nil || current != names[0] {
+			t.Fatalf("connected to %q (%v), want %q", current, err, names[0])
+		}
+		if _, err := conn.Exec(ctx, "CREATE TABLE t (id int primary key)"); err != nil {
 			t.Fatal(err)
 		}
+		admin, _ := postgresAdmin()
+		for _, n := range names {
+			if !databaseExists(t, admin, n) {
+				t.Fatalf("database %s does not exist during its test", n)
+			}
+		}
 	})
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, pgAdmin)
+	admin, err := postgresAdmin()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer conn.Close(ctx)
-	var n int
-	if err := conn.QueryRow(ctx, "SELECT count(*) FROM pg_database WHERE datname = $1", dbName(first)).Scan(&n); err != nil || n != 0 {
-		t.Fatalf("database %s survived its test (%d, %v)", dbName(first), n, err)
+	t.Logf("PostgreSQL admin URL: %s", redact(admin))
+	for _, n := range names {
+		if databaseExists(t, admin, n) {
+			t.Errorf("database %s survived its test", n)
+		}
 	}
 }
 
-func TestThrowawayCluster(t *testing.T) {
-	u, err := startThrowawayCluster()
+func TestPostgresURLFromTheEnvironmentIsCheckedNotSkipped(t *testing.T) {
+	t.Setenv(PostgresURLEnv, "host=127.0.0.1 user=postgres")
+	if _, err := findPostgres(); err == nil || !strings.Contains(err.Error(), "not a postgres:// URL") {
+		t.Fatalf("a keyword/value DSN must be refused with a clear message, got %v", err)
+	}
+	port, err := freePort()
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, u)
-	if err != nil {
-		t.Fatal(err)
+	t.Setenv(PostgresURLEnv, "postgres://postgres:secret@127.0.0.1:"+strconv.Itoa(port)+"/postgres?sslmode=disable")
+	_, err = findPostgres()
+	if err == nil || !strings.Contains(err.Error(), "does not answer") {
+		t.Fatalf("an unreachable server must be an error, got %v", err)
 	}
-	defer conn.Close(ctx)
-	var v string
-	if err := conn.QueryRow(ctx, "SHOW server_version").Scan(&v); err != nil || v == "" {
-		t.Fatalf("throwaway cluster does not answer: %v", err)
+	if strings.Contains(err.Error(), "secret") {
+		t.Fatalf("the error leaks the password: %v", err)
+	}
+	if u, err := withDatabase("postgres://u:p@h:5/admin?sslmode=disable", "closeloop_test_x"); err != nil || u != "postgres://u:p@h:5/closeloop_test_x?sslmode=disable" {
+		t.Fatalf("withDatabase = %q, %v", u, err)
 	}
 }
 
-func greet(ctx workflow.Context, name string) (string, error) { return "hello " + name, nil }
+func TestThrowawayClusterStartsAnswersAndStops(t *testing.T) {
+	start := time.Now()
+	c, err := startThrowawayCluster()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.stop)
+	t.Logf("throwaway cluster at %s ready in %v", c.url, time.Since(start).Round(time.Millisecond))
 
-func TestTemporalDevServerRunsWorkflowsAndSetupIsIdempotent(t *testing.T) {
-	hostPort, ns := Temporal(t)
 	ctx := context.Background()
-	c, err := temporalx.Dial(ctx, temporalx.Config{Address: hostPort, Namespace: ns, DialTimeout: 10 * time.Second}, temporalx.Options{})
+	conn, err := pgx.Connect(ctx, c.url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var version, dataDir string
+	if err := conn.QueryRow(ctx, "SELECT current_setting('server_version'), current_setting('data_directory')").Scan(&version, &dataDir); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.Exec(ctx, "CREATE DATABASE closeloop_test_throwaway"); err != nil {
+		t.Fatal(err)
+	}
+	if err := dropDatabase(ctx, c.url, "closeloop_test_throwaway"); err != nil {
+		t.Fatal(err)
+	}
+	_ = conn.Close(ctx)
+	t.Logf("server_version %s, data directory %s", version, dataDir)
+	if !strings.HasPrefix(dataDir, c.dir) {
+		t.Errorf("data directory %s is not inside the temp dir %s", dataDir, c.dir)
+	}
+	if os.Geteuid() == 0 {
+		checkNotOwnedByRoot(t, dataDir)
+	}
+
+	c.stop()
+	select {
+	case <-c.exited:
+	default:
+		t.Fatal("postgres still runs after stop")
+	}
+	if err := ping(c.url, 2*time.Second); err == nil {
+		t.Fatal("the cluster still answers after stop")
+	}
+	if _, err := os.Stat(c.dir); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("temp dir %s left behind (%v)", c.dir, err)
+	}
+	c.stop() // idempotent
+}
+
+func TestSQLiteDSNOpensWithGlebarez(t *testing.T) {
+	a, b := SQLite(t), SQLite(t)
+	if a == b || !strings.HasPrefix(a, "sqlite://") || !strings.HasSuffix(a, "/test.db") {
+		t.Fatalf("unexpected DSNs %q, %q", a, b)
+	}
+	path := strings.TrimPrefix(a, "sqlite://")
+	gdb, err := gorm.Open(sqlite.Open(path), &gorm.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sqlDB, _ := gdb.DB()
+	defer sqlDB.Close()
+	type row struct {
+		ID   int
+		Name string
+	}
+	if err := gdb.AutoMigrate(&row{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := gdb.Create(&row{ID: 1, Name: "closeloop"}).Error; err != nil {
+		t.Fatal(err)
+	}
+	var got row
+	if err := gdb.First(&got, 1).Error; err != nil || got.Name != "closeloop" {
+		t.Fatalf("read back %+v, %v", got, err)
+	}
+	if _, err := os.Stat(path); err != nil {
+		t.Fatalf("the database file is not at %s: %v", path, err)
+	}
+}
+
+func greet(_ workflow.Context, name string) (string, error) { return "hello " + name, nil }
+
+func TestTemporalDevServerRunsAWorkflowEndToEnd(t *testing.T) {
+	hostPort, namespace := Temporal(t)
+	t.Logf("dev server at %s (namespace %s) started in %v", hostPort, namespace, temporalTook.Round(time.Millisecond))
+	if again, _ := Temporal(t); again != hostPort {
+		t.Fatalf("second call gave another server: %s vs %s", again, hostPort)
+	}
+	if runtime.GOOS != "windows" && temporalPID == 0 {
+		t.Fatal("could not read the dev server's pid from the SDK: the watchdog is off; update devServerPID")
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	c, err := client.DialContext(ctx, client.Options{HostPort: hostPort, Namespace: namespace})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,41 +224,20 @@ func TestTemporalDevServerRunsWorkflowsAndSetupIsIdempotent(t *testing.T) {
 	}
 	var out string
 	if err := run.Get(ctx, &out); err != nil || out != "hello closeloop" {
-		t.Fatalf("%q %v", out, err)
-	}
-
-	attrs := map[string]enums.IndexedValueType{"TestenvKindA": enums.INDEXED_VALUE_TYPE_KEYWORD, "TestenvKindB": enums.INDEXED_VALUE_TYPE_KEYWORD}
-	for i := 0; i < 2; i++ {
-		if err := temporalx.EnsureNamespace(ctx, c, "closeloop-test", 24*time.Hour); err != nil {
-			t.Fatalf("namespace, pass %d: %v", i, err)
-		}
-		if err := temporalx.EnsureSearchAttributes(ctx, c, ns, attrs); err != nil {
-			t.Fatalf("search attributes, pass %d: %v", i, err)
-		}
-	}
-	list, err := c.OperatorService().ListSearchAttributes(ctx, &operatorservice.ListSearchAttributesRequest{Namespace: ns})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for name := range attrs {
-		if list.GetCustomAttributes()[name] != enums.INDEXED_VALUE_TYPE_KEYWORD {
-			t.Errorf("search attribute %s not registered", name)
-		}
-	}
-	if err := temporalx.Ping(ctx, c); err != nil {
-		t.Fatal(err)
+		t.Fatalf("workflow result %q, %v", out, err)
 	}
 }
 
-func TestTemporalTLSConfigErrors(t *testing.T) {
-	if _, err := temporalx.ClientOptions(temporalx.Config{TLSCertFile: "x.pem"}, temporalx.Options{}); err == nil {
-		t.Fatal("a certificate without key must be refused")
+func TestTemporalCLIIsFoundOrTheFailureSaysHowToGetIt(t *testing.T) {
+	root, err := repoRoot()
+	if err != nil {
+		t.Fatal(err)
 	}
-	if _, err := temporalx.ClientOptions(temporalx.Config{TLSCAFile: "/nonexistent"}, temporalx.Options{}); err == nil {
-		t.Fatal("an unreadable CA file must be refused")
+	if _, err := os.Stat(filepath.Join(root, "go.work")); err != nil {
+		t.Fatalf("repo root %s has no go.work", root)
 	}
-	co, err := temporalx.ClientOptions(temporalx.Config{APIKey: "k", Address: "x:7233"}, temporalx.Options{})
-	if err != nil || co.ConnectionOptions.TLS == nil || co.Credentials == nil {
-		t.Fatalf("API key implies TLS and credentials: %v", err)
+	t.Setenv(TemporalCLIEnv, filepath.Join(t.TempDir(), "missing"))
+	if _, err := temporalCLI(); err == nil || !strings.Contains(err.Error(), "make tools") {
+		t.Fatalf("a missing CLI must be an error that mentions `make tools`, got %v", err)
 	}
 }
