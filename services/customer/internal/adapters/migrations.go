@@ -56,6 +56,9 @@ var Migrations = []migrate.Migration{
 		`CREATE INDEX ix_customers_value ON customers (value_score, id) WHERE deleted_at IS NULL`,
 		`CREATE INDEX ix_customers_owner ON customers (owner_id, name, id) WHERE deleted_at IS NULL`,
 		`CREATE INDEX ix_customers_team ON customers (team, name, id) WHERE deleted_at IS NULL`,
+		// A manager's scope is a team, and teams are territories: filtering a
+		// region outside the team's territory must not walk the whole team.
+		`CREATE INDEX ix_customers_team_region ON customers (team, region, name, id) WHERE deleted_at IS NULL`,
 		`CREATE INDEX ix_customers_region ON customers (region, name, id) WHERE deleted_at IS NULL`,
 		`CREATE INDEX ix_customers_industry ON customers (industry, name, id) WHERE deleted_at IS NULL`,
 		`CREATE INDEX ix_customers_stage ON customers (lifecycle_stage, name, id) WHERE deleted_at IS NULL`,
