@@ -1,0 +1,239 @@
+package policy
+
+import (
+	"slices"
+	"time"
+)
+
+// Definition describes one policy: what it times, the shape and bounds of its
+// value, and the default Closeloop ships. Definitions are code (the workflows
+// that read a policy decide its meaning); values are data that analysts tune.
+type Definition struct {
+	Name     string `json:"name"`
+	Shape    Shape  `json:"shape"`
+	Title    string `json:"title"`
+	Workflow string `json:"workflow"`
+	// Effect says, in an analyst's words, what the value changes.
+	Effect string `json:"effect"`
+	// Min and Max bound every duration in the value (timer durations, table
+	// entries, ladder step offsets).
+	Min Duration `json:"min"`
+	Max Duration `json:"max"`
+	// Actions allowed in ladder steps.
+	Actions []Action `json:"actions,omitempty"`
+	// MaxSteps bounds the number of ladder steps.
+	MaxSteps int `json:"max_steps,omitempty"`
+	// Keys are the table's keys; a table value must have exactly these.
+	Keys []string `json:"keys,omitempty"`
+	// KeyMeaning says what a table key is (ABC class, priority, …).
+	KeyMeaning string `json:"key_meaning,omitempty"`
+	Default    Value  `json:"default"`
+}
+
+// Policy names. Workflows refer to policies only through these constants.
+const (
+	LeadFirstContactSLA  = "lead.first_contact_sla"
+	LeadEscalation       = "lead.escalation_ladder"
+	LeadStaleStage       = "lead.stale_stage"
+	VisitReminder        = "visit.reminder_before"
+	VisitLogDeadline     = "visit.log_deadline"
+	VisitLogEscalation   = "visit.log_escalation_ladder"
+	CareCadence          = "care.cadence"
+	CareEscalation       = "care.escalation_ladder"
+	ServiceResponseSLA   = "service.response_sla"
+	ServiceResolutionSLA = "service.resolution_sla"
+	ServiceEscalation    = "service.escalation_ladder"
+	WinBackInactivity    = "winback.inactivity_period"
+	WinBackCadence       = "winback.cadence"
+	WinBackTouchDeadline = "winback.touch_deadline"
+	SlipAckDeadline      = "infoslip.ack_deadline"
+	SlipCloseDeadline    = "infoslip.close_deadline"
+	SlipEscalation       = "infoslip.escalation_ladder"
+	CallbackDeadline     = "followup.callback_deadline"
+	CallbackEscalation   = "followup.callback_escalation_ladder"
+)
+
+const (
+	minute = Duration(time.Minute)
+	hour   = Duration(time.Hour)
+	day    = Duration(24 * time.Hour)
+)
+
+func business(d Duration) *Timer { return &Timer{Duration: d, Clock: ClockBusiness} }
+func elapsed(d Duration) *Timer  { return &Timer{Duration: d, Clock: ClockCalendar} }
+
+var escalationActions = []Action{ActionRemind, ActionEscalateManager, ActionReassign, ActionReturnToPool}
+
+// catalogue is every policy of every workflow, in the order the docs list them.
+var catalogue = []Definition{
+	{
+		Name: LeadFirstContactSLA, Shape: ShapeTimer, Workflow: "lead escalation",
+		Title:  "First contact with a new lead",
+		Effect: "How long the assigned rep has, from the moment the lead is assigned, to make first contact. When it runs out the lead's escalation ladder starts.",
+		Min:    15 * minute, Max: 30 * day,
+		Default: Value{Timer: business(4 * hour)},
+	},
+	{
+		Name: LeadEscalation, Shape: ShapeLadder, Workflow: "lead escalation",
+		Title:  "Escalation of a lead nobody contacted",
+		Effect: "What happens after the first-contact deadline is missed, and when (counted from the missed deadline): remind the rep, hand it to the rep's manager, reassign it or return it to the pool. Each step is recorded on the follow-up.",
+		Min:    0, Max: 60 * day, MaxSteps: 8, Actions: escalationActions,
+		Default: Value{Ladder: &Ladder{Clock: ClockBusiness, Steps: []Step{
+			{After: 0, Action: ActionRemind}, {After: 4 * hour, Action: ActionEscalateManager}, {After: 16 * hour, Action: ActionReassign},
+		}}},
+	},
+	{
+		Name: LeadStaleStage, Shape: ShapeTable, Workflow: "lead escalation",
+		Title:      "Stale funnel stage",
+		Effect:     "How long an opportunity may stay in one funnel stage without progress before its owner must review it.",
+		KeyMeaning: "funnel stage: 1 spotted, 2 intent, 3 project started, 4 essentially secured",
+		Min:        day, Max: 365 * day, Keys: []string{"1", "2", "3", "4"},
+		Default: Value{Table: map[string]Timer{
+			"1": *elapsed(30 * day), "2": *elapsed(21 * day), "3": *elapsed(14 * day), "4": *elapsed(7 * day),
+		}},
+	},
+	{
+		Name: VisitReminder, Shape: ShapeTimer, Workflow: "visit scheduling",
+		Title:  "Visit reminder",
+		Effect: "How long before a scheduled visit the visitor is reminded.",
+		Min:    15 * minute, Max: 14 * day,
+		Default: Value{Timer: elapsed(24 * hour)},
+	},
+	{
+		Name: VisitLogDeadline, Shape: ShapeTimer, Workflow: "visit scheduling",
+		Title:  "Visit log due",
+		Effect: "How long after a visit its log is due. A missing log becomes an overdue follow-up and follows the visit-log escalation ladder.",
+		Min:    hour, Max: 30 * day,
+		Default: Value{Timer: business(16 * hour)},
+	},
+	{
+		Name: VisitLogEscalation, Shape: ShapeLadder, Workflow: "visit scheduling",
+		Title:  "Escalation of a missing visit log",
+		Effect: "Steps after the visit log is overdue, counted from its due time.",
+		Min:    0, Max: 60 * day, MaxSteps: 8, Actions: []Action{ActionRemind, ActionEscalateManager},
+		Default: Value{Ladder: &Ladder{Clock: ClockBusiness, Steps: []Step{
+			{After: 0, Action: ActionRemind}, {After: 8 * hour, Action: ActionEscalateManager},
+		}}},
+	},
+	{
+		Name: CareCadence, Shape: ShapeTable, Workflow: "care for existing customers",
+		Title:      "Care cadence per ABC class",
+		Effect:     "The longest a customer of each value class may go without a contact. When it passes, a care-contact follow-up falls due for the owner.",
+		KeyMeaning: "ABC value class",
+		Min:        day, Max: 730 * day, Keys: []string{"A", "B", "C"},
+		Default: Value{Table: map[string]Timer{"A": *elapsed(30 * day), "B": *elapsed(60 * day), "C": *elapsed(120 * day)}},
+	},
+	{
+		Name: CareEscalation, Shape: ShapeLadder, Workflow: "care for existing customers",
+		Title:  "Escalation of an overdue care contact",
+		Effect: "Steps after a care contact is overdue, counted from its due time.",
+		Min:    0, Max: 90 * day, MaxSteps: 8, Actions: []Action{ActionRemind, ActionEscalateManager},
+		Default: Value{Ladder: &Ladder{Clock: ClockCalendar, Steps: []Step{
+			{After: 0, Action: ActionRemind}, {After: 7 * day, Action: ActionEscalateManager},
+		}}},
+	},
+	{
+		Name: ServiceResponseSLA, Shape: ShapeTable, Workflow: "service requests",
+		Title:      "Service response SLA per priority",
+		Effect:     "How long after a service request arrives its handler must respond.",
+		KeyMeaning: "service request priority",
+		Min:        15 * minute, Max: 30 * day, Keys: []string{"urgent", "high", "normal", "low"},
+		Default: Value{Table: map[string]Timer{
+			"urgent": *business(hour), "high": *business(4 * hour), "normal": *business(8 * hour), "low": *business(24 * hour),
+		}},
+	},
+	{
+		Name: ServiceResolutionSLA, Shape: ShapeTable, Workflow: "service requests",
+		Title:      "Service resolution SLA per priority",
+		Effect:     "How long after a service request arrives it must be resolved.",
+		KeyMeaning: "service request priority",
+		Min:        hour, Max: 90 * day, Keys: []string{"urgent", "high", "normal", "low"},
+		Default: Value{Table: map[string]Timer{
+			"urgent": *business(8 * hour), "high": *business(24 * hour), "normal": *business(40 * hour), "low": *business(80 * hour),
+		}},
+	},
+	{
+		Name: ServiceEscalation, Shape: ShapeLadder, Workflow: "service requests",
+		Title:  "Escalation of a late service request",
+		Effect: "Steps after a response or resolution deadline is missed, counted from that deadline.",
+		Min:    0, Max: 30 * day, MaxSteps: 8, Actions: []Action{ActionRemind, ActionEscalateManager, ActionReassign},
+		Default: Value{Ladder: &Ladder{Clock: ClockBusiness, Steps: []Step{
+			{After: 0, Action: ActionRemind}, {After: 2 * hour, Action: ActionEscalateManager}, {After: 8 * hour, Action: ActionReassign},
+		}}},
+	},
+	{
+		Name: WinBackInactivity, Shape: ShapeTimer, Workflow: "win-back campaign",
+		Title:  "Inactivity before win-back",
+		Effect: "A customer that has bought nothing for this long is treated as lost and enters the win-back campaign.",
+		Min:    7 * day, Max: 1095 * day,
+		Default: Value{Timer: elapsed(180 * day)},
+	},
+	{
+		Name: WinBackCadence, Shape: ShapeLadder, Workflow: "win-back campaign",
+		Title:  "Win-back touches",
+		Effect: "The campaign's touches and when each is due, counted from the day the customer enters the campaign. The campaign stops at once when the customer responds or orders again.",
+		Min:    0, Max: 365 * day, MaxSteps: 12, Actions: []Action{ActionCall, ActionVisit, ActionOffer},
+		Default: Value{Ladder: &Ladder{Clock: ClockCalendar, Steps: []Step{
+			{After: 0, Action: ActionCall}, {After: 14 * day, Action: ActionVisit}, {After: 30 * day, Action: ActionOffer}, {After: 60 * day, Action: ActionCall},
+		}}},
+	},
+	{
+		Name: WinBackTouchDeadline, Shape: ShapeTimer, Workflow: "win-back campaign",
+		Title:  "Win-back touch due",
+		Effect: "How long the owner has to carry out each win-back touch once it is due.",
+		Min:    hour, Max: 30 * day,
+		Default: Value{Timer: business(24 * hour)},
+	},
+	{
+		Name: SlipAckDeadline, Shape: ShapeTimer, Workflow: "info-slip closure",
+		Title:  "Info-slip acknowledgement",
+		Effect: "How long each receiving department has to acknowledge an info slip.",
+		Min:    15 * minute, Max: 30 * day,
+		Default: Value{Timer: business(8 * hour)},
+	},
+	{
+		Name: SlipCloseDeadline, Shape: ShapeTimer, Workflow: "info-slip closure",
+		Title:  "Info-slip closure",
+		Effect: "How long each receiving department has, from receiving the slip, to report what it did and close its part.",
+		Min:    hour, Max: 90 * day,
+		Default: Value{Timer: business(40 * hour)},
+	},
+	{
+		Name: SlipEscalation, Shape: ShapeLadder, Workflow: "info-slip closure",
+		Title:  "Chasing departments that lag on a slip",
+		Effect: "Reminders and escalations after a slip deadline is missed, counted from that deadline.",
+		Min:    0, Max: 60 * day, MaxSteps: 8, Actions: []Action{ActionRemind, ActionEscalateManager},
+		Default: Value{Ladder: &Ladder{Clock: ClockBusiness, Steps: []Step{
+			{After: 0, Action: ActionRemind}, {After: 8 * hour, Action: ActionRemind}, {After: 16 * hour, Action: ActionEscalateManager},
+		}}},
+	},
+	{
+		Name: CallbackDeadline, Shape: ShapeTimer, Workflow: "follow-ups opened by people",
+		Title:  "Call-back due",
+		Effect: "When a person opens a call-back follow-up without a due time, it is due this long after it was opened.",
+		Min:    15 * minute, Max: 90 * day,
+		Default: Value{Timer: business(8 * hour)},
+	},
+	{
+		Name: CallbackEscalation, Shape: ShapeLadder, Workflow: "follow-ups opened by people",
+		Title:  "Escalation of an overdue call-back",
+		Effect: "Steps after a call-back is overdue, counted from its due time.",
+		Min:    0, Max: 60 * day, MaxSteps: 8, Actions: []Action{ActionRemind, ActionEscalateManager},
+		Default: Value{Ladder: &Ladder{Clock: ClockBusiness, Steps: []Step{
+			{After: 0, Action: ActionRemind}, {After: 8 * hour, Action: ActionEscalateManager},
+		}}},
+	},
+}
+
+// Catalogue returns every policy definition, in documentation order.
+func Catalogue() []Definition { return slices.Clone(catalogue) }
+
+// Lookup returns the definition of the named policy.
+func Lookup(name string) (Definition, bool) {
+	for _, d := range catalogue {
+		if d.Name == name {
+			return d, true
+		}
+	}
+	return Definition{}, false
+}
