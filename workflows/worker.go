@@ -32,7 +32,9 @@ import (
 	"github.com/closeloop/closeloop/platform/temporalx"
 	wfc "github.com/closeloop/closeloop/proto/contract/workflows"
 	customerv1 "github.com/closeloop/closeloop/proto/gen/closeloop/customer/v1"
+	followupv1 "github.com/closeloop/closeloop/proto/gen/closeloop/followup/v1"
 	"github.com/closeloop/closeloop/workflows/abc"
+	"github.com/closeloop/closeloop/workflows/followup"
 	"github.com/closeloop/closeloop/workflows/systemcheck"
 )
 
@@ -43,12 +45,15 @@ type Config struct {
 	ABCScheduleCron    string        `env:"ABC_SCHEDULE_CRON" default:"0 2 * * *" help:"when ABC reclassification runs (cron, in ABC_SCHEDULE_TIMEZONE); empty pauses the schedule"`
 	ABCScheduleTZ      string        `env:"ABC_SCHEDULE_TIMEZONE" default:"UTC" help:"IANA time zone of ABC_SCHEDULE_CRON"`
 	ABCPageSize        int32         `env:"ABC_PAGE_SIZE" default:"2000" help:"customers per page in scheduled reclassification runs"`
+	PolicyReconcile    time.Duration `env:"POLICY_RECONCILE_INTERVAL" default:"15m" help:"how often a sweep brings follow-ups still on an older policy or calendar version onto the one in force; 0 pauses it"`
 }
 
 // Register adds every workflow to a worker.
 func Register(r worker.Registry) {
 	r.RegisterWorkflowWithOptions(abc.ReclassifyABC, workflow.RegisterOptions{Name: wfc.WorkflowReclassifyABC})
 	r.RegisterWorkflowWithOptions(systemcheck.SystemCheck, workflow.RegisterOptions{Name: systemcheck.WorkflowName})
+	r.RegisterWorkflowWithOptions(followup.FollowUp, workflow.RegisterOptions{Name: wfc.WorkflowFollowUp})
+	r.RegisterWorkflowWithOptions(followup.PolicyRollout, workflow.RegisterOptions{Name: wfc.WorkflowPolicyRollout})
 }
 
 // RunSystemCheck runs SystemCheck and reports each service; the error names
@@ -138,10 +143,14 @@ func Setup(ctx context.Context, c client.Client, namespace string, cfg Config, l
 	if err := temporalx.EnsureSearchAttributes(ctx, c, namespace, attrs); err != nil {
 		return fmt.Errorf("search attributes: %w", err)
 	}
-	if err := ensureABCSchedule(ctx, c, cfg); err != nil {
+	if err := ensureSchedule(ctx, c, ABCSchedule(cfg)); err != nil {
 		return fmt.Errorf("ABC schedule: %w", err)
 	}
-	log.Info("temporal setup complete", "namespace", namespace, "abc_cron", cfg.ABCScheduleCron, "abc_timezone", cfg.ABCScheduleTZ)
+	if err := ensureSchedule(ctx, c, PolicyReconcileSchedule(cfg)); err != nil {
+		return fmt.Errorf("policy reconciliation schedule: %w", err)
+	}
+	log.Info("temporal setup complete", "namespace", namespace, "abc_cron", cfg.ABCScheduleCron, "abc_timezone", cfg.ABCScheduleTZ,
+		"policy_reconcile_interval", cfg.PolicyReconcile.String())
 	return nil
 }
 
@@ -168,8 +177,30 @@ func ABCSchedule(cfg Config) client.ScheduleOptions {
 	}
 }
 
-func ensureABCSchedule(ctx context.Context, c client.Client, cfg Config) error {
-	want := ABCSchedule(cfg)
+// PolicyReconcileSchedule returns the schedule of the periodic policy sweep.
+func PolicyReconcileSchedule(cfg Config) client.ScheduleOptions {
+	every := cfg.PolicyReconcile
+	if every <= 0 {
+		every = time.Hour
+	}
+	return client.ScheduleOptions{
+		ID:      wfc.SchedulePolicyReconcile,
+		Spec:    client.ScheduleSpec{Intervals: []client.ScheduleIntervalSpec{{Every: every}}},
+		Overlap: enums.SCHEDULE_OVERLAP_POLICY_SKIP,
+		Paused:  cfg.PolicyReconcile <= 0,
+		Note:    "Brings follow-ups still on an older policy or calendar version onto the one in force (managed by the Closeloop worker; change POLICY_RECONCILE_INTERVAL, not this schedule)",
+		Action: &client.ScheduleWorkflowAction{
+			ID:                       wfc.PolicyRolloutWorkflowID("all", "reconcile", 0),
+			Workflow:                 wfc.WorkflowPolicyRollout,
+			TaskQueue:                wfc.TaskQueue,
+			Args:                     []any{&followupv1.RolloutInput{}},
+			WorkflowExecutionTimeout: time.Hour,
+			TypedSearchAttributes:    temporal.NewSearchAttributes(temporal.NewSearchAttributeKeyKeyword(wfc.SAKind.String()).ValueSet("policy-reconcile")),
+		},
+	}
+}
+
+func ensureSchedule(ctx context.Context, c client.Client, want client.ScheduleOptions) error {
 	_, err := c.ScheduleClient().Create(ctx, want)
 	if err == nil {
 		return nil

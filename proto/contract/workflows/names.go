@@ -10,6 +10,8 @@
 // github.com/closeloop/closeloop/proto/gen/closeloop/....
 package workflows
 
+import "strconv"
+
 // TaskQueue is the Temporal task queue the worker binary (workflows/cmd/worker)
 // polls for workflow tasks.
 const TaskQueue = "workflows"
@@ -58,3 +60,43 @@ func SearchAttributes() map[string]string {
 		string(SAKind):       "Keyword",
 	}
 }
+
+// WorkflowFollowUp tracks one follow-up: it opens the record, waits for its
+// due time computed from a timer policy, runs the escalation ladder, follows
+// policy changes, and closes the record when it is done or cancelled. Input
+// followupv1.FollowUpSpec.
+const WorkflowFollowUp = "FollowUp"
+
+// FollowUpWorkflowID returns the workflow id of the FollowUp workflow that
+// owns follow-up id.
+func FollowUpWorkflowID(followUpID string) string { return "followup:" + followUpID }
+
+// Signals and queries of workflows that own follow-ups (FollowUp, and the
+// lead, visit and later workflows that embed the same tracker).
+const (
+	// SignalPolicyChanged carries followupv1.PolicyChangedSignal.
+	SignalPolicyChanged = "policy-changed"
+	// SignalCloseFollowUp carries followupv1.CloseSignal.
+	SignalCloseFollowUp = "close-follow-up"
+	// QueryFollowUpState answers followupv1.FollowUpState.
+	QueryFollowUpState = "follow-up-state"
+)
+
+// WorkflowPolicyRollout brings running workflows onto a new policy or
+// calendar version once it is in force. Input followupv1.RolloutInput, result
+// followupv1.RolloutResult. With neither policy nor calendar set it sweeps
+// every policy and calendar (the periodic reconciliation).
+const WorkflowPolicyRollout = "PolicyRollout"
+
+// PolicyRolloutWorkflowID returns the workflow id of the rollout of version
+// of a policy (or, with kind "calendar", of a calendar).
+func PolicyRolloutWorkflowID(kind, name string, version int64) string {
+	return "policy-rollout:" + kind + ":" + name + ":v" + itoa(version)
+}
+
+// SchedulePolicyReconcile is the id of the Temporal schedule that sweeps for
+// follow-ups still on an older policy or calendar version (a rollout that
+// could not start, or a workflow that opened its follow-up during a rollout).
+const SchedulePolicyReconcile = "closeloop-policy-reconcile"
+
+func itoa(v int64) string { return strconv.FormatInt(v, 10) }

@@ -1,0 +1,453 @@
+// Package followup is the follow-up engine every Closeloop workflow runs on.
+//
+// A follow-up is one obligation towards a customer with an owner, a due time
+// and an escalation path. Track (run by the FollowUp workflow, and embedded by
+// the lead, visit and later workflows) opens its record in the customer
+// service, waits until it is due, walks the escalation ladder, and closes the
+// record when the obligation is met or cancelled — also when the workflow is
+// cancelled, so no follow-up is left open after its workflow ends.
+//
+// # Policies and their changes
+//
+// The due time is never a constant: it is the kind's deadline policy applied
+// to the anchor instant (when the lead was assigned, when the visit ended, …),
+// and the ladder's steps are offsets from the due time. Track resolves the
+// policy versions in force through an activity, computes every instant in
+// workflow code with the pure policy and calendar packages, and records the
+// versions it used on the follow-up.
+//
+// When an analyst changes a policy or calendar, the PolicyRollout workflow
+// signals every workflow with an open follow-up on an older version. On that
+// signal — and at every decision point, whenever a timer fires — Track
+// re-resolves and, if a version changed, re-computes the due time from the
+// original anchor under the new version: a shortened SLA fires at the new,
+// earlier due time (at once if that has passed); a lengthened one waits for the
+// new, later one. Escalation steps already carried out stay done.
+package followup
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	customerc "github.com/closeloop/closeloop/proto/contract/customer"
+	wfc "github.com/closeloop/closeloop/proto/contract/workflows"
+	followupv1 "github.com/closeloop/closeloop/proto/gen/closeloop/followup/v1"
+	"github.com/closeloop/closeloop/workflows/calendar"
+	"github.com/closeloop/closeloop/workflows/policy"
+)
+
+// Outcome is how a tracked follow-up ended.
+type Outcome struct {
+	State string // "done" or "cancelled"
+	By    string
+	Note  string
+	Level int // escalation steps carried out
+}
+
+// Step is an escalation step about to be recorded.
+type Step struct {
+	Level  int // 1 for the first step
+	Action policy.Action
+	At     time.Time
+}
+
+// Options customise Track for a workflow that embeds it.
+type Options struct {
+	// OnStep runs after a step is recorded, for actions the embedding
+	// workflow carries out itself (reassigning a lead, returning it to the
+	// pool). Nil for the FollowUp workflow: the step is recorded and shown to
+	// the owner's managers.
+	OnStep func(ctx workflow.Context, s Step) error
+}
+
+// Error types that make the workflow fail without retrying.
+const (
+	ErrUnknownKind   = "followup_unknown_kind"
+	ErrInvalidSpec   = "followup_invalid_spec"
+	ErrPolicyUnusable = "followup_policy_unusable"
+)
+
+// FollowUp is the FollowUp workflow: Track with no embedding workflow.
+func FollowUp(ctx workflow.Context, spec *followupv1.FollowUpSpec) (*followupv1.CloseSignal, error) {
+	out, err := Track(ctx, spec, Options{})
+	if err != nil {
+		return nil, err
+	}
+	return &followupv1.CloseSignal{State: out.State, By: out.By, Note: out.Note}, nil
+}
+
+type tracker struct {
+	spec    *followupv1.FollowUpSpec
+	kind    policy.Kind
+	anchor  time.Time
+	opts    Options
+	log     interface{ Info(string, ...any) }
+	state   followupv1.FollowUpState
+	due     time.Time
+	level   int
+	ladder  *policy.Ladder
+	ladCal  *calendar.Calendar
+	dlName  string
+	calName string
+	// versions of everything the computation used: "policy:<name>" and
+	// "calendar:<name>" → version.
+	versions map[string]int64
+}
+
+// Track runs the follow-up described by spec until it is closed; see the
+// package documentation.
+func Track(ctx workflow.Context, spec *followupv1.FollowUpSpec, opts Options) (out Outcome, err error) {
+	kind, ok := policy.LookupKind(spec.GetKind())
+	if !ok {
+		return out, temporal.NewNonRetryableApplicationError(fmt.Sprintf("unknown follow-up kind %q", spec.GetKind()), ErrUnknownKind, nil)
+	}
+	if spec.GetId() == "" || spec.GetCustomerId() == "" || spec.GetOwnerId() == "" || spec.GetAnchorAt() == nil {
+		return out, temporal.NewNonRetryableApplicationError("a follow-up needs id, customer_id, owner_id and anchor_at", ErrInvalidSpec, nil)
+	}
+	t := &tracker{spec: spec, kind: kind, anchor: spec.GetAnchorAt().AsTime(), opts: opts, log: workflow.GetLogger(ctx)}
+	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		TaskQueue:           customerc.TaskQueue,
+		StartToCloseTimeout: 30 * time.Second,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute,
+			NonRetryableErrorTypes: []string{"invalid", "not_found"},
+		},
+	})
+	if err := workflow.SetQueryHandler(ctx, wfc.QueryFollowUpState, func() (*followupv1.FollowUpState, error) {
+		return t.snapshot(), nil
+	}); err != nil {
+		return out, err
+	}
+
+	res, err := t.resolve(ctx)
+	if err != nil {
+		return out, err
+	}
+	if err := t.compute(res); err != nil {
+		return out, err
+	}
+	info := workflow.GetInfo(ctx)
+	rec := &followupv1.FollowUpRecord{
+		Spec: spec, DueAt: timestamppb.New(t.due), Policy: t.dlName, PolicyVersion: t.versions["policy:"+t.dlName],
+		EscalationPolicy: kind.Escalation, EscalationPolicyVersion: t.versions["policy:"+kind.Escalation],
+		Calendar: t.calName, CalendarVersion: t.versions["calendar:"+t.calName],
+		WorkflowId: info.WorkflowExecution.ID, RunId: info.WorkflowExecution.RunID,
+	}
+	if err := workflow.ExecuteActivity(ctx, customerc.ActivityOpenFollowUp, rec).Get(ctx, nil); err != nil {
+		return out, err
+	}
+
+	// Whatever ends the workflow from here on, the record is closed: on
+	// cancellation in a disconnected context, since ctx is already done.
+	defer func() {
+		if err == nil || !temporal.IsCanceledError(err) {
+			return
+		}
+		dctx, _ := workflow.NewDisconnectedContext(ctx)
+		cerr := t.close(dctx, "cancelled", "workflow", "the workflow was cancelled")
+		if cerr != nil {
+			err = errors.Join(err, cerr)
+		}
+		out = Outcome{State: "cancelled", By: "workflow", Level: t.level}
+	}()
+
+	policyCh := workflow.GetSignalChannel(ctx, wfc.SignalPolicyChanged)
+	closeCh := workflow.GetSignalChannel(ctx, wfc.SignalCloseFollowUp)
+	for {
+		next, hasNext := t.nextAt()
+		var (
+			fired, changed bool
+			closing        *followupv1.CloseSignal
+		)
+		tctx, cancelTimer := workflow.WithCancel(ctx)
+		sel := workflow.NewSelector(ctx)
+		if hasNext {
+			timer := workflow.NewTimer(tctx, max(0, next.Sub(workflow.Now(ctx))))
+			sel.AddFuture(timer, func(f workflow.Future) { fired = f.Get(tctx, nil) == nil })
+		}
+		sel.AddReceive(closeCh, func(c workflow.ReceiveChannel, _ bool) {
+			closing = &followupv1.CloseSignal{}
+			c.Receive(ctx, closing)
+		})
+		sel.AddReceive(policyCh, func(c workflow.ReceiveChannel, _ bool) {
+			var s followupv1.PolicyChangedSignal
+			c.Receive(ctx, &s)
+			changed = t.concerns(&s)
+			for { // several changes in a burst cost one re-resolution
+				if !c.ReceiveAsync(&s) {
+					break
+				}
+				changed = changed || t.concerns(&s)
+			}
+		})
+		sel.AddReceive(ctx.Done(), func(workflow.ReceiveChannel, bool) {})
+		sel.Select(ctx)
+		cancelTimer()
+		if err := ctx.Err(); err != nil {
+			return out, temporal.NewCanceledError()
+		}
+
+		if closing != nil {
+			state := closing.GetState()
+			if state != "cancelled" {
+				state = "done"
+			}
+			if err := t.close(ctx, state, closing.GetBy(), closing.GetNote()); err != nil {
+				return out, err
+			}
+			return Outcome{State: state, By: closing.GetBy(), Note: closing.GetNote(), Level: t.level}, nil
+		}
+		if changed || fired {
+			// A decision point: the versions in force now decide.
+			if err := t.refresh(ctx); err != nil {
+				return out, err
+			}
+		}
+		if fired {
+			if at, ok := t.nextAt(); ok && !at.After(workflow.Now(ctx)) {
+				if err := t.step(ctx, at); err != nil {
+					return out, err
+				}
+			}
+		}
+	}
+}
+
+func (t *tracker) names() []string {
+	var names []string
+	if t.spec.GetDueAt() == nil {
+		names = append(names, t.kind.Deadline)
+	}
+	if t.kind.Escalation != "" {
+		names = append(names, t.kind.Escalation)
+	}
+	return names
+}
+
+func (t *tracker) resolve(ctx workflow.Context) (*followupv1.ResolvePoliciesResult, error) {
+	var res followupv1.ResolvePoliciesResult
+	err := workflow.ExecuteActivity(ctx, customerc.ActivityResolvePolicies, &followupv1.ResolvePoliciesInput{
+		Names: t.names(), Team: t.spec.GetTeam(), Territory: t.spec.GetTerritory(), At: timestamppb.New(workflow.Now(ctx)),
+	}).Get(ctx, &res)
+	return &res, err
+}
+
+// compute derives the due time and ladder from resolved versions. It changes
+// nothing when it fails.
+func (t *tracker) compute(res *followupv1.ResolvePoliciesResult) error {
+	versions := map[string]int64{}
+	values := map[string]policy.Value{}
+	for _, p := range res.GetPolicies() {
+		v, err := policy.Parse(p.GetValueJson())
+		if err != nil {
+			return temporal.NewNonRetryableApplicationError(fmt.Sprintf("policy %s v%d: %v", p.GetName(), p.GetVersion(), err), ErrPolicyUnusable, nil)
+		}
+		versions["policy:"+p.GetName()] = p.GetVersion()
+		values[p.GetName()] = v
+	}
+	cals := map[string]*calendar.Calendar{}
+	calVersions := map[string]int64{}
+	for _, c := range res.GetCalendars() {
+		cal, err := policy.CalendarFromJSON(c.GetSpecJson())
+		if err != nil {
+			return temporal.NewNonRetryableApplicationError(fmt.Sprintf("calendar %s v%d: %v", c.GetName(), c.GetVersion(), err), ErrPolicyUnusable, nil)
+		}
+		cals[c.GetName()] = cal
+		calVersions[c.GetName()] = c.GetVersion()
+	}
+	calFor := func(clock policy.Clock, name string) (*calendar.Calendar, string, error) {
+		if clock != policy.ClockBusiness {
+			return nil, "", nil
+		}
+		if name == "" {
+			name = res.GetAssignedCalendar()
+		}
+		cal, ok := cals[name]
+		if !ok {
+			return nil, "", temporal.NewNonRetryableApplicationError(fmt.Sprintf("calendar %q was not resolved", name), ErrPolicyUnusable, nil)
+		}
+		versions["calendar:"+name] = calVersions[name]
+		return cal, name, nil
+	}
+
+	due, dlName, calName := t.anchor, "", ""
+	if d := t.spec.GetDueAt(); d != nil {
+		due = d.AsTime()
+	} else {
+		v, ok := values[t.kind.Deadline]
+		if !ok {
+			return temporal.NewNonRetryableApplicationError("deadline policy "+t.kind.Deadline+" was not resolved", ErrPolicyUnusable, nil)
+		}
+		timer, ok := v.TimerFor(t.spec.GetPolicyKey())
+		if !ok {
+			return temporal.NewNonRetryableApplicationError(fmt.Sprintf("policy %s has no entry %q", t.kind.Deadline, t.spec.GetPolicyKey()), ErrInvalidSpec, nil)
+		}
+		cal, name, err := calFor(timer.Clock, timer.Calendar)
+		if err != nil {
+			return err
+		}
+		if due, err = timer.Due(t.anchor, cal); err != nil {
+			return temporal.NewNonRetryableApplicationError(err.Error(), ErrPolicyUnusable, nil)
+		}
+		dlName, calName = t.kind.Deadline, name
+	}
+	var ladder *policy.Ladder
+	var ladCal *calendar.Calendar
+	if t.kind.Escalation != "" {
+		v, ok := values[t.kind.Escalation]
+		if !ok || v.Ladder == nil {
+			return temporal.NewNonRetryableApplicationError("escalation policy "+t.kind.Escalation+" was not resolved", ErrPolicyUnusable, nil)
+		}
+		cal, name, err := calFor(v.Ladder.Clock, v.Ladder.Calendar)
+		if err != nil {
+			return err
+		}
+		if calName == "" {
+			calName = name
+		}
+		ladder, ladCal = v.Ladder, cal
+	}
+	t.due, t.dlName, t.calName, t.ladder, t.ladCal, t.versions = due, dlName, calName, ladder, ladCal, versions
+	return nil
+}
+
+// nextAt is when the next escalation step is due; ok is false when the ladder
+// is done (or there is none): then only a close signal ends the wait. Before
+// any step the first step is due at the due time plus its offset.
+func (t *tracker) nextAt() (time.Time, bool) {
+	if t.ladder == nil {
+		if t.level == 0 { // no ladder: wake once at the due time to mark it overdue
+			return t.due, true
+		}
+		return time.Time{}, false
+	}
+	if t.level >= len(t.ladder.Steps) {
+		return time.Time{}, false
+	}
+	at, err := t.ladder.StepTime(t.due, t.level, t.ladCal)
+	if err != nil {
+		return time.Time{}, false
+	}
+	return at, true
+}
+
+func (t *tracker) concerns(s *followupv1.PolicyChangedSignal) bool {
+	if s.GetPolicy() != "" {
+		v, ok := t.versions["policy:"+s.GetPolicy()]
+		return ok && v != s.GetVersion()
+	}
+	if s.GetCalendar() != "" {
+		v, ok := t.versions["calendar:"+s.GetCalendar()]
+		return !ok || v != s.GetVersion() // an unused calendar may now be the assigned one
+	}
+	return true
+}
+
+// refresh re-resolves and, when any version differs, re-computes from the
+// original anchor and records the new due time.
+func (t *tracker) refresh(ctx workflow.Context) error {
+	res, err := t.resolve(ctx)
+	if err != nil {
+		return err
+	}
+	old := t.versions
+	oldCal := t.calName
+	if err := t.compute(res); err != nil {
+		// A version this workflow cannot use (it passed validation, so this is
+		// a bug): keep following the previous one rather than fail the
+		// obligation.
+		t.log.Info("policy version unusable; keeping the previous one", "error", err)
+		return nil
+	}
+	if sameVersions(old, t.versions) && oldCal == t.calName {
+		return nil
+	}
+	t.state.Recomputations++
+	in := &followupv1.UpdateDeadlineInput{
+		Id: t.spec.GetId(), DueAt: timestamppb.New(t.due),
+		PolicyVersion: t.versions["policy:"+t.dlName], EscalationPolicyVersion: t.versions["policy:"+t.kind.Escalation],
+		Calendar: t.calName, CalendarVersion: t.versions["calendar:"+t.calName], Reason: describe(old, t.versions),
+	}
+	if at, ok := t.nextAt(); ok {
+		in.NextStepAt = timestamppb.New(at)
+	}
+	t.log.Info("follow-up deadline re-computed", "due", t.due, "versions", in.Reason)
+	return workflow.ExecuteActivity(ctx, customerc.ActivityUpdateFollowUpDeadline, in).Get(ctx, nil)
+}
+
+func (t *tracker) step(ctx workflow.Context, at time.Time) error {
+	action := policy.Action("overdue")
+	if t.ladder != nil {
+		action = t.ladder.Steps[t.level].Action
+	}
+	t.level++
+	in := &followupv1.RecordStepInput{Id: t.spec.GetId(), Level: int32(t.level), Action: string(action), At: timestamppb.New(at)}
+	if nxt, ok := t.nextAt(); ok {
+		in.NextStepAt = timestamppb.New(nxt)
+	}
+	if err := workflow.ExecuteActivity(ctx, customerc.ActivityRecordFollowUpStep, in).Get(ctx, nil); err != nil {
+		return err
+	}
+	if t.opts.OnStep != nil && t.ladder != nil {
+		return t.opts.OnStep(ctx, Step{Level: t.level, Action: action, At: at})
+	}
+	return nil
+}
+
+func (t *tracker) close(ctx workflow.Context, state, by, note string) error {
+	return workflow.ExecuteActivity(ctx, customerc.ActivityCloseFollowUp, &followupv1.CloseFollowUpInput{
+		Id: t.spec.GetId(), State: state, By: by, Note: note, At: timestamppb.New(workflow.Now(ctx)),
+	}).Get(ctx, nil)
+}
+
+func (t *tracker) snapshot() *followupv1.FollowUpState {
+	s := &followupv1.FollowUpState{
+		DueAt: timestamppb.New(t.due), PolicyVersion: t.versions["policy:"+t.dlName],
+		EscalationPolicyVersion: t.versions["policy:"+t.kind.Escalation], Level: int32(t.level),
+		Recomputations: t.state.Recomputations,
+	}
+	if at, ok := t.nextAt(); ok {
+		s.NextAt = timestamppb.New(at)
+	}
+	return s
+}
+
+func sameVersions(a, b map[string]int64) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if w, ok := b[k]; !ok || w != v {
+			return false
+		}
+	}
+	return true
+}
+
+// describe names what changed, in a stable order.
+func describe(old, cur map[string]int64) string {
+	keys := make([]string, 0, len(cur))
+	for k := range cur {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	s := ""
+	for _, k := range keys {
+		if old[k] != cur[k] {
+			if s != "" {
+				s += ", "
+			}
+			s += fmt.Sprintf("%s v%d→v%d", k, old[k], cur[k])
+		}
+	}
+	if s == "" {
+		s = "calendar assignment changed"
+	}
+	return s
+}
