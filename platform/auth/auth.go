@@ -68,13 +68,16 @@ const (
 	PermPoliciesWrite Permission = "policies:write"
 	// PermFollowupsRead: read follow-up tasks.
 	PermFollowupsRead Permission = "followups:read"
+	// PermFollowupsWrite: open follow-ups and mark them done (within scope;
+	// cancelling and giving one to another owner also need the manager role).
+	PermFollowupsWrite Permission = "followups:write"
 )
 
 // AllPermissions returns every permission, in the order of the constants above.
 func AllPermissions() []Permission {
 	return []Permission{
 		PermCustomersRead, PermCustomersWrite, PermCustomersDelete, PermCustomersReclassify,
-		PermAuditRead, PermPoliciesRead, PermPoliciesWrite, PermFollowupsRead,
+		PermAuditRead, PermPoliciesRead, PermPoliciesWrite, PermFollowupsRead, PermFollowupsWrite,
 	}
 }
 
@@ -84,21 +87,21 @@ func AllPermissions() []Permission {
 // only those it owns.
 //
 //	role     customers                        audit  policies     followups
-//	rep      read, write (own)                -      -            read
-//	manager  read, write, delete, reclassify  read   read         read
+//	rep      read, write (own)                -      -            read, write (own)
+//	manager  read, write, delete, reclassify  read   read         read, write, cancel
 //	          (its teams)
 //	analyst  read (all)                       read   read, write  read
 //	admin    everything
 var rolePermissions = map[Role][]Permission{
 	RoleRep: {
 		PermCustomersRead, PermCustomersWrite,
-		PermFollowupsRead,
+		PermFollowupsRead, PermFollowupsWrite,
 	},
 	RoleManager: {
 		PermCustomersRead, PermCustomersWrite, PermCustomersDelete, PermCustomersReclassify,
 		PermAuditRead,
 		PermPoliciesRead,
-		PermFollowupsRead,
+		PermFollowupsRead, PermFollowupsWrite,
 	},
 	RoleAnalyst: {
 		PermCustomersRead,
@@ -110,7 +113,7 @@ var rolePermissions = map[Role][]Permission{
 		PermCustomersRead, PermCustomersWrite, PermCustomersDelete, PermCustomersReclassify,
 		PermAuditRead,
 		PermPoliciesRead, PermPoliciesWrite,
-		PermFollowupsRead,
+		PermFollowupsRead, PermFollowupsWrite,
 	},
 }
 

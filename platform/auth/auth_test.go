@@ -11,9 +11,9 @@ import (
 func TestRolePermissions(t *testing.T) {
 	all := auth.AllPermissions()
 	want := map[auth.Role][]auth.Permission{
-		auth.RoleRep: {auth.PermCustomersRead, auth.PermCustomersWrite, auth.PermFollowupsRead},
+		auth.RoleRep: {auth.PermCustomersRead, auth.PermCustomersWrite, auth.PermFollowupsRead, auth.PermFollowupsWrite},
 		auth.RoleManager: {auth.PermCustomersRead, auth.PermCustomersWrite, auth.PermCustomersDelete,
-			auth.PermCustomersReclassify, auth.PermAuditRead, auth.PermPoliciesRead, auth.PermFollowupsRead},
+			auth.PermCustomersReclassify, auth.PermAuditRead, auth.PermPoliciesRead, auth.PermFollowupsRead, auth.PermFollowupsWrite},
 		auth.RoleAnalyst: {auth.PermCustomersRead, auth.PermAuditRead, auth.PermPoliciesRead,
 			auth.PermPoliciesWrite, auth.PermFollowupsRead},
 		auth.RoleAdmin: all,

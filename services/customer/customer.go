@@ -11,16 +11,22 @@ package customer
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"time"
 
 	"github.com/gin-gonic/gin"
 	"go.temporal.io/sdk/worker"
 
 	"github.com/closeloop/closeloop/platform/apperr"
+	"github.com/closeloop/closeloop/platform/auth"
 	"github.com/closeloop/closeloop/platform/service"
 	customerc "github.com/closeloop/closeloop/proto/contract/customer"
 	"github.com/closeloop/closeloop/services/customer/internal/adapters"
 	"github.com/closeloop/closeloop/services/customer/internal/app"
 	"github.com/closeloop/closeloop/services/customer/internal/domain"
+	"github.com/closeloop/closeloop/services/customer/internal/followups"
+	"github.com/closeloop/closeloop/services/customer/internal/policies"
 	"github.com/closeloop/closeloop/services/customer/internal/ports"
 )
 
@@ -29,6 +35,9 @@ type Config struct {
 	ABCAShare   float64 `env:"ABC_A_SHARE" default:"0.80" help:"cumulative value share that makes a customer class A (Pareto: top 80%)"`
 	ABCBShare   float64 `env:"ABC_B_SHARE" default:"0.95" help:"cumulative value share that makes a customer class B (the next 15%); the rest are C"`
 	ABCPageSize int32   `env:"ABC_PAGE_SIZE" default:"2000" help:"customers classified per activity call during ABC reclassification"`
+	// TemporalUI is where follow-ups link to their workflow.
+	TemporalUI string        `env:"TEMPORAL_UI_URL" default:"http://localhost:8233" help:"Temporal web UI base URL that follow-ups link their workflow to; empty for no link"`
+	OpenWait   time.Duration `env:"FOLLOWUP_OPEN_WAIT" default:"5s" help:"how long POST /v1/follow-ups waits for the new follow-up to be stored before answering 202 Accepted"`
 }
 
 // OpenAPI returns the service's OpenAPI document, built from its request and response types.
@@ -59,10 +68,42 @@ func Setup(d *service.Deps, cfg Config) (*service.Module, error) {
 	a := app.New(store, ports.TemporalReclassifier{Client: d.Temporal, PageSize: cfg.ABCPageSize}, t)
 	h := ports.NewHTTP(a)
 	acts := ports.NewActivities(a)
+
+	// The follow-up engine: timer policies, business calendars, follow-ups.
+	engine := ports.TemporalEngine{Client: d.Temporal}
+	pol := policies.New(d.DB, engine)
+	if err := pol.Seed(context.Background()); err != nil {
+		return nil, fmt.Errorf("seed policies and calendars: %w", err)
+	}
+	fu := followups.New(d.DB, engine, customerLookup(store), pol, followups.Links{TemporalUI: cfg.TemporalUI, Namespace: d.Config.Temporal.Namespace})
+	eh := &ports.EngineHTTP{Policies: pol, FollowUps: fu, OpenWait: cfg.OpenWait}
+	ea := &ports.EngineActivities{Policies: pol, FollowUps: fu}
 	return &service.Module{
-		Routes:     func(v1 *gin.RouterGroup) { h.Routes(v1) },
-		Register:   func(r worker.Registry) { acts.Register(r) },
+		Routes: func(v1 *gin.RouterGroup) {
+			h.Routes(v1)
+			eh.Routes(v1)
+		},
+		Register: func(r worker.Registry) {
+			acts.Register(r)
+			ea.Register(r)
+		},
 		OpenAPI:    ports.OpenAPI(),
 		Background: []func(context.Context) error{service.PurgeIdempotencyKeys(d.DB, d.Log)},
 	}, nil
+}
+
+// customerLookup lets follow-ups find their subject within the caller's scope.
+func customerLookup(store *adapters.Store) followups.Customers {
+	return func(ctx context.Context, id string, scope auth.Scope) (followups.Customer, error) {
+		c, err := store.GetCustomer(ctx, id, scope, false)
+		if errors.Is(err, domain.ErrCustomerNotFound) {
+			var v apperr.Validation
+			v.Add("customer_id", "not_found", "no such customer")
+			return followups.Customer{}, v.Err()
+		}
+		if err != nil {
+			return followups.Customer{}, err
+		}
+		return followups.Customer{OwnerID: c.OwnerID, Team: c.Team, Region: c.Region, ValueClass: c.ValueClass}, nil
+	}
 }

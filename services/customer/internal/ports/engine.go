@@ -1,0 +1,160 @@
+package ports
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/worker"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/closeloop/closeloop/platform/apperr"
+	customerc "github.com/closeloop/closeloop/proto/contract/customer"
+	wfc "github.com/closeloop/closeloop/proto/contract/workflows"
+	followupv1 "github.com/closeloop/closeloop/proto/gen/closeloop/followup/v1"
+	"github.com/closeloop/closeloop/services/customer/internal/followups"
+	"github.com/closeloop/closeloop/services/customer/internal/policies"
+)
+
+// EngineActivities are the follow-up and policy activities the follow-up
+// engine's workflows call on the customer task queue.
+type EngineActivities struct {
+	Policies  *policies.Service
+	FollowUps *followups.Service
+}
+
+// Register adds the activities under their contract names.
+func (a *EngineActivities) Register(r worker.Registry) {
+	r.RegisterActivityWithOptions(a.ResolvePolicies, activity.RegisterOptions{Name: customerc.ActivityResolvePolicies})
+	r.RegisterActivityWithOptions(a.OpenFollowUp, activity.RegisterOptions{Name: customerc.ActivityOpenFollowUp})
+	r.RegisterActivityWithOptions(a.UpdateFollowUpDeadline, activity.RegisterOptions{Name: customerc.ActivityUpdateFollowUpDeadline})
+	r.RegisterActivityWithOptions(a.RecordFollowUpStep, activity.RegisterOptions{Name: customerc.ActivityRecordFollowUpStep})
+	r.RegisterActivityWithOptions(a.CloseFollowUp, activity.RegisterOptions{Name: customerc.ActivityCloseFollowUp})
+	r.RegisterActivityWithOptions(a.RolloutPage, activity.RegisterOptions{Name: customerc.ActivityRolloutPage})
+}
+
+// nonRetryable turns rule and input errors into errors the workflow does not retry.
+func nonRetryable(err error) error {
+	var ae *apperr.Error
+	if errors.As(err, &ae) && ae.Kind != apperr.KindInternal && ae.Kind != apperr.KindUnavailable {
+		return temporal.NewNonRetryableApplicationError(ae.Message, ae.Code, err)
+	}
+	return err
+}
+
+// ResolvePolicies returns the versions in force.
+func (a *EngineActivities) ResolvePolicies(ctx context.Context, in *followupv1.ResolvePoliciesInput) (*followupv1.ResolvePoliciesResult, error) {
+	at := time.Now()
+	if in.GetAt() != nil {
+		at = in.GetAt().AsTime()
+	}
+	res, err := a.Policies.Resolve(ctx, in.GetNames(), in.GetTeam(), in.GetTerritory(), at)
+	return res, nonRetryable(err)
+}
+
+// OpenFollowUp stores a new follow-up.
+func (a *EngineActivities) OpenFollowUp(ctx context.Context, in *followupv1.FollowUpRecord) error {
+	return nonRetryable(a.FollowUps.Record(ctx, in))
+}
+
+// UpdateFollowUpDeadline records a re-computed due time.
+func (a *EngineActivities) UpdateFollowUpDeadline(ctx context.Context, in *followupv1.UpdateDeadlineInput) error {
+	return nonRetryable(a.FollowUps.UpdateDeadline(ctx, in))
+}
+
+// RecordFollowUpStep records an escalation step.
+func (a *EngineActivities) RecordFollowUpStep(ctx context.Context, in *followupv1.RecordStepInput) error {
+	return nonRetryable(a.FollowUps.RecordStep(ctx, in))
+}
+
+// CloseFollowUp closes a follow-up.
+func (a *EngineActivities) CloseFollowUp(ctx context.Context, in *followupv1.CloseFollowUpInput) error {
+	return nonRetryable(a.FollowUps.Close(ctx, in))
+}
+
+// RolloutPage signals one page of lagging workflows.
+func (a *EngineActivities) RolloutPage(ctx context.Context, in *followupv1.RolloutPageInput) (*followupv1.RolloutPageResult, error) {
+	res, err := a.FollowUps.RolloutPage(ctx, in, func(d any) {
+		if activity.IsActivity(ctx) {
+			activity.RecordHeartbeat(ctx, d)
+		}
+	})
+	return res, nonRetryable(err)
+}
+
+// TemporalEngine starts and signals the follow-up engine's workflows.
+type TemporalEngine struct {
+	Client client.Client
+}
+
+func unavailable(err error) error {
+	return apperr.Unavailable("workflow_unavailable", "the workflow engine is unavailable; retry shortly").Wrap(err)
+}
+
+// StartFollowUp starts a FollowUp workflow; an existing one with the id is kept.
+func (t TemporalEngine) StartFollowUp(ctx context.Context, spec *followupv1.FollowUpSpec) error {
+	_, err := t.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID:                       wfc.FollowUpWorkflowID(spec.GetId()),
+		TaskQueue:                wfc.TaskQueue,
+		WorkflowIDConflictPolicy: enums.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		WorkflowIDReusePolicy:    enums.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+		TypedSearchAttributes: temporal.NewSearchAttributes(
+			temporal.NewSearchAttributeKeyKeyword(wfc.SAKind.String()).ValueSet("follow-up:"+spec.GetKind()),
+			temporal.NewSearchAttributeKeyKeyword(wfc.SACustomerID.String()).ValueSet(spec.GetCustomerId()),
+			temporal.NewSearchAttributeKeyKeyword(wfc.SAOwnerID.String()).ValueSet(spec.GetOwnerId()),
+		),
+	}, wfc.WorkflowFollowUp, spec)
+	var started *serviceerror.WorkflowExecutionAlreadyStarted
+	if errors.As(err, &started) {
+		return nil // the same idempotency key: that follow-up exists (or existed)
+	}
+	if err != nil {
+		return unavailable(err)
+	}
+	return nil
+}
+
+// Signal signals a running workflow.
+func (t TemporalEngine) Signal(ctx context.Context, workflowID, name string, payload any) error {
+	err := t.Client.SignalWorkflow(ctx, workflowID, "", name, payload)
+	var nf *serviceerror.NotFound
+	if errors.As(err, &nf) {
+		return followups.ErrWorkflowGone
+	}
+	if err != nil {
+		return unavailable(err)
+	}
+	return nil
+}
+
+// Start starts the rollout of a version; starting it twice is a no-op.
+func (t TemporalEngine) Start(ctx context.Context, kind, name string, version int64, effectiveFrom time.Time) error {
+	in := &followupv1.RolloutInput{Version: version, EffectiveFrom: timestamppb.New(effectiveFrom)}
+	if kind == "calendar" {
+		in.Calendar = name
+	} else {
+		in.Policy = name
+	}
+	_, err := t.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID:                       wfc.PolicyRolloutWorkflowID(kind, name, version),
+		TaskQueue:                wfc.TaskQueue,
+		WorkflowIDConflictPolicy: enums.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		TypedSearchAttributes:    temporal.NewSearchAttributes(temporal.NewSearchAttributeKeyKeyword(wfc.SAKind.String()).ValueSet("policy-rollout")),
+	}, wfc.WorkflowPolicyRollout, in)
+	return err
+}
+
+// Cancel stops the rollout of a withdrawn version.
+func (t TemporalEngine) Cancel(ctx context.Context, kind, name string, version int64) error {
+	err := t.Client.CancelWorkflow(ctx, wfc.PolicyRolloutWorkflowID(kind, name, version), "")
+	var nf *serviceerror.NotFound
+	if errors.As(err, &nf) {
+		return nil
+	}
+	return err
+}
