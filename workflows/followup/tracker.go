@@ -68,8 +68,8 @@ type Options struct {
 
 // Error types that make the workflow fail without retrying.
 const (
-	ErrUnknownKind   = "followup_unknown_kind"
-	ErrInvalidSpec   = "followup_invalid_spec"
+	ErrUnknownKind    = "followup_unknown_kind"
+	ErrInvalidSpec    = "followup_invalid_spec"
 	ErrPolicyUnusable = "followup_policy_unusable"
 )
 

@@ -16,6 +16,7 @@ import (
 	"go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/workflow"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -216,14 +217,20 @@ type harness struct {
 	start time.Time
 	store *store
 
-	mu    sync.Mutex
-	calls []call
+	mu     sync.Mutex
+	calls  []call
+	timers []time.Time // when each workflow timer was started
 }
 
 func newHarness(t *testing.T, start time.Time) *harness {
 	t.Helper()
 	env := newEnv(start)
 	h := &harness{t: t, env: env, start: start, store: newStore()}
+	env.SetOnTimerScheduledListener(func(string, time.Duration) {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		h.timers = append(h.timers, env.Now())
+	})
 	env.RegisterWorkflow(followup.FollowUp)
 	env.RegisterActivityWithOptions(func(_ context.Context, in *followupv1.ResolvePoliciesInput) (*followupv1.ResolvePoliciesResult, error) {
 		h.note(customerc.ActivityResolvePolicies, in)
@@ -436,12 +443,23 @@ func TestFollowUpOpensWithDueFromPolicyInForce(t *testing.T) {
 		setup: func(s *store) {
 			s.putCalendar("evening", 4, yesterday, evening)
 			s.putPolicy(policy.LeadFirstContactSLA, 2, yesterday, businessTimer(4*time.Hour, "evening"))
-			s.putPolicy(policy.LeadEscalation, 5, yesterday, elapsedLadder())
 		},
 		wantNames: []string{policy.LeadFirstContactSLA, policy.LeadEscalation},
 		wantDue:   cst(time.March, 2, 22, 0),
-		wantPol:   policy.LeadFirstContactSLA, wantPolV: 2, wantEscV: 5,
+		wantPol:   policy.LeadFirstContactSLA, wantPolV: 2, wantEscV: 1,
+		// the record names the deadline's calendar, not the ladder's
 		wantCal: "evening", wantCalV: 4,
+	}, {
+		name: "calendar-clock SLA and ladder use no calendar",
+		spec: firstContact(monday10),
+		setup: func(s *store) {
+			s.putPolicy(policy.LeadFirstContactSLA, 4, yesterday, elapsedTimer(3*time.Hour))
+			s.putPolicy(policy.LeadEscalation, 5, yesterday, elapsedLadder())
+		},
+		wantNames: []string{policy.LeadFirstContactSLA, policy.LeadEscalation},
+		wantDue:   monday10.Add(3 * time.Hour),
+		wantPol:   policy.LeadFirstContactSLA, wantPolV: 4, wantEscV: 5,
+		wantCal: "", wantCalV: 0,
 	}, {
 		name: "table policy entry for the spec's key",
 		spec: func() *followupv1.FollowUpSpec {
@@ -882,6 +900,13 @@ func TestShippedLadderStepsInBusinessTime(t *testing.T) {
 	// One resolution at the start and one per decision point; none after the
 	// last step: the workflow only waits for the close signal.
 	h.wantCount("ResolvePolicies", len(h.resolves()), 4)
+	h.mu.Lock()
+	for _, at := range h.timers {
+		if !at.Before(reassign) {
+			t.Errorf("a timer was started at %s, after the last step", show(at))
+		}
+	}
+	h.mu.Unlock()
 	h.wantCount("UpdateFollowUpDeadline", len(h.updates()), 0)
 	h.wantTime("closed at", h.closes()[0].at, end)
 
@@ -1040,5 +1065,86 @@ func TestStateQueryFollowsChanges(t *testing.T) {
 			t.Errorf("answer %d: due %s next %s %v; want due %s next %s v%d level %d recomputations %d",
 				i, show(ts(s.GetDueAt())), show(ts(s.GetNextAt())), s, show(w.due), show(w.next), w.version, w.level, w.recomps)
 		}
+	}
+}
+
+// ---------------------------------------------------------------------------
+// Track embedded in another workflow
+
+const activityOnStep = "test.OnStep"
+
+// embedding is a workflow that embeds Track and carries out each ladder step
+// itself, through an activity, as the lead workflow does.
+func embedding(ctx workflow.Context, spec *followupv1.FollowUpSpec) (followup.Outcome, error) {
+	return followup.Track(ctx, spec, followup.Options{OnStep: func(ctx workflow.Context, s followup.Step) error {
+		return workflow.ExecuteActivity(ctx, activityOnStep, &followupv1.RecordStepInput{
+			Id: spec.GetId(), Level: int32(s.Level), Action: string(s.Action), At: timestamppb.New(s.At),
+		}).Get(ctx, nil)
+	}})
+}
+
+func TestTrackHandsLadderStepsToTheEmbeddingWorkflow(t *testing.T) {
+	cases := []struct {
+		name      string
+		kind      string
+		closeAt   time.Time
+		wantSteps int
+		wantOwn   []policy.Action // steps handed to OnStep
+	}{
+		{"ladder steps", policy.KindFirstContact, monday10.Add(6*time.Hour + 30*time.Minute), 2,
+			[]policy.Action{policy.ActionRemind, policy.ActionEscalateManager}},
+		// Marking a follow-up without a ladder overdue is not a ladder step.
+		{"overdue without a ladder", policy.KindWinBackTouch, monday10.Add(6*time.Hour + 30*time.Minute), 1, nil},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t, monday10)
+			h.env.RegisterWorkflow(embedding)
+			h.env.RegisterActivityWithOptions(capture[*followupv1.RecordStepInput](h, activityOnStep), activity.RegisterOptions{Name: activityOnStep})
+			h.store.putPolicy(policy.LeadFirstContactSLA, 1, time.Time{}, elapsedTimer(2*time.Hour))
+			h.store.putPolicy(policy.WinBackTouchDeadline, 1, time.Time{}, elapsedTimer(2*time.Hour))
+			h.store.putPolicy(policy.LeadEscalation, 1, time.Time{}, elapsedLadder())
+			h.closeAt(tc.closeAt)
+			spec := firstContact(monday10)
+			spec.Kind = tc.kind
+			h.env.ExecuteWorkflow(embedding, spec)
+			if !h.env.IsWorkflowCompleted() || h.env.GetWorkflowError() != nil {
+				t.Fatalf("workflow: %v; calls:%s", h.env.GetWorkflowError(), h.trace())
+			}
+			var out followup.Outcome
+			if err := h.env.GetWorkflowResult(&out); err != nil {
+				t.Fatal(err)
+			}
+			if out != (followup.Outcome{State: "done", By: "rep-ana", Note: "called", Level: tc.wantSteps}) {
+				t.Errorf("outcome %+v, want done by rep-ana at level %d", out, tc.wantSteps)
+			}
+
+			recorded, own := h.steps(), callsTo[*followupv1.RecordStepInput](h, activityOnStep)
+			h.wantCount("RecordFollowUpStep", len(recorded), tc.wantSteps)
+			h.wantCount(activityOnStep, len(own), len(tc.wantOwn))
+			for i, a := range tc.wantOwn {
+				r, o := recorded[i].in, own[i].in
+				if o.GetLevel() != int32(i+1) || o.GetAction() != string(a) || !o.GetAt().AsTime().Equal(r.GetAt().AsTime()) {
+					t.Errorf("OnStep %d: %v, want level %d %s at %s", i, o, i+1, a, show(r.GetAt().AsTime()))
+				}
+				h.wantTime("OnStep ran at", own[i].at, recorded[i].at)
+			}
+			// Each step is recorded before the embedding workflow acts on it.
+			var order []string
+			for _, n := range h.names() {
+				if n == customerc.ActivityRecordFollowUpStep || n == activityOnStep {
+					order = append(order, n)
+				}
+			}
+			for i, n := range order {
+				want := customerc.ActivityRecordFollowUpStep
+				if i%2 == 1 && len(tc.wantOwn) > 0 {
+					want = activityOnStep
+				}
+				if n != want {
+					t.Fatalf("step activities in order %v", order)
+				}
+			}
+		})
 	}
 }
