@@ -190,7 +190,7 @@ func PolicyReconcileSchedule(cfg Config) client.ScheduleOptions {
 		Paused:  cfg.PolicyReconcile <= 0,
 		Note:    "Brings follow-ups still on an older policy or calendar version onto the one in force (managed by the Closeloop worker; change POLICY_RECONCILE_INTERVAL, not this schedule)",
 		Action: &client.ScheduleWorkflowAction{
-			ID:                       wfc.PolicyRolloutWorkflowID("all", "reconcile", 0),
+			ID:                       wfc.PolicyRolloutWorkflowID("all", "reconcile", 0, 0),
 			Workflow:                 wfc.WorkflowPolicyRollout,
 			TaskQueue:                wfc.TaskQueue,
 			Args:                     []any{&followupv1.RolloutInput{}},

@@ -89,9 +89,11 @@ const (
 const WorkflowPolicyRollout = "PolicyRollout"
 
 // PolicyRolloutWorkflowID returns the workflow id of the rollout of version
-// of a policy (or, with kind "calendar", of a calendar).
-func PolicyRolloutWorkflowID(kind, name string, version int64) string {
-	return "policy-rollout:" + kind + ":" + name + ":v" + itoa(version)
+// of a policy (or, with kind "calendar", of a calendar) that comes into force
+// at effectiveUnixMilli; the instant keeps ids unique when a database is
+// restored or reset while the Temporal namespace keeps its history.
+func PolicyRolloutWorkflowID(kind, name string, version, effectiveUnixMilli int64) string {
+	return "policy-rollout:" + kind + ":" + name + ":v" + itoa(version) + "@" + itoa(effectiveUnixMilli)
 }
 
 // SchedulePolicyReconcile is the id of the Temporal schedule that sweeps for

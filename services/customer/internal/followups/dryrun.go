@@ -42,14 +42,14 @@ type Impact struct {
 
 // DryRun is the answer of a what-if: nothing was changed.
 type DryRun struct {
-	Policy   string                `json:"policy"`
-	At       time.Time             `json:"at"`
-	Active   policies.VersionView  `json:"active"`
-	Changes  []policy.Change       `json:"changes"`
-	Totals   Impact                `json:"totals"`
-	ByTeam   []Impact              `json:"by_team"`
-	Skipped  int                   `json:"skipped"`
-	Messages []string              `json:"messages,omitempty"`
+	Policy   string               `json:"policy"`
+	At       time.Time            `json:"at"`
+	Active   policies.VersionView `json:"active"`
+	Changes  []policy.Change      `json:"changes"`
+	Totals   Impact               `json:"totals"`
+	ByTeam   []Impact             `json:"by_team"`
+	Skipped  int                  `json:"skipped"`
+	Messages []string             `json:"messages,omitempty"`
 }
 
 // DryRunPolicy reports, without changing anything, what applying the value

@@ -2,6 +2,7 @@ package followups
 
 import (
 	"context"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"net/url"
@@ -561,7 +562,7 @@ func (s *Service) OverdueCounts(ctx context.Context, f Filter) (Counts, error) {
 	var rows []struct {
 		Team, OwnerID string
 		N, Escalated  int64
-		Oldest        time.Time
+		Oldest        dbTime
 		B1, B2, B3    int64
 	}
 	d1, d3, d7 := at.Add(-24*time.Hour), at.Add(-72*time.Hour), at.Add(-168*time.Hour)
@@ -581,16 +582,16 @@ func (s *Service) OverdueCounts(ctx context.Context, f Filter) (Counts, error) {
 	teams := map[string]*Count{}
 	for _, r := range rows {
 		c.Total += r.N
-		c.ByOwner = append(c.ByOwner, Count{Team: r.Team, OwnerID: r.OwnerID, Overdue: r.N, Escalated: r.Escalated, OldestDueAt: r.Oldest.UTC()})
+		c.ByOwner = append(c.ByOwner, Count{Team: r.Team, OwnerID: r.OwnerID, Overdue: r.N, Escalated: r.Escalated, OldestDueAt: r.Oldest.T})
 		t := teams[r.Team]
 		if t == nil {
-			t = &Count{Team: r.Team, OldestDueAt: r.Oldest.UTC()}
+			t = &Count{Team: r.Team, OldestDueAt: r.Oldest.T}
 			teams[r.Team] = t
 		}
 		t.Overdue += r.N
 		t.Escalated += r.Escalated
-		if r.Oldest.Before(t.OldestDueAt) {
-			t.OldestDueAt = r.Oldest.UTC()
+		if r.Oldest.T.Before(t.OldestDueAt) {
+			t.OldestDueAt = r.Oldest.T
 		}
 		c.ByLateness["under_1d"] += r.B1
 		c.ByLateness["1d_3d"] += r.B2
@@ -614,3 +615,37 @@ func (s *Service) OverdueCounts(ctx context.Context, f Filter) (Counts, error) {
 	})
 	return c, nil
 }
+
+// dbTime scans an aggregate over a timestamp column: a time on PostgreSQL,
+// text on SQLite.
+type dbTime struct{ T time.Time }
+
+// Scan implements sql.Scanner.
+func (d *dbTime) Scan(v any) error {
+	switch x := v.(type) {
+	case time.Time:
+		d.T = x.UTC()
+		return nil
+	case string:
+		return d.parse(x)
+	case []byte:
+		return d.parse(string(x))
+	case nil:
+		d.T = time.Time{}
+		return nil
+	}
+	return fmt.Errorf("followups: cannot scan %T as a time", v)
+}
+
+func (d *dbTime) parse(s string) error {
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02 15:04:05.999999999-07:00", "2006-01-02 15:04:05.999999999Z07:00", "2006-01-02 15:04:05.999999999"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			d.T = t.UTC()
+			return nil
+		}
+	}
+	return fmt.Errorf("followups: cannot parse time %q", s)
+}
+
+// Value implements driver.Valuer (gorm needs both halves).
+func (d dbTime) Value() (driver.Value, error) { return d.T, nil }

@@ -86,7 +86,9 @@ func now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
 
 func newID() string { return uuid.Must(uuid.NewV7()).String() }
 
-func ts(t interface{ AsTime() time.Time }) time.Time { return t.AsTime().UTC().Truncate(time.Microsecond) }
+func ts(t interface{ AsTime() time.Time }) time.Time {
+	return t.AsTime().UTC().Truncate(time.Microsecond)
+}
 
 func addEvent(tx *gorm.DB, id, action string, level int, actor, detail string, at time.Time) error {
 	if len(detail) > 2000 {

@@ -42,18 +42,18 @@ func (assignmentRow) TableName() string { return "calendar_assignments" }
 
 // CalendarView is a business calendar as the API shows it.
 type CalendarView struct {
-	Name        string               `json:"name"`
-	Version     int64                `json:"version"`
-	TimeZone    string               `json:"time_zone"`
-	Week        calendar.Week        `json:"week"`
-	Holidays    []calendar.Holiday   `json:"holidays"`
+	Name        string                `json:"name"`
+	Version     int64                 `json:"version"`
+	TimeZone    string                `json:"time_zone"`
+	Week        calendar.Week         `json:"week"`
+	Holidays    []calendar.Holiday    `json:"holidays"`
 	WorkingDays []calendar.WorkingDay `json:"working_days"`
-	Regions     []string             `json:"regions"`
-	Teams       []string             `json:"teams"`
-	Default     bool                 `json:"default"`
-	UpdatedBy   string               `json:"updated_by"`
-	UpdatedAt   time.Time            `json:"updated_at"`
-	Reason      string               `json:"reason"`
+	Regions     []string              `json:"regions"`
+	Teams       []string              `json:"teams"`
+	Default     bool                  `json:"default"`
+	UpdatedBy   string                `json:"updated_by"`
+	UpdatedAt   time.Time             `json:"updated_at"`
+	Reason      string                `json:"reason"`
 }
 
 // CalendarInput is a new version of a calendar with its assignments.

@@ -28,7 +28,7 @@ import (
 // (the PolicyRollout workflow). kind is "policy" or "calendar".
 type Rollouts interface {
 	Start(ctx context.Context, kind, name string, version int64, effectiveFrom time.Time) error
-	Cancel(ctx context.Context, kind, name string, version int64) error
+	Cancel(ctx context.Context, kind, name string, version int64, effectiveFrom time.Time) error
 }
 
 // Service is the policy and calendar use cases.
@@ -437,22 +437,27 @@ func (s *Service) create(ctx context.Context, name string, p Proposal, copyOf *i
 	if werr != nil {
 		return VersionView{}, werr
 	}
+	if copyOf != nil {
+		// Re-validate the old value: a calendar it names may be gone, or the
+		// bounds may have changed since. (Outside the transaction: SQLite has
+		// one connection, which the transaction holds.)
+		old, err := s.versions(ctx, s.db, name)
+		if err != nil {
+			return VersionView{}, err
+		}
+		i := indexOf(old, *copyOf)
+		if i < 0 {
+			return VersionView{}, apperr.NotFound("version_not_found", fmt.Sprintf("%s has no version %d", name, *copyOf))
+		}
+		if value, err = s.parseCandidate(ctx, d, json.RawMessage(old[i].Value)); err != nil {
+			return VersionView{}, err
+		}
+	}
 	var created versionRow
 	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		rows, err := s.versions(ctx, tx, name)
 		if err != nil {
 			return err
-		}
-		if copyOf != nil {
-			i := indexOf(rows, *copyOf)
-			if i < 0 {
-				return apperr.NotFound("version_not_found", fmt.Sprintf("%s has no version %d", name, *copyOf))
-			}
-			// Re-validate: a calendar the old value named may be gone or the
-			// bounds may have changed since.
-			if value, err = s.parseCandidate(ctx, d, json.RawMessage(rows[i].Value)); err != nil {
-				return err
-			}
 		}
 		prev := policy.Value{}
 		if a := inForce(rows, eff); a >= 0 {
@@ -511,12 +516,16 @@ func (s *Service) Withdraw(ctx context.Context, name string, version int64, reas
 		return VersionView{}, v.Err()
 	}
 	now := s.now()
+	var eff time.Time
 	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		rows, err := s.versions(ctx, tx, name)
 		if err != nil {
 			return err
 		}
 		i := indexOf(rows, version)
+		if i >= 0 {
+			eff = rows[i].EffectiveFrom
+		}
 		if i < 0 {
 			return apperr.NotFound("version_not_found", fmt.Sprintf("%s has no version %d", name, version))
 		}
@@ -537,7 +546,7 @@ func (s *Service) Withdraw(ctx context.Context, name string, version int64, reas
 		return VersionView{}, err
 	}
 	if s.rollouts != nil {
-		_ = s.rollouts.Cancel(context.WithoutCancel(ctx), "policy", name, version)
+		_ = s.rollouts.Cancel(context.WithoutCancel(ctx), "policy", name, version, eff)
 	}
 	return s.Version(ctx, name, version)
 }
@@ -562,4 +571,3 @@ func mergeValidation(a, b error) error {
 	}
 	return a
 }
-

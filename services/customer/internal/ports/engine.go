@@ -141,7 +141,7 @@ func (t TemporalEngine) Start(ctx context.Context, kind, name string, version in
 		in.Policy = name
 	}
 	_, err := t.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-		ID:                       wfc.PolicyRolloutWorkflowID(kind, name, version),
+		ID:                       wfc.PolicyRolloutWorkflowID(kind, name, version, effectiveFrom.UnixMilli()),
 		TaskQueue:                wfc.TaskQueue,
 		WorkflowIDConflictPolicy: enums.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 		TypedSearchAttributes:    temporal.NewSearchAttributes(temporal.NewSearchAttributeKeyKeyword(wfc.SAKind.String()).ValueSet("policy-rollout")),
@@ -150,8 +150,8 @@ func (t TemporalEngine) Start(ctx context.Context, kind, name string, version in
 }
 
 // Cancel stops the rollout of a withdrawn version.
-func (t TemporalEngine) Cancel(ctx context.Context, kind, name string, version int64) error {
-	err := t.Client.CancelWorkflow(ctx, wfc.PolicyRolloutWorkflowID(kind, name, version), "")
+func (t TemporalEngine) Cancel(ctx context.Context, kind, name string, version int64, effectiveFrom time.Time) error {
+	err := t.Client.CancelWorkflow(ctx, wfc.PolicyRolloutWorkflowID(kind, name, version, effectiveFrom.UnixMilli()), "")
 	var nf *serviceerror.NotFound
 	if errors.As(err, &nf) {
 		return nil
