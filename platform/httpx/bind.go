@@ -80,7 +80,9 @@ func decodeError(err error) error {
 		if errors.As(err, &mbe) {
 			return ErrBodyTooLarge.Withf("the request body exceeds %d bytes", mbe.Limit)
 		}
-		return apperr.Invalid("malformed_json", "the request body is not valid JSON")
+		// Well-formed JSON whose value a field's own decoder refused (a time
+		// that is not RFC 3339, a clock that is not HH:MM, ...): say which.
+		return apperr.Invalid("invalid_value", "a field has an invalid value: "+strings.TrimPrefix(err.Error(), "json: "))
 	}
 }
 
