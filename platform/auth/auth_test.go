@@ -5,6 +5,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/closeloop/closeloop/platform/apperr"
 	"github.com/closeloop/closeloop/platform/auth"
 )
 
@@ -115,4 +116,17 @@ func sorted(ps []auth.Permission) []auth.Permission {
 	out := slices.Clone(ps)
 	slices.Sort(out)
 	return out
+}
+
+func TestAuthorize(t *testing.T) {
+	if _, err := auth.Authorize(context.Background(), auth.PermCustomersRead); apperr.From(err).Kind != apperr.KindUnauthenticated {
+		t.Fatalf("no principal: %v", err)
+	}
+	ctx := auth.WithPrincipal(context.Background(), auth.Principal{Subject: "u", Roles: []auth.Role{auth.RoleRep}})
+	if _, err := auth.Authorize(ctx, auth.PermPoliciesWrite); apperr.From(err).Kind != apperr.KindForbidden {
+		t.Fatalf("rep writing policies: %v", err)
+	}
+	if p, err := auth.Authorize(ctx, auth.PermCustomersRead); err != nil || p.Subject != "u" {
+		t.Fatalf("allowed: %v %v", p, err)
+	}
 }

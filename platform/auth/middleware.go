@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"context"
 	"errors"
 	"strings"
 
@@ -61,6 +62,20 @@ func Require(perm Permission, writeErr func(*gin.Context, error)) gin.HandlerFun
 		}
 		c.Next()
 	}
+}
+
+// Authorize returns the principal in ctx when it has perm: the check every
+// use case starts with. Without a principal it is 401 (code
+// "unauthenticated"), without the permission 403 (code "forbidden").
+func Authorize(ctx context.Context, perm Permission) (Principal, error) {
+	p, ok := FromContext(ctx)
+	if !ok {
+		return p, apperr.Unauthenticated("unauthenticated", "a bearer token is required")
+	}
+	if !p.Can(perm) {
+		return p, apperr.Forbidden("forbidden", "your role may not do this")
+	}
+	return p, nil
 }
 
 // fail writes err and makes sure the chain stops even if writeErr does not abort.

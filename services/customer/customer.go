@@ -71,7 +71,7 @@ func Setup(d *service.Deps, cfg Config) (*service.Module, error) {
 
 	// The follow-up engine: timer policies, business calendars, follow-ups.
 	engine := ports.TemporalEngine{Client: d.Temporal}
-	pol := policies.New(d.DB, engine)
+	pol := policies.New(d.DB, engine, d.Log)
 	if err := pol.Seed(context.Background()); err != nil {
 		return nil, fmt.Errorf("seed policies and calendars: %w", err)
 	}

@@ -28,6 +28,7 @@ package followup
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"time"
 
@@ -365,7 +366,7 @@ func (t *tracker) refresh(ctx workflow.Context) error {
 		t.log.Info("policy version unusable; keeping the previous one", "error", err)
 		return nil
 	}
-	if sameVersions(old, t.versions) && oldCal == t.calName {
+	if maps.Equal(old, t.versions) && oldCal == t.calName {
 		return nil
 	}
 	t.state.Recomputations++
@@ -416,18 +417,6 @@ func (t *tracker) snapshot() *followupv1.FollowUpState {
 		s.NextAt = timestamppb.New(at)
 	}
 	return s
-}
-
-func sameVersions(a, b map[string]int64) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if w, ok := b[k]; !ok || w != v {
-			return false
-		}
-	}
-	return true
 }
 
 // describe names what changed, in a stable order.

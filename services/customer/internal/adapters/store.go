@@ -36,9 +36,9 @@ func NewID() string { return uuid.Must(uuid.NewV7()).String() }
 
 func now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
 
-// scoped restricts q to customers the scope may see. col is the qualified owner
-// column prefix ("" or "c.").
-func scoped(q *gorm.DB, s auth.Scope, prefix string) *gorm.DB {
+// Scoped restricts q to rows (customers, follow-ups) the scope may see:
+// owner_id and team columns, qualified by prefix ("" or "c.").
+func Scoped(q *gorm.DB, s auth.Scope, prefix string) *gorm.DB {
 	switch {
 	case s.All:
 		return q
@@ -212,7 +212,7 @@ func (s *Store) findDuplicate(tx *gorm.DB, c *CustomerRecord, contacts []Contact
 // only with includeDeleted. Invisible and missing customers are both not found.
 func (s *Store) GetCustomer(ctx context.Context, id string, scope auth.Scope, includeDeleted bool) (CustomerRecord, error) {
 	var c CustomerRecord
-	q := scoped(s.db.WithContext(ctx).Where("id = ?", id), scope, "")
+	q := Scoped(s.db.WithContext(ctx).Where("id = ?", id), scope, "")
 	if !includeDeleted {
 		q = q.Where("deleted_at IS NULL")
 	}
@@ -234,7 +234,7 @@ func (s *Store) UpdateCustomer(ctx context.Context, id string, scope auth.Scope,
 	var out CustomerRecord
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		var c CustomerRecord
-		q := scoped(tx.Clauses(clause.Locking{Strength: "UPDATE"}).Where("id = ?", id), scope, "")
+		q := Scoped(tx.Clauses(clause.Locking{Strength: "UPDATE"}).Where("id = ?", id), scope, "")
 		if !includeDeleted {
 			q = q.Where("deleted_at IS NULL")
 		}
@@ -443,7 +443,7 @@ func (s *Store) ListCustomers(ctx context.Context, q ListQuery) ([]CustomerRecor
 	if !SortColumns[q.Sort] {
 		return nil, nil, fmt.Errorf("unsupported sort %q", q.Sort)
 	}
-	tx := scoped(s.db.WithContext(ctx).Model(&CustomerRecord{}), q.Scope, "")
+	tx := Scoped(s.db.WithContext(ctx).Model(&CustomerRecord{}), q.Scope, "")
 	if q.Deleted {
 		tx = tx.Where("deleted_at IS NOT NULL")
 	} else {

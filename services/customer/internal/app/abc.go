@@ -13,7 +13,7 @@ import (
 // Reclassify starts an ABC reclassification run now. Thresholds default to the
 // configured ones.
 func (a *App) Reclassify(ctx context.Context, t *domain.Thresholds, reason string) (RunRef, error) {
-	p, err := require(ctx, auth.PermCustomersReclassify)
+	p, err := auth.Authorize(ctx, auth.PermCustomersReclassify)
 	if err != nil {
 		return RunRef{}, err
 	}
@@ -30,7 +30,7 @@ func (a *App) Reclassify(ctx context.Context, t *domain.Thresholds, reason strin
 
 // ReclassificationStatus describes a run started through Reclassify or the schedule.
 func (a *App) ReclassificationStatus(ctx context.Context, workflowID string) (RunStatus, error) {
-	if _, err := require(ctx, auth.PermCustomersReclassify); err != nil {
+	if _, err := auth.Authorize(ctx, auth.PermCustomersReclassify); err != nil {
 		return RunStatus{}, err
 	}
 	if !strings.HasPrefix(workflowID, "ReclassifyABC:") && !strings.HasPrefix(workflowID, "closeloop-abc-reclassification") || len(workflowID) > 200 {
@@ -57,7 +57,7 @@ func (a *App) ClassifyABCPage(ctx context.Context, runID string, t domain.Thresh
 
 // Settings returns the configured thresholds to any reader.
 func (a *App) Settings(ctx context.Context) (domain.Thresholds, error) {
-	if _, err := require(ctx, auth.PermCustomersRead); err != nil {
+	if _, err := auth.Authorize(ctx, auth.PermCustomersRead); err != nil {
 		return domain.Thresholds{}, err
 	}
 	return a.thresholds, nil

@@ -11,7 +11,6 @@ import (
 
 	"gorm.io/gorm"
 
-	"github.com/closeloop/closeloop/platform/apperr"
 	"github.com/closeloop/closeloop/platform/auth"
 	"github.com/closeloop/closeloop/platform/idem"
 	"github.com/closeloop/closeloop/services/customer/internal/adapters"
@@ -54,17 +53,6 @@ func New(store *adapters.Store, r Reclassifier, thresholds domain.Thresholds) *A
 
 // Thresholds returns the configured ABC thresholds.
 func (a *App) Thresholds() domain.Thresholds { return a.thresholds }
-
-func require(ctx context.Context, perm auth.Permission) (auth.Principal, error) {
-	p, ok := auth.FromContext(ctx)
-	if !ok {
-		return p, apperr.Unauthenticated("unauthenticated", "a bearer token is required")
-	}
-	if !p.Can(perm) {
-		return p, apperr.Forbidden("forbidden", "your role may not do this")
-	}
-	return p, nil
-}
 
 // Created is the outcome of an idempotent create.
 type Created struct {

@@ -97,7 +97,7 @@ func assignOwner(p auth.Principal, v *apperr.Validation, owner, team string) (st
 
 // Create adds a customer (with contacts) idempotently.
 func (a *App) Create(ctx context.Context, in CreateCustomer, idemKey string, rawBody []byte) (Created, error) {
-	p, err := require(ctx, auth.PermCustomersWrite)
+	p, err := auth.Authorize(ctx, auth.PermCustomersWrite)
 	if err != nil {
 		return Created{}, err
 	}
@@ -163,7 +163,7 @@ func (a *App) Create(ctx context.Context, in CreateCustomer, idemKey string, raw
 
 // Get returns one customer with its contacts.
 func (a *App) Get(ctx context.Context, id string) (CustomerView, error) {
-	p, err := require(ctx, auth.PermCustomersRead)
+	p, err := auth.Authorize(ctx, auth.PermCustomersRead)
 	if err != nil {
 		return CustomerView{}, err
 	}
@@ -195,7 +195,7 @@ type ListParams struct {
 
 // List returns a page of customers visible to the caller.
 func (a *App) List(ctx context.Context, in ListParams, decode func(string, any) error, encode func(any) string) (Page[CustomerView], error) {
-	p, err := require(ctx, auth.PermCustomersRead)
+	p, err := auth.Authorize(ctx, auth.PermCustomersRead)
 	if err != nil {
 		return Page[CustomerView]{}, err
 	}
@@ -257,7 +257,7 @@ func (a *App) List(ctx context.Context, in ListParams, decode func(string, any) 
 
 // Update changes customer fields; owner changes follow the assignment rules.
 func (a *App) Update(ctx context.Context, id string, in UpdateCustomer) (CustomerView, error) {
-	p, err := require(ctx, auth.PermCustomersWrite)
+	p, err := auth.Authorize(ctx, auth.PermCustomersWrite)
 	if err != nil {
 		return CustomerView{}, err
 	}
@@ -333,7 +333,7 @@ func (a *App) Update(ctx context.Context, id string, in UpdateCustomer) (Custome
 
 // ChangeLifecycle moves a customer to another lifecycle stage, if allowed.
 func (a *App) ChangeLifecycle(ctx context.Context, id, to, reason string) (CustomerView, error) {
-	p, err := require(ctx, auth.PermCustomersWrite)
+	p, err := auth.Authorize(ctx, auth.PermCustomersWrite)
 	if err != nil {
 		return CustomerView{}, err
 	}
@@ -368,7 +368,7 @@ func (a *App) ChangeLifecycle(ctx context.Context, id, to, reason string) (Custo
 
 // Move places a customer under another parent, or makes it a root when parentID is nil.
 func (a *App) Move(ctx context.Context, id string, parentID *string, reason string) (CustomerView, error) {
-	p, err := require(ctx, auth.PermCustomersWrite)
+	p, err := auth.Authorize(ctx, auth.PermCustomersWrite)
 	if err != nil {
 		return CustomerView{}, err
 	}
@@ -403,7 +403,7 @@ func (a *App) Move(ctx context.Context, id string, parentID *string, reason stri
 
 // Delete soft-deletes a customer without live subsidiaries.
 func (a *App) Delete(ctx context.Context, id, reason string) error {
-	p, err := require(ctx, auth.PermCustomersDelete)
+	p, err := auth.Authorize(ctx, auth.PermCustomersDelete)
 	if err != nil {
 		return err
 	}
@@ -426,7 +426,7 @@ func (a *App) Delete(ctx context.Context, id, reason string) error {
 // Restore brings back a soft-deleted customer, unless its name or tax id has
 // since been taken by another live customer or its parent is deleted.
 func (a *App) Restore(ctx context.Context, id, reason string) (CustomerView, error) {
-	p, err := require(ctx, auth.PermCustomersDelete)
+	p, err := auth.Authorize(ctx, auth.PermCustomersDelete)
 	if err != nil {
 		return CustomerView{}, err
 	}
@@ -461,7 +461,7 @@ func (a *App) Restore(ctx context.Context, id, reason string) (CustomerView, err
 // Tree returns the customer, the chain of parents above it and its subsidiaries
 // down to depth levels.
 func (a *App) Tree(ctx context.Context, id string, depth int) (Tree, error) {
-	p, err := require(ctx, auth.PermCustomersRead)
+	p, err := auth.Authorize(ctx, auth.PermCustomersRead)
 	if err != nil {
 		return Tree{}, err
 	}
@@ -507,7 +507,7 @@ func (a *App) Tree(ctx context.Context, id string, depth int) (Tree, error) {
 
 // Audit returns a page of the customer's audit trail, newest first.
 func (a *App) Audit(ctx context.Context, id, cursor string, limit int) (Page[AuditView], error) {
-	p, err := require(ctx, auth.PermAuditRead)
+	p, err := auth.Authorize(ctx, auth.PermAuditRead)
 	if err != nil {
 		return Page[AuditView]{}, err
 	}
@@ -537,7 +537,7 @@ func (a *App) Audit(ctx context.Context, id, cursor string, limit int) (Page[Aud
 
 // StageHistory returns every lifecycle and relationship stage change, oldest first.
 func (a *App) StageHistory(ctx context.Context, id string) ([]StageChangeView, error) {
-	p, err := require(ctx, auth.PermCustomersRead)
+	p, err := auth.Authorize(ctx, auth.PermCustomersRead)
 	if err != nil {
 		return nil, err
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -18,6 +19,7 @@ import (
 	"github.com/closeloop/closeloop/platform/auth"
 	wfc "github.com/closeloop/closeloop/proto/contract/workflows"
 	followupv1 "github.com/closeloop/closeloop/proto/gen/closeloop/followup/v1"
+	"github.com/closeloop/closeloop/services/customer/internal/adapters"
 	"github.com/closeloop/closeloop/services/customer/internal/policies"
 	"github.com/closeloop/closeloop/workflows/policy"
 )
@@ -60,44 +62,6 @@ type Links struct {
 // New returns the service.
 func New(gdb *gorm.DB, wf Workflows, customers Customers, p *policies.Service, links Links) *Service {
 	return &Service{db: gdb, wf: wf, customers: customers, policies: p, links: links}
-}
-
-func require(ctx context.Context, perm auth.Permission) (auth.Principal, error) {
-	p, ok := auth.FromContext(ctx)
-	if !ok {
-		return p, apperr.Unauthenticated("unauthenticated", "a bearer token is required")
-	}
-	if !p.Can(perm) {
-		return p, apperr.Forbidden("forbidden", "your role may not do this")
-	}
-	return p, nil
-}
-
-func scoped(q *gorm.DB, s auth.Scope) *gorm.DB {
-	switch {
-	case s.All:
-		return q
-	case s.OwnerID != "":
-		return q.Where("owner_id = ?", s.OwnerID)
-	case len(s.Teams) > 0:
-		return q.Where("team IN ?", s.Teams)
-	}
-	return q.Where("1 = 0")
-}
-
-func inScope(s auth.Scope, r Row) bool {
-	switch {
-	case s.All:
-		return true
-	case s.OwnerID != "":
-		return r.OwnerID == s.OwnerID
-	}
-	for _, t := range s.Teams {
-		if t == r.Team {
-			return true
-		}
-	}
-	return false
 }
 
 // PolicyRef names a policy version.
@@ -226,14 +190,13 @@ type OpenInput struct {
 // the workflow has stored it (or, if that takes longer than wait, the id to
 // poll). A repeated request with the same idempotency key opens nothing new.
 func (s *Service) Open(ctx context.Context, in OpenInput, idemKey string, wait time.Duration) (View, bool, error) {
-	p, err := require(ctx, auth.PermFollowupsWrite)
+	p, err := auth.Authorize(ctx, auth.PermFollowupsWrite)
 	if err != nil {
 		return View{}, false, err
 	}
 	var v apperr.Validation
 	kind, ok := policy.LookupKind(in.Kind)
-	if !v.Check(in.Kind != "", "kind", "required", "the kind of obligation, such as callback or first_contact") {
-	} else if !ok {
+	if v.Check(in.Kind != "", "kind", "required", "the kind of obligation, such as callback or first_contact") && !ok {
 		names := []string{}
 		for _, k := range policy.Kinds() {
 			names = append(names, k.Name)
@@ -268,7 +231,7 @@ func (s *Service) Open(ctx context.Context, in OpenInput, idemKey string, wait t
 		if key == "" && kind.Name == policy.KindCareContact {
 			key = c.ValueClass
 		}
-		if !contains(d.Keys, key) {
+		if !slices.Contains(d.Keys, key) {
 			v.Add("policy_key", "invalid", fmt.Sprintf("%s needs a %s: one of %s", kind.Name, d.KeyMeaning, strings.Join(d.Keys, ", ")))
 			return View{}, false, v.Err()
 		}
@@ -311,23 +274,14 @@ func (s *Service) Open(ctx context.Context, in OpenInput, idemKey string, wait t
 	}
 }
 
-func contains(list []string, x string) bool {
-	for _, y := range list {
-		if y == x {
-			return true
-		}
-	}
-	return false
-}
-
 func (s *Service) visible(ctx context.Context, perm auth.Permission, id string) (auth.Principal, Row, error) {
-	p, err := require(ctx, perm)
+	p, err := auth.Authorize(ctx, perm)
 	if err != nil {
 		return p, Row{}, err
 	}
 	var r Row
 	err = s.db.WithContext(ctx).Where("id = ?", id).Take(&r).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) || (err == nil && !inScope(p.Scope(), r)) {
+	if errors.Is(err, gorm.ErrRecordNotFound) || (err == nil && !adapters.InScope(p.Scope(), r.OwnerID, r.Team)) {
 		return p, r, apperr.NotFound("not_found", "no such follow-up")
 	}
 	return p, r, err
@@ -355,8 +309,7 @@ func (s *Service) Get(ctx context.Context, id string) (View, error) {
 // workflow is signalled and closes it. If the workflow has ended without
 // closing it, the record is closed here.
 func (s *Service) Finish(ctx context.Context, id, state, note string) (View, error) {
-	perm := auth.PermFollowupsWrite
-	p, r, err := s.visible(ctx, perm, id)
+	p, r, err := s.visible(ctx, auth.PermFollowupsWrite, id)
 	if err != nil {
 		return View{}, err
 	}
@@ -411,7 +364,7 @@ func (f Filter) check(overdue bool) error {
 		v.Check(ok, "kind", "invalid", "unknown follow-up kind")
 	}
 	if overdue && f.Lateness != "" {
-		v.Check(contains(LatenessBuckets(), f.Lateness), "lateness", "invalid", "use one of "+strings.Join(LatenessBuckets(), ", "))
+		v.Check(slices.Contains(LatenessBuckets(), f.Lateness), "lateness", "invalid", "use one of "+strings.Join(LatenessBuckets(), ", "))
 	}
 	if !overdue {
 		v.Check(f.State == "" || f.State == "open" || f.State == "closed" || f.State == "all", "state", "invalid", "use open, closed or all")
@@ -445,7 +398,7 @@ func (f Filter) apply(q *gorm.DB) *gorm.DB {
 // match f at instant at: a range over the partial index of open rows.
 func (s *Service) overdueQuery(ctx context.Context, scope auth.Scope, f Filter, at time.Time) *gorm.DB {
 	q := s.db.WithContext(ctx).Model(&Row{}).Where("closed_at IS NULL AND due_at < ?", at)
-	q = f.apply(scoped(q, scope))
+	q = f.apply(adapters.Scoped(q, scope, ""))
 	for _, b := range buckets {
 		if b.Name == f.Lateness {
 			q = q.Where("due_at < ?", at.Add(-b.From))
@@ -473,7 +426,7 @@ type Page struct {
 // Overdue lists overdue follow-ups, most late first. Pages measure lateness
 // at the instant of the first page, so paging never skips or repeats.
 func (s *Service) Overdue(ctx context.Context, f Filter, after *Cursor, limit int, encode func(any) string) (Page, error) {
-	p, err := require(ctx, auth.PermFollowupsRead)
+	p, err := auth.Authorize(ctx, auth.PermFollowupsRead)
 	if err != nil {
 		return Page{}, err
 	}
@@ -511,14 +464,14 @@ func (s *Service) page(q *gorm.DB, limit int, at time.Time, encode func(any) str
 
 // List lists follow-ups in scope (open ones by default), soonest due first.
 func (s *Service) List(ctx context.Context, f Filter, after *Cursor, limit int, encode func(any) string) (Page, error) {
-	p, err := require(ctx, auth.PermFollowupsRead)
+	p, err := auth.Authorize(ctx, auth.PermFollowupsRead)
 	if err != nil {
 		return Page{}, err
 	}
 	if err := f.check(false); err != nil {
 		return Page{}, err
 	}
-	q := f.apply(scoped(s.db.WithContext(ctx).Model(&Row{}), p.Scope()))
+	q := f.apply(adapters.Scoped(s.db.WithContext(ctx).Model(&Row{}), p.Scope(), ""))
 	switch f.State {
 	case "", "open":
 		q = q.Where("closed_at IS NULL")
@@ -551,7 +504,7 @@ type Counts struct {
 
 // OverdueCounts counts overdue follow-ups in scope matching f.
 func (s *Service) OverdueCounts(ctx context.Context, f Filter) (Counts, error) {
-	p, err := require(ctx, auth.PermFollowupsRead)
+	p, err := auth.Authorize(ctx, auth.PermFollowupsRead)
 	if err != nil {
 		return Counts{}, err
 	}

@@ -178,7 +178,7 @@ func calendarView(r calendarRow, as []assignmentRow) CalendarView {
 
 // Calendars lists every business calendar with its assignments.
 func (s *Service) Calendars(ctx context.Context) ([]CalendarView, error) {
-	if _, err := require(ctx, auth.PermPoliciesRead); err != nil {
+	if _, err := auth.Authorize(ctx, auth.PermPoliciesRead); err != nil {
 		return nil, err
 	}
 	cur, err := s.current(ctx, s.db)
@@ -203,7 +203,7 @@ func (s *Service) Calendars(ctx context.Context) ([]CalendarView, error) {
 
 // Calendar returns one calendar.
 func (s *Service) Calendar(ctx context.Context, name string) (CalendarView, error) {
-	if _, err := require(ctx, auth.PermPoliciesRead); err != nil {
+	if _, err := auth.Authorize(ctx, auth.PermPoliciesRead); err != nil {
 		return CalendarView{}, err
 	}
 	return s.calendar(ctx, name)
@@ -258,7 +258,7 @@ func buildCalendar(name string, sp storedSpec) (*calendar.Calendar, error) {
 // replaces its assignments. Running workflows that count business time in it
 // — or whose team or region it now covers or no longer covers — re-compute.
 func (s *Service) PutCalendar(ctx context.Context, name string, in CalendarInput) (CalendarView, error) {
-	pr, err := require(ctx, auth.PermPoliciesWrite)
+	pr, err := auth.Authorize(ctx, auth.PermPoliciesWrite)
 	if err != nil {
 		return CalendarView{}, err
 	}
@@ -402,7 +402,7 @@ type Deadline struct {
 // Deadline adds a business duration to an instant in a calendar, so analysts
 // can check a calendar before they rely on it.
 func (s *Service) Deadline(ctx context.Context, name string, from time.Time, duration string) (Deadline, error) {
-	if _, err := require(ctx, auth.PermPoliciesRead); err != nil {
+	if _, err := auth.Authorize(ctx, auth.PermPoliciesRead); err != nil {
 		return Deadline{}, err
 	}
 	var v apperr.Validation

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"google.golang.org/protobuf/types/known/timestamppb"
-	"gorm.io/gorm"
 
 	"github.com/closeloop/closeloop/platform/apperr"
 	"github.com/closeloop/closeloop/platform/auth"
@@ -110,13 +109,10 @@ func (s *Service) ActiveVersions(ctx context.Context) (policies map[string]int64
 	return policies, calendars, nil
 }
 
-// CalendarScope returns the regions and teams a calendar covers (now and in
-// its previous version's assignments are not kept: callers add those).
-func (s *Service) CalendarScope(ctx context.Context, tx *gorm.DB, name string) (regions, teams []string, isDefault bool, err error) {
-	if tx == nil {
-		tx = s.db
-	}
-	as, err := s.assignments(ctx, tx)
+// CalendarScope returns the regions and teams a calendar is assigned to now,
+// and whether it is the default.
+func (s *Service) CalendarScope(ctx context.Context, name string) (regions, teams []string, isDefault bool, err error) {
+	as, err := s.assignments(ctx, s.db)
 	if err != nil {
 		return nil, nil, false, err
 	}
@@ -150,7 +146,7 @@ func sortedSet(m map[string]bool) []string {
 // Candidate validates a value proposed for a policy without storing it and
 // returns it with the value in force now, for a dry run.
 func (s *Service) Candidate(ctx context.Context, name string, raw json.RawMessage) (policy.Definition, policy.Value, VersionView, error) {
-	if _, err := require(ctx, auth.PermPoliciesWrite); err != nil {
+	if _, err := auth.Authorize(ctx, auth.PermPoliciesWrite); err != nil {
 		return policy.Definition{}, policy.Value{}, VersionView{}, err
 	}
 	d, err := lookup(name)
