@@ -55,6 +55,7 @@ fmt-check: ## fail if any Go file is not gofmt-formatted
 
 bench: tools ## run the benchmarks (figures in docs/performance.md)
 	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m -v ./services/customer/ | grep -vE '^\{"time"'
+	$(GO) test -run '^$$' -bench . -benchmem ./workflows/calendar/
 
 clean: ## remove built binaries and local data
 	rm -rf $(BIN) .data
