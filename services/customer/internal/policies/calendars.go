@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 
 	"github.com/closeloop/closeloop/platform/apperr"
 	"github.com/closeloop/closeloop/platform/auth"
@@ -90,11 +91,17 @@ func (s *Service) seedCalendar(ctx context.Context) error {
 		for _, sd := range seeds {
 			sd.spec.Name = sd.name
 			raw, _ := json.Marshal(specJSON(sd.spec))
-			if err := tx.Create(&calendarRow{Name: sd.name, Version: 1, Spec: string(raw), CreatedBy: "system", CreatedAt: s.now(), Reason: "shipped default"}).Error; err != nil {
-				return err
+			// Replicas starting together may both see no calendar: the
+			// first insert wins, the others change nothing.
+			res := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&calendarRow{Name: sd.name, Version: 1, Spec: string(raw), CreatedBy: "system", CreatedAt: s.now(), Reason: "shipped default"})
+			if res.Error != nil {
+				return res.Error
+			}
+			if res.RowsAffected == 0 {
+				continue
 			}
 			if sd.def {
-				if err := tx.Create(&assignmentRow{Scope: "default", Value: "", Calendar: sd.name}).Error; err != nil {
+				if err := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&assignmentRow{Scope: "default", Value: "", Calendar: sd.name}).Error; err != nil {
 					return err
 				}
 			}
