@@ -251,6 +251,32 @@ func TestPolicyChangeReachesRunningWorkflows(t *testing.T) {
 				t.Fatal(err)
 			}
 			eventually(t, "the cancelled workflow's follow-up to close", 20*time.Second, func() bool { return get(other)["state"] == "cancelled" })
+
+			// A workflow terminated by an operator cannot close its follow-up;
+			// the reconciliation sweep (the schedule's workflow) does.
+			orphan := start(north, repAna, "north", "north")
+			get(orphan)
+			if err := tc.TerminateWorkflow(ctx, wfc.FollowUpWorkflowID(orphan), "", "operator clean-up"); err != nil {
+				t.Fatal(err)
+			}
+			if get(shortened)["state"] != "done" || get(apiID)["state"] != "open" {
+				t.Fatal("setup: unexpected states before the sweep")
+			}
+			eventually(t, "the reconciliation to close the orphan", 30*time.Second, func() bool {
+				run, err := tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: "reconcile-" + uuid.NewString(), TaskQueue: wfc.TaskQueue},
+					wfc.WorkflowPolicyRollout, &followupv1.RolloutInput{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				var res followupv1.RolloutResult
+				if err := run.Get(ctx, &res); err != nil {
+					t.Fatal(err)
+				}
+				return get(orphan)["state"] == "cancelled"
+			})
+			if get(apiID)["state"] != "open" {
+				t.Fatal("the reconciliation closed a follow-up whose workflow is running")
+			}
 		})
 	}
 }

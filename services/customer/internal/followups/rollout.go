@@ -66,6 +66,34 @@ func (s *Service) RolloutPage(ctx context.Context, in *followupv1.RolloutPageInp
 		return nil, err
 	}
 	res := &followupv1.RolloutPageResult{}
+	if len(rows) == limit { // the next page starts after this one as read
+		res.NextAfterId = rows[len(rows)-1].ID
+	}
+	if active != nil && len(rows) > 0 {
+		// The reconciliation also closes follow-ups whose workflow ended
+		// without closing them (terminated by an operator, timed out): no
+		// signal would ever reach them.
+		ids := make([]string, 0, len(rows))
+		for _, r := range rows {
+			ids = append(ids, r.WorkflowID)
+		}
+		ended, err := s.wf.Ended(ctx, ids)
+		if err != nil {
+			return nil, err
+		}
+		kept := rows[:0:0]
+		for _, r := range rows {
+			if !ended[r.WorkflowID] {
+				kept = append(kept, r)
+				continue
+			}
+			if err := s.closeOrphan(ctx, r.ID); err != nil {
+				return nil, err
+			}
+			res.OrphansClosed++
+		}
+		rows = kept
+	}
 	// Signals go out from a few goroutines at once: each is one round trip
 	// to Temporal, and a rollout can reach tens of thousands of workflows.
 	var (
@@ -83,8 +111,7 @@ func (s *Service) RolloutPage(ctx context.Context, in *followupv1.RolloutPageInp
 				err := s.wf.Signal(ctx, r.WorkflowID, wfc.SignalPolicyChanged, sig)
 				gone := errors.Is(err, ErrWorkflowGone)
 				if gone {
-					err = s.Close(ctx, &followupv1.CloseFollowUpInput{Id: r.ID, State: StateCancelled, By: "system",
-						Note: "closed by the policy rollout: its workflow had ended without closing it"})
+					err = s.closeOrphan(ctx, r.ID)
 				}
 				mu.Lock()
 				switch {
@@ -115,10 +142,12 @@ func (s *Service) RolloutPage(ctx context.Context, in *followupv1.RolloutPageInp
 	if firstErr != nil {
 		return nil, firstErr
 	}
-	if len(rows) == limit {
-		res.NextAfterId = rows[len(rows)-1].ID
-	}
 	return res, nil
+}
+
+func (s *Service) closeOrphan(ctx context.Context, id string) error {
+	return s.Close(ctx, &followupv1.CloseFollowUpInput{Id: id, State: StateCancelled, By: "system",
+		Note: "closed by the reconciliation: its workflow had ended without closing it"})
 }
 
 func lagging(r Row, active map[string]int64) bool {

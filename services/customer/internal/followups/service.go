@@ -33,6 +33,10 @@ type Workflows interface {
 	// is not an error.
 	StartFollowUp(ctx context.Context, spec *followupv1.FollowUpSpec) error
 	Signal(ctx context.Context, workflowID, name string, payload any) error
+	// Ended returns which of the workflow ids have ended: no run is open and
+	// at least one has closed (completed, failed, cancelled, terminated or
+	// timed out).
+	Ended(ctx context.Context, workflowIDs []string) (map[string]bool, error)
 }
 
 // Customer is what a follow-up needs to know of its subject.

@@ -3,10 +3,12 @@ package ports
 import (
 	"context"
 	"errors"
+	"strings"
 	"time"
 
 	"go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
@@ -157,4 +159,44 @@ func (t TemporalEngine) Cancel(ctx context.Context, kind, name string, version i
 		return nil
 	}
 	return err
+}
+
+// Ended asks Temporal visibility which of the workflow ids have ended: at
+// least one closed run and no open one (a run that continued as new is not
+// an end).
+func (t TemporalEngine) Ended(ctx context.Context, workflowIDs []string) (map[string]bool, error) {
+	out := map[string]bool{}
+	if len(workflowIDs) == 0 {
+		return out, nil
+	}
+	quoted := make([]string, len(workflowIDs))
+	for i, id := range workflowIDs {
+		quoted[i] = "'" + strings.ReplaceAll(id, "'", "''") + "'"
+	}
+	in := "WorkflowId IN (" + strings.Join(quoted, ",") + ")"
+	list := func(query string, fn func(id string)) error {
+		var token []byte
+		for {
+			res, err := t.Client.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{Query: query, NextPageToken: token, PageSize: 1000})
+			if err != nil {
+				return unavailable(err)
+			}
+			for _, e := range res.GetExecutions() {
+				fn(e.GetExecution().GetWorkflowId())
+			}
+			if token = res.GetNextPageToken(); len(token) == 0 {
+				return nil
+			}
+		}
+	}
+	if err := list(in+" AND ExecutionStatus IN ('Completed','Failed','Canceled','Terminated','TimedOut')", func(id string) { out[id] = true }); err != nil {
+		return nil, err
+	}
+	if len(out) == 0 {
+		return out, nil
+	}
+	if err := list(in+" AND ExecutionStatus = 'Running'", func(id string) { delete(out, id) }); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
