@@ -1,0 +1,449 @@
+{{/*
+Names, labels and the pieces every workload shares. Helpers that need a component
+take a dict: (dict "root" $ "component" "customer").
+*/}}
+
+{{/* The API components (HTTP API, own database, own activity worker), in migration order. */}}
+{{- define "closeloop.apiComponents" -}}
+customer sales service marketing
+{{- end }}
+
+{{/* Every component that becomes a Deployment. */}}
+{{- define "closeloop.components" -}}
+customer sales service marketing worker
+{{- end }}
+
+{{- define "closeloop.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{- define "closeloop.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default .Chart.Name .Values.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/* "<fullname>-<component>", at most 63 characters. */}}
+{{- define "closeloop.componentFullname" -}}
+{{- printf "%s-%s" (include "closeloop.fullname" .root | trunc (int (sub 62 (len .component)))) .component | replace "--" "-" | trimSuffix "-" }}
+{{- end }}
+
+{{- define "closeloop.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/*
+Selector labels: name and instance only. The name carries the component
+("closeloop-customer"), so every component's selector is distinct and stable
+across upgrades (a Deployment's selector is immutable).
+*/}}
+{{- define "closeloop.selectorLabels" -}}
+app.kubernetes.io/name: {{ printf "%s-%s" (include "closeloop.name" .root) .component | trunc 63 | trimSuffix "-" }}
+app.kubernetes.io/instance: {{ .root.Release.Name }}
+{{- end }}
+
+{{- define "closeloop.labels" -}}
+{{ include "closeloop.selectorLabels" . }}
+app.kubernetes.io/component: {{ .component }}
+app.kubernetes.io/part-of: {{ include "closeloop.name" .root }}
+app.kubernetes.io/version: {{ .root.Values.image.tag | default .root.Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .root.Release.Service }}
+helm.sh/chart: {{ include "closeloop.chart" .root }}
+{{- with .root.Values.commonLabels }}
+{{ toYaml . }}
+{{- end }}
+{{- end }}
+
+{{/* Labels every pod of this release carries (NetworkPolicies admit them to each other). */}}
+{{- define "closeloop.releasePodLabels" -}}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/part-of: {{ include "closeloop.name" . }}
+{{- end }}
+
+{{- define "closeloop.serviceAccountName" -}}
+{{- $c := index .root.Values .component -}}
+{{- if $c.serviceAccount.create }}
+{{- default (include "closeloop.componentFullname" .) $c.serviceAccount.name }}
+{{- else }}
+{{- default "default" $c.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
+{{/* Image reference of a component: registry/repository:tag, or @digest when pinned. */}}
+{{- define "closeloop.image" -}}
+{{- $c := index .root.Values .component -}}
+{{- $repo := $c.image.repository }}
+{{- with .root.Values.image.registry }}
+{{- $repo = printf "%s/%s" (trimSuffix "/" .) $repo }}
+{{- end }}
+{{- if $c.image.digest }}
+{{- printf "%s@%s" $repo $c.image.digest }}
+{{- else }}
+{{- printf "%s:%s" $repo ($c.image.tag | default .root.Values.image.tag | default .root.Chart.AppVersion) }}
+{{- end }}
+{{- end }}
+
+{{/* Secrets: the release Secret, its copy for hooks and tests, and where each value comes from. */}}
+{{- define "closeloop.secretName" -}}
+{{- printf "%s-secrets" (include "closeloop.fullname" .) | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{- define "closeloop.hookSecretName" -}}
+{{- printf "%s-hook-secrets" (include "closeloop.fullname" .) | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* "true" when any enabled API component needs a database URL from the chart-created Secret. */}}
+{{- define "closeloop.chartDatabaseSecret" -}}
+{{- $root := . }}
+{{- if not .Values.database.existingSecret }}
+{{- range $c := splitList " " (include "closeloop.apiComponents" .) }}
+{{- if (index $root.Values $c).enabled }}true{{ end }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{- define "closeloop.chartAPIKeySecret" -}}
+{{- if and .Values.temporal.apiKey.value (not .Values.temporal.apiKey.existingSecret) }}true{{ end }}
+{{- end }}
+
+{{- define "closeloop.chartSecret" -}}
+{{- if or (include "closeloop.chartDatabaseSecret" .) (include "closeloop.chartAPIKeySecret" .) }}true{{ end }}
+{{- end }}
+
+{{/* The data of the chart-created Secret (release and hook copies are identical). */}}
+{{- define "closeloop.secretData" -}}
+{{- $root := . }}
+{{- if include "closeloop.chartDatabaseSecret" . }}
+{{- range $c := splitList " " (include "closeloop.apiComponents" .) }}
+{{- if (index $root.Values $c).enabled }}
+{{ index $root.Values.database.secretKeys $c }}: {{ index $root.Values.database.urls $c | b64enc | quote }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- if include "closeloop.chartAPIKeySecret" . }}
+{{ .Values.temporal.apiKey.existingSecretKey }}: {{ .Values.temporal.apiKey.value | b64enc | quote }}
+{{- end }}
+{{- end }}
+
+{{/* Name of the Secret holding the database URLs; hooks read the hook copy. */}}
+{{- define "closeloop.databaseSecretName" -}}
+{{- if .root.Values.database.existingSecret }}
+{{- .root.Values.database.existingSecret }}
+{{- else if .hook }}
+{{- include "closeloop.hookSecretName" .root }}
+{{- else }}
+{{- include "closeloop.secretName" .root }}
+{{- end }}
+{{- end }}
+
+{{- define "closeloop.apiKeySecretName" -}}
+{{- if .root.Values.temporal.apiKey.existingSecret }}
+{{- .root.Values.temporal.apiKey.existingSecret }}
+{{- else if .hook }}
+{{- include "closeloop.hookSecretName" .root }}
+{{- else }}
+{{- include "closeloop.secretName" .root }}
+{{- end }}
+{{- end }}
+
+{{- define "closeloop.hasAPIKey" -}}
+{{- if or .Values.temporal.apiKey.existingSecret .Values.temporal.apiKey.value }}true{{ end }}
+{{- end }}
+
+{{- define "closeloop.temporalTLSFiles" -}}
+{{- if or .Values.temporal.tls.caSecret.name .Values.temporal.tls.clientCertSecret.name }}true{{ end }}
+{{- end }}
+
+{{- define "closeloop.temporalTLS" -}}
+{{- if or .Values.temporal.tls.enabled (include "closeloop.temporalTLSFiles" .) (include "closeloop.hasAPIKey" .) }}true{{ end }}
+{{- end }}
+
+{{/* Port of the Temporal frontend, from temporal.address (7233 when it names none). */}}
+{{- define "closeloop.temporalPort" -}}
+{{- $p := regexFind ":[0-9]+$" .Values.temporal.address | trimPrefix ":" -}}
+{{- default "7233" $p }}
+{{- end }}
+
+{{/* Port of a URL: explicit, else 443 for https and 80 for http; "" for no URL. */}}
+{{- define "closeloop.urlPort" -}}
+{{- if .url }}
+{{- $hostport := .url }}
+{{- $scheme := "" }}
+{{- if contains "://" .url }}
+{{- $u := urlParse .url }}
+{{- $hostport = $u.host }}
+{{- $scheme = $u.scheme }}
+{{- end }}
+{{- $p := regexFind ":[0-9]+$" $hostport | trimPrefix ":" -}}
+{{- if $p }}{{ $p }}{{ else if eq $scheme "http" }}80{{ else if eq $scheme "https" }}443{{ else }}{{ .default }}{{ end }}
+{{- end }}
+{{- end }}
+
+{{/* Go duration from seconds. */}}
+{{- define "closeloop.seconds" -}}
+{{- printf "%ds" (int .) }}
+{{- end }}
+
+{{/*
+Temporal connection settings, identical in every pod that talks to Temporal.
+*/}}
+{{- define "closeloop.temporalEnv" -}}
+{{- $v := .root.Values.temporal -}}
+- name: TEMPORAL_ADDRESS
+  value: {{ $v.address | quote }}
+- name: TEMPORAL_NAMESPACE
+  value: {{ $v.namespace | quote }}
+- name: TEMPORAL_DIAL_TIMEOUT
+  value: {{ $v.dialTimeout | quote }}
+- name: TEMPORAL_TLS_ENABLED
+  value: {{ include "closeloop.temporalTLS" .root | eq "true" | quote }}
+{{- with $v.tls.serverName }}
+- name: TEMPORAL_TLS_SERVER_NAME
+  value: {{ . | quote }}
+{{- end }}
+{{- if $v.tls.caSecret.name }}
+- name: TEMPORAL_TLS_CA_FILE
+  value: /etc/closeloop/temporal-tls/ca.crt
+{{- end }}
+{{- if $v.tls.clientCertSecret.name }}
+- name: TEMPORAL_TLS_CERT_FILE
+  value: /etc/closeloop/temporal-tls/tls.crt
+- name: TEMPORAL_TLS_KEY_FILE
+  value: /etc/closeloop/temporal-tls/tls.key
+{{- end }}
+{{- if include "closeloop.hasAPIKey" .root }}
+- name: TEMPORAL_API_KEY
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "closeloop.apiKeySecretName" . }}
+      key: {{ $v.apiKey.existingSecretKey }}
+{{- end }}
+{{- end }}
+
+{{/* Database settings of an API component. */}}
+{{- define "closeloop.databaseEnv" -}}
+{{- $c := index .root.Values .component -}}
+- name: DATABASE_URL
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "closeloop.databaseSecretName" . }}
+      key: {{ index .root.Values.database.secretKeys .component }}
+- name: DB_MAX_OPEN_CONNS
+  value: {{ int64 $c.database.maxOpenConns | toString | quote }}
+- name: DB_MAX_IDLE_CONNS
+  value: {{ int64 $c.database.maxIdleConns | toString | quote }}
+- name: DB_CONN_MAX_LIFETIME
+  value: {{ $c.database.connMaxLifetime | quote }}
+- name: DB_SLOW_QUERY
+  value: {{ $c.database.slowQuery | quote }}
+{{- end }}
+
+{{- define "closeloop.oidcEnv" -}}
+- name: OIDC_ISSUER_URL
+  value: {{ .root.Values.oidc.issuerURL | quote }}
+- name: OIDC_AUDIENCE
+  value: {{ .root.Values.oidc.audience | quote }}
+{{- end }}
+
+{{- define "closeloop.commonEnv" -}}
+{{- $c := index .root.Values .component -}}
+- name: LOG_LEVEL
+  value: {{ $c.logLevel | default .root.Values.logLevel | quote }}
+{{- with .root.Values.otlpEndpoint }}
+- name: OTEL_EXPORTER_OTLP_ENDPOINT
+  value: {{ . | quote }}
+{{- end }}
+{{- end }}
+
+{{/* Settings only the customer service reads. */}}
+{{- define "closeloop.customerEnv" -}}
+{{- $p := .root.Values.policy -}}
+- name: ABC_A_SHARE
+  value: {{ $p.abc.aShare | toString | quote }}
+- name: ABC_B_SHARE
+  value: {{ $p.abc.bShare | toString | quote }}
+- name: ABC_PAGE_SIZE
+  value: {{ int64 $p.abc.pageSize | toString | quote }}
+- name: FOLLOWUP_OPEN_WAIT
+  value: {{ $p.followUpOpenWait | quote }}
+- name: TEMPORAL_UI_URL
+  value: {{ .root.Values.temporal.uiURL | quote }}
+{{- end }}
+
+{{/* Settings only the worker reads (its setup also runs as the temporal-setup hook). */}}
+{{- define "closeloop.workerEnv" -}}
+{{- $p := .root.Values.policy -}}
+- name: TEMPORAL_NAMESPACE_RETENTION
+  value: {{ .root.Values.temporal.namespaceRetention | quote }}
+- name: ABC_SCHEDULE_CRON
+  value: {{ $p.abc.schedule.cron | quote }}
+- name: ABC_SCHEDULE_TIMEZONE
+  value: {{ $p.abc.schedule.timezone | quote }}
+- name: ABC_PAGE_SIZE
+  value: {{ int64 $p.abc.pageSize | toString | quote }}
+- name: POLICY_RECONCILE_INTERVAL
+  value: {{ $p.reconcileInterval | quote }}
+{{- end }}
+
+{{/* A component's extra env and envFrom (appended last so they override). */}}
+{{- define "closeloop.extraEnv" -}}
+{{- $c := index .root.Values .component -}}
+{{- with $c.extraEnv }}
+{{ toYaml . }}
+{{- end }}
+{{- end }}
+
+{{- define "closeloop.podSecurityContext" -}}
+runAsNonRoot: true
+{{- if not (kindIs "invalid" .Values.runAsUser) }}
+runAsUser: {{ .Values.runAsUser }}
+{{- end }}
+{{- if not (kindIs "invalid" .Values.runAsGroup) }}
+runAsGroup: {{ .Values.runAsGroup }}
+fsGroup: {{ .Values.runAsGroup }}
+{{- end }}
+seccompProfile:
+  type: RuntimeDefault
+{{- end }}
+
+{{/* The Pod Security Standard "restricted" container context; not configurable. */}}
+{{- define "closeloop.containerSecurityContext" -}}
+allowPrivilegeEscalation: false
+privileged: false
+readOnlyRootFilesystem: true
+runAsNonRoot: true
+capabilities:
+  drop:
+    - ALL
+seccompProfile:
+  type: RuntimeDefault
+{{- end }}
+
+{{/* Volumes every Closeloop pod has: a writable /tmp and, when configured, Temporal TLS files. */}}
+{{- define "closeloop.volumes" -}}
+- name: tmp
+  emptyDir:
+    sizeLimit: 64Mi
+{{- include "closeloop.temporalTLSVolume" .root }}
+{{- end }}
+
+{{- define "closeloop.temporalTLSVolume" -}}
+{{- $tls := .Values.temporal.tls -}}
+{{- if include "closeloop.temporalTLSFiles" . }}
+- name: temporal-tls
+  projected:
+    defaultMode: 0440
+    sources:
+      {{- if $tls.caSecret.name }}
+      - secret:
+          name: {{ $tls.caSecret.name }}
+          items:
+            - key: {{ $tls.caSecret.key }}
+              path: ca.crt
+      {{- end }}
+      {{- if $tls.clientCertSecret.name }}
+      - secret:
+          name: {{ $tls.clientCertSecret.name }}
+          items:
+            - key: {{ $tls.clientCertSecret.certKey }}
+              path: tls.crt
+            - key: {{ $tls.clientCertSecret.keyKey }}
+              path: tls.key
+      {{- end }}
+{{- end }}
+{{- end }}
+
+{{- define "closeloop.volumeMounts" -}}
+- name: tmp
+  mountPath: /tmp
+{{- if include "closeloop.temporalTLSFiles" .root }}
+- name: temporal-tls
+  mountPath: /etc/closeloop/temporal-tls
+  readOnly: true
+{{- end }}
+{{- end }}
+
+{{/* Hook annotations: (dict "events" "pre-install,pre-upgrade" "weight" -10 "delete" "…"). */}}
+{{- define "closeloop.hookAnnotations" -}}
+helm.sh/hook: {{ .events | quote }}
+helm.sh/hook-weight: {{ .weight | quote }}
+helm.sh/hook-delete-policy: {{ .delete | default "before-hook-creation,hook-succeeded" | quote }}
+{{- end }}
+
+{{/* Events of the resources hooks and tests share (their ServiceAccount, Secret, NetworkPolicy). */}}
+{{- define "closeloop.hookSupportEvents" -}}
+pre-install,pre-upgrade,pre-rollback,test
+{{- end }}
+
+{{/* Scheduling settings shared by hook and test pods. */}}
+{{- define "closeloop.hookScheduling" -}}
+{{- with .Values.hooks.nodeSelector }}
+nodeSelector:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .Values.hooks.tolerations }}
+tolerations:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .Values.imagePullSecrets }}
+imagePullSecrets:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- end }}
+
+{{- define "closeloop.hookServiceAccountName" -}}
+{{- printf "%s-hooks" (include "closeloop.fullname" .) | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* The environment of a component's Deployment (before extraEnv). */}}
+{{- define "closeloop.deploymentEnv" -}}
+{{- $root := .root }}
+{{- $c := index .root.Values .component -}}
+- name: HTTP_ADDR
+  value: {{ printf ":%d" (int $c.containerPort) | quote }}
+- name: SHUTDOWN_TIMEOUT
+  value: {{ include "closeloop.seconds" $c.shutdownTimeoutSeconds | quote }}
+- name: SHUTDOWN_DRAIN_DELAY
+  value: {{ include "closeloop.seconds" $c.drainDelaySeconds | quote }}
+- name: HTTP_MAX_BODY_BYTES
+  value: {{ int64 $c.maxBodyBytes | toString | quote }}
+{{ include "closeloop.commonEnv" . }}
+{{ include "closeloop.temporalEnv" . }}
+{{- if has .component (splitList " " (include "closeloop.apiComponents" $root)) }}
+- name: MIGRATE_ON_START
+  value: {{ not $root.Values.hooks.migrations.enabled | quote }}
+{{ include "closeloop.databaseEnv" . }}
+{{ include "closeloop.oidcEnv" . }}
+{{- end }}
+{{- if eq .component "customer" }}
+{{ include "closeloop.customerEnv" . }}
+{{- end }}
+{{- if eq .component "worker" }}
+- name: SETUP_ON_START
+  value: {{ not $root.Values.hooks.temporalSetup.enabled | quote }}
+{{ include "closeloop.workerEnv" . }}
+{{- end }}
+{{- end }}
+
+{{/*
+base (a YAML env list) followed by extra (a list of EnvVar); an entry of extra
+replaces the base entry of the same name instead of duplicating it (duplicate
+names break strategic-merge and server-side apply).
+*/}}
+{{- define "closeloop.mergeEnv" -}}
+{{- $extra := .extra | default list }}
+{{- $names := list }}
+{{- range $extra }}{{ $names = append $names .name }}{{ end }}
+{{- $out := list }}
+{{- range (fromYamlArray .base) }}
+{{- if not (has .name $names) }}{{ $out = append $out . }}{{ end }}
+{{- end }}
+{{- toYaml (concat $out $extra) }}
+{{- end }}
