@@ -14,6 +14,7 @@ PKGS         := $(foreach m,$(MODULES),./$(m)/...)
 TEST_FLAGS   ?= -count=1 -timeout 25m
 
 .PHONY: help run test build tools proto proto-check vet fmt fmt-check bench clean
+.PHONY: chart-tools chart-test images images-push
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -21,7 +22,7 @@ help: ## list targets
 run: tools build ## start the whole stack (Temporal dev server, every service, worker) on SQLite
 	@$(BIN)/devstack
 
-test: tools proto-check fmt-check vet ## run every unit and integration test (PostgreSQL and Temporal included)
+test: tools proto-check fmt-check vet chart-test ## run every unit and integration test (PostgreSQL and Temporal included) and the Helm chart tests
 	$(GO) test $(TEST_FLAGS) $(PKGS)
 
 build: ## build every binary into bin/
@@ -37,6 +38,49 @@ $(BIN)/.temporal-$(TEMPORAL_CLI_VERSION):
 	@echo "building the Temporal CLI $(TEMPORAL_CLI_VERSION) from the Go module proxy (a few minutes the first time) …"
 	cd /tmp && GOBIN=$(BIN) GOWORK=off $(GO) install github.com/temporalio/cli/cmd/temporal@$(TEMPORAL_CLI_VERSION)
 	@touch $@
+
+# The Helm chart (charts/closeloop). helm and helm-unittest are pinned in tools/go.mod
+# (a module of its own, outside go.work) and built into bin/ once per version; the
+# ldflags give helm its version and the Kubernetes version of its client libraries
+# (built without them, helm assumes Kubernetes 1.20).
+CHART                 := charts/closeloop
+HELM_VERSION          := $(shell awk '$$1=="helm.sh/helm/v3"{print $$2}' tools/go.mod)
+HELM_UNITTEST_VERSION := $(shell awk '$$1=="github.com/helm-unittest/helm-unittest"{print $$2}' tools/go.mod)
+HELM_K8S_MINOR        := $(shell awk '$$1=="k8s.io/client-go"{split($$2,v,".");print v[2]}' tools/go.mod)
+CHART_TOOLS           := $(BIN)/.chart-tools-helm-$(HELM_VERSION)-unittest-$(HELM_UNITTEST_VERSION)
+HELM_LDFLAGS          := -s -w -X helm.sh/helm/v3/internal/version.version=$(HELM_VERSION) \
+	$(foreach p,pkg/chartutil pkg/lint/rules,-X helm.sh/helm/v3/$(p).k8sVersionMajor=1 -X helm.sh/helm/v3/$(p).k8sVersionMinor=$(HELM_K8S_MINOR))
+
+chart-tools: $(CHART_TOOLS) ## build helm and helm-unittest (pinned in tools/go.mod) into bin/
+
+$(CHART_TOOLS): tools/go.mod tools/go.sum
+	@mkdir -p $(BIN)
+	@echo "building helm $(HELM_VERSION) and helm-unittest $(HELM_UNITTEST_VERSION) from the Go module proxy (a few minutes the first time) …"
+	cd tools && GOWORK=off GOBIN=$(BIN) $(GO) install -trimpath -ldflags '$(HELM_LDFLAGS)' tool
+	@rm -f $(BIN)/.chart-tools-*
+	@touch $@
+
+chart-test: chart-tools ## lint the Helm chart (every ci/ values file), run its helm-unittest suites and the render/schema tests
+	@for f in $(CHART)/ci/*.yaml; do echo "helm lint --strict -f $$f"; $(BIN)/helm lint --strict --quiet $(CHART) -f $$f; done
+	$(BIN)/helm-unittest --strict $(CHART)
+	@out=$$(gofmt -l charts/test); if [ -n "$$out" ]; then echo "not gofmt-formatted:"; echo "$$out"; exit 1; fi
+	cd charts/test && GOWORK=off $(GO) vet ./... && GOWORK=off HELM=$(BIN)/helm $(GO) test -count=1 ./...
+
+# Container images: one per binary, from the multi-stage Dockerfile (needs a Docker
+# engine with BuildKit). IMAGE_REGISTRY=registry.example.com prefixes the names.
+IMAGE_REGISTRY ?=
+IMAGE_TAG      ?= $(shell awk '$$1=="appVersion:"{gsub(/"/,"",$$2);print $$2}' $(CHART)/Chart.yaml)
+DOCKER         ?= docker
+IMAGES         := $(SERVICES) worker
+IMAGE_PREFIX   := $(if $(IMAGE_REGISTRY),$(IMAGE_REGISTRY)/,)closeloop
+
+images: ## build the container images closeloop/<binary>:<chart appVersion> (needs a Docker engine)
+	@command -v $(DOCKER) >/dev/null || { echo "make images needs a Docker engine: '$(DOCKER)' was not found (set DOCKER=podman to use Podman)"; exit 1; }
+	@for b in $(IMAGES); do echo "$(DOCKER) build --target $$b -t $(IMAGE_PREFIX)/$$b:$(IMAGE_TAG) ."; DOCKER_BUILDKIT=1 $(DOCKER) build --target $$b -t $(IMAGE_PREFIX)/$$b:$(IMAGE_TAG) .; done
+
+images-push: images ## push the images built by make images (set IMAGE_REGISTRY)
+	@test -n "$(IMAGE_REGISTRY)" || { echo "set IMAGE_REGISTRY to the registry to push to"; exit 1; }
+	@for b in $(IMAGES); do $(DOCKER) push $(IMAGE_PREFIX)/$$b:$(IMAGE_TAG); done
 
 proto: ## regenerate Go code from proto/ (buf and protoc-gen-go, built into bin/)
 	./proto/generate.sh

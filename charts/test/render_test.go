@@ -1,0 +1,189 @@
+package charttest
+
+import (
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+)
+
+var (
+	apiComponents = []string{"customer", "sales", "service", "marketing"}
+	allComponents = append(slices.Clone(apiComponents), "worker")
+)
+
+// existingFromValues lists the objects a values file says exist outside the chart.
+func existingFromValues(values map[string]any) existing {
+	var ext existing
+	for _, path := range []string{"database.existingSecret", "temporal.apiKey.existingSecret"} {
+		if v, ok := lookup(values, path); ok && v.(string) != "" {
+			ext.Secrets = append(ext.Secrets, v.(string))
+		}
+	}
+	for _, c := range allComponents {
+		create, ok := lookup(values, c+".serviceAccount.create")
+		if ok && create == false {
+			name, _ := lookup(values, c+".serviceAccount.name")
+			n, _ := name.(string)
+			if n == "" {
+				n = "default"
+			}
+			ext.ServiceAccounts = append(ext.ServiceAccounts, n)
+		}
+	}
+	return ext
+}
+
+// TestCIValuesRenderValidObjects renders the chart with every ci/ values file and
+// holds every object to the Kubernetes API types and the chart's rules.
+func TestCIValuesRenderValidObjects(t *testing.T) {
+	for _, file := range ciValuesFiles(t) {
+		t.Run(filepath.Base(file), func(t *testing.T) {
+			values := loadYAML(t, file)
+			rendered := mustRender(t, "-f", file)
+			r := parseRelease(t, rendered)
+			checkRelease(t, r, existingFromValues(values), secretLiterals(values), rendered)
+
+			// One Deployment per enabled component.
+			for _, c := range allComponents {
+				enabled := true
+				if v, ok := lookup(values, c+".enabled"); ok {
+					enabled = v.(bool)
+				}
+				n := 0
+				for _, d := range r.deployments() {
+					if d.Labels["app.kubernetes.io/component"] == c {
+						n++
+					}
+				}
+				if enabled && n != 1 || !enabled && n != 0 {
+					t.Errorf("%s (enabled=%v): %d Deployments", c, enabled, n)
+				}
+			}
+			// helm test checks /readyz of every component.
+			readyz := 0
+			for _, p := range r.ofKind("Pod") {
+				if p.Meta.Labels["app.kubernetes.io/component"] == "test-readyz" {
+					readyz++
+				}
+			}
+			if readyz != 1 {
+				t.Errorf("%d helm test Pods test-readyz, want 1", readyz)
+			}
+		})
+	}
+}
+
+// TestProductionValues: what docs/deploy.md promises of ci/production-values.yaml.
+func TestProductionValues(t *testing.T) {
+	file := filepath.Join(chartDir, "ci", "production-values.yaml")
+	r := parseRelease(t, mustRender(t, "-f", file))
+
+	if got := len(r.ofKind("Secret")); got != 0 {
+		t.Errorf("production renders %d Secrets; every secret comes from existingSecret", got)
+	}
+	for _, c := range allComponents {
+		name := releaseName + "-" + c
+		d, ok := r.find("Deployment", name)
+		if !ok {
+			t.Errorf("no Deployment %s", name)
+			continue
+		}
+		dep := d.Obj.(*appsv1.Deployment)
+		ctr := dep.Spec.Template.Spec.Containers[0]
+		if want := "registry.example.com/closeloop/" + c + ":0.1.0"; ctr.Image != want {
+			t.Errorf("%s: image %q, want %q", name, ctr.Image, want)
+		}
+		if _, ok := r.find("PodDisruptionBudget", name); !ok {
+			t.Errorf("%s: no PodDisruptionBudget", name)
+		}
+		if _, ok := r.find("NetworkPolicy", name); !ok {
+			t.Errorf("%s: no NetworkPolicy", name)
+		}
+		if _, ok := r.find("ServiceMonitor", name); !ok {
+			t.Errorf("%s: no ServiceMonitor", name)
+		}
+		if dep.Spec.Replicas != nil && *dep.Spec.Replicas < 2 {
+			t.Errorf("%s: %d replicas; production runs at least 2", name, *dep.Spec.Replicas)
+		}
+		if v, _ := envValue(ctr, "SHUTDOWN_DRAIN_DELAY"); c != "worker" && v == "0s" {
+			t.Errorf("%s: API services drain before stopping (SHUTDOWN_DRAIN_DELAY=%s)", name, v)
+		}
+		for _, f := range []string{"TEMPORAL_TLS_CA_FILE", "TEMPORAL_TLS_CERT_FILE", "TEMPORAL_TLS_KEY_FILE"} {
+			if v, ok := envValue(ctr, f); !ok || !strings.HasPrefix(v, "/etc/closeloop/temporal-tls/") {
+				t.Errorf("%s: %s=%q, want a file under the mounted TLS secret", name, f, v)
+			}
+		}
+		if v, _ := envValue(ctr, "TEMPORAL_TLS_ENABLED"); v != "true" {
+			t.Errorf("%s: TEMPORAL_TLS_ENABLED=%q", name, v)
+		}
+		if slices.Contains(apiComponents, c) {
+			if v, _ := envValue(ctr, "MIGRATE_ON_START"); v != "false" {
+				t.Errorf("%s: MIGRATE_ON_START=%q; the hook migrates", name, v)
+			}
+		} else if v, _ := envValue(ctr, "SETUP_ON_START"); v != "false" {
+			t.Errorf("%s: SETUP_ON_START=%q; the hook sets up Temporal", name, v)
+		}
+	}
+	for _, c := range []string{"customer", "worker"} {
+		if _, ok := r.find("HorizontalPodAutoscaler", releaseName+"-"+c); !ok {
+			t.Errorf("production autoscales %s", c)
+		}
+	}
+
+	if _, ok := r.find("Pod", releaseName+"-test-system-check"); !ok {
+		t.Error("no helm test Pod test-system-check")
+	}
+
+	// The migrations Job migrates every service, in order, from the existing Secret.
+	jo, ok := r.find("Job", releaseName+"-migrations")
+	if !ok {
+		t.Fatal("no migrations Job")
+	}
+	job := jo.Obj.(*batchv1.Job)
+	var order []string
+	for _, c := range append(job.Spec.Template.Spec.InitContainers, job.Spec.Template.Spec.Containers...) {
+		order = append(order, c.Name)
+		if !slices.Equal(c.Args, []string{"migrate"}) {
+			t.Errorf("migrations Job container %s: args %v", c.Name, c.Args)
+		}
+		for _, e := range c.Env {
+			if e.Name == "DATABASE_URL" && e.ValueFrom.SecretKeyRef.Name != "closeloop-database" {
+				t.Errorf("migrations Job container %s reads %s", c.Name, e.ValueFrom.SecretKeyRef.Name)
+			}
+		}
+	}
+	if want := []string{"migrate-customer", "migrate-sales", "migrate-service", "migrate-marketing"}; !slices.Equal(order, want) {
+		t.Errorf("migration order %v, want %v", order, want)
+	}
+	so, ok := r.find("Job", releaseName+"-temporal-setup")
+	if !ok {
+		t.Fatal("no temporal-setup Job")
+	}
+	setup := so.Obj.(*batchv1.Job).Spec.Template.Spec.Containers[0]
+	if !slices.Equal(setup.Args, []string{"setup"}) {
+		t.Errorf("temporal-setup args %v", setup.Args)
+	}
+	for name, want := range map[string]string{"ABC_SCHEDULE_CRON": "30 1 * * *", "ABC_SCHEDULE_TIMEZONE": "Europe/Berlin", "TEMPORAL_NAMESPACE": "closeloop"} {
+		if v, _ := envValue(setup, name); v != want {
+			t.Errorf("temporal-setup %s=%q, want %q", name, v, want)
+		}
+	}
+
+	// NetworkPolicies: API ingress from the ingress controller, egress to Temporal's port.
+	npo, _ := r.find("NetworkPolicy", releaseName+"-customer")
+	np := npo.Obj.(*networkingv1.NetworkPolicy)
+	if !egressAllowsPort(np, 7233, corev1.ProtocolTCP) || !egressAllowsPort(np, 5432, corev1.ProtocolTCP) ||
+		!egressAllowsPort(np, 443, corev1.ProtocolTCP) || !egressAllowsPort(np, 4317, corev1.ProtocolTCP) {
+		t.Errorf("customer NetworkPolicy egress %v lacks Temporal 7233, PostgreSQL 5432, OIDC 443 or OTLP 4317", np.Spec.Egress)
+	}
+	wo, _ := r.find("NetworkPolicy", releaseName+"-worker")
+	if egressAllowsPort(wo.Obj.(*networkingv1.NetworkPolicy), 5432, corev1.ProtocolTCP) {
+		t.Error("the worker has no database, yet its NetworkPolicy allows PostgreSQL")
+	}
+}

@@ -1,0 +1,219 @@
+package charttest
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+)
+
+// minimal is a valid install; each case below breaks one thing on top of it.
+var minimal = filepath.Join(chartDir, "ci", "minimal-values.yaml")
+
+// TestSchemaRefuses: values.schema.json turns away wrong types, out-of-range
+// numbers, unknown keys and malformed strings before anything is rendered.
+func TestSchemaRefuses(t *testing.T) {
+	cases := []struct {
+		name string
+		args []string
+		want string // in helm's error
+	}{
+		{"negative replicas", []string{"--set", "customer.replicaCount=-1"}, "/customer/replicaCount': minimum"},
+		{"replicas as a string", []string{"--set-string", "worker.replicaCount=two"}, "/worker/replicaCount': got string, want integer"},
+		{"replicas as a fraction", []string{"--set-json", "sales.replicaCount=1.5"}, "/sales/replicaCount': got number, want integer"},
+		{"unknown top-level key", []string{"--set", "replicas=3"}, "additional properties 'replicas' not allowed"},
+		{"unknown component key", []string{"--set", "customer.replica=3"}, "additional properties 'replica' not allowed"},
+		{"unknown nested key", []string{"--set", "temporal.tls.insecure=true"}, "additional properties 'insecure' not allowed"},
+		{"database settings on the worker", []string{"--set", "worker.database.maxOpenConns=5"}, "additional properties 'database' not allowed"},
+		{"a typo in a probe", []string{"--set", "customer.readinessProbe.periodSecond=5"}, "additional properties 'periodSecond' not allowed"},
+		{"unknown resource", []string{"--set", "customer.resources.requests.gpu=1"}, "additional properties 'gpu' not allowed"},
+		{"malformed quantity", []string{"--set", "customer.resources.requests.cpu=lots"}, "/customer/resources/requests/cpu"},
+		{"enabled as a string", []string{"--set-string", "marketing.enabled=yes"}, "/marketing/enabled': got string, want boolean"},
+		{"log level", []string{"--set", "logLevel=verbose"}, "/logLevel'"},
+		{"component log level", []string{"--set", "worker.logLevel=trace"}, "/worker/logLevel'"},
+		{"service type", []string{"--set", "customer.service.type=ExternalName"}, "/customer/service/type'"},
+		{"pull policy", []string{"--set", "image.pullPolicy=Sometimes"}, "/image/pullPolicy'"},
+		{"port out of range", []string{"--set", "customer.containerPort=70000"}, "/customer/containerPort': maximum"},
+		{"temporal address with a scheme", []string{"--set", "temporal.address=http://temporal:7233"}, "/temporal/address'"},
+		{"temporal address without a port", []string{"--set", "temporal.address=temporal"}, "/temporal/address'"},
+		{"issuer without a scheme", []string{"--set", "oidc.issuerURL=login.example.com"}, "/oidc/issuerURL'"},
+		{"database URL of another kind", []string{"--set", "database.urls.customer=mysql://u:p@db/crm"}, "/database/urls/customer'"},
+		{"unknown service in urls", []string{"--set", "database.urls.billing=postgres://u:p@db/b"}, "additional properties 'billing' not allowed"},
+		{"share above 1", []string{"--set-json", "policy.abc.aShare=1.5"}, "/policy/abc/aShare'"},
+		{"share as a string", []string{"--set-string", "policy.abc.bShare=0.9"}, "/policy/abc/bShare': got string, want number"},
+		{"duration in words", []string{"--set", "policy.reconcileInterval=15 minutes"}, "/policy/reconcileInterval'"},
+		{"cron with too few fields", []string{"--set", "policy.abc.schedule.cron=0 2 *"}, "/policy/abc/schedule/cron'"},
+		{"page size zero", []string{"--set", "policy.abc.pageSize=0"}, "/policy/abc/pageSize': minimum"},
+		{"root user", []string{"--set", "runAsUser=0"}, "/runAsUser': minimum"},
+		{"negative grace period", []string{"--set", "worker.terminationGracePeriodSeconds=-5"}, "/worker/terminationGracePeriodSeconds': minimum"},
+		{"negative drain delay", []string{"--set", "customer.drainDelaySeconds=-1"}, "/customer/drainDelaySeconds': minimum"},
+		{"zero CPU target", []string{"--set", "customer.autoscaling.targetCPUUtilizationPercentage=0"}, "targetCPUUtilizationPercentage': minimum"},
+		{"zero max replicas", []string{"--set", "customer.autoscaling.maxReplicas=0"}, "/customer/autoscaling/maxReplicas': minimum"},
+		{"negative maxUnavailable", []string{"--set", "worker.podDisruptionBudget.maxUnavailable=-1"}, "/worker/podDisruptionBudget/maxUnavailable'"},
+		{"malformed percentage", []string{"--set", "worker.podDisruptionBudget.minAvailable=half"}, "/worker/podDisruptionBudget/minAvailable'"},
+		{"malformed digest", []string{"--set", "customer.image.digest=abc123"}, "/customer/image/digest'"},
+		{"pull secret as a string", []string{"--set-json", `imagePullSecrets=["regcred"]`}, "/imagePullSecrets/0': got string, want object"},
+		{"extra env value not a string", []string{"--set-json", `customer.extraEnv=[{"name":"X","value":1}]`}, "/customer/extraEnv/0/value': got number, want string"},
+		{"extra env without a name", []string{"--set-json", `customer.extraEnv=[{"value":"x"}]`}, "missing property 'name'"},
+		{"extra env unknown field", []string{"--set-json", `sales.extraEnv=[{"name":"X","secret":"y"}]`}, "additional properties 'secret' not allowed"},
+		{"annotation value not a string", []string{"--set-json", `customer.podAnnotations={"a":1}`}, "/customer/podAnnotations/a': got number, want string"},
+		{"service monitor interval", []string{"--set", "serviceMonitor.interval=often"}, "/serviceMonitor/interval'"},
+		{"postgres port out of range", []string{"--set-json", `networkPolicy.egress.postgresPorts=[0]`}, "/networkPolicy/egress/postgresPorts/0': minimum"},
+		{"peers not a list", []string{"--set-json", `networkPolicy.apiFrom={"podSelector":{}}`}, "/networkPolicy/apiFrom': got object, want array"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			out, err := helmTemplate(t, append([]string{"-f", minimal}, c.args...)...)
+			if err == nil {
+				t.Fatalf("helm accepted %v", c.args)
+			}
+			if !strings.Contains(out, "values don't meet the specifications of the schema") || !strings.Contains(out, c.want) {
+				t.Errorf("helm refused %v, but not for %q:\n%s", c.args, c.want, out)
+			}
+		})
+	}
+}
+
+// TestTemplateRules: the rules that relate several values, enforced with a message
+// that names the value to change.
+func TestTemplateRules(t *testing.T) {
+	existingDB := []string{"--set", "temporal.address=t:7233", "--set", "oidc.issuerURL=https://id.example.com", "--set", "database.existingSecret=db"}
+	cases := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"no values at all", nil, "temporal.address is required"},
+		{"no issuer", []string{"--set", "temporal.address=t:7233", "--set", "database.existingSecret=db"}, "oidc.issuerURL is required"},
+		{"no database", []string{"--set", "temporal.address=t:7233", "--set", "oidc.issuerURL=https://id.example.com"}, "the customer service needs a PostgreSQL URL"},
+		{"one URL missing", []string{"-f", minimal, "--set", "database.urls.sales="}, "the sales service needs a PostgreSQL URL"},
+		{"URLs and existingSecret", []string{"-f", minimal, "--set", "database.existingSecret=db"}, "set one or the other"},
+		{"API key twice", append(slicesClone(existingDB), "--set", "temporal.apiKey.existingSecret=k", "--set", "temporal.apiKey.value=v"), "temporal.apiKey.value is set together with"},
+		{"A share not below B share", append(slicesClone(existingDB), "--set-json", "policy.abc.aShare=0.95"), "policy.abc.aShare (0.95) must be below policy.abc.bShare"},
+		{"grace period too short", append(slicesClone(existingDB), "--set", "customer.terminationGracePeriodSeconds=30"), "customer.terminationGracePeriodSeconds (30) must exceed"},
+		{"worker grace period too short", append(slicesClone(existingDB), "--set", "worker.shutdownTimeoutSeconds=60"), "worker.terminationGracePeriodSeconds (45) must exceed"},
+		{"autoscaling min above max", append(slicesClone(existingDB), "--set", "worker.autoscaling.enabled=true", "--set", "worker.autoscaling.minReplicas=5", "--set", "worker.autoscaling.maxReplicas=3"), "worker.autoscaling.minReplicas (5) exceeds"},
+		{"autoscaling without a metric", append(slicesClone(existingDB), "--set", "sales.autoscaling.enabled=true", "--set", "sales.autoscaling.targetCPUUtilizationPercentage=null"), "sales.autoscaling is enabled without a metric"},
+		{"PDB without a bound", append(slicesClone(existingDB), "--set", "service.podDisruptionBudget.enabled=true", "--set", "service.podDisruptionBudget.maxUnavailable=null"), "service.podDisruptionBudget is enabled without"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			out, err := helmTemplate(t, c.args...)
+			if err == nil {
+				t.Fatalf("helm accepted %v", c.args)
+			}
+			if !strings.Contains(out, c.want) {
+				t.Errorf("helm refused %v, but not with %q:\n%s", c.args, c.want, out)
+			}
+		})
+	}
+	// Disabled components need neither a URL nor an issuer.
+	mustRender(t, "--set", "temporal.address=t:7233", "--set", "customer.enabled=false", "--set", "sales.enabled=false",
+		"--set", "service.enabled=false", "--set", "marketing.enabled=false")
+}
+
+func slicesClone(s []string) []string { return append([]string(nil), s...) }
+
+// TestSchemaIsClosed: every object in values.schema.json refuses unknown keys,
+// except the Kubernetes types passed through (the API server checks those), string
+// maps (labels, annotations) and Helm's global.
+func TestSchemaIsClosed(t *testing.T) {
+	schema := readSchema(t)
+	var walk func(path string, n map[string]any)
+	walk = func(path string, n map[string]any) {
+		if n["type"] == "object" {
+			ap, has := n["additionalProperties"]
+			desc, _ := n["description"].(string)
+			switch {
+			case has && ap == false:
+			case has && isStringSchema(ap):
+			case strings.Contains(desc, "passed through") || path == "/properties/global":
+			default:
+				t.Errorf("%s: an object schema without additionalProperties: false", path)
+			}
+		}
+		for _, k := range []string{"properties", "definitions"} {
+			if m, ok := n[k].(map[string]any); ok {
+				for name, sub := range m {
+					if sm, ok := sub.(map[string]any); ok {
+						walk(path+"/"+k+"/"+name, sm)
+					}
+				}
+			}
+		}
+		if desc, _ := n["description"].(string); strings.Contains(desc, "passed through") {
+			return // Kubernetes types: the API server validates what is inside
+		}
+		for _, k := range []string{"items", "additionalProperties"} {
+			if sm, ok := n[k].(map[string]any); ok {
+				walk(path+"/"+k, sm)
+			}
+		}
+	}
+	walk("", schema)
+}
+
+func isStringSchema(v any) bool {
+	m, ok := v.(map[string]any)
+	return ok && m["type"] == "string"
+}
+
+func readSchema(t *testing.T) map[string]any {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join(chartDir, "values.schema.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var schema map[string]any
+	if err := json.Unmarshal(raw, &schema); err != nil {
+		t.Fatalf("values.schema.json: %v", err)
+	}
+	return schema
+}
+
+// TestSchemaMatchesValues: values.yaml has every key the schema requires (helm
+// already refuses values.yaml keys the schema lacks; this catches schema
+// properties left behind when a value is removed).
+func TestSchemaMatchesValues(t *testing.T) {
+	schema := readSchema(t)
+	defs := schema["definitions"].(map[string]any)
+	resolve := func(n map[string]any) map[string]any {
+		for {
+			ref, ok := n["$ref"].(string)
+			if !ok {
+				return n
+			}
+			n = defs[strings.TrimPrefix(ref, "#/definitions/")].(map[string]any)
+		}
+	}
+	values := loadYAML(t, filepath.Join(chartDir, "values.yaml"))
+	var walk func(path string, v map[string]any, s map[string]any)
+	walk = func(path string, v map[string]any, s map[string]any) {
+		s = resolve(s)
+		props, _ := s["properties"].(map[string]any)
+		if props == nil {
+			return // a map of free keys (labels, passthrough objects)
+		}
+		var missing []string
+		required, _ := s["required"].([]any)
+		for _, r := range required {
+			name := r.(string)
+			sub := props[name]
+			child, ok := v[name]
+			if !ok {
+				missing = append(missing, path+name)
+				continue
+			}
+			if cm, ok := child.(map[string]any); ok && len(cm) > 0 {
+				walk(path+name+".", cm, sub.(map[string]any))
+			}
+		}
+		sort.Strings(missing)
+		for _, m := range missing {
+			t.Errorf("the schema declares %s, which values.yaml does not have", m)
+		}
+	}
+	walk("", values, schema)
+}
