@@ -35,6 +35,7 @@ import (
 	followupv1 "github.com/closeloop/closeloop/proto/gen/closeloop/followup/v1"
 	"github.com/closeloop/closeloop/workflows/abc"
 	"github.com/closeloop/closeloop/workflows/followup"
+	"github.com/closeloop/closeloop/workflows/lead"
 	"github.com/closeloop/closeloop/workflows/systemcheck"
 )
 
@@ -54,6 +55,8 @@ func Register(r worker.Registry) {
 	r.RegisterWorkflowWithOptions(systemcheck.SystemCheck, workflow.RegisterOptions{Name: systemcheck.WorkflowName})
 	r.RegisterWorkflowWithOptions(followup.FollowUp, workflow.RegisterOptions{Name: wfc.WorkflowFollowUp})
 	r.RegisterWorkflowWithOptions(followup.PolicyRollout, workflow.RegisterOptions{Name: wfc.WorkflowPolicyRollout})
+	r.RegisterWorkflowWithOptions(lead.Lead, workflow.RegisterOptions{Name: wfc.WorkflowLead})
+	r.RegisterWorkflowWithOptions(lead.Opportunity, workflow.RegisterOptions{Name: wfc.WorkflowOpportunity})
 }
 
 // RunSystemCheck runs SystemCheck and reports each service; the error names

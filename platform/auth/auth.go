@@ -71,6 +71,17 @@ const (
 	// PermFollowupsWrite: open follow-ups and mark them done (within scope;
 	// cancelling and giving one to another owner also need the manager role).
 	PermFollowupsWrite Permission = "followups:write"
+	// PermLeadsRead: read leads, opportunities, their timelines and the funnel (within scope).
+	PermLeadsRead Permission = "leads:read"
+	// PermLeadsWrite: create leads and opportunities, log contacts, move
+	// stages forward, qualify, disqualify, convert, win and lose (within scope).
+	PermLeadsWrite Permission = "leads:write"
+	// PermLeadsAssign: reassign leads, work the pool, move an opportunity back
+	// to an earlier stage.
+	PermLeadsAssign Permission = "leads:assign"
+	// PermTerritoriesWrite: define territories, their reps and capacities
+	// (managers: their own teams).
+	PermTerritoriesWrite Permission = "territories:write"
 )
 
 // AllPermissions returns every permission, in the order of the constants above.
@@ -78,6 +89,7 @@ func AllPermissions() []Permission {
 	return []Permission{
 		PermCustomersRead, PermCustomersWrite, PermCustomersDelete, PermCustomersReclassify,
 		PermAuditRead, PermPoliciesRead, PermPoliciesWrite, PermFollowupsRead, PermFollowupsWrite,
+		PermLeadsRead, PermLeadsWrite, PermLeadsAssign, PermTerritoriesWrite,
 	}
 }
 
@@ -86,34 +98,38 @@ func AllPermissions() []Permission {
 // principal's data scope (see Principal.Scope): a rep may write customers, but
 // only those it owns.
 //
-//	role     customers                        audit  policies     followups
-//	rep      read, write (own)                -      -            read, write (own)
-//	manager  read, write, delete, reclassify  read   read         read, write, cancel
+//	role     customers                        audit  policies     followups           leads, opportunities         territories
+//	rep      read, write (own)                -      -            read, write (own)   read, write (own)            -
+//	manager  read, write, delete, reclassify  read   read         read, write, cancel read, write, assign, go back write (its teams)
 //	          (its teams)
-//	analyst  read (all)                       read   read, write  read
+//	analyst  read (all)                       read   read, write  read                read                         -
 //	admin    everything
 var rolePermissions = map[Role][]Permission{
 	RoleRep: {
 		PermCustomersRead, PermCustomersWrite,
 		PermFollowupsRead, PermFollowupsWrite,
+		PermLeadsRead, PermLeadsWrite,
 	},
 	RoleManager: {
 		PermCustomersRead, PermCustomersWrite, PermCustomersDelete, PermCustomersReclassify,
 		PermAuditRead,
 		PermPoliciesRead,
 		PermFollowupsRead, PermFollowupsWrite,
+		PermLeadsRead, PermLeadsWrite, PermLeadsAssign, PermTerritoriesWrite,
 	},
 	RoleAnalyst: {
 		PermCustomersRead,
 		PermAuditRead,
 		PermPoliciesRead, PermPoliciesWrite,
 		PermFollowupsRead,
+		PermLeadsRead,
 	},
 	RoleAdmin: {
 		PermCustomersRead, PermCustomersWrite, PermCustomersDelete, PermCustomersReclassify,
 		PermAuditRead,
 		PermPoliciesRead, PermPoliciesWrite,
 		PermFollowupsRead, PermFollowupsWrite,
+		PermLeadsRead, PermLeadsWrite, PermLeadsAssign, PermTerritoriesWrite,
 	},
 }
 

@@ -12,11 +12,13 @@ import (
 func TestRolePermissions(t *testing.T) {
 	all := auth.AllPermissions()
 	want := map[auth.Role][]auth.Permission{
-		auth.RoleRep: {auth.PermCustomersRead, auth.PermCustomersWrite, auth.PermFollowupsRead, auth.PermFollowupsWrite},
+		auth.RoleRep: {auth.PermCustomersRead, auth.PermCustomersWrite, auth.PermFollowupsRead, auth.PermFollowupsWrite,
+			auth.PermLeadsRead, auth.PermLeadsWrite},
 		auth.RoleManager: {auth.PermCustomersRead, auth.PermCustomersWrite, auth.PermCustomersDelete,
-			auth.PermCustomersReclassify, auth.PermAuditRead, auth.PermPoliciesRead, auth.PermFollowupsRead, auth.PermFollowupsWrite},
+			auth.PermCustomersReclassify, auth.PermAuditRead, auth.PermPoliciesRead, auth.PermFollowupsRead, auth.PermFollowupsWrite,
+			auth.PermLeadsRead, auth.PermLeadsWrite, auth.PermLeadsAssign, auth.PermTerritoriesWrite},
 		auth.RoleAnalyst: {auth.PermCustomersRead, auth.PermAuditRead, auth.PermPoliciesRead,
-			auth.PermPoliciesWrite, auth.PermFollowupsRead},
+			auth.PermPoliciesWrite, auth.PermFollowupsRead, auth.PermLeadsRead},
 		auth.RoleAdmin: all,
 	}
 	for _, role := range auth.Roles() {

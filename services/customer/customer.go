@@ -85,6 +85,7 @@ func Setup(d *service.Deps, cfg Config) (*service.Module, error) {
 		},
 		Register: func(r worker.Registry) {
 			acts.Register(r)
+			acts.RegisterLeadActivities(r)
 			ea.Register(r)
 		},
 		OpenAPI:    ports.OpenAPI(),

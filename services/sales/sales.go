@@ -1,35 +1,68 @@
-// Package sales is the sales service: leads, territories, the four-stage funnel and lead escalation.
-// It runs the shared service skeleton today — its API with health, metrics and
-// OpenAPI, its own database and migrations, and a Temporal worker on the "sales"
-// task queue answering the SystemCheck ping — and grows its domain in later issues.
+// Package sales is the sales service: territories and lead assignment, leads
+// and their first-contact escalation, opportunities in the four-stage funnel
+// with stale-stage follow-ups, timelines and the funnel report.
+//
+// This file is the service's contract at a glance: its name, task queue,
+// configuration and how it is assembled. The pieces live in internal/:
+// domain (rules), app (use cases), adapters (storage, migrations) and ports
+// (HTTP handlers, Temporal activities, the workflow and customer-service
+// clients). The Lead and Opportunity workflows live in workflows/lead.
 package sales
 
 import (
 	"context"
-	_ "embed"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"go.temporal.io/sdk/worker"
 
 	"github.com/closeloop/closeloop/platform/service"
+	salesc "github.com/closeloop/closeloop/proto/contract/sales"
 	"github.com/closeloop/closeloop/services/sales/internal/adapters"
+	"github.com/closeloop/closeloop/services/sales/internal/app"
+	"github.com/closeloop/closeloop/services/sales/internal/ports"
 )
 
 // TaskQueue is the sales service's Temporal task queue.
-const TaskQueue = "sales"
+const TaskQueue = salesc.TaskQueue
 
-//go:embed openapi.json
-var openAPI []byte
+// Config is the sales service's own configuration, next to service.Config.
+type Config struct {
+	CustomerAPI string        `env:"CUSTOMER_API_URL" default:"http://127.0.0.1:8081" help:"base URL of the customer service, used to look customers up as the caller"`
+	CreateWait  time.Duration `env:"LEAD_CREATE_WAIT" default:"5s" help:"how long POST /v1/leads and /v1/opportunities wait for the workflow to store and assign the new record before answering 202 Accepted"`
+	UpdateWait  time.Duration `env:"WORKFLOW_UPDATE_WAIT" default:"10s" help:"how long a change to a lead or opportunity waits for its workflow before answering 503 (nothing changed)"`
+	TemporalUI  string        `env:"TEMPORAL_UI_URL" default:"http://localhost:8233" help:"Temporal web UI base URL that leads and opportunities link their workflow to; empty for no link"`
+}
+
+// OpenAPI returns the service's OpenAPI document.
+func OpenAPI() []byte { return ports.OpenAPI() }
 
 // Spec describes the sales service binary.
 func Spec() service.Spec {
+	cfg := &Config{}
 	return service.Spec{
 		Name:            "sales",
 		DefaultHTTPAddr: ":8082",
 		TaskQueue:       TaskQueue,
 		Migrations:      adapters.Migrations,
+		Extra:           cfg,
 		Setup: func(ctx context.Context, d *service.Deps) (*service.Module, error) {
-			return &service.Module{
-				OpenAPI:    openAPI,
-				Background: []func(context.Context) error{service.PurgeIdempotencyKeys(d.DB, d.Log)},
-			}, nil
+			return Setup(d, *cfg)
 		},
 	}
+}
+
+// Setup assembles the service from its dependencies.
+func Setup(d *service.Deps, cfg Config) (*service.Module, error) {
+	store := adapters.NewStore(d.DB)
+	wf := ports.TemporalWorkflows{Client: d.Temporal, UpdateWait: cfg.UpdateWait, UI: cfg.TemporalUI, Namespace: d.Config.Temporal.Namespace}
+	a := app.New(store, wf, ports.NewCustomerAPI(cfg.CustomerAPI), app.Options{CreateWait: cfg.CreateWait})
+	h := &ports.HTTP{App: a}
+	acts := &ports.Activities{Store: store}
+	return &service.Module{
+		Routes:     func(v1 *gin.RouterGroup) { h.Routes(v1) },
+		Register:   func(r worker.Registry) { acts.Register(r) },
+		OpenAPI:    ports.OpenAPI(),
+		Background: []func(context.Context) error{service.PurgeIdempotencyKeys(d.DB, d.Log)},
+	}, nil
 }

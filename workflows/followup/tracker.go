@@ -64,8 +64,29 @@ type Options struct {
 	// workflow carries out itself (reassigning a lead, returning it to the
 	// pool). Nil for the FollowUp workflow: the step is recorded and shown to
 	// the owner's managers.
+	//
+	// OnStep may end the follow-up by returning a *Handover (the lead went to
+	// another rep, back to the pool, …): Track then closes the record with the
+	// handover's state and note and returns it as the outcome.
 	OnStep func(ctx workflow.Context, s Step) error
+	// Interrupt, when set, ends the follow-up like the close-follow-up signal
+	// when the embedding workflow sends a *followupv1.CloseSignal on it (first
+	// contact logged through the lead's update, a stage change, …).
+	Interrupt workflow.ReceiveChannel
+	// Expose, when set, receives at the start a function returning the
+	// follow-up's live state (due time, next step, level), for the embedding
+	// workflow's own query.
+	Expose func(state func() *followupv1.FollowUpState)
 }
+
+// Handover is returned by OnStep to end the follow-up after a step whose
+// action took the obligation away from its owner.
+type Handover struct {
+	State string // "cancelled" unless set
+	Note  string
+}
+
+func (h *Handover) Error() string { return "follow-up handed over: " + h.Note }
 
 // Error types that make the workflow fail without retrying.
 const (
@@ -126,6 +147,9 @@ func Track(ctx workflow.Context, spec *followupv1.FollowUpSpec, opts Options) (o
 		return out, err
 	}
 
+	if opts.Expose != nil {
+		opts.Expose(t.snapshot)
+	}
 	res, err := t.resolve(ctx)
 	if err != nil {
 		return out, err
@@ -176,6 +200,11 @@ func Track(ctx workflow.Context, spec *followupv1.FollowUpSpec, opts Options) (o
 			closing = &followupv1.CloseSignal{}
 			c.Receive(ctx, closing)
 		})
+		if opts.Interrupt != nil {
+			sel.AddReceive(opts.Interrupt, func(c workflow.ReceiveChannel, _ bool) {
+				c.Receive(ctx, &closing)
+			})
+		}
 		sel.AddReceive(policyCh, func(c workflow.ReceiveChannel, _ bool) {
 			var s followupv1.PolicyChangedSignal
 			c.Receive(ctx, &s)
@@ -213,7 +242,18 @@ func Track(ctx workflow.Context, spec *followupv1.FollowUpSpec, opts Options) (o
 		if fired {
 			if at, ok := t.nextAt(); ok && !at.After(workflow.Now(ctx)) {
 				if err := t.step(ctx, at); err != nil {
-					return out, err
+					var h *Handover
+					if !errors.As(err, &h) {
+						return out, err
+					}
+					state := h.State
+					if state == "" {
+						state = "cancelled"
+					}
+					if err := t.close(ctx, state, "workflow", h.Note); err != nil {
+						return out, err
+					}
+					return Outcome{State: state, By: "workflow", Note: h.Note, Level: t.level}, nil
 				}
 			}
 		}
@@ -415,6 +455,10 @@ func (t *tracker) snapshot() *followupv1.FollowUpState {
 	}
 	if at, ok := t.nextAt(); ok {
 		s.NextAt = timestamppb.New(at)
+		s.NextAction = "overdue"
+		if t.ladder != nil {
+			s.NextAction = string(t.ladder.Steps[t.level].Action)
+		}
 	}
 	return s
 }

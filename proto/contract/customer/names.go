@@ -46,3 +46,18 @@ const (
 	// result followupv1.RolloutPageResult.
 	ActivityRolloutPage = "customer.RolloutPage"
 )
+
+// Activities the sales service's Lead workflow uses (payloads in
+// github.com/closeloop/closeloop/proto/gen/closeloop/sales/v1).
+const (
+	// ActivityEnsureCustomer finds the customer a lead names (duplicate
+	// detection: same normalised name, tax id or contact email) or creates it
+	// unowned. Input salesv1.EnsureCustomerInput, result
+	// salesv1.EnsureCustomerResult.
+	ActivityEnsureCustomer = "customer.EnsureCustomer"
+	// ActivityClaimCustomerOwner sets a customer's owner unless it has one, in
+	// one conditional write, so concurrent leads never give a customer two
+	// owners. Input salesv1.ClaimCustomerOwnerInput, result
+	// salesv1.ClaimCustomerOwnerResult.
+	ActivityClaimCustomerOwner = "customer.ClaimCustomerOwner"
+)

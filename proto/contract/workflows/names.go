@@ -101,4 +101,42 @@ func PolicyRolloutWorkflowID(kind, name string, version, effectiveUnixMilli int6
 // could not start, or a workflow that opened its follow-up during a rollout).
 const SchedulePolicyReconcile = "closeloop-policy-reconcile"
 
+// WorkflowLead assigns one lead and escalates it until first contact, then
+// keeps its lifecycle until it is disqualified or converted. Input
+// salesv1.LeadInput, result salesv1.LeadSnapshot.
+const WorkflowLead = "Lead"
+
+// LeadWorkflowID returns the workflow id of the lead's workflow; one per lead.
+func LeadWorkflowID(leadID string) string { return "Lead:" + leadID }
+
+// Updates and queries of the Lead workflow.
+const (
+	// UpdateReassign carries salesv1.ReassignRequest and returns
+	// salesv1.LeadSnapshot; its validator refuses, with a reason, what is not
+	// allowed (a closed lead, the current owner, the pool twice).
+	UpdateReassign = "reassign"
+	// UpdateLeadCommand carries salesv1.LeadCommand (contact, qualify,
+	// disqualify, convert) and returns salesv1.LeadSnapshot.
+	UpdateLeadCommand = "lead-command"
+	// QueryLeadState answers salesv1.LeadSnapshot.
+	QueryLeadState = "lead-state"
+)
+
+// WorkflowOpportunity keeps one opportunity's funnel stage and its
+// stale-stage follow-up until it is won or lost. Input
+// salesv1.OpportunityInput, result salesv1.OpportunitySnapshot.
+const WorkflowOpportunity = "Opportunity"
+
+// OpportunityWorkflowID returns the workflow id of the opportunity's workflow.
+func OpportunityWorkflowID(id string) string { return "Opportunity:" + id }
+
+// Updates and queries of the Opportunity workflow.
+const (
+	// UpdateOpportunityCommand carries salesv1.OpportunityCommand and returns
+	// salesv1.OpportunitySnapshot.
+	UpdateOpportunityCommand = "opportunity-command"
+	// QueryOpportunityState answers salesv1.OpportunitySnapshot.
+	QueryOpportunityState = "opportunity-state"
+)
+
 func itoa(v int64) string { return strconv.FormatInt(v, 10) }

@@ -17,6 +17,7 @@ import (
 	customerc "github.com/closeloop/closeloop/proto/contract/customer"
 	wfc "github.com/closeloop/closeloop/proto/contract/workflows"
 	customerv1 "github.com/closeloop/closeloop/proto/gen/closeloop/customer/v1"
+	salesv1 "github.com/closeloop/closeloop/proto/gen/closeloop/sales/v1"
 	"github.com/closeloop/closeloop/services/customer/internal/adapters"
 	"github.com/closeloop/closeloop/services/customer/internal/app"
 	"github.com/closeloop/closeloop/services/customer/internal/domain"
@@ -153,4 +154,45 @@ func statusName(s enums.WorkflowExecutionStatus) string {
 	default:
 		return fmt.Sprintf("unknown(%d)", s)
 	}
+}
+
+// RegisterLeadActivities adds the activities the sales service's Lead
+// workflow uses to find or create a lead's customer and claim its ownership.
+func (a *Activities) RegisterLeadActivities(r worker.Registry) {
+	r.RegisterActivityWithOptions(a.EnsureCustomer, activity.RegisterOptions{Name: customerc.ActivityEnsureCustomer})
+	r.RegisterActivityWithOptions(a.ClaimCustomerOwner, activity.RegisterOptions{Name: customerc.ActivityClaimCustomerOwner})
+}
+
+// EnsureCustomer finds or creates the customer a lead names.
+func (a *Activities) EnsureCustomer(ctx context.Context, in *salesv1.EnsureCustomerInput) (*salesv1.EnsureCustomerResult, error) {
+	c, err := a.app.EnsureLeadCustomer(ctx, app.LeadCompany{NewID: in.GetNewId(), Name: in.GetName(), TaxID: in.GetTaxId(),
+		Region: in.GetRegion(), Industry: in.GetIndustry(), ContactName: in.GetContactName(), ContactEmail: in.GetContactEmail(),
+		ContactPhone: in.GetContactPhone(), Actor: in.GetActor()})
+	if err != nil {
+		return nil, activityError(err)
+	}
+	return &salesv1.EnsureCustomerResult{CustomerId: c.ID, OwnerId: c.OwnerID, Team: c.Team, Created: c.Created, Region: c.Region}, nil
+}
+
+// ClaimCustomerOwner sets the customer's owner unless it has one.
+func (a *Activities) ClaimCustomerOwner(ctx context.Context, in *salesv1.ClaimCustomerOwnerInput) (*salesv1.ClaimCustomerOwnerResult, error) {
+	c, err := a.app.ClaimCustomerOwner(ctx, in.GetCustomerId(), in.GetOwnerId(), in.GetTeam(), in.GetReplaceOwnerId(), in.GetActor(), in.GetReason())
+	if err != nil {
+		return nil, activityError(err)
+	}
+	return &salesv1.ClaimCustomerOwnerResult{OwnerId: c.OwnerID, Team: c.Team, Claimed: c.Claimed, Region: c.Region}, nil
+}
+
+// activityError makes a business error (not found, invalid, rule) fail the
+// activity without retries; anything else is retried.
+func activityError(err error) error {
+	var ae *apperr.Error
+	if errors.As(err, &ae) && ae.Kind != apperr.KindInternal && ae.Kind != apperr.KindUnavailable {
+		code := ae.Code
+		if ae.Kind == apperr.KindNotFound {
+			code = "not_found"
+		}
+		return temporal.NewNonRetryableApplicationError(ae.Message, code, err)
+	}
+	return err
 }

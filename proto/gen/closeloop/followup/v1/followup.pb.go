@@ -981,8 +981,11 @@ type FollowUpState struct {
 	NextAt *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=next_at,json=nextAt,proto3" json:"next_at,omitempty"`
 	// Times the deadline was re-computed after policy changes.
 	Recomputations int32 `protobuf:"varint,6,opt,name=recomputations,proto3" json:"recomputations,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// Action due at next_at: a ladder action, or "overdue" when the due time
+	// itself is next.
+	NextAction    string `protobuf:"bytes,7,opt,name=next_action,json=nextAction,proto3" json:"next_action,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *FollowUpState) Reset() {
@@ -1055,6 +1058,13 @@ func (x *FollowUpState) GetRecomputations() int32 {
 		return x.Recomputations
 	}
 	return 0
+}
+
+func (x *FollowUpState) GetNextAction() string {
+	if x != nil {
+		return x.NextAction
+	}
+	return ""
 }
 
 // RolloutInput is the input of the PolicyRollout workflow: bring running
@@ -1406,14 +1416,16 @@ const file_closeloop_followup_v1_followup_proto_rawDesc = "" +
 	"\x13PolicyChangedSignal\x12\x16\n" +
 	"\x06policy\x18\x01 \x01(\tR\x06policy\x12\x1a\n" +
 	"\bcalendar\x18\x02 \x01(\tR\bcalendar\x12\x18\n" +
-	"\aversion\x18\x03 \x01(\x03R\aversion\"\x98\x02\n" +
+	"\aversion\x18\x03 \x01(\x03R\aversion\"\xb9\x02\n" +
 	"\rFollowUpState\x121\n" +
 	"\x06due_at\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\x05dueAt\x12%\n" +
 	"\x0epolicy_version\x18\x02 \x01(\x03R\rpolicyVersion\x12:\n" +
 	"\x19escalation_policy_version\x18\x03 \x01(\x03R\x17escalationPolicyVersion\x12\x14\n" +
 	"\x05level\x18\x04 \x01(\x05R\x05level\x123\n" +
 	"\anext_at\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\x06nextAt\x12&\n" +
-	"\x0erecomputations\x18\x06 \x01(\x05R\x0erecomputations\"\x9f\x01\n" +
+	"\x0erecomputations\x18\x06 \x01(\x05R\x0erecomputations\x12\x1f\n" +
+	"\vnext_action\x18\a \x01(\tR\n" +
+	"nextAction\"\x9f\x01\n" +
 	"\fRolloutInput\x12\x16\n" +
 	"\x06policy\x18\x01 \x01(\tR\x06policy\x12\x1a\n" +
 	"\bcalendar\x18\x02 \x01(\tR\bcalendar\x12\x18\n" +

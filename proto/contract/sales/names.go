@@ -1,0 +1,40 @@
+// Package sales holds the names under which the sales service exposes its
+// Temporal activities. These strings are the cross-service contract between
+// the sales service (which registers the activities on TaskQueue) and the Lead
+// and Opportunity workflows (which schedule them by name): change them only
+// together with every caller, and never while workflows that use the old names
+// are running.
+//
+// Activity payloads are the protobuf messages in
+// github.com/closeloop/closeloop/proto/gen/closeloop/sales/v1.
+package sales
+
+// TaskQueue is the Temporal task queue the sales service's worker polls.
+const TaskQueue = "sales"
+
+// Activity names registered by the sales service.
+const (
+	// ActivityCreateLead stores a new lead (idempotent on its id).
+	// Input salesv1.LeadData, result salesv1.LeadSnapshot.
+	ActivityCreateLead = "sales.CreateLead"
+	// ActivityAssignLead assigns a lead by the territory rules, to a named
+	// rep, or to the pool, and records it on the timeline. Input
+	// salesv1.AssignLeadInput, result salesv1.Assignment.
+	ActivityAssignLead = "sales.AssignLead"
+	// ActivitySetLeadCustomer links a lead to its customer.
+	// Input salesv1.SetLeadCustomerInput.
+	ActivitySetLeadCustomer = "sales.SetLeadCustomer"
+	// ActivityRecordEvent appends a timeline event (idempotent on its id).
+	// Input salesv1.TimelineEvent.
+	ActivityRecordEvent = "sales.RecordEvent"
+	// ActivityApplyLeadCommand applies a contact, qualification,
+	// disqualification or conversion. Input salesv1.LeadCommand, result
+	// salesv1.LeadSnapshot.
+	ActivityApplyLeadCommand = "sales.ApplyLeadCommand"
+	// ActivityCreateOpportunity stores a new opportunity (idempotent on its
+	// id). Input salesv1.OpportunityData, result salesv1.OpportunitySnapshot.
+	ActivityCreateOpportunity = "sales.CreateOpportunity"
+	// ActivityApplyOpportunityCommand changes an opportunity's stage or closes
+	// it. Input salesv1.OpportunityCommand, result salesv1.OpportunitySnapshot.
+	ActivityApplyOpportunityCommand = "sales.ApplyOpportunityCommand"
+)

@@ -1,0 +1,106 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"strings"
+
+	"gorm.io/gorm"
+
+	"github.com/closeloop/closeloop/platform/apperr"
+	"github.com/closeloop/closeloop/platform/auth"
+	"github.com/closeloop/closeloop/services/customer/internal/adapters"
+	"github.com/closeloop/closeloop/services/customer/internal/domain"
+)
+
+// LeadCompany is the company a new lead names.
+type LeadCompany struct {
+	NewID, Name, TaxID, Region, Industry, ContactName, ContactEmail, ContactPhone, Actor string
+}
+
+// LeadCustomer is the customer a lead is about, and who owns it.
+type LeadCustomer struct {
+	ID, OwnerID, Team, Region string
+	Created, Claimed          bool
+}
+
+// EnsureLeadCustomer finds the customer a lead names — by the same duplicate
+// detection as every create (normalised name, tax id, contact email) — or
+// creates it as an unowned lead-stage customer with id NewID. A retried call
+// finds the customer the first call created. It runs for the sales service's
+// Lead workflow, not for a person: no principal is involved.
+func (a *App) EnsureLeadCustomer(ctx context.Context, in LeadCompany) (LeadCustomer, error) {
+	if in.NewID == "" || !validID(in.NewID) {
+		return LeadCustomer{}, apperr.Invalid("invalid", "new_id must be a customer id")
+	}
+	if c, err := a.store.GetCustomer(ctx, in.NewID, auth.Scope{All: true}, false); err == nil {
+		return LeadCustomer{ID: c.ID, OwnerID: c.OwnerID, Team: c.Team, Region: c.Region, Created: true}, nil
+	} else if !errors.Is(err, domain.ErrCustomerNotFound) {
+		return LeadCustomer{}, err
+	}
+	var v apperr.Validation
+	prof := domain.Profile{Name: strings.TrimSpace(in.Name), TaxID: in.TaxID, Region: strings.TrimSpace(in.Region), Industry: strings.TrimSpace(in.Industry)}
+	domain.ValidateProfile(&v, prof, false)
+	contact := ContactInput{Name: strings.TrimSpace(in.ContactName), Email: in.ContactEmail, Phone: in.ContactPhone, IsPrimary: true}
+	if contact.Name != "" {
+		domain.ValidateContact(&v, "contacts[0].", contact.domain(), false)
+	}
+	if err := v.Err(); err != nil {
+		return LeadCustomer{}, err
+	}
+	rec := adapters.CustomerRecord{ID: in.NewID, Name: prof.Name, NormalizedName: domain.NormalizeName(prof.Name),
+		Region: prof.Region, Industry: prof.Industry, LifecycleStage: string(domain.StageLead)}
+	if t := domain.NormalizeTaxID(in.TaxID); t != "" {
+		rec.TaxID = &t
+	}
+	var contacts []adapters.ContactRecord
+	if contact.Name != "" {
+		contacts = append(contacts, contact.record(rec.ID))
+	}
+	actor := in.Actor
+	if actor == "" {
+		actor = "workflow"
+	}
+	err := a.store.DB().WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		return a.store.CreateCustomer(ctx, tx, &rec, contacts, actor)
+	})
+	if err == nil {
+		return LeadCustomer{ID: rec.ID, Region: rec.Region, Created: true}, nil
+	}
+	var ae *apperr.Error
+	if errors.Is(err, domain.ErrDuplicate) && errors.As(err, &ae) {
+		if id, _ := ae.Meta["existing_id"].(string); id != "" {
+			c, gerr := a.store.GetCustomer(ctx, id, auth.Scope{All: true}, false)
+			if gerr != nil {
+				return LeadCustomer{}, gerr
+			}
+			return LeadCustomer{ID: c.ID, OwnerID: c.OwnerID, Team: c.Team, Region: c.Region}, nil
+		}
+		// The duplicate was deleted between the insert and the look-up: retry.
+		return LeadCustomer{}, apperr.Unavailable("duplicate_vanished", "the duplicate customer changed concurrently; retry").Wrap(err)
+	}
+	return LeadCustomer{}, err
+}
+
+// ClaimCustomerOwner makes owner (of team) the customer's owner unless it
+// already has one, in one locked read-modify-write, so leads for one customer
+// arriving at once never give it two owners. An empty owner only reads.
+//
+// With replace, a customer owned by replace moves to owner too: the lead that
+// created it was handed to another rep, and the customer follows its lead.
+func (a *App) ClaimCustomerOwner(ctx context.Context, id, owner, team, replace, actor, reason string) (LeadCustomer, error) {
+	claimed := false
+	c, err := a.store.UpdateCustomer(ctx, id, auth.Scope{All: true}, false, func(tx *gorm.DB, c *adapters.CustomerRecord) (adapters.Audit, error) {
+		if owner != "" && (c.OwnerID == "" || (replace != "" && c.OwnerID == replace)) {
+			c.OwnerID, c.Team, claimed = owner, team, true
+		}
+		if actor == "" {
+			actor = "workflow"
+		}
+		return adapters.Audit{Action: "update", Actor: actor, Reason: reason}, nil
+	})
+	if err != nil {
+		return LeadCustomer{}, err
+	}
+	return LeadCustomer{ID: c.ID, OwnerID: c.OwnerID, Team: c.Team, Region: c.Region, Claimed: claimed}, nil
+}

@@ -1,0 +1,151 @@
+package ports
+
+import (
+	"context"
+	"errors"
+
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/worker"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/closeloop/closeloop/platform/apperr"
+	salesc "github.com/closeloop/closeloop/proto/contract/sales"
+	salesv1 "github.com/closeloop/closeloop/proto/gen/closeloop/sales/v1"
+	"github.com/closeloop/closeloop/services/sales/internal/adapters"
+)
+
+// Activities are the sales service's Temporal activities, run by its worker
+// on the sales task queue for the Lead and Opportunity workflows. Each is
+// idempotent: a retry after a lost reply stores nothing twice.
+type Activities struct {
+	Store *adapters.Store
+}
+
+// Register adds the activities under their contract names.
+func (a *Activities) Register(r worker.Registry) {
+	reg := func(fn any, name string) { r.RegisterActivityWithOptions(fn, activity.RegisterOptions{Name: name}) }
+	reg(a.CreateLead, salesc.ActivityCreateLead)
+	reg(a.AssignLead, salesc.ActivityAssignLead)
+	reg(a.SetLeadCustomer, salesc.ActivitySetLeadCustomer)
+	reg(a.RecordEvent, salesc.ActivityRecordEvent)
+	reg(a.ApplyLeadCommand, salesc.ActivityApplyLeadCommand)
+	reg(a.CreateOpportunity, salesc.ActivityCreateOpportunity)
+	reg(a.ApplyOpportunityCommand, salesc.ActivityApplyOpportunityCommand)
+}
+
+// CreateLead stores a new lead.
+func (a *Activities) CreateLead(ctx context.Context, in *salesv1.LeadData) (*salesv1.LeadSnapshot, error) {
+	l, err := a.Store.CreateLead(ctx, &adapters.Lead{ID: in.GetId(), Source: in.GetSource(), CustomerID: in.GetCustomerId(),
+		CompanyName: in.GetCompanyName(), TaxID: in.GetTaxId(), ContactName: in.GetContactName(), ContactEmail: in.GetContactEmail(),
+		ContactPhone: in.GetContactPhone(), Region: in.GetRegion(), Industry: in.GetIndustry(), Interest: in.GetInterest(),
+		Notes: in.GetNotes(), ReceivedAt: in.GetReceivedAt().AsTime(), CreatedBy: in.GetCreatedBy()})
+	if err != nil {
+		return nil, activityError(err)
+	}
+	return LeadSnapshot(l), nil
+}
+
+// AssignLead assigns a lead.
+func (a *Activities) AssignLead(ctx context.Context, in *salesv1.AssignLeadInput) (*salesv1.Assignment, error) {
+	l, err := a.Store.AssignLead(ctx, adapters.AssignInput{LeadID: in.GetLeadId(), OwnerID: in.GetOwnerId(), Actor: in.GetActor(),
+		Reason: in.GetReason(), Exclude: in.GetExclude(), ToPool: in.GetToPool(), IgnoreCapacity: in.GetIgnoreCapacity(),
+		Manual: in.GetManual(), AnyTerritory: in.GetAnyTerritory(), Seq: int(in.GetSeq()), At: in.GetAt().AsTime()})
+	if err != nil {
+		return nil, activityError(err)
+	}
+	return assignment(l), nil
+}
+
+// SetLeadCustomer links a lead to its customer.
+func (a *Activities) SetLeadCustomer(ctx context.Context, in *salesv1.SetLeadCustomerInput) error {
+	return activityError(a.Store.SetLeadCustomer(ctx, in.GetLeadId(), in.GetCustomerId(), in.GetCreated()))
+}
+
+// RecordEvent appends a timeline event.
+func (a *Activities) RecordEvent(ctx context.Context, in *salesv1.TimelineEvent) error {
+	return activityError(a.Store.RecordEvent(ctx, adapters.Event{ID: in.GetId(), SubjectType: in.GetSubjectType(), SubjectID: in.GetSubjectId(),
+		Kind: in.GetKind(), Actor: in.GetActor(), Summary: in.GetSummary(), Data: in.GetDataJson(), At: in.GetAt().AsTime()}))
+}
+
+// ApplyLeadCommand applies a contact, qualification, disqualification or conversion.
+func (a *Activities) ApplyLeadCommand(ctx context.Context, in *salesv1.LeadCommand) (*salesv1.LeadSnapshot, error) {
+	c := adapters.LeadCommand{LeadID: in.GetLeadId(), Op: in.GetOp(), Actor: in.GetActor(), Reason: in.GetReason(), Channel: in.GetChannel(),
+		Summary: in.GetSummary(), EventID: in.GetEventId(), At: in.GetAt().AsTime()}
+	if o := in.GetOpportunity(); o != nil {
+		rec := opportunityRecord(o)
+		rec.CreatedAt = in.GetAt().AsTime()
+		c.Opportunity = &rec
+	}
+	l, err := a.Store.ApplyLeadCommand(ctx, c)
+	if err != nil {
+		return nil, activityError(err)
+	}
+	return LeadSnapshot(l), nil
+}
+
+// CreateOpportunity stores a new opportunity.
+func (a *Activities) CreateOpportunity(ctx context.Context, in *salesv1.OpportunityData) (*salesv1.OpportunitySnapshot, error) {
+	rec := opportunityRecord(in)
+	o, err := a.Store.CreateOpportunity(ctx, &rec)
+	if err != nil {
+		return nil, activityError(err)
+	}
+	return OpportunitySnapshot(o), nil
+}
+
+// ApplyOpportunityCommand moves or closes an opportunity.
+func (a *Activities) ApplyOpportunityCommand(ctx context.Context, in *salesv1.OpportunityCommand) (*salesv1.OpportunitySnapshot, error) {
+	o, err := a.Store.ApplyOpportunityCommand(ctx, adapters.OppCommand{ID: in.GetOpportunityId(), Op: in.GetOp(), Actor: in.GetActor(),
+		Reason: in.GetReason(), Competitor: in.GetCompetitor(), EventID: in.GetEventId(), ToStage: int(in.GetToStage()),
+		MayGoBack: in.GetMayGoBack(), At: in.GetAt().AsTime()})
+	if err != nil {
+		return nil, activityError(err)
+	}
+	return OpportunitySnapshot(o), nil
+}
+
+func opportunityRecord(o *salesv1.OpportunityData) adapters.Opportunity {
+	rec := adapters.Opportunity{ID: o.GetId(), LeadID: o.GetLeadId(), CustomerID: o.GetCustomerId(), Name: o.GetName(), OwnerID: o.GetOwnerId(),
+		Team: o.GetTeam(), TerritoryID: o.GetTerritoryId(), Region: o.GetRegion(), Stage: int(o.GetStage()), AmountMinor: o.GetAmountMinor(),
+		Currency: o.GetCurrency(), ExpectedClose: o.GetExpectedClose(), Probability: int(o.GetProbability()), CreatedBy: o.GetCreatedBy()}
+	if o.GetCreatedAt() != nil {
+		rec.CreatedAt = o.GetCreatedAt().AsTime()
+	}
+	return rec
+}
+
+func assignment(l adapters.Lead) *salesv1.Assignment {
+	a := &salesv1.Assignment{OwnerId: l.OwnerID, Team: l.Team, TerritoryId: l.TerritoryID, ManagerId: l.ManagerID, Pooled: l.Pooled,
+		Reason: l.AssignmentWhy, Seq: int32(l.AssignmentSeq)}
+	if l.AssignedAt != nil {
+		a.AssignedAt = timestamppb.New(*l.AssignedAt)
+	}
+	return a
+}
+
+// LeadSnapshot converts a stored lead.
+func LeadSnapshot(l adapters.Lead) *salesv1.LeadSnapshot {
+	s := &salesv1.LeadSnapshot{LeadId: l.ID, State: l.State, Assignment: assignment(l), CustomerId: l.CustomerID, OpportunityId: l.OpportunityID}
+	if l.FirstContactAt != nil {
+		s.FirstContactAt = timestamppb.New(*l.FirstContactAt)
+	}
+	return s
+}
+
+// OpportunitySnapshot converts a stored opportunity.
+func OpportunitySnapshot(o adapters.Opportunity) *salesv1.OpportunitySnapshot {
+	return &salesv1.OpportunitySnapshot{OpportunityId: o.ID, Stage: int32(o.Stage), Status: o.Status, StageEnteredAt: timestamppb.New(o.StageEnteredAt),
+		OwnerId: o.OwnerID, Team: o.Team, TerritoryId: o.TerritoryID, CustomerId: o.CustomerID, Region: o.Region}
+}
+
+// activityError makes a business error fail the activity without retries
+// (its code becomes the error type the workflow and the API see); anything
+// else is retried.
+func activityError(err error) error {
+	var ae *apperr.Error
+	if err != nil && errors.As(err, &ae) && ae.Kind != apperr.KindInternal && ae.Kind != apperr.KindUnavailable {
+		return temporal.NewNonRetryableApplicationError(ae.Message, ae.Code, err)
+	}
+	return err
+}

@@ -1,0 +1,167 @@
+package ports
+
+import (
+	"context"
+	"errors"
+	"net/url"
+	"time"
+
+	"go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/closeloop/closeloop/platform/apperr"
+	wfc "github.com/closeloop/closeloop/proto/contract/workflows"
+	salesv1 "github.com/closeloop/closeloop/proto/gen/closeloop/sales/v1"
+	"github.com/closeloop/closeloop/services/sales/internal/domain"
+)
+
+// TemporalWorkflows starts, updates and queries the Lead and Opportunity
+// workflows.
+type TemporalWorkflows struct {
+	Client client.Client
+	// UpdateWait bounds how long an update may take before the API answers
+	// 503 (the worker is down or overloaded).
+	UpdateWait time.Duration
+	// UI and Namespace build links to the Temporal web UI.
+	UI, Namespace string
+}
+
+func (w TemporalWorkflows) wait() time.Duration {
+	if w.UpdateWait <= 0 {
+		return 10 * time.Second
+	}
+	return w.UpdateWait
+}
+
+// StartLead starts Lead:<id>. A second start with the same id (a retried
+// request with the same Idempotency-Key) joins the running workflow; a lead
+// id is never reused.
+func (w TemporalWorkflows) StartLead(ctx context.Context, in *salesv1.LeadInput) error {
+	_, err := w.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID: wfc.LeadWorkflowID(in.GetLead().GetId()), TaskQueue: wfc.TaskQueue,
+		WorkflowIDConflictPolicy: enums.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		WorkflowIDReusePolicy:    enums.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+		TypedSearchAttributes: temporal.NewSearchAttributes(
+			temporal.NewSearchAttributeKeyKeyword(wfc.SAKind.String()).ValueSet("lead"),
+			temporal.NewSearchAttributeKeyKeyword(wfc.SACustomerID.String()).ValueSet(in.GetLead().GetCustomerId()),
+		),
+	}, wfc.WorkflowLead, in)
+	return startError(err)
+}
+
+// StartOpportunity starts Opportunity:<id>.
+func (w TemporalWorkflows) StartOpportunity(ctx context.Context, in *salesv1.OpportunityInput) error {
+	o := in.GetOpportunity()
+	_, err := w.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID: wfc.OpportunityWorkflowID(o.GetId()), TaskQueue: wfc.TaskQueue,
+		WorkflowIDConflictPolicy: enums.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		WorkflowIDReusePolicy:    enums.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+		TypedSearchAttributes: temporal.NewSearchAttributes(
+			temporal.NewSearchAttributeKeyKeyword(wfc.SAKind.String()).ValueSet("opportunity"),
+			temporal.NewSearchAttributeKeyKeyword(wfc.SACustomerID.String()).ValueSet(o.GetCustomerId()),
+			temporal.NewSearchAttributeKeyKeyword(wfc.SAOwnerID.String()).ValueSet(o.GetOwnerId()),
+		),
+	}, wfc.WorkflowOpportunity, in)
+	return startError(err)
+}
+
+func startError(err error) error {
+	var started *serviceerror.WorkflowExecutionAlreadyStarted
+	if err == nil || errors.As(err, &started) {
+		return nil
+	}
+	return apperr.Unavailable("workflow_unavailable", "the workflow engine did not accept the request; retry shortly").Wrap(err)
+}
+
+// Reassign sends the reassign update.
+func (w TemporalWorkflows) Reassign(ctx context.Context, leadID string, req *salesv1.ReassignRequest) (*salesv1.LeadSnapshot, error) {
+	var out salesv1.LeadSnapshot
+	return &out, w.update(ctx, wfc.LeadWorkflowID(leadID), wfc.UpdateReassign, req, &out, domain.ErrLeadClosed)
+}
+
+// LeadCommand sends the lead-command update.
+func (w TemporalWorkflows) LeadCommand(ctx context.Context, cmd *salesv1.LeadCommand) (*salesv1.LeadSnapshot, error) {
+	var out salesv1.LeadSnapshot
+	return &out, w.update(ctx, wfc.LeadWorkflowID(cmd.GetLeadId()), wfc.UpdateLeadCommand, cmd, &out, domain.ErrLeadClosed)
+}
+
+// OpportunityCommand sends the opportunity-command update.
+func (w TemporalWorkflows) OpportunityCommand(ctx context.Context, cmd *salesv1.OpportunityCommand) (*salesv1.OpportunitySnapshot, error) {
+	var out salesv1.OpportunitySnapshot
+	return &out, w.update(ctx, wfc.OpportunityWorkflowID(cmd.GetOpportunityId()), wfc.UpdateOpportunityCommand, cmd, &out, domain.ErrOpportunityClosed)
+}
+
+func (w TemporalWorkflows) update(ctx context.Context, workflowID, name string, arg, out any, closed *apperr.Error) error {
+	ctx, cancel := context.WithTimeout(ctx, w.wait())
+	defer cancel()
+	h, err := w.Client.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		WorkflowID: workflowID, UpdateName: name, Args: []any{arg}, WaitForStage: client.WorkflowUpdateStageCompleted,
+	})
+	if err == nil {
+		err = h.Get(ctx, out)
+	}
+	return workflowError(err, closed)
+}
+
+// QueryLead asks the Lead workflow for its state.
+func (w TemporalWorkflows) QueryLead(ctx context.Context, leadID string) (*salesv1.LeadSnapshot, error) {
+	var out salesv1.LeadSnapshot
+	return &out, w.query(ctx, wfc.LeadWorkflowID(leadID), wfc.QueryLeadState, &out)
+}
+
+// QueryOpportunity asks the Opportunity workflow for its state.
+func (w TemporalWorkflows) QueryOpportunity(ctx context.Context, id string) (*salesv1.OpportunitySnapshot, error) {
+	var out salesv1.OpportunitySnapshot
+	return &out, w.query(ctx, wfc.OpportunityWorkflowID(id), wfc.QueryOpportunityState, &out)
+}
+
+func (w TemporalWorkflows) query(ctx context.Context, workflowID, name string, out any) error {
+	ctx, cancel := context.WithTimeout(ctx, w.wait())
+	defer cancel()
+	v, err := w.Client.QueryWorkflow(ctx, workflowID, "", name)
+	if err == nil {
+		err = v.Get(out)
+	}
+	return workflowError(err, nil)
+}
+
+// Link returns the Temporal UI page of a workflow.
+func (w TemporalWorkflows) Link(workflowID string) string {
+	if w.UI == "" {
+		return ""
+	}
+	return w.UI + "/namespaces/" + url.PathEscape(w.Namespace) + "/workflows/" + url.PathEscape(workflowID)
+}
+
+// workflowError maps what Temporal answered to the API's errors: a refusal
+// by an update validator or a failed activity carries a domain error code; a
+// finished workflow means the lead or opportunity is closed.
+func workflowError(err error, closed *apperr.Error) error {
+	if err == nil {
+		return nil
+	}
+	var app *temporal.ApplicationError
+	if errors.As(err, &app) {
+		if e, ok := domain.ErrorByCode(app.Type(), app.Message()); ok {
+			return e
+		}
+		var v apperr.Validation
+		if app.Type() == "invalid" {
+			v.Add("", "invalid", app.Message())
+			return v.Err()
+		}
+	}
+	var nf *serviceerror.NotFound
+	if errors.As(err, &nf) {
+		if closed != nil {
+			return closed
+		}
+		return apperr.NotFound("workflow_not_found", "the workflow has finished; its record is final")
+	}
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		return domain.ErrWorkflowBusy.Wrap(err)
+	}
+	return apperr.Unavailable("workflow_unavailable", "the workflow engine is unavailable; retry shortly").Wrap(err)
+}

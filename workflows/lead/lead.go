@@ -1,0 +1,473 @@
+// Package lead holds the sales workflows: Lead (one per lead: assignment and
+// first-contact escalation, then the lead's lifecycle) and Opportunity (one per
+// opportunity: funnel stages and the stale-stage follow-up).
+//
+// Both are the only writers of their record once it exists: every change a
+// person asks for arrives as a Temporal Update, is checked by the update's
+// validator against the workflow's state (refused synchronously with a reason
+// when not allowed), and is then applied by an idempotent activity of the
+// sales service. So a lead's timers can never disagree with its record.
+//
+// Escalation is the follow-up engine's Track, embedded: the first-contact
+// follow-up is due after the lead.first_contact_sla policy (in business time
+// by default) and escalates along lead.escalation_ladder; the ladder's
+// reassign and return_to_pool steps are carried out here, through Track's
+// OnStep hook. Policy changes reach running leads as they reach every
+// follow-up (see workflows/followup).
+package lead
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/google/uuid"
+	"go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	customerc "github.com/closeloop/closeloop/proto/contract/customer"
+	salesc "github.com/closeloop/closeloop/proto/contract/sales"
+	wfc "github.com/closeloop/closeloop/proto/contract/workflows"
+	followupv1 "github.com/closeloop/closeloop/proto/gen/closeloop/followup/v1"
+	salesv1 "github.com/closeloop/closeloop/proto/gen/closeloop/sales/v1"
+	"github.com/closeloop/closeloop/workflows/followup"
+	"github.com/closeloop/closeloop/workflows/policy"
+)
+
+// activityOptions are shared by every activity of the sales workflows: retried
+// until they succeed, except business refusals (non-retryable errors raised by
+// the activities themselves).
+func activityOptions(ctx workflow.Context, queue string) workflow.Context {
+	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		TaskQueue:           queue,
+		StartToCloseTimeout: 30 * time.Second,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute,
+			NonRetryableErrorTypes: []string{"invalid", "not_found"},
+		},
+	})
+}
+
+type leadWF struct {
+	data     *salesv1.LeadData
+	snap     *salesv1.LeadSnapshot
+	seq      int32 // last assignment number
+	trackSeq int32 // assignment number of the running follow-up
+	created  bool  // the customer was created for this lead
+	tracking bool
+	fuID     string
+	fuState  func() *followupv1.FollowUpState
+	// interrupt ends the running first-contact follow-up (contact logged,
+	// lead reassigned or disqualified by an update).
+	interrupt workflow.Channel
+	mu        workflow.Mutex
+	sales     workflow.Context
+	customer  workflow.Context
+}
+
+// Lead is the Lead workflow (Lead:<id>); see the package documentation.
+func Lead(ctx workflow.Context, in *salesv1.LeadInput) (*salesv1.LeadSnapshot, error) {
+	d := in.GetLead()
+	if d.GetId() == "" || d.GetReceivedAt() == nil {
+		return nil, temporal.NewNonRetryableApplicationError("a lead needs an id and received_at", "invalid", nil)
+	}
+	w := &leadWF{
+		data: d, interrupt: workflow.NewBufferedChannel(ctx, 1), mu: workflow.NewMutex(ctx),
+		sales: activityOptions(ctx, salesc.TaskQueue), customer: activityOptions(ctx, customerc.TaskQueue),
+		snap: &salesv1.LeadSnapshot{LeadId: d.GetId(), State: StateNew, CustomerId: d.GetCustomerId(), Assignment: &salesv1.Assignment{}},
+	}
+	if err := workflow.SetQueryHandler(ctx, wfc.QueryLeadState, func() (*salesv1.LeadSnapshot, error) { return w.snapshot(), nil }); err != nil {
+		return nil, err
+	}
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, wfc.UpdateReassign, w.reassign, workflow.UpdateHandlerOptions{Validator: w.validateReassign}); err != nil {
+		return nil, err
+	}
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, wfc.UpdateLeadCommand, w.command, workflow.UpdateHandlerOptions{Validator: w.validateCommand}); err != nil {
+		return nil, err
+	}
+
+	var stored salesv1.LeadSnapshot
+	if err := workflow.ExecuteActivity(w.sales, salesc.ActivityCreateLead, d).Get(ctx, &stored); err != nil {
+		return nil, err
+	}
+	if err := w.mu.Lock(ctx); err != nil {
+		return nil, err
+	}
+	err := w.firstAssignment(ctx)
+	w.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
+
+	for Open(w.snap.GetState()) {
+		if w.owesFirstContact() {
+			if err := w.trackFirstContact(ctx); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		// Pooled, contacted or qualified: nothing is timed until an update
+		// changes the lead (assignment from the pool, closing).
+		if err := workflow.Await(ctx, func() bool { return !Open(w.snap.GetState()) || w.owesFirstContact() }); err != nil {
+			return nil, err
+		}
+	}
+	// Let a running update (the one that closed the lead) finish its reply.
+	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
+		return nil, err
+	}
+	return w.snapshot(), nil
+}
+
+// owesFirstContact: an assigned lead nobody has contacted yet.
+func (w *leadWF) owesFirstContact() bool {
+	a := w.snap.GetAssignment()
+	return w.snap.GetState() == StateNew && !a.GetPooled() && a.GetOwnerId() != "" && w.snap.GetCustomerId() != ""
+}
+
+// firstAssignment finds or creates the customer and assigns the lead: to the
+// customer's owner when it has one, else by the territory rules — and then
+// claims the customer for that rep, so leads for one customer arriving
+// together end with one owner.
+func (w *leadWF) firstAssignment(ctx workflow.Context) error {
+	d := w.data
+	owner, ownerTeam := "", ""
+	if d.GetCustomerId() == "" {
+		var c salesv1.EnsureCustomerResult
+		err := workflow.ExecuteActivity(w.customer, customerc.ActivityEnsureCustomer, &salesv1.EnsureCustomerInput{
+			Name: d.GetCompanyName(), TaxId: d.GetTaxId(), Region: d.GetRegion(), Industry: d.GetIndustry(), ContactName: d.GetContactName(),
+			ContactEmail: d.GetContactEmail(), ContactPhone: d.GetContactPhone(), Actor: d.GetCreatedBy(),
+			NewId: uuid.NewSHA1(uuid.NameSpaceOID, []byte("closeloop/customer-of-lead\x00"+d.GetId())).String(),
+		}).Get(ctx, &c)
+		if err != nil {
+			// The customer service refused the company (it cannot fix itself):
+			// the lead waits in the pool for a person.
+			if !isRefusal(err) {
+				return err
+			}
+			if err := w.event(ctx, "customer_failed", "the customer service refused the company: "+errMessage(err), "workflow", nil); err != nil {
+				return err
+			}
+			return w.assign(ctx, &salesv1.AssignLeadInput{ToPool: true, Reason: "the company could not be recorded as a customer"})
+		}
+		if err := workflow.ExecuteActivity(w.sales, salesc.ActivitySetLeadCustomer, &salesv1.SetLeadCustomerInput{
+			LeadId: d.GetId(), CustomerId: c.GetCustomerId(), Created: c.GetCreated()}).Get(ctx, nil); err != nil {
+			return err
+		}
+		w.snap.CustomerId, w.created, owner, ownerTeam = c.GetCustomerId(), c.GetCreated(), c.GetOwnerId(), c.GetTeam()
+	} else {
+		var c salesv1.ClaimCustomerOwnerResult
+		if err := workflow.ExecuteActivity(w.customer, customerc.ActivityClaimCustomerOwner, &salesv1.ClaimCustomerOwnerInput{
+			CustomerId: d.GetCustomerId()}).Get(ctx, &c); err != nil {
+			return err
+		}
+		owner, ownerTeam = c.GetOwnerId(), c.GetTeam()
+	}
+	if owner != "" {
+		return w.assign(ctx, &salesv1.AssignLeadInput{OwnerId: owner, IgnoreCapacity: true, Reason: "owner of the customer"})
+	}
+	if err := w.assign(ctx, &salesv1.AssignLeadInput{Reason: "territory rules"}); err != nil {
+		return err
+	}
+	return w.claimCustomer(ctx, "", ownerTeam)
+}
+
+// claimCustomer makes the lead's owner the customer's owner if it has none
+// (or, for a customer this lead created, if previous owned it); if another
+// rep owns it already, the lead goes to that rep.
+func (w *leadWF) claimCustomer(ctx workflow.Context, previous, _ string) error {
+	a := w.snap.GetAssignment()
+	if a.GetPooled() || a.GetOwnerId() == "" || w.snap.GetCustomerId() == "" {
+		return nil
+	}
+	in := &salesv1.ClaimCustomerOwnerInput{CustomerId: w.snap.GetCustomerId(), OwnerId: a.GetOwnerId(), Team: a.GetTeam(),
+		Actor: "workflow", Reason: "lead " + w.data.GetId() + " assigned"}
+	if w.created {
+		in.ReplaceOwnerId = previous
+	}
+	var c salesv1.ClaimCustomerOwnerResult
+	if err := workflow.ExecuteActivity(w.customer, customerc.ActivityClaimCustomerOwner, in).Get(ctx, &c); err != nil {
+		return err
+	}
+	if c.GetOwnerId() == a.GetOwnerId() || c.GetOwnerId() == "" {
+		return nil
+	}
+	return w.assign(ctx, &salesv1.AssignLeadInput{OwnerId: c.GetOwnerId(), IgnoreCapacity: true, Reason: "owner of the customer (claimed by another lead first)"})
+}
+
+// assign runs the AssignLead activity with the next assignment number.
+func (w *leadWF) assign(ctx workflow.Context, in *salesv1.AssignLeadInput) error {
+	in.LeadId, in.Seq, in.At = w.data.GetId(), w.seq+1, timestamppb.New(workflow.Now(ctx))
+	if in.Actor == "" {
+		in.Actor = "workflow"
+	}
+	var a salesv1.Assignment
+	if err := workflow.ExecuteActivity(w.sales, salesc.ActivityAssignLead, in).Get(ctx, &a); err != nil {
+		return err
+	}
+	w.seq = a.GetSeq()
+	w.snap.Assignment = &a
+	return nil
+}
+
+// trackFirstContact runs the first-contact follow-up of the current
+// assignment until it ends: contact logged, reassigned (by a person or a
+// ladder step), returned to the pool, or the lead closed.
+func (w *leadWF) trackFirstContact(ctx workflow.Context) error {
+	for w.interrupt.ReceiveAsync(nil) { // a stale interrupt from a follow-up already ended
+	}
+	a := w.snap.GetAssignment()
+	anchor := a.GetAssignedAt()
+	if w.seq <= 2 && w.data.GetReceivedAt().AsTime().Before(anchor.AsTime()) {
+		// The first owner's SLA counts from when the lead arrived.
+		anchor = w.data.GetReceivedAt()
+	}
+	w.fuID = uuid.NewSHA1(uuid.NameSpaceOID, []byte("closeloop/lead-first-contact\x00"+w.data.GetId()+"\x00"+strconv.Itoa(int(w.seq)))).String()
+	spec := &followupv1.FollowUpSpec{
+		Id: w.fuID, Kind: policy.KindFirstContact, CustomerId: w.snap.GetCustomerId(), OwnerId: a.GetOwnerId(), Team: a.GetTeam(),
+		Territory: w.data.GetRegion(), Title: "First contact with lead " + w.data.GetCompanyName(), AnchorAt: anchor, OpenedBy: "workflow",
+	}
+	w.tracking, w.trackSeq = true, w.seq
+	seq := w.seq
+	out, err := followup.Track(ctx, spec, followup.Options{
+		OnStep: w.onStep, Interrupt: w.interrupt,
+		Expose: func(f func() *followupv1.FollowUpState) { w.fuState = f },
+	})
+	w.tracking, w.fuState = false, nil
+	if err != nil {
+		return err
+	}
+	// Ended while the lead is still new and with the same owner: closed from
+	// outside (an action log in another service sent close-follow-up), which
+	// is the first contact. (A cancellation from outside counts too: the
+	// follow-up is gone, and opening it again would only repeat it.)
+	if w.snap.GetState() == StateNew && w.seq == seq {
+		if err := w.mu.Lock(ctx); err != nil {
+			return err
+		}
+		defer w.mu.Unlock()
+		if w.snap.GetState() != StateNew {
+			return nil
+		}
+		note, by := out.Note, out.By
+		if note == "" {
+			note = "first contact logged as an action"
+		}
+		if by == "" {
+			by = "unknown"
+		}
+		return w.apply(ctx, &salesv1.LeadCommand{Op: OpContact, Actor: by, Channel: "other", Summary: note,
+			At: timestamppb.New(workflow.Now(ctx)), EventId: w.fuID + ":closed"})
+	}
+	return nil
+}
+
+// onStep carries out a ladder step of the first-contact follow-up (Track has
+// recorded it on the follow-up already).
+func (w *leadWF) onStep(ctx workflow.Context, s followup.Step) error {
+	if err := w.mu.Lock(ctx); err != nil {
+		return err
+	}
+	defer w.mu.Unlock()
+	if w.snap.GetState() != StateNew || w.seq != w.trackSeq {
+		return nil // contact logged or lead reassigned while the step was due: Track is being interrupted
+	}
+	a := w.snap.GetAssignment()
+	id := w.fuID + ":step:" + strconv.Itoa(s.Level)
+	switch s.Action {
+	case policy.ActionRemind:
+		return w.eventID(ctx, id, "reminder", "reminded "+a.GetOwnerId()+": first contact is overdue", "workflow", nil)
+	case policy.ActionEscalateManager:
+		mgr := a.GetManagerId()
+		if mgr == "" {
+			mgr = "the managers of team " + a.GetTeam()
+		}
+		return w.eventID(ctx, id, "escalated", "escalated to "+mgr+": "+a.GetOwnerId()+" has not contacted the lead", "workflow",
+			map[string]string{"manager_id": a.GetManagerId(), "owner_id": a.GetOwnerId()})
+	case policy.ActionReassign, policy.ActionReturnToPool:
+		prev := a.GetOwnerId()
+		in := &salesv1.AssignLeadInput{Exclude: []string{prev}, Reason: "no first contact by " + prev + " (escalation step " + strconv.Itoa(s.Level) + ")"}
+		if s.Action == policy.ActionReturnToPool {
+			in = &salesv1.AssignLeadInput{ToPool: true, Reason: "no first contact by " + prev + " (escalation step " + strconv.Itoa(s.Level) + ")"}
+		}
+		if err := w.assign(ctx, in); err != nil {
+			return err
+		}
+		if err := w.claimCustomer(ctx, prev, ""); err != nil {
+			return err
+		}
+		to := "the pool"
+		if !w.snap.GetAssignment().GetPooled() {
+			to = w.snap.GetAssignment().GetOwnerId()
+		}
+		return &followup.Handover{Note: "handed from " + prev + " to " + to}
+	}
+	return nil
+}
+
+func (w *leadWF) validateReassign(ctx workflow.Context, req *salesv1.ReassignRequest) error {
+	a := w.snap.GetAssignment()
+	switch {
+	case !Open(w.snap.GetState()):
+		return refuse(&Refusal{"lead_closed", "the lead is " + w.snap.GetState()})
+	case req.GetReason() == "":
+		return refuse(&Refusal{"invalid", "say why the lead changes hands"})
+	case req.GetToPool() && a.GetPooled():
+		return refuse(&Refusal{"already_pooled", "the lead is already in the pool"})
+	case req.GetToOwnerId() != "" && req.GetToOwnerId() == a.GetOwnerId():
+		return refuse(&Refusal{"same_owner", "the lead is already assigned to " + a.GetOwnerId()})
+	case w.seq == 0:
+		return refuse(&Refusal{"invalid", "the lead is still being assigned; retry in a moment"})
+	}
+	return nil
+}
+
+// reassign is the reassign update: a person hands the lead to another rep
+// (or the territory rules pick one, or back to the pool).
+func (w *leadWF) reassign(ctx workflow.Context, req *salesv1.ReassignRequest) (*salesv1.LeadSnapshot, error) {
+	if err := w.mu.Lock(ctx); err != nil {
+		return nil, err
+	}
+	defer w.mu.Unlock()
+	if err := w.validateReassign(ctx, req); err != nil { // the state may have moved while waiting for the lock
+		return nil, err
+	}
+	prev := w.snap.GetAssignment().GetOwnerId()
+	in := &salesv1.AssignLeadInput{OwnerId: req.GetToOwnerId(), ToPool: req.GetToPool(), Actor: req.GetActor(), Reason: req.GetReason(),
+		Manual: req.GetToOwnerId() != ""}
+	if req.GetToOwnerId() == "" && !req.GetToPool() && prev != "" {
+		in.Exclude = []string{prev}
+	}
+	in.AnyTerritory = req.GetAnyTerritory()
+	if err := w.assign(ctx, in); err != nil {
+		return nil, err
+	}
+	if err := w.claimCustomer(ctx, prev, ""); err != nil {
+		return nil, err
+	}
+	if w.tracking {
+		w.interrupt.Send(ctx, &followupv1.CloseSignal{State: "cancelled", By: req.GetActor(), Note: "lead reassigned: " + req.GetReason()})
+	}
+	return w.snapshot(), nil
+}
+
+func (w *leadWF) validateCommand(ctx workflow.Context, cmd *salesv1.LeadCommand) error {
+	if r := CheckCommand(w.snap.GetState(), cmd.GetOp()); r != nil {
+		return refuse(r)
+	}
+	if cmd.GetOp() == OpConvert && cmd.GetOpportunity() == nil {
+		return refuse(&Refusal{"invalid", "convert needs the opportunity to create"})
+	}
+	if cmd.GetOp() == OpConvert && w.snap.GetAssignment().GetPooled() {
+		return refuse(&Refusal{"invalid", "assign the lead to a rep before converting it"})
+	}
+	return nil
+}
+
+// command is the lead-command update: contact, qualify, disqualify, convert.
+func (w *leadWF) command(ctx workflow.Context, cmd *salesv1.LeadCommand) (*salesv1.LeadSnapshot, error) {
+	if err := w.mu.Lock(ctx); err != nil {
+		return nil, err
+	}
+	defer w.mu.Unlock()
+	if err := w.validateCommand(ctx, cmd); err != nil {
+		return nil, err
+	}
+	cmd = proto.Clone(cmd).(*salesv1.LeadCommand)
+	cmd.EventId = w.data.GetId() + ":" + workflow.GetCurrentUpdateInfo(ctx).ID
+	if cmd.GetAt() == nil {
+		cmd.At = timestamppb.New(workflow.Now(ctx))
+	}
+	wasNew := w.snap.GetState() == StateNew
+	if err := w.apply(ctx, cmd); err != nil {
+		return nil, err
+	}
+	if w.tracking {
+		switch {
+		case cmd.GetOp() == OpContact && wasNew:
+			w.interrupt.Send(ctx, &followupv1.CloseSignal{State: "done", By: cmd.GetActor(), Note: "first contact: " + cmd.GetChannel()})
+		case cmd.GetOp() == OpDisqualify:
+			w.interrupt.Send(ctx, &followupv1.CloseSignal{State: "cancelled", By: cmd.GetActor(), Note: "lead disqualified: " + cmd.GetReason()})
+		}
+	}
+	if cmd.GetOp() == OpConvert {
+		if err := w.startOpportunity(ctx, cmd.GetOpportunity()); err != nil {
+			return nil, err
+		}
+	}
+	return w.snapshot(), nil
+}
+
+func (w *leadWF) apply(ctx workflow.Context, cmd *salesv1.LeadCommand) error {
+	cmd.LeadId = w.data.GetId()
+	var s salesv1.LeadSnapshot
+	if err := workflow.ExecuteActivity(w.sales, salesc.ActivityApplyLeadCommand, cmd).Get(ctx, &s); err != nil {
+		return err
+	}
+	w.snap.State, w.snap.FirstContactAt, w.snap.OpportunityId = s.GetState(), s.GetFirstContactAt(), s.GetOpportunityId()
+	return nil
+}
+
+// startOpportunity starts the converted opportunity's own workflow, which
+// outlives this one.
+func (w *leadWF) startOpportunity(ctx workflow.Context, o *salesv1.OpportunityData) error {
+	cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
+		WorkflowID: wfc.OpportunityWorkflowID(o.GetId()), TaskQueue: wfc.TaskQueue, ParentClosePolicy: enums.PARENT_CLOSE_POLICY_ABANDON,
+	})
+	f := workflow.ExecuteChildWorkflow(cctx, wfc.WorkflowOpportunity, &salesv1.OpportunityInput{Opportunity: o})
+	var exec workflow.Execution
+	if err := f.GetChildWorkflowExecution().Get(ctx, &exec); err != nil && !temporal.IsWorkflowExecutionAlreadyStartedError(err) {
+		return err
+	}
+	return nil
+}
+
+func (w *leadWF) event(ctx workflow.Context, kind, summary, actor string, data map[string]string) error {
+	return w.eventID(ctx, w.data.GetId()+":"+kind+":"+strconv.Itoa(int(w.seq)), kind, summary, actor, data)
+}
+
+func (w *leadWF) eventID(ctx workflow.Context, id, kind, summary, actor string, data map[string]string) error {
+	return workflow.ExecuteActivity(w.sales, salesc.ActivityRecordEvent, &salesv1.TimelineEvent{
+		Id: id, SubjectType: "lead", SubjectId: w.data.GetId(), Kind: kind, Actor: actor, Summary: summary,
+		At: timestamppb.New(workflow.Now(ctx)), DataJson: jsonOf(data),
+	}).Get(ctx, nil)
+}
+
+func (w *leadWF) snapshot() *salesv1.LeadSnapshot {
+	s := proto.Clone(w.snap).(*salesv1.LeadSnapshot)
+	if w.tracking && w.fuState != nil {
+		f := w.fuState()
+		s.FollowUpId, s.DueAt, s.NextDeadline, s.NextAction, s.Level = w.fuID, f.GetDueAt(), f.GetNextAt(), f.GetNextAction(), f.GetLevel()
+	}
+	return s
+}
+
+func refuse(r *Refusal) error { return temporal.NewApplicationError(r.Message, r.Code) }
+
+func isRefusal(err error) bool {
+	var app *temporal.ApplicationError
+	return errors.As(err, &app) && app.NonRetryable()
+}
+
+func errMessage(err error) string {
+	var app *temporal.ApplicationError
+	if errors.As(err, &app) {
+		return app.Message()
+	}
+	return fmt.Sprint(err)
+}
+
+// jsonOf encodes data for a timeline event (map keys in sorted order, so
+// the payload is deterministic).
+func jsonOf(data map[string]string) string {
+	if len(data) == 0 {
+		return "{}"
+	}
+	b, _ := json.Marshal(data)
+	return string(b)
+}

@@ -1,0 +1,176 @@
+package lead
+
+import (
+	"strconv"
+
+	"github.com/google/uuid"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	salesc "github.com/closeloop/closeloop/proto/contract/sales"
+	wfc "github.com/closeloop/closeloop/proto/contract/workflows"
+	followupv1 "github.com/closeloop/closeloop/proto/gen/closeloop/followup/v1"
+	salesv1 "github.com/closeloop/closeloop/proto/gen/closeloop/sales/v1"
+	"github.com/closeloop/closeloop/workflows/followup"
+	"github.com/closeloop/closeloop/workflows/policy"
+)
+
+type oppWF struct {
+	snap      *salesv1.OpportunitySnapshot
+	tracking  bool
+	fuID      string
+	fuState   func() *followupv1.FollowUpState
+	interrupt workflow.Channel
+	mu        workflow.Mutex
+	sales     workflow.Context
+	round     int // stale-stage follow-ups opened in the current stage
+}
+
+// Opportunity is the Opportunity workflow (Opportunity:<id>): it stores the
+// opportunity, keeps a stale-stage follow-up for its current funnel stage —
+// due after the lead.stale_stage policy's entry for the stage, escalating
+// along lead.escalation_ladder — and applies stage changes, wins and losses
+// sent as updates, until the opportunity is won or lost.
+//
+// When the owner closes a stale-stage follow-up without moving the stage (the
+// review happened, the deal is simply slow), a new one starts from then.
+// Escalation steps are recorded on the follow-up and the timeline; an
+// opportunity is never moved to another owner automatically.
+func Opportunity(ctx workflow.Context, in *salesv1.OpportunityInput) (*salesv1.OpportunitySnapshot, error) {
+	o := in.GetOpportunity()
+	if o.GetId() == "" || o.GetCustomerId() == "" || o.GetOwnerId() == "" {
+		return nil, temporal.NewNonRetryableApplicationError("an opportunity needs an id, a customer and an owner", "invalid", nil)
+	}
+	w := &oppWF{interrupt: workflow.NewBufferedChannel(ctx, 1), mu: workflow.NewMutex(ctx), sales: activityOptions(ctx, salesc.TaskQueue),
+		snap: &salesv1.OpportunitySnapshot{OpportunityId: o.GetId(), Stage: o.GetStage(), Status: StatusOpen}}
+	if err := workflow.SetQueryHandler(ctx, wfc.QueryOpportunityState, func() (*salesv1.OpportunitySnapshot, error) { return w.snapshot(), nil }); err != nil {
+		return nil, err
+	}
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, wfc.UpdateOpportunityCommand, w.command, workflow.UpdateHandlerOptions{Validator: w.validate}); err != nil {
+		return nil, err
+	}
+	if o.GetCreatedAt() == nil {
+		o = proto.Clone(o).(*salesv1.OpportunityData)
+		o.CreatedAt = timestamppb.New(workflow.Now(ctx))
+	}
+	var s salesv1.OpportunitySnapshot
+	if err := workflow.ExecuteActivity(w.sales, salesc.ActivityCreateOpportunity, o).Get(ctx, &s); err != nil {
+		return nil, err
+	}
+	w.snap = &s
+
+	for w.snap.GetStatus() == StatusOpen {
+		if err := w.trackStage(ctx); err != nil {
+			return nil, err
+		}
+	}
+	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
+		return nil, err
+	}
+	return w.snapshot(), nil
+}
+
+// trackStage runs one stale-stage follow-up of the current stage.
+func (w *oppWF) trackStage(ctx workflow.Context) error {
+	for w.interrupt.ReceiveAsync(nil) {
+	}
+	s := w.snap
+	stage, entered := s.GetStage(), s.GetStageEnteredAt()
+	anchor := entered
+	if w.round > 0 { // reviewed without moving: the next review is due a stage period from now
+		anchor = timestamppb.New(workflow.Now(ctx))
+	}
+	w.round++
+	key := strconv.Itoa(int(stage))
+	w.fuID = uuid.NewSHA1(uuid.NameSpaceOID, []byte("closeloop/stale-stage\x00"+s.GetOpportunityId()+"\x00"+key+"\x00"+
+		strconv.FormatInt(entered.AsTime().UnixNano(), 10)+"\x00"+strconv.Itoa(w.round))).String()
+	spec := &followupv1.FollowUpSpec{
+		Id: w.fuID, Kind: policy.KindStaleStage, CustomerId: s.GetCustomerId(), OwnerId: s.GetOwnerId(), Team: s.GetTeam(),
+		Territory: s.GetRegion(), Title: "Review opportunity stuck in stage " + key, AnchorAt: anchor, PolicyKey: key, OpenedBy: "workflow",
+	}
+	w.tracking = true
+	_, err := followup.Track(ctx, spec, followup.Options{
+		OnStep:    w.onStep,
+		Interrupt: w.interrupt,
+		Expose:    func(f func() *followupv1.FollowUpState) { w.fuState = f },
+	})
+	w.tracking, w.fuState = false, nil
+	if err != nil {
+		return err
+	}
+	if w.snap.GetStage() != stage || !w.snap.GetStageEnteredAt().AsTime().Equal(entered.AsTime()) {
+		w.round = 0
+	}
+	return nil
+}
+
+func (w *oppWF) onStep(ctx workflow.Context, st followup.Step) error {
+	s := w.snap
+	summary := "stage " + strconv.Itoa(int(s.GetStage())) + " without progress: "
+	kind := "escalated"
+	switch st.Action {
+	case policy.ActionRemind:
+		kind, summary = "reminder", summary+"reminded "+s.GetOwnerId()
+	case policy.ActionEscalateManager:
+		summary += "escalated to the managers of team " + s.GetTeam()
+	default:
+		summary += "escalated to the managers of team " + s.GetTeam() + " to decide on " + string(st.Action)
+	}
+	return workflow.ExecuteActivity(w.sales, salesc.ActivityRecordEvent, &salesv1.TimelineEvent{
+		Id: w.fuID + ":step:" + strconv.Itoa(st.Level), SubjectType: "opportunity", SubjectId: s.GetOpportunityId(), Kind: kind,
+		Actor: "workflow", Summary: summary, At: timestamppb.New(st.At), DataJson: jsonOf(map[string]string{"action": string(st.Action), "follow_up_id": w.fuID}),
+	}).Get(ctx, nil)
+}
+
+func (w *oppWF) validate(ctx workflow.Context, c *salesv1.OpportunityCommand) error {
+	var r *Refusal
+	if c.GetOp() == OpStage {
+		r = CheckStageChange(w.snap.GetStatus(), int(w.snap.GetStage()), int(c.GetToStage()), c.GetMayGoBack(), c.GetReason())
+	} else {
+		r = CheckClose(w.snap.GetStatus(), c.GetOp(), c.GetReason())
+	}
+	if r != nil {
+		return refuse(r)
+	}
+	return nil
+}
+
+func (w *oppWF) command(ctx workflow.Context, c *salesv1.OpportunityCommand) (*salesv1.OpportunitySnapshot, error) {
+	if err := w.mu.Lock(ctx); err != nil {
+		return nil, err
+	}
+	defer w.mu.Unlock()
+	if err := w.validate(ctx, c); err != nil {
+		return nil, err
+	}
+	c = proto.Clone(c).(*salesv1.OpportunityCommand)
+	c.OpportunityId = w.snap.GetOpportunityId()
+	c.EventId = c.GetOpportunityId() + ":" + workflow.GetCurrentUpdateInfo(ctx).ID
+	if c.GetAt() == nil {
+		c.At = timestamppb.New(workflow.Now(ctx))
+	}
+	var s salesv1.OpportunitySnapshot
+	if err := workflow.ExecuteActivity(w.sales, salesc.ActivityApplyOpportunityCommand, c).Get(ctx, &s); err != nil {
+		return nil, err
+	}
+	w.snap = &s
+	if w.tracking {
+		note := "moved to stage " + strconv.Itoa(int(c.GetToStage()))
+		if c.GetOp() != OpStage {
+			note = "opportunity " + c.GetOp()
+		}
+		w.interrupt.Send(ctx, &followupv1.CloseSignal{State: "done", By: c.GetActor(), Note: note})
+	}
+	return w.snapshot(), nil
+}
+
+func (w *oppWF) snapshot() *salesv1.OpportunitySnapshot {
+	s := proto.Clone(w.snap).(*salesv1.OpportunitySnapshot)
+	if w.tracking && w.fuState != nil {
+		f := w.fuState()
+		s.FollowUpId, s.DueAt, s.NextDeadline, s.Level = w.fuID, f.GetDueAt(), f.GetNextAt(), f.GetLevel()
+	}
+	return s
+}
