@@ -58,7 +58,10 @@ type leadWF struct {
 	snap     *salesv1.LeadSnapshot
 	seq      int32 // last assignment number
 	trackSeq int32 // assignment number of the running follow-up
+	firstSeq int32 // assignment number at the end of the first assignment
 	created  bool  // the customer was created for this lead
+	// custOwner is the customer's owner as last seen.
+	custOwner string
 	tracking bool
 	fuID     string
 	fuState  func() *followupv1.FollowUpState
@@ -99,6 +102,7 @@ func Lead(ctx workflow.Context, in *salesv1.LeadInput) (*salesv1.LeadSnapshot, e
 		return nil, err
 	}
 	err := w.firstAssignment(ctx)
+	w.firstSeq = w.seq
 	w.mu.Unlock()
 	if err != nil {
 		return nil, err
@@ -124,6 +128,16 @@ func Lead(ctx workflow.Context, in *salesv1.LeadInput) (*salesv1.LeadSnapshot, e
 	return w.snapshot(), nil
 }
 
+// running identifies the first-contact follow-up being tracked (its
+// assignment number), 0 for none: an update interrupts only the follow-up
+// that was running when it started, never one the main loop opened since.
+func (w *leadWF) running() int32 {
+	if !w.tracking {
+		return 0
+	}
+	return w.trackSeq
+}
+
 // owesFirstContact: an assigned lead nobody has contacted yet.
 func (w *leadWF) owesFirstContact() bool {
 	a := w.snap.GetAssignment()
@@ -136,7 +150,7 @@ func (w *leadWF) owesFirstContact() bool {
 // together end with one owner.
 func (w *leadWF) firstAssignment(ctx workflow.Context) error {
 	d := w.data
-	owner, ownerTeam := "", ""
+	owner := ""
 	if d.GetCustomerId() == "" {
 		var c salesv1.EnsureCustomerResult
 		err := workflow.ExecuteActivity(w.customer, customerc.ActivityEnsureCustomer, &salesv1.EnsureCustomerInput{
@@ -159,45 +173,62 @@ func (w *leadWF) firstAssignment(ctx workflow.Context) error {
 			LeadId: d.GetId(), CustomerId: c.GetCustomerId(), Created: c.GetCreated()}).Get(ctx, nil); err != nil {
 			return err
 		}
-		w.snap.CustomerId, w.created, owner, ownerTeam = c.GetCustomerId(), c.GetCreated(), c.GetOwnerId(), c.GetTeam()
+		w.snap.CustomerId, w.created, owner = c.GetCustomerId(), c.GetCreated(), c.GetOwnerId()
 	} else {
 		var c salesv1.ClaimCustomerOwnerResult
 		if err := workflow.ExecuteActivity(w.customer, customerc.ActivityClaimCustomerOwner, &salesv1.ClaimCustomerOwnerInput{
 			CustomerId: d.GetCustomerId()}).Get(ctx, &c); err != nil {
 			return err
 		}
-		owner, ownerTeam = c.GetOwnerId(), c.GetTeam()
+		owner = c.GetOwnerId()
 	}
+	w.custOwner = owner
 	if owner != "" {
 		return w.assign(ctx, &salesv1.AssignLeadInput{OwnerId: owner, IgnoreCapacity: true, Reason: "owner of the customer"})
 	}
 	if err := w.assign(ctx, &salesv1.AssignLeadInput{Reason: "territory rules"}); err != nil {
 		return err
 	}
-	return w.claimCustomer(ctx, "", ownerTeam)
+	return w.claimCustomer(ctx)
 }
 
-// claimCustomer makes the lead's owner the customer's owner if it has none
-// (or, for a customer this lead created, if previous owned it); if another
-// rep owns it already, the lead goes to that rep.
-func (w *leadWF) claimCustomer(ctx workflow.Context, previous, _ string) error {
+// claimCustomer makes the lead's owner the customer's owner if it has none;
+// if another rep owns it already (a concurrent lead for the same company
+// claimed it first), the lead goes to that rep. Used only for the first
+// assignment: later, people and escalation steps decide who has the lead.
+func (w *leadWF) claimCustomer(ctx workflow.Context) error {
 	a := w.snap.GetAssignment()
 	if a.GetPooled() || a.GetOwnerId() == "" || w.snap.GetCustomerId() == "" {
 		return nil
 	}
-	in := &salesv1.ClaimCustomerOwnerInput{CustomerId: w.snap.GetCustomerId(), OwnerId: a.GetOwnerId(), Team: a.GetTeam(),
-		Actor: "workflow", Reason: "lead " + w.data.GetId() + " assigned"}
-	if w.created {
-		in.ReplaceOwnerId = previous
-	}
 	var c salesv1.ClaimCustomerOwnerResult
-	if err := workflow.ExecuteActivity(w.customer, customerc.ActivityClaimCustomerOwner, in).Get(ctx, &c); err != nil {
+	if err := workflow.ExecuteActivity(w.customer, customerc.ActivityClaimCustomerOwner, &salesv1.ClaimCustomerOwnerInput{
+		CustomerId: w.snap.GetCustomerId(), OwnerId: a.GetOwnerId(), Team: a.GetTeam(), Actor: "workflow",
+		Reason: "lead " + w.data.GetId() + " assigned"}).Get(ctx, &c); err != nil {
 		return err
 	}
+	w.custOwner = c.GetOwnerId()
 	if c.GetOwnerId() == a.GetOwnerId() || c.GetOwnerId() == "" {
 		return nil
 	}
 	return w.assign(ctx, &salesv1.AssignLeadInput{OwnerId: c.GetOwnerId(), IgnoreCapacity: true, Reason: "owner of the customer (claimed by another lead first)"})
+}
+
+// followLead moves a customer that was created for this lead to the lead's
+// new owner (a customer that existed before keeps its owner).
+func (w *leadWF) followLead(ctx workflow.Context) error {
+	a := w.snap.GetAssignment()
+	if !w.created || a.GetPooled() || a.GetOwnerId() == "" || a.GetOwnerId() == w.custOwner {
+		return nil
+	}
+	var c salesv1.ClaimCustomerOwnerResult
+	if err := workflow.ExecuteActivity(w.customer, customerc.ActivityClaimCustomerOwner, &salesv1.ClaimCustomerOwnerInput{
+		CustomerId: w.snap.GetCustomerId(), OwnerId: a.GetOwnerId(), Team: a.GetTeam(), ReplaceOwnerId: w.custOwner, Actor: "workflow",
+		Reason: "lead " + w.data.GetId() + " reassigned"}).Get(ctx, &c); err != nil {
+		return err
+	}
+	w.custOwner = c.GetOwnerId()
+	return nil
 }
 
 // assign runs the AssignLead activity with the next assignment number.
@@ -223,7 +254,7 @@ func (w *leadWF) trackFirstContact(ctx workflow.Context) error {
 	}
 	a := w.snap.GetAssignment()
 	anchor := a.GetAssignedAt()
-	if w.seq <= 2 && w.data.GetReceivedAt().AsTime().Before(anchor.AsTime()) {
+	if w.seq == w.firstSeq && w.data.GetReceivedAt().AsTime().Before(anchor.AsTime()) {
 		// The first owner's SLA counts from when the lead arrived.
 		anchor = w.data.GetReceivedAt()
 	}
@@ -298,7 +329,7 @@ func (w *leadWF) onStep(ctx workflow.Context, s followup.Step) error {
 		if err := w.assign(ctx, in); err != nil {
 			return err
 		}
-		if err := w.claimCustomer(ctx, prev, ""); err != nil {
+		if err := w.followLead(ctx); err != nil {
 			return err
 		}
 		to := "the pool"
@@ -337,7 +368,7 @@ func (w *leadWF) reassign(ctx workflow.Context, req *salesv1.ReassignRequest) (*
 	if err := w.validateReassign(ctx, req); err != nil { // the state may have moved while waiting for the lock
 		return nil, err
 	}
-	prev := w.snap.GetAssignment().GetOwnerId()
+	prev, running := w.snap.GetAssignment().GetOwnerId(), w.running()
 	in := &salesv1.AssignLeadInput{OwnerId: req.GetToOwnerId(), ToPool: req.GetToPool(), Actor: req.GetActor(), Reason: req.GetReason(),
 		Manual: req.GetToOwnerId() != ""}
 	if req.GetToOwnerId() == "" && !req.GetToPool() && prev != "" {
@@ -347,10 +378,10 @@ func (w *leadWF) reassign(ctx workflow.Context, req *salesv1.ReassignRequest) (*
 	if err := w.assign(ctx, in); err != nil {
 		return nil, err
 	}
-	if err := w.claimCustomer(ctx, prev, ""); err != nil {
+	if err := w.followLead(ctx); err != nil {
 		return nil, err
 	}
-	if w.tracking {
+	if running != 0 && running == w.running() {
 		w.interrupt.Send(ctx, &followupv1.CloseSignal{State: "cancelled", By: req.GetActor(), Note: "lead reassigned: " + req.GetReason()})
 	}
 	return w.snapshot(), nil
@@ -383,11 +414,11 @@ func (w *leadWF) command(ctx workflow.Context, cmd *salesv1.LeadCommand) (*sales
 	if cmd.GetAt() == nil {
 		cmd.At = timestamppb.New(workflow.Now(ctx))
 	}
-	wasNew := w.snap.GetState() == StateNew
+	wasNew, running := w.snap.GetState() == StateNew, w.running()
 	if err := w.apply(ctx, cmd); err != nil {
 		return nil, err
 	}
-	if w.tracking {
+	if running != 0 && running == w.running() {
 		switch {
 		case cmd.GetOp() == OpContact && wasNew:
 			w.interrupt.Send(ctx, &followupv1.CloseSignal{State: "done", By: cmd.GetActor(), Note: "first contact: " + cmd.GetChannel()})

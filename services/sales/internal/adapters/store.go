@@ -405,7 +405,7 @@ func (s *Store) CreateLead(ctx context.Context, l *Lead) (Lead, error) {
 			return res.Error
 		}
 		return tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&Event{
-			ID: l.ID + ":created", SubjectType: "lead", SubjectID: l.ID, Kind: "created", Actor: l.CreatedBy,
+			ID: l.ID + ":0:created", SubjectType: "lead", SubjectID: l.ID, Kind: "created", Actor: l.CreatedBy,
 			Summary: "lead received from " + l.Source, Data: "{}", At: l.ReceivedAt, RecordedAt: ts,
 		}).Error
 	})
@@ -745,7 +745,7 @@ func createOpportunity(tx *gorm.DB, o *Opportunity) error {
 		OwnerID: o.OwnerID, Team: o.Team, Actor: o.CreatedBy, Reason: "created", At: o.CreatedAt}).Error; err != nil {
 		return err
 	}
-	return tx.Create(&Event{ID: o.ID + ":created", SubjectType: "opportunity", SubjectID: o.ID, Kind: "created", Actor: o.CreatedBy,
+	return tx.Create(&Event{ID: o.ID + ":0:created", SubjectType: "opportunity", SubjectID: o.ID, Kind: "created", Actor: o.CreatedBy,
 		Summary: "opportunity created in stage " + itoa(o.Stage) + " (" + domain.StageNames[o.Stage] + ")",
 		Data:    jsonObject("lead_id", o.LeadID, "stage", itoa(o.Stage)), At: o.CreatedAt, RecordedAt: ts}).Error
 }
