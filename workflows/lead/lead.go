@@ -62,9 +62,9 @@ type leadWF struct {
 	created  bool  // the customer was created for this lead
 	// custOwner is the customer's owner as last seen.
 	custOwner string
-	tracking bool
-	fuID     string
-	fuState  func() *followupv1.FollowUpState
+	tracking  bool
+	fuID      string
+	fuState   func() *followupv1.FollowUpState
 	// interrupt ends the running first-contact follow-up (contact logged,
 	// lead reassigned or disqualified by an update).
 	interrupt workflow.Channel
