@@ -102,7 +102,7 @@ func Lead(ctx workflow.Context, in *salesv1.LeadInput) (*salesv1.LeadSnapshot, e
 		return nil, err
 	}
 	err := w.firstAssignment(ctx)
-	w.firstSeq = w.seq
+	w.firstSeq, w.snap.Settled = w.seq, true
 	w.mu.Unlock()
 	if err != nil {
 		return nil, err

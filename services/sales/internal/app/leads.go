@@ -123,12 +123,14 @@ func (a *App) CreateLead(ctx context.Context, in LeadInput, idemKey string) (vie
 	if err := a.wf.StartLead(ctx, &salesv1.LeadInput{Lead: data}); err != nil {
 		return LeadView{}, false, err
 	}
+	// Wait until the workflow has settled the first assignment (the
+	// customer claimed, so the owner shown is final).
 	l, ok := waitFor(ctx, a.opts.CreateWait, func() (adapters.Lead, error) {
-		l, err := a.store.Lead(ctx, id)
-		if err == nil && l.AssignmentSeq == 0 {
-			return l, errors.New("not assigned yet")
+		s, err := a.wf.QueryLead(ctx, id)
+		if err != nil || !s.GetSettled() {
+			return adapters.Lead{}, errors.New("not assigned yet")
 		}
-		return l, err
+		return a.store.Lead(ctx, id)
 	})
 	if !ok {
 		// Accepted: the workflow holds it and will store it.

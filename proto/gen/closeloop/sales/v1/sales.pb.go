@@ -805,8 +805,11 @@ type LeadSnapshot struct {
 	OpportunityId string `protobuf:"bytes,10,opt,name=opportunity_id,json=opportunityId,proto3" json:"opportunity_id,omitempty"`
 	// When first contact was made.
 	FirstContactAt *timestamppb.Timestamp `protobuf:"bytes,11,opt,name=first_contact_at,json=firstContactAt,proto3" json:"first_contact_at,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// True once the first assignment is settled (customer found or created,
+	// owner chosen and the customer claimed).
+	Settled       bool `protobuf:"varint,12,opt,name=settled,proto3" json:"settled,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *LeadSnapshot) Reset() {
@@ -914,6 +917,13 @@ func (x *LeadSnapshot) GetFirstContactAt() *timestamppb.Timestamp {
 		return x.FirstContactAt
 	}
 	return nil
+}
+
+func (x *LeadSnapshot) GetSettled() bool {
+	if x != nil {
+		return x.Settled
+	}
+	return false
 }
 
 // ReassignRequest is the Lead workflow's reassign update.
@@ -1932,7 +1942,7 @@ const file_closeloop_sales_v1_sales_proto_rawDesc = "" +
 	"\asummary\x18\x06 \x01(\tR\asummary\x12*\n" +
 	"\x02at\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\x02at\x12E\n" +
 	"\vopportunity\x18\b \x01(\v2#.closeloop.sales.v1.OpportunityDataR\vopportunity\x12\x19\n" +
-	"\bevent_id\x18\t \x01(\tR\aeventId\"\xd8\x03\n" +
+	"\bevent_id\x18\t \x01(\tR\aeventId\"\xf2\x03\n" +
 	"\fLeadSnapshot\x12\x17\n" +
 	"\alead_id\x18\x01 \x01(\tR\x06leadId\x12\x14\n" +
 	"\x05state\x18\x02 \x01(\tR\x05state\x12>\n" +
@@ -1950,7 +1960,8 @@ const file_closeloop_sales_v1_sales_proto_rawDesc = "" +
 	"\x05level\x18\t \x01(\x05R\x05level\x12%\n" +
 	"\x0eopportunity_id\x18\n" +
 	" \x01(\tR\ropportunityId\x12D\n" +
-	"\x10first_contact_at\x18\v \x01(\v2\x1a.google.protobuf.TimestampR\x0efirstContactAt\"\x9d\x01\n" +
+	"\x10first_contact_at\x18\v \x01(\v2\x1a.google.protobuf.TimestampR\x0efirstContactAt\x12\x18\n" +
+	"\asettled\x18\f \x01(\bR\asettled\"\x9d\x01\n" +
 	"\x0fReassignRequest\x12\x1e\n" +
 	"\vto_owner_id\x18\x01 \x01(\tR\ttoOwnerId\x12\x17\n" +
 	"\ato_pool\x18\x02 \x01(\bR\x06toPool\x12\x14\n" +
