@@ -277,6 +277,34 @@ Temporal connection settings, identical in every pod that talks to Temporal.
   value: {{ .root.Values.temporal.uiURL | quote }}
 {{- end }}
 
+{{/*
+Settings only the sales service reads. It looks customers up through the customer
+service's API (as the caller), at its Service in this release; with the customer
+service disabled, set CUSTOMER_API_URL in sales.extraEnv.
+*/}}
+{{- define "closeloop.salesEnv" -}}
+{{- $p := .root.Values.policy -}}
+{{- if .root.Values.customer.enabled }}
+- name: CUSTOMER_API_URL
+  value: {{ include "closeloop.serviceURL" (dict "root" .root "component" "customer") | quote }}
+{{- end }}
+- name: TEMPORAL_UI_URL
+  value: {{ .root.Values.temporal.uiURL | quote }}
+{{- with $p.leadCreateWait }}
+- name: LEAD_CREATE_WAIT
+  value: {{ . | quote }}
+{{- end }}
+{{- with $p.workflowUpdateWait }}
+- name: WORKFLOW_UPDATE_WAIT
+  value: {{ . | quote }}
+{{- end }}
+{{- end }}
+
+{{/* In-cluster base URL of a component's Service. */}}
+{{- define "closeloop.serviceURL" -}}
+{{- printf "http://%s.%s.svc:%d" (include "closeloop.componentFullname" .) .root.Release.Namespace (int (index .root.Values .component).service.port) }}
+{{- end }}
+
 {{/* Settings only the worker reads (its setup also runs as the temporal-setup hook). */}}
 {{- define "closeloop.workerEnv" -}}
 {{- $p := .root.Values.policy -}}
@@ -424,6 +452,9 @@ imagePullSecrets:
 {{- end }}
 {{- if eq .component "customer" }}
 {{ include "closeloop.customerEnv" . }}
+{{- end }}
+{{- if eq .component "sales" }}
+{{ include "closeloop.salesEnv" . }}
 {{- end }}
 {{- if eq .component "worker" }}
 - name: SETUP_ON_START

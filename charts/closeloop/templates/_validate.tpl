@@ -32,6 +32,14 @@ names the value to change. Included once, from deployments.yaml.
 {{- end }}
 {{- end }}
 
+{{- if and $v.sales.enabled (not $v.customer.enabled) }}
+{{- $url := false }}
+{{- range $v.sales.extraEnv }}{{ if eq .name "CUSTOMER_API_URL" }}{{ $url = true }}{{ end }}{{ end }}
+{{- if not $url }}
+{{- fail "the sales service calls the customer service's API: with customer.enabled=false, add CUSTOMER_API_URL (its base URL) to sales.extraEnv" }}
+{{- end }}
+{{- end }}
+
 {{- if and $v.temporal.apiKey.existingSecret $v.temporal.apiKey.value }}
 {{- fail "temporal.apiKey.value is set together with temporal.apiKey.existingSecret: set one or the other (existingSecret for production)" }}
 {{- end }}
