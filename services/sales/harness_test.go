@@ -56,6 +56,8 @@ type stack struct {
 	customer *servicetest.Running
 	sales    *servicetest.Running
 	tokens   map[string]string
+	// salesDSN and customerDSN are the services' databases.
+	salesDSN, customerDSN string
 }
 
 type stackOpts struct {
@@ -91,8 +93,9 @@ func newStack(t testing.TB, dsn func(testing.TB) string, o stackOpts) *stack {
 		return m
 	}
 	s := &stack{t: t, tokens: map[string]string{}}
-	s.customer = servicetest.Start(t, customer.Spec(), with(map[string]string{"DATABASE_URL": dsn(t)}), service.Options{})
-	salesEnv := with(map[string]string{"DATABASE_URL": dsn(t), "CUSTOMER_API_URL": s.customer.Base})
+	s.customerDSN, s.salesDSN = dsn(t), dsn(t)
+	s.customer = servicetest.Start(t, customer.Spec(), with(map[string]string{"DATABASE_URL": s.customerDSN}), service.Options{})
+	salesEnv := with(map[string]string{"DATABASE_URL": s.salesDSN, "CUSTOMER_API_URL": s.customer.Base})
 	for k, v := range o.salesEnv {
 		salesEnv[k] = v
 	}
