@@ -147,7 +147,8 @@ func run() error {
 	components := []component{
 		{name: "worker", port: 8085, env: []string{"HTTP_ADDR=127.0.0.1:8085"}},
 		{name: "customer", port: 8081, env: []string{"HTTP_ADDR=127.0.0.1:8081", "DATABASE_URL=sqlite://" + filepath.Join(data, "customer.db")}},
-		{name: "sales", port: 8082, env: []string{"HTTP_ADDR=127.0.0.1:8082", "DATABASE_URL=sqlite://" + filepath.Join(data, "sales.db")}},
+		{name: "sales", port: 8082, env: []string{"HTTP_ADDR=127.0.0.1:8082", "DATABASE_URL=sqlite://" + filepath.Join(data, "sales.db"),
+			"CUSTOMER_API_URL=http://127.0.0.1:8081"}},
 		{name: "service", port: 8083, env: []string{"HTTP_ADDR=127.0.0.1:8083", "DATABASE_URL=sqlite://" + filepath.Join(data, "service.db")}},
 		{name: "marketing", port: 8084, env: []string{"HTTP_ADDR=127.0.0.1:8084", "DATABASE_URL=sqlite://" + filepath.Join(data, "marketing.db")}},
 	}
@@ -167,12 +168,13 @@ func run() error {
 	var b strings.Builder
 	b.WriteString("\nCloseloop is running (Ctrl-C stops everything; data is kept in .data/).\n\n")
 	fmt.Fprintf(&b, "  customer API   http://127.0.0.1:8081/v1   (OpenAPI: http://127.0.0.1:8081/openapi.json)\n")
-	fmt.Fprintf(&b, "  sales API      http://127.0.0.1:8082/v1\n")
+	fmt.Fprintf(&b, "  sales API      http://127.0.0.1:8082/v1   (OpenAPI: http://127.0.0.1:8082/openapi.json)\n")
 	fmt.Fprintf(&b, "  service API    http://127.0.0.1:8083/v1\n")
 	fmt.Fprintf(&b, "  marketing API  http://127.0.0.1:8084/v1\n")
 	fmt.Fprintf(&b, "  worker         http://127.0.0.1:8085/readyz\n")
 	fmt.Fprintf(&b, "  timer policies http://127.0.0.1:8081/v1/policies   (analyst token; docs/api/policies.md)\n")
 	fmt.Fprintf(&b, "  overdue        http://127.0.0.1:8081/v1/follow-ups/overdue   (manager token)\n")
+	fmt.Fprintf(&b, "  leads          http://127.0.0.1:8082/v1/leads, /v1/territories, /v1/funnel   (docs/api/sales.md, docs/leads.md)\n")
 	fmt.Fprintf(&b, "  Temporal UI    http://127.0.0.1:%d   (schedules: closeloop-abc-reclassification, closeloop-policy-reconcile)\n", uiPort)
 	fmt.Fprintf(&b, "  Temporal       127.0.0.1:%d, namespace default\n", temporalPort)
 	fmt.Fprintf(&b, "  metrics        http://127.0.0.1:8081/metrics (each service)\n")
