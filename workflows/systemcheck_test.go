@@ -50,7 +50,11 @@ func TestSystemCheckReachesEveryService(t *testing.T) {
 		return m
 	}
 	stops := map[string]func(){}
+	want := map[string]int{} // each service's newest migration
 	for _, spec := range []service.Spec{customer.Spec(), sales.Spec(), aftersales.Spec(), marketing.Spec()} {
+		for _, m := range spec.Migrations {
+			want[spec.Name] = max(want[spec.Name], m.Version)
+		}
 		r := servicetest.Start(t, spec, env("DATABASE_URL", testenv.Postgres(t)), service.Options{})
 		stops[spec.Name] = r.Stop
 		base := r.Base
@@ -76,7 +80,9 @@ func TestSystemCheckReachesEveryService(t *testing.T) {
 	if err != nil {
 		t.Fatalf("system check: %v (%+v)", err, out)
 	}
-	want := map[string]int{"customer": 4, "sales": 1, "service": 1, "marketing": 1}
+	if len(want) != 4 || want["customer"] < 4 || want["sales"] < 2 {
+		t.Fatalf("schema versions %v", want)
+	}
 	for name, version := range want {
 		r := out[name]
 		if !r.OK || !r.Ping.DatabaseOK || r.Ping.SchemaVersion != version || r.Ping.Service != name {

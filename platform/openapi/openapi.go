@@ -39,6 +39,9 @@ type Op struct {
 	// Errors lists the error statuses this operation can return besides 401/500.
 	Errors     []int
 	Idempotent bool // honours Idempotency-Key
+	// IdempotencyNote replaces the default description of the
+	// Idempotency-Key header (services whose retries work differently).
+	IdempotencyNote string
 }
 
 // Doc accumulates operations.
@@ -122,8 +125,12 @@ func (d *Doc) JSON() []byte {
 			params = append(params, map[string]any{"name": prm.Name, "in": prm.In, "required": prm.In == "path" || prm.Required, "description": prm.Description, "schema": s})
 		}
 		if op.Idempotent {
+			note := op.IdempotencyNote
+			if note == "" {
+				note = "Retrying with the same key returns the first response instead of creating twice (kept 24 h)."
+			}
 			params = append(params, map[string]any{"name": "Idempotency-Key", "in": "header", "required": false,
-				"description": "Retrying with the same key returns the first response instead of creating twice (kept 24 h).",
+				"description": note,
 				"schema":      map[string]any{"type": "string", "maxLength": 200}})
 		}
 		if len(params) > 0 {

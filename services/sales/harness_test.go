@@ -4,13 +4,18 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"go.temporal.io/sdk/client"
+	tlog "go.temporal.io/sdk/log"
 
 	"github.com/closeloop/closeloop/platform/auth"
 	"github.com/closeloop/closeloop/platform/auth/devissuer"
@@ -58,6 +63,8 @@ type stack struct {
 	tokens   map[string]string
 	// salesDSN and customerDSN are the services' databases.
 	salesDSN, customerDSN string
+	// namespace is the stack's own Temporal namespace.
+	namespace string
 }
 
 type stackOpts struct {
@@ -79,6 +86,21 @@ func newStack(t testing.TB, dsn func(testing.TB) string, o stackOpts) *stack {
 	t.Cleanup(srv.Close)
 	if o.temporal == "" {
 		o.temporal, o.namespace = "127.0.0.1:1", "default" // HTTP-only tests: never dialled
+	} else {
+		// Each stack gets its own namespace, registered before any worker
+		// polls: task queues are per namespace, so activities of one
+		// stack's workflows never reach another stack's services (and
+		// databases) when subtests run one after the other.
+		o.namespace = fmt.Sprintf("%s-%d", o.namespace, nsSeq.Add(1))
+		c, err := client.Dial(client.Options{HostPort: o.temporal, Namespace: o.namespace, Logger: tlog.NewStructuredLogger(slog.New(slog.DiscardHandler))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		wcfg := workflows.Config{NamespaceRetention: 24 * time.Hour, ABCScheduleCron: "0 2 * * *", ABCScheduleTZ: "UTC", ABCPageSize: 1000}
+		if err := workflows.Setup(context.Background(), c, o.namespace, wcfg, slog.New(slog.DiscardHandler)); err != nil {
+			t.Fatalf("temporal setup: %v", err)
+		}
+		c.Close()
 	}
 	common := map[string]string{"OIDC_ISSUER_URL": issuerURL, "TEMPORAL_ADDRESS": o.temporal, "TEMPORAL_NAMESPACE": o.namespace,
 		"LOG_LEVEL": "warn", "SHUTDOWN_TIMEOUT": "5s"}
@@ -92,7 +114,7 @@ func newStack(t testing.TB, dsn func(testing.TB) string, o stackOpts) *stack {
 		}
 		return m
 	}
-	s := &stack{t: t, tokens: map[string]string{}}
+	s := &stack{t: t, tokens: map[string]string{}, namespace: o.namespace}
 	s.customerDSN, s.salesDSN = dsn(t), dsn(t)
 	s.customer = servicetest.Start(t, customer.Spec(), with(map[string]string{"DATABASE_URL": s.customerDSN}), service.Options{})
 	salesEnv := with(map[string]string{"DATABASE_URL": s.salesDSN, "CUSTOMER_API_URL": s.customer.Base})
@@ -113,18 +135,14 @@ func newStack(t testing.TB, dsn func(testing.TB) string, o stackOpts) *stack {
 	return s
 }
 
-// startWorker runs the workflow worker in-process after registering the
-// namespace's search attributes.
+// startWorker runs the workflow worker in-process (the namespace is set up).
 func startWorker(t testing.TB, hostPort, namespace string) *servicetest.Running {
 	t.Helper()
-	r := servicetest.Start(t, workflows.Spec(), map[string]string{"TEMPORAL_ADDRESS": hostPort, "TEMPORAL_NAMESPACE": namespace,
+	return servicetest.Start(t, workflows.Spec(), map[string]string{"TEMPORAL_ADDRESS": hostPort, "TEMPORAL_NAMESPACE": namespace,
 		"LOG_LEVEL": "warn", "SETUP_ON_START": "false", "SHUTDOWN_TIMEOUT": "5s"}, service.Options{})
-	wcfg := workflows.Config{NamespaceRetention: 24 * time.Hour, ABCScheduleCron: "0 2 * * *", ABCScheduleTZ: "UTC", ABCPageSize: 100}
-	if err := workflows.Setup(context.Background(), r.App.Deps().Temporal, namespace, wcfg, slog.New(slog.DiscardHandler)); err != nil {
-		t.Fatalf("worker setup: %v", err)
-	}
-	return r
 }
+
+var nsSeq atomic.Int64
 
 type response struct {
 	status int

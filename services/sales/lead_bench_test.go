@@ -16,7 +16,6 @@ import (
 
 	"github.com/closeloop/closeloop/platform/db"
 	"github.com/closeloop/closeloop/platform/testenv"
-	"github.com/closeloop/closeloop/workflows"
 )
 
 func envInt(name string, def int) int {
@@ -68,10 +67,6 @@ func BenchmarkLeads(b *testing.B) {
 	hostPort, namespace := testenv.Temporal(b)
 	s := newStack(b, testenv.Postgres, stackOpts{temporal: hostPort, namespace: namespace, noWorker: true,
 		salesEnv: map[string]string{"LEAD_CREATE_WAIT": "30s", "DB_MAX_OPEN_CONNS": "30"}})
-	wcfg := workflows.Config{NamespaceRetention: 24 * time.Hour, ABCScheduleCron: "0 2 * * *", ABCScheduleTZ: "UTC", ABCPageSize: 1000}
-	if err := workflows.Setup(context.Background(), s.sales.App.Deps().Temporal, namespace, wcfg, slog.New(slog.DiscardHandler)); err != nil {
-		b.Fatal(err)
-	}
 	for name, value := range map[string]map[string]any{
 		"lead.first_contact_sla": {"timer": map[string]any{"duration": "15m", "clock": "calendar"}},
 		"lead.escalation_ladder": {"ladder": map[string]any{"clock": "calendar", "steps": []map[string]any{
@@ -84,7 +79,7 @@ func BenchmarkLeads(b *testing.B) {
 	s.must(201, "POST", "/v1/territories", mgrMia, map[string]any{"name": "Bench north steel", "region": "north", "industry": "steel",
 		"team": "north", "strategy": "round_robin", "reps": []map[string]any{
 			{"rep_id": repAna, "capacity": 10000}, {"rep_id": repCy, "capacity": 10000}, {"rep_id": repDan, "capacity": 10000}}})
-	worker := startWorkerProcess(b, hostPort, namespace)
+	worker := startWorkerProcess(b, hostPort, s.namespace)
 
 	b.ResetTimer()
 	var (

@@ -2,9 +2,7 @@ package sales_test
 
 import (
 	"bytes"
-	"context"
 	"fmt"
-	"log/slog"
 	"os"
 	"os/exec"
 	"strings"
@@ -13,7 +11,6 @@ import (
 	"time"
 
 	"github.com/closeloop/closeloop/platform/testenv"
-	"github.com/closeloop/closeloop/workflows"
 )
 
 // TestWorkerKilledMidEscalation kills the workflow worker with SIGKILL in the
@@ -32,10 +29,6 @@ func TestWorkerKilledMidEscalation(t *testing.T) {
 	}
 	hostPort, namespace := testenv.Temporal(t)
 	s := newStack(t, testenv.Postgres, stackOpts{temporal: hostPort, namespace: namespace, noWorker: true})
-	wcfg := workflows.Config{NamespaceRetention: 24 * time.Hour, ABCScheduleCron: "0 2 * * *", ABCScheduleTZ: "UTC", ABCPageSize: 100}
-	if err := workflows.Setup(context.Background(), s.sales.App.Deps().Temporal, namespace, wcfg, slog.New(slog.DiscardHandler)); err != nil {
-		t.Fatal(err)
-	}
 	policy := func(name string, value map[string]any) {
 		r := s.call(s.customer.Base, "POST", "/v1/policies/"+name+"/versions", analyst, map[string]any{"value": value, "reason": "worker-kill test"})
 		if r.status != 201 {
@@ -47,7 +40,7 @@ func TestWorkerKilledMidEscalation(t *testing.T) {
 		{"after": "0m", "action": "remind"}, {"after": "1m", "action": "escalate_manager"}, {"after": "2m", "action": "reassign"}}}})
 	s.northSteel(10)
 
-	worker := startWorkerProcess(t, hostPort, namespace)
+	worker := startWorkerProcess(t, hostPort, s.namespace)
 	received := time.Now().Add(-15*time.Minute + 20*time.Second).UTC()
 	due := received.Add(15 * time.Minute)
 	l := s.must(201, "POST", "/v1/leads", mgrMia, map[string]any{"source": "phone", "company_name": companyName("Killed Worker Ltd"),
@@ -73,7 +66,7 @@ func TestWorkerKilledMidEscalation(t *testing.T) {
 		t.Fatalf("escalated with no worker running: %v", k)
 	}
 	restarted := time.Now()
-	startWorkerProcess(t, hostPort, namespace)
+	startWorkerProcess(t, hostPort, s.namespace)
 	eventually(t, "the escalation after restart", 60*time.Second, func() bool { return kinds()["escalated"] == 1 })
 	if late := time.Since(restarted); late > 30*time.Second {
 		t.Errorf("the overdue step took %v after the restart", late)

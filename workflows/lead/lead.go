@@ -60,8 +60,11 @@ type leadWF struct {
 	trackSeq int32 // assignment number of the running follow-up
 	firstSeq int32 // assignment number at the end of the first assignment
 	created  bool  // the customer was created for this lead
-	// custOwner is the customer's owner as last seen.
-	custOwner string
+	// custOwner and custTeam are the customer's owner and team as last seen.
+	custOwner, custTeam string
+	// noChase: a person cancelled the current owner's first-contact
+	// follow-up; nothing is timed until the lead changes hands.
+	noChase bool
 	tracking  bool
 	fuID      string
 	fuState   func() *followupv1.FollowUpState
@@ -94,10 +97,15 @@ func Lead(ctx workflow.Context, in *salesv1.LeadInput) (*salesv1.LeadSnapshot, e
 		return nil, err
 	}
 
-	var stored salesv1.LeadSnapshot
-	if err := workflow.ExecuteActivity(w.sales, salesc.ActivityCreateLead, d).Get(ctx, &stored); err != nil {
+	if err := workflow.SetUpdateHandler(ctx, wfc.UpdateAwaitSettled, func(ctx workflow.Context) (*salesv1.LeadSnapshot, error) {
+		if err := workflow.Await(ctx, func() bool { return w.snap.GetSettled() }); err != nil {
+			return nil, err
+		}
+		return w.snapshot(), nil
+	}); err != nil {
 		return nil, err
 	}
+
 	if err := w.mu.Lock(ctx); err != nil {
 		return nil, err
 	}
@@ -141,7 +149,7 @@ func (w *leadWF) running() int32 {
 // owesFirstContact: an assigned lead nobody has contacted yet.
 func (w *leadWF) owesFirstContact() bool {
 	a := w.snap.GetAssignment()
-	return w.snap.GetState() == StateNew && !a.GetPooled() && a.GetOwnerId() != "" && w.snap.GetCustomerId() != ""
+	return w.snap.GetState() == StateNew && !a.GetPooled() && a.GetOwnerId() != "" && w.snap.GetCustomerId() != "" && !w.noChase
 }
 
 // firstAssignment finds or creates the customer and assigns the lead: to the
@@ -169,18 +177,14 @@ func (w *leadWF) firstAssignment(ctx workflow.Context) error {
 			}
 			return w.assign(ctx, &salesv1.AssignLeadInput{ToPool: true, Reason: "the company could not be recorded as a customer"})
 		}
-		if err := workflow.ExecuteActivity(w.sales, salesc.ActivitySetLeadCustomer, &salesv1.SetLeadCustomerInput{
-			LeadId: d.GetId(), CustomerId: c.GetCustomerId(), Created: c.GetCreated()}).Get(ctx, nil); err != nil {
-			return err
-		}
-		w.snap.CustomerId, w.created, owner = c.GetCustomerId(), c.GetCreated(), c.GetOwnerId()
+		w.snap.CustomerId, w.created, owner, w.custTeam = c.GetCustomerId(), c.GetCreated(), c.GetOwnerId(), c.GetTeam()
 	} else {
 		var c salesv1.ClaimCustomerOwnerResult
 		if err := workflow.ExecuteActivity(w.customer, customerc.ActivityClaimCustomerOwner, &salesv1.ClaimCustomerOwnerInput{
 			CustomerId: d.GetCustomerId()}).Get(ctx, &c); err != nil {
 			return err
 		}
-		owner = c.GetOwnerId()
+		owner, w.custTeam = c.GetOwnerId(), c.GetTeam()
 	}
 	w.custOwner = owner
 	if owner != "" {
@@ -231,9 +235,13 @@ func (w *leadWF) followLead(ctx workflow.Context) error {
 	return nil
 }
 
-// assign runs the AssignLead activity with the next assignment number.
+// assign runs the AssignLead activity with the next assignment number; the
+// first call also stores the lead and links its customer.
 func (w *leadWF) assign(ctx workflow.Context, in *salesv1.AssignLeadInput) error {
-	in.LeadId, in.Seq, in.At = w.data.GetId(), w.seq+1, timestamppb.New(workflow.Now(ctx))
+	in.LeadId, in.Seq, in.At, in.Team = w.data.GetId(), w.seq+1, timestamppb.New(workflow.Now(ctx)), w.custTeam
+	if w.seq == 0 {
+		in.Lead, in.CustomerId, in.CustomerCreated = w.data, w.snap.GetCustomerId(), w.created
+	}
 	if in.Actor == "" {
 		in.Actor = "workflow"
 	}
@@ -241,9 +249,15 @@ func (w *leadWF) assign(ctx workflow.Context, in *salesv1.AssignLeadInput) error
 	if err := workflow.ExecuteActivity(w.sales, salesc.ActivityAssignLead, in).Get(ctx, &a); err != nil {
 		return err
 	}
-	w.seq = a.GetSeq()
+	w.seq, w.noChase = a.GetSeq(), false
+	if a.GetState() != "" {
+		w.snap.State = a.GetState()
+	}
+	a.State = ""
 	w.snap.Assignment = &a
-	return nil
+	return workflow.UpsertTypedSearchAttributes(ctx,
+		temporal.NewSearchAttributeKeyKeyword(wfc.SAOwnerID.String()).ValueSet(a.GetOwnerId()),
+		temporal.NewSearchAttributeKeyKeyword(wfc.SACustomerID.String()).ValueSet(w.snap.GetCustomerId()))
 }
 
 // trackFirstContact runs the first-contact follow-up of the current
@@ -274,9 +288,17 @@ func (w *leadWF) trackFirstContact(ctx workflow.Context) error {
 		return err
 	}
 	// Ended while the lead is still new and with the same owner: closed from
-	// outside (an action log in another service sent close-follow-up), which
-	// is the first contact. (A cancellation from outside counts too: the
-	// follow-up is gone, and opening it again would only repeat it.)
+	// outside. Done (an action log in another service sent close-follow-up)
+	// is the first contact; cancelled (a manager called off the chase) stops
+	// the timers until the lead changes hands.
+	if w.snap.GetState() == StateNew && w.seq == seq && out.State == "cancelled" {
+		w.noChase = true
+		by := out.By
+		if by == "" {
+			by = "unknown"
+		}
+		return w.eventID(ctx, w.fuID+":cancelled", "chase_cancelled", "first-contact follow-up cancelled by "+by+": "+out.Note, by, nil)
+	}
 	if w.snap.GetState() == StateNew && w.seq == seq {
 		if err := w.mu.Lock(ctx); err != nil {
 			return err

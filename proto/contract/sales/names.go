@@ -14,16 +14,11 @@ const TaskQueue = "sales"
 
 // Activity names registered by the sales service.
 const (
-	// ActivityCreateLead stores a new lead (idempotent on its id).
-	// Input salesv1.LeadData, result salesv1.LeadSnapshot.
-	ActivityCreateLead = "sales.CreateLead"
 	// ActivityAssignLead assigns a lead by the territory rules, to a named
-	// rep, or to the pool, and records it on the timeline. Input
-	// salesv1.AssignLeadInput, result salesv1.Assignment.
+	// rep, or to the pool, and records it on the timeline; the first call
+	// also stores the new lead. Input salesv1.AssignLeadInput, result
+	// salesv1.Assignment.
 	ActivityAssignLead = "sales.AssignLead"
-	// ActivitySetLeadCustomer links a lead to its customer.
-	// Input salesv1.SetLeadCustomerInput.
-	ActivitySetLeadCustomer = "sales.SetLeadCustomer"
 	// ActivityRecordEvent appends a timeline event (idempotent on its id).
 	// Input salesv1.TimelineEvent.
 	ActivityRecordEvent = "sales.RecordEvent"

@@ -118,6 +118,10 @@ const (
 	// UpdateLeadCommand carries salesv1.LeadCommand (contact, qualify,
 	// disqualify, convert) and returns salesv1.LeadSnapshot.
 	UpdateLeadCommand = "lead-command"
+	// UpdateAwaitSettled waits until the lead's first assignment is settled
+	// (stored, customer found or created, owner chosen and claimed) and
+	// returns salesv1.LeadSnapshot; it changes nothing.
+	UpdateAwaitSettled = "await-settled"
 	// QueryLeadState answers salesv1.LeadSnapshot.
 	QueryLeadState = "lead-state"
 )

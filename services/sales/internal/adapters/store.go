@@ -394,25 +394,19 @@ func membership(tx *gorm.DB, rep, prefer string) (*Territory, *TerritoryRep, err
 
 // ---- leads ----
 
-// CreateLead inserts l unless a lead with its id exists (a retried activity);
-// either way it returns the stored lead.
-func (s *Store) CreateLead(ctx context.Context, l *Lead) (Lead, error) {
+// createLead inserts l with its "created" timeline event unless a lead with
+// its id exists (a retried activity).
+func createLead(tx *gorm.DB, l *Lead) error {
 	ts := now()
 	l.CreatedAt, l.UpdatedAt, l.State = ts, ts, domain.LeadNew
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		res := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(l)
-		if res.Error != nil || res.RowsAffected == 0 {
-			return res.Error
-		}
-		return tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&Event{
-			ID: l.ID + ":0:created", SubjectType: "lead", SubjectID: l.ID, Kind: "created", Actor: l.CreatedBy,
-			Summary: "lead received from " + l.Source, Data: "{}", At: l.ReceivedAt, RecordedAt: ts,
-		}).Error
-	})
-	if err != nil {
-		return Lead{}, err
+	res := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(l)
+	if res.Error != nil || res.RowsAffected == 0 {
+		return res.Error
 	}
-	return s.Lead(ctx, l.ID)
+	return tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&Event{
+		ID: l.ID + ":0:created", SubjectType: "lead", SubjectID: l.ID, Kind: "created", Actor: l.CreatedBy,
+		Summary: "lead received from " + l.Source, Data: "{}", At: l.ReceivedAt, RecordedAt: ts,
+	}).Error
 }
 
 // Lead returns a lead regardless of scope.
@@ -470,6 +464,11 @@ func (s *Store) ListLeads(ctx context.Context, scope auth.Scope, f LeadFilter) (
 func (s *Store) AssignLead(ctx context.Context, in AssignInput) (Lead, error) {
 	var out Lead
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if in.Lead != nil {
+			if err := createLead(tx, in.Lead); err != nil {
+				return err
+			}
+		}
 		var l Lead
 		q := tx
 		if db.Dialect(tx) != db.SQLite {
@@ -487,6 +486,9 @@ func (s *Store) AssignLead(ctx context.Context, in AssignInput) (Lead, error) {
 		}
 		if !domain.LeadOpen(l.State) {
 			return domain.ErrLeadClosed
+		}
+		if in.CustomerID != "" {
+			l.CustomerID, l.CustomerCreated = in.CustomerID, in.CustomerCreated
 		}
 		prevOwner := l.OwnerID
 		kind, why, err := assign(tx, &l, in)
@@ -517,6 +519,14 @@ func (s *Store) AssignLead(ctx context.Context, in AssignInput) (Lead, error) {
 
 // AssignInput is what AssignLead needs.
 type AssignInput struct {
+	// Lead, on the first assignment, is the new lead to store.
+	Lead *Lead
+	// CustomerID (and whether it was created for the lead) links the lead.
+	CustomerID      string
+	CustomerCreated bool
+	// Team is recorded when the owner belongs to no territory and none
+	// matches the lead.
+	Team                           string
 	LeadID, OwnerID, Actor, Reason string
 	Exclude                        []string
 	ToPool, IgnoreCapacity, Manual bool
@@ -553,8 +563,16 @@ func assign(tx *gorm.DB, l *Lead, in AssignInput) (kind, why string, err error) 
 			}
 		}
 		l.OwnerID, l.Pooled = in.OwnerID, false
-		if t != nil {
+		if t == nil { // an owner outside every territory: the lead's own territory's team and manager
+			if t, err = MatchTerritory(tx, l.Region, l.Industry); err != nil {
+				return "", "", err
+			}
+		}
+		switch {
+		case t != nil:
 			l.TerritoryID, l.Team, l.ManagerID = t.ID, t.Team, t.ManagerID
+		case in.Team != "":
+			l.TerritoryID, l.Team, l.ManagerID = "", in.Team, ""
 		}
 		return "assigned", nonEmpty(in.Reason, "manual"), nil
 	}
@@ -621,12 +639,6 @@ func assign(tx *gorm.DB, l *Lead, in AssignInput) (kind, why string, err error) 
 	}
 	l.OwnerID, l.Pooled = pick.RepID, false
 	return "assigned", why, nil
-}
-
-// SetLeadCustomer links a lead to its customer.
-func (s *Store) SetLeadCustomer(ctx context.Context, leadID, customerID string, created bool) error {
-	return s.db.WithContext(ctx).Model(&Lead{}).Where("id = ?", leadID).
-		Updates(map[string]any{"customer_id": customerID, "customer_created": created, "updated_at": now()}).Error
 }
 
 // LeadCommand is a change applied by the lead workflow.

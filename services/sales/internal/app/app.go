@@ -23,6 +23,8 @@ type Workflows interface {
 	Reassign(ctx context.Context, leadID string, req *salesv1.ReassignRequest) (*salesv1.LeadSnapshot, error)
 	LeadCommand(ctx context.Context, cmd *salesv1.LeadCommand) (*salesv1.LeadSnapshot, error)
 	QueryLead(ctx context.Context, leadID string) (*salesv1.LeadSnapshot, error)
+	// AwaitSettled waits up to wait for the lead's first assignment.
+	AwaitSettled(ctx context.Context, leadID string, wait time.Duration) (*salesv1.LeadSnapshot, error)
 	StartOpportunity(ctx context.Context, in *salesv1.OpportunityInput) error
 	OpportunityCommand(ctx context.Context, cmd *salesv1.OpportunityCommand) (*salesv1.OpportunitySnapshot, error)
 	QueryOpportunity(ctx context.Context, id string) (*salesv1.OpportunitySnapshot, error)

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -113,25 +114,20 @@ func (a *App) CreateLead(ctx context.Context, in LeadInput, idemKey string) (vie
 	if idemKey != "" {
 		id = uuid.NewSHA1(uuid.NameSpaceOID, []byte("closeloop/lead\x00"+p.Subject+"\x00"+idemKey)).String()
 	}
-	team := ""
-	if len(p.Teams) == 1 {
-		team = p.Teams[0]
-	}
 	data := &salesv1.LeadData{Id: id, Source: nl.Source, CustomerId: nl.CustomerID, CompanyName: nl.CompanyName, TaxId: nl.TaxID,
 		ContactName: nl.ContactName, ContactEmail: nl.ContactEmail, ContactPhone: nl.ContactPhone, Region: nl.Region, Industry: nl.Industry,
-		Interest: nl.Interest, Notes: nl.Notes, ReceivedAt: timestamppb.New(nl.ReceivedAt), CreatedBy: p.Subject, CreatedByTeam: team}
+		Interest: nl.Interest, Notes: nl.Notes, ReceivedAt: timestamppb.New(nl.ReceivedAt), CreatedBy: p.Subject}
 	if err := a.wf.StartLead(ctx, &salesv1.LeadInput{Lead: data}); err != nil {
 		return LeadView{}, false, err
 	}
 	// Wait until the workflow has settled the first assignment (the
 	// customer claimed, so the owner shown is final).
-	l, ok := waitFor(ctx, a.opts.CreateWait, func() (adapters.Lead, error) {
-		s, err := a.wf.QueryLead(ctx, id)
-		if err != nil || !s.GetSettled() {
-			return adapters.Lead{}, errors.New("not assigned yet")
-		}
-		return a.store.Lead(ctx, id)
-	})
+	var l adapters.Lead
+	ok := false
+	if s, err := a.wf.AwaitSettled(ctx, id, a.opts.CreateWait); err == nil && s.GetSettled() {
+		l, err = a.store.Lead(ctx, id)
+		ok = err == nil
+	}
 	if !ok {
 		// Accepted: the workflow holds it and will store it.
 		if l, err := a.store.Lead(ctx, id); err == nil {
@@ -325,7 +321,7 @@ func (a *App) leadCommand(ctx context.Context, id, op string, in CloseInput) (Le
 		return LeadView{}, err
 	}
 	var v apperr.Validation
-	v.Check(len(in.Reason) <= domain.MaxText, "reason", "too_long", "at most 4000 characters")
+	v.Check(utf8.RuneCountInString(in.Reason) <= domain.MaxText, "reason", "too_long", "at most 4000 characters")
 	cmd := &salesv1.LeadCommand{LeadId: id, Op: op, Actor: p.Subject, Reason: strings.TrimSpace(in.Reason), At: timestamppb.New(a.now())}
 	if op == domain.OpConvert {
 		o := in.Opportunity
@@ -339,7 +335,7 @@ func (a *App) leadCommand(ctx context.Context, id, op string, in CloseInput) (Le
 		if name == "" {
 			name = l.CompanyName
 		}
-		v.Check(len(name) <= domain.MaxName, "opportunity.name", "too_long", "at most 200 characters")
+		v.Check(utf8.RuneCountInString(name) <= domain.MaxName, "opportunity.name", "too_long", "at most 200 characters")
 		v.Check(o.Stage >= domain.FirstStage && o.Stage <= domain.LastStage, "opportunity.stage", "out_of_range", "1, 2, 3 or 4")
 		domain.CheckMoney(&v, "opportunity.", o.AmountMinor, o.Currency, o.ExpectedClose, o.Probability)
 		v.Check(l.CustomerID != "", "customer_id", "not_ready", "the lead's customer is not known yet; retry in a moment")
@@ -393,7 +389,7 @@ func (a *App) Reassign(ctx context.Context, id string, in ReassignInput) (LeadVi
 	var v apperr.Validation
 	in.ToOwnerID = strings.TrimSpace(in.ToOwnerID)
 	v.Check(strings.TrimSpace(in.Reason) != "", "reason", "required", "say why the lead changes hands")
-	v.Check(len(in.Reason) <= domain.MaxText, "reason", "too_long", "at most 4000 characters")
+	v.Check(utf8.RuneCountInString(in.Reason) <= domain.MaxText, "reason", "too_long", "at most 4000 characters")
 	v.Check(!(in.ToPool && in.ToOwnerID != ""), "to_pool", "conflict", "either to_owner_id or to_pool")
 	v.Check(len(in.ToOwnerID) <= 200, "to_owner_id", "too_long", "at most 200 characters")
 	if err := v.Err(); err != nil {

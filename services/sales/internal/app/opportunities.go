@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -77,7 +78,7 @@ func (a *App) CreateOpportunity(ctx context.Context, in OpportunityInput, idemKe
 	var v apperr.Validation
 	in.Name, in.CustomerID, in.OwnerID = strings.TrimSpace(in.Name), strings.TrimSpace(in.CustomerID), strings.TrimSpace(in.OwnerID)
 	v.Check(in.Name != "", "name", "required", "is required")
-	v.Check(len(in.Name) <= domain.MaxName, "name", "too_long", "at most 200 characters")
+	v.Check(utf8.RuneCountInString(in.Name) <= domain.MaxName, "name", "too_long", "at most 200 characters")
 	_, perr := uuid.Parse(in.CustomerID)
 	v.Check(perr == nil, "customer_id", "invalid", "must be a customer id")
 	if in.Stage == 0 {
@@ -264,7 +265,7 @@ func (a *App) PatchOpportunity(ctx context.Context, id string, in OpportunityPat
 		}
 		var v apperr.Validation
 		v.Check(len(changed) > 0, "", "empty", "nothing to change")
-		v.Check(o.Name != "" && len(o.Name) <= domain.MaxName, "name", "invalid", "1 to 200 characters")
+		v.Check(o.Name != "" && utf8.RuneCountInString(o.Name) <= domain.MaxName, "name", "invalid", "1 to 200 characters")
 		domain.CheckMoney(&v, "", o.AmountMinor, o.Currency, o.ExpectedClose, o.Probability)
 		return "changed " + strings.Join(changed, ", "), v.Err()
 	})
@@ -326,7 +327,7 @@ func (a *App) oppCommand(ctx context.Context, id, op string, in StageInput) (Opp
 	if err != nil {
 		return OpportunityView{}, err
 	}
-	if len(in.Reason) > domain.MaxText {
+	if utf8.RuneCountInString(in.Reason) > domain.MaxText {
 		var v apperr.Validation
 		v.Add("reason", "too_long", "at most 4000 characters")
 		return OpportunityView{}, v.Err()

@@ -148,6 +148,7 @@ func CheckMoney(v *apperr.Validation, prefix string, amount int64, currency, exp
 	v.Check(amount >= 0, prefix+"amount_minor", "negative", "must not be negative")
 	v.Check(amount <= MaxAmountMinor, prefix+"amount_minor", "too_large", "at most 10^15 minor units")
 	v.Check(currency == "" || currencyRE.MatchString(currency), prefix+"currency", "invalid", "an ISO 4217 code such as EUR or CNY")
+	v.Check(amount == 0 || currency != "", prefix+"currency", "required", "give the currency of the amount")
 	if expectedClose != "" {
 		_, err := time.Parse(time.DateOnly, expectedClose)
 		v.Check(dateRE.MatchString(expectedClose) && err == nil, prefix+"expected_close", "invalid", "a date as YYYY-MM-DD")
@@ -242,7 +243,6 @@ var (
 	ErrLeadNotFound        = apperr.NotFound("lead_not_found", "no such lead")
 	ErrOpportunityNotFound = apperr.NotFound("opportunity_not_found", "no such opportunity")
 	ErrTerritoryNotFound   = apperr.NotFound("territory_not_found", "no such territory")
-	ErrUnknownTerritory    = apperr.Rule("unknown_territory", "no such territory")
 	ErrTerritoryExists     = apperr.Conflict("territory_exists", "a territory with this name, or with this region and industry, already exists")
 	ErrLeadClosed          = apperr.Rule("lead_closed", "the lead is disqualified or converted")
 	ErrLeadTransition      = apperr.Rule("invalid_lead_transition", "this lead state change is not allowed")
@@ -253,9 +253,7 @@ var (
 	ErrRepNotInTerritory   = apperr.Rule("rep_not_in_territory", "the rep is not a member of the lead's territory")
 	ErrSameOwner           = apperr.Rule("same_owner", "the lead is already assigned to this rep")
 	ErrAlreadyPooled       = apperr.Rule("already_pooled", "the lead is already in the pool")
-	ErrNoRepAvailable      = apperr.Rule("no_rep_available", "no other rep of the territory has capacity")
 	ErrTeamOutOfScope      = apperr.Forbidden("team_out_of_scope", "you may only manage territories of your own teams")
-	ErrCustomerUnknown     = apperr.Rule("unknown_customer", "no such customer, or not one visible to you")
 	ErrVersionConflict     = apperr.Conflict("version_conflict", "the opportunity changed since you read it; reload and retry")
 	ErrWorkflowBusy        = apperr.Unavailable("workflow_unavailable", "the lead's workflow did not answer in time; retry")
 )
@@ -265,9 +263,9 @@ var (
 var byCode = map[string]*apperr.Error{}
 
 func init() {
-	for _, e := range []*apperr.Error{ErrLeadNotFound, ErrOpportunityNotFound, ErrTerritoryNotFound, ErrUnknownTerritory, ErrTerritoryExists,
+	for _, e := range []*apperr.Error{ErrLeadNotFound, ErrOpportunityNotFound, ErrTerritoryNotFound, ErrTerritoryExists,
 		ErrLeadClosed, ErrLeadTransition, ErrOpportunityClosed, ErrStageUnchanged, ErrStageBackwards, ErrRepAtCapacity, ErrRepNotInTerritory,
-		ErrSameOwner, ErrAlreadyPooled, ErrNoRepAvailable, ErrTeamOutOfScope, ErrCustomerUnknown, ErrVersionConflict} {
+		ErrSameOwner, ErrAlreadyPooled, ErrTeamOutOfScope, ErrVersionConflict} {
 		byCode[e.Code] = e
 	}
 }

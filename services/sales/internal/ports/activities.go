@@ -25,41 +25,32 @@ type Activities struct {
 // Register adds the activities under their contract names.
 func (a *Activities) Register(r worker.Registry) {
 	reg := func(fn any, name string) { r.RegisterActivityWithOptions(fn, activity.RegisterOptions{Name: name}) }
-	reg(a.CreateLead, salesc.ActivityCreateLead)
 	reg(a.AssignLead, salesc.ActivityAssignLead)
-	reg(a.SetLeadCustomer, salesc.ActivitySetLeadCustomer)
 	reg(a.RecordEvent, salesc.ActivityRecordEvent)
 	reg(a.ApplyLeadCommand, salesc.ActivityApplyLeadCommand)
 	reg(a.CreateOpportunity, salesc.ActivityCreateOpportunity)
 	reg(a.ApplyOpportunityCommand, salesc.ActivityApplyOpportunityCommand)
 }
 
-// CreateLead stores a new lead.
-func (a *Activities) CreateLead(ctx context.Context, in *salesv1.LeadData) (*salesv1.LeadSnapshot, error) {
-	l, err := a.Store.CreateLead(ctx, &adapters.Lead{ID: in.GetId(), Source: in.GetSource(), CustomerID: in.GetCustomerId(),
-		CompanyName: in.GetCompanyName(), TaxID: in.GetTaxId(), ContactName: in.GetContactName(), ContactEmail: in.GetContactEmail(),
-		ContactPhone: in.GetContactPhone(), Region: in.GetRegion(), Industry: in.GetIndustry(), Interest: in.GetInterest(),
-		Notes: in.GetNotes(), ReceivedAt: in.GetReceivedAt().AsTime(), CreatedBy: in.GetCreatedBy()})
-	if err != nil {
-		return nil, activityError(err)
-	}
-	return LeadSnapshot(l), nil
-}
-
 // AssignLead assigns a lead.
 func (a *Activities) AssignLead(ctx context.Context, in *salesv1.AssignLeadInput) (*salesv1.Assignment, error) {
-	l, err := a.Store.AssignLead(ctx, adapters.AssignInput{LeadID: in.GetLeadId(), OwnerID: in.GetOwnerId(), Actor: in.GetActor(),
+	var lead *adapters.Lead
+	if d := in.GetLead(); d != nil {
+		lead = &adapters.Lead{ID: d.GetId(), Source: d.GetSource(), CustomerID: d.GetCustomerId(),
+			CompanyName: d.GetCompanyName(), TaxID: d.GetTaxId(), ContactName: d.GetContactName(), ContactEmail: d.GetContactEmail(),
+			ContactPhone: d.GetContactPhone(), Region: d.GetRegion(), Industry: d.GetIndustry(), Interest: d.GetInterest(),
+			Notes: d.GetNotes(), ReceivedAt: d.GetReceivedAt().AsTime(), CreatedBy: d.GetCreatedBy()}
+	}
+	l, err := a.Store.AssignLead(ctx, adapters.AssignInput{Lead: lead, CustomerID: in.GetCustomerId(), CustomerCreated: in.GetCustomerCreated(),
+		Team: in.GetTeam(), LeadID: in.GetLeadId(), OwnerID: in.GetOwnerId(), Actor: in.GetActor(),
 		Reason: in.GetReason(), Exclude: in.GetExclude(), ToPool: in.GetToPool(), IgnoreCapacity: in.GetIgnoreCapacity(),
 		Manual: in.GetManual(), AnyTerritory: in.GetAnyTerritory(), Seq: int(in.GetSeq()), At: in.GetAt().AsTime()})
 	if err != nil {
 		return nil, activityError(err)
 	}
-	return assignment(l), nil
-}
-
-// SetLeadCustomer links a lead to its customer.
-func (a *Activities) SetLeadCustomer(ctx context.Context, in *salesv1.SetLeadCustomerInput) error {
-	return activityError(a.Store.SetLeadCustomer(ctx, in.GetLeadId(), in.GetCustomerId(), in.GetCreated()))
+	a2 := assignment(l)
+	a2.State = l.State
+	return a2, nil
 }
 
 // RecordEvent appends a timeline event.

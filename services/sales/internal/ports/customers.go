@@ -21,10 +21,17 @@ type bearerKey struct{}
 
 // forwardBearer keeps the caller's bearer token on the request context, so
 // the customer service answers lookups with the caller's own scope.
+// It also keeps the Idempotency-Key, from which changes sent to workflows
+// derive their update ids.
 func forwardBearer(c *gin.Context) {
+	ctx := c.Request.Context()
 	if h := c.GetHeader("Authorization"); h != "" {
-		c.Request = c.Request.WithContext(context.WithValue(c.Request.Context(), bearerKey{}, h))
+		ctx = context.WithValue(ctx, bearerKey{}, h)
 	}
+	if k := c.GetHeader("Idempotency-Key"); k != "" && len(k) <= 200 {
+		ctx = context.WithValue(ctx, idemKey{}, k)
+	}
+	c.Request = c.Request.WithContext(ctx)
 	c.Next()
 }
 

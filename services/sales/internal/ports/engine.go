@@ -6,12 +6,15 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/google/uuid"
+
 	"go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/closeloop/closeloop/platform/apperr"
+	"github.com/closeloop/closeloop/platform/auth"
 	wfc "github.com/closeloop/closeloop/proto/contract/workflows"
 	salesv1 "github.com/closeloop/closeloop/proto/gen/closeloop/sales/v1"
 	"github.com/closeloop/closeloop/services/sales/internal/domain"
@@ -93,16 +96,62 @@ func (w TemporalWorkflows) OpportunityCommand(ctx context.Context, cmd *salesv1.
 	return &out, w.update(ctx, wfc.OpportunityWorkflowID(cmd.GetOpportunityId()), wfc.UpdateOpportunityCommand, cmd, &out, domain.ErrOpportunityClosed)
 }
 
+// update sends an update and waits for its result. With an Idempotency-Key
+// on the request the update id is derived from it, so a retried request is
+// applied at most once (Temporal deduplicates updates by id). An update the
+// workflow accepted but did not finish within the wait is durable: the
+// caller learns it is pending, not that it failed.
 func (w TemporalWorkflows) update(ctx context.Context, workflowID, name string, arg, out any, closed *apperr.Error) error {
 	ctx, cancel := context.WithTimeout(ctx, w.wait())
 	defer cancel()
 	h, err := w.Client.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
-		WorkflowID: workflowID, UpdateName: name, Args: []any{arg}, WaitForStage: client.WorkflowUpdateStageCompleted,
+		WorkflowID: workflowID, UpdateName: name, UpdateID: updateID(ctx, workflowID, name), Args: []any{arg},
+		WaitForStage: client.WorkflowUpdateStageAccepted,
+	})
+	if err != nil {
+		return workflowError(err, closed)
+	}
+	if err := h.Get(ctx, out); err != nil {
+		if errors.Is(err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			return errUpdatePending.Wrap(err)
+		}
+		return workflowError(err, closed)
+	}
+	return nil
+}
+
+var errUpdatePending = apperr.Unavailable("update_pending",
+	"the workflow accepted the change and is still applying it; read the record to see it (a retry with the same Idempotency-Key applies it at most once)")
+
+// AwaitSettled waits until the lead's first assignment is settled.
+func (w TemporalWorkflows) AwaitSettled(ctx context.Context, leadID string, wait time.Duration) (*salesv1.LeadSnapshot, error) {
+	ctx, cancel := context.WithTimeout(ctx, wait)
+	defer cancel()
+	var out salesv1.LeadSnapshot
+	h, err := w.Client.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		WorkflowID: wfc.LeadWorkflowID(leadID), UpdateName: wfc.UpdateAwaitSettled, WaitForStage: client.WorkflowUpdateStageCompleted,
 	})
 	if err == nil {
-		err = h.Get(ctx, out)
+		err = h.Get(ctx, &out)
 	}
-	return workflowError(err, closed)
+	return &out, workflowError(err, domain.ErrLeadClosed)
+}
+
+type idemKey struct{}
+
+// updateID derives an update id from the request's Idempotency-Key (and who
+// sent it, the workflow and the update); empty without a key (Temporal
+// picks a random one).
+func updateID(ctx context.Context, workflowID, name string) string {
+	key, _ := ctx.Value(idemKey{}).(string)
+	if key == "" {
+		return ""
+	}
+	who := ""
+	if p, ok := auth.FromContext(ctx); ok {
+		who = p.Subject
+	}
+	return uuid.NewSHA1(uuid.NameSpaceOID, []byte("closeloop/update\x00"+who+"\x00"+key+"\x00"+workflowID+"\x00"+name)).String()
 }
 
 // QueryLead asks the Lead workflow for its state.

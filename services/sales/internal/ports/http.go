@@ -138,8 +138,19 @@ func (r OpportunityRequest) input() app.OpportunityInput {
 
 // ConvertRequest is the body of POST /v1/leads/{id}/convert.
 type ConvertRequest struct {
-	Reason      string              `json:"reason"`
-	Opportunity *OpportunityRequest `json:"opportunity"`
+	Reason      string                     `json:"reason"`
+	Opportunity *ConvertOpportunityRequest `json:"opportunity"`
+}
+
+// ConvertOpportunityRequest is the opportunity a conversion creates; its
+// customer and owner are the lead's.
+type ConvertOpportunityRequest struct {
+	Name          string `json:"name"`
+	Stage         int    `json:"stage"`
+	AmountMinor   int64  `json:"amount_minor"`
+	Currency      string `json:"currency"`
+	ExpectedClose string `json:"expected_close"`
+	Probability   int    `json:"probability"`
 }
 
 // ReassignRequest is the body of POST /v1/leads/{id}/reassign.
@@ -332,9 +343,9 @@ func (h *HTTP) convert(c *gin.Context) {
 		return
 	}
 	in := app.CloseInput{Reason: r.Reason}
-	if r.Opportunity != nil {
-		o := r.Opportunity.input()
-		in.Opportunity = &o
+	if o := r.Opportunity; o != nil {
+		in.Opportunity = &app.OpportunityInput{Name: o.Name, Stage: o.Stage, AmountMinor: o.AmountMinor, Currency: o.Currency,
+			ExpectedClose: o.ExpectedClose, Probability: o.Probability}
 	}
 	v, err := h.App.Convert(c.Request.Context(), c.Param("id"), in)
 	reply(c, http.StatusOK, v, err)

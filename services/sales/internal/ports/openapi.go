@@ -13,6 +13,11 @@ var (
 	cursorParam = openapi.Param{Name: "cursor", In: "query", Description: "next_cursor of the previous page"}
 )
 
+const (
+	createNote = "Retrying with the same key returns the same record: its id is derived from you and the key, and the first request's body wins. The key does not expire."
+	changeNote = "Retrying with the same key applies the change at most once (the workflow update's id is derived from you, the key and the record), e.g. after a 503 update_pending."
+)
+
 // OpenAPI returns the sales service's OpenAPI document.
 func OpenAPI() []byte {
 	read, write, assign, terr := string(auth.PermLeadsRead), string(auth.PermLeadsWrite), string(auth.PermLeadsAssign), string(auth.PermTerritoriesWrite)
@@ -41,7 +46,7 @@ func OpenAPI() []byte {
 
 		openapi.Op{Method: "POST", Path: "/v1/leads", Tag: "leads", Summary: "Create a lead",
 			Description: "Starts the lead's workflow (Lead:<id>), which stores the lead, finds or creates its customer through the customer service (honouring its duplicate detection), assigns it — to the customer's owner when it has one, else by the matching territory's rules, else to the pool — and opens the first-contact follow-up. 201 when the lead is assigned within LEAD_CREATE_WAIT, else 202 (it will be). With customer_id, the customer must be one you can see.",
-			Permission:  write, Request: LeadRequest{}, Status: 201, Response: app.LeadView{}, Errors: []int{400, 403, 422, 503}, Idempotent: true},
+			Permission:  write, Request: LeadRequest{}, Status: 201, Response: app.LeadView{}, Errors: []int{400, 403, 422, 503}, Idempotent: true, IdempotencyNote: createNote},
 		openapi.Op{Method: "GET", Path: "/v1/leads", Tag: "leads", Summary: "List leads (newest first)",
 			Permission: read, Response: app.LeadPage{}, Errors: []int{400, 403, 422},
 			Params: []openapi.Param{{Name: "state", In: "query", Enum: []string{"new", "contacted", "qualified", "disqualified", "converted"}},
@@ -57,20 +62,20 @@ func OpenAPI() []byte {
 			Permission:  read, Params: []openapi.Param{idParam, limitParam, cursorParam}, Response: app.TimelinePage{}, Errors: []int{400, 403, 404}},
 		openapi.Op{Method: "POST", Path: "/v1/leads/:id/contacts", Tag: "leads", Summary: "Log a contact",
 			Description: "The first contact ends the first-contact follow-up and its escalation.",
-			Permission:  write, Params: []openapi.Param{idParam}, Request: ContactRequest{}, Response: app.LeadView{}, Errors: []int{400, 403, 404, 422, 503}},
+			Permission:  write, Params: []openapi.Param{idParam}, Request: ContactRequest{}, Response: app.LeadView{}, Errors: []int{400, 403, 404, 422, 503}, Idempotent: true, IdempotencyNote: changeNote},
 		openapi.Op{Method: "POST", Path: "/v1/leads/:id/qualify", Tag: "leads", Summary: "Qualify a contacted lead",
-			Permission: write, Params: []openapi.Param{idParam}, Request: ReasonRequest{}, Response: app.LeadView{}, Errors: []int{400, 403, 404, 422, 503}},
+			Permission: write, Params: []openapi.Param{idParam}, Request: ReasonRequest{}, Response: app.LeadView{}, Errors: []int{400, 403, 404, 422, 503}, Idempotent: true, IdempotencyNote: changeNote},
 		openapi.Op{Method: "POST", Path: "/v1/leads/:id/disqualify", Tag: "leads", Summary: "Disqualify a lead (reason required)",
-			Permission: write, Params: []openapi.Param{idParam}, Request: ReasonRequest{}, Response: app.LeadView{}, Errors: []int{400, 403, 404, 422, 503}},
+			Permission: write, Params: []openapi.Param{idParam}, Request: ReasonRequest{}, Response: app.LeadView{}, Errors: []int{400, 403, 404, 422, 503}, Idempotent: true, IdempotencyNote: changeNote},
 		openapi.Op{Method: "POST", Path: "/v1/leads/:id/convert", Tag: "leads", Summary: "Convert a contacted lead into an opportunity",
 			Description: "Creates the opportunity (stage 1 unless given) and starts its workflow.",
-			Permission:  write, Params: []openapi.Param{idParam}, Request: ConvertRequest{}, Response: app.LeadView{}, Errors: []int{400, 403, 404, 422, 503}},
+			Permission:  write, Params: []openapi.Param{idParam}, Request: ConvertRequest{}, Response: app.LeadView{}, Errors: []int{400, 403, 404, 422, 503}, Idempotent: true, IdempotencyNote: changeNote},
 		openapi.Op{Method: "POST", Path: "/v1/leads/:id/reassign", Tag: "leads", Summary: "Reassign a lead or return it to the pool",
 			Description: "A Temporal Update whose validator refuses, with a reason, what the lead's state does not allow (closed lead, same owner, already pooled). The rep must be an active member of the lead's territory (admins: of any territory) with room for another lead. With neither to_owner_id nor to_pool the territory rules pick another rep.",
-			Permission:  assign, Params: []openapi.Param{idParam}, Request: ReassignRequest{}, Response: app.LeadView{}, Errors: []int{400, 403, 404, 422, 503}},
+			Permission:  assign, Params: []openapi.Param{idParam}, Request: ReassignRequest{}, Response: app.LeadView{}, Errors: []int{400, 403, 404, 422, 503}, Idempotent: true, IdempotencyNote: changeNote},
 
 		openapi.Op{Method: "POST", Path: "/v1/opportunities", Tag: "opportunities", Summary: "Create an opportunity on a customer you can see",
-			Permission: write, Request: OpportunityRequest{}, Status: 201, Response: app.OpportunityView{}, Errors: []int{400, 403, 422, 503}, Idempotent: true},
+			Permission: write, Request: OpportunityRequest{}, Status: 201, Response: app.OpportunityView{}, Errors: []int{400, 403, 422, 503}, Idempotent: true, IdempotencyNote: createNote},
 		openapi.Op{Method: "GET", Path: "/v1/opportunities", Tag: "opportunities", Summary: "List opportunities (newest first)",
 			Permission: read, Response: app.OpportunityPage{}, Errors: []int{400, 403, 422},
 			Params: []openapi.Param{{Name: "status", In: "query", Enum: []string{"open", "won", "lost"}}, {Name: "stage", In: "query", Type: "integer"},
@@ -82,11 +87,11 @@ func OpenAPI() []byte {
 			Permission:  write, Params: []openapi.Param{idParam}, Request: OpportunityPatchRequest{}, Response: app.OpportunityView{}, Errors: []int{400, 403, 404, 409, 422}},
 		openapi.Op{Method: "POST", Path: "/v1/opportunities/:id/stage", Tag: "opportunities", Summary: "Move to another funnel stage",
 			Description: "Forward moves may skip stages. Going back needs leads:assign (managers) and a reason. Restarts the stale-stage timer of the new stage.",
-			Permission:  write, Params: []openapi.Param{idParam}, Request: StageRequest{}, Response: app.OpportunityView{}, Errors: []int{400, 403, 404, 422, 503}},
+			Permission:  write, Params: []openapi.Param{idParam}, Request: StageRequest{}, Response: app.OpportunityView{}, Errors: []int{400, 403, 404, 422, 503}, Idempotent: true, IdempotencyNote: changeNote},
 		openapi.Op{Method: "POST", Path: "/v1/opportunities/:id/won", Tag: "opportunities", Summary: "Close as won",
-			Permission: write, Params: []openapi.Param{idParam}, Request: CloseRequest{}, Response: app.OpportunityView{}, Errors: []int{400, 403, 404, 422, 503}},
+			Permission: write, Params: []openapi.Param{idParam}, Request: CloseRequest{}, Response: app.OpportunityView{}, Errors: []int{400, 403, 404, 422, 503}, Idempotent: true, IdempotencyNote: changeNote},
 		openapi.Op{Method: "POST", Path: "/v1/opportunities/:id/lost", Tag: "opportunities", Summary: "Close as lost (reason required, competitor optional)",
-			Permission: write, Params: []openapi.Param{idParam}, Request: CloseRequest{}, Response: app.OpportunityView{}, Errors: []int{400, 403, 404, 422, 503}},
+			Permission: write, Params: []openapi.Param{idParam}, Request: CloseRequest{}, Response: app.OpportunityView{}, Errors: []int{400, 403, 404, 422, 503}, Idempotent: true, IdempotencyNote: changeNote},
 		openapi.Op{Method: "GET", Path: "/v1/opportunities/:id/timeline", Tag: "opportunities", Summary: "The opportunity's timeline, oldest first",
 			Permission: read, Params: []openapi.Param{idParam, limitParam, cursorParam}, Response: app.TimelinePage{}, Errors: []int{400, 403, 404}},
 		openapi.Op{Method: "GET", Path: "/v1/funnel", Tag: "reports", Summary: "Funnel report",

@@ -52,9 +52,7 @@ type LeadData struct {
 	// When the lead arrived; the first-contact SLA counts from here.
 	ReceivedAt *timestamppb.Timestamp `protobuf:"bytes,13,opt,name=received_at,json=receivedAt,proto3" json:"received_at,omitempty"`
 	// Who created it (user id).
-	CreatedBy string `protobuf:"bytes,14,opt,name=created_by,json=createdBy,proto3" json:"created_by,omitempty"`
-	// Team of the creator (for leads a manager files for their team).
-	CreatedByTeam string `protobuf:"bytes,15,opt,name=created_by_team,json=createdByTeam,proto3" json:"created_by_team,omitempty"`
+	CreatedBy     string `protobuf:"bytes,14,opt,name=created_by,json=createdBy,proto3" json:"created_by,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -187,13 +185,6 @@ func (x *LeadData) GetCreatedBy() string {
 	return ""
 }
 
-func (x *LeadData) GetCreatedByTeam() string {
-	if x != nil {
-		return x.CreatedByTeam
-	}
-	return ""
-}
-
 // LeadInput is the input of the Lead workflow.
 type LeadInput struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -258,7 +249,10 @@ type Assignment struct {
 	// Why this owner: "customer owner", "territory round-robin", "manual", ...
 	Reason string `protobuf:"bytes,7,opt,name=reason,proto3" json:"reason,omitempty"`
 	// Number of this assignment (1 for the first); part of follow-up ids.
-	Seq           int32 `protobuf:"varint,8,opt,name=seq,proto3" json:"seq,omitempty"`
+	Seq int32 `protobuf:"varint,8,opt,name=seq,proto3" json:"seq,omitempty"`
+	// The lead's state as stored (a retried or restarted workflow finds a
+	// lead that was closed meanwhile).
+	State         string `protobuf:"bytes,9,opt,name=state,proto3" json:"state,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -349,6 +343,13 @@ func (x *Assignment) GetSeq() int32 {
 	return 0
 }
 
+func (x *Assignment) GetState() string {
+	if x != nil {
+		return x.State
+	}
+	return ""
+}
+
 // AssignLeadInput asks the sales service to assign a lead.
 type AssignLeadInput struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -376,7 +377,17 @@ type AssignLeadInput struct {
 	// (or any territory when the actor is an admin) and have capacity.
 	Manual bool `protobuf:"varint,10,opt,name=manual,proto3" json:"manual,omitempty"`
 	// The actor may pick a rep of any territory (admins).
-	AnyTerritory  bool `protobuf:"varint,11,opt,name=any_territory,json=anyTerritory,proto3" json:"any_territory,omitempty"`
+	AnyTerritory bool `protobuf:"varint,11,opt,name=any_territory,json=anyTerritory,proto3" json:"any_territory,omitempty"`
+	// The new lead, on the first assignment: stored (once) in the same
+	// transaction.
+	Lead *LeadData `protobuf:"bytes,12,opt,name=lead,proto3" json:"lead,omitempty"`
+	// Customer the lead is about, when known (first assignment).
+	CustomerId string `protobuf:"bytes,13,opt,name=customer_id,json=customerId,proto3" json:"customer_id,omitempty"`
+	// True when the customer service created the customer for this lead.
+	CustomerCreated bool `protobuf:"varint,14,opt,name=customer_created,json=customerCreated,proto3" json:"customer_created,omitempty"`
+	// Team to record when the owner belongs to no territory and none matches
+	// (the customer's team).
+	Team          string `protobuf:"bytes,15,opt,name=team,proto3" json:"team,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -488,68 +499,32 @@ func (x *AssignLeadInput) GetAnyTerritory() bool {
 	return false
 }
 
-// SetLeadCustomerInput links a lead to the customer it is about.
-type SetLeadCustomerInput struct {
-	state protoimpl.MessageState `protogen:"open.v1"`
-	// Lead id.
-	LeadId string `protobuf:"bytes,1,opt,name=lead_id,json=leadId,proto3" json:"lead_id,omitempty"`
-	// Customer id.
-	CustomerId string `protobuf:"bytes,2,opt,name=customer_id,json=customerId,proto3" json:"customer_id,omitempty"`
-	// True when the customer service created the customer for this lead.
-	Created       bool `protobuf:"varint,3,opt,name=created,proto3" json:"created,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
-}
-
-func (x *SetLeadCustomerInput) Reset() {
-	*x = SetLeadCustomerInput{}
-	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[4]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *SetLeadCustomerInput) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*SetLeadCustomerInput) ProtoMessage() {}
-
-func (x *SetLeadCustomerInput) ProtoReflect() protoreflect.Message {
-	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[4]
+func (x *AssignLeadInput) GetLead() *LeadData {
 	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
+		return x.Lead
 	}
-	return mi.MessageOf(x)
+	return nil
 }
 
-// Deprecated: Use SetLeadCustomerInput.ProtoReflect.Descriptor instead.
-func (*SetLeadCustomerInput) Descriptor() ([]byte, []int) {
-	return file_closeloop_sales_v1_sales_proto_rawDescGZIP(), []int{4}
-}
-
-func (x *SetLeadCustomerInput) GetLeadId() string {
-	if x != nil {
-		return x.LeadId
-	}
-	return ""
-}
-
-func (x *SetLeadCustomerInput) GetCustomerId() string {
+func (x *AssignLeadInput) GetCustomerId() string {
 	if x != nil {
 		return x.CustomerId
 	}
 	return ""
 }
 
-func (x *SetLeadCustomerInput) GetCreated() bool {
+func (x *AssignLeadInput) GetCustomerCreated() bool {
 	if x != nil {
-		return x.Created
+		return x.CustomerCreated
 	}
 	return false
+}
+
+func (x *AssignLeadInput) GetTeam() string {
+	if x != nil {
+		return x.Team
+	}
+	return ""
 }
 
 // TimelineEvent is one entry of a lead's or opportunity's timeline.
@@ -577,7 +552,7 @@ type TimelineEvent struct {
 
 func (x *TimelineEvent) Reset() {
 	*x = TimelineEvent{}
-	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[5]
+	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -589,7 +564,7 @@ func (x *TimelineEvent) String() string {
 func (*TimelineEvent) ProtoMessage() {}
 
 func (x *TimelineEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[5]
+	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -602,7 +577,7 @@ func (x *TimelineEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TimelineEvent.ProtoReflect.Descriptor instead.
 func (*TimelineEvent) Descriptor() ([]byte, []int) {
-	return file_closeloop_sales_v1_sales_proto_rawDescGZIP(), []int{5}
+	return file_closeloop_sales_v1_sales_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *TimelineEvent) GetId() string {
@@ -688,7 +663,7 @@ type LeadCommand struct {
 
 func (x *LeadCommand) Reset() {
 	*x = LeadCommand{}
-	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[6]
+	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -700,7 +675,7 @@ func (x *LeadCommand) String() string {
 func (*LeadCommand) ProtoMessage() {}
 
 func (x *LeadCommand) ProtoReflect() protoreflect.Message {
-	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[6]
+	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -713,7 +688,7 @@ func (x *LeadCommand) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LeadCommand.ProtoReflect.Descriptor instead.
 func (*LeadCommand) Descriptor() ([]byte, []int) {
-	return file_closeloop_sales_v1_sales_proto_rawDescGZIP(), []int{6}
+	return file_closeloop_sales_v1_sales_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *LeadCommand) GetLeadId() string {
@@ -814,7 +789,7 @@ type LeadSnapshot struct {
 
 func (x *LeadSnapshot) Reset() {
 	*x = LeadSnapshot{}
-	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[7]
+	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -826,7 +801,7 @@ func (x *LeadSnapshot) String() string {
 func (*LeadSnapshot) ProtoMessage() {}
 
 func (x *LeadSnapshot) ProtoReflect() protoreflect.Message {
-	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[7]
+	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -839,7 +814,7 @@ func (x *LeadSnapshot) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LeadSnapshot.ProtoReflect.Descriptor instead.
 func (*LeadSnapshot) Descriptor() ([]byte, []int) {
-	return file_closeloop_sales_v1_sales_proto_rawDescGZIP(), []int{7}
+	return file_closeloop_sales_v1_sales_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *LeadSnapshot) GetLeadId() string {
@@ -945,7 +920,7 @@ type ReassignRequest struct {
 
 func (x *ReassignRequest) Reset() {
 	*x = ReassignRequest{}
-	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[8]
+	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -957,7 +932,7 @@ func (x *ReassignRequest) String() string {
 func (*ReassignRequest) ProtoMessage() {}
 
 func (x *ReassignRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[8]
+	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -970,7 +945,7 @@ func (x *ReassignRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReassignRequest.ProtoReflect.Descriptor instead.
 func (*ReassignRequest) Descriptor() ([]byte, []int) {
-	return file_closeloop_sales_v1_sales_proto_rawDescGZIP(), []int{8}
+	return file_closeloop_sales_v1_sales_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *ReassignRequest) GetToOwnerId() string {
@@ -1047,7 +1022,7 @@ type OpportunityData struct {
 
 func (x *OpportunityData) Reset() {
 	*x = OpportunityData{}
-	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[9]
+	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1059,7 +1034,7 @@ func (x *OpportunityData) String() string {
 func (*OpportunityData) ProtoMessage() {}
 
 func (x *OpportunityData) ProtoReflect() protoreflect.Message {
-	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[9]
+	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1072,7 +1047,7 @@ func (x *OpportunityData) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OpportunityData.ProtoReflect.Descriptor instead.
 func (*OpportunityData) Descriptor() ([]byte, []int) {
-	return file_closeloop_sales_v1_sales_proto_rawDescGZIP(), []int{9}
+	return file_closeloop_sales_v1_sales_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *OpportunityData) GetId() string {
@@ -1191,7 +1166,7 @@ type OpportunityInput struct {
 
 func (x *OpportunityInput) Reset() {
 	*x = OpportunityInput{}
-	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[10]
+	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1203,7 +1178,7 @@ func (x *OpportunityInput) String() string {
 func (*OpportunityInput) ProtoMessage() {}
 
 func (x *OpportunityInput) ProtoReflect() protoreflect.Message {
-	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[10]
+	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1216,7 +1191,7 @@ func (x *OpportunityInput) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OpportunityInput.ProtoReflect.Descriptor instead.
 func (*OpportunityInput) Descriptor() ([]byte, []int) {
-	return file_closeloop_sales_v1_sales_proto_rawDescGZIP(), []int{10}
+	return file_closeloop_sales_v1_sales_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *OpportunityInput) GetOpportunity() *OpportunityData {
@@ -1253,7 +1228,7 @@ type OpportunityCommand struct {
 
 func (x *OpportunityCommand) Reset() {
 	*x = OpportunityCommand{}
-	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[11]
+	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1265,7 +1240,7 @@ func (x *OpportunityCommand) String() string {
 func (*OpportunityCommand) ProtoMessage() {}
 
 func (x *OpportunityCommand) ProtoReflect() protoreflect.Message {
-	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[11]
+	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1278,7 +1253,7 @@ func (x *OpportunityCommand) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OpportunityCommand.ProtoReflect.Descriptor instead.
 func (*OpportunityCommand) Descriptor() ([]byte, []int) {
-	return file_closeloop_sales_v1_sales_proto_rawDescGZIP(), []int{11}
+	return file_closeloop_sales_v1_sales_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *OpportunityCommand) GetOpportunityId() string {
@@ -1379,7 +1354,7 @@ type OpportunitySnapshot struct {
 
 func (x *OpportunitySnapshot) Reset() {
 	*x = OpportunitySnapshot{}
-	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[12]
+	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1391,7 +1366,7 @@ func (x *OpportunitySnapshot) String() string {
 func (*OpportunitySnapshot) ProtoMessage() {}
 
 func (x *OpportunitySnapshot) ProtoReflect() protoreflect.Message {
-	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[12]
+	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1404,7 +1379,7 @@ func (x *OpportunitySnapshot) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OpportunitySnapshot.ProtoReflect.Descriptor instead.
 func (*OpportunitySnapshot) Descriptor() ([]byte, []int) {
-	return file_closeloop_sales_v1_sales_proto_rawDescGZIP(), []int{12}
+	return file_closeloop_sales_v1_sales_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *OpportunitySnapshot) GetOpportunityId() string {
@@ -1527,7 +1502,7 @@ type EnsureCustomerInput struct {
 
 func (x *EnsureCustomerInput) Reset() {
 	*x = EnsureCustomerInput{}
-	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[13]
+	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1539,7 +1514,7 @@ func (x *EnsureCustomerInput) String() string {
 func (*EnsureCustomerInput) ProtoMessage() {}
 
 func (x *EnsureCustomerInput) ProtoReflect() protoreflect.Message {
-	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[13]
+	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1552,7 +1527,7 @@ func (x *EnsureCustomerInput) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EnsureCustomerInput.ProtoReflect.Descriptor instead.
 func (*EnsureCustomerInput) Descriptor() ([]byte, []int) {
-	return file_closeloop_sales_v1_sales_proto_rawDescGZIP(), []int{13}
+	return file_closeloop_sales_v1_sales_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *EnsureCustomerInput) GetName() string {
@@ -1637,7 +1612,7 @@ type EnsureCustomerResult struct {
 
 func (x *EnsureCustomerResult) Reset() {
 	*x = EnsureCustomerResult{}
-	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[14]
+	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1649,7 +1624,7 @@ func (x *EnsureCustomerResult) String() string {
 func (*EnsureCustomerResult) ProtoMessage() {}
 
 func (x *EnsureCustomerResult) ProtoReflect() protoreflect.Message {
-	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[14]
+	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1662,7 +1637,7 @@ func (x *EnsureCustomerResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EnsureCustomerResult.ProtoReflect.Descriptor instead.
 func (*EnsureCustomerResult) Descriptor() ([]byte, []int) {
-	return file_closeloop_sales_v1_sales_proto_rawDescGZIP(), []int{14}
+	return file_closeloop_sales_v1_sales_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *EnsureCustomerResult) GetCustomerId() string {
@@ -1723,7 +1698,7 @@ type ClaimCustomerOwnerInput struct {
 
 func (x *ClaimCustomerOwnerInput) Reset() {
 	*x = ClaimCustomerOwnerInput{}
-	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[15]
+	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1735,7 +1710,7 @@ func (x *ClaimCustomerOwnerInput) String() string {
 func (*ClaimCustomerOwnerInput) ProtoMessage() {}
 
 func (x *ClaimCustomerOwnerInput) ProtoReflect() protoreflect.Message {
-	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[15]
+	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1748,7 +1723,7 @@ func (x *ClaimCustomerOwnerInput) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ClaimCustomerOwnerInput.ProtoReflect.Descriptor instead.
 func (*ClaimCustomerOwnerInput) Descriptor() ([]byte, []int) {
-	return file_closeloop_sales_v1_sales_proto_rawDescGZIP(), []int{15}
+	return file_closeloop_sales_v1_sales_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *ClaimCustomerOwnerInput) GetCustomerId() string {
@@ -1810,7 +1785,7 @@ type ClaimCustomerOwnerResult struct {
 
 func (x *ClaimCustomerOwnerResult) Reset() {
 	*x = ClaimCustomerOwnerResult{}
-	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[16]
+	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1822,7 +1797,7 @@ func (x *ClaimCustomerOwnerResult) String() string {
 func (*ClaimCustomerOwnerResult) ProtoMessage() {}
 
 func (x *ClaimCustomerOwnerResult) ProtoReflect() protoreflect.Message {
-	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[16]
+	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1835,7 +1810,7 @@ func (x *ClaimCustomerOwnerResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ClaimCustomerOwnerResult.ProtoReflect.Descriptor instead.
 func (*ClaimCustomerOwnerResult) Descriptor() ([]byte, []int) {
-	return file_closeloop_sales_v1_sales_proto_rawDescGZIP(), []int{16}
+	return file_closeloop_sales_v1_sales_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *ClaimCustomerOwnerResult) GetOwnerId() string {
@@ -1870,7 +1845,7 @@ var File_closeloop_sales_v1_sales_proto protoreflect.FileDescriptor
 
 const file_closeloop_sales_v1_sales_proto_rawDesc = "" +
 	"\n" +
-	"\x1ecloseloop/sales/v1/sales.proto\x12\x12closeloop.sales.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xe4\x03\n" +
+	"\x1ecloseloop/sales/v1/sales.proto\x12\x12closeloop.sales.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xbc\x03\n" +
 	"\bLeadData\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x16\n" +
 	"\x06source\x18\x02 \x01(\tR\x06source\x12\x1f\n" +
@@ -1889,10 +1864,9 @@ const file_closeloop_sales_v1_sales_proto_rawDesc = "" +
 	"\vreceived_at\x18\r \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"receivedAt\x12\x1d\n" +
 	"\n" +
-	"created_by\x18\x0e \x01(\tR\tcreatedBy\x12&\n" +
-	"\x0fcreated_by_team\x18\x0f \x01(\tR\rcreatedByTeam\"=\n" +
+	"created_by\x18\x0e \x01(\tR\tcreatedBy\"=\n" +
 	"\tLeadInput\x120\n" +
-	"\x04lead\x18\x01 \x01(\v2\x1c.closeloop.sales.v1.LeadDataR\x04lead\"\xfc\x01\n" +
+	"\x04lead\x18\x01 \x01(\v2\x1c.closeloop.sales.v1.LeadDataR\x04lead\"\x92\x02\n" +
 	"\n" +
 	"Assignment\x12\x19\n" +
 	"\bowner_id\x18\x01 \x01(\tR\aownerId\x12\x12\n" +
@@ -1904,7 +1878,8 @@ const file_closeloop_sales_v1_sales_proto_rawDesc = "" +
 	"\vassigned_at\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"assignedAt\x12\x16\n" +
 	"\x06reason\x18\a \x01(\tR\x06reason\x12\x10\n" +
-	"\x03seq\x18\b \x01(\x05R\x03seq\"\xca\x02\n" +
+	"\x03seq\x18\b \x01(\x05R\x03seq\x12\x14\n" +
+	"\x05state\x18\t \x01(\tR\x05state\"\xdc\x03\n" +
 	"\x0fAssignLeadInput\x12\x17\n" +
 	"\alead_id\x18\x01 \x01(\tR\x06leadId\x12\x19\n" +
 	"\bowner_id\x18\x02 \x01(\tR\aownerId\x12\x18\n" +
@@ -1917,12 +1892,12 @@ const file_closeloop_sales_v1_sales_proto_rawDesc = "" +
 	"\x0fignore_capacity\x18\t \x01(\bR\x0eignoreCapacity\x12\x16\n" +
 	"\x06manual\x18\n" +
 	" \x01(\bR\x06manual\x12#\n" +
-	"\rany_territory\x18\v \x01(\bR\fanyTerritory\"j\n" +
-	"\x14SetLeadCustomerInput\x12\x17\n" +
-	"\alead_id\x18\x01 \x01(\tR\x06leadId\x12\x1f\n" +
-	"\vcustomer_id\x18\x02 \x01(\tR\n" +
-	"customerId\x12\x18\n" +
-	"\acreated\x18\x03 \x01(\bR\acreated\"\xee\x01\n" +
+	"\rany_territory\x18\v \x01(\bR\fanyTerritory\x120\n" +
+	"\x04lead\x18\f \x01(\v2\x1c.closeloop.sales.v1.LeadDataR\x04lead\x12\x1f\n" +
+	"\vcustomer_id\x18\r \x01(\tR\n" +
+	"customerId\x12)\n" +
+	"\x10customer_created\x18\x0e \x01(\bR\x0fcustomerCreated\x12\x12\n" +
+	"\x04team\x18\x0f \x01(\tR\x04team\"\xee\x01\n" +
 	"\rTimelineEvent\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12!\n" +
 	"\fsubject_type\x18\x02 \x01(\tR\vsubjectType\x12\x1d\n" +
@@ -2062,50 +2037,50 @@ func file_closeloop_sales_v1_sales_proto_rawDescGZIP() []byte {
 	return file_closeloop_sales_v1_sales_proto_rawDescData
 }
 
-var file_closeloop_sales_v1_sales_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
+var file_closeloop_sales_v1_sales_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
 var file_closeloop_sales_v1_sales_proto_goTypes = []any{
 	(*LeadData)(nil),                 // 0: closeloop.sales.v1.LeadData
 	(*LeadInput)(nil),                // 1: closeloop.sales.v1.LeadInput
 	(*Assignment)(nil),               // 2: closeloop.sales.v1.Assignment
 	(*AssignLeadInput)(nil),          // 3: closeloop.sales.v1.AssignLeadInput
-	(*SetLeadCustomerInput)(nil),     // 4: closeloop.sales.v1.SetLeadCustomerInput
-	(*TimelineEvent)(nil),            // 5: closeloop.sales.v1.TimelineEvent
-	(*LeadCommand)(nil),              // 6: closeloop.sales.v1.LeadCommand
-	(*LeadSnapshot)(nil),             // 7: closeloop.sales.v1.LeadSnapshot
-	(*ReassignRequest)(nil),          // 8: closeloop.sales.v1.ReassignRequest
-	(*OpportunityData)(nil),          // 9: closeloop.sales.v1.OpportunityData
-	(*OpportunityInput)(nil),         // 10: closeloop.sales.v1.OpportunityInput
-	(*OpportunityCommand)(nil),       // 11: closeloop.sales.v1.OpportunityCommand
-	(*OpportunitySnapshot)(nil),      // 12: closeloop.sales.v1.OpportunitySnapshot
-	(*EnsureCustomerInput)(nil),      // 13: closeloop.sales.v1.EnsureCustomerInput
-	(*EnsureCustomerResult)(nil),     // 14: closeloop.sales.v1.EnsureCustomerResult
-	(*ClaimCustomerOwnerInput)(nil),  // 15: closeloop.sales.v1.ClaimCustomerOwnerInput
-	(*ClaimCustomerOwnerResult)(nil), // 16: closeloop.sales.v1.ClaimCustomerOwnerResult
-	(*timestamppb.Timestamp)(nil),    // 17: google.protobuf.Timestamp
+	(*TimelineEvent)(nil),            // 4: closeloop.sales.v1.TimelineEvent
+	(*LeadCommand)(nil),              // 5: closeloop.sales.v1.LeadCommand
+	(*LeadSnapshot)(nil),             // 6: closeloop.sales.v1.LeadSnapshot
+	(*ReassignRequest)(nil),          // 7: closeloop.sales.v1.ReassignRequest
+	(*OpportunityData)(nil),          // 8: closeloop.sales.v1.OpportunityData
+	(*OpportunityInput)(nil),         // 9: closeloop.sales.v1.OpportunityInput
+	(*OpportunityCommand)(nil),       // 10: closeloop.sales.v1.OpportunityCommand
+	(*OpportunitySnapshot)(nil),      // 11: closeloop.sales.v1.OpportunitySnapshot
+	(*EnsureCustomerInput)(nil),      // 12: closeloop.sales.v1.EnsureCustomerInput
+	(*EnsureCustomerResult)(nil),     // 13: closeloop.sales.v1.EnsureCustomerResult
+	(*ClaimCustomerOwnerInput)(nil),  // 14: closeloop.sales.v1.ClaimCustomerOwnerInput
+	(*ClaimCustomerOwnerResult)(nil), // 15: closeloop.sales.v1.ClaimCustomerOwnerResult
+	(*timestamppb.Timestamp)(nil),    // 16: google.protobuf.Timestamp
 }
 var file_closeloop_sales_v1_sales_proto_depIdxs = []int32{
-	17, // 0: closeloop.sales.v1.LeadData.received_at:type_name -> google.protobuf.Timestamp
+	16, // 0: closeloop.sales.v1.LeadData.received_at:type_name -> google.protobuf.Timestamp
 	0,  // 1: closeloop.sales.v1.LeadInput.lead:type_name -> closeloop.sales.v1.LeadData
-	17, // 2: closeloop.sales.v1.Assignment.assigned_at:type_name -> google.protobuf.Timestamp
-	17, // 3: closeloop.sales.v1.AssignLeadInput.at:type_name -> google.protobuf.Timestamp
-	17, // 4: closeloop.sales.v1.TimelineEvent.at:type_name -> google.protobuf.Timestamp
-	17, // 5: closeloop.sales.v1.LeadCommand.at:type_name -> google.protobuf.Timestamp
-	9,  // 6: closeloop.sales.v1.LeadCommand.opportunity:type_name -> closeloop.sales.v1.OpportunityData
-	2,  // 7: closeloop.sales.v1.LeadSnapshot.assignment:type_name -> closeloop.sales.v1.Assignment
-	17, // 8: closeloop.sales.v1.LeadSnapshot.due_at:type_name -> google.protobuf.Timestamp
-	17, // 9: closeloop.sales.v1.LeadSnapshot.next_deadline:type_name -> google.protobuf.Timestamp
-	17, // 10: closeloop.sales.v1.LeadSnapshot.first_contact_at:type_name -> google.protobuf.Timestamp
-	17, // 11: closeloop.sales.v1.OpportunityData.created_at:type_name -> google.protobuf.Timestamp
-	9,  // 12: closeloop.sales.v1.OpportunityInput.opportunity:type_name -> closeloop.sales.v1.OpportunityData
-	17, // 13: closeloop.sales.v1.OpportunityCommand.at:type_name -> google.protobuf.Timestamp
-	17, // 14: closeloop.sales.v1.OpportunitySnapshot.stage_entered_at:type_name -> google.protobuf.Timestamp
-	17, // 15: closeloop.sales.v1.OpportunitySnapshot.due_at:type_name -> google.protobuf.Timestamp
-	17, // 16: closeloop.sales.v1.OpportunitySnapshot.next_deadline:type_name -> google.protobuf.Timestamp
-	17, // [17:17] is the sub-list for method output_type
-	17, // [17:17] is the sub-list for method input_type
-	17, // [17:17] is the sub-list for extension type_name
-	17, // [17:17] is the sub-list for extension extendee
-	0,  // [0:17] is the sub-list for field type_name
+	16, // 2: closeloop.sales.v1.Assignment.assigned_at:type_name -> google.protobuf.Timestamp
+	16, // 3: closeloop.sales.v1.AssignLeadInput.at:type_name -> google.protobuf.Timestamp
+	0,  // 4: closeloop.sales.v1.AssignLeadInput.lead:type_name -> closeloop.sales.v1.LeadData
+	16, // 5: closeloop.sales.v1.TimelineEvent.at:type_name -> google.protobuf.Timestamp
+	16, // 6: closeloop.sales.v1.LeadCommand.at:type_name -> google.protobuf.Timestamp
+	8,  // 7: closeloop.sales.v1.LeadCommand.opportunity:type_name -> closeloop.sales.v1.OpportunityData
+	2,  // 8: closeloop.sales.v1.LeadSnapshot.assignment:type_name -> closeloop.sales.v1.Assignment
+	16, // 9: closeloop.sales.v1.LeadSnapshot.due_at:type_name -> google.protobuf.Timestamp
+	16, // 10: closeloop.sales.v1.LeadSnapshot.next_deadline:type_name -> google.protobuf.Timestamp
+	16, // 11: closeloop.sales.v1.LeadSnapshot.first_contact_at:type_name -> google.protobuf.Timestamp
+	16, // 12: closeloop.sales.v1.OpportunityData.created_at:type_name -> google.protobuf.Timestamp
+	8,  // 13: closeloop.sales.v1.OpportunityInput.opportunity:type_name -> closeloop.sales.v1.OpportunityData
+	16, // 14: closeloop.sales.v1.OpportunityCommand.at:type_name -> google.protobuf.Timestamp
+	16, // 15: closeloop.sales.v1.OpportunitySnapshot.stage_entered_at:type_name -> google.protobuf.Timestamp
+	16, // 16: closeloop.sales.v1.OpportunitySnapshot.due_at:type_name -> google.protobuf.Timestamp
+	16, // 17: closeloop.sales.v1.OpportunitySnapshot.next_deadline:type_name -> google.protobuf.Timestamp
+	18, // [18:18] is the sub-list for method output_type
+	18, // [18:18] is the sub-list for method input_type
+	18, // [18:18] is the sub-list for extension type_name
+	18, // [18:18] is the sub-list for extension extendee
+	0,  // [0:18] is the sub-list for field type_name
 }
 
 func init() { file_closeloop_sales_v1_sales_proto_init() }
@@ -2119,7 +2094,7 @@ func file_closeloop_sales_v1_sales_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_closeloop_sales_v1_sales_proto_rawDesc), len(file_closeloop_sales_v1_sales_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   17,
+			NumMessages:   16,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
