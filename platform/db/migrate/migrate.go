@@ -71,12 +71,24 @@ func Run(ctx context.Context, gdb *gorm.DB, service string, migrations []Migrati
 		if err := conn.AutoMigrate(&schemaMigration{}); err != nil {
 			return fmt.Errorf("create schema_migrations: %w", err)
 		}
-		done, err := appliedVersions(conn)
-		if err != nil {
-			return err
+		var rows []schemaMigration
+		if err := conn.Find(&rows).Error; err != nil {
+			return fmt.Errorf("read schema_migrations: %w", err)
+		}
+		recorded := make(map[int]string, len(rows))
+		for _, r := range rows {
+			recorded[r.Version] = r.Name
 		}
 		for _, m := range sorted(migrations) {
-			if done[m.Version] {
+			// Versions are per service: a database (or PostgreSQL schema)
+			// that recorded another service's migrations would silently skip
+			// this one's. Refuse instead.
+			if name, ok := recorded[m.Version]; ok && name != m.Name {
+				return fmt.Errorf("schema_migrations records version %d as %q, but %s's version %d is %q: this database belongs to another service; give each service its own database or schema", m.Version, name, service, m.Version, m.Name)
+			}
+		}
+		for _, m := range sorted(migrations) {
+			if _, ok := recorded[m.Version]; ok {
 				continue
 			}
 			start := time.Now()

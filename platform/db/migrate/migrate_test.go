@@ -3,6 +3,7 @@ package migrate_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 
@@ -118,5 +119,25 @@ func TestInvalidDeclarations(t *testing.T) {
 	dup := []migrate.Migration{steps[0], {Version: 1, Name: "again", Up: steps[1].Up}}
 	if _, err := migrate.Run(context.Background(), gdb, "test", dup, nil); err == nil {
 		t.Fatal("duplicate versions must be refused")
+	}
+}
+
+// TestAnotherServicesDatabaseIsRefused: migration versions are per service,
+// so a service pointed at a database where another service recorded a
+// different migration under the same version must refuse to run rather than
+// skip its own migration.
+func TestAnotherServicesDatabaseIsRefused(t *testing.T) {
+	gdb := open(t, testenv.SQLite(t))
+	ctx := context.Background()
+	if _, err := migrate.Run(ctx, gdb, "test", steps, nil); err != nil {
+		t.Fatal(err)
+	}
+	other := []migrate.Migration{{Version: 1, Name: "widgets", Up: migrate.SQL(`CREATE TABLE widgets (id VARCHAR(36) PRIMARY KEY)`)}}
+	applied, err := migrate.Run(ctx, gdb, "other", other, nil)
+	if err == nil || !strings.Contains(err.Error(), "belongs to another service") || len(applied) != 0 {
+		t.Fatalf("ran on another service's database: %v %v", applied, err)
+	}
+	if gdb.Migrator().HasTable("widgets") {
+		t.Fatal("the refused migration created its table")
 	}
 }
