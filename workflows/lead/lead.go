@@ -64,10 +64,10 @@ type leadWF struct {
 	custOwner, custTeam string
 	// noChase: a person cancelled the current owner's first-contact
 	// follow-up; nothing is timed until the lead changes hands.
-	noChase bool
-	tracking  bool
-	fuID      string
-	fuState   func() *followupv1.FollowUpState
+	noChase  bool
+	tracking bool
+	fuID     string
+	fuState  func() *followupv1.FollowUpState
 	// interrupt ends the running first-contact follow-up (contact logged,
 	// lead reassigned or disqualified by an update).
 	interrupt workflow.Channel
