@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/closeloop/closeloop/platform/auth"
+	"github.com/closeloop/closeloop/platform/httpx"
 	salesv1 "github.com/closeloop/closeloop/proto/gen/closeloop/sales/v1"
 	"github.com/closeloop/closeloop/services/sales/internal/adapters"
 )
@@ -89,4 +90,25 @@ func waitFor[T any](ctx context.Context, wait time.Duration, get func() (T, erro
 		time.Sleep(delay)
 		delay = min(delay*2, 100*time.Millisecond)
 	}
+}
+
+// Page is one page of a list.
+type Page[T any] struct {
+	Items      []T    `json:"items"`
+	NextCursor string `json:"next_cursor,omitempty"`
+}
+
+// paginate turns up to limit+1 rows (the store reads one more than a page to
+// know whether another follows) into a page of views with the cursor of the
+// last row shown.
+func paginate[R, V any](rows []R, limit int, view func(R) V, key func(R) adapters.Cursor) Page[V] {
+	page := Page[V]{Items: make([]V, 0, min(len(rows), limit))}
+	for i, r := range rows {
+		if i == limit {
+			page.NextCursor = httpx.EncodeCursor(key(rows[i-1]))
+			break
+		}
+		page.Items = append(page.Items, view(r))
+	}
+	return page
 }

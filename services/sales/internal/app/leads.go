@@ -13,7 +13,6 @@ import (
 
 	"github.com/closeloop/closeloop/platform/apperr"
 	"github.com/closeloop/closeloop/platform/auth"
-	"github.com/closeloop/closeloop/platform/httpx"
 	wfc "github.com/closeloop/closeloop/proto/contract/workflows"
 	salesv1 "github.com/closeloop/closeloop/proto/gen/closeloop/sales/v1"
 	"github.com/closeloop/closeloop/services/sales/internal/adapters"
@@ -202,38 +201,24 @@ func (a *App) LeadEscalation(ctx context.Context, id string) (EscalationView, er
 		Level: int(s.GetLevel()), WorkflowID: wid, WorkflowURL: a.wf.Link(wid)}, nil
 }
 
-// LeadPage is one page of leads.
-type LeadPage struct {
-	Items      []LeadView `json:"items"`
-	NextCursor string     `json:"next_cursor,omitempty"`
-}
-
 // Leads lists the leads in the caller's scope, newest first.
-func (a *App) Leads(ctx context.Context, f adapters.LeadFilter) (LeadPage, error) {
+func (a *App) Leads(ctx context.Context, f adapters.LeadFilter) (Page[LeadView], error) {
 	p, err := auth.Authorize(ctx, auth.PermLeadsRead)
 	if err != nil {
-		return LeadPage{}, err
+		return Page[LeadView]{}, err
 	}
 	var v apperr.Validation
 	if f.State != "" {
 		v.Check(contains(domain.LeadStates, f.State), "state", "invalid", "one of "+strings.Join(domain.LeadStates, ", "))
 	}
 	if err := v.Err(); err != nil {
-		return LeadPage{}, err
+		return Page[LeadView]{}, err
 	}
 	rows, err := a.store.ListLeads(ctx, scopeOf(p), f)
 	if err != nil {
-		return LeadPage{}, err
+		return Page[LeadView]{}, err
 	}
-	page := LeadPage{Items: []LeadView{}}
-	for i, l := range rows {
-		if i == f.Limit {
-			page.NextCursor = httpx.EncodeCursor(adapters.Cursor{At: rows[i-1].CreatedAt, ID: rows[i-1].ID})
-			break
-		}
-		page.Items = append(page.Items, a.leadView(l))
-	}
-	return page, nil
+	return paginate(rows, f.Limit, a.leadView, func(l adapters.Lead) adapters.Cursor { return adapters.Cursor{At: l.CreatedAt, ID: l.ID} }), nil
 }
 
 // ContactInput is a logged contact.
@@ -459,38 +444,26 @@ type TimelineEvent struct {
 	At      time.Time      `json:"at"`
 }
 
-// TimelinePage is one page of a timeline, oldest first.
-type TimelinePage struct {
-	Items      []TimelineEvent `json:"items"`
-	NextCursor string          `json:"next_cursor,omitempty"`
-}
-
 // LeadTimeline returns a lead's timeline.
-func (a *App) LeadTimeline(ctx context.Context, id string, limit int, after *adapters.Cursor) (TimelinePage, error) {
+func (a *App) LeadTimeline(ctx context.Context, id string, limit int, after *adapters.Cursor) (Page[TimelineEvent], error) {
 	p, err := auth.Authorize(ctx, auth.PermLeadsRead)
 	if err != nil {
-		return TimelinePage{}, err
+		return Page[TimelineEvent]{}, err
 	}
 	if _, err := a.lead(ctx, p, id); err != nil {
-		return TimelinePage{}, err
+		return Page[TimelineEvent]{}, err
 	}
 	return a.timeline(ctx, "lead", id, limit, after)
 }
 
-func (a *App) timeline(ctx context.Context, subject, id string, limit int, after *adapters.Cursor) (TimelinePage, error) {
+func (a *App) timeline(ctx context.Context, subject, id string, limit int, after *adapters.Cursor) (Page[TimelineEvent], error) {
 	rows, err := a.store.Timeline(ctx, subject, id, limit, after)
 	if err != nil {
-		return TimelinePage{}, err
+		return Page[TimelineEvent]{}, err
 	}
-	page := TimelinePage{Items: []TimelineEvent{}}
-	for i, e := range rows {
-		if i == limit {
-			page.NextCursor = httpx.EncodeCursor(adapters.Cursor{At: rows[i-1].At, ID: rows[i-1].ID})
-			break
-		}
-		page.Items = append(page.Items, TimelineEvent{ID: e.ID, Kind: e.Kind, Actor: e.Actor, Summary: e.Summary, Data: decodeData(e.Data), At: e.At})
-	}
-	return page, nil
+	return paginate(rows, limit, func(e adapters.Event) TimelineEvent {
+		return TimelineEvent{ID: e.ID, Kind: e.Kind, Actor: e.Actor, Summary: e.Summary, Data: decodeData(e.Data), At: e.At}
+	}, func(e adapters.Event) adapters.Cursor { return adapters.Cursor{At: e.At, ID: e.ID} }), nil
 }
 
 func ts(t *timestamppb.Timestamp) *time.Time {

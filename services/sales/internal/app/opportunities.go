@@ -12,7 +12,6 @@ import (
 
 	"github.com/closeloop/closeloop/platform/apperr"
 	"github.com/closeloop/closeloop/platform/auth"
-	"github.com/closeloop/closeloop/platform/httpx"
 	wfc "github.com/closeloop/closeloop/proto/contract/workflows"
 	salesv1 "github.com/closeloop/closeloop/proto/gen/closeloop/sales/v1"
 	"github.com/closeloop/closeloop/services/sales/internal/adapters"
@@ -181,17 +180,11 @@ func (a *App) Opportunity(ctx context.Context, id string) (OpportunityView, erro
 	return a.oppView(o), nil
 }
 
-// OpportunityPage is one page of opportunities.
-type OpportunityPage struct {
-	Items      []OpportunityView `json:"items"`
-	NextCursor string            `json:"next_cursor,omitempty"`
-}
-
 // Opportunities lists opportunities in scope, newest first.
-func (a *App) Opportunities(ctx context.Context, f adapters.OppFilter) (OpportunityPage, error) {
+func (a *App) Opportunities(ctx context.Context, f adapters.OppFilter) (Page[OpportunityView], error) {
 	p, err := auth.Authorize(ctx, auth.PermLeadsRead)
 	if err != nil {
-		return OpportunityPage{}, err
+		return Page[OpportunityView]{}, err
 	}
 	var v apperr.Validation
 	if f.Status != "" {
@@ -199,21 +192,13 @@ func (a *App) Opportunities(ctx context.Context, f adapters.OppFilter) (Opportun
 	}
 	v.Check(f.Stage >= 0 && f.Stage <= domain.LastStage, "stage", "out_of_range", "1, 2, 3 or 4")
 	if err := v.Err(); err != nil {
-		return OpportunityPage{}, err
+		return Page[OpportunityView]{}, err
 	}
 	rows, err := a.store.ListOpportunities(ctx, scopeOf(p), f)
 	if err != nil {
-		return OpportunityPage{}, err
+		return Page[OpportunityView]{}, err
 	}
-	page := OpportunityPage{Items: []OpportunityView{}}
-	for i, o := range rows {
-		if i == f.Limit {
-			page.NextCursor = httpx.EncodeCursor(adapters.Cursor{At: rows[i-1].CreatedAt, ID: rows[i-1].ID})
-			break
-		}
-		page.Items = append(page.Items, a.oppView(o))
-	}
-	return page, nil
+	return paginate(rows, f.Limit, a.oppView, func(o adapters.Opportunity) adapters.Cursor { return adapters.Cursor{At: o.CreatedAt, ID: o.ID} }), nil
 }
 
 // OpportunityPatch changes money, dates and name; absent fields stay.
@@ -344,13 +329,13 @@ func (a *App) oppCommand(ctx context.Context, id, op string, in StageInput) (Opp
 }
 
 // OpportunityTimeline returns an opportunity's timeline.
-func (a *App) OpportunityTimeline(ctx context.Context, id string, limit int, after *adapters.Cursor) (TimelinePage, error) {
+func (a *App) OpportunityTimeline(ctx context.Context, id string, limit int, after *adapters.Cursor) (Page[TimelineEvent], error) {
 	p, err := auth.Authorize(ctx, auth.PermLeadsRead)
 	if err != nil {
-		return TimelinePage{}, err
+		return Page[TimelineEvent]{}, err
 	}
 	if _, err := a.opportunity(ctx, p, id); err != nil {
-		return TimelinePage{}, err
+		return Page[TimelineEvent]{}, err
 	}
 	return a.timeline(ctx, "opportunity", id, limit, after)
 }
