@@ -37,6 +37,7 @@ import (
 	"github.com/closeloop/closeloop/workflows/followup"
 	"github.com/closeloop/closeloop/workflows/lead"
 	"github.com/closeloop/closeloop/workflows/systemcheck"
+	"github.com/closeloop/closeloop/workflows/visit"
 )
 
 // Config is the worker's own configuration.
@@ -57,6 +58,7 @@ func Register(r worker.Registry) {
 	r.RegisterWorkflowWithOptions(followup.PolicyRollout, workflow.RegisterOptions{Name: wfc.WorkflowPolicyRollout})
 	r.RegisterWorkflowWithOptions(lead.Lead, workflow.RegisterOptions{Name: wfc.WorkflowLead})
 	r.RegisterWorkflowWithOptions(lead.Opportunity, workflow.RegisterOptions{Name: wfc.WorkflowOpportunity})
+	r.RegisterWorkflowWithOptions(visit.Visit, workflow.RegisterOptions{Name: wfc.WorkflowVisit})
 }
 
 // RunSystemCheck runs SystemCheck and reports each service; the error names

@@ -61,3 +61,25 @@ const (
 	// salesv1.ClaimCustomerOwnerResult.
 	ActivityClaimCustomerOwner = "customer.ClaimCustomerOwner"
 )
+
+// Activities the Visit workflow uses (payloads in
+// github.com/closeloop/closeloop/workflows/visit, api.go).
+const (
+	// ActivityBookVisit stores a booked visit with its booker (idempotent on
+	// the visit id). Input visit.BookInput.
+	ActivityBookVisit = "customer.BookVisit"
+	// ActivityJoinVisit adds a participant and notifies the booker
+	// (idempotent on the request id). Input visit.JoinInput.
+	ActivityJoinVisit = "customer.JoinVisit"
+	// ActivityRecordVisitEvent records a timeline entry or notification
+	// (idempotent on its id). Input visit.EventInput.
+	ActivityRecordVisitEvent = "customer.RecordVisitEvent"
+	// ActivityVisitBookedDays lists a customer's days with a visit in a
+	// range. Input visit.BookedDaysInput, result visit.BookedDaysResult.
+	ActivityVisitBookedDays = "customer.VisitBookedDays"
+	// ActivityCancelVisit cancels a visit and notifies its participants
+	// (idempotent). Input visit.CancelInput.
+	ActivityCancelVisit = "customer.CancelVisit"
+	// ActivityLogVisit records a visit's log (idempotent). Input visit.LogInput.
+	ActivityLogVisit = "customer.LogVisit"
+)

@@ -144,3 +144,31 @@ const (
 )
 
 func itoa(v int64) string { return strconv.FormatInt(v, 10) }
+
+// WorkflowVisit keeps the visit of one customer on one day: every department's
+// request for that customer-day is an update of this one workflow, so the
+// first books the day and the others join it or are offered another day —
+// never a second visit. It reminds the visitor before the visit and chases
+// the visit log after it. Input visit.Input (workflows/visit), result
+// visit.State.
+const WorkflowVisit = "Visit"
+
+// VisitWorkflowID returns the workflow id of the visit of customerID on day
+// (YYYY-MM-DD, the customer's calendar); one per customer-day.
+func VisitWorkflowID(customerID, day string) string { return "Visit:" + customerID + ":" + day }
+
+// Updates and queries of the Visit workflow.
+const (
+	// UpdateVisitRequest carries visit.Request and returns visit.Decision
+	// (booked, joined or offered); its validator refuses a request the day
+	// can no longer take (the visit is over, the start has passed).
+	UpdateVisitRequest = "visit-request"
+	// UpdateVisitCancel carries visit.Cancel and returns visit.State; the day
+	// is free again.
+	UpdateVisitCancel = "visit-cancel"
+	// UpdateVisitLog carries visit.Log and returns visit.State; refused
+	// before the visit's start ("a log for a visit that did not happen").
+	UpdateVisitLog = "visit-log"
+	// QueryVisitState answers visit.State.
+	QueryVisitState = "visit-state"
+)

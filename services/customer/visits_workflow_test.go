@@ -1,0 +1,494 @@
+package customer_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/workflow"
+	"google.golang.org/protobuf/proto"
+	"gorm.io/gorm"
+
+	"github.com/closeloop/closeloop/platform/db"
+	"github.com/closeloop/closeloop/platform/db/migrate"
+	"github.com/closeloop/closeloop/platform/testenv"
+	customerc "github.com/closeloop/closeloop/proto/contract/customer"
+	wfc "github.com/closeloop/closeloop/proto/contract/workflows"
+	followupv1 "github.com/closeloop/closeloop/proto/gen/closeloop/followup/v1"
+	"github.com/closeloop/closeloop/services/customer/internal/adapters"
+	"github.com/closeloop/closeloop/services/customer/internal/visits"
+	"github.com/closeloop/closeloop/workflows/calendar"
+	"github.com/closeloop/closeloop/workflows/policy"
+	"github.com/closeloop/closeloop/workflows/visit"
+)
+
+// These tests run the Visit workflow in Temporal's time-skipping test
+// environment with the customer service's real visit activities on a real
+// (SQLite) database, and fakes of the follow-up engine's activities: policy
+// resolution answers with the shipped policy defaults and the China 2026
+// business calendar as the customer's calendar (09:00–12:00, 13:30–18:00,
+// Asia/Shanghai; National Day 1–7 October, make-up Saturday 10 October).
+
+var visitShanghai = func() *time.Location {
+	l, err := policy.Location("Asia/Shanghai")
+	if err != nil {
+		panic(err)
+	}
+	return l
+}()
+
+func vcst(month time.Month, day, hour, minute int) time.Time {
+	return time.Date(2026, month, day, hour, minute, 0, 0, visitShanghai)
+}
+
+type vEvent struct {
+	name string
+	at   time.Time
+	msg  proto.Message
+}
+
+type visitHarness struct {
+	t        *testing.T
+	env      *testsuite.TestWorkflowEnvironment
+	store    *visits.Store
+	gdb      *gorm.DB
+	start    time.Time
+	customer string
+
+	mu       sync.Mutex
+	events   []vEvent
+	policies map[string]policy.Value
+}
+
+func newVisitHarness(t *testing.T, start time.Time) *visitHarness {
+	t.Helper()
+	ctx := context.Background()
+	gdb, err := db.Open(ctx, db.Config{URL: testenv.SQLite(t), MaxOpenConns: 1, MaxIdleConns: 1, ConnMaxLifetime: time.Hour, SlowQuery: time.Second}, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := migrate.Run(ctx, gdb, "customer", adapters.Migrations, slog.New(slog.DiscardHandler)); err != nil {
+		t.Fatal(err)
+	}
+	h := &visitHarness{t: t, store: visits.NewStore(gdb), gdb: gdb, start: start, customer: uuid.NewString(), policies: map[string]policy.Value{}}
+	now := time.Now().UTC()
+	if err := gdb.Exec(`INSERT INTO customers (id, name, normalized_name, region, industry, owner_id, team, lifecycle_stage, created_by, created_at, updated_at)
+		VALUES (?, 'Harbour Steel', 'harbour steel', 'north', 'steel', 'rep-ana', 'north', 'prospect', 'test', ?, ?)`, h.customer, now, now).Error; err != nil {
+		t.Fatal(err)
+	}
+	var suite testsuite.WorkflowTestSuite
+	suite.SetLogger(log.NewStructuredLogger(slog.New(slog.DiscardHandler)))
+	h.env = suite.NewTestWorkflowEnvironment()
+	h.env.SetStartTime(start)
+	for _, d := range policy.Catalogue() {
+		h.policies[d.Name] = d.Default
+	}
+	h.env.RegisterWorkflowWithOptions(visit.Visit, workflow.RegisterOptions{Name: wfc.WorkflowVisit})
+	(&visits.Activities{Store: h.store}).Register(h.env)
+	h.registerEngine()
+	return h
+}
+
+func (h *visitHarness) note(name string, m proto.Message) {
+	now := h.env.Now()
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.events = append(h.events, vEvent{name: name, at: now, msg: m})
+}
+
+// registerEngine fakes the follow-up engine's activities.
+func (h *visitHarness) registerEngine() {
+	calRaw, err := json.Marshal(calendar.China2026(visitShanghai))
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	h.env.RegisterActivityWithOptions(func(_ context.Context, in *followupv1.ResolvePoliciesInput) (*followupv1.ResolvePoliciesResult, error) {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		res := &followupv1.ResolvePoliciesResult{AssignedCalendar: "cn-mainland",
+			Calendars: []*followupv1.ResolvedCalendar{{Name: "cn-mainland", Version: 1, SpecJson: calRaw}}}
+		for _, name := range in.GetNames() {
+			v, ok := h.policies[name]
+			if !ok {
+				return nil, temporal.NewNonRetryableApplicationError("no version of "+name, "not_found", nil)
+			}
+			res.Policies = append(res.Policies, &followupv1.ResolvedPolicy{Name: name, Version: 1, ValueJson: v.MustJSON()})
+		}
+		return res, nil
+	}, activity.RegisterOptions{Name: customerc.ActivityResolvePolicies})
+	h.env.RegisterActivityWithOptions(func(_ context.Context, in *followupv1.FollowUpRecord) error {
+		h.note(customerc.ActivityOpenFollowUp, in)
+		return nil
+	}, activity.RegisterOptions{Name: customerc.ActivityOpenFollowUp})
+	h.env.RegisterActivityWithOptions(func(_ context.Context, in *followupv1.UpdateDeadlineInput) error {
+		h.note(customerc.ActivityUpdateFollowUpDeadline, in)
+		return nil
+	}, activity.RegisterOptions{Name: customerc.ActivityUpdateFollowUpDeadline})
+	h.env.RegisterActivityWithOptions(func(_ context.Context, in *followupv1.RecordStepInput) error {
+		h.note(customerc.ActivityRecordFollowUpStep, in)
+		return nil
+	}, activity.RegisterOptions{Name: customerc.ActivityRecordFollowUpStep})
+	h.env.RegisterActivityWithOptions(func(_ context.Context, in *followupv1.CloseFollowUpInput) error {
+		h.note(customerc.ActivityCloseFollowUp, in)
+		return nil
+	}, activity.RegisterOptions{Name: customerc.ActivityCloseFollowUp})
+}
+
+func (h *visitHarness) eventsOf(name string) []vEvent {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var out []vEvent
+	for _, e := range h.events {
+		if e.name == name {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// steps are the follow-up's escalation steps so far, as "action@time".
+func (h *visitHarness) steps() []string {
+	var out []string
+	for _, s := range h.eventsOf(customerc.ActivityRecordFollowUpStep) {
+		out = append(out, s.msg.(*followupv1.RecordStepInput).GetAction()+"@"+s.at.In(visitShanghai).Format("Jan 2 15:04"))
+	}
+	return out
+}
+
+func (h *visitHarness) at(at time.Time, fn func()) {
+	h.env.RegisterDelayedCallback(fn, at.Sub(h.start))
+}
+
+// rows are the customer's stored visits, oldest first.
+func (h *visitHarness) rows() []visits.Row {
+	var rows []visits.Row
+	if err := h.gdb.Where("customer_id = ?", h.customer).Order("created_at, id").Find(&rows).Error; err != nil {
+		h.t.Fatal(err)
+	}
+	return rows
+}
+
+// kinds are the kinds of the visit's timeline entries, with the recipient
+// after a slash for notifications.
+func (h *visitHarness) kinds(visitID string) []string {
+	evs, err := h.store.Events(context.Background(), visitID)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	var out []string
+	for _, e := range evs {
+		k := e.Kind
+		if e.Recipient != "" {
+			k += "/" + e.Recipient
+		}
+		out = append(out, k)
+	}
+	return out
+}
+
+func (h *visitHarness) count(visitID, kind string) int {
+	n := 0
+	for _, k := range h.kinds(visitID) {
+		if k == kind || strings.HasPrefix(k, kind+"/") {
+			n++
+		}
+	}
+	return n
+}
+
+type vOutcome struct {
+	done bool
+	val  any
+	err  error
+}
+
+func (h *visitHarness) send(name string, arg any) *vOutcome {
+	o := &vOutcome{}
+	h.env.UpdateWorkflow(name, uuid.NewString(), &testsuite.TestUpdateCallback{
+		OnReject:   func(err error) { o.done, o.err = true, err },
+		OnAccept:   func() {},
+		OnComplete: func(v any, err error) { o.done, o.val, o.err = true, v, err },
+	}, arg)
+	return o
+}
+
+func (h *visitHarness) decision(o *vOutcome) *visit.Decision {
+	h.t.Helper()
+	if !o.done || o.err != nil {
+		h.t.Fatalf("request: done=%v err=%v", o.done, o.err)
+	}
+	d, ok := o.val.(*visit.Decision)
+	if !ok {
+		h.t.Fatalf("answer %T", o.val)
+	}
+	return d
+}
+
+func vcode(err error) string {
+	var app *temporal.ApplicationError
+	if errors.As(err, &app) {
+		return app.Type()
+	}
+	return fmt.Sprint(err)
+}
+
+func (h *visitHarness) input(day string) *visit.Input {
+	return &visit.Input{CustomerID: h.customer, Day: day, Team: "north", Region: "north"}
+}
+
+func (h *visitHarness) request(day, who, dept string, start time.Time, join bool) *visit.Request {
+	return &visit.Request{CustomerID: h.customer, Day: day, RequesterID: who, Team: "north", Department: dept, Purpose: dept + " business",
+		StartAt: start, EndAt: start.Add(time.Hour), Join: join}
+}
+
+// TestVisitAcrossNationalDay books a visit the day before the National Day
+// holiday: a second department joins (the booker is told who and why), a
+// third declines to join and is offered the next working day without a
+// visit, after the holiday. The reminder comes 24 hours (calendar time)
+// before the start, not a minute earlier. The log is due 16 business hours
+// after the visit's end — past the seven holidays, due at 18:00 on 9 October
+// — then the ladder reminds at the next working instant (09:00 on the make-up
+// Saturday) and escalates to the team's managers 8 business hours after the
+// due time, counting the make-up Saturday and skipping the Sunday. Each is
+// checked a minute before and just after.
+func TestVisitAcrossNationalDay(t *testing.T) {
+	start := vcst(time.September, 29, 9, 0) // Tuesday
+	h := newVisitHarness(t, start)
+	const day = "2026-09-30"
+	visitStart := vcst(time.September, 30, 16, 0)
+	remind := visitStart.Add(-24 * time.Hour)
+	due := vcst(time.October, 9, 18, 0)       // end 17:00 + 1h on 30 Sep + 7.5h on 8 Oct + 7.5h on 9 Oct
+	remindLog := vcst(time.October, 10, 9, 0) // the ladder's first step, "at once", is the next working instant: the make-up Saturday
+	escalate := vcst(time.October, 12, 9, 30) // + 7.5h on make-up Sat 10 Oct, Sunday off, 0.5h on Mon 12 Oct
+
+	var booked, joined, offered *vOutcome
+	h.at(start.Add(time.Minute), func() {
+		booked = h.send(wfc.UpdateVisitRequest, h.request(day, "rep-ana", visit.DeptSales, visitStart, false))
+	})
+	h.at(start.Add(2*time.Minute), func() {
+		joined = h.send(wfc.UpdateVisitRequest, h.request(day, "svc-sam", visit.DeptService, visitStart.Add(-2*time.Hour), true))
+	})
+	h.at(start.Add(3*time.Minute), func() {
+		offered = h.send(wfc.UpdateVisitRequest, h.request(day, "mkt-mo", visit.DeptMarketing, visitStart, false))
+	})
+	visitID := func() string { return h.rows()[0].ID }
+	h.at(remind.Add(-time.Minute), func() {
+		if n := h.count(visitID(), "reminder"); n != 0 {
+			t.Errorf("a minute before the reminder: %d reminders", n)
+		}
+	})
+	h.at(remind.Add(time.Second), func() {
+		if k := h.kinds(visitID()); h.count(visitID(), "reminder") != 2 || !contains(k, "reminder/rep-ana") || !contains(k, "reminder/svc-sam") {
+			t.Errorf("just after the reminder time: %v, want a reminder to each visitor", k)
+		}
+	})
+	var earlyLog *vOutcome
+	h.at(visitStart.Add(-time.Minute), func() {
+		earlyLog = h.send(wfc.UpdateVisitLog, &visit.Log{Actor: "rep-ana", Summary: "not yet"})
+	})
+	checks := []struct {
+		at    time.Time
+		steps int
+	}{{due.Add(-time.Minute), 0}, {due.Add(time.Second), 0}, {remindLog.Add(-time.Minute), 0}, {remindLog.Add(time.Second), 1},
+		{escalate.Add(-time.Minute), 1}, {escalate.Add(time.Second), 2}}
+	for _, c := range checks {
+		h.at(c.at, func() {
+			if got := h.steps(); len(got) != c.steps {
+				t.Errorf("at %s: steps %v, want %d", c.at.In(visitShanghai), got, c.steps)
+			}
+		})
+	}
+	var logged *vOutcome
+	h.at(escalate.Add(time.Hour), func() {
+		logged = h.send(wfc.UpdateVisitLog, &visit.Log{Actor: "rep-ana", Summary: "met the buyer", Outcome: "order expected", NextStep: "send offer"})
+	})
+	h.env.ExecuteWorkflow(wfc.WorkflowVisit, h.input(day))
+	if err := h.env.GetWorkflowError(); err != nil {
+		t.Fatalf("workflow: %v", err)
+	}
+	if d := h.decision(booked); d.Outcome != visit.OutcomeBooked {
+		t.Errorf("first request: %+v", d)
+	}
+	if d := h.decision(joined); d.Outcome != visit.OutcomeJoined || d.VisitID != h.decision(booked).VisitID {
+		t.Errorf("second request: %+v", d)
+	}
+	if d := h.decision(offered); d.Outcome != visit.OutcomeOffered || d.OfferedDay != "2026-10-08" {
+		t.Errorf("declined request: %+v, want offered 2026-10-08 (first working day after the holiday)", d)
+	}
+	if !earlyLog.done || vcode(earlyLog.err) != visit.CodeVisitNotHappened {
+		t.Errorf("log before the visit: %v", earlyLog.err)
+	}
+	if !logged.done || logged.err != nil {
+		t.Errorf("log: %v", logged.err)
+	}
+	rows := h.rows()
+	if len(rows) != 1 || rows[0].Status != visit.StatusDone || rows[0].LogOutcome != "order expected" {
+		t.Fatalf("visits %+v", rows)
+	}
+	if got, want := strings.Join(h.steps(), ","), "remind@Oct 10 09:00,escalate_manager@Oct 12 09:30"; got != want {
+		t.Errorf("steps %s, want %s", got, want)
+	}
+	opens := h.eventsOf(customerc.ActivityOpenFollowUp)
+	if len(opens) != 1 {
+		t.Fatalf("%d follow-ups opened", len(opens))
+	}
+	rec := opens[0].msg.(*followupv1.FollowUpRecord)
+	if rec.GetSpec().GetKind() != policy.KindVisitLog || rec.GetSpec().GetOwnerId() != "rep-ana" || rec.GetSpec().GetTeam() != "north" ||
+		!rec.GetSpec().GetAnchorAt().AsTime().Equal(visitStart.Add(time.Hour)) || !rec.GetDueAt().AsTime().Equal(due) {
+		t.Errorf("visit-log follow-up %v", rec)
+	}
+	if cl := h.eventsOf(customerc.ActivityCloseFollowUp); len(cl) != 1 || cl[0].msg.(*followupv1.CloseFollowUpInput).GetState() != "done" {
+		t.Errorf("closes %v", cl)
+	}
+	want := []string{"booked", "joined/rep-ana", "offered", "reminder/rep-ana", "reminder/svc-sam", "log_reminder/rep-ana", "log_escalated/managers:north", "logged"}
+	if got := h.kinds(rows[0].ID); strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Errorf("timeline %v, want %v", got, want)
+	}
+	evs, _ := h.store.Events(context.Background(), rows[0].ID)
+	for _, e := range evs {
+		if e.Kind == "joined" && e.Summary != "svc-sam of service joins: service business" {
+			t.Errorf("the booker was told %q", e.Summary)
+		}
+	}
+	ps, _ := h.store.Participants(context.Background(), []string{rows[0].ID})
+	if len(ps[rows[0].ID]) != 2 {
+		t.Errorf("participants %+v", ps)
+	}
+}
+
+// TestVisitLogJustBeforeTheDeadline: a Friday visit's log is due 16 business
+// hours after its end, on Tuesday across the weekend; logged a minute before,
+// nothing escalates. The reminder, booked less than 24 hours ahead, goes out
+// at once.
+func TestVisitLogJustBeforeTheDeadline(t *testing.T) {
+	start := vcst(time.March, 5, 17, 0) // Thursday
+	h := newVisitHarness(t, start)
+	const day = "2026-03-06"
+	visitStart := vcst(time.March, 6, 15, 0)
+	due := vcst(time.March, 10, 17, 0) // 2h on Fri, 7.5h on Mon, 6.5h on Tue
+	var booked, logged *vOutcome
+	h.at(start.Add(time.Minute), func() {
+		booked = h.send(wfc.UpdateVisitRequest, h.request(day, "rep-ana", visit.DeptSales, visitStart, false))
+	})
+	h.at(start.Add(2*time.Minute), func() {
+		if n := h.count(h.rows()[0].ID, "reminder"); n != 1 {
+			t.Errorf("booked less than the reminder time ahead: %d reminders, want 1 at once", n)
+		}
+	})
+	h.at(due.Add(-time.Minute), func() {
+		logged = h.send(wfc.UpdateVisitLog, &visit.Log{Actor: "rep-ana", Summary: "demo done"})
+	})
+	h.env.ExecuteWorkflow(wfc.WorkflowVisit, h.input(day))
+	if err := h.env.GetWorkflowError(); err != nil {
+		t.Fatalf("workflow: %v", err)
+	}
+	if d := h.decision(booked); d.Outcome != visit.OutcomeBooked {
+		t.Fatalf("booked %+v", d)
+	}
+	if !logged.done || logged.err != nil {
+		t.Fatalf("log: %v", logged.err)
+	}
+	if s := h.steps(); len(s) != 0 {
+		t.Errorf("steps %v, want none", s)
+	}
+	opens := h.eventsOf(customerc.ActivityOpenFollowUp)
+	if len(opens) != 1 || !opens[0].msg.(*followupv1.FollowUpRecord).GetDueAt().AsTime().Equal(due) {
+		t.Fatalf("follow-up %v, want due %s", opens, due)
+	}
+	if r := h.rows(); r[0].Status != visit.StatusDone {
+		t.Errorf("status %s", r[0].Status)
+	}
+}
+
+// TestVisitCancelReleasesTheDay: a cancelled visit frees its day — the
+// joined visitor is told, a later request books a new visit — and a visit
+// cannot be cancelled once it has started, nor a cancelled one logged. With
+// no booking the day's workflow ends when the day is over.
+func TestVisitCancelReleasesTheDay(t *testing.T) {
+	start := vcst(time.March, 2, 9, 0) // Monday
+	h := newVisitHarness(t, start)
+	const day = "2026-03-04"
+	visitStart := vcst(time.March, 4, 10, 0)
+	var first, join, cancel, logCancelled, second, lateCancel, logged *vOutcome
+	h.at(start.Add(time.Minute), func() {
+		first = h.send(wfc.UpdateVisitRequest, h.request(day, "rep-ana", visit.DeptSales, visitStart, false))
+	})
+	h.at(start.Add(2*time.Minute), func() {
+		join = h.send(wfc.UpdateVisitRequest, h.request(day, "svc-sam", visit.DeptService, visitStart, true))
+	})
+	h.at(start.Add(time.Hour), func() {
+		cancel = h.send(wfc.UpdateVisitCancel, &visit.Cancel{Actor: "rep-ana", Reason: "customer asked", MovedTo: "2026-03-05"})
+	})
+	h.at(start.Add(2*time.Hour), func() {
+		logCancelled = h.send(wfc.UpdateVisitLog, &visit.Log{Actor: "rep-ana", Summary: "?"})
+		second = h.send(wfc.UpdateVisitRequest, h.request(day, "mkt-mo", visit.DeptMarketing, vcst(time.March, 4, 14, 0), false))
+	})
+	h.at(vcst(time.March, 4, 14, 30), func() {
+		lateCancel = h.send(wfc.UpdateVisitCancel, &visit.Cancel{Actor: "mkt-mo", Reason: "too late"})
+		logged = h.send(wfc.UpdateVisitLog, &visit.Log{Actor: "mkt-mo", Summary: "brochures handed over"})
+	})
+	h.env.ExecuteWorkflow(wfc.WorkflowVisit, h.input(day))
+	if err := h.env.GetWorkflowError(); err != nil {
+		t.Fatalf("workflow: %v", err)
+	}
+	b1, b2 := h.decision(first), h.decision(second)
+	if h.decision(join).Outcome != visit.OutcomeJoined || b2.Outcome != visit.OutcomeBooked || b1.VisitID == b2.VisitID {
+		t.Fatalf("first %+v, second %+v", b1, b2)
+	}
+	if !cancel.done || cancel.err != nil {
+		t.Fatalf("cancel: %v", cancel.err)
+	}
+	if vcode(logCancelled.err) != visit.CodeVisitNotHappened || vcode(lateCancel.err) != visit.CodeVisitStarted {
+		t.Errorf("log of a cancelled visit: %v; cancel after the start: %v", logCancelled.err, lateCancel.err)
+	}
+	if !logged.done || logged.err != nil {
+		t.Errorf("log: %v", logged.err)
+	}
+	rows := h.rows()
+	if len(rows) != 2 || rows[0].Status != visit.StatusCancelled || rows[0].MovedTo != "2026-03-05" || rows[1].Status != visit.StatusDone {
+		t.Fatalf("visits %+v", rows)
+	}
+	if k := h.kinds(rows[0].ID); !contains(k, "cancel_notice/svc-sam") || contains(k, "reminder/rep-ana") {
+		t.Errorf("cancelled visit's timeline %v", k)
+	}
+	if n := h.count(rows[1].ID, "reminder"); n != 1 {
+		t.Errorf("the new visit got %d reminders", n)
+	}
+}
+
+// TestVisitDayEndsUnbooked: a workflow no request booked ends with the day.
+func TestVisitDayEndsUnbooked(t *testing.T) {
+	start := vcst(time.March, 2, 9, 0)
+	h := newVisitHarness(t, start)
+	h.env.ExecuteWorkflow(wfc.WorkflowVisit, h.input("2026-03-03"))
+	if err := h.env.GetWorkflowError(); err != nil {
+		t.Fatal(err)
+	}
+	var s visit.State
+	if err := h.env.GetWorkflowResult(&s); err != nil || s.Status != "" || s.Answered != 0 {
+		t.Fatalf("state %+v %v", s, err)
+	}
+	if h.env.Now().Before(vcst(time.March, 4, 0, 0)) {
+		t.Errorf("ended at %s, before the day was over", h.env.Now())
+	}
+}
+
+func contains(xs []string, x string) bool {
+	for _, y := range xs {
+		if y == x {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,437 @@
+// Package visit is the Visit workflow: the one visit of one customer on one
+// day, across every department.
+//
+// # At most one visit per customer-day, by construction
+//
+// The workflow id is Visit:<customer>:<day>, and the API starts it with the
+// conflict policy USE_EXISTING, so every request for a customer-day reaches
+// the same execution, as an Update. Updates run one at a time behind a
+// workflow mutex: the first request books the day (an idempotent activity
+// stores the visit); a later one with join=true is added to that visit (the
+// booker is told who joins and why); one with join=false is answered with the
+// next working day (the customer's business calendar) that has no visit, and
+// nothing is booked. There is no check-then-write: nobody else writes the
+// day. A unique index on (customer, day) in the customer service is defence
+// in depth, not the mechanism.
+//
+// # Around the visit
+//
+// Once booked, the visitor is reminded the visit.reminder_before policy ahead
+// of the start (at once when booked later than that). After the visit's end
+// its log is a follow-up of kind visit_log, run by the follow-up engine's
+// Track (due after visit.log_deadline, escalating along
+// visit.log_escalation_ladder to the visitor's team managers). The log update
+// ends it. A cancellation (before the start) frees the day again: the
+// workflow waits for a new booking until the day is over. A reschedule is a
+// request on the new day plus a cancellation here, done by the API.
+package visit
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/google/uuid"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	customerc "github.com/closeloop/closeloop/proto/contract/customer"
+	wfc "github.com/closeloop/closeloop/proto/contract/workflows"
+	followupv1 "github.com/closeloop/closeloop/proto/gen/closeloop/followup/v1"
+	"github.com/closeloop/closeloop/workflows/calendar"
+	"github.com/closeloop/closeloop/workflows/followup"
+	"github.com/closeloop/closeloop/workflows/policy"
+)
+
+// offerSpan is how many days ahead an offer looks per activity call.
+const offerSpan = 31
+
+type visitWF struct {
+	in       *Input
+	st       State
+	seq      int // bookings made by this run (a cancelled one frees the day)
+	cal      *calendar.Calendar
+	reminder policy.Timer
+	loaded   bool
+	tracking bool
+	fuState  func() *followupv1.FollowUpState
+	// interrupt ends the running visit-log follow-up (the visit was logged).
+	interrupt workflow.Channel
+	mu        workflow.Mutex
+	act       workflow.Context
+}
+
+// Visit is the Visit workflow (Visit:<customer>:<day>); see the package
+// documentation.
+func Visit(ctx workflow.Context, in *Input) (*State, error) {
+	if in.GetCustomerID() == "" || in.Day == "" {
+		return nil, temporal.NewNonRetryableApplicationError("a visit day needs customer_id and day", CodeInvalid, nil)
+	}
+	w := &visitWF{in: in, st: State{CustomerID: in.CustomerID, Day: in.Day}, interrupt: workflow.NewBufferedChannel(ctx, 1),
+		mu: workflow.NewMutex(ctx)}
+	w.act = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		TaskQueue:           customerc.TaskQueue,
+		StartToCloseTimeout: 30 * time.Second,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute,
+			NonRetryableErrorTypes: []string{CodeInvalid, "not_found", CodeDayTaken},
+		},
+	})
+	if err := workflow.SetQueryHandler(ctx, wfc.QueryVisitState, func() (*State, error) { return w.snapshot(), nil }); err != nil {
+		return nil, err
+	}
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, wfc.UpdateVisitRequest, w.request,
+		workflow.UpdateHandlerOptions{Validator: w.validateRequest}); err != nil {
+		return nil, err
+	}
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, wfc.UpdateVisitCancel, w.cancel,
+		workflow.UpdateHandlerOptions{Validator: w.validateCancel}); err != nil {
+		return nil, err
+	}
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, wfc.UpdateVisitLog, w.log,
+		workflow.UpdateHandlerOptions{Validator: w.validateLog}); err != nil {
+		return nil, err
+	}
+	if err := w.load(ctx); err != nil {
+		return nil, err
+	}
+	_, dayEnd, err := DayBounds(in.Day, w.cal.Location())
+	if err != nil {
+		return nil, temporal.NewNonRetryableApplicationError(err.Error(), CodeInvalid, nil)
+	}
+
+	for {
+		// Free day: wait for a booking until the day is over.
+		booked, err := workflow.AwaitWithTimeout(ctx, max(0, dayEnd.Sub(workflow.Now(ctx))), func() bool { return w.st.Status == StatusBooked })
+		if err != nil {
+			return nil, err
+		}
+		if !booked {
+			break
+		}
+		seq := w.seq
+		if err := w.runVisit(ctx, seq); err != nil {
+			return nil, err
+		}
+		if w.seq == seq && w.st.Status != "" { // logged or the log follow-up ended: the day is done
+			break
+		}
+		// Cancelled: the day is free again.
+	}
+	// Let a running update finish its reply.
+	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
+		return nil, err
+	}
+	return w.snapshot(), nil
+}
+
+// GetCustomerID returns the input's customer id (nil-safe).
+func (in *Input) GetCustomerID() string {
+	if in == nil {
+		return ""
+	}
+	return in.CustomerID
+}
+
+// load resolves the reminder policy and the customer's business calendar.
+func (w *visitWF) load(ctx workflow.Context) error {
+	var res followupv1.ResolvePoliciesResult
+	if err := workflow.ExecuteActivity(w.act, customerc.ActivityResolvePolicies, &followupv1.ResolvePoliciesInput{
+		Names: []string{policy.VisitReminder}, Team: w.in.Team, Territory: w.in.Region, At: timestamppb.New(workflow.Now(ctx)),
+	}).Get(ctx, &res); err != nil {
+		return err
+	}
+	for _, c := range res.GetCalendars() {
+		if c.GetName() != res.GetAssignedCalendar() {
+			continue
+		}
+		cal, err := policy.CalendarFromJSON(c.GetSpecJson())
+		if err != nil {
+			return temporal.NewNonRetryableApplicationError("calendar "+c.GetName()+": "+err.Error(), followup.ErrPolicyUnusable, nil)
+		}
+		w.cal = cal
+	}
+	if w.cal == nil {
+		return temporal.NewNonRetryableApplicationError("the customer's calendar was not resolved", followup.ErrPolicyUnusable, nil)
+	}
+	for _, p := range res.GetPolicies() {
+		v, err := policy.Parse(p.GetValueJson())
+		if err != nil || v.Timer == nil {
+			return temporal.NewNonRetryableApplicationError("policy "+p.GetName()+" is not a timer", followup.ErrPolicyUnusable, nil)
+		}
+		w.reminder = *v.Timer
+	}
+	w.loaded = true
+	return nil
+}
+
+// runVisit follows booking seq: reminder, the visit, its log. It returns when
+// the visit is cancelled (w.seq moves on), logged, or its log follow-up ends.
+func (w *visitWF) runVisit(ctx workflow.Context, seq int) error {
+	changed := func() bool { return w.seq != seq || w.st.Status != StatusBooked }
+	// The reminder.
+	remindAt, err := w.remindAt()
+	if err != nil {
+		return err
+	}
+	w.st.RemindAt = remindAt
+	if d := remindAt.Sub(workflow.Now(ctx)); d > 0 {
+		if ok, err := workflow.AwaitWithTimeout(ctx, d, changed); err != nil || ok {
+			return err
+		}
+	}
+	if !changed() && workflow.Now(ctx).Before(w.st.StartAt) {
+		if err := w.remind(ctx); err != nil {
+			return err
+		}
+	}
+	// The visit itself.
+	if d := w.st.EndAt.Sub(workflow.Now(ctx)); d > 0 {
+		if ok, err := workflow.AwaitWithTimeout(ctx, d, changed); err != nil || ok {
+			return err
+		}
+	}
+	if changed() {
+		return nil
+	}
+	return w.trackLog(ctx)
+}
+
+func (w *visitWF) remindAt() (time.Time, error) {
+	t := w.reminder
+	if t.Clock == policy.ClockBusiness {
+		return w.cal.Add(w.st.StartAt, -t.Duration.D()), nil
+	}
+	return w.st.StartAt.Add(-t.Duration.D()), nil
+}
+
+// remind tells every visitor of the booking that the visit is coming.
+func (w *visitWF) remind(ctx workflow.Context) error {
+	at := workflow.Now(ctx)
+	for _, p := range w.st.Participants {
+		if err := w.event(ctx, w.st.VisitID+":reminder:"+p.UserID, "reminder", "workflow", p.UserID,
+			"reminder: visit to the customer on "+w.st.Day+" at "+w.st.StartAt.In(w.cal.Location()).Format("15:04"), nil, at); err != nil {
+			return err
+		}
+	}
+	w.st.Reminded = true
+	return nil
+}
+
+// trackLog runs the visit-log follow-up until the log arrives or a person
+// closes the follow-up.
+func (w *visitWF) trackLog(ctx workflow.Context) error {
+	for w.interrupt.ReceiveAsync(nil) {
+	}
+	w.st.FollowUpID = uuid.NewSHA1(uuid.NameSpaceOID, []byte("closeloop/visit-log\x00"+w.st.VisitID)).String()
+	spec := &followupv1.FollowUpSpec{
+		Id: w.st.FollowUpID, Kind: policy.KindVisitLog, CustomerId: w.in.CustomerID, OwnerId: w.st.BookedBy, Team: w.st.Team,
+		Territory: w.in.Region, Title: "Log the visit of " + w.st.Day, AnchorAt: timestamppb.New(w.st.EndAt), OpenedBy: "workflow",
+	}
+	w.tracking = true
+	out, err := followup.Track(ctx, spec, followup.Options{
+		OnStep: w.onStep, Interrupt: w.interrupt,
+		Expose: func(f func() *followupv1.FollowUpState) { w.fuState = f },
+	})
+	if w.fuState != nil {
+		w.st.LogDueAt = w.fuState().GetDueAt().AsTime()
+	}
+	w.tracking, w.fuState = false, nil
+	if err != nil {
+		return err
+	}
+	if out.State == "cancelled" && w.st.Status == StatusBooked {
+		return w.event(ctx, w.st.VisitID+":log-waived", "log_waived", out.By, "", "the visit-log follow-up was cancelled: "+out.Note, nil, workflow.Now(ctx))
+	}
+	return nil
+}
+
+// onStep tells the visitor (remind) or the team's managers (escalate) that the
+// log is overdue; Track has recorded the step on the follow-up already.
+func (w *visitWF) onStep(ctx workflow.Context, s followup.Step) error {
+	id := w.st.VisitID + ":log-step:" + strconv.Itoa(s.Level)
+	switch s.Action {
+	case policy.ActionRemind:
+		return w.event(ctx, id, "log_reminder", "workflow", w.st.BookedBy, "the log of the visit of "+w.st.Day+" is overdue", nil, workflow.Now(ctx))
+	case policy.ActionEscalateManager:
+		return w.event(ctx, id, "log_escalated", "workflow", "managers:"+w.st.Team,
+			"escalated to the managers of team "+w.st.Team+": "+w.st.BookedBy+" has not logged the visit of "+w.st.Day,
+			map[string]string{"owner_id": w.st.BookedBy, "team": w.st.Team}, workflow.Now(ctx))
+	}
+	return nil
+}
+
+func refuse(r *Refusal) error {
+	if r == nil {
+		return nil
+	}
+	return temporal.NewApplicationError(r.Message, r.Code, r.Field)
+}
+
+func (w *visitWF) validateRequest(ctx workflow.Context, r *Request) error {
+	return refuse(CheckRequest(&w.st, r, workflow.Now(ctx)))
+}
+
+// request is the request update: book, join or offer.
+func (w *visitWF) request(ctx workflow.Context, r *Request) (*Decision, error) {
+	if err := workflow.Await(ctx, func() bool { return w.loaded }); err != nil {
+		return nil, err
+	}
+	if err := w.mu.Lock(ctx); err != nil {
+		return nil, err
+	}
+	defer w.mu.Unlock()
+	now := workflow.Now(ctx)
+	if err := w.validateRequest(ctx, r); err != nil { // the day may have changed while waiting for the lock
+		return nil, err
+	}
+	reqID := workflow.GetCurrentUpdateInfo(ctx).ID
+	switch {
+	case w.st.Status == "":
+		info := workflow.GetInfo(ctx).WorkflowExecution
+		id := uuid.NewSHA1(uuid.NameSpaceOID, []byte("closeloop/visit\x00"+info.ID+"\x00"+info.RunID+"\x00"+strconv.Itoa(w.seq+1))).String()
+		team := r.Team
+		if team == "" {
+			team = w.in.Team
+		}
+		if err := workflow.ExecuteActivity(w.act, customerc.ActivityBookVisit, &BookInput{
+			VisitID: id, WorkflowID: info.ID, RequestID: reqID, CustomerID: r.CustomerID, Day: r.Day, StartAt: r.StartAt, EndAt: r.EndAt,
+			BookedBy: r.RequesterID, Team: team, Department: r.Department, Purpose: r.Purpose, At: now,
+		}).Get(ctx, nil); err != nil {
+			return nil, err
+		}
+		w.seq++
+		w.st.VisitID, w.st.Status, w.st.BookedBy, w.st.Team, w.st.Department = id, StatusBooked, r.RequesterID, team, r.Department
+		w.st.StartAt, w.st.EndAt, w.st.Reminded, w.st.FollowUpID = r.StartAt, r.EndAt, false, ""
+		w.st.Participants = []Participant{{UserID: r.RequesterID, Department: r.Department, Purpose: r.Purpose, Role: "booker", JoinedAt: now}}
+		w.st.Answered++
+		return &Decision{Outcome: OutcomeBooked, VisitID: id, Day: r.Day, Message: "the visit is booked"}, nil
+	case r.Join:
+		if err := workflow.ExecuteActivity(w.act, customerc.ActivityJoinVisit, &JoinInput{
+			VisitID: w.st.VisitID, RequestID: reqID, UserID: r.RequesterID, Department: r.Department, Purpose: r.Purpose,
+			Notify: w.st.BookedBy, At: now,
+		}).Get(ctx, nil); err != nil {
+			return nil, err
+		}
+		w.st.Participants = append(w.st.Participants, Participant{UserID: r.RequesterID, Department: r.Department, Purpose: r.Purpose, Role: "joined", JoinedAt: now})
+		w.st.Answered++
+		return &Decision{Outcome: OutcomeJoined, VisitID: w.st.VisitID, Day: r.Day,
+			Message: "the day was booked by " + w.st.BookedBy + " (" + w.st.Department + "); you join that visit"}, nil
+	default:
+		offered, err := w.nextFreeDay(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if err := w.event(ctx, w.st.VisitID+":offer:"+reqID, "offered", r.RequesterID, "",
+			r.RequesterID+" of "+r.Department+" declined to join and was offered "+offered,
+			map[string]string{"requester_id": r.RequesterID, "department": r.Department, "purpose": r.Purpose, "offered_day": offered}, now); err != nil {
+			return nil, err
+		}
+		w.st.Answered++
+		return &Decision{Outcome: OutcomeOffered, VisitID: w.st.VisitID, Day: r.Day, OfferedDay: offered,
+			Message: "the day is booked by " + w.st.BookedBy + " (" + w.st.Department + "); the next working day without a visit is " + offered}, nil
+	}
+}
+
+// nextFreeDay asks the customer service which days after this one are booked
+// and returns the first working day among the others.
+func (w *visitWF) nextFreeDay(ctx workflow.Context) (string, error) {
+	from := w.in.Day
+	for range 12 {
+		var res BookedDaysResult
+		if err := workflow.ExecuteActivity(w.act, customerc.ActivityVisitBookedDays, &BookedDaysInput{
+			CustomerID: w.in.CustomerID, From: AddDays(from, 1), To: AddDays(from, offerSpan),
+		}).Get(ctx, &res); err != nil {
+			return "", err
+		}
+		booked := map[string]bool{}
+		for _, d := range res.Days {
+			booked[d] = true
+		}
+		if d := NextFreeDay(w.cal, from, offerSpan, booked); d != "" {
+			return d, nil
+		}
+		from = AddDays(from, offerSpan)
+	}
+	return "", temporal.NewNonRetryableApplicationError("no free working day within a year", CodeDayTaken, nil)
+}
+
+func (w *visitWF) validateCancel(ctx workflow.Context, c *Cancel) error {
+	if c.Actor == "" {
+		return refuse(&Refusal{CodeInvalid, "actor", "a cancellation needs its actor"})
+	}
+	return refuse(CheckCancel(&w.st, c, workflow.Now(ctx)))
+}
+
+// cancel is the cancel update: the visit is cancelled, its visitors told, and
+// the day is free again.
+func (w *visitWF) cancel(ctx workflow.Context, c *Cancel) (*State, error) {
+	if err := w.mu.Lock(ctx); err != nil {
+		return nil, err
+	}
+	defer w.mu.Unlock()
+	if err := w.validateCancel(ctx, c); err != nil {
+		return nil, err
+	}
+	notify := make([]string, 0, len(w.st.Participants))
+	for _, p := range w.st.Participants {
+		if p.UserID != c.Actor {
+			notify = append(notify, p.UserID)
+		}
+	}
+	in := &CancelInput{Cancel: *c, Notify: notify, At: workflow.Now(ctx)}
+	in.VisitID = w.st.VisitID
+	if err := workflow.ExecuteActivity(w.act, customerc.ActivityCancelVisit, in).Get(ctx, nil); err != nil {
+		return nil, err
+	}
+	out := w.snapshot()
+	out.Status = StatusCancelled
+	cancelled := append(w.st.Cancelled, w.st.VisitID)
+	w.st = State{CustomerID: w.in.CustomerID, Day: w.in.Day, Answered: w.st.Answered, Cancelled: cancelled}
+	w.seq++ // the running booking's timers stop
+	return out, nil
+}
+
+func (w *visitWF) validateLog(ctx workflow.Context, l *Log) error {
+	if l.Actor == "" {
+		return refuse(&Refusal{CodeInvalid, "actor", "a log needs its author"})
+	}
+	return refuse(CheckLog(&w.st, l, workflow.Now(ctx)))
+}
+
+// log is the log update: the visit took place; its log ends the follow-up.
+func (w *visitWF) log(ctx workflow.Context, l *Log) (*State, error) {
+	if err := w.mu.Lock(ctx); err != nil {
+		return nil, err
+	}
+	defer w.mu.Unlock()
+	if err := w.validateLog(ctx, l); err != nil {
+		return nil, err
+	}
+	in := &LogInput{Log: *l, At: workflow.Now(ctx)}
+	in.VisitID = w.st.VisitID
+	if err := workflow.ExecuteActivity(w.act, customerc.ActivityLogVisit, in).Get(ctx, nil); err != nil {
+		return nil, err
+	}
+	w.st.Status = StatusDone
+	if w.tracking {
+		w.interrupt.Send(ctx, &followupv1.CloseSignal{State: "done", By: l.Actor, Note: "visit logged"})
+	}
+	return w.snapshot(), nil
+}
+
+func (w *visitWF) event(ctx workflow.Context, id, kind, actor, recipient, summary string, data map[string]string, at time.Time) error {
+	return workflow.ExecuteActivity(w.act, customerc.ActivityRecordVisitEvent, &EventInput{
+		ID: id, VisitID: w.st.VisitID, Kind: kind, Actor: actor, Recipient: recipient, Summary: summary, Data: data, At: at,
+	}).Get(ctx, nil)
+}
+
+func (w *visitWF) snapshot() *State {
+	s := w.st
+	s.Participants = append([]Participant(nil), w.st.Participants...)
+	s.Cancelled = append([]string(nil), w.st.Cancelled...)
+	if w.tracking && w.fuState != nil {
+		s.LogDueAt = w.fuState().GetDueAt().AsTime()
+	}
+	return &s
+}
