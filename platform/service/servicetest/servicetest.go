@@ -4,10 +4,16 @@
 package servicetest
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"net/http"
+	"os"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/closeloop/closeloop/platform/openapi"
 	"github.com/closeloop/closeloop/platform/service"
 )
 
@@ -69,4 +75,58 @@ func Start(t testing.TB, spec service.Spec, env map[string]string, opts service.
 	}
 	t.Cleanup(r.stop)
 	return r
+}
+
+// CheckOpenAPI fails t when the running service's /openapi.json misses one of
+// its /v1 routes or documents one it does not serve, and when published (the
+// committed copy, e.g. docs/api/customer.openapi.json) differs from doc.
+// With UPDATE_OPENAPI set it rewrites published first.
+func CheckOpenAPI(t testing.TB, app *service.App, base string, doc []byte, published string) {
+	t.Helper()
+	resp, err := http.Get(base + "/openapi.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var served struct {
+		OpenAPI string                    `json:"openapi"`
+		Paths   map[string]map[string]any `json:"paths"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&served); err != nil || resp.StatusCode != http.StatusOK || !strings.HasPrefix(served.OpenAPI, "3.") {
+		t.Fatalf("/openapi.json: %d, not an OpenAPI 3 document: %v", resp.StatusCode, err)
+	}
+	documented := map[string]bool{}
+	for path, ops := range served.Paths {
+		for method := range ops {
+			documented[strings.ToUpper(method)+" "+path] = true
+		}
+	}
+	routes := map[string]bool{}
+	for _, rt := range app.Engine().Routes() {
+		if strings.HasPrefix(rt.Path, "/v1/") {
+			routes[rt.Method+" "+openapi.OpenAPIPath(rt.Path)] = true
+		}
+	}
+	if len(routes) == 0 {
+		t.Fatal("no /v1 routes found")
+	}
+	for k := range routes {
+		if !documented[k] {
+			t.Errorf("route %s is not in the OpenAPI document", k)
+		}
+	}
+	for k := range documented {
+		if !routes[k] {
+			t.Errorf("OpenAPI documents %s, which is not served", k)
+		}
+	}
+	if os.Getenv("UPDATE_OPENAPI") != "" {
+		if err := os.WriteFile(published, doc, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	committed, err := os.ReadFile(published)
+	if err != nil || !bytes.Equal(committed, doc) {
+		t.Fatalf("%s is stale: run the test again with UPDATE_OPENAPI=1", published)
+	}
 }
