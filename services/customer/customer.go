@@ -28,6 +28,7 @@ import (
 	"github.com/closeloop/closeloop/services/customer/internal/followups"
 	"github.com/closeloop/closeloop/services/customer/internal/policies"
 	"github.com/closeloop/closeloop/services/customer/internal/ports"
+	"github.com/closeloop/closeloop/services/customer/internal/visits"
 )
 
 // Config is the customer service's own configuration, next to service.Config.
@@ -38,6 +39,11 @@ type Config struct {
 	// TemporalUI is where follow-ups link to their workflow.
 	TemporalUI string        `env:"TEMPORAL_UI_URL" default:"http://localhost:8233" help:"Temporal web UI base URL that follow-ups link their workflow to; empty for no link"`
 	OpenWait   time.Duration `env:"FOLLOWUP_OPEN_WAIT" default:"5s" help:"how long POST /v1/follow-ups waits for the new follow-up to be stored before answering 202 Accepted"`
+	// Visits.
+	VisitAllowNonWorkingDays bool          `env:"VISIT_ALLOW_NON_WORKING_DAYS" default:"false" help:"let visits be booked on days without working time in the customer's business calendar (weekends, holidays)"`
+	VisitDefaultStart        string        `env:"VISIT_DEFAULT_START" default:"10:00" help:"start of a visit whose request names none, HH:MM in the customer's calendar time zone"`
+	VisitDefaultDuration     time.Duration `env:"VISIT_DEFAULT_DURATION" default:"1h" help:"length of a visit whose request names none"`
+	VisitDecisionWait        time.Duration `env:"VISIT_DECISION_WAIT" default:"10s" help:"how long a visit request, cancellation or log waits for the visit workflow's answer before answering 503 update_pending"`
 }
 
 // OpenAPI returns the service's OpenAPI document, built from its request and response types.
@@ -78,15 +84,19 @@ func Setup(d *service.Deps, cfg Config) (*service.Module, error) {
 	fu := followups.New(d.DB, engine, customerLookup(store), pol, followups.Links{TemporalUI: cfg.TemporalUI, Namespace: d.Config.Temporal.Namespace})
 	eh := &ports.EngineHTTP{Policies: pol, FollowUps: fu, OpenWait: cfg.OpenWait}
 	ea := &ports.EngineActivities{Policies: pol, FollowUps: fu}
+	vs := visits.New(d.DB, store, pol, visits.Temporal{Client: d.Temporal, Wait: cfg.VisitDecisionWait}, visits.Config{
+		AllowNonWorkingDays: cfg.VisitAllowNonWorkingDays, DefaultStart: cfg.VisitDefaultStart, DefaultDuration: cfg.VisitDefaultDuration})
 	return &service.Module{
 		Routes: func(v1 *gin.RouterGroup) {
 			h.Routes(v1)
 			eh.Routes(v1)
+			(&visits.HTTP{Svc: vs}).Routes(v1)
 		},
 		Register: func(r worker.Registry) {
 			acts.Register(r)
 			acts.RegisterLeadActivities(r)
 			ea.Register(r)
+			(&visits.Activities{Store: vs.Store()}).Register(r)
 		},
 		OpenAPI:    ports.OpenAPI(),
 		Background: []func(context.Context) error{service.PurgeIdempotencyKeys(d.DB, d.Log)},

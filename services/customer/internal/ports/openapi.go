@@ -6,6 +6,7 @@ import (
 	"github.com/closeloop/closeloop/services/customer/internal/app"
 	"github.com/closeloop/closeloop/services/customer/internal/followups"
 	"github.com/closeloop/closeloop/services/customer/internal/policies"
+	"github.com/closeloop/closeloop/services/customer/internal/visits"
 )
 
 var (
@@ -100,7 +101,7 @@ func OpenAPI() []byte {
 			Permission: string(auth.PermCustomersReclassify), Params: []openapi.Param{{Name: "workflowId", In: "path"}}, Response: app.RunStatus{}, Errors: []int{403, 404, 503}},
 		openapi.Op{Method: "GET", Path: "/v1/abc/settings", Tag: "abc", Summary: "The ABC rule and its configured thresholds",
 			Permission: string(auth.PermCustomersRead), Response: ABCSettings{}, Errors: []int{403}},
-	).Add(engineOps()...).JSON()
+	).Add(engineOps()...).Add(visits.Ops()...).JSON()
 }
 
 var (

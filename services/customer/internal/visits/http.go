@@ -1,0 +1,191 @@
+package visits
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/closeloop/closeloop/platform/apperr"
+	"github.com/closeloop/closeloop/platform/auth"
+	"github.com/closeloop/closeloop/platform/httpx"
+	"github.com/closeloop/closeloop/platform/idem"
+	"github.com/closeloop/closeloop/platform/openapi"
+	"github.com/closeloop/closeloop/workflows/visit"
+)
+
+// HTTP serves the visit API.
+type HTTP struct{ Svc *Service }
+
+// Routes mounts the endpoints on the authenticated /v1 group.
+func (h *HTTP) Routes(v1 *gin.RouterGroup) {
+	v1.POST("/customers/:id/visits", h.request)
+	v1.GET("/customers/:id/visits", h.forCustomer)
+	v1.GET("/visits", h.list)
+	v1.GET("/visits/:id", h.get)
+	v1.POST("/visits/:id/cancel", h.cancel)
+	v1.POST("/visits/:id/reschedule", h.reschedule)
+	v1.POST("/visits/:id/log", h.log)
+}
+
+// RequestBody is the body of POST /v1/customers/{id}/visits.
+type RequestBody struct {
+	Day             string `json:"day"`
+	Department      string `json:"department"`
+	Purpose         string `json:"purpose"`
+	StartTime       string `json:"start_time"`
+	DurationMinutes int    `json:"duration_minutes"`
+	Join            bool   `json:"join"`
+}
+
+// CancelBody is the body of POST /v1/visits/{id}/cancel.
+type CancelBody struct {
+	Reason string `json:"reason"`
+}
+
+// RescheduleBody is the body of POST /v1/visits/{id}/reschedule.
+type RescheduleBody struct {
+	Day             string `json:"day"`
+	StartTime       string `json:"start_time"`
+	DurationMinutes int    `json:"duration_minutes"`
+	Join            bool   `json:"join"`
+	Reason          string `json:"reason"`
+}
+
+// LogBody is the body of POST /v1/visits/{id}/log.
+type LogBody struct {
+	Summary  string `json:"summary"`
+	Outcome  string `json:"outcome"`
+	NextStep string `json:"next_step"`
+}
+
+func respond[T any](c *gin.Context, status int, v T, err error) {
+	if err != nil {
+		httpx.WriteError(c, err)
+		return
+	}
+	c.JSON(status, v)
+}
+
+func statusOf(a Answer) int {
+	if a.Outcome == visit.OutcomeBooked {
+		return http.StatusCreated
+	}
+	return http.StatusOK
+}
+
+func (h *HTTP) request(c *gin.Context) {
+	var b RequestBody
+	if err := httpx.Bind(c, &b); err != nil {
+		httpx.WriteError(c, err)
+		return
+	}
+	a, err := h.Svc.Request(c.Request.Context(), c.Param("id"), RequestInput{Day: b.Day, Department: b.Department, Purpose: b.Purpose,
+		StartTime: b.StartTime, DurationMinutes: b.DurationMinutes, Join: b.Join}, c.GetHeader(idem.Header))
+	respond(c, statusOf(a), a, err)
+}
+
+func filterOf(c *gin.Context) (Filter, error) {
+	f := Filter{Department: c.Query("department"), UserID: c.Query("user_id"), From: c.Query("from"), To: c.Query("to"), Status: c.Query("status")}
+	if raw := c.Query("limit"); raw != "" {
+		n, err := strconv.Atoi(raw)
+		if err != nil {
+			return f, apperr.Invalid("invalid_limit", "limit is a whole number")
+		}
+		f.Limit = n
+	}
+	return f, nil
+}
+
+func (h *HTTP) list(c *gin.Context) {
+	f, err := filterOf(c)
+	if err != nil {
+		httpx.WriteError(c, err)
+		return
+	}
+	p, err := h.Svc.List(c.Request.Context(), f)
+	respond(c, http.StatusOK, p, err)
+}
+
+func (h *HTTP) forCustomer(c *gin.Context) {
+	f, err := filterOf(c)
+	if err != nil {
+		httpx.WriteError(c, err)
+		return
+	}
+	p, err := h.Svc.ForCustomer(c.Request.Context(), c.Param("id"), f)
+	respond(c, http.StatusOK, p, err)
+}
+
+func (h *HTTP) get(c *gin.Context) {
+	v, err := h.Svc.Get(c.Request.Context(), c.Param("id"))
+	respond(c, http.StatusOK, v, err)
+}
+
+func (h *HTTP) cancel(c *gin.Context) {
+	var b CancelBody
+	if err := httpx.Bind(c, &b); err != nil {
+		httpx.WriteError(c, err)
+		return
+	}
+	v, err := h.Svc.Cancel(c.Request.Context(), c.Param("id"), b.Reason, c.GetHeader(idem.Header))
+	respond(c, http.StatusOK, v, err)
+}
+
+func (h *HTTP) reschedule(c *gin.Context) {
+	var b RescheduleBody
+	if err := httpx.Bind(c, &b); err != nil {
+		httpx.WriteError(c, err)
+		return
+	}
+	a, err := h.Svc.Reschedule(c.Request.Context(), c.Param("id"), RescheduleInput{Day: b.Day, StartTime: b.StartTime,
+		DurationMinutes: b.DurationMinutes, Join: b.Join, Reason: b.Reason}, c.GetHeader(idem.Header))
+	respond(c, statusOf(a), a, err)
+}
+
+func (h *HTTP) log(c *gin.Context) {
+	var b LogBody
+	if err := httpx.Bind(c, &b); err != nil {
+		httpx.WriteError(c, err)
+		return
+	}
+	v, err := h.Svc.Log(c.Request.Context(), c.Param("id"), LogInput{Summary: b.Summary, Outcome: b.Outcome, NextStep: b.NextStep}, c.GetHeader(idem.Header))
+	respond(c, http.StatusOK, v, err)
+}
+
+// Ops documents the visit API for the service's OpenAPI document.
+func Ops() []openapi.Op {
+	read, write := string(auth.PermCustomersRead), string(auth.PermFollowupsWrite)
+	cust := openapi.Param{Name: "id", In: "path", Description: "customer id (UUID)"}
+	id := openapi.Param{Name: "id", In: "path", Description: "visit id (UUID)"}
+	rng := []openapi.Param{
+		{Name: "from", In: "query", Description: "first day, YYYY-MM-DD"}, {Name: "to", In: "query", Description: "last day, YYYY-MM-DD (at most 366 days after from)"},
+		{Name: "status", In: "query", Enum: []string{visit.StatusBooked, visit.StatusCancelled, visit.StatusDone}},
+		{Name: "limit", In: "query", Type: "integer", Description: "1..1000 (default 200); truncated=true when there are more"},
+	}
+	return []openapi.Op{
+		{Method: "POST", Path: "/v1/customers/:id/visits", Tag: "visits", Summary: "Request a visit to the customer on a day",
+			Description: "At most one visit per customer per day across all departments. The day's Visit workflow decides: the first request books the day (201, outcome booked); " +
+				"a later one with join=true joins that visit (200, outcome joined; the booker is told who joins and why); with join=false it is answered with the next working day " +
+				"without a visit (200, outcome offered, offered_day) and nothing is booked. Refused (422, field errors): a day in the past, a start in the past, a non-working day " +
+				"of the customer's calendar (unless VISIT_ALLOW_NON_WORKING_DAYS). A customer you cannot see is 404. An Idempotency-Key makes a retried request count once.",
+			Permission: write, Params: []openapi.Param{cust}, Request: RequestBody{}, Status: 201, Response: Answer{}, Errors: []int{400, 403, 404, 409, 422, 503}},
+		{Method: "GET", Path: "/v1/customers/:id/visits", Tag: "visits", Summary: "The customer's visits, past and future, by day",
+			Permission: read, Params: append([]openapi.Param{cust}, rng...), Response: Page{}, Errors: []int{400, 403, 404, 422}},
+		{Method: "GET", Path: "/v1/visits", Tag: "visits", Summary: "Calendar view: the visits a department or a person takes part in over a date range",
+			Description: "from and to are required. Only visits to customers in your scope are listed.",
+			Permission:  read, Params: append([]openapi.Param{{Name: "department", In: "query", Enum: visit.Departments()}, {Name: "user_id", In: "query"}}, rng...),
+			Response: Page{}, Errors: []int{400, 403, 422}},
+		{Method: "GET", Path: "/v1/visits/:id", Tag: "visits", Summary: "A visit with its participants, log and timeline (reminders, joins, offers, escalations)",
+			Permission: read, Params: []openapi.Param{id}, Response: View{}, Errors: []int{403, 404}},
+		{Method: "POST", Path: "/v1/visits/:id/cancel", Tag: "visits", Summary: "Cancel a booked visit (its booker or a manager); the day is free again",
+			Description: "Refused once the visit has started (422 visit_started) or when it is not booked (422 not_booked). The other visitors are told.",
+			Permission:  write, Params: []openapi.Param{id}, Request: CancelBody{}, Response: View{}, Errors: []int{400, 403, 404, 422, 503}},
+		{Method: "POST", Path: "/v1/visits/:id/reschedule", Tag: "visits", Summary: "Move a booked visit to another day (cancel + request, in one call)",
+			Description: "Requests the new day for the booker (same department and purpose). Booked or joined: the old visit is cancelled as moved (moved_from). Offered: nothing changes.",
+			Permission:  write, Params: []openapi.Param{id}, Request: RescheduleBody{}, Status: 201, Response: Answer{}, Errors: []int{400, 403, 404, 409, 422, 503}},
+		{Method: "POST", Path: "/v1/visits/:id/log", Tag: "visits", Summary: "Log a visit (a visitor or a manager); closes its visit-log follow-up",
+			Description: "Refused for a visit that did not happen (422 visit_not_happened: cancelled, or its start has not come) and twice (422 already_logged).",
+			Permission:  write, Params: []openapi.Param{id}, Request: LogBody{}, Response: View{}, Errors: []int{400, 403, 404, 422, 503}},
+	}
+}

@@ -1,0 +1,158 @@
+package visits
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/google/uuid"
+	"go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/closeloop/closeloop/platform/apperr"
+	wfc "github.com/closeloop/closeloop/proto/contract/workflows"
+	"github.com/closeloop/closeloop/workflows/visit"
+)
+
+// Workflows sends requests, cancellations and logs to Visit workflows.
+type Workflows interface {
+	// Request starts the customer-day's workflow unless it runs and sends the
+	// request update; updateID ("" for a random one) makes a retry count once.
+	Request(ctx context.Context, in *visit.Input, r *visit.Request, updateID string) (*visit.Decision, error)
+	Cancel(ctx context.Context, workflowID string, c *visit.Cancel, updateID string) (*visit.State, error)
+	Log(ctx context.Context, workflowID string, l *visit.Log, updateID string) (*visit.State, error)
+}
+
+// Temporal implements Workflows.
+type Temporal struct {
+	Client client.Client
+	// Wait bounds how long a call waits for the workflow's answer before the
+	// API answers 503 (the worker is down or overloaded).
+	Wait time.Duration
+}
+
+func (t Temporal) wait() time.Duration {
+	if t.Wait <= 0 {
+		return 10 * time.Second
+	}
+	return t.Wait
+}
+
+// Request starts Visit:<customer>:<day> with USE_EXISTING (so every request
+// for the day reaches the one running execution) and sends the request
+// update. If that run ended between the start and the update (its day was
+// over or done), the start is tried again once.
+func (t Temporal) Request(ctx context.Context, in *visit.Input, r *visit.Request, updateID string) (*visit.Decision, error) {
+	ctx, cancel := context.WithTimeout(ctx, t.wait())
+	defer cancel()
+	id := wfc.VisitWorkflowID(in.CustomerID, in.Day)
+	var out visit.Decision
+	var err error
+	for attempt := 0; attempt < 3; attempt++ {
+		_, err = t.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+			ID: id, TaskQueue: wfc.TaskQueue,
+			WorkflowIDConflictPolicy: enums.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+			WorkflowIDReusePolicy:    enums.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
+			TypedSearchAttributes: temporal.NewSearchAttributes(
+				temporal.NewSearchAttributeKeyKeyword(wfc.SAKind.String()).ValueSet("visit"),
+				temporal.NewSearchAttributeKeyKeyword(wfc.SACustomerID.String()).ValueSet(in.CustomerID),
+			),
+		}, wfc.WorkflowVisit, in)
+		var started *serviceerror.WorkflowExecutionAlreadyStarted
+		if err != nil && !errors.As(err, &started) {
+			return nil, workflowError(ctx, err)
+		}
+		err = t.update(ctx, id, wfc.UpdateVisitRequest, updateID, r, &out)
+		var nf *serviceerror.NotFound
+		if !errors.As(err, &nf) {
+			break
+		}
+	}
+	if err != nil {
+		return nil, workflowError(ctx, err)
+	}
+	return &out, nil
+}
+
+// Cancel sends the cancel update.
+func (t Temporal) Cancel(ctx context.Context, workflowID string, c *visit.Cancel, updateID string) (*visit.State, error) {
+	ctx, cancel := context.WithTimeout(ctx, t.wait())
+	defer cancel()
+	var out visit.State
+	if err := t.update(ctx, workflowID, wfc.UpdateVisitCancel, updateID, c, &out); err != nil {
+		return nil, workflowError(ctx, err)
+	}
+	return &out, nil
+}
+
+// Log sends the log update.
+func (t Temporal) Log(ctx context.Context, workflowID string, l *visit.Log, updateID string) (*visit.State, error) {
+	ctx, cancel := context.WithTimeout(ctx, t.wait())
+	defer cancel()
+	var out visit.State
+	if err := t.update(ctx, workflowID, wfc.UpdateVisitLog, updateID, l, &out); err != nil {
+		return nil, workflowError(ctx, err)
+	}
+	return &out, nil
+}
+
+func (t Temporal) update(ctx context.Context, workflowID, name, updateID string, arg, out any) error {
+	h, err := t.Client.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		WorkflowID: workflowID, UpdateName: name, UpdateID: updateID, Args: []any{arg},
+		WaitForStage: client.WorkflowUpdateStageCompleted,
+	})
+	if err != nil {
+		return err
+	}
+	return h.Get(ctx, out)
+}
+
+// UpdateID derives an update id from an Idempotency-Key, the caller, the
+// workflow and the update ("" without a key: Temporal picks one).
+func UpdateID(key, subject, workflowID, name string) string {
+	if key == "" {
+		return ""
+	}
+	return uuid.NewSHA1(uuid.NameSpaceOID, []byte("closeloop/update\x00"+subject+"\x00"+key+"\x00"+workflowID+"\x00"+name)).String()
+}
+
+var errPending = apperr.Unavailable("update_pending",
+	"the visit workflow has the request and is still deciding; read the customer's visits to see it (a retry with the same Idempotency-Key counts once)")
+
+// workflowError maps what Temporal answered to the API's errors: a refusal
+// by the workflow carries its code (and field).
+func workflowError(ctx context.Context, err error) error {
+	var app *temporal.ApplicationError
+	if errors.As(err, &app) {
+		var field string
+		if app.HasDetails() {
+			_ = app.Details(&field)
+		}
+		return refusalError(&visit.Refusal{Code: app.Type(), Field: field, Message: app.Message()})
+	}
+	var nf *serviceerror.NotFound
+	if errors.As(err, &nf) {
+		return apperr.Rule(visit.CodeVisitClosed, "the visit's workflow has finished; its record is final")
+	}
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return errPending.Wrap(err)
+	}
+	return apperr.Unavailable("workflow_unavailable", "the workflow engine is unavailable; retry shortly").Wrap(err)
+}
+
+// refusalError is the one place a visit refusal becomes an HTTP error.
+func refusalError(r *visit.Refusal) error {
+	switch r.Code {
+	case visit.CodeInvalid, visit.CodeInThePast, visit.CodeNonWorkingDay:
+		var v apperr.Validation
+		v.Add(r.Field, r.Code, r.Message)
+		return v.Err()
+	case visit.CodeDayTaken:
+		return apperr.Conflict(r.Code, r.Message)
+	case "":
+		return apperr.Internal(errors.New(r.Message))
+	}
+	return apperr.Rule(r.Code, r.Message)
+}
