@@ -252,7 +252,7 @@ func (h *visitHarness) request(day, who, dept string, start time.Time, join bool
 		StartAt: start, EndAt: start.Add(time.Hour), Join: join}
 }
 
-// TestVisitAcrossNationalDay books a visit the day before the National Day
+// TestVisitWorkflowAcrossNationalDay books a visit the day before the National Day
 // holiday: a second department joins (the booker is told who and why), a
 // third declines to join and is offered the next working day without a
 // visit, after the holiday. The reminder comes 24 hours (calendar time)
@@ -262,7 +262,7 @@ func (h *visitHarness) request(day, who, dept string, start time.Time, join bool
 // Saturday) and escalates to the team's managers 8 business hours after the
 // due time, counting the make-up Saturday and skipping the Sunday. Each is
 // checked a minute before and just after.
-func TestVisitAcrossNationalDay(t *testing.T) {
+func TestVisitWorkflowAcrossNationalDay(t *testing.T) {
 	start := vcst(time.September, 29, 9, 0) // Tuesday
 	h := newVisitHarness(t, start)
 	const day = "2026-09-30"
@@ -367,11 +367,11 @@ func TestVisitAcrossNationalDay(t *testing.T) {
 	}
 }
 
-// TestVisitLogJustBeforeTheDeadline: a Friday visit's log is due 16 business
+// TestVisitWorkflowLogJustBeforeTheDeadline: a Friday visit's log is due 16 business
 // hours after its end, on Tuesday across the weekend; logged a minute before,
 // nothing escalates. The reminder, booked less than 24 hours ahead, goes out
 // at once.
-func TestVisitLogJustBeforeTheDeadline(t *testing.T) {
+func TestVisitWorkflowLogJustBeforeTheDeadline(t *testing.T) {
 	start := vcst(time.March, 5, 17, 0) // Thursday
 	h := newVisitHarness(t, start)
 	const day = "2026-03-06"
@@ -411,11 +411,11 @@ func TestVisitLogJustBeforeTheDeadline(t *testing.T) {
 	}
 }
 
-// TestVisitCancelReleasesTheDay: a cancelled visit frees its day — the
+// TestVisitWorkflowCancelReleasesTheDay: a cancelled visit frees its day — the
 // joined visitor is told, a later request books a new visit — and a visit
 // cannot be cancelled once it has started, nor a cancelled one logged. With
 // no booking the day's workflow ends when the day is over.
-func TestVisitCancelReleasesTheDay(t *testing.T) {
+func TestVisitWorkflowCancelReleasesTheDay(t *testing.T) {
 	start := vcst(time.March, 2, 9, 0) // Monday
 	h := newVisitHarness(t, start)
 	const day = "2026-03-04"
@@ -467,8 +467,8 @@ func TestVisitCancelReleasesTheDay(t *testing.T) {
 	}
 }
 
-// TestVisitDayEndsUnbooked: a workflow no request booked ends with the day.
-func TestVisitDayEndsUnbooked(t *testing.T) {
+// TestVisitWorkflowDayEndsUnbooked: a workflow no request booked ends with the day.
+func TestVisitWorkflowDayEndsUnbooked(t *testing.T) {
 	start := vcst(time.March, 2, 9, 0)
 	h := newVisitHarness(t, start)
 	h.env.ExecuteWorkflow(wfc.WorkflowVisit, h.input("2026-03-03"))
