@@ -48,6 +48,7 @@ type Config struct {
 	ABCScheduleTZ      string        `env:"ABC_SCHEDULE_TIMEZONE" default:"UTC" help:"IANA time zone of ABC_SCHEDULE_CRON"`
 	ABCPageSize        int32         `env:"ABC_PAGE_SIZE" default:"2000" help:"customers per page in scheduled reclassification runs"`
 	PolicyReconcile    time.Duration `env:"POLICY_RECONCILE_INTERVAL" default:"15m" help:"how often a sweep brings follow-ups still on an older policy or calendar version onto the one in force; 0 pauses it"`
+	WorkflowCacheSize  int           `env:"TEMPORAL_WORKFLOW_CACHE_SIZE" default:"10000" help:"workflows kept in memory between tasks (about 70 KB each for a waiting lead); more are evicted and replayed from history when they wake"`
 }
 
 // Register adds every workflow to a worker.
@@ -100,6 +101,12 @@ func Spec() service.Spec {
 		NoAPI:           true,
 		Extra:           cfg,
 		Setup: func(ctx context.Context, d *service.Deps) (*service.Module, error) {
+			if cfg.WorkflowCacheSize < 1 {
+				return nil, fmt.Errorf("TEMPORAL_WORKFLOW_CACHE_SIZE must be at least 1, got %d", cfg.WorkflowCacheSize)
+			}
+			// Before the worker is created: the SDK sizes its process-wide
+			// cache when the first worker starts.
+			worker.SetStickyWorkflowCacheSize(cfg.WorkflowCacheSize)
 			m := &service.Module{Register: Register}
 			if cfg.SetupOnStart {
 				m.Background = append(m.Background, func(ctx context.Context) error {

@@ -318,6 +318,8 @@ service disabled, set CUSTOMER_API_URL in sales.extraEnv.
   value: {{ int64 $p.abc.pageSize | toString | quote }}
 - name: POLICY_RECONCILE_INTERVAL
   value: {{ $p.reconcileInterval | quote }}
+- name: TEMPORAL_WORKFLOW_CACHE_SIZE
+  value: {{ int64 .root.Values.worker.workflowCacheSize | toString | quote }}
 {{- end }}
 
 {{/* A component's extra env and envFrom (appended last so they override). */}}
