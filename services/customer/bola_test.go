@@ -32,6 +32,12 @@ func TestEveryIDRouteHidesOthersCustomers(t *testing.T) {
 		"POST /v1/customers/:id/move":                 map[string]any{"parent_id": nil},
 		"POST /v1/customers/:id/contacts":             map[string]any{"name": "Spy"},
 		"PATCH /v1/customers/:id/contacts/:contactId": map[string]any{"title": "Spy"},
+		// Visit routes: :id is the customer id above, so the visit routes see
+		// an id that is no visit at all; the request bodies are valid.
+		"POST /v1/customers/:id/visits":  map[string]any{"day": weekdayAhead(7), "department": "sales", "purpose": "spy"},
+		"POST /v1/visits/:id/cancel":     map[string]any{"reason": "spy"},
+		"POST /v1/visits/:id/reschedule": map[string]any{"day": weekdayAhead(8), "reason": "spy"},
+		"POST /v1/visits/:id/log":        map[string]any{"summary": "spy", "outcome": "x"},
 	}
 	const ghost = "0190a000-0000-7000-8000-000000000000"
 	tested := 0
@@ -69,4 +75,15 @@ func TestEveryIDRouteHidesOthersCustomers(t *testing.T) {
 			t.Errorf("%s cannot read: %d", u, r.status)
 		}
 	}
+}
+
+// weekdayAhead is the first Monday-to-Friday date at least days from now (the
+// shipped default calendar works those days), so a valid request does not
+// depend on the day the test runs.
+func weekdayAhead(days int) string {
+	d := time.Now().UTC().AddDate(0, 0, days)
+	for d.Weekday() == time.Saturday || d.Weekday() == time.Sunday {
+		d = d.AddDate(0, 0, 1)
+	}
+	return d.Format(time.DateOnly)
 }
