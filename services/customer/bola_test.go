@@ -34,9 +34,9 @@ func TestEveryIDRouteHidesOthersCustomers(t *testing.T) {
 		"PATCH /v1/customers/:id/contacts/:contactId": map[string]any{"title": "Spy"},
 		// Visit routes: :id is the customer id above, so the visit routes see
 		// an id that is no visit at all; the request bodies are valid.
-		"POST /v1/customers/:id/visits":  map[string]any{"day": weekdayAhead(7), "department": "sales", "purpose": "spy"},
+		"POST /v1/customers/:id/visits":  map[string]any{"day": bolaWeekday(7), "department": "sales", "purpose": "spy"},
 		"POST /v1/visits/:id/cancel":     map[string]any{"reason": "spy"},
-		"POST /v1/visits/:id/reschedule": map[string]any{"day": weekdayAhead(8), "reason": "spy"},
+		"POST /v1/visits/:id/reschedule": map[string]any{"day": bolaWeekday(8), "reason": "spy"},
 		"POST /v1/visits/:id/log":        map[string]any{"summary": "spy", "outcome": "x"},
 	}
 	const ghost = "0190a000-0000-7000-8000-000000000000"
@@ -77,10 +77,10 @@ func TestEveryIDRouteHidesOthersCustomers(t *testing.T) {
 	}
 }
 
-// weekdayAhead is the first Monday-to-Friday date at least days from now (the
+// bolaWeekday is the first Monday-to-Friday date at least days from now (the
 // shipped default calendar works those days), so a valid request does not
 // depend on the day the test runs.
-func weekdayAhead(days int) string {
+func bolaWeekday(days int) string {
 	d := time.Now().UTC().AddDate(0, 0, days)
 	for d.Weekday() == time.Saturday || d.Weekday() == time.Sunday {
 		d = d.AddDate(0, 0, 1)
