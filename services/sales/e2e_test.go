@@ -149,6 +149,12 @@ func TestLeadToOpportunityEndToEnd(t *testing.T) {
 				t.Fatalf("lead timeline %s", kinds)
 			}
 
+			if b.name == "postgres" {
+				c := s.sales.App.Deps().Temporal
+				saveHistory(t, c, "Lead:"+id, "lead-converted")
+				saveHistory(t, c, "Opportunity:"+oppID, "opportunity-won")
+			}
+
 			// Funnel of north: one opportunity that reached stages 2–4 and was won.
 			f := s.must(200, "GET", "/v1/funnel?team=north", mgrMia, nil)
 			stages := f["stages"].([]any)

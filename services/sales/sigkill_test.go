@@ -77,6 +77,7 @@ func TestWorkerKilledMidEscalation(t *testing.T) {
 	if k["reminder"] != 1 || k["escalated"] != 1 || k["reassigned"] != 1 || k["assigned"] != 1 {
 		t.Fatalf("timeline kinds %v, want each step once", k)
 	}
+	saveHistory(t, s.sales.App.Deps().Temporal, "Lead:"+id, "lead-escalated-worker-killed")
 	after := s.must(200, "GET", "/v1/leads/"+id, admin, nil)
 	if after["owner_id"] == owner || after["owner_id"] == "" {
 		t.Fatalf("lead not reassigned: %v", after)
