@@ -38,6 +38,7 @@ func TestEveryIDRouteHidesOthersCustomers(t *testing.T) {
 		"POST /v1/visits/:id/cancel":     map[string]any{"reason": "spy"},
 		"POST /v1/visits/:id/reschedule": map[string]any{"day": bolaWeekday(8), "reason": "spy"},
 		"POST /v1/visits/:id/log":        map[string]any{"summary": "spy", "outcome": "x"},
+		"POST /v1/actions/:id/complete":  map[string]any{"summary": "spy"},
 	}
 	const ghost = "0190a000-0000-7000-8000-000000000000"
 	tested := 0

@@ -22,6 +22,7 @@ import (
 	"github.com/closeloop/closeloop/platform/auth"
 	"github.com/closeloop/closeloop/platform/service"
 	customerc "github.com/closeloop/closeloop/proto/contract/customer"
+	"github.com/closeloop/closeloop/services/customer/internal/actions"
 	"github.com/closeloop/closeloop/services/customer/internal/adapters"
 	"github.com/closeloop/closeloop/services/customer/internal/app"
 	"github.com/closeloop/closeloop/services/customer/internal/domain"
@@ -91,6 +92,7 @@ func Setup(d *service.Deps, cfg Config) (*service.Module, error) {
 			h.Routes(v1)
 			eh.Routes(v1)
 			(&visits.HTTP{Svc: vs}).Routes(v1)
+			(&actions.HTTP{Svc: actions.New(d.DB, store, fu)}).Routes(v1)
 		},
 		Register: func(r worker.Registry) {
 			acts.Register(r)

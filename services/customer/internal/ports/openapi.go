@@ -3,6 +3,7 @@ package ports
 import (
 	"github.com/closeloop/closeloop/platform/auth"
 	"github.com/closeloop/closeloop/platform/openapi"
+	"github.com/closeloop/closeloop/services/customer/internal/actions"
 	"github.com/closeloop/closeloop/services/customer/internal/app"
 	"github.com/closeloop/closeloop/services/customer/internal/followups"
 	"github.com/closeloop/closeloop/services/customer/internal/policies"
@@ -101,7 +102,7 @@ func OpenAPI() []byte {
 			Permission: string(auth.PermCustomersReclassify), Params: []openapi.Param{{Name: "workflowId", In: "path"}}, Response: app.RunStatus{}, Errors: []int{403, 404, 503}},
 		openapi.Op{Method: "GET", Path: "/v1/abc/settings", Tag: "abc", Summary: "The ABC rule and its configured thresholds",
 			Permission: string(auth.PermCustomersRead), Response: ABCSettings{}, Errors: []int{403}},
-	).Add(engineOps()...).Add(visits.Ops()...).JSON()
+	).Add(engineOps()...).Add(visits.Ops()...).Add(actions.Ops()...).JSON()
 }
 
 var (

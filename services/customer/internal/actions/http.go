@@ -1,0 +1,144 @@
+package actions
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/closeloop/closeloop/platform/auth"
+	"github.com/closeloop/closeloop/platform/httpx"
+	"github.com/closeloop/closeloop/platform/openapi"
+)
+
+// HTTP serves the actions API.
+type HTTP struct{ Svc *Service }
+
+// Routes mounts the endpoints on the authenticated /v1 group.
+func (h *HTTP) Routes(v1 *gin.RouterGroup) {
+	v1.POST("/actions", h.create)
+	v1.GET("/actions/:id", h.get)
+	v1.POST("/actions/:id/complete", h.complete)
+	v1.POST("/actions/:id/cancel", h.cancel)
+	v1.GET("/customers/:id/history", h.history)
+}
+
+// ActionRequest is the body of POST /v1/actions.
+type ActionRequest struct {
+	Kind           string     `json:"kind"`
+	Category       string     `json:"category"`
+	Department     string     `json:"department"`
+	Title          string     `json:"title"`
+	Summary        string     `json:"summary"`
+	Outcome        string     `json:"outcome"`
+	NextStep       string     `json:"next_step"`
+	CustomerIDs    []string   `json:"customer_ids"`
+	ContactIDs     []string   `json:"contact_ids"`
+	LeadIDs        []string   `json:"lead_ids"`
+	OpportunityIDs []string   `json:"opportunity_ids"`
+	PlannedFor     *time.Time `json:"planned_for"`
+	DoneAt         *time.Time `json:"done_at"`
+}
+
+// CompleteRequest is the body of POST /v1/actions/{id}/complete.
+type CompleteRequest struct {
+	Summary  string     `json:"summary"`
+	Outcome  string     `json:"outcome"`
+	NextStep string     `json:"next_step"`
+	DoneAt   *time.Time `json:"done_at"`
+}
+
+func (h *HTTP) create(c *gin.Context) {
+	var r ActionRequest
+	if err := httpx.Bind(c, &r); err != nil {
+		httpx.WriteError(c, err)
+		return
+	}
+	res, err := h.Svc.Create(c.Request.Context(), Input{Kind: r.Kind, Category: r.Category, Department: r.Department, Title: r.Title,
+		Summary: r.Summary, Outcome: r.Outcome, NextStep: r.NextStep, CustomerIDs: r.CustomerIDs, ContactIDs: r.ContactIDs,
+		LeadIDs: r.LeadIDs, OpportunityIDs: r.OpportunityIDs, PlannedFor: r.PlannedFor, DoneAt: r.DoneAt})
+	if err != nil {
+		httpx.WriteError(c, err)
+		return
+	}
+	c.Header("Location", "/v1/actions/"+res.Action.ID)
+	c.JSON(http.StatusCreated, res)
+}
+
+func (h *HTTP) get(c *gin.Context) {
+	v, err := h.Svc.Get(c.Request.Context(), c.Param("id"))
+	if err != nil {
+		httpx.WriteError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, v)
+}
+
+func (h *HTTP) complete(c *gin.Context) {
+	var r CompleteRequest
+	if err := httpx.Bind(c, &r); err != nil {
+		httpx.WriteError(c, err)
+		return
+	}
+	res, err := h.Svc.Complete(c.Request.Context(), c.Param("id"), CompleteInput{Summary: r.Summary, Outcome: r.Outcome, NextStep: r.NextStep, DoneAt: r.DoneAt})
+	if err != nil {
+		httpx.WriteError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, res)
+}
+
+func (h *HTTP) cancel(c *gin.Context) {
+	v, err := h.Svc.Cancel(c.Request.Context(), c.Param("id"))
+	if err != nil {
+		httpx.WriteError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, v)
+}
+
+func (h *HTTP) history(c *gin.Context) {
+	limit, err := httpx.ParseLimit(c.Query("limit"))
+	if err != nil {
+		httpx.WriteError(c, err)
+		return
+	}
+	var cur *HistoryCursor
+	if raw := c.Query("cursor"); raw != "" {
+		cur = &HistoryCursor{}
+		if err := httpx.DecodeCursor(raw, cur); err != nil {
+			httpx.WriteError(c, err)
+			return
+		}
+	}
+	p, err := h.Svc.History(c.Request.Context(), c.Param("id"), c.Query("kind"), c.Query("department"), cur, limit)
+	if err != nil {
+		httpx.WriteError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, p)
+}
+
+// Ops documents the endpoints for the customer service's OpenAPI document.
+func Ops() []openapi.Op {
+	id := openapi.Param{Name: "id", In: "path", Description: "action id (UUID)"}
+	cust := openapi.Param{Name: "id", In: "path", Description: "customer id (UUID)"}
+	write, read := string(auth.PermCustomersWrite), string(auth.PermCustomersRead)
+	return []openapi.Op{
+		{Method: "POST", Path: "/v1/actions", Tag: "actions", Summary: "Record an action plan or log",
+			Description: "A plan (planned_for) or a log (done_at, default now) in a category (briefing_report, phone_call, visit_reception, materials_submission) by a department, on one or more customers you may change, with their contacts, leads and opportunities. A logged phone call or visit/reception closes the open follow-ups it answers — care contacts of its customers, and first contacts of its leads (or, without leads, of the customers' leads you own) — through their workflows; the answer lists what was closed and what could not be.",
+			Permission:  write, Request: ActionRequest{}, Status: 201, Response: Result{}, Errors: []int{400, 403, 422}},
+		{Method: "GET", Path: "/v1/actions/:id", Tag: "actions", Summary: "Get an action",
+			Permission: read, Params: []openapi.Param{id}, Response: View{}, Errors: []int{403, 404}},
+		{Method: "POST", Path: "/v1/actions/:id/complete", Tag: "actions", Summary: "Complete a planned action (it becomes a log)",
+			Permission: write, Params: []openapi.Param{id}, Request: CompleteRequest{}, Response: Result{}, Errors: []int{400, 403, 404, 422}},
+		{Method: "POST", Path: "/v1/actions/:id/cancel", Tag: "actions", Summary: "Cancel a planned action",
+			Permission: write, Params: []openapi.Param{id}, Response: View{}, Errors: []int{403, 404, 422}},
+		{Method: "GET", Path: "/v1/customers/:id/history", Tag: "actions", Summary: "A customer's contact history across departments, newest first",
+			Permission: read, Response: HistoryPage{}, Errors: []int{400, 403, 404, 422},
+			Params: []openapi.Param{cust, {Name: "kind", In: "query", Enum: []string{"plan", "log"}},
+				{Name: "department", In: "query", Enum: []string{"sales", "service", "marketing"}},
+				{Name: "limit", In: "query", Type: "integer", Description: "page size, 1..200 (default 50)"},
+				{Name: "cursor", In: "query", Description: "next_cursor of the previous page"}}},
+	}
+}
