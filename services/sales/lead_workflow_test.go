@@ -493,7 +493,7 @@ func TestReassignUpdate(t *testing.T) {
 	h := newWFHarness(t, start)
 	in := h.leadInput("Lantern Foods")
 	id := in.GetLead().GetId()
-	var same, noReason, outside, ok, pool, poolTwice, fromPool, disq, closed *outcome
+	var same, noReason, outside, ok, stale, pool, poolTwice, fromPool, disq, closed *outcome
 	h.at(cst(time.March, 2, 11, 0), func() {
 		same = h.send(wfc.UpdateReassign, &salesv1.ReassignRequest{ToOwnerId: "rep-ana", Actor: "mgr-eve", Reason: "x"})
 		noReason = h.send(wfc.UpdateReassign, &salesv1.ReassignRequest{ToOwnerId: "rep-bo", Actor: "mgr-eve"})
@@ -504,6 +504,10 @@ func TestReassignUpdate(t *testing.T) {
 			t.Errorf("a refused reassignment changed the lead: %+v", l)
 		}
 		ok = h.send(wfc.UpdateReassign, &salesv1.ReassignRequest{ToOwnerId: "rep-bo", Actor: "mgr-eve", Reason: "ana is on leave"})
+	})
+	h.at(cst(time.March, 2, 11, 30), func() {
+		// Ana's contact sent after the lead went to Bo is refused.
+		stale = h.send(wfc.UpdateLeadCommand, &salesv1.LeadCommand{Op: lead.OpContact, Actor: "rep-ana", ExpectedOwnerId: "rep-ana", Channel: "call", Summary: "late"})
 	})
 	h.at(cst(time.March, 2, 12, 0), func() {
 		s := h.query(id)
@@ -536,6 +540,7 @@ func TestReassignUpdate(t *testing.T) {
 	expect(t, "reassign without reason", noReason, "invalid")
 	expect(t, "reassign outside the territory", outside, "rep_not_in_territory")
 	expect(t, "reassign", ok, "")
+	expect(t, "contact by the previous owner", stale, "lead_not_found")
 	expect(t, "to the pool", pool, "")
 	expect(t, "to the pool twice", poolTwice, "already_pooled")
 	expect(t, "from the pool", fromPool, "")

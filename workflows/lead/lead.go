@@ -413,6 +413,9 @@ func (w *leadWF) validateCommand(ctx workflow.Context, cmd *salesv1.LeadCommand)
 	if r := CheckCommand(w.snap.GetState(), cmd.GetOp()); r != nil {
 		return refuse(r)
 	}
+	if o := cmd.GetExpectedOwnerId(); o != "" && o != w.snap.GetAssignment().GetOwnerId() {
+		return refuse(&Refusal{"lead_not_found", "the lead was reassigned and is no longer yours"})
+	}
 	if cmd.GetOp() == OpConvert && cmd.GetOpportunity() == nil {
 		return refuse(&Refusal{"invalid", "convert needs the opportunity to create"})
 	}

@@ -342,6 +342,12 @@ func (a *App) leadCommand(ctx context.Context, id, op string, in CloseInput) (Le
 }
 
 func (a *App) command(ctx context.Context, cmd *salesv1.LeadCommand) (LeadView, error) {
+	// A rep acts on their own lead only: if it changes hands between the
+	// check above and the workflow, the workflow refuses (404, like any
+	// lead that is not theirs).
+	if p, ok := auth.FromContext(ctx); ok && !p.Has(auth.RoleManager) && !p.Has(auth.RoleAdmin) {
+		cmd.ExpectedOwnerId = p.Subject
+	}
 	if _, err := a.wf.LeadCommand(ctx, cmd); err != nil {
 		return LeadView{}, err
 	}

@@ -656,9 +656,12 @@ type LeadCommand struct {
 	// Convert: the opportunity to create.
 	Opportunity *OpportunityData `protobuf:"bytes,8,opt,name=opportunity,proto3" json:"opportunity,omitempty"`
 	// Deterministic id of the timeline event this command writes.
-	EventId       string `protobuf:"bytes,9,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	EventId string `protobuf:"bytes,9,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	// When set, the command applies only while this rep owns the lead (a rep
+	// acting on their own lead; refused if it was reassigned meanwhile).
+	ExpectedOwnerId string `protobuf:"bytes,10,opt,name=expected_owner_id,json=expectedOwnerId,proto3" json:"expected_owner_id,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *LeadCommand) Reset() {
@@ -750,6 +753,13 @@ func (x *LeadCommand) GetOpportunity() *OpportunityData {
 func (x *LeadCommand) GetEventId() string {
 	if x != nil {
 		return x.EventId
+	}
+	return ""
+}
+
+func (x *LeadCommand) GetExpectedOwnerId() string {
+	if x != nil {
+		return x.ExpectedOwnerId
 	}
 	return ""
 }
@@ -1907,7 +1917,7 @@ const file_closeloop_sales_v1_sales_proto_rawDesc = "" +
 	"\x05actor\x18\x05 \x01(\tR\x05actor\x12\x18\n" +
 	"\asummary\x18\x06 \x01(\tR\asummary\x12*\n" +
 	"\x02at\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\x02at\x12\x1b\n" +
-	"\tdata_json\x18\b \x01(\tR\bdataJson\"\xa6\x02\n" +
+	"\tdata_json\x18\b \x01(\tR\bdataJson\"\xd2\x02\n" +
 	"\vLeadCommand\x12\x17\n" +
 	"\alead_id\x18\x01 \x01(\tR\x06leadId\x12\x0e\n" +
 	"\x02op\x18\x02 \x01(\tR\x02op\x12\x14\n" +
@@ -1917,7 +1927,9 @@ const file_closeloop_sales_v1_sales_proto_rawDesc = "" +
 	"\asummary\x18\x06 \x01(\tR\asummary\x12*\n" +
 	"\x02at\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\x02at\x12E\n" +
 	"\vopportunity\x18\b \x01(\v2#.closeloop.sales.v1.OpportunityDataR\vopportunity\x12\x19\n" +
-	"\bevent_id\x18\t \x01(\tR\aeventId\"\xf2\x03\n" +
+	"\bevent_id\x18\t \x01(\tR\aeventId\x12*\n" +
+	"\x11expected_owner_id\x18\n" +
+	" \x01(\tR\x0fexpectedOwnerId\"\xf2\x03\n" +
 	"\fLeadSnapshot\x12\x17\n" +
 	"\alead_id\x18\x01 \x01(\tR\x06leadId\x12\x14\n" +
 	"\x05state\x18\x02 \x01(\tR\x05state\x12>\n" +
