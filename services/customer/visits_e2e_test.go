@@ -343,6 +343,17 @@ func TestVisitBadInput(t *testing.T) {
 		{"a cancel without a reason", "POST", "/v1/visits/" + id + "/cancel", repAna, map[string]any{}, 422, "validation_failed", "reason"},
 		{"a second cancel", "POST", "/v1/visits/" + goneID + "/cancel", repAna, map[string]any{"reason": "again"}, 422, visit.CodeNotBooked, ""},
 	}
+	if wd := time.Now().UTC().Weekday(); wd != time.Saturday && wd != time.Sunday && time.Now().UTC().Hour() >= 1 {
+		// Refused by the day's workflow, which alone knows the day is free
+		// (a request that joins keeps the booked visit's start).
+		cases = append(cases, struct {
+			name, method, path, user string
+			body                     map[string]any
+			status                   int
+			code, field              string
+		}{"a start that has passed today", "POST", path, repAna, map[string]any{"day": time.Now().UTC().Format(visit.DayLayout),
+			"department": "sales", "purpose": "x", "start_time": "00:30"}, 422, "validation_failed", "start_time"})
+	}
 	for _, c := range cases {
 		r, err := s.vcall(c.method, c.path, c.user, c.body)
 		if err != nil {

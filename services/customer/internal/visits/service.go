@@ -5,6 +5,7 @@ import (
 	"errors"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"gorm.io/gorm"
@@ -41,6 +42,9 @@ type Service struct {
 	wf        Workflows
 	cfg       Config
 	now       func() time.Time
+
+	mu   sync.Mutex
+	cals map[string]cachedCalendar // by team and region
 }
 
 // New returns the service.
@@ -52,7 +56,7 @@ func New(gdb *gorm.DB, customers *adapters.Store, p *policies.Service, wf Workfl
 		cfg.DefaultDuration = time.Hour
 	}
 	return &Service{db: gdb, store: NewStore(gdb), customers: customers, policies: p, wf: wf, cfg: cfg,
-		now: func() time.Time { return time.Now().UTC() }}
+		now: func() time.Time { return time.Now().UTC() }, cals: map[string]cachedCalendar{}}
 }
 
 // Store returns the store the activities write through.
@@ -89,22 +93,49 @@ func (s *Service) customerOf(ctx context.Context, id string, scope auth.Scope) (
 	return c, err
 }
 
-// calendarOf is the business calendar assigned to the customer's team or region.
+// calendarTTL is how long the API reuses a resolved calendar for the day
+// rule: calendars change seldom, and under a burst of requests resolving
+// them (three queries) for each one would load the database for nothing.
+const calendarTTL = 5 * time.Second
+
+type cachedCalendar struct {
+	cal *calendar.Calendar
+	at  time.Time
+}
+
+// calendarOf is the business calendar assigned to the customer's team or
+// region (at most calendarTTL old).
 func (s *Service) calendarOf(ctx context.Context, c adapters.CustomerRecord) (*calendar.Calendar, error) {
+	key := c.Team + "\x00" + c.Region
+	s.mu.Lock()
+	hit, ok := s.cals[key]
+	s.mu.Unlock()
+	if ok && time.Since(hit.at) < calendarTTL {
+		return hit.cal, nil
+	}
 	res, err := s.policies.Resolve(ctx, []string{policy.VisitReminder}, c.Team, c.Region, s.now())
 	if err != nil {
 		return nil, err
 	}
 	for _, rc := range res.GetCalendars() {
 		if rc.GetName() == res.GetAssignedCalendar() {
-			return policy.CalendarFromJSON(rc.GetSpecJson())
+			cal, err := policy.CalendarFromJSON(rc.GetSpecJson())
+			if err != nil {
+				return nil, err
+			}
+			s.mu.Lock()
+			s.cals[key] = cachedCalendar{cal: cal, at: time.Now()}
+			s.mu.Unlock()
+			return cal, nil
 		}
 	}
 	return nil, errors.New("visits: the assigned calendar was not resolved")
 }
 
 // check validates a request for customer c and builds it: the day rule (not
-// in the past, a working day unless allowed), start and end instants.
+// in the past, a working day unless allowed), start and end instants. A start
+// that has passed is the workflow's to refuse: it matters only when the
+// request books the day (a request that joins keeps the booked visit's start).
 func (s *Service) check(ctx context.Context, p auth.Principal, c adapters.CustomerRecord, in RequestInput) (*visit.Input, *visit.Request, error) {
 	var v apperr.Validation
 	v.Check(visit.ValidDepartment(in.Department), "department", "invalid", "department must be one of "+strings.Join(visit.Departments(), ", "))
@@ -141,8 +172,6 @@ func (s *Service) check(ctx context.Context, p auth.Principal, c adapters.Custom
 	switch {
 	case in.Day < visit.Today(now, loc):
 		v.Add("day", visit.CodeInThePast, "the day has passed (today is "+visit.Today(now, loc)+" in "+loc.String()+")")
-	case !start.After(now):
-		v.Add("start_time", visit.CodeInThePast, "the visit would start in the past")
 	case in.Day > visit.AddDays(visit.Today(now, loc), 730):
 		v.Add("day", "out_of_range", "at most two years ahead")
 	}

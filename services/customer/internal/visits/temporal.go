@@ -136,7 +136,9 @@ func workflowError(ctx context.Context, err error) error {
 	if errors.As(err, &nf) {
 		return apperr.Rule(visit.CodeVisitClosed, "the visit's workflow has finished; its record is final")
 	}
-	if errors.Is(err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded) {
+	if errors.Is(err, context.DeadlineExceeded) || ctx.Err() != nil {
+		// The wait ran out (the SDK also reports it as "timeout or
+		// cancellation waiting for update"): the request is with the workflow.
 		return errPending.Wrap(err)
 	}
 	return apperr.Unavailable("workflow_unavailable", "the workflow engine is unavailable; retry shortly").Wrap(err)
