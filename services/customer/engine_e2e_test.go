@@ -204,7 +204,13 @@ func TestPolicyChangeReachesRunningWorkflows(t *testing.T) {
 			}
 			v4 := int64(r.json(t)["version"].(float64))
 			eventually(t, "the rollback to reach the workflows", 30*time.Second, func() bool {
-				return int64(get(other)["policy"].(map[string]any)["version"].(float64)) == v4 && get(other)["overdue"] == true
+				for _, id := range []string{shortened, other} {
+					f := get(id)
+					if int64(f["policy"].(map[string]any)["version"].(float64)) != v4 || f["overdue"] != true {
+						return false
+					}
+				}
+				return true
 			})
 			r = s.call("GET", "/v1/follow-ups/overdue", mgrMia, nil)
 			items := r.json(t)["items"].([]any)
