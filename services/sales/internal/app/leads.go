@@ -239,18 +239,24 @@ func commandAllowed(p auth.Principal, l adapters.Lead) error {
 	return domain.ErrLeadNotFound
 }
 
-// LogContact records a contact with the lead. The first one ends the
-// first-contact follow-up and its escalation.
-func (a *App) LogContact(ctx context.Context, id string, in ContactInput) (LeadView, error) {
+// writableLead returns a lead the caller may change (see commandAllowed).
+func (a *App) writableLead(ctx context.Context, id string) (auth.Principal, adapters.Lead, error) {
 	p, err := auth.Authorize(ctx, auth.PermLeadsWrite)
 	if err != nil {
-		return LeadView{}, err
+		return p, adapters.Lead{}, err
 	}
 	l, err := a.lead(ctx, p, id)
 	if err != nil {
-		return LeadView{}, err
+		return p, l, err
 	}
-	if err := commandAllowed(p, l); err != nil {
+	return p, l, commandAllowed(p, l)
+}
+
+// LogContact records a contact with the lead. The first one ends the
+// first-contact follow-up and its escalation.
+func (a *App) LogContact(ctx context.Context, id string, in ContactInput) (LeadView, error) {
+	p, l, err := a.writableLead(ctx, id)
+	if err != nil {
 		return LeadView{}, err
 	}
 	now := a.now()
@@ -294,15 +300,8 @@ func (a *App) Convert(ctx context.Context, id string, in CloseInput) (LeadView, 
 }
 
 func (a *App) leadCommand(ctx context.Context, id, op string, in CloseInput) (LeadView, error) {
-	p, err := auth.Authorize(ctx, auth.PermLeadsWrite)
+	p, l, err := a.writableLead(ctx, id)
 	if err != nil {
-		return LeadView{}, err
-	}
-	l, err := a.lead(ctx, p, id)
-	if err != nil {
-		return LeadView{}, err
-	}
-	if err := commandAllowed(p, l); err != nil {
 		return LeadView{}, err
 	}
 	var v apperr.Validation
