@@ -1,0 +1,120 @@
+package customer_test
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/closeloop/closeloop/platform/testenv"
+	wfc "github.com/closeloop/closeloop/proto/contract/workflows"
+	"github.com/closeloop/closeloop/workflows/visit"
+)
+
+// startWorkerBinary builds the workflow worker (workflows/cmd/worker) once
+// and runs it as a child process, so it can be killed with SIGKILL.
+func startWorkerBinary(t *testing.T, bin, hostPort, namespace string) *exec.Cmd {
+	t.Helper()
+	cmd := exec.Command(bin)
+	cmd.Env = append(os.Environ(), "TEMPORAL_ADDRESS="+hostPort, "TEMPORAL_NAMESPACE="+namespace,
+		"SETUP_ON_START=false", "HTTP_ADDR=127.0.0.1:0", "LOG_LEVEL=warn", "SHUTDOWN_TIMEOUT=2s")
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		if t.Failed() && strings.TrimSpace(out.String()) != "" {
+			t.Logf("worker output:\n%s", out.String())
+		}
+	})
+	return cmd
+}
+
+// TestVisitWorkerKilled kills the workflow worker with SIGKILL right after a
+// visit is booked, keeps it down while the visit's reminder falls due, and
+// starts it again: the reminder goes out on restart exactly once, and the
+// day's workflow kept its state — a later request joins the booked visit
+// instead of booking a second one.
+//
+// The reminder policy is set (through the API, as an analyst would) to its
+// minimum, 15 minutes before the start, and the visit starts 16 to 17
+// minutes from now, so the reminder falls due one to two minutes into the test.
+func TestVisitWorkerKilled(t *testing.T) {
+	if testing.Short() {
+		t.Skip("takes about two and a half minutes")
+	}
+	if wd := time.Now().UTC().Add(20 * time.Minute).Weekday(); wd == time.Saturday || wd == time.Sunday {
+		t.Skip("needs a visit later today on a working day of the default calendar (Monday to Friday, UTC)")
+	}
+	bin := filepath.Join(t.TempDir(), "worker")
+	build := exec.Command("go", "build", "-o", bin, "github.com/closeloop/closeloop/workflows/cmd/worker")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build the worker: %v\n%s", err, out)
+	}
+	s, hostPort, ns := visitStack(t, testenv.Postgres, false)
+	start := time.Now().UTC().Add(15*time.Minute + 40*time.Second).Truncate(time.Minute).Add(time.Minute)
+	if start.Day() != time.Now().UTC().Day() {
+		t.Skip("needs a visit later today (UTC): too close to midnight")
+	}
+	s.vmust(t, 201, "POST", "/v1/policies/visit.reminder_before/versions", analyst, map[string]any{
+		"value": map[string]any{"timer": map[string]any{"duration": "15m", "clock": "calendar"}}, "reason": "worker-kill test"})
+	cust := s.create(mgrMia, company(map[string]any{"owner_id": repAna, "team": "north"}))
+	worker := startWorkerBinary(t, bin, hostPort, ns)
+
+	day := start.Format(visit.DayLayout)
+	booked := s.vmust(t, 201, "POST", "/v1/customers/"+cust+"/visits", repAna, map[string]any{
+		"day": day, "department": "sales", "purpose": "quarterly review", "start_time": start.Format("15:04"), "duration_minutes": 30})
+	id := booked["visit"].(map[string]any)["id"].(string)
+	reminders := func() int {
+		n := 0
+		for _, e := range s.vmust(t, 200, "GET", "/v1/visits/"+id, admin, nil)["events"].([]any) {
+			if e.(map[string]any)["kind"] == "reminder" {
+				n++
+			}
+		}
+		return n
+	}
+	if n := reminders(); n != 0 {
+		t.Fatalf("%d reminders before the reminder time", n)
+	}
+
+	// SIGKILL: no graceful stop. The reminder falls due while no worker runs.
+	if err := worker.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	_ = worker.Wait()
+	remindAt := start.Add(-15 * time.Minute)
+	time.Sleep(time.Until(remindAt) + 5*time.Second)
+	if n := reminders(); n != 0 {
+		t.Fatalf("%d reminders with no worker running", n)
+	}
+
+	startWorkerBinary(t, bin, hostPort, ns)
+	for deadline := time.Now().Add(90 * time.Second); reminders() < 1; time.Sleep(200 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			wid := wfc.VisitWorkflowID(cust, day)
+			d, err := s.app.Deps().Temporal.DescribeWorkflowExecution(context.Background(), wid, "")
+			t.Fatalf("no reminder 90 s after the restart (due %s); workflow %s: %v %v", remindAt, wid, d, err)
+		}
+	}
+	joined := s.vmust(t, 200, "POST", "/v1/customers/"+cust+"/visits", mgrMia, map[string]any{
+		"day": day, "department": "service", "purpose": "maintenance check", "join": true})
+	if joined["outcome"] != "joined" || joined["visit"].(map[string]any)["id"] != id {
+		t.Fatalf("after the restart: %v", joined)
+	}
+	time.Sleep(5 * time.Second)
+	if n := reminders(); n != 1 {
+		t.Fatalf("%d reminders, want exactly 1", n)
+	}
+	if vs := items(s.vmust(t, 200, "GET", "/v1/customers/"+cust+"/visits", admin, nil)); len(vs) != 1 {
+		t.Fatalf("visits %v", vs)
+	}
+}
