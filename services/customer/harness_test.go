@@ -18,9 +18,21 @@ import (
 	"github.com/closeloop/closeloop/platform/telemetry"
 	"github.com/closeloop/closeloop/platform/testenv"
 	"github.com/closeloop/closeloop/services/customer"
+	"github.com/closeloop/closeloop/workflows"
 )
 
-func TestMain(m *testing.M) { testenv.Main(m) }
+// workerEnv, when set, makes the test binary run the workflow worker instead
+// of the tests: TestVisitWorkerKilled starts it as a child process so it can
+// kill it with SIGKILL (no separate build of the worker needed).
+const workerEnv = "CLOSELOOP_CUSTOMER_TEST_WORKER"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(workerEnv) == "1" {
+		service.Main(workflows.Spec())
+		return
+	}
+	testenv.Main(m)
+}
 
 // backends lists the databases every storage-touching test runs on.
 var backends = []struct {
@@ -66,9 +78,15 @@ func newStack(t testing.TB, dsn string, o stackOpts) *stack {
 	if o.namespace == "" {
 		o.namespace = "default"
 	}
+	// Waits for workflows are generous: a loaded CI machine must not turn
+	// a slow answer into a failed test (a benchmark may set its own).
+	decisionWait := os.Getenv("VISIT_DECISION_WAIT")
+	if decisionWait == "" {
+		decisionWait = "60s"
+	}
 	r := servicetest.Start(t, customer.Spec(), map[string]string{
 		"DATABASE_URL": dsn, "OIDC_ISSUER_URL": issuerURL, "TEMPORAL_ADDRESS": o.temporal, "TEMPORAL_NAMESPACE": o.namespace,
-		"LOG_LEVEL": "warn", "SHUTDOWN_TIMEOUT": "5s",
+		"LOG_LEVEL": "warn", "SHUTDOWN_TIMEOUT": "5s", "VISIT_DECISION_WAIT": decisionWait,
 	}, service.Options{Telemetry: o.telemetry})
 	app, addr := r.App, strings.TrimPrefix(r.Base, "http://")
 	s := &stack{t: t, base: "http://" + addr, app: app, tokens: map[string]string{}, issuer: iss}

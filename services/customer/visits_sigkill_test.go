@@ -5,7 +5,6 @@ import (
 	"context"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -16,12 +15,12 @@ import (
 	"github.com/closeloop/closeloop/workflows/visit"
 )
 
-// startWorkerBinary builds the workflow worker (workflows/cmd/worker) once
-// and runs it as a child process, so it can be killed with SIGKILL.
+// startWorkerBinary runs the workflow worker (this test binary in worker
+// mode) as a child process, so it can be killed with SIGKILL.
 func startWorkerBinary(t *testing.T, bin, hostPort, namespace string) *exec.Cmd {
 	t.Helper()
 	cmd := exec.Command(bin)
-	cmd.Env = append(os.Environ(), "TEMPORAL_ADDRESS="+hostPort, "TEMPORAL_NAMESPACE="+namespace,
+	cmd.Env = append(os.Environ(), workerEnv+"=1", "TEMPORAL_ADDRESS="+hostPort, "TEMPORAL_NAMESPACE="+namespace,
 		"SETUP_ON_START=false", "HTTP_ADDR=127.0.0.1:0", "LOG_LEVEL=warn", "SHUTDOWN_TIMEOUT=2s")
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
@@ -54,11 +53,7 @@ func TestVisitWorkerKilled(t *testing.T) {
 	if wd := time.Now().UTC().Add(20 * time.Minute).Weekday(); wd == time.Saturday || wd == time.Sunday {
 		t.Skip("needs a visit later today on a working day of the default calendar (Monday to Friday, UTC)")
 	}
-	bin := filepath.Join(t.TempDir(), "worker")
-	build := exec.Command("go", "build", "-o", bin, "github.com/closeloop/closeloop/workflows/cmd/worker")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build the worker: %v\n%s", err, out)
-	}
+	bin := os.Args[0] // this test binary, in worker mode (see TestMain)
 	s, hostPort, ns := visitStack(t, testenv.Postgres, false)
 	start := time.Now().UTC().Add(15*time.Minute + 40*time.Second).Truncate(time.Minute).Add(time.Minute)
 	if start.Day() != time.Now().UTC().Day() {

@@ -117,7 +117,10 @@ func newStack(t testing.TB, dsn func(testing.TB) string, o stackOpts) *stack {
 	s := &stack{t: t, tokens: map[string]string{}, namespace: o.namespace}
 	s.customerDSN, s.salesDSN = dsn(t), dsn(t)
 	s.customer = servicetest.Start(t, customer.Spec(), with(map[string]string{"DATABASE_URL": s.customerDSN}), service.Options{})
-	salesEnv := with(map[string]string{"DATABASE_URL": s.salesDSN, "CUSTOMER_API_URL": s.customer.Base})
+	// Generous waits for workflows: a loaded CI machine must not turn a slow
+	// answer into a 202 or a 503 the test does not expect.
+	salesEnv := with(map[string]string{"DATABASE_URL": s.salesDSN, "CUSTOMER_API_URL": s.customer.Base,
+		"LEAD_CREATE_WAIT": "60s", "WORKFLOW_UPDATE_WAIT": "60s"})
 	for k, v := range o.salesEnv {
 		salesEnv[k] = v
 	}
