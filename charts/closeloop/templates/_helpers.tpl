@@ -273,6 +273,14 @@ Temporal connection settings, identical in every pod that talks to Temporal.
   value: {{ int64 $p.abc.pageSize | toString | quote }}
 - name: FOLLOWUP_OPEN_WAIT
   value: {{ $p.followUpOpenWait | quote }}
+- name: VISIT_ALLOW_NON_WORKING_DAYS
+  value: {{ $p.visits.allowNonWorkingDays | toString | quote }}
+- name: VISIT_DEFAULT_START
+  value: {{ $p.visits.defaultStart | quote }}
+- name: VISIT_DEFAULT_DURATION
+  value: {{ $p.visits.defaultDuration | quote }}
+- name: VISIT_DECISION_WAIT
+  value: {{ $p.visits.decisionWait | quote }}
 - name: TEMPORAL_UI_URL
   value: {{ .root.Values.temporal.uiURL | quote }}
 {{- end }}
