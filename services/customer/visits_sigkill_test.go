@@ -1,11 +1,8 @@
 package customer_test
 
 import (
-	"bytes"
 	"context"
-	"os"
 	"os/exec"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -15,26 +12,11 @@ import (
 	"github.com/closeloop/closeloop/workflows/visit"
 )
 
-// startWorkerBinary runs the workflow worker (this test binary in worker
-// mode) as a child process, so it can be killed with SIGKILL.
-func startWorkerBinary(t *testing.T, bin, hostPort, namespace string) *exec.Cmd {
+// startWorkerBinary runs the workflow worker as a child process (this test
+// binary in worker mode, see TestMain), so it can be killed with SIGKILL.
+func startWorkerBinary(t *testing.T, hostPort, namespace string) *exec.Cmd {
 	t.Helper()
-	cmd := exec.Command(bin)
-	cmd.Env = append(os.Environ(), workerEnv+"=1", "TEMPORAL_ADDRESS="+hostPort, "TEMPORAL_NAMESPACE="+namespace,
-		"SETUP_ON_START=false", "HTTP_ADDR=127.0.0.1:0", "LOG_LEVEL=warn", "SHUTDOWN_TIMEOUT=2s")
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-		if t.Failed() && strings.TrimSpace(out.String()) != "" {
-			t.Logf("worker output:\n%s", out.String())
-		}
-	})
-	return cmd
+	return testenv.StartWorkerProcess(t, workerEnv, hostPort, namespace)
 }
 
 // TestVisitWorkerKilled kills the workflow worker with SIGKILL right after a
@@ -53,13 +35,12 @@ func TestVisitWorkerKilled(t *testing.T) {
 	// The visit is 16 to 17 minutes from now, whatever the day: a weekend or
 	// a night must not turn the test off.
 	t.Setenv("VISIT_ALLOW_NON_WORKING_DAYS", "true")
-	bin := os.Args[0] // this test binary, in worker mode (see TestMain)
 	s, hostPort, ns := visitStack(t, testenv.Postgres, false)
 	start := time.Now().UTC().Add(15*time.Minute + 40*time.Second).Truncate(time.Minute).Add(time.Minute)
 	s.vmust(t, 201, "POST", "/v1/policies/visit.reminder_before/versions", analyst, map[string]any{
 		"value": map[string]any{"timer": map[string]any{"duration": "15m", "clock": "calendar"}}, "reason": "worker-kill test"})
 	cust := s.create(mgrMia, company(map[string]any{"owner_id": repAna, "team": "north"}))
-	worker := startWorkerBinary(t, bin, hostPort, ns)
+	worker := startWorkerBinary(t, hostPort, ns)
 
 	day := start.Format(visit.DayLayout)
 	booked := s.vmust(t, 201, "POST", "/v1/customers/"+cust+"/visits", repAna, map[string]any{
@@ -89,7 +70,7 @@ func TestVisitWorkerKilled(t *testing.T) {
 		t.Fatalf("%d reminders with no worker running", n)
 	}
 
-	startWorkerBinary(t, bin, hostPort, ns)
+	startWorkerBinary(t, hostPort, ns)
 	for deadline := time.Now().Add(3 * time.Minute); reminders() < 1; time.Sleep(200 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			wid := wfc.VisitWorkflowID(cust, day)

@@ -2,22 +2,18 @@ package customer_test
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
-	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/workflow"
-	"google.golang.org/protobuf/proto"
 	"gorm.io/gorm"
 
 	"github.com/closeloop/closeloop/platform/db"
@@ -28,7 +24,7 @@ import (
 	followupv1 "github.com/closeloop/closeloop/proto/gen/closeloop/followup/v1"
 	"github.com/closeloop/closeloop/services/customer/internal/adapters"
 	"github.com/closeloop/closeloop/services/customer/internal/visits"
-	"github.com/closeloop/closeloop/workflows/calendar"
+	"github.com/closeloop/closeloop/workflows/followup/followuptest"
 	"github.com/closeloop/closeloop/workflows/policy"
 	"github.com/closeloop/closeloop/workflows/visit"
 )
@@ -40,23 +36,13 @@ import (
 // business calendar as the customer's calendar (09:00–12:00, 13:30–18:00,
 // Asia/Shanghai; National Day 1–7 October, make-up Saturday 10 October).
 
-var visitShanghai = func() *time.Location {
-	l, err := policy.Location("Asia/Shanghai")
-	if err != nil {
-		panic(err)
-	}
-	return l
-}()
+var visitShanghai = followuptest.Shanghai
 
 func vcst(month time.Month, day, hour, minute int) time.Time {
-	return time.Date(2026, month, day, hour, minute, 0, 0, visitShanghai)
+	return followuptest.CST(month, day, hour, minute)
 }
 
-type vEvent struct {
-	name string
-	at   time.Time
-	msg  proto.Message
-}
+type vEvent = followuptest.Event
 
 type visitHarness struct {
 	t        *testing.T
@@ -66,9 +52,7 @@ type visitHarness struct {
 	start    time.Time
 	customer string
 
-	mu       sync.Mutex
-	events   []vEvent
-	policies map[string]policy.Value
+	engine *followuptest.Engine
 }
 
 func newVisitHarness(t *testing.T, start time.Time) *visitHarness {
@@ -81,7 +65,7 @@ func newVisitHarness(t *testing.T, start time.Time) *visitHarness {
 	if _, err := migrate.Run(ctx, gdb, "customer", adapters.Migrations, slog.New(slog.DiscardHandler)); err != nil {
 		t.Fatal(err)
 	}
-	h := &visitHarness{t: t, store: visits.NewStore(gdb), gdb: gdb, start: start, customer: uuid.NewString(), policies: map[string]policy.Value{}}
+	h := &visitHarness{t: t, store: visits.NewStore(gdb), gdb: gdb, start: start, customer: uuid.NewString()}
 	now := time.Now().UTC()
 	if err := gdb.Exec(`INSERT INTO customers (id, name, normalized_name, region, industry, owner_id, team, lifecycle_stage, created_by, created_at, updated_at)
 		VALUES (?, 'Harbour Steel', 'harbour steel', 'north', 'steel', 'rep-ana', 'north', 'prospect', 'test', ?, ?)`, h.customer, now, now).Error; err != nil {
@@ -91,80 +75,16 @@ func newVisitHarness(t *testing.T, start time.Time) *visitHarness {
 	suite.SetLogger(log.NewStructuredLogger(slog.New(slog.DiscardHandler)))
 	h.env = suite.NewTestWorkflowEnvironment()
 	h.env.SetStartTime(start)
-	for _, d := range policy.Catalogue() {
-		h.policies[d.Name] = d.Default
-	}
 	h.env.RegisterWorkflowWithOptions(visit.Visit, workflow.RegisterOptions{Name: wfc.WorkflowVisit})
 	(&visits.Activities{Store: h.store}).Register(h.env)
-	h.registerEngine()
+	h.engine = followuptest.Register(h.env)
 	return h
 }
 
-func (h *visitHarness) note(name string, m proto.Message) {
-	now := h.env.Now()
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.events = append(h.events, vEvent{name: name, at: now, msg: m})
-}
-
-// registerEngine fakes the follow-up engine's activities.
-func (h *visitHarness) registerEngine() {
-	calRaw, err := json.Marshal(calendar.China2026(visitShanghai))
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	h.env.RegisterActivityWithOptions(func(_ context.Context, in *followupv1.ResolvePoliciesInput) (*followupv1.ResolvePoliciesResult, error) {
-		h.mu.Lock()
-		defer h.mu.Unlock()
-		res := &followupv1.ResolvePoliciesResult{AssignedCalendar: "cn-mainland",
-			Calendars: []*followupv1.ResolvedCalendar{{Name: "cn-mainland", Version: 1, SpecJson: calRaw}}}
-		for _, name := range in.GetNames() {
-			v, ok := h.policies[name]
-			if !ok {
-				return nil, temporal.NewNonRetryableApplicationError("no version of "+name, "not_found", nil)
-			}
-			res.Policies = append(res.Policies, &followupv1.ResolvedPolicy{Name: name, Version: 1, ValueJson: v.MustJSON()})
-		}
-		return res, nil
-	}, activity.RegisterOptions{Name: customerc.ActivityResolvePolicies})
-	h.env.RegisterActivityWithOptions(func(_ context.Context, in *followupv1.FollowUpRecord) error {
-		h.note(customerc.ActivityOpenFollowUp, in)
-		return nil
-	}, activity.RegisterOptions{Name: customerc.ActivityOpenFollowUp})
-	h.env.RegisterActivityWithOptions(func(_ context.Context, in *followupv1.UpdateDeadlineInput) error {
-		h.note(customerc.ActivityUpdateFollowUpDeadline, in)
-		return nil
-	}, activity.RegisterOptions{Name: customerc.ActivityUpdateFollowUpDeadline})
-	h.env.RegisterActivityWithOptions(func(_ context.Context, in *followupv1.RecordStepInput) error {
-		h.note(customerc.ActivityRecordFollowUpStep, in)
-		return nil
-	}, activity.RegisterOptions{Name: customerc.ActivityRecordFollowUpStep})
-	h.env.RegisterActivityWithOptions(func(_ context.Context, in *followupv1.CloseFollowUpInput) error {
-		h.note(customerc.ActivityCloseFollowUp, in)
-		return nil
-	}, activity.RegisterOptions{Name: customerc.ActivityCloseFollowUp})
-}
-
-func (h *visitHarness) eventsOf(name string) []vEvent {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	var out []vEvent
-	for _, e := range h.events {
-		if e.name == name {
-			out = append(out, e)
-		}
-	}
-	return out
-}
+func (h *visitHarness) eventsOf(name string) []vEvent { return h.engine.Events(name) }
 
 // steps are the follow-up's escalation steps so far, as "action@time".
-func (h *visitHarness) steps() []string {
-	var out []string
-	for _, s := range h.eventsOf(customerc.ActivityRecordFollowUpStep) {
-		out = append(out, s.msg.(*followupv1.RecordStepInput).GetAction()+"@"+s.at.In(visitShanghai).Format("Jan 2 15:04"))
-	}
-	return out
-}
+func (h *visitHarness) steps() []string { return h.engine.Steps() }
 
 func (h *visitHarness) at(at time.Time, fn func()) {
 	h.env.RegisterDelayedCallback(fn, at.Sub(h.start))
@@ -343,12 +263,12 @@ func TestVisitWorkflowAcrossNationalDay(t *testing.T) {
 	if len(opens) != 1 {
 		t.Fatalf("%d follow-ups opened", len(opens))
 	}
-	rec := opens[0].msg.(*followupv1.FollowUpRecord)
+	rec := opens[0].Msg.(*followupv1.FollowUpRecord)
 	if rec.GetSpec().GetKind() != policy.KindVisitLog || rec.GetSpec().GetOwnerId() != "rep-ana" || rec.GetSpec().GetTeam() != "north" ||
 		!rec.GetSpec().GetAnchorAt().AsTime().Equal(visitStart.Add(time.Hour)) || !rec.GetDueAt().AsTime().Equal(due) {
 		t.Errorf("visit-log follow-up %v", rec)
 	}
-	if cl := h.eventsOf(customerc.ActivityCloseFollowUp); len(cl) != 1 || cl[0].msg.(*followupv1.CloseFollowUpInput).GetState() != "done" {
+	if cl := h.eventsOf(customerc.ActivityCloseFollowUp); len(cl) != 1 || cl[0].Msg.(*followupv1.CloseFollowUpInput).GetState() != "done" {
 		t.Errorf("closes %v", cl)
 	}
 	want := []string{"booked", "joined/rep-ana", "offered", "reminder/rep-ana", "reminder/svc-sam", "log_reminder/rep-ana", "log_escalated/managers:north", "logged"}
@@ -403,7 +323,7 @@ func TestVisitWorkflowLogJustBeforeTheDeadline(t *testing.T) {
 		t.Errorf("steps %v, want none", s)
 	}
 	opens := h.eventsOf(customerc.ActivityOpenFollowUp)
-	if len(opens) != 1 || !opens[0].msg.(*followupv1.FollowUpRecord).GetDueAt().AsTime().Equal(due) {
+	if len(opens) != 1 || !opens[0].Msg.(*followupv1.FollowUpRecord).GetDueAt().AsTime().Equal(due) {
 		t.Fatalf("follow-up %v, want due %s", opens, due)
 	}
 	if r := h.rows(); r[0].Status != visit.StatusDone {

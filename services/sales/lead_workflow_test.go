@@ -2,7 +2,6 @@ package sales_test
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -30,7 +29,7 @@ import (
 	salesv1 "github.com/closeloop/closeloop/proto/gen/closeloop/sales/v1"
 	"github.com/closeloop/closeloop/services/sales/internal/adapters"
 	"github.com/closeloop/closeloop/services/sales/internal/ports"
-	"github.com/closeloop/closeloop/workflows/calendar"
+	"github.com/closeloop/closeloop/workflows/followup/followuptest"
 	"github.com/closeloop/closeloop/workflows/lead"
 	"github.com/closeloop/closeloop/workflows/policy"
 )
@@ -42,23 +41,13 @@ import (
 // policies and the China 2026 business calendar (09:00–12:00, 13:30–18:00,
 // Asia/Shanghai; National Day 1–7 October, make-up Saturday 10 October).
 
-var shanghai = func() *time.Location {
-	l, err := policy.Location("Asia/Shanghai")
-	if err != nil {
-		panic(err)
-	}
-	return l
-}()
+var shanghai = followuptest.Shanghai
 
 func cst(month time.Month, day, hour, minute int) time.Time {
-	return time.Date(2026, month, day, hour, minute, 0, 0, shanghai)
+	return followuptest.CST(month, day, hour, minute)
 }
 
-type fuEvent struct {
-	name string
-	at   time.Time
-	msg  proto.Message
-}
+type fuEvent = followuptest.Event
 
 // fakeCustomers is the customer service as the Lead workflow sees it.
 type fakeCustomers struct {
@@ -76,15 +65,7 @@ type wfHarness struct {
 	start time.Time
 	cust  *fakeCustomers
 
-	mu       sync.Mutex
-	events   []fuEvent
-	policies map[string][]policyVersion
-}
-
-type policyVersion struct {
-	n    int64
-	from time.Time
-	raw  []byte
+	engine *followuptest.Engine
 }
 
 func newWFHarness(t *testing.T, start time.Time) *wfHarness {
@@ -101,15 +82,12 @@ func newWFHarness(t *testing.T, start time.Time) *wfHarness {
 	suite.SetLogger(log.NewStructuredLogger(slog.New(slog.DiscardHandler)))
 	env := suite.NewTestWorkflowEnvironment()
 	env.SetStartTime(start)
-	h := &wfHarness{t: t, env: env, store: adapters.NewStore(gdb), start: start, policies: map[string][]policyVersion{},
+	h := &wfHarness{t: t, env: env, store: adapters.NewStore(gdb), start: start,
 		cust: &fakeCustomers{byName: map[string]string{}, owner: map[string]string{}, team: map[string]string{}}}
-	for _, d := range policy.Catalogue() {
-		h.putPolicy(d.Name, 1, time.Time{}, d.Default)
-	}
 	env.RegisterWorkflowWithOptions(lead.Lead, workflow.RegisterOptions{Name: wfc.WorkflowLead})
 	env.RegisterWorkflowWithOptions(lead.Opportunity, workflow.RegisterOptions{Name: wfc.WorkflowOpportunity})
 	(&ports.Activities{Store: h.store}).Register(env)
-	h.registerEngine()
+	h.engine = followuptest.Register(env)
 	h.registerCustomers()
 	// Two reps in the east/software territory, round-robin, capacity 5.
 	if err := h.store.CreateTerritory(ctx, &adapters.Territory{ID: uuid.NewString(), Name: "East software", Region: "east", Industry: "software",
@@ -121,59 +99,7 @@ func newWFHarness(t *testing.T, start time.Time) *wfHarness {
 }
 
 func (h *wfHarness) putPolicy(name string, n int64, from time.Time, v policy.Value) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.policies[name] = append(h.policies[name], policyVersion{n: n, from: from, raw: v.MustJSON()})
-}
-
-func (h *wfHarness) note(name string, m proto.Message) {
-	now := h.env.Now()
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.events = append(h.events, fuEvent{name: name, at: now, msg: m})
-}
-
-// registerEngine fakes the follow-up engine's activities (customer service).
-func (h *wfHarness) registerEngine() {
-	calRaw, err := json.Marshal(calendar.China2026(shanghai))
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	h.env.RegisterActivityWithOptions(func(_ context.Context, in *followupv1.ResolvePoliciesInput) (*followupv1.ResolvePoliciesResult, error) {
-		h.mu.Lock()
-		defer h.mu.Unlock()
-		res := &followupv1.ResolvePoliciesResult{AssignedCalendar: "cn-mainland",
-			Calendars: []*followupv1.ResolvedCalendar{{Name: "cn-mainland", Version: 3, SpecJson: calRaw}}}
-		at := in.GetAt().AsTime()
-		for _, name := range in.GetNames() {
-			var best *policyVersion
-			for i, v := range h.policies[name] {
-				if !v.from.After(at) && (best == nil || v.n > best.n) {
-					best = &h.policies[name][i]
-				}
-			}
-			if best == nil {
-				return nil, temporal.NewNonRetryableApplicationError("no version of "+name, "not_found", nil)
-			}
-			res.Policies = append(res.Policies, &followupv1.ResolvedPolicy{Name: name, Version: best.n, ValueJson: best.raw})
-		}
-		return res, nil
-	}, activity.RegisterOptions{Name: customerc.ActivityResolvePolicies})
-	capture := func(name string) {
-		switch name {
-		case customerc.ActivityOpenFollowUp:
-			h.env.RegisterActivityWithOptions(func(_ context.Context, in *followupv1.FollowUpRecord) error { h.note(name, in); return nil }, activity.RegisterOptions{Name: name})
-		case customerc.ActivityUpdateFollowUpDeadline:
-			h.env.RegisterActivityWithOptions(func(_ context.Context, in *followupv1.UpdateDeadlineInput) error { h.note(name, in); return nil }, activity.RegisterOptions{Name: name})
-		case customerc.ActivityRecordFollowUpStep:
-			h.env.RegisterActivityWithOptions(func(_ context.Context, in *followupv1.RecordStepInput) error { h.note(name, in); return nil }, activity.RegisterOptions{Name: name})
-		case customerc.ActivityCloseFollowUp:
-			h.env.RegisterActivityWithOptions(func(_ context.Context, in *followupv1.CloseFollowUpInput) error { h.note(name, in); return nil }, activity.RegisterOptions{Name: name})
-		}
-	}
-	for _, n := range []string{customerc.ActivityOpenFollowUp, customerc.ActivityUpdateFollowUpDeadline, customerc.ActivityRecordFollowUpStep, customerc.ActivityCloseFollowUp} {
-		capture(n)
-	}
+	h.engine.PutPolicy(name, n, from, v)
 }
 
 func (h *wfHarness) registerCustomers() {
@@ -222,17 +148,7 @@ func (h *wfHarness) steps() []fuEvent  { return h.eventsOf(customerc.ActivityRec
 func (h *wfHarness) opens() []fuEvent  { return h.eventsOf(customerc.ActivityOpenFollowUp) }
 func (h *wfHarness) closes() []fuEvent { return h.eventsOf(customerc.ActivityCloseFollowUp) }
 
-func (h *wfHarness) eventsOf(name string) []fuEvent {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	var out []fuEvent
-	for _, e := range h.events {
-		if e.name == name {
-			out = append(out, e)
-		}
-	}
-	return out
-}
+func (h *wfHarness) eventsOf(name string) []fuEvent { return h.engine.Events(name) }
 
 func (h *wfHarness) lead(id string) adapters.Lead {
 	l, err := h.store.Lead(context.Background(), id)
@@ -306,14 +222,7 @@ func code(err error) string {
 }
 
 // stepAt reports the escalation steps recorded so far, as "action@time".
-func (h *wfHarness) stepsSeen() []string {
-	var out []string
-	for _, s := range h.steps() {
-		in := s.msg.(*followupv1.RecordStepInput)
-		out = append(out, in.GetAction()+"@"+s.at.In(shanghai).Format("Jan 2 15:04"))
-	}
-	return out
-}
+func (h *wfHarness) stepsSeen() []string { return h.engine.Steps() }
 
 // TestLeadEscalationAcrossNationalDay walks the shipped ladder (remind at the
 // due time, escalate to the manager 4 business hours later, reassign 16
@@ -373,7 +282,7 @@ func TestLeadEscalationAcrossNationalDay(t *testing.T) {
 	if len(opens) != 2 {
 		t.Fatalf("%d follow-ups opened, want 2 (rep-ana, then rep-bo)", len(opens))
 	}
-	first, second := opens[0].msg.(*followupv1.FollowUpRecord), opens[1].msg.(*followupv1.FollowUpRecord)
+	first, second := opens[0].Msg.(*followupv1.FollowUpRecord), opens[1].Msg.(*followupv1.FollowUpRecord)
 	if first.GetSpec().GetOwnerId() != "rep-ana" || !first.GetDueAt().AsTime().Equal(due) || !first.GetSpec().GetAnchorAt().AsTime().Equal(start) {
 		t.Errorf("first follow-up %v", first)
 	}
@@ -386,7 +295,7 @@ func TestLeadEscalationAcrossNationalDay(t *testing.T) {
 		t.Errorf("query after reassignment: %v", afterReassign)
 	}
 	closes := h.closes()
-	if len(closes) != 2 || closes[0].msg.(*followupv1.CloseFollowUpInput).GetState() != "cancelled" || closes[1].msg.(*followupv1.CloseFollowUpInput).GetState() != "done" {
+	if len(closes) != 2 || closes[0].Msg.(*followupv1.CloseFollowUpInput).GetState() != "cancelled" || closes[1].Msg.(*followupv1.CloseFollowUpInput).GetState() != "done" {
 		t.Errorf("closes %v", closes)
 	}
 	l := h.lead(id)
@@ -430,10 +339,10 @@ func TestFirstContactJustBeforeTheDeadline(t *testing.T) {
 	if s := h.steps(); len(s) != 0 {
 		t.Fatalf("escalated although contacted in time: %v", h.stepsSeen())
 	}
-	if o := h.opens(); len(o) != 1 || !o[0].msg.(*followupv1.FollowUpRecord).GetDueAt().AsTime().Equal(due) {
+	if o := h.opens(); len(o) != 1 || !o[0].Msg.(*followupv1.FollowUpRecord).GetDueAt().AsTime().Equal(due) {
 		t.Fatalf("opens %v", o)
 	}
-	if c := h.closes(); len(c) != 1 || c[0].msg.(*followupv1.CloseFollowUpInput).GetState() != "done" || !c[0].at.Equal(due.Add(-time.Minute)) {
+	if c := h.closes(); len(c) != 1 || c[0].Msg.(*followupv1.CloseFollowUpInput).GetState() != "done" || !c[0].At.Equal(due.Add(-time.Minute)) {
 		t.Fatalf("closes %v", c)
 	}
 	l := h.lead(in.GetLead().GetId())
@@ -478,8 +387,8 @@ func TestShortenedSLAReachesARunningLead(t *testing.T) {
 	expect(t, "contact", contact, "")
 	expect(t, "disqualify", disq, "")
 	ups := h.eventsOf(customerc.ActivityUpdateFollowUpDeadline)
-	if len(ups) != 1 || !ups[0].msg.(*followupv1.UpdateDeadlineInput).GetDueAt().AsTime().Equal(cst(time.March, 2, 11, 0)) ||
-		ups[0].msg.(*followupv1.UpdateDeadlineInput).GetPolicyVersion() != 2 {
+	if len(ups) != 1 || !ups[0].Msg.(*followupv1.UpdateDeadlineInput).GetDueAt().AsTime().Equal(cst(time.March, 2, 11, 0)) ||
+		ups[0].Msg.(*followupv1.UpdateDeadlineInput).GetPolicyVersion() != 2 {
 		t.Fatalf("deadline updates %v", ups)
 	}
 }
@@ -654,8 +563,8 @@ func TestOpportunityStaleStage(t *testing.T) {
 		t.Fatalf("timeline %v", got)
 	}
 	opens := h.opens()
-	if len(opens) != 2 || opens[1].msg.(*followupv1.FollowUpRecord).GetSpec().GetPolicyKey() != "2" ||
-		!opens[1].msg.(*followupv1.FollowUpRecord).GetDueAt().AsTime().Equal(stale2) {
+	if len(opens) != 2 || opens[1].Msg.(*followupv1.FollowUpRecord).GetSpec().GetPolicyKey() != "2" ||
+		!opens[1].Msg.(*followupv1.FollowUpRecord).GetDueAt().AsTime().Equal(stale2) {
 		t.Fatalf("opens %v", opens)
 	}
 }

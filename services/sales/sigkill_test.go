@@ -1,11 +1,8 @@
 package sales_test
 
 import (
-	"bytes"
 	"fmt"
-	"os"
 	"os/exec"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -100,23 +97,8 @@ func TestWorkerKilledMidEscalation(t *testing.T) {
 }
 
 // startWorkerProcess runs the workflow worker as a child process (this test
-// binary in worker mode), stopped with SIGKILL at the end of the test.
+// binary in worker mode, see TestMain).
 func startWorkerProcess(t testing.TB, hostPort, namespace string) *exec.Cmd {
 	t.Helper()
-	cmd := exec.Command(os.Args[0])
-	cmd.Env = append(os.Environ(), workerEnv+"=1", "TEMPORAL_ADDRESS="+hostPort, "TEMPORAL_NAMESPACE="+namespace,
-		"SETUP_ON_START=false", "HTTP_ADDR=127.0.0.1:0", "LOG_LEVEL=warn", "SHUTDOWN_TIMEOUT=2s")
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-		if t.Failed() && strings.TrimSpace(out.String()) != "" {
-			t.Logf("worker output:\n%s", out.String())
-		}
-	})
-	return cmd
+	return testenv.StartWorkerProcess(t, workerEnv, hostPort, namespace)
 }
