@@ -27,6 +27,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
+	"google.golang.org/protobuf/types/known/durationpb"
 
 	"github.com/closeloop/closeloop/platform/service"
 	"github.com/closeloop/closeloop/platform/temporalx"
@@ -34,6 +35,7 @@ import (
 	customerv1 "github.com/closeloop/closeloop/proto/gen/closeloop/customer/v1"
 	followupv1 "github.com/closeloop/closeloop/proto/gen/closeloop/followup/v1"
 	"github.com/closeloop/closeloop/workflows/abc"
+	"github.com/closeloop/closeloop/workflows/care"
 	"github.com/closeloop/closeloop/workflows/followup"
 	"github.com/closeloop/closeloop/workflows/lead"
 	"github.com/closeloop/closeloop/workflows/systemcheck"
@@ -48,6 +50,7 @@ type Config struct {
 	ABCScheduleTZ      string        `env:"ABC_SCHEDULE_TIMEZONE" default:"UTC" help:"IANA time zone of ABC_SCHEDULE_CRON"`
 	ABCPageSize        int32         `env:"ABC_PAGE_SIZE" default:"2000" help:"customers per page in scheduled reclassification runs"`
 	PolicyReconcile    time.Duration `env:"POLICY_RECONCILE_INTERVAL" default:"15m" help:"how often a sweep brings follow-ups still on an older policy or calendar version onto the one in force; 0 pauses it"`
+	CareSweep          time.Duration `env:"CARE_SWEEP_INTERVAL" default:"1h" help:"how often the care sweep opens the care-contact follow-ups falling due within twice this interval, and closes those whose customer changed class, owner or stage; 0 pauses it"`
 	WorkflowCacheSize  int           `env:"TEMPORAL_WORKFLOW_CACHE_SIZE" default:"10000" help:"workflows kept in memory between tasks (about 70 KB each for a waiting lead); more are evicted and replayed from history when they wake"`
 }
 
@@ -60,6 +63,7 @@ func Register(r worker.Registry) {
 	r.RegisterWorkflowWithOptions(lead.Lead, workflow.RegisterOptions{Name: wfc.WorkflowLead})
 	r.RegisterWorkflowWithOptions(lead.Opportunity, workflow.RegisterOptions{Name: wfc.WorkflowOpportunity})
 	r.RegisterWorkflowWithOptions(visit.Visit, workflow.RegisterOptions{Name: wfc.WorkflowVisit})
+	r.RegisterWorkflowWithOptions(care.Sweep, workflow.RegisterOptions{Name: wfc.WorkflowCareSweep})
 }
 
 // RunSystemCheck runs SystemCheck and reports each service; the error names
@@ -161,8 +165,11 @@ func Setup(ctx context.Context, c client.Client, namespace string, cfg Config, l
 	if err := ensureSchedule(ctx, c, PolicyReconcileSchedule(cfg)); err != nil {
 		return fmt.Errorf("policy reconciliation schedule: %w", err)
 	}
+	if err := ensureSchedule(ctx, c, CareSweepSchedule(cfg)); err != nil {
+		return fmt.Errorf("care sweep schedule: %w", err)
+	}
 	log.Info("temporal setup complete", "namespace", namespace, "abc_cron", cfg.ABCScheduleCron, "abc_timezone", cfg.ABCScheduleTZ,
-		"policy_reconcile_interval", cfg.PolicyReconcile.String())
+		"policy_reconcile_interval", cfg.PolicyReconcile.String(), "care_sweep_interval", cfg.CareSweep.String())
 	return nil
 }
 
@@ -208,6 +215,33 @@ func PolicyReconcileSchedule(cfg Config) client.ScheduleOptions {
 			Args:                     []any{&followupv1.RolloutInput{}},
 			WorkflowExecutionTimeout: time.Hour,
 			TypedSearchAttributes:    temporal.NewSearchAttributes(temporal.NewSearchAttributeKeyKeyword(wfc.SAKind.String()).ValueSet("policy-reconcile")),
+		},
+	}
+}
+
+// CareSweepSchedule returns the schedule of the care sweep. Each sweep looks
+// ahead twice the interval, so every care contact gets its follow-up (and its
+// exact timer) at least one interval before it falls due.
+func CareSweepSchedule(cfg Config) client.ScheduleOptions {
+	every := cfg.CareSweep
+	if every <= 0 {
+		every = time.Hour
+	}
+	return client.ScheduleOptions{
+		ID:      wfc.ScheduleCareSweep,
+		Spec:    client.ScheduleSpec{Intervals: []client.ScheduleIntervalSpec{{Every: every}}},
+		Overlap: enums.SCHEDULE_OVERLAP_POLICY_SKIP,
+		Paused:  cfg.CareSweep <= 0,
+		// A sweep at install time, not an interval later.
+		TriggerImmediately: cfg.CareSweep > 0,
+		Note:               "Opens care-contact follow-ups of existing customers falling due soon (managed by the Closeloop worker; change CARE_SWEEP_INTERVAL, not this schedule)",
+		Action: &client.ScheduleWorkflowAction{
+			ID:                       wfc.CareSweepWorkflowID("scheduled"),
+			Workflow:                 wfc.WorkflowCareSweep,
+			TaskQueue:                wfc.TaskQueue,
+			Args:                     []any{&followupv1.CareSweepInput{Lookahead: durationpb.New(2 * every), Reason: "scheduled"}},
+			WorkflowExecutionTimeout: time.Hour,
+			TypedSearchAttributes:    temporal.NewSearchAttributes(temporal.NewSearchAttributeKeyKeyword(wfc.SAKind.String()).ValueSet("care-sweep")),
 		},
 	}
 }

@@ -25,6 +25,7 @@ import (
 	"github.com/closeloop/closeloop/services/customer/internal/actions"
 	"github.com/closeloop/closeloop/services/customer/internal/adapters"
 	"github.com/closeloop/closeloop/services/customer/internal/app"
+	"github.com/closeloop/closeloop/services/customer/internal/care"
 	"github.com/closeloop/closeloop/services/customer/internal/domain"
 	"github.com/closeloop/closeloop/services/customer/internal/followups"
 	"github.com/closeloop/closeloop/services/customer/internal/policies"
@@ -85,20 +86,27 @@ func Setup(d *service.Deps, cfg Config) (*service.Module, error) {
 	fu := followups.New(d.DB, engine, customerLookup(store), pol, followups.Links{TemporalUI: cfg.TemporalUI, Namespace: d.Config.Temporal.Namespace})
 	eh := &ports.EngineHTTP{Policies: pol, FollowUps: fu, OpenWait: cfg.OpenWait}
 	ea := &ports.EngineActivities{Policies: pol, FollowUps: fu}
+	cs := care.New(d.DB, pol, fu, engine)
+	fu.OnClose(care.OnClose)
 	vs := visits.New(d.DB, store, pol, visits.Temporal{Client: d.Temporal, Wait: cfg.VisitDecisionWait}, visits.Config{
 		AllowNonWorkingDays: cfg.VisitAllowNonWorkingDays, DefaultStart: cfg.VisitDefaultStart, DefaultDuration: cfg.VisitDefaultDuration})
+	vs.OnContact(func(ctx context.Context, ids []string, by string) error {
+		_, err := cs.CloseAnswered(ctx, ids, by)
+		return err
+	})
 	return &service.Module{
 		Routes: func(v1 *gin.RouterGroup) {
 			h.Routes(v1)
 			eh.Routes(v1)
 			(&visits.HTTP{Svc: vs}).Routes(v1)
-			(&actions.HTTP{Svc: actions.New(d.DB, store, fu)}).Routes(v1)
+			(&actions.HTTP{Svc: actions.New(d.DB, store, fu, cs)}).Routes(v1)
 		},
 		Register: func(r worker.Registry) {
 			acts.Register(r)
 			acts.RegisterLeadActivities(r)
 			ea.Register(r)
 			(&visits.Activities{Store: vs.Store()}).Register(r)
+			(&care.Activities{Care: cs}).Register(r)
 		},
 		OpenAPI:    ports.OpenAPI(),
 		Background: []func(context.Context) error{service.PurgeIdempotencyKeys(d.DB, d.Log)},

@@ -16,12 +16,15 @@ package abc
 import (
 	"time"
 
+	"go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	customerc "github.com/closeloop/closeloop/proto/contract/customer"
+	wfc "github.com/closeloop/closeloop/proto/contract/workflows"
 	customerv1 "github.com/closeloop/closeloop/proto/gen/closeloop/customer/v1"
+	followupv1 "github.com/closeloop/closeloop/proto/gen/closeloop/followup/v1"
 )
 
 // DefaultPageSize is used when the input names none.
@@ -83,6 +86,26 @@ func ReclassifyABC(ctx workflow.Context, in *customerv1.ReclassifyABCInput) (*cu
 		}
 	}
 	res.FinishedAt = timestamppb.New(workflow.Now(ctx))
+	// Class changes take effect on care at once: a care sweep closes the care
+	// follow-ups opened under the old class and opens those now due.
+	if res.ClassChanges > 0 && workflow.GetVersion(ctx, "care-sweep-after-reclassification", workflow.DefaultVersion, 1) == 1 {
+		cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
+			WorkflowID:            wfc.CareSweepWorkflowID("after-reclassification:" + runID),
+			TaskQueue:             wfc.TaskQueue,
+			ParentClosePolicy:     enums.PARENT_CLOSE_POLICY_ABANDON,
+			WorkflowIDReusePolicy: enums.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
+		})
+		child := workflow.ExecuteChildWorkflow(cctx, wfc.WorkflowCareSweep, &followupv1.CareSweepInput{
+			Reason: "after ABC reclassification " + runID,
+		})
+		var started workflow.Execution
+		if err := child.GetChildWorkflowExecution().Get(ctx, &started); err != nil {
+			// The scheduled sweep catches up; the reclassification itself succeeded.
+			log.Warn("could not start the care sweep after reclassification", "error", err)
+		} else {
+			log.Info("care sweep started after reclassification", "workflow_id", started.ID)
+		}
+	}
 	log.Info("ABC reclassification finished", "scanned", res.CustomersScanned, "changes", res.ClassChanges, "pages", res.Pages)
 	return res, nil
 }

@@ -4,14 +4,18 @@ import (
 	"context"
 	"errors"
 	"sort"
+	"strings"
 	"testing"
 
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/workflow"
 
 	customerc "github.com/closeloop/closeloop/proto/contract/customer"
+	wfc "github.com/closeloop/closeloop/proto/contract/workflows"
 	customerv1 "github.com/closeloop/closeloop/proto/gen/closeloop/customer/v1"
+	followupv1 "github.com/closeloop/closeloop/proto/gen/closeloop/followup/v1"
 )
 
 // population is an in-memory customer service: it classifies with the same
@@ -22,6 +26,7 @@ type population struct {
 	classes  map[int]string
 	calls    int
 	failOnce bool
+	sweeps   []string // reasons of the care sweeps started
 }
 
 func (p *population) begin(ctx context.Context, in *customerv1.BeginABCRunInput) (*customerv1.BeginABCRunResult, error) {
@@ -83,6 +88,10 @@ func run(t *testing.T, p *population, in *customerv1.ReclassifyABCInput) *custom
 	env.RegisterWorkflow(ReclassifyABC)
 	env.RegisterActivityWithOptions(p.begin, activity.RegisterOptions{Name: customerc.ActivityBeginABCRun})
 	env.RegisterActivityWithOptions(p.page, activity.RegisterOptions{Name: customerc.ActivityClassifyABCPage})
+	env.RegisterWorkflowWithOptions(func(ctx workflow.Context, in *followupv1.CareSweepInput) (*followupv1.CareSweepResult, error) {
+		p.sweeps = append(p.sweeps, in.GetReason())
+		return &followupv1.CareSweepResult{}, nil
+	}, workflow.RegisterOptions{Name: wfc.WorkflowCareSweep})
 	env.ExecuteWorkflow(ReclassifyABC, in)
 	if !env.IsWorkflowCompleted() {
 		t.Fatal("workflow did not complete")
@@ -118,10 +127,17 @@ func TestReclassifyPagesThroughEveryCustomerCarryingTheRunningTotal(t *testing.T
 	if res.GetClassCounts()["A"] != 3 || res.GetClassCounts()["B"] != 3 || res.GetClassCounts()["C"] != 4 {
 		t.Fatalf("counts %v", res.GetClassCounts())
 	}
-	// A second run changes nothing.
+	// Class changes take effect on care at once: a care sweep follows the run.
+	if len(p.sweeps) != 1 || !strings.HasPrefix(p.sweeps[0], "after ABC reclassification ") {
+		t.Fatalf("care sweeps after a run with changes: %q, want one", p.sweeps)
+	}
+	// A second run changes nothing, and starts no sweep.
 	again := run(t, p, &customerv1.ReclassifyABCInput{Thresholds: &customerv1.ABCThresholds{AShare: 0.8, BShare: 0.95}, PageSize: 3})
 	if again.GetClassChanges() != 0 {
 		t.Fatalf("an unchanged population must produce no changes, got %d", again.GetClassChanges())
+	}
+	if len(p.sweeps) != 1 {
+		t.Fatalf("a run without class changes started a care sweep: %q", p.sweeps)
 	}
 }
 

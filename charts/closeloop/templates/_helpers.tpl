@@ -326,6 +326,8 @@ service disabled, set CUSTOMER_API_URL in sales.extraEnv.
   value: {{ int64 $p.abc.pageSize | toString | quote }}
 - name: POLICY_RECONCILE_INTERVAL
   value: {{ $p.reconcileInterval | quote }}
+- name: CARE_SWEEP_INTERVAL
+  value: {{ $p.careSweepInterval | quote }}
 - name: TEMPORAL_WORKFLOW_CACHE_SIZE
   value: {{ int64 .root.Values.worker.workflowCacheSize | toString | quote }}
 {{- end }}

@@ -47,6 +47,19 @@ const (
 	ActivityRolloutPage = "customer.RolloutPage"
 )
 
+// Care activities of the CareSweep workflow (payloads in
+// github.com/closeloop/closeloop/proto/gen/closeloop/followup/v1, care.proto).
+const (
+	// ActivityCareReconcilePage checks one page of open care follow-ups
+	// against their customers and closes those that no longer apply. Input
+	// followupv1.CareReconcilePageInput, result followupv1.CareReconcilePageResult.
+	ActivityCareReconcilePage = "customer.CareReconcilePage"
+	// ActivityCareOpenPage opens the care follow-ups of one page of customers
+	// whose care contact falls due within the lookahead (idempotent). Input
+	// followupv1.CareOpenPageInput, result followupv1.CareOpenPageResult.
+	ActivityCareOpenPage = "customer.CareOpenPage"
+)
+
 // Activities the sales service's Lead workflow uses (payloads in
 // github.com/closeloop/closeloop/proto/gen/closeloop/sales/v1).
 const (

@@ -101,6 +101,21 @@ func PolicyRolloutWorkflowID(kind, name string, version, effectiveUnixMilli int6
 // could not start, or a workflow that opened its follow-up during a rollout).
 const SchedulePolicyReconcile = "closeloop-policy-reconcile"
 
+// WorkflowCareSweep opens the care-contact follow-ups of existing customers
+// whose care contact falls due soon, and cancels open ones whose customer
+// changed class, owner or lifecycle stage. Input followupv1.CareSweepInput,
+// result followupv1.CareSweepResult.
+const WorkflowCareSweep = "CareSweep"
+
+// CareSweepWorkflowID returns the workflow id of a care sweep started for a
+// reason ("scheduled" for the schedule's, the reclassification run for one
+// started after an ABC run).
+func CareSweepWorkflowID(runKey string) string { return WorkflowCareSweep + ":" + runKey }
+
+// ScheduleCareSweep is the id of the Temporal schedule that runs
+// WorkflowCareSweep periodically.
+const ScheduleCareSweep = "closeloop-care-sweep"
+
 // WorkflowLead assigns one lead and escalates it until first contact, then
 // keeps its lifecycle until it is disqualified or converted. Input
 // salesv1.LeadInput, result salesv1.LeadSnapshot.

@@ -29,6 +29,7 @@ import (
 	"github.com/closeloop/closeloop/platform/httpx"
 	wfc "github.com/closeloop/closeloop/proto/contract/workflows"
 	"github.com/closeloop/closeloop/services/customer/internal/adapters"
+	"github.com/closeloop/closeloop/services/customer/internal/care"
 	"github.com/closeloop/closeloop/services/customer/internal/domain"
 	"github.com/closeloop/closeloop/services/customer/internal/followups"
 	"github.com/closeloop/closeloop/workflows/policy"
@@ -96,12 +97,13 @@ type Service struct {
 	db        *gorm.DB
 	customers *adapters.Store
 	followups *followups.Service
+	care      *care.Service
 	now       func() time.Time
 }
 
-// New returns the service.
-func New(db *gorm.DB, customers *adapters.Store, fu *followups.Service) *Service {
-	return &Service{db: db, customers: customers, followups: fu, now: func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }}
+// New returns the service; cs closes the care follow-ups a logged contact answers.
+func New(db *gorm.DB, customers *adapters.Store, fu *followups.Service, cs *care.Service) *Service {
+	return &Service{db: db, customers: customers, followups: fu, care: cs, now: func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }}
 }
 
 // Input is a new action.
@@ -264,7 +266,13 @@ func (s *Service) Create(ctx context.Context, in Input) (Result, error) {
 		if err := tx.Create(&row).Error; err != nil {
 			return err
 		}
-		return tx.Create(&links).Error
+		if err := tx.Create(&links).Error; err != nil {
+			return err
+		}
+		if row.Kind == KindLog && slices.Contains(contactCategories, row.Category) {
+			return care.Touch(tx, custs, row.OccurredAt) // the care cadence restarts
+		}
+		return nil
 	})
 	if err != nil {
 		return Result{}, err
@@ -283,23 +291,31 @@ func (s *Service) closeAnswered(ctx context.Context, p auth.Principal, row Row, 
 		return closed, nil
 	}
 	note := "contact logged (" + row.Category + "): " + row.Title
+	// Care is owed to the customer: a contact by anyone answers it.
+	if s.care != nil {
+		rows, err := s.care.CloseAnswered(ctx, customers, p.Subject)
+		if err != nil {
+			failed = append(failed, NotClosed{Kind: policy.KindCareContact, Reason: "could not close the customer's care follow-up: the next care sweep closes it"})
+		}
+		for _, r := range rows {
+			closed = append(closed, Closed{ID: r.ID, Kind: r.Kind, Owner: r.OwnerID})
+		}
+	}
 	for _, cid := range customers {
-		for _, kind := range []string{policy.KindCareContact, policy.KindFirstContact} {
-			page, err := s.followups.List(ctx, followups.Filter{CustomerID: cid, Kind: kind, State: "open"}, nil, 50, httpx.EncodeCursor)
-			if err != nil {
-				failed = append(failed, NotClosed{Kind: kind, Reason: "could not list the customer's follow-ups: retry by completing them"})
+		page, err := s.followups.List(ctx, followups.Filter{CustomerID: cid, Kind: policy.KindFirstContact, State: "open"}, nil, 50, httpx.EncodeCursor)
+		if err != nil {
+			failed = append(failed, NotClosed{Kind: policy.KindFirstContact, Reason: "could not list the customer's follow-ups: retry by completing them"})
+			continue
+		}
+		for _, f := range page.Items {
+			if !answersLead(f, leads, p.Subject) {
 				continue
 			}
-			for _, f := range page.Items {
-				if kind == policy.KindFirstContact && !answersLead(f, leads, p.Subject) {
-					continue
-				}
-				if _, err := s.followups.Finish(ctx, f.ID, followups.StateDone, note); err != nil {
-					failed = append(failed, NotClosed{ID: f.ID, Kind: f.Kind, Reason: apperr.From(err).Message})
-					continue
-				}
-				closed = append(closed, Closed{ID: f.ID, Kind: f.Kind, Owner: f.OwnerID})
+			if _, err := s.followups.Finish(ctx, f.ID, followups.StateDone, note); err != nil {
+				failed = append(failed, NotClosed{ID: f.ID, Kind: f.Kind, Reason: apperr.From(err).Message})
+				continue
 			}
+			closed = append(closed, Closed{ID: f.ID, Kind: f.Kind, Owner: f.OwnerID})
 		}
 	}
 	return closed, failed

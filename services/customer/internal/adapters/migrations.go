@@ -317,4 +317,32 @@ var Migrations = []migrate.Migration{
 		`CREATE INDEX ix_action_links_customer ON action_links (customer_id, occurred_at, action_id)`,
 		`CREATE INDEX ix_action_links_subject ON action_links (subject_type, subject_id)`,
 	)},
+	{Version: 7, Name: "care cadence: last contact, care anchor and epoch per customer", Up: migrate.SQL(
+		// last_contact_at: the latest logged contact (action log of a contact
+		// category, or a logged visit) — shown to people. care_from: the
+		// instant the care cadence counts from, the later of that contact and
+		// when the customer entered care (created, or moved into a care
+		// stage). care_epoch: bumped whenever a care follow-up closes without
+		// a contact, so the next one gets a fresh workflow id.
+		`ALTER TABLE customers ADD COLUMN last_contact_at TIMESTAMPTZ`,
+		`ALTER TABLE customers ADD COLUMN care_from TIMESTAMPTZ`,
+		`ALTER TABLE customers ADD COLUMN care_epoch BIGINT NOT NULL DEFAULT 0`,
+		`UPDATE customers SET last_contact_at = (
+			SELECT MAX(l.occurred_at) FROM action_links l JOIN actions a ON a.id = l.action_id
+			WHERE l.customer_id = customers.id AND l.subject_type = 'customer' AND a.kind = 'log'
+			  AND a.category IN ('phone_call', 'visit_reception'))`,
+		`UPDATE customers SET last_contact_at = (
+			SELECT MAX(v.start_at) FROM visits v WHERE v.customer_id = customers.id AND v.status = 'done')
+		WHERE EXISTS (SELECT 1 FROM visits v WHERE v.customer_id = customers.id AND v.status = 'done'
+			AND (customers.last_contact_at IS NULL OR v.start_at > customers.last_contact_at))`,
+		`UPDATE customers SET care_from = created_at`,
+		`UPDATE customers SET care_from = last_contact_at WHERE last_contact_at IS NOT NULL AND last_contact_at > care_from`,
+		// The sweep's candidates: customers in care by class, oldest anchor first.
+		`CREATE INDEX ix_customers_care ON customers (value_class, care_from, id)
+			WHERE deleted_at IS NULL AND lifecycle_stage IN ('transacting', 'service') AND owner_id <> ''`,
+		// "Has this customer an open follow-up of this kind?" and the open
+		// follow-ups of one kind in id order.
+		`CREATE INDEX ix_follow_ups_open_customer_kind ON follow_ups (customer_id, kind) WHERE closed_at IS NULL`,
+		`CREATE INDEX ix_follow_ups_open_kind ON follow_ups (kind, id) WHERE closed_at IS NULL`,
+	)},
 }

@@ -25,12 +25,17 @@ type CustomerRecord struct {
 	YearsOfBusiness     int
 	ValueScore          float64
 	ClassifiedAt        *time.Time
-	Version             int64
-	CreatedBy           string
-	CreatedAt           time.Time
-	UpdatedAt           time.Time
-	DeletedAt           *time.Time
-	DeletedBy           *string
+	// Care (package care): written only by contacts and care closes, never
+	// by a customer update, so they are read-only here (care_from is set
+	// once, at creation).
+	LastContactAt *time.Time `gorm:"->"`
+	CareFrom      time.Time  `gorm:"<-:create"`
+	Version       int64
+	CreatedBy     string
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+	DeletedAt     *time.Time
+	DeletedBy     *string
 }
 
 func (CustomerRecord) TableName() string { return "customers" }

@@ -123,6 +123,9 @@ func isZero(v any) bool { return v == nil || reflect.ValueOf(v).IsZero() }
 // duplicates (same normalised name or tax id among live customers, or a contact
 // email already on file) with domain.ErrDuplicate carrying the existing id.
 func (s *Store) CreateCustomer(ctx context.Context, tx *gorm.DB, c *CustomerRecord, contacts []ContactRecord, actor string) error {
+	if c.CareFrom.IsZero() { // the care cadence counts from creation
+		c.CareFrom = c.CreatedAt
+	}
 	if id, err := s.findDuplicate(tx, c, contacts); err != nil {
 		return err
 	} else if id != "" {

@@ -6,12 +6,14 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"gorm.io/gorm"
 
 	"github.com/closeloop/closeloop/platform/apperr"
 	"github.com/closeloop/closeloop/platform/auth"
 	"github.com/closeloop/closeloop/services/customer/internal/adapters"
+	"github.com/closeloop/closeloop/services/customer/internal/care"
 	"github.com/closeloop/closeloop/services/customer/internal/domain"
 )
 
@@ -355,6 +357,9 @@ func (a *App) ChangeLifecycle(ctx context.Context, id, to, reason string) (Custo
 				Withf("a %s customer cannot become %s", from, to).With("from", from).With("allowed", allowed)
 		}
 		if err := adapters.RecordStageChange(tx, c.ID, "lifecycle", c.LifecycleStage, to, reason, p.Subject); err != nil {
+			return adapters.Audit{}, err
+		}
+		if err := care.EnterCare(tx, c.ID, c.LifecycleStage, to, time.Now()); err != nil {
 			return adapters.Audit{}, err
 		}
 		c.LifecycleStage = to

@@ -28,6 +28,8 @@ type CustomerView struct {
 	YearsOfBusiness     int           `json:"years_of_business"`
 	ValueScore          float64       `json:"value_score"`
 	ClassifiedAt        *time.Time    `json:"classified_at,omitempty"`
+	LastContactAt       *time.Time    `json:"last_contact_at,omitempty"`
+	CareFrom            *time.Time    `json:"care_from,omitempty"`
 	Version             int64         `json:"version"`
 	CreatedBy           string        `json:"created_by"`
 	CreatedAt           time.Time     `json:"created_at"`
@@ -42,11 +44,15 @@ func customerView(c adapters.CustomerRecord) CustomerView {
 		Team: c.Team, Website: c.Website, Phone: c.Phone, Address: c.Address, LifecycleStage: c.LifecycleStage,
 		RelationshipStage: c.RelationshipStage, ValueClass: c.ValueClass, AnnualRevenue: c.AnnualRevenue,
 		AnnualMarketingCost: c.AnnualMarketingCost, YearsOfBusiness: c.YearsOfBusiness, ValueScore: c.ValueScore,
-		ClassifiedAt: c.ClassifiedAt, Version: c.Version, CreatedBy: c.CreatedBy, CreatedAt: c.CreatedAt,
+		ClassifiedAt: c.ClassifiedAt, LastContactAt: c.LastContactAt, Version: c.Version, CreatedBy: c.CreatedBy, CreatedAt: c.CreatedAt,
 		UpdatedAt: c.UpdatedAt, DeletedAt: c.DeletedAt,
 	}
 	if c.TaxID != nil {
 		v.TaxID = *c.TaxID
+	}
+	if !c.CareFrom.IsZero() {
+		from := c.CareFrom
+		v.CareFrom = &from
 	}
 	return v
 }

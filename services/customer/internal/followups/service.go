@@ -54,7 +54,15 @@ type Service struct {
 	customers Customers
 	policies  *policies.Service
 	links     Links
+	onClose   []CloseHook
 }
+
+// CloseHook runs inside the transaction that closes a follow-up (once per
+// follow-up), with the row as it was open, the new state, who closed it and when.
+type CloseHook func(tx *gorm.DB, r Row, state, by string, at time.Time) error
+
+// OnClose adds a hook run whenever a follow-up closes; set it up before use.
+func (s *Service) OnClose(h CloseHook) { s.onClose = append(s.onClose, h) }
 
 // Links builds the URLs each follow-up links to.
 type Links struct {

@@ -229,6 +229,11 @@ func (s *Service) Close(ctx context.Context, in *followupv1.CloseFollowUpInput) 
 		if res.Error != nil {
 			return res.Error
 		}
+		for _, h := range s.onClose {
+			if err := h(tx, r, state, by, at); err != nil {
+				return err
+			}
+		}
 		return addEvent(tx, r.ID, state, r.EscalationLevel, by, in.GetNote(), at)
 	})
 }

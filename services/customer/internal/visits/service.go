@@ -42,6 +42,7 @@ type Service struct {
 	wf        Workflows
 	cfg       Config
 	now       func() time.Time
+	closeCare func(ctx context.Context, customerIDs []string, by string) error
 
 	mu   sync.Mutex
 	cals map[string]cachedCalendar // by team and region
@@ -57,6 +58,12 @@ func New(gdb *gorm.DB, customers *adapters.Store, p *policies.Service, wf Workfl
 	}
 	return &Service{db: gdb, store: NewStore(gdb), customers: customers, policies: p, wf: wf, cfg: cfg,
 		now: func() time.Time { return time.Now().UTC() }, cals: map[string]cachedCalendar{}}
+}
+
+// OnContact sets what closes a customer's care follow-up once a visit to it is
+// logged (package care).
+func (s *Service) OnContact(fn func(ctx context.Context, customerIDs []string, by string) error) {
+	s.closeCare = fn
 }
 
 // Store returns the store the activities write through.
@@ -380,6 +387,11 @@ func (s *Service) Log(ctx context.Context, id string, in LogInput, idemKey strin
 	if _, err := s.wf.Log(ctx, r.WorkflowID, &visit.Log{VisitID: id, Actor: p.Subject, Summary: strings.TrimSpace(in.Summary), Outcome: in.Outcome,
 		NextStep: in.NextStep}, UpdateID(idemKey, p.Subject, r.WorkflowID, wfc.UpdateVisitLog)); err != nil {
 		return View{}, err
+	}
+	if s.closeCare != nil {
+		// Best effort: a care follow-up left open is closed as answered by
+		// the next care sweep (the visit moved the customer's last contact).
+		_ = s.closeCare(ctx, []string{r.CustomerID}, p.Subject)
 	}
 	return s.view(ctx, id, true)
 }

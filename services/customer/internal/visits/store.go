@@ -19,6 +19,7 @@ import (
 	"gorm.io/gorm/clause"
 
 	"github.com/closeloop/closeloop/platform/apperr"
+	"github.com/closeloop/closeloop/services/customer/internal/care"
 	"github.com/closeloop/closeloop/workflows/visit"
 )
 
@@ -214,6 +215,14 @@ func (s *Store) Log(ctx context.Context, in *visit.LogInput) error {
 			"log_next_step": clip(in.NextStep, 2000), "logged_by": in.Actor, "logged_at": at, "updated_at": at})
 		if res.Error != nil || res.RowsAffected == 0 {
 			return res.Error
+		}
+		// A visit is a contact: the customer's care cadence restarts at its start.
+		var r Row
+		if err := tx.Select("customer_id, start_at").Where("id = ?", in.VisitID).Take(&r).Error; err != nil {
+			return err
+		}
+		if err := care.Touch(tx, []string{r.CustomerID}, r.StartAt); err != nil {
+			return err
 		}
 		return s.addEvent(tx, EventRow{ID: in.VisitID + ":logged", VisitID: in.VisitID, Kind: "logged", Actor: in.Actor,
 			Summary: in.Actor + " logged the visit: " + in.Summary, At: at})

@@ -1,0 +1,192 @@
+package customer_test
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"go.temporal.io/sdk/client"
+	"google.golang.org/protobuf/types/known/durationpb"
+	"gorm.io/gorm"
+
+	"github.com/closeloop/closeloop/platform/testenv"
+	wfc "github.com/closeloop/closeloop/proto/contract/workflows"
+	followupv1 "github.com/closeloop/closeloop/proto/gen/closeloop/followup/v1"
+)
+
+// TestCareCadence runs care for existing customers on a real Temporal server
+// and each database. With the default cadence (A 30 days, B 60, C 120):
+// a sweep opens care follow-ups only for the customers in care whose gap runs
+// out within the lookahead, each due exactly one cadence after its anchor,
+// for its owner; a second sweep opens nothing more; the follow-up steps when
+// due; a contact logged by another department closes it and restarts the
+// cadence; a class change cancels the open follow-up and opens one under the
+// new class at once; a manager's cancel waives the round; a customer leaving
+// care has its follow-up cancelled.
+func TestCareCadence(t *testing.T) {
+	hostPort, namespace := testenv.Temporal(t)
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			startWorker(t, hostPort, namespace, nil)
+			s := newStack(t, b.dsn(t), stackOpts{temporal: hostPort, namespace: namespace})
+			gdb := s.app.Deps().DB
+			tc := s.app.Deps().Temporal
+			ctx := context.Background()
+			day := 24 * time.Hour
+
+			inCare := func(class string, anchor time.Time) string {
+				id := s.create(repAna, company(map[string]any{"lifecycle_stage": "transacting"}))
+				setCare(t, gdb, id, class, anchor)
+				return id
+			}
+			now := time.Now().UTC().Truncate(time.Second)
+			soon := inCare("A", now.Add(-30*day+8*time.Second)) // due in 8 s
+			late := inCare("B", now.Add(-61*day))               // overdue by a day
+			fresh := inCare("C", now.Add(-10*day))              // due in 110 days
+			prospect := s.create(repAna, company(map[string]any{"lifecycle_stage": "prospect"}))
+			setCare(t, gdb, prospect, "A", now.Add(-90*day)) // not in care: never chased
+
+			sweep := func() *followupv1.CareSweepResult {
+				t.Helper()
+				run, err := tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+					ID: wfc.CareSweepWorkflowID("test-" + time.Now().Format("150405.000000000")), TaskQueue: wfc.TaskQueue,
+				}, wfc.WorkflowCareSweep, &followupv1.CareSweepInput{Lookahead: durationpb.New(time.Hour), Reason: "test"})
+				if err != nil {
+					t.Fatal(err)
+				}
+				var res followupv1.CareSweepResult
+				if err := run.Get(ctx, &res); err != nil {
+					t.Fatalf("sweep: %v", err)
+				}
+				return &res
+			}
+			careOf := func(customer, state string) []map[string]any {
+				t.Helper()
+				r := s.call("GET", "/v1/follow-ups?kind=care_contact&state="+state+"&customer_id="+customer, mgrMia, nil)
+				if r.status != 200 {
+					t.Fatalf("list: %d %s", r.status, r.body)
+				}
+				var out []map[string]any
+				for _, it := range r.json(t)["items"].([]any) {
+					out = append(out, it.(map[string]any))
+				}
+				return out
+			}
+			openOne := func(customer string) map[string]any {
+				t.Helper()
+				var open []map[string]any
+				eventually(t, "one open care follow-up of "+customer, 60*time.Second, func() bool {
+					open = careOf(customer, "open")
+					return len(open) == 1
+				})
+				return open[0]
+			}
+			dueOf := func(f map[string]any) time.Time {
+				d, err := time.Parse(time.RFC3339Nano, f["due_at"].(string))
+				if err != nil {
+					t.Fatal(err)
+				}
+				return d
+			}
+
+			res := sweep()
+			if res.GetOpened() != 2 || res.GetScanned() != 2 {
+				t.Fatalf("first sweep: %+v; want the two customers due within the hour opened and nobody else read", res)
+			}
+			fSoon, fLate := openOne(soon), openOne(late)
+			if !dueOf(fSoon).Equal(now.Add(8*time.Second)) || fSoon["owner_id"] != repAna || fSoon["policy"].(map[string]any)["key"] != "A" {
+				t.Fatalf("the A customer's care follow-up: %v; want due exactly 30 days after its anchor, for its owner, under key A", fSoon)
+			}
+			if !dueOf(fLate).Equal(now.Add(-day)) || fLate["policy"].(map[string]any)["key"] != "B" {
+				t.Fatalf("the B customer's care follow-up: %v", fLate)
+			}
+			if len(careOf(fresh, "all")) != 0 || len(careOf(prospect, "all")) != 0 {
+				t.Fatal("a customer not yet due, or not in care, got a care follow-up")
+			}
+			// Idempotent: nothing more to open.
+			if again := sweep(); again.GetOpened() != 0 || again.GetChecked() != 2 || again.GetCancelled()+again.GetCompleted() != 0 {
+				t.Fatalf("second sweep: %+v", again)
+			}
+
+			// Ignored, it escalates: the overdue one at once, the other when due.
+			for _, c := range []string{late, soon} {
+				eventually(t, "the care follow-up of "+c+" reminds its owner", 60*time.Second, func() bool {
+					f := careOf(c, "open")
+					return len(f) == 1 && f[0]["escalation_level"].(float64) >= 1 && f[0]["last_action"] == "remind"
+				})
+			}
+
+			// A service engineer's call answers the sales rep's care follow-up.
+			r := s.call("POST", "/v1/actions", mgrMia, map[string]any{"kind": "log", "category": "phone_call", "department": "service",
+				"title": "Checked the installation", "summary": "all fine", "customer_ids": []string{soon}})
+			if r.status != http.StatusCreated {
+				t.Fatalf("log: %d %s", r.status, r.body)
+			}
+			if closed := r.json(t)["closed_follow_ups"].([]any); len(closed) != 1 || closed[0].(map[string]any)["id"] != fSoon["id"] {
+				t.Fatalf("the logged call closed %v; want the care follow-up %v", closed, fSoon["id"])
+			}
+			if done := careOf(soon, "closed"); len(done) != 1 || done[0]["state"] != "done" {
+				t.Fatalf("closed care follow-ups of the A customer: %v", done)
+			}
+			cust := s.call("GET", "/v1/customers/"+soon, repAna, nil).json(t)
+			if cust["last_contact_at"] == nil {
+				t.Fatalf("the customer shows no last contact: %v", cust)
+			}
+			if res := sweep(); res.GetOpened() != 0 {
+				t.Fatalf("after the contact the cadence restarts, yet the sweep opened %d", res.GetOpened())
+			}
+
+			// Reclassification B → A takes effect at once.
+			if err := gdb.Exec("UPDATE customers SET value_class = 'A' WHERE id = ?", late).Error; err != nil {
+				t.Fatal(err)
+			}
+			res = sweep()
+			if res.GetCancelled() != 1 || res.GetOpened() != 1 {
+				t.Fatalf("sweep after a class change: %+v; want the B follow-up cancelled and an A one opened", res)
+			}
+			old := s.call("GET", "/v1/follow-ups/"+fLate["id"].(string), mgrMia, nil).json(t)
+			if old["state"] != "cancelled" || !strings.Contains(old["close_note"].(string), "from B to A") {
+				t.Fatalf("the B follow-up after the class change: %v", old)
+			}
+			fA := openOne(late)
+			if fA["id"] == fLate["id"] || fA["policy"].(map[string]any)["key"] != "A" || !dueOf(fA).Equal(now.Add(-31*day)) {
+				t.Fatalf("the new follow-up: %v; want a new one under A, due 30 days after the same anchor", fA)
+			}
+
+			// A manager waives this round: the cadence restarts from the cancel.
+			if r := s.call("POST", "/v1/follow-ups/"+fA["id"].(string)+"/cancel", mgrMia, map[string]any{"note": "customer closed for the season"}); r.status != 200 {
+				t.Fatalf("cancel: %d %s", r.status, r.body)
+			}
+			if res := sweep(); res.GetOpened() != 0 {
+				t.Fatalf("a waived round was reopened: %+v", res)
+			}
+
+			// Leaving care cancels the open follow-up.
+			setCare(t, gdb, fresh, "C", now.Add(-121*day))
+			if res := sweep(); res.GetOpened() != 1 {
+				t.Fatalf("the C customer is now overdue: %+v", res)
+			}
+			openOne(fresh)
+			if r := s.call("POST", "/v1/customers/"+fresh+"/lifecycle", repAna, map[string]any{"to": "lost", "reason": "went to a competitor"}); r.status != 200 {
+				t.Fatalf("lifecycle: %d %s", r.status, r.body)
+			}
+			if res := sweep(); res.GetCancelled() != 1 || res.GetOpened() != 0 {
+				t.Fatalf("sweep after the customer was lost: %+v", res)
+			}
+			if gone := careOf(fresh, "closed"); len(gone) != 1 || !strings.Contains(gone[0]["close_note"].(string), "left care") {
+				t.Fatalf("the lost customer's follow-up: %v", gone)
+			}
+		})
+	}
+}
+
+// setCare sets a customer's class and care anchor as if it had been
+// classified and last contacted then.
+func setCare(t *testing.T, gdb *gorm.DB, id, class string, anchor time.Time) {
+	t.Helper()
+	if err := gdb.Exec("UPDATE customers SET value_class = ?, care_from = ? WHERE id = ?", class, anchor.UTC(), id).Error; err != nil {
+		t.Fatal(err)
+	}
+}
