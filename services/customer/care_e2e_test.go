@@ -14,6 +14,8 @@ import (
 	"github.com/closeloop/closeloop/platform/testenv"
 	wfc "github.com/closeloop/closeloop/proto/contract/workflows"
 	followupv1 "github.com/closeloop/closeloop/proto/gen/closeloop/followup/v1"
+	"github.com/closeloop/closeloop/services/customer/internal/visits"
+	"github.com/closeloop/closeloop/workflows/visit"
 )
 
 // TestCareCadence runs care for existing customers on a real Temporal server
@@ -161,6 +163,33 @@ func TestCareCadence(t *testing.T) {
 			}
 			if res := sweep(); res.GetOpened() != 0 {
 				t.Fatalf("a waived round was reopened: %+v", res)
+			}
+
+			// A logged visit is a contact: it moves the anchor, and the sweep
+			// closes a care follow-up still open as answered.
+			visited := inCare("A", now.Add(-31*day))
+			if res := sweep(); res.GetOpened() != 1 {
+				t.Fatalf("the visited customer is overdue: %+v", res)
+			}
+			fV := openOne(visited)
+			vs := visits.NewStore(gdb)
+			start := now.Add(-2 * time.Hour)
+			if err := vs.Book(ctx, &visit.BookInput{VisitID: visited[:30] + "-visit", WorkflowID: "Visit:test", RequestID: "r1", CustomerID: visited,
+				Day: start.Format("2006-01-02"), StartAt: start, EndAt: start.Add(time.Hour), BookedBy: repBo, Team: "south", Department: "service",
+				Purpose: "maintenance", At: start.Add(-day)}); err != nil {
+				t.Fatal(err)
+			}
+			if err := vs.Log(ctx, &visit.LogInput{Log: visit.Log{VisitID: visited[:30] + "-visit", Actor: repBo, Summary: "serviced the line"}, At: now}); err != nil {
+				t.Fatal(err)
+			}
+			if c := s.call("GET", "/v1/customers/"+visited, repAna, nil).json(t); c["last_contact_at"] == nil {
+				t.Fatalf("the visit did not count as a contact: %v", c)
+			}
+			if res := sweep(); res.GetCompleted() != 1 || res.GetOpened() != 0 {
+				t.Fatalf("sweep after the visit: %+v; want its care follow-up completed and nothing opened", res)
+			}
+			if f := s.call("GET", "/v1/follow-ups/"+fV["id"].(string), mgrMia, nil).json(t); f["state"] != "done" {
+				t.Fatalf("the visited customer's care follow-up: %v", f)
 			}
 
 			// Leaving care cancels the open follow-up.
