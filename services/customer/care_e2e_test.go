@@ -207,6 +207,26 @@ func TestCareCadence(t *testing.T) {
 			if gone := careOf(fresh, "closed"); len(gone) != 1 || !strings.Contains(gone[0]["close_note"].(string), "left care") {
 				t.Fatalf("the lost customer's follow-up: %v", gone)
 			}
+
+			// A real reclassification takes effect on care at once, without
+			// waiting for the schedule: every customer here scores 0, so the A
+			// customer becomes C, and the run's own care sweep cancels its A
+			// follow-up (C's 120 days have not run out).
+			reclassed := inCare("A", now.Add(-31*day))
+			if res := sweep(); res.GetOpened() != 1 {
+				t.Fatalf("the A customer is overdue: %+v", res)
+			}
+			fR := openOne(reclassed)
+			if r := s.call("POST", "/v1/abc/reclassifications", mgrMia, map[string]any{"reason": "quarterly review"}); r.status != http.StatusAccepted && r.status != http.StatusCreated && r.status != 200 {
+				t.Fatalf("reclassify: %d %s", r.status, r.body)
+			}
+			eventually(t, "the reclassification's care sweep to cancel the A follow-up", 90*time.Second, func() bool {
+				f := s.call("GET", "/v1/follow-ups/"+fR["id"].(string), mgrMia, nil).json(t)
+				return f["state"] == "cancelled" && strings.Contains(f["close_note"].(string), "from A to C")
+			})
+			if open := careOf(reclassed, "open"); len(open) != 0 {
+				t.Fatalf("a C customer last contacted 31 days ago has an open care follow-up: %v", open)
+			}
 		})
 	}
 }
