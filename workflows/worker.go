@@ -55,7 +55,16 @@ type Config struct {
 }
 
 // Register adds every workflow to a worker.
-func Register(r worker.Registry) {
+func Register(r worker.Registry) { RegisterWorkflows(r) }
+
+// WorkflowRegistry is what takes workflow registrations: a worker, or a
+// replayer in the replay tests.
+type WorkflowRegistry interface {
+	RegisterWorkflowWithOptions(w any, options workflow.RegisterOptions)
+}
+
+// RegisterWorkflows registers every workflow under its contract name.
+func RegisterWorkflows(r WorkflowRegistry) {
 	r.RegisterWorkflowWithOptions(abc.ReclassifyABC, workflow.RegisterOptions{Name: wfc.WorkflowReclassifyABC})
 	r.RegisterWorkflowWithOptions(systemcheck.SystemCheck, workflow.RegisterOptions{Name: systemcheck.WorkflowName})
 	r.RegisterWorkflowWithOptions(followup.FollowUp, workflow.RegisterOptions{Name: wfc.WorkflowFollowUp})

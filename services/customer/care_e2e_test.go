@@ -2,12 +2,17 @@ package customer_test
 
 import (
 	"context"
+	"fmt"
+	"log/slog"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"go.temporal.io/sdk/client"
+	tlog "go.temporal.io/sdk/log"
 	"google.golang.org/protobuf/types/known/durationpb"
 	"gorm.io/gorm"
 
@@ -15,6 +20,7 @@ import (
 	wfc "github.com/closeloop/closeloop/proto/contract/workflows"
 	followupv1 "github.com/closeloop/closeloop/proto/gen/closeloop/followup/v1"
 	"github.com/closeloop/closeloop/services/customer/internal/visits"
+	"github.com/closeloop/closeloop/workflows"
 	"github.com/closeloop/closeloop/workflows/visit"
 )
 
@@ -28,9 +34,12 @@ import (
 // new class at once; a manager's cancel waives the round; a customer leaving
 // care has its follow-up cancelled.
 func TestCareCadence(t *testing.T) {
-	hostPort, namespace := testenv.Temporal(t)
 	for _, b := range backends {
 		t.Run(b.name, func(t *testing.T) {
+			// A namespace of its own: the sweep an ABC run starts outlives
+			// the subtest and must not reach the next backend's worker.
+			hostPort, _ := testenv.Temporal(t)
+			namespace := ownNamespace(t, hostPort, "care-"+b.name)
 			startWorker(t, hostPort, namespace, nil)
 			s := newStack(t, b.dsn(t), stackOpts{temporal: hostPort, namespace: namespace})
 			gdb := s.app.Deps().DB
@@ -50,10 +59,22 @@ func TestCareCadence(t *testing.T) {
 			prospect := s.create(repAna, company(map[string]any{"lifecycle_stage": "prospect"}))
 			setCare(t, gdb, prospect, "A", now.Add(-90*day)) // not in care: never chased
 
+			// Histories of this run are recorded for the replay test
+			// (workflows/testdata, with UPDATE_HISTORIES=1).
+			record := func(workflowID, name string) {
+				if b.name == "postgres" && os.Getenv("UPDATE_HISTORIES") != "" {
+					if err := tc.GetWorkflow(ctx, workflowID, "").Get(ctx, nil); err != nil {
+						t.Fatalf("%s: %v", workflowID, err)
+					}
+					testenv.SaveHistory(t, tc, workflowID, filepath.Join("../../workflows/testdata", name+".json"))
+				}
+			}
+			var lastSweep string
 			sweep := func() *followupv1.CareSweepResult {
 				t.Helper()
+				lastSweep = wfc.CareSweepWorkflowID("test-" + time.Now().Format("150405.000000000"))
 				run, err := tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-					ID: wfc.CareSweepWorkflowID("test-" + time.Now().Format("150405.000000000")), TaskQueue: wfc.TaskQueue,
+					ID: lastSweep, TaskQueue: wfc.TaskQueue,
 				}, wfc.WorkflowCareSweep, &followupv1.CareSweepInput{Lookahead: durationpb.New(time.Hour), Reason: "test"})
 				if err != nil {
 					t.Fatal(err)
@@ -132,6 +153,7 @@ func TestCareCadence(t *testing.T) {
 			if done := careOf(soon, "closed"); len(done) != 1 || done[0]["state"] != "done" {
 				t.Fatalf("closed care follow-ups of the A customer: %v", done)
 			}
+			record(fSoon["workflow_id"].(string), "care-follow-up-reminded-then-answered")
 			cust := s.call("GET", "/v1/customers/"+soon, repAna, nil).json(t)
 			if cust["last_contact_at"] == nil {
 				t.Fatalf("the customer shows no last contact: %v", cust)
@@ -152,6 +174,7 @@ func TestCareCadence(t *testing.T) {
 			if old["state"] != "cancelled" || !strings.Contains(old["close_note"].(string), "from B to A") {
 				t.Fatalf("the B follow-up after the class change: %v", old)
 			}
+			record(lastSweep, "care-sweep-class-changed")
 			fA := openOne(late)
 			if fA["id"] == fLate["id"] || fA["policy"].(map[string]any)["key"] != "A" || !dueOf(fA).Equal(now.Add(-31*day)) {
 				t.Fatalf("the new follow-up: %v; want a new one under A, due 30 days after the same anchor", fA)
@@ -217,9 +240,11 @@ func TestCareCadence(t *testing.T) {
 				t.Fatalf("the A customer is overdue: %+v", res)
 			}
 			fR := openOne(reclassed)
-			if r := s.call("POST", "/v1/abc/reclassifications", mgrMia, map[string]any{"reason": "quarterly review"}); r.status != http.StatusAccepted && r.status != http.StatusCreated && r.status != 200 {
+			r = s.call("POST", "/v1/abc/reclassifications", mgrMia, map[string]any{"reason": "quarterly review"})
+			if r.status != http.StatusAccepted {
 				t.Fatalf("reclassify: %d %s", r.status, r.body)
 			}
+			reclassID := r.json(t)["workflow_id"].(string)
 			eventually(t, "the reclassification's care sweep to cancel the A follow-up", 90*time.Second, func() bool {
 				f := s.call("GET", "/v1/follow-ups/"+fR["id"].(string), mgrMia, nil).json(t)
 				return f["state"] == "cancelled" && strings.Contains(f["close_note"].(string), "from A to C")
@@ -227,6 +252,8 @@ func TestCareCadence(t *testing.T) {
 			if open := careOf(reclassed, "open"); len(open) != 0 {
 				t.Fatalf("a C customer last contacted 31 days ago has an open care follow-up: %v", open)
 			}
+			record(reclassID, "reclassify-abc-starting-a-care-sweep")
+			record(fR["workflow_id"].(string), "care-follow-up-cancelled-by-reclassification")
 		})
 	}
 }
@@ -238,4 +265,20 @@ func setCare(t *testing.T, gdb *gorm.DB, id, class string, anchor time.Time) {
 	if err := gdb.Exec("UPDATE customers SET value_class = ?, care_from = ? WHERE id = ?", class, anchor.UTC(), id).Error; err != nil {
 		t.Fatal(err)
 	}
+}
+
+// ownNamespace registers a fresh Temporal namespace (with the search
+// attributes and schedules) before any worker polls it.
+func ownNamespace(t *testing.T, hostPort, prefix string) string {
+	t.Helper()
+	ns := fmt.Sprintf("%s-%d", prefix, time.Now().UnixNano())
+	c, err := client.Dial(client.Options{HostPort: hostPort, Namespace: ns, Logger: tlog.NewStructuredLogger(slog.New(slog.DiscardHandler))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := workflows.Setup(context.Background(), c, ns, workflows.Config{NamespaceRetention: 24 * time.Hour}, slog.New(slog.DiscardHandler)); err != nil {
+		t.Fatalf("temporal setup: %v", err)
+	}
+	return ns
 }

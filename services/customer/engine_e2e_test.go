@@ -59,6 +59,13 @@ func TestPolicyChangeReachesRunningWorkflows(t *testing.T) {
 			if r := s.call("POST", sla+"/versions", analyst, map[string]any{"value": timerValue("8h", "calendar"), "reason": "baseline for the test"}); r.status != http.StatusCreated {
 				t.Fatalf("baseline: %d %s", r.status, r.body)
 			}
+			// The escalation ladder too: in business time its first step would
+			// wait for the next working hour, so the test would pass only by day.
+			if r := s.call("POST", "/v1/policies/lead.escalation_ladder/versions", analyst, map[string]any{"value": map[string]any{"ladder": map[string]any{
+				"clock": "calendar", "steps": []map[string]any{{"after": "0m", "action": "remind"}, {"after": "4h", "action": "escalate_manager"}, {"after": "16h", "action": "reassign"}},
+			}}, "reason": "baseline for the test"}); r.status != http.StatusCreated {
+				t.Fatalf("baseline ladder: %d %s", r.status, r.body)
+			}
 			base := int64(s.call("GET", sla, analyst, nil).json(t)["active"].(map[string]any)["version"].(float64))
 
 			north := s.create(mgrMia, company(map[string]any{"owner_id": repAna, "team": "north"}))

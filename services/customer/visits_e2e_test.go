@@ -18,6 +18,7 @@ import (
 	tlog "go.temporal.io/sdk/log"
 
 	"github.com/closeloop/closeloop/platform/testenv"
+	wfc "github.com/closeloop/closeloop/proto/contract/workflows"
 	"github.com/closeloop/closeloop/workflows"
 	"github.com/closeloop/closeloop/workflows/visit"
 )
@@ -221,6 +222,8 @@ func TestVisitRequestsRace(t *testing.T) {
 	if participants+offers != n || participants != 1+outcomes[visit.OutcomeJoined] || notices != outcomes[visit.OutcomeJoined] {
 		t.Fatalf("%d participants + %d offers (%d join notices), want %d in all; outcomes %v", participants, offers, notices, n, outcomes)
 	}
+	// The raced customer-day, waiting for its visit, for the replay test.
+	testenv.SaveHistory(t, s.app.Deps().Temporal, wfc.VisitWorkflowID(cust, day), "../../workflows/testdata/visit-raced-requests.json")
 }
 
 // TestVisitLifecycleThroughAPI, on each database: book, join, decline; the calendar views of a

@@ -1,0 +1,46 @@
+package testenv
+
+import (
+	"context"
+	"os"
+	"strings"
+	"testing"
+
+	"go.temporal.io/api/enums/v1"
+	historypb "go.temporal.io/api/history/v1"
+	"go.temporal.io/api/temporalproto"
+	"go.temporal.io/sdk/client"
+)
+
+// SaveHistory writes a workflow's history as JSON to path (and its workflow
+// id beside it, in the same name ending .workflow-id, for replays of workflows
+// whose code uses their own id) when the
+// UPDATE_HISTORIES environment variable is set, for replay tests that run
+// yesterday's executions with today's workflow code. Refresh recorded
+// histories only for a deliberate, versioned change: their point is to keep
+// the executions that were running before it.
+func SaveHistory(t testing.TB, c client.Client, workflowID, path string) {
+	t.Helper()
+	if os.Getenv("UPDATE_HISTORIES") == "" {
+		return
+	}
+	it := c.GetWorkflowHistory(context.Background(), workflowID, "", false, enums.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	h := &historypb.History{}
+	for it.HasNext() {
+		ev, err := it.Next()
+		if err != nil {
+			t.Fatalf("history of %s: %v", workflowID, err)
+		}
+		h.Events = append(h.Events, ev)
+	}
+	raw, err := temporalproto.CustomJSONMarshalOptions{Indent: "  "}.Marshal(h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, append(raw, '\n'), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(strings.TrimSuffix(path, ".json")+".workflow-id", []byte(workflowID+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
