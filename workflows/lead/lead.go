@@ -404,7 +404,7 @@ func (w *leadWF) reassign(ctx workflow.Context, req *salesv1.ReassignRequest) (*
 		return nil, err
 	}
 	if running != 0 && running == w.running() {
-		w.interrupt.Send(ctx, &followupv1.CloseSignal{State: "cancelled", By: req.GetActor(), Note: "lead reassigned: " + req.GetReason()})
+		w.interrupt.SendAsync(&followupv1.CloseSignal{State: "cancelled", By: req.GetActor(), Note: "lead reassigned: " + req.GetReason()})
 	}
 	return w.snapshot(), nil
 }
@@ -446,9 +446,9 @@ func (w *leadWF) command(ctx workflow.Context, cmd *salesv1.LeadCommand) (*sales
 	if running != 0 && running == w.running() {
 		switch {
 		case cmd.GetOp() == OpContact && wasNew:
-			w.interrupt.Send(ctx, &followupv1.CloseSignal{State: "done", By: cmd.GetActor(), Note: "first contact: " + cmd.GetChannel()})
+			w.interrupt.SendAsync(&followupv1.CloseSignal{State: "done", By: cmd.GetActor(), Note: "first contact: " + cmd.GetChannel()})
 		case cmd.GetOp() == OpDisqualify:
-			w.interrupt.Send(ctx, &followupv1.CloseSignal{State: "cancelled", By: cmd.GetActor(), Note: "lead disqualified: " + cmd.GetReason()})
+			w.interrupt.SendAsync(&followupv1.CloseSignal{State: "cancelled", By: cmd.GetActor(), Note: "lead disqualified: " + cmd.GetReason()})
 		}
 	}
 	if cmd.GetOp() == OpConvert {

@@ -25,7 +25,8 @@ type oppWF struct {
 	interrupt workflow.Channel
 	mu        workflow.Mutex
 	sales     workflow.Context
-	round     int // stale-stage follow-ups opened in the current stage
+	round     int  // stale-stage follow-ups opened in the current stage
+	created   bool // the opportunity is stored (commands wait for it)
 }
 
 // Opportunity is the Opportunity workflow (Opportunity:<id>): it stores the
@@ -60,6 +61,7 @@ func Opportunity(ctx workflow.Context, in *salesv1.OpportunityInput) (*salesv1.O
 		return nil, err
 	}
 	w.snap = &s
+	w.created = true
 
 	for w.snap.GetStatus() == StatusOpen {
 		if err := w.trackStage(ctx); err != nil {
@@ -138,6 +140,11 @@ func (w *oppWF) validate(ctx workflow.Context, c *salesv1.OpportunityCommand) er
 }
 
 func (w *oppWF) command(ctx workflow.Context, c *salesv1.OpportunityCommand) (*salesv1.OpportunitySnapshot, error) {
+	// An update can arrive in the workflow's first task, before the
+	// opportunity is stored: applying it then would race the creation.
+	if err := workflow.Await(ctx, func() bool { return w.created }); err != nil {
+		return nil, err
+	}
 	if err := w.mu.Lock(ctx); err != nil {
 		return nil, err
 	}
@@ -161,7 +168,12 @@ func (w *oppWF) command(ctx workflow.Context, c *salesv1.OpportunityCommand) (*s
 		if c.GetOp() != OpStage {
 			note = "opportunity " + c.GetOp()
 		}
-		w.interrupt.Send(ctx, &followupv1.CloseSignal{State: "done", By: c.GetActor(), Note: note})
+		// Never blocks: if an interrupt is already pending, the follow-up
+		// closes on that one, and the stage loop then sees this command's
+		// outcome. (A blocking send deadlocked when the command won the
+		// opportunity while an earlier interrupt was still pending: the
+		// loop ended and nobody received.)
+		w.interrupt.SendAsync(&followupv1.CloseSignal{State: "done", By: c.GetActor(), Note: note})
 	}
 	return w.snapshot(), nil
 }

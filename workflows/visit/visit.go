@@ -415,7 +415,7 @@ func (w *visitWF) log(ctx workflow.Context, l *Log) (*State, error) {
 	}
 	w.st.Status = StatusDone
 	if w.tracking {
-		w.interrupt.Send(ctx, &followupv1.CloseSignal{State: "done", By: l.Actor, Note: "visit logged"})
+		w.interrupt.SendAsync(&followupv1.CloseSignal{State: "done", By: l.Actor, Note: "visit logged"})
 	}
 	return w.snapshot(), nil
 }
