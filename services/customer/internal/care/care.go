@@ -59,9 +59,6 @@ const inCare = "deleted_at IS NULL AND lifecycle_stage IN ('transacting', 'servi
 // Actor is who the sweep closes and opens follow-ups as.
 const Actor = "system:care"
 
-// Classes are the ABC classes the cadence has entries for, swept in this order.
-var Classes = []string{"A", "B", "C"}
-
 const parallelism = 16
 
 func ts(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
