@@ -16,20 +16,28 @@ import (
 )
 
 // TestRecordedHistoriesReplay replays histories recorded on a real Temporal
-// server (testdata/*.json, written by the customer service's end-to-end
-// tests with UPDATE_HISTORIES=1) with every workflow as the worker registers
-// it today: the care sweep, the ABC reclassification that starts one, and
-// care follow-ups answered and cancelled. A change that would make such
-// running executions non-deterministic after a worker upgrade fails here;
-// it needs workflow.GetVersion. (Lead and opportunity histories are
-// replayed by workflows/lead.)
+// server with every workflow as the worker registers it today:
+// lead/testdata/*.json (written by the sales service's end-to-end tests: a
+// converted lead, a won opportunity, a lead escalated across a killed worker)
+// and testdata/*.json (written by the customer service's: a customer-day
+// visit, a care sweep, the ABC reclassification that starts one, care
+// follow-ups answered and cancelled), both with UPDATE_HISTORIES=1. A change
+// that would make such running executions non-deterministic after a worker
+// upgrade fails here; it needs workflow.GetVersion.
 func TestRecordedHistoriesReplay(t *testing.T) {
-	files, err := filepath.Glob("testdata/*.json")
-	if err != nil || len(files) < 4 {
-		t.Fatalf("want at least 4 recorded histories in testdata/, found %v (%v)", files, err)
+	var files []string
+	for _, dir := range []struct {
+		glob string
+		min  int
+	}{{"lead/testdata/*.json", 3}, {"testdata/*.json", 4}} {
+		found, err := filepath.Glob(dir.glob)
+		if err != nil || len(found) < dir.min {
+			t.Fatalf("want at least %d recorded histories in %s, found %v (%v)", dir.min, dir.glob, found, err)
+		}
+		files = append(files, found...)
 	}
 	for _, f := range files {
-		t.Run(filepath.Base(f), func(t *testing.T) {
+		t.Run(f, func(t *testing.T) {
 			r := worker.NewWorkflowReplayer()
 			workflows.RegisterWorkflows(r)
 			raw, err := os.Open(f)

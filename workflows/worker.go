@@ -207,51 +207,46 @@ func ABCSchedule(cfg Config) client.ScheduleOptions {
 
 // PolicyReconcileSchedule returns the schedule of the periodic policy sweep.
 func PolicyReconcileSchedule(cfg Config) client.ScheduleOptions {
-	every := cfg.PolicyReconcile
-	if every <= 0 {
-		every = time.Hour
-	}
-	return client.ScheduleOptions{
-		ID:      wfc.SchedulePolicyReconcile,
-		Spec:    client.ScheduleSpec{Intervals: []client.ScheduleIntervalSpec{{Every: every}}},
-		Overlap: enums.SCHEDULE_OVERLAP_POLICY_SKIP,
-		Paused:  cfg.PolicyReconcile <= 0,
-		Note:    "Brings follow-ups still on an older policy or calendar version onto the one in force (managed by the Closeloop worker; change POLICY_RECONCILE_INTERVAL, not this schedule)",
-		Action: &client.ScheduleWorkflowAction{
-			ID:                       wfc.PolicyRolloutWorkflowID("all", "reconcile", 0, 0),
-			Workflow:                 wfc.WorkflowPolicyRollout,
-			TaskQueue:                wfc.TaskQueue,
-			Args:                     []any{&followupv1.RolloutInput{}},
-			WorkflowExecutionTimeout: time.Hour,
-			TypedSearchAttributes:    temporal.NewSearchAttributes(temporal.NewSearchAttributeKeyKeyword(wfc.SAKind.String()).ValueSet("policy-reconcile")),
-		},
-	}
+	return intervalSchedule(wfc.SchedulePolicyReconcile, cfg.PolicyReconcile,
+		"Brings follow-ups still on an older policy or calendar version onto the one in force (managed by the Closeloop worker; change POLICY_RECONCILE_INTERVAL, not this schedule)",
+		&client.ScheduleWorkflowAction{
+			ID:       wfc.PolicyRolloutWorkflowID("all", "reconcile", 0, 0),
+			Workflow: wfc.WorkflowPolicyRollout,
+			Args:     []any{&followupv1.RolloutInput{}},
+		}, "policy-reconcile")
 }
 
 // CareSweepSchedule returns the schedule of the care sweep. Each sweep looks
 // ahead twice the interval, so every care contact gets its follow-up (and its
 // exact timer) at least one interval before it falls due.
 func CareSweepSchedule(cfg Config) client.ScheduleOptions {
-	every := cfg.CareSweep
+	action := &client.ScheduleWorkflowAction{ID: wfc.CareSweepWorkflowID("scheduled"), Workflow: wfc.WorkflowCareSweep}
+	o := intervalSchedule(wfc.ScheduleCareSweep, cfg.CareSweep,
+		"Opens care-contact follow-ups of existing customers falling due soon (managed by the Closeloop worker; change CARE_SWEEP_INTERVAL, not this schedule)",
+		action, "care-sweep")
+	action.Args = []any{&followupv1.CareSweepInput{Lookahead: durationpb.New(2 * o.Spec.Intervals[0].Every), Reason: "scheduled"}}
+	o.TriggerImmediately = cfg.CareSweep > 0 // a sweep at install time, not an interval later
+	return o
+}
+
+// intervalSchedule is a schedule that starts action every interval (paused
+// when interval is not positive, then defined with an hour), never two at
+// once, on the workflows task queue with an hour's timeout.
+func intervalSchedule(id string, interval time.Duration, note string, action *client.ScheduleWorkflowAction, kind string) client.ScheduleOptions {
+	every := interval
 	if every <= 0 {
 		every = time.Hour
 	}
+	action.TaskQueue = wfc.TaskQueue
+	action.WorkflowExecutionTimeout = time.Hour
+	action.TypedSearchAttributes = temporal.NewSearchAttributes(temporal.NewSearchAttributeKeyKeyword(wfc.SAKind.String()).ValueSet(kind))
 	return client.ScheduleOptions{
-		ID:      wfc.ScheduleCareSweep,
+		ID:      id,
 		Spec:    client.ScheduleSpec{Intervals: []client.ScheduleIntervalSpec{{Every: every}}},
 		Overlap: enums.SCHEDULE_OVERLAP_POLICY_SKIP,
-		Paused:  cfg.CareSweep <= 0,
-		// A sweep at install time, not an interval later.
-		TriggerImmediately: cfg.CareSweep > 0,
-		Note:               "Opens care-contact follow-ups of existing customers falling due soon (managed by the Closeloop worker; change CARE_SWEEP_INTERVAL, not this schedule)",
-		Action: &client.ScheduleWorkflowAction{
-			ID:                       wfc.CareSweepWorkflowID("scheduled"),
-			Workflow:                 wfc.WorkflowCareSweep,
-			TaskQueue:                wfc.TaskQueue,
-			Args:                     []any{&followupv1.CareSweepInput{Lookahead: durationpb.New(2 * every), Reason: "scheduled"}},
-			WorkflowExecutionTimeout: time.Hour,
-			TypedSearchAttributes:    temporal.NewSearchAttributes(temporal.NewSearchAttributeKeyKeyword(wfc.SAKind.String()).ValueSet("care-sweep")),
-		},
+		Paused:  interval <= 0,
+		Note:    note,
+		Action:  action,
 	}
 }
 

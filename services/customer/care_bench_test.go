@@ -118,7 +118,7 @@ func BenchmarkCareCadence(b *testing.B) {
 			b.Fatalf("the first sweep opened %d follow-ups, want %d: %+v", first.GetOpened(), due, first)
 		}
 		// Every follow-up stored (its workflow ran its open activity).
-		waitFor(b, "the care follow-ups to be stored", 5*time.Minute, func() bool {
+		eventually(b, "the care follow-ups to be stored", 5*time.Minute, func() bool {
 			var c int64
 			gdb.Raw("SELECT COUNT(*) FROM follow_ups WHERE kind = 'care_contact' AND closed_at IS NULL").Scan(&c)
 			return int(c) == due
@@ -134,7 +134,7 @@ func BenchmarkCareCadence(b *testing.B) {
 		}
 
 		// Lateness: when the remind step was recorded, against the due time.
-		waitFor(b, "every care follow-up to remind its owner", 10*time.Minute, func() bool {
+		eventually(b, "every care follow-up to remind its owner", 10*time.Minute, func() bool {
 			var c int64
 			gdb.Raw("SELECT COUNT(*) FROM follow_ups WHERE kind = 'care_contact' AND escalation_level >= 1").Scan(&c)
 			return int(c) == due
@@ -177,17 +177,6 @@ func envInt(name string, def int) int {
 		return v
 	}
 	return def
-}
-
-func waitFor(b *testing.B, what string, d time.Duration, fn func() bool) {
-	b.Helper()
-	deadline := time.Now().Add(d)
-	for !fn() {
-		if time.Now().After(deadline) {
-			b.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
 }
 
 func heapInUse() uint64 {

@@ -128,6 +128,13 @@ func TestCareCadence(t *testing.T) {
 			if len(careOf(fresh, "all")) != 0 || len(careOf(prospect, "all")) != 0 {
 				t.Fatal("a customer not yet due, or not in care, got a care follow-up")
 			}
+			// The care fields are read-only: a rep cannot reset the clock.
+			if r := s.call("PATCH", "/v1/customers/"+late, repAna, map[string]any{"care_from": now.Format(time.RFC3339)}); r.status != http.StatusBadRequest || r.code(t) != "unknown_field" {
+				t.Fatalf("PATCH care_from: %d %s", r.status, r.body)
+			}
+			if c := s.call("GET", "/v1/customers/"+late, repAna, nil).json(t); c["last_contact_at"] != nil || c["care_from"] == now.Format(time.RFC3339) {
+				t.Fatalf("a refused PATCH changed the care fields: %v", c)
+			}
 			// Idempotent: nothing more to open.
 			if again := sweep(); again.GetOpened() != 0 || again.GetChecked() != 2 || again.GetCancelled()+again.GetCompleted() != 0 {
 				t.Fatalf("second sweep: %+v", again)

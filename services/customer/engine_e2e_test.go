@@ -18,7 +18,7 @@ import (
 )
 
 // eventually polls fn until it returns true or the deadline passes.
-func eventually(t *testing.T, what string, d time.Duration, fn func() bool) {
+func eventually(t testing.TB, what string, d time.Duration, fn func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(d)
 	for !fn() {

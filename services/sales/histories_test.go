@@ -9,7 +9,7 @@ import (
 	"github.com/closeloop/closeloop/platform/testenv"
 )
 
-// historiesDir holds recorded workflow histories that workflows/lead's replay
+// historiesDir holds recorded workflow histories that the workflows module's replay
 // test replays with the current code: a change to the Lead or Opportunity
 // workflow that would break running executions fails there first.
 const historiesDir = "../../workflows/lead/testdata"

@@ -2,13 +2,11 @@ package care
 
 import (
 	"context"
-	"errors"
 
 	"go.temporal.io/sdk/activity"
-	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/worker"
 
-	"github.com/closeloop/closeloop/platform/apperr"
+	"github.com/closeloop/closeloop/platform/temporalx"
 	customerc "github.com/closeloop/closeloop/proto/contract/customer"
 	followupv1 "github.com/closeloop/closeloop/proto/gen/closeloop/followup/v1"
 )
@@ -27,19 +25,11 @@ func (a *Activities) Register(r worker.Registry) {
 // CareReconcilePage closes one page of open care follow-ups that no longer apply.
 func (a *Activities) CareReconcilePage(ctx context.Context, in *followupv1.CareReconcilePageInput) (*followupv1.CareReconcilePageResult, error) {
 	res, err := a.Care.ReconcilePage(ctx, in)
-	return res, nonRetryable(err)
+	return res, temporalx.NonRetryable(err)
 }
 
 // CareOpenPage opens the care follow-ups of one page of due customers.
 func (a *Activities) CareOpenPage(ctx context.Context, in *followupv1.CareOpenPageInput) (*followupv1.CareOpenPageResult, error) {
 	res, err := a.Care.OpenPage(ctx, in)
-	return res, nonRetryable(err)
-}
-
-func nonRetryable(err error) error {
-	var ae *apperr.Error
-	if errors.As(err, &ae) && ae.Kind == apperr.KindInvalid {
-		return temporal.NewNonRetryableApplicationError(ae.Message, ae.Code, err)
-	}
-	return err
+	return res, temporalx.NonRetryable(err)
 }

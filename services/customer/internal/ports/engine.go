@@ -16,6 +16,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/closeloop/closeloop/platform/apperr"
+	"github.com/closeloop/closeloop/platform/temporalx"
 	customerc "github.com/closeloop/closeloop/proto/contract/customer"
 	wfc "github.com/closeloop/closeloop/proto/contract/workflows"
 	followupv1 "github.com/closeloop/closeloop/proto/gen/closeloop/followup/v1"
@@ -40,15 +41,6 @@ func (a *EngineActivities) Register(r worker.Registry) {
 	r.RegisterActivityWithOptions(a.RolloutPage, activity.RegisterOptions{Name: customerc.ActivityRolloutPage})
 }
 
-// nonRetryable turns rule and input errors into errors the workflow does not retry.
-func nonRetryable(err error) error {
-	var ae *apperr.Error
-	if errors.As(err, &ae) && ae.Kind != apperr.KindInternal && ae.Kind != apperr.KindUnavailable {
-		return temporal.NewNonRetryableApplicationError(ae.Message, ae.Code, err)
-	}
-	return err
-}
-
 // ResolvePolicies returns the versions in force.
 func (a *EngineActivities) ResolvePolicies(ctx context.Context, in *followupv1.ResolvePoliciesInput) (*followupv1.ResolvePoliciesResult, error) {
 	at := time.Now()
@@ -56,27 +48,27 @@ func (a *EngineActivities) ResolvePolicies(ctx context.Context, in *followupv1.R
 		at = in.GetAt().AsTime()
 	}
 	res, err := a.Policies.Resolve(ctx, in.GetNames(), in.GetTeam(), in.GetTerritory(), at)
-	return res, nonRetryable(err)
+	return res, temporalx.NonRetryable(err)
 }
 
 // OpenFollowUp stores a new follow-up.
 func (a *EngineActivities) OpenFollowUp(ctx context.Context, in *followupv1.FollowUpRecord) error {
-	return nonRetryable(a.FollowUps.Record(ctx, in))
+	return temporalx.NonRetryable(a.FollowUps.Record(ctx, in))
 }
 
 // UpdateFollowUpDeadline records a re-computed due time.
 func (a *EngineActivities) UpdateFollowUpDeadline(ctx context.Context, in *followupv1.UpdateDeadlineInput) error {
-	return nonRetryable(a.FollowUps.UpdateDeadline(ctx, in))
+	return temporalx.NonRetryable(a.FollowUps.UpdateDeadline(ctx, in))
 }
 
 // RecordFollowUpStep records an escalation step.
 func (a *EngineActivities) RecordFollowUpStep(ctx context.Context, in *followupv1.RecordStepInput) error {
-	return nonRetryable(a.FollowUps.RecordStep(ctx, in))
+	return temporalx.NonRetryable(a.FollowUps.RecordStep(ctx, in))
 }
 
 // CloseFollowUp closes a follow-up.
 func (a *EngineActivities) CloseFollowUp(ctx context.Context, in *followupv1.CloseFollowUpInput) error {
-	return nonRetryable(a.FollowUps.Close(ctx, in))
+	return temporalx.NonRetryable(a.FollowUps.Close(ctx, in))
 }
 
 // RolloutPage signals one page of lagging workflows.
@@ -86,7 +78,7 @@ func (a *EngineActivities) RolloutPage(ctx context.Context, in *followupv1.Rollo
 			activity.RecordHeartbeat(ctx, d)
 		}
 	})
-	return res, nonRetryable(err)
+	return res, temporalx.NonRetryable(err)
 }
 
 // TemporalEngine starts and signals the follow-up engine's workflows.

@@ -2,13 +2,11 @@ package visits
 
 import (
 	"context"
-	"errors"
 
 	"go.temporal.io/sdk/activity"
-	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/worker"
 
-	"github.com/closeloop/closeloop/platform/apperr"
+	"github.com/closeloop/closeloop/platform/temporalx"
 	customerc "github.com/closeloop/closeloop/proto/contract/customer"
 	"github.com/closeloop/closeloop/workflows/visit"
 )
@@ -26,45 +24,36 @@ func (a *Activities) Register(r worker.Registry) {
 	r.RegisterActivityWithOptions(a.LogVisit, activity.RegisterOptions{Name: customerc.ActivityLogVisit})
 }
 
-// nonRetryable turns rule errors into errors the workflow does not retry.
-func nonRetryable(err error) error {
-	var ae *apperr.Error
-	if errors.As(err, &ae) && ae.Kind != apperr.KindInternal && ae.Kind != apperr.KindUnavailable {
-		return temporal.NewNonRetryableApplicationError(ae.Message, ae.Code, err)
-	}
-	return err
-}
-
 // BookVisit stores a booked visit.
 func (a *Activities) BookVisit(ctx context.Context, in *visit.BookInput) error {
 	if err := a.Store.Book(ctx, in); err != nil {
-		return nonRetryable(a.Store.BookError(ctx, in, err))
+		return temporalx.NonRetryable(a.Store.BookError(ctx, in, err))
 	}
 	return nil
 }
 
 // JoinVisit adds a participant.
 func (a *Activities) JoinVisit(ctx context.Context, in *visit.JoinInput) error {
-	return nonRetryable(a.Store.Join(ctx, in))
+	return temporalx.NonRetryable(a.Store.Join(ctx, in))
 }
 
 // RecordVisitEvent records a timeline entry or notification.
 func (a *Activities) RecordVisitEvent(ctx context.Context, in *visit.EventInput) error {
-	return nonRetryable(a.Store.RecordEvent(ctx, in))
+	return temporalx.NonRetryable(a.Store.RecordEvent(ctx, in))
 }
 
 // VisitBookedDays lists booked days.
 func (a *Activities) VisitBookedDays(ctx context.Context, in *visit.BookedDaysInput) (*visit.BookedDaysResult, error) {
 	res, err := a.Store.BookedDays(ctx, in)
-	return res, nonRetryable(err)
+	return res, temporalx.NonRetryable(err)
 }
 
 // CancelVisit cancels a visit.
 func (a *Activities) CancelVisit(ctx context.Context, in *visit.CancelInput) error {
-	return nonRetryable(a.Store.Cancel(ctx, in))
+	return temporalx.NonRetryable(a.Store.Cancel(ctx, in))
 }
 
 // LogVisit logs a visit.
 func (a *Activities) LogVisit(ctx context.Context, in *visit.LogInput) error {
-	return nonRetryable(a.Store.Log(ctx, in))
+	return temporalx.NonRetryable(a.Store.Log(ctx, in))
 }

@@ -2,14 +2,12 @@ package ports
 
 import (
 	"context"
-	"errors"
 
 	"go.temporal.io/sdk/activity"
-	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/worker"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
-	"github.com/closeloop/closeloop/platform/apperr"
+	"github.com/closeloop/closeloop/platform/temporalx"
 	salesc "github.com/closeloop/closeloop/proto/contract/sales"
 	salesv1 "github.com/closeloop/closeloop/proto/gen/closeloop/sales/v1"
 	"github.com/closeloop/closeloop/services/sales/internal/adapters"
@@ -46,7 +44,7 @@ func (a *Activities) AssignLead(ctx context.Context, in *salesv1.AssignLeadInput
 		Reason: in.GetReason(), Exclude: in.GetExclude(), ToPool: in.GetToPool(), IgnoreCapacity: in.GetIgnoreCapacity(),
 		Manual: in.GetManual(), AnyTerritory: in.GetAnyTerritory(), Seq: int(in.GetSeq()), At: in.GetAt().AsTime()})
 	if err != nil {
-		return nil, activityError(err)
+		return nil, temporalx.NonRetryable(err)
 	}
 	a2 := assignment(l)
 	a2.State = l.State
@@ -55,7 +53,7 @@ func (a *Activities) AssignLead(ctx context.Context, in *salesv1.AssignLeadInput
 
 // RecordEvent appends a timeline event.
 func (a *Activities) RecordEvent(ctx context.Context, in *salesv1.TimelineEvent) error {
-	return activityError(a.Store.RecordEvent(ctx, adapters.Event{ID: in.GetId(), SubjectType: in.GetSubjectType(), SubjectID: in.GetSubjectId(),
+	return temporalx.NonRetryable(a.Store.RecordEvent(ctx, adapters.Event{ID: in.GetId(), SubjectType: in.GetSubjectType(), SubjectID: in.GetSubjectId(),
 		Kind: in.GetKind(), Actor: in.GetActor(), Summary: in.GetSummary(), Data: in.GetDataJson(), At: in.GetAt().AsTime()}))
 }
 
@@ -70,7 +68,7 @@ func (a *Activities) ApplyLeadCommand(ctx context.Context, in *salesv1.LeadComma
 	}
 	l, err := a.Store.ApplyLeadCommand(ctx, c)
 	if err != nil {
-		return nil, activityError(err)
+		return nil, temporalx.NonRetryable(err)
 	}
 	return LeadSnapshot(l), nil
 }
@@ -80,7 +78,7 @@ func (a *Activities) CreateOpportunity(ctx context.Context, in *salesv1.Opportun
 	rec := opportunityRecord(in)
 	o, err := a.Store.CreateOpportunity(ctx, &rec)
 	if err != nil {
-		return nil, activityError(err)
+		return nil, temporalx.NonRetryable(err)
 	}
 	return OpportunitySnapshot(o), nil
 }
@@ -91,7 +89,7 @@ func (a *Activities) ApplyOpportunityCommand(ctx context.Context, in *salesv1.Op
 		Reason: in.GetReason(), Competitor: in.GetCompetitor(), EventID: in.GetEventId(), ToStage: int(in.GetToStage()),
 		MayGoBack: in.GetMayGoBack(), At: in.GetAt().AsTime()})
 	if err != nil {
-		return nil, activityError(err)
+		return nil, temporalx.NonRetryable(err)
 	}
 	return OpportunitySnapshot(o), nil
 }
@@ -128,15 +126,4 @@ func LeadSnapshot(l adapters.Lead) *salesv1.LeadSnapshot {
 func OpportunitySnapshot(o adapters.Opportunity) *salesv1.OpportunitySnapshot {
 	return &salesv1.OpportunitySnapshot{OpportunityId: o.ID, Stage: int32(o.Stage), Status: o.Status, StageEnteredAt: timestamppb.New(o.StageEnteredAt),
 		OwnerId: o.OwnerID, Team: o.Team, TerritoryId: o.TerritoryID, CustomerId: o.CustomerID, Region: o.Region}
-}
-
-// activityError makes a business error fail the activity without retries
-// (its code becomes the error type the workflow and the API see); anything
-// else is retried.
-func activityError(err error) error {
-	var ae *apperr.Error
-	if err != nil && errors.As(err, &ae) && ae.Kind != apperr.KindInternal && ae.Kind != apperr.KindUnavailable {
-		return temporal.NewNonRetryableApplicationError(ae.Message, ae.Code, err)
-	}
-	return err
 }
