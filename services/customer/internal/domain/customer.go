@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"net/mail"
-	"regexp"
 	"strings"
 	"time"
 	"unicode"
@@ -87,10 +86,18 @@ func (c ValueClass) Valid() bool { return c == ClassA || c == ClassB || c == Cla
 
 // Limits on customer fields.
 const (
-	MaxNameLen     = 200
-	MaxShortLen    = 100
-	MaxTextLen     = 2000
-	MaxMoney       = 1e13 // 10 trillion in the company's currency
+	MaxNameLen  = 200
+	MaxShortLen = 100
+	MaxTextLen  = 2000
+	// MaxMoney bounds annual_revenue and annual_marketing_cost for everyone:
+	// one trillion in the company's currency, above any single customer's
+	// yearly business with one supplier.
+	MaxMoney = 1e12
+	// MaxMoneyRep bounds what a rep alone may enter: one value class is a
+	// share of every customer's value, so a mistyped or inflated figure would
+	// reclassify every team's customers. Larger figures are entered by a
+	// manager or an admin.
+	MaxMoneyRep    = 1e9
 	MaxYears       = 500
 	MaxDepth       = 8 // group → subsidiary → branch, with room to spare
 	MaxContactsNew = 50
@@ -127,7 +134,7 @@ func (v Value) Score() float64 {
 
 // ValidateProfile checks p, reporting field errors under prefix (e.g. "" or "customer.").
 func ValidateProfile(v *apperr.Validation, p Profile, partial bool) {
-	checkText(v, "name", p.Name, MaxNameLen, !partial)
+	checkName(v, "name", p.Name, !partial)
 	if p.Name != "" && NormalizeName(p.Name) == "" {
 		v.Add("name", "invalid", "must contain letters or digits")
 	}
@@ -138,6 +145,9 @@ func ValidateProfile(v *apperr.Validation, p Profile, partial bool) {
 		v.Add("tax_id", "invalid", "must contain letters or digits")
 	}
 	checkText(v, "website", p.Website, 300, false)
+	if _, ok := NormalizeWebsite(p.Website); !ok {
+		v.Add("website", "invalid_url", "must be an http:// or https:// address")
+	}
 	checkText(v, "phone", p.Phone, 50, false)
 	checkText(v, "address", p.Address, 500, false)
 	if p.RelationshipStage != "" && !p.RelationshipStage.Valid() {
@@ -145,22 +155,43 @@ func ValidateProfile(v *apperr.Validation, p Profile, partial bool) {
 	}
 }
 
-// ValidateValue checks the value inputs.
+// ValidateValue checks the value inputs against the bounds for everyone.
 func ValidateValue(v *apperr.Validation, val Value) {
-	checkMoney(v, "annual_revenue", val.AnnualRevenue)
-	checkMoney(v, "annual_marketing_cost", val.AnnualMarketingCost)
+	checkMoney(v, "annual_revenue", val.AnnualRevenue, MaxMoney)
+	checkMoney(v, "annual_marketing_cost", val.AnnualMarketingCost, MaxMoney)
 	v.Check(val.YearsOfBusiness >= 0 && val.YearsOfBusiness <= MaxYears, "years_of_business", "out_of_range", fmt.Sprintf("must be 0..%d", MaxYears))
 }
 
-func checkMoney(v *apperr.Validation, field string, x float64) {
+// ValidateRepValue checks the value figures a rep enters: each changed one
+// (changed[field]) at most MaxMoneyRep. Figures a manager entered earlier may
+// stay above it when the rep changes something else.
+func ValidateRepValue(v *apperr.Validation, val Value, changed map[string]bool) {
+	for field, x := range map[string]float64{"annual_revenue": val.AnnualRevenue, "annual_marketing_cost": val.AnnualMarketingCost} {
+		if changed[field] && x > MaxMoneyRep {
+			v.Add(field, "above_rep_limit", fmt.Sprintf("a rep may enter at most %.0f; a manager or admin enters larger figures", MaxMoneyRep))
+		}
+	}
+}
+
+func checkMoney(v *apperr.Validation, field string, x, max float64) {
 	switch {
 	case math.IsNaN(x) || math.IsInf(x, 0):
 		v.Add(field, "invalid", "must be a number")
 	case x < 0:
 		v.Add(field, "negative", "must not be negative")
-	case x > MaxMoney:
-		v.Add(field, "out_of_range", "is too large")
+	case x > max:
+		v.Add(field, "out_of_range", fmt.Sprintf("must be at most %.0f", max))
 	}
+}
+
+// checkName is checkText for names: one line, and no invisible direction
+// changes (a name is shown in lists next to others and must read as stored).
+func checkName(v *apperr.Validation, field, s string, required bool) {
+	if strings.ContainsAny(s, "\n\r\t") {
+		v.Add(field, "invalid", "must be one line without tabs")
+		return
+	}
+	checkText(v, field, s, MaxNameLen, required)
 }
 
 func checkText(v *apperr.Validation, field, s string, max int, required bool) {
@@ -173,58 +204,9 @@ func checkText(v *apperr.Validation, field, s string, max int, required bool) {
 		v.Add(field, "too_long", fmt.Sprintf("must be at most %d characters", max))
 	case strings.ContainsFunc(s, func(r rune) bool { return unicode.IsControl(r) && r != '\n' && r != '\t' }):
 		v.Add(field, "invalid", "must not contain control characters")
+	case strings.ContainsFunc(s, isBidiControl):
+		v.Add(field, "invalid", "must not contain bidirectional control characters (U+202A–U+202E, U+2066–U+2069, U+200E, U+200F, U+061C)")
 	}
-}
-
-// legalSuffixes are dropped when normalising company names, so "Acme Ltd." and
-// "ACME Limited" are the same company.
-var legalSuffixes = []string{
-	"股份有限公司", "有限责任公司", "有限公司", "集团", "公司",
-	"incorporated", "corporation", "limited", "company", "gmbh", "co", "inc", "ltd", "llc", "plc", "corp", "sa", "ag", "bv", "srl", "spa", "kg",
-}
-
-var spaces = regexp.MustCompile(`\s+`)
-
-// NormalizeName folds case, width, punctuation and legal-form suffixes.
-func NormalizeName(name string) string {
-	var b strings.Builder
-	for _, r := range strings.ToLower(name) {
-		switch {
-		case r >= 0xFF01 && r <= 0xFF5E: // full-width ASCII
-			r -= 0xFEE0
-		}
-		if unicode.IsLetter(r) || unicode.IsDigit(r) {
-			b.WriteRune(unicode.ToLower(r))
-		} else {
-			b.WriteRune(' ')
-		}
-	}
-	s := strings.TrimSpace(spaces.ReplaceAllString(b.String(), " "))
-	for changed := true; changed; {
-		changed = false
-		for _, suf := range legalSuffixes {
-			if t := strings.TrimSpace(strings.TrimSuffix(s, suf)); t != s && t != "" && (isCJK(suf) || strings.HasSuffix(s, " "+suf)) {
-				s, changed = t, true
-			}
-		}
-	}
-	return s
-}
-
-func isCJK(s string) bool {
-	r, _ := utf8.DecodeRuneInString(s)
-	return unicode.Is(unicode.Han, r)
-}
-
-// NormalizeTaxID keeps letters and digits, upper-cased.
-func NormalizeTaxID(id string) string {
-	var b strings.Builder
-	for _, r := range strings.ToUpper(id) {
-		if unicode.IsLetter(r) || unicode.IsDigit(r) {
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
 }
 
 // NormalizeEmail lower-cases and trims an address; "" when invalid.
@@ -265,7 +247,7 @@ type Contact struct {
 
 // ValidateContact checks c, reporting fields under prefix (e.g. "contacts[0].").
 func ValidateContact(v *apperr.Validation, prefix string, c Contact, partial bool) {
-	checkText(v, prefix+"name", c.Name, MaxNameLen, !partial)
+	checkName(v, prefix+"name", c.Name, !partial)
 	checkText(v, prefix+"title", c.Title, MaxShortLen, false)
 	checkText(v, prefix+"department", c.Department, MaxShortLen, false)
 	checkText(v, prefix+"phone", c.Phone, 50, false)
