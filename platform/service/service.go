@@ -53,7 +53,7 @@ type Config struct {
 	DB              db.Config
 	MigrateOnStart  bool `env:"MIGRATE_ON_START" default:"true" help:"apply pending database migrations at start"`
 	Temporal        temporalx.Config
-	OIDCIssuerURL   string        `env:"OIDC_ISSUER_URL" help:"OIDC issuer whose discovery document and JWKS verify bearer tokens (required)"`
+	OIDCIssuerURL   string        `env:"OIDC_ISSUER_URL" help:"OIDC issuer whose discovery document and JWKS verify bearer tokens (required to serve the API; not for migrate or the worker)"`
 	OIDCAudience    string        `env:"OIDC_AUDIENCE" default:"closeloop" help:"audience (aud) tokens must carry"`
 	OTLPEndpoint    string        `env:"OTEL_EXPORTER_OTLP_ENDPOINT" help:"OTLP/gRPC endpoint for traces; empty disables export"`
 	ServiceName     string        `env:"OTEL_SERVICE_NAME" help:"service.name of traces and metrics (default: the binary's name)"`
@@ -190,11 +190,13 @@ func LoadConfig(spec Spec) (Config, error) {
 	if cfg.ServiceName == "" {
 		cfg.ServiceName = "closeloop-" + spec.Name
 	}
-	if cfg.OIDCIssuerURL == "" && !spec.NoAPI {
-		return cfg, errors.New("configuration: OIDC_ISSUER_URL is required (every /v1 endpoint verifies bearer tokens; `make run` starts a dev issuer)")
-	}
 	return cfg, nil
 }
+
+// errNoIssuer is why a service that serves the /v1 API will not start without
+// OIDC_ISSUER_URL. Only serving verifies tokens: `migrate`, `env`, the worker and
+// its commands never need an issuer.
+var errNoIssuer = errors.New("configuration: OIDC_ISSUER_URL is required to serve the API (every /v1 endpoint verifies bearer tokens; `make run` starts a dev issuer)")
 
 // Migrate applies pending migrations and reports the schema status: the
 // `migrate` subcommand and the Helm pre-upgrade hook.
@@ -244,6 +246,9 @@ type App struct {
 
 // Build wires the service without starting anything that listens.
 func Build(ctx context.Context, spec Spec, cfg Config, o Options) (*App, error) {
+	if !spec.NoAPI && o.Verifier == nil && cfg.OIDCIssuerURL == "" {
+		return nil, errNoIssuer
+	}
 	log := o.Logger
 	if log == nil {
 		log = logging.New(cfg.LogLevel, os.Stdout).With("service", spec.Name)
