@@ -345,4 +345,12 @@ var Migrations = []migrate.Migration{
 		`CREATE INDEX ix_follow_ups_open_customer_kind ON follow_ups (customer_id, kind) WHERE closed_at IS NULL`,
 		`CREATE INDEX ix_follow_ups_open_kind ON follow_ups (kind, id) WHERE closed_at IS NULL`,
 	)},
+	{Version: 8, Name: "follow-up history: when an escalation step was due beside when it ran", Up: migrate.SQL(
+		// Steps recorded before this release stored their scheduled instant
+		// in at; it is kept there (when they ran is not known) and copied to
+		// scheduled_at, so their lateness reads as zero rather than missing.
+		`ALTER TABLE follow_up_events ADD COLUMN scheduled_at TIMESTAMPTZ`,
+		`UPDATE follow_up_events SET scheduled_at = at
+			WHERE action NOT IN ('opened', 'deadline_changed', 'done', 'cancelled')`,
+	)},
 }
