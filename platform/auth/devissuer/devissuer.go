@@ -189,14 +189,19 @@ func (i *Issuer) Mint(p auth.Principal, audience string, ttl time.Duration) (str
 	return tok, nil
 }
 
-// DevUsers returns one principal per role, with stable ids, for `make run` and
-// tests (in this order):
+// DevUsers returns the development users, with stable ids, for `make run`,
+// `devstack token` and tests: two reps in each of the teams north and south,
+// each team's manager, an analyst and an admin. The first five keep their
+// positions (tests index them):
 //
 //	rep-ana      rep      team north
 //	rep-bo       rep      team south
 //	mgr-mia      manager  manages north
 //	analyst-ali  analyst
 //	admin-ada    admin
+//	rep-cy       rep      team north
+//	rep-di       rep      team south
+//	mgr-max      manager  manages south
 func DevUsers() []auth.Principal {
 	return []auth.Principal{
 		{Subject: "rep-ana", Name: "Ana (rep, north)", Roles: []auth.Role{auth.RoleRep}, Teams: []string{"north"}},
@@ -204,7 +209,24 @@ func DevUsers() []auth.Principal {
 		{Subject: "mgr-mia", Name: "Mia (manager, north)", Roles: []auth.Role{auth.RoleManager}, Teams: []string{"north"}},
 		{Subject: "analyst-ali", Name: "Ali (analyst)", Roles: []auth.Role{auth.RoleAnalyst}},
 		{Subject: "admin-ada", Name: "Ada (admin)", Roles: []auth.Role{auth.RoleAdmin}},
+		{Subject: "rep-cy", Name: "Cy (rep, north)", Roles: []auth.Role{auth.RoleRep}, Teams: []string{"north"}},
+		{Subject: "rep-di", Name: "Di (rep, south)", Roles: []auth.Role{auth.RoleRep}, Teams: []string{"south"}},
+		{Subject: "mgr-max", Name: "Max (manager, south)", Roles: []auth.Role{auth.RoleManager}, Teams: []string{"south"}},
 	}
+}
+
+// DevUser returns the development user with the given subject, or an error that
+// lists the known ones.
+func DevUser(subject string) (auth.Principal, error) {
+	users := DevUsers()
+	names := make([]string, len(users))
+	for i, u := range users {
+		if u.Subject == subject {
+			return u, nil
+		}
+		names[i] = u.Subject
+	}
+	return auth.Principal{}, fmt.Errorf("devissuer: no dev user %q (known: %s)", subject, strings.Join(names, ", "))
 }
 
 func parseKey(data []byte) (crypto.Signer, error) {

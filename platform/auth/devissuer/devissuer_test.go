@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -223,6 +224,9 @@ func TestDevUsers(t *testing.T) {
 		{"mgr-mia", auth.RoleManager, []string{"north"}},
 		{"analyst-ali", auth.RoleAnalyst, nil},
 		{"admin-ada", auth.RoleAdmin, nil},
+		{"rep-cy", auth.RoleRep, []string{"north"}},
+		{"rep-di", auth.RoleRep, []string{"south"}},
+		{"mgr-max", auth.RoleManager, []string{"south"}},
 	}
 	users := devissuer.DevUsers()
 	if len(users) != len(want) {
@@ -237,5 +241,33 @@ func TestDevUsers(t *testing.T) {
 	users[0].Subject = "changed"
 	if devissuer.DevUsers()[0].Subject != "rep-ana" {
 		t.Error("DevUsers returns shared state")
+	}
+}
+
+// TestTwoRepsAndAManagerPerTeam: every team has two reps and its manager, and
+// DevUser finds each user by id and names the known ones otherwise.
+func TestTwoRepsAndAManagerPerTeam(t *testing.T) {
+	reps, managers := map[string]int{}, map[string]int{}
+	for _, u := range devissuer.DevUsers() {
+		for _, team := range u.Teams {
+			switch {
+			case u.Has(auth.RoleRep):
+				reps[team]++
+			case u.Has(auth.RoleManager):
+				managers[team]++
+			}
+		}
+		got, err := devissuer.DevUser(u.Subject)
+		if err != nil || got.Subject != u.Subject || got.Name != u.Name {
+			t.Errorf("DevUser(%s) = %+v, %v", u.Subject, got, err)
+		}
+	}
+	for _, team := range []string{"north", "south"} {
+		if reps[team] != 2 || managers[team] != 1 {
+			t.Errorf("team %s: %d reps, %d managers", team, reps[team], managers[team])
+		}
+	}
+	if _, err := devissuer.DevUser("rep-nobody"); err == nil || !strings.Contains(err.Error(), "rep-ana, rep-bo") {
+		t.Errorf("unknown user: %v", err)
 	}
 }
