@@ -353,4 +353,41 @@ var Migrations = []migrate.Migration{
 		`UPDATE follow_up_events SET scheduled_at = at
 			WHERE action NOT IN ('opened', 'deadline_changed', 'done', 'cancelled')`,
 	)},
+	{Version: 8, Name: "user directory: who may own customers", Up: migrate.SQL(
+		// Written from every verified token and by admins (see UserRecord).
+		`CREATE TABLE users (
+			id            VARCHAR(200) PRIMARY KEY,
+			name          VARCHAR(200) NOT NULL DEFAULT '',
+			roles         VARCHAR(200) NOT NULL DEFAULT '',
+			teams         VARCHAR(2000) NOT NULL DEFAULT '',
+			source        VARCHAR(10) NOT NULL,
+			disabled_at   TIMESTAMPTZ,
+			disabled_by   VARCHAR(200),
+			first_seen_at TIMESTAMPTZ,
+			last_seen_at  TIMESTAMPTZ,
+			created_at    TIMESTAMPTZ NOT NULL,
+			updated_at    TIMESTAMPTZ NOT NULL
+		)`,
+		// Everyone who owns a customer today is known (without roles until
+		// their next sign-in), so an upgrade does not orphan an owner.
+		`INSERT INTO users (id, source, created_at, updated_at)
+			SELECT DISTINCT owner_id, 'seed', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP FROM customers WHERE owner_id <> ''`,
+	)},
+	{Version: 9, Name: "duplicate keys survive Unicode disguises: recompute normalized_name and tax_id, record revealed duplicates", Up: func(tx *gorm.DB) error {
+		if err := migrate.SQL(
+			`CREATE TABLE duplicate_suspects (
+				id             VARCHAR(36) PRIMARY KEY,
+				customer_id    VARCHAR(36) NOT NULL,
+				duplicate_of   VARCHAR(36) NOT NULL,
+				matched_on     VARCHAR(20) NOT NULL,
+				original_value VARCHAR(200) NOT NULL,
+				found_by       VARCHAR(100) NOT NULL,
+				found_at       TIMESTAMPTZ NOT NULL
+			)`,
+			`CREATE INDEX ix_duplicate_suspects_customer ON duplicate_suspects (customer_id)`,
+		)(tx); err != nil {
+			return err
+		}
+		return RecomputeKeys("migration 9")(tx)
+	}},
 }

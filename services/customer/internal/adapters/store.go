@@ -121,15 +121,16 @@ func isZero(v any) bool { return v == nil || reflect.ValueOf(v).IsZero() }
 
 // CreateCustomer inserts a customer with its contacts inside tx, refusing
 // duplicates (same normalised name or tax id among live customers, or a contact
-// email already on file) with domain.ErrDuplicate carrying the existing id.
+// email already on file) with a *domain.Duplicate naming the existing one; the
+// app decides how much of it the caller may learn.
 func (s *Store) CreateCustomer(ctx context.Context, tx *gorm.DB, c *CustomerRecord, contacts []ContactRecord, actor string) error {
 	if c.CareFrom.IsZero() { // the care cadence counts from creation
 		c.CareFrom = c.CreatedAt
 	}
-	if id, err := s.findDuplicate(tx, c, contacts); err != nil {
+	if d, err := s.findDuplicate(tx, c, contacts); err != nil {
 		return err
-	} else if id != "" {
-		return domain.ErrDuplicate.With("existing_id", id)
+	} else if d != nil {
+		return d
 	}
 	if c.ParentID != nil {
 		var parent CustomerRecord
@@ -153,8 +154,8 @@ func (s *Store) CreateCustomer(ctx context.Context, tx *gorm.DB, c *CustomerReco
 	if err != nil {
 		if db.IsUniqueViolation(err) {
 			tx.RollbackTo("create_customer")
-			if id, ferr := s.findDuplicate(tx, c, nil); ferr == nil && id != "" {
-				return domain.ErrDuplicate.With("existing_id", id)
+			if d, ferr := s.findDuplicate(tx, c, nil); ferr == nil && d != nil {
+				return d
 			}
 			return domain.ErrDuplicate
 		}
@@ -178,20 +179,33 @@ func (s *Store) CreateCustomer(ctx context.Context, tx *gorm.DB, c *CustomerReco
 	return tx.Create(&StageChangeRecord{ID: NewID(), CustomerID: c.ID, Kind: "lifecycle", FromStage: "", ToStage: c.LifecycleStage, Reason: "created", Actor: actor, At: t}).Error
 }
 
-func (s *Store) findDuplicate(tx *gorm.DB, c *CustomerRecord, contacts []ContactRecord) (string, error) {
-	var ids []string
-	q := tx.Model(&CustomerRecord{}).Where("deleted_at IS NULL").Where("normalized_name = ?", c.NormalizedName)
+type dupRow struct {
+	ID, OwnerID, Team, NormalizedName string
+	TaxID                             *string
+}
+
+// findDuplicate returns the live customer c would duplicate, or nil.
+func (s *Store) findDuplicate(tx *gorm.DB, c *CustomerRecord, contacts []ContactRecord) (*domain.Duplicate, error) {
+	var rows []dupRow
+	q := tx.Model(&CustomerRecord{}).Select("id, owner_id, team, normalized_name, tax_id").Where("deleted_at IS NULL")
 	if c.TaxID != nil {
-		q = tx.Model(&CustomerRecord{}).Where("deleted_at IS NULL").Where("normalized_name = ? OR tax_id = ?", c.NormalizedName, *c.TaxID)
+		q = q.Where("normalized_name = ? OR tax_id = ?", c.NormalizedName, *c.TaxID)
+	} else {
+		q = q.Where("normalized_name = ?", c.NormalizedName)
 	}
 	if c.ID != "" {
 		q = q.Where("id <> ?", c.ID)
 	}
-	if err := q.Limit(1).Pluck("id", &ids).Error; err != nil {
-		return "", err
+	if err := q.Order("id").Limit(1).Scan(&rows).Error; err != nil {
+		return nil, err
 	}
-	if len(ids) > 0 {
-		return ids[0], nil
+	if len(rows) > 0 {
+		r := rows[0]
+		d := &domain.Duplicate{ID: r.ID, OwnerID: r.OwnerID, Team: r.Team, MatchedOn: "name"}
+		if r.NormalizedName != c.NormalizedName {
+			d.MatchedOn = "tax_id"
+		}
+		return d, nil
 	}
 	var emails []string
 	for _, ct := range contacts {
@@ -200,15 +214,16 @@ func (s *Store) findDuplicate(tx *gorm.DB, c *CustomerRecord, contacts []Contact
 		}
 	}
 	if len(emails) == 0 {
-		return "", nil
+		return nil, nil
 	}
 	err := tx.Table("contacts AS k").Joins("JOIN customers c ON c.id = k.customer_id").
+		Select("c.id, c.owner_id, c.team, c.normalized_name, c.tax_id").
 		Where("k.deleted_at IS NULL AND c.deleted_at IS NULL AND k.email IN ?", emails).
-		Limit(1).Pluck("c.id", &ids).Error
-	if err != nil || len(ids) == 0 {
-		return "", err
+		Order("c.id").Limit(1).Scan(&rows).Error
+	if err != nil || len(rows) == 0 {
+		return nil, err
 	}
-	return ids[0], nil
+	return &domain.Duplicate{ID: rows[0].ID, OwnerID: rows[0].OwnerID, Team: rows[0].Team, MatchedOn: "contact_email"}, nil
 }
 
 // GetCustomer loads a customer visible to scope. Deleted customers are found
@@ -261,8 +276,8 @@ func (s *Store) UpdateCustomer(ctx context.Context, id string, scope auth.Scope,
 		if err := tx.SavePoint("update_customer").Save(&c).Error; err != nil {
 			if db.IsUniqueViolation(err) {
 				tx.RollbackTo("update_customer")
-				if dup, ferr := s.findDuplicate(tx, &c, nil); ferr == nil && dup != "" {
-					return domain.ErrDuplicate.With("existing_id", dup)
+				if d, ferr := s.findDuplicate(tx, &c, nil); ferr == nil && d != nil {
+					return d
 				}
 				return domain.ErrDuplicate
 			}
@@ -274,12 +289,13 @@ func (s *Store) UpdateCustomer(ctx context.Context, id string, scope auth.Scope,
 	return out, err
 }
 
-// CheckUnique refuses an update that would duplicate another live customer.
+// CheckUnique refuses an update that would duplicate another live customer
+// with a *domain.Duplicate.
 func (s *Store) CheckUnique(tx *gorm.DB, c *CustomerRecord) error {
-	if id, err := s.findDuplicate(tx, c, nil); err != nil {
+	if d, err := s.findDuplicate(tx, c, nil); err != nil {
 		return err
-	} else if id != "" {
-		return domain.ErrDuplicate.With("existing_id", id)
+	} else if d != nil {
+		return d
 	}
 	return nil
 }

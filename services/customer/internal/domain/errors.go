@@ -50,3 +50,6 @@ func (d *Duplicate) Refusal(visible bool) *apperr.Error {
 }
 
 var matchedWords = map[string]string{"name": "name", "tax_id": "tax id", "contact_email": "contact email"}
+
+// ErrUserNotFound: no such user in the directory.
+var ErrUserNotFound = apperr.NotFound("user_not_found", "no such user")
