@@ -82,6 +82,10 @@ const (
 	// PermTerritoriesWrite: define territories, their reps and capacities
 	// (managers: their own teams).
 	PermTerritoriesWrite Permission = "territories:write"
+	// PermUsersRead: read the user directory (managers: the users of their teams).
+	PermUsersRead Permission = "users:read"
+	// PermUsersWrite: register users ahead of their first sign-in, disable them.
+	PermUsersWrite Permission = "users:write"
 )
 
 // AllPermissions returns every permission, in the order of the constants above.
@@ -90,6 +94,7 @@ func AllPermissions() []Permission {
 		PermCustomersRead, PermCustomersWrite, PermCustomersDelete, PermCustomersReclassify,
 		PermAuditRead, PermPoliciesRead, PermPoliciesWrite, PermFollowupsRead, PermFollowupsWrite,
 		PermLeadsRead, PermLeadsWrite, PermLeadsAssign, PermTerritoriesWrite,
+		PermUsersRead, PermUsersWrite,
 	}
 }
 
@@ -98,12 +103,15 @@ func AllPermissions() []Permission {
 // principal's data scope (see Principal.Scope): a rep may write customers, but
 // only those it owns.
 //
-//	role     customers                        audit  policies     followups           leads, opportunities         territories
-//	rep      read, write (own)                -      -            read, write (own)   read, write (own)            -
-//	manager  read, write, delete, reclassify  read   read         read, write, cancel read, write, assign, go back write (its teams)
+//	role     customers                  audit  policies     followups           leads, opportunities         territories        users
+//	rep      read, write (own)          -      -            read, write (own)   read, write (own)            -                  -
+//	manager  read, write, delete        read   read         read, write, cancel read, write, assign, go back write (its teams) read (its teams)
 //	          (its teams)
-//	analyst  read (all)                       read   read, write  read                read                         -
+//	analyst  read (all), reclassify     read   read, write  read                read                         -                  -
 //	admin    everything
+//
+// Reclassification (a company-wide run, threshold trials and company-wide
+// value totals) belongs to analysts and admins, not to team managers.
 var rolePermissions = map[Role][]Permission{
 	RoleRep: {
 		PermCustomersRead, PermCustomersWrite,
@@ -111,14 +119,15 @@ var rolePermissions = map[Role][]Permission{
 		PermLeadsRead, PermLeadsWrite,
 	},
 	RoleManager: {
-		PermCustomersRead, PermCustomersWrite, PermCustomersDelete, PermCustomersReclassify,
+		PermCustomersRead, PermCustomersWrite, PermCustomersDelete,
 		PermAuditRead,
 		PermPoliciesRead,
 		PermFollowupsRead, PermFollowupsWrite,
 		PermLeadsRead, PermLeadsWrite, PermLeadsAssign, PermTerritoriesWrite,
+		PermUsersRead,
 	},
 	RoleAnalyst: {
-		PermCustomersRead,
+		PermCustomersRead, PermCustomersReclassify,
 		PermAuditRead,
 		PermPoliciesRead, PermPoliciesWrite,
 		PermFollowupsRead,
@@ -130,6 +139,7 @@ var rolePermissions = map[Role][]Permission{
 		PermPoliciesRead, PermPoliciesWrite,
 		PermFollowupsRead, PermFollowupsWrite,
 		PermLeadsRead, PermLeadsWrite, PermLeadsAssign, PermTerritoriesWrite,
+		PermUsersRead, PermUsersWrite,
 	},
 }
 

@@ -15,9 +15,9 @@ func TestRolePermissions(t *testing.T) {
 		auth.RoleRep: {auth.PermCustomersRead, auth.PermCustomersWrite, auth.PermFollowupsRead, auth.PermFollowupsWrite,
 			auth.PermLeadsRead, auth.PermLeadsWrite},
 		auth.RoleManager: {auth.PermCustomersRead, auth.PermCustomersWrite, auth.PermCustomersDelete,
-			auth.PermCustomersReclassify, auth.PermAuditRead, auth.PermPoliciesRead, auth.PermFollowupsRead, auth.PermFollowupsWrite,
-			auth.PermLeadsRead, auth.PermLeadsWrite, auth.PermLeadsAssign, auth.PermTerritoriesWrite},
-		auth.RoleAnalyst: {auth.PermCustomersRead, auth.PermAuditRead, auth.PermPoliciesRead,
+			auth.PermAuditRead, auth.PermPoliciesRead, auth.PermFollowupsRead, auth.PermFollowupsWrite,
+			auth.PermLeadsRead, auth.PermLeadsWrite, auth.PermLeadsAssign, auth.PermTerritoriesWrite, auth.PermUsersRead},
+		auth.RoleAnalyst: {auth.PermCustomersRead, auth.PermCustomersReclassify, auth.PermAuditRead, auth.PermPoliciesRead,
 			auth.PermPoliciesWrite, auth.PermFollowupsRead, auth.PermLeadsRead},
 		auth.RoleAdmin: all,
 	}
