@@ -105,3 +105,30 @@ func (s *Store) ClassifyPage(ctx context.Context, runID string, t domain.Thresho
 	})
 	return page, err
 }
+
+// WalkValues calls fn for every live customer in value order (value_score
+// DESC, id DESC) with its score and current class, page by page inside one
+// read-only transaction, so a dry run sees one consistent population. It
+// writes nothing.
+func (s *Store) WalkValues(ctx context.Context, pageSize int, fn func(score float64, class string)) error {
+	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var after *abcRow
+		for {
+			q := tx.Model(&CustomerRecord{}).Select("id, value_score, value_class").Where("deleted_at IS NULL")
+			if after != nil {
+				q = q.Where("(value_score, id) < (?, ?)", after.ValueScore, after.ID)
+			}
+			var rows []abcRow
+			if err := q.Order("value_score DESC, id DESC").Limit(pageSize).Scan(&rows).Error; err != nil {
+				return err
+			}
+			for _, r := range rows {
+				fn(r.ValueScore, r.ValueClass)
+			}
+			if len(rows) < pageSize {
+				return nil
+			}
+			after = &rows[len(rows)-1]
+		}
+	})
+}

@@ -83,8 +83,13 @@ func (s *Store) SeenUser(ctx context.Context, id, name string, roles, teams []st
 
 // GetUser loads one user; nil when the directory does not know the id.
 func (s *Store) GetUser(ctx context.Context, id string) (*UserRecord, error) {
+	return FindUser(s.db.WithContext(ctx), id)
+}
+
+// FindUser is GetUser inside a transaction.
+func FindUser(tx *gorm.DB, id string) (*UserRecord, error) {
 	var u UserRecord
-	err := s.db.WithContext(ctx).Where("id = ?", id).Take(&u).Error
+	err := tx.Where("id = ?", id).Take(&u).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return nil, nil
 	}

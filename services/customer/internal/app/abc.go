@@ -10,8 +10,14 @@ import (
 	"github.com/closeloop/closeloop/services/customer/internal/domain"
 )
 
-// Reclassify starts an ABC reclassification run now. Thresholds default to the
-// configured ones.
+// ErrTrialOnly refuses a real run with other thresholds than the configured ones.
+var ErrTrialOnly = apperr.Rule("abc_thresholds_trial_only",
+	"a reclassification run uses the configured thresholds (ABC_A_SHARE, ABC_B_SHARE); try other thresholds with POST /v1/abc/trials, which changes nothing")
+
+// Reclassify starts an ABC reclassification run now, company-wide, with the
+// configured thresholds (analysts and admins). Other thresholds are tried
+// with Trial, never written: a class is a share of the whole company's value,
+// so one caller's experiment would reclassify every team's customers.
 func (a *App) Reclassify(ctx context.Context, t *domain.Thresholds, reason string) (RunRef, error) {
 	p, err := auth.Authorize(ctx, auth.PermCustomersReclassify)
 	if err != nil {
@@ -25,7 +31,50 @@ func (a *App) Reclassify(ctx context.Context, t *domain.Thresholds, reason strin
 	if err := v.Err(); err != nil {
 		return RunRef{}, err
 	}
-	return a.reclass.Start(ctx, t, p.Subject, strings.TrimSpace(reason))
+	if t != nil && *t != a.thresholds {
+		return RunRef{}, ErrTrialOnly
+	}
+	return a.reclass.Start(ctx, nil, p.Subject, strings.TrimSpace(reason))
+}
+
+// TrialView is the answer of a threshold trial.
+type TrialView struct {
+	DryRun     bool           `json:"dry_run"`
+	AShare     float64        `json:"a_share"`
+	BShare     float64        `json:"b_share"`
+	Customers  int            `json:"customers"`
+	TotalValue float64        `json:"total_value"`
+	Counts     map[string]int `json:"counts"`
+	Changes    int            `json:"class_changes"`
+	Moves      map[string]int `json:"moves"`
+}
+
+// Trial classifies every live customer with candidate thresholds (default:
+// the configured ones) and reports the outcome without storing anything
+// (analysts and admins).
+func (a *App) Trial(ctx context.Context, t domain.Thresholds) (TrialView, error) {
+	if _, err := auth.Authorize(ctx, auth.PermCustomersReclassify); err != nil {
+		return TrialView{}, err
+	}
+	if !t.Valid() {
+		var v apperr.Validation
+		v.Add("a_share", "invalid", "thresholds must satisfy 0 < a_share < b_share < 1")
+		return TrialView{}, v.Err()
+	}
+	total, _, err := a.store.ValueTotals(ctx)
+	if err != nil {
+		return TrialView{}, err
+	}
+	tr := domain.NewTrial(t, total)
+	if err := a.store.WalkValues(ctx, 5000, func(score float64, class string) { tr.Add(score, domain.ValueClass(class)) }); err != nil {
+		return TrialView{}, err
+	}
+	out := TrialView{DryRun: true, AShare: t.AShare, BShare: t.BShare, Customers: tr.Customers, TotalValue: tr.Total,
+		Counts: map[string]int{}, Changes: tr.Changes, Moves: tr.Moves}
+	for c, n := range tr.Counts {
+		out.Counts[string(c)] = n
+	}
+	return out, nil
 }
 
 // ReclassificationStatus describes a run started through Reclassify or the schedule.

@@ -44,6 +44,7 @@ type App struct {
 	store      *adapters.Store
 	reclass    Reclassifier
 	thresholds domain.Thresholds
+	seen       seenCache
 }
 
 // New returns the service over a store. thresholds are the configured ABC defaults.

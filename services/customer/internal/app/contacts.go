@@ -116,8 +116,12 @@ func (a *App) UpdateContact(ctx context.Context, customerID, id string, in Updat
 		set(&c.Name, trimmed(in.Name))
 		set(&c.Title, in.Title)
 		set(&c.Department, in.Department)
-		set(&c.Phone, in.Phone)
-		set(&c.Mobile, in.Mobile)
+		if in.Phone != nil {
+			c.Phone = domain.NormalizePhone(*in.Phone)
+		}
+		if in.Mobile != nil {
+			c.Mobile = domain.NormalizePhone(*in.Mobile)
+		}
 		set(&c.Birthday, in.Birthday)
 		set(&c.PersonalNotes, in.PersonalNotes)
 		set(&c.DecisionRole, in.DecisionRole)

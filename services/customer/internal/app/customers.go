@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -50,51 +49,48 @@ func (in ContactInput) domain() domain.Contact {
 
 func (in ContactInput) record(customerID string) adapters.ContactRecord {
 	r := adapters.ContactRecord{ID: adapters.NewID(), CustomerID: customerID, Name: strings.TrimSpace(in.Name), Title: in.Title, Department: in.Department,
-		Phone: in.Phone, Mobile: in.Mobile, Birthday: in.Birthday, PersonalNotes: in.PersonalNotes, DecisionRole: in.DecisionRole, IsPrimary: in.IsPrimary}
+		Phone: domain.NormalizePhone(in.Phone), Mobile: domain.NormalizePhone(in.Mobile), Birthday: in.Birthday, PersonalNotes: in.PersonalNotes, DecisionRole: in.DecisionRole, IsPrimary: in.IsPrimary}
 	if e := domain.NormalizeEmail(in.Email); e != "" {
 		r.Email = &e
 	}
 	return r
 }
 
-// assignOwner decides the owner and team of a customer the principal creates or
-// reassigns: reps own what they create, within their own team; managers assign
-// within their teams; admins anywhere.
-func assignOwner(p auth.Principal, v *apperr.Validation, owner, team string) (string, string, error) {
+// defaultOwner fills in the owner and team of a customer the principal
+// creates or reassigns: reps own what they create, in their (first) team;
+// managers default to themselves and their only team; admins to themselves.
+// Whether the result is allowed is domain.CheckOwner's decision.
+func defaultOwner(p auth.Principal, v *apperr.Validation, owner, team string) (string, string, error) {
+	if owner == "" {
+		owner = p.Subject
+	}
 	switch {
 	case p.Has(auth.RoleAdmin):
-		if owner == "" {
-			owner = p.Subject
-		}
 		v.Check(team != "", "team", "required", "is required")
 	case p.Has(auth.RoleManager):
-		if owner == "" {
-			owner = p.Subject
-		}
 		if team == "" && len(p.Teams) == 1 {
 			team = p.Teams[0]
 		}
-		if v.Check(team != "", "team", "required", "is required: name one of your teams") && !slices.Contains(p.Teams, team) {
-			return "", "", domain.ErrOwnerOutOfScope
-		}
+		v.Check(team != "", "team", "required", "is required: name one of your teams")
 	default: // rep
-		if owner != "" && owner != p.Subject {
-			return "", "", domain.ErrOwnerOutOfScope
-		}
-		owner = p.Subject
 		if team == "" && len(p.Teams) > 0 {
 			team = p.Teams[0]
 		}
-		if team == "" {
+		if len(p.Teams) == 0 {
 			return "", "", apperr.Rule("no_team", "your account belongs to no team; ask an admin")
-		}
-		if !slices.Contains(p.Teams, team) {
-			return "", "", domain.ErrOwnerOutOfScope
 		}
 	}
 	v.Check(len(owner) <= 200, "owner_id", "too_long", "must be at most 200 characters")
 	v.Check(len(team) <= 100, "team", "too_long", "must be at most 100 characters")
 	return owner, team, nil
+}
+
+// valueByRole checks the value figures against the bound of the caller's
+// role: reps alone are held to domain.MaxMoneyRep.
+func valueByRole(p auth.Principal, v *apperr.Validation, val domain.Value, changed map[string]bool) {
+	if !p.Has(auth.RoleAdmin) && !p.Has(auth.RoleManager) {
+		domain.ValidateRepValue(v, val, changed)
+	}
 }
 
 // Create adds a customer (with contacts) idempotently.
@@ -113,7 +109,8 @@ func (a *App) Create(ctx context.Context, in CreateCustomer, idemKey string, raw
 	if stage == "" {
 		stage = domain.StageLead
 	}
-	v.Check(stage.Valid(), "lifecycle_stage", "invalid", "must be lead, prospect, transacting, service or lost")
+	domain.CheckInitialStage(&v, p, stage)
+	valueByRole(p, &v, val, map[string]bool{"annual_revenue": true, "annual_marketing_cost": true})
 	v.Check(len(in.Contacts) <= domain.MaxContactsNew, "contacts", "too_many", fmt.Sprintf("at most %d contacts per request", domain.MaxContactsNew))
 	for i, c := range in.Contacts {
 		domain.ValidateContact(&v, fmt.Sprintf("contacts[%d].", i), c.domain(), false)
@@ -121,13 +118,17 @@ func (a *App) Create(ctx context.Context, in CreateCustomer, idemKey string, raw
 	if in.ParentID != nil {
 		v.Check(validID(*in.ParentID), "parent_id", "invalid", "must be a customer id")
 	}
-	owner, team, err := assignOwner(p, &v, strings.TrimSpace(in.OwnerID), strings.TrimSpace(in.Team))
+	owner, team, err := defaultOwner(p, &v, strings.TrimSpace(in.OwnerID), strings.TrimSpace(in.Team))
 	if err != nil {
 		return Created{}, err
 	}
 	if err := v.Err(); err != nil {
 		return Created{}, err
 	}
+	if err := checkOwner(ctx, a.store.GetUser, p, owner, team); err != nil {
+		return Created{}, err
+	}
+	website, _ := domain.NormalizeWebsite(in.Website)
 	if in.ParentID != nil {
 		// The parent must be visible to the caller: no attaching to others' accounts blindly.
 		if _, err := a.store.GetCustomer(ctx, *in.ParentID, p.Scope(), false); err != nil {
@@ -140,7 +141,7 @@ func (a *App) Create(ctx context.Context, in CreateCustomer, idemKey string, raw
 	return idempotent(ctx, a.store.DB(), p, idemKey, "POST /v1/customers", rawBody, func(tx *gorm.DB) (any, error) {
 		rec := adapters.CustomerRecord{
 			ID: adapters.NewID(), Name: prof.Name, NormalizedName: domain.NormalizeName(prof.Name), ParentID: in.ParentID,
-			Region: prof.Region, Industry: prof.Industry, OwnerID: owner, Team: team, Website: in.Website, Phone: in.Phone,
+			Region: prof.Region, Industry: prof.Industry, OwnerID: owner, Team: team, Website: website, Phone: domain.NormalizePhone(in.Phone),
 			Address: in.Address, LifecycleStage: string(stage), RelationshipStage: in.RelationshipStage,
 			AnnualRevenue: val.AnnualRevenue, AnnualMarketingCost: val.AnnualMarketingCost, YearsOfBusiness: val.YearsOfBusiness,
 			ValueScore: val.Score(),
@@ -153,7 +154,7 @@ func (a *App) Create(ctx context.Context, in CreateCustomer, idemKey string, raw
 			contacts[i] = c.record(rec.ID)
 		}
 		if err := a.store.CreateCustomer(ctx, tx, &rec, contacts, p.Subject); err != nil {
-			return nil, err
+			return nil, refuseDuplicate(p, err)
 		}
 		view := customerView(rec)
 		for _, c := range contacts {
@@ -294,27 +295,44 @@ func (a *App) Update(ctx context.Context, id string, in UpdateCustomer) (Custome
 		}
 		set(&c.Region, trimmed(in.Region))
 		set(&c.Industry, trimmed(in.Industry))
-		set(&c.Website, in.Website)
-		set(&c.Phone, in.Phone)
+		if in.Website != nil {
+			c.Website, _ = domain.NormalizeWebsite(*in.Website)
+		}
+		if in.Phone != nil {
+			c.Phone = domain.NormalizePhone(*in.Phone)
+		}
 		set(&c.Address, in.Address)
 		val := domain.Value{AnnualRevenue: c.AnnualRevenue, AnnualMarketingCost: c.AnnualMarketingCost, YearsOfBusiness: c.YearsOfBusiness}
 		set(&val.AnnualRevenue, in.AnnualRevenue)
 		set(&val.AnnualMarketingCost, in.AnnualMarketingCost)
 		set(&val.YearsOfBusiness, in.YearsOfBusiness)
 		domain.ValidateValue(&v, val)
+		valueByRole(p, &v, val, map[string]bool{
+			"annual_revenue":        in.AnnualRevenue != nil && *in.AnnualRevenue != c.AnnualRevenue,
+			"annual_marketing_cost": in.AnnualMarketingCost != nil && *in.AnnualMarketingCost != c.AnnualMarketingCost,
+		})
 		c.AnnualRevenue, c.AnnualMarketingCost, c.YearsOfBusiness, c.ValueScore = val.AnnualRevenue, val.AnnualMarketingCost, val.YearsOfBusiness, val.Score()
 		if in.OwnerID != nil || in.Team != nil {
 			owner, team := c.OwnerID, c.Team
 			set(&owner, trimmed(in.OwnerID))
 			set(&team, trimmed(in.Team))
-			if !p.Has(auth.RoleAdmin) && !p.Has(auth.RoleManager) && (owner != c.OwnerID || team != c.Team) {
-				return adapters.Audit{}, domain.ErrOwnerOutOfScope
+			if owner != c.OwnerID || team != c.Team {
+				if !p.Has(auth.RoleAdmin) && !p.Has(auth.RoleManager) {
+					return adapters.Audit{}, domain.ErrOwnerOutOfScope
+				}
+				owner, team, err := defaultOwner(p, &v, owner, team)
+				if err != nil {
+					return adapters.Audit{}, err
+				}
+				if err := v.Err(); err != nil {
+					return adapters.Audit{}, err
+				}
+				find := func(_ context.Context, id string) (*adapters.UserRecord, error) { return adapters.FindUser(tx, id) }
+				if err := checkOwner(ctx, find, p, owner, team); err != nil {
+					return adapters.Audit{}, err
+				}
+				c.OwnerID, c.Team = owner, team
 			}
-			owner, team, err := assignOwner(p, &v, owner, team)
-			if err != nil {
-				return adapters.Audit{}, err
-			}
-			c.OwnerID, c.Team = owner, team
 		}
 		if in.RelationshipStage != nil && *in.RelationshipStage != c.RelationshipStage {
 			if err := adapters.RecordStageChange(tx, c.ID, "relationship", c.RelationshipStage, *in.RelationshipStage, in.Reason, p.Subject); err != nil {
@@ -328,7 +346,7 @@ func (a *App) Update(ctx context.Context, id string, in UpdateCustomer) (Custome
 		return adapters.Audit{Action: "update", Actor: p.Subject, Reason: in.Reason}, nil
 	})
 	if err != nil {
-		return CustomerView{}, err
+		return CustomerView{}, refuseDuplicate(p, err)
 	}
 	return customerView(rec), nil
 }
@@ -458,7 +476,7 @@ func (a *App) Restore(ctx context.Context, id, reason string) (CustomerView, err
 		return adapters.Audit{Action: "restore", Actor: p.Subject, Reason: reason}, nil
 	})
 	if err != nil {
-		return CustomerView{}, err
+		return CustomerView{}, refuseDuplicate(p, err)
 	}
 	return customerView(rec), nil
 }

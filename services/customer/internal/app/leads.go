@@ -67,15 +67,18 @@ func (a *App) EnsureLeadCustomer(ctx context.Context, in LeadCompany) (LeadCusto
 	if err == nil {
 		return LeadCustomer{ID: rec.ID, Region: rec.Region, Created: true}, nil
 	}
-	var ae *apperr.Error
-	if errors.Is(err, domain.ErrDuplicate) && errors.As(err, &ae) {
-		if id, _ := ae.Meta["existing_id"].(string); id != "" {
+	// The system sees every customer: the duplicate's id is the answer.
+	var dup *domain.Duplicate
+	if errors.As(err, &dup) {
+		if id := dup.ID; id != "" {
 			c, gerr := a.store.GetCustomer(ctx, id, auth.Scope{All: true}, false)
 			if gerr != nil {
 				return LeadCustomer{}, gerr
 			}
 			return LeadCustomer{ID: c.ID, OwnerID: c.OwnerID, Team: c.Team, Region: c.Region}, nil
 		}
+	}
+	if errors.Is(err, domain.ErrDuplicate) {
 		// The duplicate was deleted between the insert and the look-up: retry.
 		return LeadCustomer{}, apperr.Unavailable("duplicate_vanished", "the duplicate customer changed concurrently; retry").Wrap(err)
 	}

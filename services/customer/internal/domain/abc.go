@@ -37,3 +37,38 @@ func Classify(cumulativeBefore, score, total float64, t Thresholds) ValueClass {
 		return ClassC
 	}
 }
+
+// Trial is the outcome of classifying the population with candidate
+// thresholds without storing anything: how many customers would be in each
+// class and how many would change class, by move ("B→A").
+type Trial struct {
+	Thresholds Thresholds
+	Total      float64
+	Customers  int
+	Counts     map[ValueClass]int
+	Changes    int
+	Moves      map[string]int
+	cum        float64
+}
+
+// NewTrial starts a trial over a population whose scores add up to total.
+func NewTrial(t Thresholds, total float64) *Trial {
+	return &Trial{Thresholds: t, Total: total, Counts: map[ValueClass]int{ClassA: 0, ClassB: 0, ClassC: 0}, Moves: map[string]int{}}
+}
+
+// Add classifies the next customer in value order (highest first), whose
+// class is current now ("" when never classified).
+func (tr *Trial) Add(score float64, current ValueClass) {
+	class := Classify(tr.cum, score, tr.Total, tr.Thresholds)
+	tr.cum += score
+	tr.Customers++
+	tr.Counts[class]++
+	if class != current {
+		tr.Changes++
+		from := string(current)
+		if from == "" {
+			from = "none"
+		}
+		tr.Moves[from+"→"+string(class)]++
+	}
+}

@@ -7,12 +7,14 @@ package ports
 import (
 	"bytes"
 	"io"
+	"log/slog"
 	"net/http"
 	"strconv"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/closeloop/closeloop/platform/apperr"
+	"github.com/closeloop/closeloop/platform/auth"
 	"github.com/closeloop/closeloop/platform/httpx"
 	"github.com/closeloop/closeloop/platform/idem"
 	"github.com/closeloop/closeloop/services/customer/internal/app"
@@ -27,8 +29,11 @@ type HTTP struct {
 // NewHTTP returns the handlers over app.
 func NewHTTP(a *app.App) *HTTP { return &HTTP{app: a} }
 
-// Routes mounts every endpoint on the authenticated /v1 group.
+// Routes mounts every endpoint on the authenticated /v1 group. It first
+// adds the middleware that records every verified caller in the user
+// directory, so it must be mounted before the service's other routes.
 func (h *HTTP) Routes(v1 *gin.RouterGroup) {
+	v1.Use(h.seen)
 	v1.POST("/customers", h.create)
 	v1.GET("/customers", h.list)
 	v1.GET("/customers/:id", h.get)
@@ -48,6 +53,22 @@ func (h *HTTP) Routes(v1 *gin.RouterGroup) {
 	v1.POST("/abc/reclassifications", h.reclassify)
 	v1.GET("/abc/reclassifications/:workflowId", h.reclassification)
 	v1.GET("/abc/settings", h.abcSettings)
+	v1.POST("/abc/trials", h.trial)
+	v1.GET("/users", h.listUsers)
+	v1.PUT("/users/:userId", h.putUser)
+	v1.POST("/users/:userId/disable", h.disableUser)
+	v1.POST("/users/:userId/enable", h.enableUser)
+}
+
+// seen records the verified caller in the user directory. A failure is
+// logged and the request goes on: the directory is refreshed on a later call.
+func (h *HTTP) seen(c *gin.Context) {
+	if p, ok := auth.FromContext(c.Request.Context()); ok {
+		if err := h.app.Seen(c.Request.Context(), p); err != nil {
+			slog.WarnContext(c.Request.Context(), "user directory: recording the caller failed", "error", err)
+		}
+	}
+	c.Next()
 }
 
 // ContactRequest is a contact in a request body.
@@ -138,11 +159,26 @@ type UpdateContactRequest struct {
 	IsPrimary     *bool   `json:"is_primary"`
 }
 
-// ReclassifyRequest is the body of POST /v1/abc/reclassifications.
+// ReclassifyRequest is the body of POST /v1/abc/reclassifications. A run
+// uses the configured thresholds; a_share and b_share, when sent, must equal
+// them (other values: POST /v1/abc/trials).
 type ReclassifyRequest struct {
 	AShare *float64 `json:"a_share"`
 	BShare *float64 `json:"b_share"`
 	Reason string   `json:"reason"`
+}
+
+// TrialRequest is the body of POST /v1/abc/trials; absent shares are the configured ones.
+type TrialRequest struct {
+	AShare *float64 `json:"a_share"`
+	BShare *float64 `json:"b_share"`
+}
+
+// UserRequest is the body of PUT /v1/users/{userId}.
+type UserRequest struct {
+	Name  string   `json:"name"`
+	Roles []string `json:"roles"`
+	Teams []string `json:"teams"`
 }
 
 // bindRaw decodes the body strictly and also returns its bytes (for idempotency).
@@ -467,4 +503,65 @@ func (h *HTTP) abcSettings(c *gin.Context) {
 		Rule:       "customers are ordered by value score; a customer is A while less than a_share of the total value ranks above it, B while less than b_share, otherwise C",
 		ValueScore: "max(0, annual_revenue - annual_marketing_cost) * (1 + 0.02 * min(years_of_business, 25))",
 	})
+}
+
+func (h *HTTP) trial(c *gin.Context) {
+	var req TrialRequest
+	if err := optionalBind(c, &req); err != nil {
+		httpx.WriteError(c, err)
+		return
+	}
+	t := h.app.Thresholds()
+	if req.AShare != nil {
+		t.AShare = *req.AShare
+	}
+	if req.BShare != nil {
+		t.BShare = *req.BShare
+	}
+	v, err := h.app.Trial(c.Request.Context(), t)
+	if err != nil {
+		httpx.WriteError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, v)
+}
+
+func (h *HTTP) listUsers(c *gin.Context) {
+	limit, err := httpx.ParseLimit(c.Query("limit"))
+	if err != nil {
+		httpx.WriteError(c, err)
+		return
+	}
+	page, err := h.app.ListUsers(c.Request.Context(), c.Query("team"), c.Query("role"), c.Query("cursor"), limit)
+	if err != nil {
+		httpx.WriteError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, page)
+}
+
+func (h *HTTP) putUser(c *gin.Context) {
+	var req UserRequest
+	if err := httpx.Bind(c, &req); err != nil {
+		httpx.WriteError(c, err)
+		return
+	}
+	v, err := h.app.PutUser(c.Request.Context(), c.Param("userId"), app.RegisterUser{Name: req.Name, Roles: req.Roles, Teams: req.Teams})
+	if err != nil {
+		httpx.WriteError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, v)
+}
+
+func (h *HTTP) disableUser(c *gin.Context) { h.setDisabled(c, true) }
+func (h *HTTP) enableUser(c *gin.Context)  { h.setDisabled(c, false) }
+
+func (h *HTTP) setDisabled(c *gin.Context, disabled bool) {
+	v, err := h.app.SetUserDisabled(c.Request.Context(), c.Param("userId"), disabled)
+	if err != nil {
+		httpx.WriteError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, v)
 }

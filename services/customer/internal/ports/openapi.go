@@ -15,6 +15,7 @@ var (
 	contactParam = openapi.Param{Name: "contactId", In: "path", Description: "contact id (UUID)"}
 	limitParam   = openapi.Param{Name: "limit", In: "query", Type: "integer", Description: "page size, 1..200 (default 50)"}
 	cursorParam  = openapi.Param{Name: "cursor", In: "query", Description: "next_cursor of the previous page"}
+	userParam    = openapi.Param{Name: "userId", In: "path", Description: "user id: the token subject (sub)"}
 )
 
 // StagesPage is the body of the stage history.
@@ -42,8 +43,9 @@ func OpenAPI() []byte {
 			"value inputs and ABC class, soft delete and a full audit trail. Every /v1 call needs a bearer token; "+
 			"customers you may not see answer 404.").Add(
 		openapi.Op{Method: "POST", Path: "/v1/customers", Tag: "customers", Summary: "Create a customer (with contacts)",
-			Description: "Refuses duplicates — same normalised name, tax id or contact email — with 409 and details.existing_id. Reps own what they create; managers assign within their teams.",
-			Permission:  string(auth.PermCustomersWrite), Request: CreateCustomerRequest{}, Status: 201, Response: app.CustomerView{},
+			Description: "Refuses duplicates — same normalised name, tax id or contact email; Unicode disguises (zero-width and other format characters, full-width forms, digits of other scripts, Cyrillic/Greek look-alike letters) do not make a name or tax id different — with 409 duplicate_customer: details.existing_id when you may see the existing customer, otherwise only details.matched_on and details.owning_team (whom to ask). " +
+				"Names refuse control and bidirectional-override characters; website must be http(s). Reps own what they create, as lead or prospect, with value figures up to 1e9; managers assign to reps of their teams and may also create transacting or service customers; admins assign to any known, enabled user (see /v1/users) and may create in any stage.",
+			Permission: string(auth.PermCustomersWrite), Request: CreateCustomerRequest{}, Status: 201, Response: app.CustomerView{},
 			Errors: []int{403, 409, 422}, Idempotent: true},
 		openapi.Op{Method: "GET", Path: "/v1/customers", Tag: "customers", Summary: "List customers",
 			Description: "Filtered, sorted, cursor-paginated. Only customers in your scope are listed.",
@@ -61,7 +63,7 @@ func OpenAPI() []byte {
 		openapi.Op{Method: "GET", Path: "/v1/customers/:id", Tag: "customers", Summary: "Get a customer with its contacts",
 			Permission: string(auth.PermCustomersRead), Params: []openapi.Param{idParam}, Response: app.CustomerView{}, Errors: []int{403, 404}},
 		openapi.Op{Method: "PATCH", Path: "/v1/customers/:id", Tag: "customers", Summary: "Change customer fields",
-			Description: "Absent fields stay as they are. Owner and team changes follow the assignment rules.",
+			Description: "Absent fields stay as they are. Owner and team changes follow the assignment rules (managers: a rep of one of their teams; admins: any known, enabled user; reps: none). A rep may set value figures up to 1e9, others up to 1e12. A duplicate answers 409 as on create.",
 			Permission:  string(auth.PermCustomersWrite), Params: []openapi.Param{idParam}, Request: UpdateCustomerRequest{}, Response: app.CustomerView{},
 			Errors: []int{403, 404, 409, 422}},
 		openapi.Op{Method: "DELETE", Path: "/v1/customers/:id", Tag: "customers", Summary: "Soft-delete a customer",
@@ -95,13 +97,28 @@ func OpenAPI() []byte {
 			Permission: string(auth.PermCustomersWrite), Params: []openapi.Param{idParam, contactParam}, Request: UpdateContactRequest{}, Response: app.ContactView{}, Errors: []int{403, 404, 422}},
 		openapi.Op{Method: "DELETE", Path: "/v1/customers/:id/contacts/:contactId", Tag: "contacts", Summary: "Remove a contact",
 			Permission: string(auth.PermCustomersWrite), Params: []openapi.Param{idParam, contactParam}, Status: 204, Errors: []int{403, 404}},
-		openapi.Op{Method: "POST", Path: "/v1/abc/reclassifications", Tag: "abc", Summary: "Run ABC reclassification now",
-			Description: "Starts the ReclassifyABC workflow (or joins the manual run already in progress). Optional a_share/b_share override the configured thresholds for this run. The nightly schedule runs the same workflow.",
+		openapi.Op{Method: "POST", Path: "/v1/abc/reclassifications", Tag: "abc", Summary: "Run ABC reclassification now (analysts and admins)",
+			Description: "Starts the ReclassifyABC workflow over every customer with the configured thresholds (or joins the manual run already in progress). a_share/b_share, if sent, must equal the configured ones (422 abc_thresholds_trial_only otherwise: try them with POST /v1/abc/trials). The nightly schedule runs the same workflow.",
 			Permission:  string(auth.PermCustomersReclassify), Request: ReclassifyRequest{}, Status: 202, Response: app.RunRef{}, Errors: []int{403, 422, 503}},
 		openapi.Op{Method: "GET", Path: "/v1/abc/reclassifications/:workflowId", Tag: "abc", Summary: "Status and result of a reclassification run",
 			Permission: string(auth.PermCustomersReclassify), Params: []openapi.Param{{Name: "workflowId", In: "path"}}, Response: app.RunStatus{}, Errors: []int{403, 404, 503}},
 		openapi.Op{Method: "GET", Path: "/v1/abc/settings", Tag: "abc", Summary: "The ABC rule and its configured thresholds",
 			Permission: string(auth.PermCustomersRead), Response: ABCSettings{}, Errors: []int{403}},
+		openapi.Op{Method: "POST", Path: "/v1/abc/trials", Tag: "abc", Summary: "Try thresholds: classify every customer without storing anything (analysts and admins)",
+			Description: "A dry run: answers how many customers each class would hold and how many would change class (by move, such as B→A) under the candidate a_share/b_share (absent: the configured ones). Nothing is written: no class, no audit entry, no care sweep.",
+			Permission:  string(auth.PermCustomersReclassify), Request: TrialRequest{}, Response: app.TrialView{}, Errors: []int{400, 403, 422}},
+		openapi.Op{Method: "GET", Path: "/v1/users", Tag: "users", Summary: "The user directory: who may own customers",
+			Description: "Admins see everyone; managers the users of their teams. Users appear at their first verified request (and are refreshed from every token) or when an admin registers them.",
+			Permission:  string(auth.PermUsersRead), Params: []openapi.Param{{Name: "team", In: "query"}, {Name: "role", In: "query", Enum: []string{"rep", "manager", "analyst", "admin"}}, limitParam, cursorParam},
+			Response: app.Page[app.UserView]{}, Errors: []int{400, 403, 422}},
+		openapi.Op{Method: "PUT", Path: "/v1/users/:userId", Tag: "users", Summary: "Register a user ahead of their first sign-in, or change their entry (admins)",
+			Description: "userId is the token subject (sub) the identity provider will issue. The user's next token overwrites name, roles and teams: the identity provider stays the authority.",
+			Permission:  string(auth.PermUsersWrite), Params: []openapi.Param{userParam}, Request: UserRequest{}, Response: app.UserView{}, Errors: []int{400, 403, 422}},
+		openapi.Op{Method: "POST", Path: "/v1/users/:userId/disable", Tag: "users", Summary: "Disable a user: no customer can be given to them (admins)",
+			Description: "Customers they own keep them until reassigned; signing in is the identity provider's business.",
+			Permission:  string(auth.PermUsersWrite), Params: []openapi.Param{userParam}, Response: app.UserView{}, Errors: []int{403, 404, 422}},
+		openapi.Op{Method: "POST", Path: "/v1/users/:userId/enable", Tag: "users", Summary: "Enable a disabled user again (admins)",
+			Permission: string(auth.PermUsersWrite), Params: []openapi.Param{userParam}, Response: app.UserView{}, Errors: []int{403, 404, 422}},
 	).Add(engineOps()...).Add(visits.Ops()...).Add(actions.Ops()...).JSON()
 }
 
