@@ -428,7 +428,10 @@ func (t *tracker) step(ctx workflow.Context, at time.Time) error {
 		action = t.ladder.Steps[t.level].Action
 	}
 	t.level++
-	in := &followupv1.RecordStepInput{Id: t.spec.GetId(), Level: int32(t.level), Action: string(action), At: timestamppb.New(at)}
+	in := &followupv1.RecordStepInput{
+		Id: t.spec.GetId(), Level: int32(t.level), Action: string(action),
+		At: timestamppb.New(at), RanAt: timestamppb.New(workflow.Now(ctx)),
+	}
 	if nxt, ok := t.nextAt(); ok {
 		in.NextStepAt = timestamppb.New(nxt)
 	}

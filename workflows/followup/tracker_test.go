@@ -387,6 +387,7 @@ func (h *harness) wantStep(s rec[*followupv1.RecordStepInput], ranAt time.Time, 
 	h.t.Helper()
 	what := fmt.Sprintf("step level %d", level)
 	h.wantTime(what+" ran at", s.at, ranAt)
+	h.wantTime(what+" ran_at", ts(s.in.GetRanAt()), ranAt)
 	if s.in.GetLevel() != level || s.in.GetAction() != string(action) || s.in.GetId() != followUpID {
 		h.t.Errorf("%s: recorded %v, want level %d action %s", what, s.in, level, action)
 	}

@@ -130,7 +130,12 @@ type Event struct {
 	Level  int       `json:"level"`
 	Actor  string    `json:"actor"`
 	Detail string    `json:"detail"`
-	At     time.Time `json:"at"`
+	// At is when it happened; for an escalation step, when it ran.
+	At time.Time `json:"at"`
+	// ScheduledAt is, for an escalation step, when the ladder had it due;
+	// LateBy is At minus ScheduledAt (how late the step ran).
+	ScheduledAt *time.Time `json:"scheduled_at,omitempty"`
+	LateBy      string     `json:"late_by,omitempty"`
 }
 
 // Lateness buckets, by how long ago the due time passed.
@@ -312,7 +317,10 @@ func (s *Service) Get(ctx context.Context, id string) (View, error) {
 	v := s.view(r, now())
 	v.Events = make([]Event, len(evs))
 	for i, e := range evs {
-		v.Events[i] = Event{Action: e.Action, Level: e.Level, Actor: e.Actor, Detail: e.Detail, At: e.At}
+		v.Events[i] = Event{Action: e.Action, Level: e.Level, Actor: e.Actor, Detail: e.Detail, At: e.At, ScheduledAt: e.ScheduledAt}
+		if e.ScheduledAt != nil {
+			v.Events[i].LateBy = max(e.At.Sub(*e.ScheduledAt), 0).String()
+		}
 	}
 	return v, nil
 }

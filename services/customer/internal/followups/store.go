@@ -68,7 +68,12 @@ type EventRow struct {
 	Level      int
 	Actor      string
 	Detail     string
-	At         time.Time
+	// At is when the event happened; for an escalation step, when the
+	// workflow carried it out.
+	At time.Time
+	// ScheduledAt is, for an escalation step, the instant the ladder had it
+	// due: At minus ScheduledAt is how late it ran. Nil for other events.
+	ScheduledAt *time.Time
 }
 
 // TableName is the table.
@@ -91,10 +96,15 @@ func ts(t interface{ AsTime() time.Time }) time.Time {
 }
 
 func addEvent(tx *gorm.DB, id, action string, level int, actor, detail string, at time.Time) error {
-	if len(detail) > 2000 {
-		detail = detail[:2000]
+	return addEventRow(tx, EventRow{FollowUpID: id, Action: action, Level: level, Actor: actor, Detail: detail, At: at})
+}
+
+func addEventRow(tx *gorm.DB, e EventRow) error {
+	e.ID = newID()
+	if len(e.Detail) > 2000 {
+		e.Detail = e.Detail[:2000]
 	}
-	return tx.Create(&EventRow{ID: newID(), FollowUpID: id, Action: action, Level: level, Actor: actor, Detail: detail, At: at}).Error
+	return tx.Create(&e).Error
 }
 
 // Record stores a follow-up as its workflow opened it. A retried call (same id)
@@ -199,7 +209,15 @@ func (s *Service) RecordStep(ctx context.Context, in *followupv1.RecordStepInput
 		if in.GetAction() == "escalate_manager" {
 			detail = "escalated to the managers of team " + r.Team
 		}
-		return addEvent(tx, r.ID, in.GetAction(), int(in.GetLevel()), "workflow", detail, ts(in.GetAt()))
+		// At is when the step ran (the workflow's clock; the store's when an
+		// older workflow did not say), ScheduledAt when the ladder had it due.
+		ran := t
+		if in.GetRanAt() != nil {
+			ran = ts(in.GetRanAt())
+		}
+		scheduled := ts(in.GetAt())
+		return addEventRow(tx, EventRow{FollowUpID: r.ID, Action: in.GetAction(), Level: int(in.GetLevel()), Actor: "workflow",
+			Detail: detail, At: ran, ScheduledAt: &scheduled})
 	})
 }
 

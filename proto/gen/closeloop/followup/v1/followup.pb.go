@@ -682,10 +682,14 @@ type RecordStepInput struct {
 	Level int32 `protobuf:"varint,2,opt,name=level,proto3" json:"level,omitempty"`
 	// Action of the step, such as "remind" or "escalate_manager".
 	Action string `protobuf:"bytes,3,opt,name=action,proto3" json:"action,omitempty"`
-	// When the step was due.
+	// When the step was due (its scheduled instant on the ladder).
 	At *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=at,proto3" json:"at,omitempty"`
 	// Instant of the next escalation step, if any.
-	NextStepAt    *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=next_step_at,json=nextStepAt,proto3" json:"next_step_at,omitempty"`
+	NextStepAt *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=next_step_at,json=nextStepAt,proto3" json:"next_step_at,omitempty"`
+	// When the workflow carried the step out (workflow time). Later than `at`
+	// by the engine's lateness, or by much more when a worker was down. Unset
+	// in histories written before it existed: the store then uses its own clock.
+	RanAt         *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=ran_at,json=ranAt,proto3" json:"ran_at,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -751,6 +755,13 @@ func (x *RecordStepInput) GetAt() *timestamppb.Timestamp {
 func (x *RecordStepInput) GetNextStepAt() *timestamppb.Timestamp {
 	if x != nil {
 		return x.NextStepAt
+	}
+	return nil
+}
+
+func (x *RecordStepInput) GetRanAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.RanAt
 	}
 	return nil
 }
@@ -1395,14 +1406,15 @@ const file_closeloop_followup_v1_followup_proto_rawDesc = "" +
 	"\fnext_step_at\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"nextStepAt\x12\x16\n" +
 	"\x06reason\x18\a \x01(\tR\x06reason\x12)\n" +
-	"\x10calendar_version\x18\b \x01(\x03R\x0fcalendarVersion\"\xb9\x01\n" +
+	"\x10calendar_version\x18\b \x01(\x03R\x0fcalendarVersion\"\xec\x01\n" +
 	"\x0fRecordStepInput\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x14\n" +
 	"\x05level\x18\x02 \x01(\x05R\x05level\x12\x16\n" +
 	"\x06action\x18\x03 \x01(\tR\x06action\x12*\n" +
 	"\x02at\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\x02at\x12<\n" +
 	"\fnext_step_at\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"nextStepAt\"\x8a\x01\n" +
+	"nextStepAt\x121\n" +
+	"\x06ran_at\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\x05ranAt\"\x8a\x01\n" +
 	"\x12CloseFollowUpInput\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x14\n" +
 	"\x05state\x18\x02 \x01(\tR\x05state\x12\x0e\n" +
@@ -1489,16 +1501,17 @@ var file_closeloop_followup_v1_followup_proto_depIdxs = []int32{
 	16, // 9: closeloop.followup.v1.UpdateDeadlineInput.next_step_at:type_name -> google.protobuf.Timestamp
 	16, // 10: closeloop.followup.v1.RecordStepInput.at:type_name -> google.protobuf.Timestamp
 	16, // 11: closeloop.followup.v1.RecordStepInput.next_step_at:type_name -> google.protobuf.Timestamp
-	16, // 12: closeloop.followup.v1.CloseFollowUpInput.at:type_name -> google.protobuf.Timestamp
-	16, // 13: closeloop.followup.v1.FollowUpState.due_at:type_name -> google.protobuf.Timestamp
-	16, // 14: closeloop.followup.v1.FollowUpState.next_at:type_name -> google.protobuf.Timestamp
-	16, // 15: closeloop.followup.v1.RolloutInput.effective_from:type_name -> google.protobuf.Timestamp
-	12, // 16: closeloop.followup.v1.RolloutPageInput.rollout:type_name -> closeloop.followup.v1.RolloutInput
-	17, // [17:17] is the sub-list for method output_type
-	17, // [17:17] is the sub-list for method input_type
-	17, // [17:17] is the sub-list for extension type_name
-	17, // [17:17] is the sub-list for extension extendee
-	0,  // [0:17] is the sub-list for field type_name
+	16, // 12: closeloop.followup.v1.RecordStepInput.ran_at:type_name -> google.protobuf.Timestamp
+	16, // 13: closeloop.followup.v1.CloseFollowUpInput.at:type_name -> google.protobuf.Timestamp
+	16, // 14: closeloop.followup.v1.FollowUpState.due_at:type_name -> google.protobuf.Timestamp
+	16, // 15: closeloop.followup.v1.FollowUpState.next_at:type_name -> google.protobuf.Timestamp
+	16, // 16: closeloop.followup.v1.RolloutInput.effective_from:type_name -> google.protobuf.Timestamp
+	12, // 17: closeloop.followup.v1.RolloutPageInput.rollout:type_name -> closeloop.followup.v1.RolloutInput
+	18, // [18:18] is the sub-list for method output_type
+	18, // [18:18] is the sub-list for method input_type
+	18, // [18:18] is the sub-list for extension type_name
+	18, // [18:18] is the sub-list for extension extendee
+	0,  // [0:18] is the sub-list for field type_name
 }
 
 func init() { file_closeloop_followup_v1_followup_proto_init() }
