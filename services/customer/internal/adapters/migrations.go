@@ -353,7 +353,7 @@ var Migrations = []migrate.Migration{
 		`UPDATE follow_up_events SET scheduled_at = at
 			WHERE action NOT IN ('opened', 'deadline_changed', 'done', 'cancelled')`,
 	)},
-	{Version: 8, Name: "user directory: who may own customers", Up: migrate.SQL(
+	{Version: 9, Name: "user directory: who may own customers", Up: migrate.SQL(
 		// Written from every verified token and by admins (see UserRecord).
 		`CREATE TABLE users (
 			id            VARCHAR(200) PRIMARY KEY,
@@ -373,7 +373,7 @@ var Migrations = []migrate.Migration{
 		`INSERT INTO users (id, source, created_at, updated_at)
 			SELECT DISTINCT owner_id, 'seed', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP FROM customers WHERE owner_id <> ''`,
 	)},
-	{Version: 9, Name: "duplicate keys survive Unicode disguises: recompute normalized_name and tax_id, record revealed duplicates", Up: func(tx *gorm.DB) error {
+	{Version: 10, Name: "duplicate keys survive Unicode disguises: recompute normalized_name and tax_id, record revealed duplicates", Up: func(tx *gorm.DB) error {
 		if err := migrate.SQL(
 			`CREATE TABLE duplicate_suspects (
 				id             VARCHAR(36) PRIMARY KEY,
@@ -388,6 +388,6 @@ var Migrations = []migrate.Migration{
 		)(tx); err != nil {
 			return err
 		}
-		return RecomputeKeys("migration 9")(tx)
+		return RecomputeKeys("migration 10")(tx)
 	}},
 }
