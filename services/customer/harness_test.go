@@ -96,6 +96,11 @@ func newStack(t testing.TB, dsn string, o stackOpts) *stack {
 			t.Fatal(err)
 		}
 		s.tokens[u.Subject] = tok
+		// A first request puts the user in the service's user directory, as
+		// signing in does: only known users can be given customers.
+		if r := s.call("GET", "/v1/abc/settings", u.Subject, nil); r.status != http.StatusOK {
+			t.Fatalf("first request of %s: %d %s", u.Subject, r.status, r.body)
+		}
 	}
 	return s
 }

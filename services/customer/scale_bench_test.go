@@ -51,6 +51,11 @@ func percentile(d []time.Duration, p float64) time.Duration {
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
 func benchCreate(b *testing.B, s *stack, n int) {
+	for _, o := range benchOwners { // owners must be known users
+		if r := s.call("PUT", "/v1/users/"+o.owner, admin, map[string]any{"roles": []string{"rep"}, "teams": []string{o.team}}); r.status != http.StatusOK {
+			b.Fatalf("register %s: %d %s", o.owner, r.status, r.body)
+		}
+	}
 	const workers = 12
 	lat := make([]time.Duration, n)
 	var next atomic.Int64
