@@ -67,8 +67,45 @@ func TestBadInputIsRefusedAndChangesNothing(t *testing.T) {
 		{"unknown contact", "PATCH", "/v1/customers/" + id + "/contacts/0190a000-0000-7000-8000-000000000000", repAna, map[string]any{"title": "x"}, 404, "contact_not_found"},
 		{"bad sort", "GET", "/v1/customers?sort=password", repAna, nil, 422, "validation_failed"},
 		{"bad class filter", "GET", "/v1/customers?value_class=D", repAna, nil, 422, "validation_failed"},
-		{"bad thresholds", "POST", "/v1/abc/reclassifications", mgrMia, map[string]any{"a_share": 0.9, "b_share": 0.5}, 422, "validation_failed"},
+		{"bad thresholds", "POST", "/v1/abc/reclassifications", analyst, map[string]any{"a_share": 0.9, "b_share": 0.5}, 422, "validation_failed"},
 		{"rep cannot reclassify", "POST", "/v1/abc/reclassifications", repAna, nil, 403, "forbidden"},
+		// Issue 13 item 4: Unicode disguises of an existing customer are duplicates.
+		{"zero-width space in name", "POST", "/v1/customers", repAna, company(map[string]any{"name": "Exis​ting Steel"}), 409, "duplicate_customer"},
+		{"soft hyphen in name", "POST", "/v1/customers", repAna, company(map[string]any{"name": "Exist­ing Steel"}), 409, "duplicate_customer"},
+		{"Cyrillic look-alikes in name", "POST", "/v1/customers", repAna, company(map[string]any{"name": "Еxisting Stееl"}), 409, "duplicate_customer"},
+		{"full-width name", "POST", "/v1/customers", repAna, company(map[string]any{"name": "Ｅｘｉｓｔｉｎｇ Ｓｔｅｅｌ"}), 409, "duplicate_customer"},
+		{"full-width tax id", "POST", "/v1/customers", repAna, company(map[string]any{"tax_id": "ＴＡＸ－１"}), 409, "duplicate_customer"},
+		{"Arabic-Indic digits in tax id", "POST", "/v1/customers", repAna, company(map[string]any{"tax_id": "TAX-١"}), 409, "duplicate_customer"},
+		{"Devanagari digit and zero-width joiner in tax id", "POST", "/v1/customers", repAna, company(map[string]any{"tax_id": "T‍AX १"}), 409, "duplicate_customer"},
+		{"rename to a disguised duplicate", "PATCH", "/v1/customers/" + id, repAna, map[string]any{"name": "Existing⁠ Steеl"}, 409, "duplicate_customer"},
+		{"bidi override in name", "POST", "/v1/customers", repAna, company(map[string]any{"name": "Acme ‮leets"}), 422, "validation_failed"},
+		{"bidi isolate in contact name", "POST", "/v1/customers", repAna, company(map[string]any{"contacts": []map[string]any{{"name": "Li⁧ Wei"}}}), 422, "validation_failed"},
+		{"control character in name", "POST", "/v1/customers", repAna, company(map[string]any{"name": "Acme"}), 422, "validation_failed"},
+		{"line break in name", "PATCH", "/v1/customers/" + id, repAna, map[string]any{"name": "Acme\nSteel"}, 422, "validation_failed"},
+		{"javascript: website", "POST", "/v1/customers", repAna, company(map[string]any{"website": "javascript:alert(document.cookie)"}), 422, "validation_failed"},
+		{"data: website", "PATCH", "/v1/customers/" + id, repAna, map[string]any{"website": "data:text/html,<script>alert(1)</script>"}, 422, "validation_failed"},
+		{"ftp website", "PATCH", "/v1/customers/" + id, repAna, map[string]any{"website": "ftp://files.example"}, 422, "validation_failed"},
+		// Issue 13 item 3: bounds and permissions.
+		{"revenue beyond any customer", "POST", "/v1/customers", admin, company(map[string]any{"team": "north", "annual_revenue": 1e13}), 422, "validation_failed"},
+		{"rep revenue above the rep bound", "PATCH", "/v1/customers/" + id, repAna, map[string]any{"annual_revenue": 1e10}, 422, "validation_failed"},
+		{"rep creates a transacting customer", "POST", "/v1/customers", repAna, company(map[string]any{"lifecycle_stage": "transacting"}), 422, "validation_failed"},
+		{"rep creates a lost customer", "POST", "/v1/customers", repAna, company(map[string]any{"lifecycle_stage": "lost"}), 422, "validation_failed"},
+		{"manager creates a lost customer", "POST", "/v1/customers", mgrMia, company(map[string]any{"lifecycle_stage": "lost"}), 422, "validation_failed"},
+		{"manager gives a customer to another team's rep", "POST", "/v1/customers", mgrMia, company(map[string]any{"owner_id": repBo}), 403, "owner_out_of_scope"},
+		{"manager gives a customer to nobody", "POST", "/v1/customers", mgrMia, company(map[string]any{"owner_id": "nobody-at-all"}), 403, "owner_out_of_scope"},
+		{"manager reassigns to another team's rep", "PATCH", "/v1/customers/" + id, mgrMia, map[string]any{"owner_id": repBo}, 403, "owner_out_of_scope"},
+		{"manager reassigns to nobody", "PATCH", "/v1/customers/" + id, mgrMia, map[string]any{"owner_id": "ghost"}, 403, "owner_out_of_scope"},
+		{"admin reassigns to nobody", "PATCH", "/v1/customers/" + id, admin, map[string]any{"owner_id": "ghost"}, 422, "unknown_owner"},
+		{"manager starts a company-wide run", "POST", "/v1/abc/reclassifications", mgrMia, map[string]any{"reason": "mine"}, 403, "forbidden"},
+		{"manager tries thresholds", "POST", "/v1/abc/trials", mgrMia, map[string]any{"a_share": 0.5}, 403, "forbidden"},
+		{"manager reads a run's company-wide totals", "GET", "/v1/abc/reclassifications/ReclassifyABC:x", mgrMia, nil, 403, "forbidden"},
+		{"custom thresholds on a real run", "POST", "/v1/abc/reclassifications", analyst, map[string]any{"a_share": 0.5, "b_share": 0.9}, 422, "abc_thresholds_trial_only"},
+		{"bad trial thresholds", "POST", "/v1/abc/trials", analyst, map[string]any{"a_share": 0.9, "b_share": 0.5}, 422, "validation_failed"},
+		{"rep registers a user", "PUT", "/v1/users/rep-x", repAna, map[string]any{"roles": []string{"rep"}}, 403, "forbidden"},
+		{"manager disables a user", "POST", "/v1/users/" + repAna + "/disable", mgrMia, nil, 403, "forbidden"},
+		{"register with an unknown role", "PUT", "/v1/users/rep-x", admin, map[string]any{"roles": []string{"king"}}, 422, "validation_failed"},
+		{"register with a comma in a team", "PUT", "/v1/users/rep-x", admin, map[string]any{"roles": []string{"rep"}, "teams": []string{"a,b"}}, 422, "validation_failed"},
+		{"disable an unknown user", "POST", "/v1/users/nobody-at-all/disable", admin, nil, 404, "user_not_found"},
 		{"missing token", "GET", "/v1/customers", "", nil, 401, "unauthenticated"},
 		{"garbage token", "GET", "/v1/customers", "not.a.jwt", nil, 401, "unauthenticated"},
 		{"forged token", "PATCH", "/v1/customers/" + id, forged, map[string]any{"name": "Hijacked"}, 401, "unauthenticated"},
@@ -79,7 +116,8 @@ func TestBadInputIsRefusedAndChangesNothing(t *testing.T) {
 		c := s.call("GET", "/v1/customers/"+id, admin, nil)
 		a := s.call("GET", "/v1/customers/"+id+"/audit?limit=200", admin, nil)
 		l := s.call("GET", "/v1/customers?limit=200", admin, nil)
-		return string(c.body), string(a.body), len(l.json(t)["items"].([]any))
+		u := s.call("GET", "/v1/users?limit=200", admin, nil)
+		return string(c.body), string(a.body) + string(u.body), len(l.json(t)["items"].([]any))
 	}
 	beforeC, beforeA, beforeN := snapshot()
 	for _, tc := range cases {

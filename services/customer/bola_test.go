@@ -88,3 +88,61 @@ func bolaWeekday(days int) string {
 	}
 	return d.Format(time.DateOnly)
 }
+
+// TestDuplicateOutsideScopeRevealsOnlyTheTeam: a duplicate 409 must not tell
+// a caller who cannot see the existing customer its id or owner (issue 13,
+// item 2) — only that it exists, which key matched and which team to ask.
+// Callers who can see it still get existing_id.
+func TestDuplicateOutsideScopeRevealsOnlyTheTeam(t *testing.T) {
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			s := newStack(t, b.dsn(t), stackOpts{})
+			id := s.create(repAna, company(map[string]any{"name": "Hidden Harbour Steel", "tax_id": "HID-77",
+				"contacts": []map[string]any{{"name": "Known Person", "email": "known@hidden.example"}}}))
+			mine := s.create(repBo, company(map[string]any{"region": "south"}))
+			tok, err := s.issuer.Mint(auth.Principal{Subject: "mgr-sam", Roles: []auth.Role{auth.RoleManager}, Teams: []string{"south"}}, "closeloop", time.Hour)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s.tokens["mgr-sam"] = tok
+			attempts := []struct {
+				name, method, path string
+				body               map[string]any
+				matched            string
+			}{
+				{"same name", "POST", "/v1/customers", company(map[string]any{"name": "HIDDEN HARBOUR STEEL LTD"}), "name"},
+				{"disguised name", "POST", "/v1/customers", company(map[string]any{"name": "Hidd\u0435n\u200B Harbour Steel"}), "name"},
+				{"same tax id", "POST", "/v1/customers", company(map[string]any{"tax_id": "hid 77"}), "tax_id"},
+				{"same contact email", "POST", "/v1/customers", company(map[string]any{"contacts": []map[string]any{{"name": "X", "email": "KNOWN@hidden.example"}}}), "contact_email"},
+				{"rename onto it", "PATCH", "/v1/customers/" + mine, map[string]any{"name": "Hidden Harbour Steel"}, "name"},
+			}
+			for _, a := range attempts {
+				for _, intruder := range []string{repBo, "mgr-sam"} {
+					if a.method == "PATCH" && intruder == "mgr-sam" {
+						continue // mine belongs to south; mgr-sam manages south, so it is the same case
+					}
+					r := s.call(a.method, a.path, intruder, a.body)
+					if r.status != 409 || r.code(t) != "duplicate_customer" {
+						t.Fatalf("%s as %s: %d %s", a.name, intruder, r.status, r.body)
+					}
+					d, _ := r.json(t)["details"].(map[string]any)
+					if strings.Contains(string(r.body), id) || strings.Contains(string(r.body), repAna) || d["existing_id"] != nil {
+						t.Errorf("%s as %s reveals the customer or its owner: %s", a.name, intruder, r.body)
+					}
+					if d["owning_team"] != "north" || d["matched_on"] != a.matched {
+						t.Errorf("%s as %s: want owning_team north and matched_on %s: %s", a.name, intruder, a.matched, r.body)
+					}
+				}
+			}
+			for _, insider := range []string{repAna, mgrMia, admin} {
+				r := s.call("POST", "/v1/customers", insider, company(map[string]any{"name": "Hidden Harbour Steel", "team": "north"}))
+				if r.status != 409 || r.json(t)["details"].(map[string]any)["existing_id"] != id {
+					t.Errorf("%s may see the customer and must get existing_id: %d %s", insider, r.status, r.body)
+				}
+			}
+			if n := len(s.call("GET", "/v1/customers?limit=200", admin, nil).json(t)["items"].([]any)); n != 2 {
+				t.Fatalf("refused duplicates created customers: %d exist", n)
+			}
+		})
+	}
+}

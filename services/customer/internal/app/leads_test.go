@@ -65,6 +65,9 @@ func TestLeadCustomers(t *testing.T) {
 				{Name: "HARBOUR CRANES LTD", Region: "north", Industry: "steel"},
 				{Name: "Harbour Cranes (Shanghai)", TaxID: "91-310-000", Region: "north", Industry: "steel"},
 				{Name: "Harbour Cranes Holding", ContactName: "Li", ContactEmail: "li@harbour.example", Region: "north", Industry: "steel"},
+				// The system path still learns the existing id, also through a disguise.
+				{Name: "Hаrbour Crаnes​ Ltd", Region: "north", Industry: "steel"},
+				{Name: "Harbour Cranes Asia", TaxID: "９１-３１０-０００", Region: "north", Industry: "steel"},
 			} {
 				in.NewID = uuid.NewString()
 				got, err := a.EnsureLeadCustomer(ctx, in)

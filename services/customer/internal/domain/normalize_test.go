@@ -151,6 +151,7 @@ func TestCheckOwner(t *testing.T) {
 		{"manager to a non-rep", mgr, "x", analyst, "north", "owner_out_of_scope"},
 		{"manager to a disabled rep", mgr, "g", gone, "north", "owner_out_of_scope"},
 		{"admin to anyone known", adm, "s", southRep, "north", ""},
+		{"admin to itself", adm, "a", nil, "north", ""},
 		{"admin to nobody", adm, "ghost", nil, "north", "unknown_owner"},
 		{"admin to a disabled user", adm, "g", gone, "north", "unknown_owner"},
 		{"rep to itself", rep, "r", northRep, "north", ""},
