@@ -6,6 +6,9 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
+
+	"github.com/closeloop/closeloop/platform/auth"
 )
 
 func TestCustomerLifecycleEndToEnd(t *testing.T) {
@@ -318,6 +321,109 @@ func TestConcurrentDuplicatesCreateOne(t *testing.T) {
 				if id != list[0].(map[string]any)["id"] {
 					t.Fatalf("409 must name the existing customer: %q", id)
 				}
+			}
+		})
+	}
+}
+
+// TestUserDirectoryDecidesWhoMayOwn: owner_id must name a known, enabled
+// user — for a manager a rep of its own team (issue 13, item 3). Users become
+// known by signing in or by an admin registering them; the identity
+// provider's next token has the last word on roles and teams.
+func TestUserDirectoryDecidesWhoMayOwn(t *testing.T) {
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			s := newStack(t, b.dsn(t), stackOpts{})
+			const newRep = "rep-newcomer"
+			if r := s.call("POST", "/v1/customers", mgrMia, company(map[string]any{"owner_id": newRep})); r.status != 403 || r.code(t) != "owner_out_of_scope" {
+				t.Fatalf("a user nobody knows cannot own: %d %s", r.status, r.body)
+			}
+			// The admin registers the newcomer ahead of the first sign-in.
+			r := s.call("PUT", "/v1/users/"+newRep, admin, map[string]any{"name": "Nia (rep, north)", "roles": []string{"rep"}, "teams": []string{"north"}})
+			if r.status != 200 || r.json(t)["source"] != "admin" || r.json(t)["last_seen_at"] != nil {
+				t.Fatalf("register: %d %s", r.status, r.body)
+			}
+			id := s.create(mgrMia, company(map[string]any{"owner_id": newRep}))
+			if c := s.call("GET", "/v1/customers/"+id, mgrMia, nil).json(t); c["owner_id"] != newRep || c["team"] != "north" {
+				t.Fatalf("owner: %v", c)
+			}
+			// Managers list the users of their teams; reps may not list.
+			list := string(s.call("GET", "/v1/users?role=rep&limit=200", mgrMia, nil).body)
+			if !strings.Contains(list, newRep) || !strings.Contains(list, repAna) || strings.Contains(list, repBo) {
+				t.Fatalf("a manager sees its teams' users only: %s", list)
+			}
+			if r := s.call("GET", "/v1/users", repAna, nil); r.status != 403 {
+				t.Fatalf("a rep listing users: %d", r.status)
+			}
+			// The first sign-in: the token says the newcomer joined south.
+			tok, err := s.issuer.Mint(auth.Principal{Subject: newRep, Name: "Nia", Roles: []auth.Role{auth.RoleRep}, Teams: []string{"south"}}, "closeloop", time.Hour)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r := s.call("GET", "/v1/customers", tok, nil); r.status != 200 {
+				t.Fatalf("sign-in: %d %s", r.status, r.body)
+			}
+			var entry map[string]any
+			for _, u := range s.call("GET", "/v1/users?limit=200", admin, nil).json(t)["items"].([]any) {
+				if m := u.(map[string]any); m["id"] == newRep {
+					entry = m
+				}
+			}
+			if entry == nil || entry["last_seen_at"] == nil || fmt.Sprint(entry["teams"]) != "[south]" || entry["name"] != "Nia" {
+				t.Fatalf("the token refreshes the directory: %v", entry)
+			}
+			if r := s.call("PATCH", "/v1/customers/"+id, mgrMia, map[string]any{"owner_id": newRep, "team": "north", "region": "east"}); r.status != 200 {
+				t.Fatalf("keeping the owner while changing something else: %d %s", r.status, r.body)
+			}
+			if r := s.call("POST", "/v1/customers", mgrMia, company(map[string]any{"owner_id": newRep})); r.status != 403 {
+				t.Fatalf("a rep who moved to south is no longer north's to assign: %d %s", r.status, r.body)
+			}
+			// Disabled users cannot be given customers, even by an admin.
+			if r := s.call("POST", "/v1/users/"+newRep+"/disable", admin, nil); r.status != 200 || r.json(t)["disabled"] != true || r.json(t)["disabled_by"] != admin {
+				t.Fatalf("disable: %d %s", r.status, r.body)
+			}
+			if r := s.call("POST", "/v1/customers", admin, company(map[string]any{"owner_id": newRep, "team": "south"})); r.status != 422 || r.code(t) != "unknown_owner" {
+				t.Fatalf("a disabled owner: %d %s", r.status, r.body)
+			}
+			if r := s.call("GET", "/v1/customers", tok, nil); r.status != 200 {
+				t.Fatalf("signing in again: %d", r.status)
+			}
+			if r := s.call("POST", "/v1/customers", admin, company(map[string]any{"owner_id": newRep, "team": "south"})); r.status != 422 {
+				t.Fatalf("a new token does not enable a disabled user: %d %s", r.status, r.body)
+			}
+			if r := s.call("POST", "/v1/users/"+newRep+"/enable", admin, nil); r.status != 200 || r.json(t)["disabled"] != false {
+				t.Fatalf("enable: %d %s", r.status, r.body)
+			}
+			s.create(admin, company(map[string]any{"owner_id": newRep, "team": "south"}))
+			// Admins may give a customer to any known user, managers not.
+			s.create(admin, company(map[string]any{"owner_id": repBo, "team": "south", "lifecycle_stage": "lost"}))
+		})
+	}
+}
+
+// TestStoredFieldsAreNormalised: phones keep ASCII digits, a bare website
+// host becomes https, and value figures and initial stages follow the role.
+func TestStoredFieldsAreNormalised(t *testing.T) {
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			s := newStack(t, b.dsn(t), stackOpts{})
+			c := s.call("POST", "/v1/customers", repAna, company(map[string]any{"phone": "+86 １０ ６５５٥ ۱۲۳۴", "website": "acme.example",
+				"lifecycle_stage": "prospect", "annual_revenue": 1e9,
+				"contacts": []map[string]any{{"name": "Li", "mobile": "\u0967\u0968\u0969"}}})).json(t)
+			if c["phone"] != "+86 10 6555 1234" || c["website"] != "https://acme.example" || c["contacts"].([]any)[0].(map[string]any)["mobile"] != "123" {
+				t.Fatalf("stored: %v", c)
+			}
+			id := c["id"].(string)
+			// A manager enters a figure above the rep bound; the rep may still
+			// change other fields of that customer.
+			if r := s.call("PATCH", "/v1/customers/"+id, mgrMia, map[string]any{"annual_revenue": 5e9}); r.status != 200 {
+				t.Fatalf("manager figure: %d %s", r.status, r.body)
+			}
+			if r := s.call("PATCH", "/v1/customers/"+id, repAna, map[string]any{"annual_marketing_cost": 1000, "annual_revenue": 5e9}); r.status != 200 {
+				t.Fatalf("rep keeps the manager's figure: %d %s", r.status, r.body)
+			}
+			if r := s.call("POST", "/v1/customers", mgrMia, company(map[string]any{"lifecycle_stage": "service", "owner_id": repAna})); r.status != 201 {
+				t.Fatalf("a manager takes over an account in service: %d %s", r.status, r.body)
 			}
 		})
 	}
