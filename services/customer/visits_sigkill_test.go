@@ -33,18 +33,30 @@ func TestVisitWorkerKilled(t *testing.T) {
 		t.Skip("takes about two and a half minutes")
 	}
 	// The visit is 16 to 17 minutes from now, whatever the day: a weekend or
-	// a night must not turn the test off.
+	// a night must not turn the test off (a manager books it, overriding a
+	// non-working day). A visit ends on its day: one that would run past
+	// midnight waits for the next day.
 	t.Setenv("VISIT_ALLOW_NON_WORKING_DAYS", "true")
+	const length = 30 * time.Minute
+	visitStart := func() time.Time {
+		return time.Now().UTC().Add(15*time.Minute + 40*time.Second).Truncate(time.Minute).Add(time.Minute)
+	}
+	if st := visitStart(); st.Add(length).After(st.Truncate(24 * time.Hour).Add(24 * time.Hour)) {
+		midnight := time.Now().UTC().Truncate(24 * time.Hour).Add(24 * time.Hour)
+		t.Logf("a visit at %s would end after midnight: waiting for the next day", st.Format("15:04"))
+		time.Sleep(time.Until(midnight) + time.Second)
+	}
 	s, hostPort, ns := visitStack(t, testenv.Postgres, false)
-	start := time.Now().UTC().Add(15*time.Minute + 40*time.Second).Truncate(time.Minute).Add(time.Minute)
+	start := visitStart()
 	s.vmust(t, 201, "POST", "/v1/policies/visit.reminder_before/versions", analyst, map[string]any{
 		"value": map[string]any{"timer": map[string]any{"duration": "15m", "clock": "calendar"}}, "reason": "worker-kill test"})
 	cust := s.create(mgrMia, company(map[string]any{"owner_id": repAna, "team": "north"}))
 	worker := startWorkerBinary(t, hostPort, ns)
 
 	day := start.Format(visit.DayLayout)
-	booked := s.vmust(t, 201, "POST", "/v1/customers/"+cust+"/visits", repAna, map[string]any{
-		"day": day, "department": "sales", "purpose": "quarterly review", "start_time": start.Format("15:04"), "duration_minutes": 30})
+	booked := s.vmust(t, 201, "POST", "/v1/customers/"+cust+"/visits", mgrMia, map[string]any{
+		"day": day, "department": "sales", "purpose": "quarterly review", "start_time": start.Format("15:04"), "duration_minutes": int(length / time.Minute),
+		"allow_non_working_day": true})
 	id := booked["visit"].(map[string]any)["id"].(string)
 	reminders := func() int {
 		n := 0
@@ -78,7 +90,7 @@ func TestVisitWorkerKilled(t *testing.T) {
 			t.Fatalf("no reminder 3 min after the restart (due %s); workflow %s: %v %v", remindAt, wid, d, err)
 		}
 	}
-	joined := s.vmust(t, 200, "POST", "/v1/customers/"+cust+"/visits", mgrMia, map[string]any{
+	joined := s.vmust(t, 200, "POST", "/v1/customers/"+cust+"/visits", repAna, map[string]any{
 		"day": day, "department": "service", "purpose": "maintenance check", "join": true})
 	if joined["outcome"] != "joined" || joined["visit"].(map[string]any)["id"] != id {
 		t.Fatalf("after the restart: %v", joined)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
@@ -65,20 +66,27 @@ func newVisitHarness(t *testing.T, start time.Time) *visitHarness {
 	if _, err := migrate.Run(ctx, gdb, "customer", adapters.Migrations, slog.New(slog.DiscardHandler)); err != nil {
 		t.Fatal(err)
 	}
-	h := &visitHarness{t: t, store: visits.NewStore(gdb), gdb: gdb, start: start, customer: uuid.NewString()}
+	h := &visitHarness{t: t, store: visits.NewStore(gdb), gdb: gdb, customer: uuid.NewString()}
 	now := time.Now().UTC()
 	if err := gdb.Exec(`INSERT INTO customers (id, name, normalized_name, region, industry, owner_id, team, lifecycle_stage, created_by, created_at, updated_at)
 		VALUES (?, 'Harbour Steel', 'harbour steel', 'north', 'steel', 'rep-ana', 'north', 'prospect', 'test', ?, ?)`, h.customer, now, now).Error; err != nil {
 		t.Fatal(err)
 	}
+	h.newRun(start)
+	return h
+}
+
+// newRun gives the harness a fresh test environment starting at start, on
+// the same database and customer: the next run of a customer-day workflow
+// (the previous one ended).
+func (h *visitHarness) newRun(start time.Time) {
 	var suite testsuite.WorkflowTestSuite
 	suite.SetLogger(log.NewStructuredLogger(slog.New(slog.DiscardHandler)))
-	h.env = suite.NewTestWorkflowEnvironment()
+	h.env, h.start = suite.NewTestWorkflowEnvironment(), start
 	h.env.SetStartTime(start)
 	h.env.RegisterWorkflowWithOptions(visit.Visit, workflow.RegisterOptions{Name: wfc.WorkflowVisit})
 	(&visits.Activities{Store: h.store}).Register(h.env)
 	h.engine = followuptest.Register(h.env)
-	return h
 }
 
 func (h *visitHarness) eventsOf(name string) []vEvent { return h.engine.Events(name) }
@@ -86,6 +94,9 @@ func (h *visitHarness) eventsOf(name string) []vEvent { return h.engine.Events(n
 // steps are the follow-up's escalation steps so far, as "action@time".
 func (h *visitHarness) steps() []string { return h.engine.Steps() }
 
+// at runs fn at instant at; at the run's start instant it runs as the
+// workflow starts, as the API's update-with-start delivers the first request
+// (a customer-day workflow with nothing to decide ends at once).
 func (h *visitHarness) at(at time.Time, fn func()) {
 	h.env.RegisterDelayedCallback(fn, at.Sub(h.start))
 }
@@ -193,7 +204,7 @@ func TestVisitWorkflowAcrossNationalDay(t *testing.T) {
 	escalate := vcst(time.October, 12, 9, 30) // + 7.5h on make-up Sat 10 Oct, Sunday off, 0.5h on Mon 12 Oct
 
 	var booked, joined, offered *vOutcome
-	h.at(start.Add(time.Minute), func() {
+	h.at(start, func() {
 		booked = h.send(wfc.UpdateVisitRequest, h.request(day, "rep-ana", visit.DeptSales, visitStart, false))
 	})
 	h.at(start.Add(2*time.Minute), func() {
@@ -298,7 +309,7 @@ func TestVisitWorkflowLogJustBeforeTheDeadline(t *testing.T) {
 	visitStart := vcst(time.March, 6, 15, 0)
 	due := vcst(time.March, 10, 17, 0) // 2h on Fri, 7.5h on Mon, 6.5h on Tue
 	var booked, logged *vOutcome
-	h.at(start.Add(time.Minute), func() {
+	h.at(start, func() {
 		booked = h.send(wfc.UpdateVisitRequest, h.request(day, "rep-ana", visit.DeptSales, visitStart, false))
 	})
 	h.at(start.Add(2*time.Minute), func() {
@@ -331,27 +342,49 @@ func TestVisitWorkflowLogJustBeforeTheDeadline(t *testing.T) {
 	}
 }
 
-// TestVisitWorkflowCancelReleasesTheDay: a cancelled visit frees its day — the
-// joined visitor is told, a later request books a new visit — and a visit
-// cannot be cancelled once it has started, nor a cancelled one logged. With
-// no booking the day's workflow ends when the day is over.
+// TestVisitWorkflowCancelReleasesTheDay: a cancelled visit frees its day —
+// the joined visitor is told, and with no visit left the day's workflow ends
+// at once instead of waiting for the day to pass; a later request starts a
+// new run and books a new visit. A visit cannot be cancelled once it has
+// started.
 func TestVisitWorkflowCancelReleasesTheDay(t *testing.T) {
 	start := vcst(time.March, 2, 9, 0) // Monday
 	h := newVisitHarness(t, start)
 	const day = "2026-03-04"
 	visitStart := vcst(time.March, 4, 10, 0)
-	var first, join, cancel, logCancelled, second, lateCancel, logged *vOutcome
-	h.at(start.Add(time.Minute), func() {
+	var first, join, cancel, second, lateCancel, logged *vOutcome
+	h.at(start, func() {
 		first = h.send(wfc.UpdateVisitRequest, h.request(day, "rep-ana", visit.DeptSales, visitStart, false))
 	})
 	h.at(start.Add(2*time.Minute), func() {
 		join = h.send(wfc.UpdateVisitRequest, h.request(day, "svc-sam", visit.DeptService, visitStart, true))
 	})
-	h.at(start.Add(time.Hour), func() {
+	cancelAt := start.Add(time.Hour)
+	h.at(cancelAt, func() {
 		cancel = h.send(wfc.UpdateVisitCancel, &visit.Cancel{Actor: "rep-ana", Reason: "customer asked", MovedTo: "2026-03-05"})
 	})
-	h.at(start.Add(2*time.Hour), func() {
-		logCancelled = h.send(wfc.UpdateVisitLog, &visit.Log{Actor: "rep-ana", Summary: "?"})
+	h.env.ExecuteWorkflow(wfc.WorkflowVisit, h.input(day))
+	if err := h.env.GetWorkflowError(); err != nil {
+		t.Fatalf("first run: %v", err)
+	}
+	if ended := h.env.Now(); ended.After(cancelAt.Add(time.Minute)) {
+		t.Errorf("the day's workflow, its visit cancelled, ran on until %s (cancelled at %s)", ended.In(visitShanghai), cancelAt.In(visitShanghai))
+	}
+	var st visit.State
+	if err := h.env.GetWorkflowResult(&st); err != nil || st.Status != "" || len(st.Cancelled) != 1 {
+		t.Errorf("first run's result %+v %v", st, err)
+	}
+	b1 := h.decision(first)
+	if h.decision(join).Outcome != visit.OutcomeJoined || !cancel.done || cancel.err != nil {
+		t.Fatalf("join %+v, cancel %v", join, cancel.err)
+	}
+
+	h.newRun(start.Add(2 * time.Hour))
+	// The test environment gives every run the same run id, and a visit's id
+	// derives from the workflow's id and run id: a real server's new run has
+	// a new run id; here the workflow id stands in for it.
+	h.env.SetStartWorkflowOptions(client.StartWorkflowOptions{ID: wfc.VisitWorkflowID(h.customer, day) + "/run-2"})
+	h.at(h.start, func() {
 		second = h.send(wfc.UpdateVisitRequest, h.request(day, "mkt-mo", visit.DeptMarketing, vcst(time.March, 4, 14, 0), false))
 	})
 	h.at(vcst(time.March, 4, 14, 30), func() {
@@ -360,17 +393,14 @@ func TestVisitWorkflowCancelReleasesTheDay(t *testing.T) {
 	})
 	h.env.ExecuteWorkflow(wfc.WorkflowVisit, h.input(day))
 	if err := h.env.GetWorkflowError(); err != nil {
-		t.Fatalf("workflow: %v", err)
+		t.Fatalf("second run: %v", err)
 	}
-	b1, b2 := h.decision(first), h.decision(second)
-	if h.decision(join).Outcome != visit.OutcomeJoined || b2.Outcome != visit.OutcomeBooked || b1.VisitID == b2.VisitID {
+	b2 := h.decision(second)
+	if b2.Outcome != visit.OutcomeBooked || b1.VisitID == b2.VisitID {
 		t.Fatalf("first %+v, second %+v", b1, b2)
 	}
-	if !cancel.done || cancel.err != nil {
-		t.Fatalf("cancel: %v", cancel.err)
-	}
-	if vcode(logCancelled.err) != visit.CodeVisitNotHappened || vcode(lateCancel.err) != visit.CodeVisitStarted {
-		t.Errorf("log of a cancelled visit: %v; cancel after the start: %v", logCancelled.err, lateCancel.err)
+	if vcode(lateCancel.err) != visit.CodeVisitStarted {
+		t.Errorf("cancel after the start: %v", lateCancel.err)
 	}
 	if !logged.done || logged.err != nil {
 		t.Errorf("log: %v", logged.err)
@@ -387,8 +417,9 @@ func TestVisitWorkflowCancelReleasesTheDay(t *testing.T) {
 	}
 }
 
-// TestVisitWorkflowDayEndsUnbooked: a workflow no request booked ends with the day.
-func TestVisitWorkflowDayEndsUnbooked(t *testing.T) {
+// TestVisitWorkflowEndsWithoutAVisit: a customer-day workflow with nothing
+// to decide ends at once — it does not wait for its day to pass.
+func TestVisitWorkflowEndsWithoutAVisit(t *testing.T) {
 	start := vcst(time.March, 2, 9, 0)
 	h := newVisitHarness(t, start)
 	h.env.ExecuteWorkflow(wfc.WorkflowVisit, h.input("2026-03-03"))
@@ -399,8 +430,95 @@ func TestVisitWorkflowDayEndsUnbooked(t *testing.T) {
 	if err := h.env.GetWorkflowResult(&s); err != nil || s.Status != "" || s.Answered != 0 {
 		t.Fatalf("state %+v %v", s, err)
 	}
-	if h.env.Now().Before(vcst(time.March, 4, 0, 0)) {
-		t.Errorf("ended at %s, before the day was over", h.env.Now())
+	if ended := h.env.Now(); ended.After(start.Add(time.Minute)) {
+		t.Errorf("ended at %s, idle since its start at %s", ended.In(visitShanghai), start.In(visitShanghai))
+	}
+}
+
+// TestVisitWorkflowRefusedFirstRequestLeavesNothingRunning: the first
+// request of a day (sent with the start, as the API does) wants a start
+// that has passed; it is refused and the run ends at once instead of
+// staying until midnight.
+func TestVisitWorkflowRefusedFirstRequestLeavesNothingRunning(t *testing.T) {
+	start := vcst(time.March, 4, 11, 0)
+	h := newVisitHarness(t, start)
+	const day = "2026-03-04"
+	var refused *vOutcome
+	h.at(start, func() {
+		refused = h.send(wfc.UpdateVisitRequest, h.request(day, "rep-ana", visit.DeptSales, vcst(time.March, 4, 10, 0), false))
+	})
+	h.env.ExecuteWorkflow(wfc.WorkflowVisit, h.input(day))
+	if err := h.env.GetWorkflowError(); err != nil {
+		t.Fatal(err)
+	}
+	if refused == nil || !refused.done || vcode(refused.err) != visit.CodeInThePast {
+		t.Fatalf("a start that has passed: %+v", refused)
+	}
+	if ended := h.env.Now(); ended.After(start.Add(time.Minute)) {
+		t.Errorf("the refused day's workflow ran on until %s", ended.In(visitShanghai))
+	}
+	if rows := h.rows(); len(rows) != 0 {
+		t.Errorf("visits %+v", rows)
+	}
+}
+
+// TestVisitWorkflowOneParticipantPerPerson: whoever takes part in the
+// visit and asks again — to join or not — gets what she has: the booker is
+// told she is the booker, a joined visitor that she already joins; nobody is
+// added twice, the booker is not told she joined her own visit, and nobody
+// already in the visit is offered another day.
+func TestVisitWorkflowOneParticipantPerPerson(t *testing.T) {
+	start := vcst(time.March, 2, 9, 0)
+	h := newVisitHarness(t, start)
+	const day = "2026-03-04"
+	visitStart := vcst(time.March, 4, 10, 0)
+	asks := []struct {
+		who, dept string
+		join      bool
+		outcome   string
+		repeat    bool
+		role      string
+	}{
+		{"rep-ana", visit.DeptSales, false, visit.OutcomeBooked, false, visit.RoleBooker},
+		{"svc-sam", visit.DeptService, true, visit.OutcomeJoined, false, visit.RoleJoined},
+		{"svc-sam", visit.DeptService, true, visit.OutcomeJoined, true, visit.RoleJoined},
+		{"rep-ana", visit.DeptSales, true, visit.OutcomeBooked, true, visit.RoleBooker},
+		{"rep-ana", visit.DeptMarketing, false, visit.OutcomeBooked, true, visit.RoleBooker},
+		{"svc-sam", visit.DeptService, false, visit.OutcomeJoined, true, visit.RoleJoined},
+	}
+	got := make([]*vOutcome, len(asks))
+	for i, a := range asks {
+		h.at(start.Add(time.Duration(i)*time.Minute), func() {
+			got[i] = h.send(wfc.UpdateVisitRequest, h.request(day, a.who, a.dept, visitStart, a.join))
+		})
+	}
+	h.at(start.Add(time.Hour), func() {
+		h.send(wfc.UpdateVisitCancel, &visit.Cancel{Actor: "rep-ana", Reason: "end of test"})
+	})
+	h.env.ExecuteWorkflow(wfc.WorkflowVisit, h.input(day))
+	if err := h.env.GetWorkflowError(); err != nil {
+		t.Fatal(err)
+	}
+	for i, a := range asks {
+		d := h.decision(got[i])
+		if d.Outcome != a.outcome || d.Repeat != a.repeat || d.Role != a.role {
+			t.Errorf("request %d by %s (join %v): %+v, want %s repeat=%v role %s", i, a.who, a.join, d, a.outcome, a.repeat, a.role)
+		}
+	}
+	if d := h.decision(got[3]); !strings.Contains(d.Message, "you are its booker") {
+		t.Errorf("the booker was told %q", d.Message)
+	}
+	rows := h.rows()
+	ps, _ := h.store.Participants(context.Background(), []string{rows[0].ID})
+	var who []string
+	for _, p := range ps[rows[0].ID] {
+		who = append(who, p.UserID+"/"+p.Role)
+	}
+	if strings.Join(who, ",") != "rep-ana/booker,svc-sam/joined" {
+		t.Errorf("participants %v, want rep-ana/booker,svc-sam/joined", who)
+	}
+	if k := h.kinds(rows[0].ID); h.count(rows[0].ID, "joined") != 1 || h.count(rows[0].ID, "offered") != 0 {
+		t.Errorf("timeline %v, want one join notice and no offer", k)
 	}
 }
 

@@ -28,6 +28,12 @@ const (
 	OutcomeOffered = "offered"
 )
 
+// Roles of a participant.
+const (
+	RoleBooker = "booker"
+	RoleJoined = "joined"
+)
+
 // Statuses of a visit.
 const (
 	StatusBooked    = "booked"
@@ -57,11 +63,19 @@ type Request struct {
 	StartAt     time.Time `json:"start_at"`
 	EndAt       time.Time `json:"end_at"`
 	Join        bool      `json:"join"`
+	// NonWorkingDayBy is who allowed a booking on a day without working
+	// time in the customer's calendar (the override is recorded with the
+	// visit); empty on a working day.
+	NonWorkingDayBy string `json:"non_working_day_by,omitempty"`
 }
 
 // Decision is the answer to a request.
 type Decision struct {
-	Outcome    string `json:"outcome"`
+	Outcome string `json:"outcome"`
+	// Repeat: the requester already took part in the day's visit; nothing
+	// changed (Role says as what).
+	Repeat     bool   `json:"repeat,omitempty"`
+	Role       string `json:"role,omitempty"` // booker or joined, for those outcomes
 	VisitID    string `json:"visit_id"`
 	Day        string `json:"day"`
 	OfferedDay string `json:"offered_day,omitempty"`
@@ -90,7 +104,7 @@ type Participant struct {
 	UserID     string    `json:"user_id"`
 	Department string    `json:"department"`
 	Purpose    string    `json:"purpose"`
-	Role       string    `json:"role"` // "booker" or "joined"
+	Role       string    `json:"role"` // RoleBooker or RoleJoined
 	JoinedAt   time.Time `json:"joined_at"`
 }
 
@@ -130,6 +144,8 @@ type BookInput struct {
 	Department string    `json:"department"`
 	Purpose    string    `json:"purpose"`
 	At         time.Time `json:"at"`
+	// NonWorkingDayBy: see Request.
+	NonWorkingDayBy string `json:"non_working_day_by,omitempty"`
 }
 
 // JoinInput adds a participant and tells the booker who joins and why.

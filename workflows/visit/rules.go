@@ -2,6 +2,7 @@ package visit
 
 import (
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/closeloop/closeloop/workflows/calendar"
@@ -33,6 +34,12 @@ const (
 	CodeNotBooked        = "not_booked"
 	CodeAlreadyLogged    = "already_logged"
 	CodeDayTaken         = "day_taken"
+	// CodeEndsAfterDay: a visit ends on its own day, by midnight in the
+	// customer's calendar.
+	CodeEndsAfterDay = "ends_after_day"
+	// CodeOverrideForbidden: only a manager or an admin may book a visit on
+	// a non-working day.
+	CodeOverrideForbidden = "override_forbidden"
 )
 
 // ParseDay reads a day in loc: its midnight.
@@ -88,6 +95,86 @@ func NextFreeDay(cal *calendar.Calendar, day string, span int, booked map[string
 		}
 	}
 	return ""
+}
+
+// CheckSpan says whether a visit from start to end fits its day in loc: it
+// ends after it starts and no later than midnight at the end of the day. A
+// visit at 23:30 lasting 600 minutes would run into the next day — a day
+// that may hold another visit, or be a holiday — so it is refused.
+func CheckSpan(day string, start, end time.Time, loc *time.Location) *Refusal {
+	dayStart, dayEnd, err := DayBounds(day, loc)
+	switch {
+	case err != nil:
+		return &Refusal{CodeInvalid, "day", err.Error()}
+	case start.Before(dayStart) || !start.Before(dayEnd):
+		return &Refusal{CodeInvalid, "start_time", "the visit starts on another day"}
+	case !end.After(start):
+		return &Refusal{CodeInvalid, "duration_minutes", "a visit ends after it starts"}
+	case end.After(dayEnd):
+		left := int(dayEnd.Sub(start) / time.Minute)
+		return &Refusal{CodeEndsAfterDay, "duration_minutes", "a visit ends on its day: starting at " + start.In(loc).Format("15:04") +
+			" it can last at most " + strconv.Itoa(left) + " minutes"}
+	}
+	return nil
+}
+
+// NonWorkingDay is what decides a request for a day without working time in
+// the customer's calendar (a weekend, a public holiday).
+type NonWorkingDay struct {
+	// Allowed: the operator lets visits be booked on such days at all
+	// (policy.visits.allowNonWorkingDays, VISIT_ALLOW_NON_WORKING_DAYS).
+	Allowed bool
+	// Asked: the request says so explicitly (allow_non_working_day).
+	Asked bool
+	// MayOverride: the caller is a manager or an admin.
+	MayOverride bool
+}
+
+// CheckWorkingDay applies the working-day rule to day. A working day always
+// passes. A non-working day is never booked silently: it needs the
+// operator's permission, the request's explicit override and a caller who
+// may give it. override is true when the booking goes ahead on a
+// non-working day, so that the override is recorded.
+func CheckWorkingDay(cal *calendar.Calendar, day string, nw NonWorkingDay) (override bool, r *Refusal) {
+	ok, err := WorkingDay(cal, day)
+	switch {
+	case err != nil:
+		return false, &Refusal{CodeInvalid, "day", err.Error()}
+	case ok:
+		return false, nil
+	case !nw.Asked && nw.Allowed:
+		return false, &Refusal{CodeNonWorkingDay, "day", day + " is not a working day in the customer's calendar " + cal.Name() +
+			"; a manager may book it with allow_non_working_day: true"}
+	case !nw.Allowed:
+		return false, &Refusal{CodeNonWorkingDay, "day", day + " is not a working day in the customer's calendar " + cal.Name() +
+			" (visits on non-working days are turned off)"}
+	case !nw.MayOverride:
+		return false, &Refusal{CodeOverrideForbidden, "allow_non_working_day", "only a manager or an admin may book a visit on a non-working day"}
+	}
+	return true, nil
+}
+
+// Participant returns the visitor userID of the day's visit, or nil.
+func (s *State) Participant(userID string) *Participant {
+	for i := range s.Participants {
+		if s.Participants[i].UserID == userID {
+			return &s.Participants[i]
+		}
+	}
+	return nil
+}
+
+// RepeatDecision answers a request from someone who already takes part in
+// the day's visit: one participant per person, so nothing changes, and the
+// answer says what she already has — the booker is told she is the booker.
+func RepeatDecision(s *State, p *Participant, loc *time.Location) *Decision {
+	when := s.StartAt.In(loc).Format("15:04") + "–" + s.EndAt.In(loc).Format("15:04")
+	if p.Role == RoleBooker {
+		return &Decision{Outcome: OutcomeBooked, Repeat: true, Role: RoleBooker, VisitID: s.VisitID, Day: s.Day,
+			Message: "you booked this visit (" + p.Department + ", " + s.Day + " " + when + "); you are its booker, nothing changed"}
+	}
+	return &Decision{Outcome: OutcomeJoined, Repeat: true, Role: RoleJoined, VisitID: s.VisitID, Day: s.Day,
+		Message: "you already join this visit, booked by " + s.BookedBy + " (" + s.Department + ", " + s.Day + " " + when + "); nothing changed"}
 }
 
 // CheckRequest checks a request against the day's state at instant now:

@@ -96,3 +96,91 @@ func TestChecks(t *testing.T) {
 		t.Errorf("log of a free day: %v", r)
 	}
 }
+
+// TestCheckSpan: a visit ends on its day, by midnight in the customer's time
+// zone — 23:30 for 30 minutes fits, 600 minutes does not.
+func TestCheckSpan(t *testing.T) {
+	loc := china(t).Location()
+	at := func(h, m int) time.Time { return time.Date(2026, 3, 4, h, m, 0, 0, loc) }
+	for _, c := range []struct {
+		start time.Time
+		dur   time.Duration
+		code  string
+	}{
+		{at(10, 0), time.Hour, ""},
+		{at(23, 30), 30 * time.Minute, ""},               // ends at midnight: still its day
+		{at(23, 30), 31 * time.Minute, CodeEndsAfterDay}, // a minute into the next day
+		{at(23, 30), 600 * time.Minute, CodeEndsAfterDay},
+		{at(14, 0), 600 * time.Minute, ""},
+		{at(10, 0), 0, CodeInvalid},
+		{at(10, 0).AddDate(0, 0, 1), time.Hour, CodeInvalid}, // another day
+	} {
+		r := CheckSpan("2026-03-04", c.start, c.start.Add(c.dur), loc)
+		if got := ""; r != nil {
+			got = r.Code
+			if got != c.code {
+				t.Errorf("%s for %s: %v, want %q", c.start.Format("15:04"), c.dur, r, c.code)
+			}
+		} else if c.code != "" {
+			t.Errorf("%s for %s accepted, want %s", c.start.Format("15:04"), c.dur, c.code)
+		}
+	}
+	if r := CheckSpan("2026-03-04", at(23, 30), at(23, 30).Add(600*time.Minute), loc); r == nil || r.Field != "duration_minutes" ||
+		r.Message != "a visit ends on its day: starting at 23:30 it can last at most 30 minutes" {
+		t.Errorf("23:30 for 600 minutes: %+v", r)
+	}
+}
+
+// TestCheckWorkingDay: a non-working day is never booked silently — it
+// needs the operator's permission, the request's override and a manager.
+func TestCheckWorkingDay(t *testing.T) {
+	cal := china(t)
+	const holiday, workday = "2026-10-01", "2026-10-08"
+	for _, c := range []struct {
+		day      string
+		nw       NonWorkingDay
+		override bool
+		code     string
+	}{
+		{workday, NonWorkingDay{}, false, ""},
+		{workday, NonWorkingDay{Allowed: true, Asked: true, MayOverride: true}, false, ""}, // nothing to override: not recorded
+		{holiday, NonWorkingDay{}, false, CodeNonWorkingDay},
+		{holiday, NonWorkingDay{Asked: true, MayOverride: true}, false, CodeNonWorkingDay},   // the operator does not allow it
+		{holiday, NonWorkingDay{Allowed: true, MayOverride: true}, false, CodeNonWorkingDay}, // allowed, but not asked for: not silently
+		{holiday, NonWorkingDay{Allowed: true, Asked: true}, false, CodeOverrideForbidden},   // a rep
+		{holiday, NonWorkingDay{Allowed: true, Asked: true, MayOverride: true}, true, ""},
+		{"1 Oct", NonWorkingDay{}, false, CodeInvalid},
+	} {
+		override, r := CheckWorkingDay(cal, c.day, c.nw)
+		code := ""
+		if r != nil {
+			code = r.Code
+		}
+		if override != c.override || code != c.code {
+			t.Errorf("%s %+v: override %v, refusal %v; want %v, %q", c.day, c.nw, override, r, c.override, c.code)
+		}
+	}
+}
+
+// TestRepeatDecision: a participant asking again gets what she has; the
+// booker is told she is the booker.
+func TestRepeatDecision(t *testing.T) {
+	loc := china(t).Location()
+	start := time.Date(2026, 3, 4, 10, 0, 0, 0, loc)
+	s := &State{CustomerID: "c", Day: "2026-03-04", VisitID: "v", Status: StatusBooked, BookedBy: "rep-ana", Department: DeptSales,
+		StartAt: start, EndAt: start.Add(time.Hour), Participants: []Participant{
+			{UserID: "rep-ana", Department: DeptSales, Role: RoleBooker}, {UserID: "svc-sam", Department: DeptService, Role: RoleJoined}}}
+	if s.Participant("mkt-mo") != nil {
+		t.Error("a stranger is a participant")
+	}
+	d := RepeatDecision(s, s.Participant("rep-ana"), loc)
+	if d.Outcome != OutcomeBooked || !d.Repeat || d.Role != RoleBooker || d.VisitID != "v" ||
+		d.Message != "you booked this visit (sales, 2026-03-04 10:00–11:00); you are its booker, nothing changed" {
+		t.Errorf("the booker: %+v", d)
+	}
+	d = RepeatDecision(s, s.Participant("svc-sam"), loc)
+	if d.Outcome != OutcomeJoined || !d.Repeat || d.Role != RoleJoined ||
+		d.Message != "you already join this visit, booked by rep-ana (sales, 2026-03-04 10:00–11:00); nothing changed" {
+		t.Errorf("a joined visitor: %+v", d)
+	}
+}

@@ -5,14 +5,27 @@
 //
 // The workflow id is Visit:<customer>:<day>, and the API starts it with the
 // conflict policy USE_EXISTING, so every request for a customer-day reaches
-// the same execution, as an Update. Updates run one at a time behind a
-// workflow mutex: the first request books the day (an idempotent activity
-// stores the visit); a later one with join=true is added to that visit (the
-// booker is told who joins and why); one with join=false is answered with the
-// next working day (the customer's business calendar) that has no visit, and
-// nothing is booked. There is no check-then-write: nobody else writes the
-// day. A unique index on (customer, day) in the customer service is defence
-// in depth, not the mechanism.
+// the same execution, as an Update (sent with the start: update-with-start).
+// Updates run one at a time behind a workflow mutex: the first request books
+// the day (an idempotent activity stores the visit); a later one with
+// join=true is added to that visit (the booker is told who joins and why);
+// one with join=false is answered with the next working day (the customer's
+// business calendar) that has no visit, and nothing is booked. There is no
+// check-then-write: nobody else writes the day. A unique index on (customer,
+// day) in the customer service is defence in depth, not the mechanism.
+//
+// # One participant per person
+//
+// Whoever already takes part in the day's visit — its booker or someone who
+// joined — and asks again gets what she has (outcome booked or joined,
+// repeat) and nothing is stored twice; the booker is told she is the booker.
+//
+// # Only a day with a visit keeps a workflow
+//
+// A customer-day with no live visit — a refused first request, or its visit
+// cancelled — and no request being decided ends at once; the next request
+// starts a new run. The workflow ends at the latest when its day is over,
+// or, with a visit, when the visit is logged.
 //
 // # Around the visit
 //
@@ -21,9 +34,9 @@
 // its log is a follow-up of kind visit_log, run by the follow-up engine's
 // Track (due after visit.log_deadline, escalating along
 // visit.log_escalation_ladder to the visitor's team managers). The log update
-// ends it. A cancellation (before the start) frees the day again: the
-// workflow waits for a new booking until the day is over. A reschedule is a
-// request on the new day plus a cancellation here, done by the API.
+// ends it. A cancellation (before the start) frees the day again (and ends
+// the run, as above). A reschedule is a request on the new day plus a
+// cancellation here, done by the API.
 package visit
 
 import (
@@ -45,6 +58,17 @@ import (
 
 // offerSpan is how many days ahead an offer looks per activity call.
 const offerSpan = 31
+
+// Changes to the workflow's history, for workflow.GetVersion.
+const (
+	// changeCloseIdle: a customer-day with no live visit (nothing booked,
+	// or its visit cancelled) and no request being decided ends at once
+	// instead of waiting for the day to pass.
+	changeCloseIdle = "visit-close-idle"
+	// changeOneParticipant: a request from someone already taking part in
+	// the visit is answered with what she has; nothing is stored again.
+	changeOneParticipant = "visit-one-participant-per-person"
+)
 
 type visitWF struct {
 	in       *Input
@@ -100,13 +124,18 @@ func Visit(ctx workflow.Context, in *Input) (*State, error) {
 		return nil, temporal.NewNonRetryableApplicationError(err.Error(), CodeInvalid, nil)
 	}
 
+	// Runs started before idle closing wait for a booking until the day is
+	// over, even with nothing booked.
+	closeIdle := workflow.GetVersion(ctx, changeCloseIdle, workflow.DefaultVersion, 1) >= 1
+	idle := func() bool { return closeIdle && w.st.Status == "" && workflow.AllHandlersFinished(ctx) }
 	for {
-		// Free day: wait for a booking until the day is over.
-		booked, err := workflow.AwaitWithTimeout(ctx, max(0, dayEnd.Sub(workflow.Now(ctx))), func() bool { return w.st.Status == StatusBooked })
+		// Free day: wait for a booking until the day is over, or — nothing
+		// booked and no request being decided — end now.
+		booked, err := workflow.AwaitWithTimeout(ctx, max(0, dayEnd.Sub(workflow.Now(ctx))), func() bool { return w.st.Status == StatusBooked || idle() })
 		if err != nil {
 			return nil, err
 		}
-		if !booked {
+		if !booked || w.st.Status != StatusBooked {
 			break
 		}
 		seq := w.seq
@@ -286,7 +315,10 @@ func (w *visitWF) request(ctx workflow.Context, r *Request) (*Decision, error) {
 		return nil, err
 	}
 	reqID := workflow.GetCurrentUpdateInfo(ctx).ID
-	switch {
+	switch p := w.st.Participant(r.RequesterID); {
+	case p != nil && workflow.GetVersion(ctx, changeOneParticipant, workflow.DefaultVersion, 1) >= 1:
+		w.st.Answered++
+		return RepeatDecision(&w.st, p, w.cal.Location()), nil
 	case w.st.Status == "":
 		info := workflow.GetInfo(ctx).WorkflowExecution
 		id := uuid.NewSHA1(uuid.NameSpaceOID, []byte("closeloop/visit\x00"+info.ID+"\x00"+info.RunID+"\x00"+strconv.Itoa(w.seq+1))).String()
@@ -296,16 +328,16 @@ func (w *visitWF) request(ctx workflow.Context, r *Request) (*Decision, error) {
 		}
 		if err := workflow.ExecuteActivity(w.act, customerc.ActivityBookVisit, &BookInput{
 			VisitID: id, WorkflowID: info.ID, RequestID: reqID, CustomerID: r.CustomerID, Day: r.Day, StartAt: r.StartAt, EndAt: r.EndAt,
-			BookedBy: r.RequesterID, Team: team, Department: r.Department, Purpose: r.Purpose, At: now,
+			BookedBy: r.RequesterID, Team: team, Department: r.Department, Purpose: r.Purpose, At: now, NonWorkingDayBy: r.NonWorkingDayBy,
 		}).Get(ctx, nil); err != nil {
 			return nil, err
 		}
 		w.seq++
 		w.st.VisitID, w.st.Status, w.st.BookedBy, w.st.Team, w.st.Department = id, StatusBooked, r.RequesterID, team, r.Department
 		w.st.StartAt, w.st.EndAt, w.st.Reminded, w.st.FollowUpID = r.StartAt, r.EndAt, false, ""
-		w.st.Participants = []Participant{{UserID: r.RequesterID, Department: r.Department, Purpose: r.Purpose, Role: "booker", JoinedAt: now}}
+		w.st.Participants = []Participant{{UserID: r.RequesterID, Department: r.Department, Purpose: r.Purpose, Role: RoleBooker, JoinedAt: now}}
 		w.st.Answered++
-		return &Decision{Outcome: OutcomeBooked, VisitID: id, Day: r.Day, Message: "the visit is booked"}, nil
+		return &Decision{Outcome: OutcomeBooked, Role: RoleBooker, VisitID: id, Day: r.Day, Message: "the visit is booked"}, nil
 	case r.Join:
 		if err := workflow.ExecuteActivity(w.act, customerc.ActivityJoinVisit, &JoinInput{
 			VisitID: w.st.VisitID, RequestID: reqID, UserID: r.RequesterID, Department: r.Department, Purpose: r.Purpose,
@@ -313,9 +345,9 @@ func (w *visitWF) request(ctx workflow.Context, r *Request) (*Decision, error) {
 		}).Get(ctx, nil); err != nil {
 			return nil, err
 		}
-		w.st.Participants = append(w.st.Participants, Participant{UserID: r.RequesterID, Department: r.Department, Purpose: r.Purpose, Role: "joined", JoinedAt: now})
+		w.st.Participants = append(w.st.Participants, Participant{UserID: r.RequesterID, Department: r.Department, Purpose: r.Purpose, Role: RoleJoined, JoinedAt: now})
 		w.st.Answered++
-		return &Decision{Outcome: OutcomeJoined, VisitID: w.st.VisitID, Day: r.Day,
+		return &Decision{Outcome: OutcomeJoined, Role: RoleJoined, VisitID: w.st.VisitID, Day: r.Day,
 			Message: "the day was booked by " + w.st.BookedBy + " (" + w.st.Department + "); you join that visit"}, nil
 	default:
 		offered, err := w.nextFreeDay(ctx)

@@ -36,6 +36,9 @@ type RequestBody struct {
 	StartTime       string `json:"start_time"`
 	DurationMinutes int    `json:"duration_minutes"`
 	Join            bool   `json:"join"`
+	// AllowNonWorkingDay books a day without working time in the customer's
+	// calendar: managers and admins, where the operator allows it; recorded.
+	AllowNonWorkingDay bool `json:"allow_non_working_day"`
 }
 
 // CancelBody is the body of POST /v1/visits/{id}/cancel.
@@ -50,6 +53,8 @@ type RescheduleBody struct {
 	DurationMinutes int    `json:"duration_minutes"`
 	Join            bool   `json:"join"`
 	Reason          string `json:"reason"`
+	// AllowNonWorkingDay: as in a request.
+	AllowNonWorkingDay bool `json:"allow_non_working_day"`
 }
 
 // LogBody is the body of POST /v1/visits/{id}/log.
@@ -67,8 +72,10 @@ func respond[T any](c *gin.Context, status int, v T, err error) {
 	c.JSON(status, v)
 }
 
+// statusOf: 201 only when the request created the booking; a repeat by the
+// booker changes nothing (200).
 func statusOf(a Answer) int {
-	if a.Outcome == visit.OutcomeBooked {
+	if a.Outcome == visit.OutcomeBooked && !a.Repeat {
 		return http.StatusCreated
 	}
 	return http.StatusOK
@@ -81,7 +88,7 @@ func (h *HTTP) request(c *gin.Context) {
 		return
 	}
 	a, err := h.Svc.Request(c.Request.Context(), c.Param("id"), RequestInput{Day: b.Day, Department: b.Department, Purpose: b.Purpose,
-		StartTime: b.StartTime, DurationMinutes: b.DurationMinutes, Join: b.Join}, c.GetHeader(idem.Header))
+		StartTime: b.StartTime, DurationMinutes: b.DurationMinutes, Join: b.Join, AllowNonWorkingDay: b.AllowNonWorkingDay}, c.GetHeader(idem.Header))
 	respond(c, statusOf(a), a, err)
 }
 
@@ -139,7 +146,7 @@ func (h *HTTP) reschedule(c *gin.Context) {
 		return
 	}
 	a, err := h.Svc.Reschedule(c.Request.Context(), c.Param("id"), RescheduleInput{Day: b.Day, StartTime: b.StartTime,
-		DurationMinutes: b.DurationMinutes, Join: b.Join, Reason: b.Reason}, c.GetHeader(idem.Header))
+		DurationMinutes: b.DurationMinutes, Join: b.Join, Reason: b.Reason, AllowNonWorkingDay: b.AllowNonWorkingDay}, c.GetHeader(idem.Header))
 	respond(c, statusOf(a), a, err)
 }
 
@@ -167,8 +174,11 @@ func Ops() []openapi.Op {
 		{Method: "POST", Path: "/v1/customers/:id/visits", Tag: "visits", Summary: "Request a visit to the customer on a day",
 			Description: "At most one visit per customer per day across all departments. The day's Visit workflow decides: the first request books the day (201, outcome booked); " +
 				"a later one with join=true joins that visit (200, outcome joined; the booker is told who joins and why); with join=false it is answered with the next working day " +
-				"without a visit (200, outcome offered, offered_day) and nothing is booked. Refused (422, field errors): a day in the past, a start in the past, a non-working day " +
-				"of the customer's calendar (unless VISIT_ALLOW_NON_WORKING_DAYS). A customer you cannot see is 404. An Idempotency-Key makes a retried request count once.",
+				"without a visit (200, outcome offered, offered_day) and nothing is booked. One participant per person: someone who already takes part asks again and is answered " +
+				"what she has (200, outcome booked or joined, repeat=true, role booker or joined); nothing changes. Refused (422, field errors) before any workflow starts: " +
+				"a day in the past, a start in the past on a day without a booked visit, a visit that would end after midnight (ends_after_day), a non-working day of the " +
+				"customer's calendar — unless a manager or an admin asks with allow_non_working_day=true where VISIT_ALLOW_NON_WORKING_DAYS allows it (a rep: 403; recorded " +
+				"on the visit's timeline). A customer you cannot see is 404. An Idempotency-Key makes a retried request count once.",
 			Permission: write, Params: []openapi.Param{cust}, Request: RequestBody{}, Status: 201, Response: Answer{}, Errors: []int{400, 403, 404, 409, 422, 503}},
 		{Method: "GET", Path: "/v1/customers/:id/visits", Tag: "visits", Summary: "The customer's visits, past and future, by day",
 			Permission: read, Params: append([]openapi.Param{cust}, rng...), Response: Page{}, Errors: []int{400, 403, 404, 422}},

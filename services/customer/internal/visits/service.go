@@ -24,7 +24,9 @@ import (
 // Config is the visit settings of the customer service.
 type Config struct {
 	// AllowNonWorkingDays lets visits be booked on days the customer's
-	// business calendar has no working time (weekends, holidays).
+	// business calendar has no working time (weekends, holidays) — never
+	// silently: a manager or an admin must ask with allow_non_working_day,
+	// and the override is recorded on the visit's timeline.
 	AllowNonWorkingDays bool
 	// DefaultStart is the start of a visit when the request names none, in
 	// the customer's calendar time zone ("HH:MM").
@@ -77,11 +79,19 @@ type RequestInput struct {
 	StartTime       string // "HH:MM" in the customer's time zone; "" = the default
 	DurationMinutes int    // 0 = the default
 	Join            bool
+	// AllowNonWorkingDay asks for a booking on a day without working time
+	// (a manager's or an admin's explicit override).
+	AllowNonWorkingDay bool
 }
 
 // Answer is the decision on a request.
 type Answer struct {
-	Outcome    string `json:"outcome"`
+	Outcome string `json:"outcome"`
+	// Role is the requester's part in the visit (booker or joined) when she
+	// booked or joined it.
+	Role string `json:"role,omitempty"`
+	// Repeat: the requester already took part in the visit; nothing changed.
+	Repeat     bool   `json:"repeat,omitempty"`
 	Message    string `json:"message"`
 	OfferedDay string `json:"offered_day,omitempty"`
 	// Visit is the booked or joined visit; for an offer, the visit that holds the day.
@@ -139,11 +149,14 @@ func (s *Service) calendarOf(ctx context.Context, c adapters.CustomerRecord) (*c
 	return nil, errors.New("visits: the assigned calendar was not resolved")
 }
 
-// check validates a request for customer c and builds it: the day rule (not
-// in the past, a working day unless allowed), start and end instants. A start
-// that has passed is the workflow's to refuse: it matters only when the
-// request books the day (a request that joins keeps the booked visit's start).
-func (s *Service) check(ctx context.Context, p auth.Principal, c adapters.CustomerRecord, in RequestInput) (*visit.Input, *visit.Request, error) {
+// check validates a request for customer c by requester p, sent by caller
+// (the requester, or the manager rescheduling for her), and builds it: the
+// day rule (not in the past, a working day or an allowed override), start
+// and end instants (the visit ends on its day), and — since a start that has
+// passed matters only when the request books the day (a request that joins
+// keeps the booked visit's start) — a passed start on a day without a booked
+// visit. Nothing it refuses reaches a workflow.
+func (s *Service) check(ctx context.Context, caller, p auth.Principal, c adapters.CustomerRecord, in RequestInput) (*visit.Input, *visit.Request, error) {
 	var v apperr.Validation
 	v.Check(visit.ValidDepartment(in.Department), "department", "invalid", "department must be one of "+strings.Join(visit.Departments(), ", "))
 	purpose := strings.TrimSpace(in.Purpose)
@@ -185,9 +198,27 @@ func (s *Service) check(ctx context.Context, p auth.Principal, c adapters.Custom
 	if err := v.Err(); err != nil {
 		return nil, nil, err
 	}
-	if ok, _ := visit.WorkingDay(cal, in.Day); !ok && !s.cfg.AllowNonWorkingDays {
-		v.Add("day", visit.CodeNonWorkingDay, in.Day+" is not a working day in the customer's calendar "+cal.Name())
-		return nil, nil, v.Err()
+	override, refusal := visit.CheckWorkingDay(cal, in.Day, visit.NonWorkingDay{Allowed: s.cfg.AllowNonWorkingDays,
+		Asked: in.AllowNonWorkingDay, MayOverride: manages(caller)})
+	if refusal == nil {
+		refusal = visit.CheckSpan(in.Day, start, start.Add(dur), loc)
+	}
+	if refusal != nil {
+		return nil, nil, refusalError(refusal)
+	}
+	if !now.Before(start) {
+		live, err := s.store.LiveVisitOn(ctx, c.ID, in.Day)
+		if err != nil {
+			return nil, nil, err
+		}
+		if !live {
+			return nil, nil, refusalError(&visit.Refusal{Code: visit.CodeInThePast, Field: "start_time",
+				Message: "the visit would start in the past (" + start.In(loc).Format("15:04") + " " + loc.String() + ")"})
+		}
+	}
+	nonWorkingDayBy := ""
+	if override {
+		nonWorkingDayBy = caller.Subject
 	}
 	team := c.Team
 	if len(p.Teams) > 0 {
@@ -195,7 +226,7 @@ func (s *Service) check(ctx context.Context, p auth.Principal, c adapters.Custom
 	}
 	return &visit.Input{CustomerID: c.ID, Day: in.Day, Team: c.Team, Region: c.Region},
 		&visit.Request{CustomerID: c.ID, Day: in.Day, RequesterID: p.Subject, Team: team, Department: in.Department, Purpose: purpose,
-			StartAt: start.UTC(), EndAt: start.Add(dur).UTC(), Join: in.Join}, nil
+			StartAt: start.UTC(), EndAt: start.Add(dur).UTC(), Join: in.Join, NonWorkingDayBy: nonWorkingDayBy}, nil
 }
 
 // Request asks for a visit to the customer on a day. The customer's Visit
@@ -214,7 +245,7 @@ func (s *Service) Request(ctx context.Context, customerID string, in RequestInpu
 	if err != nil {
 		return Answer{}, err
 	}
-	wi, r, err := s.check(ctx, p, c, in)
+	wi, r, err := s.check(ctx, p, p, c, in)
 	if err != nil {
 		return Answer{}, err
 	}
@@ -227,7 +258,7 @@ func (s *Service) Request(ctx context.Context, customerID string, in RequestInpu
 }
 
 func (s *Service) answer(ctx context.Context, d *visit.Decision) (Answer, error) {
-	a := Answer{Outcome: d.Outcome, Message: d.Message, OfferedDay: d.OfferedDay}
+	a := Answer{Outcome: d.Outcome, Role: d.Role, Repeat: d.Repeat, Message: d.Message, OfferedDay: d.OfferedDay}
 	if d.VisitID != "" {
 		v, err := s.view(ctx, d.VisitID, false)
 		if err != nil {
@@ -271,6 +302,10 @@ func (s *Service) Cancel(ctx context.Context, id, reason, idemKey string) (View,
 	if err := checkReason(reason); err != nil {
 		return View{}, err
 	}
+	if r.Status != visit.StatusBooked {
+		// Its day's workflow may have ended: the stored record answers.
+		return View{}, apperr.Rule(visit.CodeNotBooked, "no booked visit to cancel: this one is "+r.Status)
+	}
 	if _, err := s.wf.Cancel(ctx, r.WorkflowID, &visit.Cancel{VisitID: id, Actor: p.Subject, Reason: reason},
 		UpdateID(idemKey, p.Subject, r.WorkflowID, wfc.UpdateVisitCancel)); err != nil {
 		return View{}, err
@@ -293,6 +328,8 @@ type RescheduleInput struct {
 	DurationMinutes int
 	Join            bool
 	Reason          string
+	// AllowNonWorkingDay: see RequestInput.
+	AllowNonWorkingDay bool
 }
 
 // Reschedule moves a booked visit: a request for the new day on the
@@ -323,8 +360,8 @@ func (s *Service) Reschedule(ctx context.Context, id string, in RescheduleInput,
 		return Answer{}, err
 	}
 	booker := auth.Principal{Subject: r.BookedBy, Teams: []string{r.Team}}
-	wi, req, err := s.check(ctx, booker, c, RequestInput{Day: in.Day, Department: r.Department, Purpose: r.Purpose, StartTime: in.StartTime,
-		DurationMinutes: in.DurationMinutes, Join: in.Join})
+	wi, req, err := s.check(ctx, p, booker, c, RequestInput{Day: in.Day, Department: r.Department, Purpose: r.Purpose, StartTime: in.StartTime,
+		DurationMinutes: in.DurationMinutes, Join: in.Join, AllowNonWorkingDay: in.AllowNonWorkingDay})
 	if err != nil {
 		return Answer{}, err
 	}

@@ -127,9 +127,24 @@ func (s *Store) Book(ctx context.Context, in *visit.BookInput) error {
 			Purpose: clip(in.Purpose, 2000), Role: "booker", JoinedAt: at}).Error; err != nil {
 			return err
 		}
-		return s.addEvent(tx, EventRow{ID: in.VisitID + ":booked", VisitID: in.VisitID, Kind: "booked", Actor: in.BookedBy,
-			Summary: in.BookedBy + " of " + in.Department + " booked the visit: " + in.Purpose, At: at})
+		if err := s.addEvent(tx, EventRow{ID: in.VisitID + ":booked", VisitID: in.VisitID, Kind: "booked", Actor: in.BookedBy,
+			Summary: in.BookedBy + " of " + in.Department + " booked the visit: " + in.Purpose, At: at}); err != nil {
+			return err
+		}
+		if in.NonWorkingDayBy == "" {
+			return nil
+		}
+		data, _ := json.Marshal(map[string]string{"allowed_by": in.NonWorkingDayBy, "day": in.Day})
+		return s.addEvent(tx, EventRow{ID: in.VisitID + ":non-working-day", VisitID: in.VisitID, Kind: "non_working_day", Actor: in.NonWorkingDayBy,
+			Summary: in.Day + " is not a working day in the customer's calendar; " + in.NonWorkingDayBy + " allowed the visit", Data: string(data), At: at})
 	})
+}
+
+// LiveVisitOn reports whether the customer has a booked visit on day.
+func (s *Store) LiveVisitOn(ctx context.Context, customerID, day string) (bool, error) {
+	var n int64
+	err := s.db.WithContext(ctx).Model(&Row{}).Where("customer_id = ? AND day = ? AND status = ?", customerID, day, visit.StatusBooked).Count(&n).Error
+	return n > 0, err
 }
 
 // BookError turns a failed booking into the refusal the workflow must not
@@ -144,9 +159,16 @@ func (s *Store) BookError(ctx context.Context, in *visit.BookInput, err error) e
 	return err
 }
 
-// Join adds a participant and tells the booker who joins and why.
+// Join adds a participant and tells the booker who joins and why. Someone
+// who already takes part in the visit is not added again (one participant
+// per person; the workflow does not ask, runs started before it knew that
+// may).
 func (s *Store) Join(ctx context.Context, in *visit.JoinInput) error {
 	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var n int64
+		if err := tx.Model(&ParticipantRow{}).Where("visit_id = ? AND user_id = ?", in.VisitID, in.UserID).Count(&n).Error; err != nil || n > 0 {
+			return err
+		}
 		at := ts(in.At)
 		res := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&ParticipantRow{VisitID: in.VisitID, RequestID: in.RequestID, UserID: in.UserID,
 			Department: in.Department, Purpose: clip(in.Purpose, 2000), Role: "joined", JoinedAt: at})

@@ -40,18 +40,25 @@ func (t Temporal) wait() time.Duration {
 	return t.Wait
 }
 
-// Request starts Visit:<customer>:<day> with USE_EXISTING (so every request
-// for the day reaches the one running execution) and sends the request
-// update. If that run ended between the start and the update (its day was
-// over or done), the start is tried again once.
+// Request sends the request update with the start of Visit:<customer>:<day>
+// (update-with-start, conflict policy USE_EXISTING): a running execution of
+// the day gets the update, otherwise a new one starts with the update in its
+// first workflow task. A refused first request therefore leaves nothing
+// running: the run has no visit and ends at once. If the running execution
+// ended before it took the update (its visit was cancelled or its day is
+// over), the call is tried again, which starts a new run.
 func (t Temporal) Request(ctx context.Context, in *visit.Input, r *visit.Request, updateID string) (*visit.Decision, error) {
 	ctx, cancel := context.WithTimeout(ctx, t.wait())
 	defer cancel()
 	id := wfc.VisitWorkflowID(in.CustomerID, in.Day)
+	if updateID == "" {
+		// Retries of this call must count once.
+		updateID = uuid.NewString()
+	}
 	var out visit.Decision
 	var err error
 	for attempt := 0; attempt < 3; attempt++ {
-		_, err = t.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		start := t.Client.NewWithStartWorkflowOperation(client.StartWorkflowOptions{
 			ID: id, TaskQueue: wfc.TaskQueue,
 			WorkflowIDConflictPolicy: enums.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 			WorkflowIDReusePolicy:    enums.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
@@ -60,11 +67,15 @@ func (t Temporal) Request(ctx context.Context, in *visit.Input, r *visit.Request
 				temporal.NewSearchAttributeKeyKeyword(wfc.SACustomerID.String()).ValueSet(in.CustomerID),
 			),
 		}, wfc.WorkflowVisit, in)
-		var started *serviceerror.WorkflowExecutionAlreadyStarted
-		if err != nil && !errors.As(err, &started) {
-			return nil, workflowError(ctx, err)
+		var h client.WorkflowUpdateHandle
+		h, err = t.Client.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{
+			StartWorkflowOperation: start,
+			UpdateOptions: client.UpdateWorkflowOptions{WorkflowID: id, UpdateName: wfc.UpdateVisitRequest, UpdateID: updateID,
+				Args: []any{r}, WaitForStage: client.WorkflowUpdateStageCompleted},
+		})
+		if err == nil {
+			err = h.Get(ctx, &out)
 		}
-		err = t.update(ctx, id, wfc.UpdateVisitRequest, updateID, r, &out)
 		var nf *serviceerror.NotFound
 		if !errors.As(err, &nf) {
 			break
@@ -151,6 +162,12 @@ func refusalError(r *visit.Refusal) error {
 		var v apperr.Validation
 		v.Add(r.Field, r.Code, r.Message)
 		return v.Err()
+	case visit.CodeEndsAfterDay:
+		var v apperr.Validation
+		v.Add(r.Field, r.Code, r.Message)
+		return v.Err()
+	case visit.CodeOverrideForbidden:
+		return apperr.Forbidden("forbidden", r.Message)
 	case visit.CodeDayTaken:
 		return apperr.Conflict(r.Code, r.Message)
 	case "":
