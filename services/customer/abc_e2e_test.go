@@ -71,7 +71,11 @@ func TestABCReclassificationThroughTemporal(t *testing.T) {
 				ids[i] = s.create(mgrMia, company(map[string]any{"annual_revenue": sc * 1000}))
 			}
 
-			r := s.call("POST", "/v1/abc/reclassifications", mgrMia, map[string]any{"reason": "quarterly review", "b_share": 0.95})
+			// A team manager may not reclassify the whole company.
+			if r := s.call("POST", "/v1/abc/reclassifications", mgrMia, map[string]any{"reason": "mine"}); r.status != http.StatusForbidden {
+				t.Fatalf("manager run: %d %s", r.status, r.body)
+			}
+			r := s.call("POST", "/v1/abc/reclassifications", analyst, map[string]any{"reason": "quarterly review", "b_share": 0.95})
 			if r.status != http.StatusAccepted {
 				t.Fatalf("reclassify: %d %s", r.status, r.body)
 			}
@@ -79,7 +83,7 @@ func TestABCReclassificationThroughTemporal(t *testing.T) {
 			var status map[string]any
 			deadline := time.Now().Add(60 * time.Second)
 			for time.Now().Before(deadline) {
-				st := s.call("GET", "/v1/abc/reclassifications/"+wfID, mgrMia, nil)
+				st := s.call("GET", "/v1/abc/reclassifications/"+wfID, analyst, nil)
 				if st.status != 200 {
 					t.Fatalf("status: %d %s", st.status, st.body)
 				}
@@ -108,6 +112,9 @@ func TestABCReclassificationThroughTemporal(t *testing.T) {
 			}
 			if cl := s.call("GET", "/v1/customers?value_class=A", mgrMia, nil).json(t)["items"].([]any); len(cl) != 3 {
 				t.Errorf("filter by class A: %d", len(cl))
+			}
+			if st := s.call("GET", "/v1/abc/reclassifications/"+wfID, mgrMia, nil); st.status != http.StatusForbidden {
+				t.Errorf("a manager reads the company-wide totals: %d %s", st.status, st.body)
 			}
 
 			// One trace from the HTTP request through the workflow and activities to SQL.
@@ -169,4 +176,51 @@ func keys(m map[string]bool) string {
 		out = append(out, k)
 	}
 	return fmt.Sprint(out)
+}
+
+// TestABCThresholdTrialIsADryRun: trying other thresholds classifies the
+// whole population and answers the outcome, but writes nothing — no class,
+// no audit entry, no version change (issue 13, item 3). No Temporal needed:
+// nothing is started.
+func TestABCThresholdTrialIsADryRun(t *testing.T) {
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			s := newStack(t, b.dsn(t), stackOpts{})
+			// Scores 50, 20, 10, 8, 5, 3, 2, 1, 1, 0 (thousands).
+			scores := []float64{50, 20, 10, 8, 5, 3, 2, 1, 1, 0}
+			ids := make([]string, len(scores))
+			for i, sc := range scores {
+				ids[i] = s.create(mgrMia, company(map[string]any{"annual_revenue": sc * 1000}))
+			}
+			snapshot := func() string {
+				var sb strings.Builder
+				for _, id := range ids {
+					sb.Write(s.call("GET", "/v1/customers/"+id, admin, nil).body)
+					sb.Write(s.call("GET", "/v1/customers/"+id+"/audit", admin, nil).body)
+				}
+				return sb.String()
+			}
+			before := snapshot()
+			r := s.call("POST", "/v1/abc/trials", analyst, map[string]any{"a_share": 0.5, "b_share": 0.9})
+			if r.status != http.StatusOK {
+				t.Fatalf("trial: %d %s", r.status, r.body)
+			}
+			got := r.json(t)
+			counts := got["counts"].(map[string]any)
+			// a_share 0.5: only the first (0 above it) is A; b_share 0.9: the
+			// next four (50, 70, 80, 88 above) B; the rest C. Nobody had a class.
+			if got["dry_run"] != true || got["customers"].(float64) != 10 || got["total_value"].(float64) != 100000 ||
+				counts["A"].(float64) != 1 || counts["B"].(float64) != 4 || counts["C"].(float64) != 5 || got["class_changes"].(float64) != 10 ||
+				got["moves"].(map[string]any)["none→B"].(float64) != 4 {
+				t.Fatalf("trial outcome: %s", r.body)
+			}
+			// Default thresholds when none are given, for admins too.
+			if r := s.call("POST", "/v1/abc/trials", admin, nil); r.status != 200 || r.json(t)["counts"].(map[string]any)["A"].(float64) != 3 {
+				t.Fatalf("default trial: %d %s", r.status, r.body)
+			}
+			if after := snapshot(); after != before {
+				t.Fatal("a trial changed customers or their audit trail")
+			}
+		})
+	}
 }

@@ -128,3 +128,16 @@ func TestValidateProfile(t *testing.T) {
 		t.Error("negative values must be refused")
 	}
 }
+
+func TestTrialCountsWithoutStoring(t *testing.T) {
+	// Scores 50, 20, 10, 8, 5, 3, 2, 1, 1, 0; the last one is already C, the first already B.
+	tr := NewTrial(DefaultThresholds, 100)
+	current := []ValueClass{ClassB, "", "", "", "", "", "", "", "", ClassC}
+	for i, s := range []float64{50, 20, 10, 8, 5, 3, 2, 1, 1, 0} {
+		tr.Add(s, current[i])
+	}
+	if tr.Customers != 10 || tr.Counts[ClassA] != 3 || tr.Counts[ClassB] != 3 || tr.Counts[ClassC] != 4 || tr.Changes != 9 ||
+		tr.Moves["B→A"] != 1 || tr.Moves["none→C"] != 3 {
+		t.Errorf("trial: %+v", tr)
+	}
+}
