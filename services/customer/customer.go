@@ -46,6 +46,8 @@ type Config struct {
 	VisitDefaultStart        string        `env:"VISIT_DEFAULT_START" default:"10:00" help:"start of a visit whose request names none, HH:MM in the customer's calendar time zone"`
 	VisitDefaultDuration     time.Duration `env:"VISIT_DEFAULT_DURATION" default:"1h" help:"length of a visit whose request names none"`
 	VisitDecisionWait        time.Duration `env:"VISIT_DECISION_WAIT" default:"10s" help:"how long a visit request, cancellation or log waits for the visit workflow's answer before answering 503 update_pending"`
+	// DefaultCalendarCountry picks the business calendars a fresh database gets.
+	DefaultCalendarCountry string `env:"DEFAULT_CALENDAR_COUNTRY" default:"" help:"business calendars a fresh database is seeded with: CN (China mainland holidays and make-up days, default cn-mainland) or plain/empty (Monday–Friday, no holidays, default standard); ignored once calendars exist"`
 }
 
 // OpenAPI returns the service's OpenAPI document, built from its request and response types.
@@ -80,6 +82,9 @@ func Setup(d *service.Deps, cfg Config) (*service.Module, error) {
 	// The follow-up engine: timer policies, business calendars, follow-ups.
 	engine := ports.TemporalEngine{Client: d.Temporal}
 	pol := policies.New(d.DB, engine, d.Log)
+	if err := pol.SetDefaultCountry(cfg.DefaultCalendarCountry); err != nil {
+		return nil, apperr.Invalid("invalid_config", err.Error())
+	}
 	if err := pol.Seed(context.Background()); err != nil {
 		return nil, fmt.Errorf("seed policies and calendars: %w", err)
 	}

@@ -273,6 +273,8 @@ Temporal connection settings, identical in every pod that talks to Temporal.
   value: {{ int64 $p.abc.pageSize | toString | quote }}
 - name: FOLLOWUP_OPEN_WAIT
   value: {{ $p.followUpOpenWait | quote }}
+- name: DEFAULT_CALENDAR_COUNTRY
+  value: {{ $p.defaultCalendarCountry | quote }}
 - name: VISIT_ALLOW_NON_WORKING_DAYS
   value: {{ $p.visits.allowNonWorkingDays | toString | quote }}
 - name: VISIT_DEFAULT_START

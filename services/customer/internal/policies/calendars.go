@@ -74,26 +74,26 @@ var calendarName = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,99}$`)
 func (s *Service) seedCalendar(ctx context.Context) error {
 	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		var n int64
-		if err := tx.Model(&calendarRow{}).Count(&n).Error; err != nil || n > 0 {
+		if err := tx.Model(&calendarRow{}).Count(&n).Error; err != nil {
 			return err
 		}
-		loc, _ := policy.Location("Asia/Shanghai")
-		cn := calendar.China2026(loc)
-		seeds := []struct {
-			name string
-			spec calendar.Spec
-			def  bool
-		}{
-			{DefaultCalendar, calendar.Spec{TimeZone: "UTC", Week: calendar.Weekdays(
-				calendar.Range{Start: calendar.At(9, 0), End: calendar.At(12, 0)}, calendar.Range{Start: calendar.At(13, 0), End: calendar.At(18, 0)})}, true},
-			{"cn-mainland-2026", calendar.Spec{TimeZone: cn.TimeZone, Week: cn.Week, Holidays: cn.Holidays, WorkingDays: cn.WorkingDays}, false},
+		country := s.country
+		if country == "" {
+			country = CountryPlain
 		}
+		if n > 0 {
+			if s.country != "" && s.country != CountryPlain && s.log != nil {
+				s.log.Info("calendars exist already: DEFAULT_CALENDAR_COUNTRY only seeds a fresh database", "country", s.country)
+			}
+			return nil
+		}
+		seeds := presetSeeds(country)
 		for _, sd := range seeds {
 			sd.spec.Name = sd.name
 			raw, _ := json.Marshal(specJSON(sd.spec))
 			// Replicas starting together may both see no calendar: the
 			// first insert wins, the others change nothing.
-			res := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&calendarRow{Name: sd.name, Version: 1, Spec: string(raw), CreatedBy: "system", CreatedAt: s.now(), Reason: "shipped default"})
+			res := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&calendarRow{Name: sd.name, Version: 1, Spec: string(raw), CreatedBy: "system", CreatedAt: s.now(), Reason: "shipped default (DEFAULT_CALENDAR_COUNTRY=" + country + ")"})
 			if res.Error != nil {
 				return res.Error
 			}
@@ -105,7 +105,7 @@ func (s *Service) seedCalendar(ctx context.Context) error {
 					return err
 				}
 			}
-			if err := writeAudit(ctx, tx, "calendar", sd.name, 1, "seeded", "system", "shipped default", nil); err != nil {
+			if err := writeAudit(ctx, tx, "calendar", sd.name, 1, "seeded", "system", "shipped default (DEFAULT_CALENDAR_COUNTRY="+country+")", nil); err != nil {
 				return err
 			}
 		}

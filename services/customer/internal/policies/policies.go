@@ -38,6 +38,7 @@ type Service struct {
 	rollouts Rollouts
 	log      *slog.Logger
 	now      func() time.Time
+	country  string // calendar preset of a fresh database (SetDefaultCountry); empty: plain
 }
 
 // New returns the service. rollouts may be nil (no running workflows to tell).
