@@ -104,13 +104,13 @@ func ChinaMainland(loc *time.Location) calendar.Spec {
 	const pending = " (statutory day; the 2027 arrangement was not yet published)"
 	s.Name = "China mainland"
 	s.Holidays = append(s.Holidays,
-		calendar.Holiday{Name: "元旦 New Year's Day" + pending, Start: day(time.January, 1), End: day(time.January, 1)},          // Fri
-		calendar.Holiday{Name: "春节 Spring Festival" + pending, Start: day(time.February, 5), End: day(time.February, 8)},       // 除夕 Fri – 初三 Mon
-		calendar.Holiday{Name: "清明节 Qingming Festival" + pending, Start: day(time.April, 5), End: day(time.April, 5)},         // Mon
-		calendar.Holiday{Name: "劳动节 Labour Day" + pending, Start: day(time.May, 1), End: day(time.May, 2)},                    // Sat–Sun
-		calendar.Holiday{Name: "端午节 Dragon Boat Festival" + pending, Start: day(time.June, 9), End: day(time.June, 9)},        // Wed
+		calendar.Holiday{Name: "元旦 New Year's Day" + pending, Start: day(time.January, 1), End: day(time.January, 1)},             // Fri
+		calendar.Holiday{Name: "春节 Spring Festival" + pending, Start: day(time.February, 5), End: day(time.February, 8)},          // 除夕 Fri – 初三 Mon
+		calendar.Holiday{Name: "清明节 Qingming Festival" + pending, Start: day(time.April, 5), End: day(time.April, 5)},             // Mon
+		calendar.Holiday{Name: "劳动节 Labour Day" + pending, Start: day(time.May, 1), End: day(time.May, 2)},                        // Sat–Sun
+		calendar.Holiday{Name: "端午节 Dragon Boat Festival" + pending, Start: day(time.June, 9), End: day(time.June, 9)},            // Wed
 		calendar.Holiday{Name: "中秋节 Mid-Autumn Festival" + pending, Start: day(time.September, 15), End: day(time.September, 15)}, // Wed
-		calendar.Holiday{Name: "国庆节 National Day" + pending, Start: day(time.October, 1), End: day(time.October, 3)},          // Fri–Sun
+		calendar.Holiday{Name: "国庆节 National Day" + pending, Start: day(time.October, 1), End: day(time.October, 3)},              // Fri–Sun
 	)
 	return s
 }
