@@ -13,30 +13,43 @@ MODULES      := platform proto workflows $(addprefix services/,$(SERVICES))
 PKGS         := $(foreach m,$(MODULES),./$(m)/...)
 TEST_FLAGS   ?= -count=1 -timeout 25m
 
-.PHONY: help run test build tools proto proto-check vet fmt fmt-check bench clean
+.PHONY: help run token restart test build tools proto proto-check vet fmt fmt-check bench clean
 .PHONY: chart-tools chart-test images images-push
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
 
-run: tools build ## start the whole stack (Temporal dev server, every service, worker) on SQLite
+# Long builds print one progress line every few seconds (step, elapsed time,
+# packages compiled so far); errors come through unchanged.
+PROGRESS     := $(CURDIR)/platform/cmd/devstack/progress.sh
+BINARIES     := $(foreach s,$(SERVICES),./services/$(s)/cmd/$(s)) ./workflows/cmd/worker ./platform/cmd/devstack
+# make token USER=rep-cy — only a USER given on the command line (the shell's own
+# $$USER is the login name, not a dev user).
+TOKEN_USER   := $(if $(filter command line,$(origin USER)),$(USER),)
+
+run: tools build ## start the whole stack (Temporal dev server, every service, worker) on SQLite, supervised
 	@$(BIN)/devstack
+
+token: ## print a dev token valid 12 hours: make token USER=rep-cy (without USER: list the dev users)
+	@$(GO) run ./platform/cmd/devstack token $(TOKEN_USER)
+
+restart: ## restart one component of a running make run: make restart COMPONENT=worker
+	@$(GO) run ./platform/cmd/devstack restart $(COMPONENT)
 
 test: tools proto-check fmt-check vet chart-test ## run every unit and integration test (PostgreSQL and Temporal included) and the Helm chart tests
 	$(GO) test $(TEST_FLAGS) $(PKGS)
 
 build: ## build every binary into bin/
 	@mkdir -p $(BIN)
-	@for s in $(SERVICES); do $(GO) build -o $(BIN)/$$s ./services/$$s/cmd/$$s; done
-	$(GO) build -o $(BIN)/worker ./workflows/cmd/worker
-	$(GO) build -o $(BIN)/devstack ./platform/cmd/devstack
+	@echo "building the Closeloop binaries into bin/ (about 4 minutes the first time on 2 cores, seconds after) …"
+	@$(GO) build -v -o $(BIN)/ $(BINARIES) 2>&1 | $(PROGRESS) binaries
 
 tools: $(BIN)/.temporal-$(TEMPORAL_CLI_VERSION) ## build the Temporal CLI (dev server) into bin/
 
 $(BIN)/.temporal-$(TEMPORAL_CLI_VERSION):
 	@mkdir -p $(BIN)
-	@echo "building the Temporal CLI $(TEMPORAL_CLI_VERSION) from the Go module proxy (a few minutes the first time) …"
-	cd /tmp && GOBIN=$(BIN) GOWORK=off $(GO) install github.com/temporalio/cli/cmd/temporal@$(TEMPORAL_CLI_VERSION)
+	@echo "building the Temporal CLI $(TEMPORAL_CLI_VERSION) from the Go module proxy into bin/ (once; about 16 minutes on 2 cores) …"
+	@cd /tmp && GOBIN=$(BIN) GOWORK=off $(GO) install -v github.com/temporalio/cli/cmd/temporal@$(TEMPORAL_CLI_VERSION) 2>&1 | $(PROGRESS) "Temporal CLI"
 	@touch $@
 
 # The Helm chart (charts/closeloop). helm and helm-unittest are pinned in tools/go.mod

@@ -5,6 +5,17 @@
 // SQLite database), waits until all are ready, prints where to reach them and the
 // dev tokens, and stops everything on Ctrl-C. Data stays in .data/ across runs.
 //
+// Every process is supervised (package supervise): one that exits is restarted
+// with an exponential backoff while the others keep running, and `make run`
+// gives up and exits non-zero when one exits 5 times within 2 minutes. Each
+// process's id is in .data/run/<component>.pid, so `bin/devstack restart worker`
+// (or a plain kill) restarts one component.
+//
+//	bin/devstack                      start the stack (what `make run` runs)
+//	bin/devstack token <user>         print a 12-hour token for a dev user (devissuer.DevUsers)
+//	bin/devstack token                list the dev users
+//	bin/devstack restart <component>  stop one component; the running devstack starts it again
+//
 // The dev issuer exists only here: services verify tokens against whatever
 // OIDC_ISSUER_URL names, and there is no unauthenticated mode.
 package main
@@ -13,51 +24,162 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
+	"github.com/closeloop/closeloop/platform/auth"
 	"github.com/closeloop/closeloop/platform/auth/devissuer"
+	"github.com/closeloop/closeloop/platform/cmd/devstack/supervise"
 )
 
 type component struct {
 	name string
 	bin  string
 	args []string
-	port int
+	port int // /readyz is polled on this port; 0 for Temporal (TCP)
 	env  []string
 }
 
+const (
+	temporalPort = 7233
+	uiPort       = 8233
+	issuerPort   = 8089
+	issuerURL    = "http://127.0.0.1:8089"
+	tokenTTL     = 12 * time.Hour
+)
+
+// componentNames are the supervised processes, in start order.
+var componentNames = []string{"temporal", "worker", "customer", "sales", "service", "marketing"}
+
 func main() {
-	if err := run(); err != nil {
+	if err := dispatch(os.Args[1:], os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "devstack:", err)
 		os.Exit(1)
 	}
 }
 
-func run() error {
+func dispatch(args []string, out io.Writer) error {
 	root, err := os.Getwd()
 	if err != nil {
 		return err
 	}
+	if len(args) == 0 {
+		return run(root)
+	}
+	switch args[0] {
+	case "token":
+		return token(root, args[1:], out)
+	case "restart":
+		return restart(root, args[1:], out)
+	default:
+		return fmt.Errorf("unknown command %q (no argument starts the stack; or: token <user>, restart <component>)", args[0])
+	}
+}
+
+// token prints a token for one dev user, signed with the key the stack's issuer
+// uses (.data/dev-issuer-key.pem), or lists the dev users.
+func token(root string, args []string, out io.Writer) error {
+	switch len(args) {
+	case 0:
+		fmt.Fprintln(out, "dev users (bin/devstack token <user>, or make token USER=<user>):")
+		for _, u := range devissuer.DevUsers() {
+			fmt.Fprintf(out, "  %-12s %s\n", u.Subject, who(u))
+		}
+		return nil
+	case 1:
+	default:
+		return errors.New("usage: bin/devstack token <user>")
+	}
+	tok, err := mintToken(root, issuerURL, args[0])
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(out, tok)
+	return nil
+}
+
+// mintToken signs a token for the dev user subject with the issuer key in
+// root/.data, as the issuer at url.
+func mintToken(root, url, subject string) (string, error) {
+	u, err := devissuer.DevUser(subject)
+	if err != nil {
+		return "", err
+	}
+	iss, err := devissuer.NewWithKeyFile(url, filepath.Join(root, ".data", "dev-issuer-key.pem"))
+	if err != nil {
+		return "", err
+	}
+	return iss.Mint(u, "closeloop", tokenTTL)
+}
+
+// restart stops one component of the running stack; its supervisor starts it
+// again.
+func restart(root string, args []string, out io.Writer) error {
+	if len(args) != 1 || !slices.Contains(componentNames, args[0]) {
+		return fmt.Errorf("usage: bin/devstack restart <component> (one of %s)", strings.Join(componentNames, ", "))
+	}
+	name := args[0]
+	raw, err := os.ReadFile(pidFile(root, name))
+	if err != nil {
+		return fmt.Errorf("%s is not running under `make run` (%w)", name, err)
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(raw)))
+	if err != nil {
+		return fmt.Errorf("pid file %s: %w", pidFile(root, name), err)
+	}
+	// The pid file may outlive its process: signal only our own binary.
+	cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+	if err != nil || !strings.HasPrefix(string(cmdline), filepath.Join(root, "bin", name)+"\x00") {
+		return fmt.Errorf("%s (pid %d) is not running; is `make run` still up?", name, pid)
+	}
+	if err := syscall.Kill(pid, syscall.SIGTERM); err != nil {
+		return fmt.Errorf("stop %s (pid %d): %w", name, pid, err)
+	}
+	fmt.Fprintf(out, "stopped %s (pid %d); `make run` starts it again within a few seconds (see its terminal and .data/logs/%s.log)\n", name, pid, name)
+	return nil
+}
+
+func pidFile(root, name string) string { return filepath.Join(root, ".data", "run", name+".pid") }
+
+func who(u auth.Principal) string {
+	roles := make([]string, len(u.Roles))
+	for i, r := range u.Roles {
+		roles[i] = string(r)
+	}
+	s := strings.Join(roles, ",")
+	if len(u.Teams) > 0 {
+		s += ", team " + strings.Join(u.Teams, ",")
+	}
+	return s
+}
+
+// execProc is a component's running process.
+type execProc struct{ cmd *exec.Cmd }
+
+func (p execProc) Wait() error { return p.cmd.Wait() }
+func (p execProc) Stop()       { _ = p.cmd.Process.Signal(syscall.SIGTERM) }
+func (p execProc) Kill()       { _ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL) }
+func (p execProc) PID() int    { return p.cmd.Process.Pid }
+
+func run(root string) error {
 	bin := filepath.Join(root, "bin")
 	data := filepath.Join(root, ".data")
 	logs := filepath.Join(data, "logs")
-	if err := os.MkdirAll(logs, 0o755); err != nil {
-		return err
+	for _, d := range []string{logs, filepath.Join(data, "run")} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return err
+		}
 	}
-	const (
-		temporalPort = 7233
-		uiPort       = 8233
-		issuerPort   = 8089
-	)
 	for _, p := range []int{temporalPort, uiPort, issuerPort, 8081, 8082, 8083, 8084, 8085} {
 		if inUse(p) {
 			return fmt.Errorf("port %d is already in use: is another `make run` still running? stop it first", p)
@@ -67,7 +189,6 @@ func run() error {
 	defer stop()
 
 	// The dev OIDC issuer, with its key kept in .data so printed tokens survive restarts.
-	issuerURL := fmt.Sprintf("http://127.0.0.1:%d", issuerPort)
 	iss, err := devissuer.NewWithKeyFile(issuerURL, filepath.Join(data, "dev-issuer-key.pem"))
 	if err != nil {
 		return fmt.Errorf("dev issuer: %w", err)
@@ -76,55 +197,63 @@ func run() error {
 	go func() { _ = issSrv.ListenAndServe() }()
 	defer issSrv.Close()
 
-	type proc struct {
-		cmd  *exec.Cmd
-		done chan struct{}
-	}
-	var procs []proc
-	var mu sync.Mutex
-	start := func(c component) error {
-		logf, err := os.OpenFile(filepath.Join(logs, c.name+".log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	logFiles := map[string]*os.File{}
+	for _, name := range componentNames {
+		f, err := os.OpenFile(filepath.Join(logs, name+".log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
 		if err != nil {
 			return err
 		}
-		cmd := exec.Command(c.bin, c.args...)
-		cmd.Dir = root
-		cmd.Env = append(os.Environ(), c.env...)
-		cmd.Stdout, cmd.Stderr = logf, logf
-		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-		if err := cmd.Start(); err != nil {
-			return fmt.Errorf("start %s: %w", c.name, err)
-		}
-		done := make(chan struct{})
-		mu.Lock()
-		procs = append(procs, proc{cmd: cmd, done: done})
-		mu.Unlock()
-		go func() {
-			err := cmd.Wait()
-			close(done)
-			if ctx.Err() == nil {
-				fmt.Fprintf(os.Stderr, "devstack: %s exited (%v); see %s\n", c.name, err, logf.Name())
-				stop()
-			}
-		}()
-		return nil
+		defer f.Close()
+		logFiles[name] = f
 	}
+	sup := supervise.New(supervise.DefaultPolicy, func(name, msg string) {
+		line := "devstack: " + name + " " + msg
+		fmt.Fprintln(os.Stderr, line)
+		fmt.Fprintf(logFiles[name], "%s %s\n", time.Now().UTC().Format(time.RFC3339), line)
+	})
 	defer func() {
-		mu.Lock()
-		defer mu.Unlock()
-		// Stop services first, Temporal last, each gracefully.
-		for i := len(procs) - 1; i >= 0; i-- {
-			p := procs[i]
-			_ = p.cmd.Process.Signal(syscall.SIGTERM)
-			select {
-			case <-p.done:
-			case <-time.After(30 * time.Second):
-				_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
-				<-p.done
-			}
+		sup.Stop() // the last started first, Temporal last, each gracefully
+		for _, name := range componentNames {
+			_ = os.Remove(pidFile(root, name))
 		}
 		fmt.Println("devstack: stopped")
 	}()
+	// A give-up while starting ends the waits below at once.
+	runCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		select {
+		case <-sup.Failed():
+			cancel()
+		case <-runCtx.Done():
+		}
+	}()
+	startErr := func(err error) error {
+		select {
+		case <-sup.Failed():
+			return sup.Wait(ctx)
+		default:
+		}
+		if ctx.Err() != nil { // Ctrl-C while starting
+			return nil
+		}
+		return err
+	}
+	start := func(c component) error {
+		logf := logFiles[c.name]
+		return sup.Start(c.name, func() (supervise.Process, error) {
+			cmd := exec.Command(c.bin, c.args...)
+			cmd.Dir = root
+			cmd.Env = append(os.Environ(), c.env...)
+			cmd.Stdout, cmd.Stderr = logf, logf
+			cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+			if err := cmd.Start(); err != nil {
+				return nil, err
+			}
+			_ = os.WriteFile(pidFile(root, c.name), []byte(strconv.Itoa(cmd.Process.Pid)+"\n"), 0o644)
+			return execProc{cmd}, nil
+		})
+	}
 
 	fmt.Println("devstack: starting the Temporal dev server …")
 	if err := start(component{name: "temporal", bin: filepath.Join(bin, "temporal"), args: []string{
@@ -134,8 +263,8 @@ func run() error {
 	}}); err != nil {
 		return err
 	}
-	if err := waitTCP(ctx, temporalPort, 90*time.Second); err != nil {
-		return fmt.Errorf("temporal dev server did not come up (see .data/logs/temporal.log): %w", err)
+	if err := waitTCP(runCtx, temporalPort, 90*time.Second); err != nil {
+		return startErr(fmt.Errorf("temporal dev server did not come up (see .data/logs/temporal.log): %w", err))
 	}
 
 	common := []string{
@@ -152,6 +281,7 @@ func run() error {
 		{name: "service", port: 8083, env: []string{"HTTP_ADDR=127.0.0.1:8083", "DATABASE_URL=sqlite://" + filepath.Join(data, "service.db")}},
 		{name: "marketing", port: 8084, env: []string{"HTTP_ADDR=127.0.0.1:8084", "DATABASE_URL=sqlite://" + filepath.Join(data, "marketing.db")}},
 	}
+	fmt.Println("devstack: starting the worker and the services …")
 	for _, c := range components {
 		c.bin = filepath.Join(bin, c.name)
 		c.env = append(c.env, common...)
@@ -160,49 +290,20 @@ func run() error {
 		}
 	}
 	for _, c := range components {
-		if err := waitReady(ctx, c.port, 90*time.Second); err != nil {
-			return fmt.Errorf("%s did not become ready (see .data/logs/%s.log): %w", c.name, c.name, err)
+		if err := waitReady(runCtx, c.port, 90*time.Second); err != nil {
+			return startErr(fmt.Errorf("%s did not become ready (see .data/logs/%s.log): %w", c.name, c.name, err))
 		}
 	}
-
-	var b strings.Builder
-	b.WriteString("\nCloseloop is running (Ctrl-C stops everything; data is kept in .data/).\n\n")
-	fmt.Fprintf(&b, "  customer API   http://127.0.0.1:8081/v1   (OpenAPI: http://127.0.0.1:8081/openapi.json)\n")
-	fmt.Fprintf(&b, "  sales API      http://127.0.0.1:8082/v1   (OpenAPI: http://127.0.0.1:8082/openapi.json)\n")
-	fmt.Fprintf(&b, "  service API    http://127.0.0.1:8083/v1\n")
-	fmt.Fprintf(&b, "  marketing API  http://127.0.0.1:8084/v1\n")
-	fmt.Fprintf(&b, "  worker         http://127.0.0.1:8085/readyz\n")
-	fmt.Fprintf(&b, "  timer policies http://127.0.0.1:8081/v1/policies   (analyst token; docs/api/policies.md)\n")
-	fmt.Fprintf(&b, "  overdue        http://127.0.0.1:8081/v1/follow-ups/overdue   (manager token)\n")
-	fmt.Fprintf(&b, "  leads          http://127.0.0.1:8082/v1/leads, /v1/territories, /v1/funnel   (docs/api/sales.md, docs/leads.md)\n")
-	fmt.Fprintf(&b, "  Temporal UI    http://127.0.0.1:%d   (schedules: closeloop-abc-reclassification, closeloop-policy-reconcile, closeloop-care-sweep)\n", uiPort)
-	fmt.Fprintf(&b, "  Temporal       127.0.0.1:%d, namespace default\n", temporalPort)
-	fmt.Fprintf(&b, "  metrics        http://127.0.0.1:8081/metrics (each service)\n")
-	fmt.Fprintf(&b, "  logs           %s/<component>.log\n\n", logs)
-	b.WriteString("Dev tokens (valid 12 hours; `make run` prints fresh ones each start):\n")
-	for _, u := range devissuer.DevUsers() {
-		tok, err := iss.Mint(u, "closeloop", 12*time.Hour)
-		if err != nil {
-			return err
-		}
-		roles := make([]string, len(u.Roles))
-		for i, r := range u.Roles {
-			roles[i] = string(r)
-		}
-		who := strings.Join(roles, ",")
-		if len(u.Teams) > 0 {
-			who += ", teams " + strings.Join(u.Teams, ",")
-		}
-		fmt.Fprintf(&b, "\n  %s (%s):\n  %s\n", u.Subject, who, tok)
+	banner, err := banner(iss, logs)
+	if err != nil {
+		return err
 	}
-	b.WriteString("\nTry:\n  TOKEN=<a token above>\n")
-	b.WriteString(`  curl -s -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \` + "\n")
-	b.WriteString(`       -d '{"name":"Acme Steel","region":"north","industry":"steel","annual_revenue":120000}' http://127.0.0.1:8081/v1/customers` + "\n")
-	b.WriteString(`  curl -s -H "Authorization: Bearer $TOKEN" http://127.0.0.1:8081/v1/customers` + "\n")
-	fmt.Print(b.String())
-	<-ctx.Done()
-	fmt.Println("\ndevstack: stopping …")
-	return nil
+	fmt.Print(banner)
+	err = sup.Wait(ctx)
+	if err == nil {
+		fmt.Println("\ndevstack: stopping …")
+	}
+	return err
 }
 
 func inUse(port int) bool {

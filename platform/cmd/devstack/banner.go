@@ -1,0 +1,104 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/closeloop/closeloop/platform/auth/devissuer"
+)
+
+// tokenUsers are the dev users whose tokens the banner prints: one per role.
+// `bin/devstack token <user>` mints one for any other.
+var tokenUsers = []string{"rep-ana", "mgr-mia", "analyst-ali", "admin-ada"}
+
+// banner is what `make run` prints once everything is ready.
+func banner(iss *devissuer.Issuer, logs string) (string, error) {
+	var b strings.Builder
+	b.WriteString("\nCloseloop is running (Ctrl-C stops everything; data is kept in .data/).\n\n")
+	fmt.Fprintf(&b, "  customer API   http://127.0.0.1:8081/v1   (OpenAPI: http://127.0.0.1:8081/openapi.json)\n")
+	fmt.Fprintf(&b, "  sales API      http://127.0.0.1:8082/v1   (OpenAPI: http://127.0.0.1:8082/openapi.json)\n")
+	fmt.Fprintf(&b, "  service API    http://127.0.0.1:8083/v1\n")
+	fmt.Fprintf(&b, "  marketing API  http://127.0.0.1:8084/v1\n")
+	fmt.Fprintf(&b, "  worker         http://127.0.0.1:8085/readyz\n")
+	fmt.Fprintf(&b, "  timer policies http://127.0.0.1:8081/v1/policies   (analyst token; docs/api/policies.md)\n")
+	fmt.Fprintf(&b, "  overdue        http://127.0.0.1:8081/v1/follow-ups/overdue   (manager token)\n")
+	fmt.Fprintf(&b, "  leads          http://127.0.0.1:8082/v1/leads, /v1/territories, /v1/funnel   (docs/api/sales.md, docs/leads.md)\n")
+	fmt.Fprintf(&b, "  Temporal UI    http://127.0.0.1:%d   (schedules: closeloop-abc-reclassification, closeloop-policy-reconcile, closeloop-care-sweep)\n", uiPort)
+	fmt.Fprintf(&b, "  Temporal       127.0.0.1:%d, namespace default\n", temporalPort)
+	fmt.Fprintf(&b, "  metrics        http://127.0.0.1:8081/metrics (each service)\n")
+	fmt.Fprintf(&b, "  logs           %s/<component>.log\n\n", logs)
+
+	admin, err := devissuer.DevUser("admin-ada")
+	if err != nil {
+		return "", err
+	}
+	adminTok, err := iss.Mint(admin, "closeloop", time.Minute)
+	if err != nil {
+		return "", err
+	}
+	b.WriteString(defaultCalendar("http://127.0.0.1:8081", adminTok))
+
+	b.WriteString("Supervision: a component that exits is restarted (1s, 2s, 4s … backoff); `make run` gives up\n")
+	b.WriteString("and exits non-zero when one exits 5 times within 2 minutes. Restart one yourself with\n")
+	b.WriteString("`bin/devstack restart <component>` (temporal, worker, customer, sales, service, marketing).\n\n")
+
+	fmt.Fprintf(&b, "Dev tokens (valid %s; `make run` prints fresh ones each start):\n", tokenTTL)
+	for _, name := range tokenUsers {
+		u, err := devissuer.DevUser(name)
+		if err != nil {
+			return "", err
+		}
+		tok, err := iss.Mint(u, "closeloop", tokenTTL)
+		if err != nil {
+			return "", err
+		}
+		fmt.Fprintf(&b, "\n  %s (%s):\n  %s\n", u.Subject, who(u), tok)
+	}
+	b.WriteString("\nEvery dev user (a token for any: `make token USER=<user>` or `bin/devstack token <user>`):\n")
+	for _, u := range devissuer.DevUsers() {
+		fmt.Fprintf(&b, "  %-12s %s\n", u.Subject, who(u))
+	}
+	b.WriteString("\nTry:\n  TOKEN=$(bin/devstack token rep-ana)\n")
+	b.WriteString(`  curl -s -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \` + "\n")
+	b.WriteString(`       -d '{"name":"Acme Steel","region":"north","industry":"steel","annual_revenue":120000}' http://127.0.0.1:8081/v1/customers` + "\n")
+	b.WriteString(`  curl -s -H "Authorization: Bearer $TOKEN" http://127.0.0.1:8081/v1/customers` + "\n")
+	return b.String(), nil
+}
+
+// defaultCalendar asks the customer service which business calendar is the
+// default and says how to pick another.
+func defaultCalendar(customerURL, token string) string {
+	const how = "  (a fresh .data/ with DEFAULT_CALENDAR_COUNTRY=CN make run installs the China mainland holidays;\n" +
+		"   see docs/business-calendars.md)\n\n"
+	req, _ := http.NewRequest("GET", customerURL+"/v1/calendars", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	c := http.Client{Timeout: 5 * time.Second}
+	resp, err := c.Do(req)
+	if err != nil {
+		return "Default business calendar: unknown (" + err.Error() + ")\n" + how
+	}
+	defer resp.Body.Close()
+	var page struct {
+		Items []struct {
+			Name     string            `json:"name"`
+			TimeZone string            `json:"time_zone"`
+			Holidays []json.RawMessage `json:"holidays"`
+			Default  bool              `json:"default"`
+		} `json:"items"`
+	}
+	if resp.StatusCode != http.StatusOK || json.NewDecoder(resp.Body).Decode(&page) != nil {
+		return "Default business calendar: unknown (GET /v1/calendars answered " + resp.Status + ")\n" + how
+	}
+	var names []string
+	def := "none"
+	for _, it := range page.Items {
+		names = append(names, it.Name)
+		if it.Default {
+			def = fmt.Sprintf("%s (%s, %d holidays)", it.Name, it.TimeZone, len(it.Holidays))
+		}
+	}
+	return fmt.Sprintf("Default business calendar: %s; installed: %s\n", def, strings.Join(names, ", ")) + how
+}
