@@ -110,6 +110,11 @@ func visitRules(t *testing.T, backend string, dsn func(testing.TB) string) {
 	if !recorded {
 		t.Errorf("the override is not on the visit's timeline")
 	}
+	// Joining it books nothing: a rep needs no override for that.
+	if r := ask(repAna, map[string]any{"day": sat, "department": "service", "purpose": "fair stand", "join": true}); r.status != 200 ||
+		r.body["outcome"] != visit.OutcomeJoined || r.body["visit"].(map[string]any)["id"] != weekendID {
+		t.Errorf("a rep joining the Saturday visit: %d %s", r.status, r.raw)
+	}
 
 	// A start that has passed, on a day without a visit: refused before any
 	// workflow starts (the override keeps a weekend from refusing it first).

@@ -63,6 +63,10 @@ type Request struct {
 	StartAt     time.Time `json:"start_at"`
 	EndAt       time.Time `json:"end_at"`
 	Join        bool      `json:"join"`
+	// JoinOnly: the API let the request through because the day held a
+	// visit (it would not book the day: a non-working day, a start that has
+	// passed, a visit past midnight); with the day free it is refused.
+	JoinOnly bool `json:"join_only,omitempty"`
 	// NonWorkingDayBy is who allowed a booking on a day without working
 	// time in the customer's calendar (the override is recorded with the
 	// visit); empty on a working day.

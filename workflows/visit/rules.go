@@ -37,6 +37,9 @@ const (
 	// CodeEndsAfterDay: a visit ends on its own day, by midnight in the
 	// customer's calendar.
 	CodeEndsAfterDay = "ends_after_day"
+	// CodeDayFree: a join-only request found the day free (its visit was
+	// cancelled meanwhile); asked again, it is checked for booking.
+	CodeDayFree = "day_free"
 	// CodeOverrideForbidden: only a manager or an admin may book a visit on
 	// a non-working day.
 	CodeOverrideForbidden = "override_forbidden"
@@ -191,6 +194,8 @@ func CheckRequest(s *State, r *Request, now time.Time) *Refusal {
 		return &Refusal{CodeVisitClosed, "day", "the visit of that day has taken place and is logged"}
 	case s.Status == StatusBooked && !now.Before(s.EndAt):
 		return &Refusal{CodeVisitOver, "day", "the visit of that day is over"}
+	case s.Status == "" && r.JoinOnly:
+		return &Refusal{CodeDayFree, "day", "the day's visit was cancelled while you asked; ask again to book the day"}
 	case s.Status == "" && !now.Before(r.StartAt):
 		return &Refusal{CodeInThePast, "start_time", "the visit would start in the past"}
 	case s.Status == "" && !r.EndAt.After(r.StartAt):

@@ -75,6 +75,14 @@ func TestChecks(t *testing.T) {
 	if r := CheckRequest(booked, req, start.Add(time.Hour)); r == nil || r.Code != CodeVisitOver {
 		t.Errorf("after the visit: %v", r)
 	}
+	joinOnly := *req
+	joinOnly.JoinOnly = true
+	if r := CheckRequest(booked, &joinOnly, start.Add(time.Minute)); r != nil {
+		t.Errorf("join-only on a booked day: %v", r)
+	}
+	if r := CheckRequest(free, &joinOnly, start.Add(-time.Hour)); r == nil || r.Code != CodeDayFree {
+		t.Errorf("join-only on a free day: %v", r)
+	}
 	bad := *req
 	bad.Department = "finance"
 	if r := CheckRequest(free, &bad, start.Add(-time.Hour)); r == nil || r.Field != "department" {

@@ -151,11 +151,12 @@ func (s *Service) calendarOf(ctx context.Context, c adapters.CustomerRecord) (*c
 
 // check validates a request for customer c by requester p, sent by caller
 // (the requester, or the manager rescheduling for her), and builds it: the
-// day rule (not in the past, a working day or an allowed override), start
-// and end instants (the visit ends on its day), and — since a start that has
-// passed matters only when the request books the day (a request that joins
-// keeps the booked visit's start) — a passed start on a day without a booked
-// visit. Nothing it refuses reaches a workflow.
+// day rule (not in the past, at most two years ahead), and the rules for
+// booking it — a working day or an allowed override, a visit that ends on
+// its day, a start still ahead. These matter only when the request books the
+// day: on a day with a booked visit the request joins it (keeping its start)
+// or is offered another day, so there it is sent join-only. Nothing check
+// refuses reaches a workflow.
 func (s *Service) check(ctx context.Context, caller, p auth.Principal, c adapters.CustomerRecord, in RequestInput) (*visit.Input, *visit.Request, error) {
 	var v apperr.Validation
 	v.Check(visit.ValidDepartment(in.Department), "department", "invalid", "department must be one of "+strings.Join(visit.Departments(), ", "))
@@ -198,23 +199,31 @@ func (s *Service) check(ctx context.Context, caller, p auth.Principal, c adapter
 	if err := v.Err(); err != nil {
 		return nil, nil, err
 	}
+	// The rules for booking the day: a working day (or an allowed
+	// override), a visit that ends on its day, a start still ahead.
 	override, refusal := visit.CheckWorkingDay(cal, in.Day, visit.NonWorkingDay{Allowed: s.cfg.AllowNonWorkingDays,
 		Asked: in.AllowNonWorkingDay, MayOverride: manages(caller)})
 	if refusal == nil {
 		refusal = visit.CheckSpan(in.Day, start, start.Add(dur), loc)
 	}
-	if refusal != nil {
-		return nil, nil, refusalError(refusal)
+	if refusal == nil && !now.Before(start) {
+		refusal = &visit.Refusal{Code: visit.CodeInThePast, Field: "start_time",
+			Message: "the visit would start in the past (" + start.In(loc).Format("15:04") + " " + loc.String() + ")"}
 	}
-	if !now.Before(start) {
+	joinOnly := false
+	if refusal != nil {
+		// A day that holds a visit is not booked by this request: it joins
+		// that visit (keeping its start) or is offered another day. Sent as
+		// join-only, so that the workflow refuses it should the visit be
+		// cancelled meanwhile.
 		live, err := s.store.LiveVisitOn(ctx, c.ID, in.Day)
 		if err != nil {
 			return nil, nil, err
 		}
-		if !live {
-			return nil, nil, refusalError(&visit.Refusal{Code: visit.CodeInThePast, Field: "start_time",
-				Message: "the visit would start in the past (" + start.In(loc).Format("15:04") + " " + loc.String() + ")"})
+		if !live || refusal.Code == visit.CodeInvalid {
+			return nil, nil, refusalError(refusal)
 		}
+		joinOnly, override = true, false
 	}
 	nonWorkingDayBy := ""
 	if override {
@@ -226,7 +235,7 @@ func (s *Service) check(ctx context.Context, caller, p auth.Principal, c adapter
 	}
 	return &visit.Input{CustomerID: c.ID, Day: in.Day, Team: c.Team, Region: c.Region},
 		&visit.Request{CustomerID: c.ID, Day: in.Day, RequesterID: p.Subject, Team: team, Department: in.Department, Purpose: purpose,
-			StartAt: start.UTC(), EndAt: start.Add(dur).UTC(), Join: in.Join, NonWorkingDayBy: nonWorkingDayBy}, nil
+			StartAt: start.UTC(), EndAt: start.Add(dur).UTC(), Join: in.Join, JoinOnly: joinOnly, NonWorkingDayBy: nonWorkingDayBy}, nil
 }
 
 // Request asks for a visit to the customer on a day. The customer's Visit

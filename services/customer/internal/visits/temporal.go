@@ -168,7 +168,7 @@ func refusalError(r *visit.Refusal) error {
 		return v.Err()
 	case visit.CodeOverrideForbidden:
 		return apperr.Forbidden("forbidden", r.Message)
-	case visit.CodeDayTaken:
+	case visit.CodeDayTaken, visit.CodeDayFree:
 		return apperr.Conflict(r.Code, r.Message)
 	case "":
 		return apperr.Internal(errors.New(r.Message))
