@@ -64,6 +64,8 @@ func BenchmarkVisitRequests(b *testing.B) {
 			switch {
 			case errs[i] != nil:
 				b.Fatalf("request %d: %v", i, errs[i])
+			case a.body["repeat"] == true: // someone already in the visit asked again
+				outcomes["repeat"]++
 			case a.status == http.StatusOK || a.status == http.StatusCreated:
 				outcomes[a.body["outcome"].(string)]++
 			default:

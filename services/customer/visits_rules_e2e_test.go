@@ -1,7 +1,9 @@
 package customer_test
 
 import (
+	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -153,5 +155,72 @@ func visitRules(t *testing.T, backend string, dsn func(testing.TB) string) {
 	if backend == "postgres" {
 		// A repeat, a join and a repeated join, for the replay test.
 		testenv.SaveHistory(t, s.app.Deps().Temporal, wfc.VisitWorkflowID(cust, day), "../../workflows/testdata/visit-repeat-requests.json")
+	}
+}
+
+// TestVisitCancelRacesRequests: a cancellation ends the day's workflow
+// while other requests for the day arrive. None is lost or answered with an
+// error: each joins the visit before it is cancelled, books the freed day
+// (a new run), joins or is offered around that new booking.
+func TestVisitCancelRacesRequests(t *testing.T) {
+	s, _, _ := visitStack(t, testenv.Postgres, true)
+	for round := range 3 {
+		cust := s.create(mgrMia, company(map[string]any{"owner_id": repAna, "team": "north"}))
+		path := "/v1/customers/" + cust + "/visits"
+		day := weekdayAhead(2 + round)
+		booked := s.vmust(t, 201, "POST", path, repAna, map[string]any{"day": day, "department": "sales", "purpose": "renewal"})
+		id := booked["visit"].(map[string]any)["id"].(string)
+		const n = 6
+		users := []string{mgrMia, admin}
+		answers := make([]vresp, n)
+		errs := make([]error, n)
+		var cancelled vresp
+		var cancelErr error
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		wg.Add(n + 1)
+		go func() {
+			defer wg.Done()
+			<-start
+			cancelled, cancelErr = s.vcall("POST", "/v1/visits/"+id+"/cancel", repAna, map[string]any{"reason": "race"})
+		}()
+		for i := range n {
+			go func() {
+				defer wg.Done()
+				<-start
+				time.Sleep(time.Duration(i) * 15 * time.Millisecond)
+				answers[i], errs[i] = s.vcall("POST", path, users[i%2], map[string]any{"day": day, "department": "service",
+					"purpose": fmt.Sprintf("race %d", i), "join": i%4 < 2})
+			}()
+		}
+		close(start)
+		wg.Wait()
+		if cancelErr != nil || cancelled.status != 200 {
+			t.Fatalf("round %d: cancel %v %d %s", round, cancelErr, cancelled.status, cancelled.raw)
+		}
+		newBookings, seen := 0, map[string]int{}
+		for i, a := range answers {
+			seen[fmt.Sprint(a.status, " ", a.body["outcome"])]++
+			if errs[i] != nil {
+				t.Fatalf("round %d, request %d: %v", round, i, errs[i])
+			}
+			switch {
+			case a.status == 201 && a.body["outcome"] == visit.OutcomeBooked:
+				newBookings++
+			case a.status == 200 && (a.body["outcome"] == visit.OutcomeJoined || a.body["outcome"] == visit.OutcomeOffered || a.body["repeat"] == true):
+			default:
+				t.Errorf("round %d, request %d: %d %s", round, i, a.status, a.raw)
+			}
+		}
+		live := 0
+		for _, v := range items(s.vmust(t, 200, "GET", path, admin, nil)) {
+			if v["status"] == visit.StatusBooked {
+				live++
+			}
+		}
+		t.Logf("round %d: answers %v", round, seen)
+		if newBookings > 1 || live != newBookings {
+			t.Errorf("round %d: %d new bookings answered, %d booked visits stored", round, newBookings, live)
+		}
 	}
 }
