@@ -48,7 +48,8 @@ func TestCareCadence(t *testing.T) {
 			day := 24 * time.Hour
 
 			inCare := func(class string, anchor time.Time) string {
-				id := s.create(repAna, company(map[string]any{"lifecycle_stage": "transacting"}))
+				// Reps create leads and prospects; a manager takes over a buying account.
+				id := s.create(mgrMia, company(map[string]any{"lifecycle_stage": "transacting", "owner_id": repAna}))
 				setCare(t, gdb, id, class, anchor)
 				return id
 			}
@@ -247,7 +248,7 @@ func TestCareCadence(t *testing.T) {
 				t.Fatalf("the A customer is overdue: %+v", res)
 			}
 			fR := openOne(reclassed)
-			r = s.call("POST", "/v1/abc/reclassifications", mgrMia, map[string]any{"reason": "quarterly review"})
+			r = s.call("POST", "/v1/abc/reclassifications", analyst, map[string]any{"reason": "quarterly review"})
 			if r.status != http.StatusAccepted {
 				t.Fatalf("reclassify: %d %s", r.status, r.body)
 			}
