@@ -30,7 +30,8 @@ const (
 	RoleRep Role = "rep"
 	// RoleManager leads teams: manages customers owned by its teams.
 	RoleManager Role = "manager"
-	// RoleAnalyst reads everything and tunes policies, but changes no customer.
+	// RoleAnalyst reads everything, tunes policies and runs the company-wide
+	// ABC reclassification, but edits no customer.
 	RoleAnalyst Role = "analyst"
 	// RoleAdmin may do everything.
 	RoleAdmin Role = "admin"
