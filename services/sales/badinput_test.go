@@ -31,6 +31,7 @@ func TestBadInputChangesNothing(t *testing.T) {
 			opp := s.must(201, "POST", "/v1/opportunities", repAna, map[string]any{"customer_id": custID, "name": "Steel beams", "stage": 3, "amount_minor": 1000, "currency": "EUR"})
 			oppID := opp["id"].(string)
 			// A customer of another rep (south) that rep-ana cannot see.
+			s.call(s.customer.Base, "GET", "/v1/customers", repBo, nil) // the customer service learns its users from their tokens
 			other := s.call(s.customer.Base, "POST", "/v1/customers", admin, map[string]any{"name": companyName("Hidden"), "region": "south", "industry": "steel", "owner_id": repBo, "team": "south"})
 			if other.status != 201 {
 				t.Fatalf("customer: %d %s", other.status, other.body)
@@ -82,6 +83,7 @@ func TestBadInputChangesNothing(t *testing.T) {
 				{"unknown customer", "POST", "/v1/leads", repAna, map[string]any{"source": "web", "customer_id": "00000000-0000-4000-8000-000000000000"}, 422, "validation_failed", "customer_id"},
 				{"another rep's customer", "POST", "/v1/leads", repAna, map[string]any{"source": "web", "customer_id": hidden}, 422, "validation_failed", "customer_id"},
 				{"customer id not an id", "POST", "/v1/leads", repAna, map[string]any{"source": "web", "customer_id": "acme"}, 422, "validation_failed", "customer_id"},
+				{"rep imports a back-dated lead", "POST", "/v1/leads", repAna, map[string]any{"source": "web", "company_name": companyName("Import Co"), "region": "north", "industry": "steel", "import": true}, 403, "forbidden", ""},
 				{"analyst creates a lead", "POST", "/v1/leads", analyst, map[string]any{"source": "web", "company_name": "A", "region": "north", "industry": "steel"}, 403, "forbidden", ""},
 				{"lead amount as string", "POST", "/v1/leads", repAna, `{"source": 7}`, 400, "invalid_type", ""},
 				{"contact on unknown lead", "POST", unknown + "/contacts", admin, map[string]any{"channel": "call", "summary": "x"}, 404, "lead_not_found", ""},
@@ -96,6 +98,7 @@ func TestBadInputChangesNothing(t *testing.T) {
 				{"reassign to the owner", "POST", L + "/reassign", mgrMia, map[string]any{"to_owner_id": repAna, "reason": "x"}, 422, "same_owner", ""},
 				{"reassign without reason", "POST", L + "/reassign", mgrMia, map[string]any{"to_owner_id": repDan}, 422, "validation_failed", "reason"},
 				{"reassign to owner and pool", "POST", L + "/reassign", mgrMia, map[string]any{"to_owner_id": repDan, "to_pool": true, "reason": "x"}, 422, "validation_failed", "to_pool"},
+				{"move the customer to nobody", "POST", L + "/reassign", mgrMia, map[string]any{"move_customer": true, "reason": "x"}, 422, "validation_failed", "move_customer"},
 				{"rep reassigns", "POST", L + "/reassign", repAna, map[string]any{"to_owner_id": repDan, "reason": "x"}, 403, "forbidden", ""},
 				{"other team's manager reassigns", "POST", L + "/reassign", mgrMax, map[string]any{"to_owner_id": repDan, "reason": "x"}, 404, "lead_not_found", ""},
 				{"list limit 0", "GET", "/v1/leads?limit=0", repAna, nil, 400, "invalid_limit", ""},

@@ -18,7 +18,7 @@ import (
 //
 // The policies are set (through the customer service's API, as an analyst
 // would) to minutes of calendar time: SLA 15 minutes counted from a lead that
-// arrived 14m40s ago, then remind at once, escalate a minute later, reassign
+// arrived 14m40s ago (imported, so received_at counts), then remind at once, escalate a minute later, reassign
 // two minutes later.
 func TestWorkerKilledMidEscalation(t *testing.T) {
 	if testing.Short() {
@@ -41,7 +41,7 @@ func TestWorkerKilledMidEscalation(t *testing.T) {
 	received := time.Now().Add(-15*time.Minute + 20*time.Second).UTC()
 	due := received.Add(15 * time.Minute)
 	l := s.must(201, "POST", "/v1/leads", mgrMia, map[string]any{"source": "phone", "company_name": companyName("Killed Worker Ltd"),
-		"region": "north", "industry": "steel", "received_at": received.Format(time.RFC3339Nano)})
+		"region": "north", "industry": "steel", "received_at": received.Format(time.RFC3339Nano), "import": true})
 	id, owner := l["id"].(string), l["owner_id"].(string)
 	kinds := func() map[string]int {
 		out := map[string]int{}

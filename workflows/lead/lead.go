@@ -60,6 +60,14 @@ type leadWF struct {
 	trackSeq int32 // assignment number of the running follow-up
 	firstSeq int32 // assignment number at the end of the first assignment
 	created  bool  // the customer was created for this lead
+	// bound: the customer already had an owner when the lead arrived (or
+	// another lead claimed it first). Such a lead belongs to the customer's
+	// owner: the ladder never moves it, and a manager moves it only together
+	// with the customer (see CheckReassign).
+	bound bool
+	// ownerRules: the execution runs with the customer-bound rules (version
+	// 1 of versionOwnerRules); older executions replay as they ran.
+	ownerRules bool
 	// custOwner and custTeam are the customer's owner and team as last seen.
 	custOwner, custTeam string
 	// noChase: a person cancelled the current owner's first-contact
@@ -106,6 +114,7 @@ func Lead(ctx workflow.Context, in *salesv1.LeadInput) (*salesv1.LeadSnapshot, e
 		return nil, err
 	}
 
+	w.ownerRules = workflow.GetVersion(ctx, versionOwnerRules, workflow.DefaultVersion, 1) >= 1
 	if err := w.mu.Lock(ctx); err != nil {
 		return nil, err
 	}
@@ -186,7 +195,7 @@ func (w *leadWF) firstAssignment(ctx workflow.Context) error {
 		}
 		owner, w.custTeam = c.GetOwnerId(), c.GetTeam()
 	}
-	w.custOwner = owner
+	w.custOwner, w.bound = owner, owner != ""
 	if owner != "" {
 		return w.assign(ctx, &salesv1.AssignLeadInput{OwnerId: owner, IgnoreCapacity: true, Reason: "owner of the customer"})
 	}
@@ -215,14 +224,18 @@ func (w *leadWF) claimCustomer(ctx workflow.Context) error {
 	if c.GetOwnerId() == a.GetOwnerId() || c.GetOwnerId() == "" {
 		return nil
 	}
+	w.bound = true
 	return w.assign(ctx, &salesv1.AssignLeadInput{OwnerId: c.GetOwnerId(), IgnoreCapacity: true, Reason: "owner of the customer (claimed by another lead first)"})
 }
 
-// followLead moves a customer that was created for this lead to the lead's
-// new owner (a customer that existed before keeps its owner).
-func (w *leadWF) followLead(ctx workflow.Context) error {
+// followLead moves the customer to the lead's new owner when this lead made
+// its owner (created it, or — with the owner rules — claimed it), or when a
+// manager asked to move it (moveCustomer). A customer someone owned before
+// the lead otherwise keeps its owner.
+func (w *leadWF) followLead(ctx workflow.Context, moveCustomer bool) error {
 	a := w.snap.GetAssignment()
-	if !w.created || a.GetPooled() || a.GetOwnerId() == "" || a.GetOwnerId() == w.custOwner {
+	follows := w.created || (w.ownerRules && !w.bound) || moveCustomer
+	if !follows || w.snap.GetCustomerId() == "" || a.GetPooled() || a.GetOwnerId() == "" || a.GetOwnerId() == w.custOwner {
 		return nil
 	}
 	var c salesv1.ClaimCustomerOwnerResult
@@ -268,8 +281,11 @@ func (w *leadWF) trackFirstContact(ctx workflow.Context) error {
 	}
 	a := w.snap.GetAssignment()
 	anchor := a.GetAssignedAt()
-	if w.seq == w.firstSeq && w.data.GetReceivedAt().AsTime().Before(anchor.AsTime()) {
-		// The first owner's SLA counts from when the lead arrived.
+	trusted := !w.ownerRules || w.data.GetImported()
+	if w.seq == w.firstSeq && trusted && w.data.GetReceivedAt().AsTime().Before(anchor.AsTime()) {
+		// An imported lead's first owner: the SLA counts from when the lead
+		// arrived. Any other lead's counts from its assignment, never from a
+		// received_at its creator chose.
 		anchor = w.data.GetReceivedAt()
 	}
 	w.fuID = uuid.NewSHA1(uuid.NameSpaceOID, []byte("closeloop/lead-first-contact\x00"+w.data.GetId()+"\x00"+strconv.Itoa(int(w.seq)))).String()
@@ -343,6 +359,17 @@ func (w *leadWF) onStep(ctx workflow.Context, s followup.Step) error {
 		return w.eventID(ctx, id, "escalated", "escalated to "+mgr+": "+a.GetOwnerId()+" has not contacted the lead", "workflow",
 			map[string]string{"manager_id": a.GetManagerId(), "owner_id": a.GetOwnerId()})
 	case policy.ActionReassign, policy.ActionReturnToPool:
+		if w.ownerRules && w.bound {
+			// The lead belongs to the customer's owner: the step asks the
+			// managers to decide instead of handing the customer's lead away.
+			mgr := a.GetManagerId()
+			if mgr == "" {
+				mgr = "the managers of team " + a.GetTeam()
+			}
+			return w.eventID(ctx, id, "escalated", "escalated to "+mgr+" to decide on "+string(s.Action)+": "+a.GetOwnerId()+
+				" has not contacted the lead, and the customer is theirs (reassign with move_customer to move both)", "workflow",
+				map[string]string{"manager_id": a.GetManagerId(), "owner_id": a.GetOwnerId(), "action": string(s.Action)})
+		}
 		prev := a.GetOwnerId()
 		in := &salesv1.AssignLeadInput{Exclude: []string{prev}, Reason: "no first contact by " + prev + " (escalation step " + strconv.Itoa(s.Level) + ")"}
 		if s.Action == policy.ActionReturnToPool {
@@ -351,7 +378,7 @@ func (w *leadWF) onStep(ctx workflow.Context, s followup.Step) error {
 		if err := w.assign(ctx, in); err != nil {
 			return err
 		}
-		if err := w.followLead(ctx); err != nil {
+		if err := w.followLead(ctx, false); err != nil {
 			return err
 		}
 		to := "the pool"
@@ -365,17 +392,9 @@ func (w *leadWF) onStep(ctx workflow.Context, s followup.Step) error {
 
 func (w *leadWF) validateReassign(ctx workflow.Context, req *salesv1.ReassignRequest) error {
 	a := w.snap.GetAssignment()
-	switch {
-	case !Open(w.snap.GetState()):
-		return refuse(&Refusal{"lead_closed", "the lead is " + w.snap.GetState()})
-	case req.GetReason() == "":
-		return refuse(&Refusal{"invalid", "say why the lead changes hands"})
-	case req.GetToPool() && a.GetPooled():
-		return refuse(&Refusal{"already_pooled", "the lead is already in the pool"})
-	case req.GetToOwnerId() != "" && req.GetToOwnerId() == a.GetOwnerId():
-		return refuse(&Refusal{"same_owner", "the lead is already assigned to " + a.GetOwnerId()})
-	case w.seq == 0:
-		return refuse(&Refusal{"invalid", "the lead is still being assigned; retry in a moment"})
+	if r := CheckReassign(Holding{State: w.snap.GetState(), OwnerID: a.GetOwnerId(), Pooled: a.GetPooled(), Settled: w.seq > 0,
+		Bound: w.bound, CustomerOwnerID: w.custOwner}, req); r != nil {
+		return refuse(r)
 	}
 	return nil
 }
@@ -400,7 +419,7 @@ func (w *leadWF) reassign(ctx workflow.Context, req *salesv1.ReassignRequest) (*
 	if err := w.assign(ctx, in); err != nil {
 		return nil, err
 	}
-	if err := w.followLead(ctx); err != nil {
+	if err := w.followLead(ctx, req.GetMoveCustomer()); err != nil {
 		return nil, err
 	}
 	if running != 0 && running == w.running() {
@@ -419,8 +438,10 @@ func (w *leadWF) validateCommand(ctx workflow.Context, cmd *salesv1.LeadCommand)
 	if cmd.GetOp() == OpConvert && cmd.GetOpportunity() == nil {
 		return refuse(&Refusal{"invalid", "convert needs the opportunity to create"})
 	}
-	if cmd.GetOp() == OpConvert && w.snap.GetAssignment().GetPooled() {
-		return refuse(&Refusal{"invalid", "assign the lead to a rep before converting it"})
+	if cmd.GetOp() == OpConvert {
+		if r := CheckConvert(w.snap.GetAssignment().GetOwnerId(), w.snap.GetAssignment().GetPooled(), w.custOwner, cmd.GetOpportunity().GetOwnerId()); r != nil {
+			return refuse(r)
+		}
 	}
 	return nil
 }

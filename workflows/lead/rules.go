@@ -96,3 +96,74 @@ func CheckClose(status, op, reason string) *Refusal {
 	}
 	return nil
 }
+
+// versionOwnerRules marks executions that run the customer-bound rules
+// (issue 13): a lead on a customer someone already owned belongs to that
+// owner; the first-contact SLA counts from the assignment unless the lead was
+// imported; a claimed customer follows its lead.
+const versionOwnerRules = "lead-owner-rules"
+
+// Holding is who holds a lead, as a reassignment sees it.
+type Holding struct {
+	State, OwnerID string
+	Pooled         bool
+	// Settled: the first assignment is done.
+	Settled bool
+	// Bound: the customer already had an owner when the lead arrived; its
+	// owner is CustomerOwnerID.
+	Bound           bool
+	CustomerOwnerID string
+}
+
+// ReassignRequest is what a person asks of a reassignment.
+type ReassignRequest interface {
+	GetToOwnerId() string
+	GetToPool() bool
+	GetReason() string
+	GetMoveCustomer() bool
+}
+
+// CheckReassign says whether a person may reassign a lead held as h. A lead
+// bound to its customer's owner changes hands only to a named rep and
+// together with the customer (move_customer): never to the pool, never by
+// the territory's rules, never away from the customer silently.
+func CheckReassign(h Holding, req ReassignRequest) *Refusal {
+	switch {
+	case !Open(h.State):
+		return &Refusal{"lead_closed", "the lead is " + h.State}
+	case strings.TrimSpace(req.GetReason()) == "":
+		return &Refusal{"invalid", "say why the lead changes hands"}
+	case req.GetToPool() && req.GetToOwnerId() != "":
+		return &Refusal{"invalid", "either to_owner_id or to_pool"}
+	case req.GetToPool() && h.Pooled:
+		return &Refusal{"already_pooled", "the lead is already in the pool"}
+	case req.GetToOwnerId() != "" && req.GetToOwnerId() == h.OwnerID:
+		return &Refusal{"same_owner", "the lead is already assigned to " + h.OwnerID}
+	case !h.Settled:
+		return &Refusal{"invalid", "the lead is still being assigned; retry in a moment"}
+	case h.Bound && (req.GetToOwnerId() == "" || !req.GetMoveCustomer()):
+		return &Refusal{"customer_owned", "the lead's customer belongs to " + h.CustomerOwnerID +
+			", who holds its leads: name the new owner with move_customer to move the customer too, or change the customer's owner in the customer service"}
+	case req.GetMoveCustomer() && req.GetToOwnerId() == "":
+		return &Refusal{"invalid", "move_customer needs to_owner_id"}
+	}
+	return nil
+}
+
+// CheckConvert says whether a lead held by owner may be converted into an
+// opportunity owned by oppOwner: the opportunity is the lead's owner's, and
+// that owner must be the customer's owner (customerOwner, when the customer
+// has one) — a rep never gets a deal on a customer they cannot see, and the
+// customer's owner always sees the deals on their customer.
+func CheckConvert(owner string, pooled bool, customerOwner, oppOwner string) *Refusal {
+	switch {
+	case pooled || owner == "":
+		return &Refusal{"invalid", "assign the lead to a rep before converting it"}
+	case oppOwner != owner:
+		return &Refusal{"lead_not_found", "the lead was reassigned and is no longer yours"}
+	case customerOwner != "" && customerOwner != owner:
+		return &Refusal{"customer_not_visible", "the lead's customer belongs to another rep: " + owner +
+			" may not see it; ask the customer's team to move the customer or the lead"}
+	}
+	return nil
+}

@@ -69,14 +69,14 @@ var catalogue = []Definition{
 	{
 		Name: LeadFirstContactSLA, Shape: ShapeTimer, Workflow: "lead escalation",
 		Title:  "First contact with a new lead",
-		Effect: "How long the assigned rep has to make first contact: for the lead's first owner counted from when the lead arrived, for a later owner from the reassignment. When it runs out the lead's escalation ladder starts.",
+		Effect: "How long the assigned rep has to make first contact: counted from the lead's assignment to the rep (an imported lead's first owner: from when the lead arrived, received_at), for a later owner from the reassignment. When it runs out the lead's escalation ladder starts.",
 		Min:    15 * minute, Max: 30 * day,
 		Default: Value{Timer: business(4 * hour)},
 	},
 	{
 		Name: LeadEscalation, Shape: ShapeLadder, Workflow: "lead escalation",
 		Title:  "Escalation of a lead nobody contacted",
-		Effect: "What happens after the first-contact deadline is missed, and when (counted from the missed deadline): remind the rep, hand it to the rep's manager, reassign it or return it to the pool. Each step is recorded on the follow-up and the lead's timeline. The same ladder escalates opportunities stuck in a funnel stage; there, reassign and return_to_pool are shown to the managers to decide (an opportunity is never moved automatically).",
+		Effect: "What happens after the first-contact deadline is missed, and when (counted from the missed deadline): remind the rep, hand it to the rep's manager, reassign it or return it to the pool (a lead on a customer that already had an owner is never moved: those two steps escalate to the managers instead). Each step is recorded on the follow-up and the lead's timeline. The same ladder escalates opportunities stuck in a funnel stage; there, reassign and return_to_pool are shown to the managers to decide (an opportunity is never moved automatically).",
 		Min:    0, Max: 60 * day, MaxSteps: 8, Actions: escalationActions,
 		Default: Value{Ladder: &Ladder{Clock: ClockBusiness, Steps: []Step{
 			{After: 0, Action: ActionRemind}, {After: 4 * hour, Action: ActionEscalateManager}, {After: 16 * hour, Action: ActionReassign},

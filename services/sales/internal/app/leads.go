@@ -24,29 +24,35 @@ type LeadInput struct {
 	Source, CustomerID, CompanyName, TaxID, ContactName, ContactEmail, ContactPhone string
 	Region, Industry, Interest, Notes                                               string
 	ReceivedAt                                                                      *time.Time
+	// Import trusts received_at as the first-contact SLA's start; it needs
+	// leads:assign (managers, admins).
+	Import bool
 }
 
 // LeadView is a lead as the API shows it.
 type LeadView struct {
-	ID             string     `json:"id"`
-	Source         string     `json:"source"`
-	CustomerID     string     `json:"customer_id"`
-	CompanyName    string     `json:"company_name"`
-	TaxID          string     `json:"tax_id,omitempty"`
-	ContactName    string     `json:"contact_name,omitempty"`
-	ContactEmail   string     `json:"contact_email,omitempty"`
-	ContactPhone   string     `json:"contact_phone,omitempty"`
-	Region         string     `json:"region"`
-	Industry       string     `json:"industry"`
-	Interest       string     `json:"interest,omitempty"`
-	Notes          string     `json:"notes,omitempty"`
-	State          string     `json:"state"`
-	CloseReason    string     `json:"close_reason,omitempty"`
-	OwnerID        string     `json:"owner_id"`
-	Team           string     `json:"team"`
-	TerritoryID    string     `json:"territory_id"`
-	ManagerID      string     `json:"manager_id"`
-	Pooled         bool       `json:"pooled"`
+	ID           string `json:"id"`
+	Source       string `json:"source"`
+	CustomerID   string `json:"customer_id"`
+	CompanyName  string `json:"company_name"`
+	TaxID        string `json:"tax_id,omitempty"`
+	ContactName  string `json:"contact_name,omitempty"`
+	ContactEmail string `json:"contact_email,omitempty"`
+	ContactPhone string `json:"contact_phone,omitempty"`
+	Region       string `json:"region"`
+	Industry     string `json:"industry"`
+	Interest     string `json:"interest,omitempty"`
+	Notes        string `json:"notes,omitempty"`
+	State        string `json:"state"`
+	CloseReason  string `json:"close_reason,omitempty"`
+	OwnerID      string `json:"owner_id"`
+	Team         string `json:"team"`
+	TerritoryID  string `json:"territory_id"`
+	ManagerID    string `json:"manager_id"`
+	Pooled       bool   `json:"pooled"`
+	// Note, on a new lead that went out of its creator's scope, says whom to
+	// ask; owner, customer, territory and manager are then not shown.
+	Note           string     `json:"note,omitempty"`
 	AssignedAt     *time.Time `json:"assigned_at"`
 	AssignmentWhy  string     `json:"assignment_reason"`
 	FirstContactAt *time.Time `json:"first_contact_at"`
@@ -77,6 +83,11 @@ func (a *App) CreateLead(ctx context.Context, in LeadInput, idemKey string) (vie
 	p, err := auth.Authorize(ctx, auth.PermLeadsWrite)
 	if err != nil {
 		return LeadView{}, false, err
+	}
+	if in.Import {
+		if _, err := auth.Authorize(ctx, auth.PermLeadsAssign); err != nil {
+			return LeadView{}, false, apperr.Forbidden("forbidden", "importing leads timed from received_at needs leads:assign (managers, admins)")
+		}
 	}
 	now := a.now()
 	nl := domain.NewLead{Source: in.Source, CustomerID: strings.TrimSpace(in.CustomerID), CompanyName: strings.TrimSpace(in.CompanyName),
@@ -115,7 +126,7 @@ func (a *App) CreateLead(ctx context.Context, in LeadInput, idemKey string) (vie
 	}
 	data := &salesv1.LeadData{Id: id, Source: nl.Source, CustomerId: nl.CustomerID, CompanyName: nl.CompanyName, TaxId: nl.TaxID,
 		ContactName: nl.ContactName, ContactEmail: nl.ContactEmail, ContactPhone: nl.ContactPhone, Region: nl.Region, Industry: nl.Industry,
-		Interest: nl.Interest, Notes: nl.Notes, ReceivedAt: timestamppb.New(nl.ReceivedAt), CreatedBy: p.Subject}
+		Interest: nl.Interest, Notes: nl.Notes, ReceivedAt: timestamppb.New(nl.ReceivedAt), CreatedBy: p.Subject, Imported: in.Import}
 	if err := a.wf.StartLead(ctx, &salesv1.LeadInput{Lead: data}); err != nil {
 		return LeadView{}, false, err
 	}
@@ -130,13 +141,30 @@ func (a *App) CreateLead(ctx context.Context, in LeadInput, idemKey string) (vie
 	if !ok {
 		// Accepted: the workflow holds it and will store it.
 		if l, err := a.store.Lead(ctx, id); err == nil {
-			return a.leadView(l), false, nil
+			return a.createdView(p, l), false, nil
 		}
 		wid := wfc.LeadWorkflowID(id)
 		return LeadView{ID: id, Source: nl.Source, CustomerID: nl.CustomerID, CompanyName: nl.CompanyName, Region: nl.Region, Industry: nl.Industry,
 			State: domain.LeadNew, ReceivedAt: nl.ReceivedAt, CreatedBy: p.Subject, WorkflowID: wid, WorkflowURL: a.wf.Link(wid)}, false, nil
 	}
-	return a.leadView(l), true, nil
+	return a.createdView(p, l), true, nil
+}
+
+// createdView is the new lead as its creator may see it. A lead that went
+// to a customer or team outside the creator's scope answers only that it
+// exists and which team handles it: never the customer's id, its owner, the
+// territory or the manager.
+func (a *App) createdView(p auth.Principal, l adapters.Lead) LeadView {
+	v := a.leadView(l)
+	if adapters.LeadInScope(scopeOf(p), l.OwnerID, l.Team, l.Pooled) {
+		return v
+	}
+	v.CustomerID, v.OwnerID, v.TerritoryID, v.ManagerID, v.AssignmentWhy, v.AssignedAt = "", "", "", "", "", nil
+	v.Note = "handled by team " + l.Team + ": ask its managers"
+	if l.Team == "" {
+		v.Note = "waiting in the pool: ask a manager"
+	}
+	return v
 }
 
 // lead returns a lead the caller may see.
@@ -337,6 +365,11 @@ func (a *App) leadCommand(ctx context.Context, id, op string, in CloseInput) (Le
 	if err := domain.CheckLeadCommand(l.State, op); err != nil {
 		return LeadView{}, err
 	}
+	if op == domain.OpConvert {
+		if err := a.ownerSeesCustomer(ctx, l.CustomerID, l.OwnerID); err != nil {
+			return LeadView{}, err
+		}
+	}
 	return a.command(ctx, cmd)
 }
 
@@ -362,6 +395,9 @@ type ReassignInput struct {
 	ToOwnerID string
 	ToPool    bool
 	Reason    string
+	// MoveCustomer moves the lead's customer to the new owner too: the only
+	// way a lead on a customer someone owned changes hands.
+	MoveCustomer bool
 }
 
 // Reassign hands a lead to another rep (or back to the pool) through the
@@ -382,6 +418,7 @@ func (a *App) Reassign(ctx context.Context, id string, in ReassignInput) (LeadVi
 	v.Check(utf8.RuneCountInString(in.Reason) <= domain.MaxText, "reason", "too_long", "at most 4000 characters")
 	v.Check(!(in.ToPool && in.ToOwnerID != ""), "to_pool", "conflict", "either to_owner_id or to_pool")
 	v.Check(len(in.ToOwnerID) <= 200, "to_owner_id", "too_long", "at most 200 characters")
+	v.Check(!in.MoveCustomer || in.ToOwnerID != "", "move_customer", "needs_owner", "name the new owner (to_owner_id) to move the customer to")
 	if err := v.Err(); err != nil {
 		return LeadView{}, err
 	}
@@ -394,7 +431,7 @@ func (a *App) Reassign(ctx context.Context, id string, in ReassignInput) (LeadVi
 		}
 	}
 	if _, err := a.wf.Reassign(ctx, id, &salesv1.ReassignRequest{ToOwnerId: in.ToOwnerID, ToPool: in.ToPool, Actor: p.Subject,
-		Reason: strings.TrimSpace(in.Reason), AnyTerritory: p.Has(auth.RoleAdmin)}); err != nil {
+		Reason: strings.TrimSpace(in.Reason), AnyTerritory: p.Has(auth.RoleAdmin), MoveCustomer: in.MoveCustomer}); err != nil {
 		return LeadView{}, err
 	}
 	l, err = a.store.Lead(ctx, id)

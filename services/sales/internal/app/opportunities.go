@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -100,6 +101,9 @@ func (a *App) CreateOpportunity(ctx context.Context, in OpportunityInput, idemKe
 	if err != nil {
 		return OpportunityView{}, false, err
 	}
+	if c.OwnerID != "" && c.OwnerID != owner {
+		return OpportunityView{}, false, domain.ErrCustomerNotVisible.Withf("%s may not see this customer: an opportunity belongs to its customer's owner", owner)
+	}
 	team, territory := "", ""
 	if t, ok, err := a.homeTerritory(ctx, owner); err != nil {
 		return OpportunityView{}, false, err
@@ -132,6 +136,24 @@ func (a *App) CreateOpportunity(ctx context.Context, in OpportunityInput, idemKe
 			StageName: domain.StageNames[in.Stage], WorkflowID: wid, WorkflowURL: a.wf.Link(wid)}, false, nil
 	}
 	return a.oppView(o), true, nil
+}
+
+// ownerSeesCustomer checks, as the caller, that the customer belongs to
+// owner (or to nobody): an opportunity goes only to a rep who may see its
+// customer, so the customer's owner always sees the deals on it.
+func (a *App) ownerSeesCustomer(ctx context.Context, customerID, owner string) error {
+	c, err := a.customers.Lookup(ctx, customerID)
+	var ae *apperr.Error
+	if errors.As(err, &ae) && ae.Code == "validation_failed" {
+		return domain.ErrCustomerNotVisible.Withf("the lead's customer is not visible to you; ask its team's managers")
+	}
+	if err != nil {
+		return err
+	}
+	if c.OwnerID != "" && c.OwnerID != owner {
+		return domain.ErrCustomerNotVisible.Withf("%s may not see the lead's customer: it belongs to another rep; ask the customer's team to move the customer or the lead", owner)
+	}
+	return nil
 }
 
 func (a *App) homeTerritory(ctx context.Context, rep string) (adapters.Territory, bool, error) {

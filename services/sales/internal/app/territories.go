@@ -133,21 +133,53 @@ func (a *App) territory(ctx context.Context, t adapters.Territory) (TerritoryVie
 	return territoryView(t, reps), nil
 }
 
-// Territory returns one territory with its reps and their loads.
+// scopedTerritory is territory t as p may read it, or false when p may not
+// read it at all. Analysts and admins read every territory with every rep's
+// load; managers the territories of their teams; reps the territories they
+// belong to, with only their own load.
+func scopedTerritory(p auth.Principal, v TerritoryView) (TerritoryView, bool) {
+	s := scopeOf(p)
+	switch {
+	case s.All:
+		return v, true
+	case len(s.Teams) > 0:
+		return v, slices.Contains(s.Teams, v.Team)
+	case s.OwnerID != "":
+		for _, r := range v.Reps {
+			if r.RepID == s.OwnerID {
+				v.Reps = []RepView{r}
+				return v, true
+			}
+		}
+	}
+	return TerritoryView{}, false
+}
+
+// Territory returns one territory with its reps and their loads, in the
+// caller's scope (see scopedTerritory); others are not found.
 func (a *App) Territory(ctx context.Context, id string) (TerritoryView, error) {
-	if _, err := auth.Authorize(ctx, auth.PermLeadsRead); err != nil {
+	p, err := auth.Authorize(ctx, auth.PermLeadsRead)
+	if err != nil {
 		return TerritoryView{}, err
 	}
 	t, err := a.store.GetTerritory(ctx, id)
 	if err != nil {
 		return TerritoryView{}, err
 	}
-	return a.territory(ctx, t)
+	v, err := a.territory(ctx, t)
+	if err != nil {
+		return TerritoryView{}, err
+	}
+	if v, ok := scopedTerritory(p, v); ok {
+		return v, nil
+	}
+	return TerritoryView{}, domain.ErrTerritoryNotFound
 }
 
-// Territories lists every territory.
+// Territories lists the territories in the caller's scope.
 func (a *App) Territories(ctx context.Context) ([]TerritoryView, error) {
-	if _, err := auth.Authorize(ctx, auth.PermLeadsRead); err != nil {
+	p, err := auth.Authorize(ctx, auth.PermLeadsRead)
+	if err != nil {
 		return nil, err
 	}
 	ts, err := a.store.ListTerritories(ctx)
@@ -160,7 +192,9 @@ func (a *App) Territories(ctx context.Context) ([]TerritoryView, error) {
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, v)
+		if v, ok := scopedTerritory(p, v); ok {
+			out = append(out, v)
+		}
 	}
 	return out, nil
 }

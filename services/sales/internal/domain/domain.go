@@ -253,6 +253,8 @@ var (
 	ErrRepNotInTerritory   = apperr.Rule("rep_not_in_territory", "the rep is not a member of the lead's territory")
 	ErrSameOwner           = apperr.Rule("same_owner", "the lead is already assigned to this rep")
 	ErrAlreadyPooled       = apperr.Rule("already_pooled", "the lead is already in the pool")
+	ErrCustomerOwned       = apperr.Rule("customer_owned", "the lead's customer belongs to its owner: move the lead only together with the customer (move_customer)")
+	ErrCustomerNotVisible  = apperr.Rule("customer_not_visible", "the owner of the opportunity may not see its customer: the customer belongs to another rep")
 	ErrTeamOutOfScope      = apperr.Forbidden("team_out_of_scope", "you may only manage territories of your own teams")
 	ErrVersionConflict     = apperr.Conflict("version_conflict", "the opportunity changed since you read it; reload and retry")
 	ErrWorkflowBusy        = apperr.Unavailable("workflow_unavailable", "the lead's workflow did not answer in time; retry")
@@ -265,7 +267,7 @@ var byCode = map[string]*apperr.Error{}
 func init() {
 	for _, e := range []*apperr.Error{ErrLeadNotFound, ErrOpportunityNotFound, ErrTerritoryNotFound, ErrTerritoryExists,
 		ErrLeadClosed, ErrLeadTransition, ErrOpportunityClosed, ErrStageUnchanged, ErrStageBackwards, ErrRepAtCapacity, ErrRepNotInTerritory,
-		ErrSameOwner, ErrAlreadyPooled, ErrTeamOutOfScope, ErrVersionConflict} {
+		ErrSameOwner, ErrAlreadyPooled, ErrTeamOutOfScope, ErrVersionConflict, ErrCustomerOwned, ErrCustomerNotVisible} {
 		byCode[e.Code] = e
 	}
 }

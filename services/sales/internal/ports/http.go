@@ -105,6 +105,8 @@ type LeadRequest struct {
 	Interest     string     `json:"interest"`
 	Notes        string     `json:"notes"`
 	ReceivedAt   *time.Time `json:"received_at"`
+	// Import: received_at counts for the first-contact SLA (leads:assign).
+	Import bool `json:"import"`
 }
 
 // ContactRequest is the body of POST /v1/leads/{id}/contacts.
@@ -158,6 +160,8 @@ type ReassignRequest struct {
 	ToOwnerID string `json:"to_owner_id"`
 	ToPool    bool   `json:"to_pool"`
 	Reason    string `json:"reason"`
+	// MoveCustomer moves the lead's customer to the new owner too.
+	MoveCustomer bool `json:"move_customer"`
 }
 
 // OpportunityPatchRequest is the body of PATCH /v1/opportunities/{id}.
@@ -262,7 +266,7 @@ func (h *HTTP) createLead(c *gin.Context) {
 	}
 	v, stored, err := h.App.CreateLead(c.Request.Context(), app.LeadInput{Source: r.Source, CustomerID: r.CustomerID, CompanyName: r.CompanyName,
 		TaxID: r.TaxID, ContactName: r.ContactName, ContactEmail: r.ContactEmail, ContactPhone: r.ContactPhone, Region: r.Region,
-		Industry: r.Industry, Interest: r.Interest, Notes: r.Notes, ReceivedAt: r.ReceivedAt}, c.GetHeader(idem.Header))
+		Industry: r.Industry, Interest: r.Interest, Notes: r.Notes, ReceivedAt: r.ReceivedAt, Import: r.Import}, c.GetHeader(idem.Header))
 	if err != nil {
 		httpx.WriteError(c, err)
 		return
@@ -357,7 +361,7 @@ func (h *HTTP) reassign(c *gin.Context) {
 		httpx.WriteError(c, err)
 		return
 	}
-	v, err := h.App.Reassign(c.Request.Context(), c.Param("id"), app.ReassignInput{ToOwnerID: r.ToOwnerID, ToPool: r.ToPool, Reason: r.Reason})
+	v, err := h.App.Reassign(c.Request.Context(), c.Param("id"), app.ReassignInput{ToOwnerID: r.ToOwnerID, ToPool: r.ToPool, Reason: r.Reason, MoveCustomer: r.MoveCustomer})
 	reply(c, http.StatusOK, v, err)
 }
 

@@ -45,7 +45,7 @@ func OpenAPI() []byte {
 			Permission:  terr, Params: []openapi.Param{idParam, repParam}, Status: 204, Errors: []int{403, 404}},
 
 		openapi.Op{Method: "POST", Path: "/v1/leads", Tag: "leads", Summary: "Create a lead",
-			Description: "Starts the lead's workflow (Lead:<id>), which stores the lead, finds or creates its customer through the customer service (honouring its duplicate detection), assigns it — to the customer's owner when it has one, else by the matching territory's rules, else to the pool — and opens the first-contact follow-up. 201 when the lead is assigned within LEAD_CREATE_WAIT, else 202 (it will be). With customer_id, the customer must be one you can see.",
+			Description: "Starts the lead's workflow (Lead:<id>), which stores the lead, finds or creates its customer through the customer service (honouring its duplicate detection), assigns it — to the customer's owner when it has one, else by the matching territory's rules, else to the pool — and opens the first-contact follow-up. 201 when the lead is assigned within LEAD_CREATE_WAIT, else 202 (it will be). With customer_id, the customer must be one you can see. received_at is recorded; the first-contact SLA counts from the assignment, unless import is true (needs leads:assign), which times it from received_at. A lead that went outside your scope answers only its id, team and a note saying whom to ask.",
 			Permission:  write, Request: LeadRequest{}, Status: 201, Response: app.LeadView{}, Errors: []int{400, 403, 422, 503}, Idempotent: true, IdempotencyNote: createNote},
 		openapi.Op{Method: "GET", Path: "/v1/leads", Tag: "leads", Summary: "List leads (newest first)",
 			Permission: read, Response: app.Page[app.LeadView]{}, Errors: []int{400, 403, 422},
@@ -68,10 +68,10 @@ func OpenAPI() []byte {
 		openapi.Op{Method: "POST", Path: "/v1/leads/:id/disqualify", Tag: "leads", Summary: "Disqualify a lead (reason required)",
 			Permission: write, Params: []openapi.Param{idParam}, Request: ReasonRequest{}, Response: app.LeadView{}, Errors: []int{400, 403, 404, 422, 503}, Idempotent: true, IdempotencyNote: changeNote},
 		openapi.Op{Method: "POST", Path: "/v1/leads/:id/convert", Tag: "leads", Summary: "Convert a contacted lead into an opportunity",
-			Description: "Creates the opportunity (stage 1 unless given) and starts its workflow.",
+			Description: "Creates the opportunity (stage 1 unless given), owned by the lead's owner, and starts its workflow. The lead's owner must be the customer's owner (422 customer_not_visible).",
 			Permission:  write, Params: []openapi.Param{idParam}, Request: ConvertRequest{}, Response: app.LeadView{}, Errors: []int{400, 403, 404, 422, 503}, Idempotent: true, IdempotencyNote: changeNote},
 		openapi.Op{Method: "POST", Path: "/v1/leads/:id/reassign", Tag: "leads", Summary: "Reassign a lead or return it to the pool",
-			Description: "A Temporal Update whose validator refuses, with a reason, what the lead's state does not allow (closed lead, same owner, already pooled). The rep must be an active member of the lead's territory (admins: of any territory) with room for another lead. With neither to_owner_id nor to_pool the territory rules pick another rep.",
+			Description: "A Temporal Update whose validator refuses, with a reason, what the lead's state does not allow (closed lead, same owner, already pooled). The rep must be an active member of the lead's territory (admins: of any territory) with room for another lead. With neither to_owner_id nor to_pool the territory rules pick another rep. A lead on a customer someone owned before it arrived moves only to a named rep with move_customer, which moves the customer too (422 customer_owned otherwise).",
 			Permission:  assign, Params: []openapi.Param{idParam}, Request: ReassignRequest{}, Response: app.LeadView{}, Errors: []int{400, 403, 404, 422, 503}, Idempotent: true, IdempotencyNote: changeNote},
 
 		openapi.Op{Method: "POST", Path: "/v1/opportunities", Tag: "opportunities", Summary: "Create an opportunity on a customer you can see",

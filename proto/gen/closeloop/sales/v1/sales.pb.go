@@ -49,10 +49,14 @@ type LeadData struct {
 	Interest string `protobuf:"bytes,11,opt,name=interest,proto3" json:"interest,omitempty"`
 	// Free notes.
 	Notes string `protobuf:"bytes,12,opt,name=notes,proto3" json:"notes,omitempty"`
-	// When the lead arrived; the first-contact SLA counts from here.
+	// When the lead arrived (recorded as given). The first-contact SLA counts
+	// from it only for an imported lead; otherwise from the first assignment.
 	ReceivedAt *timestamppb.Timestamp `protobuf:"bytes,13,opt,name=received_at,json=receivedAt,proto3" json:"received_at,omitempty"`
 	// Who created it (user id).
-	CreatedBy     string `protobuf:"bytes,14,opt,name=created_by,json=createdBy,proto3" json:"created_by,omitempty"`
+	CreatedBy string `protobuf:"bytes,14,opt,name=created_by,json=createdBy,proto3" json:"created_by,omitempty"`
+	// Imported by someone holding leads:assign: received_at is trusted as the
+	// first owner's SLA anchor.
+	Imported      bool `protobuf:"varint,15,opt,name=imported,proto3" json:"imported,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -183,6 +187,13 @@ func (x *LeadData) GetCreatedBy() string {
 		return x.CreatedBy
 	}
 	return ""
+}
+
+func (x *LeadData) GetImported() bool {
+	if x != nil {
+		return x.Imported
+	}
+	return false
 }
 
 // LeadInput is the input of the Lead workflow.
@@ -923,7 +934,10 @@ type ReassignRequest struct {
 	// Why (required).
 	Reason string `protobuf:"bytes,4,opt,name=reason,proto3" json:"reason,omitempty"`
 	// The actor may assign outside the lead's territory (admins).
-	AnyTerritory  bool `protobuf:"varint,5,opt,name=any_territory,json=anyTerritory,proto3" json:"any_territory,omitempty"`
+	AnyTerritory bool `protobuf:"varint,5,opt,name=any_territory,json=anyTerritory,proto3" json:"any_territory,omitempty"`
+	// Move the lead's customer to the new owner too: the only way a lead on a
+	// customer someone already owned changes hands (a manager's decision).
+	MoveCustomer  bool `protobuf:"varint,6,opt,name=move_customer,json=moveCustomer,proto3" json:"move_customer,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -989,6 +1003,13 @@ func (x *ReassignRequest) GetReason() string {
 func (x *ReassignRequest) GetAnyTerritory() bool {
 	if x != nil {
 		return x.AnyTerritory
+	}
+	return false
+}
+
+func (x *ReassignRequest) GetMoveCustomer() bool {
+	if x != nil {
+		return x.MoveCustomer
 	}
 	return false
 }
@@ -1855,7 +1876,7 @@ var File_closeloop_sales_v1_sales_proto protoreflect.FileDescriptor
 
 const file_closeloop_sales_v1_sales_proto_rawDesc = "" +
 	"\n" +
-	"\x1ecloseloop/sales/v1/sales.proto\x12\x12closeloop.sales.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xbc\x03\n" +
+	"\x1ecloseloop/sales/v1/sales.proto\x12\x12closeloop.sales.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xd8\x03\n" +
 	"\bLeadData\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x16\n" +
 	"\x06source\x18\x02 \x01(\tR\x06source\x12\x1f\n" +
@@ -1874,7 +1895,8 @@ const file_closeloop_sales_v1_sales_proto_rawDesc = "" +
 	"\vreceived_at\x18\r \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"receivedAt\x12\x1d\n" +
 	"\n" +
-	"created_by\x18\x0e \x01(\tR\tcreatedBy\"=\n" +
+	"created_by\x18\x0e \x01(\tR\tcreatedBy\x12\x1a\n" +
+	"\bimported\x18\x0f \x01(\bR\bimported\"=\n" +
 	"\tLeadInput\x120\n" +
 	"\x04lead\x18\x01 \x01(\v2\x1c.closeloop.sales.v1.LeadDataR\x04lead\"\x92\x02\n" +
 	"\n" +
@@ -1948,13 +1970,14 @@ const file_closeloop_sales_v1_sales_proto_rawDesc = "" +
 	"\x0eopportunity_id\x18\n" +
 	" \x01(\tR\ropportunityId\x12D\n" +
 	"\x10first_contact_at\x18\v \x01(\v2\x1a.google.protobuf.TimestampR\x0efirstContactAt\x12\x18\n" +
-	"\asettled\x18\f \x01(\bR\asettled\"\x9d\x01\n" +
+	"\asettled\x18\f \x01(\bR\asettled\"\xc2\x01\n" +
 	"\x0fReassignRequest\x12\x1e\n" +
 	"\vto_owner_id\x18\x01 \x01(\tR\ttoOwnerId\x12\x17\n" +
 	"\ato_pool\x18\x02 \x01(\bR\x06toPool\x12\x14\n" +
 	"\x05actor\x18\x03 \x01(\tR\x05actor\x12\x16\n" +
 	"\x06reason\x18\x04 \x01(\tR\x06reason\x12#\n" +
-	"\rany_territory\x18\x05 \x01(\bR\fanyTerritory\"\xd1\x03\n" +
+	"\rany_territory\x18\x05 \x01(\bR\fanyTerritory\x12#\n" +
+	"\rmove_customer\x18\x06 \x01(\bR\fmoveCustomer\"\xd1\x03\n" +
 	"\x0fOpportunityData\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x17\n" +
 	"\alead_id\x18\x02 \x01(\tR\x06leadId\x12\x1f\n" +
