@@ -149,6 +149,7 @@ func TestPolicyChangeReachesRunningWorkflows(t *testing.T) {
 			// The analyst shortens the SLA to 1h: the deadlines move back to
 			// anchor+1h, already passed, so the ladder's first step (remind)
 			// fires at once; the new version is recorded on each follow-up.
+			shortenedAt := time.Now().Truncate(time.Second)
 			r = s.call("POST", sla+"/versions", analyst, map[string]any{"value": timerValue("1h", "calendar"), "reason": "leads go cold fast"})
 			if r.status != http.StatusCreated {
 				t.Fatalf("shorten: %d %s", r.status, r.body)
@@ -161,6 +162,22 @@ func TestPolicyChangeReachesRunningWorkflows(t *testing.T) {
 			m := get(shortened)
 			if !due(m).Equal(anchor.Add(time.Hour)) || m["last_action"] != "remind" || m["overdue"] != true {
 				t.Fatalf("after shortening: %v", m)
+			}
+			// Its history keeps both instants of the reminder: due at anchor+1h
+			// on the ladder, carried out when the change reached it, hours later.
+			var remind map[string]any
+			for _, e := range m["events"].([]any) {
+				if e := e.(map[string]any); e["action"] == "remind" {
+					remind = e
+				}
+			}
+			if remind == nil || remind["scheduled_at"] == nil {
+				t.Fatalf("no reminder with its scheduled instant in the history: %v", m["events"])
+			}
+			sched, _ := time.Parse(time.RFC3339Nano, remind["scheduled_at"].(string))
+			ran, _ := time.Parse(time.RFC3339Nano, remind["at"].(string))
+			if !sched.Equal(anchor.Add(time.Hour)) || ran.Before(shortenedAt) || remind["late_by"] == "" {
+				t.Fatalf("reminder history: scheduled %v, ran %v (change at %v), late_by %v", sched, ran, shortenedAt, remind["late_by"])
 			}
 			api := get(apiID)
 			eventually(t, "the API-opened follow-up to follow", 30*time.Second, func() bool {
