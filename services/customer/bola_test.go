@@ -134,6 +134,20 @@ func TestDuplicateOutsideScopeRevealsOnlyTheTeam(t *testing.T) {
 					}
 				}
 			}
+			// Restoring a deleted customer whose name was taken meanwhile by
+			// another team's customer: the same refusal, nothing restored.
+			gone := s.create("mgr-sam", company(map[string]any{"name": "Phoenix Works", "region": "south", "team": "south"}))
+			if r := s.call("DELETE", "/v1/customers/"+gone, "mgr-sam", nil); r.status != 204 {
+				t.Fatalf("delete: %d %s", r.status, r.body)
+			}
+			taken := s.create(repAna, company(map[string]any{"name": "PHOENIX WORKS"}))
+			r := s.call("POST", "/v1/customers/"+gone+"/restore", "mgr-sam", nil)
+			if d, _ := r.json(t)["details"].(map[string]any); r.status != 409 || strings.Contains(string(r.body), taken) || d["owning_team"] != "north" {
+				t.Fatalf("restore onto another team's customer: %d %s", r.status, r.body)
+			}
+			if r := s.call("DELETE", "/v1/customers/"+taken, mgrMia, nil); r.status != 204 {
+				t.Fatalf("delete: %d %s", r.status, r.body)
+			}
 			for _, insider := range []string{repAna, mgrMia, admin} {
 				r := s.call("POST", "/v1/customers", insider, company(map[string]any{"name": "Hidden Harbour Steel", "team": "north"}))
 				if r.status != 409 || r.json(t)["details"].(map[string]any)["existing_id"] != id {
