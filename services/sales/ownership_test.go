@@ -162,6 +162,13 @@ func TestLeadOnAColleaguesCustomer(t *testing.T) {
 				t.Fatalf("opportunity for a rep who cannot see the customer: %d %s", r.status, r.body)
 			}
 
+			s.must(200, "POST", "/v1/leads/"+impID+"/disqualify", repAna, map[string]any{"reason": "customer moved to another rep"})
+			if b.name == "postgres" {
+				c := s.sales.App.Deps().Temporal
+				saveHistory(t, c, "Lead:"+id, "lead-bound-moved-with-customer")
+				saveHistory(t, c, "Lead:"+impID, "lead-imported-bound-escalated")
+			}
+
 			// Territories and loads are scoped (issue 13 item 3).
 			if r := s.api("GET", "/v1/territories/"+terr, repBo, nil); r.status != 404 {
 				t.Fatalf("rep-bo (south) reads north's territory: %d", r.status)
