@@ -58,7 +58,7 @@ func (s *Store) Funnel(ctx context.Context, scope auth.Scope, f FunnelFilter) ([
 		return q
 	}
 	var stages []StageStat
-	weighted := `SUM(amount_minor * (CASE WHEN probability > 0 THEN probability ELSE CASE stage WHEN 1 THEN 10 WHEN 2 THEN 30 WHEN 3 THEN 60 ELSE 90 END END) / 100)`
+	weighted := "SUM(amount_minor * (CASE WHEN probability > 0 THEN probability ELSE " + stageDefaults() + " END) / 100)"
 	if err := base(&Opportunity{}).Where("status = ?", domain.OppOpen).
 		Select("stage, currency, COUNT(*) AS count, COALESCE(SUM(amount_minor), 0) AS amount, COALESCE(" + weighted + ", 0) AS weighted").
 		Group("stage, currency").Order("stage, currency").Scan(&stages).Error; err != nil {
@@ -85,4 +85,14 @@ func (s *Store) Funnel(ctx context.Context, scope auth.Scope, f FunnelFilter) ([
 		return nil, ReachStat{}, nil, nil, err
 	}
 	return stages, rs, times, closed, nil
+}
+
+// stageDefaults is domain.DefaultProbability as an SQL expression of the
+// stage column (the open figures are summed in the database).
+func stageDefaults() string {
+	e := "CASE stage"
+	for st := domain.FirstStage; st <= domain.LastStage; st++ {
+		e += " WHEN " + itoa(st) + " THEN " + itoa(domain.DefaultProbability[st])
+	}
+	return e + " ELSE 0 END"
 }

@@ -40,17 +40,10 @@ type Opportunity struct {
 
 func (Opportunity) TableName() string { return "opportunities" }
 
-// EffectiveProbability is the opportunity's own probability, or its stage's default.
+// EffectiveProbability is the opportunity's own probability, or its stage's
+// default (domain.EffectiveProbability).
 func (o Opportunity) EffectiveProbability() int {
-	switch {
-	case o.Status == domain.OppWon:
-		return 100
-	case o.Status == domain.OppLost:
-		return 0
-	case o.Probability > 0:
-		return o.Probability
-	}
-	return domain.DefaultProbability[o.Stage]
+	return domain.EffectiveProbability(o.Status, o.Stage, o.Probability)
 }
 
 // StageChange is one funnel move of an opportunity (creation included: from 0).
@@ -169,44 +162,19 @@ func (s *Store) ApplyOpportunityCommand(ctx context.Context, c OppCommand) (Oppo
 			out = o
 			return nil
 		}
-		at := c.At.UTC()
-		from := o.Stage
-		ch := StageChange{ID: c.EventID, OpportunityID: o.ID, FromStage: from, OwnerID: o.OwnerID, Team: o.Team,
-			Actor: c.Actor, Reason: c.Reason, At: at, SecondsInStage: int64(max(0, at.Sub(o.StageEnteredAt)/time.Second))}
-		ev := Event{ID: c.EventID, SubjectType: "opportunity", SubjectID: o.ID, Actor: c.Actor, At: at, RecordedAt: now()}
-		switch c.Op {
-		case domain.OpStage:
-			if err := domain.CheckStageChange(o.Status, o.Stage, c.ToStage, c.MayGoBack, c.Reason); err != nil {
-				return err
-			}
-			o.Stage, o.StageEnteredAt = c.ToStage, at
-			o.MaxStage = max(o.MaxStage, c.ToStage)
-			ch.ToStage, ch.ToStatus = c.ToStage, domain.OppOpen
-			ev.Kind = "stage_changed"
-			ev.Summary = "stage " + itoa(from) + " → " + itoa(c.ToStage) + " (" + domain.StageNames[c.ToStage] + ")"
-			if c.Reason != "" {
-				ev.Summary += ": " + c.Reason
-			}
-		case domain.OpWon, domain.OpLost:
-			if err := domain.CheckClose(o.Status, c.Op, c.Reason, c.Competitor); err != nil {
-				return err
-			}
-			o.Status, o.ClosedAt = c.Op, &at
-			ch.ToStage, ch.ToStatus = o.Stage, c.Op
-			ev.Kind, ev.Summary = c.Op, c.Op
-			if c.Op == domain.OpWon {
-				o.MaxStage, ch.ToStage = domain.WonStage, domain.WonStage
-			} else {
-				o.LostReason, o.Competitor = c.Reason, c.Competitor
-				ev.Summary = "lost: " + c.Reason
-				if c.Competitor != "" {
-					ev.Summary += " (to " + c.Competitor + ")"
-				}
-			}
-		default:
-			return domain.ErrOpportunityClosed.Withf("unknown op %q", c.Op)
+		p := domain.OpportunityProgress{Stage: o.Stage, MaxStage: o.MaxStage, Status: o.Status, StageEnteredAt: o.StageEnteredAt,
+			ClosedAt: o.ClosedAt, LostReason: o.LostReason, Competitor: o.Competitor}
+		m, e, err := p.Apply(domain.OpportunityChange{Op: c.Op, ToStage: c.ToStage, MayGoBack: c.MayGoBack, Reason: c.Reason, Competitor: c.Competitor, At: c.At})
+		if err != nil {
+			return err
 		}
-		ev.Data = jsonObject("from_stage", itoa(from), "to_stage", itoa(ch.ToStage), "status", o.Status, "reason", c.Reason, "competitor", c.Competitor)
+		o.Stage, o.MaxStage, o.Status, o.StageEnteredAt, o.ClosedAt, o.LostReason, o.Competitor =
+			p.Stage, p.MaxStage, p.Status, p.StageEnteredAt, p.ClosedAt, p.LostReason, p.Competitor
+		at := c.At.UTC()
+		ch := StageChange{ID: c.EventID, OpportunityID: o.ID, FromStage: m.From, ToStage: m.To, ToStatus: m.ToStatus, SecondsInStage: m.SecondsInStage,
+			OwnerID: o.OwnerID, Team: o.Team, Actor: c.Actor, Reason: c.Reason, At: at}
+		ev := Event{ID: c.EventID, SubjectType: "opportunity", SubjectID: o.ID, Kind: e.Kind, Summary: e.Summary, Actor: c.Actor, At: at,
+			RecordedAt: now(), Data: jsonObject(e.Data...)}
 		o.Version++
 		o.UpdatedAt = now()
 		if err := tx.Save(&o).Error; err != nil {
