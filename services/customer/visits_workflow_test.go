@@ -345,7 +345,8 @@ func TestVisitWorkflowLogJustBeforeTheDeadline(t *testing.T) {
 // TestVisitWorkflowCancelReleasesTheDay: a cancelled visit frees its day —
 // the joined visitor is told, and with no visit left the day's workflow ends
 // at once instead of waiting for the day to pass; a later request starts a
-// new run and books a new visit. A visit cannot be cancelled once it has
+// new run and books a new visit (a join-only request, sent while the day
+// held a visit, is refused). A visit cannot be cancelled once it has
 // started.
 func TestVisitWorkflowCancelReleasesTheDay(t *testing.T) {
 	start := vcst(time.March, 2, 9, 0) // Monday
@@ -384,7 +385,13 @@ func TestVisitWorkflowCancelReleasesTheDay(t *testing.T) {
 	// derives from the workflow's id and run id: a real server's new run has
 	// a new run id; here the workflow id stands in for it.
 	h.env.SetStartWorkflowOptions(client.StartWorkflowOptions{ID: wfc.VisitWorkflowID(h.customer, day) + "/run-2"})
+	var joinOnly *vOutcome
 	h.at(h.start, func() {
+		// Sent join-only while the day held svc-sam's visit: the day is
+		// free now, so it is refused rather than booking it.
+		r := h.request(day, "svc-sam", visit.DeptService, visitStart, true)
+		r.JoinOnly = true
+		joinOnly = h.send(wfc.UpdateVisitRequest, r)
 		second = h.send(wfc.UpdateVisitRequest, h.request(day, "mkt-mo", visit.DeptMarketing, vcst(time.March, 4, 14, 0), false))
 	})
 	h.at(vcst(time.March, 4, 14, 30), func() {
@@ -394,6 +401,9 @@ func TestVisitWorkflowCancelReleasesTheDay(t *testing.T) {
 	h.env.ExecuteWorkflow(wfc.WorkflowVisit, h.input(day))
 	if err := h.env.GetWorkflowError(); err != nil {
 		t.Fatalf("second run: %v", err)
+	}
+	if joinOnly == nil || !joinOnly.done || vcode(joinOnly.err) != visit.CodeDayFree {
+		t.Errorf("a join-only request on the freed day: %+v", joinOnly)
 	}
 	b2 := h.decision(second)
 	if b2.Outcome != visit.OutcomeBooked || b1.VisitID == b2.VisitID {
