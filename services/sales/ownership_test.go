@@ -157,8 +157,24 @@ func TestLeadOnAColleaguesCustomer(t *testing.T) {
 			if r := s.api("GET", "/v1/opportunities/"+oppID, repAna, nil); r.status != 404 {
 				t.Fatalf("rep-ana reads an opportunity on a customer she no longer owns: %d", r.status)
 			}
+			// The customer changes hands in the customer service: its new owner
+			// sees the opportunity on it (reads; the deal stays rep-dan's).
+			if r := s.call(s.customer.Base, "PATCH", "/v1/customers/"+custID, mgrMia, map[string]any{"owner_id": repAna, "team": "north", "reason": "Dan moves to key accounts"}); r.status != 200 {
+				t.Fatalf("customer owner change: %d %s", r.status, r.body)
+			}
+			for _, p := range []string{"", "/timeline"} {
+				if r := s.api("GET", "/v1/opportunities/"+oppID+p, repAna, nil); r.status != 200 {
+					t.Fatalf("the customer's new owner cannot read the opportunity%s on her customer: %d %s", p, r.status, r.body)
+				}
+			}
+			if r := s.api("GET", "/v1/opportunities/"+oppID, repCy, nil); r.status != 404 {
+				t.Fatalf("a rep who owns neither reads the opportunity: %d", r.status)
+			}
+			if r := s.api("POST", "/v1/opportunities/"+oppID+"/won", repAna, nil); r.status != 404 {
+				t.Fatalf("the customer's owner changed someone else's deal: %d %s", r.status, r.body)
+			}
 			// A direct opportunity for a rep who cannot see the customer is refused.
-			if r := s.api("POST", "/v1/opportunities", mgrMia, map[string]any{"customer_id": custID, "name": "Side deal", "owner_id": repCy}); r.status != 422 || r.code(t) != "customer_not_visible" {
+			if r := s.api("POST", "/v1/opportunities", mgrMia, map[string]any{"customer_id": custID, "name": "Side deal", "owner_id": repDan}); r.status != 422 || r.code(t) != "customer_not_visible" {
 				t.Fatalf("opportunity for a rep who cannot see the customer: %d %s", r.status, r.body)
 			}
 

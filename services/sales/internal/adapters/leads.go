@@ -146,22 +146,16 @@ func (s *Store) AssignLead(ctx context.Context, in AssignInput) (Lead, error) {
 			l.CustomerID, l.CustomerCreated = in.CustomerID, in.CustomerCreated
 		}
 		prevOwner := l.OwnerID
-		kind, why, err := assign(tx, &l, in)
+		d, err := assign(tx, &l, in)
 		if err != nil {
 			return err
 		}
 		at := in.At.UTC()
-		l.AssignedAt, l.AssignmentSeq, l.AssignmentWhy, l.UpdatedAt = &at, in.Seq, why, now()
+		l.AssignedAt, l.AssignmentSeq, l.AssignmentWhy, l.UpdatedAt = &at, in.Seq, d.Why, now()
 		if err := tx.Save(&l).Error; err != nil {
 			return err
 		}
-		summary := "assigned to " + l.OwnerID + " (" + why + ")"
-		switch {
-		case l.Pooled:
-			summary = "returned to the pool (" + why + ")"
-		case prevOwner != "" && prevOwner != l.OwnerID:
-			kind, summary = "reassigned", "reassigned from "+prevOwner+" to "+l.OwnerID+" ("+why+")"
-		}
+		kind, summary := d.Event(prevOwner)
 		out = l
 		return tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&Event{
 			ID: eventID(l.ID, "assign", in.Seq), SubjectType: "lead", SubjectID: l.ID, Kind: kind, Actor: in.Actor,
@@ -191,26 +185,25 @@ type AssignInput struct {
 }
 
 // assign loads the routing facts, lets the domain decide, and sets the
-// decision on l (and the territory's round-robin turn); it returns the
-// timeline kind and the reason in people's words.
-func assign(tx *gorm.DB, l *Lead, in AssignInput) (kind, why string, err error) {
+// decision on l (and the territory's round-robin turn).
+func assign(tx *gorm.DB, l *Lead, in AssignInput) (domain.Decision, error) {
 	f, err := routeFacts(tx, l, in)
 	if err != nil {
-		return "", "", err
+		return domain.Decision{}, err
 	}
 	d, err := domain.Route(domain.Assignment{OwnerID: l.OwnerID, Team: l.Team, TerritoryID: l.TerritoryID, ManagerID: l.ManagerID, Pooled: l.Pooled},
 		domain.RouteRequest{OwnerID: in.OwnerID, Team: in.Team, Reason: in.Reason, Exclude: in.Exclude, ToPool: in.ToPool,
 			IgnoreCapacity: in.IgnoreCapacity, Manual: in.Manual, AnyTerritory: in.AnyTerritory}, f)
 	if err != nil {
-		return "", "", err
+		return domain.Decision{}, err
 	}
 	if d.TurnOf != "" {
 		if err := tx.Model(&Territory{}).Where("id = ?", d.TurnOf).Update("last_rep", d.OwnerID).Error; err != nil {
-			return "", "", err
+			return domain.Decision{}, err
 		}
 	}
 	l.OwnerID, l.Team, l.TerritoryID, l.ManagerID, l.Pooled = d.OwnerID, d.Team, d.TerritoryID, d.ManagerID, d.Pooled
-	return d.Kind, d.Why, nil
+	return d, nil
 }
 
 // LeadCommand is a change applied by the lead workflow.

@@ -3,7 +3,6 @@ package adapters
 import (
 	"context"
 	"encoding/json"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -59,18 +58,6 @@ func ScopedLeads(q *gorm.DB, s auth.Scope, pool bool) *gorm.DB {
 		return q.Where("team IN ?", s.Teams)
 	default:
 		return q.Where("1 = 0")
-	}
-}
-
-// LeadInScope reports whether a lead or opportunity is visible to s.
-func LeadInScope(s auth.Scope, ownerID, team string, pooled bool) bool {
-	switch {
-	case s.All:
-		return true
-	case s.OwnerID != "":
-		return s.OwnerID == ownerID
-	default:
-		return slices.Contains(s.Teams, team) || (pooled && team == "" && len(s.Teams) > 0)
 	}
 }
 

@@ -156,7 +156,7 @@ func (a *App) CreateLead(ctx context.Context, in LeadInput, idemKey string) (vie
 // territory or the manager.
 func (a *App) createdView(p auth.Principal, l adapters.Lead) LeadView {
 	v := a.leadView(l)
-	if adapters.LeadInScope(scopeOf(p), l.OwnerID, l.Team, l.Pooled) {
+	if domain.Visible(scopeOf(p), l.OwnerID, l.Team, l.Pooled) {
 		return v
 	}
 	v.CustomerID, v.OwnerID, v.TerritoryID, v.ManagerID, v.AssignmentWhy, v.AssignedAt = "", "", "", "", "", nil
@@ -176,7 +176,7 @@ func (a *App) lead(ctx context.Context, p auth.Principal, id string) (adapters.L
 	if err != nil {
 		return l, err
 	}
-	if !adapters.LeadInScope(scopeOf(p), l.OwnerID, l.Team, l.Pooled) {
+	if !domain.Visible(scopeOf(p), l.OwnerID, l.Team, l.Pooled) {
 		return adapters.Lead{}, domain.ErrLeadNotFound
 	}
 	return l, nil
@@ -261,7 +261,7 @@ func commandAllowed(p auth.Principal, l adapters.Lead) error {
 	if p.Has(auth.RoleAdmin) || l.OwnerID == p.Subject {
 		return nil
 	}
-	if p.Has(auth.RoleManager) && adapters.LeadInScope(auth.Scope{Teams: p.Teams}, l.OwnerID, l.Team, l.Pooled) {
+	if p.Has(auth.RoleManager) && domain.Visible(auth.Scope{Teams: p.Teams}, l.OwnerID, l.Team, l.Pooled) {
 		return nil
 	}
 	return domain.ErrLeadNotFound

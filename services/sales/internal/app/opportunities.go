@@ -183,10 +183,27 @@ func (a *App) opportunity(ctx context.Context, p auth.Principal, id string) (ada
 	if err != nil {
 		return o, err
 	}
-	if !adapters.LeadInScope(scopeOf(p), o.OwnerID, o.Team, false) {
+	if !domain.Visible(scopeOf(p), o.OwnerID, o.Team, false) && !a.customerIsYours(ctx, p, o.CustomerID) {
 		return adapters.Opportunity{}, domain.ErrOpportunityNotFound
 	}
 	return o, nil
+}
+
+// customerIsYours reports whether the caller owns the customer (a manager:
+// one of their teams does), as the customer service answers now: the
+// customer's owner always sees the opportunities on their customer, even
+// after the customer changed hands in the customer service. Any failure
+// counts as no, so an out-of-scope id still answers "not found".
+func (a *App) customerIsYours(ctx context.Context, p auth.Principal, customerID string) bool {
+	s := scopeOf(p)
+	if s.OwnerID == "" && len(s.Teams) == 0 {
+		return false
+	}
+	c, err := a.customers.Lookup(ctx, customerID)
+	if err != nil {
+		return false
+	}
+	return (s.OwnerID != "" && c.OwnerID == s.OwnerID) || (len(s.Teams) > 0 && contains(s.Teams, c.Team))
 }
 
 // Opportunity returns one opportunity.

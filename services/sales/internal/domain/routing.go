@@ -3,6 +3,8 @@ package domain
 import (
 	"slices"
 	"strings"
+
+	"github.com/closeloop/closeloop/platform/auth"
 )
 
 // Routing: who gets a lead. The rules, in order (docs/leads.md):
@@ -88,6 +90,32 @@ type Decision struct {
 	Kind, Why string
 	// TurnOf is the territory whose round-robin turn moved to OwnerID.
 	TurnOf string
+}
+
+// Event is the timeline kind and summary of the decision for a lead that
+// prev held ("" none): assigned, reassigned (from another owner) or pooled.
+func (d Decision) Event(prev string) (kind, summary string) {
+	switch {
+	case d.Pooled:
+		return d.Kind, "returned to the pool (" + d.Why + ")"
+	case prev != "" && prev != d.OwnerID:
+		return "reassigned", "reassigned from " + prev + " to " + d.OwnerID + " (" + d.Why + ")"
+	}
+	return d.Kind, "assigned to " + d.OwnerID + " (" + d.Why + ")"
+}
+
+// Visible reports whether a lead or opportunity held by owner for team
+// (pooled: in the pool) is in scope s: reps see what they own, managers
+// their teams' and the pool no territory covers, analysts and admins all.
+func Visible(s auth.Scope, owner, team string, pooled bool) bool {
+	switch {
+	case s.All:
+		return true
+	case s.OwnerID != "":
+		return s.OwnerID == owner
+	default:
+		return slices.Contains(s.Teams, team) || (pooled && team == "" && len(s.Teams) > 0)
+	}
 }
 
 // MatchTerritory finds the territory whose rules take a lead of region and
