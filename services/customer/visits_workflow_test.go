@@ -540,3 +540,35 @@ func contains(xs []string, x string) bool {
 	}
 	return false
 }
+
+// TestVisitStoreOnePersonOnce: the store adds a person to a visit once,
+// whatever asks (runs started before one participant per person still call
+// the join activity for a repeat): one row, one notice to the booker.
+func TestVisitStoreOnePersonOnce(t *testing.T) {
+	h := newVisitHarness(t, vcst(time.March, 2, 9, 0))
+	ctx := context.Background()
+	at := vcst(time.March, 2, 9, 0)
+	book := &visit.BookInput{VisitID: uuid.NewString(), WorkflowID: "Visit:x", RequestID: "r0", CustomerID: h.customer, Day: "2026-03-04",
+		StartAt: vcst(time.March, 4, 10, 0), EndAt: vcst(time.March, 4, 11, 0), BookedBy: "rep-ana", Team: "north", Department: visit.DeptSales,
+		Purpose: "renewal", At: at}
+	if err := h.store.Book(ctx, book); err != nil {
+		t.Fatal(err)
+	}
+	for i, who := range []string{"svc-sam", "svc-sam", "rep-ana"} {
+		if err := h.store.Join(ctx, &visit.JoinInput{VisitID: book.VisitID, RequestID: fmt.Sprint("r", i+1), UserID: who,
+			Department: visit.DeptService, Purpose: "check", Notify: "rep-ana", At: at}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ps, err := h.store.Participants(ctx, []string{book.VisitID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var who []string
+	for _, p := range ps[book.VisitID] {
+		who = append(who, p.UserID+"/"+p.Role)
+	}
+	if strings.Join(who, ",") != "rep-ana/booker,svc-sam/joined" || h.count(book.VisitID, "joined") != 1 {
+		t.Errorf("participants %v, timeline %v", who, h.kinds(book.VisitID))
+	}
+}
