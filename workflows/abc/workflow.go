@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"go.temporal.io/api/enums/v1"
-	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -25,6 +24,7 @@ import (
 	wfc "github.com/closeloop/closeloop/proto/contract/workflows"
 	customerv1 "github.com/closeloop/closeloop/proto/gen/closeloop/customer/v1"
 	followupv1 "github.com/closeloop/closeloop/proto/gen/closeloop/followup/v1"
+	"github.com/closeloop/closeloop/workflows/wfx"
 )
 
 // DefaultPageSize is used when the input names none.
@@ -43,16 +43,7 @@ func ReclassifyABC(ctx workflow.Context, in *customerv1.ReclassifyABCInput) (*cu
 	if pageSize <= 0 {
 		pageSize = DefaultPageSize
 	}
-	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		TaskQueue:           customerc.TaskQueue,
-		StartToCloseTimeout: 2 * time.Minute,
-		RetryPolicy: &temporal.RetryPolicy{
-			InitialInterval:        time.Second,
-			BackoffCoefficient:     2,
-			MaximumInterval:        time.Minute,
-			NonRetryableErrorTypes: []string{"abc_thresholds_invalid"},
-		},
-	})
+	ctx = wfx.Activities(ctx, wfx.Call{Queue: customerc.TaskQueue, Timeout: 2 * time.Minute, NonRetryable: []string{"abc_thresholds_invalid"}})
 
 	res := &customerv1.ReclassifyABCResult{StartedAt: timestamppb.New(workflow.Now(ctx)), ClassCounts: map[string]int64{}}
 	var begin customerv1.BeginABCRunResult

@@ -24,13 +24,13 @@ package care
 import (
 	"time"
 
-	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	customerc "github.com/closeloop/closeloop/proto/contract/customer"
 	followupv1 "github.com/closeloop/closeloop/proto/gen/closeloop/followup/v1"
+	"github.com/closeloop/closeloop/workflows/wfx"
 )
 
 // Defaults of CareSweepInput.
@@ -53,14 +53,7 @@ func Sweep(ctx workflow.Context, in *followupv1.CareSweepInput) (*followupv1.Car
 	if size <= 0 {
 		size = DefaultPageSize
 	}
-	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		TaskQueue:           customerc.TaskQueue,
-		StartToCloseTimeout: 5 * time.Minute,
-		RetryPolicy: &temporal.RetryPolicy{
-			InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute,
-			NonRetryableErrorTypes: []string{"invalid"},
-		},
-	})
+	ctx = wfx.Activities(ctx, wfx.Call{Queue: customerc.TaskQueue, Timeout: 5 * time.Minute, NonRetryable: []string{"invalid"}})
 	at := workflow.Now(ctx)
 	res := &followupv1.CareSweepResult{StartedAt: timestamppb.New(at)}
 

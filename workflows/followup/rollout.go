@@ -3,11 +3,11 @@ package followup
 import (
 	"time"
 
-	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
 	customerc "github.com/closeloop/closeloop/proto/contract/customer"
 	followupv1 "github.com/closeloop/closeloop/proto/gen/closeloop/followup/v1"
+	"github.com/closeloop/closeloop/workflows/wfx"
 )
 
 // Rollout tuning.
@@ -36,12 +36,7 @@ func PolicyRollout(ctx workflow.Context, in *followupv1.RolloutInput) (*followup
 			}
 		}
 	}
-	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		TaskQueue:           customerc.TaskQueue,
-		StartToCloseTimeout: 5 * time.Minute,
-		HeartbeatTimeout:    time.Minute,
-		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute},
-	})
+	ctx = wfx.Activities(ctx, wfx.Call{Queue: customerc.TaskQueue, Timeout: 5 * time.Minute, Heartbeat: time.Minute})
 	res := &followupv1.RolloutResult{}
 	sweep := func() (int64, error) {
 		var n int64

@@ -41,6 +41,7 @@ import (
 	followupv1 "github.com/closeloop/closeloop/proto/gen/closeloop/followup/v1"
 	"github.com/closeloop/closeloop/workflows/calendar"
 	"github.com/closeloop/closeloop/workflows/policy"
+	"github.com/closeloop/closeloop/workflows/wfx"
 )
 
 // Outcome is how a tracked follow-up ended.
@@ -133,14 +134,7 @@ func Track(ctx workflow.Context, spec *followupv1.FollowUpSpec, opts Options) (o
 		return out, temporal.NewNonRetryableApplicationError("a follow-up needs id, customer_id, owner_id and anchor_at", ErrInvalidSpec, nil)
 	}
 	t := &tracker{spec: spec, kind: kind, anchor: spec.GetAnchorAt().AsTime(), opts: opts, log: workflow.GetLogger(ctx)}
-	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		TaskQueue:           customerc.TaskQueue,
-		StartToCloseTimeout: 30 * time.Second,
-		RetryPolicy: &temporal.RetryPolicy{
-			InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute,
-			NonRetryableErrorTypes: []string{"invalid", "not_found"},
-		},
-	})
+	ctx = wfx.Activities(ctx, wfx.Call{Queue: customerc.TaskQueue, NonRetryable: []string{"invalid", "not_found"}})
 	if err := workflow.SetQueryHandler(ctx, wfc.QueryFollowUpState, func() (*followupv1.FollowUpState, error) {
 		return t.snapshot(), nil
 	}); err != nil {

@@ -1,0 +1,54 @@
+// Package wfx holds the one convention every Closeloop workflow follows when it
+// calls activities, so a reader learns it once: the activity options.
+//
+// An activity attempt that fails with an internal or unavailable error is
+// retried with backoff (1 s, doubling, at most 1 min apart) for as long as the
+// workflow runs: a database or service that is down delays the obligation, it
+// never drops it. A business refusal (invalid input, not found, a rule, a
+// conflict) is failed as non-retryable by the activity itself
+// (platform/temporalx.NonRetryable) and reaches the workflow at once, its code
+// as the error type; NonRetryable lists further types a workflow wants to stop
+// on even if an older activity build raised them as retryable.
+package wfx
+
+import (
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+)
+
+// Call describes the activities a workflow calls on one task queue.
+type Call struct {
+	// Queue is the task queue of the service whose activities are called.
+	Queue string
+	// Timeout bounds one attempt (start to close); 30 s when zero.
+	Timeout time.Duration
+	// Heartbeat, when set, is the heartbeat timeout of long, paging activities:
+	// a worker that dies mid-page is noticed within it, not at Timeout.
+	Heartbeat time.Duration
+	// NonRetryable lists error types that end the call at once.
+	NonRetryable []string
+}
+
+// Retry is the retry policy of every activity call.
+func Retry(nonRetryable ...string) *temporal.RetryPolicy {
+	return &temporal.RetryPolicy{
+		InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute,
+		NonRetryableErrorTypes: nonRetryable,
+	}
+}
+
+// Activities returns ctx set up to call the activities c describes.
+func Activities(ctx workflow.Context, c Call) workflow.Context {
+	timeout := c.Timeout
+	if timeout == 0 {
+		timeout = 30 * time.Second
+	}
+	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		TaskQueue:           c.Queue,
+		StartToCloseTimeout: timeout,
+		HeartbeatTimeout:    c.Heartbeat,
+		RetryPolicy:         Retry(c.NonRetryable...),
+	})
+}
