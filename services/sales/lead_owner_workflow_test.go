@@ -102,3 +102,47 @@ func TestImportedLeadCountsFromReceivedAt(t *testing.T) {
 		t.Errorf("steps %v", got)
 	}
 }
+
+// TestConvertNeedsTheCustomersOwner: the lead workflow's validator refuses a
+// conversion whose opportunity would go to a rep who is not the customer's
+// owner (here the customer changed hands in the customer service, so moving
+// it with the lead found another owner), and one for a stale lead owner.
+func TestConvertNeedsTheCustomersOwner(t *testing.T) {
+	start := cst(time.March, 2, 10, 0)
+	h := newWFHarness(t, start)
+	custID := h.cust.add("Shifting Glass", "rep-ana", "east")
+	in := h.leadInput("Shifting Glass")
+	id := in.GetLead().GetId()
+	opp := func(owner string) *salesv1.OpportunityData {
+		return &salesv1.OpportunityData{Id: "opp-" + owner, LeadId: id, CustomerId: custID, Name: "Glass", OwnerId: owner, Team: "east", Stage: 1, CreatedBy: owner}
+	}
+	var moved, contact, stale, foreign, disq *outcome
+	h.at(cst(time.March, 2, 10, 30), func() {
+		h.cust.mu.Lock()
+		h.cust.owner[custID] = "rep-zed" // changed in the customer service meanwhile
+		h.cust.mu.Unlock()
+		moved = h.send(wfc.UpdateReassign, &salesv1.ReassignRequest{ToOwnerId: "rep-bo", MoveCustomer: true, Actor: "mgr-eve", Reason: "cover"})
+	})
+	h.at(cst(time.March, 2, 11, 0), func() {
+		contact = h.send(wfc.UpdateLeadCommand, &salesv1.LeadCommand{Op: lead.OpContact, Actor: "rep-bo", Channel: "call", Summary: "hi"})
+	})
+	h.at(cst(time.March, 2, 11, 30), func() {
+		stale = h.send(wfc.UpdateLeadCommand, &salesv1.LeadCommand{Op: lead.OpConvert, Actor: "mgr-eve", Opportunity: opp("rep-ana")})
+		foreign = h.send(wfc.UpdateLeadCommand, &salesv1.LeadCommand{Op: lead.OpConvert, Actor: "rep-bo", Opportunity: opp("rep-bo")})
+	})
+	h.at(cst(time.March, 2, 12, 0), func() {
+		disq = h.send(wfc.UpdateLeadCommand, &salesv1.LeadCommand{Op: lead.OpDisqualify, Actor: "mgr-eve", Reason: "test over"})
+	})
+	h.env.ExecuteWorkflow(wfc.WorkflowLead, in)
+	if err := h.env.GetWorkflowError(); err != nil {
+		t.Fatalf("workflow: %v", err)
+	}
+	expect(t, "reassign with the customer", moved, "")
+	expect(t, "contact", contact, "")
+	expect(t, "convert for the previous owner", stale, "lead_not_found")
+	expect(t, "convert on a customer the owner cannot see", foreign, "customer_not_visible")
+	expect(t, "disqualify", disq, "")
+	if l := h.lead(id); l.OpportunityID != "" || l.State != lead.StateDisqualified {
+		t.Errorf("lead %+v", l)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/closeloop/closeloop/platform/auth"
 	"github.com/closeloop/closeloop/services/sales/internal/domain"
 )
 
@@ -129,5 +130,34 @@ func TestRouteToANamedRep(t *testing.T) {
 	}
 	if d, _ := domain.Route(domain.Assignment{}, domain.RouteRequest{OwnerID: "rep-zoe", Team: "west"}, domain.RouteFacts{Region: "west"}); d.Team != "west" || d.TerritoryID != "" {
 		t.Fatalf("owner and lead outside territories: %+v", d)
+	}
+}
+
+func TestDecisionEventAndVisibility(t *testing.T) {
+	d := domain.Decision{Assignment: domain.Assignment{OwnerID: "rep-cy", Team: "north"}, Kind: "assigned", Why: "territory North, round-robin"}
+	if k, s := d.Event(""); k != "assigned" || s != "assigned to rep-cy (territory North, round-robin)" {
+		t.Errorf("first: %s %s", k, s)
+	}
+	if k, s := d.Event("rep-ana"); k != "reassigned" || s != "reassigned from rep-ana to rep-cy (territory North, round-robin)" {
+		t.Errorf("reassigned: %s %s", k, s)
+	}
+	p := domain.Decision{Assignment: domain.Assignment{Pooled: true}, Kind: "pooled", Why: "nobody"}
+	if k, s := p.Event("rep-ana"); k != "pooled" || s != "returned to the pool (nobody)" {
+		t.Errorf("pooled: %s %s", k, s)
+	}
+	rep, mgr := auth.Scope{OwnerID: "rep-ana"}, auth.Scope{Teams: []string{"north"}}
+	for _, c := range []struct {
+		s            auth.Scope
+		owner, team  string
+		pooled, want bool
+	}{
+		{rep, "rep-ana", "south", false, true}, {rep, "rep-cy", "north", false, false},
+		{mgr, "rep-cy", "north", false, true}, {mgr, "rep-bo", "south", false, false},
+		{mgr, "", "", true, true}, {mgr, "", "south", true, false}, {rep, "", "", true, false},
+		{auth.Scope{All: true}, "x", "y", false, true}, {auth.Scope{}, "x", "", true, false},
+	} {
+		if got := domain.Visible(c.s, c.owner, c.team, c.pooled); got != c.want {
+			t.Errorf("%+v: %v", c, got)
+		}
 	}
 }
