@@ -333,7 +333,12 @@ func Build(ctx context.Context, spec Spec, cfg Config, o Options) (*App, error) 
 	}
 	if !spec.NoAPI {
 		authn := auth.Middleware(d.Verifier, httpx.WriteError)
-		v1 := e.Group("/v1", authn)
+		checks, err := contractChecks(mod.OpenAPI)
+		if err != nil {
+			a.Close()
+			return nil, err
+		}
+		v1 := e.Group("/v1", authn, checks)
 		if mod.Routes != nil {
 			mod.Routes(v1)
 		}

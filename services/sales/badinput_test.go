@@ -103,7 +103,7 @@ func TestBadInputChangesNothing(t *testing.T) {
 				{"other team's manager reassigns", "POST", L + "/reassign", mgrMax, map[string]any{"to_owner_id": repDan, "reason": "x"}, 404, "lead_not_found", ""},
 				{"list limit 0", "GET", "/v1/leads?limit=0", repAna, nil, 400, "invalid_limit", ""},
 				{"list bad cursor", "GET", "/v1/leads?cursor=garbage", repAna, nil, 400, "invalid_cursor", ""},
-				{"list bad state", "GET", "/v1/leads?state=won", repAna, nil, 422, "validation_failed", "state"},
+				{"list bad state", "GET", "/v1/leads?state=won", repAna, nil, 400, "invalid_query", "state"},
 				{"lead id not an id", "GET", "/v1/leads/acme", repAna, nil, 404, "lead_not_found", ""},
 				// opportunities
 				{"negative amount", "POST", "/v1/opportunities", repAna, map[string]any{"customer_id": custID, "name": "N", "amount_minor": -5}, 422, "validation_failed", "amount_minor"},
