@@ -2,6 +2,7 @@ package sales_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -305,6 +306,25 @@ func TestLeadEscalationAcrossNationalDay(t *testing.T) {
 	wantKinds := []string{"created", "assigned", "reminder", "escalated", "reassigned", "first_contact", "disqualified"}
 	if got := h.timeline("lead", id); strings.Join(got, ",") != strings.Join(wantKinds, ",") {
 		t.Errorf("timeline %v, want %v", got, wantKinds)
+	}
+	// Each step's timeline entry keeps when the ladder had it due beside
+	// when it ran (here on time: the timers fired at the due instants).
+	wantDue := map[string]time.Time{"reminder": due, "escalated": escalate, "reassigned": reassign}
+	evs, err := h.store.Timeline(context.Background(), "lead", id, 200, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range evs {
+		want, ok := wantDue[e.Kind]
+		if !ok {
+			continue
+		}
+		var data struct {
+			ScheduledAt time.Time `json:"scheduled_at"`
+		}
+		if err := json.Unmarshal([]byte(e.Data), &data); err != nil || !data.ScheduledAt.Equal(want) || !e.At.Equal(want) {
+			t.Errorf("%s event: ran at %v, data %s, want scheduled_at %v", e.Kind, e.At, e.Data, want)
+		}
 	}
 	// The customer created for the lead followed it to its new owner.
 	if o := h.cust.owner[h.lead(id).CustomerID]; o != "rep-bo" {

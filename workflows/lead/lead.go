@@ -348,16 +348,20 @@ func (w *leadWF) onStep(ctx workflow.Context, s followup.Step) error {
 	}
 	a := w.snap.GetAssignment()
 	id := w.fuID + ":step:" + strconv.Itoa(s.Level)
+	// Each step's timeline entry is stamped when it ran; its data keeps when
+	// the ladder had it due, so lateness reads from the timeline too.
+	due := s.At.UTC().Format(time.RFC3339Nano)
 	switch s.Action {
 	case policy.ActionRemind:
-		return w.eventID(ctx, id, "reminder", "reminded "+a.GetOwnerId()+": first contact is overdue", "workflow", nil)
+		return w.eventID(ctx, id, "reminder", "reminded "+a.GetOwnerId()+": first contact is overdue", "workflow",
+			map[string]string{"scheduled_at": due})
 	case policy.ActionEscalateManager:
 		mgr := a.GetManagerId()
 		if mgr == "" {
 			mgr = "the managers of team " + a.GetTeam()
 		}
 		return w.eventID(ctx, id, "escalated", "escalated to "+mgr+": "+a.GetOwnerId()+" has not contacted the lead", "workflow",
-			map[string]string{"manager_id": a.GetManagerId(), "owner_id": a.GetOwnerId()})
+			map[string]string{"manager_id": a.GetManagerId(), "owner_id": a.GetOwnerId(), "scheduled_at": due})
 	case policy.ActionReassign, policy.ActionReturnToPool:
 		if w.ownerRules && w.bound {
 			// The lead belongs to the customer's owner: the step asks the
@@ -368,13 +372,14 @@ func (w *leadWF) onStep(ctx workflow.Context, s followup.Step) error {
 			}
 			return w.eventID(ctx, id, "escalated", "escalated to "+mgr+" to decide on "+string(s.Action)+": "+a.GetOwnerId()+
 				" has not contacted the lead, and the customer is theirs (reassign with move_customer to move both)", "workflow",
-				map[string]string{"manager_id": a.GetManagerId(), "owner_id": a.GetOwnerId(), "action": string(s.Action)})
+				map[string]string{"manager_id": a.GetManagerId(), "owner_id": a.GetOwnerId(), "action": string(s.Action), "scheduled_at": due})
 		}
 		prev := a.GetOwnerId()
 		in := &salesv1.AssignLeadInput{Exclude: []string{prev}, Reason: "no first contact by " + prev + " (escalation step " + strconv.Itoa(s.Level) + ")"}
 		if s.Action == policy.ActionReturnToPool {
 			in = &salesv1.AssignLeadInput{ToPool: true, Reason: "no first contact by " + prev + " (escalation step " + strconv.Itoa(s.Level) + ")"}
 		}
+		in.StepDueAt = timestamppb.New(s.At)
 		if err := w.assign(ctx, in); err != nil {
 			return err
 		}

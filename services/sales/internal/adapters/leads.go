@@ -159,7 +159,8 @@ func (s *Store) AssignLead(ctx context.Context, in AssignInput) (Lead, error) {
 		out = l
 		return tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&Event{
 			ID: eventID(l.ID, "assign", in.Seq), SubjectType: "lead", SubjectID: l.ID, Kind: kind, Actor: in.Actor,
-			Summary: summary, Data: jsonObject("owner_id", l.OwnerID, "previous_owner_id", prevOwner, "territory_id", l.TerritoryID, "team", l.Team, "reason", in.Reason),
+			Summary: summary, Data: jsonObject("owner_id", l.OwnerID, "previous_owner_id", prevOwner, "territory_id", l.TerritoryID, "team", l.Team, "reason", in.Reason,
+				"scheduled_at", formatOptional(in.StepDueAt)),
 			At: at, RecordedAt: now(),
 		}).Error
 	})
@@ -182,6 +183,9 @@ type AssignInput struct {
 	AnyTerritory                   bool
 	Seq                            int
 	At                             time.Time
+	// StepDueAt is, for an escalation step, when the ladder had it due
+	// (recorded on the timeline beside At, when it ran).
+	StepDueAt *time.Time
 }
 
 // assign loads the routing facts, lets the domain decide, and sets the

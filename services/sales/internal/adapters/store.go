@@ -98,6 +98,14 @@ func quote(s string) string {
 func itoa(n int) string { return strconv.Itoa(n) }
 
 // jsonObject builds a JSON object from key, value pairs, leaving out empty values.
+// formatOptional is t in RFC 3339 (UTC), or "" for none.
+func formatOptional(t *time.Time) string {
+	if t == nil {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339Nano)
+}
+
 func jsonObject(kv ...string) string {
 	m := map[string]string{}
 	for i := 0; i+1 < len(kv); i += 2 {

@@ -39,10 +39,15 @@ func (a *Activities) AssignLead(ctx context.Context, in *salesv1.AssignLeadInput
 			ContactPhone: d.GetContactPhone(), Region: d.GetRegion(), Industry: d.GetIndustry(), Interest: d.GetInterest(),
 			Notes: d.GetNotes(), ReceivedAt: d.GetReceivedAt().AsTime(), CreatedBy: d.GetCreatedBy()}
 	}
-	l, err := a.Store.AssignLead(ctx, adapters.AssignInput{Lead: lead, CustomerID: in.GetCustomerId(), CustomerCreated: in.GetCustomerCreated(),
+	assign := adapters.AssignInput{Lead: lead, CustomerID: in.GetCustomerId(), CustomerCreated: in.GetCustomerCreated(),
 		Team: in.GetTeam(), LeadID: in.GetLeadId(), OwnerID: in.GetOwnerId(), Actor: in.GetActor(),
 		Reason: in.GetReason(), Exclude: in.GetExclude(), ToPool: in.GetToPool(), IgnoreCapacity: in.GetIgnoreCapacity(),
-		Manual: in.GetManual(), AnyTerritory: in.GetAnyTerritory(), Seq: int(in.GetSeq()), At: in.GetAt().AsTime()})
+		Manual: in.GetManual(), AnyTerritory: in.GetAnyTerritory(), Seq: int(in.GetSeq()), At: in.GetAt().AsTime()}
+	if in.GetStepDueAt() != nil {
+		due := in.GetStepDueAt().AsTime()
+		assign.StepDueAt = &due
+	}
+	l, err := a.Store.AssignLead(ctx, assign)
 	if err != nil {
 		return nil, temporalx.NonRetryable(err)
 	}

@@ -398,7 +398,10 @@ type AssignLeadInput struct {
 	CustomerCreated bool `protobuf:"varint,14,opt,name=customer_created,json=customerCreated,proto3" json:"customer_created,omitempty"`
 	// Team to record when the owner belongs to no territory and none matches
 	// (the customer's team).
-	Team          string `protobuf:"bytes,15,opt,name=team,proto3" json:"team,omitempty"`
+	Team string `protobuf:"bytes,15,opt,name=team,proto3" json:"team,omitempty"`
+	// For an escalation step (reassign, return to the pool): when the ladder
+	// had the step due. The timeline keeps it beside `at`, when the step ran.
+	StepDueAt     *timestamppb.Timestamp `protobuf:"bytes,16,opt,name=step_due_at,json=stepDueAt,proto3" json:"step_due_at,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -536,6 +539,13 @@ func (x *AssignLeadInput) GetTeam() string {
 		return x.Team
 	}
 	return ""
+}
+
+func (x *AssignLeadInput) GetStepDueAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.StepDueAt
+	}
+	return nil
 }
 
 // TimelineEvent is one entry of a lead's or opportunity's timeline.
@@ -1911,7 +1921,7 @@ const file_closeloop_sales_v1_sales_proto_rawDesc = "" +
 	"assignedAt\x12\x16\n" +
 	"\x06reason\x18\a \x01(\tR\x06reason\x12\x10\n" +
 	"\x03seq\x18\b \x01(\x05R\x03seq\x12\x14\n" +
-	"\x05state\x18\t \x01(\tR\x05state\"\xdc\x03\n" +
+	"\x05state\x18\t \x01(\tR\x05state\"\x98\x04\n" +
 	"\x0fAssignLeadInput\x12\x17\n" +
 	"\alead_id\x18\x01 \x01(\tR\x06leadId\x12\x19\n" +
 	"\bowner_id\x18\x02 \x01(\tR\aownerId\x12\x18\n" +
@@ -1929,7 +1939,8 @@ const file_closeloop_sales_v1_sales_proto_rawDesc = "" +
 	"\vcustomer_id\x18\r \x01(\tR\n" +
 	"customerId\x12)\n" +
 	"\x10customer_created\x18\x0e \x01(\bR\x0fcustomerCreated\x12\x12\n" +
-	"\x04team\x18\x0f \x01(\tR\x04team\"\xee\x01\n" +
+	"\x04team\x18\x0f \x01(\tR\x04team\x12:\n" +
+	"\vstep_due_at\x18\x10 \x01(\v2\x1a.google.protobuf.TimestampR\tstepDueAt\"\xee\x01\n" +
 	"\rTimelineEvent\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12!\n" +
 	"\fsubject_type\x18\x02 \x01(\tR\vsubjectType\x12\x1d\n" +
@@ -2098,24 +2109,25 @@ var file_closeloop_sales_v1_sales_proto_depIdxs = []int32{
 	16, // 2: closeloop.sales.v1.Assignment.assigned_at:type_name -> google.protobuf.Timestamp
 	16, // 3: closeloop.sales.v1.AssignLeadInput.at:type_name -> google.protobuf.Timestamp
 	0,  // 4: closeloop.sales.v1.AssignLeadInput.lead:type_name -> closeloop.sales.v1.LeadData
-	16, // 5: closeloop.sales.v1.TimelineEvent.at:type_name -> google.protobuf.Timestamp
-	16, // 6: closeloop.sales.v1.LeadCommand.at:type_name -> google.protobuf.Timestamp
-	8,  // 7: closeloop.sales.v1.LeadCommand.opportunity:type_name -> closeloop.sales.v1.OpportunityData
-	2,  // 8: closeloop.sales.v1.LeadSnapshot.assignment:type_name -> closeloop.sales.v1.Assignment
-	16, // 9: closeloop.sales.v1.LeadSnapshot.due_at:type_name -> google.protobuf.Timestamp
-	16, // 10: closeloop.sales.v1.LeadSnapshot.next_deadline:type_name -> google.protobuf.Timestamp
-	16, // 11: closeloop.sales.v1.LeadSnapshot.first_contact_at:type_name -> google.protobuf.Timestamp
-	16, // 12: closeloop.sales.v1.OpportunityData.created_at:type_name -> google.protobuf.Timestamp
-	8,  // 13: closeloop.sales.v1.OpportunityInput.opportunity:type_name -> closeloop.sales.v1.OpportunityData
-	16, // 14: closeloop.sales.v1.OpportunityCommand.at:type_name -> google.protobuf.Timestamp
-	16, // 15: closeloop.sales.v1.OpportunitySnapshot.stage_entered_at:type_name -> google.protobuf.Timestamp
-	16, // 16: closeloop.sales.v1.OpportunitySnapshot.due_at:type_name -> google.protobuf.Timestamp
-	16, // 17: closeloop.sales.v1.OpportunitySnapshot.next_deadline:type_name -> google.protobuf.Timestamp
-	18, // [18:18] is the sub-list for method output_type
-	18, // [18:18] is the sub-list for method input_type
-	18, // [18:18] is the sub-list for extension type_name
-	18, // [18:18] is the sub-list for extension extendee
-	0,  // [0:18] is the sub-list for field type_name
+	16, // 5: closeloop.sales.v1.AssignLeadInput.step_due_at:type_name -> google.protobuf.Timestamp
+	16, // 6: closeloop.sales.v1.TimelineEvent.at:type_name -> google.protobuf.Timestamp
+	16, // 7: closeloop.sales.v1.LeadCommand.at:type_name -> google.protobuf.Timestamp
+	8,  // 8: closeloop.sales.v1.LeadCommand.opportunity:type_name -> closeloop.sales.v1.OpportunityData
+	2,  // 9: closeloop.sales.v1.LeadSnapshot.assignment:type_name -> closeloop.sales.v1.Assignment
+	16, // 10: closeloop.sales.v1.LeadSnapshot.due_at:type_name -> google.protobuf.Timestamp
+	16, // 11: closeloop.sales.v1.LeadSnapshot.next_deadline:type_name -> google.protobuf.Timestamp
+	16, // 12: closeloop.sales.v1.LeadSnapshot.first_contact_at:type_name -> google.protobuf.Timestamp
+	16, // 13: closeloop.sales.v1.OpportunityData.created_at:type_name -> google.protobuf.Timestamp
+	8,  // 14: closeloop.sales.v1.OpportunityInput.opportunity:type_name -> closeloop.sales.v1.OpportunityData
+	16, // 15: closeloop.sales.v1.OpportunityCommand.at:type_name -> google.protobuf.Timestamp
+	16, // 16: closeloop.sales.v1.OpportunitySnapshot.stage_entered_at:type_name -> google.protobuf.Timestamp
+	16, // 17: closeloop.sales.v1.OpportunitySnapshot.due_at:type_name -> google.protobuf.Timestamp
+	16, // 18: closeloop.sales.v1.OpportunitySnapshot.next_deadline:type_name -> google.protobuf.Timestamp
+	19, // [19:19] is the sub-list for method output_type
+	19, // [19:19] is the sub-list for method input_type
+	19, // [19:19] is the sub-list for extension type_name
+	19, // [19:19] is the sub-list for extension extendee
+	0,  // [0:19] is the sub-list for field type_name
 }
 
 func init() { file_closeloop_sales_v1_sales_proto_init() }
