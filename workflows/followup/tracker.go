@@ -446,10 +446,15 @@ func (t *tracker) close(ctx workflow.Context, state, by, note string) error {
 
 func (t *tracker) snapshot() *followupv1.FollowUpState {
 	s := &followupv1.FollowUpState{
-		DueAt: timestamppb.New(t.due), PolicyVersion: t.versions["policy:"+t.dlName],
+		PolicyVersion:           t.versions["policy:"+t.dlName],
 		EscalationPolicyVersion: t.versions["policy:"+t.kind.Escalation], Level: int32(t.level),
 		Recomputations: t.state.Recomputations,
 	}
+	if t.due.IsZero() {
+		// Queried before the first resolution: no due time yet (not year 1).
+		return s
+	}
+	s.DueAt = timestamppb.New(t.due)
 	if at, ok := t.nextAt(); ok {
 		s.NextAt = timestamppb.New(at)
 		s.NextAction = "overdue"
