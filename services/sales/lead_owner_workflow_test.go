@@ -38,6 +38,10 @@ func TestLeadOnAnOwnedCustomerStaysWithItsOwner(t *testing.T) {
 		if n := len(h.steps()); n != 3 {
 			t.Errorf("steps %v, want remind, escalate_manager, reassign", h.stepsSeen())
 		}
+		// The follow-up records what happened: the reassign step escalated.
+		if got := h.stepsSeen(); len(got) != 3 || got[2] != "escalate_manager@Mar 4 16:30" {
+			t.Errorf("recorded steps %v, want the third as escalate_manager@Mar 4 16:30", got)
+		}
 		if l := h.lead(id); l.OwnerID != "rep-ana" || l.Pooled {
 			t.Errorf("the ladder moved the lead: %+v", l)
 		}

@@ -70,6 +70,12 @@ type Options struct {
 	// another rep, back to the pool, …): Track then closes the record with the
 	// handover's state and note and returns it as the outcome.
 	OnStep func(ctx workflow.Context, s Step) error
+	// RecordAs, when set, names the action a ladder step is recorded as on
+	// the follow-up, for an embedding workflow that carries the step out
+	// differently (a lead bound to its customer's owner is escalated to the
+	// managers instead of reassigned). OnStep still receives the ladder's
+	// action. It must be deterministic: it runs in workflow code.
+	RecordAs func(policy.Action) policy.Action
 	// Interrupt, when set, ends the follow-up like the close-follow-up signal
 	// when the embedding workflow sends a *followupv1.CloseSignal on it (first
 	// contact logged through the lead's update, a stage change, …).
@@ -422,8 +428,12 @@ func (t *tracker) step(ctx workflow.Context, at time.Time) error {
 		action = t.ladder.Steps[t.level].Action
 	}
 	t.level++
+	recorded := action
+	if t.opts.RecordAs != nil && t.ladder != nil {
+		recorded = t.opts.RecordAs(action)
+	}
 	in := &followupv1.RecordStepInput{
-		Id: t.spec.GetId(), Level: int32(t.level), Action: string(action),
+		Id: t.spec.GetId(), Level: int32(t.level), Action: string(recorded),
 		At: timestamppb.New(at), RanAt: timestamppb.New(workflow.Now(ctx)),
 	}
 	if nxt, ok := t.nextAt(); ok {

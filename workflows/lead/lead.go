@@ -296,7 +296,7 @@ func (w *leadWF) trackFirstContact(ctx workflow.Context) error {
 	w.tracking, w.trackSeq = true, w.seq
 	seq := w.seq
 	out, err := followup.Track(ctx, spec, followup.Options{
-		OnStep: w.onStep, Interrupt: w.interrupt,
+		OnStep: w.onStep, Interrupt: w.interrupt, RecordAs: w.stepRecordedAs,
 		Expose: func(f func() *followupv1.FollowUpState) { w.fuState = f },
 	})
 	w.tracking, w.fuState = false, nil
@@ -338,6 +338,16 @@ func (w *leadWF) trackFirstContact(ctx workflow.Context) error {
 
 // onStep carries out a ladder step of the first-contact follow-up (Track has
 // recorded it on the follow-up already).
+// stepRecordedAs is what a ladder step is recorded as on the follow-up: a
+// lead bound to its customer's owner is not reassigned nor pooled, its
+// managers are asked to decide (see onStep), so the follow-up says escalated.
+func (w *leadWF) stepRecordedAs(a policy.Action) policy.Action {
+	if w.ownerRules && w.bound && (a == policy.ActionReassign || a == policy.ActionReturnToPool) {
+		return policy.ActionEscalateManager
+	}
+	return a
+}
+
 func (w *leadWF) onStep(ctx workflow.Context, s followup.Step) error {
 	if err := w.mu.Lock(ctx); err != nil {
 		return err
