@@ -8,13 +8,14 @@ BIN          := $(CURDIR)/bin
 export GOFLAGS := -buildvcs=false
 
 TEMPORAL_CLI_VERSION := v1.5.1
+WORKFLOWCHECK_VERSION := v0.6.0
 SERVICES     := customer sales service marketing
 MODULES      := platform proto workflows $(addprefix services/,$(SERVICES))
 PKGS         := $(foreach m,$(MODULES),./$(m)/...)
 TEST_FLAGS   ?= -count=1 -timeout 25m
 
 .PHONY: help run token restart test build tools proto proto-check vet fmt fmt-check bench clean
-.PHONY: chart-tools chart-test images images-push
+.PHONY: chart-tools chart-test images images-push workflowcheck
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -36,12 +37,12 @@ token: ## print a dev token valid 12 hours: make token USER=rep-cy (without USER
 restart: ## restart one component of a running make run: make restart COMPONENT=worker
 	@$(GO) run ./platform/cmd/devstack restart $(COMPONENT)
 
-test: tools proto-check fmt-check vet chart-test ## run every unit and integration test (PostgreSQL and Temporal included) and the Helm chart tests
+test: tools proto-check fmt-check vet workflowcheck chart-test ## run every unit and integration test (PostgreSQL and Temporal included) and the Helm chart tests
 	$(GO) test $(TEST_FLAGS) $(PKGS)
 
 build: ## build every binary into bin/
 	@mkdir -p $(BIN)
-	@echo "building the Closeloop binaries into bin/ (about 4 minutes the first time on 2 cores, seconds after) …"
+	@echo "building the Closeloop binaries into bin/ (the first time up to 12 minutes on 2 busy cores, seconds after) …"
 	@$(GO) build -v -o $(BIN)/ $(BINARIES) 2>&1 | $(PROGRESS) binaries
 
 tools: $(BIN)/.temporal-$(TEMPORAL_CLI_VERSION) ## build the Temporal CLI (dev server) into bin/
@@ -51,6 +52,20 @@ $(BIN)/.temporal-$(TEMPORAL_CLI_VERSION):
 	@echo "building the Temporal CLI $(TEMPORAL_CLI_VERSION) from the Go module proxy into bin/ (once; about 16 minutes on 2 cores) …"
 	@cd /tmp && GOBIN=$(BIN) GOWORK=off $(GO) install -v github.com/temporalio/cli/cmd/temporal@$(TEMPORAL_CLI_VERSION) 2>&1 | $(PROGRESS) "Temporal CLI"
 	@touch $@
+
+# The determinism check over every workflow package: Temporal's workflowcheck,
+# pinned and built into bin/ once; false positives are overridden, each with its
+# reason, in workflows/workflowcheck.yaml.
+WORKFLOWCHECK := $(BIN)/.workflowcheck-$(WORKFLOWCHECK_VERSION)
+
+$(WORKFLOWCHECK):
+	@mkdir -p $(BIN)
+	@echo "building workflowcheck $(WORKFLOWCHECK_VERSION) from the Go module proxy …"
+	cd /tmp && GOBIN=$(BIN) GOWORK=off $(GO) install go.temporal.io/sdk/contrib/tools/workflowcheck@$(WORKFLOWCHECK_VERSION)
+	@touch $@
+
+workflowcheck: $(WORKFLOWCHECK) ## check every workflow for non-deterministic code (map iteration, time.Now, goroutines, …)
+	$(BIN)/workflowcheck -config workflows/workflowcheck.yaml ./workflows/...
 
 # The Helm chart (charts/closeloop). helm and helm-unittest are pinned in tools/go.mod
 # (a module of its own, outside go.work) and built into bin/ once per version; the

@@ -45,7 +45,7 @@ func banner(iss *devissuer.Issuer, logs string) (string, error) {
 	b.WriteString("and exits non-zero when one exits 5 times within 2 minutes. Restart one yourself with\n")
 	b.WriteString("`bin/devstack restart <component>` (temporal, worker, customer, sales, service, marketing).\n\n")
 
-	fmt.Fprintf(&b, "Dev tokens (valid %s; `make run` prints fresh ones each start):\n", tokenTTL)
+	fmt.Fprintf(&b, "Dev tokens (valid %d hours; `make run` prints fresh ones each start):\n", int(tokenTTL.Hours()))
 	for _, name := range tokenUsers {
 		u, err := devissuer.DevUser(name)
 		if err != nil {

@@ -149,7 +149,7 @@ func (s *Supervisor) loop(c *comp) {
 			why = "exited: " + in.err.Error()
 		}
 		if len(crashes) >= s.policy.MaxCrashes {
-			s.fail(c.name, fmt.Errorf("%w: %s %s, its %d exit within %s", ErrGaveUp, c.name, why, len(crashes), s.policy.Window))
+			s.fail(c.name, fmt.Errorf("%w: %s %s; %d exits within %s", ErrGaveUp, c.name, why, len(crashes), s.policy.Window))
 			return
 		}
 		wait := s.backoff(consecutive)
@@ -203,7 +203,7 @@ func (s *Supervisor) fail(name string, err error) {
 		return
 	}
 	s.failErr = err
-	s.logf(name, "giving up: "+err.Error())
+	s.logf(name, err.Error())
 	close(s.failed)
 }
 

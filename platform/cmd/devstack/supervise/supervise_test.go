@@ -157,7 +157,7 @@ func TestGivesUpAfterTooManyCrashes(t *testing.T) {
 	}
 	select {
 	case err := <-done:
-		if !errors.Is(err, ErrGaveUp) || !strings.Contains(err.Error(), "worker exited: exit status 2, its 5 exit within 1m0s") {
+		if !errors.Is(err, ErrGaveUp) || !strings.Contains(err.Error(), "gave up: worker exited: exit status 2; 5 exits within 1m0s") {
 			t.Fatalf("Wait = %v", err)
 		}
 	case <-time.After(5 * time.Second):
@@ -173,7 +173,7 @@ func TestGivesUpAfterTooManyCrashes(t *testing.T) {
 	default:
 		t.Error("giving up must stop the other components")
 	}
-	if worker.count() != 5 || !strings.Contains(l.text(), "worker: giving up") {
+	if worker.count() != 5 || !strings.Contains(l.text(), "worker: gave up: worker exited") {
 		t.Errorf("%d worker starts; log:\n%s", worker.count(), l.text())
 	}
 }
