@@ -1,3 +1,0 @@
-module github.com/closeloop/closeloop/services/sales
-
-go 1.26.0

@@ -1,3 +1,0 @@
-module github.com/closeloop/closeloop/services/service
-
-go 1.26.0
