@@ -5,7 +5,7 @@
 
 # buf CLI (lint + built-in compiler + plugin driver).
 BUF_VERSION=v1.75.0
-# protoc-gen-go must match google.golang.org/protobuf in proto/go.mod, so the
+# protoc-gen-go must match google.golang.org/protobuf in go.mod, so the
 # generated code and the runtime library it is compiled against agree.
 PROTOC_GEN_GO_VERSION=v1.36.12
 
@@ -24,9 +24,9 @@ _go_install() { # $1 = package@version, $2 = installed binary path
 
 ensure_tools() {
 	local mod_version
-	mod_version="$(awk '$1 == "google.golang.org/protobuf" {print $2} $1 == "require" && $2 == "google.golang.org/protobuf" {print $3}' "$PROTO_DIR/go.mod")"
+	mod_version="$(awk '$1 == "google.golang.org/protobuf" {print $2} $1 == "require" && $2 == "google.golang.org/protobuf" {print $3}' "$REPO_ROOT/go.mod")"
 	if [[ "$mod_version" != "$PROTOC_GEN_GO_VERSION" ]]; then
-		echo "proto/tools.sh pins protoc-gen-go $PROTOC_GEN_GO_VERSION but proto/go.mod requires google.golang.org/protobuf ${mod_version:-<none>}: keep them equal" >&2
+		echo "proto/tools.sh pins protoc-gen-go $PROTOC_GEN_GO_VERSION but go.mod requires google.golang.org/protobuf ${mod_version:-<none>}: keep them equal" >&2
 		return 1
 	fi
 
