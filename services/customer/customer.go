@@ -42,7 +42,7 @@ type Config struct {
 	TemporalUI string        `env:"TEMPORAL_UI_URL" default:"http://localhost:8233" help:"Temporal web UI base URL that follow-ups link their workflow to; empty for no link"`
 	OpenWait   time.Duration `env:"FOLLOWUP_OPEN_WAIT" default:"5s" help:"how long POST /v1/follow-ups waits for the new follow-up to be stored before answering 202 Accepted"`
 	// Visits.
-	VisitAllowNonWorkingDays bool          `env:"VISIT_ALLOW_NON_WORKING_DAYS" default:"false" help:"let visits be booked on days without working time in the customer's business calendar (weekends, holidays)"`
+	VisitAllowNonWorkingDays bool          `env:"VISIT_ALLOW_NON_WORKING_DAYS" default:"false" help:"allow visits on days without working time in the customer's business calendar (weekends, holidays), each only with a manager's or admin's explicit allow_non_working_day override, recorded on its timeline"`
 	VisitDefaultStart        string        `env:"VISIT_DEFAULT_START" default:"10:00" help:"start of a visit whose request names none, HH:MM in the customer's calendar time zone"`
 	VisitDefaultDuration     time.Duration `env:"VISIT_DEFAULT_DURATION" default:"1h" help:"length of a visit whose request names none"`
 	VisitDecisionWait        time.Duration `env:"VISIT_DECISION_WAIT" default:"10s" help:"how long a visit request, cancellation or log waits for the visit workflow's answer before answering 503 update_pending"`
