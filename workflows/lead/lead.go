@@ -37,20 +37,18 @@ import (
 	salesv1 "github.com/closeloop/closeloop/proto/gen/closeloop/sales/v1"
 	"github.com/closeloop/closeloop/workflows/followup"
 	"github.com/closeloop/closeloop/workflows/policy"
+	"github.com/closeloop/closeloop/workflows/wfx"
 )
 
-// activityOptions are shared by every activity of the sales workflows: retried
-// until they succeed, except business refusals (non-retryable errors raised by
-// the activities themselves).
-func activityOptions(ctx workflow.Context, queue string) workflow.Context {
-	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		TaskQueue:           queue,
-		StartToCloseTimeout: 30 * time.Second,
-		RetryPolicy: &temporal.RetryPolicy{
-			InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute,
-			NonRetryableErrorTypes: []string{"invalid", "not_found"},
-		},
-	})
+// callSales and callCustomer are the activity options of the sales
+// workflows (wfx's one convention): retried until they succeed, except
+// business refusals, which the activities fail as non-retryable.
+func callSales(ctx workflow.Context) workflow.Context {
+	return wfx.Activities(ctx, wfx.Call{Queue: salesc.TaskQueue, NonRetryable: []string{"invalid", "not_found"}})
+}
+
+func callCustomer(ctx workflow.Context) workflow.Context {
+	return wfx.Activities(ctx, wfx.Call{Queue: customerc.TaskQueue, NonRetryable: []string{"invalid", "not_found"}})
 }
 
 type leadWF struct {
@@ -92,7 +90,7 @@ func Lead(ctx workflow.Context, in *salesv1.LeadInput) (*salesv1.LeadSnapshot, e
 	}
 	w := &leadWF{
 		data: d, interrupt: workflow.NewBufferedChannel(ctx, 1), mu: workflow.NewMutex(ctx),
-		sales: activityOptions(ctx, salesc.TaskQueue), customer: activityOptions(ctx, customerc.TaskQueue),
+		sales: callSales(ctx), customer: callCustomer(ctx),
 		snap: &salesv1.LeadSnapshot{LeadId: d.GetId(), State: StateNew, CustomerId: d.GetCustomerId(), Assignment: &salesv1.Assignment{}},
 	}
 	if err := workflow.SetQueryHandler(ctx, wfc.QueryLeadState, func() (*salesv1.LeadSnapshot, error) { return w.snapshot(), nil }); err != nil {
@@ -409,7 +407,7 @@ func (w *leadWF) validateReassign(ctx workflow.Context, req *salesv1.ReassignReq
 	a := w.snap.GetAssignment()
 	if r := CheckReassign(Holding{State: w.snap.GetState(), OwnerID: a.GetOwnerId(), Pooled: a.GetPooled(), Settled: w.seq > 0,
 		Bound: w.bound, CustomerOwnerID: w.custOwner}, req); r != nil {
-		return refuse(r)
+		return r.Err()
 	}
 	return nil
 }
@@ -445,17 +443,17 @@ func (w *leadWF) reassign(ctx workflow.Context, req *salesv1.ReassignRequest) (*
 
 func (w *leadWF) validateCommand(ctx workflow.Context, cmd *salesv1.LeadCommand) error {
 	if r := CheckCommand(w.snap.GetState(), cmd.GetOp()); r != nil {
-		return refuse(r)
+		return r.Err()
 	}
 	if o := cmd.GetExpectedOwnerId(); o != "" && o != w.snap.GetAssignment().GetOwnerId() {
-		return refuse(&Refusal{"lead_not_found", "the lead was reassigned and is no longer yours"})
+		return (&Refusal{Code: "lead_not_found", Message: "the lead was reassigned and is no longer yours"}).Err()
 	}
 	if cmd.GetOp() == OpConvert && cmd.GetOpportunity() == nil {
-		return refuse(&Refusal{"invalid", "convert needs the opportunity to create"})
+		return (&Refusal{Code: "invalid", Message: "convert needs the opportunity to create"}).Err()
 	}
 	if cmd.GetOp() == OpConvert {
 		if r := CheckConvert(w.snap.GetAssignment().GetOwnerId(), w.snap.GetAssignment().GetPooled(), w.custOwner, cmd.GetOpportunity().GetOwnerId()); r != nil {
-			return refuse(r)
+			return r.Err()
 		}
 	}
 	return nil
@@ -538,8 +536,6 @@ func (w *leadWF) snapshot() *salesv1.LeadSnapshot {
 	}
 	return s
 }
-
-func refuse(r *Refusal) error { return temporal.NewApplicationError(r.Message, r.Code) }
 
 func isRefusal(err error) bool {
 	var app *temporal.ApplicationError

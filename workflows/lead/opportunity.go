@@ -44,7 +44,7 @@ func Opportunity(ctx workflow.Context, in *salesv1.OpportunityInput) (*salesv1.O
 	if o.GetId() == "" || o.GetCustomerId() == "" || o.GetOwnerId() == "" {
 		return nil, temporal.NewNonRetryableApplicationError("an opportunity needs an id, a customer and an owner", "invalid", nil)
 	}
-	w := &oppWF{interrupt: workflow.NewBufferedChannel(ctx, 1), mu: workflow.NewMutex(ctx), sales: activityOptions(ctx, salesc.TaskQueue),
+	w := &oppWF{interrupt: workflow.NewBufferedChannel(ctx, 1), mu: workflow.NewMutex(ctx), sales: callSales(ctx),
 		snap: &salesv1.OpportunitySnapshot{OpportunityId: o.GetId(), Stage: o.GetStage(), Status: StatusOpen}}
 	if err := workflow.SetQueryHandler(ctx, wfc.QueryOpportunityState, func() (*salesv1.OpportunitySnapshot, error) { return w.snapshot(), nil }); err != nil {
 		return nil, err
@@ -134,7 +134,7 @@ func (w *oppWF) validate(ctx workflow.Context, c *salesv1.OpportunityCommand) er
 		r = CheckClose(w.snap.GetStatus(), c.GetOp(), c.GetReason())
 	}
 	if r != nil {
-		return refuse(r)
+		return r.Err()
 	}
 	return nil
 }

@@ -1,6 +1,10 @@
 package lead
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/closeloop/closeloop/workflows/wfx"
+)
 
 // Lead states. A lead starts new (assigned or in the pool), becomes contacted
 // at first contact, then qualified; it ends disqualified or converted.
@@ -30,15 +34,11 @@ const (
 	OpLost     = "lost"
 )
 
-// Refusal is a rule a request breaks. Its Code is the API's error code; the
-// sales service maps it back to its domain error, so the same words reach the
-// caller whether the API or the workflow's update validator refused.
-type Refusal struct {
-	Code    string
-	Message string
-}
-
-func (r *Refusal) Error() string { return r.Message }
+// Refusal is a rule a request breaks: the workflows' one refusal type
+// (wfx.Refusal). Its Code is the API's error code; the sales service maps it
+// back to its domain error, so the same words reach the caller whether the
+// API or the workflow's update validator refused.
+type Refusal = wfx.Refusal
 
 // Open reports whether a lead in state s is still being worked.
 func Open(s string) bool { return s == StateNew || s == StateContacted || s == StateQualified }
@@ -46,23 +46,23 @@ func Open(s string) bool { return s == StateNew || s == StateContacted || s == S
 // CheckCommand says whether op may be applied to a lead in state.
 func CheckCommand(state, op string) *Refusal {
 	if !Open(state) {
-		return &Refusal{"lead_closed", "the lead is " + state}
+		return &Refusal{Code: "lead_closed", Message: "the lead is " + state}
 	}
 	switch op {
 	case OpContact, OpDisqualify:
 		return nil
 	case OpQualify:
 		if state != StateContacted {
-			return &Refusal{"invalid_lead_transition", "a " + state + " lead cannot be qualified: log first contact first"}
+			return &Refusal{Code: "invalid_lead_transition", Message: "a " + state + " lead cannot be qualified: log first contact first"}
 		}
 		return nil
 	case OpConvert:
 		if state == StateNew {
-			return &Refusal{"invalid_lead_transition", "a lead nobody has contacted cannot be converted"}
+			return &Refusal{Code: "invalid_lead_transition", Message: "a lead nobody has contacted cannot be converted"}
 		}
 		return nil
 	}
-	return &Refusal{"invalid", "op must be contact, qualify, disqualify or convert"}
+	return &Refusal{Code: "invalid", Message: "op must be contact, qualify, disqualify or convert"}
 }
 
 // CheckStageChange says whether an open opportunity in stage from may move to
@@ -71,15 +71,15 @@ func CheckCommand(state, op string) *Refusal {
 func CheckStageChange(status string, from, to int, mayGoBack bool, reason string) *Refusal {
 	switch {
 	case status != StatusOpen:
-		return &Refusal{"opportunity_closed", "the opportunity is already " + status}
+		return &Refusal{Code: "opportunity_closed", Message: "the opportunity is already " + status}
 	case to < 1 || to > 4:
-		return &Refusal{"invalid", "to_stage must be 1, 2, 3 or 4"}
+		return &Refusal{Code: "invalid", Message: "to_stage must be 1, 2, 3 or 4"}
 	case to == from:
-		return &Refusal{"stage_unchanged", "the opportunity is already in this stage"}
+		return &Refusal{Code: "stage_unchanged", Message: "the opportunity is already in this stage"}
 	case to < from && !mayGoBack:
-		return &Refusal{"stage_backwards_forbidden", "only managers may move an opportunity back to an earlier stage"}
+		return &Refusal{Code: "stage_backwards_forbidden", Message: "only managers may move an opportunity back to an earlier stage"}
 	case to < from && strings.TrimSpace(reason) == "":
-		return &Refusal{"invalid", "say why the opportunity goes back to an earlier stage"}
+		return &Refusal{Code: "invalid", Message: "say why the opportunity goes back to an earlier stage"}
 	}
 	return nil
 }
@@ -88,11 +88,11 @@ func CheckStageChange(status string, from, to int, mayGoBack bool, reason string
 func CheckClose(status, op, reason string) *Refusal {
 	switch {
 	case status != StatusOpen:
-		return &Refusal{"opportunity_closed", "the opportunity is already " + status}
+		return &Refusal{Code: "opportunity_closed", Message: "the opportunity is already " + status}
 	case op != OpWon && op != OpLost:
-		return &Refusal{"invalid", "op must be stage, won or lost"}
+		return &Refusal{Code: "invalid", Message: "op must be stage, won or lost"}
 	case op == OpLost && strings.TrimSpace(reason) == "":
-		return &Refusal{"invalid", "say why the opportunity was lost"}
+		return &Refusal{Code: "invalid", Message: "say why the opportunity was lost"}
 	}
 	return nil
 }
@@ -130,22 +130,22 @@ type ReassignRequest interface {
 func CheckReassign(h Holding, req ReassignRequest) *Refusal {
 	switch {
 	case !Open(h.State):
-		return &Refusal{"lead_closed", "the lead is " + h.State}
+		return &Refusal{Code: "lead_closed", Message: "the lead is " + h.State}
 	case strings.TrimSpace(req.GetReason()) == "":
-		return &Refusal{"invalid", "say why the lead changes hands"}
+		return &Refusal{Code: "invalid", Message: "say why the lead changes hands"}
 	case req.GetToPool() && req.GetToOwnerId() != "":
-		return &Refusal{"invalid", "either to_owner_id or to_pool"}
+		return &Refusal{Code: "invalid", Message: "either to_owner_id or to_pool"}
 	case req.GetToPool() && h.Pooled:
-		return &Refusal{"already_pooled", "the lead is already in the pool"}
+		return &Refusal{Code: "already_pooled", Message: "the lead is already in the pool"}
 	case req.GetToOwnerId() != "" && req.GetToOwnerId() == h.OwnerID:
-		return &Refusal{"same_owner", "the lead is already assigned to " + h.OwnerID}
+		return &Refusal{Code: "same_owner", Message: "the lead is already assigned to " + h.OwnerID}
 	case !h.Settled:
-		return &Refusal{"invalid", "the lead is still being assigned; retry in a moment"}
+		return &Refusal{Code: "invalid", Message: "the lead is still being assigned; retry in a moment"}
 	case h.Bound && (req.GetToOwnerId() == "" || !req.GetMoveCustomer()):
-		return &Refusal{"customer_owned", "the lead's customer belongs to " + h.CustomerOwnerID +
+		return &Refusal{Code: "customer_owned", Message: "the lead's customer belongs to " + h.CustomerOwnerID +
 			", who holds its leads: name the new owner with move_customer to move the customer too, or change the customer's owner in the customer service"}
 	case req.GetMoveCustomer() && req.GetToOwnerId() == "":
-		return &Refusal{"invalid", "move_customer needs to_owner_id"}
+		return &Refusal{Code: "invalid", Message: "move_customer needs to_owner_id"}
 	}
 	return nil
 }
@@ -158,11 +158,11 @@ func CheckReassign(h Holding, req ReassignRequest) *Refusal {
 func CheckConvert(owner string, pooled bool, customerOwner, oppOwner string) *Refusal {
 	switch {
 	case pooled || owner == "":
-		return &Refusal{"invalid", "assign the lead to a rep before converting it"}
+		return &Refusal{Code: "invalid", Message: "assign the lead to a rep before converting it"}
 	case oppOwner != owner:
-		return &Refusal{"lead_not_found", "the lead was reassigned and is no longer yours"}
+		return &Refusal{Code: "lead_not_found", Message: "the lead was reassigned and is no longer yours"}
 	case customerOwner != "" && customerOwner != owner:
-		return &Refusal{"customer_not_visible", "the lead's customer belongs to another rep: " + owner +
+		return &Refusal{Code: "customer_not_visible", Message: "the lead's customer belongs to another rep: " + owner +
 			" may not see it; ask the customer's team to move the customer or the lead"}
 	}
 	return nil

@@ -18,6 +18,7 @@ import (
 	wfc "github.com/closeloop/closeloop/proto/contract/workflows"
 	salesv1 "github.com/closeloop/closeloop/proto/gen/closeloop/sales/v1"
 	"github.com/closeloop/closeloop/services/sales/internal/domain"
+	"github.com/closeloop/closeloop/workflows/wfx"
 )
 
 // TemporalWorkflows starts, updates and queries the Lead and Opportunity
@@ -191,14 +192,13 @@ func workflowError(err error, closed *apperr.Error) error {
 	if err == nil {
 		return nil
 	}
-	var app *temporal.ApplicationError
-	if errors.As(err, &app) {
-		if e, ok := domain.ErrorByCode(app.Type(), app.Message()); ok {
+	if r, ok := wfx.AsRefusal(err); ok { // the workflow's rules refused (workflows/lead)
+		if e, ok := domain.ErrorByCode(r.Code, r.Message); ok {
 			return e
 		}
 		var v apperr.Validation
-		if app.Type() == "invalid" {
-			v.Add("", "invalid", app.Message())
+		if r.Code == "invalid" {
+			v.Add(r.Field, "invalid", r.Message)
 			return v.Err()
 		}
 	}
