@@ -205,12 +205,12 @@ func TestCareCadence(t *testing.T) {
 			fV := openOne(visited)
 			vs := visits.NewStore(gdb)
 			start := now.Add(-2 * time.Hour)
-			if err := vs.Book(ctx, &visit.BookInput{VisitID: visited[:30] + "-visit", WorkflowID: "Visit:test", RequestID: "r1", CustomerID: visited,
-				Day: start.Format("2006-01-02"), StartAt: start, EndAt: start.Add(time.Hour), BookedBy: repBo, Team: "south", Department: "service",
-				Purpose: "maintenance", At: start.Add(-day)}); err != nil {
+			if err := vs.Book(ctx, &visit.BookInput{VisitId: visited[:30] + "-visit", WorkflowId: "Visit:test", RequestId: "r1", CustomerId: visited,
+				Day: start.Format("2006-01-02"), StartAt: visit.Stamp(start), EndAt: visit.Stamp(start.Add(time.Hour)), BookedBy: repBo, Team: "south",
+				Department: "service", Purpose: "maintenance", At: visit.Stamp(start.Add(-day))}); err != nil {
 				t.Fatal(err)
 			}
-			if err := vs.Log(ctx, &visit.LogInput{Log: visit.Log{VisitID: visited[:30] + "-visit", Actor: repBo, Summary: "serviced the line"}, At: now}); err != nil {
+			if err := vs.Log(ctx, &visit.LogInput{VisitId: visited[:30] + "-visit", Actor: repBo, Summary: "serviced the line", At: visit.Stamp(now)}); err != nil {
 				t.Fatal(err)
 			}
 			if c := s.call("GET", "/v1/customers/"+visited, repAna, nil).json(t); c["last_contact_at"] == nil {

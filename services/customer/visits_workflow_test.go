@@ -175,12 +175,12 @@ func vcode(err error) string {
 }
 
 func (h *visitHarness) input(day string) *visit.Input {
-	return &visit.Input{CustomerID: h.customer, Day: day, Team: "north", Region: "north"}
+	return &visit.Input{CustomerId: h.customer, Day: day, Team: "north", Region: "north"}
 }
 
 func (h *visitHarness) request(day, who, dept string, start time.Time, join bool) *visit.Request {
-	return &visit.Request{CustomerID: h.customer, Day: day, RequesterID: who, Team: "north", Department: dept, Purpose: dept + " business",
-		StartAt: start, EndAt: start.Add(time.Hour), Join: join}
+	return &visit.Request{CustomerId: h.customer, Day: day, RequesterId: who, Team: "north", Department: dept, Purpose: dept + " business",
+		StartAt: visit.Stamp(start), EndAt: visit.Stamp(start.Add(time.Hour)), Join: join}
 }
 
 // TestVisitWorkflowAcrossNationalDay books a visit the day before the National Day
@@ -251,7 +251,7 @@ func TestVisitWorkflowAcrossNationalDay(t *testing.T) {
 	if d := h.decision(booked); d.Outcome != visit.OutcomeBooked {
 		t.Errorf("first request: %+v", d)
 	}
-	if d := h.decision(joined); d.Outcome != visit.OutcomeJoined || d.VisitID != h.decision(booked).VisitID {
+	if d := h.decision(joined); d.Outcome != visit.OutcomeJoined || d.VisitId != h.decision(booked).VisitId {
 		t.Errorf("second request: %+v", d)
 	}
 	if d := h.decision(offered); d.Outcome != visit.OutcomeOffered || d.OfferedDay != "2026-10-08" {
@@ -371,9 +371,9 @@ func TestVisitWorkflowCancelReleasesTheDay(t *testing.T) {
 	if ended := h.env.Now(); ended.After(cancelAt.Add(time.Minute)) {
 		t.Errorf("the day's workflow, its visit cancelled, ran on until %s (cancelled at %s)", ended.In(visitShanghai), cancelAt.In(visitShanghai))
 	}
-	var st visit.State
+	st := &visit.State{}
 	if err := h.env.GetWorkflowResult(&st); err != nil || st.Status != "" || len(st.Cancelled) != 1 {
-		t.Errorf("first run's result %+v %v", st, err)
+		t.Errorf("first run's result %v %v", st, err)
 	}
 	b1 := h.decision(first)
 	if h.decision(join).Outcome != visit.OutcomeJoined || !cancel.done || cancel.err != nil {
@@ -406,7 +406,7 @@ func TestVisitWorkflowCancelReleasesTheDay(t *testing.T) {
 		t.Errorf("a join-only request on the freed day: %+v", joinOnly)
 	}
 	b2 := h.decision(second)
-	if b2.Outcome != visit.OutcomeBooked || b1.VisitID == b2.VisitID {
+	if b2.Outcome != visit.OutcomeBooked || b1.VisitId == b2.VisitId {
 		t.Fatalf("first %+v, second %+v", b1, b2)
 	}
 	if vcode(lateCancel.err) != visit.CodeVisitStarted {
@@ -436,9 +436,9 @@ func TestVisitWorkflowEndsWithoutAVisit(t *testing.T) {
 	if err := h.env.GetWorkflowError(); err != nil {
 		t.Fatal(err)
 	}
-	var s visit.State
+	s := &visit.State{}
 	if err := h.env.GetWorkflowResult(&s); err != nil || s.Status != "" || s.Answered != 0 {
-		t.Fatalf("state %+v %v", s, err)
+		t.Fatalf("state %v %v", s, err)
 	}
 	if ended := h.env.Now(); ended.After(start.Add(time.Minute)) {
 		t.Errorf("ended at %s, idle since its start at %s", ended.In(visitShanghai), start.In(visitShanghai))
@@ -548,27 +548,27 @@ func TestVisitStoreOnePersonOnce(t *testing.T) {
 	h := newVisitHarness(t, vcst(time.March, 2, 9, 0))
 	ctx := context.Background()
 	at := vcst(time.March, 2, 9, 0)
-	book := &visit.BookInput{VisitID: uuid.NewString(), WorkflowID: "Visit:x", RequestID: "r0", CustomerID: h.customer, Day: "2026-03-04",
-		StartAt: vcst(time.March, 4, 10, 0), EndAt: vcst(time.March, 4, 11, 0), BookedBy: "rep-ana", Team: "north", Department: visit.DeptSales,
-		Purpose: "renewal", At: at}
+	book := &visit.BookInput{VisitId: uuid.NewString(), WorkflowId: "Visit:x", RequestId: "r0", CustomerId: h.customer, Day: "2026-03-04",
+		StartAt: visit.Stamp(vcst(time.March, 4, 10, 0)), EndAt: visit.Stamp(vcst(time.March, 4, 11, 0)), BookedBy: "rep-ana", Team: "north",
+		Department: visit.DeptSales, Purpose: "renewal", At: visit.Stamp(at)}
 	if err := h.store.Book(ctx, book); err != nil {
 		t.Fatal(err)
 	}
 	for i, who := range []string{"svc-sam", "svc-sam", "rep-ana"} {
-		if err := h.store.Join(ctx, &visit.JoinInput{VisitID: book.VisitID, RequestID: fmt.Sprint("r", i+1), UserID: who,
-			Department: visit.DeptService, Purpose: "check", Notify: "rep-ana", At: at}); err != nil {
+		if err := h.store.Join(ctx, &visit.JoinInput{VisitId: book.VisitId, RequestId: fmt.Sprint("r", i+1), UserId: who,
+			Department: visit.DeptService, Purpose: "check", Notify: "rep-ana", At: visit.Stamp(at)}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	ps, err := h.store.Participants(ctx, []string{book.VisitID})
+	ps, err := h.store.Participants(ctx, []string{book.VisitId})
 	if err != nil {
 		t.Fatal(err)
 	}
 	var who []string
-	for _, p := range ps[book.VisitID] {
+	for _, p := range ps[book.VisitId] {
 		who = append(who, p.UserID+"/"+p.Role)
 	}
-	if strings.Join(who, ",") != "rep-ana/booker,svc-sam/joined" || h.count(book.VisitID, "joined") != 1 {
-		t.Errorf("participants %v, timeline %v", who, h.kinds(book.VisitID))
+	if strings.Join(who, ",") != "rep-ana/booker,svc-sam/joined" || h.count(book.VisitId, "joined") != 1 {
+		t.Errorf("participants %v, timeline %v", who, h.kinds(book.VisitId))
 	}
 }

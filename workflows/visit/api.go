@@ -1,6 +1,10 @@
 package visit
 
-import "time"
+import (
+	"time"
+
+	visitv1 "github.com/closeloop/closeloop/proto/gen/closeloop/visit/v1"
+)
 
 // Departments that may request a visit.
 const (
@@ -41,162 +45,65 @@ const (
 	StatusDone      = "done" // logged
 )
 
-// Input starts the Visit workflow of one customer-day (Visit:<customer>:<day>).
-type Input struct {
-	CustomerID string `json:"customer_id"`
-	Day        string `json:"day"` // YYYY-MM-DD in the customer's calendar
-	// Team and Region of the customer: they choose the business calendar.
-	Team   string `json:"team"`
-	Region string `json:"region"`
+// The workflow's payloads are protobuf messages, like every other workflow
+// contract (proto/closeloop/visit/v1/visit.proto); these names are where a
+// reader of this package finds them. Instants are RFC 3339 strings and the
+// words above (departments, outcomes, roles, statuses) plain strings, so that
+// the JSON payloads of executions started before the move still decode (see
+// the .proto file); Stamp and At convert.
+type (
+	// Input starts the Visit workflow of one customer-day (Visit:<customer>:<day>).
+	Input = visitv1.Input
+	// Request is the visit-request update.
+	Request = visitv1.Request
+	// Decision is the answer to a request.
+	Decision = visitv1.Decision
+	// Cancel is the visit-cancel update (also the first half of a reschedule).
+	Cancel = visitv1.Cancel
+	// Log is the visit-log update.
+	Log = visitv1.Log
+	// Participant is one visitor.
+	Participant = visitv1.Participant
+	// State is what the visit-state query answers.
+	State = visitv1.State
+	// BookInput is customer.BookVisit's input.
+	BookInput = visitv1.BookInput
+	// JoinInput is customer.JoinVisit's input.
+	JoinInput = visitv1.JoinInput
+	// EventInput is customer.RecordVisitEvent's input.
+	EventInput = visitv1.EventInput
+	// BookedDaysInput is customer.VisitBookedDays' input.
+	BookedDaysInput = visitv1.BookedDaysInput
+	// BookedDaysResult is customer.VisitBookedDays' result.
+	BookedDaysResult = visitv1.BookedDaysResult
+	// CancelInput is customer.CancelVisit's input.
+	CancelInput = visitv1.CancelInput
+	// LogInput is customer.LogVisit's input.
+	LogInput = visitv1.LogInput
+)
+
+// Stamp writes an instant as the payloads carry it: RFC 3339 in UTC, with
+// fractional seconds as needed; the zero instant is "".
+func Stamp(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339Nano)
 }
 
-// Request is the request update: a department asks for a visit on the day.
-// The API has checked the requester's rights, the customer and the day rule;
-// the workflow decides booked, joined or offered.
-type Request struct {
-	CustomerID  string    `json:"customer_id"`
-	Day         string    `json:"day"`
-	RequesterID string    `json:"requester_id"`
-	Team        string    `json:"team"` // the requester's team: the log follow-up escalates to its managers
-	Department  string    `json:"department"`
-	Purpose     string    `json:"purpose"`
-	StartAt     time.Time `json:"start_at"`
-	EndAt       time.Time `json:"end_at"`
-	Join        bool      `json:"join"`
-	// JoinOnly: the API let the request through because the day held a
-	// visit (it would not book the day: a non-working day, a start that has
-	// passed, a visit past midnight); with the day free it is refused.
-	JoinOnly bool `json:"join_only,omitempty"`
-	// NonWorkingDayBy is who allowed a booking on a day without working
-	// time in the customer's calendar (the override is recorded with the
-	// visit); empty on a working day.
-	NonWorkingDayBy string `json:"non_working_day_by,omitempty"`
+// ParseAt reads an instant of a payload: RFC 3339, in any offset (payloads
+// written before the move to proto kept the offset they had), "" being the
+// zero instant.
+func ParseAt(s string) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	return time.Parse(time.RFC3339Nano, s)
 }
 
-// Decision is the answer to a request.
-type Decision struct {
-	Outcome string `json:"outcome"`
-	// Repeat: the requester already took part in the day's visit; nothing
-	// changed (Role says as what).
-	Repeat     bool   `json:"repeat,omitempty"`
-	Role       string `json:"role,omitempty"` // booker or joined, for those outcomes
-	VisitID    string `json:"visit_id"`
-	Day        string `json:"day"`
-	OfferedDay string `json:"offered_day,omitempty"`
-	Message    string `json:"message"`
-}
-
-// Cancel is the cancel update (also the first half of a reschedule).
-type Cancel struct {
-	VisitID string `json:"visit_id"`
-	Actor   string `json:"actor"`
-	Reason  string `json:"reason"`
-	MovedTo string `json:"moved_to,omitempty"` // the new day of a reschedule
-}
-
-// Log is the log update: what the visit achieved.
-type Log struct {
-	VisitID  string `json:"visit_id"`
-	Actor    string `json:"actor"`
-	Summary  string `json:"summary"`
-	Outcome  string `json:"outcome"`
-	NextStep string `json:"next_step"`
-}
-
-// Participant is one visitor.
-type Participant struct {
-	UserID     string    `json:"user_id"`
-	Department string    `json:"department"`
-	Purpose    string    `json:"purpose"`
-	Role       string    `json:"role"` // RoleBooker or RoleJoined
-	JoinedAt   time.Time `json:"joined_at"`
-}
-
-// State is what the visit-state query answers.
-type State struct {
-	CustomerID   string        `json:"customer_id"`
-	Day          string        `json:"day"`
-	VisitID      string        `json:"visit_id,omitempty"`
-	Status       string        `json:"status,omitempty"` // "" while the day is free
-	BookedBy     string        `json:"booked_by,omitempty"`
-	Team         string        `json:"team,omitempty"`
-	Department   string        `json:"department,omitempty"`
-	StartAt      time.Time     `json:"start_at,omitzero"`
-	EndAt        time.Time     `json:"end_at,omitzero"`
-	RemindAt     time.Time     `json:"remind_at,omitzero"`
-	Reminded     bool          `json:"reminded"`
-	Participants []Participant `json:"participants,omitempty"`
-	Answered     int           `json:"answered"` // requests answered by this run
-	FollowUpID   string        `json:"follow_up_id,omitempty"`
-	LogDueAt     time.Time     `json:"log_due_at,omitzero"`
-	Cancelled    []string      `json:"cancelled,omitempty"` // visit ids cancelled on this day
-}
-
-// Activity payloads (the customer service's visit activities).
-
-// BookInput stores a new booked visit with its booker as first participant.
-type BookInput struct {
-	VisitID    string    `json:"visit_id"`
-	WorkflowID string    `json:"workflow_id"`
-	RequestID  string    `json:"request_id"`
-	CustomerID string    `json:"customer_id"`
-	Day        string    `json:"day"`
-	StartAt    time.Time `json:"start_at"`
-	EndAt      time.Time `json:"end_at"`
-	BookedBy   string    `json:"booked_by"`
-	Team       string    `json:"team"`
-	Department string    `json:"department"`
-	Purpose    string    `json:"purpose"`
-	At         time.Time `json:"at"`
-	// NonWorkingDayBy: see Request.
-	NonWorkingDayBy string `json:"non_working_day_by,omitempty"`
-}
-
-// JoinInput adds a participant and tells the booker who joins and why.
-type JoinInput struct {
-	VisitID    string    `json:"visit_id"`
-	RequestID  string    `json:"request_id"`
-	UserID     string    `json:"user_id"`
-	Department string    `json:"department"`
-	Purpose    string    `json:"purpose"`
-	Notify     string    `json:"notify"` // the booker
-	At         time.Time `json:"at"`
-}
-
-// EventInput records one entry of a visit's timeline; Recipient, when set,
-// makes it a notification to that person. Idempotent on ID.
-type EventInput struct {
-	ID        string            `json:"id"`
-	VisitID   string            `json:"visit_id"`
-	Kind      string            `json:"kind"`
-	Actor     string            `json:"actor"`
-	Recipient string            `json:"recipient,omitempty"`
-	Summary   string            `json:"summary"`
-	Data      map[string]string `json:"data,omitempty"`
-	At        time.Time         `json:"at"`
-}
-
-// BookedDaysInput asks which days of a customer have a visit in [From, To].
-type BookedDaysInput struct {
-	CustomerID string `json:"customer_id"`
-	From       string `json:"from"`
-	To         string `json:"to"`
-}
-
-// BookedDaysResult lists them.
-type BookedDaysResult struct {
-	Days []string `json:"days"`
-}
-
-// CancelInput cancels a booked visit and tells its participants.
-type CancelInput struct {
-	Cancel
-	Notify []string  `json:"notify"`
-	At     time.Time `json:"at"`
-}
-
-// LogInput records a visit's log (status done).
-type LogInput struct {
-	Log
-	At time.Time `json:"at"`
+// At is ParseAt for instants the workflow wrote itself or the API checked:
+// a malformed one reads as the zero instant.
+func At(s string) time.Time {
+	t, _ := ParseAt(s)
+	return t
 }

@@ -157,11 +157,11 @@ func CheckWorkingDay(cal *calendar.Calendar, day string, nw NonWorkingDay) (over
 	return true, nil
 }
 
-// Participant returns the visitor userID of the day's visit, or nil.
-func (s *State) Participant(userID string) *Participant {
-	for i := range s.Participants {
-		if s.Participants[i].UserID == userID {
-			return &s.Participants[i]
+// FindParticipant returns the visitor userID of the day's visit, or nil.
+func FindParticipant(s *State, userID string) *Participant {
+	for _, p := range s.GetParticipants() {
+		if p.GetUserId() == userID {
+			return p
 		}
 	}
 	return nil
@@ -171,34 +171,38 @@ func (s *State) Participant(userID string) *Participant {
 // the day's visit: one participant per person, so nothing changes, and the
 // answer says what she already has — the booker is told she is the booker.
 func RepeatDecision(s *State, p *Participant, loc *time.Location) *Decision {
-	when := s.StartAt.In(loc).Format("15:04") + "–" + s.EndAt.In(loc).Format("15:04")
+	when := At(s.StartAt).In(loc).Format("15:04") + "–" + At(s.EndAt).In(loc).Format("15:04")
 	if p.Role == RoleBooker {
-		return &Decision{Outcome: OutcomeBooked, Repeat: true, Role: RoleBooker, VisitID: s.VisitID, Day: s.Day,
+		return &Decision{Outcome: OutcomeBooked, Repeat: true, Role: RoleBooker, VisitId: s.VisitId, Day: s.Day,
 			Message: "you booked this visit (" + p.Department + ", " + s.Day + " " + when + "); you are its booker, nothing changed"}
 	}
-	return &Decision{Outcome: OutcomeJoined, Repeat: true, Role: RoleJoined, VisitID: s.VisitID, Day: s.Day,
+	return &Decision{Outcome: OutcomeJoined, Repeat: true, Role: RoleJoined, VisitId: s.VisitId, Day: s.Day,
 		Message: "you already join this visit, booked by " + s.BookedBy + " (" + s.Department + ", " + s.Day + " " + when + "); nothing changed"}
 }
 
 // CheckRequest checks a request against the day's state at instant now:
 // what the workflow's validator refuses.
 func CheckRequest(s *State, r *Request, now time.Time) *Refusal {
+	start, errStart := ParseAt(r.StartAt)
+	end, errEnd := ParseAt(r.EndAt)
 	switch {
-	case r.CustomerID != s.CustomerID || r.Day != s.Day:
+	case r.CustomerId != s.CustomerId || r.Day != s.Day:
 		return &Refusal{CodeInvalid, "day", "the request is for another customer-day"}
 	case !ValidDepartment(r.Department):
 		return &Refusal{CodeInvalid, "department", "department must be sales, service or marketing"}
-	case r.RequesterID == "":
+	case r.RequesterId == "":
 		return &Refusal{CodeInvalid, "requester_id", "a request needs its requester"}
 	case s.Status == StatusDone:
 		return &Refusal{CodeVisitClosed, "day", "the visit of that day has taken place and is logged"}
-	case s.Status == StatusBooked && !now.Before(s.EndAt):
+	case s.Status == StatusBooked && !now.Before(At(s.EndAt)):
 		return &Refusal{CodeVisitOver, "day", "the visit of that day is over"}
 	case s.Status == "" && r.JoinOnly:
 		return &Refusal{CodeDayFree, "day", "the day's visit was cancelled while you asked; ask again to book the day"}
-	case s.Status == "" && !now.Before(r.StartAt):
+	case s.Status == "" && (errStart != nil || errEnd != nil):
+		return &Refusal{CodeInvalid, "start_time", "a visit's start and end are instants in RFC 3339"}
+	case s.Status == "" && !now.Before(start):
 		return &Refusal{CodeInThePast, "start_time", "the visit would start in the past"}
-	case s.Status == "" && !r.EndAt.After(r.StartAt):
+	case s.Status == "" && !end.After(start):
 		return &Refusal{CodeInvalid, "duration_minutes", "a visit ends after it starts"}
 	}
 	return nil
@@ -207,9 +211,9 @@ func CheckRequest(s *State, r *Request, now time.Time) *Refusal {
 // CheckCancel says whether the booked visit may be cancelled at now.
 func CheckCancel(s *State, c *Cancel, now time.Time) *Refusal {
 	switch {
-	case s.Status != StatusBooked || (c.VisitID != "" && c.VisitID != s.VisitID):
+	case s.Status != StatusBooked || (c.VisitId != "" && c.VisitId != s.VisitId):
 		return &Refusal{CodeNotBooked, "", "no booked visit to cancel (already cancelled or logged)"}
-	case !now.Before(s.StartAt):
+	case !now.Before(At(s.StartAt)):
 		return &Refusal{CodeVisitStarted, "", "the visit has started; log it instead"}
 	}
 	return nil
@@ -218,12 +222,12 @@ func CheckCancel(s *State, c *Cancel, now time.Time) *Refusal {
 // CheckLog says whether the visit may be logged at now.
 func CheckLog(s *State, l *Log, now time.Time) *Refusal {
 	switch {
-	case s.Status == StatusDone && (l.VisitID == "" || l.VisitID == s.VisitID):
+	case s.Status == StatusDone && (l.VisitId == "" || l.VisitId == s.VisitId):
 		return &Refusal{CodeAlreadyLogged, "", "the visit is already logged"}
-	case s.Status != StatusBooked || (l.VisitID != "" && l.VisitID != s.VisitID):
+	case s.Status != StatusBooked || (l.VisitId != "" && l.VisitId != s.VisitId):
 		return &Refusal{CodeVisitNotHappened, "", "a log for a visit that did not happen: the visit was cancelled"}
-	case now.Before(s.StartAt):
-		return &Refusal{CodeVisitNotHappened, "", "a log for a visit that did not happen: it starts at " + s.StartAt.Format(time.RFC3339)}
+	case now.Before(At(s.StartAt)):
+		return &Refusal{CodeVisitNotHappened, "", "a log for a visit that did not happen: it starts at " + At(s.StartAt).Format(time.RFC3339)}
 	case l.Summary == "":
 		return &Refusal{CodeInvalid, "summary", "say what the visit achieved"}
 	}

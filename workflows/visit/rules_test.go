@@ -1,8 +1,11 @@
 package visit
 
 import (
+	"strings"
 	"testing"
 	"time"
+
+	"google.golang.org/protobuf/proto"
 
 	"github.com/closeloop/closeloop/workflows/calendar"
 	"github.com/closeloop/closeloop/workflows/policy"
@@ -60,33 +63,42 @@ func TestNextFreeDay(t *testing.T) {
 // TestChecks: the validators' rules at the edges.
 func TestChecks(t *testing.T) {
 	start := time.Date(2026, 3, 4, 10, 0, 0, 0, time.UTC)
-	free := &State{CustomerID: "c", Day: "2026-03-04"}
-	req := &Request{CustomerID: "c", Day: "2026-03-04", RequesterID: "u", Department: DeptSales, StartAt: start, EndAt: start.Add(time.Hour)}
+	free := &State{CustomerId: "c", Day: "2026-03-04"}
+	req := &Request{CustomerId: "c", Day: "2026-03-04", RequesterId: "u", Department: DeptSales, StartAt: Stamp(start), EndAt: Stamp(start.Add(time.Hour))}
 	if r := CheckRequest(free, req, start.Add(-time.Second)); r != nil {
 		t.Errorf("a second before the start: %v", r)
 	}
 	if r := CheckRequest(free, req, start); r == nil || r.Code != CodeInThePast {
 		t.Errorf("at the start: %v", r)
 	}
-	booked := &State{CustomerID: "c", Day: "2026-03-04", Status: StatusBooked, VisitID: "v", StartAt: start, EndAt: start.Add(time.Hour)}
+	booked := &State{CustomerId: "c", Day: "2026-03-04", Status: StatusBooked, VisitId: "v", StartAt: Stamp(start), EndAt: Stamp(start.Add(time.Hour))}
 	if r := CheckRequest(booked, req, start.Add(59*time.Minute)); r != nil {
 		t.Errorf("joining during the visit: %v", r)
 	}
 	if r := CheckRequest(booked, req, start.Add(time.Hour)); r == nil || r.Code != CodeVisitOver {
 		t.Errorf("after the visit: %v", r)
 	}
-	joinOnly := *req
+	joinOnly := proto.Clone(req).(*Request)
 	joinOnly.JoinOnly = true
-	if r := CheckRequest(booked, &joinOnly, start.Add(time.Minute)); r != nil {
+	if r := CheckRequest(booked, joinOnly, start.Add(time.Minute)); r != nil {
 		t.Errorf("join-only on a booked day: %v", r)
 	}
-	if r := CheckRequest(free, &joinOnly, start.Add(-time.Hour)); r == nil || r.Code != CodeDayFree {
+	if r := CheckRequest(free, joinOnly, start.Add(-time.Hour)); r == nil || r.Code != CodeDayFree {
 		t.Errorf("join-only on a free day: %v", r)
 	}
-	bad := *req
+	bad := proto.Clone(req).(*Request)
 	bad.Department = "finance"
-	if r := CheckRequest(free, &bad, start.Add(-time.Hour)); r == nil || r.Field != "department" {
+	if r := CheckRequest(free, bad, start.Add(-time.Hour)); r == nil || r.Field != "department" {
 		t.Errorf("unknown department: %v", r)
+	}
+	// The instants are RFC 3339: one that is not cannot book the day.
+	garbled := proto.Clone(req).(*Request)
+	garbled.StartAt = "2026-03-04 10:00"
+	if r := CheckRequest(free, garbled, start.Add(-time.Hour)); r == nil || r.Code != CodeInvalid || r.Field != "start_time" {
+		t.Errorf("a start that is not RFC 3339: %v", r)
+	}
+	if r := CheckRequest(booked, garbled, start.Add(time.Minute)); r != nil {
+		t.Errorf("joining needs no instant of its own: %v", r)
 	}
 	if r := CheckCancel(booked, &Cancel{Actor: "u"}, start.Add(-time.Second)); r != nil {
 		t.Errorf("cancel before the start: %v", r)
@@ -175,20 +187,48 @@ func TestCheckWorkingDay(t *testing.T) {
 func TestRepeatDecision(t *testing.T) {
 	loc := china(t).Location()
 	start := time.Date(2026, 3, 4, 10, 0, 0, 0, loc)
-	s := &State{CustomerID: "c", Day: "2026-03-04", VisitID: "v", Status: StatusBooked, BookedBy: "rep-ana", Department: DeptSales,
-		StartAt: start, EndAt: start.Add(time.Hour), Participants: []Participant{
-			{UserID: "rep-ana", Department: DeptSales, Role: RoleBooker}, {UserID: "svc-sam", Department: DeptService, Role: RoleJoined}}}
-	if s.Participant("mkt-mo") != nil {
+	s := &State{CustomerId: "c", Day: "2026-03-04", VisitId: "v", Status: StatusBooked, BookedBy: "rep-ana", Department: DeptSales,
+		StartAt: Stamp(start), EndAt: Stamp(start.Add(time.Hour)), Participants: []*Participant{
+			{UserId: "rep-ana", Department: DeptSales, Role: RoleBooker}, {UserId: "svc-sam", Department: DeptService, Role: RoleJoined}}}
+	if FindParticipant(s, "mkt-mo") != nil {
 		t.Error("a stranger is a participant")
 	}
-	d := RepeatDecision(s, s.Participant("rep-ana"), loc)
-	if d.Outcome != OutcomeBooked || !d.Repeat || d.Role != RoleBooker || d.VisitID != "v" ||
+	d := RepeatDecision(s, FindParticipant(s, "rep-ana"), loc)
+	if d.Outcome != OutcomeBooked || !d.Repeat || d.Role != RoleBooker || d.VisitId != "v" ||
 		d.Message != "you booked this visit (sales, 2026-03-04 10:00–11:00); you are its booker, nothing changed" {
 		t.Errorf("the booker: %+v", d)
 	}
-	d = RepeatDecision(s, s.Participant("svc-sam"), loc)
+	d = RepeatDecision(s, FindParticipant(s, "svc-sam"), loc)
 	if d.Outcome != OutcomeJoined || !d.Repeat || d.Role != RoleJoined ||
 		d.Message != "you already join this visit, booked by rep-ana (sales, 2026-03-04 10:00–11:00); nothing changed" {
 		t.Errorf("a joined visitor: %+v", d)
+	}
+}
+
+// TestInstants: the payloads' instants are RFC 3339 strings; those written
+// before the move to proto (Go's time.Time in JSON, with its offset) read
+// the same instant.
+func TestInstants(t *testing.T) {
+	at := time.Date(2026, 11, 25, 14, 30, 0, 500, time.FixedZone("CST", 8*3600))
+	if got := Stamp(at); got != "2026-11-25T06:30:00.0000005Z" {
+		t.Errorf("Stamp: %s", got)
+	}
+	if Stamp(time.Time{}) != "" || !At("").IsZero() {
+		t.Error("the zero instant is the empty string")
+	}
+	old, err := at.MarshalJSON() // how the JSON payloads wrote it
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{Stamp(at), strings.Trim(string(old), `"`)} {
+		if got, err := ParseAt(s); err != nil || !got.Equal(at) {
+			t.Errorf("ParseAt(%s) = %v, %v; want %v", s, got, err, at)
+		}
+	}
+	if _, err := ParseAt("25.11.2026 14:30"); err == nil {
+		t.Error("a malformed instant is read")
+	}
+	if !At("25.11.2026 14:30").IsZero() {
+		t.Error("At of a malformed instant is not the zero instant")
 	}
 }

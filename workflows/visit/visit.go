@@ -37,6 +37,15 @@
 // ends it. A cancellation (before the start) frees the day again (and ends
 // the run, as above). A reschedule is a request on the new day plus a
 // cancellation here, done by the API.
+//
+// # Many requests: continue-as-new
+//
+// A popular day's run grows with every request it decides. When the server
+// suggests it (or after Input.continue_as_new_after decided updates), the run
+// continues as new at a moment no update is being decided, before the visit's
+// log follow-up starts, handing its state — the booked visit, its
+// participants, whether they were reminded, the cancelled visits — to the next
+// run of the same workflow id (continue.go).
 package visit
 
 import (
@@ -46,6 +55,7 @@ import (
 	"github.com/google/uuid"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	customerc "github.com/closeloop/closeloop/proto/contract/customer"
@@ -54,6 +64,7 @@ import (
 	"github.com/closeloop/closeloop/workflows/calendar"
 	"github.com/closeloop/closeloop/workflows/followup"
 	"github.com/closeloop/closeloop/workflows/policy"
+	"github.com/closeloop/closeloop/workflows/wfx"
 )
 
 // offerSpan is how many days ahead an offer looks per activity call.
@@ -71,14 +82,17 @@ const (
 )
 
 type visitWF struct {
-	in       *Input
-	st       State
-	seq      int // bookings made by this run (a cancelled one frees the day)
-	cal      *calendar.Calendar
-	reminder policy.Timer
-	loaded   bool
-	tracking bool
-	fuState  func() *followupv1.FollowUpState
+	in      *Input
+	st      *State
+	seq     int // bookings made by this run (a cancelled one frees the day)
+	decided int // updates decided by this run (see continueDue)
+	// mayContinue: the run may continue as new (changeContinueAsNew).
+	mayContinue bool
+	cal         *calendar.Calendar
+	reminder    policy.Timer
+	loaded      bool
+	tracking    bool
+	fuState     func() *followupv1.FollowUpState
 	// interrupt ends the running visit-log follow-up (the visit was logged).
 	interrupt workflow.Channel
 	mu        workflow.Mutex
@@ -88,19 +102,15 @@ type visitWF struct {
 // Visit is the Visit workflow (Visit:<customer>:<day>); see the package
 // documentation.
 func Visit(ctx workflow.Context, in *Input) (*State, error) {
-	if in.GetCustomerID() == "" || in.Day == "" {
+	if in.GetCustomerId() == "" || in.GetDay() == "" {
 		return nil, temporal.NewNonRetryableApplicationError("a visit day needs customer_id and day", CodeInvalid, nil)
 	}
-	w := &visitWF{in: in, st: State{CustomerID: in.CustomerID, Day: in.Day}, interrupt: workflow.NewBufferedChannel(ctx, 1),
+	w := &visitWF{in: in, st: &State{CustomerId: in.CustomerId, Day: in.Day}, interrupt: workflow.NewBufferedChannel(ctx, 1),
 		mu: workflow.NewMutex(ctx)}
-	w.act = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		TaskQueue:           customerc.TaskQueue,
-		StartToCloseTimeout: 30 * time.Second,
-		RetryPolicy: &temporal.RetryPolicy{
-			InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute,
-			NonRetryableErrorTypes: []string{CodeInvalid, "not_found", CodeDayTaken},
-		},
-	})
+	if c := in.GetCarried(); c != nil { // the previous run continued as new
+		w.st = proto.Clone(c).(*State)
+	}
+	w.act = wfx.Activities(ctx, wfx.Call{Queue: customerc.TaskQueue, NonRetryable: []string{CodeInvalid, "not_found", CodeDayTaken}})
 	if err := workflow.SetQueryHandler(ctx, wfc.QueryVisitState, func() (*State, error) { return w.snapshot(), nil }); err != nil {
 		return nil, err
 	}
@@ -127,6 +137,8 @@ func Visit(ctx workflow.Context, in *Input) (*State, error) {
 	// Runs started before idle closing wait for a booking until the day is
 	// over, even with nothing booked.
 	closeIdle := workflow.GetVersion(ctx, changeCloseIdle, workflow.DefaultVersion, 1) >= 1
+	// Runs started before continue-as-new never continue.
+	w.mayContinue = workflow.GetVersion(ctx, changeContinueAsNew, workflow.DefaultVersion, 1) >= 1
 	idle := func() bool { return closeIdle && w.st.Status == "" && workflow.AllHandlersFinished(ctx) }
 	for {
 		// Free day: wait for a booking until the day is over, or — nothing
@@ -139,8 +151,12 @@ func Visit(ctx workflow.Context, in *Input) (*State, error) {
 			break
 		}
 		seq := w.seq
-		if err := w.runVisit(ctx, seq); err != nil {
+		cont, err := w.runVisit(ctx, seq)
+		if err != nil {
 			return nil, err
+		}
+		if cont {
+			return nil, w.continueAsNew(ctx)
 		}
 		if w.seq == seq && w.st.Status != "" { // logged or the log follow-up ended: the day is done
 			break
@@ -152,14 +168,6 @@ func Visit(ctx workflow.Context, in *Input) (*State, error) {
 		return nil, err
 	}
 	return w.snapshot(), nil
-}
-
-// GetCustomerID returns the input's customer id (nil-safe).
-func (in *Input) GetCustomerID() string {
-	if in == nil {
-		return ""
-	}
-	return in.CustomerID
 }
 
 // load resolves the reminder policy and the customer's business calendar.
@@ -195,51 +203,60 @@ func (w *visitWF) load(ctx workflow.Context) error {
 }
 
 // runVisit follows booking seq: reminder, the visit, its log. It returns when
-// the visit is cancelled (w.seq moves on), logged, or its log follow-up ends.
-func (w *visitWF) runVisit(ctx workflow.Context, seq int) error {
+// the visit is cancelled (w.seq moves on), logged, or its log follow-up ends;
+// or, before the log follow-up, with cont true when the run is to continue as
+// new.
+func (w *visitWF) runVisit(ctx workflow.Context, seq int) (cont bool, err error) {
 	changed := func() bool { return w.seq != seq || w.st.Status != StatusBooked }
-	// The reminder.
-	remindAt, err := w.remindAt()
-	if err != nil {
-		return err
-	}
-	w.st.RemindAt = remindAt
-	if d := remindAt.Sub(workflow.Now(ctx)); d > 0 {
-		if ok, err := workflow.AwaitWithTimeout(ctx, d, changed); err != nil || ok {
-			return err
+	wakes := func() bool { return changed() || w.continueDue(ctx) }
+	// The reminder (a run that continued as new may have sent it).
+	if !w.st.Reminded {
+		remindAt, err := w.remindAt()
+		if err != nil {
+			return false, err
 		}
-	}
-	if !changed() && workflow.Now(ctx).Before(w.st.StartAt) {
-		if err := w.remind(ctx); err != nil {
-			return err
+		w.st.RemindAt = Stamp(remindAt)
+		if d := remindAt.Sub(workflow.Now(ctx)); d > 0 {
+			if ok, err := workflow.AwaitWithTimeout(ctx, d, wakes); err != nil || changed() {
+				return false, err
+			} else if ok {
+				return true, nil
+			}
+		}
+		if !changed() && workflow.Now(ctx).Before(At(w.st.StartAt)) {
+			if err := w.remind(ctx); err != nil {
+				return false, err
+			}
 		}
 	}
 	// The visit itself.
-	if d := w.st.EndAt.Sub(workflow.Now(ctx)); d > 0 {
-		if ok, err := workflow.AwaitWithTimeout(ctx, d, changed); err != nil || ok {
-			return err
+	if d := At(w.st.EndAt).Sub(workflow.Now(ctx)); d > 0 {
+		if ok, err := workflow.AwaitWithTimeout(ctx, d, wakes); err != nil || changed() {
+			return false, err
+		} else if ok {
+			return true, nil
 		}
 	}
 	if changed() {
-		return nil
+		return false, nil
 	}
-	return w.trackLog(ctx)
+	return false, w.trackLog(ctx)
 }
 
 func (w *visitWF) remindAt() (time.Time, error) {
 	t := w.reminder
 	if t.Clock == policy.ClockBusiness {
-		return w.cal.Add(w.st.StartAt, -t.Duration.D()), nil
+		return w.cal.Add(At(w.st.StartAt), -t.Duration.D()), nil
 	}
-	return w.st.StartAt.Add(-t.Duration.D()), nil
+	return At(w.st.StartAt).Add(-t.Duration.D()), nil
 }
 
 // remind tells every visitor of the booking that the visit is coming.
 func (w *visitWF) remind(ctx workflow.Context) error {
 	at := workflow.Now(ctx)
 	for _, p := range w.st.Participants {
-		if err := w.event(ctx, w.st.VisitID+":reminder:"+p.UserID, "reminder", "workflow", p.UserID,
-			"reminder: visit to the customer on "+w.st.Day+" at "+w.st.StartAt.In(w.cal.Location()).Format("15:04"), nil, at); err != nil {
+		if err := w.event(ctx, w.st.VisitId+":reminder:"+p.UserId, "reminder", "workflow", p.UserId,
+			"reminder: visit to the customer on "+w.st.Day+" at "+At(w.st.StartAt).In(w.cal.Location()).Format("15:04"), nil, at); err != nil {
 			return err
 		}
 	}
@@ -252,10 +269,10 @@ func (w *visitWF) remind(ctx workflow.Context) error {
 func (w *visitWF) trackLog(ctx workflow.Context) error {
 	for w.interrupt.ReceiveAsync(nil) {
 	}
-	w.st.FollowUpID = uuid.NewSHA1(uuid.NameSpaceOID, []byte("closeloop/visit-log\x00"+w.st.VisitID)).String()
+	w.st.FollowUpId = uuid.NewSHA1(uuid.NameSpaceOID, []byte("closeloop/visit-log\x00"+w.st.VisitId)).String()
 	spec := &followupv1.FollowUpSpec{
-		Id: w.st.FollowUpID, Kind: policy.KindVisitLog, CustomerId: w.in.CustomerID, OwnerId: w.st.BookedBy, Team: w.st.Team,
-		Territory: w.in.Region, Title: "Log the visit of " + w.st.Day, AnchorAt: timestamppb.New(w.st.EndAt), OpenedBy: "workflow",
+		Id: w.st.FollowUpId, Kind: policy.KindVisitLog, CustomerId: w.in.CustomerId, OwnerId: w.st.BookedBy, Team: w.st.Team,
+		Territory: w.in.Region, Title: "Log the visit of " + w.st.Day, AnchorAt: timestamppb.New(At(w.st.EndAt)), OpenedBy: "workflow",
 	}
 	w.tracking = true
 	out, err := followup.Track(ctx, spec, followup.Options{
@@ -263,14 +280,14 @@ func (w *visitWF) trackLog(ctx workflow.Context) error {
 		Expose: func(f func() *followupv1.FollowUpState) { w.fuState = f },
 	})
 	if w.fuState != nil {
-		w.st.LogDueAt = w.fuState().GetDueAt().AsTime()
+		w.st.LogDueAt = dueAt(w.fuState())
 	}
 	w.tracking, w.fuState = false, nil
 	if err != nil {
 		return err
 	}
 	if out.State == "cancelled" && w.st.Status == StatusBooked {
-		return w.event(ctx, w.st.VisitID+":log-waived", "log_waived", out.By, "", "the visit-log follow-up was cancelled: "+out.Note, nil, workflow.Now(ctx))
+		return w.event(ctx, w.st.VisitId+":log-waived", "log_waived", out.By, "", "the visit-log follow-up was cancelled: "+out.Note, nil, workflow.Now(ctx))
 	}
 	return nil
 }
@@ -278,7 +295,7 @@ func (w *visitWF) trackLog(ctx workflow.Context) error {
 // onStep tells the visitor (remind) or the team's managers (escalate) that the
 // log is overdue; Track has recorded the step on the follow-up already.
 func (w *visitWF) onStep(ctx workflow.Context, s followup.Step) error {
-	id := w.st.VisitID + ":log-step:" + strconv.Itoa(s.Level)
+	id := w.st.VisitId + ":log-step:" + strconv.Itoa(s.Level)
 	switch s.Action {
 	case policy.ActionRemind:
 		return w.event(ctx, id, "log_reminder", "workflow", w.st.BookedBy, "the log of the visit of "+w.st.Day+" is overdue", nil, workflow.Now(ctx))
@@ -298,7 +315,7 @@ func refuse(r *Refusal) error {
 }
 
 func (w *visitWF) validateRequest(ctx workflow.Context, r *Request) error {
-	return refuse(CheckRequest(&w.st, r, workflow.Now(ctx)))
+	return refuse(CheckRequest(w.st, r, workflow.Now(ctx)))
 }
 
 // request is the request update: book, join or offer.
@@ -315,10 +332,10 @@ func (w *visitWF) request(ctx workflow.Context, r *Request) (*Decision, error) {
 		return nil, err
 	}
 	reqID := workflow.GetCurrentUpdateInfo(ctx).ID
-	switch p := w.st.Participant(r.RequesterID); {
+	switch p := FindParticipant(w.st, r.RequesterId); {
 	case p != nil && workflow.GetVersion(ctx, changeOneParticipant, workflow.DefaultVersion, 1) >= 1:
-		w.st.Answered++
-		return RepeatDecision(&w.st, p, w.cal.Location()), nil
+		w.answered()
+		return RepeatDecision(w.st, p, w.cal.Location()), nil
 	case w.st.Status == "":
 		info := workflow.GetInfo(ctx).WorkflowExecution
 		id := uuid.NewSHA1(uuid.NameSpaceOID, []byte("closeloop/visit\x00"+info.ID+"\x00"+info.RunID+"\x00"+strconv.Itoa(w.seq+1))).String()
@@ -326,41 +343,43 @@ func (w *visitWF) request(ctx workflow.Context, r *Request) (*Decision, error) {
 		if team == "" {
 			team = w.in.Team
 		}
+		// The validator read both instants: they are RFC 3339.
+		start, end := Stamp(At(r.StartAt)), Stamp(At(r.EndAt))
 		if err := workflow.ExecuteActivity(w.act, customerc.ActivityBookVisit, &BookInput{
-			VisitID: id, WorkflowID: info.ID, RequestID: reqID, CustomerID: r.CustomerID, Day: r.Day, StartAt: r.StartAt, EndAt: r.EndAt,
-			BookedBy: r.RequesterID, Team: team, Department: r.Department, Purpose: r.Purpose, At: now, NonWorkingDayBy: r.NonWorkingDayBy,
+			VisitId: id, WorkflowId: info.ID, RequestId: reqID, CustomerId: r.CustomerId, Day: r.Day, StartAt: start, EndAt: end,
+			BookedBy: r.RequesterId, Team: team, Department: r.Department, Purpose: r.Purpose, At: Stamp(now), NonWorkingDayBy: r.NonWorkingDayBy,
 		}).Get(ctx, nil); err != nil {
 			return nil, err
 		}
 		w.seq++
-		w.st.VisitID, w.st.Status, w.st.BookedBy, w.st.Team, w.st.Department = id, StatusBooked, r.RequesterID, team, r.Department
-		w.st.StartAt, w.st.EndAt, w.st.Reminded, w.st.FollowUpID = r.StartAt, r.EndAt, false, ""
-		w.st.Participants = []Participant{{UserID: r.RequesterID, Department: r.Department, Purpose: r.Purpose, Role: RoleBooker, JoinedAt: now}}
-		w.st.Answered++
-		return &Decision{Outcome: OutcomeBooked, Role: RoleBooker, VisitID: id, Day: r.Day, Message: "the visit is booked"}, nil
+		w.st.VisitId, w.st.Status, w.st.BookedBy, w.st.Team, w.st.Department = id, StatusBooked, r.RequesterId, team, r.Department
+		w.st.StartAt, w.st.EndAt, w.st.Reminded, w.st.FollowUpId = start, end, false, ""
+		w.st.Participants = []*Participant{{UserId: r.RequesterId, Department: r.Department, Purpose: r.Purpose, Role: RoleBooker, JoinedAt: Stamp(now)}}
+		w.answered()
+		return &Decision{Outcome: OutcomeBooked, Role: RoleBooker, VisitId: id, Day: r.Day, Message: "the visit is booked"}, nil
 	case r.Join:
 		if err := workflow.ExecuteActivity(w.act, customerc.ActivityJoinVisit, &JoinInput{
-			VisitID: w.st.VisitID, RequestID: reqID, UserID: r.RequesterID, Department: r.Department, Purpose: r.Purpose,
-			Notify: w.st.BookedBy, At: now,
+			VisitId: w.st.VisitId, RequestId: reqID, UserId: r.RequesterId, Department: r.Department, Purpose: r.Purpose,
+			Notify: w.st.BookedBy, At: Stamp(now),
 		}).Get(ctx, nil); err != nil {
 			return nil, err
 		}
-		w.st.Participants = append(w.st.Participants, Participant{UserID: r.RequesterID, Department: r.Department, Purpose: r.Purpose, Role: RoleJoined, JoinedAt: now})
-		w.st.Answered++
-		return &Decision{Outcome: OutcomeJoined, Role: RoleJoined, VisitID: w.st.VisitID, Day: r.Day,
+		w.st.Participants = append(w.st.Participants, &Participant{UserId: r.RequesterId, Department: r.Department, Purpose: r.Purpose, Role: RoleJoined, JoinedAt: Stamp(now)})
+		w.answered()
+		return &Decision{Outcome: OutcomeJoined, Role: RoleJoined, VisitId: w.st.VisitId, Day: r.Day,
 			Message: "the day was booked by " + w.st.BookedBy + " (" + w.st.Department + "); you join that visit"}, nil
 	default:
 		offered, err := w.nextFreeDay(ctx)
 		if err != nil {
 			return nil, err
 		}
-		if err := w.event(ctx, w.st.VisitID+":offer:"+reqID, "offered", r.RequesterID, "",
-			r.RequesterID+" of "+r.Department+" declined to join and was offered "+offered,
-			map[string]string{"requester_id": r.RequesterID, "department": r.Department, "purpose": r.Purpose, "offered_day": offered}, now); err != nil {
+		if err := w.event(ctx, w.st.VisitId+":offer:"+reqID, "offered", r.RequesterId, "",
+			r.RequesterId+" of "+r.Department+" declined to join and was offered "+offered,
+			map[string]string{"requester_id": r.RequesterId, "department": r.Department, "purpose": r.Purpose, "offered_day": offered}, now); err != nil {
 			return nil, err
 		}
-		w.st.Answered++
-		return &Decision{Outcome: OutcomeOffered, VisitID: w.st.VisitID, Day: r.Day, OfferedDay: offered,
+		w.answered()
+		return &Decision{Outcome: OutcomeOffered, VisitId: w.st.VisitId, Day: r.Day, OfferedDay: offered,
 			Message: "the day is booked by " + w.st.BookedBy + " (" + w.st.Department + "); the next working day without a visit is " + offered}, nil
 	}
 }
@@ -372,7 +391,7 @@ func (w *visitWF) nextFreeDay(ctx workflow.Context) (string, error) {
 	for range 12 {
 		var res BookedDaysResult
 		if err := workflow.ExecuteActivity(w.act, customerc.ActivityVisitBookedDays, &BookedDaysInput{
-			CustomerID: w.in.CustomerID, From: AddDays(from, 1), To: AddDays(from, offerSpan),
+			CustomerId: w.in.CustomerId, From: AddDays(from, 1), To: AddDays(from, offerSpan),
 		}).Get(ctx, &res); err != nil {
 			return "", err
 		}
@@ -392,7 +411,7 @@ func (w *visitWF) validateCancel(ctx workflow.Context, c *Cancel) error {
 	if c.Actor == "" {
 		return refuse(&Refusal{CodeInvalid, "actor", "a cancellation needs its actor"})
 	}
-	return refuse(CheckCancel(&w.st, c, workflow.Now(ctx)))
+	return refuse(CheckCancel(w.st, c, workflow.Now(ctx)))
 }
 
 // cancel is the cancel update: the visit is cancelled, its visitors told, and
@@ -407,20 +426,19 @@ func (w *visitWF) cancel(ctx workflow.Context, c *Cancel) (*State, error) {
 	}
 	notify := make([]string, 0, len(w.st.Participants))
 	for _, p := range w.st.Participants {
-		if p.UserID != c.Actor {
-			notify = append(notify, p.UserID)
+		if p.UserId != c.Actor {
+			notify = append(notify, p.UserId)
 		}
 	}
-	in := &CancelInput{Cancel: *c, Notify: notify, At: workflow.Now(ctx)}
-	in.VisitID = w.st.VisitID
+	in := &CancelInput{VisitId: w.st.VisitId, Actor: c.Actor, Reason: c.Reason, MovedTo: c.MovedTo, Notify: notify, At: Stamp(workflow.Now(ctx))}
 	if err := workflow.ExecuteActivity(w.act, customerc.ActivityCancelVisit, in).Get(ctx, nil); err != nil {
 		return nil, err
 	}
 	out := w.snapshot()
 	out.Status = StatusCancelled
-	cancelled := append(w.st.Cancelled, w.st.VisitID)
-	w.st = State{CustomerID: w.in.CustomerID, Day: w.in.Day, Answered: w.st.Answered, Cancelled: cancelled}
+	w.st = &State{CustomerId: w.in.CustomerId, Day: w.in.Day, Answered: w.st.Answered, Cancelled: append(out.Cancelled, w.st.VisitId)}
 	w.seq++ // the running booking's timers stop
+	w.decided++
 	return out, nil
 }
 
@@ -428,7 +446,7 @@ func (w *visitWF) validateLog(ctx workflow.Context, l *Log) error {
 	if l.Actor == "" {
 		return refuse(&Refusal{CodeInvalid, "actor", "a log needs its author"})
 	}
-	return refuse(CheckLog(&w.st, l, workflow.Now(ctx)))
+	return refuse(CheckLog(w.st, l, workflow.Now(ctx)))
 }
 
 // log is the log update: the visit took place; its log ends the follow-up.
@@ -440,8 +458,7 @@ func (w *visitWF) log(ctx workflow.Context, l *Log) (*State, error) {
 	if err := w.validateLog(ctx, l); err != nil {
 		return nil, err
 	}
-	in := &LogInput{Log: *l, At: workflow.Now(ctx)}
-	in.VisitID = w.st.VisitID
+	in := &LogInput{VisitId: w.st.VisitId, Actor: l.Actor, Summary: l.Summary, Outcome: l.Outcome, NextStep: l.NextStep, At: Stamp(workflow.Now(ctx))}
 	if err := workflow.ExecuteActivity(w.act, customerc.ActivityLogVisit, in).Get(ctx, nil); err != nil {
 		return nil, err
 	}
@@ -454,16 +471,30 @@ func (w *visitWF) log(ctx workflow.Context, l *Log) (*State, error) {
 
 func (w *visitWF) event(ctx workflow.Context, id, kind, actor, recipient, summary string, data map[string]string, at time.Time) error {
 	return workflow.ExecuteActivity(w.act, customerc.ActivityRecordVisitEvent, &EventInput{
-		ID: id, VisitID: w.st.VisitID, Kind: kind, Actor: actor, Recipient: recipient, Summary: summary, Data: data, At: at,
+		Id: id, VisitId: w.st.VisitId, Kind: kind, Actor: actor, Recipient: recipient, Summary: summary, Data: data, At: Stamp(at),
 	}).Get(ctx, nil)
 }
 
+// answered counts a decided request.
+func (w *visitWF) answered() {
+	w.st.Answered++
+	w.decided++
+}
+
+// snapshot is a copy of the day's state, with the log's due time while the
+// log follow-up runs.
 func (w *visitWF) snapshot() *State {
-	s := w.st
-	s.Participants = append([]Participant(nil), w.st.Participants...)
-	s.Cancelled = append([]string(nil), w.st.Cancelled...)
+	s := proto.Clone(w.st).(*State)
 	if w.tracking && w.fuState != nil {
-		s.LogDueAt = w.fuState().GetDueAt().AsTime()
+		s.LogDueAt = dueAt(w.fuState())
 	}
-	return &s
+	return s
+}
+
+// dueAt is when a follow-up is due ("" before its policy is resolved).
+func dueAt(f *followupv1.FollowUpState) string {
+	if f.GetDueAt() == nil {
+		return ""
+	}
+	return Stamp(f.GetDueAt().AsTime())
 }

@@ -75,7 +75,8 @@ const (
 	ActivityClaimCustomerOwner = "customer.ClaimCustomerOwner"
 )
 
-// Activities the Visit workflow uses (payloads in
+// Activities the Visit workflow uses (payloads: the closeloop.visit.v1
+// messages, proto/closeloop/visit/v1/visit.proto; named in
 // github.com/closeloop/closeloop/workflows/visit, api.go).
 const (
 	// ActivityBookVisit stores a booked visit with its booker (idempotent on

@@ -233,9 +233,9 @@ func (s *Service) check(ctx context.Context, caller, p auth.Principal, c adapter
 	if len(p.Teams) > 0 {
 		team = p.Teams[0]
 	}
-	return &visit.Input{CustomerID: c.ID, Day: in.Day, Team: c.Team, Region: c.Region},
-		&visit.Request{CustomerID: c.ID, Day: in.Day, RequesterID: p.Subject, Team: team, Department: in.Department, Purpose: purpose,
-			StartAt: start.UTC(), EndAt: start.Add(dur).UTC(), Join: in.Join, JoinOnly: joinOnly, NonWorkingDayBy: nonWorkingDayBy}, nil
+	return &visit.Input{CustomerId: c.ID, Day: in.Day, Team: c.Team, Region: c.Region},
+		&visit.Request{CustomerId: c.ID, Day: in.Day, RequesterId: p.Subject, Team: team, Department: in.Department, Purpose: purpose,
+			StartAt: visit.Stamp(start), EndAt: visit.Stamp(start.Add(dur)), Join: in.Join, JoinOnly: joinOnly, NonWorkingDayBy: nonWorkingDayBy}, nil
 }
 
 // Request asks for a visit to the customer on a day. The customer's Visit
@@ -268,8 +268,8 @@ func (s *Service) Request(ctx context.Context, customerID string, in RequestInpu
 
 func (s *Service) answer(ctx context.Context, d *visit.Decision) (Answer, error) {
 	a := Answer{Outcome: d.Outcome, Role: d.Role, Repeat: d.Repeat, Message: d.Message, OfferedDay: d.OfferedDay}
-	if d.VisitID != "" {
-		v, err := s.view(ctx, d.VisitID, false)
+	if d.VisitId != "" {
+		v, err := s.view(ctx, d.VisitId, false)
 		if err != nil {
 			return Answer{}, err
 		}
@@ -315,7 +315,7 @@ func (s *Service) Cancel(ctx context.Context, id, reason, idemKey string) (View,
 		// Its day's workflow may have ended: the stored record answers.
 		return View{}, apperr.Rule(visit.CodeNotBooked, "no booked visit to cancel: this one is "+r.Status)
 	}
-	if _, err := s.wf.Cancel(ctx, r.WorkflowID, &visit.Cancel{VisitID: id, Actor: p.Subject, Reason: reason},
+	if _, err := s.wf.Cancel(ctx, r.WorkflowID, &visit.Cancel{VisitId: id, Actor: p.Subject, Reason: reason},
 		UpdateID(idemKey, p.Subject, r.WorkflowID, wfc.UpdateVisitCancel)); err != nil {
 		return View{}, err
 	}
@@ -380,7 +380,7 @@ func (s *Service) Reschedule(ctx context.Context, id string, in RescheduleInput,
 		return Answer{}, err
 	}
 	if d.Outcome != visit.OutcomeOffered {
-		if _, err := s.wf.Cancel(ctx, r.WorkflowID, &visit.Cancel{VisitID: id, Actor: p.Subject, Reason: in.Reason, MovedTo: in.Day},
+		if _, err := s.wf.Cancel(ctx, r.WorkflowID, &visit.Cancel{VisitId: id, Actor: p.Subject, Reason: in.Reason, MovedTo: in.Day},
 			UpdateID(idemKey, p.Subject, r.WorkflowID, wfc.UpdateVisitCancel)); err != nil {
 			return Answer{}, err
 		}
@@ -430,7 +430,7 @@ func (s *Service) Log(ctx context.Context, id string, in LogInput, idemKey strin
 	case s.now().Before(r.StartAt):
 		return View{}, apperr.Rule(visit.CodeVisitNotHappened, "a log for a visit that did not happen: it starts at "+r.StartAt.Format(time.RFC3339))
 	}
-	if _, err := s.wf.Log(ctx, r.WorkflowID, &visit.Log{VisitID: id, Actor: p.Subject, Summary: strings.TrimSpace(in.Summary), Outcome: in.Outcome,
+	if _, err := s.wf.Log(ctx, r.WorkflowID, &visit.Log{VisitId: id, Actor: p.Subject, Summary: strings.TrimSpace(in.Summary), Outcome: in.Outcome,
 		NextStep: in.NextStep}, UpdateID(idemKey, p.Subject, r.WorkflowID, wfc.UpdateVisitLog)); err != nil {
 		return View{}, err
 	}

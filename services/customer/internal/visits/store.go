@@ -91,6 +91,18 @@ func NewStore(gdb *gorm.DB) *Store { return &Store{db: gdb} }
 
 func ts(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
 
+// instant reads an activity payload's RFC 3339 instant as stored; a
+// malformed one is refused (invalid), not retried.
+func instant(field, s string) (time.Time, error) {
+	t, err := visit.ParseAt(s)
+	if err != nil {
+		var v apperr.Validation
+		v.Add(field, visit.CodeInvalid, "an instant in RFC 3339")
+		return t, v.Err()
+	}
+	return ts(t), nil
+}
+
 func clip(s string, n int) string {
 	r := []rune(s)
 	if len(r) > n {
@@ -111,23 +123,34 @@ func (s *Store) addEvent(tx *gorm.DB, e EventRow) error {
 // customer-day (which the workflow makes impossible) is refused by the
 // unique index: day_taken, not retried.
 func (s *Store) Book(ctx context.Context, in *visit.BookInput) error {
+	start, err := instant("start_at", in.StartAt)
+	if err != nil {
+		return err
+	}
+	end, err := instant("end_at", in.EndAt)
+	if err != nil {
+		return err
+	}
+	at, err := instant("at", in.At)
+	if err != nil {
+		return err
+	}
 	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		var n int64
-		if err := tx.Model(&Row{}).Where("id = ?", in.VisitID).Count(&n).Error; err != nil || n > 0 {
+		if err := tx.Model(&Row{}).Where("id = ?", in.VisitId).Count(&n).Error; err != nil || n > 0 {
 			return err // a retry: stored already
 		}
-		at := ts(in.At)
-		row := Row{ID: in.VisitID, WorkflowID: in.WorkflowID, CustomerID: in.CustomerID, Day: in.Day, StartAt: ts(in.StartAt), EndAt: ts(in.EndAt),
+		row := Row{ID: in.VisitId, WorkflowID: in.WorkflowId, CustomerID: in.CustomerId, Day: in.Day, StartAt: start, EndAt: end,
 			Status: visit.StatusBooked, BookedBy: in.BookedBy, Team: in.Team, Department: in.Department, Purpose: clip(in.Purpose, 2000),
 			CreatedAt: at, UpdatedAt: at}
 		if err := tx.Create(&row).Error; err != nil {
 			return err
 		}
-		if err := tx.Create(&ParticipantRow{VisitID: in.VisitID, RequestID: in.RequestID, UserID: in.BookedBy, Department: in.Department,
+		if err := tx.Create(&ParticipantRow{VisitID: in.VisitId, RequestID: in.RequestId, UserID: in.BookedBy, Department: in.Department,
 			Purpose: clip(in.Purpose, 2000), Role: "booker", JoinedAt: at}).Error; err != nil {
 			return err
 		}
-		if err := s.addEvent(tx, EventRow{ID: in.VisitID + ":booked", VisitID: in.VisitID, Kind: "booked", Actor: in.BookedBy,
+		if err := s.addEvent(tx, EventRow{ID: in.VisitId + ":booked", VisitID: in.VisitId, Kind: "booked", Actor: in.BookedBy,
 			Summary: in.BookedBy + " of " + in.Department + " booked the visit: " + in.Purpose, At: at}); err != nil {
 			return err
 		}
@@ -135,7 +158,7 @@ func (s *Store) Book(ctx context.Context, in *visit.BookInput) error {
 			return nil
 		}
 		data, _ := json.Marshal(map[string]string{"allowed_by": in.NonWorkingDayBy, "day": in.Day})
-		return s.addEvent(tx, EventRow{ID: in.VisitID + ":non-working-day", VisitID: in.VisitID, Kind: "non_working_day", Actor: in.NonWorkingDayBy,
+		return s.addEvent(tx, EventRow{ID: in.VisitId + ":non-working-day", VisitID: in.VisitId, Kind: "non_working_day", Actor: in.NonWorkingDayBy,
 			Summary: in.Day + " is not a working day in the customer's calendar; " + in.NonWorkingDayBy + " allowed the visit", Data: string(data), At: at})
 	})
 }
@@ -151,8 +174,8 @@ func (s *Store) LiveVisitOn(ctx context.Context, customerID, day string) (bool, 
 // retry when the day holds another live visit.
 func (s *Store) BookError(ctx context.Context, in *visit.BookInput, err error) error {
 	var other Row
-	q := s.db.WithContext(ctx).Where("customer_id = ? AND day = ? AND status IN ? AND id <> ?", in.CustomerID, in.Day,
-		[]string{visit.StatusBooked, visit.StatusDone}, in.VisitID).Take(&other)
+	q := s.db.WithContext(ctx).Where("customer_id = ? AND day = ? AND status IN ? AND id <> ?", in.CustomerId, in.Day,
+		[]string{visit.StatusBooked, visit.StatusDone}, in.VisitId).Take(&other)
 	if q.Error == nil {
 		return apperr.Conflict(visit.CodeDayTaken, "the customer already has a visit on "+in.Day)
 	}
@@ -164,47 +187,57 @@ func (s *Store) BookError(ctx context.Context, in *visit.BookInput, err error) e
 // per person; the workflow does not ask, runs started before it knew that
 // may).
 func (s *Store) Join(ctx context.Context, in *visit.JoinInput) error {
+	at, err := instant("at", in.At)
+	if err != nil {
+		return err
+	}
 	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		var n int64
-		if err := tx.Model(&ParticipantRow{}).Where("visit_id = ? AND user_id = ?", in.VisitID, in.UserID).Count(&n).Error; err != nil || n > 0 {
+		if err := tx.Model(&ParticipantRow{}).Where("visit_id = ? AND user_id = ?", in.VisitId, in.UserId).Count(&n).Error; err != nil || n > 0 {
 			return err
 		}
-		at := ts(in.At)
-		res := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&ParticipantRow{VisitID: in.VisitID, RequestID: in.RequestID, UserID: in.UserID,
+		res := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&ParticipantRow{VisitID: in.VisitId, RequestID: in.RequestId, UserID: in.UserId,
 			Department: in.Department, Purpose: clip(in.Purpose, 2000), Role: "joined", JoinedAt: at})
 		if res.Error != nil || res.RowsAffected == 0 {
 			return res.Error
 		}
-		data, _ := json.Marshal(map[string]string{"user_id": in.UserID, "department": in.Department, "purpose": in.Purpose})
-		return s.addEvent(tx, EventRow{ID: in.VisitID + ":joined:" + in.RequestID, VisitID: in.VisitID, Kind: "joined", Actor: in.UserID,
-			Recipient: in.Notify, Summary: in.UserID + " of " + in.Department + " joins: " + in.Purpose, Data: string(data), At: at})
+		data, _ := json.Marshal(map[string]string{"user_id": in.UserId, "department": in.Department, "purpose": in.Purpose})
+		return s.addEvent(tx, EventRow{ID: in.VisitId + ":joined:" + in.RequestId, VisitID: in.VisitId, Kind: "joined", Actor: in.UserId,
+			Recipient: in.Notify, Summary: in.UserId + " of " + in.Department + " joins: " + in.Purpose, Data: string(data), At: at})
 	})
 }
 
 // RecordEvent records a timeline entry or notification.
 func (s *Store) RecordEvent(ctx context.Context, in *visit.EventInput) error {
+	at, err := instant("at", in.At)
+	if err != nil {
+		return err
+	}
 	data := "{}"
 	if len(in.Data) > 0 {
 		b, _ := json.Marshal(in.Data)
 		data = string(b)
 	}
-	return s.addEvent(s.db.WithContext(ctx), EventRow{ID: in.ID, VisitID: in.VisitID, Kind: in.Kind, Actor: in.Actor, Recipient: in.Recipient,
-		Summary: in.Summary, Data: data, At: in.At})
+	return s.addEvent(s.db.WithContext(ctx), EventRow{ID: in.Id, VisitID: in.VisitId, Kind: in.Kind, Actor: in.Actor, Recipient: in.Recipient,
+		Summary: in.Summary, Data: data, At: at})
 }
 
 // BookedDays lists the customer's days with a live visit in [from, to].
 func (s *Store) BookedDays(ctx context.Context, in *visit.BookedDaysInput) (*visit.BookedDaysResult, error) {
 	var days []string
-	err := s.db.WithContext(ctx).Model(&Row{}).Where("customer_id = ? AND day >= ? AND day <= ? AND status IN ?", in.CustomerID, in.From, in.To,
+	err := s.db.WithContext(ctx).Model(&Row{}).Where("customer_id = ? AND day >= ? AND day <= ? AND status IN ?", in.CustomerId, in.From, in.To,
 		[]string{visit.StatusBooked, visit.StatusDone}).Order("day").Pluck("day", &days).Error
 	return &visit.BookedDaysResult{Days: days}, err
 }
 
 // Cancel marks a booked visit cancelled and notifies its other visitors.
 func (s *Store) Cancel(ctx context.Context, in *visit.CancelInput) error {
+	at, err := instant("at", in.At)
+	if err != nil {
+		return err
+	}
 	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		at := ts(in.At)
-		res := tx.Model(&Row{}).Where("id = ? AND status = ?", in.VisitID, visit.StatusBooked).Updates(map[string]any{
+		res := tx.Model(&Row{}).Where("id = ? AND status = ?", in.VisitId, visit.StatusBooked).Updates(map[string]any{
 			"status": visit.StatusCancelled, "cancelled_by": in.Actor, "cancelled_at": at, "cancel_reason": clip(in.Reason, 2000),
 			"moved_to": in.MovedTo, "updated_at": at})
 		if res.Error != nil || res.RowsAffected == 0 {
@@ -214,12 +247,12 @@ func (s *Store) Cancel(ctx context.Context, in *visit.CancelInput) error {
 		if in.MovedTo != "" {
 			what = "moved to " + in.MovedTo
 		}
-		if err := s.addEvent(tx, EventRow{ID: in.VisitID + ":cancelled", VisitID: in.VisitID, Kind: "cancelled", Actor: in.Actor,
+		if err := s.addEvent(tx, EventRow{ID: in.VisitId + ":cancelled", VisitID: in.VisitId, Kind: "cancelled", Actor: in.Actor,
 			Summary: in.Actor + " " + what + " the visit: " + in.Reason, At: at}); err != nil {
 			return err
 		}
 		for _, u := range in.Notify {
-			if err := s.addEvent(tx, EventRow{ID: in.VisitID + ":cancelled:" + u, VisitID: in.VisitID, Kind: "cancel_notice", Actor: in.Actor,
+			if err := s.addEvent(tx, EventRow{ID: in.VisitId + ":cancelled:" + u, VisitID: in.VisitId, Kind: "cancel_notice", Actor: in.Actor,
 				Recipient: u, Summary: "the visit you join was " + what + " by " + in.Actor + ": " + in.Reason, At: at}); err != nil {
 				return err
 			}
@@ -230,9 +263,12 @@ func (s *Store) Cancel(ctx context.Context, in *visit.CancelInput) error {
 
 // Log records what the visit achieved; the visit is done.
 func (s *Store) Log(ctx context.Context, in *visit.LogInput) error {
+	at, err := instant("at", in.At)
+	if err != nil {
+		return err
+	}
 	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		at := ts(in.At)
-		res := tx.Model(&Row{}).Where("id = ? AND status = ?", in.VisitID, visit.StatusBooked).Updates(map[string]any{
+		res := tx.Model(&Row{}).Where("id = ? AND status = ?", in.VisitId, visit.StatusBooked).Updates(map[string]any{
 			"status": visit.StatusDone, "log_summary": clip(in.Summary, 4000), "log_outcome": clip(in.Outcome, 200),
 			"log_next_step": clip(in.NextStep, 2000), "logged_by": in.Actor, "logged_at": at, "updated_at": at})
 		if res.Error != nil || res.RowsAffected == 0 {
@@ -240,13 +276,13 @@ func (s *Store) Log(ctx context.Context, in *visit.LogInput) error {
 		}
 		// A visit is a contact: the customer's care cadence restarts at its start.
 		var r Row
-		if err := tx.Select("customer_id, start_at").Where("id = ?", in.VisitID).Take(&r).Error; err != nil {
+		if err := tx.Select("customer_id, start_at").Where("id = ?", in.VisitId).Take(&r).Error; err != nil {
 			return err
 		}
 		if err := care.Touch(tx, []string{r.CustomerID}, r.StartAt); err != nil {
 			return err
 		}
-		return s.addEvent(tx, EventRow{ID: in.VisitID + ":logged", VisitID: in.VisitID, Kind: "logged", Actor: in.Actor,
+		return s.addEvent(tx, EventRow{ID: in.VisitId + ":logged", VisitID: in.VisitId, Kind: "logged", Actor: in.Actor,
 			Summary: in.Actor + " logged the visit: " + in.Summary, At: at})
 	})
 }

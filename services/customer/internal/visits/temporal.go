@@ -50,7 +50,7 @@ func (t Temporal) wait() time.Duration {
 func (t Temporal) Request(ctx context.Context, in *visit.Input, r *visit.Request, updateID string) (*visit.Decision, error) {
 	ctx, cancel := context.WithTimeout(ctx, t.wait())
 	defer cancel()
-	id := wfc.VisitWorkflowID(in.CustomerID, in.Day)
+	id := wfc.VisitWorkflowID(in.CustomerId, in.Day)
 	if updateID == "" {
 		// Retries of this call must count once.
 		updateID = uuid.NewString()
@@ -64,7 +64,7 @@ func (t Temporal) Request(ctx context.Context, in *visit.Input, r *visit.Request
 			WorkflowIDReusePolicy:    enums.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
 			TypedSearchAttributes: temporal.NewSearchAttributes(
 				temporal.NewSearchAttributeKeyKeyword(wfc.SAKind.String()).ValueSet("visit"),
-				temporal.NewSearchAttributeKeyKeyword(wfc.SACustomerID.String()).ValueSet(in.CustomerID),
+				temporal.NewSearchAttributeKeyKeyword(wfc.SACustomerID.String()).ValueSet(in.CustomerId),
 			),
 		}, wfc.WorkflowVisit, in)
 		var h client.WorkflowUpdateHandle
