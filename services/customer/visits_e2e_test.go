@@ -240,8 +240,10 @@ func TestVisitRequestsRace(t *testing.T) {
 	}
 	// The raced customer-day, waiting for its visit, for the replay test
 	// (visit-raced-requests.json is the same race recorded before one
-	// participant per person; it stays, for the runs it stands for).
-	testenv.SaveHistory(t, s.app.Deps().Temporal, wfc.VisitWorkflowID(cust, day), "../../workflows/testdata/visit-raced-requests-one-participant-per-person.json")
+	// participant per person, visit-raced-requests-one-participant-per-person.json
+	// before the payloads moved from JSON to proto; they stay, for the runs
+	// they stand for).
+	testenv.SaveHistory(t, s.app.Deps().Temporal, wfc.VisitWorkflowID(cust, day), "../../workflows/testdata/visit-raced-requests-proto.json")
 }
 
 // TestVisitLifecycleThroughAPI, on each database: book, join, decline; the calendar views of a

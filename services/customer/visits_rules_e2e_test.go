@@ -144,8 +144,10 @@ func visitRules(t *testing.T, backend string, dsn func(testing.TB) string) {
 		}
 	}
 	if backend == "postgres" {
-		// Booked on a non-working day, cancelled, ended: for the replay test.
-		testenv.SaveHistory(t, s.app.Deps().Temporal, wfc.VisitWorkflowID(cust, sat), "../../workflows/testdata/visit-cancelled-day-ends.json")
+		// Booked on a non-working day, cancelled, ended: for the replay test
+		// (the same without -proto: recorded with the JSON payloads before
+		// they moved to proto; it stays, for the runs it stands for).
+		testenv.SaveHistory(t, s.app.Deps().Temporal, wfc.VisitWorkflowID(cust, sat), "../../workflows/testdata/visit-cancelled-day-ends-proto.json")
 	}
 	// The day is free: the next request starts a new run and books it.
 	rebooked := s.vmust(t, 201, "POST", path, mgrMia, map[string]any{"day": sat, "department": "service", "purpose": "fair", "allow_non_working_day": true})
@@ -153,8 +155,9 @@ func visitRules(t *testing.T, backend string, dsn func(testing.TB) string) {
 		t.Errorf("rebooked as the cancelled visit: %v", rebooked)
 	}
 	if backend == "postgres" {
-		// A repeat, a join and a repeated join, for the replay test.
-		testenv.SaveHistory(t, s.app.Deps().Temporal, wfc.VisitWorkflowID(cust, day), "../../workflows/testdata/visit-repeat-requests.json")
+		// A repeat, a join and a repeated join, for the replay test (the
+		// same without -proto: with the JSON payloads, kept).
+		testenv.SaveHistory(t, s.app.Deps().Temporal, wfc.VisitWorkflowID(cust, day), "../../workflows/testdata/visit-repeat-requests-proto.json")
 	}
 }
 
