@@ -294,6 +294,9 @@ func run(root string) error {
 			return startErr(fmt.Errorf("%s did not become ready (see .data/logs/%s.log): %w", c.name, c.name, err))
 		}
 	}
+	if err := registerDevUsers(iss, "http://127.0.0.1:8081"); err != nil {
+		return startErr(err)
+	}
 	banner, err := banner(iss, logs)
 	if err != nil {
 		return err
