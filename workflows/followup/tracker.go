@@ -46,10 +46,29 @@ import (
 
 // Outcome is how a tracked follow-up ended.
 type Outcome struct {
-	State string // "done" or "cancelled"
+	State string // "done", "cancelled", or Suspended
 	By    string
 	Note  string
 	Level int // escalation steps carried out
+	// Resume is where a Suspended follow-up stands, to pass to Track in the
+	// workflow's next run.
+	Resume *Progress
+}
+
+// Suspended is the state of an Outcome when the embedding workflow stopped
+// tracking to continue as new: the follow-up is still open.
+const Suspended = "suspended"
+
+// Progress is how far a suspended follow-up got: what Track needs to go on
+// in a new run of its workflow without opening the follow-up again or
+// repeating a step.
+type Progress struct {
+	Level          int   // escalation steps carried out
+	Recomputations int32 // deadline re-computations so far
+	// Versions and Calendar are what the due time was last computed and
+	// recorded with ("policy:<name>" and "calendar:<name>" → version).
+	Versions map[string]int64
+	Calendar string
 }
 
 // Step is an escalation step about to be recorded.
@@ -84,6 +103,19 @@ type Options struct {
 	// follow-up's live state (due time, next step, level), for the embedding
 	// workflow's own query.
 	Expose func(state func() *followupv1.FollowUpState)
+	// Suspend, when set, lets the embedding workflow stop tracking without
+	// closing the follow-up, to continue as new: when it sends on Suspend,
+	// Track returns from its wait (never in the middle of a step) with State
+	// Suspended and Resume set — unless a close is pending, which is applied
+	// first. Policy-change signals pending then are covered by the new run,
+	// which re-resolves at once.
+	Suspend workflow.ReceiveChannel
+	// Resume, when set, goes on with a follow-up that an earlier run of the
+	// workflow opened (same spec) and suspended: the record is not opened
+	// again, the steps up to Resume.Level stay done, and resuming is a
+	// decision point — a policy or calendar version that changed meanwhile
+	// re-computes the due time and is recorded, as on a policy signal.
+	Resume *Progress
 }
 
 // Handover is returned by OnStep to end the follow-up after a step whose
@@ -150,21 +182,11 @@ func Track(ctx workflow.Context, spec *followupv1.FollowUpSpec, opts Options) (o
 	if opts.Expose != nil {
 		opts.Expose(t.snapshot)
 	}
-	res, err := t.resolve(ctx)
-	if err != nil {
-		return out, err
-	}
-	if err := t.compute(res); err != nil {
-		return out, err
-	}
-	info := workflow.GetInfo(ctx)
-	rec := &followupv1.FollowUpRecord{
-		Spec: spec, DueAt: timestamppb.New(t.due), Policy: t.dlName, PolicyVersion: t.versions["policy:"+t.dlName],
-		EscalationPolicy: kind.Escalation, EscalationPolicyVersion: t.versions["policy:"+kind.Escalation],
-		Calendar: t.calName, CalendarVersion: t.versions["calendar:"+t.calName],
-		WorkflowId: info.WorkflowExecution.ID, RunId: info.WorkflowExecution.RunID,
-	}
-	if err := workflow.ExecuteActivity(ctx, customerc.ActivityOpenFollowUp, rec).Get(ctx, nil); err != nil {
+	if r := opts.Resume; r != nil {
+		if err := t.resume(ctx, r); err != nil {
+			return out, err
+		}
+	} else if err := t.open(ctx); err != nil {
 		return out, err
 	}
 
@@ -187,8 +209,8 @@ func Track(ctx workflow.Context, spec *followupv1.FollowUpSpec, opts Options) (o
 	for {
 		next, hasNext := t.nextAt()
 		var (
-			fired, changed bool
-			closing        *followupv1.CloseSignal
+			fired, changed, suspend bool
+			closing                 *followupv1.CloseSignal
 		)
 		tctx, cancelTimer := workflow.WithCancel(ctx)
 		sel := workflow.NewSelector(ctx)
@@ -216,6 +238,12 @@ func Track(ctx workflow.Context, spec *followupv1.FollowUpSpec, opts Options) (o
 				changed = changed || t.concerns(&s)
 			}
 		})
+		if opts.Suspend != nil {
+			sel.AddReceive(opts.Suspend, func(c workflow.ReceiveChannel, _ bool) {
+				c.Receive(ctx, nil)
+				suspend = true
+			})
+		}
 		sel.AddReceive(ctx.Done(), func(workflow.ReceiveChannel, bool) {})
 		sel.Select(ctx)
 		cancelTimer()
@@ -223,7 +251,21 @@ func Track(ctx workflow.Context, spec *followupv1.FollowUpSpec, opts Options) (o
 			return out, temporal.NewCanceledError()
 		}
 
+		if suspend {
+			// A close that arrived meanwhile wins: it would be lost with the run.
+			if c := (&followupv1.CloseSignal{}); closeCh.ReceiveAsync(c) {
+				closing = c
+			} else if opts.Interrupt != nil {
+				opts.Interrupt.ReceiveAsync(&closing)
+			}
+			if closing == nil {
+				for policyCh.ReceiveAsync(nil) { // the next run re-resolves anyway
+				}
+				return Outcome{State: Suspended, Level: t.level, Resume: t.progress()}, nil
+			}
+		}
 		if closing != nil {
+
 			state := closing.GetState()
 			if state != "cancelled" {
 				state = "done"
@@ -258,6 +300,45 @@ func Track(ctx workflow.Context, spec *followupv1.FollowUpSpec, opts Options) (o
 			}
 		}
 	}
+}
+
+// open computes the due time and opens the follow-up's record.
+func (t *tracker) open(ctx workflow.Context) error {
+	res, err := t.resolve(ctx)
+	if err != nil {
+		return err
+	}
+	if err := t.compute(res); err != nil {
+		return err
+	}
+	info := workflow.GetInfo(ctx)
+	rec := &followupv1.FollowUpRecord{
+		Spec: t.spec, DueAt: timestamppb.New(t.due), Policy: t.dlName, PolicyVersion: t.versions["policy:"+t.dlName],
+		EscalationPolicy: t.kind.Escalation, EscalationPolicyVersion: t.versions["policy:"+t.kind.Escalation],
+		Calendar: t.calName, CalendarVersion: t.versions["calendar:"+t.calName],
+		WorkflowId: info.WorkflowExecution.ID, RunId: info.WorkflowExecution.RunID,
+	}
+	return workflow.ExecuteActivity(ctx, customerc.ActivityOpenFollowUp, rec).Get(ctx, nil)
+}
+
+// resume takes up a follow-up an earlier run opened and suspended at r:
+// the steps it carried out stay done; a version that changed since it last
+// computed the due time re-computes it and is recorded.
+func (t *tracker) resume(ctx workflow.Context, r *Progress) error {
+	t.level, t.state.Recomputations = r.Level, r.Recomputations
+	res, err := t.resolve(ctx)
+	if err != nil {
+		return err
+	}
+	if err := t.compute(res); err != nil {
+		return err
+	}
+	return t.recordChange(ctx, r.Versions, r.Calendar)
+}
+
+// progress is where the follow-up stands, for Resume in a new run.
+func (t *tracker) progress() *Progress {
+	return &Progress{Level: t.level, Recomputations: t.state.Recomputations, Versions: maps.Clone(t.versions), Calendar: t.calName}
 }
 
 func (t *tracker) names() []string {
@@ -406,6 +487,12 @@ func (t *tracker) refresh(ctx workflow.Context) error {
 		t.log.Info("policy version unusable; keeping the previous one", "error", err)
 		return nil
 	}
+	return t.recordChange(ctx, old, oldCal)
+}
+
+// recordChange records the due time re-computed with versions that differ
+// from old (and oldCal, the calendar used before); nothing when none does.
+func (t *tracker) recordChange(ctx workflow.Context, old map[string]int64, oldCal string) error {
 	if maps.Equal(old, t.versions) && oldCal == t.calName {
 		return nil
 	}
