@@ -1,7 +1,20 @@
 // Package customer is the customer service: the master data every other
 // Closeloop service depends on — companies and their hierarchy, contacts,
 // territory (region, industry) and owning rep, lifecycle and relationship
-// stages, value inputs and the ABC class, with a full audit trail.
+// stages, value inputs and the ABC class, the care cadence of existing
+// customers, the user directory (who may own a customer), with a full audit
+// trail.
+//
+// It also holds, for now, the follow-up engine's store and API (timer
+// policies, business calendars, follow-ups and the managers' overdue views:
+// internal/policies, internal/followups, internal/ports/engine*.go), visits
+// (internal/visits) and the departments' actions (internal/actions). The
+// engine is to become a service of its own (docs/architecture.md, "Known
+// gaps"); visits and actions stay separate contexts here.
+//
+// It does not own leads, opportunities or territories (the sales service),
+// nor any workflow: those run in the worker (workflows/), calling this
+// service's activities on its task queue.
 //
 // This file is the service's whole contract at a glance: its name, task queue,
 // configuration and how it is assembled. The pieces live in internal/:

@@ -7,6 +7,11 @@
 // domain (rules), app (use cases), adapters (storage, migrations) and ports
 // (HTTP handlers, Temporal activities, the workflow and customer-service
 // clients). The Lead and Opportunity workflows live in workflows/lead.
+//
+// It does not own customers (a lead's company is found or created, and its
+// owner claimed, through the customer service's activities; whether a person
+// may see a customer is asked of its API), nor follow-ups and timer policies
+// (the follow-up engine, embedded in the lead workflows as Track).
 package sales
 
 import (
