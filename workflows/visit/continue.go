@@ -7,10 +7,6 @@ import (
 	wfc "github.com/closeloop/closeloop/proto/contract/workflows"
 )
 
-// changeContinueAsNew: a run with a booked visit continues as new when its
-// history grows long (see continueDue); runs started before never do.
-const changeContinueAsNew = "visit-continue-as-new"
-
 // continueDue says whether the run should continue as new now. Only at a
 // safe point: no update is being decided (a request holding the mutex, or
 // waiting for it, would lose its answer), and only while the booked visit

@@ -79,6 +79,9 @@ const (
 	// changeOneParticipant: a request from someone already taking part in
 	// the visit is answered with what she has; nothing is stored again.
 	changeOneParticipant = "visit-one-participant-per-person"
+	// changeContinueAsNew: a run with a booked visit continues as new when
+	// its history grows long (continue.go); runs started before never do.
+	changeContinueAsNew = "visit-continue-as-new"
 )
 
 type visitWF struct {
