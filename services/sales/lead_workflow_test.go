@@ -67,6 +67,9 @@ type wfHarness struct {
 	cust  *fakeCustomers
 
 	engine *followuptest.Engine
+	// past are the engines of earlier runs of a workflow that continued as
+	// new (each run gets a new environment); their calls count too.
+	past []*followuptest.Engine
 }
 
 func newWFHarness(t *testing.T, start time.Time) *wfHarness {
@@ -79,17 +82,9 @@ func newWFHarness(t *testing.T, start time.Time) *wfHarness {
 	if _, err := migrate.Run(ctx, gdb, "sales", adapters.Migrations, slog.New(slog.DiscardHandler)); err != nil {
 		t.Fatal(err)
 	}
-	var suite testsuite.WorkflowTestSuite
-	suite.SetLogger(log.NewStructuredLogger(slog.New(slog.DiscardHandler)))
-	env := suite.NewTestWorkflowEnvironment()
-	env.SetStartTime(start)
-	h := &wfHarness{t: t, env: env, store: adapters.NewStore(gdb), start: start,
+	h := &wfHarness{t: t, store: adapters.NewStore(gdb),
 		cust: &fakeCustomers{byName: map[string]string{}, owner: map[string]string{}, team: map[string]string{}}}
-	env.RegisterWorkflowWithOptions(lead.Lead, workflow.RegisterOptions{Name: wfc.WorkflowLead})
-	env.RegisterWorkflowWithOptions(lead.Opportunity, workflow.RegisterOptions{Name: wfc.WorkflowOpportunity})
-	(&ports.Activities{Store: h.store}).Register(env)
-	h.engine = followuptest.Register(env)
-	h.registerCustomers()
+	h.use(start)
 	// Two reps in the east/software territory, round-robin, capacity 5.
 	if err := h.store.CreateTerritory(ctx, &adapters.Territory{ID: uuid.NewString(), Name: "East software", Region: "east", Industry: "software",
 		Team: "east", ManagerID: "mgr-eve", Strategy: "round_robin", CreatedBy: "admin"},
@@ -97,6 +92,25 @@ func newWFHarness(t *testing.T, start time.Time) *wfHarness {
 		t.Fatal(err)
 	}
 	return h
+}
+
+// use gives the harness a new time-skipping environment starting at start,
+// with the workflows and activities registered on it: the first run's, or
+// the next run's of a workflow that continued as new.
+func (h *wfHarness) use(start time.Time) {
+	var suite testsuite.WorkflowTestSuite
+	suite.SetLogger(log.NewStructuredLogger(slog.New(slog.DiscardHandler)))
+	env := suite.NewTestWorkflowEnvironment()
+	env.SetStartTime(start)
+	if h.engine != nil {
+		h.past = append(h.past, h.engine)
+	}
+	h.env, h.start = env, start
+	env.RegisterWorkflowWithOptions(lead.Lead, workflow.RegisterOptions{Name: wfc.WorkflowLead})
+	env.RegisterWorkflowWithOptions(lead.Opportunity, workflow.RegisterOptions{Name: wfc.WorkflowOpportunity})
+	(&ports.Activities{Store: h.store}).Register(env)
+	h.engine = followuptest.Register(env)
+	h.registerCustomers()
 }
 
 func (h *wfHarness) putPolicy(name string, n int64, from time.Time, v policy.Value) {
@@ -149,7 +163,13 @@ func (h *wfHarness) steps() []fuEvent  { return h.eventsOf(customerc.ActivityRec
 func (h *wfHarness) opens() []fuEvent  { return h.eventsOf(customerc.ActivityOpenFollowUp) }
 func (h *wfHarness) closes() []fuEvent { return h.eventsOf(customerc.ActivityCloseFollowUp) }
 
-func (h *wfHarness) eventsOf(name string) []fuEvent { return h.engine.Events(name) }
+func (h *wfHarness) eventsOf(name string) []fuEvent {
+	var out []fuEvent
+	for _, e := range append(h.past, h.engine) {
+		out = append(out, e.Events(name)...)
+	}
+	return out
+}
 
 func (h *wfHarness) lead(id string) adapters.Lead {
 	l, err := h.store.Lead(context.Background(), id)
@@ -223,7 +243,13 @@ func code(err error) string {
 }
 
 // stepAt reports the escalation steps recorded so far, as "action@time".
-func (h *wfHarness) stepsSeen() []string { return h.engine.Steps() }
+func (h *wfHarness) stepsSeen() []string {
+	var out []string
+	for _, e := range append(h.past, h.engine) {
+		out = append(out, e.Steps()...)
+	}
+	return out
+}
 
 // TestLeadEscalationAcrossNationalDay walks the shipped ladder (remind at the
 // due time, escalate to the manager 4 business hours later, reassign 16

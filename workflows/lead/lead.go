@@ -21,7 +21,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"time"
 
 	"github.com/google/uuid"
 	"go.temporal.io/api/enums/v1"
@@ -80,6 +79,7 @@ type leadWF struct {
 	mu        workflow.Mutex
 	sales     workflow.Context
 	customer  workflow.Context
+	runs      // continue-as-new (continue.go)
 }
 
 // Lead is the Lead workflow (Lead:<id>); see the package documentation.
@@ -92,6 +92,11 @@ func Lead(ctx workflow.Context, in *salesv1.LeadInput) (*salesv1.LeadSnapshot, e
 		data: d, interrupt: workflow.NewBufferedChannel(ctx, 1), mu: workflow.NewMutex(ctx),
 		sales: callSales(ctx), customer: callCustomer(ctx),
 		snap: &salesv1.LeadSnapshot{LeadId: d.GetId(), State: StateNew, CustomerId: d.GetCustomerId(), Assignment: &salesv1.Assignment{}},
+		runs: newRuns(ctx, in.GetContinueAsNewAfter()),
+	}
+	carried := in.GetCarried()
+	if carried != nil {
+		w.restore(carried)
 	}
 	if err := workflow.SetQueryHandler(ctx, wfc.QueryLeadState, func() (*salesv1.LeadSnapshot, error) { return w.snapshot(), nil }); err != nil {
 		return nil, err
@@ -112,28 +117,43 @@ func Lead(ctx workflow.Context, in *salesv1.LeadInput) (*salesv1.LeadSnapshot, e
 		return nil, err
 	}
 
-	w.ownerRules = workflow.GetVersion(ctx, versionOwnerRules, workflow.DefaultVersion, 1) >= 1
-	if err := w.mu.Lock(ctx); err != nil {
-		return nil, err
+	if carried == nil {
+		w.ownerRules = workflow.GetVersion(ctx, versionOwnerRules, workflow.DefaultVersion, 1) >= 1
 	}
-	err := w.firstAssignment(ctx)
-	w.firstSeq, w.snap.Settled = w.seq, true
-	w.mu.Unlock()
-	if err != nil {
-		return nil, err
+	w.mayContinue = workflow.GetVersion(ctx, versionContinueAsNew, workflow.DefaultVersion, 1) >= 1
+	if carried == nil {
+		if err := w.mu.Lock(ctx); err != nil {
+			return nil, err
+		}
+		err := w.firstAssignment(ctx)
+		w.firstSeq, w.snap.Settled = w.seq, true
+		w.mu.Unlock()
+		if err != nil {
+			return nil, err
+		}
 	}
+	w.watch(ctx, func() bool { return w.tracking })
 
 	for Open(w.snap.GetState()) {
-		if w.owesFirstContact() {
-			if err := w.trackFirstContact(ctx); err != nil {
+		if w.owesFirstContact() || w.fuCarried != nil {
+			again, err := w.trackFirstContact(ctx)
+			if err != nil {
 				return nil, err
+			}
+			if again {
+				return nil, w.continueAsNew(ctx)
 			}
 			continue
 		}
 		// Pooled, contacted or qualified: nothing is timed until an update
 		// changes the lead (assignment from the pool, closing).
-		if err := workflow.Await(ctx, func() bool { return !Open(w.snap.GetState()) || w.owesFirstContact() }); err != nil {
+		if err := workflow.Await(ctx, func() bool {
+			return !Open(w.snap.GetState()) || w.owesFirstContact() || w.continueDue(ctx)
+		}); err != nil {
 			return nil, err
+		}
+		if Open(w.snap.GetState()) && !w.owesFirstContact() && w.continueDue(ctx) {
+			return nil, w.continueAsNew(ctx)
 		}
 	}
 	// Let a running update (the one that closed the lead) finish its reply.
@@ -273,10 +293,35 @@ func (w *leadWF) assign(ctx workflow.Context, in *salesv1.AssignLeadInput) error
 
 // trackFirstContact runs the first-contact follow-up of the current
 // assignment until it ends: contact logged, reassigned (by a person or a
-// ladder step), returned to the pool, or the lead closed.
-func (w *leadWF) trackFirstContact(ctx workflow.Context) error {
-	for w.interrupt.ReceiveAsync(nil) { // a stale interrupt from a follow-up already ended
+// ladder step), returned to the pool, or the lead closed. again is true when
+// the run should continue as new now, the follow-up still open (fuCarried).
+func (w *leadWF) trackFirstContact(ctx workflow.Context) (again bool, err error) {
+	var spec *followupv1.FollowUpSpec
+	var resume *followup.Progress
+	if c := w.fuCarried; c != nil { // opened by the previous run
+		w.fuCarried = nil
+		spec, resume, w.trackSeq = c.GetSpec(), progressOf(c), c.GetAssignmentSeq()
+	} else {
+		for w.interrupt.ReceiveAsync(nil) { // a stale interrupt from a follow-up already ended
+		}
+		spec = w.firstContactSpec()
+		w.trackSeq = w.seq
 	}
+	w.fuID, w.tracking = spec.GetId(), true
+	seq := w.trackSeq
+	out, err := w.track(ctx, spec, resume, followup.Options{
+		OnStep: w.onStep, Interrupt: w.interrupt, RecordAs: w.stepRecordedAs,
+		Expose: func(f func() *followupv1.FollowUpState) { w.fuState = f },
+	}, func(p *followup.Progress) { w.fuCarried = carry(spec, seq, p, nil) })
+	if err != nil || out.State == followup.Suspended {
+		return err == nil, err
+	}
+	w.tracking, w.fuState = false, nil
+	return false, w.firstContactEnded(ctx, seq, out)
+}
+
+// firstContactSpec is the first-contact follow-up of the current assignment.
+func (w *leadWF) firstContactSpec() *followupv1.FollowUpSpec {
 	a := w.snap.GetAssignment()
 	anchor := a.GetAssignedAt()
 	trusted := !w.ownerRules || w.data.GetImported()
@@ -286,21 +331,15 @@ func (w *leadWF) trackFirstContact(ctx workflow.Context) error {
 		// received_at its creator chose.
 		anchor = w.data.GetReceivedAt()
 	}
-	w.fuID = uuid.NewSHA1(uuid.NameSpaceOID, []byte("closeloop/lead-first-contact\x00"+w.data.GetId()+"\x00"+strconv.Itoa(int(w.seq)))).String()
-	spec := &followupv1.FollowUpSpec{
-		Id: w.fuID, Kind: policy.KindFirstContact, CustomerId: w.snap.GetCustomerId(), OwnerId: a.GetOwnerId(), Team: a.GetTeam(),
+	id := uuid.NewSHA1(uuid.NameSpaceOID, []byte("closeloop/lead-first-contact\x00"+w.data.GetId()+"\x00"+strconv.Itoa(int(w.seq)))).String()
+	return &followupv1.FollowUpSpec{
+		Id: id, Kind: policy.KindFirstContact, CustomerId: w.snap.GetCustomerId(), OwnerId: a.GetOwnerId(), Team: a.GetTeam(),
 		Territory: w.data.GetRegion(), Title: "First contact with lead " + w.data.GetCompanyName(), AnchorAt: anchor, OpenedBy: "workflow",
 	}
-	w.tracking, w.trackSeq = true, w.seq
-	seq := w.seq
-	out, err := followup.Track(ctx, spec, followup.Options{
-		OnStep: w.onStep, Interrupt: w.interrupt, RecordAs: w.stepRecordedAs,
-		Expose: func(f func() *followupv1.FollowUpState) { w.fuState = f },
-	})
-	w.tracking, w.fuState = false, nil
-	if err != nil {
-		return err
-	}
+}
+
+// firstContactEnded applies how the follow-up of assignment seq ended.
+func (w *leadWF) firstContactEnded(ctx workflow.Context, seq int32, out followup.Outcome) error {
 	// Ended while the lead is still new and with the same owner: closed from
 	// outside. Done (an action log in another service sent close-follow-up)
 	// is the first contact; cancelled (a manager called off the chase) stops
@@ -334,75 +373,6 @@ func (w *leadWF) trackFirstContact(ctx workflow.Context) error {
 	return nil
 }
 
-// onStep carries out a ladder step of the first-contact follow-up (Track has
-// recorded it on the follow-up already).
-// stepRecordedAs is what a ladder step is recorded as on the follow-up: a
-// lead bound to its customer's owner is not reassigned nor pooled, its
-// managers are asked to decide (see onStep), so the follow-up says escalated.
-func (w *leadWF) stepRecordedAs(a policy.Action) policy.Action {
-	if w.ownerRules && w.bound && (a == policy.ActionReassign || a == policy.ActionReturnToPool) {
-		return policy.ActionEscalateManager
-	}
-	return a
-}
-
-func (w *leadWF) onStep(ctx workflow.Context, s followup.Step) error {
-	if err := w.mu.Lock(ctx); err != nil {
-		return err
-	}
-	defer w.mu.Unlock()
-	if w.snap.GetState() != StateNew || w.seq != w.trackSeq {
-		return nil // contact logged or lead reassigned while the step was due: Track is being interrupted
-	}
-	a := w.snap.GetAssignment()
-	id := w.fuID + ":step:" + strconv.Itoa(s.Level)
-	// Each step's timeline entry is stamped when it ran; its data keeps when
-	// the ladder had it due, so lateness reads from the timeline too.
-	due := s.At.UTC().Format(time.RFC3339Nano)
-	switch s.Action {
-	case policy.ActionRemind:
-		return w.eventID(ctx, id, "reminder", "reminded "+a.GetOwnerId()+": first contact is overdue", "workflow",
-			map[string]string{"scheduled_at": due})
-	case policy.ActionEscalateManager:
-		mgr := a.GetManagerId()
-		if mgr == "" {
-			mgr = "the managers of team " + a.GetTeam()
-		}
-		return w.eventID(ctx, id, "escalated", "escalated to "+mgr+": "+a.GetOwnerId()+" has not contacted the lead", "workflow",
-			map[string]string{"manager_id": a.GetManagerId(), "owner_id": a.GetOwnerId(), "scheduled_at": due})
-	case policy.ActionReassign, policy.ActionReturnToPool:
-		if w.ownerRules && w.bound {
-			// The lead belongs to the customer's owner: the step asks the
-			// managers to decide instead of handing the customer's lead away.
-			mgr := a.GetManagerId()
-			if mgr == "" {
-				mgr = "the managers of team " + a.GetTeam()
-			}
-			return w.eventID(ctx, id, "escalated", "escalated to "+mgr+" to decide on "+string(s.Action)+": "+a.GetOwnerId()+
-				" has not contacted the lead, and the customer is theirs (reassign with move_customer to move both)", "workflow",
-				map[string]string{"manager_id": a.GetManagerId(), "owner_id": a.GetOwnerId(), "action": string(s.Action), "scheduled_at": due})
-		}
-		prev := a.GetOwnerId()
-		in := &salesv1.AssignLeadInput{Exclude: []string{prev}, Reason: "no first contact by " + prev + " (escalation step " + strconv.Itoa(s.Level) + ")"}
-		if s.Action == policy.ActionReturnToPool {
-			in = &salesv1.AssignLeadInput{ToPool: true, Reason: "no first contact by " + prev + " (escalation step " + strconv.Itoa(s.Level) + ")"}
-		}
-		in.StepDueAt = timestamppb.New(s.At)
-		if err := w.assign(ctx, in); err != nil {
-			return err
-		}
-		if err := w.followLead(ctx, false); err != nil {
-			return err
-		}
-		to := "the pool"
-		if !w.snap.GetAssignment().GetPooled() {
-			to = w.snap.GetAssignment().GetOwnerId()
-		}
-		return &followup.Handover{Note: "handed from " + prev + " to " + to}
-	}
-	return nil
-}
-
 func (w *leadWF) validateReassign(ctx workflow.Context, req *salesv1.ReassignRequest) error {
 	a := w.snap.GetAssignment()
 	if r := CheckReassign(Holding{State: w.snap.GetState(), OwnerID: a.GetOwnerId(), Pooled: a.GetPooled(), Settled: w.seq > 0,
@@ -419,6 +389,7 @@ func (w *leadWF) reassign(ctx workflow.Context, req *salesv1.ReassignRequest) (*
 		return nil, err
 	}
 	defer w.mu.Unlock()
+	w.decided++
 	if err := w.validateReassign(ctx, req); err != nil { // the state may have moved while waiting for the lock
 		return nil, err
 	}
@@ -465,6 +436,7 @@ func (w *leadWF) command(ctx workflow.Context, cmd *salesv1.LeadCommand) (*sales
 		return nil, err
 	}
 	defer w.mu.Unlock()
+	w.decided++
 	if err := w.validateCommand(ctx, cmd); err != nil {
 		return nil, err
 	}

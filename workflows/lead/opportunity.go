@@ -18,6 +18,7 @@ import (
 )
 
 type oppWF struct {
+	data      *salesv1.OpportunityData
 	snap      *salesv1.OpportunitySnapshot
 	tracking  bool
 	fuID      string
@@ -27,6 +28,7 @@ type oppWF struct {
 	sales     workflow.Context
 	round     int  // stale-stage follow-ups opened in the current stage
 	created   bool // the opportunity is stored (commands wait for it)
+	runs           // continue-as-new (continue.go)
 }
 
 // Opportunity is the Opportunity workflow (Opportunity:<id>): it stores the
@@ -45,27 +47,41 @@ func Opportunity(ctx workflow.Context, in *salesv1.OpportunityInput) (*salesv1.O
 		return nil, temporal.NewNonRetryableApplicationError("an opportunity needs an id, a customer and an owner", "invalid", nil)
 	}
 	w := &oppWF{interrupt: workflow.NewBufferedChannel(ctx, 1), mu: workflow.NewMutex(ctx), sales: callSales(ctx),
-		snap: &salesv1.OpportunitySnapshot{OpportunityId: o.GetId(), Stage: o.GetStage(), Status: StatusOpen}}
+		snap: &salesv1.OpportunitySnapshot{OpportunityId: o.GetId(), Stage: o.GetStage(), Status: StatusOpen},
+		runs: newRuns(ctx, in.GetContinueAsNewAfter())}
+	carried := in.GetCarried()
+	if carried != nil {
+		w.restore(carried)
+	}
 	if err := workflow.SetQueryHandler(ctx, wfc.QueryOpportunityState, func() (*salesv1.OpportunitySnapshot, error) { return w.snapshot(), nil }); err != nil {
 		return nil, err
 	}
 	if err := workflow.SetUpdateHandlerWithOptions(ctx, wfc.UpdateOpportunityCommand, w.command, workflow.UpdateHandlerOptions{Validator: w.validate}); err != nil {
 		return nil, err
 	}
+	w.mayContinue = workflow.GetVersion(ctx, versionContinueAsNew, workflow.DefaultVersion, 1) >= 1
 	if o.GetCreatedAt() == nil {
 		o = proto.Clone(o).(*salesv1.OpportunityData)
 		o.CreatedAt = timestamppb.New(workflow.Now(ctx))
 	}
-	var s salesv1.OpportunitySnapshot
-	if err := workflow.ExecuteActivity(w.sales, salesc.ActivityCreateOpportunity, o).Get(ctx, &s); err != nil {
-		return nil, err
+	w.data = o
+	if carried == nil {
+		var s salesv1.OpportunitySnapshot
+		if err := workflow.ExecuteActivity(w.sales, salesc.ActivityCreateOpportunity, o).Get(ctx, &s); err != nil {
+			return nil, err
+		}
+		w.snap = &s
+		w.created = true
 	}
-	w.snap = &s
-	w.created = true
+	w.watch(ctx, func() bool { return w.tracking })
 
 	for w.snap.GetStatus() == StatusOpen {
-		if err := w.trackStage(ctx); err != nil {
+		again, err := w.trackStage(ctx)
+		if err != nil {
 			return nil, err
+		}
+		if again {
+			return nil, w.continueAsNew(ctx)
 		}
 	}
 	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
@@ -74,10 +90,41 @@ func Opportunity(ctx workflow.Context, in *salesv1.OpportunityInput) (*salesv1.O
 	return w.snapshot(), nil
 }
 
-// trackStage runs one stale-stage follow-up of the current stage.
-func (w *oppWF) trackStage(ctx workflow.Context) error {
-	for w.interrupt.ReceiveAsync(nil) {
+// trackStage runs one stale-stage follow-up of the current stage (or the
+// one the previous run carried). again is true when the run should continue
+// as new now, the follow-up still open (fuCarried).
+func (w *oppWF) trackStage(ctx workflow.Context) (again bool, err error) {
+	var spec *followupv1.FollowUpSpec
+	var resume *followup.Progress
+	var entered *timestamppb.Timestamp
+	if c := w.fuCarried; c != nil { // opened by the previous run
+		w.fuCarried = nil
+		spec, resume, entered = c.GetSpec(), progressOf(c), c.GetStageEnteredAt()
+	} else {
+		for w.interrupt.ReceiveAsync(nil) {
+		}
+		entered = w.snap.GetStageEnteredAt()
+		spec = w.stageSpec(ctx)
 	}
+	stage, _ := strconv.Atoi(spec.GetPolicyKey())
+	w.fuID, w.tracking = spec.GetId(), true
+	out, err := w.track(ctx, spec, resume, followup.Options{
+		OnStep:    w.onStep,
+		Interrupt: w.interrupt,
+		Expose:    func(f func() *followupv1.FollowUpState) { w.fuState = f },
+	}, func(p *followup.Progress) { w.fuCarried = carry(spec, 0, p, entered) })
+	if err != nil || out.State == followup.Suspended {
+		return err == nil, err
+	}
+	w.tracking, w.fuState = false, nil
+	if int(w.snap.GetStage()) != stage || !w.snap.GetStageEnteredAt().AsTime().Equal(entered.AsTime()) {
+		w.round = 0
+	}
+	return false, nil
+}
+
+// stageSpec is the next stale-stage follow-up of the current stage.
+func (w *oppWF) stageSpec(ctx workflow.Context) *followupv1.FollowUpSpec {
 	s := w.snap
 	stage, entered := s.GetStage(), s.GetStageEnteredAt()
 	anchor := entered
@@ -86,26 +133,12 @@ func (w *oppWF) trackStage(ctx workflow.Context) error {
 	}
 	w.round++
 	key := strconv.Itoa(int(stage))
-	w.fuID = uuid.NewSHA1(uuid.NameSpaceOID, []byte("closeloop/stale-stage\x00"+s.GetOpportunityId()+"\x00"+key+"\x00"+
+	id := uuid.NewSHA1(uuid.NameSpaceOID, []byte("closeloop/stale-stage\x00"+s.GetOpportunityId()+"\x00"+key+"\x00"+
 		strconv.FormatInt(entered.AsTime().UnixNano(), 10)+"\x00"+strconv.Itoa(w.round))).String()
-	spec := &followupv1.FollowUpSpec{
-		Id: w.fuID, Kind: policy.KindStaleStage, CustomerId: s.GetCustomerId(), OwnerId: s.GetOwnerId(), Team: s.GetTeam(),
+	return &followupv1.FollowUpSpec{
+		Id: id, Kind: policy.KindStaleStage, CustomerId: s.GetCustomerId(), OwnerId: s.GetOwnerId(), Team: s.GetTeam(),
 		Territory: s.GetRegion(), Title: "Review opportunity stuck in stage " + key, AnchorAt: anchor, PolicyKey: key, OpenedBy: "workflow",
 	}
-	w.tracking = true
-	_, err := followup.Track(ctx, spec, followup.Options{
-		OnStep:    w.onStep,
-		Interrupt: w.interrupt,
-		Expose:    func(f func() *followupv1.FollowUpState) { w.fuState = f },
-	})
-	w.tracking, w.fuState = false, nil
-	if err != nil {
-		return err
-	}
-	if w.snap.GetStage() != stage || !w.snap.GetStageEnteredAt().AsTime().Equal(entered.AsTime()) {
-		w.round = 0
-	}
-	return nil
 }
 
 func (w *oppWF) onStep(ctx workflow.Context, st followup.Step) error {
@@ -149,6 +182,7 @@ func (w *oppWF) command(ctx workflow.Context, c *salesv1.OpportunityCommand) (*s
 		return nil, err
 	}
 	defer w.mu.Unlock()
+	w.decided++
 	if err := w.validate(ctx, c); err != nil {
 		return nil, err
 	}

@@ -7,6 +7,7 @@
 package salesv1
 
 import (
+	v1 "github.com/closeloop/closeloop/proto/gen/closeloop/followup/v1"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
@@ -200,7 +201,13 @@ func (x *LeadData) GetImported() bool {
 type LeadInput struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The lead to create and escalate.
-	Lead          *LeadData `protobuf:"bytes,1,opt,name=lead,proto3" json:"lead,omitempty"`
+	Lead *LeadData `protobuf:"bytes,1,opt,name=lead,proto3" json:"lead,omitempty"`
+	// Continue as new once one run has decided this many updates, even before
+	// the server suggests it; 0 (the default): only when the server suggests it.
+	ContinueAsNewAfter int32 `protobuf:"varint,2,opt,name=continue_as_new_after,json=continueAsNewAfter,proto3" json:"continue_as_new_after,omitempty"`
+	// The lead's state handed over by the previous run when the workflow
+	// continued as new; absent when the workflow starts fresh.
+	Carried       *LeadCarried `protobuf:"bytes,3,opt,name=carried,proto3" json:"carried,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -242,6 +249,252 @@ func (x *LeadInput) GetLead() *LeadData {
 	return nil
 }
 
+func (x *LeadInput) GetContinueAsNewAfter() int32 {
+	if x != nil {
+		return x.ContinueAsNewAfter
+	}
+	return 0
+}
+
+func (x *LeadInput) GetCarried() *LeadCarried {
+	if x != nil {
+		return x.Carried
+	}
+	return nil
+}
+
+// LeadCarried is what a Lead workflow run hands to the next one when it
+// continues as new: the lead as the workflow knows it, the owner rules it
+// runs with, and the running first-contact follow-up.
+type LeadCarried struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The lead's state, customer and assignment (without the follow-up's live
+	// fields, which the follow-up carries).
+	Snapshot *LeadSnapshot `protobuf:"bytes,1,opt,name=snapshot,proto3" json:"snapshot,omitempty"`
+	// Number of the last assignment.
+	Seq int32 `protobuf:"varint,2,opt,name=seq,proto3" json:"seq,omitempty"`
+	// Assignment number at the end of the first assignment.
+	FirstSeq int32 `protobuf:"varint,3,opt,name=first_seq,json=firstSeq,proto3" json:"first_seq,omitempty"`
+	// The customer was created for this lead.
+	CustomerCreated bool `protobuf:"varint,4,opt,name=customer_created,json=customerCreated,proto3" json:"customer_created,omitempty"`
+	// The lead is bound to its customer's owner.
+	Bound bool `protobuf:"varint,5,opt,name=bound,proto3" json:"bound,omitempty"`
+	// The execution runs with the customer-bound rules (lead-owner-rules).
+	OwnerRules bool `protobuf:"varint,6,opt,name=owner_rules,json=ownerRules,proto3" json:"owner_rules,omitempty"`
+	// The customer's owner as last seen.
+	CustomerOwnerId string `protobuf:"bytes,7,opt,name=customer_owner_id,json=customerOwnerId,proto3" json:"customer_owner_id,omitempty"`
+	// The customer's team as last seen.
+	CustomerTeam string `protobuf:"bytes,8,opt,name=customer_team,json=customerTeam,proto3" json:"customer_team,omitempty"`
+	// A person cancelled the current owner's first-contact follow-up.
+	NoChase bool `protobuf:"varint,9,opt,name=no_chase,json=noChase,proto3" json:"no_chase,omitempty"`
+	// The running first-contact follow-up; absent when none is open.
+	FollowUp      *TrackedFollowUp `protobuf:"bytes,10,opt,name=follow_up,json=followUp,proto3" json:"follow_up,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LeadCarried) Reset() {
+	*x = LeadCarried{}
+	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LeadCarried) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LeadCarried) ProtoMessage() {}
+
+func (x *LeadCarried) ProtoReflect() protoreflect.Message {
+	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LeadCarried.ProtoReflect.Descriptor instead.
+func (*LeadCarried) Descriptor() ([]byte, []int) {
+	return file_closeloop_sales_v1_sales_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *LeadCarried) GetSnapshot() *LeadSnapshot {
+	if x != nil {
+		return x.Snapshot
+	}
+	return nil
+}
+
+func (x *LeadCarried) GetSeq() int32 {
+	if x != nil {
+		return x.Seq
+	}
+	return 0
+}
+
+func (x *LeadCarried) GetFirstSeq() int32 {
+	if x != nil {
+		return x.FirstSeq
+	}
+	return 0
+}
+
+func (x *LeadCarried) GetCustomerCreated() bool {
+	if x != nil {
+		return x.CustomerCreated
+	}
+	return false
+}
+
+func (x *LeadCarried) GetBound() bool {
+	if x != nil {
+		return x.Bound
+	}
+	return false
+}
+
+func (x *LeadCarried) GetOwnerRules() bool {
+	if x != nil {
+		return x.OwnerRules
+	}
+	return false
+}
+
+func (x *LeadCarried) GetCustomerOwnerId() string {
+	if x != nil {
+		return x.CustomerOwnerId
+	}
+	return ""
+}
+
+func (x *LeadCarried) GetCustomerTeam() string {
+	if x != nil {
+		return x.CustomerTeam
+	}
+	return ""
+}
+
+func (x *LeadCarried) GetNoChase() bool {
+	if x != nil {
+		return x.NoChase
+	}
+	return false
+}
+
+func (x *LeadCarried) GetFollowUp() *TrackedFollowUp {
+	if x != nil {
+		return x.FollowUp
+	}
+	return nil
+}
+
+// TrackedFollowUp is a follow-up a workflow keeps open across continue-as-new
+// (followup.Track suspended in one run, resumed in the next).
+type TrackedFollowUp struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The follow-up as it was opened (id, anchor, owner, …).
+	Spec *v1.FollowUpSpec `protobuf:"bytes,1,opt,name=spec,proto3" json:"spec,omitempty"`
+	// Assignment number (lead) the follow-up belongs to.
+	AssignmentSeq int32 `protobuf:"varint,2,opt,name=assignment_seq,json=assignmentSeq,proto3" json:"assignment_seq,omitempty"`
+	// Escalation steps carried out.
+	Level int32 `protobuf:"varint,3,opt,name=level,proto3" json:"level,omitempty"`
+	// Deadline re-computations so far.
+	Recomputations int32 `protobuf:"varint,4,opt,name=recomputations,proto3" json:"recomputations,omitempty"`
+	// Versions the due time was last recorded with ("policy:<name>",
+	// "calendar:<name>" → version).
+	Versions map[string]int64 `protobuf:"bytes,5,rep,name=versions,proto3" json:"versions,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"varint,2,opt,name=value"`
+	// The calendar the due time was last computed in.
+	Calendar string `protobuf:"bytes,6,opt,name=calendar,proto3" json:"calendar,omitempty"`
+	// The funnel stage's entry the follow-up times (opportunity).
+	StageEnteredAt *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=stage_entered_at,json=stageEnteredAt,proto3" json:"stage_entered_at,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *TrackedFollowUp) Reset() {
+	*x = TrackedFollowUp{}
+	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TrackedFollowUp) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TrackedFollowUp) ProtoMessage() {}
+
+func (x *TrackedFollowUp) ProtoReflect() protoreflect.Message {
+	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TrackedFollowUp.ProtoReflect.Descriptor instead.
+func (*TrackedFollowUp) Descriptor() ([]byte, []int) {
+	return file_closeloop_sales_v1_sales_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *TrackedFollowUp) GetSpec() *v1.FollowUpSpec {
+	if x != nil {
+		return x.Spec
+	}
+	return nil
+}
+
+func (x *TrackedFollowUp) GetAssignmentSeq() int32 {
+	if x != nil {
+		return x.AssignmentSeq
+	}
+	return 0
+}
+
+func (x *TrackedFollowUp) GetLevel() int32 {
+	if x != nil {
+		return x.Level
+	}
+	return 0
+}
+
+func (x *TrackedFollowUp) GetRecomputations() int32 {
+	if x != nil {
+		return x.Recomputations
+	}
+	return 0
+}
+
+func (x *TrackedFollowUp) GetVersions() map[string]int64 {
+	if x != nil {
+		return x.Versions
+	}
+	return nil
+}
+
+func (x *TrackedFollowUp) GetCalendar() string {
+	if x != nil {
+		return x.Calendar
+	}
+	return ""
+}
+
+func (x *TrackedFollowUp) GetStageEnteredAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.StageEnteredAt
+	}
+	return nil
+}
+
 // Assignment is who owns a lead.
 type Assignment struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -270,7 +523,7 @@ type Assignment struct {
 
 func (x *Assignment) Reset() {
 	*x = Assignment{}
-	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[2]
+	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -282,7 +535,7 @@ func (x *Assignment) String() string {
 func (*Assignment) ProtoMessage() {}
 
 func (x *Assignment) ProtoReflect() protoreflect.Message {
-	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[2]
+	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -295,7 +548,7 @@ func (x *Assignment) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Assignment.ProtoReflect.Descriptor instead.
 func (*Assignment) Descriptor() ([]byte, []int) {
-	return file_closeloop_sales_v1_sales_proto_rawDescGZIP(), []int{2}
+	return file_closeloop_sales_v1_sales_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *Assignment) GetOwnerId() string {
@@ -408,7 +661,7 @@ type AssignLeadInput struct {
 
 func (x *AssignLeadInput) Reset() {
 	*x = AssignLeadInput{}
-	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[3]
+	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -420,7 +673,7 @@ func (x *AssignLeadInput) String() string {
 func (*AssignLeadInput) ProtoMessage() {}
 
 func (x *AssignLeadInput) ProtoReflect() protoreflect.Message {
-	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[3]
+	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -433,7 +686,7 @@ func (x *AssignLeadInput) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AssignLeadInput.ProtoReflect.Descriptor instead.
 func (*AssignLeadInput) Descriptor() ([]byte, []int) {
-	return file_closeloop_sales_v1_sales_proto_rawDescGZIP(), []int{3}
+	return file_closeloop_sales_v1_sales_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *AssignLeadInput) GetLeadId() string {
@@ -573,7 +826,7 @@ type TimelineEvent struct {
 
 func (x *TimelineEvent) Reset() {
 	*x = TimelineEvent{}
-	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[4]
+	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -585,7 +838,7 @@ func (x *TimelineEvent) String() string {
 func (*TimelineEvent) ProtoMessage() {}
 
 func (x *TimelineEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[4]
+	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -598,7 +851,7 @@ func (x *TimelineEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TimelineEvent.ProtoReflect.Descriptor instead.
 func (*TimelineEvent) Descriptor() ([]byte, []int) {
-	return file_closeloop_sales_v1_sales_proto_rawDescGZIP(), []int{4}
+	return file_closeloop_sales_v1_sales_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *TimelineEvent) GetId() string {
@@ -687,7 +940,7 @@ type LeadCommand struct {
 
 func (x *LeadCommand) Reset() {
 	*x = LeadCommand{}
-	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[5]
+	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -699,7 +952,7 @@ func (x *LeadCommand) String() string {
 func (*LeadCommand) ProtoMessage() {}
 
 func (x *LeadCommand) ProtoReflect() protoreflect.Message {
-	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[5]
+	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -712,7 +965,7 @@ func (x *LeadCommand) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LeadCommand.ProtoReflect.Descriptor instead.
 func (*LeadCommand) Descriptor() ([]byte, []int) {
-	return file_closeloop_sales_v1_sales_proto_rawDescGZIP(), []int{5}
+	return file_closeloop_sales_v1_sales_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *LeadCommand) GetLeadId() string {
@@ -820,7 +1073,7 @@ type LeadSnapshot struct {
 
 func (x *LeadSnapshot) Reset() {
 	*x = LeadSnapshot{}
-	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[6]
+	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -832,7 +1085,7 @@ func (x *LeadSnapshot) String() string {
 func (*LeadSnapshot) ProtoMessage() {}
 
 func (x *LeadSnapshot) ProtoReflect() protoreflect.Message {
-	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[6]
+	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -845,7 +1098,7 @@ func (x *LeadSnapshot) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LeadSnapshot.ProtoReflect.Descriptor instead.
 func (*LeadSnapshot) Descriptor() ([]byte, []int) {
-	return file_closeloop_sales_v1_sales_proto_rawDescGZIP(), []int{6}
+	return file_closeloop_sales_v1_sales_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *LeadSnapshot) GetLeadId() string {
@@ -954,7 +1207,7 @@ type ReassignRequest struct {
 
 func (x *ReassignRequest) Reset() {
 	*x = ReassignRequest{}
-	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[7]
+	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -966,7 +1219,7 @@ func (x *ReassignRequest) String() string {
 func (*ReassignRequest) ProtoMessage() {}
 
 func (x *ReassignRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[7]
+	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -979,7 +1232,7 @@ func (x *ReassignRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReassignRequest.ProtoReflect.Descriptor instead.
 func (*ReassignRequest) Descriptor() ([]byte, []int) {
-	return file_closeloop_sales_v1_sales_proto_rawDescGZIP(), []int{7}
+	return file_closeloop_sales_v1_sales_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *ReassignRequest) GetToOwnerId() string {
@@ -1063,7 +1316,7 @@ type OpportunityData struct {
 
 func (x *OpportunityData) Reset() {
 	*x = OpportunityData{}
-	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[8]
+	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1075,7 +1328,7 @@ func (x *OpportunityData) String() string {
 func (*OpportunityData) ProtoMessage() {}
 
 func (x *OpportunityData) ProtoReflect() protoreflect.Message {
-	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[8]
+	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1088,7 +1341,7 @@ func (x *OpportunityData) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OpportunityData.ProtoReflect.Descriptor instead.
 func (*OpportunityData) Descriptor() ([]byte, []int) {
-	return file_closeloop_sales_v1_sales_proto_rawDescGZIP(), []int{8}
+	return file_closeloop_sales_v1_sales_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *OpportunityData) GetId() string {
@@ -1200,14 +1453,20 @@ func (x *OpportunityData) GetCreatedAt() *timestamppb.Timestamp {
 type OpportunityInput struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The opportunity; created by the workflow's first activity unless it exists.
-	Opportunity   *OpportunityData `protobuf:"bytes,1,opt,name=opportunity,proto3" json:"opportunity,omitempty"`
+	Opportunity *OpportunityData `protobuf:"bytes,1,opt,name=opportunity,proto3" json:"opportunity,omitempty"`
+	// Continue as new once one run has decided this many updates, even before
+	// the server suggests it; 0 (the default): only when the server suggests it.
+	ContinueAsNewAfter int32 `protobuf:"varint,2,opt,name=continue_as_new_after,json=continueAsNewAfter,proto3" json:"continue_as_new_after,omitempty"`
+	// The opportunity's state handed over by the previous run when the
+	// workflow continued as new; absent when the workflow starts fresh.
+	Carried       *OpportunityCarried `protobuf:"bytes,3,opt,name=carried,proto3" json:"carried,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *OpportunityInput) Reset() {
 	*x = OpportunityInput{}
-	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[9]
+	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1219,7 +1478,7 @@ func (x *OpportunityInput) String() string {
 func (*OpportunityInput) ProtoMessage() {}
 
 func (x *OpportunityInput) ProtoReflect() protoreflect.Message {
-	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[9]
+	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1232,12 +1491,91 @@ func (x *OpportunityInput) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OpportunityInput.ProtoReflect.Descriptor instead.
 func (*OpportunityInput) Descriptor() ([]byte, []int) {
-	return file_closeloop_sales_v1_sales_proto_rawDescGZIP(), []int{9}
+	return file_closeloop_sales_v1_sales_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *OpportunityInput) GetOpportunity() *OpportunityData {
 	if x != nil {
 		return x.Opportunity
+	}
+	return nil
+}
+
+func (x *OpportunityInput) GetContinueAsNewAfter() int32 {
+	if x != nil {
+		return x.ContinueAsNewAfter
+	}
+	return 0
+}
+
+func (x *OpportunityInput) GetCarried() *OpportunityCarried {
+	if x != nil {
+		return x.Carried
+	}
+	return nil
+}
+
+// OpportunityCarried is what an Opportunity workflow run hands to the next
+// one when it continues as new.
+type OpportunityCarried struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The opportunity as stored (without the follow-up's live fields).
+	Snapshot *OpportunitySnapshot `protobuf:"bytes,1,opt,name=snapshot,proto3" json:"snapshot,omitempty"`
+	// Stale-stage follow-ups opened in the current stage.
+	Round int32 `protobuf:"varint,2,opt,name=round,proto3" json:"round,omitempty"`
+	// The running stale-stage follow-up; absent when none is open.
+	FollowUp      *TrackedFollowUp `protobuf:"bytes,3,opt,name=follow_up,json=followUp,proto3" json:"follow_up,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *OpportunityCarried) Reset() {
+	*x = OpportunityCarried{}
+	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *OpportunityCarried) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*OpportunityCarried) ProtoMessage() {}
+
+func (x *OpportunityCarried) ProtoReflect() protoreflect.Message {
+	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use OpportunityCarried.ProtoReflect.Descriptor instead.
+func (*OpportunityCarried) Descriptor() ([]byte, []int) {
+	return file_closeloop_sales_v1_sales_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *OpportunityCarried) GetSnapshot() *OpportunitySnapshot {
+	if x != nil {
+		return x.Snapshot
+	}
+	return nil
+}
+
+func (x *OpportunityCarried) GetRound() int32 {
+	if x != nil {
+		return x.Round
+	}
+	return 0
+}
+
+func (x *OpportunityCarried) GetFollowUp() *TrackedFollowUp {
+	if x != nil {
+		return x.FollowUp
 	}
 	return nil
 }
@@ -1269,7 +1607,7 @@ type OpportunityCommand struct {
 
 func (x *OpportunityCommand) Reset() {
 	*x = OpportunityCommand{}
-	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[10]
+	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1281,7 +1619,7 @@ func (x *OpportunityCommand) String() string {
 func (*OpportunityCommand) ProtoMessage() {}
 
 func (x *OpportunityCommand) ProtoReflect() protoreflect.Message {
-	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[10]
+	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1294,7 +1632,7 @@ func (x *OpportunityCommand) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OpportunityCommand.ProtoReflect.Descriptor instead.
 func (*OpportunityCommand) Descriptor() ([]byte, []int) {
-	return file_closeloop_sales_v1_sales_proto_rawDescGZIP(), []int{10}
+	return file_closeloop_sales_v1_sales_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *OpportunityCommand) GetOpportunityId() string {
@@ -1395,7 +1733,7 @@ type OpportunitySnapshot struct {
 
 func (x *OpportunitySnapshot) Reset() {
 	*x = OpportunitySnapshot{}
-	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[11]
+	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1407,7 +1745,7 @@ func (x *OpportunitySnapshot) String() string {
 func (*OpportunitySnapshot) ProtoMessage() {}
 
 func (x *OpportunitySnapshot) ProtoReflect() protoreflect.Message {
-	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[11]
+	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1420,7 +1758,7 @@ func (x *OpportunitySnapshot) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OpportunitySnapshot.ProtoReflect.Descriptor instead.
 func (*OpportunitySnapshot) Descriptor() ([]byte, []int) {
-	return file_closeloop_sales_v1_sales_proto_rawDescGZIP(), []int{11}
+	return file_closeloop_sales_v1_sales_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *OpportunitySnapshot) GetOpportunityId() string {
@@ -1543,7 +1881,7 @@ type EnsureCustomerInput struct {
 
 func (x *EnsureCustomerInput) Reset() {
 	*x = EnsureCustomerInput{}
-	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[12]
+	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1555,7 +1893,7 @@ func (x *EnsureCustomerInput) String() string {
 func (*EnsureCustomerInput) ProtoMessage() {}
 
 func (x *EnsureCustomerInput) ProtoReflect() protoreflect.Message {
-	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[12]
+	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1568,7 +1906,7 @@ func (x *EnsureCustomerInput) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EnsureCustomerInput.ProtoReflect.Descriptor instead.
 func (*EnsureCustomerInput) Descriptor() ([]byte, []int) {
-	return file_closeloop_sales_v1_sales_proto_rawDescGZIP(), []int{12}
+	return file_closeloop_sales_v1_sales_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *EnsureCustomerInput) GetName() string {
@@ -1653,7 +1991,7 @@ type EnsureCustomerResult struct {
 
 func (x *EnsureCustomerResult) Reset() {
 	*x = EnsureCustomerResult{}
-	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[13]
+	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1665,7 +2003,7 @@ func (x *EnsureCustomerResult) String() string {
 func (*EnsureCustomerResult) ProtoMessage() {}
 
 func (x *EnsureCustomerResult) ProtoReflect() protoreflect.Message {
-	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[13]
+	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1678,7 +2016,7 @@ func (x *EnsureCustomerResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EnsureCustomerResult.ProtoReflect.Descriptor instead.
 func (*EnsureCustomerResult) Descriptor() ([]byte, []int) {
-	return file_closeloop_sales_v1_sales_proto_rawDescGZIP(), []int{13}
+	return file_closeloop_sales_v1_sales_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *EnsureCustomerResult) GetCustomerId() string {
@@ -1739,7 +2077,7 @@ type ClaimCustomerOwnerInput struct {
 
 func (x *ClaimCustomerOwnerInput) Reset() {
 	*x = ClaimCustomerOwnerInput{}
-	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[14]
+	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1751,7 +2089,7 @@ func (x *ClaimCustomerOwnerInput) String() string {
 func (*ClaimCustomerOwnerInput) ProtoMessage() {}
 
 func (x *ClaimCustomerOwnerInput) ProtoReflect() protoreflect.Message {
-	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[14]
+	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1764,7 +2102,7 @@ func (x *ClaimCustomerOwnerInput) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ClaimCustomerOwnerInput.ProtoReflect.Descriptor instead.
 func (*ClaimCustomerOwnerInput) Descriptor() ([]byte, []int) {
-	return file_closeloop_sales_v1_sales_proto_rawDescGZIP(), []int{14}
+	return file_closeloop_sales_v1_sales_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *ClaimCustomerOwnerInput) GetCustomerId() string {
@@ -1826,7 +2164,7 @@ type ClaimCustomerOwnerResult struct {
 
 func (x *ClaimCustomerOwnerResult) Reset() {
 	*x = ClaimCustomerOwnerResult{}
-	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[15]
+	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1838,7 +2176,7 @@ func (x *ClaimCustomerOwnerResult) String() string {
 func (*ClaimCustomerOwnerResult) ProtoMessage() {}
 
 func (x *ClaimCustomerOwnerResult) ProtoReflect() protoreflect.Message {
-	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[15]
+	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1851,7 +2189,7 @@ func (x *ClaimCustomerOwnerResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ClaimCustomerOwnerResult.ProtoReflect.Descriptor instead.
 func (*ClaimCustomerOwnerResult) Descriptor() ([]byte, []int) {
-	return file_closeloop_sales_v1_sales_proto_rawDescGZIP(), []int{15}
+	return file_closeloop_sales_v1_sales_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *ClaimCustomerOwnerResult) GetOwnerId() string {
@@ -1886,7 +2224,7 @@ var File_closeloop_sales_v1_sales_proto protoreflect.FileDescriptor
 
 const file_closeloop_sales_v1_sales_proto_rawDesc = "" +
 	"\n" +
-	"\x1ecloseloop/sales/v1/sales.proto\x12\x12closeloop.sales.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xd8\x03\n" +
+	"\x1ecloseloop/sales/v1/sales.proto\x12\x12closeloop.sales.v1\x1a$closeloop/followup/v1/followup.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xd8\x03\n" +
 	"\bLeadData\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x16\n" +
 	"\x06source\x18\x02 \x01(\tR\x06source\x12\x1f\n" +
@@ -1906,9 +2244,35 @@ const file_closeloop_sales_v1_sales_proto_rawDesc = "" +
 	"receivedAt\x12\x1d\n" +
 	"\n" +
 	"created_by\x18\x0e \x01(\tR\tcreatedBy\x12\x1a\n" +
-	"\bimported\x18\x0f \x01(\bR\bimported\"=\n" +
+	"\bimported\x18\x0f \x01(\bR\bimported\"\xab\x01\n" +
 	"\tLeadInput\x120\n" +
-	"\x04lead\x18\x01 \x01(\v2\x1c.closeloop.sales.v1.LeadDataR\x04lead\"\x92\x02\n" +
+	"\x04lead\x18\x01 \x01(\v2\x1c.closeloop.sales.v1.LeadDataR\x04lead\x121\n" +
+	"\x15continue_as_new_after\x18\x02 \x01(\x05R\x12continueAsNewAfter\x129\n" +
+	"\acarried\x18\x03 \x01(\v2\x1f.closeloop.sales.v1.LeadCarriedR\acarried\"\x8a\x03\n" +
+	"\vLeadCarried\x12<\n" +
+	"\bsnapshot\x18\x01 \x01(\v2 .closeloop.sales.v1.LeadSnapshotR\bsnapshot\x12\x10\n" +
+	"\x03seq\x18\x02 \x01(\x05R\x03seq\x12\x1b\n" +
+	"\tfirst_seq\x18\x03 \x01(\x05R\bfirstSeq\x12)\n" +
+	"\x10customer_created\x18\x04 \x01(\bR\x0fcustomerCreated\x12\x14\n" +
+	"\x05bound\x18\x05 \x01(\bR\x05bound\x12\x1f\n" +
+	"\vowner_rules\x18\x06 \x01(\bR\n" +
+	"ownerRules\x12*\n" +
+	"\x11customer_owner_id\x18\a \x01(\tR\x0fcustomerOwnerId\x12#\n" +
+	"\rcustomer_team\x18\b \x01(\tR\fcustomerTeam\x12\x19\n" +
+	"\bno_chase\x18\t \x01(\bR\anoChase\x12@\n" +
+	"\tfollow_up\x18\n" +
+	" \x01(\v2#.closeloop.sales.v1.TrackedFollowUpR\bfollowUp\"\x9d\x03\n" +
+	"\x0fTrackedFollowUp\x127\n" +
+	"\x04spec\x18\x01 \x01(\v2#.closeloop.followup.v1.FollowUpSpecR\x04spec\x12%\n" +
+	"\x0eassignment_seq\x18\x02 \x01(\x05R\rassignmentSeq\x12\x14\n" +
+	"\x05level\x18\x03 \x01(\x05R\x05level\x12&\n" +
+	"\x0erecomputations\x18\x04 \x01(\x05R\x0erecomputations\x12M\n" +
+	"\bversions\x18\x05 \x03(\v21.closeloop.sales.v1.TrackedFollowUp.VersionsEntryR\bversions\x12\x1a\n" +
+	"\bcalendar\x18\x06 \x01(\tR\bcalendar\x12D\n" +
+	"\x10stage_entered_at\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\x0estageEnteredAt\x1a;\n" +
+	"\rVersionsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\x03R\x05value:\x028\x01\"\x92\x02\n" +
 	"\n" +
 	"Assignment\x12\x19\n" +
 	"\bowner_id\x18\x01 \x01(\tR\aownerId\x12\x12\n" +
@@ -2008,9 +2372,15 @@ const file_closeloop_sales_v1_sales_proto_rawDesc = "" +
 	"\n" +
 	"created_by\x18\x0e \x01(\tR\tcreatedBy\x129\n" +
 	"\n" +
-	"created_at\x18\x0f \x01(\v2\x1a.google.protobuf.TimestampR\tcreatedAt\"Y\n" +
+	"created_at\x18\x0f \x01(\v2\x1a.google.protobuf.TimestampR\tcreatedAt\"\xce\x01\n" +
 	"\x10OpportunityInput\x12E\n" +
-	"\vopportunity\x18\x01 \x01(\v2#.closeloop.sales.v1.OpportunityDataR\vopportunity\"\x9b\x02\n" +
+	"\vopportunity\x18\x01 \x01(\v2#.closeloop.sales.v1.OpportunityDataR\vopportunity\x121\n" +
+	"\x15continue_as_new_after\x18\x02 \x01(\x05R\x12continueAsNewAfter\x12@\n" +
+	"\acarried\x18\x03 \x01(\v2&.closeloop.sales.v1.OpportunityCarriedR\acarried\"\xb1\x01\n" +
+	"\x12OpportunityCarried\x12C\n" +
+	"\bsnapshot\x18\x01 \x01(\v2'.closeloop.sales.v1.OpportunitySnapshotR\bsnapshot\x12\x14\n" +
+	"\x05round\x18\x02 \x01(\x05R\x05round\x12@\n" +
+	"\tfollow_up\x18\x03 \x01(\v2#.closeloop.sales.v1.TrackedFollowUpR\bfollowUp\"\x9b\x02\n" +
 	"\x12OpportunityCommand\x12%\n" +
 	"\x0eopportunity_id\x18\x01 \x01(\tR\ropportunityId\x12\x0e\n" +
 	"\x02op\x18\x02 \x01(\tR\x02op\x12\x19\n" +
@@ -2083,51 +2453,65 @@ func file_closeloop_sales_v1_sales_proto_rawDescGZIP() []byte {
 	return file_closeloop_sales_v1_sales_proto_rawDescData
 }
 
-var file_closeloop_sales_v1_sales_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
+var file_closeloop_sales_v1_sales_proto_msgTypes = make([]protoimpl.MessageInfo, 20)
 var file_closeloop_sales_v1_sales_proto_goTypes = []any{
 	(*LeadData)(nil),                 // 0: closeloop.sales.v1.LeadData
 	(*LeadInput)(nil),                // 1: closeloop.sales.v1.LeadInput
-	(*Assignment)(nil),               // 2: closeloop.sales.v1.Assignment
-	(*AssignLeadInput)(nil),          // 3: closeloop.sales.v1.AssignLeadInput
-	(*TimelineEvent)(nil),            // 4: closeloop.sales.v1.TimelineEvent
-	(*LeadCommand)(nil),              // 5: closeloop.sales.v1.LeadCommand
-	(*LeadSnapshot)(nil),             // 6: closeloop.sales.v1.LeadSnapshot
-	(*ReassignRequest)(nil),          // 7: closeloop.sales.v1.ReassignRequest
-	(*OpportunityData)(nil),          // 8: closeloop.sales.v1.OpportunityData
-	(*OpportunityInput)(nil),         // 9: closeloop.sales.v1.OpportunityInput
-	(*OpportunityCommand)(nil),       // 10: closeloop.sales.v1.OpportunityCommand
-	(*OpportunitySnapshot)(nil),      // 11: closeloop.sales.v1.OpportunitySnapshot
-	(*EnsureCustomerInput)(nil),      // 12: closeloop.sales.v1.EnsureCustomerInput
-	(*EnsureCustomerResult)(nil),     // 13: closeloop.sales.v1.EnsureCustomerResult
-	(*ClaimCustomerOwnerInput)(nil),  // 14: closeloop.sales.v1.ClaimCustomerOwnerInput
-	(*ClaimCustomerOwnerResult)(nil), // 15: closeloop.sales.v1.ClaimCustomerOwnerResult
-	(*timestamppb.Timestamp)(nil),    // 16: google.protobuf.Timestamp
+	(*LeadCarried)(nil),              // 2: closeloop.sales.v1.LeadCarried
+	(*TrackedFollowUp)(nil),          // 3: closeloop.sales.v1.TrackedFollowUp
+	(*Assignment)(nil),               // 4: closeloop.sales.v1.Assignment
+	(*AssignLeadInput)(nil),          // 5: closeloop.sales.v1.AssignLeadInput
+	(*TimelineEvent)(nil),            // 6: closeloop.sales.v1.TimelineEvent
+	(*LeadCommand)(nil),              // 7: closeloop.sales.v1.LeadCommand
+	(*LeadSnapshot)(nil),             // 8: closeloop.sales.v1.LeadSnapshot
+	(*ReassignRequest)(nil),          // 9: closeloop.sales.v1.ReassignRequest
+	(*OpportunityData)(nil),          // 10: closeloop.sales.v1.OpportunityData
+	(*OpportunityInput)(nil),         // 11: closeloop.sales.v1.OpportunityInput
+	(*OpportunityCarried)(nil),       // 12: closeloop.sales.v1.OpportunityCarried
+	(*OpportunityCommand)(nil),       // 13: closeloop.sales.v1.OpportunityCommand
+	(*OpportunitySnapshot)(nil),      // 14: closeloop.sales.v1.OpportunitySnapshot
+	(*EnsureCustomerInput)(nil),      // 15: closeloop.sales.v1.EnsureCustomerInput
+	(*EnsureCustomerResult)(nil),     // 16: closeloop.sales.v1.EnsureCustomerResult
+	(*ClaimCustomerOwnerInput)(nil),  // 17: closeloop.sales.v1.ClaimCustomerOwnerInput
+	(*ClaimCustomerOwnerResult)(nil), // 18: closeloop.sales.v1.ClaimCustomerOwnerResult
+	nil,                              // 19: closeloop.sales.v1.TrackedFollowUp.VersionsEntry
+	(*timestamppb.Timestamp)(nil),    // 20: google.protobuf.Timestamp
+	(*v1.FollowUpSpec)(nil),          // 21: closeloop.followup.v1.FollowUpSpec
 }
 var file_closeloop_sales_v1_sales_proto_depIdxs = []int32{
-	16, // 0: closeloop.sales.v1.LeadData.received_at:type_name -> google.protobuf.Timestamp
+	20, // 0: closeloop.sales.v1.LeadData.received_at:type_name -> google.protobuf.Timestamp
 	0,  // 1: closeloop.sales.v1.LeadInput.lead:type_name -> closeloop.sales.v1.LeadData
-	16, // 2: closeloop.sales.v1.Assignment.assigned_at:type_name -> google.protobuf.Timestamp
-	16, // 3: closeloop.sales.v1.AssignLeadInput.at:type_name -> google.protobuf.Timestamp
-	0,  // 4: closeloop.sales.v1.AssignLeadInput.lead:type_name -> closeloop.sales.v1.LeadData
-	16, // 5: closeloop.sales.v1.AssignLeadInput.step_due_at:type_name -> google.protobuf.Timestamp
-	16, // 6: closeloop.sales.v1.TimelineEvent.at:type_name -> google.protobuf.Timestamp
-	16, // 7: closeloop.sales.v1.LeadCommand.at:type_name -> google.protobuf.Timestamp
-	8,  // 8: closeloop.sales.v1.LeadCommand.opportunity:type_name -> closeloop.sales.v1.OpportunityData
-	2,  // 9: closeloop.sales.v1.LeadSnapshot.assignment:type_name -> closeloop.sales.v1.Assignment
-	16, // 10: closeloop.sales.v1.LeadSnapshot.due_at:type_name -> google.protobuf.Timestamp
-	16, // 11: closeloop.sales.v1.LeadSnapshot.next_deadline:type_name -> google.protobuf.Timestamp
-	16, // 12: closeloop.sales.v1.LeadSnapshot.first_contact_at:type_name -> google.protobuf.Timestamp
-	16, // 13: closeloop.sales.v1.OpportunityData.created_at:type_name -> google.protobuf.Timestamp
-	8,  // 14: closeloop.sales.v1.OpportunityInput.opportunity:type_name -> closeloop.sales.v1.OpportunityData
-	16, // 15: closeloop.sales.v1.OpportunityCommand.at:type_name -> google.protobuf.Timestamp
-	16, // 16: closeloop.sales.v1.OpportunitySnapshot.stage_entered_at:type_name -> google.protobuf.Timestamp
-	16, // 17: closeloop.sales.v1.OpportunitySnapshot.due_at:type_name -> google.protobuf.Timestamp
-	16, // 18: closeloop.sales.v1.OpportunitySnapshot.next_deadline:type_name -> google.protobuf.Timestamp
-	19, // [19:19] is the sub-list for method output_type
-	19, // [19:19] is the sub-list for method input_type
-	19, // [19:19] is the sub-list for extension type_name
-	19, // [19:19] is the sub-list for extension extendee
-	0,  // [0:19] is the sub-list for field type_name
+	2,  // 2: closeloop.sales.v1.LeadInput.carried:type_name -> closeloop.sales.v1.LeadCarried
+	8,  // 3: closeloop.sales.v1.LeadCarried.snapshot:type_name -> closeloop.sales.v1.LeadSnapshot
+	3,  // 4: closeloop.sales.v1.LeadCarried.follow_up:type_name -> closeloop.sales.v1.TrackedFollowUp
+	21, // 5: closeloop.sales.v1.TrackedFollowUp.spec:type_name -> closeloop.followup.v1.FollowUpSpec
+	19, // 6: closeloop.sales.v1.TrackedFollowUp.versions:type_name -> closeloop.sales.v1.TrackedFollowUp.VersionsEntry
+	20, // 7: closeloop.sales.v1.TrackedFollowUp.stage_entered_at:type_name -> google.protobuf.Timestamp
+	20, // 8: closeloop.sales.v1.Assignment.assigned_at:type_name -> google.protobuf.Timestamp
+	20, // 9: closeloop.sales.v1.AssignLeadInput.at:type_name -> google.protobuf.Timestamp
+	0,  // 10: closeloop.sales.v1.AssignLeadInput.lead:type_name -> closeloop.sales.v1.LeadData
+	20, // 11: closeloop.sales.v1.AssignLeadInput.step_due_at:type_name -> google.protobuf.Timestamp
+	20, // 12: closeloop.sales.v1.TimelineEvent.at:type_name -> google.protobuf.Timestamp
+	20, // 13: closeloop.sales.v1.LeadCommand.at:type_name -> google.protobuf.Timestamp
+	10, // 14: closeloop.sales.v1.LeadCommand.opportunity:type_name -> closeloop.sales.v1.OpportunityData
+	4,  // 15: closeloop.sales.v1.LeadSnapshot.assignment:type_name -> closeloop.sales.v1.Assignment
+	20, // 16: closeloop.sales.v1.LeadSnapshot.due_at:type_name -> google.protobuf.Timestamp
+	20, // 17: closeloop.sales.v1.LeadSnapshot.next_deadline:type_name -> google.protobuf.Timestamp
+	20, // 18: closeloop.sales.v1.LeadSnapshot.first_contact_at:type_name -> google.protobuf.Timestamp
+	20, // 19: closeloop.sales.v1.OpportunityData.created_at:type_name -> google.protobuf.Timestamp
+	10, // 20: closeloop.sales.v1.OpportunityInput.opportunity:type_name -> closeloop.sales.v1.OpportunityData
+	12, // 21: closeloop.sales.v1.OpportunityInput.carried:type_name -> closeloop.sales.v1.OpportunityCarried
+	14, // 22: closeloop.sales.v1.OpportunityCarried.snapshot:type_name -> closeloop.sales.v1.OpportunitySnapshot
+	3,  // 23: closeloop.sales.v1.OpportunityCarried.follow_up:type_name -> closeloop.sales.v1.TrackedFollowUp
+	20, // 24: closeloop.sales.v1.OpportunityCommand.at:type_name -> google.protobuf.Timestamp
+	20, // 25: closeloop.sales.v1.OpportunitySnapshot.stage_entered_at:type_name -> google.protobuf.Timestamp
+	20, // 26: closeloop.sales.v1.OpportunitySnapshot.due_at:type_name -> google.protobuf.Timestamp
+	20, // 27: closeloop.sales.v1.OpportunitySnapshot.next_deadline:type_name -> google.protobuf.Timestamp
+	28, // [28:28] is the sub-list for method output_type
+	28, // [28:28] is the sub-list for method input_type
+	28, // [28:28] is the sub-list for extension type_name
+	28, // [28:28] is the sub-list for extension extendee
+	0,  // [0:28] is the sub-list for field type_name
 }
 
 func init() { file_closeloop_sales_v1_sales_proto_init() }
@@ -2141,7 +2525,7 @@ func file_closeloop_sales_v1_sales_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_closeloop_sales_v1_sales_proto_rawDesc), len(file_closeloop_sales_v1_sales_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   16,
+			NumMessages:   20,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
