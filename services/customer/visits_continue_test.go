@@ -10,7 +10,9 @@ import (
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/workflow"
 
+	customerc "github.com/closeloop/closeloop/proto/contract/customer"
 	wfc "github.com/closeloop/closeloop/proto/contract/workflows"
+	followupv1 "github.com/closeloop/closeloop/proto/gen/closeloop/followup/v1"
 	"github.com/closeloop/closeloop/workflows/visit"
 )
 
@@ -168,5 +170,78 @@ func TestVisitWorkflowContinuesAsNew(t *testing.T) {
 	}
 	if len(who) != 23 || who[0] != "rep-ana" || !contains(who, "mkt-new") || contains(who, "mkt-01") {
 		t.Errorf("stored participants %s", strings.Join(who, ","))
+	}
+}
+
+// TestVisitWorkflowLogFollowUpContinuesAsNew: the server suggests
+// continue-as-new while the visit's log is overdue, between the ladder's
+// reminder and its escalation. The log follow-up is suspended at its wait and
+// the next run takes it up where it stood: not opened again, the reminder
+// not repeated, the escalation exactly on time (a minute before: nothing),
+// and the log closes it.
+func TestVisitWorkflowLogFollowUpContinuesAsNew(t *testing.T) {
+	start := vcst(time.September, 29, 9, 0)
+	h := newVisitHarness(t, start)
+	const day = "2026-09-30"
+	visitStart := vcst(time.September, 30, 16, 0)
+	due := vcst(time.October, 9, 18, 0)       // as in TestVisitWorkflowAcrossNationalDay
+	escalate := vcst(time.October, 12, 9, 30) // 8 business hours after the due time
+	var booked *vOutcome
+	h.at(start, func() {
+		booked = h.send(wfc.UpdateVisitRequest, h.request(day, "rep-ana", visit.DeptSales, visitStart, false))
+	})
+	suggestAt := vcst(time.October, 10, 12, 0) // after the reminder step at 09:00
+	h.at(suggestAt, func() { h.env.SetContinueAsNewSuggested(true) })
+	h.env.ExecuteWorkflow(wfc.WorkflowVisit, h.input(day))
+	next := h.continued()
+	if ended := h.env.Now(); !ended.Equal(suggestAt) {
+		t.Errorf("run 1 continued as new at %s, want %s", ended.In(visitShanghai), suggestAt.In(visitShanghai))
+	}
+	if got := strings.Join(h.steps(), ","); got != "remind@Oct 10 09:00" {
+		t.Fatalf("run 1's steps: %s", got)
+	}
+	if n := len(h.eventsOf(customerc.ActivityCloseFollowUp)); n != 0 {
+		t.Fatalf("run 1 closed the follow-up (%d)", n)
+	}
+	c, p := next.GetCarried(), next.GetLogProgress()
+	if c.GetStatus() != visit.StatusBooked || c.GetVisitId() != h.decision(booked).VisitId || c.GetFollowUpId() == "" || c.GetLogDueAt() != visit.Stamp(due) ||
+		p.GetLevel() != 1 || p.GetCalendar() == "" || len(p.GetVersions()) == 0 {
+		t.Fatalf("run 1 handed over %v", next)
+	}
+
+	h.newRun(h.env.Now())
+	h.at(escalate.Add(-time.Minute), func() {
+		if s := h.steps(); len(s) != 0 {
+			t.Errorf("a minute before the escalation, run 2 recorded %v", s)
+		}
+	})
+	var logged *vOutcome
+	h.at(escalate.Add(time.Hour), func() {
+		logged = h.send(wfc.UpdateVisitLog, &visit.Log{Actor: "rep-ana", Summary: "met the buyer"})
+	})
+	h.env.ExecuteWorkflow(wfc.WorkflowVisit, next)
+	if err := h.env.GetWorkflowError(); err != nil {
+		t.Fatalf("run 2: %v", err)
+	}
+	if logged == nil {
+		t.Fatalf("run 2 ended at %s before the log; steps %v, timeline %v", h.env.Now().In(visitShanghai), h.steps(), h.kinds(c.GetVisitId()))
+	}
+	if !logged.done || logged.err != nil {
+		t.Fatalf("log: %v", logged.err)
+	}
+	if got := strings.Join(h.steps(), ","); got != "escalate_manager@Oct 12 09:30" {
+		t.Errorf("run 2's steps: %s, want only the escalation, on time", got)
+	}
+	if n := len(h.eventsOf(customerc.ActivityOpenFollowUp)); n != 0 {
+		t.Errorf("run 2 opened the follow-up again (%d)", n)
+	}
+	if cl := h.eventsOf(customerc.ActivityCloseFollowUp); len(cl) != 1 || cl[0].Msg.(*followupv1.CloseFollowUpInput).GetId() != c.GetFollowUpId() ||
+		cl[0].Msg.(*followupv1.CloseFollowUpInput).GetState() != "done" {
+		t.Errorf("closes %v", cl)
+	}
+	rows := h.rows()
+	want := "booked,reminder/rep-ana,log_reminder/rep-ana,log_escalated/managers:north,logged"
+	if got := strings.Join(h.kinds(rows[0].ID), ","); len(rows) != 1 || rows[0].Status != visit.StatusDone || got != want {
+		t.Errorf("visits %d, status %s, timeline %s; want one, done, %s", len(rows), rows[0].Status, got, want)
 	}
 }

@@ -42,10 +42,10 @@
 //
 // A popular day's run grows with every request it decides. When the server
 // suggests it (or after Input.continue_as_new_after decided updates), the run
-// continues as new at a moment no update is being decided, before the visit's
-// log follow-up starts, handing its state — the booked visit, its
-// participants, whether they were reminded, the cancelled visits — to the next
-// run of the same workflow id (continue.go).
+// continues as new at a moment no update is being decided, handing its state
+// — the booked visit, its participants, whether they were reminded, the
+// cancelled visits, and a log follow-up suspended where it stood — to the
+// next run of the same workflow id (continue.go).
 package visit
 
 import (
@@ -91,11 +91,17 @@ type visitWF struct {
 	decided int // updates decided by this run (see continueDue)
 	// mayContinue: the run may continue as new (changeContinueAsNew).
 	mayContinue bool
-	cal         *calendar.Calendar
-	reminder    policy.Timer
-	loaded      bool
-	tracking    bool
-	fuState     func() *followupv1.FollowUpState
+	// resume: the carried visit's log follow-up, suspended by the previous
+	// run when it continued as new; taken up by trackLog.
+	resume *followup.Progress
+	// suspended: where this run's log follow-up stood when it was
+	// suspended to continue as new.
+	suspended *followup.Progress
+	cal       *calendar.Calendar
+	reminder  policy.Timer
+	loaded    bool
+	tracking  bool
+	fuState   func() *followupv1.FollowUpState
 	// interrupt ends the running visit-log follow-up (the visit was logged).
 	interrupt workflow.Channel
 	mu        workflow.Mutex
@@ -112,6 +118,7 @@ func Visit(ctx workflow.Context, in *Input) (*State, error) {
 		mu: workflow.NewMutex(ctx)}
 	if c := in.GetCarried(); c != nil { // the previous run continued as new
 		w.st = proto.Clone(c).(*State)
+		w.resume = fromLogProgress(in.GetLogProgress())
 	}
 	w.act = wfx.Activities(ctx, wfx.Call{Queue: customerc.TaskQueue, NonRetryable: []string{CodeInvalid, "not_found", CodeDayTaken}})
 	if err := workflow.SetQueryHandler(ctx, wfc.QueryVisitState, func() (*State, error) { return w.snapshot(), nil }); err != nil {
@@ -149,6 +156,11 @@ func Visit(ctx workflow.Context, in *Input) (*State, error) {
 		booked, err := workflow.AwaitWithTimeout(ctx, max(0, dayEnd.Sub(workflow.Now(ctx))), func() bool { return w.st.Status == StatusBooked || idle() })
 		if err != nil {
 			return nil, err
+		}
+		if w.mayContinue {
+			// A visit carried over by continue-as-new may be on a day that
+			// is over: the wait's timeout does not end it.
+			booked = w.st.Status == StatusBooked
 		}
 		if !booked || w.st.Status != StatusBooked {
 			break
@@ -243,7 +255,7 @@ func (w *visitWF) runVisit(ctx workflow.Context, seq int) (cont bool, err error)
 	if changed() {
 		return false, nil
 	}
-	return false, w.trackLog(ctx)
+	return w.trackLog(ctx)
 }
 
 func (w *visitWF) remindAt() (time.Time, error) {
@@ -268,8 +280,9 @@ func (w *visitWF) remind(ctx workflow.Context) error {
 }
 
 // trackLog runs the visit-log follow-up until the log arrives or a person
-// closes the follow-up.
-func (w *visitWF) trackLog(ctx workflow.Context) error {
+// closes the follow-up — or, with cont true, until it is suspended for the
+// run to continue as new (continue.go).
+func (w *visitWF) trackLog(ctx workflow.Context) (cont bool, err error) {
 	for w.interrupt.ReceiveAsync(nil) {
 	}
 	w.st.FollowUpId = uuid.NewSHA1(uuid.NameSpaceOID, []byte("closeloop/visit-log\x00"+w.st.VisitId)).String()
@@ -277,22 +290,45 @@ func (w *visitWF) trackLog(ctx workflow.Context) error {
 		Id: w.st.FollowUpId, Kind: policy.KindVisitLog, CustomerId: w.in.CustomerId, OwnerId: w.st.BookedBy, Team: w.st.Team,
 		Territory: w.in.Region, Title: "Log the visit of " + w.st.Day, AnchorAt: timestamppb.New(At(w.st.EndAt)), OpenedBy: "workflow",
 	}
-	w.tracking = true
-	out, err := followup.Track(ctx, spec, followup.Options{
-		OnStep: w.onStep, Interrupt: w.interrupt,
+	opts := followup.Options{
+		OnStep: w.onStep, Interrupt: w.interrupt, Resume: w.resume,
 		Expose: func(f func() *followupv1.FollowUpState) { w.fuState = f },
-	})
+	}
+	w.resume = nil
+	if w.mayContinue {
+		stop := w.suspendWhenDue(ctx, &opts)
+		defer stop()
+	}
+	w.tracking = true
+	out, err := followup.Track(ctx, spec, opts)
+	for err == nil && out.State == followup.Suspended {
+		// Suspended at Track's wait; an update may have arrived since the
+		// suspension was asked for. Once none is being decided, continue as
+		// new — unless it was the log: then go on here, and Track closes the
+		// follow-up at once.
+		if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
+			return false, err
+		}
+		if w.st.Status == StatusBooked {
+			w.tracking, w.suspended = false, out.Resume
+			w.st.LogDueAt = dueAt(w.fuState())
+			w.fuState = nil
+			return true, nil
+		}
+		opts.Resume, opts.Suspend = out.Resume, nil
+		out, err = followup.Track(ctx, spec, opts)
+	}
 	if w.fuState != nil {
 		w.st.LogDueAt = dueAt(w.fuState())
 	}
 	w.tracking, w.fuState = false, nil
 	if err != nil {
-		return err
+		return false, err
 	}
 	if out.State == "cancelled" && w.st.Status == StatusBooked {
-		return w.event(ctx, w.st.VisitId+":log-waived", "log_waived", out.By, "", "the visit-log follow-up was cancelled: "+out.Note, nil, workflow.Now(ctx))
+		return false, w.event(ctx, w.st.VisitId+":log-waived", "log_waived", out.By, "", "the visit-log follow-up was cancelled: "+out.Note, nil, workflow.Now(ctx))
 	}
-	return nil
+	return false, nil
 }
 
 // onStep tells the visitor (remind) or the team's managers (escalate) that the

@@ -38,7 +38,10 @@ type Input struct {
 	// The day's state handed over by the previous run when the workflow
 	// continued as new (a booked visit with its participants); absent when the
 	// workflow starts fresh.
-	Carried       *State `protobuf:"bytes,6,opt,name=carried,proto3" json:"carried,omitempty"`
+	Carried *State `protobuf:"bytes,6,opt,name=carried,proto3" json:"carried,omitempty"`
+	// How far the carried visit's log follow-up got, when the previous run
+	// continued as new while it was running; absent otherwise.
+	LogProgress   *LogProgress `protobuf:"bytes,7,opt,name=log_progress,json=logProgress,proto3" json:"log_progress,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -115,6 +118,89 @@ func (x *Input) GetCarried() *State {
 	return nil
 }
 
+func (x *Input) GetLogProgress() *LogProgress {
+	if x != nil {
+		return x.LogProgress
+	}
+	return nil
+}
+
+// LogProgress is how far a visit-log follow-up got in the run that continued
+// as new: what the next run needs to go on with it without opening it again
+// or repeating a step.
+type LogProgress struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Escalation steps carried out.
+	Level int32 `protobuf:"varint,1,opt,name=level,proto3" json:"level,omitempty"`
+	// Deadline re-computations so far.
+	Recomputations int32 `protobuf:"varint,2,opt,name=recomputations,proto3" json:"recomputations,omitempty"`
+	// The policy and calendar versions the due time was last computed with
+	// ("policy:<name>" and "calendar:<name>" to version).
+	Versions map[string]int64 `protobuf:"bytes,3,rep,name=versions,proto3" json:"versions,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"varint,2,opt,name=value"`
+	// The business calendar the due time was last computed in.
+	Calendar      string `protobuf:"bytes,4,opt,name=calendar,proto3" json:"calendar,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LogProgress) Reset() {
+	*x = LogProgress{}
+	mi := &file_closeloop_visit_v1_visit_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LogProgress) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LogProgress) ProtoMessage() {}
+
+func (x *LogProgress) ProtoReflect() protoreflect.Message {
+	mi := &file_closeloop_visit_v1_visit_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LogProgress.ProtoReflect.Descriptor instead.
+func (*LogProgress) Descriptor() ([]byte, []int) {
+	return file_closeloop_visit_v1_visit_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *LogProgress) GetLevel() int32 {
+	if x != nil {
+		return x.Level
+	}
+	return 0
+}
+
+func (x *LogProgress) GetRecomputations() int32 {
+	if x != nil {
+		return x.Recomputations
+	}
+	return 0
+}
+
+func (x *LogProgress) GetVersions() map[string]int64 {
+	if x != nil {
+		return x.Versions
+	}
+	return nil
+}
+
+func (x *LogProgress) GetCalendar() string {
+	if x != nil {
+		return x.Calendar
+	}
+	return ""
+}
+
 // Request is the visit-request update: a department asks for a visit on the
 // day. The API has checked the requester's rights, the customer and the day
 // rule; the workflow decides booked, joined or offered.
@@ -151,7 +237,7 @@ type Request struct {
 
 func (x *Request) Reset() {
 	*x = Request{}
-	mi := &file_closeloop_visit_v1_visit_proto_msgTypes[1]
+	mi := &file_closeloop_visit_v1_visit_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -163,7 +249,7 @@ func (x *Request) String() string {
 func (*Request) ProtoMessage() {}
 
 func (x *Request) ProtoReflect() protoreflect.Message {
-	mi := &file_closeloop_visit_v1_visit_proto_msgTypes[1]
+	mi := &file_closeloop_visit_v1_visit_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -176,7 +262,7 @@ func (x *Request) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Request.ProtoReflect.Descriptor instead.
 func (*Request) Descriptor() ([]byte, []int) {
-	return file_closeloop_visit_v1_visit_proto_rawDescGZIP(), []int{1}
+	return file_closeloop_visit_v1_visit_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *Request) GetCustomerId() string {
@@ -280,7 +366,7 @@ type Decision struct {
 
 func (x *Decision) Reset() {
 	*x = Decision{}
-	mi := &file_closeloop_visit_v1_visit_proto_msgTypes[2]
+	mi := &file_closeloop_visit_v1_visit_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -292,7 +378,7 @@ func (x *Decision) String() string {
 func (*Decision) ProtoMessage() {}
 
 func (x *Decision) ProtoReflect() protoreflect.Message {
-	mi := &file_closeloop_visit_v1_visit_proto_msgTypes[2]
+	mi := &file_closeloop_visit_v1_visit_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -305,7 +391,7 @@ func (x *Decision) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Decision.ProtoReflect.Descriptor instead.
 func (*Decision) Descriptor() ([]byte, []int) {
-	return file_closeloop_visit_v1_visit_proto_rawDescGZIP(), []int{2}
+	return file_closeloop_visit_v1_visit_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *Decision) GetOutcome() string {
@@ -374,7 +460,7 @@ type Cancel struct {
 
 func (x *Cancel) Reset() {
 	*x = Cancel{}
-	mi := &file_closeloop_visit_v1_visit_proto_msgTypes[3]
+	mi := &file_closeloop_visit_v1_visit_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -386,7 +472,7 @@ func (x *Cancel) String() string {
 func (*Cancel) ProtoMessage() {}
 
 func (x *Cancel) ProtoReflect() protoreflect.Message {
-	mi := &file_closeloop_visit_v1_visit_proto_msgTypes[3]
+	mi := &file_closeloop_visit_v1_visit_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -399,7 +485,7 @@ func (x *Cancel) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Cancel.ProtoReflect.Descriptor instead.
 func (*Cancel) Descriptor() ([]byte, []int) {
-	return file_closeloop_visit_v1_visit_proto_rawDescGZIP(), []int{3}
+	return file_closeloop_visit_v1_visit_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *Cancel) GetVisitId() string {
@@ -449,7 +535,7 @@ type Log struct {
 
 func (x *Log) Reset() {
 	*x = Log{}
-	mi := &file_closeloop_visit_v1_visit_proto_msgTypes[4]
+	mi := &file_closeloop_visit_v1_visit_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -461,7 +547,7 @@ func (x *Log) String() string {
 func (*Log) ProtoMessage() {}
 
 func (x *Log) ProtoReflect() protoreflect.Message {
-	mi := &file_closeloop_visit_v1_visit_proto_msgTypes[4]
+	mi := &file_closeloop_visit_v1_visit_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -474,7 +560,7 @@ func (x *Log) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Log.ProtoReflect.Descriptor instead.
 func (*Log) Descriptor() ([]byte, []int) {
-	return file_closeloop_visit_v1_visit_proto_rawDescGZIP(), []int{4}
+	return file_closeloop_visit_v1_visit_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *Log) GetVisitId() string {
@@ -531,7 +617,7 @@ type Participant struct {
 
 func (x *Participant) Reset() {
 	*x = Participant{}
-	mi := &file_closeloop_visit_v1_visit_proto_msgTypes[5]
+	mi := &file_closeloop_visit_v1_visit_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -543,7 +629,7 @@ func (x *Participant) String() string {
 func (*Participant) ProtoMessage() {}
 
 func (x *Participant) ProtoReflect() protoreflect.Message {
-	mi := &file_closeloop_visit_v1_visit_proto_msgTypes[5]
+	mi := &file_closeloop_visit_v1_visit_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -556,7 +642,7 @@ func (x *Participant) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Participant.ProtoReflect.Descriptor instead.
 func (*Participant) Descriptor() ([]byte, []int) {
-	return file_closeloop_visit_v1_visit_proto_rawDescGZIP(), []int{5}
+	return file_closeloop_visit_v1_visit_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *Participant) GetUserId() string {
@@ -637,7 +723,7 @@ type State struct {
 
 func (x *State) Reset() {
 	*x = State{}
-	mi := &file_closeloop_visit_v1_visit_proto_msgTypes[6]
+	mi := &file_closeloop_visit_v1_visit_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -649,7 +735,7 @@ func (x *State) String() string {
 func (*State) ProtoMessage() {}
 
 func (x *State) ProtoReflect() protoreflect.Message {
-	mi := &file_closeloop_visit_v1_visit_proto_msgTypes[6]
+	mi := &file_closeloop_visit_v1_visit_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -662,7 +748,7 @@ func (x *State) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use State.ProtoReflect.Descriptor instead.
 func (*State) Descriptor() ([]byte, []int) {
-	return file_closeloop_visit_v1_visit_proto_rawDescGZIP(), []int{6}
+	return file_closeloop_visit_v1_visit_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *State) GetCustomerId() string {
@@ -813,7 +899,7 @@ type BookInput struct {
 
 func (x *BookInput) Reset() {
 	*x = BookInput{}
-	mi := &file_closeloop_visit_v1_visit_proto_msgTypes[7]
+	mi := &file_closeloop_visit_v1_visit_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -825,7 +911,7 @@ func (x *BookInput) String() string {
 func (*BookInput) ProtoMessage() {}
 
 func (x *BookInput) ProtoReflect() protoreflect.Message {
-	mi := &file_closeloop_visit_v1_visit_proto_msgTypes[7]
+	mi := &file_closeloop_visit_v1_visit_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -838,7 +924,7 @@ func (x *BookInput) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BookInput.ProtoReflect.Descriptor instead.
 func (*BookInput) Descriptor() ([]byte, []int) {
-	return file_closeloop_visit_v1_visit_proto_rawDescGZIP(), []int{7}
+	return file_closeloop_visit_v1_visit_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *BookInput) GetVisitId() string {
@@ -956,7 +1042,7 @@ type JoinInput struct {
 
 func (x *JoinInput) Reset() {
 	*x = JoinInput{}
-	mi := &file_closeloop_visit_v1_visit_proto_msgTypes[8]
+	mi := &file_closeloop_visit_v1_visit_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -968,7 +1054,7 @@ func (x *JoinInput) String() string {
 func (*JoinInput) ProtoMessage() {}
 
 func (x *JoinInput) ProtoReflect() protoreflect.Message {
-	mi := &file_closeloop_visit_v1_visit_proto_msgTypes[8]
+	mi := &file_closeloop_visit_v1_visit_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -981,7 +1067,7 @@ func (x *JoinInput) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JoinInput.ProtoReflect.Descriptor instead.
 func (*JoinInput) Descriptor() ([]byte, []int) {
-	return file_closeloop_visit_v1_visit_proto_rawDescGZIP(), []int{8}
+	return file_closeloop_visit_v1_visit_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *JoinInput) GetVisitId() string {
@@ -1059,7 +1145,7 @@ type EventInput struct {
 
 func (x *EventInput) Reset() {
 	*x = EventInput{}
-	mi := &file_closeloop_visit_v1_visit_proto_msgTypes[9]
+	mi := &file_closeloop_visit_v1_visit_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1071,7 +1157,7 @@ func (x *EventInput) String() string {
 func (*EventInput) ProtoMessage() {}
 
 func (x *EventInput) ProtoReflect() protoreflect.Message {
-	mi := &file_closeloop_visit_v1_visit_proto_msgTypes[9]
+	mi := &file_closeloop_visit_v1_visit_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1084,7 +1170,7 @@ func (x *EventInput) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EventInput.ProtoReflect.Descriptor instead.
 func (*EventInput) Descriptor() ([]byte, []int) {
-	return file_closeloop_visit_v1_visit_proto_rawDescGZIP(), []int{9}
+	return file_closeloop_visit_v1_visit_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *EventInput) GetId() string {
@@ -1159,7 +1245,7 @@ type BookedDaysInput struct {
 
 func (x *BookedDaysInput) Reset() {
 	*x = BookedDaysInput{}
-	mi := &file_closeloop_visit_v1_visit_proto_msgTypes[10]
+	mi := &file_closeloop_visit_v1_visit_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1171,7 +1257,7 @@ func (x *BookedDaysInput) String() string {
 func (*BookedDaysInput) ProtoMessage() {}
 
 func (x *BookedDaysInput) ProtoReflect() protoreflect.Message {
-	mi := &file_closeloop_visit_v1_visit_proto_msgTypes[10]
+	mi := &file_closeloop_visit_v1_visit_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1184,7 +1270,7 @@ func (x *BookedDaysInput) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BookedDaysInput.ProtoReflect.Descriptor instead.
 func (*BookedDaysInput) Descriptor() ([]byte, []int) {
-	return file_closeloop_visit_v1_visit_proto_rawDescGZIP(), []int{10}
+	return file_closeloop_visit_v1_visit_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *BookedDaysInput) GetCustomerId() string {
@@ -1219,7 +1305,7 @@ type BookedDaysResult struct {
 
 func (x *BookedDaysResult) Reset() {
 	*x = BookedDaysResult{}
-	mi := &file_closeloop_visit_v1_visit_proto_msgTypes[11]
+	mi := &file_closeloop_visit_v1_visit_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1231,7 +1317,7 @@ func (x *BookedDaysResult) String() string {
 func (*BookedDaysResult) ProtoMessage() {}
 
 func (x *BookedDaysResult) ProtoReflect() protoreflect.Message {
-	mi := &file_closeloop_visit_v1_visit_proto_msgTypes[11]
+	mi := &file_closeloop_visit_v1_visit_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1244,7 +1330,7 @@ func (x *BookedDaysResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BookedDaysResult.ProtoReflect.Descriptor instead.
 func (*BookedDaysResult) Descriptor() ([]byte, []int) {
-	return file_closeloop_visit_v1_visit_proto_rawDescGZIP(), []int{11}
+	return file_closeloop_visit_v1_visit_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *BookedDaysResult) GetDays() []string {
@@ -1276,7 +1362,7 @@ type CancelInput struct {
 
 func (x *CancelInput) Reset() {
 	*x = CancelInput{}
-	mi := &file_closeloop_visit_v1_visit_proto_msgTypes[12]
+	mi := &file_closeloop_visit_v1_visit_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1288,7 +1374,7 @@ func (x *CancelInput) String() string {
 func (*CancelInput) ProtoMessage() {}
 
 func (x *CancelInput) ProtoReflect() protoreflect.Message {
-	mi := &file_closeloop_visit_v1_visit_proto_msgTypes[12]
+	mi := &file_closeloop_visit_v1_visit_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1301,7 +1387,7 @@ func (x *CancelInput) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelInput.ProtoReflect.Descriptor instead.
 func (*CancelInput) Descriptor() ([]byte, []int) {
-	return file_closeloop_visit_v1_visit_proto_rawDescGZIP(), []int{12}
+	return file_closeloop_visit_v1_visit_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *CancelInput) GetVisitId() string {
@@ -1367,7 +1453,7 @@ type LogInput struct {
 
 func (x *LogInput) Reset() {
 	*x = LogInput{}
-	mi := &file_closeloop_visit_v1_visit_proto_msgTypes[13]
+	mi := &file_closeloop_visit_v1_visit_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1379,7 +1465,7 @@ func (x *LogInput) String() string {
 func (*LogInput) ProtoMessage() {}
 
 func (x *LogInput) ProtoReflect() protoreflect.Message {
-	mi := &file_closeloop_visit_v1_visit_proto_msgTypes[13]
+	mi := &file_closeloop_visit_v1_visit_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1392,7 +1478,7 @@ func (x *LogInput) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LogInput.ProtoReflect.Descriptor instead.
 func (*LogInput) Descriptor() ([]byte, []int) {
-	return file_closeloop_visit_v1_visit_proto_rawDescGZIP(), []int{13}
+	return file_closeloop_visit_v1_visit_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *LogInput) GetVisitId() string {
@@ -1441,7 +1527,7 @@ var File_closeloop_visit_v1_visit_proto protoreflect.FileDescriptor
 
 const file_closeloop_visit_v1_visit_proto_rawDesc = "" +
 	"\n" +
-	"\x1ecloseloop/visit/v1/visit.proto\x12\x12closeloop.visit.v1\"\xce\x01\n" +
+	"\x1ecloseloop/visit/v1/visit.proto\x12\x12closeloop.visit.v1\"\x92\x02\n" +
 	"\x05Input\x12\x1f\n" +
 	"\vcustomer_id\x18\x01 \x01(\tR\n" +
 	"customerId\x12\x10\n" +
@@ -1449,7 +1535,16 @@ const file_closeloop_visit_v1_visit_proto_rawDesc = "" +
 	"\x04team\x18\x03 \x01(\tR\x04team\x12\x16\n" +
 	"\x06region\x18\x04 \x01(\tR\x06region\x121\n" +
 	"\x15continue_as_new_after\x18\x05 \x01(\x05R\x12continueAsNewAfter\x123\n" +
-	"\acarried\x18\x06 \x01(\v2\x19.closeloop.visit.v1.StateR\acarried\"\xbd\x02\n" +
+	"\acarried\x18\x06 \x01(\v2\x19.closeloop.visit.v1.StateR\acarried\x12B\n" +
+	"\flog_progress\x18\a \x01(\v2\x1f.closeloop.visit.v1.LogProgressR\vlogProgress\"\xef\x01\n" +
+	"\vLogProgress\x12\x14\n" +
+	"\x05level\x18\x01 \x01(\x05R\x05level\x12&\n" +
+	"\x0erecomputations\x18\x02 \x01(\x05R\x0erecomputations\x12I\n" +
+	"\bversions\x18\x03 \x03(\v2-.closeloop.visit.v1.LogProgress.VersionsEntryR\bversions\x12\x1a\n" +
+	"\bcalendar\x18\x04 \x01(\tR\bcalendar\x1a;\n" +
+	"\rVersionsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\x03R\x05value:\x028\x01\"\xbd\x02\n" +
 	"\aRequest\x12\x1f\n" +
 	"\vcustomer_id\x18\x01 \x01(\tR\n" +
 	"customerId\x12\x10\n" +
@@ -1595,33 +1690,37 @@ func file_closeloop_visit_v1_visit_proto_rawDescGZIP() []byte {
 	return file_closeloop_visit_v1_visit_proto_rawDescData
 }
 
-var file_closeloop_visit_v1_visit_proto_msgTypes = make([]protoimpl.MessageInfo, 15)
+var file_closeloop_visit_v1_visit_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
 var file_closeloop_visit_v1_visit_proto_goTypes = []any{
 	(*Input)(nil),            // 0: closeloop.visit.v1.Input
-	(*Request)(nil),          // 1: closeloop.visit.v1.Request
-	(*Decision)(nil),         // 2: closeloop.visit.v1.Decision
-	(*Cancel)(nil),           // 3: closeloop.visit.v1.Cancel
-	(*Log)(nil),              // 4: closeloop.visit.v1.Log
-	(*Participant)(nil),      // 5: closeloop.visit.v1.Participant
-	(*State)(nil),            // 6: closeloop.visit.v1.State
-	(*BookInput)(nil),        // 7: closeloop.visit.v1.BookInput
-	(*JoinInput)(nil),        // 8: closeloop.visit.v1.JoinInput
-	(*EventInput)(nil),       // 9: closeloop.visit.v1.EventInput
-	(*BookedDaysInput)(nil),  // 10: closeloop.visit.v1.BookedDaysInput
-	(*BookedDaysResult)(nil), // 11: closeloop.visit.v1.BookedDaysResult
-	(*CancelInput)(nil),      // 12: closeloop.visit.v1.CancelInput
-	(*LogInput)(nil),         // 13: closeloop.visit.v1.LogInput
-	nil,                      // 14: closeloop.visit.v1.EventInput.DataEntry
+	(*LogProgress)(nil),      // 1: closeloop.visit.v1.LogProgress
+	(*Request)(nil),          // 2: closeloop.visit.v1.Request
+	(*Decision)(nil),         // 3: closeloop.visit.v1.Decision
+	(*Cancel)(nil),           // 4: closeloop.visit.v1.Cancel
+	(*Log)(nil),              // 5: closeloop.visit.v1.Log
+	(*Participant)(nil),      // 6: closeloop.visit.v1.Participant
+	(*State)(nil),            // 7: closeloop.visit.v1.State
+	(*BookInput)(nil),        // 8: closeloop.visit.v1.BookInput
+	(*JoinInput)(nil),        // 9: closeloop.visit.v1.JoinInput
+	(*EventInput)(nil),       // 10: closeloop.visit.v1.EventInput
+	(*BookedDaysInput)(nil),  // 11: closeloop.visit.v1.BookedDaysInput
+	(*BookedDaysResult)(nil), // 12: closeloop.visit.v1.BookedDaysResult
+	(*CancelInput)(nil),      // 13: closeloop.visit.v1.CancelInput
+	(*LogInput)(nil),         // 14: closeloop.visit.v1.LogInput
+	nil,                      // 15: closeloop.visit.v1.LogProgress.VersionsEntry
+	nil,                      // 16: closeloop.visit.v1.EventInput.DataEntry
 }
 var file_closeloop_visit_v1_visit_proto_depIdxs = []int32{
-	6,  // 0: closeloop.visit.v1.Input.carried:type_name -> closeloop.visit.v1.State
-	5,  // 1: closeloop.visit.v1.State.participants:type_name -> closeloop.visit.v1.Participant
-	14, // 2: closeloop.visit.v1.EventInput.data:type_name -> closeloop.visit.v1.EventInput.DataEntry
-	3,  // [3:3] is the sub-list for method output_type
-	3,  // [3:3] is the sub-list for method input_type
-	3,  // [3:3] is the sub-list for extension type_name
-	3,  // [3:3] is the sub-list for extension extendee
-	0,  // [0:3] is the sub-list for field type_name
+	7,  // 0: closeloop.visit.v1.Input.carried:type_name -> closeloop.visit.v1.State
+	1,  // 1: closeloop.visit.v1.Input.log_progress:type_name -> closeloop.visit.v1.LogProgress
+	15, // 2: closeloop.visit.v1.LogProgress.versions:type_name -> closeloop.visit.v1.LogProgress.VersionsEntry
+	6,  // 3: closeloop.visit.v1.State.participants:type_name -> closeloop.visit.v1.Participant
+	16, // 4: closeloop.visit.v1.EventInput.data:type_name -> closeloop.visit.v1.EventInput.DataEntry
+	5,  // [5:5] is the sub-list for method output_type
+	5,  // [5:5] is the sub-list for method input_type
+	5,  // [5:5] is the sub-list for extension type_name
+	5,  // [5:5] is the sub-list for extension extendee
+	0,  // [0:5] is the sub-list for field type_name
 }
 
 func init() { file_closeloop_visit_v1_visit_proto_init() }
@@ -1635,7 +1734,7 @@ func file_closeloop_visit_v1_visit_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_closeloop_visit_v1_visit_proto_rawDesc), len(file_closeloop_visit_v1_visit_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   15,
+			NumMessages:   17,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
