@@ -29,11 +29,12 @@ func (w *visitWF) continueDue(ctx workflow.Context) bool {
 // continueAsNew ends the run and starts the next one of the same workflow id
 // (Visit:<customer>:<day>) with the day's state: the booked visit, its
 // participants, whether they were reminded, the requests answered, the
-// visits cancelled, and how far its log follow-up got. Updates sent meanwhile — with update-with-start as well —
-// reach the new run: the workflow id is the same and the conflict policy
-// USE_EXISTING attaches them to the running run. The next run resolves the
-// reminder policy and calendar again and goes on waiting; a visit already
-// booked is never booked again, so the day still holds one visit.
+// visits cancelled, and how far its log follow-up got. Updates sent
+// meanwhile — with update-with-start as well — reach the new run: the
+// workflow id is the same and the conflict policy USE_EXISTING attaches them
+// to the running run. The next run resolves the reminder policy and calendar
+// again and goes on waiting; a visit already booked is never booked again,
+// so the day still holds one visit.
 func (w *visitWF) continueAsNew(ctx workflow.Context) error {
 	next := proto.Clone(w.in).(*Input)
 	next.Carried = w.snapshot()

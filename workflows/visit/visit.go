@@ -219,8 +219,8 @@ func (w *visitWF) load(ctx workflow.Context) error {
 
 // runVisit follows booking seq: reminder, the visit, its log. It returns when
 // the visit is cancelled (w.seq moves on), logged, or its log follow-up ends;
-// or, before the log follow-up, with cont true when the run is to continue as
-// new.
+// or, with cont true, when the run is to continue as new (while it waits for
+// the reminder, the end or the log).
 func (w *visitWF) runVisit(ctx workflow.Context, seq int) (cont bool, err error) {
 	changed := func() bool { return w.seq != seq || w.st.Status != StatusBooked }
 	wakes := func() bool { return changed() || w.continueDue(ctx) }
@@ -311,7 +311,9 @@ func (w *visitWF) trackLog(ctx workflow.Context) (cont bool, err error) {
 		}
 		if w.st.Status == StatusBooked {
 			w.tracking, w.suspended = false, out.Resume
-			w.st.LogDueAt = dueAt(w.fuState())
+			if w.fuState != nil {
+				w.st.LogDueAt = dueAt(w.fuState())
+			}
 			w.fuState = nil
 			return true, nil
 		}
