@@ -225,3 +225,51 @@ func TestOpportunityContinuesAsNew(t *testing.T) {
 		t.Errorf("timeline %s", got)
 	}
 }
+
+// TestRetriedUpdateAfterContinueAsNewAppliesOnce: Temporal deduplicates an
+// update id (the API derives it from the request's Idempotency-Key) within
+// one run only. A reassignment by the territory's rules retried with the same
+// id after the lead continued as new is answered with the lead as it is —
+// not applied again, which would hand the lead back to rep-ana.
+func TestRetriedUpdateAfterContinueAsNewAppliesOnce(t *testing.T) {
+	start := cst(time.March, 2, 10, 0)
+	h := newWFHarness(t, start)
+	in := h.leadInput("Retry Works")
+	in.ContinueAsNewAfter = 1
+	id := in.GetLead().GetId()
+	rebalance := &salesv1.ReassignRequest{Actor: "mgr-eve", Reason: "rebalance"}
+	var first, retried, disq *outcome
+	var answer *salesv1.LeadSnapshot
+	runs := runChain(h, wfc.WorkflowLead, in, func(run int) {
+		switch run {
+		case 0:
+			h.at(start.Add(time.Hour), func() { first = h.sendID(wfc.UpdateReassign, "request-7", rebalance) })
+		case 1:
+			h.at(start.Add(90*time.Minute), func() {
+				retried = h.sendID(wfc.UpdateReassign, "request-7", rebalance)
+				retried.onResult = func(s *salesv1.LeadSnapshot) { answer = s }
+			})
+			h.at(start.Add(2*time.Hour), func() {
+				disq = h.send(wfc.UpdateLeadCommand, &salesv1.LeadCommand{Op: lead.OpDisqualify, Actor: "rep-bo", Reason: "no budget"})
+			})
+		}
+	})
+	if len(runs) != 1 {
+		t.Fatalf("continued as new %d times, want 1", len(runs))
+	}
+	expect(t, "reassign", first, "")
+	expect(t, "the same reassign, retried", retried, "")
+	expect(t, "disqualify", disq, "")
+	if ids := runs[0].GetCarried().GetAppliedUpdateIds(); len(ids) != 1 || ids[0] != "request-7" {
+		t.Errorf("carried update ids %v", ids)
+	}
+	if answer.GetAssignment().GetOwnerId() != "rep-bo" {
+		t.Errorf("the retry was answered with %v, want the lead with rep-bo", answer)
+	}
+	if l := h.lead(id); l.OwnerID != "rep-bo" {
+		t.Errorf("lead %+v, want rep-bo's", l)
+	}
+	if got := strings.Join(h.timeline("lead", id), ","); got != "created,assigned,reassigned,disqualified" {
+		t.Errorf("timeline %s: the retry was applied again", got)
+	}
+}

@@ -207,15 +207,27 @@ func (h *wfHarness) query(id string) *salesv1.LeadSnapshot {
 type outcome struct {
 	done bool
 	err  error
+	// onResult, when set, receives the lead an accepted update answered.
+	onResult func(*salesv1.LeadSnapshot)
 }
 
 // send sends an update; its outcome is filled in when the workflow answers.
 func (h *wfHarness) send(name string, arg proto.Message) *outcome {
+	return h.sendID(name, uuid.NewString(), arg)
+}
+
+// sendID sends an update with the given update id.
+func (h *wfHarness) sendID(name, id string, arg proto.Message) *outcome {
 	o := &outcome{}
-	h.env.UpdateWorkflow(name, uuid.NewString(), &testsuite.TestUpdateCallback{
-		OnReject:   func(err error) { o.done, o.err = true, err },
-		OnAccept:   func() {},
-		OnComplete: func(_ any, err error) { o.done, o.err = true, err },
+	h.env.UpdateWorkflow(name, id, &testsuite.TestUpdateCallback{
+		OnReject: func(err error) { o.done, o.err = true, err },
+		OnAccept: func() {},
+		OnComplete: func(res any, err error) {
+			o.done, o.err = true, err
+			if s, ok := res.(*salesv1.LeadSnapshot); ok && o.onResult != nil {
+				o.onResult(s)
+			}
+		},
 	}, arg)
 	return o
 }

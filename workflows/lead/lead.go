@@ -374,6 +374,9 @@ func (w *leadWF) firstContactEnded(ctx workflow.Context, seq int32, out followup
 }
 
 func (w *leadWF) validateReassign(ctx workflow.Context, req *salesv1.ReassignRequest) error {
+	if w.seen(ctx) {
+		return nil
+	}
 	a := w.snap.GetAssignment()
 	if r := CheckReassign(Holding{State: w.snap.GetState(), OwnerID: a.GetOwnerId(), Pooled: a.GetPooled(), Settled: w.seq > 0,
 		Bound: w.bound, CustomerOwnerID: w.custOwner}, req); r != nil {
@@ -389,6 +392,9 @@ func (w *leadWF) reassign(ctx workflow.Context, req *salesv1.ReassignRequest) (*
 		return nil, err
 	}
 	defer w.mu.Unlock()
+	if w.seen(ctx) { // a request retried after the workflow continued as new
+		return w.snapshot(), nil
+	}
 	w.decided++
 	if err := w.validateReassign(ctx, req); err != nil { // the state may have moved while waiting for the lock
 		return nil, err
@@ -409,10 +415,14 @@ func (w *leadWF) reassign(ctx workflow.Context, req *salesv1.ReassignRequest) (*
 	if running != 0 && running == w.running() {
 		w.interrupt.SendAsync(&followupv1.CloseSignal{State: "cancelled", By: req.GetActor(), Note: "lead reassigned: " + req.GetReason()})
 	}
+	w.applies(ctx)
 	return w.snapshot(), nil
 }
 
 func (w *leadWF) validateCommand(ctx workflow.Context, cmd *salesv1.LeadCommand) error {
+	if w.seen(ctx) {
+		return nil
+	}
 	if r := CheckCommand(w.snap.GetState(), cmd.GetOp()); r != nil {
 		return r.Err()
 	}
@@ -436,6 +446,9 @@ func (w *leadWF) command(ctx workflow.Context, cmd *salesv1.LeadCommand) (*sales
 		return nil, err
 	}
 	defer w.mu.Unlock()
+	if w.seen(ctx) { // a request retried after the workflow continued as new
+		return w.snapshot(), nil
+	}
 	w.decided++
 	if err := w.validateCommand(ctx, cmd); err != nil {
 		return nil, err
@@ -449,6 +462,7 @@ func (w *leadWF) command(ctx workflow.Context, cmd *salesv1.LeadCommand) (*sales
 	if err := w.apply(ctx, cmd); err != nil {
 		return nil, err
 	}
+	w.applies(ctx)
 	if running != 0 && running == w.running() {
 		switch {
 		case cmd.GetOp() == OpContact && wasNew:

@@ -160,6 +160,9 @@ func (w *oppWF) onStep(ctx workflow.Context, st followup.Step) error {
 }
 
 func (w *oppWF) validate(ctx workflow.Context, c *salesv1.OpportunityCommand) error {
+	if w.seen(ctx) {
+		return nil
+	}
 	var r *Refusal
 	if c.GetOp() == OpStage {
 		r = CheckStageChange(w.snap.GetStatus(), int(w.snap.GetStage()), int(c.GetToStage()), c.GetMayGoBack(), c.GetReason())
@@ -182,6 +185,9 @@ func (w *oppWF) command(ctx workflow.Context, c *salesv1.OpportunityCommand) (*s
 		return nil, err
 	}
 	defer w.mu.Unlock()
+	if w.seen(ctx) { // a request retried after the workflow continued as new
+		return w.snapshot(), nil
+	}
 	w.decided++
 	if err := w.validate(ctx, c); err != nil {
 		return nil, err
@@ -197,6 +203,7 @@ func (w *oppWF) command(ctx workflow.Context, c *salesv1.OpportunityCommand) (*s
 		return nil, err
 	}
 	w.snap = &s
+	w.applies(ctx)
 	if w.tracking {
 		note := "moved to stage " + strconv.Itoa(int(c.GetToStage()))
 		if c.GetOp() != OpStage {

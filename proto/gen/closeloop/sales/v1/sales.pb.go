@@ -288,9 +288,14 @@ type LeadCarried struct {
 	// A person cancelled the current owner's first-contact follow-up.
 	NoChase bool `protobuf:"varint,9,opt,name=no_chase,json=noChase,proto3" json:"no_chase,omitempty"`
 	// The running first-contact follow-up; absent when none is open.
-	FollowUp      *TrackedFollowUp `protobuf:"bytes,10,opt,name=follow_up,json=followUp,proto3" json:"follow_up,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	FollowUp *TrackedFollowUp `protobuf:"bytes,10,opt,name=follow_up,json=followUp,proto3" json:"follow_up,omitempty"`
+	// Ids of the last updates applied by earlier runs (at most 100): Temporal
+	// deduplicates update ids within a run only, so a request retried with the
+	// same Idempotency-Key after the workflow continued as new is answered with
+	// the lead as it is, not applied twice.
+	AppliedUpdateIds []string `protobuf:"bytes,11,rep,name=applied_update_ids,json=appliedUpdateIds,proto3" json:"applied_update_ids,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *LeadCarried) Reset() {
@@ -389,6 +394,13 @@ func (x *LeadCarried) GetNoChase() bool {
 func (x *LeadCarried) GetFollowUp() *TrackedFollowUp {
 	if x != nil {
 		return x.FollowUp
+	}
+	return nil
+}
+
+func (x *LeadCarried) GetAppliedUpdateIds() []string {
+	if x != nil {
+		return x.AppliedUpdateIds
 	}
 	return nil
 }
@@ -1524,9 +1536,12 @@ type OpportunityCarried struct {
 	// Stale-stage follow-ups opened in the current stage.
 	Round int32 `protobuf:"varint,2,opt,name=round,proto3" json:"round,omitempty"`
 	// The running stale-stage follow-up; absent when none is open.
-	FollowUp      *TrackedFollowUp `protobuf:"bytes,3,opt,name=follow_up,json=followUp,proto3" json:"follow_up,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	FollowUp *TrackedFollowUp `protobuf:"bytes,3,opt,name=follow_up,json=followUp,proto3" json:"follow_up,omitempty"`
+	// Ids of the last updates applied by earlier runs (at most 100), as in
+	// LeadCarried.
+	AppliedUpdateIds []string `protobuf:"bytes,4,rep,name=applied_update_ids,json=appliedUpdateIds,proto3" json:"applied_update_ids,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *OpportunityCarried) Reset() {
@@ -1576,6 +1591,13 @@ func (x *OpportunityCarried) GetRound() int32 {
 func (x *OpportunityCarried) GetFollowUp() *TrackedFollowUp {
 	if x != nil {
 		return x.FollowUp
+	}
+	return nil
+}
+
+func (x *OpportunityCarried) GetAppliedUpdateIds() []string {
+	if x != nil {
+		return x.AppliedUpdateIds
 	}
 	return nil
 }
@@ -2248,7 +2270,7 @@ const file_closeloop_sales_v1_sales_proto_rawDesc = "" +
 	"\tLeadInput\x120\n" +
 	"\x04lead\x18\x01 \x01(\v2\x1c.closeloop.sales.v1.LeadDataR\x04lead\x121\n" +
 	"\x15continue_as_new_after\x18\x02 \x01(\x05R\x12continueAsNewAfter\x129\n" +
-	"\acarried\x18\x03 \x01(\v2\x1f.closeloop.sales.v1.LeadCarriedR\acarried\"\x8a\x03\n" +
+	"\acarried\x18\x03 \x01(\v2\x1f.closeloop.sales.v1.LeadCarriedR\acarried\"\xb8\x03\n" +
 	"\vLeadCarried\x12<\n" +
 	"\bsnapshot\x18\x01 \x01(\v2 .closeloop.sales.v1.LeadSnapshotR\bsnapshot\x12\x10\n" +
 	"\x03seq\x18\x02 \x01(\x05R\x03seq\x12\x1b\n" +
@@ -2261,7 +2283,8 @@ const file_closeloop_sales_v1_sales_proto_rawDesc = "" +
 	"\rcustomer_team\x18\b \x01(\tR\fcustomerTeam\x12\x19\n" +
 	"\bno_chase\x18\t \x01(\bR\anoChase\x12@\n" +
 	"\tfollow_up\x18\n" +
-	" \x01(\v2#.closeloop.sales.v1.TrackedFollowUpR\bfollowUp\"\x9d\x03\n" +
+	" \x01(\v2#.closeloop.sales.v1.TrackedFollowUpR\bfollowUp\x12,\n" +
+	"\x12applied_update_ids\x18\v \x03(\tR\x10appliedUpdateIds\"\x9d\x03\n" +
 	"\x0fTrackedFollowUp\x127\n" +
 	"\x04spec\x18\x01 \x01(\v2#.closeloop.followup.v1.FollowUpSpecR\x04spec\x12%\n" +
 	"\x0eassignment_seq\x18\x02 \x01(\x05R\rassignmentSeq\x12\x14\n" +
@@ -2376,11 +2399,12 @@ const file_closeloop_sales_v1_sales_proto_rawDesc = "" +
 	"\x10OpportunityInput\x12E\n" +
 	"\vopportunity\x18\x01 \x01(\v2#.closeloop.sales.v1.OpportunityDataR\vopportunity\x121\n" +
 	"\x15continue_as_new_after\x18\x02 \x01(\x05R\x12continueAsNewAfter\x12@\n" +
-	"\acarried\x18\x03 \x01(\v2&.closeloop.sales.v1.OpportunityCarriedR\acarried\"\xb1\x01\n" +
+	"\acarried\x18\x03 \x01(\v2&.closeloop.sales.v1.OpportunityCarriedR\acarried\"\xdf\x01\n" +
 	"\x12OpportunityCarried\x12C\n" +
 	"\bsnapshot\x18\x01 \x01(\v2'.closeloop.sales.v1.OpportunitySnapshotR\bsnapshot\x12\x14\n" +
 	"\x05round\x18\x02 \x01(\x05R\x05round\x12@\n" +
-	"\tfollow_up\x18\x03 \x01(\v2#.closeloop.sales.v1.TrackedFollowUpR\bfollowUp\"\x9b\x02\n" +
+	"\tfollow_up\x18\x03 \x01(\v2#.closeloop.sales.v1.TrackedFollowUpR\bfollowUp\x12,\n" +
+	"\x12applied_update_ids\x18\x04 \x03(\tR\x10appliedUpdateIds\"\x9b\x02\n" +
 	"\x12OpportunityCommand\x12%\n" +
 	"\x0eopportunity_id\x18\x01 \x01(\tR\ropportunityId\x12\x0e\n" +
 	"\x02op\x18\x02 \x01(\tR\x02op\x12\x19\n" +
