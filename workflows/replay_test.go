@@ -18,7 +18,8 @@ import (
 // TestRecordedHistoriesReplay replays histories recorded on a real Temporal
 // server with every workflow as the worker registers it today:
 // lead/testdata/*.json (written by the sales service's end-to-end tests: a
-// converted lead, a won opportunity, a lead escalated across a killed worker)
+// converted lead, a won opportunity, a lead escalated across a killed worker,
+// two runs of a lead that continued as new)
 // and testdata/*.json (written by the customer service's: a customer-day
 // visit, a care sweep, the ABC reclassification that starts one, care
 // follow-ups answered and cancelled), both with UPDATE_HISTORIES=1. A change

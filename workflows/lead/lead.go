@@ -12,8 +12,12 @@
 // follow-up is due after the lead.first_contact_sla policy (in business time
 // by default) and escalates along lead.escalation_ladder; the ladder's
 // reassign and return_to_pool steps are carried out here, through Track's
-// OnStep hook. Policy changes reach running leads as they reach every
-// follow-up (see workflows/followup).
+// OnStep hook (escalation.go). Policy changes reach running leads as they
+// reach every follow-up (see workflows/followup).
+//
+// Neither workflow's loop has an upper bound, so both continue as new when
+// their history grows long, carrying their state and the open follow-up to
+// the next run of the same workflow id (continue.go).
 package lead
 
 import (

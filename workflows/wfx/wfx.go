@@ -1,5 +1,6 @@
-// Package wfx holds the one convention every Closeloop workflow follows when it
-// calls activities, so a reader learns it once: the activity options.
+// Package wfx holds the conventions every Closeloop workflow follows, so a
+// reader learns them once: the activity options (below) and the one refusal
+// type of the workflows' rules (Refusal, refusal.go).
 //
 // An activity attempt that fails with an internal or unavailable error is
 // retried with backoff (1 s, doubling, at most 1 min apart) for as long as the
