@@ -6,21 +6,17 @@ import (
 	"time"
 
 	"github.com/closeloop/closeloop/workflows/calendar"
+	"github.com/closeloop/closeloop/workflows/wfx"
 )
 
 // DayLayout is how a day is written: 2026-10-08.
 const DayLayout = "2006-01-02"
 
-// Refusal is a rule a request breaks. Its Code is the API's error code; the
+// Refusal is a rule a request breaks: the one refusal type of every
+// workflow's rules (wfx.Refusal). Its Code is the API's error code; the
 // customer service maps it to an HTTP status, so the same words reach the
 // caller whether the API or the workflow's update validator refused.
-type Refusal struct {
-	Code    string
-	Field   string
-	Message string
-}
-
-func (r *Refusal) Error() string { return r.Message }
+type Refusal = wfx.Refusal
 
 // Refusal codes.
 const (
@@ -108,14 +104,14 @@ func CheckSpan(day string, start, end time.Time, loc *time.Location) *Refusal {
 	dayStart, dayEnd, err := DayBounds(day, loc)
 	switch {
 	case err != nil:
-		return &Refusal{CodeInvalid, "day", err.Error()}
+		return &Refusal{Code: CodeInvalid, Field: "day", Message: err.Error()}
 	case start.Before(dayStart) || !start.Before(dayEnd):
-		return &Refusal{CodeInvalid, "start_time", "the visit starts on another day"}
+		return &Refusal{Code: CodeInvalid, Field: "start_time", Message: "the visit starts on another day"}
 	case !end.After(start):
-		return &Refusal{CodeInvalid, "duration_minutes", "a visit ends after it starts"}
+		return &Refusal{Code: CodeInvalid, Field: "duration_minutes", Message: "a visit ends after it starts"}
 	case end.After(dayEnd):
 		left := int(dayEnd.Sub(start) / time.Minute)
-		return &Refusal{CodeEndsAfterDay, "duration_minutes", "a visit ends on its day: starting at " + start.In(loc).Format("15:04") +
+		return &Refusal{Code: CodeEndsAfterDay, Field: "duration_minutes", Message: "a visit ends on its day: starting at " + start.In(loc).Format("15:04") +
 			" it can last at most " + strconv.Itoa(left) + " minutes"}
 	}
 	return nil
@@ -142,17 +138,17 @@ func CheckWorkingDay(cal *calendar.Calendar, day string, nw NonWorkingDay) (over
 	ok, err := WorkingDay(cal, day)
 	switch {
 	case err != nil:
-		return false, &Refusal{CodeInvalid, "day", err.Error()}
+		return false, &Refusal{Code: CodeInvalid, Field: "day", Message: err.Error()}
 	case ok:
 		return false, nil
 	case !nw.Asked && nw.Allowed:
-		return false, &Refusal{CodeNonWorkingDay, "day", day + " is not a working day in the customer's calendar " + cal.Name() +
+		return false, &Refusal{Code: CodeNonWorkingDay, Field: "day", Message: day + " is not a working day in the customer's calendar " + cal.Name() +
 			"; a manager may book it with allow_non_working_day: true"}
 	case !nw.Allowed:
-		return false, &Refusal{CodeNonWorkingDay, "day", day + " is not a working day in the customer's calendar " + cal.Name() +
+		return false, &Refusal{Code: CodeNonWorkingDay, Field: "day", Message: day + " is not a working day in the customer's calendar " + cal.Name() +
 			" (visits on non-working days are turned off)"}
 	case !nw.MayOverride:
-		return false, &Refusal{CodeOverrideForbidden, "allow_non_working_day", "only a manager or an admin may book a visit on a non-working day"}
+		return false, &Refusal{Code: CodeOverrideForbidden, Field: "allow_non_working_day", Message: "only a manager or an admin may book a visit on a non-working day"}
 	}
 	return true, nil
 }
@@ -187,23 +183,23 @@ func CheckRequest(s *State, r *Request, now time.Time) *Refusal {
 	end, errEnd := ParseAt(r.EndAt)
 	switch {
 	case r.CustomerId != s.CustomerId || r.Day != s.Day:
-		return &Refusal{CodeInvalid, "day", "the request is for another customer-day"}
+		return &Refusal{Code: CodeInvalid, Field: "day", Message: "the request is for another customer-day"}
 	case !ValidDepartment(r.Department):
-		return &Refusal{CodeInvalid, "department", "department must be sales, service or marketing"}
+		return &Refusal{Code: CodeInvalid, Field: "department", Message: "department must be sales, service or marketing"}
 	case r.RequesterId == "":
-		return &Refusal{CodeInvalid, "requester_id", "a request needs its requester"}
+		return &Refusal{Code: CodeInvalid, Field: "requester_id", Message: "a request needs its requester"}
 	case s.Status == StatusDone:
-		return &Refusal{CodeVisitClosed, "day", "the visit of that day has taken place and is logged"}
+		return &Refusal{Code: CodeVisitClosed, Field: "day", Message: "the visit of that day has taken place and is logged"}
 	case s.Status == StatusBooked && !now.Before(At(s.EndAt)):
-		return &Refusal{CodeVisitOver, "day", "the visit of that day is over"}
+		return &Refusal{Code: CodeVisitOver, Field: "day", Message: "the visit of that day is over"}
 	case s.Status == "" && r.JoinOnly:
-		return &Refusal{CodeDayFree, "day", "the day's visit was cancelled while you asked; ask again to book the day"}
+		return &Refusal{Code: CodeDayFree, Field: "day", Message: "the day's visit was cancelled while you asked; ask again to book the day"}
 	case s.Status == "" && (errStart != nil || errEnd != nil):
-		return &Refusal{CodeInvalid, "start_time", "a visit's start and end are instants in RFC 3339"}
+		return &Refusal{Code: CodeInvalid, Field: "start_time", Message: "a visit's start and end are instants in RFC 3339"}
 	case s.Status == "" && !now.Before(start):
-		return &Refusal{CodeInThePast, "start_time", "the visit would start in the past"}
+		return &Refusal{Code: CodeInThePast, Field: "start_time", Message: "the visit would start in the past"}
 	case s.Status == "" && !end.After(start):
-		return &Refusal{CodeInvalid, "duration_minutes", "a visit ends after it starts"}
+		return &Refusal{Code: CodeInvalid, Field: "duration_minutes", Message: "a visit ends after it starts"}
 	}
 	return nil
 }
@@ -212,9 +208,9 @@ func CheckRequest(s *State, r *Request, now time.Time) *Refusal {
 func CheckCancel(s *State, c *Cancel, now time.Time) *Refusal {
 	switch {
 	case s.Status != StatusBooked || (c.VisitId != "" && c.VisitId != s.VisitId):
-		return &Refusal{CodeNotBooked, "", "no booked visit to cancel (already cancelled or logged)"}
+		return &Refusal{Code: CodeNotBooked, Field: "", Message: "no booked visit to cancel (already cancelled or logged)"}
 	case !now.Before(At(s.StartAt)):
-		return &Refusal{CodeVisitStarted, "", "the visit has started; log it instead"}
+		return &Refusal{Code: CodeVisitStarted, Field: "", Message: "the visit has started; log it instead"}
 	}
 	return nil
 }
@@ -223,13 +219,13 @@ func CheckCancel(s *State, c *Cancel, now time.Time) *Refusal {
 func CheckLog(s *State, l *Log, now time.Time) *Refusal {
 	switch {
 	case s.Status == StatusDone && (l.VisitId == "" || l.VisitId == s.VisitId):
-		return &Refusal{CodeAlreadyLogged, "", "the visit is already logged"}
+		return &Refusal{Code: CodeAlreadyLogged, Field: "", Message: "the visit is already logged"}
 	case s.Status != StatusBooked || (l.VisitId != "" && l.VisitId != s.VisitId):
-		return &Refusal{CodeVisitNotHappened, "", "a log for a visit that did not happen: the visit was cancelled"}
+		return &Refusal{Code: CodeVisitNotHappened, Field: "", Message: "a log for a visit that did not happen: the visit was cancelled"}
 	case now.Before(At(s.StartAt)):
-		return &Refusal{CodeVisitNotHappened, "", "a log for a visit that did not happen: it starts at " + At(s.StartAt).Format(time.RFC3339)}
+		return &Refusal{Code: CodeVisitNotHappened, Field: "", Message: "a log for a visit that did not happen: it starts at " + At(s.StartAt).Format(time.RFC3339)}
 	case l.Summary == "":
-		return &Refusal{CodeInvalid, "summary", "say what the visit achieved"}
+		return &Refusal{Code: CodeInvalid, Field: "summary", Message: "say what the visit achieved"}
 	}
 	return nil
 }

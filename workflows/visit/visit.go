@@ -348,15 +348,8 @@ func (w *visitWF) onStep(ctx workflow.Context, s followup.Step) error {
 	return nil
 }
 
-func refuse(r *Refusal) error {
-	if r == nil {
-		return nil
-	}
-	return temporal.NewApplicationError(r.Message, r.Code, r.Field)
-}
-
 func (w *visitWF) validateRequest(ctx workflow.Context, r *Request) error {
-	return refuse(CheckRequest(w.st, r, workflow.Now(ctx)))
+	return CheckRequest(w.st, r, workflow.Now(ctx)).Err()
 }
 
 // request is the request update: book, join or offer.
@@ -450,9 +443,9 @@ func (w *visitWF) nextFreeDay(ctx workflow.Context) (string, error) {
 
 func (w *visitWF) validateCancel(ctx workflow.Context, c *Cancel) error {
 	if c.Actor == "" {
-		return refuse(&Refusal{CodeInvalid, "actor", "a cancellation needs its actor"})
+		return (&Refusal{Code: CodeInvalid, Field: "actor", Message: "a cancellation needs its actor"}).Err()
 	}
-	return refuse(CheckCancel(w.st, c, workflow.Now(ctx)))
+	return CheckCancel(w.st, c, workflow.Now(ctx)).Err()
 }
 
 // cancel is the cancel update: the visit is cancelled, its visitors told, and
@@ -485,9 +478,9 @@ func (w *visitWF) cancel(ctx workflow.Context, c *Cancel) (*State, error) {
 
 func (w *visitWF) validateLog(ctx workflow.Context, l *Log) error {
 	if l.Actor == "" {
-		return refuse(&Refusal{CodeInvalid, "actor", "a log needs its author"})
+		return (&Refusal{Code: CodeInvalid, Field: "actor", Message: "a log needs its author"}).Err()
 	}
-	return refuse(CheckLog(w.st, l, workflow.Now(ctx)))
+	return CheckLog(w.st, l, workflow.Now(ctx)).Err()
 }
 
 // log is the log update: the visit took place; its log ends the follow-up.

@@ -14,6 +14,7 @@ import (
 	"github.com/closeloop/closeloop/platform/apperr"
 	wfc "github.com/closeloop/closeloop/proto/contract/workflows"
 	"github.com/closeloop/closeloop/workflows/visit"
+	"github.com/closeloop/closeloop/workflows/wfx"
 )
 
 // Workflows sends requests, cancellations and logs to Visit workflows.
@@ -135,13 +136,8 @@ var errPending = apperr.Unavailable("update_pending",
 // workflowError maps what Temporal answered to the API's errors: a refusal
 // by the workflow carries its code (and field).
 func workflowError(ctx context.Context, err error) error {
-	var app *temporal.ApplicationError
-	if errors.As(err, &app) {
-		var field string
-		if app.HasDetails() {
-			_ = app.Details(&field)
-		}
-		return refusalError(&visit.Refusal{Code: app.Type(), Field: field, Message: app.Message()})
+	if r, ok := wfx.AsRefusal(err); ok {
+		return refusalError(r)
 	}
 	var nf *serviceerror.NotFound
 	if errors.As(err, &nf) {
