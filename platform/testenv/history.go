@@ -21,10 +21,17 @@ import (
 // the executions that were running before it.
 func SaveHistory(t testing.TB, c client.Client, workflowID, path string) {
 	t.Helper()
+	SaveRunHistory(t, c, workflowID, "", path)
+}
+
+// SaveRunHistory is SaveHistory for one run of the workflow (runID; empty for
+// the current run), such as a run that ended by continuing as new.
+func SaveRunHistory(t testing.TB, c client.Client, workflowID, runID, path string) {
+	t.Helper()
 	if os.Getenv("UPDATE_HISTORIES") == "" {
 		return
 	}
-	it := c.GetWorkflowHistory(context.Background(), workflowID, "", false, enums.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	it := c.GetWorkflowHistory(context.Background(), workflowID, runID, false, enums.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
 	h := &historypb.History{}
 	for it.HasNext() {
 		ev, err := it.Next()

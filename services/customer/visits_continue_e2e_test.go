@@ -2,14 +2,10 @@ package customer_test
 
 import (
 	"context"
-	"os"
-	"strings"
 	"testing"
 	"time"
 
 	"go.temporal.io/api/enums/v1"
-	historypb "go.temporal.io/api/history/v1"
-	"go.temporal.io/api/temporalproto"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
@@ -105,7 +101,7 @@ func TestVisitContinuesAsNewThroughAPI(t *testing.T) {
 	}
 	// For the replay test: run 2, from its carried input to its
 	// continue-as-new, and run 3, still waiting for the visit.
-	saveRun(t, c, id, run2, "../../workflows/testdata/visit-continues-as-new.json")
+	testenv.SaveRunHistory(t, c, id, run2, "../../workflows/testdata/visit-continues-as-new.json")
 	testenv.SaveHistory(t, c, id, "../../workflows/testdata/visit-continued-as-new.json")
 
 	vs := items(s.vmust(t, 200, "GET", "/v1/customers/"+cust+"/visits", admin, nil))
@@ -130,33 +126,5 @@ func TestVisitContinuesAsNewThroughAPI(t *testing.T) {
 		"day": day, "department": visit.DeptService, "purpose": "after the cancellation", "start_time": "14:00"})
 	if again["outcome"] != visit.OutcomeBooked || again["visit"].(map[string]any)["id"] == booked.VisitId {
 		t.Fatalf("booking the freed day: %v", again)
-	}
-}
-
-// saveRun is testenv.SaveHistory for one run of a workflow that is no longer
-// its current run (with UPDATE_HISTORIES set).
-func saveRun(t *testing.T, c client.Client, workflowID, runID, path string) {
-	t.Helper()
-	if os.Getenv("UPDATE_HISTORIES") == "" {
-		return
-	}
-	it := c.GetWorkflowHistory(context.Background(), workflowID, runID, false, enums.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
-	h := &historypb.History{}
-	for it.HasNext() {
-		ev, err := it.Next()
-		if err != nil {
-			t.Fatal(err)
-		}
-		h.Events = append(h.Events, ev)
-	}
-	raw, err := temporalproto.CustomJSONMarshalOptions{Indent: "  "}.Marshal(h)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, append(raw, '\n'), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(strings.TrimSuffix(path, ".json")+".workflow-id", []byte(workflowID+"\n"), 0o644); err != nil {
-		t.Fatal(err)
 	}
 }

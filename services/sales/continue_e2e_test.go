@@ -2,7 +2,6 @@ package sales_test
 
 import (
 	"context"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -10,8 +9,6 @@ import (
 
 	"github.com/google/uuid"
 	"go.temporal.io/api/enums/v1"
-	historypb "go.temporal.io/api/history/v1"
-	"go.temporal.io/api/temporalproto"
 	"go.temporal.io/sdk/client"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -120,32 +117,6 @@ func TestLeadContinuesAsNewThroughAPI(t *testing.T) {
 	// For the replay test: run 1 (started fresh, continues as new after the
 	// reassignment) and run 2 (resumes the follow-up, continues as new after
 	// the contact).
-	saveRun(t, c, wid, run.GetRunID(), "lead-continues-as-new-run1")
-	saveRun(t, c, wid, run2, "lead-continues-as-new-run2")
-}
-
-// saveRun records one run of a workflow as <name>.json in the recorded
-// histories (with UPDATE_HISTORIES set, like saveHistory, which records the
-// current run only).
-func saveRun(t *testing.T, c client.Client, workflowID, runID, name string) {
-	t.Helper()
-	if os.Getenv("UPDATE_HISTORIES") == "" {
-		return
-	}
-	it := c.GetWorkflowHistory(context.Background(), workflowID, runID, false, enums.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
-	h := &historypb.History{}
-	for it.HasNext() {
-		ev, err := it.Next()
-		if err != nil {
-			t.Fatal(err)
-		}
-		h.Events = append(h.Events, ev)
-	}
-	raw, err := temporalproto.CustomJSONMarshalOptions{Indent: "  "}.Marshal(h)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(historiesDir, name+".json"), append(raw, '\n'), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	testenv.SaveRunHistory(t, c, wid, run.GetRunID(), filepath.Join(historiesDir, "lead-continues-as-new-run1.json"))
+	testenv.SaveRunHistory(t, c, wid, run2, filepath.Join(historiesDir, "lead-continues-as-new-run2.json"))
 }
