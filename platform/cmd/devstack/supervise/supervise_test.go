@@ -206,16 +206,20 @@ func TestStopStopsInReverseOrderAndKillsStragglers(t *testing.T) {
 	s := New(fast, l.logf)
 	var order []string
 	var mu sync.Mutex
+	// The order is taken when the supervisor asks each to stop (it asks the
+	// next only once the previous has exited), not by goroutines watching
+	// them exit, whose own scheduling would blur it.
 	record := func(name string, fa *factory) StartFunc {
 		return func() (Process, error) {
 			p, err := fa.start()
-			go func() {
-				<-p.(*fake).stopped
+			if err != nil {
+				return p, err
+			}
+			return stopRecorder{Process: p, stop: func() {
 				mu.Lock()
 				order = append(order, name)
 				mu.Unlock()
-			}()
-			return p, err
+			}}, nil
 		}
 	}
 	temporal, customer, worker := &factory{}, &factory{}, &factory{stubb: true}
@@ -231,7 +235,8 @@ func TestStopStopsInReverseOrderAndKillsStragglers(t *testing.T) {
 	if d := time.Since(t0); d < fast.StopGrace {
 		t.Errorf("the straggler was killed after %s, before its grace period", d)
 	}
-	waitFor(t, "all stopped", func() bool { mu.Lock(); defer mu.Unlock(); return len(order) == 3 })
+	mu.Lock()
+	defer mu.Unlock()
 	if strings.Join(order, ",") != "worker,customer,temporal" {
 		t.Errorf("stop order %v", order)
 	}
@@ -267,3 +272,11 @@ func TestStableRunResetsBackoff(t *testing.T) {
 	}
 	s.Stop()
 }
+
+// stopRecorder is a Process that notes when it is asked to stop.
+type stopRecorder struct {
+	Process
+	stop func()
+}
+
+func (r stopRecorder) Stop() { r.stop(); r.Process.Stop() }
