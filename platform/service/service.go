@@ -19,10 +19,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -100,6 +102,10 @@ type Module struct {
 	Routes func(v1 *gin.RouterGroup)
 	// Register adds activities (and, for the worker binary, workflows) to the worker.
 	Register func(r worker.Registry)
+	// Queues adds workers on further task queues the binary serves: queue name
+	// → what it registers there. The customer service serves the follow-up
+	// engine's queue this way until the engine has a binary of its own.
+	Queues map[string]func(r worker.Registry)
 	// OpenAPI is the service's OpenAPI 3 document, served at /openapi.json.
 	OpenAPI []byte
 	// Background tasks run until the context ends (e.g. purging idempotency keys).
@@ -238,7 +244,7 @@ type App struct {
 	engine    *gin.Engine
 	handler   http.Handler
 	health    *httpx.Health
-	worker    worker.Worker
+	workers   []queueWorker
 	ownTel    bool
 	closeOnce sync.Once
 	addr      chan net.Addr
@@ -368,9 +374,20 @@ func Build(ctx context.Context, spec Spec, cfg Config, o Options) (*App, error) 
 		if !spec.NoDatabase {
 			RegisterPing(w, spec.Name, d.DB, spec.Migrations)
 		}
-		a.worker = w
+		a.workers = append(a.workers, queueWorker{spec.TaskQueue, w})
+	}
+	for _, q := range slices.Sorted(maps.Keys(mod.Queues)) {
+		w := worker.New(tc, q, worker.Options{WorkerStopTimeout: cfg.ShutdownTimeout * 4 / 5})
+		mod.Queues[q](w)
+		a.workers = append(a.workers, queueWorker{q, w})
 	}
 	return a, nil
+}
+
+// queueWorker is a Temporal worker and the task queue it polls.
+type queueWorker struct {
+	queue string
+	w     worker.Worker
 }
 
 // Deps returns the wired dependencies (for tests and composition).
@@ -392,16 +409,17 @@ func (a *App) Run(ctx context.Context) error {
 	defer cancel()
 	var wg sync.WaitGroup
 	workerDone := make(chan struct{})
-	if a.worker != nil {
+	var workers sync.WaitGroup
+	for _, qw := range a.workers {
 		wg.Add(1)
+		workers.Add(1)
 		go func() {
 			defer wg.Done()
-			defer close(workerDone)
-			a.startWorker(ctx)
+			defer workers.Done()
+			a.startWorker(ctx, qw)
 		}()
-	} else {
-		close(workerDone)
 	}
+	go func() { workers.Wait(); close(workerDone) }()
 	for _, bg := range a.module.Background {
 		wg.Add(1)
 		go func() {
@@ -435,15 +453,15 @@ func (a *App) Run(ctx context.Context) error {
 
 // startWorker starts the worker, retrying while Temporal is unreachable, and
 // stops it when ctx ends.
-func (a *App) startWorker(ctx context.Context) {
+func (a *App) startWorker(ctx context.Context, qw queueWorker) {
 	log := a.deps.Log
 	backoff := 500 * time.Millisecond
 	for {
-		err := a.worker.Start()
+		err := qw.w.Start()
 		if err == nil {
 			break
 		}
-		log.Warn("temporal worker could not start; retrying", "task_queue", a.spec.TaskQueue, "error", err, "retry_in", backoff.String())
+		log.Warn("temporal worker could not start; retrying", "task_queue", qw.queue, "error", err, "retry_in", backoff.String())
 		select {
 		case <-ctx.Done():
 			return
@@ -453,9 +471,9 @@ func (a *App) startWorker(ctx context.Context) {
 			backoff *= 2
 		}
 	}
-	log.Info("temporal worker started", "task_queue", a.spec.TaskQueue)
+	log.Info("temporal worker started", "task_queue", qw.queue)
 	<-ctx.Done()
-	a.worker.Stop()
+	qw.w.Stop()
 }
 
 // Close releases the database, Temporal client and telemetry.

@@ -35,6 +35,7 @@ import (
 	"github.com/closeloop/closeloop/platform/auth"
 	"github.com/closeloop/closeloop/platform/service"
 	customerc "github.com/closeloop/closeloop/proto/contract/customer"
+	followupc "github.com/closeloop/closeloop/proto/contract/followup"
 	"github.com/closeloop/closeloop/services/customer/internal/actions"
 	"github.com/closeloop/closeloop/services/customer/internal/adapters"
 	"github.com/closeloop/closeloop/services/customer/internal/app"
@@ -122,10 +123,13 @@ func Setup(d *service.Deps, cfg Config) (*service.Module, error) {
 		Register: func(r worker.Registry) {
 			acts.Register(r)
 			acts.RegisterLeadActivities(r)
-			ea.Register(r)
+			ea.RegisterLegacy(r)
 			(&visits.Activities{Store: vs.Store()}).Register(r)
 			(&care.Activities{Care: cs}).Register(r)
 		},
+		// The follow-up engine's own queue, served here until the engine has
+		// a binary of its own.
+		Queues:     map[string]func(worker.Registry){followupc.TaskQueue: ea.Register},
 		OpenAPI:    ports.OpenAPI(),
 		Background: []func(context.Context) error{service.PurgeIdempotencyKeys(d.DB, d.Log)},
 	}, nil

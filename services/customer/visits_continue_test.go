@@ -3,6 +3,7 @@ package customer_test
 import (
 	"errors"
 	"fmt"
+	followupc "github.com/closeloop/closeloop/proto/contract/followup"
 	"strings"
 	"testing"
 	"time"
@@ -10,7 +11,6 @@ import (
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/workflow"
 
-	customerc "github.com/closeloop/closeloop/proto/contract/customer"
 	wfc "github.com/closeloop/closeloop/proto/contract/workflows"
 	followupv1 "github.com/closeloop/closeloop/proto/gen/closeloop/followup/v1"
 	"github.com/closeloop/closeloop/workflows/visit"
@@ -200,7 +200,7 @@ func TestVisitWorkflowLogFollowUpContinuesAsNew(t *testing.T) {
 	if got := strings.Join(h.steps(), ","); got != "remind@Oct 10 09:00" {
 		t.Fatalf("run 1's steps: %s", got)
 	}
-	if n := len(h.eventsOf(customerc.ActivityCloseFollowUp)); n != 0 {
+	if n := len(h.eventsOf(followupc.ActivityCloseFollowUp)); n != 0 {
 		t.Fatalf("run 1 closed the follow-up (%d)", n)
 	}
 	c, p := next.GetCarried(), next.GetLogProgress()
@@ -232,10 +232,10 @@ func TestVisitWorkflowLogFollowUpContinuesAsNew(t *testing.T) {
 	if got := strings.Join(h.steps(), ","); got != "escalate_manager@Oct 12 09:30" {
 		t.Errorf("run 2's steps: %s, want only the escalation, on time", got)
 	}
-	if n := len(h.eventsOf(customerc.ActivityOpenFollowUp)); n != 0 {
+	if n := len(h.eventsOf(followupc.ActivityOpenFollowUp)); n != 0 {
 		t.Errorf("run 2 opened the follow-up again (%d)", n)
 	}
-	if cl := h.eventsOf(customerc.ActivityCloseFollowUp); len(cl) != 1 || cl[0].Msg.(*followupv1.CloseFollowUpInput).GetId() != c.GetFollowUpId() ||
+	if cl := h.eventsOf(followupc.ActivityCloseFollowUp); len(cl) != 1 || cl[0].Msg.(*followupv1.CloseFollowUpInput).GetId() != c.GetFollowUpId() ||
 		cl[0].Msg.(*followupv1.CloseFollowUpInput).GetState() != "done" {
 		t.Errorf("closes %v", cl)
 	}

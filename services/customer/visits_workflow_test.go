@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	followupc "github.com/closeloop/closeloop/proto/contract/followup"
 	"log/slog"
 	"strings"
 	"testing"
@@ -20,7 +21,6 @@ import (
 	"github.com/closeloop/closeloop/platform/db"
 	"github.com/closeloop/closeloop/platform/db/migrate"
 	"github.com/closeloop/closeloop/platform/testenv"
-	customerc "github.com/closeloop/closeloop/proto/contract/customer"
 	wfc "github.com/closeloop/closeloop/proto/contract/workflows"
 	followupv1 "github.com/closeloop/closeloop/proto/gen/closeloop/followup/v1"
 	"github.com/closeloop/closeloop/services/customer/internal/adapters"
@@ -270,7 +270,7 @@ func TestVisitWorkflowAcrossNationalDay(t *testing.T) {
 	if got, want := strings.Join(h.steps(), ","), "remind@Oct 10 09:00,escalate_manager@Oct 12 09:30"; got != want {
 		t.Errorf("steps %s, want %s", got, want)
 	}
-	opens := h.eventsOf(customerc.ActivityOpenFollowUp)
+	opens := h.eventsOf(followupc.ActivityOpenFollowUp)
 	if len(opens) != 1 {
 		t.Fatalf("%d follow-ups opened", len(opens))
 	}
@@ -279,7 +279,7 @@ func TestVisitWorkflowAcrossNationalDay(t *testing.T) {
 		!rec.GetSpec().GetAnchorAt().AsTime().Equal(visitStart.Add(time.Hour)) || !rec.GetDueAt().AsTime().Equal(due) {
 		t.Errorf("visit-log follow-up %v", rec)
 	}
-	if cl := h.eventsOf(customerc.ActivityCloseFollowUp); len(cl) != 1 || cl[0].Msg.(*followupv1.CloseFollowUpInput).GetState() != "done" {
+	if cl := h.eventsOf(followupc.ActivityCloseFollowUp); len(cl) != 1 || cl[0].Msg.(*followupv1.CloseFollowUpInput).GetState() != "done" {
 		t.Errorf("closes %v", cl)
 	}
 	want := []string{"booked", "joined/rep-ana", "offered", "reminder/rep-ana", "reminder/svc-sam", "log_reminder/rep-ana", "log_escalated/managers:north", "logged"}
@@ -333,7 +333,7 @@ func TestVisitWorkflowLogJustBeforeTheDeadline(t *testing.T) {
 	if s := h.steps(); len(s) != 0 {
 		t.Errorf("steps %v, want none", s)
 	}
-	opens := h.eventsOf(customerc.ActivityOpenFollowUp)
+	opens := h.eventsOf(followupc.ActivityOpenFollowUp)
 	if len(opens) != 1 || !opens[0].Msg.(*followupv1.FollowUpRecord).GetDueAt().AsTime().Equal(due) {
 		t.Fatalf("follow-up %v, want due %s", opens, due)
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	followupc "github.com/closeloop/closeloop/proto/contract/followup"
 	"log/slog"
 	"strings"
 	"sync"
@@ -159,9 +160,9 @@ func (h *wfHarness) leadInput(company string) *salesv1.LeadInput {
 
 func (h *wfHarness) at(at time.Time, fn func()) { h.env.RegisterDelayedCallback(fn, at.Sub(h.start)) }
 
-func (h *wfHarness) steps() []fuEvent  { return h.eventsOf(customerc.ActivityRecordFollowUpStep) }
-func (h *wfHarness) opens() []fuEvent  { return h.eventsOf(customerc.ActivityOpenFollowUp) }
-func (h *wfHarness) closes() []fuEvent { return h.eventsOf(customerc.ActivityCloseFollowUp) }
+func (h *wfHarness) steps() []fuEvent  { return h.eventsOf(followupc.ActivityRecordFollowUpStep) }
+func (h *wfHarness) opens() []fuEvent  { return h.eventsOf(followupc.ActivityOpenFollowUp) }
+func (h *wfHarness) closes() []fuEvent { return h.eventsOf(followupc.ActivityCloseFollowUp) }
 
 func (h *wfHarness) eventsOf(name string) []fuEvent {
 	var out []fuEvent
@@ -444,7 +445,7 @@ func TestShortenedSLAReachesARunningLead(t *testing.T) {
 	}
 	expect(t, "contact", contact, "")
 	expect(t, "disqualify", disq, "")
-	ups := h.eventsOf(customerc.ActivityUpdateFollowUpDeadline)
+	ups := h.eventsOf(followupc.ActivityUpdateFollowUpDeadline)
 	if len(ups) != 1 || !ups[0].Msg.(*followupv1.UpdateDeadlineInput).GetDueAt().AsTime().Equal(cst(time.March, 2, 11, 0)) ||
 		ups[0].Msg.(*followupv1.UpdateDeadlineInput).GetPolicyVersion() != 2 {
 		t.Fatalf("deadline updates %v", ups)

@@ -2,6 +2,7 @@ package care
 
 import (
 	"fmt"
+	followupc "github.com/closeloop/closeloop/proto/contract/followup"
 	"testing"
 	"time"
 
@@ -71,7 +72,7 @@ func TestCareContactDueAndEscalatesOnTheDefaultCadence(t *testing.T) {
 		at(due.Add(7*24*time.Hour)) - time.Second: {"remind@Apr 1 10:00"},
 		at(due.Add(7*24*time.Hour)) + time.Second: {"remind@Apr 1 10:00", "escalate_manager@Apr 8 10:00"},
 	})
-	opened := eng.Events("customer.OpenFollowUp")
+	opened := eng.Events(followupc.ActivityOpenFollowUp)
 	if len(opened) != 1 || !opened[0].Msg.(*followupv1.FollowUpRecord).GetDueAt().AsTime().Equal(due) {
 		t.Fatalf("opened %v; want one record due %s", opened, due)
 	}

@@ -5,7 +5,6 @@ import (
 
 	"go.temporal.io/sdk/workflow"
 
-	customerc "github.com/closeloop/closeloop/proto/contract/customer"
 	followupv1 "github.com/closeloop/closeloop/proto/gen/closeloop/followup/v1"
 	"github.com/closeloop/closeloop/workflows/wfx"
 )
@@ -36,14 +35,15 @@ func PolicyRollout(ctx workflow.Context, in *followupv1.RolloutInput) (*followup
 			}
 		}
 	}
-	ctx = wfx.Activities(ctx, wfx.Call{Queue: customerc.TaskQueue, Timeout: 5 * time.Minute, Heartbeat: time.Minute})
+	eng := engineFor(ctx)
+	ctx = wfx.Activities(ctx, wfx.Call{Queue: eng.queue, Timeout: 5 * time.Minute, Heartbeat: time.Minute})
 	res := &followupv1.RolloutResult{}
 	sweep := func() (int64, error) {
 		var n int64
 		after := ""
 		for {
 			var page followupv1.RolloutPageResult
-			err := workflow.ExecuteActivity(ctx, customerc.ActivityRolloutPage, &followupv1.RolloutPageInput{
+			err := workflow.ExecuteActivity(ctx, eng.rollout, &followupv1.RolloutPageInput{
 				Rollout: in, AfterId: after, Limit: RolloutPageSize,
 			}).Get(ctx, &page)
 			if err != nil {

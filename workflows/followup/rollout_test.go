@@ -3,6 +3,7 @@ package followup_test
 import (
 	"context"
 	"fmt"
+	followupc "github.com/closeloop/closeloop/proto/contract/followup"
 	"slices"
 	"sync"
 	"testing"
@@ -14,7 +15,6 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
-	customerc "github.com/closeloop/closeloop/proto/contract/customer"
 	followupv1 "github.com/closeloop/closeloop/proto/gen/closeloop/followup/v1"
 	"github.com/closeloop/closeloop/workflows/followup"
 	"github.com/closeloop/closeloop/workflows/policy"
@@ -106,7 +106,7 @@ func TestPolicyRollout(t *testing.T) {
 			env := newEnv(start)
 			p := &pager{env: env, sweeps: scriptedSweeps()}
 			env.RegisterWorkflow(followup.PolicyRollout)
-			env.RegisterActivityWithOptions(p.page, activity.RegisterOptions{Name: customerc.ActivityRolloutPage})
+			env.RegisterActivityWithOptions(p.page, activity.RegisterOptions{Name: followupc.ActivityRolloutPage})
 			env.ExecuteWorkflow(followup.PolicyRollout, tc.in)
 			if !env.IsWorkflowCompleted() {
 				t.Fatal("rollout did not complete")
@@ -156,7 +156,7 @@ func TestPolicyRolloutWithdrawnBeforeItIsInForce(t *testing.T) {
 	env := newEnv(monday10)
 	p := &pager{env: env, sweeps: scriptedSweeps()}
 	env.RegisterWorkflow(followup.PolicyRollout)
-	env.RegisterActivityWithOptions(p.page, activity.RegisterOptions{Name: customerc.ActivityRolloutPage})
+	env.RegisterActivityWithOptions(p.page, activity.RegisterOptions{Name: followupc.ActivityRolloutPage})
 	env.RegisterDelayedCallback(env.CancelWorkflow, time.Hour)
 	env.ExecuteWorkflow(followup.PolicyRollout, &followupv1.RolloutInput{
 		Policy: policy.LeadFirstContactSLA, Version: 3, EffectiveFrom: timestamppb.New(monday10.Add(24 * time.Hour)),

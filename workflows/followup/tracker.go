@@ -36,7 +36,6 @@ import (
 	"go.temporal.io/sdk/workflow"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
-	customerc "github.com/closeloop/closeloop/proto/contract/customer"
 	wfc "github.com/closeloop/closeloop/proto/contract/workflows"
 	followupv1 "github.com/closeloop/closeloop/proto/gen/closeloop/followup/v1"
 	"github.com/closeloop/closeloop/workflows/calendar"
@@ -144,6 +143,7 @@ func FollowUp(ctx workflow.Context, spec *followupv1.FollowUpSpec) (*followupv1.
 }
 
 type tracker struct {
+	eng     engine
 	spec    *followupv1.FollowUpSpec
 	kind    policy.Kind
 	anchor  time.Time
@@ -171,8 +171,8 @@ func Track(ctx workflow.Context, spec *followupv1.FollowUpSpec, opts Options) (o
 	if spec.GetId() == "" || spec.GetCustomerId() == "" || spec.GetOwnerId() == "" || spec.GetAnchorAt() == nil {
 		return out, temporal.NewNonRetryableApplicationError("a follow-up needs id, customer_id, owner_id and anchor_at", ErrInvalidSpec, nil)
 	}
-	t := &tracker{spec: spec, kind: kind, anchor: spec.GetAnchorAt().AsTime(), opts: opts, log: workflow.GetLogger(ctx)}
-	ctx = wfx.Activities(ctx, wfx.Call{Queue: customerc.TaskQueue, NonRetryable: []string{"invalid", "not_found"}})
+	t := &tracker{eng: engineFor(ctx), spec: spec, kind: kind, anchor: spec.GetAnchorAt().AsTime(), opts: opts, log: workflow.GetLogger(ctx)}
+	ctx = wfx.Activities(ctx, wfx.Call{Queue: t.eng.queue, NonRetryable: []string{"invalid", "not_found"}})
 	if err := workflow.SetQueryHandler(ctx, wfc.QueryFollowUpState, func() (*followupv1.FollowUpState, error) {
 		return t.snapshot(), nil
 	}); err != nil {
@@ -318,7 +318,7 @@ func (t *tracker) open(ctx workflow.Context) error {
 		Calendar: t.calName, CalendarVersion: t.versions["calendar:"+t.calName],
 		WorkflowId: info.WorkflowExecution.ID, RunId: info.WorkflowExecution.RunID,
 	}
-	return workflow.ExecuteActivity(ctx, customerc.ActivityOpenFollowUp, rec).Get(ctx, nil)
+	return workflow.ExecuteActivity(ctx, t.eng.open, rec).Get(ctx, nil)
 }
 
 // resume takes up a follow-up an earlier run opened and suspended at r:
@@ -354,7 +354,7 @@ func (t *tracker) names() []string {
 
 func (t *tracker) resolve(ctx workflow.Context) (*followupv1.ResolvePoliciesResult, error) {
 	var res followupv1.ResolvePoliciesResult
-	err := workflow.ExecuteActivity(ctx, customerc.ActivityResolvePolicies, &followupv1.ResolvePoliciesInput{
+	err := workflow.ExecuteActivity(ctx, t.eng.resolve, &followupv1.ResolvePoliciesInput{
 		Names: t.names(), Team: t.spec.GetTeam(), Territory: t.spec.GetTerritory(), At: timestamppb.New(workflow.Now(ctx)),
 	}).Get(ctx, &res)
 	return &res, err
@@ -506,7 +506,7 @@ func (t *tracker) recordChange(ctx workflow.Context, old map[string]int64, oldCa
 		in.NextStepAt = timestamppb.New(at)
 	}
 	t.log.Info("follow-up deadline re-computed", "due", t.due, "versions", in.Reason)
-	return workflow.ExecuteActivity(ctx, customerc.ActivityUpdateFollowUpDeadline, in).Get(ctx, nil)
+	return workflow.ExecuteActivity(ctx, t.eng.update, in).Get(ctx, nil)
 }
 
 func (t *tracker) step(ctx workflow.Context, at time.Time) error {
@@ -526,7 +526,7 @@ func (t *tracker) step(ctx workflow.Context, at time.Time) error {
 	if nxt, ok := t.nextAt(); ok {
 		in.NextStepAt = timestamppb.New(nxt)
 	}
-	if err := workflow.ExecuteActivity(ctx, customerc.ActivityRecordFollowUpStep, in).Get(ctx, nil); err != nil {
+	if err := workflow.ExecuteActivity(ctx, t.eng.record, in).Get(ctx, nil); err != nil {
 		return err
 	}
 	if t.opts.OnStep != nil && t.ladder != nil {
@@ -536,7 +536,7 @@ func (t *tracker) step(ctx workflow.Context, at time.Time) error {
 }
 
 func (t *tracker) close(ctx workflow.Context, state, by, note string) error {
-	return workflow.ExecuteActivity(ctx, customerc.ActivityCloseFollowUp, &followupv1.CloseFollowUpInput{
+	return workflow.ExecuteActivity(ctx, t.eng.close, &followupv1.CloseFollowUpInput{
 		Id: t.spec.GetId(), State: state, By: by, Note: note, At: timestamppb.New(workflow.Now(ctx)),
 	}).Get(ctx, nil)
 }

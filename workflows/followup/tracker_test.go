@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	followupc "github.com/closeloop/closeloop/proto/contract/followup"
 	"log/slog"
 	"slices"
 	"strings"
@@ -21,7 +22,6 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
-	customerc "github.com/closeloop/closeloop/proto/contract/customer"
 	wfc "github.com/closeloop/closeloop/proto/contract/workflows"
 	followupv1 "github.com/closeloop/closeloop/proto/gen/closeloop/followup/v1"
 	"github.com/closeloop/closeloop/workflows/calendar"
@@ -242,17 +242,17 @@ func (h *harness) use(env *testsuite.TestWorkflowEnvironment) {
 	})
 	env.RegisterWorkflow(followup.FollowUp)
 	env.RegisterActivityWithOptions(func(_ context.Context, in *followupv1.ResolvePoliciesInput) (*followupv1.ResolvePoliciesResult, error) {
-		h.note(customerc.ActivityResolvePolicies, in)
+		h.note(followupc.ActivityResolvePolicies, in)
 		return h.store.resolve(in)
-	}, activity.RegisterOptions{Name: customerc.ActivityResolvePolicies})
-	env.RegisterActivityWithOptions(capture[*followupv1.FollowUpRecord](h, customerc.ActivityOpenFollowUp),
-		activity.RegisterOptions{Name: customerc.ActivityOpenFollowUp})
-	env.RegisterActivityWithOptions(capture[*followupv1.UpdateDeadlineInput](h, customerc.ActivityUpdateFollowUpDeadline),
-		activity.RegisterOptions{Name: customerc.ActivityUpdateFollowUpDeadline})
-	env.RegisterActivityWithOptions(capture[*followupv1.RecordStepInput](h, customerc.ActivityRecordFollowUpStep),
-		activity.RegisterOptions{Name: customerc.ActivityRecordFollowUpStep})
-	env.RegisterActivityWithOptions(capture[*followupv1.CloseFollowUpInput](h, customerc.ActivityCloseFollowUp),
-		activity.RegisterOptions{Name: customerc.ActivityCloseFollowUp})
+	}, activity.RegisterOptions{Name: followupc.ActivityResolvePolicies})
+	env.RegisterActivityWithOptions(capture[*followupv1.FollowUpRecord](h, followupc.ActivityOpenFollowUp),
+		activity.RegisterOptions{Name: followupc.ActivityOpenFollowUp})
+	env.RegisterActivityWithOptions(capture[*followupv1.UpdateDeadlineInput](h, followupc.ActivityUpdateFollowUpDeadline),
+		activity.RegisterOptions{Name: followupc.ActivityUpdateFollowUpDeadline})
+	env.RegisterActivityWithOptions(capture[*followupv1.RecordStepInput](h, followupc.ActivityRecordFollowUpStep),
+		activity.RegisterOptions{Name: followupc.ActivityRecordFollowUpStep})
+	env.RegisterActivityWithOptions(capture[*followupv1.CloseFollowUpInput](h, followupc.ActivityCloseFollowUp),
+		activity.RegisterOptions{Name: followupc.ActivityCloseFollowUp})
 }
 
 // newEnv is a time-skipping environment starting at start, logging nothing.
@@ -291,19 +291,19 @@ func callsTo[T proto.Message](h *harness, name string) []rec[T] {
 }
 
 func (h *harness) resolves() []rec[*followupv1.ResolvePoliciesInput] {
-	return callsTo[*followupv1.ResolvePoliciesInput](h, customerc.ActivityResolvePolicies)
+	return callsTo[*followupv1.ResolvePoliciesInput](h, followupc.ActivityResolvePolicies)
 }
 func (h *harness) opens() []rec[*followupv1.FollowUpRecord] {
-	return callsTo[*followupv1.FollowUpRecord](h, customerc.ActivityOpenFollowUp)
+	return callsTo[*followupv1.FollowUpRecord](h, followupc.ActivityOpenFollowUp)
 }
 func (h *harness) updates() []rec[*followupv1.UpdateDeadlineInput] {
-	return callsTo[*followupv1.UpdateDeadlineInput](h, customerc.ActivityUpdateFollowUpDeadline)
+	return callsTo[*followupv1.UpdateDeadlineInput](h, followupc.ActivityUpdateFollowUpDeadline)
 }
 func (h *harness) steps() []rec[*followupv1.RecordStepInput] {
-	return callsTo[*followupv1.RecordStepInput](h, customerc.ActivityRecordFollowUpStep)
+	return callsTo[*followupv1.RecordStepInput](h, followupc.ActivityRecordFollowUpStep)
 }
 func (h *harness) closes() []rec[*followupv1.CloseFollowUpInput] {
-	return callsTo[*followupv1.CloseFollowUpInput](h, customerc.ActivityCloseFollowUp)
+	return callsTo[*followupv1.CloseFollowUpInput](h, followupc.ActivityCloseFollowUp)
 }
 
 // names lists the activities called, in order.
@@ -500,7 +500,7 @@ func TestFollowUpOpensWithDueFromPolicyInForce(t *testing.T) {
 			h.closeAt(closeAt)
 			out := h.run(tc.spec)
 
-			if got, want := h.names(), []string{customerc.ActivityResolvePolicies, customerc.ActivityOpenFollowUp, customerc.ActivityCloseFollowUp}; !slices.Equal(got, want) {
+			if got, want := h.names(), []string{followupc.ActivityResolvePolicies, followupc.ActivityOpenFollowUp, followupc.ActivityCloseFollowUp}; !slices.Equal(got, want) {
 				t.Fatalf("activities %v, want %v (nothing may happen before the due time); calls:%s", got, want, h.trace())
 			}
 			r := h.resolves()[0]
@@ -844,7 +844,7 @@ func TestCloseSignalClosesTheFollowUp(t *testing.T) {
 				t.Errorf("result %v, want state %s by %s", out, tc.wantState, tc.signal.GetBy())
 			}
 			h.wantCount("RecordFollowUpStep", len(h.steps()), tc.wantSteps)
-			if names := h.names(); names[len(names)-1] != customerc.ActivityCloseFollowUp {
+			if names := h.names(); names[len(names)-1] != followupc.ActivityCloseFollowUp {
 				t.Errorf("activity after closing: %v", names)
 			}
 		})
@@ -1002,14 +1002,14 @@ func TestInvalidFollowUpFailsWithoutRetry(t *testing.T) {
 		{
 			"table key the policy lacks",
 			func(s *followupv1.FollowUpSpec) { s.Kind, s.PolicyKey = policy.KindStaleStage, "9" },
-			nil, followup.ErrInvalidSpec, []string{customerc.ActivityResolvePolicies},
+			nil, followup.ErrInvalidSpec, []string{followupc.ActivityResolvePolicies},
 		},
 		{
 			"unusable policy value", nil,
 			func(s *store) {
 				s.putRawPolicy(policy.LeadFirstContactSLA, 2, time.Time{}, []byte(`{"timer":{"duration":"8x","clock":"calendar"}}`))
 			},
-			followup.ErrPolicyUnusable, []string{customerc.ActivityResolvePolicies},
+			followup.ErrPolicyUnusable, []string{followupc.ActivityResolvePolicies},
 		},
 	}
 	for _, tc := range cases {
@@ -1141,12 +1141,12 @@ func TestTrackHandsLadderStepsToTheEmbeddingWorkflow(t *testing.T) {
 			// Each step is recorded before the embedding workflow acts on it.
 			var order []string
 			for _, n := range h.names() {
-				if n == customerc.ActivityRecordFollowUpStep || n == activityOnStep {
+				if n == followupc.ActivityRecordFollowUpStep || n == activityOnStep {
 					order = append(order, n)
 				}
 			}
 			for i, n := range order {
-				want := customerc.ActivityRecordFollowUpStep
+				want := followupc.ActivityRecordFollowUpStep
 				if i%2 == 1 && len(tc.wantOwn) > 0 {
 					want = activityOnStep
 				}

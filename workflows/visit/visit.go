@@ -187,10 +187,10 @@ func Visit(ctx workflow.Context, in *Input) (*State, error) {
 
 // load resolves the reminder policy and the customer's business calendar.
 func (w *visitWF) load(ctx workflow.Context) error {
-	var res followupv1.ResolvePoliciesResult
-	if err := workflow.ExecuteActivity(w.act, customerc.ActivityResolvePolicies, &followupv1.ResolvePoliciesInput{
+	res, err := followup.ResolvePolicies(ctx, &followupv1.ResolvePoliciesInput{
 		Names: []string{policy.VisitReminder}, Team: w.in.Team, Territory: w.in.Region, At: timestamppb.New(workflow.Now(ctx)),
-	}).Get(ctx, &res); err != nil {
+	})
+	if err != nil {
 		return err
 	}
 	for _, c := range res.GetCalendars() {

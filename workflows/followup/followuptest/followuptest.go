@@ -10,6 +10,7 @@ package followuptest
 import (
 	"context"
 	"encoding/json"
+	followupc "github.com/closeloop/closeloop/proto/contract/followup"
 	"sync"
 	"time"
 
@@ -18,7 +19,6 @@ import (
 	"go.temporal.io/sdk/testsuite"
 	"google.golang.org/protobuf/proto"
 
-	customerc "github.com/closeloop/closeloop/proto/contract/customer"
 	followupv1 "github.com/closeloop/closeloop/proto/gen/closeloop/followup/v1"
 	"github.com/closeloop/closeloop/workflows/calendar"
 	"github.com/closeloop/closeloop/workflows/policy"
@@ -91,23 +91,23 @@ func Register(env *testsuite.TestWorkflowEnvironment) *Engine {
 			res.Policies = append(res.Policies, &followupv1.ResolvedPolicy{Name: name, Version: best.n, ValueJson: best.raw})
 		}
 		return res, nil
-	}, activity.RegisterOptions{Name: customerc.ActivityResolvePolicies})
+	}, activity.RegisterOptions{Name: followupc.ActivityResolvePolicies})
 	env.RegisterActivityWithOptions(func(_ context.Context, in *followupv1.FollowUpRecord) error {
-		e.note(customerc.ActivityOpenFollowUp, in)
+		e.note(followupc.ActivityOpenFollowUp, in)
 		return nil
-	}, activity.RegisterOptions{Name: customerc.ActivityOpenFollowUp})
+	}, activity.RegisterOptions{Name: followupc.ActivityOpenFollowUp})
 	env.RegisterActivityWithOptions(func(_ context.Context, in *followupv1.UpdateDeadlineInput) error {
-		e.note(customerc.ActivityUpdateFollowUpDeadline, in)
+		e.note(followupc.ActivityUpdateFollowUpDeadline, in)
 		return nil
-	}, activity.RegisterOptions{Name: customerc.ActivityUpdateFollowUpDeadline})
+	}, activity.RegisterOptions{Name: followupc.ActivityUpdateFollowUpDeadline})
 	env.RegisterActivityWithOptions(func(_ context.Context, in *followupv1.RecordStepInput) error {
-		e.note(customerc.ActivityRecordFollowUpStep, in)
+		e.note(followupc.ActivityRecordFollowUpStep, in)
 		return nil
-	}, activity.RegisterOptions{Name: customerc.ActivityRecordFollowUpStep})
+	}, activity.RegisterOptions{Name: followupc.ActivityRecordFollowUpStep})
 	env.RegisterActivityWithOptions(func(_ context.Context, in *followupv1.CloseFollowUpInput) error {
-		e.note(customerc.ActivityCloseFollowUp, in)
+		e.note(followupc.ActivityCloseFollowUp, in)
 		return nil
-	}, activity.RegisterOptions{Name: customerc.ActivityCloseFollowUp})
+	}, activity.RegisterOptions{Name: followupc.ActivityCloseFollowUp})
 	return e
 }
 
@@ -142,7 +142,7 @@ func (e *Engine) Events(name string) []Event {
 // (Shanghai time).
 func (e *Engine) Steps() []string {
 	var out []string
-	for _, s := range e.Events(customerc.ActivityRecordFollowUpStep) {
+	for _, s := range e.Events(followupc.ActivityRecordFollowUpStep) {
 		out = append(out, s.Msg.(*followupv1.RecordStepInput).GetAction()+"@"+s.At.In(Shanghai).Format("Jan 2 15:04"))
 	}
 	return out

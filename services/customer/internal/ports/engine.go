@@ -18,21 +18,36 @@ import (
 	"github.com/closeloop/closeloop/platform/apperr"
 	"github.com/closeloop/closeloop/platform/temporalx"
 	customerc "github.com/closeloop/closeloop/proto/contract/customer"
+	followupc "github.com/closeloop/closeloop/proto/contract/followup"
 	wfc "github.com/closeloop/closeloop/proto/contract/workflows"
 	followupv1 "github.com/closeloop/closeloop/proto/gen/closeloop/followup/v1"
 	"github.com/closeloop/closeloop/services/customer/internal/followups"
 	"github.com/closeloop/closeloop/services/customer/internal/policies"
 )
 
-// EngineActivities are the follow-up and policy activities the follow-up
-// engine's workflows call on the customer task queue.
+// EngineActivities are the follow-up and policy activities of the follow-up
+// engine, which every workflow tracking a follow-up calls on the engine's
+// own task queue (proto/contract/followup).
 type EngineActivities struct {
 	Policies  *policies.Service
 	FollowUps *followups.Service
 }
 
-// Register adds the activities under their contract names.
+// Register adds the activities under the engine's names, for the worker on
+// the engine's task queue.
 func (a *EngineActivities) Register(r worker.Registry) {
+	r.RegisterActivityWithOptions(a.ResolvePolicies, activity.RegisterOptions{Name: followupc.ActivityResolvePolicies})
+	r.RegisterActivityWithOptions(a.OpenFollowUp, activity.RegisterOptions{Name: followupc.ActivityOpenFollowUp})
+	r.RegisterActivityWithOptions(a.UpdateFollowUpDeadline, activity.RegisterOptions{Name: followupc.ActivityUpdateFollowUpDeadline})
+	r.RegisterActivityWithOptions(a.RecordFollowUpStep, activity.RegisterOptions{Name: followupc.ActivityRecordFollowUpStep})
+	r.RegisterActivityWithOptions(a.CloseFollowUp, activity.RegisterOptions{Name: followupc.ActivityCloseFollowUp})
+	r.RegisterActivityWithOptions(a.RolloutPage, activity.RegisterOptions{Name: followupc.ActivityRolloutPage})
+}
+
+// RegisterLegacy adds the same activities under the names the customer queue
+// served before the engine had a queue of its own: executions started before
+// then still call them there (workflows/followup, change "followup-queue").
+func (a *EngineActivities) RegisterLegacy(r worker.Registry) {
 	r.RegisterActivityWithOptions(a.ResolvePolicies, activity.RegisterOptions{Name: customerc.ActivityResolvePolicies})
 	r.RegisterActivityWithOptions(a.OpenFollowUp, activity.RegisterOptions{Name: customerc.ActivityOpenFollowUp})
 	r.RegisterActivityWithOptions(a.UpdateFollowUpDeadline, activity.RegisterOptions{Name: customerc.ActivityUpdateFollowUpDeadline})

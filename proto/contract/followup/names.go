@@ -1,0 +1,45 @@
+// Package followup holds the names under which the follow-up engine exposes
+// its Temporal activities: the cross-service contract between the engine
+// (which registers them on TaskQueue) and every workflow that tracks a
+// follow-up — leads, opportunities, visits, care, and the service, info-slip
+// and win-back follow-ups to come — through workflows/followup.Track. No
+// workflow names another service's queue to reach the engine.
+//
+// The customer service serves this queue today (a second worker in its
+// binary, over the engine's tables in its database); the engine is to move to
+// a binary of its own, which will then poll it instead (docs/architecture.md).
+// Executions started before this queue existed keep calling the engine under
+// its old names on the customer queue (proto/contract/customer), which the
+// customer service still serves; workflows/followup chooses by
+// workflow.GetVersion("followup-queue").
+//
+// Payloads are the protobuf messages in
+// github.com/closeloop/closeloop/proto/gen/closeloop/followup/v1.
+package followup
+
+// TaskQueue is the Temporal task queue of the follow-up engine's activities.
+const TaskQueue = "followup"
+
+// Activity names registered by the follow-up engine.
+const (
+	// ActivityResolvePolicies returns the policy versions in force at an
+	// instant with their calendars. Input followupv1.ResolvePoliciesInput,
+	// result followupv1.ResolvePoliciesResult.
+	ActivityResolvePolicies = "followup.ResolvePolicies"
+	// ActivityOpenFollowUp stores a new open follow-up (idempotent on its id).
+	// Input followupv1.FollowUpRecord.
+	ActivityOpenFollowUp = "followup.OpenFollowUp"
+	// ActivityUpdateFollowUpDeadline records a re-computed due time.
+	// Input followupv1.UpdateDeadlineInput.
+	ActivityUpdateFollowUpDeadline = "followup.UpdateFollowUpDeadline"
+	// ActivityRecordFollowUpStep records an escalation step.
+	// Input followupv1.RecordStepInput.
+	ActivityRecordFollowUpStep = "followup.RecordFollowUpStep"
+	// ActivityCloseFollowUp closes a follow-up (idempotent).
+	// Input followupv1.CloseFollowUpInput.
+	ActivityCloseFollowUp = "followup.CloseFollowUp"
+	// ActivityRolloutPage signals one page of workflows whose open follow-ups
+	// lag a policy or calendar version. Input followupv1.RolloutPageInput,
+	// result followupv1.RolloutPageResult.
+	ActivityRolloutPage = "followup.RolloutPage"
+)
