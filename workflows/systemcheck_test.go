@@ -89,6 +89,11 @@ func TestSystemCheckReachesEveryService(t *testing.T) {
 			t.Errorf("%s: %+v (want schema version %d)", name, r, version)
 		}
 	}
+	// The follow-up engine's queue answers too, from the customer binary's
+	// second worker, over the customer database.
+	if r := out["followup"]; !r.OK || !r.Ping.DatabaseOK || r.Ping.SchemaVersion != want["customer"] || r.Ping.Service != "followup" {
+		t.Errorf("followup: %+v (want schema version %d)", r, want["customer"])
+	}
 
 	stops["sales"]()
 	out, err = workflows.RunSystemCheck(ctx, c, nil)

@@ -379,6 +379,9 @@ func Build(ctx context.Context, spec Spec, cfg Config, o Options) (*App, error) 
 	for _, q := range slices.Sorted(maps.Keys(mod.Queues)) {
 		w := worker.New(tc, q, worker.Options{WorkerStopTimeout: cfg.ShutdownTimeout * 4 / 5})
 		mod.Queues[q](w)
+		if !spec.NoDatabase {
+			RegisterPing(w, q, d.DB, spec.Migrations) // SystemCheck asks every queue
+		}
 		a.workers = append(a.workers, queueWorker{q, w})
 	}
 	return a, nil

@@ -17,8 +17,10 @@ import (
 // WorkflowName is the registered workflow type.
 const WorkflowName = "SystemCheck"
 
-// Services are the task queues checked when the input names none.
-var Services = []string{"customer", "sales", "service", "marketing"}
+// Services are the task queues checked when the input names none: every
+// service's, and the follow-up engine's (served by the customer binary until
+// the engine has one of its own).
+var Services = []string{"customer", "sales", "service", "marketing", "followup"}
 
 // Report is one service's answer.
 type Report struct {
