@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -80,20 +79,6 @@ func (s *Store) Timeline(ctx context.Context, subjectType, subjectID string, lim
 }
 
 func eventID(subject, what string, n int) string { return subject + ":" + what + ":" + itoa(n) }
-
-func nonEmpty(s, def string) string {
-	if strings.TrimSpace(s) == "" {
-		return def
-	}
-	return s
-}
-
-func quote(s string) string {
-	if s == "" {
-		return "(none)"
-	}
-	return `"` + s + `"`
-}
 
 func itoa(n int) string { return strconv.Itoa(n) }
 
