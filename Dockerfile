@@ -18,8 +18,8 @@ FROM --platform=$BUILDPLATFORM golang:${GO_VERSION}-bookworm AS build
 WORKDIR /src
 ENV CGO_ENABLED=0 \
     GOFLAGS=-buildvcs=false
-# The context holds only what the build needs (see .dockerignore): the workspace
-# file and the Go modules it joins.
+# The context holds only what the build needs (see .dockerignore): the module
+# and workspace files and the source they build.
 COPY . .
 ARG TARGETOS
 ARG TARGETARCH
