@@ -36,24 +36,25 @@ type EngineActivities struct {
 // Register adds the activities under the engine's names, for the worker on
 // the engine's task queue.
 func (a *EngineActivities) Register(r worker.Registry) {
-	r.RegisterActivityWithOptions(a.ResolvePolicies, activity.RegisterOptions{Name: followupc.ActivityResolvePolicies})
-	r.RegisterActivityWithOptions(a.OpenFollowUp, activity.RegisterOptions{Name: followupc.ActivityOpenFollowUp})
-	r.RegisterActivityWithOptions(a.UpdateFollowUpDeadline, activity.RegisterOptions{Name: followupc.ActivityUpdateFollowUpDeadline})
-	r.RegisterActivityWithOptions(a.RecordFollowUpStep, activity.RegisterOptions{Name: followupc.ActivityRecordFollowUpStep})
-	r.RegisterActivityWithOptions(a.CloseFollowUp, activity.RegisterOptions{Name: followupc.ActivityCloseFollowUp})
-	r.RegisterActivityWithOptions(a.RolloutPage, activity.RegisterOptions{Name: followupc.ActivityRolloutPage})
+	a.register(r, followupc.ActivityResolvePolicies, followupc.ActivityOpenFollowUp, followupc.ActivityUpdateFollowUpDeadline,
+		followupc.ActivityRecordFollowUpStep, followupc.ActivityCloseFollowUp, followupc.ActivityRolloutPage)
 }
 
 // RegisterLegacy adds the same activities under the names the customer queue
 // served before the engine had a queue of its own: executions started before
 // then still call them there (workflows/followup, change "followup-queue").
 func (a *EngineActivities) RegisterLegacy(r worker.Registry) {
-	r.RegisterActivityWithOptions(a.ResolvePolicies, activity.RegisterOptions{Name: customerc.ActivityResolvePolicies})
-	r.RegisterActivityWithOptions(a.OpenFollowUp, activity.RegisterOptions{Name: customerc.ActivityOpenFollowUp})
-	r.RegisterActivityWithOptions(a.UpdateFollowUpDeadline, activity.RegisterOptions{Name: customerc.ActivityUpdateFollowUpDeadline})
-	r.RegisterActivityWithOptions(a.RecordFollowUpStep, activity.RegisterOptions{Name: customerc.ActivityRecordFollowUpStep})
-	r.RegisterActivityWithOptions(a.CloseFollowUp, activity.RegisterOptions{Name: customerc.ActivityCloseFollowUp})
-	r.RegisterActivityWithOptions(a.RolloutPage, activity.RegisterOptions{Name: customerc.ActivityRolloutPage})
+	a.register(r, customerc.ActivityResolvePolicies, customerc.ActivityOpenFollowUp, customerc.ActivityUpdateFollowUpDeadline,
+		customerc.ActivityRecordFollowUpStep, customerc.ActivityCloseFollowUp, customerc.ActivityRolloutPage)
+}
+
+func (a *EngineActivities) register(r worker.Registry, resolve, open, update, record, closeName, rollout string) {
+	r.RegisterActivityWithOptions(a.ResolvePolicies, activity.RegisterOptions{Name: resolve})
+	r.RegisterActivityWithOptions(a.OpenFollowUp, activity.RegisterOptions{Name: open})
+	r.RegisterActivityWithOptions(a.UpdateFollowUpDeadline, activity.RegisterOptions{Name: update})
+	r.RegisterActivityWithOptions(a.RecordFollowUpStep, activity.RegisterOptions{Name: record})
+	r.RegisterActivityWithOptions(a.CloseFollowUp, activity.RegisterOptions{Name: closeName})
+	r.RegisterActivityWithOptions(a.RolloutPage, activity.RegisterOptions{Name: rollout})
 }
 
 // ResolvePolicies returns the versions in force.
