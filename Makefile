@@ -10,12 +10,12 @@ export GOFLAGS := -buildvcs=false
 TEMPORAL_CLI_VERSION := v1.5.1
 WORKFLOWCHECK_VERSION := v0.6.0
 SERVICES     := customer sales service marketing
-MODULES      := platform proto workflows $(addprefix services/,$(SERVICES))
-PKGS         := $(foreach m,$(MODULES),./$(m)/...)
+SRC          := platform proto workflows $(addprefix services/,$(SERVICES))
+PKGS         := $(foreach d,$(SRC),./$(d)/...)
 TEST_FLAGS   ?= -count=1 -timeout 25m
 
 .PHONY: help run token restart test build tools proto proto-check vet fmt fmt-check bench clean
-.PHONY: chart-tools chart-test images images-push workflowcheck
+.PHONY: chart-tools chart-test images images-push workflowcheck mod-check
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -37,7 +37,7 @@ token: ## print a dev token valid 12 hours: make token USER=rep-cy (without USER
 restart: ## restart one component of a running make run: make restart COMPONENT=worker
 	@$(GO) run ./platform/cmd/devstack restart $(COMPONENT)
 
-test: tools proto-check fmt-check vet workflowcheck chart-test ## run every unit and integration test (PostgreSQL and Temporal included) and the Helm chart tests
+test: tools proto-check mod-check fmt-check vet workflowcheck chart-test ## run every unit and integration test (PostgreSQL and Temporal included) and the Helm chart tests
 	$(GO) test $(TEST_FLAGS) $(PKGS)
 
 build: ## build every binary into bin/
@@ -116,14 +116,17 @@ proto: ## regenerate Go code from proto/ (buf and protoc-gen-go, built into bin/
 proto-check: ## fail if the committed generated code is stale
 	./proto/check.sh
 
-vet: ## go vet every module
+mod-check: ## fail if go.mod/go.sum are not what `go mod tidy` would write
+	@$(GO) mod tidy -diff >/dev/null || { echo "go.mod or go.sum is not tidy (run go mod tidy):"; $(GO) mod tidy -diff; exit 1; }
+
+vet: ## go vet the module
 	$(GO) vet $(PKGS)
 
-fmt: ## gofmt every module
-	gofmt -w $(MODULES)
+fmt: ## gofmt every source folder
+	gofmt -w $(SRC)
 
 fmt-check: ## fail if any Go file is not gofmt-formatted
-	@out=$$(gofmt -l $(MODULES)); if [ -n "$$out" ]; then echo "not gofmt-formatted (run make fmt):"; echo "$$out"; exit 1; fi
+	@out=$$(gofmt -l $(SRC)); if [ -n "$$out" ]; then echo "not gofmt-formatted (run make fmt):"; echo "$$out"; exit 1; fi
 
 bench: tools ## run the benchmarks (figures in docs/performance.md)
 	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m -v ./services/customer/ | grep -vE '^\{"time"'
