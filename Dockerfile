@@ -4,7 +4,7 @@
 # final stage per binary (the --target) copies just that binary:
 #
 #   docker build --target customer -t closeloop/customer:0.1.0 .
-#   make images            # all five: customer, sales, service, marketing, worker
+#   make images            # all six: customer, followup, sales, service, marketing, worker
 #
 # The binaries are static (CGO_ENABLED=0: the SQLite driver is pure Go) with the
 # IANA time-zone database compiled in (-tags timetzdata), so business calendars and
@@ -28,6 +28,7 @@ RUN --mount=type=cache,target=/go/pkg/mod \
     GOOS=${TARGETOS} GOARCH=${TARGETARCH} \
     go build -trimpath -tags timetzdata -ldflags="-s -w" -o /out/ \
       ./services/customer/cmd/customer \
+      ./services/followup/cmd/followup \
       ./services/sales/cmd/sales \
       ./services/service/cmd/service \
       ./services/marketing/cmd/marketing \
@@ -42,6 +43,12 @@ FROM runtime AS customer
 COPY --from=build /out/customer /usr/local/bin/customer
 EXPOSE 8081
 ENTRYPOINT ["/usr/local/bin/customer"]
+CMD ["serve"]
+
+FROM runtime AS followup
+COPY --from=build /out/followup /usr/local/bin/followup
+EXPOSE 8086
+ENTRYPOINT ["/usr/local/bin/followup"]
 CMD ["serve"]
 
 FROM runtime AS sales

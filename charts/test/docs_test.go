@@ -79,7 +79,18 @@ func TestDockerfileBuildsEveryImage(t *testing.T) {
 	if !regexp.MustCompile(`(?m)^USER 65532:65532$`).MatchString(df) {
 		t.Error("the runtime stage must run as USER 65532:65532 (the chart's runAsUser)")
 	}
+	build := regexp.MustCompile(`(?ms)^RUN .*?go build (.*?)\n\n`).FindStringSubmatch(df)
+	if build == nil {
+		t.Fatal("Dockerfile has no `RUN … go build` in its build stage")
+	}
 	for _, c := range allComponents {
+		pkg := "./services/" + c + "/cmd/" + c
+		if c == "worker" {
+			pkg = "./workflows/cmd/worker"
+		}
+		if !strings.Contains(build[1], pkg+" ") && !strings.HasSuffix(strings.TrimSpace(build[1]), pkg) {
+			t.Errorf("the Dockerfile's build stage does not build %s (the %s image copies /out/%s)", pkg, c, c)
+		}
 		repo, _ := lookup(values, c+".image.repository")
 		if repo != "closeloop/"+c {
 			t.Errorf("%s.image.repository is %v; make images builds closeloop/%s", c, repo, c)

@@ -13,7 +13,7 @@ import (
 )
 
 var (
-	apiComponents = []string{"customer", "sales", "service", "marketing"}
+	apiComponents = []string{"customer", "followup", "sales", "service", "marketing"}
 	allComponents = append(slices.Clone(apiComponents), "worker")
 )
 
@@ -158,7 +158,7 @@ func TestProductionValues(t *testing.T) {
 			}
 		}
 	}
-	if want := []string{"migrate-customer", "migrate-sales", "migrate-service", "migrate-marketing"}; !slices.Equal(order, want) {
+	if want := []string{"migrate-customer", "migrate-followup", "migrate-sales", "migrate-service", "migrate-marketing"}; !slices.Equal(order, want) {
 		t.Errorf("migration order %v, want %v", order, want)
 	}
 	so, ok := r.find("Job", releaseName+"-temporal-setup")
@@ -185,5 +185,97 @@ func TestProductionValues(t *testing.T) {
 	wo, _ := r.find("NetworkPolicy", releaseName+"-worker")
 	if egressAllowsPort(wo.Obj.(*networkingv1.NetworkPolicy), 5432, corev1.ProtocolTCP) {
 		t.Error("the worker has no database, yet its NetworkPolicy allows PostgreSQL")
+	}
+}
+
+// apiCalls are the HTTP calls between components, each made as the caller:
+// sales and followup look customers up through the customer API, and customer
+// reads calendars and closes first-contact follow-ups through the followup API.
+var apiCalls = map[string]map[string]string{ // caller → callee → variable
+	"sales":    {"customer": "CUSTOMER_API_URL"},
+	"followup": {"customer": "CUSTOMER_API_URL"},
+	"customer": {"followup": "FOLLOWUP_API_URL"},
+}
+
+// TestAPICallsAreWiredExactly: each caller gets its callee's Service URL, and
+// with NetworkPolicies on, a component's egress reaches exactly the release
+// Deployments it calls (on their HTTP port) and no other.
+func TestAPICallsAreWiredExactly(t *testing.T) {
+	r := parseRelease(t, mustRender(t, "-f", minimal, "--set", "networkPolicy.enabled=true"))
+	deps := map[string]*appsv1.Deployment{}
+	for _, d := range r.deployments() {
+		deps[d.Labels["app.kubernetes.io/component"]] = d
+	}
+	for _, caller := range allComponents {
+		d, ok := deps[caller]
+		if !ok {
+			t.Fatalf("no Deployment of %s", caller)
+		}
+		ctr := d.Spec.Template.Spec.Containers[0]
+		// Environment: the callee's Service URL, and no URL of a component it does not call.
+		for _, callee := range allComponents {
+			for _, variable := range []string{"CUSTOMER_API_URL", "FOLLOWUP_API_URL"} {
+				v, has := envValue(ctr, variable)
+				want := apiCalls[caller][callee] == variable
+				if want && v != "http://"+releaseName+"-"+callee+"."+namespace+".svc:80" {
+					t.Errorf("%s: %s=%q, want the %s Service", caller, variable, v, callee)
+				}
+				if !want && has && strings.Contains(v, releaseName+"-"+callee+".") {
+					t.Errorf("%s: %s=%q points at %s, which it does not call", caller, variable, v, callee)
+				}
+			}
+		}
+		// Egress: exactly the callees, on their container port.
+		o, ok := r.find("NetworkPolicy", d.Name)
+		if !ok {
+			t.Errorf("%s: no NetworkPolicy", caller)
+			continue
+		}
+		np := o.Obj.(*networkingv1.NetworkPolicy)
+		var reached []string
+		for _, callee := range allComponents {
+			to := deps[callee]
+			port := int(to.Spec.Template.Spec.Containers[0].Ports[0].ContainerPort)
+			for _, rule := range np.Spec.Egress {
+				if peersAdmit(rule.To, to.Spec.Template.Labels) && portsAdmit(rule.Ports, port, "") {
+					reached = append(reached, callee)
+					break
+				}
+			}
+		}
+		var want []string
+		for _, callee := range allComponents {
+			if _, ok := apiCalls[caller][callee]; ok {
+				want = append(want, callee)
+			}
+		}
+		if !slices.Equal(reached, want) {
+			t.Errorf("%s: NetworkPolicy egress reaches %v of the release, want exactly %v", caller, reached, want)
+		}
+	}
+}
+
+// TestFollowUpEngineSettingsMoved: the follow-up engine's settings reach the
+// followup service (which now owns timer policies, calendars and follow-ups) and
+// no longer the customer service, whatever the values.
+func TestFollowUpEngineSettingsMoved(t *testing.T) {
+	r := parseRelease(t, mustRender(t, "-f", minimal, "--set", "temporal.uiURL=https://temporal.example.com",
+		"--set", "policy.followUpOpenWait=9s", "--set", "policy.defaultCalendarCountry=CN"))
+	want := map[string]string{"TEMPORAL_UI_URL": "https://temporal.example.com", "FOLLOWUP_OPEN_WAIT": "9s", "DEFAULT_CALENDAR_COUNTRY": "CN"}
+	for _, c := range []string{"followup", "customer"} {
+		o, ok := r.find("Deployment", releaseName+"-"+c)
+		if !ok {
+			t.Fatalf("no Deployment %s-%s", releaseName, c)
+		}
+		ctr := o.Obj.(*appsv1.Deployment).Spec.Template.Spec.Containers[0]
+		for name, value := range want {
+			v, has := envValue(ctr, name)
+			switch {
+			case c == "followup" && v != value:
+				t.Errorf("followup: %s=%q, want %q", name, v, value)
+			case c == "customer" && has:
+				t.Errorf("customer: still given %s=%q; the follow-up engine moved to followup", name, v)
+			}
+		}
 	}
 }

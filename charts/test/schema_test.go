@@ -40,6 +40,10 @@ func TestSchemaRefuses(t *testing.T) {
 		{"temporal address without a port", []string{"--set", "temporal.address=temporal"}, "/temporal/address'"},
 		{"issuer without a scheme", []string{"--set", "oidc.issuerURL=login.example.com"}, "/oidc/issuerURL'"},
 		{"database URL of another kind", []string{"--set", "database.urls.customer=mysql://u:p@db/crm"}, "/database/urls/customer'"},
+		{"followup database URL of another kind", []string{"--set", "database.urls.followup=sqlite:///data/followup.db"}, "/database/urls/followup'"},
+		{"followup secret key with a slash", []string{"--set", "database.secretKeys.followup=followup/url"}, "/database/secretKeys/followup'"},
+		{"unknown followup key", []string{"--set", "followup.replica=3"}, "additional properties 'replica' not allowed"},
+		{"followup port out of range", []string{"--set", "followup.containerPort=0"}, "/followup/containerPort': minimum"},
 		{"unknown service in urls", []string{"--set", "database.urls.billing=postgres://u:p@db/b"}, "additional properties 'billing' not allowed"},
 		{"share above 1", []string{"--set-json", "policy.abc.aShare=1.5"}, "/policy/abc/aShare'"},
 		{"share as a string", []string{"--set-string", "policy.abc.bShare=0.9"}, "/policy/abc/bShare': got string, want number"},
@@ -89,6 +93,10 @@ func TestTemplateRules(t *testing.T) {
 		{"no issuer", []string{"--set", "temporal.address=t:7233", "--set", "database.existingSecret=db"}, "oidc.issuerURL is required"},
 		{"no database", []string{"--set", "temporal.address=t:7233", "--set", "oidc.issuerURL=https://id.example.com"}, "the customer service needs a PostgreSQL URL"},
 		{"one URL missing", []string{"-f", minimal, "--set", "database.urls.sales="}, "the sales service needs a PostgreSQL URL"},
+		{"followup URL missing", []string{"-f", minimal, "--set", "database.urls.followup="}, `the followup service needs a PostgreSQL URL: set database.existingSecret (a Secret with key "followup-database-url")`},
+		{"customer without followup", append(slicesClone(existingDB), "--set", "followup.enabled=false"), "with followup.enabled=false, add FOLLOWUP_API_URL (its base URL) to customer.extraEnv"},
+		{"followup without customer", append(slicesClone(existingDB), "--set", "customer.enabled=false", "--set", "sales.enabled=false"), "with customer.enabled=false, add CUSTOMER_API_URL (its base URL) to followup.extraEnv"},
+		{"sales without customer", append(slicesClone(existingDB), "--set", "customer.enabled=false"), "with customer.enabled=false, add CUSTOMER_API_URL (its base URL) to sales.extraEnv"},
 		{"URLs and existingSecret", []string{"-f", minimal, "--set", "database.existingSecret=db"}, "set one or the other"},
 		{"API key twice", append(slicesClone(existingDB), "--set", "temporal.apiKey.existingSecret=k", "--set", "temporal.apiKey.value=v"), "temporal.apiKey.value is set together with"},
 		{"A share not below B share", append(slicesClone(existingDB), "--set-json", "policy.abc.aShare=0.95"), "policy.abc.aShare (0.95) must be below policy.abc.bShare"},
@@ -110,8 +118,8 @@ func TestTemplateRules(t *testing.T) {
 		})
 	}
 	// Disabled components need neither a URL nor an issuer.
-	mustRender(t, "--set", "temporal.address=t:7233", "--set", "customer.enabled=false", "--set", "sales.enabled=false",
-		"--set", "service.enabled=false", "--set", "marketing.enabled=false")
+	mustRender(t, "--set", "temporal.address=t:7233", "--set", "customer.enabled=false", "--set", "followup.enabled=false",
+		"--set", "sales.enabled=false", "--set", "service.enabled=false", "--set", "marketing.enabled=false")
 }
 
 func slicesClone(s []string) []string { return append([]string(nil), s...) }

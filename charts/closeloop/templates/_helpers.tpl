@@ -5,12 +5,49 @@ take a dict: (dict "root" $ "component" "customer").
 
 {{/* The API components (HTTP API, own database, own activity worker), in migration order. */}}
 {{- define "closeloop.apiComponents" -}}
-customer sales service marketing
+customer followup sales service marketing
 {{- end }}
 
 {{/* Every component that becomes a Deployment. */}}
 {{- define "closeloop.components" -}}
-customer sales service marketing worker
+customer followup sales service marketing worker
+{{- end }}
+
+{{/*
+Which API component calls which other one's HTTP API (as the caller), and the
+variable that carries the callee's base URL: "<caller>:<callee>:<variable>".
+The chart points the variable at the callee's Service when the callee is in the
+release (else the caller's extraEnv must set it), and the NetworkPolicies let
+exactly these calls through.
+*/}}
+{{- define "closeloop.apiCalls" -}}
+sales:customer:CUSTOMER_API_URL followup:customer:CUSTOMER_API_URL customer:followup:FOLLOWUP_API_URL
+{{- end }}
+
+{{/* The API base-URL variables of a component: (dict "root" $ "component" "sales"). */}}
+{{- define "closeloop.apiCallEnv" -}}
+{{- $root := .root }}
+{{- range $call := splitList " " (include "closeloop.apiCalls" .root) }}
+{{- $p := splitList ":" $call }}
+{{- if and (eq (index $p 0) $.component) (index $root.Values (index $p 1)).enabled }}
+- name: {{ index $p 2 }}
+  value: {{ include "closeloop.serviceURL" (dict "root" $root "component" (index $p 1)) | quote }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/*
+"true" when `helm test` runs `worker check`: it asks every service's task queue
+(customer, followup, sales, service, marketing), so it needs tests.systemCheck,
+the worker and every service enabled.
+*/}}
+{{- define "closeloop.systemCheck" -}}
+{{- $root := . }}
+{{- $all := and .Values.tests.systemCheck.enabled .Values.worker.enabled }}
+{{- range $c := splitList " " (include "closeloop.apiComponents" .) }}
+{{- if not (index $root.Values $c).enabled }}{{ $all = false }}{{ end }}
+{{- end }}
+{{- if $all }}true{{ end }}
 {{- end }}
 
 {{- define "closeloop.name" -}}
@@ -262,7 +299,11 @@ Temporal connection settings, identical in every pod that talks to Temporal.
 {{- end }}
 {{- end }}
 
-{{/* Settings only the customer service reads. */}}
+{{/*
+Settings only the customer service reads. It reads business calendars and closes
+first-contact follow-ups through the followup service's API (FOLLOWUP_API_URL,
+from closeloop.apiCallEnv).
+*/}}
 {{- define "closeloop.customerEnv" -}}
 {{- $p := .root.Values.policy -}}
 - name: ABC_A_SHARE
@@ -271,10 +312,6 @@ Temporal connection settings, identical in every pod that talks to Temporal.
   value: {{ $p.abc.bShare | toString | quote }}
 - name: ABC_PAGE_SIZE
   value: {{ int64 $p.abc.pageSize | toString | quote }}
-- name: FOLLOWUP_OPEN_WAIT
-  value: {{ $p.followUpOpenWait | quote }}
-- name: DEFAULT_CALENDAR_COUNTRY
-  value: {{ $p.defaultCalendarCountry | quote }}
 - name: VISIT_ALLOW_NON_WORKING_DAYS
   value: {{ $p.visits.allowNonWorkingDays | toString | quote }}
 - name: VISIT_DEFAULT_START
@@ -283,21 +320,29 @@ Temporal connection settings, identical in every pod that talks to Temporal.
   value: {{ $p.visits.defaultDuration | quote }}
 - name: VISIT_DECISION_WAIT
   value: {{ $p.visits.decisionWait | quote }}
+{{- end }}
+
+{{/*
+Settings only the followup service (the follow-up engine) reads. It looks
+customers up through the customer service's API (CUSTOMER_API_URL, from
+closeloop.apiCallEnv).
+*/}}
+{{- define "closeloop.followupEnv" -}}
+{{- $p := .root.Values.policy -}}
 - name: TEMPORAL_UI_URL
   value: {{ .root.Values.temporal.uiURL | quote }}
+- name: FOLLOWUP_OPEN_WAIT
+  value: {{ $p.followUpOpenWait | quote }}
+- name: DEFAULT_CALENDAR_COUNTRY
+  value: {{ $p.defaultCalendarCountry | quote }}
 {{- end }}
 
 {{/*
 Settings only the sales service reads. It looks customers up through the customer
-service's API (as the caller), at its Service in this release; with the customer
-service disabled, set CUSTOMER_API_URL in sales.extraEnv.
+service's API (CUSTOMER_API_URL, from closeloop.apiCallEnv).
 */}}
 {{- define "closeloop.salesEnv" -}}
 {{- $p := .root.Values.policy -}}
-{{- if .root.Values.customer.enabled }}
-- name: CUSTOMER_API_URL
-  value: {{ include "closeloop.serviceURL" (dict "root" .root "component" "customer") | quote }}
-{{- end }}
 - name: TEMPORAL_UI_URL
   value: {{ .root.Values.temporal.uiURL | quote }}
 {{- with $p.leadCreateWait }}
@@ -464,8 +509,12 @@ imagePullSecrets:
 {{ include "closeloop.databaseEnv" . }}
 {{ include "closeloop.oidcEnv" . }}
 {{- end }}
+{{- include "closeloop.apiCallEnv" . }}
 {{- if eq .component "customer" }}
 {{ include "closeloop.customerEnv" . }}
+{{- end }}
+{{- if eq .component "followup" }}
+{{ include "closeloop.followupEnv" . }}
 {{- end }}
 {{- if eq .component "sales" }}
 {{ include "closeloop.salesEnv" . }}

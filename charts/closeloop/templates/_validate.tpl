@@ -32,11 +32,15 @@ names the value to change. Included once, from deployments.yaml.
 {{- end }}
 {{- end }}
 
-{{- if and $v.sales.enabled (not $v.customer.enabled) }}
+{{- range $call := splitList " " (include "closeloop.apiCalls" .) }}
+{{- $p := splitList ":" $call }}
+{{- $caller := index $p 0 }}{{ $callee := index $p 1 }}{{ $var := index $p 2 }}
+{{- if and (index $v $caller).enabled (not (index $v $callee).enabled) }}
 {{- $url := false }}
-{{- range $v.sales.extraEnv }}{{ if eq .name "CUSTOMER_API_URL" }}{{ $url = true }}{{ end }}{{ end }}
+{{- range (index $v $caller).extraEnv }}{{ if eq .name $var }}{{ $url = true }}{{ end }}{{ end }}
 {{- if not $url }}
-{{- fail "the sales service calls the customer service's API: with customer.enabled=false, add CUSTOMER_API_URL (its base URL) to sales.extraEnv" }}
+{{- fail (printf "the %s service calls the %s service's API: with %s.enabled=false, add %s (its base URL) to %s.extraEnv" $caller $callee $callee $var $caller) }}
+{{- end }}
 {{- end }}
 {{- end }}
 
