@@ -14,17 +14,20 @@ import (
 // `bin/devstack token <user>` mints one for any other.
 var tokenUsers = []string{"rep-ana", "mgr-mia", "analyst-ali", "admin-ada"}
 
-// banner is what `make run` prints once everything is ready.
-func banner(iss *devissuer.Issuer, logs string) (string, error) {
+// banner is what `make run` prints once everything is ready; the default
+// business calendar is read from the followup service at calendarsFrom (the
+// follow-up engine owns calendars).
+func banner(iss *devissuer.Issuer, logs, calendarsFrom string) (string, error) {
 	var b strings.Builder
 	b.WriteString("\nCloseloop is running (Ctrl-C stops everything; data is kept in .data/).\n\n")
-	fmt.Fprintf(&b, "  customer API   http://127.0.0.1:8081/v1   (OpenAPI: http://127.0.0.1:8081/openapi.json)\n")
+	fmt.Fprintf(&b, "  customer API   %s/v1   (OpenAPI: %s/openapi.json)\n", customerURL, customerURL)
+	fmt.Fprintf(&b, "  followup API   %s/v1   (OpenAPI: %s/openapi.json; the follow-up engine)\n", followupURL, followupURL)
 	fmt.Fprintf(&b, "  sales API      http://127.0.0.1:8082/v1   (OpenAPI: http://127.0.0.1:8082/openapi.json)\n")
 	fmt.Fprintf(&b, "  service API    http://127.0.0.1:8083/v1\n")
 	fmt.Fprintf(&b, "  marketing API  http://127.0.0.1:8084/v1\n")
 	fmt.Fprintf(&b, "  worker         http://127.0.0.1:8085/readyz\n")
-	fmt.Fprintf(&b, "  timer policies http://127.0.0.1:8081/v1/policies   (analyst token; docs/api/policies.md)\n")
-	fmt.Fprintf(&b, "  overdue        http://127.0.0.1:8081/v1/follow-ups/overdue   (manager token)\n")
+	fmt.Fprintf(&b, "  timer policies %s/v1/policies, /v1/calendars   (analyst token; docs/api/policies.md)\n", followupURL)
+	fmt.Fprintf(&b, "  overdue        %s/v1/follow-ups/overdue   (manager token)\n", followupURL)
 	fmt.Fprintf(&b, "  leads          http://127.0.0.1:8082/v1/leads, /v1/territories, /v1/funnel   (docs/api/sales.md, docs/leads.md)\n")
 	fmt.Fprintf(&b, "  Temporal UI    http://127.0.0.1:%d   (schedules: closeloop-abc-reclassification, closeloop-policy-reconcile, closeloop-care-sweep)\n", uiPort)
 	fmt.Fprintf(&b, "  Temporal       127.0.0.1:%d, namespace default\n", temporalPort)
@@ -39,11 +42,11 @@ func banner(iss *devissuer.Issuer, logs string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	b.WriteString(defaultCalendar("http://127.0.0.1:8081", adminTok))
+	b.WriteString(defaultCalendar(calendarsFrom, adminTok))
 
 	b.WriteString("Supervision: a component that exits is restarted (1s, 2s, 4s … backoff); `make run` gives up\n")
 	b.WriteString("and exits non-zero when one exits 5 times within 2 minutes. Restart one yourself with\n")
-	b.WriteString("`bin/devstack restart <component>` (temporal, worker, customer, sales, service, marketing).\n\n")
+	fmt.Fprintf(&b, "`bin/devstack restart <component>` (%s).\n\n", strings.Join(componentNames, ", "))
 
 	fmt.Fprintf(&b, "Dev tokens (valid %d hours; `make run` prints fresh ones each start):\n", int(tokenTTL.Hours()))
 	for _, name := range tokenUsers {
@@ -68,12 +71,12 @@ func banner(iss *devissuer.Issuer, logs string) (string, error) {
 	return b.String(), nil
 }
 
-// defaultCalendar asks the customer service which business calendar is the
-// default and says how to pick another.
-func defaultCalendar(customerURL, token string) string {
-	const how = "  (a fresh .data/ with DEFAULT_CALENDAR_COUNTRY=CN make run installs the China mainland holidays;\n" +
-		"   see docs/business-calendars.md)\n\n"
-	req, _ := http.NewRequest("GET", customerURL+"/v1/calendars", nil)
+// defaultCalendar asks the followup service (the follow-up engine, which owns
+// business calendars) which calendar is the default and says how to pick another.
+func defaultCalendar(base, token string) string {
+	const how = "  (a fresh .data/followup.db with DEFAULT_CALENDAR_COUNTRY=CN make run installs the China mainland\n" +
+		"   holidays; see docs/business-calendars.md)\n\n"
+	req, _ := http.NewRequest("GET", base+"/v1/calendars", nil)
 	req.Header.Set("Authorization", "Bearer "+token)
 	c := http.Client{Timeout: 5 * time.Second}
 	resp, err := c.Do(req)

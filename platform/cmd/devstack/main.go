@@ -4,6 +4,8 @@
 // one user of each role, every service and the workflow worker (each on its own
 // SQLite database), waits until all are ready, prints where to reach them and the
 // dev tokens, and stops everything on Ctrl-C. Data stays in .data/ across runs.
+// A component that calls another's API at start waits for it (followup starts
+// once customer is ready); the rest start together.
 //
 // Every process is supervised (package supervise): one that exits is restarted
 // with an exponential backoff while the others keep running, and `make run`
@@ -43,11 +45,12 @@ import (
 )
 
 type component struct {
-	name string
-	bin  string
-	args []string
-	port int // /readyz is polled on this port; 0 for Temporal (TCP)
-	env  []string
+	name  string
+	bin   string
+	args  []string
+	port  int // /readyz is polled on this port; 0 for Temporal (TCP)
+	env   []string
+	after []string // components that must be ready before this one starts
 }
 
 const (
@@ -56,10 +59,65 @@ const (
 	issuerPort   = 8089
 	issuerURL    = "http://127.0.0.1:8089"
 	tokenTTL     = 12 * time.Hour
+
+	customerPort = 8081
+	followupPort = 8086
+	customerURL  = "http://127.0.0.1:8081"
+	followupURL  = "http://127.0.0.1:8086"
 )
 
 // componentNames are the supervised processes, in start order.
-var componentNames = []string{"temporal", "worker", "customer", "sales", "service", "marketing"}
+var componentNames = []string{"temporal", "worker", "customer", "followup", "sales", "service", "marketing"}
+
+// stackComponents are the components after Temporal, in start order, each on its
+// own port and (services) its own SQLite database under data. followup is the
+// follow-up engine: it looks customers up through the customer API and starts
+// once customer is ready; customer reads calendars and closes first-contact
+// follow-ups through the followup API; sales looks customers up through the
+// customer API.
+func stackComponents(data string) []component {
+	db := func(name string) string { return "DATABASE_URL=sqlite://" + filepath.Join(data, name+".db") }
+	return []component{
+		{name: "worker", port: 8085, env: []string{"HTTP_ADDR=127.0.0.1:8085"}},
+		{name: "customer", port: customerPort, env: []string{"HTTP_ADDR=127.0.0.1:8081", db("customer"),
+			"FOLLOWUP_API_URL=" + followupURL}},
+		{name: "followup", port: followupPort, env: []string{"HTTP_ADDR=127.0.0.1:8086", db("followup"),
+			"CUSTOMER_API_URL=" + customerURL}, after: []string{"customer"}},
+		{name: "sales", port: 8082, env: []string{"HTTP_ADDR=127.0.0.1:8082", db("sales"),
+			"CUSTOMER_API_URL=" + customerURL}},
+		{name: "service", port: 8083, env: []string{"HTTP_ADDR=127.0.0.1:8083", db("service")}},
+		{name: "marketing", port: 8084, env: []string{"HTTP_ADDR=127.0.0.1:8084", db("marketing")}},
+	}
+}
+
+// stackPorts are the ports `make run` listens on: Temporal, its UI, the dev
+// issuer and every component.
+func stackPorts(components []component) []int {
+	ports := []int{temporalPort, uiPort, issuerPort}
+	for _, c := range components {
+		ports = append(ports, c.port)
+	}
+	return ports
+}
+
+// missingBinaries names the binaries under bin that `make build` has not built.
+func missingBinaries(bin string, components []component) []string {
+	var missing []string
+	for _, name := range append([]string{"temporal"}, names(components)...) {
+		if _, err := os.Stat(filepath.Join(bin, name)); err != nil {
+			missing = append(missing, "bin/"+name)
+		}
+	}
+	return missing
+}
+
+func names(components []component) []string {
+	out := make([]string, len(components))
+	for i, c := range components {
+		out[i] = c.name
+	}
+	return out
+}
 
 func main() {
 	if err := dispatch(os.Args[1:], os.Stdout); err != nil {
@@ -180,7 +238,11 @@ func run(root string) error {
 			return err
 		}
 	}
-	for _, p := range []int{temporalPort, uiPort, issuerPort, 8081, 8082, 8083, 8084, 8085} {
+	components := stackComponents(data)
+	if missing := missingBinaries(bin, components); len(missing) > 0 {
+		return fmt.Errorf("%s not built: `make run` (or `make build`) builds the binaries of the Makefile's SERVICES, the worker and devstack into bin/", strings.Join(missing, ", "))
+	}
+	for _, p := range stackPorts(components) {
 		if inUse(p) {
 			return fmt.Errorf("port %d is already in use: is another `make run` still running? stop it first", p)
 		}
@@ -273,16 +335,32 @@ func run(root string) error {
 		fmt.Sprintf("TEMPORAL_ADDRESS=127.0.0.1:%d", temporalPort),
 		"TEMPORAL_NAMESPACE=default",
 	}
-	components := []component{
-		{name: "worker", port: 8085, env: []string{"HTTP_ADDR=127.0.0.1:8085"}},
-		{name: "customer", port: 8081, env: []string{"HTTP_ADDR=127.0.0.1:8081", "DATABASE_URL=sqlite://" + filepath.Join(data, "customer.db")}},
-		{name: "sales", port: 8082, env: []string{"HTTP_ADDR=127.0.0.1:8082", "DATABASE_URL=sqlite://" + filepath.Join(data, "sales.db"),
-			"CUSTOMER_API_URL=http://127.0.0.1:8081"}},
-		{name: "service", port: 8083, env: []string{"HTTP_ADDR=127.0.0.1:8083", "DATABASE_URL=sqlite://" + filepath.Join(data, "service.db")}},
-		{name: "marketing", port: 8084, env: []string{"HTTP_ADDR=127.0.0.1:8084", "DATABASE_URL=sqlite://" + filepath.Join(data, "marketing.db")}},
-	}
-	fmt.Println("devstack: starting the worker and the services …")
+	ports := map[string]int{}
 	for _, c := range components {
+		ports[c.name] = c.port
+	}
+	ready := map[string]bool{}
+	awaitReady := func(name string) error {
+		if ready[name] {
+			return nil
+		}
+		if err := waitReady(runCtx, ports[name], 90*time.Second); err != nil {
+			return startErr(fmt.Errorf("%s did not become ready (see .data/logs/%s.log): %w", name, name, err))
+		}
+		ready[name] = true
+		fmt.Printf("devstack: %s is ready on 127.0.0.1:%d\n", name, ports[name])
+		return nil
+	}
+	fmt.Printf("devstack: starting the worker and the services: %s …\n", strings.Join(names(components), ", "))
+	for _, c := range components {
+		for _, dep := range c.after {
+			if !ready[dep] {
+				fmt.Printf("devstack: %s starts once %s is ready …\n", c.name, dep)
+			}
+			if err := awaitReady(dep); err != nil {
+				return err
+			}
+		}
 		c.bin = filepath.Join(bin, c.name)
 		c.env = append(c.env, common...)
 		if err := start(c); err != nil {
@@ -290,14 +368,14 @@ func run(root string) error {
 		}
 	}
 	for _, c := range components {
-		if err := waitReady(runCtx, c.port, 90*time.Second); err != nil {
-			return startErr(fmt.Errorf("%s did not become ready (see .data/logs/%s.log): %w", c.name, c.name, err))
+		if err := awaitReady(c.name); err != nil {
+			return err
 		}
 	}
-	if err := registerDevUsers(iss, "http://127.0.0.1:8081"); err != nil {
+	if err := registerDevUsers(iss, customerURL); err != nil {
 		return startErr(err)
 	}
-	banner, err := banner(iss, logs)
+	banner, err := banner(iss, logs, followupURL)
 	if err != nil {
 		return err
 	}
