@@ -58,6 +58,13 @@ const (
 	// whose care contact falls due within the lookahead (idempotent). Input
 	// followupv1.CareOpenPageInput, result followupv1.CareOpenPageResult.
 	ActivityCareOpenPage = "customer.CareOpenPage"
+	// ActivityCareFollowUpClosed applies a closed care follow-up's effects on
+	// its customer (care anchor, last contact, epoch). The care follow-ups the
+	// customer service opens name it in their FollowUpSpec.notify (on
+	// TaskQueue); workflows/followup.Track calls it once the engine closed the
+	// follow-up, retried until it succeeds, so it must be idempotent (the same
+	// close may arrive again). Input followupv1.FollowUpClosed.
+	ActivityCareFollowUpClosed = "customer.CareFollowUpClosed"
 )
 
 // Activities the sales service's Lead workflow uses (payloads in

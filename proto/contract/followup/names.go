@@ -42,4 +42,11 @@ const (
 	// lag a policy or calendar version. Input followupv1.RolloutPageInput,
 	// result followupv1.RolloutPageResult.
 	ActivityRolloutPage = "followup.RolloutPage"
+	// ActivityCalendarSet returns every business calendar current at an
+	// instant, each at its current version, with every calendar assignment
+	// (team, region, default), for a service that computes business time for
+	// many subjects at once (the care sweep passes them to the customer
+	// service in followupv1.CareTerms). Input followupv1.CalendarSetInput,
+	// result followupv1.CalendarSetResult.
+	ActivityCalendarSet = "followup.CalendarSet"
 )

@@ -405,7 +405,11 @@ type CareOpenPageInput struct {
 	// Resume after this position (unset to start).
 	After *CareCursor `protobuf:"bytes,4,opt,name=after,proto3" json:"after,omitempty"`
 	// Customers per page.
-	Limit         int32 `protobuf:"varint,5,opt,name=limit,proto3" json:"limit,omitempty"`
+	Limit int32 `protobuf:"varint,5,opt,name=limit,proto3" json:"limit,omitempty"`
+	// The care terms the engine has in force at `at`, resolved once per sweep
+	// by the workflow; unset in sweeps started before the workflow resolved
+	// them (the service then resolves them itself).
+	Terms         *CareTerms `protobuf:"bytes,6,opt,name=terms,proto3" json:"terms,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -475,6 +479,79 @@ func (x *CareOpenPageInput) GetLimit() int32 {
 	return 0
 }
 
+func (x *CareOpenPageInput) GetTerms() *CareTerms {
+	if x != nil {
+		return x.Terms
+	}
+	return nil
+}
+
+// CareTerms are what the follow-up engine says about care at the sweep's
+// instant: the care.cadence policy version and the business calendars with
+// their assignments, to compute each candidate's exact due time.
+type CareTerms struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The care.cadence policy version in force.
+	Cadence *ResolvedPolicy `protobuf:"bytes,1,opt,name=cadence,proto3" json:"cadence,omitempty"`
+	// Every business calendar, current at the sweep's instant.
+	Calendars []*ResolvedCalendar `protobuf:"bytes,2,rep,name=calendars,proto3" json:"calendars,omitempty"`
+	// Every calendar assignment (team, region, default).
+	Assignments   []*CalendarAssignment `protobuf:"bytes,3,rep,name=assignments,proto3" json:"assignments,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CareTerms) Reset() {
+	*x = CareTerms{}
+	mi := &file_closeloop_followup_v1_care_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CareTerms) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CareTerms) ProtoMessage() {}
+
+func (x *CareTerms) ProtoReflect() protoreflect.Message {
+	mi := &file_closeloop_followup_v1_care_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CareTerms.ProtoReflect.Descriptor instead.
+func (*CareTerms) Descriptor() ([]byte, []int) {
+	return file_closeloop_followup_v1_care_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *CareTerms) GetCadence() *ResolvedPolicy {
+	if x != nil {
+		return x.Cadence
+	}
+	return nil
+}
+
+func (x *CareTerms) GetCalendars() []*ResolvedCalendar {
+	if x != nil {
+		return x.Calendars
+	}
+	return nil
+}
+
+func (x *CareTerms) GetAssignments() []*CalendarAssignment {
+	if x != nil {
+		return x.Assignments
+	}
+	return nil
+}
+
 // CareOpenPageResult answers CareOpenPageInput.
 type CareOpenPageResult struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -492,7 +569,7 @@ type CareOpenPageResult struct {
 
 func (x *CareOpenPageResult) Reset() {
 	*x = CareOpenPageResult{}
-	mi := &file_closeloop_followup_v1_care_proto_msgTypes[6]
+	mi := &file_closeloop_followup_v1_care_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -504,7 +581,7 @@ func (x *CareOpenPageResult) String() string {
 func (*CareOpenPageResult) ProtoMessage() {}
 
 func (x *CareOpenPageResult) ProtoReflect() protoreflect.Message {
-	mi := &file_closeloop_followup_v1_care_proto_msgTypes[6]
+	mi := &file_closeloop_followup_v1_care_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -517,7 +594,7 @@ func (x *CareOpenPageResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CareOpenPageResult.ProtoReflect.Descriptor instead.
 func (*CareOpenPageResult) Descriptor() ([]byte, []int) {
-	return file_closeloop_followup_v1_care_proto_rawDescGZIP(), []int{6}
+	return file_closeloop_followup_v1_care_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *CareOpenPageResult) GetScanned() int64 {
@@ -552,7 +629,7 @@ var File_closeloop_followup_v1_care_proto protoreflect.FileDescriptor
 
 const file_closeloop_followup_v1_care_proto_rawDesc = "" +
 	"\n" +
-	" closeloop/followup/v1/care.proto\x12\x15closeloop.followup.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"~\n" +
+	" closeloop/followup/v1/care.proto\x12\x15closeloop.followup.v1\x1a$closeloop/followup/v1/followup.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"~\n" +
 	"\x0eCareSweepInput\x127\n" +
 	"\tlookahead\x18\x01 \x01(\v2\x19.google.protobuf.DurationR\tlookahead\x12\x1b\n" +
 	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x16\n" +
@@ -581,14 +658,19 @@ const file_closeloop_followup_v1_care_proto_rawDesc = "" +
 	"CareCursor\x122\n" +
 	"\x06anchor\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\x06anchor\x12\x1f\n" +
 	"\vcustomer_id\x18\x02 \x01(\tR\n" +
-	"customerId\"\xe8\x01\n" +
+	"customerId\"\xa0\x02\n" +
 	"\x11CareOpenPageInput\x12\x1f\n" +
 	"\vvalue_class\x18\x01 \x01(\tR\n" +
 	"valueClass\x12*\n" +
 	"\x02at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x02at\x127\n" +
 	"\tlookahead\x18\x03 \x01(\v2\x19.google.protobuf.DurationR\tlookahead\x127\n" +
 	"\x05after\x18\x04 \x01(\v2!.closeloop.followup.v1.CareCursorR\x05after\x12\x14\n" +
-	"\x05limit\x18\x05 \x01(\x05R\x05limit\"\x9d\x01\n" +
+	"\x05limit\x18\x05 \x01(\x05R\x05limit\x126\n" +
+	"\x05terms\x18\x06 \x01(\v2 .closeloop.followup.v1.CareTermsR\x05terms\"\xe0\x01\n" +
+	"\tCareTerms\x12?\n" +
+	"\acadence\x18\x01 \x01(\v2%.closeloop.followup.v1.ResolvedPolicyR\acadence\x12E\n" +
+	"\tcalendars\x18\x02 \x03(\v2'.closeloop.followup.v1.ResolvedCalendarR\tcalendars\x12K\n" +
+	"\vassignments\x18\x03 \x03(\v2).closeloop.followup.v1.CalendarAssignmentR\vassignments\"\x9d\x01\n" +
 	"\x12CareOpenPageResult\x12\x18\n" +
 	"\ascanned\x18\x01 \x01(\x03R\ascanned\x12\x16\n" +
 	"\x06opened\x18\x02 \x01(\x03R\x06opened\x12\x1e\n" +
@@ -607,7 +689,7 @@ func file_closeloop_followup_v1_care_proto_rawDescGZIP() []byte {
 	return file_closeloop_followup_v1_care_proto_rawDescData
 }
 
-var file_closeloop_followup_v1_care_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
+var file_closeloop_followup_v1_care_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
 var file_closeloop_followup_v1_care_proto_goTypes = []any{
 	(*CareSweepInput)(nil),          // 0: closeloop.followup.v1.CareSweepInput
 	(*CareSweepResult)(nil),         // 1: closeloop.followup.v1.CareSweepResult
@@ -615,24 +697,32 @@ var file_closeloop_followup_v1_care_proto_goTypes = []any{
 	(*CareReconcilePageResult)(nil), // 3: closeloop.followup.v1.CareReconcilePageResult
 	(*CareCursor)(nil),              // 4: closeloop.followup.v1.CareCursor
 	(*CareOpenPageInput)(nil),       // 5: closeloop.followup.v1.CareOpenPageInput
-	(*CareOpenPageResult)(nil),      // 6: closeloop.followup.v1.CareOpenPageResult
-	(*durationpb.Duration)(nil),     // 7: google.protobuf.Duration
-	(*timestamppb.Timestamp)(nil),   // 8: google.protobuf.Timestamp
+	(*CareTerms)(nil),               // 6: closeloop.followup.v1.CareTerms
+	(*CareOpenPageResult)(nil),      // 7: closeloop.followup.v1.CareOpenPageResult
+	(*durationpb.Duration)(nil),     // 8: google.protobuf.Duration
+	(*timestamppb.Timestamp)(nil),   // 9: google.protobuf.Timestamp
+	(*ResolvedPolicy)(nil),          // 10: closeloop.followup.v1.ResolvedPolicy
+	(*ResolvedCalendar)(nil),        // 11: closeloop.followup.v1.ResolvedCalendar
+	(*CalendarAssignment)(nil),      // 12: closeloop.followup.v1.CalendarAssignment
 }
 var file_closeloop_followup_v1_care_proto_depIdxs = []int32{
-	7, // 0: closeloop.followup.v1.CareSweepInput.lookahead:type_name -> google.protobuf.Duration
-	8, // 1: closeloop.followup.v1.CareSweepResult.started_at:type_name -> google.protobuf.Timestamp
-	8, // 2: closeloop.followup.v1.CareSweepResult.finished_at:type_name -> google.protobuf.Timestamp
-	8, // 3: closeloop.followup.v1.CareCursor.anchor:type_name -> google.protobuf.Timestamp
-	8, // 4: closeloop.followup.v1.CareOpenPageInput.at:type_name -> google.protobuf.Timestamp
-	7, // 5: closeloop.followup.v1.CareOpenPageInput.lookahead:type_name -> google.protobuf.Duration
-	4, // 6: closeloop.followup.v1.CareOpenPageInput.after:type_name -> closeloop.followup.v1.CareCursor
-	4, // 7: closeloop.followup.v1.CareOpenPageResult.next:type_name -> closeloop.followup.v1.CareCursor
-	8, // [8:8] is the sub-list for method output_type
-	8, // [8:8] is the sub-list for method input_type
-	8, // [8:8] is the sub-list for extension type_name
-	8, // [8:8] is the sub-list for extension extendee
-	0, // [0:8] is the sub-list for field type_name
+	8,  // 0: closeloop.followup.v1.CareSweepInput.lookahead:type_name -> google.protobuf.Duration
+	9,  // 1: closeloop.followup.v1.CareSweepResult.started_at:type_name -> google.protobuf.Timestamp
+	9,  // 2: closeloop.followup.v1.CareSweepResult.finished_at:type_name -> google.protobuf.Timestamp
+	9,  // 3: closeloop.followup.v1.CareCursor.anchor:type_name -> google.protobuf.Timestamp
+	9,  // 4: closeloop.followup.v1.CareOpenPageInput.at:type_name -> google.protobuf.Timestamp
+	8,  // 5: closeloop.followup.v1.CareOpenPageInput.lookahead:type_name -> google.protobuf.Duration
+	4,  // 6: closeloop.followup.v1.CareOpenPageInput.after:type_name -> closeloop.followup.v1.CareCursor
+	6,  // 7: closeloop.followup.v1.CareOpenPageInput.terms:type_name -> closeloop.followup.v1.CareTerms
+	10, // 8: closeloop.followup.v1.CareTerms.cadence:type_name -> closeloop.followup.v1.ResolvedPolicy
+	11, // 9: closeloop.followup.v1.CareTerms.calendars:type_name -> closeloop.followup.v1.ResolvedCalendar
+	12, // 10: closeloop.followup.v1.CareTerms.assignments:type_name -> closeloop.followup.v1.CalendarAssignment
+	4,  // 11: closeloop.followup.v1.CareOpenPageResult.next:type_name -> closeloop.followup.v1.CareCursor
+	12, // [12:12] is the sub-list for method output_type
+	12, // [12:12] is the sub-list for method input_type
+	12, // [12:12] is the sub-list for extension type_name
+	12, // [12:12] is the sub-list for extension extendee
+	0,  // [0:12] is the sub-list for field type_name
 }
 
 func init() { file_closeloop_followup_v1_care_proto_init() }
@@ -640,13 +730,14 @@ func file_closeloop_followup_v1_care_proto_init() {
 	if File_closeloop_followup_v1_care_proto != nil {
 		return
 	}
+	file_closeloop_followup_v1_followup_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_closeloop_followup_v1_care_proto_rawDesc), len(file_closeloop_followup_v1_care_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   7,
+			NumMessages:   8,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -49,7 +49,12 @@ type FollowUpSpec struct {
 	// not used (the escalation ladder still is).
 	DueAt *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=due_at,json=dueAt,proto3" json:"due_at,omitempty"`
 	// Who opened it (user id, or the workflow that did).
-	OpenedBy      string `protobuf:"bytes,11,opt,name=opened_by,json=openedBy,proto3" json:"opened_by,omitempty"`
+	OpenedBy string `protobuf:"bytes,11,opt,name=opened_by,json=openedBy,proto3" json:"opened_by,omitempty"`
+	// The activity the owning service wants called once the follow-up closed
+	// (done or cancelled, whoever closed it), with a FollowUpClosed; unset for
+	// none. Every service's follow-up kinds work the same way: the engine knows
+	// nothing of what a close means to the owner.
+	Notify        *CloseNotice `protobuf:"bytes,12,opt,name=notify,proto3" json:"notify,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -161,6 +166,202 @@ func (x *FollowUpSpec) GetOpenedBy() string {
 	return ""
 }
 
+func (x *FollowUpSpec) GetNotify() *CloseNotice {
+	if x != nil {
+		return x.Notify
+	}
+	return nil
+}
+
+// CloseNotice names the activity the owning service wants called once the
+// follow-up closed: it is executed on task_queue with a FollowUpClosed and
+// retried until it succeeds. Both fields must be set, else no notice is sent.
+type CloseNotice struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Task queue of the owning service's worker, such as "customer".
+	TaskQueue string `protobuf:"bytes,1,opt,name=task_queue,json=taskQueue,proto3" json:"task_queue,omitempty"`
+	// Activity name, such as "customer.CareFollowUpClosed".
+	Activity      string `protobuf:"bytes,2,opt,name=activity,proto3" json:"activity,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CloseNotice) Reset() {
+	*x = CloseNotice{}
+	mi := &file_closeloop_followup_v1_followup_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CloseNotice) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CloseNotice) ProtoMessage() {}
+
+func (x *CloseNotice) ProtoReflect() protoreflect.Message {
+	mi := &file_closeloop_followup_v1_followup_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CloseNotice.ProtoReflect.Descriptor instead.
+func (*CloseNotice) Descriptor() ([]byte, []int) {
+	return file_closeloop_followup_v1_followup_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *CloseNotice) GetTaskQueue() string {
+	if x != nil {
+		return x.TaskQueue
+	}
+	return ""
+}
+
+func (x *CloseNotice) GetActivity() string {
+	if x != nil {
+		return x.Activity
+	}
+	return ""
+}
+
+// FollowUpClosed tells the owning service that a follow-up closed: the input
+// of the activity its FollowUpSpec.notify names. Sent once the engine's record
+// is closed, after every close (a close signal, the embedding workflow's
+// interrupt, a ladder step handing it over, the workflow's cancellation), never
+// when a workflow only suspends its follow-up to continue as new.
+type FollowUpClosed struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Follow-up id (FollowUpSpec.id).
+	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// Follow-up kind (FollowUpSpec.kind).
+	Kind string `protobuf:"bytes,2,opt,name=kind,proto3" json:"kind,omitempty"`
+	// Subject customer id (FollowUpSpec.customer_id).
+	CustomerId string `protobuf:"bytes,3,opt,name=customer_id,json=customerId,proto3" json:"customer_id,omitempty"`
+	// Owner (user id) when it closed (FollowUpSpec.owner_id).
+	OwnerId string `protobuf:"bytes,4,opt,name=owner_id,json=ownerId,proto3" json:"owner_id,omitempty"`
+	// Key into the table policy (FollowUpSpec.policy_key).
+	PolicyKey string `protobuf:"bytes,5,opt,name=policy_key,json=policyKey,proto3" json:"policy_key,omitempty"`
+	// Instant the deadline was counted from (FollowUpSpec.anchor_at).
+	AnchorAt *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=anchor_at,json=anchorAt,proto3" json:"anchor_at,omitempty"`
+	// "done" or "cancelled".
+	State string `protobuf:"bytes,7,opt,name=state,proto3" json:"state,omitempty"`
+	// Who closed it (user id, or "workflow").
+	By string `protobuf:"bytes,8,opt,name=by,proto3" json:"by,omitempty"`
+	// What was done, or why it was cancelled.
+	Note string `protobuf:"bytes,9,opt,name=note,proto3" json:"note,omitempty"`
+	// When it closed: the instant the engine's record was closed with
+	// (CloseFollowUpInput.at).
+	At            *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=at,proto3" json:"at,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FollowUpClosed) Reset() {
+	*x = FollowUpClosed{}
+	mi := &file_closeloop_followup_v1_followup_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FollowUpClosed) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FollowUpClosed) ProtoMessage() {}
+
+func (x *FollowUpClosed) ProtoReflect() protoreflect.Message {
+	mi := &file_closeloop_followup_v1_followup_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FollowUpClosed.ProtoReflect.Descriptor instead.
+func (*FollowUpClosed) Descriptor() ([]byte, []int) {
+	return file_closeloop_followup_v1_followup_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *FollowUpClosed) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *FollowUpClosed) GetKind() string {
+	if x != nil {
+		return x.Kind
+	}
+	return ""
+}
+
+func (x *FollowUpClosed) GetCustomerId() string {
+	if x != nil {
+		return x.CustomerId
+	}
+	return ""
+}
+
+func (x *FollowUpClosed) GetOwnerId() string {
+	if x != nil {
+		return x.OwnerId
+	}
+	return ""
+}
+
+func (x *FollowUpClosed) GetPolicyKey() string {
+	if x != nil {
+		return x.PolicyKey
+	}
+	return ""
+}
+
+func (x *FollowUpClosed) GetAnchorAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.AnchorAt
+	}
+	return nil
+}
+
+func (x *FollowUpClosed) GetState() string {
+	if x != nil {
+		return x.State
+	}
+	return ""
+}
+
+func (x *FollowUpClosed) GetBy() string {
+	if x != nil {
+		return x.By
+	}
+	return ""
+}
+
+func (x *FollowUpClosed) GetNote() string {
+	if x != nil {
+		return x.Note
+	}
+	return ""
+}
+
+func (x *FollowUpClosed) GetAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.At
+	}
+	return nil
+}
+
 // ResolvePoliciesInput asks for the versions of policies in force at an
 // instant, with the calendars they need.
 type ResolvePoliciesInput struct {
@@ -179,7 +380,7 @@ type ResolvePoliciesInput struct {
 
 func (x *ResolvePoliciesInput) Reset() {
 	*x = ResolvePoliciesInput{}
-	mi := &file_closeloop_followup_v1_followup_proto_msgTypes[1]
+	mi := &file_closeloop_followup_v1_followup_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -191,7 +392,7 @@ func (x *ResolvePoliciesInput) String() string {
 func (*ResolvePoliciesInput) ProtoMessage() {}
 
 func (x *ResolvePoliciesInput) ProtoReflect() protoreflect.Message {
-	mi := &file_closeloop_followup_v1_followup_proto_msgTypes[1]
+	mi := &file_closeloop_followup_v1_followup_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -204,7 +405,7 @@ func (x *ResolvePoliciesInput) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResolvePoliciesInput.ProtoReflect.Descriptor instead.
 func (*ResolvePoliciesInput) Descriptor() ([]byte, []int) {
-	return file_closeloop_followup_v1_followup_proto_rawDescGZIP(), []int{1}
+	return file_closeloop_followup_v1_followup_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *ResolvePoliciesInput) GetNames() []string {
@@ -252,7 +453,7 @@ type ResolvedPolicy struct {
 
 func (x *ResolvedPolicy) Reset() {
 	*x = ResolvedPolicy{}
-	mi := &file_closeloop_followup_v1_followup_proto_msgTypes[2]
+	mi := &file_closeloop_followup_v1_followup_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -264,7 +465,7 @@ func (x *ResolvedPolicy) String() string {
 func (*ResolvedPolicy) ProtoMessage() {}
 
 func (x *ResolvedPolicy) ProtoReflect() protoreflect.Message {
-	mi := &file_closeloop_followup_v1_followup_proto_msgTypes[2]
+	mi := &file_closeloop_followup_v1_followup_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -277,7 +478,7 @@ func (x *ResolvedPolicy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResolvedPolicy.ProtoReflect.Descriptor instead.
 func (*ResolvedPolicy) Descriptor() ([]byte, []int) {
-	return file_closeloop_followup_v1_followup_proto_rawDescGZIP(), []int{2}
+	return file_closeloop_followup_v1_followup_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *ResolvedPolicy) GetName() string {
@@ -323,7 +524,7 @@ type ResolvedCalendar struct {
 
 func (x *ResolvedCalendar) Reset() {
 	*x = ResolvedCalendar{}
-	mi := &file_closeloop_followup_v1_followup_proto_msgTypes[3]
+	mi := &file_closeloop_followup_v1_followup_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -335,7 +536,7 @@ func (x *ResolvedCalendar) String() string {
 func (*ResolvedCalendar) ProtoMessage() {}
 
 func (x *ResolvedCalendar) ProtoReflect() protoreflect.Message {
-	mi := &file_closeloop_followup_v1_followup_proto_msgTypes[3]
+	mi := &file_closeloop_followup_v1_followup_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -348,7 +549,7 @@ func (x *ResolvedCalendar) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResolvedCalendar.ProtoReflect.Descriptor instead.
 func (*ResolvedCalendar) Descriptor() ([]byte, []int) {
-	return file_closeloop_followup_v1_followup_proto_rawDescGZIP(), []int{3}
+	return file_closeloop_followup_v1_followup_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *ResolvedCalendar) GetName() string {
@@ -388,7 +589,7 @@ type ResolvePoliciesResult struct {
 
 func (x *ResolvePoliciesResult) Reset() {
 	*x = ResolvePoliciesResult{}
-	mi := &file_closeloop_followup_v1_followup_proto_msgTypes[4]
+	mi := &file_closeloop_followup_v1_followup_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -400,7 +601,7 @@ func (x *ResolvePoliciesResult) String() string {
 func (*ResolvePoliciesResult) ProtoMessage() {}
 
 func (x *ResolvePoliciesResult) ProtoReflect() protoreflect.Message {
-	mi := &file_closeloop_followup_v1_followup_proto_msgTypes[4]
+	mi := &file_closeloop_followup_v1_followup_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -413,7 +614,7 @@ func (x *ResolvePoliciesResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResolvePoliciesResult.ProtoReflect.Descriptor instead.
 func (*ResolvePoliciesResult) Descriptor() ([]byte, []int) {
-	return file_closeloop_followup_v1_followup_proto_rawDescGZIP(), []int{4}
+	return file_closeloop_followup_v1_followup_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *ResolvePoliciesResult) GetPolicies() []*ResolvedPolicy {
@@ -433,6 +634,174 @@ func (x *ResolvePoliciesResult) GetCalendars() []*ResolvedCalendar {
 func (x *ResolvePoliciesResult) GetAssignedCalendar() string {
 	if x != nil {
 		return x.AssignedCalendar
+	}
+	return ""
+}
+
+// CalendarSetInput asks the engine for every business calendar and the
+// calendar assignments (activity followup.CalendarSet), for a service that
+// computes business time for many subjects at once (the care sweep).
+type CalendarSetInput struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Instant at which the calendars and assignments must be current.
+	At            *timestamppb.Timestamp `protobuf:"bytes,1,opt,name=at,proto3" json:"at,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CalendarSetInput) Reset() {
+	*x = CalendarSetInput{}
+	mi := &file_closeloop_followup_v1_followup_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CalendarSetInput) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CalendarSetInput) ProtoMessage() {}
+
+func (x *CalendarSetInput) ProtoReflect() protoreflect.Message {
+	mi := &file_closeloop_followup_v1_followup_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CalendarSetInput.ProtoReflect.Descriptor instead.
+func (*CalendarSetInput) Descriptor() ([]byte, []int) {
+	return file_closeloop_followup_v1_followup_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *CalendarSetInput) GetAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.At
+	}
+	return nil
+}
+
+// CalendarSetResult answers CalendarSetInput.
+type CalendarSetResult struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Every calendar current at the instant, each at its current version.
+	Calendars []*ResolvedCalendar `protobuf:"bytes,1,rep,name=calendars,proto3" json:"calendars,omitempty"`
+	// Every calendar assignment; the rule is: the team's calendar, else the
+	// territory's (scope "region"), else the default (scope "default").
+	Assignments   []*CalendarAssignment `protobuf:"bytes,2,rep,name=assignments,proto3" json:"assignments,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CalendarSetResult) Reset() {
+	*x = CalendarSetResult{}
+	mi := &file_closeloop_followup_v1_followup_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CalendarSetResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CalendarSetResult) ProtoMessage() {}
+
+func (x *CalendarSetResult) ProtoReflect() protoreflect.Message {
+	mi := &file_closeloop_followup_v1_followup_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CalendarSetResult.ProtoReflect.Descriptor instead.
+func (*CalendarSetResult) Descriptor() ([]byte, []int) {
+	return file_closeloop_followup_v1_followup_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *CalendarSetResult) GetCalendars() []*ResolvedCalendar {
+	if x != nil {
+		return x.Calendars
+	}
+	return nil
+}
+
+func (x *CalendarSetResult) GetAssignments() []*CalendarAssignment {
+	if x != nil {
+		return x.Assignments
+	}
+	return nil
+}
+
+// CalendarAssignment assigns a calendar to a team, a region, or as default.
+type CalendarAssignment struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// "team", "region" or "default".
+	Scope string `protobuf:"bytes,1,opt,name=scope,proto3" json:"scope,omitempty"`
+	// Team or region name; "" for the default.
+	Value string `protobuf:"bytes,2,opt,name=value,proto3" json:"value,omitempty"`
+	// Name of the assigned calendar.
+	Calendar      string `protobuf:"bytes,3,opt,name=calendar,proto3" json:"calendar,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CalendarAssignment) Reset() {
+	*x = CalendarAssignment{}
+	mi := &file_closeloop_followup_v1_followup_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CalendarAssignment) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CalendarAssignment) ProtoMessage() {}
+
+func (x *CalendarAssignment) ProtoReflect() protoreflect.Message {
+	mi := &file_closeloop_followup_v1_followup_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CalendarAssignment.ProtoReflect.Descriptor instead.
+func (*CalendarAssignment) Descriptor() ([]byte, []int) {
+	return file_closeloop_followup_v1_followup_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *CalendarAssignment) GetScope() string {
+	if x != nil {
+		return x.Scope
+	}
+	return ""
+}
+
+func (x *CalendarAssignment) GetValue() string {
+	if x != nil {
+		return x.Value
+	}
+	return ""
+}
+
+func (x *CalendarAssignment) GetCalendar() string {
+	if x != nil {
+		return x.Calendar
 	}
 	return ""
 }
@@ -466,7 +835,7 @@ type FollowUpRecord struct {
 
 func (x *FollowUpRecord) Reset() {
 	*x = FollowUpRecord{}
-	mi := &file_closeloop_followup_v1_followup_proto_msgTypes[5]
+	mi := &file_closeloop_followup_v1_followup_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -478,7 +847,7 @@ func (x *FollowUpRecord) String() string {
 func (*FollowUpRecord) ProtoMessage() {}
 
 func (x *FollowUpRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_closeloop_followup_v1_followup_proto_msgTypes[5]
+	mi := &file_closeloop_followup_v1_followup_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -491,7 +860,7 @@ func (x *FollowUpRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FollowUpRecord.ProtoReflect.Descriptor instead.
 func (*FollowUpRecord) Descriptor() ([]byte, []int) {
-	return file_closeloop_followup_v1_followup_proto_rawDescGZIP(), []int{5}
+	return file_closeloop_followup_v1_followup_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *FollowUpRecord) GetSpec() *FollowUpSpec {
@@ -589,7 +958,7 @@ type UpdateDeadlineInput struct {
 
 func (x *UpdateDeadlineInput) Reset() {
 	*x = UpdateDeadlineInput{}
-	mi := &file_closeloop_followup_v1_followup_proto_msgTypes[6]
+	mi := &file_closeloop_followup_v1_followup_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -601,7 +970,7 @@ func (x *UpdateDeadlineInput) String() string {
 func (*UpdateDeadlineInput) ProtoMessage() {}
 
 func (x *UpdateDeadlineInput) ProtoReflect() protoreflect.Message {
-	mi := &file_closeloop_followup_v1_followup_proto_msgTypes[6]
+	mi := &file_closeloop_followup_v1_followup_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -614,7 +983,7 @@ func (x *UpdateDeadlineInput) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateDeadlineInput.ProtoReflect.Descriptor instead.
 func (*UpdateDeadlineInput) Descriptor() ([]byte, []int) {
-	return file_closeloop_followup_v1_followup_proto_rawDescGZIP(), []int{6}
+	return file_closeloop_followup_v1_followup_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *UpdateDeadlineInput) GetId() string {
@@ -696,7 +1065,7 @@ type RecordStepInput struct {
 
 func (x *RecordStepInput) Reset() {
 	*x = RecordStepInput{}
-	mi := &file_closeloop_followup_v1_followup_proto_msgTypes[7]
+	mi := &file_closeloop_followup_v1_followup_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -708,7 +1077,7 @@ func (x *RecordStepInput) String() string {
 func (*RecordStepInput) ProtoMessage() {}
 
 func (x *RecordStepInput) ProtoReflect() protoreflect.Message {
-	mi := &file_closeloop_followup_v1_followup_proto_msgTypes[7]
+	mi := &file_closeloop_followup_v1_followup_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -721,7 +1090,7 @@ func (x *RecordStepInput) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordStepInput.ProtoReflect.Descriptor instead.
 func (*RecordStepInput) Descriptor() ([]byte, []int) {
-	return file_closeloop_followup_v1_followup_proto_rawDescGZIP(), []int{7}
+	return file_closeloop_followup_v1_followup_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *RecordStepInput) GetId() string {
@@ -785,7 +1154,7 @@ type CloseFollowUpInput struct {
 
 func (x *CloseFollowUpInput) Reset() {
 	*x = CloseFollowUpInput{}
-	mi := &file_closeloop_followup_v1_followup_proto_msgTypes[8]
+	mi := &file_closeloop_followup_v1_followup_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -797,7 +1166,7 @@ func (x *CloseFollowUpInput) String() string {
 func (*CloseFollowUpInput) ProtoMessage() {}
 
 func (x *CloseFollowUpInput) ProtoReflect() protoreflect.Message {
-	mi := &file_closeloop_followup_v1_followup_proto_msgTypes[8]
+	mi := &file_closeloop_followup_v1_followup_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -810,7 +1179,7 @@ func (x *CloseFollowUpInput) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CloseFollowUpInput.ProtoReflect.Descriptor instead.
 func (*CloseFollowUpInput) Descriptor() ([]byte, []int) {
-	return file_closeloop_followup_v1_followup_proto_rawDescGZIP(), []int{8}
+	return file_closeloop_followup_v1_followup_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *CloseFollowUpInput) GetId() string {
@@ -863,7 +1232,7 @@ type CloseSignal struct {
 
 func (x *CloseSignal) Reset() {
 	*x = CloseSignal{}
-	mi := &file_closeloop_followup_v1_followup_proto_msgTypes[9]
+	mi := &file_closeloop_followup_v1_followup_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -875,7 +1244,7 @@ func (x *CloseSignal) String() string {
 func (*CloseSignal) ProtoMessage() {}
 
 func (x *CloseSignal) ProtoReflect() protoreflect.Message {
-	mi := &file_closeloop_followup_v1_followup_proto_msgTypes[9]
+	mi := &file_closeloop_followup_v1_followup_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -888,7 +1257,7 @@ func (x *CloseSignal) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CloseSignal.ProtoReflect.Descriptor instead.
 func (*CloseSignal) Descriptor() ([]byte, []int) {
-	return file_closeloop_followup_v1_followup_proto_rawDescGZIP(), []int{9}
+	return file_closeloop_followup_v1_followup_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *CloseSignal) GetState() string {
@@ -928,7 +1297,7 @@ type PolicyChangedSignal struct {
 
 func (x *PolicyChangedSignal) Reset() {
 	*x = PolicyChangedSignal{}
-	mi := &file_closeloop_followup_v1_followup_proto_msgTypes[10]
+	mi := &file_closeloop_followup_v1_followup_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -940,7 +1309,7 @@ func (x *PolicyChangedSignal) String() string {
 func (*PolicyChangedSignal) ProtoMessage() {}
 
 func (x *PolicyChangedSignal) ProtoReflect() protoreflect.Message {
-	mi := &file_closeloop_followup_v1_followup_proto_msgTypes[10]
+	mi := &file_closeloop_followup_v1_followup_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -953,7 +1322,7 @@ func (x *PolicyChangedSignal) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PolicyChangedSignal.ProtoReflect.Descriptor instead.
 func (*PolicyChangedSignal) Descriptor() ([]byte, []int) {
-	return file_closeloop_followup_v1_followup_proto_rawDescGZIP(), []int{10}
+	return file_closeloop_followup_v1_followup_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *PolicyChangedSignal) GetPolicy() string {
@@ -1001,7 +1370,7 @@ type FollowUpState struct {
 
 func (x *FollowUpState) Reset() {
 	*x = FollowUpState{}
-	mi := &file_closeloop_followup_v1_followup_proto_msgTypes[11]
+	mi := &file_closeloop_followup_v1_followup_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1013,7 +1382,7 @@ func (x *FollowUpState) String() string {
 func (*FollowUpState) ProtoMessage() {}
 
 func (x *FollowUpState) ProtoReflect() protoreflect.Message {
-	mi := &file_closeloop_followup_v1_followup_proto_msgTypes[11]
+	mi := &file_closeloop_followup_v1_followup_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1026,7 +1395,7 @@ func (x *FollowUpState) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FollowUpState.ProtoReflect.Descriptor instead.
 func (*FollowUpState) Descriptor() ([]byte, []int) {
-	return file_closeloop_followup_v1_followup_proto_rawDescGZIP(), []int{11}
+	return file_closeloop_followup_v1_followup_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *FollowUpState) GetDueAt() *timestamppb.Timestamp {
@@ -1096,7 +1465,7 @@ type RolloutInput struct {
 
 func (x *RolloutInput) Reset() {
 	*x = RolloutInput{}
-	mi := &file_closeloop_followup_v1_followup_proto_msgTypes[12]
+	mi := &file_closeloop_followup_v1_followup_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1108,7 +1477,7 @@ func (x *RolloutInput) String() string {
 func (*RolloutInput) ProtoMessage() {}
 
 func (x *RolloutInput) ProtoReflect() protoreflect.Message {
-	mi := &file_closeloop_followup_v1_followup_proto_msgTypes[12]
+	mi := &file_closeloop_followup_v1_followup_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1121,7 +1490,7 @@ func (x *RolloutInput) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RolloutInput.ProtoReflect.Descriptor instead.
 func (*RolloutInput) Descriptor() ([]byte, []int) {
-	return file_closeloop_followup_v1_followup_proto_rawDescGZIP(), []int{12}
+	return file_closeloop_followup_v1_followup_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *RolloutInput) GetPolicy() string {
@@ -1167,7 +1536,7 @@ type RolloutResult struct {
 
 func (x *RolloutResult) Reset() {
 	*x = RolloutResult{}
-	mi := &file_closeloop_followup_v1_followup_proto_msgTypes[13]
+	mi := &file_closeloop_followup_v1_followup_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1179,7 +1548,7 @@ func (x *RolloutResult) String() string {
 func (*RolloutResult) ProtoMessage() {}
 
 func (x *RolloutResult) ProtoReflect() protoreflect.Message {
-	mi := &file_closeloop_followup_v1_followup_proto_msgTypes[13]
+	mi := &file_closeloop_followup_v1_followup_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1192,7 +1561,7 @@ func (x *RolloutResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RolloutResult.ProtoReflect.Descriptor instead.
 func (*RolloutResult) Descriptor() ([]byte, []int) {
-	return file_closeloop_followup_v1_followup_proto_rawDescGZIP(), []int{13}
+	return file_closeloop_followup_v1_followup_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *RolloutResult) GetSignalled() int64 {
@@ -1232,7 +1601,7 @@ type RolloutPageInput struct {
 
 func (x *RolloutPageInput) Reset() {
 	*x = RolloutPageInput{}
-	mi := &file_closeloop_followup_v1_followup_proto_msgTypes[14]
+	mi := &file_closeloop_followup_v1_followup_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1244,7 +1613,7 @@ func (x *RolloutPageInput) String() string {
 func (*RolloutPageInput) ProtoMessage() {}
 
 func (x *RolloutPageInput) ProtoReflect() protoreflect.Message {
-	mi := &file_closeloop_followup_v1_followup_proto_msgTypes[14]
+	mi := &file_closeloop_followup_v1_followup_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1257,7 +1626,7 @@ func (x *RolloutPageInput) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RolloutPageInput.ProtoReflect.Descriptor instead.
 func (*RolloutPageInput) Descriptor() ([]byte, []int) {
-	return file_closeloop_followup_v1_followup_proto_rawDescGZIP(), []int{14}
+	return file_closeloop_followup_v1_followup_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *RolloutPageInput) GetRollout() *RolloutInput {
@@ -1296,7 +1665,7 @@ type RolloutPageResult struct {
 
 func (x *RolloutPageResult) Reset() {
 	*x = RolloutPageResult{}
-	mi := &file_closeloop_followup_v1_followup_proto_msgTypes[15]
+	mi := &file_closeloop_followup_v1_followup_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1308,7 +1677,7 @@ func (x *RolloutPageResult) String() string {
 func (*RolloutPageResult) ProtoMessage() {}
 
 func (x *RolloutPageResult) ProtoReflect() protoreflect.Message {
-	mi := &file_closeloop_followup_v1_followup_proto_msgTypes[15]
+	mi := &file_closeloop_followup_v1_followup_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1321,7 +1690,7 @@ func (x *RolloutPageResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RolloutPageResult.ProtoReflect.Descriptor instead.
 func (*RolloutPageResult) Descriptor() ([]byte, []int) {
-	return file_closeloop_followup_v1_followup_proto_rawDescGZIP(), []int{15}
+	return file_closeloop_followup_v1_followup_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *RolloutPageResult) GetSignalled() int64 {
@@ -1349,7 +1718,7 @@ var File_closeloop_followup_v1_followup_proto protoreflect.FileDescriptor
 
 const file_closeloop_followup_v1_followup_proto_rawDesc = "" +
 	"\n" +
-	"$closeloop/followup/v1/followup.proto\x12\x15closeloop.followup.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xde\x02\n" +
+	"$closeloop/followup/v1/followup.proto\x12\x15closeloop.followup.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x9a\x03\n" +
 	"\fFollowUpSpec\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
 	"\x04kind\x18\x02 \x01(\tR\x04kind\x12\x1f\n" +
@@ -1364,7 +1733,26 @@ const file_closeloop_followup_v1_followup_proto_rawDesc = "" +
 	"policy_key\x18\t \x01(\tR\tpolicyKey\x121\n" +
 	"\x06due_at\x18\n" +
 	" \x01(\v2\x1a.google.protobuf.TimestampR\x05dueAt\x12\x1b\n" +
-	"\topened_by\x18\v \x01(\tR\bopenedBy\"\x8a\x01\n" +
+	"\topened_by\x18\v \x01(\tR\bopenedBy\x12:\n" +
+	"\x06notify\x18\f \x01(\v2\".closeloop.followup.v1.CloseNoticeR\x06notify\"H\n" +
+	"\vCloseNotice\x12\x1d\n" +
+	"\n" +
+	"task_queue\x18\x01 \x01(\tR\ttaskQueue\x12\x1a\n" +
+	"\bactivity\x18\x02 \x01(\tR\bactivity\"\xae\x02\n" +
+	"\x0eFollowUpClosed\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
+	"\x04kind\x18\x02 \x01(\tR\x04kind\x12\x1f\n" +
+	"\vcustomer_id\x18\x03 \x01(\tR\n" +
+	"customerId\x12\x19\n" +
+	"\bowner_id\x18\x04 \x01(\tR\aownerId\x12\x1d\n" +
+	"\n" +
+	"policy_key\x18\x05 \x01(\tR\tpolicyKey\x127\n" +
+	"\tanchor_at\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\banchorAt\x12\x14\n" +
+	"\x05state\x18\a \x01(\tR\x05state\x12\x0e\n" +
+	"\x02by\x18\b \x01(\tR\x02by\x12\x12\n" +
+	"\x04note\x18\t \x01(\tR\x04note\x12*\n" +
+	"\x02at\x18\n" +
+	" \x01(\v2\x1a.google.protobuf.TimestampR\x02at\"\x8a\x01\n" +
 	"\x14ResolvePoliciesInput\x12\x14\n" +
 	"\x05names\x18\x01 \x03(\tR\x05names\x12\x12\n" +
 	"\x04team\x18\x02 \x01(\tR\x04team\x12\x1c\n" +
@@ -1383,7 +1771,16 @@ const file_closeloop_followup_v1_followup_proto_rawDesc = "" +
 	"\x15ResolvePoliciesResult\x12A\n" +
 	"\bpolicies\x18\x01 \x03(\v2%.closeloop.followup.v1.ResolvedPolicyR\bpolicies\x12E\n" +
 	"\tcalendars\x18\x02 \x03(\v2'.closeloop.followup.v1.ResolvedCalendarR\tcalendars\x12+\n" +
-	"\x11assigned_calendar\x18\x03 \x01(\tR\x10assignedCalendar\"\xa3\x03\n" +
+	"\x11assigned_calendar\x18\x03 \x01(\tR\x10assignedCalendar\">\n" +
+	"\x10CalendarSetInput\x12*\n" +
+	"\x02at\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\x02at\"\xa7\x01\n" +
+	"\x11CalendarSetResult\x12E\n" +
+	"\tcalendars\x18\x01 \x03(\v2'.closeloop.followup.v1.ResolvedCalendarR\tcalendars\x12K\n" +
+	"\vassignments\x18\x02 \x03(\v2).closeloop.followup.v1.CalendarAssignmentR\vassignments\"\\\n" +
+	"\x12CalendarAssignment\x12\x14\n" +
+	"\x05scope\x18\x01 \x01(\tR\x05scope\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value\x12\x1a\n" +
+	"\bcalendar\x18\x03 \x01(\tR\bcalendar\"\xa3\x03\n" +
 	"\x0eFollowUpRecord\x127\n" +
 	"\x04spec\x18\x01 \x01(\v2#.closeloop.followup.v1.FollowUpSpecR\x04spec\x121\n" +
 	"\x06due_at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x05dueAt\x12\x16\n" +
@@ -1468,50 +1865,61 @@ func file_closeloop_followup_v1_followup_proto_rawDescGZIP() []byte {
 	return file_closeloop_followup_v1_followup_proto_rawDescData
 }
 
-var file_closeloop_followup_v1_followup_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
+var file_closeloop_followup_v1_followup_proto_msgTypes = make([]protoimpl.MessageInfo, 21)
 var file_closeloop_followup_v1_followup_proto_goTypes = []any{
 	(*FollowUpSpec)(nil),          // 0: closeloop.followup.v1.FollowUpSpec
-	(*ResolvePoliciesInput)(nil),  // 1: closeloop.followup.v1.ResolvePoliciesInput
-	(*ResolvedPolicy)(nil),        // 2: closeloop.followup.v1.ResolvedPolicy
-	(*ResolvedCalendar)(nil),      // 3: closeloop.followup.v1.ResolvedCalendar
-	(*ResolvePoliciesResult)(nil), // 4: closeloop.followup.v1.ResolvePoliciesResult
-	(*FollowUpRecord)(nil),        // 5: closeloop.followup.v1.FollowUpRecord
-	(*UpdateDeadlineInput)(nil),   // 6: closeloop.followup.v1.UpdateDeadlineInput
-	(*RecordStepInput)(nil),       // 7: closeloop.followup.v1.RecordStepInput
-	(*CloseFollowUpInput)(nil),    // 8: closeloop.followup.v1.CloseFollowUpInput
-	(*CloseSignal)(nil),           // 9: closeloop.followup.v1.CloseSignal
-	(*PolicyChangedSignal)(nil),   // 10: closeloop.followup.v1.PolicyChangedSignal
-	(*FollowUpState)(nil),         // 11: closeloop.followup.v1.FollowUpState
-	(*RolloutInput)(nil),          // 12: closeloop.followup.v1.RolloutInput
-	(*RolloutResult)(nil),         // 13: closeloop.followup.v1.RolloutResult
-	(*RolloutPageInput)(nil),      // 14: closeloop.followup.v1.RolloutPageInput
-	(*RolloutPageResult)(nil),     // 15: closeloop.followup.v1.RolloutPageResult
-	(*timestamppb.Timestamp)(nil), // 16: google.protobuf.Timestamp
+	(*CloseNotice)(nil),           // 1: closeloop.followup.v1.CloseNotice
+	(*FollowUpClosed)(nil),        // 2: closeloop.followup.v1.FollowUpClosed
+	(*ResolvePoliciesInput)(nil),  // 3: closeloop.followup.v1.ResolvePoliciesInput
+	(*ResolvedPolicy)(nil),        // 4: closeloop.followup.v1.ResolvedPolicy
+	(*ResolvedCalendar)(nil),      // 5: closeloop.followup.v1.ResolvedCalendar
+	(*ResolvePoliciesResult)(nil), // 6: closeloop.followup.v1.ResolvePoliciesResult
+	(*CalendarSetInput)(nil),      // 7: closeloop.followup.v1.CalendarSetInput
+	(*CalendarSetResult)(nil),     // 8: closeloop.followup.v1.CalendarSetResult
+	(*CalendarAssignment)(nil),    // 9: closeloop.followup.v1.CalendarAssignment
+	(*FollowUpRecord)(nil),        // 10: closeloop.followup.v1.FollowUpRecord
+	(*UpdateDeadlineInput)(nil),   // 11: closeloop.followup.v1.UpdateDeadlineInput
+	(*RecordStepInput)(nil),       // 12: closeloop.followup.v1.RecordStepInput
+	(*CloseFollowUpInput)(nil),    // 13: closeloop.followup.v1.CloseFollowUpInput
+	(*CloseSignal)(nil),           // 14: closeloop.followup.v1.CloseSignal
+	(*PolicyChangedSignal)(nil),   // 15: closeloop.followup.v1.PolicyChangedSignal
+	(*FollowUpState)(nil),         // 16: closeloop.followup.v1.FollowUpState
+	(*RolloutInput)(nil),          // 17: closeloop.followup.v1.RolloutInput
+	(*RolloutResult)(nil),         // 18: closeloop.followup.v1.RolloutResult
+	(*RolloutPageInput)(nil),      // 19: closeloop.followup.v1.RolloutPageInput
+	(*RolloutPageResult)(nil),     // 20: closeloop.followup.v1.RolloutPageResult
+	(*timestamppb.Timestamp)(nil), // 21: google.protobuf.Timestamp
 }
 var file_closeloop_followup_v1_followup_proto_depIdxs = []int32{
-	16, // 0: closeloop.followup.v1.FollowUpSpec.anchor_at:type_name -> google.protobuf.Timestamp
-	16, // 1: closeloop.followup.v1.FollowUpSpec.due_at:type_name -> google.protobuf.Timestamp
-	16, // 2: closeloop.followup.v1.ResolvePoliciesInput.at:type_name -> google.protobuf.Timestamp
-	16, // 3: closeloop.followup.v1.ResolvedPolicy.effective_from:type_name -> google.protobuf.Timestamp
-	2,  // 4: closeloop.followup.v1.ResolvePoliciesResult.policies:type_name -> closeloop.followup.v1.ResolvedPolicy
-	3,  // 5: closeloop.followup.v1.ResolvePoliciesResult.calendars:type_name -> closeloop.followup.v1.ResolvedCalendar
-	0,  // 6: closeloop.followup.v1.FollowUpRecord.spec:type_name -> closeloop.followup.v1.FollowUpSpec
-	16, // 7: closeloop.followup.v1.FollowUpRecord.due_at:type_name -> google.protobuf.Timestamp
-	16, // 8: closeloop.followup.v1.UpdateDeadlineInput.due_at:type_name -> google.protobuf.Timestamp
-	16, // 9: closeloop.followup.v1.UpdateDeadlineInput.next_step_at:type_name -> google.protobuf.Timestamp
-	16, // 10: closeloop.followup.v1.RecordStepInput.at:type_name -> google.protobuf.Timestamp
-	16, // 11: closeloop.followup.v1.RecordStepInput.next_step_at:type_name -> google.protobuf.Timestamp
-	16, // 12: closeloop.followup.v1.RecordStepInput.ran_at:type_name -> google.protobuf.Timestamp
-	16, // 13: closeloop.followup.v1.CloseFollowUpInput.at:type_name -> google.protobuf.Timestamp
-	16, // 14: closeloop.followup.v1.FollowUpState.due_at:type_name -> google.protobuf.Timestamp
-	16, // 15: closeloop.followup.v1.FollowUpState.next_at:type_name -> google.protobuf.Timestamp
-	16, // 16: closeloop.followup.v1.RolloutInput.effective_from:type_name -> google.protobuf.Timestamp
-	12, // 17: closeloop.followup.v1.RolloutPageInput.rollout:type_name -> closeloop.followup.v1.RolloutInput
-	18, // [18:18] is the sub-list for method output_type
-	18, // [18:18] is the sub-list for method input_type
-	18, // [18:18] is the sub-list for extension type_name
-	18, // [18:18] is the sub-list for extension extendee
-	0,  // [0:18] is the sub-list for field type_name
+	21, // 0: closeloop.followup.v1.FollowUpSpec.anchor_at:type_name -> google.protobuf.Timestamp
+	21, // 1: closeloop.followup.v1.FollowUpSpec.due_at:type_name -> google.protobuf.Timestamp
+	1,  // 2: closeloop.followup.v1.FollowUpSpec.notify:type_name -> closeloop.followup.v1.CloseNotice
+	21, // 3: closeloop.followup.v1.FollowUpClosed.anchor_at:type_name -> google.protobuf.Timestamp
+	21, // 4: closeloop.followup.v1.FollowUpClosed.at:type_name -> google.protobuf.Timestamp
+	21, // 5: closeloop.followup.v1.ResolvePoliciesInput.at:type_name -> google.protobuf.Timestamp
+	21, // 6: closeloop.followup.v1.ResolvedPolicy.effective_from:type_name -> google.protobuf.Timestamp
+	4,  // 7: closeloop.followup.v1.ResolvePoliciesResult.policies:type_name -> closeloop.followup.v1.ResolvedPolicy
+	5,  // 8: closeloop.followup.v1.ResolvePoliciesResult.calendars:type_name -> closeloop.followup.v1.ResolvedCalendar
+	21, // 9: closeloop.followup.v1.CalendarSetInput.at:type_name -> google.protobuf.Timestamp
+	5,  // 10: closeloop.followup.v1.CalendarSetResult.calendars:type_name -> closeloop.followup.v1.ResolvedCalendar
+	9,  // 11: closeloop.followup.v1.CalendarSetResult.assignments:type_name -> closeloop.followup.v1.CalendarAssignment
+	0,  // 12: closeloop.followup.v1.FollowUpRecord.spec:type_name -> closeloop.followup.v1.FollowUpSpec
+	21, // 13: closeloop.followup.v1.FollowUpRecord.due_at:type_name -> google.protobuf.Timestamp
+	21, // 14: closeloop.followup.v1.UpdateDeadlineInput.due_at:type_name -> google.protobuf.Timestamp
+	21, // 15: closeloop.followup.v1.UpdateDeadlineInput.next_step_at:type_name -> google.protobuf.Timestamp
+	21, // 16: closeloop.followup.v1.RecordStepInput.at:type_name -> google.protobuf.Timestamp
+	21, // 17: closeloop.followup.v1.RecordStepInput.next_step_at:type_name -> google.protobuf.Timestamp
+	21, // 18: closeloop.followup.v1.RecordStepInput.ran_at:type_name -> google.protobuf.Timestamp
+	21, // 19: closeloop.followup.v1.CloseFollowUpInput.at:type_name -> google.protobuf.Timestamp
+	21, // 20: closeloop.followup.v1.FollowUpState.due_at:type_name -> google.protobuf.Timestamp
+	21, // 21: closeloop.followup.v1.FollowUpState.next_at:type_name -> google.protobuf.Timestamp
+	21, // 22: closeloop.followup.v1.RolloutInput.effective_from:type_name -> google.protobuf.Timestamp
+	17, // 23: closeloop.followup.v1.RolloutPageInput.rollout:type_name -> closeloop.followup.v1.RolloutInput
+	24, // [24:24] is the sub-list for method output_type
+	24, // [24:24] is the sub-list for method input_type
+	24, // [24:24] is the sub-list for extension type_name
+	24, // [24:24] is the sub-list for extension extendee
+	0,  // [0:24] is the sub-list for field type_name
 }
 
 func init() { file_closeloop_followup_v1_followup_proto_init() }
@@ -1525,7 +1933,7 @@ func file_closeloop_followup_v1_followup_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_closeloop_followup_v1_followup_proto_rawDesc), len(file_closeloop_followup_v1_followup_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   16,
+			NumMessages:   21,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
