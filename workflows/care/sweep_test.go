@@ -97,6 +97,7 @@ func runSweep(t *testing.T, b *book, in *followupv1.CareSweepInput) *followupv1.
 	env := suite.NewTestWorkflowEnvironment()
 	env.SetStartTime(b.t0.Add(time.Hour))
 	env.RegisterWorkflow(Sweep)
+	(&termsEngine{}).register(env) // the care terms (terms_test.go)
 	env.RegisterActivityWithOptions(b.reconcile, activity.RegisterOptions{Name: customerc.ActivityCareReconcilePage})
 	env.RegisterActivityWithOptions(b.open, activity.RegisterOptions{Name: customerc.ActivityCareOpenPage})
 	env.ExecuteWorkflow(Sweep, in)

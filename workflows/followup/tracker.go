@@ -5,7 +5,8 @@
 // the lead, visit and later workflows) opens its record in the customer
 // service, waits until it is due, walks the escalation ladder, and closes the
 // record when the obligation is met or cancelled — also when the workflow is
-// cancelled, so no follow-up is left open after its workflow ends.
+// cancelled, so no follow-up is left open after its workflow ends. After every
+// close it calls the activity the spec's notify names, if any (notice.go).
 //
 // # Policies and their changes
 //
@@ -536,9 +537,14 @@ func (t *tracker) step(ctx workflow.Context, at time.Time) error {
 }
 
 func (t *tracker) close(ctx workflow.Context, state, by, note string) error {
-	return workflow.ExecuteActivity(ctx, t.eng.close, &followupv1.CloseFollowUpInput{
-		Id: t.spec.GetId(), State: state, By: by, Note: note, At: timestamppb.New(workflow.Now(ctx)),
-	}).Get(ctx, nil)
+	at := workflow.Now(ctx)
+	if err := workflow.ExecuteActivity(ctx, t.eng.close, &followupv1.CloseFollowUpInput{
+		Id: t.spec.GetId(), State: state, By: by, Note: note, At: timestamppb.New(at),
+	}).Get(ctx, nil); err != nil {
+		return err
+	}
+	t.notifyClosed(ctx, state, by, note, at) // notice.go
+	return nil
 }
 
 func (t *tracker) snapshot() *followupv1.FollowUpState {
