@@ -9,8 +9,8 @@ export GOFLAGS := -buildvcs=false
 
 TEMPORAL_CLI_VERSION := v1.5.1
 WORKFLOWCHECK_VERSION := v0.6.0
-SERVICES     := customer sales service marketing
-SRC          := platform proto workflows $(addprefix services/,$(SERVICES))
+SERVICES     := customer followup sales service marketing
+SRC          := platform proto workflows services/internal $(addprefix services/,$(SERVICES))
 PKGS         := $(foreach d,$(SRC),./$(d)/...)
 TEST_FLAGS   ?= -count=1 -timeout 25m
 
@@ -130,6 +130,7 @@ fmt-check: ## fail if any Go file is not gofmt-formatted
 
 bench: tools ## run the benchmarks (figures in docs/performance.md)
 	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m -v ./services/customer/ | grep -vE '^\{"time"'
+	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m -v ./services/followup/ | grep -vE '^\{"time"'
 	$(GO) test -run '^$$' -bench . -benchmem ./workflows/calendar/
 	BENCH_GAP=$${BENCH_GAP:-15m} $(GO) test -run '^$$' -bench Leads -benchtime 1x -timeout 90m -v ./services/sales/ | grep -vE '^\{"time"'
 

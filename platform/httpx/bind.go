@@ -114,3 +114,12 @@ func BodyLimit(n int64) gin.HandlerFunc {
 		c.Next()
 	}
 }
+
+// BindOptional binds a JSON body like Bind when there is one; an empty body
+// leaves dst as it is (for endpoints whose body is optional).
+func BindOptional(c *gin.Context, dst any) error {
+	if c.Request.ContentLength == 0 {
+		return nil
+	}
+	return Bind(c, dst)
+}

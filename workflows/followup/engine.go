@@ -3,46 +3,43 @@ package followup
 import (
 	"go.temporal.io/sdk/workflow"
 
-	customerc "github.com/closeloop/closeloop/proto/contract/customer"
 	followupc "github.com/closeloop/closeloop/proto/contract/followup"
 	followupv1 "github.com/closeloop/closeloop/proto/gen/closeloop/followup/v1"
 	"github.com/closeloop/closeloop/workflows/wfx"
 )
 
-// engine names the follow-up engine's task queue and activities for one
-// execution. Executions that started before the engine had a queue of its
-// own keep calling it on the customer queue under the customer service's
-// names (their histories say so); every other execution calls the engine's
-// own queue, whichever binary serves it (proto/contract/followup).
+// engine names the follow-up engine's task queue and activities.
 type engine struct {
 	queue, resolve, open, update, record, close, rollout string
 }
 
-// engineQueueChange is the workflow.GetVersion change id of the switch.
+// engineQueueChange is the workflow.GetVersion change id of the switch to the
+// engine's own queue.
 const engineQueueChange = "followup-queue"
 
-var (
-	customerQueueEngine = engine{
-		queue: customerc.TaskQueue, resolve: customerc.ActivityResolvePolicies, open: customerc.ActivityOpenFollowUp,
-		update: customerc.ActivityUpdateFollowUpDeadline, record: customerc.ActivityRecordFollowUpStep,
-		close: customerc.ActivityCloseFollowUp, rollout: customerc.ActivityRolloutPage,
-	}
-	ownQueueEngine = engine{
-		queue: followupc.TaskQueue, resolve: followupc.ActivityResolvePolicies, open: followupc.ActivityOpenFollowUp,
-		update: followupc.ActivityUpdateFollowUpDeadline, record: followupc.ActivityRecordFollowUpStep,
-		close: followupc.ActivityCloseFollowUp, rollout: followupc.ActivityRolloutPage,
-	}
-)
-
-// engineFor decides, once per execution (GetVersion answers every later call
-// of the execution alike), where this execution reaches the engine.
-func engineFor(ctx workflow.Context) engine {
-	if workflow.GetVersion(ctx, engineQueueChange, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
-		return customerQueueEngine
-	}
-	return ownQueueEngine
+var ownQueueEngine = engine{
+	queue: followupc.TaskQueue, resolve: followupc.ActivityResolvePolicies, open: followupc.ActivityOpenFollowUp,
+	update: followupc.ActivityUpdateFollowUpDeadline, record: followupc.ActivityRecordFollowUpStep,
+	close: followupc.ActivityCloseFollowUp, rollout: followupc.ActivityRolloutPage,
 }
 
+// engineFor returns where this execution reaches the engine: the follow-up
+// service's queue, for every execution.
+//
+// Executions started before the engine had a queue of its own (version
+// DefaultVersion of engineQueueChange) called it on the customer queue as
+// customer.OpenFollowUp and so on. The customer service no longer serves
+// those, so they too go on, from their next call, to the engine's queue under
+// its names. Their histories still replay: the SDK matches a recorded
+// activity by its id and the last dot-separated segment of its name — which
+// the two sets of names share on purpose (customer.OpenFollowUp,
+// followup.OpenFollowUp) — not by task queue (TestReplayRecordedHistories
+// replays histories recorded on the customer queue). GetVersion is still
+// called, so the marker recorded by later executions is matched.
+func engineFor(ctx workflow.Context) engine {
+	_ = workflow.GetVersion(ctx, engineQueueChange, workflow.DefaultVersion, 1)
+	return ownQueueEngine
+}
 // ResolvePolicies asks the engine which versions of in.Names are in force, for
 // a workflow that needs a policy outside Track (the visit's reminder): it
 // reaches the engine where this execution does.

@@ -1,0 +1,13 @@
+// Command followup runs the follow-up service: its HTTP API and its Temporal
+// worker on the "followup" task queue. `followup migrate` applies database
+// migrations and exits (with --from-customer-db, it also copies an existing
+// install's policies, calendars and follow-ups across once); `followup env`
+// lists the environment variables it reads.
+package main
+
+import (
+	"github.com/closeloop/closeloop/platform/service"
+	"github.com/closeloop/closeloop/services/followup"
+)
+
+func main() { service.Main(followup.Spec()) }

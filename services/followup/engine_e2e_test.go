@@ -1,0 +1,300 @@
+package followup_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"go.temporal.io/sdk/client"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/closeloop/closeloop/platform/testenv"
+	wfc "github.com/closeloop/closeloop/proto/contract/workflows"
+	followupv1 "github.com/closeloop/closeloop/proto/gen/closeloop/followup/v1"
+)
+
+func timerValue(d, clock string) map[string]any {
+	return map[string]any{"timer": map[string]any{"duration": d, "clock": clock}}
+}
+
+// TestPolicyChangeReachesRunningWorkflows is the issue's "done means", on a
+// real Temporal server and each database: an analyst changes the lead
+// first-contact SLA through the API; running follow-up workflows re-compute
+// their deadlines from their anchors and record the new version — a shortened
+// SLA fires at once when its new due time has passed, a lengthened one moves
+// the due time later and does not fire; the dry-run of another change shows
+// its effect first and changes nothing; a manager's overdue list shows the
+// late items of their team only.
+func TestPolicyChangeReachesRunningWorkflows(t *testing.T) {
+	hostPort, namespace := testenv.Temporal(t)
+	for _, b := range backends {
+		t.Run(b.Name, func(t *testing.T) {
+			startWorker(t, hostPort, namespace, nil)
+			s := newStack(t, b.DSN(t), stackOpts{temporal: hostPort, namespace: namespace})
+			tc := s.app.Deps().Temporal
+			ctx := context.Background()
+			const sla = "/v1/policies/lead.first_contact_sla"
+
+			// Reps may read nothing of policies and change nothing.
+			if r := s.call("POST", sla+"/versions", repAna, map[string]any{"value": timerValue("2h", "calendar"), "reason": "x"}); r.status != http.StatusForbidden {
+				t.Fatalf("rep changed a policy: %d %s", r.status, r.body)
+			}
+			// Start from calendar time so the arithmetic below is plain.
+			if r := s.call("POST", sla+"/versions", analyst, map[string]any{"value": timerValue("8h", "calendar"), "reason": "baseline for the test"}); r.status != http.StatusCreated {
+				t.Fatalf("baseline: %d %s", r.status, r.body)
+			}
+			// The escalation ladder too: in business time its first step would
+			// wait for the next working hour, so the test would pass only by day.
+			if r := s.call("POST", "/v1/policies/lead.escalation_ladder/versions", analyst, map[string]any{"value": map[string]any{"ladder": map[string]any{
+				"clock": "calendar", "steps": []map[string]any{{"after": "0m", "action": "remind"}, {"after": "4h", "action": "escalate_manager"}, {"after": "16h", "action": "reassign"}},
+			}}, "reason": "baseline for the test"}); r.status != http.StatusCreated {
+				t.Fatalf("baseline ladder: %d %s", r.status, r.body)
+			}
+			base := int64(s.call("GET", sla, analyst, nil).json(t)["active"].(map[string]any)["version"].(float64))
+
+			north := s.create(mgrMia, company(map[string]any{"owner_id": repAna, "team": "north"}))
+			south := s.create(admin, company(map[string]any{"owner_id": repBo, "team": "south", "region": "south"}))
+
+			// Three follow-ups whose leads were assigned two hours ago (started
+			// directly, as the lead workflow will), and one opened through the API.
+			anchor := time.Now().Add(-2 * time.Hour).UTC().Truncate(time.Second)
+			start := func(customer, owner, team, region string) string {
+				id := uuid.NewString()
+				_, err := tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: wfc.FollowUpWorkflowID(id), TaskQueue: wfc.TaskQueue}, wfc.WorkflowFollowUp,
+					&followupv1.FollowUpSpec{Id: id, Kind: "first_contact", CustomerId: customer, OwnerId: owner, Team: team, Territory: region,
+						Title: "call the new lead", AnchorAt: timestamppb.New(anchor), OpenedBy: "test"})
+				if err != nil {
+					t.Fatal(err)
+				}
+				return id
+			}
+			shortened := start(north, repAna, "north", "north")
+			other := start(south, repBo, "south", "south")
+			r := s.call("POST", "/v1/follow-ups", mgrMia, map[string]any{"kind": "first_contact", "customer_id": north, "title": "first call"})
+			// 201 once the workflow has stored it, 202 if that took longer than
+			// FOLLOWUP_OPEN_WAIT (a fresh namespace can be slow to start).
+			if r.status != http.StatusCreated && r.status != http.StatusAccepted {
+				t.Fatalf("open via API: %d %s", r.status, r.body)
+			}
+			apiID := r.json(t)["id"].(string)
+			get := func(id string) map[string]any {
+				var m map[string]any
+				eventually(t, "follow-up "+id, 20*time.Second, func() bool {
+					r := s.call("GET", "/v1/follow-ups/"+id, admin, nil)
+					if r.status == http.StatusOK {
+						m = r.json(t)
+					}
+					return r.status == http.StatusOK
+				})
+				return m
+			}
+			due := func(m map[string]any) time.Time {
+				d, _ := time.Parse(time.RFC3339Nano, m["due_at"].(string))
+				return d
+			}
+			if viaAPI := get(apiID); viaAPI["policy"].(map[string]any)["version"].(float64) != float64(base) || viaAPI["owner_id"] != repAna {
+				t.Fatalf("opened follow-up: %v", viaAPI)
+			}
+			for _, id := range []string{shortened, other} {
+				if d := due(get(id)); !d.Equal(anchor.Add(8 * time.Hour)) {
+					t.Fatalf("due %v, want anchor+8h", d)
+				}
+			}
+
+			// An invalid change is refused with field errors and changes nothing.
+			r = s.call("POST", sla+"/versions", analyst, map[string]any{"value": timerValue("1m", "calendar"), "reason": "too short"})
+			if r.status != http.StatusUnprocessableEntity || r.code(t) != "validation_failed" {
+				t.Fatalf("invalid change: %d %s", r.status, r.body)
+			}
+			if f := r.json(t)["details"].(map[string]any)["fields"].([]any)[0].(map[string]any); f["field"] != "value.timer.duration" || f["code"] != "out_of_range" {
+				t.Fatalf("field error %v", f)
+			}
+			if v := s.call("GET", sla, analyst, nil).json(t)["active"].(map[string]any)["version"].(float64); int64(v) != base {
+				t.Fatalf("an invalid change moved the version to %v", v)
+			}
+
+			// Dry-run of a 1h SLA: the two assigned two hours ago would be
+			// overdue at once (one per team), the one opened now would not;
+			// nothing changes.
+			r = s.call("POST", sla+"/dry-run", analyst, map[string]any{"value": timerValue("1h", "calendar")})
+			if r.status != http.StatusOK {
+				t.Fatalf("dry-run: %d %s", r.status, r.body)
+			}
+			dry := r.json(t)
+			tot := dry["totals"].(map[string]any)
+			if tot["open"].(float64) != 3 || tot["newly_overdue"].(float64) != 2 || tot["overdue_now"].(float64) != 0 ||
+				tot["escalate_now"].(map[string]any)["remind"] != nil || len(dry["by_team"].([]any)) != 2 {
+				t.Fatalf("dry-run report: %s", r.body)
+			}
+			if d := due(get(shortened)); !d.Equal(anchor.Add(8 * time.Hour)) {
+				t.Fatal("the dry-run changed a deadline")
+			}
+
+			// The analyst shortens the SLA to 1h: the deadlines move back to
+			// anchor+1h, already passed, so the ladder's first step (remind)
+			// fires at once; the new version is recorded on each follow-up.
+			shortenedAt := time.Now().Truncate(time.Second)
+			r = s.call("POST", sla+"/versions", analyst, map[string]any{"value": timerValue("1h", "calendar"), "reason": "leads go cold fast"})
+			if r.status != http.StatusCreated {
+				t.Fatalf("shorten: %d %s", r.status, r.body)
+			}
+			v2 := int64(r.json(t)["version"].(float64))
+			eventually(t, "the shortened SLA to reach the workflows", 30*time.Second, func() bool {
+				m := get(shortened)
+				return int64(m["policy"].(map[string]any)["version"].(float64)) == v2 && m["escalation_level"].(float64) >= 1
+			})
+			m := get(shortened)
+			if !due(m).Equal(anchor.Add(time.Hour)) || m["last_action"] != "remind" || m["overdue"] != true {
+				t.Fatalf("after shortening: %v", m)
+			}
+			// Its history keeps both instants of the reminder: due at anchor+1h
+			// on the ladder, carried out when the change reached it, hours later.
+			var remind map[string]any
+			for _, e := range m["events"].([]any) {
+				if e := e.(map[string]any); e["action"] == "remind" {
+					remind = e
+				}
+			}
+			if remind == nil || remind["scheduled_at"] == nil {
+				t.Fatalf("no reminder with its scheduled instant in the history: %v", m["events"])
+			}
+			sched, _ := time.Parse(time.RFC3339Nano, remind["scheduled_at"].(string))
+			ran, _ := time.Parse(time.RFC3339Nano, remind["at"].(string))
+			if !sched.Equal(anchor.Add(time.Hour)) || ran.Before(shortenedAt) || remind["late_by"] == "" {
+				t.Fatalf("reminder history: scheduled %v, ran %v (change at %v), late_by %v", sched, ran, shortenedAt, remind["late_by"])
+			}
+			api := get(apiID)
+			eventually(t, "the API-opened follow-up to follow", 30*time.Second, func() bool {
+				api = get(apiID)
+				return int64(api["policy"].(map[string]any)["version"].(float64)) == v2
+			})
+			if api["escalation_level"].(float64) != 0 || api["overdue"] != false {
+				t.Fatalf("a follow-up due in the future escalated: %v", api)
+			}
+
+			// Lengthened to 12h: due moves later; the workflow does not fire
+			// again (the reminder it sent when the SLA was 1h stays sent).
+			r = s.call("POST", sla+"/versions", analyst, map[string]any{"value": timerValue("12h", "calendar"), "reason": "too strict"})
+			if r.status != http.StatusCreated {
+				t.Fatalf("lengthen: %d %s", r.status, r.body)
+			}
+			v3 := int64(r.json(t)["version"].(float64))
+			eventually(t, "the lengthened SLA to reach the workflows", 30*time.Second, func() bool {
+				return int64(get(other)["policy"].(map[string]any)["version"].(float64)) == v3
+			})
+			if m := get(other); !due(m).Equal(anchor.Add(12*time.Hour)) || m["escalation_level"].(float64) != 1 || m["overdue"] != false {
+				t.Fatalf("after lengthening: %v", m)
+			}
+			q, err := tc.QueryWorkflow(ctx, wfc.FollowUpWorkflowID(other), "", wfc.QueryFollowUpState)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var st followupv1.FollowUpState
+			if err := q.Get(&st); err != nil || st.GetLevel() != 1 || st.GetPolicyVersion() != v3 || !st.GetDueAt().AsTime().Equal(anchor.Add(12*time.Hour)) {
+				t.Fatalf("workflow state %v %v", &st, err)
+			}
+
+			// Diff and audit show what changed, who and why.
+			r = s.call("GET", fmt.Sprintf("%s/diff?from=%d&to=%d", sla, v2, v3), analyst, nil)
+			if ch := r.json(t)["changes"].([]any); len(ch) != 1 || ch[0].(map[string]any)["to"] != "12h" {
+				t.Fatalf("diff %s", r.body)
+			}
+			r = s.call("GET", sla+"/audit", analyst, nil)
+			if a := r.json(t)["items"].([]any)[0].(map[string]any); a["actor"] != analyst || a["reason"] != "too strict" {
+				t.Fatalf("audit %s", r.body)
+			}
+
+			// Roll back to the 1h version: both overdue again. The manager of
+			// north sees north's late item only; the admin sees both.
+			r = s.call("POST", sla+"/rollback", analyst, map[string]any{"to_version": v2, "reason": "back to 1h"})
+			if r.status != http.StatusCreated {
+				t.Fatalf("rollback: %d %s", r.status, r.body)
+			}
+			v4 := int64(r.json(t)["version"].(float64))
+			eventually(t, "the rollback to reach the workflows", 30*time.Second, func() bool {
+				for _, id := range []string{shortened, other} {
+					f := get(id)
+					if int64(f["policy"].(map[string]any)["version"].(float64)) != v4 || f["overdue"] != true {
+						return false
+					}
+				}
+				return true
+			})
+			r = s.call("GET", "/v1/follow-ups/overdue", mgrMia, nil)
+			items := r.json(t)["items"].([]any)
+			if len(items) != 1 || items[0].(map[string]any)["id"] != shortened {
+				t.Fatalf("manager's overdue list: %s", r.body)
+			}
+			links := items[0].(map[string]any)["links"].(map[string]any)
+			if links["customer"] != "/v1/customers/"+north || links["workflow"] == nil {
+				t.Fatalf("links %v", links)
+			}
+			if r := s.call("GET", "/v1/follow-ups/overdue", admin, nil); len(r.json(t)["items"].([]any)) != 2 {
+				t.Fatalf("admin's overdue list: %s", r.body)
+			}
+			r = s.call("GET", "/v1/follow-ups/overdue/counts", mgrMia, nil)
+			var counts struct {
+				Total   int64
+				ByTeam  []struct{ Team string } `json:"by_team"`
+				ByOwner []struct {
+					OwnerID string `json:"owner_id"`
+					Overdue int64
+				} `json:"by_owner"`
+			}
+			if err := json.Unmarshal(r.body, &counts); err != nil || counts.Total != 1 || len(counts.ByTeam) != 1 || counts.ByTeam[0].Team != "north" ||
+				len(counts.ByOwner) != 1 || counts.ByOwner[0].OwnerID != repAna {
+				t.Fatalf("manager's counts: %s", r.body)
+			}
+			if r := s.call("GET", "/v1/follow-ups/"+other, mgrMia, nil); r.status != http.StatusNotFound {
+				t.Fatalf("manager read another team's follow-up: %d", r.status)
+			}
+
+			// The rep marks it done: the workflow closes the record.
+			r = s.call("POST", "/v1/follow-ups/"+shortened+"/complete", repAna, map[string]any{"note": "called, meeting booked"})
+			if r.status != http.StatusOK || r.json(t)["state"] != "done" {
+				t.Fatalf("complete: %d %s", r.status, r.body)
+			}
+			run := tc.GetWorkflow(ctx, wfc.FollowUpWorkflowID(shortened), "")
+			wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+			defer cancel()
+			if err := run.Get(wctx, nil); err != nil {
+				t.Fatalf("workflow did not end: %v", err)
+			}
+			// Cancelling the workflow closes its follow-up too.
+			if err := tc.CancelWorkflow(ctx, wfc.FollowUpWorkflowID(other), ""); err != nil {
+				t.Fatal(err)
+			}
+			eventually(t, "the cancelled workflow's follow-up to close", 20*time.Second, func() bool { return get(other)["state"] == "cancelled" })
+
+			// A workflow terminated by an operator cannot close its follow-up;
+			// the reconciliation sweep (the schedule's workflow) does.
+			orphan := start(north, repAna, "north", "north")
+			get(orphan)
+			if err := tc.TerminateWorkflow(ctx, wfc.FollowUpWorkflowID(orphan), "", "operator clean-up"); err != nil {
+				t.Fatal(err)
+			}
+			if get(shortened)["state"] != "done" || get(apiID)["state"] != "open" {
+				t.Fatal("setup: unexpected states before the sweep")
+			}
+			eventually(t, "the reconciliation to close the orphan", 30*time.Second, func() bool {
+				run, err := tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: "reconcile-" + uuid.NewString(), TaskQueue: wfc.TaskQueue},
+					wfc.WorkflowPolicyRollout, &followupv1.RolloutInput{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				var res followupv1.RolloutResult
+				if err := run.Get(ctx, &res); err != nil {
+					t.Fatal(err)
+				}
+				return get(orphan)["state"] == "cancelled"
+			})
+			if get(apiID)["state"] != "open" {
+				t.Fatal("the reconciliation closed a follow-up whose workflow is running")
+			}
+		})
+	}
+}

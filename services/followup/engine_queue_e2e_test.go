@@ -1,0 +1,80 @@
+package followup_test
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"go.temporal.io/api/enums/v1"
+
+	"github.com/closeloop/closeloop/platform/testenv"
+	followupc "github.com/closeloop/closeloop/proto/contract/followup"
+	wfc "github.com/closeloop/closeloop/proto/contract/workflows"
+)
+
+// TestFollowUpsReachTheEngineOnItsOwnQueue: a follow-up opened today calls
+// the follow-up engine on the engine's own task queue under the engine's
+// names (proto/contract/followup), which the customer binary serves, and
+// records the version marker of the switch; executions from before the switch
+// keep the customer queue (their recorded histories replay in
+// workflows/replay_test.go). The history is recorded for the replay test.
+func TestFollowUpsReachTheEngineOnItsOwnQueue(t *testing.T) {
+	hostPort, namespace := testenv.Temporal(t)
+	startWorker(t, hostPort, namespace, nil)
+	s := newStack(t, testenv.SQLite(t), stackOpts{temporal: hostPort, namespace: namespace})
+	tc := s.app.Deps().Temporal
+	ctx := context.Background()
+
+	cust := s.create(repAna, company(nil))
+	r := s.call("POST", "/v1/follow-ups", repAna, map[string]any{"kind": "callback", "customer_id": cust, "title": "call back about the quote"})
+	if r.status != http.StatusCreated && r.status != http.StatusAccepted {
+		t.Fatalf("open: %d %s", r.status, r.body)
+	}
+	id := r.json(t)["id"].(string)
+	eventually(t, "the follow-up stored by the engine", 30*time.Second, func() bool {
+		return s.call("GET", "/v1/follow-ups/"+id, repAna, nil).status == http.StatusOK
+	})
+	if r := s.call("POST", "/v1/follow-ups/"+id+"/complete", repAna, map[string]any{"note": "called, quote accepted"}); r.status != http.StatusOK {
+		t.Fatalf("complete: %d %s", r.status, r.body)
+	}
+	wid := wfc.FollowUpWorkflowID(id)
+	wctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	if err := tc.GetWorkflow(wctx, wid, "").Get(wctx, nil); err != nil {
+		t.Fatalf("follow-up workflow: %v", err)
+	}
+
+	var activities []string
+	marker := false
+	it := tc.GetWorkflowHistory(ctx, wid, "", false, enums.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	for it.HasNext() {
+		ev, err := it.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a := ev.GetActivityTaskScheduledEventAttributes(); a != nil {
+			activities = append(activities, a.GetTaskQueue().GetName()+"/"+a.GetActivityType().GetName())
+		}
+		if m := ev.GetMarkerRecordedEventAttributes(); m != nil && m.GetMarkerName() == "Version" {
+			marker = true
+		}
+	}
+	want := []string{followupc.ActivityResolvePolicies, followupc.ActivityOpenFollowUp, followupc.ActivityCloseFollowUp}
+	got := strings.Join(activities, " ")
+	for _, name := range want {
+		if !strings.Contains(got, followupc.TaskQueue+"/"+name) {
+			t.Errorf("activities %v: want %s on the %q queue", activities, name, followupc.TaskQueue)
+		}
+	}
+	for _, a := range activities {
+		if !strings.HasPrefix(a, followupc.TaskQueue+"/") {
+			t.Errorf("activity %s is not on the engine's queue", a)
+		}
+	}
+	if !marker {
+		t.Error("no version marker: the queue switch is not recorded in the history")
+	}
+	testenv.SaveHistory(t, tc, wid, "../../workflows/testdata/follow-up-on-its-own-queue.json")
+}

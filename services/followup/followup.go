@@ -1,0 +1,95 @@
+// Package followup is the follow-up service: the engine every Closeloop
+// workflow tracks its obligations on. It owns timer policies and their
+// versions, business calendars and their assignments to teams and regions,
+// follow-ups with their escalation history, the managers' overdue views and
+// counts, policy dry runs, and the activities of the policy rollout and
+// reconcile workflows.
+//
+// Workflows reach it only through the activities on its task queue
+// ("followup", proto/contract/followup); people and other services through
+// its HTTP API. It does not own customers (it asks the customer service, as
+// the caller, who a follow-up's customer belongs to), nor the workflows that
+// track follow-ups (those run in the worker, workflows/followup), nor what a
+// closed follow-up means for its subject (the owning service is told through
+// the follow-up's close notice, and acts on it).
+//
+// This file is the service's whole contract at a glance: its name, task
+// queue, configuration and how it is assembled. The pieces live in internal/:
+// policies (timer policies and calendars), followups (the records and the
+// managers' views), adapters (migrations, scope) and ports (HTTP handlers,
+// Temporal activities, the customer service's API).
+package followup
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"go.temporal.io/sdk/worker"
+
+	"github.com/closeloop/closeloop/platform/apperr"
+	"github.com/closeloop/closeloop/platform/service"
+	followupc "github.com/closeloop/closeloop/proto/contract/followup"
+	"github.com/closeloop/closeloop/services/followup/internal/adapters"
+	"github.com/closeloop/closeloop/services/followup/internal/followups"
+	"github.com/closeloop/closeloop/services/followup/internal/policies"
+	"github.com/closeloop/closeloop/services/followup/internal/ports"
+)
+
+// TaskQueue is the follow-up service's Temporal task queue.
+const TaskQueue = followupc.TaskQueue
+
+// Config is the follow-up service's own configuration, next to service.Config.
+type Config struct {
+	CustomerAPI string `env:"CUSTOMER_API_URL" default:"http://127.0.0.1:8081" help:"base URL of the customer service, used to look a follow-up's customer up as the caller"`
+	// TemporalUI is where follow-ups link to their workflow.
+	TemporalUI string        `env:"TEMPORAL_UI_URL" default:"http://localhost:8233" help:"Temporal web UI base URL that follow-ups link their workflow to; empty for no link"`
+	OpenWait   time.Duration `env:"FOLLOWUP_OPEN_WAIT" default:"5s" help:"how long POST /v1/follow-ups waits for the new follow-up to be stored before answering 202 Accepted"`
+	// DefaultCalendarCountry picks the business calendars a fresh database gets.
+	DefaultCalendarCountry string `env:"DEFAULT_CALENDAR_COUNTRY" default:"" help:"business calendars a fresh database is seeded with: CN (China mainland holidays and make-up days, default cn-mainland) or plain/empty (Monday–Friday, no holidays, default standard); ignored once calendars exist"`
+}
+
+// OpenAPI returns the service's OpenAPI document, built from its request and response types.
+func OpenAPI() []byte { return ports.OpenAPI() }
+
+// Spec describes the follow-up service binary.
+func Spec() service.Spec {
+	cfg := &Config{}
+	return service.Spec{
+		Name:            "followup",
+		DefaultHTTPAddr: ":8086",
+		TaskQueue:       TaskQueue,
+		Migrations:      adapters.Migrations,
+		Extra:           cfg,
+		Setup: func(ctx context.Context, d *service.Deps) (*service.Module, error) {
+			return Setup(d, *cfg)
+		},
+		Commands: map[string]func(context.Context, service.Config) error{},
+	}
+}
+
+// Setup assembles the service from its dependencies.
+func Setup(d *service.Deps, cfg Config) (*service.Module, error) {
+	engine := ports.TemporalEngine{Client: d.Temporal}
+	pol := policies.New(d.DB, engine, d.Log)
+	if err := pol.SetDefaultCountry(cfg.DefaultCalendarCountry); err != nil {
+		return nil, apperr.Invalid("invalid_config", err.Error())
+	}
+	if err := pol.Seed(context.Background()); err != nil {
+		return nil, fmt.Errorf("seed policies and calendars: %w", err)
+	}
+	customers := ports.NewCustomerAPI(cfg.CustomerAPI)
+	fu := followups.New(d.DB, engine, customers.Lookup, pol, followups.Links{TemporalUI: cfg.TemporalUI, Namespace: d.Config.Temporal.Namespace})
+	h := &ports.EngineHTTP{Policies: pol, FollowUps: fu, OpenWait: cfg.OpenWait}
+	acts := &ports.EngineActivities{Policies: pol, FollowUps: fu}
+	return &service.Module{
+		Routes: func(v1 *gin.RouterGroup) {
+			v1.Use(ports.ForwardBearer)
+			h.Routes(v1)
+		},
+		Register:   func(r worker.Registry) { acts.Register(r) },
+		OpenAPI:    ports.OpenAPI(),
+		Background: []func(context.Context) error{service.PurgeIdempotencyKeys(d.DB, d.Log)},
+	}, nil
+}

@@ -1,0 +1,170 @@
+package followup_test
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"go.temporal.io/sdk/client"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/closeloop/closeloop/platform/testenv"
+	wfc "github.com/closeloop/closeloop/proto/contract/workflows"
+	followupv1 "github.com/closeloop/closeloop/proto/gen/closeloop/followup/v1"
+)
+
+// BenchmarkOverdueQuery measures the managers' overdue views through the HTTP
+// API on PostgreSQL with 1,000,000 follow-ups of which 50,000 are open (about
+// half of those overdue), spread over 20 teams, 200 owners and 5 territories.
+// The rows are generated in the database (generate_series): the benchmark
+// measures the queries, not the load. Run with `make bench`.
+func BenchmarkOverdueQuery(b *testing.B) {
+	const total, open = 1_000_000, 50_000
+	for i := 0; i < b.N; i++ {
+		s := newStack(b, testenv.Postgres(b), stackOpts{})
+		gdb := s.app.Deps().DB
+		t0 := time.Now()
+		// Teams team-00..team-19 plus "north" (mgr-mia's team) in place of team-00;
+		// owner i belongs to team i%20; rows with n <= open are open.
+		err := gdb.Exec(`INSERT INTO follow_ups (id, kind, customer_id, owner_id, team, territory, title, state, anchor_at, due_at,
+				escalation_level, last_action, policy, policy_version, escalation_policy, escalation_policy_version, calendar, calendar_version,
+				workflow_id, opened_by, created_at, updated_at, closed_at, closed_by)
+			SELECT md5(n::text)::uuid::text,
+				(ARRAY['first_contact','visit_log','care_contact','service_response','slip_ack','callback'])[1 + n % 6],
+				md5('c' || (n % 90000)::text)::uuid::text,
+				'owner-' || lpad((n % 200)::text, 3, '0'),
+				CASE WHEN n % 20 = 0 THEN 'north' ELSE 'team-' || lpad((n % 20)::text, 2, '0') END,
+				(ARRAY['north','south','east','west','central'])[1 + (n / 7) % 5],
+				'bench follow-up',
+				CASE WHEN n <= ? THEN (CASE WHEN n % 10 = 0 THEN 'escalated' ELSE 'open' END) ELSE (CASE WHEN n % 9 = 0 THEN 'cancelled' ELSE 'done' END) END,
+				now() - make_interval(hours => (n % 2000)),
+				now() - make_interval(hours => (n % 2000)) + make_interval(hours => 1000),
+				CASE WHEN n <= ? AND n % 10 = 0 THEN 2 ELSE 0 END, '',
+				'lead.first_contact_sla', 1, 'lead.escalation_ladder', 1, 'standard', 1,
+				'followup:' || n, 'bench', now(), now(),
+				CASE WHEN n <= ? THEN NULL ELSE now() - make_interval(hours => (n % 5000)) END,
+				CASE WHEN n <= ? THEN NULL ELSE 'bench' END
+			FROM generate_series(1, ?) AS n`, open, open, open, open, total).Error
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := gdb.Exec("ANALYZE follow_ups").Error; err != nil {
+			b.Fatal(err)
+		}
+		var overdue int64
+		gdb.Raw("SELECT COUNT(*) FROM follow_ups WHERE closed_at IS NULL AND due_at < now()").Scan(&overdue)
+		b.Logf("loaded %d follow-ups (%d open, %d overdue) in %s", total, open, overdue, time.Since(t0).Round(time.Millisecond))
+
+		first := s.call("GET", "/v1/follow-ups/overdue?limit=50", admin, nil).json(b)
+		cursor, _ := first["next_cursor"].(string)
+		cases := []struct{ name, user, path string }{
+			{"list all (admin)", admin, "/v1/follow-ups/overdue"},
+			{"list manager's team", mgrMia, "/v1/follow-ups/overdue"},
+			{"list team filter", admin, "/v1/follow-ups/overdue?team=team-07"},
+			{"list owner filter", admin, "/v1/follow-ups/overdue?owner_id=owner-042"},
+			{"list kind+territory", admin, "/v1/follow-ups/overdue?kind=visit_log&territory=east"},
+			{"list lateness 1d-3d", admin, "/v1/follow-ups/overdue?lateness=1d_3d"},
+			{"list team+lateness", mgrMia, "/v1/follow-ups/overdue?lateness=over_7d"},
+			{"list second page", admin, "/v1/follow-ups/overdue?cursor=" + url.QueryEscape(cursor)},
+			{"counts all (admin)", admin, "/v1/follow-ups/overdue/counts"},
+			{"counts manager's team", mgrMia, "/v1/follow-ups/overdue/counts"},
+			{"counts kind filter", admin, "/v1/follow-ups/overdue/counts?kind=care_contact"},
+		}
+		const reqs = 200
+		worst := time.Duration(0)
+		for _, c := range cases {
+			lat := make([]time.Duration, reqs)
+			for j := range lat {
+				t := time.Now()
+				r := s.call("GET", c.path, c.user, nil)
+				lat[j] = time.Since(t)
+				if r.status != http.StatusOK {
+					b.Fatalf("%s: %d %s", c.name, r.status, r.body)
+				}
+			}
+			p95 := percentile(lat, 0.95)
+			worst = max(worst, p95)
+			b.Logf("%-24s p50 %6.2f ms  p95 %6.2f ms  p99 %6.2f ms", c.name, ms(percentile(lat, 0.50)), ms(p95), ms(percentile(lat, 0.99)))
+		}
+		b.ReportMetric(ms(worst), "overdue_worst_p95_ms")
+	}
+}
+
+// BenchmarkPolicyRollout measures how long a policy change takes to reach
+// 10,000 running FollowUp workflows: from the analyst's API call until every
+// follow-up records the new version and its re-computed due time. Customer
+// service, workflow worker and Temporal dev server run on this machine.
+func BenchmarkPolicyRollout(b *testing.B) {
+	const n = 10_000
+	hostPort, namespace := testenv.Temporal(b)
+	for i := 0; i < b.N; i++ {
+		s := newStack(b, testenv.Postgres(b), stackOpts{temporal: hostPort, namespace: namespace})
+		startWorker(b, hostPort, namespace, nil)
+		tc := s.app.Deps().Temporal
+		gdb := s.app.Deps().DB
+		ctx := context.Background()
+		customer := s.create(mgrMia, company(map[string]any{"owner_id": repAna, "team": "north"}))
+
+		t0 := time.Now()
+		anchor := time.Now().UTC()
+		var next atomic.Int64
+		var wg sync.WaitGroup
+		for w := 0; w < 16; w++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for int(next.Add(1)) <= n {
+					id := uuid.NewString()
+					_, err := tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: wfc.FollowUpWorkflowID(id), TaskQueue: wfc.TaskQueue}, wfc.WorkflowFollowUp,
+						&followupv1.FollowUpSpec{Id: id, Kind: "first_contact", CustomerId: customer, OwnerId: repAna, Team: "north", Territory: "north",
+							AnchorAt: timestamppb.New(anchor), OpenedBy: "bench"})
+					if err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		if b.Failed() {
+			b.FailNow()
+		}
+		waitCount := func(what, where string, args ...any) time.Duration {
+			start := time.Now()
+			for {
+				var c int64
+				if err := gdb.Raw("SELECT COUNT(*) FROM follow_ups WHERE "+where, args...).Scan(&c).Error; err != nil {
+					b.Fatal(err)
+				}
+				if c >= n {
+					return time.Since(start)
+				}
+				if time.Since(start) > 20*time.Minute {
+					b.Fatalf("%s: only %d of %d after 20 minutes", what, c, n)
+				}
+				time.Sleep(200 * time.Millisecond)
+			}
+		}
+		waitCount("open", "closed_at IS NULL")
+		b.Logf("%d FollowUp workflows started and their follow-ups stored in %s", n, time.Since(t0).Round(time.Millisecond))
+
+		t1 := time.Now()
+		r := s.call("POST", "/v1/policies/lead.first_contact_sla/versions", analyst, map[string]any{
+			"value": map[string]any{"timer": map[string]any{"duration": "2h", "clock": "calendar"}}, "reason": "benchmark"})
+		if r.status != http.StatusCreated {
+			b.Fatalf("change: %d %s", r.status, r.body)
+		}
+		v := int64(r.json(b)["version"].(float64))
+		waitCount("re-computed", "closed_at IS NULL AND policy_version = ? AND due_at = ?", v, anchor.Truncate(time.Microsecond).Add(2*time.Hour))
+		elapsed := time.Since(t1)
+		b.ReportMetric(elapsed.Seconds(), "rollout_10k_s")
+		b.ReportMetric(float64(n)/elapsed.Seconds(), "workflows/s")
+		b.Logf("policy change reached %d running workflows (new version and re-computed due time stored) in %s = %.0f workflows/s",
+			n, elapsed.Round(time.Millisecond), float64(n)/elapsed.Seconds())
+	}
+}

@@ -1,0 +1,158 @@
+// Package adapters holds the follow-up service's storage plumbing: its
+// versioned migrations — plain SQL that runs unchanged on PostgreSQL and
+// SQLite — and the caller-scope filter every read of follow-ups applies.
+//
+// The schema is the one the customer service's migrations 4, 7 and 8 built
+// while the engine lived there; an existing install copies its rows across
+// once with `followup migrate --from-customer-db` (docs/deploy.md).
+package adapters
+
+import (
+	"gorm.io/gorm"
+
+	"github.com/closeloop/closeloop/platform/auth"
+	"github.com/closeloop/closeloop/platform/db/migrate"
+	"github.com/closeloop/closeloop/platform/idem"
+)
+
+// Migrations is the follow-up service's schema history. Never edit a shipped entry.
+var Migrations = []migrate.Migration{
+	{Version: 1, Name: "timer policies, business calendars, follow-ups and their history", Up: migrate.SQL(
+		// Immutable policy versions; the one in force at an instant is the
+		// latest effective_from at or before it that was not withdrawn.
+		`CREATE TABLE policy_versions (
+			policy           VARCHAR(100) NOT NULL,
+			version          BIGINT NOT NULL,
+			value            TEXT NOT NULL,
+			effective_from   TIMESTAMPTZ NOT NULL,
+			created_by       VARCHAR(200) NOT NULL,
+			created_at       TIMESTAMPTZ NOT NULL,
+			reason           VARCHAR(2000) NOT NULL,
+			copied_from      BIGINT,
+			withdrawn_at     TIMESTAMPTZ,
+			withdrawn_by     VARCHAR(200),
+			PRIMARY KEY (policy, version)
+		)`,
+		`CREATE INDEX ix_policy_versions_effective ON policy_versions (policy, effective_from, version) WHERE withdrawn_at IS NULL`,
+		`CREATE TABLE calendar_versions (
+			name        VARCHAR(100) NOT NULL,
+			version     BIGINT NOT NULL,
+			spec        TEXT NOT NULL,
+			created_by  VARCHAR(200) NOT NULL,
+			created_at  TIMESTAMPTZ NOT NULL,
+			reason      VARCHAR(2000) NOT NULL,
+			PRIMARY KEY (name, version)
+		)`,
+		// One row per assigned region, team, and the single default: the
+		// primary key makes every assignment unique.
+		`CREATE TABLE calendar_assignments (
+			scope    VARCHAR(10) NOT NULL,
+			value    VARCHAR(100) NOT NULL,
+			calendar VARCHAR(100) NOT NULL,
+			PRIMARY KEY (scope, value)
+		)`,
+		`CREATE TABLE policy_audit (
+			id           VARCHAR(36) PRIMARY KEY,
+			subject_kind VARCHAR(10) NOT NULL,
+			subject      VARCHAR(100) NOT NULL,
+			version      BIGINT NOT NULL,
+			action       VARCHAR(20) NOT NULL,
+			actor        VARCHAR(200) NOT NULL,
+			reason       VARCHAR(2000) NOT NULL,
+			changes      TEXT NOT NULL,
+			trace_id     VARCHAR(32) NOT NULL DEFAULT '',
+			at           TIMESTAMPTZ NOT NULL,
+			-- For an escalation step: when the ladder had it due (at is when it ran).
+			scheduled_at TIMESTAMPTZ
+		)`,
+		`CREATE INDEX ix_policy_audit_subject ON policy_audit (subject_kind, subject, id)`,
+		`CREATE TABLE follow_ups (
+			id                        VARCHAR(36) PRIMARY KEY,
+			kind                      VARCHAR(40) NOT NULL,
+			customer_id               VARCHAR(36) NOT NULL,
+			owner_id                  VARCHAR(200) NOT NULL,
+			team                      VARCHAR(100) NOT NULL,
+			territory                 VARCHAR(100) NOT NULL,
+			title                     VARCHAR(300) NOT NULL DEFAULT '',
+			state                     VARCHAR(20) NOT NULL,
+			anchor_at                 TIMESTAMPTZ NOT NULL,
+			due_at                    TIMESTAMPTZ NOT NULL,
+			next_step_at              TIMESTAMPTZ,
+			escalation_level          INTEGER NOT NULL DEFAULT 0,
+			last_action               VARCHAR(40) NOT NULL DEFAULT '',
+			escalated_at              TIMESTAMPTZ,
+			policy                    VARCHAR(100) NOT NULL DEFAULT '',
+			policy_key                VARCHAR(40) NOT NULL DEFAULT '',
+			policy_version            BIGINT NOT NULL DEFAULT 0,
+			escalation_policy         VARCHAR(100) NOT NULL DEFAULT '',
+			escalation_policy_version BIGINT NOT NULL DEFAULT 0,
+			calendar                  VARCHAR(100) NOT NULL DEFAULT '',
+			calendar_version          BIGINT NOT NULL DEFAULT 0,
+			workflow_id               VARCHAR(200) NOT NULL,
+			run_id                    VARCHAR(100) NOT NULL DEFAULT '',
+			opened_by                 VARCHAR(200) NOT NULL,
+			created_at                TIMESTAMPTZ NOT NULL,
+			updated_at                TIMESTAMPTZ NOT NULL,
+			closed_at                 TIMESTAMPTZ,
+			closed_by                 VARCHAR(200),
+			close_note                VARCHAR(2000) NOT NULL DEFAULT ''
+		)`,
+		// Open follow-ups are a few percent of all of them: every index the
+		// managers' overdue views and the policy rollouts use is partial, so it
+		// holds only open rows and stays small however long the history grows.
+		`CREATE INDEX ix_follow_ups_open_due ON follow_ups (due_at, id) WHERE closed_at IS NULL`,
+		`CREATE INDEX ix_follow_ups_open_team ON follow_ups (team, due_at, id) WHERE closed_at IS NULL`,
+		`CREATE INDEX ix_follow_ups_open_owner ON follow_ups (owner_id, due_at, id) WHERE closed_at IS NULL`,
+		`CREATE INDEX ix_follow_ups_open_policy ON follow_ups (policy, policy_version) WHERE closed_at IS NULL`,
+		`CREATE INDEX ix_follow_ups_open_escalation ON follow_ups (escalation_policy, escalation_policy_version) WHERE closed_at IS NULL`,
+		`CREATE INDEX ix_follow_ups_open_calendar ON follow_ups (calendar, calendar_version) WHERE closed_at IS NULL`,
+		`CREATE INDEX ix_follow_ups_customer ON follow_ups (customer_id, created_at, id)`,
+		`CREATE INDEX ix_follow_ups_workflow ON follow_ups (workflow_id)`,
+		`CREATE TABLE follow_up_events (
+			id           VARCHAR(36) PRIMARY KEY,
+			follow_up_id VARCHAR(36) NOT NULL REFERENCES follow_ups(id),
+			action       VARCHAR(40) NOT NULL,
+			level        INTEGER NOT NULL DEFAULT 0,
+			actor        VARCHAR(200) NOT NULL,
+			detail       VARCHAR(2000) NOT NULL DEFAULT '',
+			at           TIMESTAMPTZ NOT NULL
+		)`,
+		`CREATE INDEX ix_follow_up_events_follow_up ON follow_up_events (follow_up_id, at, id)`,
+		// "Has this customer an open follow-up of this kind?" and the open
+		// follow-ups of one kind in id order.
+		`CREATE INDEX ix_follow_ups_open_customer_kind ON follow_ups (customer_id, kind) WHERE closed_at IS NULL`,
+		`CREATE INDEX ix_follow_ups_open_kind ON follow_ups (kind, id) WHERE closed_at IS NULL`,
+	)},
+	idem.Migration(2),
+}
+
+// Scoped restricts a query of follow-ups to what the caller may see: their own
+// (a rep), their teams' (a manager), or everything (analysts and admins).
+func Scoped(q *gorm.DB, s auth.Scope, prefix string) *gorm.DB {
+	switch {
+	case s.All:
+		return q
+	case s.OwnerID != "":
+		return q.Where(prefix+"owner_id = ?", s.OwnerID)
+	case len(s.Teams) > 0:
+		return q.Where(prefix+"team IN ?", s.Teams)
+	default:
+		return q.Where("1 = 0")
+	}
+}
+
+// InScope reports whether a follow-up with this owner and team is visible to s.
+func InScope(s auth.Scope, ownerID, team string) bool {
+	if s.All {
+		return true
+	}
+	if s.OwnerID != "" {
+		return s.OwnerID == ownerID
+	}
+	for _, t := range s.Teams {
+		if t == team {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,212 @@
+// Package ports is the follow-up service's edge: its HTTP API (EngineHTTP),
+// the activities every workflow calls on the engine's task queue
+// (EngineActivities), the Temporal client that starts and signals the
+// engine's workflows (TemporalEngine) and the customer service's API as the
+// caller sees it (CustomerAPI).
+package ports
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"time"
+
+	"go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/worker"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/closeloop/closeloop/platform/apperr"
+	"github.com/closeloop/closeloop/platform/temporalx"
+	followupc "github.com/closeloop/closeloop/proto/contract/followup"
+	wfc "github.com/closeloop/closeloop/proto/contract/workflows"
+	followupv1 "github.com/closeloop/closeloop/proto/gen/closeloop/followup/v1"
+	"github.com/closeloop/closeloop/services/followup/internal/followups"
+	"github.com/closeloop/closeloop/services/followup/internal/policies"
+)
+
+// EngineActivities are the follow-up and policy activities of the follow-up
+// engine, which every workflow tracking a follow-up calls on the engine's
+// own task queue (proto/contract/followup).
+type EngineActivities struct {
+	Policies  *policies.Service
+	FollowUps *followups.Service
+}
+
+// Register adds the activities under the engine's names, for the worker on
+// the engine's task queue.
+func (a *EngineActivities) Register(r worker.Registry) {
+	for name, fn := range map[string]any{
+		followupc.ActivityResolvePolicies:        a.ResolvePolicies,
+		followupc.ActivityOpenFollowUp:           a.OpenFollowUp,
+		followupc.ActivityUpdateFollowUpDeadline: a.UpdateFollowUpDeadline,
+		followupc.ActivityRecordFollowUpStep:     a.RecordFollowUpStep,
+		followupc.ActivityCloseFollowUp:          a.CloseFollowUp,
+		followupc.ActivityRolloutPage:            a.RolloutPage,
+		followupc.ActivityCalendarSet:            a.CalendarSet,
+	} {
+		r.RegisterActivityWithOptions(fn, activity.RegisterOptions{Name: name})
+	}
+}
+
+// CalendarSet returns every current calendar and assignment.
+func (a *EngineActivities) CalendarSet(ctx context.Context, _ *followupv1.CalendarSetInput) (*followupv1.CalendarSetResult, error) {
+	res, err := a.Policies.CalendarSet(ctx)
+	return res, temporalx.NonRetryable(err)
+}
+
+// ResolvePolicies returns the versions in force.
+func (a *EngineActivities) ResolvePolicies(ctx context.Context, in *followupv1.ResolvePoliciesInput) (*followupv1.ResolvePoliciesResult, error) {
+	at := time.Now()
+	if in.GetAt() != nil {
+		at = in.GetAt().AsTime()
+	}
+	res, err := a.Policies.Resolve(ctx, in.GetNames(), in.GetTeam(), in.GetTerritory(), at)
+	return res, temporalx.NonRetryable(err)
+}
+
+// OpenFollowUp stores a new follow-up.
+func (a *EngineActivities) OpenFollowUp(ctx context.Context, in *followupv1.FollowUpRecord) error {
+	return temporalx.NonRetryable(a.FollowUps.Record(ctx, in))
+}
+
+// UpdateFollowUpDeadline records a re-computed due time.
+func (a *EngineActivities) UpdateFollowUpDeadline(ctx context.Context, in *followupv1.UpdateDeadlineInput) error {
+	return temporalx.NonRetryable(a.FollowUps.UpdateDeadline(ctx, in))
+}
+
+// RecordFollowUpStep records an escalation step.
+func (a *EngineActivities) RecordFollowUpStep(ctx context.Context, in *followupv1.RecordStepInput) error {
+	return temporalx.NonRetryable(a.FollowUps.RecordStep(ctx, in))
+}
+
+// CloseFollowUp closes a follow-up.
+func (a *EngineActivities) CloseFollowUp(ctx context.Context, in *followupv1.CloseFollowUpInput) error {
+	return temporalx.NonRetryable(a.FollowUps.Close(ctx, in))
+}
+
+// RolloutPage signals one page of lagging workflows.
+func (a *EngineActivities) RolloutPage(ctx context.Context, in *followupv1.RolloutPageInput) (*followupv1.RolloutPageResult, error) {
+	res, err := a.FollowUps.RolloutPage(ctx, in, func(d any) {
+		if activity.IsActivity(ctx) {
+			activity.RecordHeartbeat(ctx, d)
+		}
+	})
+	return res, temporalx.NonRetryable(err)
+}
+
+// TemporalEngine starts and signals the follow-up engine's workflows.
+type TemporalEngine struct {
+	Client client.Client
+}
+
+func unavailable(err error) error {
+	return apperr.Unavailable("workflow_unavailable", "the workflow engine is unavailable; retry shortly").Wrap(err)
+}
+
+// StartFollowUp starts a FollowUp workflow; an existing one with the id is kept.
+func (t TemporalEngine) StartFollowUp(ctx context.Context, spec *followupv1.FollowUpSpec) error {
+	_, err := t.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID:                       wfc.FollowUpWorkflowID(spec.GetId()),
+		TaskQueue:                wfc.TaskQueue,
+		WorkflowIDConflictPolicy: enums.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		WorkflowIDReusePolicy:    enums.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+		TypedSearchAttributes: temporal.NewSearchAttributes(
+			temporal.NewSearchAttributeKeyKeyword(wfc.SAKind.String()).ValueSet("follow-up:"+spec.GetKind()),
+			temporal.NewSearchAttributeKeyKeyword(wfc.SACustomerID.String()).ValueSet(spec.GetCustomerId()),
+			temporal.NewSearchAttributeKeyKeyword(wfc.SAOwnerID.String()).ValueSet(spec.GetOwnerId()),
+		),
+	}, wfc.WorkflowFollowUp, spec)
+	var started *serviceerror.WorkflowExecutionAlreadyStarted
+	if errors.As(err, &started) {
+		return nil // the same idempotency key: that follow-up exists (or existed)
+	}
+	if err != nil {
+		return unavailable(err)
+	}
+	return nil
+}
+
+// Signal signals a running workflow.
+func (t TemporalEngine) Signal(ctx context.Context, workflowID, name string, payload any) error {
+	err := t.Client.SignalWorkflow(ctx, workflowID, "", name, payload)
+	var nf *serviceerror.NotFound
+	if errors.As(err, &nf) {
+		return followups.ErrWorkflowGone
+	}
+	if err != nil {
+		return unavailable(err)
+	}
+	return nil
+}
+
+// Start starts the rollout of a version; starting it twice is a no-op.
+func (t TemporalEngine) Start(ctx context.Context, kind, name string, version int64, effectiveFrom time.Time) error {
+	in := &followupv1.RolloutInput{Version: version, EffectiveFrom: timestamppb.New(effectiveFrom)}
+	if kind == "calendar" {
+		in.Calendar = name
+	} else {
+		in.Policy = name
+	}
+	_, err := t.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID:                       wfc.PolicyRolloutWorkflowID(kind, name, version, effectiveFrom.UnixMilli()),
+		TaskQueue:                wfc.TaskQueue,
+		WorkflowIDConflictPolicy: enums.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		TypedSearchAttributes:    temporal.NewSearchAttributes(temporal.NewSearchAttributeKeyKeyword(wfc.SAKind.String()).ValueSet("policy-rollout")),
+	}, wfc.WorkflowPolicyRollout, in)
+	return err
+}
+
+// Cancel stops the rollout of a withdrawn version.
+func (t TemporalEngine) Cancel(ctx context.Context, kind, name string, version int64, effectiveFrom time.Time) error {
+	err := t.Client.CancelWorkflow(ctx, wfc.PolicyRolloutWorkflowID(kind, name, version, effectiveFrom.UnixMilli()), "")
+	var nf *serviceerror.NotFound
+	if errors.As(err, &nf) {
+		return nil
+	}
+	return err
+}
+
+// Ended asks Temporal visibility which of the workflow ids have ended: at
+// least one closed run and no open one (a run that continued as new is not
+// an end).
+func (t TemporalEngine) Ended(ctx context.Context, workflowIDs []string) (map[string]bool, error) {
+	out := map[string]bool{}
+	if len(workflowIDs) == 0 {
+		return out, nil
+	}
+	quoted := make([]string, len(workflowIDs))
+	for i, id := range workflowIDs {
+		quoted[i] = "'" + strings.ReplaceAll(id, "'", "''") + "'"
+	}
+	in := "WorkflowId IN (" + strings.Join(quoted, ",") + ")"
+	list := func(query string, fn func(id string)) error {
+		var token []byte
+		for {
+			res, err := t.Client.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{Query: query, NextPageToken: token, PageSize: 1000})
+			if err != nil {
+				return unavailable(err)
+			}
+			for _, e := range res.GetExecutions() {
+				fn(e.GetExecution().GetWorkflowId())
+			}
+			if token = res.GetNextPageToken(); len(token) == 0 {
+				return nil
+			}
+		}
+	}
+	if err := list(in+" AND ExecutionStatus IN ('Completed','Failed','Canceled','Terminated','TimedOut')", func(id string) { out[id] = true }); err != nil {
+		return nil, err
+	}
+	if len(out) == 0 {
+		return out, nil
+	}
+	if err := list(in+" AND ExecutionStatus = 'Running'", func(id string) { delete(out, id) }); err != nil {
+		return nil, err
+	}
+	return out, nil
+}

@@ -1,0 +1,74 @@
+package stacktest
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/closeloop/closeloop/platform/service"
+	"github.com/closeloop/closeloop/platform/service/servicetest"
+	"github.com/closeloop/closeloop/platform/telemetry"
+	"github.com/closeloop/closeloop/platform/testenv"
+	"github.com/closeloop/closeloop/workflows"
+)
+
+// Backends lists the databases every storage-touching test runs on.
+var Backends = []struct {
+	Name string
+	DSN  func(testing.TB) string
+}{
+	{"postgres", testenv.Postgres},
+	{"sqlite", testenv.SQLite},
+}
+
+// Dev users (see devissuer.DevUsers).
+const (
+	RepAna  = "rep-ana"     // rep, team north
+	RepBo   = "rep-bo"      // rep, team south
+	MgrMia  = "mgr-mia"     // manager of north
+	Analyst = "analyst-ali" // analyst
+	Admin   = "admin-ada"   // admin
+)
+
+var seq atomic.Int64
+
+// Company returns a minimal valid customer create body with a unique name.
+func Company(extra map[string]any) map[string]any {
+	b := map[string]any{"name": fmt.Sprintf("Company %d %d", os.Getpid(), seq.Add(1)), "region": "north", "industry": "steel"}
+	for k, v := range extra {
+		b[k] = v
+	}
+	return b
+}
+
+// Eventually polls fn until it returns true or the deadline passes.
+func Eventually(t testing.TB, what string, d time.Duration, fn func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !fn() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// StartWorker runs the workflow worker binary's app in-process against
+// Temporal, with its namespace set-up (search attributes, schedules) done
+// twice, since set-up must be idempotent.
+func StartWorker(t testing.TB, hostPort, namespace string, tel *telemetry.Telemetry) *service.App {
+	t.Helper()
+	r := servicetest.Start(t, workflows.Spec(), map[string]string{"TEMPORAL_ADDRESS": hostPort, "TEMPORAL_NAMESPACE": namespace,
+		"LOG_LEVEL": "warn", "SETUP_ON_START": "false", "SHUTDOWN_TIMEOUT": "5s"}, service.Options{Telemetry: tel})
+	wcfg := workflows.Config{NamespaceRetention: 24 * time.Hour, ABCScheduleCron: "0 2 * * *", ABCScheduleTZ: "UTC", ABCPageSize: 3}
+	for i := 0; i < 2; i++ {
+		if err := workflows.Setup(context.Background(), r.App.Deps().Temporal, namespace, wcfg, slog.Default()); err != nil {
+			t.Fatalf("setup pass %d: %v", i+1, err)
+		}
+	}
+	return r.App
+}
