@@ -105,8 +105,7 @@ func Setup(d *service.Deps, cfg Config) (*service.Module, error) {
 	fu := followups.New(d.DB, engine, customerLookup(store), pol, followups.Links{TemporalUI: cfg.TemporalUI, Namespace: d.Config.Temporal.Namespace})
 	eh := &ports.EngineHTTP{Policies: pol, FollowUps: fu, OpenWait: cfg.OpenWait}
 	ea := &ports.EngineActivities{Policies: pol, FollowUps: fu}
-	cs := care.New(d.DB, pol, fu, engine)
-	fu.OnClose(care.OnClose)
+	cs := care.New(d.DB, care.Temporal{Workflows: engine, Client: d.Temporal})
 	vs := visits.New(d.DB, store, pol, visits.Temporal{Client: d.Temporal, Wait: cfg.VisitDecisionWait}, visits.Config{
 		AllowNonWorkingDays: cfg.VisitAllowNonWorkingDays, DefaultStart: cfg.VisitDefaultStart, DefaultDuration: cfg.VisitDefaultDuration})
 	vs.OnContact(func(ctx context.Context, ids []string, by string) error {

@@ -11,7 +11,8 @@ import (
 	followupv1 "github.com/closeloop/closeloop/proto/gen/closeloop/followup/v1"
 )
 
-// Activities are the CareSweep workflow's activities on the customer task queue.
+// Activities are care's activities on the customer task queue: the CareSweep
+// workflow's pages and the close notice of the care follow-ups.
 type Activities struct {
 	Care *Service
 }
@@ -20,6 +21,7 @@ type Activities struct {
 func (a *Activities) Register(r worker.Registry) {
 	r.RegisterActivityWithOptions(a.CareReconcilePage, activity.RegisterOptions{Name: customerc.ActivityCareReconcilePage})
 	r.RegisterActivityWithOptions(a.CareOpenPage, activity.RegisterOptions{Name: customerc.ActivityCareOpenPage})
+	r.RegisterActivityWithOptions(a.CareFollowUpClosed, activity.RegisterOptions{Name: customerc.ActivityCareFollowUpClosed})
 }
 
 // CareReconcilePage closes one page of open care follow-ups that no longer apply.
@@ -32,4 +34,10 @@ func (a *Activities) CareReconcilePage(ctx context.Context, in *followupv1.CareR
 func (a *Activities) CareOpenPage(ctx context.Context, in *followupv1.CareOpenPageInput) (*followupv1.CareOpenPageResult, error) {
 	res, err := a.Care.OpenPage(ctx, in)
 	return res, temporalx.NonRetryable(err)
+}
+
+// CareFollowUpClosed applies the close of a care follow-up (its FollowUp
+// workflow's close notice), once however often it is called.
+func (a *Activities) CareFollowUpClosed(ctx context.Context, in *followupv1.FollowUpClosed) error {
+	return temporalx.NonRetryable(a.Care.Closed(ctx, in))
 }
