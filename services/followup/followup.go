@@ -65,7 +65,14 @@ func Spec() service.Spec {
 		Setup: func(ctx context.Context, d *service.Deps) (*service.Module, error) {
 			return Setup(d, *cfg)
 		},
-		Commands: map[string]func(context.Context, service.Config) error{},
+		Commands: map[string]func(context.Context, service.Config) error{
+			// Copies an existing install's policies, calendars and follow-ups
+			// from the customer service's database (IMPORT_FROM_DATABASE_URL)
+			// once; safe to run again (docs/deploy.md).
+			"import-customer-db": func(ctx context.Context, c service.Config) error {
+				return adapters.ImportCommand(ctx, c.DB, c.LogLevel)
+			},
+		},
 	}
 }
 
