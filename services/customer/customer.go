@@ -33,6 +33,7 @@ import (
 
 	"github.com/closeloop/closeloop/platform/apperr"
 	"github.com/closeloop/closeloop/platform/auth"
+	"github.com/closeloop/closeloop/platform/httpx"
 	"github.com/closeloop/closeloop/platform/service"
 	customerc "github.com/closeloop/closeloop/proto/contract/customer"
 	followupc "github.com/closeloop/closeloop/proto/contract/followup"
@@ -45,6 +46,7 @@ import (
 	"github.com/closeloop/closeloop/services/customer/internal/policies"
 	"github.com/closeloop/closeloop/services/customer/internal/ports"
 	"github.com/closeloop/closeloop/services/customer/internal/visits"
+	followupclient "github.com/closeloop/closeloop/services/followup/client"
 )
 
 // Config is the customer service's own configuration, next to service.Config.
@@ -55,6 +57,8 @@ type Config struct {
 	// TemporalUI is where follow-ups link to their workflow.
 	TemporalUI string        `env:"TEMPORAL_UI_URL" default:"http://localhost:8233" help:"Temporal web UI base URL that follow-ups link their workflow to; empty for no link"`
 	OpenWait   time.Duration `env:"FOLLOWUP_OPEN_WAIT" default:"5s" help:"how long POST /v1/follow-ups waits for the new follow-up to be stored before answering 202 Accepted"`
+	// The follow-up service (its API is called as the user).
+	FollowUpAPI string `env:"FOLLOWUP_API_URL" default:"http://127.0.0.1:8086" help:"base URL of the follow-up service: the customer service reads calendars and closes first-contact follow-ups through it, as the caller"`
 	// Visits.
 	VisitAllowNonWorkingDays bool          `env:"VISIT_ALLOW_NON_WORKING_DAYS" default:"false" help:"allow visits on days without working time in the customer's business calendar (weekends, holidays), each only with a manager's or admin's explicit allow_non_working_day override, recorded on its timeline"`
 	VisitDefaultStart        string        `env:"VISIT_DEFAULT_START" default:"10:00" help:"start of a visit whose request names none, HH:MM in the customer's calendar time zone"`
@@ -106,7 +110,8 @@ func Setup(d *service.Deps, cfg Config) (*service.Module, error) {
 	eh := &ports.EngineHTTP{Policies: pol, FollowUps: fu, OpenWait: cfg.OpenWait}
 	ea := &ports.EngineActivities{Policies: pol, FollowUps: fu}
 	cs := care.New(d.DB, care.Temporal{Workflows: engine, Client: d.Temporal})
-	vs := visits.New(d.DB, store, pol, visits.Temporal{Client: d.Temporal, Wait: cfg.VisitDecisionWait}, visits.Config{
+	fapi := followupclient.New(cfg.FollowUpAPI) // the follow-up service's API, called as the user
+	vs := visits.New(d.DB, store, fapi, visits.Temporal{Client: d.Temporal, Wait: cfg.VisitDecisionWait}, visits.Config{
 		AllowNonWorkingDays: cfg.VisitAllowNonWorkingDays, DefaultStart: cfg.VisitDefaultStart, DefaultDuration: cfg.VisitDefaultDuration})
 	vs.OnContact(func(ctx context.Context, ids []string, by string) error {
 		_, err := cs.CloseAnswered(ctx, ids, by)
@@ -114,10 +119,11 @@ func Setup(d *service.Deps, cfg Config) (*service.Module, error) {
 	})
 	return &service.Module{
 		Routes: func(v1 *gin.RouterGroup) {
+			v1.Use(httpx.ForwardBearer) // calls to the follow-up service are made as the caller
 			h.Routes(v1)
 			eh.Routes(v1)
 			(&visits.HTTP{Svc: vs}).Routes(v1)
-			(&actions.HTTP{Svc: actions.New(d.DB, store, fu, cs)}).Routes(v1)
+			(&actions.HTTP{Svc: actions.New(d.DB, store, fapi, cs)}).Routes(v1)
 		},
 		Register: func(r worker.Registry) {
 			acts.Register(r)

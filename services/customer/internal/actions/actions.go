@@ -7,10 +7,13 @@
 //
 // A logged contact (a phone call or a visit/reception) closes the open
 // follow-ups it answers, through their workflows: the care-contact follow-ups
-// of its customers and the first-contact follow-ups of its leads (or, without
-// leads named, of its customers' leads owned by the person who logged it).
-// Only follow-ups the person may close are touched; the answer lists what was
-// closed and what could not be.
+// of its customers (package care) and the first-contact follow-ups of its
+// leads (or, without leads named, of its customers' leads owned by the person
+// who logged it), which the follow-up service lists and closes through its
+// API, asked as the person who logged the contact. Only follow-ups the person
+// may close are touched; the answer lists what was closed and what could not
+// be. The action is stored first: a follow-up service that does not answer
+// leaves its follow-ups open (listed as not closed), never the action unsaved.
 package actions
 
 import (
@@ -31,7 +34,7 @@ import (
 	"github.com/closeloop/closeloop/services/customer/internal/adapters"
 	"github.com/closeloop/closeloop/services/customer/internal/care"
 	"github.com/closeloop/closeloop/services/customer/internal/domain"
-	"github.com/closeloop/closeloop/services/customer/internal/followups"
+	"github.com/closeloop/closeloop/services/followup/client"
 	"github.com/closeloop/closeloop/workflows/policy"
 )
 
@@ -92,17 +95,28 @@ type Link struct {
 
 func (Link) TableName() string { return "action_links" }
 
+// FollowUps is the follow-up service's API as actions use it, called as the
+// person acting (client.Client; the context carries the caller's token).
+type FollowUps interface {
+	// OpenFirstContacts lists a customer's open first-contact follow-ups
+	// the caller may see.
+	OpenFirstContacts(ctx context.Context, customerID string) ([]client.FollowUp, error)
+	// Complete closes a follow-up as done by the caller.
+	Complete(ctx context.Context, id, note string) (client.FollowUp, error)
+}
+
 // Service is the actions use cases.
 type Service struct {
 	db        *gorm.DB
 	customers *adapters.Store
-	followups *followups.Service
+	followups FollowUps
 	care      *care.Service
 	now       func() time.Time
 }
 
-// New returns the service; cs closes the care follow-ups a logged contact answers.
-func New(db *gorm.DB, customers *adapters.Store, fu *followups.Service, cs *care.Service) *Service {
+// New returns the service; fu lists and closes the first-contact follow-ups
+// a logged contact answers, cs closes its care follow-ups.
+func New(db *gorm.DB, customers *adapters.Store, fu FollowUps, cs *care.Service) *Service {
 	return &Service{db: db, customers: customers, followups: fu, care: cs, now: func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }}
 }
 
@@ -302,16 +316,17 @@ func (s *Service) closeAnswered(ctx context.Context, p auth.Principal, row Row, 
 		}
 	}
 	for _, cid := range customers {
-		page, err := s.followups.List(ctx, followups.Filter{CustomerID: cid, Kind: policy.KindFirstContact, State: "open"}, nil, 50, httpx.EncodeCursor)
+		items, err := s.followups.OpenFirstContacts(ctx, cid)
 		if err != nil {
-			failed = append(failed, NotClosed{Kind: policy.KindFirstContact, Reason: "could not list the customer's follow-ups: retry by completing them"})
+			failed = append(failed, NotClosed{Kind: policy.KindFirstContact,
+				Reason: "could not list the customer's follow-ups (" + apperr.From(err).Message + "): retry by completing them"})
 			continue
 		}
-		for _, f := range page.Items {
+		for _, f := range items {
 			if !answersLead(f, leads, p.Subject) {
 				continue
 			}
-			if _, err := s.followups.Finish(ctx, f.ID, followups.StateDone, note); err != nil {
+			if _, err := s.followups.Complete(ctx, f.ID, note); err != nil {
 				failed = append(failed, NotClosed{ID: f.ID, Kind: f.Kind, Reason: apperr.From(err).Message})
 				continue
 			}
@@ -323,7 +338,7 @@ func (s *Service) closeAnswered(ctx context.Context, p auth.Principal, row Row, 
 
 // answersLead: a first-contact follow-up is answered by a contact logged on
 // its lead, or — when no lead is named — by its own owner's contact.
-func answersLead(f followups.View, leads []string, actor string) bool {
+func answersLead(f client.FollowUp, leads []string, actor string) bool {
 	if len(leads) == 0 {
 		return f.OwnerID == actor
 	}

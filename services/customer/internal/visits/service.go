@@ -15,9 +15,8 @@ import (
 	wfc "github.com/closeloop/closeloop/proto/contract/workflows"
 	"github.com/closeloop/closeloop/services/customer/internal/adapters"
 	"github.com/closeloop/closeloop/services/customer/internal/domain"
-	"github.com/closeloop/closeloop/services/customer/internal/policies"
+	"github.com/closeloop/closeloop/services/followup/client"
 	"github.com/closeloop/closeloop/workflows/calendar"
-	"github.com/closeloop/closeloop/workflows/policy"
 	"github.com/closeloop/closeloop/workflows/visit"
 )
 
@@ -35,12 +34,20 @@ type Config struct {
 	DefaultDuration time.Duration
 }
 
+// Calendars reads business calendars from the follow-up service, as the
+// caller (client.Client; the context carries the caller's token).
+type Calendars interface {
+	// AssignedCalendar is the current calendar of a team, else of a
+	// region, else the default one.
+	AssignedCalendar(ctx context.Context, team, region string) (client.Calendar, error)
+}
+
 // Service is the visit use cases.
 type Service struct {
 	db        *gorm.DB
 	store     *Store
 	customers *adapters.Store
-	policies  *policies.Service
+	calendars Calendars
 	wf        Workflows
 	cfg       Config
 	now       func() time.Time
@@ -50,15 +57,15 @@ type Service struct {
 	cals map[string]cachedCalendar // by team and region
 }
 
-// New returns the service.
-func New(gdb *gorm.DB, customers *adapters.Store, p *policies.Service, wf Workflows, cfg Config) *Service {
+// New returns the service; cals reads the customers' business calendars.
+func New(gdb *gorm.DB, customers *adapters.Store, cals Calendars, wf Workflows, cfg Config) *Service {
 	if cfg.DefaultStart == "" {
 		cfg.DefaultStart = "10:00"
 	}
 	if cfg.DefaultDuration <= 0 {
 		cfg.DefaultDuration = time.Hour
 	}
-	return &Service{db: gdb, store: NewStore(gdb), customers: customers, policies: p, wf: wf, cfg: cfg,
+	return &Service{db: gdb, store: NewStore(gdb), customers: customers, calendars: cals, wf: wf, cfg: cfg,
 		now: func() time.Time { return time.Now().UTC() }, cals: map[string]cachedCalendar{}}
 }
 
@@ -110,9 +117,9 @@ func (s *Service) customerOf(ctx context.Context, id string, scope auth.Scope) (
 	return c, err
 }
 
-// calendarTTL is how long the API reuses a resolved calendar for the day
-// rule: calendars change seldom, and under a burst of requests resolving
-// them (three queries) for each one would load the database for nothing.
+// calendarTTL is how long the API reuses a calendar for the day rule:
+// calendars change seldom, and under a burst of requests asking the
+// follow-up service for each one would load it for nothing.
 const calendarTTL = 5 * time.Second
 
 type cachedCalendar struct {
@@ -121,7 +128,9 @@ type cachedCalendar struct {
 }
 
 // calendarOf is the business calendar assigned to the customer's team or
-// region (at most calendarTTL old).
+// region (at most calendarTTL old), asked of the follow-up service as the
+// caller. A follow-up service that does not answer is a 503
+// (followup_service_unavailable): the request is refused, nothing stored.
 func (s *Service) calendarOf(ctx context.Context, c adapters.CustomerRecord) (*calendar.Calendar, error) {
 	key := c.Team + "\x00" + c.Region
 	s.mu.Lock()
@@ -130,23 +139,20 @@ func (s *Service) calendarOf(ctx context.Context, c adapters.CustomerRecord) (*c
 	if ok && time.Since(hit.at) < calendarTTL {
 		return hit.cal, nil
 	}
-	res, err := s.policies.Resolve(ctx, []string{policy.VisitReminder}, c.Team, c.Region, s.now())
+	res, err := s.calendars.AssignedCalendar(ctx, c.Team, c.Region)
 	if err != nil {
+		if e := apperr.From(err); e.Kind == apperr.KindUnavailable {
+			return nil, apperr.Unavailable(e.Code, "the customer's business calendar could not be read: "+e.Message).Wrap(err)
+		}
 		return nil, err
 	}
-	for _, rc := range res.GetCalendars() {
-		if rc.GetName() == res.GetAssignedCalendar() {
-			cal, err := policy.CalendarFromJSON(rc.GetSpecJson())
-			if err != nil {
-				return nil, err
-			}
-			s.mu.Lock()
-			s.cals[key] = cachedCalendar{cal: cal, at: time.Now()}
-			s.mu.Unlock()
-			return cal, nil
-		}
+	if res.Calendar == nil {
+		return nil, errors.New("visits: the follow-up service answered no calendar")
 	}
-	return nil, errors.New("visits: the assigned calendar was not resolved")
+	s.mu.Lock()
+	s.cals[key] = cachedCalendar{cal: res.Calendar, at: time.Now()}
+	s.mu.Unlock()
+	return res.Calendar, nil
 }
 
 // check validates a request for customer c by requester p, sent by caller
