@@ -3,7 +3,6 @@ package customer_test
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
@@ -11,28 +10,17 @@ import (
 
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
-	"github.com/closeloop/closeloop/platform/service"
-	"github.com/closeloop/closeloop/platform/service/servicetest"
+	"github.com/closeloop/closeloop/services/internal/stacktest"
 	"github.com/closeloop/closeloop/platform/telemetry"
 	"github.com/closeloop/closeloop/platform/testenv"
-	"github.com/closeloop/closeloop/workflows"
 )
 
-// startWorker runs the workflow worker binary's app in-process against Temporal.
+// startWorker runs the workflow worker binary's app in-process against
+// Temporal, and checks the ABC schedule its set-up registers.
 func startWorker(t testing.TB, hostPort, namespace string, tel *telemetry.Telemetry) {
 	t.Helper()
-	r := servicetest.Start(t, workflows.Spec(), map[string]string{"TEMPORAL_ADDRESS": hostPort, "TEMPORAL_NAMESPACE": namespace,
-		"LOG_LEVEL": "warn", "SETUP_ON_START": "false", "SHUTDOWN_TIMEOUT": "5s"}, service.Options{Telemetry: tel})
-	app := r.App
+	app := stacktest.StartWorker(t, hostPort, namespace, tel)
 	ctx := context.Background()
-	// Register search attributes and the schedule before the test starts runs;
-	// twice, because setup must be idempotent (the second pass updates).
-	wcfg := workflows.Config{NamespaceRetention: 24 * time.Hour, ABCScheduleCron: "0 2 * * *", ABCScheduleTZ: "UTC", ABCPageSize: 3}
-	for i := 0; i < 2; i++ {
-		if err := workflows.Setup(ctx, app.Deps().Temporal, namespace, wcfg, slog.Default()); err != nil {
-			t.Fatalf("setup pass %d: %v", i+1, err)
-		}
-	}
 	desc, err := app.Deps().Temporal.ScheduleClient().GetHandle(ctx, "closeloop-abc-reclassification").Describe(ctx)
 	if err != nil {
 		t.Fatalf("the ABC schedule does not exist: %v", err)

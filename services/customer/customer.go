@@ -5,16 +5,17 @@
 // customers, the user directory (who may own a customer), with a full audit
 // trail.
 //
-// It also holds, for now, the follow-up engine's store and API (timer
-// policies, business calendars, follow-ups and the managers' overdue views:
-// internal/policies, internal/followups, internal/ports/engine*.go), visits
-// (internal/visits) and the departments' actions (internal/actions). The
-// engine is to become a service of its own (docs/architecture.md, "Known
-// gaps"); visits and actions stay separate contexts here.
+// Beside customers it holds three contexts of its own, each a package:
+// visits (internal/visits: one visit per customer-day), the departments'
+// actions (internal/actions: plans and logs of calls and meetings), and care
+// (internal/care: the care cadence of existing customers).
 //
 // It does not own leads, opportunities or territories (the sales service),
-// nor any workflow: those run in the worker (workflows/), calling this
-// service's activities on its task queue.
+// nor follow-ups, timer policies or business calendars (the follow-up
+// service, services/followup: care starts follow-up workflows and is told
+// when they close; visits and actions read calendars and close follow-ups
+// through its API as the user), nor any workflow: those run in the worker
+// (workflows/), calling this service's activities on its task queue.
 //
 // This file is the service's whole contract at a glance: its name, task queue,
 // configuration and how it is assembled. The pieces live in internal/:
@@ -24,26 +25,20 @@ package customer
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"time"
 
 	"github.com/gin-gonic/gin"
 	"go.temporal.io/sdk/worker"
 
 	"github.com/closeloop/closeloop/platform/apperr"
-	"github.com/closeloop/closeloop/platform/auth"
 	"github.com/closeloop/closeloop/platform/httpx"
 	"github.com/closeloop/closeloop/platform/service"
 	customerc "github.com/closeloop/closeloop/proto/contract/customer"
-	followupc "github.com/closeloop/closeloop/proto/contract/followup"
 	"github.com/closeloop/closeloop/services/customer/internal/actions"
 	"github.com/closeloop/closeloop/services/customer/internal/adapters"
 	"github.com/closeloop/closeloop/services/customer/internal/app"
 	"github.com/closeloop/closeloop/services/customer/internal/care"
 	"github.com/closeloop/closeloop/services/customer/internal/domain"
-	"github.com/closeloop/closeloop/services/customer/internal/followups"
-	"github.com/closeloop/closeloop/services/customer/internal/policies"
 	"github.com/closeloop/closeloop/services/customer/internal/ports"
 	"github.com/closeloop/closeloop/services/customer/internal/visits"
 	followupclient "github.com/closeloop/closeloop/services/followup/client"
@@ -54,9 +49,6 @@ type Config struct {
 	ABCAShare   float64 `env:"ABC_A_SHARE" default:"0.80" help:"cumulative value share that makes a customer class A (Pareto: top 80%)"`
 	ABCBShare   float64 `env:"ABC_B_SHARE" default:"0.95" help:"cumulative value share that makes a customer class B (the next 15%); the rest are C"`
 	ABCPageSize int32   `env:"ABC_PAGE_SIZE" default:"2000" help:"customers classified per activity call during ABC reclassification"`
-	// TemporalUI is where follow-ups link to their workflow.
-	TemporalUI string        `env:"TEMPORAL_UI_URL" default:"http://localhost:8233" help:"Temporal web UI base URL that follow-ups link their workflow to; empty for no link"`
-	OpenWait   time.Duration `env:"FOLLOWUP_OPEN_WAIT" default:"5s" help:"how long POST /v1/follow-ups waits for the new follow-up to be stored before answering 202 Accepted"`
 	// The follow-up service (its API is called as the user).
 	FollowUpAPI string `env:"FOLLOWUP_API_URL" default:"http://127.0.0.1:8086" help:"base URL of the follow-up service: the customer service reads calendars and closes first-contact follow-ups through it, as the caller"`
 	// Visits.
@@ -64,8 +56,6 @@ type Config struct {
 	VisitDefaultStart        string        `env:"VISIT_DEFAULT_START" default:"10:00" help:"start of a visit whose request names none, HH:MM in the customer's calendar time zone"`
 	VisitDefaultDuration     time.Duration `env:"VISIT_DEFAULT_DURATION" default:"1h" help:"length of a visit whose request names none"`
 	VisitDecisionWait        time.Duration `env:"VISIT_DECISION_WAIT" default:"10s" help:"how long a visit request, cancellation or log waits for the visit workflow's answer before answering 503 update_pending"`
-	// DefaultCalendarCountry picks the business calendars a fresh database gets.
-	DefaultCalendarCountry string `env:"DEFAULT_CALENDAR_COUNTRY" default:"" help:"business calendars a fresh database is seeded with: CN (China mainland holidays and make-up days, default cn-mainland) or plain/empty (Monday–Friday, no holidays, default standard); ignored once calendars exist"`
 }
 
 // OpenAPI returns the service's OpenAPI document, built from its request and response types.
@@ -97,18 +87,9 @@ func Setup(d *service.Deps, cfg Config) (*service.Module, error) {
 	h := ports.NewHTTP(a)
 	acts := ports.NewActivities(a)
 
-	// The follow-up engine: timer policies, business calendars, follow-ups.
+	// Follow-ups are the follow-up service's: care starts and signals their
+	// workflows; visits and actions call its API as the user.
 	engine := ports.TemporalEngine{Client: d.Temporal}
-	pol := policies.New(d.DB, engine, d.Log)
-	if err := pol.SetDefaultCountry(cfg.DefaultCalendarCountry); err != nil {
-		return nil, apperr.Invalid("invalid_config", err.Error())
-	}
-	if err := pol.Seed(context.Background()); err != nil {
-		return nil, fmt.Errorf("seed policies and calendars: %w", err)
-	}
-	fu := followups.New(d.DB, engine, customerLookup(store), pol, followups.Links{TemporalUI: cfg.TemporalUI, Namespace: d.Config.Temporal.Namespace})
-	eh := &ports.EngineHTTP{Policies: pol, FollowUps: fu, OpenWait: cfg.OpenWait}
-	ea := &ports.EngineActivities{Policies: pol, FollowUps: fu}
 	cs := care.New(d.DB, care.Temporal{Workflows: engine, Client: d.Temporal})
 	fapi := followupclient.New(cfg.FollowUpAPI) // the follow-up service's API, called as the user
 	vs := visits.New(d.DB, store, fapi, visits.Temporal{Client: d.Temporal, Wait: cfg.VisitDecisionWait}, visits.Config{
@@ -121,37 +102,16 @@ func Setup(d *service.Deps, cfg Config) (*service.Module, error) {
 		Routes: func(v1 *gin.RouterGroup) {
 			v1.Use(httpx.ForwardBearer) // calls to the follow-up service are made as the caller
 			h.Routes(v1)
-			eh.Routes(v1)
 			(&visits.HTTP{Svc: vs}).Routes(v1)
 			(&actions.HTTP{Svc: actions.New(d.DB, store, fapi, cs)}).Routes(v1)
 		},
 		Register: func(r worker.Registry) {
 			acts.Register(r)
 			acts.RegisterLeadActivities(r)
-			ea.RegisterLegacy(r)
 			(&visits.Activities{Store: vs.Store()}).Register(r)
 			(&care.Activities{Care: cs}).Register(r)
 		},
-		// The follow-up engine's own queue, served here until the engine has
-		// a binary of its own.
-		Queues:     map[string]func(worker.Registry){followupc.TaskQueue: ea.Register},
 		OpenAPI:    ports.OpenAPI(),
 		Background: []func(context.Context) error{service.PurgeIdempotencyKeys(d.DB, d.Log)},
 	}, nil
-}
-
-// customerLookup lets follow-ups find their subject within the caller's scope.
-func customerLookup(store *adapters.Store) followups.Customers {
-	return func(ctx context.Context, id string, scope auth.Scope) (followups.Customer, error) {
-		c, err := store.GetCustomer(ctx, id, scope, false)
-		if errors.Is(err, domain.ErrCustomerNotFound) {
-			var v apperr.Validation
-			v.Add("customer_id", "not_found", "no such customer")
-			return followups.Customer{}, v.Err()
-		}
-		if err != nil {
-			return followups.Customer{}, err
-		}
-		return followups.Customer{OwnerID: c.OwnerID, Team: c.Team, Region: c.Region, ValueClass: c.ValueClass}, nil
-	}
 }

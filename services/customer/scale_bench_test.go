@@ -4,13 +4,13 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"sort"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/closeloop/closeloop/platform/testenv"
+	"github.com/closeloop/closeloop/services/internal/stacktest"
 )
 
 // BenchmarkCustomerScale measures, on PostgreSQL at 10,000 and 100,000
@@ -43,12 +43,9 @@ var (
 	benchOwners     = []struct{ owner, team string }{{repAna, "north"}, {repBo, "south"}, {"rep-cy", "north"}, {"rep-di", "south"}, {"rep-ed", "east"}}
 )
 
-func percentile(d []time.Duration, p float64) time.Duration {
-	sort.Slice(d, func(i, j int) bool { return d[i] < d[j] })
-	return d[min(len(d)-1, int(float64(len(d))*p))]
-}
+func percentile(d []time.Duration, p float64) time.Duration { return stacktest.Percentile(d, p) }
 
-func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+func ms(d time.Duration) float64 { return stacktest.Ms(d) }
 
 func benchCreate(b *testing.B, s *stack, n int) {
 	for _, o := range benchOwners { // owners must be known users

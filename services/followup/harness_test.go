@@ -82,3 +82,13 @@ func startWorker(t testing.TB, hostPort, namespace string, tel *telemetry.Teleme
 	t.Helper()
 	stacktest.StartWorker(t, hostPort, namespace, tel)
 }
+
+func (r response) code(t testing.TB) string {
+	t.Helper()
+	c, _ := r.json(t)["code"].(string)
+	return c
+}
+
+func percentile(d []time.Duration, p float64) time.Duration { return stacktest.Percentile(d, p) }
+
+func ms(d time.Duration) float64 { return stacktest.Ms(d) }

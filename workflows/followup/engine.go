@@ -40,6 +40,7 @@ func engineFor(ctx workflow.Context) engine {
 	_ = workflow.GetVersion(ctx, engineQueueChange, workflow.DefaultVersion, 1)
 	return ownQueueEngine
 }
+
 // ResolvePolicies asks the engine which versions of in.Names are in force, for
 // a workflow that needs a policy outside Track (the visit's reminder): it
 // reaches the engine where this execution does.

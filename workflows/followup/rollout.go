@@ -20,7 +20,7 @@ const (
 )
 
 // PolicyRollout is the PolicyRollout workflow: it waits until the version is
-// in force, then has the customer service signal, page by page, every
+// in force, then has the follow-up service signal, page by page, every
 // workflow whose open follow-up uses the policy (or calendar) at an older
 // version; each re-computes its own deadlines (see Track). A second sweep
 // after ResweepDelay catches stragglers; the periodic reconciliation (the same

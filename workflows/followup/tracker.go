@@ -2,7 +2,7 @@
 //
 // A follow-up is one obligation towards a customer with an owner, a due time
 // and an escalation path. Track (run by the FollowUp workflow, and embedded by
-// the lead, visit and later workflows) opens its record in the customer
+// the lead, visit and later workflows) opens its record in the follow-up
 // service, waits until it is due, walks the escalation ladder, and closes the
 // record when the obligation is met or cancelled — also when the workflow is
 // cancelled, so no follow-up is left open after its workflow ends. After every

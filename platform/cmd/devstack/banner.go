@@ -26,7 +26,7 @@ func banner(iss *devissuer.Issuer, logs, calendarsFrom string) (string, error) {
 	fmt.Fprintf(&b, "  service API    http://127.0.0.1:8083/v1\n")
 	fmt.Fprintf(&b, "  marketing API  http://127.0.0.1:8084/v1\n")
 	fmt.Fprintf(&b, "  worker         http://127.0.0.1:8085/readyz\n")
-	fmt.Fprintf(&b, "  timer policies %s/v1/policies, /v1/calendars   (analyst token; docs/api/policies.md)\n", followupURL)
+	fmt.Fprintf(&b, "  timer policies %s/v1/policies, /v1/calendars   (analyst token; docs/api/followup.md)\n", followupURL)
 	fmt.Fprintf(&b, "  overdue        %s/v1/follow-ups/overdue   (manager token)\n", followupURL)
 	fmt.Fprintf(&b, "  leads          http://127.0.0.1:8082/v1/leads, /v1/territories, /v1/funnel   (docs/api/sales.md, docs/leads.md)\n")
 	fmt.Fprintf(&b, "  Temporal UI    http://127.0.0.1:%d   (schedules: closeloop-abc-reclassification, closeloop-policy-reconcile, closeloop-care-sweep)\n", uiPort)

@@ -22,30 +22,13 @@ const (
 	ActivityClassifyABCPage = "customer.ClassifyABCPage"
 )
 
-// Follow-up and policy activities (payloads in
-// github.com/closeloop/closeloop/proto/gen/closeloop/followup/v1).
-const (
-	// ActivityResolvePolicies returns the policy versions in force at an
-	// instant with their calendars. Input followupv1.ResolvePoliciesInput,
-	// result followupv1.ResolvePoliciesResult.
-	ActivityResolvePolicies = "customer.ResolvePolicies"
-	// ActivityOpenFollowUp stores a new open follow-up (idempotent on its id).
-	// Input followupv1.FollowUpRecord.
-	ActivityOpenFollowUp = "customer.OpenFollowUp"
-	// ActivityUpdateFollowUpDeadline records a re-computed due time.
-	// Input followupv1.UpdateDeadlineInput.
-	ActivityUpdateFollowUpDeadline = "customer.UpdateFollowUpDeadline"
-	// ActivityRecordFollowUpStep records an escalation step.
-	// Input followupv1.RecordStepInput.
-	ActivityRecordFollowUpStep = "customer.RecordFollowUpStep"
-	// ActivityCloseFollowUp closes a follow-up (idempotent).
-	// Input followupv1.CloseFollowUpInput.
-	ActivityCloseFollowUp = "customer.CloseFollowUp"
-	// ActivityRolloutPage signals one page of workflows whose open follow-ups
-	// lag a policy or calendar version. Input followupv1.RolloutPageInput,
-	// result followupv1.RolloutPageResult.
-	ActivityRolloutPage = "customer.RolloutPage"
-)
+// The follow-up engine's activities were registered here as
+// customer.ResolvePolicies, customer.OpenFollowUp, customer.UpdateFollowUpDeadline,
+// customer.RecordFollowUpStep, customer.CloseFollowUp and customer.RolloutPage
+// until the engine got a queue and a service of its own. Histories recorded
+// then still name them; proto/contract/followup keeps the same last name
+// segments, by which recorded activities are matched on replay. Never reuse
+// those names here.
 
 // Care activities of the CareSweep workflow (payloads in
 // github.com/closeloop/closeloop/proto/gen/closeloop/followup/v1, care.proto).

@@ -5,13 +5,12 @@
 // and win-back follow-ups to come — through workflows/followup.Track. No
 // workflow names another service's queue to reach the engine.
 //
-// The customer service serves this queue today (a second worker in its
-// binary, over the engine's tables in its database); the engine is to move to
-// a binary of its own, which will then poll it instead (docs/architecture.md).
-// Executions started before this queue existed keep calling the engine under
-// its old names on the customer queue (proto/contract/customer), which the
-// customer service still serves; workflows/followup chooses by
-// workflow.GetVersion("followup-queue").
+// The follow-up service (services/followup) serves this queue. Executions
+// started before the queue existed called the engine on the customer queue as
+// customer.OpenFollowUp and so on; they reach it here too from their next
+// call, and their histories replay because each name here keeps the last
+// dot-separated segment of the old one (workflows/followup/engine.go).
+// Keep it so.
 //
 // Payloads are the protobuf messages in
 // github.com/closeloop/closeloop/proto/gen/closeloop/followup/v1.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"slices"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -72,3 +73,12 @@ func StartWorker(t testing.TB, hostPort, namespace string, tel *telemetry.Teleme
 	}
 	return r.App
 }
+
+// Percentile returns the p-th percentile (0..1) of d, sorting d.
+func Percentile(d []time.Duration, p float64) time.Duration {
+	slices.Sort(d)
+	return d[min(len(d)-1, int(float64(len(d))*p))]
+}
+
+// Ms is d in milliseconds.
+func Ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }

@@ -4,100 +4,21 @@ import (
 	"context"
 	"errors"
 	"strings"
-	"time"
 
 	"go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/api/workflowservice/v1"
-	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
-	"go.temporal.io/sdk/worker"
-	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/closeloop/closeloop/platform/apperr"
-	"github.com/closeloop/closeloop/platform/temporalx"
-	customerc "github.com/closeloop/closeloop/proto/contract/customer"
-	followupc "github.com/closeloop/closeloop/proto/contract/followup"
 	wfc "github.com/closeloop/closeloop/proto/contract/workflows"
 	followupv1 "github.com/closeloop/closeloop/proto/gen/closeloop/followup/v1"
-	"github.com/closeloop/closeloop/services/customer/internal/followups"
-	"github.com/closeloop/closeloop/services/customer/internal/policies"
+	"github.com/closeloop/closeloop/services/customer/internal/care"
 )
 
-// EngineActivities are the follow-up and policy activities of the follow-up
-// engine, which every workflow tracking a follow-up calls on the engine's
-// own task queue (proto/contract/followup).
-type EngineActivities struct {
-	Policies  *policies.Service
-	FollowUps *followups.Service
-}
-
-// Register adds the activities under the engine's names, for the worker on
-// the engine's task queue.
-func (a *EngineActivities) Register(r worker.Registry) {
-	a.register(r, followupc.ActivityResolvePolicies, followupc.ActivityOpenFollowUp, followupc.ActivityUpdateFollowUpDeadline,
-		followupc.ActivityRecordFollowUpStep, followupc.ActivityCloseFollowUp, followupc.ActivityRolloutPage)
-}
-
-// RegisterLegacy adds the same activities under the names the customer queue
-// served before the engine had a queue of its own: executions started before
-// then still call them there (workflows/followup, change "followup-queue").
-func (a *EngineActivities) RegisterLegacy(r worker.Registry) {
-	a.register(r, customerc.ActivityResolvePolicies, customerc.ActivityOpenFollowUp, customerc.ActivityUpdateFollowUpDeadline,
-		customerc.ActivityRecordFollowUpStep, customerc.ActivityCloseFollowUp, customerc.ActivityRolloutPage)
-}
-
-func (a *EngineActivities) register(r worker.Registry, resolve, open, update, record, closeName, rollout string) {
-	r.RegisterActivityWithOptions(a.ResolvePolicies, activity.RegisterOptions{Name: resolve})
-	r.RegisterActivityWithOptions(a.OpenFollowUp, activity.RegisterOptions{Name: open})
-	r.RegisterActivityWithOptions(a.UpdateFollowUpDeadline, activity.RegisterOptions{Name: update})
-	r.RegisterActivityWithOptions(a.RecordFollowUpStep, activity.RegisterOptions{Name: record})
-	r.RegisterActivityWithOptions(a.CloseFollowUp, activity.RegisterOptions{Name: closeName})
-	r.RegisterActivityWithOptions(a.RolloutPage, activity.RegisterOptions{Name: rollout})
-}
-
-// ResolvePolicies returns the versions in force.
-func (a *EngineActivities) ResolvePolicies(ctx context.Context, in *followupv1.ResolvePoliciesInput) (*followupv1.ResolvePoliciesResult, error) {
-	at := time.Now()
-	if in.GetAt() != nil {
-		at = in.GetAt().AsTime()
-	}
-	res, err := a.Policies.Resolve(ctx, in.GetNames(), in.GetTeam(), in.GetTerritory(), at)
-	return res, temporalx.NonRetryable(err)
-}
-
-// OpenFollowUp stores a new follow-up.
-func (a *EngineActivities) OpenFollowUp(ctx context.Context, in *followupv1.FollowUpRecord) error {
-	return temporalx.NonRetryable(a.FollowUps.Record(ctx, in))
-}
-
-// UpdateFollowUpDeadline records a re-computed due time.
-func (a *EngineActivities) UpdateFollowUpDeadline(ctx context.Context, in *followupv1.UpdateDeadlineInput) error {
-	return temporalx.NonRetryable(a.FollowUps.UpdateDeadline(ctx, in))
-}
-
-// RecordFollowUpStep records an escalation step.
-func (a *EngineActivities) RecordFollowUpStep(ctx context.Context, in *followupv1.RecordStepInput) error {
-	return temporalx.NonRetryable(a.FollowUps.RecordStep(ctx, in))
-}
-
-// CloseFollowUp closes a follow-up.
-func (a *EngineActivities) CloseFollowUp(ctx context.Context, in *followupv1.CloseFollowUpInput) error {
-	return temporalx.NonRetryable(a.FollowUps.Close(ctx, in))
-}
-
-// RolloutPage signals one page of lagging workflows.
-func (a *EngineActivities) RolloutPage(ctx context.Context, in *followupv1.RolloutPageInput) (*followupv1.RolloutPageResult, error) {
-	res, err := a.FollowUps.RolloutPage(ctx, in, func(d any) {
-		if activity.IsActivity(ctx) {
-			activity.RecordHeartbeat(ctx, d)
-		}
-	})
-	return res, temporalx.NonRetryable(err)
-}
-
-// TemporalEngine starts and signals the follow-up engine's workflows.
+// TemporalEngine starts, signals and watches FollowUp workflows for care (the
+// follow-up service owns their records; care owns when to open and close them).
 type TemporalEngine struct {
 	Client client.Client
 }
@@ -134,39 +55,12 @@ func (t TemporalEngine) Signal(ctx context.Context, workflowID, name string, pay
 	err := t.Client.SignalWorkflow(ctx, workflowID, "", name, payload)
 	var nf *serviceerror.NotFound
 	if errors.As(err, &nf) {
-		return followups.ErrWorkflowGone
+		return care.ErrWorkflowGone
 	}
 	if err != nil {
 		return unavailable(err)
 	}
 	return nil
-}
-
-// Start starts the rollout of a version; starting it twice is a no-op.
-func (t TemporalEngine) Start(ctx context.Context, kind, name string, version int64, effectiveFrom time.Time) error {
-	in := &followupv1.RolloutInput{Version: version, EffectiveFrom: timestamppb.New(effectiveFrom)}
-	if kind == "calendar" {
-		in.Calendar = name
-	} else {
-		in.Policy = name
-	}
-	_, err := t.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-		ID:                       wfc.PolicyRolloutWorkflowID(kind, name, version, effectiveFrom.UnixMilli()),
-		TaskQueue:                wfc.TaskQueue,
-		WorkflowIDConflictPolicy: enums.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
-		TypedSearchAttributes:    temporal.NewSearchAttributes(temporal.NewSearchAttributeKeyKeyword(wfc.SAKind.String()).ValueSet("policy-rollout")),
-	}, wfc.WorkflowPolicyRollout, in)
-	return err
-}
-
-// Cancel stops the rollout of a withdrawn version.
-func (t TemporalEngine) Cancel(ctx context.Context, kind, name string, version int64, effectiveFrom time.Time) error {
-	err := t.Client.CancelWorkflow(ctx, wfc.PolicyRolloutWorkflowID(kind, name, version, effectiveFrom.UnixMilli()), "")
-	var nf *serviceerror.NotFound
-	if errors.As(err, &nf) {
-		return nil
-	}
-	return err
 }
 
 // Ended asks Temporal visibility which of the workflow ids have ended: at

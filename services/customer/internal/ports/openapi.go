@@ -5,8 +5,6 @@ import (
 	"github.com/closeloop/closeloop/platform/openapi"
 	"github.com/closeloop/closeloop/services/customer/internal/actions"
 	"github.com/closeloop/closeloop/services/customer/internal/app"
-	"github.com/closeloop/closeloop/services/customer/internal/followups"
-	"github.com/closeloop/closeloop/services/customer/internal/policies"
 	"github.com/closeloop/closeloop/services/customer/internal/visits"
 )
 
@@ -119,76 +117,5 @@ func OpenAPI() []byte {
 			Permission:  string(auth.PermUsersWrite), Params: []openapi.Param{userParam}, Response: app.UserView{}, Errors: []int{403, 404, 422}},
 		openapi.Op{Method: "POST", Path: "/v1/users/:userId/enable", Tag: "users", Summary: "Enable a disabled user again (admins)",
 			Permission: string(auth.PermUsersWrite), Params: []openapi.Param{userParam}, Response: app.UserView{}, Errors: []int{403, 404, 422}},
-	).Add(engineOps()...).Add(visits.Ops()...).Add(actions.Ops()...).JSON()
-}
-
-var (
-	policyParam  = openapi.Param{Name: "name", In: "path", Description: "policy name, such as lead.first_contact_sla"}
-	versionPath  = openapi.Param{Name: "version", In: "path", Type: "integer", Description: "version number"}
-	calendarPath = openapi.Param{Name: "name", In: "path", Description: "calendar name, such as standard"}
-	followUpPath = openapi.Param{Name: "id", In: "path", Description: "follow-up id (UUID)"}
-	filterParams = []openapi.Param{
-		{Name: "team", In: "query"}, {Name: "owner_id", In: "query"}, {Name: "territory", In: "query"}, {Name: "customer_id", In: "query"},
-		{Name: "kind", In: "query", Enum: []string{"first_contact", "stale_stage", "visit_log", "care_contact", "service_response", "service_resolution", "slip_ack", "slip_close", "winback_touch", "callback"}},
-	}
-)
-
-func engineOps() []openapi.Op {
-	read, write, fuRead, fuWrite := string(auth.PermPoliciesRead), string(auth.PermPoliciesWrite), string(auth.PermFollowupsRead), string(auth.PermFollowupsWrite)
-	return []openapi.Op{
-		{Method: "GET", Path: "/v1/policies", Tag: "policies", Summary: "Every timer policy with the version in force and scheduled ones",
-			Permission: read, Response: PoliciesPage{}, Errors: []int{403}},
-		{Method: "GET", Path: "/v1/policies/:name", Tag: "policies", Summary: "A policy: meaning, bounds, default, version in force, scheduled versions",
-			Permission: read, Params: []openapi.Param{policyParam}, Response: policies.PolicyView{}, Errors: []int{403, 404}},
-		{Method: "GET", Path: "/v1/policies/:name/versions", Tag: "policies", Summary: "Every version of a policy, oldest first",
-			Permission: read, Params: []openapi.Param{policyParam}, Response: VersionsPage{}, Errors: []int{403, 404}},
-		{Method: "POST", Path: "/v1/policies/:name/versions", Tag: "policies", Summary: "Change a policy now, or schedule the change",
-			Description: "Validated against the policy's bounds (field errors, 422, nothing stored). effective_from in the future schedules the version; absent means now. Running workflows re-compute their pending deadlines when it comes into force.",
-			Permission:  write, Params: []openapi.Param{policyParam}, Request: ProposeRequest{}, Status: 201, Response: policies.VersionView{}, Errors: []int{400, 403, 404, 409, 422}},
-		{Method: "GET", Path: "/v1/policies/:name/versions/:version", Tag: "policies", Summary: "One version of a policy",
-			Permission: read, Params: []openapi.Param{policyParam, versionPath}, Response: policies.VersionView{}, Errors: []int{400, 403, 404}},
-		{Method: "POST", Path: "/v1/policies/:name/versions/:version/withdraw", Tag: "policies", Summary: "Withdraw a scheduled version before it comes into force",
-			Permission: write, Params: []openapi.Param{policyParam, versionPath}, Request: WithdrawRequest{}, Response: policies.VersionView{}, Errors: []int{400, 403, 404, 422}},
-		{Method: "POST", Path: "/v1/policies/:name/rollback", Tag: "policies", Summary: "Bring back an earlier version's value as a new version",
-			Permission: write, Params: []openapi.Param{policyParam}, Request: RollbackRequest{}, Status: 201, Response: policies.VersionView{}, Errors: []int{400, 403, 404, 409, 422}},
-		{Method: "POST", Path: "/v1/policies/:name/dry-run", Tag: "policies", Summary: "What-if: the effect of a candidate value on open follow-ups, by team",
-			Description: "Changes nothing. Reports how many open follow-ups would be overdue or escalate at once under the candidate, which move earlier or later, and when the rest fall due.",
-			Permission:  write, Params: []openapi.Param{policyParam}, Request: DryRunRequest{}, Response: followups.DryRun{}, Errors: []int{400, 403, 404, 422}},
-		{Method: "GET", Path: "/v1/policies/:name/diff", Tag: "policies", Summary: "Field-by-field difference between two versions",
-			Permission: read, Params: []openapi.Param{policyParam, {Name: "from", In: "query", Type: "integer"}, {Name: "to", In: "query", Type: "integer"}},
-			Response: policies.DiffView{}, Errors: []int{403, 404, 422}},
-		{Method: "GET", Path: "/v1/policies/:name/audit", Tag: "policies", Summary: "Who changed the policy, when, why, and what changed; newest first",
-			Permission: read, Params: []openapi.Param{policyParam}, Response: AuditPage{}, Errors: []int{403, 404}},
-		{Method: "GET", Path: "/v1/calendars", Tag: "calendars", Summary: "Every business calendar with its region and team assignments",
-			Permission: read, Response: CalendarsPage{}, Errors: []int{403}},
-		{Method: "GET", Path: "/v1/calendars/:name", Tag: "calendars", Summary: "A business calendar",
-			Permission: read, Params: []openapi.Param{calendarPath}, Response: policies.CalendarView{}, Errors: []int{403, 404}},
-		{Method: "PUT", Path: "/v1/calendars/:name", Tag: "calendars", Summary: "Create or change a business calendar and its assignments",
-			Description: "Stores a new version. A region or team can use one calendar only (409 with field errors); setting default moves the default here. Running workflows that count business time in it re-compute.",
-			Permission:  write, Params: []openapi.Param{calendarPath}, Request: policies.CalendarInput{}, Response: policies.CalendarView{}, Errors: []int{400, 403, 409, 422}},
-		{Method: "GET", Path: "/v1/calendars/:name/audit", Tag: "calendars", Summary: "The calendar's audit trail, newest first",
-			Permission: read, Params: []openapi.Param{calendarPath}, Response: AuditPage{}, Errors: []int{403, 404}},
-		{Method: "GET", Path: "/v1/calendars/:name/deadline", Tag: "calendars", Summary: "Add business time to an instant in this calendar",
-			Permission: read, Params: []openapi.Param{calendarPath, {Name: "from", In: "query", Description: "RFC 3339 instant"}, {Name: "duration", In: "query", Description: "such as 8h or 90m"}},
-			Response: policies.Deadline{}, Errors: []int{403, 404, 422}},
-		{Method: "POST", Path: "/v1/follow-ups", Tag: "follow-ups", Summary: "Open a follow-up on a customer",
-			Description: "Starts its FollowUp workflow. The due time comes from the kind's deadline policy unless due_at is given. 201 with the follow-up once stored, or 202 with its id if that takes longer than FOLLOWUP_OPEN_WAIT. An Idempotency-Key makes retries open one follow-up.",
-			Permission:  fuWrite, Request: OpenFollowUpRequest{}, Status: 201, Response: followups.View{}, Errors: []int{403, 422, 503}},
-		{Method: "GET", Path: "/v1/follow-ups", Tag: "follow-ups", Summary: "Follow-ups in your scope, soonest due first",
-			Permission: fuRead, Params: append(append([]openapi.Param{}, filterParams...), openapi.Param{Name: "state", In: "query", Enum: []string{"open", "closed", "all"}}, limitParam, cursorParam),
-			Response: followups.Page{}, Errors: []int{400, 403, 422}},
-		{Method: "GET", Path: "/v1/follow-ups/overdue", Tag: "follow-ups", Summary: "Overdue follow-ups, most late first",
-			Description: "Managers see their teams, reps their own, admins and analysts all. Each item links to its customer and its workflow.",
-			Permission:  fuRead, Params: append(append([]openapi.Param{}, filterParams...), openapi.Param{Name: "lateness", In: "query", Enum: followups.LatenessBuckets()}, limitParam, cursorParam),
-			Response: followups.Page{}, Errors: []int{400, 403, 422}},
-		{Method: "GET", Path: "/v1/follow-ups/overdue/counts", Tag: "follow-ups", Summary: "Overdue follow-ups counted per owner, per team and per lateness bucket",
-			Permission: fuRead, Params: append(append([]openapi.Param{}, filterParams...), openapi.Param{Name: "lateness", In: "query", Enum: followups.LatenessBuckets()}),
-			Response: followups.Counts{}, Errors: []int{403, 422}},
-		{Method: "GET", Path: "/v1/follow-ups/:id", Tag: "follow-ups", Summary: "A follow-up with its history",
-			Permission: fuRead, Params: []openapi.Param{followUpPath}, Response: followups.View{}, Errors: []int{403, 404}},
-		{Method: "POST", Path: "/v1/follow-ups/:id/complete", Tag: "follow-ups", Summary: "Mark a follow-up done",
-			Permission: fuWrite, Params: []openapi.Param{followUpPath}, Request: NoteRequest{}, Response: followups.View{}, Errors: []int{403, 404, 422, 503}},
-		{Method: "POST", Path: "/v1/follow-ups/:id/cancel", Tag: "follow-ups", Summary: "Cancel a follow-up (managers)",
-			Permission: fuWrite, Params: []openapi.Param{followUpPath}, Request: NoteRequest{}, Response: followups.View{}, Errors: []int{403, 404, 422, 503}},
-	}
+	).Add(visits.Ops()...).Add(actions.Ops()...).JSON()
 }

@@ -1,7 +1,7 @@
 // Command followup runs the follow-up service: its HTTP API and its Temporal
 // worker on the "followup" task queue. `followup migrate` applies database
-// migrations and exits (with --from-customer-db, it also copies an existing
-// install's policies, calendars and follow-ups across once); `followup env`
+// migrations and exits; `followup import-customer-db` copies an existing
+// install's policies, calendars and follow-ups across once (docs/deploy.md); `followup env`
 // lists the environment variables it reads.
 package main
 

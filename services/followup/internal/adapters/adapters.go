@@ -4,7 +4,7 @@
 //
 // The schema is the one the customer service's migrations 4, 7 and 8 built
 // while the engine lived there; an existing install copies its rows across
-// once with `followup migrate --from-customer-db` (docs/deploy.md).
+// once with `followup import-customer-db` (docs/deploy.md).
 package adapters
 
 import (
@@ -61,9 +61,7 @@ var Migrations = []migrate.Migration{
 			reason       VARCHAR(2000) NOT NULL,
 			changes      TEXT NOT NULL,
 			trace_id     VARCHAR(32) NOT NULL DEFAULT '',
-			at           TIMESTAMPTZ NOT NULL,
-			-- For an escalation step: when the ladder had it due (at is when it ran).
-			scheduled_at TIMESTAMPTZ
+			at           TIMESTAMPTZ NOT NULL
 		)`,
 		`CREATE INDEX ix_policy_audit_subject ON policy_audit (subject_kind, subject, id)`,
 		`CREATE TABLE follow_ups (
@@ -115,7 +113,9 @@ var Migrations = []migrate.Migration{
 			level        INTEGER NOT NULL DEFAULT 0,
 			actor        VARCHAR(200) NOT NULL,
 			detail       VARCHAR(2000) NOT NULL DEFAULT '',
-			at           TIMESTAMPTZ NOT NULL
+			at           TIMESTAMPTZ NOT NULL,
+			-- For an escalation step: when the ladder had it due (at is when it ran).
+			scheduled_at TIMESTAMPTZ
 		)`,
 		`CREATE INDEX ix_follow_up_events_follow_up ON follow_up_events (follow_up_id, at, id)`,
 		// "Has this customer an open follow-up of this kind?" and the open
