@@ -3,6 +3,8 @@ package care
 import (
 	"context"
 	"errors"
+	"maps"
+	"slices"
 	"sync"
 
 	wfc "github.com/closeloop/closeloop/proto/contract/workflows"
@@ -47,6 +49,9 @@ func (s *Service) ReconcilePage(ctx context.Context, in *followupv1.CareReconcil
 	}
 	return res, nil
 }
+
+// endedBatch is how many workflow ids one Workflows.Ended call asks about.
+const endedBatch = 200
 
 // Answered is a care follow-up a logged contact closed.
 type Answered struct {
@@ -119,9 +124,14 @@ func (s *Service) closeEnded(ctx context.Context, rows []openRow, settled []clos
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	ended, err := s.wf.Ended(ctx, ids)
-	if err != nil {
-		return nil, err
+	// Asked in batches: each is one visibility query naming its ids.
+	ended := make(map[string]bool)
+	for batch := range slices.Chunk(ids, endedBatch) {
+		e, err := s.wf.Ended(ctx, batch)
+		if err != nil {
+			return nil, err
+		}
+		maps.Copy(ended, e)
 	}
 	var gone []closing
 	for _, r := range rows {
