@@ -17,19 +17,20 @@ import (
 	"github.com/closeloop/closeloop/platform/testenv"
 	wfc "github.com/closeloop/closeloop/proto/contract/workflows"
 	followupv1 "github.com/closeloop/closeloop/proto/gen/closeloop/followup/v1"
+	"github.com/closeloop/closeloop/services/internal/stacktest"
 )
 
 // BenchmarkCareCadence measures care for existing customers at 100,000
-// customers in care (CARE_BENCH_CUSTOMERS) on PostgreSQL and the Temporal
-// dev server: classes A/B/C in 20/30/50 proportions under the default
+// customers in care (CARE_BENCH_CUSTOMERS) on PostgreSQL (the customer and
+// follow-up services each with its own database) and the Temporal dev server: classes A/B/C in 20/30/50 proportions under the default
 // cadence (30/60/120 days), of which 1,000 (CARE_BENCH_DUE) fall due within
 // one minute starting a minute after the load, and the rest later than the
 // lookahead. It reports:
 //
 //   - the mechanism's start-up cost: a first sweep that opens the due
 //     customers' follow-ups, and a steady-state sweep with nothing to open;
-//   - memory: the Go heap of this process (customer service and workflow
-//     worker) before the load, after it, with the due follow-ups open, and
+//   - memory: the Go heap of this process (customer and follow-up services
+//     and workflow worker) before the load, after it, with the due follow-ups open, and
 //     after they fired; the resident memory of the Temporal dev server; and
 //     the size of the care index;
 //   - lateness of the care follow-ups at their due instant: when each
@@ -45,6 +46,7 @@ func BenchmarkCareCadence(b *testing.B) {
 	startWorker(b, hostPort, namespace, nil)
 	s := newStack(b, testenv.Postgres(b), stackOpts{temporal: hostPort, namespace: namespace})
 	gdb := s.app.Deps().DB
+	fdb := s.FollowUp.Deps().DB // the follow-up service's database: the follow-ups themselves
 	tc := s.app.Deps().Temporal
 	ctx := context.Background()
 	day := 24 * time.Hour
@@ -117,10 +119,16 @@ func BenchmarkCareCadence(b *testing.B) {
 		if int(first.GetOpened()) != due {
 			b.Fatalf("the first sweep opened %d follow-ups, want %d: %+v", first.GetOpened(), due, first)
 		}
-		// Every follow-up stored (its workflow ran its open activity).
-		eventually(b, "the care follow-ups to be stored", 5*time.Minute, func() bool {
+		// Every follow-up recorded by the customer service, and stored by the
+		// follow-up service (its workflow ran its open activity).
+		var recorded int64
+		gdb.Raw("SELECT COUNT(*) FROM care_followups WHERE closed_at IS NULL").Scan(&recorded)
+		if int(recorded) != due {
+			b.Fatalf("the customer service recorded %d open care follow-ups, want %d", recorded, due)
+		}
+		stacktest.Eventually(b, "the care follow-ups to be stored", 5*time.Minute, func() bool {
 			var c int64
-			gdb.Raw("SELECT COUNT(*) FROM follow_ups WHERE kind = 'care_contact' AND closed_at IS NULL").Scan(&c)
+			fdb.Raw("SELECT COUNT(*) FROM follow_ups WHERE kind = 'care_contact' AND closed_at IS NULL").Scan(&c)
 			return int(c) == due
 		})
 		opened := time.Since(loadStart) - load
@@ -134,15 +142,15 @@ func BenchmarkCareCadence(b *testing.B) {
 		}
 
 		// Lateness: when the remind step was recorded, against the due time.
-		eventually(b, "every care follow-up to remind its owner", 10*time.Minute, func() bool {
+		stacktest.Eventually(b, "every care follow-up to remind its owner", 10*time.Minute, func() bool {
 			var c int64
-			gdb.Raw("SELECT COUNT(*) FROM follow_ups WHERE kind = 'care_contact' AND escalation_level >= 1").Scan(&c)
+			fdb.Raw("SELECT COUNT(*) FROM follow_ups WHERE kind = 'care_contact' AND escalation_level >= 1").Scan(&c)
 			return int(c) == due
 		})
 		var rows []struct {
 			DueAt, UpdatedAt time.Time
 		}
-		if err := gdb.Raw("SELECT due_at, updated_at FROM follow_ups WHERE kind = 'care_contact' AND escalation_level >= 1").Scan(&rows).Error; err != nil {
+		if err := fdb.Raw("SELECT due_at, updated_at FROM follow_ups WHERE kind = 'care_contact' AND escalation_level >= 1").Scan(&rows).Error; err != nil {
 			b.Fatal(err)
 		}
 		late := make([]time.Duration, len(rows))
@@ -166,7 +174,7 @@ func BenchmarkCareCadence(b *testing.B) {
 			steadyTook.Round(time.Millisecond), steady.GetPages(), steady.GetChecked(), steady.GetScanned(), steady.GetOpened())
 		b.Logf("  lateness of the remind step at the due instant: p50 %.0f ms, p99 %.0f ms, max %.0f ms (n=%d)",
 			ms(percentile(late, 0.50)), ms(percentile(late, 0.99)), ms(percentile(late, 1)), len(late))
-		b.Logf("  Go heap in use (service + worker): before %s, after the load %s, follow-ups open %s, after they fired %s",
+		b.Logf("  Go heap in use (services + worker): before %s, after the load %s, follow-ups open %s, after they fired %s",
 			mib(heapBefore), mib(heapLoaded), mib(heapOpen), mib(heapFired))
 		b.Logf("  Temporal dev server RSS %s; care index %s", mib(temporalRSS), mib(uint64(indexBytes)))
 	}

@@ -11,28 +11,37 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"go.temporal.io/sdk/client"
 	tlog "go.temporal.io/sdk/log"
 	"google.golang.org/protobuf/types/known/durationpb"
+	"google.golang.org/protobuf/types/known/timestamppb"
 	"gorm.io/gorm"
 
 	"github.com/closeloop/closeloop/platform/testenv"
 	wfc "github.com/closeloop/closeloop/proto/contract/workflows"
 	followupv1 "github.com/closeloop/closeloop/proto/gen/closeloop/followup/v1"
 	"github.com/closeloop/closeloop/services/customer/internal/visits"
+	"github.com/closeloop/closeloop/services/internal/stacktest"
 	"github.com/closeloop/closeloop/workflows"
 	"github.com/closeloop/closeloop/workflows/visit"
 )
 
 // TestCareCadence runs care for existing customers on a real Temporal server
-// and each database. With the default cadence (A 30 days, B 60, C 120):
+// and each database, the follow-up service beside the customer service, each
+// with its own database. With the default cadence (A 30 days, B 60, C 120):
 // a sweep opens care follow-ups only for the customers in care whose gap runs
 // out within the lookahead, each due exactly one cadence after its anchor,
-// for its owner; a second sweep opens nothing more; the follow-up steps when
-// due; a contact logged by another department closes it and restarts the
-// cadence; a class change cancels the open follow-up and opens one under the
-// new class at once; a manager's cancel waives the round; a customer leaving
-// care has its follow-up cancelled.
+// for its owner, and records them in the customer database; a second sweep
+// opens nothing more; the follow-up steps when due; a contact logged by
+// another department closes it and restarts the cadence; a class change
+// cancels the open follow-up and opens one under the new class at once; a
+// manager's cancel waives the round and an owner's completion counts as the
+// contact (each told to the customer service by the follow-up's close
+// notice); a follow-up whose workflow was terminated is closed by the next
+// sweep and a new one opened, and one of the previous release (no close
+// notice) is closed by the sweep as its workflow's result says; a customer
+// leaving care has its follow-up cancelled.
 func TestCareCadence(t *testing.T) {
 	for _, b := range backends {
 		t.Run(b.name, func(t *testing.T) {
@@ -101,11 +110,34 @@ func TestCareCadence(t *testing.T) {
 			openOne := func(customer string) map[string]any {
 				t.Helper()
 				var open []map[string]any
-				eventually(t, "one open care follow-up of "+customer, 60*time.Second, func() bool {
+				stacktest.Eventually(t, "one open care follow-up of "+customer, 60*time.Second, func() bool {
 					open = careOf(customer, "open")
 					return len(open) == 1
 				})
 				return open[0]
+			}
+			// The customer service's own record of its care follow-ups.
+			recorded := func(id string) (state, by string) {
+				t.Helper()
+				var r struct{ State, ClosedBy string }
+				if err := gdb.Raw("SELECT state, closed_by FROM care_followups WHERE id = ?", id).Scan(&r).Error; err != nil {
+					t.Fatal(err)
+				}
+				return r.State, r.ClosedBy
+			}
+			// closedAs waits for a follow-up closed in the follow-up service
+			// (its workflow closes the record once signalled) and in the
+			// customer service's record.
+			closedAs := func(id, state, noteHas string) map[string]any {
+				t.Helper()
+				var f map[string]any
+				stacktest.Eventually(t, "follow-up "+id+" closed "+state, 60*time.Second, func() bool {
+					f = s.call("GET", "/v1/follow-ups/"+id, mgrMia, nil).json(t)
+					st, _ := recorded(id)
+					note, _ := f["close_note"].(string)
+					return f["state"] == state && st == state && strings.Contains(note, noteHas)
+				})
+				return f
 			}
 			dueOf := func(f map[string]any) time.Time {
 				d, err := time.Parse(time.RFC3339Nano, f["due_at"].(string))
@@ -126,6 +158,11 @@ func TestCareCadence(t *testing.T) {
 			if !dueOf(fLate).Equal(now.Add(-day)) || fLate["policy"].(map[string]any)["key"] != "B" {
 				t.Fatalf("the B customer's care follow-up: %v", fLate)
 			}
+			for _, f := range []map[string]any{fSoon, fLate} {
+				if st, _ := recorded(f["id"].(string)); st != "open" {
+					t.Fatalf("the customer service recorded follow-up %v as %q; want open", f["id"], st)
+				}
+			}
 			if len(careOf(fresh, "all")) != 0 || len(careOf(prospect, "all")) != 0 {
 				t.Fatal("a customer not yet due, or not in care, got a care follow-up")
 			}
@@ -143,7 +180,7 @@ func TestCareCadence(t *testing.T) {
 
 			// Ignored, it escalates: the overdue one at once, the other when due.
 			for _, c := range []string{late, soon} {
-				eventually(t, "the care follow-up of "+c+" reminds its owner", 60*time.Second, func() bool {
+				stacktest.Eventually(t, "the care follow-up of "+c+" reminds its owner", 60*time.Second, func() bool {
 					f := careOf(c, "open")
 					return len(f) == 1 && f[0]["escalation_level"].(float64) >= 1 && f[0]["last_action"] == "remind"
 				})
@@ -158,9 +195,12 @@ func TestCareCadence(t *testing.T) {
 			if closed := r.json(t)["closed_follow_ups"].([]any); len(closed) != 1 || closed[0].(map[string]any)["id"] != fSoon["id"] {
 				t.Fatalf("the logged call closed %v; want the care follow-up %v", closed, fSoon["id"])
 			}
-			if done := careOf(soon, "closed"); len(done) != 1 || done[0]["state"] != "done" {
-				t.Fatalf("closed care follow-ups of the A customer: %v", done)
+			// Recorded closed at once (by the contact's author); the follow-up
+			// service's record once the workflow took the signal.
+			if st, by := recorded(fSoon["id"].(string)); st != "done" || by != mgrMia {
+				t.Fatalf("the answered follow-up is recorded %s by %s; want done by %s", st, by, mgrMia)
 			}
+			closedAs(fSoon["id"].(string), "done", "contact was logged")
 			record(fSoon["workflow_id"].(string), "care-follow-up-reminded-then-answered")
 			cust := s.call("GET", "/v1/customers/"+soon, repAna, nil).json(t)
 			if cust["last_contact_at"] == nil {
@@ -178,10 +218,7 @@ func TestCareCadence(t *testing.T) {
 			if res.GetCancelled() != 1 || res.GetOpened() != 1 {
 				t.Fatalf("sweep after a class change: %+v; want the B follow-up cancelled and an A one opened", res)
 			}
-			old := s.call("GET", "/v1/follow-ups/"+fLate["id"].(string), mgrMia, nil).json(t)
-			if old["state"] != "cancelled" || !strings.Contains(old["close_note"].(string), "from B to A") {
-				t.Fatalf("the B follow-up after the class change: %v", old)
-			}
+			closedAs(fLate["id"].(string), "cancelled", "from B to A")
 			record(lastSweep, "care-sweep-class-changed")
 			fA := openOne(late)
 			if fA["id"] == fLate["id"] || fA["policy"].(map[string]any)["key"] != "A" || !dueOf(fA).Equal(now.Add(-31*day)) {
@@ -192,8 +229,87 @@ func TestCareCadence(t *testing.T) {
 			if r := s.call("POST", "/v1/follow-ups/"+fA["id"].(string)+"/cancel", mgrMia, map[string]any{"note": "customer closed for the season"}); r.status != 200 {
 				t.Fatalf("cancel: %d %s", r.status, r.body)
 			}
+			// The close notice reaches the customer service: the round is
+			// waived (the cadence restarts from the cancel, the epoch moves).
+			closedAs(fA["id"].(string), "cancelled", "closed for the season")
+			if _, by := recorded(fA["id"].(string)); by != mgrMia {
+				t.Fatalf("the waived follow-up is recorded closed by %q", by)
+			}
+			if c := careFields(t, gdb, late); c.CareEpoch < 2 || c.CareFrom.Before(now) {
+				t.Fatalf("after the manager's cancel: %+v; want the epoch moved twice (class change, cancel) and the cadence restarted", c)
+			}
 			if res := sweep(); res.GetOpened() != 0 {
 				t.Fatalf("a waived round was reopened: %+v", res)
+			}
+
+			// The owner completes a care follow-up: the close counts as the contact.
+			completed := inCare("A", now.Add(-31*day))
+			if res := sweep(); res.GetOpened() != 1 {
+				t.Fatalf("the customer to complete is overdue: %+v", res)
+			}
+			fC := openOne(completed)
+			if r := s.call("POST", "/v1/follow-ups/"+fC["id"].(string)+"/complete", repAna, map[string]any{"note": "called them"}); r.status != 200 {
+				t.Fatalf("complete: %d %s", r.status, r.body)
+			}
+			closedAs(fC["id"].(string), "done", "called them")
+			if c := careFields(t, gdb, completed); c.LastContactAt == nil || c.LastContactAt.Before(now) || !c.CareFrom.Equal(*c.LastContactAt) {
+				t.Fatalf("after the owner completed the care follow-up: %+v; want the close counted as the contact", c)
+			}
+			if res := sweep(); res.GetOpened() != 0 {
+				t.Fatalf("a completed round was reopened: %+v", res)
+			}
+
+			// A follow-up whose workflow ends without a close notice
+			// (terminated) does not block its customer: the next sweep closes
+			// its record as cancelled and opens the next round under a new id.
+			stuck := inCare("A", now.Add(-31*day))
+			if res := sweep(); res.GetOpened() != 1 {
+				t.Fatalf("the customer to get stuck is overdue: %+v", res)
+			}
+			fS := openOne(stuck)
+			if err := tc.TerminateWorkflow(ctx, fS["workflow_id"].(string), "", "test: lost without a close notice"); err != nil {
+				t.Fatal(err)
+			}
+			var unstuck *followupv1.CareSweepResult
+			stacktest.Eventually(t, "a sweep to close the terminated follow-up's record", 60*time.Second, func() bool {
+				unstuck = sweep() // Temporal's visibility catches up in a moment
+				return unstuck.GetCancelled() == 1
+			})
+			if unstuck.GetOpened() != 1 {
+				t.Fatalf("the sweep that closed the terminated follow-up's record: %+v; want the next round opened", unstuck)
+			}
+			if st, by := recorded(fS["id"].(string)); st != "cancelled" || by != "system:care" {
+				t.Fatalf("the terminated follow-up is recorded %s by %s", st, by)
+			}
+
+			// A care follow-up opened by the previous release asked for no
+			// close notice (its record came from migration 11): once its
+			// workflow ended, the sweep closes the record as the workflow's
+			// result says — here done by the owner, which counts as the contact.
+			legacy := inCare("A", now.Add(-31*day))
+			legacyID := uuid.NewString()
+			if _, err := tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: wfc.FollowUpWorkflowID(legacyID), TaskQueue: wfc.TaskQueue},
+				wfc.WorkflowFollowUp, &followupv1.FollowUpSpec{Id: legacyID, Kind: "care_contact", CustomerId: legacy, OwnerId: repAna,
+					Team: "north", Territory: "north", Title: "Care contact (previous release)", AnchorAt: timestamppb.New(now.Add(-31 * day)),
+					PolicyKey: "A", OpenedBy: "system:care"}); err != nil {
+				t.Fatal(err)
+			}
+			if err := gdb.Exec(`INSERT INTO care_followups (id, customer_id, owner_id, policy_key, anchor_at, epoch, workflow_id, opened_at, state)
+				VALUES (?, ?, ?, 'A', ?, 0, ?, ?, 'open')`, legacyID, legacy, repAna, now.Add(-31*day), wfc.FollowUpWorkflowID(legacyID), now).Error; err != nil {
+				t.Fatal(err)
+			}
+			openOne(legacy)
+			if r := s.call("POST", "/v1/follow-ups/"+legacyID+"/complete", repAna, map[string]any{"note": "visited them"}); r.status != 200 {
+				t.Fatalf("complete the previous release's follow-up: %d %s", r.status, r.body)
+			}
+			stacktest.Eventually(t, "a sweep to close the previous release's follow-up as its workflow did", 60*time.Second, func() bool {
+				return sweep().GetCompleted() == 1
+			})
+			if st, by := recorded(legacyID); st != "done" || by != repAna {
+				t.Fatalf("the previous release's follow-up is recorded %s by %s; want done by %s", st, by, repAna)
+			}
+			if c := careFields(t, gdb, legacy); c.LastContactAt == nil || c.LastContactAt.Before(now) || c.CareEpoch != 0 {
+				t.Fatalf("after the previous release's follow-up was completed: %+v; want the close counted as the contact", c)
 			}
 
 			// A logged visit is a contact: it moves the anchor, and the sweep
@@ -219,25 +335,21 @@ func TestCareCadence(t *testing.T) {
 			if res := sweep(); res.GetCompleted() != 1 || res.GetOpened() != 0 {
 				t.Fatalf("sweep after the visit: %+v; want its care follow-up completed and nothing opened", res)
 			}
-			if f := s.call("GET", "/v1/follow-ups/"+fV["id"].(string), mgrMia, nil).json(t); f["state"] != "done" {
-				t.Fatalf("the visited customer's care follow-up: %v", f)
-			}
+			closedAs(fV["id"].(string), "done", "contact was logged")
 
 			// Leaving care cancels the open follow-up.
 			setCare(t, gdb, fresh, "C", now.Add(-121*day))
 			if res := sweep(); res.GetOpened() != 1 {
 				t.Fatalf("the C customer is now overdue: %+v", res)
 			}
-			openOne(fresh)
+			fFresh := openOne(fresh)
 			if r := s.call("POST", "/v1/customers/"+fresh+"/lifecycle", repAna, map[string]any{"to": "lost", "reason": "went to a competitor"}); r.status != 200 {
 				t.Fatalf("lifecycle: %d %s", r.status, r.body)
 			}
 			if res := sweep(); res.GetCancelled() != 1 || res.GetOpened() != 0 {
 				t.Fatalf("sweep after the customer was lost: %+v", res)
 			}
-			if gone := careOf(fresh, "closed"); len(gone) != 1 || !strings.Contains(gone[0]["close_note"].(string), "left care") {
-				t.Fatalf("the lost customer's follow-up: %v", gone)
-			}
+			closedAs(fFresh["id"].(string), "cancelled", "left care")
 
 			// A real reclassification takes effect on care at once, without
 			// waiting for the schedule: every customer here scores 0, so the A
@@ -253,7 +365,7 @@ func TestCareCadence(t *testing.T) {
 				t.Fatalf("reclassify: %d %s", r.status, r.body)
 			}
 			reclassID := r.json(t)["workflow_id"].(string)
-			eventually(t, "the reclassification's care sweep to cancel the A follow-up", 90*time.Second, func() bool {
+			stacktest.Eventually(t, "the reclassification's care sweep to cancel the A follow-up", 90*time.Second, func() bool {
 				f := s.call("GET", "/v1/follow-ups/"+fR["id"].(string), mgrMia, nil).json(t)
 				return f["state"] == "cancelled" && strings.Contains(f["close_note"].(string), "from A to C")
 			})
@@ -264,6 +376,19 @@ func TestCareCadence(t *testing.T) {
 			record(fR["workflow_id"].(string), "care-follow-up-cancelled-by-reclassification")
 		})
 	}
+}
+
+// careFields reads a customer's care columns.
+func careFields(t *testing.T, gdb *gorm.DB, id string) (c struct {
+	CareFrom      time.Time
+	LastContactAt *time.Time
+	CareEpoch     int64
+}) {
+	t.Helper()
+	if err := gdb.Raw("SELECT care_from, last_contact_at, care_epoch FROM customers WHERE id = ?", id).Scan(&c).Error; err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
 
 // setCare sets a customer's class and care anchor as if it had been
