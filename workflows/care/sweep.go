@@ -83,7 +83,7 @@ func Sweep(ctx workflow.Context, in *followupv1.CareSweepInput) (*followupv1.Car
 			break
 		}
 	}
-	var terms *followupv1.CareTerms // nil: the customer service resolves them (executions before the change)
+	var terms *followupv1.CareTerms // nil in executions before the change: the customer service refuses their open pages
 	if workflow.GetVersion(ctx, engineTermsChange, workflow.DefaultVersion, 1) == 1 {
 		var err error
 		if terms, err = engineTerms(ctx, at); err != nil {
@@ -119,7 +119,8 @@ func Sweep(ctx workflow.Context, in *followupv1.CareSweepInput) (*followupv1.Car
 // follow-up engine for the care terms (the care.cadence version and the
 // business calendars with their assignments) once per sweep, before the open
 // pass, and passing them to every CareOpenPage. Sweeps started before it pass
-// none, and the customer service resolves them itself.
+// none; the customer service no longer holds the terms and refuses those
+// pages (care_terms_missing), and the next scheduled sweep opens them.
 const engineTermsChange = "care-sweep-engine-terms"
 
 // engineTerms asks the follow-up engine, on its own queue, for the care terms

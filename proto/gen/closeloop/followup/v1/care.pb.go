@@ -407,8 +407,9 @@ type CareOpenPageInput struct {
 	// Customers per page.
 	Limit int32 `protobuf:"varint,5,opt,name=limit,proto3" json:"limit,omitempty"`
 	// The care terms the engine has in force at `at`, resolved once per sweep
-	// by the workflow; unset in sweeps started before the workflow resolved
-	// them (the service then resolves them itself).
+	// by the workflow. Unset in sweeps started before the workflow resolved
+	// them: the customer service refuses such a page (care_terms_missing,
+	// non-retryable) and the next scheduled sweep opens its follow-ups.
 	Terms         *CareTerms `protobuf:"bytes,6,opt,name=terms,proto3" json:"terms,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
