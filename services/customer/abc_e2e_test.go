@@ -10,9 +10,9 @@ import (
 
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
-	"github.com/closeloop/closeloop/services/internal/stacktest"
 	"github.com/closeloop/closeloop/platform/telemetry"
 	"github.com/closeloop/closeloop/platform/testenv"
+	"github.com/closeloop/closeloop/services/internal/stacktest"
 )
 
 // startWorker runs the workflow worker binary's app in-process against
