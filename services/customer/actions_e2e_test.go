@@ -7,14 +7,16 @@ import (
 	"time"
 
 	"github.com/closeloop/closeloop/platform/testenv"
+	"github.com/closeloop/closeloop/services/internal/stacktest"
 )
 
 // TestActionsHistoryAndClosingFollowUps runs action plans and logs on a real
-// Temporal server and each database: a plan completed as a logged call closes
-// the rep's open first-contact follow-up through its workflow; a manager's
-// call from another department is on the same history but closes nothing of
-// the rep's; bad input is refused and changes nothing; others' customers and
-// actions answer 404.
+// Temporal server and each database, with the follow-up service beside the
+// customer service: a plan completed as a logged call closes the rep's open
+// first-contact follow-up through the follow-up service's API, as the rep,
+// and its workflow; a manager's call from another department is on the same
+// history but closes nothing of the rep's; bad input is refused and changes
+// nothing; others' customers and actions answer 404.
 func TestActionsHistoryAndClosingFollowUps(t *testing.T) {
 	hostPort, namespace := testenv.Temporal(t)
 	for _, b := range backends {
@@ -48,7 +50,7 @@ func TestActionsHistoryAndClosingFollowUps(t *testing.T) {
 				t.Fatalf("follow-up: %d %s", fu.status, fu.body)
 			}
 			fuID := fu.json(t)["id"].(string)
-			eventually(t, "the follow-up is open", 20*time.Second, func() bool {
+			stacktest.Eventually(t, "the follow-up is open", 20*time.Second, func() bool {
 				r := s.call("GET", "/v1/follow-ups/"+fuID, repAna, nil)
 				return r.status == 200 && r.json(t)["state"] != "opening"
 			})
@@ -112,8 +114,10 @@ func TestActionsHistoryAndClosingFollowUps(t *testing.T) {
 			if len(closed) != 1 || closed[0].(map[string]any)["id"] != fuID {
 				t.Fatalf("closed %v", closed)
 			}
-			if st := s.call("GET", "/v1/follow-ups/"+fuID, repAna, nil).json(t)["state"]; st != "done" {
-				t.Fatalf("follow-up state %v", st)
+			// Closed in the follow-up service, as Ana: the customer service
+			// called it with her token.
+			if f := s.call("GET", "/v1/follow-ups/"+fuID, repAna, nil).json(t); f["state"] != "done" || f["closed_by"] != repAna {
+				t.Fatalf("follow-up state %v, closed by %v", f["state"], f["closed_by"])
 			}
 			if r := s.call("POST", "/v1/actions/"+planID+"/cancel", repAna, nil); r.status != 422 {
 				t.Fatalf("cancel a done action: %d %s", r.status, r.body)
@@ -138,6 +142,74 @@ func TestActionsHistoryAndClosingFollowUps(t *testing.T) {
 			}
 			if r := s.call("GET", "/v1/actions/"+planID, mgrMia, nil); r.status != 200 || r.json(t)["contact_ids"].([]any)[0] != contact {
 				t.Errorf("manager reads the action: %d %s", r.status, r.body)
+			}
+		})
+	}
+}
+
+// withoutFollowUpService starts the stack with the customer service pointed
+// at a follow-up service that does not answer (HTTP only, no Temporal); the
+// follow-up service itself still runs, for the test to read.
+func withoutFollowUpService(t *testing.T, dsn string) *stack {
+	t.Helper()
+	st := stacktest.New(t, dsn, stacktest.Opts{CustomerEnv: map[string]string{"FOLLOWUP_API_URL": "http://127.0.0.1:1"}})
+	return &stack{Stack: st, t: t, base: st.Base, app: st.App, tokens: st.Tokens, issuer: st.Issuer}
+}
+
+// TestActionsWithoutTheFollowUpService: a contact logged while the follow-up
+// service does not answer is stored all the same (no accepted write lost);
+// its answer says the customer's first-contact follow-ups could not be
+// listed, and why.
+func TestActionsWithoutTheFollowUpService(t *testing.T) {
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			s := withoutFollowUpService(t, b.dsn(t))
+			c1 := s.create(repAna, company(nil))
+			notListed := func(r response) {
+				t.Helper()
+				m := r.json(t)
+				if closed := m["closed_follow_ups"].([]any); len(closed) != 0 {
+					t.Errorf("closed %v", closed)
+				}
+				found := false
+				for _, n := range m["not_closed"].([]any) {
+					n := n.(map[string]any)
+					if n["kind"] == "first_contact" {
+						found = true
+						if reason := n["reason"].(string); !strings.Contains(reason, "could not list the customer's follow-ups") ||
+							!strings.Contains(reason, "the follow-up service did not answer") {
+							t.Errorf("reason %q", reason)
+						}
+					}
+				}
+				if !found {
+					t.Errorf("no first_contact entry in not_closed: %s", r.body)
+				}
+			}
+			logged := s.call("POST", "/v1/actions", repAna, map[string]any{"kind": "log", "category": "phone_call", "department": "sales",
+				"title": "Call", "summary": "talked", "customer_ids": []string{c1}})
+			if logged.status != http.StatusCreated {
+				t.Fatalf("log: %d %s", logged.status, logged.body)
+			}
+			notListed(logged)
+			id := logged.json(t)["action"].(map[string]any)["id"].(string)
+			if r := s.call("GET", "/v1/actions/"+id, repAna, nil); r.status != 200 || r.json(t)["status"] != "done" {
+				t.Fatalf("the logged action: %d %s", r.status, r.body)
+			}
+
+			plan := s.call("POST", "/v1/actions", repAna, map[string]any{"kind": "plan", "category": "visit_reception", "department": "sales",
+				"title": "Visit", "customer_ids": []string{c1}, "planned_for": time.Now().Add(time.Hour).UTC().Format(time.RFC3339)})
+			if plan.status != http.StatusCreated {
+				t.Fatalf("plan: %d %s", plan.status, plan.body)
+			}
+			planID := plan.json(t)["action"].(map[string]any)["id"].(string)
+			done := s.call("POST", "/v1/actions/"+planID+"/complete", repAna, map[string]any{"summary": "met them"})
+			if done.status != 200 {
+				t.Fatalf("complete: %d %s", done.status, done.body)
+			}
+			notListed(done)
+			if r := s.call("GET", "/v1/customers/"+c1+"/history", repAna, nil); r.status != 200 || len(r.json(t)["items"].([]any)) != 2 {
+				t.Fatalf("history: %d %s", r.status, r.body)
 			}
 		})
 	}

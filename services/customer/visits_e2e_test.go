@@ -22,14 +22,17 @@ import (
 
 	"github.com/closeloop/closeloop/platform/testenv"
 	wfc "github.com/closeloop/closeloop/proto/contract/workflows"
+	"github.com/closeloop/closeloop/services/internal/stacktest"
 	"github.com/closeloop/closeloop/workflows"
 	"github.com/closeloop/closeloop/workflows/visit"
 )
 
 // These tests run the visit API against the real thing: the customer service
-// (HTTP API and activities worker) and the workflow worker on the Temporal
-// dev server and PostgreSQL. Each test gets its own Temporal namespace, so
-// the activities of one test's workflows never reach another test's database.
+// (HTTP API and activities worker), the follow-up service beside it (the
+// calendars, the visit log's follow-up) and the workflow worker on the
+// Temporal dev server and PostgreSQL. Each test gets its own Temporal
+// namespace, so the activities of one test's workflows never reach another
+// test's database.
 
 var visitNS atomic.Int64
 
@@ -96,8 +99,9 @@ type vresp struct {
 	took   time.Duration
 }
 
-// vcall sends a request as user and decodes the JSON answer; safe to call
-// from many goroutines (errors come back, nothing calls t.Fatal).
+// vcall sends a request as user to the service owning path (stacktest) and
+// decodes the JSON answer; safe to call from many goroutines (errors come
+// back, nothing calls t.Fatal).
 func (s *stack) vcall(method, path, user string, body any) (vresp, error) {
 	var rd io.Reader
 	if body != nil {
@@ -107,7 +111,11 @@ func (s *stack) vcall(method, path, user string, body any) (vresp, error) {
 		}
 		rd = bytes.NewReader(raw)
 	}
-	req, err := http.NewRequest(method, s.base+path, rd)
+	base := s.base
+	if stacktest.OwnsPath(path) {
+		base = s.FollowUpBase
+	}
+	req, err := http.NewRequest(method, base+path, rd)
 	if err != nil {
 		return vresp{}, err
 	}
@@ -440,4 +448,27 @@ func sameInstant(v any, want string) bool {
 	a, err1 := time.Parse(time.RFC3339Nano, fmt.Sprint(v))
 	b, err2 := time.Parse(time.RFC3339Nano, want)
 	return err1 == nil && err2 == nil && a.Equal(b)
+}
+
+// TestVisitWithoutTheFollowUpService: the day rule needs the customer's
+// business calendar, which the follow-up service answers; when it does not
+// answer, a request is refused with 503 followup_service_unavailable and
+// nothing is stored.
+func TestVisitWithoutTheFollowUpService(t *testing.T) {
+	s := withoutFollowUpService(t, testenv.Postgres(t))
+	cust := s.create(mgrMia, company(map[string]any{"owner_id": repAna, "team": "north"}))
+	path := "/v1/customers/" + cust + "/visits"
+	r, err := s.vcall("POST", path, repAna, map[string]any{"day": weekdayAhead(2), "department": "sales", "purpose": "renewal"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.status != http.StatusServiceUnavailable || r.body["code"] != "followup_service_unavailable" {
+		t.Fatalf("request: %d %s", r.status, r.raw)
+	}
+	if msg, _ := r.body["message"].(string); msg == "" {
+		t.Errorf("no message: %s", r.raw)
+	}
+	if got := s.vmust(t, 200, "GET", path, admin, nil); len(got["items"].([]any)) != 0 {
+		t.Fatalf("a refused request stored a visit: %v", got)
+	}
 }
