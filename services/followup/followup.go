@@ -32,8 +32,9 @@ import (
 	"github.com/closeloop/closeloop/platform/service"
 	followupc "github.com/closeloop/closeloop/proto/contract/followup"
 	"github.com/closeloop/closeloop/services/followup/internal/adapters"
+	"github.com/closeloop/closeloop/services/followup/internal/adapters/store"
+	"github.com/closeloop/closeloop/services/followup/internal/app"
 	"github.com/closeloop/closeloop/services/followup/internal/followups"
-	"github.com/closeloop/closeloop/services/followup/internal/policies"
 	"github.com/closeloop/closeloop/services/followup/internal/ports"
 )
 
@@ -79,7 +80,7 @@ func Spec() service.Spec {
 // Setup assembles the service from its dependencies.
 func Setup(d *service.Deps, cfg Config) (*service.Module, error) {
 	engine := ports.TemporalEngine{Client: d.Temporal}
-	pol := policies.New(d.DB, engine, d.Log)
+	pol := app.NewPolicies(store.NewPolicies(d.DB), store.NewCalendars(d.DB), engine, d.Log)
 	if err := pol.SetDefaultCountry(cfg.DefaultCalendarCountry); err != nil {
 		return nil, apperr.Invalid("invalid_config", err.Error())
 	}

@@ -7,7 +7,8 @@ import (
 	"time"
 
 	"github.com/closeloop/closeloop/platform/apperr"
-	"github.com/closeloop/closeloop/services/followup/internal/policies"
+	"github.com/closeloop/closeloop/services/followup/internal/app"
+	"github.com/closeloop/closeloop/services/followup/internal/domain"
 	"github.com/closeloop/closeloop/workflows/policy"
 )
 
@@ -38,23 +39,24 @@ type Impact struct {
 
 // DryRun is the answer of a what-if: nothing was changed.
 type DryRun struct {
-	Policy   string               `json:"policy"`
-	At       time.Time            `json:"at"`
-	Active   policies.VersionView `json:"active"`
-	Changes  []policy.Change      `json:"changes"`
-	Totals   Impact               `json:"totals"`
-	ByTeam   []Impact             `json:"by_team"`
-	Skipped  int                  `json:"skipped"`
-	Messages []string             `json:"messages,omitempty"`
+	Policy   string          `json:"policy"`
+	At       time.Time       `json:"at"`
+	Active   app.VersionView `json:"active"`
+	Changes  []policy.Change `json:"changes"`
+	Totals   Impact          `json:"totals"`
+	ByTeam   []Impact        `json:"by_team"`
+	Skipped  int             `json:"skipped"`
+	Messages []string        `json:"messages,omitempty"`
 }
 
 // DryRunPolicy reports, without changing anything, what applying the value
 // to a policy now would do to the open follow-ups it times or escalates.
 func (s *Service) DryRunPolicy(ctx context.Context, name string, raw json.RawMessage) (DryRun, error) {
-	def, cand, active, err := s.policies.Candidate(ctx, name, raw)
+	c, active, err := s.policies.Candidate(ctx, name, raw)
 	if err != nil {
 		return DryRun{}, err
 	}
+	def, cand := c.Def, c.Value
 	cur, err := policy.Parse(active.Value)
 	if err != nil {
 		return DryRun{}, apperr.Internal(err)
@@ -131,7 +133,7 @@ func earliest(a, b *time.Time) *time.Time {
 }
 
 // impact adds one follow-up's effect to t; false when it cannot be computed.
-func impact(def policy.Definition, cand policy.Value, r Row, at time.Time, cals policies.CalendarSet, t *Impact) bool {
+func impact(def policy.Definition, cand policy.Value, r Row, at time.Time, cals domain.CalendarSet, t *Impact) bool {
 	due := r.DueAt
 	if r.Policy == def.Name && def.Shape != policy.ShapeLadder {
 		timer, ok := cand.TimerFor(r.PolicyKey)

@@ -30,10 +30,11 @@ func (s *Service) RolloutPage(ctx context.Context, in *followupv1.RolloutPageInp
 		q = q.Where("(policy = ? AND policy_version < ?) OR (escalation_policy = ? AND escalation_policy_version < ?)",
 			ro.GetPolicy(), ro.GetVersion(), ro.GetPolicy(), ro.GetVersion())
 	case ro.GetCalendar() != "":
-		regions, teams, isDefault, err := s.policies.CalendarScope(ctx, ro.GetCalendar())
+		cov, err := s.policies.Coverage(ctx, ro.GetCalendar())
 		if err != nil {
 			return nil, err
 		}
+		regions, teams, isDefault := cov.Regions, cov.Teams, cov.Default
 		cond := s.db.Where("calendar = ? AND calendar_version < ?", ro.GetCalendar(), ro.GetVersion())
 		if len(regions) > 0 {
 			cond = cond.Or("calendar_version > 0 AND calendar <> ? AND territory IN ?", ro.GetCalendar(), regions)
@@ -46,15 +47,15 @@ func (s *Service) RolloutPage(ctx context.Context, in *followupv1.RolloutPageInp
 		}
 		q = q.Where(cond)
 	default: // reconciliation: anything behind the versions in force
-		pols, cals, err := s.policies.ActiveVersions(ctx)
+		av, err := s.policies.ActiveVersions(ctx)
 		if err != nil {
 			return nil, err
 		}
 		active = map[string]int64{}
-		for k, v := range pols {
+		for k, v := range av.Policies {
 			active["p:"+k] = v
 		}
-		for k, v := range cals {
+		for k, v := range av.Calendars {
 			active["c:"+k] = v
 		}
 	}

@@ -18,7 +18,7 @@ import (
 	wfc "github.com/closeloop/closeloop/proto/contract/workflows"
 	followupv1 "github.com/closeloop/closeloop/proto/gen/closeloop/followup/v1"
 	"github.com/closeloop/closeloop/services/followup/internal/adapters"
-	"github.com/closeloop/closeloop/services/followup/internal/policies"
+	"github.com/closeloop/closeloop/services/followup/internal/app"
 	"github.com/closeloop/closeloop/workflows/policy"
 )
 
@@ -51,7 +51,7 @@ type Service struct {
 	db        *gorm.DB
 	wf        Workflows
 	customers Customers
-	policies  *policies.Service
+	policies  *app.Policies
 	links     Links
 }
 
@@ -63,7 +63,7 @@ type Links struct {
 }
 
 // New returns the service.
-func New(gdb *gorm.DB, wf Workflows, customers Customers, p *policies.Service, links Links) *Service {
+func New(gdb *gorm.DB, wf Workflows, customers Customers, p *app.Policies, links Links) *Service {
 	return &Service{db: gdb, wf: wf, customers: customers, policies: p, links: links}
 }
 

@@ -25,15 +25,15 @@ import (
 	followupc "github.com/closeloop/closeloop/proto/contract/followup"
 	wfc "github.com/closeloop/closeloop/proto/contract/workflows"
 	followupv1 "github.com/closeloop/closeloop/proto/gen/closeloop/followup/v1"
+	"github.com/closeloop/closeloop/services/followup/internal/app"
 	"github.com/closeloop/closeloop/services/followup/internal/followups"
-	"github.com/closeloop/closeloop/services/followup/internal/policies"
 )
 
 // EngineActivities are the follow-up and policy activities of the follow-up
 // engine, which every workflow tracking a follow-up calls on the engine's
 // own task queue (proto/contract/followup).
 type EngineActivities struct {
-	Policies  *policies.Service
+	Policies  *app.Policies
 	FollowUps *followups.Service
 }
 

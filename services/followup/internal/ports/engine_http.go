@@ -11,13 +11,14 @@ import (
 	"github.com/closeloop/closeloop/platform/apperr"
 	"github.com/closeloop/closeloop/platform/httpx"
 	"github.com/closeloop/closeloop/platform/idem"
+	"github.com/closeloop/closeloop/services/followup/internal/app"
+	"github.com/closeloop/closeloop/services/followup/internal/domain"
 	"github.com/closeloop/closeloop/services/followup/internal/followups"
-	"github.com/closeloop/closeloop/services/followup/internal/policies"
 )
 
 // EngineHTTP serves the policies, calendars and follow-ups API.
 type EngineHTTP struct {
-	Policies  *policies.Service
+	Policies  *app.Policies
 	FollowUps *followups.Service
 	// OpenWait is how long POST /v1/follow-ups waits for the workflow to
 	// store the new follow-up before answering 202.
@@ -92,22 +93,22 @@ type NoteRequest struct {
 
 // PoliciesPage is the body of GET /v1/policies.
 type PoliciesPage struct {
-	Items []policies.PolicyView `json:"items"`
+	Items []app.PolicyView `json:"items"`
 }
 
 // VersionsPage is the body of GET /v1/policies/{name}/versions.
 type VersionsPage struct {
-	Items []policies.VersionView `json:"items"`
+	Items []app.VersionView `json:"items"`
 }
 
 // AuditPage is the body of the policy and calendar audit trails.
 type AuditPage struct {
-	Items []policies.AuditView `json:"items"`
+	Items []app.AuditView `json:"items"`
 }
 
 // CalendarsPage is the body of GET /v1/calendars.
 type CalendarsPage struct {
-	Items []policies.CalendarView `json:"items"`
+	Items []app.CalendarView `json:"items"`
 }
 
 func respond[T any](c *gin.Context, status int, v T, err error) {
@@ -157,7 +158,7 @@ func (h *EngineHTTP) propose(c *gin.Context) {
 		httpx.WriteError(c, err)
 		return
 	}
-	v, err := h.Policies.Propose(c.Request.Context(), c.Param("name"), policies.Proposal{Value: req.Value, EffectiveFrom: req.EffectiveFrom, Reason: req.Reason})
+	v, err := h.Policies.Propose(c.Request.Context(), c.Param("name"), app.Proposal{Value: req.Value, EffectiveFrom: req.EffectiveFrom, Reason: req.Reason})
 	if err == nil {
 		c.Header("Location", "/v1/policies/"+v.Policy+"/versions/"+strconv.FormatInt(v.Version, 10))
 	}
@@ -176,7 +177,7 @@ func (h *EngineHTTP) rollback(c *gin.Context) {
 		httpx.WriteError(c, v.Err())
 		return
 	}
-	v, err := h.Policies.Rollback(c.Request.Context(), c.Param("name"), req.ToVersion, policies.Proposal{EffectiveFrom: req.EffectiveFrom, Reason: req.Reason})
+	v, err := h.Policies.Rollback(c.Request.Context(), c.Param("name"), req.ToVersion, app.Proposal{EffectiveFrom: req.EffectiveFrom, Reason: req.Reason})
 	respond(c, http.StatusCreated, v, err)
 }
 
@@ -251,7 +252,7 @@ func (h *EngineHTTP) getCalendar(c *gin.Context) {
 }
 
 func (h *EngineHTTP) putCalendar(c *gin.Context) {
-	var req policies.CalendarInput
+	var req domain.CalendarInput
 	if err := httpx.Bind(c, &req); err != nil {
 		httpx.WriteError(c, err)
 		return

@@ -3,8 +3,9 @@ package ports
 import (
 	"github.com/closeloop/closeloop/platform/auth"
 	"github.com/closeloop/closeloop/platform/openapi"
+	"github.com/closeloop/closeloop/services/followup/internal/app"
+	"github.com/closeloop/closeloop/services/followup/internal/domain"
 	"github.com/closeloop/closeloop/services/followup/internal/followups"
-	"github.com/closeloop/closeloop/services/followup/internal/policies"
 )
 
 var (
@@ -37,41 +38,41 @@ func engineOps() []openapi.Op {
 		{Method: "GET", Path: "/v1/policies", Tag: "policies", Summary: "Every timer policy with the version in force and scheduled ones",
 			Permission: read, Response: PoliciesPage{}, Errors: []int{403}},
 		{Method: "GET", Path: "/v1/policies/:name", Tag: "policies", Summary: "A policy: meaning, bounds, default, version in force, scheduled versions",
-			Permission: read, Params: []openapi.Param{policyParam}, Response: policies.PolicyView{}, Errors: []int{403, 404}},
+			Permission: read, Params: []openapi.Param{policyParam}, Response: app.PolicyView{}, Errors: []int{403, 404}},
 		{Method: "GET", Path: "/v1/policies/:name/versions", Tag: "policies", Summary: "Every version of a policy, oldest first",
 			Permission: read, Params: []openapi.Param{policyParam}, Response: VersionsPage{}, Errors: []int{403, 404}},
 		{Method: "POST", Path: "/v1/policies/:name/versions", Tag: "policies", Summary: "Change a policy now, or schedule the change",
 			Description: "Validated against the policy's bounds (field errors, 422, nothing stored). effective_from in the future schedules the version; absent means now. Running workflows re-compute their pending deadlines when it comes into force.",
-			Permission:  write, Params: []openapi.Param{policyParam}, Request: ProposeRequest{}, Status: 201, Response: policies.VersionView{}, Errors: []int{400, 403, 404, 409, 422}},
+			Permission:  write, Params: []openapi.Param{policyParam}, Request: ProposeRequest{}, Status: 201, Response: app.VersionView{}, Errors: []int{400, 403, 404, 409, 422}},
 		{Method: "GET", Path: "/v1/policies/:name/versions/:version", Tag: "policies", Summary: "One version of a policy",
-			Permission: read, Params: []openapi.Param{policyParam, versionPath}, Response: policies.VersionView{}, Errors: []int{400, 403, 404}},
+			Permission: read, Params: []openapi.Param{policyParam, versionPath}, Response: app.VersionView{}, Errors: []int{400, 403, 404}},
 		{Method: "POST", Path: "/v1/policies/:name/versions/:version/withdraw", Tag: "policies", Summary: "Withdraw a scheduled version before it comes into force",
-			Permission: write, Params: []openapi.Param{policyParam, versionPath}, Request: WithdrawRequest{}, Response: policies.VersionView{}, Errors: []int{400, 403, 404, 422}},
+			Permission: write, Params: []openapi.Param{policyParam, versionPath}, Request: WithdrawRequest{}, Response: app.VersionView{}, Errors: []int{400, 403, 404, 422}},
 		{Method: "POST", Path: "/v1/policies/:name/rollback", Tag: "policies", Summary: "Bring back an earlier version's value as a new version",
-			Permission: write, Params: []openapi.Param{policyParam}, Request: RollbackRequest{}, Status: 201, Response: policies.VersionView{}, Errors: []int{400, 403, 404, 409, 422}},
+			Permission: write, Params: []openapi.Param{policyParam}, Request: RollbackRequest{}, Status: 201, Response: app.VersionView{}, Errors: []int{400, 403, 404, 409, 422}},
 		{Method: "POST", Path: "/v1/policies/:name/dry-run", Tag: "policies", Summary: "What-if: the effect of a candidate value on open follow-ups, by team",
 			Description: "Changes nothing. Reports how many open follow-ups would be overdue or escalate at once under the candidate, which move earlier or later, and when the rest fall due.",
 			Permission:  write, Params: []openapi.Param{policyParam}, Request: DryRunRequest{}, Response: followups.DryRun{}, Errors: []int{400, 403, 404, 422}},
 		{Method: "GET", Path: "/v1/policies/:name/diff", Tag: "policies", Summary: "Field-by-field difference between two versions",
 			Permission: read, Params: []openapi.Param{policyParam, {Name: "from", In: "query", Type: "integer"}, {Name: "to", In: "query", Type: "integer"}},
-			Response: policies.DiffView{}, Errors: []int{403, 404, 422}},
+			Response: app.DiffView{}, Errors: []int{403, 404, 422}},
 		{Method: "GET", Path: "/v1/policies/:name/audit", Tag: "policies", Summary: "Who changed the policy, when, why, and what changed; newest first",
 			Permission: read, Params: []openapi.Param{policyParam}, Response: AuditPage{}, Errors: []int{403, 404}},
 		{Method: "GET", Path: "/v1/calendars", Tag: "calendars", Summary: "Every business calendar with its region and team assignments",
 			Permission: read, Response: CalendarsPage{}, Errors: []int{403}},
 		{Method: "GET", Path: "/v1/calendars/assigned", Tag: "calendars", Summary: "The business calendar a team (else its region, else the default) counts business time in",
 			Description: "For anyone who reads follow-ups: the customer service checks visit days against it. spec_json is the calendar's stored definition.",
-			Permission:  fuRead, Params: []openapi.Param{{Name: "team", In: "query"}, {Name: "region", In: "query"}}, Response: policies.AssignedCalendarView{}, Errors: []int{403}},
+			Permission:  fuRead, Params: []openapi.Param{{Name: "team", In: "query"}, {Name: "region", In: "query"}}, Response: app.AssignedCalendarView{}, Errors: []int{403}},
 		{Method: "GET", Path: "/v1/calendars/:name", Tag: "calendars", Summary: "A business calendar",
-			Permission: read, Params: []openapi.Param{calendarPath}, Response: policies.CalendarView{}, Errors: []int{403, 404}},
+			Permission: read, Params: []openapi.Param{calendarPath}, Response: app.CalendarView{}, Errors: []int{403, 404}},
 		{Method: "PUT", Path: "/v1/calendars/:name", Tag: "calendars", Summary: "Create or change a business calendar and its assignments",
 			Description: "Stores a new version. A region or team can use one calendar only (409 with field errors); setting default moves the default here. Running workflows that count business time in it re-compute.",
-			Permission:  write, Params: []openapi.Param{calendarPath}, Request: policies.CalendarInput{}, Response: policies.CalendarView{}, Errors: []int{400, 403, 409, 422}},
+			Permission:  write, Params: []openapi.Param{calendarPath}, Request: domain.CalendarInput{}, Response: app.CalendarView{}, Errors: []int{400, 403, 409, 422}},
 		{Method: "GET", Path: "/v1/calendars/:name/audit", Tag: "calendars", Summary: "The calendar's audit trail, newest first",
 			Permission: read, Params: []openapi.Param{calendarPath}, Response: AuditPage{}, Errors: []int{403, 404}},
 		{Method: "GET", Path: "/v1/calendars/:name/deadline", Tag: "calendars", Summary: "Add business time to an instant in this calendar",
 			Permission: read, Params: []openapi.Param{calendarPath, {Name: "from", In: "query", Description: "RFC 3339 instant"}, {Name: "duration", In: "query", Description: "such as 8h or 90m"}},
-			Response: policies.Deadline{}, Errors: []int{403, 404, 422}},
+			Response: app.Deadline{}, Errors: []int{403, 404, 422}},
 		{Method: "POST", Path: "/v1/follow-ups", Tag: "follow-ups", Summary: "Open a follow-up on a customer",
 			Description: "Starts its FollowUp workflow. The due time comes from the kind's deadline policy unless due_at is given. 201 with the follow-up once stored, or 202 with its id if that takes longer than FOLLOWUP_OPEN_WAIT. An Idempotency-Key makes retries open one follow-up.",
 			Permission:  fuWrite, Request: OpenFollowUpRequest{}, Status: 201, Response: followups.View{}, Errors: []int{403, 422, 503}},
