@@ -22,7 +22,7 @@ import (
 	"github.com/closeloop/closeloop/platform/service"
 	"github.com/closeloop/closeloop/platform/service/servicetest"
 	"github.com/closeloop/closeloop/platform/testenv"
-	"github.com/closeloop/closeloop/services/customer"
+	"github.com/closeloop/closeloop/services/internal/stacktest"
 	"github.com/closeloop/closeloop/services/sales"
 	"github.com/closeloop/closeloop/workflows"
 )
@@ -59,6 +59,7 @@ const (
 type stack struct {
 	t        testing.TB
 	customer *servicetest.Running
+	followup *servicetest.Running
 	sales    *servicetest.Running
 	tokens   map[string]string
 	// salesDSN and customerDSN are the services' databases.
@@ -116,7 +117,8 @@ func newStack(t testing.TB, dsn func(testing.TB) string, o stackOpts) *stack {
 	}
 	s := &stack{t: t, tokens: map[string]string{}, namespace: o.namespace}
 	s.customerDSN, s.salesDSN = dsn(t), dsn(t)
-	s.customer = servicetest.Start(t, customer.Spec(), with(map[string]string{"DATABASE_URL": s.customerDSN}), service.Options{})
+	s.customer, s.followup = stacktest.StartPair(t, common, map[string]string{"DATABASE_URL": s.customerDSN},
+		map[string]string{"DATABASE_URL": dsn(t)}, service.Options{})
 	// Generous waits for workflows: a loaded CI machine must not turn a slow
 	// answer into a 202 or a 503 the test does not expect.
 	salesEnv := with(map[string]string{"DATABASE_URL": s.salesDSN, "CUSTOMER_API_URL": s.customer.Base,
@@ -182,6 +184,9 @@ func (s *stack) call(base, method, path, user string, body any, headers ...strin
 			s.t.Fatal(err)
 		}
 		rd = bytes.NewReader(raw)
+	}
+	if base == s.customer.Base && stacktest.OwnsPath(path) {
+		base = s.followup.Base // policies, calendars and follow-ups are the follow-up service's
 	}
 	req, err := http.NewRequest(method, base+path, rd)
 	if err != nil {

@@ -94,39 +94,12 @@ func New(t testing.TB, dsn string, o Opts) *Stack {
 			o.FollowUpDSN = testenv.Postgres(t)
 		}
 	}
-	// Each service needs the other's address before it starts: the customer
-	// service gets a proxy that forwards to the follow-up service once it runs.
-	var target atomic.Pointer[url.URL]
-	proxy := httptest.NewServer(&httputil.ReverseProxy{Rewrite: func(r *httputil.ProxyRequest) {
-		if u := target.Load(); u != nil {
-			r.SetURL(u)
-		}
-	}})
-	t.Cleanup(proxy.Close)
-
 	common := map[string]string{
 		"OIDC_ISSUER_URL": issuerURL, "TEMPORAL_ADDRESS": o.Temporal, "TEMPORAL_NAMESPACE": o.Namespace,
 		"LOG_LEVEL": "warn", "SHUTDOWN_TIMEOUT": "5s",
 	}
-	env := func(extra ...map[string]string) map[string]string {
-		out := map[string]string{}
-		for _, m := range append([]map[string]string{common}, extra...) {
-			for k, v := range m {
-				out[k] = v
-			}
-		}
-		return out
-	}
-	c := servicetest.Start(t, customer.Spec(), env(map[string]string{"DATABASE_URL": dsn, "FOLLOWUP_API_URL": proxy.URL}, o.CustomerEnv),
-		service.Options{Telemetry: o.Telemetry})
-	f := servicetest.Start(t, followup.Spec(), env(map[string]string{"DATABASE_URL": o.FollowUpDSN, "CUSTOMER_API_URL": c.Base}, o.FollowUpEnv),
-		service.Options{Telemetry: o.Telemetry})
-	fu, err := url.Parse(f.Base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	target.Store(fu)
-
+	c, f := StartPair(t, common, merge(map[string]string{"DATABASE_URL": dsn}, o.CustomerEnv),
+		merge(map[string]string{"DATABASE_URL": o.FollowUpDSN}, o.FollowUpEnv), service.Options{Telemetry: o.Telemetry})
 	s := &Stack{T: t, Base: c.Base, FollowUpBase: f.Base, App: c.App, FollowUp: f.App, Tokens: map[string]string{}, Issuer: iss}
 	for _, u := range devissuer.DevUsers() {
 		tok, err := iss.Mint(u, "closeloop", time.Hour)
@@ -141,6 +114,39 @@ func New(t testing.TB, dsn string, o Opts) *Stack {
 		}
 	}
 	return s
+}
+
+// StartPair starts the customer and the follow-up service, each with common
+// and its own environment (its DATABASE_URL at least), each told where the
+// other is: the customer service gets a proxy that forwards to the follow-up
+// service once it runs, since each needs the other's address before it starts.
+func StartPair(t testing.TB, common, customerEnv, followUpEnv map[string]string, opts service.Options) (customerApp, followUpApp *servicetest.Running) {
+	t.Helper()
+	var target atomic.Pointer[url.URL]
+	proxy := httptest.NewServer(&httputil.ReverseProxy{Rewrite: func(r *httputil.ProxyRequest) {
+		if u := target.Load(); u != nil {
+			r.SetURL(u)
+		}
+	}})
+	t.Cleanup(proxy.Close)
+	c := servicetest.Start(t, customer.Spec(), merge(common, map[string]string{"FOLLOWUP_API_URL": proxy.URL}, customerEnv), opts)
+	f := servicetest.Start(t, followup.Spec(), merge(common, map[string]string{"CUSTOMER_API_URL": c.Base}, followUpEnv), opts)
+	fu, err := url.Parse(f.Base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	target.Store(fu)
+	return c, f
+}
+
+func merge(ms ...map[string]string) map[string]string {
+	out := map[string]string{}
+	for _, m := range ms {
+		for k, v := range m {
+			out[k] = v
+		}
+	}
+	return out
 }
 
 // Response is an answer of the API.
