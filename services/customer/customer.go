@@ -40,6 +40,7 @@ import (
 	"github.com/closeloop/closeloop/services/customer/internal/care"
 	"github.com/closeloop/closeloop/services/customer/internal/domain"
 	"github.com/closeloop/closeloop/services/customer/internal/ports"
+	"github.com/closeloop/closeloop/services/customer/internal/schema"
 	"github.com/closeloop/closeloop/services/customer/internal/visits"
 	followupclient "github.com/closeloop/closeloop/services/followup/client"
 )
@@ -68,7 +69,7 @@ func Spec() service.Spec {
 		Name:            "customer",
 		DefaultHTTPAddr: ":8081",
 		TaskQueue:       customerc.TaskQueue,
-		Migrations:      adapters.Migrations,
+		Migrations:      schema.Migrations,
 		Extra:           cfg,
 		Setup: func(ctx context.Context, d *service.Deps) (*service.Module, error) {
 			return Setup(d, *cfg)

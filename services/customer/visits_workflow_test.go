@@ -23,7 +23,7 @@ import (
 	"github.com/closeloop/closeloop/platform/testenv"
 	wfc "github.com/closeloop/closeloop/proto/contract/workflows"
 	followupv1 "github.com/closeloop/closeloop/proto/gen/closeloop/followup/v1"
-	"github.com/closeloop/closeloop/services/customer/internal/adapters"
+	"github.com/closeloop/closeloop/services/customer/internal/schema"
 	"github.com/closeloop/closeloop/services/customer/internal/visits"
 	"github.com/closeloop/closeloop/workflows/followup/followuptest"
 	"github.com/closeloop/closeloop/workflows/policy"
@@ -63,7 +63,7 @@ func newVisitHarness(t *testing.T, start time.Time) *visitHarness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := migrate.Run(ctx, gdb, "customer", adapters.Migrations, slog.New(slog.DiscardHandler)); err != nil {
+	if _, err := migrate.Run(ctx, gdb, "customer", schema.Migrations, slog.New(slog.DiscardHandler)); err != nil {
 		t.Fatal(err)
 	}
 	h := &visitHarness{t: t, store: visits.NewStore(gdb), gdb: gdb, customer: uuid.NewString()}

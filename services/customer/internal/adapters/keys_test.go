@@ -12,7 +12,7 @@ import (
 	"github.com/closeloop/closeloop/platform/db"
 	"github.com/closeloop/closeloop/platform/db/migrate"
 	"github.com/closeloop/closeloop/platform/testenv"
-	"github.com/closeloop/closeloop/services/customer/internal/adapters"
+	"github.com/closeloop/closeloop/services/customer/internal/schema"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }
@@ -36,7 +36,7 @@ func TestUpgradeRecomputesDuplicateKeys(t *testing.T) {
 				t.Fatal(err)
 			}
 			var before []migrate.Migration
-			for _, m := range adapters.Migrations {
+			for _, m := range schema.Migrations {
 				if m.Version <= 8 {
 					before = append(before, m)
 				}
@@ -76,7 +76,7 @@ func TestUpgradeRecomputesDuplicateKeys(t *testing.T) {
 					t.Fatalf("row %d: %v", i, err)
 				}
 			}
-			if _, err := migrate.Run(ctx, gdb, "customer", adapters.Migrations, log); err != nil {
+			if _, err := migrate.Run(ctx, gdb, "customer", schema.Migrations, log); err != nil {
 				t.Fatalf("the upgrade must not fail on existing duplicates: %v", err)
 			}
 			var got []struct {

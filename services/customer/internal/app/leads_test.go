@@ -18,6 +18,7 @@ import (
 	"github.com/closeloop/closeloop/services/customer/internal/adapters"
 	"github.com/closeloop/closeloop/services/customer/internal/app"
 	"github.com/closeloop/closeloop/services/customer/internal/domain"
+	"github.com/closeloop/closeloop/services/customer/internal/schema"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }
@@ -30,7 +31,7 @@ func newApp(t *testing.T, dsn string) *app.App {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := migrate.Run(ctx, gdb, "customer", adapters.Migrations, log); err != nil {
+	if _, err := migrate.Run(ctx, gdb, "customer", schema.Migrations, log); err != nil {
 		t.Fatal(err)
 	}
 	return app.New(adapters.NewStore(gdb), nil, domain.Thresholds{AShare: 0.8, BShare: 0.95})

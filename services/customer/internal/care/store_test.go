@@ -19,7 +19,7 @@ import (
 	"github.com/closeloop/closeloop/platform/testenv"
 	wfc "github.com/closeloop/closeloop/proto/contract/workflows"
 	followupv1 "github.com/closeloop/closeloop/proto/gen/closeloop/followup/v1"
-	"github.com/closeloop/closeloop/services/customer/internal/adapters"
+	"github.com/closeloop/closeloop/services/customer/internal/schema"
 	"github.com/closeloop/closeloop/workflows/policy"
 )
 
@@ -154,7 +154,7 @@ func TestCareFollowUps(t *testing.T) {
 	for _, b := range backends {
 		t.Run(b.name, func(t *testing.T) {
 			ctx := context.Background()
-			gdb := openDB(t, b.dsn(t), adapters.Migrations)
+			gdb := openDB(t, b.dsn(t), schema.Migrations)
 			wf := newFake()
 			s := New(gdb, wf)
 			now := time.Now().UTC().Truncate(time.Second)
@@ -333,7 +333,7 @@ func count(t *testing.T, gdb *gorm.DB, q string) int64 {
 // customer's epoch; closed ones and other kinds are not.
 func TestMigrationFillsOpenCareFollowUps(t *testing.T) {
 	var before []migrate.Migration
-	for _, m := range adapters.Migrations {
+	for _, m := range schema.Migrations {
 		if m.Version < 11 {
 			before = append(before, m)
 		}
@@ -359,7 +359,7 @@ func TestMigrationFillsOpenCareFollowUps(t *testing.T) {
 			fu("open-care", policy.KindCareContact, false)
 			fu("closed-care", policy.KindCareContact, true)
 			fu("open-lead", "first_contact", false)
-			gdb = openDB(t, dsn, adapters.Migrations)
+			gdb = openDB(t, dsn, schema.Migrations)
 			var rows []FollowUp
 			if err := gdb.Find(&rows).Error; err != nil {
 				t.Fatal(err)
@@ -377,7 +377,7 @@ func TestMigrationFillsOpenCareFollowUps(t *testing.T) {
 // Monday 10:00, Friday 16:00 + 8 is due Monday 16:00, beyond the lookahead.
 func TestOpenPageBusinessTime(t *testing.T) {
 	ctx := context.Background()
-	gdb := openDB(t, testenv.SQLite(t), adapters.Migrations)
+	gdb := openDB(t, testenv.SQLite(t), schema.Migrations)
 	wf := newFake()
 	s := New(gdb, wf)
 	monday := time.Date(2025, 3, 3, 10, 0, 0, 0, time.UTC)

@@ -1,0 +1,41 @@
+package schema
+
+import (
+	"github.com/closeloop/closeloop/platform/db/migrate"
+)
+
+// Actions is the schema of the actions context (internal/actions).
+var Actions = []migrate.Migration{
+	{Version: 6, Name: "actions: plans and logs across departments, with their customers, contacts, leads and opportunities", Up: migrate.SQL(
+		`CREATE TABLE actions (
+			id          VARCHAR(36) PRIMARY KEY,
+			kind        VARCHAR(10) NOT NULL,
+			status      VARCHAR(10) NOT NULL,
+			category    VARCHAR(30) NOT NULL,
+			department  VARCHAR(20) NOT NULL,
+			actor_id    VARCHAR(200) NOT NULL,
+			title       VARCHAR(200) NOT NULL,
+			summary     TEXT NOT NULL DEFAULT '',
+			outcome     TEXT NOT NULL DEFAULT '',
+			next_step   TEXT NOT NULL DEFAULT '',
+			planned_for TIMESTAMPTZ,
+			done_at     TIMESTAMPTZ,
+			occurred_at TIMESTAMPTZ NOT NULL,
+			created_at  TIMESTAMPTZ NOT NULL,
+			updated_at  TIMESTAMPTZ NOT NULL
+		)`,
+		`CREATE INDEX ix_actions_occurred ON actions (occurred_at, id)`,
+		`CREATE INDEX ix_actions_actor ON actions (actor_id, occurred_at)`,
+		`CREATE TABLE action_links (
+			action_id    VARCHAR(36) NOT NULL REFERENCES actions(id),
+			subject_type VARCHAR(20) NOT NULL,
+			subject_id   VARCHAR(36) NOT NULL,
+			customer_id  VARCHAR(36) NOT NULL,
+			occurred_at  TIMESTAMPTZ NOT NULL,
+			PRIMARY KEY (action_id, subject_type, subject_id)
+		)`,
+		// A customer's history: its links, newest first.
+		`CREATE INDEX ix_action_links_customer ON action_links (customer_id, occurred_at, action_id)`,
+		`CREATE INDEX ix_action_links_subject ON action_links (subject_type, subject_id)`,
+	)},
+}
