@@ -1,0 +1,223 @@
+package charttest
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/util/intstr"
+)
+
+var inClusterURL = regexp.MustCompile(`^https?://([a-z0-9-]+)\.([a-z0-9-]+)\.svc(?:\.cluster\.local)?:([0-9]+)(/.*)?$`)
+
+// checkInClusterURLs: a URL the chart gives a container pointing at a Service of
+// the release (CUSTOMER_API_URL, the readyz test's targets) names a rendered
+// Service and one of its ports, and the NetworkPolicies let the caller reach it.
+func checkInClusterURLs(t *testing.T, r *release) {
+	t.Helper()
+	for _, p := range r.podOwners() {
+		for _, c := range p.Spec.Containers {
+			var urls []string
+			for _, e := range c.Env {
+				if inClusterURL.MatchString(e.Value) {
+					urls = append(urls, e.Value)
+				}
+			}
+			for _, a := range c.Args {
+				for _, f := range strings.Fields(a) {
+					if _, u, ok := strings.Cut(f, "="); ok && inClusterURL.MatchString(u) {
+						urls = append(urls, u)
+					}
+				}
+			}
+			for _, u := range urls {
+				m := inClusterURL.FindStringSubmatch(u)
+				if m[2] != namespace {
+					continue // outside the release (an issuer, a collector)
+				}
+				where := fmt.Sprintf("%s/%s container %s: %s", p.Kind, p.Name, c.Name, u)
+				so, ok := r.find("Service", m[1])
+				if !ok || so.Meta.Namespace != m[2] {
+					t.Errorf("%s: no Service %s in namespace %s", where, m[1], m[2])
+					continue
+				}
+				svc := so.Obj.(*corev1.Service)
+				var target *corev1.ServicePort
+				for i := range svc.Spec.Ports {
+					if strconv.Itoa(int(svc.Spec.Ports[i].Port)) == m[3] {
+						target = &svc.Spec.Ports[i]
+					}
+				}
+				if target == nil {
+					t.Errorf("%s: Service %s has no port %s", where, m[1], m[3])
+					continue
+				}
+				deps := selectedDeployments(r, labels.SelectorFromSet(svc.Spec.Selector))
+				if len(deps) != 1 {
+					continue // reported by checkServices
+				}
+				port := 0
+				for _, cp := range deps[0].Spec.Template.Spec.Containers[0].Ports {
+					if cp.Name == target.TargetPort.StrVal {
+						port = int(cp.ContainerPort)
+					}
+				}
+				checkNetworkPath(t, r, where, p, deps[0], port)
+			}
+		}
+	}
+}
+
+// checkNetworkPath: with NetworkPolicies on, the caller's egress and the callee's
+// ingress both admit the call.
+func checkNetworkPath(t *testing.T, r *release, where string, from podOwner, to *appsv1.Deployment, port int) {
+	t.Helper()
+	nps := r.ofKind("NetworkPolicy")
+	if len(nps) == 0 {
+		return
+	}
+	egressOK, ingressOK := false, false
+	for _, o := range nps {
+		np := o.Obj.(*networkingv1.NetworkPolicy)
+		sel, _ := metav1.LabelSelectorAsSelector(&np.Spec.PodSelector)
+		if sel.Matches(labels.Set(from.Labels)) {
+			for _, rule := range np.Spec.Egress {
+				if peersAdmit(rule.To, to.Spec.Template.Labels) && portsAdmit(rule.Ports, port, "") {
+					egressOK = true
+				}
+			}
+		}
+		if sel.Matches(labels.Set(to.Spec.Template.Labels)) {
+			for _, rule := range np.Spec.Ingress {
+				if peersAdmit(rule.From, from.Labels) && portsAdmit(rule.Ports, port, "http") {
+					ingressOK = true
+				}
+			}
+		}
+	}
+	if !egressOK {
+		t.Errorf("%s: no NetworkPolicy egress rule lets %s reach %s on port %d", where, from.Name, to.Name, port)
+	}
+	if !ingressOK {
+		t.Errorf("%s: no NetworkPolicy ingress rule of %s admits %s", where, to.Name, from.Name)
+	}
+}
+
+// peersAdmit: an empty peer list admits everyone; otherwise a podSelector-only peer
+// (same namespace) must match the pod's labels. Peers with namespace selectors or
+// IP blocks are not taken as admitting release pods.
+func peersAdmit(peers []networkingv1.NetworkPolicyPeer, podLabels map[string]string) bool {
+	if len(peers) == 0 {
+		return true
+	}
+	for _, p := range peers {
+		if p.PodSelector != nil && p.NamespaceSelector == nil && p.IPBlock == nil {
+			if sel, err := metav1.LabelSelectorAsSelector(p.PodSelector); err == nil && sel.Matches(labels.Set(podLabels)) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func portsAdmit(ports []networkingv1.NetworkPolicyPort, port int, name string) bool {
+	if len(ports) == 0 {
+		return true
+	}
+	for _, p := range ports {
+		if p.Port == nil || (p.Port.Type == intstr.Int && int(p.Port.IntVal) == port) || (name != "" && p.Port.Type == intstr.String && p.Port.StrVal == name) {
+			return true
+		}
+	}
+	return false
+}
+
+func checkNetworkPolicies(t *testing.T, r *release) {
+	t.Helper()
+	nps := r.ofKind("NetworkPolicy")
+	owners := r.podOwners()
+	for _, o := range nps {
+		np := o.Obj.(*networkingv1.NetworkPolicy)
+		where := "NetworkPolicy/" + np.Name
+		sel, err := metav1.LabelSelectorAsSelector(&np.Spec.PodSelector)
+		if err != nil || sel.Empty() {
+			t.Errorf("%s: podSelector %v must select this release's pods only (%v)", where, np.Spec.PodSelector, err)
+			continue
+		}
+		n := 0
+		for _, p := range owners {
+			if sel.Matches(labels.Set(p.Labels)) {
+				n++
+			}
+		}
+		if n == 0 {
+			t.Errorf("%s: selects no pod of the release", where)
+		}
+		if !slices.Contains(np.Spec.PolicyTypes, networkingv1.PolicyTypeIngress) || !slices.Contains(np.Spec.PolicyTypes, networkingv1.PolicyTypeEgress) {
+			t.Errorf("%s: policyTypes %v, want Ingress and Egress", where, np.Spec.PolicyTypes)
+		}
+		if !egressAllowsPort(np, 53, corev1.ProtocolUDP) {
+			t.Errorf("%s: no DNS egress", where)
+		}
+		for _, rule := range np.Spec.Ingress {
+			for _, p := range rule.Ports {
+				if p.Port != nil && p.Port.Type == intstr.String {
+					for _, po := range owners {
+						if sel.Matches(labels.Set(po.Labels)) && !hasNamedPort(po.Spec, p.Port.StrVal) {
+							t.Errorf("%s: ingress port %q is not a named port of %s", where, p.Port.StrVal, po.Name)
+						}
+					}
+				}
+			}
+		}
+	}
+	if len(nps) == 0 {
+		return
+	}
+	// With NetworkPolicies on, every pod of the release is covered by one.
+	for _, p := range owners {
+		covered := false
+		for _, o := range nps {
+			np := o.Obj.(*networkingv1.NetworkPolicy)
+			sel, _ := metav1.LabelSelectorAsSelector(&np.Spec.PodSelector)
+			covered = covered || sel.Matches(labels.Set(p.Labels))
+		}
+		if !covered {
+			t.Errorf("%s/%s: no NetworkPolicy covers its pods", p.Kind, p.Name)
+		}
+	}
+}
+
+func hasNamedPort(s *corev1.PodSpec, name string) bool {
+	for _, c := range s.Containers {
+		for _, p := range c.Ports {
+			if p.Name == name {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func egressAllowsPort(np *networkingv1.NetworkPolicy, port int, proto corev1.Protocol) bool {
+	for _, rule := range np.Spec.Egress {
+		for _, p := range rule.Ports {
+			pp := corev1.ProtocolTCP
+			if p.Protocol != nil {
+				pp = *p.Protocol
+			}
+			if p.Port != nil && p.Port.Type == intstr.Int && int(p.Port.IntVal) == port && pp == proto {
+				return true
+			}
+		}
+	}
+	return false
+}
