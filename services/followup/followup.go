@@ -14,10 +14,15 @@
 // the follow-up's close notice, and acts on it).
 //
 // This file is the service's whole contract at a glance: its name, task
-// queue, configuration and how it is assembled. The pieces live in internal/:
-// policies (timer policies and calendars), followups (the records and the
-// managers' views), adapters (migrations, scope) and ports (HTTP handlers,
-// Temporal activities, the customer service's API).
+// queue, configuration and how it is assembled. The pieces live in internal/,
+// in the shape every service follows (docs/architecture.md, "Inside a
+// service"): domain (the rules: follow-up state changes, lateness, rollouts,
+// dry-run impact, policy versions, calendars and presets), app (the use
+// cases: app.FollowUps and app.Policies), adapters (the migrations and the
+// import from the customer database) with adapters/store (the gorm
+// repositories: FollowUps, Policies, Calendars) and ports (HTTP handlers,
+// Temporal activities and client, the customer service's API, OpenAPI).
+// internal/policies only assembles app.Policies for two tests.
 package followup
 
 import (
@@ -34,7 +39,6 @@ import (
 	"github.com/closeloop/closeloop/services/followup/internal/adapters"
 	"github.com/closeloop/closeloop/services/followup/internal/adapters/store"
 	"github.com/closeloop/closeloop/services/followup/internal/app"
-	"github.com/closeloop/closeloop/services/followup/internal/followups"
 	"github.com/closeloop/closeloop/services/followup/internal/ports"
 )
 
@@ -88,7 +92,7 @@ func Setup(d *service.Deps, cfg Config) (*service.Module, error) {
 		return nil, fmt.Errorf("seed policies and calendars: %w", err)
 	}
 	customers := ports.NewCustomerAPI(cfg.CustomerAPI)
-	fu := followups.New(d.DB, engine, customers.Lookup, pol, followups.Links{TemporalUI: cfg.TemporalUI, Namespace: d.Config.Temporal.Namespace})
+	fu := app.NewFollowUps(store.NewFollowUps(d.DB), pol, engine, customers.Lookup, app.Links{TemporalUI: cfg.TemporalUI, Namespace: d.Config.Temporal.Namespace})
 	h := &ports.EngineHTTP{Policies: pol, FollowUps: fu, OpenWait: cfg.OpenWait}
 	acts := &ports.EngineActivities{Policies: pol, FollowUps: fu}
 	return &service.Module{

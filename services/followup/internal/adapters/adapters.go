@@ -1,6 +1,8 @@
-// Package adapters holds the follow-up service's storage plumbing: its
-// versioned migrations — plain SQL that runs unchanged on PostgreSQL and
-// SQLite — and the caller-scope filter every read of follow-ups applies.
+// Package adapters holds the follow-up service's schema: its versioned
+// migrations — plain SQL that runs unchanged on PostgreSQL and SQLite — and
+// the one-off import of an existing install's rows (importer.go). The
+// repositories that read and write those tables, and the caller-scope filter
+// every read of follow-ups applies, are in adapters/store.
 //
 // The schema is the one the customer service's migrations 4, 7 and 8 built
 // while the engine lived there; an existing install copies its rows across
@@ -8,9 +10,6 @@
 package adapters
 
 import (
-	"gorm.io/gorm"
-
-	"github.com/closeloop/closeloop/platform/auth"
 	"github.com/closeloop/closeloop/platform/db/migrate"
 	"github.com/closeloop/closeloop/platform/idem"
 )
@@ -124,35 +123,4 @@ var Migrations = []migrate.Migration{
 		`CREATE INDEX ix_follow_ups_open_kind ON follow_ups (kind, id) WHERE closed_at IS NULL`,
 	)},
 	idem.Migration(2),
-}
-
-// Scoped restricts a query of follow-ups to what the caller may see: their own
-// (a rep), their teams' (a manager), or everything (analysts and admins).
-func Scoped(q *gorm.DB, s auth.Scope, prefix string) *gorm.DB {
-	switch {
-	case s.All:
-		return q
-	case s.OwnerID != "":
-		return q.Where(prefix+"owner_id = ?", s.OwnerID)
-	case len(s.Teams) > 0:
-		return q.Where(prefix+"team IN ?", s.Teams)
-	default:
-		return q.Where("1 = 0")
-	}
-}
-
-// InScope reports whether a follow-up with this owner and team is visible to s.
-func InScope(s auth.Scope, ownerID, team string) bool {
-	if s.All {
-		return true
-	}
-	if s.OwnerID != "" {
-		return s.OwnerID == ownerID
-	}
-	for _, t := range s.Teams {
-		if t == team {
-			return true
-		}
-	}
-	return false
 }

@@ -15,7 +15,7 @@ import (
 
 	"github.com/closeloop/closeloop/platform/apperr"
 	"github.com/closeloop/closeloop/platform/auth"
-	"github.com/closeloop/closeloop/services/followup/internal/followups"
+	"github.com/closeloop/closeloop/services/followup/internal/app"
 )
 
 type bearerKey struct{}
@@ -41,19 +41,19 @@ func NewCustomerAPI(base string) *CustomerAPI {
 	return &CustomerAPI{Base: strings.TrimRight(base, "/"), Client: &http.Client{Timeout: 5 * time.Second, Transport: otelhttp.NewTransport(http.DefaultTransport)}}
 }
 
-// Lookup is a followups.Customers: the customer with id, as the caller sees it.
+// Lookup is a app.Customers: the customer with id, as the caller sees it.
 // The scope is the customer service's to apply; it is not used here.
-func (c *CustomerAPI) Lookup(ctx context.Context, id string, _ auth.Scope) (followups.Customer, error) {
+func (c *CustomerAPI) Lookup(ctx context.Context, id string, _ auth.Scope) (app.Customer, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.Base+"/v1/customers/"+url.PathEscape(id), nil)
 	if err != nil {
-		return followups.Customer{}, err
+		return app.Customer{}, err
 	}
 	if tok, _ := ctx.Value(bearerKey{}).(string); tok != "" {
 		req.Header.Set("Authorization", tok)
 	}
 	resp, err := c.Client.Do(req)
 	if err != nil {
-		return followups.Customer{}, apperr.Unavailable("customer_service_unavailable", "the customer service did not answer; retry shortly").Wrap(err)
+		return app.Customer{}, apperr.Unavailable("customer_service_unavailable", "the customer service did not answer; retry shortly").Wrap(err)
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
@@ -62,9 +62,9 @@ func (c *CustomerAPI) Lookup(ctx context.Context, id string, _ auth.Scope) (foll
 	case http.StatusNotFound, http.StatusForbidden:
 		var v apperr.Validation
 		v.Add("customer_id", "not_found", "no such customer")
-		return followups.Customer{}, v.Err()
+		return app.Customer{}, v.Err()
 	default:
-		return followups.Customer{}, apperr.Unavailable("customer_service_unavailable", "the customer service failed; retry shortly").
+		return app.Customer{}, apperr.Unavailable("customer_service_unavailable", "the customer service failed; retry shortly").
 			Wrap(fmt.Errorf("GET customer %s: %d %s", id, resp.StatusCode, body))
 	}
 	var out struct {
@@ -74,7 +74,7 @@ func (c *CustomerAPI) Lookup(ctx context.Context, id string, _ auth.Scope) (foll
 		ValueClass string `json:"value_class"`
 	}
 	if err := json.Unmarshal(body, &out); err != nil {
-		return followups.Customer{}, apperr.Unavailable("customer_service_unavailable", "the customer service answered something unexpected").Wrap(err)
+		return app.Customer{}, apperr.Unavailable("customer_service_unavailable", "the customer service answered something unexpected").Wrap(err)
 	}
-	return followups.Customer{OwnerID: out.OwnerID, Team: out.Team, Region: out.Region, ValueClass: out.ValueClass}, nil
+	return app.Customer{OwnerID: out.OwnerID, Team: out.Team, Region: out.Region, ValueClass: out.ValueClass}, nil
 }

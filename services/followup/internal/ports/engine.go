@@ -26,7 +26,7 @@ import (
 	wfc "github.com/closeloop/closeloop/proto/contract/workflows"
 	followupv1 "github.com/closeloop/closeloop/proto/gen/closeloop/followup/v1"
 	"github.com/closeloop/closeloop/services/followup/internal/app"
-	"github.com/closeloop/closeloop/services/followup/internal/followups"
+	"github.com/closeloop/closeloop/services/followup/internal/domain"
 )
 
 // EngineActivities are the follow-up and policy activities of the follow-up
@@ -34,7 +34,7 @@ import (
 // own task queue (proto/contract/followup).
 type EngineActivities struct {
 	Policies  *app.Policies
-	FollowUps *followups.Service
+	FollowUps *app.FollowUps
 }
 
 // Register adds the activities under the engine's names, for the worker on
@@ -69,24 +69,60 @@ func (a *EngineActivities) ResolvePolicies(ctx context.Context, in *followupv1.R
 	return res, temporalx.NonRetryable(err)
 }
 
+// ts is a timestamp at the database's precision (microseconds, UTC).
+func ts(t *timestamppb.Timestamp) time.Time { return t.AsTime().UTC().Truncate(time.Microsecond) }
+
+// optional is ts of a timestamp that may be absent (nil).
+func optional(t *timestamppb.Timestamp) *time.Time {
+	if t == nil {
+		return nil
+	}
+	v := ts(t)
+	return &v
+}
+
+// required is ts of a timestamp the record needs (zero when absent).
+func required(t *timestamppb.Timestamp) time.Time {
+	if t == nil {
+		return time.Time{}
+	}
+	return ts(t)
+}
+
 // OpenFollowUp stores a new follow-up.
 func (a *EngineActivities) OpenFollowUp(ctx context.Context, in *followupv1.FollowUpRecord) error {
-	return temporalx.NonRetryable(a.FollowUps.Record(ctx, in))
+	sp := in.GetSpec()
+	return temporalx.NonRetryable(a.FollowUps.Record(ctx, domain.Opening{
+		ID: sp.GetId(), Kind: sp.GetKind(), CustomerID: sp.GetCustomerId(), OwnerID: sp.GetOwnerId(), Team: sp.GetTeam(),
+		Territory: sp.GetTerritory(), Title: sp.GetTitle(), PolicyKey: sp.GetPolicyKey(), OpenedBy: sp.GetOpenedBy(),
+		AnchorAt: required(sp.GetAnchorAt()), DueAt: required(in.GetDueAt()),
+		Policy: in.GetPolicy(), PolicyVersion: in.GetPolicyVersion(),
+		EscalationPolicy: in.GetEscalationPolicy(), EscalationPolicyVersion: in.GetEscalationPolicyVersion(),
+		Calendar: in.GetCalendar(), CalendarVersion: in.GetCalendarVersion(), WorkflowID: in.GetWorkflowId(), RunID: in.GetRunId(),
+	}))
 }
 
 // UpdateFollowUpDeadline records a re-computed due time.
 func (a *EngineActivities) UpdateFollowUpDeadline(ctx context.Context, in *followupv1.UpdateDeadlineInput) error {
-	return temporalx.NonRetryable(a.FollowUps.UpdateDeadline(ctx, in))
+	return temporalx.NonRetryable(a.FollowUps.UpdateDeadline(ctx, in.GetId(), domain.DeadlineChange{
+		DueAt: ts(in.GetDueAt()), NextStepAt: optional(in.GetNextStepAt()),
+		PolicyVersion: in.GetPolicyVersion(), EscalationPolicyVersion: in.GetEscalationPolicyVersion(),
+		Calendar: in.GetCalendar(), CalendarVersion: in.GetCalendarVersion(), Reason: in.GetReason(),
+	}))
 }
 
 // RecordFollowUpStep records an escalation step.
 func (a *EngineActivities) RecordFollowUpStep(ctx context.Context, in *followupv1.RecordStepInput) error {
-	return temporalx.NonRetryable(a.FollowUps.RecordStep(ctx, in))
+	return temporalx.NonRetryable(a.FollowUps.RecordStep(ctx, in.GetId(), domain.Step{
+		Level: int(in.GetLevel()), Action: in.GetAction(), ScheduledAt: ts(in.GetAt()), RanAt: optional(in.GetRanAt()), NextStepAt: optional(in.GetNextStepAt()),
+	}))
 }
 
 // CloseFollowUp closes a follow-up.
 func (a *EngineActivities) CloseFollowUp(ctx context.Context, in *followupv1.CloseFollowUpInput) error {
-	return temporalx.NonRetryable(a.FollowUps.Close(ctx, in))
+	return temporalx.NonRetryable(a.FollowUps.Close(ctx, in.GetId(), domain.Closing{
+		State: in.GetState(), By: in.GetBy(), Note: in.GetNote(), At: optional(in.GetAt()),
+	}))
 }
 
 // RolloutPage signals one page of lagging workflows.
@@ -136,7 +172,7 @@ func (t TemporalEngine) Signal(ctx context.Context, workflowID, name string, pay
 	err := t.Client.SignalWorkflow(ctx, workflowID, "", name, payload)
 	var nf *serviceerror.NotFound
 	if errors.As(err, &nf) {
-		return followups.ErrWorkflowGone
+		return app.ErrWorkflowGone
 	}
 	if err != nil {
 		return unavailable(err)

@@ -13,13 +13,12 @@ import (
 	"github.com/closeloop/closeloop/platform/idem"
 	"github.com/closeloop/closeloop/services/followup/internal/app"
 	"github.com/closeloop/closeloop/services/followup/internal/domain"
-	"github.com/closeloop/closeloop/services/followup/internal/followups"
 )
 
 // EngineHTTP serves the policies, calendars and follow-ups API.
 type EngineHTTP struct {
 	Policies  *app.Policies
-	FollowUps *followups.Service
+	FollowUps *app.FollowUps
 	// OpenWait is how long POST /v1/follow-ups waits for the workflow to
 	// store the new follow-up before answering 202.
 	OpenWait time.Duration
@@ -48,8 +47,8 @@ func (h *EngineHTTP) Routes(v1 *gin.RouterGroup) {
 	v1.GET("/follow-ups/overdue", h.overdue)
 	v1.GET("/follow-ups/overdue/counts", h.overdueCounts)
 	v1.GET("/follow-ups/:id", h.getFollowUp)
-	v1.POST("/follow-ups/:id/complete", h.finish(followups.StateDone))
-	v1.POST("/follow-ups/:id/cancel", h.finish(followups.StateCancelled))
+	v1.POST("/follow-ups/:id/complete", h.finish(domain.StateDone))
+	v1.POST("/follow-ups/:id/cancel", h.finish(domain.StateCancelled))
 }
 
 // ProposeRequest is the body of POST /v1/policies/{name}/versions.
@@ -288,7 +287,7 @@ func (h *EngineHTTP) openFollowUp(c *gin.Context) {
 		httpx.WriteError(c, err)
 		return
 	}
-	v, stored, err := h.FollowUps.Open(c.Request.Context(), followups.OpenInput{
+	v, stored, err := h.FollowUps.Open(c.Request.Context(), app.OpenInput{
 		Kind: req.Kind, CustomerID: req.CustomerID, Title: req.Title, OwnerID: req.OwnerID, PolicyKey: req.PolicyKey, DueAt: req.DueAt,
 	}, c.GetHeader(idem.Header), h.OpenWait)
 	if err != nil {
@@ -303,19 +302,19 @@ func (h *EngineHTTP) openFollowUp(c *gin.Context) {
 	c.JSON(status, v)
 }
 
-func (h *EngineHTTP) filter(c *gin.Context) followups.Filter {
-	return followups.Filter{Team: c.Query("team"), OwnerID: c.Query("owner_id"), Kind: c.Query("kind"), Territory: c.Query("territory"),
+func (h *EngineHTTP) filter(c *gin.Context) domain.Filter {
+	return domain.Filter{Team: c.Query("team"), OwnerID: c.Query("owner_id"), Kind: c.Query("kind"), Territory: c.Query("territory"),
 		CustomerID: c.Query("customer_id"), Lateness: c.Query("lateness"), State: c.Query("state")}
 }
 
-func (h *EngineHTTP) pageArgs(c *gin.Context) (*followups.Cursor, int, error) {
+func (h *EngineHTTP) pageArgs(c *gin.Context) (*app.Cursor, int, error) {
 	limit, err := httpx.ParseLimit(c.Query("limit"))
 	if err != nil {
 		return nil, 0, err
 	}
-	var cur *followups.Cursor
+	var cur *app.Cursor
 	if raw := c.Query("cursor"); raw != "" {
-		cur = &followups.Cursor{}
+		cur = &app.Cursor{}
 		if err := httpx.DecodeCursor(raw, cur); err != nil {
 			return nil, 0, err
 		}

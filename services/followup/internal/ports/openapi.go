@@ -5,7 +5,6 @@ import (
 	"github.com/closeloop/closeloop/platform/openapi"
 	"github.com/closeloop/closeloop/services/followup/internal/app"
 	"github.com/closeloop/closeloop/services/followup/internal/domain"
-	"github.com/closeloop/closeloop/services/followup/internal/followups"
 )
 
 var (
@@ -52,7 +51,7 @@ func engineOps() []openapi.Op {
 			Permission: write, Params: []openapi.Param{policyParam}, Request: RollbackRequest{}, Status: 201, Response: app.VersionView{}, Errors: []int{400, 403, 404, 409, 422}},
 		{Method: "POST", Path: "/v1/policies/:name/dry-run", Tag: "policies", Summary: "What-if: the effect of a candidate value on open follow-ups, by team",
 			Description: "Changes nothing. Reports how many open follow-ups would be overdue or escalate at once under the candidate, which move earlier or later, and when the rest fall due.",
-			Permission:  write, Params: []openapi.Param{policyParam}, Request: DryRunRequest{}, Response: followups.DryRun{}, Errors: []int{400, 403, 404, 422}},
+			Permission:  write, Params: []openapi.Param{policyParam}, Request: DryRunRequest{}, Response: app.DryRun{}, Errors: []int{400, 403, 404, 422}},
 		{Method: "GET", Path: "/v1/policies/:name/diff", Tag: "policies", Summary: "Field-by-field difference between two versions",
 			Permission: read, Params: []openapi.Param{policyParam, {Name: "from", In: "query", Type: "integer"}, {Name: "to", In: "query", Type: "integer"}},
 			Response: app.DiffView{}, Errors: []int{403, 404, 422}},
@@ -75,22 +74,22 @@ func engineOps() []openapi.Op {
 			Response: app.Deadline{}, Errors: []int{403, 404, 422}},
 		{Method: "POST", Path: "/v1/follow-ups", Tag: "follow-ups", Summary: "Open a follow-up on a customer",
 			Description: "Starts its FollowUp workflow. The due time comes from the kind's deadline policy unless due_at is given. 201 with the follow-up once stored, or 202 with its id if that takes longer than FOLLOWUP_OPEN_WAIT. An Idempotency-Key makes retries open one follow-up.",
-			Permission:  fuWrite, Request: OpenFollowUpRequest{}, Status: 201, Response: followups.View{}, Errors: []int{403, 422, 503}},
+			Permission:  fuWrite, Request: OpenFollowUpRequest{}, Status: 201, Response: app.View{}, Errors: []int{403, 422, 503}},
 		{Method: "GET", Path: "/v1/follow-ups", Tag: "follow-ups", Summary: "Follow-ups in your scope, soonest due first",
 			Permission: fuRead, Params: append(append([]openapi.Param{}, filterParams...), openapi.Param{Name: "state", In: "query", Enum: []string{"open", "closed", "all"}}, limitParam, cursorParam),
-			Response: followups.Page{}, Errors: []int{400, 403, 422}},
+			Response: app.Page{}, Errors: []int{400, 403, 422}},
 		{Method: "GET", Path: "/v1/follow-ups/overdue", Tag: "follow-ups", Summary: "Overdue follow-ups, most late first",
 			Description: "Managers see their teams, reps their own, admins and analysts all. Each item links to its customer and its workflow.",
-			Permission:  fuRead, Params: append(append([]openapi.Param{}, filterParams...), openapi.Param{Name: "lateness", In: "query", Enum: followups.LatenessBuckets()}, limitParam, cursorParam),
-			Response: followups.Page{}, Errors: []int{400, 403, 422}},
+			Permission:  fuRead, Params: append(append([]openapi.Param{}, filterParams...), openapi.Param{Name: "lateness", In: "query", Enum: domain.LatenessBuckets()}, limitParam, cursorParam),
+			Response: app.Page{}, Errors: []int{400, 403, 422}},
 		{Method: "GET", Path: "/v1/follow-ups/overdue/counts", Tag: "follow-ups", Summary: "Overdue follow-ups counted per owner, per team and per lateness bucket",
-			Permission: fuRead, Params: append(append([]openapi.Param{}, filterParams...), openapi.Param{Name: "lateness", In: "query", Enum: followups.LatenessBuckets()}),
-			Response: followups.Counts{}, Errors: []int{403, 422}},
+			Permission: fuRead, Params: append(append([]openapi.Param{}, filterParams...), openapi.Param{Name: "lateness", In: "query", Enum: domain.LatenessBuckets()}),
+			Response: app.Counts{}, Errors: []int{403, 422}},
 		{Method: "GET", Path: "/v1/follow-ups/:id", Tag: "follow-ups", Summary: "A follow-up with its history",
-			Permission: fuRead, Params: []openapi.Param{followUpPath}, Response: followups.View{}, Errors: []int{403, 404}},
+			Permission: fuRead, Params: []openapi.Param{followUpPath}, Response: app.View{}, Errors: []int{403, 404}},
 		{Method: "POST", Path: "/v1/follow-ups/:id/complete", Tag: "follow-ups", Summary: "Mark a follow-up done",
-			Permission: fuWrite, Params: []openapi.Param{followUpPath}, Request: NoteRequest{}, Response: followups.View{}, Errors: []int{403, 404, 422, 503}},
+			Permission: fuWrite, Params: []openapi.Param{followUpPath}, Request: NoteRequest{}, Response: app.View{}, Errors: []int{403, 404, 422, 503}},
 		{Method: "POST", Path: "/v1/follow-ups/:id/cancel", Tag: "follow-ups", Summary: "Cancel a follow-up (managers)",
-			Permission: fuWrite, Params: []openapi.Param{followUpPath}, Request: NoteRequest{}, Response: followups.View{}, Errors: []int{403, 404, 422, 503}},
+			Permission: fuWrite, Params: []openapi.Param{followUpPath}, Request: NoteRequest{}, Response: app.View{}, Errors: []int{403, 404, 422, 503}},
 	}
 }

@@ -1,4 +1,4 @@
-package followups
+package app
 
 import (
 	"context"
@@ -7,63 +7,43 @@ import (
 
 	wfc "github.com/closeloop/closeloop/proto/contract/workflows"
 	followupv1 "github.com/closeloop/closeloop/proto/gen/closeloop/followup/v1"
+	"github.com/closeloop/closeloop/services/followup/internal/adapters/store"
+	"github.com/closeloop/closeloop/services/followup/internal/domain"
 )
 
 const rolloutParallelism = 16
 
 // RolloutPage signals one page of workflows whose open follow-ups lag the
 // policy or calendar version in the rollout (with neither set: any version in
-// force). A follow-up whose workflow has ended is closed as cancelled.
-func (s *Service) RolloutPage(ctx context.Context, in *followupv1.RolloutPageInput, heartbeat func(any)) (*followupv1.RolloutPageResult, error) {
+// force, domain.FollowUp.Lagging). A follow-up whose workflow has ended is
+// closed as cancelled.
+func (s *FollowUps) RolloutPage(ctx context.Context, in *followupv1.RolloutPageInput, heartbeat func(any)) (*followupv1.RolloutPageResult, error) {
 	ro := in.GetRollout()
 	limit := int(in.GetLimit())
 	if limit <= 0 || limit > 5000 {
 		limit = 500
 	}
-	q := s.db.WithContext(ctx).Model(&Row{}).Where("closed_at IS NULL")
-	if in.GetAfterId() != "" {
-		q = q.Where("id > ?", in.GetAfterId())
-	}
-	var active map[string]int64
+	sel := store.Rollout{Policy: ro.GetPolicy(), Calendar: ro.GetCalendar(), Version: ro.GetVersion()}
+	var active *domain.ActiveVersions
 	switch {
-	case ro.GetPolicy() != "":
-		q = q.Where("(policy = ? AND policy_version < ?) OR (escalation_policy = ? AND escalation_policy_version < ?)",
-			ro.GetPolicy(), ro.GetVersion(), ro.GetPolicy(), ro.GetVersion())
-	case ro.GetCalendar() != "":
-		cov, err := s.policies.Coverage(ctx, ro.GetCalendar())
+	case sel.Policy != "":
+	case sel.Calendar != "":
+		cov, err := s.policies.Coverage(ctx, sel.Calendar)
 		if err != nil {
 			return nil, err
 		}
-		regions, teams, isDefault := cov.Regions, cov.Teams, cov.Default
-		cond := s.db.Where("calendar = ? AND calendar_version < ?", ro.GetCalendar(), ro.GetVersion())
-		if len(regions) > 0 {
-			cond = cond.Or("calendar_version > 0 AND calendar <> ? AND territory IN ?", ro.GetCalendar(), regions)
-		}
-		if len(teams) > 0 {
-			cond = cond.Or("calendar_version > 0 AND calendar <> ? AND team IN ?", ro.GetCalendar(), teams)
-		}
-		if isDefault {
-			cond = cond.Or("calendar_version > 0 AND calendar <> ?", ro.GetCalendar())
-		}
-		q = q.Where(cond)
+		sel.Coverage = cov
 	default: // reconciliation: anything behind the versions in force
 		av, err := s.policies.ActiveVersions(ctx)
 		if err != nil {
 			return nil, err
 		}
-		active = map[string]int64{}
-		for k, v := range av.Policies {
-			active["p:"+k] = v
-		}
-		for k, v := range av.Calendars {
-			active["c:"+k] = v
-		}
+		active = &av
 	}
-	var rows []Row
 	// The reconciliation filters in Go: it reads every open follow-up in
 	// pages, which is cheap next to the interval it runs at.
-	if err := q.Select("id, workflow_id, policy, policy_version, escalation_policy, escalation_policy_version, calendar, calendar_version").
-		Order("id").Limit(limit).Find(&rows).Error; err != nil {
+	rows, err := s.store.RolloutPage(ctx, sel, in.GetAfterId(), limit)
+	if err != nil {
 		return nil, err
 	}
 	res := &followupv1.RolloutPageResult{}
@@ -101,7 +81,7 @@ func (s *Service) RolloutPage(ctx context.Context, in *followupv1.RolloutPageInp
 		mu       sync.Mutex
 		firstErr error
 		wg       sync.WaitGroup
-		work     = make(chan Row)
+		work     = make(chan domain.FollowUp)
 	)
 	for range rolloutParallelism {
 		wg.Add(1)
@@ -130,7 +110,7 @@ func (s *Service) RolloutPage(ctx context.Context, in *followupv1.RolloutPageInp
 		}()
 	}
 	for _, r := range rows {
-		if active != nil && !lagging(r, active) {
+		if active != nil && !r.Lagging(*active) {
 			continue
 		}
 		work <- r
@@ -146,20 +126,7 @@ func (s *Service) RolloutPage(ctx context.Context, in *followupv1.RolloutPageInp
 	return res, nil
 }
 
-func (s *Service) closeOrphan(ctx context.Context, id string) error {
-	return s.Close(ctx, &followupv1.CloseFollowUpInput{Id: id, State: StateCancelled, By: "system",
+func (s *FollowUps) closeOrphan(ctx context.Context, id string) error {
+	return s.Close(ctx, id, domain.Closing{State: domain.StateCancelled, By: "system",
 		Note: "closed by the reconciliation: its workflow had ended without closing it"})
-}
-
-func lagging(r Row, active map[string]int64) bool {
-	if v, ok := active["p:"+r.Policy]; ok && r.Policy != "" && r.PolicyVersion < v {
-		return true
-	}
-	if v, ok := active["p:"+r.EscalationPolicy]; ok && r.EscalationPolicy != "" && r.EscalationPolicyVersion < v {
-		return true
-	}
-	if v, ok := active["c:"+r.Calendar]; ok && r.Calendar != "" && r.CalendarVersion < v {
-		return true
-	}
-	return false
 }

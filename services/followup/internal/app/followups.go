@@ -1,4 +1,4 @@
-package followups
+package app
 
 import (
 	"context"
@@ -11,14 +11,13 @@ import (
 
 	"github.com/google/uuid"
 	"google.golang.org/protobuf/types/known/timestamppb"
-	"gorm.io/gorm"
 
 	"github.com/closeloop/closeloop/platform/apperr"
 	"github.com/closeloop/closeloop/platform/auth"
 	wfc "github.com/closeloop/closeloop/proto/contract/workflows"
 	followupv1 "github.com/closeloop/closeloop/proto/gen/closeloop/followup/v1"
-	"github.com/closeloop/closeloop/services/followup/internal/adapters"
-	"github.com/closeloop/closeloop/services/followup/internal/app"
+	"github.com/closeloop/closeloop/services/followup/internal/adapters/store"
+	"github.com/closeloop/closeloop/services/followup/internal/domain"
 	"github.com/closeloop/closeloop/workflows/policy"
 )
 
@@ -46,15 +45,6 @@ type Customer struct {
 // the customer service answers, as the caller (ports.CustomerAPI).
 type Customers func(ctx context.Context, id string, scope auth.Scope) (Customer, error)
 
-// Service is the follow-up use cases.
-type Service struct {
-	db        *gorm.DB
-	wf        Workflows
-	customers Customers
-	policies  *app.Policies
-	links     Links
-}
-
 // Links builds the URLs each follow-up links to.
 type Links struct {
 	// TemporalUI is the Temporal web UI base URL ("" for no workflow link).
@@ -62,9 +52,22 @@ type Links struct {
 	Namespace  string
 }
 
-// New returns the service.
-func New(gdb *gorm.DB, wf Workflows, customers Customers, p *app.Policies, links Links) *Service {
-	return &Service{db: gdb, wf: wf, customers: customers, policies: p, links: links}
+// FollowUps is the follow-up use cases: people open, read, list, complete and
+// cancel follow-ups and dry-run policy changes; workflows record them through
+// activities (Record, UpdateDeadline, RecordStep, Close) and roll policy
+// changes out (RolloutPage). The record is written only by the workflow that
+// owns the obligation; people act on a follow-up by signalling it.
+type FollowUps struct {
+	store     *store.FollowUps
+	policies  *Policies
+	wf        Workflows
+	customers Customers
+	links     Links
+}
+
+// NewFollowUps returns the use cases.
+func NewFollowUps(s *store.FollowUps, p *Policies, wf Workflows, customers Customers, links Links) *FollowUps {
+	return &FollowUps{store: s, policies: p, wf: wf, customers: customers, links: links}
 }
 
 // PolicyRef names a policy version.
@@ -129,57 +132,25 @@ type Event struct {
 	LateBy      string     `json:"late_by,omitempty"`
 }
 
-// Lateness buckets, by how long ago the due time passed.
-var buckets = []struct {
-	Name     string
-	From, To time.Duration // lateness in (From, To]; To 0 = unbounded
-}{
-	{"under_1d", 0, 24 * time.Hour},
-	{"1d_3d", 24 * time.Hour, 72 * time.Hour},
-	{"3d_7d", 72 * time.Hour, 168 * time.Hour},
-	{"over_7d", 168 * time.Hour, 0},
-}
+// LatenessBuckets returns the lateness bucket names, least late first.
+func LatenessBuckets() []string { return domain.LatenessBuckets() }
 
-// LatenessBuckets returns the bucket names, least late first.
-func LatenessBuckets() []string {
-	out := make([]string, len(buckets))
-	for i, b := range buckets {
-		out[i] = b.Name
+func (s *FollowUps) view(f domain.FollowUp, at time.Time) View {
+	v := View{ID: f.ID, Kind: f.Kind, CustomerID: f.CustomerID, OwnerID: f.OwnerID, Team: f.Team, Territory: f.Territory, Title: f.Title,
+		State: f.State, AnchorAt: f.AnchorAt, DueAt: f.DueAt, NextStepAt: f.NextStepAt, EscalationLevel: f.EscalationLevel, LastAction: f.LastAction,
+		EscalatedAt: f.EscalatedAt, EscalatedTo: f.EscalatedTo(), Calendar: f.Calendar, CalendarVersion: f.CalendarVersion, WorkflowID: f.WorkflowID,
+		OpenedBy: f.OpenedBy, CreatedAt: f.CreatedAt, ClosedAt: f.ClosedAt, ClosedBy: f.ClosedBy, CloseNote: f.CloseNote}
+	l := f.LatenessAt(at)
+	v.Overdue, v.OverdueSeconds, v.Lateness = l.Overdue, l.Seconds, l.Bucket
+	if f.Policy != "" {
+		v.Policy = &PolicyRef{Name: f.Policy, Key: f.PolicyKey, Version: f.PolicyVersion}
 	}
-	return out
-}
-
-func bucketOf(late time.Duration) string {
-	for _, b := range buckets {
-		if late > b.From && (b.To == 0 || late <= b.To) {
-			return b.Name
-		}
+	if f.EscalationPolicy != "" {
+		v.EscalationPolicy = &PolicyRef{Name: f.EscalationPolicy, Version: f.EscalationPolicyVersion}
 	}
-	return ""
-}
-
-func (s *Service) view(r Row, at time.Time) View {
-	v := View{ID: r.ID, Kind: r.Kind, CustomerID: r.CustomerID, OwnerID: r.OwnerID, Team: r.Team, Territory: r.Territory, Title: r.Title,
-		State: r.State, AnchorAt: r.AnchorAt, DueAt: r.DueAt, NextStepAt: r.NextStepAt, EscalationLevel: r.EscalationLevel, LastAction: r.LastAction,
-		EscalatedAt: r.EscalatedAt, Calendar: r.Calendar, CalendarVersion: r.CalendarVersion, WorkflowID: r.WorkflowID, OpenedBy: r.OpenedBy,
-		CreatedAt: r.CreatedAt, ClosedAt: r.ClosedAt, ClosedBy: r.ClosedBy, CloseNote: r.CloseNote}
-	if r.ClosedAt == nil && r.DueAt.Before(at) {
-		v.Overdue = true
-		v.OverdueSeconds = int64(at.Sub(r.DueAt) / time.Second)
-		v.Lateness = bucketOf(at.Sub(r.DueAt))
-	}
-	if r.State == StateEscalated && (r.LastAction == "escalate_manager" || r.LastAction == "reassign" || r.LastAction == "return_to_pool") {
-		v.EscalatedTo = "managers of team " + r.Team
-	}
-	if r.Policy != "" {
-		v.Policy = &PolicyRef{Name: r.Policy, Key: r.PolicyKey, Version: r.PolicyVersion}
-	}
-	if r.EscalationPolicy != "" {
-		v.EscalationPolicy = &PolicyRef{Name: r.EscalationPolicy, Version: r.EscalationPolicyVersion}
-	}
-	v.Links = LinksView{Self: "/v1/follow-ups/" + r.ID, Customer: "/v1/customers/" + r.CustomerID}
+	v.Links = LinksView{Self: "/v1/follow-ups/" + f.ID, Customer: "/v1/customers/" + f.CustomerID}
 	if s.links.TemporalUI != "" {
-		v.Links.Workflow = strings.TrimRight(s.links.TemporalUI, "/") + "/namespaces/" + url.PathEscape(s.links.Namespace) + "/workflows/" + url.PathEscape(r.WorkflowID)
+		v.Links.Workflow = strings.TrimRight(s.links.TemporalUI, "/") + "/namespaces/" + url.PathEscape(s.links.Namespace) + "/workflows/" + url.PathEscape(f.WorkflowID)
 	}
 	return v
 }
@@ -197,7 +168,7 @@ type OpenInput struct {
 // Open starts the FollowUp workflow for a new follow-up and returns it once
 // the workflow has stored it (or, if that takes longer than wait, the id to
 // poll). A repeated request with the same idempotency key opens nothing new.
-func (s *Service) Open(ctx context.Context, in OpenInput, idemKey string, wait time.Duration) (View, bool, error) {
+func (s *FollowUps) Open(ctx context.Context, in OpenInput, idemKey string, wait time.Duration) (View, bool, error) {
 	p, err := auth.Authorize(ctx, auth.PermFollowupsWrite)
 	if err != nil {
 		return View{}, false, err
@@ -212,7 +183,7 @@ func (s *Service) Open(ctx context.Context, in OpenInput, idemKey string, wait t
 		v.Add("kind", "invalid", "unknown kind; use one of "+strings.Join(names, ", "))
 	}
 	v.Check(in.CustomerID != "", "customer_id", "required", "the customer the follow-up is about")
-	v.Check(len([]rune(in.Title)) <= 300, "title", "too_long", "at most 300 characters")
+	v.Check(len([]rune(in.Title)) <= domain.MaxTitle, "title", "too_long", "at most 300 characters")
 	v.Check(len(in.OwnerID) <= 200, "owner_id", "too_long", "at most 200 characters")
 	v.Check(len(idemKey) <= 200, "Idempotency-Key", "too_long", "at most 200 characters")
 	t := now()
@@ -261,12 +232,11 @@ func (s *Service) Open(ctx context.Context, in OpenInput, idemKey string, wait t
 	}
 	deadline := time.Now().Add(wait)
 	for {
-		var r Row
-		err := s.db.WithContext(ctx).Where("id = ?", id).Take(&r).Error
+		f, err := s.store.Get(ctx, id)
 		if err == nil {
-			return s.view(r, now()), true, nil
+			return s.view(f, now()), true, nil
 		}
-		if !errors.Is(err, gorm.ErrRecordNotFound) {
+		if !errors.Is(err, domain.ErrFollowUpNotFound) {
 			return View{}, false, err
 		}
 		if time.Now().After(deadline) {
@@ -282,36 +252,34 @@ func (s *Service) Open(ctx context.Context, in OpenInput, idemKey string, wait t
 	}
 }
 
-func (s *Service) visible(ctx context.Context, perm auth.Permission, id string) (auth.Principal, Row, error) {
+// visible authorises perm and loads a follow-up the caller may see: one
+// outside their scope is "not found", like one that does not exist.
+func (s *FollowUps) visible(ctx context.Context, perm auth.Permission, id string) (auth.Principal, domain.FollowUp, error) {
 	p, err := auth.Authorize(ctx, perm)
 	if err != nil {
-		return p, Row{}, err
+		return p, domain.FollowUp{}, err
 	}
-	var r Row
-	err = s.db.WithContext(ctx).Where("id = ?", id).Take(&r).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) || (err == nil && !adapters.InScope(p.Scope(), r.OwnerID, r.Team)) {
-		return p, r, apperr.NotFound("not_found", "no such follow-up")
+	f, err := s.store.Get(ctx, id)
+	if err == nil && !domain.InScope(p.Scope(), f.OwnerID, f.Team) {
+		err = domain.ErrFollowUpNotFound
 	}
-	return p, r, err
+	return p, f, err
 }
 
 // Get returns a follow-up with its history.
-func (s *Service) Get(ctx context.Context, id string) (View, error) {
-	_, r, err := s.visible(ctx, auth.PermFollowupsRead, id)
+func (s *FollowUps) Get(ctx context.Context, id string) (View, error) {
+	_, f, err := s.visible(ctx, auth.PermFollowupsRead, id)
 	if err != nil {
 		return View{}, err
 	}
-	var evs []EventRow
-	if err := s.db.WithContext(ctx).Where("follow_up_id = ?", id).Order("at, id").Find(&evs).Error; err != nil {
+	evs, err := s.store.Events(ctx, id)
+	if err != nil {
 		return View{}, err
 	}
-	v := s.view(r, now())
+	v := s.view(f, now())
 	v.Events = make([]Event, len(evs))
 	for i, e := range evs {
-		v.Events[i] = Event{Action: e.Action, Level: e.Level, Actor: e.Actor, Detail: e.Detail, At: e.At, ScheduledAt: e.ScheduledAt}
-		if e.ScheduledAt != nil {
-			v.Events[i].LateBy = max(e.At.Sub(*e.ScheduledAt), 0).String()
-		}
+		v.Events[i] = Event{Action: e.Action, Level: e.Level, Actor: e.Actor, Detail: e.Detail, At: e.At, ScheduledAt: e.ScheduledAt, LateBy: e.LateBy()}
 	}
 	return v, nil
 }
@@ -319,25 +287,23 @@ func (s *Service) Get(ctx context.Context, id string) (View, error) {
 // Finish closes a follow-up on a person's word ("done" or "cancelled"): its
 // workflow is signalled and closes it. If the workflow has ended without
 // closing it, the record is closed here.
-func (s *Service) Finish(ctx context.Context, id, state, note string) (View, error) {
-	p, r, err := s.visible(ctx, auth.PermFollowupsWrite, id)
+func (s *FollowUps) Finish(ctx context.Context, id, state, note string) (View, error) {
+	p, f, err := s.visible(ctx, auth.PermFollowupsWrite, id)
 	if err != nil {
 		return View{}, err
 	}
-	if state == StateCancelled && !p.Has(auth.RoleManager) && !p.Has(auth.RoleAdmin) {
+	if state == domain.StateCancelled && !p.Has(auth.RoleManager) && !p.Has(auth.RoleAdmin) {
 		return View{}, apperr.Forbidden("forbidden", "only a manager may cancel a follow-up")
 	}
-	if len([]rune(note)) > 2000 {
-		var v apperr.Validation
-		v.Add("note", "too_long", "at most 2000 characters")
-		return View{}, v.Err()
+	if err := domain.CheckNote(note); err != nil {
+		return View{}, err
 	}
-	if r.ClosedAt != nil {
-		return View{}, apperr.Rule("already_closed", "this follow-up is already "+r.State)
+	if err := f.CheckOpen(); err != nil {
+		return View{}, err
 	}
-	err = s.wf.Signal(ctx, r.WorkflowID, wfc.SignalCloseFollowUp, &followupv1.CloseSignal{State: state, By: p.Subject, Note: note})
+	err = s.wf.Signal(ctx, f.WorkflowID, wfc.SignalCloseFollowUp, &followupv1.CloseSignal{State: state, By: p.Subject, Note: note})
 	if errors.Is(err, ErrWorkflowGone) {
-		err = s.Close(ctx, &followupv1.CloseFollowUpInput{Id: id, State: state, By: p.Subject, Note: note + " (its workflow had ended)"})
+		err = s.Close(ctx, id, domain.Closing{State: state, By: p.Subject, Note: note + " (its workflow had ended)"})
 	}
 	if err != nil {
 		return View{}, err
@@ -345,11 +311,11 @@ func (s *Service) Finish(ctx context.Context, id, state, note string) (View, err
 	// The workflow closes the record in a moment; wait briefly so the answer
 	// shows it closed.
 	for range 100 {
-		var cur Row
-		if err := s.db.WithContext(ctx).Where("id = ?", id).Take(&cur).Error; err != nil {
+		cur, err := s.store.Get(ctx, id)
+		if err != nil {
 			return View{}, err
 		}
-		if cur.ClosedAt != nil {
+		if cur.Closed() {
 			return s.view(cur, now()), nil
 		}
 		select {
@@ -358,5 +324,40 @@ func (s *Service) Finish(ctx context.Context, id, state, note string) (View, err
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
-	return s.view(r, now()), nil
+	return s.view(f, now()), nil
+}
+
+// Record stores a follow-up as its workflow opened it. A retried call (same
+// id) changes nothing.
+func (s *FollowUps) Record(ctx context.Context, o domain.Opening) error {
+	f, err := domain.Open(o, now())
+	if err != nil {
+		return err
+	}
+	return s.store.Create(ctx, f)
+}
+
+// UpdateDeadline records a due time re-computed under new policy versions.
+func (s *FollowUps) UpdateDeadline(ctx context.Context, id string, c domain.DeadlineChange) error {
+	return s.store.Update(ctx, id, func(f *domain.FollowUp) error {
+		f.ChangeDeadline(c, now())
+		return nil
+	})
+}
+
+// RecordStep records an escalation step. Levels only go up, so a retried
+// call changes nothing.
+func (s *FollowUps) RecordStep(ctx context.Context, id string, st domain.Step) error {
+	return s.store.Update(ctx, id, func(f *domain.FollowUp) error {
+		f.RecordStep(st, now())
+		return nil
+	})
+}
+
+// Close closes a follow-up; closing a closed one changes nothing.
+func (s *FollowUps) Close(ctx context.Context, id string, c domain.Closing) error {
+	if err := domain.CheckCloseState(c.State); err != nil {
+		return err
+	}
+	return s.store.Update(ctx, id, func(f *domain.FollowUp) error { return f.Close(c, now()) })
 }
