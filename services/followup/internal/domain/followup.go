@@ -19,7 +19,7 @@ const (
 const (
 	MaxTitle  = 300  // runes of a title
 	MaxNote   = 2000 // runes of a close note
-	MaxDetail = 2000 // bytes of a history entry's detail
+	MaxDetail = 2000 // runes of a history entry's detail
 )
 
 // WorkflowActor is who a change the workflow makes is recorded as.
@@ -94,9 +94,9 @@ func (f *FollowUp) Closed() bool { return f.ClosedAt != nil }
 
 func (f *FollowUp) record(e Event) {
 	e.FollowUpID = f.ID
-	if len(e.Detail) > MaxDetail {
-		e.Detail = e.Detail[:MaxDetail]
-	}
+	// Cut by runes, like the note: a cut inside a multi-byte character
+	// would be text PostgreSQL refuses to store.
+	e.Detail = Truncate(e.Detail, MaxDetail)
 	f.Pending = append(f.Pending, e)
 }
 

@@ -201,8 +201,8 @@ func TestCloseIsIdempotent(t *testing.T) {
 	}{
 		{"done by a person", false, domain.Closing{State: domain.StateDone, By: "rep-ana", Note: "called", At: &at}, "", true, "rep-ana", at, "called", 6},
 		{"cancelled by the workflow, now", false, domain.Closing{State: domain.StateCancelled}, "", true, "workflow", due, "", 0},
-		{"the note is cut to 2000 runes, the history entry to 2000 bytes", false, domain.Closing{State: domain.StateDone, Note: long}, "", true, "workflow", due,
-			strings.Repeat("ü", 2000), 2000},
+		{"the note and its history entry are cut to 2000 runes", false, domain.Closing{State: domain.StateDone, Note: long}, "", true, "workflow", due,
+			strings.Repeat("ü", 2000), 4000},
 		{"another state is refused", false, domain.Closing{State: "escalated"}, "invalid", false, "", time.Time{}, "", 0},
 		{"an invalid state is refused even when closed", true, domain.Closing{State: ""}, "invalid", false, "", time.Time{}, "", 0},
 		{"closing a closed one changes nothing", true, domain.Closing{State: domain.StateCancelled, By: "mgr-mia"}, "", false, "", time.Time{}, "", 0},

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -137,6 +138,22 @@ func TestFollowUpsCreateAndUpdate(t *testing.T) {
 		}
 		if !slices.Equal(actions, []string{"opened", "escalate_manager", "done"}) || evs[1].ScheduledAt == nil || evs[2].Actor != "rep-ana" {
 			t.Errorf("history %v %+v", actions, evs)
+		}
+
+		// A long note in a multi-byte script is stored whole (it was cut
+		// inside a character once, which PostgreSQL refused).
+		g, _ := domain.Open(domain.Opening{ID: "0190a000-0000-7000-8000-000000000002", WorkflowID: "wf2", AnchorAt: t0, DueAt: t0.Add(time.Hour)}, t0)
+		if err := r.Create(ctx, g); err != nil {
+			t.Fatal(err)
+		}
+		note := strings.Repeat("回电", 1000)
+		if err := r.Update(ctx, g.ID, func(f *domain.FollowUp) error {
+			return f.Close(domain.Closing{State: domain.StateDone, Note: note}, at)
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if evs, err := r.Events(ctx, g.ID); err != nil || len(evs) != 2 || evs[1].Detail != note {
+			t.Errorf("the close entry of a CJK note: %v", err)
 		}
 
 		var ae *apperr.Error
