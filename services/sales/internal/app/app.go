@@ -20,12 +20,14 @@ import (
 
 // Workflows starts, updates and queries the Lead and Opportunity workflows.
 type Workflows interface {
-	StartLead(ctx context.Context, in *salesv1.LeadInput) error
+	// StartLead starts the lead's workflow and waits up to wait for its first
+	// assignment to settle, in one call (update-with-start). An error means
+	// the workflow was not started; a nil snapshot that it was, but has not
+	// settled within wait.
+	StartLead(ctx context.Context, in *salesv1.LeadInput, wait time.Duration) (*salesv1.LeadSnapshot, error)
 	Reassign(ctx context.Context, leadID string, req *salesv1.ReassignRequest) (*salesv1.LeadSnapshot, error)
 	LeadCommand(ctx context.Context, cmd *salesv1.LeadCommand) (*salesv1.LeadSnapshot, error)
 	QueryLead(ctx context.Context, leadID string) (*salesv1.LeadSnapshot, error)
-	// AwaitSettled waits up to wait for the lead's first assignment.
-	AwaitSettled(ctx context.Context, leadID string, wait time.Duration) (*salesv1.LeadSnapshot, error)
 	StartOpportunity(ctx context.Context, in *salesv1.OpportunityInput) error
 	OpportunityCommand(ctx context.Context, cmd *salesv1.OpportunityCommand) (*salesv1.OpportunitySnapshot, error)
 	QueryOpportunity(ctx context.Context, id string) (*salesv1.OpportunitySnapshot, error)

@@ -127,14 +127,15 @@ func (a *App) CreateLead(ctx context.Context, in LeadInput, idemKey string) (vie
 	data := &salesv1.LeadData{Id: id, Source: nl.Source, CustomerId: nl.CustomerID, CompanyName: nl.CompanyName, TaxId: nl.TaxID,
 		ContactName: nl.ContactName, ContactEmail: nl.ContactEmail, ContactPhone: nl.ContactPhone, Region: nl.Region, Industry: nl.Industry,
 		Interest: nl.Interest, Notes: nl.Notes, ReceivedAt: timestamppb.New(nl.ReceivedAt), CreatedBy: p.Subject, Imported: in.Import}
-	if err := a.wf.StartLead(ctx, &salesv1.LeadInput{Lead: data}); err != nil {
+	// Start the workflow and wait until it has settled the first assignment
+	// (the customer claimed, so the owner shown is final).
+	s, err := a.wf.StartLead(ctx, &salesv1.LeadInput{Lead: data}, a.opts.CreateWait)
+	if err != nil {
 		return LeadView{}, false, err
 	}
-	// Wait until the workflow has settled the first assignment (the
-	// customer claimed, so the owner shown is final).
 	var l adapters.Lead
 	ok := false
-	if s, err := a.wf.AwaitSettled(ctx, id, a.opts.CreateWait); err == nil && s.GetSettled() {
+	if s.GetSettled() {
 		l, err = a.store.Lead(ctx, id)
 		ok = err == nil
 	}

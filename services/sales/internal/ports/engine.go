@@ -39,12 +39,16 @@ func (w TemporalWorkflows) wait() time.Duration {
 	return w.UpdateWait
 }
 
-// StartLead starts Lead:<id>. A second start with the same id (a retried
-// request with the same Idempotency-Key) joins the running workflow; a lead
-// id is never reused.
-func (w TemporalWorkflows) StartLead(ctx context.Context, in *salesv1.LeadInput) error {
-	_, err := w.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-		ID: wfc.LeadWorkflowID(in.GetLead().GetId()), TaskQueue: wfc.TaskQueue,
+// StartLead starts Lead:<id> and waits up to wait for its first assignment
+// to settle, in one round trip (update-with-start of the await-settled
+// update). A second start with the same id (a retried request with the same
+// Idempotency-Key) joins the running workflow; a lead id is never reused. It
+// returns nil without an error when the workflow started (or existed) but did
+// not settle within wait, or has ended.
+func (w TemporalWorkflows) StartLead(ctx context.Context, in *salesv1.LeadInput, wait time.Duration) (*salesv1.LeadSnapshot, error) {
+	id := wfc.LeadWorkflowID(in.GetLead().GetId())
+	start := w.Client.NewWithStartWorkflowOperation(client.StartWorkflowOptions{
+		ID: id, TaskQueue: wfc.TaskQueue,
 		WorkflowIDConflictPolicy: enums.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 		WorkflowIDReusePolicy:    enums.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
 		TypedSearchAttributes: temporal.NewSearchAttributes(
@@ -52,7 +56,32 @@ func (w TemporalWorkflows) StartLead(ctx context.Context, in *salesv1.LeadInput)
 			temporal.NewSearchAttributeKeyKeyword(wfc.SACustomerID.String()).ValueSet(in.GetLead().GetCustomerId()),
 		),
 	}, wfc.WorkflowLead, in)
-	return startError(err)
+	uctx, cancel := context.WithTimeout(ctx, wait)
+	defer cancel()
+	var out salesv1.LeadSnapshot
+	h, err := w.Client.UpdateWithStartWorkflow(uctx, client.UpdateWithStartWorkflowOptions{
+		StartWorkflowOperation: start,
+		UpdateOptions: client.UpdateWorkflowOptions{WorkflowID: id, UpdateName: wfc.UpdateAwaitSettled,
+			WaitForStage: client.WorkflowUpdateStageCompleted},
+	})
+	if err == nil {
+		if err = h.Get(uctx, &out); err == nil {
+			return &out, nil
+		}
+	}
+	// The update did not answer in time, or the workflow has ended: what
+	// matters now is whether the workflow exists. The start may have been
+	// stored even when the call gave up waiting (a slow server, no worker
+	// polling yet), so the server is asked rather than the call's error.
+	sctx, scancel := context.WithTimeout(ctx, 5*time.Second)
+	defer scancel()
+	if _, derr := w.Client.DescribeWorkflowExecution(sctx, id, ""); derr == nil {
+		return nil, nil
+	}
+	if _, serr := start.Get(sctx); serr != nil {
+		return nil, startError(serr)
+	}
+	return nil, startError(err)
 }
 
 // StartOpportunity starts Opportunity:<id>.
@@ -123,20 +152,6 @@ func (w TemporalWorkflows) update(ctx context.Context, workflowID, name string, 
 
 var errUpdatePending = apperr.Unavailable("update_pending",
 	"the workflow accepted the change and is still applying it; read the record to see it (a retry with the same Idempotency-Key applies it at most once)")
-
-// AwaitSettled waits until the lead's first assignment is settled.
-func (w TemporalWorkflows) AwaitSettled(ctx context.Context, leadID string, wait time.Duration) (*salesv1.LeadSnapshot, error) {
-	ctx, cancel := context.WithTimeout(ctx, wait)
-	defer cancel()
-	var out salesv1.LeadSnapshot
-	h, err := w.Client.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
-		WorkflowID: wfc.LeadWorkflowID(leadID), UpdateName: wfc.UpdateAwaitSettled, WaitForStage: client.WorkflowUpdateStageCompleted,
-	})
-	if err == nil {
-		err = h.Get(ctx, &out)
-	}
-	return &out, workflowError(err, domain.ErrLeadClosed)
-}
 
 type idemKey struct{}
 
