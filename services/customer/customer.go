@@ -103,13 +103,13 @@ func Setup(d *service.Deps, cfg Config) (*service.Module, error) {
 		Routes: func(v1 *gin.RouterGroup) {
 			v1.Use(httpx.ForwardBearer) // calls to the follow-up service are made as the caller
 			h.Routes(v1)
-			(&visits.HTTP{Svc: vs}).Routes(v1)
+			vs.Routes(v1)
 			(&actions.HTTP{Svc: actions.New(d.DB, store, fapi, cs)}).Routes(v1)
 		},
 		Register: func(r worker.Registry) {
 			acts.Register(r)
 			acts.RegisterLeadActivities(r)
-			(&visits.Activities{Store: vs.Store()}).Register(r)
+			vs.Register(r)
 			(&care.Activities{Care: cs}).Register(r)
 		},
 		OpenAPI:    ports.OpenAPI(),

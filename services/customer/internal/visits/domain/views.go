@@ -1,14 +1,9 @@
-package visits
+package domain
 
 import (
-	"context"
 	"time"
 
-	"gorm.io/gorm"
-
 	"github.com/closeloop/closeloop/platform/apperr"
-	"github.com/closeloop/closeloop/platform/auth"
-	"github.com/closeloop/closeloop/services/customer/internal/adapters"
 	"github.com/closeloop/closeloop/workflows/visit"
 )
 
@@ -74,7 +69,10 @@ type Page struct {
 	Truncated bool   `json:"truncated"`
 }
 
-func viewOf(r Row, ps []ParticipantRow) View {
+// ViewOf shows a visit with its participants (always a list, empty when
+// none), its log once logged and its cancellation once cancelled; without
+// its timeline.
+func ViewOf(r Visit, ps []Participant) View {
 	v := View{ID: r.ID, CustomerID: r.CustomerID, Day: r.Day, StartAt: r.StartAt, EndAt: r.EndAt, Status: r.Status, BookedBy: r.BookedBy,
 		Team: r.Team, Department: r.Department, Purpose: r.Purpose, WorkflowID: r.WorkflowID, CreatedAt: r.CreatedAt,
 		Participants: make([]ParticipantView, 0, len(ps))}
@@ -96,35 +94,27 @@ func viewOf(r Row, ps []ParticipantRow) View {
 	return v
 }
 
-func (s *Service) view(ctx context.Context, id string, events bool) (View, error) {
-	r, err := s.store.Visit(ctx, id)
-	if err != nil {
-		return View{}, err
+// Timeline shows a visit's timeline entries in the order given (the
+// repository loads them oldest first); always a list.
+func Timeline(evs []Event) []EventView {
+	out := make([]EventView, len(evs))
+	for i, e := range evs {
+		out[i] = EventView{Kind: e.Kind, Actor: e.Actor, Recipient: e.Recipient, Summary: e.Summary, At: e.At}
 	}
-	ps, err := s.store.Participants(ctx, []string{id})
-	if err != nil {
-		return View{}, err
-	}
-	v := viewOf(r, ps[id])
-	if events {
-		evs, err := s.store.Events(ctx, id)
-		if err != nil {
-			return View{}, err
-		}
-		v.Events = make([]EventView, len(evs))
-		for i, e := range evs {
-			v.Events[i] = EventView{Kind: e.Kind, Actor: e.Actor, Recipient: e.Recipient, Summary: e.Summary, At: e.At}
-		}
-	}
-	return v, nil
+	return out
 }
 
-// Get returns a visit with its timeline.
-func (s *Service) Get(ctx context.Context, id string) (View, error) {
-	if _, _, err := s.visible(ctx, auth.PermCustomersRead, id); err != nil {
-		return View{}, err
+// PageOf shows the visits loaded for a page of at most limit (the repository
+// loads one more to tell there are more), with their participants by visit id.
+func PageOf(vs []Visit, limit int, ps map[string][]Participant) Page {
+	out := Page{Items: []View{}}
+	if len(vs) > limit {
+		vs, out.Truncated = vs[:limit], true
 	}
-	return s.view(ctx, id, true)
+	for _, r := range vs {
+		out.Items = append(out.Items, ViewOf(r, ps[r.ID]))
+	}
+	return out
 }
 
 // Filter narrows the calendar views.
@@ -137,10 +127,12 @@ type Filter struct {
 	Limit      int
 }
 
-// maxRange is the longest date range one calendar view covers.
-const maxRange = 366
+// MaxRange is the longest date range one calendar view covers, in days.
+const MaxRange = 366
 
-func (f *Filter) check(requireRange bool) error {
+// Check validates the filter, the date range required or not, and sets the
+// default limit (200).
+func (f *Filter) Check(requireRange bool) error {
 	var v apperr.Validation
 	if f.Department != "" {
 		v.Check(visit.ValidDepartment(f.Department), "department", "invalid", "department must be sales, service or marketing")
@@ -164,86 +156,11 @@ func (f *Filter) check(requireRange bool) error {
 	}
 	if f.From != "" && f.To != "" && err1 == nil && err2 == nil {
 		v.Check(!to.Before(from), "to", "invalid", "to is before from")
-		v.Check(to.Sub(from) <= maxRange*24*time.Hour, "to", "out_of_range", "at most 366 days per view")
+		v.Check(to.Sub(from) <= MaxRange*24*time.Hour, "to", "out_of_range", "at most 366 days per view")
 	}
 	if f.Limit == 0 {
 		f.Limit = 200
 	}
 	v.Check(f.Limit >= 1 && f.Limit <= 1000, "limit", "out_of_range", "1..1000")
 	return v.Err()
-}
-
-func (s *Service) list(ctx context.Context, scope auth.Scope, f Filter) (Page, error) {
-	q := s.db.WithContext(ctx).Table("visits v").Select("v.*").Joins("JOIN customers c ON c.id = v.customer_id")
-	q = adapters.Scoped(q, scope, "c.")
-	if f.CustomerID != "" {
-		q = q.Where("v.customer_id = ?", f.CustomerID)
-	}
-	if f.From != "" {
-		q = q.Where("v.day >= ?", f.From)
-	}
-	if f.To != "" {
-		q = q.Where("v.day <= ?", f.To)
-	}
-	if f.Status != "" {
-		q = q.Where("v.status = ?", f.Status)
-	}
-	part := func(col, val string) *gorm.DB {
-		return s.db.Table("visit_participants p").Select("1").Where("p.visit_id = v.id AND p."+col+" = ?", val)
-	}
-	if f.Department != "" {
-		q = q.Where("EXISTS (?)", part("department", f.Department))
-	}
-	if f.UserID != "" {
-		q = q.Where("EXISTS (?)", part("user_id", f.UserID))
-	}
-	var rows []Row
-	if err := q.Order("v.day, v.start_at, v.id").Limit(f.Limit + 1).Find(&rows).Error; err != nil {
-		return Page{}, err
-	}
-	out := Page{Items: []View{}}
-	if len(rows) > f.Limit {
-		rows, out.Truncated = rows[:f.Limit], true
-	}
-	ids := make([]string, len(rows))
-	for i, r := range rows {
-		ids[i] = r.ID
-	}
-	ps, err := s.store.Participants(ctx, ids)
-	if err != nil {
-		return Page{}, err
-	}
-	for _, r := range rows {
-		out.Items = append(out.Items, viewOf(r, ps[r.ID]))
-	}
-	return out, nil
-}
-
-// List is the calendar view of a department or a rep over a date range:
-// the visits, in the caller's customer scope, they take part in.
-func (s *Service) List(ctx context.Context, f Filter) (Page, error) {
-	p, err := auth.Authorize(ctx, auth.PermCustomersRead)
-	if err != nil {
-		return Page{}, err
-	}
-	if err := f.check(true); err != nil {
-		return Page{}, err
-	}
-	return s.list(ctx, p.Scope(), f)
-}
-
-// ForCustomer lists a customer's visits, past and future, by day.
-func (s *Service) ForCustomer(ctx context.Context, customerID string, f Filter) (Page, error) {
-	p, err := auth.Authorize(ctx, auth.PermCustomersRead)
-	if err != nil {
-		return Page{}, err
-	}
-	if err := f.check(false); err != nil {
-		return Page{}, err
-	}
-	if _, err := s.customerOf(ctx, customerID, p.Scope()); err != nil {
-		return Page{}, err
-	}
-	f.CustomerID = customerID
-	return s.list(ctx, p.Scope(), f)
 }

@@ -1,4 +1,4 @@
-package visits
+package ports
 
 import (
 	"context"
@@ -13,20 +13,12 @@ import (
 
 	"github.com/closeloop/closeloop/platform/apperr"
 	wfc "github.com/closeloop/closeloop/proto/contract/workflows"
+	"github.com/closeloop/closeloop/services/customer/internal/visits/domain"
 	"github.com/closeloop/closeloop/workflows/visit"
 	"github.com/closeloop/closeloop/workflows/wfx"
 )
 
-// Workflows sends requests, cancellations and logs to Visit workflows.
-type Workflows interface {
-	// Request starts the customer-day's workflow unless it runs and sends the
-	// request update; updateID ("" for a random one) makes a retry count once.
-	Request(ctx context.Context, in *visit.Input, r *visit.Request, updateID string) (*visit.Decision, error)
-	Cancel(ctx context.Context, workflowID string, c *visit.Cancel, updateID string) (*visit.State, error)
-	Log(ctx context.Context, workflowID string, l *visit.Log, updateID string) (*visit.State, error)
-}
-
-// Temporal implements Workflows.
+// Temporal implements app.Workflows.
 type Temporal struct {
 	Client client.Client
 	// Wait bounds how long a call waits for the workflow's answer before the
@@ -121,15 +113,6 @@ func (t Temporal) update(ctx context.Context, workflowID, name, updateID string,
 	return h.Get(ctx, out)
 }
 
-// UpdateID derives an update id from an Idempotency-Key, the caller, the
-// workflow and the update ("" without a key: Temporal picks one).
-func UpdateID(key, subject, workflowID, name string) string {
-	if key == "" {
-		return ""
-	}
-	return uuid.NewSHA1(uuid.NameSpaceOID, []byte("closeloop/update\x00"+subject+"\x00"+key+"\x00"+workflowID+"\x00"+name)).String()
-}
-
 var errPending = apperr.Unavailable("update_pending",
 	"the visit workflow has the request and is still deciding; read the customer's visits to see it (a retry with the same Idempotency-Key counts once)")
 
@@ -137,7 +120,7 @@ var errPending = apperr.Unavailable("update_pending",
 // by the workflow carries its code (and field).
 func workflowError(ctx context.Context, err error) error {
 	if r, ok := wfx.AsRefusal(err); ok {
-		return refusalError(r)
+		return domain.RefusalError(r)
 	}
 	var nf *serviceerror.NotFound
 	if errors.As(err, &nf) {
@@ -149,25 +132,4 @@ func workflowError(ctx context.Context, err error) error {
 		return errPending.Wrap(err)
 	}
 	return apperr.Unavailable("workflow_unavailable", "the workflow engine is unavailable; retry shortly").Wrap(err)
-}
-
-// refusalError is the one place a visit refusal becomes an HTTP error.
-func refusalError(r *visit.Refusal) error {
-	switch r.Code {
-	case visit.CodeInvalid, visit.CodeInThePast, visit.CodeNonWorkingDay:
-		var v apperr.Validation
-		v.Add(r.Field, r.Code, r.Message)
-		return v.Err()
-	case visit.CodeEndsAfterDay:
-		var v apperr.Validation
-		v.Add(r.Field, r.Code, r.Message)
-		return v.Err()
-	case visit.CodeOverrideForbidden:
-		return apperr.Forbidden("forbidden", r.Message)
-	case visit.CodeDayTaken, visit.CodeDayFree:
-		return apperr.Conflict(r.Code, r.Message)
-	case "":
-		return apperr.Internal(errors.New(r.Message))
-	}
-	return apperr.Rule(r.Code, r.Message)
 }

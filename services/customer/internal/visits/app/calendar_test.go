@@ -1,4 +1,4 @@
-package visits
+package app
 
 import (
 	"context"
@@ -6,7 +6,7 @@ import (
 
 	"github.com/closeloop/closeloop/platform/apperr"
 	"github.com/closeloop/closeloop/platform/httpx"
-	"github.com/closeloop/closeloop/services/customer/internal/adapters"
+	"github.com/closeloop/closeloop/services/customer/internal/visits/domain"
 	"github.com/closeloop/closeloop/services/followup/client"
 	"github.com/closeloop/closeloop/workflows/policy"
 )
@@ -30,14 +30,14 @@ func (f *fakeCalendars) AssignedCalendar(_ context.Context, team, region string)
 func TestCalendarOfIsCached(t *testing.T) {
 	f := &fakeCalendars{}
 	s := New(nil, nil, f, nil, Config{})
-	north := adapters.CustomerRecord{Team: "north", Region: "east"}
+	north := domain.Customer{Team: "north", Region: "east"}
 	for range 3 {
 		cal, err := s.calendarOf(context.Background(), north)
 		if err != nil || cal.Location().String() != "Asia/Shanghai" {
 			t.Fatalf("%v, %v", cal, err)
 		}
 	}
-	if _, err := s.calendarOf(context.Background(), adapters.CustomerRecord{Team: "south", Region: "east"}); err != nil {
+	if _, err := s.calendarOf(context.Background(), domain.Customer{Team: "south", Region: "east"}); err != nil {
 		t.Fatal(err)
 	}
 	if len(f.calls) != 2 || f.calls[0] != "north/east" || f.calls[1] != "south/east" {
@@ -48,7 +48,7 @@ func TestCalendarOfIsCached(t *testing.T) {
 func TestCalendarOfUnavailable(t *testing.T) {
 	f := &fakeCalendars{err: apperr.Unavailable(client.CodeUnavailable, "the follow-up service did not answer; retry shortly")}
 	s := New(nil, nil, f, nil, Config{})
-	_, err := s.calendarOf(context.Background(), adapters.CustomerRecord{Team: "north"})
+	_, err := s.calendarOf(context.Background(), domain.Customer{Team: "north"})
 	status, body := httpx.Body(err)
 	if status != 503 || body.Code != "followup_service_unavailable" ||
 		body.Message != "the customer's business calendar could not be read: the follow-up service did not answer; retry shortly" {
@@ -56,7 +56,7 @@ func TestCalendarOfUnavailable(t *testing.T) {
 	}
 	// A failure is not cached: the next request asks again.
 	f.err = nil
-	if _, err := s.calendarOf(context.Background(), adapters.CustomerRecord{Team: "north"}); err != nil || len(f.calls) != 2 {
+	if _, err := s.calendarOf(context.Background(), domain.Customer{Team: "north"}); err != nil || len(f.calls) != 2 {
 		t.Fatalf("%v, calls %v", err, f.calls)
 	}
 }
@@ -64,7 +64,7 @@ func TestCalendarOfUnavailable(t *testing.T) {
 func TestCalendarOfPassesRefusalsOn(t *testing.T) {
 	f := &fakeCalendars{err: apperr.Forbidden("forbidden", "no")}
 	s := New(nil, nil, f, nil, Config{})
-	_, err := s.calendarOf(context.Background(), adapters.CustomerRecord{})
+	_, err := s.calendarOf(context.Background(), domain.Customer{})
 	if e := apperr.From(err); e.Kind != apperr.KindForbidden || e.Code != "forbidden" {
 		t.Fatalf("%v", err)
 	}

@@ -1,0 +1,177 @@
+// Package app holds the visit use cases: a department requests a visit
+// (Request), its booker or a manager cancels or moves it (Cancel,
+// Reschedule), a visitor or a manager logs it (Log), and anyone who may read
+// customers sees visits in her scope (Get, List, ForCustomer); and the
+// writes of the Visit workflow's activities (Book, Join, RecordEvent,
+// BookedDays, RecordCancel, RecordLog).
+//
+// Each use case checks the caller's permission and customer scope, applies
+// the domain's rules, and hands the decision to the customer-day's Visit
+// workflow (Workflows, a Temporal update) — the workflow is the only writer
+// of visits, through the activities. It reaches storage, customers, the
+// follow-up service's calendars and Temporal only through the interfaces
+// below; it owns no transaction and no gorm, HTTP or Temporal code.
+// Unknown visits and visits to customers out of scope are both not found.
+package app
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/closeloop/closeloop/platform/apperr"
+	"github.com/closeloop/closeloop/platform/auth"
+	custdomain "github.com/closeloop/closeloop/services/customer/internal/domain"
+	"github.com/closeloop/closeloop/services/customer/internal/visits/domain"
+	"github.com/closeloop/closeloop/services/followup/client"
+	"github.com/closeloop/closeloop/workflows/calendar"
+	"github.com/closeloop/closeloop/workflows/visit"
+)
+
+// Config is the visit settings of the customer service.
+type Config = domain.Rules
+
+// Repository loads and stores visits (adapters.Repository).
+type Repository interface {
+	Visit(ctx context.Context, id string) (domain.Visit, error)
+	Participants(ctx context.Context, ids []string) (map[string][]domain.Participant, error)
+	Events(ctx context.Context, id string) ([]domain.Event, error)
+	List(ctx context.Context, scope auth.Scope, f domain.Filter) ([]domain.Visit, error)
+	LiveVisitOn(ctx context.Context, customerID, day string) (bool, error)
+	OtherVisitOn(ctx context.Context, customerID, day, visitID string) (bool, error)
+	BookedDays(ctx context.Context, customerID, from, to string) ([]string, error)
+
+	Create(ctx context.Context, v domain.Visit, booker domain.Participant) error
+	AddParticipant(ctx context.Context, p domain.Participant, notice domain.Event) error
+	AddEvent(ctx context.Context, e domain.Event) error
+	Update(ctx context.Context, id string, change func(*domain.Visit) error) error
+}
+
+// Customers loads customers within a scope; unknown and invisible ones are
+// both custdomain.ErrCustomerNotFound.
+type Customers interface {
+	Customer(ctx context.Context, id string, scope auth.Scope) (domain.Customer, error)
+}
+
+// Calendars reads business calendars from the follow-up service, as the
+// caller (client.Client; the context carries the caller's token).
+type Calendars interface {
+	// AssignedCalendar is the current calendar of a team, else of a
+	// region, else the default one.
+	AssignedCalendar(ctx context.Context, team, region string) (client.Calendar, error)
+}
+
+// Workflows sends requests, cancellations and logs to Visit workflows.
+type Workflows interface {
+	// Request starts the customer-day's workflow unless it runs and sends the
+	// request update; updateID ("" for a random one) makes a retry count once.
+	Request(ctx context.Context, in *visit.Input, r *visit.Request, updateID string) (*visit.Decision, error)
+	Cancel(ctx context.Context, workflowID string, c *visit.Cancel, updateID string) (*visit.State, error)
+	Log(ctx context.Context, workflowID string, l *visit.Log, updateID string) (*visit.State, error)
+}
+
+// Visits is the visit use cases.
+type Visits struct {
+	repo      Repository
+	customers Customers
+	calendars Calendars
+	wf        Workflows
+	cfg       Config
+	now       func() time.Time
+	closeCare func(ctx context.Context, customerIDs []string, by string) error
+
+	mu   sync.Mutex
+	cals map[string]cachedCalendar // by team and region
+}
+
+// New returns the use cases; cals reads the customers' business calendars.
+func New(repo Repository, customers Customers, cals Calendars, wf Workflows, cfg Config) *Visits {
+	if cfg.DefaultStart == "" {
+		cfg.DefaultStart = "10:00"
+	}
+	if cfg.DefaultDuration <= 0 {
+		cfg.DefaultDuration = time.Hour
+	}
+	return &Visits{repo: repo, customers: customers, calendars: cals, wf: wf, cfg: cfg,
+		now: func() time.Time { return time.Now().UTC() }, cals: map[string]cachedCalendar{}}
+}
+
+// OnContact sets what closes a customer's care follow-up once a visit to it is
+// logged (package care).
+func (s *Visits) OnContact(fn func(ctx context.Context, customerIDs []string, by string) error) {
+	s.closeCare = fn
+}
+
+// customerOf loads the customer within the caller's scope: unknown and
+// invisible customers are both not found.
+func (s *Visits) customerOf(ctx context.Context, id string, scope auth.Scope) (domain.Customer, error) {
+	return s.customers.Customer(ctx, id, scope)
+}
+
+// visible loads a visit whose customer the caller may see.
+func (s *Visits) visible(ctx context.Context, perm auth.Permission, id string) (auth.Principal, domain.Visit, error) {
+	p, err := auth.Authorize(ctx, perm)
+	if err != nil {
+		return p, domain.Visit{}, err
+	}
+	r, err := s.repo.Visit(ctx, id)
+	if err != nil {
+		return p, r, err
+	}
+	if _, err := s.customerOf(ctx, r.CustomerID, p.Scope()); errors.Is(err, custdomain.ErrCustomerNotFound) {
+		return p, r, domain.ErrNotFound
+	} else if err != nil {
+		return p, r, err
+	}
+	return p, r, nil
+}
+
+// calendarTTL is how long the API reuses a calendar for the day rule:
+// calendars change seldom, and under a burst of requests asking the
+// follow-up service for each one would load it for nothing.
+const calendarTTL = 5 * time.Second
+
+type cachedCalendar struct {
+	cal *calendar.Calendar
+	at  time.Time
+}
+
+// calendarOf is the business calendar assigned to the customer's team or
+// region (at most calendarTTL old), asked of the follow-up service as the
+// caller. A follow-up service that does not answer is a 503
+// (followup_service_unavailable): the request is refused, nothing stored.
+func (s *Visits) calendarOf(ctx context.Context, c domain.Customer) (*calendar.Calendar, error) {
+	key := c.Team + "\x00" + c.Region
+	s.mu.Lock()
+	hit, ok := s.cals[key]
+	s.mu.Unlock()
+	if ok && time.Since(hit.at) < calendarTTL {
+		return hit.cal, nil
+	}
+	res, err := s.calendars.AssignedCalendar(ctx, c.Team, c.Region)
+	if err != nil {
+		if e := apperr.From(err); e.Kind == apperr.KindUnavailable {
+			return nil, apperr.Unavailable(e.Code, "the customer's business calendar could not be read: "+e.Message).Wrap(err)
+		}
+		return nil, err
+	}
+	if res.Calendar == nil {
+		return nil, errors.New("visits: the follow-up service answered no calendar")
+	}
+	s.mu.Lock()
+	s.cals[key] = cachedCalendar{cal: res.Calendar, at: time.Now()}
+	s.mu.Unlock()
+	return res.Calendar, nil
+}
+
+// UpdateID derives a workflow update's id from an Idempotency-Key, the
+// caller, the workflow and the update ("" without a key: Temporal picks one).
+func UpdateID(key, subject, workflowID, name string) string {
+	if key == "" {
+		return ""
+	}
+	return uuid.NewSHA1(uuid.NameSpaceOID, []byte("closeloop/update\x00"+subject+"\x00"+key+"\x00"+workflowID+"\x00"+name)).String()
+}

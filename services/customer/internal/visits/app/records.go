@@ -1,0 +1,59 @@
+package app
+
+import (
+	"context"
+
+	"github.com/closeloop/closeloop/services/customer/internal/visits/domain"
+)
+
+// The Visit workflow's writes, through its activities (ports.Activities):
+// the workflow has decided; these store its decision as the domain shapes
+// it. Each is idempotent.
+
+// Book stores a booked visit with its booker. A day that holds another live
+// visit (which the workflow makes impossible) is refused: day_taken.
+func (s *Visits) Book(ctx context.Context, b domain.Booking) error {
+	v, p := domain.Book(b)
+	err := s.repo.Create(ctx, v, p)
+	if err == nil {
+		return nil
+	}
+	return s.BookError(ctx, b.CustomerID, b.Day, b.VisitID, err)
+}
+
+// BookError is err, the failure of a booking, unless the day holds another
+// live visit: then the refusal the workflow must not retry (day_taken).
+func (s *Visits) BookError(ctx context.Context, customerID, day, visitID string, err error) error {
+	if other, qerr := s.repo.OtherVisitOn(ctx, customerID, day, visitID); qerr == nil && other {
+		return domain.ErrDayTaken(day)
+	}
+	return err
+}
+
+// Join adds a participant and tells the booker who joins and why; someone
+// who already takes part is not added again.
+func (s *Visits) Join(ctx context.Context, j domain.Joining) error {
+	p, notice := domain.Join(j)
+	return s.repo.AddParticipant(ctx, p, notice)
+}
+
+// RecordEvent records a timeline entry or notification.
+func (s *Visits) RecordEvent(ctx context.Context, e domain.Event) error {
+	return s.repo.AddEvent(ctx, domain.Entry(e))
+}
+
+// BookedDays lists the customer's days with a live visit in [from, to].
+func (s *Visits) BookedDays(ctx context.Context, customerID, from, to string) ([]string, error) {
+	return s.repo.BookedDays(ctx, customerID, from, to)
+}
+
+// RecordCancel marks a booked visit cancelled and notifies its other visitors.
+func (s *Visits) RecordCancel(ctx context.Context, visitID string, c domain.Cancellation) error {
+	return s.repo.Update(ctx, visitID, func(v *domain.Visit) error { return v.Cancel(c) })
+}
+
+// RecordLog records what the visit achieved; the visit is done, and the
+// customer contacted at its start.
+func (s *Visits) RecordLog(ctx context.Context, visitID string, l domain.LogEntry) error {
+	return s.repo.Update(ctx, visitID, func(v *domain.Visit) error { return v.RecordLog(l) })
+}
