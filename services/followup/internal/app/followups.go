@@ -3,13 +3,10 @@ package app
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/url"
-	"slices"
 	"strings"
 	"time"
 
-	"github.com/google/uuid"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/closeloop/closeloop/platform/apperr"
@@ -18,7 +15,6 @@ import (
 	followupv1 "github.com/closeloop/closeloop/proto/gen/closeloop/followup/v1"
 	"github.com/closeloop/closeloop/services/followup/internal/adapters/store"
 	"github.com/closeloop/closeloop/services/followup/internal/domain"
-	"github.com/closeloop/closeloop/workflows/policy"
 )
 
 // ErrWorkflowGone is returned by Workflows.Signal when the workflow has ended.
@@ -173,25 +169,11 @@ func (s *FollowUps) Open(ctx context.Context, in OpenInput, idemKey string, wait
 	if err != nil {
 		return View{}, false, err
 	}
-	var v apperr.Validation
-	kind, ok := policy.LookupKind(in.Kind)
-	if v.Check(in.Kind != "", "kind", "required", "the kind of obligation, such as callback or first_contact") && !ok {
-		names := []string{}
-		for _, k := range policy.Kinds() {
-			names = append(names, k.Name)
-		}
-		v.Add("kind", "invalid", "unknown kind; use one of "+strings.Join(names, ", "))
-	}
-	v.Check(in.CustomerID != "", "customer_id", "required", "the customer the follow-up is about")
-	v.Check(len([]rune(in.Title)) <= domain.MaxTitle, "title", "too_long", "at most 300 characters")
-	v.Check(len(in.OwnerID) <= 200, "owner_id", "too_long", "at most 200 characters")
-	v.Check(len(idemKey) <= 200, "Idempotency-Key", "too_long", "at most 200 characters")
 	t := now()
-	if in.DueAt != nil {
-		v.Check(in.DueAt.After(t), "due_at", "in_the_past", "a due time must be in the future")
-		v.Check(in.DueAt.Before(t.AddDate(2, 0, 0)), "due_at", "out_of_range", "at most two years ahead")
-	}
-	if err := v.Err(); err != nil {
+	req := domain.OpenRequest{Kind: in.Kind, CustomerID: in.CustomerID, Title: in.Title, OwnerID: in.OwnerID, PolicyKey: in.PolicyKey,
+		DueAt: in.DueAt, IdempotencyKey: idemKey}
+	kind, err := req.Check(t)
+	if err != nil {
 		return View{}, false, err
 	}
 	c, err := s.customers(ctx, in.CustomerID, p.Scope())
@@ -205,23 +187,11 @@ func (s *FollowUps) Open(ctx context.Context, in OpenInput, idemKey string, wait
 		}
 		owner = in.OwnerID
 	}
-	key := in.PolicyKey
-	if d, _ := policy.Lookup(kind.Deadline); d.Shape == policy.ShapeTable && in.DueAt == nil {
-		if key == "" && kind.Name == policy.KindCareContact {
-			key = c.ValueClass
-		}
-		if !slices.Contains(d.Keys, key) {
-			v.Add("policy_key", "invalid", fmt.Sprintf("%s needs a %s: one of %s", kind.Name, d.KeyMeaning, strings.Join(d.Keys, ", ")))
-			return View{}, false, v.Err()
-		}
-	} else if key != "" && in.DueAt == nil {
-		v.Add("policy_key", "not_allowed", kind.Deadline+" is not a table; leave policy_key out")
-		return View{}, false, v.Err()
+	key, err := req.PolicyKeyFor(kind, c.ValueClass)
+	if err != nil {
+		return View{}, false, err
 	}
-	id := uuid.Must(uuid.NewV7()).String()
-	if idemKey != "" {
-		id = uuid.NewSHA1(uuid.NameSpaceOID, []byte("closeloop/follow-up\x00"+p.Subject+"\x00"+idemKey)).String()
-	}
+	id := domain.FollowUpID(p.Subject, idemKey)
 	spec := &followupv1.FollowUpSpec{Id: id, Kind: kind.Name, CustomerId: in.CustomerID, OwnerId: owner, Team: c.Team, Territory: c.Region,
 		Title: in.Title, AnchorAt: timestamppb.New(t), PolicyKey: key, OpenedBy: p.Subject}
 	if in.DueAt != nil {

@@ -6,6 +6,8 @@
 //     to it and which change nothing (a closed one is never changed again;
 //     escalation levels only go up), what its history entries say, how long
 //     notes and titles may be;
+//   - a follow-up a person asks to open (request.go): what a valid request
+//     is, which deadline table key times it, its id under an idempotency key;
 //   - the managers' views (lateness.go): the lateness buckets, whether a
 //     follow-up is overdue at an instant and by how much, who an escalated one
 //     went to, the list filters;
