@@ -104,7 +104,7 @@ func Setup(d *service.Deps, cfg Config) (*service.Module, error) {
 			v1.Use(httpx.ForwardBearer) // calls to the follow-up service are made as the caller
 			h.Routes(v1)
 			vs.Routes(v1)
-			(&actions.HTTP{Svc: actions.New(d.DB, store, fapi, cs)}).Routes(v1)
+			actions.New(d.DB, store, fapi, cs).Routes(v1)
 		},
 		Register: func(r worker.Registry) {
 			acts.Register(r)

@@ -1,4 +1,9 @@
-package actions
+// Package ports is the actions context's door to the outside: the gin HTTP
+// handlers of /v1/actions and /v1/customers/{id}/history and their OpenAPI
+// operations (Ops), which the customer service's document includes. Handlers
+// only translate requests to the use cases in package app and their answers
+// back; no rule, permission or storage lives here.
+package ports
 
 import (
 	"net/http"
@@ -9,10 +14,11 @@ import (
 	"github.com/closeloop/closeloop/platform/auth"
 	"github.com/closeloop/closeloop/platform/httpx"
 	"github.com/closeloop/closeloop/platform/openapi"
+	"github.com/closeloop/closeloop/services/customer/internal/actions/app"
 )
 
 // HTTP serves the actions API.
-type HTTP struct{ Svc *Service }
+type HTTP struct{ Svc *app.Service }
 
 // Routes mounts the endpoints on the authenticated /v1 group.
 func (h *HTTP) Routes(v1 *gin.RouterGroup) {
@@ -54,7 +60,7 @@ func (h *HTTP) create(c *gin.Context) {
 		httpx.WriteError(c, err)
 		return
 	}
-	res, err := h.Svc.Create(c.Request.Context(), Input{Kind: r.Kind, Category: r.Category, Department: r.Department, Title: r.Title,
+	res, err := h.Svc.Create(c.Request.Context(), app.Input{Kind: r.Kind, Category: r.Category, Department: r.Department, Title: r.Title,
 		Summary: r.Summary, Outcome: r.Outcome, NextStep: r.NextStep, CustomerIDs: r.CustomerIDs, ContactIDs: r.ContactIDs,
 		LeadIDs: r.LeadIDs, OpportunityIDs: r.OpportunityIDs, PlannedFor: r.PlannedFor, DoneAt: r.DoneAt})
 	if err != nil {
@@ -80,7 +86,7 @@ func (h *HTTP) complete(c *gin.Context) {
 		httpx.WriteError(c, err)
 		return
 	}
-	res, err := h.Svc.Complete(c.Request.Context(), c.Param("id"), CompleteInput{Summary: r.Summary, Outcome: r.Outcome, NextStep: r.NextStep, DoneAt: r.DoneAt})
+	res, err := h.Svc.Complete(c.Request.Context(), c.Param("id"), app.CompleteInput{Summary: r.Summary, Outcome: r.Outcome, NextStep: r.NextStep, DoneAt: r.DoneAt})
 	if err != nil {
 		httpx.WriteError(c, err)
 		return
@@ -103,9 +109,9 @@ func (h *HTTP) history(c *gin.Context) {
 		httpx.WriteError(c, err)
 		return
 	}
-	var cur *HistoryCursor
+	var cur *app.HistoryCursor
 	if raw := c.Query("cursor"); raw != "" {
-		cur = &HistoryCursor{}
+		cur = &app.HistoryCursor{}
 		if err := httpx.DecodeCursor(raw, cur); err != nil {
 			httpx.WriteError(c, err)
 			return
@@ -127,15 +133,15 @@ func Ops() []openapi.Op {
 	return []openapi.Op{
 		{Method: "POST", Path: "/v1/actions", Tag: "actions", Summary: "Record an action plan or log",
 			Description: "A plan (planned_for) or a log (done_at, default now) in a category (briefing_report, phone_call, visit_reception, materials_submission) by a department, on one or more customers you may change, with their contacts, leads and opportunities. A logged phone call or visit/reception closes the open follow-ups it answers — care contacts of its customers, and first contacts of its leads (or, without leads, of the customers' leads you own) — through their workflows; the answer lists what was closed and what could not be.",
-			Permission:  write, Request: ActionRequest{}, Status: 201, Response: Result{}, Errors: []int{400, 403, 422}},
+			Permission:  write, Request: ActionRequest{}, Status: 201, Response: app.Result{}, Errors: []int{400, 403, 422}},
 		{Method: "GET", Path: "/v1/actions/:id", Tag: "actions", Summary: "Get an action",
-			Permission: read, Params: []openapi.Param{id}, Response: View{}, Errors: []int{403, 404}},
+			Permission: read, Params: []openapi.Param{id}, Response: app.View{}, Errors: []int{403, 404}},
 		{Method: "POST", Path: "/v1/actions/:id/complete", Tag: "actions", Summary: "Complete a planned action (it becomes a log)",
-			Permission: write, Params: []openapi.Param{id}, Request: CompleteRequest{}, Response: Result{}, Errors: []int{400, 403, 404, 422}},
+			Permission: write, Params: []openapi.Param{id}, Request: CompleteRequest{}, Response: app.Result{}, Errors: []int{400, 403, 404, 422}},
 		{Method: "POST", Path: "/v1/actions/:id/cancel", Tag: "actions", Summary: "Cancel a planned action",
-			Permission: write, Params: []openapi.Param{id}, Response: View{}, Errors: []int{403, 404, 422}},
+			Permission: write, Params: []openapi.Param{id}, Response: app.View{}, Errors: []int{403, 404, 422}},
 		{Method: "GET", Path: "/v1/customers/:id/history", Tag: "actions", Summary: "A customer's contact history across departments, newest first",
-			Permission: read, Response: HistoryPage{}, Errors: []int{400, 403, 404, 422},
+			Permission: read, Response: app.HistoryPage{}, Errors: []int{400, 403, 404, 422},
 			Params: []openapi.Param{cust, {Name: "kind", In: "query", Enum: []string{"plan", "log"}},
 				{Name: "department", In: "query", Enum: []string{"sales", "service", "marketing"}},
 				{Name: "limit", In: "query", Type: "integer", Description: "page size, 1..200 (default 50)"},

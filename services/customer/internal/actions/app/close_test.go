@@ -1,4 +1,4 @@
-package actions
+package app
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"github.com/closeloop/closeloop/platform/apperr"
 	"github.com/closeloop/closeloop/platform/auth"
 	wfc "github.com/closeloop/closeloop/proto/contract/workflows"
+	"github.com/closeloop/closeloop/services/customer/internal/actions/domain"
 	"github.com/closeloop/closeloop/services/followup/client"
 )
 
@@ -78,7 +79,14 @@ func TestCloseAnswered(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := &Service{followups: tc.fu}
-			closed, failed := s.closeAnswered(context.Background(), ana, Row{Category: tc.category, Title: "Call"}, tc.customers, tc.leads)
+			a := domain.Action{Category: tc.category, Title: "Call"}
+			for _, c := range tc.customers {
+				a.Links = append(a.Links, domain.Link{SubjectType: domain.SubjectCustomer, SubjectID: c, CustomerID: c})
+			}
+			for _, l := range tc.leads {
+				a.Links = append(a.Links, domain.Link{SubjectType: domain.SubjectLead, SubjectID: l, CustomerID: tc.customers[0]})
+			}
+			closed, failed := s.closeAnswered(context.Background(), ana, a)
 			if !reflect.DeepEqual(closed, tc.closed) || !reflect.DeepEqual(failed, tc.failed) {
 				t.Fatalf("closed %+v, not closed %+v", closed, failed)
 			}

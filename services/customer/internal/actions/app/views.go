@@ -1,0 +1,79 @@
+package app
+
+import (
+	"time"
+
+	"github.com/closeloop/closeloop/services/customer/internal/actions/domain"
+)
+
+// View is an action as the API shows it.
+type View struct {
+	ID             string     `json:"id"`
+	Kind           string     `json:"kind"`
+	Status         string     `json:"status"`
+	Category       string     `json:"category"`
+	Department     string     `json:"department"`
+	ActorID        string     `json:"actor_id"`
+	Title          string     `json:"title"`
+	Summary        string     `json:"summary,omitempty"`
+	Outcome        string     `json:"outcome,omitempty"`
+	NextStep       string     `json:"next_step,omitempty"`
+	PlannedFor     *time.Time `json:"planned_for,omitempty"`
+	DoneAt         *time.Time `json:"done_at,omitempty"`
+	OccurredAt     time.Time  `json:"occurred_at"`
+	CustomerIDs    []string   `json:"customer_ids"`
+	ContactIDs     []string   `json:"contact_ids"`
+	LeadIDs        []string   `json:"lead_ids"`
+	OpportunityIDs []string   `json:"opportunity_ids"`
+	CreatedAt      time.Time  `json:"created_at"`
+	UpdatedAt      time.Time  `json:"updated_at"`
+}
+
+// Closed reports what a logged contact did to open follow-ups.
+type Closed struct {
+	ID    string `json:"id"`
+	Kind  string `json:"kind"`
+	Owner string `json:"owner_id"`
+}
+
+// NotClosed is a matching follow-up that could not be closed, and why.
+type NotClosed struct {
+	ID     string `json:"id"`
+	Kind   string `json:"kind"`
+	Reason string `json:"reason"`
+}
+
+// Result is the answer to creating or completing an action.
+type Result struct {
+	Action          View        `json:"action"`
+	ClosedFollowUps []Closed    `json:"closed_follow_ups"`
+	NotClosed       []NotClosed `json:"not_closed,omitempty"`
+}
+
+// HistoryCursor is a position in a customer's history (newest first).
+type HistoryCursor = domain.HistoryCursor
+
+// HistoryPage is a page of a customer's contact history.
+type HistoryPage struct {
+	Items      []View `json:"items"`
+	NextCursor string `json:"next_cursor,omitempty"`
+}
+
+func view(a domain.Action) View {
+	v := View{ID: a.ID, Kind: a.Kind, Status: a.Status, Category: a.Category, Department: a.Department, ActorID: a.ActorID, Title: a.Title,
+		Summary: a.Summary, Outcome: a.Outcome, NextStep: a.NextStep, PlannedFor: a.PlannedFor, DoneAt: a.DoneAt, OccurredAt: a.OccurredAt,
+		CustomerIDs: []string{}, ContactIDs: []string{}, LeadIDs: []string{}, OpportunityIDs: []string{}, CreatedAt: a.CreatedAt, UpdatedAt: a.UpdatedAt}
+	for _, l := range a.Links {
+		switch l.SubjectType {
+		case domain.SubjectCustomer:
+			v.CustomerIDs = append(v.CustomerIDs, l.SubjectID)
+		case domain.SubjectContact:
+			v.ContactIDs = append(v.ContactIDs, l.SubjectID)
+		case domain.SubjectLead:
+			v.LeadIDs = append(v.LeadIDs, l.SubjectID)
+		case domain.SubjectOpportunity:
+			v.OpportunityIDs = append(v.OpportunityIDs, l.SubjectID)
+		}
+	}
+	return v
+}
