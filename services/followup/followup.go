@@ -95,6 +95,11 @@ func Setup(d *service.Deps, cfg Config) (*service.Module, error) {
 	fu := app.NewFollowUps(store.NewFollowUps(d.DB), pol, engine, customers.Lookup, app.Links{TemporalUI: cfg.TemporalUI, Namespace: d.Config.Temporal.Namespace})
 	h := &ports.EngineHTTP{Policies: pol, FollowUps: fu, OpenWait: cfg.OpenWait}
 	acts := &ports.EngineActivities{Policies: pol, FollowUps: fu}
+	if d.Telemetry != nil {
+		if err := ports.RegisterGauges(d.Telemetry.MeterProvider(), d.DB, d.Log); err != nil {
+			return nil, fmt.Errorf("follow-up gauges: %w", err)
+		}
+	}
 	return &service.Module{
 		Routes: func(v1 *gin.RouterGroup) {
 			v1.Use(ports.ForwardBearer)
