@@ -34,6 +34,7 @@ import (
 	"go.temporal.io/sdk/worker"
 
 	"github.com/closeloop/closeloop/platform/apperr"
+	"github.com/closeloop/closeloop/platform/httpx"
 	"github.com/closeloop/closeloop/platform/service"
 	followupc "github.com/closeloop/closeloop/proto/contract/followup"
 	"github.com/closeloop/closeloop/services/followup/internal/adapters"
@@ -102,7 +103,7 @@ func Setup(d *service.Deps, cfg Config) (*service.Module, error) {
 	}
 	return &service.Module{
 		Routes: func(v1 *gin.RouterGroup) {
-			v1.Use(ports.ForwardBearer)
+			v1.Use(httpx.ForwardBearer) // customer look-ups are made as the caller
 			h.Routes(v1)
 		},
 		Register:   func(r worker.Registry) { acts.Register(r) },

@@ -23,7 +23,9 @@ import (
 	"github.com/closeloop/closeloop/services/customer"
 	"github.com/closeloop/closeloop/services/followup"
 	"github.com/closeloop/closeloop/services/followup/internal/adapters"
-	"github.com/closeloop/closeloop/services/followup/internal/policies"
+	"github.com/closeloop/closeloop/services/followup/internal/adapters/store"
+	"github.com/closeloop/closeloop/services/followup/internal/app"
+	"github.com/closeloop/closeloop/services/followup/internal/domain"
 	"github.com/closeloop/closeloop/services/internal/stacktest"
 	"github.com/closeloop/closeloop/services/sales"
 	"github.com/closeloop/closeloop/workflows/calendar"
@@ -84,7 +86,7 @@ type written struct {
 func writePreviousRelease(t *testing.T, g *gorm.DB) written {
 	t.Helper()
 	ctx := auth.WithPrincipal(context.Background(), auth.Principal{Subject: analyst, Roles: []auth.Role{auth.RoleAnalyst}})
-	pol := policies.New(g, nil, nil)
+	pol := app.NewPolicies(store.NewPolicies(g), store.NewCalendars(g), nil, nil)
 	if err := pol.Seed(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -107,13 +109,13 @@ func writePreviousRelease(t *testing.T, g *gorm.DB) written {
 			t.Fatal(err)
 		}
 	}
-	must(pol.Propose(ctx, d.Name, policies.Proposal{Value: changed.MustJSON(), Reason: "faster first response"}))                    // v2, active
-	must(pol.Propose(ctx, d.Name, policies.Proposal{Value: d.Default.MustJSON(), EffectiveFrom: &later, Reason: "back to default"})) // v3, scheduled
-	must(pol.Rollback(ctx, d.Name, 1, policies.Proposal{EffectiveFrom: &latest, Reason: "roll back to the shipped default"}))        // v4
-	must(pol.Withdraw(ctx, d.Name, 4, "not needed after all"))                                                                       // v4, withdrawn
+	must(pol.Propose(ctx, d.Name, app.Proposal{Value: changed.MustJSON(), Reason: "faster first response"}))                    // v2, active
+	must(pol.Propose(ctx, d.Name, app.Proposal{Value: d.Default.MustJSON(), EffectiveFrom: &later, Reason: "back to default"})) // v3, scheduled
+	must(pol.Rollback(ctx, d.Name, 1, app.Proposal{EffectiveFrom: &latest, Reason: "roll back to the shipped default"}))        // v4
+	must(pol.Withdraw(ctx, d.Name, 4, "not needed after all"))                                                                  // v4, withdrawn
 	week := calendar.Weekdays(calendar.Range{Start: calendar.At(8, 0), End: calendar.At(16, 0)})
-	must(pol.PutCalendar(ctx, w.calendar, policies.CalendarInput{TimeZone: "Europe/Berlin", Week: week, Regions: []string{w.region}, Reason: "north office hours"}))
-	must(pol.PutCalendar(ctx, w.calendar, policies.CalendarInput{TimeZone: "Europe/Berlin", Week: week, Regions: []string{w.region}, Teams: []string{"north"},
+	must(pol.PutCalendar(ctx, w.calendar, domain.CalendarInput{TimeZone: "Europe/Berlin", Week: week, Regions: []string{w.region}, Reason: "north office hours"}))
+	must(pol.PutCalendar(ctx, w.calendar, domain.CalendarInput{TimeZone: "Europe/Berlin", Week: week, Regions: []string{w.region}, Teams: []string{"north"},
 		Holidays: []calendar.Holiday{{Name: "office party", Start: calendar.DateOf(2026, time.December, 18), End: calendar.DateOf(2026, time.December, 18)}}, Reason: "team north too"}))
 
 	// Follow-ups as the previous release's store recorded them: opened,

@@ -16,7 +16,8 @@ import (
 	"github.com/closeloop/closeloop/platform/db"
 	"github.com/closeloop/closeloop/platform/db/migrate"
 	"github.com/closeloop/closeloop/platform/testenv"
-	"github.com/closeloop/closeloop/services/followup/internal/policies"
+	"github.com/closeloop/closeloop/services/followup/internal/adapters/store"
+	"github.com/closeloop/closeloop/services/followup/internal/app"
 	"github.com/closeloop/closeloop/workflows/policy"
 )
 
@@ -291,7 +292,7 @@ func TestImportAndTheFirstStartSeed(t *testing.T) {
 			lacking := policy.Catalogue()[1].Name // a policy this install never had
 			exec(t, src, `DELETE FROM policy_versions WHERE policy = ?`, lacking)
 			dst := open(t, b.dsn(t), "followup", Migrations)
-			seeder := policies.New(dst, nil, quiet)
+			seeder := app.NewPolicies(store.NewPolicies(dst), store.NewCalendars(dst), nil, quiet)
 			if err := seeder.SetDefaultCountry("CN"); err != nil {
 				t.Fatal(err)
 			}

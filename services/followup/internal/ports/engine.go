@@ -8,12 +8,10 @@ package ports
 import (
 	"context"
 	"errors"
-	"strings"
 	"time"
 
 	"go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
-	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
@@ -27,6 +25,7 @@ import (
 	followupv1 "github.com/closeloop/closeloop/proto/gen/closeloop/followup/v1"
 	"github.com/closeloop/closeloop/services/followup/internal/app"
 	"github.com/closeloop/closeloop/services/followup/internal/domain"
+	"github.com/closeloop/closeloop/workflows/followup"
 )
 
 // EngineActivities are the follow-up and policy activities of the follow-up
@@ -146,22 +145,7 @@ func unavailable(err error) error {
 
 // StartFollowUp starts a FollowUp workflow; an existing one with the id is kept.
 func (t TemporalEngine) StartFollowUp(ctx context.Context, spec *followupv1.FollowUpSpec) error {
-	_, err := t.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-		ID:                       wfc.FollowUpWorkflowID(spec.GetId()),
-		TaskQueue:                wfc.TaskQueue,
-		WorkflowIDConflictPolicy: enums.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
-		WorkflowIDReusePolicy:    enums.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
-		TypedSearchAttributes: temporal.NewSearchAttributes(
-			temporal.NewSearchAttributeKeyKeyword(wfc.SAKind.String()).ValueSet("follow-up:"+spec.GetKind()),
-			temporal.NewSearchAttributeKeyKeyword(wfc.SACustomerID.String()).ValueSet(spec.GetCustomerId()),
-			temporal.NewSearchAttributeKeyKeyword(wfc.SAOwnerID.String()).ValueSet(spec.GetOwnerId()),
-		),
-	}, wfc.WorkflowFollowUp, spec)
-	var started *serviceerror.WorkflowExecutionAlreadyStarted
-	if errors.As(err, &started) {
-		return nil // the same idempotency key: that follow-up exists (or existed)
-	}
-	if err != nil {
+	if err := followup.Start(ctx, t.Client, spec); err != nil {
 		return unavailable(err)
 	}
 	return nil
@@ -211,38 +195,9 @@ func (t TemporalEngine) Cancel(ctx context.Context, kind, name string, version i
 // least one closed run and no open one (a run that continued as new is not
 // an end).
 func (t TemporalEngine) Ended(ctx context.Context, workflowIDs []string) (map[string]bool, error) {
-	out := map[string]bool{}
-	if len(workflowIDs) == 0 {
-		return out, nil
-	}
-	quoted := make([]string, len(workflowIDs))
-	for i, id := range workflowIDs {
-		quoted[i] = "'" + strings.ReplaceAll(id, "'", "''") + "'"
-	}
-	in := "WorkflowId IN (" + strings.Join(quoted, ",") + ")"
-	list := func(query string, fn func(id string)) error {
-		var token []byte
-		for {
-			res, err := t.Client.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{Query: query, NextPageToken: token, PageSize: 1000})
-			if err != nil {
-				return unavailable(err)
-			}
-			for _, e := range res.GetExecutions() {
-				fn(e.GetExecution().GetWorkflowId())
-			}
-			if token = res.GetNextPageToken(); len(token) == 0 {
-				return nil
-			}
-		}
-	}
-	if err := list(in+" AND ExecutionStatus IN ('Completed','Failed','Canceled','Terminated','TimedOut')", func(id string) { out[id] = true }); err != nil {
-		return nil, err
-	}
-	if len(out) == 0 {
-		return out, nil
-	}
-	if err := list(in+" AND ExecutionStatus = 'Running'", func(id string) { delete(out, id) }); err != nil {
-		return nil, err
+	out, err := temporalx.Ended(ctx, t.Client, workflowIDs)
+	if err != nil {
+		return nil, unavailable(err)
 	}
 	return out, nil
 }

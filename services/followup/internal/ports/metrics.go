@@ -9,7 +9,7 @@ import (
 	"go.opentelemetry.io/otel/metric"
 	"gorm.io/gorm"
 
-	"github.com/closeloop/closeloop/services/followup/internal/adapters"
+	"github.com/closeloop/closeloop/services/followup/internal/adapters/store"
 )
 
 // Gauge names on /metrics (OpenTelemetry names; Prometheus shows them with
@@ -37,7 +37,7 @@ func RegisterGauges(mp metric.MeterProvider, gdb *gorm.DB, log *slog.Logger) err
 	_, err = m.RegisterCallback(func(ctx context.Context, o metric.Observer) error {
 		ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 		defer cancel()
-		counts, err := adapters.OpenCounts(ctx, gdb, time.Now())
+		counts, err := store.OpenCounts(ctx, gdb, time.Now())
 		if err != nil {
 			log.Warn("follow-up gauges: counting open follow-ups failed", "error", err)
 			return nil
