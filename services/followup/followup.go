@@ -22,7 +22,6 @@
 // import from the customer database) with adapters/store (the gorm
 // repositories: FollowUps, Policies, Calendars) and ports (HTTP handlers,
 // Temporal activities and client, the customer service's API, OpenAPI).
-// internal/policies only assembles app.Policies for two tests.
 package followup
 
 import (

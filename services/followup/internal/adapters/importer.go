@@ -576,7 +576,7 @@ func sameOrigin(t table, a, b []any) bool {
 }
 
 // onlySeed reports whether the policy and calendar tables hold nothing but
-// what services/followup/internal/policies Seed writes on a fresh database.
+// what app.Policies.Seed writes on a fresh database.
 func onlySeed(g *gorm.DB) (bool, error) {
 	for _, q := range []string{
 		`SELECT COUNT(*) FROM policy_versions WHERE NOT (version = 1 AND created_by = 'system' AND reason = 'shipped default' AND withdrawn_at IS NULL AND copied_from IS NULL)`,

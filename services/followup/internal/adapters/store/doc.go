@@ -19,6 +19,6 @@
 // domain's (internal/domain), who may ask is the app's (internal/app).
 //
 // It is a package of its own, not part of package adapters, because
-// adapters' importer_test.go builds app.Policies through internal/policies:
-// nothing that package reaches may import adapters.
+// adapters' importer_test.go builds app.Policies over it: nothing the app
+// reaches may import adapters.
 package store
