@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 
 	"github.com/gin-gonic/gin"
 
@@ -103,14 +104,29 @@ func jsonKind(goKind string) string {
 	}
 }
 
-// BodyLimit caps request bodies at n bytes.
+// routeLimits are the body limits of single routes that need more than the
+// engine's: a bulk endpoint whose documented batch does not fit in it. Keyed by
+// "METHOD /full/path" as gin matched it (group prefix included).
+var routeLimits sync.Map
+
+// AllowBody lets one route (method, gin's full path such as
+// "/v1/customers/import") accept bodies up to n bytes, when that is more than
+// the engine's limit. Every other route keeps the engine's limit.
+func AllowBody(method, path string, n int64) { routeLimits.Store(method+" "+path, n) }
+
+// BodyLimit caps request bodies at n bytes, or at the route's own larger
+// limit (see AllowBody).
 func BodyLimit(n int64) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		if c.Request.ContentLength > n {
-			WriteError(c, ErrBodyTooLarge.Withf("the request body exceeds %d bytes", n))
+		limit := n
+		if l, ok := routeLimits.Load(c.Request.Method + " " + c.FullPath()); ok {
+			limit = max(n, l.(int64))
+		}
+		if c.Request.ContentLength > limit {
+			WriteError(c, ErrBodyTooLarge.Withf("the request body exceeds %d bytes", limit))
 			return
 		}
-		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, n)
+		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, limit)
 		c.Next()
 	}
 }
