@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strings"
 	"time"
 
@@ -99,36 +98,10 @@ func (a *App) Create(ctx context.Context, in CreateCustomer, idemKey string, raw
 	if err != nil {
 		return Created{}, err
 	}
-	var v apperr.Validation
-	prof := domain.Profile{Name: strings.TrimSpace(in.Name), TaxID: in.TaxID, Region: strings.TrimSpace(in.Region), Industry: strings.TrimSpace(in.Industry),
-		Website: in.Website, Phone: in.Phone, Address: in.Address, RelationshipStage: domain.RelationshipStage(in.RelationshipStage)}
-	domain.ValidateProfile(&v, prof, false)
-	val := domain.Value{AnnualRevenue: in.AnnualRevenue, AnnualMarketingCost: in.AnnualMarketingCost, YearsOfBusiness: in.YearsOfBusiness}
-	domain.ValidateValue(&v, val)
-	stage := domain.LifecycleStage(in.LifecycleStage)
-	if stage == "" {
-		stage = domain.StageLead
-	}
-	domain.CheckInitialStage(&v, p, stage)
-	valueByRole(p, &v, val, map[string]bool{"annual_revenue": true, "annual_marketing_cost": true})
-	v.Check(len(in.Contacts) <= domain.MaxContactsNew, "contacts", "too_many", fmt.Sprintf("at most %d contacts per request", domain.MaxContactsNew))
-	for i, c := range in.Contacts {
-		domain.ValidateContact(&v, fmt.Sprintf("contacts[%d].", i), c.domain(), false)
-	}
-	if in.ParentID != nil {
-		v.Check(validID(*in.ParentID), "parent_id", "invalid", "must be a customer id")
-	}
-	owner, team, err := defaultOwner(p, &v, strings.TrimSpace(in.OwnerID), strings.TrimSpace(in.Team))
+	rec, contacts, err := newCustomer(ctx, p, in, a.store.GetUser)
 	if err != nil {
 		return Created{}, err
 	}
-	if err := v.Err(); err != nil {
-		return Created{}, err
-	}
-	if err := checkOwner(ctx, a.store.GetUser, p, owner, team); err != nil {
-		return Created{}, err
-	}
-	website, _ := domain.NormalizeWebsite(in.Website)
 	if in.ParentID != nil {
 		// The parent must be visible to the caller: no attaching to others' accounts blindly.
 		if _, err := a.store.GetCustomer(ctx, *in.ParentID, p.Scope(), false); err != nil {
@@ -139,20 +112,6 @@ func (a *App) Create(ctx context.Context, in CreateCustomer, idemKey string, raw
 		}
 	}
 	return idempotent(ctx, a.store.DB(), p, idemKey, "POST /v1/customers", rawBody, func(tx *gorm.DB) (any, error) {
-		rec := adapters.CustomerRecord{
-			ID: adapters.NewID(), Name: prof.Name, NormalizedName: domain.NormalizeName(prof.Name), ParentID: in.ParentID,
-			Region: prof.Region, Industry: prof.Industry, OwnerID: owner, Team: team, Website: website, Phone: domain.NormalizePhone(in.Phone),
-			Address: in.Address, LifecycleStage: string(stage), RelationshipStage: in.RelationshipStage,
-			AnnualRevenue: val.AnnualRevenue, AnnualMarketingCost: val.AnnualMarketingCost, YearsOfBusiness: val.YearsOfBusiness,
-			ValueScore: val.Score(),
-		}
-		if t := domain.NormalizeTaxID(in.TaxID); t != "" {
-			rec.TaxID = &t
-		}
-		contacts := make([]adapters.ContactRecord, len(in.Contacts))
-		for i, c := range in.Contacts {
-			contacts[i] = c.record(rec.ID)
-		}
 		if err := a.store.CreateCustomer(ctx, tx, &rec, contacts, p.Subject); err != nil {
 			return nil, refuseDuplicate(p, err)
 		}
