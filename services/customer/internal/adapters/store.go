@@ -75,19 +75,28 @@ type Audit struct {
 }
 
 func writeAudit(ctx context.Context, tx *gorm.DB, customerID, entityType, entityID string, a Audit, before, after map[string]any) error {
+	rec, ok, err := auditEntry(ctx, customerID, entityType, entityID, a, before, after)
+	if err != nil || !ok {
+		return err
+	}
+	return tx.Create(&rec).Error
+}
+
+// auditEntry is the audit row of a change from before to after; ok is false
+// for an update that changed nothing (no row).
+func auditEntry(ctx context.Context, customerID, entityType, entityID string, a Audit, before, after map[string]any) (AuditRecord, bool, error) {
 	changes := diff(before, after)
 	if len(changes) == 0 && a.Action == "update" {
-		return nil
+		return AuditRecord{}, false, nil
 	}
 	raw, err := json.Marshal(changes)
 	if err != nil {
-		return err
+		return AuditRecord{}, false, err
 	}
-	rec := AuditRecord{
+	return AuditRecord{
 		ID: NewID(), CustomerID: customerID, EntityType: entityType, EntityID: entityID, Action: a.Action,
 		Actor: a.Actor, Reason: a.Reason, Changes: string(raw), TraceID: traceID(ctx), At: now(),
-	}
-	return tx.Create(&rec).Error
+	}, true, nil
 }
 
 func traceID(ctx context.Context) string {
