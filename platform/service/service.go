@@ -81,6 +81,10 @@ type Spec struct {
 	// NoAPI is set by binaries that serve no /v1 API (the workflow worker); they
 	// need no token issuer.
 	NoAPI bool
+	// NoTemporal is set by binaries that neither run workflows nor start them
+	// (the web console): no Temporal client is dialled and /readyz does not
+	// wait for Temporal.
+	NoTemporal bool
 	// Commands are extra subcommands (e.g. the worker's `setup`), run with the
 	// loaded configuration and a cancellable context.
 	Commands map[string]func(ctx context.Context, cfg Config) error
@@ -110,6 +114,12 @@ type Module struct {
 	OpenAPI []byte
 	// Background tasks run until the context ends (e.g. purging idempotency keys).
 	Background []func(ctx context.Context) error
+	// Pages mounts routes at the root of the engine, outside /v1 and its
+	// bearer-token check (the web console's pages, which authenticate with a
+	// session cookie of their own).
+	Pages func(e *gin.Engine)
+	// Checks are further readiness checks of /readyz.
+	Checks []httpx.Check
 	// Close releases what Setup acquired.
 	Close func()
 }
@@ -300,16 +310,19 @@ func Build(ctx context.Context, spec Spec, cfg Config, o Options) (*App, error) 
 		a.Close()
 		return nil, err
 	}
-	tc, err := temporalx.Dial(ctx, cfg.Temporal, temporalx.Options{
-		Logger: log, Interceptors: []interceptor.ClientInterceptor{tracing},
-		MetricsHandler: tel.TemporalMetricsHandler(), Identity: spec.Name + "@" + hostname(), Lazy: true,
-	})
-	if err != nil {
-		a.Close()
-		return nil, fmt.Errorf("temporal: %w", err)
+	var tc client.Client
+	if !spec.NoTemporal {
+		tc, err = temporalx.Dial(ctx, cfg.Temporal, temporalx.Options{
+			Logger: log, Interceptors: []interceptor.ClientInterceptor{tracing},
+			MetricsHandler: tel.TemporalMetricsHandler(), Identity: spec.Name + "@" + hostname(), Lazy: true,
+		})
+		if err != nil {
+			a.Close()
+			return nil, fmt.Errorf("temporal: %w", err)
+		}
+		d.Temporal = tc
+		checks = append(checks, httpx.Check{Name: "temporal", Fn: func(ctx context.Context) error { return temporalx.Ping(ctx, tc) }})
 	}
-	d.Temporal = tc
-	checks = append(checks, httpx.Check{Name: "temporal", Fn: func(ctx context.Context) error { return temporalx.Ping(ctx, tc) }})
 
 	d.Verifier = o.Verifier
 	if d.Verifier == nil && !spec.NoAPI {
@@ -329,6 +342,7 @@ func Build(ctx context.Context, spec Spec, cfg Config, o Options) (*App, error) 
 	}
 	a.module = mod
 
+	checks = append(checks, mod.Checks...)
 	a.health = httpx.NewHealth(checks...)
 	e := httpx.NewEngine(httpx.EngineOptions{Logger: log, MaxBodyBytes: cfg.MaxBodyBytes})
 	a.health.Register(e)
@@ -359,6 +373,9 @@ func Build(ctx context.Context, spec Spec, cfg Config, o Options) (*App, error) 
 			}
 			httpx.WriteError(c, apperr.NotFound("route_not_found", "no route "+c.Request.Method+" "+c.Request.URL.Path))
 		})
+	}
+	if mod.Pages != nil {
+		mod.Pages(e)
 	}
 	a.engine = e
 	a.handler = httpx.Instrument(e, cfg.ServiceName, tel.TracerProvider(), tel.MeterProvider())
