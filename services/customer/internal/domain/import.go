@@ -32,24 +32,13 @@ const (
 	ImportInvalid ImportOutcome = "invalid"
 )
 
-// DuplicateKeys are the keys create compares: the normalised name, the
-// normalised tax id ("" when none) and the contacts' normalised emails.
+// DuplicateKeys are the keys create compares, as stored: the normalised name
+// (NormalizeName), the normalised tax id (NormalizeTaxID; "" when none) and
+// the contacts' normalised emails (NormalizeEmail).
 type DuplicateKeys struct {
 	Name   string
 	TaxID  string
 	Emails []string
-}
-
-// KeysOf computes the duplicate keys of a new customer from what was typed;
-// invalid emails (refused by validation anyway) are left out.
-func KeysOf(name, taxID string, emails []string) DuplicateKeys {
-	k := DuplicateKeys{Name: NormalizeName(name), TaxID: NormalizeTaxID(taxID)}
-	for _, e := range emails {
-		if n := NormalizeEmail(e); n != "" {
-			k.Emails = append(k.Emails, n)
-		}
-	}
-	return k
 }
 
 // ExistingIndex holds the live customers found by a batch's keys and answers,

@@ -7,19 +7,6 @@ import (
 	"github.com/closeloop/closeloop/platform/apperr"
 )
 
-func TestKeysOfUsesCreatesNormalisation(t *testing.T) {
-	k := KeysOf("  ＡＣＭＥ Steel Ltd. ", "91-110000-ab", []string{"Li.Wei@Acme.Example", "not an email", ""})
-	if k.Name != NormalizeName("Acme Steel") || k.TaxID != "91110000AB" {
-		t.Fatalf("keys: %+v", k)
-	}
-	if len(k.Emails) != 1 || k.Emails[0] != "li.wei@acme.example" {
-		t.Fatalf("emails: %v", k.Emails)
-	}
-	if k := KeysOf("Acme", "", nil); k.TaxID != "" || k.Emails != nil {
-		t.Fatalf("no tax id, no emails: %+v", k)
-	}
-}
-
 func TestExistingIndexMatchesAsCreate(t *testing.T) {
 	x := NewExistingIndex()
 	x.AddCustomer("0002", "rep-ana", "north", "acme steel", "T1")
