@@ -35,6 +35,7 @@ func NewHTTP(a *app.App) *HTTP { return &HTTP{app: a} }
 func (h *HTTP) Routes(v1 *gin.RouterGroup) {
 	v1.Use(h.seen)
 	v1.POST("/customers", h.create)
+	h.importRoutes(v1)
 	v1.GET("/customers", h.list)
 	v1.GET("/customers/:id", h.get)
 	v1.PATCH("/customers/:id", h.update)

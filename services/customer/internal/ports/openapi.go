@@ -117,5 +117,5 @@ func OpenAPI() []byte {
 			Permission:  string(auth.PermUsersWrite), Params: []openapi.Param{userParam}, Response: app.UserView{}, Errors: []int{403, 404, 422}},
 		openapi.Op{Method: "POST", Path: "/v1/users/:userId/enable", Tag: "users", Summary: "Enable a disabled user again (admins)",
 			Permission: string(auth.PermUsersWrite), Params: []openapi.Param{userParam}, Response: app.UserView{}, Errors: []int{403, 404, 422}},
-	).Add(visits.Ops()...).Add(actions.Ops()...).JSON()
+	).Add(importOps()...).Add(visits.Ops()...).Add(actions.Ops()...).JSON()
 }
