@@ -1,11 +1,45 @@
 // Package devissuer is a minimal OpenID Connect issuer for development and
-// tests: it serves a discovery document and a JWKS, and mints signed JWTs for
-// any principal. `make run` uses it so the services can be tried without a real
-// identity provider, and tests use it to obtain tokens for each role.
+// tests: it serves a discovery document and a JWKS, mints signed JWTs for any
+// principal through its Go API ([Issuer.Mint]), and signs users in with the
+// authorization-code flow with PKCE, so that a browser application such as the
+// web console can be tried without a real identity provider. `make run` uses it,
+// and tests use it to obtain tokens for each role.
 //
-// It has no login, no client registration and no access control: anyone who can
-// reach the process can mint tokens through its Go API. Never deploy it or point
-// a production service at it.
+// # How the dev login works
+//
+// A client is registered in Go with [Issuer.RegisterClient] (a public client:
+// PKCE S256, no secret). It sends the browser to /authorize with
+// response_type=code, its client_id, a registered redirect_uri, a scope with
+// openid (profile and offline_access are also known), a state, a nonce and an
+// S256 code_challenge. The issuer answers with a login page that lists every
+// development user ([DevUsers]) as a button; there is no password. Choosing one
+// redirects (303) to the redirect URI with a one-time code valid for 60
+// seconds, which the client exchanges at /token with its code_verifier for an
+// access token (a JWT like Mint's, audience [Audience], which the services
+// verify), an ID token (audience the client id, with nonce, roles, teams and,
+// with the profile scope, name and zoneinfo) and a refresh token (opaque,
+// rotated on every use). /logout is the end-session endpoint. Lifetimes are 15
+// minutes for access and ID tokens and 12 hours for refresh tokens (sliding:
+// each refresh starts a new 12 hours); [Issuer.SetTokenTTL] changes them. With
+// golang.org/x/oauth2, set Endpoint.AuthStyle to oauth2.AuthStyleInParams (the
+// client has no secret; the auto-detected style works too, with a second
+// request whenever the first is refused).
+//
+// A request naming an unregistered client or redirect URI gets an error page,
+// never a redirect; any other fault in an authorization request is sent back
+// to the redirect URI as error and state (RFC 6749 section 4.1.2.1), and the
+// token endpoint answers RFC 6749 JSON errors. A code exchanged twice is
+// refused and the refresh tokens issued for it are revoked; so is a rotated
+// refresh token presented again, with the rest of its sign-in.
+//
+// The issuer keeps no browser session: every authorization shows the login page
+// again, and signing out only ends the refresh tokens of the user and client an
+// id_token_hint names. Codes and refresh tokens live in memory and are lost on
+// restart (clients then sign in again); issued JWTs stay valid until they expire.
+//
+// It has no passwords and no access control: anyone who can reach the process
+// can sign in as any development user, and anyone with its Go API can mint
+// tokens. Never deploy it or point a production service at it.
 package devissuer
 
 import (
@@ -26,6 +60,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
@@ -38,14 +74,30 @@ import (
 const (
 	DiscoveryPath = "/.well-known/openid-configuration"
 	JWKSPath      = "/jwks.json"
+	AuthorizePath = "/authorize"
+	TokenPath     = "/token"
+	LogoutPath    = "/logout"
 )
 
-// Issuer signs tokens with one key and publishes that key.
+// Audience is the aud claim of the access tokens the token endpoint issues: the
+// audience the Closeloop services verify (the default of OIDC_AUDIENCE).
+const Audience = "closeloop"
+
+// Issuer signs tokens with one key and publishes that key. Its methods are safe
+// for concurrent use.
 type Issuer struct {
 	url    string
 	alg    jose.SignatureAlgorithm
 	public jose.JSONWebKey
 	signer jose.Signer
+	clock  atomic.Pointer[func() time.Time] // time.Now; tests move it
+
+	mu         sync.Mutex
+	clients    map[string][]string // client id → registered redirect URIs
+	accessTTL  time.Duration
+	refreshTTL time.Duration
+	codes      map[string]*authCode
+	refresh    map[string]*refreshToken
 }
 
 // New returns an issuer for issuerURL with a fresh RSA 2048 key. issuerURL is the
@@ -116,8 +168,21 @@ func newIssuer(issuerURL string, key crypto.Signer) (*Issuer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("devissuer: signer: %w", err)
 	}
-	return &Issuer{url: issuerURL, alg: alg, public: public, signer: signer}, nil
+	i := &Issuer{
+		url: issuerURL, alg: alg, public: public, signer: signer,
+		clients:   map[string][]string{},
+		accessTTL: defaultAccessTTL, refreshTTL: defaultRefreshTTL,
+		codes: map[string]*authCode{}, refresh: map[string]*refreshToken{},
+	}
+	now := time.Now
+	i.clock.Store(&now)
+	return i, nil
 }
+
+func (i *Issuer) now() time.Time { return (*i.clock.Load())() }
+
+// endpoint returns the absolute URL of path on this issuer.
+func (i *Issuer) endpoint(path string) string { return strings.TrimSuffix(i.url, "/") + path }
 
 // URL returns the issuer URL (the iss claim).
 func (i *Issuer) URL() string { return i.url }
@@ -125,21 +190,38 @@ func (i *Issuer) URL() string { return i.url }
 // KeyID returns the kid of the signing key.
 func (i *Issuer) KeyID() string { return i.public.KeyID }
 
-// Handler serves the discovery document at /.well-known/openid-configuration and
-// the public key set at /jwks.json.
+// Handler serves the discovery document at /.well-known/openid-configuration,
+// the public key set at /jwks.json, the login page at /authorize, the token
+// endpoint at /token and the end-session endpoint at /logout.
 func (i *Issuer) Handler() http.Handler {
 	discovery := map[string]any{
 		"issuer":                                i.url,
-		"jwks_uri":                              strings.TrimSuffix(i.url, "/") + JWKSPath,
+		"jwks_uri":                              i.endpoint(JWKSPath),
+		"authorization_endpoint":                i.endpoint(AuthorizePath),
+		"token_endpoint":                        i.endpoint(TokenPath),
+		"end_session_endpoint":                  i.endpoint(LogoutPath),
 		"id_token_signing_alg_values_supported": []string{string(i.alg)},
-		"response_types_supported":              []string{"id_token"},
+		"response_types_supported":              []string{"code"},
+		"response_modes_supported":              []string{"query"},
+		"grant_types_supported":                 []string{"authorization_code", "refresh_token"},
+		"code_challenge_methods_supported":      []string{"S256"},
+		"token_endpoint_auth_methods_supported": []string{"none"},
+		"scopes_supported":                      supportedScopes,
 		"subject_types_supported":               []string{"public"},
-		"claims_supported":                      []string{"iss", "sub", "aud", "exp", "iat", "name", "roles", "teams"},
+		"claims_supported": []string{
+			"iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "name", "zoneinfo", "roles", "teams",
+		},
 	}
 	jwks := jose.JSONWebKeySet{Keys: []jose.JSONWebKey{i.public}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET "+DiscoveryPath, func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, discovery) })
 	mux.HandleFunc("GET "+JWKSPath, func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, jwks) })
+	mux.HandleFunc("GET "+AuthorizePath, i.showLogin)
+	// The login form is only ever posted from the login page itself.
+	mux.Handle("POST "+AuthorizePath, http.NewCrossOriginProtection().Handler(http.HandlerFunc(i.login)))
+	mux.HandleFunc("POST "+TokenPath, i.token)
+	mux.HandleFunc("GET "+LogoutPath, i.logout)
+	mux.HandleFunc("POST "+LogoutPath, i.logout)
 	return mux
 }
 
@@ -157,8 +239,9 @@ type devClaims struct {
 }
 
 // Mint returns a signed JWT for p: iss, sub (p.Subject), aud (audience), iat
-// (now), exp (now + ttl; a negative ttl gives an expired token), name, roles and
-// teams, with the key id in the kid header. Roles are written as given, unknown
+// (now), exp (now + ttl; a negative ttl gives an expired token), jti (random, so
+// no two tokens are equal), name, roles and teams, with the key id in the kid
+// header. Roles are written as given, unknown
 // ones included, so tests can mint tokens verifiers must refuse.
 func (i *Issuer) Mint(p auth.Principal, audience string, ttl time.Duration) (string, error) {
 	if p.Subject == "" {
@@ -167,12 +250,8 @@ func (i *Issuer) Mint(p auth.Principal, audience string, ttl time.Duration) (str
 	if audience == "" {
 		return "", errors.New("devissuer: audience must not be empty")
 	}
-	now := time.Now()
-	roles := make([]string, len(p.Roles))
-	for n, r := range p.Roles {
-		roles[n] = string(r)
-	}
-	teams := append([]string{}, p.Teams...)
+	now := i.now()
+	roles, teams := roleNames(p), append([]string{}, p.Teams...)
 	tok, err := jwt.Signed(i.signer).
 		Claims(jwt.Claims{
 			Issuer:   i.url,
@@ -180,6 +259,7 @@ func (i *Issuer) Mint(p auth.Principal, audience string, ttl time.Duration) (str
 			Audience: jwt.Audience{audience},
 			IssuedAt: jwt.NewNumericDate(now),
 			Expiry:   jwt.NewNumericDate(now.Add(ttl)),
+			ID:       randomToken(),
 		}).
 		Claims(devClaims{Name: p.Name, Roles: roles, Teams: teams}).
 		Serialize()
@@ -187,6 +267,14 @@ func (i *Issuer) Mint(p auth.Principal, audience string, ttl time.Duration) (str
 		return "", fmt.Errorf("devissuer: sign: %w", err)
 	}
 	return tok, nil
+}
+
+func roleNames(p auth.Principal) []string {
+	roles := make([]string, len(p.Roles))
+	for n, r := range p.Roles {
+		roles[n] = string(r)
+	}
+	return roles
 }
 
 // DevUsers returns the development users, with stable ids, for `make run`,

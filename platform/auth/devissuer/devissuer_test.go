@@ -101,8 +101,8 @@ func TestDiscoveryJWKSAndMint(t *testing.T) {
 	if err := std.ValidateWithLeeway(jwt.Expected{Issuer: url, Subject: "mgr-mia", AnyAudience: jwt.Audience{"closeloop"}, Time: time.Now()}, 0); err != nil {
 		t.Error(err)
 	}
-	if std.IssuedAt.Time().Before(before) || std.Expiry.Time().Sub(std.IssuedAt.Time()) != time.Hour {
-		t.Errorf("iat %v exp %v", std.IssuedAt.Time(), std.Expiry.Time())
+	if std.IssuedAt.Time().Before(before) || std.Expiry.Time().Sub(std.IssuedAt.Time()) != time.Hour || len(std.ID) != 43 {
+		t.Errorf("iat %v exp %v jti %q", std.IssuedAt.Time(), std.Expiry.Time(), std.ID)
 	}
 	if custom.Name != "Mia" || !slices.Equal(custom.Roles, []string{"manager"}) || !slices.Equal(custom.Teams, []string{"north"}) {
 		t.Errorf("claims = %+v", custom)
