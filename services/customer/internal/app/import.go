@@ -97,7 +97,11 @@ func (a *App) Import(ctx context.Context, in ImportCustomers, idemKey string, ra
 		if err := idem.ValidateKey(idemKey); err != nil {
 			return Created{}, err
 		}
-		res, _, err := j.duplicates(a.store.DB().WithContext(ctx), p, true)
+		var res ImportResult
+		err := a.store.DB().WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+			res, _, err = j.duplicates(tx, p, true)
+			return err
+		})
 		if err != nil {
 			return Created{}, err
 		}
