@@ -99,7 +99,9 @@ func Setup(ctx context.Context, d *service.Deps, cfg Config) (*service.Module, e
 					panic(err) // embedded templates and catalogues: a programming error
 				}
 			}
-			e.NoRoute(a.Optional(), func(c *gin.Context) {
+			// An unknown page asks for a sign-in first, so the console does
+			// not tell strangers which pages exist.
+			e.NoRoute(a.Require(), func(c *gin.Context) {
 				views.Message(c, signin.From(c), http.StatusNotFound, "notfound.title", "")
 			})
 		},

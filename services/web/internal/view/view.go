@@ -23,7 +23,7 @@ import (
 	"golang.org/x/text/language"
 )
 
-//go:embed templates/*.html
+//go:embed templates
 var baseTemplates embed.FS
 
 //go:embed locales/*.json
