@@ -14,6 +14,7 @@ import (
 	"io/fs"
 	"net/http"
 	"path"
+	"reflect"
 	"strings"
 	"sync"
 	"time"
@@ -140,6 +141,9 @@ func (p *Page) Partial(c *gin.Context, status int, name string, data any) {
 // funcs are the template functions that need no request.
 var funcs = template.FuncMap{
 	"join": strings.Join,
+	// str prints a value the generated clients hand out as a pointer: the
+	// pointed-to value, or "" for nil.
+	"str": Str,
 	"add":  func(a, b int) int { return a + b },
 	"sub":  func(a, b int) int { return a - b },
 	"pct": func(part, whole float64) float64 {
@@ -162,4 +166,19 @@ var funcs = template.FuncMap{
 		}
 		return m
 	},
+}
+
+// Str is the text of v, dereferencing pointers; "" for nil.
+func Str(v any) string {
+	if v == nil {
+		return ""
+	}
+	rv := reflect.ValueOf(v)
+	for rv.Kind() == reflect.Pointer {
+		if rv.IsNil() {
+			return ""
+		}
+		rv = rv.Elem()
+	}
+	return fmt.Sprint(rv.Interface())
 }
