@@ -21,6 +21,7 @@ import (
 	"github.com/closeloop/closeloop/services/web/internal/apis"
 	"github.com/closeloop/closeloop/services/web/internal/assets"
 	"github.com/closeloop/closeloop/services/web/internal/console"
+	"github.com/closeloop/closeloop/services/web/internal/pages/customers"
 	"github.com/closeloop/closeloop/services/web/internal/session"
 	"github.com/closeloop/closeloop/services/web/internal/signin"
 	"github.com/closeloop/closeloop/services/web/internal/view"
@@ -44,7 +45,9 @@ type Config struct {
 type Page func(e *gin.Engine, d *console.Deps) error
 
 // Pages are the console's pages, in the order of the navigation.
-var Pages = []Page{}
+var Pages = []Page{
+	customers.Mount,
+}
 
 // Spec describes the web console binary.
 func Spec() service.Spec {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"net/url"
+	"reflect"
 	"strings"
 	"time"
 
@@ -215,6 +216,12 @@ func (x *Ctx) Duration(d time.Duration) string {
 
 // Num formats a number with the user's locale's digit grouping.
 func (x *Ctx) Num(v any) string {
+	if rv := reflect.ValueOf(v); rv.Kind() == reflect.Pointer {
+		if rv.IsNil() {
+			return ""
+		}
+		return x.Num(rv.Elem().Interface())
+	}
 	switch n := v.(type) {
 	case float64:
 		if n == math.Trunc(n) && math.Abs(n) < 1e15 {
@@ -223,16 +230,6 @@ func (x *Ctx) Num(v any) string {
 		return x.printer.Sprintf("%.2f", n)
 	case float32:
 		return x.Num(float64(n))
-	case *float64:
-		if n == nil {
-			return ""
-		}
-		return x.Num(*n)
-	case *int:
-		if n == nil {
-			return ""
-		}
-		return x.printer.Sprintf("%d", *n)
 	default:
 		return x.printer.Sprintf("%v", v)
 	}
@@ -273,6 +270,17 @@ func (x *Ctx) QueryWith(kv ...string) string {
 		return x.Path + "?" + s
 	}
 	return x.Path
+}
+
+// PageURL is the current page with the same filters at cursor (the
+// service's next_cursor).
+func (x *Ctx) PageURL(cursor string) string {
+	q := url.Values{}
+	for k, v := range x.Query {
+		q[k] = append([]string(nil), v...)
+	}
+	q.Set("cursor", cursor)
+	return x.Path + "?" + q.Encode()
 }
 
 // Q returns one query parameter of the request.

@@ -144,8 +144,8 @@ var funcs = template.FuncMap{
 	// str prints a value the generated clients hand out as a pointer: the
 	// pointed-to value, or "" for nil.
 	"str": Str,
-	"add":  func(a, b int) int { return a + b },
-	"sub":  func(a, b int) int { return a - b },
+	"add": func(a, b int) int { return a + b },
+	"sub": func(a, b int) int { return a - b },
 	"pct": func(part, whole float64) float64 {
 		if whole == 0 {
 			return 0
