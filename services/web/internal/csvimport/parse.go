@@ -218,6 +218,9 @@ func sniff(text string) rune {
 	return rune(best)
 }
 
+// lineBreaks makes every line break inside a cell a "\n", as Excel keeps them.
+var lineBreaks = strings.NewReplacer("\r\n", "\n", "\r", "\n")
+
 // split cuts text into rows of cells as Excel reads them and calls row for
 // every row that has a non-empty cell, with its Excel row number. A quoted
 // cell runs to the next quote that is not doubled; what follows that quote
@@ -227,7 +230,8 @@ func split(text string, delim byte, row func(n int, cells []string) error) error
 	n := 1
 	var cells []string
 	var cell strings.Builder
-	start := 0 // first byte of the current row
+	start := 0      // first byte of the current row
+	atStart := true // at the first byte of a cell
 	emit := func() error {
 		cells = append(cells, cell.String())
 		cell.Reset()
@@ -248,7 +252,8 @@ func split(text string, delim byte, row func(n int, cells []string) error) error
 	}
 	i := 0
 	for i < len(text) {
-		if cell.Len() == 0 && text[i] == '"' {
+		if atStart && text[i] == '"' {
+			atStart = false
 			// A quoted cell: up to the closing quote.
 			j := i + 1
 			for {
@@ -256,7 +261,7 @@ func split(text string, delim byte, row func(n int, cells []string) error) error
 				if k < 0 {
 					return &Error{Code: "unterminated_quote", Row: n, Message: "a quoted cell is never closed: a \" is missing"}
 				}
-				cell.WriteString(text[j : j+k])
+				cell.WriteString(lineBreaks.Replace(text[j : j+k]))
 				j += k + 1
 				if j < len(text) && text[j] == '"' {
 					cell.WriteByte('"')
@@ -273,6 +278,7 @@ func split(text string, delim byte, row func(n int, cells []string) error) error
 			cells = append(cells, cell.String())
 			cell.Reset()
 			i++
+			atStart = true
 		case c == '\r' || c == '\n':
 			if c == '\r' && i+1 < len(text) && text[i+1] == '\n' {
 				i++
@@ -281,8 +287,9 @@ func split(text string, delim byte, row func(n int, cells []string) error) error
 			if err := emit(); err != nil {
 				return err
 			}
-			start = i
+			start, atStart = i, true
 		default:
+			atStart = false
 			j := i
 			for j < len(text) && text[j] != delim && text[j] != '\r' && text[j] != '\n' {
 				j++
