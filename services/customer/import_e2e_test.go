@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"sync"
 	"testing"
 )
 
@@ -245,5 +246,61 @@ func TestImportScopeAndLimits(t *testing.T) {
 	r, res = s.importRows(repAna, full, true)
 	if r.status != 200 || res.Summary.New != 5000 {
 		t.Fatalf("a full chunk: %d %+v %.300s", r.status, res.Summary, r.body)
+	}
+}
+
+// Imports racing each other (and a create) over the same companies create
+// each one once: the loser's batch is refused by the unique indexes, it looks
+// again and answers those rows as duplicates of the winner's customers.
+func TestConcurrentImportsCreateEachCustomerOnce(t *testing.T) {
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			s := newStack(t, b.dsn(t), stackOpts{})
+			rows := make([]map[string]any, 300)
+			for i := range rows {
+				rows[i] = map[string]any{"name": fmt.Sprintf("Racing Import %03d", i), "region": "north", "industry": "steel"}
+			}
+			var wg sync.WaitGroup
+			results := make([]importResult, 4)
+			for k := range results {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					r, res := s.importRows(repAna, rows, false)
+					if r.status != http.StatusOK {
+						t.Errorf("import %d: %d %s", k, r.status, r.body)
+					}
+					results[k] = res
+				}()
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				s.call("POST", "/v1/customers", repAna, map[string]any{"name": "Racing Import 150", "region": "north", "industry": "steel"})
+			}()
+			wg.Wait()
+			if t.Failed() {
+				return
+			}
+			for i := range rows {
+				ids, news := map[string]bool{}, 0
+				for _, res := range results {
+					r := res.Rows[i]
+					if r.Outcome == "new" {
+						news++
+					} else if r.Outcome != "duplicate" || r.MatchedOn != "name" {
+						t.Fatalf("row %d: %+v", i, r)
+					}
+					ids[r.CustomerID] = true
+				}
+				if len(ids) != 1 || ids[""] || news > 1 || (news == 0 && i != 150) {
+					t.Fatalf("row %d: %d answers new, ids %v", i, news, ids)
+				}
+			}
+			var n int64
+			if err := s.app.Deps().DB.Table("customers").Where("name LIKE ?", "Racing Import%").Count(&n).Error; err != nil || n != 300 {
+				t.Fatalf("%d customers (%v), want 300", n, err)
+			}
+		})
 	}
 }

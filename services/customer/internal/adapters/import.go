@@ -21,11 +21,12 @@ import (
 // bind-parameter limit (32,766).
 const inList = 5000
 
-// Insert batch sizes: rows per INSERT, each under the bind-parameter limits
-// of PostgreSQL (65,535) and SQLite (customers have 27 columns).
+// Insert batch sizes: rows per INSERT, under the bind-parameter limits of
+// PostgreSQL (65,535) and SQLite (32,766): customers have 27 columns,
+// contacts 15, audit entries 10, stage changes 8.
 const (
-	customerBatch = 500
-	rowBatch      = 1000
+	customerBatch = 1000
+	rowBatch      = 2000
 )
 
 // FindDuplicates returns the live customers with one of these normalised
