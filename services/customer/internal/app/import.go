@@ -73,9 +73,9 @@ const importConflictRetries = 3
 
 // Import creates many customers in one transaction, each judged by create's
 // rules and duplicate keys (domain/import.go), and answers per row. A dry
-// run judges the same way and writes nothing. Rows are never partly
-// refused for a reason of the whole request: a caller without the
-// permission, or without a team, gets one error for the request.
+// run judges the same way and writes nothing. What is not one row's fault —
+// no permission, an account without a team, too many rows — fails the whole
+// request with one error, and nothing is written.
 func (a *App) Import(ctx context.Context, in ImportCustomers, idemKey string, rawBody []byte) (Created, error) {
 	p, err := auth.Authorize(ctx, auth.PermCustomersWrite)
 	if err != nil {
