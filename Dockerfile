@@ -4,7 +4,7 @@
 # final stage per binary (the --target) copies just that binary:
 #
 #   docker build --target customer -t closeloop/customer:0.1.0 .
-#   make images            # all six: customer, followup, sales, service, marketing, worker
+#   make images            # all seven: customer, followup, sales, service, marketing, worker, web
 #
 # The binaries are static (CGO_ENABLED=0: the SQLite driver is pure Go) with the
 # IANA time-zone database compiled in (-tags timetzdata), so business calendars and
@@ -32,6 +32,7 @@ RUN --mount=type=cache,target=/go/pkg/mod \
       ./services/sales/cmd/sales \
       ./services/service/cmd/service \
       ./services/marketing/cmd/marketing \
+      ./services/web/cmd/web \
       ./workflows/cmd/worker
 
 FROM gcr.io/distroless/static-debian12:nonroot AS runtime
@@ -73,4 +74,10 @@ FROM runtime AS worker
 COPY --from=build /out/worker /usr/local/bin/worker
 EXPOSE 8085
 ENTRYPOINT ["/usr/local/bin/worker"]
+CMD ["serve"]
+
+FROM runtime AS web
+COPY --from=build /out/web /usr/local/bin/web
+EXPOSE 8080
+ENTRYPOINT ["/usr/local/bin/web"]
 CMD ["serve"]
