@@ -16,11 +16,22 @@ import (
 var unitKeys = []string{"resources", "livenessProbe", "readinessProbe", "startupProbe"}
 
 // valuePaths lists every value in values.yaml the way the README documents it:
-// component sections as <component>.…, per-service maps as <service>.
+// component sections as <component>.…, per-service maps as <service>., and the
+// web console's own settings (those the customer section does not have) as web.….
 func valuePaths(prefix string, m map[string]any, out map[string]bool) {
 	for k, v := range m {
 		path := prefix + k
 		switch {
+		case prefix == "" && k == "web":
+			shared := m["customer"].(map[string]any)
+			for wk, wv := range v.(map[string]any) {
+				p := "web."
+				if _, ok := shared[wk]; ok {
+					p = "<component>."
+				}
+				valuePaths(p, map[string]any{wk: wv}, out)
+			}
+			continue
 		case prefix == "" && slices.Contains(allComponents, k):
 			path = "<component>"
 		case prefix == "database.urls." || prefix == "database.secretKeys.":

@@ -136,7 +136,8 @@ func lookup(m map[string]any, path string) (any, bool) {
 }
 
 // secretLiterals are the secret values a values file gives the chart to put into
-// its own Secret: database URLs and the Temporal API key.
+// its own Secret: database URLs, the Temporal API key, and the web console's
+// session key and client secret.
 func secretLiterals(values map[string]any) []string {
 	var out []string
 	if urls, ok := lookup(values, "database.urls"); ok {
@@ -146,9 +147,11 @@ func secretLiterals(values map[string]any) []string {
 			}
 		}
 	}
-	if v, ok := lookup(values, "temporal.apiKey.value"); ok {
-		if s, _ := v.(string); s != "" {
-			out = append(out, s)
+	for _, path := range []string{"temporal.apiKey.value", "web.sessionKey", "web.oidc.clientSecret"} {
+		if v, ok := lookup(values, path); ok {
+			if s, _ := v.(string); s != "" {
+				out = append(out, s)
+			}
 		}
 	}
 	return out

@@ -82,6 +82,9 @@ func newTyped(gvk string) (any, *metav1.ObjectMeta, error) {
 	case "networking.k8s.io/v1/NetworkPolicy":
 		o := &networkingv1.NetworkPolicy{}
 		return o, &o.ObjectMeta, nil
+	case "networking.k8s.io/v1/Ingress":
+		o := &networkingv1.Ingress{}
+		return o, &o.ObjectMeta, nil
 	case "monitoring.coreos.com/v1/ServiceMonitor":
 		o := &serviceMonitor{}
 		return o, &o.ObjectMeta, nil

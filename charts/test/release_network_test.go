@@ -14,6 +14,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/apimachinery/pkg/util/validation"
+	"k8s.io/apimachinery/pkg/util/validation/field"
 )
 
 var inClusterURL = regexp.MustCompile(`^https?://([a-z0-9-]+)\.([a-z0-9-]+)\.svc(?:\.cluster\.local)?:([0-9]+)(/.*)?$`)
@@ -220,4 +222,67 @@ func egressAllowsPort(np *networkingv1.NetworkPolicy, port int, proto corev1.Pro
 		}
 	}
 	return false
+}
+
+// checkIngresses: an Ingress of the chart exposes the web console and nothing
+// else: each path goes to a rendered Service, on one of its named ports, that
+// selects the web Deployment alone; each TLS host is a host of a rule.
+func checkIngresses(t *testing.T, r *release) {
+	t.Helper()
+	for _, o := range r.ofKind("Ingress") {
+		ing := o.Obj.(*networkingv1.Ingress)
+		where := "Ingress/" + ing.Name
+		if ing.Spec.DefaultBackend != nil {
+			t.Errorf("%s: a default backend exposes more than the console's hosts", where)
+		}
+		if len(ing.Spec.Rules) == 0 {
+			t.Errorf("%s: no rules", where)
+		}
+		hosts := map[string]bool{}
+		for _, rule := range ing.Spec.Rules {
+			hosts[rule.Host] = true
+			for _, msg := range validation.IsFullyQualifiedDomainName(field.NewPath("host"), rule.Host) {
+				t.Errorf("%s: host %q: %s", where, rule.Host, msg.Detail)
+			}
+			if rule.HTTP == nil || len(rule.HTTP.Paths) == 0 {
+				t.Errorf("%s: host %q has no paths", where, rule.Host)
+				continue
+			}
+			for _, p := range rule.HTTP.Paths {
+				pw := fmt.Sprintf("%s host %q path %q", where, rule.Host, p.Path)
+				if p.PathType == nil {
+					t.Errorf("%s: no pathType", pw)
+				}
+				svc := p.Backend.Service
+				if svc == nil {
+					t.Errorf("%s: backend is not a Service", pw)
+					continue
+				}
+				so, ok := r.find("Service", svc.Name)
+				if !ok {
+					t.Errorf("%s: no Service %s", pw, svc.Name)
+					continue
+				}
+				s := so.Obj.(*corev1.Service)
+				found := false
+				for _, sp := range s.Spec.Ports {
+					found = found || (svc.Port.Name != "" && sp.Name == svc.Port.Name) || (svc.Port.Number != 0 && sp.Port == svc.Port.Number)
+				}
+				if !found {
+					t.Errorf("%s: Service %s has no port %v", pw, svc.Name, svc.Port)
+				}
+				deps := selectedDeployments(r, labels.SelectorFromSet(s.Spec.Selector))
+				if len(deps) != 1 || deps[0].Spec.Template.Labels["app.kubernetes.io/component"] != "web" {
+					t.Errorf("%s: Service %s is not the web console's; the Ingress exposes only the console", pw, svc.Name)
+				}
+			}
+		}
+		for _, tls := range ing.Spec.TLS {
+			for _, h := range tls.Hosts {
+				if !hosts[h] {
+					t.Errorf("%s: TLS host %q is not a host of its rules", where, h)
+				}
+			}
+		}
+	}
 }

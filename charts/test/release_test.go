@@ -130,6 +130,7 @@ func checkRelease(t *testing.T, r *release, ext existing, secrets []string, rend
 	checkNetworkPolicies(t, r)
 	checkHooks(t, r)
 	checkInClusterURLs(t, r)
+	checkIngresses(t, r)
 	checkSecretsStaySecret(t, r, secrets, rendered)
 }
 

@@ -14,13 +14,17 @@ import (
 
 var (
 	apiComponents = []string{"customer", "followup", "sales", "service", "marketing"}
-	allComponents = append(slices.Clone(apiComponents), "worker")
+	allComponents = append(slices.Clone(apiComponents), "worker", "web")
 )
+
+// enabledByDefault: every component but the web console, which needs a session
+// key and its public URL first.
+func enabledByDefault(component string) bool { return component != "web" }
 
 // existingFromValues lists the objects a values file says exist outside the chart.
 func existingFromValues(values map[string]any) existing {
 	var ext existing
-	for _, path := range []string{"database.existingSecret", "temporal.apiKey.existingSecret"} {
+	for _, path := range []string{"database.existingSecret", "temporal.apiKey.existingSecret", "web.existingSecret"} {
 		if v, ok := lookup(values, path); ok && v.(string) != "" {
 			ext.Secrets = append(ext.Secrets, v.(string))
 		}
@@ -51,7 +55,7 @@ func TestCIValuesRenderValidObjects(t *testing.T) {
 
 			// One Deployment per enabled component.
 			for _, c := range allComponents {
-				enabled := true
+				enabled := enabledByDefault(c)
 				if v, ok := lookup(values, c+".enabled"); ok {
 					enabled = v.(bool)
 				}
@@ -112,7 +116,19 @@ func TestProductionValues(t *testing.T) {
 			t.Errorf("%s: %d replicas; production runs at least 2", name, *dep.Spec.Replicas)
 		}
 		if v, _ := envValue(ctr, "SHUTDOWN_DRAIN_DELAY"); c != "worker" && v == "0s" {
-			t.Errorf("%s: API services drain before stopping (SHUTDOWN_DRAIN_DELAY=%s)", name, v)
+			t.Errorf("%s: API services and the console drain before stopping (SHUTDOWN_DRAIN_DELAY=%s)", name, v)
+		}
+		if c == "web" {
+			// The console never connects to Temporal: no address, no TLS files.
+			for _, e := range ctr.Env {
+				if strings.HasPrefix(e.Name, "TEMPORAL_") && e.Name != "TEMPORAL_NAMESPACE" && e.Name != "TEMPORAL_UI_URL" {
+					t.Errorf("%s: %s set, but the console does not connect to Temporal", name, e.Name)
+				}
+			}
+			if len(ctr.VolumeMounts) != 1 {
+				t.Errorf("%s: mounts %v, want only /tmp", name, ctr.VolumeMounts)
+			}
+			continue
 		}
 		for _, f := range []string{"TEMPORAL_TLS_CA_FILE", "TEMPORAL_TLS_CERT_FILE", "TEMPORAL_TLS_KEY_FILE"} {
 			if v, ok := envValue(ctr, f); !ok || !strings.HasPrefix(v, "/etc/closeloop/temporal-tls/") {
@@ -195,13 +211,24 @@ var apiCalls = map[string]map[string]string{ // caller → callee → variable
 	"sales":    {"customer": "CUSTOMER_API_URL"},
 	"followup": {"customer": "CUSTOMER_API_URL"},
 	"customer": {"followup": "FOLLOWUP_API_URL"},
+	"web":      {"customer": "CUSTOMER_API_URL", "followup": "FOLLOWUP_API_URL", "sales": "SALES_API_URL"},
 }
+
+// withWeb are the arguments that turn the web console on over ci/minimal-values.yaml.
+var withWeb = []string{"--set", "web.enabled=true", "--set", "web.sessionKey=" + testSessionKey,
+	"--set", "web.publicURL=https://crm.example.com"}
+
+// testSessionKey is a well-formed session key (base64 of 32 bytes) for renders.
+const testSessionKey = "dGVzdC1zZXNzaW9uLWtleS1vZi0zMi1ieXRlcy0hISE="
 
 // TestAPICallsAreWiredExactly: each caller gets its callee's Service URL, and
 // with NetworkPolicies on, a component's egress reaches exactly the release
-// Deployments it calls (on their HTTP port) and no other.
+// Deployments it calls (on their HTTP port) and no other, and the callee's
+// ingress admits it.
 func TestAPICallsAreWiredExactly(t *testing.T) {
-	r := parseRelease(t, mustRender(t, "-f", minimal, "--set", "networkPolicy.enabled=true"))
+	rendered := mustRender(t, append([]string{"-f", minimal, "--set", "networkPolicy.enabled=true"}, withWeb...)...)
+	r := parseRelease(t, rendered)
+	checkRelease(t, r, existing{}, []string{testSessionKey}, rendered)
 	deps := map[string]*appsv1.Deployment{}
 	for _, d := range r.deployments() {
 		deps[d.Labels["app.kubernetes.io/component"]] = d
@@ -214,7 +241,7 @@ func TestAPICallsAreWiredExactly(t *testing.T) {
 		ctr := d.Spec.Template.Spec.Containers[0]
 		// Environment: the callee's Service URL, and no URL of a component it does not call.
 		for _, callee := range allComponents {
-			for _, variable := range []string{"CUSTOMER_API_URL", "FOLLOWUP_API_URL"} {
+			for _, variable := range []string{"CUSTOMER_API_URL", "FOLLOWUP_API_URL", "SALES_API_URL"} {
 				v, has := envValue(ctr, variable)
 				want := apiCalls[caller][callee] == variable
 				if want && v != "http://"+releaseName+"-"+callee+"."+namespace+".svc:80" {
@@ -251,6 +278,10 @@ func TestAPICallsAreWiredExactly(t *testing.T) {
 		}
 		if !slices.Equal(reached, want) {
 			t.Errorf("%s: NetworkPolicy egress reaches %v of the release, want exactly %v", caller, reached, want)
+		}
+		for _, callee := range want {
+			checkNetworkPath(t, r, caller+" → "+callee, podOwner{"Deployment", d.Name, &d.ObjectMeta, d.Spec.Template.Labels, &d.Spec.Template.Spec},
+				deps[callee], int(deps[callee].Spec.Template.Spec.Containers[0].Ports[0].ContainerPort))
 		}
 	}
 }

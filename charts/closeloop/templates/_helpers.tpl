@@ -10,18 +10,27 @@ customer followup sales service marketing
 
 {{/* Every component that becomes a Deployment. */}}
 {{- define "closeloop.components" -}}
-customer followup sales service marketing worker
+customer followup sales service marketing worker web
 {{- end }}
 
 {{/*
-Which API component calls which other one's HTTP API (as the caller), and the
+"true" when a component talks to Temporal: all but the web console, which only
+links to the Temporal UI (no client, no task queue, no TLS material).
+*/}}
+{{- define "closeloop.usesTemporal" -}}
+{{- if ne .component "web" }}true{{ end }}
+{{- end }}
+
+{{/*
+Which component calls which API component's HTTP API (as the caller), and the
 variable that carries the callee's base URL: "<caller>:<callee>:<variable>".
 The chart points the variable at the callee's Service when the callee is in the
 release (else the caller's extraEnv must set it), and the NetworkPolicies let
-exactly these calls through.
+exactly these calls through. The web console calls the customer, followup and
+sales APIs with the signed-in user's token.
 */}}
 {{- define "closeloop.apiCalls" -}}
-sales:customer:CUSTOMER_API_URL followup:customer:CUSTOMER_API_URL customer:followup:FOLLOWUP_API_URL
+sales:customer:CUSTOMER_API_URL followup:customer:CUSTOMER_API_URL customer:followup:FOLLOWUP_API_URL web:customer:CUSTOMER_API_URL web:followup:FOLLOWUP_API_URL web:sales:SALES_API_URL
 {{- end }}
 
 {{/* The API base-URL variables of a component: (dict "root" $ "component" "sales"). */}}
@@ -150,12 +159,36 @@ app.kubernetes.io/part-of: {{ include "closeloop.name" . }}
 {{- if and .Values.temporal.apiKey.value (not .Values.temporal.apiKey.existingSecret) }}true{{ end }}
 {{- end }}
 
-{{- define "closeloop.chartSecret" -}}
+{{/* "true" when the web console's session key (and client secret) come from the chart-created Secret. */}}
+{{- define "closeloop.chartWebSecret" -}}
+{{- if and .Values.web.enabled (not .Values.web.existingSecret) .Values.web.sessionKey }}true{{ end }}
+{{- end }}
+
+{{/* "true" when hook Jobs and test Pods need the hook copy of the chart-created Secret. */}}
+{{- define "closeloop.chartHookSecret" -}}
 {{- if or (include "closeloop.chartDatabaseSecret" .) (include "closeloop.chartAPIKeySecret" .) }}true{{ end }}
 {{- end }}
 
-{{/* The data of the chart-created Secret (release and hook copies are identical). */}}
+{{- define "closeloop.chartSecret" -}}
+{{- if or (include "closeloop.chartHookSecret" .) (include "closeloop.chartWebSecret" .) }}true{{ end }}
+{{- end }}
+
+{{/*
+The data of the chart-created Secret: what the hooks need (their copy holds only
+this) and the web console's keys, which no hook reads.
+*/}}
 {{- define "closeloop.secretData" -}}
+{{- include "closeloop.hookSecretData" . }}
+{{- if include "closeloop.chartWebSecret" . }}
+{{ .Values.web.secretKeys.sessionKey }}: {{ .Values.web.sessionKey | b64enc | quote }}
+{{- with .Values.web.oidc.clientSecret }}
+{{ $.Values.web.secretKeys.oidcClientSecret }}: {{ . | b64enc | quote }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/* The data of the hook copy: database URLs and the Temporal API key. */}}
+{{- define "closeloop.hookSecretData" -}}
 {{- $root := . }}
 {{- if include "closeloop.chartDatabaseSecret" . }}
 {{- range $c := splitList " " (include "closeloop.apiComponents" .) }}
@@ -355,6 +388,67 @@ service's API (CUSTOMER_API_URL, from closeloop.apiCallEnv).
 {{- end }}
 {{- end }}
 
+{{/*
+Settings only the web console reads. It signs users in with the OIDC issuer
+(authorization code + PKCE) as client web.oidc.clientID, keeps the session in a
+cookie encrypted with WEB_SESSION_KEY, and calls the customer, followup and sales
+APIs (their URLs from closeloop.apiCallEnv). TEMPORAL_NAMESPACE and
+TEMPORAL_UI_URL only build links to workflows: it never connects to Temporal.
+*/}}
+{{- define "closeloop.webEnv" -}}
+{{- $w := .root.Values.web -}}
+- name: OIDC_ISSUER_URL
+  value: {{ .root.Values.oidc.issuerURL | quote }}
+- name: TEMPORAL_NAMESPACE
+  value: {{ .root.Values.temporal.namespace | quote }}
+- name: TEMPORAL_UI_URL
+  value: {{ .root.Values.temporal.uiURL | quote }}
+- name: WEB_PUBLIC_URL
+  value: {{ include "closeloop.webPublicURL" .root | quote }}
+- name: WEB_OIDC_CLIENT_ID
+  value: {{ $w.oidc.clientID | quote }}
+{{- if $w.existingSecret }}
+- name: WEB_OIDC_CLIENT_SECRET
+  valueFrom:
+    secretKeyRef:
+      name: {{ $w.existingSecret }}
+      key: {{ $w.secretKeys.oidcClientSecret }}
+      # absent for a public client (PKCE only)
+      optional: true
+{{- else if $w.oidc.clientSecret }}
+- name: WEB_OIDC_CLIENT_SECRET
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "closeloop.secretName" .root }}
+      key: {{ $w.secretKeys.oidcClientSecret }}
+{{- end }}
+- name: WEB_SESSION_KEY
+  valueFrom:
+    secretKeyRef:
+      name: {{ $w.existingSecret | default (include "closeloop.secretName" .root) }}
+      key: {{ $w.secretKeys.sessionKey }}
+- name: WEB_SESSION_MAX_AGE
+  value: {{ $w.sessionMaxAge | quote }}
+- name: WEB_DEFAULT_TIME_ZONE
+  value: {{ $w.defaultTimeZone | quote }}
+{{- end }}
+
+{{/*
+The URL users reach the console at: web.publicURL, else the first Ingress host
+(https when a tls entry covers it). The OIDC redirect URI is this + /auth/callback.
+*/}}
+{{- define "closeloop.webPublicURL" -}}
+{{- $w := .Values.web -}}
+{{- if $w.publicURL }}
+{{- trimSuffix "/" $w.publicURL }}
+{{- else if and $w.ingress.enabled $w.ingress.hosts }}
+{{- $host := first $w.ingress.hosts }}
+{{- $tls := false }}
+{{- range $w.ingress.tls }}{{ if has $host (.hosts | default list) }}{{ $tls = true }}{{ end }}{{ end }}
+{{- printf "%s://%s" (ternary "https" "http" $tls) $host }}
+{{- end }}
+{{- end }}
+
 {{/* In-cluster base URL of a component's Service. */}}
 {{- define "closeloop.serviceURL" -}}
 {{- printf "http://%s.%s.svc:%d" (include "closeloop.componentFullname" .) .root.Release.Namespace (int (index .root.Values .component).service.port) }}
@@ -413,12 +507,14 @@ seccompProfile:
   type: RuntimeDefault
 {{- end }}
 
-{{/* Volumes every Closeloop pod has: a writable /tmp and, when configured, Temporal TLS files. */}}
+{{/* Volumes every Closeloop pod has: a writable /tmp and, when configured and used, Temporal TLS files. */}}
 {{- define "closeloop.volumes" -}}
 - name: tmp
   emptyDir:
     sizeLimit: 64Mi
+{{- if include "closeloop.usesTemporal" . }}
 {{- include "closeloop.temporalTLSVolume" .root }}
+{{- end }}
 {{- end }}
 
 {{- define "closeloop.temporalTLSVolume" -}}
@@ -450,7 +546,7 @@ seccompProfile:
 {{- define "closeloop.volumeMounts" -}}
 - name: tmp
   mountPath: /tmp
-{{- if include "closeloop.temporalTLSFiles" .root }}
+{{- if and (include "closeloop.usesTemporal" .) (include "closeloop.temporalTLSFiles" .root) }}
 - name: temporal-tls
   mountPath: /etc/closeloop/temporal-tls
   readOnly: true
@@ -502,7 +598,9 @@ imagePullSecrets:
 - name: HTTP_MAX_BODY_BYTES
   value: {{ int64 $c.maxBodyBytes | toString | quote }}
 {{ include "closeloop.commonEnv" . }}
+{{- if include "closeloop.usesTemporal" . }}
 {{ include "closeloop.temporalEnv" . }}
+{{- end }}
 {{- if has .component (splitList " " (include "closeloop.apiComponents" $root)) }}
 - name: MIGRATE_ON_START
   value: {{ not $root.Values.hooks.migrations.enabled | quote }}
@@ -518,6 +616,9 @@ imagePullSecrets:
 {{- end }}
 {{- if eq .component "sales" }}
 {{ include "closeloop.salesEnv" . }}
+{{- end }}
+{{- if eq .component "web" }}
+{{ include "closeloop.webEnv" . }}
 {{- end }}
 {{- if eq .component "worker" }}
 - name: SETUP_ON_START

@@ -39,8 +39,33 @@ names the value to change. Included once, from deployments.yaml.
 {{- $url := false }}
 {{- range (index $v $caller).extraEnv }}{{ if eq .name $var }}{{ $url = true }}{{ end }}{{ end }}
 {{- if not $url }}
-{{- fail (printf "the %s service calls the %s service's API: with %s.enabled=false, add %s (its base URL) to %s.extraEnv" $caller $callee $callee $var $caller) }}
+{{- fail (printf "the %s calls the %s service's API: with %s.enabled=false, add %s (its base URL) to %s.extraEnv" (ternary "web console" (printf "%s service" $caller) (eq $caller "web")) $callee $callee $var $caller) }}
 {{- end }}
+{{- end }}
+{{- end }}
+
+{{- if $v.web.enabled }}
+{{- if not $v.oidc.issuerURL }}
+{{- fail "oidc.issuerURL is required: the web console signs users in with it (authorization code + PKCE, as client web.oidc.clientID)" }}
+{{- end }}
+{{- if $v.web.existingSecret }}
+{{- if $v.web.sessionKey }}
+{{- fail "web.sessionKey is set together with web.existingSecret: set one or the other (existingSecret for production)" }}
+{{- end }}
+{{- if $v.web.oidc.clientSecret }}
+{{- fail (printf "web.oidc.clientSecret is set together with web.existingSecret: put the client secret into that Secret under key %q instead" $v.web.secretKeys.oidcClientSecret) }}
+{{- end }}
+{{- else if not $v.web.sessionKey }}
+{{- fail (printf "the web console needs a session key (base64 of 32 random bytes, e.g. `openssl rand -base64 32`; every replica shares it): set web.existingSecret (a Secret with key %q) or, for a non-production install, web.sessionKey" $v.web.secretKeys.sessionKey) }}
+{{- end }}
+{{- if and $v.web.ingress.enabled (not $v.web.ingress.hosts) }}
+{{- fail "web.ingress.enabled needs at least one host in web.ingress.hosts (the console's address, e.g. crm.example.com)" }}
+{{- end }}
+{{- if and (not $v.web.publicURL) $v.web.ingress.enabled $v.web.ingress.hosts (hasPrefix "*" (first $v.web.ingress.hosts)) }}
+{{- fail (printf "web.publicURL is required: the first Ingress host %q is a wildcard, which cannot be the console's URL" (first $v.web.ingress.hosts)) }}
+{{- end }}
+{{- if not (include "closeloop.webPublicURL" $root) }}
+{{- fail "web.publicURL is required: the URL users reach the console at (e.g. https://crm.example.com; the OIDC redirect URI is it + /auth/callback); or enable web.ingress with a host, whose URL is then used" }}
 {{- end }}
 {{- end }}
 
