@@ -427,10 +427,69 @@ type FieldChange struct {
 	Field  *string     `json:"field,omitempty"`
 }
 
+// FieldError defines model for FieldError.
+type FieldError struct {
+	Code    *string `json:"code,omitempty"`
+	Field   *string `json:"field,omitempty"`
+	Message *string `json:"message,omitempty"`
+}
+
 // HistoryPage defines model for HistoryPage.
 type HistoryPage struct {
 	Items      *[]View `json:"items,omitempty"`
 	NextCursor *string `json:"next_cursor,omitempty"`
+}
+
+// ImportRequest defines model for ImportRequest.
+type ImportRequest struct {
+	DryRun *bool               `json:"dry_run,omitempty"`
+	Rows   *[]ImportRowRequest `json:"rows,omitempty"`
+}
+
+// ImportResult defines model for ImportResult.
+type ImportResult struct {
+	DryRun  *bool              `json:"dry_run,omitempty"`
+	Rows    *[]ImportRowResult `json:"rows,omitempty"`
+	Summary *ImportSummary     `json:"summary,omitempty"`
+}
+
+// ImportRowRequest defines model for ImportRowRequest.
+type ImportRowRequest struct {
+	Address             *string           `json:"address,omitempty"`
+	AnnualMarketingCost *float32          `json:"annual_marketing_cost,omitempty"`
+	AnnualRevenue       *float32          `json:"annual_revenue,omitempty"`
+	Contacts            *[]ContactRequest `json:"contacts,omitempty"`
+	ExternalRef         *string           `json:"external_ref,omitempty"`
+	Industry            *string           `json:"industry,omitempty"`
+	LifecycleStage      *string           `json:"lifecycle_stage,omitempty"`
+	Name                *string           `json:"name,omitempty"`
+	OwnerId             *string           `json:"owner_id,omitempty"`
+	Phone               *string           `json:"phone,omitempty"`
+	Region              *string           `json:"region,omitempty"`
+	RelationshipStage   *string           `json:"relationship_stage,omitempty"`
+	TaxId               *string           `json:"tax_id,omitempty"`
+	Team                *string           `json:"team,omitempty"`
+	Website             *string           `json:"website,omitempty"`
+	YearsOfBusiness     *int              `json:"years_of_business,omitempty"`
+}
+
+// ImportRowResult defines model for ImportRowResult.
+type ImportRowResult struct {
+	CustomerId     *string       `json:"customer_id,omitempty"`
+	DuplicateOfRow *int          `json:"duplicate_of_row,omitempty"`
+	Errors         *[]FieldError `json:"errors,omitempty"`
+	ExternalRef    *string       `json:"external_ref,omitempty"`
+	Index          *int          `json:"index,omitempty"`
+	MatchedOn      *string       `json:"matched_on,omitempty"`
+	Outcome        *string       `json:"outcome,omitempty"`
+	OwningTeam     *string       `json:"owning_team,omitempty"`
+}
+
+// ImportSummary defines model for ImportSummary.
+type ImportSummary struct {
+	Duplicate *int `json:"duplicate,omitempty"`
+	Invalid   *int `json:"invalid,omitempty"`
+	New       *int `json:"new,omitempty"`
 }
 
 // LifecycleRequest defines model for LifecycleRequest.
@@ -705,6 +764,12 @@ type PostCustomersParams struct {
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 }
 
+// PostCustomersImportParams defines parameters for PostCustomersImport.
+type PostCustomersImportParams struct {
+	// IdempotencyKey Retrying an import (dry_run=false) with the same key returns the first response instead of creating twice (kept 24 h). Dry runs store no key.
+	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
+}
+
 // GetCustomersByIdAuditParams defines parameters for GetCustomersByIdAudit.
 type GetCustomersByIdAuditParams struct {
 	// Limit page size, 1..200 (default 50)
@@ -811,6 +876,9 @@ type PostActionsByIdCompleteJSONRequestBody = CompleteRequest
 
 // PostCustomersJSONRequestBody defines body for PostCustomers for application/json ContentType.
 type PostCustomersJSONRequestBody = CreateCustomerRequest
+
+// PostCustomersImportJSONRequestBody defines body for PostCustomersImport for application/json ContentType.
+type PostCustomersImportJSONRequestBody = ImportRequest
 
 // PatchCustomersByIdJSONRequestBody defines body for PatchCustomersById for application/json ContentType.
 type PatchCustomersByIdJSONRequestBody = UpdateCustomerRequest
@@ -1058,6 +1126,28 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /v1/customers (the `PostCustomers` operationId).
 	PostCustomers(ctx context.Context, params *PostCustomersParams, body PostCustomersJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PostCustomersImportWithBody Import customers in bulk, or preview an import (dry_run)
+	//
+	// Up to 5000 rows per request (and a body of at most 16 MiB); send larger files in chunks, one request after the other. Each row is judged exactly as POST /v1/customers judges one customer — the same field rules, owner and team rules and initial stages for your role — and answered in `rows[]`, in request order, with its `outcome`: `new` (created; `customer_id` is its id, absent on a dry run), `duplicate` (same normalised name, tax id or contact email as a live customer: `customer_id` when you may see it, otherwise only `matched_on` and `owning_team`; or as an earlier row of this request that is new: `duplicate_of_row`, and its `customer_id` once created) or `invalid` (`errors[]`: field, code, message as create answers them, e.g. `contacts[0].email`, or `owner_id` for an owner you may not name). Duplicates and invalid rows are not created; the other rows are. Rows are compared with rows of earlier requests only once those are written: a dry run over several chunks cannot see duplicates across chunks. dry_run=true writes nothing (no customer, no audit entry, no idempotency key). Otherwise the new rows are created in one transaction with the audit entries and stage history of a create. The request fails as a whole only for a reason of the request: malformed body (400), more rows than allowed or none (422), a role without the permission (403), an account without a team (422 no_team).
+	//
+	// Requires permission `customers:write`.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/customers/import (the `PostCustomersImport` operationId).
+	PostCustomersImportWithBody(ctx context.Context, params *PostCustomersImportParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PostCustomersImport Import customers in bulk, or preview an import (dry_run)
+	//
+	// Up to 5000 rows per request (and a body of at most 16 MiB); send larger files in chunks, one request after the other. Each row is judged exactly as POST /v1/customers judges one customer — the same field rules, owner and team rules and initial stages for your role — and answered in `rows[]`, in request order, with its `outcome`: `new` (created; `customer_id` is its id, absent on a dry run), `duplicate` (same normalised name, tax id or contact email as a live customer: `customer_id` when you may see it, otherwise only `matched_on` and `owning_team`; or as an earlier row of this request that is new: `duplicate_of_row`, and its `customer_id` once created) or `invalid` (`errors[]`: field, code, message as create answers them, e.g. `contacts[0].email`, or `owner_id` for an owner you may not name). Duplicates and invalid rows are not created; the other rows are. Rows are compared with rows of earlier requests only once those are written: a dry run over several chunks cannot see duplicates across chunks. dry_run=true writes nothing (no customer, no audit entry, no idempotency key). Otherwise the new rows are created in one transaction with the audit entries and stage history of a create. The request fails as a whole only for a reason of the request: malformed body (400), more rows than allowed or none (422), a role without the permission (403), an account without a team (422 no_team).
+	//
+	// Requires permission `customers:write`.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/customers/import (the `PostCustomersImport` operationId).
+	PostCustomersImport(ctx context.Context, params *PostCustomersImportParams, body PostCustomersImportJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// DeleteCustomersById Soft-delete a customer
 	//
@@ -1679,6 +1769,48 @@ func (c *Client) PostCustomersWithBody(ctx context.Context, params *PostCustomer
 // Corresponds with POST /v1/customers (the `PostCustomers` operationId).
 func (c *Client) PostCustomers(ctx context.Context, params *PostCustomersParams, body PostCustomersJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewPostCustomersRequest(c.Server, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PostCustomersImportWithBody Import customers in bulk, or preview an import (dry_run)
+//
+// Up to 5000 rows per request (and a body of at most 16 MiB); send larger files in chunks, one request after the other. Each row is judged exactly as POST /v1/customers judges one customer — the same field rules, owner and team rules and initial stages for your role — and answered in `rows[]`, in request order, with its `outcome`: `new` (created; `customer_id` is its id, absent on a dry run), `duplicate` (same normalised name, tax id or contact email as a live customer: `customer_id` when you may see it, otherwise only `matched_on` and `owning_team`; or as an earlier row of this request that is new: `duplicate_of_row`, and its `customer_id` once created) or `invalid` (`errors[]`: field, code, message as create answers them, e.g. `contacts[0].email`, or `owner_id` for an owner you may not name). Duplicates and invalid rows are not created; the other rows are. Rows are compared with rows of earlier requests only once those are written: a dry run over several chunks cannot see duplicates across chunks. dry_run=true writes nothing (no customer, no audit entry, no idempotency key). Otherwise the new rows are created in one transaction with the audit entries and stage history of a create. The request fails as a whole only for a reason of the request: malformed body (400), more rows than allowed or none (422), a role without the permission (403), an account without a team (422 no_team).
+//
+// Requires permission `customers:write`.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/customers/import (the `PostCustomersImport` operationId).
+func (c *Client) PostCustomersImportWithBody(ctx context.Context, params *PostCustomersImportParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPostCustomersImportRequestWithBody(c.Server, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PostCustomersImport Import customers in bulk, or preview an import (dry_run)
+//
+// Up to 5000 rows per request (and a body of at most 16 MiB); send larger files in chunks, one request after the other. Each row is judged exactly as POST /v1/customers judges one customer — the same field rules, owner and team rules and initial stages for your role — and answered in `rows[]`, in request order, with its `outcome`: `new` (created; `customer_id` is its id, absent on a dry run), `duplicate` (same normalised name, tax id or contact email as a live customer: `customer_id` when you may see it, otherwise only `matched_on` and `owning_team`; or as an earlier row of this request that is new: `duplicate_of_row`, and its `customer_id` once created) or `invalid` (`errors[]`: field, code, message as create answers them, e.g. `contacts[0].email`, or `owner_id` for an owner you may not name). Duplicates and invalid rows are not created; the other rows are. Rows are compared with rows of earlier requests only once those are written: a dry run over several chunks cannot see duplicates across chunks. dry_run=true writes nothing (no customer, no audit entry, no idempotency key). Otherwise the new rows are created in one transaction with the audit entries and stage history of a create. The request fails as a whole only for a reason of the request: malformed body (400), more rows than allowed or none (422), a role without the permission (403), an account without a team (422 no_team).
+//
+// Requires permission `customers:write`.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/customers/import (the `PostCustomersImport` operationId).
+func (c *Client) PostCustomersImport(ctx context.Context, params *PostCustomersImportParams, body PostCustomersImportJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPostCustomersImportRequest(c.Server, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -2888,6 +3020,61 @@ func NewPostCustomersRequestWithBody(server string, params *PostCustomersParams,
 	}
 
 	operationPath := fmt.Sprintf("/v1/customers")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewPostCustomersImportRequest calls the generic PostCustomersImport builder with application/json body
+func NewPostCustomersImportRequest(server string, params *PostCustomersImportParams, body PostCustomersImportJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewPostCustomersImportRequestWithBody(server, params, "application/json", bodyReader)
+}
+
+// NewPostCustomersImportRequestWithBody constructs an http.Request for the PostCustomersImport method, with any body, and a specified content type
+func NewPostCustomersImportRequestWithBody(server string, params *PostCustomersImportParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/customers/import")
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -4497,6 +4684,28 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /v1/customers (the `PostCustomers` operationId).
 	PostCustomersWithResponse(ctx context.Context, params *PostCustomersParams, body PostCustomersJSONRequestBody, reqEditors ...RequestEditorFn) (*PostCustomersResponse, error)
 
+	// PostCustomersImportWithBodyWithResponse Import customers in bulk, or preview an import (dry_run)
+	//
+	// Up to 5000 rows per request (and a body of at most 16 MiB); send larger files in chunks, one request after the other. Each row is judged exactly as POST /v1/customers judges one customer — the same field rules, owner and team rules and initial stages for your role — and answered in `rows[]`, in request order, with its `outcome`: `new` (created; `customer_id` is its id, absent on a dry run), `duplicate` (same normalised name, tax id or contact email as a live customer: `customer_id` when you may see it, otherwise only `matched_on` and `owning_team`; or as an earlier row of this request that is new: `duplicate_of_row`, and its `customer_id` once created) or `invalid` (`errors[]`: field, code, message as create answers them, e.g. `contacts[0].email`, or `owner_id` for an owner you may not name). Duplicates and invalid rows are not created; the other rows are. Rows are compared with rows of earlier requests only once those are written: a dry run over several chunks cannot see duplicates across chunks. dry_run=true writes nothing (no customer, no audit entry, no idempotency key). Otherwise the new rows are created in one transaction with the audit entries and stage history of a create. The request fails as a whole only for a reason of the request: malformed body (400), more rows than allowed or none (422), a role without the permission (403), an account without a team (422 no_team).
+	//
+	// Requires permission `customers:write`.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/customers/import (the `PostCustomersImport` operationId).
+	PostCustomersImportWithBodyWithResponse(ctx context.Context, params *PostCustomersImportParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PostCustomersImportResponse, error)
+
+	// PostCustomersImportWithResponse Import customers in bulk, or preview an import (dry_run)
+	//
+	// Up to 5000 rows per request (and a body of at most 16 MiB); send larger files in chunks, one request after the other. Each row is judged exactly as POST /v1/customers judges one customer — the same field rules, owner and team rules and initial stages for your role — and answered in `rows[]`, in request order, with its `outcome`: `new` (created; `customer_id` is its id, absent on a dry run), `duplicate` (same normalised name, tax id or contact email as a live customer: `customer_id` when you may see it, otherwise only `matched_on` and `owning_team`; or as an earlier row of this request that is new: `duplicate_of_row`, and its `customer_id` once created) or `invalid` (`errors[]`: field, code, message as create answers them, e.g. `contacts[0].email`, or `owner_id` for an owner you may not name). Duplicates and invalid rows are not created; the other rows are. Rows are compared with rows of earlier requests only once those are written: a dry run over several chunks cannot see duplicates across chunks. dry_run=true writes nothing (no customer, no audit entry, no idempotency key). Otherwise the new rows are created in one transaction with the audit entries and stage history of a create. The request fails as a whole only for a reason of the request: malformed body (400), more rows than allowed or none (422), a role without the permission (403), an account without a team (422 no_team).
+	//
+	// Requires permission `customers:write`.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/customers/import (the `PostCustomersImport` operationId).
+	PostCustomersImportWithResponse(ctx context.Context, params *PostCustomersImportParams, body PostCustomersImportJSONRequestBody, reqEditors ...RequestEditorFn) (*PostCustomersImportResponse, error)
+
 	// DeleteCustomersByIdWithResponse Soft-delete a customer
 	//
 	// Refused (422 has_children) while it has live subsidiaries. An optional body {"reason"} is recorded in the audit trail.
@@ -5655,6 +5864,96 @@ func (r PostCustomersResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r PostCustomersResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type PostCustomersImportResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ImportResult
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Error
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *Error
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Error
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PostCustomersImportResponse) GetJSON200() *ImportResult {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r PostCustomersImportResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r PostCustomersImportResponse) GetJSON401() *Error {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r PostCustomersImportResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r PostCustomersImportResponse) GetJSON409() *Error {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r PostCustomersImportResponse) GetJSON413() *Error {
+	return r.JSON413
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r PostCustomersImportResponse) GetJSON422() *Error {
+	return r.JSON422
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r PostCustomersImportResponse) GetJSON500() *Error {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r PostCustomersImportResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PostCustomersImportResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PostCustomersImportResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PostCustomersImportResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -8048,6 +8347,40 @@ func (c *ClientWithResponses) PostCustomersWithResponse(ctx context.Context, par
 	return ParsePostCustomersResponse(rsp)
 }
 
+// PostCustomersImportWithBodyWithResponse Import customers in bulk, or preview an import (dry_run)
+//
+// Up to 5000 rows per request (and a body of at most 16 MiB); send larger files in chunks, one request after the other. Each row is judged exactly as POST /v1/customers judges one customer — the same field rules, owner and team rules and initial stages for your role — and answered in `rows[]`, in request order, with its `outcome`: `new` (created; `customer_id` is its id, absent on a dry run), `duplicate` (same normalised name, tax id or contact email as a live customer: `customer_id` when you may see it, otherwise only `matched_on` and `owning_team`; or as an earlier row of this request that is new: `duplicate_of_row`, and its `customer_id` once created) or `invalid` (`errors[]`: field, code, message as create answers them, e.g. `contacts[0].email`, or `owner_id` for an owner you may not name). Duplicates and invalid rows are not created; the other rows are. Rows are compared with rows of earlier requests only once those are written: a dry run over several chunks cannot see duplicates across chunks. dry_run=true writes nothing (no customer, no audit entry, no idempotency key). Otherwise the new rows are created in one transaction with the audit entries and stage history of a create. The request fails as a whole only for a reason of the request: malformed body (400), more rows than allowed or none (422), a role without the permission (403), an account without a team (422 no_team).
+//
+// Requires permission `customers:write`.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/customers/import (the `PostCustomersImport` operationId).
+func (c *ClientWithResponses) PostCustomersImportWithBodyWithResponse(ctx context.Context, params *PostCustomersImportParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PostCustomersImportResponse, error) {
+	rsp, err := c.PostCustomersImportWithBody(ctx, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePostCustomersImportResponse(rsp)
+}
+
+// PostCustomersImportWithResponse Import customers in bulk, or preview an import (dry_run)
+//
+// Up to 5000 rows per request (and a body of at most 16 MiB); send larger files in chunks, one request after the other. Each row is judged exactly as POST /v1/customers judges one customer — the same field rules, owner and team rules and initial stages for your role — and answered in `rows[]`, in request order, with its `outcome`: `new` (created; `customer_id` is its id, absent on a dry run), `duplicate` (same normalised name, tax id or contact email as a live customer: `customer_id` when you may see it, otherwise only `matched_on` and `owning_team`; or as an earlier row of this request that is new: `duplicate_of_row`, and its `customer_id` once created) or `invalid` (`errors[]`: field, code, message as create answers them, e.g. `contacts[0].email`, or `owner_id` for an owner you may not name). Duplicates and invalid rows are not created; the other rows are. Rows are compared with rows of earlier requests only once those are written: a dry run over several chunks cannot see duplicates across chunks. dry_run=true writes nothing (no customer, no audit entry, no idempotency key). Otherwise the new rows are created in one transaction with the audit entries and stage history of a create. The request fails as a whole only for a reason of the request: malformed body (400), more rows than allowed or none (422), a role without the permission (403), an account without a team (422 no_team).
+//
+// Requires permission `customers:write`.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/customers/import (the `PostCustomersImport` operationId).
+func (c *ClientWithResponses) PostCustomersImportWithResponse(ctx context.Context, params *PostCustomersImportParams, body PostCustomersImportJSONRequestBody, reqEditors ...RequestEditorFn) (*PostCustomersImportResponse, error) {
+	rsp, err := c.PostCustomersImport(ctx, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePostCustomersImportResponse(rsp)
+}
+
 // DeleteCustomersByIdWithResponse Soft-delete a customer
 //
 // Refused (422 has_children) while it has live subsidiaries. An optional body {"reason"} is recorded in the audit trail.
@@ -9222,6 +9555,81 @@ func ParsePostCustomersResponse(rsp *http.Response) (*PostCustomersResponse, err
 			return nil, err
 		}
 		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParsePostCustomersImportResponse parses an HTTP response from a PostCustomersImportWithResponse call
+func ParsePostCustomersImportResponse(rsp *http.Response) (*PostCustomersImportResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PostCustomersImportResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ImportResult
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest Error
