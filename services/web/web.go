@@ -22,6 +22,7 @@ import (
 	"github.com/closeloop/closeloop/services/web/internal/assets"
 	"github.com/closeloop/closeloop/services/web/internal/console"
 	"github.com/closeloop/closeloop/services/web/internal/pages/customers"
+	"github.com/closeloop/closeloop/services/web/internal/pages/leads"
 	"github.com/closeloop/closeloop/services/web/internal/session"
 	"github.com/closeloop/closeloop/services/web/internal/signin"
 	"github.com/closeloop/closeloop/services/web/internal/view"
@@ -47,6 +48,7 @@ type Page func(e *gin.Engine, d *console.Deps) error
 // Pages are the console's pages, in the order of the navigation.
 var Pages = []Page{
 	customers.Mount,
+	leads.Mount,
 }
 
 // Spec describes the web console binary.
