@@ -7,8 +7,10 @@
 package webtest
 
 import (
+	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -20,6 +22,9 @@ import (
 	"testing"
 	"time"
 
+	"go.temporal.io/sdk/client"
+	tlog "go.temporal.io/sdk/log"
+
 	"github.com/closeloop/closeloop/platform/service"
 	"github.com/closeloop/closeloop/platform/service/servicetest"
 	"github.com/closeloop/closeloop/platform/testenv"
@@ -27,6 +32,7 @@ import (
 	"github.com/closeloop/closeloop/services/sales"
 	"github.com/closeloop/closeloop/services/web"
 	"github.com/closeloop/closeloop/services/web/internal/session"
+	"github.com/closeloop/closeloop/workflows"
 )
 
 // ClientID is the console's client id at the test issuer.
@@ -63,6 +69,17 @@ func New(t testing.TB, o Opts) *Stack {
 		hostPort, base := testenv.Temporal(t)
 		ns = fmt.Sprintf("%s-web-%d", base, nsSeq.Add(1))
 		st.Temporal, st.Namespace = hostPort, ns
+		// The stack's own namespace, registered (with the search attributes
+		// the workflows use) before the worker polls it.
+		c, err := client.Dial(client.Options{HostPort: hostPort, Namespace: ns, Logger: tlog.NewStructuredLogger(slog.New(slog.DiscardHandler))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		wcfg := workflows.Config{NamespaceRetention: 24 * time.Hour, ABCScheduleCron: "0 2 * * *", ABCScheduleTZ: "UTC", ABCPageSize: 1000}
+		if err := workflows.Setup(context.Background(), c, ns, wcfg, slog.New(slog.DiscardHandler)); err != nil {
+			t.Fatalf("temporal setup: %v", err)
+		}
+		c.Close()
 		stacktest.StartWorker(t, hostPort, ns, nil)
 	}
 	s := &Stack{Stack: stacktest.New(t, testenv.Postgres(t), st), Namespace: ns}
