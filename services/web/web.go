@@ -21,6 +21,7 @@ import (
 	"github.com/closeloop/closeloop/services/web/internal/apis"
 	"github.com/closeloop/closeloop/services/web/internal/assets"
 	"github.com/closeloop/closeloop/services/web/internal/console"
+	"github.com/closeloop/closeloop/services/web/internal/pages/board"
 	"github.com/closeloop/closeloop/services/web/internal/pages/customers"
 	"github.com/closeloop/closeloop/services/web/internal/pages/leads"
 	"github.com/closeloop/closeloop/services/web/internal/session"
@@ -47,6 +48,7 @@ type Page func(e *gin.Engine, d *console.Deps) error
 
 // Pages are the console's pages, in the order of the navigation.
 var Pages = []Page{
+	board.Mount,
 	customers.Mount,
 	leads.Mount,
 }
