@@ -124,45 +124,43 @@ func invalid(field, code, message string) error {
 }
 
 // User is one person of the directory.
-type User struct{ ID, Name string }
+type User struct {
+	ID, Name string
+	Rep      bool
+}
 
 // directory returns the users the signed-in user may read (managers: their
-// teams'; admins: all) with role (""=any), by id, and in name order. Users
+// teams'; admins: all), by id, and the reps among them in name order. Users
 // who may not read it get an empty directory (pages then show ids).
-func directory(r *console.Request, role string) (map[string]string, []User) {
+func directory(r *console.Request) (map[string]string, []User) {
 	names := map[string]string{}
-	var list []User
+	var reps []User
 	if !readsUsers(r.X) {
 		return names, nil
 	}
 	params := &customerapi.GetUsersParams{Limit: ptr(200)}
-	if role != "" {
-		rl := customerapi.GetUsersParamsRole(role)
-		params.Role = &rl
-	}
 	for page := 0; page < 10; page++ {
-		res, err := r.API.Customer.GetUsersWithResponse(r.Ctx(), params)
+		res, err := r.API.Customer.GetUsersWithResponse(r.C.Request.Context(), params)
 		if apis.Check(res, err) != nil || res.JSON200 == nil {
 			break // names are a courtesy: ids are shown instead
 		}
 		for _, u := range deref(res.JSON200.Items) {
-			if deref(u.Disabled) {
-				continue
-			}
 			id, name := str(u.Id), str(u.Name)
 			if name == "" {
 				name = id
 			}
 			names[id] = name
-			list = append(list, User{ID: id, Name: name})
+			if !deref(u.Disabled) && contains(deref(u.Roles), "rep") {
+				reps = append(reps, User{ID: id, Name: name, Rep: true})
+			}
 		}
 		if str(res.JSON200.NextCursor) == "" {
 			break
 		}
 		params.Cursor = res.JSON200.NextCursor
 	}
-	sort.Slice(list, func(i, j int) bool { return list[i].Name < list[j].Name })
-	return names, list
+	sort.Slice(reps, func(i, j int) bool { return reps[i].Name < reps[j].Name })
+	return names, reps
 }
 
 // nameOf is a user's name when the directory knows it, else the id.

@@ -214,4 +214,5 @@ func TestLeadsAndFunnel(t *testing.T) {
 			must(t, path+" in English", mgr.Get(path), 200, `lang="en"`)
 		}
 	})
+	t.Run("in a browser", func(t *testing.T) { browserChecks(t, s, cyID) })
 }

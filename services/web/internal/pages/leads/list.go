@@ -72,7 +72,7 @@ func (h *handler) leads(c *gin.Context) {
 	if !d.OwnerFilter {
 		d.Owner = ""
 	}
-	names, users := directory(r, "rep")
+	names, users := directory(r)
 	d.Users = users
 	if x.Q("cursor") != "" {
 		d.First = x.QueryWith()
