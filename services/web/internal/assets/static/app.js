@@ -29,7 +29,7 @@
   // arrives (the form's idempotency key covers what slips through).
   document.addEventListener("submit", function (ev) {
     var form = ev.target;
-    if (form.hasAttribute("hx-post") || form.hasAttribute("hx-put")) { return; }
+    if (form.hasAttribute("hx-post") || form.hasAttribute("hx-put") || form.hasAttribute("hx-get")) { return; }
     setTimeout(function () {
       form.querySelectorAll("button[type=submit]").forEach(function (b) { b.disabled = true; });
     }, 0);
