@@ -295,4 +295,6 @@ func TestOverdueBoard(t *testing.T) {
 		}
 		lacks(t, p.Body, "board.")
 	})
+
+	t.Run("in a browser", func(t *testing.T) { browse(t, s, twoDays, tenDays) })
 }
