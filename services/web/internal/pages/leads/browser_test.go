@@ -41,7 +41,7 @@ func browserChecks(t *testing.T, s *webtest.Stack, leadID string) {
 	tab.Open("/leads/" + leadID)
 	tab.Accessible("the lead page at phone width")
 
-	zh := b.SignIn("rep-cy", "zh-CN,zh;q=0.9")
+	zh := b.SignIn("analyst-ali", "zh-CN,zh;q=0.9")
 	zh.Open("/leads")
 	zh.Accessible("the lead list in Chinese")
 	zh.Open("/leads/funnel")

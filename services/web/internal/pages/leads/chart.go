@@ -72,7 +72,7 @@ type ChartStage struct {
 
 // buildChart lays out stages; fmtAxis formats an amount for the left axis.
 func buildChart(stages []ChartStage, fmtAxis func(float64) string, pct func(float64) string) Chart {
-	c := Chart{W: 720, H: 330, Left: 96, Right: 672, Top: 20, Bottom: 260}
+	c := Chart{W: 720, H: 330, Left: 96, Right: 656, Top: 20, Bottom: 260}
 	max := 0.0
 	for _, s := range stages {
 		max = math.Max(max, math.Max(s.Amount, s.Weighted))

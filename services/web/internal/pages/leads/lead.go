@@ -265,7 +265,7 @@ func (h *handler) sendLead(r *console.Request, id, action string) error {
 		if at := strings.TrimSpace(c.PostForm("at")); at != "" {
 			t, perr := time.ParseInLocation("2006-01-02T15:04", at, x.TZ)
 			if perr != nil {
-				return invalid("at", "invalid", x.T("leads.field.datetime"))
+				return invalid("at", "datetime")
 			}
 			body.At = &t
 		}
@@ -308,7 +308,7 @@ func convertRequest(c *gin.Context, x *view.Ctx) (salesapi.ConvertRequest, error
 	if p := strings.TrimSpace(c.PostForm("probability")); p != "" {
 		n, err := strconv.Atoi(p)
 		if err != nil {
-			return salesapi.ConvertRequest{}, invalid("probability", "invalid", x.T("leads.field.whole_number"))
+			return salesapi.ConvertRequest{}, invalid("probability", "whole_number")
 		}
 		o.Probability = ptr(n)
 	}
@@ -316,7 +316,7 @@ func convertRequest(c *gin.Context, x *view.Ctx) (salesapi.ConvertRequest, error
 		cur := strings.ToUpper(strings.TrimSpace(c.PostForm("currency")))
 		minor, ok := parseMinor(a, cur)
 		if !ok {
-			return salesapi.ConvertRequest{}, invalid("amount", "invalid", x.T("leads.field.amount"))
+			return salesapi.ConvertRequest{}, invalid("amount", "amount")
 		}
 		o.AmountMinor, o.Currency = ptrAlways(int(minor)), ptr(cur)
 	}

@@ -116,10 +116,11 @@ func problem(x *view.Ctx, err error) *view.Problem {
 }
 
 // invalid is a refusal found by the console itself before calling (a
-// number that is not one), shaped like the service's.
-func invalid(field, code, message string) error {
+// number that is not one), shaped like the service's; code names its
+// message in the catalogue (leads.field.<code>).
+func invalid(field, code string) error {
 	var v apperr.Validation
-	v.Add(field, code, message)
+	v.Add(field, code, code)
 	return v.Err()
 }
 

@@ -176,6 +176,24 @@ func TestLeadsAndFunnel(t *testing.T) {
 		}
 	})
 
+	t.Run("a contacted lead converts into an opportunity", func(t *testing.T) {
+		must(t, "contact", mgr.Post("/leads/"+cyID+"/contacts", url.Values{"channel": {"meeting"}, "summary": {"wants a quote"}}), 200,
+			`action="/leads/`+cyID+`/convert"`)
+		p := mgr.Post("/leads/"+cyID+"/convert", url.Values{"stage": {"2"}, "amount": {"12 thousand"}, "currency": {"CNY"}})
+		must(t, "convert with a bad amount", p, http.StatusUnprocessableEntity, `id="v-amount-err"`, "Enter an amount")
+		if l := salesCall(t, s, 200, "GET", "/v1/leads/"+cyID, "mgr-mia", nil); l["state"] != "contacted" {
+			t.Fatalf("a refused convert changed the lead to %v", l["state"])
+		}
+		p = mgr.Post("/leads/"+cyID+"/convert", url.Values{"stage": {"2"}, "amount": {"12,000.50"}, "currency": {"CNY"}})
+		must(t, "convert", p, 200, "The lead is converted", "/opportunities/")
+		l := salesCall(t, s, 200, "GET", "/v1/leads/"+cyID, "mgr-mia", nil)
+		o := salesCall(t, s, 200, "GET", "/v1/opportunities/"+l["opportunity_id"].(string), "mgr-mia", nil)
+		if o["amount_minor"] != float64(1200050) || o["stage"] != float64(2) || o["owner_id"] != "rep-cy" {
+			t.Fatalf("the opportunity is %v", o)
+		}
+		must(t, "opportunity page", mgr.Get("/opportunities/"+o["id"].(string)), 200, "CNY 12,000.50", "2 · customer intends a project")
+	})
+
 	t.Run("the funnel chart shows the seeded opportunities' totals", func(t *testing.T) {
 		opp := func(stage, amount, probability int) string {
 			cust := s.Create("rep-ana", map[string]any{"name": company("Basalt"), "region": "north", "industry": "steel"})
@@ -197,7 +215,12 @@ func TestLeadsAndFunnel(t *testing.T) {
 			t.Fatal("the funnel does not list the open opportunities")
 		}
 		// Another rep's scope has none of them.
-		must(t, "rep-cy's funnel", s.Client(t, "rep-cy").Get("/leads/funnel"), 200, "No opportunities in this scope yet.")
+		// Another rep's funnel has only its own deal (the converted lead).
+		p = s.Client(t, "rep-cy").Get("/leads/funnel")
+		must(t, "rep-cy's funnel", p, 200, "CNY 12,000.50")
+		if strings.Contains(p.Body, "/opportunities/"+o2) || strings.Contains(p.Body, "CNY 70,000") {
+			t.Fatal("rep-cy's funnel shows rep-ana's opportunities")
+		}
 
 		// The opportunity page moves a stage and shows it in its timeline.
 		p = rep.Post("/opportunities/"+o2+"/stage", url.Values{"stage": {"4"}, "reason": {"tender won on paper"}})
@@ -209,10 +232,10 @@ func TestLeadsAndFunnel(t *testing.T) {
 	})
 
 	t.Run("both languages", func(t *testing.T) {
-		for path, want := range map[string]string{"/leads": "线索", "/leads/" + cyID: "首次联系", "/leads/funnel": "销售漏斗"} {
+		for path, want := range map[string]string{"/leads": "线索", "/leads/" + anaID: "记录联系", "/leads/funnel": "销售漏斗"} {
 			must(t, path+" in Chinese", mgr.Get(path, "Accept-Language", "zh-CN,zh;q=0.9"), 200, want, `lang="zh-Hans"`)
 			must(t, path+" in English", mgr.Get(path), 200, `lang="en"`)
 		}
 	})
-	t.Run("in a browser", func(t *testing.T) { browserChecks(t, s, cyID) })
+	t.Run("in a browser", func(t *testing.T) { browserChecks(t, s, anaID) })
 }

@@ -131,7 +131,7 @@ func (h *handler) sendOpportunity(r *console.Request, id, action string) error {
 		body := salesapi.StageRequest{Reason: reason}
 		s, perr := strconv.Atoi(c.PostForm("stage"))
 		if perr != nil {
-			return invalid("stage", "invalid", r.X.T("leads.field.stage"))
+			return invalid("stage", "stage")
 		}
 		body.Stage = &s
 		res, err = r.API.Sales.PostOpportunitiesByIdStageWithResponse(ctx, id, nil, body)
