@@ -112,6 +112,9 @@ func TestLeadsAndFunnel(t *testing.T) {
 		must(t, "manager's list", p, 200, anaCo, cyCo, "Ana (rep, north)", "Cy (rep, north)")
 		p = mgr.Get("/leads?owner=rep-cy")
 		must(t, "manager's list of rep-cy", p, 200, cyCo)
+		// Nothing is overdue yet (the deadline is hours away), nothing pooled.
+		must(t, "overdue first contacts", mgr.Get("/leads?escalation=overdue"), 200, "No first contact is overdue.")
+		must(t, "the pool", mgr.Get("/leads?escalation=pool"), 200, "No leads match these filters.")
 		if strings.Contains(p.Body, anaCo) {
 			t.Fatal("the owner filter shows another rep's lead")
 		}
