@@ -14,15 +14,17 @@ import (
 // `bin/devstack token <user>` mints one for any other.
 var tokenUsers = []string{"rep-ana", "mgr-mia", "analyst-ali", "admin-ada"}
 
-// banner is what `make run` prints once everything is ready; the default
-// business calendar is read from the followup service at calendarsFrom (the
-// follow-up engine owns calendars).
+// banner is what `make run` prints once everything is ready, the web console
+// first (where a newcomer starts); the default business calendar is read from
+// the followup service at calendarsFrom (the follow-up engine owns calendars).
 func banner(iss *devissuer.Issuer, logs, calendarsFrom string) (string, error) {
 	var b strings.Builder
+	fmt.Fprintf(&b, "\nOpen the console: %s — sign in as any dev user\n", webURL)
 	b.WriteString("\nCloseloop is running (Ctrl-C stops everything; data is kept in .data/).\n\n")
+	fmt.Fprintf(&b, "  web console    %s   (the dev issuer's sign-in page lists the dev users below; time zone %s)\n", webURL, webTimeZone)
 	fmt.Fprintf(&b, "  customer API   %s/v1   (OpenAPI: %s/openapi.json)\n", customerURL, customerURL)
 	fmt.Fprintf(&b, "  followup API   %s/v1   (OpenAPI: %s/openapi.json; the follow-up engine)\n", followupURL, followupURL)
-	fmt.Fprintf(&b, "  sales API      http://127.0.0.1:8082/v1   (OpenAPI: http://127.0.0.1:8082/openapi.json)\n")
+	fmt.Fprintf(&b, "  sales API      %s/v1   (OpenAPI: %s/openapi.json)\n", salesURL, salesURL)
 	fmt.Fprintf(&b, "  service API    http://127.0.0.1:8083/v1\n")
 	fmt.Fprintf(&b, "  marketing API  http://127.0.0.1:8084/v1\n")
 	fmt.Fprintf(&b, "  worker         http://127.0.0.1:8085/readyz\n")

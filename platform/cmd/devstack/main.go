@@ -1,11 +1,14 @@
 // Command devstack is what `make run` runs: the whole Closeloop stack on one
 // machine with its embedded defaults. It starts the Temporal dev server (SQLite
 // file under .data/, web UI on), a development OIDC issuer that signs tokens for
-// one user of each role, every service and the workflow worker (each on its own
-// SQLite database), waits until all are ready, prints where to reach them and the
-// dev tokens, and stops everything on Ctrl-C. Data stays in .data/ across runs.
-// A component that calls another's API at start waits for it (followup starts
-// once customer is ready); the rest start together.
+// one user of each role and signs users in to the web console, every service and
+// the workflow worker (each on its own SQLite database), then the web console on
+// 127.0.0.1:8080, waits until all are ready, prints where to reach them (the
+// console first) and the dev tokens, and stops everything on Ctrl-C. Data stays
+// in .data/ across runs, and so does the console's session key
+// (.data/web-session-key), so a sign-in survives a restart. A component that
+// calls another's API at start waits for it (followup starts once customer is
+// ready, the console once the APIs it calls are); the rest start together.
 //
 // Every process is supervised (package supervise): one that exits is restarted
 // with an exponential backoff while the others keep running, and `make run`
@@ -24,6 +27,8 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -64,18 +69,28 @@ const (
 	followupPort = 8086
 	customerURL  = "http://127.0.0.1:8081"
 	followupURL  = "http://127.0.0.1:8086"
+	salesURL     = "http://127.0.0.1:8082"
+
+	// The web console: where the browser reaches it, the client it signs in
+	// as at the dev issuer, and its redirect URI there.
+	webPort        = 8080
+	webURL         = "http://127.0.0.1:8080"
+	webClientID    = "closeloop-web"
+	webRedirectURI = webURL + "/auth/callback"
+	webTimeZone    = "Asia/Shanghai"
 )
 
 // componentNames are the supervised processes, in start order.
-var componentNames = []string{"temporal", "worker", "customer", "followup", "sales", "service", "marketing"}
+var componentNames = []string{"temporal", "worker", "customer", "followup", "sales", "service", "marketing", "web"}
 
 // stackComponents are the components after Temporal, in start order, each on its
 // own port and (services) its own SQLite database under data. followup is the
 // follow-up engine: it looks customers up through the customer API and starts
 // once customer is ready; customer reads calendars and closes first-contact
 // follow-ups through the followup API; sales looks customers up through the
-// customer API.
-func stackComponents(data string) []component {
+// customer API. The web console comes last, once the three APIs it calls are
+// ready, with the session key webSessionKey (kept in data, see sessionKey).
+func stackComponents(data, webSessionKey string) []component {
 	db := func(name string) string { return "DATABASE_URL=sqlite://" + filepath.Join(data, name+".db") }
 	return []component{
 		{name: "worker", port: 8085, env: []string{"HTTP_ADDR=127.0.0.1:8085"}},
@@ -87,7 +102,44 @@ func stackComponents(data string) []component {
 			"CUSTOMER_API_URL=" + customerURL}},
 		{name: "service", port: 8083, env: []string{"HTTP_ADDR=127.0.0.1:8083", db("service")}},
 		{name: "marketing", port: 8084, env: []string{"HTTP_ADDR=127.0.0.1:8084", db("marketing")}},
+		{name: "web", port: webPort, env: []string{fmt.Sprintf("HTTP_ADDR=127.0.0.1:%d", webPort),
+			"WEB_PUBLIC_URL=" + webURL, "WEB_OIDC_CLIENT_ID=" + webClientID, "WEB_SESSION_KEY=" + webSessionKey,
+			"CUSTOMER_API_URL=" + customerURL, "FOLLOWUP_API_URL=" + followupURL, "SALES_API_URL=" + salesURL,
+			fmt.Sprintf("TEMPORAL_UI_URL=http://127.0.0.1:%d", uiPort), "WEB_DEFAULT_TIME_ZONE=" + webTimeZone},
+			after: []string{"customer", "followup", "sales"}},
 	}
+}
+
+// sessionKey is the web console's session key, kept in data/web-session-key
+// (mode 0600) so that sessions survive a restart of `make run`: read when the
+// file exists, else 32 random bytes, base64, written once.
+func sessionKey(data string) (string, error) {
+	path := filepath.Join(data, "web-session-key")
+	raw, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		b := make([]byte, 32)
+		if _, err := rand.Read(b); err != nil {
+			return "", err
+		}
+		key := base64.StdEncoding.EncodeToString(b)
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		if err != nil {
+			return "", fmt.Errorf("web session key: %w", err)
+		}
+		if _, err := f.WriteString(key + "\n"); err != nil {
+			f.Close()
+			return "", fmt.Errorf("web session key: %w", err)
+		}
+		return key, f.Close()
+	}
+	if err != nil {
+		return "", fmt.Errorf("web session key: %w", err)
+	}
+	key := strings.TrimSpace(string(raw))
+	if b, err := base64.StdEncoding.DecodeString(key); err != nil || len(b) != 32 {
+		return "", fmt.Errorf("web session key: %s is not the base64 of 32 bytes; delete it and `make run` writes a new one (everyone signs in again)", path)
+	}
+	return key, nil
 }
 
 // stackPorts are the ports `make run` listens on: Temporal, its UI, the dev
@@ -238,9 +290,13 @@ func run(root string) error {
 			return err
 		}
 	}
-	components := stackComponents(data)
+	webKey, err := sessionKey(data)
+	if err != nil {
+		return err
+	}
+	components := stackComponents(data, webKey)
 	if missing := missingBinaries(bin, components); len(missing) > 0 {
-		return fmt.Errorf("%s not built: `make run` (or `make build`) builds the binaries of the Makefile's SERVICES, the worker and devstack into bin/", strings.Join(missing, ", "))
+		return fmt.Errorf("%s not built: `make run` (or `make build`) builds the Makefile's BINARIES (every service, the worker, the web console and devstack) into bin/", strings.Join(missing, ", "))
 	}
 	for _, p := range stackPorts(components) {
 		if inUse(p) {
@@ -250,10 +306,9 @@ func run(root string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	// The dev OIDC issuer, with its key kept in .data so printed tokens survive restarts.
-	iss, err := devissuer.NewWithKeyFile(issuerURL, filepath.Join(data, "dev-issuer-key.pem"))
+	iss, err := newDevIssuer(issuerURL, filepath.Join(data, "dev-issuer-key.pem"))
 	if err != nil {
-		return fmt.Errorf("dev issuer: %w", err)
+		return err
 	}
 	issSrv := &http.Server{Addr: fmt.Sprintf("127.0.0.1:%d", issuerPort), Handler: iss.Handler(), ReadHeaderTimeout: 5 * time.Second}
 	go func() { _ = issSrv.ListenAndServe() }()
@@ -351,7 +406,7 @@ func run(root string) error {
 		fmt.Printf("devstack: %s is ready on 127.0.0.1:%d\n", name, ports[name])
 		return nil
 	}
-	fmt.Printf("devstack: starting the worker and the services: %s …\n", strings.Join(names(components), ", "))
+	fmt.Printf("devstack: starting the worker, the services and the web console: %s …\n", strings.Join(names(components), ", "))
 	for _, c := range components {
 		for _, dep := range c.after {
 			if !ready[dep] {
@@ -385,6 +440,18 @@ func run(root string) error {
 		fmt.Println("\ndevstack: stopping …")
 	}
 	return err
+}
+
+// newDevIssuer is the stack's OIDC issuer, with its key kept in keyFile so printed
+// tokens survive restarts, and the web console registered as a public client
+// (PKCE) with its one redirect URI, so users sign in to it there.
+func newDevIssuer(url, keyFile string) (*devissuer.Issuer, error) {
+	iss, err := devissuer.NewWithKeyFile(url, keyFile)
+	if err != nil {
+		return nil, fmt.Errorf("dev issuer: %w", err)
+	}
+	iss.RegisterClient(webClientID, webRedirectURI)
+	return iss, nil
 }
 
 func inUse(port int) bool {

@@ -3,8 +3,12 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"io"
 	"net/http"
 	"net/http/httptest"
+	neturl "net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -99,10 +103,11 @@ func envOf(c component, name string) (string, bool) {
 // the order componentNames gives, each on a port of its own that `make run`
 // checks before starting; each service on its own SQLite database; followup (the
 // follow-up engine) on 8086, calling the customer API and started only once
-// customer is ready; customer calling the followup API and sales the customer API.
+// customer is ready; customer calling the followup API and sales the customer
+// API; the web console on 8080, last, once the three APIs it calls are ready.
 func TestStackComponents(t *testing.T) {
 	data := t.TempDir()
-	cs := stackComponents(data)
+	cs := stackComponents(data, "the-session-key")
 	if got := append([]string{"temporal"}, names(cs)...); !slices.Equal(got, componentNames) {
 		t.Errorf("started %v, want componentNames %v", got, componentNames)
 	}
@@ -130,7 +135,7 @@ func TestStackComponents(t *testing.T) {
 				t.Errorf("%s and %s share the database %s", c.name, other, url)
 			}
 			dbs[url] = c.name
-		} else if c.name != "worker" {
+		} else if c.name != "worker" && c.name != "web" {
 			t.Errorf("%s: no DATABASE_URL", c.name)
 		}
 		for _, dep := range c.after {
@@ -159,6 +164,7 @@ func TestStackComponents(t *testing.T) {
 		"followup": {"CUSTOMER_API_URL": customerURL},
 		"customer": {"FOLLOWUP_API_URL": followupURL},
 		"sales":    {"CUSTOMER_API_URL": customerURL},
+		"web":      {"CUSTOMER_API_URL": customerURL, "FOLLOWUP_API_URL": followupURL, "SALES_API_URL": salesURL},
 	}
 	for caller, vars := range calls {
 		for name, want := range vars {
@@ -173,14 +179,116 @@ func TestStackComponents(t *testing.T) {
 	if byName["followup"].port != followupPort || followupURL != "http://127.0.0.1:"+strconv.Itoa(followupPort) {
 		t.Errorf("followup on port %d, but the others call %s", byName["followup"].port, followupURL)
 	}
+	if byName["sales"].port != 8082 || salesURL != "http://127.0.0.1:8082" {
+		t.Errorf("sales on port %d, but the console calls %s", byName["sales"].port, salesURL)
+	}
+
+	web, ok := byName["web"]
+	if !ok {
+		t.Fatal("no web component")
+	}
+	if web.port != 8080 || componentNames[len(componentNames)-1] != "web" {
+		t.Errorf("web on port %d, at %d of %v; want 8080, started last", web.port, slices.Index(componentNames, "web"), componentNames)
+	}
+	if !slices.Equal(web.after, []string{"customer", "followup", "sales"}) {
+		t.Errorf("web starts after %v, want after the APIs it calls", web.after)
+	}
+	for name, want := range map[string]string{
+		"WEB_PUBLIC_URL":        "http://127.0.0.1:8080",
+		"WEB_OIDC_CLIENT_ID":    "closeloop-web",
+		"WEB_SESSION_KEY":       "the-session-key",
+		"TEMPORAL_UI_URL":       "http://127.0.0.1:8233",
+		"WEB_DEFAULT_TIME_ZONE": "Asia/Shanghai",
+	} {
+		if got, _ := envOf(web, name); got != want {
+			t.Errorf("web: %s=%q, want %q", name, got, want)
+		}
+	}
+	if webRedirectURI != webURL+"/auth/callback" {
+		t.Errorf("the dev issuer registers %s, but the console redirects to %s/auth/callback", webRedirectURI, webURL)
+	}
+}
+
+// TestSessionKeyKeptInData: the console's session key is made once (base64 of 32
+// random bytes, readable by the owner only) and read back on every later start,
+// so sessions survive a restart; a damaged file is reported, not replaced.
+func TestSessionKeyKeptInData(t *testing.T) {
+	data := t.TempDir()
+	first, err := sessionKey(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, err := base64.StdEncoding.DecodeString(first); err != nil || len(b) != 32 {
+		t.Errorf("key %q is not the base64 of 32 bytes (%v)", first, err)
+	}
+	path := filepath.Join(data, "web-session-key")
+	st, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Mode().Perm() != 0o600 {
+		t.Errorf("%s has mode %v, want 0600", path, st.Mode().Perm())
+	}
+	again, err := sessionKey(data)
+	if err != nil || again != first {
+		t.Errorf("second start: %q, %v; want the same key %q", again, err, first)
+	}
+	other, err := sessionKey(t.TempDir())
+	if err != nil || other == first {
+		t.Errorf("another .data: %q, %v; want a fresh key", other, err)
+	}
+	if err := os.WriteFile(path, []byte("not a key\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sessionKey(data); err == nil || !strings.Contains(err.Error(), "delete it") {
+		t.Errorf("damaged key file: %v", err)
+	}
+	if raw, _ := os.ReadFile(path); string(raw) != "not a key\n" {
+		t.Errorf("the damaged file was overwritten: %q", raw)
+	}
+}
+
+// TestDevIssuerSignsInTheConsole: the stack's issuer shows its sign-in page to
+// the console (its client id and redirect URI) and refuses any other redirect
+// URI for it.
+func TestDevIssuerSignsInTheConsole(t *testing.T) {
+	srv := httptest.NewUnstartedServer(nil)
+	url := "http://" + srv.Listener.Addr().String()
+	iss, err := newDevIssuer(url, filepath.Join(t.TempDir(), "key.pem"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Config.Handler = iss.Handler()
+	srv.Start()
+	defer srv.Close()
+	sum := sha256.Sum256([]byte("a-code-verifier-of-the-console-long-enough-for-pkce"))
+	authorize := func(redirect string) (int, string) {
+		q := neturl.Values{"response_type": {"code"}, "client_id": {"closeloop-web"}, "redirect_uri": {redirect},
+			"scope": {"openid"}, "state": {"s"}, "code_challenge": {base64.RawURLEncoding.EncodeToString(sum[:])},
+			"code_challenge_method": {"S256"}}
+		c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		resp, err := c.Get(url + "/authorize?" + q.Encode())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(body)
+	}
+	if code, body := authorize("http://127.0.0.1:8080/auth/callback"); code != http.StatusOK || !strings.Contains(body, "rep-ana") {
+		t.Errorf("the console's sign-in: %d\n%s", code, body)
+	}
+	if code, body := authorize("http://127.0.0.1:9999/auth/callback"); code != http.StatusBadRequest || !strings.Contains(body, "not registered") {
+		t.Errorf("another redirect URI: %d\n%s", code, body)
+	}
 }
 
 // TestMissingBinaries: `bin/devstack` says which binaries are not built instead
 // of failing on the first exec.
 func TestMissingBinaries(t *testing.T) {
 	bin := t.TempDir()
-	cs := stackComponents(t.TempDir())
-	for _, name := range []string{"temporal", "worker", "customer", "sales", "service", "marketing"} {
+	cs := stackComponents(t.TempDir(), "k")
+	for _, name := range []string{"temporal", "worker", "customer", "sales", "service", "marketing", "web"} {
 		if err := os.WriteFile(filepath.Join(bin, name), nil, 0o755); err != nil {
 			t.Fatal(err)
 		}
@@ -196,10 +304,11 @@ func TestMissingBinaries(t *testing.T) {
 	}
 }
 
-// TestBannerPointsAtFollowup: the banner lists the followup API, sends analysts
-// and managers to it for policies, calendars and overdue follow-ups, names it
-// among the restartable components, and reads the default business calendar
-// from the followup service (as an admin), not from the customer service.
+// TestBannerPointsAtFollowup: the banner opens with the web console's URL, lists
+// the followup API, sends analysts and managers to it for policies, calendars and
+// overdue follow-ups, names it and the console among the restartable components,
+// and reads the default business calendar from the followup service (as an
+// admin), not from the customer service.
 func TestBannerPointsAtFollowup(t *testing.T) {
 	var gotPath, gotAuth string
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -217,6 +326,9 @@ func TestBannerPointsAtFollowup(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if first := strings.SplitN(strings.TrimLeft(out, "\n"), "\n", 2)[0]; first != "Open the console: http://127.0.0.1:8080 — sign in as any dev user" {
+		t.Errorf("the banner opens with %q, want the console's URL first", first)
+	}
 	if gotPath != "/v1/calendars" || !strings.HasPrefix(gotAuth, "Bearer ") {
 		t.Errorf("calendars read at %q with %q, want GET /v1/calendars with a bearer token", gotPath, gotAuth)
 	}
@@ -226,7 +338,8 @@ func TestBannerPointsAtFollowup(t *testing.T) {
 		"overdue        http://127.0.0.1:8086/v1/follow-ups/overdue",
 		"customer API   http://127.0.0.1:8081/v1",
 		"Default business calendar: standard (UTC, 0 holidays); installed: standard, cn-mainland",
-		"(temporal, worker, customer, followup, sales, service, marketing)",
+		"web console    http://127.0.0.1:8080",
+		"(temporal, worker, customer, followup, sales, service, marketing, web)",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("banner lacks %q:\n%s", want, out)
