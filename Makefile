@@ -15,7 +15,7 @@ PKGS         := $(foreach d,$(SRC),./$(d)/...)
 TEST_FLAGS   ?= -count=1 -timeout 25m
 
 .PHONY: help run token restart test build tools proto proto-check vet fmt fmt-check bench clean
-.PHONY: chart-tools chart-test images images-push workflowcheck mod-check api-clients api-check
+.PHONY: chart-tools chart-test images images-push workflowcheck mod-check api-clients api-check browser
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -23,12 +23,12 @@ help: ## list targets
 # Long builds print one progress line every few seconds (step, elapsed time,
 # packages compiled so far); errors come through unchanged.
 PROGRESS     := $(CURDIR)/platform/cmd/devstack/progress.sh
-BINARIES     := $(foreach s,$(SERVICES),./services/$(s)/cmd/$(s)) ./workflows/cmd/worker ./platform/cmd/devstack
+BINARIES     := $(foreach s,$(SERVICES),./services/$(s)/cmd/$(s)) ./workflows/cmd/worker ./services/web/cmd/web ./platform/cmd/devstack
 # make token USER=rep-cy — only a USER given on the command line (the shell's own
 # $$USER is the login name, not a dev user).
 TOKEN_USER   := $(if $(filter command line,$(origin USER)),$(USER),)
 
-run: tools build ## start the whole stack (Temporal dev server, every service, worker) on SQLite, supervised
+run: tools build ## start the whole stack (Temporal dev server, every service, worker, web console on :8080) on SQLite, supervised
 	@$(BIN)/devstack
 
 token: ## print a dev token valid 12 hours: make token USER=rep-cy (without USER: list the dev users)
@@ -37,8 +37,33 @@ token: ## print a dev token valid 12 hours: make token USER=rep-cy (without USER
 restart: ## restart one component of a running make run: make restart COMPONENT=worker
 	@$(GO) run ./platform/cmd/devstack restart $(COMPONENT)
 
-test: tools proto-check mod-check api-check fmt-check vet workflowcheck chart-test ## run every unit and integration test (PostgreSQL and Temporal included) and the Helm chart tests
+test: tools browser proto-check mod-check api-check fmt-check vet workflowcheck chart-test ## run every unit and integration test (PostgreSQL and Temporal included) and the Helm chart tests
 	$(GO) test $(TEST_FLAGS) $(PKGS)
+
+# The web console's browser tests drive headless Chromium. `make browser` makes
+# sure it is there: already on PATH (or named by CHROMIUM), else installed from
+# Debian's packages when running as root with apt-get, else it says how. The tests
+# find it through CHROMIUM (exported; evaluated when a recipe runs, so a Chromium
+# that `make browser` has just installed is seen).
+CHROMIUM     ?= $(shell command -v chromium 2>/dev/null)
+export CHROMIUM
+
+browser: ## make sure Chromium is installed for the web console's browser tests (apt-get as root)
+	@if [ -n "$(CHROMIUM)" ] && [ -x "$(CHROMIUM)" ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "installing Chromium for the web console's browser tests (apt-get install chromium; a few minutes the first time) …"; \
+	  start=$$SECONDS; \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  apt-get update -qq || { echo "apt-get update failed: Chromium cannot be installed (see above)"; exit 1; }; \
+	  apt-get install -y -qq --no-install-recommends chromium >/dev/null || { echo "apt-get install chromium failed (see above)"; exit 1; }; \
+	  command -v chromium >/dev/null || { echo "apt-get installed chromium, but it is not on PATH: set CHROMIUM=/path/to/chromium"; exit 1; }; \
+	  echo "  Chromium      $$(chromium --version 2>/dev/null || echo installed) ($$((SECONDS - start))s)"; \
+	else \
+	  echo "The web console's browser tests need Chromium, which is not installed."; \
+	  echo "Install it (Debian/Ubuntu: sudo apt-get install chromium; macOS: brew install --cask chromium)"; \
+	  echo "or set CHROMIUM=/path/to/chromium, then run make test again."; \
+	  exit 1; \
+	fi
 
 build: ## build every binary into bin/
 	@mkdir -p $(BIN)
@@ -99,7 +124,7 @@ chart-test: chart-tools ## lint the Helm chart (every ci/ values file), run its 
 IMAGE_REGISTRY ?=
 IMAGE_TAG      ?= $(shell awk '$$1=="appVersion:"{gsub(/"/,"",$$2);print $$2}' $(CHART)/Chart.yaml)
 DOCKER         ?= docker
-IMAGES         := $(SERVICES) worker
+IMAGES         := $(SERVICES) worker web
 IMAGE_PREFIX   := $(if $(IMAGE_REGISTRY),$(IMAGE_REGISTRY)/,)closeloop
 
 images: ## build the container images closeloop/<binary>:<chart appVersion> (needs a Docker engine)
