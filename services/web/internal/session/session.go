@@ -124,6 +124,12 @@ func (c *Codec) Seal(name string, v any) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	return c.SealBytes(name, plain)
+}
+
+// SealBytes encrypts plain as Seal does, as given (for data that is not
+// JSON, such as a compressed form field).
+func (c *Codec) SealBytes(name string, plain []byte) (string, error) {
 	nonce := make([]byte, c.aead.NonceSize())
 	if _, err := rand.Read(nonce); err != nil {
 		return "", err
@@ -134,16 +140,25 @@ func (c *Codec) Seal(name string, v any) (string, error) {
 
 // Open decrypts a value Seal made for name into v.
 func (c *Codec) Open(name, sealed string, v any) error {
+	plain, err := c.OpenBytes(name, sealed)
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(plain, v)
+}
+
+// OpenBytes decrypts what SealBytes made for name.
+func (c *Codec) OpenBytes(name, sealed string) ([]byte, error) {
 	raw, err := base64.RawURLEncoding.DecodeString(sealed)
 	if err != nil || len(raw) < c.aead.NonceSize() {
-		return errors.New("session: malformed cookie")
+		return nil, errors.New("session: malformed cookie")
 	}
 	n := c.aead.NonceSize()
 	plain, err := c.aead.Open(nil, raw[:n], raw[n:], []byte(name))
 	if err != nil {
-		return errors.New("session: cookie does not open with this key")
+		return nil, errors.New("session: cookie does not open with this key")
 	}
-	return json.Unmarshal(plain, v)
+	return plain, nil
 }
 
 // Load returns the request's session, or nil when there is none that is
