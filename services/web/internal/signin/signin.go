@@ -106,6 +106,10 @@ func (a *Auth) Mount(e *gin.Engine) {
 	e.POST(LogoutPath, a.Require(), a.logout)
 }
 
+// Codec is the session codec: pages seal what must travel through the
+// browser unread and unchanged (such as an import's confirmed rows) with it.
+func (a *Auth) Codec() *session.Codec { return a.codec }
+
 // Ready reports whether the issuer's discovery document can be had (a
 // readiness check: without it nobody can sign in).
 func (a *Auth) Ready(ctx context.Context) error {
