@@ -20,21 +20,47 @@ const formulaStart = "=+-@\t\r"
 // run code on the computer that opens the export; numbers are left alone.
 // Parse takes the apostrophe away again.
 func Write(w io.Writer, header []string, rows [][]string) error {
-	bw := bufio.NewWriter(w)
-	if _, err := bw.Write(bomUTF8); err != nil {
+	cw, err := NewWriter(w, header)
+	if err != nil {
 		return err
 	}
-	for _, r := range append([][]string{header}, rows...) {
-		for i, cell := range r {
-			if i > 0 {
-				bw.WriteByte(',')
-			}
-			bw.WriteString(quote(guard(cell)))
+	for _, r := range rows {
+		if err := cw.Row(r); err != nil {
+			return err
 		}
-		bw.WriteString("\r\n")
 	}
-	return bw.Flush()
+	return cw.Flush()
 }
+
+// Writer writes a file as Write does, a row at a time (an export that
+// pages through a list).
+type Writer struct {
+	bw *bufio.Writer
+}
+
+// NewWriter starts a file: the byte-order mark and the header.
+func NewWriter(w io.Writer, header []string) (*Writer, error) {
+	cw := &Writer{bw: bufio.NewWriter(w)}
+	if _, err := cw.bw.Write(bomUTF8); err != nil {
+		return nil, err
+	}
+	return cw, cw.Row(header)
+}
+
+// Row writes one row.
+func (cw *Writer) Row(cells []string) error {
+	for i, cell := range cells {
+		if i > 0 {
+			cw.bw.WriteByte(',')
+		}
+		cw.bw.WriteString(quote(guard(cell)))
+	}
+	_, err := cw.bw.WriteString("\r\n")
+	return err
+}
+
+// Flush writes what is buffered.
+func (cw *Writer) Flush() error { return cw.bw.Flush() }
 
 // guard prefixes an apostrophe to a cell a spreadsheet would read as a
 // formula, unless it is a plain number.
