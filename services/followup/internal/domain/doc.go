@@ -11,6 +11,12 @@
 //   - the managers' views (lateness.go): the lateness buckets, whether a
 //     follow-up is overdue at an instant and by how much, who an escalated one
 //     went to, the list filters;
+//   - reassignments (reassign.go): who may give a follow-up to whom (a
+//     manager within its teams, an admin; the new owner an enabled rep or
+//     manager of the team), which follow-ups another service's subject owns
+//     and where to move them instead, what a reassignment changes and records;
+//   - on-time statistics (stats.go): the query's range, buckets (weeks and
+//     months in a time zone) and counts, and what "on time" means;
 //   - rollouts (rollout.go): which follow-ups lag the policy and calendar
 //     versions in force, which regions and teams a calendar covers;
 //   - dry runs (impact.go): what a candidate policy value would do to one

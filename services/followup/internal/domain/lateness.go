@@ -94,8 +94,17 @@ func InScope(s auth.Scope, ownerID, team string) bool {
 type Filter struct {
 	Team, OwnerID, Kind, Territory, CustomerID string
 	Lateness                                   string // overdue lists only
-	State                                      string // "open" (default), "closed", "all"; plain lists only
+	// State selects by state, on plain lists only: "open" (the default: not
+	// closed, escalated ones included), "escalated" (open and escalated
+	// only), "closed" (done or cancelled) or "all".
+	State string
+	// DueBefore keeps the follow-ups due strictly before the instant (a rep's
+	// day: everything due before tonight, overdue ones included); nil: any.
+	DueBefore *time.Time
 }
+
+// ListStates are the values of Filter.State on plain lists.
+var ListStates = []string{"open", StateEscalated, "closed", "all"}
 
 // Check validates a filter of an overdue list (overdue) or a plain one.
 func (f Filter) Check(overdue bool) error {
@@ -108,7 +117,7 @@ func (f Filter) Check(overdue bool) error {
 		v.Check(slices.Contains(LatenessBuckets(), f.Lateness), "lateness", "invalid", "use one of "+strings.Join(LatenessBuckets(), ", "))
 	}
 	if !overdue {
-		v.Check(f.State == "" || f.State == "open" || f.State == "closed" || f.State == "all", "state", "invalid", "use open, closed or all")
+		v.Check(f.State == "" || slices.Contains(ListStates, f.State), "state", "invalid", "use open, escalated, closed or all")
 	}
 	for _, c := range []struct{ name, val string }{{"team", f.Team}, {"owner_id", f.OwnerID}, {"territory", f.Territory}, {"customer_id", f.CustomerID}} {
 		v.Check(len(c.val) <= 200, c.name, "too_long", "at most 200 characters")

@@ -106,7 +106,9 @@ func TestFilterCheck(t *testing.T) {
 		{"an unknown bucket", domain.Filter{Lateness: "late"}, true, "lateness:invalid"},
 		{"lateness is not checked on plain lists", domain.Filter{Lateness: "late"}, false, ""},
 		{"states of plain lists", domain.Filter{State: "closed"}, false, ""},
-		{"an unknown state", domain.Filter{State: "escalated"}, false, "state:invalid"},
+		{"escalated ones only", domain.Filter{State: "escalated"}, false, ""},
+		{"an unknown state", domain.Filter{State: "done"}, false, "state:invalid"},
+		{"a list of states", domain.Filter{State: "open,escalated"}, false, "state:invalid"},
 		{"state is not checked on overdue lists", domain.Filter{State: "escalated"}, true, ""},
 		{"too long", domain.Filter{Team: long, CustomerID: long}, true, "team:too_long,customer_id:too_long"},
 	} {
