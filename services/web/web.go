@@ -24,6 +24,7 @@ import (
 	"github.com/closeloop/closeloop/services/web/internal/pages/board"
 	"github.com/closeloop/closeloop/services/web/internal/pages/customers"
 	"github.com/closeloop/closeloop/services/web/internal/pages/leads"
+	"github.com/closeloop/closeloop/services/web/internal/pages/visits"
 	"github.com/closeloop/closeloop/services/web/internal/session"
 	"github.com/closeloop/closeloop/services/web/internal/signin"
 	"github.com/closeloop/closeloop/services/web/internal/view"
@@ -51,6 +52,7 @@ var Pages = []Page{
 	board.Mount,
 	customers.Mount,
 	leads.Mount,
+	visits.Mount,
 }
 
 // Spec describes the web console binary.
