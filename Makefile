@@ -9,7 +9,7 @@ export GOFLAGS := -buildvcs=false
 
 TEMPORAL_CLI_VERSION := v1.5.1
 WORKFLOWCHECK_VERSION := v0.6.0
-SERVICES     := customer followup sales service marketing
+SERVICES     := customer followup sales service marketing web
 SRC          := platform proto workflows services/internal $(addprefix services/,$(SERVICES))
 PKGS         := $(foreach d,$(SRC),./$(d)/...)
 TEST_FLAGS   ?= -count=1 -timeout 25m
@@ -23,7 +23,7 @@ help: ## list targets
 # Long builds print one progress line every few seconds (step, elapsed time,
 # packages compiled so far); errors come through unchanged.
 PROGRESS     := $(CURDIR)/platform/cmd/devstack/progress.sh
-BINARIES     := $(foreach s,$(SERVICES),./services/$(s)/cmd/$(s)) ./workflows/cmd/worker ./services/web/cmd/web ./platform/cmd/devstack
+BINARIES     := $(foreach s,$(SERVICES),./services/$(s)/cmd/$(s)) ./workflows/cmd/worker ./platform/cmd/devstack
 # make token USER=rep-cy — only a USER given on the command line (the shell's own
 # $$USER is the login name, not a dev user).
 TOKEN_USER   := $(if $(filter command line,$(origin USER)),$(USER),)
@@ -124,7 +124,7 @@ chart-test: chart-tools ## lint the Helm chart (every ci/ values file), run its 
 IMAGE_REGISTRY ?=
 IMAGE_TAG      ?= $(shell awk '$$1=="appVersion:"{gsub(/"/,"",$$2);print $$2}' $(CHART)/Chart.yaml)
 DOCKER         ?= docker
-IMAGES         := $(SERVICES) worker web
+IMAGES         := $(SERVICES) worker
 IMAGE_PREFIX   := $(if $(IMAGE_REGISTRY),$(IMAGE_REGISTRY)/,)closeloop
 
 images: ## build the container images closeloop/<binary>:<chart appVersion> (needs a Docker engine)
