@@ -7,7 +7,8 @@
 //     apply a domain state change, and stores the record with the history
 //     entries the change added — in the same transaction. Reads: one
 //     follow-up, its history, the managers' keyset pages and overdue counts
-//     (views.go), the open follow-ups a dry run or a rollout reads.
+//     (views.go), the on-time statistics (stats.go), the open follow-ups a
+//     dry run or a rollout reads.
 //   - Policies: timer policy versions and the audit trail;
 //     Update(ctx, name, func(*domain.PolicyHistory) error).
 //   - Calendars: calendar versions and assignments;

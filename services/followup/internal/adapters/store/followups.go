@@ -157,7 +157,7 @@ func (r *FollowUps) Update(ctx context.Context, id string, fn func(*domain.Follo
 			return nil
 		}
 		err = tx.Model(&followUpRow{}).Where("id = ?", id).Updates(map[string]any{
-			"state": f.State, "due_at": f.DueAt, "next_step_at": f.NextStepAt, "escalation_level": f.EscalationLevel,
+			"owner_id": f.OwnerID, "team": f.Team, "state": f.State, "due_at": f.DueAt, "next_step_at": f.NextStepAt, "escalation_level": f.EscalationLevel,
 			"last_action": f.LastAction, "escalated_at": f.EscalatedAt, "policy_version": f.PolicyVersion,
 			"escalation_policy_version": f.EscalationPolicyVersion, "calendar": f.Calendar, "calendar_version": f.CalendarVersion,
 			"closed_at": f.ClosedAt, "closed_by": f.ClosedBy, "close_note": f.CloseNote, "updated_at": f.UpdatedAt,

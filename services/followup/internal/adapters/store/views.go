@@ -37,6 +37,9 @@ func filtered(q *gorm.DB, f domain.Filter) *gorm.DB {
 	if f.CustomerID != "" {
 		q = q.Where("customer_id = ?", f.CustomerID)
 	}
+	if f.DueBefore != nil {
+		q = q.Where("due_at < ?", f.DueBefore.UTC())
+	}
 	return q
 }
 
@@ -70,13 +73,17 @@ func (r *FollowUps) Overdue(ctx context.Context, scope auth.Scope, f domain.Filt
 	return page(r.overdue(ctx, scope, f, at), after, limit)
 }
 
-// List returns up to limit follow-ups in scope matching f (open ones, closed
-// ones or all, by f.State), soonest due first, after the keyset position.
+// List returns up to limit follow-ups in scope matching f (open ones,
+// escalated ones, closed ones or all, by f.State), soonest due first, after
+// the keyset position. A rep's open list due before an instant is a range
+// over the partial index of open rows by owner (owner_id, due_at, id).
 func (r *FollowUps) List(ctx context.Context, scope auth.Scope, f domain.Filter, after *Keyset, limit int) ([]domain.FollowUp, error) {
 	q := filtered(Scoped(r.db.WithContext(ctx).Model(&followUpRow{}), scope, ""), f)
 	switch f.State {
 	case "", "open":
 		q = q.Where("closed_at IS NULL")
+	case domain.StateEscalated:
+		q = q.Where("closed_at IS NULL AND state = ?", domain.StateEscalated)
 	case "closed":
 		q = q.Where("closed_at IS NOT NULL")
 	}
