@@ -77,9 +77,11 @@ func (s *Store) Lead(ctx context.Context, id string) (Lead, error) {
 // LeadFilter narrows a lead list.
 type LeadFilter struct {
 	State, OwnerID, Team, TerritoryID string
-	Pool                              bool
-	Limit                             int
-	After                             *Cursor
+	// CustomerID: only the leads filed under this customer.
+	CustomerID string
+	Pool       bool
+	Limit      int
+	After      *Cursor
 }
 
 // Cursor is a keyset position (created_at, id).
@@ -102,6 +104,9 @@ func (s *Store) ListLeads(ctx context.Context, scope auth.Scope, f LeadFilter) (
 	}
 	if f.TerritoryID != "" {
 		q = q.Where("territory_id = ?", f.TerritoryID)
+	}
+	if f.CustomerID != "" {
+		q = q.Where("customer_id = ?", f.CustomerID)
 	}
 	if f.Pool {
 		q = q.Where("pooled AND closed_at IS NULL")

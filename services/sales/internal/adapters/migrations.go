@@ -137,4 +137,13 @@ var Migrations = []migrate.Migration{
 		)`,
 		`CREATE INDEX ix_timeline_subject ON timeline_events (subject_type, subject_id, at, id)`,
 	)},
+
+	{Version: 3, Name: "a customer's leads and opportunities, newest first (the customer page)", Up: migrate.SQL(
+		// The customer_id filters of the lead and opportunity lists and the
+		// customer's sales timeline read one customer's rows in list order;
+		// the new lead index also answers every look-up by customer alone.
+		`CREATE INDEX ix_leads_customer_created ON leads (customer_id, created_at, id)`,
+		`DROP INDEX ix_leads_customer`,
+		`CREATE INDEX ix_opportunities_customer ON opportunities (customer_id, created_at, id)`,
+	)},
 }

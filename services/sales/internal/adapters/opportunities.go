@@ -108,9 +108,11 @@ func (s *Store) Opportunity(ctx context.Context, id string) (Opportunity, error)
 // OppFilter narrows an opportunity list.
 type OppFilter struct {
 	Status, OwnerID, Team string
-	Stage                 int
-	Limit                 int
-	After                 *Cursor
+	// CustomerID: only the opportunities on this customer.
+	CustomerID string
+	Stage      int
+	Limit      int
+	After      *Cursor
 }
 
 // ListOpportunities returns a page of opportunities in scope, newest first.
@@ -127,6 +129,9 @@ func (s *Store) ListOpportunities(ctx context.Context, scope auth.Scope, f OppFi
 	}
 	if f.Stage != 0 {
 		q = q.Where("stage = ?", f.Stage)
+	}
+	if f.CustomerID != "" {
+		q = q.Where("customer_id = ?", f.CustomerID)
 	}
 	if f.After != nil {
 		q = q.Where("(created_at, id) < (?, ?)", f.After.At, f.After.ID)

@@ -243,6 +243,9 @@ func (a *App) Leads(ctx context.Context, f adapters.LeadFilter) (Page[LeadView],
 	if err := v.Err(); err != nil {
 		return Page[LeadView]{}, err
 	}
+	if err := checkCustomerID(f.CustomerID); err != nil {
+		return Page[LeadView]{}, err
+	}
 	rows, err := a.store.ListLeads(ctx, scopeOf(p), f)
 	if err != nil {
 		return Page[LeadView]{}, err

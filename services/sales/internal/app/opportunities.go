@@ -233,6 +233,9 @@ func (a *App) Opportunities(ctx context.Context, f adapters.OppFilter) (Page[Opp
 	if err := v.Err(); err != nil {
 		return Page[OpportunityView]{}, err
 	}
+	if err := checkCustomerID(f.CustomerID); err != nil {
+		return Page[OpportunityView]{}, err
+	}
 	rows, err := a.store.ListOpportunities(ctx, scopeOf(p), f)
 	if err != nil {
 		return Page[OpportunityView]{}, err

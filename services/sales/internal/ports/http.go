@@ -50,6 +50,7 @@ func (h *HTTP) Routes(v1 *gin.RouterGroup) {
 	g.POST("/opportunities/:id/lost", h.lose)
 	g.GET("/opportunities/:id/timeline", h.opportunityTimeline)
 	g.GET("/funnel", h.funnel)
+	g.GET("/timeline", h.customerTimeline)
 }
 
 // RepRequest is a rep in a territory request.
@@ -286,7 +287,7 @@ func (h *HTTP) listLeads(c *gin.Context) {
 		return
 	}
 	v, err := h.App.Leads(c.Request.Context(), adapters.LeadFilter{State: c.Query("state"), OwnerID: c.Query("owner_id"), Team: c.Query("team"),
-		TerritoryID: c.Query("territory_id"), Pool: c.Query("pool") == "true", Limit: limit, After: cur})
+		TerritoryID: c.Query("territory_id"), CustomerID: c.Query("customer_id"), Pool: c.Query("pool") == "true", Limit: limit, After: cur})
 	reply(c, http.StatusOK, v, err)
 }
 
@@ -396,7 +397,7 @@ func (h *HTTP) listOpportunities(c *gin.Context) {
 		return
 	}
 	v, err := h.App.Opportunities(c.Request.Context(), adapters.OppFilter{Status: c.Query("status"), OwnerID: c.Query("owner_id"),
-		Team: c.Query("team"), Stage: stage, Limit: limit, After: cur})
+		Team: c.Query("team"), CustomerID: c.Query("customer_id"), Stage: stage, Limit: limit, After: cur})
 	reply(c, http.StatusOK, v, err)
 }
 
@@ -453,6 +454,16 @@ func (h *HTTP) opportunityTimeline(c *gin.Context) {
 		return
 	}
 	v, err := h.App.OpportunityTimeline(c.Request.Context(), c.Param("id"), limit, cur)
+	reply(c, http.StatusOK, v, err)
+}
+
+func (h *HTTP) customerTimeline(c *gin.Context) {
+	limit, cur, err := pageArgs(c)
+	if err != nil {
+		httpx.WriteError(c, err)
+		return
+	}
+	v, err := h.App.CustomerTimeline(c.Request.Context(), c.Query("customer_id"), limit, cur)
 	reply(c, http.StatusOK, v, err)
 }
 

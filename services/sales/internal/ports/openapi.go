@@ -11,6 +11,8 @@ var (
 	repParam    = openapi.Param{Name: "repId", In: "path", Description: "the rep's user id"}
 	limitParam  = openapi.Param{Name: "limit", In: "query", Type: "integer", Description: "page size, 1..200 (default 50)"}
 	cursorParam = openapi.Param{Name: "cursor", In: "query", Description: "next_cursor of the previous page"}
+	// customerParam narrows a list to one customer's leads or opportunities.
+	customerParam = openapi.Param{Name: "customer_id", In: "query", Description: "only those filed under this customer (UUID)"}
 )
 
 const (
@@ -50,7 +52,7 @@ func OpenAPI() []byte {
 		openapi.Op{Method: "GET", Path: "/v1/leads", Tag: "leads", Summary: "List leads (newest first)",
 			Permission: read, Response: app.Page[app.LeadView]{}, Errors: []int{400, 403, 422},
 			Params: []openapi.Param{{Name: "state", In: "query", Enum: []string{"new", "contacted", "qualified", "disqualified", "converted"}},
-				{Name: "owner_id", In: "query"}, {Name: "team", In: "query"}, {Name: "territory_id", In: "query"},
+				{Name: "owner_id", In: "query"}, {Name: "team", In: "query"}, {Name: "territory_id", In: "query"}, customerParam,
 				{Name: "pool", In: "query", Type: "boolean", Description: "only open leads waiting in the pool"}, limitParam, cursorParam}},
 		openapi.Op{Method: "GET", Path: "/v1/leads/:id", Tag: "leads", Summary: "Get a lead",
 			Permission: read, Params: []openapi.Param{idParam}, Response: app.LeadView{}, Errors: []int{403, 404}},
@@ -79,7 +81,7 @@ func OpenAPI() []byte {
 		openapi.Op{Method: "GET", Path: "/v1/opportunities", Tag: "opportunities", Summary: "List opportunities (newest first)",
 			Permission: read, Response: app.Page[app.OpportunityView]{}, Errors: []int{400, 403, 422},
 			Params: []openapi.Param{{Name: "status", In: "query", Enum: []string{"open", "won", "lost"}}, {Name: "stage", In: "query", Type: "integer"},
-				{Name: "owner_id", In: "query"}, {Name: "team", In: "query"}, limitParam, cursorParam}},
+				{Name: "owner_id", In: "query"}, {Name: "team", In: "query"}, customerParam, limitParam, cursorParam}},
 		openapi.Op{Method: "GET", Path: "/v1/opportunities/:id", Tag: "opportunities", Summary: "Get an opportunity",
 			Permission: read, Params: []openapi.Param{idParam}, Response: app.OpportunityView{}, Errors: []int{403, 404}},
 		openapi.Op{Method: "PATCH", Path: "/v1/opportunities/:id", Tag: "opportunities", Summary: "Change name, amount, currency, expected close date or probability",
@@ -94,6 +96,10 @@ func OpenAPI() []byte {
 			Permission: write, Params: []openapi.Param{idParam}, Request: CloseRequest{}, Response: app.OpportunityView{}, Errors: []int{400, 403, 404, 422, 503}, Idempotent: true, IdempotencyNote: changeNote},
 		openapi.Op{Method: "GET", Path: "/v1/opportunities/:id/timeline", Tag: "opportunities", Summary: "The opportunity's timeline, oldest first",
 			Permission: read, Params: []openapi.Param{idParam, limitParam, cursorParam}, Response: app.Page[app.TimelineEvent]{}, Errors: []int{400, 403, 404}},
+		openapi.Op{Method: "GET", Path: "/v1/timeline", Tag: "reports", Summary: "A customer's sales timeline, newest first",
+			Description: "The events of every lead and opportunity filed under the customer that you may see (yours as a rep; your teams' and the pool's as a manager; all as an analyst or admin): received, assigned, contacted, qualified, converted, stage moves, won, lost, reminders and escalations — each with the lead or opportunity it belongs to. A customer you may not see, or with no sales, has an empty timeline. The customer service's GET /v1/customers/{id}/timeline holds the rest of the customer's history; both are ordered by at, newest first.",
+			Permission:  read, Params: []openapi.Param{{Name: "customer_id", In: "query", Required: true, Description: "the customer's id (UUID)"}, limitParam, cursorParam},
+			Response: app.Page[app.CustomerEvent]{}, Errors: []int{400, 403}},
 		openapi.Op{Method: "GET", Path: "/v1/funnel", Tag: "reports", Summary: "Funnel report",
 			Description: "Per stage: open count, amount and weighted amount per currency, how many reached the stage, conversion to the next, average days in stage; won, lost, win rate. Of everything in your scope, or of one team or rep.",
 			Permission:  read, Params: []openapi.Param{{Name: "team", In: "query"}, {Name: "owner_id", In: "query"}}, Response: app.FunnelReport{}, Errors: []int{403}},
