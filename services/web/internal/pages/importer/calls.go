@@ -1,0 +1,105 @@
+package importer
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/closeloop/closeloop/platform/apperr"
+	"github.com/closeloop/closeloop/services/web/internal/apis"
+	"github.com/closeloop/closeloop/services/web/internal/apis/customerapi"
+	"github.com/closeloop/closeloop/services/web/internal/csvimport"
+)
+
+// Answer is the customer service's answer for one row.
+type Answer struct {
+	Outcome    string // new, duplicate or invalid
+	CustomerID string // new: created (not on a dry run); duplicate: the existing customer when visible
+	// DupOf is, for a duplicate of an earlier row of the same call, that
+	// row's position in the rows sent (-1 otherwise).
+	DupOf      int
+	MatchedOn  string
+	OwningTeam string
+	Errors     []customerapi.FieldError
+}
+
+// importBody is the import endpoint's request. csvimport.Customer marshals
+// as its rows (amounts as float64: the generated client's float32 would
+// round large amounts).
+type importBody struct {
+	DryRun bool                 `json:"dry_run"`
+	Rows   []csvimport.Customer `json:"rows"`
+}
+
+// chunks is how many calls n rows take.
+func chunks(n int) int { return (n + chunkRows - 1) / chunkRows }
+
+// chunkKey is the idempotency key of block i of a confirm post whose form
+// key is idem: the same form posted again sends the same keys, so the
+// service answers blocks it already imported from its record instead of
+// importing them again.
+func chunkKey(idem string, i int) string { return fmt.Sprintf("import:%s:%d", idem, i) }
+
+// runImport sends rows in blocks of chunkRows, one call after the other (a
+// real import's later blocks must see the customers the earlier ones
+// created), as a dry run or for real; key gives block i's idempotency key
+// (nil for none). It returns one answer per row for the blocks answered
+// before a block failed as a whole, and that block's error.
+func runImport(ctx context.Context, api *apis.Set, rows []csvimport.Customer, dryRun bool, key func(int) string) ([]Answer, error) {
+	out := make([]Answer, 0, len(rows))
+	for i := range chunks(len(rows)) {
+		block := rows[i*chunkRows : min(len(rows), (i+1)*chunkRows)]
+		body, err := json.Marshal(importBody{DryRun: dryRun, Rows: block})
+		if err != nil {
+			return out, err
+		}
+		cctx := ctx
+		if key != nil {
+			cctx = apis.WithIdempotencyKey(ctx, key(i))
+		}
+		res, err := api.Customer.PostCustomersImportWithBodyWithResponse(cctx, &customerapi.PostCustomersImportParams{}, "application/json", bytes.NewReader(body))
+		if err := apis.Check(res, err); err != nil {
+			return out, err
+		}
+		answers, err := answersOf(res.JSON200, len(block), len(out))
+		if err != nil {
+			return out, err
+		}
+		out = append(out, answers...)
+	}
+	return out, nil
+}
+
+// answersOf reads one block's answer: one entry per row sent, by index;
+// offset is the block's first row among all rows.
+func answersOf(res *customerapi.ImportResult, n, offset int) ([]Answer, error) {
+	bad := apperr.Internal(fmt.Errorf("the import answered a block of %d rows with another number of rows", n))
+	if res == nil || res.Rows == nil || len(*res.Rows) != n {
+		return nil, bad
+	}
+	out := make([]Answer, n)
+	seen := make([]bool, n)
+	for _, r := range *res.Rows {
+		if r.Index == nil || *r.Index < 0 || *r.Index >= n || seen[*r.Index] {
+			return nil, bad
+		}
+		seen[*r.Index] = true
+		a := Answer{Outcome: str(r.Outcome), CustomerID: str(r.CustomerId), DupOf: -1, MatchedOn: str(r.MatchedOn), OwningTeam: str(r.OwningTeam)}
+		if r.DuplicateOfRow != nil {
+			a.DupOf = offset + *r.DuplicateOfRow
+		}
+		if r.Errors != nil {
+			a.Errors = *r.Errors
+		}
+		out[*r.Index] = a
+	}
+	return out, nil
+}
+
+func str(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
+}
