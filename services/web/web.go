@@ -23,7 +23,9 @@ import (
 	"github.com/closeloop/closeloop/services/web/internal/console"
 	"github.com/closeloop/closeloop/services/web/internal/pages/board"
 	"github.com/closeloop/closeloop/services/web/internal/pages/customers"
+	"github.com/closeloop/closeloop/services/web/internal/pages/importer"
 	"github.com/closeloop/closeloop/services/web/internal/pages/leads"
+	"github.com/closeloop/closeloop/services/web/internal/pages/myday"
 	"github.com/closeloop/closeloop/services/web/internal/pages/visits"
 	"github.com/closeloop/closeloop/services/web/internal/session"
 	"github.com/closeloop/closeloop/services/web/internal/signin"
@@ -49,10 +51,12 @@ type Page func(e *gin.Engine, d *console.Deps) error
 
 // Pages are the console's pages, in the order of the navigation.
 var Pages = []Page{
+	myday.Mount,
 	board.Mount,
 	customers.Mount,
 	leads.Mount,
 	visits.Mount,
+	importer.Mount,
 }
 
 // Spec describes the web console binary.
