@@ -94,6 +94,25 @@ type ConvertRequest struct {
 	Reason      *string                    `json:"reason,omitempty"`
 }
 
+// CustomerEvent defines model for CustomerEvent.
+type CustomerEvent struct {
+	Actor       *string                 `json:"actor,omitempty"`
+	At          *time.Time              `json:"at,omitempty"`
+	Data        *map[string]interface{} `json:"data,omitempty"`
+	Id          *string                 `json:"id,omitempty"`
+	Kind        *string                 `json:"kind,omitempty"`
+	SubjectId   *string                 `json:"subject_id,omitempty"`
+	SubjectName *string                 `json:"subject_name,omitempty"`
+	SubjectType *string                 `json:"subject_type,omitempty"`
+	Summary     *string                 `json:"summary,omitempty"`
+}
+
+// CustomerEventPage defines model for CustomerEventPage.
+type CustomerEventPage struct {
+	Items      *[]CustomerEvent `json:"items,omitempty"`
+	NextCursor *string          `json:"next_cursor,omitempty"`
+}
+
 // Error Example: {"code":"validation_failed","details":{"fields":[{"code":"required","field":"name","message":"is required"}]},"message":"the request has invalid fields"}
 type Error struct {
 	Code    *string                 `json:"code,omitempty"`
@@ -372,6 +391,9 @@ type GetLeadsParams struct {
 	Team        *string              `form:"team,omitempty" json:"team,omitempty"`
 	TerritoryId *string              `form:"territory_id,omitempty" json:"territory_id,omitempty"`
 
+	// CustomerId only those filed under this customer (UUID)
+	CustomerId *string `form:"customer_id,omitempty" json:"customer_id,omitempty"`
+
 	// Pool only open leads waiting in the pool
 	Pool *bool `form:"pool,omitempty" json:"pool,omitempty"`
 
@@ -437,6 +459,9 @@ type GetOpportunitiesParams struct {
 	OwnerId *string                       `form:"owner_id,omitempty" json:"owner_id,omitempty"`
 	Team    *string                       `form:"team,omitempty" json:"team,omitempty"`
 
+	// CustomerId only those filed under this customer (UUID)
+	CustomerId *string `form:"customer_id,omitempty" json:"customer_id,omitempty"`
+
 	// Limit page size, 1..200 (default 50)
 	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
 
@@ -478,6 +503,18 @@ type GetOpportunitiesByIdTimelineParams struct {
 type PostOpportunitiesByIdWonParams struct {
 	// IdempotencyKey Retrying with the same key applies the change at most once (the workflow update's id is derived from you, the key and the record), e.g. after a 503 update_pending.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
+}
+
+// GetTimelineParams defines parameters for GetTimeline.
+type GetTimelineParams struct {
+	// CustomerId the customer's id (UUID)
+	CustomerId string `form:"customer_id" json:"customer_id"`
+
+	// Limit page size, 1..200 (default 50)
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor next_cursor of the previous page
+	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
 // PostLeadsJSONRequestBody defines body for PostLeads for application/json ContentType.
@@ -969,6 +1006,15 @@ type ClientInterface interface {
 	//
 	// Corresponds with PUT /v1/territories/{id}/reps/{repId} (the `PutTerritoriesByIdRepsByRepId` operationId).
 	PutTerritoriesByIdRepsByRepId(ctx context.Context, id string, repId string, body PutTerritoriesByIdRepsByRepIdJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetTimeline A customer's sales timeline, newest first
+	//
+	// The events of every lead and opportunity filed under the customer that you may see (yours as a rep; your teams' and the pool's as a manager; all as an analyst or admin): received, assigned, contacted, qualified, converted, stage moves, won, lost, reminders and escalations — each with the lead or opportunity it belongs to. A customer you may not see, or with no sales, has an empty timeline. The customer service's GET /v1/customers/{id}/timeline holds the rest of the customer's history; both are ordered by at, newest first.
+	//
+	// Requires permission `leads:read`.
+	//
+	// Corresponds with GET /v1/timeline (the `GetTimeline` operationId).
+	GetTimeline(ctx context.Context, params *GetTimelineParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 }
 
 // GetFunnel Funnel report
@@ -1745,6 +1791,25 @@ func (c *Client) PutTerritoriesByIdRepsByRepId(ctx context.Context, id string, r
 	return c.Client.Do(req)
 }
 
+// GetTimeline A customer's sales timeline, newest first
+//
+// The events of every lead and opportunity filed under the customer that you may see (yours as a rep; your teams' and the pool's as a manager; all as an analyst or admin): received, assigned, contacted, qualified, converted, stage moves, won, lost, reminders and escalations — each with the lead or opportunity it belongs to. A customer you may not see, or with no sales, has an empty timeline. The customer service's GET /v1/customers/{id}/timeline holds the rest of the customer's history; both are ordered by at, newest first.
+//
+// Requires permission `leads:read`.
+//
+// Corresponds with GET /v1/timeline (the `GetTimeline` operationId).
+func (c *Client) GetTimeline(ctx context.Context, params *GetTimelineParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetTimelineRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // NewGetFunnelRequest constructs an http.Request for the GetFunnel method
 func NewGetFunnelRequest(server string, params *GetFunnelParams) (*http.Request, error) {
 	var err error
@@ -1878,6 +1943,18 @@ func NewGetLeadsRequest(server string, params *GetLeadsParams) (*http.Request, e
 		if params.TerritoryId != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "territory_id", *params.TerritoryId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.CustomerId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "customer_id", *params.CustomerId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -2510,6 +2587,18 @@ func NewGetOpportunitiesRequest(server string, params *GetOpportunitiesParams) (
 		if params.Team != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "team", *params.Team, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.CustomerId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "customer_id", *params.CustomerId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -3229,6 +3318,80 @@ func NewPutTerritoriesByIdRepsByRepIdRequestWithBody(server string, id string, r
 	return req, nil
 }
 
+// NewGetTimelineRequest constructs an http.Request for the GetTimeline method
+func NewGetTimelineRequest(server string, params *GetTimelineParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/timeline")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if queryFrag, err := runtime.StyleParamWithOptions("form", true, "customer_id", params.CustomerId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+			return nil, err
+		} else {
+			for _, qp := range strings.Split(queryFrag, "&") {
+				rawQueryFragments = append(rawQueryFragments, qp)
+			}
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 func (c *Client) applyEditors(ctx context.Context, req *http.Request, additionalEditors []RequestEditorFn) error {
 	for _, r := range c.RequestEditors {
 		if err := r(ctx, req); err != nil {
@@ -3670,6 +3833,17 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with PUT /v1/territories/{id}/reps/{repId} (the `PutTerritoriesByIdRepsByRepId` operationId).
 	PutTerritoriesByIdRepsByRepIdWithResponse(ctx context.Context, id string, repId string, body PutTerritoriesByIdRepsByRepIdJSONRequestBody, reqEditors ...RequestEditorFn) (*PutTerritoriesByIdRepsByRepIdResponse, error)
+
+	// GetTimelineWithResponse A customer's sales timeline, newest first
+	//
+	// The events of every lead and opportunity filed under the customer that you may see (yours as a rep; your teams' and the pool's as a manager; all as an analyst or admin): received, assigned, contacted, qualified, converted, stage moves, won, lost, reminders and escalations — each with the lead or opportunity it belongs to. A customer you may not see, or with no sales, has an empty timeline. The customer service's GET /v1/customers/{id}/timeline holds the rest of the customer's history; both are ordered by at, newest first.
+	//
+	// Requires permission `leads:read`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/timeline (the `GetTimeline` operationId).
+	GetTimelineWithResponse(ctx context.Context, params *GetTimelineParams, reqEditors ...RequestEditorFn) (*GetTimelineResponse, error)
 }
 
 type GetFunnelResponse struct {
@@ -5837,6 +6011,75 @@ func (r PutTerritoriesByIdRepsByRepIdResponse) ContentType() string {
 	return ""
 }
 
+type GetTimelineResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *CustomerEventPage
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetTimelineResponse) GetJSON200() *CustomerEventPage {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetTimelineResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetTimelineResponse) GetJSON401() *Error {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetTimelineResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r GetTimelineResponse) GetJSON500() *Error {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r GetTimelineResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetTimelineResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetTimelineResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetTimelineResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // GetFunnelWithResponse Funnel report
 //
 // Per stage: open count, amount and weighted amount per currency, how many reached the stage, conversion to the next, average days in stage; won, lost, win rate. Of everything in your scope, or of one team or rep.
@@ -6473,6 +6716,23 @@ func (c *ClientWithResponses) PutTerritoriesByIdRepsByRepIdWithResponse(ctx cont
 		return nil, err
 	}
 	return ParsePutTerritoriesByIdRepsByRepIdResponse(rsp)
+}
+
+// GetTimelineWithResponse A customer's sales timeline, newest first
+//
+// The events of every lead and opportunity filed under the customer that you may see (yours as a rep; your teams' and the pool's as a manager; all as an analyst or admin): received, assigned, contacted, qualified, converted, stage moves, won, lost, reminders and escalations — each with the lead or opportunity it belongs to. A customer you may not see, or with no sales, has an empty timeline. The customer service's GET /v1/customers/{id}/timeline holds the rest of the customer's history; both are ordered by at, newest first.
+//
+// Requires permission `leads:read`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/timeline (the `GetTimeline` operationId).
+func (c *ClientWithResponses) GetTimelineWithResponse(ctx context.Context, params *GetTimelineParams, reqEditors ...RequestEditorFn) (*GetTimelineResponse, error) {
+	rsp, err := c.GetTimeline(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetTimelineResponse(rsp)
 }
 
 // ParseGetFunnelResponse parses an HTTP response from a GetFunnelWithResponse call
@@ -8243,6 +8503,60 @@ func ParsePutTerritoriesByIdRepsByRepIdResponse(rsp *http.Response) (*PutTerrito
 			return nil, err
 		}
 		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetTimelineResponse parses an HTTP response from a GetTimelineWithResponse call
+func ParseGetTimelineResponse(rsp *http.Response) (*GetTimelineResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetTimelineResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest CustomerEventPage
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest Error
