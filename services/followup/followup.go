@@ -47,7 +47,7 @@ const TaskQueue = followupc.TaskQueue
 
 // Config is the follow-up service's own configuration, next to service.Config.
 type Config struct {
-	CustomerAPI string `env:"CUSTOMER_API_URL" default:"http://127.0.0.1:8081" help:"base URL of the customer service, used to look a follow-up's customer up as the caller"`
+	CustomerAPI string `env:"CUSTOMER_API_URL" default:"http://127.0.0.1:8081" help:"base URL of the customer service, used to look a follow-up's customer, and a reassigned follow-up's new owner, up as the caller"`
 	// TemporalUI is where follow-ups link to their workflow.
 	TemporalUI string        `env:"TEMPORAL_UI_URL" default:"http://localhost:8233" help:"Temporal web UI base URL that follow-ups link their workflow to; empty for no link"`
 	OpenWait   time.Duration `env:"FOLLOWUP_OPEN_WAIT" default:"5s" help:"how long POST /v1/follow-ups waits for the new follow-up to be stored before answering 202 Accepted"`
@@ -92,7 +92,8 @@ func Setup(d *service.Deps, cfg Config) (*service.Module, error) {
 		return nil, fmt.Errorf("seed policies and calendars: %w", err)
 	}
 	customers := ports.NewCustomerAPI(cfg.CustomerAPI)
-	fu := app.NewFollowUps(store.NewFollowUps(d.DB), pol, engine, customers.Lookup, app.Links{TemporalUI: cfg.TemporalUI, Namespace: d.Config.Temporal.Namespace})
+	users := ports.NewUserDirectory(cfg.CustomerAPI)
+	fu := app.NewFollowUps(store.NewFollowUps(d.DB), pol, engine, customers.Lookup, users.Find, app.Links{TemporalUI: cfg.TemporalUI, Namespace: d.Config.Temporal.Namespace})
 	h := &ports.EngineHTTP{Policies: pol, FollowUps: fu, OpenWait: cfg.OpenWait}
 	acts := &ports.EngineActivities{Policies: pol, FollowUps: fu}
 	if d.Telemetry != nil {

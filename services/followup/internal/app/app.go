@@ -1,9 +1,10 @@
 // Package app holds the follow-up service's use cases: one method per thing
 // a person or a workflow can do.
 //
-//   - FollowUps (followups.go, views.go, dryrun.go, rollout.go): people open,
-//     read, list, complete and cancel follow-ups, see the overdue lists and
-//     counts, and dry-run a policy change; workflows record their follow-ups
+//   - FollowUps (followups.go, views.go, reassign.go, stats.go, dryrun.go,
+//     rollout.go): people open, read, list, complete, cancel and reassign
+//     follow-ups, see the overdue lists and counts and the on-time
+//     statistics, and dry-run a policy change; workflows record their follow-ups
 //     through activities (Record, UpdateDeadline, RecordStep, Close) and roll
 //     policy and calendar changes out (RolloutPage).
 //   - Policies (policies.go, calendars.go): analysts list, read, diff,
@@ -16,7 +17,7 @@
 // with the domain rules, and orchestrates: reads from the repositories,
 // starts and signals workflows (Workflows), tells running workflows about new
 // versions (Rollouts), asks the customer service who a customer belongs to
-// (Customers). Writes go through a repository's Update, which runs the
+// (Customers) and who a new owner is (Users). Writes go through a repository's Update, which runs the
 // transaction and applies the domain's state change inside it.
 //
 // It does not own the rules (internal/domain), SQL or transactions

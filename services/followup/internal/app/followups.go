@@ -58,12 +58,13 @@ type FollowUps struct {
 	policies  *Policies
 	wf        Workflows
 	customers Customers
+	users     Users
 	links     Links
 }
 
 // NewFollowUps returns the use cases.
-func NewFollowUps(s *store.FollowUps, p *Policies, wf Workflows, customers Customers, links Links) *FollowUps {
-	return &FollowUps{store: s, policies: p, wf: wf, customers: customers, links: links}
+func NewFollowUps(s *store.FollowUps, p *Policies, wf Workflows, customers Customers, users Users, links Links) *FollowUps {
+	return &FollowUps{store: s, policies: p, wf: wf, customers: customers, users: users, links: links}
 }
 
 // PolicyRef names a policy version.

@@ -46,9 +46,11 @@ func (h *EngineHTTP) Routes(v1 *gin.RouterGroup) {
 	v1.GET("/follow-ups", h.listFollowUps)
 	v1.GET("/follow-ups/overdue", h.overdue)
 	v1.GET("/follow-ups/overdue/counts", h.overdueCounts)
+	v1.GET("/follow-ups/stats/on-time", h.onTimeStats)
 	v1.GET("/follow-ups/:id", h.getFollowUp)
 	v1.POST("/follow-ups/:id/complete", h.finish(domain.StateDone))
 	v1.POST("/follow-ups/:id/cancel", h.finish(domain.StateCancelled))
+	v1.POST("/follow-ups/:id/reassign", h.reassign)
 }
 
 // ProposeRequest is the body of POST /v1/policies/{name}/versions.
@@ -328,7 +330,12 @@ func (h *EngineHTTP) listFollowUps(c *gin.Context) {
 		httpx.WriteError(c, err)
 		return
 	}
-	page, err := h.FollowUps.List(c.Request.Context(), h.filter(c), cur, limit, httpx.EncodeCursor)
+	f := h.filter(c)
+	if f.DueBefore, err = instantQuery(c, "due_before"); err != nil {
+		httpx.WriteError(c, err)
+		return
+	}
+	page, err := h.FollowUps.List(c.Request.Context(), f, cur, limit, httpx.EncodeCursor)
 	respond(c, http.StatusOK, page, err)
 }
 

@@ -76,7 +76,13 @@ func engineOps() []openapi.Op {
 			Description: "Starts its FollowUp workflow. The due time comes from the kind's deadline policy unless due_at is given. 201 with the follow-up once stored, or 202 with its id if that takes longer than FOLLOWUP_OPEN_WAIT. An Idempotency-Key makes retries open one follow-up.",
 			Permission:  fuWrite, Request: OpenFollowUpRequest{}, Status: 201, Response: app.View{}, Errors: []int{403, 422, 503}},
 		{Method: "GET", Path: "/v1/follow-ups", Tag: "follow-ups", Summary: "Follow-ups in your scope, soonest due first",
-			Permission: fuRead, Params: append(append([]openapi.Param{}, filterParams...), openapi.Param{Name: "state", In: "query", Enum: []string{"open", "closed", "all"}}, limitParam, cursorParam),
+			Description: "Reps see their own, managers their teams', admins and analysts all. state=open (the default) is every follow-up not closed, escalated ones included; " +
+				"escalated only the escalated ones; closed the done and cancelled ones. due_before keeps those due strictly before an instant: a rep's day is " +
+				"state=open&due_before=<tonight>, overdue ones first. Pages follow next_cursor.",
+			Permission: fuRead, Params: append(append([]openapi.Param{}, filterParams...),
+				openapi.Param{Name: "state", In: "query", Enum: domain.ListStates},
+				openapi.Param{Name: "due_before", In: "query", Description: "RFC 3339 instant (encode + as %2B); only follow-ups due before it"},
+				limitParam, cursorParam),
 			Response: app.Page{}, Errors: []int{400, 403, 422}},
 		{Method: "GET", Path: "/v1/follow-ups/overdue", Tag: "follow-ups", Summary: "Overdue follow-ups, most late first",
 			Description: "Managers see their teams, reps their own, admins and analysts all. Each item links to its customer and its workflow.",
@@ -85,11 +91,32 @@ func engineOps() []openapi.Op {
 		{Method: "GET", Path: "/v1/follow-ups/overdue/counts", Tag: "follow-ups", Summary: "Overdue follow-ups counted per owner, per team and per lateness bucket",
 			Permission: fuRead, Params: append(append([]openapi.Param{}, filterParams...), openapi.Param{Name: "lateness", In: "query", Enum: domain.LatenessBuckets()}),
 			Response: app.Counts{}, Errors: []int{403, 422}},
+		{Method: "GET", Path: "/v1/follow-ups/stats/on-time", Tag: "follow-ups", Summary: "Follow-ups closed on time, per team and week or month",
+			Description: "Counts the follow-ups closed in [from, to) per team and period: closed, closed_on_time (closed_at <= due_at) and on_time_share " +
+				"(null when none closed), and the same split into done and cancelled. Periods are ISO weeks starting Monday 00:00 (label 2026-W14) or calendar " +
+				"months (2026-04) in tz, the first and last cut to the range; every team lists every period. Scope as for the overdue views: managers their " +
+				"teams, reps their own follow-ups, analysts and admins all. Bad values are 422 with field errors.",
+			Permission: fuRead, Params: []openapi.Param{
+				{Name: "from", In: "query", Required: true, Description: "date (2026-04-01: midnight in tz) or RFC 3339 instant; inclusive"},
+				{Name: "to", In: "query", Required: true, Description: "date or RFC 3339 instant; exclusive; at most three years after from"},
+				{Name: "bucket", In: "query", Description: "week (default) or month"},
+				{Name: "tz", In: "query", Description: "IANA time zone of the periods and of dates, such as Asia/Shanghai (default UTC)"},
+				{Name: "team", In: "query", Description: "one team only"},
+			},
+			Response: app.OnTimeStats{}, Errors: []int{403, 422}},
 		{Method: "GET", Path: "/v1/follow-ups/:id", Tag: "follow-ups", Summary: "A follow-up with its history",
 			Permission: fuRead, Params: []openapi.Param{followUpPath}, Response: app.View{}, Errors: []int{403, 404}},
 		{Method: "POST", Path: "/v1/follow-ups/:id/complete", Tag: "follow-ups", Summary: "Mark a follow-up done",
 			Permission: fuWrite, Params: []openapi.Param{followUpPath}, Request: NoteRequest{}, Response: app.View{}, Errors: []int{403, 404, 422, 503}},
 		{Method: "POST", Path: "/v1/follow-ups/:id/cancel", Tag: "follow-ups", Summary: "Cancel a follow-up (managers)",
 			Permission: fuWrite, Params: []openapi.Param{followUpPath}, Request: NoteRequest{}, Response: app.View{}, Errors: []int{403, 404, 422, 503}},
+		{Method: "POST", Path: "/v1/follow-ups/:id/reassign", Tag: "follow-ups", Summary: "Give an open or escalated follow-up to another owner (managers, admins)",
+			Description: "Managers: follow-ups of their teams, to an enabled rep or manager of a team they manage; admins: any follow-up, to an enabled rep or " +
+				"manager of its (new) team. team defaults to the follow-up's; reason is required and kept in the history (action reassigned). Due time, " +
+				"escalation level and state stay; the overdue lists and counts show the new owner at once. 409 when another service decides the owner: " +
+				"owner_held_by_lead (use the sales service's POST /v1/leads/{id}/reassign), owner_held_by_opportunity, owner_held_by_visit, " +
+				"owner_held_by_customer (care contacts: PATCH /v1/customers/{id}); details name the service, endpoint and ids. The new owner is looked up " +
+				"in the customer service's user directory as the caller (422 unknown_owner on owner_id; 503 customer_service_unavailable).",
+			Permission: fuWrite, Params: []openapi.Param{followUpPath}, Request: ReassignRequest{}, Response: app.View{}, Errors: []int{403, 404, 409, 422, 503}},
 	}
 }
