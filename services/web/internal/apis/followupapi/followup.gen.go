@@ -61,9 +61,10 @@ func (e GetFollowUpsParamsKind) Valid() bool {
 
 // Defines values for GetFollowUpsParamsState.
 const (
-	All    GetFollowUpsParamsState = "all"
-	Closed GetFollowUpsParamsState = "closed"
-	Open   GetFollowUpsParamsState = "open"
+	All       GetFollowUpsParamsState = "all"
+	Closed    GetFollowUpsParamsState = "closed"
+	Escalated GetFollowUpsParamsState = "escalated"
+	Open      GetFollowUpsParamsState = "open"
 )
 
 // Valid indicates whether the value is a known member of the GetFollowUpsParamsState enum.
@@ -72,6 +73,8 @@ func (e GetFollowUpsParamsState) Valid() bool {
 	case All:
 		return true
 	case Closed:
+		return true
+	case Escalated:
 		return true
 	case Open:
 		return true
@@ -414,6 +417,47 @@ type NoteRequest struct {
 	Note *string `json:"note,omitempty"`
 }
 
+// OnTimeCounts defines model for OnTimeCounts.
+type OnTimeCounts struct {
+	Cancelled    *int     `json:"cancelled,omitempty"`
+	Closed       *int     `json:"closed,omitempty"`
+	ClosedOnTime *int     `json:"closed_on_time,omitempty"`
+	Done         *int     `json:"done,omitempty"`
+	DoneOnTime   *int     `json:"done_on_time,omitempty"`
+	OnTimeShare  *float32 `json:"on_time_share,omitempty"`
+}
+
+// OnTimePeriod defines model for OnTimePeriod.
+type OnTimePeriod struct {
+	Cancelled    *int       `json:"cancelled,omitempty"`
+	Closed       *int       `json:"closed,omitempty"`
+	ClosedOnTime *int       `json:"closed_on_time,omitempty"`
+	Done         *int       `json:"done,omitempty"`
+	DoneOnTime   *int       `json:"done_on_time,omitempty"`
+	End          *time.Time `json:"end,omitempty"`
+	Label        *string    `json:"label,omitempty"`
+	OnTimeShare  *float32   `json:"on_time_share,omitempty"`
+	Start        *time.Time `json:"start,omitempty"`
+}
+
+// OnTimeStats defines model for OnTimeStats.
+type OnTimeStats struct {
+	Bucket  *string        `json:"bucket,omitempty"`
+	From    *time.Time     `json:"from,omitempty"`
+	Periods *[]StatsPeriod `json:"periods,omitempty"`
+	Teams   *[]OnTimeTeam  `json:"teams,omitempty"`
+	To      *time.Time     `json:"to,omitempty"`
+	Total   *OnTimeCounts  `json:"total,omitempty"`
+	Tz      *string        `json:"tz,omitempty"`
+}
+
+// OnTimeTeam defines model for OnTimeTeam.
+type OnTimeTeam struct {
+	Periods *[]OnTimePeriod `json:"periods,omitempty"`
+	Team    *string         `json:"team,omitempty"`
+	Total   *OnTimeCounts   `json:"total,omitempty"`
+}
+
 // OpenFollowUpRequest defines model for OpenFollowUpRequest.
 type OpenFollowUpRequest struct {
 	CustomerId *string    `json:"customer_id,omitempty"`
@@ -463,11 +507,25 @@ type Range struct {
 	Start *int `json:"start,omitempty"`
 }
 
+// ReassignRequest defines model for ReassignRequest.
+type ReassignRequest struct {
+	OwnerId *string `json:"owner_id,omitempty"`
+	Reason  *string `json:"reason,omitempty"`
+	Team    *string `json:"team,omitempty"`
+}
+
 // RollbackRequest defines model for RollbackRequest.
 type RollbackRequest struct {
 	EffectiveFrom *time.Time `json:"effective_from,omitempty"`
 	Reason        *string    `json:"reason,omitempty"`
 	ToVersion     *int       `json:"to_version,omitempty"`
+}
+
+// StatsPeriod defines model for StatsPeriod.
+type StatsPeriod struct {
+	End   *time.Time `json:"end,omitempty"`
+	Label *string    `json:"label,omitempty"`
+	Start *time.Time `json:"start,omitempty"`
 }
 
 // Step defines model for Step.
@@ -592,6 +650,9 @@ type GetFollowUpsParams struct {
 	Kind       *GetFollowUpsParamsKind  `form:"kind,omitempty" json:"kind,omitempty"`
 	State      *GetFollowUpsParamsState `form:"state,omitempty" json:"state,omitempty"`
 
+	// DueBefore RFC 3339 instant (encode + as %2B); only follow-ups due before it
+	DueBefore *string `form:"due_before,omitempty" json:"due_before,omitempty"`
+
 	// Limit page size, 1..200 (default 50)
 	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
 
@@ -643,6 +704,24 @@ type GetFollowUpsOverdueCountsParamsKind string
 // GetFollowUpsOverdueCountsParamsLateness defines parameters for GetFollowUpsOverdueCounts.
 type GetFollowUpsOverdueCountsParamsLateness string
 
+// GetFollowUpsStatsOnTimeParams defines parameters for GetFollowUpsStatsOnTime.
+type GetFollowUpsStatsOnTimeParams struct {
+	// From date (2026-04-01: midnight in tz) or RFC 3339 instant; inclusive
+	From string `form:"from" json:"from"`
+
+	// To date or RFC 3339 instant; exclusive; at most three years after from
+	To string `form:"to" json:"to"`
+
+	// Bucket week (default) or month
+	Bucket *string `form:"bucket,omitempty" json:"bucket,omitempty"`
+
+	// Tz IANA time zone of the periods and of dates, such as Asia/Shanghai (default UTC)
+	Tz *string `form:"tz,omitempty" json:"tz,omitempty"`
+
+	// Team one team only
+	Team *string `form:"team,omitempty" json:"team,omitempty"`
+}
+
 // GetPoliciesByNameDiffParams defines parameters for GetPoliciesByNameDiff.
 type GetPoliciesByNameDiffParams struct {
 	From *int `form:"from,omitempty" json:"from,omitempty"`
@@ -660,6 +739,9 @@ type PostFollowUpsByIdCancelJSONRequestBody = NoteRequest
 
 // PostFollowUpsByIdCompleteJSONRequestBody defines body for PostFollowUpsByIdComplete for application/json ContentType.
 type PostFollowUpsByIdCompleteJSONRequestBody = NoteRequest
+
+// PostFollowUpsByIdReassignJSONRequestBody defines body for PostFollowUpsByIdReassign for application/json ContentType.
+type PostFollowUpsByIdReassignJSONRequestBody = ReassignRequest
 
 // PostPoliciesByNameDryRunJSONRequestBody defines body for PostPoliciesByNameDryRun for application/json ContentType.
 type PostPoliciesByNameDryRunJSONRequestBody = DryRunRequest
@@ -808,6 +890,8 @@ type ClientInterface interface {
 
 	// GetFollowUps Follow-ups in your scope, soonest due first
 	//
+	// Reps see their own, managers their teams', admins and analysts all. state=open (the default) is every follow-up not closed, escalated ones included; escalated only the escalated ones; closed the done and cancelled ones. due_before keeps those due strictly before an instant: a rep's day is state=open&due_before=<tonight>, overdue ones first. Pages follow next_cursor.
+	//
 	// Requires permission `followups:read`.
 	//
 	// Corresponds with GET /v1/follow-ups (the `GetFollowUps` operationId).
@@ -851,6 +935,15 @@ type ClientInterface interface {
 	// Corresponds with GET /v1/follow-ups/overdue/counts (the `GetFollowUpsOverdueCounts` operationId).
 	GetFollowUpsOverdueCounts(ctx context.Context, params *GetFollowUpsOverdueCountsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// GetFollowUpsStatsOnTime Follow-ups closed on time, per team and week or month
+	//
+	// Counts the follow-ups closed in [from, to) per team and period: closed, closed_on_time (closed_at <= due_at) and on_time_share (null when none closed), and the same split into done and cancelled. Periods are ISO weeks starting Monday 00:00 (label 2026-W14) or calendar months (2026-04) in tz, the first and last cut to the range; every team lists every period. Scope as for the overdue views: managers their teams, reps their own follow-ups, analysts and admins all. Bad values are 422 with field errors.
+	//
+	// Requires permission `followups:read`.
+	//
+	// Corresponds with GET /v1/follow-ups/stats/on-time (the `GetFollowUpsStatsOnTime` operationId).
+	GetFollowUpsStatsOnTime(ctx context.Context, params *GetFollowUpsStatsOnTimeParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetFollowUpsById A follow-up with its history
 	//
 	// Requires permission `followups:read`.
@@ -893,6 +986,28 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /v1/follow-ups/{id}/complete (the `PostFollowUpsByIdComplete` operationId).
 	PostFollowUpsByIdComplete(ctx context.Context, id string, body PostFollowUpsByIdCompleteJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PostFollowUpsByIdReassignWithBody Give an open or escalated follow-up to another owner (managers, admins)
+	//
+	// Managers: follow-ups of their teams, to an enabled rep or manager of a team they manage; admins: any follow-up, to an enabled rep or manager of its (new) team. team defaults to the follow-up's; reason is required and kept in the history (action reassigned). Due time, escalation level and state stay; the overdue lists and counts show the new owner at once. 409 when another service decides the owner: owner_held_by_lead (use the sales service's POST /v1/leads/{id}/reassign), owner_held_by_opportunity, owner_held_by_visit, owner_held_by_customer (care contacts: PATCH /v1/customers/{id}); details name the service, endpoint and ids. The new owner is looked up in the customer service's user directory as the caller (422 unknown_owner on owner_id; 503 customer_service_unavailable).
+	//
+	// Requires permission `followups:write`.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/follow-ups/{id}/reassign (the `PostFollowUpsByIdReassign` operationId).
+	PostFollowUpsByIdReassignWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PostFollowUpsByIdReassign Give an open or escalated follow-up to another owner (managers, admins)
+	//
+	// Managers: follow-ups of their teams, to an enabled rep or manager of a team they manage; admins: any follow-up, to an enabled rep or manager of its (new) team. team defaults to the follow-up's; reason is required and kept in the history (action reassigned). Due time, escalation level and state stay; the overdue lists and counts show the new owner at once. 409 when another service decides the owner: owner_held_by_lead (use the sales service's POST /v1/leads/{id}/reassign), owner_held_by_opportunity, owner_held_by_visit, owner_held_by_customer (care contacts: PATCH /v1/customers/{id}); details name the service, endpoint and ids. The new owner is looked up in the customer service's user directory as the caller (422 unknown_owner on owner_id; 503 customer_service_unavailable).
+	//
+	// Requires permission `followups:write`.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/follow-ups/{id}/reassign (the `PostFollowUpsByIdReassign` operationId).
+	PostFollowUpsByIdReassign(ctx context.Context, id string, body PostFollowUpsByIdReassignJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetPolicies Every timer policy with the version in force and scheduled ones
 	//
@@ -1148,6 +1263,8 @@ func (c *Client) GetCalendarsByNameDeadline(ctx context.Context, name string, pa
 
 // GetFollowUps Follow-ups in your scope, soonest due first
 //
+// Reps see their own, managers their teams', admins and analysts all. state=open (the default) is every follow-up not closed, escalated ones included; escalated only the escalated ones; closed the done and cancelled ones. due_before keeps those due strictly before an instant: a rep's day is state=open&due_before=<tonight>, overdue ones first. Pages follow next_cursor.
+//
 // Requires permission `followups:read`.
 //
 // Corresponds with GET /v1/follow-ups (the `GetFollowUps` operationId).
@@ -1241,6 +1358,25 @@ func (c *Client) GetFollowUpsOverdueCounts(ctx context.Context, params *GetFollo
 	return c.Client.Do(req)
 }
 
+// GetFollowUpsStatsOnTime Follow-ups closed on time, per team and week or month
+//
+// Counts the follow-ups closed in [from, to) per team and period: closed, closed_on_time (closed_at <= due_at) and on_time_share (null when none closed), and the same split into done and cancelled. Periods are ISO weeks starting Monday 00:00 (label 2026-W14) or calendar months (2026-04) in tz, the first and last cut to the range; every team lists every period. Scope as for the overdue views: managers their teams, reps their own follow-ups, analysts and admins all. Bad values are 422 with field errors.
+//
+// Requires permission `followups:read`.
+//
+// Corresponds with GET /v1/follow-ups/stats/on-time (the `GetFollowUpsStatsOnTime` operationId).
+func (c *Client) GetFollowUpsStatsOnTime(ctx context.Context, params *GetFollowUpsStatsOnTimeParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetFollowUpsStatsOnTimeRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // GetFollowUpsById A follow-up with its history
 //
 // Requires permission `followups:read`.
@@ -1324,6 +1460,48 @@ func (c *Client) PostFollowUpsByIdCompleteWithBody(ctx context.Context, id strin
 // Corresponds with POST /v1/follow-ups/{id}/complete (the `PostFollowUpsByIdComplete` operationId).
 func (c *Client) PostFollowUpsByIdComplete(ctx context.Context, id string, body PostFollowUpsByIdCompleteJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewPostFollowUpsByIdCompleteRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PostFollowUpsByIdReassignWithBody Give an open or escalated follow-up to another owner (managers, admins)
+//
+// Managers: follow-ups of their teams, to an enabled rep or manager of a team they manage; admins: any follow-up, to an enabled rep or manager of its (new) team. team defaults to the follow-up's; reason is required and kept in the history (action reassigned). Due time, escalation level and state stay; the overdue lists and counts show the new owner at once. 409 when another service decides the owner: owner_held_by_lead (use the sales service's POST /v1/leads/{id}/reassign), owner_held_by_opportunity, owner_held_by_visit, owner_held_by_customer (care contacts: PATCH /v1/customers/{id}); details name the service, endpoint and ids. The new owner is looked up in the customer service's user directory as the caller (422 unknown_owner on owner_id; 503 customer_service_unavailable).
+//
+// Requires permission `followups:write`.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/follow-ups/{id}/reassign (the `PostFollowUpsByIdReassign` operationId).
+func (c *Client) PostFollowUpsByIdReassignWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPostFollowUpsByIdReassignRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PostFollowUpsByIdReassign Give an open or escalated follow-up to another owner (managers, admins)
+//
+// Managers: follow-ups of their teams, to an enabled rep or manager of a team they manage; admins: any follow-up, to an enabled rep or manager of its (new) team. team defaults to the follow-up's; reason is required and kept in the history (action reassigned). Due time, escalation level and state stay; the overdue lists and counts show the new owner at once. 409 when another service decides the owner: owner_held_by_lead (use the sales service's POST /v1/leads/{id}/reassign), owner_held_by_opportunity, owner_held_by_visit, owner_held_by_customer (care contacts: PATCH /v1/customers/{id}); details name the service, endpoint and ids. The new owner is looked up in the customer service's user directory as the caller (422 unknown_owner on owner_id; 503 customer_service_unavailable).
+//
+// Requires permission `followups:write`.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/follow-ups/{id}/reassign (the `PostFollowUpsByIdReassign` operationId).
+func (c *Client) PostFollowUpsByIdReassign(ctx context.Context, id string, body PostFollowUpsByIdReassignJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPostFollowUpsByIdReassignRequest(c.Server, id, body)
 	if err != nil {
 		return nil, err
 	}
@@ -1977,6 +2155,18 @@ func NewGetFollowUpsRequest(server string, params *GetFollowUpsParams) (*http.Re
 
 		}
 
+		if params.DueBefore != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "due_before", *params.DueBefore, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
 		if params.Limit != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
@@ -2307,6 +2497,100 @@ func NewGetFollowUpsOverdueCountsRequest(server string, params *GetFollowUpsOver
 	return req, nil
 }
 
+// NewGetFollowUpsStatsOnTimeRequest constructs an http.Request for the GetFollowUpsStatsOnTime method
+func NewGetFollowUpsStatsOnTimeRequest(server string, params *GetFollowUpsStatsOnTimeParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/follow-ups/stats/on-time")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if queryFrag, err := runtime.StyleParamWithOptions("form", true, "from", params.From, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+			return nil, err
+		} else {
+			for _, qp := range strings.Split(queryFrag, "&") {
+				rawQueryFragments = append(rawQueryFragments, qp)
+			}
+		}
+
+		if queryFrag, err := runtime.StyleParamWithOptions("form", true, "to", params.To, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+			return nil, err
+		} else {
+			for _, qp := range strings.Split(queryFrag, "&") {
+				rawQueryFragments = append(rawQueryFragments, qp)
+			}
+		}
+
+		if params.Bucket != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "bucket", *params.Bucket, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Tz != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "tz", *params.Tz, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Team != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "team", *params.Team, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewGetFollowUpsByIdRequest constructs an http.Request for the GetFollowUpsById method
 func NewGetFollowUpsByIdRequest(server string, id string) (*http.Request, error) {
 	var err error
@@ -2416,6 +2700,53 @@ func NewPostFollowUpsByIdCompleteRequestWithBody(server string, id string, conte
 	}
 
 	operationPath := fmt.Sprintf("/v1/follow-ups/%s/complete", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewPostFollowUpsByIdReassignRequest calls the generic PostFollowUpsByIdReassign builder with application/json body
+func NewPostFollowUpsByIdReassignRequest(server string, id string, body PostFollowUpsByIdReassignJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewPostFollowUpsByIdReassignRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewPostFollowUpsByIdReassignRequestWithBody constructs an http.Request for the PostFollowUpsByIdReassign method, with any body, and a specified content type
+func NewPostFollowUpsByIdReassignRequestWithBody(server string, id string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/follow-ups/%s/reassign", pathParam0)
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -2988,6 +3319,8 @@ type ClientWithResponsesInterface interface {
 
 	// GetFollowUpsWithResponse Follow-ups in your scope, soonest due first
 	//
+	// Reps see their own, managers their teams', admins and analysts all. state=open (the default) is every follow-up not closed, escalated ones included; escalated only the escalated ones; closed the done and cancelled ones. due_before keeps those due strictly before an instant: a rep's day is state=open&due_before=<tonight>, overdue ones first. Pages follow next_cursor.
+	//
 	// Requires permission `followups:read`.
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -3037,6 +3370,17 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /v1/follow-ups/overdue/counts (the `GetFollowUpsOverdueCounts` operationId).
 	GetFollowUpsOverdueCountsWithResponse(ctx context.Context, params *GetFollowUpsOverdueCountsParams, reqEditors ...RequestEditorFn) (*GetFollowUpsOverdueCountsResponse, error)
 
+	// GetFollowUpsStatsOnTimeWithResponse Follow-ups closed on time, per team and week or month
+	//
+	// Counts the follow-ups closed in [from, to) per team and period: closed, closed_on_time (closed_at <= due_at) and on_time_share (null when none closed), and the same split into done and cancelled. Periods are ISO weeks starting Monday 00:00 (label 2026-W14) or calendar months (2026-04) in tz, the first and last cut to the range; every team lists every period. Scope as for the overdue views: managers their teams, reps their own follow-ups, analysts and admins all. Bad values are 422 with field errors.
+	//
+	// Requires permission `followups:read`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/follow-ups/stats/on-time (the `GetFollowUpsStatsOnTime` operationId).
+	GetFollowUpsStatsOnTimeWithResponse(ctx context.Context, params *GetFollowUpsStatsOnTimeParams, reqEditors ...RequestEditorFn) (*GetFollowUpsStatsOnTimeResponse, error)
+
 	// GetFollowUpsByIdWithResponse A follow-up with its history
 	//
 	// Requires permission `followups:read`.
@@ -3081,6 +3425,28 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /v1/follow-ups/{id}/complete (the `PostFollowUpsByIdComplete` operationId).
 	PostFollowUpsByIdCompleteWithResponse(ctx context.Context, id string, body PostFollowUpsByIdCompleteJSONRequestBody, reqEditors ...RequestEditorFn) (*PostFollowUpsByIdCompleteResponse, error)
+
+	// PostFollowUpsByIdReassignWithBodyWithResponse Give an open or escalated follow-up to another owner (managers, admins)
+	//
+	// Managers: follow-ups of their teams, to an enabled rep or manager of a team they manage; admins: any follow-up, to an enabled rep or manager of its (new) team. team defaults to the follow-up's; reason is required and kept in the history (action reassigned). Due time, escalation level and state stay; the overdue lists and counts show the new owner at once. 409 when another service decides the owner: owner_held_by_lead (use the sales service's POST /v1/leads/{id}/reassign), owner_held_by_opportunity, owner_held_by_visit, owner_held_by_customer (care contacts: PATCH /v1/customers/{id}); details name the service, endpoint and ids. The new owner is looked up in the customer service's user directory as the caller (422 unknown_owner on owner_id; 503 customer_service_unavailable).
+	//
+	// Requires permission `followups:write`.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/follow-ups/{id}/reassign (the `PostFollowUpsByIdReassign` operationId).
+	PostFollowUpsByIdReassignWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PostFollowUpsByIdReassignResponse, error)
+
+	// PostFollowUpsByIdReassignWithResponse Give an open or escalated follow-up to another owner (managers, admins)
+	//
+	// Managers: follow-ups of their teams, to an enabled rep or manager of a team they manage; admins: any follow-up, to an enabled rep or manager of its (new) team. team defaults to the follow-up's; reason is required and kept in the history (action reassigned). Due time, escalation level and state stay; the overdue lists and counts show the new owner at once. 409 when another service decides the owner: owner_held_by_lead (use the sales service's POST /v1/leads/{id}/reassign), owner_held_by_opportunity, owner_held_by_visit, owner_held_by_customer (care contacts: PATCH /v1/customers/{id}); details name the service, endpoint and ids. The new owner is looked up in the customer service's user directory as the caller (422 unknown_owner on owner_id; 503 customer_service_unavailable).
+	//
+	// Requires permission `followups:write`.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/follow-ups/{id}/reassign (the `PostFollowUpsByIdReassign` operationId).
+	PostFollowUpsByIdReassignWithResponse(ctx context.Context, id string, body PostFollowUpsByIdReassignJSONRequestBody, reqEditors ...RequestEditorFn) (*PostFollowUpsByIdReassignResponse, error)
 
 	// GetPoliciesWithResponse Every timer policy with the version in force and scheduled ones
 	//
@@ -3956,6 +4322,75 @@ func (r GetFollowUpsOverdueCountsResponse) ContentType() string {
 	return ""
 }
 
+type GetFollowUpsStatsOnTimeResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *OnTimeStats
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Error
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetFollowUpsStatsOnTimeResponse) GetJSON200() *OnTimeStats {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetFollowUpsStatsOnTimeResponse) GetJSON401() *Error {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetFollowUpsStatsOnTimeResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r GetFollowUpsStatsOnTimeResponse) GetJSON422() *Error {
+	return r.JSON422
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r GetFollowUpsStatsOnTimeResponse) GetJSON500() *Error {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r GetFollowUpsStatsOnTimeResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetFollowUpsStatsOnTimeResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetFollowUpsStatsOnTimeResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetFollowUpsStatsOnTimeResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type GetFollowUpsByIdResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -4213,6 +4648,110 @@ func (r PostFollowUpsByIdCompleteResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r PostFollowUpsByIdCompleteResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type PostFollowUpsByIdReassignResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *View
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Error
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *Error
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Error
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Error
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PostFollowUpsByIdReassignResponse) GetJSON200() *View {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r PostFollowUpsByIdReassignResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r PostFollowUpsByIdReassignResponse) GetJSON401() *Error {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r PostFollowUpsByIdReassignResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r PostFollowUpsByIdReassignResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r PostFollowUpsByIdReassignResponse) GetJSON409() *Error {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r PostFollowUpsByIdReassignResponse) GetJSON413() *Error {
+	return r.JSON413
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r PostFollowUpsByIdReassignResponse) GetJSON422() *Error {
+	return r.JSON422
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r PostFollowUpsByIdReassignResponse) GetJSON500() *Error {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PostFollowUpsByIdReassignResponse) GetJSON503() *Error {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r PostFollowUpsByIdReassignResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PostFollowUpsByIdReassignResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PostFollowUpsByIdReassignResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PostFollowUpsByIdReassignResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -5127,6 +5666,8 @@ func (c *ClientWithResponses) GetCalendarsByNameDeadlineWithResponse(ctx context
 
 // GetFollowUpsWithResponse Follow-ups in your scope, soonest due first
 //
+// Reps see their own, managers their teams', admins and analysts all. state=open (the default) is every follow-up not closed, escalated ones included; escalated only the escalated ones; closed the done and cancelled ones. due_before keeps those due strictly before an instant: a rep's day is state=open&due_before=<tonight>, overdue ones first. Pages follow next_cursor.
+//
 // Requires permission `followups:read`.
 //
 // Returns a wrapper object for the known response body format(s).
@@ -5206,6 +5747,23 @@ func (c *ClientWithResponses) GetFollowUpsOverdueCountsWithResponse(ctx context.
 	return ParseGetFollowUpsOverdueCountsResponse(rsp)
 }
 
+// GetFollowUpsStatsOnTimeWithResponse Follow-ups closed on time, per team and week or month
+//
+// Counts the follow-ups closed in [from, to) per team and period: closed, closed_on_time (closed_at <= due_at) and on_time_share (null when none closed), and the same split into done and cancelled. Periods are ISO weeks starting Monday 00:00 (label 2026-W14) or calendar months (2026-04) in tz, the first and last cut to the range; every team lists every period. Scope as for the overdue views: managers their teams, reps their own follow-ups, analysts and admins all. Bad values are 422 with field errors.
+//
+// Requires permission `followups:read`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/follow-ups/stats/on-time (the `GetFollowUpsStatsOnTime` operationId).
+func (c *ClientWithResponses) GetFollowUpsStatsOnTimeWithResponse(ctx context.Context, params *GetFollowUpsStatsOnTimeParams, reqEditors ...RequestEditorFn) (*GetFollowUpsStatsOnTimeResponse, error) {
+	rsp, err := c.GetFollowUpsStatsOnTime(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetFollowUpsStatsOnTimeResponse(rsp)
+}
+
 // GetFollowUpsByIdWithResponse A follow-up with its history
 //
 // Requires permission `followups:read`.
@@ -5279,6 +5837,40 @@ func (c *ClientWithResponses) PostFollowUpsByIdCompleteWithResponse(ctx context.
 		return nil, err
 	}
 	return ParsePostFollowUpsByIdCompleteResponse(rsp)
+}
+
+// PostFollowUpsByIdReassignWithBodyWithResponse Give an open or escalated follow-up to another owner (managers, admins)
+//
+// Managers: follow-ups of their teams, to an enabled rep or manager of a team they manage; admins: any follow-up, to an enabled rep or manager of its (new) team. team defaults to the follow-up's; reason is required and kept in the history (action reassigned). Due time, escalation level and state stay; the overdue lists and counts show the new owner at once. 409 when another service decides the owner: owner_held_by_lead (use the sales service's POST /v1/leads/{id}/reassign), owner_held_by_opportunity, owner_held_by_visit, owner_held_by_customer (care contacts: PATCH /v1/customers/{id}); details name the service, endpoint and ids. The new owner is looked up in the customer service's user directory as the caller (422 unknown_owner on owner_id; 503 customer_service_unavailable).
+//
+// Requires permission `followups:write`.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/follow-ups/{id}/reassign (the `PostFollowUpsByIdReassign` operationId).
+func (c *ClientWithResponses) PostFollowUpsByIdReassignWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PostFollowUpsByIdReassignResponse, error) {
+	rsp, err := c.PostFollowUpsByIdReassignWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePostFollowUpsByIdReassignResponse(rsp)
+}
+
+// PostFollowUpsByIdReassignWithResponse Give an open or escalated follow-up to another owner (managers, admins)
+//
+// Managers: follow-ups of their teams, to an enabled rep or manager of a team they manage; admins: any follow-up, to an enabled rep or manager of its (new) team. team defaults to the follow-up's; reason is required and kept in the history (action reassigned). Due time, escalation level and state stay; the overdue lists and counts show the new owner at once. 409 when another service decides the owner: owner_held_by_lead (use the sales service's POST /v1/leads/{id}/reassign), owner_held_by_opportunity, owner_held_by_visit, owner_held_by_customer (care contacts: PATCH /v1/customers/{id}); details name the service, endpoint and ids. The new owner is looked up in the customer service's user directory as the caller (422 unknown_owner on owner_id; 503 customer_service_unavailable).
+//
+// Requires permission `followups:write`.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/follow-ups/{id}/reassign (the `PostFollowUpsByIdReassign` operationId).
+func (c *ClientWithResponses) PostFollowUpsByIdReassignWithResponse(ctx context.Context, id string, body PostFollowUpsByIdReassignJSONRequestBody, reqEditors ...RequestEditorFn) (*PostFollowUpsByIdReassignResponse, error) {
+	rsp, err := c.PostFollowUpsByIdReassign(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePostFollowUpsByIdReassignResponse(rsp)
 }
 
 // GetPoliciesWithResponse Every timer policy with the version in force and scheduled ones
@@ -6088,6 +6680,60 @@ func ParseGetFollowUpsOverdueCountsResponse(rsp *http.Response) (*GetFollowUpsOv
 	return response, nil
 }
 
+// ParseGetFollowUpsStatsOnTimeResponse parses an HTTP response from a GetFollowUpsStatsOnTimeWithResponse call
+func ParseGetFollowUpsStatsOnTimeResponse(rsp *http.Response) (*GetFollowUpsStatsOnTimeResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetFollowUpsStatsOnTimeResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest OnTimeStats
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	return response, nil
+}
+
 // ParseGetFollowUpsByIdResponse parses an HTTP response from a GetFollowUpsByIdWithResponse call
 func ParseGetFollowUpsByIdResponse(rsp *http.Response) (*GetFollowUpsByIdResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -6272,6 +6918,95 @@ func ParsePostFollowUpsByIdCompleteResponse(rsp *http.Response) (*PostFollowUpsB
 			return nil, err
 		}
 		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParsePostFollowUpsByIdReassignResponse parses an HTTP response from a PostFollowUpsByIdReassignWithResponse call
+func ParsePostFollowUpsByIdReassignResponse(rsp *http.Response) (*PostFollowUpsByIdReassignResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PostFollowUpsByIdReassignResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest View
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest Error
