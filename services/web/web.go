@@ -26,6 +26,7 @@ import (
 	"github.com/closeloop/closeloop/services/web/internal/pages/importer"
 	"github.com/closeloop/closeloop/services/web/internal/pages/leads"
 	"github.com/closeloop/closeloop/services/web/internal/pages/myday"
+	"github.com/closeloop/closeloop/services/web/internal/pages/policies"
 	"github.com/closeloop/closeloop/services/web/internal/pages/visits"
 	"github.com/closeloop/closeloop/services/web/internal/session"
 	"github.com/closeloop/closeloop/services/web/internal/signin"
@@ -56,6 +57,7 @@ var Pages = []Page{
 	customers.Mount,
 	leads.Mount,
 	visits.Mount,
+	policies.Mount,
 	importer.Mount,
 }
 
