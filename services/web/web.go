@@ -22,6 +22,7 @@ import (
 	"github.com/closeloop/closeloop/services/web/internal/assets"
 	"github.com/closeloop/closeloop/services/web/internal/console"
 	"github.com/closeloop/closeloop/services/web/internal/pages/board"
+	"github.com/closeloop/closeloop/services/web/internal/pages/customer360"
 	"github.com/closeloop/closeloop/services/web/internal/pages/customers"
 	"github.com/closeloop/closeloop/services/web/internal/pages/importer"
 	"github.com/closeloop/closeloop/services/web/internal/pages/leads"
@@ -55,6 +56,7 @@ var Pages = []Page{
 	myday.Mount,
 	board.Mount,
 	customers.Mount,
+	customer360.Mount,
 	leads.Mount,
 	visits.Mount,
 	policies.Mount,
