@@ -135,9 +135,10 @@ type Outcome struct {
 // Service is the care use cases: the sweep's pages, the close notices and
 // the contacts that answer care follow-ups.
 type Service struct {
-	db  *gorm.DB
-	wf  Workflows
-	now func() time.Time
+	db    *gorm.DB
+	wf    Workflows
+	now   func() time.Time
+	cache termsCache
 }
 
 // New returns the service.

@@ -64,6 +64,9 @@ func (s *Service) OpenPage(ctx context.Context, in *followupv1.CareOpenPageInput
 	if err != nil {
 		return nil, apperr.Invalid("invalid", err.Error())
 	}
+	if err := s.rememberTerms(ctx, terms, at); err != nil {
+		return nil, err
+	}
 	// Business time never runs faster than elapsed time, so anchor+duration
 	// bounds every due time from below: the index range below is a superset
 	// of the due customers, made exact per customer when the clock is business.

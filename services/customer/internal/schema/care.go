@@ -87,4 +87,17 @@ var Care = []migrate.Migration{
 			FROM follow_ups f WHERE f.kind = 'care_contact' AND f.closed_at IS NULL`,
 		)(tx)
 	}},
+
+	{Version: 12, Name: "care terms of the latest sweep, for the care status and coverage the API answers", Up: migrate.SQL(
+		// One row (id 1): the care terms (care.cadence version, business
+		// calendars and their assignments; protojson of CareTerms) that the
+		// latest care sweep resolved at resolved_at and handed to its pages.
+		`CREATE TABLE care_terms (
+			id              INTEGER PRIMARY KEY,
+			cadence_version BIGINT NOT NULL,
+			terms           TEXT NOT NULL,
+			resolved_at     TIMESTAMPTZ NOT NULL,
+			received_at     TIMESTAMPTZ NOT NULL
+		)`,
+	)},
 }
