@@ -41,6 +41,7 @@ import (
 	"github.com/closeloop/closeloop/services/customer/internal/domain"
 	"github.com/closeloop/closeloop/services/customer/internal/ports"
 	"github.com/closeloop/closeloop/services/customer/internal/schema"
+	"github.com/closeloop/closeloop/services/customer/internal/timeline"
 	"github.com/closeloop/closeloop/services/customer/internal/visits"
 	followupclient "github.com/closeloop/closeloop/services/followup/client"
 )
@@ -92,6 +93,7 @@ func Setup(d *service.Deps, cfg Config) (*service.Module, error) {
 	// workflows; visits and actions call its API as the user.
 	engine := ports.TemporalEngine{Client: d.Temporal}
 	cs := care.New(d.DB, care.Temporal{Workflows: engine, Client: d.Temporal})
+	a.UseCare(cs)
 	fapi := followupclient.New(cfg.FollowUpAPI) // the follow-up service's API, called as the user
 	vs := visits.New(d.DB, store, fapi, visits.Temporal{Client: d.Temporal, Wait: cfg.VisitDecisionWait}, visits.Config{
 		AllowNonWorkingDays: cfg.VisitAllowNonWorkingDays, DefaultStart: cfg.VisitDefaultStart, DefaultDuration: cfg.VisitDefaultDuration})
@@ -105,6 +107,7 @@ func Setup(d *service.Deps, cfg Config) (*service.Module, error) {
 			h.Routes(v1)
 			vs.Routes(v1)
 			actions.New(d.DB, store, fapi, cs).Routes(v1)
+			timeline.New(d.DB, store).Routes(v1)
 		},
 		Register: func(r worker.Registry) {
 			acts.Register(r)

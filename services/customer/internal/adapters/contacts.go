@@ -77,9 +77,14 @@ func (s *Store) ListAudit(ctx context.Context, customerID, beforeID string, limi
 	return rows, err
 }
 
-// ListStageChanges returns a customer's stage history, oldest first.
-func (s *Store) ListStageChanges(ctx context.Context, customerID string) ([]StageChangeRecord, error) {
+// ListStageChanges returns up to limit of a customer's stage changes after
+// the one with id after ("": from the first), oldest first.
+func (s *Store) ListStageChanges(ctx context.Context, customerID, after string, limit int) ([]StageChangeRecord, error) {
 	var rows []StageChangeRecord
-	err := s.db.WithContext(ctx).Where("customer_id = ?", customerID).Order("id").Limit(1000).Find(&rows).Error
+	q := s.db.WithContext(ctx).Where("customer_id = ?", customerID)
+	if after != "" {
+		q = q.Where("id > ?", after)
+	}
+	err := q.Order("id").Limit(limit).Find(&rows).Error
 	return rows, err
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/closeloop/closeloop/platform/auth"
 	"github.com/closeloop/closeloop/platform/idem"
 	"github.com/closeloop/closeloop/services/customer/internal/adapters"
+	"github.com/closeloop/closeloop/services/customer/internal/care"
 	"github.com/closeloop/closeloop/services/customer/internal/domain"
 )
 
@@ -39,18 +40,27 @@ type RunStatus struct {
 	Result     map[string]any `json:"result,omitempty"`
 }
 
+// CareStatus answers a customer's care status (care.Service).
+type CareStatus interface {
+	Status(ctx context.Context, customerID string, c care.Customer) (care.Status, error)
+}
+
 // App is the customer service.
 type App struct {
 	store      *adapters.Store
 	reclass    Reclassifier
 	thresholds domain.Thresholds
 	seen       seenCache
+	care       CareStatus // nil: customers are shown without their care status
 }
 
 // New returns the service over a store. thresholds are the configured ABC defaults.
 func New(store *adapters.Store, r Reclassifier, thresholds domain.Thresholds) *App {
 	return &App{store: store, reclass: r, thresholds: thresholds}
 }
+
+// UseCare makes Get show each customer's care status from c.
+func (a *App) UseCare(c CareStatus) { a.care = c }
 
 // Thresholds returns the configured ABC thresholds.
 func (a *App) Thresholds() domain.Thresholds { return a.thresholds }

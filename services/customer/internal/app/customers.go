@@ -145,6 +145,23 @@ func (a *App) Get(ctx context.Context, id string) (CustomerView, error) {
 	for _, ct := range contacts {
 		view.Contacts = append(view.Contacts, contactView(ct))
 	}
+	if c.OwnerID != "" {
+		u, err := a.store.GetUser(ctx, c.OwnerID)
+		if err != nil {
+			return CustomerView{}, err
+		}
+		if u != nil {
+			view.OwnerName = u.Name
+		}
+	}
+	if a.care != nil {
+		st, err := a.care.Status(ctx, c.ID, care.Customer{Stage: c.LifecycleStage, OwnerID: c.OwnerID, ValueClass: c.ValueClass,
+			Team: c.Team, Region: c.Region, Deleted: c.DeletedAt != nil, CareFrom: view.CareFrom, LastContact: c.LastContactAt})
+		if err != nil {
+			return CustomerView{}, err
+		}
+		view.Care = &st
+	}
 	return view, nil
 }
 
@@ -517,25 +534,34 @@ func (a *App) Audit(ctx context.Context, id, cursor string, limit int) (Page[Aud
 	return out, nil
 }
 
-// StageHistory returns every lifecycle and relationship stage change, oldest first.
-func (a *App) StageHistory(ctx context.Context, id string) ([]StageChangeView, error) {
+// StageHistory returns a page of the customer's lifecycle and relationship
+// stage changes, oldest first; cursor is the id of the last change of the
+// previous page.
+func (a *App) StageHistory(ctx context.Context, id, cursor string, limit int) (Page[StageChangeView], error) {
 	p, err := auth.Authorize(ctx, auth.PermCustomersRead)
 	if err != nil {
-		return nil, err
+		return Page[StageChangeView]{}, err
 	}
 	if !validID(id) {
-		return nil, domain.ErrCustomerNotFound
+		return Page[StageChangeView]{}, domain.ErrCustomerNotFound
 	}
 	if _, err := a.store.GetCustomer(ctx, id, p.Scope(), false); err != nil {
-		return nil, err
+		return Page[StageChangeView]{}, err
 	}
-	rows, err := a.store.ListStageChanges(ctx, id)
+	if cursor != "" && !validID(cursor) {
+		return Page[StageChangeView]{}, apperr.Invalid("invalid_cursor", "the cursor is not one this API returned")
+	}
+	rows, err := a.store.ListStageChanges(ctx, id, cursor, limit+1)
 	if err != nil {
-		return nil, err
+		return Page[StageChangeView]{}, err
 	}
-	out := make([]StageChangeView, 0, len(rows))
+	out := Page[StageChangeView]{Items: make([]StageChangeView, 0, min(len(rows), limit))}
+	if len(rows) > limit {
+		rows = rows[:limit]
+		out.NextCursor = rows[len(rows)-1].ID
+	}
 	for _, r := range rows {
-		out = append(out, StageChangeView{Kind: r.Kind, From: r.FromStage, To: r.ToStage, Reason: r.Reason, Actor: r.Actor, At: r.At})
+		out.Items = append(out.Items, StageChangeView{ID: r.ID, Kind: r.Kind, From: r.FromStage, To: r.ToStage, Reason: r.Reason, Actor: r.Actor, At: r.At})
 	}
 	return out, nil
 }

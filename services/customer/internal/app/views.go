@@ -5,17 +5,20 @@ import (
 	"time"
 
 	"github.com/closeloop/closeloop/services/customer/internal/adapters"
+	"github.com/closeloop/closeloop/services/customer/internal/care"
 )
 
 // CustomerView is a customer as the API shows it.
 type CustomerView struct {
-	ID                  string        `json:"id"`
-	Name                string        `json:"name"`
-	TaxID               string        `json:"tax_id,omitempty"`
-	ParentID            *string       `json:"parent_id"`
-	Region              string        `json:"region"`
-	Industry            string        `json:"industry"`
-	OwnerID             string        `json:"owner_id"`
+	ID       string  `json:"id"`
+	Name     string  `json:"name"`
+	TaxID    string  `json:"tax_id,omitempty"`
+	ParentID *string `json:"parent_id"`
+	Region   string  `json:"region"`
+	Industry string  `json:"industry"`
+	OwnerID  string  `json:"owner_id"`
+	// OwnerName is the owner's name in the user directory (GET one customer only).
+	OwnerName           string        `json:"owner_name,omitempty"`
 	Team                string        `json:"team"`
 	Website             string        `json:"website,omitempty"`
 	Phone               string        `json:"phone,omitempty"`
@@ -36,6 +39,8 @@ type CustomerView struct {
 	UpdatedAt           time.Time     `json:"updated_at"`
 	DeletedAt           *time.Time    `json:"deleted_at,omitempty"`
 	Contacts            []ContactView `json:"contacts,omitempty"`
+	// Care is the customer's care status (GET one customer only).
+	Care *care.Status `json:"care,omitempty"`
 }
 
 func customerView(c adapters.CustomerRecord) CustomerView {
@@ -136,6 +141,7 @@ func auditView(r adapters.AuditRecord) AuditView {
 
 // StageChangeView is one entry of the stage history.
 type StageChangeView struct {
+	ID     string    `json:"id"`
 	Kind   string    `json:"kind"`
 	From   string    `json:"from"`
 	To     string    `json:"to"`

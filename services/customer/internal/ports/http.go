@@ -378,12 +378,17 @@ func (h *HTTP) tree(c *gin.Context) {
 }
 
 func (h *HTTP) stageHistory(c *gin.Context) {
-	v, err := h.app.StageHistory(c.Request.Context(), c.Param("id"))
+	limit, err := httpx.ParseLimit(c.Query("limit"))
 	if err != nil {
 		httpx.WriteError(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, gin.H{"items": v})
+	page, err := h.app.StageHistory(c.Request.Context(), c.Param("id"), c.Query("cursor"), limit)
+	if err != nil {
+		httpx.WriteError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, page)
 }
 
 func (h *HTTP) audit(c *gin.Context) {

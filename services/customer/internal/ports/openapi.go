@@ -5,6 +5,7 @@ import (
 	"github.com/closeloop/closeloop/platform/openapi"
 	"github.com/closeloop/closeloop/services/customer/internal/actions"
 	"github.com/closeloop/closeloop/services/customer/internal/app"
+	"github.com/closeloop/closeloop/services/customer/internal/timeline"
 	"github.com/closeloop/closeloop/services/customer/internal/visits"
 )
 
@@ -15,11 +16,6 @@ var (
 	cursorParam  = openapi.Param{Name: "cursor", In: "query", Description: "next_cursor of the previous page"}
 	userParam    = openapi.Param{Name: "userId", In: "path", Description: "user id: the token subject (sub)"}
 )
-
-// StagesPage is the body of the stage history.
-type StagesPage struct {
-	Items []app.StageChangeView `json:"items"`
-}
 
 // ContactsPage is the body of the contact list.
 type ContactsPage struct {
@@ -80,7 +76,8 @@ func OpenAPI() []byte {
 			Permission:  string(auth.PermCustomersRead), Params: []openapi.Param{idParam, {Name: "depth", In: "query", Type: "integer", Description: "levels below the customer, 0..8 (default 8)"}},
 			Response: app.Tree{}, Errors: []int{400, 403, 404}},
 		openapi.Op{Method: "GET", Path: "/v1/customers/:id/stage-history", Tag: "customers", Summary: "Lifecycle and relationship stage changes, oldest first",
-			Permission: string(auth.PermCustomersRead), Params: []openapi.Param{idParam}, Response: StagesPage{}, Errors: []int{403, 404}},
+			Description: "Who changed which stage, from what to what, when and why; a page at a time.",
+			Permission:  string(auth.PermCustomersRead), Params: []openapi.Param{idParam, limitParam, cursorParam}, Response: app.Page[app.StageChangeView]{}, Errors: []int{400, 403, 404}},
 		openapi.Op{Method: "GET", Path: "/v1/customers/:id/audit", Tag: "audit", Summary: "The customer's audit trail, newest first",
 			Description: "Every change to the customer or its contacts: who, when, which fields, before and after.",
 			Permission:  string(auth.PermAuditRead), Params: []openapi.Param{idParam, limitParam, cursorParam}, Response: app.Page[app.AuditView]{}, Errors: []int{400, 403, 404}},
@@ -117,5 +114,5 @@ func OpenAPI() []byte {
 			Permission:  string(auth.PermUsersWrite), Params: []openapi.Param{userParam}, Response: app.UserView{}, Errors: []int{403, 404, 422}},
 		openapi.Op{Method: "POST", Path: "/v1/users/:userId/enable", Tag: "users", Summary: "Enable a disabled user again (admins)",
 			Permission: string(auth.PermUsersWrite), Params: []openapi.Param{userParam}, Response: app.UserView{}, Errors: []int{403, 404, 422}},
-	).Add(importOps()...).Add(visits.Ops()...).Add(actions.Ops()...).JSON()
+	).Add(importOps()...).Add(visits.Ops()...).Add(actions.Ops()...).Add(timeline.Ops()...).JSON()
 }
