@@ -187,8 +187,8 @@ func (h *handler) deadline(c *gin.Context) {
 	} else {
 		f.Answer = &ans
 	}
-	if r.X.HX && c.GetHeader("HX-Target") == "deadline" {
-		h.calendar.Partial(c, status, "deadline", &calendarData{Ctx: r.X, C: calendarView{Name: name}, Deadline: f})
+	if r.X.HX && c.GetHeader("HX-Target") == "calc" {
+		h.calendar.Partial(c, status, "calc", &calendarData{Ctx: r.X, C: calendarView{Name: name}, Deadline: f})
 		return
 	}
 	d, lerr := h.loadCalendar(r, name, nil)
@@ -209,3 +209,6 @@ func (d *calendarData) AssignmentLabel(field string) string {
 	}
 	return d.T("policies.cal.scope."+scope, "Name", name)
 }
+
+// Dur says a business duration in words.
+func (d *calendarData) Dur(s string) string { return Words{d.Ctx}.Duration(s, "business") }

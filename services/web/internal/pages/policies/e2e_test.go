@@ -47,9 +47,10 @@ func noIDs(t *testing.T, what string, p webtest.Page) {
 	}
 }
 
-// The analyst's whole path through the policy pages, the manager's
-// read-only view and the rep's refusal, on one stack with workflows.
-func TestPolicyPages(t *testing.T) {
+// The analyst's whole path through the policy and calendar pages, the
+// manager's read-only view and the rep's refusal, on one stack with
+// workflows (a new version or calendar starts a rollout).
+func TestPoliciesAndCalendars(t *testing.T) {
 	s := webtest.New(t, webtest.Opts{})
 	cust := s.Create("rep-ana", stacktest.Company(map[string]any{"name": "Anhui Pumps Co"}))
 	if r := s.Call("POST", "/v1/follow-ups", "rep-ana", map[string]any{"kind": "callback", "customer_id": cust, "title": "call the buyer back"}); r.Status != http.StatusCreated && r.Status != http.StatusAccepted {
@@ -195,5 +196,107 @@ func TestPolicyPages(t *testing.T) {
 			noIDs(t, it.Name, p)
 		}
 	})
-}
 
+	// The stack's follow-up service is seeded without DEFAULT_CALENDAR_COUNTRY:
+	// standard and cn-mainland-2026 (the State Council's 2026 schedule).
+	const cn = "cn-mainland-2026"
+	t.Run("calendars list", func(t *testing.T) {
+		p := ali.Get("/calendars")
+		mustContain(t, "the calendar list", p, `href="/calendars/standard"`, `href="/calendars/`+cn+`"`, "Asia/Shanghai", ">default<")
+	})
+
+	t.Run("the year shows holidays, make-up days and days off", func(t *testing.T) {
+		p := ali.Get("/calendars/" + cn + "?year=2026")
+		mustContain(t, "the 2026 calendar", p, "October 2026",
+			`<td class="off" data-date="2026-10-01"`,  // National Day
+			`<td class="makeup" data-date="2026-10-10"`, // the Saturday worked for it
+			`<td class="weekend" data-date="2026-10-11"`,
+			`<td class="" data-date="2026-10-09"`,
+			`<td class="makeup" data-date="2026-02-14"`,
+			"248 working days", "09:00–12:00, 13:30–18:00", "Deadline calculator", "Save calendar")
+		if c := strings.Count(p.Body, `<div class="month">`); c != 12 {
+			t.Fatalf("%d month tables", c)
+		}
+		zh := ali.Get("/calendars/"+cn+"?year=2026", "Accept-Language", "zh-CN")
+		mustContain(t, "the calendar in Chinese", zh, "2026 年 10 月", "调休上班", "截止时间计算器")
+		noIDs(t, "the calendar in Chinese", zh)
+		noIDs(t, "the calendar list in Chinese", ali.Get("/calendars", "Accept-Language", "zh-CN"))
+	})
+
+	t.Run("the deadline calculator answers", func(t *testing.T) {
+		// 20 business hours from Wednesday 30 September 16:00 end on the
+		// make-up Saturday at 12:00 (docs/business-calendars.md).
+		p := ali.Get("/calendars/"+cn+"/deadline?from=2026-09-30T16:00&duration=20h", "HX-Request", "true", "HX-Target", "calc")
+		mustContain(t, "the deadline", p, "Due 2026-10-10 12:00 (Saturday)", "2026-10-10 12:00 (UTC&#43;08:00)", "20 business hours from 2026-09-30 16:00", "The start is working time.")
+		if strings.Contains(p.Body, "<html") {
+			t.Fatal("the htmx answer is a whole page")
+		}
+		p = ali.Get("/calendars/"+cn+"/deadline?from=2026-09-30T16:00&duration=soon", "HX-Request", "true", "HX-Target", "calc")
+		if p.Status != http.StatusUnprocessableEntity || !strings.Contains(p.Body, `id="calc-dur-err"`) {
+			t.Fatalf("a duration of 'soon': %d\n%s", p.Status, p.Body)
+		}
+		mgr := s.Client(t, "mgr-mia").Get("/calendars/" + cn + "/deadline?from=2026-09-30T16:00&duration=20h")
+		mustContain(t, "the manager's calculator (whole page)", mgr, "Due 2026-10-10 12:00")
+		if strings.Contains(mgr.Body, "Save calendar") {
+			t.Fatal("the manager's calendar page has the edit form")
+		}
+	})
+
+	calendarVersion := func(name string) float64 {
+		r := s.Call("GET", "/v1/calendars/"+name, "analyst-ali", nil)
+		if r.Status != http.StatusOK {
+			t.Fatalf("calendar %s: %d %s", name, r.Status, r.Body)
+		}
+		return r.JSON(t)["version"].(float64)
+	}
+
+	t.Run("a calendar edit with an impossible date is refused next to it", func(t *testing.T) {
+		before := calendarVersion(cn)
+		form := url.Values{"time_zone": {"Asia/Shanghai"}, "wk.monday.start": {"09:00"}, "wk.monday.end": {"18:00"},
+			"h0.name": {"Leap day"}, "h0.start": {"2026-02-30"}, "h0.end": {""}, "reason": {"typo"}}
+		p := ali.Post("/calendars/"+cn, form)
+		if p.Status != http.StatusUnprocessableEntity {
+			t.Fatalf("2026-02-30: %d\n%s", p.Status, p.Body)
+		}
+		mustContain(t, "the refused calendar", p, `id="h0-start-err"`, `aria-describedby="h0-start-err"`, `value="2026-02-30"`, `value="Leap day"`)
+		if calendarVersion(cn) != before {
+			t.Fatal("a refused edit changed the calendar")
+		}
+		// Working hours that end before they start, next to that range.
+		form = url.Values{"time_zone": {"Asia/Shanghai"}, "wk.monday.start": {"18:00"}, "wk.monday.end": {"09:00"}, "reason": {"typo"}}
+		p = ali.Post("/calendars/"+cn, form)
+		mustContain(t, "the refused hours", p, `id="wk-monday-0-err"`)
+	})
+
+	t.Run("a new calendar is saved and shown", func(t *testing.T) {
+		form := url.Values{"time_zone": {"Asia/Shanghai"}, "reason": {"north works Saturdays in May"}, "teams": {"north"}}
+		for _, d := range []string{"monday", "tuesday", "wednesday", "thursday", "friday"} {
+			form["wk."+d+".start"] = []string{"09:00", "13:30"}
+			form["wk."+d+".end"] = []string{"12:00", "18:00"}
+		}
+		form.Set("h0.name", "Labour Day")
+		form.Set("h0.start", "2026-05-01")
+		form.Set("h0.end", "2026-05-05")
+		form.Set("h1.name", "")
+		form.Set("h1.start", "")
+		form.Set("w0.date", "2026-05-09")
+		form.Set("w0.name", "make-up")
+		form.Set("w0.hours_of", "monday")
+		p := ali.Post("/calendars/north-2026", form)
+		mustContain(t, "the new calendar", p, "Version 1 of the calendar is saved", "teams north",
+			`<td class="off" data-date="2026-05-05"`, `<td class="makeup" data-date="2026-05-09"`)
+		r := s.Call("GET", "/v1/calendars/north-2026", "analyst-ali", nil).JSON(t)
+		if hs := r["holidays"].([]any); len(hs) != 1 {
+			t.Fatalf("holidays stored: %v", hs)
+		}
+		// A manager may not: the service refuses, readably.
+		mia := s.Client(t, "mgr-mia")
+		mia.Get("/calendars/north-2026")
+		form.Del("_csrf") // the analyst's, set by the post above
+		form.Del("_idem")
+		p = mia.Post("/calendars/north-2026", form)
+		if p.Status != http.StatusForbidden || !strings.Contains(p.Body, "Only analysts and administrators may change business calendars") {
+			t.Fatalf("a manager's calendar change: %d\n%s", p.Status, p.Body)
+		}
+	})
+}
