@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"time"
 
 	"github.com/closeloop/closeloop/platform/apperr"
 	"github.com/closeloop/closeloop/services/web/internal/apis"
@@ -32,8 +34,8 @@ type importBody struct {
 	Rows   []csvimport.Customer `json:"rows"`
 }
 
-// chunks is how many calls n rows take.
-func chunks(n int) int { return (n + chunkRows - 1) / chunkRows }
+// chunks is how many blocks of size n rows make.
+func chunks(n, size int) int { return (n + size - 1) / size }
 
 // chunkKey is the idempotency key of block i of a confirm post whose form
 // key is idem: the same form posted again sends the same keys, so the
@@ -41,15 +43,26 @@ func chunks(n int) int { return (n + chunkRows - 1) / chunkRows }
 // importing them again.
 func chunkKey(idem string, i int) string { return fmt.Sprintf("import:%s:%d", idem, i) }
 
-// runImport sends rows in blocks of chunkRows, one call after the other (a
-// real import's later blocks must see the customers the earlier ones
-// created), as a dry run or for real; key gives block i's idempotency key
-// (nil for none). It returns one answer per row for the blocks answered
-// before a block failed as a whole, and that block's error.
-func runImport(ctx context.Context, api *apis.Set, rows []csvimport.Customer, dryRun bool, key func(int) string) ([]Answer, error) {
+// errPaused says that runImport stopped at its deadline, between blocks.
+var errPaused = errors.New("importer: paused at the deadline; continue with the next request")
+
+// runImport sends rows in blocks (of dryRunRows for a dry run, of
+// importRows for real), one call after the other (a real import's later
+// blocks must see the customers the earlier ones created); key gives block i's idempotency key
+// (nil for none). Past deadline (unless zero) it starts no further block
+// and answers errPaused. It returns one answer per row for the blocks
+// answered, and the error that stopped the rest.
+func runImport(ctx context.Context, api *apis.Set, rows []csvimport.Customer, dryRun bool, key func(int) string, deadline time.Time) ([]Answer, error) {
+	size := importRows
+	if dryRun {
+		size = dryRunRows
+	}
 	out := make([]Answer, 0, len(rows))
-	for i := range chunks(len(rows)) {
-		block := rows[i*chunkRows : min(len(rows), (i+1)*chunkRows)]
+	for i := range chunks(len(rows), size) {
+		if i > 0 && !deadline.IsZero() && time.Now().After(deadline) {
+			return out, errPaused
+		}
+		block := rows[i*size : min(len(rows), (i+1)*size)]
 		body, err := json.Marshal(importBody{DryRun: dryRun, Rows: block})
 		if err != nil {
 			return out, err

@@ -28,6 +28,11 @@ type resultData struct {
 	// Retry posts the same confirmation again: the blocks already imported
 	// are answered from the service's record, the rest are imported.
 	Retry *retryForm
+	// Continue is Retry when the import paused at its time budget: the page
+	// posts it by itself (htmx), or the user does.
+	Continue *retryForm
+	// SentN is how many rows the service has answered so far, of TotalN.
+	SentN, TotalN int
 }
 
 // retryForm is a confirm form as it was posted.
@@ -35,6 +40,12 @@ type retryForm struct {
 	Sealed, Idem, Mode string
 	Rows               []string
 }
+
+// budget is how long one confirm request imports before it answers with
+// its progress and continues in the next request, below the time proxies in
+// front of the console usually allow a request (60 s). A block of 1,000
+// rows takes about a second; a block already imported is answered at once.
+const budget = 20 * time.Second
 
 // confirm imports the rows the user confirmed: all new rows of the
 // preview, or the checked ones.
@@ -77,7 +88,7 @@ func (h *handler) confirm(c *gin.Context) {
 	for i, nr := range rows {
 		send[i] = nr.Customer
 	}
-	answers, err := runImport(r.C.Request.Context(), r.API, send, false, func(i int) string { return chunkKey(idem, i) })
+	answers, err := runImport(r.C.Request.Context(), r.API, send, false, func(i int) string { return chunkKey(idem, i) }, time.Now().Add(budget))
 	var e *apperr.Error
 	if errors.As(err, &e) && e.Kind == apperr.KindUnauthenticated {
 		h.d.Fail(r, err)
@@ -90,7 +101,7 @@ func (h *handler) confirm(c *gin.Context) {
 // answered ones, in order; err stopped the rest.
 func (h *handler) showResult(r *console.Request, p *Preview, rows []NewRow, answers []Answer, err error, retry *retryForm) {
 	r.X.Title = r.X.T("importer.result.title", "File", p.File)
-	data := resultData{Ctx: r.X, File: p.File, PendingN: len(rows) - len(answers)}
+	data := resultData{Ctx: r.X, File: p.File, PendingN: len(rows) - len(answers), SentN: len(answers), TotalN: len(rows)}
 	status := http.StatusOK
 	for k, a := range answers {
 		v := RowView{Row: rows[k].Row, Name: rows[k].Customer.Name}
@@ -111,7 +122,10 @@ func (h *handler) showResult(r *console.Request, p *Preview, rows []NewRow, answ
 			data.Failed = append(data.Failed, v)
 		}
 	}
-	if err != nil {
+	switch {
+	case errors.Is(err, errPaused):
+		data.Continue = retry
+	case err != nil:
 		pr := requestProblem(r.X, err)
 		if pr.Status >= 500 {
 			h.d.Log.ErrorContext(r.C, "import failed", "error", err, "imported", len(answers), "pending", data.PendingN)

@@ -239,7 +239,7 @@ func TestImportAndExport(t *testing.T) {
 	t.Run("files that cannot be read say why next to the file", func(t *testing.T) {
 		cases := []struct {
 			name, file, want string
-			status         int
+			status           int
 		}{
 			{"book.xlsx", "PK\x03\x04rest of a zip", "This is an Excel workbook, not a CSV file.", 422},
 			{"c.csv", "公司,电话\r\nA,1\r\n", "The file has no column for: Region (region), Industry (industry).", 422},

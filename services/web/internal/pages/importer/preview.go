@@ -105,7 +105,7 @@ func (h *handler) judge(r *console.Request, p *Preview, m csvimport.Mapping, row
 		send = append(send, row.Customer)
 		sent = append(sent, i)
 	}
-	answers, err := runImport(r.C.Request.Context(), r.API, send, true, nil)
+	answers, err := runImport(r.C.Request.Context(), r.API, send, true, nil, time.Time{})
 	if err != nil {
 		return err
 	}
@@ -117,7 +117,7 @@ func (h *handler) judge(r *console.Request, p *Preview, m csvimport.Mapping, row
 			p.New = append(p.New, NewRow{Row: rows[i].Row, Customer: rows[i].Customer})
 		}
 	}
-	p.Chunked = chunks(len(send)) > 1
+	p.Chunked = chunks(len(send), dryRunRows) > 1
 	p.Summary.Rows = len(views)
 	for _, v := range views {
 		switch v.Outcome {
