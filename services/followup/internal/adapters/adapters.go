@@ -124,13 +124,13 @@ var Migrations = []migrate.Migration{
 	)},
 	idem.Migration(2),
 	{Version: 3, Name: "indexes of closed follow-ups for the on-time statistics", Up: migrate.SQL(
-		// The statistics read the follow-ups closed in a range, per team: the
-		// first two indexes hold every column the query reads, so PostgreSQL
-		// answers from the index alone (closed rows never change again, so
-		// their heap pages stay all-visible). Reps' own statistics range over
-		// their closed rows.
+		// The statistics read the follow-ups closed in a range: everyone's
+		// (analysts, admins), some teams' (managers) or one owner's (reps).
+		// Each index holds every column the query reads, so PostgreSQL
+		// answers from the index alone once vacuum has marked the pages
+		// all-visible — which closed rows, never changed again, stay.
 		`CREATE INDEX ix_follow_ups_closed ON follow_ups (closed_at, team, due_at, state) WHERE closed_at IS NOT NULL`,
 		`CREATE INDEX ix_follow_ups_closed_team ON follow_ups (team, closed_at, due_at, state) WHERE closed_at IS NOT NULL`,
-		`CREATE INDEX ix_follow_ups_closed_owner ON follow_ups (owner_id, closed_at) WHERE closed_at IS NOT NULL`,
+		`CREATE INDEX ix_follow_ups_closed_owner ON follow_ups (owner_id, closed_at, team, due_at, state) WHERE closed_at IS NOT NULL`,
 	)},
 }
