@@ -156,15 +156,17 @@ func (h *handler) show(c *gin.Context) {
 // notices are what a one-click post without script leaves on the page.
 var notices = map[string]string{"followup": "myday.notice.followup", "lead": "myday.notice.lead"}
 
-// loadFollowUps reads the user's open follow-ups due before tonight (the
-// overdue ones first: the list is soonest due first).
+// loadFollowUps reads the user's open follow-ups due before tonight, their
+// midnight (due_before): today's and the overdue ones.
 func (h *handler) loadFollowUps(r *console.Request, data *pageData) error {
 	x := r.X
 	_, _, tonight := day(x.Now(), x.TZ, 0)
 	state, limit := followupapi.GetFollowUpsParamsState("open"), 200
-	p := &followupapi.GetFollowUpsParams{State: &state, Limit: &limit}
+	// The service's list is soonest due first, so the overdue ones lead.
+	before := tonight.UTC().Format(time.RFC3339)
+	p := &followupapi.GetFollowUpsParams{State: &state, Limit: &limit, DueBefore: &before}
 	var items []followupapi.View
-	for more := true; more; {
+	for {
 		res, err := r.API.FollowUp.GetFollowUpsWithResponse(r.Ctx(), p)
 		if err := apis.Check(res, err); err != nil {
 			return err
@@ -173,18 +175,10 @@ func (h *handler) loadFollowUps(r *console.Request, data *pageData) error {
 			break
 		}
 		if res.JSON200.Items != nil {
-			for _, f := range *res.JSON200.Items {
-				// The list is soonest due first: the first one due after
-				// tonight ends the day.
-				if f.DueAt != nil && !f.DueAt.Before(tonight) {
-					more = false
-					break
-				}
-				items = append(items, f)
-			}
+			items = append(items, *res.JSON200.Items...)
 		}
 		next := view.Str(res.JSON200.NextCursor)
-		if !more || next == "" {
+		if next == "" {
 			break
 		}
 		if len(items) >= maxFollowUps {

@@ -260,6 +260,8 @@ func TestMyDay(t *testing.T) {
 		}
 	})
 
+	t.Run("in a browser", func(t *testing.T) { browse(t, d, dalian) })
+
 	t.Run("a manager is refused with the reason", func(t *testing.T) {
 		p := s.Client(t, "mgr-mia").Get("/my-day")
 		if p.Status != http.StatusForbidden || !strings.Contains(p.Body, "This page is not for your role") ||
