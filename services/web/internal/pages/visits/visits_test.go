@@ -226,4 +226,6 @@ func TestVisitWeekAndRequests(t *testing.T) {
 			t.Fatalf("an analyst got %d:\n%s", p.Status, p.Body)
 		}
 	})
+
+	t.Run("in a browser", func(t *testing.T) { browse(t, s, customer, iso, offered.Format("2006-01-02")) })
 }
