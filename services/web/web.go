@@ -21,6 +21,7 @@ import (
 	"github.com/closeloop/closeloop/services/web/internal/apis"
 	"github.com/closeloop/closeloop/services/web/internal/assets"
 	"github.com/closeloop/closeloop/services/web/internal/console"
+	"github.com/closeloop/closeloop/services/web/internal/pages/analytics"
 	"github.com/closeloop/closeloop/services/web/internal/pages/board"
 	"github.com/closeloop/closeloop/services/web/internal/pages/customer360"
 	"github.com/closeloop/closeloop/services/web/internal/pages/customers"
@@ -59,6 +60,7 @@ var Pages = []Page{
 	customer360.Mount,
 	leads.Mount,
 	visits.Mount,
+	analytics.Mount,
 	policies.Mount,
 	importer.Mount,
 }
