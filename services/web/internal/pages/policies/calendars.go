@@ -47,6 +47,9 @@ type calendarData struct {
 	Audit    []auditEntry
 	Notice   string
 	Deadline *DeadlineForm
+	// New is a calendar not stored yet: the form starts from a copy of
+	// another (?copy=standard) and saving creates it.
+	New bool
 }
 
 // DeadlineForm is the deadline calculator: its fields and its answer.
@@ -130,7 +133,15 @@ func (h *handler) loadCalendar(r *console.Request, name string, form *CalForm) (
 
 func (h *handler) showCalendar(c *gin.Context) {
 	r := h.d.Req(c)
+	if c.Param("name") == "new" && c.Query("name") != "" {
+		// The list's "new calendar" form.
+		c.Redirect(http.StatusSeeOther, "/calendars/"+url.PathEscape(c.Query("name"))+"?"+url.Values{"copy": {c.Query("copy")}}.Encode())
+		return
+	}
 	d, err := h.loadCalendar(r, c.Param("name"), nil)
+	if copyOf := c.Query("copy"); err != nil && copyOf != "" && r.X.Has(Editors...) && r.X.ProblemOf(err).Status == http.StatusNotFound {
+		d, err = h.newCalendar(r, c.Param("name"), copyOf)
+	}
 	if err != nil {
 		h.d.Fail(r, err)
 		return
@@ -139,6 +150,20 @@ func (h *handler) showCalendar(c *gin.Context) {
 		d.Notice = r.X.T("policies.cal.saved", "Version", c.Query("v"))
 	}
 	h.calendar.Render(c, http.StatusOK, d)
+}
+
+// newCalendar is the page of a calendar about to be made from a copy of
+// another one.
+func (h *handler) newCalendar(r *console.Request, name, copyOf string) (*calendarData, error) {
+	d, err := h.loadCalendar(r, copyOf, nil)
+	if err != nil {
+		return nil, err
+	}
+	d.New, d.Audit = true, nil
+	d.C.Name, d.C.Version, d.C.Default, d.C.Regions, d.C.Teams = name, 0, false, nil, nil
+	d.Form = CalFormOf(d.C)
+	r.X.Title = r.X.T("policies.cal.new_title", "Name", name)
+	return d, nil
 }
 
 // saveCalendar stores the form as the calendar's new version; a refusal

@@ -208,7 +208,7 @@ func TestPoliciesAndCalendars(t *testing.T) {
 	t.Run("the year shows holidays, make-up days and days off", func(t *testing.T) {
 		p := ali.Get("/calendars/" + cn + "?year=2026")
 		mustContain(t, "the 2026 calendar", p, "October 2026",
-			`<td class="off" data-date="2026-10-01"`,  // National Day
+			`<td class="off" data-date="2026-10-01"`,    // National Day
 			`<td class="makeup" data-date="2026-10-10"`, // the Saturday worked for it
 			`<td class="weekend" data-date="2026-10-11"`,
 			`<td class="" data-date="2026-10-09"`,
@@ -269,6 +269,14 @@ func TestPoliciesAndCalendars(t *testing.T) {
 	})
 
 	t.Run("a new calendar is saved and shown", func(t *testing.T) {
+		p := ali.Get("/calendars/new?name=east-2026&copy=" + cn)
+		mustContain(t, "a new calendar from a copy", p, "New calendar east-2026", `action="/calendars/east-2026"`, `value="国庆节 National Day"`, "Not saved yet")
+		if strings.Contains(p.Body, "Deadline calculator") {
+			t.Fatal("a calendar not saved yet offers the calculator")
+		}
+		if p := s.Client(t, "mgr-mia").Get("/calendars/east-2026?copy=" + cn); p.Status != http.StatusNotFound {
+			t.Fatalf("a manager asking for a calendar that does not exist: %d", p.Status)
+		}
 		form := url.Values{"time_zone": {"Asia/Shanghai"}, "reason": {"north works Saturdays in May"}, "teams": {"north"}}
 		for _, d := range []string{"monday", "tuesday", "wednesday", "thursday", "friday"} {
 			form["wk."+d+".start"] = []string{"09:00", "13:30"}
@@ -282,7 +290,7 @@ func TestPoliciesAndCalendars(t *testing.T) {
 		form.Set("w0.date", "2026-05-09")
 		form.Set("w0.name", "make-up")
 		form.Set("w0.hours_of", "monday")
-		p := ali.Post("/calendars/north-2026", form)
+		p = ali.Post("/calendars/north-2026", form)
 		mustContain(t, "the new calendar", p, "Version 1 of the calendar is saved", "teams north",
 			`<td class="off" data-date="2026-05-05"`, `<td class="makeup" data-date="2026-05-09"`)
 		r := s.Call("GET", "/v1/calendars/north-2026", "analyst-ali", nil).JSON(t)
@@ -299,4 +307,6 @@ func TestPoliciesAndCalendars(t *testing.T) {
 			t.Fatalf("a manager's calendar change: %d\n%s", p.Status, p.Body)
 		}
 	})
+
+	t.Run("in the browser", func(t *testing.T) { browse(t, s) })
 }
