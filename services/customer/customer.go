@@ -5,10 +5,13 @@
 // customers, the user directory (who may own a customer), with a full audit
 // trail.
 //
-// Beside customers it holds three contexts of its own, each a package:
-// visits (internal/visits: one visit per customer-day), the departments'
-// actions (internal/actions: plans and logs of calls and meetings), and care
-// (internal/care: the care cadence of existing customers).
+// Beside customers it holds contexts of its own, each a package: visits
+// (internal/visits: one visit per customer-day), the departments' actions
+// (internal/actions: plans and logs of calls and meetings), care
+// (internal/care: the care cadence of existing customers), the timeline
+// (internal/timeline: a customer's history across them, newest first) and
+// analytics (internal/analytics: classes, the Pareto series, stages and care
+// coverage of a manager's book).
 //
 // It does not own leads, opportunities or territories (the sales service),
 // nor follow-ups, timer policies or business calendars (the follow-up
@@ -36,6 +39,7 @@ import (
 	customerc "github.com/closeloop/closeloop/proto/contract/customer"
 	"github.com/closeloop/closeloop/services/customer/internal/actions"
 	"github.com/closeloop/closeloop/services/customer/internal/adapters"
+	"github.com/closeloop/closeloop/services/customer/internal/analytics"
 	"github.com/closeloop/closeloop/services/customer/internal/app"
 	"github.com/closeloop/closeloop/services/customer/internal/care"
 	"github.com/closeloop/closeloop/services/customer/internal/domain"
@@ -108,6 +112,7 @@ func Setup(d *service.Deps, cfg Config) (*service.Module, error) {
 			vs.Routes(v1)
 			actions.New(d.DB, store, fapi, cs).Routes(v1)
 			timeline.New(d.DB, store).Routes(v1)
+			analytics.New(d.DB, cs).Routes(v1)
 		},
 		Register: func(r worker.Registry) {
 			acts.Register(r)

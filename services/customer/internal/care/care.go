@@ -58,7 +58,13 @@ var Stages = []string{"transacting", "service"}
 
 // inCare is the SQL condition of the partial index ix_customers_care; the
 // candidate query repeats it literally so the planner uses the index.
+// Customer.NotInCareReason is the same rule (with the class, which the index
+// leads with).
 const inCare = "deleted_at IS NULL AND lifecycle_stage IN ('transacting', 'service') AND owner_id <> ''"
+
+// InCareSQL selects the customers in care, as the sweep finds them: inCare
+// and a value class.
+const InCareSQL = inCare + " AND value_class IN ('A', 'B', 'C')"
 
 // Actor is who the sweep closes and opens follow-ups as.
 const Actor = "system:care"

@@ -105,8 +105,7 @@ func StatusOf(c Customer, terms *followupv1.CareTerms, termsAsOf time.Time, open
 		st.Note = err.Error()
 		return st
 	}
-	st.Cadence = &Cadence{ValueClass: c.ValueClass, Duration: timer.Duration.Format(timer.Clock), Clock: string(timer.Clock),
-		PolicyVersion: terms.GetCadence().GetVersion()}
+	st.Cadence = cadenceView(terms, c.ValueClass, timer)
 	if cal != nil {
 		st.Cadence.Calendar = cal.Name()
 	}
@@ -122,6 +121,23 @@ func StatusOf(c Customer, terms *followupv1.CareTerms, termsAsOf time.Time, open
 	due = due.UTC()
 	st.DueAt, st.Overdue = &due, !due.After(now)
 	return st
+}
+
+// ClassCadence is the cadence of a value class under terms. In business
+// time its calendar is named only when the policy names one: otherwise it is
+// the one assigned to each customer's team or region.
+func ClassCadence(terms *followupv1.CareTerms, class string) (*Cadence, error) {
+	timer, err := cadenceTimer(terms, class)
+	if err != nil {
+		return nil, err
+	}
+	c := cadenceView(terms, class, timer)
+	c.Calendar = timer.Calendar
+	return c, nil
+}
+
+func cadenceView(terms *followupv1.CareTerms, class string, timer policy.Timer) *Cadence {
+	return &Cadence{ValueClass: class, Duration: timer.Duration.Format(timer.Clock), Clock: string(timer.Clock), PolicyVersion: terms.GetCadence().GetVersion()}
 }
 
 // cadenceOf is the cadence timer of a class and, in business time, the

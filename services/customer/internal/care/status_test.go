@@ -169,3 +169,17 @@ func TestContactCutoffs(t *testing.T) {
 		t.Errorf("without terms: %v %v", cut, unknown)
 	}
 }
+
+func TestClassCadence(t *testing.T) {
+	c, err := ClassCadence(defaultTerms(), "B")
+	if err != nil || c.ValueClass != "B" || c.Duration != "60d" || c.Clock != "calendar" || c.Calendar != "" || c.PolicyVersion != 1 {
+		t.Errorf("class B: %+v %v", c, err)
+	}
+	c, err = ClassCadence(standardTerms(), "A")
+	if err != nil || c.Duration != "8h" || c.Clock != "business" || c.Calendar != "" || c.PolicyVersion != 2 {
+		t.Errorf("business time, the team's calendar: %+v %v", c, err)
+	}
+	if _, err := ClassCadence(defaultTerms(), "D"); err == nil {
+		t.Error("a class without an entry has a cadence")
+	}
+}

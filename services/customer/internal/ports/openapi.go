@@ -4,6 +4,7 @@ import (
 	"github.com/closeloop/closeloop/platform/auth"
 	"github.com/closeloop/closeloop/platform/openapi"
 	"github.com/closeloop/closeloop/services/customer/internal/actions"
+	"github.com/closeloop/closeloop/services/customer/internal/analytics"
 	"github.com/closeloop/closeloop/services/customer/internal/app"
 	"github.com/closeloop/closeloop/services/customer/internal/timeline"
 	"github.com/closeloop/closeloop/services/customer/internal/visits"
@@ -114,5 +115,5 @@ func OpenAPI() []byte {
 			Permission:  string(auth.PermUsersWrite), Params: []openapi.Param{userParam}, Response: app.UserView{}, Errors: []int{403, 404, 422}},
 		openapi.Op{Method: "POST", Path: "/v1/users/:userId/enable", Tag: "users", Summary: "Enable a disabled user again (admins)",
 			Permission: string(auth.PermUsersWrite), Params: []openapi.Param{userParam}, Response: app.UserView{}, Errors: []int{403, 404, 422}},
-	).Add(importOps()...).Add(visits.Ops()...).Add(actions.Ops()...).Add(timeline.Ops()...).JSON()
+	).Add(importOps()...).Add(visits.Ops()...).Add(actions.Ops()...).Add(timeline.Ops()...).Add(analytics.Ops()...).JSON()
 }
