@@ -60,24 +60,22 @@ func (s *Store) Actions(ctx context.Context, customerID string, b *domain.Bound,
 	// An action linked to the customer more than once (itself and a contact)
 	// has adjacent links in the index's order: DISTINCT keeps one and the
 	// scan stops after n.
-	var keys []struct {
-		OccurredAt time.Time
-		ActionID   string
-	}
-	q := bounded(db.Table("action_links").Distinct("occurred_at", "action_id").Where("customer_id = ?", customerID), b, "occurred_at", "action_id")
-	if err := q.Order("occurred_at DESC, action_id DESC").Limit(n).Find(&keys).Error; err != nil {
+	// An action linked to the customer more than once (itself and a contact)
+	// has adjacent links in the index's order: DISTINCT keeps one and the
+	// scan stops after n; the page's actions are joined to it.
+	page := bounded(db.Table("action_links").Distinct("occurred_at", "action_id").Where("customer_id = ?", customerID), b, "occurred_at", "action_id").
+		Order("occurred_at DESC, action_id DESC").Limit(n)
+	var rows []actadapters.Row
+	if err := db.Table("actions").Select("actions.*").Joins("JOIN (?) p ON p.action_id = actions.id", page).
+		Order("actions.occurred_at DESC, actions.id DESC").Find(&rows).Error; err != nil {
 		return nil, err
 	}
-	if len(keys) == 0 {
+	if len(rows) == 0 {
 		return []domain.Entry{}, nil
 	}
-	ids := make([]string, len(keys))
-	for i, k := range keys {
-		ids[i] = k.ActionID
-	}
-	var rows []actadapters.Row
-	if err := db.Where("id IN ?", ids).Find(&rows).Error; err != nil {
-		return nil, err
+	ids := make([]string, len(rows))
+	for i, r := range rows {
+		ids[i] = r.ID
 	}
 	var links []actadapters.Link
 	if err := db.Where("action_id IN ?", ids).Order("action_id, subject_type, subject_id").Find(&links).Error; err != nil {
