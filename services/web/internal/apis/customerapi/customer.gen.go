@@ -140,6 +140,27 @@ func (e GetCustomersByIdHistoryParamsDepartment) Valid() bool {
 	}
 }
 
+// Defines values for GetCustomersByIdTimelineParamsSource.
+const (
+	Action GetCustomersByIdTimelineParamsSource = "action"
+	Stage  GetCustomersByIdTimelineParamsSource = "stage"
+	Visit  GetCustomersByIdTimelineParamsSource = "visit"
+)
+
+// Valid indicates whether the value is a known member of the GetCustomersByIdTimelineParamsSource enum.
+func (e GetCustomersByIdTimelineParamsSource) Valid() bool {
+	switch e {
+	case Action:
+		return true
+	case Stage:
+		return true
+	case Visit:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for GetCustomersByIdVisitsParamsStatus.
 const (
 	GetCustomersByIdVisitsParamsStatusBooked    GetCustomersByIdVisitsParamsStatus = "booked"
@@ -282,6 +303,15 @@ type AuditViewPage struct {
 	NextCursor *string      `json:"next_cursor,omitempty"`
 }
 
+// Cadence defines model for Cadence.
+type Cadence struct {
+	Calendar      *string `json:"calendar,omitempty"`
+	Clock         *string `json:"clock,omitempty"`
+	Duration      *string `json:"duration,omitempty"`
+	PolicyVersion *int    `json:"policy_version,omitempty"`
+	ValueClass    *string `json:"value_class,omitempty"`
+}
+
 // CancelBody defines model for CancelBody.
 type CancelBody struct {
 	Reason *string `json:"reason,omitempty"`
@@ -293,6 +323,34 @@ type CancelView struct {
 	By      *string    `json:"by,omitempty"`
 	MovedTo *string    `json:"moved_to,omitempty"`
 	Reason  *string    `json:"reason,omitempty"`
+}
+
+// CareCoverage defines model for CareCoverage.
+type CareCoverage struct {
+	At        *time.Time       `json:"at,omitempty"`
+	Classes   *[]ClassCoverage `json:"classes,omitempty"`
+	Notes     *[]string        `json:"notes,omitempty"`
+	TermsAsOf *time.Time       `json:"terms_as_of,omitempty"`
+	Total     *ClassCoverage   `json:"total,omitempty"`
+}
+
+// ClassCoverage defines model for ClassCoverage.
+type ClassCoverage struct {
+	Cadence        *Cadence `json:"cadence,omitempty"`
+	CadenceUnknown *int     `json:"cadence_unknown,omitempty"`
+	Contacted      *int     `json:"contacted,omitempty"`
+	Customers      *int     `json:"customers,omitempty"`
+	Share          *float32 `json:"share,omitempty"`
+	ValueClass     *string  `json:"value_class,omitempty"`
+}
+
+// ClassFigure defines model for ClassFigure.
+type ClassFigure struct {
+	Customers      *int     `json:"customers,omitempty"`
+	CustomersShare *float32 `json:"customers_share,omitempty"`
+	Value          *float32 `json:"value,omitempty"`
+	ValueClass     *string  `json:"value_class,omitempty"`
+	ValueShare     *float32 `json:"value_share,omitempty"`
 }
 
 // Closed defines model for Closed.
@@ -367,11 +425,22 @@ type CreateCustomerRequest struct {
 	YearsOfBusiness     *int              `json:"years_of_business,omitempty"`
 }
 
+// CustomerAnalytics defines model for CustomerAnalytics.
+type CustomerAnalytics struct {
+	Classes            *[]ClassFigure `json:"classes,omitempty"`
+	Customers          *int           `json:"customers,omitempty"`
+	LifecycleStages    *[]StageFigure `json:"lifecycle_stages,omitempty"`
+	Pareto             *[]ParetoPoint `json:"pareto,omitempty"`
+	RelationshipStages *[]StageFigure `json:"relationship_stages,omitempty"`
+	TotalValue         *float32       `json:"total_value,omitempty"`
+}
+
 // CustomerView defines model for CustomerView.
 type CustomerView struct {
 	Address             *string        `json:"address,omitempty"`
 	AnnualMarketingCost *float32       `json:"annual_marketing_cost,omitempty"`
 	AnnualRevenue       *float32       `json:"annual_revenue,omitempty"`
+	Care                *Status        `json:"care,omitempty"`
 	CareFrom            *time.Time     `json:"care_from,omitempty"`
 	ClassifiedAt        *time.Time     `json:"classified_at,omitempty"`
 	Contacts            *[]ContactView `json:"contacts,omitempty"`
@@ -384,6 +453,7 @@ type CustomerView struct {
 	LifecycleStage      *string        `json:"lifecycle_stage,omitempty"`
 	Name                *string        `json:"name,omitempty"`
 	OwnerId             *string        `json:"owner_id,omitempty"`
+	OwnerName           *string        `json:"owner_name,omitempty"`
 	ParentId            *string        `json:"parent_id,omitempty"`
 	Phone               *string        `json:"phone,omitempty"`
 	Region              *string        `json:"region,omitempty"`
@@ -527,10 +597,26 @@ type NotClosed struct {
 	Reason *string `json:"reason,omitempty"`
 }
 
+// OpenFollowUp defines model for OpenFollowUp.
+type OpenFollowUp struct {
+	AnchorAt *time.Time `json:"anchor_at,omitempty"`
+	Id       *string    `json:"id,omitempty"`
+	OpenedAt *time.Time `json:"opened_at,omitempty"`
+	OwnerId  *string    `json:"owner_id,omitempty"`
+}
+
 // Page defines model for Page.
 type Page struct {
 	Items     *[]View `json:"items,omitempty"`
 	Truncated *bool   `json:"truncated,omitempty"`
+}
+
+// ParetoPoint defines model for ParetoPoint.
+type ParetoPoint struct {
+	Customers      *int     `json:"customers,omitempty"`
+	CustomersShare *float32 `json:"customers_share,omitempty"`
+	Value          *float32 `json:"value,omitempty"`
+	ValueShare     *float32 `json:"value_share,omitempty"`
 }
 
 // ParticipantView defines model for ParticipantView.
@@ -598,14 +684,35 @@ type StageChangeView struct {
 	Actor  *string    `json:"actor,omitempty"`
 	At     *time.Time `json:"at,omitempty"`
 	From   *string    `json:"from,omitempty"`
+	Id     *string    `json:"id,omitempty"`
 	Kind   *string    `json:"kind,omitempty"`
 	Reason *string    `json:"reason,omitempty"`
 	To     *string    `json:"to,omitempty"`
 }
 
-// StagesPage defines model for StagesPage.
-type StagesPage struct {
-	Items *[]StageChangeView `json:"items,omitempty"`
+// StageChangeViewPage defines model for StageChangeViewPage.
+type StageChangeViewPage struct {
+	Items      *[]StageChangeView `json:"items,omitempty"`
+	NextCursor *string            `json:"next_cursor,omitempty"`
+}
+
+// StageFigure defines model for StageFigure.
+type StageFigure struct {
+	Customers *int     `json:"customers,omitempty"`
+	Share     *float32 `json:"share,omitempty"`
+	Stage     *string  `json:"stage,omitempty"`
+}
+
+// Status defines model for Status.
+type Status struct {
+	Cadence         *Cadence      `json:"cadence,omitempty"`
+	DueAt           *time.Time    `json:"due_at,omitempty"`
+	InCare          *bool         `json:"in_care,omitempty"`
+	NotInCareReason *string       `json:"not_in_care_reason,omitempty"`
+	Note            *string       `json:"note,omitempty"`
+	OpenFollowUp    *OpenFollowUp `json:"open_follow_up,omitempty"`
+	Overdue         *bool         `json:"overdue,omitempty"`
+	TermsAsOf       *time.Time    `json:"terms_as_of,omitempty"`
 }
 
 // Tree defines model for Tree.
@@ -723,6 +830,24 @@ type View struct {
 	WorkflowId   *string            `json:"workflow_id,omitempty"`
 }
 
+// GetAnalyticsCareCoverageParams defines parameters for GetAnalyticsCareCoverage.
+type GetAnalyticsCareCoverageParams struct {
+	// Team only this team's customers (within your scope)
+	Team *string `form:"team,omitempty" json:"team,omitempty"`
+
+	// OwnerId only this owner's customers (within your scope)
+	OwnerId *string `form:"owner_id,omitempty" json:"owner_id,omitempty"`
+}
+
+// GetAnalyticsCustomersParams defines parameters for GetAnalyticsCustomers.
+type GetAnalyticsCustomersParams struct {
+	// Team only this team's customers (within your scope)
+	Team *string `form:"team,omitempty" json:"team,omitempty"`
+
+	// OwnerId only this owner's customers (within your scope)
+	OwnerId *string `form:"owner_id,omitempty" json:"owner_id,omitempty"`
+}
+
 // GetCustomersParams defines parameters for GetCustomers.
 type GetCustomersParams struct {
 	Region         *string                           `form:"region,omitempty" json:"region,omitempty"`
@@ -802,6 +927,30 @@ type GetCustomersByIdHistoryParamsKind string
 
 // GetCustomersByIdHistoryParamsDepartment defines parameters for GetCustomersByIdHistory.
 type GetCustomersByIdHistoryParamsDepartment string
+
+// GetCustomersByIdStageHistoryParams defines parameters for GetCustomersByIdStageHistory.
+type GetCustomersByIdStageHistoryParams struct {
+	// Limit page size, 1..200 (default 50)
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor next_cursor of the previous page
+	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// GetCustomersByIdTimelineParams defines parameters for GetCustomersByIdTimeline.
+type GetCustomersByIdTimelineParams struct {
+	// Source only entries of this source (repeat for several; default all)
+	Source *GetCustomersByIdTimelineParamsSource `form:"source,omitempty" json:"source,omitempty"`
+
+	// Limit page size, 1..200 (default 50)
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor next_cursor of the previous page
+	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// GetCustomersByIdTimelineParamsSource defines parameters for GetCustomersByIdTimeline.
+type GetCustomersByIdTimelineParamsSource string
 
 // GetCustomersByIdTreeParams defines parameters for GetCustomersByIdTree.
 type GetCustomersByIdTreeParams struct {
@@ -1096,6 +1245,24 @@ type ClientInterface interface {
 	// Corresponds with POST /v1/actions/{id}/complete (the `PostActionsByIdComplete` operationId).
 	PostActionsByIdComplete(ctx context.Context, id string, body PostActionsByIdCompleteJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// GetAnalyticsCareCoverage Care coverage per value class: customers in care contacted within their cadence
+	//
+	// Of the customers in care in your scope (transacting or service, with an owner and a class), narrowed by team or owner, per class: how many, how many were contacted within their care cadence now (their last logged contact is recent enough that their next care contact is still ahead, under the care.cadence version and business calendar that apply to them), and the share. Computed with the care terms of the latest care sweep (terms_as_of); customers whose cadence the terms do not give — all of them before the first sweep — are counted in cadence_unknown, left out of the share, and notes say why.
+	//
+	// Requires permission `customers:read`.
+	//
+	// Corresponds with GET /v1/analytics/care-coverage (the `GetAnalyticsCareCoverage` operationId).
+	GetAnalyticsCareCoverage(ctx context.Context, params *GetAnalyticsCareCoverageParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetAnalyticsCustomers Customers by value class, the Pareto series, and by lifecycle and relationship stage
+	//
+	// Of the live customers in your scope (a rep: its own; a manager: its teams'; analysts and admins: all), narrowed by team or owner: per ABC class (A, B, C, none) the customers and their value (sum of value_score) with their shares of the whole; the Pareto series — customers ranked by value, highest first, in twenty equal parts: after each, the cumulative share of customers and of value (the 80/20 rule: where 20% of customers reach); customers per lifecycle stage and per relationship stage (none: not set). Shares are rounded to four decimals. A team or owner outside your scope gives empty figures.
+	//
+	// Requires permission `customers:read`.
+	//
+	// Corresponds with GET /v1/analytics/customers (the `GetAnalyticsCustomers` operationId).
+	GetAnalyticsCustomers(ctx context.Context, params *GetAnalyticsCustomersParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetCustomers List customers
 	//
 	// Filtered, sorted, cursor-paginated. Only customers in your scope are listed.
@@ -1313,10 +1480,21 @@ type ClientInterface interface {
 
 	// GetCustomersByIdStageHistory Lifecycle and relationship stage changes, oldest first
 	//
+	// Who changed which stage, from what to what, when and why; a page at a time.
+	//
 	// Requires permission `customers:read`.
 	//
 	// Corresponds with GET /v1/customers/{id}/stage-history (the `GetCustomersByIdStageHistory` operationId).
-	GetCustomersByIdStageHistory(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
+	GetCustomersByIdStageHistory(ctx context.Context, id string, params *GetCustomersByIdStageHistoryParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetCustomersByIdTimeline The customer's timeline across departments, newest first
+	//
+	// One list of what the customer service records about the customer: actions (plans and logs of every department linked to it, its contacts, or its leads and opportunities), visits (by their start) and lifecycle and relationship stage changes, ordered by at, newest first (planned actions and booked visits ahead of now come first). Each entry has source, id, at, kind, actor, department and the details of its source. The customer's leads and opportunities are the sales service's GET /v1/timeline?customer_id=, ordered the same way.
+	//
+	// Requires permission `customers:read`.
+	//
+	// Corresponds with GET /v1/customers/{id}/timeline (the `GetCustomersByIdTimeline` operationId).
+	GetCustomersByIdTimeline(ctx context.Context, id string, params *GetCustomersByIdTimelineParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetCustomersByIdTree The customer, its ancestors and its subsidiaries
 	//
@@ -1708,6 +1886,44 @@ func (c *Client) PostActionsByIdCompleteWithBody(ctx context.Context, id string,
 // Corresponds with POST /v1/actions/{id}/complete (the `PostActionsByIdComplete` operationId).
 func (c *Client) PostActionsByIdComplete(ctx context.Context, id string, body PostActionsByIdCompleteJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewPostActionsByIdCompleteRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetAnalyticsCareCoverage Care coverage per value class: customers in care contacted within their cadence
+//
+// Of the customers in care in your scope (transacting or service, with an owner and a class), narrowed by team or owner, per class: how many, how many were contacted within their care cadence now (their last logged contact is recent enough that their next care contact is still ahead, under the care.cadence version and business calendar that apply to them), and the share. Computed with the care terms of the latest care sweep (terms_as_of); customers whose cadence the terms do not give — all of them before the first sweep — are counted in cadence_unknown, left out of the share, and notes say why.
+//
+// Requires permission `customers:read`.
+//
+// Corresponds with GET /v1/analytics/care-coverage (the `GetAnalyticsCareCoverage` operationId).
+func (c *Client) GetAnalyticsCareCoverage(ctx context.Context, params *GetAnalyticsCareCoverageParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetAnalyticsCareCoverageRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetAnalyticsCustomers Customers by value class, the Pareto series, and by lifecycle and relationship stage
+//
+// Of the live customers in your scope (a rep: its own; a manager: its teams'; analysts and admins: all), narrowed by team or owner: per ABC class (A, B, C, none) the customers and their value (sum of value_score) with their shares of the whole; the Pareto series — customers ranked by value, highest first, in twenty equal parts: after each, the cumulative share of customers and of value (the 80/20 rule: where 20% of customers reach); customers per lifecycle stage and per relationship stage (none: not set). Shares are rounded to four decimals. A team or owner outside your scope gives empty figures.
+//
+// Requires permission `customers:read`.
+//
+// Corresponds with GET /v1/analytics/customers (the `GetAnalyticsCustomers` operationId).
+func (c *Client) GetAnalyticsCustomers(ctx context.Context, params *GetAnalyticsCustomersParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetAnalyticsCustomersRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -2165,11 +2381,32 @@ func (c *Client) PostCustomersByIdRestore(ctx context.Context, id string, reqEdi
 
 // GetCustomersByIdStageHistory Lifecycle and relationship stage changes, oldest first
 //
+// Who changed which stage, from what to what, when and why; a page at a time.
+//
 // Requires permission `customers:read`.
 //
 // Corresponds with GET /v1/customers/{id}/stage-history (the `GetCustomersByIdStageHistory` operationId).
-func (c *Client) GetCustomersByIdStageHistory(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewGetCustomersByIdStageHistoryRequest(c.Server, id)
+func (c *Client) GetCustomersByIdStageHistory(ctx context.Context, id string, params *GetCustomersByIdStageHistoryParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetCustomersByIdStageHistoryRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetCustomersByIdTimeline The customer's timeline across departments, newest first
+//
+// One list of what the customer service records about the customer: actions (plans and logs of every department linked to it, its contacts, or its leads and opportunities), visits (by their start) and lifecycle and relationship stage changes, ordered by at, newest first (planned actions and booked visits ahead of now come first). Each entry has source, id, at, kind, actor, department and the details of its source. The customer's leads and opportunities are the sales service's GET /v1/timeline?customer_id=, ordered the same way.
+//
+// Requires permission `customers:read`.
+//
+// Corresponds with GET /v1/customers/{id}/timeline (the `GetCustomersByIdTimeline` operationId).
+func (c *Client) GetCustomersByIdTimeline(ctx context.Context, id string, params *GetCustomersByIdTimelineParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetCustomersByIdTimelineRequest(c.Server, id, params)
 	if err != nil {
 		return nil, err
 	}
@@ -2809,6 +3046,138 @@ func NewPostActionsByIdCompleteRequestWithBody(server string, id string, content
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewGetAnalyticsCareCoverageRequest constructs an http.Request for the GetAnalyticsCareCoverage method
+func NewGetAnalyticsCareCoverageRequest(server string, params *GetAnalyticsCareCoverageParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/analytics/care-coverage")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Team != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "team", *params.Team, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.OwnerId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "owner_id", *params.OwnerId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetAnalyticsCustomersRequest constructs an http.Request for the GetAnalyticsCustomers method
+func NewGetAnalyticsCustomersRequest(server string, params *GetAnalyticsCustomersParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/analytics/customers")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Team != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "team", *params.Team, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.OwnerId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "owner_id", *params.OwnerId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
 
 	return req, nil
 }
@@ -3755,7 +4124,7 @@ func NewPostCustomersByIdRestoreRequest(server string, id string) (*http.Request
 }
 
 // NewGetCustomersByIdStageHistoryRequest constructs an http.Request for the GetCustomersByIdStageHistory method
-func NewGetCustomersByIdStageHistoryRequest(server string, id string) (*http.Request, error) {
+func NewGetCustomersByIdStageHistoryRequest(server string, id string, params *GetCustomersByIdStageHistoryParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -3778,6 +4147,130 @@ func NewGetCustomersByIdStageHistoryRequest(server string, id string) (*http.Req
 	queryURL, err := serverURL.Parse(operationPath)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetCustomersByIdTimelineRequest constructs an http.Request for the GetCustomersByIdTimeline method
+func NewGetCustomersByIdTimelineRequest(server string, id string, params *GetCustomersByIdTimelineParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/customers/%s/timeline", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Source != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "source", *params.Source, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
 	}
 
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
@@ -4651,6 +5144,28 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /v1/actions/{id}/complete (the `PostActionsByIdComplete` operationId).
 	PostActionsByIdCompleteWithResponse(ctx context.Context, id string, body PostActionsByIdCompleteJSONRequestBody, reqEditors ...RequestEditorFn) (*PostActionsByIdCompleteResponse, error)
 
+	// GetAnalyticsCareCoverageWithResponse Care coverage per value class: customers in care contacted within their cadence
+	//
+	// Of the customers in care in your scope (transacting or service, with an owner and a class), narrowed by team or owner, per class: how many, how many were contacted within their care cadence now (their last logged contact is recent enough that their next care contact is still ahead, under the care.cadence version and business calendar that apply to them), and the share. Computed with the care terms of the latest care sweep (terms_as_of); customers whose cadence the terms do not give — all of them before the first sweep — are counted in cadence_unknown, left out of the share, and notes say why.
+	//
+	// Requires permission `customers:read`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/analytics/care-coverage (the `GetAnalyticsCareCoverage` operationId).
+	GetAnalyticsCareCoverageWithResponse(ctx context.Context, params *GetAnalyticsCareCoverageParams, reqEditors ...RequestEditorFn) (*GetAnalyticsCareCoverageResponse, error)
+
+	// GetAnalyticsCustomersWithResponse Customers by value class, the Pareto series, and by lifecycle and relationship stage
+	//
+	// Of the live customers in your scope (a rep: its own; a manager: its teams'; analysts and admins: all), narrowed by team or owner: per ABC class (A, B, C, none) the customers and their value (sum of value_score) with their shares of the whole; the Pareto series — customers ranked by value, highest first, in twenty equal parts: after each, the cumulative share of customers and of value (the 80/20 rule: where 20% of customers reach); customers per lifecycle stage and per relationship stage (none: not set). Shares are rounded to four decimals. A team or owner outside your scope gives empty figures.
+	//
+	// Requires permission `customers:read`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/analytics/customers (the `GetAnalyticsCustomers` operationId).
+	GetAnalyticsCustomersWithResponse(ctx context.Context, params *GetAnalyticsCustomersParams, reqEditors ...RequestEditorFn) (*GetAnalyticsCustomersResponse, error)
+
 	// GetCustomersWithResponse List customers
 	//
 	// Filtered, sorted, cursor-paginated. Only customers in your scope are listed.
@@ -4886,12 +5401,25 @@ type ClientWithResponsesInterface interface {
 
 	// GetCustomersByIdStageHistoryWithResponse Lifecycle and relationship stage changes, oldest first
 	//
+	// Who changed which stage, from what to what, when and why; a page at a time.
+	//
 	// Requires permission `customers:read`.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /v1/customers/{id}/stage-history (the `GetCustomersByIdStageHistory` operationId).
-	GetCustomersByIdStageHistoryWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*GetCustomersByIdStageHistoryResponse, error)
+	GetCustomersByIdStageHistoryWithResponse(ctx context.Context, id string, params *GetCustomersByIdStageHistoryParams, reqEditors ...RequestEditorFn) (*GetCustomersByIdStageHistoryResponse, error)
+
+	// GetCustomersByIdTimelineWithResponse The customer's timeline across departments, newest first
+	//
+	// One list of what the customer service records about the customer: actions (plans and logs of every department linked to it, its contacts, or its leads and opportunities), visits (by their start) and lifecycle and relationship stage changes, ordered by at, newest first (planned actions and booked visits ahead of now come first). Each entry has source, id, at, kind, actor, department and the details of its source. The customer's leads and opportunities are the sales service's GET /v1/timeline?customer_id=, ordered the same way.
+	//
+	// Requires permission `customers:read`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/customers/{id}/timeline (the `GetCustomersByIdTimeline` operationId).
+	GetCustomersByIdTimelineWithResponse(ctx context.Context, id string, params *GetCustomersByIdTimelineParams, reqEditors ...RequestEditorFn) (*GetCustomersByIdTimelineResponse, error)
 
 	// GetCustomersByIdTreeWithResponse The customer, its ancestors and its subsidiaries
 	//
@@ -5698,6 +6226,144 @@ func (r PostActionsByIdCompleteResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r PostActionsByIdCompleteResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetAnalyticsCareCoverageResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *CareCoverage
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Error
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetAnalyticsCareCoverageResponse) GetJSON200() *CareCoverage {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetAnalyticsCareCoverageResponse) GetJSON401() *Error {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetAnalyticsCareCoverageResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r GetAnalyticsCareCoverageResponse) GetJSON422() *Error {
+	return r.JSON422
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r GetAnalyticsCareCoverageResponse) GetJSON500() *Error {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r GetAnalyticsCareCoverageResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetAnalyticsCareCoverageResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetAnalyticsCareCoverageResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetAnalyticsCareCoverageResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetAnalyticsCustomersResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *CustomerAnalytics
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Error
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetAnalyticsCustomersResponse) GetJSON200() *CustomerAnalytics {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetAnalyticsCustomersResponse) GetJSON401() *Error {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetAnalyticsCustomersResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r GetAnalyticsCustomersResponse) GetJSON422() *Error {
+	return r.JSON422
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r GetAnalyticsCustomersResponse) GetJSON500() *Error {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r GetAnalyticsCustomersResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetAnalyticsCustomersResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetAnalyticsCustomersResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetAnalyticsCustomersResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -7022,7 +7688,9 @@ type GetCustomersByIdStageHistoryResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *StagesPage
+	JSON200 *StageChangeViewPage
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Error
 	// JSON403 the response for an HTTP 403 `application/json` response
@@ -7034,8 +7702,13 @@ type GetCustomersByIdStageHistoryResponse struct {
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r GetCustomersByIdStageHistoryResponse) GetJSON200() *StagesPage {
+func (r GetCustomersByIdStageHistoryResponse) GetJSON200() *StageChangeViewPage {
 	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetCustomersByIdStageHistoryResponse) GetJSON400() *Error {
+	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
@@ -7081,6 +7754,82 @@ func (r GetCustomersByIdStageHistoryResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r GetCustomersByIdStageHistoryResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetCustomersByIdTimelineResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Page
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetCustomersByIdTimelineResponse) GetJSON200() *Page {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetCustomersByIdTimelineResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetCustomersByIdTimelineResponse) GetJSON401() *Error {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetCustomersByIdTimelineResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetCustomersByIdTimelineResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r GetCustomersByIdTimelineResponse) GetJSON500() *Error {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r GetCustomersByIdTimelineResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetCustomersByIdTimelineResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetCustomersByIdTimelineResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetCustomersByIdTimelineResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -8296,6 +9045,40 @@ func (c *ClientWithResponses) PostActionsByIdCompleteWithResponse(ctx context.Co
 	return ParsePostActionsByIdCompleteResponse(rsp)
 }
 
+// GetAnalyticsCareCoverageWithResponse Care coverage per value class: customers in care contacted within their cadence
+//
+// Of the customers in care in your scope (transacting or service, with an owner and a class), narrowed by team or owner, per class: how many, how many were contacted within their care cadence now (their last logged contact is recent enough that their next care contact is still ahead, under the care.cadence version and business calendar that apply to them), and the share. Computed with the care terms of the latest care sweep (terms_as_of); customers whose cadence the terms do not give — all of them before the first sweep — are counted in cadence_unknown, left out of the share, and notes say why.
+//
+// Requires permission `customers:read`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/analytics/care-coverage (the `GetAnalyticsCareCoverage` operationId).
+func (c *ClientWithResponses) GetAnalyticsCareCoverageWithResponse(ctx context.Context, params *GetAnalyticsCareCoverageParams, reqEditors ...RequestEditorFn) (*GetAnalyticsCareCoverageResponse, error) {
+	rsp, err := c.GetAnalyticsCareCoverage(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetAnalyticsCareCoverageResponse(rsp)
+}
+
+// GetAnalyticsCustomersWithResponse Customers by value class, the Pareto series, and by lifecycle and relationship stage
+//
+// Of the live customers in your scope (a rep: its own; a manager: its teams'; analysts and admins: all), narrowed by team or owner: per ABC class (A, B, C, none) the customers and their value (sum of value_score) with their shares of the whole; the Pareto series — customers ranked by value, highest first, in twenty equal parts: after each, the cumulative share of customers and of value (the 80/20 rule: where 20% of customers reach); customers per lifecycle stage and per relationship stage (none: not set). Shares are rounded to four decimals. A team or owner outside your scope gives empty figures.
+//
+// Requires permission `customers:read`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/analytics/customers (the `GetAnalyticsCustomers` operationId).
+func (c *ClientWithResponses) GetAnalyticsCustomersWithResponse(ctx context.Context, params *GetAnalyticsCustomersParams, reqEditors ...RequestEditorFn) (*GetAnalyticsCustomersResponse, error) {
+	rsp, err := c.GetAnalyticsCustomers(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetAnalyticsCustomersResponse(rsp)
+}
+
 // GetCustomersWithResponse List customers
 //
 // Filtered, sorted, cursor-paginated. Only customers in your scope are listed.
@@ -8669,17 +9452,36 @@ func (c *ClientWithResponses) PostCustomersByIdRestoreWithResponse(ctx context.C
 
 // GetCustomersByIdStageHistoryWithResponse Lifecycle and relationship stage changes, oldest first
 //
+// Who changed which stage, from what to what, when and why; a page at a time.
+//
 // Requires permission `customers:read`.
 //
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /v1/customers/{id}/stage-history (the `GetCustomersByIdStageHistory` operationId).
-func (c *ClientWithResponses) GetCustomersByIdStageHistoryWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*GetCustomersByIdStageHistoryResponse, error) {
-	rsp, err := c.GetCustomersByIdStageHistory(ctx, id, reqEditors...)
+func (c *ClientWithResponses) GetCustomersByIdStageHistoryWithResponse(ctx context.Context, id string, params *GetCustomersByIdStageHistoryParams, reqEditors ...RequestEditorFn) (*GetCustomersByIdStageHistoryResponse, error) {
+	rsp, err := c.GetCustomersByIdStageHistory(ctx, id, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
 	return ParseGetCustomersByIdStageHistoryResponse(rsp)
+}
+
+// GetCustomersByIdTimelineWithResponse The customer's timeline across departments, newest first
+//
+// One list of what the customer service records about the customer: actions (plans and logs of every department linked to it, its contacts, or its leads and opportunities), visits (by their start) and lifecycle and relationship stage changes, ordered by at, newest first (planned actions and booked visits ahead of now come first). Each entry has source, id, at, kind, actor, department and the details of its source. The customer's leads and opportunities are the sales service's GET /v1/timeline?customer_id=, ordered the same way.
+//
+// Requires permission `customers:read`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/customers/{id}/timeline (the `GetCustomersByIdTimeline` operationId).
+func (c *ClientWithResponses) GetCustomersByIdTimelineWithResponse(ctx context.Context, id string, params *GetCustomersByIdTimelineParams, reqEditors ...RequestEditorFn) (*GetCustomersByIdTimelineResponse, error) {
+	rsp, err := c.GetCustomersByIdTimeline(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetCustomersByIdTimelineResponse(rsp)
 }
 
 // GetCustomersByIdTreeWithResponse The customer, its ancestors and its subsidiaries
@@ -9454,6 +10256,114 @@ func ParsePostActionsByIdCompleteResponse(rsp *http.Response) (*PostActionsByIdC
 			return nil, err
 		}
 		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetAnalyticsCareCoverageResponse parses an HTTP response from a GetAnalyticsCareCoverageWithResponse call
+func ParseGetAnalyticsCareCoverageResponse(rsp *http.Response) (*GetAnalyticsCareCoverageResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetAnalyticsCareCoverageResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest CareCoverage
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetAnalyticsCustomersResponse parses an HTTP response from a GetAnalyticsCustomersWithResponse call
+func ParseGetAnalyticsCustomersResponse(rsp *http.Response) (*GetAnalyticsCustomersResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetAnalyticsCustomersResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest CustomerAnalytics
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest Error
@@ -10569,11 +11479,79 @@ func ParseGetCustomersByIdStageHistoryResponse(rsp *http.Response) (*GetCustomer
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest StagesPage
+		var dest StageChangeViewPage
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetCustomersByIdTimelineResponse parses an HTTP response from a GetCustomersByIdTimelineWithResponse call
+func ParseGetCustomersByIdTimelineResponse(rsp *http.Response) (*GetCustomersByIdTimelineResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetCustomersByIdTimelineResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Page
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Error
