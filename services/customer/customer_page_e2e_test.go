@@ -210,11 +210,16 @@ func (w *recordingWorkflows) Ended(context.Context, []string) (map[string]bool, 
 // the customer service keeps the terms, and opens (here: records) the care
 // follow-ups due.
 func sweepPage(t testing.TB, gdb *gorm.DB, class string, at time.Time) {
+	carePage(t, gdb, class, at, 5000)
+}
+
+// carePage runs a care sweep's page of at most limit customers.
+func carePage(t testing.TB, gdb *gorm.DB, class string, at time.Time, limit int32) {
 	t.Helper()
 	def, _ := policy.Lookup(policy.CareCadence)
 	terms := &followupv1.CareTerms{Cadence: &followupv1.ResolvedPolicy{Name: policy.CareCadence, Version: 1, ValueJson: def.Default.MustJSON()}}
 	if _, err := care.New(gdb, &recordingWorkflows{}).OpenPage(context.Background(), &followupv1.CareOpenPageInput{
-		ValueClass: class, At: timestamppb.New(at), Lookahead: durationpb.New(time.Hour), Limit: 5000, Terms: terms}); err != nil {
+		ValueClass: class, At: timestamppb.New(at), Lookahead: durationpb.New(time.Hour), Limit: limit, Terms: terms}); err != nil {
 		t.Fatal(err)
 	}
 }
