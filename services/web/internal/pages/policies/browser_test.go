@@ -29,7 +29,7 @@ func browse(t *testing.T, s *webtest.Stack) {
 		chromedp.Click(chromedp.CSS(`button[formaction$="/preview"]`)),
 		chromedp.WaitVisible(chromedp.CSS("#impact table.impact")),
 	)
-	if impact := tab.Text("#impact"); !strings.Contains(impact, "north") || !strings.Contains(impact, "8 hours → 30 minutes") || !strings.Contains(tab.Text("#editor"), "30 business minutes") {
+	if impact := tab.Text("#impact"); !strings.Contains(impact, "north") || !strings.Contains(impact, "8 business hours → 30 business minutes") || !strings.Contains(tab.Text("#editor"), "30 business minutes") {
 		t.Fatalf("the preview:\n%s", impact)
 	}
 	if v := tab.Text("#ed-reason"); v != "" && !strings.Contains(v, "customers wait") {
@@ -71,7 +71,7 @@ func browse(t *testing.T, s *webtest.Stack) {
 	}
 
 	zh := b.SignIn("analyst-ali", "zh-CN,zh;q=0.9")
-	for _, p := range []string{"/policies", "/policies/care.cadence", "/calendars/cn-mainland-2026?year=2026"} {
+	for _, p := range []string{"/policies", "/calendars/cn-mainland-2026?year=2026", "/policies/care.cadence"} {
 		zh.Open(p)
 		if zh.Lang() != "zh-Hans" {
 			t.Fatalf("%s is not in Chinese", p)

@@ -245,3 +245,10 @@ func (d *policyData) Clocks() []string { return []string{"business", "calendar"}
 // LocalNow is now in the user's time zone, as a datetime-local value (the
 // earliest a change can be scheduled for).
 func (d *policyData) LocalNow() string { return d.Now().In(d.TZ).Format("2006-01-02T15:04") }
+
+// ChangeFrom and ChangeTo say a previewed change's old value (of the
+// version in force) and new value (the form's) in words.
+func (d *policyData) ChangeFrom(c change) string {
+	return d.W.ChangeIn(c.Field, c.From, d.Impact.Active.Value)
+}
+func (d *policyData) ChangeTo(c change) string { return d.W.ChangeIn(c.Field, c.To, d.Editor.Value()) }

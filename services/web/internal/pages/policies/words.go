@@ -193,3 +193,28 @@ func (w Words) ChangeValue(field, s string) string {
 	}
 	return s
 }
+
+// ClockAt is the clock that counts the duration at field of v
+// ("timer.duration", "ladder.steps[01].after", "table.A.duration"); "" when
+// v has none there.
+func (v value) ClockAt(field string) string {
+	switch {
+	case v.Timer != nil && strings.HasPrefix(field, "timer."):
+		return v.Timer.Clock
+	case v.Ladder != nil && strings.HasPrefix(field, "ladder."):
+		return v.Ladder.Clock
+	case v.Table != nil && strings.HasPrefix(field, "table."):
+		key, _, _ := strings.Cut(strings.TrimPrefix(field, "table."), ".")
+		return v.Table[key].Clock
+	}
+	return ""
+}
+
+// ChangeIn says a changed field's text like ChangeValue, a duration with
+// the clock of the value it belongs to ("8 business hours").
+func (w Words) ChangeIn(field, s string, v value) string {
+	if s != "" && (strings.HasSuffix(field, ".duration") || strings.HasSuffix(field, ".after")) {
+		return w.Duration(s, v.ClockAt(field))
+	}
+	return w.ChangeValue(field, s)
+}
