@@ -177,7 +177,7 @@ func (h *handler) loadWeek(r *console.Request, monday time.Time, f Filter) (*wee
 	now := today(x.Now(), x.TZ)
 	for i := range 7 {
 		d := monday.AddDate(0, 0, i)
-		data.Days = append(data.Days, Day{Date: d, ISO: d.Format(dayLayout), Label: x.Weekday(d) + " · " + DayLabel(x, d), Today: d.Equal(now)})
+		data.Days = append(data.Days, Day{Date: d, ISO: d.Format(dayLayout), Label: DayLabel(x, d), Today: d.Equal(now)})
 	}
 	for _, v := range items {
 		day, ok := parseDay(view.Str(v.Day))
