@@ -23,6 +23,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -47,6 +48,9 @@ const pageSize = 50
 
 // treeDepth is how many levels of subsidiaries the hierarchy shows.
 const treeDepth = 3
+
+// stageLimit is how many stage changes the stage history shows.
+const stageLimit = 200
 
 // Stages are the customer service's lifecycle stages, in their order.
 var Stages = []string{"lead", "prospect", "transacting", "service", "lost"}
@@ -81,6 +85,9 @@ type pageData struct {
 	Contacts []customerapi.ContactView
 	Tree     *treeData
 	Stages   []customerapi.StageChangeView // newest first
+	// StagesMore: the customer has more stage changes than the page reads
+	// (the timeline has them all).
+	StagesMore bool
 	// Problems of the parts that could not be read (the rest still shows).
 	TreeProblem, StagesProblem *view.Problem
 	Timeline                   *timelineData
@@ -163,12 +170,13 @@ func (h *handler) load(r *console.Request, id, cursor string) (*pageData, error)
 		d.Tree = treeOf(r.X, id, *res.JSON200)
 	})
 	wg.Go(func() {
-		res, err := api.GetCustomersByIdStageHistoryWithResponse(ctx, id)
+		res, err := api.GetCustomersByIdStageHistoryWithResponse(ctx, id, &customerapi.GetCustomersByIdStageHistoryParams{Limit: ptr(stageLimit)})
 		if err := apis.Check(res, err); err != nil {
 			d.StagesProblem = problem(r.X, err)
 			return
 		}
 		d.Stages = deref(res.JSON200.Items)
+		d.StagesMore = view.Str(res.JSON200.NextCursor) != ""
 		slices.Reverse(d.Stages) // the service lists them oldest first
 	})
 	wg.Go(func() { d.Timeline = h.timeline(ctx, r, id, cursor) })
@@ -199,8 +207,7 @@ func stageOptions(from string) []string {
 // sources are the timeline's sources for customer id, read as the user.
 func (h *handler) sources(r *console.Request, id string) []source {
 	return []source{
-		historySource{api: r.API.Customer, id: id},
-		visitSource{api: r.API.Customer, id: id, now: h.now},
+		customerSource{api: r.API.Customer, id: id},
 		salesSource{api: r.API.Sales, id: id},
 	}
 }
@@ -352,6 +359,18 @@ func (d *pageData) StageName(s string) string {
 	return label(d.Ctx, "stage.", s)
 }
 
+// StageName is a stage's name in a stage change of kind stage_lifecycle or
+// stage_relationship.
+func (t *timelineData) StageName(kind, s string) string {
+	switch {
+	case s == "":
+		return t.T("common.none")
+	case kind == "stage_relationship":
+		return label(t.Ctx, "customer360.rel.", s)
+	}
+	return label(t.Ctx, "stage.", s)
+}
+
 // L is label for the timeline's template.
 func (t *timelineData) L(prefix, value string) string { return label(t.Ctx, prefix, value) }
 
@@ -360,4 +379,45 @@ func (t *timelineData) L(prefix, value string) string { return label(t.Ctx, pref
 func (t *timelineData) LinkKind(link string) string {
 	kind, _, _ := strings.Cut(strings.TrimPrefix(link, "/"), "/")
 	return kind
+}
+
+// Cadence says a care cadence: how long a customer of its class may go
+// without a contact, in calendar time or in working time of a calendar
+// ("30d", "240h").
+func (d *pageData) Cadence(c *customerapi.Cadence) string {
+	dur := view.Str(c.Duration)
+	span := dur
+	if n, err := strconv.Atoi(strings.TrimSuffix(dur, "d")); err == nil && strings.HasSuffix(dur, "d") {
+		span = d.T("customer360.days", "Count", n)
+	} else if t, err := time.ParseDuration(dur); err == nil && t%time.Hour == 0 {
+		span = d.T("customer360.hours", "Count", int(t/time.Hour))
+	}
+	if view.Str(c.Clock) == "business" {
+		return d.T("customer360.cadence_business", "Span", span, "Class", view.Str(c.ValueClass), "Calendar", view.Str(c.Calendar))
+	}
+	return d.T("customer360.cadence_calendar", "Span", span, "Class", view.Str(c.ValueClass))
+}
+
+// NotInCare says why the customer service answered that the customer is
+// not in care, in the user's language: the service's rule (care is for
+// transacting and service customers with an owner and a class) read off
+// the customer's own fields; a reason this page does not know yet is shown
+// as the service words it.
+func (d *pageData) NotInCare() string {
+	c := d.C
+	stage := view.Str(c.LifecycleStage)
+	switch {
+	case c.DeletedAt != nil:
+		return d.T("customer360.care_not.deleted")
+	case stage != "transacting" && stage != "service":
+		return d.T("customer360.care_not.stage", "Stage", label(d.Ctx, "stage.", stage))
+	case view.Str(c.OwnerId) == "":
+		return d.T("customer360.care_not.owner")
+	case view.Str(c.ValueClass) == "":
+		return d.T("customer360.care_not.class")
+	}
+	if c.Care != nil && view.Str(c.Care.NotInCareReason) != "" {
+		return view.Str(c.Care.NotInCareReason)
+	}
+	return d.T("customer360.care_not.other")
 }

@@ -27,7 +27,7 @@ func TestCataloguesHaveTheSameKeys(t *testing.T) {
 
 // salesCall sends a request to the sales service as user; the test fails
 // on an unexpected status.
-func salesCall(t *testing.T, s *webtest.Stack, want int, method, path, user string, body any) map[string]any {
+func salesCall(t testing.TB, s *webtest.Stack, want int, method, path, user string, body any) map[string]any {
 	t.Helper()
 	var rd io.Reader
 	if body != nil {
@@ -82,7 +82,7 @@ var (
 func TestCustomer360(t *testing.T) {
 	s := webtest.New(t, webtest.Opts{})
 	group := s.Create("rep-ana", stacktest.Company(map[string]any{"name": "Anhui Group 360"}))
-	cust := s.Create("rep-ana", stacktest.Company(map[string]any{"name": "Anhui Pumps 360", "parent_id": group,
+	cust := s.Create("rep-ana", stacktest.Company(map[string]any{"name": "Anhui Pumps 360", "parent_id": group, "annual_revenue": 5e6,
 		"tax_id": "91340100MA2N0X360", "contacts": []map[string]any{
 			{"name": "Wang Fang", "title": "Buyer", "email": "wang.fang@anhui-pumps.example", "decision_role": "decision_maker", "is_primary": true},
 			{"name": "Li Lei", "phone": "+86 551 5555 0101"}}}))
@@ -109,8 +109,9 @@ func TestCustomer360(t *testing.T) {
 			// the tree: the group above, the branch below, the customer itself marked
 			`href="/customers/`+group+`">Anhui Group 360</a>`, `href="/customers/`+branch+`">Anhui Pumps Hefei Branch 360</a>`,
 			`<strong aria-current="page">Anhui Pumps 360</strong>`,
-			// stage history, owner and team, care
+			// stage history, owner and team, care (a prospect is not in care)
 			"Lead → Prospect", "asked for a quote", "rep-ana", "north", "Last contact",
+			"care is for transacting and in-service customers, and this one is in stage Prospect",
 			// the timeline: the logged call and the lead's events, linked
 			"Call about the pumps", "they want three pumps in May", `href="/leads/`+leadID+`"`, "Open the lead",
 			// the stage form a rep may use
@@ -162,7 +163,21 @@ func TestCustomer360(t *testing.T) {
 			t.Fatalf("a refused change moved the customer to %v", r.JSON(t)["lifecycle_stage"])
 		}
 		p = rep.Post(page+"/lifecycle", url.Values{"to": {"transacting"}, "reason": {"first order signed"}})
-		must(t, "the change", p, 200, "The lifecycle stage was changed.", "Prospect → Transacting", "first order signed")
+		must(t, "the change", p, 200, "The lifecycle stage was changed.", "Prospect → Transacting", "first order signed",
+			"the customer has no ABC class")
+	})
+
+	t.Run("care status: when the next care contact is due", func(t *testing.T) {
+		// A classification gives the customer its class, and the care sweep
+		// it starts hands over the care terms.
+		if r := s.Call("POST", "/v1/abc/reclassifications", stacktest.Analyst, map[string]any{"reason": "test"}); r.Status != http.StatusAccepted {
+			t.Fatalf("reclassify: %d %s", r.Status, r.Body)
+		}
+		stacktest.Eventually(t, "the care status's due time", 90*time.Second, func() bool {
+			care, _ := s.Call("GET", "/v1/customers/"+cust, "rep-ana", nil).JSON(t)["care"].(map[string]any)
+			return care["due_at"] != nil
+		})
+		must(t, "the page in care", rep.Get(page), 200, "Next care contact due", "a contact at least every 30 days (class A)")
 	})
 
 	// Enough entries for three pages: 120 briefings over the last days.

@@ -15,15 +15,18 @@ import (
 // customer, from one source.
 type Entry struct {
 	At         time.Time
-	Source     string // the source's name (history, visits, leads, opportunities)
+	Source     string // the source's name (customer, sales)
 	Department string // sales, service, marketing
 	Kind       string // what it is: a category of action, visit, lead, opportunity
 	Status     string // the record's state (planned, done, booked …)
 	Event      string // what happened to it (created, stage_changed, won …)
-	Actor      string // who did it (a user id)
-	Title      string
-	Summary    string
-	Link       string // the page of the record, "" when the console has none
+	// StageFrom and StageTo: a stage change's stages (Kind stage_lifecycle
+	// or stage_relationship).
+	StageFrom, StageTo string
+	Actor              string // who did it (a user id)
+	Title              string
+	Summary            string
+	Link               string // the page of the record, "" when the console has none
 
 	resume string // the source's position after this entry
 }
@@ -118,8 +121,9 @@ func ParseCursor(s string) (Cursor, error) {
 type source interface {
 	Name() string
 	// Read returns the entries from position pos on ("" is the newest),
-	// each with its resume position set.
-	Read(ctx context.Context, pos string) (Run, error)
+	// each with its resume position set; want is how many the page still
+	// needs (a source may return fewer, with More, or more).
+	Read(ctx context.Context, pos string, want int) (Run, error)
 }
 
 // sourceError names the source whose read failed.
@@ -155,7 +159,7 @@ func Page(ctx context.Context, sources []source, cur Cursor, n int) (entries []E
 	var wg sync.WaitGroup
 	for i, sl := range slots {
 		wg.Go(func() {
-			run, err := sl.src.Read(ctx, sl.pos)
+			run, err := sl.src.Read(ctx, sl.pos, n)
 			if err != nil {
 				errs[i] = &sourceError{Source: sl.src.Name(), Err: err}
 			}
@@ -186,7 +190,7 @@ func Page(ctx context.Context, sources []source, cur Cursor, n int) (entries []E
 		}
 		sl := slots[need]
 		sl.pos = sl.run.Next
-		run, err := sl.src.Read(ctx, sl.pos)
+		run, err := sl.src.Read(ctx, sl.pos, n-len(entries))
 		if err != nil {
 			return nil, "", &sourceError{Source: sl.src.Name(), Err: err}
 		}
@@ -227,7 +231,7 @@ func parsePagePos(s string) (pagePos, error) {
 	}
 	n, c, ok := strings.Cut(s, ":")
 	skip, err := strconv.Atoi(n)
-	if !ok || err != nil || skip < 0 || skip > maxListLimit {
+	if !ok || err != nil || skip < 0 || skip >= maxListLimit {
 		return pagePos{}, errBadCursor
 	}
 	return pagePos{Cursor: c, Skip: skip}, nil
@@ -235,6 +239,12 @@ func parsePagePos(s string) (pagePos, error) {
 
 // maxListLimit is the largest page the services' lists answer.
 const maxListLimit = 200
+
+// limit is the page size to read at p when want entries are wanted: the
+// entries already shown of that page and want more, at most a whole list
+// page. A page's cursor marks where it starts, whatever its size, so a
+// position stays valid for any limit above its skip, which this one is.
+func (p pagePos) limit(want int) int { return min(p.Skip+max(want, 1), maxListLimit) }
 
 // pageRun turns one page of a list, read at p with its next cursor, into a
 // run: the entries after p's skip, each knowing where the list goes on

@@ -86,7 +86,7 @@ func TestCursorRoundTrip(t *testing.T) {
 }
 
 func TestPagePositions(t *testing.T) {
-	for _, bad := range []string{"x:abc", "-1:abc", "201:abc", "7"} {
+	for _, bad := range []string{"x:abc", "-1:abc", "200:abc", "7"} {
 		if _, err := parsePagePos(bad); err == nil {
 			t.Errorf("parsePagePos(%q) accepted", bad)
 		}
@@ -104,37 +104,19 @@ func TestPagePositions(t *testing.T) {
 	if run.Entries[0].resume != "3:c1" || run.Entries[1].resume != "0:c2" {
 		t.Fatalf("resume positions %q %q", run.Entries[0].resume, run.Entries[1].resume)
 	}
+	// A position's page is read as large as wanted, never beyond a list's largest page.
+	if p.limit(50) != 52 || (pagePos{Skip: 190}).limit(50) != 200 || (pagePos{}).limit(0) != 1 {
+		t.Fatal("limit")
+	}
 	last := pageRun(pagePos{}, page[:2], "")
 	if last.More || last.Next != Done || last.Entries[1].resume != Done || last.Entries[0].resume != "1:" {
 		t.Fatalf("last page: %+v", last)
 	}
 }
 
-func TestVisitPositions(t *testing.T) {
-	start := time.Date(2026, 11, 25, 6, 30, 0, 0, time.UTC)
-	p := visitPos{To: "2026-11-25", BeforeAt: start.UnixNano(), BeforeID: "v5"}
-	got, err := parseVisitPos(p.String())
-	if err != nil || got != p {
-		t.Fatalf("round trip %q: %+v %v", p.String(), got, err)
-	}
-	if got, err := parseVisitPos("2026-11-24"); err != nil || got != (visitPos{To: "2026-11-24"}) {
-		t.Fatalf("a day alone: %+v %v", got, err)
-	}
-	for _, bad := range []string{"yesterday", "2026-11-25 12", "2026-11-25 x v1"} {
-		if _, err := parseVisitPos(bad); err == nil {
-			t.Errorf("parseVisitPos(%q) accepted", bad)
-		}
-	}
-	if !p.before(start.Add(-time.Minute), "v9") || !p.before(start, "v4") || p.before(start, "v5") || p.before(start.Add(time.Second), "v1") {
-		t.Fatal("before orders by start, then id")
-	}
-	if !(visitPos{To: "2026-11-25"}).before(start, "v5") {
-		t.Fatal("a day alone takes every visit of the day")
-	}
-}
-
 // fakeList is a cursor-paged list as the services serve one: pages of
-// size entries; the cursor is the index of the page's first entry.
+// size entries (0: the size the position asks for, as the sources do);
+// the cursor is the index of the page's first entry.
 type fakeList struct {
 	name    string
 	entries []Entry // newest first
@@ -145,7 +127,7 @@ type fakeList struct {
 
 func (f *fakeList) Name() string { return f.name }
 
-func (f *fakeList) Read(_ context.Context, pos string) (Run, error) {
+func (f *fakeList) Read(_ context.Context, pos string, want int) (Run, error) {
 	f.reads++
 	if f.fail != nil {
 		return Run{}, f.fail
@@ -158,7 +140,11 @@ func (f *fakeList) Read(_ context.Context, pos string) (Run, error) {
 	if p.Cursor != "" {
 		start, _ = strconv.Atoi(p.Cursor)
 	}
-	end := min(start+f.size, len(f.entries))
+	size := f.size
+	if size == 0 {
+		size = p.limit(want)
+	}
+	end := min(start+size, len(f.entries))
 	next := ""
 	if end < len(f.entries) {
 		next = strconv.Itoa(end)
@@ -180,7 +166,7 @@ func list(name string, n, offset, step, size int) *fakeList {
 // equal instants in source order, whatever the page and read sizes; each
 // page reads each source once unless one runs out of what it read.
 func TestPageWalksEveryEntryOnceInOrder(t *testing.T) {
-	for _, tc := range []struct{ page, size int }{{50, 100}, {50, 50}, {7, 3}, {10, 200}, {3, 1}} {
+	for _, tc := range []struct{ page, size int }{{50, 0}, {7, 0}, {1, 0}, {50, 100}, {50, 50}, {7, 3}, {10, 200}, {3, 1}} {
 		t.Run(fmt.Sprintf("page=%d,read=%d", tc.page, tc.size), func(t *testing.T) {
 			// history is dense, visits every 7 minutes (some at the same instant as
 			// history entries), leads few, one source empty.
@@ -222,7 +208,11 @@ func TestPageWalksEveryEntryOnceInOrder(t *testing.T) {
 				if next != "" && len(entries) != tc.page {
 					t.Fatalf("page %d has %d entries, want %d", pages, len(entries), tc.page)
 				}
-				if limit := len(sources) + tc.page/tc.size + 2; reads > limit {
+				limit := len(sources) + 2 // read to the size wanted: a second read only past a list's largest page
+				if tc.size > 0 {
+					limit += tc.page / tc.size
+				}
+				if reads > limit {
 					t.Fatalf("page %d read the sources %d times", pages, reads)
 				}
 				got = append(got, entries...)
