@@ -163,6 +163,18 @@ func TestCareCadence(t *testing.T) {
 					t.Fatalf("the customer service recorded follow-up %v as %q; want open", f["id"], st)
 				}
 			}
+			// The customer's care status, from the terms the sweep handed
+			// over, agrees with the follow-up engine.
+			for _, c := range []struct {
+				id string
+				f  map[string]any
+			}{{soon, fSoon}, {late, fLate}} {
+				cs, _ := s.call("GET", "/v1/customers/"+c.id, repAna, nil).json(t)["care"].(map[string]any)
+				open, _ := cs["open_follow_up"].(map[string]any)
+				if due, _ := time.Parse(time.RFC3339Nano, fmt.Sprint(cs["due_at"])); !due.Equal(dueOf(c.f)) || open["id"] != c.f["id"] || cs["terms_as_of"] == nil {
+					t.Fatalf("care status of %s: %v; want due at %v with follow-up %v open", c.id, cs, dueOf(c.f), c.f["id"])
+				}
+			}
 			if len(careOf(fresh, "all")) != 0 || len(careOf(prospect, "all")) != 0 {
 				t.Fatal("a customer not yet due, or not in care, got a care follow-up")
 			}
