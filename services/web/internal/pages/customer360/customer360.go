@@ -23,10 +23,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"strconv"
-	"strings"
 	"sync"
-	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -60,7 +57,7 @@ func Mount(e *gin.Engine, d *console.Deps) error {
 	if err := d.View.AddMessages("customer360", locales, "locales"); err != nil {
 		return err
 	}
-	h := &handler{d: d, page: d.View.Page(templates, "templates/customer.html", "templates/parts.html"), now: time.Now}
+	h := &handler{d: d, page: d.View.Page(templates, "templates/customer.html", "templates/parts.html")}
 	g := func(hf gin.HandlerFunc) gin.HandlersChain { return append(d.Guard(view.RolesCustomers...), hf) }
 	e.GET("/customers/:id", g(h.show)...)
 	e.GET("/customers/:id/timeline", g(h.timelinePart)...)
@@ -71,7 +68,6 @@ func Mount(e *gin.Engine, d *console.Deps) error {
 type handler struct {
 	d    *console.Deps
 	page *view.Page
-	now  func() time.Time
 }
 
 // canWrite: the roles with customers:write (the service still decides
@@ -191,19 +187,6 @@ func (h *handler) load(r *console.Request, id, cursor string) (*pageData, error)
 	return d, nil
 }
 
-// stageOptions are the stages a customer in stage from may be sent to as
-// far as the form goes: every other one. Which moves are allowed is the
-// customer service's rule; a refused one is shown next to the field.
-func stageOptions(from string) []string {
-	var out []string
-	for _, s := range Stages {
-		if s != from {
-			out = append(out, s)
-		}
-	}
-	return out
-}
-
 // sources are the timeline's sources for customer id, read as the user.
 func (h *handler) sources(r *console.Request, id string) []source {
 	return []source{
@@ -249,37 +232,6 @@ func (h *handler) timelinePart(c *gin.Context) {
 	h.page.Partial(c, status, "timeline-page", t)
 }
 
-// changeStage sends the lifecycle form to the customer service: done, back
-// to the page; refused, the page again with the refusal next to its field.
-func (h *handler) changeStage(c *gin.Context) {
-	r := h.d.Req(c)
-	id := c.Param("id")
-	to, reason := c.PostForm("to"), c.PostForm("reason")
-	res, err := r.API.Customer.PostCustomersByIdLifecycleWithResponse(r.Ctx(), id, customerapi.LifecycleRequest{To: &to, Reason: &reason})
-	err = apis.Check(res, err)
-	if err == nil {
-		c.Redirect(http.StatusSeeOther, "/customers/"+url.PathEscape(id)+"?done=lifecycle")
-		return
-	}
-	var e *apperr.Error
-	if errors.As(err, &e) && (e.Kind == apperr.KindUnauthenticated || e.Kind == apperr.KindNotFound) {
-		h.d.Fail(r, err)
-		return
-	}
-	p := stageProblem(r.X, err)
-	d, lerr := h.load(r, id, "")
-	if lerr != nil {
-		h.d.Fail(r, lerr)
-		return
-	}
-	if d.StageForm == nil {
-		d.StageForm = &stageForm{Options: stageOptions(view.Str(d.C.LifecycleStage))}
-	}
-	d.StageForm.To, d.StageForm.Reason, d.StageForm.Problem = to, reason, p
-	r.X.Problem = p
-	h.page.Render(c, p.Status, d)
-}
-
 // problem is what the user reads of a refusal: ProblemOf, with this page's
 // wording of a code where its catalogue has one (customer360.error.<code>).
 func problem(x *view.Ctx, err error) *view.Problem {
@@ -293,39 +245,6 @@ func problem(x *view.Ctx, err error) *view.Problem {
 	return p
 }
 
-// stageProblem is the lifecycle form's refusal: a move the stage table does
-// not allow is said next to the stage field with the stages that are
-// allowed; field messages in the user's language where the catalogue has
-// them (customer360.field.<field>.<code>).
-func stageProblem(x *view.Ctx, err error) *view.Problem {
-	p := problem(x, err)
-	if p.Fields == nil {
-		p.Fields = map[string]string{}
-	}
-	var e *apperr.Error
-	if !errors.As(err, &e) {
-		return p
-	}
-	for _, f := range e.Fields {
-		if m := x.T("customer360.field." + f.Field + "." + f.Code); m != "customer360.field."+f.Field+"."+f.Code {
-			p.Fields[f.Field] = m
-		}
-	}
-	if e.Code == "invalid_stage_transition" {
-		var allowed []string
-		if list, ok := e.Meta["allowed"].([]any); ok {
-			for _, s := range list {
-				if s, ok := s.(string); ok {
-					allowed = append(allowed, x.T("stage."+s))
-				}
-			}
-		}
-		from, _ := e.Meta["from"].(string)
-		p.Fields["to"] = x.T("customer360.field.to.not_allowed", "From", x.T("stage."+from), "Allowed", strings.Join(allowed, ", "))
-	}
-	return p
-}
-
 func ptr[T any](v T) *T { return &v }
 
 func deref[T any](p *T) (v T) {
@@ -333,91 +252,4 @@ func deref[T any](p *T) (v T) {
 		v = *p
 	}
 	return
-}
-
-// label is value's name in the user's language (prefix+value in the
-// catalogue), or the value as the service says it when the catalogue does
-// not know it yet (a new department, kind or state).
-func label(x *view.Ctx, prefix, value string) string {
-	if value == "" {
-		return ""
-	}
-	if m := x.T(prefix + value); m != prefix+value {
-		return m
-	}
-	return value
-}
-
-// L is label for the page's templates.
-func (d *pageData) L(prefix, value string) string { return label(d.Ctx, prefix, value) }
-
-// StageName is a lifecycle stage's name ("" for none).
-func (d *pageData) StageName(s string) string {
-	if s == "" {
-		return d.T("common.none")
-	}
-	return label(d.Ctx, "stage.", s)
-}
-
-// StageName is a stage's name in a stage change of kind stage_lifecycle or
-// stage_relationship.
-func (t *timelineData) StageName(kind, s string) string {
-	switch {
-	case s == "":
-		return t.T("common.none")
-	case kind == "stage_relationship":
-		return label(t.Ctx, "customer360.rel.", s)
-	}
-	return label(t.Ctx, "stage.", s)
-}
-
-// L is label for the timeline's template.
-func (t *timelineData) L(prefix, value string) string { return label(t.Ctx, prefix, value) }
-
-// LinkKind names what a timeline entry's link opens (lead, opportunity,
-// visit), for the link's text.
-func (t *timelineData) LinkKind(link string) string {
-	kind, _, _ := strings.Cut(strings.TrimPrefix(link, "/"), "/")
-	return kind
-}
-
-// Cadence says a care cadence: how long a customer of its class may go
-// without a contact, in calendar time or in working time of a calendar
-// ("30d", "240h").
-func (d *pageData) Cadence(c *customerapi.Cadence) string {
-	dur := view.Str(c.Duration)
-	span := dur
-	if n, err := strconv.Atoi(strings.TrimSuffix(dur, "d")); err == nil && strings.HasSuffix(dur, "d") {
-		span = d.T("customer360.days", "Count", n)
-	} else if t, err := time.ParseDuration(dur); err == nil && t%time.Hour == 0 {
-		span = d.T("customer360.hours", "Count", int(t/time.Hour))
-	}
-	if view.Str(c.Clock) == "business" {
-		return d.T("customer360.cadence_business", "Span", span, "Class", view.Str(c.ValueClass), "Calendar", view.Str(c.Calendar))
-	}
-	return d.T("customer360.cadence_calendar", "Span", span, "Class", view.Str(c.ValueClass))
-}
-
-// NotInCare says why the customer service answered that the customer is
-// not in care, in the user's language: the service's rule (care is for
-// transacting and service customers with an owner and a class) read off
-// the customer's own fields; a reason this page does not know yet is shown
-// as the service words it.
-func (d *pageData) NotInCare() string {
-	c := d.C
-	stage := view.Str(c.LifecycleStage)
-	switch {
-	case c.DeletedAt != nil:
-		return d.T("customer360.care_not.deleted")
-	case stage != "transacting" && stage != "service":
-		return d.T("customer360.care_not.stage", "Stage", label(d.Ctx, "stage.", stage))
-	case view.Str(c.OwnerId) == "":
-		return d.T("customer360.care_not.owner")
-	case view.Str(c.ValueClass) == "":
-		return d.T("customer360.care_not.class")
-	}
-	if c.Care != nil && view.Str(c.Care.NotInCareReason) != "" {
-		return view.Str(c.Care.NotInCareReason)
-	}
-	return d.T("customer360.care_not.other")
 }
