@@ -58,6 +58,7 @@ func Mount(e *gin.Engine, d *console.Deps) error {
 	e.GET("/board/items/:id", g(h.showItem)...)
 	e.POST("/board/items/:id/complete", g(h.complete)...)
 	e.POST("/board/items/:id/cancel", g(h.cancel)...)
+	e.POST("/board/items/:id/reassign", g(h.reassign)...)
 	return nil
 }
 
@@ -322,11 +323,26 @@ func sortedUnique(in []string) []string {
 // (a manager: their teams'), by id. Names only decorate ids, so a directory
 // that does not answer leaves the ids and is logged.
 func (h *handler) names(r *console.Request) map[string]string {
-	users, err := h.users(r, "")
-	if err != nil {
+	return namesOf(h.directory(r))
+}
+
+// directory is one page of the user directory the user may read (a
+// manager: their teams' people), or nothing (logged) when it does not
+// answer.
+func (h *handler) directory(r *console.Request) []customerapi.UserView {
+	limit := maxUsers
+	res, err := r.API.Customer.GetUsersWithResponse(r.Ctx(), &customerapi.GetUsersParams{Limit: &limit})
+	if err := apis.Check(res, err); err != nil {
 		h.d.Log.WarnContext(r.C, "board: the user directory did not load; showing ids", "error", err)
-		return map[string]string{}
+		return nil
 	}
+	if res.JSON200 == nil || res.JSON200.Items == nil {
+		return nil
+	}
+	return *res.JSON200.Items
+}
+
+func namesOf(users []customerapi.UserView) map[string]string {
 	out := make(map[string]string, len(users))
 	for _, u := range users {
 		if n := view.Str(u.Name); n != "" {
@@ -334,22 +350,4 @@ func (h *handler) names(r *console.Request) map[string]string {
 		}
 	}
 	return out
-}
-
-// users reads one page of the directory (role "" for every role).
-func (h *handler) users(r *console.Request, role string) ([]customerapi.UserView, error) {
-	limit := maxUsers
-	p := &customerapi.GetUsersParams{Limit: &limit}
-	if role != "" {
-		rl := customerapi.GetUsersParamsRole(role)
-		p.Role = &rl
-	}
-	res, err := r.API.Customer.GetUsersWithResponse(r.Ctx(), p)
-	if err := apis.Check(res, err); err != nil {
-		return nil, err
-	}
-	if res.JSON200 == nil || res.JSON200.Items == nil {
-		return nil, nil
-	}
-	return *res.JSON200.Items, nil
 }

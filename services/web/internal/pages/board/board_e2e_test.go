@@ -1,8 +1,11 @@
 package board_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -130,8 +133,9 @@ func TestOverdueBoard(t *testing.T) {
 	fiveDays := seedOverdue(t, s, northCy, "rep-cy", "north", "Call back Cy about delivery", 5*24*time.Hour)
 	twoDays := seedOverdue(t, s, north, "rep-ana", "north", "Call back Anhui about the invoice", 2*24*time.Hour)
 	twoHours := seedOverdue(t, s, north, "rep-ana", "north", "Call back Anhui about the visit", 2*time.Hour)
+	samples := seedOverdue(t, s, north, "rep-ana", "north", "Call back Anhui about the samples", 4*24*time.Hour)
 	southItem := seedOverdue(t, s, south, "rep-bo", "south", "Call back Boshan about spare parts", 4*24*time.Hour)
-	waitOverdue(t, s, 5)
+	waitOverdue(t, s, 6)
 
 	mgr := s.Client(t, stacktest.MgrMia)
 
@@ -140,13 +144,13 @@ func TestOverdueBoard(t *testing.T) {
 		if p.Status != http.StatusOK {
 			t.Fatalf("board: %d\n%s", p.Status, p.Body)
 		}
-		order(t, p.Body, tenDays.Title, fiveDays.Title, twoDays.Title, twoHours.Title)
+		order(t, p.Body, tenDays.Title, fiveDays.Title, samples.Title, twoDays.Title, twoHours.Title)
 		lacks(t, p.Body, southItem.Title, "board.")
-		if total(t, p.Body) != "4" || countOf(t, p.Body, "Ana (rep, north)") != "3" || countOf(t, p.Body, "Cy (rep, north)") != "1" ||
-			countOf(t, p.Body, "north") != "4" {
+		if total(t, p.Body) != "5" || countOf(t, p.Body, "Ana (rep, north)") != "4" || countOf(t, p.Body, "Cy (rep, north)") != "1" ||
+			countOf(t, p.Body, "north") != "5" {
 			t.Fatal("counts per owner or team are wrong")
 		}
-		for label, want := range map[string]string{"Under 1 day": "1", "1–3 days": "1", "3–7 days": "1", "Over 7 days": "1"} {
+		for label, want := range map[string]string{"Under 1 day": "1", "1–3 days": "1", "3–7 days": "2", "Over 7 days": "1"} {
 			if got := bucket(t, p.Body, label); got != want {
 				t.Fatalf("bucket %s: %s, want %s", label, got, want)
 			}
@@ -160,7 +164,7 @@ func TestOverdueBoard(t *testing.T) {
 			}
 		}
 		// An admin sees every team.
-		if p := s.Client(t, stacktest.Admin).Get("/board"); !strings.Contains(p.Body, southItem.Title) || total(t, p.Body) != "5" {
+		if p := s.Client(t, stacktest.Admin).Get("/board"); !strings.Contains(p.Body, southItem.Title) || total(t, p.Body) != "6" {
 			t.Fatalf("the admin's board lacks the south team's item")
 		}
 	})
@@ -188,12 +192,12 @@ func TestOverdueBoard(t *testing.T) {
 		}
 		// Grouping by owner heads each owner's rows.
 		p = mgr.Get("/board?group=owner")
-		if !strings.Contains(p.Body, "Owner: Ana (rep, north) — 3 follow-ups on this page") ||
+		if !strings.Contains(p.Body, "Owner: Ana (rep, north) — 4 follow-ups on this page") ||
 			!strings.Contains(p.Body, "Owner: Cy (rep, north) — 1 follow-up on this page") {
 			t.Fatalf("groups by owner:\n%s", p.Body)
 		}
 		// A filter value the service does not know is dropped.
-		if p := mgr.Get("/board?lateness=forever&kind=x"); p.Status != http.StatusOK || total(t, p.Body) != "4" {
+		if p := mgr.Get("/board?lateness=forever&kind=x"); p.Status != http.StatusOK || total(t, p.Body) != "5" {
 			t.Fatalf("unknown filter values: %d", p.Status)
 		}
 	})
@@ -207,13 +211,13 @@ func TestOverdueBoard(t *testing.T) {
 		if !strings.Contains(p.Body, `hx-get="/board/list?group=team&amp;owner_id=rep-ana"`) || !strings.Contains(p.Body, `hx-trigger="every 30s, board-changed from:body"`) {
 			t.Fatalf("the list part does not poll itself with its filters:\n%s", p.Body)
 		}
-		c := mgr.Get("/board/counts?owner_id=rep-ana&seen=3", "HX-Request", "true")
-		if total(t, c.Body) != "3" || strings.Contains(c.Body, "hx-swap-oob") || !strings.Contains(c.Body, `hx-get="/board/counts?owner_id=rep-ana&amp;seen=3"`) {
+		c := mgr.Get("/board/counts?owner_id=rep-ana&seen=4", "HX-Request", "true")
+		if total(t, c.Body) != "4" || strings.Contains(c.Body, "hx-swap-oob") || !strings.Contains(c.Body, `hx-get="/board/counts?owner_id=rep-ana&amp;seen=4"`) {
 			t.Fatalf("counts part, unchanged total:\n%s", c.Body)
 		}
 		// A changed total is announced in the live region.
 		c = mgr.Get("/board/counts?owner_id=rep-ana&seen=7", "HX-Request", "true")
-		if !strings.Contains(c.Body, `<span id="board-status" hx-swap-oob="innerHTML">3 follow-ups overdue`) {
+		if !strings.Contains(c.Body, `<span id="board-status" hx-swap-oob="innerHTML">4 follow-ups overdue`) {
 			t.Fatalf("counts part, changed total:\n%s", c.Body)
 		}
 		// Without htmx a part is the page.
@@ -276,6 +280,82 @@ func TestOverdueBoard(t *testing.T) {
 		}
 	})
 
+	t.Run("reassign: refusals next to the field, then it leaves the old owner's board", func(t *testing.T) {
+		hx := []string{"HX-Request", "true", "HX-Target", "board-panel"}
+		p := mgr.Post("/board/items/"+samples.ID+"/reassign", url.Values{"owner_id": {"rep-cy"}, "reason": {""}}, hx...)
+		if p.Status != http.StatusUnprocessableEntity || !strings.Contains(p.Body, `aria-describedby="reassign-reason-error"`) {
+			t.Fatalf("no reason: %d\n%s", p.Status, p.Body)
+		}
+		// A person of another team is not offered, and a forged choice is
+		// refused next to the field.
+		if p := mgr.Get("/board/items/"+samples.ID, hx...); !strings.Contains(p.Body, `<option value="rep-cy">`) || strings.Contains(p.Body, `<option value="rep-bo">`) {
+			t.Fatalf("the owner choices:\n%s", p.Body)
+		}
+		p = mgr.Post("/board/items/"+samples.ID+"/reassign", url.Values{"owner_id": {"rep-bo"}, "reason": {"Ana is on leave"}}, hx...)
+		if p.Status != http.StatusUnprocessableEntity || !regexp.MustCompile(`<span id="reassign-owner-error" class="field-error">[^<]+</span>`).MatchString(p.Body) {
+			t.Fatalf("another team's rep: %d\n%s", p.Status, p.Body)
+		}
+		if f := state(t, s, samples.ID); f["owner_id"] != "rep-ana" {
+			t.Fatalf("a refused reassignment moved the follow-up to %v", f["owner_id"])
+		}
+		p = mgr.Post("/board/items/"+samples.ID+"/reassign?owner_id=rep-ana", url.Values{"owner_id": {"rep-cy"}, "reason": {"Ana is on leave"}})
+		if !strings.HasSuffix(p.URL, "/board?done=reassigned&owner_id=rep-ana") || !strings.Contains(p.Body, "The follow-up was reassigned.") {
+			t.Fatalf("reassign: %s\n%s", p.URL, p.Body)
+		}
+		lacks(t, p.Body, samples.Title)
+		if p := mgr.Get("/board?owner_id=rep-cy"); !strings.Contains(p.Body, samples.Title) {
+			t.Fatalf("the new owner's board lacks it:\n%s", p.Body)
+		}
+		if f := state(t, s, samples.ID); f["owner_id"] != "rep-cy" || f["team"] != "north" {
+			t.Fatalf("reassigned follow-up: %v", f)
+		}
+		if p := mgr.Get("/board/items/" + samples.ID); !strings.Contains(p.Body, "<strong>Reassigned</strong> · Mia (manager, north)") {
+			t.Fatalf("the history lacks the reassignment:\n%s", p.Body)
+		}
+	})
+
+	t.Run("reassigning a lead's first contact reassigns the lead", func(t *testing.T) {
+		// The ladder only reminds, so the lead stays with its owner until
+		// the manager acts.
+		if r := s.Call("POST", "/v1/policies/lead.escalation_ladder/versions", stacktest.Analyst, map[string]any{"value": map[string]any{"ladder": map[string]any{
+			"clock": "calendar", "steps": []map[string]any{{"after": "0m", "action": "remind"}}}}, "reason": "test: remind only"}); r.Status != http.StatusCreated {
+			t.Fatalf("ladder: %d %s", r.Status, r.Body)
+		}
+		salesCall(t, s, http.StatusCreated, "POST", "/v1/territories", stacktest.MgrMia, map[string]any{"name": "North steel", "region": "north",
+			"industry": "steel", "team": "north", "strategy": "round_robin",
+			"reps": []map[string]any{{"rep_id": "rep-ana", "capacity": 25}, {"rep_id": "rep-cy", "capacity": 25}}})
+		lead := salesCall(t, s, http.StatusCreated, "POST", "/v1/leads", stacktest.MgrMia, map[string]any{"source": "web",
+			"company_name": fmt.Sprintf("Granite Lead %d", time.Now().UnixNano()), "region": "north", "industry": "steel",
+			"received_at": time.Now().Add(-3 * 24 * time.Hour).UTC().Format(time.RFC3339), "import": true})
+		leadID, from := lead["id"].(string), lead["owner_id"].(string)
+		to := map[string]string{"rep-ana": "rep-cy", "rep-cy": "rep-ana"}[from]
+		var fu string
+		stacktest.Eventually(t, "the lead's overdue first contact", 60*time.Second, func() bool {
+			r := s.Call("GET", "/v1/follow-ups/overdue?kind=first_contact", stacktest.MgrMia, nil)
+			items, _ := r.JSON(t)["items"].([]any)
+			for _, it := range items {
+				if m := it.(map[string]any); m["workflow_id"] == "Lead:"+leadID {
+					fu = m["id"].(string)
+				}
+			}
+			return fu != ""
+		})
+		p := mgr.Get("/board?kind=first_contact")
+		if !strings.Contains(p.Body, `id="fu-`+fu+`"`) || !strings.Contains(p.Body, `href="/leads/`+leadID+`"`) {
+			t.Fatalf("the lead's follow-up on the board:\n%s", p.Body)
+		}
+		p = mgr.Post("/board/items/"+fu+"/reassign?kind=first_contact", url.Values{"owner_id": {to}, "reason": {"rebalance"}},
+			"HX-Request", "true", "HX-Target", "board-panel")
+		if p.Status != http.StatusOK || !strings.Contains(p.Body, "The lead was reassigned") || p.Header.Get("HX-Trigger") != "board-changed" {
+			t.Fatalf("reassign the lead: %d\n%s", p.Status, p.Body)
+		}
+		if l := salesCall(t, s, http.StatusOK, "GET", "/v1/leads/"+leadID, stacktest.MgrMia, nil); l["owner_id"] != to {
+			t.Fatalf("the lead's owner is %v, want %s", l["owner_id"], to)
+		}
+		stacktest.Eventually(t, "the old first contact closed", 30*time.Second, func() bool { return state(t, s, fu)["state"] == "cancelled" })
+		lacks(t, mgr.Get("/board?kind=first_contact").Body, `id="fu-`+fu+`"`)
+	})
+
 	t.Run("a rep is refused with the reason", func(t *testing.T) {
 		p := s.Client(t, stacktest.RepAna).Get("/board")
 		if p.Status != http.StatusForbidden || !strings.Contains(p.Body, "It is for: manager, administrator") || strings.Contains(p.Body, tenDays.Title) {
@@ -297,4 +377,33 @@ func TestOverdueBoard(t *testing.T) {
 	})
 
 	t.Run("in a browser", func(t *testing.T) { browse(t, s, twoDays, tenDays) })
+}
+
+// salesCall sends a request to the sales service as user and decodes the
+// answer; the test fails on another status.
+func salesCall(t *testing.T, s *webtest.Stack, want int, method, path, user string, body any) map[string]any {
+	t.Helper()
+	var rd io.Reader
+	if body != nil {
+		raw, _ := json.Marshal(body)
+		rd = bytes.NewReader(raw)
+	}
+	req, _ := http.NewRequest(method, s.SalesBase+path, rd)
+	req.Header.Set("Authorization", "Bearer "+s.Tokens[user])
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Idempotency-Key", uuid.NewString())
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != want {
+		t.Fatalf("%s %s as %s: %d, want %d: %s", method, path, user, resp.StatusCode, want, raw)
+	}
+	var m map[string]any
+	_ = json.Unmarshal(raw, &m)
+	return m
 }

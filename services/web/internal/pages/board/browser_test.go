@@ -31,12 +31,16 @@ func browse(t *testing.T, s *webtest.Stack, item, other seeded) {
 	if loc := tab.Location(); !strings.Contains(loc, "owner_id=rep-ana") {
 		t.Fatalf("the filter is not in the address: %s", loc)
 	}
+	// htmx binds the swapped-in link a moment after the swap; a click
+	// before that would follow the link as a page.
+	processed(t, tab, `#board-list a[href^="/board/items/`+item.ID+`"]`)
 	tab.Do("open the item in the panel",
 		chromedp.Click(chromedp.CSS(`#board-list a[href^="/board/items/`+item.ID+`"]`)),
 		chromedp.WaitVisible(chromedp.CSS("#board-panel #cancel-reason")),
 	)
 	tab.Accessible("the board with an item open")
 	tab.Screenshot("board-item")
+	processed(t, tab, `#board-panel form[action*="/cancel"]`)
 	tab.Do("cancel it with a reason",
 		chromedp.SendKeys(chromedp.CSS("#cancel-reason"), "duplicate of another call-back"),
 		chromedp.Click(chromedp.CSS(`#board-panel form[action*="/cancel"] button[type=submit]`)),
@@ -69,4 +73,18 @@ func browse(t *testing.T, s *webtest.Stack, item, other seeded) {
 		t.Fatalf("the Chinese board's heading: %q", h)
 	}
 	zh.Accessible("the board in Chinese")
+}
+
+// processed waits until htmx has bound the element sel (it keeps its state
+// in the element's htmx-internal-data property).
+func processed(t *testing.T, tab *webtest.Tab, sel string) {
+	t.Helper()
+	js := `(function(){var e=document.querySelector(` + "`" + sel + "`" + `);return !!(e && e["htmx-internal-data"] && !document.querySelector(".htmx-settling, .htmx-request"));})()`
+	deadline := time.Now().Add(10 * time.Second)
+	for !webtest.Get(tab, "htmx bound "+sel, chromedp.Evaluate[bool](js)) {
+		if time.Now().After(deadline) {
+			t.Fatalf("htmx did not bind %s", sel)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }

@@ -38,9 +38,18 @@ type itemData struct {
 	Values  map[string]string
 	// Notice says what was done (the follow-up has left the board).
 	Notice string
-	// Reps are whom it can be reassigned to.
-	Reps []Option
+	// Reps are whom it can be reassigned to, Teams the teams it can move
+	// to (both from the user directory the user may read).
+	Reps  []Option
+	Teams []string
+	// Held links the subject whose own endpoint changes the owner, when
+	// the follow-up service refused a reassignment for that reason.
+	Held *Subject
 }
+
+// IsLead reports whether the follow-up is a lead's first contact (its
+// owner is the lead's, reassigned through the sales service).
+func (it *itemData) IsLead() bool { return it.Row.Subject != nil && it.Row.Subject.Kind == "lead" }
 
 // Value is a posted value of the item's form (to show it again).
 func (it *itemData) Value(name string) string { return it.Values[name] }
@@ -86,7 +95,9 @@ func (h *handler) loadItem(r *console.Request, id string, back Filter) (*itemDat
 	if err := apis.Check(res, err); err != nil {
 		return nil, err
 	}
-	it := &itemData{back: back.Query(), Values: map[string]string{}, Names: h.names(r)}
+	users := h.directory(r)
+	it := &itemData{back: back.Query(), Values: map[string]string{}, Names: namesOf(users)}
+	it.Reps, it.Teams = choices(users)
 	if v := res.JSON200; v != nil {
 		it.Row = RowOf(*v, h.workflowURL(r))
 		if v.Events != nil {
