@@ -32,45 +32,7 @@ func BenchmarkAnalytics(b *testing.B) {
 		gdb := s.app.Deps().DB
 		now := time.Now().UTC().Truncate(time.Second)
 		t0 := time.Now()
-		stages := []string{"lead", "prospect", "transacting", "transacting", "service", "lost"}
-		rels := []string{"", "exploration", "formation", "stability", "decline"}
-		rows := make([]map[string]any, 0, 1000)
-		flush := func() {
-			if err := gdb.Table("customers").CreateInBatches(rows, 1000).Error; err != nil {
-				b.Fatal(err)
-			}
-			rows = rows[:0]
-		}
-		for i := range n {
-			o := benchOwners[i%len(benchOwners)]
-			name := fmt.Sprintf("Analytics Bench %07d", i)
-			// A few customers bring most of the value: rank r of n has value ~ 1/r.
-			value := 1e7 / float64(1+(i*7919)%n)
-			class := "C"
-			switch r := (i * 7919) % n; {
-			case r < n/20:
-				class = "A"
-			case r < n/5:
-				class = "B"
-			}
-			row := map[string]any{"id": uuid.Must(uuid.NewV7()).String(), "name": name, "normalized_name": "analytics bench " + fmt.Sprint(i),
-				"region": benchRegions[i%len(benchRegions)], "industry": benchIndustries[i%len(benchIndustries)], "owner_id": o.owner, "team": o.team,
-				"lifecycle_stage": stages[i%len(stages)], "relationship_stage": rels[i%len(rels)], "value_class": class,
-				"annual_revenue": value, "value_score": value, "created_by": admin, "created_at": now, "updated_at": now, "version": 1}
-			if i%7 != 0 {
-				last := now.Add(-time.Duration(i%365) * 24 * time.Hour)
-				row["last_contact_at"], row["care_from"] = last, last
-			} else {
-				row["care_from"] = now.Add(-200 * 24 * time.Hour)
-			}
-			rows = append(rows, row)
-			if len(rows) == 1000 {
-				flush()
-			}
-		}
-		if len(rows) > 0 {
-			flush()
-		}
+		loadBook(b, gdb, n, now)
 		storeCareTerms(b, gdb, now)
 		if err := gdb.Exec("ANALYZE").Error; err != nil {
 			b.Fatal(err)
@@ -110,4 +72,51 @@ func BenchmarkAnalytics(b *testing.B) {
 func storeCareTerms(b testing.TB, gdb *gorm.DB, at time.Time) {
 	b.Helper()
 	carePage(b, gdb, "A", at, 1)
+}
+
+// loadBook stores n live customers of the bench owners in every lifecycle
+// and relationship stage, with value scores spread like a Pareto book (a
+// few bring most), ABC classes (5% A, 15% B) and, for six in seven, a last
+// contact within the past year.
+func loadBook(b testing.TB, gdb *gorm.DB, n int, now time.Time) {
+	b.Helper()
+	stages := []string{"lead", "prospect", "transacting", "transacting", "service", "lost"}
+	rels := []string{"", "exploration", "formation", "stability", "decline"}
+	rows := make([]map[string]any, 0, 1000)
+	flush := func() {
+		if err := gdb.Table("customers").CreateInBatches(rows, 1000).Error; err != nil {
+			b.Fatal(err)
+		}
+		rows = rows[:0]
+	}
+	for i := range n {
+		o := benchOwners[i%len(benchOwners)]
+		name := fmt.Sprintf("Analytics Bench %07d", i)
+		// A few customers bring most of the value: rank r of n has value ~ 1/r.
+		value := 1e7 / float64(1+(i*7919)%n)
+		class := "C"
+		switch r := (i * 7919) % n; {
+		case r < n/20:
+			class = "A"
+		case r < n/5:
+			class = "B"
+		}
+		row := map[string]any{"id": uuid.Must(uuid.NewV7()).String(), "name": name, "normalized_name": "analytics bench " + fmt.Sprint(i),
+			"region": benchRegions[i%len(benchRegions)], "industry": benchIndustries[i%len(benchIndustries)], "owner_id": o.owner, "team": o.team,
+			"lifecycle_stage": stages[i%len(stages)], "relationship_stage": rels[i%len(rels)], "value_class": class,
+			"annual_revenue": value, "value_score": value, "created_by": admin, "created_at": now, "updated_at": now, "version": 1}
+		if i%7 != 0 {
+			last := now.Add(-time.Duration(i%365) * 24 * time.Hour)
+			row["last_contact_at"], row["care_from"] = last, last
+		} else {
+			row["care_from"] = now.Add(-200 * 24 * time.Hour)
+		}
+		rows = append(rows, row)
+		if len(rows) == 1000 {
+			flush()
+		}
+	}
+	if len(rows) > 0 {
+		flush()
+	}
 }
