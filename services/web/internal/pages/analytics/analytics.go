@@ -22,6 +22,7 @@ import (
 
 	"github.com/closeloop/closeloop/platform/apperr"
 	"github.com/closeloop/closeloop/services/web/internal/apis"
+	"github.com/closeloop/closeloop/services/web/internal/apis/customerapi"
 	"github.com/closeloop/closeloop/services/web/internal/apis/followupapi"
 	"github.com/closeloop/closeloop/services/web/internal/console"
 	"github.com/closeloop/closeloop/services/web/internal/view"
@@ -77,6 +78,12 @@ type pageData struct {
 	OnTime   *OnTime
 	// OnTimeProblem is why the on-time section could not load.
 	OnTimeProblem *view.Problem
+	Customers     *CustomerPart
+	// CustomersProblem is why the customers' figures could not load.
+	CustomersProblem *view.Problem
+	Coverage         *CoveragePart
+	// CoverageProblem is why the care coverage could not load.
+	CoverageProblem *view.Problem
 	// TeamProblem is a service's refusal of the team filter, shown above
 	// the filters with its message next to the team field.
 	TeamProblem *view.Problem
@@ -90,13 +97,31 @@ func (h *handler) show(c *gin.Context) {
 	from, to := Range(r.X.Now(), r.X.TZ, f.Bucket)
 	data := pageData{Ctx: r.X, Filter: f, Buckets: Buckets, AllTeams: r.X.Has("analyst", "admin"), Periods: Periods}
 
+	// The three services' figures are read at once; a section that fails
+	// says why and the others still show.
 	var (
-		wg       sync.WaitGroup
-		stats    *followupapi.OnTimeStats
-		statsErr error
+		wg                          sync.WaitGroup
+		stats                       *followupapi.OnTimeStats
+		custs                       *customerapi.CustomerAnalytics
+		cover                       *customerapi.CareCoverage
+		statsErr, custErr, coverErr error
 	)
+	var team *string
+	if f.Team != "" {
+		team = &f.Team
+	}
+	wg.Go(func() { stats, statsErr = h.onTime(r, f, from, to) })
 	wg.Go(func() {
-		stats, statsErr = h.onTime(r, f, from, to)
+		res, err := r.API.Customer.GetAnalyticsCustomersWithResponse(r.Ctx(), &customerapi.GetAnalyticsCustomersParams{Team: team})
+		if custErr = apis.Check(res, err); custErr == nil {
+			custs = res.JSON200
+		}
+	})
+	wg.Go(func() {
+		res, err := r.API.Customer.GetAnalyticsCareCoverageWithResponse(r.Ctx(), &customerapi.GetAnalyticsCareCoverageParams{Team: team})
+		if coverErr = apis.Check(res, err); coverErr == nil {
+			cover = res.JSON200
+		}
 	})
 	wg.Wait()
 
@@ -106,6 +131,18 @@ func (h *handler) show(c *gin.Context) {
 		data.OnTimeProblem = r.X.ProblemOf(statsErr)
 	} else {
 		data.OnTime = onTimeOf(r.X, stats, f.Bucket, from, to)
+	}
+	if custErr != nil {
+		errs = append(errs, custErr)
+		data.CustomersProblem = r.X.ProblemOf(custErr)
+	} else {
+		data.Customers = customersOf(r.X, custs)
+	}
+	if coverErr != nil {
+		errs = append(errs, coverErr)
+		data.CoverageProblem = r.X.ProblemOf(coverErr)
+	} else {
+		data.Coverage = coverageOf(r.X, cover)
 	}
 	if stop := h.signInAgain(r, errs); stop {
 		return

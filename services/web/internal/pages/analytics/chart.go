@@ -107,6 +107,7 @@ type Series struct {
 // follow-ups).
 type Category struct {
 	Label  string
+	Short  string // the axis label when Label is too long for it ("" for Label)
 	Values []float64
 	Share  *float64
 }
@@ -197,7 +198,11 @@ func Bars(s BarSpec) Chart {
 	if !s.Stacked {
 		barW = groupW / float64(parts)
 	}
-	rotate := n > 8
+	// Labels are turned when the longest does not fit under its group.
+	rotate := false
+	for _, cat := range s.Categories {
+		rotate = rotate || textWidth(axisLabel(cat)) > gw-4
+	}
 	var line []Pt
 	flush := func() {
 		if len(line) > 1 {
@@ -228,9 +233,9 @@ func Bars(s BarSpec) Chart {
 		}
 		mid := round1(plotLeft + gw*float64(i) + gw/2)
 		if rotate {
-			c.Labels = append(c.Labels, Label{X: mid, Y: plotBottom + 14, Text: cat.Label, Anchor: "end", Rotate: -40})
+			c.Labels = append(c.Labels, Label{X: mid, Y: plotBottom + 14, Text: axisLabel(cat), Anchor: "end", Rotate: -40})
 		} else {
-			c.Labels = append(c.Labels, Label{X: mid, Y: plotBottom + 18, Text: cat.Label, Anchor: "middle"})
+			c.Labels = append(c.Labels, Label{X: mid, Y: plotBottom + 18, Text: axisLabel(cat), Anchor: "middle"})
 		}
 		if s.ShareLine != nil {
 			if cat.Share == nil {
@@ -251,6 +256,13 @@ func Bars(s BarSpec) Chart {
 	}
 	c.legend(legend, s.ShareLine)
 	return c
+}
+
+func axisLabel(c Category) string {
+	if c.Short != "" {
+		return c.Short
+	}
+	return c.Label
 }
 
 // legend places the entries in a row under the plot; the share line's entry

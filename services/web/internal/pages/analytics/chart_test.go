@@ -92,7 +92,7 @@ func TestStackedBars(t *testing.T) {
 
 // Grouped bars stand side by side; the share line runs on the 0–100 %
 // axis through the categories that have a share and breaks where one has
-// none; many categories get turned labels.
+// none; labels too long for their group are turned, short ones are not.
 func TestGroupedBarsWithShareLine(t *testing.T) {
 	var cats []Category
 	for i := range 12 {
@@ -137,6 +137,18 @@ func TestGroupedBarsWithShareLine(t *testing.T) {
 	}
 	if rotated != 12 || len(c.Legend) != 3 || !c.Legend[2].Line || c.Legend[0].Line {
 		t.Errorf("%d turned labels, legend %+v", rotated, c.Legend)
+	}
+	for i := range cats {
+		cats[i].Short = fmt.Sprintf("%02d", i+1)
+	}
+	short := Bars(BarSpec{ID: "t", Categories: cats, Series: []Series{{Class: "bar2"}, {Class: "bar"}}, Num: num, Pct: pct})
+	for _, l := range short.Labels {
+		if l.Rotate != 0 {
+			t.Fatalf("a short label is turned: %+v", l)
+		}
+	}
+	if got := short.Labels[len(short.Labels)-1].Text; got != "12" || !strings.HasPrefix(short.Bars[0].Title, "2026-W01") {
+		t.Errorf("the axis shows %q, the bar's title %q", got, short.Bars[0].Title)
 	}
 	if c.Lines[1].Points() == "" || strings.Count(c.Lines[1].Points(), ",") != 6 {
 		t.Errorf("points %q", c.Lines[1].Points())

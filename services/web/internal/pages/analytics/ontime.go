@@ -45,6 +45,9 @@ func counts(closed, onTime, done, doneOnTime, cancelled *int, share *float32) Co
 type PeriodRow struct {
 	Label       string
 	First, Last time.Time
+	// Days are the first and last day ("09-14 – 09-20") for a week, "" for a
+	// month (its label says it).
+	Days string
 	Counts
 }
 
@@ -84,11 +87,16 @@ func onTimeOf(x *view.Ctx, st *followupapi.OnTimeStats, bucket string, from, to 
 		if tm.Periods != nil {
 			for _, p := range *tm.Periods {
 				row := PeriodRow{Label: view.Str(p.Label), Counts: counts(p.Closed, p.ClosedOnTime, p.Done, p.DoneOnTime, p.Cancelled, p.OnTimeShare)}
+				short := ""
 				if p.Start != nil && p.End != nil {
 					row.First, row.Last = p.Start.In(x.TZ), p.End.In(x.TZ).Add(-time.Nanosecond)
+					if bucket == "week" {
+						short = row.First.Format("01-02")
+						row.Days = short + " – " + row.Last.Format("01-02")
+					}
 				}
 				t.Periods = append(t.Periods, row)
-				cats = append(cats, Category{Label: row.Label, Values: []float64{float64(row.Closed), float64(row.OnTime)}, Share: row.Share})
+				cats = append(cats, Category{Label: row.Label, Short: short, Values: []float64{float64(row.Closed), float64(row.OnTime)}, Share: row.Share})
 			}
 		}
 		share := x.T("analytics.none")
