@@ -3,9 +3,12 @@ package importer
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/closeloop/closeloop/platform/apperr"
@@ -30,42 +33,55 @@ type Answer struct {
 // as its rows (amounts as float64: the generated client's float32 would
 // round large amounts).
 type importBody struct {
-	DryRun bool                 `json:"dry_run"`
-	Rows   []csvimport.Customer `json:"rows"`
+	DryRun bool                  `json:"dry_run"`
+	Rows   []*csvimport.Customer `json:"rows"`
 }
 
 // chunks is how many blocks of size n rows make.
 func chunks(n, size int) int { return (n + size - 1) / size }
 
 // chunkKey is the idempotency key of block i of a confirm post whose form
-// key is idem: the same form posted again sends the same keys, so the
-// service answers blocks it already imported from its record instead of
-// importing them again.
-func chunkKey(idem string, i int) string { return fmt.Sprintf("import:%s:%d", idem, i) }
+// key is idem and whose chosen rows are rows (their Excel numbers): the
+// same form posted again with the same rows sends the same keys, so the
+// service answers the blocks it already imported from its record instead
+// of importing them again. Another choice of rows from the same preview
+// (back, uncheck, import again) makes other keys, and the service's
+// duplicate rule skips what the first choice created.
+func chunkKey(idem string, rows []int, i int) string {
+	h := sha256.New()
+	for _, r := range rows {
+		h.Write(strconv.AppendInt(nil, int64(r), 10))
+		h.Write([]byte{','})
+	}
+	return fmt.Sprintf("import:%s:%s:%d", idem, base64.RawURLEncoding.EncodeToString(h.Sum(nil)[:9]), i)
+}
 
 // errPaused says that runImport stopped at its deadline, between blocks.
 var errPaused = errors.New("importer: paused at the deadline; continue with the next request")
 
 // runImport sends rows in blocks (of dryRunRows for a dry run, of
 // importRows for real), one call after the other (a real import's later
-// blocks must see the customers the earlier ones created); key gives block i's idempotency key
-// (nil for none). Past deadline (unless zero) it starts no further block
-// and answers errPaused. It returns one answer per row for the blocks
-// answered, and the error that stopped the rest.
-func runImport(ctx context.Context, api *apis.Set, rows []csvimport.Customer, dryRun bool, key func(int) string, deadline time.Time) ([]Answer, error) {
+// blocks must see the customers the earlier ones created), from block from
+// on; key gives block i's idempotency key (nil for none). Past deadline
+// (unless zero) it starts no further block, having done at least one, and
+// answers errPaused. It returns one answer per row of the blocks answered,
+// the number of the first block not answered, and the error that stopped
+// the rest.
+func runImport(ctx context.Context, api *apis.Set, rows []*csvimport.Customer, dryRun bool, key func(int) string, from int, deadline time.Time) ([]Answer, int, error) {
 	size := importRows
 	if dryRun {
 		size = dryRunRows
 	}
-	out := make([]Answer, 0, len(rows))
-	for i := range chunks(len(rows), size) {
-		if i > 0 && !deadline.IsZero() && time.Now().After(deadline) {
-			return out, errPaused
+	var out []Answer
+	n := chunks(len(rows), size)
+	for i := from; i < n; i++ {
+		if i > from && !deadline.IsZero() && time.Now().After(deadline) {
+			return out, i, errPaused
 		}
 		block := rows[i*size : min(len(rows), (i+1)*size)]
 		body, err := json.Marshal(importBody{DryRun: dryRun, Rows: block})
 		if err != nil {
-			return out, err
+			return out, i, err
 		}
 		cctx := ctx
 		if key != nil {
@@ -73,15 +89,15 @@ func runImport(ctx context.Context, api *apis.Set, rows []csvimport.Customer, dr
 		}
 		res, err := api.Customer.PostCustomersImportWithBodyWithResponse(cctx, &customerapi.PostCustomersImportParams{}, "application/json", bytes.NewReader(body))
 		if err := apis.Check(res, err); err != nil {
-			return out, err
+			return out, i, err
 		}
-		answers, err := answersOf(res.JSON200, len(block), len(out))
+		answers, err := answersOf(res.JSON200, len(block), i*size)
 		if err != nil {
-			return out, err
+			return out, i, err
 		}
 		out = append(out, answers...)
 	}
-	return out, nil
+	return out, max(n, from), nil
 }
 
 // answersOf reads one block's answer: one entry per row sent, by index;

@@ -207,13 +207,31 @@ func TestImportAndExport(t *testing.T) {
 		if audit.Status != 200 || !strings.Contains(string(audit.Body), `"create"`) || !strings.Contains(string(audit.Body), stacktest.RepAna) {
 			t.Fatalf("audit: %d %s", audit.Status, audit.Body)
 		}
-		// The same preview with another choice of rows under the same key is
-		// refused readably, and creates nothing.
+		// Checking only row 2 (row 3 is a duplicate, it cannot be chosen) is
+		// the same choice: the same answer.
 		other := confirmForm(t, preview, "selected", "2", "3")
 		other.Set("_idem", form.Get("_idem"))
-		if p := ana.Post("/import/confirm", other); p.Status != 200 {
-			// row 3 is not new, so the choice is row 2 alone: the same rows, the same answer
+		if p := ana.Post("/import/confirm", other); p.Status != 200 || !strings.Contains(textOf(p.Body), "1 customer created") {
 			t.Fatalf("same rows under the same key: %d\n%s", p.Status, textOf(p.Body))
+		}
+	})
+
+	t.Run("another choice of rows from the same preview imports the rest, once", func(t *testing.T) {
+		two := upload(t, ana, "two.csv", []byte("name,region,industry\r\nTwin Peaks Paper,north,paper\r\nTwin Lakes Glass,north,glass\r\n"))
+		first := confirmForm(t, two, "selected", "2")
+		if p := ana.Post("/import/confirm", first); p.Status != 200 || !strings.Contains(textOf(p.Body), "1 customer created") {
+			t.Fatalf("row 2: %d\n%s", p.Status, textOf(p.Body))
+		}
+		// Back to the preview, all rows, the same form key.
+		all := confirmForm(t, two, "all")
+		for range 2 {
+			p := ana.Post("/import/confirm", all)
+			if text := textOf(p.Body); p.Status != 200 || !strings.Contains(text, "1 customer created") || !strings.Contains(text, "1 duplicate skipped") {
+				t.Fatalf("all rows after row 2: %d\n%s", p.Status, text)
+			}
+		}
+		if a, b := customersNamed(t, s, stacktest.RepAna, "Twin Peaks"), customersNamed(t, s, stacktest.RepAna, "Twin Lakes"); len(a) != 1 || len(b) != 1 {
+			t.Fatalf("%d Twin Peaks and %d Twin Lakes; want one of each", len(a), len(b))
 		}
 	})
 
@@ -286,6 +304,8 @@ func TestImportAndExport(t *testing.T) {
 			t.Fatalf("filtered export:\n%s", f.Body)
 		}
 	})
+
+	t.Run("in a browser", func(t *testing.T) { browse(t, s) })
 
 	t.Run("who may use the page", func(t *testing.T) {
 		if p := s.Client(t, stacktest.MgrMia).Get("/import"); p.Status != 200 || !strings.Contains(p.Body, `type="file"`) {

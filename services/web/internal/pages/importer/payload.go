@@ -54,22 +54,12 @@ type Summary struct {
 
 // NewRow is a row the dry run judged new, as the import sends it.
 type NewRow struct {
-	Row      int                `json:"row"`
-	Customer csvimport.Customer `json:"c"`
+	Row      int                 `json:"row"`
+	Customer *csvimport.Customer `json:"c"`
 }
 
 // seal compresses and encrypts p for the confirm form.
-func seal(c *session.Codec, p *Preview) (string, error) {
-	var buf bytes.Buffer
-	zw := gzip.NewWriter(&buf)
-	if err := json.NewEncoder(zw).Encode(p); err != nil {
-		return "", err
-	}
-	if err := zw.Close(); err != nil {
-		return "", err
-	}
-	return c.SealBytes(sealName, buf.Bytes())
-}
+func seal(c *session.Codec, p *Preview) (string, error) { return sealValue(c, sealName, p) }
 
 // errStale is a sealed preview that is not the user's, too old, or not one
 // at all (changed in the browser, or sealed under another key).
@@ -77,20 +67,38 @@ var errStale = errors.New("importer: the preview is stale or not this user's")
 
 // open is seal undone, for subject at now.
 func open(c *session.Codec, sealed, subject string, now time.Time) (*Preview, error) {
-	raw, err := c.OpenBytes(sealName, sealed)
-	if err != nil {
-		return nil, errStale
-	}
-	zr, err := gzip.NewReader(bytes.NewReader(raw))
-	if err != nil {
-		return nil, errStale
-	}
 	var p Preview
-	if err := json.NewDecoder(io.LimitReader(zr, maxPlain)).Decode(&p); err != nil {
+	if err := openValue(c, sealName, sealed, &p); err != nil {
 		return nil, errStale
 	}
 	if p.Subject != subject || now.Sub(p.At) > maxAge || p.At.After(now.Add(time.Minute)) {
 		return nil, errStale
 	}
 	return &p, nil
+}
+
+// sealValue is v as JSON, gzip-compressed and sealed for name.
+func sealValue(c *session.Codec, name string, v any) (string, error) {
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	if err := json.NewEncoder(zw).Encode(v); err != nil {
+		return "", err
+	}
+	if err := zw.Close(); err != nil {
+		return "", err
+	}
+	return c.SealBytes(name, buf.Bytes())
+}
+
+// openValue is sealValue undone into v.
+func openValue(c *session.Codec, name, sealed string, v any) error {
+	raw, err := c.OpenBytes(name, sealed)
+	if err != nil {
+		return err
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(raw))
+	if err != nil {
+		return err
+	}
+	return json.NewDecoder(io.LimitReader(zr, maxPlain)).Decode(v)
 }

@@ -76,8 +76,15 @@ func (h *handler) previewFile(c *gin.Context) {
 	}
 	p := &Preview{Subject: r.User.Subject, At: time.Now().UTC(), File: fileName(fh.Filename),
 		Encoding: tab.Encoding, Sep: sepName(tab.Delimiter), Unknown: m.Unknown, Cols: columnsOf(m)}
-	rows := m.Rows(tab)
-	tab = nil // the rows are all that is needed from here on
+	// The rows are all that is needed from here on: each record's cells go
+	// as soon as its row is made (a large file's cells are most of the
+	// memory a preview takes).
+	rows := make([]csvimport.Row, len(tab.Records))
+	for i := range tab.Records {
+		rows[i] = m.Row(tab.Records[i])
+		tab.Records[i].Values = nil
+	}
+	tab = nil
 	if err := h.judge(r, p, m, rows); err != nil {
 		h.refuseCall(r, err)
 		return
@@ -91,8 +98,8 @@ func (h *handler) previewFile(c *gin.Context) {
 func (h *handler) judge(r *console.Request, p *Preview, m csvimport.Mapping, rows []csvimport.Row) error {
 	cols := p.Cols
 	views := make([]RowView, len(rows))
-	var send []csvimport.Customer
-	var sent []int // rows[sent[k]] is send[k]
+	var send []*csvimport.Customer
+	var sent []int // send[k] is rows[sent[k]]'s
 	for i, row := range rows {
 		views[i] = RowView{Row: row.Row, Name: row.Customer.Name}
 		if len(row.Errors) > 0 {
@@ -102,10 +109,10 @@ func (h *handler) judge(r *console.Request, p *Preview, m csvimport.Mapping, row
 			}
 			continue
 		}
-		send = append(send, row.Customer)
+		send = append(send, &rows[i].Customer)
 		sent = append(sent, i)
 	}
-	answers, err := runImport(r.C.Request.Context(), r.API, send, true, nil, time.Time{})
+	answers, _, err := runImport(r.C.Request.Context(), r.API, send, true, nil, 0, time.Time{})
 	if err != nil {
 		return err
 	}
@@ -114,7 +121,7 @@ func (h *handler) judge(r *console.Request, p *Preview, m csvimport.Mapping, row
 		v := &views[i]
 		applyAnswer(r.X, cols, v, a, func(j int) int { return views[sent[j]].Row })
 		if v.Outcome == outcomeNew {
-			p.New = append(p.New, NewRow{Row: rows[i].Row, Customer: rows[i].Customer})
+			p.New = append(p.New, NewRow{Row: rows[i].Row, Customer: &rows[i].Customer})
 		}
 	}
 	p.Chunked = chunks(len(send), dryRunRows) > 1

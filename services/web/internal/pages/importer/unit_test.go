@@ -20,7 +20,7 @@ func TestSealedPreview(t *testing.T) {
 	}
 	at := time.Date(2026, 5, 1, 9, 0, 0, 0, time.UTC)
 	p := &Preview{Subject: "rep-ana", At: at, File: "客户.csv", Summary: Summary{Rows: 2, New: 1, Invalid: 1},
-		New: []NewRow{{Row: 2, Customer: csvimport.Customer{Name: "华北新材料", Region: "north", Industry: "steel", AnnualRevenue: 123456789.12,
+		New: []NewRow{{Row: 2, Customer: &csvimport.Customer{Name: "华北新材料", Region: "north", Industry: "steel", AnnualRevenue: 123456789.12,
 			Contacts: []csvimport.Contact{{Name: "王芳", Email: "wang@x.example", IsPrimary: true}}}}}}
 	sealed, err := seal(c, p)
 	if err != nil {
@@ -59,22 +59,27 @@ func TestSealedPreview(t *testing.T) {
 }
 
 // Each block of a confirmation has its own key, the same every time the
-// same form is posted, within the service's limits.
+// same form is posted with the same rows, another for another choice of
+// rows, within the service's limits.
 func TestChunkKeys(t *testing.T) {
 	idem := strings.Repeat("k", 120)
 	if !validKey(idem) || validKey("") || validKey(idem+"k") || validKey("ключ") || validKey("a\tb") {
 		t.Fatal("validKey")
 	}
+	rows := []int{2, 3, 5}
 	seen := map[string]bool{}
 	for i := range 100 {
-		k := chunkKey(idem, i)
-		if seen[k] || k != chunkKey(idem, i) || len(k) > 200 {
+		k := chunkKey(idem, rows, i)
+		if seen[k] || k != chunkKey(idem, []int{2, 3, 5}, i) || len(k) > 200 || strings.ContainsFunc(k, func(r rune) bool { return r < 33 || r > 126 }) {
 			t.Fatalf("block %d: key %q", i, k)
 		}
 		seen[k] = true
 	}
-	if chunkKey("a", 1) == chunkKey("b", 1) {
+	if chunkKey("a", rows, 1) == chunkKey("b", rows, 1) {
 		t.Fatal("two forms share a key")
+	}
+	if chunkKey("a", []int{2, 3}, 0) == chunkKey("a", []int{2, 3, 5}, 0) || chunkKey("a", []int{23}, 0) == chunkKey("a", []int{2, 3}, 0) {
+		t.Fatal("two choices of rows share a key")
 	}
 	if chunks(0, 5000) != 0 || chunks(1, 5000) != 1 || chunks(5000, 5000) != 1 || chunks(5001, 5000) != 2 || chunks(100_000, importRows) != 100 {
 		t.Fatal("chunks")
