@@ -125,35 +125,37 @@ func (h *handler) show(c *gin.Context) {
 	})
 	wg.Wait()
 
-	var errs []error
+	// A service that refused the team says so once, next to the team
+	// field; any other failure shows in its section.
+	status := http.StatusOK
+	problem := func(err error) *view.Problem {
+		p := r.X.ProblemOf(err)
+		status = max(status, p.Status)
+		if p.Field("team") != "" {
+			if data.TeamProblem == nil {
+				data.TeamProblem = p
+			}
+			return nil
+		}
+		return p
+	}
+	if h.signInAgain(r, statsErr, custErr, coverErr) {
+		return
+	}
 	if statsErr != nil {
-		errs = append(errs, statsErr)
-		data.OnTimeProblem = r.X.ProblemOf(statsErr)
+		data.OnTimeProblem = problem(statsErr)
 	} else {
 		data.OnTime = onTimeOf(r.X, stats, f.Bucket, from, to)
 	}
 	if custErr != nil {
-		errs = append(errs, custErr)
-		data.CustomersProblem = r.X.ProblemOf(custErr)
+		data.CustomersProblem = problem(custErr)
 	} else {
 		data.Customers = customersOf(r.X, custs)
 	}
 	if coverErr != nil {
-		errs = append(errs, coverErr)
-		data.CoverageProblem = r.X.ProblemOf(coverErr)
+		data.CoverageProblem = problem(coverErr)
 	} else {
 		data.Coverage = coverageOf(r.X, cover)
-	}
-	if stop := h.signInAgain(r, errs); stop {
-		return
-	}
-	status := http.StatusOK
-	for _, err := range errs {
-		p := r.X.ProblemOf(err)
-		if p.Field("team") != "" && data.TeamProblem == nil {
-			data.TeamProblem = p
-		}
-		status = max(status, p.Status)
 	}
 	data.Teams = teamChoices(r, f, data.OnTime)
 	r.X.Title = r.X.T("analytics.title")
@@ -181,7 +183,7 @@ func (h *handler) onTime(r *console.Request, f Filter, from, to time.Time) (*fol
 
 // signInAgain hands the request to Fail when a service no longer accepts
 // the session's token (Fail sends the user to sign in again).
-func (h *handler) signInAgain(r *console.Request, errs []error) bool {
+func (h *handler) signInAgain(r *console.Request, errs ...error) bool {
 	for _, err := range errs {
 		if e := (*apperr.Error)(nil); errors.As(err, &e) && e.Kind == apperr.KindUnauthenticated {
 			h.d.Fail(r, err)

@@ -244,7 +244,7 @@ func TestAnalyticsPage(t *testing.T) {
 
 	t.Run("a refused team is shown next to the field", func(t *testing.T) {
 		p := s.Client(t, stacktest.Admin).Get("/analytics?team=north,south")
-		if p.Status != 422 || !strings.Contains(p.Body, `id="f-team-error"`) || !strings.Contains(p.Body, `aria-invalid="true"`) || !strings.Contains(p.Body, `class="problem"`) {
+		if p.Status != 422 || !strings.Contains(p.Body, `id="f-team-error"`) || !strings.Contains(p.Body, `aria-invalid="true"`) || strings.Count(p.Body, `class="problem"`) != 1 {
 			t.Fatalf("a bad team (%d):\n%s", p.Status, p.Body)
 		}
 	})
