@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"sync/atomic"
 
 	"github.com/gin-gonic/gin"
 
@@ -15,13 +16,15 @@ import (
 	"github.com/closeloop/closeloop/services/web/internal/pages/customers"
 )
 
-const (
-	// exportPage is how many customers one call of the list reads (its most).
-	exportPage = 200
-	// maxExport is the most rows an export writes; a list that is longer is
-	// refused with a page that asks for a narrower filter.
-	maxExport = 100_000
-)
+// exportPage is how many customers one call of the list reads (its most).
+const exportPage = 200
+
+// maxExport is the most rows an export writes; a list that is longer is
+// refused with a page that asks for a narrower filter. (Atomic only so that
+// tests can lower it while the console runs.)
+var maxExport atomic.Int64
+
+func init() { maxExport.Store(100_000) }
 
 // exportHeader are the export's columns: import fields, so an export
 // imports again (its rows are then duplicates of the customers they came
@@ -87,9 +90,9 @@ func (h *handler) export(c *gin.Context) {
 			h.d.Fail(r, apperr.Internal(fmt.Errorf("the customer list answered what is not a page: %w", err)))
 			return
 		}
-		if n+len(page.Items) > maxExport {
+		if limit := int(maxExport.Load()); n+len(page.Items) > limit {
 			h.d.View.Message(c, r.User, http.StatusUnprocessableEntity, "importer.export.too_many.title",
-				r.X.T("importer.export.too_many.detail", "Max", r.X.Num(maxExport)))
+				r.X.T("importer.export.too_many.detail", "Max", r.X.Num(limit)))
 			return
 		}
 		for _, it := range page.Items {

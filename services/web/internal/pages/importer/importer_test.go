@@ -19,6 +19,7 @@ import (
 
 	"github.com/closeloop/closeloop/platform/testenv"
 	"github.com/closeloop/closeloop/services/internal/stacktest"
+	"github.com/closeloop/closeloop/services/web/internal/pages/importer"
 	"github.com/closeloop/closeloop/services/web/internal/session"
 	"github.com/closeloop/closeloop/services/web/internal/view"
 	"github.com/closeloop/closeloop/services/web/webtest"
@@ -298,6 +299,13 @@ func TestImportAndExport(t *testing.T) {
 		}
 		if !strings.Contains(text, pluralRows(rows)+" duplicates and would be skipped") {
 			t.Fatalf("re-import of the export: not all %d rows are duplicates:\n%s", rows, text)
+		}
+		// A list longer than an export may be is refused with a page, not cut off.
+		restore := importer.SetMaxExport(1)
+		tooMany := get(t, ana, "/customers/export.csv")
+		restore()
+		if tooMany.Status != 422 || !strings.Contains(tooMany.Body, "An export holds at most 1 customers.") || strings.Contains(tooMany.Header.Get("Content-Disposition"), "attachment") {
+			t.Fatalf("an export over the limit: %d %s\n%s", tooMany.Status, tooMany.Header.Get("Content-Disposition"), textOf(tooMany.Body))
 		}
 		// The list's filter applies.
 		if f := get(t, ana, "/customers/export.csv?q=Existing"); strings.Contains(f.Body, "华北新材料") || !strings.Contains(f.Body, "Existing Steel Works") {

@@ -2,13 +2,19 @@ package importer
 
 import (
 	"errors"
+	"io"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/gin-gonic/gin"
+
 	"github.com/closeloop/closeloop/services/web/internal/apis/customerapi"
+	"github.com/closeloop/closeloop/services/web/internal/console"
 	"github.com/closeloop/closeloop/services/web/internal/csvimport"
 	"github.com/closeloop/closeloop/services/web/internal/session"
+	"github.com/closeloop/closeloop/services/web/internal/view"
 )
 
 // A sealed preview opens only for the user who made it, within maxAge, and
@@ -127,5 +133,39 @@ func TestSmallReaders(t *testing.T) {
 	}
 	if importField("contacts[0].email") != "contact_email" || importField("owner_id") != "owner_id" {
 		t.Error("importField")
+	}
+}
+
+// A body larger than the route takes is refused with a page that says
+// what the limit is, before anything reads it.
+func TestLimitBody(t *testing.T) {
+	v, err := view.New("UTC", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := v.AddMessages("importer", locales, "locales"); err != nil {
+		t.Fatal(err)
+	}
+	h := &handler{d: &console.Deps{View: v}}
+	e := gin.New()
+	reached := false
+	e.POST("/import", h.limitBody(1000), func(c *gin.Context) {
+		reached = true
+		_, err := io.ReadAll(c.Request.Body)
+		c.String(200, "%v", err)
+	})
+	big := httptest.NewRequest("POST", "/import", strings.NewReader(strings.Repeat("x", 1001)))
+	w := httptest.NewRecorder()
+	e.ServeHTTP(w, big)
+	if w.Code != 413 || reached || !strings.Contains(w.Body.String(), "The file is too large") || !strings.Contains(w.Body.String(), "100,000 rows and 64 MiB") {
+		t.Fatalf("a body over the limit: %d reached=%v\n%s", w.Code, reached, w.Body.String())
+	}
+	// Without a length the cap still holds while reading.
+	chunked := httptest.NewRequest("POST", "/import", io.MultiReader(strings.NewReader(strings.Repeat("x", 1001))))
+	chunked.ContentLength = -1
+	w = httptest.NewRecorder()
+	e.ServeHTTP(w, chunked)
+	if !reached || !strings.Contains(w.Body.String(), "request body too large") {
+		t.Fatalf("a body of unknown length over the limit was read: %s", w.Body.String())
 	}
 }
