@@ -1,14 +1,17 @@
 package importer_test
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
 	"github.com/closeloop/closeloop/services/internal/stacktest"
+	"github.com/closeloop/closeloop/services/web/internal/pages/importer"
 	"github.com/closeloop/closeloop/services/web/webtest"
 )
 
@@ -65,6 +68,37 @@ func browse(t *testing.T, s *webtest.Stack) {
 	}
 	tab.Accessible("the result")
 	tab.Screenshot("import-result")
+
+	// A file of two blocks with a budget that ends after the first: the
+	// page shows its progress and goes on by itself (htmx) to the end.
+	var big strings.Builder
+	big.WriteString("name,region,industry\r\n")
+	for i := range 1100 {
+		fmt.Fprintf(&big, "Cyan Batch %04d Ltd,north,retail\r\n", i)
+	}
+	bigFile := filepath.Join(t.TempDir(), "batch.csv")
+	if err := os.WriteFile(bigFile, []byte(big.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	restore := importer.SetBudget(time.Nanosecond)
+	defer restore()
+	tab.Open("/import")
+	tab.Do("upload a file of two blocks",
+		chromedp.SetUploadFiles(chromedp.CSS("#file"), []string{bigFile}),
+		chromedp.Click(chromedp.CSS(`form.import-form button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(".import-summary")),
+		chromedp.Click(chromedp.CSS(`button[name=mode][value=all]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#h-created`)),
+	)
+	// The first answer paused after 1,000 rows; the page went on by itself.
+	deadline := time.Now().Add(60 * time.Second)
+	for !strings.Contains(tab.Text("main"), "1,100 customers created") {
+		if time.Now().After(deadline) {
+			t.Fatalf("the import did not go on by itself:\n%s", tab.Text("main"))
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	restore()
 
 	zh := b.SignIn("rep-cy", "zh-CN")
 	zh.Open("/import")
