@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/closeloop/closeloop/services/internal/stacktest"
 	"github.com/closeloop/closeloop/services/web/webtest"
 )
 
@@ -132,6 +133,11 @@ func TestLeadsAndFunnel(t *testing.T) {
 		if !strings.HasSuffix(strings.SplitN(p.URL, "?", 2)[0], "/leads/"+anaID) {
 			t.Fatalf("after the post the browser is at %s", p.URL)
 		}
+		// The workflow takes the contact's signal on its own time; the
+		// section refreshes itself until it shows it, as this does.
+		stacktest.Eventually(t, "the escalation to show the contact", 20*time.Second, func() bool {
+			return strings.Contains(rep.Get("/leads/"+anaID+"/escalation", "HX-Request", "true").Body, "first contact has been made")
+		})
 		must(t, "escalation after contact", rep.Get("/leads/"+anaID+"/escalation", "HX-Request", "true"), 200,
 			"first contact has been made")
 		p = rep.Get("/leads?state=contacted")
