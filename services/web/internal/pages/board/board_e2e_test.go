@@ -88,7 +88,7 @@ func lacks(t *testing.T, body string, what ...string) {
 // stat is the number of a counts card ("follow-ups overdue", "escalated").
 var totalRE = regexp.MustCompile(`<p class="stat">([\d,]+)</p><p>follow-ups? overdue</p>`)
 
-func total(t *testing.T, body string) string {
+func total(t testing.TB, body string) string {
 	t.Helper()
 	m := totalRE.FindStringSubmatch(body)
 	if m == nil {

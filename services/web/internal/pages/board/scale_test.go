@@ -22,34 +22,7 @@ var rowRE = regexp.MustCompile(`<tr id="fu-([^"]+)">`)
 func TestBoardAt50000OpenFollowUps(t *testing.T) {
 	const open = 50_000
 	s := webtest.New(t, webtest.Opts{NoTemporal: true})
-	gdb := s.FollowUp.Deps().DB
-	t0 := time.Now()
-	// 20 teams (team-00 is "north", mgr-mia's), 200 owners, 5 territories;
-	// all overdue by 1 minute to 2,000 hours.
-	err := gdb.Exec(`INSERT INTO follow_ups (id, kind, customer_id, owner_id, team, territory, title, state, anchor_at, due_at,
-			escalation_level, last_action, policy, policy_version, escalation_policy, escalation_policy_version, calendar, calendar_version,
-			workflow_id, opened_by, created_at, updated_at)
-		SELECT md5(n::text)::uuid::text,
-			(ARRAY['first_contact','visit_log','care_contact','service_response','slip_ack','callback'])[1 + n % 6],
-			md5('c' || (n % 9000)::text)::uuid::text,
-			'owner-' || lpad((n % 200)::text, 3, '0'),
-			CASE WHEN n % 20 = 0 THEN 'north' ELSE 'team-' || lpad((n % 20)::text, 2, '0') END,
-			(ARRAY['north','south','east','west','central'])[1 + (n / 7) % 5],
-			'scale follow-up ' || n,
-			CASE WHEN n % 10 = 0 THEN 'escalated' ELSE 'open' END,
-			now() - make_interval(hours => 1 + n % 2000),
-			now() - make_interval(mins => 1 + n % 120000),
-			CASE WHEN n % 10 = 0 THEN 2 ELSE 0 END, '',
-			'followup.callback_deadline', 1, 'followup.callback_escalation_ladder', 1, 'standard', 1,
-			'followup:' || md5(n::text)::uuid::text, 'test', now(), now()
-		FROM generate_series(1, ?) AS n`, open).Error
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := gdb.Exec("ANALYZE follow_ups").Error; err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("loaded %d open overdue follow-ups in %s", open, time.Since(t0).Round(time.Millisecond))
+	seedScale(t, s, open)
 
 	admin := s.Client(t, stacktest.Admin)
 	timed := func(what string, n int, fn func() webtest.Page) webtest.Page {
@@ -89,4 +62,39 @@ func TestBoardAt50000OpenFollowUps(t *testing.T) {
 	if total(t, p.Body) != "2,500" || len(rowRE.FindAllString(p.Body, -1)) != 50 {
 		t.Fatalf("the manager's board: total %s", total(t, p.Body))
 	}
+}
+
+// seedScale writes n open overdue follow-ups into the follow-up service's
+// database: 20 teams (every 20th is "north", mgr-mia's), 200 owners,
+// 5 territories, six kinds, overdue by 1 minute to 2,000 hours, every
+// tenth escalated.
+func seedScale(t testing.TB, s *webtest.Stack, open int) {
+	t.Helper()
+	gdb := s.FollowUp.Deps().DB
+	t0 := time.Now()
+	err := gdb.Exec(`INSERT INTO follow_ups (id, kind, customer_id, owner_id, team, territory, title, state, anchor_at, due_at,
+			escalation_level, last_action, policy, policy_version, escalation_policy, escalation_policy_version, calendar, calendar_version,
+			workflow_id, opened_by, created_at, updated_at)
+		SELECT md5(n::text)::uuid::text,
+			(ARRAY['first_contact','visit_log','care_contact','service_response','slip_ack','callback'])[1 + n % 6],
+			md5('c' || (n % 9000)::text)::uuid::text,
+			'owner-' || lpad((n % 200)::text, 3, '0'),
+			CASE WHEN n % 20 = 0 THEN 'north' ELSE 'team-' || lpad((n % 20)::text, 2, '0') END,
+			(ARRAY['north','south','east','west','central'])[1 + (n / 7) % 5],
+			'scale follow-up ' || n,
+			CASE WHEN n % 10 = 0 THEN 'escalated' ELSE 'open' END,
+			now() - make_interval(hours => 1 + n % 2000),
+			now() - make_interval(mins => 1 + n % 120000),
+			CASE WHEN n % 10 = 0 THEN 2 ELSE 0 END, '',
+			'followup.callback_deadline', 1, 'followup.callback_escalation_ladder', 1, 'standard', 1,
+			'followup:' || md5(n::text)::uuid::text, 'test', now(), now()
+		FROM generate_series(1, ?) AS n`, open).Error
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := gdb.Exec("ANALYZE follow_ups").Error; err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("loaded %d open overdue follow-ups in %s", open, time.Since(t0).Round(time.Millisecond))
+
 }
