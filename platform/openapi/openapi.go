@@ -5,11 +5,15 @@
 package openapi
 
 import (
+	"encoding"
 	"encoding/json"
 	"fmt"
+	"path"
 	"reflect"
+	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/closeloop/closeloop/platform/httpx"
 )
@@ -36,6 +40,9 @@ type Op struct {
 	Request     any // zero value of the request type, or nil
 	Status      int // success status
 	Response    any // zero value of the response type, or nil for no body
+	// AlsoOK lists other success statuses answered with the same body, each
+	// with why (201 created, and 200 "joined an existing booking").
+	AlsoOK map[int]string
 	// Errors lists the error statuses this operation can return besides 401/500.
 	Errors     []int
 	Idempotent bool // honours Idempotency-Key
@@ -44,16 +51,26 @@ type Op struct {
 	IdempotencyNote string
 }
 
+// Shaper is a type whose JSON is not its Go fields (it has its own
+// MarshalJSON): JSONShape returns a zero value of a type that encodes the
+// same way, and the document describes that one in its stead. A type with its
+// own MarshalJSON that is not a Shaper is documented as any JSON value (never
+// as its Go fields, which it does not send); one with MarshalText as a string.
+type Shaper interface{ JSONShape() any }
+
 // Doc accumulates operations.
 type Doc struct {
 	title, version, description string
 	ops                         []Op
 	schemas                     map[string]any
+	// names holds the type each schema name stands for: two types of one
+	// name (visits.View and actions.View) get names qualified by package.
+	names map[string]reflect.Type
 }
 
 // New starts a document.
 func New(title, version, description string) *Doc {
-	return &Doc{title: title, version: version, description: description, schemas: map[string]any{}}
+	return &Doc{title: title, version: version, description: description, schemas: map[string]any{}, names: map[string]reflect.Type{}}
 }
 
 // Add declares operations.
@@ -174,6 +191,13 @@ func (d *Doc) responses(op Op) map[string]any {
 		ok["content"] = map[string]any{"application/json": map[string]any{"schema": d.ref(reflect.TypeOf(op.Response))}}
 	}
 	r[fmt.Sprint(status)] = ok
+	for st, why := range op.AlsoOK {
+		also := map[string]any{"description": why}
+		if c, has := ok["content"]; has {
+			also["content"] = c
+		}
+		r[fmt.Sprint(st)] = also
+	}
 	errs := append([]int{401, 500}, op.Errors...)
 	if op.Request != nil {
 		errs = append(errs, 400, 413)
@@ -189,8 +213,8 @@ func (d *Doc) ref(t reflect.Type) map[string]any {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
-	if t.Kind() == reflect.Struct && t != reflect.TypeOf(time.Time{}) {
-		name := schemaName(t)
+	if t.Kind() == reflect.Struct && t != reflect.TypeOf(time.Time{}) && !special(t) {
+		name := d.nameOf(t)
 		if _, ok := d.schemas[name]; !ok {
 			d.schemas[name] = map[string]any{} // placeholder against recursion
 			d.schemas[name] = d.schema(t)
@@ -202,6 +226,10 @@ func (d *Doc) ref(t reflect.Type) map[string]any {
 
 func schemaName(t reflect.Type) string {
 	name := t.Name()
+	if r := []rune(name); len(r) > 0 && unicode.IsLower(r[0]) { // a wire shape: stepJSON → Step
+		r[0] = unicode.ToUpper(r[0])
+		name = strings.TrimSuffix(string(r), "JSON")
+	}
 	if i := strings.IndexByte(name, '['); i >= 0 { // generic: Page[pkg.CustomerView] → CustomerViewPage
 		inner := name[i+1 : len(name)-1]
 		if j := strings.LastIndexByte(inner, '.'); j >= 0 {
@@ -210,6 +238,121 @@ func schemaName(t reflect.Type) string {
 		name = inner + name[:i]
 	}
 	return name
+}
+
+// nameOf is t's schema name: its Go name (CustomerViewPage for
+// Page[CustomerView]), qualified by its package when another type of the
+// document already has that name (VisitsView), and numbered if even that is
+// taken.
+func (d *Doc) nameOf(t reflect.Type) string {
+	base := schemaName(t)
+	pkg := t.PkgPath()
+	if i := strings.IndexByte(t.Name(), '['); i >= 0 { // generic: qualify by the argument's package
+		inner := t.Name()[i+1 : len(t.Name())-1]
+		if j := strings.LastIndexByte(inner, '.'); j >= 0 {
+			pkg = inner[:j]
+		}
+	}
+	q := []rune(qualifier(pkg))
+	if len(q) > 0 {
+		q[0] = unicode.ToUpper(q[0])
+	}
+	for i, name := 0, base; ; i++ {
+		switch {
+		case i == 1:
+			name = strings.Map(func(r rune) rune {
+				if unicode.IsLetter(r) || unicode.IsDigit(r) {
+					return r
+				}
+				return -1
+			}, string(q)) + base
+		case i > 1:
+			name = string(q) + base + strconv.Itoa(i)
+		}
+		if prev, ok := d.names[name]; !ok || prev == t {
+			d.names[name] = t
+			return name
+		}
+	}
+}
+
+// qualifier is the package path's last element that names a capability
+// (actions for .../actions/app), not a layer of the service's shape.
+func qualifier(pkg string) string {
+	parts := strings.Split(pkg, "/")
+	for i := len(parts) - 1; i >= 0; i-- {
+		switch parts[i] {
+		case "app", "domain", "ports", "adapters", "internal", "":
+			continue
+		}
+		return parts[i]
+	}
+	return path.Base(pkg)
+}
+
+var (
+	shaperType = reflect.TypeOf((*Shaper)(nil)).Elem()
+	jsonType   = reflect.TypeOf((*json.Marshaler)(nil)).Elem()
+	textType   = reflect.TypeOf((*encoding.TextMarshaler)(nil)).Elem()
+	rawType    = reflect.TypeOf(json.RawMessage{})
+)
+
+// special says whether t's JSON is not its Go fields.
+func special(t reflect.Type) bool {
+	return t == rawType || t.Implements(shaperType) || t.Implements(jsonType) || reflect.PointerTo(t).Implements(jsonType) ||
+		t.Implements(textType) || reflect.PointerTo(t).Implements(textType)
+}
+
+// specialSchema describes a type with its own JSON encoding.
+func (d *Doc) specialSchema(t reflect.Type) map[string]any {
+	switch {
+	case t == rawType:
+		return map[string]any{}
+	case t.Implements(shaperType):
+		return d.schema(reflect.TypeOf(reflect.Zero(t).Interface().(Shaper).JSONShape()))
+	case t.Implements(jsonType) || reflect.PointerTo(t).Implements(jsonType):
+		return map[string]any{"description": "any JSON value (" + t.Name() + ")"}
+	default:
+		return map[string]any{"type": "string"}
+	}
+}
+
+// fields adds the JSON properties of struct t to props. As encoding/json
+// does, an embedded struct without a JSON name has its fields in its
+// parent's object; the parent's own fields win a clash.
+func (d *Doc) fields(t reflect.Type, props map[string]any) {
+	var embedded []reflect.Type
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if name == "-" {
+			continue
+		}
+		ft := f.Type
+		for ft.Kind() == reflect.Pointer {
+			ft = ft.Elem()
+		}
+		if f.Anonymous && name == "" && ft.Kind() == reflect.Struct && !special(ft) {
+			embedded = append(embedded, ft)
+			continue
+		}
+		if !f.IsExported() {
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		props[name] = d.ref(f.Type)
+	}
+	for _, e := range embedded {
+		inner := map[string]any{}
+		d.fields(e, inner)
+		for k, v := range inner {
+			if _, ok := props[k]; !ok {
+				props[k] = v
+			}
+		}
+	}
 }
 
 func (d *Doc) schema(t reflect.Type) map[string]any {
@@ -221,22 +364,11 @@ func (d *Doc) schema(t reflect.Type) map[string]any {
 	switch {
 	case t == reflect.TypeOf(time.Time{}):
 		s = map[string]any{"type": "string", "format": "date-time"}
+	case special(t):
+		s = d.specialSchema(t)
 	case t.Kind() == reflect.Struct:
 		props := map[string]any{}
-		for i := 0; i < t.NumField(); i++ {
-			f := t.Field(i)
-			if !f.IsExported() {
-				continue
-			}
-			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
-			if name == "-" {
-				continue
-			}
-			if name == "" {
-				name = f.Name
-			}
-			props[name] = d.ref(f.Type)
-		}
+		d.fields(t, props)
 		s = map[string]any{"type": "object", "properties": props, "additionalProperties": false}
 	case t.Kind() == reflect.Slice || t.Kind() == reflect.Array:
 		if t.Elem().Kind() == reflect.Uint8 {
@@ -252,8 +384,10 @@ func (d *Doc) schema(t reflect.Type) map[string]any {
 		s = map[string]any{"type": "boolean"}
 	case t.Kind() >= reflect.Int && t.Kind() <= reflect.Uint64:
 		s = map[string]any{"type": "integer"}
-	case t.Kind() == reflect.Float32 || t.Kind() == reflect.Float64:
-		s = map[string]any{"type": "number"}
+	case t.Kind() == reflect.Float32:
+		s = map[string]any{"type": "number", "format": "float"}
+	case t.Kind() == reflect.Float64:
+		s = map[string]any{"type": "number", "format": "double"}
 	default: // interface{}: any JSON value
 		s = map[string]any{}
 	}

@@ -138,6 +138,9 @@ func unitRank(u byte) int { return strings.IndexByte("dhm", u) }
 // MarshalJSON writes the string form.
 func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(d.String()) }
 
+// JSONShape tells the OpenAPI documents that a duration travels as a string.
+func (Duration) JSONShape() any { return "" }
+
 // UnmarshalJSON reads the string form.
 func (d *Duration) UnmarshalJSON(b []byte) error {
 	var s string
@@ -333,6 +336,9 @@ type timerJSON struct {
 	Calendar string `json:"calendar,omitempty"`
 }
 
+// JSONShape tells the OpenAPI documents how a timer travels.
+func (Timer) JSONShape() any { return timerJSON{} }
+
 // MarshalJSON writes the duration in the clock's units.
 func (t Timer) MarshalJSON() ([]byte, error) {
 	return json.Marshal(timerJSON{Duration: t.Duration.Format(t.Clock), Clock: t.Clock, Calendar: t.Calendar})
@@ -362,6 +368,9 @@ type ladderJSON struct {
 	Calendar string     `json:"calendar,omitempty"`
 	Steps    []stepJSON `json:"steps"`
 }
+
+// JSONShape tells the OpenAPI documents how a ladder travels.
+func (Ladder) JSONShape() any { return ladderJSON{} }
 
 // MarshalJSON writes the step offsets in the clock's units.
 func (l Ladder) MarshalJSON() ([]byte, error) {

@@ -27,7 +27,8 @@ func Ops() []openapi.Op {
 				"a day in the past, a start in the past on a day without a booked visit, a visit that would end after midnight (ends_after_day), a non-working day of the " +
 				"customer's calendar — unless a manager or an admin asks with allow_non_working_day=true where VISIT_ALLOW_NON_WORKING_DAYS allows it (a rep: 403; recorded " +
 				"on the visit's timeline). A customer you cannot see is 404. An Idempotency-Key makes a retried request count once.",
-			Permission: write, Params: []openapi.Param{cust}, Request: RequestBody{}, Status: 201, Response: app.Answer{}, Errors: []int{400, 403, 404, 409, 422, 503}},
+			Permission: write, Params: []openapi.Param{cust}, Request: RequestBody{}, Status: 201, Response: app.Answer{},
+			AlsoOK: map[int]string{200: "Joined a visit already booked that day, offered another day (nothing booked), or a repeat of what the caller already has"}, Errors: []int{400, 403, 404, 409, 422, 503}},
 		{Method: "GET", Path: "/v1/customers/:id/visits", Tag: "visits", Summary: "The customer's visits, past and future, by day",
 			Permission: read, Params: append([]openapi.Param{cust}, rng...), Response: domain.Page{}, Errors: []int{400, 403, 404, 422}},
 		{Method: "GET", Path: "/v1/visits", Tag: "visits", Summary: "Calendar view: the visits a department or a person takes part in over a date range",
@@ -41,7 +42,8 @@ func Ops() []openapi.Op {
 			Permission:  write, Params: []openapi.Param{id}, Request: CancelBody{}, Response: domain.View{}, Errors: []int{400, 403, 404, 422, 503}},
 		{Method: "POST", Path: "/v1/visits/:id/reschedule", Tag: "visits", Summary: "Move a booked visit to another day (cancel + request, in one call)",
 			Description: "Requests the new day for the booker (same department and purpose). Booked or joined: the old visit is cancelled as moved (moved_from). Offered: nothing changes.",
-			Permission:  write, Params: []openapi.Param{id}, Request: RescheduleBody{}, Status: 201, Response: app.Answer{}, Errors: []int{400, 403, 404, 409, 422, 503}},
+			Permission:  write, Params: []openapi.Param{id}, Request: RescheduleBody{}, Status: 201, Response: app.Answer{},
+			AlsoOK: map[int]string{200: "Joined a visit already booked on the new day, or offered another day (nothing changes)"}, Errors: []int{400, 403, 404, 409, 422, 503}},
 		{Method: "POST", Path: "/v1/visits/:id/log", Tag: "visits", Summary: "Log a visit (a visitor or a manager); closes its visit-log follow-up",
 			Description: "Refused for a visit that did not happen (422 visit_not_happened: cancelled, or its start has not come) and twice (422 already_logged).",
 			Permission:  write, Params: []openapi.Param{id}, Request: LogBody{}, Response: domain.View{}, Errors: []int{400, 403, 404, 422, 503}},

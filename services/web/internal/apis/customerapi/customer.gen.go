@@ -142,19 +142,19 @@ func (e GetCustomersByIdHistoryParamsDepartment) Valid() bool {
 
 // Defines values for GetCustomersByIdTimelineParamsSource.
 const (
-	Action GetCustomersByIdTimelineParamsSource = "action"
-	Stage  GetCustomersByIdTimelineParamsSource = "stage"
-	Visit  GetCustomersByIdTimelineParamsSource = "visit"
+	GetCustomersByIdTimelineParamsSourceAction GetCustomersByIdTimelineParamsSource = "action"
+	GetCustomersByIdTimelineParamsSourceStage  GetCustomersByIdTimelineParamsSource = "stage"
+	GetCustomersByIdTimelineParamsSourceVisit  GetCustomersByIdTimelineParamsSource = "visit"
 )
 
 // Valid indicates whether the value is a known member of the GetCustomersByIdTimelineParamsSource enum.
 func (e GetCustomersByIdTimelineParamsSource) Valid() bool {
 	switch e {
-	case Action:
+	case GetCustomersByIdTimelineParamsSourceAction:
 		return true
-	case Stage:
+	case GetCustomersByIdTimelineParamsSourceStage:
 		return true
-	case Visit:
+	case GetCustomersByIdTimelineParamsSourceVisit:
 		return true
 	default:
 		return false
@@ -250,10 +250,26 @@ func (e GetVisitsParamsStatus) Valid() bool {
 
 // ABCSettings defines model for ABCSettings.
 type ABCSettings struct {
-	AShare     *float32 `json:"a_share,omitempty"`
-	BShare     *float32 `json:"b_share,omitempty"`
+	AShare     *float64 `json:"a_share,omitempty"`
+	BShare     *float64 `json:"b_share,omitempty"`
 	Rule       *string  `json:"rule,omitempty"`
 	ValueScore *string  `json:"value_score,omitempty"`
+}
+
+// Action defines model for Action.
+type Action struct {
+	Category       *string    `json:"category,omitempty"`
+	ContactIds     *[]string  `json:"contact_ids,omitempty"`
+	CustomerIds    *[]string  `json:"customer_ids,omitempty"`
+	DoneAt         *time.Time `json:"done_at,omitempty"`
+	LeadIds        *[]string  `json:"lead_ids,omitempty"`
+	NextStep       *string    `json:"next_step,omitempty"`
+	OpportunityIds *[]string  `json:"opportunity_ids,omitempty"`
+	Outcome        *string    `json:"outcome,omitempty"`
+	PlannedFor     *time.Time `json:"planned_for,omitempty"`
+	Status         *string    `json:"status,omitempty"`
+	Summary        *string    `json:"summary,omitempty"`
+	Title          *string    `json:"title,omitempty"`
 }
 
 // ActionRequest defines model for ActionRequest.
@@ -271,6 +287,29 @@ type ActionRequest struct {
 	PlannedFor     *time.Time `json:"planned_for,omitempty"`
 	Summary        *string    `json:"summary,omitempty"`
 	Title          *string    `json:"title,omitempty"`
+}
+
+// ActionsView defines model for ActionsView.
+type ActionsView struct {
+	ActorId        *string    `json:"actor_id,omitempty"`
+	Category       *string    `json:"category,omitempty"`
+	ContactIds     *[]string  `json:"contact_ids,omitempty"`
+	CreatedAt      *time.Time `json:"created_at,omitempty"`
+	CustomerIds    *[]string  `json:"customer_ids,omitempty"`
+	Department     *string    `json:"department,omitempty"`
+	DoneAt         *time.Time `json:"done_at,omitempty"`
+	Id             *string    `json:"id,omitempty"`
+	Kind           *string    `json:"kind,omitempty"`
+	LeadIds        *[]string  `json:"lead_ids,omitempty"`
+	NextStep       *string    `json:"next_step,omitempty"`
+	OccurredAt     *time.Time `json:"occurred_at,omitempty"`
+	OpportunityIds *[]string  `json:"opportunity_ids,omitempty"`
+	Outcome        *string    `json:"outcome,omitempty"`
+	PlannedFor     *time.Time `json:"planned_for,omitempty"`
+	Status         *string    `json:"status,omitempty"`
+	Summary        *string    `json:"summary,omitempty"`
+	Title          *string    `json:"title,omitempty"`
+	UpdatedAt      *time.Time `json:"updated_at,omitempty"`
 }
 
 // Answer defines model for Answer.
@@ -340,17 +379,17 @@ type ClassCoverage struct {
 	CadenceUnknown *int     `json:"cadence_unknown,omitempty"`
 	Contacted      *int     `json:"contacted,omitempty"`
 	Customers      *int     `json:"customers,omitempty"`
-	Share          *float32 `json:"share,omitempty"`
+	Share          *float64 `json:"share,omitempty"`
 	ValueClass     *string  `json:"value_class,omitempty"`
 }
 
 // ClassFigure defines model for ClassFigure.
 type ClassFigure struct {
 	Customers      *int     `json:"customers,omitempty"`
-	CustomersShare *float32 `json:"customers_share,omitempty"`
-	Value          *float32 `json:"value,omitempty"`
+	CustomersShare *float64 `json:"customers_share,omitempty"`
+	Value          *float64 `json:"value,omitempty"`
 	ValueClass     *string  `json:"value_class,omitempty"`
-	ValueShare     *float32 `json:"value_share,omitempty"`
+	ValueShare     *float64 `json:"value_share,omitempty"`
 }
 
 // Closed defines model for Closed.
@@ -408,8 +447,8 @@ type ContactsPage struct {
 // CreateCustomerRequest defines model for CreateCustomerRequest.
 type CreateCustomerRequest struct {
 	Address             *string           `json:"address,omitempty"`
-	AnnualMarketingCost *float32          `json:"annual_marketing_cost,omitempty"`
-	AnnualRevenue       *float32          `json:"annual_revenue,omitempty"`
+	AnnualMarketingCost *float64          `json:"annual_marketing_cost,omitempty"`
+	AnnualRevenue       *float64          `json:"annual_revenue,omitempty"`
 	Contacts            *[]ContactRequest `json:"contacts,omitempty"`
 	Industry            *string           `json:"industry,omitempty"`
 	LifecycleStage      *string           `json:"lifecycle_stage,omitempty"`
@@ -432,14 +471,14 @@ type CustomerAnalytics struct {
 	LifecycleStages    *[]StageFigure `json:"lifecycle_stages,omitempty"`
 	Pareto             *[]ParetoPoint `json:"pareto,omitempty"`
 	RelationshipStages *[]StageFigure `json:"relationship_stages,omitempty"`
-	TotalValue         *float32       `json:"total_value,omitempty"`
+	TotalValue         *float64       `json:"total_value,omitempty"`
 }
 
 // CustomerView defines model for CustomerView.
 type CustomerView struct {
 	Address             *string        `json:"address,omitempty"`
-	AnnualMarketingCost *float32       `json:"annual_marketing_cost,omitempty"`
-	AnnualRevenue       *float32       `json:"annual_revenue,omitempty"`
+	AnnualMarketingCost *float64       `json:"annual_marketing_cost,omitempty"`
+	AnnualRevenue       *float64       `json:"annual_revenue,omitempty"`
 	Care                *Status        `json:"care,omitempty"`
 	CareFrom            *time.Time     `json:"care_from,omitempty"`
 	ClassifiedAt        *time.Time     `json:"classified_at,omitempty"`
@@ -462,7 +501,7 @@ type CustomerView struct {
 	Team                *string        `json:"team,omitempty"`
 	UpdatedAt           *time.Time     `json:"updated_at,omitempty"`
 	ValueClass          *string        `json:"value_class,omitempty"`
-	ValueScore          *float32       `json:"value_score,omitempty"`
+	ValueScore          *float64       `json:"value_score,omitempty"`
 	Version             *int           `json:"version,omitempty"`
 	Website             *string        `json:"website,omitempty"`
 	YearsOfBusiness     *int           `json:"years_of_business,omitempty"`
@@ -472,6 +511,19 @@ type CustomerView struct {
 type CustomerViewPage struct {
 	Items      *[]CustomerView `json:"items,omitempty"`
 	NextCursor *string         `json:"next_cursor,omitempty"`
+}
+
+// Entry defines model for Entry.
+type Entry struct {
+	Action     *Action    `json:"action,omitempty"`
+	Actor      *string    `json:"actor,omitempty"`
+	At         *time.Time `json:"at,omitempty"`
+	Department *string    `json:"department,omitempty"`
+	Id         *string    `json:"id,omitempty"`
+	Kind       *string    `json:"kind,omitempty"`
+	Source     *string    `json:"source,omitempty"`
+	Stage      *Stage     `json:"stage,omitempty"`
+	Visit      *Visit     `json:"visit,omitempty"`
 }
 
 // Error Example: {"code":"validation_failed","details":{"fields":[{"code":"required","field":"name","message":"is required"}]},"message":"the request has invalid fields"}
@@ -506,8 +558,8 @@ type FieldError struct {
 
 // HistoryPage defines model for HistoryPage.
 type HistoryPage struct {
-	Items      *[]View `json:"items,omitempty"`
-	NextCursor *string `json:"next_cursor,omitempty"`
+	Items      *[]ActionsView `json:"items,omitempty"`
+	NextCursor *string        `json:"next_cursor,omitempty"`
 }
 
 // ImportRequest defines model for ImportRequest.
@@ -526,8 +578,8 @@ type ImportResult struct {
 // ImportRowRequest defines model for ImportRowRequest.
 type ImportRowRequest struct {
 	Address             *string           `json:"address,omitempty"`
-	AnnualMarketingCost *float32          `json:"annual_marketing_cost,omitempty"`
-	AnnualRevenue       *float32          `json:"annual_revenue,omitempty"`
+	AnnualMarketingCost *float64          `json:"annual_marketing_cost,omitempty"`
+	AnnualRevenue       *float64          `json:"annual_revenue,omitempty"`
 	Contacts            *[]ContactRequest `json:"contacts,omitempty"`
 	ExternalRef         *string           `json:"external_ref,omitempty"`
 	Industry            *string           `json:"industry,omitempty"`
@@ -614,9 +666,16 @@ type Page struct {
 // ParetoPoint defines model for ParetoPoint.
 type ParetoPoint struct {
 	Customers      *int     `json:"customers,omitempty"`
-	CustomersShare *float32 `json:"customers_share,omitempty"`
-	Value          *float32 `json:"value,omitempty"`
-	ValueShare     *float32 `json:"value_share,omitempty"`
+	CustomersShare *float64 `json:"customers_share,omitempty"`
+	Value          *float64 `json:"value,omitempty"`
+	ValueShare     *float64 `json:"value_share,omitempty"`
+}
+
+// Participant defines model for Participant.
+type Participant struct {
+	Department *string `json:"department,omitempty"`
+	Role       *string `json:"role,omitempty"`
+	UserId     *string `json:"user_id,omitempty"`
 }
 
 // ParticipantView defines model for ParticipantView.
@@ -630,8 +689,8 @@ type ParticipantView struct {
 
 // ReclassifyRequest defines model for ReclassifyRequest.
 type ReclassifyRequest struct {
-	AShare *float32 `json:"a_share,omitempty"`
-	BShare *float32 `json:"b_share,omitempty"`
+	AShare *float64 `json:"a_share,omitempty"`
+	BShare *float64 `json:"b_share,omitempty"`
 	Reason *string  `json:"reason,omitempty"`
 }
 
@@ -658,7 +717,7 @@ type RescheduleBody struct {
 
 // Result defines model for Result.
 type Result struct {
-	Action          *View        `json:"action,omitempty"`
+	Action          *ActionsView `json:"action,omitempty"`
 	ClosedFollowUps *[]Closed    `json:"closed_follow_ups,omitempty"`
 	NotClosed       *[]NotClosed `json:"not_closed,omitempty"`
 }
@@ -677,6 +736,13 @@ type RunStatus struct {
 	StartedAt  *time.Time              `json:"started_at,omitempty"`
 	Status     *string                 `json:"status,omitempty"`
 	WorkflowId *string                 `json:"workflow_id,omitempty"`
+}
+
+// Stage defines model for Stage.
+type Stage struct {
+	From   *string `json:"from,omitempty"`
+	Reason *string `json:"reason,omitempty"`
+	To     *string `json:"to,omitempty"`
 }
 
 // StageChangeView defines model for StageChangeView.
@@ -699,7 +765,7 @@ type StageChangeViewPage struct {
 // StageFigure defines model for StageFigure.
 type StageFigure struct {
 	Customers *int     `json:"customers,omitempty"`
-	Share     *float32 `json:"share,omitempty"`
+	Share     *float64 `json:"share,omitempty"`
 	Stage     *string  `json:"stage,omitempty"`
 }
 
@@ -713,6 +779,12 @@ type Status struct {
 	OpenFollowUp    *OpenFollowUp `json:"open_follow_up,omitempty"`
 	Overdue         *bool         `json:"overdue,omitempty"`
 	TermsAsOf       *time.Time    `json:"terms_as_of,omitempty"`
+}
+
+// TimelinePage defines model for TimelinePage.
+type TimelinePage struct {
+	Items      *[]Entry `json:"items,omitempty"`
+	NextCursor *string  `json:"next_cursor,omitempty"`
 }
 
 // Tree defines model for Tree.
@@ -734,20 +806,20 @@ type TreeNode struct {
 
 // TrialRequest defines model for TrialRequest.
 type TrialRequest struct {
-	AShare *float32 `json:"a_share,omitempty"`
-	BShare *float32 `json:"b_share,omitempty"`
+	AShare *float64 `json:"a_share,omitempty"`
+	BShare *float64 `json:"b_share,omitempty"`
 }
 
 // TrialView defines model for TrialView.
 type TrialView struct {
-	AShare       *float32        `json:"a_share,omitempty"`
-	BShare       *float32        `json:"b_share,omitempty"`
+	AShare       *float64        `json:"a_share,omitempty"`
+	BShare       *float64        `json:"b_share,omitempty"`
 	ClassChanges *int            `json:"class_changes,omitempty"`
 	Counts       *map[string]int `json:"counts,omitempty"`
 	Customers    *int            `json:"customers,omitempty"`
 	DryRun       *bool           `json:"dry_run,omitempty"`
 	Moves        *map[string]int `json:"moves,omitempty"`
-	TotalValue   *float32        `json:"total_value,omitempty"`
+	TotalValue   *float64        `json:"total_value,omitempty"`
 }
 
 // UpdateContactRequest defines model for UpdateContactRequest.
@@ -767,8 +839,8 @@ type UpdateContactRequest struct {
 // UpdateCustomerRequest defines model for UpdateCustomerRequest.
 type UpdateCustomerRequest struct {
 	Address             *string  `json:"address,omitempty"`
-	AnnualMarketingCost *float32 `json:"annual_marketing_cost,omitempty"`
-	AnnualRevenue       *float32 `json:"annual_revenue,omitempty"`
+	AnnualMarketingCost *float64 `json:"annual_marketing_cost,omitempty"`
+	AnnualRevenue       *float64 `json:"annual_revenue,omitempty"`
 	Industry            *string  `json:"industry,omitempty"`
 	Name                *string  `json:"name,omitempty"`
 	OwnerId             *string  `json:"owner_id,omitempty"`
@@ -828,6 +900,26 @@ type View struct {
 	Status       *string            `json:"status,omitempty"`
 	Team         *string            `json:"team,omitempty"`
 	WorkflowId   *string            `json:"workflow_id,omitempty"`
+}
+
+// Visit defines model for Visit.
+type Visit struct {
+	CancelReason *string        `json:"cancel_reason,omitempty"`
+	Day          *string        `json:"day,omitempty"`
+	EndAt        *time.Time     `json:"end_at,omitempty"`
+	Log          *VisitLog      `json:"log,omitempty"`
+	Participants *[]Participant `json:"participants,omitempty"`
+	Purpose      *string        `json:"purpose,omitempty"`
+	StartAt      *time.Time     `json:"start_at,omitempty"`
+}
+
+// VisitLog defines model for VisitLog.
+type VisitLog struct {
+	At       *time.Time `json:"at,omitempty"`
+	By       *string    `json:"by,omitempty"`
+	NextStep *string    `json:"next_step,omitempty"`
+	Outcome  *string    `json:"outcome,omitempty"`
+	Summary  *string    `json:"summary,omitempty"`
 }
 
 // GetAnalyticsCareCoverageParams defines parameters for GetAnalyticsCareCoverage.
@@ -6001,7 +6093,7 @@ type GetActionsByIdResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *View
+	JSON200 *ActionsView
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Error
 	// JSON403 the response for an HTTP 403 `application/json` response
@@ -6013,7 +6105,7 @@ type GetActionsByIdResponse struct {
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r GetActionsByIdResponse) GetJSON200() *View {
+func (r GetActionsByIdResponse) GetJSON200() *ActionsView {
 	return r.JSON200
 }
 
@@ -6070,7 +6162,7 @@ type PostActionsByIdCancelResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *View
+	JSON200 *ActionsView
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Error
 	// JSON403 the response for an HTTP 403 `application/json` response
@@ -6084,7 +6176,7 @@ type PostActionsByIdCancelResponse struct {
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r PostActionsByIdCancelResponse) GetJSON200() *View {
+func (r PostActionsByIdCancelResponse) GetJSON200() *ActionsView {
 	return r.JSON200
 }
 
@@ -7764,7 +7856,7 @@ type GetCustomersByIdTimelineResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *Page
+	JSON200 *TimelinePage
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *Error
 	// JSON401 the response for an HTTP 401 `application/json` response
@@ -7778,7 +7870,7 @@ type GetCustomersByIdTimelineResponse struct {
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r GetCustomersByIdTimelineResponse) GetJSON200() *Page {
+func (r GetCustomersByIdTimelineResponse) GetJSON200() *TimelinePage {
 	return r.JSON200
 }
 
@@ -7998,6 +8090,8 @@ func (r GetCustomersByIdVisitsResponse) ContentType() string {
 type PostCustomersByIdVisitsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Answer
 	// JSON201 the response for an HTTP 201 `application/json` response
 	JSON201 *Answer
 	// JSON400 the response for an HTTP 400 `application/json` response
@@ -8018,6 +8112,11 @@ type PostCustomersByIdVisitsResponse struct {
 	JSON500 *Error
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PostCustomersByIdVisitsResponse) GetJSON200() *Answer {
+	return r.JSON200
 }
 
 // GetJSON201 returns the response for an HTTP 201 `application/json` response
@@ -8752,6 +8851,8 @@ func (r PostVisitsByIdLogResponse) ContentType() string {
 type PostVisitsByIdRescheduleResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Answer
 	// JSON201 the response for an HTTP 201 `application/json` response
 	JSON201 *Answer
 	// JSON400 the response for an HTTP 400 `application/json` response
@@ -8772,6 +8873,11 @@ type PostVisitsByIdRescheduleResponse struct {
 	JSON500 *Error
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PostVisitsByIdRescheduleResponse) GetJSON200() *Answer {
+	return r.JSON200
 }
 
 // GetJSON201 returns the response for an HTTP 201 `application/json` response
@@ -10101,7 +10207,7 @@ func ParseGetActionsByIdResponse(rsp *http.Response) (*GetActionsByIdResponse, e
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest View
+		var dest ActionsView
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -10155,7 +10261,7 @@ func ParsePostActionsByIdCancelResponse(rsp *http.Response) (*PostActionsByIdCan
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest View
+		var dest ActionsView
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -11540,7 +11646,7 @@ func ParseGetCustomersByIdTimelineResponse(rsp *http.Response) (*GetCustomersByI
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest Page
+		var dest TimelinePage
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -11729,6 +11835,13 @@ func ParsePostCustomersByIdVisitsResponse(rsp *http.Response) (*PostCustomersByI
 	}
 
 	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Answer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
 		var dest Answer
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -12348,6 +12461,13 @@ func ParsePostVisitsByIdRescheduleResponse(rsp *http.Response) (*PostVisitsByIdR
 	}
 
 	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Answer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
 		var dest Answer
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {

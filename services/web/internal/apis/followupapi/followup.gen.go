@@ -217,9 +217,9 @@ func (e GetFollowUpsOverdueCountsParamsLateness) Valid() bool {
 
 // AssignedCalendarView defines model for AssignedCalendarView.
 type AssignedCalendarView struct {
-	Name     *string `json:"name,omitempty"`
-	SpecJson *[]byte `json:"spec_json,omitempty"`
-	Version  *int    `json:"version,omitempty"`
+	Name     *string     `json:"name,omitempty"`
+	SpecJson interface{} `json:"spec_json,omitempty"`
+	Version  *int        `json:"version,omitempty"`
 }
 
 // AuditPage defines model for AuditPage.
@@ -297,13 +297,6 @@ type Counts struct {
 	Total      *int            `json:"total,omitempty"`
 }
 
-// Date defines model for Date.
-type Date struct {
-	Day   *int `json:"Day,omitempty"`
-	Month *int `json:"Month,omitempty"`
-	Year  *int `json:"Year,omitempty"`
-}
-
 // Deadline defines model for Deadline.
 type Deadline struct {
 	Calendar          *string    `json:"calendar,omitempty"`
@@ -312,22 +305,6 @@ type Deadline struct {
 	From              *time.Time `json:"from,omitempty"`
 	FromIsWorkingTime *bool      `json:"from_is_working_time,omitempty"`
 	Version           *int       `json:"version,omitempty"`
-}
-
-// Definition defines model for Definition.
-type Definition struct {
-	Actions    *[]string `json:"actions,omitempty"`
-	Default    *Value    `json:"default,omitempty"`
-	Effect     *string   `json:"effect,omitempty"`
-	KeyMeaning *string   `json:"key_meaning,omitempty"`
-	Keys       *[]string `json:"keys,omitempty"`
-	Max        *int      `json:"max,omitempty"`
-	MaxSteps   *int      `json:"max_steps,omitempty"`
-	Min        *int      `json:"min,omitempty"`
-	Name       *string   `json:"name,omitempty"`
-	Shape      *string   `json:"shape,omitempty"`
-	Title      *string   `json:"title,omitempty"`
-	Workflow   *string   `json:"workflow,omitempty"`
 }
 
 // DiffView defines model for DiffView.
@@ -352,7 +329,7 @@ type DryRun struct {
 
 // DryRunRequest defines model for DryRunRequest.
 type DryRunRequest struct {
-	Value *[]byte `json:"value,omitempty"`
+	Value interface{} `json:"value,omitempty"`
 }
 
 // Error Example: {"code":"validation_failed","details":{"fields":[{"code":"required","field":"name","message":"is required"}]},"message":"the request has invalid fields"}
@@ -375,9 +352,9 @@ type Event struct {
 
 // Holiday defines model for Holiday.
 type Holiday struct {
-	End   *Date   `json:"end,omitempty"`
+	End   *string `json:"end,omitempty"`
 	Name  *string `json:"name,omitempty"`
-	Start *Date   `json:"start,omitempty"`
+	Start *string `json:"start,omitempty"`
 }
 
 // Impact defines model for Impact.
@@ -396,13 +373,6 @@ type Impact struct {
 	OverdueCandidate *int            `json:"overdue_candidate,omitempty"`
 	OverdueNow       *int            `json:"overdue_now,omitempty"`
 	Team             *string         `json:"team,omitempty"`
-}
-
-// Ladder defines model for Ladder.
-type Ladder struct {
-	Calendar *string `json:"calendar,omitempty"`
-	Clock    *string `json:"clock,omitempty"`
-	Steps    *[]Step `json:"steps,omitempty"`
 }
 
 // LinksView defines model for LinksView.
@@ -424,7 +394,7 @@ type OnTimeCounts struct {
 	ClosedOnTime *int     `json:"closed_on_time,omitempty"`
 	Done         *int     `json:"done,omitempty"`
 	DoneOnTime   *int     `json:"done_on_time,omitempty"`
-	OnTimeShare  *float32 `json:"on_time_share,omitempty"`
+	OnTimeShare  *float64 `json:"on_time_share,omitempty"`
 }
 
 // OnTimePeriod defines model for OnTimePeriod.
@@ -436,7 +406,7 @@ type OnTimePeriod struct {
 	DoneOnTime   *int       `json:"done_on_time,omitempty"`
 	End          *time.Time `json:"end,omitempty"`
 	Label        *string    `json:"label,omitempty"`
-	OnTimeShare  *float32   `json:"on_time_share,omitempty"`
+	OnTimeShare  *float64   `json:"on_time_share,omitempty"`
 	Start        *time.Time `json:"start,omitempty"`
 }
 
@@ -488,23 +458,34 @@ type PolicyRef struct {
 
 // PolicyView defines model for PolicyView.
 type PolicyView struct {
-	Definition    *Definition    `json:"Definition,omitempty"`
+	Actions       *[]string      `json:"actions,omitempty"`
 	Active        *VersionView   `json:"active,omitempty"`
+	Default       *Value         `json:"default,omitempty"`
+	Effect        *string        `json:"effect,omitempty"`
 	FollowUpKinds *[]string      `json:"follow_up_kinds,omitempty"`
+	KeyMeaning    *string        `json:"key_meaning,omitempty"`
+	Keys          *[]string      `json:"keys,omitempty"`
+	Max           *string        `json:"max,omitempty"`
+	MaxSteps      *int           `json:"max_steps,omitempty"`
+	Min           *string        `json:"min,omitempty"`
+	Name          *string        `json:"name,omitempty"`
 	Scheduled     *[]VersionView `json:"scheduled,omitempty"`
+	Shape         *string        `json:"shape,omitempty"`
+	Title         *string        `json:"title,omitempty"`
+	Workflow      *string        `json:"workflow,omitempty"`
 }
 
 // ProposeRequest defines model for ProposeRequest.
 type ProposeRequest struct {
-	EffectiveFrom *time.Time `json:"effective_from,omitempty"`
-	Reason        *string    `json:"reason,omitempty"`
-	Value         *[]byte    `json:"value,omitempty"`
+	EffectiveFrom *time.Time  `json:"effective_from,omitempty"`
+	Reason        *string     `json:"reason,omitempty"`
+	Value         interface{} `json:"value,omitempty"`
 }
 
 // Range defines model for Range.
 type Range struct {
-	End   *int `json:"end,omitempty"`
-	Start *int `json:"start,omitempty"`
+	End   *string `json:"end,omitempty"`
+	Start *string `json:"start,omitempty"`
 }
 
 // ReassignRequest defines model for ReassignRequest.
@@ -531,36 +512,41 @@ type StatsPeriod struct {
 // Step defines model for Step.
 type Step struct {
 	Action *string `json:"action,omitempty"`
-	After  *int    `json:"after,omitempty"`
-}
-
-// Timer defines model for Timer.
-type Timer struct {
-	Calendar *string `json:"calendar,omitempty"`
-	Clock    *string `json:"clock,omitempty"`
-	Duration *int    `json:"duration,omitempty"`
+	After  *string `json:"after,omitempty"`
 }
 
 // Value defines model for Value.
 type Value struct {
-	Ladder *Ladder           `json:"ladder,omitempty"`
-	Table  *map[string]Timer `json:"table,omitempty"`
-	Timer  *Timer            `json:"timer,omitempty"`
+	Ladder *struct {
+		Calendar *string `json:"calendar,omitempty"`
+		Clock    *string `json:"clock,omitempty"`
+		Steps    *[]Step `json:"steps,omitempty"`
+	} `json:"ladder,omitempty"`
+	Table *map[string]struct {
+		Calendar *string `json:"calendar,omitempty"`
+		Clock    *string `json:"clock,omitempty"`
+		Duration *string `json:"duration,omitempty"`
+	} `json:"table,omitempty"`
+	Timer *struct {
+		Calendar *string `json:"calendar,omitempty"`
+		Clock    *string `json:"clock,omitempty"`
+		Duration *string `json:"duration,omitempty"`
+	} `json:"timer,omitempty"`
 }
 
 // VersionView defines model for VersionView.
 type VersionView struct {
-	CopiedFrom    *int       `json:"copied_from,omitempty"`
-	CreatedAt     *time.Time `json:"created_at,omitempty"`
-	CreatedBy     *string    `json:"created_by,omitempty"`
-	EffectiveFrom *time.Time `json:"effective_from,omitempty"`
-	Policy        *string    `json:"policy,omitempty"`
-	Reason        *string    `json:"reason,omitempty"`
-	Status        *string    `json:"status,omitempty"`
-	Value         *[]byte    `json:"value,omitempty"`
-	Version       *int       `json:"version,omitempty"`
-	WithdrawnAt   *time.Time `json:"withdrawn_at,omitempty"`
-	WithdrawnBy   *string    `json:"withdrawn_by,omitempty"`
+	CopiedFrom    *int        `json:"copied_from,omitempty"`
+	CreatedAt     *time.Time  `json:"created_at,omitempty"`
+	CreatedBy     *string     `json:"created_by,omitempty"`
+	EffectiveFrom *time.Time  `json:"effective_from,omitempty"`
+	Policy        *string     `json:"policy,omitempty"`
+	Reason        *string     `json:"reason,omitempty"`
+	Status        *string     `json:"status,omitempty"`
+	Value         interface{} `json:"value,omitempty"`
+	Version       *int        `json:"version,omitempty"`
+	WithdrawnAt   *time.Time  `json:"withdrawn_at,omitempty"`
+	WithdrawnBy   *string     `json:"withdrawn_by,omitempty"`
 }
 
 // VersionsPage defines model for VersionsPage.
@@ -620,7 +606,7 @@ type WithdrawRequest struct {
 
 // WorkingDay defines model for WorkingDay.
 type WorkingDay struct {
-	Date    *Date    `json:"date,omitempty"`
+	Date    *string  `json:"date,omitempty"`
 	HoursOf *string  `json:"hours_of,omitempty"`
 	Name    *string  `json:"name,omitempty"`
 	Ranges  *[]Range `json:"ranges,omitempty"`

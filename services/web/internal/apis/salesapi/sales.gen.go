@@ -147,14 +147,14 @@ type FunnelReport struct {
 	OwnerId *string        `json:"owner_id,omitempty"`
 	Stages  *[]FunnelStage `json:"stages,omitempty"`
 	Team    *string        `json:"team,omitempty"`
-	WinRate *float32       `json:"win_rate,omitempty"`
+	WinRate *float64       `json:"win_rate,omitempty"`
 	Won     *FunnelClosed  `json:"won,omitempty"`
 }
 
 // FunnelStage defines model for FunnelStage.
 type FunnelStage struct {
-	AvgDaysInStage      *float32        `json:"avg_days_in_stage,omitempty"`
-	ConversionToNext    *float32        `json:"conversion_to_next,omitempty"`
+	AvgDaysInStage      *float64        `json:"avg_days_in_stage,omitempty"`
+	ConversionToNext    *float64        `json:"conversion_to_next,omitempty"`
 	Exits               *int            `json:"exits,omitempty"`
 	Name                *string         `json:"name,omitempty"`
 	OpenAmountMinor     *map[string]int `json:"open_amount_minor,omitempty"`

@@ -49,11 +49,11 @@ type CustomerPart struct {
 	RelChart     Chart
 }
 
-func f32(p *float32) float64 {
+func flt(p *float64) float64 {
 	if p == nil {
 		return 0
 	}
-	return float64(*p)
+	return *p
 }
 
 func n(p *int) int {
@@ -70,15 +70,15 @@ func customersOf(x *view.Ctx, a *customerapi.CustomerAnalytics) *CustomerPart {
 	if a == nil {
 		return out
 	}
-	out.Customers, out.TotalValue = n(a.Customers), math.Round(f32(a.TotalValue))
+	out.Customers, out.TotalValue = n(a.Customers), math.Round(flt(a.TotalValue))
 	num := func(v float64) string { return x.Num(math.Round(v)) }
 	axisPct := axisPercent(x)
 
 	var classCats []Category
 	if a.Classes != nil {
 		for _, c := range *a.Classes {
-			row := ClassRow{Class: view.Str(c.ValueClass), Customers: n(c.Customers), CustomersShare: f32(c.CustomersShare),
-				Value: math.Round(f32(c.Value)), ValueShare: f32(c.ValueShare)}
+			row := ClassRow{Class: view.Str(c.ValueClass), Customers: n(c.Customers), CustomersShare: flt(c.CustomersShare),
+				Value: math.Round(flt(c.Value)), ValueShare: flt(c.ValueShare)}
 			out.Classes = append(out.Classes, row)
 			classCats = append(classCats, Category{Label: x.T("analytics.class." + row.Class), Short: x.T("analytics.class_short." + row.Class),
 				Values: []float64{100 * row.CustomersShare, 100 * row.ValueShare}})
@@ -92,7 +92,7 @@ func customersOf(x *view.Ctx, a *customerapi.CustomerAnalytics) *CustomerPart {
 	var pts []ParetoPoint
 	if a.Pareto != nil {
 		for _, p := range *a.Pareto {
-			row := ParetoRow{Customers: n(p.Customers), CustomersShare: f32(p.CustomersShare), Value: math.Round(f32(p.Value)), ValueShare: f32(p.ValueShare)}
+			row := ParetoRow{Customers: n(p.Customers), CustomersShare: flt(p.CustomersShare), Value: math.Round(flt(p.Value)), ValueShare: flt(p.ValueShare)}
 			out.Pareto = append(out.Pareto, row)
 			pts = append(pts, ParetoPoint{Customers: row.CustomersShare, Value: row.ValueShare})
 		}
@@ -132,7 +132,7 @@ func stages(x *view.Ctx, in *[]customerapi.StageFigure, id, prefix, title string
 	if in != nil {
 		for _, s := range *in {
 			st := view.Str(s.Stage)
-			row := StageRow{Stage: st, Label: x.T(prefix + st), Customers: n(s.Customers), Share: f32(s.Share)}
+			row := StageRow{Stage: st, Label: x.T(prefix + st), Customers: n(s.Customers), Share: flt(s.Share)}
 			rows = append(rows, row)
 			cats = append(cats, Category{Label: row.Label, Values: []float64{float64(row.Customers)}})
 			if desc != "" {

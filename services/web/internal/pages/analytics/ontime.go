@@ -24,7 +24,7 @@ func countsOf(c *followupapi.OnTimeCounts) Counts {
 	return counts(c.Closed, c.ClosedOnTime, c.Done, c.DoneOnTime, c.Cancelled, c.OnTimeShare)
 }
 
-func counts(closed, onTime, done, doneOnTime, cancelled *int, share *float32) Counts {
+func counts(closed, onTime, done, doneOnTime, cancelled *int, share *float64) Counts {
 	n := func(p *int) int {
 		if p == nil {
 			return 0

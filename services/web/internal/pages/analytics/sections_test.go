@@ -27,7 +27,7 @@ func testCtx(t *testing.T, lang string) *view.Ctx {
 }
 
 func ip(v int) *int         { return &v }
-func fp(v float32) *float32 { return &v }
+func fp(v float64) *float64 { return &v }
 func sp(v string) *string   { return &v }
 
 // Customers whose cadence is unknown are a third part of their class's bar

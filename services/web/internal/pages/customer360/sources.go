@@ -27,11 +27,11 @@ type customerSource struct {
 
 func (customerSource) Name() string { return "customer" }
 
-// customerEntry is one entry of the customer service's timeline. Its
-// OpenAPI document gives the answer's schema and the visit list's the same
-// name ("Page"), so the generated client decodes the timeline as visits and
-// loses its fields; the page decodes the answer itself until the document
-// tells them apart.
+// customerEntry is one entry of the customer service's timeline, decoded
+// by the page itself: it was written when the service's OpenAPI document
+// gave the timeline's answer and the visit list's the same name ("Page").
+// The document now tells them apart (TimelinePage, Entry), so the generated
+// client's JSON200 could replace it.
 type customerEntry struct {
 	Source     string    `json:"source"` // action, visit, stage
 	ID         string    `json:"id"`

@@ -30,8 +30,7 @@ type Answer struct {
 }
 
 // importBody is the import endpoint's request. csvimport.Customer marshals
-// as its rows (amounts as float64: the generated client's float32 would
-// round large amounts).
+// as its rows, amounts as float64 as the service reads them.
 type importBody struct {
 	DryRun bool                  `json:"dry_run"`
 	Rows   []*csvimport.Customer `json:"rows"`

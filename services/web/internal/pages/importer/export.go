@@ -33,8 +33,8 @@ func init() { maxExport.Store(100_000) }
 var exportHeader = []string{"external_ref", "name", "tax_id", "region", "industry", "owner_id", "team", "website",
 	"phone", "address", "lifecycle_stage", "relationship_stage", "annual_revenue", "annual_marketing_cost", "years_of_business"}
 
-// exportItem is a customer of the list as the export reads it: amounts as
-// the service wrote them (the generated client's float32 would round them).
+// exportItem is a customer of the list as the export reads it: only the
+// columns of the file, amounts as float64 as the service wrote them.
 type exportItem struct {
 	ID                  string      `json:"id"`
 	Name                string      `json:"name"`

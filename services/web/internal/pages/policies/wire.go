@@ -13,12 +13,12 @@ import (
 )
 
 // The follow-up service's policy and calendar answers as they are on the
-// wire. The generated client (followupapi) sends these requests, but its
-// response types for them cannot be used: the service's OpenAPI document is
-// derived from Go types by reflection and misses their JSON forms (a policy
-// value is an object, not bytes; durations are "4h", clock times "09:00",
-// dates "2026-10-01"; a policy's definition is flattened into it). These
-// types follow docs/api/followup.md, docs/timer-policies.md and
+// wire. The generated client (followupapi) sends these requests; the page
+// reads the answers into these types, written when the service's OpenAPI
+// document missed their JSON forms (a policy value is an object, durations
+// are "4h", clock times "09:00", dates "2026-10-01", a policy's definition
+// is flattened into it). The document now gives those forms; these types
+// follow docs/api/followup.md, docs/timer-policies.md and
 // docs/business-calendars.md. Every duration, time and date stays the
 // string the user or the service wrote: the service judges them.
 
