@@ -15,7 +15,7 @@ PKGS         := $(foreach d,$(SRC),./$(d)/...)
 TEST_FLAGS   ?= -count=1 -timeout 25m
 
 .PHONY: help run token restart test build tools proto proto-check vet fmt fmt-check bench clean
-.PHONY: chart-tools chart-test images images-push workflowcheck mod-check api-clients api-check browser
+.PHONY: chart-tools chart-test images images-push workflowcheck mod-check api-clients api-check browser screenshots
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -55,7 +55,7 @@ browser: ## make sure Chromium is installed for the web console's browser tests 
 	  start=$$SECONDS; \
 	  export DEBIAN_FRONTEND=noninteractive; \
 	  apt-get update -qq || { echo "apt-get update failed: Chromium cannot be installed (see above)"; exit 1; }; \
-	  apt-get install -y -qq --no-install-recommends chromium >/dev/null || { echo "apt-get install chromium failed (see above)"; exit 1; }; \
+	  apt-get install -y -qq --no-install-recommends chromium fonts-wqy-zenhei >/dev/null || { echo "apt-get install chromium failed (see above)"; exit 1; }; \
 	  command -v chromium >/dev/null || { echo "apt-get installed chromium, but it is not on PATH: set CHROMIUM=/path/to/chromium"; exit 1; }; \
 	  echo "  Chromium      $$(chromium --version 2>/dev/null || echo installed) ($$((SECONDS - start))s)"; \
 	else \
@@ -64,6 +64,13 @@ browser: ## make sure Chromium is installed for the web console's browser tests 
 	  echo "or set CHROMIUM=/path/to/chromium, then run make test again."; \
 	  exit 1; \
 	fi
+
+# The browser tests save each page's screenshot under docs/console/screenshots
+# when UPDATE_SCREENSHOTS is set (the user docs show them); otherwise into the
+# test's temporary directory. Chinese pages need a CJK font (make browser
+# installs fonts-wqy-zenhei with Chromium).
+screenshots: tools browser ## re-take the web console's screenshots in docs/console/screenshots (its browser tests, on the real stack)
+	UPDATE_SCREENSHOTS=1 $(GO) test -count=1 -timeout 25m ./services/web/...
 
 build: ## build every binary into bin/
 	@mkdir -p $(BIN)
