@@ -7,7 +7,9 @@
 package webtest
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -231,4 +233,58 @@ func (c *Client) do(method, path string, body io.Reader, headers []string) Page 
 		c.CSRF = string(m[1])
 	}
 	return Page{Status: resp.StatusCode, Body: string(b), URL: resp.Request.URL.String(), Header: resp.Header}
+}
+
+// SalesCall sends a request to the sales service's API as user (JSON body,
+// with an Idempotency-Key, when body is not nil) and decodes the answer's
+// object; the test fails on any status but want.
+func (s *Stack) SalesCall(t testing.TB, want int, method, path, user string, body any) map[string]any {
+	t.Helper()
+	var rd io.Reader
+	if body != nil {
+		raw, err := json.Marshal(body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rd = bytes.NewReader(raw)
+	}
+	req, err := http.NewRequest(method, s.SalesBase+path, rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+s.Tokens[user])
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Idempotency-Key", fmt.Sprintf("t-%d-%d", time.Now().UnixNano(), callSeq.Add(1)))
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != want {
+		t.Fatalf("%s %s as %s: %d, want %d: %s", method, path, user, resp.StatusCode, want, raw)
+	}
+	var m map[string]any
+	_ = json.Unmarshal(raw, &m)
+	return m
+}
+
+var callSeq atomic.Int64
+
+// TimeRequests sends n requests one after the other and returns how long
+// each took; each must answer 200 (benchmarks of the pages).
+func TimeRequests(t testing.TB, n int, get func() Page) []time.Duration {
+	t.Helper()
+	out := make([]time.Duration, n)
+	for i := range out {
+		t0 := time.Now()
+		p := get()
+		out[i] = time.Since(t0)
+		if p.Status != http.StatusOK {
+			t.Fatalf("request %d: %d\n%s", i, p.Status, p.Body)
+		}
+	}
+	return out
 }

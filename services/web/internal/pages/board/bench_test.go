@@ -54,9 +54,9 @@ func BenchmarkBoard(b *testing.B) {
 	b.ResetTimer()
 	for range b.N {
 		for _, p := range pages {
-			report(b, "admin-"+p.name, timeRequests(b, requests, func() webtest.Page { return admin.Get(p.path) }))
+			report(b, "admin-"+p.name, webtest.TimeRequests(b, requests, func() webtest.Page { return admin.Get(p.path) }))
 		}
-		report(b, "manager", timeRequests(b, requests, func() webtest.Page { return mgr.Get("/board?group=owner") }))
+		report(b, "manager", webtest.TimeRequests(b, requests, func() webtest.Page { return mgr.Get("/board?group=owner") }))
 	}
 }
 
@@ -65,19 +65,4 @@ func report(b *testing.B, name string, ds []time.Duration) {
 	b.ReportMetric(p50, name+"-p50-ms")
 	b.ReportMetric(p95, name+"-p95-ms")
 	b.Logf("%-16s %d requests: p50 %6.1f ms  p95 %6.1f ms  max %6.1f ms", name, len(ds), p50, p95, stacktest.Ms(stacktest.Percentile(ds, 1)))
-}
-
-// timeRequests sends n requests one after the other and returns their
-// durations; each must answer 200.
-func timeRequests(b *testing.B, n int, get func() webtest.Page) []time.Duration {
-	out := make([]time.Duration, n)
-	for i := range out {
-		t0 := time.Now()
-		p := get()
-		out[i] = time.Since(t0)
-		if p.Status != http.StatusOK {
-			b.Fatalf("request %d: %d\n%s", i, p.Status, p.Body)
-		}
-	}
-	return out
 }

@@ -1,11 +1,8 @@
 package board_test
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -321,10 +318,10 @@ func TestOverdueBoard(t *testing.T) {
 			"clock": "calendar", "steps": []map[string]any{{"after": "0m", "action": "remind"}}}}, "reason": "test: remind only"}); r.Status != http.StatusCreated {
 			t.Fatalf("ladder: %d %s", r.Status, r.Body)
 		}
-		salesCall(t, s, http.StatusCreated, "POST", "/v1/territories", stacktest.MgrMia, map[string]any{"name": "North steel", "region": "north",
+		s.SalesCall(t, http.StatusCreated, "POST", "/v1/territories", stacktest.MgrMia, map[string]any{"name": "North steel", "region": "north",
 			"industry": "steel", "team": "north", "strategy": "round_robin",
 			"reps": []map[string]any{{"rep_id": "rep-ana", "capacity": 25}, {"rep_id": "rep-cy", "capacity": 25}}})
-		lead := salesCall(t, s, http.StatusCreated, "POST", "/v1/leads", stacktest.MgrMia, map[string]any{"source": "web",
+		lead := s.SalesCall(t, http.StatusCreated, "POST", "/v1/leads", stacktest.MgrMia, map[string]any{"source": "web",
 			"company_name": fmt.Sprintf("Granite Lead %d", time.Now().UnixNano()), "region": "north", "industry": "steel",
 			"received_at": time.Now().Add(-3 * 24 * time.Hour).UTC().Format(time.RFC3339), "import": true})
 		leadID, from := lead["id"].(string), lead["owner_id"].(string)
@@ -349,7 +346,7 @@ func TestOverdueBoard(t *testing.T) {
 		if p.Status != http.StatusOK || !strings.Contains(p.Body, "The lead was reassigned") || p.Header.Get("HX-Trigger") != "board-changed" {
 			t.Fatalf("reassign the lead: %d\n%s", p.Status, p.Body)
 		}
-		if l := salesCall(t, s, http.StatusOK, "GET", "/v1/leads/"+leadID, stacktest.MgrMia, nil); l["owner_id"] != to {
+		if l := s.SalesCall(t, http.StatusOK, "GET", "/v1/leads/"+leadID, stacktest.MgrMia, nil); l["owner_id"] != to {
 			t.Fatalf("the lead's owner is %v, want %s", l["owner_id"], to)
 		}
 		stacktest.Eventually(t, "the old first contact closed", 30*time.Second, func() bool { return state(t, s, fu)["state"] == "cancelled" })
@@ -377,33 +374,4 @@ func TestOverdueBoard(t *testing.T) {
 	})
 
 	t.Run("in a browser", func(t *testing.T) { browse(t, s, twoDays, tenDays) })
-}
-
-// salesCall sends a request to the sales service as user and decodes the
-// answer; the test fails on another status.
-func salesCall(t *testing.T, s *webtest.Stack, want int, method, path, user string, body any) map[string]any {
-	t.Helper()
-	var rd io.Reader
-	if body != nil {
-		raw, _ := json.Marshal(body)
-		rd = bytes.NewReader(raw)
-	}
-	req, _ := http.NewRequest(method, s.SalesBase+path, rd)
-	req.Header.Set("Authorization", "Bearer "+s.Tokens[user])
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Idempotency-Key", uuid.NewString())
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != want {
-		t.Fatalf("%s %s as %s: %d, want %d: %s", method, path, user, resp.StatusCode, want, raw)
-	}
-	var m map[string]any
-	_ = json.Unmarshal(raw, &m)
-	return m
 }

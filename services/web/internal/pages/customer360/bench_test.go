@@ -51,8 +51,8 @@ func BenchmarkCustomer360(b *testing.B) {
 	}
 	b.ResetTimer()
 	for range b.N {
-		pageLat := timeRequests(b, requests, func() webtest.Page { return rep.Get(page) })
-		partLat := timeRequests(b, requests, func() webtest.Page { return rep.Get(older, "HX-Request", "true") })
+		pageLat := webtest.TimeRequests(b, requests, func() webtest.Page { return rep.Get(page) })
+		partLat := webtest.TimeRequests(b, requests, func() webtest.Page { return rep.Get(older, "HX-Request", "true") })
 		b.ReportMetric(stacktest.Ms(stacktest.Percentile(pageLat, .5)), "page-p50-ms")
 		b.ReportMetric(stacktest.Ms(stacktest.Percentile(pageLat, .95)), "page-p95-ms")
 		b.ReportMetric(stacktest.Ms(stacktest.Percentile(partLat, .5)), "older-p50-ms")
@@ -72,21 +72,6 @@ func envInt(b *testing.B, name string, def int) int {
 		return n
 	}
 	return def
-}
-
-// timeRequests sends n requests one after the other and returns their
-// durations; each must answer 200.
-func timeRequests(b *testing.B, n int, get func() webtest.Page) []time.Duration {
-	out := make([]time.Duration, n)
-	for i := range out {
-		t0 := time.Now()
-		p := get()
-		out[i] = time.Since(t0)
-		if p.Status != http.StatusOK {
-			b.Fatalf("request %d: %d\n%s", i, p.Status, p.Body)
-		}
-	}
-	return out
 }
 
 // countEntries walks the whole timeline of the page, older part after
@@ -133,18 +118,18 @@ func seedTimeline(b *testing.B, s *webtest.Stack, total int) string {
 	// timeline has created, assigned, first contact and contacts.
 	var leads []string
 	for i := range 20 {
-		l := salesCall(b, s, http.StatusCreated, "POST", "/v1/leads", "rep-ana", map[string]any{"source": "referral", "customer_id": id,
+		l := s.SalesCall(b, http.StatusCreated, "POST", "/v1/leads", "rep-ana", map[string]any{"source": "referral", "customer_id": id,
 			"interest": fmt.Sprintf("site %d", i)})
 		leads = append(leads, l["id"].(string))
 	}
 	for _, l := range leads {
 		for j := range 3 {
-			salesCall(b, s, http.StatusOK, "POST", "/v1/leads/"+l+"/contacts", "rep-ana", map[string]any{"channel": "call", "summary": fmt.Sprintf("call %d", j)})
+			s.SalesCall(b, http.StatusOK, "POST", "/v1/leads/"+l+"/contacts", "rep-ana", map[string]any{"channel": "call", "summary": fmt.Sprintf("call %d", j)})
 		}
 	}
 	sales := 0
 	for cursor := ""; ; {
-		page := salesCall(b, s, http.StatusOK, "GET", "/v1/timeline?limit=200&customer_id="+id+"&cursor="+url.QueryEscape(cursor), "rep-ana", nil)
+		page := s.SalesCall(b, http.StatusOK, "GET", "/v1/timeline?limit=200&customer_id="+id+"&cursor="+url.QueryEscape(cursor), "rep-ana", nil)
 		items, _ := page["items"].([]any)
 		sales += len(items)
 		if cursor, _ = page["next_cursor"].(string); cursor == "" {

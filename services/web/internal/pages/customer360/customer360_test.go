@@ -1,11 +1,8 @@
 package customer360_test
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"html"
-	"io"
 	"net/http"
 	"net/url"
 	"os"
@@ -23,35 +20,6 @@ func TestCataloguesHaveTheSameKeys(t *testing.T) {
 	if err := view.SameKeys(os.DirFS("."), "locales"); err != nil {
 		t.Fatal(err)
 	}
-}
-
-// salesCall sends a request to the sales service as user; the test fails
-// on an unexpected status.
-func salesCall(t testing.TB, s *webtest.Stack, want int, method, path, user string, body any) map[string]any {
-	t.Helper()
-	var rd io.Reader
-	if body != nil {
-		raw, _ := json.Marshal(body)
-		rd = bytes.NewReader(raw)
-	}
-	req, _ := http.NewRequest(method, s.SalesBase+path, rd)
-	req.Header.Set("Authorization", "Bearer "+s.Tokens[user])
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Idempotency-Key", fmt.Sprintf("t-%d", time.Now().UnixNano()))
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != want {
-		t.Fatalf("%s %s as %s: %d, want %d: %s", method, path, user, resp.StatusCode, want, raw)
-	}
-	var m map[string]any
-	_ = json.Unmarshal(raw, &m)
-	return m
 }
 
 // must is a page that answered status and contains every one of texts,
@@ -94,7 +62,7 @@ func TestCustomer360(t *testing.T) {
 		"title": "Call about the pumps", "summary": "they want three pumps in May", "customer_ids": []string{cust}}); r.Status != 201 {
 		t.Fatalf("log a call: %d %s", r.Status, r.Body)
 	}
-	lead := salesCall(t, s, 201, "POST", "/v1/leads", "rep-ana", map[string]any{"source": "referral", "customer_id": cust,
+	lead := s.SalesCall(t, 201, "POST", "/v1/leads", "rep-ana", map[string]any{"source": "referral", "customer_id": cust,
 		"interest": "a second site"})
 	leadID := lead["id"].(string)
 

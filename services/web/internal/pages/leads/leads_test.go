@@ -1,10 +1,7 @@
 package leads_test
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"os"
@@ -16,35 +13,6 @@ import (
 	"github.com/closeloop/closeloop/services/internal/stacktest"
 	"github.com/closeloop/closeloop/services/web/webtest"
 )
-
-// salesCall sends a request to the sales service as user and decodes the
-// answer; the test fails on an unexpected status.
-func salesCall(t *testing.T, s *webtest.Stack, want int, method, path, user string, body any) map[string]any {
-	t.Helper()
-	var rd io.Reader
-	if body != nil {
-		raw, _ := json.Marshal(body)
-		rd = bytes.NewReader(raw)
-	}
-	req, _ := http.NewRequest(method, s.SalesBase+path, rd)
-	req.Header.Set("Authorization", "Bearer "+s.Tokens[user])
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Idempotency-Key", fmt.Sprintf("t-%d", time.Now().UnixNano()))
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != want {
-		t.Fatalf("%s %s as %s: %d, want %d: %s", method, path, user, resp.StatusCode, want, raw)
-	}
-	var m map[string]any
-	_ = json.Unmarshal(raw, &m)
-	return m
-}
 
 func company(prefix string) string {
 	return fmt.Sprintf("%s %d-%d", prefix, os.Getpid(), time.Now().UnixNano()%1e6)
@@ -77,13 +45,13 @@ func must(t *testing.T, what string, p webtest.Page, status int, texts ...string
 // to their fields, the funnel's totals, and both languages.
 func TestLeadsAndFunnel(t *testing.T) {
 	s := webtest.New(t, webtest.Opts{})
-	salesCall(t, s, 201, "POST", "/v1/territories", "mgr-mia", map[string]any{"name": "North steel", "region": "north",
+	s.SalesCall(t, 201, "POST", "/v1/territories", "mgr-mia", map[string]any{"name": "North steel", "region": "north",
 		"industry": "steel", "team": "north", "strategy": "round_robin",
 		"reps": []map[string]any{{"rep_id": "rep-ana", "capacity": 25}, {"rep_id": "rep-cy", "capacity": 25}}})
 	// Round-robin: two leads go to the two reps, one each.
 	leads := map[string]map[string]any{}
 	for i := 0; i < 2; i++ {
-		l := salesCall(t, s, 201, "POST", "/v1/leads", "mgr-mia", map[string]any{"source": "web", "company_name": company("Granite"),
+		l := s.SalesCall(t, 201, "POST", "/v1/leads", "mgr-mia", map[string]any{"source": "web", "company_name": company("Granite"),
 			"region": "north", "industry": "steel", "contact_name": "Li Wei", "interest": "crane rental"})
 		leads[l["owner_id"].(string)] = l
 	}
@@ -147,7 +115,7 @@ func TestLeadsAndFunnel(t *testing.T) {
 	t.Run("a rep's reassign is refused readably and changes nothing", func(t *testing.T) {
 		p := rep.Post("/leads/"+anaID+"/reassign", url.Values{"to": {"rep-cy"}, "reason": {"forged"}})
 		must(t, "forged reassign", p, http.StatusForbidden, "Only managers and administrators may reassign leads", anaCo)
-		l := salesCall(t, s, 200, "GET", "/v1/leads/"+anaID, "rep-ana", nil)
+		l := s.SalesCall(t, 200, "GET", "/v1/leads/"+anaID, "rep-ana", nil)
 		if l["owner_id"] != "rep-ana" {
 			t.Fatalf("a refused reassign moved the lead to %v", l["owner_id"])
 		}
@@ -159,7 +127,7 @@ func TestLeadsAndFunnel(t *testing.T) {
 		if !regexp.MustCompile(`id="d-reason"[^>]*aria-invalid="true"[^>]*aria-describedby="d-reason-err"`).MatchString(p.Body) {
 			t.Fatalf("the reason field is not marked invalid:\n%s", p.Body)
 		}
-		if l := salesCall(t, s, 200, "GET", "/v1/leads/"+anaID, "rep-ana", nil); l["state"] != "contacted" {
+		if l := s.SalesCall(t, 200, "GET", "/v1/leads/"+anaID, "rep-ana", nil); l["state"] != "contacted" {
 			t.Fatalf("a refused disqualify changed the lead to %v", l["state"])
 		}
 	})
@@ -180,7 +148,7 @@ func TestLeadsAndFunnel(t *testing.T) {
 		// Without a reason: the reason field says so.
 		p = mgr.Post("/leads/"+cyID+"/reassign", url.Values{"to": {"rep-ana"}, "reason": {""}})
 		must(t, "reassign without reason", p, http.StatusUnprocessableEntity, `id="r-reason-err"`)
-		if l := salesCall(t, s, 200, "GET", "/v1/leads/"+cyID, "mgr-mia", nil); l["owner_id"] != "rep-cy" {
+		if l := s.SalesCall(t, 200, "GET", "/v1/leads/"+cyID, "mgr-mia", nil); l["owner_id"] != "rep-cy" {
 			t.Fatalf("a refused reassign moved the lead to %v", l["owner_id"])
 		}
 	})
@@ -190,13 +158,13 @@ func TestLeadsAndFunnel(t *testing.T) {
 			`action="/leads/`+cyID+`/convert"`)
 		p := mgr.Post("/leads/"+cyID+"/convert", url.Values{"stage": {"2"}, "amount": {"12 thousand"}, "currency": {"CNY"}})
 		must(t, "convert with a bad amount", p, http.StatusUnprocessableEntity, `id="v-amount-err"`, "Enter an amount")
-		if l := salesCall(t, s, 200, "GET", "/v1/leads/"+cyID, "mgr-mia", nil); l["state"] != "contacted" {
+		if l := s.SalesCall(t, 200, "GET", "/v1/leads/"+cyID, "mgr-mia", nil); l["state"] != "contacted" {
 			t.Fatalf("a refused convert changed the lead to %v", l["state"])
 		}
 		p = mgr.Post("/leads/"+cyID+"/convert", url.Values{"stage": {"2"}, "amount": {"12,000.50"}, "currency": {"CNY"}})
 		must(t, "convert", p, 200, "The lead is converted", "/opportunities/")
-		l := salesCall(t, s, 200, "GET", "/v1/leads/"+cyID, "mgr-mia", nil)
-		o := salesCall(t, s, 200, "GET", "/v1/opportunities/"+l["opportunity_id"].(string), "mgr-mia", nil)
+		l := s.SalesCall(t, 200, "GET", "/v1/leads/"+cyID, "mgr-mia", nil)
+		o := s.SalesCall(t, 200, "GET", "/v1/opportunities/"+l["opportunity_id"].(string), "mgr-mia", nil)
 		if o["amount_minor"] != float64(1200050) || o["stage"] != float64(2) || o["owner_id"] != "rep-cy" {
 			t.Fatalf("the opportunity is %v", o)
 		}
@@ -206,7 +174,7 @@ func TestLeadsAndFunnel(t *testing.T) {
 	t.Run("the funnel chart shows the seeded opportunities' totals", func(t *testing.T) {
 		opp := func(stage, amount, probability int) string {
 			cust := s.Create("rep-ana", map[string]any{"name": company("Basalt"), "region": "north", "industry": "steel"})
-			o := salesCall(t, s, 201, "POST", "/v1/opportunities", "rep-ana", map[string]any{"customer_id": cust,
+			o := s.SalesCall(t, 201, "POST", "/v1/opportunities", "rep-ana", map[string]any{"customer_id": cust,
 				"name": company("Deal"), "stage": stage, "amount_minor": amount, "currency": "CNY", "probability": probability})
 			return o["id"].(string)
 		}
