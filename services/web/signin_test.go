@@ -1,8 +1,11 @@
 package web_test
 
 import (
+	"html"
+	"io"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -25,6 +28,24 @@ func TestSignInSessionAndCSRF(t *testing.T) {
 	resp.Body.Close()
 	if loc := resp.Header.Get("Location"); resp.StatusCode != http.StatusSeeOther || loc != "/auth/login?next="+url.QueryEscape("/customers?q=x") {
 		t.Fatalf("signed-out page: %d to %q", resp.StatusCode, loc)
+	}
+
+	// A page that answers signed-out users with a message (the start page
+	// here) links to sign in and back to it; the link's next survives the
+	// round trip through the sign-in (escaped once, not twice).
+	resp, err = anon.Get(s.URL + "/?from=mail")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	m := regexp.MustCompile(`href="(/auth/login\?next=[^"]*)"`).FindStringSubmatch(string(body))
+	if m == nil {
+		t.Fatalf("the signed-out start page has no sign-in link:\n%s", body)
+	}
+	login, _ := url.Parse(html.UnescapeString(m[1]))
+	if next := login.Query().Get("next"); next != "/?from=mail" {
+		t.Fatalf("the sign-in link's next is %q, want /?from=mail (%s)", next, m[1])
 	}
 
 	c := s.Client(t, "mgr-mia")

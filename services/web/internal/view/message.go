@@ -1,8 +1,6 @@
 package view
 
 import (
-	"net/url"
-
 	"github.com/gin-gonic/gin"
 
 	"github.com/closeloop/closeloop/services/web/internal/session"
@@ -29,7 +27,7 @@ func (r *Renderer) Message(c *gin.Context, user *session.Session, status int, ti
 	}
 	next := ""
 	if c.Request.Method == "GET" {
-		next = url.QueryEscape(c.Request.URL.RequestURI())
+		next = c.Request.URL.RequestURI() // the template escapes it for the link's query
 	}
 	r.messagePage().Render(c, status, messageData{Ctx: x, Detail: detail, Next: next})
 	c.Abort()
