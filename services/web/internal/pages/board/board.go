@@ -19,7 +19,6 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/closeloop/closeloop/services/web/internal/apis"
-	"github.com/closeloop/closeloop/services/web/internal/apis/customerapi"
 	"github.com/closeloop/closeloop/services/web/internal/apis/followupapi"
 	"github.com/closeloop/closeloop/services/web/internal/console"
 	"github.com/closeloop/closeloop/services/web/internal/view"
@@ -38,9 +37,6 @@ const (
 	PollSeconds = 30
 	// maxOwners is how many owners the counts list; the rest are summed up.
 	maxOwners = 25
-	// maxUsers is how many users of the directory are read for names and the
-	// reassignment choice (the service's largest page).
-	maxUsers = 200
 )
 
 // Mount adds /board and its parts and actions under /board/.
@@ -320,34 +316,7 @@ func sortedUnique(in []string) []string {
 }
 
 // names are the display names of the directory's users the user may read
-// (a manager: their teams'), by id. Names only decorate ids, so a directory
-// that does not answer leaves the ids and is logged.
+// (a manager: their teams'), by id. Names only decorate ids.
 func (h *handler) names(r *console.Request) map[string]string {
-	return namesOf(h.directory(r))
-}
-
-// directory is one page of the user directory the user may read (a
-// manager: their teams' people), or nothing (logged) when it does not
-// answer.
-func (h *handler) directory(r *console.Request) []customerapi.UserView {
-	limit := maxUsers
-	res, err := r.API.Customer.GetUsersWithResponse(r.Ctx(), &customerapi.GetUsersParams{Limit: &limit})
-	if err := apis.Check(res, err); err != nil {
-		h.d.Log.WarnContext(r.C, "board: the user directory did not load; showing ids", "error", err)
-		return nil
-	}
-	if res.JSON200 == nil || res.JSON200.Items == nil {
-		return nil
-	}
-	return *res.JSON200.Items
-}
-
-func namesOf(users []customerapi.UserView) map[string]string {
-	out := make(map[string]string, len(users))
-	for _, u := range users {
-		if n := view.Str(u.Name); n != "" {
-			out[view.Str(u.Id)] = n
-		}
-	}
-	return out
+	return console.Names(h.d.Users(r))
 }

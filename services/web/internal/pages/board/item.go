@@ -95,8 +95,8 @@ func (h *handler) loadItem(r *console.Request, id string, back Filter) (*itemDat
 	if err := apis.Check(res, err); err != nil {
 		return nil, err
 	}
-	users := h.directory(r)
-	it := &itemData{back: back.Query(), Values: map[string]string{}, Names: namesOf(users)}
+	users := h.d.Users(r)
+	it := &itemData{back: back.Query(), Values: map[string]string{}, Names: console.Names(users)}
 	it.Reps, it.Teams = choices(users)
 	if v := res.JSON200; v != nil {
 		it.Row = RowOf(*v, h.workflowURL(r))

@@ -61,6 +61,17 @@ type listData struct {
 	Classes   []string
 	Sorts     []string
 	CanExport bool
+	// Names are the owners' display names the user may read, by id.
+	Names map[string]string
+}
+
+// Owner is an owner's name, or the id when the directory does not give it
+// (reps and analysts do not read the directory: their own name is known).
+func (d listData) Owner(id *string) string {
+	if n := d.Names[view.Str(id)]; n != "" {
+		return n
+	}
+	return view.Str(id)
 }
 
 // FilterFrom reads the filter from the query, dropping values the service
@@ -119,7 +130,10 @@ func (h *handler) list(c *gin.Context) {
 	}
 	r.X.Title = r.X.T("customers.title")
 	data := listData{Ctx: r.X, Filter: f, Stages: Stages, Classes: Classes, Sorts: Sorts,
-		CanExport: r.X.Has(view.RolesImport...)}
+		CanExport: r.X.Has(view.RolesImport...), Names: console.Names(h.d.Users(r))}
+	if r.User.Name != "" {
+		data.Names[r.User.Subject] = r.User.Name
+	}
 	if res.JSON200 != nil {
 		if res.JSON200.Items != nil {
 			data.Items = *res.JSON200.Items

@@ -35,9 +35,17 @@ func TestCustomerListScopeSearchAndLanguage(t *testing.T) {
 		t.Fatal("a second rep's customer appears in the rep's list")
 	}
 
+	// The owner column names the owner: the rep knows her own name, the
+	// manager reads it from the directory.
+	if !strings.Contains(p.Body, ">Ana (rep, north)</td>") {
+		t.Errorf("the rep's list does not name her as the owner:\n%s", p.Body)
+	}
+
 	mgr := s.Client(t, "mgr-mia")
 	if p := mgr.Get("/customers?q=Anhui"); !strings.Contains(p.Body, "Anhui Pumps Co") || strings.Contains(p.Body, "Boshan") {
 		t.Fatalf("the north manager's search for Anhui:\n%s", p.Body)
+	} else if !strings.Contains(p.Body, ">Ana (rep, north)</td>") {
+		t.Errorf("the manager's list does not name the owner:\n%s", p.Body)
 	}
 	if p := mgr.Get("/customers?q=Boshan"); strings.Contains(p.Body, "Boshan Valves") {
 		t.Fatal("the north manager sees a south customer")

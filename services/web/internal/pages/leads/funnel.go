@@ -56,7 +56,7 @@ func (h *handler) funnel(c *gin.Context) {
 	if x.Has("manager") && !x.Has("admin") && x.User != nil {
 		d.Teams = x.User.Teams
 	}
-	names, users := directory(r)
+	names, users := h.directory(r)
 	d.Users = users
 	ctx := c.Request.Context()
 	res, err := r.API.Sales.GetFunnelWithResponse(ctx, &salesapi.GetFunnelParams{Team: ptr(d.Team), OwnerId: ptr(d.Owner)})

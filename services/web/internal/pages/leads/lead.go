@@ -135,7 +135,7 @@ func (h *handler) loadLead(r *console.Request, id string) (*leadData, error) {
 	d.Convertible = d.Open && state != "new" && !deref(l.Pooled)
 	names := map[string]string{}
 	if d.CanAssign && d.Open {
-		names, d.Reps = directory(r)
+		names, d.Reps = h.directory(r)
 	}
 	d.Owner, d.Manager = nameOf(names, str(l.OwnerId)), nameOf(names, str(l.ManagerId))
 	d.Esc = h.loadEscalation(r, d.ID)

@@ -15,6 +15,7 @@
 package leads
 
 import (
+	"cmp"
 	"embed"
 	"errors"
 	"math"
@@ -27,8 +28,6 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/closeloop/closeloop/platform/apperr"
-	"github.com/closeloop/closeloop/services/web/internal/apis"
-	"github.com/closeloop/closeloop/services/web/internal/apis/customerapi"
 	"github.com/closeloop/closeloop/services/web/internal/console"
 	"github.com/closeloop/closeloop/services/web/internal/view"
 )
@@ -131,34 +130,18 @@ type User struct {
 }
 
 // directory returns the users the signed-in user may read (managers: their
-// teams'; admins: all), by id, and the reps among them in name order. Users
-// who may not read it get an empty directory (pages then show ids).
-func directory(r *console.Request) (map[string]string, []User) {
-	names := map[string]string{}
+// teams'; admins: all), by id, and the enabled reps among them in name
+// order. Users who may not read it get an empty directory (pages then show
+// ids).
+func (h *handler) directory(r *console.Request) (map[string]string, []User) {
+	users := h.d.Users(r)
+	names := console.Names(users)
 	var reps []User
-	if !readsUsers(r.X) {
-		return names, nil
-	}
-	params := &customerapi.GetUsersParams{Limit: ptr(200)}
-	for page := 0; page < 10; page++ {
-		res, err := r.API.Customer.GetUsersWithResponse(r.C.Request.Context(), params)
-		if apis.Check(res, err) != nil || res.JSON200 == nil {
-			break // names are a courtesy: ids are shown instead
+	for _, u := range users {
+		id := str(u.Id)
+		if !deref(u.Disabled) && contains(deref(u.Roles), "rep") {
+			reps = append(reps, User{ID: id, Name: cmp.Or(names[id], id), Rep: true})
 		}
-		for _, u := range deref(res.JSON200.Items) {
-			id, name := str(u.Id), str(u.Name)
-			if name == "" {
-				name = id
-			}
-			names[id] = name
-			if !deref(u.Disabled) && contains(deref(u.Roles), "rep") {
-				reps = append(reps, User{ID: id, Name: name, Rep: true})
-			}
-		}
-		if str(res.JSON200.NextCursor) == "" {
-			break
-		}
-		params.Cursor = res.JSON200.NextCursor
 	}
 	sort.Slice(reps, func(i, j int) bool { return reps[i].Name < reps[j].Name })
 	return names, reps

@@ -72,7 +72,7 @@ func (h *handler) leads(c *gin.Context) {
 	if !d.OwnerFilter {
 		d.Owner = ""
 	}
-	names, users := directory(r)
+	names, users := h.directory(r)
 	d.Users = users
 	if x.Q("cursor") != "" {
 		d.First = x.QueryWith()
