@@ -226,8 +226,34 @@ func TestListFiltersSortingAndPagination(t *testing.T) {
 			if len(east) != 11 {
 				t.Fatalf("region filter: %d", len(east))
 			}
-			if n := len(s.call("GET", "/v1/customers?limit=200", admin, nil).json(t)["items"].([]any)); n != 24 {
-				t.Fatalf("admin sees all: %d", n)
+			all := s.call("GET", "/v1/customers?limit=200", admin, nil).json(t)["items"].([]any)
+			if len(all) != 24 {
+				t.Fatalf("admin sees all: %d", len(all))
+			}
+			// ids: only the customers named, and of those only the ones in
+			// the caller's scope (the 24th is not rep-ana's).
+			var ids []string
+			others := ""
+			for _, c := range all {
+				m := c.(map[string]any)
+				if m["owner_id"] == repAna && len(ids) < 2 {
+					ids = append(ids, m["id"].(string))
+				} else if m["owner_id"] != repAna {
+					others = m["id"].(string)
+				}
+			}
+			got := s.call("GET", "/v1/customers?ids="+strings.Join(append(ids, others), ","), repAna, nil).json(t)["items"].([]any)
+			if len(got) != 2 || others == "" {
+				t.Fatalf("ids filter as rep-ana: %d customers, want her 2 of the 3 named", len(got))
+			}
+			if n := len(s.call("GET", "/v1/customers?ids="+others, admin, nil).json(t)["items"].([]any)); n != 1 {
+				t.Fatalf("ids filter as admin: %d", n)
+			}
+			if r := s.call("GET", "/v1/customers?ids="+ids[0]+",nope", repAna, nil); r.status != 422 || !strings.Contains(string(r.body), `"field":"ids"`) {
+				t.Fatalf("a malformed id in ids: %d %s", r.status, r.body)
+			}
+			if r := s.call("GET", "/v1/customers?ids="+strings.Repeat(ids[0]+",", 200)+ids[0], repAna, nil); r.status != 422 || !strings.Contains(string(r.body), "too_many") {
+				t.Fatalf("201 ids: %d %s", r.status, r.body)
 			}
 			if n := len(s.call("GET", "/v1/customers?limit=200", mgrMia, nil).json(t)["items"].([]any)); n != 23 {
 				t.Fatalf("manager of north sees north's: %d", n)

@@ -445,10 +445,11 @@ type ListQuery struct {
 	Stage    string
 	Class    string
 	ParentID string
-	Text     string // already normalised
-	TaxID    string // already normalised
-	Deleted  bool   // list deleted customers instead of live ones
-	Sort     string // name, created_at, updated_at, value_score
+	IDs      []string // only these customers (when not empty)
+	Text     string   // already normalised
+	TaxID    string   // already normalised
+	Deleted  bool     // list deleted customers instead of live ones
+	Sort     string   // name, created_at, updated_at, value_score
 	Desc     bool
 	After    *Cursor
 	Limit    int
@@ -481,6 +482,9 @@ func (s *Store) ListCustomers(ctx context.Context, q ListQuery) ([]CustomerRecor
 		if v != "" {
 			tx = tx.Where(col+" = ?", v)
 		}
+	}
+	if len(q.IDs) > 0 {
+		tx = tx.Where("id IN ?", q.IDs)
 	}
 	if q.Text != "" || q.TaxID != "" {
 		tx = tx.Where("normalized_name LIKE ? OR tax_id = ?", "%"+q.Text+"%", q.TaxID)

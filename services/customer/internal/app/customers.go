@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 
@@ -165,11 +166,17 @@ func (a *App) Get(ctx context.Context, id string) (CustomerView, error) {
 	return view, nil
 }
 
+// MaxListIDs is how many ids one list request may name (a page's worth:
+// the console names the customers of one page of follow-ups).
+const MaxListIDs = 200
+
 // ListParams are the list filters as the API receives them.
 type ListParams struct {
 	Region, Industry, OwnerID, Team, Stage, Class, ParentID, Q, Sort, Cursor string
-	Deleted                                                                  bool
-	Limit                                                                    int
+	// IDs is the ids filter as given: comma-separated customer ids.
+	IDs     string
+	Deleted bool
+	Limit   int
 }
 
 // List returns a page of customers visible to the caller.
@@ -189,6 +196,17 @@ func (a *App) List(ctx context.Context, in ListParams, decode func(string, any) 
 	}
 	if in.Deleted && !p.Can(auth.PermCustomersDelete) {
 		return Page[CustomerView]{}, apperr.Forbidden("forbidden", "your role may not list deleted customers")
+	}
+	if in.IDs != "" {
+		q.IDs = strings.Split(in.IDs, ",")
+		if v.Check(len(q.IDs) <= MaxListIDs, "ids", "too_many", fmt.Sprintf("at most %d ids", MaxListIDs)) {
+			for _, id := range q.IDs {
+				if !validID(id) {
+					v.Add("ids", "invalid", "must be customer ids separated by commas")
+					break
+				}
+			}
+		}
 	}
 	if in.Q != "" {
 		v.Check(len(in.Q) <= 200, "q", "too_long", "must be at most 200 characters")

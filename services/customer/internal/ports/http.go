@@ -252,7 +252,7 @@ func (h *HTTP) list(c *gin.Context) {
 	page, err := h.app.List(c.Request.Context(), app.ListParams{
 		Region: c.Query("region"), Industry: c.Query("industry"), OwnerID: c.Query("owner_id"), Team: c.Query("team"),
 		Stage: c.Query("lifecycle_stage"), Class: c.Query("value_class"), ParentID: c.Query("parent_id"), Q: c.Query("q"),
-		Sort: c.Query("sort"), Cursor: c.Query("cursor"), Deleted: deleted, Limit: limit,
+		IDs: c.Query("ids"), Sort: c.Query("sort"), Cursor: c.Query("cursor"), Deleted: deleted, Limit: limit,
 	}, httpx.DecodeCursor, httpx.EncodeCursor)
 	if err != nil {
 		httpx.WriteError(c, err)

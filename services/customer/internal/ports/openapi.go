@@ -50,6 +50,7 @@ func OpenAPI() []byte {
 				{Name: "lifecycle_stage", In: "query", Enum: []string{"lead", "prospect", "transacting", "service", "lost"}},
 				{Name: "value_class", In: "query", Enum: []string{"A", "B", "C"}},
 				{Name: "parent_id", In: "query", Description: "direct subsidiaries of this customer"},
+				{Name: "ids", In: "query", Description: "only these customers: up to 200 ids separated by commas (those outside your scope are left out)"},
 				{Name: "q", In: "query", Description: "text search on the normalised name, or an exact tax id"},
 				{Name: "sort", In: "query", Enum: []string{"name", "-name", "created_at", "-created_at", "updated_at", "-updated_at", "value_score", "-value_score"}},
 				{Name: "deleted", In: "query", Type: "boolean", Description: "list soft-deleted customers instead (needs customers:delete)"},

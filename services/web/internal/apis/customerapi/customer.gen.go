@@ -952,6 +952,9 @@ type GetCustomersParams struct {
 	// ParentId direct subsidiaries of this customer
 	ParentId *string `form:"parent_id,omitempty" json:"parent_id,omitempty"`
 
+	// Ids only these customers: up to 200 ids separated by commas (those outside your scope are left out)
+	Ids *string `form:"ids,omitempty" json:"ids,omitempty"`
+
 	// Q text search on the normalised name, or an exact tax id
 	Q    *string                 `form:"q,omitempty" json:"q,omitempty"`
 	Sort *GetCustomersParamsSort `form:"sort,omitempty" json:"sort,omitempty"`
@@ -3377,6 +3380,18 @@ func NewGetCustomersRequest(server string, params *GetCustomersParams) (*http.Re
 		if params.ParentId != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "parent_id", *params.ParentId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Ids != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "ids", *params.Ids, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
