@@ -104,6 +104,8 @@ type boardData struct {
 	Cursor      string
 	ListProblem *view.Problem
 	Names       map[string]string
+	// Customers are the names of the page's customers the user may see.
+	Customers map[string]string
 
 	// The counts.
 	Counts        *Counts
@@ -208,6 +210,7 @@ func (h *handler) loadList(r *console.Request, b *boardData, cursor string) erro
 		b.Next = view.Str(p.NextCursor)
 	}
 	b.Groups = GroupRows(rows, b.Filter.Group)
+	b.Customers = h.customerNames(r, rows)
 	return nil
 }
 
@@ -313,10 +316,4 @@ func sortedUnique(in []string) []string {
 	out := slices.DeleteFunc(slices.Clone(in), func(s string) bool { return s == "" })
 	slices.Sort(out)
 	return slices.Compact(out)
-}
-
-// names are the display names of the directory's users the user may read
-// (a manager: their teams'), by id. Names only decorate ids.
-func (h *handler) names(r *console.Request) map[string]string {
-	return console.Names(h.d.Users(r))
 }

@@ -122,7 +122,7 @@ func bucket(t *testing.T, body, label string) string {
 // removes the item; a rep is refused with the reason; both languages.
 func TestOverdueBoard(t *testing.T) {
 	s := webtest.New(t, webtest.Opts{})
-	north := s.Create(stacktest.MgrMia, stacktest.Company(map[string]any{"owner_id": "rep-ana", "team": "north"}))
+	north := s.Create(stacktest.MgrMia, stacktest.Company(map[string]any{"name": "Anhui Crane Works", "owner_id": "rep-ana", "team": "north"}))
 	northCy := s.Create(stacktest.MgrMia, stacktest.Company(map[string]any{"owner_id": "rep-cy", "team": "north"}))
 	south := s.Create(stacktest.Admin, stacktest.Company(map[string]any{"owner_id": "rep-bo", "team": "south", "region": "south"}))
 
@@ -154,7 +154,7 @@ func TestOverdueBoard(t *testing.T) {
 		}
 		// Drill-down: the customer, the workflow in the Temporal UI, and the
 		// panel of the item.
-		for _, want := range []string{`href="/customers/` + north + `"`, `href="http://temporal-ui.test/namespaces/` + url.PathEscape(s.Namespace) + `/workflows/followup:` + tenDays.ID + `"`,
+		for _, want := range []string{`<a href="/customers/` + north + `">Anhui Crane Works</a>`, `href="http://temporal-ui.test/namespaces/` + url.PathEscape(s.Namespace) + `/workflows/followup:` + tenDays.ID + `"`,
 			`href="/board/items/` + tenDays.ID + `"`, `aria-live="polite"`} {
 			if !strings.Contains(p.Body, want) {
 				t.Fatalf("the board lacks %s", want)
