@@ -95,6 +95,7 @@ func Setup(d *service.Deps, cfg Config) (*service.Module, error) {
 	users := ports.NewUserDirectory(cfg.CustomerAPI)
 	fu := app.NewFollowUps(store.NewFollowUps(d.DB), pol, engine, customers.Lookup, users.Find, app.Links{TemporalUI: cfg.TemporalUI, Namespace: d.Config.Temporal.Namespace})
 	h := &ports.EngineHTTP{Policies: pol, FollowUps: fu, OpenWait: cfg.OpenWait}
+	inbox := &ports.InboxHTTP{Inbox: app.NewInbox(store.NewInbox(d.DB))}
 	acts := &ports.EngineActivities{Policies: pol, FollowUps: fu}
 	if d.Telemetry != nil {
 		if err := ports.RegisterGauges(d.Telemetry.MeterProvider(), d.DB, d.Log); err != nil {
@@ -105,6 +106,7 @@ func Setup(d *service.Deps, cfg Config) (*service.Module, error) {
 		Routes: func(v1 *gin.RouterGroup) {
 			v1.Use(httpx.ForwardBearer) // customer look-ups are made as the caller
 			h.Routes(v1)
+			inbox.Routes(v1)
 		},
 		Register:   func(r worker.Registry) { acts.Register(r) },
 		OpenAPI:    ports.OpenAPI(),

@@ -133,4 +133,36 @@ var Migrations = []migrate.Migration{
 		`CREATE INDEX ix_follow_ups_closed_team ON follow_ups (team, closed_at, due_at, state) WHERE closed_at IS NOT NULL`,
 		`CREATE INDEX ix_follow_ups_closed_owner ON follow_ups (owner_id, closed_at, team, due_at, state) WHERE closed_at IS NOT NULL`,
 	)},
+	{Version: 4, Name: "in-app inbox: the messages follow-up steps send, and who read them", Up: migrate.SQL(
+		// A message goes to one person (user_id) or to the managers of one
+		// team (managers_of), each of whom reads it on their own. Its id is
+		// derived from (follow-up, step, recipient): the step's transaction
+		// stores it once however often the step is recorded.
+		`CREATE TABLE notifications (
+			id           VARCHAR(36) PRIMARY KEY,
+			follow_up_id VARCHAR(36) NOT NULL,
+			kind         VARCHAR(40) NOT NULL,
+			title        VARCHAR(300) NOT NULL DEFAULT '',
+			customer_id  VARCHAR(36) NOT NULL,
+			team         VARCHAR(100) NOT NULL,
+			owner_id     VARCHAR(200) NOT NULL,
+			level        INTEGER NOT NULL,
+			action       VARCHAR(40) NOT NULL,
+			user_id      VARCHAR(200),
+			managers_of  VARCHAR(100),
+			urgent       BOOLEAN NOT NULL DEFAULT FALSE,
+			due_at       TIMESTAMPTZ NOT NULL,
+			at           TIMESTAMPTZ NOT NULL,
+			CHECK ((user_id IS NULL) <> (managers_of IS NULL))
+		)`,
+		`CREATE INDEX ix_notifications_user ON notifications (user_id, at, id) WHERE user_id IS NOT NULL`,
+		`CREATE INDEX ix_notifications_managers ON notifications (managers_of, at, id) WHERE managers_of IS NOT NULL`,
+		`CREATE INDEX ix_notifications_follow_up ON notifications (follow_up_id)`,
+		`CREATE TABLE notification_reads (
+			notification_id VARCHAR(36) NOT NULL,
+			user_id         VARCHAR(200) NOT NULL,
+			read_at         TIMESTAMPTZ NOT NULL,
+			PRIMARY KEY (notification_id, user_id)
+		)`,
+	)},
 }

@@ -63,6 +63,9 @@ type FollowUp struct {
 	// Pending are the history entries the changes since the record was
 	// loaded add, oldest first.
 	Pending []Event
+	// Outbox are the inbox messages those entries send (notification.go),
+	// stored with them.
+	Outbox []Notification
 }
 
 // Event is one entry of a follow-up's history.
@@ -98,6 +101,7 @@ func (f *FollowUp) record(e Event) {
 	// would be text PostgreSQL refuses to store.
 	e.Detail = Truncate(e.Detail, MaxDetail)
 	f.Pending = append(f.Pending, e)
+	f.Outbox = append(f.Outbox, notificationsOf(*f, e)...)
 }
 
 // Truncate cuts s to at most n runes.

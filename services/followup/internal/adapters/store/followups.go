@@ -45,14 +45,15 @@ type followUpRow struct {
 	ClosedAt                *time.Time
 	ClosedBy                *string
 	CloseNote               string
-	Pending                 []domain.Event `gorm:"-"`
+	Pending                 []domain.Event        `gorm:"-"`
+	Outbox                  []domain.Notification `gorm:"-"`
 }
 
 func (followUpRow) TableName() string { return "follow_ups" }
 
 func (r followUpRow) domain() domain.FollowUp {
 	f := domain.FollowUp(r)
-	f.Pending = nil
+	f.Pending, f.Outbox = nil, nil
 	return f
 }
 
@@ -128,7 +129,10 @@ func (r *FollowUps) Create(ctx context.Context, f domain.FollowUp) error {
 		if res.Error != nil || res.RowsAffected == 0 {
 			return res.Error
 		}
-		return addEvents(tx, f.Pending)
+		if err := addEvents(tx, f.Pending); err != nil {
+			return err
+		}
+		return addNotifications(tx, f.Outbox)
 	})
 }
 
@@ -151,8 +155,8 @@ func (r *FollowUps) Update(ctx context.Context, id string, fn func(*domain.Follo
 		if err := fn(&f); err != nil {
 			return err
 		}
-		pending := f.Pending
-		f.Pending = nil
+		pending, outbox := f.Pending, f.Outbox
+		f.Pending, f.Outbox = nil, nil
 		if len(pending) == 0 && reflect.DeepEqual(before, f) {
 			return nil
 		}
@@ -165,7 +169,10 @@ func (r *FollowUps) Update(ctx context.Context, id string, fn func(*domain.Follo
 		if err != nil {
 			return err
 		}
-		return addEvents(tx, pending)
+		if err := addEvents(tx, pending); err != nil {
+			return err
+		}
+		return addNotifications(tx, outbox)
 	})
 }
 

@@ -375,6 +375,12 @@ type Impact struct {
 	Team             *string         `json:"team,omitempty"`
 }
 
+// InboxPage defines model for InboxPage.
+type InboxPage struct {
+	Items      *[]NotificationView `json:"items,omitempty"`
+	NextCursor *string             `json:"next_cursor,omitempty"`
+}
+
 // LinksView defines model for LinksView.
 type LinksView struct {
 	Customer *string `json:"customer,omitempty"`
@@ -382,9 +388,33 @@ type LinksView struct {
 	Workflow *string `json:"workflow,omitempty"`
 }
 
+// MarkedRead defines model for MarkedRead.
+type MarkedRead struct {
+	Marked *int `json:"marked,omitempty"`
+}
+
 // NoteRequest defines model for NoteRequest.
 type NoteRequest struct {
 	Note *string `json:"note,omitempty"`
+}
+
+// NotificationView defines model for NotificationView.
+type NotificationView struct {
+	Action        *string    `json:"action,omitempty"`
+	At            *time.Time `json:"at,omitempty"`
+	CustomerId    *string    `json:"customer_id,omitempty"`
+	DueAt         *time.Time `json:"due_at,omitempty"`
+	FollowUpId    *string    `json:"follow_up_id,omitempty"`
+	FollowUpState *string    `json:"follow_up_state,omitempty"`
+	Id            *string    `json:"id,omitempty"`
+	Kind          *string    `json:"kind,omitempty"`
+	Level         *int       `json:"level,omitempty"`
+	ManagersOf    *string    `json:"managers_of,omitempty"`
+	OwnerId       *string    `json:"owner_id,omitempty"`
+	ReadAt        *time.Time `json:"read_at,omitempty"`
+	Team          *string    `json:"team,omitempty"`
+	Title         *string    `json:"title,omitempty"`
+	Urgent        *bool      `json:"urgent,omitempty"`
 }
 
 // OnTimeCounts defines model for OnTimeCounts.
@@ -513,6 +543,12 @@ type StatsPeriod struct {
 type Step struct {
 	Action *string `json:"action,omitempty"`
 	After  *string `json:"after,omitempty"`
+}
+
+// UnreadCount defines model for UnreadCount.
+type UnreadCount struct {
+	More   *bool `json:"more,omitempty"`
+	Unread *int  `json:"unread,omitempty"`
 }
 
 // Value defines model for Value.
@@ -706,6 +742,18 @@ type GetFollowUpsStatsOnTimeParams struct {
 
 	// Team one team only
 	Team *string `form:"team,omitempty" json:"team,omitempty"`
+}
+
+// GetNotificationsParams defines parameters for GetNotifications.
+type GetNotificationsParams struct {
+	// Unread only the unread ones
+	Unread *bool `form:"unread,omitempty" json:"unread,omitempty"`
+
+	// Limit page size, 1..200 (default 50)
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor next_cursor of the previous page
+	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
 // GetPoliciesByNameDiffParams defines parameters for GetPoliciesByNameDiff.
@@ -994,6 +1042,28 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /v1/follow-ups/{id}/reassign (the `PostFollowUpsByIdReassign` operationId).
 	PostFollowUpsByIdReassign(ctx context.Context, id string, body PostFollowUpsByIdReassignJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetNotifications Your in-app messages, newest first
+	//
+	// Everyone signed in has an inbox: the messages sent to them, and for a manager also those sent to the managers of their teams (each manager reads them on their own). A follow-up's ladder step sends them as it is recorded: a reminder to the owner; an escalation, a hand-over by the ladder or a return to the pool to the owner and the team's managers (urgent); a win-back touch to the owner; a reassignment by a person to the new owner. Each is sent once however often its step is recorded. follow_up_state says whether the follow-up is still open.
+	//
+	// Corresponds with GET /v1/notifications (the `GetNotifications` operationId).
+	GetNotifications(ctx context.Context, params *GetNotificationsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PostNotificationsReadAll Mark all your unread messages read
+	//
+	// Corresponds with POST /v1/notifications/read-all (the `PostNotificationsReadAll` operationId).
+	PostNotificationsReadAll(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetNotificationsUnreadCount How many of your messages are unread (up to 99; more says there are more)
+	//
+	// Corresponds with GET /v1/notifications/unread-count (the `GetNotificationsUnreadCount` operationId).
+	GetNotificationsUnreadCount(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PostNotificationsByIdRead Mark one of your messages read (again: no change)
+	//
+	// Corresponds with POST /v1/notifications/{id}/read (the `PostNotificationsByIdRead` operationId).
+	PostNotificationsByIdRead(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetPolicies Every timer policy with the version in force and scheduled ones
 	//
@@ -1488,6 +1558,68 @@ func (c *Client) PostFollowUpsByIdReassignWithBody(ctx context.Context, id strin
 // Corresponds with POST /v1/follow-ups/{id}/reassign (the `PostFollowUpsByIdReassign` operationId).
 func (c *Client) PostFollowUpsByIdReassign(ctx context.Context, id string, body PostFollowUpsByIdReassignJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewPostFollowUpsByIdReassignRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetNotifications Your in-app messages, newest first
+//
+// Everyone signed in has an inbox: the messages sent to them, and for a manager also those sent to the managers of their teams (each manager reads them on their own). A follow-up's ladder step sends them as it is recorded: a reminder to the owner; an escalation, a hand-over by the ladder or a return to the pool to the owner and the team's managers (urgent); a win-back touch to the owner; a reassignment by a person to the new owner. Each is sent once however often its step is recorded. follow_up_state says whether the follow-up is still open.
+//
+// Corresponds with GET /v1/notifications (the `GetNotifications` operationId).
+func (c *Client) GetNotifications(ctx context.Context, params *GetNotificationsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetNotificationsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PostNotificationsReadAll Mark all your unread messages read
+//
+// Corresponds with POST /v1/notifications/read-all (the `PostNotificationsReadAll` operationId).
+func (c *Client) PostNotificationsReadAll(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPostNotificationsReadAllRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetNotificationsUnreadCount How many of your messages are unread (up to 99; more says there are more)
+//
+// Corresponds with GET /v1/notifications/unread-count (the `GetNotificationsUnreadCount` operationId).
+func (c *Client) GetNotificationsUnreadCount(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetNotificationsUnreadCountRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PostNotificationsByIdRead Mark one of your messages read (again: no change)
+//
+// Corresponds with POST /v1/notifications/{id}/read (the `PostNotificationsByIdRead` operationId).
+func (c *Client) PostNotificationsByIdRead(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPostNotificationsByIdReadRequest(c.Server, id)
 	if err != nil {
 		return nil, err
 	}
@@ -2752,6 +2884,172 @@ func NewPostFollowUpsByIdReassignRequestWithBody(server string, id string, conte
 	return req, nil
 }
 
+// NewGetNotificationsRequest constructs an http.Request for the GetNotifications method
+func NewGetNotificationsRequest(server string, params *GetNotificationsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/notifications")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Unread != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "unread", *params.Unread, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewPostNotificationsReadAllRequest constructs an http.Request for the PostNotificationsReadAll method
+func NewPostNotificationsReadAllRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/notifications/read-all")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetNotificationsUnreadCountRequest constructs an http.Request for the GetNotificationsUnreadCount method
+func NewGetNotificationsUnreadCountRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/notifications/unread-count")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewPostNotificationsByIdReadRequest constructs an http.Request for the PostNotificationsByIdRead method
+func NewPostNotificationsByIdReadRequest(server string, id string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/notifications/%s/read", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewGetPoliciesRequest constructs an http.Request for the GetPolicies method
 func NewGetPoliciesRequest(server string) (*http.Request, error) {
 	var err error
@@ -3433,6 +3731,36 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /v1/follow-ups/{id}/reassign (the `PostFollowUpsByIdReassign` operationId).
 	PostFollowUpsByIdReassignWithResponse(ctx context.Context, id string, body PostFollowUpsByIdReassignJSONRequestBody, reqEditors ...RequestEditorFn) (*PostFollowUpsByIdReassignResponse, error)
+
+	// GetNotificationsWithResponse Your in-app messages, newest first
+	//
+	// Everyone signed in has an inbox: the messages sent to them, and for a manager also those sent to the managers of their teams (each manager reads them on their own). A follow-up's ladder step sends them as it is recorded: a reminder to the owner; an escalation, a hand-over by the ladder or a return to the pool to the owner and the team's managers (urgent); a win-back touch to the owner; a reassignment by a person to the new owner. Each is sent once however often its step is recorded. follow_up_state says whether the follow-up is still open.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/notifications (the `GetNotifications` operationId).
+	GetNotificationsWithResponse(ctx context.Context, params *GetNotificationsParams, reqEditors ...RequestEditorFn) (*GetNotificationsResponse, error)
+
+	// PostNotificationsReadAllWithResponse Mark all your unread messages read
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/notifications/read-all (the `PostNotificationsReadAll` operationId).
+	PostNotificationsReadAllWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*PostNotificationsReadAllResponse, error)
+
+	// GetNotificationsUnreadCountWithResponse How many of your messages are unread (up to 99; more says there are more)
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/notifications/unread-count (the `GetNotificationsUnreadCount` operationId).
+	GetNotificationsUnreadCountWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetNotificationsUnreadCountResponse, error)
+
+	// PostNotificationsByIdReadWithResponse Mark one of your messages read (again: no change)
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/notifications/{id}/read (the `PostNotificationsByIdRead` operationId).
+	PostNotificationsByIdReadWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*PostNotificationsByIdReadResponse, error)
 
 	// GetPoliciesWithResponse Every timer policy with the version in force and scheduled ones
 	//
@@ -4744,6 +5072,240 @@ func (r PostFollowUpsByIdReassignResponse) ContentType() string {
 	return ""
 }
 
+type GetNotificationsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *InboxPage
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Error
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetNotificationsResponse) GetJSON200() *InboxPage {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetNotificationsResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetNotificationsResponse) GetJSON401() *Error {
+	return r.JSON401
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r GetNotificationsResponse) GetJSON422() *Error {
+	return r.JSON422
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r GetNotificationsResponse) GetJSON500() *Error {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r GetNotificationsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetNotificationsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetNotificationsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetNotificationsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type PostNotificationsReadAllResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *MarkedRead
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PostNotificationsReadAllResponse) GetJSON200() *MarkedRead {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r PostNotificationsReadAllResponse) GetJSON401() *Error {
+	return r.JSON401
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r PostNotificationsReadAllResponse) GetJSON500() *Error {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r PostNotificationsReadAllResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PostNotificationsReadAllResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PostNotificationsReadAllResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PostNotificationsReadAllResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetNotificationsUnreadCountResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *UnreadCount
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetNotificationsUnreadCountResponse) GetJSON200() *UnreadCount {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetNotificationsUnreadCountResponse) GetJSON401() *Error {
+	return r.JSON401
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r GetNotificationsUnreadCountResponse) GetJSON500() *Error {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r GetNotificationsUnreadCountResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetNotificationsUnreadCountResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetNotificationsUnreadCountResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetNotificationsUnreadCountResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type PostNotificationsByIdReadResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Error
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r PostNotificationsByIdReadResponse) GetJSON401() *Error {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r PostNotificationsByIdReadResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r PostNotificationsByIdReadResponse) GetJSON500() *Error {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r PostNotificationsByIdReadResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PostNotificationsByIdReadResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PostNotificationsByIdReadResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PostNotificationsByIdReadResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type GetPoliciesResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -5857,6 +6419,60 @@ func (c *ClientWithResponses) PostFollowUpsByIdReassignWithResponse(ctx context.
 		return nil, err
 	}
 	return ParsePostFollowUpsByIdReassignResponse(rsp)
+}
+
+// GetNotificationsWithResponse Your in-app messages, newest first
+//
+// Everyone signed in has an inbox: the messages sent to them, and for a manager also those sent to the managers of their teams (each manager reads them on their own). A follow-up's ladder step sends them as it is recorded: a reminder to the owner; an escalation, a hand-over by the ladder or a return to the pool to the owner and the team's managers (urgent); a win-back touch to the owner; a reassignment by a person to the new owner. Each is sent once however often its step is recorded. follow_up_state says whether the follow-up is still open.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/notifications (the `GetNotifications` operationId).
+func (c *ClientWithResponses) GetNotificationsWithResponse(ctx context.Context, params *GetNotificationsParams, reqEditors ...RequestEditorFn) (*GetNotificationsResponse, error) {
+	rsp, err := c.GetNotifications(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetNotificationsResponse(rsp)
+}
+
+// PostNotificationsReadAllWithResponse Mark all your unread messages read
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/notifications/read-all (the `PostNotificationsReadAll` operationId).
+func (c *ClientWithResponses) PostNotificationsReadAllWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*PostNotificationsReadAllResponse, error) {
+	rsp, err := c.PostNotificationsReadAll(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePostNotificationsReadAllResponse(rsp)
+}
+
+// GetNotificationsUnreadCountWithResponse How many of your messages are unread (up to 99; more says there are more)
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/notifications/unread-count (the `GetNotificationsUnreadCount` operationId).
+func (c *ClientWithResponses) GetNotificationsUnreadCountWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetNotificationsUnreadCountResponse, error) {
+	rsp, err := c.GetNotificationsUnreadCount(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetNotificationsUnreadCountResponse(rsp)
+}
+
+// PostNotificationsByIdReadWithResponse Mark one of your messages read (again: no change)
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/notifications/{id}/read (the `PostNotificationsByIdRead` operationId).
+func (c *ClientWithResponses) PostNotificationsByIdReadWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*PostNotificationsByIdReadResponse, error) {
+	rsp, err := c.PostNotificationsByIdRead(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePostNotificationsByIdReadResponse(rsp)
 }
 
 // GetPoliciesWithResponse Every timer policy with the version in force and scheduled ones
@@ -7021,6 +7637,183 @@ func ParsePostFollowUpsByIdReassignResponse(rsp *http.Response) (*PostFollowUpsB
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetNotificationsResponse parses an HTTP response from a GetNotificationsWithResponse call
+func ParseGetNotificationsResponse(rsp *http.Response) (*GetNotificationsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetNotificationsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest InboxPage
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParsePostNotificationsReadAllResponse parses an HTTP response from a PostNotificationsReadAllWithResponse call
+func ParsePostNotificationsReadAllResponse(rsp *http.Response) (*PostNotificationsReadAllResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PostNotificationsReadAllResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest MarkedRead
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetNotificationsUnreadCountResponse parses an HTTP response from a GetNotificationsUnreadCountWithResponse call
+func ParseGetNotificationsUnreadCountResponse(rsp *http.Response) (*GetNotificationsUnreadCountResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetNotificationsUnreadCountResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest UnreadCount
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParsePostNotificationsByIdReadResponse parses an HTTP response from a PostNotificationsByIdReadWithResponse call
+func ParsePostNotificationsByIdReadResponse(rsp *http.Response) (*PostNotificationsByIdReadResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PostNotificationsByIdReadResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
 
 	}
 

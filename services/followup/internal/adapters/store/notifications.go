@@ -1,0 +1,197 @@
+package store
+
+import (
+	"context"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"github.com/closeloop/closeloop/services/followup/internal/domain"
+)
+
+// notificationRow is one inbox message (domain.Notification).
+type notificationRow struct {
+	ID         string
+	FollowUpID string
+	Kind       string
+	Title      string
+	CustomerID string
+	Team       string
+	OwnerID    string
+	Level      int
+	Action     string
+	UserID     *string
+	ManagersOf *string
+	Urgent     bool
+	DueAt      time.Time
+	At         time.Time
+}
+
+func (notificationRow) TableName() string { return "notifications" }
+
+// readRow records that one user read one message.
+type readRow struct {
+	NotificationID string
+	UserID         string
+	ReadAt         time.Time
+}
+
+func (readRow) TableName() string { return "notification_reads" }
+
+func nullable(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+// addNotifications stores the messages of a state change in its
+// transaction; one already stored (the same step recorded again) is kept.
+func addNotifications(tx *gorm.DB, ns []domain.Notification) error {
+	for _, n := range ns {
+		row := notificationRow{ID: n.ID, FollowUpID: n.FollowUpID, Kind: n.Kind, Title: n.Title, CustomerID: n.CustomerID,
+			Team: n.Team, OwnerID: n.OwnerID, Level: n.Level, Action: n.Action, UserID: nullable(n.UserID),
+			ManagersOf: nullable(n.ManagersOf), Urgent: n.Urgent, DueAt: n.DueAt, At: n.At}
+		if err := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&row).Error; err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Reader is whose inbox is read: a person, and the teams whose managers'
+// messages they get (empty unless they manage teams).
+type Reader struct {
+	UserID   string
+	Managing []string
+}
+
+// InboxKeyset is a position in an inbox, newest first.
+type InboxKeyset struct {
+	At time.Time
+	ID string
+}
+
+// InboxItem is a message with the reader's read time and the follow-up's
+// state now.
+type InboxItem struct {
+	domain.Notification
+	ReadAt *time.Time
+	State  string
+}
+
+// inboxRow is a message as List reads it, with the reader's read time and
+// the follow-up's state.
+type inboxRow struct {
+	ID         string
+	FollowUpID string
+	Kind       string
+	Title      string
+	CustomerID string
+	Team       string
+	OwnerID    string
+	Level      int
+	Action     string
+	UserID     *string
+	ManagersOf *string
+	Urgent     bool
+	DueAt      time.Time
+	At         time.Time
+	ReadAt     *time.Time
+	State      *string
+}
+
+// Inbox stores and reads the in-app messages.
+type Inbox struct{ db *gorm.DB }
+
+// NewInbox returns the inbox repository over a migrated database.
+func NewInbox(gdb *gorm.DB) *Inbox { return &Inbox{db: gdb} }
+
+// visible restricts q (over notifications n) to the reader's messages.
+func visible(q *gorm.DB, r Reader) *gorm.DB {
+	if len(r.Managing) == 0 {
+		return q.Where("n.user_id = ?", r.UserID)
+	}
+	return q.Where("(n.user_id = ? OR n.managers_of IN ?)", r.UserID, r.Managing)
+}
+
+// List returns up to limit of the reader's messages, newest first, after
+// the keyset position; unread only when asked.
+func (s *Inbox) List(ctx context.Context, r Reader, unread bool, after *InboxKeyset, limit int) ([]InboxItem, error) {
+	q := visible(s.db.WithContext(ctx).Table("notifications AS n"), r).
+		Select("n.*, r.read_at AS read_at, f.state AS state").
+		Joins("LEFT JOIN notification_reads r ON r.notification_id = n.id AND r.user_id = ?", r.UserID).
+		Joins("LEFT JOIN follow_ups f ON f.id = n.follow_up_id")
+	if unread {
+		q = q.Where("r.notification_id IS NULL")
+	}
+	if after != nil {
+		q = q.Where("(n.at, n.id) < (?, ?)", after.At, after.ID)
+	}
+	var rows []inboxRow
+	if err := q.Order("n.at DESC, n.id DESC").Limit(limit).Scan(&rows).Error; err != nil {
+		return nil, err
+	}
+	out := make([]InboxItem, len(rows))
+	for i, n := range rows {
+		out[i] = InboxItem{Notification: domain.Notification{ID: n.ID, FollowUpID: n.FollowUpID, Kind: n.Kind, Title: n.Title,
+			CustomerID: n.CustomerID, Team: n.Team, OwnerID: n.OwnerID, Level: n.Level, Action: n.Action, UserID: deref(n.UserID),
+			ManagersOf: deref(n.ManagersOf), Urgent: n.Urgent, DueAt: n.DueAt.UTC(), At: n.At.UTC()}, ReadAt: n.ReadAt, State: deref(n.State)}
+	}
+	return out, nil
+}
+
+// Unread counts the reader's unread messages, up to max (a badge shows
+// "99+" beyond; counting further would cost a scan of a long inbox).
+func (s *Inbox) Unread(ctx context.Context, r Reader, max int) (int, error) {
+	sub := visible(s.db.WithContext(ctx).Table("notifications AS n"), r).Select("1").
+		Joins("LEFT JOIN notification_reads r ON r.notification_id = n.id AND r.user_id = ?", r.UserID).
+		Where("r.notification_id IS NULL").Limit(max)
+	var n int64
+	err := s.db.WithContext(ctx).Table("(?) AS u", sub).Count(&n).Error
+	return int(n), err
+}
+
+// MarkRead marks the reader's message id read at `at` (kept if it was
+// already); false when the reader has no such message.
+func (s *Inbox) MarkRead(ctx context.Context, r Reader, id string, at time.Time) (bool, error) {
+	var n int64
+	if err := visible(s.db.WithContext(ctx).Table("notifications AS n"), r).Where("n.id = ?", id).Count(&n).Error; err != nil || n == 0 {
+		return false, err
+	}
+	err := s.db.WithContext(ctx).Clauses(clause.OnConflict{DoNothing: true}).
+		Create(&readRow{NotificationID: id, UserID: r.UserID, ReadAt: at}).Error
+	return err == nil, err
+}
+
+// MarkAllRead marks every unread message of the reader read at `at`, and
+// returns how many; it reads and marks them a thousand at a time.
+func (s *Inbox) MarkAllRead(ctx context.Context, r Reader, at time.Time) (int, error) {
+	total := 0
+	for {
+		var ids []string
+		err := visible(s.db.WithContext(ctx).Table("notifications AS n"), r).
+			Joins("LEFT JOIN notification_reads r ON r.notification_id = n.id AND r.user_id = ?", r.UserID).
+			Where("r.notification_id IS NULL").Limit(1000).Pluck("n.id", &ids).Error
+		if err != nil || len(ids) == 0 {
+			return total, err
+		}
+		rows := make([]readRow, len(ids))
+		for i, id := range ids {
+			rows[i] = readRow{NotificationID: id, UserID: r.UserID, ReadAt: at}
+		}
+		res := s.db.WithContext(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(&rows)
+		if res.Error != nil {
+			return total, res.Error
+		}
+		total += int(res.RowsAffected)
+	}
+}
+
+func deref(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
+}
