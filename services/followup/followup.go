@@ -52,6 +52,8 @@ type Config struct {
 	TemporalUI string        `env:"TEMPORAL_UI_URL" default:"http://localhost:8233" help:"Temporal web UI base URL that follow-ups link their workflow to; empty for no link"`
 	OpenWait   time.Duration `env:"FOLLOWUP_OPEN_WAIT" default:"5s" help:"how long POST /v1/follow-ups waits for the new follow-up to be stored before answering 202 Accepted"`
 	// DefaultCalendarCountry picks the business calendars a fresh database gets.
+	// DefaultTimeZone is the time zone of people's messages until they choose one.
+	DefaultTimeZone        string `env:"NOTIFY_DEFAULT_TIME_ZONE" default:"UTC" help:"IANA time zone of notification messages, quiet hours and digests for people who have not chosen one in their notification preferences"`
 	DefaultCalendarCountry string `env:"DEFAULT_CALENDAR_COUNTRY" default:"" help:"business calendars a fresh database is seeded with: CN (China mainland holidays and make-up days, default cn-mainland) or plain/empty (Monday–Friday, no holidays, default standard); ignored once calendars exist"`
 }
 
@@ -95,7 +97,11 @@ func Setup(d *service.Deps, cfg Config) (*service.Module, error) {
 	users := ports.NewUserDirectory(cfg.CustomerAPI)
 	fu := app.NewFollowUps(store.NewFollowUps(d.DB), pol, engine, customers.Lookup, users.Find, app.Links{TemporalUI: cfg.TemporalUI, Namespace: d.Config.Temporal.Namespace})
 	h := &ports.EngineHTTP{Policies: pol, FollowUps: fu, OpenWait: cfg.OpenWait}
-	inbox := &ports.InboxHTTP{Inbox: app.NewInbox(store.NewInbox(d.DB))}
+	if _, err := time.LoadLocation(cfg.DefaultTimeZone); err != nil || cfg.DefaultTimeZone == "Local" {
+		return nil, apperr.Invalid("invalid_config", fmt.Sprintf("NOTIFY_DEFAULT_TIME_ZONE=%q: an IANA time zone, such as Asia/Shanghai", cfg.DefaultTimeZone))
+	}
+	inbox := &ports.InboxHTTP{Inbox: app.NewInbox(store.NewInbox(d.DB)),
+		Preferences: app.NewNotificationPreferences(store.NewPreferences(d.DB), cfg.DefaultTimeZone)}
 	acts := &ports.EngineActivities{Policies: pol, FollowUps: fu}
 	if d.Telemetry != nil {
 		if err := ports.RegisterGauges(d.Telemetry.MeterProvider(), d.DB, d.Log); err != nil {

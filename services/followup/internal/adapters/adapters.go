@@ -165,4 +165,20 @@ var Migrations = []migrate.Migration{
 			PRIMARY KEY (notification_id, user_id)
 		)`,
 	)},
+	{Version: 5, Name: "notification preferences per person", Up: migrate.SQL(
+		// One row per person who chose; everyone else has the defaults
+		// (domain.DefaultPreferences). email_kinds is a comma-separated list
+		// of event kinds; quiet hours are HH:MM in time_zone.
+		`CREATE TABLE notification_preferences (
+			user_id     VARCHAR(200) PRIMARY KEY,
+			language    VARCHAR(10) NOT NULL,
+			time_zone   VARCHAR(100) NOT NULL,
+			email       VARCHAR(254) NOT NULL DEFAULT '',
+			email_kinds VARCHAR(200) NOT NULL DEFAULT '',
+			quiet_from  VARCHAR(5),
+			quiet_to    VARCHAR(5),
+			digest_hour INTEGER,
+			updated_at  TIMESTAMPTZ NOT NULL
+		)`,
+	)},
 }

@@ -77,11 +77,15 @@ type MarkedRead struct {
 	Marked int `json:"marked"`
 }
 
+func errUnauthenticated() error {
+	return apperr.Unauthenticated("unauthenticated", "a bearer token is required")
+}
+
 // reader is the signed-in caller as an inbox reader.
 func reader(ctx context.Context) (store.Reader, error) {
 	p, ok := auth.FromContext(ctx)
 	if !ok {
-		return store.Reader{}, apperr.Unauthenticated("unauthenticated", "a bearer token is required")
+		return store.Reader{}, errUnauthenticated()
 	}
 	r := store.Reader{UserID: p.Subject}
 	if p.Has(auth.RoleManager) {

@@ -12,8 +12,12 @@ import (
 	"github.com/closeloop/closeloop/services/followup/internal/app"
 )
 
-// InboxHTTP serves the signed-in caller's in-app inbox.
-type InboxHTTP struct{ Inbox *app.Inbox }
+// InboxHTTP serves the signed-in caller's in-app inbox and notification
+// preferences.
+type InboxHTTP struct {
+	Inbox       *app.Inbox
+	Preferences *app.NotificationPreferences
+}
 
 // Routes mounts the inbox on the authenticated /v1 group.
 func (h *InboxHTTP) Routes(v1 *gin.RouterGroup) {
@@ -21,6 +25,23 @@ func (h *InboxHTTP) Routes(v1 *gin.RouterGroup) {
 	v1.GET("/notifications/unread-count", h.unread)
 	v1.POST("/notifications/read-all", h.readAll)
 	v1.POST("/notifications/:id/read", h.read)
+	v1.GET("/me/notification-preferences", h.preferences)
+	v1.PUT("/me/notification-preferences", h.setPreferences)
+}
+
+func (h *InboxHTTP) preferences(c *gin.Context) {
+	v, err := h.Preferences.Mine(c.Request.Context())
+	respond(c, http.StatusOK, v, err)
+}
+
+func (h *InboxHTTP) setPreferences(c *gin.Context) {
+	var req app.PreferencesView
+	if err := httpx.Bind(c, &req); err != nil {
+		httpx.WriteError(c, err)
+		return
+	}
+	v, err := h.Preferences.SetMine(c.Request.Context(), req)
+	respond(c, http.StatusOK, v, err)
 }
 
 func (h *InboxHTTP) list(c *gin.Context) {
@@ -84,5 +105,15 @@ func inboxOps() []openapi.Op {
 			Params: []openapi.Param{{Name: "id", In: "path", Description: "message id"}}, Status: http.StatusNoContent, Errors: []int{404}},
 		{Method: "POST", Path: "/v1/notifications/read-all", Tag: "inbox", Summary: "Mark all your unread messages read",
 			Response: app.MarkedRead{}},
+		{Method: "GET", Path: "/v1/me/notification-preferences", Tag: "inbox", Summary: "Your notification preferences (the defaults until you choose)",
+			Description: "default is true until you save them: English, NOTIFY_DEFAULT_TIME_ZONE, every event kind by email once an email address is set, " +
+				"no quiet hours, and for managers a digest at 08:00.",
+			Response: app.PreferencesView{}},
+		{Method: "PUT", Path: "/v1/me/notification-preferences", Tag: "inbox", Summary: "Replace your notification preferences",
+			Description: "language en or zh-Hans; time_zone an IANA zone; email an address or empty; email_kinds a subset of reminder, escalation, " +
+				"handover, winback; quiet_hours {from, to} as HH:MM (from after to spans midnight) or null — non-urgent messages wait until they end, " +
+				"escalations to managers go through; digest_hour 0–23 or null. Any bad field is a 422 naming it, and nothing changes. default and " +
+				"updated_at are ignored.",
+			Request: app.PreferencesView{}, Response: app.PreferencesView{}, Errors: []int{422}},
 	}
 }

@@ -505,11 +505,29 @@ type PolicyView struct {
 	Workflow      *string        `json:"workflow,omitempty"`
 }
 
+// PreferencesView defines model for PreferencesView.
+type PreferencesView struct {
+	Default    *bool       `json:"default,omitempty"`
+	DigestHour *int        `json:"digest_hour,omitempty"`
+	Email      *string     `json:"email,omitempty"`
+	EmailKinds *[]string   `json:"email_kinds,omitempty"`
+	Language   *string     `json:"language,omitempty"`
+	QuietHours *QuietHours `json:"quiet_hours,omitempty"`
+	TimeZone   *string     `json:"time_zone,omitempty"`
+	UpdatedAt  *time.Time  `json:"updated_at,omitempty"`
+}
+
 // ProposeRequest defines model for ProposeRequest.
 type ProposeRequest struct {
 	EffectiveFrom *time.Time  `json:"effective_from,omitempty"`
 	Reason        *string     `json:"reason,omitempty"`
 	Value         interface{} `json:"value,omitempty"`
+}
+
+// QuietHours defines model for QuietHours.
+type QuietHours struct {
+	From *string `json:"from,omitempty"`
+	To   *string `json:"to,omitempty"`
 }
 
 // Range defines model for Range.
@@ -777,6 +795,9 @@ type PostFollowUpsByIdCompleteJSONRequestBody = NoteRequest
 // PostFollowUpsByIdReassignJSONRequestBody defines body for PostFollowUpsByIdReassign for application/json ContentType.
 type PostFollowUpsByIdReassignJSONRequestBody = ReassignRequest
 
+// PutMeNotificationPreferencesJSONRequestBody defines body for PutMeNotificationPreferences for application/json ContentType.
+type PutMeNotificationPreferencesJSONRequestBody = PreferencesView
+
 // PostPoliciesByNameDryRunJSONRequestBody defines body for PostPoliciesByNameDryRun for application/json ContentType.
 type PostPoliciesByNameDryRunJSONRequestBody = DryRunRequest
 
@@ -1042,6 +1063,31 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /v1/follow-ups/{id}/reassign (the `PostFollowUpsByIdReassign` operationId).
 	PostFollowUpsByIdReassign(ctx context.Context, id string, body PostFollowUpsByIdReassignJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetMeNotificationPreferences Your notification preferences (the defaults until you choose)
+	//
+	// default is true until you save them: English, NOTIFY_DEFAULT_TIME_ZONE, every event kind by email once an email address is set, no quiet hours, and for managers a digest at 08:00.
+	//
+	// Corresponds with GET /v1/me/notification-preferences (the `GetMeNotificationPreferences` operationId).
+	GetMeNotificationPreferences(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PutMeNotificationPreferencesWithBody Replace your notification preferences
+	//
+	// language en or zh-Hans; time_zone an IANA zone; email an address or empty; email_kinds a subset of reminder, escalation, handover, winback; quiet_hours {from, to} as HH:MM (from after to spans midnight) or null — non-urgent messages wait until they end, escalations to managers go through; digest_hour 0–23 or null. Any bad field is a 422 naming it, and nothing changes. default and updated_at are ignored.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /v1/me/notification-preferences (the `PutMeNotificationPreferences` operationId).
+	PutMeNotificationPreferencesWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PutMeNotificationPreferences Replace your notification preferences
+	//
+	// language en or zh-Hans; time_zone an IANA zone; email an address or empty; email_kinds a subset of reminder, escalation, handover, winback; quiet_hours {from, to} as HH:MM (from after to spans midnight) or null — non-urgent messages wait until they end, escalations to managers go through; digest_hour 0–23 or null. Any bad field is a 422 naming it, and nothing changes. default and updated_at are ignored.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /v1/me/notification-preferences (the `PutMeNotificationPreferences` operationId).
+	PutMeNotificationPreferences(ctx context.Context, body PutMeNotificationPreferencesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetNotifications Your in-app messages, newest first
 	//
@@ -1558,6 +1604,61 @@ func (c *Client) PostFollowUpsByIdReassignWithBody(ctx context.Context, id strin
 // Corresponds with POST /v1/follow-ups/{id}/reassign (the `PostFollowUpsByIdReassign` operationId).
 func (c *Client) PostFollowUpsByIdReassign(ctx context.Context, id string, body PostFollowUpsByIdReassignJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewPostFollowUpsByIdReassignRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetMeNotificationPreferences Your notification preferences (the defaults until you choose)
+//
+// default is true until you save them: English, NOTIFY_DEFAULT_TIME_ZONE, every event kind by email once an email address is set, no quiet hours, and for managers a digest at 08:00.
+//
+// Corresponds with GET /v1/me/notification-preferences (the `GetMeNotificationPreferences` operationId).
+func (c *Client) GetMeNotificationPreferences(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetMeNotificationPreferencesRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PutMeNotificationPreferencesWithBody Replace your notification preferences
+//
+// language en or zh-Hans; time_zone an IANA zone; email an address or empty; email_kinds a subset of reminder, escalation, handover, winback; quiet_hours {from, to} as HH:MM (from after to spans midnight) or null — non-urgent messages wait until they end, escalations to managers go through; digest_hour 0–23 or null. Any bad field is a 422 naming it, and nothing changes. default and updated_at are ignored.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /v1/me/notification-preferences (the `PutMeNotificationPreferences` operationId).
+func (c *Client) PutMeNotificationPreferencesWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPutMeNotificationPreferencesRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PutMeNotificationPreferences Replace your notification preferences
+//
+// language en or zh-Hans; time_zone an IANA zone; email an address or empty; email_kinds a subset of reminder, escalation, handover, winback; quiet_hours {from, to} as HH:MM (from after to spans midnight) or null — non-urgent messages wait until they end, escalations to managers go through; digest_hour 0–23 or null. Any bad field is a 422 naming it, and nothing changes. default and updated_at are ignored.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /v1/me/notification-preferences (the `PutMeNotificationPreferences` operationId).
+func (c *Client) PutMeNotificationPreferences(ctx context.Context, body PutMeNotificationPreferencesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPutMeNotificationPreferencesRequest(c.Server, body)
 	if err != nil {
 		return nil, err
 	}
@@ -2884,6 +2985,73 @@ func NewPostFollowUpsByIdReassignRequestWithBody(server string, id string, conte
 	return req, nil
 }
 
+// NewGetMeNotificationPreferencesRequest constructs an http.Request for the GetMeNotificationPreferences method
+func NewGetMeNotificationPreferencesRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/me/notification-preferences")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewPutMeNotificationPreferencesRequest calls the generic PutMeNotificationPreferences builder with application/json body
+func NewPutMeNotificationPreferencesRequest(server string, body PutMeNotificationPreferencesJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewPutMeNotificationPreferencesRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewPutMeNotificationPreferencesRequestWithBody constructs an http.Request for the PutMeNotificationPreferences method, with any body, and a specified content type
+func NewPutMeNotificationPreferencesRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/me/notification-preferences")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewGetNotificationsRequest constructs an http.Request for the GetNotifications method
 func NewGetNotificationsRequest(server string, params *GetNotificationsParams) (*http.Request, error) {
 	var err error
@@ -3731,6 +3899,33 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /v1/follow-ups/{id}/reassign (the `PostFollowUpsByIdReassign` operationId).
 	PostFollowUpsByIdReassignWithResponse(ctx context.Context, id string, body PostFollowUpsByIdReassignJSONRequestBody, reqEditors ...RequestEditorFn) (*PostFollowUpsByIdReassignResponse, error)
+
+	// GetMeNotificationPreferencesWithResponse Your notification preferences (the defaults until you choose)
+	//
+	// default is true until you save them: English, NOTIFY_DEFAULT_TIME_ZONE, every event kind by email once an email address is set, no quiet hours, and for managers a digest at 08:00.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/me/notification-preferences (the `GetMeNotificationPreferences` operationId).
+	GetMeNotificationPreferencesWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetMeNotificationPreferencesResponse, error)
+
+	// PutMeNotificationPreferencesWithBodyWithResponse Replace your notification preferences
+	//
+	// language en or zh-Hans; time_zone an IANA zone; email an address or empty; email_kinds a subset of reminder, escalation, handover, winback; quiet_hours {from, to} as HH:MM (from after to spans midnight) or null — non-urgent messages wait until they end, escalations to managers go through; digest_hour 0–23 or null. Any bad field is a 422 naming it, and nothing changes. default and updated_at are ignored.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /v1/me/notification-preferences (the `PutMeNotificationPreferences` operationId).
+	PutMeNotificationPreferencesWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PutMeNotificationPreferencesResponse, error)
+
+	// PutMeNotificationPreferencesWithResponse Replace your notification preferences
+	//
+	// language en or zh-Hans; time_zone an IANA zone; email an address or empty; email_kinds a subset of reminder, escalation, handover, winback; quiet_hours {from, to} as HH:MM (from after to spans midnight) or null — non-urgent messages wait until they end, escalations to managers go through; digest_hour 0–23 or null. Any bad field is a 422 naming it, and nothing changes. default and updated_at are ignored.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /v1/me/notification-preferences (the `PutMeNotificationPreferences` operationId).
+	PutMeNotificationPreferencesWithResponse(ctx context.Context, body PutMeNotificationPreferencesJSONRequestBody, reqEditors ...RequestEditorFn) (*PutMeNotificationPreferencesResponse, error)
 
 	// GetNotificationsWithResponse Your in-app messages, newest first
 	//
@@ -5066,6 +5261,137 @@ func (r PostFollowUpsByIdReassignResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r PostFollowUpsByIdReassignResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetMeNotificationPreferencesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *PreferencesView
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetMeNotificationPreferencesResponse) GetJSON200() *PreferencesView {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetMeNotificationPreferencesResponse) GetJSON401() *Error {
+	return r.JSON401
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r GetMeNotificationPreferencesResponse) GetJSON500() *Error {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r GetMeNotificationPreferencesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetMeNotificationPreferencesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetMeNotificationPreferencesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetMeNotificationPreferencesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type PutMeNotificationPreferencesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *PreferencesView
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *Error
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Error
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PutMeNotificationPreferencesResponse) GetJSON200() *PreferencesView {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r PutMeNotificationPreferencesResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r PutMeNotificationPreferencesResponse) GetJSON401() *Error {
+	return r.JSON401
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r PutMeNotificationPreferencesResponse) GetJSON413() *Error {
+	return r.JSON413
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r PutMeNotificationPreferencesResponse) GetJSON422() *Error {
+	return r.JSON422
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r PutMeNotificationPreferencesResponse) GetJSON500() *Error {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r PutMeNotificationPreferencesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PutMeNotificationPreferencesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PutMeNotificationPreferencesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PutMeNotificationPreferencesResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -6421,6 +6747,51 @@ func (c *ClientWithResponses) PostFollowUpsByIdReassignWithResponse(ctx context.
 	return ParsePostFollowUpsByIdReassignResponse(rsp)
 }
 
+// GetMeNotificationPreferencesWithResponse Your notification preferences (the defaults until you choose)
+//
+// default is true until you save them: English, NOTIFY_DEFAULT_TIME_ZONE, every event kind by email once an email address is set, no quiet hours, and for managers a digest at 08:00.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/me/notification-preferences (the `GetMeNotificationPreferences` operationId).
+func (c *ClientWithResponses) GetMeNotificationPreferencesWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetMeNotificationPreferencesResponse, error) {
+	rsp, err := c.GetMeNotificationPreferences(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetMeNotificationPreferencesResponse(rsp)
+}
+
+// PutMeNotificationPreferencesWithBodyWithResponse Replace your notification preferences
+//
+// language en or zh-Hans; time_zone an IANA zone; email an address or empty; email_kinds a subset of reminder, escalation, handover, winback; quiet_hours {from, to} as HH:MM (from after to spans midnight) or null — non-urgent messages wait until they end, escalations to managers go through; digest_hour 0–23 or null. Any bad field is a 422 naming it, and nothing changes. default and updated_at are ignored.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /v1/me/notification-preferences (the `PutMeNotificationPreferences` operationId).
+func (c *ClientWithResponses) PutMeNotificationPreferencesWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PutMeNotificationPreferencesResponse, error) {
+	rsp, err := c.PutMeNotificationPreferencesWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePutMeNotificationPreferencesResponse(rsp)
+}
+
+// PutMeNotificationPreferencesWithResponse Replace your notification preferences
+//
+// language en or zh-Hans; time_zone an IANA zone; email an address or empty; email_kinds a subset of reminder, escalation, handover, winback; quiet_hours {from, to} as HH:MM (from after to spans midnight) or null — non-urgent messages wait until they end, escalations to managers go through; digest_hour 0–23 or null. Any bad field is a 422 naming it, and nothing changes. default and updated_at are ignored.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /v1/me/notification-preferences (the `PutMeNotificationPreferences` operationId).
+func (c *ClientWithResponses) PutMeNotificationPreferencesWithResponse(ctx context.Context, body PutMeNotificationPreferencesJSONRequestBody, reqEditors ...RequestEditorFn) (*PutMeNotificationPreferencesResponse, error) {
+	rsp, err := c.PutMeNotificationPreferences(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePutMeNotificationPreferencesResponse(rsp)
+}
+
 // GetNotificationsWithResponse Your in-app messages, newest first
 //
 // Everyone signed in has an inbox: the messages sent to them, and for a manager also those sent to the managers of their teams (each manager reads them on their own). A follow-up's ladder step sends them as it is recorded: a reminder to the owner; an escalation, a hand-over by the ladder or a return to the pool to the owner and the team's managers (urgent); a win-back touch to the owner; a reassignment by a person to the new owner. Each is sent once however often its step is recorded. follow_up_state says whether the follow-up is still open.
@@ -7637,6 +8008,107 @@ func ParsePostFollowUpsByIdReassignResponse(rsp *http.Response) (*PostFollowUpsB
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetMeNotificationPreferencesResponse parses an HTTP response from a GetMeNotificationPreferencesWithResponse call
+func ParseGetMeNotificationPreferencesResponse(rsp *http.Response) (*GetMeNotificationPreferencesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetMeNotificationPreferencesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest PreferencesView
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParsePutMeNotificationPreferencesResponse parses an HTTP response from a PutMeNotificationPreferencesWithResponse call
+func ParsePutMeNotificationPreferencesResponse(rsp *http.Response) (*PutMeNotificationPreferencesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PutMeNotificationPreferencesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest PreferencesView
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
 
 	}
 
