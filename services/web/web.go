@@ -29,6 +29,7 @@ import (
 	"github.com/closeloop/closeloop/services/web/internal/pages/leads"
 	"github.com/closeloop/closeloop/services/web/internal/pages/myday"
 	"github.com/closeloop/closeloop/services/web/internal/pages/policies"
+	"github.com/closeloop/closeloop/services/web/internal/pages/settings"
 	"github.com/closeloop/closeloop/services/web/internal/pages/visits"
 	"github.com/closeloop/closeloop/services/web/internal/session"
 	"github.com/closeloop/closeloop/services/web/internal/signin"
@@ -63,6 +64,7 @@ var Pages = []Page{
 	analytics.Mount,
 	policies.Mount,
 	importer.Mount,
+	settings.Mount,
 }
 
 // Spec describes the web console binary.
