@@ -8,6 +8,7 @@ BIN          := $(CURDIR)/bin
 export GOFLAGS := -buildvcs=false
 
 TEMPORAL_CLI_VERSION := v1.5.1
+MAILPIT_VERSION      := v1.33.1
 WORKFLOWCHECK_VERSION := v0.6.0
 SERVICES     := customer followup sales service marketing web
 SRC          := platform proto workflows services/internal $(addprefix services/,$(SERVICES))
@@ -77,12 +78,22 @@ build: ## build every binary into bin/
 	@echo "building the Closeloop binaries into bin/ (the first time up to 12 minutes on 2 busy cores, seconds after) …"
 	@$(GO) build -v -o $(BIN)/ $(BINARIES) 2>&1 | $(PROGRESS) binaries
 
-tools: $(BIN)/.temporal-$(TEMPORAL_CLI_VERSION) ## build the Temporal CLI (dev server) into bin/
+tools: $(BIN)/.temporal-$(TEMPORAL_CLI_VERSION) $(BIN)/.mailpit-$(MAILPIT_VERSION) ## build the Temporal CLI (dev server) and Mailpit (SMTP catcher) into bin/
 
 $(BIN)/.temporal-$(TEMPORAL_CLI_VERSION):
 	@mkdir -p $(BIN)
 	@echo "building the Temporal CLI $(TEMPORAL_CLI_VERSION) from the Go module proxy into bin/ (once; about 16 minutes on 2 cores) …"
 	@cd /tmp && GOBIN=$(BIN) GOWORK=off $(GO) install -v github.com/temporalio/cli/cmd/temporal@$(TEMPORAL_CLI_VERSION) 2>&1 | $(PROGRESS) "Temporal CLI"
+	@touch $@
+
+# Mailpit catches every email the stack sends (SMTP in, REST API out at
+# /api/v1/messages); platform/testenv starts it for the email tests. Its web
+# page is not part of the Go module, so a source build has none: read mail
+# through the API.
+$(BIN)/.mailpit-$(MAILPIT_VERSION):
+	@mkdir -p $(BIN)
+	@echo "building Mailpit $(MAILPIT_VERSION) (SMTP catcher) from the Go module proxy into bin/ (once; under a minute on 2 cores) …"
+	@cd /tmp && GOBIN=$(BIN) GOWORK=off $(GO) install -v github.com/axllent/mailpit@$(MAILPIT_VERSION) 2>&1 | $(PROGRESS) "Mailpit"
 	@touch $@
 
 # The determinism check over every workflow package: Temporal's workflowcheck,

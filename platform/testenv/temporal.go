@@ -159,9 +159,10 @@ func devServerPID(s *testsuite.DevServer) (pid int) {
 
 // tailWriter keeps the last max bytes written to it, for error messages.
 type tailWriter struct {
-	mu  sync.Mutex
-	max int
-	buf []byte
+	mu   sync.Mutex
+	max  int
+	name string // of the process writing; "dev server" when empty
+	buf  []byte
 }
 
 func (w *tailWriter) Write(p []byte) (int, error) {
@@ -177,9 +178,13 @@ func (w *tailWriter) Write(p []byte) (int, error) {
 func (w *tailWriter) String() string {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	name := w.name
+	if name == "" {
+		name = "dev server"
+	}
 	s := strings.TrimSpace(string(w.buf))
 	if s == "" {
-		return "(the dev server printed nothing)"
+		return "(the " + name + " printed nothing)"
 	}
-	return "dev server output:\n" + s
+	return name + " output:\n" + s
 }

@@ -4,7 +4,9 @@
 //   - Postgres: a fresh, uniquely named PostgreSQL database per call, dropped
 //     when the test ends;
 //   - SQLite: a database file in the test's temp dir;
-//   - Temporal: one Temporal dev server per test process.
+//   - Temporal: one Temporal dev server per test process;
+//   - Mailpit: an SMTP catcher per call, with a client of its REST API
+//     (MailpitClient) to read back what was sent.
 //
 // PostgreSQL is found in this order: the admin URL in
 // CLOSELOOP_TEST_POSTGRES_URL; a server at 127.0.0.1:5432 (user postgres,
@@ -15,10 +17,11 @@
 // run as root.
 //
 // The Temporal dev server is the CLI at CLOSELOOP_TEMPORAL_CLI, else
-// bin/temporal at the repository root (built by `make tools`).
+// bin/temporal at the repository root (built by `make tools`); Mailpit
+// likewise is CLOSELOOP_MAILPIT, else bin/mailpit.
 //
-// Nothing is skipped: without PostgreSQL or the Temporal CLI the test fails
-// and says how to get them.
+// Nothing is skipped: without PostgreSQL, the Temporal CLI or Mailpit the
+// test fails and says how to get them.
 //
 // Packages whose tests use Postgres or Temporal must call Main from TestMain,
 // so that what testenv started is stopped when the package's tests end:
