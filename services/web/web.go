@@ -26,6 +26,7 @@ import (
 	"github.com/closeloop/closeloop/services/web/internal/pages/customer360"
 	"github.com/closeloop/closeloop/services/web/internal/pages/customers"
 	"github.com/closeloop/closeloop/services/web/internal/pages/importer"
+	"github.com/closeloop/closeloop/services/web/internal/pages/inbox"
 	"github.com/closeloop/closeloop/services/web/internal/pages/leads"
 	"github.com/closeloop/closeloop/services/web/internal/pages/myday"
 	"github.com/closeloop/closeloop/services/web/internal/pages/policies"
@@ -64,6 +65,7 @@ var Pages = []Page{
 	analytics.Mount,
 	policies.Mount,
 	importer.Mount,
+	inbox.Mount,
 	settings.Mount,
 }
 

@@ -7,7 +7,23 @@ type NavItem struct {
 	Path   string
 	Label  string
 	Active bool
+	// Badge is a count shown in the entry (nil: none).
+	Badge *NavBadge
 }
+
+// NavBadge is a count beside a navigation entry (the inbox's unread
+// messages). The layout only leaves its place: htmx loads it from a part of
+// its page once the page is shown (pages do not wait for it), again every
+// Every seconds and whenever Event reaches the body. The part answers an
+// element with the same ID, and fills the live region ID+"-live" when the
+// count changed, so screen readers hear it.
+type NavBadge struct {
+	ID, URL, Event string
+	Every          int
+}
+
+// InboxBadge is the unread count of the inbox's entry.
+var InboxBadge = &NavBadge{ID: "inbox-badge", URL: "/inbox/count", Event: "inbox-changed", Every: 60}
 
 // navEntry says who sees a page in the navigation. The pages check the same
 // roles themselves (and the services check permissions again): hiding a
@@ -27,6 +43,7 @@ var (
 	RolesVisits    = []string{"rep", "manager", "admin"}
 	RolesAnalytics = []string{"manager", "analyst", "admin"}
 	RolesImport    = []string{"rep", "manager", "admin"}
+	RolesInbox     = []string{"rep", "manager", "analyst", "admin"}
 )
 
 var nav = []navEntry{
@@ -39,7 +56,11 @@ var nav = []navEntry{
 	{"/policies", "nav.policies", RolesPolicies},
 	{"/calendars", "nav.calendars", RolesPolicies},
 	{"/import", "nav.import", RolesImport},
+	{"/inbox", "nav.inbox", RolesInbox},
 }
+
+// badges are the navigation entries that show a count, by path.
+var badges = map[string]*NavBadge{"/inbox": InboxBadge}
 
 func navFor(x *Ctx) []NavItem {
 	if x.User == nil {
@@ -49,7 +70,7 @@ func navFor(x *Ctx) []NavItem {
 	for _, e := range nav {
 		if x.Has(e.roles...) {
 			out = append(out, NavItem{Path: e.path, Label: x.T(e.id),
-				Active: x.Path == e.path || strings.HasPrefix(x.Path, e.path+"/")})
+				Active: x.Path == e.path || strings.HasPrefix(x.Path, e.path+"/"), Badge: badges[e.path]})
 		}
 	}
 	return out
