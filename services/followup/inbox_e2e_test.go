@@ -17,7 +17,8 @@ import (
 // once (remind, then escalate to the manager). Its owner's inbox has both
 // steps, each once; the team's manager has the escalation, marked urgent;
 // a rep and a manager of another team have nothing, and may not mark the
-// others' messages read. Reading is per reader; bad input is refused.
+// others' messages read. Reading is per reader; a reassignment tells the
+// new owner who made it; bad input is refused.
 func TestInboxOfAnOverdueCallBack(t *testing.T) {
 	hostPort, namespace := testenv.Temporal(t)
 	startWorker(t, hostPort, namespace, nil)
@@ -78,6 +79,14 @@ func TestInboxOfAnOverdueCallBack(t *testing.T) {
 	}
 	if r := s.call("POST", "/v1/notifications/read-all", repAna, nil); r.status != http.StatusOK || r.json(t)["marked"].(float64) != 2 || unread(repAna) != 0 {
 		t.Fatalf("read all: %d %s", r.status, r.body)
+	}
+
+	// A manager gives the follow-up to rep-cy: rep-cy reads who did.
+	if r := s.call("POST", "/v1/follow-ups/"+id+"/reassign", mgrMia, map[string]any{"owner_id": "rep-cy", "reason": "Ana is at the fair"}); r.status != http.StatusOK {
+		t.Fatalf("reassign: %d %s", r.status, r.body)
+	}
+	if cy := inbox("rep-cy", ""); len(cy) != 1 || cy[0]["action"] != "reassigned" || cy[0]["actor"] != mgrMia || cy[0]["actor_name"] != "Mia (manager, north)" {
+		t.Fatalf("rep-cy's inbox: %v", cy)
 	}
 
 	// Bad input: clear 4xx.

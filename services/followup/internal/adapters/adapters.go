@@ -181,4 +181,10 @@ var Migrations = []migrate.Migration{
 			updated_at  TIMESTAMPTZ NOT NULL
 		)`,
 	)},
+	{Version: 6, Name: "who made the change a message tells of", Up: migrate.SQL(
+		// The workflow for a ladder step; the person (id and display name)
+		// for a reassignment, so its new owner reads who gave it to them.
+		`ALTER TABLE notifications ADD COLUMN actor VARCHAR(200) NOT NULL DEFAULT ''`,
+		`ALTER TABLE notifications ADD COLUMN actor_name VARCHAR(200) NOT NULL DEFAULT ''`,
+	)},
 }

@@ -51,6 +51,10 @@ type NotificationView struct {
 	// FollowUpState is the follow-up's state now (open, escalated, done,
 	// cancelled): a message about a follow-up closed since needs no action.
 	FollowUpState string `json:"follow_up_state"`
+	// Actor is who made the change: "workflow" for a ladder step, the
+	// person's user id for a reassignment; ActorName their display name.
+	Actor     string `json:"actor"`
+	ActorName string `json:"actor_name,omitempty"`
 }
 
 // InboxCursor is a position in an inbox.
@@ -118,7 +122,8 @@ func (s *Inbox) List(ctx context.Context, unread bool, after *InboxCursor, limit
 		}
 		out.Items = append(out.Items, NotificationView{ID: it.ID, FollowUpID: it.FollowUpID, Kind: it.Kind, Title: it.Title,
 			CustomerID: it.CustomerID, Team: it.Team, OwnerID: it.OwnerID, Level: it.Level, Action: it.Action,
-			ManagersOf: it.ManagersOf, Urgent: it.Urgent, DueAt: it.DueAt, At: it.At, ReadAt: it.ReadAt, FollowUpState: it.State})
+			ManagersOf: it.ManagersOf, Urgent: it.Urgent, DueAt: it.DueAt, At: it.At, ReadAt: it.ReadAt, FollowUpState: it.State,
+			Actor: it.Actor, ActorName: it.ActorName})
 	}
 	return out, nil
 }

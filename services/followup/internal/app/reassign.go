@@ -49,7 +49,7 @@ func (s *FollowUps) Reassign(ctx context.Context, id string, in ReassignInput) (
 	if !p.Has(auth.RoleManager) && !p.Has(auth.RoleAdmin) {
 		return View{}, domain.ErrReassignForbidden
 	}
-	r := domain.Reassignment{OwnerID: in.OwnerID, Team: in.Team, Reason: in.Reason, By: p.Subject}
+	r := domain.Reassignment{OwnerID: in.OwnerID, Team: in.Team, Reason: in.Reason, By: p.Subject, ByName: p.Name}
 	if err := r.Check(); err != nil {
 		return View{}, err
 	}

@@ -74,7 +74,10 @@ type Event struct {
 	Action     string
 	Level      int
 	Actor      string
-	Detail     string
+	// ActorName is the actor's display name when a person acted (for the
+	// messages the change sends; the history keeps the id).
+	ActorName string
+	Detail    string
 	// At is when the event happened; for an escalation step, when the
 	// workflow carried it out.
 	At time.Time

@@ -38,6 +38,10 @@ type Notification struct {
 	// DueAt is the follow-up's due time when the step ran.
 	DueAt time.Time
 	At    time.Time
+	// Actor and ActorName are who made the change: the workflow for a
+	// ladder step, the person (id and display name) for a reassignment.
+	Actor     string
+	ActorName string
 }
 
 // Audience is who one message goes to: a person, or a team's managers.
@@ -86,7 +90,7 @@ func notificationsOf(f FollowUp, e Event) []Notification {
 			ID: NotificationID(f.ID, e, a), FollowUpID: f.ID, Kind: f.Kind, Title: f.Title, CustomerID: f.CustomerID,
 			Team: f.Team, OwnerID: f.OwnerID, Level: e.Level, Action: e.Action,
 			UserID: a.UserID, ManagersOf: a.ManagersOf, Urgent: Escalating(e.Action) && a.ManagersOf != "",
-			DueAt: f.DueAt, At: e.At,
+			DueAt: f.DueAt, At: e.At, Actor: e.Actor, ActorName: e.ActorName,
 		})
 	}
 	return out

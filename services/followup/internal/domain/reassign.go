@@ -45,6 +45,9 @@ type Reassignment struct {
 	Team    string // "" = the follow-up's team
 	Reason  string
 	By      string
+	// ByName is By's display name (from their token), for the new owner's
+	// message; not stored in the history.
+	ByName string
 }
 
 // Check validates the request's fields: a new owner and a reason are
@@ -91,7 +94,7 @@ func (f *FollowUp) Reassign(r Reassignment, now time.Time) error {
 		detail = fmt.Sprintf("reassigned from %s (team %s) to %s (team %s)", f.OwnerID, f.Team, r.OwnerID, team)
 	}
 	f.OwnerID, f.Team, f.UpdatedAt = r.OwnerID, team, now
-	f.record(Event{Action: ActionReassigned, Level: f.EscalationLevel, Actor: r.By, Detail: detail + ": " + r.Reason, At: now})
+	f.record(Event{Action: ActionReassigned, Level: f.EscalationLevel, Actor: r.By, ActorName: r.ByName, Detail: detail + ": " + r.Reason, At: now})
 	return nil
 }
 

@@ -61,7 +61,8 @@ func TestInboxOfRecordedSteps(t *testing.T) {
 			return n
 		}
 		got := list(ana, false)
-		if len(got) != 2 || got[0].Action != "escalate_manager" || got[1].Action != "remind" || got[0].State != domain.StateEscalated || got[0].ReadAt != nil {
+		if len(got) != 2 || got[0].Action != "escalate_manager" || got[1].Action != "remind" || got[0].State != domain.StateEscalated || got[0].ReadAt != nil ||
+			got[0].Actor != domain.WorkflowActor {
 			t.Fatalf("rep-ana's inbox: %+v", got)
 		}
 		got = list(mia, false)
@@ -103,12 +104,12 @@ func TestInboxOfRecordedSteps(t *testing.T) {
 
 		// A manager gives it to rep-cy: rep-cy is told, once.
 		if err := fus.Update(ctx, f.ID, func(f *domain.FollowUp) error {
-			return f.Reassign(domain.Reassignment{OwnerID: "rep-cy", Reason: "Ana is on leave", By: "mgr-mia"}, t0.Add(4*time.Hour))
+			return f.Reassign(domain.Reassignment{OwnerID: "rep-cy", Reason: "Ana is on leave", By: "mgr-mia", ByName: "Mia"}, t0.Add(4*time.Hour))
 		}); err != nil {
 			t.Fatal(err)
 		}
 		cy := list(store.Reader{UserID: "rep-cy"}, true)
-		if len(cy) != 1 || cy[0].Action != domain.ActionReassigned || cy[0].OwnerID != "rep-cy" {
+		if len(cy) != 1 || cy[0].Action != domain.ActionReassigned || cy[0].OwnerID != "rep-cy" || cy[0].Actor != "mgr-mia" || cy[0].ActorName != "Mia" {
 			t.Fatalf("rep-cy's inbox: %+v", cy)
 		}
 

@@ -26,6 +26,8 @@ type notificationRow struct {
 	Urgent     bool
 	DueAt      time.Time
 	At         time.Time
+	Actor      string
+	ActorName  string
 }
 
 func (notificationRow) TableName() string { return "notifications" }
@@ -52,7 +54,7 @@ func addNotifications(tx *gorm.DB, ns []domain.Notification) error {
 	for _, n := range ns {
 		row := notificationRow{ID: n.ID, FollowUpID: n.FollowUpID, Kind: n.Kind, Title: n.Title, CustomerID: n.CustomerID,
 			Team: n.Team, OwnerID: n.OwnerID, Level: n.Level, Action: n.Action, UserID: nullable(n.UserID),
-			ManagersOf: nullable(n.ManagersOf), Urgent: n.Urgent, DueAt: n.DueAt, At: n.At}
+			ManagersOf: nullable(n.ManagersOf), Urgent: n.Urgent, DueAt: n.DueAt, At: n.At, Actor: n.Actor, ActorName: n.ActorName}
 		if err := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&row).Error; err != nil {
 			return err
 		}
@@ -98,6 +100,8 @@ type inboxRow struct {
 	Urgent     bool
 	DueAt      time.Time
 	At         time.Time
+	Actor      string
+	ActorName  string
 	ReadAt     *time.Time
 	State      *string
 }
@@ -137,7 +141,7 @@ func (s *Inbox) List(ctx context.Context, r Reader, unread bool, after *InboxKey
 	for i, n := range rows {
 		out[i] = InboxItem{Notification: domain.Notification{ID: n.ID, FollowUpID: n.FollowUpID, Kind: n.Kind, Title: n.Title,
 			CustomerID: n.CustomerID, Team: n.Team, OwnerID: n.OwnerID, Level: n.Level, Action: n.Action, UserID: deref(n.UserID),
-			ManagersOf: deref(n.ManagersOf), Urgent: n.Urgent, DueAt: n.DueAt.UTC(), At: n.At.UTC()}, ReadAt: n.ReadAt, State: deref(n.State)}
+			ManagersOf: deref(n.ManagersOf), Urgent: n.Urgent, DueAt: n.DueAt.UTC(), At: n.At.UTC(), Actor: n.Actor, ActorName: n.ActorName}, ReadAt: n.ReadAt, State: deref(n.State)}
 	}
 	return out, nil
 }

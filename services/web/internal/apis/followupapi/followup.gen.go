@@ -401,6 +401,8 @@ type NoteRequest struct {
 // NotificationView defines model for NotificationView.
 type NotificationView struct {
 	Action        *string    `json:"action,omitempty"`
+	Actor         *string    `json:"actor,omitempty"`
+	ActorName     *string    `json:"actor_name,omitempty"`
 	At            *time.Time `json:"at,omitempty"`
 	CustomerId    *string    `json:"customer_id,omitempty"`
 	DueAt         *time.Time `json:"due_at,omitempty"`

@@ -248,7 +248,7 @@ func TestInbox(t *testing.T) {
 		}
 		stacktest.Eventually(t, "rep-cy's message", 30*time.Second, func() bool { return len(messages(t, s, "rep-cy", "")) == 1 })
 		// A rep may not read the user directory: the giver is named by id.
-		has(t, "rep-cy's inbox", s.Client(t, "rep-cy").Get("/inbox"), http.StatusOK, "mgr-mia gave you this follow-up", "Call back Anhui about the valves")
+		has(t, "rep-cy's inbox", s.Client(t, "rep-cy").Get("/inbox"), http.StatusOK, "Mia (manager, north) gave you this follow-up", "Call back Anhui about the valves")
 	})
 
 	t.Run("a message about a closed follow-up needs no action", func(t *testing.T) {

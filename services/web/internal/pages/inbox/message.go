@@ -27,9 +27,9 @@ type Message struct {
 	State             string
 	Urgent            bool
 	At, DueAt, ReadAt *time.Time
-	// Actor is who gave the follow-up to the reader (a reassignment), when
-	// its history says.
-	Actor string
+	// Actor and ActorName are who made the change (a person for a
+	// reassignment; "workflow" for a ladder step), as the message says.
+	Actor, ActorName string
 	// What says what happened, in the reader's language. Customer and
 	// Owner are names ("" when the user may not read them: the page shows
 	// a link or the id).
@@ -40,7 +40,7 @@ func messageOf(v followupapi.NotificationView) *Message {
 	return &Message{ID: view.Str(v.Id), FollowUpID: view.Str(v.FollowUpId), Kind: view.Str(v.Kind), Title: view.Str(v.Title),
 		CustomerID: view.Str(v.CustomerId), Team: view.Str(v.Team), OwnerID: view.Str(v.OwnerId), Action: view.Str(v.Action),
 		ManagersOf: view.Str(v.ManagersOf), State: view.Str(v.FollowUpState), Urgent: v.Urgent != nil && *v.Urgent,
-		At: v.At, DueAt: v.DueAt, ReadAt: v.ReadAt}
+		At: v.At, DueAt: v.DueAt, ReadAt: v.ReadAt, Actor: view.Str(v.Actor), ActorName: view.Str(v.ActorName)}
 }
 
 // Unread reports whether the reader has not marked the message read.
@@ -53,14 +53,11 @@ func (m *Message) Open() bool { return m.State == "open" || m.State == "escalate
 // Closed reports whether the follow-up is known to be done or cancelled.
 func (m *Message) Closed() bool { return m.State == "done" || m.State == "cancelled" }
 
-// maxReads bounds the follow-ups read at once to find who handed them over.
-const maxReads = 8
-
 // tell fills in what the messages need to be told, reading at once: the
-// customers' names (one call), for a manager or an administrator the names
-// of the owners and of who reassigned (the user directory), and who gave
-// the reader each follow-up reassigned to them (its history). Each only
-// decorates: what does not load is logged and the page shows ids and links.
+// customers' names (one call) and, for a manager or an administrator, the
+// owners' names (the user directory). Who gave a follow-up to the reader is
+// in the message itself. Names only decorate: what does not load is logged
+// and the page shows ids and links.
 func (h *handler) tell(ctx context.Context, r *console.Request, msgs []*Message) {
 	if len(msgs) == 0 {
 		return
@@ -74,7 +71,6 @@ func (h *handler) tell(ctx context.Context, r *console.Request, msgs []*Message)
 	if r.X.Has("manager", "admin") {
 		wg.Go(func() { names = console.Names(h.d.Users(r)) })
 	}
-	wg.Go(func() { h.actors(ctx, r, msgs) })
 	wg.Wait()
 	name := func(id string) string {
 		if n := names[id]; n != "" {
@@ -87,8 +83,8 @@ func (h *handler) tell(ctx context.Context, r *console.Request, msgs []*Message)
 		if m.OwnerID != "" && m.OwnerID != r.User.Subject {
 			m.Owner = name(m.OwnerID)
 		}
-		actor := ""
-		if m.Actor != "" {
+		actor := m.ActorName
+		if actor == "" && m.Actor != "" {
 			actor = name(m.Actor)
 		}
 		m.What = what(r.X, m, actor)
@@ -147,48 +143,4 @@ func (h *handler) customerNames(ctx context.Context, r *console.Request, msgs []
 		out[view.Str(c.Id)] = view.Str(c.Name)
 	}
 	return out
-}
-
-// actors finds, for each message saying a follow-up was given to the
-// reader, who gave it: the reassignment in the follow-up's history at the
-// message's time (the message is written with that entry).
-func (h *handler) actors(ctx context.Context, r *console.Request, msgs []*Message) {
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, maxReads)
-	for _, m := range msgs {
-		if m.Action != "reassigned" || m.FollowUpID == "" || m.At == nil {
-			continue
-		}
-		sem <- struct{}{}
-		wg.Go(func() {
-			defer func() { <-sem }()
-			res, err := r.API.FollowUp.GetFollowUpsByIdWithResponse(ctx, m.FollowUpID)
-			if err := apis.Check(res, err); err != nil || res.JSON200 == nil || res.JSON200.Events == nil {
-				h.d.Log.InfoContext(r.C, "inbox: who reassigned a follow-up is not known", "follow_up", m.FollowUpID, "error", err)
-				return
-			}
-			m.Actor = reassignedBy(*res.JSON200.Events, *m.At)
-		})
-	}
-	wg.Wait()
-}
-
-// reassignedBy is the actor of the reassignment in events nearest to at
-// (within a second: the history and the message keep the same instant), or
-// "".
-func reassignedBy(events []followupapi.Event, at time.Time) string {
-	best, gap := "", time.Second
-	for _, e := range events {
-		if view.Str(e.Action) != "reassigned" || e.At == nil {
-			continue
-		}
-		d := e.At.Sub(at)
-		if d < 0 {
-			d = -d
-		}
-		if d <= gap {
-			best, gap = view.Str(e.Actor), d
-		}
-	}
-	return best
 }

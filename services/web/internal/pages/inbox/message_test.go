@@ -3,11 +3,9 @@ package inbox
 import (
 	"net/http/httptest"
 	"testing"
-	"time"
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/closeloop/closeloop/services/web/internal/apis/followupapi"
 	"github.com/closeloop/closeloop/services/web/internal/view"
 )
 
@@ -54,27 +52,6 @@ func TestWhatHappened(t *testing.T) {
 		if got := what(zh, &c.m, c.actor); got != c.zhans {
 			t.Errorf("%s (zh-Hans): %q, want %q", c.m.Action, got, c.zhans)
 		}
-	}
-}
-
-// The reassignment a message is about is the one at the message's instant,
-// not an earlier one of the same follow-up.
-func TestReassignedBy(t *testing.T) {
-	at := time.Date(2026, 12, 4, 9, 30, 0, 0, time.UTC)
-	ev := func(action, actor string, t time.Time) followupapi.Event {
-		return followupapi.Event{Action: &action, Actor: &actor, At: &t}
-	}
-	events := []followupapi.Event{
-		ev("opened", "test", at.Add(-48*time.Hour)),
-		ev("reassigned", "mgr-max", at.Add(-time.Hour)),
-		ev("escalate_manager", "workflow", at.Add(-time.Microsecond)),
-		ev("reassigned", "mgr-mia", at.Add(time.Microsecond)),
-	}
-	if got := reassignedBy(events, at); got != "mgr-mia" {
-		t.Fatalf("reassigned by %q, want mgr-mia", got)
-	}
-	if got := reassignedBy(events[:3], at); got != "" {
-		t.Fatalf("a reassignment an hour before the message was taken: %q", got)
 	}
 }
 
