@@ -77,6 +77,23 @@ func TestInboxOfAnOverdueCallBack(t *testing.T) {
 	if unread(mgrMia) != 0 || len(inbox(mgrMia, "?unread=true")) != 0 || unread(repAna) != 2 {
 		t.Fatal("reading is not per reader")
 	}
+	// The follow-up's record says who was told and who read it.
+	fu := s.call("GET", "/v1/follow-ups/"+id, mgrMia, nil).json(t)
+	told, _ := fu["told"].([]any)
+	if len(told) != 3 {
+		t.Fatalf("told: %v", fu["told"])
+	}
+	first, mgrs := told[0].(map[string]any), told[2].(map[string]any)
+	if told[1].(map[string]any)["managers_of"] == "north" {
+		mgrs = told[1].(map[string]any)
+	}
+	if first["action"] != "remind" || first["user_id"] != repAna || len(first["reads"].([]any)) != 0 {
+		t.Fatalf("the reminder: %v", first)
+	}
+	if reads := mgrs["reads"].([]any); mgrs["managers_of"] != "north" || mgrs["urgent"] != true || len(reads) != 1 || reads[0].(map[string]any)["user_id"] != mgrMia {
+		t.Fatalf("the managers' escalation: %v", mgrs)
+	}
+
 	if r := s.call("POST", "/v1/notifications/read-all", repAna, nil); r.status != http.StatusOK || r.json(t)["marked"].(float64) != 2 || unread(repAna) != 0 {
 		t.Fatalf("read all: %d %s", r.status, r.body)
 	}

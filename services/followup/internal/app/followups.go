@@ -113,6 +113,27 @@ type View struct {
 	CloseNote        string     `json:"close_note,omitempty"`
 	Links            LinksView  `json:"links"`
 	Events           []Event    `json:"events,omitempty"`
+	// Told are the in-app messages its steps sent, with who read them
+	// (GET /v1/follow-ups/{id} only).
+	Told []Told `json:"told,omitempty"`
+}
+
+// Told is a message a step sent: to one person (user_id) or to the managers
+// of a team (managers_of), and who read it when.
+type Told struct {
+	Level      int        `json:"level"`
+	Action     string     `json:"action"`
+	UserID     string     `json:"user_id,omitempty"`
+	ManagersOf string     `json:"managers_of,omitempty"`
+	Urgent     bool       `json:"urgent"`
+	At         time.Time  `json:"at"`
+	Reads      []ReadView `json:"reads"`
+}
+
+// ReadView is one reader's reading of a message.
+type ReadView struct {
+	UserID string    `json:"user_id"`
+	At     time.Time `json:"at"`
 }
 
 // Event is one entry of a follow-up's history.
@@ -251,6 +272,17 @@ func (s *FollowUps) Get(ctx context.Context, id string) (View, error) {
 	v.Events = make([]Event, len(evs))
 	for i, e := range evs {
 		v.Events[i] = Event{Action: e.Action, Level: e.Level, Actor: e.Actor, Detail: e.Detail, At: e.At, ScheduledAt: e.ScheduledAt, LateBy: e.LateBy()}
+	}
+	told, err := s.store.Told(ctx, id)
+	if err != nil {
+		return View{}, err
+	}
+	for _, t := range told {
+		tv := Told{Level: t.Level, Action: t.Action, UserID: t.UserID, ManagersOf: t.ManagersOf, Urgent: t.Urgent, At: t.At, Reads: []ReadView{}}
+		for _, r := range t.Reads {
+			tv.Reads = append(tv.Reads, ReadView{UserID: r.UserID, At: r.At})
+		}
+		v.Told = append(v.Told, tv)
 	}
 	return v, nil
 }

@@ -199,3 +199,57 @@ func deref(p *string) string {
 	}
 	return *p
 }
+
+// Told is a message a follow-up's step sent, with who read it.
+type Told struct {
+	Level      int
+	Action     string
+	UserID     string
+	ManagersOf string
+	Urgent     bool
+	At         time.Time
+	Reads      []Read
+}
+
+// Read is one reader's reading of a message.
+type Read struct {
+	UserID string
+	At     time.Time
+}
+
+// Told lists the messages the follow-up's steps sent, oldest first, each
+// with who read it and when.
+func (r *FollowUps) Told(ctx context.Context, followUpID string) ([]Told, error) {
+	var rows []struct {
+		ID         string
+		Level      int
+		Action     string
+		UserID     *string
+		ManagersOf *string
+		Urgent     bool
+		At         time.Time
+		Reader     *string
+		ReadAt     *time.Time
+	}
+	err := r.db.WithContext(ctx).Table("notifications AS n").
+		Select("n.id, n.level, n.action, n.user_id, n.managers_of, n.urgent, n.at, rd.user_id AS reader, rd.read_at").
+		Joins("LEFT JOIN notification_reads rd ON rd.notification_id = n.id").
+		Where("n.follow_up_id = ?", followUpID).Order("n.at, n.id, rd.read_at").Scan(&rows).Error
+	if err != nil {
+		return nil, err
+	}
+	var out []Told
+	last := ""
+	for _, row := range rows {
+		if row.ID != last {
+			out = append(out, Told{Level: row.Level, Action: row.Action, UserID: deref(row.UserID), ManagersOf: deref(row.ManagersOf),
+				Urgent: row.Urgent, At: row.At.UTC()})
+			last = row.ID
+		}
+		if row.Reader != nil && row.ReadAt != nil {
+			t := &out[len(out)-1]
+			t.Reads = append(t.Reads, Read{UserID: *row.Reader, At: row.ReadAt.UTC()})
+		}
+	}
+	return out, nil
+}

@@ -538,6 +538,12 @@ type Range struct {
 	Start *string `json:"start,omitempty"`
 }
 
+// ReadView defines model for ReadView.
+type ReadView struct {
+	At     *time.Time `json:"at,omitempty"`
+	UserId *string    `json:"user_id,omitempty"`
+}
+
 // ReassignRequest defines model for ReassignRequest.
 type ReassignRequest struct {
 	OwnerId *string `json:"owner_id,omitempty"`
@@ -563,6 +569,17 @@ type StatsPeriod struct {
 type Step struct {
 	Action *string `json:"action,omitempty"`
 	After  *string `json:"after,omitempty"`
+}
+
+// Told defines model for Told.
+type Told struct {
+	Action     *string     `json:"action,omitempty"`
+	At         *time.Time  `json:"at,omitempty"`
+	Level      *int        `json:"level,omitempty"`
+	ManagersOf *string     `json:"managers_of,omitempty"`
+	Reads      *[]ReadView `json:"reads,omitempty"`
+	Urgent     *bool       `json:"urgent,omitempty"`
+	UserId     *string     `json:"user_id,omitempty"`
 }
 
 // UnreadCount defines model for UnreadCount.
@@ -641,6 +658,7 @@ type View struct {
 	Team             *string    `json:"team,omitempty"`
 	Territory        *string    `json:"territory,omitempty"`
 	Title            *string    `json:"title,omitempty"`
+	Told             *[]Told    `json:"told,omitempty"`
 	WorkflowId       *string    `json:"workflow_id,omitempty"`
 }
 

@@ -229,6 +229,25 @@ func TestOverdueBoard(t *testing.T) {
 			!strings.Contains(p.Body, `action="/board/items/`+tenDays.ID+`/cancel?owner_id=rep-ana"`) {
 			t.Fatalf("item page:\n%s", p.Body)
 		}
+		// Who was told: the reminder to Ana and the escalation to north's
+		// managers (urgent), unread; once Mia reads hers, it says so.
+		for _, want := range []string{"Who was told (3 messages)", "→ Ana (rep, north)", "→ the managers of team north", "not read yet"} {
+			if !strings.Contains(p.Body, want) {
+				t.Fatalf("the item page lacks %q:\n%s", want, p.Body)
+			}
+		}
+		var mine string
+		for _, n := range s.Call("GET", "/v1/notifications", stacktest.MgrMia, nil).JSON(t)["items"].([]any) {
+			if m := n.(map[string]any); m["follow_up_id"] == tenDays.ID {
+				mine = m["id"].(string)
+			}
+		}
+		if r := s.Call("POST", "/v1/notifications/"+mine+"/read", stacktest.MgrMia, nil); r.Status != http.StatusNoContent {
+			t.Fatalf("mark read: %d %s", r.Status, r.Body)
+		}
+		if p := mgr.Get("/board/items/" + tenDays.ID); !strings.Contains(p.Body, "read by Mia (manager, north) at") {
+			t.Fatalf("the item page does not say Mia read the escalation:\n%s", p.Body)
+		}
 		if p := mgr.Get("/board/items/"+tenDays.ID, "HX-Request", "true", "HX-Target", "board-panel"); strings.Contains(p.Body, "<html") || !strings.Contains(p.Body, "<h2>"+tenDays.Title+"</h2>") {
 			t.Fatalf("item panel:\n%s", p.Body)
 		}

@@ -21,7 +21,9 @@ const MaxNote = 2000
 type itemData struct {
 	Row    Row
 	Events []followupapi.Event
-	Open   bool
+	// Told are the messages its steps sent and who read them.
+	Told []Told
+	Open bool
 	// back is the board's filter the user came from; the forms return
 	// there.
 	back url.Values
@@ -102,6 +104,9 @@ func (h *handler) loadItem(r *console.Request, id string, back Filter) (*itemDat
 		it.Row = RowOf(*v, h.workflowURL(r))
 		if v.Events != nil {
 			it.Events = *v.Events
+		}
+		if v.Told != nil {
+			it.Told = toldOf(*v.Told)
 		}
 	}
 	it.Open = it.Row.State == "open" || it.Row.State == "escalated"
