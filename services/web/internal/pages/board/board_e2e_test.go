@@ -230,7 +230,13 @@ func TestOverdueBoard(t *testing.T) {
 			t.Fatalf("item page:\n%s", p.Body)
 		}
 		// Who was told: the reminder to Ana and the escalation to north's
-		// managers (urgent), unread; once Mia reads hers, it says so.
+		// managers (urgent), unread; once Mia reads hers, it says so. The
+		// ladder records its steps on its own time: wait for both.
+		stacktest.Eventually(t, "the escalation recorded", 30*time.Second, func() bool {
+			told, _ := state(t, s, tenDays.ID)["told"].([]any)
+			return len(told) == 3
+		})
+		p = mgr.Get("/board/items/" + tenDays.ID + "?owner_id=rep-ana")
 		for _, want := range []string{"Who was told (3 messages)", "→ Ana (rep, north)", "→ the managers of team north", "not read yet"} {
 			if !strings.Contains(p.Body, want) {
 				t.Fatalf("the item page lacks %q:\n%s", want, p.Body)
