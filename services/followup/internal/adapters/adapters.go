@@ -187,4 +187,81 @@ var Migrations = []migrate.Migration{
 		`ALTER TABLE notifications ADD COLUMN actor VARCHAR(200) NOT NULL DEFAULT ''`,
 		`ALTER TABLE notifications ADD COLUMN actor_name VARCHAR(200) NOT NULL DEFAULT ''`,
 	)},
+	{Version: 7, Name: "email and webhook deliveries, webhook subscriptions, and who manages which team", Up: migrate.SQL(
+		// dispatched_at marks a message whose deliveries have been planned:
+		// the messages written before this version were never meant to be
+		// emailed, so they count as dispatched.
+		`ALTER TABLE notifications ADD COLUMN dispatched_at TIMESTAMPTZ`,
+		`UPDATE notifications SET dispatched_at = at`,
+		`CREATE INDEX ix_notifications_undispatched ON notifications (at, id) WHERE dispatched_at IS NULL`,
+		// A delivery is one message (or one person's daily digest) on one
+		// channel to one target: a person's email address, or a webhook
+		// subscription. Its id is derived from (message, channel, target),
+		// or (person, local date) for a digest; the SMTP Message-ID and the
+		// webhook-id are built from it.
+		`CREATE TABLE deliveries (
+			id              VARCHAR(36) PRIMARY KEY,
+			notification_id VARCHAR(36),
+			follow_up_id    VARCHAR(36),
+			channel         VARCHAR(10) NOT NULL,
+			kind            VARCHAR(20) NOT NULL,
+			target          VARCHAR(200) NOT NULL,
+			address         VARCHAR(254) NOT NULL DEFAULT '',
+			language        VARCHAR(10) NOT NULL DEFAULT 'en',
+			time_zone       VARCHAR(100) NOT NULL DEFAULT 'UTC',
+			urgent          BOOLEAN NOT NULL DEFAULT FALSE,
+			status          VARCHAR(12) NOT NULL,
+			reason          VARCHAR(40) NOT NULL DEFAULT '',
+			attempts        INTEGER NOT NULL DEFAULT 0,
+			not_before      TIMESTAMPTZ,
+			claimed_until   TIMESTAMPTZ,
+			last_error      VARCHAR(1000) NOT NULL DEFAULT '',
+			digest_date     VARCHAR(10),
+			created_at      TIMESTAMPTZ NOT NULL,
+			updated_at      TIMESTAMPTZ NOT NULL,
+			sent_at         TIMESTAMPTZ
+		)`,
+		`CREATE INDEX ix_deliveries_follow_up ON deliveries (follow_up_id) WHERE follow_up_id IS NOT NULL`,
+		`CREATE INDEX ix_deliveries_pending ON deliveries (claimed_until) WHERE status = 'pending'`,
+		`CREATE INDEX ix_deliveries_status ON deliveries (status, updated_at, id)`,
+		`CREATE INDEX ix_deliveries_target ON deliveries (target, created_at)`,
+		// Webhook subscriptions, registered by admins. secret is the
+		// whsec_ signing secret; previous_secret also signs until
+		// previous_until (rotation). failures counts consecutive failed
+		// attempts; a subscription is disabled, with its reason, after too
+		// many.
+		`CREATE TABLE webhook_subscriptions (
+			id              VARCHAR(36) PRIMARY KEY,
+			url             VARCHAR(2048) NOT NULL,
+			description     VARCHAR(300) NOT NULL DEFAULT '',
+			event_kinds     VARCHAR(200) NOT NULL,
+			secret          VARCHAR(200) NOT NULL,
+			previous_secret VARCHAR(200) NOT NULL DEFAULT '',
+			previous_until  TIMESTAMPTZ,
+			enabled         BOOLEAN NOT NULL,
+			disabled_reason VARCHAR(1000) NOT NULL DEFAULT '',
+			disabled_at     TIMESTAMPTZ,
+			failures        INTEGER NOT NULL DEFAULT 0,
+			failing_since   TIMESTAMPTZ,
+			created_by      VARCHAR(200) NOT NULL,
+			created_at      TIMESTAMPTZ NOT NULL,
+			updated_at      TIMESTAMPTZ NOT NULL
+		)`,
+		// Who is who, as their last signed-in call to this service said:
+		// display name, and the teams they manage (a manager) or belong to.
+		// Email to "the managers of team X" goes to the managers found here
+		// who set an address in their preferences.
+		`CREATE TABLE recipients (
+			user_id VARCHAR(200) PRIMARY KEY,
+			name    VARCHAR(200) NOT NULL DEFAULT '',
+			manager BOOLEAN NOT NULL DEFAULT FALSE,
+			seen_at TIMESTAMPTZ NOT NULL
+		)`,
+		`CREATE TABLE recipient_teams (
+			user_id VARCHAR(200) NOT NULL,
+			team    VARCHAR(100) NOT NULL,
+			PRIMARY KEY (user_id, team)
+		)`,
+		`CREATE INDEX ix_recipient_teams_team ON recipient_teams (team)`,
+	)},
 }
