@@ -22,7 +22,9 @@ import (
 // two runs of a lead that continued as new)
 // and testdata/*.json (written by the customer service's: a customer-day
 // visit, a care sweep, the ABC reclassification that starts one, care
-// follow-ups answered and cancelled), both with UPDATE_HISTORIES=1. A change
+// follow-ups answered and cancelled) and the follow-up service's (a
+// delivery held for quiet hours, a webhook delivery retried after
+// failures), all with UPDATE_HISTORIES=1. A change
 // that would make such running executions non-deterministic after a worker
 // upgrade fails here; it needs workflow.GetVersion.
 func TestRecordedHistoriesReplay(t *testing.T) {

@@ -38,6 +38,7 @@ import (
 	"github.com/closeloop/closeloop/workflows/care"
 	"github.com/closeloop/closeloop/workflows/followup"
 	"github.com/closeloop/closeloop/workflows/lead"
+	"github.com/closeloop/closeloop/workflows/notify"
 	"github.com/closeloop/closeloop/workflows/systemcheck"
 	"github.com/closeloop/closeloop/workflows/visit"
 )
@@ -73,6 +74,7 @@ func RegisterWorkflows(r WorkflowRegistry) {
 	r.RegisterWorkflowWithOptions(lead.Opportunity, workflow.RegisterOptions{Name: wfc.WorkflowOpportunity})
 	r.RegisterWorkflowWithOptions(visit.Visit, workflow.RegisterOptions{Name: wfc.WorkflowVisit})
 	r.RegisterWorkflowWithOptions(care.Sweep, workflow.RegisterOptions{Name: wfc.WorkflowCareSweep})
+	r.RegisterWorkflowWithOptions(notify.Delivery, workflow.RegisterOptions{Name: wfc.WorkflowDelivery})
 }
 
 // RunSystemCheck runs SystemCheck and reports each service; the error names

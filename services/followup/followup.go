@@ -27,6 +27,7 @@ package followup
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -34,7 +35,9 @@ import (
 
 	"github.com/closeloop/closeloop/platform/apperr"
 	"github.com/closeloop/closeloop/platform/httpx"
+	"github.com/closeloop/closeloop/platform/mail"
 	"github.com/closeloop/closeloop/platform/service"
+	"github.com/closeloop/closeloop/platform/webhook"
 	followupc "github.com/closeloop/closeloop/proto/contract/followup"
 	"github.com/closeloop/closeloop/services/followup/internal/adapters"
 	"github.com/closeloop/closeloop/services/followup/internal/adapters/store"
@@ -55,6 +58,28 @@ type Config struct {
 	// DefaultTimeZone is the time zone of people's messages until they choose one.
 	DefaultTimeZone        string `env:"NOTIFY_DEFAULT_TIME_ZONE" default:"UTC" help:"IANA time zone of notification messages, quiet hours and digests for people who have not chosen one in their notification preferences"`
 	DefaultCalendarCountry string `env:"DEFAULT_CALENDAR_COUNTRY" default:"" help:"business calendars a fresh database is seeded with: CN (China mainland holidays and make-up days, default cn-mainland) or plain/empty (Monday–Friday, no holidays, default standard); ignored once calendars exist"`
+	Notify                 NotifyConfig
+	// Mail is the SMTP relay of email notifications (SMTP_*); none when
+	// SMTP_HOST is empty.
+	Mail mail.Config
+}
+
+// NotifyConfig is how notifications go out by email and webhook
+// (docs/notifications.md).
+type NotifyConfig struct {
+	ConsoleURL          string        `env:"CONSOLE_URL" help:"the web console's external base URL (https://crm.example.com), for links in emails and webhooks; empty: no links"`
+	Dispatch            bool          `env:"NOTIFY_DISPATCH" default:"true" help:"send email and webhook deliveries from this replica (every replica may; they share the work through claims in the database)"`
+	Poll                time.Duration `env:"NOTIFY_POLL" default:"500ms" help:"how often new messages are looked for"`
+	DigestCheck         time.Duration `env:"NOTIFY_DIGEST_CHECK" default:"1m" help:"how often the daily digests due are looked for (a digest goes out within this of its hour)"`
+	Claim               time.Duration `env:"NOTIFY_CLAIM" default:"1m" help:"how long a replica holds a delivery it is sending; one left unsent by a replica that died is sent by another after this"`
+	Concurrency         int           `env:"NOTIFY_CONCURRENCY" default:"16" help:"sends in flight per replica"`
+	RetryFor            time.Duration `env:"NOTIFY_RETRY_FOR" default:"24h" help:"how long a failed delivery is retried before it goes on the dead-letter list"`
+	RetryInitial        time.Duration `env:"NOTIFY_RETRY_INITIAL" default:"30s" help:"first retry interval of a failed delivery; it doubles up to NOTIFY_RETRY_MAX_INTERVAL"`
+	RetryMaxInterval    time.Duration `env:"NOTIFY_RETRY_MAX_INTERVAL" default:"1h" help:"longest interval between retries of a failed delivery"`
+	WebhookAllowPrivate bool          `env:"WEBHOOK_ALLOW_PRIVATE" default:"false" help:"let webhook subscriptions reach loopback, private and link-local addresses (an on-premises chat server); never on a shared cloud host"`
+	WebhookAllowHTTP    bool          `env:"WEBHOOK_ALLOW_HTTP" default:"false" help:"let webhook subscriptions use plain http (development only: bodies and signatures cross the network in clear)"`
+	WebhookTimeout      time.Duration `env:"WEBHOOK_TIMEOUT" default:"10s" help:"limit of one webhook request, response included"`
+	WebhookDisableAfter int           `env:"WEBHOOK_DISABLE_AFTER" default:"20" help:"consecutive failed attempts after which a webhook subscription is disabled (with the reason); an admin re-enables it"`
 }
 
 // OpenAPI returns the service's OpenAPI document, built from its request and response types.
@@ -103,6 +128,16 @@ func Setup(d *service.Deps, cfg Config) (*service.Module, error) {
 	inbox := &ports.InboxHTTP{Inbox: app.NewInbox(store.NewInbox(d.DB)),
 		Preferences: app.NewNotificationPreferences(store.NewPreferences(d.DB), cfg.DefaultTimeZone)}
 	acts := &ports.EngineActivities{Policies: pol, FollowUps: fu}
+	recipients := app.NewRecipients(store.NewRecipients(d.DB, cfg.DefaultTimeZone))
+	deliveries, hooks, err := notifications(d, cfg)
+	if err != nil {
+		return nil, err
+	}
+	delActs := &ports.DeliveryActivities{Deliveries: deliveries}
+	background := []func(context.Context) error{service.PurgeIdempotencyKeys(d.DB, d.Log)}
+	if cfg.Notify.Dispatch {
+		background = append(background, deliveries.Run)
+	}
 	if d.Telemetry != nil {
 		if err := ports.RegisterGauges(d.Telemetry.MeterProvider(), d.DB, d.Log); err != nil {
 			return nil, fmt.Errorf("follow-up gauges: %w", err)
@@ -111,11 +146,58 @@ func Setup(d *service.Deps, cfg Config) (*service.Module, error) {
 	return &service.Module{
 		Routes: func(v1 *gin.RouterGroup) {
 			v1.Use(httpx.ForwardBearer) // customer look-ups are made as the caller
+			v1.Use(func(c *gin.Context) {
+				if err := recipients.Saw(c.Request.Context()); err != nil {
+					d.Log.Warn("notifications: recording who the caller is failed", "error", err)
+				}
+			})
 			h.Routes(v1)
 			inbox.Routes(v1)
+			(&ports.DeliveriesHTTP{Deliveries: deliveries}).Routes(v1)
+			hooks.Routes(v1)
 		},
-		Register:   func(r worker.Registry) { acts.Register(r) },
+		Register:   func(r worker.Registry) { acts.Register(r); delActs.Register(r) },
 		OpenAPI:    ports.OpenAPI(),
-		Background: []func(context.Context) error{service.PurgeIdempotencyKeys(d.DB, d.Log)},
+		Background: background,
 	}, nil
+}
+
+// notifications assembles the email and webhook channels: the SMTP sender
+// when SMTP_HOST is set, the webhook client under the admins' address
+// policy, and the Delivery workflows for what waits or retries.
+func notifications(d *service.Deps, cfg Config) (*app.Deliveries, *ports.WebhooksHTTP, error) {
+	n := cfg.Notify
+	if n.Claim < 5*time.Second || n.Poll <= 0 || n.DigestCheck <= 0 || n.Concurrency < 1 || n.RetryFor <= 0 || n.RetryInitial <= 0 ||
+		n.RetryMaxInterval < n.RetryInitial || n.WebhookTimeout <= 0 || n.WebhookDisableAfter < 1 {
+		return nil, nil, apperr.Invalid("invalid_config", "NOTIFY_CLAIM must be at least 5s; NOTIFY_POLL, NOTIFY_DIGEST_CHECK, NOTIFY_RETRY_FOR, NOTIFY_RETRY_INITIAL and "+
+			"WEBHOOK_TIMEOUT positive; NOTIFY_RETRY_MAX_INTERVAL at least NOTIFY_RETRY_INITIAL; NOTIFY_CONCURRENCY and WEBHOOK_DISABLE_AFTER at least 1")
+	}
+	if n.ConsoleURL != "" {
+		if u, err := url.Parse(n.ConsoleURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, nil, apperr.Invalid("invalid_config", fmt.Sprintf("CONSOLE_URL=%q: an absolute http(s) URL, such as https://crm.example.com", n.ConsoleURL))
+		}
+	}
+	policy := webhook.Policy{AllowPrivate: n.WebhookAllowPrivate, AllowHTTP: n.WebhookAllowHTTP}
+	hooksStore := store.NewWebhooks(d.DB)
+	del := app.NewDeliveries(store.NewDeliveries(d.DB), store.NewRecipients(d.DB, cfg.DefaultTimeZone), hooksStore, store.NewFollowUps(d.DB), d.Log)
+	del.Config = app.DeliveryConfig{Claim: n.Claim, Poll: n.Poll, DigestCheck: n.DigestCheck, Concurrency: n.Concurrency, DisableAfter: n.WebhookDisableAfter, ConsoleURL: n.ConsoleURL}
+	del.Webhook = policy.Client(n.WebhookTimeout)
+	del.Retry = ports.DeliveryRetrier{Client: d.Temporal, RetryFor: n.RetryFor, RetryInitial: n.RetryInitial, RetryMaxInterval: n.RetryMaxInterval}
+	if cfg.Mail.Enabled() {
+		sender, err := mail.New(cfg.Mail)
+		if err != nil {
+			return nil, nil, apperr.Invalid("invalid_config", err.Error())
+		}
+		del.Mail = sender
+	} else {
+		d.Log.Info("notifications: no SMTP relay configured (SMTP_HOST); messages go to the in-app inbox and webhooks only")
+	}
+	if d.Telemetry != nil {
+		c, err := ports.NewDeliveryCounter(d.Telemetry.MeterProvider())
+		if err != nil {
+			return nil, nil, fmt.Errorf("delivery metrics: %w", err)
+		}
+		del.Metrics = c
+	}
+	return del, &ports.WebhooksHTTP{Webhooks: app.NewWebhooks(hooksStore, policy)}, nil
 }

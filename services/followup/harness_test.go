@@ -30,11 +30,12 @@ type stackOpts struct {
 	temporal  string // host:port; empty: an address nothing listens on (HTTP-only tests)
 	namespace string
 	telemetry *telemetry.Telemetry
+	env       map[string]string // the follow-up service's, added to the defaults
 }
 
 func newStack(t testing.TB, dsn string, o stackOpts) *stack {
 	t.Helper()
-	st := stacktest.New(t, dsn, stacktest.Opts{Temporal: o.temporal, Namespace: o.namespace, Telemetry: o.telemetry})
+	st := stacktest.New(t, dsn, stacktest.Opts{Temporal: o.temporal, Namespace: o.namespace, Telemetry: o.telemetry, FollowUpEnv: o.env})
 	return &stack{Stack: st, t: t, app: st.FollowUp}
 }
 

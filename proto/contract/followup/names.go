@@ -48,4 +48,10 @@ const (
 	// service in followupv1.CareTerms). Input followupv1.CalendarSetInput,
 	// result followupv1.CalendarSetResult.
 	ActivityCalendarSet = "followup.CalendarSet"
+	// ActivitySendDelivery sends one email or webhook delivery unless it is
+	// done. Input followupv1.SendDeliveryInput.
+	ActivitySendDelivery = "followup.SendDelivery"
+	// ActivityGiveUpDelivery records a delivery whose retries ran out as
+	// failed (the dead-letter list). Input followupv1.GiveUpDeliveryInput.
+	ActivityGiveUpDelivery = "followup.GiveUpDelivery"
 )

@@ -187,3 +187,14 @@ const (
 	// QueryVisitState answers visit.State.
 	QueryVisitState = "visit-state"
 )
+
+// WorkflowDelivery sends one email or webhook delivery that must wait (the
+// recipient's quiet hours) or whose first attempt failed: it waits durably,
+// retries the follow-up service's followup.SendDelivery with backoff for a
+// bounded period and, when that runs out, records the delivery as failed
+// (the dead-letter list). Input followupv1.DeliverInput.
+const WorkflowDelivery = "Delivery"
+
+// DeliveryWorkflowID returns the workflow id of a delivery's workflow; one
+// running per delivery (an admin's retry of a failed one starts a new run).
+func DeliveryWorkflowID(deliveryID string) string { return "Delivery:" + deliveryID }

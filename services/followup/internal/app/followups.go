@@ -128,6 +128,10 @@ type Told struct {
 	Urgent     bool       `json:"urgent"`
 	At         time.Time  `json:"at"`
 	Reads      []ReadView `json:"reads"`
+	// Deliveries are its emails (one per recipient) and webhooks (one per
+	// subscription): sent, held for quiet hours, retrying, failed or
+	// suppressed, and why.
+	Deliveries []DeliveryView `json:"deliveries"`
 }
 
 // ReadView is one reader's reading of a message.
@@ -277,8 +281,18 @@ func (s *FollowUps) Get(ctx context.Context, id string) (View, error) {
 	if err != nil {
 		return View{}, err
 	}
+	ds, err := s.store.Deliveries(ctx, id)
+	if err != nil {
+		return View{}, err
+	}
 	for _, t := range told {
-		tv := Told{Level: t.Level, Action: t.Action, UserID: t.UserID, ManagersOf: t.ManagersOf, Urgent: t.Urgent, At: t.At, Reads: []ReadView{}}
+		tv := Told{Level: t.Level, Action: t.Action, UserID: t.UserID, ManagersOf: t.ManagersOf, Urgent: t.Urgent, At: t.At, Reads: []ReadView{},
+			Deliveries: []DeliveryView{}}
+		for _, d := range ds {
+			if d.NotificationID == t.ID {
+				tv.Deliveries = append(tv.Deliveries, deliveryView(d, false))
+			}
+		}
 		for _, r := range t.Reads {
 			tv.Reads = append(tv.Reads, ReadView{UserID: r.UserID, At: r.At})
 		}

@@ -17,7 +17,7 @@ func OpenAPI() []byte {
 	return openapi.New("Closeloop follow-up service", "1.0.0",
 		"The follow-up engine: timer policies and their versions, business calendars, follow-ups with their escalation history, "+
 			"and the managers' overdue views. Every /v1 call needs a bearer token; follow-ups outside your scope answer 404.").
-		Add(engineOps()...).Add(inboxOps()...).JSON()
+		Add(engineOps()...).Add(inboxOps()...).Add(deliveryOps()...).Add(webhookOps()...).JSON()
 }
 
 var (

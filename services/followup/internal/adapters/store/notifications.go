@@ -28,6 +28,9 @@ type notificationRow struct {
 	At         time.Time
 	Actor      string
 	ActorName  string
+	// DispatchedAt is when the message's email and webhook deliveries
+	// were planned (deliveries.go); nil until then.
+	DispatchedAt *time.Time
 }
 
 func (notificationRow) TableName() string { return "notifications" }
@@ -202,6 +205,7 @@ func deref(p *string) string {
 
 // Told is a message a follow-up's step sent, with who read it.
 type Told struct {
+	ID         string
 	Level      int
 	Action     string
 	UserID     string
@@ -242,7 +246,7 @@ func (r *FollowUps) Told(ctx context.Context, followUpID string) ([]Told, error)
 	last := ""
 	for _, row := range rows {
 		if row.ID != last {
-			out = append(out, Told{Level: row.Level, Action: row.Action, UserID: deref(row.UserID), ManagersOf: deref(row.ManagersOf),
+			out = append(out, Told{ID: row.ID, Level: row.Level, Action: row.Action, UserID: deref(row.UserID), ManagersOf: deref(row.ManagersOf),
 				Urgent: row.Urgent, At: row.At.UTC()})
 			last = row.ID
 		}

@@ -42,15 +42,7 @@ func (r *Preferences) Get(ctx context.Context, userID string) (domain.Preference
 	if err != nil {
 		return domain.Preferences{}, false, err
 	}
-	p := domain.Preferences{UserID: row.UserID, Language: row.Language, TimeZone: row.TimeZone, Email: row.Email,
-		EmailKinds: []string{}, DigestHour: row.DigestHour, UpdatedAt: row.UpdatedAt.UTC()}
-	if row.EmailKinds != "" {
-		p.EmailKinds = strings.Split(row.EmailKinds, ",")
-	}
-	if row.QuietFrom != nil && row.QuietTo != nil {
-		p.Quiet = &domain.QuietHours{From: *row.QuietFrom, To: *row.QuietTo}
-	}
-	return p, true, nil
+	return preferencesOf(row), true, nil
 }
 
 // Put stores the person's preferences, replacing what they chose before.

@@ -307,6 +307,32 @@ type Deadline struct {
 	Version           *int       `json:"version,omitempty"`
 }
 
+// DeliveryPage defines model for DeliveryPage.
+type DeliveryPage struct {
+	Items      *[]DeliveryView `json:"items,omitempty"`
+	NextCursor *string         `json:"next_cursor,omitempty"`
+}
+
+// DeliveryView defines model for DeliveryView.
+type DeliveryView struct {
+	Address        *string    `json:"address,omitempty"`
+	Attempts       *int       `json:"attempts,omitempty"`
+	Channel        *string    `json:"channel,omitempty"`
+	CreatedAt      *time.Time `json:"created_at,omitempty"`
+	FollowUpId     *string    `json:"follow_up_id,omitempty"`
+	Id             *string    `json:"id,omitempty"`
+	Kind           *string    `json:"kind,omitempty"`
+	LastError      *string    `json:"last_error,omitempty"`
+	NotBefore      *time.Time `json:"not_before,omitempty"`
+	NotificationId *string    `json:"notification_id,omitempty"`
+	Reason         *string    `json:"reason,omitempty"`
+	SentAt         *time.Time `json:"sent_at,omitempty"`
+	Status         *string    `json:"status,omitempty"`
+	Target         *string    `json:"target,omitempty"`
+	UpdatedAt      *time.Time `json:"updated_at,omitempty"`
+	Urgent         *bool      `json:"urgent,omitempty"`
+}
+
 // DiffView defines model for DiffView.
 type DiffView struct {
 	Changes *[]Change `json:"changes,omitempty"`
@@ -573,13 +599,14 @@ type Step struct {
 
 // Told defines model for Told.
 type Told struct {
-	Action     *string     `json:"action,omitempty"`
-	At         *time.Time  `json:"at,omitempty"`
-	Level      *int        `json:"level,omitempty"`
-	ManagersOf *string     `json:"managers_of,omitempty"`
-	Reads      *[]ReadView `json:"reads,omitempty"`
-	Urgent     *bool       `json:"urgent,omitempty"`
-	UserId     *string     `json:"user_id,omitempty"`
+	Action     *string         `json:"action,omitempty"`
+	At         *time.Time      `json:"at,omitempty"`
+	Deliveries *[]DeliveryView `json:"deliveries,omitempty"`
+	Level      *int            `json:"level,omitempty"`
+	ManagersOf *string         `json:"managers_of,omitempty"`
+	Reads      *[]ReadView     `json:"reads,omitempty"`
+	Urgent     *bool           `json:"urgent,omitempty"`
+	UserId     *string         `json:"user_id,omitempty"`
 }
 
 // UnreadCount defines model for UnreadCount.
@@ -662,6 +689,70 @@ type View struct {
 	WorkflowId       *string    `json:"workflow_id,omitempty"`
 }
 
+// WebhookInput defines model for WebhookInput.
+type WebhookInput struct {
+	Description *string   `json:"description,omitempty"`
+	Enabled     *bool     `json:"enabled,omitempty"`
+	EventKinds  *[]string `json:"event_kinds,omitempty"`
+	Secret      *string   `json:"secret,omitempty"`
+	Url         *string   `json:"url,omitempty"`
+}
+
+// WebhookPatch defines model for WebhookPatch.
+type WebhookPatch struct {
+	Description *string   `json:"description,omitempty"`
+	Enabled     *bool     `json:"enabled,omitempty"`
+	EventKinds  *[]string `json:"event_kinds,omitempty"`
+	Url         *string   `json:"url,omitempty"`
+}
+
+// WebhookRotateInput defines model for WebhookRotateInput.
+type WebhookRotateInput struct {
+	Secret *string `json:"secret,omitempty"`
+}
+
+// WebhookSecretView defines model for WebhookSecretView.
+type WebhookSecretView struct {
+	CreatedAt           *time.Time `json:"created_at,omitempty"`
+	CreatedBy           *string    `json:"created_by,omitempty"`
+	Description         *string    `json:"description,omitempty"`
+	DisabledAt          *time.Time `json:"disabled_at,omitempty"`
+	DisabledReason      *string    `json:"disabled_reason,omitempty"`
+	Enabled             *bool      `json:"enabled,omitempty"`
+	EventKinds          *[]string  `json:"event_kinds,omitempty"`
+	FailingSince        *time.Time `json:"failing_since,omitempty"`
+	Failures            *int       `json:"failures,omitempty"`
+	Id                  *string    `json:"id,omitempty"`
+	PreviousSecretUntil *time.Time `json:"previous_secret_until,omitempty"`
+	Secret              *string    `json:"secret,omitempty"`
+	SecretHint          *string    `json:"secret_hint,omitempty"`
+	UpdatedAt           *time.Time `json:"updated_at,omitempty"`
+	Url                 *string    `json:"url,omitempty"`
+}
+
+// WebhookView defines model for WebhookView.
+type WebhookView struct {
+	CreatedAt           *time.Time `json:"created_at,omitempty"`
+	CreatedBy           *string    `json:"created_by,omitempty"`
+	Description         *string    `json:"description,omitempty"`
+	DisabledAt          *time.Time `json:"disabled_at,omitempty"`
+	DisabledReason      *string    `json:"disabled_reason,omitempty"`
+	Enabled             *bool      `json:"enabled,omitempty"`
+	EventKinds          *[]string  `json:"event_kinds,omitempty"`
+	FailingSince        *time.Time `json:"failing_since,omitempty"`
+	Failures            *int       `json:"failures,omitempty"`
+	Id                  *string    `json:"id,omitempty"`
+	PreviousSecretUntil *time.Time `json:"previous_secret_until,omitempty"`
+	SecretHint          *string    `json:"secret_hint,omitempty"`
+	UpdatedAt           *time.Time `json:"updated_at,omitempty"`
+	Url                 *string    `json:"url,omitempty"`
+}
+
+// WebhooksPage defines model for WebhooksPage.
+type WebhooksPage struct {
+	Items *[]WebhookView `json:"items,omitempty"`
+}
+
 // Week defines model for Week.
 type Week struct {
 	Friday    *[]Range `json:"friday,omitempty"`
@@ -699,6 +790,21 @@ type GetCalendarsByNameDeadlineParams struct {
 
 	// Duration such as 8h or 90m
 	Duration *string `form:"duration,omitempty" json:"duration,omitempty"`
+}
+
+// GetDeliveriesParams defines parameters for GetDeliveries.
+type GetDeliveriesParams struct {
+	// Status pending, held, retrying, sent, failed (default) or suppressed
+	Status *string `form:"status,omitempty" json:"status,omitempty"`
+
+	// Channel email or webhook; both when absent
+	Channel *string `form:"channel,omitempty" json:"channel,omitempty"`
+
+	// Limit page size, 1..200 (default 50)
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor next_cursor of the previous page
+	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
 // GetFollowUpsParams defines parameters for GetFollowUps.
@@ -829,6 +935,15 @@ type PostPoliciesByNameVersionsJSONRequestBody = ProposeRequest
 
 // PostPoliciesByNameVersionsByVersionWithdrawJSONRequestBody defines body for PostPoliciesByNameVersionsByVersionWithdraw for application/json ContentType.
 type PostPoliciesByNameVersionsByVersionWithdrawJSONRequestBody = WithdrawRequest
+
+// PostWebhooksJSONRequestBody defines body for PostWebhooks for application/json ContentType.
+type PostWebhooksJSONRequestBody = WebhookInput
+
+// PatchWebhooksByIdJSONRequestBody defines body for PatchWebhooksById for application/json ContentType.
+type PatchWebhooksByIdJSONRequestBody = WebhookPatch
+
+// PostWebhooksByIdRotateSecretJSONRequestBody defines body for PostWebhooksByIdRotateSecret for application/json ContentType.
+type PostWebhooksByIdRotateSecretJSONRequestBody = WebhookRotateInput
 
 // RequestEditorFn is the function signature for the RequestEditor callback function
 type RequestEditorFn func(ctx context.Context, req *http.Request) error
@@ -962,6 +1077,20 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /v1/calendars/{name}/deadline (the `GetCalendarsByNameDeadline` operationId).
 	GetCalendarsByNameDeadline(ctx context.Context, name string, params *GetCalendarsByNameDeadlineParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetDeliveries Email and webhook deliveries by status (admins): failed is the dead-letter list
+	//
+	// A delivery is one message (or one person's daily digest) on one channel to one target: a person's email address or a webhook subscription. status failed (the default) lists those whose retries ran out or that the receiver refused for good, with the last error; the others (pending, held, retrying, sent, suppressed) show the queue. The latest change first.
+	//
+	// Corresponds with GET /v1/deliveries (the `GetDeliveries` operationId).
+	GetDeliveries(ctx context.Context, params *GetDeliveriesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PostDeliveriesByIdRetry Retry a failed delivery (admins)
+	//
+	// Hands the delivery back to its workflow with a new retry period; it is sent unless its follow-up closed meanwhile (then it is suppressed) or its webhook subscription is disabled. 409 unless the delivery is failed.
+	//
+	// Corresponds with POST /v1/deliveries/{id}/retry (the `PostDeliveriesByIdRetry` operationId).
+	PostDeliveriesByIdRetry(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetFollowUps Follow-ups in your scope, soonest due first
 	//
@@ -1252,6 +1381,81 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /v1/policies/{name}/versions/{version}/withdraw (the `PostPoliciesByNameVersionsByVersionWithdraw` operationId).
 	PostPoliciesByNameVersionsByVersionWithdraw(ctx context.Context, name string, version int, body PostPoliciesByNameVersionsByVersionWithdrawJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetWebhooks Every webhook subscription, oldest first (admins)
+	//
+	// Admins only (403 for every other role). Secrets are never shown here: secret_hint is whsec_… and the secret's last four characters. A subscription switched off after too many failed deliveries in a row says why in disabled_reason.
+	//
+	// Corresponds with GET /v1/webhooks (the `GetWebhooks` operationId).
+	GetWebhooks(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PostWebhooksWithBody Register a webhook subscription (admins)
+	//
+	// Admins only (403 for every other role). url must be https and a public address unless the administrator's settings allow plain http or private addresses; event_kinds one or more of reminder, escalation, handover, winback; description up to 300 characters. secret is the receiver's whsec_<base64> secret (24 to 64 bytes) if it hands one out; leave it out and one is generated. The answer carries the secret, the only time it is shown. Deliveries are signed the Standard Webhooks way (webhook-id, webhook-timestamp, webhook-signature). Every bad field is a 422 naming it (url: invalid_url, not_https, private_address; secret: invalid_secret, secret_too_short, secret_too_long), and nothing is stored.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/webhooks (the `PostWebhooks` operationId).
+	PostWebhooksWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PostWebhooks Register a webhook subscription (admins)
+	//
+	// Admins only (403 for every other role). url must be https and a public address unless the administrator's settings allow plain http or private addresses; event_kinds one or more of reminder, escalation, handover, winback; description up to 300 characters. secret is the receiver's whsec_<base64> secret (24 to 64 bytes) if it hands one out; leave it out and one is generated. The answer carries the secret, the only time it is shown. Deliveries are signed the Standard Webhooks way (webhook-id, webhook-timestamp, webhook-signature). Every bad field is a 422 naming it (url: invalid_url, not_https, private_address; secret: invalid_secret, secret_too_short, secret_too_long), and nothing is stored.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/webhooks (the `PostWebhooks` operationId).
+	PostWebhooks(ctx context.Context, body PostWebhooksJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeleteWebhooksById Remove a webhook subscription (admins)
+	//
+	// Admins only (403 for every other role). Nothing more is sent to it.
+	//
+	// Corresponds with DELETE /v1/webhooks/{id} (the `DeleteWebhooksById` operationId).
+	DeleteWebhooksById(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetWebhooksById A webhook subscription, without its secret (admins)
+	//
+	// Admins only (403 for every other role).
+	//
+	// Corresponds with GET /v1/webhooks/{id} (the `GetWebhooksById` operationId).
+	GetWebhooksById(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PatchWebhooksByIdWithBody Change a webhook subscription; switch it off or on again (admins)
+	//
+	// Admins only (403 for every other role). Absent fields stay as they are. The result is checked as on registration, unless the change only switches it off. enabled true switches a disabled subscription on again with its failure count and reason cleared. The secret changes only by rotation.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PATCH /v1/webhooks/{id} (the `PatchWebhooksById` operationId).
+	PatchWebhooksByIdWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PatchWebhooksById Change a webhook subscription; switch it off or on again (admins)
+	//
+	// Admins only (403 for every other role). Absent fields stay as they are. The result is checked as on registration, unless the change only switches it off. enabled true switches a disabled subscription on again with its failure count and reason cleared. The secret changes only by rotation.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PATCH /v1/webhooks/{id} (the `PatchWebhooksById` operationId).
+	PatchWebhooksById(ctx context.Context, id string, body PatchWebhooksByIdJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PostWebhooksByIdRotateSecretWithBody Give a webhook subscription a new signing secret (admins)
+	//
+	// Admins only (403 for every other role). The body is optional: {"secret": "whsec_…"} to use the receiver's own, else one is generated. The answer carries the new secret, the only time it is shown. The old secret keeps signing deliveries too for 24 hours (previous_secret_until), so the receiver can be switched over without missing one; a second rotation within them drops the first secret at once.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/webhooks/{id}/rotate-secret (the `PostWebhooksByIdRotateSecret` operationId).
+	PostWebhooksByIdRotateSecretWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PostWebhooksByIdRotateSecret Give a webhook subscription a new signing secret (admins)
+	//
+	// Admins only (403 for every other role). The body is optional: {"secret": "whsec_…"} to use the receiver's own, else one is generated. The answer carries the new secret, the only time it is shown. The old secret keeps signing deliveries too for 24 hours (previous_secret_until), so the receiver can be switched over without missing one; a second rotation within them drops the first secret at once.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/webhooks/{id}/rotate-secret (the `PostWebhooksByIdRotateSecret` operationId).
+	PostWebhooksByIdRotateSecret(ctx context.Context, id string, body PostWebhooksByIdRotateSecretJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 }
 
 // GetCalendars Every business calendar with its region and team assignments
@@ -1373,6 +1577,40 @@ func (c *Client) GetCalendarsByNameAudit(ctx context.Context, name string, reqEd
 // Corresponds with GET /v1/calendars/{name}/deadline (the `GetCalendarsByNameDeadline` operationId).
 func (c *Client) GetCalendarsByNameDeadline(ctx context.Context, name string, params *GetCalendarsByNameDeadlineParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetCalendarsByNameDeadlineRequest(c.Server, name, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetDeliveries Email and webhook deliveries by status (admins): failed is the dead-letter list
+//
+// A delivery is one message (or one person's daily digest) on one channel to one target: a person's email address or a webhook subscription. status failed (the default) lists those whose retries ran out or that the receiver refused for good, with the last error; the others (pending, held, retrying, sent, suppressed) show the queue. The latest change first.
+//
+// Corresponds with GET /v1/deliveries (the `GetDeliveries` operationId).
+func (c *Client) GetDeliveries(ctx context.Context, params *GetDeliveriesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetDeliveriesRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PostDeliveriesByIdRetry Retry a failed delivery (admins)
+//
+// Hands the delivery back to its workflow with a new retry period; it is sent unless its follow-up closed meanwhile (then it is suppressed) or its webhook subscription is disabled. 409 unless the delivery is failed.
+//
+// Corresponds with POST /v1/deliveries/{id}/retry (the `PostDeliveriesByIdRetry` operationId).
+func (c *Client) PostDeliveriesByIdRetry(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPostDeliveriesByIdRetryRequest(c.Server, id)
 	if err != nil {
 		return nil, err
 	}
@@ -2013,6 +2251,171 @@ func (c *Client) PostPoliciesByNameVersionsByVersionWithdraw(ctx context.Context
 	return c.Client.Do(req)
 }
 
+// GetWebhooks Every webhook subscription, oldest first (admins)
+//
+// Admins only (403 for every other role). Secrets are never shown here: secret_hint is whsec_… and the secret's last four characters. A subscription switched off after too many failed deliveries in a row says why in disabled_reason.
+//
+// Corresponds with GET /v1/webhooks (the `GetWebhooks` operationId).
+func (c *Client) GetWebhooks(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetWebhooksRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PostWebhooksWithBody Register a webhook subscription (admins)
+//
+// Admins only (403 for every other role). url must be https and a public address unless the administrator's settings allow plain http or private addresses; event_kinds one or more of reminder, escalation, handover, winback; description up to 300 characters. secret is the receiver's whsec_<base64> secret (24 to 64 bytes) if it hands one out; leave it out and one is generated. The answer carries the secret, the only time it is shown. Deliveries are signed the Standard Webhooks way (webhook-id, webhook-timestamp, webhook-signature). Every bad field is a 422 naming it (url: invalid_url, not_https, private_address; secret: invalid_secret, secret_too_short, secret_too_long), and nothing is stored.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/webhooks (the `PostWebhooks` operationId).
+func (c *Client) PostWebhooksWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPostWebhooksRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PostWebhooks Register a webhook subscription (admins)
+//
+// Admins only (403 for every other role). url must be https and a public address unless the administrator's settings allow plain http or private addresses; event_kinds one or more of reminder, escalation, handover, winback; description up to 300 characters. secret is the receiver's whsec_<base64> secret (24 to 64 bytes) if it hands one out; leave it out and one is generated. The answer carries the secret, the only time it is shown. Deliveries are signed the Standard Webhooks way (webhook-id, webhook-timestamp, webhook-signature). Every bad field is a 422 naming it (url: invalid_url, not_https, private_address; secret: invalid_secret, secret_too_short, secret_too_long), and nothing is stored.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/webhooks (the `PostWebhooks` operationId).
+func (c *Client) PostWebhooks(ctx context.Context, body PostWebhooksJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPostWebhooksRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteWebhooksById Remove a webhook subscription (admins)
+//
+// Admins only (403 for every other role). Nothing more is sent to it.
+//
+// Corresponds with DELETE /v1/webhooks/{id} (the `DeleteWebhooksById` operationId).
+func (c *Client) DeleteWebhooksById(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteWebhooksByIdRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetWebhooksById A webhook subscription, without its secret (admins)
+//
+// Admins only (403 for every other role).
+//
+// Corresponds with GET /v1/webhooks/{id} (the `GetWebhooksById` operationId).
+func (c *Client) GetWebhooksById(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetWebhooksByIdRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PatchWebhooksByIdWithBody Change a webhook subscription; switch it off or on again (admins)
+//
+// Admins only (403 for every other role). Absent fields stay as they are. The result is checked as on registration, unless the change only switches it off. enabled true switches a disabled subscription on again with its failure count and reason cleared. The secret changes only by rotation.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PATCH /v1/webhooks/{id} (the `PatchWebhooksById` operationId).
+func (c *Client) PatchWebhooksByIdWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPatchWebhooksByIdRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PatchWebhooksById Change a webhook subscription; switch it off or on again (admins)
+//
+// Admins only (403 for every other role). Absent fields stay as they are. The result is checked as on registration, unless the change only switches it off. enabled true switches a disabled subscription on again with its failure count and reason cleared. The secret changes only by rotation.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PATCH /v1/webhooks/{id} (the `PatchWebhooksById` operationId).
+func (c *Client) PatchWebhooksById(ctx context.Context, id string, body PatchWebhooksByIdJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPatchWebhooksByIdRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PostWebhooksByIdRotateSecretWithBody Give a webhook subscription a new signing secret (admins)
+//
+// Admins only (403 for every other role). The body is optional: {"secret": "whsec_…"} to use the receiver's own, else one is generated. The answer carries the new secret, the only time it is shown. The old secret keeps signing deliveries too for 24 hours (previous_secret_until), so the receiver can be switched over without missing one; a second rotation within them drops the first secret at once.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/webhooks/{id}/rotate-secret (the `PostWebhooksByIdRotateSecret` operationId).
+func (c *Client) PostWebhooksByIdRotateSecretWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPostWebhooksByIdRotateSecretRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PostWebhooksByIdRotateSecret Give a webhook subscription a new signing secret (admins)
+//
+// Admins only (403 for every other role). The body is optional: {"secret": "whsec_…"} to use the receiver's own, else one is generated. The answer carries the new secret, the only time it is shown. The old secret keeps signing deliveries too for 24 hours (previous_secret_until), so the receiver can be switched over without missing one; a second rotation within them drops the first secret at once.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/webhooks/{id}/rotate-secret (the `PostWebhooksByIdRotateSecret` operationId).
+func (c *Client) PostWebhooksByIdRotateSecret(ctx context.Context, id string, body PostWebhooksByIdRotateSecretJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPostWebhooksByIdRotateSecretRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // NewGetCalendarsRequest constructs an http.Request for the GetCalendars method
 func NewGetCalendarsRequest(server string) (*http.Request, error) {
 	var err error
@@ -2287,6 +2690,130 @@ func NewGetCalendarsByNameDeadlineRequest(server string, name string, params *Ge
 	}
 
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetDeliveriesRequest constructs an http.Request for the GetDeliveries method
+func NewGetDeliveriesRequest(server string, params *GetDeliveriesParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/deliveries")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Status != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "status", *params.Status, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Channel != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "channel", *params.Channel, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewPostDeliveriesByIdRetryRequest constructs an http.Request for the PostDeliveriesByIdRetry method
+func NewPostDeliveriesByIdRetryRequest(server string, id string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/deliveries/%s/retry", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
 	}
@@ -3676,6 +4203,235 @@ func NewPostPoliciesByNameVersionsByVersionWithdrawRequestWithBody(server string
 	return req, nil
 }
 
+// NewGetWebhooksRequest constructs an http.Request for the GetWebhooks method
+func NewGetWebhooksRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/webhooks")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewPostWebhooksRequest calls the generic PostWebhooks builder with application/json body
+func NewPostWebhooksRequest(server string, body PostWebhooksJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewPostWebhooksRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewPostWebhooksRequestWithBody constructs an http.Request for the PostWebhooks method, with any body, and a specified content type
+func NewPostWebhooksRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/webhooks")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewDeleteWebhooksByIdRequest constructs an http.Request for the DeleteWebhooksById method
+func NewDeleteWebhooksByIdRequest(server string, id string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/webhooks/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetWebhooksByIdRequest constructs an http.Request for the GetWebhooksById method
+func NewGetWebhooksByIdRequest(server string, id string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/webhooks/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewPatchWebhooksByIdRequest calls the generic PatchWebhooksById builder with application/json body
+func NewPatchWebhooksByIdRequest(server string, id string, body PatchWebhooksByIdJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewPatchWebhooksByIdRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewPatchWebhooksByIdRequestWithBody constructs an http.Request for the PatchWebhooksById method, with any body, and a specified content type
+func NewPatchWebhooksByIdRequestWithBody(server string, id string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/webhooks/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewPostWebhooksByIdRotateSecretRequest calls the generic PostWebhooksByIdRotateSecret builder with application/json body
+func NewPostWebhooksByIdRotateSecretRequest(server string, id string, body PostWebhooksByIdRotateSecretJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewPostWebhooksByIdRotateSecretRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewPostWebhooksByIdRotateSecretRequestWithBody constructs an http.Request for the PostWebhooksByIdRotateSecret method, with any body, and a specified content type
+func NewPostWebhooksByIdRotateSecretRequestWithBody(server string, id string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/webhooks/%s/rotate-secret", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 func (c *Client) applyEditors(ctx context.Context, req *http.Request, additionalEditors []RequestEditorFn) error {
 	for _, r := range c.RequestEditors {
 		if err := r(ctx, req); err != nil {
@@ -3788,6 +4544,24 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /v1/calendars/{name}/deadline (the `GetCalendarsByNameDeadline` operationId).
 	GetCalendarsByNameDeadlineWithResponse(ctx context.Context, name string, params *GetCalendarsByNameDeadlineParams, reqEditors ...RequestEditorFn) (*GetCalendarsByNameDeadlineResponse, error)
+
+	// GetDeliveriesWithResponse Email and webhook deliveries by status (admins): failed is the dead-letter list
+	//
+	// A delivery is one message (or one person's daily digest) on one channel to one target: a person's email address or a webhook subscription. status failed (the default) lists those whose retries ran out or that the receiver refused for good, with the last error; the others (pending, held, retrying, sent, suppressed) show the queue. The latest change first.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/deliveries (the `GetDeliveries` operationId).
+	GetDeliveriesWithResponse(ctx context.Context, params *GetDeliveriesParams, reqEditors ...RequestEditorFn) (*GetDeliveriesResponse, error)
+
+	// PostDeliveriesByIdRetryWithResponse Retry a failed delivery (admins)
+	//
+	// Hands the delivery back to its workflow with a new retry period; it is sent unless its follow-up closed meanwhile (then it is suppressed) or its webhook subscription is disabled. 409 unless the delivery is failed.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/deliveries/{id}/retry (the `PostDeliveriesByIdRetry` operationId).
+	PostDeliveriesByIdRetryWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*PostDeliveriesByIdRetryResponse, error)
 
 	// GetFollowUpsWithResponse Follow-ups in your scope, soonest due first
 	//
@@ -4110,6 +4884,87 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /v1/policies/{name}/versions/{version}/withdraw (the `PostPoliciesByNameVersionsByVersionWithdraw` operationId).
 	PostPoliciesByNameVersionsByVersionWithdrawWithResponse(ctx context.Context, name string, version int, body PostPoliciesByNameVersionsByVersionWithdrawJSONRequestBody, reqEditors ...RequestEditorFn) (*PostPoliciesByNameVersionsByVersionWithdrawResponse, error)
+
+	// GetWebhooksWithResponse Every webhook subscription, oldest first (admins)
+	//
+	// Admins only (403 for every other role). Secrets are never shown here: secret_hint is whsec_… and the secret's last four characters. A subscription switched off after too many failed deliveries in a row says why in disabled_reason.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/webhooks (the `GetWebhooks` operationId).
+	GetWebhooksWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetWebhooksResponse, error)
+
+	// PostWebhooksWithBodyWithResponse Register a webhook subscription (admins)
+	//
+	// Admins only (403 for every other role). url must be https and a public address unless the administrator's settings allow plain http or private addresses; event_kinds one or more of reminder, escalation, handover, winback; description up to 300 characters. secret is the receiver's whsec_<base64> secret (24 to 64 bytes) if it hands one out; leave it out and one is generated. The answer carries the secret, the only time it is shown. Deliveries are signed the Standard Webhooks way (webhook-id, webhook-timestamp, webhook-signature). Every bad field is a 422 naming it (url: invalid_url, not_https, private_address; secret: invalid_secret, secret_too_short, secret_too_long), and nothing is stored.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/webhooks (the `PostWebhooks` operationId).
+	PostWebhooksWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PostWebhooksResponse, error)
+
+	// PostWebhooksWithResponse Register a webhook subscription (admins)
+	//
+	// Admins only (403 for every other role). url must be https and a public address unless the administrator's settings allow plain http or private addresses; event_kinds one or more of reminder, escalation, handover, winback; description up to 300 characters. secret is the receiver's whsec_<base64> secret (24 to 64 bytes) if it hands one out; leave it out and one is generated. The answer carries the secret, the only time it is shown. Deliveries are signed the Standard Webhooks way (webhook-id, webhook-timestamp, webhook-signature). Every bad field is a 422 naming it (url: invalid_url, not_https, private_address; secret: invalid_secret, secret_too_short, secret_too_long), and nothing is stored.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/webhooks (the `PostWebhooks` operationId).
+	PostWebhooksWithResponse(ctx context.Context, body PostWebhooksJSONRequestBody, reqEditors ...RequestEditorFn) (*PostWebhooksResponse, error)
+
+	// DeleteWebhooksByIdWithResponse Remove a webhook subscription (admins)
+	//
+	// Admins only (403 for every other role). Nothing more is sent to it.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /v1/webhooks/{id} (the `DeleteWebhooksById` operationId).
+	DeleteWebhooksByIdWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*DeleteWebhooksByIdResponse, error)
+
+	// GetWebhooksByIdWithResponse A webhook subscription, without its secret (admins)
+	//
+	// Admins only (403 for every other role).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/webhooks/{id} (the `GetWebhooksById` operationId).
+	GetWebhooksByIdWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*GetWebhooksByIdResponse, error)
+
+	// PatchWebhooksByIdWithBodyWithResponse Change a webhook subscription; switch it off or on again (admins)
+	//
+	// Admins only (403 for every other role). Absent fields stay as they are. The result is checked as on registration, unless the change only switches it off. enabled true switches a disabled subscription on again with its failure count and reason cleared. The secret changes only by rotation.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /v1/webhooks/{id} (the `PatchWebhooksById` operationId).
+	PatchWebhooksByIdWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PatchWebhooksByIdResponse, error)
+
+	// PatchWebhooksByIdWithResponse Change a webhook subscription; switch it off or on again (admins)
+	//
+	// Admins only (403 for every other role). Absent fields stay as they are. The result is checked as on registration, unless the change only switches it off. enabled true switches a disabled subscription on again with its failure count and reason cleared. The secret changes only by rotation.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /v1/webhooks/{id} (the `PatchWebhooksById` operationId).
+	PatchWebhooksByIdWithResponse(ctx context.Context, id string, body PatchWebhooksByIdJSONRequestBody, reqEditors ...RequestEditorFn) (*PatchWebhooksByIdResponse, error)
+
+	// PostWebhooksByIdRotateSecretWithBodyWithResponse Give a webhook subscription a new signing secret (admins)
+	//
+	// Admins only (403 for every other role). The body is optional: {"secret": "whsec_…"} to use the receiver's own, else one is generated. The answer carries the new secret, the only time it is shown. The old secret keeps signing deliveries too for 24 hours (previous_secret_until), so the receiver can be switched over without missing one; a second rotation within them drops the first secret at once.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/webhooks/{id}/rotate-secret (the `PostWebhooksByIdRotateSecret` operationId).
+	PostWebhooksByIdRotateSecretWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PostWebhooksByIdRotateSecretResponse, error)
+
+	// PostWebhooksByIdRotateSecretWithResponse Give a webhook subscription a new signing secret (admins)
+	//
+	// Admins only (403 for every other role). The body is optional: {"secret": "whsec_…"} to use the receiver's own, else one is generated. The answer carries the new secret, the only time it is shown. The old secret keeps signing deliveries too for 24 hours (previous_secret_until), so the receiver can be switched over without missing one; a second rotation within them drops the first secret at once.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/webhooks/{id}/rotate-secret (the `PostWebhooksByIdRotateSecret` operationId).
+	PostWebhooksByIdRotateSecretWithResponse(ctx context.Context, id string, body PostWebhooksByIdRotateSecretJSONRequestBody, reqEditors ...RequestEditorFn) (*PostWebhooksByIdRotateSecretResponse, error)
 }
 
 type GetCalendarsResponse struct {
@@ -4534,6 +5389,165 @@ func (r GetCalendarsByNameDeadlineResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r GetCalendarsByNameDeadlineResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetDeliveriesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *DeliveryPage
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Error
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetDeliveriesResponse) GetJSON200() *DeliveryPage {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetDeliveriesResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetDeliveriesResponse) GetJSON401() *Error {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetDeliveriesResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r GetDeliveriesResponse) GetJSON422() *Error {
+	return r.JSON422
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r GetDeliveriesResponse) GetJSON500() *Error {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r GetDeliveriesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetDeliveriesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetDeliveriesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetDeliveriesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type PostDeliveriesByIdRetryResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON202 the response for an HTTP 202 `application/json` response
+	JSON202 *DeliveryView
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Error
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Error
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Error
+}
+
+// GetJSON202 returns the response for an HTTP 202 `application/json` response
+func (r PostDeliveriesByIdRetryResponse) GetJSON202() *DeliveryView {
+	return r.JSON202
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r PostDeliveriesByIdRetryResponse) GetJSON401() *Error {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r PostDeliveriesByIdRetryResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r PostDeliveriesByIdRetryResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r PostDeliveriesByIdRetryResponse) GetJSON409() *Error {
+	return r.JSON409
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r PostDeliveriesByIdRetryResponse) GetJSON500() *Error {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PostDeliveriesByIdRetryResponse) GetJSON503() *Error {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r PostDeliveriesByIdRetryResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PostDeliveriesByIdRetryResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PostDeliveriesByIdRetryResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PostDeliveriesByIdRetryResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -6447,6 +7461,462 @@ func (r PostPoliciesByNameVersionsByVersionWithdrawResponse) ContentType() strin
 	return ""
 }
 
+type GetWebhooksResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *WebhooksPage
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetWebhooksResponse) GetJSON200() *WebhooksPage {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetWebhooksResponse) GetJSON401() *Error {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetWebhooksResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r GetWebhooksResponse) GetJSON500() *Error {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r GetWebhooksResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetWebhooksResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetWebhooksResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetWebhooksResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type PostWebhooksResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *WebhookSecretView
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *Error
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Error
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Error
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r PostWebhooksResponse) GetJSON201() *WebhookSecretView {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r PostWebhooksResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r PostWebhooksResponse) GetJSON401() *Error {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r PostWebhooksResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r PostWebhooksResponse) GetJSON413() *Error {
+	return r.JSON413
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r PostWebhooksResponse) GetJSON422() *Error {
+	return r.JSON422
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r PostWebhooksResponse) GetJSON500() *Error {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r PostWebhooksResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PostWebhooksResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PostWebhooksResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PostWebhooksResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type DeleteWebhooksByIdResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Error
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r DeleteWebhooksByIdResponse) GetJSON401() *Error {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r DeleteWebhooksByIdResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r DeleteWebhooksByIdResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r DeleteWebhooksByIdResponse) GetJSON500() *Error {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteWebhooksByIdResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteWebhooksByIdResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteWebhooksByIdResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteWebhooksByIdResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetWebhooksByIdResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *WebhookView
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetWebhooksByIdResponse) GetJSON200() *WebhookView {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetWebhooksByIdResponse) GetJSON401() *Error {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetWebhooksByIdResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetWebhooksByIdResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r GetWebhooksByIdResponse) GetJSON500() *Error {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r GetWebhooksByIdResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetWebhooksByIdResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetWebhooksByIdResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetWebhooksByIdResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type PatchWebhooksByIdResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *WebhookView
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *Error
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Error
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PatchWebhooksByIdResponse) GetJSON200() *WebhookView {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r PatchWebhooksByIdResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r PatchWebhooksByIdResponse) GetJSON401() *Error {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r PatchWebhooksByIdResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r PatchWebhooksByIdResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r PatchWebhooksByIdResponse) GetJSON413() *Error {
+	return r.JSON413
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r PatchWebhooksByIdResponse) GetJSON422() *Error {
+	return r.JSON422
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r PatchWebhooksByIdResponse) GetJSON500() *Error {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r PatchWebhooksByIdResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PatchWebhooksByIdResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PatchWebhooksByIdResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PatchWebhooksByIdResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type PostWebhooksByIdRotateSecretResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *WebhookSecretView
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *Error
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Error
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PostWebhooksByIdRotateSecretResponse) GetJSON200() *WebhookSecretView {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r PostWebhooksByIdRotateSecretResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r PostWebhooksByIdRotateSecretResponse) GetJSON401() *Error {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r PostWebhooksByIdRotateSecretResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r PostWebhooksByIdRotateSecretResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r PostWebhooksByIdRotateSecretResponse) GetJSON413() *Error {
+	return r.JSON413
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r PostWebhooksByIdRotateSecretResponse) GetJSON422() *Error {
+	return r.JSON422
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r PostWebhooksByIdRotateSecretResponse) GetJSON500() *Error {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r PostWebhooksByIdRotateSecretResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PostWebhooksByIdRotateSecretResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PostWebhooksByIdRotateSecretResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PostWebhooksByIdRotateSecretResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // GetCalendarsWithResponse Every business calendar with its region and team assignments
 //
 // Requires permission `policies:read`.
@@ -6556,6 +8026,36 @@ func (c *ClientWithResponses) GetCalendarsByNameDeadlineWithResponse(ctx context
 		return nil, err
 	}
 	return ParseGetCalendarsByNameDeadlineResponse(rsp)
+}
+
+// GetDeliveriesWithResponse Email and webhook deliveries by status (admins): failed is the dead-letter list
+//
+// A delivery is one message (or one person's daily digest) on one channel to one target: a person's email address or a webhook subscription. status failed (the default) lists those whose retries ran out or that the receiver refused for good, with the last error; the others (pending, held, retrying, sent, suppressed) show the queue. The latest change first.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/deliveries (the `GetDeliveries` operationId).
+func (c *ClientWithResponses) GetDeliveriesWithResponse(ctx context.Context, params *GetDeliveriesParams, reqEditors ...RequestEditorFn) (*GetDeliveriesResponse, error) {
+	rsp, err := c.GetDeliveries(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetDeliveriesResponse(rsp)
+}
+
+// PostDeliveriesByIdRetryWithResponse Retry a failed delivery (admins)
+//
+// Hands the delivery back to its workflow with a new retry period; it is sent unless its follow-up closed meanwhile (then it is suppressed) or its webhook subscription is disabled. 409 unless the delivery is failed.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/deliveries/{id}/retry (the `PostDeliveriesByIdRetry` operationId).
+func (c *ClientWithResponses) PostDeliveriesByIdRetryWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*PostDeliveriesByIdRetryResponse, error) {
+	rsp, err := c.PostDeliveriesByIdRetry(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePostDeliveriesByIdRetryResponse(rsp)
 }
 
 // GetFollowUpsWithResponse Follow-ups in your scope, soonest due first
@@ -7084,6 +8584,141 @@ func (c *ClientWithResponses) PostPoliciesByNameVersionsByVersionWithdrawWithRes
 	return ParsePostPoliciesByNameVersionsByVersionWithdrawResponse(rsp)
 }
 
+// GetWebhooksWithResponse Every webhook subscription, oldest first (admins)
+//
+// Admins only (403 for every other role). Secrets are never shown here: secret_hint is whsec_… and the secret's last four characters. A subscription switched off after too many failed deliveries in a row says why in disabled_reason.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/webhooks (the `GetWebhooks` operationId).
+func (c *ClientWithResponses) GetWebhooksWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetWebhooksResponse, error) {
+	rsp, err := c.GetWebhooks(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetWebhooksResponse(rsp)
+}
+
+// PostWebhooksWithBodyWithResponse Register a webhook subscription (admins)
+//
+// Admins only (403 for every other role). url must be https and a public address unless the administrator's settings allow plain http or private addresses; event_kinds one or more of reminder, escalation, handover, winback; description up to 300 characters. secret is the receiver's whsec_<base64> secret (24 to 64 bytes) if it hands one out; leave it out and one is generated. The answer carries the secret, the only time it is shown. Deliveries are signed the Standard Webhooks way (webhook-id, webhook-timestamp, webhook-signature). Every bad field is a 422 naming it (url: invalid_url, not_https, private_address; secret: invalid_secret, secret_too_short, secret_too_long), and nothing is stored.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/webhooks (the `PostWebhooks` operationId).
+func (c *ClientWithResponses) PostWebhooksWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PostWebhooksResponse, error) {
+	rsp, err := c.PostWebhooksWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePostWebhooksResponse(rsp)
+}
+
+// PostWebhooksWithResponse Register a webhook subscription (admins)
+//
+// Admins only (403 for every other role). url must be https and a public address unless the administrator's settings allow plain http or private addresses; event_kinds one or more of reminder, escalation, handover, winback; description up to 300 characters. secret is the receiver's whsec_<base64> secret (24 to 64 bytes) if it hands one out; leave it out and one is generated. The answer carries the secret, the only time it is shown. Deliveries are signed the Standard Webhooks way (webhook-id, webhook-timestamp, webhook-signature). Every bad field is a 422 naming it (url: invalid_url, not_https, private_address; secret: invalid_secret, secret_too_short, secret_too_long), and nothing is stored.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/webhooks (the `PostWebhooks` operationId).
+func (c *ClientWithResponses) PostWebhooksWithResponse(ctx context.Context, body PostWebhooksJSONRequestBody, reqEditors ...RequestEditorFn) (*PostWebhooksResponse, error) {
+	rsp, err := c.PostWebhooks(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePostWebhooksResponse(rsp)
+}
+
+// DeleteWebhooksByIdWithResponse Remove a webhook subscription (admins)
+//
+// Admins only (403 for every other role). Nothing more is sent to it.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /v1/webhooks/{id} (the `DeleteWebhooksById` operationId).
+func (c *ClientWithResponses) DeleteWebhooksByIdWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*DeleteWebhooksByIdResponse, error) {
+	rsp, err := c.DeleteWebhooksById(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteWebhooksByIdResponse(rsp)
+}
+
+// GetWebhooksByIdWithResponse A webhook subscription, without its secret (admins)
+//
+// Admins only (403 for every other role).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/webhooks/{id} (the `GetWebhooksById` operationId).
+func (c *ClientWithResponses) GetWebhooksByIdWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*GetWebhooksByIdResponse, error) {
+	rsp, err := c.GetWebhooksById(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetWebhooksByIdResponse(rsp)
+}
+
+// PatchWebhooksByIdWithBodyWithResponse Change a webhook subscription; switch it off or on again (admins)
+//
+// Admins only (403 for every other role). Absent fields stay as they are. The result is checked as on registration, unless the change only switches it off. enabled true switches a disabled subscription on again with its failure count and reason cleared. The secret changes only by rotation.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /v1/webhooks/{id} (the `PatchWebhooksById` operationId).
+func (c *ClientWithResponses) PatchWebhooksByIdWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PatchWebhooksByIdResponse, error) {
+	rsp, err := c.PatchWebhooksByIdWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePatchWebhooksByIdResponse(rsp)
+}
+
+// PatchWebhooksByIdWithResponse Change a webhook subscription; switch it off or on again (admins)
+//
+// Admins only (403 for every other role). Absent fields stay as they are. The result is checked as on registration, unless the change only switches it off. enabled true switches a disabled subscription on again with its failure count and reason cleared. The secret changes only by rotation.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /v1/webhooks/{id} (the `PatchWebhooksById` operationId).
+func (c *ClientWithResponses) PatchWebhooksByIdWithResponse(ctx context.Context, id string, body PatchWebhooksByIdJSONRequestBody, reqEditors ...RequestEditorFn) (*PatchWebhooksByIdResponse, error) {
+	rsp, err := c.PatchWebhooksById(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePatchWebhooksByIdResponse(rsp)
+}
+
+// PostWebhooksByIdRotateSecretWithBodyWithResponse Give a webhook subscription a new signing secret (admins)
+//
+// Admins only (403 for every other role). The body is optional: {"secret": "whsec_…"} to use the receiver's own, else one is generated. The answer carries the new secret, the only time it is shown. The old secret keeps signing deliveries too for 24 hours (previous_secret_until), so the receiver can be switched over without missing one; a second rotation within them drops the first secret at once.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/webhooks/{id}/rotate-secret (the `PostWebhooksByIdRotateSecret` operationId).
+func (c *ClientWithResponses) PostWebhooksByIdRotateSecretWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PostWebhooksByIdRotateSecretResponse, error) {
+	rsp, err := c.PostWebhooksByIdRotateSecretWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePostWebhooksByIdRotateSecretResponse(rsp)
+}
+
+// PostWebhooksByIdRotateSecretWithResponse Give a webhook subscription a new signing secret (admins)
+//
+// Admins only (403 for every other role). The body is optional: {"secret": "whsec_…"} to use the receiver's own, else one is generated. The answer carries the new secret, the only time it is shown. The old secret keeps signing deliveries too for 24 hours (previous_secret_until), so the receiver can be switched over without missing one; a second rotation within them drops the first secret at once.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/webhooks/{id}/rotate-secret (the `PostWebhooksByIdRotateSecret` operationId).
+func (c *ClientWithResponses) PostWebhooksByIdRotateSecretWithResponse(ctx context.Context, id string, body PostWebhooksByIdRotateSecretJSONRequestBody, reqEditors ...RequestEditorFn) (*PostWebhooksByIdRotateSecretResponse, error) {
+	rsp, err := c.PostWebhooksByIdRotateSecret(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePostWebhooksByIdRotateSecretResponse(rsp)
+}
+
 // ParseGetCalendarsResponse parses an HTTP response from a GetCalendarsWithResponse call
 func ParseGetCalendarsResponse(rsp *http.Response) (*GetCalendarsResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -7416,6 +9051,135 @@ func ParseGetCalendarsByNameDeadlineResponse(rsp *http.Response) (*GetCalendarsB
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetDeliveriesResponse parses an HTTP response from a GetDeliveriesWithResponse call
+func ParseGetDeliveriesResponse(rsp *http.Response) (*GetDeliveriesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetDeliveriesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest DeliveryPage
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParsePostDeliveriesByIdRetryResponse parses an HTTP response from a PostDeliveriesByIdRetryWithResponse call
+func ParsePostDeliveriesByIdRetryResponse(rsp *http.Response) (*PostDeliveriesByIdRetryResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PostDeliveriesByIdRetryResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 202:
+		var dest DeliveryView
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON202 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -8898,6 +10662,375 @@ func ParsePostPoliciesByNameVersionsByVersionWithdrawResponse(rsp *http.Response
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
 		var dest VersionView
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetWebhooksResponse parses an HTTP response from a GetWebhooksWithResponse call
+func ParseGetWebhooksResponse(rsp *http.Response) (*GetWebhooksResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetWebhooksResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest WebhooksPage
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParsePostWebhooksResponse parses an HTTP response from a PostWebhooksWithResponse call
+func ParsePostWebhooksResponse(rsp *http.Response) (*PostWebhooksResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PostWebhooksResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest WebhookSecretView
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseDeleteWebhooksByIdResponse parses an HTTP response from a DeleteWebhooksByIdWithResponse call
+func ParseDeleteWebhooksByIdResponse(rsp *http.Response) (*DeleteWebhooksByIdResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteWebhooksByIdResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetWebhooksByIdResponse parses an HTTP response from a GetWebhooksByIdWithResponse call
+func ParseGetWebhooksByIdResponse(rsp *http.Response) (*GetWebhooksByIdResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetWebhooksByIdResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest WebhookView
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParsePatchWebhooksByIdResponse parses an HTTP response from a PatchWebhooksByIdWithResponse call
+func ParsePatchWebhooksByIdResponse(rsp *http.Response) (*PatchWebhooksByIdResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PatchWebhooksByIdResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest WebhookView
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParsePostWebhooksByIdRotateSecretResponse parses an HTTP response from a PostWebhooksByIdRotateSecretWithResponse call
+func ParsePostWebhooksByIdRotateSecretResponse(rsp *http.Response) (*PostWebhooksByIdRotateSecretResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PostWebhooksByIdRotateSecretResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest WebhookSecretView
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}

@@ -1,0 +1,218 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/closeloop/closeloop/platform/apperr"
+	"github.com/closeloop/closeloop/platform/auth"
+	"github.com/closeloop/closeloop/platform/mail"
+	"github.com/closeloop/closeloop/platform/webhook"
+	"github.com/closeloop/closeloop/services/followup/internal/adapters/messages"
+	"github.com/closeloop/closeloop/services/followup/internal/domain"
+)
+
+// Poster sends webhook requests (webhook.Policy.Client: the SSRF guard
+// checks every address it dials).
+type Poster interface {
+	Do(*http.Request) (*http.Response, error)
+}
+
+func adminOnly(ctx context.Context) error {
+	p, ok := auth.FromContext(ctx)
+	if !ok {
+		return errUnauthenticated()
+	}
+	if !p.Has(auth.RoleAdmin) {
+		return apperr.Forbidden("forbidden", "only an admin may see and retry failed deliveries")
+	}
+	return nil
+}
+
+// sendEmail renders and sends d: the message n, or the digest.
+func (s *Deliveries) sendEmail(ctx context.Context, d domain.Delivery, n *domain.Notification, calendar string) error {
+	if s.Mail == nil {
+		return permanent("email_off", "no SMTP relay is configured (SMTP_HOST)", nil)
+	}
+	people, err := s.people.Of(ctx, domain.Notification{UserID: d.Target})
+	if err != nil {
+		return err
+	}
+	name := ""
+	if len(people) == 1 {
+		name = people[0].Name
+	}
+	loc, err := time.LoadLocation(d.TimeZone)
+	if err != nil {
+		loc = time.UTC
+	}
+	var out messages.Rendered
+	if n == nil {
+		out, err = s.renderDigest(ctx, d, people, loc)
+		if errors.Is(err, messages.ErrEmptyDigest) {
+			_ = s.suppress(ctx, d, domain.ReasonEmpty)
+			return errSuppressed
+		}
+	} else {
+		out, err = messages.Render(s.message(d, *n, name, loc, calendar))
+	}
+	if err != nil {
+		return permanent("unrenderable", "the message could not be written", err)
+	}
+	headers := map[string]string{"X-Closeloop-Kind": d.Kind}
+	if d.FollowUpID != "" {
+		headers["X-Closeloop-Follow-Up"] = d.FollowUpID
+	}
+	err = s.Mail.Send(ctx, mail.Message{ID: d.ID, To: mail.Address{Name: name, Address: d.Address}, Subject: out.Subject,
+		Text: out.Text, HTML: out.HTML, Lang: d.Language, Headers: headers})
+	if err != nil && mail.Permanent(err) {
+		return permanent("email_refused", err.Error(), err)
+	}
+	return err
+}
+
+// message is what messages.Render needs to write n to one person.
+func (s *Deliveries) message(d domain.Delivery, n domain.Notification, name string, loc *time.Location, calendar string) messages.Message {
+	return messages.Message{Kind: d.Kind, Action: n.Action, Language: d.Language, Location: loc, TimeZone: d.TimeZone,
+		RecipientName: name, ToManagers: n.ManagersOf != "", Urgent: n.Urgent, Level: n.Level, At: n.At, ActorName: n.ActorName,
+		Item: s.item(n.FollowUpID, n.Kind, n.Title, n.CustomerID, n.Team, n.OwnerID, n.DueAt, calendar, n.ManagersOf != ""),
+		InboxLink: s.link("/inbox"), SettingsLink: s.link("/settings/notifications")}
+}
+
+// item is a follow-up as a message names it, with its link in the console:
+// the overdue board's panel for managers, the customer's page for owners.
+func (s *Deliveries) item(id, kind, title, customerID, team, owner string, due time.Time, calendar string, manager bool) messages.Item {
+	link := s.link("/customers/" + url.PathEscape(customerID))
+	if manager {
+		link = s.link("/board/items/" + url.PathEscape(id))
+	}
+	return messages.Item{ID: id, Kind: kind, Title: title, CustomerID: customerID, Team: team, OwnerID: owner,
+		DueAt: due, Calendar: calendar, Link: link}
+}
+
+func (s *Deliveries) link(path string) string {
+	if s.Config.ConsoleURL == "" {
+		return ""
+	}
+	return strings.TrimRight(s.Config.ConsoleURL, "/") + path
+}
+
+// WebhookEvent is the body of a webhook request (docs/notifications.md).
+type WebhookEvent struct {
+	// Type is "followup.<event kind>": followup.reminder,
+	// followup.escalation, followup.handover, followup.winback.
+	Type      string           `json:"type"`
+	Timestamp time.Time        `json:"timestamp"`
+	Data      WebhookEventData `json:"data"`
+}
+
+// WebhookEventData is the message a webhook tells of.
+type WebhookEventData struct {
+	MessageID    string    `json:"message_id"`
+	FollowUpID   string    `json:"follow_up_id"`
+	FollowUpKind string    `json:"follow_up_kind"`
+	Title        string    `json:"title"`
+	CustomerID   string    `json:"customer_id"`
+	Team         string    `json:"team"`
+	OwnerID      string    `json:"owner_id"`
+	Level        int       `json:"level"`
+	Action       string    `json:"action"`
+	Urgent       bool      `json:"urgent"`
+	DueAt        time.Time `json:"due_at"`
+	// To is who the message is for: a person (user_id) or a team's
+	// managers (managers_of).
+	UserID     string `json:"user_id,omitempty"`
+	ManagersOf string `json:"managers_of,omitempty"`
+	Actor      string `json:"actor,omitempty"`
+	ActorName  string `json:"actor_name,omitempty"`
+	// Text is the message in English, for chat tools that show it as is.
+	Text string `json:"text"`
+	Link string `json:"link,omitempty"`
+}
+
+// sendWebhook posts d's event to its subscription, signed with every
+// secret in force, and records the attempt on the subscription (which
+// disables it after too many consecutive failures).
+func (s *Deliveries) sendWebhook(ctx context.Context, d domain.Delivery, n *domain.Notification, calendar string) error {
+	if n == nil || s.Webhook == nil {
+		return permanent("webhook_off", "webhooks are not configured", nil)
+	}
+	sub, err := s.hooks.Get(ctx, d.Target)
+	var ae *apperr.Error
+	if errors.As(err, &ae) && ae.Kind == apperr.KindNotFound || err == nil && !sub.Enabled {
+		_ = s.suppress(ctx, d, domain.ReasonUnsubscribed)
+		return errSuppressed
+	}
+	if err != nil {
+		return err
+	}
+	msg := s.message(d, *n, "", time.UTC, calendar)
+	ev := WebhookEvent{Type: "followup." + d.Kind, Timestamp: n.At, Data: WebhookEventData{
+		MessageID: n.ID, FollowUpID: n.FollowUpID, FollowUpKind: n.Kind, Title: n.Title, CustomerID: n.CustomerID,
+		Team: n.Team, OwnerID: n.OwnerID, Level: n.Level, Action: n.Action, Urgent: n.Urgent, DueAt: n.DueAt,
+		UserID: n.UserID, ManagersOf: n.ManagersOf, Actor: n.Actor, ActorName: n.ActorName,
+		Text: messages.Summary(msg), Link: msg.Item.Link}}
+	body, err := json.Marshal(ev)
+	if err != nil {
+		return permanent("unrenderable", "the event could not be written", err)
+	}
+	now := s.now()
+	h, err := webhook.Headers(d.ID, now, body, sub.Signing(now)...)
+	if err != nil {
+		return permanent("unsignable", "the event could not be signed", err)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, sub.URL, bytes.NewReader(body))
+	if err != nil {
+		return permanent("bad_url", "the subscription's URL is not usable", err)
+	}
+	for k, v := range h {
+		req.Header[k] = v
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", "Closeloop-Webhooks/1")
+	sendErr := s.post(req)
+	reason := ""
+	if sendErr != nil {
+		reason = sendErr.Error()
+	}
+	disabled, err := s.hooks.Attempt(ctx, sub.ID, sendErr == nil, reason, now, s.Config.DisableAfter)
+	if err != nil {
+		s.Log.Warn("notifications: recording a webhook attempt on its subscription failed", "subscription", sub.ID, "error", err)
+	}
+	if disabled {
+		s.Log.Warn("notifications: a webhook subscription was disabled after repeated failures", "subscription", sub.ID, "last_error", reason)
+	}
+	return sendErr
+}
+
+// post sends req; any answer but 2xx is a failure (a redirect too: the
+// subscription's URL should be changed instead). The URL is never in the
+// error: chat tools put their token in it.
+func (s *Deliveries) post(req *http.Request) error {
+	resp, err := s.Webhook.Do(req)
+	if err != nil {
+		var refused *webhook.RefusedError
+		if errors.As(err, &refused) {
+			return permanent("webhook_refused", refused.Error(), err)
+		}
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return fmt.Errorf("webhook request failed: %v", err)
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	if resp.StatusCode/100 != 2 {
+		return fmt.Errorf("webhook receiver answered %s", resp.Status)
+	}
+	return nil
+}

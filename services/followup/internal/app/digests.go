@@ -1,0 +1,78 @@
+package app
+
+import (
+	"context"
+	"time"
+
+	"github.com/closeloop/closeloop/services/followup/internal/adapters/messages"
+	"github.com/closeloop/closeloop/services/followup/internal/domain"
+)
+
+// DigestsOnce sends the daily digests that are due: for each person with a
+// digest hour and an email address whose hour has come today in their time
+// zone, one email (named by person and local date, so a replica or a
+// restart never sends a second) listing their open items due by the end of
+// the day or overdue, and, for a manager, their teams' overdue items.
+func (s *Deliveries) DigestsOnce(ctx context.Context) error {
+	if s.Mail == nil {
+		return nil
+	}
+	people, err := s.people.WithDigest(ctx)
+	if err != nil {
+		return err
+	}
+	var mine []domain.Delivery
+	for _, r := range people {
+		now := s.now()
+		date, due := domain.DigestDue(r, now)
+		if !due {
+			continue
+		}
+		d := domain.Delivery{ID: domain.DigestID(r.UserID, date), Channel: domain.ChannelEmail, Kind: domain.KindDigest,
+			Target: r.UserID, Address: r.Prefs.Email, Language: r.Prefs.Language, TimeZone: r.Prefs.TimeZone,
+			Status: domain.DeliveryPending, DigestDate: date, CreatedAt: now, UpdatedAt: now}
+		created, err := s.store.CreateDigest(ctx, d, now.Add(s.Config.Claim))
+		if err != nil {
+			return err
+		}
+		if created {
+			mine = append(mine, d)
+		}
+	}
+	s.sendAll(ctx, mine)
+	return nil
+}
+
+// renderDigest writes d, the digest of its person (people: them, as the
+// directory knows them), from what is open when it is sent.
+func (s *Deliveries) renderDigest(ctx context.Context, d domain.Delivery, people []domain.Recipient, loc *time.Location) (messages.Rendered, error) {
+	var r domain.Recipient
+	if len(people) == 1 {
+		r = people[0]
+	}
+	now := s.now()
+	end, err := domain.EndOfLocalDay(now, d.TimeZone)
+	if err != nil {
+		return messages.Rendered{}, err
+	}
+	owned, _, err := s.followUps.DueBy(ctx, d.Target, end)
+	if err != nil {
+		return messages.Rendered{}, err
+	}
+	dg := messages.Digest{Language: d.Language, TimeZone: d.TimeZone, Location: loc, RecipientName: r.Name,
+		Date: d.DigestDate, Now: now, InboxLink: s.link("/inbox"), SettingsLink: s.link("/settings/notifications"),
+		BoardLink: s.link("/board")}
+	for _, f := range owned {
+		dg.Owned = append(dg.Owned, s.item(f.ID, f.Kind, f.Title, f.CustomerID, f.Team, f.OwnerID, f.DueAt, f.Calendar, false))
+	}
+	if r.Manager {
+		team, _, err := s.followUps.OverdueIn(ctx, r.Teams, now)
+		if err != nil {
+			return messages.Rendered{}, err
+		}
+		for _, f := range team {
+			dg.Teams = append(dg.Teams, s.item(f.ID, f.Kind, f.Title, f.CustomerID, f.Team, f.OwnerID, f.DueAt, f.Calendar, true))
+		}
+	}
+	return messages.RenderDigest(dg)
+}

@@ -1,0 +1,254 @@
+package followup_test
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/closeloop/closeloop/platform/testenv"
+	followupv1 "github.com/closeloop/closeloop/proto/gen/closeloop/followup/v1"
+	"github.com/closeloop/closeloop/services/followup/internal/domain"
+	wffollowup "github.com/closeloop/closeloop/workflows/followup"
+)
+
+// mailStack is the follow-up stack sending email to a Mailpit of its own.
+type mailStack struct {
+	*stack
+	mail testenv.MailpitClient
+}
+
+func newMailStack(t *testing.T, dsn string, extra map[string]string, mailpitFlags ...string) *mailStack {
+	t.Helper()
+	hostPort, namespace := testenv.Temporal(t)
+	startWorker(t, hostPort, namespace, nil)
+	smtp, api := testenv.Mailpit(t, mailpitFlags...)
+	host, port, _ := net.SplitHostPort(smtp)
+	env := map[string]string{"SMTP_HOST": host, "SMTP_PORT": port, "SMTP_TLS": "none",
+		"SMTP_FROM": "Closeloop <closeloop@closeloop.test>", "CONSOLE_URL": "http://console.test",
+		"NOTIFY_POLL": "100ms", "NOTIFY_DIGEST_CHECK": "1s", "NOTIFY_RETRY_INITIAL": "1s", "NOTIFY_RETRY_MAX_INTERVAL": "2s",
+		"WEBHOOK_ALLOW_PRIVATE": "true", "WEBHOOK_ALLOW_HTTP": "true"}
+	for k, v := range extra {
+		env[k] = v
+	}
+	s := newStack(t, dsn, stackOpts{temporal: hostPort, namespace: namespace, env: env})
+	return &mailStack{stack: s, mail: testenv.MailpitClient{URL: api}}
+}
+
+// prefer sets user's notification preferences (which also records who they are).
+func (s *mailStack) prefer(user string, p map[string]any) {
+	s.t.Helper()
+	body := map[string]any{"language": "en", "time_zone": "UTC", "email": user + "@closeloop.test",
+		"email_kinds": domain.EventKinds(), "quiet_hours": nil, "digest_hour": nil}
+	for k, v := range p {
+		body[k] = v
+	}
+	if r := s.call("PUT", "/v1/me/notification-preferences", user, body); r.status != http.StatusOK {
+		s.t.Fatalf("preferences of %s: %d %s", user, r.status, r.body)
+	}
+}
+
+// overdue starts a call-back follow-up of owner in team north, ten days
+// overdue: its ladder runs at once (remind, then escalate to the manager).
+func (s *mailStack) overdue(id, owner, title string) {
+	s.t.Helper()
+	cust := s.create(repAna, company(nil))
+	due := time.Now().Add(-10 * 24 * time.Hour).UTC()
+	if err := wffollowup.Start(context.Background(), s.app.Deps().Temporal, &followupv1.FollowUpSpec{Id: id, Kind: "callback", CustomerId: cust,
+		OwnerId: owner, Team: "north", Territory: "north", Title: title, AnchorAt: timestamppb.New(due.Add(-time.Hour)),
+		DueAt: timestamppb.New(due), OpenedBy: "test"}); err != nil {
+		s.t.Fatal(err)
+	}
+}
+
+// inbox returns the caught mail by recipient address.
+func (s *mailStack) inbox() map[string][]testenv.MailpitSummary {
+	s.t.Helper()
+	ms, err := s.mail.Messages(context.Background())
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	out := map[string][]testenv.MailpitSummary{}
+	for _, m := range ms {
+		for _, to := range m.To {
+			out[to.Address] = append(out[to.Address], m)
+		}
+	}
+	return out
+}
+
+// deliveries returns the follow-up's deliveries, as its record shows them.
+func (s *mailStack) deliveries(id string) []map[string]any {
+	s.t.Helper()
+	r := s.call("GET", "/v1/follow-ups/"+id, mgrMia, nil)
+	if r.status != http.StatusOK {
+		s.t.Fatalf("follow-up %s: %d %s", id, r.status, r.body)
+	}
+	var out []map[string]any
+	told, _ := r.json(s.t)["told"].([]any)
+	for _, m := range told {
+		for _, d := range m.(map[string]any)["deliveries"].([]any) {
+			d := d.(map[string]any)
+			d["action"] = m.(map[string]any)["action"]
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// TestEmailOfAnOverdueFollowUp: an overdue call-back's reminder and
+// escalation reach their owner (in Chinese, her language, in her time
+// zone) and the team's manager (in English, urgent) by email, each once,
+// with the Message-ID derived from the delivery; a person in quiet hours
+// gets the reminder held until they end while the manager's urgent
+// escalation goes through; the follow-up's record shows every delivery.
+func TestEmailOfAnOverdueFollowUp(t *testing.T) {
+	s := newMailStack(t, testenv.SQLite(t), nil)
+	s.prefer(repAna, map[string]any{"language": "zh-Hans", "time_zone": "Asia/Shanghai"})
+	s.prefer(mgrMia, nil)
+	// rep-cy is in quiet hours now, for two more hours.
+	now := time.Now().UTC()
+	s.prefer("rep-cy", map[string]any{"quiet_hours": map[string]any{"from": now.Add(-time.Hour).Format("15:04"), "to": now.Add(2 * time.Hour).Format("15:04")}})
+
+	ana := "0190c000-0000-7000-8000-00000000f001"
+	s.overdue(ana, repAna, "call back about the valves")
+	eventually(t, "three emails", 60*time.Second, func() bool {
+		in := s.inbox()
+		return len(in[repAna+"@closeloop.test"]) == 2 && len(in[mgrMia+"@closeloop.test"]) == 1
+	})
+	in := s.inbox()
+	mia := in[mgrMia+"@closeloop.test"][0]
+	if !strings.HasPrefix(mia.Subject, "[Closeloop] Urgent") || !strings.Contains(mia.Subject, "call back about the valves") {
+		t.Errorf("the manager's escalation: %q", mia.Subject)
+	}
+	subjects := []string{in[repAna+"@closeloop.test"][0].Subject, in[repAna+"@closeloop.test"][1].Subject}
+	for _, sub := range subjects {
+		if !strings.Contains(sub, "call back about the valves") || strings.Contains(sub, "Due") || strings.Contains(sub, "Overdue") {
+			t.Errorf("rep-ana's email is not in Chinese: %q", sub)
+		}
+	}
+	full, err := s.mail.Message(context.Background(), in[repAna+"@closeloop.test"][0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(full.Text, "Asia/Shanghai") || !strings.Contains(full.Text, "http://console.test/customers/") {
+		t.Errorf("rep-ana's email has no local time or link:\n%s", full.Text)
+	}
+	ds := s.deliveries(ana)
+	ids := map[string]bool{}
+	for _, d := range ds {
+		if d["channel"] != "email" || d["status"] != "sent" || d["attempts"].(float64) != 1 {
+			t.Errorf("delivery %v", d)
+		}
+		ids[d["id"].(string)+"@closeloop.test"] = true
+	}
+	for _, list := range in {
+		for _, m := range list {
+			if !ids[m.MessageID] {
+				t.Errorf("Message-ID %s is not a delivery's id (%v)", m.MessageID, ids)
+			}
+		}
+	}
+	if len(ds) != 3 {
+		t.Fatalf("deliveries %v", ds)
+	}
+
+	// Quiet hours: rep-cy's reminder and escalation wait; the manager's
+	// urgent escalation does not.
+	cy := "0190c000-0000-7000-8000-00000000f002"
+	s.overdue(cy, "rep-cy", "send the quotation")
+	eventually(t, "the manager's second escalation", 60*time.Second, func() bool { return len(s.inbox()[mgrMia+"@closeloop.test"]) == 2 })
+	var held int
+	for _, d := range s.deliveries(cy) {
+		switch d["target"] {
+		case "rep-cy":
+			end := d["not_before"].(string)
+			if d["status"] != "held" || d["reason"] != "quiet_hours" || !strings.HasSuffix(end, now.Add(2*time.Hour).Format("15:04:00Z")) {
+				t.Errorf("rep-cy's delivery in quiet hours: %v", d)
+			}
+			held++
+			if d["action"] == "remind" {
+				testenv.SaveHistory(t, s.app.Deps().Temporal, "Delivery:"+d["id"].(string), "../../workflows/testdata/delivery-held-quiet-hours.json")
+			}
+			desc, err := s.app.Deps().Temporal.DescribeWorkflowExecution(context.Background(), "Delivery:"+d["id"].(string), "")
+			if err != nil || desc.GetWorkflowExecutionInfo().GetCloseTime() != nil {
+				t.Errorf("the held delivery's workflow is not waiting: %v %v", desc, err)
+			}
+		case mgrMia:
+			if d["status"] != "sent" || d["urgent"] != true {
+				t.Errorf("the manager's urgent escalation: %v", d)
+			}
+		}
+	}
+	if held != 2 || len(s.inbox()["rep-cy@closeloop.test"]) != 0 {
+		t.Fatalf("rep-cy was emailed in quiet hours (%d held)", held)
+	}
+	time.Sleep(2 * time.Second) // anything sent twice would show by now
+	if in := s.inbox(); len(in[repAna+"@closeloop.test"]) != 2 || len(in[mgrMia+"@closeloop.test"]) != 2 {
+		t.Fatalf("sent again: %v", in)
+	}
+}
+
+// TestDigest: a person who chose a daily digest gets one email, at their
+// hour, listing their open items due today or overdue; the reminders it
+// lists are not also emailed one by one, but escalations still are, and
+// the inbox has everything. It is sent once a day.
+func TestDigest(t *testing.T) {
+	s := newMailStack(t, testenv.SQLite(t), nil)
+	// A time zone where it is between 02:00 and 21:59 now, so that "due
+	// later today" has room.
+	tz := "UTC"
+	for _, z := range []string{"UTC", "Asia/Shanghai", "America/New_York"} {
+		loc, _ := time.LoadLocation(z)
+		if h := time.Now().In(loc).Hour(); h >= 2 && h <= 21 {
+			tz = z
+			break
+		}
+	}
+	loc, _ := time.LoadLocation(tz)
+	s.prefer(repAna, map[string]any{"time_zone": tz, "digest_hour": time.Now().In(loc).Hour() + 1})
+	s.prefer(mgrMia, nil)
+	over := "0190c000-0000-7000-8000-00000000f101"
+	s.overdue(over, repAna, "overdue quotation")
+	eventually(t, "the escalation email", 60*time.Second, func() bool { return len(s.inbox()[repAna+"@closeloop.test"]) == 1 })
+	for _, d := range s.deliveries(over) {
+		if d["target"] == repAna && d["action"] == "remind" && (d["status"] != "suppressed" || d["reason"] != "digest") {
+			t.Errorf("the reminder was not left to the digest: %v", d)
+		}
+		if d["action"] == "escalate_manager" && d["status"] != "sent" {
+			t.Errorf("an escalation waited for the digest: %v", d)
+		}
+	}
+	// Her digest hour comes: she moves it to now.
+	s.prefer(repAna, map[string]any{"time_zone": tz, "digest_hour": time.Now().In(loc).Hour()})
+	eventually(t, "the digest", 90*time.Second, func() bool { return len(s.inbox()[repAna+"@closeloop.test"]) == 2 })
+	var digest testenv.MailpitSummary
+	for _, m := range s.inbox()[repAna+"@closeloop.test"] {
+		h, err := s.mail.Headers(context.Background(), m.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(h["X-Closeloop-Kind"]) == 1 && h["X-Closeloop-Kind"][0] == "digest" {
+			digest = m
+		}
+	}
+	full, err := s.mail.Message(context.Background(), digest.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(full.Text, "overdue quotation") {
+		t.Fatalf("the digest does not list the overdue item (%q):\n%s", digest.Subject, full.Text)
+	}
+	if r := s.call("GET", "/v1/notifications", repAna, nil); len(r.json(t)["items"].([]any)) != 2 {
+		t.Fatalf("the inbox lost a message: %s", r.body)
+	}
+	time.Sleep(5 * time.Second) // more digest rounds (NOTIFY_DIGEST_CHECK): nothing new today
+	if n := len(s.inbox()[repAna+"@closeloop.test"]); n != 2 {
+		t.Fatalf("%d emails after another digest round, want 2", n)
+	}
+	t.Log("digest subject:", digest.Subject)
+}
