@@ -83,7 +83,7 @@ func (s *Deliveries) sendEmail(ctx context.Context, d domain.Delivery, n *domain
 func (s *Deliveries) message(d domain.Delivery, n domain.Notification, name string, loc *time.Location, calendar string) messages.Message {
 	return messages.Message{Kind: d.Kind, Action: n.Action, Language: d.Language, Location: loc, TimeZone: d.TimeZone,
 		RecipientName: name, ToManagers: n.ManagersOf != "", Urgent: n.Urgent, Level: n.Level, At: n.At, ActorName: n.ActorName,
-		Item: s.item(n.FollowUpID, n.Kind, n.Title, n.CustomerID, n.Team, n.OwnerID, n.DueAt, calendar, n.ManagersOf != ""),
+		Item:      s.item(n.FollowUpID, n.Kind, n.Title, n.CustomerID, n.Team, n.OwnerID, n.DueAt, calendar, n.ManagersOf != ""),
 		InboxLink: s.link("/inbox"), SettingsLink: s.link("/settings/notifications")}
 }
 

@@ -44,14 +44,14 @@ const (
 
 // Reasons a delivery is held or suppressed.
 const (
-	ReasonQuietHours   = "quiet_hours"   // held: the recipient's quiet hours
-	ReasonPreference   = "preference"    // the recipient does not take this kind by email
-	ReasonNoAddress    = "no_address"    // the recipient set no email address
-	ReasonDigest       = "digest"        // the daily digest will list it instead
-	ReasonClosed       = "closed"        // the follow-up was closed before delivery
-	ReasonUnsubscribed = "unsubscribed"  // the webhook subscription was disabled or deleted
-	ReasonEmpty        = "empty"         // a digest with nothing to list
-	ReasonRetried      = "retried"       // sent again by an admin from the dead-letter list
+	ReasonQuietHours   = "quiet_hours"  // held: the recipient's quiet hours
+	ReasonPreference   = "preference"   // the recipient does not take this kind by email
+	ReasonNoAddress    = "no_address"   // the recipient set no email address
+	ReasonDigest       = "digest"       // the daily digest will list it instead
+	ReasonClosed       = "closed"       // the follow-up was closed before delivery
+	ReasonUnsubscribed = "unsubscribed" // the webhook subscription was disabled or deleted
+	ReasonEmpty        = "empty"        // a digest with nothing to list
+	ReasonRetried      = "retried"      // sent again by an admin from the dead-letter list
 )
 
 // Delivery is one message on one channel to one target.

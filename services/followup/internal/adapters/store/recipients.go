@@ -37,7 +37,9 @@ type Recipients struct {
 }
 
 // NewRecipients returns the repository over a migrated database.
-func NewRecipients(gdb *gorm.DB, tz string) *Recipients { return &Recipients{db: gdb, DefaultTimeZone: tz} }
+func NewRecipients(gdb *gorm.DB, tz string) *Recipients {
+	return &Recipients{db: gdb, DefaultTimeZone: tz}
+}
 
 // Seen records a person's name, whether they manage, and their teams,
 // replacing what was known.
