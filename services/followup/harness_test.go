@@ -3,16 +3,33 @@ package followup_test
 import (
 	"encoding/json"
 	"net/http"
+	"os"
 	"testing"
 	"time"
 
+	"github.com/closeloop/closeloop/platform/faults"
 	"github.com/closeloop/closeloop/platform/service"
 	"github.com/closeloop/closeloop/platform/telemetry"
 	"github.com/closeloop/closeloop/platform/testenv"
+	"github.com/closeloop/closeloop/services/followup"
 	"github.com/closeloop/closeloop/services/internal/stacktest"
 )
 
-func TestMain(m *testing.M) { testenv.Main(m) }
+// followUpProcessEnv makes the test binary, run again by a test, the
+// follow-up service (notify_kill_test.go), armed to kill itself at the
+// fault point $CLOSELOOP_FAULT if set.
+const followUpProcessEnv = "CLOSELOOP_TEST_FOLLOWUP_PROCESS"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(followUpProcessEnv) == "1" {
+		if f := os.Getenv("CLOSELOOP_FAULT"); f != "" {
+			faults.KillAt(f)
+		}
+		service.Main(followup.Spec())
+		return
+	}
+	testenv.Main(m)
+}
 
 // backends lists the databases every storage-touching test runs on.
 var backends = stacktest.Backends
@@ -31,11 +48,13 @@ type stackOpts struct {
 	namespace string
 	telemetry *telemetry.Telemetry
 	env       map[string]string // the follow-up service's, added to the defaults
+	// followUpDSN is the follow-up service's database; empty: a new one.
+	followUpDSN string
 }
 
 func newStack(t testing.TB, dsn string, o stackOpts) *stack {
 	t.Helper()
-	st := stacktest.New(t, dsn, stacktest.Opts{Temporal: o.temporal, Namespace: o.namespace, Telemetry: o.telemetry, FollowUpEnv: o.env})
+	st := stacktest.New(t, dsn, stacktest.Opts{Temporal: o.temporal, Namespace: o.namespace, Telemetry: o.telemetry, FollowUpEnv: o.env, FollowUpDSN: o.followUpDSN})
 	return &stack{Stack: st, t: t, app: st.FollowUp}
 }
 

@@ -2,6 +2,7 @@ package followup_test
 
 import (
 	"context"
+	"io"
 	"net"
 	"net/http"
 	"strings"
@@ -20,9 +21,19 @@ import (
 type mailStack struct {
 	*stack
 	mail testenv.MailpitClient
+	// env is the follow-up service's own environment (SMTP_*, NOTIFY_*, …),
+	// temporal and namespace where it runs workflows.
+	env                 map[string]string
+	temporal, namespace string
 }
 
 func newMailStack(t *testing.T, dsn string, extra map[string]string, mailpitFlags ...string) *mailStack {
+	t.Helper()
+	return newMailStackOn(t, dsn, "", extra, mailpitFlags...)
+}
+
+// newMailStackOn is newMailStack with the follow-up service on followUpDSN.
+func newMailStackOn(t *testing.T, dsn, followUpDSN string, extra map[string]string, mailpitFlags ...string) *mailStack {
 	t.Helper()
 	hostPort, namespace := testenv.Temporal(t)
 	startWorker(t, hostPort, namespace, nil)
@@ -35,8 +46,8 @@ func newMailStack(t *testing.T, dsn string, extra map[string]string, mailpitFlag
 	for k, v := range extra {
 		env[k] = v
 	}
-	s := newStack(t, dsn, stackOpts{temporal: hostPort, namespace: namespace, env: env})
-	return &mailStack{stack: s, mail: testenv.MailpitClient{URL: api}}
+	s := newStack(t, dsn, stackOpts{temporal: hostPort, namespace: namespace, env: env, followUpDSN: followUpDSN})
+	return &mailStack{stack: s, mail: testenv.MailpitClient{URL: api}, env: env, temporal: hostPort, namespace: namespace}
 }
 
 // prefer sets user's notification preferences (which also records who they are).
@@ -85,6 +96,9 @@ func (s *mailStack) inbox() map[string][]testenv.MailpitSummary {
 func (s *mailStack) deliveries(id string) []map[string]any {
 	s.t.Helper()
 	r := s.call("GET", "/v1/follow-ups/"+id, mgrMia, nil)
+	if r.status == http.StatusNotFound { // its workflow has not stored it yet
+		return nil
+	}
 	if r.status != http.StatusOK {
 		s.t.Fatalf("follow-up %s: %d %s", id, r.status, r.body)
 	}
@@ -191,6 +205,27 @@ func TestEmailOfAnOverdueFollowUp(t *testing.T) {
 	if in := s.inbox(); len(in[repAna+"@closeloop.test"]) != 2 || len(in[mgrMia+"@closeloop.test"]) != 2 {
 		t.Fatalf("sent again: %v", in)
 	}
+	// Counted on /metrics.
+	resp, err := http.Get(s.FollowUpBase + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	for want, n := range map[string]string{`outcome="sent"`: " 4", `outcome="held",reason="quiet_hours"`: " 2"} {
+		found := false
+		for _, l := range strings.Split(string(raw), "\n") {
+			if strings.HasPrefix(l, `closeloop_notifications_deliveries_total{channel="email"`) && strings.Contains(l, want) {
+				found = true
+				if !strings.HasSuffix(l, n) {
+					t.Errorf("%s: want%s", l, n)
+				}
+			}
+		}
+		if !found {
+			t.Errorf("/metrics has no email deliveries with %s", want)
+		}
+	}
 }
 
 // TestDigest: a person who chose a daily digest gets one email, at their
@@ -251,4 +286,82 @@ func TestDigest(t *testing.T) {
 		t.Fatalf("%d emails after another digest round, want 2", n)
 	}
 	t.Log("digest subject:", digest.Subject)
+}
+
+// TestRefusedEmail: a relay that refuses for now (451) gets the message
+// again later (the Delivery workflow retries); one that refuses for good
+// (550) puts the delivery on the dead-letter list at once, without holding
+// up the follow-up's ladder, and an admin's retry sends it once the
+// address works. Only admins see and retry failed deliveries.
+func TestRefusedEmail(t *testing.T) {
+	s := newMailStack(t, testenv.SQLite(t), nil, "--enable-chaos")
+	ctx := context.Background()
+	s.prefer(repAna, nil)
+	s.prefer(mgrMia, nil)
+	if err := s.mail.SetChaos(ctx, testenv.MailpitChaos{Recipient: &testenv.MailpitTrigger{ErrorCode: 451, Probability: 100}}); err != nil {
+		t.Fatal(err)
+	}
+	soon := "0190c000-0000-7000-8000-00000000f401"
+	s.overdue(soon, repAna, "refused for now")
+	eventually(t, "the deliveries retrying", 60*time.Second, func() bool {
+		ds := s.deliveries(soon)
+		for _, d := range ds {
+			if d["status"] != "retrying" || d["attempts"].(float64) < 2 || !strings.Contains(d["last_error"].(string), "451") {
+				return false
+			}
+		}
+		return len(ds) == 3
+	})
+	// The ladder went on regardless: the follow-up is escalated.
+	if st := s.call("GET", "/v1/follow-ups/"+soon, mgrMia, nil).json(t)["state"]; st != "escalated" {
+		t.Fatalf("the follow-up is %v", st)
+	}
+	if err := s.mail.SetChaos(ctx, testenv.MailpitChaos{}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the retried emails", 30*time.Second, func() bool { return len(s.inbox()) == 2 && len(s.inbox()[repAna+"@closeloop.test"]) == 2 })
+
+	if err := s.mail.SetChaos(ctx, testenv.MailpitChaos{Recipient: &testenv.MailpitTrigger{ErrorCode: 550, Probability: 100}}); err != nil {
+		t.Fatal(err)
+	}
+	never := "0190c000-0000-7000-8000-00000000f402"
+	s.overdue(never, repAna, "refused for good")
+	var failed []map[string]any
+	eventually(t, "the deliveries failed", 60*time.Second, func() bool {
+		failed = nil
+		for _, d := range s.deliveries(never) {
+			if d["status"] == "failed" && d["attempts"].(float64) == 1 && strings.Contains(d["last_error"].(string), "550") {
+				failed = append(failed, d)
+			}
+		}
+		return len(failed) == 3
+	})
+	r := s.call("GET", "/v1/deliveries?status=failed&channel=email", admin, nil)
+	if items := r.json(t)["items"].([]any); r.status != http.StatusOK || len(items) != 3 || items[0].(map[string]any)["address"] == "" {
+		t.Fatalf("the dead-letter list: %d %s", r.status, r.body)
+	}
+	if r := s.call("GET", "/v1/deliveries", mgrMia, nil); r.status != http.StatusForbidden {
+		t.Fatalf("a manager reads the dead-letter list: %d", r.status)
+	}
+	if r := s.call("GET", "/v1/deliveries?status=lost", admin, nil); r.status != http.StatusUnprocessableEntity {
+		t.Fatalf("an unknown status: %d %s", r.status, r.body)
+	}
+	if err := s.mail.SetChaos(ctx, testenv.MailpitChaos{}); err != nil {
+		t.Fatal(err)
+	}
+	id := failed[0]["id"].(string)
+	if r := s.call("POST", "/v1/deliveries/"+id+"/retry", admin, nil); r.status != http.StatusAccepted || r.json(t)["status"] != "retrying" {
+		t.Fatalf("retry: %d %s", r.status, r.body)
+	}
+	if r := s.call("POST", "/v1/deliveries/"+id+"/retry", admin, nil); r.status != http.StatusConflict {
+		t.Fatalf("a second retry of a delivery no longer failed: %d %s", r.status, r.body)
+	}
+	eventually(t, "the retried delivery sent", 30*time.Second, func() bool {
+		for _, d := range s.deliveries(never) {
+			if d["id"] == id {
+				return d["status"] == "sent"
+			}
+		}
+		return false
+	})
 }
