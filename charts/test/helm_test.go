@@ -136,8 +136,8 @@ func lookup(m map[string]any, path string) (any, bool) {
 }
 
 // secretLiterals are the secret values a values file gives the chart to put into
-// its own Secret: database URLs, the Temporal API key, and the web console's
-// session key and client secret.
+// its own Secret: database URLs, the Temporal API key, the web console's
+// session key and client secret, and the SMTP password.
 func secretLiterals(values map[string]any) []string {
 	var out []string
 	if urls, ok := lookup(values, "database.urls"); ok {
@@ -147,7 +147,7 @@ func secretLiterals(values map[string]any) []string {
 			}
 		}
 	}
-	for _, path := range []string{"temporal.apiKey.value", "web.sessionKey", "web.oidc.clientSecret"} {
+	for _, path := range []string{"temporal.apiKey.value", "web.sessionKey", "web.oidc.clientSecret", "notifications.smtp.password"} {
 		if v, ok := lookup(values, path); ok {
 			if s, _ := v.(string); s != "" {
 				out = append(out, s)

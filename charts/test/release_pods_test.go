@@ -134,7 +134,7 @@ func checkContainerSecurity(t *testing.T, where string, c corev1.Container) {
 }
 
 // secretEnv are variables whose values are credentials: only ever from a Secret.
-var secretEnv = []string{"DATABASE_URL", "TEMPORAL_API_KEY"}
+var secretEnv = []string{"DATABASE_URL", "TEMPORAL_API_KEY", "SMTP_PASSWORD"}
 
 func checkEnv(t *testing.T, r *release, where string, c corev1.Container, ext existing, isHook bool, ownHook hook) {
 	t.Helper()

@@ -80,6 +80,21 @@ func TestSchemaRefuses(t *testing.T) {
 		{"ingress hosts as a string", []string{"--set-string", "web.ingress.hosts=crm.example.com"}, "/web/ingress/hosts': got string, want array"},
 		{"unknown TLS field", []string{"--set-json", `web.ingress.tls=[{"secret":"crm-tls","hosts":["crm.example.com"]}]`}, "additional properties 'secret' not allowed"},
 		{"session key name with a slash", []string{"--set", "web.secretKeys.sessionKey=web/key"}, "/web/secretKeys/sessionKey'"},
+		{"SMTP TLS mode ssl", []string{"--set", "notifications.smtp.tls=ssl"}, "/notifications/smtp/tls'"},
+		{"SMTP port out of range", []string{"--set", "notifications.smtp.port=70000"}, "/notifications/smtp/port': maximum"},
+		{"SMTP port zero", []string{"--set", "notifications.smtp.port=0"}, "/notifications/smtp/port': minimum"},
+		{"SMTP port as a string", []string{"--set-string", "notifications.smtp.port=587"}, "/notifications/smtp/port'"},
+		{"SMTP host with a port", []string{"--set", "notifications.smtp.host=smtp.example.com:587"}, "/notifications/smtp/host'"},
+		{"SMTP host with a scheme", []string{"--set", "notifications.smtp.host=smtp://smtp.example.com"}, "/notifications/smtp/host'"},
+		{"sender without an address", []string{"--set", "notifications.smtp.from=Closeloop"}, "/notifications/smtp/from'"},
+		{"SMTP timeout in words", []string{"--set", "notifications.smtp.timeout=30 seconds"}, "/notifications/smtp/timeout'"},
+		{"EHLO name with a space", []string{"--set", "notifications.smtp.helo=crm example"}, "/notifications/smtp/helo'"},
+		{"relative CA file", []string{"--set", "notifications.smtp.caFile=ca.pem"}, "/notifications/smtp/caFile'"},
+		{"password key with a slash", []string{"--set", "notifications.smtp.passwordKey=smtp/password"}, "/notifications/smtp/passwordKey'"},
+		{"unknown SMTP key", []string{"--set", "notifications.smtp.user=closeloop"}, "additional properties 'user' not allowed"},
+		{"webhook switch as a string", []string{"--set-string", "notifications.webhooks.allowHTTP=yes"}, "/notifications/webhooks/allowHTTP': got string, want boolean"},
+		{"console URL with a path", []string{"--set", "notifications.consoleURL=https://crm.example.com/console"}, "/notifications/consoleURL'"},
+		{"SMTP peers not a list", []string{"--set-json", `networkPolicy.egress.smtpTo={"podSelector":{}}`}, "/networkPolicy/egress/smtpTo': got object, want array"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -132,6 +147,24 @@ func TestTemplateRules(t *testing.T) {
 			`web.publicURL is required: the first Ingress host "*.crm.example.com" is a wildcard`},
 		{"console without sales", append(slicesClone(existingDB), append(slicesClone(withWeb), "--set", "sales.enabled=false")...),
 			"the web console calls the sales service's API: with sales.enabled=false, add SALES_API_URL (its base URL) to web.extraEnv"},
+		{"relay without a sender", append(slicesClone(existingDB), "--set", "notifications.smtp.host=smtp.example.com"),
+			"notifications.smtp.from is required with notifications.smtp.host"},
+		{"SMTP user without a password", append(slicesClone(existingDB), append(slicesClone(withSMTP), "--set", "notifications.smtp.username=crm")...),
+			`notifications.smtp.username needs a password: set notifications.smtp.existingSecret (a Secret with key "smtp-password") or, for a non-production install, notifications.smtp.password`},
+		{"SMTP password without a user", append(slicesClone(existingDB), append(slicesClone(withSMTP), "--set", "notifications.smtp.existingSecret=smtp")...),
+			"is set without notifications.smtp.username"},
+		{"SMTP password twice", append(slicesClone(existingDB), append(slicesClone(withSMTP), "--set", "notifications.smtp.username=crm",
+			"--set", "notifications.smtp.existingSecret=smtp", "--set", "notifications.smtp.password=p")...),
+			"notifications.smtp.password is set together with notifications.smtp.existingSecret"},
+		{"SMTP credentials in clear text", append(slicesClone(existingDB), append(slicesClone(withSMTP), "--set", "notifications.smtp.tls=none",
+			"--set", "notifications.smtp.username=crm", "--set", "notifications.smtp.existingSecret=smtp")...),
+			"notifications.smtp.tls is none with a username: the password would cross the network in clear text to smtp.example.com"},
+		{"SMTP CA without TLS", append(slicesClone(existingDB), append(slicesClone(withSMTP), "--set", "notifications.smtp.tls=none",
+			"--set", "notifications.smtp.caSecret.name=ca")...),
+			"no certificate is checked without TLS"},
+		{"two SMTP CA bundles", append(slicesClone(existingDB), append(slicesClone(withSMTP), "--set", "notifications.smtp.caFile=/etc/ca.pem",
+			"--set", "notifications.smtp.caSecret.name=ca")...),
+			"notifications.smtp.caFile is set together with notifications.smtp.caSecret.name"},
 		{"console without an issuer", append(slicesClone(withWeb), "--set", "temporal.address=t:7233",
 			"--set", "customer.enabled=false", "--set", "followup.enabled=false", "--set", "sales.enabled=false", "--set", "service.enabled=false", "--set", "marketing.enabled=false",
 			"--set-json", `web.extraEnv=[{"name":"CUSTOMER_API_URL","value":"http://c"},{"name":"FOLLOWUP_API_URL","value":"http://f"},{"name":"SALES_API_URL","value":"http://s"}]`),
@@ -151,7 +184,15 @@ func TestTemplateRules(t *testing.T) {
 	// Disabled components need neither a URL nor an issuer.
 	mustRender(t, "--set", "temporal.address=t:7233", "--set", "customer.enabled=false", "--set", "followup.enabled=false",
 		"--set", "sales.enabled=false", "--set", "service.enabled=false", "--set", "marketing.enabled=false")
+	// Credentials in clear text to a relay on the pod's own loopback (a sidecar)
+	// never cross the network: allowed, as platform/mail allows them.
+	mustRender(t, append(slicesClone(existingDB), "--set", "notifications.smtp.host=localhost", "--set", "notifications.smtp.tls=none",
+		"--set", "notifications.smtp.from=Closeloop <crm@example.com>", "--set", "notifications.smtp.username=crm",
+		"--set", "notifications.smtp.existingSecret=smtp")...)
 }
+
+// withSMTP turns the email channel on with the smallest valid relay settings.
+var withSMTP = []string{"--set", "notifications.smtp.host=smtp.example.com", "--set", "notifications.smtp.from=Closeloop <crm@example.com>"}
 
 func slicesClone(s []string) []string { return append([]string(nil), s...) }
 

@@ -169,13 +169,19 @@ app.kubernetes.io/part-of: {{ include "closeloop.name" . }}
 {{- if or (include "closeloop.chartDatabaseSecret" .) (include "closeloop.chartAPIKeySecret" .) }}true{{ end }}
 {{- end }}
 
+{{/* "true" when the followup service's SMTP password comes from the chart-created Secret. */}}
+{{- define "closeloop.chartSMTPSecret" -}}
+{{- $s := .Values.notifications.smtp }}
+{{- if and (include "closeloop.smtpEnabled" .) $s.username $s.password (not $s.existingSecret) }}true{{ end }}
+{{- end }}
+
 {{- define "closeloop.chartSecret" -}}
-{{- if or (include "closeloop.chartHookSecret" .) (include "closeloop.chartWebSecret" .) }}true{{ end }}
+{{- if or (include "closeloop.chartHookSecret" .) (include "closeloop.chartWebSecret" .) (include "closeloop.chartSMTPSecret" .) }}true{{ end }}
 {{- end }}
 
 {{/*
 The data of the chart-created Secret: what the hooks need (their copy holds only
-this) and the web console's keys, which no hook reads.
+this), the web console's keys and the SMTP password, which no hook reads.
 */}}
 {{- define "closeloop.secretData" -}}
 {{- include "closeloop.hookSecretData" . }}
@@ -184,6 +190,9 @@ this) and the web console's keys, which no hook reads.
 {{- with .Values.web.oidc.clientSecret }}
 {{ $.Values.web.secretKeys.oidcClientSecret }}: {{ . | b64enc | quote }}
 {{- end }}
+{{- end }}
+{{- if include "closeloop.chartSMTPSecret" . }}
+{{ .Values.notifications.smtp.passwordKey }}: {{ .Values.notifications.smtp.password | b64enc | quote }}
 {{- end }}
 {{- end }}
 
@@ -358,16 +367,97 @@ from closeloop.apiCallEnv).
 {{/*
 Settings only the followup service (the follow-up engine) reads. It looks
 customers up through the customer service's API (CUSTOMER_API_URL, from
-closeloop.apiCallEnv).
+closeloop.apiCallEnv), and delivers notifications: by email through the SMTP
+relay of notifications.smtp (nothing SMTP_* while its host is empty), and to
+webhook subscriptions; CONSOLE_URL is the base of the links in both.
 */}}
 {{- define "closeloop.followupEnv" -}}
 {{- $p := .root.Values.policy -}}
+{{- $n := .root.Values.notifications -}}
 - name: TEMPORAL_UI_URL
   value: {{ .root.Values.temporal.uiURL | quote }}
 - name: FOLLOWUP_OPEN_WAIT
   value: {{ $p.followUpOpenWait | quote }}
 - name: DEFAULT_CALENDAR_COUNTRY
   value: {{ $p.defaultCalendarCountry | quote }}
+{{- with include "closeloop.consoleURL" .root }}
+- name: CONSOLE_URL
+  value: {{ . | quote }}
+{{- end }}
+- name: WEBHOOK_ALLOW_PRIVATE
+  value: {{ $n.webhooks.allowPrivate | toString | quote }}
+- name: WEBHOOK_ALLOW_HTTP
+  value: {{ $n.webhooks.allowHTTP | toString | quote }}
+{{- if include "closeloop.smtpEnabled" .root }}
+{{ include "closeloop.smtpEnv" . }}
+{{- end }}
+{{- end }}
+
+{{/*
+The SMTP relay (platform/mail): SMTP_PASSWORD only ever as a secretKeyRef, to
+notifications.smtp.existingSecret or the chart-created Secret; the CA bundle from
+notifications.smtp.caSecret (mounted, see closeloop.smtpTLSVolume) or caFile.
+*/}}
+{{- define "closeloop.smtpEnv" -}}
+{{- $s := .root.Values.notifications.smtp -}}
+- name: SMTP_HOST
+  value: {{ $s.host | quote }}
+- name: SMTP_PORT
+  value: {{ include "closeloop.smtpPort" .root | quote }}
+- name: SMTP_TLS
+  value: {{ $s.tls | quote }}
+- name: SMTP_FROM
+  value: {{ $s.from | quote }}
+- name: SMTP_TIMEOUT
+  value: {{ $s.timeout | quote }}
+{{- with $s.helo }}
+- name: SMTP_HELO
+  value: {{ . | quote }}
+{{- end }}
+{{- if $s.caSecret.name }}
+- name: SMTP_TLS_CA_FILE
+  value: /etc/closeloop/smtp-tls/ca.crt
+{{- else if $s.caFile }}
+- name: SMTP_TLS_CA_FILE
+  value: {{ $s.caFile | quote }}
+{{- end }}
+{{- if $s.username }}
+- name: SMTP_USERNAME
+  value: {{ $s.username | quote }}
+- name: SMTP_PASSWORD
+  valueFrom:
+    secretKeyRef:
+      name: {{ $s.existingSecret | default (include "closeloop.secretName" .root) }}
+      key: {{ $s.passwordKey }}
+{{- end }}
+{{- end }}
+
+{{/* "true" when the followup service sends email: it is enabled and notifications.smtp.host is set. */}}
+{{- define "closeloop.smtpEnabled" -}}
+{{- if and .Values.followup.enabled .Values.notifications.smtp.host }}true{{ end }}
+{{- end }}
+
+{{/* The SMTP port: notifications.smtp.port, else the TLS mode's usual one (as platform/mail does). */}}
+{{- define "closeloop.smtpPort" -}}
+{{- $s := .Values.notifications.smtp -}}
+{{- if not (kindIs "invalid" $s.port) }}{{ int64 $s.port }}
+{{- else if eq $s.tls "tls" }}465
+{{- else if eq $s.tls "none" }}25
+{{- else }}587
+{{- end }}
+{{- end }}
+
+{{/*
+The web console's URL for links in notifications: notifications.consoleURL, else
+the console's own URL (closeloop.webPublicURL) when it is in the release; "" for
+no links.
+*/}}
+{{- define "closeloop.consoleURL" -}}
+{{- if .Values.notifications.consoleURL }}
+{{- trimSuffix "/" .Values.notifications.consoleURL }}
+{{- else if .Values.web.enabled }}
+{{- include "closeloop.webPublicURL" . }}
+{{- end }}
 {{- end }}
 
 {{/*
@@ -507,7 +597,10 @@ seccompProfile:
   type: RuntimeDefault
 {{- end }}
 
-{{/* Volumes every Closeloop pod has: a writable /tmp and, when configured and used, Temporal TLS files. */}}
+{{/*
+Volumes every Closeloop pod has: a writable /tmp and, when configured and used,
+Temporal TLS files; the followup service's pods also the SMTP relay's CA bundle.
+*/}}
 {{- define "closeloop.volumes" -}}
 - name: tmp
   emptyDir:
@@ -515,6 +608,20 @@ seccompProfile:
 {{- if include "closeloop.usesTemporal" . }}
 {{- include "closeloop.temporalTLSVolume" .root }}
 {{- end }}
+{{- if include "closeloop.smtpCAMounted" . }}
+- name: smtp-tls
+  secret:
+    secretName: {{ .root.Values.notifications.smtp.caSecret.name }}
+    defaultMode: 0440
+    items:
+      - key: {{ .root.Values.notifications.smtp.caSecret.key }}
+        path: ca.crt
+{{- end }}
+{{- end }}
+
+{{/* "true" when this component's pods mount notifications.smtp.caSecret: followup's Deployment, when it sends email. */}}
+{{- define "closeloop.smtpCAMounted" -}}
+{{- if and (eq .component "followup") (not .hook) (include "closeloop.smtpEnabled" .root) .root.Values.notifications.smtp.caSecret.name }}true{{ end }}
 {{- end }}
 
 {{- define "closeloop.temporalTLSVolume" -}}
@@ -549,6 +656,11 @@ seccompProfile:
 {{- if and (include "closeloop.usesTemporal" .) (include "closeloop.temporalTLSFiles" .root) }}
 - name: temporal-tls
   mountPath: /etc/closeloop/temporal-tls
+  readOnly: true
+{{- end }}
+{{- if include "closeloop.smtpCAMounted" . }}
+- name: smtp-tls
+  mountPath: /etc/closeloop/smtp-tls
   readOnly: true
 {{- end }}
 {{- end }}

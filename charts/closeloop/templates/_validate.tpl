@@ -73,6 +73,33 @@ names the value to change. Included once, from deployments.yaml.
 {{- fail "temporal.apiKey.value is set together with temporal.apiKey.existingSecret: set one or the other (existingSecret for production)" }}
 {{- end }}
 
+{{- $smtp := $v.notifications.smtp }}
+{{- if and $smtp.existingSecret $smtp.password }}
+{{- fail "notifications.smtp.password is set together with notifications.smtp.existingSecret: set one or the other (existingSecret for production)" }}
+{{- end }}
+{{- if $smtp.host }}
+{{- if not $smtp.from }}
+{{- fail "notifications.smtp.from is required with notifications.smtp.host: the sender of every email, with display name (e.g. Closeloop <noreply@example.com>)" }}
+{{- end }}
+{{- if and $smtp.username (not $smtp.existingSecret) (not $smtp.password) }}
+{{- fail (printf "notifications.smtp.username needs a password: set notifications.smtp.existingSecret (a Secret with key %q) or, for a non-production install, notifications.smtp.password" $smtp.passwordKey) }}
+{{- end }}
+{{- if and (not $smtp.username) (or $smtp.existingSecret $smtp.password) }}
+{{- fail "notifications.smtp.existingSecret or notifications.smtp.password is set without notifications.smtp.username: SMTP AUTH needs both (or neither, for a relay without authentication)" }}
+{{- end }}
+{{- $h := lower (trimSuffix "." $smtp.host) }}
+{{- $loopback := or (eq $h "localhost") (hasSuffix ".localhost" $h) (hasPrefix "127." $h) (eq $h "::1") (eq $h "[::1]") }}
+{{- if and (eq $smtp.tls "none") $smtp.username (not $loopback) }}
+{{- fail (printf "notifications.smtp.tls is none with a username: the password would cross the network in clear text to %s; use starttls or tls" $smtp.host) }}
+{{- end }}
+{{- if and (eq $smtp.tls "none") (or $smtp.caFile $smtp.caSecret.name) }}
+{{- fail "notifications.smtp.caFile or caSecret is set but notifications.smtp.tls is none: no certificate is checked without TLS" }}
+{{- end }}
+{{- if and $smtp.caFile $smtp.caSecret.name }}
+{{- fail "notifications.smtp.caFile is set together with notifications.smtp.caSecret.name: set one or the other (caSecret mounts the bundle; caFile names one already in the container)" }}
+{{- end }}
+{{- end }}
+
 {{- if not (lt (float64 $v.policy.abc.aShare) (float64 $v.policy.abc.bShare)) }}
 {{- fail (printf "policy.abc.aShare (%v) must be below policy.abc.bShare (%v)" $v.policy.abc.aShare $v.policy.abc.bShare) }}
 {{- end }}

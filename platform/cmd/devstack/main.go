@@ -1,14 +1,19 @@
 // Command devstack is what `make run` runs: the whole Closeloop stack on one
 // machine with its embedded defaults. It starts the Temporal dev server (SQLite
 // file under .data/, web UI on), a development OIDC issuer that signs tokens for
-// one user of each role and signs users in to the web console, every service and
-// the workflow worker (each on its own SQLite database), then the web console on
-// 127.0.0.1:8080, waits until all are ready, prints where to reach them (the
-// console first) and the dev tokens, and stops everything on Ctrl-C. Data stays
-// in .data/ across runs, and so does the console's session key
+// one user of each role and signs users in to the web console, Mailpit (an SMTP
+// catcher on 127.0.0.1:1025 that every email of the stack goes to, read through
+// its REST API on 127.0.0.1:8025), every service and the workflow worker (each on
+// its own SQLite database), then the web console on 127.0.0.1:8080, waits until
+// all are ready, gives every dev user a notification email address
+// (<user>@closeloop.localhost, caught by Mailpit) unless they have one, prints
+// where to reach them (the console first) and the dev tokens, and stops
+// everything on Ctrl-C. Data stays in .data/ across runs (Mailpit's caught mail
+// in .data/mailpit.db), and so does the console's session key
 // (.data/web-session-key), so a sign-in survives a restart. A component that
-// calls another's API at start waits for it (followup starts once customer is
-// ready, the console once the APIs it calls are); the rest start together.
+// calls another at start waits for it (followup starts once customer and
+// Mailpit are ready, the console once the APIs it calls are); the rest start
+// together.
 //
 // Every process is supervised (package supervise): one that exits is restarted
 // with an exponential backoff while the others keep running, and `make run`
@@ -56,6 +61,15 @@ type component struct {
 	port  int // /readyz is polled on this port; 0 for Temporal (TCP)
 	env   []string
 	after []string // components that must be ready before this one starts
+	// alsoListens are further TCP ports the component listens on (Mailpit's
+	// SMTP): checked free before the stack starts, waited for once /readyz
+	// answers.
+	alsoListens []int
+	// thirdParty marks a binary that is not Closeloop's (Mailpit): it gets none
+	// of the stack's common settings (issuer, Temporal), and none of the
+	// inherited variables starting with dropEnv.
+	thirdParty bool
+	dropEnv    string
 }
 
 const (
@@ -71,6 +85,17 @@ const (
 	followupURL  = "http://127.0.0.1:8086"
 	salesURL     = "http://127.0.0.1:8082"
 
+	// Mailpit catches every email the stack sends: SMTP in on mailSMTPPort
+	// (plain, no authentication: loopback only), what it caught out through
+	// its REST API under mailURL (the web page is not part of the Go module
+	// that `make tools` builds it from). Dev users' notification emails go to
+	// <user>@mailDomain.
+	mailSMTPPort = 1025
+	mailHTTPPort = 8025
+	mailURL      = "http://127.0.0.1:8025"
+	mailDomain   = "closeloop.localhost"
+	mailFrom     = "Closeloop <closeloop@closeloop.localhost>"
+
 	// The web console: where the browser reaches it, the client it signs in
 	// as at the dev issuer, and its redirect URI there.
 	webPort        = 8080
@@ -81,23 +106,39 @@ const (
 )
 
 // componentNames are the supervised processes, in start order.
-var componentNames = []string{"temporal", "worker", "customer", "followup", "sales", "service", "marketing", "web"}
+var componentNames = []string{"temporal", "mailpit", "worker", "customer", "followup", "sales", "service", "marketing", "web"}
 
 // stackComponents are the components after Temporal, in start order, each on its
-// own port and (services) its own SQLite database under data. followup is the
-// follow-up engine: it looks customers up through the customer API and starts
-// once customer is ready; customer reads calendars and closes first-contact
-// follow-ups through the followup API; sales looks customers up through the
-// customer API. The web console comes last, once the three APIs it calls are
-// ready, with the session key webSessionKey (kept in data, see sessionKey).
+// own port and (services) its own SQLite database under data. Mailpit comes
+// first: the SMTP catcher the followup service sends its emails to, with its
+// database data/mailpit.db. followup is the follow-up engine: it looks customers
+// up through the customer API and sends email through Mailpit, so it starts
+// once both are ready; it may send webhooks to loopback and plain http (a
+// receiver you run on this machine). customer reads calendars and closes
+// first-contact follow-ups through the followup API; sales looks customers up
+// through the customer API. The web console comes last, once the three APIs it
+// calls are ready, with the session key webSessionKey (kept in data, see
+// sessionKey).
 func stackComponents(data, webSessionKey string) []component {
 	db := func(name string) string { return "DATABASE_URL=sqlite://" + filepath.Join(data, name+".db") }
 	return []component{
+		{name: "mailpit", port: mailHTTPPort, alsoListens: []int{mailSMTPPort}, thirdParty: true, dropEnv: "MP_",
+			args: []string{
+				"--smtp", fmt.Sprintf("127.0.0.1:%d", mailSMTPPort),
+				"--listen", fmt.Sprintf("127.0.0.1:%d", mailHTTPPort),
+				"--database", filepath.Join(data, "mailpit.db"),
+				"--smtp-auth-accept-any", "--smtp-auth-allow-insecure", // any SMTP_USERNAME/PASSWORD you give followup is accepted, without TLS
+				"--disable-version-check", // no calls home
+				"--smtp-disable-rdns",     // no DNS look-up of 127.0.0.1 per connection
+			}},
 		{name: "worker", port: 8085, env: []string{"HTTP_ADDR=127.0.0.1:8085"}},
 		{name: "customer", port: customerPort, env: []string{"HTTP_ADDR=127.0.0.1:8081", db("customer"),
 			"FOLLOWUP_API_URL=" + followupURL}},
 		{name: "followup", port: followupPort, env: []string{"HTTP_ADDR=127.0.0.1:8086", db("followup"),
-			"CUSTOMER_API_URL=" + customerURL}, after: []string{"customer"}},
+			"CUSTOMER_API_URL=" + customerURL,
+			"SMTP_HOST=127.0.0.1", fmt.Sprintf("SMTP_PORT=%d", mailSMTPPort), "SMTP_TLS=none", "SMTP_FROM=" + mailFrom,
+			"CONSOLE_URL=" + webURL, "WEBHOOK_ALLOW_PRIVATE=true", "WEBHOOK_ALLOW_HTTP=true"},
+			after: []string{"customer", "mailpit"}},
 		{name: "sales", port: 8082, env: []string{"HTTP_ADDR=127.0.0.1:8082", db("sales"),
 			"CUSTOMER_API_URL=" + customerURL}},
 		{name: "service", port: 8083, env: []string{"HTTP_ADDR=127.0.0.1:8083", db("service")}},
@@ -143,16 +184,18 @@ func sessionKey(data string) (string, error) {
 }
 
 // stackPorts are the ports `make run` listens on: Temporal, its UI, the dev
-// issuer and every component.
+// issuer and every component (Mailpit's SMTP port too).
 func stackPorts(components []component) []int {
 	ports := []int{temporalPort, uiPort, issuerPort}
 	for _, c := range components {
 		ports = append(ports, c.port)
+		ports = append(ports, c.alsoListens...)
 	}
 	return ports
 }
 
-// missingBinaries names the binaries under bin that `make build` has not built.
+// missingBinaries names the binaries under bin that `make tools` (Temporal,
+// Mailpit) or `make build` (the rest) has not built.
 func missingBinaries(bin string, components []component) []string {
 	var missing []string
 	for _, name := range append([]string{"temporal"}, names(components)...) {
@@ -296,7 +339,7 @@ func run(root string) error {
 	}
 	components := stackComponents(data, webKey)
 	if missing := missingBinaries(bin, components); len(missing) > 0 {
-		return fmt.Errorf("%s not built: `make run` (or `make build`) builds the Makefile's BINARIES (every service, the worker, the web console and devstack) into bin/", strings.Join(missing, ", "))
+		return fmt.Errorf("%s not built: `make run` builds them into bin/ (`make tools`: the Temporal CLI and Mailpit; `make build`: the Makefile's BINARIES, every service, the worker, the web console and devstack)", strings.Join(missing, ", "))
 	}
 	for _, p := range stackPorts(components) {
 		if inUse(p) {
@@ -361,7 +404,7 @@ func run(root string) error {
 		return sup.Start(c.name, func() (supervise.Process, error) {
 			cmd := exec.Command(c.bin, c.args...)
 			cmd.Dir = root
-			cmd.Env = append(os.Environ(), c.env...)
+			cmd.Env = append(inheritedEnv(c.dropEnv), c.env...)
 			cmd.Stdout, cmd.Stderr = logf, logf
 			cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 			if err := cmd.Start(); err != nil {
@@ -391,8 +434,10 @@ func run(root string) error {
 		"TEMPORAL_NAMESPACE=default",
 	}
 	ports := map[string]int{}
+	also := map[string][]int{}
 	for _, c := range components {
 		ports[c.name] = c.port
+		also[c.name] = c.alsoListens
 	}
 	ready := map[string]bool{}
 	awaitReady := func(name string) error {
@@ -402,11 +447,16 @@ func run(root string) error {
 		if err := waitReady(runCtx, ports[name], 90*time.Second); err != nil {
 			return startErr(fmt.Errorf("%s did not become ready (see .data/logs/%s.log): %w", name, name, err))
 		}
+		for _, p := range also[name] {
+			if err := waitTCP(runCtx, p, 30*time.Second); err != nil {
+				return startErr(fmt.Errorf("%s does not listen on 127.0.0.1:%d (see .data/logs/%s.log): %w", name, p, name, err))
+			}
+		}
 		ready[name] = true
 		fmt.Printf("devstack: %s is ready on 127.0.0.1:%d\n", name, ports[name])
 		return nil
 	}
-	fmt.Printf("devstack: starting the worker, the services and the web console: %s …\n", strings.Join(names(components), ", "))
+	fmt.Printf("devstack: starting Mailpit, the worker, the services and the web console: %s …\n", strings.Join(names(components), ", "))
 	for _, c := range components {
 		for _, dep := range c.after {
 			if !ready[dep] {
@@ -417,7 +467,9 @@ func run(root string) error {
 			}
 		}
 		c.bin = filepath.Join(bin, c.name)
-		c.env = append(c.env, common...)
+		if !c.thirdParty {
+			c.env = append(c.env, common...)
+		}
 		if err := start(c); err != nil {
 			return err
 		}
@@ -429,6 +481,16 @@ func run(root string) error {
 	}
 	if err := registerDevUsers(iss, customerURL); err != nil {
 		return startErr(err)
+	}
+	// A dev user without a notification email gets one Mailpit catches; the
+	// stack runs without it (only email notifications are missing), so a
+	// failure is a warning.
+	seeded, err := seedNotificationEmails(runCtx, iss, followupURL)
+	if len(seeded) > 0 {
+		fmt.Printf("devstack: notification email of %s set to <user>@%s (caught by Mailpit)\n", strings.Join(seeded, ", "), mailDomain)
+	}
+	if err != nil && runCtx.Err() == nil {
+		fmt.Fprintf(os.Stderr, "devstack: warning: notification emails of the dev users not all set (email notifications of those users stay off; set one with PUT %s/v1/me/notification-preferences): %v\n", followupURL, err)
 	}
 	banner, err := banner(iss, logs, followupURL)
 	if err != nil {
@@ -452,6 +514,24 @@ func newDevIssuer(url, keyFile string) (*devissuer.Issuer, error) {
 	}
 	iss.RegisterClient(webClientID, webRedirectURI)
 	return iss, nil
+}
+
+// inheritedEnv is this process's environment without the variables starting
+// with drop (none dropped when drop is empty): Mailpit reads its own MP_*
+// settings from the environment, and a developer's MP_SMTP_AUTH or MP_UI_AUTH
+// must not change what the stack's followup service can send to it.
+func inheritedEnv(drop string) []string {
+	env := os.Environ()
+	if drop == "" {
+		return env
+	}
+	out := env[:0:0]
+	for _, kv := range env {
+		if !strings.HasPrefix(kv, drop) {
+			out = append(out, kv)
+		}
+	}
+	return out
 }
 
 func inUse(port int) bool {
