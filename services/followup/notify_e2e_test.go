@@ -27,13 +27,13 @@ type mailStack struct {
 	temporal, namespace string
 }
 
-func newMailStack(t *testing.T, dsn string, extra map[string]string, mailpitFlags ...string) *mailStack {
+func newMailStack(t testing.TB, dsn string, extra map[string]string, mailpitFlags ...string) *mailStack {
 	t.Helper()
 	return newMailStackOn(t, dsn, "", extra, mailpitFlags...)
 }
 
 // newMailStackOn is newMailStack with the follow-up service on followUpDSN.
-func newMailStackOn(t *testing.T, dsn, followUpDSN string, extra map[string]string, mailpitFlags ...string) *mailStack {
+func newMailStackOn(t testing.TB, dsn, followUpDSN string, extra map[string]string, mailpitFlags ...string) *mailStack {
 	t.Helper()
 	hostPort, namespace := testenv.Temporal(t)
 	startWorker(t, hostPort, namespace, nil)

@@ -183,6 +183,9 @@ func (s *Deliveries) sendWebhook(ctx context.Context, d domain.Delivery, n *doma
 	if sendErr != nil {
 		reason = sendErr.Error()
 	}
+	if sendErr == nil && sub.Failures == 0 {
+		return nil // nothing to reset: spare the subscription's row a write per delivery
+	}
 	disabled, err := s.hooks.Attempt(ctx, sub.ID, sendErr == nil, reason, now, s.Config.DisableAfter)
 	if err != nil {
 		s.Log.Warn("notifications: recording a webhook attempt on its subscription failed", "subscription", sub.ID, "error", err)
