@@ -147,7 +147,11 @@ func runDeliveryBench(b *testing.B, n, subscribers int) {
 		hooks.mu.Lock()
 		posted := len(hooks.seen)
 		hooks.mu.Unlock()
-		if len(caught) >= n && posted >= n*subscribers {
+		distinct := map[string]bool{}
+		for _, m := range caught {
+			distinct[m.MessageID] = true
+		}
+		if len(distinct) >= n && posted >= n*subscribers {
 			break
 		}
 		time.Sleep(2 * time.Second)
@@ -194,6 +198,17 @@ func runDeliveryBench(b *testing.B, n, subscribers int) {
 		report(b, "webhook", n*subscribers, hl, hdups)
 	}
 	b.Logf("the writers were at most %v late on a due instant", time.Duration(late.Load()).Round(time.Millisecond))
+	var outcomes []struct {
+		Channel, Status, LastError string
+		Attempts, N                int
+	}
+	if err := gdb.Raw(`SELECT channel, status, attempts, last_error, COUNT(*) AS n FROM deliveries
+		GROUP BY channel, status, attempts, last_error ORDER BY channel, status, attempts`).Scan(&outcomes).Error; err != nil {
+		b.Fatal(err)
+	}
+	for _, o := range outcomes {
+		b.Logf("deliveries: %s %s after %d attempts: %d %s", o.Channel, o.Status, o.Attempts, o.N, o.LastError)
+	}
 }
 
 func (s *mailStack) subscriptionIDs(b *testing.B) []string {

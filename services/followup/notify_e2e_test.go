@@ -152,6 +152,19 @@ func TestEmailOfAnOverdueFollowUp(t *testing.T) {
 	if !strings.Contains(full.Text, "Asia/Shanghai") || !strings.Contains(full.Text, "http://console.test/customers/") {
 		t.Errorf("rep-ana's email has no local time or link:\n%s", full.Text)
 	}
+	// Sent deliveries are recorded in batches, a moment after the relay took them.
+	allSent := func(id string, want int) func() bool {
+		return func() bool {
+			n := 0
+			for _, d := range s.deliveries(id) {
+				if d["status"] == "sent" {
+					n++
+				}
+			}
+			return n == want
+		}
+	}
+	eventually(t, "the deliveries recorded", 10*time.Second, allSent(ana, 3))
 	ds := s.deliveries(ana)
 	ids := map[string]bool{}
 	for _, d := range ds {
@@ -176,6 +189,7 @@ func TestEmailOfAnOverdueFollowUp(t *testing.T) {
 	cy := "0190c000-0000-7000-8000-00000000f002"
 	s.overdue(cy, "rep-cy", "send the quotation")
 	eventually(t, "the manager's second escalation", 60*time.Second, func() bool { return len(s.inbox()[mgrMia+"@closeloop.test"]) == 2 })
+	eventually(t, "the manager's escalation recorded", 10*time.Second, allSent(cy, 1))
 	var held int
 	for _, d := range s.deliveries(cy) {
 		switch d["target"] {
@@ -250,14 +264,16 @@ func TestDigest(t *testing.T) {
 	over := "0190c000-0000-7000-8000-00000000f101"
 	s.overdue(over, repAna, "overdue quotation")
 	eventually(t, "the escalation email", 60*time.Second, func() bool { return len(s.inbox()[repAna+"@closeloop.test"]) == 1 })
-	for _, d := range s.deliveries(over) {
-		if d["target"] == repAna && d["action"] == "remind" && (d["status"] != "suppressed" || d["reason"] != "digest") {
-			t.Errorf("the reminder was not left to the digest: %v", d)
+	eventually(t, "the escalations sent, the reminder left to the digest", 10*time.Second, func() bool {
+		n := 0
+		for _, d := range s.deliveries(over) {
+			if d["target"] == repAna && d["action"] == "remind" && d["status"] == "suppressed" && d["reason"] == "digest" ||
+				d["action"] == "escalate_manager" && d["status"] == "sent" {
+				n++
+			}
 		}
-		if d["action"] == "escalate_manager" && d["status"] != "sent" {
-			t.Errorf("an escalation waited for the digest: %v", d)
-		}
-	}
+		return n == 3
+	})
 	// Her digest hour comes: she moves it to now.
 	s.prefer(repAna, map[string]any{"time_zone": tz, "digest_hour": time.Now().In(loc).Hour()})
 	eventually(t, "the digest", 90*time.Second, func() bool { return len(s.inbox()[repAna+"@closeloop.test"]) == 2 })

@@ -1,9 +1,16 @@
 // Deliveries: the email and webhook channels of notifications
 // (domain/delivery.go). The dispatcher turns each new inbox message into
-// its deliveries and sends them at once; what must wait (quiet hours) or
-// failed is handed to a Delivery workflow (workflows/notify), which waits
-// and retries durably and calls Send again through an activity. Send is the
-// one way a delivery goes out, whoever calls it.
+// its deliveries and hands those that go now to a pool of senders; what
+// must wait (quiet hours) or failed is handed to a Delivery workflow
+// (workflows/notify), which waits and retries durably and calls Send
+// through an activity.
+//
+// The hot path reads each batch of messages with their follow-ups'
+// states, their recipients and the subscriptions in a few queries, plans a
+// message's deliveries in one transaction, and records sent deliveries in
+// batches: a few statements per message rather than several per delivery,
+// so a burst of reminders (and a fan-out to many webhooks) is sent within
+// seconds (docs/performance.md#notifications).
 
 package app
 
@@ -11,12 +18,10 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"slices"
 	"sync"
 	"time"
 
 	"github.com/closeloop/closeloop/platform/apperr"
-	"github.com/closeloop/closeloop/platform/faults"
 	"github.com/closeloop/closeloop/platform/mail"
 	"github.com/closeloop/closeloop/services/followup/internal/adapters/store"
 	"github.com/closeloop/closeloop/services/followup/internal/domain"
@@ -48,7 +53,7 @@ type DeliveryConfig struct {
 	// Poll is how often new messages are looked for; DigestCheck how
 	// often the digests due.
 	Poll, DigestCheck time.Duration
-	// Concurrency bounds the sends in flight per replica.
+	// Concurrency is the number of senders per replica.
 	Concurrency int
 	// DisableAfter disables a webhook subscription after that many
 	// consecutive failed attempts.
@@ -83,28 +88,72 @@ type noMetrics struct{}
 
 func (noMetrics) Count(string, string, string) {}
 
+// job is one delivery to send now, with what sending it needs.
+type job struct {
+	d domain.Delivery
+	// n is the message (nil for a digest); closed says its follow-up was
+	// closed when it was read; calendar is the follow-up's calendar.
+	n        *domain.Notification
+	closed   bool
+	calendar string
+	// name is the email recipient's display name; sub the webhook's
+	// subscription.
+	name string
+	sub  *domain.Subscription
+}
+
 // Run dispatches new messages, sends what the sweep finds unsent and the
-// daily digests, until ctx ends.
+// daily digests, until ctx ends. Config.Concurrency senders take the
+// deliveries that go now; a recorder writes the sent ones in batches.
 func (s *Deliveries) Run(ctx context.Context) error {
+	jobs := make(chan job, 4*max(1, s.Config.Concurrency))
+	rec := newRecorder(s.store, s.Log)
+	var senders sync.WaitGroup
+	for range max(1, s.Config.Concurrency) {
+		senders.Add(1)
+		go func() {
+			defer senders.Done()
+			for j := range jobs {
+				if ctx.Err() == nil { // at shutdown, claims run out and another replica sends
+					s.work(ctx, j, rec)
+				}
+			}
+		}()
+	}
+	recorded := make(chan struct{})
+	go func() { rec.run(ctx); close(recorded) }()
+	defer func() {
+		close(jobs)
+		senders.Wait()
+		rec.stop()
+		<-recorded
+	}()
+	enqueue := func(j job) {
+		select {
+		case jobs <- j:
+		case <-ctx.Done():
+		}
+	}
 	poll := time.NewTicker(s.Config.Poll)
 	defer poll.Stop()
 	var lastSweep, lastDigest time.Time
 	for {
-		if n, err := s.DispatchOnce(ctx, 500); err != nil && ctx.Err() == nil {
+		const batch = 500
+		if n, err := s.DispatchOnce(ctx, batch, enqueue); err != nil && ctx.Err() == nil {
 			s.Log.Warn("notifications: dispatching new messages failed; trying again", "error", err)
-		} else if n == 500 {
+		} else if n == batch {
 			continue // more are waiting
 		}
 		now := s.now()
 		if now.Sub(lastSweep) >= s.Config.Claim/2 {
 			lastSweep = now
-			if err := s.SweepOnce(ctx); err != nil && ctx.Err() == nil {
+			if err := s.SweepOnce(ctx, enqueue); err != nil && ctx.Err() == nil {
 				s.Log.Warn("notifications: the sweep of unsent deliveries failed; trying again", "error", err)
 			}
 		}
 		if now.Sub(lastDigest) >= s.Config.DigestCheck {
 			lastDigest = now
-			if err := s.DigestsOnce(ctx); err != nil && ctx.Err() == nil {
+			if err := s.DigestsOnce(ctx, enqueue); err != nil && ctx.Err() == nil {
 				s.Log.Warn("notifications: sending daily digests failed; trying again", "error", err)
 			}
 		}
@@ -116,23 +165,52 @@ func (s *Deliveries) Run(ctx context.Context) error {
 	}
 }
 
-// DispatchOnce plans the deliveries of up to limit new messages and sends
-// those that go now; it returns how many messages it took.
-func (s *Deliveries) DispatchOnce(ctx context.Context, limit int) (int, error) {
-	ns, err := s.store.Undispatched(ctx, limit)
-	if err != nil {
-		return 0, err
+// DispatchOnce plans the deliveries of up to limit new messages and
+// enqueues those that go now; it returns how many messages it read.
+func (s *Deliveries) DispatchOnce(ctx context.Context, limit int, enqueue func(job)) (int, error) {
+	batch, err := s.store.Undispatched(ctx, limit)
+	if err != nil || len(batch) == 0 {
+		return len(batch), err
 	}
-	var held []domain.Delivery
-	for _, n := range ns {
-		plan, err := s.plan(ctx, n)
-		if err != nil {
+	ns := make([]domain.Notification, len(batch))
+	for i, b := range batch {
+		ns[i] = b.Notification
+	}
+	var people map[string][]domain.Recipient
+	if s.Mail != nil {
+		if people, err = s.people.OfAll(ctx, ns); err != nil {
 			return 0, err
 		}
+	}
+	subs := map[string][]domain.Subscription{}
+	for _, n := range ns {
+		kind := domain.EventKindOf(n.Action)
+		if _, ok := subs[kind]; !ok {
+			if subs[kind], err = s.hooks.For(ctx, kind); err != nil {
+				return 0, err
+			}
+		}
+	}
+	for _, b := range batch {
+		n := b.Notification
 		now := s.now()
+		var plan []domain.Delivery
+		names := map[string]string{}
+		for _, r := range people[n.ID] {
+			plan = append(plan, domain.PlanEmail(n, r, now).WhenClosed(b.Closed))
+			names[r.UserID] = r.Name
+		}
+		hooks := map[string]*domain.Subscription{}
+		for _, sub := range subs[domain.EventKindOf(n.Action)] {
+			plan = append(plan, domain.PlanWebhook(n, sub, now).WhenClosed(b.Closed))
+			hooks[sub.ID] = &sub
+		}
 		mine, err := s.store.Plan(ctx, n.ID, plan, now.Add(s.Config.Claim), now)
 		if err != nil {
 			return 0, err
+		}
+		if mine == nil { // another replica planned it
+			continue
 		}
 		for _, d := range plan {
 			switch d.Status {
@@ -141,43 +219,19 @@ func (s *Deliveries) DispatchOnce(ctx context.Context, limit int) (int, error) {
 			case domain.DeliveryHeld:
 				s.Metrics.Count(d.Channel, "held", d.Reason)
 				s.handOver(ctx, d, d.NotBefore)
+			case domain.DeliveryPending:
+				enqueue(job{d: d, n: &n, closed: b.Closed, calendar: b.Calendar, name: names[d.Target], sub: hooks[d.Target]})
 			}
 		}
-		held = append(held, mine...)
 	}
-	s.sendAll(ctx, held)
-	return len(ns), nil
+	return len(batch), nil
 }
 
-// plan is every delivery of n: an email to each recipient (when email is
-// configured) and a webhook to each subscription of its event kind.
-func (s *Deliveries) plan(ctx context.Context, n domain.Notification) ([]domain.Delivery, error) {
-	now := s.now()
-	var out []domain.Delivery
-	if s.Mail != nil {
-		people, err := s.people.Of(ctx, n)
-		if err != nil {
-			return nil, err
-		}
-		for _, r := range people {
-			out = append(out, domain.PlanEmail(n, r, now))
-		}
-	}
-	subs, err := s.hooks.For(ctx, domain.EventKindOf(n.Action))
-	if err != nil {
-		return nil, err
-	}
-	for _, sub := range subs {
-		out = append(out, domain.PlanWebhook(n, sub, now))
-	}
-	return out, nil
-}
-
-// SweepOnce sends the pending deliveries nobody holds (their sender died
+// SweepOnce enqueues the pending deliveries nobody holds (their sender died
 // between planning or sending and recording, or could not reach Temporal
 // to hand a failure over), and hands the held ones nobody handed over to
 // their workflows.
-func (s *Deliveries) SweepOnce(ctx context.Context) error {
+func (s *Deliveries) SweepOnce(ctx context.Context, enqueue func(job)) error {
 	for _, status := range []string{domain.DeliveryPending, domain.DeliveryHeld} {
 		for {
 			now := s.now()
@@ -188,12 +242,16 @@ func (s *Deliveries) SweepOnce(ctx context.Context) error {
 			if len(ds) > 0 {
 				s.Log.Info("notifications: taking over deliveries nobody holds", "status", status, "deliveries", len(ds))
 			}
-			if status == domain.DeliveryPending {
-				s.sendAll(ctx, ds)
-			} else {
-				for _, d := range ds {
+			for _, d := range ds {
+				if status == domain.DeliveryHeld {
 					s.handOver(ctx, d, d.NotBefore)
+					continue
 				}
+				j, err := s.load(ctx, d)
+				if err != nil {
+					return err
+				}
+				enqueue(j)
 			}
 			if len(ds) < 200 {
 				break
@@ -203,22 +261,81 @@ func (s *Deliveries) SweepOnce(ctx context.Context) error {
 	return nil
 }
 
-// sendAll sends ds, Concurrency at a time; a delivery whose attempt fails
-// is handed to its workflow to retry.
-func (s *Deliveries) sendAll(ctx context.Context, ds []domain.Delivery) {
-	sem := make(chan struct{}, max(1, s.Config.Concurrency))
-	var wg sync.WaitGroup
-	for _, d := range ds {
-		sem <- struct{}{}
-		wg.Add(1)
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			if err := s.Send(ctx, d.ID); err != nil && !isPermanent(err) {
-				s.handOver(ctx, d, nil)
-			}
-		}()
+// load reads what sending d needs.
+func (s *Deliveries) load(ctx context.Context, d domain.Delivery) (job, error) {
+	j := job{d: d}
+	if d.NotificationID != "" {
+		n, err := s.store.Notification(ctx, d.NotificationID)
+		if err != nil {
+			return j, err
+		}
+		f, err := s.followUps.Get(ctx, d.FollowUpID)
+		if err != nil {
+			return j, err
+		}
+		j.n, j.closed, j.calendar = &n, f.Closed(), f.Calendar
 	}
-	wg.Wait()
+	switch d.Channel {
+	case domain.ChannelEmail:
+		people, err := s.people.Of(ctx, domain.Notification{UserID: d.Target})
+		if err != nil {
+			return j, err
+		}
+		if len(people) == 1 {
+			j.name = people[0].Name
+		}
+	case domain.ChannelWebhook:
+		sub, err := s.hooks.Get(ctx, d.Target)
+		var ae *apperr.Error
+		if err != nil && !(errors.As(err, &ae) && ae.Kind == apperr.KindNotFound) {
+			return j, err
+		}
+		if err == nil {
+			j.sub = &sub
+		}
+	}
+	return j, nil
+}
+
+// work sends j now (a sender of Run): success is recorded in the next
+// batch; a failure is recorded at once and handed to the delivery's
+// workflow to retry, unless it is permanent.
+func (s *Deliveries) work(ctx context.Context, j job, rec *recorder) {
+	err := s.attempt(ctx, j)
+	switch {
+	case err == nil:
+		rec.sent(j.d.ID, s.now())
+	case errors.Is(err, errSuppressed), isPermanent(err):
+	default:
+		s.handOver(ctx, j.d, nil)
+	}
+}
+
+// Send sends delivery id unless it is done, and records the attempt (the
+// activity of the Delivery workflow). A failure is returned, permanent
+// ones wrapped so the activity does not retry them.
+func (s *Deliveries) Send(ctx context.Context, id string) error {
+	d, err := s.store.Get(ctx, id)
+	if err != nil || d.Done() {
+		return err
+	}
+	j, err := s.load(ctx, d)
+	if err != nil {
+		return err
+	}
+	err = s.attempt(ctx, j)
+	switch {
+	case err == nil:
+		_, rerr := s.store.Attempted(ctx, d.ID, domain.DeliverySent, "", "", s.now())
+		return rerr
+	case errors.Is(err, errSuppressed):
+		return nil
+	}
+	var rec recordedError
+	if errors.As(err, &rec) {
+		return rec.err
+	}
+	return err
 }
 
 // handOver gives d to its workflow: a held delivery to wait for notBefore,
@@ -240,223 +357,73 @@ func (s *Deliveries) handOver(ctx context.Context, d domain.Delivery, notBefore 
 	}
 }
 
-// GiveUp records that d's retries ran out: it is failed, on the
-// dead-letter list, with the last error.
-func (s *Deliveries) GiveUp(ctx context.Context, id, lastError string) error {
-	d, err := s.store.Get(ctx, id)
-	if err != nil {
-		return err
-	}
-	ok, err := s.store.Settle(ctx, id, domain.DeliveryFailed, "", lastError,
-		[]string{domain.DeliveryPending, domain.DeliveryHeld, domain.DeliveryRetrying}, s.now())
-	if err == nil && ok {
-		s.Metrics.Count(d.Channel, "failed", "")
-		s.Log.Warn("notifications: a delivery failed for good; it is on the dead-letter list", "delivery", id, "channel", d.Channel, "error", lastError)
-	}
-	return err
+// recorder writes sent deliveries in batches: every 100 ms, or at 500.
+type recorder struct {
+	store *store.Deliveries
+	log   *slog.Logger
+	in    chan sentAt
+	done  chan struct{}
 }
 
-// errPermanent marks a failure that retrying cannot help.
-var errPermanent = errors.New("permanent")
-
-func isPermanent(err error) bool { return errors.Is(err, errPermanent) }
-
-// permanent is a refusal the activity reports as non-retryable.
-func permanent(code, msg string, cause error) error {
-	return apperr.Rule(code, msg).Wrap(errors.Join(errPermanent, cause))
+type sentAt struct {
+	id string
+	at time.Time
 }
 
-// afterSend is the fault point between a sent message and its record: the
-// kill tests stop the process here (platform/faults).
-const afterSend = "notify.after-send"
+func newRecorder(s *store.Deliveries, log *slog.Logger) *recorder {
+	return &recorder{store: s, log: log, in: make(chan sentAt, 1024), done: make(chan struct{})}
+}
 
-// Send sends delivery id unless it is done: a follow-up closed meanwhile
-// suppresses what asked its owner to act; a disabled or deleted
-// subscription suppresses its webhooks. It records the attempt. A failure
-// is returned (permanent ones wrapped so the activity does not retry them).
-func (s *Deliveries) Send(ctx context.Context, id string) error {
-	d, err := s.store.Get(ctx, id)
-	if err != nil || d.Done() {
-		return err
-	}
-	var n *domain.Notification
-	calendar := ""
-	if d.NotificationID != "" {
-		msg, err := s.store.Notification(ctx, d.NotificationID)
-		if err != nil {
-			return err
+func (r *recorder) sent(id string, at time.Time) { r.in <- sentAt{id, at} }
+
+// stop flushes what is left and ends run.
+func (r *recorder) stop() { close(r.done) }
+
+func (r *recorder) run(ctx context.Context) {
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	var pending []sentAt
+	flush := func() {
+		if len(pending) == 0 {
+			return
 		}
-		n = &msg
-		f, err := s.followUps.Get(ctx, d.FollowUpID)
-		if err != nil {
-			return err
+		// Its own deadline: at shutdown the batch is still written.
+		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		if err := r.store.MarkSent(fctx, idsOf(pending), pending[len(pending)-1].at); err != nil {
+			// Not recorded: the claims run out and the sweep sends again
+			// under the same Message-IDs.
+			r.log.Warn("notifications: recording sent deliveries failed; they will be sent again", "deliveries", len(pending), "error", err)
 		}
-		calendar = f.Calendar
-		if domain.SuppressedWhenClosed(d.Kind) && f.Closed() {
-			return s.suppress(ctx, d, domain.ReasonClosed)
+		pending = pending[:0]
+	}
+	for {
+		select {
+		case s := <-r.in:
+			pending = append(pending, s)
+			if len(pending) >= 500 {
+				flush()
+			}
+		case <-tick.C:
+			flush()
+		case <-r.done:
+			for {
+				select {
+				case s := <-r.in:
+					pending = append(pending, s)
+				default:
+					flush()
+					return
+				}
+			}
 		}
 	}
-	var sendErr error
-	switch d.Channel {
-	case domain.ChannelEmail:
-		sendErr = s.sendEmail(ctx, d, n, calendar)
-	case domain.ChannelWebhook:
-		sendErr = s.sendWebhook(ctx, d, n, calendar)
-	default:
-		return permanent("unknown_channel", "unknown channel "+d.Channel, nil)
-	}
-	if errors.Is(sendErr, errSuppressed) {
-		return nil
-	}
-	faults.Point(afterSend)
-	now := s.now()
-	if sendErr == nil {
-		if _, err := s.store.Attempted(ctx, d.ID, domain.DeliverySent, "", "", now); err != nil {
-			return err
-		}
-		s.Metrics.Count(d.Channel, "sent", "")
-		return nil
-	}
-	status := d.Status
-	if isPermanent(sendErr) {
-		status = domain.DeliveryFailed
-	}
-	if _, err := s.store.Attempted(ctx, d.ID, status, "", sendErr.Error(), now); err != nil {
-		return err
-	}
-	if status == domain.DeliveryFailed {
-		s.Metrics.Count(d.Channel, "failed", "")
-	} else {
-		s.Metrics.Count(d.Channel, "retried", "")
-	}
-	return sendErr
 }
 
-// errSuppressed says the send decided not to send (and recorded why).
-var errSuppressed = errors.New("suppressed")
-
-func (s *Deliveries) suppress(ctx context.Context, d domain.Delivery, reason string) error {
-	ok, err := s.store.Settle(ctx, d.ID, domain.DeliverySuppressed, reason, "",
-		[]string{domain.DeliveryPending, domain.DeliveryHeld, domain.DeliveryRetrying}, s.now())
-	if err == nil && ok {
-		s.Metrics.Count(d.Channel, "suppressed", reason)
+func idsOf(ss []sentAt) []string {
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = s.id
 	}
-	return err
-}
-
-// RetryFailed puts a failed delivery back in the hands of its workflow (an
-// admin's retry from the dead-letter list): a new run with the full retry
-// period.
-func (s *Deliveries) RetryFailed(ctx context.Context, id string) (DeliveryView, error) {
-	if err := adminOnly(ctx); err != nil {
-		return DeliveryView{}, err
-	}
-	d, err := s.store.Get(ctx, id)
-	if err != nil {
-		return DeliveryView{}, err
-	}
-	if d.Status != domain.DeliveryFailed {
-		return DeliveryView{}, apperr.Conflict("not_failed", "only a failed delivery is retried; this one is "+d.Status)
-	}
-	if s.Retry == nil {
-		return DeliveryView{}, apperr.Unavailable("workflow_unavailable", "the workflow engine is not configured")
-	}
-	if ok, err := s.store.Settle(ctx, id, domain.DeliveryRetrying, domain.ReasonRetried, "", []string{domain.DeliveryFailed}, s.now()); err != nil || !ok {
-		if err == nil {
-			err = apperr.Conflict("not_failed", "the delivery changed meanwhile; reload it")
-		}
-		return DeliveryView{}, err
-	}
-	if err := s.Retry.Retry(ctx, id, nil); err != nil {
-		_, _ = s.store.Settle(ctx, id, domain.DeliveryFailed, "", "", []string{domain.DeliveryRetrying}, s.now())
-		return DeliveryView{}, apperr.Unavailable("workflow_unavailable", "the workflow engine is unavailable; retry shortly").Wrap(err)
-	}
-	d, err = s.store.Get(ctx, id)
-	return deliveryView(d, true), err
-}
-
-// DeliveryCursor is where a page of deliveries ends.
-type DeliveryCursor struct {
-	At time.Time `json:"at"`
-	ID string    `json:"id"`
-}
-
-// DeliveryPage is a page of deliveries.
-type DeliveryPage struct {
-	Items      []DeliveryView `json:"items"`
-	NextCursor string         `json:"next_cursor,omitempty"`
-}
-
-// Deliveries lists deliveries with status (failed: the dead-letter list)
-// for admins, the latest change first; channel "" for both channels.
-func (s *Deliveries) List(ctx context.Context, status, channel string, after *DeliveryCursor, limit int, encode func(any) string) (DeliveryPage, error) {
-	if err := adminOnly(ctx); err != nil {
-		return DeliveryPage{}, err
-	}
-	var v apperr.Validation
-	v.Check(slices.Contains([]string{domain.DeliveryPending, domain.DeliveryHeld, domain.DeliveryRetrying, domain.DeliverySent,
-		domain.DeliveryFailed, domain.DeliverySuppressed}, status), "status", "invalid", "pending, held, retrying, sent, failed or suppressed")
-	v.Check(channel == "" || channel == domain.ChannelEmail || channel == domain.ChannelWebhook, "channel", "invalid", "email or webhook")
-	if err := v.Err(); err != nil {
-		return DeliveryPage{}, err
-	}
-	var key *store.DeliveryKeyset
-	if after != nil {
-		key = &store.DeliveryKeyset{At: after.At, ID: after.ID}
-	}
-	ds, err := s.store.WithStatus(ctx, status, channel, key, limit+1)
-	if err != nil {
-		return DeliveryPage{}, err
-	}
-	page := DeliveryPage{Items: []DeliveryView{}}
-	for i, d := range ds {
-		if i == limit {
-			last := ds[limit-1]
-			page.NextCursor = encode(DeliveryCursor{At: last.UpdatedAt, ID: last.ID})
-			break
-		}
-		page.Items = append(page.Items, deliveryView(d, true))
-	}
-	return page, nil
-}
-
-// DeliveryView is a delivery as the API shows it.
-type DeliveryView struct {
-	ID string `json:"id"`
-	// Channel: email or webhook.
-	Channel string `json:"channel"`
-	// Kind: reminder, escalation, handover, winback, or digest.
-	Kind string `json:"kind"`
-	// Target is the recipient's user id (email) or the webhook
-	// subscription's id.
-	Target string `json:"target"`
-	// Address is the email address (admins only).
-	Address        string `json:"address,omitempty"`
-	NotificationID string `json:"notification_id,omitempty"`
-	FollowUpID     string `json:"follow_up_id,omitempty"`
-	// Status: pending, held (quiet hours, until not_before), retrying,
-	// sent, failed (the retries ran out: the dead-letter list) or
-	// suppressed.
-	Status string `json:"status"`
-	// Reason a delivery is held or suppressed: quiet_hours, preference,
-	// no_address, digest, closed, unsubscribed, empty; retried after an
-	// admin's retry.
-	Reason    string     `json:"reason,omitempty"`
-	Urgent    bool       `json:"urgent"`
-	Attempts  int        `json:"attempts"`
-	LastError string     `json:"last_error,omitempty"`
-	NotBefore *time.Time `json:"not_before,omitempty"`
-	SentAt    *time.Time `json:"sent_at,omitempty"`
-	CreatedAt time.Time  `json:"created_at"`
-	UpdatedAt time.Time  `json:"updated_at"`
-}
-
-func deliveryView(d domain.Delivery, admin bool) DeliveryView {
-	v := DeliveryView{ID: d.ID, Channel: d.Channel, Kind: d.Kind, Target: d.Target, NotificationID: d.NotificationID,
-		FollowUpID: d.FollowUpID, Status: d.Status, Reason: d.Reason, Urgent: d.Urgent, Attempts: d.Attempts,
-		LastError: d.LastError, NotBefore: d.NotBefore, SentAt: d.SentAt, CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt}
-	if admin {
-		v.Address = d.Address
-	}
-	return v
+	return out
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/closeloop/closeloop/platform/apperr"
 	"github.com/closeloop/closeloop/platform/auth"
+	"github.com/closeloop/closeloop/platform/faults"
 	"github.com/closeloop/closeloop/platform/mail"
 	"github.com/closeloop/closeloop/platform/webhook"
 	"github.com/closeloop/closeloop/services/followup/internal/adapters/messages"
@@ -37,32 +38,110 @@ func adminOnly(ctx context.Context) error {
 	return nil
 }
 
-// sendEmail renders and sends d: the message n, or the digest.
-func (s *Deliveries) sendEmail(ctx context.Context, d domain.Delivery, n *domain.Notification, calendar string) error {
-	if s.Mail == nil {
-		return permanent("email_off", "no SMTP relay is configured (SMTP_HOST)", nil)
+// errPermanent marks a failure that retrying cannot help.
+var errPermanent = errors.New("permanent")
+
+func isPermanent(err error) bool { return errors.Is(err, errPermanent) }
+
+// permanent is a refusal the activity reports as non-retryable.
+func permanent(code, msg string, cause error) error {
+	return apperr.Rule(code, msg).Wrap(errors.Join(errPermanent, cause))
+}
+
+// errSuppressed says the attempt decided not to send (and recorded why).
+var errSuppressed = errors.New("suppressed")
+
+// recordedError is a failed attempt already recorded on its delivery.
+type recordedError struct{ err error }
+
+func (e recordedError) Error() string { return e.err.Error() }
+func (e recordedError) Unwrap() error { return e.err }
+
+// afterSend is the fault point between a sent message and its record: the
+// kill tests stop the process here (platform/faults).
+const afterSend = "notify.after-send"
+
+// attempt sends j once. A follow-up closed meanwhile suppresses what asked
+// someone to act; a disabled or deleted subscription suppresses its
+// webhooks (errSuppressed, recorded). A failure is recorded (the attempt
+// and its error; failed at once when permanent) and returned as a
+// recordedError. Success is returned as nil and left to the caller to
+// record: in a batch (the senders) or at once (the activity).
+func (s *Deliveries) attempt(ctx context.Context, j job) error {
+	d := j.d
+	if j.n != nil && j.closed && domain.SuppressedWhenClosed(d.Kind) {
+		return s.suppress(ctx, d, domain.ReasonClosed)
 	}
-	people, err := s.people.Of(ctx, domain.Notification{UserID: d.Target})
+	var err error
+	switch d.Channel {
+	case domain.ChannelEmail:
+		err = s.sendEmail(ctx, j)
+	case domain.ChannelWebhook:
+		if j.sub == nil || !j.sub.Enabled {
+			return s.suppress(ctx, d, domain.ReasonUnsubscribed)
+		}
+		err = s.sendWebhook(ctx, j)
+	default:
+		err = permanent("unknown_channel", "unknown channel "+d.Channel, nil)
+	}
+	if errors.Is(err, errSuppressed) {
+		return err
+	}
+	faults.Point(afterSend)
+	if err == nil {
+		s.Metrics.Count(d.Channel, "sent", "")
+		return nil
+	}
+	status := d.Status
+	switch {
+	case isPermanent(err):
+		status = domain.DeliveryFailed
+	case status == domain.DeliveryHeld:
+		status = domain.DeliveryRetrying
+	}
+	if _, rerr := s.store.Attempted(ctx, d.ID, status, "", err.Error(), s.now()); rerr != nil {
+		return err
+	}
+	if status == domain.DeliveryFailed {
+		s.Metrics.Count(d.Channel, "failed", "")
+		s.Log.Warn("notifications: a delivery was refused for good; it is on the dead-letter list", "delivery", d.ID, "channel", d.Channel, "error", err)
+	} else {
+		s.Metrics.Count(d.Channel, "retried", "")
+	}
+	return recordedError{err}
+}
+
+// suppress records that d is not sent, and why; it returns errSuppressed.
+func (s *Deliveries) suppress(ctx context.Context, d domain.Delivery, reason string) error {
+	ok, err := s.store.Settle(ctx, d.ID, domain.DeliverySuppressed, reason, "",
+		[]string{domain.DeliveryPending, domain.DeliveryHeld, domain.DeliveryRetrying}, s.now())
 	if err != nil {
 		return err
 	}
-	name := ""
-	if len(people) == 1 {
-		name = people[0].Name
+	if ok {
+		s.Metrics.Count(d.Channel, "suppressed", reason)
+	}
+	return errSuppressed
+}
+
+// sendEmail renders and sends j: the message, or the digest.
+func (s *Deliveries) sendEmail(ctx context.Context, j job) error {
+	d := j.d
+	if s.Mail == nil {
+		return permanent("email_off", "no SMTP relay is configured (SMTP_HOST)", nil)
 	}
 	loc, err := time.LoadLocation(d.TimeZone)
 	if err != nil {
 		loc = time.UTC
 	}
 	var out messages.Rendered
-	if n == nil {
-		out, err = s.renderDigest(ctx, d, people, loc)
+	if j.n == nil {
+		out, err = s.renderDigest(ctx, d, loc)
 		if errors.Is(err, messages.ErrEmptyDigest) {
-			_ = s.suppress(ctx, d, domain.ReasonEmpty)
-			return errSuppressed
+			return s.suppress(ctx, d, domain.ReasonEmpty)
 		}
 	} else {
-		out, err = messages.Render(s.message(d, *n, name, loc, calendar))
+		out, err = messages.Render(s.message(d, *j.n, j.name, loc, j.calendar))
 	}
 	if err != nil {
 		return permanent("unrenderable", "the message could not be written", err)
@@ -71,7 +150,7 @@ func (s *Deliveries) sendEmail(ctx context.Context, d domain.Delivery, n *domain
 	if d.FollowUpID != "" {
 		headers["X-Closeloop-Follow-Up"] = d.FollowUpID
 	}
-	err = s.Mail.Send(ctx, mail.Message{ID: d.ID, To: mail.Address{Name: name, Address: d.Address}, Subject: out.Subject,
+	err = s.Mail.Send(ctx, mail.Message{ID: d.ID, To: mail.Address{Name: j.name, Address: d.Address}, Subject: out.Subject,
 		Text: out.Text, HTML: out.HTML, Lang: d.Language, Headers: headers})
 	if err != nil && mail.Permanent(err) {
 		return permanent("email_refused", err.Error(), err)
@@ -138,23 +217,15 @@ type WebhookEventData struct {
 	Link string `json:"link,omitempty"`
 }
 
-// sendWebhook posts d's event to its subscription, signed with every
-// secret in force, and records the attempt on the subscription (which
-// disables it after too many consecutive failures).
-func (s *Deliveries) sendWebhook(ctx context.Context, d domain.Delivery, n *domain.Notification, calendar string) error {
+// sendWebhook posts j's event to its subscription, signed with every
+// secret in force, and records a failure on the subscription (which
+// disables it after too many in a row).
+func (s *Deliveries) sendWebhook(ctx context.Context, j job) error {
+	d, n, sub := j.d, j.n, j.sub
 	if n == nil || s.Webhook == nil {
 		return permanent("webhook_off", "webhooks are not configured", nil)
 	}
-	sub, err := s.hooks.Get(ctx, d.Target)
-	var ae *apperr.Error
-	if errors.As(err, &ae) && ae.Kind == apperr.KindNotFound || err == nil && !sub.Enabled {
-		_ = s.suppress(ctx, d, domain.ReasonUnsubscribed)
-		return errSuppressed
-	}
-	if err != nil {
-		return err
-	}
-	msg := s.message(d, *n, "", time.UTC, calendar)
+	msg := s.message(d, *n, "", time.UTC, j.calendar)
 	ev := WebhookEvent{Type: "followup." + d.Kind, Timestamp: n.At, Data: WebhookEventData{
 		MessageID: n.ID, FollowUpID: n.FollowUpID, FollowUpKind: n.Kind, Title: n.Title, CustomerID: n.CustomerID,
 		Team: n.Team, OwnerID: n.OwnerID, Level: n.Level, Action: n.Action, Urgent: n.Urgent, DueAt: n.DueAt,
@@ -179,12 +250,12 @@ func (s *Deliveries) sendWebhook(ctx context.Context, d domain.Delivery, n *doma
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "Closeloop-Webhooks/1")
 	sendErr := s.post(req)
+	if sendErr == nil && sub.Failures == 0 {
+		return nil // nothing to reset: spare the subscription's row a write per delivery
+	}
 	reason := ""
 	if sendErr != nil {
 		reason = sendErr.Error()
-	}
-	if sendErr == nil && sub.Failures == 0 {
-		return nil // nothing to reset: spare the subscription's row a write per delivery
 	}
 	disabled, err := s.hooks.Attempt(ctx, sub.ID, sendErr == nil, reason, now, s.Config.DisableAfter)
 	if err != nil {

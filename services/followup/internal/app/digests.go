@@ -13,7 +13,7 @@ import (
 // zone, one email (named by person and local date, so a replica or a
 // restart never sends a second) listing their open items due by the end of
 // the day or overdue, and, for a manager, their teams' overdue items.
-func (s *Deliveries) DigestsOnce(ctx context.Context) error {
+func (s *Deliveries) DigestsOnce(ctx context.Context, enqueue func(job)) error {
 	if s.Mail == nil {
 		return nil
 	}
@@ -21,7 +21,6 @@ func (s *Deliveries) DigestsOnce(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	var mine []domain.Delivery
 	for _, r := range people {
 		now := s.now()
 		date, due := domain.DigestDue(r, now)
@@ -36,16 +35,19 @@ func (s *Deliveries) DigestsOnce(ctx context.Context) error {
 			return err
 		}
 		if created {
-			mine = append(mine, d)
+			enqueue(job{d: d, name: r.Name})
 		}
 	}
-	s.sendAll(ctx, mine)
 	return nil
 }
 
-// renderDigest writes d, the digest of its person (people: them, as the
-// directory knows them), from what is open when it is sent.
-func (s *Deliveries) renderDigest(ctx context.Context, d domain.Delivery, people []domain.Recipient, loc *time.Location) (messages.Rendered, error) {
+// renderDigest writes d, the digest of its person, from what is open when
+// it is sent.
+func (s *Deliveries) renderDigest(ctx context.Context, d domain.Delivery, loc *time.Location) (messages.Rendered, error) {
+	people, err := s.people.Of(ctx, domain.Notification{UserID: d.Target})
+	if err != nil {
+		return messages.Rendered{}, err
+	}
 	var r domain.Recipient
 	if len(people) == 1 {
 		r = people[0]

@@ -146,6 +146,15 @@ func PlanEmail(n Notification, r Recipient, now time.Time) Delivery {
 	return d
 }
 
+// WhenClosed is d as planned for a follow-up that is closed (closed true):
+// suppressed when it asks someone to act (SuppressedWhenClosed).
+func (d Delivery) WhenClosed(closed bool) Delivery {
+	if closed && SuppressedWhenClosed(d.Kind) && !d.Done() {
+		d.Status, d.Reason, d.NotBefore = DeliverySuppressed, ReasonClosed, nil
+	}
+	return d
+}
+
 // PlanWebhook is the delivery of n to subscription s, pending: webhooks
 // are for systems, which have no quiet hours.
 func PlanWebhook(n Notification, s Subscription, now time.Time) Delivery {

@@ -119,3 +119,23 @@ func TestDigestDue(t *testing.T) {
 		t.Error("closed follow-ups: hand-overs still go, what asks to act does not")
 	}
 }
+
+func TestWhenClosed(t *testing.T) {
+	now := time.Date(2026, 12, 3, 15, 0, 0, 0, time.UTC)
+	r := Recipient{UserID: "rep-ana", Prefs: Preferences{Language: "en", TimeZone: "UTC", Email: "ana@example.com", EmailKinds: EventKinds()}}
+	remind := PlanEmail(Notification{ID: "n1", Action: "remind", UserID: "rep-ana"}, r, now)
+	if d := remind.WhenClosed(true); d.Status != DeliverySuppressed || d.Reason != ReasonClosed {
+		t.Errorf("a reminder of a closed follow-up: %s %s", d.Status, d.Reason)
+	}
+	if d := remind.WhenClosed(false); d.Status != DeliveryPending {
+		t.Errorf("a reminder of an open follow-up: %s", d.Status)
+	}
+	handover := PlanEmail(Notification{ID: "n2", Action: "reassign", UserID: "rep-ana"}, r, now)
+	if d := handover.WhenClosed(true); d.Status != DeliveryPending {
+		t.Errorf("a hand-over of a closed follow-up: %s %s", d.Status, d.Reason)
+	}
+	r.Prefs.Email = ""
+	if d := PlanEmail(Notification{ID: "n3", Action: "remind", UserID: "rep-ana"}, r, now).WhenClosed(true); d.Reason != ReasonNoAddress {
+		t.Errorf("a decided suppression was overwritten: %s", d.Reason)
+	}
+}

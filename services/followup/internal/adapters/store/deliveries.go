@@ -74,16 +74,46 @@ type Deliveries struct{ db *gorm.DB }
 // NewDeliveries returns the repository over a migrated database.
 func NewDeliveries(gdb *gorm.DB) *Deliveries { return &Deliveries{db: gdb} }
 
+// NewMessage is a message whose deliveries are not planned yet, with what
+// planning needs of its follow-up.
+type NewMessage struct {
+	domain.Notification
+	// Closed says the follow-up is closed (or gone); Calendar is its
+	// business calendar.
+	Closed   bool
+	Calendar string
+}
+
 // Undispatched returns up to limit messages whose deliveries are not planned
-// yet, oldest first.
-func (s *Deliveries) Undispatched(ctx context.Context, limit int) ([]domain.Notification, error) {
+// yet, oldest first, with their follow-ups' states.
+func (s *Deliveries) Undispatched(ctx context.Context, limit int) ([]NewMessage, error) {
 	var rows []notificationRow
-	err := s.db.WithContext(ctx).Where("dispatched_at IS NULL").Order("at, id").Limit(limit).Find(&rows).Error
-	out := make([]domain.Notification, 0, len(rows))
-	for _, n := range rows {
-		out = append(out, notificationOf(n))
+	db := s.db.WithContext(ctx)
+	if err := db.Where("dispatched_at IS NULL").Order("at, id").Limit(limit).Find(&rows).Error; err != nil || len(rows) == 0 {
+		return nil, err
 	}
-	return out, err
+	ids := make([]string, len(rows))
+	for i, r := range rows {
+		ids[i] = r.FollowUpID
+	}
+	var fus []struct{ ID, State, Calendar string }
+	if err := db.Model(&followUpRow{}).Select("id, state, calendar").Where("id IN ?", ids).Scan(&fus).Error; err != nil {
+		return nil, err
+	}
+	byID := map[string]int{}
+	for i, f := range fus {
+		byID[f.ID] = i
+	}
+	out := make([]NewMessage, 0, len(rows))
+	for _, r := range rows {
+		m := NewMessage{Notification: notificationOf(r), Closed: true}
+		if i, ok := byID[r.FollowUpID]; ok {
+			m.Closed = fus[i].State != domain.StateOpen && fus[i].State != domain.StateEscalated
+			m.Calendar = fus[i].Calendar
+		}
+		out = append(out, m)
+	}
+	return out, nil
 }
 
 func notificationOf(n notificationRow) domain.Notification {
@@ -102,32 +132,45 @@ func (s *Deliveries) Notification(ctx context.Context, id string) (domain.Notifi
 	return notificationOf(row), err
 }
 
-// Plan stores the deliveries of message notificationID (pending ones
-// claimed until claimUntil by the caller, who sends them next) and marks the
-// message dispatched, in one transaction. Deliveries planned before (the
-// same ids) are kept as they are. It returns the pending deliveries the
-// caller now holds.
+// Plan marks message notificationID dispatched and stores its deliveries
+// (pending and held ones claimed until claimUntil by the caller, who sends
+// or hands them over next), in one transaction. It returns the pending
+// deliveries the caller now holds, or nil when the message was dispatched
+// already (another replica took it first).
 func (s *Deliveries) Plan(ctx context.Context, notificationID string, ds []domain.Delivery, claimUntil, now time.Time) ([]domain.Delivery, error) {
 	var held []domain.Delivery
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		held = held[:0]
-		for _, d := range ds {
-			row := toDeliveryRow(d)
+		held = nil
+		res := tx.Model(&notificationRow{}).Where("id = ? AND dispatched_at IS NULL", notificationID).Update("dispatched_at", now)
+		if res.Error != nil || res.RowsAffected == 0 {
+			return res.Error
+		}
+		held = []domain.Delivery{}
+		if len(ds) == 0 {
+			return nil
+		}
+		rows := make([]deliveryRow, len(ds))
+		for i, d := range ds {
+			rows[i] = toDeliveryRow(d)
 			if d.Status == domain.DeliveryPending || d.Status == domain.DeliveryHeld {
-				row.ClaimedUntil = &claimUntil
+				rows[i].ClaimedUntil = &claimUntil
 			}
-			res := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&row)
-			if res.Error != nil {
-				return res.Error
-			}
-			if res.RowsAffected == 1 && d.Status == domain.DeliveryPending {
+			if d.Status == domain.DeliveryPending {
 				held = append(held, d)
 			}
 		}
-		return tx.Model(&notificationRow{}).Where("id = ? AND dispatched_at IS NULL", notificationID).
-			Update("dispatched_at", now).Error
+		return tx.Clauses(clause.OnConflict{DoNothing: true}).CreateInBatches(rows, 100).Error
 	})
 	return held, err
+}
+
+// MarkSent records that the deliveries ids were sent at `at` (one attempt
+// each); those done meanwhile are left as they are.
+func (s *Deliveries) MarkSent(ctx context.Context, ids []string, at time.Time) error {
+	return s.db.WithContext(ctx).Model(&deliveryRow{}).
+		Where("id IN ? AND status NOT IN ?", ids, []string{domain.DeliverySent, domain.DeliverySuppressed, domain.DeliveryFailed}).
+		Updates(map[string]any{"status": domain.DeliverySent, "reason": "", "last_error": "", "attempts": gorm.Expr("attempts + 1"),
+			"sent_at": at, "updated_at": at, "claimed_until": nil}).Error
 }
 
 // CreateDigest stores a digest delivery, claimed until claimUntil; false

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -81,6 +82,45 @@ func (s *Recipients) Of(ctx context.Context, n domain.Notification) ([]domain.Re
 		people = []domain.Recipient{{UserID: n.UserID, Prefs: domain.DefaultPreferences(n.UserID, false, s.DefaultTimeZone)}}
 	}
 	return domain.RecipientsOf(n, people), nil
+}
+
+// OfAll is Of for many messages at once (a few queries in all): the
+// recipients of each, by message id.
+func (s *Recipients) OfAll(ctx context.Context, ns []domain.Notification) (map[string][]domain.Recipient, error) {
+	users, teams := map[string]bool{}, map[string]bool{}
+	for _, n := range ns {
+		if n.UserID != "" {
+			users[n.UserID] = true
+		} else {
+			teams[n.ManagersOf] = true
+		}
+	}
+	ids := slices.Collect(maps.Keys(users))
+	if len(teams) > 0 {
+		var managers []string
+		if err := s.db.WithContext(ctx).Table("recipient_teams AS t").Joins("JOIN recipients r ON r.user_id = t.user_id").
+			Where("t.team IN ? AND r.manager", slices.Collect(maps.Keys(teams))).Distinct().Pluck("t.user_id", &managers).Error; err != nil {
+			return nil, err
+		}
+		ids = append(ids, managers...)
+	}
+	people, err := s.load(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	known := map[string]bool{}
+	for _, p := range people {
+		known[p.UserID] = true
+	}
+	out := make(map[string][]domain.Recipient, len(ns))
+	for _, n := range ns {
+		if n.UserID != "" && !known[n.UserID] { // never seen: the defaults
+			out[n.ID] = []domain.Recipient{{UserID: n.UserID, Prefs: domain.DefaultPreferences(n.UserID, false, s.DefaultTimeZone)}}
+			continue
+		}
+		out[n.ID] = domain.RecipientsOf(n, people)
+	}
+	return out, nil
 }
 
 // WithDigest returns the people who chose (or, as managers, kept) a daily
