@@ -96,10 +96,10 @@ type job struct {
 	n        *domain.Notification
 	closed   bool
 	calendar string
-	// name is the email recipient's display name; sub the webhook's
-	// subscription.
-	name string
-	sub  *domain.Subscription
+	// name is the email recipient's display name, owner the follow-up
+	// owner's; sub the webhook's subscription.
+	name, owner string
+	sub         *domain.Subscription
 }
 
 // Run dispatches new messages, sends what the sweep finds unsent and the
@@ -182,6 +182,14 @@ func (s *Deliveries) DispatchOnce(ctx context.Context, limit int, enqueue func(j
 			return 0, err
 		}
 	}
+	owners := make([]string, 0, len(ns))
+	for _, n := range ns {
+		owners = append(owners, n.OwnerID)
+	}
+	ownerNames, err := s.people.Names(ctx, owners)
+	if err != nil {
+		return 0, err
+	}
 	subs := map[string][]domain.Subscription{}
 	for _, n := range ns {
 		kind := domain.EventKindOf(n.Action)
@@ -220,7 +228,8 @@ func (s *Deliveries) DispatchOnce(ctx context.Context, limit int, enqueue func(j
 				s.Metrics.Count(d.Channel, "held", d.Reason)
 				s.handOver(ctx, d, d.NotBefore)
 			case domain.DeliveryPending:
-				enqueue(job{d: d, n: &n, closed: b.Closed, calendar: b.Calendar, name: names[d.Target], sub: hooks[d.Target]})
+				enqueue(job{d: d, n: &n, closed: b.Closed, calendar: b.Calendar, name: names[d.Target], owner: ownerNames[n.OwnerID],
+					sub: hooks[d.Target]})
 			}
 		}
 	}
@@ -274,6 +283,11 @@ func (s *Deliveries) load(ctx context.Context, d domain.Delivery) (job, error) {
 			return j, err
 		}
 		j.n, j.closed, j.calendar = &n, f.Closed(), f.Calendar
+		names, err := s.people.Names(ctx, []string{n.OwnerID})
+		if err != nil {
+			return j, err
+		}
+		j.owner = names[n.OwnerID]
 	}
 	switch d.Channel {
 	case domain.ChannelEmail:

@@ -141,7 +141,7 @@ func (s *Deliveries) sendEmail(ctx context.Context, j job) error {
 			return s.suppress(ctx, d, domain.ReasonEmpty)
 		}
 	} else {
-		out, err = messages.Render(s.message(d, *j.n, j.name, loc, j.calendar))
+		out, err = messages.Render(s.message(d, *j.n, j.name, j.owner, loc, j.calendar))
 	}
 	if err != nil {
 		return permanent("unrenderable", "the message could not be written", err)
@@ -159,11 +159,12 @@ func (s *Deliveries) sendEmail(ctx context.Context, j job) error {
 }
 
 // message is what messages.Render needs to write n to one person.
-func (s *Deliveries) message(d domain.Delivery, n domain.Notification, name string, loc *time.Location, calendar string) messages.Message {
+func (s *Deliveries) message(d domain.Delivery, n domain.Notification, name, owner string, loc *time.Location, calendar string) messages.Message {
+	it := s.item(n.FollowUpID, n.Kind, n.Title, n.CustomerID, n.Team, n.OwnerID, n.DueAt, calendar, n.ManagersOf != "")
+	it.OwnerName = owner
 	return messages.Message{Kind: d.Kind, Action: n.Action, Language: d.Language, Location: loc, TimeZone: d.TimeZone,
 		RecipientName: name, ToManagers: n.ManagersOf != "", Urgent: n.Urgent, Level: n.Level, At: n.At, ActorName: n.ActorName,
-		Item:      s.item(n.FollowUpID, n.Kind, n.Title, n.CustomerID, n.Team, n.OwnerID, n.DueAt, calendar, n.ManagersOf != ""),
-		InboxLink: s.link("/inbox"), SettingsLink: s.link("/settings/notifications")}
+		Item: it, InboxLink: s.link("/inbox"), SettingsLink: s.link("/settings/notifications")}
 }
 
 // item is a follow-up as a message names it, with its link in the console:
@@ -225,7 +226,7 @@ func (s *Deliveries) sendWebhook(ctx context.Context, j job) error {
 	if n == nil || s.Webhook == nil {
 		return permanent("webhook_off", "webhooks are not configured", nil)
 	}
-	msg := s.message(d, *n, "", time.UTC, j.calendar)
+	msg := s.message(d, *n, "", j.owner, time.UTC, j.calendar)
 	ev := WebhookEvent{Type: "followup." + d.Kind, Timestamp: n.At, Data: WebhookEventData{
 		MessageID: n.ID, FollowUpID: n.FollowUpID, FollowUpKind: n.Kind, Title: n.Title, CustomerID: n.CustomerID,
 		Team: n.Team, OwnerID: n.OwnerID, Level: n.Level, Action: n.Action, Urgent: n.Urgent, DueAt: n.DueAt,

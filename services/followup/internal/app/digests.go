@@ -72,8 +72,18 @@ func (s *Deliveries) renderDigest(ctx context.Context, d domain.Delivery, loc *t
 		if err != nil {
 			return messages.Rendered{}, err
 		}
+		owners := make([]string, len(team))
+		for i, f := range team {
+			owners[i] = f.OwnerID
+		}
+		names, err := s.people.Names(ctx, owners)
+		if err != nil {
+			return messages.Rendered{}, err
+		}
 		for _, f := range team {
-			dg.Teams = append(dg.Teams, s.item(f.ID, f.Kind, f.Title, f.CustomerID, f.Team, f.OwnerID, f.DueAt, f.Calendar, true))
+			it := s.item(f.ID, f.Kind, f.Title, f.CustomerID, f.Team, f.OwnerID, f.DueAt, f.Calendar, true)
+			it.OwnerName = names[f.OwnerID]
+			dg.Teams = append(dg.Teams, it)
 		}
 	}
 	return messages.RenderDigest(dg)

@@ -48,12 +48,15 @@ type Item struct {
 	Kind       string // the follow-up kind (first_contact, callback, …); an unknown kind is shown as it is
 	Title      string // e.g. "First contact: Acme Steel"; empty: the kind's name
 	CustomerID string
-	Team       string
-	OwnerID    string
-	OwnerName  string // empty: OwnerID is shown
-	DueAt      time.Time
-	Calendar   string // the business calendar that counted DueAt, e.g. "cn-mainland" (may be empty)
-	Link       string // absolute URL of the item in the web console (may be empty)
+	// CustomerName is shown when known (the title usually names the
+	// customer already); an id alone means nothing to a reader.
+	CustomerName string
+	Team         string
+	OwnerID      string
+	OwnerName    string // empty: OwnerID is shown
+	DueAt        time.Time
+	Calendar     string // the business calendar that counted DueAt, e.g. "cn-mainland" (may be empty)
+	Link         string // absolute URL of the item in the web console (may be empty)
 }
 
 // Message is one immediate message to one person, about one step of one
@@ -190,8 +193,8 @@ func Render(m Message) (Rendered, error) {
 // who is not the owner.
 func (w *writer) details(it Item, v vars, withOwner bool) []detail {
 	out := []detail{{w.say("label.kind", nil), v.Kind, false}}
-	if it.CustomerID != "" {
-		out = append(out, detail{w.say("label.customer", nil), it.CustomerID, false})
+	if it.CustomerName != "" {
+		out = append(out, detail{w.say("label.customer", nil), it.CustomerName, false})
 	}
 	if it.Team != "" {
 		out = append(out, detail{w.say("label.team", nil), it.Team, false})

@@ -29,7 +29,7 @@ func shanghai(t *testing.T) *time.Location {
 }
 
 func item(title string) Item {
-	return Item{ID: "f1", Kind: "first_contact", Title: title, CustomerID: "c-1", Team: "north", OwnerID: "rep-ana", OwnerName: "Ana Li",
+	return Item{ID: "f1", Kind: "first_contact", Title: title, CustomerID: "c-1", CustomerName: "Acme Steel", Team: "north", OwnerID: "rep-ana", OwnerName: "Ana Li",
 		DueAt: due, Calendar: "cn-mainland", Link: "https://crm.example/followups/f1"}
 }
 
@@ -297,8 +297,8 @@ func TestDigestForARep(t *testing.T) {
 		}
 	}
 	r, _ := RenderDigest(digest(t, "en"))
-	if !strings.Contains(r.Text, "* Two days late\n  Kind: First contact with a lead\n  Customer: c-1\n  Team: north\n  Due: Wed 2 Dec 2026, 09:00 (Asia/Shanghai; business calendar cn-mainland)\n  Overdue by: 1 d 6 h\n") ||
-		!strings.Contains(r.Text, "* Soon\n  Kind: First contact with a lead\n  Customer: c-1\n  Team: north\n  Due: Thu 3 Dec 2026, 16:00 (Asia/Shanghai; business calendar cn-mainland)\n  https://") {
+	if !strings.Contains(r.Text, "* Two days late\n  Kind: First contact with a lead\n  Customer: Acme Steel\n  Team: north\n  Due: Wed 2 Dec 2026, 09:00 (Asia/Shanghai; business calendar cn-mainland)\n  Overdue by: 1 d 6 h\n") ||
+		!strings.Contains(r.Text, "* Soon\n  Kind: First contact with a lead\n  Customer: Acme Steel\n  Team: north\n  Due: Thu 3 Dec 2026, 16:00 (Asia/Shanghai; business calendar cn-mainland)\n  https://") {
 		t.Errorf("the overdue and the due item read wrong:\n%s", r.Text)
 	}
 	if !strings.Contains(r.HTML, `<html lang="en">`) || !strings.Contains(r.HTML, "You receive this daily digest because") {
@@ -377,5 +377,17 @@ func TestCataloguesAgree(t *testing.T) {
 		if domain.EventKindOf(action) != kind {
 			t.Errorf("%s is a %s here and a %s in the preferences", action, kind, domain.EventKindOf(action))
 		}
+	}
+}
+
+func TestACustomerIDAloneIsNotShown(t *testing.T) {
+	it := Item{ID: "f1", Kind: "callback", Title: "Call back", CustomerID: "6dfde742-22f6-5fc2-998c-ac874b9b7536", Team: "north",
+		OwnerID: "rep-ana", DueAt: time.Date(2026, 12, 3, 7, 0, 0, 0, time.UTC)}
+	r, err := Render(Message{Action: "remind", Language: "en", Item: it, At: it.DueAt})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(r.Text, "Customer:") || strings.Contains(r.Text, it.CustomerID) {
+		t.Errorf("a customer id is shown as the customer:\n%s", r.Text)
 	}
 }

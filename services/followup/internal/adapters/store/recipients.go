@@ -123,6 +123,22 @@ func (s *Recipients) OfAll(ctx context.Context, ns []domain.Notification) (map[s
 	return out, nil
 }
 
+// Names returns the display names of the people with ids known here.
+func (s *Recipients) Names(ctx context.Context, ids []string) (map[string]string, error) {
+	out := map[string]string{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	var rows []recipientRow
+	err := s.db.WithContext(ctx).Select("user_id, name").Where("user_id IN ?", ids).Find(&rows).Error
+	for _, r := range rows {
+		if r.Name != "" {
+			out[r.UserID] = r.Name
+		}
+	}
+	return out, err
+}
+
 // WithDigest returns the people who chose (or, as managers, kept) a daily
 // digest and set an email address.
 func (s *Recipients) WithDigest(ctx context.Context) ([]domain.Recipient, error) {
