@@ -120,7 +120,7 @@ func newStack(t testing.TB, dsn func(testing.TB) string, o stackOpts) *stack {
 	s := &stack{t: t, tokens: map[string]string{}, namespace: o.namespace}
 	s.customerDSN, s.salesDSN = dsn(t), dsn(t)
 	s.customer, s.followup = stacktest.StartPair(t, common, map[string]string{"DATABASE_URL": s.customerDSN},
-		merge(map[string]string{"DATABASE_URL": dsn(t)}, o.followUpEnv), service.Options{})
+		stacktest.Merge(map[string]string{"DATABASE_URL": dsn(t)}, o.followUpEnv), service.Options{})
 	// Generous waits for workflows: a loaded CI machine must not turn a slow
 	// answer into a 202 or a 503 the test does not expect.
 	salesEnv := with(map[string]string{"DATABASE_URL": s.salesDSN, "CUSTOMER_API_URL": s.customer.Base,
@@ -260,14 +260,3 @@ func mustJSON(v any) string {
 }
 
 func urlQuery(s string) string { return url.QueryEscape(s) }
-
-// merge is the maps' union, later ones winning.
-func merge(ms ...map[string]string) map[string]string {
-	out := map[string]string{}
-	for _, m := range ms {
-		for k, v := range m {
-			out[k] = v
-		}
-	}
-	return out
-}

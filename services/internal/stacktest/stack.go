@@ -98,8 +98,8 @@ func New(t testing.TB, dsn string, o Opts) *Stack {
 		"OIDC_ISSUER_URL": issuerURL, "TEMPORAL_ADDRESS": o.Temporal, "TEMPORAL_NAMESPACE": o.Namespace,
 		"LOG_LEVEL": "warn", "SHUTDOWN_TIMEOUT": "5s",
 	}
-	c, f := StartPair(t, common, merge(map[string]string{"DATABASE_URL": dsn}, o.CustomerEnv),
-		merge(map[string]string{"DATABASE_URL": o.FollowUpDSN}, o.FollowUpEnv), service.Options{Telemetry: o.Telemetry})
+	c, f := StartPair(t, common, Merge(map[string]string{"DATABASE_URL": dsn}, o.CustomerEnv),
+		Merge(map[string]string{"DATABASE_URL": o.FollowUpDSN}, o.FollowUpEnv), service.Options{Telemetry: o.Telemetry})
 	s := &Stack{T: t, Base: c.Base, FollowUpBase: f.Base, App: c.App, FollowUp: f.App, Tokens: map[string]string{}, Issuer: iss}
 	for _, u := range devissuer.DevUsers() {
 		tok, err := iss.Mint(u, "closeloop", time.Hour)
@@ -129,8 +129,8 @@ func StartPair(t testing.TB, common, customerEnv, followUpEnv map[string]string,
 		}
 	}})
 	t.Cleanup(proxy.Close)
-	c := servicetest.Start(t, customer.Spec(), merge(common, map[string]string{"FOLLOWUP_API_URL": proxy.URL}, customerEnv), opts)
-	f := servicetest.Start(t, followup.Spec(), merge(common, map[string]string{"CUSTOMER_API_URL": c.Base}, followUpEnv), opts)
+	c := servicetest.Start(t, customer.Spec(), Merge(common, map[string]string{"FOLLOWUP_API_URL": proxy.URL}, customerEnv), opts)
+	f := servicetest.Start(t, followup.Spec(), Merge(common, map[string]string{"CUSTOMER_API_URL": c.Base}, followUpEnv), opts)
 	fu, err := url.Parse(f.Base)
 	if err != nil {
 		t.Fatal(err)
@@ -139,7 +139,8 @@ func StartPair(t testing.TB, common, customerEnv, followUpEnv map[string]string,
 	return c, f
 }
 
-func merge(ms ...map[string]string) map[string]string {
+// Merge is the maps' union, later ones winning: an environment with overrides.
+func Merge(ms ...map[string]string) map[string]string {
 	out := map[string]string{}
 	for _, m := range ms {
 		for k, v := range m {
