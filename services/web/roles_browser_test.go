@@ -12,10 +12,11 @@ import (
 )
 
 // Every role signs in in a real browser and lands on its own start page with
-// only its pages in the navigation; a rep who opens a manager's or an
-// analyst's page is told whom it is for; a second rep's customer never
-// appears in a rep's list, nor behind its address; a form posted without the
-// session's anti-CSRF token is refused and changes nothing.
+// only its pages in the navigation (the administration only for admins); a
+// rep who opens a manager's, an analyst's or an admin's page is told whom it
+// is for; a second rep's customer never appears in a rep's list, nor behind
+// its address; a form posted without the session's anti-CSRF token is
+// refused and changes nothing.
 func TestBrowserRolesScopeAndRefusals(t *testing.T) {
 	s := webtest.New(t, webtest.Opts{NoTemporal: true})
 	mine := s.Create("rep-ana", stacktest.Company(map[string]any{"name": "Ana Own Works"}))
@@ -26,10 +27,10 @@ func TestBrowserRolesScopeAndRefusals(t *testing.T) {
 		user, home   string
 		sees, hidden []string
 	}{
-		{"rep-ana", "/my-day", []string{"/my-day", "/customers", "/leads", "/visits", "/import"}, []string{"/board", "/policies", "/analytics"}},
-		{"mgr-mia", "/board", []string{"/board", "/customers", "/leads", "/visits", "/analytics", "/policies", "/calendars", "/import"}, []string{"/my-day"}},
-		{"analyst-ali", "/customers", []string{"/customers", "/leads", "/analytics", "/policies", "/calendars"}, []string{"/my-day", "/board", "/import", "/visits"}},
-		{"admin-ada", "/board", []string{"/board", "/customers", "/policies", "/import"}, []string{"/my-day"}},
+		{"rep-ana", "/my-day", []string{"/my-day", "/customers", "/leads", "/visits", "/import"}, []string{"/board", "/policies", "/analytics", "/admin/webhooks"}},
+		{"mgr-mia", "/board", []string{"/board", "/customers", "/leads", "/visits", "/analytics", "/policies", "/calendars", "/import"}, []string{"/my-day", "/admin/webhooks"}},
+		{"analyst-ali", "/customers", []string{"/customers", "/leads", "/analytics", "/policies", "/calendars"}, []string{"/my-day", "/board", "/import", "/visits", "/admin/webhooks"}},
+		{"admin-ada", "/board", []string{"/board", "/customers", "/policies", "/import", "/admin/webhooks"}, []string{"/my-day"}},
 	} {
 		tab := b.SignIn(c.user, "en")
 		tab.Open("/")
@@ -57,6 +58,13 @@ func TestBrowserRolesScopeAndRefusals(t *testing.T) {
 		}
 		if why := rep.Text("main p"); !strings.Contains(why, "manager") || !strings.Contains(why, "Ana") {
 			t.Errorf("the refusal of %s does not say whom it is for and who the rep is: %q", path, why)
+		}
+	}
+	// The administration names its role.
+	for _, path := range []string{"/admin/webhooks", "/admin/deliveries"} {
+		rep.Open(path)
+		if h, why := rep.Text("main h1"), rep.Text("main p"); !strings.Contains(h, "not for your role") || !strings.Contains(why, "administrator") {
+			t.Errorf("a rep opening %s reads %q: %q", path, h, why)
 		}
 	}
 	rep.Open("/customers")

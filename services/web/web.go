@@ -25,6 +25,7 @@ import (
 	"github.com/closeloop/closeloop/services/web/internal/pages/board"
 	"github.com/closeloop/closeloop/services/web/internal/pages/customer360"
 	"github.com/closeloop/closeloop/services/web/internal/pages/customers"
+	"github.com/closeloop/closeloop/services/web/internal/pages/deliveries"
 	"github.com/closeloop/closeloop/services/web/internal/pages/importer"
 	"github.com/closeloop/closeloop/services/web/internal/pages/inbox"
 	"github.com/closeloop/closeloop/services/web/internal/pages/leads"
@@ -32,6 +33,7 @@ import (
 	"github.com/closeloop/closeloop/services/web/internal/pages/policies"
 	"github.com/closeloop/closeloop/services/web/internal/pages/settings"
 	"github.com/closeloop/closeloop/services/web/internal/pages/visits"
+	"github.com/closeloop/closeloop/services/web/internal/pages/webhooks"
 	"github.com/closeloop/closeloop/services/web/internal/session"
 	"github.com/closeloop/closeloop/services/web/internal/signin"
 	"github.com/closeloop/closeloop/services/web/internal/view"
@@ -67,6 +69,8 @@ var Pages = []Page{
 	importer.Mount,
 	inbox.Mount,
 	settings.Mount,
+	webhooks.Mount,
+	deliveries.Mount,
 }
 
 // Spec describes the web console binary.

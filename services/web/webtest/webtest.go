@@ -45,8 +45,9 @@ type Opts struct {
 	// NoTemporal runs the services without Temporal and without a worker
 	// (pages that only read and write records).
 	NoTemporal bool
-	// WebEnv, SalesEnv add to each one's environment.
-	WebEnv, SalesEnv map[string]string
+	// WebEnv, SalesEnv and FollowUpEnv add to each one's environment (the
+	// follow-up service's: how notifications go out, e.g. NOTIFY_RETRY_FOR).
+	WebEnv, SalesEnv, FollowUpEnv map[string]string
 }
 
 // Stack is the running stack.
@@ -65,7 +66,7 @@ var nsSeq atomic.Int64
 // New starts the stack on PostgreSQL.
 func New(t testing.TB, o Opts) *Stack {
 	t.Helper()
-	st := stacktest.Opts{}
+	st := stacktest.Opts{FollowUpEnv: o.FollowUpEnv}
 	ns := ""
 	if !o.NoTemporal {
 		hostPort, base := testenv.Temporal(t)

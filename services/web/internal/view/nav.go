@@ -31,6 +31,9 @@ var InboxBadge = &NavBadge{ID: "inbox-badge", URL: "/inbox/count", Event: "inbox
 type navEntry struct {
 	path, id string
 	roles    []string
+	// group is the path prefix of the pages the entry stands for (the
+	// administration's pages share one entry); "" for the entry's own page.
+	group string
 }
 
 // Roles that see each page. Pages use these lists for their guards.
@@ -44,19 +47,30 @@ var (
 	RolesAnalytics = []string{"manager", "analyst", "admin"}
 	RolesImport    = []string{"rep", "manager", "admin"}
 	RolesInbox     = []string{"rep", "manager", "analyst", "admin"}
+	// RolesAdmin see the administration: webhook subscriptions and the
+	// deliveries of notifications.
+	RolesAdmin = []string{"admin"}
 )
 
+// adminPages are the administration's pages, in the order of its own
+// navigation (template "admin-nav"); the header shows one entry for them.
+var adminPages = []navEntry{
+	{"/admin/webhooks", "nav.webhooks", RolesAdmin, ""},
+	{"/admin/deliveries", "nav.deliveries", RolesAdmin, ""},
+}
+
 var nav = []navEntry{
-	{"/my-day", "nav.my_day", RolesMyDay},
-	{"/board", "nav.board", RolesBoard},
-	{"/customers", "nav.customers", RolesCustomers},
-	{"/leads", "nav.leads", RolesLeads},
-	{"/visits", "nav.visits", RolesVisits},
-	{"/analytics", "nav.analytics", RolesAnalytics},
-	{"/policies", "nav.policies", RolesPolicies},
-	{"/calendars", "nav.calendars", RolesPolicies},
-	{"/import", "nav.import", RolesImport},
-	{"/inbox", "nav.inbox", RolesInbox},
+	{"/my-day", "nav.my_day", RolesMyDay, ""},
+	{"/board", "nav.board", RolesBoard, ""},
+	{"/customers", "nav.customers", RolesCustomers, ""},
+	{"/leads", "nav.leads", RolesLeads, ""},
+	{"/visits", "nav.visits", RolesVisits, ""},
+	{"/analytics", "nav.analytics", RolesAnalytics, ""},
+	{"/policies", "nav.policies", RolesPolicies, ""},
+	{"/calendars", "nav.calendars", RolesPolicies, ""},
+	{"/import", "nav.import", RolesImport, ""},
+	{"/inbox", "nav.inbox", RolesInbox, ""},
+	{"/admin/webhooks", "nav.admin", RolesAdmin, "/admin/"},
 }
 
 // badges are the navigation entries that show a count, by path.
@@ -69,8 +83,19 @@ func navFor(x *Ctx) []NavItem {
 	var out []NavItem
 	for _, e := range nav {
 		if x.Has(e.roles...) {
-			out = append(out, NavItem{Path: e.path, Label: x.T(e.id),
-				Active: x.Path == e.path || strings.HasPrefix(x.Path, e.path+"/"), Badge: badges[e.path]})
+			active := x.Path == e.path || strings.HasPrefix(x.Path, e.path+"/") || (e.group != "" && strings.HasPrefix(x.Path, e.group))
+			out = append(out, NavItem{Path: e.path, Label: x.T(e.id), Active: active, Badge: badges[e.path]})
+		}
+	}
+	return out
+}
+
+// AdminNav is the administration's own navigation, for its pages.
+func (x *Ctx) AdminNav() []NavItem {
+	var out []NavItem
+	for _, e := range adminPages {
+		if x.Has(e.roles...) {
+			out = append(out, NavItem{Path: e.path, Label: x.T(e.id), Active: x.Path == e.path || strings.HasPrefix(x.Path, e.path+"/")})
 		}
 	}
 	return out

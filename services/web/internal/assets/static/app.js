@@ -21,6 +21,25 @@
     });
     // Buttons whose only job is to submit without script.
     root.querySelectorAll(".js-hide").forEach(function (el) { el.hidden = true; });
+    // Copy buttons (a secret shown once): without script the text is
+    // selected and copied by hand, as the page says.
+    root.querySelectorAll("button[data-copy]").forEach(function (b) {
+      if (b.dataset.bound) { return; }
+      b.dataset.bound = "1";
+      b.hidden = false;
+      b.addEventListener("click", function () {
+        var el = document.getElementById(b.dataset.copy);
+        if (!el) { return; }
+        el.select();
+        var done = function () { b.textContent = b.dataset.copied || b.textContent; };
+        if (navigator.clipboard && navigator.clipboard.writeText) {
+          navigator.clipboard.writeText(el.value).then(done, function () { document.execCommand("copy"); done(); });
+        } else {
+          document.execCommand("copy");
+          done();
+        }
+      });
+    });
   }
   document.addEventListener("DOMContentLoaded", function () { init(document); });
   document.addEventListener("htmx:load", function (ev) { init(ev.target); });
