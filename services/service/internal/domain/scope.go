@@ -1,0 +1,103 @@
+package domain
+
+import (
+	"slices"
+	"strings"
+
+	"github.com/closeloop/closeloop/platform/apperr"
+	"github.com/closeloop/closeloop/platform/auth"
+)
+
+// Scope says which cases a caller sees, and which of those it works (may
+// change). A case out of sight answers 404, never 403; a case in sight but
+// not worked answers 403 to a change.
+//
+// The tokens know four roles (rep, manager, analyst, admin) and no "service
+// rep": a rep is a service rep for the cases of the teams it belongs to and a
+// sales rep for the cases of the customers it owns, and one person may be
+// both. So:
+//
+//   - reps work the cases assigned to them and the cases of their teams
+//     (their queues), and read the cases of the customers they own;
+//   - managers work the cases of the teams they manage, and read the cases
+//     of the customers their teams own (their customer scope, auth.Scope);
+//   - analysts read every case and work none; admins work every case.
+type Scope struct {
+	// All: every case is seen (admins, analysts).
+	All bool
+	// WorkAll: every case is worked (admins).
+	WorkAll bool
+	// Assignee: the cases assigned to this user are worked.
+	Assignee string
+	// Teams: the cases of these teams are worked.
+	Teams []string
+	// Customers: the cases of the customers this customer scope sees are
+	// read — the case's customer_owner_id and customer_team stand for its
+	// customer's owner and team.
+	Customers auth.Scope
+}
+
+// ScopeOf is the scope of a caller. A caller with several roles gets the
+// union of what they allow.
+func ScopeOf(p auth.Principal) Scope {
+	s := Scope{All: p.Has(auth.RoleAdmin) || p.Has(auth.RoleAnalyst), WorkAll: p.Has(auth.RoleAdmin), Customers: p.Scope()}
+	if p.Has(auth.RoleRep) {
+		s.Assignee = p.Subject
+	}
+	if p.Has(auth.RoleRep) || p.Has(auth.RoleManager) {
+		s.Teams = slices.Clone(p.Teams)
+	}
+	return s
+}
+
+// Sees reports whether the scope sees c.
+func (s Scope) Sees(c Case) bool {
+	return s.All || s.Works(c) || s.readsCustomer(c)
+}
+
+// Works reports whether the scope may change c.
+func (s Scope) Works(c Case) bool {
+	return s.WorkAll || (s.Assignee != "" && c.AssigneeID == s.Assignee) || slices.Contains(s.Teams, c.Team)
+}
+
+func (s Scope) readsCustomer(c Case) bool {
+	cs := s.Customers
+	return cs.All || (cs.OwnerID != "" && c.CustomerOwnerID == cs.OwnerID) || (c.CustomerTeam != "" && slices.Contains(cs.Teams, c.CustomerTeam))
+}
+
+// Check returns ErrCaseNotFound when the scope does not see c, and
+// ErrCaseReadOnly when it sees c but change asks to change it.
+func (s Scope) Check(c Case, change bool) error {
+	switch {
+	case !s.Sees(c):
+		return ErrCaseNotFound
+	case change && !s.Works(c):
+		return ErrCaseReadOnly
+	}
+	return nil
+}
+
+// Filter narrows a list of cases (within the caller's scope). Empty fields
+// do not filter.
+type Filter struct {
+	// States: any of these states.
+	States                                       []string
+	Team, AssigneeID, CustomerID, Priority, Type string
+	// Unassigned: only the cases waiting in their team's queue.
+	Unassigned bool
+}
+
+// Check validates the filter's values, every bad one at once.
+func (f Filter) Check() error {
+	var v apperr.Validation
+	for _, s := range f.States {
+		v.Check(slices.Contains(States, s), "state", "invalid", "any of "+strings.Join(States, ", "))
+	}
+	v.Check(f.Priority == "" || slices.Contains(Priorities, f.Priority), "priority", "invalid", "one of P1, P2, P3, P4")
+	v.Check(f.Type == "" || slices.Contains(Types, f.Type), "type", "invalid", "one of "+strings.Join(Types, ", "))
+	v.Check(!f.Unassigned || f.AssigneeID == "", "assignee_id", "conflict", "ask for an assignee or for the unassigned cases, not both")
+	ref(&v, "customer_id", f.CustomerID, false)
+	user(&v, "assignee_id", f.AssigneeID, false)
+	team(&v, "team", f.Team, false)
+	return v.Err()
+}
