@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -25,6 +26,7 @@ type receiver struct {
 	accepted   map[string]int    // webhook-id → 2xx answers
 	followUp   map[string]string // webhook-id → follow-up id
 	types      map[string]string // webhook-id → event type
+	texts      map[string]string // webhook-id → the event's text
 	bad        []string          // what failed verification
 }
 
@@ -41,6 +43,7 @@ func (rc *receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		Type string `json:"type"`
 		Data struct {
 			FollowUpID string `json:"follow_up_id"`
+			Text       string `json:"text"`
 		} `json:"data"`
 	}
 	if err := json.Unmarshal(body, &ev); err != nil {
@@ -48,7 +51,7 @@ func (rc *receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	id := r.Header.Get("webhook-id")
 	rc.attempts[id]++
-	rc.followUp[id], rc.types[id] = ev.Data.FollowUpID, ev.Type
+	rc.followUp[id], rc.types[id], rc.texts[id] = ev.Data.FollowUpID, ev.Type, ev.Data.Text
 	if rc.attempts[id] <= rc.fail || rc.failAlways[ev.Data.FollowUpID] {
 		w.WriteHeader(http.StatusInternalServerError)
 		return
@@ -80,11 +83,11 @@ func (rc *receiver) of(followUp string) (messages, requests, accepted int) {
 func TestWebhooks(t *testing.T) {
 	s := newMailStack(t, testenv.SQLite(t), map[string]string{"WEBHOOK_DISABLE_AFTER": "1000"})
 	rc := &receiver{fail: 2, failAlways: map[string]bool{}, attempts: map[string]int{}, accepted: map[string]int{},
-		followUp: map[string]string{}, types: map[string]string{}}
+		followUp: map[string]string{}, types: map[string]string{}, texts: map[string]string{}}
 	srv := httptest.NewServer(rc)
 	t.Cleanup(srv.Close)
 	r := s.call("POST", "/v1/webhooks", admin, map[string]any{"url": srv.URL + "/hooks/closeloop", "event_kinds": []string{"reminder", "escalation"},
-		"description": "the ops chat"})
+		"description": "the ops chat", "language": "zh-Hans"})
 	if r.status != http.StatusCreated {
 		t.Fatalf("subscribe: %d %s", r.status, r.body)
 	}
@@ -151,6 +154,10 @@ func TestWebhooks(t *testing.T) {
 	for id, ty := range rc.types {
 		if ty != "followup.reminder" && ty != "followup.escalation" {
 			t.Errorf("%s: type %s", id, ty)
+		}
+		// The subscription takes Chinese: 到期 (due) or 逾期 (overdue).
+		if text := rc.texts[id]; !strings.Contains(text, "期") {
+			t.Errorf("%s: the text is not in Chinese: %q", id, text)
 		}
 	}
 }

@@ -264,4 +264,7 @@ var Migrations = []migrate.Migration{
 		)`,
 		`CREATE INDEX ix_recipient_teams_team ON recipient_teams (team)`,
 	)},
+	{Version: 8, Name: "the language a webhook subscription's text is written in", Up: migrate.SQL(
+		`ALTER TABLE webhook_subscriptions ADD COLUMN language VARCHAR(10) NOT NULL DEFAULT 'en'`,
+	)},
 }

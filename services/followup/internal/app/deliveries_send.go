@@ -227,6 +227,7 @@ func (s *Deliveries) sendWebhook(ctx context.Context, j job) error {
 		return permanent("webhook_off", "webhooks are not configured", nil)
 	}
 	msg := s.message(d, *n, "", j.owner, time.UTC, j.calendar)
+	msg.Language = sub.Language
 	ev := WebhookEvent{Type: "followup." + d.Kind, Timestamp: n.At, Data: WebhookEventData{
 		MessageID: n.ID, FollowUpID: n.FollowUpID, FollowUpKind: n.Kind, Title: n.Title, CustomerID: n.CustomerID,
 		Team: n.Team, OwnerID: n.OwnerID, Level: n.Level, Action: n.Action, Urgent: n.Urgent, DueAt: n.DueAt,

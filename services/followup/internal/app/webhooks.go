@@ -37,6 +37,8 @@ type WebhookView struct {
 	ID          string `json:"id"`
 	URL         string `json:"url"`
 	Description string `json:"description"`
+	// Language of the events' text: en or zh-Hans.
+	Language string `json:"language"`
 	// EventKinds it is sent: reminder, escalation, handover, winback.
 	EventKinds []string `json:"event_kinds"`
 	// SecretHint is whsec_… and the signing secret's last four characters.
@@ -71,6 +73,8 @@ type WebhookSecretView struct {
 type WebhookInput struct {
 	URL         string   `json:"url"`
 	Description string   `json:"description"`
+	// Language of the events' text: en (the default) or zh-Hans.
+	Language string `json:"language,omitempty"`
 	EventKinds  []string `json:"event_kinds"`
 	// Secret is the receiver's whsec_ secret, when it hands one out; empty:
 	// one is generated.
@@ -83,6 +87,7 @@ type WebhookInput struct {
 type WebhookPatch struct {
 	URL         *string   `json:"url,omitempty"`
 	Description *string   `json:"description,omitempty"`
+	Language    *string   `json:"language,omitempty"`
 	EventKinds  *[]string `json:"event_kinds,omitempty"`
 	// Enabled: true switches a disabled subscription on again with its
 	// failure count cleared; false switches it off.
@@ -96,7 +101,7 @@ type WebhookRotateInput struct {
 }
 
 func webhookView(s domain.Subscription, now time.Time) WebhookView {
-	v := WebhookView{ID: s.ID, URL: s.URL, Description: s.Description, EventKinds: s.EventKinds, SecretHint: s.SecretHint(),
+	v := WebhookView{ID: s.ID, URL: s.URL, Description: s.Description, Language: s.Language, EventKinds: s.EventKinds, SecretHint: s.SecretHint(),
 		Enabled: s.Enabled, DisabledReason: s.DisabledReason, DisabledAt: s.DisabledAt, Failures: s.Failures,
 		FailingSince: s.FailingSince, CreatedBy: s.CreatedBy, CreatedAt: s.CreatedAt, UpdatedAt: s.UpdatedAt}
 	if v.EventKinds == nil {
@@ -142,7 +147,11 @@ func (w *Webhooks) Create(ctx context.Context, in WebhookInput) (WebhookSecretVi
 	}
 	at := w.now()
 	secret, secretErr := webhookSecretOr(in.Secret)
-	s := domain.Subscription{ID: uuid.Must(uuid.NewV7()).String(), URL: in.URL, Description: in.Description,
+	lang := in.Language
+	if lang == "" {
+		lang = "en"
+	}
+	s := domain.Subscription{ID: uuid.Must(uuid.NewV7()).String(), URL: in.URL, Description: in.Description, Language: lang,
 		EventKinds: in.EventKinds, Secret: secret, Enabled: true, CreatedBy: p.Subject, CreatedAt: at, UpdatedAt: at}
 	switch checkErr := s.Check(w.policy); {
 	case checkErr != nil && secretErr != nil:
@@ -208,10 +217,13 @@ func (w *Webhooks) Update(ctx context.Context, id string, in WebhookPatch) (Webh
 		if in.Description != nil {
 			s.Description = *in.Description
 		}
+		if in.Language != nil {
+			s.Language = *in.Language
+		}
 		if in.EventKinds != nil {
 			s.EventKinds = *in.EventKinds
 		}
-		switchOffOnly := in.URL == nil && in.Description == nil && in.EventKinds == nil && in.Enabled != nil && !*in.Enabled
+		switchOffOnly := in.URL == nil && in.Description == nil && in.Language == nil && in.EventKinds == nil && in.Enabled != nil && !*in.Enabled
 		if !switchOffOnly {
 			if err := s.Check(w.policy); err != nil {
 				return err
@@ -223,7 +235,7 @@ func (w *Webhooks) Update(ctx context.Context, id string, in WebhookPatch) (Webh
 		case in.Enabled != nil && !*in.Enabled:
 			s.Disable(p.Subject, at)
 		}
-		if in.URL != nil || in.Description != nil || in.EventKinds != nil {
+		if in.URL != nil || in.Description != nil || in.Language != nil || in.EventKinds != nil {
 			s.UpdatedAt = at
 		}
 		return nil

@@ -52,6 +52,9 @@ type Subscription struct {
 	ID          string
 	URL         string
 	Description string
+	// Language is what the events' text is written in (Languages): a
+	// Chinese team's chat gets Chinese.
+	Language string
 	// EventKinds are the kinds it is sent (EventKinds()).
 	EventKinds []string
 	// Secret signs every delivery; PreviousSecret also signs until
@@ -102,6 +105,7 @@ func (s Subscription) Check(p webhook.Policy) error {
 			seen[k] = true
 		}
 	}
+	v.Check(slices.Contains(Languages, s.Language), "language", "invalid", "en or zh-Hans")
 	v.Check(utf8.RuneCountInString(s.Description) <= MaxWebhookDescription, "description", "too_long",
 		fmt.Sprintf("at most %d characters", MaxWebhookDescription))
 	return v.Err()

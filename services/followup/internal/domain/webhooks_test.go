@@ -12,7 +12,7 @@ import (
 )
 
 func testSubscription() Subscription {
-	return Subscription{ID: "wh-1", URL: "https://hooks.example.com/closeloop", Description: "ops chat",
+	return Subscription{ID: "wh-1", URL: "https://hooks.example.com/closeloop", Description: "ops chat", Language: "en",
 		EventKinds: []string{EventEscalation, EventHandover}, Secret: webhook.NewSecret(), Enabled: true,
 		CreatedBy: "admin-ada", CreatedAt: t0w, UpdatedAt: t0w}
 }
@@ -192,5 +192,19 @@ func TestSubscriptionSecretHint(t *testing.T) {
 	}
 	if (Subscription{}).SecretHint() != "whsec_[none]" {
 		t.Fatalf("the hint of no secret: %q", (Subscription{}).SecretHint())
+	}
+}
+
+func TestSubscriptionLanguage(t *testing.T) {
+	s := testSubscription()
+	s.Language = "fr"
+	err := s.Check(webhook.Policy{})
+	var ae *apperr.Error
+	if !errors.As(err, &ae) || len(ae.Fields) != 1 || ae.Fields[0].Field != "language" {
+		t.Fatalf("an unknown language: %v", err)
+	}
+	s.Language = "zh-Hans"
+	if err := s.Check(webhook.Policy{}); err != nil {
+		t.Fatalf("Chinese refused: %v", err)
 	}
 }

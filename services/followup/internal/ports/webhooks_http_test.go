@@ -127,7 +127,7 @@ func TestWebhooksHTTP(t *testing.T) {
 		t.Fatalf("create: Location %q, %s", created.header.Get("Location"), created.raw)
 	}
 	wantKeys := []string{"created_at", "created_by", "description", "disabled_at", "disabled_reason", "enabled", "event_kinds", "failing_since",
-		"failures", "id", "previous_secret_until", "secret_hint", "updated_at", "url"}
+		"failures", "id", "language", "previous_secret_until", "secret_hint", "updated_at", "url"}
 	if got := keys(created.body); !slices.Equal(got, sortedWith(wantKeys, "secret")) {
 		t.Fatalf("create answers %v", got)
 	}

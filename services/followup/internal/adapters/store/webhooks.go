@@ -21,6 +21,7 @@ type webhookRow struct {
 	ID             string `gorm:"primaryKey"`
 	URL            string
 	Description    string
+	Language       string
 	EventKinds     string
 	Secret         string
 	PreviousSecret string
@@ -38,14 +39,14 @@ type webhookRow struct {
 func (webhookRow) TableName() string { return "webhook_subscriptions" }
 
 func webhookRowOf(s domain.Subscription) webhookRow {
-	return webhookRow{ID: s.ID, URL: s.URL, Description: s.Description, EventKinds: strings.Join(s.EventKinds, ","),
+	return webhookRow{ID: s.ID, URL: s.URL, Description: s.Description, Language: s.Language, EventKinds: strings.Join(s.EventKinds, ","),
 		Secret: s.Secret.Reveal(), PreviousSecret: s.PreviousSecret.Reveal(), PreviousUntil: utcOrNil(s.PreviousUntil),
 		Enabled: s.Enabled, DisabledReason: s.DisabledReason, DisabledAt: utcOrNil(s.DisabledAt), Failures: s.Failures,
 		FailingSince: utcOrNil(s.FailingSince), CreatedBy: s.CreatedBy, CreatedAt: s.CreatedAt.UTC(), UpdatedAt: s.UpdatedAt.UTC()}
 }
 
 func (r webhookRow) domain() (domain.Subscription, error) {
-	s := domain.Subscription{ID: r.ID, URL: r.URL, Description: r.Description, EventKinds: []string{},
+	s := domain.Subscription{ID: r.ID, URL: r.URL, Description: r.Description, Language: r.Language, EventKinds: []string{},
 		PreviousUntil: utcOrNil(r.PreviousUntil), Enabled: r.Enabled, DisabledReason: r.DisabledReason, DisabledAt: utcOrNil(r.DisabledAt),
 		Failures: r.Failures, FailingSince: utcOrNil(r.FailingSince), CreatedBy: r.CreatedBy, CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC()}
 	if r.EventKinds != "" {

@@ -694,6 +694,7 @@ type WebhookInput struct {
 	Description *string   `json:"description,omitempty"`
 	Enabled     *bool     `json:"enabled,omitempty"`
 	EventKinds  *[]string `json:"event_kinds,omitempty"`
+	Language    *string   `json:"language,omitempty"`
 	Secret      *string   `json:"secret,omitempty"`
 	Url         *string   `json:"url,omitempty"`
 }
@@ -703,6 +704,7 @@ type WebhookPatch struct {
 	Description *string   `json:"description,omitempty"`
 	Enabled     *bool     `json:"enabled,omitempty"`
 	EventKinds  *[]string `json:"event_kinds,omitempty"`
+	Language    *string   `json:"language,omitempty"`
 	Url         *string   `json:"url,omitempty"`
 }
 
@@ -723,6 +725,7 @@ type WebhookSecretView struct {
 	FailingSince        *time.Time `json:"failing_since,omitempty"`
 	Failures            *int       `json:"failures,omitempty"`
 	Id                  *string    `json:"id,omitempty"`
+	Language            *string    `json:"language,omitempty"`
 	PreviousSecretUntil *time.Time `json:"previous_secret_until,omitempty"`
 	Secret              *string    `json:"secret,omitempty"`
 	SecretHint          *string    `json:"secret_hint,omitempty"`
@@ -742,6 +745,7 @@ type WebhookView struct {
 	FailingSince        *time.Time `json:"failing_since,omitempty"`
 	Failures            *int       `json:"failures,omitempty"`
 	Id                  *string    `json:"id,omitempty"`
+	Language            *string    `json:"language,omitempty"`
 	PreviousSecretUntil *time.Time `json:"previous_secret_until,omitempty"`
 	SecretHint          *string    `json:"secret_hint,omitempty"`
 	UpdatedAt           *time.Time `json:"updated_at,omitempty"`

@@ -58,7 +58,7 @@ func (h *handler) hook(r *console.Request, id string) (Hook, bool) {
 
 func (h *handler) editData(r *console.Request, hk Hook) *editData {
 	r.X.Title = r.X.T("webhooks.edit.title", "URL", hk.Shown)
-	f := Form{Description: hk.Description, Kinds: map[string]bool{}}
+	f := Form{Description: hk.Description, Language: hk.Language, Kinds: map[string]bool{}}
 	for _, k := range hk.Kinds {
 		f.Kinds[k] = true
 	}
@@ -100,7 +100,7 @@ func (h *handler) refuse(r *console.Request, id string, f *Form, err error) {
 func (h *handler) save(c *gin.Context) {
 	r := h.d.Req(c)
 	id, f := c.Param("id"), formOf(c)
-	body := followupapi.WebhookPatch{Description: &f.Description, EventKinds: ptr(f.KindList())}
+	body := followupapi.WebhookPatch{Description: &f.Description, Language: &f.Language, EventKinds: ptr(f.KindList())}
 	if f.URL != "" {
 		body.Url = &f.URL
 	}

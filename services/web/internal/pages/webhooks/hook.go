@@ -18,6 +18,7 @@ import (
 // Hook is a subscription as the pages show it: its URL only elided.
 type Hook struct {
 	ID, Shown, Description string
+	Language               string
 	Kinds                  []string
 	Enabled                bool
 	DisabledReason         string
@@ -31,7 +32,7 @@ type Hook struct {
 }
 
 func hookOf(v followupapi.WebhookView) Hook {
-	h := Hook{ID: view.Str(v.Id), Shown: Elide(view.Str(v.Url)), Description: view.Str(v.Description),
+	h := Hook{ID: view.Str(v.Id), Shown: Elide(view.Str(v.Url)), Description: view.Str(v.Description), Language: view.Str(v.Language),
 		Enabled: v.Enabled != nil && *v.Enabled, DisabledReason: view.Str(v.DisabledReason), DisabledAt: v.DisabledAt,
 		FailingSince: v.FailingSince, SecretHint: view.Str(v.SecretHint), PreviousUntil: v.PreviousSecretUntil,
 		CreatedBy: view.Str(v.CreatedBy), CreatedAt: v.CreatedAt}
@@ -47,7 +48,7 @@ func hookOf(v followupapi.WebhookView) Hook {
 // hookOfSecret is the subscription of an answer that carries its secret
 // (the secret itself is kept apart, in Secret).
 func hookOfSecret(v followupapi.WebhookSecretView) Hook {
-	return hookOf(followupapi.WebhookView{Id: v.Id, Url: v.Url, Description: v.Description, EventKinds: v.EventKinds,
+	return hookOf(followupapi.WebhookView{Id: v.Id, Url: v.Url, Description: v.Description, Language: v.Language, EventKinds: v.EventKinds,
 		Enabled: v.Enabled, DisabledReason: v.DisabledReason, DisabledAt: v.DisabledAt, Failures: v.Failures,
 		FailingSince: v.FailingSince, SecretHint: v.SecretHint, PreviousSecretUntil: v.PreviousSecretUntil,
 		CreatedBy: v.CreatedBy, CreatedAt: v.CreatedAt})
@@ -57,11 +58,13 @@ func hookOfSecret(v followupapi.WebhookSecretView) Hook {
 // registration may carry is never shown again, so it is not kept here.
 type Form struct {
 	URL, Description string
+	Language         string // en or zh-Hans
 	Kinds            map[string]bool
 }
 
 func formOf(c *gin.Context) Form {
-	f := Form{URL: strings.TrimSpace(c.PostForm("url")), Description: strings.TrimSpace(c.PostForm("description")), Kinds: map[string]bool{}}
+	f := Form{URL: strings.TrimSpace(c.PostForm("url")), Description: strings.TrimSpace(c.PostForm("description")),
+		Language: c.DefaultPostForm("language", "en"), Kinds: map[string]bool{}}
 	for _, k := range c.PostFormArray("kind") {
 		if slices.Contains(Kinds, k) {
 			f.Kinds[k] = true

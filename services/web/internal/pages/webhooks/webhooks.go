@@ -136,7 +136,7 @@ func (h *handler) load(r *console.Request) (*listData, error) {
 func (h *handler) create(c *gin.Context) {
 	r := h.d.Req(c)
 	f := formOf(c)
-	body := followupapi.WebhookInput{Url: &f.URL, Description: &f.Description, EventKinds: ptr(f.KindList())}
+	body := followupapi.WebhookInput{Url: &f.URL, Description: &f.Description, Language: &f.Language, EventKinds: ptr(f.KindList())}
 	if secret := c.PostForm("secret"); secret != "" {
 		body.Secret = &secret
 	}

@@ -109,7 +109,7 @@ func TestWebhooks(t *testing.T) {
 	// good is a fresh form each time (a post adds its tokens to the form).
 	const goodURL = "https://hooks.example.com/services/T01/B02/tok3nXYZ?channel=ops"
 	good := func() url.Values {
-		return url.Values{"url": {goodURL}, "description": {"the ops chat"}, "kind": {"reminder", "escalation"}}
+		return url.Values{"url": {goodURL}, "description": {"the ops chat"}, "language": {"zh-Hans"}, "kind": {"reminder", "escalation"}}
 	}
 	has(t, "a manager's post", mia.Post("/admin/webhooks", good()), http.StatusForbidden, "not for your role")
 
@@ -147,7 +147,7 @@ func TestWebhooks(t *testing.T) {
 	// look for in a page, secret the secret itself.
 	shown, secret := m[1], html.UnescapeString(m[1])
 	all := hooks(t, s)
-	if len(all) != 1 || all[0]["url"] != goodURL || all[0]["description"] != "the ops chat" ||
+	if len(all) != 1 || all[0]["url"] != goodURL || all[0]["description"] != "the ops chat" || all[0]["language"] != "zh-Hans" ||
 		!strings.HasSuffix(secret, strings.TrimPrefix(all[0]["secret_hint"].(string), "whsec_…")) {
 		t.Fatalf("stored %v (secret shown %s)", all, secret)
 	}
