@@ -57,21 +57,22 @@ func (s *Deliveries) renderDigest(ctx context.Context, d domain.Delivery, loc *t
 	if err != nil {
 		return messages.Rendered{}, err
 	}
-	owned, _, err := s.followUps.DueBy(ctx, d.Target, end)
+	owned, ownedAll, err := s.followUps.DueBy(ctx, d.Target, end)
 	if err != nil {
 		return messages.Rendered{}, err
 	}
 	dg := messages.Digest{Language: d.Language, TimeZone: d.TimeZone, Location: loc, RecipientName: r.Name,
 		Date: d.DigestDate, Now: now, InboxLink: s.link("/inbox"), SettingsLink: s.link("/settings/notifications"),
-		BoardLink: s.link("/board")}
+		BoardLink: s.link("/board"), OwnedMore: int(ownedAll) - len(owned)}
 	for _, f := range owned {
 		dg.Owned = append(dg.Owned, s.item(f.ID, f.Kind, f.Title, f.CustomerID, f.Team, f.OwnerID, f.DueAt, f.Calendar, false))
 	}
 	if r.Manager {
-		team, _, err := s.followUps.OverdueIn(ctx, r.Teams, now)
+		team, teamAll, err := s.followUps.OverdueIn(ctx, r.Teams, now)
 		if err != nil {
 			return messages.Rendered{}, err
 		}
+		dg.TeamsMore = int(teamAll) - len(team)
 		owners := make([]string, len(team))
 		for i, f := range team {
 			owners[i] = f.OwnerID

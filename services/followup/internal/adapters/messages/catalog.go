@@ -133,6 +133,7 @@ var catalog = map[string]map[string]string{
 		"digest.owned":         "Your follow-ups due today or overdue",
 		"digest.owned_none":    "Nothing of yours is due today or overdue.",
 		"digest.teams":         "Your teams' overdue items",
+		"digest.more":          "… and {{.N}} more, due later: see them all in the console.",
 		"digest.reason":        "You receive this daily digest because it is on in your notification settings.",
 	},
 	"zh-Hans": {
@@ -252,6 +253,7 @@ var catalog = map[string]map[string]string{
 		"digest.owned":         "您今天到期或已逾期的跟进",
 		"digest.owned_none":    "您今天没有到期或已逾期的跟进。",
 		"digest.teams":         "您团队的逾期跟进",
+		"digest.more":          "……还有 {{.N}} 项（到期更晚），请在控制台查看全部。",
 		"digest.reason":        "您收到这封每日汇总，是因为您的通知设置中开启了每日汇总。",
 	},
 }

@@ -87,6 +87,9 @@ type Digest struct {
 	Now                time.Time // lateness is counted to it; required
 	Owned              []Item    // the recipient's open items due by the end of Date or overdue
 	Teams              []Item    // as a manager: the teams' overdue items (empty for reps)
+	// OwnedMore and TeamsMore count the items beyond those listed (a
+	// digest lists the first ones by due time; the console has them all).
+	OwnedMore, TeamsMore int
 	InboxLink          string
 	SettingsLink       string
 	BoardLink          string
@@ -274,6 +277,12 @@ func RenderDigest(d Digest) (Rendered, error) {
 		Colon: w.say("colon", nil), InboxLink: d.InboxLink, InboxLabel: w.say("link.inbox", nil),
 		BoardLink: d.BoardLink, BoardLabel: w.say("link.board", nil),
 		Footer: w.footer("digest.reason", nil, d.SettingsLink),
+	}
+	if d.OwnedMore > 0 {
+		page.OwnedMore = w.say("digest.more", map[string]int{"N": d.OwnedMore})
+	}
+	if d.TeamsMore > 0 {
+		page.TeamsMore = w.say("digest.more", map[string]int{"N": d.TeamsMore})
 	}
 	if d.RecipientName != "" {
 		page.Greeting = w.say("greeting", vars{Recipient: d.RecipientName})

@@ -391,3 +391,21 @@ func TestACustomerIDAloneIsNotShown(t *testing.T) {
 		t.Errorf("a customer id is shown as the customer:\n%s", r.Text)
 	}
 }
+
+func TestDigestSaysHowManyMore(t *testing.T) {
+	for lang, want := range map[string]string{"en": "… and 37 more, due later", "zh-Hans": "还有 37 项"} {
+		d := digest(t, lang)
+		d.OwnedMore = 37
+		r, err := RenderDigest(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(r.Text, want) || !strings.Contains(r.HTML, want) {
+			t.Errorf("%s: the digest does not say how many more:\n%s", lang, r.Text)
+		}
+	}
+	r, _ := RenderDigest(digest(t, "en"))
+	if strings.Contains(r.Text, "more, due later") {
+		t.Error("a complete digest says there are more")
+	}
+}

@@ -22,8 +22,10 @@ type digestView struct {
 	Heading, Greeting, Intro string
 	OwnedTitle, OwnedNone    string
 	Owned                    []itemView
+	OwnedMore                string
 	TeamsTitle               string
 	Teams                    []itemView
+	TeamsMore                string
 	Colon                    string
 	InboxLink, InboxLabel    string
 	BoardLink, BoardLabel    string
