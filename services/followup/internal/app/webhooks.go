@@ -71,11 +71,11 @@ type WebhookSecretView struct {
 
 // WebhookInput registers a subscription.
 type WebhookInput struct {
-	URL         string   `json:"url"`
-	Description string   `json:"description"`
+	URL         string `json:"url"`
+	Description string `json:"description"`
 	// Language of the events' text: en (the default) or zh-Hans.
-	Language string `json:"language,omitempty"`
-	EventKinds  []string `json:"event_kinds"`
+	Language   string   `json:"language,omitempty"`
+	EventKinds []string `json:"event_kinds"`
 	// Secret is the receiver's whsec_ secret, when it hands one out; empty:
 	// one is generated.
 	Secret string `json:"secret,omitempty"`

@@ -90,9 +90,9 @@ type Digest struct {
 	// OwnedMore and TeamsMore count the items beyond those listed (a
 	// digest lists the first ones by due time; the console has them all).
 	OwnedMore, TeamsMore int
-	InboxLink          string
-	SettingsLink       string
-	BoardLink          string
+	InboxLink            string
+	SettingsLink         string
+	BoardLink            string
 }
 
 // Rendered is an email's parts: the Text part carries everything the HTML
