@@ -113,6 +113,10 @@ type Cases struct{ db *gorm.DB }
 // NewCases returns the repository over a migrated database.
 func NewCases(gdb *gorm.DB) *Cases { return &Cases{db: gdb} }
 
+// In returns the repository working inside tx: an idempotent create
+// (platform/idem) stores its key and the case in one transaction.
+func (r *Cases) In(tx *gorm.DB) *Cases { return &Cases{db: tx} }
+
 // Create stores a new case (domain.New, domain.FollowOn) with its "created"
 // entry, unless a case with its id is stored: a retried create changes
 // nothing. It returns the stored case.

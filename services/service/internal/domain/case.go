@@ -292,12 +292,19 @@ func text(v *apperr.Validation, field, s string, max int, required bool) bool {
 	return v.Check(utf8.RuneCountInString(s) <= max, field, "too_long", "at most "+strconv.Itoa(max)+" characters") && s != ""
 }
 
+// ValidRef reports whether s has the shape of an id (of a case, customer,
+// contact or opportunity): at most 36 characters, no spaces or control
+// characters, valid UTF-8. Ids of another shape name nothing, so they need
+// no look-up.
+func ValidRef(s string) bool {
+	return len(s) <= MaxRef && utf8.ValidString(s) && strings.IndexFunc(s, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) < 0
+}
+
 func ref(v *apperr.Validation, field, s string, required bool) {
 	if required && !v.Check(s != "", field, "required", "is required") {
 		return
 	}
-	v.Check(len(s) <= MaxRef && strings.IndexFunc(s, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) < 0,
-		field, "invalid", "an id of at most 36 characters")
+	v.Check(ValidRef(s), field, "invalid", "an id of at most 36 characters")
 }
 
 func user(v *apperr.Validation, field, s string, required bool) {

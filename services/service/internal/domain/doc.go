@@ -10,7 +10,8 @@
 //     a window, closing automatically after a period;
 //   - its timeline (timeline.go): the entry every change adds, which entries
 //     only staff see, replies to and from the customer and internal notes;
-//   - who sees and works which cases (scope.go).
+//   - who sees, works and files which cases, and who sees their internal
+//     entries (scope.go).
 //
 // Every change is a pure function of the case and the instant: it returns
 // the changed case, the timeline entries to append and — where the SLA clock

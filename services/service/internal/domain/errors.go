@@ -11,6 +11,9 @@ var (
 	// ErrCaseReadOnly: the caller sees the case (its customer is theirs, or
 	// they read everything) but does not work it.
 	ErrCaseReadOnly = apperr.Forbidden("case_read_only", "you may read this case but not change it: it is worked by its team")
+	// ErrFileNotAllowed: the caller's roles work no case, so they file none
+	// (analysts read cases; a manager of no team has no queue).
+	ErrFileNotAllowed = apperr.Forbidden("case_file_not_allowed", "your role reads cases but does not file them: cases are filed by reps, managers of a team and admins")
 	// ErrCaseClosed: a closed case never changes state and gets no public reply.
 	ErrCaseClosed = apperr.Rule("case_closed", "the case is closed and cannot change: create a follow-on case")
 	// ErrTransition: the state machine has no such move.
@@ -48,7 +51,7 @@ var (
 var byCode = map[string]*apperr.Error{}
 
 func init() {
-	for _, e := range []*apperr.Error{ErrCaseNotFound, ErrCaseReadOnly, ErrCaseClosed, ErrTransition, ErrStateUnchanged,
+	for _, e := range []*apperr.Error{ErrCaseNotFound, ErrCaseReadOnly, ErrFileNotAllowed, ErrCaseClosed, ErrTransition, ErrStateUnchanged,
 		ErrOpenFirst, ErrResolveFirst, ErrUseReopen, ErrReopenWindowPassed, ErrReopenInstead, ErrNotFinished, ErrCloseNotDue,
 		ErrCaseResolved, ErrPriorityUnchanged, ErrAssignmentUnchanged, ErrVersionConflict} {
 		byCode[e.Code] = e

@@ -77,6 +77,49 @@ func (s Scope) Check(c Case, change bool) error {
 	return nil
 }
 
+// SeesInternal reports whether the scope sees c's internal timeline entries
+// (notes, state, priority and assignment changes, SLA results): who works the
+// case, and who reads every case (analysts study how cases were handled,
+// admins run the service). Who reads c only because its customer is theirs
+// — the sales rep who owns the customer, the sales managers of the
+// customer's team — sees what the customer sees: the public entries.
+func (s Scope) SeesInternal(c Case) bool {
+	return s.All || s.Works(c)
+}
+
+// Files reports whether the scope files cases at all: it works some (see
+// CheckFile).
+func (s Scope) Files() bool {
+	return s.WorkAll || s.Assignee != "" || len(s.Teams) > 0
+}
+
+// CheckFile says whether the scope may file c, a case just made by New (or
+// FollowOn) for a customer the caller sees:
+//
+//   - filing is work: a scope that works no case (analysts, a manager of no
+//     team) is refused (403 case_file_not_allowed);
+//   - anyone who works cases may file one for a customer they see, into any
+//     team's queue — a sales rep taking a complaint on the phone files it to
+//     the service team; they then read the case through their customer;
+//   - naming an assignee is assigning work: only who works the team's cases
+//     (its reps and managers, admins) picks one, or a caller takes the case
+//     themselves; anyone else leaves it in the team's queue (422 on
+//     assignee_id);
+//   - the caller must see the case they file (422 on team otherwise): the
+//     customer service's scope and Sees agree, so this holds for every
+//     customer the caller was shown, and it keeps a filed case from
+//     disappearing should they ever differ.
+func (s Scope) CheckFile(c Case) error {
+	if !s.Files() {
+		return ErrFileNotAllowed
+	}
+	var v apperr.Validation
+	v.Check(c.AssigneeID == "" || c.AssigneeID == s.Assignee || s.WorkAll || slices.Contains(s.Teams, c.Team),
+		"assignee_id", "not_allowed", "only who works team "+c.Team+"'s cases assigns them (or takes one themselves): leave assignee_id empty and the case waits in the team's queue")
+	v.Check(s.Sees(c), "team", "out_of_scope", "you would not see this case: file it to one of your teams")
+	return v.Err()
+}
+
 // Filter narrows a list of cases (within the caller's scope). Empty fields
 // do not filter.
 type Filter struct {

@@ -92,3 +92,67 @@ func TestFilterCheck(t *testing.T) {
 		t.Errorf("fields %v, want %v", got, want)
 	}
 }
+
+func TestSeesInternal(t *testing.T) {
+	// The case of TestScope: team service-north, for rep-ana's customer.
+	c := caseIn(domain.StateOpen)
+	for _, tc := range []struct {
+		name string
+		p    auth.Principal
+		want bool
+	}{
+		{"a rep of the case's team", auth.Principal{Subject: "svc-li", Roles: []auth.Role{auth.RoleRep}, Teams: []string{"service-north"}}, true},
+		{"the manager of the case's team", auth.Principal{Subject: "mgr-sun", Roles: []auth.Role{auth.RoleManager}, Teams: []string{"service-north"}}, true},
+		{"an analyst", auth.Principal{Subject: "ann", Roles: []auth.Role{auth.RoleAnalyst}}, true},
+		{"an admin", auth.Principal{Subject: "adm", Roles: []auth.Role{auth.RoleAdmin}}, true},
+		{"the customer's owner (a sales rep)", auth.Principal{Subject: "rep-ana", Roles: []auth.Role{auth.RoleRep}, Teams: []string{"north"}}, false},
+		{"the manager of the customer's team (sales)", auth.Principal{Subject: "mgr-mia", Roles: []auth.Role{auth.RoleManager}, Teams: []string{"north"}}, false},
+	} {
+		if got := domain.ScopeOf(tc.p).SeesInternal(c); got != tc.want {
+			t.Errorf("%s: SeesInternal = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
+
+func TestCheckFile(t *testing.T) {
+	// rep-ana (sales, north) owns the customer; the case goes to service-north.
+	c := caseIn(domain.StateNew)
+	p := func(sub string, teams []string, roles ...auth.Role) domain.Scope {
+		return domain.ScopeOf(auth.Principal{Subject: sub, Roles: roles, Teams: teams})
+	}
+	ana, mia := p("rep-ana", []string{"north"}, auth.RoleRep), p("mgr-mia", []string{"north"}, auth.RoleManager)
+	svc, adm := p("svc-li", []string{"service-north"}, auth.RoleRep), p("adm", nil, auth.RoleAdmin)
+	ok := []struct {
+		name     string
+		s        domain.Scope
+		assignee string
+	}{
+		{"the customer's owner, to the service team's queue", ana, ""},
+		{"the customer's owner, taking it themselves", ana, "rep-ana"},
+		{"the customer's team manager, to the queue", mia, ""},
+		{"a rep of the team, to a colleague", svc, "svc-sun"},
+		{"an admin, to anyone", adm, "svc-sun"},
+	}
+	for _, tc := range ok {
+		k := c
+		k.AssigneeID = tc.assignee
+		if err := tc.s.CheckFile(k); err != nil {
+			t.Errorf("%s: %v", tc.name, err)
+		}
+	}
+	for _, s := range []domain.Scope{p("ann", nil, auth.RoleAnalyst), p("mgr-y", nil, auth.RoleManager)} {
+		if err := s.CheckFile(c); !errors.Is(err, domain.ErrFileNotAllowed) {
+			t.Errorf("a scope that works nothing filed a case: %v", err)
+		}
+	}
+	k := c
+	k.AssigneeID = "svc-sun"
+	if got := fields(t, ana.CheckFile(k)); !maps.Equal(got, map[string]string{"assignee_id": "not_allowed"}) {
+		t.Errorf("a sales rep assigned the service team's case: %v", got)
+	}
+	// A rep of another team filing for a customer they do not read would not
+	// see the case (the customer service would not have shown it to them).
+	if got := fields(t, p("svc-wu", []string{"service-south"}, auth.RoleRep).CheckFile(c)); !maps.Equal(got, map[string]string{"team": "out_of_scope"}) {
+		t.Errorf("an unseen case was filed: %v", got)
+	}
+}

@@ -1,0 +1,251 @@
+package service_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/closeloop/closeloop/platform/auth"
+	"github.com/closeloop/closeloop/platform/auth/devissuer"
+	"github.com/closeloop/closeloop/platform/service"
+	"github.com/closeloop/closeloop/platform/service/servicetest"
+	"github.com/closeloop/closeloop/platform/testenv"
+	"github.com/closeloop/closeloop/services/internal/stacktest"
+	aftersales "github.com/closeloop/closeloop/services/service"
+	"github.com/closeloop/closeloop/services/service/internal/adapters"
+	"github.com/closeloop/closeloop/services/service/internal/domain"
+)
+
+func TestMain(m *testing.M) { testenv.Main(m) }
+
+// backends lists the databases every storage-touching test runs on.
+var backends = stacktest.Backends
+
+// The people of the tests. Sales: ana and bo own customers (north, south),
+// mia manages north, max south. Service: sam and sue are the service team
+// (a rep and its manager), oz and wes the service-west team.
+const (
+	repAna  = stacktest.RepAna // rep, sales team north
+	repBo   = stacktest.RepBo  // rep, sales team south
+	mgrMia  = stacktest.MgrMia // manager of north
+	mgrMax  = "mgr-max"        // manager of south
+	analyst = stacktest.Analyst
+	admin   = stacktest.Admin
+	svcSam  = "svc-sam" // rep, team service
+	svcSue  = "svc-sue" // manager of service
+	svcOz   = "svc-oz"  // rep, team service-west
+	mgrWes  = "mgr-wes" // manager of service-west
+)
+
+var testUsers = append(devissuer.DevUsers(),
+	auth.Principal{Subject: svcSam, Name: "Sam (service rep)", Roles: []auth.Role{auth.RoleRep}, Teams: []string{"service"}},
+	auth.Principal{Subject: svcSue, Name: "Sue (service manager)", Roles: []auth.Role{auth.RoleManager}, Teams: []string{"service"}},
+	auth.Principal{Subject: svcOz, Name: "Oz (service rep, west)", Roles: []auth.Role{auth.RoleRep}, Teams: []string{"service-west"}},
+	auth.Principal{Subject: mgrWes, Name: "Wes (service manager, west)", Roles: []auth.Role{auth.RoleManager}, Teams: []string{"service-west"}},
+)
+
+// stack is the after-sales service with the customer service (and the
+// follow-up service it talks to) beside it, each on its own real database,
+// verifying tokens of one dev issuer: cases are filed against customers the
+// customer service really shows, to whoever really asks.
+type stack struct {
+	t        testing.TB
+	customer *servicetest.Running
+	service  *servicetest.Running
+	tokens   map[string]string
+	// db is the after-sales service's database.
+	db *gorm.DB
+}
+
+func newStack(t testing.TB, dsn func(testing.TB) string) *stack {
+	t.Helper()
+	srv := httptest.NewUnstartedServer(nil)
+	issuerURL := "http://" + srv.Listener.Addr().String()
+	iss, err := devissuer.New(issuerURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Config.Handler = iss.Handler()
+	srv.Start()
+	t.Cleanup(srv.Close)
+	common := map[string]string{"OIDC_ISSUER_URL": issuerURL, "TEMPORAL_ADDRESS": "127.0.0.1:1", "TEMPORAL_NAMESPACE": "default",
+		"LOG_LEVEL": "warn", "SHUTDOWN_TIMEOUT": "5s"}
+	s := &stack{t: t, tokens: map[string]string{}}
+	s.customer, _ = stacktest.StartPair(t, common, map[string]string{"DATABASE_URL": dsn(t)}, map[string]string{"DATABASE_URL": dsn(t)}, service.Options{})
+	s.service = servicetest.Start(t, aftersales.Spec(), stacktest.Merge(common,
+		map[string]string{"DATABASE_URL": dsn(t), "CUSTOMER_API_URL": s.customer.Base}), service.Options{})
+	s.db = s.service.App.Deps().DB
+	for _, u := range testUsers {
+		tok, err := iss.Mint(u, "closeloop", time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.tokens[u.Subject] = tok
+	}
+	return s
+}
+
+type response struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+func (r response) json(t testing.TB) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(r.body, &m); err != nil {
+		t.Fatalf("not a JSON object (%d): %s", r.status, r.body)
+	}
+	return m
+}
+
+func (r response) code(t testing.TB) string {
+	t.Helper()
+	c, _ := r.json(t)["code"].(string)
+	return c
+}
+
+// fields is the field errors of an error answer, field → code.
+func (r response) fields(t testing.TB) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	d, _ := r.json(t)["details"].(map[string]any)
+	fs, _ := d["fields"].([]any)
+	for _, f := range fs {
+		m := f.(map[string]any)
+		out[m["field"].(string)] = m["code"].(string)
+	}
+	return out
+}
+
+// call sends a request to base as user (empty: no token); body is a string
+// or []byte (verbatim), nil, or a value marshalled as JSON; headers are
+// name, value pairs.
+func (s *stack) call(base, method, path, user string, body any, headers ...string) response {
+	s.t.Helper()
+	var rd io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		rd = bytes.NewBufferString(b)
+	case []byte:
+		rd = bytes.NewReader(b)
+	default:
+		raw, err := json.Marshal(b)
+		if err != nil {
+			s.t.Fatal(err)
+		}
+		rd = bytes.NewReader(raw)
+	}
+	req, err := http.NewRequest(method, base+path, rd)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	if rd != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if user != "" {
+		req.Header.Set("Authorization", "Bearer "+s.tokens[user])
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	return response{status: resp.StatusCode, header: resp.Header, body: raw}
+}
+
+// api calls the after-sales service.
+func (s *stack) api(method, path, user string, body any, headers ...string) response {
+	s.t.Helper()
+	return s.call(s.service.Base, method, path, user, body, headers...)
+}
+
+// must calls the after-sales service and fails the test unless it answers want.
+func (s *stack) must(want int, method, path, user string, body any) map[string]any {
+	s.t.Helper()
+	r := s.api(method, path, user, body)
+	if r.status != want {
+		s.t.Fatalf("%s %s as %s: %d %s (want %d)", method, path, user, r.status, r.body, want)
+	}
+	return r.json(s.t)
+}
+
+// customerOf creates a customer owned by rep (in the rep's team) and returns its id.
+func (s *stack) customerOf(rep string) string {
+	s.t.Helper()
+	r := s.call(s.customer.Base, "POST", "/v1/customers", rep, stacktest.Company(nil))
+	if r.status != http.StatusCreated {
+		s.t.Fatalf("create customer as %s: %d %s", rep, r.status, r.body)
+	}
+	return r.json(s.t)["id"].(string)
+}
+
+// file files a case as user and returns it, failing the test unless 201.
+func (s *stack) file(user string, body map[string]any) map[string]any {
+	s.t.Helper()
+	return s.must(http.StatusCreated, "POST", "/v1/cases", user, body)
+}
+
+// complaint is a valid case body for customer, with extra fields set.
+func complaint(customer string, extra map[string]any) map[string]any {
+	b := map[string]any{"customer_id": customer, "type": "complaint", "channel": "phone",
+		"subject": "Crane stops under load", "description": "Since Monday, twice a day."}
+	for k, v := range extra {
+		b[k] = v
+	}
+	return b
+}
+
+// change applies fn to a stored case as the case workflow will (which is not
+// built yet): the only way a test gets notes, replies and state changes.
+func (s *stack) change(id string, fn func(c domain.Case) (domain.Case, []domain.Entry, error)) {
+	s.t.Helper()
+	_, err := adapters.NewCases(s.db).Update(context.Background(), id, func(c *domain.Case) ([]domain.Entry, error) {
+		out, es, err := fn(*c)
+		*c = out
+		return es, err
+	})
+	if err != nil {
+		s.t.Fatalf("change case %s: %v", id, err)
+	}
+}
+
+// rows counts what the after-sales service stores: cases, their entries and
+// idempotency keys.
+func (s *stack) rows() [3]int64 {
+	s.t.Helper()
+	var out [3]int64
+	for i, table := range []string{"cases", "case_entries", "idempotency_keys"} {
+		if err := s.db.Table(table).Count(&out[i]).Error; err != nil {
+			s.t.Fatal(err)
+		}
+	}
+	return out
+}
+
+// ids is the ids of a page's items, in order.
+func ids(page map[string]any) []string {
+	var out []string
+	for _, it := range page["items"].([]any) {
+		out = append(out, it.(map[string]any)["id"].(string))
+	}
+	return out
+}
+
+func mustJSON(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}
