@@ -205,10 +205,11 @@ func TestProductionValues(t *testing.T) {
 }
 
 // apiCalls are the HTTP calls between components, each made as the caller:
-// sales and followup look customers up through the customer API, and customer
+// sales, service and followup look customers up through the customer API, and customer
 // reads calendars and closes first-contact follow-ups through the followup API.
 var apiCalls = map[string]map[string]string{ // caller → callee → variable
 	"sales":    {"customer": "CUSTOMER_API_URL"},
+	"service":  {"customer": "CUSTOMER_API_URL"},
 	"followup": {"customer": "CUSTOMER_API_URL"},
 	"customer": {"followup": "FOLLOWUP_API_URL"},
 	"web":      {"customer": "CUSTOMER_API_URL", "followup": "FOLLOWUP_API_URL", "sales": "SALES_API_URL"},

@@ -124,7 +124,7 @@ func TestTemplateRules(t *testing.T) {
 		{"one URL missing", []string{"-f", minimal, "--set", "database.urls.sales="}, "the sales service needs a PostgreSQL URL"},
 		{"followup URL missing", []string{"-f", minimal, "--set", "database.urls.followup="}, `the followup service needs a PostgreSQL URL: set database.existingSecret (a Secret with key "followup-database-url")`},
 		{"customer without followup", append(slicesClone(existingDB), "--set", "followup.enabled=false"), "with followup.enabled=false, add FOLLOWUP_API_URL (its base URL) to customer.extraEnv"},
-		{"followup without customer", append(slicesClone(existingDB), "--set", "customer.enabled=false", "--set", "sales.enabled=false"), "with customer.enabled=false, add CUSTOMER_API_URL (its base URL) to followup.extraEnv"},
+		{"followup without customer", append(slicesClone(existingDB), "--set", "customer.enabled=false", "--set", "sales.enabled=false", "--set", "service.enabled=false"), "with customer.enabled=false, add CUSTOMER_API_URL (its base URL) to followup.extraEnv"},
 		{"sales without customer", append(slicesClone(existingDB), "--set", "customer.enabled=false"), "with customer.enabled=false, add CUSTOMER_API_URL (its base URL) to sales.extraEnv"},
 		{"URLs and existingSecret", []string{"-f", minimal, "--set", "database.existingSecret=db"}, "set one or the other"},
 		{"API key twice", append(slicesClone(existingDB), "--set", "temporal.apiKey.existingSecret=k", "--set", "temporal.apiKey.value=v"), "temporal.apiKey.value is set together with"},

@@ -178,6 +178,7 @@ func TestStackComponents(t *testing.T) {
 		"followup": {"CUSTOMER_API_URL": customerURL},
 		"customer": {"FOLLOWUP_API_URL": followupURL},
 		"sales":    {"CUSTOMER_API_URL": customerURL},
+		"service":  {"CUSTOMER_API_URL": customerURL},
 		"web":      {"CUSTOMER_API_URL": customerURL, "FOLLOWUP_API_URL": followupURL, "SALES_API_URL": salesURL},
 	}
 	for caller, vars := range calls {
