@@ -180,6 +180,25 @@ func (r Response) Code(t testing.TB) string {
 // headers are name, value pairs.
 func (s *Stack) Call(method, path, user string, body any, headers ...string) Response {
 	s.T.Helper()
+	base := s.Base
+	if OwnsPath(path) {
+		base = s.FollowUpBase
+	}
+	tok := ""
+	if user != "" {
+		var ok bool
+		if tok, ok = s.Tokens[user]; !ok {
+			tok = user
+		}
+	}
+	return Send(s.T, method, base+path, tok, body, headers...)
+}
+
+// Send sends a request to url with the bearer token (empty: none). body may
+// be a string or []byte (sent verbatim), nil, or a value marshalled as JSON;
+// headers are name, value pairs. A request that cannot be made fails t.
+func Send(t testing.TB, method, url, token string, body any, headers ...string) Response {
+	t.Helper()
 	var rd io.Reader
 	switch b := body.(type) {
 	case nil:
@@ -190,34 +209,26 @@ func (s *Stack) Call(method, path, user string, body any, headers ...string) Res
 	default:
 		raw, err := json.Marshal(b)
 		if err != nil {
-			s.T.Fatal(err)
+			t.Fatal(err)
 		}
 		rd = bytes.NewReader(raw)
 	}
-	base := s.Base
-	if OwnsPath(path) {
-		base = s.FollowUpBase
-	}
-	req, err := http.NewRequest(method, base+path, rd)
+	req, err := http.NewRequest(method, url, rd)
 	if err != nil {
-		s.T.Fatal(err)
+		t.Fatal(err)
 	}
 	if rd != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	if user != "" {
-		tok, ok := s.Tokens[user]
-		if !ok {
-			tok = user
-		}
-		req.Header.Set("Authorization", "Bearer "+tok)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
 	}
 	for i := 0; i+1 < len(headers); i += 2 {
 		req.Header.Set(headers[i], headers[i+1])
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		s.T.Fatal(err)
+		t.Fatal(err)
 	}
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(resp.Body)
