@@ -91,6 +91,8 @@ func (noMetrics) Count(string, string, string) {}
 // job is one delivery to send now, with what sending it needs.
 type job struct {
 	d domain.Delivery
+	// claim is until when this replica holds d (microseconds, as stored).
+	claim time.Time
 	// n is the message (nil for a digest); closed says its follow-up was
 	// closed when it was read; calendar is the follow-up's calendar.
 	n        *domain.Notification
@@ -202,6 +204,7 @@ func (s *Deliveries) DispatchOnce(ctx context.Context, limit int, enqueue func(j
 	for _, b := range batch {
 		n := b.Notification
 		now := s.now()
+		claim := s.claimFrom(now)
 		var plan []domain.Delivery
 		names := map[string]string{}
 		for _, r := range people[n.ID] {
@@ -213,7 +216,7 @@ func (s *Deliveries) DispatchOnce(ctx context.Context, limit int, enqueue func(j
 			plan = append(plan, domain.PlanWebhook(n, sub, now).WhenClosed(b.Closed))
 			hooks[sub.ID] = &sub
 		}
-		mine, err := s.store.Plan(ctx, n.ID, plan, now.Add(s.Config.Claim), now)
+		mine, err := s.store.Plan(ctx, n.ID, plan, claim, now)
 		if err != nil {
 			return 0, err
 		}
@@ -228,7 +231,7 @@ func (s *Deliveries) DispatchOnce(ctx context.Context, limit int, enqueue func(j
 				s.Metrics.Count(d.Channel, "held", d.Reason)
 				s.handOver(ctx, d, d.NotBefore)
 			case domain.DeliveryPending:
-				enqueue(job{d: d, n: &n, closed: b.Closed, calendar: b.Calendar, name: names[d.Target], owner: ownerNames[n.OwnerID],
+				enqueue(job{d: d, claim: claim, n: &n, closed: b.Closed, calendar: b.Calendar, name: names[d.Target], owner: ownerNames[n.OwnerID],
 					sub: hooks[d.Target]})
 			}
 		}
@@ -244,7 +247,8 @@ func (s *Deliveries) SweepOnce(ctx context.Context, enqueue func(job)) error {
 	for _, status := range []string{domain.DeliveryPending, domain.DeliveryHeld} {
 		for {
 			now := s.now()
-			ds, err := s.store.ClaimStale(ctx, status, now, now.Add(s.Config.Claim), 200)
+			claim := s.claimFrom(now)
+			ds, err := s.store.ClaimStale(ctx, status, now, claim, 200)
 			if err != nil {
 				return err
 			}
@@ -260,6 +264,7 @@ func (s *Deliveries) SweepOnce(ctx context.Context, enqueue func(job)) error {
 				if err != nil {
 					return err
 				}
+				j.claim = claim
 				enqueue(j)
 			}
 			if len(ds) < 200 {
@@ -315,6 +320,16 @@ func (s *Deliveries) load(ctx context.Context, d domain.Delivery) (job, error) {
 // batch; a failure is recorded at once and handed to the delivery's
 // workflow to retry, unless it is permanent.
 func (s *Deliveries) work(ctx context.Context, j job, rec *recorder) {
+	// A job that waited in the queue for half its claim (a slow relay)
+	// renews it first, so that the sweep never hands it to a second sender;
+	// if the claim was taken over meanwhile, the other sender has it.
+	if now := s.now(); !j.claim.IsZero() && now.After(j.claim.Add(-s.Config.Claim/2)) {
+		next := s.claimFrom(now)
+		if ok, err := s.store.Reclaim(ctx, j.d.ID, j.claim, next); err != nil || !ok {
+			return
+		}
+		j.claim = next
+	}
 	err := s.attempt(ctx, j)
 	switch {
 	case err == nil:
@@ -323,6 +338,12 @@ func (s *Deliveries) work(ctx context.Context, j job, rec *recorder) {
 	default:
 		s.handOver(ctx, j.d, nil)
 	}
+}
+
+// claimFrom is a claim starting at now, at the database's precision so that
+// it can be compared with the stored one.
+func (s *Deliveries) claimFrom(now time.Time) time.Time {
+	return now.Add(s.Config.Claim).UTC().Truncate(time.Microsecond)
 }
 
 // Send sends delivery id unless it is done, and records the attempt (the

@@ -30,12 +30,13 @@ func (s *Deliveries) DigestsOnce(ctx context.Context, enqueue func(job)) error {
 		d := domain.Delivery{ID: domain.DigestID(r.UserID, date), Channel: domain.ChannelEmail, Kind: domain.KindDigest,
 			Target: r.UserID, Address: r.Prefs.Email, Language: r.Prefs.Language, TimeZone: r.Prefs.TimeZone,
 			Status: domain.DeliveryPending, DigestDate: date, CreatedAt: now, UpdatedAt: now}
-		created, err := s.store.CreateDigest(ctx, d, now.Add(s.Config.Claim))
+		claim := s.claimFrom(now)
+		created, err := s.store.CreateDigest(ctx, d, claim)
 		if err != nil {
 			return err
 		}
 		if created {
-			enqueue(job{d: d, name: r.Name})
+			enqueue(job{d: d, claim: claim, name: r.Name})
 		}
 	}
 	return nil

@@ -212,6 +212,15 @@ func (s *Deliveries) ClaimStale(ctx context.Context, status string, now, until t
 	return out, nil
 }
 
+// Reclaim renews the claim on a pending delivery from `held` (the claim the
+// caller holds) to `until`; false when someone else holds it now (the
+// sweep took it over) or it is no longer pending.
+func (s *Deliveries) Reclaim(ctx context.Context, id string, held, until time.Time) (bool, error) {
+	res := s.db.WithContext(ctx).Model(&deliveryRow{}).Where("id = ? AND status = ? AND claimed_until = ?", id, domain.DeliveryPending, held).
+		Update("claimed_until", until)
+	return res.RowsAffected == 1, res.Error
+}
+
 // Get returns one delivery.
 func (s *Deliveries) Get(ctx context.Context, id string) (domain.Delivery, error) {
 	var row deliveryRow

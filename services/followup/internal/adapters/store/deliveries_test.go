@@ -87,6 +87,13 @@ func TestDeliveryQueue(t *testing.T) {
 		if left, _ := ds.Undispatched(ctx, 10); len(left) != 1 || left[0].ID != ns[1].ID {
 			t.Fatalf("still undispatched: %+v", left)
 		}
+		// Its holder renews the claim; a stale holder cannot.
+		if ok, err := ds.Reclaim(ctx, plan[0].ID, now.Add(time.Minute), now.Add(80*time.Second)); err != nil || !ok {
+			t.Fatalf("renewing the claim: %v %v", ok, err)
+		}
+		if ok, err := ds.Reclaim(ctx, plan[0].ID, now.Add(time.Minute), now.Add(2*time.Minute)); err != nil || ok {
+			t.Fatalf("a stale claim renewed: %v %v", ok, err)
+		}
 		// Nobody takes a claimed delivery over until the claim runs out; then once.
 		if got, err := ds.ClaimStale(ctx, domain.DeliveryPending, now.Add(30*time.Second), now.Add(2*time.Minute), 10); err != nil || len(got) != 0 {
 			t.Fatalf("taken over while claimed: %v %v", got, err)
