@@ -131,8 +131,11 @@ func TestBrowserBoardAndPolicyFlows(t *testing.T) {
 	// The rollout re-times the open call-backs; the manager's board, which
 	// refreshes itself, shows the one now overdue without a reload.
 	mgr.Open("/board")
+	// Until the rollout has re-timed it the board may be empty, and then it
+	// has no list at all (it says so instead): read whatever it shows.
 	until(t, "the newly overdue call-back on the board", func() bool {
-		return strings.Contains(mgr.Text("#board-list"), "call back about the spare seals")
+		shown := webtest.Get(mgr, "the board", chromedp.Evaluate[string](`(document.getElementById("board-list") || {textContent: ""}).textContent`))
+		return strings.Contains(shown, "call back about the spare seals")
 	})
 	if !overdue(soonID) {
 		t.Fatal("the board shows the call-back, but the follow-up service does not list it overdue")
