@@ -172,7 +172,7 @@ api-clients: $(OAPI_CODEGEN) ## regenerate the web console's typed API clients f
 
 api-check: $(OAPI_CODEGEN) ## fail if the web console's generated API clients are not what the OpenAPI documents give
 	@tmp=$$(mktemp -d); trap 'rm -rf $$tmp' EXIT; OAPI_CODEGEN=$(BIN)/oapi-codegen OUT=$$tmp $(API_CLIENTS)/generate.sh; \
-	for s in customer followup sales; do \
+	for s in customer followup sales service; do \
 	  cmp -s $$tmp/$${s}api/$$s.gen.go $(API_CLIENTS)/$${s}api/$$s.gen.go || { echo "$(API_CLIENTS)/$${s}api/$$s.gen.go is stale: run make api-clients"; exit 1; }; \
 	done
 

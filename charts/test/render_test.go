@@ -212,7 +212,7 @@ var apiCalls = map[string]map[string]string{ // caller → callee → variable
 	"service":  {"customer": "CUSTOMER_API_URL"},
 	"followup": {"customer": "CUSTOMER_API_URL"},
 	"customer": {"followup": "FOLLOWUP_API_URL"},
-	"web":      {"customer": "CUSTOMER_API_URL", "followup": "FOLLOWUP_API_URL", "sales": "SALES_API_URL"},
+	"web":      {"customer": "CUSTOMER_API_URL", "followup": "FOLLOWUP_API_URL", "sales": "SALES_API_URL", "service": "SERVICE_API_URL"},
 }
 
 // withWeb are the arguments that turn the web console on over ci/minimal-values.yaml.
@@ -242,7 +242,7 @@ func TestAPICallsAreWiredExactly(t *testing.T) {
 		ctr := d.Spec.Template.Spec.Containers[0]
 		// Environment: the callee's Service URL, and no URL of a component it does not call.
 		for _, callee := range allComponents {
-			for _, variable := range []string{"CUSTOMER_API_URL", "FOLLOWUP_API_URL", "SALES_API_URL"} {
+			for _, variable := range []string{"CUSTOMER_API_URL", "FOLLOWUP_API_URL", "SALES_API_URL", "SERVICE_API_URL"} {
 				v, has := envValue(ctr, variable)
 				want := apiCalls[caller][callee] == variable
 				if want && v != "http://"+releaseName+"-"+callee+"."+namespace+".svc:80" {

@@ -147,6 +147,8 @@ func TestTemplateRules(t *testing.T) {
 			`web.publicURL is required: the first Ingress host "*.crm.example.com" is a wildcard`},
 		{"console without sales", append(slicesClone(existingDB), append(slicesClone(withWeb), "--set", "sales.enabled=false")...),
 			"the web console calls the sales service's API: with sales.enabled=false, add SALES_API_URL (its base URL) to web.extraEnv"},
+		{"console without service", append(slicesClone(existingDB), append(slicesClone(withWeb), "--set", "service.enabled=false")...),
+			"the web console calls the service service's API: with service.enabled=false, add SERVICE_API_URL (its base URL) to web.extraEnv"},
 		{"relay without a sender", append(slicesClone(existingDB), "--set", "notifications.smtp.host=smtp.example.com"),
 			"notifications.smtp.from is required with notifications.smtp.host"},
 		{"SMTP user without a password", append(slicesClone(existingDB), append(slicesClone(withSMTP), "--set", "notifications.smtp.username=crm")...),
@@ -167,7 +169,7 @@ func TestTemplateRules(t *testing.T) {
 			"notifications.smtp.caFile is set together with notifications.smtp.caSecret.name"},
 		{"console without an issuer", append(slicesClone(withWeb), "--set", "temporal.address=t:7233",
 			"--set", "customer.enabled=false", "--set", "followup.enabled=false", "--set", "sales.enabled=false", "--set", "service.enabled=false", "--set", "marketing.enabled=false",
-			"--set-json", `web.extraEnv=[{"name":"CUSTOMER_API_URL","value":"http://c"},{"name":"FOLLOWUP_API_URL","value":"http://f"},{"name":"SALES_API_URL","value":"http://s"}]`),
+			"--set-json", `web.extraEnv=[{"name":"CUSTOMER_API_URL","value":"http://c"},{"name":"FOLLOWUP_API_URL","value":"http://f"},{"name":"SALES_API_URL","value":"http://s"},{"name":"SERVICE_API_URL","value":"http://v"}]`),
 			"oidc.issuerURL is required: the web console signs users in with it"},
 	}
 	for _, c := range cases {

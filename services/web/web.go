@@ -23,6 +23,7 @@ import (
 	"github.com/closeloop/closeloop/services/web/internal/console"
 	"github.com/closeloop/closeloop/services/web/internal/pages/analytics"
 	"github.com/closeloop/closeloop/services/web/internal/pages/board"
+	"github.com/closeloop/closeloop/services/web/internal/pages/cases"
 	"github.com/closeloop/closeloop/services/web/internal/pages/customer360"
 	"github.com/closeloop/closeloop/services/web/internal/pages/customers"
 	"github.com/closeloop/closeloop/services/web/internal/pages/deliveries"
@@ -49,6 +50,7 @@ type Config struct {
 	CustomerAPI     string        `env:"CUSTOMER_API_URL" default:"http://127.0.0.1:8081" help:"base URL of the customer service"`
 	FollowUpAPI     string        `env:"FOLLOWUP_API_URL" default:"http://127.0.0.1:8086" help:"base URL of the follow-up service"`
 	SalesAPI        string        `env:"SALES_API_URL" default:"http://127.0.0.1:8082" help:"base URL of the sales service"`
+	ServiceAPI      string        `env:"SERVICE_API_URL" default:"http://127.0.0.1:8083" help:"base URL of the after-sales (service) service"`
 	TemporalUI      string        `env:"TEMPORAL_UI_URL" default:"" help:"Temporal web UI base URL that pages link workflows to; empty for no link"`
 	DefaultTimeZone string        `env:"WEB_DEFAULT_TIME_ZONE" default:"UTC" help:"IANA time zone for users whose identity provider and browser name none"`
 }
@@ -63,6 +65,7 @@ var Pages = []Page{
 	customers.Mount,
 	customer360.Mount,
 	leads.Mount,
+	cases.Mount,
 	visits.Mount,
 	analytics.Mount,
 	policies.Mount,
@@ -98,7 +101,7 @@ func Setup(ctx context.Context, d *service.Deps, cfg Config) (*service.Module, e
 	if err != nil {
 		return nil, err
 	}
-	apiCfg := apis.Config{Customer: cfg.CustomerAPI, FollowUp: cfg.FollowUpAPI, Sales: cfg.SalesAPI}
+	apiCfg := apis.Config{Customer: cfg.CustomerAPI, FollowUp: cfg.FollowUpAPI, Sales: cfg.SalesAPI, Service: cfg.ServiceAPI}
 	if err := apiCfg.CheckURLs(); err != nil {
 		return nil, err
 	}

@@ -26,11 +26,11 @@ Which component calls which API component's HTTP API (as the caller), and the
 variable that carries the callee's base URL: "<caller>:<callee>:<variable>".
 The chart points the variable at the callee's Service when the callee is in the
 release (else the caller's extraEnv must set it), and the NetworkPolicies let
-exactly these calls through. The web console calls the customer, followup and
-sales APIs with the signed-in user's token.
+exactly these calls through. The web console calls the customer, followup,
+sales and service APIs with the signed-in user's token.
 */}}
 {{- define "closeloop.apiCalls" -}}
-sales:customer:CUSTOMER_API_URL service:customer:CUSTOMER_API_URL followup:customer:CUSTOMER_API_URL customer:followup:FOLLOWUP_API_URL web:customer:CUSTOMER_API_URL web:followup:FOLLOWUP_API_URL web:sales:SALES_API_URL
+sales:customer:CUSTOMER_API_URL service:customer:CUSTOMER_API_URL followup:customer:CUSTOMER_API_URL customer:followup:FOLLOWUP_API_URL web:customer:CUSTOMER_API_URL web:followup:FOLLOWUP_API_URL web:sales:SALES_API_URL web:service:SERVICE_API_URL
 {{- end }}
 
 {{/* The API base-URL variables of a component: (dict "root" $ "component" "sales"). */}}

@@ -84,6 +84,8 @@ const (
 	customerURL  = "http://127.0.0.1:8081"
 	followupURL  = "http://127.0.0.1:8086"
 	salesURL     = "http://127.0.0.1:8082"
+	servicePort  = 8083
+	serviceURL   = "http://127.0.0.1:8083"
 
 	// Mailpit catches every email the stack sends: SMTP in on mailSMTPPort
 	// (plain, no authentication: loopback only), what it caught out through
@@ -116,8 +118,8 @@ var componentNames = []string{"temporal", "mailpit", "worker", "customer", "foll
 // once both are ready; it may send webhooks to loopback and plain http (a
 // receiver you run on this machine). customer reads calendars and closes
 // first-contact follow-ups through the followup API; sales looks customers up
-// through the customer API. The web console comes last, once the three APIs it
-// calls are ready, with the session key webSessionKey (kept in data, see
+// through the customer API. The web console comes last, once the four APIs it
+// calls (customer, followup, sales, service) are ready, with the session key webSessionKey (kept in data, see
 // sessionKey).
 func stackComponents(data, webSessionKey string) []component {
 	db := func(name string) string { return "DATABASE_URL=sqlite://" + filepath.Join(data, name+".db") }
@@ -141,14 +143,15 @@ func stackComponents(data, webSessionKey string) []component {
 			after: []string{"customer", "mailpit"}},
 		{name: "sales", port: 8082, env: []string{"HTTP_ADDR=127.0.0.1:8082", db("sales"),
 			"CUSTOMER_API_URL=" + customerURL}},
-		{name: "service", port: 8083, env: []string{"HTTP_ADDR=127.0.0.1:8083", db("service"),
+		{name: "service", port: servicePort, env: []string{fmt.Sprintf("HTTP_ADDR=127.0.0.1:%d", servicePort), db("service"),
 			"CUSTOMER_API_URL=" + customerURL}, after: []string{"customer"}},
 		{name: "marketing", port: 8084, env: []string{"HTTP_ADDR=127.0.0.1:8084", db("marketing")}},
 		{name: "web", port: webPort, env: []string{fmt.Sprintf("HTTP_ADDR=127.0.0.1:%d", webPort),
 			"WEB_PUBLIC_URL=" + webURL, "WEB_OIDC_CLIENT_ID=" + webClientID, "WEB_SESSION_KEY=" + webSessionKey,
 			"CUSTOMER_API_URL=" + customerURL, "FOLLOWUP_API_URL=" + followupURL, "SALES_API_URL=" + salesURL,
+			"SERVICE_API_URL=" + serviceURL,
 			fmt.Sprintf("TEMPORAL_UI_URL=http://127.0.0.1:%d", uiPort), "WEB_DEFAULT_TIME_ZONE=" + webTimeZone},
-			after: []string{"customer", "followup", "sales"}},
+			after: []string{"customer", "followup", "sales", "service"}},
 	}
 }
 

@@ -179,7 +179,8 @@ func TestStackComponents(t *testing.T) {
 		"customer": {"FOLLOWUP_API_URL": followupURL},
 		"sales":    {"CUSTOMER_API_URL": customerURL},
 		"service":  {"CUSTOMER_API_URL": customerURL},
-		"web":      {"CUSTOMER_API_URL": customerURL, "FOLLOWUP_API_URL": followupURL, "SALES_API_URL": salesURL},
+		"web": {"CUSTOMER_API_URL": customerURL, "FOLLOWUP_API_URL": followupURL, "SALES_API_URL": salesURL,
+			"SERVICE_API_URL": serviceURL},
 	}
 	for caller, vars := range calls {
 		for name, want := range vars {
@@ -194,6 +195,9 @@ func TestStackComponents(t *testing.T) {
 	if byName["followup"].port != followupPort || followupURL != "http://127.0.0.1:"+strconv.Itoa(followupPort) {
 		t.Errorf("followup on port %d, but the others call %s", byName["followup"].port, followupURL)
 	}
+	if byName["service"].port != servicePort || serviceURL != "http://127.0.0.1:"+strconv.Itoa(servicePort) {
+		t.Errorf("service on port %d, but the console calls %s", byName["service"].port, serviceURL)
+	}
 	if byName["sales"].port != 8082 || salesURL != "http://127.0.0.1:8082" {
 		t.Errorf("sales on port %d, but the console calls %s", byName["sales"].port, salesURL)
 	}
@@ -205,7 +209,7 @@ func TestStackComponents(t *testing.T) {
 	if web.port != 8080 || componentNames[len(componentNames)-1] != "web" {
 		t.Errorf("web on port %d, at %d of %v; want 8080, started last", web.port, slices.Index(componentNames, "web"), componentNames)
 	}
-	if !slices.Equal(web.after, []string{"customer", "followup", "sales"}) {
+	if !slices.Equal(web.after, []string{"customer", "followup", "sales", "service"}) {
 		t.Errorf("web starts after %v, want after the APIs it calls", web.after)
 	}
 	for name, want := range map[string]string{

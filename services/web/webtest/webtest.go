@@ -1,5 +1,5 @@
 // Package webtest runs the whole stack behind the web console in-process for
-// its tests: the customer, follow-up and sales services on PostgreSQL, the
+// its tests: the customer, follow-up, sales and after-sales services on PostgreSQL, the
 // workflow worker on the Temporal dev server, a dev OIDC issuer with its
 // login page, and the console itself. Client signs a user in over plain
 // HTTP (the authorization-code flow with PKCE, as a browser does); Browser
@@ -32,6 +32,7 @@ import (
 	"github.com/closeloop/closeloop/platform/testenv"
 	"github.com/closeloop/closeloop/services/internal/stacktest"
 	"github.com/closeloop/closeloop/services/sales"
+	aftersales "github.com/closeloop/closeloop/services/service"
 	"github.com/closeloop/closeloop/services/web"
 	"github.com/closeloop/closeloop/services/web/internal/session"
 	"github.com/closeloop/closeloop/workflows"
@@ -54,6 +55,8 @@ type Opts struct {
 type Stack struct {
 	*stacktest.Stack
 	SalesBase string
+	// ServiceBase is the after-sales (service) service.
+	ServiceBase string
 	// URL is the console's public URL.
 	URL string
 	Web *service.App
@@ -95,6 +98,8 @@ func New(t testing.TB, o Opts) *Stack {
 	salesEnv := merge(common, map[string]string{"DATABASE_URL": testenv.Postgres(t), "CUSTOMER_API_URL": s.Base,
 		"LEAD_CREATE_WAIT": "60s", "WORKFLOW_UPDATE_WAIT": "60s"}, o.SalesEnv)
 	s.SalesBase = servicetest.Start(t, sales.Spec(), salesEnv, service.Options{}).Base
+	s.ServiceBase = servicetest.Start(t, aftersales.Spec(), merge(common, map[string]string{"DATABASE_URL": testenv.Postgres(t),
+		"CUSTOMER_API_URL": s.Base}), service.Options{}).Base
 
 	// The console's public URL must be known before it starts (it is its
 	// redirect URI): a proxy listens first and forwards once it runs.
@@ -111,6 +116,7 @@ func New(t testing.TB, o Opts) *Stack {
 	webEnv := merge(common, map[string]string{
 		"WEB_PUBLIC_URL": s.URL, "WEB_OIDC_CLIENT_ID": ClientID, "WEB_SESSION_KEY": session.NewKey(),
 		"CUSTOMER_API_URL": s.Base, "FOLLOWUP_API_URL": s.FollowUpBase, "SALES_API_URL": s.SalesBase,
+		"SERVICE_API_URL": s.ServiceBase,
 		"TEMPORAL_UI_URL": "http://temporal-ui.test", "WEB_DEFAULT_TIME_ZONE": "Asia/Shanghai",
 	}, o.WebEnv)
 	w := servicetest.Start(t, web.Spec(), webEnv, service.Options{})
@@ -241,6 +247,17 @@ func (c *Client) do(method, path string, body io.Reader, headers []string) Page 
 // object; the test fails on any status but want.
 func (s *Stack) SalesCall(t testing.TB, want int, method, path, user string, body any) map[string]any {
 	t.Helper()
+	return s.call(t, s.SalesBase, want, method, path, user, body)
+}
+
+// ServiceCall is SalesCall to the after-sales (service) service.
+func (s *Stack) ServiceCall(t testing.TB, want int, method, path, user string, body any) map[string]any {
+	t.Helper()
+	return s.call(t, s.ServiceBase, want, method, path, user, body)
+}
+
+func (s *Stack) call(t testing.TB, base string, want int, method, path, user string, body any) map[string]any {
+	t.Helper()
 	var rd io.Reader
 	if body != nil {
 		raw, err := json.Marshal(body)
@@ -249,7 +266,7 @@ func (s *Stack) SalesCall(t testing.TB, want int, method, path, user string, bod
 		}
 		rd = bytes.NewReader(raw)
 	}
-	req, err := http.NewRequest(method, s.SalesBase+path, rd)
+	req, err := http.NewRequest(method, base+path, rd)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -43,6 +43,9 @@ var (
 	RolesPolicies  = []string{"analyst", "manager", "admin"}
 	RolesCustomers = []string{"rep", "manager", "analyst", "admin"}
 	RolesLeads     = []string{"rep", "manager", "analyst", "admin"}
+	// RolesCases see the service cases (analysts read them; the others
+	// may also file).
+	RolesCases     = []string{"rep", "manager", "analyst", "admin"}
 	RolesVisits    = []string{"rep", "manager", "admin"}
 	RolesAnalytics = []string{"manager", "analyst", "admin"}
 	RolesImport    = []string{"rep", "manager", "admin"}
@@ -64,6 +67,7 @@ var nav = []navEntry{
 	{"/board", "nav.board", RolesBoard, ""},
 	{"/customers", "nav.customers", RolesCustomers, ""},
 	{"/leads", "nav.leads", RolesLeads, ""},
+	{"/cases", "nav.cases", RolesCases, ""},
 	{"/visits", "nav.visits", RolesVisits, ""},
 	{"/analytics", "nav.analytics", RolesAnalytics, ""},
 	{"/policies", "nav.policies", RolesPolicies, ""},

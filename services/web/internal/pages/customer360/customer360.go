@@ -3,7 +3,8 @@
 // its contacts, owner and team, lifecycle and relationship stage with their
 // history, ABC class and value, care status, and one timeline of what every
 // department did with it (contact history, visits, leads and
-// opportunities), newest first.
+// opportunities), newest first; and its newest service cases, each linking
+// to its case page.
 //
 // Everything comes from the services' APIs called as the signed-in user, so
 // the customer service decides who may see the customer: outside the
@@ -30,6 +31,7 @@ import (
 	"github.com/closeloop/closeloop/platform/apperr"
 	"github.com/closeloop/closeloop/services/web/internal/apis"
 	"github.com/closeloop/closeloop/services/web/internal/apis/customerapi"
+	"github.com/closeloop/closeloop/services/web/internal/apis/serviceapi"
 	"github.com/closeloop/closeloop/services/web/internal/console"
 	"github.com/closeloop/closeloop/services/web/internal/view"
 )
@@ -45,6 +47,9 @@ const pageSize = 50
 
 // treeDepth is how many levels of subsidiaries the hierarchy shows.
 const treeDepth = 3
+
+// casesLimit is how many of the customer's service cases the page lists.
+const casesLimit = 10
 
 // stageLimit is how many stage changes the stage history shows.
 const stageLimit = 200
@@ -87,8 +92,14 @@ type pageData struct {
 	// Problems of the parts that could not be read (the rest still shows).
 	TreeProblem, StagesProblem *view.Problem
 	Timeline                   *timelineData
-	StageForm                  *stageForm
-	Done                       string
+	// Cases are the customer's newest service cases the user sees (the
+	// after-sales service's GET /v1/customers/{id}/cases); CasesMore: there
+	// are more (the cases list has them).
+	Cases        []serviceapi.CaseView
+	CasesMore    bool
+	CasesProblem *view.Problem
+	StageForm    *stageForm
+	Done         string
 }
 
 // stageForm is the lifecycle form: the stages offered, what the user sent
@@ -176,6 +187,14 @@ func (h *handler) load(r *console.Request, id, cursor string) (*pageData, error)
 		slices.Reverse(d.Stages) // the service lists them oldest first
 	})
 	wg.Go(func() { d.Timeline = h.timeline(ctx, r, id, cursor) })
+	wg.Go(func() {
+		res, err := r.API.Service.GetCustomersByCustomerIdCasesWithResponse(ctx, id, &serviceapi.GetCustomersByCustomerIdCasesParams{Limit: ptr(casesLimit)})
+		if err := apis.Check(res, err); err != nil {
+			d.CasesProblem = problem(r.X, err)
+			return
+		}
+		d.Cases, d.CasesMore = deref(res.JSON200.Items), view.Str(res.JSON200.NextCursor) != ""
+	})
 	wg.Wait()
 	if custErr != nil {
 		return nil, custErr
