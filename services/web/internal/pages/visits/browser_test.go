@@ -42,8 +42,10 @@ func browse(t *testing.T, s *webtest.Stack, customer, taken, offered string) {
 	tab.Do("book the offered day", chromedp.Click(chromedp.CSS(`#request-result .notice form button`)))
 	waitText(t, tab, "#request-result", "Booked for")
 	tab.Do("the week refreshes itself", chromedp.Poll[chromedp.Void](`!document.getElementById("week").dataset.before`, chromedp.WithPollingTimeout(20*time.Second)))
+	// The week lists a visit by time, customer and department (its purpose
+	// is on its page): the offered day now has marketing's visit.
 	if weekOf(offered) == weekOf(taken) {
-		waitText(t, tab, "#d-"+offered+" ~ ul", "invite")
+		waitText(t, tab, "#d-"+offered+" ~ ul", "marketing")
 	}
 
 	tab.Do("open a visit", chromedp.Click(chromedp.CSS(`#d-`+taken+` ~ ul a[href^="/visits/"]`)), chromedp.WaitVisible(chromedp.CSS("dl.facts")))
