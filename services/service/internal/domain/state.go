@@ -1,52 +1,28 @@
 package domain
 
 import (
-	"slices"
-	"strings"
 	"time"
 
 	"github.com/closeloop/closeloop/platform/apperr"
+	"github.com/closeloop/closeloop/workflows/servicecase"
 )
 
-// Case states and the moves between them:
-//
-//	from              to
-//	new               open, pending_internal, resolved  (not pending_customer: open it first)
-//	open              pending_customer, pending_internal, resolved
-//	pending_customer  open, pending_internal, resolved  (an inbound reply: open)
-//	pending_internal  open, pending_customer, resolved
-//	resolved          closed (explicitly, or AutoClose after a period);
-//	                  open only by Reopen, within the reopen window
-//	closed            nothing: what comes after it is a follow-on case
-//
-// The first action on a new case — an assignment, a note, an outbound reply
-// — opens it.
+// Case states: the workflow's rules (workflows/servicecase) are the one
+// definition of the states and the moves between them; see there.
 const (
-	StateNew             = "new"
-	StateOpen            = "open"
-	StatePendingCustomer = "pending_customer"
-	StatePendingInternal = "pending_internal"
-	StateResolved        = "resolved"
-	StateClosed          = "closed"
+	StateNew             = servicecase.StateNew
+	StateOpen            = servicecase.StateOpen
+	StatePendingCustomer = servicecase.StatePendingCustomer
+	StatePendingInternal = servicecase.StatePendingInternal
+	StateResolved        = servicecase.StateResolved
+	StateClosed          = servicecase.StateClosed
 )
 
 // States lists every state in order.
-var States = []string{StateNew, StateOpen, StatePendingCustomer, StatePendingInternal, StateResolved, StateClosed}
+var States = servicecase.States
 
 // Active reports whether a case in state s is still being worked.
-func Active(s string) bool {
-	return s == StateNew || s == StateOpen || s == StatePendingCustomer || s == StatePendingInternal
-}
-
-// transitions are the moves ChangeState makes; reopening (resolved → open)
-// has a function of its own, because it needs the reopen window.
-var transitions = map[string][]string{
-	StateNew:             {StateOpen, StatePendingInternal, StateResolved},
-	StateOpen:            {StatePendingCustomer, StatePendingInternal, StateResolved},
-	StatePendingCustomer: {StateOpen, StatePendingInternal, StateResolved},
-	StatePendingInternal: {StateOpen, StatePendingCustomer, StateResolved},
-	StateResolved:        {StateClosed},
-}
+func Active(s string) bool { return servicecase.Active(s) }
 
 // WorkflowActor is who a change the case workflow makes on its own (an
 // automatic close) is recorded as.
@@ -76,25 +52,20 @@ type StateChange struct {
 }
 
 // CheckTransition says whether ChangeState may move a case from one state
-// to another, and if not, why — with the refusal that says what to do.
+// to another, and if not, why — the workflow's rule
+// (servicecase.CheckTransition) as this service's error.
 func CheckTransition(from, to string) error {
-	switch {
-	case !slices.Contains(States, to):
-		return fieldErr("state", "invalid", "one of "+strings.Join(States, ", "))
-	case from == StateClosed:
-		return ErrCaseClosed
-	case from == to:
-		return ErrStateUnchanged
-	case from == StateNew && to == StatePendingCustomer:
-		return ErrOpenFirst
-	case to == StateClosed && from != StateResolved:
-		return ErrResolveFirst
-	case from == StateResolved && Active(to):
-		return ErrUseReopen
-	case !slices.Contains(transitions[from], to):
-		return ErrTransition.Withf("a case cannot move from %s to %s", from, to)
+	r := servicecase.CheckTransition(from, to)
+	if r == nil {
+		return nil
 	}
-	return nil
+	if r.Field != "" {
+		return fieldErr(r.Field, r.Code, r.Message)
+	}
+	if e, ok := ErrorByCode(r.Code, r.Message); ok {
+		return e
+	}
+	return ErrTransition.Withf("%s", r.Message)
 }
 
 // ChangeState moves the case as ch says, or refuses. Resolving needs a
