@@ -5,12 +5,19 @@
 package adapters
 
 import (
+	"slices"
+
 	"github.com/closeloop/closeloop/platform/db/migrate"
 	"github.com/closeloop/closeloop/platform/idem"
 )
 
-// Migrations is the after-sales service's schema history. Never edit a shipped entry.
-var Migrations = []migrate.Migration{
+// Migrations is the after-sales service's schema history, in version order
+// across the files that hold its parts (cases here, surveys and reports in
+// their own files). Never edit a shipped entry.
+var Migrations = slices.Concat(caseMigrations, surveyMigrations, reportMigrations)
+
+// caseMigrations are the cases' own tables.
+var caseMigrations = []migrate.Migration{
 	idem.Migration(1),
 	{Version: 2, Name: "service cases, their timeline and SLA targets", Up: migrate.SQL(
 		`CREATE TABLE cases (
@@ -90,5 +97,26 @@ var Migrations = []migrate.Migration{
 		)`,
 		`CREATE INDEX ix_case_sla_due ON case_sla (state, due_at, case_id)`,
 		`CREATE INDEX ix_case_sla_warn ON case_sla (state, warn_at, case_id)`,
+	)}, {Version: 3, Name: "case contacts and closing, SLA clock rows", Up: migrate.SQL(
+		// Who a survey goes to and in which language; whether the customer
+		// asked for the close (no survey then).
+		`ALTER TABLE cases ADD COLUMN contact_email VARCHAR(254) NOT NULL DEFAULT ''`,
+		`ALTER TABLE cases ADD COLUMN language VARCHAR(10) NOT NULL DEFAULT ''`,
+		`ALTER TABLE cases ADD COLUMN closed_by_customer BOOLEAN NOT NULL DEFAULT false`,
+		// The clock as the case workflow last wrote it: the priority and
+		// budget it counts, whether in business time and on which calendar,
+		// the hold in progress, the warning point passed, the counted time
+		// when the target was met (what reports take medians of), the
+		// remaining time as of updated_at, and the follow-up that chases it.
+		`ALTER TABLE case_sla ADD COLUMN priority VARCHAR(2) NOT NULL DEFAULT ''`,
+		`ALTER TABLE case_sla ADD COLUMN budget_ms BIGINT NOT NULL DEFAULT 0`,
+		`ALTER TABLE case_sla ADD COLUMN business BOOLEAN NOT NULL DEFAULT true`,
+		`ALTER TABLE case_sla ADD COLUMN calendar VARCHAR(100) NOT NULL DEFAULT ''`,
+		`ALTER TABLE case_sla ADD COLUMN paused_since TIMESTAMPTZ`,
+		`ALTER TABLE case_sla ADD COLUMN warned_at TIMESTAMPTZ`,
+		`ALTER TABLE case_sla ADD COLUMN used_ms BIGINT`,
+		`ALTER TABLE case_sla ADD COLUMN remaining_ms BIGINT NOT NULL DEFAULT 0`,
+		`ALTER TABLE case_sla ADD COLUMN follow_up_id VARCHAR(36) NOT NULL DEFAULT ''`,
+		`ALTER TABLE case_sla ADD COLUMN updated_at TIMESTAMPTZ`,
 	)},
 }
