@@ -32,25 +32,32 @@ type Definition struct {
 
 // Policy names. Workflows refer to policies only through these constants.
 const (
-	LeadFirstContactSLA  = "lead.first_contact_sla"
-	LeadEscalation       = "lead.escalation_ladder"
-	LeadStaleStage       = "lead.stale_stage"
-	VisitReminder        = "visit.reminder_before"
-	VisitLogDeadline     = "visit.log_deadline"
-	VisitLogEscalation   = "visit.log_escalation_ladder"
-	CareCadence          = "care.cadence"
-	CareEscalation       = "care.escalation_ladder"
-	ServiceResponseSLA   = "service.response_sla"
-	ServiceResolutionSLA = "service.resolution_sla"
-	ServiceEscalation    = "service.escalation_ladder"
-	WinBackInactivity    = "winback.inactivity_period"
-	WinBackCadence       = "winback.cadence"
-	WinBackTouchDeadline = "winback.touch_deadline"
-	SlipAckDeadline      = "infoslip.ack_deadline"
-	SlipCloseDeadline    = "infoslip.close_deadline"
-	SlipEscalation       = "infoslip.escalation_ladder"
-	CallbackDeadline     = "followup.callback_deadline"
-	CallbackEscalation   = "followup.callback_escalation_ladder"
+	LeadFirstContactSLA   = "lead.first_contact_sla"
+	LeadEscalation        = "lead.escalation_ladder"
+	LeadStaleStage        = "lead.stale_stage"
+	VisitReminder         = "visit.reminder_before"
+	VisitLogDeadline      = "visit.log_deadline"
+	VisitLogEscalation    = "visit.log_escalation_ladder"
+	CareCadence           = "care.cadence"
+	CareEscalation        = "care.escalation_ladder"
+	ServiceResponseSLA    = "service.response_sla"
+	ServiceResolutionSLA  = "service.resolution_sla"
+	ServiceEscalation     = "service.escalation_ladder"
+	ServiceSLAWarning     = "service.sla_warning"
+	ServiceReopenWindow   = "service.reopen_window"
+	ServiceAutoClose      = "service.auto_close"
+	ServiceSurveyDelay    = "service.survey_delay"
+	ServiceNPSPeriod      = "service.nps_period"
+	ServiceRecoveryCall   = "service.recovery_call"
+	ServiceRecoveryLadder = "service.recovery_escalation_ladder"
+	WinBackInactivity     = "winback.inactivity_period"
+	WinBackCadence        = "winback.cadence"
+	WinBackTouchDeadline  = "winback.touch_deadline"
+	SlipAckDeadline       = "infoslip.ack_deadline"
+	SlipCloseDeadline     = "infoslip.close_deadline"
+	SlipEscalation        = "infoslip.escalation_ladder"
+	CallbackDeadline      = "followup.callback_deadline"
+	CallbackEscalation    = "followup.callback_escalation_ladder"
 )
 
 const (
@@ -154,11 +161,65 @@ var catalogue = []Definition{
 	},
 	{
 		Name: ServiceEscalation, Shape: ShapeLadder, Workflow: "service requests",
-		Title:  "Escalation of a late service request",
-		Effect: "Steps after a response or resolution deadline is missed, counted from that deadline.",
-		Min:    0, Max: 30 * day, MaxSteps: 8, Actions: []Action{ActionRemind, ActionEscalateManager, ActionReassign},
+		Title:  "Escalation of a late service case",
+		Effect: "Steps after a first-response or resolution deadline is missed, counted from that deadline: remind the assignee, escalate to the team's managers, raise the case's priority by one level (which re-computes its targets from the case's anchor and starts the ladder again at the new deadline; a P1 case is escalated to the managers instead), or reassign (shown to the managers to decide: a case is never moved automatically). Each step is recorded on the case's follow-up and timeline.",
+		Min:    0, Max: 30 * day, MaxSteps: 8, Actions: []Action{ActionRemind, ActionEscalateManager, ActionRaisePriority, ActionReassign},
 		Default: Value{Ladder: &Ladder{Clock: ClockBusiness, Steps: []Step{
-			{After: 0, Action: ActionRemind}, {After: 2 * hour, Action: ActionEscalateManager}, {After: 8 * hour, Action: ActionReassign},
+			{After: 0, Action: ActionRemind}, {After: 2 * hour, Action: ActionEscalateManager}, {After: 8 * hour, Action: ActionRaisePriority},
+		}}},
+	},
+	{
+		Name: ServiceSLAWarning, Shape: ShapeTable, Workflow: "service requests",
+		Title:      "Service SLA warning point per priority",
+		Effect:     "How long before a first-response or resolution deadline the case is at risk: its assignee is warned and the case shows at risk. Counted in the target's own time (business or elapsed); a warning as long as the budget or longer means no warning. Changes reach open cases at their next event or timer.",
+		KeyMeaning: "service request priority",
+		Min:        0, Max: 30 * day, Keys: []string{"urgent", "high", "normal", "low"},
+		Default: Value{Table: map[string]Timer{
+			"urgent": *business(15 * minute), "high": *business(hour), "normal": *business(2 * hour), "low": *business(4 * hour),
+		}},
+	},
+	{
+		Name: ServiceReopenWindow, Shape: ShapeTimer, Workflow: "service requests",
+		Title:  "Reopen window of a resolved case",
+		Effect: "How long after a case is resolved it can still be reopened (its resolution clock then runs again with the budget that was left). Later — and once the case is closed — what the customer raises is a follow-on case.",
+		Min:    hour, Max: 90 * day,
+		Default: Value{Timer: elapsed(14 * day)},
+	},
+	{
+		Name: ServiceAutoClose, Shape: ShapeTimer, Workflow: "service requests",
+		Title:  "Automatic close of a resolved case",
+		Effect: "How long a resolved case stays resolved (and can be reopened) before it is closed automatically.",
+		Min:    hour, Max: 90 * day,
+		Default: Value{Timer: elapsed(7 * day)},
+	},
+	{
+		Name: ServiceSurveyDelay, Shape: ShapeTimer, Workflow: "service requests",
+		Title:  "Satisfaction survey delay",
+		Effect: "How long after a case closes its satisfaction survey is sent.",
+		Min:    0, Max: 30 * day,
+		Default: Value{Timer: elapsed(2 * hour)},
+	},
+	{
+		Name: ServiceNPSPeriod, Shape: ShapeTimer, Workflow: "service requests",
+		Title:  "NPS question period",
+		Effect: "A customer is asked the recommend question (NPS, 0–10) in a survey at most once in this period.",
+		Min:    7 * day, Max: 730 * day,
+		Default: Value{Timer: elapsed(90 * day)},
+	},
+	{
+		Name: ServiceRecoveryCall, Shape: ShapeTimer, Workflow: "service requests",
+		Title:  "Complaint recovery call",
+		Effect: "How long the team has to call a customer back after a low satisfaction score, counted from the answer.",
+		Min:    15 * minute, Max: 30 * day,
+		Default: Value{Timer: business(8 * hour)},
+	},
+	{
+		Name: ServiceRecoveryLadder, Shape: ShapeLadder, Workflow: "service requests",
+		Title:  "Escalation of an overdue recovery call",
+		Effect: "Steps after a recovery call is overdue, counted from its due time.",
+		Min:    0, Max: 30 * day, MaxSteps: 8, Actions: []Action{ActionRemind, ActionEscalateManager},
+		Default: Value{Ladder: &Ladder{Clock: ClockBusiness, Steps: []Step{
+			{After: 0, Action: ActionRemind}, {After: 4 * hour, Action: ActionEscalateManager},
 		}}},
 	},
 	{

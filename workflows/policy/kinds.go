@@ -20,6 +20,7 @@ const (
 	KindCareContact       = "care_contact"
 	KindServiceResponse   = "service_response"
 	KindServiceResolution = "service_resolution"
+	KindRecoveryCall      = "recovery_call"
 	KindSlipAck           = "slip_ack"
 	KindSlipClose         = "slip_close"
 	KindWinBackTouch      = "winback_touch"
@@ -33,6 +34,7 @@ var kinds = []Kind{
 	{Name: KindCareContact, Deadline: CareCadence, Escalation: CareEscalation, Title: "care contact with an existing customer"},
 	{Name: KindServiceResponse, Deadline: ServiceResponseSLA, Escalation: ServiceEscalation, Title: "response to a service request"},
 	{Name: KindServiceResolution, Deadline: ServiceResolutionSLA, Escalation: ServiceEscalation, Title: "resolution of a service request"},
+	{Name: KindRecoveryCall, Deadline: ServiceRecoveryCall, Escalation: ServiceRecoveryLadder, Title: "a recovery call after a low satisfaction score"},
 	{Name: KindSlipAck, Deadline: SlipAckDeadline, Escalation: SlipEscalation, Title: "acknowledgement of an info slip"},
 	{Name: KindSlipClose, Deadline: SlipCloseDeadline, Escalation: SlipEscalation, Title: "closing a department's part of an info slip"},
 	{Name: KindWinBackTouch, Deadline: WinBackTouchDeadline, Title: "a win-back touch"},

@@ -52,6 +52,8 @@ const (
 	ActionEscalateManager Action = "escalate_manager"
 	// ActionReassign gives the work to another owner by the assignment rules.
 	ActionReassign Action = "reassign"
+	// ActionRaisePriority raises a service case's priority by one level.
+	ActionRaisePriority Action = "raise_priority"
 	// ActionReturnToPool returns a lead to the unassigned pool.
 	ActionReturnToPool Action = "return_to_pool"
 	// ActionCall, ActionVisit and ActionOffer are win-back touches.

@@ -182,7 +182,7 @@ func (f *FollowUp) ChangeDeadline(c DeadlineChange, now time.Time) {
 // escalated state (a reminder leaves it open).
 func Escalating(action string) bool {
 	switch action {
-	case "escalate_manager", "reassign", "return_to_pool":
+	case "escalate_manager", "reassign", "return_to_pool", "raise_priority":
 		return true
 	}
 	return false

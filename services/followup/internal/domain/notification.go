@@ -66,7 +66,7 @@ func AudienceOf(f FollowUp, e Event) []Audience {
 	switch e.Action {
 	case "remind", "call", "visit", "offer":
 		out = []Audience{owner}
-	case "escalate_manager", "reassign", "return_to_pool":
+	case "escalate_manager", "reassign", "return_to_pool", "raise_priority":
 		out = []Audience{owner, managers}
 	case ActionReassigned:
 		if e.Actor != f.OwnerID { // not someone taking it over themselves

@@ -36,7 +36,7 @@ func EventKindOf(action string) string {
 	switch action {
 	case "remind":
 		return EventReminder
-	case "escalate_manager":
+	case "escalate_manager", "raise_priority":
 		return EventEscalation
 	case "reassign", "return_to_pool", ActionReassigned:
 		return EventHandover

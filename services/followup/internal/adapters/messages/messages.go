@@ -107,14 +107,14 @@ func Languages() []string { return []string{"en", "zh-Hans"} }
 // person sets for a kind covers these steps (domain.EventKindOf, which the
 // tests hold this to).
 var eventKinds = map[string]string{
-	"remind": "reminder", "escalate_manager": "escalation",
+	"remind": "reminder", "escalate_manager": "escalation", "raise_priority": "escalation",
 	"reassign": "handover", "return_to_pool": "handover", "reassigned": "handover",
 	"call": "winback", "visit": "winback", "offer": "winback",
 }
 
 // ladderSteps are the actions an escalation ladder takes, whose level is
 // worth showing.
-var ladderSteps = map[string]bool{"remind": true, "escalate_manager": true, "reassign": true, "return_to_pool": true}
+var ladderSteps = map[string]bool{"remind": true, "escalate_manager": true, "raise_priority": true, "reassign": true, "return_to_pool": true}
 
 // vars are what catalogue entries may name.
 type vars struct {
