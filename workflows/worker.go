@@ -39,6 +39,7 @@ import (
 	"github.com/closeloop/closeloop/workflows/followup"
 	"github.com/closeloop/closeloop/workflows/lead"
 	"github.com/closeloop/closeloop/workflows/notify"
+	"github.com/closeloop/closeloop/workflows/servicecase"
 	"github.com/closeloop/closeloop/workflows/systemcheck"
 	"github.com/closeloop/closeloop/workflows/visit"
 )
@@ -75,6 +76,7 @@ func RegisterWorkflows(r WorkflowRegistry) {
 	r.RegisterWorkflowWithOptions(visit.Visit, workflow.RegisterOptions{Name: wfc.WorkflowVisit})
 	r.RegisterWorkflowWithOptions(care.Sweep, workflow.RegisterOptions{Name: wfc.WorkflowCareSweep})
 	r.RegisterWorkflowWithOptions(notify.Delivery, workflow.RegisterOptions{Name: wfc.WorkflowDelivery})
+	r.RegisterWorkflowWithOptions(servicecase.ServiceCase, workflow.RegisterOptions{Name: wfc.WorkflowServiceCase})
 }
 
 // RunSystemCheck runs SystemCheck and reports each service; the error names

@@ -116,6 +116,20 @@ type Options struct {
 	// decision point — a policy or calendar version that changed meanwhile
 	// re-computes the due time and is recorded, as on a policy signal.
 	Resume *Progress
+	// Signals, when set, are where Track receives policy changes and closes
+	// instead of the workflow's own signal channels, and Track sets no query
+	// handler: for a workflow that chases several follow-ups at once (a
+	// service case's two SLA targets), which receives the signals itself and
+	// routes them — a policy change to every follow-up, a close by its
+	// follow_up_id — and answers queries for all of them.
+	Signals *Signals
+}
+
+// Signals are the channels Track receives policy-change signals
+// (*followupv1.PolicyChangedSignal) and close signals (*followupv1.CloseSignal)
+// on, when the embedding workflow routes them (Options.Signals).
+type Signals struct {
+	Policy, Close workflow.ReceiveChannel
 }
 
 // Handover is returned by OnStep to end the follow-up after a step whose
@@ -174,10 +188,12 @@ func Track(ctx workflow.Context, spec *followupv1.FollowUpSpec, opts Options) (o
 	}
 	t := &tracker{eng: engineFor(ctx), spec: spec, kind: kind, anchor: spec.GetAnchorAt().AsTime(), opts: opts, log: workflow.GetLogger(ctx)}
 	ctx = wfx.Activities(ctx, wfx.Call{Queue: t.eng.queue, NonRetryable: []string{"invalid", "not_found"}})
-	if err := workflow.SetQueryHandler(ctx, wfc.QueryFollowUpState, func() (*followupv1.FollowUpState, error) {
-		return t.snapshot(), nil
-	}); err != nil {
-		return out, err
+	if opts.Signals == nil {
+		if err := workflow.SetQueryHandler(ctx, wfc.QueryFollowUpState, func() (*followupv1.FollowUpState, error) {
+			return t.snapshot(), nil
+		}); err != nil {
+			return out, err
+		}
 	}
 
 	if opts.Expose != nil {
@@ -205,8 +221,12 @@ func Track(ctx workflow.Context, spec *followupv1.FollowUpSpec, opts Options) (o
 		out = Outcome{State: "cancelled", By: "workflow", Level: t.level}
 	}()
 
-	policyCh := workflow.GetSignalChannel(ctx, wfc.SignalPolicyChanged)
-	closeCh := workflow.GetSignalChannel(ctx, wfc.SignalCloseFollowUp)
+	var policyCh, closeCh workflow.ReceiveChannel
+	if sig := opts.Signals; sig != nil {
+		policyCh, closeCh = sig.Policy, sig.Close
+	} else {
+		policyCh, closeCh = workflow.GetSignalChannel(ctx, wfc.SignalPolicyChanged), workflow.GetSignalChannel(ctx, wfc.SignalCloseFollowUp)
+	}
 	for {
 		next, hasNext := t.nextAt()
 		var (

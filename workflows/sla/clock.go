@@ -296,3 +296,18 @@ func (c Clock) NextInstant(cal *calendar.Calendar) (at time.Time, ok bool) {
 	}
 	return c.Due(cal, c.Anchor), true
 }
+
+// EffectiveAnchor is the instant from which the budget, counted without any
+// hold, ends exactly at the deadline Due(cal, now): the anchor moved later by
+// the counted time on hold before the deadline. A follow-up opened at the
+// effective anchor with the same budget, calendar and clock is due when the
+// target is — so the follow-up engine, which knows nothing of holds, chases
+// the paused deadline.
+func (c Clock) EffectiveAnchor(cal *calendar.Calendar, now time.Time) time.Time {
+	k := c.counter(cal)
+	held := k.between(c.Anchor, c.Due(cal, now)) - c.Budget
+	if held <= 0 {
+		return c.Anchor
+	}
+	return k.add(c.Anchor, held)
+}

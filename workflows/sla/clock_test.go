@@ -344,3 +344,45 @@ func TestPriorityRaisedOnHold(t *testing.T) {
 		}
 	})
 }
+
+// TestEffectiveAnchor: the budget counted from the effective anchor, without
+// holds, ends at the deadline — on a business calendar across holds over
+// working time, a weekend, a hold after the deadline, and on an elapsed clock.
+func TestEffectiveAnchor(t *testing.T) {
+	cal := officeHours(t)
+	tests := []struct {
+		name     string
+		business bool
+		holds    [][2]time.Time
+	}{
+		{"no hold", true, nil},
+		{"Friday 16:00 to Monday 10:00", true, [][2]time.Time{{utc(6, 16, 0), utc(9, 10, 0)}}},
+		{"two holds, one over the weekend", true, [][2]time.Time{{utc(6, 10, 0), utc(6, 11, 30)}, {utc(6, 17, 0), utc(9, 9, 30)}}},
+		{"a hold after the deadline moves nothing", true, [][2]time.Time{{utc(10, 9, 0), utc(10, 12, 0)}}},
+		{"elapsed clock", false, [][2]time.Time{{utc(6, 16, 0), utc(7, 10, 0)}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := newClock(t, sla.Resolution, utc(6, 9, 0), 16*time.Hour, tt.business)
+			var k *calendar.Calendar
+			if tt.business {
+				k = cal
+			}
+			for _, h := range tt.holds {
+				hold(t, &c, h[0], h[1])
+			}
+			now := utc(12, 0, 0)
+			eff := c.EffectiveAnchor(k, now)
+			var end time.Time
+			if tt.business {
+				end = cal.Add(eff, c.Budget)
+			} else {
+				end = eff.Add(c.Budget)
+			}
+			wantTime(t, "budget from the effective anchor", end, c.Due(k, now))
+			if len(tt.holds) == 0 && !eff.Equal(c.Anchor) {
+				t.Errorf("without holds the effective anchor is the anchor, got %v", eff)
+			}
+		})
+	}
+}

@@ -198,3 +198,24 @@ const WorkflowDelivery = "Delivery"
 // DeliveryWorkflowID returns the workflow id of a delivery's workflow; one
 // running per delivery (an admin's retry of a failed one starts a new run).
 func DeliveryWorkflowID(deliveryID string) string { return "Delivery:" + deliveryID }
+
+// WorkflowServiceCase keeps one after-sales case: every change after filing
+// is an update of it (checked by the update's validator, applied by the
+// service's activity), it runs the first-response and resolution SLA clocks,
+// chases each running target with the follow-up engine, records met and
+// breached targets, and closes a resolved case after the policy's period.
+// Input servicev1.CaseInput, result servicev1.CaseSnapshot.
+const WorkflowServiceCase = "ServiceCase"
+
+// ServiceCaseWorkflowID returns the workflow id of a case's workflow; one per case.
+func ServiceCaseWorkflowID(caseID string) string { return "ServiceCase:" + caseID }
+
+// Updates and queries of the ServiceCase workflow.
+const (
+	// UpdateCaseCommand carries servicev1.CaseCommand (state, reopen, reply,
+	// note, assign, priority) and returns servicev1.CaseSnapshot; its
+	// validator refuses, with a reason, what the case's state does not allow.
+	UpdateCaseCommand = "case-command"
+	// QueryCaseState answers servicev1.CaseSnapshot with the SLA targets.
+	QueryCaseState = "case-state"
+)

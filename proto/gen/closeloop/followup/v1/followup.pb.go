@@ -1225,7 +1225,10 @@ type CloseSignal struct {
 	// Who closes it.
 	By string `protobuf:"bytes,2,opt,name=by,proto3" json:"by,omitempty"`
 	// What was done, or why it is cancelled.
-	Note          string `protobuf:"bytes,3,opt,name=note,proto3" json:"note,omitempty"`
+	Note string `protobuf:"bytes,3,opt,name=note,proto3" json:"note,omitempty"`
+	// The follow-up to close, for a workflow that chases several at once (a
+	// service case's two SLA targets); "" for the workflow's only one.
+	FollowUpId    string `protobuf:"bytes,4,opt,name=follow_up_id,json=followUpId,proto3" json:"follow_up_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1277,6 +1280,13 @@ func (x *CloseSignal) GetBy() string {
 func (x *CloseSignal) GetNote() string {
 	if x != nil {
 		return x.Note
+	}
+	return ""
+}
+
+func (x *CloseSignal) GetFollowUpId() string {
+	if x != nil {
+		return x.FollowUpId
 	}
 	return ""
 }
@@ -1817,11 +1827,13 @@ const file_closeloop_followup_v1_followup_proto_rawDesc = "" +
 	"\x05state\x18\x02 \x01(\tR\x05state\x12\x0e\n" +
 	"\x02by\x18\x03 \x01(\tR\x02by\x12\x12\n" +
 	"\x04note\x18\x04 \x01(\tR\x04note\x12*\n" +
-	"\x02at\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\x02at\"G\n" +
+	"\x02at\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\x02at\"i\n" +
 	"\vCloseSignal\x12\x14\n" +
 	"\x05state\x18\x01 \x01(\tR\x05state\x12\x0e\n" +
 	"\x02by\x18\x02 \x01(\tR\x02by\x12\x12\n" +
-	"\x04note\x18\x03 \x01(\tR\x04note\"c\n" +
+	"\x04note\x18\x03 \x01(\tR\x04note\x12 \n" +
+	"\ffollow_up_id\x18\x04 \x01(\tR\n" +
+	"followUpId\"c\n" +
 	"\x13PolicyChangedSignal\x12\x16\n" +
 	"\x06policy\x18\x01 \x01(\tR\x06policy\x12\x1a\n" +
 	"\bcalendar\x18\x02 \x01(\tR\bcalendar\x12\x18\n" +

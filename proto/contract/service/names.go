@@ -1,0 +1,26 @@
+// Package service holds the names under which the after-sales service
+// exposes its Temporal activities. These strings are the cross-service
+// contract between the after-sales service (which registers the activities on
+// TaskQueue) and the ServiceCase workflow (which schedules them by name):
+// change them only together with every caller, and never while workflows that
+// use the old names are running.
+//
+// Activity payloads are the protobuf messages in
+// github.com/closeloop/closeloop/proto/gen/closeloop/service/v1.
+package service
+
+// TaskQueue is the Temporal task queue the after-sales service's worker polls.
+const TaskQueue = "service"
+
+// Activity names registered by the after-sales service.
+const (
+	// ActivityApplyCaseCommand applies a change to a case (state, reopen,
+	// reply, note, assignment, priority, automatic close) and adds its
+	// timeline entries; idempotent on the command's entry_id. Input
+	// servicev1.CaseCommand, result servicev1.CaseSnapshot (without SLA).
+	ActivityApplyCaseCommand = "service.ApplyCaseCommand"
+	// ActivityRecordCaseSla writes one SLA target's row and, for a result,
+	// its timeline entry (idempotent on the entry id). Input
+	// servicev1.SlaRecord.
+	ActivityRecordCaseSla = "service.RecordCaseSla"
+)
