@@ -64,6 +64,24 @@ type stack struct {
 
 func newStack(t testing.TB, dsn func(testing.TB) string) *stack {
 	t.Helper()
+	return newStackOn(t, dsn, "", "")
+}
+
+// newStackWithWorkflows is the stack with the Temporal dev server and the
+// workflow worker beside it: cases change through their workflows.
+func newStackWithWorkflows(t testing.TB, dsn func(testing.TB) string) *stack {
+	t.Helper()
+	hostPort, namespace := testenv.Temporal(t)
+	s := newStackOn(t, dsn, hostPort, namespace)
+	stacktest.StartWorker(t, hostPort, namespace, nil)
+	return s
+}
+
+func newStackOn(t testing.TB, dsn func(testing.TB) string, temporal, namespace string) *stack {
+	t.Helper()
+	if temporal == "" {
+		temporal, namespace = "127.0.0.1:1", "default"
+	}
 	srv := httptest.NewUnstartedServer(nil)
 	issuerURL := "http://" + srv.Listener.Addr().String()
 	iss, err := devissuer.New(issuerURL)
@@ -73,7 +91,7 @@ func newStack(t testing.TB, dsn func(testing.TB) string) *stack {
 	srv.Config.Handler = iss.Handler()
 	srv.Start()
 	t.Cleanup(srv.Close)
-	common := map[string]string{"OIDC_ISSUER_URL": issuerURL, "TEMPORAL_ADDRESS": "127.0.0.1:1", "TEMPORAL_NAMESPACE": "default",
+	common := map[string]string{"OIDC_ISSUER_URL": issuerURL, "TEMPORAL_ADDRESS": temporal, "TEMPORAL_NAMESPACE": namespace,
 		"LOG_LEVEL": "warn", "SHUTDOWN_TIMEOUT": "5s"}
 	s := &stack{t: t, tokens: map[string]string{}}
 	s.customer, _ = stacktest.StartPair(t, common, map[string]string{"DATABASE_URL": dsn(t)}, map[string]string{"DATABASE_URL": dsn(t)}, service.Options{})

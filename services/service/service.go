@@ -12,13 +12,16 @@
 // customer service's API, in which a case's customer is looked up as the
 // caller).
 //
-// After creation a case will have one writer, its ServiceCase:<id>
-// workflow; that workflow and its activities are not built yet, so the API
-// files cases and reads them, and changes nothing else.
+// After filing a case has one writer, its ServiceCase:<id> workflow
+// (workflows/servicecase): every change the API takes is an update of it,
+// applied by this service's activities (ports/activities.go), which also
+// record the SLA targets' rows the workflow computes.
 package service
 
 import (
 	"context"
+	"log/slog"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -35,7 +38,9 @@ const TaskQueue = "service"
 // Config is the after-sales service's own configuration, next to
 // platform.Config.
 type Config struct {
-	CustomerAPI string `env:"CUSTOMER_API_URL" default:"http://127.0.0.1:8081" help:"base URL of the customer service, in which a new case's customer is looked up as the caller"`
+	CustomerAPI string        `env:"CUSTOMER_API_URL" default:"http://127.0.0.1:8081" help:"base URL of the customer service, in which a new case's customer is looked up as the caller"`
+	UpdateWait  time.Duration `env:"UPDATE_WAIT" default:"10s" help:"how long a change of a case waits for its workflow before answering 503"`
+	StartEvery  time.Duration `env:"CASE_START_INTERVAL" default:"15s" help:"how often cases filed while the workflow engine was unreachable are looked for and their workflows started"`
 }
 
 // OpenAPI returns the service's OpenAPI document, built from its request and response types.
@@ -59,13 +64,39 @@ func Spec() platform.Spec {
 // Setup assembles the service from its dependencies.
 func Setup(d *platform.Deps, cfg Config) (*platform.Module, error) {
 	customers := ports.NewCustomerAPI(cfg.CustomerAPI)
-	cases := &ports.CasesHTTP{Cases: app.NewCases(d.DB, customers.Lookup)}
+	wf := ports.CaseWorkflows{Client: d.Temporal, UpdateWait: cfg.UpdateWait}
+	uc := app.NewCases(d.DB, customers.Lookup, wf)
+	cases := &ports.CasesHTTP{Cases: uc}
+	acts := &ports.Activities{Cases: adapters.NewCases(d.DB), SLA: adapters.NewSLA(d.DB)}
 	return &platform.Module{
+		Register: acts.Register,
 		Routes: func(v1 *gin.RouterGroup) {
 			v1.Use(httpx.ForwardBearer) // customer look-ups are made as the caller
 			cases.Routes(v1)
 		},
 		OpenAPI:    ports.OpenAPI(),
-		Background: []func(context.Context) error{platform.PurgeIdempotencyKeys(d.DB, d.Log)},
+		Background: []func(context.Context) error{platform.PurgeIdempotencyKeys(d.DB, d.Log), startPending(uc, cfg.StartEvery, d.Log)},
 	}, nil
+}
+
+// startPending starts, every interval, the workflows of cases whose start
+// failed when they were filed (the engine was unreachable): the cases table
+// is the outbox of case workflows.
+func startPending(uc *app.Cases, every time.Duration, log *slog.Logger) func(context.Context) error {
+	return func(ctx context.Context) error {
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-t.C:
+			}
+			if n, err := uc.StartPending(ctx, every, 100); err != nil {
+				log.WarnContext(ctx, "starting the workflows of pending cases", "started", n, "error", err)
+			} else if n > 0 {
+				log.InfoContext(ctx, "started the workflows of pending cases", "started", n)
+			}
+		}
+	}
 }

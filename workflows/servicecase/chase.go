@@ -2,6 +2,7 @@ package servicecase
 
 import (
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -91,8 +92,18 @@ func (w *caseWF) route(ctx workflow.Context) {
 }
 
 // wants says whether target t should be chased now, the key of the
-// generation that should run, and — when not — the close to send.
+// generation that should run (fits compares keys), and — when not — the
+// close to send.
+//
+// Before its deadline a target's generation is timed by the priority and
+// the holds (its effective anchor): a change of either re-times it. Once
+// breached, the deadline is history: holds and priority no longer move it,
+// so the running generation goes on escalating — also when the ladder
+// itself raised the priority — and only a new owner or team (or the target
+// met, the case no longer worked) ends it. A generation opened for a breached
+// target is chased from the moment it opens (chased; see startChase).
 func (w *caseWF) wants(t *target, now time.Time) (bool, string, *followupv1.CloseSignal) {
+	breached := !t.clock.BreachedAt.IsZero()
 	switch {
 	case t.clock.Anchor.IsZero():
 		return false, "", nil
@@ -104,15 +115,28 @@ func (w *caseWF) wants(t *target, now time.Time) (bool, string, *followupv1.Clos
 		return false, "", &followupv1.CloseSignal{State: "done", By: "workflow", Note: what}
 	case !Active(w.snap.GetState()):
 		return false, "", closeNote("cancelled", "the case is "+w.snap.GetState())
-	case t.clock.IsPaused():
+	case t.clock.IsPaused() && !breached:
 		return false, "", closeNote("cancelled", "the case waits for the customer: its SLA clock is paused")
 	}
-	key := w.owner() + "|" + w.snap.GetPriority() + "|" + w.snap.GetTeam() + "|" +
-		strconv.FormatInt(t.clock.EffectiveAnchor(t.b.cal, now).UnixNano(), 10)
-	if key == t.unchased {
+	key := w.owner() + "|" + w.snap.GetTeam() + "#"
+	if breached {
+		key += "breached"
+	} else {
+		key += w.snap.GetPriority() + "|" + strconv.FormatInt(t.clock.EffectiveAnchor(t.b.cal, now).UnixNano(), 10)
+	}
+	if t.unchased != "" && fits(t.unchased, key) {
 		return false, key, nil
 	}
 	return true, key, closeNote("cancelled", "re-timed: the case's priority, team, assignee or time on hold changed")
+}
+
+// fits says whether a generation opened with key have still chases what
+// key want asks for: the same owner and team, and — unless the target is
+// breached — the same timing.
+func fits(have, want string) bool {
+	hb, ht, _ := strings.Cut(have, "#")
+	wb, wt, _ := strings.Cut(want, "#")
+	return hb == wb && (wt == "breached" || ht == wt)
 }
 
 // owner is who a generation chases: the assignee, else (the case waits in
@@ -132,7 +156,7 @@ func (w *caseWF) chase(ctx workflow.Context) {
 	for _, t := range w.targets {
 		want, key, closing := w.wants(t, now)
 		if t.running {
-			if (!want || key != t.key) && !t.asked && closing != nil {
+			if (!want || !fits(t.key, key)) && !t.asked && closing != nil {
 				t.asked = true
 				t.interrupt.SendAsync(closing)
 			}
@@ -152,7 +176,7 @@ func (w *caseWF) chaseOutOfStep(ctx workflow.Context) bool {
 	now := workflow.Now(ctx)
 	for _, t := range w.targets {
 		want, key, _ := w.wants(t, now)
-		if t.running && (!want || key != t.key) && !t.asked || !t.running && want {
+		if t.running && (!want || !fits(t.key, key)) && !t.asked || !t.running && want {
 			return true
 		}
 	}
@@ -187,11 +211,18 @@ func (w *caseWF) startChase(ctx workflow.Context, t *target, key string) {
 			title = "Resolution of case: "
 		}
 		pkey, _ := sla.Priority(w.snap.GetPriority()).PolicyKey()
+		now := workflow.Now(ctx)
 		spec = &followupv1.FollowUpSpec{
 			Id:   uuid.NewSHA1(uuid.NameSpaceOID, []byte("closeloop/case-sla\x00"+w.snap.GetCaseId()+"\x00"+string(t.name)+"\x00"+strconv.Itoa(int(t.gen)))).String(),
 			Kind: t.kind, CustomerId: w.snap.GetCustomerId(), OwnerId: w.owner(), Team: w.snap.GetTeam(),
-			Title: title + w.snap.GetSubject(), AnchorAt: ts(t.clock.EffectiveAnchor(t.b.cal, workflow.Now(ctx))), PolicyKey: pkey,
+			Title: title + w.snap.GetSubject(), AnchorAt: ts(t.clock.EffectiveAnchor(t.b.cal, now)), PolicyKey: pkey,
 			OpenedBy: "workflow",
+		}
+		if !t.clock.BreachedAt.IsZero() {
+			// Re-chased after the breach (a new owner or team): due now, so
+			// the ladder starts over for whoever has it from this moment,
+			// rather than every step at once for a deadline long past.
+			spec.AnchorAt, spec.DueAt, spec.PolicyKey = ts(now), ts(now), ""
 		}
 	}
 	t.running, t.asked, t.key, t.fuID = true, false, key, spec.GetId()
@@ -235,8 +266,8 @@ func (w *caseWF) recordAs(a policy.Action) policy.Action {
 }
 
 // onStep carries out the ladder's raise_priority: one level more urgent,
-// recorded on the case like a person's change; the generation ends and the
-// next one chases the re-computed deadline.
+// recorded on the case like a person's change (the target is breached by
+// then — every step comes after the deadline — so the generation goes on).
 func (w *caseWF) onStep(ctx workflow.Context, t *target, s followup.Step) error {
 	if s.Action != policy.ActionRaisePriority {
 		return nil
@@ -249,11 +280,7 @@ func (w *caseWF) onStep(ctx workflow.Context, t *target, s followup.Step) error 
 	if !ok || !Active(w.snap.GetState()) {
 		return nil
 	}
-	if err := w.apply(ctx, &servicev1.CaseCommand{Op: OpPriority, Priority: to, Actor: "workflow",
+	return w.apply(ctx, &servicev1.CaseCommand{Op: OpPriority, Priority: to, Actor: "workflow",
 		Reason:  "escalation step " + strconv.Itoa(s.Level) + ": the " + string(t.name) + " target was missed",
-		EntryId: t.fuID + ":raise:" + strconv.Itoa(s.Level)}); err != nil {
-		return err
-	}
-	t.asked = true
-	return &followup.Handover{State: "cancelled", Note: "priority raised to " + to}
+		EntryId: t.fuID + ":raise:" + strconv.Itoa(s.Level)})
 }

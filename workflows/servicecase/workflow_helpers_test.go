@@ -2,8 +2,9 @@ package servicecase_test
 
 import (
 	"context"
-	"errors"
 	"encoding/json"
+	"errors"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -234,3 +235,21 @@ func (u *updateCallback) check(err error) {
 }
 
 func followupTZ() *time.Location { return followuptest.Shanghai }
+
+// stepsOf lists the steps recorded on the follow-ups of one kind, as
+// "action@Jan 2 15:04" (Shanghai time).
+func (h *harness) stepsOf(kind string) string {
+	ids := map[string]bool{}
+	for _, f := range h.opened() {
+		if f.GetSpec().GetKind() == kind {
+			ids[f.GetSpec().GetId()] = true
+		}
+	}
+	var out []string
+	for _, e := range h.engine.Events(followupc.ActivityRecordFollowUpStep) {
+		if s := e.Msg.(*followupv1.RecordStepInput); ids[s.GetId()] || len(ids) == 0 {
+			out = append(out, s.GetAction()+"@"+e.At.In(followuptest.Shanghai).Format("Jan 2 15:04"))
+		}
+	}
+	return strings.Join(out, " ")
+}

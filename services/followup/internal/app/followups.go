@@ -318,7 +318,7 @@ func (s *FollowUps) Finish(ctx context.Context, id, state, note string) (View, e
 	if err := f.CheckOpen(); err != nil {
 		return View{}, err
 	}
-	err = s.wf.Signal(ctx, f.WorkflowID, wfc.SignalCloseFollowUp, &followupv1.CloseSignal{State: state, By: p.Subject, Note: note})
+	err = s.wf.Signal(ctx, f.WorkflowID, wfc.SignalCloseFollowUp, &followupv1.CloseSignal{State: state, By: p.Subject, Note: note, FollowUpId: f.ID})
 	if errors.Is(err, ErrWorkflowGone) {
 		err = s.Close(ctx, id, domain.Closing{State: state, By: p.Subject, Note: note + " (its workflow had ended)"})
 	}

@@ -24,30 +24,33 @@ const MaxLimit = 500
 // caseRow is a row of cases: domain.Case field for field (the conversions
 // below fail to compile otherwise).
 type caseRow struct {
-	ID              string
-	CustomerID      string
-	ContactID       string
-	Asset           string
-	OpportunityID   string
-	Type            string
-	Priority        string
-	Channel         string
-	Subject         string
-	Description     string
-	State           string
-	AssigneeID      string
-	Team            string
-	CustomerOwnerID string
-	CustomerTeam    string
-	FollowOnOf      string
-	ReopenedCount   int
-	Version         int64
-	CreatedBy       string
-	CreatedAt       time.Time
-	UpdatedAt       time.Time
-	FirstResponseAt *time.Time
-	ResolvedAt      *time.Time
-	ClosedAt        *time.Time
+	ID               string
+	CustomerID       string
+	ContactID        string
+	Asset            string
+	OpportunityID    string
+	Type             string
+	Priority         string
+	Channel          string
+	Subject          string
+	Description      string
+	State            string
+	AssigneeID       string
+	Team             string
+	CustomerOwnerID  string
+	CustomerTeam     string
+	FollowOnOf       string
+	ReopenedCount    int
+	Version          int64
+	CreatedBy        string
+	CreatedAt        time.Time
+	UpdatedAt        time.Time
+	FirstResponseAt  *time.Time
+	ResolvedAt       *time.Time
+	ClosedAt         *time.Time
+	ContactEmail     string
+	Language         string
+	ClosedByCustomer bool
 }
 
 func (caseRow) TableName() string { return "cases" }
@@ -192,6 +195,7 @@ func (r *Cases) Update(ctx context.Context, id string, fn func(*domain.Case) ([]
 			"channel": c.Channel, "subject": c.Subject, "description": c.Description, "state": c.State, "assignee_id": c.AssigneeID,
 			"team": c.Team, "reopened_count": c.ReopenedCount, "version": c.Version, "updated_at": c.UpdatedAt,
 			"first_response_at": c.FirstResponseAt, "resolved_at": c.ResolvedAt, "closed_at": c.ClosedAt,
+			"closed_by_customer": c.ClosedByCustomer,
 		})
 		if res.Error != nil {
 			return res.Error

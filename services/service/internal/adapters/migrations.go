@@ -103,6 +103,10 @@ var caseMigrations = []migrate.Migration{
 		`ALTER TABLE cases ADD COLUMN contact_email VARCHAR(254) NOT NULL DEFAULT ''`,
 		`ALTER TABLE cases ADD COLUMN language VARCHAR(10) NOT NULL DEFAULT ''`,
 		`ALTER TABLE cases ADD COLUMN closed_by_customer BOOLEAN NOT NULL DEFAULT false`,
+		// When the case's workflow was started: a case filed while the
+		// workflow engine could not be reached is started later (outbox).
+		`ALTER TABLE cases ADD COLUMN workflow_started_at TIMESTAMPTZ`,
+		`CREATE INDEX ix_cases_unstarted ON cases (created_at) WHERE workflow_started_at IS NULL`,
 		// The clock as the case workflow last wrote it: the priority and
 		// budget it counts, whether in business time and on which calendar,
 		// the hold in progress, the warning point passed, the counted time

@@ -44,15 +44,17 @@ type CustomerLookup func(ctx context.Context, id string) (Customer, error)
 // Cases serves the case use cases.
 type Cases struct {
 	repo     *adapters.Cases
+	sla      *adapters.SLA
 	db       *gorm.DB
 	customer CustomerLookup
+	wf       Workflows
 	// Now is the clock (tests may set it).
 	Now func() time.Time
 }
 
 // NewCases returns the use cases over a migrated database.
-func NewCases(gdb *gorm.DB, customer CustomerLookup) *Cases {
-	return &Cases{repo: adapters.NewCases(gdb), db: gdb, customer: customer, Now: time.Now}
+func NewCases(gdb *gorm.DB, customer CustomerLookup, wf Workflows) *Cases {
+	return &Cases{repo: adapters.NewCases(gdb), sla: adapters.NewSLA(gdb), db: gdb, customer: customer, wf: wf, Now: time.Now}
 }
 
 // NewCase is a case as its filer sends it.
@@ -121,6 +123,15 @@ func (a *Cases) Create(ctx context.Context, in NewCase, idemKey string, rawBody 
 		return Created{}, err
 	}
 	out := Created{Status: res.Status, Body: res.Body, Replayed: res.Replayed, ID: c.ID}
+	if !res.Replayed && res.Status == http.StatusCreated {
+		// The workflow starts in the background: the case is stored, and a
+		// start that fails here is made by StartPending.
+		go func(c domain.Case) {
+			sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+			defer cancel()
+			_ = a.start(sctx, c)
+		}(c)
+	}
 	if res.Replayed {
 		var v struct {
 			ID string `json:"id"`
@@ -180,7 +191,13 @@ func (a *Cases) Get(ctx context.Context, id string) (CaseView, error) {
 	if err != nil {
 		return CaseView{}, err
 	}
-	return CaseOf(c), nil
+	rows, err := a.sla.Of(ctx, c.ID)
+	if err != nil {
+		return CaseView{}, err
+	}
+	v := CaseOf(c)
+	v.SLA = slaOf(rows)
+	return v, nil
 }
 
 func (a *Cases) read(ctx context.Context, scope domain.Scope, id string) (domain.Case, error) {

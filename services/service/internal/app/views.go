@@ -40,7 +40,36 @@ type CaseView struct {
 	FirstResponseAt *time.Time `json:"first_response_at"`
 	ResolvedAt      *time.Time `json:"resolved_at"`
 	ClosedAt        *time.Time `json:"closed_at"`
-	Links           CaseLinks  `json:"links"`
+	// SLA is the case's first-response and resolution targets (empty until
+	// its workflow has started them).
+	SLA   []SLAView `json:"sla"`
+	Links CaseLinks `json:"links"`
+}
+
+// SLAView is one SLA target of a case.
+type SLAView struct {
+	// Target: first_response or resolution.
+	Target string `json:"target"`
+	// State: running, paused, met or breached.
+	State string `json:"state"`
+	// AtRisk: running past its warning point.
+	AtRisk bool `json:"at_risk"`
+	// DueAt is the deadline (while paused: if the hold ended at as_of).
+	DueAt  *time.Time `json:"due_at"`
+	WarnAt *time.Time `json:"warn_at"`
+	// RemainingMs is the time left before the deadline as of AsOf, counted
+	// like the budget (business or elapsed time); negative once breached.
+	RemainingMs int64      `json:"remaining_ms"`
+	AsOf        *time.Time `json:"as_of"`
+	PausedMs    int64      `json:"paused_ms"`
+	BudgetMs    int64      `json:"budget_ms"`
+	// Business: the budget counts the working hours of Calendar.
+	Business   bool       `json:"business"`
+	Calendar   string     `json:"calendar"`
+	MetAt      *time.Time `json:"met_at"`
+	BreachedAt *time.Time `json:"breached_at"`
+	// FollowUpID is the follow-up chasing the target now.
+	FollowUpID string `json:"follow_up_id"`
 }
 
 // CaseLinks are the case's own paths in this API.
@@ -58,6 +87,7 @@ func CaseOf(c domain.Case) CaseView {
 		AssigneeID: c.AssigneeID, Team: c.Team, CustomerOwnerID: c.CustomerOwnerID, CustomerTeam: c.CustomerTeam,
 		FollowOnOf: c.FollowOnOf, ReopenedCount: c.ReopenedCount, Version: c.Version, CreatedBy: c.CreatedBy,
 		CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt, FirstResponseAt: c.FirstResponseAt, ResolvedAt: c.ResolvedAt, ClosedAt: c.ClosedAt,
+		SLA:   []SLAView{},
 		Links: CaseLinks{Self: self, Timeline: self + "/timeline"},
 	}
 }

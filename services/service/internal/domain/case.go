@@ -113,6 +113,12 @@ type Case struct {
 	FirstResponseAt *time.Time
 	ResolvedAt      *time.Time
 	ClosedAt        *time.Time
+	// ContactEmail and Language: where the satisfaction survey goes, and in
+	// which language ("" English).
+	ContactEmail string
+	Language     string
+	// ClosedByCustomer: the customer asked for the close (no survey).
+	ClosedByCustomer bool
 }
 
 // Draft is a case as someone files it.

@@ -34,6 +34,7 @@ func (h *CasesHTTP) Routes(v1 *gin.RouterGroup) {
 	v1.GET("/cases/:id", h.get)
 	v1.GET("/cases/:id/timeline", h.timeline)
 	v1.GET("/customers/:customerId/cases", h.customerCases)
+	h.changeRoutes(v1)
 }
 
 // CreateCaseRequest is the body of POST /v1/cases.

@@ -68,6 +68,14 @@ func (e GetCasesParamsType) Valid() bool {
 	}
 }
 
+// AssignRequest defines model for AssignRequest.
+type AssignRequest struct {
+	AssigneeId      *string `json:"assignee_id,omitempty"`
+	ExpectedVersion *int    `json:"expected_version,omitempty"`
+	Reason          *string `json:"reason,omitempty"`
+	Team            *string `json:"team,omitempty"`
+}
+
 // CaseLinks defines model for CaseLinks.
 type CaseLinks struct {
 	Self     *string `json:"self,omitempty"`
@@ -101,6 +109,7 @@ type CaseView struct {
 	Priority        *string    `json:"priority,omitempty"`
 	ReopenedCount   *int       `json:"reopened_count,omitempty"`
 	ResolvedAt      *time.Time `json:"resolved_at,omitempty"`
+	Sla             *[]SLAView `json:"sla,omitempty"`
 	State           *string    `json:"state,omitempty"`
 	Subject         *string    `json:"subject,omitempty"`
 	Team            *string    `json:"team,omitempty"`
@@ -149,6 +158,58 @@ type Error struct {
 	Message *string                 `json:"message,omitempty"`
 }
 
+// NoteRequest defines model for NoteRequest.
+type NoteRequest struct {
+	Body            *string `json:"body,omitempty"`
+	ExpectedVersion *int    `json:"expected_version,omitempty"`
+}
+
+// PriorityRequest defines model for PriorityRequest.
+type PriorityRequest struct {
+	ExpectedVersion *int    `json:"expected_version,omitempty"`
+	Priority        *string `json:"priority,omitempty"`
+	Reason          *string `json:"reason,omitempty"`
+}
+
+// ReopenRequest defines model for ReopenRequest.
+type ReopenRequest struct {
+	ExpectedVersion *int    `json:"expected_version,omitempty"`
+	Reason          *string `json:"reason,omitempty"`
+}
+
+// ReplyRequest defines model for ReplyRequest.
+type ReplyRequest struct {
+	Body            *string `json:"body,omitempty"`
+	Direction       *string `json:"direction,omitempty"`
+	ExpectedVersion *int    `json:"expected_version,omitempty"`
+}
+
+// SLAView defines model for SLAView.
+type SLAView struct {
+	AsOf        *time.Time `json:"as_of,omitempty"`
+	AtRisk      *bool      `json:"at_risk,omitempty"`
+	BreachedAt  *time.Time `json:"breached_at,omitempty"`
+	BudgetMs    *int       `json:"budget_ms,omitempty"`
+	Business    *bool      `json:"business,omitempty"`
+	Calendar    *string    `json:"calendar,omitempty"`
+	DueAt       *time.Time `json:"due_at,omitempty"`
+	FollowUpId  *string    `json:"follow_up_id,omitempty"`
+	MetAt       *time.Time `json:"met_at,omitempty"`
+	PausedMs    *int       `json:"paused_ms,omitempty"`
+	RemainingMs *int       `json:"remaining_ms,omitempty"`
+	State       *string    `json:"state,omitempty"`
+	Target      *string    `json:"target,omitempty"`
+	WarnAt      *time.Time `json:"warn_at,omitempty"`
+}
+
+// StateRequest defines model for StateRequest.
+type StateRequest struct {
+	CustomerRequest *bool   `json:"customer_request,omitempty"`
+	ExpectedVersion *int    `json:"expected_version,omitempty"`
+	Reason          *string `json:"reason,omitempty"`
+	State           *string `json:"state,omitempty"`
+}
+
 // TimelinePage defines model for TimelinePage.
 type TimelinePage struct {
 	IncludesInternal *bool        `json:"includes_internal,omitempty"`
@@ -192,6 +253,42 @@ type PostCasesParams struct {
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 }
 
+// PostCasesByIdAssignmentParams defines parameters for PostCasesByIdAssignment.
+type PostCasesByIdAssignmentParams struct {
+	// IdempotencyKey Each change is an update of the case's workflow; with an Idempotency-Key a retried request is applied at most once.
+	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
+}
+
+// PostCasesByIdNotesParams defines parameters for PostCasesByIdNotes.
+type PostCasesByIdNotesParams struct {
+	// IdempotencyKey Each change is an update of the case's workflow; with an Idempotency-Key a retried request is applied at most once.
+	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
+}
+
+// PostCasesByIdPriorityParams defines parameters for PostCasesByIdPriority.
+type PostCasesByIdPriorityParams struct {
+	// IdempotencyKey Each change is an update of the case's workflow; with an Idempotency-Key a retried request is applied at most once.
+	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
+}
+
+// PostCasesByIdReopenParams defines parameters for PostCasesByIdReopen.
+type PostCasesByIdReopenParams struct {
+	// IdempotencyKey Each change is an update of the case's workflow; with an Idempotency-Key a retried request is applied at most once.
+	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
+}
+
+// PostCasesByIdRepliesParams defines parameters for PostCasesByIdReplies.
+type PostCasesByIdRepliesParams struct {
+	// IdempotencyKey Each change is an update of the case's workflow; with an Idempotency-Key a retried request is applied at most once.
+	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
+}
+
+// PostCasesByIdStateParams defines parameters for PostCasesByIdState.
+type PostCasesByIdStateParams struct {
+	// IdempotencyKey Each change is an update of the case's workflow; with an Idempotency-Key a retried request is applied at most once.
+	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
+}
+
 // GetCasesByIdTimelineParams defines parameters for GetCasesByIdTimeline.
 type GetCasesByIdTimelineParams struct {
 	// Limit page size, 1..200 (default 50)
@@ -215,6 +312,24 @@ type GetCustomersByCustomerIdCasesParams struct {
 
 // PostCasesJSONRequestBody defines body for PostCases for application/json ContentType.
 type PostCasesJSONRequestBody = CreateCaseRequest
+
+// PostCasesByIdAssignmentJSONRequestBody defines body for PostCasesByIdAssignment for application/json ContentType.
+type PostCasesByIdAssignmentJSONRequestBody = AssignRequest
+
+// PostCasesByIdNotesJSONRequestBody defines body for PostCasesByIdNotes for application/json ContentType.
+type PostCasesByIdNotesJSONRequestBody = NoteRequest
+
+// PostCasesByIdPriorityJSONRequestBody defines body for PostCasesByIdPriority for application/json ContentType.
+type PostCasesByIdPriorityJSONRequestBody = PriorityRequest
+
+// PostCasesByIdReopenJSONRequestBody defines body for PostCasesByIdReopen for application/json ContentType.
+type PostCasesByIdReopenJSONRequestBody = ReopenRequest
+
+// PostCasesByIdRepliesJSONRequestBody defines body for PostCasesByIdReplies for application/json ContentType.
+type PostCasesByIdRepliesJSONRequestBody = ReplyRequest
+
+// PostCasesByIdStateJSONRequestBody defines body for PostCasesByIdState for application/json ContentType.
+type PostCasesByIdStateJSONRequestBody = StateRequest
 
 // RequestEditorFn is the function signature for the RequestEditor callback function
 type RequestEditorFn func(ctx context.Context, req *http.Request) error
@@ -303,7 +418,7 @@ type ClientInterface interface {
 	//
 	// Who files: anyone who works cases — reps, managers of a team, admins — for a customer they see, into any team's queue (a sales rep files their customer's complaint to the service team, and then reads it through the customer). Analysts, who read cases and work none, get 403 case_file_not_allowed. Naming assignee_id is assigning work: only who works the team's cases (its reps and managers, admins) names someone, or you take the case yourself; anyone else is 422 not_allowed on assignee_id and leaves the case in the team's queue.
 	//
-	// A new case is in state new. Its state changes, replies, internal notes, assignment and priority changes arrive with the case workflow (next release); until then it stays as filed. 201 with the case and Location: /v1/cases/{id}.
+	// A new case is in state new; its workflow starts at once and starts its SLA clocks from the filing instant (sla lists them once it has; a case filed while the workflow engine is unreachable gets its workflow within CASE_START_INTERVAL). 201 with the case and Location: /v1/cases/{id}.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -316,7 +431,7 @@ type ClientInterface interface {
 	//
 	// Who files: anyone who works cases — reps, managers of a team, admins — for a customer they see, into any team's queue (a sales rep files their customer's complaint to the service team, and then reads it through the customer). Analysts, who read cases and work none, get 403 case_file_not_allowed. Naming assignee_id is assigning work: only who works the team's cases (its reps and managers, admins) names someone, or you take the case yourself; anyone else is 422 not_allowed on assignee_id and leaves the case in the team's queue.
 	//
-	// A new case is in state new. Its state changes, replies, internal notes, assignment and priority changes arrive with the case workflow (next release); until then it stays as filed. 201 with the case and Location: /v1/cases/{id}.
+	// A new case is in state new; its workflow starts at once and starts its SLA clocks from the filing instant (sla lists them once it has; a case filed while the workflow engine is unreachable gets its workflow within CASE_START_INTERVAL). 201 with the case and Location: /v1/cases/{id}.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -329,6 +444,138 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /v1/cases/{id} (the `GetCasesById` operationId).
 	GetCasesById(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PostCasesByIdAssignmentWithBody Assign a case
+	//
+	// To a person (assignee_id) or the team's queue (empty), in the case's team or another (team). Assigning a new case opens it. The follow-ups chasing its SLA targets move to the new assignee.
+	//
+	// Refusals are 422 with a code: case_closed, invalid_case_transition, state_unchanged, case_not_opened (a new case cannot wait for the customer), case_not_resolved (close only a resolved case), use_reopen, reopen_window_passed, case_resolved (a resolved case keeps its priority), priority_unchanged, assignment_unchanged, validation_failed with the fields; 403 case_read_only for who reads the case but does not work it (the customer's owner); 404 case_not_found out of sight; 409 version_conflict when expected_version is not the case's; 503 when the workflow engine does not answer in UPDATE_WAIT. Nothing changes on any refusal. The answer is the case as stored after the change, with its SLA targets as of now.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/cases/{id}/assignment (the `PostCasesByIdAssignment` operationId).
+	PostCasesByIdAssignmentWithBody(ctx context.Context, id string, params *PostCasesByIdAssignmentParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PostCasesByIdAssignment Assign a case
+	//
+	// To a person (assignee_id) or the team's queue (empty), in the case's team or another (team). Assigning a new case opens it. The follow-ups chasing its SLA targets move to the new assignee.
+	//
+	// Refusals are 422 with a code: case_closed, invalid_case_transition, state_unchanged, case_not_opened (a new case cannot wait for the customer), case_not_resolved (close only a resolved case), use_reopen, reopen_window_passed, case_resolved (a resolved case keeps its priority), priority_unchanged, assignment_unchanged, validation_failed with the fields; 403 case_read_only for who reads the case but does not work it (the customer's owner); 404 case_not_found out of sight; 409 version_conflict when expected_version is not the case's; 503 when the workflow engine does not answer in UPDATE_WAIT. Nothing changes on any refusal. The answer is the case as stored after the change, with its SLA targets as of now.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/cases/{id}/assignment (the `PostCasesByIdAssignment` operationId).
+	PostCasesByIdAssignment(ctx context.Context, id string, params *PostCasesByIdAssignmentParams, body PostCasesByIdAssignmentJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PostCasesByIdNotesWithBody Add an internal note
+	//
+	// Only staff see it; a note on a new case opens it.
+	//
+	// Refusals are 422 with a code: case_closed, invalid_case_transition, state_unchanged, case_not_opened (a new case cannot wait for the customer), case_not_resolved (close only a resolved case), use_reopen, reopen_window_passed, case_resolved (a resolved case keeps its priority), priority_unchanged, assignment_unchanged, validation_failed with the fields; 403 case_read_only for who reads the case but does not work it (the customer's owner); 404 case_not_found out of sight; 409 version_conflict when expected_version is not the case's; 503 when the workflow engine does not answer in UPDATE_WAIT. Nothing changes on any refusal. The answer is the case as stored after the change, with its SLA targets as of now.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/cases/{id}/notes (the `PostCasesByIdNotes` operationId).
+	PostCasesByIdNotesWithBody(ctx context.Context, id string, params *PostCasesByIdNotesParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PostCasesByIdNotes Add an internal note
+	//
+	// Only staff see it; a note on a new case opens it.
+	//
+	// Refusals are 422 with a code: case_closed, invalid_case_transition, state_unchanged, case_not_opened (a new case cannot wait for the customer), case_not_resolved (close only a resolved case), use_reopen, reopen_window_passed, case_resolved (a resolved case keeps its priority), priority_unchanged, assignment_unchanged, validation_failed with the fields; 403 case_read_only for who reads the case but does not work it (the customer's owner); 404 case_not_found out of sight; 409 version_conflict when expected_version is not the case's; 503 when the workflow engine does not answer in UPDATE_WAIT. Nothing changes on any refusal. The answer is the case as stored after the change, with its SLA targets as of now.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/cases/{id}/notes (the `PostCasesByIdNotes` operationId).
+	PostCasesByIdNotes(ctx context.Context, id string, params *PostCasesByIdNotesParams, body PostCasesByIdNotesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PostCasesByIdPriorityWithBody Change a case's priority
+	//
+	// P1 to P4, with a reason: the SLA targets are re-computed from the case's filing as if it had had the new priority from the start, every hold still counted as hold; a deadline that has already passed is breached as of that deadline. The escalation ladder may raise the priority itself (raise_priority).
+	//
+	// Refusals are 422 with a code: case_closed, invalid_case_transition, state_unchanged, case_not_opened (a new case cannot wait for the customer), case_not_resolved (close only a resolved case), use_reopen, reopen_window_passed, case_resolved (a resolved case keeps its priority), priority_unchanged, assignment_unchanged, validation_failed with the fields; 403 case_read_only for who reads the case but does not work it (the customer's owner); 404 case_not_found out of sight; 409 version_conflict when expected_version is not the case's; 503 when the workflow engine does not answer in UPDATE_WAIT. Nothing changes on any refusal. The answer is the case as stored after the change, with its SLA targets as of now.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/cases/{id}/priority (the `PostCasesByIdPriority` operationId).
+	PostCasesByIdPriorityWithBody(ctx context.Context, id string, params *PostCasesByIdPriorityParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PostCasesByIdPriority Change a case's priority
+	//
+	// P1 to P4, with a reason: the SLA targets are re-computed from the case's filing as if it had had the new priority from the start, every hold still counted as hold; a deadline that has already passed is breached as of that deadline. The escalation ladder may raise the priority itself (raise_priority).
+	//
+	// Refusals are 422 with a code: case_closed, invalid_case_transition, state_unchanged, case_not_opened (a new case cannot wait for the customer), case_not_resolved (close only a resolved case), use_reopen, reopen_window_passed, case_resolved (a resolved case keeps its priority), priority_unchanged, assignment_unchanged, validation_failed with the fields; 403 case_read_only for who reads the case but does not work it (the customer's owner); 404 case_not_found out of sight; 409 version_conflict when expected_version is not the case's; 503 when the workflow engine does not answer in UPDATE_WAIT. Nothing changes on any refusal. The answer is the case as stored after the change, with its SLA targets as of now.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/cases/{id}/priority (the `PostCasesByIdPriority` operationId).
+	PostCasesByIdPriority(ctx context.Context, id string, params *PostCasesByIdPriorityParams, body PostCasesByIdPriorityJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PostCasesByIdReopenWithBody Reopen a resolved case
+	//
+	// Within the reopen window (policy service.reopen_window) after it was resolved; its resolution clock runs again with the time it sat resolved counted as hold. After the window, and once closed, file a follow-on case.
+	//
+	// Refusals are 422 with a code: case_closed, invalid_case_transition, state_unchanged, case_not_opened (a new case cannot wait for the customer), case_not_resolved (close only a resolved case), use_reopen, reopen_window_passed, case_resolved (a resolved case keeps its priority), priority_unchanged, assignment_unchanged, validation_failed with the fields; 403 case_read_only for who reads the case but does not work it (the customer's owner); 404 case_not_found out of sight; 409 version_conflict when expected_version is not the case's; 503 when the workflow engine does not answer in UPDATE_WAIT. Nothing changes on any refusal. The answer is the case as stored after the change, with its SLA targets as of now.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/cases/{id}/reopen (the `PostCasesByIdReopen` operationId).
+	PostCasesByIdReopenWithBody(ctx context.Context, id string, params *PostCasesByIdReopenParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PostCasesByIdReopen Reopen a resolved case
+	//
+	// Within the reopen window (policy service.reopen_window) after it was resolved; its resolution clock runs again with the time it sat resolved counted as hold. After the window, and once closed, file a follow-on case.
+	//
+	// Refusals are 422 with a code: case_closed, invalid_case_transition, state_unchanged, case_not_opened (a new case cannot wait for the customer), case_not_resolved (close only a resolved case), use_reopen, reopen_window_passed, case_resolved (a resolved case keeps its priority), priority_unchanged, assignment_unchanged, validation_failed with the fields; 403 case_read_only for who reads the case but does not work it (the customer's owner); 404 case_not_found out of sight; 409 version_conflict when expected_version is not the case's; 503 when the workflow engine does not answer in UPDATE_WAIT. Nothing changes on any refusal. The answer is the case as stored after the change, with its SLA targets as of now.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/cases/{id}/reopen (the `PostCasesByIdReopen` operationId).
+	PostCasesByIdReopen(ctx context.Context, id string, params *PostCasesByIdReopenParams, body PostCasesByIdReopenJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PostCasesByIdRepliesWithBody Add a public reply
+	//
+	// outbound: staff to the customer — the first one meets the first-response target and opens a new case; inbound: the customer's message recorded by staff — one to a case waiting for the customer resumes it. A closed case gets none.
+	//
+	// Refusals are 422 with a code: case_closed, invalid_case_transition, state_unchanged, case_not_opened (a new case cannot wait for the customer), case_not_resolved (close only a resolved case), use_reopen, reopen_window_passed, case_resolved (a resolved case keeps its priority), priority_unchanged, assignment_unchanged, validation_failed with the fields; 403 case_read_only for who reads the case but does not work it (the customer's owner); 404 case_not_found out of sight; 409 version_conflict when expected_version is not the case's; 503 when the workflow engine does not answer in UPDATE_WAIT. Nothing changes on any refusal. The answer is the case as stored after the change, with its SLA targets as of now.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/cases/{id}/replies (the `PostCasesByIdReplies` operationId).
+	PostCasesByIdRepliesWithBody(ctx context.Context, id string, params *PostCasesByIdRepliesParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PostCasesByIdReplies Add a public reply
+	//
+	// outbound: staff to the customer — the first one meets the first-response target and opens a new case; inbound: the customer's message recorded by staff — one to a case waiting for the customer resumes it. A closed case gets none.
+	//
+	// Refusals are 422 with a code: case_closed, invalid_case_transition, state_unchanged, case_not_opened (a new case cannot wait for the customer), case_not_resolved (close only a resolved case), use_reopen, reopen_window_passed, case_resolved (a resolved case keeps its priority), priority_unchanged, assignment_unchanged, validation_failed with the fields; 403 case_read_only for who reads the case but does not work it (the customer's owner); 404 case_not_found out of sight; 409 version_conflict when expected_version is not the case's; 503 when the workflow engine does not answer in UPDATE_WAIT. Nothing changes on any refusal. The answer is the case as stored after the change, with its SLA targets as of now.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/cases/{id}/replies (the `PostCasesByIdReplies` operationId).
+	PostCasesByIdReplies(ctx context.Context, id string, params *PostCasesByIdRepliesParams, body PostCasesByIdRepliesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PostCasesByIdStateWithBody Move a case to another state
+	//
+	// new → open, pending_internal or resolved; open → pending_customer, pending_internal or resolved; pending_customer → open, pending_internal or resolved; pending_internal → open, pending_customer or resolved; resolved → closed. Waiting for the customer (pending_customer) pauses the SLA clocks; leaving it resumes them. Resolving needs a reason and meets the resolution target (and first response, if no reply did). customer_request on a close records that the customer asked for it: no satisfaction survey is sent.
+	//
+	// Refusals are 422 with a code: case_closed, invalid_case_transition, state_unchanged, case_not_opened (a new case cannot wait for the customer), case_not_resolved (close only a resolved case), use_reopen, reopen_window_passed, case_resolved (a resolved case keeps its priority), priority_unchanged, assignment_unchanged, validation_failed with the fields; 403 case_read_only for who reads the case but does not work it (the customer's owner); 404 case_not_found out of sight; 409 version_conflict when expected_version is not the case's; 503 when the workflow engine does not answer in UPDATE_WAIT. Nothing changes on any refusal. The answer is the case as stored after the change, with its SLA targets as of now.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/cases/{id}/state (the `PostCasesByIdState` operationId).
+	PostCasesByIdStateWithBody(ctx context.Context, id string, params *PostCasesByIdStateParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PostCasesByIdState Move a case to another state
+	//
+	// new → open, pending_internal or resolved; open → pending_customer, pending_internal or resolved; pending_customer → open, pending_internal or resolved; pending_internal → open, pending_customer or resolved; resolved → closed. Waiting for the customer (pending_customer) pauses the SLA clocks; leaving it resumes them. Resolving needs a reason and meets the resolution target (and first response, if no reply did). customer_request on a close records that the customer asked for it: no satisfaction survey is sent.
+	//
+	// Refusals are 422 with a code: case_closed, invalid_case_transition, state_unchanged, case_not_opened (a new case cannot wait for the customer), case_not_resolved (close only a resolved case), use_reopen, reopen_window_passed, case_resolved (a resolved case keeps its priority), priority_unchanged, assignment_unchanged, validation_failed with the fields; 403 case_read_only for who reads the case but does not work it (the customer's owner); 404 case_not_found out of sight; 409 version_conflict when expected_version is not the case's; 503 when the workflow engine does not answer in UPDATE_WAIT. Nothing changes on any refusal. The answer is the case as stored after the change, with its SLA targets as of now.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/cases/{id}/state (the `PostCasesByIdState` operationId).
+	PostCasesByIdState(ctx context.Context, id string, params *PostCasesByIdStateParams, body PostCasesByIdStateJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetCasesByIdTimeline A case's timeline, oldest first
 	//
@@ -368,7 +615,7 @@ func (c *Client) GetCases(ctx context.Context, params *GetCasesParams, reqEditor
 //
 // Who files: anyone who works cases — reps, managers of a team, admins — for a customer they see, into any team's queue (a sales rep files their customer's complaint to the service team, and then reads it through the customer). Analysts, who read cases and work none, get 403 case_file_not_allowed. Naming assignee_id is assigning work: only who works the team's cases (its reps and managers, admins) names someone, or you take the case yourself; anyone else is 422 not_allowed on assignee_id and leaves the case in the team's queue.
 //
-// A new case is in state new. Its state changes, replies, internal notes, assignment and priority changes arrive with the case workflow (next release); until then it stays as filed. 201 with the case and Location: /v1/cases/{id}.
+// A new case is in state new; its workflow starts at once and starts its SLA clocks from the filing instant (sla lists them once it has; a case filed while the workflow engine is unreachable gets its workflow within CASE_START_INTERVAL). 201 with the case and Location: /v1/cases/{id}.
 //
 // Takes any type of body and a specified content type.
 //
@@ -391,7 +638,7 @@ func (c *Client) PostCasesWithBody(ctx context.Context, params *PostCasesParams,
 //
 // Who files: anyone who works cases — reps, managers of a team, admins — for a customer they see, into any team's queue (a sales rep files their customer's complaint to the service team, and then reads it through the customer). Analysts, who read cases and work none, get 403 case_file_not_allowed. Naming assignee_id is assigning work: only who works the team's cases (its reps and managers, admins) names someone, or you take the case yourself; anyone else is 422 not_allowed on assignee_id and leaves the case in the team's queue.
 //
-// A new case is in state new. Its state changes, replies, internal notes, assignment and priority changes arrive with the case workflow (next release); until then it stays as filed. 201 with the case and Location: /v1/cases/{id}.
+// A new case is in state new; its workflow starts at once and starts its SLA clocks from the filing instant (sla lists them once it has; a case filed while the workflow engine is unreachable gets its workflow within CASE_START_INTERVAL). 201 with the case and Location: /v1/cases/{id}.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -415,6 +662,258 @@ func (c *Client) PostCases(ctx context.Context, params *PostCasesParams, body Po
 // Corresponds with GET /v1/cases/{id} (the `GetCasesById` operationId).
 func (c *Client) GetCasesById(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetCasesByIdRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PostCasesByIdAssignmentWithBody Assign a case
+//
+// To a person (assignee_id) or the team's queue (empty), in the case's team or another (team). Assigning a new case opens it. The follow-ups chasing its SLA targets move to the new assignee.
+//
+// Refusals are 422 with a code: case_closed, invalid_case_transition, state_unchanged, case_not_opened (a new case cannot wait for the customer), case_not_resolved (close only a resolved case), use_reopen, reopen_window_passed, case_resolved (a resolved case keeps its priority), priority_unchanged, assignment_unchanged, validation_failed with the fields; 403 case_read_only for who reads the case but does not work it (the customer's owner); 404 case_not_found out of sight; 409 version_conflict when expected_version is not the case's; 503 when the workflow engine does not answer in UPDATE_WAIT. Nothing changes on any refusal. The answer is the case as stored after the change, with its SLA targets as of now.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/cases/{id}/assignment (the `PostCasesByIdAssignment` operationId).
+func (c *Client) PostCasesByIdAssignmentWithBody(ctx context.Context, id string, params *PostCasesByIdAssignmentParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPostCasesByIdAssignmentRequestWithBody(c.Server, id, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PostCasesByIdAssignment Assign a case
+//
+// To a person (assignee_id) or the team's queue (empty), in the case's team or another (team). Assigning a new case opens it. The follow-ups chasing its SLA targets move to the new assignee.
+//
+// Refusals are 422 with a code: case_closed, invalid_case_transition, state_unchanged, case_not_opened (a new case cannot wait for the customer), case_not_resolved (close only a resolved case), use_reopen, reopen_window_passed, case_resolved (a resolved case keeps its priority), priority_unchanged, assignment_unchanged, validation_failed with the fields; 403 case_read_only for who reads the case but does not work it (the customer's owner); 404 case_not_found out of sight; 409 version_conflict when expected_version is not the case's; 503 when the workflow engine does not answer in UPDATE_WAIT. Nothing changes on any refusal. The answer is the case as stored after the change, with its SLA targets as of now.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/cases/{id}/assignment (the `PostCasesByIdAssignment` operationId).
+func (c *Client) PostCasesByIdAssignment(ctx context.Context, id string, params *PostCasesByIdAssignmentParams, body PostCasesByIdAssignmentJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPostCasesByIdAssignmentRequest(c.Server, id, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PostCasesByIdNotesWithBody Add an internal note
+//
+// Only staff see it; a note on a new case opens it.
+//
+// Refusals are 422 with a code: case_closed, invalid_case_transition, state_unchanged, case_not_opened (a new case cannot wait for the customer), case_not_resolved (close only a resolved case), use_reopen, reopen_window_passed, case_resolved (a resolved case keeps its priority), priority_unchanged, assignment_unchanged, validation_failed with the fields; 403 case_read_only for who reads the case but does not work it (the customer's owner); 404 case_not_found out of sight; 409 version_conflict when expected_version is not the case's; 503 when the workflow engine does not answer in UPDATE_WAIT. Nothing changes on any refusal. The answer is the case as stored after the change, with its SLA targets as of now.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/cases/{id}/notes (the `PostCasesByIdNotes` operationId).
+func (c *Client) PostCasesByIdNotesWithBody(ctx context.Context, id string, params *PostCasesByIdNotesParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPostCasesByIdNotesRequestWithBody(c.Server, id, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PostCasesByIdNotes Add an internal note
+//
+// Only staff see it; a note on a new case opens it.
+//
+// Refusals are 422 with a code: case_closed, invalid_case_transition, state_unchanged, case_not_opened (a new case cannot wait for the customer), case_not_resolved (close only a resolved case), use_reopen, reopen_window_passed, case_resolved (a resolved case keeps its priority), priority_unchanged, assignment_unchanged, validation_failed with the fields; 403 case_read_only for who reads the case but does not work it (the customer's owner); 404 case_not_found out of sight; 409 version_conflict when expected_version is not the case's; 503 when the workflow engine does not answer in UPDATE_WAIT. Nothing changes on any refusal. The answer is the case as stored after the change, with its SLA targets as of now.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/cases/{id}/notes (the `PostCasesByIdNotes` operationId).
+func (c *Client) PostCasesByIdNotes(ctx context.Context, id string, params *PostCasesByIdNotesParams, body PostCasesByIdNotesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPostCasesByIdNotesRequest(c.Server, id, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PostCasesByIdPriorityWithBody Change a case's priority
+//
+// P1 to P4, with a reason: the SLA targets are re-computed from the case's filing as if it had had the new priority from the start, every hold still counted as hold; a deadline that has already passed is breached as of that deadline. The escalation ladder may raise the priority itself (raise_priority).
+//
+// Refusals are 422 with a code: case_closed, invalid_case_transition, state_unchanged, case_not_opened (a new case cannot wait for the customer), case_not_resolved (close only a resolved case), use_reopen, reopen_window_passed, case_resolved (a resolved case keeps its priority), priority_unchanged, assignment_unchanged, validation_failed with the fields; 403 case_read_only for who reads the case but does not work it (the customer's owner); 404 case_not_found out of sight; 409 version_conflict when expected_version is not the case's; 503 when the workflow engine does not answer in UPDATE_WAIT. Nothing changes on any refusal. The answer is the case as stored after the change, with its SLA targets as of now.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/cases/{id}/priority (the `PostCasesByIdPriority` operationId).
+func (c *Client) PostCasesByIdPriorityWithBody(ctx context.Context, id string, params *PostCasesByIdPriorityParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPostCasesByIdPriorityRequestWithBody(c.Server, id, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PostCasesByIdPriority Change a case's priority
+//
+// P1 to P4, with a reason: the SLA targets are re-computed from the case's filing as if it had had the new priority from the start, every hold still counted as hold; a deadline that has already passed is breached as of that deadline. The escalation ladder may raise the priority itself (raise_priority).
+//
+// Refusals are 422 with a code: case_closed, invalid_case_transition, state_unchanged, case_not_opened (a new case cannot wait for the customer), case_not_resolved (close only a resolved case), use_reopen, reopen_window_passed, case_resolved (a resolved case keeps its priority), priority_unchanged, assignment_unchanged, validation_failed with the fields; 403 case_read_only for who reads the case but does not work it (the customer's owner); 404 case_not_found out of sight; 409 version_conflict when expected_version is not the case's; 503 when the workflow engine does not answer in UPDATE_WAIT. Nothing changes on any refusal. The answer is the case as stored after the change, with its SLA targets as of now.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/cases/{id}/priority (the `PostCasesByIdPriority` operationId).
+func (c *Client) PostCasesByIdPriority(ctx context.Context, id string, params *PostCasesByIdPriorityParams, body PostCasesByIdPriorityJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPostCasesByIdPriorityRequest(c.Server, id, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PostCasesByIdReopenWithBody Reopen a resolved case
+//
+// Within the reopen window (policy service.reopen_window) after it was resolved; its resolution clock runs again with the time it sat resolved counted as hold. After the window, and once closed, file a follow-on case.
+//
+// Refusals are 422 with a code: case_closed, invalid_case_transition, state_unchanged, case_not_opened (a new case cannot wait for the customer), case_not_resolved (close only a resolved case), use_reopen, reopen_window_passed, case_resolved (a resolved case keeps its priority), priority_unchanged, assignment_unchanged, validation_failed with the fields; 403 case_read_only for who reads the case but does not work it (the customer's owner); 404 case_not_found out of sight; 409 version_conflict when expected_version is not the case's; 503 when the workflow engine does not answer in UPDATE_WAIT. Nothing changes on any refusal. The answer is the case as stored after the change, with its SLA targets as of now.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/cases/{id}/reopen (the `PostCasesByIdReopen` operationId).
+func (c *Client) PostCasesByIdReopenWithBody(ctx context.Context, id string, params *PostCasesByIdReopenParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPostCasesByIdReopenRequestWithBody(c.Server, id, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PostCasesByIdReopen Reopen a resolved case
+//
+// Within the reopen window (policy service.reopen_window) after it was resolved; its resolution clock runs again with the time it sat resolved counted as hold. After the window, and once closed, file a follow-on case.
+//
+// Refusals are 422 with a code: case_closed, invalid_case_transition, state_unchanged, case_not_opened (a new case cannot wait for the customer), case_not_resolved (close only a resolved case), use_reopen, reopen_window_passed, case_resolved (a resolved case keeps its priority), priority_unchanged, assignment_unchanged, validation_failed with the fields; 403 case_read_only for who reads the case but does not work it (the customer's owner); 404 case_not_found out of sight; 409 version_conflict when expected_version is not the case's; 503 when the workflow engine does not answer in UPDATE_WAIT. Nothing changes on any refusal. The answer is the case as stored after the change, with its SLA targets as of now.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/cases/{id}/reopen (the `PostCasesByIdReopen` operationId).
+func (c *Client) PostCasesByIdReopen(ctx context.Context, id string, params *PostCasesByIdReopenParams, body PostCasesByIdReopenJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPostCasesByIdReopenRequest(c.Server, id, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PostCasesByIdRepliesWithBody Add a public reply
+//
+// outbound: staff to the customer — the first one meets the first-response target and opens a new case; inbound: the customer's message recorded by staff — one to a case waiting for the customer resumes it. A closed case gets none.
+//
+// Refusals are 422 with a code: case_closed, invalid_case_transition, state_unchanged, case_not_opened (a new case cannot wait for the customer), case_not_resolved (close only a resolved case), use_reopen, reopen_window_passed, case_resolved (a resolved case keeps its priority), priority_unchanged, assignment_unchanged, validation_failed with the fields; 403 case_read_only for who reads the case but does not work it (the customer's owner); 404 case_not_found out of sight; 409 version_conflict when expected_version is not the case's; 503 when the workflow engine does not answer in UPDATE_WAIT. Nothing changes on any refusal. The answer is the case as stored after the change, with its SLA targets as of now.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/cases/{id}/replies (the `PostCasesByIdReplies` operationId).
+func (c *Client) PostCasesByIdRepliesWithBody(ctx context.Context, id string, params *PostCasesByIdRepliesParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPostCasesByIdRepliesRequestWithBody(c.Server, id, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PostCasesByIdReplies Add a public reply
+//
+// outbound: staff to the customer — the first one meets the first-response target and opens a new case; inbound: the customer's message recorded by staff — one to a case waiting for the customer resumes it. A closed case gets none.
+//
+// Refusals are 422 with a code: case_closed, invalid_case_transition, state_unchanged, case_not_opened (a new case cannot wait for the customer), case_not_resolved (close only a resolved case), use_reopen, reopen_window_passed, case_resolved (a resolved case keeps its priority), priority_unchanged, assignment_unchanged, validation_failed with the fields; 403 case_read_only for who reads the case but does not work it (the customer's owner); 404 case_not_found out of sight; 409 version_conflict when expected_version is not the case's; 503 when the workflow engine does not answer in UPDATE_WAIT. Nothing changes on any refusal. The answer is the case as stored after the change, with its SLA targets as of now.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/cases/{id}/replies (the `PostCasesByIdReplies` operationId).
+func (c *Client) PostCasesByIdReplies(ctx context.Context, id string, params *PostCasesByIdRepliesParams, body PostCasesByIdRepliesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPostCasesByIdRepliesRequest(c.Server, id, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PostCasesByIdStateWithBody Move a case to another state
+//
+// new → open, pending_internal or resolved; open → pending_customer, pending_internal or resolved; pending_customer → open, pending_internal or resolved; pending_internal → open, pending_customer or resolved; resolved → closed. Waiting for the customer (pending_customer) pauses the SLA clocks; leaving it resumes them. Resolving needs a reason and meets the resolution target (and first response, if no reply did). customer_request on a close records that the customer asked for it: no satisfaction survey is sent.
+//
+// Refusals are 422 with a code: case_closed, invalid_case_transition, state_unchanged, case_not_opened (a new case cannot wait for the customer), case_not_resolved (close only a resolved case), use_reopen, reopen_window_passed, case_resolved (a resolved case keeps its priority), priority_unchanged, assignment_unchanged, validation_failed with the fields; 403 case_read_only for who reads the case but does not work it (the customer's owner); 404 case_not_found out of sight; 409 version_conflict when expected_version is not the case's; 503 when the workflow engine does not answer in UPDATE_WAIT. Nothing changes on any refusal. The answer is the case as stored after the change, with its SLA targets as of now.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/cases/{id}/state (the `PostCasesByIdState` operationId).
+func (c *Client) PostCasesByIdStateWithBody(ctx context.Context, id string, params *PostCasesByIdStateParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPostCasesByIdStateRequestWithBody(c.Server, id, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PostCasesByIdState Move a case to another state
+//
+// new → open, pending_internal or resolved; open → pending_customer, pending_internal or resolved; pending_customer → open, pending_internal or resolved; pending_internal → open, pending_customer or resolved; resolved → closed. Waiting for the customer (pending_customer) pauses the SLA clocks; leaving it resumes them. Resolving needs a reason and meets the resolution target (and first response, if no reply did). customer_request on a close records that the customer asked for it: no satisfaction survey is sent.
+//
+// Refusals are 422 with a code: case_closed, invalid_case_transition, state_unchanged, case_not_opened (a new case cannot wait for the customer), case_not_resolved (close only a resolved case), use_reopen, reopen_window_passed, case_resolved (a resolved case keeps its priority), priority_unchanged, assignment_unchanged, validation_failed with the fields; 403 case_read_only for who reads the case but does not work it (the customer's owner); 404 case_not_found out of sight; 409 version_conflict when expected_version is not the case's; 503 when the workflow engine does not answer in UPDATE_WAIT. Nothing changes on any refusal. The answer is the case as stored after the change, with its SLA targets as of now.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/cases/{id}/state (the `PostCasesByIdState` operationId).
+func (c *Client) PostCasesByIdState(ctx context.Context, id string, params *PostCasesByIdStateParams, body PostCasesByIdStateJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPostCasesByIdStateRequest(c.Server, id, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -698,6 +1197,378 @@ func NewGetCasesByIdRequest(server string, id string) (*http.Request, error) {
 	return req, nil
 }
 
+// NewPostCasesByIdAssignmentRequest calls the generic PostCasesByIdAssignment builder with application/json body
+func NewPostCasesByIdAssignmentRequest(server string, id string, params *PostCasesByIdAssignmentParams, body PostCasesByIdAssignmentJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewPostCasesByIdAssignmentRequestWithBody(server, id, params, "application/json", bodyReader)
+}
+
+// NewPostCasesByIdAssignmentRequestWithBody constructs an http.Request for the PostCasesByIdAssignment method, with any body, and a specified content type
+func NewPostCasesByIdAssignmentRequestWithBody(server string, id string, params *PostCasesByIdAssignmentParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/cases/%s/assignment", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewPostCasesByIdNotesRequest calls the generic PostCasesByIdNotes builder with application/json body
+func NewPostCasesByIdNotesRequest(server string, id string, params *PostCasesByIdNotesParams, body PostCasesByIdNotesJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewPostCasesByIdNotesRequestWithBody(server, id, params, "application/json", bodyReader)
+}
+
+// NewPostCasesByIdNotesRequestWithBody constructs an http.Request for the PostCasesByIdNotes method, with any body, and a specified content type
+func NewPostCasesByIdNotesRequestWithBody(server string, id string, params *PostCasesByIdNotesParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/cases/%s/notes", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewPostCasesByIdPriorityRequest calls the generic PostCasesByIdPriority builder with application/json body
+func NewPostCasesByIdPriorityRequest(server string, id string, params *PostCasesByIdPriorityParams, body PostCasesByIdPriorityJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewPostCasesByIdPriorityRequestWithBody(server, id, params, "application/json", bodyReader)
+}
+
+// NewPostCasesByIdPriorityRequestWithBody constructs an http.Request for the PostCasesByIdPriority method, with any body, and a specified content type
+func NewPostCasesByIdPriorityRequestWithBody(server string, id string, params *PostCasesByIdPriorityParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/cases/%s/priority", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewPostCasesByIdReopenRequest calls the generic PostCasesByIdReopen builder with application/json body
+func NewPostCasesByIdReopenRequest(server string, id string, params *PostCasesByIdReopenParams, body PostCasesByIdReopenJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewPostCasesByIdReopenRequestWithBody(server, id, params, "application/json", bodyReader)
+}
+
+// NewPostCasesByIdReopenRequestWithBody constructs an http.Request for the PostCasesByIdReopen method, with any body, and a specified content type
+func NewPostCasesByIdReopenRequestWithBody(server string, id string, params *PostCasesByIdReopenParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/cases/%s/reopen", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewPostCasesByIdRepliesRequest calls the generic PostCasesByIdReplies builder with application/json body
+func NewPostCasesByIdRepliesRequest(server string, id string, params *PostCasesByIdRepliesParams, body PostCasesByIdRepliesJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewPostCasesByIdRepliesRequestWithBody(server, id, params, "application/json", bodyReader)
+}
+
+// NewPostCasesByIdRepliesRequestWithBody constructs an http.Request for the PostCasesByIdReplies method, with any body, and a specified content type
+func NewPostCasesByIdRepliesRequestWithBody(server string, id string, params *PostCasesByIdRepliesParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/cases/%s/replies", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewPostCasesByIdStateRequest calls the generic PostCasesByIdState builder with application/json body
+func NewPostCasesByIdStateRequest(server string, id string, params *PostCasesByIdStateParams, body PostCasesByIdStateJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewPostCasesByIdStateRequestWithBody(server, id, params, "application/json", bodyReader)
+}
+
+// NewPostCasesByIdStateRequestWithBody constructs an http.Request for the PostCasesByIdState method, with any body, and a specified content type
+func NewPostCasesByIdStateRequestWithBody(server string, id string, params *PostCasesByIdStateParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/cases/%s/state", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
 // NewGetCasesByIdTimelineRequest constructs an http.Request for the GetCasesByIdTimeline method
 func NewGetCasesByIdTimelineRequest(server string, id string, params *GetCasesByIdTimelineParams) (*http.Request, error) {
 	var err error
@@ -915,7 +1786,7 @@ type ClientWithResponsesInterface interface {
 	//
 	// Who files: anyone who works cases — reps, managers of a team, admins — for a customer they see, into any team's queue (a sales rep files their customer's complaint to the service team, and then reads it through the customer). Analysts, who read cases and work none, get 403 case_file_not_allowed. Naming assignee_id is assigning work: only who works the team's cases (its reps and managers, admins) names someone, or you take the case yourself; anyone else is 422 not_allowed on assignee_id and leaves the case in the team's queue.
 	//
-	// A new case is in state new. Its state changes, replies, internal notes, assignment and priority changes arrive with the case workflow (next release); until then it stays as filed. 201 with the case and Location: /v1/cases/{id}.
+	// A new case is in state new; its workflow starts at once and starts its SLA clocks from the filing instant (sla lists them once it has; a case filed while the workflow engine is unreachable gets its workflow within CASE_START_INTERVAL). 201 with the case and Location: /v1/cases/{id}.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -928,7 +1799,7 @@ type ClientWithResponsesInterface interface {
 	//
 	// Who files: anyone who works cases — reps, managers of a team, admins — for a customer they see, into any team's queue (a sales rep files their customer's complaint to the service team, and then reads it through the customer). Analysts, who read cases and work none, get 403 case_file_not_allowed. Naming assignee_id is assigning work: only who works the team's cases (its reps and managers, admins) names someone, or you take the case yourself; anyone else is 422 not_allowed on assignee_id and leaves the case in the team's queue.
 	//
-	// A new case is in state new. Its state changes, replies, internal notes, assignment and priority changes arrive with the case workflow (next release); until then it stays as filed. 201 with the case and Location: /v1/cases/{id}.
+	// A new case is in state new; its workflow starts at once and starts its SLA clocks from the filing instant (sla lists them once it has; a case filed while the workflow engine is unreachable gets its workflow within CASE_START_INTERVAL). 201 with the case and Location: /v1/cases/{id}.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -943,6 +1814,138 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /v1/cases/{id} (the `GetCasesById` operationId).
 	GetCasesByIdWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*GetCasesByIdResponse, error)
+
+	// PostCasesByIdAssignmentWithBodyWithResponse Assign a case
+	//
+	// To a person (assignee_id) or the team's queue (empty), in the case's team or another (team). Assigning a new case opens it. The follow-ups chasing its SLA targets move to the new assignee.
+	//
+	// Refusals are 422 with a code: case_closed, invalid_case_transition, state_unchanged, case_not_opened (a new case cannot wait for the customer), case_not_resolved (close only a resolved case), use_reopen, reopen_window_passed, case_resolved (a resolved case keeps its priority), priority_unchanged, assignment_unchanged, validation_failed with the fields; 403 case_read_only for who reads the case but does not work it (the customer's owner); 404 case_not_found out of sight; 409 version_conflict when expected_version is not the case's; 503 when the workflow engine does not answer in UPDATE_WAIT. Nothing changes on any refusal. The answer is the case as stored after the change, with its SLA targets as of now.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/cases/{id}/assignment (the `PostCasesByIdAssignment` operationId).
+	PostCasesByIdAssignmentWithBodyWithResponse(ctx context.Context, id string, params *PostCasesByIdAssignmentParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PostCasesByIdAssignmentResponse, error)
+
+	// PostCasesByIdAssignmentWithResponse Assign a case
+	//
+	// To a person (assignee_id) or the team's queue (empty), in the case's team or another (team). Assigning a new case opens it. The follow-ups chasing its SLA targets move to the new assignee.
+	//
+	// Refusals are 422 with a code: case_closed, invalid_case_transition, state_unchanged, case_not_opened (a new case cannot wait for the customer), case_not_resolved (close only a resolved case), use_reopen, reopen_window_passed, case_resolved (a resolved case keeps its priority), priority_unchanged, assignment_unchanged, validation_failed with the fields; 403 case_read_only for who reads the case but does not work it (the customer's owner); 404 case_not_found out of sight; 409 version_conflict when expected_version is not the case's; 503 when the workflow engine does not answer in UPDATE_WAIT. Nothing changes on any refusal. The answer is the case as stored after the change, with its SLA targets as of now.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/cases/{id}/assignment (the `PostCasesByIdAssignment` operationId).
+	PostCasesByIdAssignmentWithResponse(ctx context.Context, id string, params *PostCasesByIdAssignmentParams, body PostCasesByIdAssignmentJSONRequestBody, reqEditors ...RequestEditorFn) (*PostCasesByIdAssignmentResponse, error)
+
+	// PostCasesByIdNotesWithBodyWithResponse Add an internal note
+	//
+	// Only staff see it; a note on a new case opens it.
+	//
+	// Refusals are 422 with a code: case_closed, invalid_case_transition, state_unchanged, case_not_opened (a new case cannot wait for the customer), case_not_resolved (close only a resolved case), use_reopen, reopen_window_passed, case_resolved (a resolved case keeps its priority), priority_unchanged, assignment_unchanged, validation_failed with the fields; 403 case_read_only for who reads the case but does not work it (the customer's owner); 404 case_not_found out of sight; 409 version_conflict when expected_version is not the case's; 503 when the workflow engine does not answer in UPDATE_WAIT. Nothing changes on any refusal. The answer is the case as stored after the change, with its SLA targets as of now.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/cases/{id}/notes (the `PostCasesByIdNotes` operationId).
+	PostCasesByIdNotesWithBodyWithResponse(ctx context.Context, id string, params *PostCasesByIdNotesParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PostCasesByIdNotesResponse, error)
+
+	// PostCasesByIdNotesWithResponse Add an internal note
+	//
+	// Only staff see it; a note on a new case opens it.
+	//
+	// Refusals are 422 with a code: case_closed, invalid_case_transition, state_unchanged, case_not_opened (a new case cannot wait for the customer), case_not_resolved (close only a resolved case), use_reopen, reopen_window_passed, case_resolved (a resolved case keeps its priority), priority_unchanged, assignment_unchanged, validation_failed with the fields; 403 case_read_only for who reads the case but does not work it (the customer's owner); 404 case_not_found out of sight; 409 version_conflict when expected_version is not the case's; 503 when the workflow engine does not answer in UPDATE_WAIT. Nothing changes on any refusal. The answer is the case as stored after the change, with its SLA targets as of now.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/cases/{id}/notes (the `PostCasesByIdNotes` operationId).
+	PostCasesByIdNotesWithResponse(ctx context.Context, id string, params *PostCasesByIdNotesParams, body PostCasesByIdNotesJSONRequestBody, reqEditors ...RequestEditorFn) (*PostCasesByIdNotesResponse, error)
+
+	// PostCasesByIdPriorityWithBodyWithResponse Change a case's priority
+	//
+	// P1 to P4, with a reason: the SLA targets are re-computed from the case's filing as if it had had the new priority from the start, every hold still counted as hold; a deadline that has already passed is breached as of that deadline. The escalation ladder may raise the priority itself (raise_priority).
+	//
+	// Refusals are 422 with a code: case_closed, invalid_case_transition, state_unchanged, case_not_opened (a new case cannot wait for the customer), case_not_resolved (close only a resolved case), use_reopen, reopen_window_passed, case_resolved (a resolved case keeps its priority), priority_unchanged, assignment_unchanged, validation_failed with the fields; 403 case_read_only for who reads the case but does not work it (the customer's owner); 404 case_not_found out of sight; 409 version_conflict when expected_version is not the case's; 503 when the workflow engine does not answer in UPDATE_WAIT. Nothing changes on any refusal. The answer is the case as stored after the change, with its SLA targets as of now.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/cases/{id}/priority (the `PostCasesByIdPriority` operationId).
+	PostCasesByIdPriorityWithBodyWithResponse(ctx context.Context, id string, params *PostCasesByIdPriorityParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PostCasesByIdPriorityResponse, error)
+
+	// PostCasesByIdPriorityWithResponse Change a case's priority
+	//
+	// P1 to P4, with a reason: the SLA targets are re-computed from the case's filing as if it had had the new priority from the start, every hold still counted as hold; a deadline that has already passed is breached as of that deadline. The escalation ladder may raise the priority itself (raise_priority).
+	//
+	// Refusals are 422 with a code: case_closed, invalid_case_transition, state_unchanged, case_not_opened (a new case cannot wait for the customer), case_not_resolved (close only a resolved case), use_reopen, reopen_window_passed, case_resolved (a resolved case keeps its priority), priority_unchanged, assignment_unchanged, validation_failed with the fields; 403 case_read_only for who reads the case but does not work it (the customer's owner); 404 case_not_found out of sight; 409 version_conflict when expected_version is not the case's; 503 when the workflow engine does not answer in UPDATE_WAIT. Nothing changes on any refusal. The answer is the case as stored after the change, with its SLA targets as of now.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/cases/{id}/priority (the `PostCasesByIdPriority` operationId).
+	PostCasesByIdPriorityWithResponse(ctx context.Context, id string, params *PostCasesByIdPriorityParams, body PostCasesByIdPriorityJSONRequestBody, reqEditors ...RequestEditorFn) (*PostCasesByIdPriorityResponse, error)
+
+	// PostCasesByIdReopenWithBodyWithResponse Reopen a resolved case
+	//
+	// Within the reopen window (policy service.reopen_window) after it was resolved; its resolution clock runs again with the time it sat resolved counted as hold. After the window, and once closed, file a follow-on case.
+	//
+	// Refusals are 422 with a code: case_closed, invalid_case_transition, state_unchanged, case_not_opened (a new case cannot wait for the customer), case_not_resolved (close only a resolved case), use_reopen, reopen_window_passed, case_resolved (a resolved case keeps its priority), priority_unchanged, assignment_unchanged, validation_failed with the fields; 403 case_read_only for who reads the case but does not work it (the customer's owner); 404 case_not_found out of sight; 409 version_conflict when expected_version is not the case's; 503 when the workflow engine does not answer in UPDATE_WAIT. Nothing changes on any refusal. The answer is the case as stored after the change, with its SLA targets as of now.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/cases/{id}/reopen (the `PostCasesByIdReopen` operationId).
+	PostCasesByIdReopenWithBodyWithResponse(ctx context.Context, id string, params *PostCasesByIdReopenParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PostCasesByIdReopenResponse, error)
+
+	// PostCasesByIdReopenWithResponse Reopen a resolved case
+	//
+	// Within the reopen window (policy service.reopen_window) after it was resolved; its resolution clock runs again with the time it sat resolved counted as hold. After the window, and once closed, file a follow-on case.
+	//
+	// Refusals are 422 with a code: case_closed, invalid_case_transition, state_unchanged, case_not_opened (a new case cannot wait for the customer), case_not_resolved (close only a resolved case), use_reopen, reopen_window_passed, case_resolved (a resolved case keeps its priority), priority_unchanged, assignment_unchanged, validation_failed with the fields; 403 case_read_only for who reads the case but does not work it (the customer's owner); 404 case_not_found out of sight; 409 version_conflict when expected_version is not the case's; 503 when the workflow engine does not answer in UPDATE_WAIT. Nothing changes on any refusal. The answer is the case as stored after the change, with its SLA targets as of now.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/cases/{id}/reopen (the `PostCasesByIdReopen` operationId).
+	PostCasesByIdReopenWithResponse(ctx context.Context, id string, params *PostCasesByIdReopenParams, body PostCasesByIdReopenJSONRequestBody, reqEditors ...RequestEditorFn) (*PostCasesByIdReopenResponse, error)
+
+	// PostCasesByIdRepliesWithBodyWithResponse Add a public reply
+	//
+	// outbound: staff to the customer — the first one meets the first-response target and opens a new case; inbound: the customer's message recorded by staff — one to a case waiting for the customer resumes it. A closed case gets none.
+	//
+	// Refusals are 422 with a code: case_closed, invalid_case_transition, state_unchanged, case_not_opened (a new case cannot wait for the customer), case_not_resolved (close only a resolved case), use_reopen, reopen_window_passed, case_resolved (a resolved case keeps its priority), priority_unchanged, assignment_unchanged, validation_failed with the fields; 403 case_read_only for who reads the case but does not work it (the customer's owner); 404 case_not_found out of sight; 409 version_conflict when expected_version is not the case's; 503 when the workflow engine does not answer in UPDATE_WAIT. Nothing changes on any refusal. The answer is the case as stored after the change, with its SLA targets as of now.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/cases/{id}/replies (the `PostCasesByIdReplies` operationId).
+	PostCasesByIdRepliesWithBodyWithResponse(ctx context.Context, id string, params *PostCasesByIdRepliesParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PostCasesByIdRepliesResponse, error)
+
+	// PostCasesByIdRepliesWithResponse Add a public reply
+	//
+	// outbound: staff to the customer — the first one meets the first-response target and opens a new case; inbound: the customer's message recorded by staff — one to a case waiting for the customer resumes it. A closed case gets none.
+	//
+	// Refusals are 422 with a code: case_closed, invalid_case_transition, state_unchanged, case_not_opened (a new case cannot wait for the customer), case_not_resolved (close only a resolved case), use_reopen, reopen_window_passed, case_resolved (a resolved case keeps its priority), priority_unchanged, assignment_unchanged, validation_failed with the fields; 403 case_read_only for who reads the case but does not work it (the customer's owner); 404 case_not_found out of sight; 409 version_conflict when expected_version is not the case's; 503 when the workflow engine does not answer in UPDATE_WAIT. Nothing changes on any refusal. The answer is the case as stored after the change, with its SLA targets as of now.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/cases/{id}/replies (the `PostCasesByIdReplies` operationId).
+	PostCasesByIdRepliesWithResponse(ctx context.Context, id string, params *PostCasesByIdRepliesParams, body PostCasesByIdRepliesJSONRequestBody, reqEditors ...RequestEditorFn) (*PostCasesByIdRepliesResponse, error)
+
+	// PostCasesByIdStateWithBodyWithResponse Move a case to another state
+	//
+	// new → open, pending_internal or resolved; open → pending_customer, pending_internal or resolved; pending_customer → open, pending_internal or resolved; pending_internal → open, pending_customer or resolved; resolved → closed. Waiting for the customer (pending_customer) pauses the SLA clocks; leaving it resumes them. Resolving needs a reason and meets the resolution target (and first response, if no reply did). customer_request on a close records that the customer asked for it: no satisfaction survey is sent.
+	//
+	// Refusals are 422 with a code: case_closed, invalid_case_transition, state_unchanged, case_not_opened (a new case cannot wait for the customer), case_not_resolved (close only a resolved case), use_reopen, reopen_window_passed, case_resolved (a resolved case keeps its priority), priority_unchanged, assignment_unchanged, validation_failed with the fields; 403 case_read_only for who reads the case but does not work it (the customer's owner); 404 case_not_found out of sight; 409 version_conflict when expected_version is not the case's; 503 when the workflow engine does not answer in UPDATE_WAIT. Nothing changes on any refusal. The answer is the case as stored after the change, with its SLA targets as of now.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/cases/{id}/state (the `PostCasesByIdState` operationId).
+	PostCasesByIdStateWithBodyWithResponse(ctx context.Context, id string, params *PostCasesByIdStateParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PostCasesByIdStateResponse, error)
+
+	// PostCasesByIdStateWithResponse Move a case to another state
+	//
+	// new → open, pending_internal or resolved; open → pending_customer, pending_internal or resolved; pending_customer → open, pending_internal or resolved; pending_internal → open, pending_customer or resolved; resolved → closed. Waiting for the customer (pending_customer) pauses the SLA clocks; leaving it resumes them. Resolving needs a reason and meets the resolution target (and first response, if no reply did). customer_request on a close records that the customer asked for it: no satisfaction survey is sent.
+	//
+	// Refusals are 422 with a code: case_closed, invalid_case_transition, state_unchanged, case_not_opened (a new case cannot wait for the customer), case_not_resolved (close only a resolved case), use_reopen, reopen_window_passed, case_resolved (a resolved case keeps its priority), priority_unchanged, assignment_unchanged, validation_failed with the fields; 403 case_read_only for who reads the case but does not work it (the customer's owner); 404 case_not_found out of sight; 409 version_conflict when expected_version is not the case's; 503 when the workflow engine does not answer in UPDATE_WAIT. Nothing changes on any refusal. The answer is the case as stored after the change, with its SLA targets as of now.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/cases/{id}/state (the `PostCasesByIdState` operationId).
+	PostCasesByIdStateWithResponse(ctx context.Context, id string, params *PostCasesByIdStateParams, body PostCasesByIdStateJSONRequestBody, reqEditors ...RequestEditorFn) (*PostCasesByIdStateResponse, error)
 
 	// GetCasesByIdTimelineWithResponse A case's timeline, oldest first
 	//
@@ -1184,6 +2187,630 @@ func (r GetCasesByIdResponse) ContentType() string {
 	return ""
 }
 
+type PostCasesByIdAssignmentResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *CaseView
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Error
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *Error
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Error
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Error
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PostCasesByIdAssignmentResponse) GetJSON200() *CaseView {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r PostCasesByIdAssignmentResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r PostCasesByIdAssignmentResponse) GetJSON401() *Error {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r PostCasesByIdAssignmentResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r PostCasesByIdAssignmentResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r PostCasesByIdAssignmentResponse) GetJSON409() *Error {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r PostCasesByIdAssignmentResponse) GetJSON413() *Error {
+	return r.JSON413
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r PostCasesByIdAssignmentResponse) GetJSON422() *Error {
+	return r.JSON422
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r PostCasesByIdAssignmentResponse) GetJSON500() *Error {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PostCasesByIdAssignmentResponse) GetJSON503() *Error {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r PostCasesByIdAssignmentResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PostCasesByIdAssignmentResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PostCasesByIdAssignmentResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PostCasesByIdAssignmentResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type PostCasesByIdNotesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *CaseView
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Error
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *Error
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Error
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Error
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PostCasesByIdNotesResponse) GetJSON200() *CaseView {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r PostCasesByIdNotesResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r PostCasesByIdNotesResponse) GetJSON401() *Error {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r PostCasesByIdNotesResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r PostCasesByIdNotesResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r PostCasesByIdNotesResponse) GetJSON409() *Error {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r PostCasesByIdNotesResponse) GetJSON413() *Error {
+	return r.JSON413
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r PostCasesByIdNotesResponse) GetJSON422() *Error {
+	return r.JSON422
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r PostCasesByIdNotesResponse) GetJSON500() *Error {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PostCasesByIdNotesResponse) GetJSON503() *Error {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r PostCasesByIdNotesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PostCasesByIdNotesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PostCasesByIdNotesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PostCasesByIdNotesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type PostCasesByIdPriorityResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *CaseView
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Error
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *Error
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Error
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Error
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PostCasesByIdPriorityResponse) GetJSON200() *CaseView {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r PostCasesByIdPriorityResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r PostCasesByIdPriorityResponse) GetJSON401() *Error {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r PostCasesByIdPriorityResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r PostCasesByIdPriorityResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r PostCasesByIdPriorityResponse) GetJSON409() *Error {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r PostCasesByIdPriorityResponse) GetJSON413() *Error {
+	return r.JSON413
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r PostCasesByIdPriorityResponse) GetJSON422() *Error {
+	return r.JSON422
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r PostCasesByIdPriorityResponse) GetJSON500() *Error {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PostCasesByIdPriorityResponse) GetJSON503() *Error {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r PostCasesByIdPriorityResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PostCasesByIdPriorityResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PostCasesByIdPriorityResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PostCasesByIdPriorityResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type PostCasesByIdReopenResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *CaseView
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Error
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *Error
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Error
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Error
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PostCasesByIdReopenResponse) GetJSON200() *CaseView {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r PostCasesByIdReopenResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r PostCasesByIdReopenResponse) GetJSON401() *Error {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r PostCasesByIdReopenResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r PostCasesByIdReopenResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r PostCasesByIdReopenResponse) GetJSON409() *Error {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r PostCasesByIdReopenResponse) GetJSON413() *Error {
+	return r.JSON413
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r PostCasesByIdReopenResponse) GetJSON422() *Error {
+	return r.JSON422
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r PostCasesByIdReopenResponse) GetJSON500() *Error {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PostCasesByIdReopenResponse) GetJSON503() *Error {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r PostCasesByIdReopenResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PostCasesByIdReopenResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PostCasesByIdReopenResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PostCasesByIdReopenResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type PostCasesByIdRepliesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *CaseView
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Error
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *Error
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Error
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Error
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PostCasesByIdRepliesResponse) GetJSON200() *CaseView {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r PostCasesByIdRepliesResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r PostCasesByIdRepliesResponse) GetJSON401() *Error {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r PostCasesByIdRepliesResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r PostCasesByIdRepliesResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r PostCasesByIdRepliesResponse) GetJSON409() *Error {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r PostCasesByIdRepliesResponse) GetJSON413() *Error {
+	return r.JSON413
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r PostCasesByIdRepliesResponse) GetJSON422() *Error {
+	return r.JSON422
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r PostCasesByIdRepliesResponse) GetJSON500() *Error {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PostCasesByIdRepliesResponse) GetJSON503() *Error {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r PostCasesByIdRepliesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PostCasesByIdRepliesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PostCasesByIdRepliesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PostCasesByIdRepliesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type PostCasesByIdStateResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *CaseView
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Error
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *Error
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Error
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Error
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PostCasesByIdStateResponse) GetJSON200() *CaseView {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r PostCasesByIdStateResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r PostCasesByIdStateResponse) GetJSON401() *Error {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r PostCasesByIdStateResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r PostCasesByIdStateResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r PostCasesByIdStateResponse) GetJSON409() *Error {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r PostCasesByIdStateResponse) GetJSON413() *Error {
+	return r.JSON413
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r PostCasesByIdStateResponse) GetJSON422() *Error {
+	return r.JSON422
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r PostCasesByIdStateResponse) GetJSON500() *Error {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PostCasesByIdStateResponse) GetJSON503() *Error {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r PostCasesByIdStateResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PostCasesByIdStateResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PostCasesByIdStateResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PostCasesByIdStateResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type GetCasesByIdTimelineResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -1336,7 +2963,7 @@ func (c *ClientWithResponses) GetCasesWithResponse(ctx context.Context, params *
 //
 // Who files: anyone who works cases — reps, managers of a team, admins — for a customer they see, into any team's queue (a sales rep files their customer's complaint to the service team, and then reads it through the customer). Analysts, who read cases and work none, get 403 case_file_not_allowed. Naming assignee_id is assigning work: only who works the team's cases (its reps and managers, admins) names someone, or you take the case yourself; anyone else is 422 not_allowed on assignee_id and leaves the case in the team's queue.
 //
-// A new case is in state new. Its state changes, replies, internal notes, assignment and priority changes arrive with the case workflow (next release); until then it stays as filed. 201 with the case and Location: /v1/cases/{id}.
+// A new case is in state new; its workflow starts at once and starts its SLA clocks from the filing instant (sla lists them once it has; a case filed while the workflow engine is unreachable gets its workflow within CASE_START_INTERVAL). 201 with the case and Location: /v1/cases/{id}.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -1355,7 +2982,7 @@ func (c *ClientWithResponses) PostCasesWithBodyWithResponse(ctx context.Context,
 //
 // Who files: anyone who works cases — reps, managers of a team, admins — for a customer they see, into any team's queue (a sales rep files their customer's complaint to the service team, and then reads it through the customer). Analysts, who read cases and work none, get 403 case_file_not_allowed. Naming assignee_id is assigning work: only who works the team's cases (its reps and managers, admins) names someone, or you take the case yourself; anyone else is 422 not_allowed on assignee_id and leaves the case in the team's queue.
 //
-// A new case is in state new. Its state changes, replies, internal notes, assignment and priority changes arrive with the case workflow (next release); until then it stays as filed. 201 with the case and Location: /v1/cases/{id}.
+// A new case is in state new; its workflow starts at once and starts its SLA clocks from the filing instant (sla lists them once it has; a case filed while the workflow engine is unreachable gets its workflow within CASE_START_INTERVAL). 201 with the case and Location: /v1/cases/{id}.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -1381,6 +3008,210 @@ func (c *ClientWithResponses) GetCasesByIdWithResponse(ctx context.Context, id s
 		return nil, err
 	}
 	return ParseGetCasesByIdResponse(rsp)
+}
+
+// PostCasesByIdAssignmentWithBodyWithResponse Assign a case
+//
+// To a person (assignee_id) or the team's queue (empty), in the case's team or another (team). Assigning a new case opens it. The follow-ups chasing its SLA targets move to the new assignee.
+//
+// Refusals are 422 with a code: case_closed, invalid_case_transition, state_unchanged, case_not_opened (a new case cannot wait for the customer), case_not_resolved (close only a resolved case), use_reopen, reopen_window_passed, case_resolved (a resolved case keeps its priority), priority_unchanged, assignment_unchanged, validation_failed with the fields; 403 case_read_only for who reads the case but does not work it (the customer's owner); 404 case_not_found out of sight; 409 version_conflict when expected_version is not the case's; 503 when the workflow engine does not answer in UPDATE_WAIT. Nothing changes on any refusal. The answer is the case as stored after the change, with its SLA targets as of now.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/cases/{id}/assignment (the `PostCasesByIdAssignment` operationId).
+func (c *ClientWithResponses) PostCasesByIdAssignmentWithBodyWithResponse(ctx context.Context, id string, params *PostCasesByIdAssignmentParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PostCasesByIdAssignmentResponse, error) {
+	rsp, err := c.PostCasesByIdAssignmentWithBody(ctx, id, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePostCasesByIdAssignmentResponse(rsp)
+}
+
+// PostCasesByIdAssignmentWithResponse Assign a case
+//
+// To a person (assignee_id) or the team's queue (empty), in the case's team or another (team). Assigning a new case opens it. The follow-ups chasing its SLA targets move to the new assignee.
+//
+// Refusals are 422 with a code: case_closed, invalid_case_transition, state_unchanged, case_not_opened (a new case cannot wait for the customer), case_not_resolved (close only a resolved case), use_reopen, reopen_window_passed, case_resolved (a resolved case keeps its priority), priority_unchanged, assignment_unchanged, validation_failed with the fields; 403 case_read_only for who reads the case but does not work it (the customer's owner); 404 case_not_found out of sight; 409 version_conflict when expected_version is not the case's; 503 when the workflow engine does not answer in UPDATE_WAIT. Nothing changes on any refusal. The answer is the case as stored after the change, with its SLA targets as of now.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/cases/{id}/assignment (the `PostCasesByIdAssignment` operationId).
+func (c *ClientWithResponses) PostCasesByIdAssignmentWithResponse(ctx context.Context, id string, params *PostCasesByIdAssignmentParams, body PostCasesByIdAssignmentJSONRequestBody, reqEditors ...RequestEditorFn) (*PostCasesByIdAssignmentResponse, error) {
+	rsp, err := c.PostCasesByIdAssignment(ctx, id, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePostCasesByIdAssignmentResponse(rsp)
+}
+
+// PostCasesByIdNotesWithBodyWithResponse Add an internal note
+//
+// Only staff see it; a note on a new case opens it.
+//
+// Refusals are 422 with a code: case_closed, invalid_case_transition, state_unchanged, case_not_opened (a new case cannot wait for the customer), case_not_resolved (close only a resolved case), use_reopen, reopen_window_passed, case_resolved (a resolved case keeps its priority), priority_unchanged, assignment_unchanged, validation_failed with the fields; 403 case_read_only for who reads the case but does not work it (the customer's owner); 404 case_not_found out of sight; 409 version_conflict when expected_version is not the case's; 503 when the workflow engine does not answer in UPDATE_WAIT. Nothing changes on any refusal. The answer is the case as stored after the change, with its SLA targets as of now.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/cases/{id}/notes (the `PostCasesByIdNotes` operationId).
+func (c *ClientWithResponses) PostCasesByIdNotesWithBodyWithResponse(ctx context.Context, id string, params *PostCasesByIdNotesParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PostCasesByIdNotesResponse, error) {
+	rsp, err := c.PostCasesByIdNotesWithBody(ctx, id, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePostCasesByIdNotesResponse(rsp)
+}
+
+// PostCasesByIdNotesWithResponse Add an internal note
+//
+// Only staff see it; a note on a new case opens it.
+//
+// Refusals are 422 with a code: case_closed, invalid_case_transition, state_unchanged, case_not_opened (a new case cannot wait for the customer), case_not_resolved (close only a resolved case), use_reopen, reopen_window_passed, case_resolved (a resolved case keeps its priority), priority_unchanged, assignment_unchanged, validation_failed with the fields; 403 case_read_only for who reads the case but does not work it (the customer's owner); 404 case_not_found out of sight; 409 version_conflict when expected_version is not the case's; 503 when the workflow engine does not answer in UPDATE_WAIT. Nothing changes on any refusal. The answer is the case as stored after the change, with its SLA targets as of now.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/cases/{id}/notes (the `PostCasesByIdNotes` operationId).
+func (c *ClientWithResponses) PostCasesByIdNotesWithResponse(ctx context.Context, id string, params *PostCasesByIdNotesParams, body PostCasesByIdNotesJSONRequestBody, reqEditors ...RequestEditorFn) (*PostCasesByIdNotesResponse, error) {
+	rsp, err := c.PostCasesByIdNotes(ctx, id, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePostCasesByIdNotesResponse(rsp)
+}
+
+// PostCasesByIdPriorityWithBodyWithResponse Change a case's priority
+//
+// P1 to P4, with a reason: the SLA targets are re-computed from the case's filing as if it had had the new priority from the start, every hold still counted as hold; a deadline that has already passed is breached as of that deadline. The escalation ladder may raise the priority itself (raise_priority).
+//
+// Refusals are 422 with a code: case_closed, invalid_case_transition, state_unchanged, case_not_opened (a new case cannot wait for the customer), case_not_resolved (close only a resolved case), use_reopen, reopen_window_passed, case_resolved (a resolved case keeps its priority), priority_unchanged, assignment_unchanged, validation_failed with the fields; 403 case_read_only for who reads the case but does not work it (the customer's owner); 404 case_not_found out of sight; 409 version_conflict when expected_version is not the case's; 503 when the workflow engine does not answer in UPDATE_WAIT. Nothing changes on any refusal. The answer is the case as stored after the change, with its SLA targets as of now.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/cases/{id}/priority (the `PostCasesByIdPriority` operationId).
+func (c *ClientWithResponses) PostCasesByIdPriorityWithBodyWithResponse(ctx context.Context, id string, params *PostCasesByIdPriorityParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PostCasesByIdPriorityResponse, error) {
+	rsp, err := c.PostCasesByIdPriorityWithBody(ctx, id, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePostCasesByIdPriorityResponse(rsp)
+}
+
+// PostCasesByIdPriorityWithResponse Change a case's priority
+//
+// P1 to P4, with a reason: the SLA targets are re-computed from the case's filing as if it had had the new priority from the start, every hold still counted as hold; a deadline that has already passed is breached as of that deadline. The escalation ladder may raise the priority itself (raise_priority).
+//
+// Refusals are 422 with a code: case_closed, invalid_case_transition, state_unchanged, case_not_opened (a new case cannot wait for the customer), case_not_resolved (close only a resolved case), use_reopen, reopen_window_passed, case_resolved (a resolved case keeps its priority), priority_unchanged, assignment_unchanged, validation_failed with the fields; 403 case_read_only for who reads the case but does not work it (the customer's owner); 404 case_not_found out of sight; 409 version_conflict when expected_version is not the case's; 503 when the workflow engine does not answer in UPDATE_WAIT. Nothing changes on any refusal. The answer is the case as stored after the change, with its SLA targets as of now.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/cases/{id}/priority (the `PostCasesByIdPriority` operationId).
+func (c *ClientWithResponses) PostCasesByIdPriorityWithResponse(ctx context.Context, id string, params *PostCasesByIdPriorityParams, body PostCasesByIdPriorityJSONRequestBody, reqEditors ...RequestEditorFn) (*PostCasesByIdPriorityResponse, error) {
+	rsp, err := c.PostCasesByIdPriority(ctx, id, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePostCasesByIdPriorityResponse(rsp)
+}
+
+// PostCasesByIdReopenWithBodyWithResponse Reopen a resolved case
+//
+// Within the reopen window (policy service.reopen_window) after it was resolved; its resolution clock runs again with the time it sat resolved counted as hold. After the window, and once closed, file a follow-on case.
+//
+// Refusals are 422 with a code: case_closed, invalid_case_transition, state_unchanged, case_not_opened (a new case cannot wait for the customer), case_not_resolved (close only a resolved case), use_reopen, reopen_window_passed, case_resolved (a resolved case keeps its priority), priority_unchanged, assignment_unchanged, validation_failed with the fields; 403 case_read_only for who reads the case but does not work it (the customer's owner); 404 case_not_found out of sight; 409 version_conflict when expected_version is not the case's; 503 when the workflow engine does not answer in UPDATE_WAIT. Nothing changes on any refusal. The answer is the case as stored after the change, with its SLA targets as of now.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/cases/{id}/reopen (the `PostCasesByIdReopen` operationId).
+func (c *ClientWithResponses) PostCasesByIdReopenWithBodyWithResponse(ctx context.Context, id string, params *PostCasesByIdReopenParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PostCasesByIdReopenResponse, error) {
+	rsp, err := c.PostCasesByIdReopenWithBody(ctx, id, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePostCasesByIdReopenResponse(rsp)
+}
+
+// PostCasesByIdReopenWithResponse Reopen a resolved case
+//
+// Within the reopen window (policy service.reopen_window) after it was resolved; its resolution clock runs again with the time it sat resolved counted as hold. After the window, and once closed, file a follow-on case.
+//
+// Refusals are 422 with a code: case_closed, invalid_case_transition, state_unchanged, case_not_opened (a new case cannot wait for the customer), case_not_resolved (close only a resolved case), use_reopen, reopen_window_passed, case_resolved (a resolved case keeps its priority), priority_unchanged, assignment_unchanged, validation_failed with the fields; 403 case_read_only for who reads the case but does not work it (the customer's owner); 404 case_not_found out of sight; 409 version_conflict when expected_version is not the case's; 503 when the workflow engine does not answer in UPDATE_WAIT. Nothing changes on any refusal. The answer is the case as stored after the change, with its SLA targets as of now.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/cases/{id}/reopen (the `PostCasesByIdReopen` operationId).
+func (c *ClientWithResponses) PostCasesByIdReopenWithResponse(ctx context.Context, id string, params *PostCasesByIdReopenParams, body PostCasesByIdReopenJSONRequestBody, reqEditors ...RequestEditorFn) (*PostCasesByIdReopenResponse, error) {
+	rsp, err := c.PostCasesByIdReopen(ctx, id, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePostCasesByIdReopenResponse(rsp)
+}
+
+// PostCasesByIdRepliesWithBodyWithResponse Add a public reply
+//
+// outbound: staff to the customer — the first one meets the first-response target and opens a new case; inbound: the customer's message recorded by staff — one to a case waiting for the customer resumes it. A closed case gets none.
+//
+// Refusals are 422 with a code: case_closed, invalid_case_transition, state_unchanged, case_not_opened (a new case cannot wait for the customer), case_not_resolved (close only a resolved case), use_reopen, reopen_window_passed, case_resolved (a resolved case keeps its priority), priority_unchanged, assignment_unchanged, validation_failed with the fields; 403 case_read_only for who reads the case but does not work it (the customer's owner); 404 case_not_found out of sight; 409 version_conflict when expected_version is not the case's; 503 when the workflow engine does not answer in UPDATE_WAIT. Nothing changes on any refusal. The answer is the case as stored after the change, with its SLA targets as of now.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/cases/{id}/replies (the `PostCasesByIdReplies` operationId).
+func (c *ClientWithResponses) PostCasesByIdRepliesWithBodyWithResponse(ctx context.Context, id string, params *PostCasesByIdRepliesParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PostCasesByIdRepliesResponse, error) {
+	rsp, err := c.PostCasesByIdRepliesWithBody(ctx, id, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePostCasesByIdRepliesResponse(rsp)
+}
+
+// PostCasesByIdRepliesWithResponse Add a public reply
+//
+// outbound: staff to the customer — the first one meets the first-response target and opens a new case; inbound: the customer's message recorded by staff — one to a case waiting for the customer resumes it. A closed case gets none.
+//
+// Refusals are 422 with a code: case_closed, invalid_case_transition, state_unchanged, case_not_opened (a new case cannot wait for the customer), case_not_resolved (close only a resolved case), use_reopen, reopen_window_passed, case_resolved (a resolved case keeps its priority), priority_unchanged, assignment_unchanged, validation_failed with the fields; 403 case_read_only for who reads the case but does not work it (the customer's owner); 404 case_not_found out of sight; 409 version_conflict when expected_version is not the case's; 503 when the workflow engine does not answer in UPDATE_WAIT. Nothing changes on any refusal. The answer is the case as stored after the change, with its SLA targets as of now.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/cases/{id}/replies (the `PostCasesByIdReplies` operationId).
+func (c *ClientWithResponses) PostCasesByIdRepliesWithResponse(ctx context.Context, id string, params *PostCasesByIdRepliesParams, body PostCasesByIdRepliesJSONRequestBody, reqEditors ...RequestEditorFn) (*PostCasesByIdRepliesResponse, error) {
+	rsp, err := c.PostCasesByIdReplies(ctx, id, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePostCasesByIdRepliesResponse(rsp)
+}
+
+// PostCasesByIdStateWithBodyWithResponse Move a case to another state
+//
+// new → open, pending_internal or resolved; open → pending_customer, pending_internal or resolved; pending_customer → open, pending_internal or resolved; pending_internal → open, pending_customer or resolved; resolved → closed. Waiting for the customer (pending_customer) pauses the SLA clocks; leaving it resumes them. Resolving needs a reason and meets the resolution target (and first response, if no reply did). customer_request on a close records that the customer asked for it: no satisfaction survey is sent.
+//
+// Refusals are 422 with a code: case_closed, invalid_case_transition, state_unchanged, case_not_opened (a new case cannot wait for the customer), case_not_resolved (close only a resolved case), use_reopen, reopen_window_passed, case_resolved (a resolved case keeps its priority), priority_unchanged, assignment_unchanged, validation_failed with the fields; 403 case_read_only for who reads the case but does not work it (the customer's owner); 404 case_not_found out of sight; 409 version_conflict when expected_version is not the case's; 503 when the workflow engine does not answer in UPDATE_WAIT. Nothing changes on any refusal. The answer is the case as stored after the change, with its SLA targets as of now.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/cases/{id}/state (the `PostCasesByIdState` operationId).
+func (c *ClientWithResponses) PostCasesByIdStateWithBodyWithResponse(ctx context.Context, id string, params *PostCasesByIdStateParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PostCasesByIdStateResponse, error) {
+	rsp, err := c.PostCasesByIdStateWithBody(ctx, id, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePostCasesByIdStateResponse(rsp)
+}
+
+// PostCasesByIdStateWithResponse Move a case to another state
+//
+// new → open, pending_internal or resolved; open → pending_customer, pending_internal or resolved; pending_customer → open, pending_internal or resolved; pending_internal → open, pending_customer or resolved; resolved → closed. Waiting for the customer (pending_customer) pauses the SLA clocks; leaving it resumes them. Resolving needs a reason and meets the resolution target (and first response, if no reply did). customer_request on a close records that the customer asked for it: no satisfaction survey is sent.
+//
+// Refusals are 422 with a code: case_closed, invalid_case_transition, state_unchanged, case_not_opened (a new case cannot wait for the customer), case_not_resolved (close only a resolved case), use_reopen, reopen_window_passed, case_resolved (a resolved case keeps its priority), priority_unchanged, assignment_unchanged, validation_failed with the fields; 403 case_read_only for who reads the case but does not work it (the customer's owner); 404 case_not_found out of sight; 409 version_conflict when expected_version is not the case's; 503 when the workflow engine does not answer in UPDATE_WAIT. Nothing changes on any refusal. The answer is the case as stored after the change, with its SLA targets as of now.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/cases/{id}/state (the `PostCasesByIdState` operationId).
+func (c *ClientWithResponses) PostCasesByIdStateWithResponse(ctx context.Context, id string, params *PostCasesByIdStateParams, body PostCasesByIdStateJSONRequestBody, reqEditors ...RequestEditorFn) (*PostCasesByIdStateResponse, error) {
+	rsp, err := c.PostCasesByIdState(ctx, id, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePostCasesByIdStateResponse(rsp)
 }
 
 // GetCasesByIdTimelineWithResponse A case's timeline, oldest first
@@ -1583,6 +3414,540 @@ func ParseGetCasesByIdResponse(rsp *http.Response) (*GetCasesByIdResponse, error
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParsePostCasesByIdAssignmentResponse parses an HTTP response from a PostCasesByIdAssignmentWithResponse call
+func ParsePostCasesByIdAssignmentResponse(rsp *http.Response) (*PostCasesByIdAssignmentResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PostCasesByIdAssignmentResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest CaseView
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParsePostCasesByIdNotesResponse parses an HTTP response from a PostCasesByIdNotesWithResponse call
+func ParsePostCasesByIdNotesResponse(rsp *http.Response) (*PostCasesByIdNotesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PostCasesByIdNotesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest CaseView
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParsePostCasesByIdPriorityResponse parses an HTTP response from a PostCasesByIdPriorityWithResponse call
+func ParsePostCasesByIdPriorityResponse(rsp *http.Response) (*PostCasesByIdPriorityResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PostCasesByIdPriorityResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest CaseView
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParsePostCasesByIdReopenResponse parses an HTTP response from a PostCasesByIdReopenWithResponse call
+func ParsePostCasesByIdReopenResponse(rsp *http.Response) (*PostCasesByIdReopenResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PostCasesByIdReopenResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest CaseView
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParsePostCasesByIdRepliesResponse parses an HTTP response from a PostCasesByIdRepliesWithResponse call
+func ParsePostCasesByIdRepliesResponse(rsp *http.Response) (*PostCasesByIdRepliesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PostCasesByIdRepliesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest CaseView
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParsePostCasesByIdStateResponse parses an HTTP response from a PostCasesByIdStateWithResponse call
+func ParsePostCasesByIdStateResponse(rsp *http.Response) (*PostCasesByIdStateResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PostCasesByIdStateResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest CaseView
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
