@@ -2,6 +2,7 @@ package service_test
 
 import (
 	"context"
+	"os"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -19,9 +20,21 @@ import (
 	aftersales "github.com/closeloop/closeloop/services/service"
 	"github.com/closeloop/closeloop/services/service/internal/adapters"
 	"github.com/closeloop/closeloop/services/service/internal/domain"
+	"github.com/closeloop/closeloop/workflows"
 )
 
-func TestMain(m *testing.M) { testenv.Main(m) }
+// workerEnv, when set, makes the test binary run the workflow worker instead
+// of the tests: TestWorkerKilledWhileABreachFallsDue starts it as a child
+// process so it can kill it with SIGKILL.
+const workerEnv = "CLOSELOOP_SERVICE_TEST_WORKER"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(workerEnv) == "1" {
+		service.Main(workflows.Spec())
+		return
+	}
+	testenv.Main(m)
+}
 
 // backends lists the databases every storage-touching test runs on.
 var backends = stacktest.Backends
@@ -56,6 +69,7 @@ var testUsers = append(devissuer.DevUsers(),
 type stack struct {
 	t        testing.TB
 	customer *servicetest.Running
+	followup *servicetest.Running
 	service  *servicetest.Running
 	tokens   map[string]string
 	// db is the after-sales service's database.
@@ -94,7 +108,7 @@ func newStackOn(t testing.TB, dsn func(testing.TB) string, temporal, namespace s
 	common := map[string]string{"OIDC_ISSUER_URL": issuerURL, "TEMPORAL_ADDRESS": temporal, "TEMPORAL_NAMESPACE": namespace,
 		"LOG_LEVEL": "warn", "SHUTDOWN_TIMEOUT": "5s"}
 	s := &stack{t: t, tokens: map[string]string{}}
-	s.customer, _ = stacktest.StartPair(t, common, map[string]string{"DATABASE_URL": dsn(t)}, map[string]string{"DATABASE_URL": dsn(t)}, service.Options{})
+	s.customer, s.followup = stacktest.StartPair(t, common, map[string]string{"DATABASE_URL": dsn(t)}, map[string]string{"DATABASE_URL": dsn(t)}, service.Options{})
 	s.service = servicetest.Start(t, aftersales.Spec(), stacktest.Merge(common,
 		map[string]string{"DATABASE_URL": dsn(t), "CUSTOMER_API_URL": s.customer.Base}), service.Options{})
 	s.db = s.service.App.Deps().DB

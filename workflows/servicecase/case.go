@@ -118,6 +118,9 @@ func ServiceCase(ctx workflow.Context, in *servicev1.CaseInput) (*servicev1.Case
 // their rows.
 func (w *caseWF) start(ctx workflow.Context) error {
 	anchor := w.snap.GetCreatedAt().AsTime()
+	if r := w.snap.GetReportedAt(); r != nil && r.AsTime().Before(anchor) {
+		anchor = r.AsTime() // reported before it was filed: the clocks count from the report
+	}
 	for _, t := range w.targets {
 		b, err := w.terms.budgetFor(t.name, w.snap.GetPriority())
 		if err != nil {

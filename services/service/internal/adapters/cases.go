@@ -51,6 +51,7 @@ type caseRow struct {
 	ContactEmail     string
 	Language         string
 	ClosedByCustomer bool
+	ReportedAt       *time.Time
 }
 
 func (caseRow) TableName() string { return "cases" }
@@ -58,7 +59,7 @@ func (caseRow) TableName() string { return "cases" }
 func (r caseRow) domain() domain.Case {
 	c := domain.Case(r)
 	c.CreatedAt, c.UpdatedAt = c.CreatedAt.UTC(), c.UpdatedAt.UTC()
-	c.FirstResponseAt, c.ResolvedAt, c.ClosedAt = utc(c.FirstResponseAt), utc(c.ResolvedAt), utc(c.ClosedAt)
+	c.FirstResponseAt, c.ResolvedAt, c.ClosedAt, c.ReportedAt = utc(c.FirstResponseAt), utc(c.ResolvedAt), utc(c.ClosedAt), utc(c.ReportedAt)
 	return c
 }
 

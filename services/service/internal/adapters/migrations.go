@@ -103,6 +103,9 @@ var caseMigrations = []migrate.Migration{
 		`ALTER TABLE cases ADD COLUMN contact_email VARCHAR(254) NOT NULL DEFAULT ''`,
 		`ALTER TABLE cases ADD COLUMN language VARCHAR(10) NOT NULL DEFAULT ''`,
 		`ALTER TABLE cases ADD COLUMN closed_by_customer BOOLEAN NOT NULL DEFAULT false`,
+		// When the customer reported it, if before the filing: the SLA
+		// clocks count from then.
+		`ALTER TABLE cases ADD COLUMN reported_at TIMESTAMPTZ`,
 		// When the case's workflow was started: a case filed while the
 		// workflow engine could not be reached is started later (outbox).
 		`ALTER TABLE cases ADD COLUMN workflow_started_at TIMESTAMPTZ`,

@@ -62,6 +62,8 @@ type NewCase struct {
 	CustomerID, ContactID, Asset, OpportunityID string
 	Type, Priority, Channel, Subject            string
 	Description, AssigneeID, Team               string
+	ReportedAt                                  *time.Time
+	ContactEmail, Language                      string
 }
 
 // Created is the answer to a create: the response to send (the first one's,
@@ -107,6 +109,7 @@ func (a *Cases) Create(ctx context.Context, in NewCase, idemKey string, rawBody 
 		ID: adapters.NewID(), CustomerID: in.CustomerID, ContactID: in.ContactID, Asset: in.Asset, OpportunityID: in.OpportunityID,
 		Type: in.Type, Priority: in.Priority, Channel: in.Channel, Subject: in.Subject, Description: in.Description,
 		AssigneeID: in.AssigneeID, Team: team, CustomerOwnerID: cust.OwnerID, CustomerTeam: cust.Team, CreatedBy: p.Subject,
+		ReportedAt: in.ReportedAt, ContactEmail: in.ContactEmail, Language: in.Language,
 	}, a.Now())
 	if err := merge(unknown, err, in.Team == ""); err != nil {
 		return Created{}, err

@@ -40,6 +40,13 @@ type CaseView struct {
 	FirstResponseAt *time.Time `json:"first_response_at"`
 	ResolvedAt      *time.Time `json:"resolved_at"`
 	ClosedAt        *time.Time `json:"closed_at"`
+	// ReportedAt: when the customer reported it, if before it was filed
+	// (the SLA targets count from then).
+	ReportedAt *time.Time `json:"reported_at"`
+	// ContactEmail and Language: where and in which language the
+	// satisfaction survey goes.
+	ContactEmail string `json:"contact_email"`
+	Language     string `json:"language"`
 	// SLA is the case's first-response and resolution targets (empty until
 	// its workflow has started them).
 	SLA   []SLAView `json:"sla"`
@@ -87,6 +94,7 @@ func CaseOf(c domain.Case) CaseView {
 		AssigneeID: c.AssigneeID, Team: c.Team, CustomerOwnerID: c.CustomerOwnerID, CustomerTeam: c.CustomerTeam,
 		FollowOnOf: c.FollowOnOf, ReopenedCount: c.ReopenedCount, Version: c.Version, CreatedBy: c.CreatedBy,
 		CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt, FirstResponseAt: c.FirstResponseAt, ResolvedAt: c.ResolvedAt, ClosedAt: c.ClosedAt,
+		ReportedAt: c.ReportedAt, ContactEmail: c.ContactEmail, Language: c.Language,
 		SLA:   []SLAView{},
 		Links: CaseLinks{Self: self, Timeline: self + "/timeline"},
 	}

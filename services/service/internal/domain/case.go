@@ -68,8 +68,19 @@ const (
 // Channels lists every channel.
 var Channels = []string{ChannelPhone, ChannelEmail, ChannelWeb, ChannelVisit, ChannelInternal}
 
+// Languages a case's customer is written to in (its survey).
+var Languages = []string{"en", "zh-Hans"}
+
+// validEmail: one address, name@domain, without spaces or display name.
+func validEmail(s string) bool {
+	s = strings.TrimSpace(s)
+	at := strings.LastIndex(s, "@")
+	return at > 0 && at < len(s)-3 && strings.Contains(s[at:], ".") && !strings.ContainsAny(s, " <>,;\"\t")
+}
+
 // Limits of the fields of a case and its entries (characters).
 const (
+	MaxEmail       = 254
 	MaxSubject     = 200
 	MaxDescription = 10000
 	MaxBody        = 10000 // a reply's or a note's text
@@ -119,6 +130,22 @@ type Case struct {
 	Language     string
 	// ClosedByCustomer: the customer asked for the close (no survey).
 	ClosedByCustomer bool
+	// ReportedAt is when the customer reported it, when that was before it
+	// was filed (a message left overnight, a call written up later): the
+	// SLA clocks count from Anchor.
+	ReportedAt *time.Time
+}
+
+// MaxReportAge is how far before its filing a case may have been reported.
+const MaxReportAge = 30 * 24 * time.Hour
+
+// Anchor is the instant the case's SLA clocks count from: when the customer
+// reported it, else when it was filed.
+func (c Case) Anchor() time.Time {
+	if c.ReportedAt != nil {
+		return *c.ReportedAt
+	}
+	return c.CreatedAt
 }
 
 // Draft is a case as someone files it.
@@ -131,6 +158,10 @@ type Draft struct {
 	AssigneeID, Team                              string
 	CustomerOwnerID, CustomerTeam                 string
 	CreatedBy                                     string
+	// ReportedAt: see Case.ReportedAt (nil: reported when filed).
+	ReportedAt *time.Time
+	// ContactEmail and Language: see Case.
+	ContactEmail, Language string
 }
 
 // New is a new case filed as d says, in state new, with its "created"
@@ -140,7 +171,7 @@ type Draft struct {
 // acted on it since intake. The first action — an assignment, a note, an
 // outbound reply — opens it.
 func New(d Draft, now time.Time) (Case, Entry, error) {
-	if err := checkDraft(d); err != nil {
+	if err := checkDraft(d, now); err != nil {
 		return Case{}, Entry{}, err
 	}
 	if d.Priority == "" {
@@ -151,7 +182,11 @@ func New(d Draft, now time.Time) (Case, Entry, error) {
 		ID: d.ID, CustomerID: d.CustomerID, ContactID: d.ContactID, Asset: strings.TrimSpace(d.Asset), OpportunityID: d.OpportunityID,
 		Type: d.Type, Priority: d.Priority, Channel: d.Channel, Subject: strings.TrimSpace(d.Subject), Description: d.Description,
 		State: StateNew, AssigneeID: d.AssigneeID, Team: d.Team, CustomerOwnerID: d.CustomerOwnerID, CustomerTeam: d.CustomerTeam,
-		Version: 1, CreatedBy: d.CreatedBy, CreatedAt: at, UpdatedAt: at,
+		Version: 1, CreatedBy: d.CreatedBy, CreatedAt: at, UpdatedAt: at, ContactEmail: strings.TrimSpace(d.ContactEmail), Language: d.Language,
+	}
+	if d.ReportedAt != nil && d.ReportedAt.Before(at) {
+		r := instant(*d.ReportedAt)
+		c.ReportedAt = &r
 	}
 	e := entry(c, KindCreated, d.CreatedBy, at)
 	e.Body, e.To, e.ToTeam = c.Subject, c.AssigneeID, c.Team
@@ -194,8 +229,16 @@ func FollowOn(prev Case, d Draft, reopenWindow time.Duration, now time.Time) (Ca
 	return c, e, nil
 }
 
-func checkDraft(d Draft) error {
+func checkDraft(d Draft, now time.Time) error {
 	var v apperr.Validation
+	if d.ReportedAt != nil {
+		v.Check(!d.ReportedAt.After(now.Add(time.Minute)), "reported_at", "in_future", "a case cannot be reported in the future")
+		v.Check(!d.ReportedAt.Before(now.Add(-MaxReportAge)), "reported_at", "too_old", "at most 30 days before filing")
+	}
+	if text(&v, "contact_email", d.ContactEmail, MaxEmail, false) {
+		v.Check(validEmail(d.ContactEmail), "contact_email", "invalid", "an e-mail address such as name@example.com")
+	}
+	v.Check(d.Language == "" || slices.Contains(Languages, d.Language), "language", "invalid", "en or zh-Hans (or none: English)")
 	v.Check(d.ID != "", "id", "required", "the case needs an id")
 	v.Check(len(d.ID) <= MaxRef, "id", "too_long", "at most 36 characters")
 	ref(&v, "customer_id", d.CustomerID, true)

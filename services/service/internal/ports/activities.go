@@ -93,7 +93,7 @@ func CaseSnapshot(c domain.Case) *servicev1.CaseSnapshot {
 	return &servicev1.CaseSnapshot{CaseId: c.ID, CustomerId: c.CustomerID, State: c.State, Priority: c.Priority, AssigneeId: c.AssigneeID,
 		Team: c.Team, Subject: c.Subject, Type: c.Type, CreatedBy: c.CreatedBy, CreatedAt: timestamppb.New(c.CreatedAt),
 		FirstResponseAt: pt(c.FirstResponseAt), ResolvedAt: pt(c.ResolvedAt), ClosedAt: pt(c.ClosedAt), ReopenedCount: int32(c.ReopenedCount),
-		Version: c.Version}
+		Version: c.Version, ReportedAt: pt(c.ReportedAt)}
 }
 
 func tp(t *timestamppb.Timestamp) *time.Time {

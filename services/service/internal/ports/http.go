@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -54,6 +55,13 @@ type CreateCaseRequest struct {
 	AssigneeID  string `json:"assignee_id"`
 	// Team: empty takes the customer's team, else your first team.
 	Team string `json:"team"`
+	// ReportedAt: when the customer reported it, if before now (at most 30
+	// days): the SLA targets count from then.
+	ReportedAt *time.Time `json:"reported_at"`
+	// ContactEmail: where the satisfaction survey goes; Language: en or
+	// zh-Hans (empty: English).
+	ContactEmail string `json:"contact_email"`
+	Language     string `json:"language"`
 }
 
 func (h *CasesHTTP) create(c *gin.Context) {
@@ -66,7 +74,7 @@ func (h *CasesHTTP) create(c *gin.Context) {
 	res, err := h.Cases.Create(c.Request.Context(), app.NewCase{
 		CustomerID: req.CustomerID, ContactID: req.ContactID, Asset: req.Asset, OpportunityID: req.OpportunityID,
 		Type: req.Type, Priority: req.Priority, Channel: req.Channel, Subject: req.Subject, Description: req.Description,
-		AssigneeID: req.AssigneeID, Team: req.Team,
+		AssigneeID: req.AssigneeID, Team: req.Team, ReportedAt: req.ReportedAt, ContactEmail: req.ContactEmail, Language: req.Language,
 	}, c.GetHeader(idem.Header), raw)
 	if err != nil {
 		httpx.WriteError(c, err)

@@ -126,7 +126,10 @@ type CaseSnapshot struct {
 	// When a resolved case closes by itself; when its reopen window ends.
 	AutoCloseAt *timestamppb.Timestamp `protobuf:"bytes,17,opt,name=auto_close_at,json=autoCloseAt,proto3" json:"auto_close_at,omitempty"`
 	// End of a resolved case's reopen window.
-	ReopenUntil   *timestamppb.Timestamp `protobuf:"bytes,18,opt,name=reopen_until,json=reopenUntil,proto3" json:"reopen_until,omitempty"`
+	ReopenUntil *timestamppb.Timestamp `protobuf:"bytes,18,opt,name=reopen_until,json=reopenUntil,proto3" json:"reopen_until,omitempty"`
+	// When the customer reported it, if before created_at: the SLA clocks'
+	// anchor then.
+	ReportedAt    *timestamppb.Timestamp `protobuf:"bytes,19,opt,name=reported_at,json=reportedAt,proto3" json:"reported_at,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -283,6 +286,13 @@ func (x *CaseSnapshot) GetAutoCloseAt() *timestamppb.Timestamp {
 func (x *CaseSnapshot) GetReopenUntil() *timestamppb.Timestamp {
 	if x != nil {
 		return x.ReopenUntil
+	}
+	return nil
+}
+
+func (x *CaseSnapshot) GetReportedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ReportedAt
 	}
 	return nil
 }
@@ -1229,7 +1239,7 @@ const file_closeloop_service_v1_service_proto_rawDesc = "" +
 	"\tCaseInput\x126\n" +
 	"\x04case\x18\x01 \x01(\v2\".closeloop.service.v1.CaseSnapshotR\x04case\x121\n" +
 	"\x15continue_as_new_after\x18\x02 \x01(\x05R\x12continueAsNewAfter\x12;\n" +
-	"\acarried\x18\x03 \x01(\v2!.closeloop.service.v1.CaseCarriedR\acarried\"\xe6\x05\n" +
+	"\acarried\x18\x03 \x01(\v2!.closeloop.service.v1.CaseCarriedR\acarried\"\xa3\x06\n" +
 	"\fCaseSnapshot\x12\x17\n" +
 	"\acase_id\x18\x01 \x01(\tR\x06caseId\x12\x1f\n" +
 	"\vcustomer_id\x18\x02 \x01(\tR\n" +
@@ -1254,7 +1264,9 @@ const file_closeloop_service_v1_service_proto_rawDesc = "" +
 	"\aversion\x18\x0f \x01(\x03R\aversion\x12/\n" +
 	"\x03sla\x18\x10 \x03(\v2\x1d.closeloop.service.v1.SlaViewR\x03sla\x12>\n" +
 	"\rauto_close_at\x18\x11 \x01(\v2\x1a.google.protobuf.TimestampR\vautoCloseAt\x12=\n" +
-	"\freopen_until\x18\x12 \x01(\v2\x1a.google.protobuf.TimestampR\vreopenUntil\"\xf5\x03\n" +
+	"\freopen_until\x18\x12 \x01(\v2\x1a.google.protobuf.TimestampR\vreopenUntil\x12;\n" +
+	"\vreported_at\x18\x13 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"reportedAt\"\xf5\x03\n" +
 	"\aSlaView\x12\x16\n" +
 	"\x06target\x18\x01 \x01(\tR\x06target\x12\x14\n" +
 	"\x05state\x18\x02 \x01(\tR\x05state\x121\n" +
@@ -1398,38 +1410,39 @@ var file_closeloop_service_v1_service_proto_depIdxs = []int32{
 	2,  // 6: closeloop.service.v1.CaseSnapshot.sla:type_name -> closeloop.service.v1.SlaView
 	12, // 7: closeloop.service.v1.CaseSnapshot.auto_close_at:type_name -> google.protobuf.Timestamp
 	12, // 8: closeloop.service.v1.CaseSnapshot.reopen_until:type_name -> google.protobuf.Timestamp
-	12, // 9: closeloop.service.v1.SlaView.due_at:type_name -> google.protobuf.Timestamp
-	12, // 10: closeloop.service.v1.SlaView.warn_at:type_name -> google.protobuf.Timestamp
-	12, // 11: closeloop.service.v1.SlaView.met_at:type_name -> google.protobuf.Timestamp
-	12, // 12: closeloop.service.v1.SlaView.breached_at:type_name -> google.protobuf.Timestamp
-	12, // 13: closeloop.service.v1.CaseCommand.at:type_name -> google.protobuf.Timestamp
-	12, // 14: closeloop.service.v1.SlaRecord.due_at:type_name -> google.protobuf.Timestamp
-	12, // 15: closeloop.service.v1.SlaRecord.warn_at:type_name -> google.protobuf.Timestamp
-	12, // 16: closeloop.service.v1.SlaRecord.warned_at:type_name -> google.protobuf.Timestamp
-	12, // 17: closeloop.service.v1.SlaRecord.paused_since:type_name -> google.protobuf.Timestamp
-	12, // 18: closeloop.service.v1.SlaRecord.met_at:type_name -> google.protobuf.Timestamp
-	12, // 19: closeloop.service.v1.SlaRecord.breached_at:type_name -> google.protobuf.Timestamp
-	12, // 20: closeloop.service.v1.SlaRecord.updated_at:type_name -> google.protobuf.Timestamp
-	12, // 21: closeloop.service.v1.SlaClock.anchor:type_name -> google.protobuf.Timestamp
-	6,  // 22: closeloop.service.v1.SlaClock.paused:type_name -> closeloop.service.v1.Hold
-	12, // 23: closeloop.service.v1.SlaClock.paused_since:type_name -> google.protobuf.Timestamp
-	12, // 24: closeloop.service.v1.SlaClock.warned_at:type_name -> google.protobuf.Timestamp
-	12, // 25: closeloop.service.v1.SlaClock.breached_at:type_name -> google.protobuf.Timestamp
-	12, // 26: closeloop.service.v1.SlaClock.met_at:type_name -> google.protobuf.Timestamp
-	12, // 27: closeloop.service.v1.Hold.start:type_name -> google.protobuf.Timestamp
-	12, // 28: closeloop.service.v1.Hold.end:type_name -> google.protobuf.Timestamp
-	13, // 29: closeloop.service.v1.TrackedTarget.spec:type_name -> closeloop.followup.v1.FollowUpSpec
-	9,  // 30: closeloop.service.v1.TrackedTarget.versions:type_name -> closeloop.service.v1.TrackedTarget.VersionsEntry
-	1,  // 31: closeloop.service.v1.CaseCarried.snapshot:type_name -> closeloop.service.v1.CaseSnapshot
-	5,  // 32: closeloop.service.v1.CaseCarried.clocks:type_name -> closeloop.service.v1.SlaClock
-	7,  // 33: closeloop.service.v1.CaseCarried.tracked:type_name -> closeloop.service.v1.TrackedTarget
-	10, // 34: closeloop.service.v1.CaseCarried.generations:type_name -> closeloop.service.v1.CaseCarried.GenerationsEntry
-	11, // 35: closeloop.service.v1.CaseCarried.unchased:type_name -> closeloop.service.v1.CaseCarried.UnchasedEntry
-	36, // [36:36] is the sub-list for method output_type
-	36, // [36:36] is the sub-list for method input_type
-	36, // [36:36] is the sub-list for extension type_name
-	36, // [36:36] is the sub-list for extension extendee
-	0,  // [0:36] is the sub-list for field type_name
+	12, // 9: closeloop.service.v1.CaseSnapshot.reported_at:type_name -> google.protobuf.Timestamp
+	12, // 10: closeloop.service.v1.SlaView.due_at:type_name -> google.protobuf.Timestamp
+	12, // 11: closeloop.service.v1.SlaView.warn_at:type_name -> google.protobuf.Timestamp
+	12, // 12: closeloop.service.v1.SlaView.met_at:type_name -> google.protobuf.Timestamp
+	12, // 13: closeloop.service.v1.SlaView.breached_at:type_name -> google.protobuf.Timestamp
+	12, // 14: closeloop.service.v1.CaseCommand.at:type_name -> google.protobuf.Timestamp
+	12, // 15: closeloop.service.v1.SlaRecord.due_at:type_name -> google.protobuf.Timestamp
+	12, // 16: closeloop.service.v1.SlaRecord.warn_at:type_name -> google.protobuf.Timestamp
+	12, // 17: closeloop.service.v1.SlaRecord.warned_at:type_name -> google.protobuf.Timestamp
+	12, // 18: closeloop.service.v1.SlaRecord.paused_since:type_name -> google.protobuf.Timestamp
+	12, // 19: closeloop.service.v1.SlaRecord.met_at:type_name -> google.protobuf.Timestamp
+	12, // 20: closeloop.service.v1.SlaRecord.breached_at:type_name -> google.protobuf.Timestamp
+	12, // 21: closeloop.service.v1.SlaRecord.updated_at:type_name -> google.protobuf.Timestamp
+	12, // 22: closeloop.service.v1.SlaClock.anchor:type_name -> google.protobuf.Timestamp
+	6,  // 23: closeloop.service.v1.SlaClock.paused:type_name -> closeloop.service.v1.Hold
+	12, // 24: closeloop.service.v1.SlaClock.paused_since:type_name -> google.protobuf.Timestamp
+	12, // 25: closeloop.service.v1.SlaClock.warned_at:type_name -> google.protobuf.Timestamp
+	12, // 26: closeloop.service.v1.SlaClock.breached_at:type_name -> google.protobuf.Timestamp
+	12, // 27: closeloop.service.v1.SlaClock.met_at:type_name -> google.protobuf.Timestamp
+	12, // 28: closeloop.service.v1.Hold.start:type_name -> google.protobuf.Timestamp
+	12, // 29: closeloop.service.v1.Hold.end:type_name -> google.protobuf.Timestamp
+	13, // 30: closeloop.service.v1.TrackedTarget.spec:type_name -> closeloop.followup.v1.FollowUpSpec
+	9,  // 31: closeloop.service.v1.TrackedTarget.versions:type_name -> closeloop.service.v1.TrackedTarget.VersionsEntry
+	1,  // 32: closeloop.service.v1.CaseCarried.snapshot:type_name -> closeloop.service.v1.CaseSnapshot
+	5,  // 33: closeloop.service.v1.CaseCarried.clocks:type_name -> closeloop.service.v1.SlaClock
+	7,  // 34: closeloop.service.v1.CaseCarried.tracked:type_name -> closeloop.service.v1.TrackedTarget
+	10, // 35: closeloop.service.v1.CaseCarried.generations:type_name -> closeloop.service.v1.CaseCarried.GenerationsEntry
+	11, // 36: closeloop.service.v1.CaseCarried.unchased:type_name -> closeloop.service.v1.CaseCarried.UnchasedEntry
+	37, // [37:37] is the sub-list for method output_type
+	37, // [37:37] is the sub-list for method input_type
+	37, // [37:37] is the sub-list for extension type_name
+	37, // [37:37] is the sub-list for extension extendee
+	0,  // [0:37] is the sub-list for field type_name
 }
 
 func init() { file_closeloop_service_v1_service_proto_init() }

@@ -94,6 +94,7 @@ type CaseView struct {
 	AssigneeId      *string    `json:"assignee_id,omitempty"`
 	Channel         *string    `json:"channel,omitempty"`
 	ClosedAt        *time.Time `json:"closed_at,omitempty"`
+	ContactEmail    *string    `json:"contact_email,omitempty"`
 	ContactId       *string    `json:"contact_id,omitempty"`
 	CreatedAt       *time.Time `json:"created_at,omitempty"`
 	CreatedBy       *string    `json:"created_by,omitempty"`
@@ -104,10 +105,12 @@ type CaseView struct {
 	FirstResponseAt *time.Time `json:"first_response_at,omitempty"`
 	FollowOnOf      *string    `json:"follow_on_of,omitempty"`
 	Id              *string    `json:"id,omitempty"`
+	Language        *string    `json:"language,omitempty"`
 	Links           *CaseLinks `json:"links,omitempty"`
 	OpportunityId   *string    `json:"opportunity_id,omitempty"`
 	Priority        *string    `json:"priority,omitempty"`
 	ReopenedCount   *int       `json:"reopened_count,omitempty"`
+	ReportedAt      *time.Time `json:"reported_at,omitempty"`
 	ResolvedAt      *time.Time `json:"resolved_at,omitempty"`
 	Sla             *[]SLAView `json:"sla,omitempty"`
 	State           *string    `json:"state,omitempty"`
@@ -120,17 +123,20 @@ type CaseView struct {
 
 // CreateCaseRequest defines model for CreateCaseRequest.
 type CreateCaseRequest struct {
-	Asset         *string `json:"asset,omitempty"`
-	AssigneeId    *string `json:"assignee_id,omitempty"`
-	Channel       *string `json:"channel,omitempty"`
-	ContactId     *string `json:"contact_id,omitempty"`
-	CustomerId    *string `json:"customer_id,omitempty"`
-	Description   *string `json:"description,omitempty"`
-	OpportunityId *string `json:"opportunity_id,omitempty"`
-	Priority      *string `json:"priority,omitempty"`
-	Subject       *string `json:"subject,omitempty"`
-	Team          *string `json:"team,omitempty"`
-	Type          *string `json:"type,omitempty"`
+	Asset         *string    `json:"asset,omitempty"`
+	AssigneeId    *string    `json:"assignee_id,omitempty"`
+	Channel       *string    `json:"channel,omitempty"`
+	ContactEmail  *string    `json:"contact_email,omitempty"`
+	ContactId     *string    `json:"contact_id,omitempty"`
+	CustomerId    *string    `json:"customer_id,omitempty"`
+	Description   *string    `json:"description,omitempty"`
+	Language      *string    `json:"language,omitempty"`
+	OpportunityId *string    `json:"opportunity_id,omitempty"`
+	Priority      *string    `json:"priority,omitempty"`
+	ReportedAt    *time.Time `json:"reported_at,omitempty"`
+	Subject       *string    `json:"subject,omitempty"`
+	Team          *string    `json:"team,omitempty"`
+	Type          *string    `json:"type,omitempty"`
 }
 
 // EntryView defines model for EntryView.
