@@ -101,6 +101,7 @@ func Setup(d *service.Deps, cfg Config) (*service.Module, error) {
 	fapi := followupclient.New(cfg.FollowUpAPI) // the follow-up service's API, called as the user
 	vs := visits.New(d.DB, store, fapi, visits.Temporal{Client: d.Temporal, Wait: cfg.VisitDecisionWait}, visits.Config{
 		AllowNonWorkingDays: cfg.VisitAllowNonWorkingDays, DefaultStart: cfg.VisitDefaultStart, DefaultDuration: cfg.VisitDefaultDuration})
+	as := actions.New(d.DB, store, fapi, cs)
 	vs.OnContact(func(ctx context.Context, ids []string, by string) error {
 		_, err := cs.CloseAnswered(ctx, ids, by)
 		return err
@@ -110,7 +111,7 @@ func Setup(d *service.Deps, cfg Config) (*service.Module, error) {
 			v1.Use(httpx.ForwardBearer) // calls to the follow-up service are made as the caller
 			h.Routes(v1)
 			vs.Routes(v1)
-			actions.New(d.DB, store, fapi, cs).Routes(v1)
+			as.Routes(v1)
 			timeline.New(d.DB, store).Routes(v1)
 			analytics.New(d.DB, cs).Routes(v1)
 		},
@@ -118,6 +119,7 @@ func Setup(d *service.Deps, cfg Config) (*service.Module, error) {
 			acts.Register(r)
 			acts.RegisterLeadActivities(r)
 			vs.Register(r)
+			as.Register(r) // customer.RecordCaseEvent: a service case's changes on the customer's history
 			(&care.Activities{Care: cs}).Register(r)
 		},
 		OpenAPI:    ports.OpenAPI(),

@@ -87,3 +87,20 @@ const (
 	// ActivityLogVisit records a visit's log (idempotent). Input visit.LogInput.
 	ActivityLogVisit = "customer.LogVisit"
 )
+
+// Activities other services' workflows use to put items on a customer's
+// cross-department history (GET /v1/customers/{id}/history; payloads in
+// github.com/closeloop/closeloop/proto/gen/closeloop/customer/v1,
+// history.proto).
+const (
+	// ActivityRecordCaseEvent records one change of an after-sales case
+	// (filed, first response, waiting for the customer, resumed, resolved,
+	// reopened, closed, priority changed, assigned, SLA breached) on its
+	// customer's history, department service, linked to the case. The
+	// ServiceCase workflow (workflows/servicecase) calls it for every change;
+	// it is idempotent on the input's id, so a retried or replayed call
+	// records one item. A malformed input fails as non-retryable "invalid",
+	// an unknown customer as non-retryable "not_found"; anything else is
+	// retried. Input customerv1.CaseEventInput, no result.
+	ActivityRecordCaseEvent = "customer.RecordCaseEvent"
+)

@@ -9,12 +9,18 @@
 // The context has the service's four parts, each in a package of its own:
 // domain (the rules, pure), app (the use cases, with authorisation and
 // scope), adapters (gorm storage, transactions) and ports (HTTP handlers and
-// their OpenAPI operations). This package only assembles them for the
-// service (New) and hands the operations to the service's OpenAPI document
-// (Ops); it holds no rule, use case or storage of its own.
+// their OpenAPI operations, and the Temporal activity customer.RecordCaseEvent
+// by which the ServiceCase workflow puts every change of an after-sales case
+// on its customer's history, as an item nobody records or changes through
+// /v1/actions — domain/caseevent.go says why it is an action row). This
+// package only assembles them for the service (New: Routes, Register) and
+// hands the operations to the service's OpenAPI document (Ops); it holds no
+// rule, use case or storage of its own.
 package actions
 
 import (
+	"github.com/gin-gonic/gin"
+	"go.temporal.io/sdk/worker"
 	"gorm.io/gorm"
 
 	"github.com/closeloop/closeloop/platform/openapi"
@@ -25,16 +31,32 @@ import (
 	"github.com/closeloop/closeloop/services/customer/internal/care"
 )
 
-// New assembles the actions API over db: customers answers scope, fu lists
-// and closes the first-contact follow-ups a logged contact answers, cs (may
-// be nil) closes its care follow-ups.
-func New(db *gorm.DB, customers *custadapters.Store, fu app.FollowUps, cs *care.Service) *ports.HTTP {
+// Service is the actions context as the service mounts it: the use cases
+// with their HTTP routes and their activities.
+type Service struct {
+	*app.Service
+	http ports.HTTP
+	acts ports.Activities
+}
+
+// New assembles the actions context over db: customers answers scope, fu
+// lists and closes the first-contact follow-ups a logged contact answers, cs
+// (may be nil) closes its care follow-ups.
+func New(db *gorm.DB, customers *custadapters.Store, fu app.FollowUps, cs *care.Service) *Service {
 	var c app.Care
 	if cs != nil {
 		c = cs
 	}
-	return &ports.HTTP{Svc: app.New(adapters.NewStore(db), adapters.Customers{Store: customers}, fu, c, adapters.NewID)}
+	a := app.New(adapters.NewStore(db), adapters.Customers{Store: customers}, fu, c, adapters.NewID)
+	return &Service{Service: a, http: ports.HTTP{Svc: a}, acts: ports.Activities{Svc: a}}
 }
+
+// Routes mounts the actions API on the authenticated /v1 group.
+func (s *Service) Routes(v1 *gin.RouterGroup) { s.http.Routes(v1) }
+
+// Register adds the actions' activities (customer.RecordCaseEvent) to the
+// customer worker.
+func (s *Service) Register(r worker.Registry) { s.acts.Register(r) }
 
 // Ops documents the endpoints for the customer service's OpenAPI document.
 func Ops() []openapi.Op { return ports.Ops() }

@@ -38,4 +38,14 @@ var Actions = []migrate.Migration{
 		`CREATE INDEX ix_action_links_customer ON action_links (customer_id, occurred_at, action_id)`,
 		`CREATE INDEX ix_action_links_subject ON action_links (subject_type, subject_id)`,
 	)},
+
+	{Version: 14, Name: "actions: a service case's changes on its customer's history (category service_case)", Up: migrate.SQL(
+		// The service case whose change a service_case item records (the
+		// case id, the event — filed, resolved, … — and the case's team);
+		// "" on every other action. The item's id is derived from the
+		// event's idempotency key, so the primary key keeps it once.
+		`ALTER TABLE actions ADD COLUMN case_id VARCHAR(36) NOT NULL DEFAULT ''`,
+		`ALTER TABLE actions ADD COLUMN case_event VARCHAR(30) NOT NULL DEFAULT ''`,
+		`ALTER TABLE actions ADD COLUMN case_team VARCHAR(100) NOT NULL DEFAULT ''`,
+	)},
 }

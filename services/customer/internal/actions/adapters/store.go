@@ -1,13 +1,15 @@
 // Package adapters is the actions context's gorm storage: the actions and
 // action_links tables (their migrations are the customer service's, in
-// internal/schema/actions.go) and the look-ups the use cases need from the
-// customer store (is a customer in the caller's scope, whose contact is
-// this). It loads facts and stores decisions; every rule — what is valid,
-// which state may follow which — is package domain's, every permission
-// package app's. Transactions stay here: a new action and its links (and
-// the care cadence a logged contact restarts) in one, and every change of an
-// action row through Update, which locks the row, lets the caller decide,
-// and stores the outcome.
+// internal/schema/actions.go; a service case's items are actions rows too,
+// their case in case_id, case_event and case_team) and the look-ups the use
+// cases need from the customer store (is a customer in the caller's scope,
+// does it exist, whose contact is this). It loads facts and stores
+// decisions; every rule — what is valid, which state may follow which — is
+// package domain's, every permission package app's. Transactions stay here:
+// a new action and its links (and the care cadence a logged contact
+// restarts) in one, a case's item once per id (CreateOnce), and every change
+// of an action row through Update, which locks the row, lets the caller
+// decide, and stores the outcome.
 package adapters
 
 import (
@@ -42,6 +44,11 @@ type Row struct {
 	OccurredAt time.Time
 	CreatedAt  time.Time
 	UpdatedAt  time.Time
+	// The service case a service_case item records a change of, "" on a
+	// person's action (migration 14).
+	CaseID    string
+	CaseEvent string
+	CaseTeam  string
 }
 
 func (Row) TableName() string { return "actions" }
@@ -68,29 +75,40 @@ type Store struct{ db *gorm.DB }
 func NewStore(db *gorm.DB) *Store { return &Store{db: db} }
 
 func toRow(a domain.Action) Row {
-	return Row{ID: a.ID, Kind: a.Kind, Status: a.Status, Category: a.Category, Department: a.Department, ActorID: a.ActorID,
+	r := Row{ID: a.ID, Kind: a.Kind, Status: a.Status, Category: a.Category, Department: a.Department, ActorID: a.ActorID,
 		Title: a.Title, Summary: a.Summary, Outcome: a.Outcome, NextStep: a.NextStep, PlannedFor: a.PlannedFor, DoneAt: a.DoneAt,
 		OccurredAt: a.OccurredAt, CreatedAt: a.CreatedAt, UpdatedAt: a.UpdatedAt}
+	if a.Case != nil {
+		r.CaseID, r.CaseEvent, r.CaseTeam = a.Case.ID, a.Case.Event, a.Case.Team
+	}
+	return r
 }
 
 func toAction(r Row, links []Link) domain.Action {
 	a := domain.Action{ID: r.ID, Kind: r.Kind, Status: r.Status, Category: r.Category, Department: r.Department, ActorID: r.ActorID,
 		Title: r.Title, Summary: r.Summary, Outcome: r.Outcome, NextStep: r.NextStep, PlannedFor: r.PlannedFor, DoneAt: r.DoneAt,
 		OccurredAt: r.OccurredAt, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
+	if r.CaseID != "" {
+		a.Case = &domain.CaseRef{ID: r.CaseID, Event: r.CaseEvent, Team: r.CaseTeam}
+	}
 	for _, l := range links {
 		a.Links = append(a.Links, domain.Link{SubjectType: l.SubjectType, SubjectID: l.SubjectID, CustomerID: l.CustomerID})
 	}
 	return a
 }
 
-// Create stores a new action with its links; with restartCare, its
-// customers' care cadence restarts at its time, in the same transaction.
-func (s *Store) Create(ctx context.Context, a domain.Action, restartCare bool) error {
-	row := toRow(a)
+func toLinks(a domain.Action) []Link {
 	links := make([]Link, 0, len(a.Links))
 	for _, l := range a.Links {
 		links = append(links, Link{ActionID: a.ID, SubjectType: l.SubjectType, SubjectID: l.SubjectID, CustomerID: l.CustomerID, OccurredAt: a.OccurredAt})
 	}
+	return links
+}
+
+// Create stores a new action with its links; with restartCare, its
+// customers' care cadence restarts at its time, in the same transaction.
+func (s *Store) Create(ctx context.Context, a domain.Action, restartCare bool) error {
+	row, links := toRow(a), toLinks(a)
 	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if err := tx.Create(&row).Error; err != nil {
 			return err
@@ -103,6 +121,28 @@ func (s *Store) Create(ctx context.Context, a domain.Action, restartCare bool) e
 		}
 		return nil
 	})
+}
+
+// CreateOnce stores a new action with its links unless an action with its
+// id is stored already, and reports whether it stored it. The insert does
+// nothing on a taken id (ON CONFLICT DO NOTHING, on both databases): two
+// concurrent calls with the same id store one action, the later one waiting
+// for the earlier's transaction and then storing nothing.
+func (s *Store) CreateOnce(ctx context.Context, a domain.Action) (bool, error) {
+	row, links := toRow(a), toLinks(a)
+	created := false
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		res := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&row)
+		if res.Error != nil || res.RowsAffected == 0 {
+			return res.Error
+		}
+		created = true
+		return tx.Create(&links).Error
+	})
+	if err != nil {
+		return false, err
+	}
+	return created, nil
 }
 
 // Get loads an action with its links (domain.ErrNotFound when none).
@@ -228,5 +268,12 @@ type Customers struct{ Store *custadapters.Store }
 // customer store's error (domain.ErrCustomerNotFound when it is not).
 func (c Customers) Visible(ctx context.Context, id string, scope auth.Scope) error {
 	_, err := c.Store.GetCustomer(ctx, id, scope, false)
+	return err
+}
+
+// Exists is nil when the customer was ever created, deleted or not, else the
+// customer store's error (domain.ErrCustomerNotFound when it was not).
+func (c Customers) Exists(ctx context.Context, id string) error {
+	_, err := c.Store.GetCustomer(ctx, id, auth.Scope{All: true}, true)
 	return err
 }

@@ -99,6 +99,9 @@ func (s *Service) Complete(ctx context.Context, id string, in CompleteInput) (Re
 	if err != nil {
 		return Result{}, err
 	}
+	if err := a.Changeable(); err != nil {
+		return Result{}, err
+	}
 	if !a.MayChange(p.Subject, managerOrAdmin(p)) {
 		return Result{}, apperr.Forbidden("not_your_action", "only the person who planned it or a manager may complete it")
 	}
@@ -121,6 +124,9 @@ func (s *Service) Cancel(ctx context.Context, id string) (View, error) {
 	if err != nil {
 		return View{}, err
 	}
+	if err := a.Changeable(); err != nil {
+		return View{}, err
+	}
 	if !a.MayChange(p.Subject, managerOrAdmin(p)) {
 		return View{}, apperr.Forbidden("not_your_action", "only the person who planned it or a manager may cancel it")
 	}
@@ -133,7 +139,9 @@ func (s *Service) Cancel(ctx context.Context, id string) (View, error) {
 
 // History is one customer's contact history across all departments, newest
 // first: every action linked to it, to one of its contacts, or through one of
-// its leads or opportunities filed under it.
+// its leads or opportunities filed under it, and the changes of its service
+// cases (category service_case). Whoever may see the customer sees them
+// all: a case's items are not scoped apart from the customer's history.
 func (s *Service) History(ctx context.Context, customerID, kind, department string, after *HistoryCursor, limit int) (HistoryPage, error) {
 	p, err := auth.Authorize(ctx, auth.PermCustomersRead)
 	if err != nil {

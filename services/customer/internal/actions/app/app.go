@@ -1,6 +1,7 @@
 // Package app holds the actions use cases: record a plan or log, get one,
-// complete or cancel a plan, read a customer's history, and close the
-// follow-ups a logged contact answers. Each checks the caller's permission
+// complete or cancel a plan, read a customer's history, close the
+// follow-ups a logged contact answers, and record a service case's change on
+// its customer's history (caseevents.go). Each checks the caller's permission
 // and data scope, asks the rules in package domain, and stores through the
 // Repository, which owns the transactions. It holds no rule of its own about
 // what an action is (domain) and no SQL (adapters); the follow-up service's
@@ -32,6 +33,9 @@ type Repository interface {
 	// Create stores a new action with its links, in one transaction with the
 	// restart of its customers' care cadence at its time when restartCare.
 	Create(ctx context.Context, a domain.Action, restartCare bool) error
+	// CreateOnce stores a new action with its links unless one with its id
+	// is stored, and reports whether it stored it.
+	CreateOnce(ctx context.Context, a domain.Action) (bool, error)
 	// Get loads an action with its links (domain.ErrNotFound when none).
 	Get(ctx context.Context, id string) (domain.Action, error)
 	// Update loads the action, lets change decide, and stores what it
@@ -44,10 +48,12 @@ type Repository interface {
 	History(ctx context.Context, q domain.HistoryQuery) ([]domain.Action, error)
 }
 
-// Customers answers whether the caller's scope reaches a customer: nil, the
-// customer domain's ErrCustomerNotFound, or a failure.
+// Customers answers whether the caller's scope reaches a customer, and
+// whether a customer exists at all (deleted or not): nil, the customer
+// domain's ErrCustomerNotFound, or a failure.
 type Customers interface {
 	Visible(ctx context.Context, id string, scope auth.Scope) error
+	Exists(ctx context.Context, id string) error
 }
 
 // FollowUps is the follow-up service's API as actions use it, called as the

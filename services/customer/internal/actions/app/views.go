@@ -27,6 +27,14 @@ type View struct {
 	OpportunityIDs []string   `json:"opportunity_ids"`
 	CreatedAt      time.Time  `json:"created_at"`
 	UpdatedAt      time.Time  `json:"updated_at"`
+	// A service case's item (category service_case): the case
+	// (/cases/{case_id} in the console), what happened to it (filed,
+	// first_response, waiting_for_customer, resumed, resolved, reopened,
+	// closed, priority_changed, assigned, breached) and its team. Absent on
+	// a person's action.
+	CaseID    string `json:"case_id,omitempty"`
+	CaseEvent string `json:"case_event,omitempty"`
+	CaseTeam  string `json:"case_team,omitempty"`
 }
 
 // Closed reports what a logged contact did to open follow-ups.
@@ -63,6 +71,9 @@ func view(a domain.Action) View {
 	v := View{ID: a.ID, Kind: a.Kind, Status: a.Status, Category: a.Category, Department: a.Department, ActorID: a.ActorID, Title: a.Title,
 		Summary: a.Summary, Outcome: a.Outcome, NextStep: a.NextStep, PlannedFor: a.PlannedFor, DoneAt: a.DoneAt, OccurredAt: a.OccurredAt,
 		CustomerIDs: []string{}, ContactIDs: []string{}, LeadIDs: []string{}, OpportunityIDs: []string{}, CreatedAt: a.CreatedAt, UpdatedAt: a.UpdatedAt}
+	if a.Case != nil {
+		v.CaseID, v.CaseEvent, v.CaseTeam = a.Case.ID, a.Case.Event, a.Case.Team
+	}
 	for _, l := range a.Links {
 		switch l.SubjectType {
 		case domain.SubjectCustomer:

@@ -15,8 +15,11 @@ type Completion struct {
 
 // Complete turns a planned action into a log of what was done: only a
 // planned action (else not_planned), with a summary, done at most a minute
-// ahead of now.
+// ahead of now. A service case's item is refused (recorded_by_case).
 func (a *Action) Complete(c Completion, now time.Time) error {
+	if err := a.Changeable(); err != nil {
+		return err
+	}
 	if a.Status != StatusPlanned {
 		return apperr.Rule("not_planned", "the action is already "+a.Status)
 	}
@@ -38,8 +41,12 @@ func (a *Action) Complete(c Completion, now time.Time) error {
 	return nil
 }
 
-// Cancel drops a planned action; any other is refused (not_planned).
+// Cancel drops a planned action; any other is refused (not_planned), a
+// service case's item first of all (recorded_by_case).
 func (a *Action) Cancel(now time.Time) error {
+	if err := a.Changeable(); err != nil {
+		return err
+	}
 	if a.Status != StatusPlanned {
 		return apperr.Rule("not_planned", "only a planned action can be cancelled; it is "+a.Status)
 	}

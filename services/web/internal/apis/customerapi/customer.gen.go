@@ -292,6 +292,9 @@ type ActionRequest struct {
 // ActionsView defines model for ActionsView.
 type ActionsView struct {
 	ActorId        *string    `json:"actor_id,omitempty"`
+	CaseEvent      *string    `json:"case_event,omitempty"`
+	CaseId         *string    `json:"case_id,omitempty"`
+	CaseTeam       *string    `json:"case_team,omitempty"`
 	Category       *string    `json:"category,omitempty"`
 	ContactIds     *[]string  `json:"contact_ids,omitempty"`
 	CreatedAt      *time.Time `json:"created_at,omitempty"`
@@ -1317,12 +1320,16 @@ type ClientInterface interface {
 
 	// PostActionsByIdCancel Cancel a planned action
 	//
+	// Only a planned action (else 422 not_planned); a service case's history item is never changed here (422 recorded_by_case).
+	//
 	// Requires permission `customers:write`.
 	//
 	// Corresponds with POST /v1/actions/{id}/cancel (the `PostActionsByIdCancel` operationId).
 	PostActionsByIdCancel(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// PostActionsByIdCompleteWithBody Complete a planned action (it becomes a log)
+	//
+	// Only a planned action (else 422 not_planned); a service case's history item is never changed here (422 recorded_by_case).
 	//
 	// Requires permission `customers:write`.
 	//
@@ -1332,6 +1339,8 @@ type ClientInterface interface {
 	PostActionsByIdCompleteWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// PostActionsByIdComplete Complete a planned action (it becomes a log)
+	//
+	// Only a planned action (else 422 not_planned); a service case's history item is never changed here (422 recorded_by_case).
 	//
 	// Requires permission `customers:write`.
 	//
@@ -1516,6 +1525,8 @@ type ClientInterface interface {
 	PatchCustomersByIdContactsByContactId(ctx context.Context, id string, contactId string, body PatchCustomersByIdContactsByContactIdJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetCustomersByIdHistory A customer's contact history across departments, newest first
+	//
+	// Every action linked to the customer, one of its contacts, or a lead or opportunity filed under it, and every change of its service cases: those are logs of department service in category service_case, with case_id (the case), case_event (filed, first_response, waiting_for_customer, resumed, resolved, reopened, closed, priority_changed, assigned, breached) and case_team; they are recorded by the case's workflow, never through /v1/actions (completing or cancelling one answers 422 recorded_by_case). Whoever may see the customer sees all of them.
 	//
 	// Requires permission `customers:read`.
 	//
@@ -1938,6 +1949,8 @@ func (c *Client) GetActionsById(ctx context.Context, id string, reqEditors ...Re
 
 // PostActionsByIdCancel Cancel a planned action
 //
+// Only a planned action (else 422 not_planned); a service case's history item is never changed here (422 recorded_by_case).
+//
 // Requires permission `customers:write`.
 //
 // Corresponds with POST /v1/actions/{id}/cancel (the `PostActionsByIdCancel` operationId).
@@ -1954,6 +1967,8 @@ func (c *Client) PostActionsByIdCancel(ctx context.Context, id string, reqEditor
 }
 
 // PostActionsByIdCompleteWithBody Complete a planned action (it becomes a log)
+//
+// Only a planned action (else 422 not_planned); a service case's history item is never changed here (422 recorded_by_case).
 //
 // Requires permission `customers:write`.
 //
@@ -1973,6 +1988,8 @@ func (c *Client) PostActionsByIdCompleteWithBody(ctx context.Context, id string,
 }
 
 // PostActionsByIdComplete Complete a planned action (it becomes a log)
+//
+// Only a planned action (else 422 not_planned); a service case's history item is never changed here (422 recorded_by_case).
 //
 // Requires permission `customers:write`.
 //
@@ -2357,6 +2374,8 @@ func (c *Client) PatchCustomersByIdContactsByContactId(ctx context.Context, id s
 }
 
 // GetCustomersByIdHistory A customer's contact history across departments, newest first
+//
+// Every action linked to the customer, one of its contacts, or a lead or opportunity filed under it, and every change of its service cases: those are logs of department service in category service_case, with case_id (the case), case_event (filed, first_response, waiting_for_customer, resumed, resolved, reopened, closed, priority_changed, assigned, breached) and case_team; they are recorded by the case's workflow, never through /v1/actions (completing or cancelling one answers 422 recorded_by_case). Whoever may see the customer sees all of them.
 //
 // Requires permission `customers:read`.
 //
@@ -5226,6 +5245,8 @@ type ClientWithResponsesInterface interface {
 
 	// PostActionsByIdCancelWithResponse Cancel a planned action
 	//
+	// Only a planned action (else 422 not_planned); a service case's history item is never changed here (422 recorded_by_case).
+	//
 	// Requires permission `customers:write`.
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -5235,6 +5256,8 @@ type ClientWithResponsesInterface interface {
 
 	// PostActionsByIdCompleteWithBodyWithResponse Complete a planned action (it becomes a log)
 	//
+	// Only a planned action (else 422 not_planned); a service case's history item is never changed here (422 recorded_by_case).
+	//
 	// Requires permission `customers:write`.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
@@ -5243,6 +5266,8 @@ type ClientWithResponsesInterface interface {
 	PostActionsByIdCompleteWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PostActionsByIdCompleteResponse, error)
 
 	// PostActionsByIdCompleteWithResponse Complete a planned action (it becomes a log)
+	//
+	// Only a planned action (else 422 not_planned); a service case's history item is never changed here (422 recorded_by_case).
 	//
 	// Requires permission `customers:write`.
 	//
@@ -5445,6 +5470,8 @@ type ClientWithResponsesInterface interface {
 	PatchCustomersByIdContactsByContactIdWithResponse(ctx context.Context, id string, contactId string, body PatchCustomersByIdContactsByContactIdJSONRequestBody, reqEditors ...RequestEditorFn) (*PatchCustomersByIdContactsByContactIdResponse, error)
 
 	// GetCustomersByIdHistoryWithResponse A customer's contact history across departments, newest first
+	//
+	// Every action linked to the customer, one of its contacts, or a lead or opportunity filed under it, and every change of its service cases: those are logs of department service in category service_case, with case_id (the case), case_event (filed, first_response, waiting_for_customer, resumed, resolved, reopened, closed, priority_changed, assigned, breached) and case_team; they are recorded by the case's workflow, never through /v1/actions (completing or cancelling one answers 422 recorded_by_case). Whoever may see the customer sees all of them.
 	//
 	// Requires permission `customers:read`.
 	//
@@ -9123,6 +9150,8 @@ func (c *ClientWithResponses) GetActionsByIdWithResponse(ctx context.Context, id
 
 // PostActionsByIdCancelWithResponse Cancel a planned action
 //
+// Only a planned action (else 422 not_planned); a service case's history item is never changed here (422 recorded_by_case).
+//
 // Requires permission `customers:write`.
 //
 // Returns a wrapper object for the known response body format(s).
@@ -9138,6 +9167,8 @@ func (c *ClientWithResponses) PostActionsByIdCancelWithResponse(ctx context.Cont
 
 // PostActionsByIdCompleteWithBodyWithResponse Complete a planned action (it becomes a log)
 //
+// Only a planned action (else 422 not_planned); a service case's history item is never changed here (422 recorded_by_case).
+//
 // Requires permission `customers:write`.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
@@ -9152,6 +9183,8 @@ func (c *ClientWithResponses) PostActionsByIdCompleteWithBodyWithResponse(ctx co
 }
 
 // PostActionsByIdCompleteWithResponse Complete a planned action (it becomes a log)
+//
+// Only a planned action (else 422 not_planned); a service case's history item is never changed here (422 recorded_by_case).
 //
 // Requires permission `customers:write`.
 //
@@ -9474,6 +9507,8 @@ func (c *ClientWithResponses) PatchCustomersByIdContactsByContactIdWithResponse(
 }
 
 // GetCustomersByIdHistoryWithResponse A customer's contact history across departments, newest first
+//
+// Every action linked to the customer, one of its contacts, or a lead or opportunity filed under it, and every change of its service cases: those are logs of department service in category service_case, with case_id (the case), case_event (filed, first_response, waiting_for_customer, resumed, resolved, reopened, closed, priority_changed, assigned, breached) and case_team; they are recorded by the case's workflow, never through /v1/actions (completing or cancelling one answers 422 recorded_by_case). Whoever may see the customer sees all of them.
 //
 // Requires permission `customers:read`.
 //

@@ -1,0 +1,144 @@
+package ports_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"testing"
+	"time"
+
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/testsuite"
+	"google.golang.org/protobuf/types/known/timestamppb"
+	"gorm.io/gorm"
+
+	"github.com/closeloop/closeloop/platform/db"
+	"github.com/closeloop/closeloop/platform/db/migrate"
+	"github.com/closeloop/closeloop/platform/testenv"
+	customerc "github.com/closeloop/closeloop/proto/contract/customer"
+	customerv1 "github.com/closeloop/closeloop/proto/gen/closeloop/customer/v1"
+	"github.com/closeloop/closeloop/services/customer/internal/actions/adapters"
+	"github.com/closeloop/closeloop/services/customer/internal/actions/app"
+	"github.com/closeloop/closeloop/services/customer/internal/actions/domain"
+	"github.com/closeloop/closeloop/services/customer/internal/actions/ports"
+	custadapters "github.com/closeloop/closeloop/services/customer/internal/adapters"
+	"github.com/closeloop/closeloop/services/customer/internal/schema"
+)
+
+func TestMain(m *testing.M) { testenv.Main(m) }
+
+var backends = []struct {
+	name string
+	dsn  func(testing.TB) string
+}{
+	{"postgres", testenv.Postgres},
+	{"sqlite", testenv.SQLite},
+}
+
+const (
+	live     = "0190a000-0000-7000-8000-0000000000c1"
+	deleted  = "0190a000-0000-7000-8000-0000000000c2"
+	stranger = "0190a000-0000-7000-8000-0000000000c9"
+	case1    = "0190a000-0000-7000-8000-0000000000a1"
+)
+
+func openDB(t *testing.T, dsn string) *gorm.DB {
+	t.Helper()
+	ctx := context.Background()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	gdb, err := db.Open(ctx, db.Config{URL: dsn, MaxOpenConns: 10, MaxIdleConns: 2, ConnMaxLifetime: time.Minute, SlowQuery: time.Second}, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := migrate.Run(ctx, gdb, "customer", schema.Migrations, log); err != nil {
+		t.Fatal(err)
+	}
+	return gdb
+}
+
+func addCustomer(t *testing.T, gdb *gorm.DB, id string, deletedAt *time.Time) {
+	t.Helper()
+	now := time.Now().UTC()
+	if err := gdb.Exec(`INSERT INTO customers (id, name, normalized_name, region, industry, owner_id, team, lifecycle_stage,
+		created_by, created_at, updated_at, deleted_at) VALUES (?, ?, ?, 'north', 'steel', 'rep-ana', 'north', 'transacting', 'test', ?, ?, ?)`,
+		id, "Customer "+id, "customer "+id, now, now, deletedAt).Error; err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestRecordCaseEventActivity runs customer.RecordCaseEvent, registered
+// under its contract name, on each database: the same id twice is one
+// history item (the first recording stands); a deleted customer still gets
+// its case's items; a malformed payload fails as non-retryable "invalid"
+// and an unknown customer as non-retryable "not_found", storing nothing.
+func TestRecordCaseEventActivity(t *testing.T) {
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			ctx := context.Background()
+			gdb := openDB(t, b.dsn(t))
+			gone := time.Now().UTC().Add(-time.Hour)
+			addCustomer(t, gdb, live, nil)
+			addCustomer(t, gdb, deleted, &gone)
+			store := adapters.NewStore(gdb)
+			svc := app.New(store, adapters.Customers{Store: custadapters.NewStore(gdb)}, nil, nil, adapters.NewID)
+			acts := &ports.Activities{Svc: svc}
+
+			var suite testsuite.WorkflowTestSuite
+			env := suite.NewTestActivityEnvironment()
+			env.RegisterActivityWithOptions(acts.RecordCaseEvent, activity.RegisterOptions{Name: customerc.ActivityRecordCaseEvent})
+			record := func(in *customerv1.CaseEventInput) error {
+				_, err := env.ExecuteActivity(customerc.ActivityRecordCaseEvent, in)
+				return err
+			}
+			at := time.Now().UTC().Add(-time.Minute).Truncate(time.Second)
+			in := func(id, customer, event, summary string) *customerv1.CaseEventInput {
+				return &customerv1.CaseEventInput{Id: id, CustomerId: customer, CaseId: case1, Event: event, Actor: "workflow",
+					Team: "service-north", Subject: "Leak", Summary: summary, At: timestamppb.New(at)}
+			}
+			history := func(customer string) []domain.Action {
+				rows, err := store.History(ctx, domain.HistoryQuery{CustomerID: customer, Limit: 50})
+				if err != nil {
+					t.Fatal(err)
+				}
+				return rows
+			}
+
+			for _, summary := range []string{"priority P3 → P1", "a retry that says otherwise"} {
+				if err := record(in("entry-7", live, "priority_changed", summary)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			h := history(live)
+			if len(h) != 1 || h[0].ID != domain.CaseEventID("entry-7") || h[0].Summary != "priority P3 → P1" ||
+				h[0].Title != "Priority changed: Leak" || h[0].Case == nil || h[0].Case.ID != case1 || !h[0].OccurredAt.Equal(at) {
+				t.Fatalf("the same id twice: %+v", h)
+			}
+			if err := record(in("entry-8", deleted, "closed", "")); err != nil || len(history(deleted)) != 1 {
+				t.Fatalf("a deleted customer's case closes: %v", err)
+			}
+
+			noAt := in("entry-9", live, "resolved", "")
+			noAt.At = nil
+			for _, tc := range []struct {
+				name, errType string
+				in            *customerv1.CaseEventInput
+			}{
+				{"an unknown event", "invalid", in("entry-9", live, "escalated", "")},
+				{"no time", "invalid", noAt},
+				{"not a customer id", "invalid", in("entry-9", "acme", "resolved", "")},
+				{"an unknown customer", "not_found", in("entry-9", stranger, "resolved", "")},
+			} {
+				err := record(tc.in)
+				var ae *temporal.ApplicationError
+				if !errors.As(err, &ae) || ae.Type() != tc.errType || !ae.NonRetryable() {
+					t.Errorf("%s: %v, want non-retryable %q", tc.name, err, tc.errType)
+				}
+			}
+			if n := len(history(live)) + len(history(stranger)); n != 1 {
+				t.Fatalf("refused events stored items: %d on the histories", n)
+			}
+		})
+	}
+}
