@@ -32,6 +32,9 @@ type caseWF struct {
 	svc     workflow.Context
 	changed bool  // an update changed the case since the loop last looked
 	err     error // a chase failed: the workflow fails with it
+	// history: the case's changes go on the customer's history (version 1
+	// of versionHistory).
+	history bool
 	runs
 }
 
@@ -58,6 +61,7 @@ func ServiceCase(ctx workflow.Context, in *servicev1.CaseInput) (*servicev1.Case
 		return nil, err
 	}
 	w.route(ctx) // policy-change and close signals to the chases (chase.go)
+	w.history = workflow.GetVersion(ctx, versionHistory, workflow.DefaultVersion, 1) >= 1
 
 	if err := w.refresh(ctx); err != nil {
 		return nil, err
@@ -68,6 +72,8 @@ func ServiceCase(ctx workflow.Context, in *servicev1.CaseInput) (*servicev1.Case
 			return nil, err
 		}
 	} else if err := w.start(ctx); err != nil {
+		return nil, err
+	} else if err := w.tell(ctx, w.snap.GetCaseId()+":filed", w.snap.GetCreatedBy(), []historyEvent{{"filed", "case filed"}}); err != nil {
 		return nil, err
 	}
 
@@ -108,10 +114,52 @@ func ServiceCase(ctx workflow.Context, in *servicev1.CaseInput) (*servicev1.Case
 			w.fresh = false
 		}
 	}
+	if workflow.GetVersion(ctx, versionSurvey, workflow.DefaultVersion, 1) >= 1 {
+		if err := w.survey(ctx); err != nil {
+			return nil, err
+		}
+	}
 	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
 		return nil, err
 	}
 	return w.snapshot(workflow.Now(ctx)), nil
+}
+
+// versionSurvey marks executions that issue the satisfaction survey after
+// the close; executions that closed before it did not.
+const versionSurvey = "service-case-survey"
+
+// survey waits the survey delay (service.survey_delay) after the close and
+// has the service decide and send the case's satisfaction survey (it skips
+// what must not be surveyed and records why). A refusal — the case is not
+// closed, or gone — is logged: the case's workflow does not fail for its
+// survey.
+func (w *caseWF) survey(ctx workflow.Context) error {
+	closed := w.snap.GetClosedAt()
+	if closed == nil {
+		return nil
+	}
+	if err := w.refresh(ctx); err != nil {
+		return err
+	}
+	due, nps := w.terms.surveyDue(closed.AsTime()), w.terms.npsPeriod()
+	if d := due.Sub(workflow.Now(ctx)); d > 0 {
+		if err := workflow.Sleep(ctx, d); err != nil {
+			return err
+		}
+	}
+	var res servicev1.IssueSurveyResult
+	err := workflow.ExecuteActivity(w.svc, servicec.ActivityIssueSurvey, &servicev1.IssueSurveyInput{
+		CaseId: w.snap.GetCaseId(), NpsPeriodMs: nps.Milliseconds()}).Get(ctx, &res)
+	if err != nil {
+		if _, refused := wfx.AsRefusal(err); refused && !temporal.IsCanceledError(err) {
+			workflow.GetLogger(ctx).Warn("the case's survey was refused", "case_id", w.snap.GetCaseId(), "error", err)
+			return nil
+		}
+		return err
+	}
+	workflow.GetLogger(ctx).Info("survey decided", "case_id", w.snap.GetCaseId(), "outcome", res.GetOutcome())
+	return nil
 }
 
 // start sets the clocks of a new case running from its filing and writes
@@ -289,5 +337,8 @@ func (w *caseWF) apply(ctx workflow.Context, cmd *servicev1.CaseCommand) error {
 		return err
 	}
 	w.changed = true
-	return w.record(ctx, now)
+	if err := w.record(ctx, now); err != nil {
+		return err
+	}
+	return w.tell(ctx, cmd.GetEntryId(), cmd.GetActor(), eventsOf(before, &after)) // history.go
 }

@@ -138,6 +138,15 @@ func (w *caseWF) record(ctx workflow.Context, now time.Time) error {
 		if err := workflow.ExecuteActivity(w.svc, servicec.ActivityRecordCaseSla, rec).Get(ctx, nil); err != nil {
 			return err
 		}
+		if rec.GetEntryKind() == "sla_breached" {
+			what := "first response"
+			if t.name == sla.Resolution {
+				what = "resolution"
+			}
+			if err := w.tell(ctx, rec.GetEntryId(), "workflow", []historyEvent{{"breached", "the " + what + " target was missed"}}); err != nil {
+				return err
+			}
+		}
 		t.written = rec
 	}
 	return nil

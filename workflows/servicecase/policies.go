@@ -28,8 +28,9 @@ type terms struct {
 // resolvePolicies resolves the case's policies for team at now.
 func resolvePolicies(ctx workflow.Context, team string) (*terms, error) {
 	res, err := followup.ResolvePolicies(ctx, &followupv1.ResolvePoliciesInput{
-		Names: []string{policy.ServiceResponseSLA, policy.ServiceResolutionSLA, policy.ServiceSLAWarning, policy.ServiceReopenWindow, policy.ServiceAutoClose},
-		Team:  team, At: timestamppb.New(workflow.Now(ctx)),
+		Names: []string{policy.ServiceResponseSLA, policy.ServiceResolutionSLA, policy.ServiceSLAWarning, policy.ServiceReopenWindow, policy.ServiceAutoClose,
+			policy.ServiceSurveyDelay, policy.ServiceNPSPeriod},
+		Team: team, At: timestamppb.New(workflow.Now(ctx)),
 	})
 	if err != nil {
 		return nil, err
@@ -110,11 +111,35 @@ func (t *terms) reopenWindow() time.Duration {
 	return v.Timer.Duration.D()
 }
 
+// surveyDue is when the survey of a case closed at closed is sent
+// (service.survey_delay; at once when the policy is not usable).
+func (t *terms) surveyDue(closed time.Time) time.Time {
+	if at, ok := t.timerDue(policy.ServiceSurveyDelay, closed); ok {
+		return at
+	}
+	return closed
+}
+
+// npsPeriod is how often a customer may be asked the recommend question.
+func (t *terms) npsPeriod() time.Duration {
+	v, ok := t.values[policy.ServiceNPSPeriod]
+	if !ok || v.Timer == nil {
+		return 0
+	}
+	return v.Timer.Duration.D()
+}
+
 // autoCloseAt is when a case resolved at resolved closes by itself; ok is
 // false when the policy is not usable (the case then stays resolved until a
 // person closes it).
 func (t *terms) autoCloseAt(resolved time.Time) (time.Time, bool) {
-	v, ok := t.values[policy.ServiceAutoClose]
+	return t.timerDue(policy.ServiceAutoClose, resolved)
+}
+
+// timerDue applies the timer policy name to anchor, on the team's calendar
+// when it counts business time; ok is false when it is not usable.
+func (t *terms) timerDue(name string, anchor time.Time) (time.Time, bool) {
+	v, ok := t.values[name]
 	if !ok || v.Timer == nil {
 		return time.Time{}, false
 	}
@@ -128,6 +153,6 @@ func (t *terms) autoCloseAt(resolved time.Time) (time.Time, bool) {
 			return time.Time{}, false
 		}
 	}
-	at, err := v.Timer.Due(resolved, cal)
+	at, err := v.Timer.Due(anchor, cal)
 	return at, err == nil
 }

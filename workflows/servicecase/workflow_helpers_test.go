@@ -16,9 +16,11 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	customerc "github.com/closeloop/closeloop/proto/contract/customer"
 	followupc "github.com/closeloop/closeloop/proto/contract/followup"
 	servicec "github.com/closeloop/closeloop/proto/contract/service"
 	wfc "github.com/closeloop/closeloop/proto/contract/workflows"
+	customerv1 "github.com/closeloop/closeloop/proto/gen/closeloop/customer/v1"
 	followupv1 "github.com/closeloop/closeloop/proto/gen/closeloop/followup/v1"
 	servicev1 "github.com/closeloop/closeloop/proto/gen/closeloop/service/v1"
 	"github.com/closeloop/closeloop/workflows/calendar"
@@ -39,6 +41,11 @@ type fakeCases struct {
 	c    *servicev1.CaseSnapshot
 	rows map[string][]*servicev1.SlaRecord // target → every write, in order
 	cmds []*servicev1.CaseCommand
+	// surveys are the IssueSurvey calls, with the test clock's instant.
+	surveys []time.Time
+	// history is the customer's history items by id (event).
+	history map[string]string
+	order   []string
 }
 
 func (f *fakeCases) apply(_ context.Context, cmd *servicev1.CaseCommand) (*servicev1.CaseSnapshot, error) {
@@ -148,6 +155,22 @@ func newHarness(t *testing.T, filed time.Time, p string) *harness {
 		Subject: "Pump leaks", Type: "repair", CreatedBy: "svc-sam", CreatedAt: timestamppb.New(filed), Version: 1}}
 	env.RegisterActivityWithOptions(h.cases.apply, activity.RegisterOptions{Name: servicec.ActivityApplyCaseCommand})
 	env.RegisterActivityWithOptions(h.cases.record, activity.RegisterOptions{Name: servicec.ActivityRecordCaseSla})
+	env.RegisterActivityWithOptions(func(_ context.Context, in *servicev1.IssueSurveyInput) (*servicev1.IssueSurveyResult, error) {
+		h.cases.mu.Lock()
+		defer h.cases.mu.Unlock()
+		h.cases.surveys = append(h.cases.surveys, env.Now())
+		return &servicev1.IssueSurveyResult{Outcome: "sent"}, nil
+	}, activity.RegisterOptions{Name: servicec.ActivityIssueSurvey})
+	h.cases.history = map[string]string{}
+	env.RegisterActivityWithOptions(func(_ context.Context, in *customerv1.CaseEventInput) error {
+		h.cases.mu.Lock()
+		defer h.cases.mu.Unlock()
+		if _, ok := h.cases.history[in.GetId()]; !ok {
+			h.cases.history[in.GetId()] = in.GetEvent()
+			h.cases.order = append(h.cases.order, in.GetEvent())
+		}
+		return nil
+	}, activity.RegisterOptions{Name: customerc.ActivityRecordCaseEvent})
 	raw, _ := json.Marshal(calendar.China2026(followuptest.Shanghai))
 	cal, err := policy.CalendarFromJSON(raw)
 	if err != nil {

@@ -127,6 +127,15 @@ func TestReopenWindow(t *testing.T) {
 	if got := h.cases.c.GetState(); got != "closed" {
 		t.Errorf("state %s, want closed by itself after the automatic-close period", got)
 	}
+	// The customer's history tells the case's life, each change once.
+	if got := strings.Join(h.cases.order, " "); got != "filed resolved reopened resolved closed" {
+		t.Errorf("customer history %q", got)
+	}
+	// The survey goes out once, the policy's delay (2 hours) after the close.
+	closed := h.cases.c.GetClosedAt().AsTime()
+	if s := h.cases.surveys; len(s) != 1 || !s[0].Equal(closed.Add(2*time.Hour)) {
+		t.Errorf("surveys issued at %v, want once at %v", s, closed.Add(2*time.Hour))
+	}
 }
 
 // TestLadderRaisesPriority: a missed first response is reminded, escalated

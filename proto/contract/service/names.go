@@ -23,4 +23,10 @@ const (
 	// its timeline entry (idempotent on the entry id). Input
 	// servicev1.SlaRecord.
 	ActivityRecordCaseSla = "service.RecordCaseSla"
+	// ActivityIssueSurvey decides a closed case's satisfaction survey once
+	// (sampled, not for a close the customer asked for, one per case and
+	// follow-on chain) and sends it: by e-mail to the case's contact, else
+	// as a link on its timeline. Input servicev1.IssueSurveyInput, result
+	// servicev1.IssueSurveyResult.
+	ActivityIssueSurvey = "service.IssueSurvey"
 )

@@ -1231,6 +1231,138 @@ func (x *CaseCarried) GetAppliedUpdateIds() []string {
 	return nil
 }
 
+// IssueSurveyInput asks the service to decide and send a closed case's
+// satisfaction survey (the IssueSurvey activity), once the survey delay has
+// passed.
+type IssueSurveyInput struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The closed case.
+	CaseId string `protobuf:"bytes,1,opt,name=case_id,json=caseId,proto3" json:"case_id,omitempty"`
+	// The NPS period in force (service.nps_period): a customer is asked the
+	// recommend question at most once in it.
+	NpsPeriodMs   int64 `protobuf:"varint,2,opt,name=nps_period_ms,json=npsPeriodMs,proto3" json:"nps_period_ms,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *IssueSurveyInput) Reset() {
+	*x = IssueSurveyInput{}
+	mi := &file_closeloop_service_v1_service_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *IssueSurveyInput) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*IssueSurveyInput) ProtoMessage() {}
+
+func (x *IssueSurveyInput) ProtoReflect() protoreflect.Message {
+	mi := &file_closeloop_service_v1_service_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use IssueSurveyInput.ProtoReflect.Descriptor instead.
+func (*IssueSurveyInput) Descriptor() ([]byte, []int) {
+	return file_closeloop_service_v1_service_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *IssueSurveyInput) GetCaseId() string {
+	if x != nil {
+		return x.CaseId
+	}
+	return ""
+}
+
+func (x *IssueSurveyInput) GetNpsPeriodMs() int64 {
+	if x != nil {
+		return x.NpsPeriodMs
+	}
+	return 0
+}
+
+// IssueSurveyResult is what became of the survey.
+type IssueSurveyResult struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// sent, linked (on the timeline), skipped (with the reason stored), or
+	// pending (an e-mail to retry).
+	Outcome string `protobuf:"bytes,1,opt,name=outcome,proto3" json:"outcome,omitempty"`
+	// The survey, when one was issued.
+	SurveyId string `protobuf:"bytes,2,opt,name=survey_id,json=surveyId,proto3" json:"survey_id,omitempty"`
+	// email or timeline.
+	Delivery string `protobuf:"bytes,3,opt,name=delivery,proto3" json:"delivery,omitempty"`
+	// The delivery's state.
+	DeliveryState string `protobuf:"bytes,4,opt,name=delivery_state,json=deliveryState,proto3" json:"delivery_state,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *IssueSurveyResult) Reset() {
+	*x = IssueSurveyResult{}
+	mi := &file_closeloop_service_v1_service_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *IssueSurveyResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*IssueSurveyResult) ProtoMessage() {}
+
+func (x *IssueSurveyResult) ProtoReflect() protoreflect.Message {
+	mi := &file_closeloop_service_v1_service_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use IssueSurveyResult.ProtoReflect.Descriptor instead.
+func (*IssueSurveyResult) Descriptor() ([]byte, []int) {
+	return file_closeloop_service_v1_service_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *IssueSurveyResult) GetOutcome() string {
+	if x != nil {
+		return x.Outcome
+	}
+	return ""
+}
+
+func (x *IssueSurveyResult) GetSurveyId() string {
+	if x != nil {
+		return x.SurveyId
+	}
+	return ""
+}
+
+func (x *IssueSurveyResult) GetDelivery() string {
+	if x != nil {
+		return x.Delivery
+	}
+	return ""
+}
+
+func (x *IssueSurveyResult) GetDeliveryState() string {
+	if x != nil {
+		return x.DeliveryState
+	}
+	return ""
+}
+
 var File_closeloop_service_v1_service_proto protoreflect.FileDescriptor
 
 const file_closeloop_service_v1_service_proto_rawDesc = "" +
@@ -1369,7 +1501,15 @@ const file_closeloop_service_v1_service_proto_rawDesc = "" +
 	"\x05value\x18\x02 \x01(\x05R\x05value:\x028\x01\x1a;\n" +
 	"\rUnchasedEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01BIZGgithub.com/closeloop/closeloop/proto/gen/closeloop/service/v1;servicev1b\x06proto3"
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"O\n" +
+	"\x10IssueSurveyInput\x12\x17\n" +
+	"\acase_id\x18\x01 \x01(\tR\x06caseId\x12\"\n" +
+	"\rnps_period_ms\x18\x02 \x01(\x03R\vnpsPeriodMs\"\x8d\x01\n" +
+	"\x11IssueSurveyResult\x12\x18\n" +
+	"\aoutcome\x18\x01 \x01(\tR\aoutcome\x12\x1b\n" +
+	"\tsurvey_id\x18\x02 \x01(\tR\bsurveyId\x12\x1a\n" +
+	"\bdelivery\x18\x03 \x01(\tR\bdelivery\x12%\n" +
+	"\x0edelivery_state\x18\x04 \x01(\tR\rdeliveryStateBIZGgithub.com/closeloop/closeloop/proto/gen/closeloop/service/v1;servicev1b\x06proto3"
 
 var (
 	file_closeloop_service_v1_service_proto_rawDescOnce sync.Once
@@ -1383,7 +1523,7 @@ func file_closeloop_service_v1_service_proto_rawDescGZIP() []byte {
 	return file_closeloop_service_v1_service_proto_rawDescData
 }
 
-var file_closeloop_service_v1_service_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
+var file_closeloop_service_v1_service_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
 var file_closeloop_service_v1_service_proto_goTypes = []any{
 	(*CaseInput)(nil),             // 0: closeloop.service.v1.CaseInput
 	(*CaseSnapshot)(nil),          // 1: closeloop.service.v1.CaseSnapshot
@@ -1394,50 +1534,52 @@ var file_closeloop_service_v1_service_proto_goTypes = []any{
 	(*Hold)(nil),                  // 6: closeloop.service.v1.Hold
 	(*TrackedTarget)(nil),         // 7: closeloop.service.v1.TrackedTarget
 	(*CaseCarried)(nil),           // 8: closeloop.service.v1.CaseCarried
-	nil,                           // 9: closeloop.service.v1.TrackedTarget.VersionsEntry
-	nil,                           // 10: closeloop.service.v1.CaseCarried.GenerationsEntry
-	nil,                           // 11: closeloop.service.v1.CaseCarried.UnchasedEntry
-	(*timestamppb.Timestamp)(nil), // 12: google.protobuf.Timestamp
-	(*v1.FollowUpSpec)(nil),       // 13: closeloop.followup.v1.FollowUpSpec
+	(*IssueSurveyInput)(nil),      // 9: closeloop.service.v1.IssueSurveyInput
+	(*IssueSurveyResult)(nil),     // 10: closeloop.service.v1.IssueSurveyResult
+	nil,                           // 11: closeloop.service.v1.TrackedTarget.VersionsEntry
+	nil,                           // 12: closeloop.service.v1.CaseCarried.GenerationsEntry
+	nil,                           // 13: closeloop.service.v1.CaseCarried.UnchasedEntry
+	(*timestamppb.Timestamp)(nil), // 14: google.protobuf.Timestamp
+	(*v1.FollowUpSpec)(nil),       // 15: closeloop.followup.v1.FollowUpSpec
 }
 var file_closeloop_service_v1_service_proto_depIdxs = []int32{
 	1,  // 0: closeloop.service.v1.CaseInput.case:type_name -> closeloop.service.v1.CaseSnapshot
 	8,  // 1: closeloop.service.v1.CaseInput.carried:type_name -> closeloop.service.v1.CaseCarried
-	12, // 2: closeloop.service.v1.CaseSnapshot.created_at:type_name -> google.protobuf.Timestamp
-	12, // 3: closeloop.service.v1.CaseSnapshot.first_response_at:type_name -> google.protobuf.Timestamp
-	12, // 4: closeloop.service.v1.CaseSnapshot.resolved_at:type_name -> google.protobuf.Timestamp
-	12, // 5: closeloop.service.v1.CaseSnapshot.closed_at:type_name -> google.protobuf.Timestamp
+	14, // 2: closeloop.service.v1.CaseSnapshot.created_at:type_name -> google.protobuf.Timestamp
+	14, // 3: closeloop.service.v1.CaseSnapshot.first_response_at:type_name -> google.protobuf.Timestamp
+	14, // 4: closeloop.service.v1.CaseSnapshot.resolved_at:type_name -> google.protobuf.Timestamp
+	14, // 5: closeloop.service.v1.CaseSnapshot.closed_at:type_name -> google.protobuf.Timestamp
 	2,  // 6: closeloop.service.v1.CaseSnapshot.sla:type_name -> closeloop.service.v1.SlaView
-	12, // 7: closeloop.service.v1.CaseSnapshot.auto_close_at:type_name -> google.protobuf.Timestamp
-	12, // 8: closeloop.service.v1.CaseSnapshot.reopen_until:type_name -> google.protobuf.Timestamp
-	12, // 9: closeloop.service.v1.CaseSnapshot.reported_at:type_name -> google.protobuf.Timestamp
-	12, // 10: closeloop.service.v1.SlaView.due_at:type_name -> google.protobuf.Timestamp
-	12, // 11: closeloop.service.v1.SlaView.warn_at:type_name -> google.protobuf.Timestamp
-	12, // 12: closeloop.service.v1.SlaView.met_at:type_name -> google.protobuf.Timestamp
-	12, // 13: closeloop.service.v1.SlaView.breached_at:type_name -> google.protobuf.Timestamp
-	12, // 14: closeloop.service.v1.CaseCommand.at:type_name -> google.protobuf.Timestamp
-	12, // 15: closeloop.service.v1.SlaRecord.due_at:type_name -> google.protobuf.Timestamp
-	12, // 16: closeloop.service.v1.SlaRecord.warn_at:type_name -> google.protobuf.Timestamp
-	12, // 17: closeloop.service.v1.SlaRecord.warned_at:type_name -> google.protobuf.Timestamp
-	12, // 18: closeloop.service.v1.SlaRecord.paused_since:type_name -> google.protobuf.Timestamp
-	12, // 19: closeloop.service.v1.SlaRecord.met_at:type_name -> google.protobuf.Timestamp
-	12, // 20: closeloop.service.v1.SlaRecord.breached_at:type_name -> google.protobuf.Timestamp
-	12, // 21: closeloop.service.v1.SlaRecord.updated_at:type_name -> google.protobuf.Timestamp
-	12, // 22: closeloop.service.v1.SlaClock.anchor:type_name -> google.protobuf.Timestamp
+	14, // 7: closeloop.service.v1.CaseSnapshot.auto_close_at:type_name -> google.protobuf.Timestamp
+	14, // 8: closeloop.service.v1.CaseSnapshot.reopen_until:type_name -> google.protobuf.Timestamp
+	14, // 9: closeloop.service.v1.CaseSnapshot.reported_at:type_name -> google.protobuf.Timestamp
+	14, // 10: closeloop.service.v1.SlaView.due_at:type_name -> google.protobuf.Timestamp
+	14, // 11: closeloop.service.v1.SlaView.warn_at:type_name -> google.protobuf.Timestamp
+	14, // 12: closeloop.service.v1.SlaView.met_at:type_name -> google.protobuf.Timestamp
+	14, // 13: closeloop.service.v1.SlaView.breached_at:type_name -> google.protobuf.Timestamp
+	14, // 14: closeloop.service.v1.CaseCommand.at:type_name -> google.protobuf.Timestamp
+	14, // 15: closeloop.service.v1.SlaRecord.due_at:type_name -> google.protobuf.Timestamp
+	14, // 16: closeloop.service.v1.SlaRecord.warn_at:type_name -> google.protobuf.Timestamp
+	14, // 17: closeloop.service.v1.SlaRecord.warned_at:type_name -> google.protobuf.Timestamp
+	14, // 18: closeloop.service.v1.SlaRecord.paused_since:type_name -> google.protobuf.Timestamp
+	14, // 19: closeloop.service.v1.SlaRecord.met_at:type_name -> google.protobuf.Timestamp
+	14, // 20: closeloop.service.v1.SlaRecord.breached_at:type_name -> google.protobuf.Timestamp
+	14, // 21: closeloop.service.v1.SlaRecord.updated_at:type_name -> google.protobuf.Timestamp
+	14, // 22: closeloop.service.v1.SlaClock.anchor:type_name -> google.protobuf.Timestamp
 	6,  // 23: closeloop.service.v1.SlaClock.paused:type_name -> closeloop.service.v1.Hold
-	12, // 24: closeloop.service.v1.SlaClock.paused_since:type_name -> google.protobuf.Timestamp
-	12, // 25: closeloop.service.v1.SlaClock.warned_at:type_name -> google.protobuf.Timestamp
-	12, // 26: closeloop.service.v1.SlaClock.breached_at:type_name -> google.protobuf.Timestamp
-	12, // 27: closeloop.service.v1.SlaClock.met_at:type_name -> google.protobuf.Timestamp
-	12, // 28: closeloop.service.v1.Hold.start:type_name -> google.protobuf.Timestamp
-	12, // 29: closeloop.service.v1.Hold.end:type_name -> google.protobuf.Timestamp
-	13, // 30: closeloop.service.v1.TrackedTarget.spec:type_name -> closeloop.followup.v1.FollowUpSpec
-	9,  // 31: closeloop.service.v1.TrackedTarget.versions:type_name -> closeloop.service.v1.TrackedTarget.VersionsEntry
+	14, // 24: closeloop.service.v1.SlaClock.paused_since:type_name -> google.protobuf.Timestamp
+	14, // 25: closeloop.service.v1.SlaClock.warned_at:type_name -> google.protobuf.Timestamp
+	14, // 26: closeloop.service.v1.SlaClock.breached_at:type_name -> google.protobuf.Timestamp
+	14, // 27: closeloop.service.v1.SlaClock.met_at:type_name -> google.protobuf.Timestamp
+	14, // 28: closeloop.service.v1.Hold.start:type_name -> google.protobuf.Timestamp
+	14, // 29: closeloop.service.v1.Hold.end:type_name -> google.protobuf.Timestamp
+	15, // 30: closeloop.service.v1.TrackedTarget.spec:type_name -> closeloop.followup.v1.FollowUpSpec
+	11, // 31: closeloop.service.v1.TrackedTarget.versions:type_name -> closeloop.service.v1.TrackedTarget.VersionsEntry
 	1,  // 32: closeloop.service.v1.CaseCarried.snapshot:type_name -> closeloop.service.v1.CaseSnapshot
 	5,  // 33: closeloop.service.v1.CaseCarried.clocks:type_name -> closeloop.service.v1.SlaClock
 	7,  // 34: closeloop.service.v1.CaseCarried.tracked:type_name -> closeloop.service.v1.TrackedTarget
-	10, // 35: closeloop.service.v1.CaseCarried.generations:type_name -> closeloop.service.v1.CaseCarried.GenerationsEntry
-	11, // 36: closeloop.service.v1.CaseCarried.unchased:type_name -> closeloop.service.v1.CaseCarried.UnchasedEntry
+	12, // 35: closeloop.service.v1.CaseCarried.generations:type_name -> closeloop.service.v1.CaseCarried.GenerationsEntry
+	13, // 36: closeloop.service.v1.CaseCarried.unchased:type_name -> closeloop.service.v1.CaseCarried.UnchasedEntry
 	37, // [37:37] is the sub-list for method output_type
 	37, // [37:37] is the sub-list for method input_type
 	37, // [37:37] is the sub-list for extension type_name
@@ -1456,7 +1598,7 @@ func file_closeloop_service_v1_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_closeloop_service_v1_service_proto_rawDesc), len(file_closeloop_service_v1_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   12,
+			NumMessages:   14,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
