@@ -110,7 +110,12 @@ func ServiceCase(ctx workflow.Context, in *servicev1.CaseInput) (*servicev1.Case
 		if err != nil {
 			return nil, err
 		}
-		if !woke { // a timer: a decision point
+		// A timer (a warning point, a deadline, the automatic close) was a
+		// decision point that re-read the policies; policy changes arrive as
+		// signals (which mark the terms stale, chase.go) and reach the
+		// follow-ups on their own, so executions since versionTimerTerms
+		// keep the terms they have: one activity less per deadline.
+		if !woke && workflow.GetVersion(ctx, versionTimerTerms, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
 			w.fresh = false
 		}
 	}
@@ -165,6 +170,14 @@ func (w *caseWF) survey(ctx workflow.Context) error {
 // start sets the clocks of a new case running from its filing and writes
 // their rows.
 func (w *caseWF) start(ctx workflow.Context) error {
+	// An update that arrives meanwhile waits until the clocks run: it moves
+	// them. Executions started before did not wait (versionStartLocked).
+	if workflow.GetVersion(ctx, versionStartLocked, workflow.DefaultVersion, 1) >= 1 {
+		if err := w.mu.Lock(ctx); err != nil {
+			return err
+		}
+		defer w.mu.Unlock()
+	}
 	anchor := w.snap.GetCreatedAt().AsTime()
 	if r := w.snap.GetReportedAt(); r != nil && r.AsTime().Before(anchor) {
 		anchor = r.AsTime() // reported before it was filed: the clocks count from the report
@@ -181,6 +194,13 @@ func (w *caseWF) start(ctx workflow.Context) error {
 	}
 	return w.record(ctx, workflow.Now(ctx))
 }
+
+// versionTimerTerms marks executions that do not re-read the policies at
+// every timer (see the main loop).
+const versionTimerTerms = "service-case-timer-terms"
+
+// versionStartLocked marks executions whose start holds the mutex.
+const versionStartLocked = "service-case-start-locked"
 
 // decide is the loop's decision point: the terms in force (after a timer, a
 // policy change or a change of priority or team), the clocks' warnings and
