@@ -201,6 +201,8 @@ bench: tools ## run the benchmarks (figures in docs/performance.md)
 	BENCH_GAP=$${BENCH_GAP:-15m} $(GO) test -run '^$$' -bench Leads -benchtime 1x -timeout 90m -v ./services/sales/ | grep -vE '^\{"time"'
 	$(GO) test -run '^$$' -bench Customer360 -benchtime 1x -timeout 30m -v ./services/web/internal/pages/customer360/ | grep -vE '^\{"time"'
 	$(GO) test -run '^$$' -bench Board -benchtime 1x -timeout 30m -v ./services/web/internal/pages/board/ | grep -vE '^\{"time"'
+	$(GO) test -run '^$$' -bench ServiceReport -benchtime 1x -timeout 60m -v ./services/service/ | grep -vE '^\{"time"'
+	$(GO) test -run '^$$' -bench CaseBreaches -benchtime 1x -timeout 90m -v ./services/service/ | grep -vE '^\{"time"'
 
 clean: ## remove built binaries and local data
 	rm -rf $(BIN) .data

@@ -173,3 +173,45 @@ func Purge(ctx context.Context, gdb *gorm.DB) (int64, error) {
 	res := gdb.WithContext(ctx).Where("created_at < ?", time.Now().UTC().Add(-Retention)).Delete(&Record{})
 	return res.RowsAffected, res.Error
 }
+
+// Lookup answers a keyed request seen before, for a change that cannot run
+// inside Do's transaction (it is applied elsewhere — by a workflow — and
+// deduplicated there too): found with the stored response, ErrKeyReused when
+// the key came with another body, not found otherwise. Remember stores the
+// response once the change is made.
+func Lookup(ctx context.Context, gdb *gorm.DB, req Request) (Result, bool, error) {
+	if req.Key == "" {
+		return Result{}, false, nil
+	}
+	if err := ValidateKey(req.Key); err != nil {
+		return Result{}, false, err
+	}
+	prior, found, err := lookup(ctx, gdb, req)
+	if err != nil || !found {
+		return Result{}, false, err
+	}
+	sum := sha256.Sum256(req.Body)
+	res, err := replay(prior, hex.EncodeToString(sum[:]))
+	return res, err == nil, err
+}
+
+// Remember stores the response to a keyed request made outside Do (see
+// Lookup). A concurrent request with the same key that stored first wins:
+// both made the same change once.
+func Remember(ctx context.Context, gdb *gorm.DB, req Request, status int, body any) error {
+	if req.Key == "" {
+		return nil
+	}
+	raw, err := json.Marshal(body)
+	if err != nil {
+		return err
+	}
+	sum := sha256.Sum256(req.Body)
+	rec := Record{Scope: req.Scope, Principal: req.Principal, Key: req.Key, RequestHash: hex.EncodeToString(sum[:]), Status: status,
+		Response: raw, CreatedAt: time.Now().UTC()}
+	err = gdb.WithContext(ctx).Create(&rec).Error
+	if err != nil && db.IsUniqueViolation(err) {
+		return nil
+	}
+	return err
+}

@@ -49,7 +49,7 @@ func TestCaseScope(t *testing.T) {
 				{"rep-cy", false, nil},      // a colleague of the owner, not the owner
 			} {
 				t.Run(tc.who, func(t *testing.T) {
-					paths := []string{"/v1/cases/" + id, "/v1/cases/" + id + "/timeline"}
+					paths := []string{"/v1/cases/" + id, "/v1/cases/" + id + "/timeline", "/v1/cases/" + id + "/survey"}
 					for _, p := range paths {
 						r := s.api("GET", p, tc.who, nil)
 						switch {
@@ -63,6 +63,24 @@ func TestCaseScope(t *testing.T) {
 					ofCustomer := slices.Contains(ids(s.must(http.StatusOK, "GET", "/v1/customers/"+cust+"/cases", tc.who, nil)), id)
 					if listed != tc.sees || ofCustomer != tc.sees {
 						t.Errorf("in the list: %v, in the customer's cases: %v; want %v", listed, ofCustomer, tc.sees)
+					}
+					// Every change route: out of sight 404 (before anything is
+					// tried, so no workflow is needed), read-only 403.
+					for _, ch := range []struct {
+						path string
+						body map[string]any
+					}{
+						{"/state", map[string]any{"state": "resolved", "reason": "x"}}, {"/reopen", map[string]any{"reason": "x"}},
+						{"/replies", map[string]any{"direction": "outbound", "body": "x"}}, {"/notes", map[string]any{"body": "x"}},
+						{"/assignment", map[string]any{"assignee_id": tc.who}}, {"/priority", map[string]any{"priority": "P1", "reason": "x"}},
+					} {
+						r := s.api("POST", "/v1/cases/"+id+ch.path, tc.who, ch.body)
+						switch {
+						case !tc.sees && (r.status != http.StatusNotFound || r.code(t) != "case_not_found"):
+							t.Errorf("POST %s: %d %s, want 404 case_not_found", ch.path, r.status, r.body)
+						case tc.sees && len(tc.kinds) == len(publicKinds) && (r.status != http.StatusForbidden || r.code(t) != "case_read_only"):
+							t.Errorf("POST %s by a read-only viewer: %d %s, want 403 case_read_only", ch.path, r.status, r.body)
+						}
 					}
 					if !tc.sees {
 						return

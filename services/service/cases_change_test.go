@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -54,6 +55,12 @@ func TestCaseLifeThroughItsWorkflow(t *testing.T) {
 	for _, b := range backends {
 		t.Run(b.Name, func(t *testing.T) {
 			s := newStackWithWorkflows(t, b.DSN)
+			// Surveys go out as soon as a case closes (the policy's delay
+			// set to none, as an analyst may).
+			if r := s.call(s.followup.Base, "POST", "/v1/policies/service.survey_delay/versions", analyst,
+				map[string]any{"value": map[string]any{"timer": map[string]any{"duration": "0m", "clock": "calendar"}}, "reason": "survey at once"}); r.status != http.StatusCreated {
+				t.Fatalf("policy: %d %s", r.status, r.body)
+			}
 			cust := s.customerOf(repAna)
 			c := s.file(repAna, complaint(cust, map[string]any{"team": "service"}))
 			id := c["id"].(string)
@@ -64,11 +71,23 @@ func TestCaseLifeThroughItsWorkflow(t *testing.T) {
 				return fr != nil && res != nil && fr["state"] == "running" && res["state"] == "running" && fr["due_at"] != nil
 			})
 
-			// Refused by the state: nothing changes.
-			before := s.must(http.StatusOK, "GET", path, admin, nil)["version"]
+			// Refused: nothing changes — the case, its timeline, its SLA
+			// rows, the stored answers to keyed requests.
+			snapshot := func() string {
+				c := s.must(http.StatusOK, "GET", path, admin, nil)
+				delete(c, "sla") // live: its remaining time moves with the clock
+				var rows []map[string]any
+				if err := s.db.Raw(`SELECT target, state, due_at, paused_ms, met_at, breached_at FROM case_sla WHERE case_id = ? ORDER BY target`, id).Scan(&rows).Error; err != nil {
+					t.Fatal(err)
+				}
+				var keys int64
+				s.db.Raw(`SELECT COUNT(*) FROM idempotency_keys`).Scan(&keys)
+				return mustJSON(c) + fmt.Sprint(rows, keys, s.kinds(id))
+			}
+			before := snapshot()
 			for _, tc := range []struct {
 				what, path, user string
-				body             map[string]any
+				body             any
 				status           int
 				code             string
 			}{
@@ -82,14 +101,18 @@ func TestCaseLifeThroughItsWorkflow(t *testing.T) {
 				{"another sales rep does not see it", "/notes", repBo, map[string]any{"body": "hi"}, 404, "case_not_found"},
 				{"an unknown field", "/notes", svcSam, map[string]any{"body": "hi", "bodyy": "x"}, 400, ""},
 				{"a stale version", "/notes", svcSam, map[string]any{"body": "hi", "expected_version": 99}, 409, "version_conflict"},
+				{"an oversized body", "/notes", svcSam, map[string]any{"body": strings.Repeat("x", 2<<20)}, 413, ""},
+				{"a note too long", "/notes", svcSam, map[string]any{"body": strings.Repeat("x", 10001)}, 422, "validation_failed"},
+				{"not JSON", "/notes", svcSam, "{", 400, ""},
+				{"no such case", "/../00000000-0000-0000-0000-000000000000/notes", svcSam, map[string]any{"body": "hi"}, 404, ""},
 			} {
 				r := s.api("POST", path+tc.path, tc.user, tc.body)
 				if r.status != tc.status || (tc.code != "" && r.code(t) != tc.code) {
 					t.Errorf("%s: %d %s, want %d %s", tc.what, r.status, r.body, tc.status, tc.code)
 				}
 			}
-			if v := s.must(http.StatusOK, "GET", path, admin, nil)["version"]; v != before {
-				t.Errorf("refused changes changed the case: version %v → %v", before, v)
+			if after := snapshot(); after != before {
+				t.Errorf("refused changes changed something:\n%s\n%s", before, after)
 			}
 
 			got := s.must(http.StatusOK, "POST", path+"/assignment", svcSam, map[string]any{"assignee_id": svcSam, "reason": "mine"})
@@ -117,16 +140,29 @@ func TestCaseLifeThroughItsWorkflow(t *testing.T) {
 			if got["state"] != "resolved" || slaOf(got, "resolution")["state"] != "met" {
 				t.Errorf("resolved: %v %v", got["state"], slaOf(got, "resolution"))
 			}
-			got = s.must(http.StatusOK, "POST", path+"/state", svcSam, map[string]any{"state": "closed", "customer_request": true})
+			got = s.must(http.StatusOK, "POST", path+"/state", svcSam, map[string]any{"state": "closed"})
 			if got["state"] != "closed" {
 				t.Errorf("closed: %v", got["state"])
+			}
+			// The workflow issues the survey; with no contact e-mail its
+			// link goes on the timeline for staff to pass on, and the
+			// customer answers through it, without logging in.
+			stacktest.Eventually(t, "the survey", 30*time.Second, func() bool {
+				return s.must(http.StatusOK, "GET", path+"/survey", svcSam, nil)["state"] == "open" && count(s.kinds(id), "survey_sent") == 1
+			})
+			_, token := s.surveyLink(id, svcSam)
+			if r := s.api("POST", "/public/v1/surveys/"+token, "", map[string]any{"csat": 5, "comment": "Quick and friendly."}); r.status != http.StatusOK {
+				t.Fatalf("answer through the link: %d %s", r.status, r.body)
+			}
+			if r := s.api("POST", "/public/v1/surveys/"+token, "", map[string]any{"csat": 1}); r.status != http.StatusConflict {
+				t.Errorf("the link used twice: %d %s", r.status, r.body)
 			}
 			r := s.api("POST", path+"/replies", svcSam, map[string]any{"direction": "outbound", "body": "One more thing"})
 			if r.status != 422 || r.code(t) != "case_closed" {
 				t.Errorf("a reply to a closed case: %d %s", r.status, r.body)
 			}
 			k := s.kinds(id)
-			for kind, n := range map[string]int{"created": 1, "assigned": 1, "reply": 2, "note": 1, "priority_changed": 1, "sla_met": 2, "state_changed": 5} {
+			for kind, n := range map[string]int{"created": 1, "assigned": 1, "reply": 2, "survey_sent": 1, "survey_answered": 1, "note": 1, "priority_changed": 1, "sla_met": 2, "state_changed": 5} {
 				if got := count(k, kind); got != n {
 					t.Errorf("timeline has %d %s, want %d: %v", got, kind, n, k)
 				}
@@ -137,11 +173,19 @@ func TestCaseLifeThroughItsWorkflow(t *testing.T) {
 					d, err := s.service.App.Deps().Temporal.DescribeWorkflowExecution(context.Background(), wfc.ServiceCaseWorkflowID(id), "")
 					return err == nil && d.GetWorkflowExecutionInfo().GetCloseTime() != nil
 				})
-				testenv.SaveHistory(t, s.service.App.Deps().Temporal, wfc.ServiceCaseWorkflowID(id), "../../workflows/servicecase/testdata/case-life.json")
+				testenv.SaveHistory(t, s.service.App.Deps().Temporal, wfc.ServiceCaseWorkflowID(id), "../../workflows/servicecase/testdata/case-life-surveyed.json")
 			}
-			var closedByCustomer bool
-			if err := s.db.Raw("SELECT closed_by_customer FROM cases WHERE id = ?", id).Row().Scan(&closedByCustomer); err != nil || !closedByCustomer {
-				t.Errorf("closed_by_customer %v (%v)", closedByCustomer, err)
+
+			// A case the customer asked to close gets no survey.
+			other := s.file(repAna, complaint(cust, map[string]any{"team": "service", "assignee_id": ""}))["id"].(string)
+			op := "/v1/cases/" + other
+			s.must(http.StatusOK, "POST", op+"/state", svcSam, map[string]any{"state": "resolved", "reason": "answered on the phone"})
+			s.must(http.StatusOK, "POST", op+"/state", svcSam, map[string]any{"state": "closed", "customer_request": true})
+			stacktest.Eventually(t, "the survey decision", 30*time.Second, func() bool {
+				return s.must(http.StatusOK, "GET", op+"/survey", svcSam, nil)["state"] == "skipped"
+			})
+			if n := count(s.kinds(other), "survey_sent"); n != 0 {
+				t.Errorf("a survey went out for a close the customer asked for")
 			}
 		})
 	}

@@ -2,10 +2,10 @@ package service_test
 
 import (
 	"context"
-	"os"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"testing"
 	"time"
 
@@ -109,7 +109,7 @@ func newStackOn(t testing.TB, dsn func(testing.TB) string, temporal, namespace s
 		"LOG_LEVEL": "warn", "SHUTDOWN_TIMEOUT": "5s"}
 	s := &stack{t: t, tokens: map[string]string{}}
 	s.customer, s.followup = stacktest.StartPair(t, common, map[string]string{"DATABASE_URL": dsn(t)}, map[string]string{"DATABASE_URL": dsn(t)}, service.Options{})
-	s.service = servicetest.Start(t, aftersales.Spec(), stacktest.Merge(common,
+	s.service = servicetest.Start(t, aftersales.Spec(), stacktest.Merge(common, surveyEnv,
 		map[string]string{"DATABASE_URL": dsn(t), "CUSTOMER_API_URL": s.customer.Base}), service.Options{})
 	s.db = s.service.App.Deps().DB
 	for _, u := range testUsers {

@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"go.temporal.io/sdk/worker"
 
 	"github.com/closeloop/closeloop/platform/httpx"
 	platform "github.com/closeloop/closeloop/platform/service"
@@ -41,6 +42,8 @@ type Config struct {
 	CustomerAPI string        `env:"CUSTOMER_API_URL" default:"http://127.0.0.1:8081" help:"base URL of the customer service, in which a new case's customer is looked up as the caller"`
 	UpdateWait  time.Duration `env:"UPDATE_WAIT" default:"10s" help:"how long a change of a case waits for its workflow before answering 503"`
 	StartEvery  time.Duration `env:"CASE_START_INTERVAL" default:"15s" help:"how often cases filed while the workflow engine was unreachable are looked for and their workflows started"`
+	// Surveys: the satisfaction surveys (SURVEY_*, SMTP_*; docs/satisfaction.md).
+	Surveys ports.SurveyConfig
 }
 
 // OpenAPI returns the service's OpenAPI document, built from its request and response types.
@@ -67,15 +70,27 @@ func Setup(d *platform.Deps, cfg Config) (*platform.Module, error) {
 	wf := ports.CaseWorkflows{Client: d.Temporal, UpdateWait: cfg.UpdateWait}
 	uc := app.NewCases(d.DB, customers.Lookup, wf)
 	cases := &ports.CasesHTTP{Cases: uc}
+	reports := &ports.ReportsHTTP{Reports: app.NewReports(d.DB)}
 	acts := &ports.Activities{Cases: adapters.NewCases(d.DB), SLA: adapters.NewSLA(d.DB)}
+	surveys, err := ports.NewSurveys(d, cfg.Surveys)
+	if err != nil {
+		return nil, err
+	}
 	return &platform.Module{
-		Register: acts.Register,
+		Register: func(r worker.Registry) {
+			acts.Register(r)
+			surveys.Register(r)
+		},
 		Routes: func(v1 *gin.RouterGroup) {
 			v1.Use(httpx.ForwardBearer) // customer look-ups are made as the caller
 			cases.Routes(v1)
+			surveys.Routes(v1)
+			reports.Routes(v1)
 		},
-		OpenAPI:    ports.OpenAPI(),
-		Background: []func(context.Context) error{platform.PurgeIdempotencyKeys(d.DB, d.Log), startPending(uc, cfg.StartEvery, d.Log)},
+		Pages:   surveys.Public, // the survey links customers open, without login
+		OpenAPI: ports.OpenAPI(),
+		Background: []func(context.Context) error{platform.PurgeIdempotencyKeys(d.DB, d.Log), startPending(uc, cfg.StartEvery, d.Log),
+			surveys.Background()},
 	}, nil
 }
 

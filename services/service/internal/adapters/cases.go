@@ -18,6 +18,9 @@ import (
 // in a process sort in that order.
 func NewID() string { return uuid.Must(uuid.NewV7()).String() }
 
+// activeStates are the states of a case still being worked.
+var activeStates = []string{domain.StateNew, domain.StateOpen, domain.StatePendingCustomer, domain.StatePendingInternal}
+
 // MaxLimit is the largest page a list returns.
 const MaxLimit = 500
 
@@ -131,7 +134,10 @@ func (r *Cases) Create(ctx context.Context, c domain.Case, first domain.Entry) (
 		if res.Error != nil || res.RowsAffected == 0 {
 			return res.Error
 		}
-		return addEntries(tx, c.ID, []domain.Entry{first})
+		if err := addEntries(tx, c.ID, []domain.Entry{first}); err != nil {
+			return err
+		}
+		return RecordCaseFacts(tx, c.ID) // the reports' rollup, in the same transaction
 	})
 	if err != nil {
 		return domain.Case{}, err
@@ -205,6 +211,9 @@ func (r *Cases) Update(ctx context.Context, id string, fn func(*domain.Case) ([]
 			return domain.ErrVersionConflict
 		}
 		if err := addEntries(tx, id, entries); err != nil {
+			return err
+		}
+		if err := RecordCaseFacts(tx, id); err != nil {
 			return err
 		}
 		c.CustomerID, c.CustomerOwnerID, c.CustomerTeam, c.FollowOnOf = before.CustomerID, before.CustomerOwnerID, before.CustomerTeam, before.FollowOnOf
@@ -281,6 +290,12 @@ func (r *Cases) List(ctx context.Context, scope domain.Scope, f domain.Filter, a
 	}
 	if f.Unassigned {
 		q = q.Where("assignee_id = ''")
+	}
+	switch f.SLA { // still worked, and a target at risk or breached without being met
+	case domain.SLAAtRisk:
+		q = q.Where("state IN ? AND EXISTS (SELECT 1 FROM case_sla s WHERE s.case_id = cases.id AND s.state = 'running' AND s.warned_at IS NOT NULL)", activeStates)
+	case domain.SLABreached:
+		q = q.Where("state IN ? AND EXISTS (SELECT 1 FROM case_sla s WHERE s.case_id = cases.id AND s.state = 'breached' AND s.met_at IS NULL)", activeStates)
 	}
 	if after != nil {
 		q = q.Where("(created_at, id) < (?, ?)", after.At.UTC(), after.ID)

@@ -2,7 +2,6 @@ package adapters
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"gorm.io/gorm"
@@ -47,28 +46,33 @@ func NewSLA(gdb *gorm.DB) *SLA { return &SLA{db: gdb} }
 // one) does not replace it.
 func (r *SLA) Record(ctx context.Context, row SLARow, result *domain.Entry) error {
 	return r.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		var cur SLARow
-		err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Where("case_id = ? AND target = ?", row.CaseID, row.Target).Take(&cur).Error
-		switch {
-		case errors.Is(err, gorm.ErrRecordNotFound):
-			if err := tx.Create(&row).Error; err != nil {
+		// The first write inserts; a concurrent or later one finds the row
+		// (the insert does nothing) and replaces it unless it is older.
+		ins := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&row)
+		if ins.Error != nil {
+			return ins.Error
+		}
+		if ins.RowsAffected == 0 {
+			var cur SLARow
+			if err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Where("case_id = ? AND target = ?", row.CaseID, row.Target).Take(&cur).Error; err != nil {
 				return err
 			}
-		case err != nil:
-			return err
-		case cur.UpdatedAt != nil && row.UpdatedAt != nil && cur.UpdatedAt.After(*row.UpdatedAt):
-		default:
-			if err := tx.Model(&SLARow{}).Where("case_id = ? AND target = ?", row.CaseID, row.Target).Select("*").Updates(&row).Error; err != nil {
-				return err
+			if cur.UpdatedAt == nil || row.UpdatedAt == nil || !cur.UpdatedAt.After(*row.UpdatedAt) {
+				if err := tx.Model(&SLARow{}).Where("case_id = ? AND target = ?", row.CaseID, row.Target).Select("*").Updates(&row).Error; err != nil {
+					return err
+				}
 			}
 		}
-		if result == nil {
-			return nil
+		if result != nil {
+			if applied, err := seen(tx, []domain.Entry{*result}); err != nil {
+				return err
+			} else if !applied {
+				if err := addEntries(tx, row.CaseID, []domain.Entry{*result}); err != nil {
+					return err
+				}
+			}
 		}
-		if applied, err := seen(tx, []domain.Entry{*result}); err != nil || applied {
-			return err
-		}
-		return addEntries(tx, row.CaseID, []domain.Entry{*result})
+		return RecordCaseFacts(tx, row.CaseID) // met and breached targets count in the reports
 	})
 }
 
@@ -77,6 +81,22 @@ func (r *SLA) Of(ctx context.Context, caseID string) ([]SLARow, error) {
 	var rows []SLARow
 	err := r.db.WithContext(ctx).Where("case_id = ?", caseID).Order("target").Find(&rows).Error
 	return rows, err
+}
+
+// OfCases returns the SLA rows of the cases, by case, first response first.
+func (r *SLA) OfCases(ctx context.Context, ids []string) (map[string][]SLARow, error) {
+	out := map[string][]SLARow{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	var rows []SLARow
+	if err := r.db.WithContext(ctx).Where("case_id IN ?", ids).Order("case_id, target").Find(&rows).Error; err != nil {
+		return nil, err
+	}
+	for _, row := range rows {
+		out[row.CaseID] = append(out[row.CaseID], row)
+	}
+	return out, nil
 }
 
 // MarkStarted records that the case's workflow runs.

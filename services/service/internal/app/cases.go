@@ -194,11 +194,26 @@ func (a *Cases) Get(ctx context.Context, id string) (CaseView, error) {
 	if err != nil {
 		return CaseView{}, err
 	}
+	v := CaseOf(c)
+	if domain.Active(c.State) && a.wf != nil {
+		// Live: the targets as of now, from the case's workflow; the rows
+		// (as of their last change) when it does not answer in time.
+		qctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		snap, err := a.wf.Query(qctx, c.ID)
+		cancel()
+		if err == nil && len(snap.GetSla()) > 0 {
+			v.SLA = slaOfSnapshot(snap)
+			now := a.Now().UTC()
+			for i := range v.SLA {
+				v.SLA[i].AsOf = &now
+			}
+			return v, nil
+		}
+	}
 	rows, err := a.sla.Of(ctx, c.ID)
 	if err != nil {
 		return CaseView{}, err
 	}
-	v := CaseOf(c)
 	v.SLA = slaOf(rows)
 	return v, nil
 }
@@ -228,9 +243,19 @@ func (a *Cases) List(ctx context.Context, f domain.Filter, after *adapters.Curso
 	if err != nil {
 		return CasePage{}, err
 	}
+	ids := make([]string, len(page.Items))
+	for i, c := range page.Items {
+		ids[i] = c.ID
+	}
+	rows, err := a.sla.OfCases(ctx, ids)
+	if err != nil {
+		return CasePage{}, err
+	}
 	out := CasePage{Items: make([]CaseView, 0, len(page.Items))}
 	for _, c := range page.Items {
-		out.Items = append(out.Items, CaseOf(c))
+		v := CaseOf(c)
+		v.SLA = slaOf(rows[c.ID])
+		out.Items = append(out.Items, v)
 	}
 	if page.Next != nil {
 		out.NextCursor = encode(page.Next)

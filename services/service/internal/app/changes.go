@@ -2,10 +2,13 @@ package app
 
 import (
 	"context"
+	"encoding/json"
+	"net/http"
 	"time"
 
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/closeloop/closeloop/platform/idem"
 	servicev1 "github.com/closeloop/closeloop/proto/gen/closeloop/service/v1"
 	"github.com/closeloop/closeloop/services/service/internal/adapters"
 	"github.com/closeloop/closeloop/services/service/internal/domain"
@@ -16,6 +19,46 @@ import (
 type Workflows interface {
 	Start(ctx context.Context, c domain.Case) error
 	Command(ctx context.Context, c domain.Case, cmd *servicev1.CaseCommand) (*servicev1.CaseSnapshot, error)
+	// Query answers the case's live state (SLA targets as of now).
+	Query(ctx context.Context, caseID string) (*servicev1.CaseSnapshot, error)
+}
+
+// Keyed is a change request's Idempotency-Key with its raw body and where
+// it was sent ("POST /v1/cases/{id}/replies").
+type Keyed struct {
+	Key, Scope string
+	Body       []byte
+}
+
+// Answer is what a change answers: the case, or — for a request whose
+// Idempotency-Key was seen before with the same body — the first answer
+// again (Replayed), whatever happened to the case since.
+type Answer struct {
+	Case     CaseView
+	Replayed json.RawMessage
+}
+
+// ChangeKeyed is Change for a request that may carry an Idempotency-Key: a
+// retry (a double submit, a lost answer) gets the first answer, even when
+// the case has moved on since — before its version or state is looked at;
+// the key with another body is 409 idempotency_key_reused.
+func (a *Cases) ChangeKeyed(ctx context.Context, id string, cmd domain.Command, expected int64, k Keyed) (Answer, error) {
+	p, _, err := caller(ctx)
+	if err != nil {
+		return Answer{}, err
+	}
+	req := idem.Request{Key: k.Key, Principal: p.Subject, Scope: k.Scope, Body: k.Body}
+	if prior, found, err := idem.Lookup(ctx, a.db, req); err != nil || found {
+		return Answer{Replayed: prior.Body}, err
+	}
+	v, err := a.Change(ctx, id, cmd, expected)
+	if err != nil {
+		return Answer{}, err
+	}
+	if err := idem.Remember(ctx, a.db, req, http.StatusOK, v); err != nil {
+		return Answer{}, err
+	}
+	return Answer{Case: v}, nil
 }
 
 // Change asks for a change of a case the caller works: state, reopen,

@@ -128,7 +128,14 @@ type Filter struct {
 	Team, AssigneeID, CustomerID, Priority, Type string
 	// Unassigned: only the cases waiting in their team's queue.
 	Unassigned bool
+	// SLA: only the cases still being worked with a target at risk (past
+	// its warning point, not met) — SLAAtRisk — or breached and not met
+	// yet — SLABreached (report.go); "" any.
+	SLA string
 }
+
+// SLA filters of a case list (with SLABreached).
+const SLAAtRisk = "at_risk"
 
 // Check validates the filter's values, every bad one at once.
 func (f Filter) Check() error {
@@ -139,6 +146,7 @@ func (f Filter) Check() error {
 	v.Check(f.Priority == "" || slices.Contains(Priorities, f.Priority), "priority", "invalid", "one of P1, P2, P3, P4")
 	v.Check(f.Type == "" || slices.Contains(Types, f.Type), "type", "invalid", "one of "+strings.Join(Types, ", "))
 	v.Check(!f.Unassigned || f.AssigneeID == "", "assignee_id", "conflict", "ask for an assignee or for the unassigned cases, not both")
+	v.Check(f.SLA == "" || f.SLA == SLAAtRisk || f.SLA == SLABreached, "sla", "invalid", "at_risk or breached")
 	ref(&v, "customer_id", f.CustomerID, false)
 	user(&v, "assignee_id", f.AssigneeID, false)
 	team(&v, "team", f.Team, false)

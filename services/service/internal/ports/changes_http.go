@@ -1,10 +1,13 @@
 package ports
 
 import (
+	"net/http"
+
 	"github.com/gin-gonic/gin"
 
 	"github.com/closeloop/closeloop/platform/httpx"
 	"github.com/closeloop/closeloop/platform/idem"
+	"github.com/closeloop/closeloop/services/service/internal/app"
 	"github.com/closeloop/closeloop/services/service/internal/domain"
 	"github.com/closeloop/closeloop/workflows/servicecase"
 )
@@ -102,19 +105,27 @@ func change[R any, P interface {
 }](h *CasesHTTP, cmd func(P) domain.Command) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		var req R
-		if err := httpx.Bind(c, &req); err != nil {
+		raw, err := bindRaw(c, &req)
+		if err != nil {
 			httpx.WriteError(c, err)
 			return
 		}
 		key := c.GetHeader(idem.Header)
-		if key != "" {
-			if err := idem.ValidateKey(key); err != nil {
-				httpx.WriteError(c, err)
-				return
-			}
+		if err := idem.ValidateKey(key); err != nil {
+			httpx.WriteError(c, err)
+			return
 		}
 		ctx := WithIdempotencyKey(c.Request.Context(), key)
-		v, err := h.Cases.Change(ctx, c.Param("id"), cmd(&req), P(&req).expected())
-		respond(c, v, err)
+		ans, err := h.Cases.ChangeKeyed(ctx, c.Param("id"), cmd(&req), P(&req).expected(),
+			app.Keyed{Key: key, Scope: c.Request.Method + " " + c.Request.URL.Path, Body: raw})
+		switch {
+		case err != nil:
+			httpx.WriteError(c, err)
+		case ans.Replayed != nil:
+			c.Header("Idempotent-Replayed", "true")
+			c.Data(http.StatusOK, "application/json; charset=utf-8", ans.Replayed)
+		default:
+			c.JSON(http.StatusOK, ans.Case)
+		}
 	}
 }

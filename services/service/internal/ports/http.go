@@ -117,7 +117,7 @@ func (h *CasesHTTP) list(c *gin.Context) {
 		return
 	}
 	f := domain.Filter{States: states(c), Team: c.Query("team"), AssigneeID: c.Query("assignee_id"), CustomerID: c.Query("customer_id"),
-		Priority: c.Query("priority"), Type: c.Query("type")}
+		Priority: c.Query("priority"), Type: c.Query("type"), SLA: c.Query("sla")}
 	if f.Unassigned, err = boolQuery(c, "unassigned"); err != nil {
 		httpx.WriteError(c, err)
 		return

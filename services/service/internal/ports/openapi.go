@@ -19,7 +19,7 @@ func OpenAPI() []byte {
 			"works it (its assignee, its team's reps and managers, admins), who reads every case (analysts), and who reads it "+
 			"through its customer (the customer's owner, the managers of the customer's team). Cases outside your sight answer "+
 			"404, never 403.").
-		Add(caseOps()...).Add(changeOps()...).JSON()
+		Add(caseOps()...).Add(changeOps()...).Add(surveyOps()...).Add(reportOps()...).JSON()
 }
 
 var (
@@ -62,6 +62,8 @@ func caseOps() []openapi.Op {
 				{Name: "priority", In: "query", Enum: domain.Priorities},
 				{Name: "type", In: "query", Enum: domain.Types},
 				{Name: "unassigned", In: "query", Type: "boolean", Description: "true: only cases nobody is assigned"},
+				{Name: "sla", In: "query", Enum: []string{domain.SLAAtRisk, domain.SLABreached},
+					Description: "only cases still being worked with a target at risk (past its warning point) or breached and not met yet"},
 				limitParam, cursorParam},
 			Response: app.CasePage{}, Errors: []int{400}},
 		{Method: "GET", Path: "/v1/cases/:id", Tag: "cases", Summary: "A case",

@@ -19,22 +19,22 @@ import (
 
 // Defines values for GetCasesParamsPriority.
 const (
-	P1 GetCasesParamsPriority = "P1"
-	P2 GetCasesParamsPriority = "P2"
-	P3 GetCasesParamsPriority = "P3"
-	P4 GetCasesParamsPriority = "P4"
+	GetCasesParamsPriorityP1 GetCasesParamsPriority = "P1"
+	GetCasesParamsPriorityP2 GetCasesParamsPriority = "P2"
+	GetCasesParamsPriorityP3 GetCasesParamsPriority = "P3"
+	GetCasesParamsPriorityP4 GetCasesParamsPriority = "P4"
 )
 
 // Valid indicates whether the value is a known member of the GetCasesParamsPriority enum.
 func (e GetCasesParamsPriority) Valid() bool {
 	switch e {
-	case P1:
+	case GetCasesParamsPriorityP1:
 		return true
-	case P2:
+	case GetCasesParamsPriorityP2:
 		return true
-	case P3:
+	case GetCasesParamsPriorityP3:
 		return true
-	case P4:
+	case GetCasesParamsPriorityP4:
 		return true
 	default:
 		return false
@@ -43,29 +43,137 @@ func (e GetCasesParamsPriority) Valid() bool {
 
 // Defines values for GetCasesParamsType.
 const (
-	Complaint    GetCasesParamsType = "complaint"
-	Consultation GetCasesParamsType = "consultation"
-	Repair       GetCasesParamsType = "repair"
-	Request      GetCasesParamsType = "request"
-	Returns      GetCasesParamsType = "returns"
+	GetCasesParamsTypeComplaint    GetCasesParamsType = "complaint"
+	GetCasesParamsTypeConsultation GetCasesParamsType = "consultation"
+	GetCasesParamsTypeRepair       GetCasesParamsType = "repair"
+	GetCasesParamsTypeRequest      GetCasesParamsType = "request"
+	GetCasesParamsTypeReturns      GetCasesParamsType = "returns"
 )
 
 // Valid indicates whether the value is a known member of the GetCasesParamsType enum.
 func (e GetCasesParamsType) Valid() bool {
 	switch e {
-	case Complaint:
+	case GetCasesParamsTypeComplaint:
 		return true
-	case Consultation:
+	case GetCasesParamsTypeConsultation:
 		return true
-	case Repair:
+	case GetCasesParamsTypeRepair:
 		return true
-	case Request:
+	case GetCasesParamsTypeRequest:
 		return true
-	case Returns:
+	case GetCasesParamsTypeReturns:
 		return true
 	default:
 		return false
 	}
+}
+
+// Defines values for GetCasesParamsSla.
+const (
+	AtRisk   GetCasesParamsSla = "at_risk"
+	Breached GetCasesParamsSla = "breached"
+)
+
+// Valid indicates whether the value is a known member of the GetCasesParamsSla enum.
+func (e GetCasesParamsSla) Valid() bool {
+	switch e {
+	case AtRisk:
+		return true
+	case Breached:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for GetReportsServiceParamsGroup.
+const (
+	Priority GetReportsServiceParamsGroup = "priority"
+	Team     GetReportsServiceParamsGroup = "team"
+	Type     GetReportsServiceParamsGroup = "type"
+	Week     GetReportsServiceParamsGroup = "week"
+)
+
+// Valid indicates whether the value is a known member of the GetReportsServiceParamsGroup enum.
+func (e GetReportsServiceParamsGroup) Valid() bool {
+	switch e {
+	case Priority:
+		return true
+	case Team:
+		return true
+	case Type:
+		return true
+	case Week:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for GetReportsServiceParamsPriority.
+const (
+	GetReportsServiceParamsPriorityP1 GetReportsServiceParamsPriority = "P1"
+	GetReportsServiceParamsPriorityP2 GetReportsServiceParamsPriority = "P2"
+	GetReportsServiceParamsPriorityP3 GetReportsServiceParamsPriority = "P3"
+	GetReportsServiceParamsPriorityP4 GetReportsServiceParamsPriority = "P4"
+)
+
+// Valid indicates whether the value is a known member of the GetReportsServiceParamsPriority enum.
+func (e GetReportsServiceParamsPriority) Valid() bool {
+	switch e {
+	case GetReportsServiceParamsPriorityP1:
+		return true
+	case GetReportsServiceParamsPriorityP2:
+		return true
+	case GetReportsServiceParamsPriorityP3:
+		return true
+	case GetReportsServiceParamsPriorityP4:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for GetReportsServiceParamsType.
+const (
+	GetReportsServiceParamsTypeComplaint    GetReportsServiceParamsType = "complaint"
+	GetReportsServiceParamsTypeConsultation GetReportsServiceParamsType = "consultation"
+	GetReportsServiceParamsTypeRepair       GetReportsServiceParamsType = "repair"
+	GetReportsServiceParamsTypeRequest      GetReportsServiceParamsType = "request"
+	GetReportsServiceParamsTypeReturns      GetReportsServiceParamsType = "returns"
+)
+
+// Valid indicates whether the value is a known member of the GetReportsServiceParamsType enum.
+func (e GetReportsServiceParamsType) Valid() bool {
+	switch e {
+	case GetReportsServiceParamsTypeComplaint:
+		return true
+	case GetReportsServiceParamsTypeConsultation:
+		return true
+	case GetReportsServiceParamsTypeRepair:
+		return true
+	case GetReportsServiceParamsTypeRequest:
+		return true
+	case GetReportsServiceParamsTypeReturns:
+		return true
+	default:
+		return false
+	}
+}
+
+// AnswerView defines model for AnswerView.
+type AnswerView struct {
+	AnsweredAt  *time.Time `json:"answered_at,omitempty"`
+	CaseId      *string    `json:"case_id,omitempty"`
+	CaseSubject *string    `json:"case_subject,omitempty"`
+	Comment     *string    `json:"comment,omitempty"`
+	Csat        *int       `json:"csat,omitempty"`
+	Nps         *int       `json:"nps,omitempty"`
+	Priority    *string    `json:"priority,omitempty"`
+	SentAt      *time.Time `json:"sent_at,omitempty"`
+	SurveyId    *string    `json:"survey_id,omitempty"`
+	Team        *string    `json:"team,omitempty"`
+	Type        *string    `json:"type,omitempty"`
 }
 
 // AssignRequest defines model for AssignRequest.
@@ -74,6 +182,23 @@ type AssignRequest struct {
 	ExpectedVersion *int    `json:"expected_version,omitempty"`
 	Reason          *string `json:"reason,omitempty"`
 	Team            *string `json:"team,omitempty"`
+}
+
+// BacklogFigures defines model for BacklogFigures.
+type BacklogFigures struct {
+	N1d3d   *int `json:"1d_3d,omitempty"`
+	N3d7d   *int `json:"3d_7d,omitempty"`
+	N7d30d  *int `json:"7d_30d,omitempty"`
+	Over30d *int `json:"over_30d,omitempty"`
+	Total   *int `json:"total,omitempty"`
+	Under1d *int `json:"under_1d,omitempty"`
+}
+
+// CSATFigures defines model for CSATFigures.
+type CSATFigures struct {
+	Answers   *int     `json:"answers,omitempty"`
+	Satisfied *int     `json:"satisfied,omitempty"`
+	Share     *float64 `json:"share,omitempty"`
 }
 
 // CaseLinks defines model for CaseLinks.
@@ -86,6 +211,25 @@ type CaseLinks struct {
 type CasePage struct {
 	Items      *[]CaseView `json:"items,omitempty"`
 	NextCursor *string     `json:"next_cursor,omitempty"`
+}
+
+// CaseSurveyView defines model for CaseSurveyView.
+type CaseSurveyView struct {
+	AnsweredAt    *time.Time    `json:"answered_at,omitempty"`
+	AsksNps       *bool         `json:"asks_nps,omitempty"`
+	CaseId        *string       `json:"case_id,omitempty"`
+	Comment       *string       `json:"comment,omitempty"`
+	Csat          *int          `json:"csat,omitempty"`
+	DeliveredAt   *time.Time    `json:"delivered_at,omitempty"`
+	Delivery      *string       `json:"delivery,omitempty"`
+	DeliveryState *string       `json:"delivery_state,omitempty"`
+	ExpiresAt     *time.Time    `json:"expires_at,omitempty"`
+	Language      *string       `json:"language,omitempty"`
+	Nps           *int          `json:"nps,omitempty"`
+	Recovery      *RecoveryView `json:"recovery,omitempty"`
+	SentAt        *time.Time    `json:"sent_at,omitempty"`
+	SkipReason    *string       `json:"skip_reason,omitempty"`
+	State         *string       `json:"state,omitempty"`
 }
 
 // CaseView defines model for CaseView.
@@ -164,6 +308,33 @@ type Error struct {
 	Message *string                 `json:"message,omitempty"`
 }
 
+// LoyaltyInputs defines model for LoyaltyInputs.
+type LoyaltyInputs struct {
+	ActiveMonths *int       `json:"active_months,omitempty"`
+	CsatAverage  *float64   `json:"csat_average,omitempty"`
+	CsatCount    *int       `json:"csat_count,omitempty"`
+	LatestCsat   *int       `json:"latest_csat,omitempty"`
+	LatestNps    *int       `json:"latest_nps,omitempty"`
+	Since        *time.Time `json:"since,omitempty"`
+	TenureMonths *int       `json:"tenure_months,omitempty"`
+}
+
+// LoyaltyView defines model for LoyaltyView.
+type LoyaltyView struct {
+	Inputs *LoyaltyInputs `json:"inputs,omitempty"`
+	Level  *string        `json:"level,omitempty"`
+	Rule   *string        `json:"rule,omitempty"`
+}
+
+// NPSFigures defines model for NPSFigures.
+type NPSFigures struct {
+	Answers    *int     `json:"answers,omitempty"`
+	Detractors *int     `json:"detractors,omitempty"`
+	Passives   *int     `json:"passives,omitempty"`
+	Promoters  *int     `json:"promoters,omitempty"`
+	Score      *float64 `json:"score,omitempty"`
+}
+
 // NoteRequest defines model for NoteRequest.
 type NoteRequest struct {
 	Body            *string `json:"body,omitempty"`
@@ -177,6 +348,13 @@ type PriorityRequest struct {
 	Reason          *string `json:"reason,omitempty"`
 }
 
+// RecoveryView defines model for RecoveryView.
+type RecoveryView struct {
+	FollowUpId *string    `json:"follow_up_id,omitempty"`
+	OpenedAt   *time.Time `json:"opened_at,omitempty"`
+	State      *string    `json:"state,omitempty"`
+}
+
 // ReopenRequest defines model for ReopenRequest.
 type ReopenRequest struct {
 	ExpectedVersion *int    `json:"expected_version,omitempty"`
@@ -188,6 +366,32 @@ type ReplyRequest struct {
 	Body            *string `json:"body,omitempty"`
 	Direction       *string `json:"direction,omitempty"`
 	ExpectedVersion *int    `json:"expected_version,omitempty"`
+}
+
+// ReportFilters defines model for ReportFilters.
+type ReportFilters struct {
+	Priority *string `json:"priority,omitempty"`
+	Team     *string `json:"team,omitempty"`
+	Type     *string `json:"type,omitempty"`
+}
+
+// ReportRow defines model for ReportRow.
+type ReportRow struct {
+	Backlog       *BacklogFigures `json:"backlog,omitempty"`
+	Closed        *int            `json:"closed,omitempty"`
+	Csat          *CSATFigures    `json:"csat,omitempty"`
+	FirstResponse *TargetFigures  `json:"first_response,omitempty"`
+	Key           *string         `json:"key,omitempty"`
+	Label         *string         `json:"label,omitempty"`
+	Nps           *NPSFigures     `json:"nps,omitempty"`
+	Opened        *int            `json:"opened,omitempty"`
+	Resolution    *TargetFigures  `json:"resolution,omitempty"`
+}
+
+// ReportScope defines model for ReportScope.
+type ReportScope struct {
+	AllTeams *bool     `json:"all_teams,omitempty"`
+	Teams    *[]string `json:"teams,omitempty"`
 }
 
 // SLAView defines model for SLAView.
@@ -208,12 +412,56 @@ type SLAView struct {
 	WarnAt      *time.Time `json:"warn_at,omitempty"`
 }
 
+// SatisfactionSummary defines model for SatisfactionSummary.
+type SatisfactionSummary struct {
+	Answered     *int     `json:"answered,omitempty"`
+	CsatAverage  *float64 `json:"csat_average,omitempty"`
+	NpsAnswers   *int     `json:"nps_answers,omitempty"`
+	NpsScore     *float64 `json:"nps_score,omitempty"`
+	ResponseRate *float64 `json:"response_rate,omitempty"`
+	Sent         *int     `json:"sent,omitempty"`
+}
+
+// SatisfactionView defines model for SatisfactionView.
+type SatisfactionView struct {
+	CustomerId *string              `json:"customer_id,omitempty"`
+	Items      *[]AnswerView        `json:"items,omitempty"`
+	Loyalty    *LoyaltyView         `json:"loyalty,omitempty"`
+	NextCursor *string              `json:"next_cursor,omitempty"`
+	Summary    *SatisfactionSummary `json:"summary,omitempty"`
+}
+
+// ServiceReport defines model for ServiceReport.
+type ServiceReport struct {
+	AsOf            *time.Time     `json:"as_of,omitempty"`
+	CoversFrom      *string        `json:"covers_from,omitempty"`
+	CoversTo        *string        `json:"covers_to,omitempty"`
+	Filters         *ReportFilters `json:"filters,omitempty"`
+	From            *string        `json:"from,omitempty"`
+	Group           *string        `json:"group,omitempty"`
+	PercentileError *float64       `json:"percentile_error,omitempty"`
+	Rows            *[]ReportRow   `json:"rows,omitempty"`
+	Scope           *ReportScope   `json:"scope,omitempty"`
+	To              *string        `json:"to,omitempty"`
+	Total           *ReportRow     `json:"total,omitempty"`
+}
+
 // StateRequest defines model for StateRequest.
 type StateRequest struct {
 	CustomerRequest *bool   `json:"customer_request,omitempty"`
 	ExpectedVersion *int    `json:"expected_version,omitempty"`
 	Reason          *string `json:"reason,omitempty"`
 	State           *string `json:"state,omitempty"`
+}
+
+// TargetFigures defines model for TargetFigures.
+type TargetFigures struct {
+	Breached *int     `json:"breached,omitempty"`
+	MedianMs *int     `json:"median_ms,omitempty"`
+	Met      *int     `json:"met,omitempty"`
+	MetShare *float64 `json:"met_share,omitempty"`
+	P90Ms    *int     `json:"p90_ms,omitempty"`
+	Timed    *int     `json:"timed,omitempty"`
 }
 
 // TimelinePage defines model for TimelinePage.
@@ -240,6 +488,9 @@ type GetCasesParams struct {
 	// Unassigned true: only cases nobody is assigned
 	Unassigned *bool `form:"unassigned,omitempty" json:"unassigned,omitempty"`
 
+	// Sla only cases still being worked with a target at risk (past its warning point) or breached and not met yet
+	Sla *GetCasesParamsSla `form:"sla,omitempty" json:"sla,omitempty"`
+
 	// Limit page size, 1..200 (default 50)
 	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
 
@@ -252,6 +503,9 @@ type GetCasesParamsPriority string
 
 // GetCasesParamsType defines parameters for GetCases.
 type GetCasesParamsType string
+
+// GetCasesParamsSla defines parameters for GetCases.
+type GetCasesParamsSla string
 
 // PostCasesParams defines parameters for PostCases.
 type PostCasesParams struct {
@@ -315,6 +569,41 @@ type GetCustomersByCustomerIdCasesParams struct {
 	// Cursor next_cursor of the previous page
 	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
+
+// GetCustomersByCustomerIdSatisfactionParams defines parameters for GetCustomersByCustomerIdSatisfaction.
+type GetCustomersByCustomerIdSatisfactionParams struct {
+	// Limit page size, 1..200 (default 50)
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor next_cursor of the previous page
+	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// GetReportsServiceParams defines parameters for GetReportsService.
+type GetReportsServiceParams struct {
+	// From first day, YYYY-MM-DD (UTC)
+	From string `form:"from" json:"from"`
+
+	// To last day, YYYY-MM-DD (UTC), at most 365 days after from
+	To string `form:"to" json:"to"`
+
+	// Group rows per team, priority, type, week (default team)
+	Group *GetReportsServiceParamsGroup `form:"group,omitempty" json:"group,omitempty"`
+
+	// Team only this team's cases
+	Team     *string                          `form:"team,omitempty" json:"team,omitempty"`
+	Priority *GetReportsServiceParamsPriority `form:"priority,omitempty" json:"priority,omitempty"`
+	Type     *GetReportsServiceParamsType     `form:"type,omitempty" json:"type,omitempty"`
+}
+
+// GetReportsServiceParamsGroup defines parameters for GetReportsService.
+type GetReportsServiceParamsGroup string
+
+// GetReportsServiceParamsPriority defines parameters for GetReportsService.
+type GetReportsServiceParamsPriority string
+
+// GetReportsServiceParamsType defines parameters for GetReportsService.
+type GetReportsServiceParamsType string
 
 // PostCasesJSONRequestBody defines body for PostCases for application/json ContentType.
 type PostCasesJSONRequestBody = CreateCaseRequest
@@ -583,6 +872,13 @@ type ClientInterface interface {
 	// Corresponds with POST /v1/cases/{id}/state (the `PostCasesByIdState` operationId).
 	PostCasesByIdState(ctx context.Context, id string, params *PostCasesByIdStateParams, body PostCasesByIdStateJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// GetCasesByIdSurvey A case's satisfaction survey
+	//
+	// For whoever sees the case (404 case_not_found otherwise, as for the case). state: not_closed, pending (closed; the survey delay runs), skipped (skip_reason: closed_by_customer, follow_on_surveyed, not_sampled), open (sent, not answered), answered or expired. With the scores and comment once answered, and the recovery call a low score opened. Never the survey's link.
+	//
+	// Corresponds with GET /v1/cases/{id}/survey (the `GetCasesByIdSurvey` operationId).
+	GetCasesByIdSurvey(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetCasesByIdTimeline A case's timeline, oldest first
 	//
 	// Who works the case (its assignee, its team's reps and managers, admins) and analysts see every entry; who reads it through its customer (the customer's owner, the managers of the customer's team) sees the public ones — what the customer sees: the case being filed and the replies. includes_internal says which. 404 as for the case.
@@ -596,6 +892,24 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /v1/customers/{customerId}/cases (the `GetCustomersByCustomerIdCases` operationId).
 	GetCustomersByCustomerIdCases(ctx context.Context, customerId string, params *GetCustomersByCustomerIdCasesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetCustomersByCustomerIdSatisfaction A customer's satisfaction history and loyalty level
+	//
+	// items: the answered surveys of the customer's cases you see, newest answer first (pages follow next_cursor). summary and loyalty: the customer's, over all its cases — shown when you see at least one of its cases, else empty (level unknown), as the customer's case list is. The loyalty level (unknown, at_risk, neutral, loyal, advocate) comes with the rule that decided it and its inputs (docs/satisfaction.md). 400 invalid_customer_id for an id of another shape.
+	//
+	// Corresponds with GET /v1/customers/{customerId}/satisfaction (the `GetCustomersByCustomerIdSatisfaction` operationId).
+	GetCustomersByCustomerIdSatisfaction(ctx context.Context, customerId string, params *GetCustomersByCustomerIdSatisfactionParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetReportsService Service report: cases, SLA, satisfaction and backlog by team, priority, type or week
+	//
+	// For service managers, over the cases of the teams you work (reps and managers: your teams; analysts and admins: every team). Cases you read only through their customer, and your own cases in another team, count in that team's report, not yours. A team filter outside your teams gives an empty report, as a list does.
+	//
+	// Figures are kept per ISO week in UTC (Monday to Sunday), so the report covers the whole weeks holding from and to (covers_from, covers_to). Each figure counts under the case's team, priority and type as they are now, in the week it happened: opened (created_at), closed (closed_at), SLA targets met by their due time or breached (decided in the week; met_share = met / (met + breached)), median and p90 business time to first response and to resolution (of the targets met in the week, late ones too; nearest rank, estimated from log-spaced buckets, at most percentile_error off), CSAT (share of answers scoring 4–5) and NPS (% promoters 9–10 − % detractors 0–6) of the surveys answered in the week. backlog is today's cases not resolved or closed, by age (null in week rows).
+	//
+	// A bad parameter is 400 invalid_query naming it (from and to are dates, to not before from, at most 366 days).
+	//
+	// Corresponds with GET /v1/reports/service (the `GetReportsService` operationId).
+	GetReportsService(ctx context.Context, params *GetReportsServiceParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 }
 
 // GetCases Cases you see, newest first
@@ -930,6 +1244,23 @@ func (c *Client) PostCasesByIdState(ctx context.Context, id string, params *Post
 	return c.Client.Do(req)
 }
 
+// GetCasesByIdSurvey A case's satisfaction survey
+//
+// For whoever sees the case (404 case_not_found otherwise, as for the case). state: not_closed, pending (closed; the survey delay runs), skipped (skip_reason: closed_by_customer, follow_on_surveyed, not_sampled), open (sent, not answered), answered or expired. With the scores and comment once answered, and the recovery call a low score opened. Never the survey's link.
+//
+// Corresponds with GET /v1/cases/{id}/survey (the `GetCasesByIdSurvey` operationId).
+func (c *Client) GetCasesByIdSurvey(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetCasesByIdSurveyRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // GetCasesByIdTimeline A case's timeline, oldest first
 //
 // Who works the case (its assignee, its team's reps and managers, admins) and analysts see every entry; who reads it through its customer (the customer's owner, the managers of the customer's team) sees the public ones — what the customer sees: the case being filed and the replies. includes_internal says which. 404 as for the case.
@@ -954,6 +1285,44 @@ func (c *Client) GetCasesByIdTimeline(ctx context.Context, id string, params *Ge
 // Corresponds with GET /v1/customers/{customerId}/cases (the `GetCustomersByCustomerIdCases` operationId).
 func (c *Client) GetCustomersByCustomerIdCases(ctx context.Context, customerId string, params *GetCustomersByCustomerIdCasesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetCustomersByCustomerIdCasesRequest(c.Server, customerId, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetCustomersByCustomerIdSatisfaction A customer's satisfaction history and loyalty level
+//
+// items: the answered surveys of the customer's cases you see, newest answer first (pages follow next_cursor). summary and loyalty: the customer's, over all its cases — shown when you see at least one of its cases, else empty (level unknown), as the customer's case list is. The loyalty level (unknown, at_risk, neutral, loyal, advocate) comes with the rule that decided it and its inputs (docs/satisfaction.md). 400 invalid_customer_id for an id of another shape.
+//
+// Corresponds with GET /v1/customers/{customerId}/satisfaction (the `GetCustomersByCustomerIdSatisfaction` operationId).
+func (c *Client) GetCustomersByCustomerIdSatisfaction(ctx context.Context, customerId string, params *GetCustomersByCustomerIdSatisfactionParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetCustomersByCustomerIdSatisfactionRequest(c.Server, customerId, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetReportsService Service report: cases, SLA, satisfaction and backlog by team, priority, type or week
+//
+// For service managers, over the cases of the teams you work (reps and managers: your teams; analysts and admins: every team). Cases you read only through their customer, and your own cases in another team, count in that team's report, not yours. A team filter outside your teams gives an empty report, as a list does.
+//
+// Figures are kept per ISO week in UTC (Monday to Sunday), so the report covers the whole weeks holding from and to (covers_from, covers_to). Each figure counts under the case's team, priority and type as they are now, in the week it happened: opened (created_at), closed (closed_at), SLA targets met by their due time or breached (decided in the week; met_share = met / (met + breached)), median and p90 business time to first response and to resolution (of the targets met in the week, late ones too; nearest rank, estimated from log-spaced buckets, at most percentile_error off), CSAT (share of answers scoring 4–5) and NPS (% promoters 9–10 − % detractors 0–6) of the surveys answered in the week. backlog is today's cases not resolved or closed, by age (null in week rows).
+//
+// A bad parameter is 400 invalid_query naming it (from and to are dates, to not before from, at most 366 days).
+//
+// Corresponds with GET /v1/reports/service (the `GetReportsService` operationId).
+func (c *Client) GetReportsService(ctx context.Context, params *GetReportsServiceParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetReportsServiceRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -1067,6 +1436,18 @@ func NewGetCasesRequest(server string, params *GetCasesParams) (*http.Request, e
 		if params.Unassigned != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "unassigned", *params.Unassigned, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Sla != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "sla", *params.Sla, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -1575,6 +1956,40 @@ func NewPostCasesByIdStateRequestWithBody(server string, id string, params *Post
 	return req, nil
 }
 
+// NewGetCasesByIdSurveyRequest constructs an http.Request for the GetCasesByIdSurvey method
+func NewGetCasesByIdSurveyRequest(server string, id string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/cases/%s/survey", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewGetCasesByIdTimelineRequest constructs an http.Request for the GetCasesByIdTimeline method
 func NewGetCasesByIdTimelineRequest(server string, id string, params *GetCasesByIdTimelineParams) (*http.Request, error) {
 	var err error
@@ -1710,6 +2125,185 @@ func NewGetCustomersByCustomerIdCasesRequest(server string, customerId string, p
 		if params.Cursor != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetCustomersByCustomerIdSatisfactionRequest constructs an http.Request for the GetCustomersByCustomerIdSatisfaction method
+func NewGetCustomersByCustomerIdSatisfactionRequest(server string, customerId string, params *GetCustomersByCustomerIdSatisfactionParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "customerId", customerId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/customers/%s/satisfaction", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetReportsServiceRequest constructs an http.Request for the GetReportsService method
+func NewGetReportsServiceRequest(server string, params *GetReportsServiceParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/reports/service")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if queryFrag, err := runtime.StyleParamWithOptions("form", true, "from", params.From, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+			return nil, err
+		} else {
+			for _, qp := range strings.Split(queryFrag, "&") {
+				rawQueryFragments = append(rawQueryFragments, qp)
+			}
+		}
+
+		if queryFrag, err := runtime.StyleParamWithOptions("form", true, "to", params.To, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+			return nil, err
+		} else {
+			for _, qp := range strings.Split(queryFrag, "&") {
+				rawQueryFragments = append(rawQueryFragments, qp)
+			}
+		}
+
+		if params.Group != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "group", *params.Group, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Team != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "team", *params.Team, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Priority != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "priority", *params.Priority, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Type != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "type", *params.Type, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -1953,6 +2547,15 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /v1/cases/{id}/state (the `PostCasesByIdState` operationId).
 	PostCasesByIdStateWithResponse(ctx context.Context, id string, params *PostCasesByIdStateParams, body PostCasesByIdStateJSONRequestBody, reqEditors ...RequestEditorFn) (*PostCasesByIdStateResponse, error)
 
+	// GetCasesByIdSurveyWithResponse A case's satisfaction survey
+	//
+	// For whoever sees the case (404 case_not_found otherwise, as for the case). state: not_closed, pending (closed; the survey delay runs), skipped (skip_reason: closed_by_customer, follow_on_surveyed, not_sampled), open (sent, not answered), answered or expired. With the scores and comment once answered, and the recovery call a low score opened. Never the survey's link.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/cases/{id}/survey (the `GetCasesByIdSurvey` operationId).
+	GetCasesByIdSurveyWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*GetCasesByIdSurveyResponse, error)
+
 	// GetCasesByIdTimelineWithResponse A case's timeline, oldest first
 	//
 	// Who works the case (its assignee, its team's reps and managers, admins) and analysts see every entry; who reads it through its customer (the customer's owner, the managers of the customer's team) sees the public ones — what the customer sees: the case being filed and the replies. includes_internal says which. 404 as for the case.
@@ -1970,6 +2573,28 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /v1/customers/{customerId}/cases (the `GetCustomersByCustomerIdCases` operationId).
 	GetCustomersByCustomerIdCasesWithResponse(ctx context.Context, customerId string, params *GetCustomersByCustomerIdCasesParams, reqEditors ...RequestEditorFn) (*GetCustomersByCustomerIdCasesResponse, error)
+
+	// GetCustomersByCustomerIdSatisfactionWithResponse A customer's satisfaction history and loyalty level
+	//
+	// items: the answered surveys of the customer's cases you see, newest answer first (pages follow next_cursor). summary and loyalty: the customer's, over all its cases — shown when you see at least one of its cases, else empty (level unknown), as the customer's case list is. The loyalty level (unknown, at_risk, neutral, loyal, advocate) comes with the rule that decided it and its inputs (docs/satisfaction.md). 400 invalid_customer_id for an id of another shape.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/customers/{customerId}/satisfaction (the `GetCustomersByCustomerIdSatisfaction` operationId).
+	GetCustomersByCustomerIdSatisfactionWithResponse(ctx context.Context, customerId string, params *GetCustomersByCustomerIdSatisfactionParams, reqEditors ...RequestEditorFn) (*GetCustomersByCustomerIdSatisfactionResponse, error)
+
+	// GetReportsServiceWithResponse Service report: cases, SLA, satisfaction and backlog by team, priority, type or week
+	//
+	// For service managers, over the cases of the teams you work (reps and managers: your teams; analysts and admins: every team). Cases you read only through their customer, and your own cases in another team, count in that team's report, not yours. A team filter outside your teams gives an empty report, as a list does.
+	//
+	// Figures are kept per ISO week in UTC (Monday to Sunday), so the report covers the whole weeks holding from and to (covers_from, covers_to). Each figure counts under the case's team, priority and type as they are now, in the week it happened: opened (created_at), closed (closed_at), SLA targets met by their due time or breached (decided in the week; met_share = met / (met + breached)), median and p90 business time to first response and to resolution (of the targets met in the week, late ones too; nearest rank, estimated from log-spaced buckets, at most percentile_error off), CSAT (share of answers scoring 4–5) and NPS (% promoters 9–10 − % detractors 0–6) of the surveys answered in the week. backlog is today's cases not resolved or closed, by age (null in week rows).
+	//
+	// A bad parameter is 400 invalid_query naming it (from and to are dates, to not before from, at most 366 days).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/reports/service (the `GetReportsService` operationId).
+	GetReportsServiceWithResponse(ctx context.Context, params *GetReportsServiceParams, reqEditors ...RequestEditorFn) (*GetReportsServiceResponse, error)
 }
 
 type GetCasesResponse struct {
@@ -2817,6 +3442,68 @@ func (r PostCasesByIdStateResponse) ContentType() string {
 	return ""
 }
 
+type GetCasesByIdSurveyResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *CaseSurveyView
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetCasesByIdSurveyResponse) GetJSON200() *CaseSurveyView {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetCasesByIdSurveyResponse) GetJSON401() *Error {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetCasesByIdSurveyResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r GetCasesByIdSurveyResponse) GetJSON500() *Error {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r GetCasesByIdSurveyResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetCasesByIdSurveyResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetCasesByIdSurveyResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetCasesByIdSurveyResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type GetCasesByIdTimelineResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -2942,6 +3629,130 @@ func (r GetCustomersByCustomerIdCasesResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r GetCustomersByCustomerIdCasesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetCustomersByCustomerIdSatisfactionResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *SatisfactionView
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetCustomersByCustomerIdSatisfactionResponse) GetJSON200() *SatisfactionView {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetCustomersByCustomerIdSatisfactionResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetCustomersByCustomerIdSatisfactionResponse) GetJSON401() *Error {
+	return r.JSON401
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r GetCustomersByCustomerIdSatisfactionResponse) GetJSON500() *Error {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r GetCustomersByCustomerIdSatisfactionResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetCustomersByCustomerIdSatisfactionResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetCustomersByCustomerIdSatisfactionResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetCustomersByCustomerIdSatisfactionResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetReportsServiceResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ServiceReport
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetReportsServiceResponse) GetJSON200() *ServiceReport {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetReportsServiceResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetReportsServiceResponse) GetJSON401() *Error {
+	return r.JSON401
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r GetReportsServiceResponse) GetJSON500() *Error {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r GetReportsServiceResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetReportsServiceResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetReportsServiceResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetReportsServiceResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -3220,6 +4031,21 @@ func (c *ClientWithResponses) PostCasesByIdStateWithResponse(ctx context.Context
 	return ParsePostCasesByIdStateResponse(rsp)
 }
 
+// GetCasesByIdSurveyWithResponse A case's satisfaction survey
+//
+// For whoever sees the case (404 case_not_found otherwise, as for the case). state: not_closed, pending (closed; the survey delay runs), skipped (skip_reason: closed_by_customer, follow_on_surveyed, not_sampled), open (sent, not answered), answered or expired. With the scores and comment once answered, and the recovery call a low score opened. Never the survey's link.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/cases/{id}/survey (the `GetCasesByIdSurvey` operationId).
+func (c *ClientWithResponses) GetCasesByIdSurveyWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*GetCasesByIdSurveyResponse, error) {
+	rsp, err := c.GetCasesByIdSurvey(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetCasesByIdSurveyResponse(rsp)
+}
+
 // GetCasesByIdTimelineWithResponse A case's timeline, oldest first
 //
 // Who works the case (its assignee, its team's reps and managers, admins) and analysts see every entry; who reads it through its customer (the customer's owner, the managers of the customer's team) sees the public ones — what the customer sees: the case being filed and the replies. includes_internal says which. 404 as for the case.
@@ -3248,6 +4074,40 @@ func (c *ClientWithResponses) GetCustomersByCustomerIdCasesWithResponse(ctx cont
 		return nil, err
 	}
 	return ParseGetCustomersByCustomerIdCasesResponse(rsp)
+}
+
+// GetCustomersByCustomerIdSatisfactionWithResponse A customer's satisfaction history and loyalty level
+//
+// items: the answered surveys of the customer's cases you see, newest answer first (pages follow next_cursor). summary and loyalty: the customer's, over all its cases — shown when you see at least one of its cases, else empty (level unknown), as the customer's case list is. The loyalty level (unknown, at_risk, neutral, loyal, advocate) comes with the rule that decided it and its inputs (docs/satisfaction.md). 400 invalid_customer_id for an id of another shape.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/customers/{customerId}/satisfaction (the `GetCustomersByCustomerIdSatisfaction` operationId).
+func (c *ClientWithResponses) GetCustomersByCustomerIdSatisfactionWithResponse(ctx context.Context, customerId string, params *GetCustomersByCustomerIdSatisfactionParams, reqEditors ...RequestEditorFn) (*GetCustomersByCustomerIdSatisfactionResponse, error) {
+	rsp, err := c.GetCustomersByCustomerIdSatisfaction(ctx, customerId, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetCustomersByCustomerIdSatisfactionResponse(rsp)
+}
+
+// GetReportsServiceWithResponse Service report: cases, SLA, satisfaction and backlog by team, priority, type or week
+//
+// For service managers, over the cases of the teams you work (reps and managers: your teams; analysts and admins: every team). Cases you read only through their customer, and your own cases in another team, count in that team's report, not yours. A team filter outside your teams gives an empty report, as a list does.
+//
+// Figures are kept per ISO week in UTC (Monday to Sunday), so the report covers the whole weeks holding from and to (covers_from, covers_to). Each figure counts under the case's team, priority and type as they are now, in the week it happened: opened (created_at), closed (closed_at), SLA targets met by their due time or breached (decided in the week; met_share = met / (met + breached)), median and p90 business time to first response and to resolution (of the targets met in the week, late ones too; nearest rank, estimated from log-spaced buckets, at most percentile_error off), CSAT (share of answers scoring 4–5) and NPS (% promoters 9–10 − % detractors 0–6) of the surveys answered in the week. backlog is today's cases not resolved or closed, by age (null in week rows).
+//
+// A bad parameter is 400 invalid_query naming it (from and to are dates, to not before from, at most 366 days).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/reports/service (the `GetReportsService` operationId).
+func (c *ClientWithResponses) GetReportsServiceWithResponse(ctx context.Context, params *GetReportsServiceParams, reqEditors ...RequestEditorFn) (*GetReportsServiceResponse, error) {
+	rsp, err := c.GetReportsService(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetReportsServiceResponse(rsp)
 }
 
 // ParseGetCasesResponse parses an HTTP response from a GetCasesWithResponse call
@@ -3960,6 +4820,53 @@ func ParsePostCasesByIdStateResponse(rsp *http.Response) (*PostCasesByIdStateRes
 	return response, nil
 }
 
+// ParseGetCasesByIdSurveyResponse parses an HTTP response from a GetCasesByIdSurveyWithResponse call
+func ParseGetCasesByIdSurveyResponse(rsp *http.Response) (*GetCasesByIdSurveyResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetCasesByIdSurveyResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest CaseSurveyView
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	return response, nil
+}
+
 // ParseGetCasesByIdTimelineResponse parses an HTTP response from a GetCasesByIdTimelineWithResponse call
 func ParseGetCasesByIdTimelineResponse(rsp *http.Response) (*GetCasesByIdTimelineResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -4030,6 +4937,100 @@ func ParseGetCustomersByCustomerIdCasesResponse(rsp *http.Response) (*GetCustome
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
 		var dest CasePage
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetCustomersByCustomerIdSatisfactionResponse parses an HTTP response from a GetCustomersByCustomerIdSatisfactionWithResponse call
+func ParseGetCustomersByCustomerIdSatisfactionResponse(rsp *http.Response) (*GetCustomersByCustomerIdSatisfactionResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetCustomersByCustomerIdSatisfactionResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest SatisfactionView
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetReportsServiceResponse parses an HTTP response from a GetReportsServiceWithResponse call
+func ParseGetReportsServiceResponse(rsp *http.Response) (*GetReportsServiceResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetReportsServiceResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ServiceReport
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
