@@ -55,11 +55,10 @@ func bounded(q *gorm.DB, b *domain.Bound, at, id string) *gorm.DB {
 
 // Actions returns up to n actions linked to the customer (to it, one of its
 // contacts, or a lead or opportunity filed under it) within b, newest first.
+// A service case's item carries its case (case_id, case_event, case_team),
+// read from its actions row with the rest.
 func (s *Store) Actions(ctx context.Context, customerID string, b *domain.Bound, n int) ([]domain.Entry, error) {
 	db := s.db.WithContext(ctx)
-	// An action linked to the customer more than once (itself and a contact)
-	// has adjacent links in the index's order: DISTINCT keeps one and the
-	// scan stops after n.
 	// An action linked to the customer more than once (itself and a contact)
 	// has adjacent links in the index's order: DISTINCT keeps one and the
 	// scan stops after n; the page's actions are joined to it.
@@ -85,7 +84,8 @@ func (s *Store) Actions(ctx context.Context, customerID string, b *domain.Bound,
 	for _, r := range rows {
 		byID[r.ID] = &domain.Entry{Source: domain.SourceAction, ID: r.ID, At: r.OccurredAt.UTC(), Kind: r.Kind, Actor: r.ActorID, Department: r.Department,
 			Action: &domain.Action{Status: r.Status, Category: r.Category, Title: r.Title, Summary: r.Summary, Outcome: r.Outcome, NextStep: r.NextStep,
-				PlannedFor: r.PlannedFor, DoneAt: r.DoneAt, CustomerIDs: []string{}, ContactIDs: []string{}, LeadIDs: []string{}, OpportunityIDs: []string{}}}
+				PlannedFor: r.PlannedFor, DoneAt: r.DoneAt, CustomerIDs: []string{}, ContactIDs: []string{}, LeadIDs: []string{}, OpportunityIDs: []string{},
+				CaseID: r.CaseID, CaseEvent: r.CaseEvent, CaseTeam: r.CaseTeam}}
 	}
 	for _, l := range links {
 		e := byID[l.ActionID]

@@ -7,9 +7,11 @@
 // The timeline gathers, for one customer, what the customer service records
 // about it across departments: the actions (plans and logs of calls,
 // meetings, reports, submissions) linked to it, its visits, and its
-// lifecycle and relationship stage changes. What other services record
-// (leads and opportunities: the sales service's GET /v1/timeline) is read
-// there and merged by the client on the same order: at, newest first.
+// lifecycle and relationship stage changes. The changes of its service
+// cases are actions too (category service_case), each naming its case.
+// What other services record (leads and opportunities: the sales service's
+// GET /v1/timeline) is read there and merged by the client on the same
+// order: at, newest first.
 package domain
 
 import (
@@ -68,6 +70,12 @@ type Action struct {
 	ContactIDs     []string   `json:"contact_ids"`
 	LeadIDs        []string   `json:"lead_ids"`
 	OpportunityIDs []string   `json:"opportunity_ids"`
+	// A service case's item (category service_case, recorded by the case's
+	// workflow): the case, what happened to it (filed, resolved …) and the
+	// team whose queue it is in; all three empty on a person's action.
+	CaseID    string `json:"case_id,omitempty"`
+	CaseEvent string `json:"case_event,omitempty"`
+	CaseTeam  string `json:"case_team,omitempty"`
 }
 
 // Visit is a visit entry's details (GET /v1/visits/{id} has its whole timeline).

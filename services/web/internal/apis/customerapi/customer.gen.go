@@ -258,6 +258,9 @@ type ABCSettings struct {
 
 // Action defines model for Action.
 type Action struct {
+	CaseEvent      *string    `json:"case_event,omitempty"`
+	CaseId         *string    `json:"case_id,omitempty"`
+	CaseTeam       *string    `json:"case_team,omitempty"`
 	Category       *string    `json:"category,omitempty"`
 	ContactIds     *[]string  `json:"contact_ids,omitempty"`
 	CustomerIds    *[]string  `json:"customer_ids,omitempty"`
@@ -1595,7 +1598,7 @@ type ClientInterface interface {
 
 	// GetCustomersByIdTimeline The customer's timeline across departments, newest first
 	//
-	// One list of what the customer service records about the customer: actions (plans and logs of every department linked to it, its contacts, or its leads and opportunities), visits (by their start) and lifecycle and relationship stage changes, ordered by at, newest first (planned actions and booked visits ahead of now come first). Each entry has source, id, at, kind, actor, department and the details of its source. The customer's leads and opportunities are the sales service's GET /v1/timeline?customer_id=, ordered the same way.
+	// One list of what the customer service records about the customer: actions (plans and logs of every department linked to it, its contacts, or its leads and opportunities), visits (by their start) and lifecycle and relationship stage changes, ordered by at, newest first (planned actions and booked visits ahead of now come first). Each entry has source, id, at, kind, actor, department and the details of its source. The changes of the customer's service cases are actions too (logs of department service in category service_case, recorded by the case's workflow): their action carries case_id (the case), case_event (filed, first_response, waiting_for_customer, resumed, resolved, reopened, closed, priority_changed, assigned, breached) and case_team, which a person's action omits. The customer's leads and opportunities are the sales service's GET /v1/timeline?customer_id=, ordered the same way.
 	//
 	// Requires permission `customers:read`.
 	//
@@ -2514,7 +2517,7 @@ func (c *Client) GetCustomersByIdStageHistory(ctx context.Context, id string, pa
 
 // GetCustomersByIdTimeline The customer's timeline across departments, newest first
 //
-// One list of what the customer service records about the customer: actions (plans and logs of every department linked to it, its contacts, or its leads and opportunities), visits (by their start) and lifecycle and relationship stage changes, ordered by at, newest first (planned actions and booked visits ahead of now come first). Each entry has source, id, at, kind, actor, department and the details of its source. The customer's leads and opportunities are the sales service's GET /v1/timeline?customer_id=, ordered the same way.
+// One list of what the customer service records about the customer: actions (plans and logs of every department linked to it, its contacts, or its leads and opportunities), visits (by their start) and lifecycle and relationship stage changes, ordered by at, newest first (planned actions and booked visits ahead of now come first). Each entry has source, id, at, kind, actor, department and the details of its source. The changes of the customer's service cases are actions too (logs of department service in category service_case, recorded by the case's workflow): their action carries case_id (the case), case_event (filed, first_response, waiting_for_customer, resumed, resolved, reopened, closed, priority_changed, assigned, breached) and case_team, which a person's action omits. The customer's leads and opportunities are the sales service's GET /v1/timeline?customer_id=, ordered the same way.
 //
 // Requires permission `customers:read`.
 //
@@ -5546,7 +5549,7 @@ type ClientWithResponsesInterface interface {
 
 	// GetCustomersByIdTimelineWithResponse The customer's timeline across departments, newest first
 	//
-	// One list of what the customer service records about the customer: actions (plans and logs of every department linked to it, its contacts, or its leads and opportunities), visits (by their start) and lifecycle and relationship stage changes, ordered by at, newest first (planned actions and booked visits ahead of now come first). Each entry has source, id, at, kind, actor, department and the details of its source. The customer's leads and opportunities are the sales service's GET /v1/timeline?customer_id=, ordered the same way.
+	// One list of what the customer service records about the customer: actions (plans and logs of every department linked to it, its contacts, or its leads and opportunities), visits (by their start) and lifecycle and relationship stage changes, ordered by at, newest first (planned actions and booked visits ahead of now come first). Each entry has source, id, at, kind, actor, department and the details of its source. The changes of the customer's service cases are actions too (logs of department service in category service_case, recorded by the case's workflow): their action carries case_id (the case), case_event (filed, first_response, waiting_for_customer, resumed, resolved, reopened, closed, priority_changed, assigned, breached) and case_team, which a person's action omits. The customer's leads and opportunities are the sales service's GET /v1/timeline?customer_id=, ordered the same way.
 	//
 	// Requires permission `customers:read`.
 	//
@@ -9625,7 +9628,7 @@ func (c *ClientWithResponses) GetCustomersByIdStageHistoryWithResponse(ctx conte
 
 // GetCustomersByIdTimelineWithResponse The customer's timeline across departments, newest first
 //
-// One list of what the customer service records about the customer: actions (plans and logs of every department linked to it, its contacts, or its leads and opportunities), visits (by their start) and lifecycle and relationship stage changes, ordered by at, newest first (planned actions and booked visits ahead of now come first). Each entry has source, id, at, kind, actor, department and the details of its source. The customer's leads and opportunities are the sales service's GET /v1/timeline?customer_id=, ordered the same way.
+// One list of what the customer service records about the customer: actions (plans and logs of every department linked to it, its contacts, or its leads and opportunities), visits (by their start) and lifecycle and relationship stage changes, ordered by at, newest first (planned actions and booked visits ahead of now come first). Each entry has source, id, at, kind, actor, department and the details of its source. The changes of the customer's service cases are actions too (logs of department service in category service_case, recorded by the case's workflow): their action carries case_id (the case), case_event (filed, first_response, waiting_for_customer, resumed, resolved, reopened, closed, priority_changed, assigned, breached) and case_team, which a person's action omits. The customer's leads and opportunities are the sales service's GET /v1/timeline?customer_id=, ordered the same way.
 //
 // Requires permission `customers:read`.
 //
