@@ -113,6 +113,9 @@ type boardData struct {
 	// StatusText is the sentence the live region announces when the
 	// number of overdue follow-ups changed since the last refresh.
 	StatusText string
+
+	// The service cases at risk (risk.go).
+	riskData
 }
 
 // notices are the outcomes a redirect after an action may announce.
@@ -138,6 +141,7 @@ func (h *handler) board(c *gin.Context) {
 		return
 	}
 	h.loadCounts(r, b)
+	h.loadRisk(r, b)
 	h.options(r, b)
 	r.X.Title = r.X.T("board.title")
 	if r.X.HX && c.GetHeader("HX-Target") == "board-body" {
@@ -174,6 +178,7 @@ func (h *handler) countsPart(c *gin.Context) {
 	b := h.newData(r, filterOf(c))
 	b.Names = h.names(r)
 	h.loadCounts(r, b)
+	h.loadRisk(r, b)
 	status := http.StatusOK
 	if b.CountsProblem != nil {
 		status = b.CountsProblem.Status

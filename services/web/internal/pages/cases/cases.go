@@ -1,16 +1,29 @@
 // Package cases is the console's after-sales cases pages: the list of the
 // service cases in the user's scope (filtered by state, priority and type, a
-// page at a time) with the form that files a new case, and the case page
-// (its fields and its timeline, internal entries marked as such).
+// page at a time, each with its worst SLA target) with the form that files a
+// new case, and the case page: its SLA targets, its fields, the forms of who
+// works it (reply both ways, note, state, reopen, take, assign, priority)
+// and its timeline (internal entries marked as such).
 //
 // Everything comes from the after-sales (service) service's API called as
 // the signed-in user, so that service decides which cases the user sees
-// (another team's case answers 404, shown as "no such page") and who may
-// file (an analyst's filing is refused with 403 case_file_not_allowed, shown
-// as a refusal; the form is only offered to reps, managers and admins).
-// Customers' names come from the customer service: the first page of the
-// customers the user sees, read once per page, which is also what the
-// filing form offers; a customer outside it shows its shortened id.
+// (another team's case answers 404, shown as "no such page"), who may file
+// (an analyst's filing is refused with 403 case_file_not_allowed, shown as a
+// refusal; the form is only offered to reps, managers and admins) and who
+// may change a case (its team's reps and managers, its assignee, admins:
+// the page offers the forms to them only — Works — and shows the service's
+// 403 case_read_only at the form should the two ever differ). A change is an
+// update of the case's workflow: each form carries the case's version (a
+// stale page is told so and shows the case as it is now, with what was
+// typed) and an idempotency key of its own (a double submit is one change);
+// the state form offers only the moves the workflow's rules allow
+// (workflows/servicecase). Customers' names come from the customer service:
+// the first page of the customers the user sees, read once per page, which
+// is also what the filing form offers; a customer outside it shows its
+// shortened id.
+//
+// Files: cases.go the list and filing, case.go the case page, change.go its
+// forms, sla.go the SLA targets as the pages show them.
 package cases
 
 import (
@@ -55,19 +68,24 @@ const (
 	timelineSize    = 100
 )
 
-// Mount adds /cases, its form's post and /cases/{id}.
+// Mount adds /cases, its form's post, /cases/{id} and the posts of the
+// case page's forms (/cases/{id}/replies, notes, state, reopen, assignment,
+// priority).
 func Mount(e *gin.Engine, d *console.Deps) error {
 	if err := d.View.AddMessages("cases", locales, "locales"); err != nil {
 		return err
 	}
 	h := &handler{d: d,
 		list:   d.View.Page(templates, "templates/list.html", "templates/parts.html"),
-		detail: d.View.Page(templates, "templates/case.html", "templates/parts.html"),
+		detail: d.View.Page(templates, "templates/case.html", "templates/actions.html", "templates/parts.html"),
 	}
 	g := func(hf gin.HandlerFunc) gin.HandlersChain { return append(d.Guard(view.RolesCases...), hf) }
 	e.GET("/cases", g(h.index)...)
 	e.POST("/cases", g(h.file)...)
 	e.GET("/cases/:id", g(h.show)...)
+	for _, f := range []string{FormReply, FormNote, FormState, FormReopen, FormAssign, FormPriority} {
+		e.POST("/cases/:id/"+f, g(h.change(f))...)
+	}
 	return nil
 }
 
@@ -89,6 +107,9 @@ type Filter struct{ State, Priority, Type, Customer string }
 type Row struct {
 	serviceapi.CaseView
 	Customer, Assignee string
+	// SLA is the case's worst target (HasSLA false: none yet, or unknown).
+	SLA    Target
+	HasSLA bool
 }
 
 // Form is the filing form: what the user typed and the refusal.
@@ -184,6 +205,7 @@ func (h *handler) render(c *gin.Context, status int, form *Form) {
 		d.Rows = append(d.Rows, Row{CaseView: cs, Customer: customerName(customers, str(cs.CustomerId)),
 			Assignee: nameOr(users, str(cs.AssigneeId))})
 	}
+	slaOfRows(r, d.Rows)
 	if next := str(res.JSON200.NextCursor); next != "" && c.Request.Method == http.MethodGet {
 		d.Next = x.PageURL(next)
 	}
@@ -242,81 +264,6 @@ func (h *handler) file(c *gin.Context) {
 		return
 	}
 	c.Redirect(http.StatusSeeOther, "/cases/"+url.PathEscape(str(res.JSON201.Id))+"?done=filed")
-}
-
-// Entry is one timeline entry as the page shows it.
-type Entry struct {
-	serviceapi.EntryView
-	Label, Actor string
-	Internal     bool
-}
-
-type caseData struct {
-	*view.Ctx
-	Case               serviceapi.CaseView
-	Customer, Assignee string
-	CustomerLink       bool
-	CreatedBy, Owner   string
-	Timeline           []Entry
-	TimelineNext       string
-	IncludesInternal   bool
-	TimelineProblem    *view.Problem
-	Done               string
-}
-
-func (h *handler) show(c *gin.Context) {
-	r := h.d.Req(c)
-	x := r.X
-	id := c.Param("id")
-	res, err := r.API.Service.GetCasesByIdWithResponse(r.Ctx(), id)
-	if err := apis.Check(res, err); err != nil {
-		h.d.Fail(r, err)
-		return
-	}
-	cs := *res.JSON200
-	d := &caseData{Ctx: x, Case: cs}
-	x.Title = str(cs.Subject)
-	var users map[string]string
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		tres, err := r.API.Service.GetCasesByIdTimelineWithResponse(r.Ctx(), id,
-			&serviceapi.GetCasesByIdTimelineParams{Limit: ptr(timelineSize), Cursor: opt(x.Q("cursor"))})
-		if err := apis.Check(tres, err); err != nil {
-			d.TimelineProblem = problem(x, err)
-			return
-		}
-		d.IncludesInternal = deref(tres.JSON200.IncludesInternal)
-		if next := str(tres.JSON200.NextCursor); next != "" {
-			d.TimelineNext = x.PageURL(next) + "#timeline"
-		}
-		for _, e := range deref(tres.JSON200.Items) {
-			label := x.T("cases.kind." + str(e.Kind))
-			if label == "cases.kind."+str(e.Kind) {
-				label = str(e.Kind)
-			}
-			d.Timeline = append(d.Timeline, Entry{EntryView: e, Label: label, Internal: str(e.Visibility) == "internal"})
-		}
-	})
-	wg.Go(func() {
-		d.Customer = short(str(cs.CustomerId))
-		cres, err := r.API.Customer.GetCustomersByIdWithResponse(r.Ctx(), str(cs.CustomerId))
-		if apis.Check(cres, err) == nil && cres.JSON200 != nil {
-			d.Customer, d.CustomerLink = str(cres.JSON200.Name), true
-		}
-	})
-	wg.Go(func() { users = console.Names(h.d.Users(r)) })
-	wg.Wait()
-	if r.User.Name != "" {
-		users[r.User.Subject] = r.User.Name
-	}
-	d.Assignee, d.CreatedBy, d.Owner = nameOr(users, str(cs.AssigneeId)), nameOr(users, str(cs.CreatedBy)), nameOr(users, str(cs.CustomerOwnerId))
-	for i := range d.Timeline {
-		d.Timeline[i].Actor = nameOr(users, str(d.Timeline[i].EntryView.Actor))
-	}
-	if x.Q("done") == "filed" {
-		d.Done = x.T("cases.done.filed")
-	}
-	h.detail.Render(c, http.StatusOK, d)
 }
 
 // problem is what the user reads of a refusal: ProblemOf, with this page's

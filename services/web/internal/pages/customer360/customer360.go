@@ -3,8 +3,10 @@
 // its contacts, owner and team, lifecycle and relationship stage with their
 // history, ABC class and value, care status, and one timeline of what every
 // department did with it (contact history, visits, leads and
-// opportunities), newest first; and its newest service cases, each linking
-// to its case page.
+// opportunities, and the changes of its service cases, each linking to its
+// case page), newest first; its newest service cases; and its satisfaction
+// with the after-sales service — survey figures, newest answers and the
+// loyalty level with the inputs that decided it.
 //
 // Everything comes from the services' APIs called as the signed-in user, so
 // the customer service decides who may see the customer: outside the
@@ -98,8 +100,12 @@ type pageData struct {
 	Cases        []serviceapi.CaseView
 	CasesMore    bool
 	CasesProblem *view.Problem
-	StageForm    *stageForm
-	Done         string
+	// Satisfaction is the customer's satisfaction and loyalty (nil with
+	// SatisfactionProblem when the after-sales service could not answer).
+	Satisfaction        *satisfactionData
+	SatisfactionProblem *view.Problem
+	StageForm           *stageForm
+	Done                string
 }
 
 // stageForm is the lifecycle form: the stages offered, what the user sent
@@ -194,6 +200,12 @@ func (h *handler) load(r *console.Request, id, cursor string) (*pageData, error)
 			return
 		}
 		d.Cases, d.CasesMore = deref(res.JSON200.Items), view.Str(res.JSON200.NextCursor) != ""
+	})
+	wg.Go(func() {
+		var err error
+		if d.Satisfaction, err = satisfaction(ctx, r, id); err != nil {
+			d.SatisfactionProblem = problem(r.X, err)
+		}
 	})
 	wg.Wait()
 	if custErr != nil {

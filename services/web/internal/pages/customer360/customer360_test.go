@@ -4,10 +4,13 @@ import (
 	"fmt"
 	"html"
 	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
 	"net/url"
 	"os"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -48,7 +51,9 @@ var (
 // The customer page as reps, managers and analysts use it, against the
 // real services and workflows (a lead on the customer needs its workflow).
 func TestCustomer360(t *testing.T) {
-	s := webtest.New(t, webtest.Opts{})
+	svc := newServiceProxy(t)
+	s := webtest.New(t, webtest.Opts{WebEnv: map[string]string{"SERVICE_API_URL": svc.URL}})
+	svc.to(t, s.ServiceBase)
 	group := s.Create("rep-ana", stacktest.Company(map[string]any{"name": "Anhui Group 360"}))
 	cust := s.Create("rep-ana", stacktest.Company(map[string]any{"name": "Anhui Pumps 360", "parent_id": group, "annual_revenue": 5e6,
 		"tax_id": "91340100MA2N0X360", "contacts": []map[string]any{
@@ -148,6 +153,72 @@ func TestCustomer360(t *testing.T) {
 		must(t, "the page in care", rep.Get(page), 200, "Next care contact due", "a contact at least every 30 days (class A)")
 	})
 
+	t.Run("satisfaction and loyalty, and the service cases on the timeline", func(t *testing.T) {
+		// Nothing surveyed yet: one neutral line.
+		p := rep.Get(page)
+		must(t, "before any survey", p, 200, "Satisfaction and loyalty", "No satisfaction answers yet.")
+		if strings.Contains(p.Body, "Latest answers") || strings.Contains(p.Body, "Loyalty not known yet") {
+			t.Fatal("a customer never surveyed shows figures")
+		}
+		// Surveys go out as soon as a case closes.
+		if r := s.Call("POST", "/v1/policies/service.survey_delay/versions", stacktest.Analyst, map[string]any{
+			"value": map[string]any{"timer": map[string]any{"duration": "0m", "clock": "calendar"}}, "reason": "customer page test"}); r.Status != 201 {
+			t.Fatalf("survey delay: %d %s", r.Status, r.Body)
+		}
+		c := s.ServiceCall(t, 201, "POST", "/v1/cases", "rep-ana", map[string]any{"customer_id": cust, "type": "repair",
+			"channel": "phone", "subject": "Pump seal leaks 360", "description": "Leaks at the shaft."})
+		caseID := c["id"].(string)
+		s.ServiceCall(t, 200, "POST", "/v1/cases/"+caseID+"/replies", "rep-ana", map[string]any{"direction": "outbound", "body": "A technician comes today."})
+		s.ServiceCall(t, 200, "POST", "/v1/cases/"+caseID+"/state", "rep-ana", map[string]any{"state": "resolved", "reason": "seal replaced"})
+		s.ServiceCall(t, 200, "POST", "/v1/cases/"+caseID+"/state", "rep-ana", map[string]any{"state": "closed"})
+		token := surveyToken(t, s, caseID)
+		if r := stacktest.Send(t, "POST", s.ServiceBase+"/public/v1/surveys/"+token, "", map[string]any{"csat": 5, "nps": 10,
+			"comment": "Fixed the same day."}); r.Status != 200 {
+			t.Fatalf("answer the survey: %d %s", r.Status, r.Body)
+		}
+
+		caseLink := `href="/cases/` + caseID + `"`
+		stacktest.Eventually(t, "the case's close on the timeline", 60*time.Second, func() bool {
+			p = rep.Get(page)
+			return strings.Contains(timelineOf(p.Body), ">Closed</span>")
+		})
+		// One answer, 5 and 10, but the first case this month: satisfied,
+		// not yet loyal.
+		must(t, "the satisfaction", p, 200, "Neutral", "Satisfied enough not to be at risk (recent CSAT 5, latest NPS 10)",
+			"months with cases 1, months as a customer 0", "5 / 5 from the one answer of the last 12 months", "0 months (first case ", "response rate 100.0%", "Fixed the same day.",
+			caseLink+`>Pump seal leaks 360</a>`)
+		sat := sectionOf(p.Body, "satisfaction")
+		for _, want := range []string{"<dt>Sent</dt><dd>1</dd>", "<dt>NPS</dt><dd>100 <span class=\"hint\">from 1 answer</span>", "<td data-label=\"NPS\">10</td>"} {
+			if !strings.Contains(sat, want) {
+				t.Fatalf("the satisfaction section lacks %q:\n%s", want, sat)
+			}
+		}
+		// Every change of the case is on the timeline, linked to it, in words.
+		tl := timelineOf(p.Body)
+		for _, want := range []string{caseLink, "Open the case", "Service case", ">Filed</span>", ">First response</span>",
+			">Resolved</span>", "<strong>Pump seal leaks 360</strong>", "team "} {
+			if !strings.Contains(tl, want) {
+				t.Fatalf("the timeline lacks %q:\n%s", want, tl)
+			}
+		}
+		zh := rep.Get(page, "Accept-Language", "zh-CN,zh;q=0.9")
+		must(t, "in Chinese", zh, 200, "满意度与忠诚度", "中立", "满意度足以排除流失风险", "回复率 100.0%", "服务工单", "打开工单",
+			">已提交</span>", ">已解决</span>", ">已关闭</span>")
+
+		// A customer without cases: nothing surveyed.
+		must(t, "no cases", rep.Get("/customers/"+branch), 200, "No satisfaction answers yet.")
+
+		// The service failing: the section says so in place, the rest shows.
+		svc.failSatisfaction.Store(true)
+		defer svc.failSatisfaction.Store(false)
+		p = rep.Get(page)
+		must(t, "the service failing", p, 200, "The satisfaction figures could not be read just now.",
+			"A service the console needs is not answering right now.", caseLink+`>Pump seal leaks 360</a>`, "Call about the pumps")
+		if strings.Contains(p.Body, "Fixed the same day.") {
+			t.Fatal("the failed section still shows answers")
+		}
+	})
+
 	// Enough entries for three pages: 120 briefings over the last days.
 	for i := range 120 {
 		if r := s.Call("POST", "/v1/actions", "rep-ana", map[string]any{"kind": "log", "category": "briefing_report", "department": "service",
@@ -213,6 +284,72 @@ func TestCustomer360(t *testing.T) {
 	})
 
 	t.Run("in a browser", func(t *testing.T) { browserChecks(t, s, cust) })
+}
+
+// sectionOf is the section with id of a page.
+func sectionOf(body, id string) string {
+	i := strings.Index(body, `<section id="`+id+`"`)
+	if i < 0 {
+		return ""
+	}
+	body = body[i:]
+	if j := strings.Index(body, "</section>"); j >= 0 {
+		body = body[:j]
+	}
+	return body
+}
+
+// surveyToken is the token of a closed case's survey link, once its
+// workflow has sent it: without a mail relay the link is an internal entry
+// on the case's timeline, for who works the case.
+func surveyToken(t *testing.T, s *webtest.Stack, caseID string) string {
+	t.Helper()
+	var link string
+	stacktest.Eventually(t, "the survey link on the case", 60*time.Second, func() bool {
+		items, _ := s.ServiceCall(t, 200, "GET", "/v1/cases/"+caseID+"/timeline", "rep-ana", nil)["items"].([]any)
+		for _, it := range items {
+			if e, _ := it.(map[string]any); e["kind"] == "survey_sent" && e["visibility"] == "internal" {
+				link, _ = e["body"].(string)
+			}
+		}
+		return link != ""
+	})
+	return link[strings.LastIndex(link, "/")+1:]
+}
+
+// serviceProxy stands between the console and the after-sales service, so
+// a test can have the service fail its customers' satisfaction answers.
+type serviceProxy struct {
+	URL              string
+	target           atomic.Pointer[url.URL]
+	failSatisfaction atomic.Bool
+}
+
+func newServiceProxy(t *testing.T) *serviceProxy {
+	p := &serviceProxy{}
+	rp := &httputil.ReverseProxy{Rewrite: func(r *httputil.ProxyRequest) {
+		r.SetURL(p.target.Load())
+		r.Out.Host = r.In.Host
+	}}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if p.target.Load() == nil || (p.failSatisfaction.Load() && strings.HasSuffix(r.URL.Path, "/satisfaction")) {
+			http.Error(w, "unavailable", http.StatusServiceUnavailable)
+			return
+		}
+		rp.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	p.URL = srv.URL
+	return p
+}
+
+// to points the proxy at the service's base URL.
+func (p *serviceProxy) to(t *testing.T, base string) {
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.target.Store(u)
 }
 
 // timelineOf is the timeline section of a page.

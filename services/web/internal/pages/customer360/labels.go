@@ -48,6 +48,16 @@ func (t *timelineData) StageName(kind, s string) string {
 // L is label for the timeline's template.
 func (t *timelineData) L(prefix, value string) string { return label(t.Ctx, prefix, value) }
 
+// EventName is what happened to a timeline entry's record, in words: a
+// service case's change (kind service_case) or a lead's or an
+// opportunity's event.
+func (t *timelineData) EventName(kind, event string) string {
+	if kind == caseCategory {
+		return label(t.Ctx, "customer360.case_event.", event)
+	}
+	return label(t.Ctx, "customer360.event.", event)
+}
+
 // LinkKind names what a timeline entry's link opens (lead, opportunity,
 // visit), for the link's text.
 func (t *timelineData) LinkKind(link string) string {

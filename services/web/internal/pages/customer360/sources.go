@@ -2,10 +2,8 @@ package customer360
 
 import (
 	"context"
-	"encoding/json"
 	"net/url"
 	"strings"
-	"time"
 
 	"github.com/closeloop/closeloop/services/web/internal/apis"
 	"github.com/closeloop/closeloop/services/web/internal/apis/customerapi"
@@ -14,43 +12,19 @@ import (
 )
 
 // The timeline's sources, one per service, in the order entries of the
-// same instant are shown. A new service's records (service cases, info
-// slips, campaign touches) become one more source here.
+// same instant are shown. A new service's records (info slips, campaign
+// touches) become one more source here.
 
 // customerSource is what the customer service records about the customer:
-// actions of every department, visits and stage changes
-// (GET /v1/customers/{id}/timeline, newest first by at).
+// actions of every department, among them the changes of its service cases,
+// visits and stage changes (GET /v1/customers/{id}/timeline, newest first
+// by at), in one call.
 type customerSource struct {
 	api *customerapi.ClientWithResponses
 	id  string
 }
 
 func (customerSource) Name() string { return "customer" }
-
-// customerEntry is one entry of the customer service's timeline, decoded
-// by the page itself: it was written when the service's OpenAPI document
-// gave the timeline's answer and the visit list's the same name ("Page").
-// The document now tells them apart (TimelinePage, Entry), so the generated
-// client's JSON200 could replace it.
-type customerEntry struct {
-	Source     string    `json:"source"` // action, visit, stage
-	ID         string    `json:"id"`
-	At         time.Time `json:"at"`
-	Kind       string    `json:"kind"` // plan, log; booked, done, cancelled; lifecycle, relationship
-	Actor      string    `json:"actor"`
-	Department string    `json:"department"`
-	Action     *struct {
-		Status, Category, Title, Summary, Outcome string
-		LeadIDs                                   []string `json:"lead_ids"`
-		OpportunityIDs                            []string `json:"opportunity_ids"`
-	} `json:"action"`
-	Visit *struct {
-		Purpose      string `json:"purpose"`
-		CancelReason string `json:"cancel_reason"`
-		Log          *struct{ Summary, Outcome string }
-	} `json:"visit"`
-	Stage *struct{ From, To, Reason string } `json:"stage"`
-}
 
 func (s customerSource) Read(ctx context.Context, pos string, want int) (Run, error) {
 	p, err := parsePagePos(pos)
@@ -65,48 +39,70 @@ func (s customerSource) Read(ctx context.Context, pos string, want int) (Run, er
 	if err := apis.Check(res, err); err != nil {
 		return Run{}, err
 	}
-	var page struct {
-		Items      []customerEntry `json:"items"`
-		NextCursor string          `json:"next_cursor"`
+	var items []customerapi.Entry
+	var next string
+	if res.JSON200 != nil {
+		items, next = deref(res.JSON200.Items), view.Str(res.JSON200.NextCursor)
 	}
-	if err := json.Unmarshal(res.Body, &page); err != nil {
-		return Run{}, err
+	entries := make([]Entry, len(items))
+	for i, ce := range items {
+		entries[i] = customerEntry(ce)
 	}
-	entries := make([]Entry, len(page.Items))
-	for i, ce := range page.Items {
-		entries[i] = ce.entry()
-	}
-	return pageRun(p, entries, page.NextCursor), nil
+	return pageRun(p, entries, next), nil
 }
 
-// entry shows one entry of the customer service's timeline: an action
-// (plan or log, linked to the first lead or opportunity it names), a visit
-// (its purpose and what came of it) or a stage change (from, to, why).
-func (ce customerEntry) entry() Entry {
-	e := Entry{At: ce.At, Source: "customer", Department: ce.Department, Actor: ce.Actor}
+// caseCategory is the category of the actions a service case's workflow
+// records, one per change of the case.
+const caseCategory = "service_case"
+
+// customerEntry shows one entry of the customer service's timeline: an
+// action (plan or log, linked to the first lead or opportunity it names), a
+// change of a service case (its event, the case's subject and team, linked
+// to the case), a visit (its purpose and what came of it) or a stage change
+// (from, to, why).
+func customerEntry(ce customerapi.Entry) Entry {
+	e := Entry{At: deref(ce.At), Source: "customer", Department: view.Str(ce.Department), Actor: view.Str(ce.Actor)}
 	switch {
 	case ce.Action != nil:
-		a := ce.Action
-		e.Kind, e.Status, e.Title, e.Summary = a.Category, a.Status, a.Title, joinText(a.Summary, a.Outcome)
-		switch {
-		case len(a.LeadIDs) > 0:
-			e.Link = "/leads/" + url.PathEscape(a.LeadIDs[0])
-		case len(a.OpportunityIDs) > 0:
-			e.Link = "/opportunities/" + url.PathEscape(a.OpportunityIDs[0])
-		}
+		actionEntry(&e, *ce.Action)
 	case ce.Visit != nil:
 		v := ce.Visit
-		e.Kind, e.Status, e.Title, e.Summary = "visit", ce.Kind, v.Purpose, v.CancelReason
+		e.Kind, e.Status, e.Title, e.Summary = "visit", view.Str(ce.Kind), view.Str(v.Purpose), view.Str(v.CancelReason)
 		if v.Log != nil {
-			e.Summary = joinText(v.Log.Summary, v.Log.Outcome)
+			e.Summary = joinText(view.Str(v.Log.Summary), view.Str(v.Log.Outcome))
 		}
-		e.Link = "/visits/" + url.PathEscape(ce.ID)
+		e.Link = "/visits/" + url.PathEscape(view.Str(ce.Id))
 	case ce.Stage != nil:
-		e.Kind, e.StageFrom, e.StageTo, e.Summary = "stage_"+ce.Kind, ce.Stage.From, ce.Stage.To, ce.Stage.Reason
+		e.Kind, e.StageFrom, e.StageTo, e.Summary = "stage_"+view.Str(ce.Kind), view.Str(ce.Stage.From), view.Str(ce.Stage.To), view.Str(ce.Stage.Reason)
 	default:
-		e.Kind = ce.Source // a source this page does not know yet: shown by its name
+		e.Kind = view.Str(ce.Source) // a source this page does not know yet: shown by its name
 	}
 	return e
+}
+
+// actionEntry fills e from an action: a person's plan or log, linked to the
+// first lead or opportunity it names, or a service case's change.
+func actionEntry(e *Entry, a customerapi.Action) {
+	e.Kind, e.Status, e.Title, e.Summary = view.Str(a.Category), view.Str(a.Status), view.Str(a.Title), joinText(view.Str(a.Summary), view.Str(a.Outcome))
+	if id := view.Str(a.CaseId); id != "" || e.Kind == caseCategory {
+		// The title is the change in the service's words and the case's
+		// subject ("Case resolved: Crane hydraulics leak"): the page says
+		// the change in the user's language and keeps the subject.
+		e.Kind, e.Event, e.Team, e.Status = caseCategory, view.Str(a.CaseEvent), view.Str(a.CaseTeam), ""
+		if _, subject, ok := strings.Cut(e.Title, ": "); ok && e.Event != "" {
+			e.Title = strings.TrimSpace(subject)
+		}
+		if id != "" {
+			e.Link = "/cases/" + url.PathEscape(id)
+		}
+		return
+	}
+	switch {
+	case a.LeadIds != nil && len(*a.LeadIds) > 0:
+		e.Link = "/leads/" + url.PathEscape((*a.LeadIds)[0])
+	case a.OpportunityIds != nil && len(*a.OpportunityIds) > 0:
+		e.Link = "/opportunities/" + url.PathEscape((*a.OpportunityIds)[0])
+	}
 }
 
 func joinText(parts ...string) string {

@@ -19,7 +19,8 @@ type Entry struct {
 	Department string // sales, service, marketing
 	Kind       string // what it is: a category of action, visit, lead, opportunity
 	Status     string // the record's state (planned, done, booked …)
-	Event      string // what happened to it (created, stage_changed, won …)
+	Event      string // what happened to it (created, stage_changed, won …; a case's filed, resolved …)
+	Team       string // a service case's team
 	// StageFrom and StageTo: a stage change's stages (Kind stage_lifecycle
 	// or stage_relationship).
 	StageFrom, StageTo string
