@@ -52,10 +52,11 @@ func egressAllowsIP(t *testing.T, np *networkingv1.NetworkPolicy, ip string, por
 }
 
 // TestNotificationEgress: with NetworkPolicies on and a relay set, the
-// followup pods (and no other) reach the relay's port and webhook receivers on
-// public addresses over https, never the private ranges (the cloud metadata
-// address included) and never plain http, unless the values allow them; the
-// password reaches the pod only through the chart-created Secret.
+// followup pods (and no other: the service component has no survey URL here,
+// see TestSurveyEmail) reach the relay's port and webhook receivers on public
+// addresses over https, never the private ranges (the cloud metadata address
+// included) and never plain http, unless the values allow them; the password
+// reaches the pod only through the chart-created Secret.
 func TestNotificationEgress(t *testing.T) {
 	// The issuer on an address of its own: an OIDC rule without peers would open
 	// 443 to every address and hide what the webhook rule allows.

@@ -224,9 +224,16 @@ func egressAllowsPort(np *networkingv1.NetworkPolicy, port int, proto corev1.Pro
 	return false
 }
 
-// checkIngresses: an Ingress of the chart exposes the web console and nothing
-// else: each path goes to a rendered Service, on one of its named ports, that
-// selects the web Deployment alone; each TLS host is a host of a rule.
+// surveyPaths are the service component's pages customers open without login
+// (a survey link): the only paths an Ingress of the chart sends elsewhere than
+// to the web console.
+var surveyPaths = []string{"/surveys", "/public/v1/surveys"}
+
+// checkIngresses: an Ingress of the chart exposes the web console and, of the
+// service component, the survey paths only: each path goes to a rendered
+// Service, on one of its named ports, that selects the web Deployment alone, or
+// the service Deployment alone for a survey path (Prefix); each TLS host is a
+// host of a rule.
 func checkIngresses(t *testing.T, r *release) {
 	t.Helper()
 	for _, o := range r.ofKind("Ingress") {
@@ -271,9 +278,16 @@ func checkIngresses(t *testing.T, r *release) {
 				if !found {
 					t.Errorf("%s: Service %s has no port %v", pw, svc.Name, svc.Port)
 				}
+				want := "web"
+				if slices.Contains(surveyPaths, p.Path) {
+					want = "service"
+					if p.PathType == nil || *p.PathType != networkingv1.PathTypePrefix {
+						t.Errorf("%s: pathType %v, want Prefix (the token follows the path)", pw, p.PathType)
+					}
+				}
 				deps := selectedDeployments(r, labels.SelectorFromSet(s.Spec.Selector))
-				if len(deps) != 1 || deps[0].Spec.Template.Labels["app.kubernetes.io/component"] != "web" {
-					t.Errorf("%s: Service %s is not the web console's; the Ingress exposes only the console", pw, svc.Name)
+				if len(deps) != 1 || deps[0].Spec.Template.Labels["app.kubernetes.io/component"] != want {
+					t.Errorf("%s: Service %s is not the %s component's; the Ingress exposes only the console and the survey pages", pw, svc.Name, want)
 				}
 			}
 		}

@@ -95,6 +95,23 @@ func TestSchemaRefuses(t *testing.T) {
 		{"webhook switch as a string", []string{"--set-string", "notifications.webhooks.allowHTTP=yes"}, "/notifications/webhooks/allowHTTP': got string, want boolean"},
 		{"console URL with a path", []string{"--set", "notifications.consoleURL=https://crm.example.com/console"}, "/notifications/consoleURL'"},
 		{"SMTP peers not a list", []string{"--set-json", `networkPolicy.egress.smtpTo={"podSelector":{}}`}, "/networkPolicy/egress/smtpTo': got object, want array"},
+		{"survey share above 1", []string{"--set-json", "surveys.sampleShare=1.5"}, "/surveys/sampleShare': maximum"},
+		{"negative survey share", []string{"--set-json", "surveys.sampleShare=-0.1"}, "/surveys/sampleShare': minimum"},
+		{"survey share as a string", []string{"--set-string", "surveys.sampleShare=0.5"}, "/surveys/sampleShare': got string, want number"},
+		{"comment threshold above 6", []string{"--set", "surveys.commentRequiredBelow=7"}, "/surveys/commentRequiredBelow': maximum"},
+		{"recovery threshold negative", []string{"--set", "surveys.recoveryBelow=-1"}, "/surveys/recoveryBelow': minimum"},
+		{"no email attempt", []string{"--set", "surveys.emailAttempts=0"}, "/surveys/emailAttempts': minimum"},
+		{"link lifetime in words", []string{"--set", "surveys.linkTTL=30 days"}, "/surveys/linkTTL'"},
+		{"recovery retry zero", []string{"--set", "surveys.recoveryRetry=0s"}, "/surveys/recoveryRetry'"},
+		{"survey URL without a scheme", []string{"--set", "surveys.publicURL=crm.example.com"}, "/surveys/publicURL'"},
+		{"survey URL with a query", []string{"--set", "surveys.publicURL=https://crm.example.com/?x=1"}, "/surveys/publicURL'"},
+		{"survey URL with a user", []string{"--set", "surveys.publicURL=https://me@crm.example.com"}, "/surveys/publicURL'"},
+		{"survey ingress as a string", []string{"--set-string", "surveys.ingress=yes"}, "/surveys/ingress': got string, want boolean"},
+		{"unknown survey key", []string{"--set", "surveys.delay=2h"}, "additional properties 'delay' not allowed"},
+		{"case update wait zero", []string{"--set", "policy.cases.updateWait=0"}, "/policy/cases/updateWait'"},
+		{"case update wait 0s", []string{"--set", "policy.cases.updateWait=0s"}, "/policy/cases/updateWait'"},
+		{"case start interval zero", []string{"--set", "policy.cases.startInterval=0ms"}, "/policy/cases/startInterval'"},
+		{"unknown case key", []string{"--set", "policy.cases.wait=5s"}, "additional properties 'wait' not allowed"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -167,6 +184,14 @@ func TestTemplateRules(t *testing.T) {
 		{"two SMTP CA bundles", append(slicesClone(existingDB), append(slicesClone(withSMTP), "--set", "notifications.smtp.caFile=/etc/ca.pem",
 			"--set", "notifications.smtp.caSecret.name=ca")...),
 			"notifications.smtp.caFile is set together with notifications.smtp.caSecret.name"},
+		{"survey link shorter than an hour", append(slicesClone(existingDB), "--set", "surveys.linkTTL=59m59s"),
+			"surveys.linkTTL (59m59s) must be at least 1h"},
+		{"survey link of 3599.5 seconds", append(slicesClone(existingDB), "--set", "surveys.linkTTL=3599.5s"),
+			"surveys.linkTTL (3599.5s) must be at least 1h"},
+		{"case start interval below a second", append(slicesClone(existingDB), "--set", "policy.cases.startInterval=999ms"),
+			"policy.cases.startInterval (999ms) must be at least 1s"},
+		{"recovery retry below a second", append(slicesClone(existingDB), "--set", "surveys.recoveryRetry=0.5s"),
+			"surveys.recoveryRetry (0.5s) must be at least 1s"},
 		{"console without an issuer", append(slicesClone(withWeb), "--set", "temporal.address=t:7233",
 			"--set", "customer.enabled=false", "--set", "followup.enabled=false", "--set", "sales.enabled=false", "--set", "service.enabled=false", "--set", "marketing.enabled=false",
 			"--set-json", `web.extraEnv=[{"name":"CUSTOMER_API_URL","value":"http://c"},{"name":"FOLLOWUP_API_URL","value":"http://f"},{"name":"SALES_API_URL","value":"http://s"},{"name":"SERVICE_API_URL","value":"http://v"}]`),
@@ -186,6 +211,9 @@ func TestTemplateRules(t *testing.T) {
 	// Disabled components need neither a URL nor an issuer.
 	mustRender(t, "--set", "temporal.address=t:7233", "--set", "customer.enabled=false", "--set", "followup.enabled=false",
 		"--set", "sales.enabled=false", "--set", "service.enabled=false", "--set", "marketing.enabled=false")
+	// The limits themselves are accepted, in any spelling of a Go duration.
+	mustRender(t, append(slicesClone(existingDB), "--set", "surveys.linkTTL=59m60s", "--set", "policy.cases.startInterval=1000ms",
+		"--set", "surveys.recoveryRetry=0.5s500ms", "--set", "policy.cases.updateWait=1ns", "--set-json", "surveys.sampleShare=0")...)
 	// Credentials in clear text to a relay on the pod's own loopback (a sidecar)
 	// never cross the network: allowed, as platform/mail allows them.
 	mustRender(t, append(slicesClone(existingDB), "--set", "notifications.smtp.host=localhost", "--set", "notifications.smtp.tls=none",

@@ -151,8 +151,9 @@ func TestWebConsolePublicURL(t *testing.T) {
 }
 
 // TestWebConsoleIngress: the Ingress sends every path of each host to the web
-// Service (and nothing else of the release), with the class, annotations and
-// TLS given.
+// Service (and nothing else of the release but the survey pages, see
+// TestSurveyLinksReachOnlyTheSurveyPages), with the class, annotations and TLS
+// given.
 func TestWebConsoleIngress(t *testing.T) {
 	rendered := mustRender(t, append([]string{"-f", minimal, "--set", "web.ingress.enabled=true",
 		"--set", "web.ingress.className=nginx", "--set", "web.ingress.annotations.cert-manager\\.io/cluster-issuer=letsencrypt",
@@ -172,9 +173,10 @@ func TestWebConsoleIngress(t *testing.T) {
 	var hosts []string
 	for _, rule := range ing.Spec.Rules {
 		hosts = append(hosts, rule.Host)
-		if len(rule.HTTP.Paths) != 1 || rule.HTTP.Paths[0].Path != "/" || *rule.HTTP.Paths[0].PathType != networkingv1.PathTypePrefix ||
-			rule.HTTP.Paths[0].Backend.Service.Name != releaseName+"-web" {
-			t.Errorf("host %s: paths %+v, want / (Prefix) to the web Service", rule.Host, rule.HTTP.Paths)
+		last := rule.HTTP.Paths[len(rule.HTTP.Paths)-1]
+		if len(rule.HTTP.Paths) != 1+len(surveyPaths) || last.Path != "/" || *last.PathType != networkingv1.PathTypePrefix ||
+			last.Backend.Service.Name != releaseName+"-web" {
+			t.Errorf("host %s: paths %+v, want the survey paths and / (Prefix) to the web Service", rule.Host, rule.HTTP.Paths)
 		}
 	}
 	if !slices.Equal(hosts, []string{"crm.example.com", "crm.internal"}) {

@@ -169,7 +169,7 @@ app.kubernetes.io/part-of: {{ include "closeloop.name" . }}
 {{- if or (include "closeloop.chartDatabaseSecret" .) (include "closeloop.chartAPIKeySecret" .) }}true{{ end }}
 {{- end }}
 
-{{/* "true" when the followup service's SMTP password comes from the chart-created Secret. */}}
+{{/* "true" when the SMTP password (of every pod that sends email) comes from the chart-created Secret. */}}
 {{- define "closeloop.chartSMTPSecret" -}}
 {{- $s := .Values.notifications.smtp }}
 {{- if and (include "closeloop.smtpEnabled" .) $s.username $s.password (not $s.existingSecret) }}true{{ end }}
@@ -263,6 +263,20 @@ this), the web console's keys and the SMTP password, which no hook reads.
 {{- $p := regexFind ":[0-9]+$" $hostport | trimPrefix ":" -}}
 {{- if $p }}{{ $p }}{{ else if eq $scheme "http" }}80{{ else if eq $scheme "https" }}443{{ else }}{{ .default }}{{ end }}
 {{- end }}
+{{- end }}
+
+{{/*
+Seconds in a Go duration ("1h30m", "500ms", "0"), as a float, for comparisons
+(the schema has already checked the form).
+*/}}
+{{- define "closeloop.durationSeconds" -}}
+{{- $unit := dict "h" 3600.0 "m" 60.0 "s" 1.0 "ms" 0.001 "us" 0.000001 "µs" 0.000001 "ns" 0.000000001 }}
+{{- $total := 0.0 }}
+{{- range regexFindAll "[0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h)" . -1 }}
+{{- $n := regexFind "^[0-9]+(\\.[0-9]+)?" . }}
+{{- $total = addf $total (mulf (float64 $n) (index $unit (trimPrefix $n .))) }}
+{{- end }}
+{{- $total }}
 {{- end }}
 
 {{/* Go duration from seconds. */}}
@@ -388,15 +402,75 @@ webhook subscriptions; CONSOLE_URL is the base of the links in both.
   value: {{ $n.webhooks.allowPrivate | toString | quote }}
 - name: WEBHOOK_ALLOW_HTTP
   value: {{ $n.webhooks.allowHTTP | toString | quote }}
-{{- if include "closeloop.smtpEnabled" .root }}
+{{- if include "closeloop.sendsMail" . }}
 {{ include "closeloop.smtpEnv" . }}
+{{- end }}
+{{- end }}
+
+{{/*
+Settings only the service component (after-sales) reads: how long a change of a
+case waits for its workflow, how often cases filed while Temporal was unreachable
+get their workflows started, and the satisfaction surveys (surveys.*), emailed
+through the SMTP relay of notifications.smtp when the service has a survey URL
+(closeloop.surveyPublicURL). It looks customers up through the customer service's
+API (CUSTOMER_API_URL, from closeloop.apiCallEnv).
+*/}}
+{{- define "closeloop.serviceEnv" -}}
+{{- $cases := .root.Values.policy.cases -}}
+{{- $s := .root.Values.surveys -}}
+- name: UPDATE_WAIT
+  value: {{ $cases.updateWait | quote }}
+- name: CASE_START_INTERVAL
+  value: {{ $cases.startInterval | quote }}
+- name: SURVEY_SAMPLE_SHARE
+  value: {{ $s.sampleShare | toString | quote }}
+- name: SURVEY_COMMENT_REQUIRED_BELOW
+  value: {{ int64 $s.commentRequiredBelow | toString | quote }}
+- name: SURVEY_RECOVERY_BELOW
+  value: {{ int64 $s.recoveryBelow | toString | quote }}
+- name: SURVEY_LINK_TTL
+  value: {{ $s.linkTTL | quote }}
+{{- with include "closeloop.surveyPublicURL" .root }}
+- name: SURVEY_PUBLIC_BASE_URL
+  value: {{ . | quote }}
+{{- end }}
+- name: SURVEY_EMAIL_ATTEMPTS
+  value: {{ int64 $s.emailAttempts | toString | quote }}
+- name: SURVEY_RECOVERY_RETRY
+  value: {{ $s.recoveryRetry | quote }}
+{{- if include "closeloop.sendsMail" . }}
+{{ include "closeloop.smtpEnv" . }}
+{{- end }}
+{{- end }}
+
+{{/*
+"true" when the chart's Ingress (the console's) routes the survey paths,
+/surveys and /public/v1/surveys, to the service component.
+*/}}
+{{- define "closeloop.surveysIngress" -}}
+{{- $v := .Values }}
+{{- if and $v.surveys.ingress $v.service.enabled $v.web.enabled $v.web.ingress.enabled $v.web.ingress.hosts }}true{{ end }}
+{{- end }}
+
+{{/*
+The base URL of the survey links customers get (SURVEY_PUBLIC_BASE_URL):
+surveys.publicURL, else the console's URL when the console's Ingress routes the
+survey paths to the service (closeloop.surveysIngress); "" for none (no survey
+emails: the links go on the cases' timelines for staff).
+*/}}
+{{- define "closeloop.surveyPublicURL" -}}
+{{- if .Values.surveys.publicURL }}
+{{- trimSuffix "/" .Values.surveys.publicURL }}
+{{- else if include "closeloop.surveysIngress" . }}
+{{- include "closeloop.webPublicURL" . }}
 {{- end }}
 {{- end }}
 
 {{/*
 The SMTP relay (platform/mail): SMTP_PASSWORD only ever as a secretKeyRef, to
 notifications.smtp.existingSecret or the chart-created Secret; the CA bundle from
-notifications.smtp.caSecret (mounted, see closeloop.smtpTLSVolume) or caFile.
+notifications.smtp.caSecret (mounted, see closeloop.volumes) or caFile. Rendered
+for each component closeloop.sendsMail names: (dict "root" $ "component" "followup").
 */}}
 {{- define "closeloop.smtpEnv" -}}
 {{- $s := .root.Values.notifications.smtp -}}
@@ -432,9 +506,28 @@ notifications.smtp.caSecret (mounted, see closeloop.smtpTLSVolume) or caFile.
 {{- end }}
 {{- end }}
 
-{{/* "true" when the followup service sends email: it is enabled and notifications.smtp.host is set. */}}
+{{/*
+"true" when a component sends email through notifications.smtp: (dict "root" $
+"component" "followup"). The followup service (notifications) does whenever
+notifications.smtp.host is set; the service component (satisfaction surveys) only
+when it also has a survey URL (closeloop.surveyPublicURL): without one it emails
+nothing, so it gets neither the relay's password nor egress to it.
+*/}}
+{{- define "closeloop.sendsMail" -}}
+{{- $v := .root.Values }}
+{{- if and $v.notifications.smtp.host (index $v .component).enabled }}
+{{- if eq .component "followup" }}true
+{{- else if and (eq .component "service") (include "closeloop.surveyPublicURL" .root) }}true
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/* "true" when some component of the release sends email (closeloop.sendsMail). */}}
 {{- define "closeloop.smtpEnabled" -}}
-{{- if and .Values.followup.enabled .Values.notifications.smtp.host }}true{{ end }}
+{{- $root := . }}
+{{- range $c := list "followup" "service" }}
+{{- if include "closeloop.sendsMail" (dict "root" $root "component" $c) }}true{{ end }}
+{{- end }}
 {{- end }}
 
 {{/* The SMTP port: notifications.smtp.port, else the TLS mode's usual one (as platform/mail does). */}}
@@ -599,7 +692,7 @@ seccompProfile:
 
 {{/*
 Volumes every Closeloop pod has: a writable /tmp and, when configured and used,
-Temporal TLS files; the followup service's pods also the SMTP relay's CA bundle.
+Temporal TLS files; the pods that send email also the SMTP relay's CA bundle.
 */}}
 {{- define "closeloop.volumes" -}}
 - name: tmp
@@ -619,9 +712,9 @@ Temporal TLS files; the followup service's pods also the SMTP relay's CA bundle.
 {{- end }}
 {{- end }}
 
-{{/* "true" when this component's pods mount notifications.smtp.caSecret: followup's Deployment, when it sends email. */}}
+{{/* "true" when this component's pods mount notifications.smtp.caSecret: a Deployment that sends email (closeloop.sendsMail). */}}
 {{- define "closeloop.smtpCAMounted" -}}
-{{- if and (eq .component "followup") (not .hook) (include "closeloop.smtpEnabled" .root) .root.Values.notifications.smtp.caSecret.name }}true{{ end }}
+{{- if and (not .hook) .root.Values.notifications.smtp.caSecret.name (include "closeloop.sendsMail" .) }}true{{ end }}
 {{- end }}
 
 {{- define "closeloop.temporalTLSVolume" -}}
@@ -728,6 +821,9 @@ imagePullSecrets:
 {{- end }}
 {{- if eq .component "sales" }}
 {{ include "closeloop.salesEnv" . }}
+{{- end }}
+{{- if eq .component "service" }}
+{{ include "closeloop.serviceEnv" . }}
 {{- end }}
 {{- if eq .component "web" }}
 {{ include "closeloop.webEnv" . }}

@@ -100,6 +100,16 @@ names the value to change. Included once, from deployments.yaml.
 {{- end }}
 {{- end }}
 
+{{- /* the service component's settings: a link lifetime the binary accepts (it refuses to start below 1h), and polling loops that do not hammer the database */}}
+{{- if lt (include "closeloop.durationSeconds" $v.surveys.linkTTL | float64) 3600.0 }}
+{{- fail (printf "surveys.linkTTL (%s) must be at least 1h: customers get the link by email and answer days later (SURVEY_LINK_TTL)" $v.surveys.linkTTL) }}
+{{- end }}
+{{- range $p := list (list "policy.cases.startInterval" $v.policy.cases.startInterval "the cases table is read") (list "surveys.recoveryRetry" $v.surveys.recoveryRetry "the pending recovery calls are read") }}
+{{- if lt (include "closeloop.durationSeconds" (index $p 1) | float64) 1.0 }}
+{{- fail (printf "%s (%s) must be at least 1s: %s at every tick" (index $p 0) (index $p 1) (index $p 2)) }}
+{{- end }}
+{{- end }}
+
 {{- if not (lt (float64 $v.policy.abc.aShare) (float64 $v.policy.abc.bShare)) }}
 {{- fail (printf "policy.abc.aShare (%v) must be below policy.abc.bShare (%v)" $v.policy.abc.aShare $v.policy.abc.bShare) }}
 {{- end }}
