@@ -144,7 +144,11 @@ func stackComponents(data, webSessionKey string) []component {
 		{name: "sales", port: 8082, env: []string{"HTTP_ADDR=127.0.0.1:8082", db("sales"),
 			"CUSTOMER_API_URL=" + customerURL}},
 		{name: "service", port: servicePort, env: []string{fmt.Sprintf("HTTP_ADDR=127.0.0.1:%d", servicePort), db("service"),
-			"CUSTOMER_API_URL=" + customerURL}, after: []string{"customer"}},
+			"CUSTOMER_API_URL=" + customerURL,
+			// Survey e-mails to Mailpit, with links to this service's public pages.
+			"SMTP_HOST=127.0.0.1", fmt.Sprintf("SMTP_PORT=%d", mailSMTPPort), "SMTP_TLS=none", "SMTP_FROM=" + mailFrom,
+			"SURVEY_PUBLIC_BASE_URL=" + serviceURL},
+			after: []string{"customer", "mailpit"}},
 		{name: "marketing", port: 8084, env: []string{"HTTP_ADDR=127.0.0.1:8084", db("marketing")}},
 		{name: "web", port: webPort, env: []string{fmt.Sprintf("HTTP_ADDR=127.0.0.1:%d", webPort),
 			"WEB_PUBLIC_URL=" + webURL, "WEB_OIDC_CLIENT_ID=" + webClientID, "WEB_SESSION_KEY=" + webSessionKey,

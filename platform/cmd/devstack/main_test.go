@@ -282,9 +282,12 @@ func TestMailpitCatchesTheMail(t *testing.T) {
 		}
 	}
 	for _, c := range cs {
-		if _, ok := envOf(c, "SMTP_HOST"); ok && c.name != "followup" {
-			t.Errorf("%s is given SMTP_HOST; only followup sends email", c.name)
+		if _, ok := envOf(c, "SMTP_HOST"); ok && c.name != "followup" && c.name != "service" {
+			t.Errorf("%s is given SMTP_HOST; only followup and service (surveys) send email", c.name)
 		}
+	}
+	if got, _ := envOf(byName["service"], "SURVEY_PUBLIC_BASE_URL"); got != "http://127.0.0.1:8083" {
+		t.Errorf("service: SURVEY_PUBLIC_BASE_URL=%q, want its own address (survey links in Mailpit open there)", got)
 	}
 
 	t.Setenv("MP_SMTP_AUTH", "someone:secret")
