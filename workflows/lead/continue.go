@@ -2,7 +2,6 @@ package lead
 
 import (
 	"maps"
-	"slices"
 
 	"go.temporal.io/sdk/workflow"
 	"google.golang.org/protobuf/proto"
@@ -12,6 +11,7 @@ import (
 	followupv1 "github.com/closeloop/closeloop/proto/gen/closeloop/followup/v1"
 	salesv1 "github.com/closeloop/closeloop/proto/gen/closeloop/sales/v1"
 	"github.com/closeloop/closeloop/workflows/followup"
+	"github.com/closeloop/closeloop/workflows/wfx"
 )
 
 // versionContinueAsNew marks executions that continue as new when their
@@ -43,31 +43,10 @@ type runs struct {
 	// fuCarried is the follow-up left open for the next run (set when a run
 	// is about to continue as new) or handed over by the previous run.
 	fuCarried *salesv1.TrackedFollowUp
-	// applied are the ids of the last updates applied, this run's and those
-	// carried from earlier runs: Temporal deduplicates update ids (derived
-	// from a request's Idempotency-Key) within one run only.
-	applied []string
-}
-
-// maxApplied bounds the update ids a run hands to the next.
-const maxApplied = 100
-
-// seen says whether the update being validated or handled was applied
-// already, by this run or an earlier one: it is accepted and answered with
-// the record as it is, not applied again.
-func (r *runs) seen(ctx workflow.Context) bool {
-	info := workflow.GetCurrentUpdateInfo(ctx)
-	return info != nil && slices.Contains(r.applied, info.ID)
-}
-
-// applies records the update being handled as applied.
-func (r *runs) applies(ctx workflow.Context) {
-	if info := workflow.GetCurrentUpdateInfo(ctx); info != nil {
-		r.applied = append(r.applied, info.ID)
-		if n := len(r.applied); n > maxApplied {
-			r.applied = slices.Clone(r.applied[n-maxApplied:])
-		}
-	}
+	// applied are the last updates applied, carried across runs (an
+	// update retried after the workflow continued as new is answered with
+	// the record as it is, not applied again).
+	applied wfx.Applied
 }
 
 func newRuns(ctx workflow.Context, limit int32) runs {
@@ -146,7 +125,7 @@ func (w *leadWF) restore(c *salesv1.LeadCarried) {
 	w.snap = proto.Clone(c.GetSnapshot()).(*salesv1.LeadSnapshot)
 	w.seq, w.firstSeq, w.created, w.bound, w.ownerRules = c.GetSeq(), c.GetFirstSeq(), c.GetCustomerCreated(), c.GetBound(), c.GetOwnerRules()
 	w.custOwner, w.custTeam, w.noChase, w.fuCarried = c.GetCustomerOwnerId(), c.GetCustomerTeam(), c.GetNoChase(), c.GetFollowUp()
-	w.applied = slices.Clone(c.GetAppliedUpdateIds())
+	w.applied = wfx.NewApplied(c.GetAppliedUpdateIds())
 }
 
 // continueAsNew ends the run; the next one goes on with the lead's state
@@ -155,7 +134,7 @@ func (w *leadWF) continueAsNew(ctx workflow.Context) error {
 	next := &salesv1.LeadInput{Lead: w.data, ContinueAsNewAfter: w.limit, Carried: &salesv1.LeadCarried{
 		Snapshot: proto.Clone(w.snap).(*salesv1.LeadSnapshot), Seq: w.seq, FirstSeq: w.firstSeq, CustomerCreated: w.created,
 		Bound: w.bound, OwnerRules: w.ownerRules, CustomerOwnerId: w.custOwner, CustomerTeam: w.custTeam, NoChase: w.noChase,
-		FollowUp: w.fuCarried, AppliedUpdateIds: w.applied,
+		FollowUp: w.fuCarried, AppliedUpdateIds: w.applied.IDs(),
 	}}
 	workflow.GetLogger(ctx).Info("lead continues as new", "lead_id", w.data.GetId(), "decided", w.decided,
 		"follow_up_open", w.fuCarried != nil)
@@ -166,7 +145,7 @@ func (w *leadWF) continueAsNew(ctx workflow.Context) error {
 func (w *oppWF) restore(c *salesv1.OpportunityCarried) {
 	w.snap = proto.Clone(c.GetSnapshot()).(*salesv1.OpportunitySnapshot)
 	w.round, w.fuCarried, w.created = int(c.GetRound()), c.GetFollowUp(), true
-	w.applied = slices.Clone(c.GetAppliedUpdateIds())
+	w.applied = wfx.NewApplied(c.GetAppliedUpdateIds())
 }
 
 // continueAsNew ends the run; the next one goes on with the opportunity and
@@ -174,7 +153,7 @@ func (w *oppWF) restore(c *salesv1.OpportunityCarried) {
 func (w *oppWF) continueAsNew(ctx workflow.Context) error {
 	next := &salesv1.OpportunityInput{Opportunity: w.data, ContinueAsNewAfter: w.limit, Carried: &salesv1.OpportunityCarried{
 		Snapshot: proto.Clone(w.snap).(*salesv1.OpportunitySnapshot), Round: int32(w.round), FollowUp: w.fuCarried,
-		AppliedUpdateIds: w.applied,
+		AppliedUpdateIds: w.applied.IDs(),
 	}}
 	workflow.GetLogger(ctx).Info("opportunity continues as new", "opportunity_id", w.snap.GetOpportunityId(), "decided", w.decided,
 		"follow_up_open", w.fuCarried != nil)

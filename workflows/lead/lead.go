@@ -378,7 +378,7 @@ func (w *leadWF) firstContactEnded(ctx workflow.Context, seq int32, out followup
 }
 
 func (w *leadWF) validateReassign(ctx workflow.Context, req *salesv1.ReassignRequest) error {
-	if w.seen(ctx) {
+	if w.applied.Seen(ctx) {
 		return nil
 	}
 	a := w.snap.GetAssignment()
@@ -396,7 +396,7 @@ func (w *leadWF) reassign(ctx workflow.Context, req *salesv1.ReassignRequest) (*
 		return nil, err
 	}
 	defer w.mu.Unlock()
-	if w.seen(ctx) { // a request retried after the workflow continued as new
+	if w.applied.Seen(ctx) { // a request retried after the workflow continued as new
 		return w.snapshot(), nil
 	}
 	w.decided++
@@ -419,12 +419,12 @@ func (w *leadWF) reassign(ctx workflow.Context, req *salesv1.ReassignRequest) (*
 	if running != 0 && running == w.running() {
 		w.interrupt.SendAsync(&followupv1.CloseSignal{State: "cancelled", By: req.GetActor(), Note: "lead reassigned: " + req.GetReason()})
 	}
-	w.applies(ctx)
+	w.applied.Add(ctx)
 	return w.snapshot(), nil
 }
 
 func (w *leadWF) validateCommand(ctx workflow.Context, cmd *salesv1.LeadCommand) error {
-	if w.seen(ctx) {
+	if w.applied.Seen(ctx) {
 		return nil
 	}
 	if r := CheckCommand(w.snap.GetState(), cmd.GetOp()); r != nil {
@@ -450,7 +450,7 @@ func (w *leadWF) command(ctx workflow.Context, cmd *salesv1.LeadCommand) (*sales
 		return nil, err
 	}
 	defer w.mu.Unlock()
-	if w.seen(ctx) { // a request retried after the workflow continued as new
+	if w.applied.Seen(ctx) { // a request retried after the workflow continued as new
 		return w.snapshot(), nil
 	}
 	w.decided++
@@ -466,7 +466,7 @@ func (w *leadWF) command(ctx workflow.Context, cmd *salesv1.LeadCommand) (*sales
 	if err := w.apply(ctx, cmd); err != nil {
 		return nil, err
 	}
-	w.applies(ctx)
+	w.applied.Add(ctx)
 	if running != 0 && running == w.running() {
 		switch {
 		case cmd.GetOp() == OpContact && wasNew:

@@ -160,7 +160,7 @@ func (w *oppWF) onStep(ctx workflow.Context, st followup.Step) error {
 }
 
 func (w *oppWF) validate(ctx workflow.Context, c *salesv1.OpportunityCommand) error {
-	if w.seen(ctx) {
+	if w.applied.Seen(ctx) {
 		return nil
 	}
 	var r *Refusal
@@ -185,7 +185,7 @@ func (w *oppWF) command(ctx workflow.Context, c *salesv1.OpportunityCommand) (*s
 		return nil, err
 	}
 	defer w.mu.Unlock()
-	if w.seen(ctx) { // a request retried after the workflow continued as new
+	if w.applied.Seen(ctx) { // a request retried after the workflow continued as new
 		return w.snapshot(), nil
 	}
 	w.decided++
@@ -203,7 +203,7 @@ func (w *oppWF) command(ctx workflow.Context, c *salesv1.OpportunityCommand) (*s
 		return nil, err
 	}
 	w.snap = &s
-	w.applies(ctx)
+	w.applied.Add(ctx)
 	if w.tracking {
 		note := "moved to stage " + strconv.Itoa(int(c.GetToStage()))
 		if c.GetOp() != OpStage {

@@ -302,7 +302,7 @@ func (w *caseWF) current() Case {
 }
 
 func (w *caseWF) validate(ctx workflow.Context, cmd *servicev1.CaseCommand) error {
-	if w.seen(ctx) {
+	if w.applied.Seen(ctx) {
 		return nil
 	}
 	if cmd.GetOp() == OpAutoClose {
@@ -319,7 +319,7 @@ func (w *caseWF) command(ctx workflow.Context, cmd *servicev1.CaseCommand) (*ser
 		return nil, err
 	}
 	defer w.mu.Unlock()
-	if w.seen(ctx) { // a request retried after the workflow continued as new
+	if w.applied.Seen(ctx) { // a request retried after the workflow continued as new
 		return w.snapshot(workflow.Now(ctx)), nil
 	}
 	w.decided++
@@ -331,7 +331,7 @@ func (w *caseWF) command(ctx workflow.Context, cmd *servicev1.CaseCommand) (*ser
 	if err := w.apply(ctx, cmd); err != nil {
 		return nil, err
 	}
-	w.applies(ctx)
+	w.applied.Add(ctx)
 	return w.snapshot(workflow.Now(ctx)), nil
 }
 

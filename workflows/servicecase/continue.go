@@ -2,7 +2,6 @@ package servicecase
 
 import (
 	"maps"
-	"slices"
 
 	"go.temporal.io/sdk/workflow"
 	"google.golang.org/protobuf/proto"
@@ -10,6 +9,7 @@ import (
 	wfc "github.com/closeloop/closeloop/proto/contract/workflows"
 	servicev1 "github.com/closeloop/closeloop/proto/gen/closeloop/service/v1"
 	"github.com/closeloop/closeloop/workflows/followup"
+	"github.com/closeloop/closeloop/workflows/wfx"
 )
 
 // runs is what the workflow needs to continue as new.
@@ -25,33 +25,11 @@ import (
 type runs struct {
 	limit   int32 // Input.continue_as_new_after; 0: the server's suggestion only
 	decided int32 // updates decided in this run
-	// applied are the ids of the last updates applied, this run's and those
-	// carried from earlier runs: Temporal deduplicates update ids (derived
-	// from a request's Idempotency-Key) within one run only.
-	applied []string
+	// applied are the last updates applied, carried across runs.
+	applied wfx.Applied
 }
-
-// maxApplied bounds the update ids a run hands to the next.
-const maxApplied = 100
 
 func newRuns(_ workflow.Context, limit int32) runs { return runs{limit: limit} }
-
-// seen says whether the update being validated or handled was applied
-// already, by this run or an earlier one.
-func (r *runs) seen(ctx workflow.Context) bool {
-	info := workflow.GetCurrentUpdateInfo(ctx)
-	return info != nil && slices.Contains(r.applied, info.ID)
-}
-
-// applies records the update being handled as applied.
-func (r *runs) applies(ctx workflow.Context) {
-	if info := workflow.GetCurrentUpdateInfo(ctx); info != nil {
-		r.applied = append(r.applied, info.ID)
-		if n := len(r.applied); n > maxApplied {
-			r.applied = slices.Clone(r.applied[n-maxApplied:])
-		}
-	}
-}
 
 // continueDue says whether the run should continue as new now.
 func (r *runs) continueDue(ctx workflow.Context) bool {
@@ -84,7 +62,7 @@ func (w *caseWF) suspendChases(ctx workflow.Context) error {
 func (w *caseWF) continueAsNew(ctx workflow.Context) error {
 	carried := &servicev1.CaseCarried{Snapshot: proto.Clone(w.snap).(*servicev1.CaseSnapshot), Generations: map[string]int32{},
 		Unchased:         map[string]string{},
-		AppliedUpdateIds: slices.Clone(w.applied)}
+		AppliedUpdateIds: w.applied.IDs()}
 	for _, t := range w.targets {
 		carried.Clocks = append(carried.Clocks, clockOf(t.clock))
 		carried.Generations[string(t.name)] = t.gen
@@ -105,7 +83,7 @@ func (w *caseWF) continueAsNew(ctx workflow.Context) error {
 // restore takes over the state the previous run carried.
 func (w *caseWF) restore(c *servicev1.CaseCarried) {
 	w.snap = proto.Clone(c.GetSnapshot()).(*servicev1.CaseSnapshot)
-	w.applied = slices.Clone(c.GetAppliedUpdateIds())
+	w.applied = wfx.NewApplied(c.GetAppliedUpdateIds())
 	for i, t := range w.targets {
 		if i < len(c.GetClocks()) {
 			t.clock = clockFrom(c.GetClocks()[i])
