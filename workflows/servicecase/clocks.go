@@ -226,6 +226,9 @@ func view(t *target, now time.Time) *servicev1.SlaView {
 func (w *caseWF) snapshot(now time.Time) *servicev1.CaseSnapshot {
 	s := proto.Clone(w.snap).(*servicev1.CaseSnapshot)
 	for _, t := range w.targets {
+		if t.clock.Anchor.IsZero() {
+			continue // not started yet (the workflow's first moments): no target to show
+		}
 		s.Sla = append(s.Sla, view(t, now))
 	}
 	if at, ok := w.autoCloseAt(); ok {
