@@ -68,7 +68,9 @@ func TestCaseLifeThroughItsWorkflow(t *testing.T) {
 			stacktest.Eventually(t, "the workflow starts the SLA clocks", 30*time.Second, func() bool {
 				got := s.must(http.StatusOK, "GET", path, svcSam, nil)
 				fr, res := slaOf(got, "first_response"), slaOf(got, "resolution")
-				return fr != nil && res != nil && fr["state"] == "running" && res["state"] == "running" && fr["due_at"] != nil
+				var rows int64 // and their rows are written (the answer is the workflow's, live)
+				s.db.Raw(`SELECT COUNT(*) FROM case_sla WHERE case_id = ?`, id).Scan(&rows)
+				return fr != nil && res != nil && fr["state"] == "running" && res["state"] == "running" && fr["due_at"] != nil && rows == 2
 			})
 
 			// Refused: nothing changes — the case, its timeline, its SLA
