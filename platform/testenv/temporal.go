@@ -15,11 +15,18 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/testsuite"
+
+	"github.com/closeloop/closeloop/platform/temporalx"
 )
 
 // TemporalCLIEnv names the variable that points at a Temporal CLI binary to
 // use instead of bin/temporal.
 const TemporalCLIEnv = "CLOSELOOP_TEMPORAL_CLI"
+
+// TemporalArgsEnv names a variable of extra arguments for the dev server
+// (space-separated), for experiments such as
+// `--dynamic-config-value matching.numTaskqueueReadPartitions=1`.
+const TemporalArgsEnv = "CLOSELOOP_TEMPORAL_ARGS"
 
 // TemporalNamespace is the namespace of the dev server Temporal starts.
 const TemporalNamespace = "default"
@@ -105,7 +112,8 @@ func startTemporal() (string, error) {
 			Namespace: TemporalNamespace,
 			Logger:    log.NewStructuredLogger(slog.New(slog.DiscardHandler)),
 		},
-		LogLevel: "error",
+		LogLevel:  "error",
+		ExtraArgs: append(temporalx.DevServerArgs(), strings.Fields(os.Getenv(TemporalArgsEnv))...),
 		// DBFilename empty: in-memory; EnableUI false: --headless.
 		Stdout: out,
 		Stderr: out,

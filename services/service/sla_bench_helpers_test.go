@@ -1,6 +1,7 @@
 package service_test
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -11,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/worker"
 	"gorm.io/gorm"
 )
@@ -194,4 +197,85 @@ func temporalServerRSS(b *testing.B) int64 {
 		return rss
 	}
 	return 0
+}
+
+// dumpLateness writes, when BENCH_DUMP names a file, one CSV line per breach
+// and per reminder: what, its deadline (RFC 3339, ns), how late it was
+// stored and how late the workflow decided it, in milliseconds — in the
+// order of the deadlines.
+func dumpLateness(b *testing.B, breaches []struct{ DueAt, BreachedAt, DecidedAt, StoredAt time.Time },
+	steps []struct{ ScheduledAt, RanAt, StoredAt time.Time }) {
+	b.Helper()
+	path := os.Getenv("BENCH_DUMP")
+	if path == "" {
+		return
+	}
+	type row struct {
+		what            string
+		due             time.Time
+		stored, decided time.Duration
+	}
+	var rows []row
+	for _, r := range breaches {
+		rows = append(rows, row{"breach", r.DueAt, r.StoredAt.Sub(r.DueAt), r.DecidedAt.Sub(r.DueAt)})
+	}
+	for _, r := range steps {
+		rows = append(rows, row{"remind", r.ScheduledAt, r.StoredAt.Sub(r.ScheduledAt), r.RanAt.Sub(r.ScheduledAt)})
+	}
+	slices.SortFunc(rows, func(x, y row) int { return x.due.Compare(y.due) })
+	var sb strings.Builder
+	sb.WriteString("what,due,stored_ms,decided_ms\n")
+	for _, r := range rows {
+		fmt.Fprintf(&sb, "%s,%s,%.1f,%.1f\n", r.what, r.due.UTC().Format(time.RFC3339Nano), benchMillis(r.stored), benchMillis(r.decided))
+	}
+	if err := os.WriteFile(path, []byte(sb.String()), 0o644); err != nil {
+		b.Errorf("BENCH_DUMP: %v", err)
+		return
+	}
+	b.Logf("every breach and reminder written to %s", path)
+}
+
+// traceLatest logs, for the n latest reminders, their workflow's history
+// events from a second before the step's instant to three after, with each
+// event's time relative to that instant: where the lateness went.
+func traceLatest(b *testing.B, tc client.Client, fdb *gorm.DB, n int) {
+	b.Helper()
+	var late []struct {
+		WorkflowID  string
+		ScheduledAt time.Time
+		StoredAt    time.Time
+	}
+	if err := fdb.Raw(`SELECT f.workflow_id, st.scheduled_at, st.stored_at FROM bench_steps st JOIN follow_ups f ON f.id = st.follow_up_id
+		WHERE st.action = 'remind' ORDER BY st.stored_at - st.scheduled_at DESC LIMIT ?`, n).Scan(&late).Error; err != nil {
+		b.Errorf("latest reminders: %v", err)
+		return
+	}
+	for _, l := range late {
+		var sb strings.Builder
+		it := tc.GetWorkflowHistory(context.Background(), l.WorkflowID, "", false, enums.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+		for it.HasNext() {
+			e, err := it.Next()
+			if err != nil {
+				fmt.Fprintf(&sb, "  history: %v\n", err)
+				break
+			}
+			d := e.GetEventTime().AsTime().Sub(l.ScheduledAt)
+			if d < -time.Second || d > 3*time.Second {
+				continue
+			}
+			what := ""
+			if a := e.GetActivityTaskScheduledEventAttributes(); a != nil {
+				what = a.GetActivityType().GetName() + " on " + a.GetTaskQueue().GetName()
+			}
+			if a := e.GetWorkflowTaskScheduledEventAttributes(); a != nil {
+				what = "queue " + a.GetTaskQueue().GetName()
+			}
+			if a := e.GetActivityTaskStartedEventAttributes(); a != nil {
+				what = "attempt " + fmt.Sprint(a.GetAttempt())
+			}
+			fmt.Fprintf(&sb, "  %+8.1f ms  #%d %s %s\n", float64(d.Microseconds())/1000, e.GetEventId(), e.GetEventType(), what)
+		}
+		b.Logf("reminder of %s scheduled %s, stored %v late; its history around then:\n%s", l.WorkflowID,
+			l.ScheduledAt.UTC().Format("15:04:05.000"), l.StoredAt.Sub(l.ScheduledAt).Round(time.Millisecond), sb.String())
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"os"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -45,6 +46,10 @@ import (
 // filed. BENCH_LEAD must leave time to file and settle every case (about
 // 10,000 in 10 minutes on a 2-core machine); a deadline that passes before
 // everything has settled is reported apart.
+//
+// BENCH_DUMP names a CSV file to write every breach and reminder to (its
+// deadline and how late it was stored and decided), to see when the late
+// ones fell.
 //
 // Skipped unless a PostgreSQL server answers. Run with `make bench` (or
 // go test -run '^$' -bench CaseBreaches -benchtime 1x -timeout 60m).
@@ -207,6 +212,10 @@ func BenchmarkCaseBreaches(b *testing.B) {
 			if r.ScheduledAt.After(lastTaken) {
 				quiet = append(quiet, r.StoredAt.Sub(r.ScheduledAt))
 			}
+		}
+		dumpLateness(b, breaches, steps)
+		if os.Getenv("BENCH_DUMP") != "" {
+			traceLatest(b, tc, fdb, 3)
 		}
 		if wrongDeadline > 0 {
 			b.Errorf("%d breaches recorded at an instant other than their deadline", wrongDeadline)

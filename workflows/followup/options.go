@@ -1,6 +1,7 @@
 package followup
 
 import (
+	"github.com/closeloop/closeloop/workflows/wfx"
 	"go.temporal.io/sdk/workflow"
 
 	followupv1 "github.com/closeloop/closeloop/proto/gen/closeloop/followup/v1"
@@ -52,6 +53,12 @@ type Options struct {
 	// routes them — a policy change to every follow-up, a close by its
 	// follow_up_id — and answers queries for all of them.
 	Signals *Signals
+	// Alarms, when set, times the ladder on the embedding workflow's shared
+	// timer (wfx.Alarms) instead of a timer of its own: a workflow that waits
+	// for the same instant in its loop and in its follow-ups (a deadline and
+	// the ladder's first step) then wakes once for both, rather than a
+	// second late for the second (see wfx.Alarms).
+	Alarms *wfx.Alarms
 }
 
 // Signals are the channels Track receives policy-change signals

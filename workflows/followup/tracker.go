@@ -172,7 +172,12 @@ func Track(ctx workflow.Context, spec *followupv1.FollowUpSpec, opts Options) (o
 		)
 		tctx, cancelTimer := workflow.WithCancel(ctx)
 		sel := workflow.NewSelector(ctx)
-		if hasNext {
+		if hasNext && opts.Alarms != nil {
+			alarm, withdraw := opts.Alarms.At(ctx, next)
+			cancelCtx := cancelTimer
+			cancelTimer = func() { withdraw(); cancelCtx() }
+			sel.AddFuture(alarm, func(workflow.Future) { fired = true })
+		} else if hasNext {
 			timer := workflow.NewTimer(tctx, max(0, next.Sub(workflow.Now(ctx))))
 			sel.AddFuture(timer, func(f workflow.Future) { fired = f.Get(tctx, nil) == nil })
 		}

@@ -35,6 +35,9 @@ type caseWF struct {
 	// history: the case's changes go on the customer's history (version 1
 	// of versionHistory).
 	history bool
+	// alarms: the loop and the chases wait on one timer (versionAlarms);
+	// nil in executions started before.
+	alarms *wfx.Alarms
 	runs
 }
 
@@ -62,6 +65,9 @@ func ServiceCase(ctx workflow.Context, in *servicev1.CaseInput) (*servicev1.Case
 	}
 	w.route(ctx) // policy-change and close signals to the chases (chase.go)
 	w.history = workflow.GetVersion(ctx, versionHistory, workflow.DefaultVersion, 1) >= 1
+	if workflow.GetVersion(ctx, versionAlarms, workflow.DefaultVersion, 1) >= 1 {
+		w.alarms = wfx.NewAlarms(ctx)
+	}
 
 	if err := w.refresh(ctx); err != nil {
 		return nil, err
@@ -106,7 +112,15 @@ func ServiceCase(ctx workflow.Context, in *servicev1.CaseInput) (*servicev1.Case
 			}
 			continue
 		}
-		woke, err := workflow.AwaitWithTimeout(ctx, max(0, wake.Sub(now)), cond)
+		var (
+			woke bool
+			err  error
+		)
+		if w.alarms != nil {
+			woke, err = w.alarms.Until(ctx, wake, cond)
+		} else {
+			woke, err = workflow.AwaitWithTimeout(ctx, max(0, wake.Sub(now)), cond)
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -198,6 +212,11 @@ func (w *caseWF) start(ctx workflow.Context) error {
 // versionTimerTerms marks executions that do not re-read the policies at
 // every timer (see the main loop).
 const versionTimerTerms = "service-case-timer-terms"
+
+// versionAlarms marks executions whose loop and chases wait on one shared
+// timer (wfx.Alarms): a deadline and the first step of its follow-up's
+// ladder then wake together instead of the second a second late.
+const versionAlarms = "service-case-alarms"
 
 // versionStartLocked marks executions whose start holds the mutex.
 const versionStartLocked = "service-case-start-locked"

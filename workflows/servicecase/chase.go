@@ -234,6 +234,7 @@ func (w *caseWF) startChase(ctx workflow.Context, t *target, key string) {
 		Signals:   &followup.Signals{Policy: t.policy, Close: t.closes},
 		Suspend:   t.suspend,
 		Resume:    resume,
+		Alarms:    w.alarms,
 	}
 	workflow.Go(ctx, func(ctx workflow.Context) {
 		out, err := followup.Track(ctx, spec, opts)

@@ -52,6 +52,7 @@ import (
 	"github.com/closeloop/closeloop/platform/auth"
 	"github.com/closeloop/closeloop/platform/auth/devissuer"
 	"github.com/closeloop/closeloop/platform/cmd/devstack/supervise"
+	"github.com/closeloop/closeloop/platform/temporalx"
 )
 
 type component struct {
@@ -424,11 +425,11 @@ func run(root string) error {
 	}
 
 	fmt.Println("devstack: starting the Temporal dev server …")
-	if err := start(component{name: "temporal", bin: filepath.Join(bin, "temporal"), args: []string{
+	if err := start(component{name: "temporal", bin: filepath.Join(bin, "temporal"), args: append([]string{
 		"server", "start-dev", "--db-filename", filepath.Join(data, "temporal.db"),
 		"--ip", "127.0.0.1", "--port", fmt.Sprint(temporalPort), "--ui-port", fmt.Sprint(uiPort),
 		"--namespace", "default", "--log-level", "warn",
-	}}); err != nil {
+	}, temporalx.DevServerArgs()...)}); err != nil {
 		return err
 	}
 	if err := waitTCP(runCtx, temporalPort, 90*time.Second); err != nil {
