@@ -56,6 +56,7 @@ const (
 	SlipAckDeadline       = "infoslip.ack_deadline"
 	SlipCloseDeadline     = "infoslip.close_deadline"
 	SlipEscalation        = "infoslip.escalation_ladder"
+	SlipConfirmPeriod     = "infoslip.confirm_period"
 	CallbackDeadline      = "followup.callback_deadline"
 	CallbackEscalation    = "followup.callback_escalation_ladder"
 )
@@ -263,10 +264,17 @@ var catalogue = []Definition{
 		Name: SlipEscalation, Shape: ShapeLadder, Workflow: "info-slip closure",
 		Title:  "Chasing departments that lag on a slip",
 		Effect: "Reminders and escalations after a slip deadline is missed, counted from that deadline.",
-		Min:    0, Max: 60 * day, MaxSteps: 8, Actions: []Action{ActionRemind, ActionEscalateManager},
+		Min:    0, Max: 60 * day, MaxSteps: 8, Actions: []Action{ActionRemind, ActionEscalateManager, ActionEscalateOriginator},
 		Default: Value{Ladder: &Ladder{Clock: ClockBusiness, Steps: []Step{
-			{After: 0, Action: ActionRemind}, {After: 8 * hour, Action: ActionRemind}, {After: 16 * hour, Action: ActionEscalateManager},
+			{After: 0, Action: ActionRemind}, {After: 8 * hour, Action: ActionEscalateManager}, {After: 16 * hour, Action: ActionEscalateOriginator},
 		}}},
+	},
+	{
+		Name: SlipConfirmPeriod, Shape: ShapeTimer, Workflow: "info-slip closure",
+		Title:  "Info-slip confirmation",
+		Effect: "How long the originator has, once every recipient is done, to confirm or object before the slip closes by itself.",
+		Min:    hour, Max: 30 * day,
+		Default: Value{Timer: business(24 * hour)},
 	},
 	{
 		Name: CallbackDeadline, Shape: ShapeTimer, Workflow: "follow-ups opened by people",

@@ -355,6 +355,10 @@ func actionWords(a Action) string {
 		return "reassign it"
 	case ActionReturnToPool:
 		return "return the lead to the pool"
+	case ActionEscalateOriginator:
+		return "tell the managers of the team that asked for it"
+	case ActionRaisePriority:
+		return "raise the case's priority"
 	case ActionCall:
 		return "a call"
 	case ActionVisit:
@@ -376,6 +380,10 @@ func actionMeaning(a Action) string {
 		return "gives the work to another owner by the assignment rules"
 	case ActionReturnToPool:
 		return "returns the lead to the unassigned pool"
+	case ActionEscalateOriginator:
+		return "escalates to the managers of the team that asked for the work (an info slip's originator's team): they are told and see it on their overdue board"
+	case ActionRaisePriority:
+		return "raises the service case's priority one level (P1 stays P1: then it escalates to the manager)"
 	case ActionCall:
 		return "a win-back touch: a call"
 	case ActionVisit:

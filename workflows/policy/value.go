@@ -54,6 +54,10 @@ const (
 	ActionReassign Action = "reassign"
 	// ActionRaisePriority raises a service case's priority by one level.
 	ActionRaisePriority Action = "raise_priority"
+	// ActionEscalateOriginator escalates to the managers of whoever asked for
+	// the work (an info slip's originator): the recipient's lag is now their
+	// problem too.
+	ActionEscalateOriginator Action = "escalate_originator"
 	// ActionReturnToPool returns a lead to the unassigned pool.
 	ActionReturnToPool Action = "return_to_pool"
 	// ActionCall, ActionVisit and ActionOffer are win-back touches.

@@ -267,4 +267,15 @@ var Migrations = []migrate.Migration{
 	{Version: 8, Name: "the language a webhook subscription's text is written in", Up: migrate.SQL(
 		`ALTER TABLE webhook_subscriptions ADD COLUMN language VARCHAR(10) NOT NULL DEFAULT 'en'`,
 	)},
+	{Version: 9, Name: "the team that asked for a follow-up's work, and when the ladder escalated to its managers", Up: migrate.SQL(
+		// requester_team is the team of whoever asked for the work (an info
+		// slip's originator; '' for none). Once an escalate_originator step
+		// ran (requester_escalated_at), that team's managers see the
+		// follow-up on their overdue board: this partial index holds only
+		// those open rows, so the board's "my teams' or asked for by my
+		// teams" stays two index ranges.
+		`ALTER TABLE follow_ups ADD COLUMN requester_team VARCHAR(100) NOT NULL DEFAULT ''`,
+		`ALTER TABLE follow_ups ADD COLUMN requester_escalated_at TIMESTAMPTZ`,
+		`CREATE INDEX ix_follow_ups_open_requester ON follow_ups (requester_team, due_at, id) WHERE closed_at IS NULL AND requester_escalated_at IS NOT NULL`,
+	)},
 }

@@ -163,7 +163,7 @@ func (s *Deliveries) message(d domain.Delivery, n domain.Notification, name, own
 	it := s.item(n.FollowUpID, n.Kind, n.Title, n.CustomerID, n.Team, n.OwnerID, n.DueAt, calendar, n.ManagersOf != "")
 	it.OwnerName = owner
 	return messages.Message{Kind: d.Kind, Action: n.Action, Language: d.Language, Location: loc, TimeZone: d.TimeZone,
-		RecipientName: name, ToManagers: n.ManagersOf != "", Urgent: n.Urgent, Level: n.Level, At: n.At, ActorName: n.ActorName,
+		RecipientName: name, ToManagers: n.ManagersOf != "", ManagersOf: n.ManagersOf, Urgent: n.Urgent, Level: n.Level, At: n.At, ActorName: n.ActorName,
 		Item: it, InboxLink: s.link("/inbox"), SettingsLink: s.link("/settings/notifications")}
 }
 

@@ -249,14 +249,21 @@ func (s *FollowUps) Open(ctx context.Context, in OpenInput, idemKey string, wait
 }
 
 // visible authorises perm and loads a follow-up the caller may see: one
-// outside their scope is "not found", like one that does not exist.
+// outside their scope is "not found", like one that does not exist. To read
+// it, a manager of the team that asked for it may see it once the ladder
+// escalated to them (domain.FollowUp.VisibleTo); to change it, it must be in
+// the caller's scope.
 func (s *FollowUps) visible(ctx context.Context, perm auth.Permission, id string) (auth.Principal, domain.FollowUp, error) {
 	p, err := auth.Authorize(ctx, perm)
 	if err != nil {
 		return p, domain.FollowUp{}, err
 	}
 	f, err := s.store.Get(ctx, id)
-	if err == nil && !domain.InScope(p.Scope(), f.OwnerID, f.Team) {
+	seen := domain.InScope(p.Scope(), f.OwnerID, f.Team)
+	if perm == auth.PermFollowupsRead {
+		seen = f.VisibleTo(p.Scope())
+	}
+	if err == nil && !seen {
 		err = domain.ErrFollowUpNotFound
 	}
 	return p, f, err

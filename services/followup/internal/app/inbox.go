@@ -35,9 +35,10 @@ type NotificationView struct {
 	CustomerID string `json:"customer_id"`
 	Team       string `json:"team"`
 	OwnerID    string `json:"owner_id"`
-	// Level and Action are the step: remind, escalate_manager, reassign,
-	// return_to_pool, a win-back touch (call, visit, offer), or reassigned
-	// (a person gave the follow-up to its owner).
+	// Level and Action are the step: remind, escalate_manager,
+	// escalate_originator, raise_priority, reassign, return_to_pool, a
+	// win-back touch (call, visit, offer), or reassigned (a person gave the
+	// follow-up to its owner).
 	Level  int    `json:"level"`
 	Action string `json:"action"`
 	// ManagersOf is set when the message went to the managers of that team

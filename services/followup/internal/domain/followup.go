@@ -31,20 +31,29 @@ const WorkflowActor = "workflow"
 // adds its history entry to Pending, which the repository stores with the
 // record and clears.
 type FollowUp struct {
-	ID                      string
-	Kind                    string
-	CustomerID              string
-	OwnerID                 string
-	Team                    string
-	Territory               string
-	Title                   string
-	State                   string
-	AnchorAt                time.Time
-	DueAt                   time.Time
-	NextStepAt              *time.Time
-	EscalationLevel         int
-	LastAction              string
-	EscalatedAt             *time.Time
+	ID         string
+	Kind       string
+	CustomerID string
+	OwnerID    string
+	Team       string
+	Territory  string
+	// RequesterTeam is the team of whoever asked for the work (an info
+	// slip's originator), "" when no one did: an escalate_originator step
+	// tells its managers, and they see the follow-up from then on
+	// (RequesterEscalatedAt).
+	RequesterTeam   string
+	Title           string
+	State           string
+	AnchorAt        time.Time
+	DueAt           time.Time
+	NextStepAt      *time.Time
+	EscalationLevel int
+	LastAction      string
+	EscalatedAt     *time.Time
+	// RequesterEscalatedAt is when the ladder first escalated to the
+	// requester's managers (nil: it has not): from then on they see the
+	// follow-up like one of their teams' (VisibleTo).
+	RequesterEscalatedAt    *time.Time
 	Policy                  string
 	PolicyKey               string
 	PolicyVersion           int64
@@ -120,6 +129,8 @@ func Truncate(s string, n int) string {
 type Opening struct {
 	ID, Kind, CustomerID, OwnerID, Team, Territory, Title string
 	PolicyKey, OpenedBy                                   string
+	// RequesterTeam is the team of whoever asked for the work ("": none).
+	RequesterTeam string
 	// AnchorAt and DueAt are required (zero: missing).
 	AnchorAt, DueAt         time.Time
 	Policy                  string
@@ -138,7 +149,7 @@ func Open(o Opening, now time.Time) (FollowUp, error) {
 	}
 	f := FollowUp{
 		ID: o.ID, Kind: o.Kind, CustomerID: o.CustomerID, OwnerID: o.OwnerID, Team: o.Team, Territory: o.Territory,
-		Title: Truncate(o.Title, MaxTitle), State: StateOpen, AnchorAt: o.AnchorAt, DueAt: o.DueAt,
+		RequesterTeam: o.RequesterTeam, Title: Truncate(o.Title, MaxTitle), State: StateOpen, AnchorAt: o.AnchorAt, DueAt: o.DueAt,
 		Policy: o.Policy, PolicyKey: o.PolicyKey, PolicyVersion: o.PolicyVersion,
 		EscalationPolicy: o.EscalationPolicy, EscalationPolicyVersion: o.EscalationPolicyVersion,
 		Calendar: o.Calendar, CalendarVersion: o.CalendarVersion,
@@ -178,14 +189,27 @@ func (f *FollowUp) ChangeDeadline(c DeadlineChange, now time.Time) {
 		Detail: fmt.Sprintf("due %s → %s (%s)", old.Format(time.RFC3339), c.DueAt.Format(time.RFC3339), c.Reason), At: now})
 }
 
+// ActionEscalateOriginator is the ladder step that escalates to the managers
+// of whoever asked for the work (policy.ActionEscalateOriginator).
+const ActionEscalateOriginator = "escalate_originator"
+
 // Escalating reports whether an escalation action puts the follow-up in the
 // escalated state (a reminder leaves it open).
 func Escalating(action string) bool {
 	switch action {
-	case "escalate_manager", "reassign", "return_to_pool", "raise_priority":
+	case "escalate_manager", ActionEscalateOriginator, "reassign", "return_to_pool", "raise_priority":
 		return true
 	}
 	return false
+}
+
+// RequesterManagersOf is the team whose managers an escalate_originator step
+// tells: the requester's, else — a follow-up no one asked for — its own.
+func (f *FollowUp) RequesterManagersOf() string {
+	if f.RequesterTeam != "" {
+		return f.RequesterTeam
+	}
+	return f.Team
 }
 
 // Step is an escalation step its workflow carried out.
@@ -212,8 +236,19 @@ func (f *FollowUp) RecordStep(s Step, now time.Time) {
 		f.State, f.EscalatedAt = StateEscalated, &at
 	}
 	detail := "step " + s.Action
-	if s.Action == "escalate_manager" {
+	switch s.Action {
+	case "escalate_manager":
 		detail = "escalated to the managers of team " + f.Team
+	case ActionEscalateOriginator:
+		if f.RequesterTeam != "" {
+			detail = "escalated to the managers of team " + f.RequesterTeam + ", who asked for it"
+		} else {
+			detail = "escalated to the managers of team " + f.Team + " (no one's team asked for it)"
+		}
+		if f.RequesterEscalatedAt == nil {
+			at := now
+			f.RequesterEscalatedAt = &at
+		}
 	}
 	ran := now
 	if s.RanAt != nil {

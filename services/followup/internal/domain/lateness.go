@@ -73,13 +73,17 @@ func (f *FollowUp) LatenessAt(at time.Time) Lateness {
 
 // EscalatedTo is who an escalated follow-up went to ("" when it did not).
 func (f *FollowUp) EscalatedTo() string {
-	if f.State == StateEscalated && Escalating(f.LastAction) {
-		return "managers of team " + f.Team
+	if f.State != StateEscalated || !Escalating(f.LastAction) {
+		return ""
 	}
-	return ""
+	if f.LastAction == ActionEscalateOriginator {
+		return "managers of team " + f.RequesterManagersOf()
+	}
+	return "managers of team " + f.Team
 }
 
 // InScope reports whether a follow-up with this owner and team is visible to s.
+// It is who may act on a follow-up; VisibleTo is who may see it.
 func InScope(s auth.Scope, ownerID, team string) bool {
 	if s.All {
 		return true
@@ -88,6 +92,17 @@ func InScope(s auth.Scope, ownerID, team string) bool {
 		return s.OwnerID == ownerID
 	}
 	return slices.Contains(s.Teams, team)
+}
+
+// VisibleTo reports whether s may see f: in scope (InScope), or — a manager
+// — of a team that asked for the work once the ladder escalated to its
+// managers. Those managers see it to chase it, not to act on it: closing and
+// reassigning stay with InScope.
+func (f *FollowUp) VisibleTo(s auth.Scope) bool {
+	if InScope(s, f.OwnerID, f.Team) {
+		return true
+	}
+	return !s.All && s.OwnerID == "" && f.RequesterTeam != "" && f.RequesterEscalatedAt != nil && slices.Contains(s.Teams, f.RequesterTeam)
 }
 
 // Filter narrows follow-up lists.

@@ -57,8 +57,10 @@ func (a Audience) key() string {
 // AudienceOf says who must hear of a history entry of f (f as it is after
 // the change): a reminder goes to the owner; an escalation, a hand-over by
 // the ladder and a return to the pool to the owner and the team's managers;
-// a win-back touch to the owner; a reassignment by a person to the new
-// owner. Other entries (opened, re-timed, closed, …) tell no one.
+// an escalation to the originator to the owner and the managers of the team
+// that asked for the work (the follow-up's own team when none did); a
+// win-back touch to the owner; a reassignment by a person to the new owner.
+// Other entries (opened, re-timed, closed, …) tell no one.
 func AudienceOf(f FollowUp, e Event) []Audience {
 	owner := Audience{UserID: f.OwnerID}
 	managers := Audience{ManagersOf: f.Team}
@@ -68,6 +70,8 @@ func AudienceOf(f FollowUp, e Event) []Audience {
 		out = []Audience{owner}
 	case "escalate_manager", "reassign", "return_to_pool", "raise_priority":
 		out = []Audience{owner, managers}
+	case ActionEscalateOriginator:
+		out = []Audience{owner, {ManagersOf: f.RequesterManagersOf()}}
 	case ActionReassigned:
 		if e.Actor != f.OwnerID { // not someone taking it over themselves
 			out = []Audience{owner}

@@ -3,6 +3,8 @@ package domain
 import (
 	"testing"
 	"time"
+
+	"github.com/closeloop/closeloop/platform/auth"
 )
 
 func TestAudienceOfSteps(t *testing.T) {
@@ -71,5 +73,70 @@ func TestRecordStepOutbox(t *testing.T) {
 	g.RecordStep(Step{Level: 1, Action: "remind"}, at)
 	if len(g.Outbox) != 0 {
 		t.Fatalf("a closed follow-up's step sent %+v", g.Outbox)
+	}
+}
+
+// An escalation to the originator tells the owner and, urgently, the
+// managers of the team that asked for the work — of the follow-up's own
+// team when no one's did — and from then on those managers see it (and only
+// see it: acting on it stays with its own team).
+func TestEscalateOriginatorTellsTheRequestersManagers(t *testing.T) {
+	at := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	f := FollowUp{ID: "f1", Kind: "slip_ack", OwnerID: "rep-bo", Team: "south", RequesterTeam: "north", State: StateOpen, DueAt: at}
+	if got := AudienceOf(f, Event{Action: ActionEscalateOriginator}); len(got) != 2 || got[0] != (Audience{UserID: "rep-bo"}) || got[1] != (Audience{ManagersOf: "north"}) {
+		t.Fatalf("audience %v", got)
+	}
+	nobody := FollowUp{ID: "f2", OwnerID: "rep-bo", Team: "south"}
+	if got := AudienceOf(nobody, Event{Action: ActionEscalateOriginator}); len(got) != 2 || got[1] != (Audience{ManagersOf: "south"}) {
+		t.Fatalf("without a requester's team: %v", got)
+	}
+	nobody.RecordStep(Step{Level: 1, Action: ActionEscalateOriginator}, at)
+	if len(nobody.Outbox) != 2 || nobody.Outbox[1].ManagersOf != "south" || nobody.VisibleTo(auth.Scope{Teams: []string{""}}) {
+		t.Fatalf("without a requester's team, told %+v", nobody.Outbox)
+	}
+
+	north := auth.Scope{Teams: []string{"north"}}
+	f.RecordStep(Step{Level: 1, Action: "escalate_manager"}, at)
+	if f.VisibleTo(north) || f.RequesterEscalatedAt != nil || f.EscalatedTo() != "managers of team south" {
+		t.Fatalf("after escalate_manager: visible to north %v, %+v", f.VisibleTo(north), f)
+	}
+	f.Outbox = nil
+	later := at.Add(time.Hour)
+	f.RecordStep(Step{Level: 2, Action: ActionEscalateOriginator}, later)
+	if len(f.Outbox) != 2 || f.Outbox[0].UserID != "rep-bo" || f.Outbox[0].Urgent || f.Outbox[1].ManagersOf != "north" || !f.Outbox[1].Urgent ||
+		f.Outbox[1].Team != "south" || f.Outbox[1].Action != ActionEscalateOriginator {
+		t.Fatalf("outbox %+v", f.Outbox)
+	}
+	if f.State != StateEscalated || f.RequesterEscalatedAt == nil || !f.RequesterEscalatedAt.Equal(later) || f.EscalatedTo() != "managers of team north" {
+		t.Fatalf("after escalate_originator: %+v", f)
+	}
+	if d := f.Pending[len(f.Pending)-1].Detail; d != "escalated to the managers of team north, who asked for it" {
+		t.Fatalf("history detail %q", d)
+	}
+	f.RecordStep(Step{Level: 3, Action: "remind"}, later.Add(time.Hour))
+	if !f.RequesterEscalatedAt.Equal(later) {
+		t.Fatalf("a later step moved the instant the requester was told: %v", f.RequesterEscalatedAt)
+	}
+	for _, c := range []struct {
+		name  string
+		scope auth.Scope
+		sees  bool
+	}{
+		{"the requester's managers", north, true},
+		{"the owner's managers", auth.Scope{Teams: []string{"south"}}, true},
+		{"another team's managers", auth.Scope{Teams: []string{"east"}}, false},
+		{"a rep of the requester's team", auth.Scope{OwnerID: "rep-ana"}, false},
+		{"the owner", auth.Scope{OwnerID: "rep-bo"}, true},
+		{"an admin", auth.Scope{All: true}, true},
+	} {
+		if got := f.VisibleTo(c.scope); got != c.sees {
+			t.Errorf("%s: sees %v, want %v", c.name, got, c.sees)
+		}
+	}
+	if InScope(north, f.OwnerID, f.Team) {
+		t.Error("the requester's managers may act on the follow-up")
+	}
+	if EventKindOf(ActionEscalateOriginator) != EventEscalation || !Escalating(ActionEscalateOriginator) {
+		t.Error("escalate_originator is not an escalation")
 	}
 }

@@ -21,7 +21,7 @@ import (
 // Event kinds a person chooses channels for.
 const (
 	EventReminder   = "reminder"   // remind: your follow-up is due
-	EventEscalation = "escalation" // escalate_manager: overdue, the managers are told
+	EventEscalation = "escalation" // escalate_manager, escalate_originator, raise_priority: overdue, managers are told
 	EventHandover   = "handover"   // reassign, return_to_pool, reassigned: it changed hands
 	EventWinback    = "winback"    // call, visit, offer: a win-back touch is due
 )
@@ -36,7 +36,7 @@ func EventKindOf(action string) string {
 	switch action {
 	case "remind":
 		return EventReminder
-	case "escalate_manager", "raise_priority":
+	case "escalate_manager", ActionEscalateOriginator, "raise_priority":
 		return EventEscalation
 	case "reassign", "return_to_pool", ActionReassigned:
 		return EventHandover

@@ -93,7 +93,7 @@ func (a *EngineActivities) OpenFollowUp(ctx context.Context, in *followupv1.Foll
 	sp := in.GetSpec()
 	return temporalx.NonRetryable(a.FollowUps.Record(ctx, domain.Opening{
 		ID: sp.GetId(), Kind: sp.GetKind(), CustomerID: sp.GetCustomerId(), OwnerID: sp.GetOwnerId(), Team: sp.GetTeam(),
-		Territory: sp.GetTerritory(), Title: sp.GetTitle(), PolicyKey: sp.GetPolicyKey(), OpenedBy: sp.GetOpenedBy(),
+		Territory: sp.GetTerritory(), RequesterTeam: sp.GetRequesterTeam(), Title: sp.GetTitle(), PolicyKey: sp.GetPolicyKey(), OpenedBy: sp.GetOpenedBy(),
 		AnchorAt: required(sp.GetAnchorAt()), DueAt: required(in.GetDueAt()),
 		Policy: in.GetPolicy(), PolicyVersion: in.GetPolicyVersion(),
 		EscalationPolicy: in.GetEscalationPolicy(), EscalationPolicyVersion: in.GetEscalationPolicyVersion(),

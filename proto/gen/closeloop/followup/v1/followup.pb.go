@@ -54,7 +54,12 @@ type FollowUpSpec struct {
 	// (done or cancelled, whoever closed it), with a FollowUpClosed; unset for
 	// none. Every service's follow-up kinds work the same way: the engine knows
 	// nothing of what a close means to the owner.
-	Notify        *CloseNotice `protobuf:"bytes,12,opt,name=notify,proto3" json:"notify,omitempty"`
+	Notify *CloseNotice `protobuf:"bytes,12,opt,name=notify,proto3" json:"notify,omitempty"`
+	// Team of whoever asked for the work (an info slip's originator); "" when
+	// no one did. Its managers are told at an "escalate_originator" step of the
+	// ladder and see the follow-up on their overdue board from then on; with
+	// none, that step tells the managers of `team` instead.
+	RequesterTeam string `protobuf:"bytes,13,opt,name=requester_team,json=requesterTeam,proto3" json:"requester_team,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -171,6 +176,13 @@ func (x *FollowUpSpec) GetNotify() *CloseNotice {
 		return x.Notify
 	}
 	return nil
+}
+
+func (x *FollowUpSpec) GetRequesterTeam() string {
+	if x != nil {
+		return x.RequesterTeam
+	}
+	return ""
 }
 
 // CloseNotice names the activity the owning service wants called once the
@@ -1728,7 +1740,7 @@ var File_closeloop_followup_v1_followup_proto protoreflect.FileDescriptor
 
 const file_closeloop_followup_v1_followup_proto_rawDesc = "" +
 	"\n" +
-	"$closeloop/followup/v1/followup.proto\x12\x15closeloop.followup.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x9a\x03\n" +
+	"$closeloop/followup/v1/followup.proto\x12\x15closeloop.followup.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xc1\x03\n" +
 	"\fFollowUpSpec\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
 	"\x04kind\x18\x02 \x01(\tR\x04kind\x12\x1f\n" +
@@ -1744,7 +1756,8 @@ const file_closeloop_followup_v1_followup_proto_rawDesc = "" +
 	"\x06due_at\x18\n" +
 	" \x01(\v2\x1a.google.protobuf.TimestampR\x05dueAt\x12\x1b\n" +
 	"\topened_by\x18\v \x01(\tR\bopenedBy\x12:\n" +
-	"\x06notify\x18\f \x01(\v2\".closeloop.followup.v1.CloseNoticeR\x06notify\"H\n" +
+	"\x06notify\x18\f \x01(\v2\".closeloop.followup.v1.CloseNoticeR\x06notify\x12%\n" +
+	"\x0erequester_team\x18\r \x01(\tR\rrequesterTeam\"H\n" +
 	"\vCloseNotice\x12\x1d\n" +
 	"\n" +
 	"task_queue\x18\x01 \x01(\tR\ttaskQueue\x12\x1a\n" +

@@ -66,11 +66,12 @@ var catalog = map[string]map[string]string{
 		"kind.info_slip":          "Info slip",
 		"kind.winback":            "Win-back",
 
-		"reason.owner":    "You receive this because you own this follow-up.",
-		"reason.former":   "You receive this because you owned this follow-up.",
-		"reason.managers": "You receive this because you manage team {{.Team}}.",
-		"reason.given":    "You receive this because this follow-up is now yours.",
-		"reason.winback":  "You receive this because you own this win-back follow-up.",
+		"reason.owner":     "You receive this because you own this follow-up.",
+		"reason.former":    "You receive this because you owned this follow-up.",
+		"reason.managers":  "You receive this because you manage team {{.Team}}.",
+		"reason.requester": "You receive this because you manage team {{.Managers}}{{if ne .Managers .Team}}, which asked for this work{{end}}.",
+		"reason.given":     "You receive this because this follow-up is now yours.",
+		"reason.winback":   "You receive this because you own this win-back follow-up.",
 
 		"remind.owner.subject": "Due: {{.Title}}",
 		"remind.owner.heading": "Your follow-up is due",
@@ -93,6 +94,17 @@ var catalog = map[string]map[string]string{
 		"escalate_manager.managers.heading": "A follow-up in team {{.Team}} is overdue",
 		"escalate_manager.managers.body":    "{{.Owner}} has not acted on this follow-up and it is overdue. Please check with {{.Owner}}, or give it to someone who can act on it now.",
 		"escalate_manager.managers.summary": "Overdue in team {{.Team}}: {{.Title}}, owned by {{.Owner}}, was due {{.DueShort}}",
+
+		// The managers told are those of the team that asked for the work
+		// (Managers); of the follow-up's own team when no one's did.
+		"escalate_originator.owner.subject":    "Overdue and escalated to the team that asked for it: {{.Title}}",
+		"escalate_originator.owner.heading":    "Your follow-up is overdue and those who asked for it have been told",
+		"escalate_originator.owner.body":       "This follow-up of yours is overdue, so it has been escalated further: the managers of the team that asked for this work have been told. Act on it now and log what you did, or tell your manager why it has to wait.",
+		"escalate_originator.owner.summary":    "Overdue: {{.Title}} was due {{.DueShort}}; the managers of the team that asked for it have been told",
+		"escalate_originator.managers.subject": "{{if ne .Managers .Team}}Asked for by team {{.Managers}}, overdue in team {{.Team}}{{else}}Still overdue in team {{.Team}}{{end}}: {{.Title}}",
+		"escalate_originator.managers.heading": "{{if ne .Managers .Team}}Work team {{.Managers}} asked for is overdue in team {{.Team}}{{else}}A follow-up in team {{.Team}} is still overdue{{end}}",
+		"escalate_originator.managers.body":    "{{.Owner}} of team {{.Team}} has not acted on this follow-up{{if ne .Managers .Team}}, which your team asked for,{{end}} and it is overdue. Please take it up with {{.Owner}}{{if ne .Managers .Team}} or with team {{.Team}}'s managers, and tell whoever asked for it what to expect{{else}}, or give it to someone who can act on it now{{end}}.",
+		"escalate_originator.managers.summary": "Overdue in team {{.Team}}{{if ne .Managers .Team}}, asked for by team {{.Managers}}{{end}}: {{.Title}}, owned by {{.Owner}}, was due {{.DueShort}}",
 
 		"reassign.owner.subject":    "Handed to another rep: {{.Title}}",
 		"reassign.owner.heading":    "Your follow-up went to another rep",
@@ -195,11 +207,12 @@ var catalog = map[string]map[string]string{
 		"kind.info_slip":          "信息单",
 		"kind.winback":            "客户赢回",
 
-		"reason.owner":    "您收到此邮件，是因为您是这条跟进的负责人。",
-		"reason.former":   "您收到此邮件，是因为您曾是这条跟进的负责人。",
-		"reason.managers": "您收到此邮件，是因为您是 {{.Team}} 团队的经理。",
-		"reason.given":    "您收到此邮件，是因为这条跟进现在由您负责。",
-		"reason.winback":  "您收到此邮件，是因为您是这条客户赢回跟进的负责人。",
+		"reason.owner":     "您收到此邮件，是因为您是这条跟进的负责人。",
+		"reason.former":    "您收到此邮件，是因为您曾是这条跟进的负责人。",
+		"reason.managers":  "您收到此邮件，是因为您是 {{.Team}} 团队的经理。",
+		"reason.requester": "您收到此邮件，是因为您是 {{.Managers}} 团队的经理{{if ne .Managers .Team}}，这项工作由该团队提出{{end}}。",
+		"reason.given":     "您收到此邮件，是因为这条跟进现在由您负责。",
+		"reason.winback":   "您收到此邮件，是因为您是这条客户赢回跟进的负责人。",
 
 		"remind.owner.subject": "到期：{{.Title}}",
 		"remind.owner.heading": "您的跟进已到期",
@@ -222,6 +235,15 @@ var catalog = map[string]map[string]string{
 		"escalate_manager.managers.heading": "{{.Team}} 团队有一条跟进已逾期",
 		"escalate_manager.managers.body":    "负责人 {{.Owner}} 尚未处理这条跟进，现已逾期。请与 {{.Owner}} 确认进展，或将其转交给能立即处理的同事。",
 		"escalate_manager.managers.summary": "{{.Team}} 团队跟进逾期：{{.Title}}（负责人 {{.Owner}}）原定 {{.DueShort}} 到期",
+
+		"escalate_originator.owner.subject":    "已逾期并升级至提出方团队：{{.Title}}",
+		"escalate_originator.owner.heading":    "您的跟进已逾期，已通知提出这项工作的团队",
+		"escalate_originator.owner.body":       "您负责的这条跟进已逾期，已进一步升级：提出这项工作的团队的经理已收到通知。请立即处理并记录结果；如需延后，请向经理说明原因。",
+		"escalate_originator.owner.summary":    "已逾期：{{.Title}} 原定 {{.DueShort}} 到期，已通知提出方团队的经理",
+		"escalate_originator.managers.subject": "{{if ne .Managers .Team}}{{.Managers}} 团队提出的工作在 {{.Team}} 团队逾期{{else}}{{.Team}} 团队跟进仍逾期{{end}}：{{.Title}}",
+		"escalate_originator.managers.heading": "{{if ne .Managers .Team}}{{.Managers}} 团队提出的一项工作在 {{.Team}} 团队已逾期{{else}}{{.Team}} 团队有一条跟进仍逾期{{end}}",
+		"escalate_originator.managers.body":    "{{.Team}} 团队的负责人 {{.Owner}} 尚未处理这条{{if ne .Managers .Team}}由您团队提出的{{end}}跟进，现已逾期。{{if ne .Managers .Team}}请与 {{.Owner}} 或 {{.Team}} 团队的经理确认进展，并告知提出人预计何时完成。{{else}}请与 {{.Owner}} 确认进展，或将其转交给能立即处理的同事。{{end}}",
+		"escalate_originator.managers.summary": "{{.Team}} 团队跟进逾期{{if ne .Managers .Team}}（{{.Managers}} 团队提出）{{end}}：{{.Title}}（负责人 {{.Owner}}）原定 {{.DueShort}} 到期",
 
 		"reassign.owner.subject":    "已转交他人：{{.Title}}",
 		"reassign.owner.heading":    "您的跟进已转交给其他销售",
@@ -280,6 +302,8 @@ var catalog = map[string]map[string]string{
 // who the recipient is to the follow-up decides why they are told.
 func reasonOf(action string, toManagers bool) string {
 	switch {
+	case toManagers && action == "escalate_originator":
+		return "reason.requester"
 	case toManagers:
 		return "reason.managers"
 	case action == "reassign" || action == "return_to_pool":

@@ -63,12 +63,13 @@ type Item struct {
 // follow-up.
 type Message struct {
 	Kind          string         // event kind: reminder, escalation, handover, winback ("": the action's)
-	Action        string         // the step: remind, escalate_manager, reassign, return_to_pool, reassigned, call, visit, offer
+	Action        string         // the step: remind, escalate_manager, escalate_originator, raise_priority, reassign, return_to_pool, reassigned, call, visit, offer
 	Language      string         // "en" or "zh-Hans"; anything else is written in English
 	Location      *time.Location // the recipient's time zone (nil: TimeZone is loaded, else UTC)
 	TimeZone      string         // Location's IANA name, as printed beside times
 	RecipientName string
-	ToManagers    bool // the recipient is told as a manager of Item.Team, not as the owner
+	ToManagers    bool   // the recipient is told as a manager of ManagersOf, not as the owner
+	ManagersOf    string // the team ToManagers means: "" for Item.Team; for escalate_originator, the team that asked for the work
 	Urgent        bool
 	Level         int       // the ladder step's number, 1-based
 	At            time.Time // when the step ran: lateness is counted to it
@@ -107,20 +108,33 @@ func Languages() []string { return []string{"en", "zh-Hans"} }
 // person sets for a kind covers these steps (domain.EventKindOf, which the
 // tests hold this to).
 var eventKinds = map[string]string{
-	"remind": "reminder", "escalate_manager": "escalation", "raise_priority": "escalation",
+	"remind": "reminder", "escalate_manager": "escalation", "escalate_originator": "escalation", "raise_priority": "escalation",
 	"reassign": "handover", "return_to_pool": "handover", "reassigned": "handover",
 	"call": "winback", "visit": "winback", "offer": "winback",
 }
 
 // ladderSteps are the actions an escalation ladder takes, whose level is
 // worth showing.
-var ladderSteps = map[string]bool{"remind": true, "escalate_manager": true, "raise_priority": true, "reassign": true, "return_to_pool": true}
+var ladderSteps = map[string]bool{"remind": true, "escalate_manager": true, "escalate_originator": true, "raise_priority": true, "reassign": true, "return_to_pool": true}
 
-// vars are what catalogue entries may name.
+// vars are what catalogue entries may name. Managers is the team a manager
+// is told as a manager of (managersOf).
 type vars struct {
-	Title, Kind, Team, Owner, Actor, Recipient, Action string
-	Due, DueShort, Late                                string
-	Level                                              int
+	Title, Kind, Team, Managers, Owner, Actor, Recipient, Action string
+	Due, DueShort, Late                                          string
+	Level                                                        int
+}
+
+// managersOf is the team m's recipient is told as a manager of ("" when
+// told as the owner).
+func managersOf(m Message) string {
+	if !m.ToManagers {
+		return ""
+	}
+	if m.ManagersOf != "" {
+		return m.ManagersOf
+	}
+	return m.Item.Team
 }
 
 // stepKey is the catalogue prefix of m's step and audience, or
@@ -135,7 +149,7 @@ func stepKey(m Message) (string, error) {
 	if !known || (m.Kind != "" && m.Kind != kind) || !languages["en"].has(key+".subject") {
 		return "", fmt.Errorf("%w: kind %q, action %q, to the %s", ErrUnknownMessage, m.Kind, m.Action, audience)
 	}
-	if m.ToManagers && m.Item.Team == "" {
+	if m.ToManagers && (m.Item.Team == "" || managersOf(m) == "") {
 		return "", fmt.Errorf("%w: action %q to the managers of no team", ErrUnknownMessage, m.Action)
 	}
 	return key, nil
@@ -149,7 +163,7 @@ func newWriter(lang string, loc *time.Location, zone string) *writer {
 
 func (w *writer) varsOf(m Message) vars {
 	return vars{
-		Title: w.titleOf(m.Item), Kind: w.kindName(m.Item.Kind), Team: m.Item.Team, Owner: w.ownerOf(m.Item),
+		Title: w.titleOf(m.Item), Kind: w.kindName(m.Item.Kind), Team: m.Item.Team, Managers: managersOf(m), Owner: w.ownerOf(m.Item),
 		Actor: m.ActorName, Recipient: m.RecipientName, Action: m.Action, Level: m.Level,
 		Due: w.when(m.Item.DueAt, m.Item.Calendar), DueShort: w.whenBrief(m.Item.DueAt, m.Item.Calendar),
 		Late: w.late(m.Item.DueAt, m.At),

@@ -45,7 +45,7 @@ var steps = []struct {
 	action     string
 	toManagers bool
 }{
-	{"remind", false}, {"escalate_manager", false}, {"escalate_manager", true}, {"reassign", false}, {"reassign", true},
+	{"remind", false}, {"escalate_manager", false}, {"escalate_manager", true}, {"escalate_originator", false}, {"escalate_originator", true}, {"reassign", false}, {"reassign", true},
 	{"return_to_pool", false}, {"return_to_pool", true}, {"reassigned", false}, {"call", false}, {"visit", false}, {"offer", false},
 }
 
@@ -407,5 +407,48 @@ func TestDigestSaysHowManyMore(t *testing.T) {
 	r, _ := RenderDigest(digest(t, "en"))
 	if strings.Contains(r.Text, "more, due later") {
 		t.Error("a complete digest says there are more")
+	}
+}
+
+// An escalation to the originator names, to the managers told, the team
+// that asked for the work and why they receive it; without a requester's
+// team (the follow-up's own managers are told) it claims no one asked.
+func TestEscalateOriginatorNamesTheRequester(t *testing.T) {
+	for _, c := range []struct {
+		lang, managersOf                string
+		subject, reason, summary, avoid string
+	}{
+		{"en", "south", "[Closeloop] Urgent: Asked for by team south, overdue in team north: First contact: Acme Steel",
+			"You receive this because you manage team south, which asked for this work.",
+			"Urgent: Overdue in team north, asked for by team south: First contact: Acme Steel, owned by Ana Li, was due Thu 3 Dec 15:00 (Asia/Shanghai, cn-mainland)", ""},
+		{"zh-Hans", "south", "[Closeloop] 紧急：south 团队提出的工作在 north 团队逾期：First contact: Acme Steel",
+			"您收到此邮件，是因为您是 south 团队的经理，这项工作由该团队提出。", "紧急：north 团队跟进逾期（south 团队提出）：First contact: Acme Steel（负责人 Ana Li）原定 12月3日 周四 15:00 (Asia/Shanghai，cn-mainland) 到期", ""},
+		{"en", "", "[Closeloop] Urgent: Still overdue in team north: First contact: Acme Steel",
+			"You receive this because you manage team north.",
+			"Urgent: Overdue in team north: First contact: Acme Steel, owned by Ana Li, was due Thu 3 Dec 15:00 (Asia/Shanghai, cn-mainland)", "asked for"},
+	} {
+		m := message(t, "escalate_originator", true, c.lang)
+		m.ManagersOf, m.Urgent = c.managersOf, true
+		r, err := Render(m)
+		if err != nil {
+			t.Fatalf("%s %q: %v", c.lang, c.managersOf, err)
+		}
+		if r.Subject != c.subject {
+			t.Errorf("%s %q: subject %q, want %q", c.lang, c.managersOf, r.Subject, c.subject)
+		}
+		if !strings.Contains(r.Text, c.reason) || !strings.Contains(html.UnescapeString(r.HTML), c.reason) {
+			t.Errorf("%s %q: no reason %q in\n%s", c.lang, c.managersOf, c.reason, r.Text)
+		}
+		if got := Summary(m); got != c.summary {
+			t.Errorf("%s %q: summary %q, want %q", c.lang, c.managersOf, got, c.summary)
+		}
+		if c.avoid != "" && strings.Contains(r.Text, c.avoid) {
+			t.Errorf("%s %q: says %q:\n%s", c.lang, c.managersOf, c.avoid, r.Text)
+		}
+	}
+	owner, err := Render(message(t, "escalate_originator", false, "en"))
+	if err != nil || owner.Subject != "[Closeloop] Overdue and escalated to the team that asked for it: First contact: Acme Steel" ||
+		!strings.Contains(owner.Text, "You receive this because you own this follow-up.") {
+		t.Fatalf("to the owner: %v\n%s\n%s", err, owner.Subject, owner.Text)
 	}
 }

@@ -22,6 +22,7 @@ type followUpRow struct {
 	OwnerID                 string
 	Team                    string
 	Territory               string
+	RequesterTeam           string
 	Title                   string
 	State                   string
 	AnchorAt                time.Time
@@ -30,6 +31,7 @@ type followUpRow struct {
 	EscalationLevel         int
 	LastAction              string
 	EscalatedAt             *time.Time
+	RequesterEscalatedAt    *time.Time
 	Policy                  string
 	PolicyKey               string
 	PolicyVersion           int64
@@ -162,7 +164,7 @@ func (r *FollowUps) Update(ctx context.Context, id string, fn func(*domain.Follo
 		}
 		err = tx.Model(&followUpRow{}).Where("id = ?", id).Updates(map[string]any{
 			"owner_id": f.OwnerID, "team": f.Team, "state": f.State, "due_at": f.DueAt, "next_step_at": f.NextStepAt, "escalation_level": f.EscalationLevel,
-			"last_action": f.LastAction, "escalated_at": f.EscalatedAt, "policy_version": f.PolicyVersion,
+			"last_action": f.LastAction, "escalated_at": f.EscalatedAt, "requester_escalated_at": f.RequesterEscalatedAt, "policy_version": f.PolicyVersion,
 			"escalation_policy_version": f.EscalationPolicyVersion, "calendar": f.Calendar, "calendar_version": f.CalendarVersion,
 			"closed_at": f.ClosedAt, "closed_by": f.ClosedBy, "close_note": f.CloseNote, "updated_at": f.UpdatedAt,
 		}).Error

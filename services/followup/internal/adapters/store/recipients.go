@@ -10,6 +10,7 @@ import (
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
+	"github.com/closeloop/closeloop/platform/auth"
 	"github.com/closeloop/closeloop/services/followup/internal/domain"
 )
 
@@ -232,13 +233,15 @@ func (r *FollowUps) DueBy(ctx context.Context, ownerID string, before time.Time)
 	return r.digestList(ctx, r.db.WithContext(ctx).Where("owner_id = ?", ownerID), before)
 }
 
-// OverdueIn returns the open follow-ups of teams overdue at now, by due
-// time (at most maxDigestItems), and how many there are in all.
+// OverdueIn returns the open follow-ups overdue at now that the managers of
+// teams see on their board (Visible: the teams' own, and those the teams
+// asked for once escalated to them), by due time (at most maxDigestItems),
+// and how many there are in all.
 func (r *FollowUps) OverdueIn(ctx context.Context, teams []string, now time.Time) ([]domain.FollowUp, int64, error) {
 	if len(teams) == 0 {
 		return nil, 0, nil
 	}
-	return r.digestList(ctx, r.db.WithContext(ctx).Where("team IN ?", teams), now)
+	return r.digestList(ctx, Visible(r.db.WithContext(ctx), auth.Scope{Teams: teams}), now)
 }
 
 func (r *FollowUps) digestList(ctx context.Context, q *gorm.DB, before time.Time) ([]domain.FollowUp, int64, error) {

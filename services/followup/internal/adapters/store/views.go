@@ -43,12 +43,25 @@ func filtered(q *gorm.DB, f domain.Filter) *gorm.DB {
 	return q
 }
 
-// overdue is the open follow-ups in scope matching f (its lateness bucket
-// included) that are overdue at instant at: a range over the partial index of
-// open rows.
+// Visible restricts a managers' view of follow-ups to what the caller may see
+// there (domain.FollowUp.VisibleTo): what Scoped allows, and for a manager
+// also the follow-ups their teams asked for once the ladder escalated to
+// them (requester_team, requester_escalated_at). For open rows each half is a
+// range over a partial index: (team, due_at, id) and, holding only the rows
+// escalated to a requester, (requester_team, due_at, id).
+func Visible(q *gorm.DB, s auth.Scope) *gorm.DB {
+	if s.All || s.OwnerID != "" || len(s.Teams) == 0 {
+		return Scoped(q, s, "")
+	}
+	return q.Where("(team IN ? OR (requester_team IN ? AND requester_escalated_at IS NOT NULL))", s.Teams, s.Teams)
+}
+
+// overdue is the open follow-ups visible in scope matching f (its lateness
+// bucket included) that are overdue at instant at: ranges over the partial
+// indexes of open rows.
 func (r *FollowUps) overdue(ctx context.Context, scope auth.Scope, f domain.Filter, at time.Time) *gorm.DB {
 	q := r.db.WithContext(ctx).Model(&followUpRow{}).Where("closed_at IS NULL AND due_at < ?", at)
-	q = filtered(Scoped(q, scope, ""), f)
+	q = filtered(Visible(q, scope), f)
 	if b, ok := domain.BucketNamed(f.Lateness); ok {
 		q = q.Where("due_at < ?", at.Add(-b.From))
 		if b.To != 0 {
@@ -67,18 +80,18 @@ func page(q *gorm.DB, after *Keyset, limit int) ([]domain.FollowUp, error) {
 	return followUps(rows), err
 }
 
-// Overdue returns up to limit follow-ups in scope matching f that are
-// overdue at instant at, most late first, after the keyset position.
+// Overdue returns up to limit follow-ups visible in scope matching f that
+// are overdue at instant at, most late first, after the keyset position.
 func (r *FollowUps) Overdue(ctx context.Context, scope auth.Scope, f domain.Filter, at time.Time, after *Keyset, limit int) ([]domain.FollowUp, error) {
 	return page(r.overdue(ctx, scope, f, at), after, limit)
 }
 
-// List returns up to limit follow-ups in scope matching f (open ones,
-// escalated ones, closed ones or all, by f.State), soonest due first, after
-// the keyset position. A rep's open list due before an instant is a range
-// over the partial index of open rows by owner (owner_id, due_at, id).
+// List returns up to limit follow-ups visible in scope matching f (open
+// ones, escalated ones, closed ones or all, by f.State), soonest due first,
+// after the keyset position. A rep's open list due before an instant is a
+// range over the partial index of open rows by owner (owner_id, due_at, id).
 func (r *FollowUps) List(ctx context.Context, scope auth.Scope, f domain.Filter, after *Keyset, limit int) ([]domain.FollowUp, error) {
-	q := filtered(Scoped(r.db.WithContext(ctx).Model(&followUpRow{}), scope, ""), f)
+	q := filtered(Visible(r.db.WithContext(ctx).Model(&followUpRow{}), scope), f)
 	switch f.State {
 	case "", "open":
 		q = q.Where("closed_at IS NULL")
@@ -99,8 +112,8 @@ type OverdueGroup struct {
 	ByLateness map[string]int64
 }
 
-// OverdueGroups counts the follow-ups in scope matching f that are overdue
-// at instant at, per team and owner.
+// OverdueGroups counts the follow-ups visible in scope matching f that are
+// overdue at instant at, per team and owner.
 func (r *FollowUps) OverdueGroups(ctx context.Context, scope auth.Scope, f domain.Filter, at time.Time) ([]OverdueGroup, error) {
 	var rows []struct {
 		Team, OwnerID string

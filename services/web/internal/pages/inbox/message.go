@@ -100,8 +100,8 @@ func what(x *view.Ctx, m *Message, actor string) string {
 	switch m.Action {
 	case "remind":
 		return x.T("inbox.what.remind")
-	case "escalate_manager":
-		return x.T("inbox.what.escalate_manager", "Team", team)
+	case "escalate_manager", "escalate_originator":
+		return x.T("inbox.what."+m.Action, "Team", team)
 	case "reassign", "return_to_pool":
 		if m.ManagersOf != "" {
 			return x.T("inbox.what."+m.Action+"_team", "Team", team)

@@ -35,6 +35,7 @@ func TestWhatHappened(t *testing.T) {
 		{Message{Action: "remind"}, "", "A reminder for you: this follow-up is due", "给您的提醒：此跟进已到期"},
 		{Message{Action: "escalate_manager", Team: "north"}, "", "Escalated to the managers of team north", "已升级给 north 团队经理"},
 		{Message{Action: "escalate_manager", Team: "north", ManagersOf: "north"}, "", "Escalated to the managers of team north", "已升级给 north 团队经理"},
+		{Message{Action: "escalate_originator", Team: "service", ManagersOf: "north"}, "", "Escalated to the managers of team north, who asked for it", "已升级给发起方 north 团队的经理"},
 		{Message{Action: "reassign", Team: "north"}, "", "Handed over to another rep by the escalation ladder", "升级流程已将此跟进转交给其他销售"},
 		{Message{Action: "reassign", Team: "north", ManagersOf: "north"}, "", "Handed over to another rep of team north by the escalation ladder", "升级流程已将此跟进转交给 north 团队的其他销售"},
 		{Message{Action: "return_to_pool", Team: "south"}, "", "Returned to the pool by the escalation ladder", "升级流程已将此跟进退回公海"},
