@@ -37,6 +37,7 @@ import (
 	"github.com/closeloop/closeloop/workflows/abc"
 	"github.com/closeloop/closeloop/workflows/care"
 	"github.com/closeloop/closeloop/workflows/followup"
+	"github.com/closeloop/closeloop/workflows/infoslip"
 	"github.com/closeloop/closeloop/workflows/lead"
 	"github.com/closeloop/closeloop/workflows/notify"
 	"github.com/closeloop/closeloop/workflows/servicecase"
@@ -77,6 +78,7 @@ func RegisterWorkflows(r WorkflowRegistry) {
 	r.RegisterWorkflowWithOptions(care.Sweep, workflow.RegisterOptions{Name: wfc.WorkflowCareSweep})
 	r.RegisterWorkflowWithOptions(notify.Delivery, workflow.RegisterOptions{Name: wfc.WorkflowDelivery})
 	r.RegisterWorkflowWithOptions(servicecase.ServiceCase, workflow.RegisterOptions{Name: wfc.WorkflowServiceCase})
+	r.RegisterWorkflowWithOptions(infoslip.InfoSlip, workflow.RegisterOptions{Name: wfc.WorkflowInfoSlip})
 }
 
 // RunSystemCheck runs SystemCheck and reports each service; the error names

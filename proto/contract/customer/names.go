@@ -103,4 +103,11 @@ const (
 	// an unknown customer as non-retryable "not_found"; anything else is
 	// retried. Input customerv1.CaseEventInput, no result.
 	ActivityRecordCaseEvent = "customer.RecordCaseEvent"
+	// ActivityRecordSlipEvent records one change of an information routing
+	// slip (sent, acknowledged, done, rejected, forwarded, added, rerouted,
+	// closed, withdrawn) on its customer's history, in the department of
+	// whoever made the change, linked to the slip. The InfoSlip workflow
+	// (workflows/infoslip) calls it; idempotent on the input's id; refusals
+	// as RecordCaseEvent's. Input customerv1.SlipEventInput, no result.
+	ActivityRecordSlipEvent = "customer.RecordSlipEvent"
 )

@@ -29,4 +29,14 @@ const (
 	// as a link on its timeline. Input servicev1.IssueSurveyInput, result
 	// servicev1.IssueSurveyResult.
 	ActivityIssueSurvey = "service.IssueSurvey"
+	// ActivityApplySlipCommand applies a change to an info slip (route,
+	// acknowledge, done, reject, forward, add, reroute, dismiss, object,
+	// confirm, withdraw, automatic close) and adds its timeline entries;
+	// idempotent on the command's entry_id. Input servicev1.SlipCommand,
+	// result servicev1.SlipSnapshot.
+	ActivityApplySlipCommand = "service.ApplySlipCommand"
+	// ActivityRecordSlipChase puts a step of a recipient's chase (a reminder,
+	// an escalation) on the slip's timeline; idempotent on the entry id.
+	// Input servicev1.SlipChaseRecord.
+	ActivityRecordSlipChase = "service.RecordSlipChase"
 )

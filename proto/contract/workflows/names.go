@@ -219,3 +219,25 @@ const (
 	// QueryCaseState answers servicev1.CaseSnapshot with the SLA targets.
 	QueryCaseState = "case-state"
 )
+
+// WorkflowInfoSlip keeps one information routing slip: every change after
+// it was sent is an update of it (checked by the update's validator, applied
+// by the after-sales service's activity); it chases each recipient that owes
+// the slip something with the follow-up engine (acknowledge, then act), and
+// closes an all-done slip the originator does not object to after the
+// confirmation period. Input servicev1.SlipInput, result
+// servicev1.SlipSnapshot.
+const WorkflowInfoSlip = "InfoSlip"
+
+// InfoSlipWorkflowID returns the workflow id of a slip's workflow; one per slip.
+func InfoSlipWorkflowID(slipID string) string { return "InfoSlip:" + slipID }
+
+// Updates and queries of the InfoSlip workflow.
+const (
+	// UpdateSlipCommand carries servicev1.SlipCommand and returns
+	// servicev1.SlipSnapshot; its validator refuses, with a reason, what the
+	// slip's state does not allow.
+	UpdateSlipCommand = "slip-command"
+	// QuerySlipState answers servicev1.SlipSnapshot with the chases.
+	QuerySlipState = "slip-state"
+)

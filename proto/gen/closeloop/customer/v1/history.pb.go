@@ -152,6 +152,133 @@ func (x *CaseEventInput) GetAt() *timestamppb.Timestamp {
 	return nil
 }
 
+// SlipEventInput is one change of an information routing slip, which the
+// InfoSlip workflow records on the slip's customer's history
+// (customer.RecordSlipEvent). Idempotent on id like CaseEventInput; a
+// malformed payload fails as non-retryable "invalid", a customer that does
+// not exist as non-retryable "not_found".
+type SlipEventInput struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Idempotency key of the item (at most 200 characters).
+	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// The slip's customer (UUID): the history the item goes on.
+	CustomerId string `protobuf:"bytes,2,opt,name=customer_id,json=customerId,proto3" json:"customer_id,omitempty"`
+	// The slip (UUID); the console links the item to /slips/{slip_id}.
+	SlipId string `protobuf:"bytes,3,opt,name=slip_id,json=slipId,proto3" json:"slip_id,omitempty"`
+	// What happened: sent, acknowledged, done, rejected, forwarded, added,
+	// rerouted, closed or withdrawn.
+	Event string `protobuf:"bytes,4,opt,name=event,proto3" json:"event,omitempty"`
+	// Who made the change: a user id, or "workflow".
+	Actor string `protobuf:"bytes,5,opt,name=actor,proto3" json:"actor,omitempty"`
+	// The department of whoever made the change (sales, service, marketing;
+	// "" unknown): the item's department on the history.
+	Department string `protobuf:"bytes,6,opt,name=department,proto3" json:"department,omitempty"`
+	// The slip's one-line subject; the item's title reads
+	// "<event in words>: <subject>" (cut to 200 characters).
+	Subject string `protobuf:"bytes,7,opt,name=subject,proto3" json:"subject,omitempty"`
+	// The change in words, e.g. "service acknowledged" (cut to 4000
+	// characters): never a note's or a reason's text.
+	Summary string `protobuf:"bytes,8,opt,name=summary,proto3" json:"summary,omitempty"`
+	// When the change happened (workflow time); at most an hour ahead of the
+	// customer service's clock.
+	At            *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=at,proto3" json:"at,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SlipEventInput) Reset() {
+	*x = SlipEventInput{}
+	mi := &file_closeloop_customer_v1_history_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SlipEventInput) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SlipEventInput) ProtoMessage() {}
+
+func (x *SlipEventInput) ProtoReflect() protoreflect.Message {
+	mi := &file_closeloop_customer_v1_history_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SlipEventInput.ProtoReflect.Descriptor instead.
+func (*SlipEventInput) Descriptor() ([]byte, []int) {
+	return file_closeloop_customer_v1_history_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *SlipEventInput) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *SlipEventInput) GetCustomerId() string {
+	if x != nil {
+		return x.CustomerId
+	}
+	return ""
+}
+
+func (x *SlipEventInput) GetSlipId() string {
+	if x != nil {
+		return x.SlipId
+	}
+	return ""
+}
+
+func (x *SlipEventInput) GetEvent() string {
+	if x != nil {
+		return x.Event
+	}
+	return ""
+}
+
+func (x *SlipEventInput) GetActor() string {
+	if x != nil {
+		return x.Actor
+	}
+	return ""
+}
+
+func (x *SlipEventInput) GetDepartment() string {
+	if x != nil {
+		return x.Department
+	}
+	return ""
+}
+
+func (x *SlipEventInput) GetSubject() string {
+	if x != nil {
+		return x.Subject
+	}
+	return ""
+}
+
+func (x *SlipEventInput) GetSummary() string {
+	if x != nil {
+		return x.Summary
+	}
+	return ""
+}
+
+func (x *SlipEventInput) GetAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.At
+	}
+	return nil
+}
+
 var File_closeloop_customer_v1_history_proto protoreflect.FileDescriptor
 
 const file_closeloop_customer_v1_history_proto_rawDesc = "" +
@@ -165,6 +292,19 @@ const file_closeloop_customer_v1_history_proto_rawDesc = "" +
 	"\x05event\x18\x04 \x01(\tR\x05event\x12\x14\n" +
 	"\x05actor\x18\x05 \x01(\tR\x05actor\x12\x12\n" +
 	"\x04team\x18\x06 \x01(\tR\x04team\x12\x18\n" +
+	"\asubject\x18\a \x01(\tR\asubject\x12\x18\n" +
+	"\asummary\x18\b \x01(\tR\asummary\x12*\n" +
+	"\x02at\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\x02at\"\x86\x02\n" +
+	"\x0eSlipEventInput\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1f\n" +
+	"\vcustomer_id\x18\x02 \x01(\tR\n" +
+	"customerId\x12\x17\n" +
+	"\aslip_id\x18\x03 \x01(\tR\x06slipId\x12\x14\n" +
+	"\x05event\x18\x04 \x01(\tR\x05event\x12\x14\n" +
+	"\x05actor\x18\x05 \x01(\tR\x05actor\x12\x1e\n" +
+	"\n" +
+	"department\x18\x06 \x01(\tR\n" +
+	"department\x12\x18\n" +
 	"\asubject\x18\a \x01(\tR\asubject\x12\x18\n" +
 	"\asummary\x18\b \x01(\tR\asummary\x12*\n" +
 	"\x02at\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\x02atBKZIgithub.com/closeloop/closeloop/proto/gen/closeloop/customer/v1;customerv1b\x06proto3"
@@ -181,18 +321,20 @@ func file_closeloop_customer_v1_history_proto_rawDescGZIP() []byte {
 	return file_closeloop_customer_v1_history_proto_rawDescData
 }
 
-var file_closeloop_customer_v1_history_proto_msgTypes = make([]protoimpl.MessageInfo, 1)
+var file_closeloop_customer_v1_history_proto_msgTypes = make([]protoimpl.MessageInfo, 2)
 var file_closeloop_customer_v1_history_proto_goTypes = []any{
 	(*CaseEventInput)(nil),        // 0: closeloop.customer.v1.CaseEventInput
-	(*timestamppb.Timestamp)(nil), // 1: google.protobuf.Timestamp
+	(*SlipEventInput)(nil),        // 1: closeloop.customer.v1.SlipEventInput
+	(*timestamppb.Timestamp)(nil), // 2: google.protobuf.Timestamp
 }
 var file_closeloop_customer_v1_history_proto_depIdxs = []int32{
-	1, // 0: closeloop.customer.v1.CaseEventInput.at:type_name -> google.protobuf.Timestamp
-	1, // [1:1] is the sub-list for method output_type
-	1, // [1:1] is the sub-list for method input_type
-	1, // [1:1] is the sub-list for extension type_name
-	1, // [1:1] is the sub-list for extension extendee
-	0, // [0:1] is the sub-list for field type_name
+	2, // 0: closeloop.customer.v1.CaseEventInput.at:type_name -> google.protobuf.Timestamp
+	2, // 1: closeloop.customer.v1.SlipEventInput.at:type_name -> google.protobuf.Timestamp
+	2, // [2:2] is the sub-list for method output_type
+	2, // [2:2] is the sub-list for method input_type
+	2, // [2:2] is the sub-list for extension type_name
+	2, // [2:2] is the sub-list for extension extendee
+	0, // [0:2] is the sub-list for field type_name
 }
 
 func init() { file_closeloop_customer_v1_history_proto_init() }
@@ -206,7 +348,7 @@ func file_closeloop_customer_v1_history_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_closeloop_customer_v1_history_proto_rawDesc), len(file_closeloop_customer_v1_history_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   1,
+			NumMessages:   2,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
