@@ -119,7 +119,7 @@ func Setup(d *service.Deps, cfg Config) (*service.Module, error) {
 			acts.Register(r)
 			acts.RegisterLeadActivities(r)
 			vs.Register(r)
-			as.Register(r) // customer.RecordCaseEvent: a service case's changes on the customer's history
+			as.Register(r) // customer.RecordCaseEvent, customer.RecordSlipEvent: cases' and slips' changes on the customer's history
 			(&care.Activities{Care: cs}).Register(r)
 		},
 		OpenAPI:    ports.OpenAPI(),

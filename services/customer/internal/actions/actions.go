@@ -9,9 +9,10 @@
 // The context has the service's four parts, each in a package of its own:
 // domain (the rules, pure), app (the use cases, with authorisation and
 // scope), adapters (gorm storage, transactions) and ports (HTTP handlers and
-// their OpenAPI operations, and the Temporal activity customer.RecordCaseEvent
-// by which the ServiceCase workflow puts every change of an after-sales case
-// on its customer's history, as an item nobody records or changes through
+// their OpenAPI operations, and the Temporal activities customer.RecordCaseEvent
+// and customer.RecordSlipEvent by which the ServiceCase and InfoSlip workflows
+// put every change of an after-sales case or an information routing slip on
+// its customer's history, as an item nobody records or changes through
 // /v1/actions — domain/caseevent.go says why it is an action row). This
 // package only assembles them for the service (New: Routes, Register) and
 // hands the operations to the service's OpenAPI document (Ops); it holds no
@@ -54,8 +55,8 @@ func New(db *gorm.DB, customers *custadapters.Store, fu app.FollowUps, cs *care.
 // Routes mounts the actions API on the authenticated /v1 group.
 func (s *Service) Routes(v1 *gin.RouterGroup) { s.http.Routes(v1) }
 
-// Register adds the actions' activities (customer.RecordCaseEvent) to the
-// customer worker.
+// Register adds the actions' activities (customer.RecordCaseEvent,
+// customer.RecordSlipEvent) to the customer worker.
 func (s *Service) Register(r worker.Registry) { s.acts.Register(r) }
 
 // Ops documents the endpoints for the customer service's OpenAPI document.

@@ -101,11 +101,22 @@ func FindUser(tx *gorm.DB, id string) (*UserRecord, error) {
 
 // UserQuery filters the directory.
 type UserQuery struct {
-	Teams []string // any of these teams; nil: every user
-	Team  string
-	Role  string
-	After string // id
-	Limit int
+	Teams       []string // any of these teams; nil: every user
+	Team        string
+	Role        string
+	EnabledOnly bool   // leave out disabled users
+	After       string // id
+	Limit       int
+}
+
+// listed is the condition "the stored list column holds item": item between
+// commas, LIKE's wildcards in it taken literally (a team named "n_rth" or
+// "%" matches only itself). SQLite's LIKE ignores the case of ASCII letters,
+// PostgreSQL's does not: callers that need the exact name check it on the
+// rows (domain.PeopleQuery.Lists).
+func listed(column, item string) (string, string) {
+	esc := strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(item)
+	return column + ` LIKE ? ESCAPE '\'`, "%," + esc + ",%"
 }
 
 // ListUsers returns up to q.Limit users by id after q.After, and whether more follow.
@@ -117,15 +128,18 @@ func (s *Store) ListUsers(ctx context.Context, q UserQuery) ([]UserRecord, bool,
 		}
 		or := s.db.Where("1 = 0")
 		for _, t := range q.Teams {
-			or = or.Or("teams LIKE ?", "%,"+t+",%")
+			or = or.Or(listed("teams", t))
 		}
 		tx = tx.Where(or)
 	}
 	if q.Team != "" {
-		tx = tx.Where("teams LIKE ?", "%,"+q.Team+",%")
+		tx = tx.Where(listed("teams", q.Team))
 	}
 	if q.Role != "" {
-		tx = tx.Where("roles LIKE ?", "%,"+q.Role+",%")
+		tx = tx.Where(listed("roles", q.Role))
+	}
+	if q.EnabledOnly {
+		tx = tx.Where("disabled_at IS NULL")
 	}
 	if q.After != "" {
 		tx = tx.Where("id > ?", q.After)

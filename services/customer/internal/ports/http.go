@@ -59,6 +59,7 @@ func (h *HTTP) Routes(v1 *gin.RouterGroup) {
 	v1.PUT("/users/:userId", h.putUser)
 	v1.POST("/users/:userId/disable", h.disableUser)
 	v1.POST("/users/:userId/enable", h.enableUser)
+	h.peopleRoutes(v1)
 }
 
 // seen records the verified caller in the user directory. A failure is

@@ -105,7 +105,7 @@ func OpenAPI() []byte {
 			Description: "A dry run: answers how many customers each class would hold and how many would change class (by move, such as B→A) under the candidate a_share/b_share (absent: the configured ones). Nothing is written: no class, no audit entry, no care sweep.",
 			Permission:  string(auth.PermCustomersReclassify), Request: TrialRequest{}, Response: app.TrialView{}, Errors: []int{400, 403, 422}},
 		openapi.Op{Method: "GET", Path: "/v1/users", Tag: "users", Summary: "The user directory: who may own customers",
-			Description: "Admins see everyone; managers the users of their teams. Users appear at their first verified request (and are refreshed from every token) or when an admin registers them.",
+			Description: "Admins see everyone; managers the users of their teams. Users appear at their first verified request (and are refreshed from every token) or when an admin registers them. Everyone else looks colleagues up in the people directory (/v1/people: name, teams, roles, enabled).",
 			Permission:  string(auth.PermUsersRead), Params: []openapi.Param{{Name: "team", In: "query"}, {Name: "role", In: "query", Enum: []string{"rep", "manager", "analyst", "admin"}}, limitParam, cursorParam},
 			Response: app.Page[app.UserView]{}, Errors: []int{400, 403, 422}},
 		openapi.Op{Method: "PUT", Path: "/v1/users/:userId", Tag: "users", Summary: "Register a user ahead of their first sign-in, or change their entry (admins)",
@@ -116,5 +116,5 @@ func OpenAPI() []byte {
 			Permission:  string(auth.PermUsersWrite), Params: []openapi.Param{userParam}, Response: app.UserView{}, Errors: []int{403, 404, 422}},
 		openapi.Op{Method: "POST", Path: "/v1/users/:userId/enable", Tag: "users", Summary: "Enable a disabled user again (admins)",
 			Permission: string(auth.PermUsersWrite), Params: []openapi.Param{userParam}, Response: app.UserView{}, Errors: []int{403, 404, 422}},
-	).Add(importOps()...).Add(visits.Ops()...).Add(actions.Ops()...).Add(timeline.Ops()...).Add(analytics.Ops()...).JSON()
+	).Add(importOps()...).Add(peopleOps()...).Add(visits.Ops()...).Add(actions.Ops()...).Add(timeline.Ops()...).Add(analytics.Ops()...).JSON()
 }

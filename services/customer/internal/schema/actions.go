@@ -48,4 +48,13 @@ var Actions = []migrate.Migration{
 		`ALTER TABLE actions ADD COLUMN case_event VARCHAR(30) NOT NULL DEFAULT ''`,
 		`ALTER TABLE actions ADD COLUMN case_team VARCHAR(100) NOT NULL DEFAULT ''`,
 	)},
+
+	{Version: 15, Name: "actions: an information routing slip's changes on its customer's history (category info_slip)", Up: migrate.SQL(
+		// The information routing slip whose change an info_slip item
+		// records (the slip id and the event — sent, acknowledged, … —);
+		// "" on every other action. As for a case's items, the item's id is
+		// derived from the event's idempotency key.
+		`ALTER TABLE actions ADD COLUMN slip_id VARCHAR(36) NOT NULL DEFAULT ''`,
+		`ALTER TABLE actions ADD COLUMN slip_event VARCHAR(30) NOT NULL DEFAULT ''`,
+	)},
 }

@@ -1,13 +1,14 @@
 // Package adapters is the actions context's gorm storage: the actions and
 // action_links tables (their migrations are the customer service's, in
 // internal/schema/actions.go; a service case's items are actions rows too,
-// their case in case_id, case_event and case_team) and the look-ups the use
+// their case in case_id, case_event and case_team, and so are an information
+// routing slip's, their slip in slip_id and slip_event) and the look-ups the use
 // cases need from the customer store (is a customer in the caller's scope,
 // does it exist, whose contact is this). It loads facts and stores
 // decisions; every rule — what is valid, which state may follow which — is
 // package domain's, every permission package app's. Transactions stay here:
 // a new action and its links (and the care cadence a logged contact
-// restarts) in one, a case's item once per id (CreateOnce), and every change
+// restarts) in one, a case's or a slip's item once per id (CreateOnce), and every change
 // of an action row through Update, which locks the row, lets the caller
 // decide, and stores the outcome.
 package adapters
@@ -49,6 +50,10 @@ type Row struct {
 	CaseID    string
 	CaseEvent string
 	CaseTeam  string
+	// The information routing slip an info_slip item records a change of,
+	// "" on every other action (migration 15).
+	SlipID    string
+	SlipEvent string
 }
 
 func (Row) TableName() string { return "actions" }
@@ -81,6 +86,9 @@ func toRow(a domain.Action) Row {
 	if a.Case != nil {
 		r.CaseID, r.CaseEvent, r.CaseTeam = a.Case.ID, a.Case.Event, a.Case.Team
 	}
+	if a.Slip != nil {
+		r.SlipID, r.SlipEvent = a.Slip.ID, a.Slip.Event
+	}
 	return r
 }
 
@@ -90,6 +98,9 @@ func toAction(r Row, links []Link) domain.Action {
 		OccurredAt: r.OccurredAt, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
 	if r.CaseID != "" {
 		a.Case = &domain.CaseRef{ID: r.CaseID, Event: r.CaseEvent, Team: r.CaseTeam}
+	}
+	if r.SlipID != "" {
+		a.Slip = &domain.SlipRef{ID: r.SlipID, Event: r.SlipEvent}
 	}
 	for _, l := range links {
 		a.Links = append(a.Links, domain.Link{SubjectType: l.SubjectType, SubjectID: l.SubjectID, CustomerID: l.CustomerID})

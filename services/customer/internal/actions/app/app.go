@@ -1,7 +1,8 @@
 // Package app holds the actions use cases: record a plan or log, get one,
 // complete or cancel a plan, read a customer's history, close the
-// follow-ups a logged contact answers, and record a service case's change on
-// its customer's history (caseevents.go). Each checks the caller's permission
+// follow-ups a logged contact answers, and record a service case's or an
+// information routing slip's change on its customer's history
+// (caseevents.go, slipevents.go). Each checks the caller's permission
 // and data scope, asks the rules in package domain, and stores through the
 // Repository, which owns the transactions. It holds no rule of its own about
 // what an action is (domain) and no SQL (adapters); the follow-up service's

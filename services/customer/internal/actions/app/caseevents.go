@@ -21,6 +21,14 @@ func (s *Service) RecordCaseEvent(ctx context.Context, e CaseEvent) (View, bool,
 	if err != nil {
 		return View{}, false, err
 	}
+	return s.recordOnce(ctx, a)
+}
+
+// recordOnce stores a workflow's history item on its customer unless an
+// item of its id is stored already, and returns the item as stored (the
+// first recording) and whether this call stored it. The customer must have
+// existed (deleted or not).
+func (s *Service) recordOnce(ctx context.Context, a domain.Action) (View, bool, error) {
 	if err := s.customers.Exists(ctx, a.CustomerIDs()[0]); err != nil {
 		return View{}, false, err
 	}

@@ -35,6 +35,12 @@ type View struct {
 	CaseID    string `json:"case_id,omitempty"`
 	CaseEvent string `json:"case_event,omitempty"`
 	CaseTeam  string `json:"case_team,omitempty"`
+	// An information routing slip's item (category info_slip): the slip
+	// (/slips/{slip_id} in the console) and what happened to it (sent,
+	// acknowledged, done, rejected, forwarded, added, rerouted, closed,
+	// withdrawn). Absent on every other item.
+	SlipID    string `json:"slip_id,omitempty"`
+	SlipEvent string `json:"slip_event,omitempty"`
 }
 
 // Closed reports what a logged contact did to open follow-ups.
@@ -73,6 +79,9 @@ func view(a domain.Action) View {
 		CustomerIDs: []string{}, ContactIDs: []string{}, LeadIDs: []string{}, OpportunityIDs: []string{}, CreatedAt: a.CreatedAt, UpdatedAt: a.UpdatedAt}
 	if a.Case != nil {
 		v.CaseID, v.CaseEvent, v.CaseTeam = a.Case.ID, a.Case.Event, a.Case.Team
+	}
+	if a.Slip != nil {
+		v.SlipID, v.SlipEvent = a.Slip.ID, a.Slip.Event
 	}
 	for _, l := range a.Links {
 		switch l.SubjectType {

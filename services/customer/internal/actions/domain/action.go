@@ -3,10 +3,12 @@
 // opportunities), how a plan changes state (planned → done or cancelled) and
 // what is refused, which categories are a contact with the customer, which
 // first-contact follow-ups a logged contact answers, what a history query
-// may filter on, and the items that record a service case's changes on the
-// history, which nobody records or changes as an action (caseevent.go). It has no storage, no HTTP and no follow-up service: the
-// facts it decides on (which customers the caller may change, which customer
-// a contact belongs to) are handed to it by the use cases in package app.
+// may filter on, and the items that record a service case's or an
+// information routing slip's changes on the history, which nobody records or
+// changes as an action (caseevent.go, slipevent.go). It has no storage, no
+// HTTP and no follow-up service: the facts it decides on (which customers
+// the caller may change, which customer a contact belongs to) are handed to
+// it by the use cases in package app.
 package domain
 
 import (
@@ -76,6 +78,7 @@ type Action struct {
 	UpdatedAt  time.Time
 	Links      []Link
 	Case       *CaseRef // the service case whose change the item records; nil for a person's action (caseevent.go)
+	Slip       *SlipRef // the information routing slip whose change the item records; nil otherwise (slipevent.go)
 }
 
 // Link ties an action to a customer, contact, lead or opportunity, filed
@@ -91,8 +94,8 @@ type Link struct {
 func IsContact(category string) bool { return slices.Contains(contactCategories, category) }
 
 // RestartsCare reports whether storing the action restarts its customers'
-// care cadence: a logged contact does (a service case's item never: it is
-// not in a contact category).
+// care cadence: a logged contact does (a service case's or a slip's item
+// never: neither is in a contact category).
 func (a Action) RestartsCare() bool { return a.Kind == KindLog && IsContact(a.Category) }
 
 // Subjects returns the ids linked as subjectType, in link order.

@@ -139,15 +139,6 @@ func NewCaseEvent(e CaseEvent, now time.Time) (Action, error) {
 // FromCase reports whether the item records a service case's change.
 func (a Action) FromCase() bool { return a.Case != nil }
 
-// Changeable is nil for an action people may complete or cancel (subject
-// to its state and who they are), ErrRecordedByCase for a case's item.
-func (a Action) Changeable() error {
-	if a.FromCase() {
-		return ErrRecordedByCase
-	}
-	return nil
-}
-
 // cut shortens s to at most max characters, ending it with "…" when cut.
 func cut(s string, max int) string {
 	if utf8.RuneCountInString(s) <= max {

@@ -13,9 +13,24 @@ type Completion struct {
 	DoneAt                     *time.Time // default now
 }
 
+// Changeable is nil for an action people may complete or cancel (subject
+// to its state and who they are); an item a workflow recorded is refused:
+// ErrRecordedByCase for a service case's, ErrRecordedBySlip for an
+// information routing slip's.
+func (a Action) Changeable() error {
+	switch {
+	case a.FromCase():
+		return ErrRecordedByCase
+	case a.FromSlip():
+		return ErrRecordedBySlip
+	}
+	return nil
+}
+
 // Complete turns a planned action into a log of what was done: only a
 // planned action (else not_planned), with a summary, done at most a minute
-// ahead of now. A service case's item is refused (recorded_by_case).
+// ahead of now. A service case's or a slip's item is refused
+// (recorded_by_case, recorded_by_slip).
 func (a *Action) Complete(c Completion, now time.Time) error {
 	if err := a.Changeable(); err != nil {
 		return err
@@ -42,7 +57,8 @@ func (a *Action) Complete(c Completion, now time.Time) error {
 }
 
 // Cancel drops a planned action; any other is refused (not_planned), a
-// service case's item first of all (recorded_by_case).
+// service case's or a slip's item first of all (recorded_by_case,
+// recorded_by_slip).
 func (a *Action) Cancel(now time.Time) error {
 	if err := a.Changeable(); err != nil {
 		return err

@@ -16,8 +16,9 @@ import (
 	"github.com/closeloop/closeloop/services/customer/internal/actions/app"
 )
 
-// Error types the activities fail with, not retried: the ServiceCase
-// workflow lists them as non-retryable (its wfx.Call NonRetryable).
+// Error types the activities fail with, not retried: the ServiceCase and
+// InfoSlip workflows list them as non-retryable (their wfx.Call
+// NonRetryable).
 const (
 	ErrTypeInvalid  = "invalid"
 	ErrTypeNotFound = "not_found"
@@ -30,6 +31,7 @@ type Activities struct{ Svc *app.Service }
 // Register adds the activities under their contract names.
 func (a *Activities) Register(r worker.Registry) {
 	r.RegisterActivityWithOptions(a.RecordCaseEvent, activity.RegisterOptions{Name: customerc.ActivityRecordCaseEvent})
+	r.RegisterActivityWithOptions(a.RecordSlipEvent, activity.RegisterOptions{Name: customerc.ActivityRecordSlipEvent})
 }
 
 // RecordCaseEvent puts a service case's change on its customer's history,
@@ -43,6 +45,20 @@ func (a *Activities) RecordCaseEvent(ctx context.Context, in *customerv1.CaseEve
 	}
 	_, _, err := a.Svc.RecordCaseEvent(ctx, app.CaseEvent{Key: in.GetId(), CustomerID: in.GetCustomerId(), CaseID: in.GetCaseId(),
 		Event: in.GetEvent(), Actor: in.GetActor(), Team: in.GetTeam(), Subject: in.GetSubject(), Summary: in.GetSummary(), At: at})
+	return nonRetryable(err)
+}
+
+// RecordSlipEvent puts an information routing slip's change on its
+// customer's history, once per in.id, with RecordCaseEvent's refusals: a
+// malformed input fails as non-retryable "invalid", an unknown customer as
+// non-retryable "not_found"; a failure of the database is retried.
+func (a *Activities) RecordSlipEvent(ctx context.Context, in *customerv1.SlipEventInput) error {
+	var at time.Time
+	if in.GetAt() != nil {
+		at = in.GetAt().AsTime()
+	}
+	_, _, err := a.Svc.RecordSlipEvent(ctx, app.SlipEvent{Key: in.GetId(), CustomerID: in.GetCustomerId(), SlipID: in.GetSlipId(),
+		Event: in.GetEvent(), Actor: in.GetActor(), Department: in.GetDepartment(), Subject: in.GetSubject(), Summary: in.GetSummary(), At: at})
 	return nonRetryable(err)
 }
 

@@ -142,3 +142,92 @@ func TestRecordCaseEventActivity(t *testing.T) {
 		})
 	}
 }
+
+// TestRecordSlipEventActivity runs customer.RecordSlipEvent, registered
+// under its contract name, on each database: the same id twice is one history item (the first recording
+// stands), carrying its slip and in the department of whoever made the
+// change, which the department filter finds; a change of no known
+// department is listed only unfiltered; a deleted customer still gets its
+// slips' items; a malformed payload fails as non-retryable "invalid" and
+// an unknown customer as non-retryable "not_found", storing nothing.
+func TestRecordSlipEventActivity(t *testing.T) {
+	const slip1 = "0190a000-0000-7000-8000-0000000000b7"
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			ctx := context.Background()
+			gdb := openDB(t, b.dsn(t))
+			gone := time.Now().UTC().Add(-time.Hour)
+			addCustomer(t, gdb, live, nil)
+			addCustomer(t, gdb, deleted, &gone)
+			store := adapters.NewStore(gdb)
+			svc := app.New(store, adapters.Customers{Store: custadapters.NewStore(gdb)}, nil, nil, adapters.NewID)
+
+			var suite testsuite.WorkflowTestSuite
+			env := suite.NewTestActivityEnvironment()
+			acts := &ports.Activities{Svc: svc}
+			env.RegisterActivityWithOptions(acts.RecordSlipEvent, activity.RegisterOptions{Name: customerc.ActivityRecordSlipEvent})
+			record := func(in *customerv1.SlipEventInput) error {
+				_, err := env.ExecuteActivity(customerc.ActivityRecordSlipEvent, in)
+				return err
+			}
+			at := time.Now().UTC().Add(-time.Minute).Truncate(time.Second)
+			in := func(id, customer, event, department, summary string) *customerv1.SlipEventInput {
+				return &customerv1.SlipEventInput{Id: id, CustomerId: customer, SlipId: slip1, Event: event, Actor: "rep-ana",
+					Department: department, Subject: "Competitor offer", Summary: summary, At: timestamppb.New(at)}
+			}
+			history := func(customer, department string) []domain.Action {
+				rows, err := store.History(ctx, domain.HistoryQuery{CustomerID: customer, Department: department, Limit: 50})
+				if err != nil {
+					t.Fatal(err)
+				}
+				return rows
+			}
+
+			for _, summary := range []string{"to service and marketing", "a retry that says otherwise"} {
+				if err := record(in("slip-entry-1", live, "sent", "sales", summary)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			h := history(live, "sales")
+			if len(h) != 1 || h[0].ID != domain.SlipEventID("slip-entry-1") || h[0].Summary != "to service and marketing" ||
+				h[0].Title != "Slip sent: Competitor offer" || h[0].Category != domain.CategoryInfoSlip || h[0].Slip == nil ||
+				h[0].Slip.ID != slip1 || h[0].Slip.Event != "sent" || h[0].Case != nil || !h[0].OccurredAt.Equal(at) {
+				t.Fatalf("the same id twice: %+v", h)
+			}
+			// The workflow closing the slip itself, later: no department.
+			closed := in("slip-entry-2", live, "closed", "", "closed without objection")
+			closed.At = timestamppb.New(at.Add(30 * time.Second))
+			if err := record(closed); err != nil {
+				t.Fatal(err)
+			}
+			if all, svcItems := history(live, ""), history(live, "service"); len(all) != 2 || all[0].Department != "" || len(svcItems) != 0 {
+				t.Fatalf("a change of no department: %+v; service lists %+v", all, svcItems)
+			}
+			if err := record(in("slip-entry-3", deleted, "withdrawn", "sales", "")); err != nil || len(history(deleted, "")) != 1 {
+				t.Fatalf("a deleted customer's slip is withdrawn: %v", err)
+			}
+
+			noAt := in("slip-entry-9", live, "done", "service", "")
+			noAt.At = nil
+			for _, tc := range []struct {
+				name, errType string
+				in            *customerv1.SlipEventInput
+			}{
+				{"an unknown event", "invalid", in("slip-entry-9", live, "escalated", "service", "")},
+				{"an unknown department", "invalid", in("slip-entry-9", live, "done", "finance", "")},
+				{"no time", "invalid", noAt},
+				{"not a customer id", "invalid", in("slip-entry-9", "acme", "done", "service", "")},
+				{"an unknown customer", "not_found", in("slip-entry-9", stranger, "done", "service", "")},
+			} {
+				err := record(tc.in)
+				var ae *temporal.ApplicationError
+				if !errors.As(err, &ae) || ae.Type() != tc.errType || !ae.NonRetryable() {
+					t.Errorf("%s: %v, want non-retryable %q", tc.name, err, tc.errType)
+				}
+			}
+			if n := len(history(live, "")) + len(history(stranger, "")); n != 2 {
+				t.Fatalf("refused events stored items: %d on the histories", n)
+			}
+		})
+	}
+}

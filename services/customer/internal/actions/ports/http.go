@@ -1,8 +1,8 @@
 // Package ports is the actions context's door to the outside: the gin HTTP
 // handlers of /v1/actions and /v1/customers/{id}/history and their OpenAPI
 // operations (Ops), which the customer service's document includes, and the
-// Temporal activity by which the ServiceCase workflow puts a case's changes
-// on the history (activities.go). Handlers and activities only translate
+// Temporal activities by which the ServiceCase and InfoSlip workflows put a
+// case's or a slip's changes on the history (activities.go). Handlers and activities only translate
 // requests to the use cases in package app and their answers back; no rule,
 // permission or storage lives here.
 package ports
@@ -139,13 +139,13 @@ func Ops() []openapi.Op {
 		{Method: "GET", Path: "/v1/actions/:id", Tag: "actions", Summary: "Get an action",
 			Permission: read, Params: []openapi.Param{id}, Response: app.View{}, Errors: []int{403, 404}},
 		{Method: "POST", Path: "/v1/actions/:id/complete", Tag: "actions", Summary: "Complete a planned action (it becomes a log)",
-			Description: "Only a planned action (else 422 not_planned); a service case's history item is never changed here (422 recorded_by_case).",
+			Description: "Only a planned action (else 422 not_planned); a service case's or an information routing slip's history item is never changed here (422 recorded_by_case, recorded_by_slip).",
 			Permission:  write, Params: []openapi.Param{id}, Request: CompleteRequest{}, Response: app.Result{}, Errors: []int{400, 403, 404, 422}},
 		{Method: "POST", Path: "/v1/actions/:id/cancel", Tag: "actions", Summary: "Cancel a planned action",
-			Description: "Only a planned action (else 422 not_planned); a service case's history item is never changed here (422 recorded_by_case).",
+			Description: "Only a planned action (else 422 not_planned); a service case's or an information routing slip's history item is never changed here (422 recorded_by_case, recorded_by_slip).",
 			Permission:  write, Params: []openapi.Param{id}, Response: app.View{}, Errors: []int{403, 404, 422}},
 		{Method: "GET", Path: "/v1/customers/:id/history", Tag: "actions", Summary: "A customer's contact history across departments, newest first",
-			Description: "Every action linked to the customer, one of its contacts, or a lead or opportunity filed under it, and every change of its service cases: those are logs of department service in category service_case, with case_id (the case), case_event (filed, first_response, waiting_for_customer, resumed, resolved, reopened, closed, priority_changed, assigned, breached) and case_team; they are recorded by the case's workflow, never through /v1/actions (completing or cancelling one answers 422 recorded_by_case). Whoever may see the customer sees all of them.",
+			Description: "Every action linked to the customer, one of its contacts, or a lead or opportunity filed under it, and every change of its service cases: those are logs of department service in category service_case, with case_id (the case), case_event (filed, first_response, waiting_for_customer, resumed, resolved, reopened, closed, priority_changed, assigned, breached) and case_team; they are recorded by the case's workflow, never through /v1/actions (completing or cancelling one answers 422 recorded_by_case). Every change of an information routing slip about the customer is there too: a log in category info_slip, in the department of whoever made the change (sales, service or marketing; an empty department when the slip's workflow does not know it, so only the unfiltered history lists it), with slip_id (the slip) and slip_event (sent, acknowledged, done, rejected, forwarded, added, rerouted, closed, withdrawn); recorded by the slip's workflow, never changed here (422 recorded_by_slip). Whoever may see the customer sees all of them.",
 			Permission:  read, Response: app.HistoryPage{}, Errors: []int{400, 403, 404, 422},
 			Params: []openapi.Param{cust, {Name: "kind", In: "query", Enum: []string{"plan", "log"}},
 				{Name: "department", In: "query", Enum: []string{"sales", "service", "marketing"}},

@@ -55,8 +55,9 @@ func bounded(q *gorm.DB, b *domain.Bound, at, id string) *gorm.DB {
 
 // Actions returns up to n actions linked to the customer (to it, one of its
 // contacts, or a lead or opportunity filed under it) within b, newest first.
-// A service case's item carries its case (case_id, case_event, case_team),
-// read from its actions row with the rest.
+// A service case's item carries its case (case_id, case_event, case_team)
+// and a slip's item its slip (slip_id, slip_event), read from its actions
+// row with the rest.
 func (s *Store) Actions(ctx context.Context, customerID string, b *domain.Bound, n int) ([]domain.Entry, error) {
 	db := s.db.WithContext(ctx)
 	// An action linked to the customer more than once (itself and a contact)
@@ -85,7 +86,7 @@ func (s *Store) Actions(ctx context.Context, customerID string, b *domain.Bound,
 		byID[r.ID] = &domain.Entry{Source: domain.SourceAction, ID: r.ID, At: r.OccurredAt.UTC(), Kind: r.Kind, Actor: r.ActorID, Department: r.Department,
 			Action: &domain.Action{Status: r.Status, Category: r.Category, Title: r.Title, Summary: r.Summary, Outcome: r.Outcome, NextStep: r.NextStep,
 				PlannedFor: r.PlannedFor, DoneAt: r.DoneAt, CustomerIDs: []string{}, ContactIDs: []string{}, LeadIDs: []string{}, OpportunityIDs: []string{},
-				CaseID: r.CaseID, CaseEvent: r.CaseEvent, CaseTeam: r.CaseTeam}}
+				CaseID: r.CaseID, CaseEvent: r.CaseEvent, CaseTeam: r.CaseTeam, SlipID: r.SlipID, SlipEvent: r.SlipEvent}}
 	}
 	for _, l := range links {
 		e := byID[l.ActionID]

@@ -145,3 +145,77 @@ func TestCaseItemsOnTheTimeline(t *testing.T) {
 		})
 	}
 }
+
+// TestSlipItemsOnTheTimeline runs on each database: an information routing
+// slip's changes are action entries of the timeline carrying their slip —
+// slip_id and slip_event — in the department of whoever made the change
+// (omitted when unknown), while a service case's item beside them carries
+// its case and no slip.
+func TestSlipItemsOnTheTimeline(t *testing.T) {
+	const slip1 = "0190a000-0000-7000-8000-0000000000b7"
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			ctx := context.Background()
+			gdb := openDB(t, b.dsn(t))
+			actions := actadapters.NewStore(gdb)
+			now := time.Now().UTC().Truncate(time.Second)
+			store := func(a actdomain.Action, err error) {
+				t.Helper()
+				if err != nil {
+					t.Fatal(err)
+				}
+				if ok, err := actions.CreateOnce(ctx, a); err != nil || !ok {
+					t.Fatalf("record %s: %v %v", a.Title, ok, err)
+				}
+			}
+			slip := func(key, ev, dept string, at time.Time) (actdomain.Action, error) {
+				return actdomain.NewSlipEvent(actdomain.SlipEvent{Key: key, CustomerID: cust1, SlipID: slip1, Event: ev, Actor: "rep-ana",
+					Department: dept, Subject: "Competitor offer", Summary: ev, At: at}, now)
+			}
+			store(slip("slip-entry-1", "sent", "sales", now.Add(-3*time.Hour)))
+			store(actdomain.NewCaseEvent(actdomain.CaseEvent{Key: "case-entry-1", CustomerID: cust1, CaseID: case1, Event: "filed",
+				Actor: "agent-li", Subject: "Leak", At: now.Add(-2 * time.Hour)}, now))
+			store(slip("slip-entry-2", "closed", "", now.Add(-time.Hour)))
+
+			got, err := adapters.New(gdb, nil).Actions(ctx, cust1, nil, 10)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != 3 {
+				t.Fatalf("the timeline's actions: %+v", got)
+			}
+			for i, want := range []struct {
+				dept, category, slipEvent, caseID string
+				json, notJSON                     []string
+			}{
+				{category: actdomain.CategoryInfoSlip, slipEvent: "closed",
+					json: []string{`"slip_id":"` + slip1 + `"`, `"slip_event":"closed"`}, notJSON: []string{`"department"`, `"case_id"`}},
+				{dept: "service", category: actdomain.CategoryServiceCase, caseID: case1,
+					json: []string{`"case_id":"` + case1 + `"`}, notJSON: []string{`"slip_id"`, `"slip_event"`}},
+				{dept: "sales", category: actdomain.CategoryInfoSlip, slipEvent: "sent",
+					json: []string{`"department":"sales"`, `"slip_id":"` + slip1 + `"`, `"slip_event":"sent"`}, notJSON: []string{`"case_id"`}},
+			} {
+				e, a := got[i], got[i].Action
+				slipID := ""
+				if want.slipEvent != "" {
+					slipID = slip1
+				}
+				if e.Department != want.dept || a.Category != want.category || a.SlipID != slipID || a.SlipEvent != want.slipEvent ||
+					a.CaseID != want.caseID || len(a.CustomerIDs) != 1 {
+					t.Errorf("entry %d: %+v %+v", i, e, a)
+				}
+				raw, _ := json.Marshal(e)
+				for _, s := range want.json {
+					if !strings.Contains(string(raw), s) {
+						t.Errorf("entry %d lacks %s: %s", i, s, raw)
+					}
+				}
+				for _, s := range want.notJSON {
+					if strings.Contains(string(raw), s) {
+						t.Errorf("entry %d has %s: %s", i, s, raw)
+					}
+				}
+			}
+		})
+	}
+}

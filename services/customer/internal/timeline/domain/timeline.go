@@ -8,7 +8,8 @@
 // about it across departments: the actions (plans and logs of calls,
 // meetings, reports, submissions) linked to it, its visits, and its
 // lifecycle and relationship stage changes. The changes of its service
-// cases are actions too (category service_case), each naming its case.
+// cases and of the information routing slips about it are actions too
+// (categories service_case and info_slip), each naming its case or slip.
 // What other services record (leads and opportunities: the sales service's
 // GET /v1/timeline) is read there and merged by the client on the same
 // order: at, newest first.
@@ -76,6 +77,11 @@ type Action struct {
 	CaseID    string `json:"case_id,omitempty"`
 	CaseEvent string `json:"case_event,omitempty"`
 	CaseTeam  string `json:"case_team,omitempty"`
+	// An information routing slip's item (category info_slip, recorded by
+	// the slip's workflow): the slip and what happened to it (sent,
+	// acknowledged …); both empty on every other action.
+	SlipID    string `json:"slip_id,omitempty"`
+	SlipEvent string `json:"slip_event,omitempty"`
 }
 
 // Visit is a visit entry's details (GET /v1/visits/{id} has its whole timeline).

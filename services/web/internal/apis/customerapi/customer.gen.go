@@ -182,24 +182,48 @@ func (e GetCustomersByIdVisitsParamsStatus) Valid() bool {
 	}
 }
 
+// Defines values for GetPeopleParamsRole.
+const (
+	GetPeopleParamsRoleAdmin   GetPeopleParamsRole = "admin"
+	GetPeopleParamsRoleAnalyst GetPeopleParamsRole = "analyst"
+	GetPeopleParamsRoleManager GetPeopleParamsRole = "manager"
+	GetPeopleParamsRoleRep     GetPeopleParamsRole = "rep"
+)
+
+// Valid indicates whether the value is a known member of the GetPeopleParamsRole enum.
+func (e GetPeopleParamsRole) Valid() bool {
+	switch e {
+	case GetPeopleParamsRoleAdmin:
+		return true
+	case GetPeopleParamsRoleAnalyst:
+		return true
+	case GetPeopleParamsRoleManager:
+		return true
+	case GetPeopleParamsRoleRep:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for GetUsersParamsRole.
 const (
-	Admin   GetUsersParamsRole = "admin"
-	Analyst GetUsersParamsRole = "analyst"
-	Manager GetUsersParamsRole = "manager"
-	Rep     GetUsersParamsRole = "rep"
+	GetUsersParamsRoleAdmin   GetUsersParamsRole = "admin"
+	GetUsersParamsRoleAnalyst GetUsersParamsRole = "analyst"
+	GetUsersParamsRoleManager GetUsersParamsRole = "manager"
+	GetUsersParamsRoleRep     GetUsersParamsRole = "rep"
 )
 
 // Valid indicates whether the value is a known member of the GetUsersParamsRole enum.
 func (e GetUsersParamsRole) Valid() bool {
 	switch e {
-	case Admin:
+	case GetUsersParamsRoleAdmin:
 		return true
-	case Analyst:
+	case GetUsersParamsRoleAnalyst:
 		return true
-	case Manager:
+	case GetUsersParamsRoleManager:
 		return true
-	case Rep:
+	case GetUsersParamsRoleRep:
 		return true
 	default:
 		return false
@@ -270,6 +294,8 @@ type Action struct {
 	OpportunityIds *[]string  `json:"opportunity_ids,omitempty"`
 	Outcome        *string    `json:"outcome,omitempty"`
 	PlannedFor     *time.Time `json:"planned_for,omitempty"`
+	SlipEvent      *string    `json:"slip_event,omitempty"`
+	SlipId         *string    `json:"slip_id,omitempty"`
 	Status         *string    `json:"status,omitempty"`
 	Summary        *string    `json:"summary,omitempty"`
 	Title          *string    `json:"title,omitempty"`
@@ -312,6 +338,8 @@ type ActionsView struct {
 	OpportunityIds *[]string  `json:"opportunity_ids,omitempty"`
 	Outcome        *string    `json:"outcome,omitempty"`
 	PlannedFor     *time.Time `json:"planned_for,omitempty"`
+	SlipEvent      *string    `json:"slip_event,omitempty"`
+	SlipId         *string    `json:"slip_id,omitempty"`
 	Status         *string    `json:"status,omitempty"`
 	Summary        *string    `json:"summary,omitempty"`
 	Title          *string    `json:"title,omitempty"`
@@ -691,6 +719,21 @@ type ParticipantView struct {
 	Purpose    *string    `json:"purpose,omitempty"`
 	Role       *string    `json:"role,omitempty"`
 	UserId     *string    `json:"user_id,omitempty"`
+}
+
+// PersonView defines model for PersonView.
+type PersonView struct {
+	Enabled *bool     `json:"enabled,omitempty"`
+	Id      *string   `json:"id,omitempty"`
+	Name    *string   `json:"name,omitempty"`
+	Roles   *[]string `json:"roles,omitempty"`
+	Teams   *[]string `json:"teams,omitempty"`
+}
+
+// PersonViewPage defines model for PersonViewPage.
+type PersonViewPage struct {
+	Items      *[]PersonView `json:"items,omitempty"`
+	NextCursor *string       `json:"next_cursor,omitempty"`
 }
 
 // ReclassifyRequest defines model for ReclassifyRequest.
@@ -1075,6 +1118,27 @@ type GetCustomersByIdVisitsParams struct {
 // GetCustomersByIdVisitsParamsStatus defines parameters for GetCustomersByIdVisits.
 type GetCustomersByIdVisitsParamsStatus string
 
+// GetPeopleParams defines parameters for GetPeople.
+type GetPeopleParams struct {
+	// Team the team whose people to list
+	Team string `form:"team" json:"team"`
+
+	// Role only people holding this role (a department's manager: role=manager)
+	Role *GetPeopleParamsRole `form:"role,omitempty" json:"role,omitempty"`
+
+	// IncludeDisabled list disabled people too (enabled=false); default false
+	IncludeDisabled *bool `form:"include_disabled,omitempty" json:"include_disabled,omitempty"`
+
+	// Limit page size, 1..200 (default 50)
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor next_cursor of the previous page
+	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// GetPeopleParamsRole defines parameters for GetPeople.
+type GetPeopleParamsRole string
+
 // GetUsersParams defines parameters for GetUsers.
 type GetUsersParams struct {
 	Team *string             `form:"team,omitempty" json:"team,omitempty"`
@@ -1323,7 +1387,7 @@ type ClientInterface interface {
 
 	// PostActionsByIdCancel Cancel a planned action
 	//
-	// Only a planned action (else 422 not_planned); a service case's history item is never changed here (422 recorded_by_case).
+	// Only a planned action (else 422 not_planned); a service case's or an information routing slip's history item is never changed here (422 recorded_by_case, recorded_by_slip).
 	//
 	// Requires permission `customers:write`.
 	//
@@ -1332,7 +1396,7 @@ type ClientInterface interface {
 
 	// PostActionsByIdCompleteWithBody Complete a planned action (it becomes a log)
 	//
-	// Only a planned action (else 422 not_planned); a service case's history item is never changed here (422 recorded_by_case).
+	// Only a planned action (else 422 not_planned); a service case's or an information routing slip's history item is never changed here (422 recorded_by_case, recorded_by_slip).
 	//
 	// Requires permission `customers:write`.
 	//
@@ -1343,7 +1407,7 @@ type ClientInterface interface {
 
 	// PostActionsByIdComplete Complete a planned action (it becomes a log)
 	//
-	// Only a planned action (else 422 not_planned); a service case's history item is never changed here (422 recorded_by_case).
+	// Only a planned action (else 422 not_planned); a service case's or an information routing slip's history item is never changed here (422 recorded_by_case, recorded_by_slip).
 	//
 	// Requires permission `customers:write`.
 	//
@@ -1529,7 +1593,7 @@ type ClientInterface interface {
 
 	// GetCustomersByIdHistory A customer's contact history across departments, newest first
 	//
-	// Every action linked to the customer, one of its contacts, or a lead or opportunity filed under it, and every change of its service cases: those are logs of department service in category service_case, with case_id (the case), case_event (filed, first_response, waiting_for_customer, resumed, resolved, reopened, closed, priority_changed, assigned, breached) and case_team; they are recorded by the case's workflow, never through /v1/actions (completing or cancelling one answers 422 recorded_by_case). Whoever may see the customer sees all of them.
+	// Every action linked to the customer, one of its contacts, or a lead or opportunity filed under it, and every change of its service cases: those are logs of department service in category service_case, with case_id (the case), case_event (filed, first_response, waiting_for_customer, resumed, resolved, reopened, closed, priority_changed, assigned, breached) and case_team; they are recorded by the case's workflow, never through /v1/actions (completing or cancelling one answers 422 recorded_by_case). Every change of an information routing slip about the customer is there too: a log in category info_slip, in the department of whoever made the change (sales, service or marketing; an empty department when the slip's workflow does not know it, so only the unfiltered history lists it), with slip_id (the slip) and slip_event (sent, acknowledged, done, rejected, forwarded, added, rerouted, closed, withdrawn); recorded by the slip's workflow, never changed here (422 recorded_by_slip). Whoever may see the customer sees all of them.
 	//
 	// Requires permission `customers:read`.
 	//
@@ -1598,7 +1662,7 @@ type ClientInterface interface {
 
 	// GetCustomersByIdTimeline The customer's timeline across departments, newest first
 	//
-	// One list of what the customer service records about the customer: actions (plans and logs of every department linked to it, its contacts, or its leads and opportunities), visits (by their start) and lifecycle and relationship stage changes, ordered by at, newest first (planned actions and booked visits ahead of now come first). Each entry has source, id, at, kind, actor, department and the details of its source. The changes of the customer's service cases are actions too (logs of department service in category service_case, recorded by the case's workflow): their action carries case_id (the case), case_event (filed, first_response, waiting_for_customer, resumed, resolved, reopened, closed, priority_changed, assigned, breached) and case_team, which a person's action omits. The customer's leads and opportunities are the sales service's GET /v1/timeline?customer_id=, ordered the same way.
+	// One list of what the customer service records about the customer: actions (plans and logs of every department linked to it, its contacts, or its leads and opportunities), visits (by their start) and lifecycle and relationship stage changes, ordered by at, newest first (planned actions and booked visits ahead of now come first). Each entry has source, id, at, kind, actor, department and the details of its source. The changes of the customer's service cases are actions too (logs of department service in category service_case, recorded by the case's workflow): their action carries case_id (the case), case_event (filed, first_response, waiting_for_customer, resumed, resolved, reopened, closed, priority_changed, assigned, breached) and case_team, which a person's action omits. So are the changes of the information routing slips about the customer (logs in category info_slip, in the department of whoever made the change, none when unknown): their action carries slip_id (the slip) and slip_event (sent, acknowledged, done, rejected, forwarded, added, rerouted, closed, withdrawn). The customer's leads and opportunities are the sales service's GET /v1/timeline?customer_id=, ordered the same way.
 	//
 	// Requires permission `customers:read`.
 	//
@@ -1643,9 +1707,23 @@ type ClientInterface interface {
 	// Corresponds with POST /v1/customers/{id}/visits (the `PostCustomersByIdVisits` operationId).
 	PostCustomersByIdVisits(ctx context.Context, id string, body PostCustomersByIdVisitsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// GetPeople The people of one team (optionally of one role)
+	//
+	// The people whose teams include team (that exact name), holding role when given, enabled only unless include_disabled=true; ordered by id, paged with limit and cursor like /v1/users (a page may hold fewer than limit people while next_cursor says more follow). A team nobody is in answers an empty list. team is required (422 validation_failed without it); a role other than the four answers 400 invalid_query. Any verified token may read the people directory, whatever role it grants (rep, manager, analyst or admin; a token that grants none is refused 401 like everywhere): a person's id, name, teams, roles and whether the account is enabled are what an organisation chart shows everyone in the company, and colleagues need them to address work to a person or a department (an information routing slip goes to a named person, or to a department whose manager passes it on). Nothing else is shown: no email address or other personal data (the directory holds none), no sign-in times, no who disabled whom — the user directory (/v1/users, admins and managers) keeps those. People are in the directory from their first verified request, or when an admin registers them; their tokens keep name, roles and teams current.
+	//
+	// Corresponds with GET /v1/people (the `GetPeople` operationId).
+	GetPeople(ctx context.Context, params *GetPeopleParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetPeopleByUserId Look up a colleague: name, teams, roles, enabled
+	//
+	// One person by id (the token subject), enabled or not: a person who left is answered with enabled=false. An id the directory does not know answers 404 person_not_found. Any verified token may read the people directory, whatever role it grants (rep, manager, analyst or admin; a token that grants none is refused 401 like everywhere): a person's id, name, teams, roles and whether the account is enabled are what an organisation chart shows everyone in the company, and colleagues need them to address work to a person or a department (an information routing slip goes to a named person, or to a department whose manager passes it on). Nothing else is shown: no email address or other personal data (the directory holds none), no sign-in times, no who disabled whom — the user directory (/v1/users, admins and managers) keeps those. People are in the directory from their first verified request, or when an admin registers them; their tokens keep name, roles and teams current.
+	//
+	// Corresponds with GET /v1/people/{userId} (the `GetPeopleByUserId` operationId).
+	GetPeopleByUserId(ctx context.Context, userId string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetUsers The user directory: who may own customers
 	//
-	// Admins see everyone; managers the users of their teams. Users appear at their first verified request (and are refreshed from every token) or when an admin registers them.
+	// Admins see everyone; managers the users of their teams. Users appear at their first verified request (and are refreshed from every token) or when an admin registers them. Everyone else looks colleagues up in the people directory (/v1/people: name, teams, roles, enabled).
 	//
 	// Requires permission `users:read`.
 	//
@@ -1952,7 +2030,7 @@ func (c *Client) GetActionsById(ctx context.Context, id string, reqEditors ...Re
 
 // PostActionsByIdCancel Cancel a planned action
 //
-// Only a planned action (else 422 not_planned); a service case's history item is never changed here (422 recorded_by_case).
+// Only a planned action (else 422 not_planned); a service case's or an information routing slip's history item is never changed here (422 recorded_by_case, recorded_by_slip).
 //
 // Requires permission `customers:write`.
 //
@@ -1971,7 +2049,7 @@ func (c *Client) PostActionsByIdCancel(ctx context.Context, id string, reqEditor
 
 // PostActionsByIdCompleteWithBody Complete a planned action (it becomes a log)
 //
-// Only a planned action (else 422 not_planned); a service case's history item is never changed here (422 recorded_by_case).
+// Only a planned action (else 422 not_planned); a service case's or an information routing slip's history item is never changed here (422 recorded_by_case, recorded_by_slip).
 //
 // Requires permission `customers:write`.
 //
@@ -1992,7 +2070,7 @@ func (c *Client) PostActionsByIdCompleteWithBody(ctx context.Context, id string,
 
 // PostActionsByIdComplete Complete a planned action (it becomes a log)
 //
-// Only a planned action (else 422 not_planned); a service case's history item is never changed here (422 recorded_by_case).
+// Only a planned action (else 422 not_planned); a service case's or an information routing slip's history item is never changed here (422 recorded_by_case, recorded_by_slip).
 //
 // Requires permission `customers:write`.
 //
@@ -2378,7 +2456,7 @@ func (c *Client) PatchCustomersByIdContactsByContactId(ctx context.Context, id s
 
 // GetCustomersByIdHistory A customer's contact history across departments, newest first
 //
-// Every action linked to the customer, one of its contacts, or a lead or opportunity filed under it, and every change of its service cases: those are logs of department service in category service_case, with case_id (the case), case_event (filed, first_response, waiting_for_customer, resumed, resolved, reopened, closed, priority_changed, assigned, breached) and case_team; they are recorded by the case's workflow, never through /v1/actions (completing or cancelling one answers 422 recorded_by_case). Whoever may see the customer sees all of them.
+// Every action linked to the customer, one of its contacts, or a lead or opportunity filed under it, and every change of its service cases: those are logs of department service in category service_case, with case_id (the case), case_event (filed, first_response, waiting_for_customer, resumed, resolved, reopened, closed, priority_changed, assigned, breached) and case_team; they are recorded by the case's workflow, never through /v1/actions (completing or cancelling one answers 422 recorded_by_case). Every change of an information routing slip about the customer is there too: a log in category info_slip, in the department of whoever made the change (sales, service or marketing; an empty department when the slip's workflow does not know it, so only the unfiltered history lists it), with slip_id (the slip) and slip_event (sent, acknowledged, done, rejected, forwarded, added, rerouted, closed, withdrawn); recorded by the slip's workflow, never changed here (422 recorded_by_slip). Whoever may see the customer sees all of them.
 //
 // Requires permission `customers:read`.
 //
@@ -2517,7 +2595,7 @@ func (c *Client) GetCustomersByIdStageHistory(ctx context.Context, id string, pa
 
 // GetCustomersByIdTimeline The customer's timeline across departments, newest first
 //
-// One list of what the customer service records about the customer: actions (plans and logs of every department linked to it, its contacts, or its leads and opportunities), visits (by their start) and lifecycle and relationship stage changes, ordered by at, newest first (planned actions and booked visits ahead of now come first). Each entry has source, id, at, kind, actor, department and the details of its source. The changes of the customer's service cases are actions too (logs of department service in category service_case, recorded by the case's workflow): their action carries case_id (the case), case_event (filed, first_response, waiting_for_customer, resumed, resolved, reopened, closed, priority_changed, assigned, breached) and case_team, which a person's action omits. The customer's leads and opportunities are the sales service's GET /v1/timeline?customer_id=, ordered the same way.
+// One list of what the customer service records about the customer: actions (plans and logs of every department linked to it, its contacts, or its leads and opportunities), visits (by their start) and lifecycle and relationship stage changes, ordered by at, newest first (planned actions and booked visits ahead of now come first). Each entry has source, id, at, kind, actor, department and the details of its source. The changes of the customer's service cases are actions too (logs of department service in category service_case, recorded by the case's workflow): their action carries case_id (the case), case_event (filed, first_response, waiting_for_customer, resumed, resolved, reopened, closed, priority_changed, assigned, breached) and case_team, which a person's action omits. So are the changes of the information routing slips about the customer (logs in category info_slip, in the department of whoever made the change, none when unknown): their action carries slip_id (the slip) and slip_event (sent, acknowledged, done, rejected, forwarded, added, rerouted, closed, withdrawn). The customer's leads and opportunities are the sales service's GET /v1/timeline?customer_id=, ordered the same way.
 //
 // Requires permission `customers:read`.
 //
@@ -2612,9 +2690,43 @@ func (c *Client) PostCustomersByIdVisits(ctx context.Context, id string, body Po
 	return c.Client.Do(req)
 }
 
+// GetPeople The people of one team (optionally of one role)
+//
+// The people whose teams include team (that exact name), holding role when given, enabled only unless include_disabled=true; ordered by id, paged with limit and cursor like /v1/users (a page may hold fewer than limit people while next_cursor says more follow). A team nobody is in answers an empty list. team is required (422 validation_failed without it); a role other than the four answers 400 invalid_query. Any verified token may read the people directory, whatever role it grants (rep, manager, analyst or admin; a token that grants none is refused 401 like everywhere): a person's id, name, teams, roles and whether the account is enabled are what an organisation chart shows everyone in the company, and colleagues need them to address work to a person or a department (an information routing slip goes to a named person, or to a department whose manager passes it on). Nothing else is shown: no email address or other personal data (the directory holds none), no sign-in times, no who disabled whom — the user directory (/v1/users, admins and managers) keeps those. People are in the directory from their first verified request, or when an admin registers them; their tokens keep name, roles and teams current.
+//
+// Corresponds with GET /v1/people (the `GetPeople` operationId).
+func (c *Client) GetPeople(ctx context.Context, params *GetPeopleParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetPeopleRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetPeopleByUserId Look up a colleague: name, teams, roles, enabled
+//
+// One person by id (the token subject), enabled or not: a person who left is answered with enabled=false. An id the directory does not know answers 404 person_not_found. Any verified token may read the people directory, whatever role it grants (rep, manager, analyst or admin; a token that grants none is refused 401 like everywhere): a person's id, name, teams, roles and whether the account is enabled are what an organisation chart shows everyone in the company, and colleagues need them to address work to a person or a department (an information routing slip goes to a named person, or to a department whose manager passes it on). Nothing else is shown: no email address or other personal data (the directory holds none), no sign-in times, no who disabled whom — the user directory (/v1/users, admins and managers) keeps those. People are in the directory from their first verified request, or when an admin registers them; their tokens keep name, roles and teams current.
+//
+// Corresponds with GET /v1/people/{userId} (the `GetPeopleByUserId` operationId).
+func (c *Client) GetPeopleByUserId(ctx context.Context, userId string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetPeopleByUserIdRequest(c.Server, userId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // GetUsers The user directory: who may own customers
 //
-// Admins see everyone; managers the users of their teams. Users appear at their first verified request (and are refreshed from every token) or when an admin registers them.
+// Admins see everyone; managers the users of their teams. Users appear at their first verified request (and are refreshed from every token) or when an admin registers them. Everyone else looks colleagues up in the people directory (/v1/people: name, teams, roles, enabled).
 //
 // Requires permission `users:read`.
 //
@@ -4615,6 +4727,138 @@ func NewPostCustomersByIdVisitsRequestWithBody(server string, id string, content
 	return req, nil
 }
 
+// NewGetPeopleRequest constructs an http.Request for the GetPeople method
+func NewGetPeopleRequest(server string, params *GetPeopleParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/people")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if queryFrag, err := runtime.StyleParamWithOptions("form", true, "team", params.Team, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+			return nil, err
+		} else {
+			for _, qp := range strings.Split(queryFrag, "&") {
+				rawQueryFragments = append(rawQueryFragments, qp)
+			}
+		}
+
+		if params.Role != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "role", *params.Role, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.IncludeDisabled != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "include_disabled", *params.IncludeDisabled, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetPeopleByUserIdRequest constructs an http.Request for the GetPeopleByUserId method
+func NewGetPeopleByUserIdRequest(server string, userId string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "userId", userId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/people/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewGetUsersRequest constructs an http.Request for the GetUsers method
 func NewGetUsersRequest(server string, params *GetUsersParams) (*http.Request, error) {
 	var err error
@@ -5248,7 +5492,7 @@ type ClientWithResponsesInterface interface {
 
 	// PostActionsByIdCancelWithResponse Cancel a planned action
 	//
-	// Only a planned action (else 422 not_planned); a service case's history item is never changed here (422 recorded_by_case).
+	// Only a planned action (else 422 not_planned); a service case's or an information routing slip's history item is never changed here (422 recorded_by_case, recorded_by_slip).
 	//
 	// Requires permission `customers:write`.
 	//
@@ -5259,7 +5503,7 @@ type ClientWithResponsesInterface interface {
 
 	// PostActionsByIdCompleteWithBodyWithResponse Complete a planned action (it becomes a log)
 	//
-	// Only a planned action (else 422 not_planned); a service case's history item is never changed here (422 recorded_by_case).
+	// Only a planned action (else 422 not_planned); a service case's or an information routing slip's history item is never changed here (422 recorded_by_case, recorded_by_slip).
 	//
 	// Requires permission `customers:write`.
 	//
@@ -5270,7 +5514,7 @@ type ClientWithResponsesInterface interface {
 
 	// PostActionsByIdCompleteWithResponse Complete a planned action (it becomes a log)
 	//
-	// Only a planned action (else 422 not_planned); a service case's history item is never changed here (422 recorded_by_case).
+	// Only a planned action (else 422 not_planned); a service case's or an information routing slip's history item is never changed here (422 recorded_by_case, recorded_by_slip).
 	//
 	// Requires permission `customers:write`.
 	//
@@ -5474,7 +5718,7 @@ type ClientWithResponsesInterface interface {
 
 	// GetCustomersByIdHistoryWithResponse A customer's contact history across departments, newest first
 	//
-	// Every action linked to the customer, one of its contacts, or a lead or opportunity filed under it, and every change of its service cases: those are logs of department service in category service_case, with case_id (the case), case_event (filed, first_response, waiting_for_customer, resumed, resolved, reopened, closed, priority_changed, assigned, breached) and case_team; they are recorded by the case's workflow, never through /v1/actions (completing or cancelling one answers 422 recorded_by_case). Whoever may see the customer sees all of them.
+	// Every action linked to the customer, one of its contacts, or a lead or opportunity filed under it, and every change of its service cases: those are logs of department service in category service_case, with case_id (the case), case_event (filed, first_response, waiting_for_customer, resumed, resolved, reopened, closed, priority_changed, assigned, breached) and case_team; they are recorded by the case's workflow, never through /v1/actions (completing or cancelling one answers 422 recorded_by_case). Every change of an information routing slip about the customer is there too: a log in category info_slip, in the department of whoever made the change (sales, service or marketing; an empty department when the slip's workflow does not know it, so only the unfiltered history lists it), with slip_id (the slip) and slip_event (sent, acknowledged, done, rejected, forwarded, added, rerouted, closed, withdrawn); recorded by the slip's workflow, never changed here (422 recorded_by_slip). Whoever may see the customer sees all of them.
 	//
 	// Requires permission `customers:read`.
 	//
@@ -5549,7 +5793,7 @@ type ClientWithResponsesInterface interface {
 
 	// GetCustomersByIdTimelineWithResponse The customer's timeline across departments, newest first
 	//
-	// One list of what the customer service records about the customer: actions (plans and logs of every department linked to it, its contacts, or its leads and opportunities), visits (by their start) and lifecycle and relationship stage changes, ordered by at, newest first (planned actions and booked visits ahead of now come first). Each entry has source, id, at, kind, actor, department and the details of its source. The changes of the customer's service cases are actions too (logs of department service in category service_case, recorded by the case's workflow): their action carries case_id (the case), case_event (filed, first_response, waiting_for_customer, resumed, resolved, reopened, closed, priority_changed, assigned, breached) and case_team, which a person's action omits. The customer's leads and opportunities are the sales service's GET /v1/timeline?customer_id=, ordered the same way.
+	// One list of what the customer service records about the customer: actions (plans and logs of every department linked to it, its contacts, or its leads and opportunities), visits (by their start) and lifecycle and relationship stage changes, ordered by at, newest first (planned actions and booked visits ahead of now come first). Each entry has source, id, at, kind, actor, department and the details of its source. The changes of the customer's service cases are actions too (logs of department service in category service_case, recorded by the case's workflow): their action carries case_id (the case), case_event (filed, first_response, waiting_for_customer, resumed, resolved, reopened, closed, priority_changed, assigned, breached) and case_team, which a person's action omits. So are the changes of the information routing slips about the customer (logs in category info_slip, in the department of whoever made the change, none when unknown): their action carries slip_id (the slip) and slip_event (sent, acknowledged, done, rejected, forwarded, added, rerouted, closed, withdrawn). The customer's leads and opportunities are the sales service's GET /v1/timeline?customer_id=, ordered the same way.
 	//
 	// Requires permission `customers:read`.
 	//
@@ -5600,9 +5844,27 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /v1/customers/{id}/visits (the `PostCustomersByIdVisits` operationId).
 	PostCustomersByIdVisitsWithResponse(ctx context.Context, id string, body PostCustomersByIdVisitsJSONRequestBody, reqEditors ...RequestEditorFn) (*PostCustomersByIdVisitsResponse, error)
 
+	// GetPeopleWithResponse The people of one team (optionally of one role)
+	//
+	// The people whose teams include team (that exact name), holding role when given, enabled only unless include_disabled=true; ordered by id, paged with limit and cursor like /v1/users (a page may hold fewer than limit people while next_cursor says more follow). A team nobody is in answers an empty list. team is required (422 validation_failed without it); a role other than the four answers 400 invalid_query. Any verified token may read the people directory, whatever role it grants (rep, manager, analyst or admin; a token that grants none is refused 401 like everywhere): a person's id, name, teams, roles and whether the account is enabled are what an organisation chart shows everyone in the company, and colleagues need them to address work to a person or a department (an information routing slip goes to a named person, or to a department whose manager passes it on). Nothing else is shown: no email address or other personal data (the directory holds none), no sign-in times, no who disabled whom — the user directory (/v1/users, admins and managers) keeps those. People are in the directory from their first verified request, or when an admin registers them; their tokens keep name, roles and teams current.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/people (the `GetPeople` operationId).
+	GetPeopleWithResponse(ctx context.Context, params *GetPeopleParams, reqEditors ...RequestEditorFn) (*GetPeopleResponse, error)
+
+	// GetPeopleByUserIdWithResponse Look up a colleague: name, teams, roles, enabled
+	//
+	// One person by id (the token subject), enabled or not: a person who left is answered with enabled=false. An id the directory does not know answers 404 person_not_found. Any verified token may read the people directory, whatever role it grants (rep, manager, analyst or admin; a token that grants none is refused 401 like everywhere): a person's id, name, teams, roles and whether the account is enabled are what an organisation chart shows everyone in the company, and colleagues need them to address work to a person or a department (an information routing slip goes to a named person, or to a department whose manager passes it on). Nothing else is shown: no email address or other personal data (the directory holds none), no sign-in times, no who disabled whom — the user directory (/v1/users, admins and managers) keeps those. People are in the directory from their first verified request, or when an admin registers them; their tokens keep name, roles and teams current.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/people/{userId} (the `GetPeopleByUserId` operationId).
+	GetPeopleByUserIdWithResponse(ctx context.Context, userId string, reqEditors ...RequestEditorFn) (*GetPeopleByUserIdResponse, error)
+
 	// GetUsersWithResponse The user directory: who may own customers
 	//
-	// Admins see everyone; managers the users of their teams. Users appear at their first verified request (and are refreshed from every token) or when an admin registers them.
+	// Admins see everyone; managers the users of their teams. Users appear at their first verified request (and are refreshed from every token) or when an admin registers them. Everyone else looks colleagues up in the people directory (/v1/people: name, teams, roles, enabled).
 	//
 	// Requires permission `users:read`.
 	//
@@ -8243,6 +8505,137 @@ func (r PostCustomersByIdVisitsResponse) ContentType() string {
 	return ""
 }
 
+type GetPeopleResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *PersonViewPage
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Error
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetPeopleResponse) GetJSON200() *PersonViewPage {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetPeopleResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetPeopleResponse) GetJSON401() *Error {
+	return r.JSON401
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r GetPeopleResponse) GetJSON422() *Error {
+	return r.JSON422
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r GetPeopleResponse) GetJSON500() *Error {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r GetPeopleResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetPeopleResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetPeopleResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetPeopleResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetPeopleByUserIdResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *PersonView
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetPeopleByUserIdResponse) GetJSON200() *PersonView {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetPeopleByUserIdResponse) GetJSON401() *Error {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetPeopleByUserIdResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r GetPeopleByUserIdResponse) GetJSON500() *Error {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r GetPeopleByUserIdResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetPeopleByUserIdResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetPeopleByUserIdResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetPeopleByUserIdResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type GetUsersResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -9153,7 +9546,7 @@ func (c *ClientWithResponses) GetActionsByIdWithResponse(ctx context.Context, id
 
 // PostActionsByIdCancelWithResponse Cancel a planned action
 //
-// Only a planned action (else 422 not_planned); a service case's history item is never changed here (422 recorded_by_case).
+// Only a planned action (else 422 not_planned); a service case's or an information routing slip's history item is never changed here (422 recorded_by_case, recorded_by_slip).
 //
 // Requires permission `customers:write`.
 //
@@ -9170,7 +9563,7 @@ func (c *ClientWithResponses) PostActionsByIdCancelWithResponse(ctx context.Cont
 
 // PostActionsByIdCompleteWithBodyWithResponse Complete a planned action (it becomes a log)
 //
-// Only a planned action (else 422 not_planned); a service case's history item is never changed here (422 recorded_by_case).
+// Only a planned action (else 422 not_planned); a service case's or an information routing slip's history item is never changed here (422 recorded_by_case, recorded_by_slip).
 //
 // Requires permission `customers:write`.
 //
@@ -9187,7 +9580,7 @@ func (c *ClientWithResponses) PostActionsByIdCompleteWithBodyWithResponse(ctx co
 
 // PostActionsByIdCompleteWithResponse Complete a planned action (it becomes a log)
 //
-// Only a planned action (else 422 not_planned); a service case's history item is never changed here (422 recorded_by_case).
+// Only a planned action (else 422 not_planned); a service case's or an information routing slip's history item is never changed here (422 recorded_by_case, recorded_by_slip).
 //
 // Requires permission `customers:write`.
 //
@@ -9511,7 +9904,7 @@ func (c *ClientWithResponses) PatchCustomersByIdContactsByContactIdWithResponse(
 
 // GetCustomersByIdHistoryWithResponse A customer's contact history across departments, newest first
 //
-// Every action linked to the customer, one of its contacts, or a lead or opportunity filed under it, and every change of its service cases: those are logs of department service in category service_case, with case_id (the case), case_event (filed, first_response, waiting_for_customer, resumed, resolved, reopened, closed, priority_changed, assigned, breached) and case_team; they are recorded by the case's workflow, never through /v1/actions (completing or cancelling one answers 422 recorded_by_case). Whoever may see the customer sees all of them.
+// Every action linked to the customer, one of its contacts, or a lead or opportunity filed under it, and every change of its service cases: those are logs of department service in category service_case, with case_id (the case), case_event (filed, first_response, waiting_for_customer, resumed, resolved, reopened, closed, priority_changed, assigned, breached) and case_team; they are recorded by the case's workflow, never through /v1/actions (completing or cancelling one answers 422 recorded_by_case). Every change of an information routing slip about the customer is there too: a log in category info_slip, in the department of whoever made the change (sales, service or marketing; an empty department when the slip's workflow does not know it, so only the unfiltered history lists it), with slip_id (the slip) and slip_event (sent, acknowledged, done, rejected, forwarded, added, rerouted, closed, withdrawn); recorded by the slip's workflow, never changed here (422 recorded_by_slip). Whoever may see the customer sees all of them.
 //
 // Requires permission `customers:read`.
 //
@@ -9628,7 +10021,7 @@ func (c *ClientWithResponses) GetCustomersByIdStageHistoryWithResponse(ctx conte
 
 // GetCustomersByIdTimelineWithResponse The customer's timeline across departments, newest first
 //
-// One list of what the customer service records about the customer: actions (plans and logs of every department linked to it, its contacts, or its leads and opportunities), visits (by their start) and lifecycle and relationship stage changes, ordered by at, newest first (planned actions and booked visits ahead of now come first). Each entry has source, id, at, kind, actor, department and the details of its source. The changes of the customer's service cases are actions too (logs of department service in category service_case, recorded by the case's workflow): their action carries case_id (the case), case_event (filed, first_response, waiting_for_customer, resumed, resolved, reopened, closed, priority_changed, assigned, breached) and case_team, which a person's action omits. The customer's leads and opportunities are the sales service's GET /v1/timeline?customer_id=, ordered the same way.
+// One list of what the customer service records about the customer: actions (plans and logs of every department linked to it, its contacts, or its leads and opportunities), visits (by their start) and lifecycle and relationship stage changes, ordered by at, newest first (planned actions and booked visits ahead of now come first). Each entry has source, id, at, kind, actor, department and the details of its source. The changes of the customer's service cases are actions too (logs of department service in category service_case, recorded by the case's workflow): their action carries case_id (the case), case_event (filed, first_response, waiting_for_customer, resumed, resolved, reopened, closed, priority_changed, assigned, breached) and case_team, which a person's action omits. So are the changes of the information routing slips about the customer (logs in category info_slip, in the department of whoever made the change, none when unknown): their action carries slip_id (the slip) and slip_event (sent, acknowledged, done, rejected, forwarded, added, rerouted, closed, withdrawn). The customer's leads and opportunities are the sales service's GET /v1/timeline?customer_id=, ordered the same way.
 //
 // Requires permission `customers:read`.
 //
@@ -9709,9 +10102,39 @@ func (c *ClientWithResponses) PostCustomersByIdVisitsWithResponse(ctx context.Co
 	return ParsePostCustomersByIdVisitsResponse(rsp)
 }
 
+// GetPeopleWithResponse The people of one team (optionally of one role)
+//
+// The people whose teams include team (that exact name), holding role when given, enabled only unless include_disabled=true; ordered by id, paged with limit and cursor like /v1/users (a page may hold fewer than limit people while next_cursor says more follow). A team nobody is in answers an empty list. team is required (422 validation_failed without it); a role other than the four answers 400 invalid_query. Any verified token may read the people directory, whatever role it grants (rep, manager, analyst or admin; a token that grants none is refused 401 like everywhere): a person's id, name, teams, roles and whether the account is enabled are what an organisation chart shows everyone in the company, and colleagues need them to address work to a person or a department (an information routing slip goes to a named person, or to a department whose manager passes it on). Nothing else is shown: no email address or other personal data (the directory holds none), no sign-in times, no who disabled whom — the user directory (/v1/users, admins and managers) keeps those. People are in the directory from their first verified request, or when an admin registers them; their tokens keep name, roles and teams current.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/people (the `GetPeople` operationId).
+func (c *ClientWithResponses) GetPeopleWithResponse(ctx context.Context, params *GetPeopleParams, reqEditors ...RequestEditorFn) (*GetPeopleResponse, error) {
+	rsp, err := c.GetPeople(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetPeopleResponse(rsp)
+}
+
+// GetPeopleByUserIdWithResponse Look up a colleague: name, teams, roles, enabled
+//
+// One person by id (the token subject), enabled or not: a person who left is answered with enabled=false. An id the directory does not know answers 404 person_not_found. Any verified token may read the people directory, whatever role it grants (rep, manager, analyst or admin; a token that grants none is refused 401 like everywhere): a person's id, name, teams, roles and whether the account is enabled are what an organisation chart shows everyone in the company, and colleagues need them to address work to a person or a department (an information routing slip goes to a named person, or to a department whose manager passes it on). Nothing else is shown: no email address or other personal data (the directory holds none), no sign-in times, no who disabled whom — the user directory (/v1/users, admins and managers) keeps those. People are in the directory from their first verified request, or when an admin registers them; their tokens keep name, roles and teams current.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/people/{userId} (the `GetPeopleByUserId` operationId).
+func (c *ClientWithResponses) GetPeopleByUserIdWithResponse(ctx context.Context, userId string, reqEditors ...RequestEditorFn) (*GetPeopleByUserIdResponse, error) {
+	rsp, err := c.GetPeopleByUserId(ctx, userId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetPeopleByUserIdResponse(rsp)
+}
+
 // GetUsersWithResponse The user directory: who may own customers
 //
-// Admins see everyone; managers the users of their teams. Users appear at their first verified request (and are refreshed from every token) or when an admin registers them.
+// Admins see everyone; managers the users of their teams. Users appear at their first verified request (and are refreshed from every token) or when an admin registers them. Everyone else looks colleagues up in the people directory (/v1/people: name, teams, roles, enabled).
 //
 // Requires permission `users:read`.
 //
@@ -11964,6 +12387,107 @@ func ParsePostCustomersByIdVisitsResponse(rsp *http.Response) (*PostCustomersByI
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetPeopleResponse parses an HTTP response from a GetPeopleWithResponse call
+func ParseGetPeopleResponse(rsp *http.Response) (*GetPeopleResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetPeopleResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest PersonViewPage
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetPeopleByUserIdResponse parses an HTTP response from a GetPeopleByUserIdWithResponse call
+func ParseGetPeopleByUserIdResponse(rsp *http.Response) (*GetPeopleByUserIdResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetPeopleByUserIdResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest PersonView
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
 
 	}
 

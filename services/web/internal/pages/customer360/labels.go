@@ -49,11 +49,14 @@ func (t *timelineData) StageName(kind, s string) string {
 func (t *timelineData) L(prefix, value string) string { return label(t.Ctx, prefix, value) }
 
 // EventName is what happened to a timeline entry's record, in words: a
-// service case's change (kind service_case) or a lead's or an
-// opportunity's event.
+// service case's change (kind service_case), an info slip's (kind
+// info_slip) or a lead's or an opportunity's event.
 func (t *timelineData) EventName(kind, event string) string {
-	if kind == caseCategory {
+	switch kind {
+	case caseCategory:
 		return label(t.Ctx, "customer360.case_event.", event)
+	case slipCategory:
+		return label(t.Ctx, "customer360.slip_event.", event)
 	}
 	return label(t.Ctx, "customer360.event.", event)
 }

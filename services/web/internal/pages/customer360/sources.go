@@ -12,12 +12,13 @@ import (
 )
 
 // The timeline's sources, one per service, in the order entries of the
-// same instant are shown. A new service's records (info slips, campaign
-// touches) become one more source here.
+// same instant are shown. A new service's records (campaign touches) become
+// one more source here; info slips' changes come with the customer
+// service's actions.
 
 // customerSource is what the customer service records about the customer:
-// actions of every department, among them the changes of its service cases,
-// visits and stage changes (GET /v1/customers/{id}/timeline, newest first
+// actions of every department, among them the changes of its service cases
+// and of the information routing slips about it, visits and stage changes (GET /v1/customers/{id}/timeline, newest first
 // by at), in one call.
 type customerSource struct {
 	api *customerapi.ClientWithResponses
@@ -52,13 +53,18 @@ func (s customerSource) Read(ctx context.Context, pos string, want int) (Run, er
 }
 
 // caseCategory is the category of the actions a service case's workflow
-// records, one per change of the case.
-const caseCategory = "service_case"
+// records, one per change of the case; slipCategory the same for an
+// information routing slip's workflow.
+const (
+	caseCategory = "service_case"
+	slipCategory = "info_slip"
+)
 
 // customerEntry shows one entry of the customer service's timeline: an
 // action (plan or log, linked to the first lead or opportunity it names), a
 // change of a service case (its event, the case's subject and team, linked
-// to the case), a visit (its purpose and what came of it) or a stage change
+// to the case) or of an info slip (its event and the slip's subject, linked
+// to the slip), a visit (its purpose and what came of it) or a stage change
 // (from, to, why).
 func customerEntry(ce customerapi.Entry) Entry {
 	e := Entry{At: deref(ce.At), Source: "customer", Department: view.Str(ce.Department), Actor: view.Str(ce.Actor)}
@@ -81,20 +87,17 @@ func customerEntry(ce customerapi.Entry) Entry {
 }
 
 // actionEntry fills e from an action: a person's plan or log, linked to the
-// first lead or opportunity it names, or a service case's change.
+// first lead or opportunity it names, or a service case's or an info slip's
+// change.
 func actionEntry(e *Entry, a customerapi.Action) {
 	e.Kind, e.Status, e.Title, e.Summary = view.Str(a.Category), view.Str(a.Status), view.Str(a.Title), joinText(view.Str(a.Summary), view.Str(a.Outcome))
-	if id := view.Str(a.CaseId); id != "" || e.Kind == caseCategory {
-		// The title is the change in the service's words and the case's
-		// subject ("Case resolved: Crane hydraulics leak"): the page says
-		// the change in the user's language and keeps the subject.
-		e.Kind, e.Event, e.Team, e.Status = caseCategory, view.Str(a.CaseEvent), view.Str(a.CaseTeam), ""
-		if _, subject, ok := strings.Cut(e.Title, ": "); ok && e.Event != "" {
-			e.Title = strings.TrimSpace(subject)
-		}
-		if id != "" {
-			e.Link = "/cases/" + url.PathEscape(id)
-		}
+	switch caseID, slipID := view.Str(a.CaseId), view.Str(a.SlipId); {
+	case caseID != "" || e.Kind == caseCategory:
+		recordChange(e, caseCategory, view.Str(a.CaseEvent), "/cases/", caseID)
+		e.Team = view.Str(a.CaseTeam)
+		return
+	case slipID != "" || e.Kind == slipCategory:
+		recordChange(e, slipCategory, view.Str(a.SlipEvent), "/slips/", slipID)
 		return
 	}
 	switch {
@@ -102,6 +105,21 @@ func actionEntry(e *Entry, a customerapi.Action) {
 		e.Link = "/leads/" + url.PathEscape((*a.LeadIds)[0])
 	case a.OpportunityIds != nil && len(*a.OpportunityIds) > 0:
 		e.Link = "/opportunities/" + url.PathEscape((*a.OpportunityIds)[0])
+	}
+}
+
+// recordChange makes e the change (event) of a record another service's
+// workflow put on the history — a case, a slip — linked to the record's
+// page at prefix+id. The title is the change in the service's words and the
+// record's subject ("Case resolved: Crane hydraulics leak"): the page says
+// the change in the user's language and keeps the subject.
+func recordChange(e *Entry, kind, event, prefix, id string) {
+	e.Kind, e.Event, e.Status = kind, event, ""
+	if _, subject, ok := strings.Cut(e.Title, ": "); ok && e.Event != "" {
+		e.Title = strings.TrimSpace(subject)
+	}
+	if id != "" {
+		e.Link = prefix + url.PathEscape(id)
 	}
 }
 

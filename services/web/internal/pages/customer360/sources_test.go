@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -17,14 +19,23 @@ import (
 // The customer service's timeline entries, as its API documents them,
 // become the page's entries: actions linked to their lead or opportunity, a
 // service case's change as the change (in the page's words: the event) of
-// the case named by its subject, linked to the case, visits to their page,
-// stage changes with their stages.
+// the case named by its subject, linked to the case, an info slip's change
+// likewise (linked to the slip, in its department or none), visits to their
+// page, stage changes with their stages.
 func TestCustomerEntries(t *testing.T) {
 	raw := `{"items": [
   {"source": "action", "id": "a3", "at": "2026-05-07T10:00:00Z", "kind": "log", "actor": "workflow", "department": "service",
    "action": {"status": "done", "category": "service_case", "title": "Case resolved: Crane hydraulics leak", "summary": "seal replaced",
               "customer_ids": ["c"], "contact_ids": [], "lead_ids": [], "opportunity_ids": [],
               "case_id": "0190a6c9-0d2f", "case_event": "resolved", "case_team": "service-north"}},
+  {"source": "action", "id": "s9", "at": "2026-05-06T12:00:00Z", "kind": "log", "actor": "workflow",
+   "action": {"status": "done", "category": "info_slip", "title": "Slip closed: Competitor offers 10% off", "summary": "all done",
+              "customer_ids": ["c"], "contact_ids": [], "lead_ids": [], "opportunity_ids": [],
+              "slip_id": "5b1/7", "slip_event": "closed"}},
+  {"source": "action", "id": "s8", "at": "2026-05-06T11:00:00Z", "kind": "log", "actor": "rep-ana", "department": "sales",
+   "action": {"status": "done", "category": "info_slip", "title": "Slip sent: Competitor offers 10% off",
+              "customer_ids": ["c"], "contact_ids": [], "lead_ids": ["l1"], "opportunity_ids": [],
+              "slip_id": "5b17", "slip_event": "sent"}},
   {"source": "action", "id": "a2", "at": "2026-05-06T09:00:00Z", "kind": "plan", "actor": "rep-ana", "department": "sales",
    "action": {"status": "planned", "category": "phone_call", "title": "Offer follow-up", "summary": "", "outcome": "",
               "customer_ids": ["c"], "contact_ids": [], "lead_ids": [], "opportunity_ids": ["7c1e"]}},
@@ -47,6 +58,10 @@ func TestCustomerEntries(t *testing.T) {
 	want := []Entry{
 		{At: time.Date(2026, 5, 7, 10, 0, 0, 0, time.UTC), Source: "customer", Department: "service", Kind: "service_case", Event: "resolved",
 			Team: "service-north", Actor: "workflow", Title: "Crane hydraulics leak", Summary: "seal replaced", Link: "/cases/0190a6c9-0d2f"},
+		{At: time.Date(2026, 5, 6, 12, 0, 0, 0, time.UTC), Source: "customer", Kind: "info_slip", Event: "closed",
+			Actor: "workflow", Title: "Competitor offers 10% off", Summary: "all done", Link: "/slips/5b1%2F7"},
+		{At: time.Date(2026, 5, 6, 11, 0, 0, 0, time.UTC), Source: "customer", Department: "sales", Kind: "info_slip", Event: "sent",
+			Actor: "rep-ana", Title: "Competitor offers 10% off", Link: "/slips/5b17"},
 		{At: time.Date(2026, 5, 6, 9, 0, 0, 0, time.UTC), Source: "customer", Department: "sales", Kind: "phone_call", Status: "planned",
 			Actor: "rep-ana", Title: "Offer follow-up", Link: "/opportunities/7c1e"},
 		{At: time.Date(2026, 5, 5, 9, 0, 0, 0, time.UTC), Source: "customer", Department: "service", Kind: "briefing_report", Status: "done",
@@ -133,5 +148,33 @@ func TestSalesEntries(t *testing.T) {
 	}
 	if e := salesEntry(salesapi.CustomerEvent{At: &at, SubjectType: s("lead"), SubjectId: s("5f/0c")}); e.Link != "/leads/5f%2F0c" {
 		t.Fatalf("lead link %q", e.Link)
+	}
+}
+
+// An info slip's changes are said in both of the page's languages: its
+// kind, each event the customer service records (customer.RecordSlipEvent)
+// and the link to the slip.
+func TestSlipLabelsInBothLanguages(t *testing.T) {
+	keys := []string{"customer360.kind.info_slip", "customer360.link.slips"}
+	for _, ev := range []string{"sent", "acknowledged", "done", "rejected", "forwarded", "added", "rerouted", "closed", "withdrawn"} {
+		keys = append(keys, "customer360.slip_event."+ev)
+	}
+	for _, lang := range []string{"en", "zh-Hans"} {
+		raw, err := os.ReadFile("locales/" + lang + ".json")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var cat map[string]any
+		if err := json.Unmarshal(raw, &cat); err != nil {
+			t.Fatal(err)
+		}
+		for _, k := range keys {
+			if s, _ := cat[k].(string); strings.TrimSpace(s) == "" {
+				t.Errorf("%s: no %s", lang, k)
+			}
+		}
+	}
+	if kind := (&timelineData{}).LinkKind("/slips/5b17"); kind != "slips" {
+		t.Fatalf("a slip's link is of kind %q: its text is customer360.link.%s", kind, kind)
 	}
 }
