@@ -256,3 +256,29 @@ func TestSurveyEmail(t *testing.T) {
 		})
 	}
 }
+
+// TestServiceDepartments: the service component gets DEPARTMENTS from
+// departments.*, in the form its binary parses (department=team,team;…),
+// the development stack's teams by default; a values file naming a team
+// twice in a list is refused by the schema.
+func TestServiceDepartments(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"defaults", nil, "sales=north,south;service=service,service-west;marketing=marketing"},
+		{"set", []string{"--set-json", `departments={"sales":["east","west"],"service":["after-sales"],"marketing":["brand","events"]}`},
+			"sales=east,west;service=after-sales;marketing=brand,events"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := serviceContainer(t, parseRelease(t, mustRender(t, append([]string{"-f", minimal}, tc.args...)...)))
+			if got, _ := envValue(c, "DEPARTMENTS"); got != tc.want {
+				t.Errorf("DEPARTMENTS=%q, want %q", got, tc.want)
+			}
+		})
+	}
+	if _, err := helmTemplate(t, "-f", minimal, "--set-json", `departments.sales=["north","north"]`); err == nil {
+		t.Error("a team named twice in a department was accepted")
+	}
+}

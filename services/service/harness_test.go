@@ -3,6 +3,7 @@ package service_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -60,7 +61,30 @@ var testUsers = append(devissuer.DevUsers(),
 	auth.Principal{Subject: svcSue, Name: "Sue (service manager)", Roles: []auth.Role{auth.RoleManager}, Teams: []string{"service"}},
 	auth.Principal{Subject: svcOz, Name: "Oz (service rep, west)", Roles: []auth.Role{auth.RoleRep}, Teams: []string{"service-west"}},
 	auth.Principal{Subject: mgrWes, Name: "Wes (service manager, west)", Roles: []auth.Role{auth.RoleManager}, Teams: []string{"service-west"}},
+	auth.Principal{Subject: mktMo, Name: "Mo (marketing)", Roles: []auth.Role{auth.RoleRep}, Teams: []string{"marketing"}},
+	auth.Principal{Subject: mgrMona, Name: "Mona (marketing manager)", Roles: []auth.Role{auth.RoleManager}, Teams: []string{"marketing"}},
 )
+
+// Marketing, for info slips routed to every department.
+const (
+	mktMo   = "mkt-mo"   // rep, team marketing
+	mgrMona = "mgr-mona" // manager of marketing
+)
+
+// slipCrowd are twenty service reps, recipients of one slip at once.
+var slipCrowd = func() []string {
+	var out []string
+	for i := 1; i <= 20; i++ {
+		out = append(out, fmt.Sprintf("svc-r%02d", i))
+	}
+	return out
+}()
+
+func init() {
+	for _, u := range slipCrowd {
+		testUsers = append(testUsers, auth.Principal{Subject: u, Name: "Service rep " + u, Roles: []auth.Role{auth.RoleRep}, Teams: []string{"service"}})
+	}
+}
 
 // stack is the after-sales service with the customer service (and the
 // follow-up service it talks to) beside it, each on its own real database,

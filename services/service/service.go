@@ -30,6 +30,7 @@ import (
 	platform "github.com/closeloop/closeloop/platform/service"
 	"github.com/closeloop/closeloop/services/service/internal/adapters"
 	"github.com/closeloop/closeloop/services/service/internal/app"
+	"github.com/closeloop/closeloop/services/service/internal/domain"
 	"github.com/closeloop/closeloop/services/service/internal/ports"
 )
 
@@ -41,7 +42,8 @@ const TaskQueue = "service"
 type Config struct {
 	CustomerAPI string        `env:"CUSTOMER_API_URL" default:"http://127.0.0.1:8081" help:"base URL of the customer service, in which a new case's customer is looked up as the caller"`
 	UpdateWait  time.Duration `env:"UPDATE_WAIT" default:"10s" help:"how long a change of a case waits for its workflow before answering 503"`
-	StartEvery  time.Duration `env:"CASE_START_INTERVAL" default:"15s" help:"how often cases filed while the workflow engine was unreachable are looked for and their workflows started"`
+	StartEvery  time.Duration `env:"CASE_START_INTERVAL" default:"15s" help:"how often cases and info slips filed while the workflow engine was unreachable are looked for and their workflows started"`
+	Departments string        `env:"DEPARTMENTS" default:"sales=north,south;service=service,service-west;marketing=marketing" help:"the organisation's departments and their teams (department=team,team;…): info slips are routed to departments, notices addressed to them; the first team of a department gets its slips when the sender names none"`
 	// Surveys: the satisfaction surveys (SURVEY_*, SMTP_*; docs/satisfaction.md).
 	Surveys ports.SurveyConfig
 }
@@ -76,9 +78,22 @@ func Setup(d *platform.Deps, cfg Config) (*platform.Module, error) {
 	if err != nil {
 		return nil, err
 	}
+	org, err := domain.ParseOrg(cfg.Departments)
+	if err != nil {
+		return nil, err
+	}
+	slipWF := ports.SlipWorkflows{Client: d.Temporal, Org: org, UpdateWait: cfg.UpdateWait}
+	people := ports.NewPeopleAPI(cfg.CustomerAPI)
+	slipUC := app.NewSlips(d.DB, customers.Lookup, people.Lookup, org, slipWF)
+	slips := &ports.SlipsHTTP{Slips: slipUC}
+	slipActs := &ports.SlipActivities{Slips: adapters.NewSlips(d.DB), Org: org}
+	notices := &ports.NoticesHTTP{Notices: app.NewNotices(d.DB, org, nil)}
+	notices.Notices.Workflows = noticeWorkflows(d, notices.Notices, people)
+	notices.Notices.Log = d.Log
 	return &platform.Module{
 		Register: func(r worker.Registry) {
 			acts.Register(r)
+			slipActs.Register(r)
 			surveys.Register(r)
 		},
 		Routes: func(v1 *gin.RouterGroup) {
@@ -86,18 +101,31 @@ func Setup(d *platform.Deps, cfg Config) (*platform.Module, error) {
 			cases.Routes(v1)
 			surveys.Routes(v1)
 			reports.Routes(v1)
+			notices.Routes(v1)
+			slips.Routes(v1)
 		},
 		Pages:   surveys.Public, // the survey links customers open, without login
 		OpenAPI: ports.OpenAPI(),
 		Background: []func(context.Context) error{platform.PurgeIdempotencyKeys(d.DB, d.Log), startPending(uc, cfg.StartEvery, d.Log),
+			startPending(slipUC, cfg.StartEvery, d.Log),
 			surveys.Background()},
 	}, nil
+}
+
+// noticeWorkflows is where a published notice's readers come from
+// (app.NoticeWorkflows): the people of the organisation's teams in the user
+// directory (ports.NoticeReaders). The tests put a directory of their own
+// here.
+var noticeWorkflows = func(d *platform.Deps, n *app.Notices, people *ports.PeopleAPI) app.NoticeWorkflows {
+	return ports.NoticeReaders{People: people, Org: n.Org, Notices: n}
 }
 
 // startPending starts, every interval, the workflows of cases whose start
 // failed when they were filed (the engine was unreachable): the cases table
 // is the outbox of case workflows.
-func startPending(uc *app.Cases, every time.Duration, log *slog.Logger) func(context.Context) error {
+func startPending(uc interface {
+	StartPending(ctx context.Context, grace time.Duration, batch int) (int, error)
+}, every time.Duration, log *slog.Logger) func(context.Context) error {
 	return func(ctx context.Context) error {
 		t := time.NewTicker(every)
 		defer t.Stop()

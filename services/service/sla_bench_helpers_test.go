@@ -58,6 +58,20 @@ func watchBreaches(b *testing.B, serviceDB, followUpDB *gorm.DB) {
 			RETURN NEW;
 		END $$`)
 	exec(serviceDB, `CREATE TRIGGER bench_note_breach AFTER INSERT OR UPDATE ON case_sla FOR EACH ROW EXECUTE FUNCTION bench_note_breach()`)
+	watchSteps(b, followUpDB)
+}
+
+// watchSteps installs, in the benchmark's throwaway follow-up database, a
+// trigger that notes the wall-clock instant at which each ladder step is
+// written (bench_steps).
+func watchSteps(b *testing.B, followUpDB *gorm.DB) {
+	b.Helper()
+	exec := func(gdb *gorm.DB, sql string) {
+		b.Helper()
+		if err := gdb.Exec(sql).Error; err != nil {
+			b.Fatalf("%v\n%s", err, sql)
+		}
+	}
 	exec(followUpDB, `CREATE TABLE bench_steps (event_id VARCHAR(36) PRIMARY KEY, follow_up_id VARCHAR(36) NOT NULL, action VARCHAR(40) NOT NULL,
 		scheduled_at TIMESTAMPTZ, ran_at TIMESTAMPTZ NOT NULL, stored_at TIMESTAMPTZ NOT NULL)`)
 	exec(followUpDB, `CREATE FUNCTION bench_note_step() RETURNS trigger LANGUAGE plpgsql AS $$

@@ -422,6 +422,9 @@ API (CUSTOMER_API_URL, from closeloop.apiCallEnv).
   value: {{ $cases.updateWait | quote }}
 - name: CASE_START_INTERVAL
   value: {{ $cases.startInterval | quote }}
+{{- $d := .root.Values.departments }}
+- name: DEPARTMENTS
+  value: {{ printf "sales=%s;service=%s;marketing=%s" (join "," $d.sales) (join "," $d.service) (join "," $d.marketing) | quote }}
 - name: SURVEY_SAMPLE_SHARE
   value: {{ $s.sampleShare | toString | quote }}
 - name: SURVEY_COMMENT_REQUIRED_BELOW

@@ -80,3 +80,35 @@ func CheckVersion(c Case, expected int64) error {
 	}
 	return nil
 }
+
+// Info slip errors (slip*.go). A refusal of the slip's rules
+// (infoslip.CheckCommand) keeps the rules' code: a state refusal is 409
+// (these values), one about a request field 422 on that field (SlipRefusal).
+var (
+	// ErrSlipNotFound is a slip that does not exist or that the caller may
+	// not see: both look the same (404, never 403).
+	ErrSlipNotFound = apperr.NotFound("slip_not_found", "no such slip")
+	// ErrSlipNotAllowed: the caller sees the slip but may not make this change.
+	ErrSlipNotAllowed = apperr.Forbidden("slip_not_allowed", "you see this slip but may not make this change: a recipient's part is acted on by its person, routed by its team's manager, and the rest is the originator's")
+	// ErrSlipClosed: a closed slip never changes.
+	ErrSlipClosed = apperr.Conflict("slip_closed", "the slip is closed and cannot change: send a new slip")
+	// ErrSlipWithdrawn: a withdrawn slip never changes.
+	ErrSlipWithdrawn = apperr.Conflict("slip_withdrawn", "the slip was withdrawn and cannot change")
+	// ErrSlipAlreadyAcknowledged: the part was acknowledged before.
+	ErrSlipAlreadyAcknowledged = apperr.Conflict("already_acknowledged", "this part is already acknowledged")
+	// ErrSlipAlreadyDone: the part was reported done before.
+	ErrSlipAlreadyDone = apperr.Conflict("already_done", "this part is already done")
+	// ErrSlipRecipientTransition: the part's state has no such move.
+	ErrSlipRecipientTransition = apperr.Conflict("invalid_recipient_transition", "this recipient's part cannot make this change in its state")
+	// ErrSlipNotRouted: a department's part is acted on once routed to a person.
+	ErrSlipNotRouted = apperr.Conflict("recipient_not_routed", "the department's manager routes the slip to a person first (or takes it)")
+	// ErrSlipNotDepartment: only a department's part is routed.
+	ErrSlipNotDepartment = apperr.Conflict("not_a_department", "only a department's part is routed to a person; a person forwards it instead")
+	// ErrSlipNotAllDone: a slip is closed once every counted part is done.
+	ErrSlipNotAllDone = apperr.Conflict("slip_not_done", "not every recipient is done: wait for them, or dismiss a rejected part")
+	// ErrSlipCloseNotDue: an automatic close before the confirmation period
+	// has passed since every part was done (a stale timer).
+	ErrSlipCloseNotDue = apperr.Conflict("slip_close_not_due", "every part was done too recently for the slip to close by itself")
+	// ErrSlipVersionConflict: the slip changed since the caller read it.
+	ErrSlipVersionConflict = apperr.Conflict("version_conflict", "the slip changed since you read it; reload and retry")
+)

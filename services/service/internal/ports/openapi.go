@@ -19,7 +19,7 @@ func OpenAPI() []byte {
 			"works it (its assignee, its team's reps and managers, admins), who reads every case (analysts), and who reads it "+
 			"through its customer (the customer's owner, the managers of the customer's team). Cases outside your sight answer "+
 			"404, never 403.").
-		Add(caseOps()...).Add(changeOps()...).Add(surveyOps()...).Add(reportOps()...).JSON()
+		Add(caseOps()...).Add(changeOps()...).Add(surveyOps()...).Add(reportOps()...).Add(noticeOps()...).Add(slipOps()...).JSON()
 }
 
 var (

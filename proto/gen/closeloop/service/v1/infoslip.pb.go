@@ -507,8 +507,13 @@ type SlipCommand struct {
 	At *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=at,proto3" json:"at,omitempty"`
 	// auto_close: the confirmation period in force.
 	ConfirmAfterMs int64 `protobuf:"varint,10,opt,name=confirm_after_ms,json=confirmAfterMs,proto3" json:"confirm_after_ms,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// The people the command names (route's user_id, the recipients in to),
+	// as the service looked them up in the directory when it took the
+	// request: the activity applies the change with what the caller was
+	// shown.
+	People        []*SlipPerson `protobuf:"bytes,11,rep,name=people,proto3" json:"people,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *SlipCommand) Reset() {
@@ -611,6 +616,95 @@ func (x *SlipCommand) GetConfirmAfterMs() int64 {
 	return 0
 }
 
+func (x *SlipCommand) GetPeople() []*SlipPerson {
+	if x != nil {
+		return x.People
+	}
+	return nil
+}
+
+// SlipPerson is a person of the organisation as the directory knew them.
+type SlipPerson struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// User id.
+	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// Display name.
+	Name string `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	// Their teams.
+	Teams []string `protobuf:"bytes,3,rep,name=teams,proto3" json:"teams,omitempty"`
+	// They are a manager.
+	Manager bool `protobuf:"varint,4,opt,name=manager,proto3" json:"manager,omitempty"`
+	// They may receive work (not disabled).
+	Enabled       bool `protobuf:"varint,5,opt,name=enabled,proto3" json:"enabled,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SlipPerson) Reset() {
+	*x = SlipPerson{}
+	mi := &file_closeloop_service_v1_infoslip_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SlipPerson) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SlipPerson) ProtoMessage() {}
+
+func (x *SlipPerson) ProtoReflect() protoreflect.Message {
+	mi := &file_closeloop_service_v1_infoslip_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SlipPerson.ProtoReflect.Descriptor instead.
+func (*SlipPerson) Descriptor() ([]byte, []int) {
+	return file_closeloop_service_v1_infoslip_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *SlipPerson) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *SlipPerson) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *SlipPerson) GetTeams() []string {
+	if x != nil {
+		return x.Teams
+	}
+	return nil
+}
+
+func (x *SlipPerson) GetManager() bool {
+	if x != nil {
+		return x.Manager
+	}
+	return false
+}
+
+func (x *SlipPerson) GetEnabled() bool {
+	if x != nil {
+		return x.Enabled
+	}
+	return false
+}
+
 // SlipChaseRecord is a step of a recipient's chase the slip's timeline
 // records (RecordSlipEvent): a reminder or an escalation.
 type SlipChaseRecord struct {
@@ -633,7 +727,7 @@ type SlipChaseRecord struct {
 
 func (x *SlipChaseRecord) Reset() {
 	*x = SlipChaseRecord{}
-	mi := &file_closeloop_service_v1_infoslip_proto_msgTypes[5]
+	mi := &file_closeloop_service_v1_infoslip_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -645,7 +739,7 @@ func (x *SlipChaseRecord) String() string {
 func (*SlipChaseRecord) ProtoMessage() {}
 
 func (x *SlipChaseRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_closeloop_service_v1_infoslip_proto_msgTypes[5]
+	mi := &file_closeloop_service_v1_infoslip_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -658,7 +752,7 @@ func (x *SlipChaseRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SlipChaseRecord.ProtoReflect.Descriptor instead.
 func (*SlipChaseRecord) Descriptor() ([]byte, []int) {
-	return file_closeloop_service_v1_infoslip_proto_rawDescGZIP(), []int{5}
+	return file_closeloop_service_v1_infoslip_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *SlipChaseRecord) GetSlipId() string {
@@ -717,7 +811,7 @@ type SlipCarried struct {
 
 func (x *SlipCarried) Reset() {
 	*x = SlipCarried{}
-	mi := &file_closeloop_service_v1_infoslip_proto_msgTypes[6]
+	mi := &file_closeloop_service_v1_infoslip_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -729,7 +823,7 @@ func (x *SlipCarried) String() string {
 func (*SlipCarried) ProtoMessage() {}
 
 func (x *SlipCarried) ProtoReflect() protoreflect.Message {
-	mi := &file_closeloop_service_v1_infoslip_proto_msgTypes[6]
+	mi := &file_closeloop_service_v1_infoslip_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -742,7 +836,7 @@ func (x *SlipCarried) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SlipCarried.ProtoReflect.Descriptor instead.
 func (*SlipCarried) Descriptor() ([]byte, []int) {
-	return file_closeloop_service_v1_infoslip_proto_rawDescGZIP(), []int{6}
+	return file_closeloop_service_v1_infoslip_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *SlipCarried) GetApplied() []string {
@@ -791,7 +885,7 @@ type SlipChase struct {
 
 func (x *SlipChase) Reset() {
 	*x = SlipChase{}
-	mi := &file_closeloop_service_v1_infoslip_proto_msgTypes[7]
+	mi := &file_closeloop_service_v1_infoslip_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -803,7 +897,7 @@ func (x *SlipChase) String() string {
 func (*SlipChase) ProtoMessage() {}
 
 func (x *SlipChase) ProtoReflect() protoreflect.Message {
-	mi := &file_closeloop_service_v1_infoslip_proto_msgTypes[7]
+	mi := &file_closeloop_service_v1_infoslip_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -816,7 +910,7 @@ func (x *SlipChase) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SlipChase.ProtoReflect.Descriptor instead.
 func (*SlipChase) Descriptor() ([]byte, []int) {
-	return file_closeloop_service_v1_infoslip_proto_rawDescGZIP(), []int{7}
+	return file_closeloop_service_v1_infoslip_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *SlipChase) GetRecipient() int32 {
@@ -943,7 +1037,7 @@ const file_closeloop_service_v1_infoslip_proto_rawDesc = "" +
 	"department\x18\x02 \x01(\tR\n" +
 	"department\x12\x12\n" +
 	"\x04team\x18\x03 \x01(\tR\x04team\x12\x17\n" +
-	"\auser_id\x18\x04 \x01(\tR\x06userId\"\xbd\x02\n" +
+	"\auser_id\x18\x04 \x01(\tR\x06userId\"\xf7\x02\n" +
 	"\vSlipCommand\x12\x17\n" +
 	"\aslip_id\x18\x01 \x01(\tR\x06slipId\x12\x0e\n" +
 	"\x02op\x18\x02 \x01(\tR\x02op\x12\x14\n" +
@@ -955,7 +1049,15 @@ const file_closeloop_service_v1_infoslip_proto_rawDesc = "" +
 	"\bentry_id\x18\b \x01(\tR\aentryId\x12*\n" +
 	"\x02at\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\x02at\x12(\n" +
 	"\x10confirm_after_ms\x18\n" +
-	" \x01(\x03R\x0econfirmAfterMs\"\xb7\x01\n" +
+	" \x01(\x03R\x0econfirmAfterMs\x128\n" +
+	"\x06people\x18\v \x03(\v2 .closeloop.service.v1.SlipPersonR\x06people\"z\n" +
+	"\n" +
+	"SlipPerson\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x12\x14\n" +
+	"\x05teams\x18\x03 \x03(\tR\x05teams\x12\x18\n" +
+	"\amanager\x18\x04 \x01(\bR\amanager\x12\x18\n" +
+	"\aenabled\x18\x05 \x01(\bR\aenabled\"\xb7\x01\n" +
 	"\x0fSlipChaseRecord\x12\x17\n" +
 	"\aslip_id\x18\x01 \x01(\tR\x06slipId\x12\x1c\n" +
 	"\trecipient\x18\x02 \x01(\x05R\trecipient\x12\x12\n" +
@@ -996,43 +1098,45 @@ func file_closeloop_service_v1_infoslip_proto_rawDescGZIP() []byte {
 	return file_closeloop_service_v1_infoslip_proto_rawDescData
 }
 
-var file_closeloop_service_v1_infoslip_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
+var file_closeloop_service_v1_infoslip_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
 var file_closeloop_service_v1_infoslip_proto_goTypes = []any{
 	(*SlipInput)(nil),             // 0: closeloop.service.v1.SlipInput
 	(*SlipSnapshot)(nil),          // 1: closeloop.service.v1.SlipSnapshot
 	(*SlipRecipient)(nil),         // 2: closeloop.service.v1.SlipRecipient
 	(*RecipientSpec)(nil),         // 3: closeloop.service.v1.RecipientSpec
 	(*SlipCommand)(nil),           // 4: closeloop.service.v1.SlipCommand
-	(*SlipChaseRecord)(nil),       // 5: closeloop.service.v1.SlipChaseRecord
-	(*SlipCarried)(nil),           // 6: closeloop.service.v1.SlipCarried
-	(*SlipChase)(nil),             // 7: closeloop.service.v1.SlipChase
-	nil,                           // 8: closeloop.service.v1.SlipChase.VersionsEntry
-	(*timestamppb.Timestamp)(nil), // 9: google.protobuf.Timestamp
-	(*v1.FollowUpSpec)(nil),       // 10: closeloop.followup.v1.FollowUpSpec
+	(*SlipPerson)(nil),            // 5: closeloop.service.v1.SlipPerson
+	(*SlipChaseRecord)(nil),       // 6: closeloop.service.v1.SlipChaseRecord
+	(*SlipCarried)(nil),           // 7: closeloop.service.v1.SlipCarried
+	(*SlipChase)(nil),             // 8: closeloop.service.v1.SlipChase
+	nil,                           // 9: closeloop.service.v1.SlipChase.VersionsEntry
+	(*timestamppb.Timestamp)(nil), // 10: google.protobuf.Timestamp
+	(*v1.FollowUpSpec)(nil),       // 11: closeloop.followup.v1.FollowUpSpec
 }
 var file_closeloop_service_v1_infoslip_proto_depIdxs = []int32{
 	1,  // 0: closeloop.service.v1.SlipInput.slip:type_name -> closeloop.service.v1.SlipSnapshot
-	6,  // 1: closeloop.service.v1.SlipInput.carried:type_name -> closeloop.service.v1.SlipCarried
-	9,  // 2: closeloop.service.v1.SlipSnapshot.created_at:type_name -> google.protobuf.Timestamp
-	9,  // 3: closeloop.service.v1.SlipSnapshot.due_at:type_name -> google.protobuf.Timestamp
-	9,  // 4: closeloop.service.v1.SlipSnapshot.all_done_at:type_name -> google.protobuf.Timestamp
-	9,  // 5: closeloop.service.v1.SlipSnapshot.closed_at:type_name -> google.protobuf.Timestamp
+	7,  // 1: closeloop.service.v1.SlipInput.carried:type_name -> closeloop.service.v1.SlipCarried
+	10, // 2: closeloop.service.v1.SlipSnapshot.created_at:type_name -> google.protobuf.Timestamp
+	10, // 3: closeloop.service.v1.SlipSnapshot.due_at:type_name -> google.protobuf.Timestamp
+	10, // 4: closeloop.service.v1.SlipSnapshot.all_done_at:type_name -> google.protobuf.Timestamp
+	10, // 5: closeloop.service.v1.SlipSnapshot.closed_at:type_name -> google.protobuf.Timestamp
 	2,  // 6: closeloop.service.v1.SlipSnapshot.recipients:type_name -> closeloop.service.v1.SlipRecipient
-	9,  // 7: closeloop.service.v1.SlipSnapshot.auto_close_at:type_name -> google.protobuf.Timestamp
-	9,  // 8: closeloop.service.v1.SlipRecipient.received_at:type_name -> google.protobuf.Timestamp
-	9,  // 9: closeloop.service.v1.SlipRecipient.acknowledged_at:type_name -> google.protobuf.Timestamp
-	9,  // 10: closeloop.service.v1.SlipRecipient.done_at:type_name -> google.protobuf.Timestamp
+	10, // 7: closeloop.service.v1.SlipSnapshot.auto_close_at:type_name -> google.protobuf.Timestamp
+	10, // 8: closeloop.service.v1.SlipRecipient.received_at:type_name -> google.protobuf.Timestamp
+	10, // 9: closeloop.service.v1.SlipRecipient.acknowledged_at:type_name -> google.protobuf.Timestamp
+	10, // 10: closeloop.service.v1.SlipRecipient.done_at:type_name -> google.protobuf.Timestamp
 	3,  // 11: closeloop.service.v1.SlipCommand.to:type_name -> closeloop.service.v1.RecipientSpec
-	9,  // 12: closeloop.service.v1.SlipCommand.at:type_name -> google.protobuf.Timestamp
-	9,  // 13: closeloop.service.v1.SlipChaseRecord.at:type_name -> google.protobuf.Timestamp
-	7,  // 14: closeloop.service.v1.SlipCarried.chases:type_name -> closeloop.service.v1.SlipChase
-	10, // 15: closeloop.service.v1.SlipChase.spec:type_name -> closeloop.followup.v1.FollowUpSpec
-	8,  // 16: closeloop.service.v1.SlipChase.versions:type_name -> closeloop.service.v1.SlipChase.VersionsEntry
-	17, // [17:17] is the sub-list for method output_type
-	17, // [17:17] is the sub-list for method input_type
-	17, // [17:17] is the sub-list for extension type_name
-	17, // [17:17] is the sub-list for extension extendee
-	0,  // [0:17] is the sub-list for field type_name
+	10, // 12: closeloop.service.v1.SlipCommand.at:type_name -> google.protobuf.Timestamp
+	5,  // 13: closeloop.service.v1.SlipCommand.people:type_name -> closeloop.service.v1.SlipPerson
+	10, // 14: closeloop.service.v1.SlipChaseRecord.at:type_name -> google.protobuf.Timestamp
+	8,  // 15: closeloop.service.v1.SlipCarried.chases:type_name -> closeloop.service.v1.SlipChase
+	11, // 16: closeloop.service.v1.SlipChase.spec:type_name -> closeloop.followup.v1.FollowUpSpec
+	9,  // 17: closeloop.service.v1.SlipChase.versions:type_name -> closeloop.service.v1.SlipChase.VersionsEntry
+	18, // [18:18] is the sub-list for method output_type
+	18, // [18:18] is the sub-list for method input_type
+	18, // [18:18] is the sub-list for extension type_name
+	18, // [18:18] is the sub-list for extension extendee
+	0,  // [0:18] is the sub-list for field type_name
 }
 
 func init() { file_closeloop_service_v1_infoslip_proto_init() }
@@ -1046,7 +1150,7 @@ func file_closeloop_service_v1_infoslip_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_closeloop_service_v1_infoslip_proto_rawDesc), len(file_closeloop_service_v1_infoslip_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   9,
+			NumMessages:   10,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

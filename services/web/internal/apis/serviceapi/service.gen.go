@@ -86,6 +86,57 @@ func (e GetCasesParamsSla) Valid() bool {
 	}
 }
 
+// Defines values for GetNoticesParamsBox.
+const (
+	GetNoticesParamsBoxDrafts         GetNoticesParamsBox = "drafts"
+	GetNoticesParamsBoxInbox          GetNoticesParamsBox = "inbox"
+	GetNoticesParamsBoxPublished      GetNoticesParamsBox = "published"
+	GetNoticesParamsBoxUnacknowledged GetNoticesParamsBox = "unacknowledged"
+	GetNoticesParamsBoxUnread         GetNoticesParamsBox = "unread"
+)
+
+// Valid indicates whether the value is a known member of the GetNoticesParamsBox enum.
+func (e GetNoticesParamsBox) Valid() bool {
+	switch e {
+	case GetNoticesParamsBoxDrafts:
+		return true
+	case GetNoticesParamsBoxInbox:
+		return true
+	case GetNoticesParamsBoxPublished:
+		return true
+	case GetNoticesParamsBoxUnacknowledged:
+		return true
+	case GetNoticesParamsBoxUnread:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for GetNoticesByIdReceiptsParamsState.
+const (
+	GetNoticesByIdReceiptsParamsStateAcknowledged   GetNoticesByIdReceiptsParamsState = "acknowledged"
+	GetNoticesByIdReceiptsParamsStateRead           GetNoticesByIdReceiptsParamsState = "read"
+	GetNoticesByIdReceiptsParamsStateUnacknowledged GetNoticesByIdReceiptsParamsState = "unacknowledged"
+	GetNoticesByIdReceiptsParamsStateUnread         GetNoticesByIdReceiptsParamsState = "unread"
+)
+
+// Valid indicates whether the value is a known member of the GetNoticesByIdReceiptsParamsState enum.
+func (e GetNoticesByIdReceiptsParamsState) Valid() bool {
+	switch e {
+	case GetNoticesByIdReceiptsParamsStateAcknowledged:
+		return true
+	case GetNoticesByIdReceiptsParamsStateRead:
+		return true
+	case GetNoticesByIdReceiptsParamsStateUnacknowledged:
+		return true
+	case GetNoticesByIdReceiptsParamsStateUnread:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for GetReportsServiceParamsGroup.
 const (
 	Priority GetReportsServiceParamsGroup = "priority"
@@ -182,6 +233,38 @@ type AssignRequest struct {
 	ExpectedVersion *int    `json:"expected_version,omitempty"`
 	Reason          *string `json:"reason,omitempty"`
 	Team            *string `json:"team,omitempty"`
+}
+
+// AttachmentRequest defines model for AttachmentRequest.
+type AttachmentRequest struct {
+	ContentType *string `json:"content_type,omitempty"`
+	Name        *string `json:"name,omitempty"`
+	Size        *int    `json:"size,omitempty"`
+	Url         *string `json:"url,omitempty"`
+}
+
+// AttachmentView defines model for AttachmentView.
+type AttachmentView struct {
+	ContentType *string `json:"content_type,omitempty"`
+	Name        *string `json:"name,omitempty"`
+	Size        *int    `json:"size,omitempty"`
+	Url         *string `json:"url,omitempty"`
+}
+
+// AudienceRequest defines model for AudienceRequest.
+type AudienceRequest struct {
+	Departments *[]string `json:"departments,omitempty"`
+	Everyone    *bool     `json:"everyone,omitempty"`
+	Roles       *[]string `json:"roles,omitempty"`
+	Teams       *[]string `json:"teams,omitempty"`
+}
+
+// AudienceView defines model for AudienceView.
+type AudienceView struct {
+	Departments *[]string `json:"departments,omitempty"`
+	Everyone    *bool     `json:"everyone,omitempty"`
+	Roles       *[]string `json:"roles,omitempty"`
+	Teams       *[]string `json:"teams,omitempty"`
 }
 
 // BacklogFigures defines model for BacklogFigures.
@@ -283,6 +366,19 @@ type CreateCaseRequest struct {
 	Type          *string    `json:"type,omitempty"`
 }
 
+// EditNoticeRequest defines model for EditNoticeRequest.
+type EditNoticeRequest struct {
+	AckDeadline     *time.Time       `json:"ack_deadline,omitempty"`
+	Audience        *AudienceRequest `json:"audience,omitempty"`
+	Body            *string          `json:"body,omitempty"`
+	ExpectedVersion *int             `json:"expected_version,omitempty"`
+	MustAcknowledge *bool            `json:"must_acknowledge,omitempty"`
+	Pinned          *bool            `json:"pinned,omitempty"`
+	Title           *string          `json:"title,omitempty"`
+	ValidFrom       *time.Time       `json:"valid_from,omitempty"`
+	ValidUntil      *time.Time       `json:"valid_until,omitempty"`
+}
+
 // EntryView defines model for EntryView.
 type EntryView struct {
 	Actor      *string    `json:"actor,omitempty"`
@@ -341,11 +437,126 @@ type NoteRequest struct {
 	ExpectedVersion *int    `json:"expected_version,omitempty"`
 }
 
+// NoticePage defines model for NoticePage.
+type NoticePage struct {
+	Items      *[]NoticeView `json:"items,omitempty"`
+	NextCursor *string       `json:"next_cursor,omitempty"`
+}
+
+// NoticeRequest defines model for NoticeRequest.
+type NoticeRequest struct {
+	AckDeadline     *time.Time       `json:"ack_deadline,omitempty"`
+	Audience        *AudienceRequest `json:"audience,omitempty"`
+	Body            *string          `json:"body,omitempty"`
+	MustAcknowledge *bool            `json:"must_acknowledge,omitempty"`
+	Pinned          *bool            `json:"pinned,omitempty"`
+	Title           *string          `json:"title,omitempty"`
+	ValidFrom       *time.Time       `json:"valid_from,omitempty"`
+	ValidUntil      *time.Time       `json:"valid_until,omitempty"`
+}
+
+// NoticeView defines model for NoticeView.
+type NoticeView struct {
+	AckDeadline     *time.Time      `json:"ack_deadline,omitempty"`
+	Audience        *AudienceView   `json:"audience,omitempty"`
+	Body            *string         `json:"body,omitempty"`
+	CreatedAt       *time.Time      `json:"created_at,omitempty"`
+	Id              *string         `json:"id,omitempty"`
+	MustAcknowledge *bool           `json:"must_acknowledge,omitempty"`
+	Pinned          *bool           `json:"pinned,omitempty"`
+	PublishedAt     *time.Time      `json:"published_at,omitempty"`
+	PublisherId     *string         `json:"publisher_id,omitempty"`
+	PublisherName   *string         `json:"publisher_name,omitempty"`
+	PublisherTeams  *[]string       `json:"publisher_teams,omitempty"`
+	Receipt         *OwnReceiptView `json:"receipt,omitempty"`
+	RevokeReason    *string         `json:"revoke_reason,omitempty"`
+	RevokedAt       *time.Time      `json:"revoked_at,omitempty"`
+	RevokedBy       *string         `json:"revoked_by,omitempty"`
+	State           *string         `json:"state,omitempty"`
+	Title           *string         `json:"title,omitempty"`
+	UpdatedAt       *time.Time      `json:"updated_at,omitempty"`
+	ValidFrom       *time.Time      `json:"valid_from,omitempty"`
+	ValidUntil      *time.Time      `json:"valid_until,omitempty"`
+	Version         *int            `json:"version,omitempty"`
+}
+
+// OwnReceiptView defines model for OwnReceiptView.
+type OwnReceiptView struct {
+	AcknowledgedAt *time.Time `json:"acknowledged_at,omitempty"`
+	Overdue        *bool      `json:"overdue,omitempty"`
+	ReadAt         *time.Time `json:"read_at,omitempty"`
+}
+
 // PriorityRequest defines model for PriorityRequest.
 type PriorityRequest struct {
 	ExpectedVersion *int    `json:"expected_version,omitempty"`
 	Priority        *string `json:"priority,omitempty"`
 	Reason          *string `json:"reason,omitempty"`
+}
+
+// ReceiptCountsView defines model for ReceiptCountsView.
+type ReceiptCountsView struct {
+	Acknowledged   *int `json:"acknowledged,omitempty"`
+	Overdue        *int `json:"overdue,omitempty"`
+	Read           *int `json:"read,omitempty"`
+	Readers        *int `json:"readers,omitempty"`
+	Unacknowledged *int `json:"unacknowledged,omitempty"`
+	Unread         *int `json:"unread,omitempty"`
+}
+
+// ReceiptView defines model for ReceiptView.
+type ReceiptView struct {
+	AcknowledgedAt *time.Time `json:"acknowledged_at,omitempty"`
+	AddedAt        *time.Time `json:"added_at,omitempty"`
+	Overdue        *bool      `json:"overdue,omitempty"`
+	ReadAt         *time.Time `json:"read_at,omitempty"`
+	ReaderId       *string    `json:"reader_id,omitempty"`
+	ReaderName     *string    `json:"reader_name,omitempty"`
+	ReaderTeams    *[]string  `json:"reader_teams,omitempty"`
+}
+
+// ReceiptsPage defines model for ReceiptsPage.
+type ReceiptsPage struct {
+	AckDeadline     *time.Time         `json:"ack_deadline,omitempty"`
+	Counts          *ReceiptCountsView `json:"counts,omitempty"`
+	Items           *[]ReceiptView     `json:"items,omitempty"`
+	MustAcknowledge *bool              `json:"must_acknowledge,omitempty"`
+	NextCursor      *string            `json:"next_cursor,omitempty"`
+	NoticeId        *string            `json:"notice_id,omitempty"`
+}
+
+// RecipientRequest defines model for RecipientRequest.
+type RecipientRequest struct {
+	Department *string `json:"department,omitempty"`
+	Kind       *string `json:"kind,omitempty"`
+	Team       *string `json:"team,omitempty"`
+	UserId     *string `json:"user_id,omitempty"`
+}
+
+// RecipientView defines model for RecipientView.
+type RecipientView struct {
+	AcknowledgedAt *time.Time `json:"acknowledged_at,omitempty"`
+	ActionNote     *string    `json:"action_note,omitempty"`
+	AddedBy        *string    `json:"added_by,omitempty"`
+	Department     *string    `json:"department,omitempty"`
+	DoneAt         *time.Time `json:"done_at,omitempty"`
+	FollowUpId     *string    `json:"follow_up_id,omitempty"`
+	ForwardedFrom  *int       `json:"forwarded_from,omitempty"`
+	ForwardedTo    *int       `json:"forwarded_to,omitempty"`
+	Kind           *string    `json:"kind,omitempty"`
+	Level          *int       `json:"level,omitempty"`
+	N              *int       `json:"n,omitempty"`
+	ReceivedAt     *time.Time `json:"received_at,omitempty"`
+	RejectReason   *string    `json:"reject_reason,omitempty"`
+	RejectedAt     *time.Time `json:"rejected_at,omitempty"`
+	ReroutedFrom   *int       `json:"rerouted_from,omitempty"`
+	ReroutedTo     *int       `json:"rerouted_to,omitempty"`
+	RoutedAt       *time.Time `json:"routed_at,omitempty"`
+	RoutedBy       *string    `json:"routed_by,omitempty"`
+	State          *string    `json:"state,omitempty"`
+	Team           *string    `json:"team,omitempty"`
+	UserId         *string    `json:"user_id,omitempty"`
+	UserName       *string    `json:"user_name,omitempty"`
 }
 
 // RecoveryView defines model for RecoveryView.
@@ -394,6 +605,11 @@ type ReportScope struct {
 	Teams    *[]string `json:"teams,omitempty"`
 }
 
+// RevokeNoticeRequest defines model for RevokeNoticeRequest.
+type RevokeNoticeRequest struct {
+	Reason *string `json:"reason,omitempty"`
+}
+
 // SLAView defines model for SLAView.
 type SLAView struct {
 	AsOf        *time.Time `json:"as_of,omitempty"`
@@ -431,6 +647,23 @@ type SatisfactionView struct {
 	Summary    *SatisfactionSummary `json:"summary,omitempty"`
 }
 
+// SendSlipRequest defines model for SendSlipRequest.
+type SendSlipRequest struct {
+	Attachments   *[]AttachmentRequest `json:"attachments,omitempty"`
+	Body          *string              `json:"body,omitempty"`
+	CaseId        *string              `json:"case_id,omitempty"`
+	Category      *string              `json:"category,omitempty"`
+	ContactId     *string              `json:"contact_id,omitempty"`
+	CustomerId    *string              `json:"customer_id,omitempty"`
+	DueAt         *time.Time           `json:"due_at,omitempty"`
+	LeadId        *string              `json:"lead_id,omitempty"`
+	OpportunityId *string              `json:"opportunity_id,omitempty"`
+	Recipients    *[]RecipientRequest  `json:"recipients,omitempty"`
+	Subject       *string              `json:"subject,omitempty"`
+	Urgency       *string              `json:"urgency,omitempty"`
+	VisitId       *string              `json:"visit_id,omitempty"`
+}
+
 // ServiceReport defines model for ServiceReport.
 type ServiceReport struct {
 	AsOf            *time.Time     `json:"as_of,omitempty"`
@@ -444,6 +677,94 @@ type ServiceReport struct {
 	Scope           *ReportScope   `json:"scope,omitempty"`
 	To              *string        `json:"to,omitempty"`
 	Total           *ReportRow     `json:"total,omitempty"`
+}
+
+// SlipAddRequest defines model for SlipAddRequest.
+type SlipAddRequest struct {
+	ExpectedVersion *int                `json:"expected_version,omitempty"`
+	Note            *string             `json:"note,omitempty"`
+	Recipients      *[]RecipientRequest `json:"recipients,omitempty"`
+}
+
+// SlipEntryView defines model for SlipEntryView.
+type SlipEntryView struct {
+	Actor     *string    `json:"actor,omitempty"`
+	At        *time.Time `json:"at,omitempty"`
+	Body      *string    `json:"body,omitempty"`
+	From      *string    `json:"from,omitempty"`
+	Id        *string    `json:"id,omitempty"`
+	Kind      *string    `json:"kind,omitempty"`
+	Reason    *string    `json:"reason,omitempty"`
+	Recipient *int       `json:"recipient,omitempty"`
+	To        *string    `json:"to,omitempty"`
+}
+
+// SlipForwardRequest defines model for SlipForwardRequest.
+type SlipForwardRequest struct {
+	ExpectedVersion *int              `json:"expected_version,omitempty"`
+	Note            *string           `json:"note,omitempty"`
+	To              *RecipientRequest `json:"to,omitempty"`
+}
+
+// SlipNoteRequest defines model for SlipNoteRequest.
+type SlipNoteRequest struct {
+	ExpectedVersion *int    `json:"expected_version,omitempty"`
+	Note            *string `json:"note,omitempty"`
+}
+
+// SlipPage defines model for SlipPage.
+type SlipPage struct {
+	Items      *[]SlipView `json:"items,omitempty"`
+	NextCursor *string     `json:"next_cursor,omitempty"`
+}
+
+// SlipReasonRequest defines model for SlipReasonRequest.
+type SlipReasonRequest struct {
+	ExpectedVersion *int    `json:"expected_version,omitempty"`
+	Reason          *string `json:"reason,omitempty"`
+}
+
+// SlipRouteRequest defines model for SlipRouteRequest.
+type SlipRouteRequest struct {
+	ExpectedVersion *int    `json:"expected_version,omitempty"`
+	UserId          *string `json:"user_id,omitempty"`
+}
+
+// SlipTimelinePage defines model for SlipTimelinePage.
+type SlipTimelinePage struct {
+	Items      *[]SlipEntryView `json:"items,omitempty"`
+	NextCursor *string          `json:"next_cursor,omitempty"`
+}
+
+// SlipView defines model for SlipView.
+type SlipView struct {
+	AllDoneAt       *time.Time        `json:"all_done_at,omitempty"`
+	Attachments     *[]AttachmentView `json:"attachments,omitempty"`
+	AutoCloseAt     *time.Time        `json:"auto_close_at,omitempty"`
+	Body            *string           `json:"body,omitempty"`
+	CaseId          *string           `json:"case_id,omitempty"`
+	Category        *string           `json:"category,omitempty"`
+	ClosedAt        *time.Time        `json:"closed_at,omitempty"`
+	ClosedBy        *string           `json:"closed_by,omitempty"`
+	ContactId       *string           `json:"contact_id,omitempty"`
+	CreatedAt       *time.Time        `json:"created_at,omitempty"`
+	CustomerId      *string           `json:"customer_id,omitempty"`
+	DueAt           *time.Time        `json:"due_at,omitempty"`
+	Id              *string           `json:"id,omitempty"`
+	LeadId          *string           `json:"lead_id,omitempty"`
+	OpportunityId   *string           `json:"opportunity_id,omitempty"`
+	OriginatorId    *string           `json:"originator_id,omitempty"`
+	OriginatorName  *string           `json:"originator_name,omitempty"`
+	OriginatorTeams *[]string         `json:"originator_teams,omitempty"`
+	Recipients      *[]RecipientView  `json:"recipients,omitempty"`
+	State           *string           `json:"state,omitempty"`
+	Subject         *string           `json:"subject,omitempty"`
+	UpdatedAt       *time.Time        `json:"updated_at,omitempty"`
+	Urgency         *string           `json:"urgency,omitempty"`
+	Version         *int              `json:"version,omitempty"`
+	VisitId         *string           `json:"visit_id,omitempty"`
+	WithdrawReason  *string           `json:"withdraw_reason,omitempty"`
+	WithdrawnAt     *time.Time        `json:"withdrawn_at,omitempty"`
 }
 
 // StateRequest defines model for StateRequest.
@@ -579,6 +900,51 @@ type GetCustomersByCustomerIdSatisfactionParams struct {
 	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
+// GetCustomersByCustomerIdSlipsParams defines parameters for GetCustomersByCustomerIdSlips.
+type GetCustomersByCustomerIdSlipsParams struct {
+	// Limit page size, 1..200 (default 50)
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor next_cursor of the previous page
+	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// GetNoticesParams defines parameters for GetNotices.
+type GetNoticesParams struct {
+	// Box which box (default inbox)
+	Box *GetNoticesParamsBox `form:"box,omitempty" json:"box,omitempty"`
+
+	// Limit page size, 1..200 (default 50)
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor next_cursor of the previous page
+	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// GetNoticesParamsBox defines parameters for GetNotices.
+type GetNoticesParamsBox string
+
+// PostNoticesParams defines parameters for PostNotices.
+type PostNoticesParams struct {
+	// IdempotencyKey Retrying with the same key and body answers the first response (with Idempotent-Replayed: true) instead of writing a second draft; the same key with another body is 409 idempotency_key_reused.
+	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
+}
+
+// GetNoticesByIdReceiptsParams defines parameters for GetNoticesByIdReceipts.
+type GetNoticesByIdReceiptsParams struct {
+	// State only these readers
+	State *GetNoticesByIdReceiptsParamsState `form:"state,omitempty" json:"state,omitempty"`
+
+	// Limit page size, 1..200 (default 50)
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor next_cursor of the previous page
+	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// GetNoticesByIdReceiptsParamsState defines parameters for GetNoticesByIdReceipts.
+type GetNoticesByIdReceiptsParamsState string
+
 // GetReportsServiceParams defines parameters for GetReportsService.
 type GetReportsServiceParams struct {
 	// From first day, YYYY-MM-DD (UTC)
@@ -605,6 +971,108 @@ type GetReportsServiceParamsPriority string
 // GetReportsServiceParamsType defines parameters for GetReportsService.
 type GetReportsServiceParamsType string
 
+// GetSlipsParams defines parameters for GetSlips.
+type GetSlipsParams struct {
+	// Role sent, received or team
+	Role *string `form:"role,omitempty" json:"role,omitempty"`
+
+	// State open, closed or withdrawn
+	State *string `form:"state,omitempty" json:"state,omitempty"`
+
+	// RecipientState a part in this state
+	RecipientState *string `form:"recipient_state,omitempty" json:"recipient_state,omitempty"`
+
+	// CustomerId only this customer's slips
+	CustomerId *string `form:"customer_id,omitempty" json:"customer_id,omitempty"`
+
+	// Limit page size, 1..200 (default 50)
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor next_cursor of the previous page
+	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// PostSlipsParams defines parameters for PostSlips.
+type PostSlipsParams struct {
+	// IdempotencyKey Retrying with the same key returns the first response instead of creating twice (kept 24 h).
+	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
+}
+
+// PostSlipsByIdConfirmParams defines parameters for PostSlipsByIdConfirm.
+type PostSlipsByIdConfirmParams struct {
+	// IdempotencyKey Retrying with the same key returns the first response instead of creating twice (kept 24 h).
+	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
+}
+
+// PostSlipsByIdRecipientsParams defines parameters for PostSlipsByIdRecipients.
+type PostSlipsByIdRecipientsParams struct {
+	// IdempotencyKey Retrying with the same key returns the first response instead of creating twice (kept 24 h).
+	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
+}
+
+// PostSlipsByIdRecipientsByNAcknowledgeParams defines parameters for PostSlipsByIdRecipientsByNAcknowledge.
+type PostSlipsByIdRecipientsByNAcknowledgeParams struct {
+	// IdempotencyKey Retrying with the same key returns the first response instead of creating twice (kept 24 h).
+	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
+}
+
+// PostSlipsByIdRecipientsByNDismissParams defines parameters for PostSlipsByIdRecipientsByNDismiss.
+type PostSlipsByIdRecipientsByNDismissParams struct {
+	// IdempotencyKey Retrying with the same key returns the first response instead of creating twice (kept 24 h).
+	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
+}
+
+// PostSlipsByIdRecipientsByNDoneParams defines parameters for PostSlipsByIdRecipientsByNDone.
+type PostSlipsByIdRecipientsByNDoneParams struct {
+	// IdempotencyKey Retrying with the same key returns the first response instead of creating twice (kept 24 h).
+	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
+}
+
+// PostSlipsByIdRecipientsByNForwardParams defines parameters for PostSlipsByIdRecipientsByNForward.
+type PostSlipsByIdRecipientsByNForwardParams struct {
+	// IdempotencyKey Retrying with the same key returns the first response instead of creating twice (kept 24 h).
+	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
+}
+
+// PostSlipsByIdRecipientsByNObjectParams defines parameters for PostSlipsByIdRecipientsByNObject.
+type PostSlipsByIdRecipientsByNObjectParams struct {
+	// IdempotencyKey Retrying with the same key returns the first response instead of creating twice (kept 24 h).
+	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
+}
+
+// PostSlipsByIdRecipientsByNRejectParams defines parameters for PostSlipsByIdRecipientsByNReject.
+type PostSlipsByIdRecipientsByNRejectParams struct {
+	// IdempotencyKey Retrying with the same key returns the first response instead of creating twice (kept 24 h).
+	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
+}
+
+// PostSlipsByIdRecipientsByNRerouteParams defines parameters for PostSlipsByIdRecipientsByNReroute.
+type PostSlipsByIdRecipientsByNRerouteParams struct {
+	// IdempotencyKey Retrying with the same key returns the first response instead of creating twice (kept 24 h).
+	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
+}
+
+// PostSlipsByIdRecipientsByNRouteParams defines parameters for PostSlipsByIdRecipientsByNRoute.
+type PostSlipsByIdRecipientsByNRouteParams struct {
+	// IdempotencyKey Retrying with the same key returns the first response instead of creating twice (kept 24 h).
+	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
+}
+
+// GetSlipsByIdTimelineParams defines parameters for GetSlipsByIdTimeline.
+type GetSlipsByIdTimelineParams struct {
+	// Limit page size, 1..200 (default 50)
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor next_cursor of the previous page
+	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// PostSlipsByIdWithdrawParams defines parameters for PostSlipsByIdWithdraw.
+type PostSlipsByIdWithdrawParams struct {
+	// IdempotencyKey Retrying with the same key returns the first response instead of creating twice (kept 24 h).
+	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
+}
+
 // PostCasesJSONRequestBody defines body for PostCases for application/json ContentType.
 type PostCasesJSONRequestBody = CreateCaseRequest
 
@@ -625,6 +1093,51 @@ type PostCasesByIdRepliesJSONRequestBody = ReplyRequest
 
 // PostCasesByIdStateJSONRequestBody defines body for PostCasesByIdState for application/json ContentType.
 type PostCasesByIdStateJSONRequestBody = StateRequest
+
+// PostNoticesJSONRequestBody defines body for PostNotices for application/json ContentType.
+type PostNoticesJSONRequestBody = NoticeRequest
+
+// PutNoticesByIdJSONRequestBody defines body for PutNoticesById for application/json ContentType.
+type PutNoticesByIdJSONRequestBody = EditNoticeRequest
+
+// PostNoticesByIdRevokeJSONRequestBody defines body for PostNoticesByIdRevoke for application/json ContentType.
+type PostNoticesByIdRevokeJSONRequestBody = RevokeNoticeRequest
+
+// PostSlipsJSONRequestBody defines body for PostSlips for application/json ContentType.
+type PostSlipsJSONRequestBody = SendSlipRequest
+
+// PostSlipsByIdConfirmJSONRequestBody defines body for PostSlipsByIdConfirm for application/json ContentType.
+type PostSlipsByIdConfirmJSONRequestBody = SlipNoteRequest
+
+// PostSlipsByIdRecipientsJSONRequestBody defines body for PostSlipsByIdRecipients for application/json ContentType.
+type PostSlipsByIdRecipientsJSONRequestBody = SlipAddRequest
+
+// PostSlipsByIdRecipientsByNAcknowledgeJSONRequestBody defines body for PostSlipsByIdRecipientsByNAcknowledge for application/json ContentType.
+type PostSlipsByIdRecipientsByNAcknowledgeJSONRequestBody = SlipNoteRequest
+
+// PostSlipsByIdRecipientsByNDismissJSONRequestBody defines body for PostSlipsByIdRecipientsByNDismiss for application/json ContentType.
+type PostSlipsByIdRecipientsByNDismissJSONRequestBody = SlipReasonRequest
+
+// PostSlipsByIdRecipientsByNDoneJSONRequestBody defines body for PostSlipsByIdRecipientsByNDone for application/json ContentType.
+type PostSlipsByIdRecipientsByNDoneJSONRequestBody = SlipNoteRequest
+
+// PostSlipsByIdRecipientsByNForwardJSONRequestBody defines body for PostSlipsByIdRecipientsByNForward for application/json ContentType.
+type PostSlipsByIdRecipientsByNForwardJSONRequestBody = SlipForwardRequest
+
+// PostSlipsByIdRecipientsByNObjectJSONRequestBody defines body for PostSlipsByIdRecipientsByNObject for application/json ContentType.
+type PostSlipsByIdRecipientsByNObjectJSONRequestBody = SlipReasonRequest
+
+// PostSlipsByIdRecipientsByNRejectJSONRequestBody defines body for PostSlipsByIdRecipientsByNReject for application/json ContentType.
+type PostSlipsByIdRecipientsByNRejectJSONRequestBody = SlipReasonRequest
+
+// PostSlipsByIdRecipientsByNRerouteJSONRequestBody defines body for PostSlipsByIdRecipientsByNReroute for application/json ContentType.
+type PostSlipsByIdRecipientsByNRerouteJSONRequestBody = SlipForwardRequest
+
+// PostSlipsByIdRecipientsByNRouteJSONRequestBody defines body for PostSlipsByIdRecipientsByNRoute for application/json ContentType.
+type PostSlipsByIdRecipientsByNRouteJSONRequestBody = SlipRouteRequest
+
+// PostSlipsByIdWithdrawJSONRequestBody defines body for PostSlipsByIdWithdraw for application/json ContentType.
+type PostSlipsByIdWithdrawJSONRequestBody = SlipReasonRequest
 
 // RequestEditorFn is the function signature for the RequestEditor callback function
 type RequestEditorFn func(ctx context.Context, req *http.Request) error
@@ -900,6 +1413,107 @@ type ClientInterface interface {
 	// Corresponds with GET /v1/customers/{customerId}/satisfaction (the `GetCustomersByCustomerIdSatisfaction` operationId).
 	GetCustomersByCustomerIdSatisfaction(ctx context.Context, customerId string, params *GetCustomersByCustomerIdSatisfactionParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// GetCustomersByCustomerIdSlips A customer's slips you see, newest first
+	//
+	// Corresponds with GET /v1/customers/{customerId}/slips (the `GetCustomersByCustomerIdSlips` operationId).
+	GetCustomersByCustomerIdSlips(ctx context.Context, customerId string, params *GetCustomersByCustomerIdSlipsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetNotices Your notices: a box
+	//
+	// box=inbox (default): the notices addressed to you that are shown now — published, within their validity window, not revoked — pinned first, then newest publication first; unread: those you have not read; unacknowledged: those you must acknowledge and have not; published: the notices you published (and revoked), newest publication first; drafts: your drafts, newest first (admins: everyone's published notices and drafts). Each item carries your receipt (read_at, acknowledged_at, overdue) in the reader's boxes. A reader's box first adds the notices published since their previous list that address them (by the roles and teams of their token) and that the user directory did not: a new user gets every notice still shown that addresses them. A bad box is 400 invalid_query. Pages follow next_cursor.
+	//
+	// Corresponds with GET /v1/notices (the `GetNotices` operationId).
+	GetNotices(ctx context.Context, params *GetNoticesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PostNoticesWithBody Write a notice (a draft)
+	//
+	// Managers and admins write notices (403 notice_not_allowed for reps and analysts). The draft is yours (and admins') to edit and publish; nobody else sees it. Every bad field is reported at once (422 validation_failed, nothing stored): title (required, one line, at most 200 characters), body (at most 20,000), audience (required: everyone, or at least one department, role or team, not both; conflict), audience.departments (unknown: not configured in DEPARTMENTS; not_yours), audience.roles (unknown), audience.teams (too_many: over 50; invalid; not_yours), valid_until (required; in_past: the validity window has passed; before_valid_from), ack_deadline (required with must_acknowledge; not_allowed without it; in_past; outside_window: after valid_from and no later than valid_until). An admin addresses anyone; a manager addresses everyone, any role, and their own departments and teams by name (not_yours for another's). 201 with the draft and Location: /v1/notices/{id}.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/notices (the `PostNotices` operationId).
+	PostNoticesWithBody(ctx context.Context, params *PostNoticesParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PostNotices Write a notice (a draft)
+	//
+	// Managers and admins write notices (403 notice_not_allowed for reps and analysts). The draft is yours (and admins') to edit and publish; nobody else sees it. Every bad field is reported at once (422 validation_failed, nothing stored): title (required, one line, at most 200 characters), body (at most 20,000), audience (required: everyone, or at least one department, role or team, not both; conflict), audience.departments (unknown: not configured in DEPARTMENTS; not_yours), audience.roles (unknown), audience.teams (too_many: over 50; invalid; not_yours), valid_until (required; in_past: the validity window has passed; before_valid_from), ack_deadline (required with must_acknowledge; not_allowed without it; in_past; outside_window: after valid_from and no later than valid_until). An admin addresses anyone; a manager addresses everyone, any role, and their own departments and teams by name (not_yours for another's). 201 with the draft and Location: /v1/notices/{id}.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/notices (the `PostNotices` operationId).
+	PostNotices(ctx context.Context, params *PostNoticesParams, body PostNoticesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetNoticesById A notice
+	//
+	// A notice is seen by its readers (from its valid_from on), its publisher, the managers of the publisher's teams and admins; a draft by its publisher and admins only. Anyone else gets 404 notice_not_found, exactly as for a notice that does not exist. receipt is yours when the notice is addressed to you.
+	//
+	// Corresponds with GET /v1/notices/{id} (the `GetNoticesById` operationId).
+	GetNoticesById(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PutNoticesByIdWithBody Edit a draft (the whole of it)
+	//
+	// Only a draft (422 notice_not_draft once published, notice_revoked once revoked), only by its publisher or an admin (403 notice_edit_not_allowed; others do not see a draft: 404). expected_version, when not 0, must be the version you read (409 version_conflict). Every bad field is reported at once (422 validation_failed, nothing stored): title (required, one line, at most 200 characters), body (at most 20,000), audience (required: everyone, or at least one department, role or team, not both; conflict), audience.departments (unknown: not configured in DEPARTMENTS; not_yours), audience.roles (unknown), audience.teams (too_many: over 50; invalid; not_yours), valid_until (required; in_past: the validity window has passed; before_valid_from), ack_deadline (required with must_acknowledge; not_allowed without it; in_past; outside_window: after valid_from and no later than valid_until). An admin addresses anyone; a manager addresses everyone, any role, and their own departments and teams by name (not_yours for another's).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /v1/notices/{id} (the `PutNoticesById` operationId).
+	PutNoticesByIdWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PutNoticesById Edit a draft (the whole of it)
+	//
+	// Only a draft (422 notice_not_draft once published, notice_revoked once revoked), only by its publisher or an admin (403 notice_edit_not_allowed; others do not see a draft: 404). expected_version, when not 0, must be the version you read (409 version_conflict). Every bad field is reported at once (422 validation_failed, nothing stored): title (required, one line, at most 200 characters), body (at most 20,000), audience (required: everyone, or at least one department, role or team, not both; conflict), audience.departments (unknown: not configured in DEPARTMENTS; not_yours), audience.roles (unknown), audience.teams (too_many: over 50; invalid; not_yours), valid_until (required; in_past: the validity window has passed; before_valid_from), ack_deadline (required with must_acknowledge; not_allowed without it; in_past; outside_window: after valid_from and no later than valid_until). An admin addresses anyone; a manager addresses everyone, any role, and their own departments and teams by name (not_yours for another's).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /v1/notices/{id} (the `PutNoticesById` operationId).
+	PutNoticesById(ctx context.Context, id string, body PutNoticesByIdJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PostNoticesByIdAcknowledge Acknowledge a notice
+	//
+	// By one of its readers, for a notice that must be acknowledged (422 notice_not_acknowledgeable otherwise). Acknowledging also reads it. Twice: 200 with the first instant. After the deadline it is still recorded (late), and ends the follow-up. 422 notice_not_addressed, notice_revoked as for read.
+	//
+	// Corresponds with POST /v1/notices/{id}/acknowledge (the `PostNoticesByIdAcknowledge` operationId).
+	PostNoticesByIdAcknowledge(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PostNoticesByIdPublish Publish a draft
+	//
+	// By its publisher (still a manager) or an admin. The draft is checked again as of now (422 validation_failed: a window or deadline that has passed since it was written, a department no longer configured). Its audience is resolved against the user directory, one receipt per person in it; an audience that matches nobody is 422 validation_failed with audience: empty, and the notice stays the draft it was. valid_from defaults to now; a later valid_from schedules it: readers see it from then. 503 notice_publishing_unavailable when the directory cannot be reached (still a draft). 422 notice_not_draft when already published.
+	//
+	// Corresponds with POST /v1/notices/{id}/publish (the `PostNoticesByIdPublish` operationId).
+	PostNoticesByIdPublish(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PostNoticesByIdRead Mark a notice read
+	//
+	// By one of its readers; idempotent: the first instant is kept. 422 notice_not_addressed when it is not addressed to you (its publisher, an admin), notice_revoked when revoked. A notice is seen by its readers (from its valid_from on), its publisher, the managers of the publisher's teams and admins; a draft by its publisher and admins only. Anyone else gets 404 notice_not_found, exactly as for a notice that does not exist.
+	//
+	// Corresponds with POST /v1/notices/{id}/read (the `PostNoticesByIdRead` operationId).
+	PostNoticesByIdRead(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetNoticesByIdReceipts Who has and has not read (and acknowledged) a notice
+	//
+	// For its publisher, the managers of the publisher's team and admins (403 notice_receipts_not_allowed for its readers). counts cover every reader; items are a page of them by reader id, filtered by state: unread, read, acknowledged, unacknowledged (the last two only for a notice that must be acknowledged: 422 notice_not_acknowledgeable). overdue: not acknowledged by the deadline. 400 invalid_query for another state.
+	//
+	// Corresponds with GET /v1/notices/{id}/receipts (the `GetNoticesByIdReceipts` operationId).
+	GetNoticesByIdReceipts(ctx context.Context, id string, params *GetNoticesByIdReceiptsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PostNoticesByIdRevokeWithBody Revoke a published notice
+	//
+	// By its publisher, a manager of the publisher's team or an admin (403 notice_revoke_not_allowed). It leaves every reader's boxes at once; readers who open it see it revoked, with the reason (optional, at most 2,000 characters). Nobody is chased for an acknowledgement any more. 422 notice_not_published for a draft, notice_revoked when revoked already.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/notices/{id}/revoke (the `PostNoticesByIdRevoke` operationId).
+	PostNoticesByIdRevokeWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PostNoticesByIdRevoke Revoke a published notice
+	//
+	// By its publisher, a manager of the publisher's team or an admin (403 notice_revoke_not_allowed). It leaves every reader's boxes at once; readers who open it see it revoked, with the reason (optional, at most 2,000 characters). Nobody is chased for an acknowledgement any more. 422 notice_not_published for a draft, notice_revoked when revoked already.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/notices/{id}/revoke (the `PostNoticesByIdRevoke` operationId).
+	PostNoticesByIdRevoke(ctx context.Context, id string, body PostNoticesByIdRevokeJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetReportsService Service report: cases, SLA, satisfaction and backlog by team, priority, type or week
 	//
 	// For service managers, over the cases of the teams you work (reps and managers: your teams; analysts and admins: every team). Cases you read only through their customer, and your own cases in another team, count in that team's report, not yours. A team filter outside your teams gives an empty report, as a list does.
@@ -910,6 +1524,243 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /v1/reports/service (the `GetReportsService` operationId).
 	GetReportsService(ctx context.Context, params *GetReportsServiceParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetSlips The slips you see, newest first
+	//
+	// role=sent (yours), received (a part yours to act on, or once was), team (a part of a team you manage); state=open|closed|withdrawn; recipient_state=pending|acknowledged|done|rejected|forwarded|dismissed; customer_id. You see a slip you sent or are a recipient's person of, and — as a manager — the slips of your teams' originators and recipients; admins every slip. 400 invalid_query for a bad value.
+	//
+	// Corresponds with GET /v1/slips (the `GetSlips` operationId).
+	GetSlips(ctx context.Context, params *GetSlipsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PostSlipsWithBody Send an information routing slip about a customer
+	//
+	// To 1–49 recipients: departments (sales, service, marketing — optionally one of the department's teams; its managers route the slip to a person) or named people of the organisation (the user directory). The customer must be one you see (422 unknown_customer). Every bad field is reported at once (422: recipients required, too_many_recipients, unknown_user for someone the directory does not know or who is disabled, duplicate, self, an unknown department or team, a due_at in the past, attachments' links and sizes) and nothing is stored. Each recipient is then chased on its own: acknowledge within infoslip.ack_deadline, act within infoslip.close_deadline (business time, from when it got the slip), escalated along infoslip.escalation_ladder.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/slips (the `PostSlips` operationId).
+	PostSlipsWithBody(ctx context.Context, params *PostSlipsParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PostSlips Send an information routing slip about a customer
+	//
+	// To 1–49 recipients: departments (sales, service, marketing — optionally one of the department's teams; its managers route the slip to a person) or named people of the organisation (the user directory). The customer must be one you see (422 unknown_customer). Every bad field is reported at once (422: recipients required, too_many_recipients, unknown_user for someone the directory does not know or who is disabled, duplicate, self, an unknown department or team, a due_at in the past, attachments' links and sizes) and nothing is stored. Each recipient is then chased on its own: acknowledge within infoslip.ack_deadline, act within infoslip.close_deadline (business time, from when it got the slip), escalated along infoslip.escalation_ladder.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/slips (the `PostSlips` operationId).
+	PostSlips(ctx context.Context, params *PostSlipsParams, body PostSlipsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetSlipsById A slip, with each recipient's running chase
+	//
+	// follow_up_id and level on a part are its running follow-up (live from the workflow); auto_close_at is when an all-done slip closes by itself unless the originator objects. 404 slip_not_found for a slip you do not see.
+	//
+	// Corresponds with GET /v1/slips/{id} (the `GetSlipsById` operationId).
+	GetSlipsById(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PostSlipsByIdConfirmWithBody Close the slip: every part is done
+	//
+	// The originator or a manager of their team; 409 slip_not_done while a part owes something or a rejection waits for your decision. Without a confirmation the slip closes by itself after infoslip.confirm_period. The change is an update of the slip's workflow (InfoSlip:<id>), its only writer: a refused change answers its code and changes nothing. expected_version, when set, is the version you read (409 version_conflict when it moved on). 404 slip_not_found for a slip you do not see; 403 slip_not_allowed when you see it but the change is not yours to make; 503 update_pending when the workflow did not answer in time (a retry with the same Idempotency-Key applies it at most once).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/slips/{id}/confirm (the `PostSlipsByIdConfirm` operationId).
+	PostSlipsByIdConfirmWithBody(ctx context.Context, id string, params *PostSlipsByIdConfirmParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PostSlipsByIdConfirm Close the slip: every part is done
+	//
+	// The originator or a manager of their team; 409 slip_not_done while a part owes something or a rejection waits for your decision. Without a confirmation the slip closes by itself after infoslip.confirm_period. The change is an update of the slip's workflow (InfoSlip:<id>), its only writer: a refused change answers its code and changes nothing. expected_version, when set, is the version you read (409 version_conflict when it moved on). 404 slip_not_found for a slip you do not see; 403 slip_not_allowed when you see it but the change is not yours to make; 503 update_pending when the workflow did not answer in time (a retry with the same Idempotency-Key applies it at most once).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/slips/{id}/confirm (the `PostSlipsByIdConfirm` operationId).
+	PostSlipsByIdConfirm(ctx context.Context, id string, params *PostSlipsByIdConfirmParams, body PostSlipsByIdConfirmJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PostSlipsByIdRecipientsWithBody Route the slip to more recipients
+	//
+	// The originator or a manager of their team; at most 100 recipients over the slip's life. The change is an update of the slip's workflow (InfoSlip:<id>), its only writer: a refused change answers its code and changes nothing. expected_version, when set, is the version you read (409 version_conflict when it moved on). 404 slip_not_found for a slip you do not see; 403 slip_not_allowed when you see it but the change is not yours to make; 503 update_pending when the workflow did not answer in time (a retry with the same Idempotency-Key applies it at most once).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/slips/{id}/recipients (the `PostSlipsByIdRecipients` operationId).
+	PostSlipsByIdRecipientsWithBody(ctx context.Context, id string, params *PostSlipsByIdRecipientsParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PostSlipsByIdRecipients Route the slip to more recipients
+	//
+	// The originator or a manager of their team; at most 100 recipients over the slip's life. The change is an update of the slip's workflow (InfoSlip:<id>), its only writer: a refused change answers its code and changes nothing. expected_version, when set, is the version you read (409 version_conflict when it moved on). 404 slip_not_found for a slip you do not see; 403 slip_not_allowed when you see it but the change is not yours to make; 503 update_pending when the workflow did not answer in time (a retry with the same Idempotency-Key applies it at most once).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/slips/{id}/recipients (the `PostSlipsByIdRecipients` operationId).
+	PostSlipsByIdRecipients(ctx context.Context, id string, params *PostSlipsByIdRecipientsParams, body PostSlipsByIdRecipientsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PostSlipsByIdRecipientsByNAcknowledgeWithBody Acknowledge your part
+	//
+	// The part's person (a department's part once routed to them). 409 already_acknowledged the second time; 409 recipient_not_routed for a department's part nobody was routed to. The change is an update of the slip's workflow (InfoSlip:<id>), its only writer: a refused change answers its code and changes nothing. expected_version, when set, is the version you read (409 version_conflict when it moved on). 404 slip_not_found for a slip you do not see; 403 slip_not_allowed when you see it but the change is not yours to make; 503 update_pending when the workflow did not answer in time (a retry with the same Idempotency-Key applies it at most once).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/slips/{id}/recipients/{n}/acknowledge (the `PostSlipsByIdRecipientsByNAcknowledge` operationId).
+	PostSlipsByIdRecipientsByNAcknowledgeWithBody(ctx context.Context, id string, n int, params *PostSlipsByIdRecipientsByNAcknowledgeParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PostSlipsByIdRecipientsByNAcknowledge Acknowledge your part
+	//
+	// The part's person (a department's part once routed to them). 409 already_acknowledged the second time; 409 recipient_not_routed for a department's part nobody was routed to. The change is an update of the slip's workflow (InfoSlip:<id>), its only writer: a refused change answers its code and changes nothing. expected_version, when set, is the version you read (409 version_conflict when it moved on). 404 slip_not_found for a slip you do not see; 403 slip_not_allowed when you see it but the change is not yours to make; 503 update_pending when the workflow did not answer in time (a retry with the same Idempotency-Key applies it at most once).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/slips/{id}/recipients/{n}/acknowledge (the `PostSlipsByIdRecipientsByNAcknowledge` operationId).
+	PostSlipsByIdRecipientsByNAcknowledge(ctx context.Context, id string, n int, params *PostSlipsByIdRecipientsByNAcknowledgeParams, body PostSlipsByIdRecipientsByNAcknowledgeJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PostSlipsByIdRecipientsByNDismissWithBody Accept a rejection: nobody does that part
+	//
+	// The originator or a manager of their team; only a rejected part. The change is an update of the slip's workflow (InfoSlip:<id>), its only writer: a refused change answers its code and changes nothing. expected_version, when set, is the version you read (409 version_conflict when it moved on). 404 slip_not_found for a slip you do not see; 403 slip_not_allowed when you see it but the change is not yours to make; 503 update_pending when the workflow did not answer in time (a retry with the same Idempotency-Key applies it at most once).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/slips/{id}/recipients/{n}/dismiss (the `PostSlipsByIdRecipientsByNDismiss` operationId).
+	PostSlipsByIdRecipientsByNDismissWithBody(ctx context.Context, id string, n int, params *PostSlipsByIdRecipientsByNDismissParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PostSlipsByIdRecipientsByNDismiss Accept a rejection: nobody does that part
+	//
+	// The originator or a manager of their team; only a rejected part. The change is an update of the slip's workflow (InfoSlip:<id>), its only writer: a refused change answers its code and changes nothing. expected_version, when set, is the version you read (409 version_conflict when it moved on). 404 slip_not_found for a slip you do not see; 403 slip_not_allowed when you see it but the change is not yours to make; 503 update_pending when the workflow did not answer in time (a retry with the same Idempotency-Key applies it at most once).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/slips/{id}/recipients/{n}/dismiss (the `PostSlipsByIdRecipientsByNDismiss` operationId).
+	PostSlipsByIdRecipientsByNDismiss(ctx context.Context, id string, n int, params *PostSlipsByIdRecipientsByNDismissParams, body PostSlipsByIdRecipientsByNDismissJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PostSlipsByIdRecipientsByNDoneWithBody Report your part done, with what you did
+	//
+	// The part's person; note is required (422 note_required). Acknowledges too, if you had not. The change is an update of the slip's workflow (InfoSlip:<id>), its only writer: a refused change answers its code and changes nothing. expected_version, when set, is the version you read (409 version_conflict when it moved on). 404 slip_not_found for a slip you do not see; 403 slip_not_allowed when you see it but the change is not yours to make; 503 update_pending when the workflow did not answer in time (a retry with the same Idempotency-Key applies it at most once).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/slips/{id}/recipients/{n}/done (the `PostSlipsByIdRecipientsByNDone` operationId).
+	PostSlipsByIdRecipientsByNDoneWithBody(ctx context.Context, id string, n int, params *PostSlipsByIdRecipientsByNDoneParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PostSlipsByIdRecipientsByNDone Report your part done, with what you did
+	//
+	// The part's person; note is required (422 note_required). Acknowledges too, if you had not. The change is an update of the slip's workflow (InfoSlip:<id>), its only writer: a refused change answers its code and changes nothing. expected_version, when set, is the version you read (409 version_conflict when it moved on). 404 slip_not_found for a slip you do not see; 403 slip_not_allowed when you see it but the change is not yours to make; 503 update_pending when the workflow did not answer in time (a retry with the same Idempotency-Key applies it at most once).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/slips/{id}/recipients/{n}/done (the `PostSlipsByIdRecipientsByNDone` operationId).
+	PostSlipsByIdRecipientsByNDone(ctx context.Context, id string, n int, params *PostSlipsByIdRecipientsByNDoneParams, body PostSlipsByIdRecipientsByNDoneJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PostSlipsByIdRecipientsByNForwardWithBody Hand your part to someone better placed
+	//
+	// The part's person; to names one recipient (a person, or a department). Your part becomes forwarded and the new recipient's is chased from now; the chain is kept (forwarded_to, forwarded_from). The change is an update of the slip's workflow (InfoSlip:<id>), its only writer: a refused change answers its code and changes nothing. expected_version, when set, is the version you read (409 version_conflict when it moved on). 404 slip_not_found for a slip you do not see; 403 slip_not_allowed when you see it but the change is not yours to make; 503 update_pending when the workflow did not answer in time (a retry with the same Idempotency-Key applies it at most once).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/slips/{id}/recipients/{n}/forward (the `PostSlipsByIdRecipientsByNForward` operationId).
+	PostSlipsByIdRecipientsByNForwardWithBody(ctx context.Context, id string, n int, params *PostSlipsByIdRecipientsByNForwardParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PostSlipsByIdRecipientsByNForward Hand your part to someone better placed
+	//
+	// The part's person; to names one recipient (a person, or a department). Your part becomes forwarded and the new recipient's is chased from now; the chain is kept (forwarded_to, forwarded_from). The change is an update of the slip's workflow (InfoSlip:<id>), its only writer: a refused change answers its code and changes nothing. expected_version, when set, is the version you read (409 version_conflict when it moved on). 404 slip_not_found for a slip you do not see; 403 slip_not_allowed when you see it but the change is not yours to make; 503 update_pending when the workflow did not answer in time (a retry with the same Idempotency-Key applies it at most once).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/slips/{id}/recipients/{n}/forward (the `PostSlipsByIdRecipientsByNForward` operationId).
+	PostSlipsByIdRecipientsByNForward(ctx context.Context, id string, n int, params *PostSlipsByIdRecipientsByNForwardParams, body PostSlipsByIdRecipientsByNForwardJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PostSlipsByIdRecipientsByNObjectWithBody Object: a part reported done is not done
+	//
+	// The originator or a manager of their team; reason is required. The part is acknowledged again and chased for its action. The change is an update of the slip's workflow (InfoSlip:<id>), its only writer: a refused change answers its code and changes nothing. expected_version, when set, is the version you read (409 version_conflict when it moved on). 404 slip_not_found for a slip you do not see; 403 slip_not_allowed when you see it but the change is not yours to make; 503 update_pending when the workflow did not answer in time (a retry with the same Idempotency-Key applies it at most once).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/slips/{id}/recipients/{n}/object (the `PostSlipsByIdRecipientsByNObject` operationId).
+	PostSlipsByIdRecipientsByNObjectWithBody(ctx context.Context, id string, n int, params *PostSlipsByIdRecipientsByNObjectParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PostSlipsByIdRecipientsByNObject Object: a part reported done is not done
+	//
+	// The originator or a manager of their team; reason is required. The part is acknowledged again and chased for its action. The change is an update of the slip's workflow (InfoSlip:<id>), its only writer: a refused change answers its code and changes nothing. expected_version, when set, is the version you read (409 version_conflict when it moved on). 404 slip_not_found for a slip you do not see; 403 slip_not_allowed when you see it but the change is not yours to make; 503 update_pending when the workflow did not answer in time (a retry with the same Idempotency-Key applies it at most once).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/slips/{id}/recipients/{n}/object (the `PostSlipsByIdRecipientsByNObject` operationId).
+	PostSlipsByIdRecipientsByNObject(ctx context.Context, id string, n int, params *PostSlipsByIdRecipientsByNObjectParams, body PostSlipsByIdRecipientsByNObjectJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PostSlipsByIdRecipientsByNRejectWithBody Reject your part: not yours to act on
+	//
+	// The part's person; reason is required (422 reason_required): the originator re-routes the part or dismisses it. The change is an update of the slip's workflow (InfoSlip:<id>), its only writer: a refused change answers its code and changes nothing. expected_version, when set, is the version you read (409 version_conflict when it moved on). 404 slip_not_found for a slip you do not see; 403 slip_not_allowed when you see it but the change is not yours to make; 503 update_pending when the workflow did not answer in time (a retry with the same Idempotency-Key applies it at most once).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/slips/{id}/recipients/{n}/reject (the `PostSlipsByIdRecipientsByNReject` operationId).
+	PostSlipsByIdRecipientsByNRejectWithBody(ctx context.Context, id string, n int, params *PostSlipsByIdRecipientsByNRejectParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PostSlipsByIdRecipientsByNReject Reject your part: not yours to act on
+	//
+	// The part's person; reason is required (422 reason_required): the originator re-routes the part or dismisses it. The change is an update of the slip's workflow (InfoSlip:<id>), its only writer: a refused change answers its code and changes nothing. expected_version, when set, is the version you read (409 version_conflict when it moved on). 404 slip_not_found for a slip you do not see; 403 slip_not_allowed when you see it but the change is not yours to make; 503 update_pending when the workflow did not answer in time (a retry with the same Idempotency-Key applies it at most once).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/slips/{id}/recipients/{n}/reject (the `PostSlipsByIdRecipientsByNReject` operationId).
+	PostSlipsByIdRecipientsByNReject(ctx context.Context, id string, n int, params *PostSlipsByIdRecipientsByNRejectParams, body PostSlipsByIdRecipientsByNRejectJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PostSlipsByIdRecipientsByNRerouteWithBody Send a rejected part to another recipient
+	//
+	// The originator or a manager of their team: the rejected part is dismissed and the new recipient's is chased from now. The change is an update of the slip's workflow (InfoSlip:<id>), its only writer: a refused change answers its code and changes nothing. expected_version, when set, is the version you read (409 version_conflict when it moved on). 404 slip_not_found for a slip you do not see; 403 slip_not_allowed when you see it but the change is not yours to make; 503 update_pending when the workflow did not answer in time (a retry with the same Idempotency-Key applies it at most once).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/slips/{id}/recipients/{n}/reroute (the `PostSlipsByIdRecipientsByNReroute` operationId).
+	PostSlipsByIdRecipientsByNRerouteWithBody(ctx context.Context, id string, n int, params *PostSlipsByIdRecipientsByNRerouteParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PostSlipsByIdRecipientsByNReroute Send a rejected part to another recipient
+	//
+	// The originator or a manager of their team: the rejected part is dismissed and the new recipient's is chased from now. The change is an update of the slip's workflow (InfoSlip:<id>), its only writer: a refused change answers its code and changes nothing. expected_version, when set, is the version you read (409 version_conflict when it moved on). 404 slip_not_found for a slip you do not see; 403 slip_not_allowed when you see it but the change is not yours to make; 503 update_pending when the workflow did not answer in time (a retry with the same Idempotency-Key applies it at most once).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/slips/{id}/recipients/{n}/reroute (the `PostSlipsByIdRecipientsByNReroute` operationId).
+	PostSlipsByIdRecipientsByNReroute(ctx context.Context, id string, n int, params *PostSlipsByIdRecipientsByNRerouteParams, body PostSlipsByIdRecipientsByNRerouteJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PostSlipsByIdRecipientsByNRouteWithBody Route a department's part to a person of its team
+	//
+	// A manager of the part's team (to themselves too); user_id must be a person of that team (422 not_in_team). Routing after the acknowledgement deadline makes the part due at once for the new person. The change is an update of the slip's workflow (InfoSlip:<id>), its only writer: a refused change answers its code and changes nothing. expected_version, when set, is the version you read (409 version_conflict when it moved on). 404 slip_not_found for a slip you do not see; 403 slip_not_allowed when you see it but the change is not yours to make; 503 update_pending when the workflow did not answer in time (a retry with the same Idempotency-Key applies it at most once).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/slips/{id}/recipients/{n}/route (the `PostSlipsByIdRecipientsByNRoute` operationId).
+	PostSlipsByIdRecipientsByNRouteWithBody(ctx context.Context, id string, n int, params *PostSlipsByIdRecipientsByNRouteParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PostSlipsByIdRecipientsByNRoute Route a department's part to a person of its team
+	//
+	// A manager of the part's team (to themselves too); user_id must be a person of that team (422 not_in_team). Routing after the acknowledgement deadline makes the part due at once for the new person. The change is an update of the slip's workflow (InfoSlip:<id>), its only writer: a refused change answers its code and changes nothing. expected_version, when set, is the version you read (409 version_conflict when it moved on). 404 slip_not_found for a slip you do not see; 403 slip_not_allowed when you see it but the change is not yours to make; 503 update_pending when the workflow did not answer in time (a retry with the same Idempotency-Key applies it at most once).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/slips/{id}/recipients/{n}/route (the `PostSlipsByIdRecipientsByNRoute` operationId).
+	PostSlipsByIdRecipientsByNRoute(ctx context.Context, id string, n int, params *PostSlipsByIdRecipientsByNRouteParams, body PostSlipsByIdRecipientsByNRouteJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetSlipsByIdTimeline A slip's timeline, oldest first
+	//
+	// Every change (created, routed, acknowledged, done, rejected, forwarded, added, rerouted, dismissed, objected, closed, withdrawn) and every step of a recipient's chase (reminded, escalated), for whoever sees the slip.
+	//
+	// Corresponds with GET /v1/slips/{id}/timeline (the `GetSlipsByIdTimeline` operationId).
+	GetSlipsByIdTimeline(ctx context.Context, id string, params *GetSlipsByIdTimelineParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PostSlipsByIdWithdrawWithBody Withdraw the slip
+	//
+	// The originator or a manager of their team: every running chase is cancelled. The change is an update of the slip's workflow (InfoSlip:<id>), its only writer: a refused change answers its code and changes nothing. expected_version, when set, is the version you read (409 version_conflict when it moved on). 404 slip_not_found for a slip you do not see; 403 slip_not_allowed when you see it but the change is not yours to make; 503 update_pending when the workflow did not answer in time (a retry with the same Idempotency-Key applies it at most once).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/slips/{id}/withdraw (the `PostSlipsByIdWithdraw` operationId).
+	PostSlipsByIdWithdrawWithBody(ctx context.Context, id string, params *PostSlipsByIdWithdrawParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PostSlipsByIdWithdraw Withdraw the slip
+	//
+	// The originator or a manager of their team: every running chase is cancelled. The change is an update of the slip's workflow (InfoSlip:<id>), its only writer: a refused change answers its code and changes nothing. expected_version, when set, is the version you read (409 version_conflict when it moved on). 404 slip_not_found for a slip you do not see; 403 slip_not_allowed when you see it but the change is not yours to make; 503 update_pending when the workflow did not answer in time (a retry with the same Idempotency-Key applies it at most once).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/slips/{id}/withdraw (the `PostSlipsByIdWithdraw` operationId).
+	PostSlipsByIdWithdraw(ctx context.Context, id string, params *PostSlipsByIdWithdrawParams, body PostSlipsByIdWithdrawJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 }
 
 // GetCases Cases you see, newest first
@@ -1312,6 +2163,237 @@ func (c *Client) GetCustomersByCustomerIdSatisfaction(ctx context.Context, custo
 	return c.Client.Do(req)
 }
 
+// GetCustomersByCustomerIdSlips A customer's slips you see, newest first
+//
+// Corresponds with GET /v1/customers/{customerId}/slips (the `GetCustomersByCustomerIdSlips` operationId).
+func (c *Client) GetCustomersByCustomerIdSlips(ctx context.Context, customerId string, params *GetCustomersByCustomerIdSlipsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetCustomersByCustomerIdSlipsRequest(c.Server, customerId, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetNotices Your notices: a box
+//
+// box=inbox (default): the notices addressed to you that are shown now — published, within their validity window, not revoked — pinned first, then newest publication first; unread: those you have not read; unacknowledged: those you must acknowledge and have not; published: the notices you published (and revoked), newest publication first; drafts: your drafts, newest first (admins: everyone's published notices and drafts). Each item carries your receipt (read_at, acknowledged_at, overdue) in the reader's boxes. A reader's box first adds the notices published since their previous list that address them (by the roles and teams of their token) and that the user directory did not: a new user gets every notice still shown that addresses them. A bad box is 400 invalid_query. Pages follow next_cursor.
+//
+// Corresponds with GET /v1/notices (the `GetNotices` operationId).
+func (c *Client) GetNotices(ctx context.Context, params *GetNoticesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetNoticesRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PostNoticesWithBody Write a notice (a draft)
+//
+// Managers and admins write notices (403 notice_not_allowed for reps and analysts). The draft is yours (and admins') to edit and publish; nobody else sees it. Every bad field is reported at once (422 validation_failed, nothing stored): title (required, one line, at most 200 characters), body (at most 20,000), audience (required: everyone, or at least one department, role or team, not both; conflict), audience.departments (unknown: not configured in DEPARTMENTS; not_yours), audience.roles (unknown), audience.teams (too_many: over 50; invalid; not_yours), valid_until (required; in_past: the validity window has passed; before_valid_from), ack_deadline (required with must_acknowledge; not_allowed without it; in_past; outside_window: after valid_from and no later than valid_until). An admin addresses anyone; a manager addresses everyone, any role, and their own departments and teams by name (not_yours for another's). 201 with the draft and Location: /v1/notices/{id}.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/notices (the `PostNotices` operationId).
+func (c *Client) PostNoticesWithBody(ctx context.Context, params *PostNoticesParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPostNoticesRequestWithBody(c.Server, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PostNotices Write a notice (a draft)
+//
+// Managers and admins write notices (403 notice_not_allowed for reps and analysts). The draft is yours (and admins') to edit and publish; nobody else sees it. Every bad field is reported at once (422 validation_failed, nothing stored): title (required, one line, at most 200 characters), body (at most 20,000), audience (required: everyone, or at least one department, role or team, not both; conflict), audience.departments (unknown: not configured in DEPARTMENTS; not_yours), audience.roles (unknown), audience.teams (too_many: over 50; invalid; not_yours), valid_until (required; in_past: the validity window has passed; before_valid_from), ack_deadline (required with must_acknowledge; not_allowed without it; in_past; outside_window: after valid_from and no later than valid_until). An admin addresses anyone; a manager addresses everyone, any role, and their own departments and teams by name (not_yours for another's). 201 with the draft and Location: /v1/notices/{id}.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/notices (the `PostNotices` operationId).
+func (c *Client) PostNotices(ctx context.Context, params *PostNoticesParams, body PostNoticesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPostNoticesRequest(c.Server, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetNoticesById A notice
+//
+// A notice is seen by its readers (from its valid_from on), its publisher, the managers of the publisher's teams and admins; a draft by its publisher and admins only. Anyone else gets 404 notice_not_found, exactly as for a notice that does not exist. receipt is yours when the notice is addressed to you.
+//
+// Corresponds with GET /v1/notices/{id} (the `GetNoticesById` operationId).
+func (c *Client) GetNoticesById(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetNoticesByIdRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PutNoticesByIdWithBody Edit a draft (the whole of it)
+//
+// Only a draft (422 notice_not_draft once published, notice_revoked once revoked), only by its publisher or an admin (403 notice_edit_not_allowed; others do not see a draft: 404). expected_version, when not 0, must be the version you read (409 version_conflict). Every bad field is reported at once (422 validation_failed, nothing stored): title (required, one line, at most 200 characters), body (at most 20,000), audience (required: everyone, or at least one department, role or team, not both; conflict), audience.departments (unknown: not configured in DEPARTMENTS; not_yours), audience.roles (unknown), audience.teams (too_many: over 50; invalid; not_yours), valid_until (required; in_past: the validity window has passed; before_valid_from), ack_deadline (required with must_acknowledge; not_allowed without it; in_past; outside_window: after valid_from and no later than valid_until). An admin addresses anyone; a manager addresses everyone, any role, and their own departments and teams by name (not_yours for another's).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /v1/notices/{id} (the `PutNoticesById` operationId).
+func (c *Client) PutNoticesByIdWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPutNoticesByIdRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PutNoticesById Edit a draft (the whole of it)
+//
+// Only a draft (422 notice_not_draft once published, notice_revoked once revoked), only by its publisher or an admin (403 notice_edit_not_allowed; others do not see a draft: 404). expected_version, when not 0, must be the version you read (409 version_conflict). Every bad field is reported at once (422 validation_failed, nothing stored): title (required, one line, at most 200 characters), body (at most 20,000), audience (required: everyone, or at least one department, role or team, not both; conflict), audience.departments (unknown: not configured in DEPARTMENTS; not_yours), audience.roles (unknown), audience.teams (too_many: over 50; invalid; not_yours), valid_until (required; in_past: the validity window has passed; before_valid_from), ack_deadline (required with must_acknowledge; not_allowed without it; in_past; outside_window: after valid_from and no later than valid_until). An admin addresses anyone; a manager addresses everyone, any role, and their own departments and teams by name (not_yours for another's).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /v1/notices/{id} (the `PutNoticesById` operationId).
+func (c *Client) PutNoticesById(ctx context.Context, id string, body PutNoticesByIdJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPutNoticesByIdRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PostNoticesByIdAcknowledge Acknowledge a notice
+//
+// By one of its readers, for a notice that must be acknowledged (422 notice_not_acknowledgeable otherwise). Acknowledging also reads it. Twice: 200 with the first instant. After the deadline it is still recorded (late), and ends the follow-up. 422 notice_not_addressed, notice_revoked as for read.
+//
+// Corresponds with POST /v1/notices/{id}/acknowledge (the `PostNoticesByIdAcknowledge` operationId).
+func (c *Client) PostNoticesByIdAcknowledge(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPostNoticesByIdAcknowledgeRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PostNoticesByIdPublish Publish a draft
+//
+// By its publisher (still a manager) or an admin. The draft is checked again as of now (422 validation_failed: a window or deadline that has passed since it was written, a department no longer configured). Its audience is resolved against the user directory, one receipt per person in it; an audience that matches nobody is 422 validation_failed with audience: empty, and the notice stays the draft it was. valid_from defaults to now; a later valid_from schedules it: readers see it from then. 503 notice_publishing_unavailable when the directory cannot be reached (still a draft). 422 notice_not_draft when already published.
+//
+// Corresponds with POST /v1/notices/{id}/publish (the `PostNoticesByIdPublish` operationId).
+func (c *Client) PostNoticesByIdPublish(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPostNoticesByIdPublishRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PostNoticesByIdRead Mark a notice read
+//
+// By one of its readers; idempotent: the first instant is kept. 422 notice_not_addressed when it is not addressed to you (its publisher, an admin), notice_revoked when revoked. A notice is seen by its readers (from its valid_from on), its publisher, the managers of the publisher's teams and admins; a draft by its publisher and admins only. Anyone else gets 404 notice_not_found, exactly as for a notice that does not exist.
+//
+// Corresponds with POST /v1/notices/{id}/read (the `PostNoticesByIdRead` operationId).
+func (c *Client) PostNoticesByIdRead(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPostNoticesByIdReadRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetNoticesByIdReceipts Who has and has not read (and acknowledged) a notice
+//
+// For its publisher, the managers of the publisher's team and admins (403 notice_receipts_not_allowed for its readers). counts cover every reader; items are a page of them by reader id, filtered by state: unread, read, acknowledged, unacknowledged (the last two only for a notice that must be acknowledged: 422 notice_not_acknowledgeable). overdue: not acknowledged by the deadline. 400 invalid_query for another state.
+//
+// Corresponds with GET /v1/notices/{id}/receipts (the `GetNoticesByIdReceipts` operationId).
+func (c *Client) GetNoticesByIdReceipts(ctx context.Context, id string, params *GetNoticesByIdReceiptsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetNoticesByIdReceiptsRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PostNoticesByIdRevokeWithBody Revoke a published notice
+//
+// By its publisher, a manager of the publisher's team or an admin (403 notice_revoke_not_allowed). It leaves every reader's boxes at once; readers who open it see it revoked, with the reason (optional, at most 2,000 characters). Nobody is chased for an acknowledgement any more. 422 notice_not_published for a draft, notice_revoked when revoked already.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/notices/{id}/revoke (the `PostNoticesByIdRevoke` operationId).
+func (c *Client) PostNoticesByIdRevokeWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPostNoticesByIdRevokeRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PostNoticesByIdRevoke Revoke a published notice
+//
+// By its publisher, a manager of the publisher's team or an admin (403 notice_revoke_not_allowed). It leaves every reader's boxes at once; readers who open it see it revoked, with the reason (optional, at most 2,000 characters). Nobody is chased for an acknowledgement any more. 422 notice_not_published for a draft, notice_revoked when revoked already.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/notices/{id}/revoke (the `PostNoticesByIdRevoke` operationId).
+func (c *Client) PostNoticesByIdRevoke(ctx context.Context, id string, body PostNoticesByIdRevokeJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPostNoticesByIdRevokeRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // GetReportsService Service report: cases, SLA, satisfaction and backlog by team, priority, type or week
 //
 // For service managers, over the cases of the teams you work (reps and managers: your teams; analysts and admins: every team). Cases you read only through their customer, and your own cases in another team, count in that team's report, not yours. A team filter outside your teams gives an empty report, as a list does.
@@ -1323,6 +2405,513 @@ func (c *Client) GetCustomersByCustomerIdSatisfaction(ctx context.Context, custo
 // Corresponds with GET /v1/reports/service (the `GetReportsService` operationId).
 func (c *Client) GetReportsService(ctx context.Context, params *GetReportsServiceParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetReportsServiceRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetSlips The slips you see, newest first
+//
+// role=sent (yours), received (a part yours to act on, or once was), team (a part of a team you manage); state=open|closed|withdrawn; recipient_state=pending|acknowledged|done|rejected|forwarded|dismissed; customer_id. You see a slip you sent or are a recipient's person of, and — as a manager — the slips of your teams' originators and recipients; admins every slip. 400 invalid_query for a bad value.
+//
+// Corresponds with GET /v1/slips (the `GetSlips` operationId).
+func (c *Client) GetSlips(ctx context.Context, params *GetSlipsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetSlipsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PostSlipsWithBody Send an information routing slip about a customer
+//
+// To 1–49 recipients: departments (sales, service, marketing — optionally one of the department's teams; its managers route the slip to a person) or named people of the organisation (the user directory). The customer must be one you see (422 unknown_customer). Every bad field is reported at once (422: recipients required, too_many_recipients, unknown_user for someone the directory does not know or who is disabled, duplicate, self, an unknown department or team, a due_at in the past, attachments' links and sizes) and nothing is stored. Each recipient is then chased on its own: acknowledge within infoslip.ack_deadline, act within infoslip.close_deadline (business time, from when it got the slip), escalated along infoslip.escalation_ladder.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/slips (the `PostSlips` operationId).
+func (c *Client) PostSlipsWithBody(ctx context.Context, params *PostSlipsParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPostSlipsRequestWithBody(c.Server, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PostSlips Send an information routing slip about a customer
+//
+// To 1–49 recipients: departments (sales, service, marketing — optionally one of the department's teams; its managers route the slip to a person) or named people of the organisation (the user directory). The customer must be one you see (422 unknown_customer). Every bad field is reported at once (422: recipients required, too_many_recipients, unknown_user for someone the directory does not know or who is disabled, duplicate, self, an unknown department or team, a due_at in the past, attachments' links and sizes) and nothing is stored. Each recipient is then chased on its own: acknowledge within infoslip.ack_deadline, act within infoslip.close_deadline (business time, from when it got the slip), escalated along infoslip.escalation_ladder.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/slips (the `PostSlips` operationId).
+func (c *Client) PostSlips(ctx context.Context, params *PostSlipsParams, body PostSlipsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPostSlipsRequest(c.Server, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetSlipsById A slip, with each recipient's running chase
+//
+// follow_up_id and level on a part are its running follow-up (live from the workflow); auto_close_at is when an all-done slip closes by itself unless the originator objects. 404 slip_not_found for a slip you do not see.
+//
+// Corresponds with GET /v1/slips/{id} (the `GetSlipsById` operationId).
+func (c *Client) GetSlipsById(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetSlipsByIdRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PostSlipsByIdConfirmWithBody Close the slip: every part is done
+//
+// The originator or a manager of their team; 409 slip_not_done while a part owes something or a rejection waits for your decision. Without a confirmation the slip closes by itself after infoslip.confirm_period. The change is an update of the slip's workflow (InfoSlip:<id>), its only writer: a refused change answers its code and changes nothing. expected_version, when set, is the version you read (409 version_conflict when it moved on). 404 slip_not_found for a slip you do not see; 403 slip_not_allowed when you see it but the change is not yours to make; 503 update_pending when the workflow did not answer in time (a retry with the same Idempotency-Key applies it at most once).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/slips/{id}/confirm (the `PostSlipsByIdConfirm` operationId).
+func (c *Client) PostSlipsByIdConfirmWithBody(ctx context.Context, id string, params *PostSlipsByIdConfirmParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPostSlipsByIdConfirmRequestWithBody(c.Server, id, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PostSlipsByIdConfirm Close the slip: every part is done
+//
+// The originator or a manager of their team; 409 slip_not_done while a part owes something or a rejection waits for your decision. Without a confirmation the slip closes by itself after infoslip.confirm_period. The change is an update of the slip's workflow (InfoSlip:<id>), its only writer: a refused change answers its code and changes nothing. expected_version, when set, is the version you read (409 version_conflict when it moved on). 404 slip_not_found for a slip you do not see; 403 slip_not_allowed when you see it but the change is not yours to make; 503 update_pending when the workflow did not answer in time (a retry with the same Idempotency-Key applies it at most once).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/slips/{id}/confirm (the `PostSlipsByIdConfirm` operationId).
+func (c *Client) PostSlipsByIdConfirm(ctx context.Context, id string, params *PostSlipsByIdConfirmParams, body PostSlipsByIdConfirmJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPostSlipsByIdConfirmRequest(c.Server, id, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PostSlipsByIdRecipientsWithBody Route the slip to more recipients
+//
+// The originator or a manager of their team; at most 100 recipients over the slip's life. The change is an update of the slip's workflow (InfoSlip:<id>), its only writer: a refused change answers its code and changes nothing. expected_version, when set, is the version you read (409 version_conflict when it moved on). 404 slip_not_found for a slip you do not see; 403 slip_not_allowed when you see it but the change is not yours to make; 503 update_pending when the workflow did not answer in time (a retry with the same Idempotency-Key applies it at most once).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/slips/{id}/recipients (the `PostSlipsByIdRecipients` operationId).
+func (c *Client) PostSlipsByIdRecipientsWithBody(ctx context.Context, id string, params *PostSlipsByIdRecipientsParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPostSlipsByIdRecipientsRequestWithBody(c.Server, id, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PostSlipsByIdRecipients Route the slip to more recipients
+//
+// The originator or a manager of their team; at most 100 recipients over the slip's life. The change is an update of the slip's workflow (InfoSlip:<id>), its only writer: a refused change answers its code and changes nothing. expected_version, when set, is the version you read (409 version_conflict when it moved on). 404 slip_not_found for a slip you do not see; 403 slip_not_allowed when you see it but the change is not yours to make; 503 update_pending when the workflow did not answer in time (a retry with the same Idempotency-Key applies it at most once).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/slips/{id}/recipients (the `PostSlipsByIdRecipients` operationId).
+func (c *Client) PostSlipsByIdRecipients(ctx context.Context, id string, params *PostSlipsByIdRecipientsParams, body PostSlipsByIdRecipientsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPostSlipsByIdRecipientsRequest(c.Server, id, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PostSlipsByIdRecipientsByNAcknowledgeWithBody Acknowledge your part
+//
+// The part's person (a department's part once routed to them). 409 already_acknowledged the second time; 409 recipient_not_routed for a department's part nobody was routed to. The change is an update of the slip's workflow (InfoSlip:<id>), its only writer: a refused change answers its code and changes nothing. expected_version, when set, is the version you read (409 version_conflict when it moved on). 404 slip_not_found for a slip you do not see; 403 slip_not_allowed when you see it but the change is not yours to make; 503 update_pending when the workflow did not answer in time (a retry with the same Idempotency-Key applies it at most once).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/slips/{id}/recipients/{n}/acknowledge (the `PostSlipsByIdRecipientsByNAcknowledge` operationId).
+func (c *Client) PostSlipsByIdRecipientsByNAcknowledgeWithBody(ctx context.Context, id string, n int, params *PostSlipsByIdRecipientsByNAcknowledgeParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPostSlipsByIdRecipientsByNAcknowledgeRequestWithBody(c.Server, id, n, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PostSlipsByIdRecipientsByNAcknowledge Acknowledge your part
+//
+// The part's person (a department's part once routed to them). 409 already_acknowledged the second time; 409 recipient_not_routed for a department's part nobody was routed to. The change is an update of the slip's workflow (InfoSlip:<id>), its only writer: a refused change answers its code and changes nothing. expected_version, when set, is the version you read (409 version_conflict when it moved on). 404 slip_not_found for a slip you do not see; 403 slip_not_allowed when you see it but the change is not yours to make; 503 update_pending when the workflow did not answer in time (a retry with the same Idempotency-Key applies it at most once).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/slips/{id}/recipients/{n}/acknowledge (the `PostSlipsByIdRecipientsByNAcknowledge` operationId).
+func (c *Client) PostSlipsByIdRecipientsByNAcknowledge(ctx context.Context, id string, n int, params *PostSlipsByIdRecipientsByNAcknowledgeParams, body PostSlipsByIdRecipientsByNAcknowledgeJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPostSlipsByIdRecipientsByNAcknowledgeRequest(c.Server, id, n, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PostSlipsByIdRecipientsByNDismissWithBody Accept a rejection: nobody does that part
+//
+// The originator or a manager of their team; only a rejected part. The change is an update of the slip's workflow (InfoSlip:<id>), its only writer: a refused change answers its code and changes nothing. expected_version, when set, is the version you read (409 version_conflict when it moved on). 404 slip_not_found for a slip you do not see; 403 slip_not_allowed when you see it but the change is not yours to make; 503 update_pending when the workflow did not answer in time (a retry with the same Idempotency-Key applies it at most once).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/slips/{id}/recipients/{n}/dismiss (the `PostSlipsByIdRecipientsByNDismiss` operationId).
+func (c *Client) PostSlipsByIdRecipientsByNDismissWithBody(ctx context.Context, id string, n int, params *PostSlipsByIdRecipientsByNDismissParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPostSlipsByIdRecipientsByNDismissRequestWithBody(c.Server, id, n, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PostSlipsByIdRecipientsByNDismiss Accept a rejection: nobody does that part
+//
+// The originator or a manager of their team; only a rejected part. The change is an update of the slip's workflow (InfoSlip:<id>), its only writer: a refused change answers its code and changes nothing. expected_version, when set, is the version you read (409 version_conflict when it moved on). 404 slip_not_found for a slip you do not see; 403 slip_not_allowed when you see it but the change is not yours to make; 503 update_pending when the workflow did not answer in time (a retry with the same Idempotency-Key applies it at most once).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/slips/{id}/recipients/{n}/dismiss (the `PostSlipsByIdRecipientsByNDismiss` operationId).
+func (c *Client) PostSlipsByIdRecipientsByNDismiss(ctx context.Context, id string, n int, params *PostSlipsByIdRecipientsByNDismissParams, body PostSlipsByIdRecipientsByNDismissJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPostSlipsByIdRecipientsByNDismissRequest(c.Server, id, n, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PostSlipsByIdRecipientsByNDoneWithBody Report your part done, with what you did
+//
+// The part's person; note is required (422 note_required). Acknowledges too, if you had not. The change is an update of the slip's workflow (InfoSlip:<id>), its only writer: a refused change answers its code and changes nothing. expected_version, when set, is the version you read (409 version_conflict when it moved on). 404 slip_not_found for a slip you do not see; 403 slip_not_allowed when you see it but the change is not yours to make; 503 update_pending when the workflow did not answer in time (a retry with the same Idempotency-Key applies it at most once).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/slips/{id}/recipients/{n}/done (the `PostSlipsByIdRecipientsByNDone` operationId).
+func (c *Client) PostSlipsByIdRecipientsByNDoneWithBody(ctx context.Context, id string, n int, params *PostSlipsByIdRecipientsByNDoneParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPostSlipsByIdRecipientsByNDoneRequestWithBody(c.Server, id, n, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PostSlipsByIdRecipientsByNDone Report your part done, with what you did
+//
+// The part's person; note is required (422 note_required). Acknowledges too, if you had not. The change is an update of the slip's workflow (InfoSlip:<id>), its only writer: a refused change answers its code and changes nothing. expected_version, when set, is the version you read (409 version_conflict when it moved on). 404 slip_not_found for a slip you do not see; 403 slip_not_allowed when you see it but the change is not yours to make; 503 update_pending when the workflow did not answer in time (a retry with the same Idempotency-Key applies it at most once).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/slips/{id}/recipients/{n}/done (the `PostSlipsByIdRecipientsByNDone` operationId).
+func (c *Client) PostSlipsByIdRecipientsByNDone(ctx context.Context, id string, n int, params *PostSlipsByIdRecipientsByNDoneParams, body PostSlipsByIdRecipientsByNDoneJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPostSlipsByIdRecipientsByNDoneRequest(c.Server, id, n, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PostSlipsByIdRecipientsByNForwardWithBody Hand your part to someone better placed
+//
+// The part's person; to names one recipient (a person, or a department). Your part becomes forwarded and the new recipient's is chased from now; the chain is kept (forwarded_to, forwarded_from). The change is an update of the slip's workflow (InfoSlip:<id>), its only writer: a refused change answers its code and changes nothing. expected_version, when set, is the version you read (409 version_conflict when it moved on). 404 slip_not_found for a slip you do not see; 403 slip_not_allowed when you see it but the change is not yours to make; 503 update_pending when the workflow did not answer in time (a retry with the same Idempotency-Key applies it at most once).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/slips/{id}/recipients/{n}/forward (the `PostSlipsByIdRecipientsByNForward` operationId).
+func (c *Client) PostSlipsByIdRecipientsByNForwardWithBody(ctx context.Context, id string, n int, params *PostSlipsByIdRecipientsByNForwardParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPostSlipsByIdRecipientsByNForwardRequestWithBody(c.Server, id, n, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PostSlipsByIdRecipientsByNForward Hand your part to someone better placed
+//
+// The part's person; to names one recipient (a person, or a department). Your part becomes forwarded and the new recipient's is chased from now; the chain is kept (forwarded_to, forwarded_from). The change is an update of the slip's workflow (InfoSlip:<id>), its only writer: a refused change answers its code and changes nothing. expected_version, when set, is the version you read (409 version_conflict when it moved on). 404 slip_not_found for a slip you do not see; 403 slip_not_allowed when you see it but the change is not yours to make; 503 update_pending when the workflow did not answer in time (a retry with the same Idempotency-Key applies it at most once).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/slips/{id}/recipients/{n}/forward (the `PostSlipsByIdRecipientsByNForward` operationId).
+func (c *Client) PostSlipsByIdRecipientsByNForward(ctx context.Context, id string, n int, params *PostSlipsByIdRecipientsByNForwardParams, body PostSlipsByIdRecipientsByNForwardJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPostSlipsByIdRecipientsByNForwardRequest(c.Server, id, n, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PostSlipsByIdRecipientsByNObjectWithBody Object: a part reported done is not done
+//
+// The originator or a manager of their team; reason is required. The part is acknowledged again and chased for its action. The change is an update of the slip's workflow (InfoSlip:<id>), its only writer: a refused change answers its code and changes nothing. expected_version, when set, is the version you read (409 version_conflict when it moved on). 404 slip_not_found for a slip you do not see; 403 slip_not_allowed when you see it but the change is not yours to make; 503 update_pending when the workflow did not answer in time (a retry with the same Idempotency-Key applies it at most once).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/slips/{id}/recipients/{n}/object (the `PostSlipsByIdRecipientsByNObject` operationId).
+func (c *Client) PostSlipsByIdRecipientsByNObjectWithBody(ctx context.Context, id string, n int, params *PostSlipsByIdRecipientsByNObjectParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPostSlipsByIdRecipientsByNObjectRequestWithBody(c.Server, id, n, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PostSlipsByIdRecipientsByNObject Object: a part reported done is not done
+//
+// The originator or a manager of their team; reason is required. The part is acknowledged again and chased for its action. The change is an update of the slip's workflow (InfoSlip:<id>), its only writer: a refused change answers its code and changes nothing. expected_version, when set, is the version you read (409 version_conflict when it moved on). 404 slip_not_found for a slip you do not see; 403 slip_not_allowed when you see it but the change is not yours to make; 503 update_pending when the workflow did not answer in time (a retry with the same Idempotency-Key applies it at most once).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/slips/{id}/recipients/{n}/object (the `PostSlipsByIdRecipientsByNObject` operationId).
+func (c *Client) PostSlipsByIdRecipientsByNObject(ctx context.Context, id string, n int, params *PostSlipsByIdRecipientsByNObjectParams, body PostSlipsByIdRecipientsByNObjectJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPostSlipsByIdRecipientsByNObjectRequest(c.Server, id, n, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PostSlipsByIdRecipientsByNRejectWithBody Reject your part: not yours to act on
+//
+// The part's person; reason is required (422 reason_required): the originator re-routes the part or dismisses it. The change is an update of the slip's workflow (InfoSlip:<id>), its only writer: a refused change answers its code and changes nothing. expected_version, when set, is the version you read (409 version_conflict when it moved on). 404 slip_not_found for a slip you do not see; 403 slip_not_allowed when you see it but the change is not yours to make; 503 update_pending when the workflow did not answer in time (a retry with the same Idempotency-Key applies it at most once).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/slips/{id}/recipients/{n}/reject (the `PostSlipsByIdRecipientsByNReject` operationId).
+func (c *Client) PostSlipsByIdRecipientsByNRejectWithBody(ctx context.Context, id string, n int, params *PostSlipsByIdRecipientsByNRejectParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPostSlipsByIdRecipientsByNRejectRequestWithBody(c.Server, id, n, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PostSlipsByIdRecipientsByNReject Reject your part: not yours to act on
+//
+// The part's person; reason is required (422 reason_required): the originator re-routes the part or dismisses it. The change is an update of the slip's workflow (InfoSlip:<id>), its only writer: a refused change answers its code and changes nothing. expected_version, when set, is the version you read (409 version_conflict when it moved on). 404 slip_not_found for a slip you do not see; 403 slip_not_allowed when you see it but the change is not yours to make; 503 update_pending when the workflow did not answer in time (a retry with the same Idempotency-Key applies it at most once).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/slips/{id}/recipients/{n}/reject (the `PostSlipsByIdRecipientsByNReject` operationId).
+func (c *Client) PostSlipsByIdRecipientsByNReject(ctx context.Context, id string, n int, params *PostSlipsByIdRecipientsByNRejectParams, body PostSlipsByIdRecipientsByNRejectJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPostSlipsByIdRecipientsByNRejectRequest(c.Server, id, n, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PostSlipsByIdRecipientsByNRerouteWithBody Send a rejected part to another recipient
+//
+// The originator or a manager of their team: the rejected part is dismissed and the new recipient's is chased from now. The change is an update of the slip's workflow (InfoSlip:<id>), its only writer: a refused change answers its code and changes nothing. expected_version, when set, is the version you read (409 version_conflict when it moved on). 404 slip_not_found for a slip you do not see; 403 slip_not_allowed when you see it but the change is not yours to make; 503 update_pending when the workflow did not answer in time (a retry with the same Idempotency-Key applies it at most once).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/slips/{id}/recipients/{n}/reroute (the `PostSlipsByIdRecipientsByNReroute` operationId).
+func (c *Client) PostSlipsByIdRecipientsByNRerouteWithBody(ctx context.Context, id string, n int, params *PostSlipsByIdRecipientsByNRerouteParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPostSlipsByIdRecipientsByNRerouteRequestWithBody(c.Server, id, n, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PostSlipsByIdRecipientsByNReroute Send a rejected part to another recipient
+//
+// The originator or a manager of their team: the rejected part is dismissed and the new recipient's is chased from now. The change is an update of the slip's workflow (InfoSlip:<id>), its only writer: a refused change answers its code and changes nothing. expected_version, when set, is the version you read (409 version_conflict when it moved on). 404 slip_not_found for a slip you do not see; 403 slip_not_allowed when you see it but the change is not yours to make; 503 update_pending when the workflow did not answer in time (a retry with the same Idempotency-Key applies it at most once).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/slips/{id}/recipients/{n}/reroute (the `PostSlipsByIdRecipientsByNReroute` operationId).
+func (c *Client) PostSlipsByIdRecipientsByNReroute(ctx context.Context, id string, n int, params *PostSlipsByIdRecipientsByNRerouteParams, body PostSlipsByIdRecipientsByNRerouteJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPostSlipsByIdRecipientsByNRerouteRequest(c.Server, id, n, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PostSlipsByIdRecipientsByNRouteWithBody Route a department's part to a person of its team
+//
+// A manager of the part's team (to themselves too); user_id must be a person of that team (422 not_in_team). Routing after the acknowledgement deadline makes the part due at once for the new person. The change is an update of the slip's workflow (InfoSlip:<id>), its only writer: a refused change answers its code and changes nothing. expected_version, when set, is the version you read (409 version_conflict when it moved on). 404 slip_not_found for a slip you do not see; 403 slip_not_allowed when you see it but the change is not yours to make; 503 update_pending when the workflow did not answer in time (a retry with the same Idempotency-Key applies it at most once).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/slips/{id}/recipients/{n}/route (the `PostSlipsByIdRecipientsByNRoute` operationId).
+func (c *Client) PostSlipsByIdRecipientsByNRouteWithBody(ctx context.Context, id string, n int, params *PostSlipsByIdRecipientsByNRouteParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPostSlipsByIdRecipientsByNRouteRequestWithBody(c.Server, id, n, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PostSlipsByIdRecipientsByNRoute Route a department's part to a person of its team
+//
+// A manager of the part's team (to themselves too); user_id must be a person of that team (422 not_in_team). Routing after the acknowledgement deadline makes the part due at once for the new person. The change is an update of the slip's workflow (InfoSlip:<id>), its only writer: a refused change answers its code and changes nothing. expected_version, when set, is the version you read (409 version_conflict when it moved on). 404 slip_not_found for a slip you do not see; 403 slip_not_allowed when you see it but the change is not yours to make; 503 update_pending when the workflow did not answer in time (a retry with the same Idempotency-Key applies it at most once).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/slips/{id}/recipients/{n}/route (the `PostSlipsByIdRecipientsByNRoute` operationId).
+func (c *Client) PostSlipsByIdRecipientsByNRoute(ctx context.Context, id string, n int, params *PostSlipsByIdRecipientsByNRouteParams, body PostSlipsByIdRecipientsByNRouteJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPostSlipsByIdRecipientsByNRouteRequest(c.Server, id, n, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetSlipsByIdTimeline A slip's timeline, oldest first
+//
+// Every change (created, routed, acknowledged, done, rejected, forwarded, added, rerouted, dismissed, objected, closed, withdrawn) and every step of a recipient's chase (reminded, escalated), for whoever sees the slip.
+//
+// Corresponds with GET /v1/slips/{id}/timeline (the `GetSlipsByIdTimeline` operationId).
+func (c *Client) GetSlipsByIdTimeline(ctx context.Context, id string, params *GetSlipsByIdTimelineParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetSlipsByIdTimelineRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PostSlipsByIdWithdrawWithBody Withdraw the slip
+//
+// The originator or a manager of their team: every running chase is cancelled. The change is an update of the slip's workflow (InfoSlip:<id>), its only writer: a refused change answers its code and changes nothing. expected_version, when set, is the version you read (409 version_conflict when it moved on). 404 slip_not_found for a slip you do not see; 403 slip_not_allowed when you see it but the change is not yours to make; 503 update_pending when the workflow did not answer in time (a retry with the same Idempotency-Key applies it at most once).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/slips/{id}/withdraw (the `PostSlipsByIdWithdraw` operationId).
+func (c *Client) PostSlipsByIdWithdrawWithBody(ctx context.Context, id string, params *PostSlipsByIdWithdrawParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPostSlipsByIdWithdrawRequestWithBody(c.Server, id, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PostSlipsByIdWithdraw Withdraw the slip
+//
+// The originator or a manager of their team: every running chase is cancelled. The change is an update of the slip's workflow (InfoSlip:<id>), its only writer: a refused change answers its code and changes nothing. expected_version, when set, is the version you read (409 version_conflict when it moved on). 404 slip_not_found for a slip you do not see; 403 slip_not_allowed when you see it but the change is not yours to make; 503 update_pending when the workflow did not answer in time (a retry with the same Idempotency-Key applies it at most once).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/slips/{id}/withdraw (the `PostSlipsByIdWithdraw` operationId).
+func (c *Client) PostSlipsByIdWithdraw(ctx context.Context, id string, params *PostSlipsByIdWithdrawParams, body PostSlipsByIdWithdrawJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPostSlipsByIdWithdrawRequest(c.Server, id, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -2221,6 +3810,527 @@ func NewGetCustomersByCustomerIdSatisfactionRequest(server string, customerId st
 	return req, nil
 }
 
+// NewGetCustomersByCustomerIdSlipsRequest constructs an http.Request for the GetCustomersByCustomerIdSlips method
+func NewGetCustomersByCustomerIdSlipsRequest(server string, customerId string, params *GetCustomersByCustomerIdSlipsParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "customerId", customerId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/customers/%s/slips", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetNoticesRequest constructs an http.Request for the GetNotices method
+func NewGetNoticesRequest(server string, params *GetNoticesParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/notices")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Box != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "box", *params.Box, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewPostNoticesRequest calls the generic PostNotices builder with application/json body
+func NewPostNoticesRequest(server string, params *PostNoticesParams, body PostNoticesJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewPostNoticesRequestWithBody(server, params, "application/json", bodyReader)
+}
+
+// NewPostNoticesRequestWithBody constructs an http.Request for the PostNotices method, with any body, and a specified content type
+func NewPostNoticesRequestWithBody(server string, params *PostNoticesParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/notices")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewGetNoticesByIdRequest constructs an http.Request for the GetNoticesById method
+func NewGetNoticesByIdRequest(server string, id string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/notices/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewPutNoticesByIdRequest calls the generic PutNoticesById builder with application/json body
+func NewPutNoticesByIdRequest(server string, id string, body PutNoticesByIdJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewPutNoticesByIdRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewPutNoticesByIdRequestWithBody constructs an http.Request for the PutNoticesById method, with any body, and a specified content type
+func NewPutNoticesByIdRequestWithBody(server string, id string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/notices/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewPostNoticesByIdAcknowledgeRequest constructs an http.Request for the PostNoticesByIdAcknowledge method
+func NewPostNoticesByIdAcknowledgeRequest(server string, id string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/notices/%s/acknowledge", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewPostNoticesByIdPublishRequest constructs an http.Request for the PostNoticesByIdPublish method
+func NewPostNoticesByIdPublishRequest(server string, id string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/notices/%s/publish", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewPostNoticesByIdReadRequest constructs an http.Request for the PostNoticesByIdRead method
+func NewPostNoticesByIdReadRequest(server string, id string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/notices/%s/read", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetNoticesByIdReceiptsRequest constructs an http.Request for the GetNoticesByIdReceipts method
+func NewGetNoticesByIdReceiptsRequest(server string, id string, params *GetNoticesByIdReceiptsParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/notices/%s/receipts", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.State != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "state", *params.State, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewPostNoticesByIdRevokeRequest calls the generic PostNoticesByIdRevoke builder with application/json body
+func NewPostNoticesByIdRevokeRequest(server string, id string, body PostNoticesByIdRevokeJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewPostNoticesByIdRevokeRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewPostNoticesByIdRevokeRequestWithBody constructs an http.Request for the PostNoticesByIdRevoke method, with any body, and a specified content type
+func NewPostNoticesByIdRevokeRequestWithBody(server string, id string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/notices/%s/revoke", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewGetReportsServiceRequest constructs an http.Request for the GetReportsService method
 func NewGetReportsServiceRequest(server string, params *GetReportsServiceParams) (*http.Request, error) {
 	var err error
@@ -2322,6 +4432,1020 @@ func NewGetReportsServiceRequest(server string, params *GetReportsServiceParams)
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetSlipsRequest constructs an http.Request for the GetSlips method
+func NewGetSlipsRequest(server string, params *GetSlipsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/slips")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Role != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "role", *params.Role, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.State != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "state", *params.State, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.RecipientState != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "recipient_state", *params.RecipientState, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.CustomerId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "customer_id", *params.CustomerId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewPostSlipsRequest calls the generic PostSlips builder with application/json body
+func NewPostSlipsRequest(server string, params *PostSlipsParams, body PostSlipsJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewPostSlipsRequestWithBody(server, params, "application/json", bodyReader)
+}
+
+// NewPostSlipsRequestWithBody constructs an http.Request for the PostSlips method, with any body, and a specified content type
+func NewPostSlipsRequestWithBody(server string, params *PostSlipsParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/slips")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewGetSlipsByIdRequest constructs an http.Request for the GetSlipsById method
+func NewGetSlipsByIdRequest(server string, id string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/slips/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewPostSlipsByIdConfirmRequest calls the generic PostSlipsByIdConfirm builder with application/json body
+func NewPostSlipsByIdConfirmRequest(server string, id string, params *PostSlipsByIdConfirmParams, body PostSlipsByIdConfirmJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewPostSlipsByIdConfirmRequestWithBody(server, id, params, "application/json", bodyReader)
+}
+
+// NewPostSlipsByIdConfirmRequestWithBody constructs an http.Request for the PostSlipsByIdConfirm method, with any body, and a specified content type
+func NewPostSlipsByIdConfirmRequestWithBody(server string, id string, params *PostSlipsByIdConfirmParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/slips/%s/confirm", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewPostSlipsByIdRecipientsRequest calls the generic PostSlipsByIdRecipients builder with application/json body
+func NewPostSlipsByIdRecipientsRequest(server string, id string, params *PostSlipsByIdRecipientsParams, body PostSlipsByIdRecipientsJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewPostSlipsByIdRecipientsRequestWithBody(server, id, params, "application/json", bodyReader)
+}
+
+// NewPostSlipsByIdRecipientsRequestWithBody constructs an http.Request for the PostSlipsByIdRecipients method, with any body, and a specified content type
+func NewPostSlipsByIdRecipientsRequestWithBody(server string, id string, params *PostSlipsByIdRecipientsParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/slips/%s/recipients", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewPostSlipsByIdRecipientsByNAcknowledgeRequest calls the generic PostSlipsByIdRecipientsByNAcknowledge builder with application/json body
+func NewPostSlipsByIdRecipientsByNAcknowledgeRequest(server string, id string, n int, params *PostSlipsByIdRecipientsByNAcknowledgeParams, body PostSlipsByIdRecipientsByNAcknowledgeJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewPostSlipsByIdRecipientsByNAcknowledgeRequestWithBody(server, id, n, params, "application/json", bodyReader)
+}
+
+// NewPostSlipsByIdRecipientsByNAcknowledgeRequestWithBody constructs an http.Request for the PostSlipsByIdRecipientsByNAcknowledge method, with any body, and a specified content type
+func NewPostSlipsByIdRecipientsByNAcknowledgeRequestWithBody(server string, id string, n int, params *PostSlipsByIdRecipientsByNAcknowledgeParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "n", n, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/slips/%s/recipients/%s/acknowledge", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewPostSlipsByIdRecipientsByNDismissRequest calls the generic PostSlipsByIdRecipientsByNDismiss builder with application/json body
+func NewPostSlipsByIdRecipientsByNDismissRequest(server string, id string, n int, params *PostSlipsByIdRecipientsByNDismissParams, body PostSlipsByIdRecipientsByNDismissJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewPostSlipsByIdRecipientsByNDismissRequestWithBody(server, id, n, params, "application/json", bodyReader)
+}
+
+// NewPostSlipsByIdRecipientsByNDismissRequestWithBody constructs an http.Request for the PostSlipsByIdRecipientsByNDismiss method, with any body, and a specified content type
+func NewPostSlipsByIdRecipientsByNDismissRequestWithBody(server string, id string, n int, params *PostSlipsByIdRecipientsByNDismissParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "n", n, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/slips/%s/recipients/%s/dismiss", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewPostSlipsByIdRecipientsByNDoneRequest calls the generic PostSlipsByIdRecipientsByNDone builder with application/json body
+func NewPostSlipsByIdRecipientsByNDoneRequest(server string, id string, n int, params *PostSlipsByIdRecipientsByNDoneParams, body PostSlipsByIdRecipientsByNDoneJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewPostSlipsByIdRecipientsByNDoneRequestWithBody(server, id, n, params, "application/json", bodyReader)
+}
+
+// NewPostSlipsByIdRecipientsByNDoneRequestWithBody constructs an http.Request for the PostSlipsByIdRecipientsByNDone method, with any body, and a specified content type
+func NewPostSlipsByIdRecipientsByNDoneRequestWithBody(server string, id string, n int, params *PostSlipsByIdRecipientsByNDoneParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "n", n, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/slips/%s/recipients/%s/done", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewPostSlipsByIdRecipientsByNForwardRequest calls the generic PostSlipsByIdRecipientsByNForward builder with application/json body
+func NewPostSlipsByIdRecipientsByNForwardRequest(server string, id string, n int, params *PostSlipsByIdRecipientsByNForwardParams, body PostSlipsByIdRecipientsByNForwardJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewPostSlipsByIdRecipientsByNForwardRequestWithBody(server, id, n, params, "application/json", bodyReader)
+}
+
+// NewPostSlipsByIdRecipientsByNForwardRequestWithBody constructs an http.Request for the PostSlipsByIdRecipientsByNForward method, with any body, and a specified content type
+func NewPostSlipsByIdRecipientsByNForwardRequestWithBody(server string, id string, n int, params *PostSlipsByIdRecipientsByNForwardParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "n", n, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/slips/%s/recipients/%s/forward", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewPostSlipsByIdRecipientsByNObjectRequest calls the generic PostSlipsByIdRecipientsByNObject builder with application/json body
+func NewPostSlipsByIdRecipientsByNObjectRequest(server string, id string, n int, params *PostSlipsByIdRecipientsByNObjectParams, body PostSlipsByIdRecipientsByNObjectJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewPostSlipsByIdRecipientsByNObjectRequestWithBody(server, id, n, params, "application/json", bodyReader)
+}
+
+// NewPostSlipsByIdRecipientsByNObjectRequestWithBody constructs an http.Request for the PostSlipsByIdRecipientsByNObject method, with any body, and a specified content type
+func NewPostSlipsByIdRecipientsByNObjectRequestWithBody(server string, id string, n int, params *PostSlipsByIdRecipientsByNObjectParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "n", n, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/slips/%s/recipients/%s/object", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewPostSlipsByIdRecipientsByNRejectRequest calls the generic PostSlipsByIdRecipientsByNReject builder with application/json body
+func NewPostSlipsByIdRecipientsByNRejectRequest(server string, id string, n int, params *PostSlipsByIdRecipientsByNRejectParams, body PostSlipsByIdRecipientsByNRejectJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewPostSlipsByIdRecipientsByNRejectRequestWithBody(server, id, n, params, "application/json", bodyReader)
+}
+
+// NewPostSlipsByIdRecipientsByNRejectRequestWithBody constructs an http.Request for the PostSlipsByIdRecipientsByNReject method, with any body, and a specified content type
+func NewPostSlipsByIdRecipientsByNRejectRequestWithBody(server string, id string, n int, params *PostSlipsByIdRecipientsByNRejectParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "n", n, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/slips/%s/recipients/%s/reject", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewPostSlipsByIdRecipientsByNRerouteRequest calls the generic PostSlipsByIdRecipientsByNReroute builder with application/json body
+func NewPostSlipsByIdRecipientsByNRerouteRequest(server string, id string, n int, params *PostSlipsByIdRecipientsByNRerouteParams, body PostSlipsByIdRecipientsByNRerouteJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewPostSlipsByIdRecipientsByNRerouteRequestWithBody(server, id, n, params, "application/json", bodyReader)
+}
+
+// NewPostSlipsByIdRecipientsByNRerouteRequestWithBody constructs an http.Request for the PostSlipsByIdRecipientsByNReroute method, with any body, and a specified content type
+func NewPostSlipsByIdRecipientsByNRerouteRequestWithBody(server string, id string, n int, params *PostSlipsByIdRecipientsByNRerouteParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "n", n, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/slips/%s/recipients/%s/reroute", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewPostSlipsByIdRecipientsByNRouteRequest calls the generic PostSlipsByIdRecipientsByNRoute builder with application/json body
+func NewPostSlipsByIdRecipientsByNRouteRequest(server string, id string, n int, params *PostSlipsByIdRecipientsByNRouteParams, body PostSlipsByIdRecipientsByNRouteJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewPostSlipsByIdRecipientsByNRouteRequestWithBody(server, id, n, params, "application/json", bodyReader)
+}
+
+// NewPostSlipsByIdRecipientsByNRouteRequestWithBody constructs an http.Request for the PostSlipsByIdRecipientsByNRoute method, with any body, and a specified content type
+func NewPostSlipsByIdRecipientsByNRouteRequestWithBody(server string, id string, n int, params *PostSlipsByIdRecipientsByNRouteParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "n", n, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/slips/%s/recipients/%s/route", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewGetSlipsByIdTimelineRequest constructs an http.Request for the GetSlipsByIdTimeline method
+func NewGetSlipsByIdTimelineRequest(server string, id string, params *GetSlipsByIdTimelineParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/slips/%s/timeline", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewPostSlipsByIdWithdrawRequest calls the generic PostSlipsByIdWithdraw builder with application/json body
+func NewPostSlipsByIdWithdrawRequest(server string, id string, params *PostSlipsByIdWithdrawParams, body PostSlipsByIdWithdrawJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewPostSlipsByIdWithdrawRequestWithBody(server, id, params, "application/json", bodyReader)
+}
+
+// NewPostSlipsByIdWithdrawRequestWithBody constructs an http.Request for the PostSlipsByIdWithdraw method, with any body, and a specified content type
+func NewPostSlipsByIdWithdrawRequestWithBody(server string, id string, params *PostSlipsByIdWithdrawParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/slips/%s/withdraw", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
 	}
 
 	return req, nil
@@ -2583,6 +5707,121 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /v1/customers/{customerId}/satisfaction (the `GetCustomersByCustomerIdSatisfaction` operationId).
 	GetCustomersByCustomerIdSatisfactionWithResponse(ctx context.Context, customerId string, params *GetCustomersByCustomerIdSatisfactionParams, reqEditors ...RequestEditorFn) (*GetCustomersByCustomerIdSatisfactionResponse, error)
 
+	// GetCustomersByCustomerIdSlipsWithResponse A customer's slips you see, newest first
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/customers/{customerId}/slips (the `GetCustomersByCustomerIdSlips` operationId).
+	GetCustomersByCustomerIdSlipsWithResponse(ctx context.Context, customerId string, params *GetCustomersByCustomerIdSlipsParams, reqEditors ...RequestEditorFn) (*GetCustomersByCustomerIdSlipsResponse, error)
+
+	// GetNoticesWithResponse Your notices: a box
+	//
+	// box=inbox (default): the notices addressed to you that are shown now — published, within their validity window, not revoked — pinned first, then newest publication first; unread: those you have not read; unacknowledged: those you must acknowledge and have not; published: the notices you published (and revoked), newest publication first; drafts: your drafts, newest first (admins: everyone's published notices and drafts). Each item carries your receipt (read_at, acknowledged_at, overdue) in the reader's boxes. A reader's box first adds the notices published since their previous list that address them (by the roles and teams of their token) and that the user directory did not: a new user gets every notice still shown that addresses them. A bad box is 400 invalid_query. Pages follow next_cursor.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/notices (the `GetNotices` operationId).
+	GetNoticesWithResponse(ctx context.Context, params *GetNoticesParams, reqEditors ...RequestEditorFn) (*GetNoticesResponse, error)
+
+	// PostNoticesWithBodyWithResponse Write a notice (a draft)
+	//
+	// Managers and admins write notices (403 notice_not_allowed for reps and analysts). The draft is yours (and admins') to edit and publish; nobody else sees it. Every bad field is reported at once (422 validation_failed, nothing stored): title (required, one line, at most 200 characters), body (at most 20,000), audience (required: everyone, or at least one department, role or team, not both; conflict), audience.departments (unknown: not configured in DEPARTMENTS; not_yours), audience.roles (unknown), audience.teams (too_many: over 50; invalid; not_yours), valid_until (required; in_past: the validity window has passed; before_valid_from), ack_deadline (required with must_acknowledge; not_allowed without it; in_past; outside_window: after valid_from and no later than valid_until). An admin addresses anyone; a manager addresses everyone, any role, and their own departments and teams by name (not_yours for another's). 201 with the draft and Location: /v1/notices/{id}.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/notices (the `PostNotices` operationId).
+	PostNoticesWithBodyWithResponse(ctx context.Context, params *PostNoticesParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PostNoticesResponse, error)
+
+	// PostNoticesWithResponse Write a notice (a draft)
+	//
+	// Managers and admins write notices (403 notice_not_allowed for reps and analysts). The draft is yours (and admins') to edit and publish; nobody else sees it. Every bad field is reported at once (422 validation_failed, nothing stored): title (required, one line, at most 200 characters), body (at most 20,000), audience (required: everyone, or at least one department, role or team, not both; conflict), audience.departments (unknown: not configured in DEPARTMENTS; not_yours), audience.roles (unknown), audience.teams (too_many: over 50; invalid; not_yours), valid_until (required; in_past: the validity window has passed; before_valid_from), ack_deadline (required with must_acknowledge; not_allowed without it; in_past; outside_window: after valid_from and no later than valid_until). An admin addresses anyone; a manager addresses everyone, any role, and their own departments and teams by name (not_yours for another's). 201 with the draft and Location: /v1/notices/{id}.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/notices (the `PostNotices` operationId).
+	PostNoticesWithResponse(ctx context.Context, params *PostNoticesParams, body PostNoticesJSONRequestBody, reqEditors ...RequestEditorFn) (*PostNoticesResponse, error)
+
+	// GetNoticesByIdWithResponse A notice
+	//
+	// A notice is seen by its readers (from its valid_from on), its publisher, the managers of the publisher's teams and admins; a draft by its publisher and admins only. Anyone else gets 404 notice_not_found, exactly as for a notice that does not exist. receipt is yours when the notice is addressed to you.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/notices/{id} (the `GetNoticesById` operationId).
+	GetNoticesByIdWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*GetNoticesByIdResponse, error)
+
+	// PutNoticesByIdWithBodyWithResponse Edit a draft (the whole of it)
+	//
+	// Only a draft (422 notice_not_draft once published, notice_revoked once revoked), only by its publisher or an admin (403 notice_edit_not_allowed; others do not see a draft: 404). expected_version, when not 0, must be the version you read (409 version_conflict). Every bad field is reported at once (422 validation_failed, nothing stored): title (required, one line, at most 200 characters), body (at most 20,000), audience (required: everyone, or at least one department, role or team, not both; conflict), audience.departments (unknown: not configured in DEPARTMENTS; not_yours), audience.roles (unknown), audience.teams (too_many: over 50; invalid; not_yours), valid_until (required; in_past: the validity window has passed; before_valid_from), ack_deadline (required with must_acknowledge; not_allowed without it; in_past; outside_window: after valid_from and no later than valid_until). An admin addresses anyone; a manager addresses everyone, any role, and their own departments and teams by name (not_yours for another's).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /v1/notices/{id} (the `PutNoticesById` operationId).
+	PutNoticesByIdWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PutNoticesByIdResponse, error)
+
+	// PutNoticesByIdWithResponse Edit a draft (the whole of it)
+	//
+	// Only a draft (422 notice_not_draft once published, notice_revoked once revoked), only by its publisher or an admin (403 notice_edit_not_allowed; others do not see a draft: 404). expected_version, when not 0, must be the version you read (409 version_conflict). Every bad field is reported at once (422 validation_failed, nothing stored): title (required, one line, at most 200 characters), body (at most 20,000), audience (required: everyone, or at least one department, role or team, not both; conflict), audience.departments (unknown: not configured in DEPARTMENTS; not_yours), audience.roles (unknown), audience.teams (too_many: over 50; invalid; not_yours), valid_until (required; in_past: the validity window has passed; before_valid_from), ack_deadline (required with must_acknowledge; not_allowed without it; in_past; outside_window: after valid_from and no later than valid_until). An admin addresses anyone; a manager addresses everyone, any role, and their own departments and teams by name (not_yours for another's).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /v1/notices/{id} (the `PutNoticesById` operationId).
+	PutNoticesByIdWithResponse(ctx context.Context, id string, body PutNoticesByIdJSONRequestBody, reqEditors ...RequestEditorFn) (*PutNoticesByIdResponse, error)
+
+	// PostNoticesByIdAcknowledgeWithResponse Acknowledge a notice
+	//
+	// By one of its readers, for a notice that must be acknowledged (422 notice_not_acknowledgeable otherwise). Acknowledging also reads it. Twice: 200 with the first instant. After the deadline it is still recorded (late), and ends the follow-up. 422 notice_not_addressed, notice_revoked as for read.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/notices/{id}/acknowledge (the `PostNoticesByIdAcknowledge` operationId).
+	PostNoticesByIdAcknowledgeWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*PostNoticesByIdAcknowledgeResponse, error)
+
+	// PostNoticesByIdPublishWithResponse Publish a draft
+	//
+	// By its publisher (still a manager) or an admin. The draft is checked again as of now (422 validation_failed: a window or deadline that has passed since it was written, a department no longer configured). Its audience is resolved against the user directory, one receipt per person in it; an audience that matches nobody is 422 validation_failed with audience: empty, and the notice stays the draft it was. valid_from defaults to now; a later valid_from schedules it: readers see it from then. 503 notice_publishing_unavailable when the directory cannot be reached (still a draft). 422 notice_not_draft when already published.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/notices/{id}/publish (the `PostNoticesByIdPublish` operationId).
+	PostNoticesByIdPublishWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*PostNoticesByIdPublishResponse, error)
+
+	// PostNoticesByIdReadWithResponse Mark a notice read
+	//
+	// By one of its readers; idempotent: the first instant is kept. 422 notice_not_addressed when it is not addressed to you (its publisher, an admin), notice_revoked when revoked. A notice is seen by its readers (from its valid_from on), its publisher, the managers of the publisher's teams and admins; a draft by its publisher and admins only. Anyone else gets 404 notice_not_found, exactly as for a notice that does not exist.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/notices/{id}/read (the `PostNoticesByIdRead` operationId).
+	PostNoticesByIdReadWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*PostNoticesByIdReadResponse, error)
+
+	// GetNoticesByIdReceiptsWithResponse Who has and has not read (and acknowledged) a notice
+	//
+	// For its publisher, the managers of the publisher's team and admins (403 notice_receipts_not_allowed for its readers). counts cover every reader; items are a page of them by reader id, filtered by state: unread, read, acknowledged, unacknowledged (the last two only for a notice that must be acknowledged: 422 notice_not_acknowledgeable). overdue: not acknowledged by the deadline. 400 invalid_query for another state.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/notices/{id}/receipts (the `GetNoticesByIdReceipts` operationId).
+	GetNoticesByIdReceiptsWithResponse(ctx context.Context, id string, params *GetNoticesByIdReceiptsParams, reqEditors ...RequestEditorFn) (*GetNoticesByIdReceiptsResponse, error)
+
+	// PostNoticesByIdRevokeWithBodyWithResponse Revoke a published notice
+	//
+	// By its publisher, a manager of the publisher's team or an admin (403 notice_revoke_not_allowed). It leaves every reader's boxes at once; readers who open it see it revoked, with the reason (optional, at most 2,000 characters). Nobody is chased for an acknowledgement any more. 422 notice_not_published for a draft, notice_revoked when revoked already.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/notices/{id}/revoke (the `PostNoticesByIdRevoke` operationId).
+	PostNoticesByIdRevokeWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PostNoticesByIdRevokeResponse, error)
+
+	// PostNoticesByIdRevokeWithResponse Revoke a published notice
+	//
+	// By its publisher, a manager of the publisher's team or an admin (403 notice_revoke_not_allowed). It leaves every reader's boxes at once; readers who open it see it revoked, with the reason (optional, at most 2,000 characters). Nobody is chased for an acknowledgement any more. 422 notice_not_published for a draft, notice_revoked when revoked already.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/notices/{id}/revoke (the `PostNoticesByIdRevoke` operationId).
+	PostNoticesByIdRevokeWithResponse(ctx context.Context, id string, body PostNoticesByIdRevokeJSONRequestBody, reqEditors ...RequestEditorFn) (*PostNoticesByIdRevokeResponse, error)
+
 	// GetReportsServiceWithResponse Service report: cases, SLA, satisfaction and backlog by team, priority, type or week
 	//
 	// For service managers, over the cases of the teams you work (reps and managers: your teams; analysts and admins: every team). Cases you read only through their customer, and your own cases in another team, count in that team's report, not yours. A team filter outside your teams gives an empty report, as a list does.
@@ -2595,6 +5834,249 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /v1/reports/service (the `GetReportsService` operationId).
 	GetReportsServiceWithResponse(ctx context.Context, params *GetReportsServiceParams, reqEditors ...RequestEditorFn) (*GetReportsServiceResponse, error)
+
+	// GetSlipsWithResponse The slips you see, newest first
+	//
+	// role=sent (yours), received (a part yours to act on, or once was), team (a part of a team you manage); state=open|closed|withdrawn; recipient_state=pending|acknowledged|done|rejected|forwarded|dismissed; customer_id. You see a slip you sent or are a recipient's person of, and — as a manager — the slips of your teams' originators and recipients; admins every slip. 400 invalid_query for a bad value.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/slips (the `GetSlips` operationId).
+	GetSlipsWithResponse(ctx context.Context, params *GetSlipsParams, reqEditors ...RequestEditorFn) (*GetSlipsResponse, error)
+
+	// PostSlipsWithBodyWithResponse Send an information routing slip about a customer
+	//
+	// To 1–49 recipients: departments (sales, service, marketing — optionally one of the department's teams; its managers route the slip to a person) or named people of the organisation (the user directory). The customer must be one you see (422 unknown_customer). Every bad field is reported at once (422: recipients required, too_many_recipients, unknown_user for someone the directory does not know or who is disabled, duplicate, self, an unknown department or team, a due_at in the past, attachments' links and sizes) and nothing is stored. Each recipient is then chased on its own: acknowledge within infoslip.ack_deadline, act within infoslip.close_deadline (business time, from when it got the slip), escalated along infoslip.escalation_ladder.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/slips (the `PostSlips` operationId).
+	PostSlipsWithBodyWithResponse(ctx context.Context, params *PostSlipsParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PostSlipsResponse, error)
+
+	// PostSlipsWithResponse Send an information routing slip about a customer
+	//
+	// To 1–49 recipients: departments (sales, service, marketing — optionally one of the department's teams; its managers route the slip to a person) or named people of the organisation (the user directory). The customer must be one you see (422 unknown_customer). Every bad field is reported at once (422: recipients required, too_many_recipients, unknown_user for someone the directory does not know or who is disabled, duplicate, self, an unknown department or team, a due_at in the past, attachments' links and sizes) and nothing is stored. Each recipient is then chased on its own: acknowledge within infoslip.ack_deadline, act within infoslip.close_deadline (business time, from when it got the slip), escalated along infoslip.escalation_ladder.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/slips (the `PostSlips` operationId).
+	PostSlipsWithResponse(ctx context.Context, params *PostSlipsParams, body PostSlipsJSONRequestBody, reqEditors ...RequestEditorFn) (*PostSlipsResponse, error)
+
+	// GetSlipsByIdWithResponse A slip, with each recipient's running chase
+	//
+	// follow_up_id and level on a part are its running follow-up (live from the workflow); auto_close_at is when an all-done slip closes by itself unless the originator objects. 404 slip_not_found for a slip you do not see.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/slips/{id} (the `GetSlipsById` operationId).
+	GetSlipsByIdWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*GetSlipsByIdResponse, error)
+
+	// PostSlipsByIdConfirmWithBodyWithResponse Close the slip: every part is done
+	//
+	// The originator or a manager of their team; 409 slip_not_done while a part owes something or a rejection waits for your decision. Without a confirmation the slip closes by itself after infoslip.confirm_period. The change is an update of the slip's workflow (InfoSlip:<id>), its only writer: a refused change answers its code and changes nothing. expected_version, when set, is the version you read (409 version_conflict when it moved on). 404 slip_not_found for a slip you do not see; 403 slip_not_allowed when you see it but the change is not yours to make; 503 update_pending when the workflow did not answer in time (a retry with the same Idempotency-Key applies it at most once).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/slips/{id}/confirm (the `PostSlipsByIdConfirm` operationId).
+	PostSlipsByIdConfirmWithBodyWithResponse(ctx context.Context, id string, params *PostSlipsByIdConfirmParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PostSlipsByIdConfirmResponse, error)
+
+	// PostSlipsByIdConfirmWithResponse Close the slip: every part is done
+	//
+	// The originator or a manager of their team; 409 slip_not_done while a part owes something or a rejection waits for your decision. Without a confirmation the slip closes by itself after infoslip.confirm_period. The change is an update of the slip's workflow (InfoSlip:<id>), its only writer: a refused change answers its code and changes nothing. expected_version, when set, is the version you read (409 version_conflict when it moved on). 404 slip_not_found for a slip you do not see; 403 slip_not_allowed when you see it but the change is not yours to make; 503 update_pending when the workflow did not answer in time (a retry with the same Idempotency-Key applies it at most once).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/slips/{id}/confirm (the `PostSlipsByIdConfirm` operationId).
+	PostSlipsByIdConfirmWithResponse(ctx context.Context, id string, params *PostSlipsByIdConfirmParams, body PostSlipsByIdConfirmJSONRequestBody, reqEditors ...RequestEditorFn) (*PostSlipsByIdConfirmResponse, error)
+
+	// PostSlipsByIdRecipientsWithBodyWithResponse Route the slip to more recipients
+	//
+	// The originator or a manager of their team; at most 100 recipients over the slip's life. The change is an update of the slip's workflow (InfoSlip:<id>), its only writer: a refused change answers its code and changes nothing. expected_version, when set, is the version you read (409 version_conflict when it moved on). 404 slip_not_found for a slip you do not see; 403 slip_not_allowed when you see it but the change is not yours to make; 503 update_pending when the workflow did not answer in time (a retry with the same Idempotency-Key applies it at most once).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/slips/{id}/recipients (the `PostSlipsByIdRecipients` operationId).
+	PostSlipsByIdRecipientsWithBodyWithResponse(ctx context.Context, id string, params *PostSlipsByIdRecipientsParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PostSlipsByIdRecipientsResponse, error)
+
+	// PostSlipsByIdRecipientsWithResponse Route the slip to more recipients
+	//
+	// The originator or a manager of their team; at most 100 recipients over the slip's life. The change is an update of the slip's workflow (InfoSlip:<id>), its only writer: a refused change answers its code and changes nothing. expected_version, when set, is the version you read (409 version_conflict when it moved on). 404 slip_not_found for a slip you do not see; 403 slip_not_allowed when you see it but the change is not yours to make; 503 update_pending when the workflow did not answer in time (a retry with the same Idempotency-Key applies it at most once).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/slips/{id}/recipients (the `PostSlipsByIdRecipients` operationId).
+	PostSlipsByIdRecipientsWithResponse(ctx context.Context, id string, params *PostSlipsByIdRecipientsParams, body PostSlipsByIdRecipientsJSONRequestBody, reqEditors ...RequestEditorFn) (*PostSlipsByIdRecipientsResponse, error)
+
+	// PostSlipsByIdRecipientsByNAcknowledgeWithBodyWithResponse Acknowledge your part
+	//
+	// The part's person (a department's part once routed to them). 409 already_acknowledged the second time; 409 recipient_not_routed for a department's part nobody was routed to. The change is an update of the slip's workflow (InfoSlip:<id>), its only writer: a refused change answers its code and changes nothing. expected_version, when set, is the version you read (409 version_conflict when it moved on). 404 slip_not_found for a slip you do not see; 403 slip_not_allowed when you see it but the change is not yours to make; 503 update_pending when the workflow did not answer in time (a retry with the same Idempotency-Key applies it at most once).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/slips/{id}/recipients/{n}/acknowledge (the `PostSlipsByIdRecipientsByNAcknowledge` operationId).
+	PostSlipsByIdRecipientsByNAcknowledgeWithBodyWithResponse(ctx context.Context, id string, n int, params *PostSlipsByIdRecipientsByNAcknowledgeParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PostSlipsByIdRecipientsByNAcknowledgeResponse, error)
+
+	// PostSlipsByIdRecipientsByNAcknowledgeWithResponse Acknowledge your part
+	//
+	// The part's person (a department's part once routed to them). 409 already_acknowledged the second time; 409 recipient_not_routed for a department's part nobody was routed to. The change is an update of the slip's workflow (InfoSlip:<id>), its only writer: a refused change answers its code and changes nothing. expected_version, when set, is the version you read (409 version_conflict when it moved on). 404 slip_not_found for a slip you do not see; 403 slip_not_allowed when you see it but the change is not yours to make; 503 update_pending when the workflow did not answer in time (a retry with the same Idempotency-Key applies it at most once).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/slips/{id}/recipients/{n}/acknowledge (the `PostSlipsByIdRecipientsByNAcknowledge` operationId).
+	PostSlipsByIdRecipientsByNAcknowledgeWithResponse(ctx context.Context, id string, n int, params *PostSlipsByIdRecipientsByNAcknowledgeParams, body PostSlipsByIdRecipientsByNAcknowledgeJSONRequestBody, reqEditors ...RequestEditorFn) (*PostSlipsByIdRecipientsByNAcknowledgeResponse, error)
+
+	// PostSlipsByIdRecipientsByNDismissWithBodyWithResponse Accept a rejection: nobody does that part
+	//
+	// The originator or a manager of their team; only a rejected part. The change is an update of the slip's workflow (InfoSlip:<id>), its only writer: a refused change answers its code and changes nothing. expected_version, when set, is the version you read (409 version_conflict when it moved on). 404 slip_not_found for a slip you do not see; 403 slip_not_allowed when you see it but the change is not yours to make; 503 update_pending when the workflow did not answer in time (a retry with the same Idempotency-Key applies it at most once).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/slips/{id}/recipients/{n}/dismiss (the `PostSlipsByIdRecipientsByNDismiss` operationId).
+	PostSlipsByIdRecipientsByNDismissWithBodyWithResponse(ctx context.Context, id string, n int, params *PostSlipsByIdRecipientsByNDismissParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PostSlipsByIdRecipientsByNDismissResponse, error)
+
+	// PostSlipsByIdRecipientsByNDismissWithResponse Accept a rejection: nobody does that part
+	//
+	// The originator or a manager of their team; only a rejected part. The change is an update of the slip's workflow (InfoSlip:<id>), its only writer: a refused change answers its code and changes nothing. expected_version, when set, is the version you read (409 version_conflict when it moved on). 404 slip_not_found for a slip you do not see; 403 slip_not_allowed when you see it but the change is not yours to make; 503 update_pending when the workflow did not answer in time (a retry with the same Idempotency-Key applies it at most once).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/slips/{id}/recipients/{n}/dismiss (the `PostSlipsByIdRecipientsByNDismiss` operationId).
+	PostSlipsByIdRecipientsByNDismissWithResponse(ctx context.Context, id string, n int, params *PostSlipsByIdRecipientsByNDismissParams, body PostSlipsByIdRecipientsByNDismissJSONRequestBody, reqEditors ...RequestEditorFn) (*PostSlipsByIdRecipientsByNDismissResponse, error)
+
+	// PostSlipsByIdRecipientsByNDoneWithBodyWithResponse Report your part done, with what you did
+	//
+	// The part's person; note is required (422 note_required). Acknowledges too, if you had not. The change is an update of the slip's workflow (InfoSlip:<id>), its only writer: a refused change answers its code and changes nothing. expected_version, when set, is the version you read (409 version_conflict when it moved on). 404 slip_not_found for a slip you do not see; 403 slip_not_allowed when you see it but the change is not yours to make; 503 update_pending when the workflow did not answer in time (a retry with the same Idempotency-Key applies it at most once).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/slips/{id}/recipients/{n}/done (the `PostSlipsByIdRecipientsByNDone` operationId).
+	PostSlipsByIdRecipientsByNDoneWithBodyWithResponse(ctx context.Context, id string, n int, params *PostSlipsByIdRecipientsByNDoneParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PostSlipsByIdRecipientsByNDoneResponse, error)
+
+	// PostSlipsByIdRecipientsByNDoneWithResponse Report your part done, with what you did
+	//
+	// The part's person; note is required (422 note_required). Acknowledges too, if you had not. The change is an update of the slip's workflow (InfoSlip:<id>), its only writer: a refused change answers its code and changes nothing. expected_version, when set, is the version you read (409 version_conflict when it moved on). 404 slip_not_found for a slip you do not see; 403 slip_not_allowed when you see it but the change is not yours to make; 503 update_pending when the workflow did not answer in time (a retry with the same Idempotency-Key applies it at most once).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/slips/{id}/recipients/{n}/done (the `PostSlipsByIdRecipientsByNDone` operationId).
+	PostSlipsByIdRecipientsByNDoneWithResponse(ctx context.Context, id string, n int, params *PostSlipsByIdRecipientsByNDoneParams, body PostSlipsByIdRecipientsByNDoneJSONRequestBody, reqEditors ...RequestEditorFn) (*PostSlipsByIdRecipientsByNDoneResponse, error)
+
+	// PostSlipsByIdRecipientsByNForwardWithBodyWithResponse Hand your part to someone better placed
+	//
+	// The part's person; to names one recipient (a person, or a department). Your part becomes forwarded and the new recipient's is chased from now; the chain is kept (forwarded_to, forwarded_from). The change is an update of the slip's workflow (InfoSlip:<id>), its only writer: a refused change answers its code and changes nothing. expected_version, when set, is the version you read (409 version_conflict when it moved on). 404 slip_not_found for a slip you do not see; 403 slip_not_allowed when you see it but the change is not yours to make; 503 update_pending when the workflow did not answer in time (a retry with the same Idempotency-Key applies it at most once).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/slips/{id}/recipients/{n}/forward (the `PostSlipsByIdRecipientsByNForward` operationId).
+	PostSlipsByIdRecipientsByNForwardWithBodyWithResponse(ctx context.Context, id string, n int, params *PostSlipsByIdRecipientsByNForwardParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PostSlipsByIdRecipientsByNForwardResponse, error)
+
+	// PostSlipsByIdRecipientsByNForwardWithResponse Hand your part to someone better placed
+	//
+	// The part's person; to names one recipient (a person, or a department). Your part becomes forwarded and the new recipient's is chased from now; the chain is kept (forwarded_to, forwarded_from). The change is an update of the slip's workflow (InfoSlip:<id>), its only writer: a refused change answers its code and changes nothing. expected_version, when set, is the version you read (409 version_conflict when it moved on). 404 slip_not_found for a slip you do not see; 403 slip_not_allowed when you see it but the change is not yours to make; 503 update_pending when the workflow did not answer in time (a retry with the same Idempotency-Key applies it at most once).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/slips/{id}/recipients/{n}/forward (the `PostSlipsByIdRecipientsByNForward` operationId).
+	PostSlipsByIdRecipientsByNForwardWithResponse(ctx context.Context, id string, n int, params *PostSlipsByIdRecipientsByNForwardParams, body PostSlipsByIdRecipientsByNForwardJSONRequestBody, reqEditors ...RequestEditorFn) (*PostSlipsByIdRecipientsByNForwardResponse, error)
+
+	// PostSlipsByIdRecipientsByNObjectWithBodyWithResponse Object: a part reported done is not done
+	//
+	// The originator or a manager of their team; reason is required. The part is acknowledged again and chased for its action. The change is an update of the slip's workflow (InfoSlip:<id>), its only writer: a refused change answers its code and changes nothing. expected_version, when set, is the version you read (409 version_conflict when it moved on). 404 slip_not_found for a slip you do not see; 403 slip_not_allowed when you see it but the change is not yours to make; 503 update_pending when the workflow did not answer in time (a retry with the same Idempotency-Key applies it at most once).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/slips/{id}/recipients/{n}/object (the `PostSlipsByIdRecipientsByNObject` operationId).
+	PostSlipsByIdRecipientsByNObjectWithBodyWithResponse(ctx context.Context, id string, n int, params *PostSlipsByIdRecipientsByNObjectParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PostSlipsByIdRecipientsByNObjectResponse, error)
+
+	// PostSlipsByIdRecipientsByNObjectWithResponse Object: a part reported done is not done
+	//
+	// The originator or a manager of their team; reason is required. The part is acknowledged again and chased for its action. The change is an update of the slip's workflow (InfoSlip:<id>), its only writer: a refused change answers its code and changes nothing. expected_version, when set, is the version you read (409 version_conflict when it moved on). 404 slip_not_found for a slip you do not see; 403 slip_not_allowed when you see it but the change is not yours to make; 503 update_pending when the workflow did not answer in time (a retry with the same Idempotency-Key applies it at most once).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/slips/{id}/recipients/{n}/object (the `PostSlipsByIdRecipientsByNObject` operationId).
+	PostSlipsByIdRecipientsByNObjectWithResponse(ctx context.Context, id string, n int, params *PostSlipsByIdRecipientsByNObjectParams, body PostSlipsByIdRecipientsByNObjectJSONRequestBody, reqEditors ...RequestEditorFn) (*PostSlipsByIdRecipientsByNObjectResponse, error)
+
+	// PostSlipsByIdRecipientsByNRejectWithBodyWithResponse Reject your part: not yours to act on
+	//
+	// The part's person; reason is required (422 reason_required): the originator re-routes the part or dismisses it. The change is an update of the slip's workflow (InfoSlip:<id>), its only writer: a refused change answers its code and changes nothing. expected_version, when set, is the version you read (409 version_conflict when it moved on). 404 slip_not_found for a slip you do not see; 403 slip_not_allowed when you see it but the change is not yours to make; 503 update_pending when the workflow did not answer in time (a retry with the same Idempotency-Key applies it at most once).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/slips/{id}/recipients/{n}/reject (the `PostSlipsByIdRecipientsByNReject` operationId).
+	PostSlipsByIdRecipientsByNRejectWithBodyWithResponse(ctx context.Context, id string, n int, params *PostSlipsByIdRecipientsByNRejectParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PostSlipsByIdRecipientsByNRejectResponse, error)
+
+	// PostSlipsByIdRecipientsByNRejectWithResponse Reject your part: not yours to act on
+	//
+	// The part's person; reason is required (422 reason_required): the originator re-routes the part or dismisses it. The change is an update of the slip's workflow (InfoSlip:<id>), its only writer: a refused change answers its code and changes nothing. expected_version, when set, is the version you read (409 version_conflict when it moved on). 404 slip_not_found for a slip you do not see; 403 slip_not_allowed when you see it but the change is not yours to make; 503 update_pending when the workflow did not answer in time (a retry with the same Idempotency-Key applies it at most once).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/slips/{id}/recipients/{n}/reject (the `PostSlipsByIdRecipientsByNReject` operationId).
+	PostSlipsByIdRecipientsByNRejectWithResponse(ctx context.Context, id string, n int, params *PostSlipsByIdRecipientsByNRejectParams, body PostSlipsByIdRecipientsByNRejectJSONRequestBody, reqEditors ...RequestEditorFn) (*PostSlipsByIdRecipientsByNRejectResponse, error)
+
+	// PostSlipsByIdRecipientsByNRerouteWithBodyWithResponse Send a rejected part to another recipient
+	//
+	// The originator or a manager of their team: the rejected part is dismissed and the new recipient's is chased from now. The change is an update of the slip's workflow (InfoSlip:<id>), its only writer: a refused change answers its code and changes nothing. expected_version, when set, is the version you read (409 version_conflict when it moved on). 404 slip_not_found for a slip you do not see; 403 slip_not_allowed when you see it but the change is not yours to make; 503 update_pending when the workflow did not answer in time (a retry with the same Idempotency-Key applies it at most once).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/slips/{id}/recipients/{n}/reroute (the `PostSlipsByIdRecipientsByNReroute` operationId).
+	PostSlipsByIdRecipientsByNRerouteWithBodyWithResponse(ctx context.Context, id string, n int, params *PostSlipsByIdRecipientsByNRerouteParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PostSlipsByIdRecipientsByNRerouteResponse, error)
+
+	// PostSlipsByIdRecipientsByNRerouteWithResponse Send a rejected part to another recipient
+	//
+	// The originator or a manager of their team: the rejected part is dismissed and the new recipient's is chased from now. The change is an update of the slip's workflow (InfoSlip:<id>), its only writer: a refused change answers its code and changes nothing. expected_version, when set, is the version you read (409 version_conflict when it moved on). 404 slip_not_found for a slip you do not see; 403 slip_not_allowed when you see it but the change is not yours to make; 503 update_pending when the workflow did not answer in time (a retry with the same Idempotency-Key applies it at most once).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/slips/{id}/recipients/{n}/reroute (the `PostSlipsByIdRecipientsByNReroute` operationId).
+	PostSlipsByIdRecipientsByNRerouteWithResponse(ctx context.Context, id string, n int, params *PostSlipsByIdRecipientsByNRerouteParams, body PostSlipsByIdRecipientsByNRerouteJSONRequestBody, reqEditors ...RequestEditorFn) (*PostSlipsByIdRecipientsByNRerouteResponse, error)
+
+	// PostSlipsByIdRecipientsByNRouteWithBodyWithResponse Route a department's part to a person of its team
+	//
+	// A manager of the part's team (to themselves too); user_id must be a person of that team (422 not_in_team). Routing after the acknowledgement deadline makes the part due at once for the new person. The change is an update of the slip's workflow (InfoSlip:<id>), its only writer: a refused change answers its code and changes nothing. expected_version, when set, is the version you read (409 version_conflict when it moved on). 404 slip_not_found for a slip you do not see; 403 slip_not_allowed when you see it but the change is not yours to make; 503 update_pending when the workflow did not answer in time (a retry with the same Idempotency-Key applies it at most once).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/slips/{id}/recipients/{n}/route (the `PostSlipsByIdRecipientsByNRoute` operationId).
+	PostSlipsByIdRecipientsByNRouteWithBodyWithResponse(ctx context.Context, id string, n int, params *PostSlipsByIdRecipientsByNRouteParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PostSlipsByIdRecipientsByNRouteResponse, error)
+
+	// PostSlipsByIdRecipientsByNRouteWithResponse Route a department's part to a person of its team
+	//
+	// A manager of the part's team (to themselves too); user_id must be a person of that team (422 not_in_team). Routing after the acknowledgement deadline makes the part due at once for the new person. The change is an update of the slip's workflow (InfoSlip:<id>), its only writer: a refused change answers its code and changes nothing. expected_version, when set, is the version you read (409 version_conflict when it moved on). 404 slip_not_found for a slip you do not see; 403 slip_not_allowed when you see it but the change is not yours to make; 503 update_pending when the workflow did not answer in time (a retry with the same Idempotency-Key applies it at most once).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/slips/{id}/recipients/{n}/route (the `PostSlipsByIdRecipientsByNRoute` operationId).
+	PostSlipsByIdRecipientsByNRouteWithResponse(ctx context.Context, id string, n int, params *PostSlipsByIdRecipientsByNRouteParams, body PostSlipsByIdRecipientsByNRouteJSONRequestBody, reqEditors ...RequestEditorFn) (*PostSlipsByIdRecipientsByNRouteResponse, error)
+
+	// GetSlipsByIdTimelineWithResponse A slip's timeline, oldest first
+	//
+	// Every change (created, routed, acknowledged, done, rejected, forwarded, added, rerouted, dismissed, objected, closed, withdrawn) and every step of a recipient's chase (reminded, escalated), for whoever sees the slip.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/slips/{id}/timeline (the `GetSlipsByIdTimeline` operationId).
+	GetSlipsByIdTimelineWithResponse(ctx context.Context, id string, params *GetSlipsByIdTimelineParams, reqEditors ...RequestEditorFn) (*GetSlipsByIdTimelineResponse, error)
+
+	// PostSlipsByIdWithdrawWithBodyWithResponse Withdraw the slip
+	//
+	// The originator or a manager of their team: every running chase is cancelled. The change is an update of the slip's workflow (InfoSlip:<id>), its only writer: a refused change answers its code and changes nothing. expected_version, when set, is the version you read (409 version_conflict when it moved on). 404 slip_not_found for a slip you do not see; 403 slip_not_allowed when you see it but the change is not yours to make; 503 update_pending when the workflow did not answer in time (a retry with the same Idempotency-Key applies it at most once).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/slips/{id}/withdraw (the `PostSlipsByIdWithdraw` operationId).
+	PostSlipsByIdWithdrawWithBodyWithResponse(ctx context.Context, id string, params *PostSlipsByIdWithdrawParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PostSlipsByIdWithdrawResponse, error)
+
+	// PostSlipsByIdWithdrawWithResponse Withdraw the slip
+	//
+	// The originator or a manager of their team: every running chase is cancelled. The change is an update of the slip's workflow (InfoSlip:<id>), its only writer: a refused change answers its code and changes nothing. expected_version, when set, is the version you read (409 version_conflict when it moved on). 404 slip_not_found for a slip you do not see; 403 slip_not_allowed when you see it but the change is not yours to make; 503 update_pending when the workflow did not answer in time (a retry with the same Idempotency-Key applies it at most once).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/slips/{id}/withdraw (the `PostSlipsByIdWithdraw` operationId).
+	PostSlipsByIdWithdrawWithResponse(ctx context.Context, id string, params *PostSlipsByIdWithdrawParams, body PostSlipsByIdWithdrawJSONRequestBody, reqEditors ...RequestEditorFn) (*PostSlipsByIdWithdrawResponse, error)
 }
 
 type GetCasesResponse struct {
@@ -3697,6 +7179,773 @@ func (r GetCustomersByCustomerIdSatisfactionResponse) ContentType() string {
 	return ""
 }
 
+type GetCustomersByCustomerIdSlipsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *SlipPage
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetCustomersByCustomerIdSlipsResponse) GetJSON200() *SlipPage {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetCustomersByCustomerIdSlipsResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetCustomersByCustomerIdSlipsResponse) GetJSON401() *Error {
+	return r.JSON401
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r GetCustomersByCustomerIdSlipsResponse) GetJSON500() *Error {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r GetCustomersByCustomerIdSlipsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetCustomersByCustomerIdSlipsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetCustomersByCustomerIdSlipsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetCustomersByCustomerIdSlipsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetNoticesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *NoticePage
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetNoticesResponse) GetJSON200() *NoticePage {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetNoticesResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetNoticesResponse) GetJSON401() *Error {
+	return r.JSON401
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r GetNoticesResponse) GetJSON500() *Error {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r GetNoticesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetNoticesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetNoticesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetNoticesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type PostNoticesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *NoticeView
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Error
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *Error
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Error
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Error
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r PostNoticesResponse) GetJSON201() *NoticeView {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r PostNoticesResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r PostNoticesResponse) GetJSON401() *Error {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r PostNoticesResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r PostNoticesResponse) GetJSON409() *Error {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r PostNoticesResponse) GetJSON413() *Error {
+	return r.JSON413
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r PostNoticesResponse) GetJSON422() *Error {
+	return r.JSON422
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r PostNoticesResponse) GetJSON500() *Error {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r PostNoticesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PostNoticesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PostNoticesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PostNoticesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetNoticesByIdResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *NoticeView
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetNoticesByIdResponse) GetJSON200() *NoticeView {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetNoticesByIdResponse) GetJSON401() *Error {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetNoticesByIdResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r GetNoticesByIdResponse) GetJSON500() *Error {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r GetNoticesByIdResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetNoticesByIdResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetNoticesByIdResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetNoticesByIdResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type PutNoticesByIdResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *NoticeView
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Error
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *Error
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Error
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PutNoticesByIdResponse) GetJSON200() *NoticeView {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r PutNoticesByIdResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r PutNoticesByIdResponse) GetJSON401() *Error {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r PutNoticesByIdResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r PutNoticesByIdResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r PutNoticesByIdResponse) GetJSON409() *Error {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r PutNoticesByIdResponse) GetJSON413() *Error {
+	return r.JSON413
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r PutNoticesByIdResponse) GetJSON422() *Error {
+	return r.JSON422
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r PutNoticesByIdResponse) GetJSON500() *Error {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r PutNoticesByIdResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PutNoticesByIdResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PutNoticesByIdResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PutNoticesByIdResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type PostNoticesByIdAcknowledgeResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *NoticeView
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Error
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PostNoticesByIdAcknowledgeResponse) GetJSON200() *NoticeView {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r PostNoticesByIdAcknowledgeResponse) GetJSON401() *Error {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r PostNoticesByIdAcknowledgeResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r PostNoticesByIdAcknowledgeResponse) GetJSON422() *Error {
+	return r.JSON422
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r PostNoticesByIdAcknowledgeResponse) GetJSON500() *Error {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r PostNoticesByIdAcknowledgeResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PostNoticesByIdAcknowledgeResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PostNoticesByIdAcknowledgeResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PostNoticesByIdAcknowledgeResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type PostNoticesByIdPublishResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *NoticeView
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Error
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Error
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PostNoticesByIdPublishResponse) GetJSON200() *NoticeView {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r PostNoticesByIdPublishResponse) GetJSON401() *Error {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r PostNoticesByIdPublishResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r PostNoticesByIdPublishResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r PostNoticesByIdPublishResponse) GetJSON422() *Error {
+	return r.JSON422
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r PostNoticesByIdPublishResponse) GetJSON500() *Error {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PostNoticesByIdPublishResponse) GetJSON503() *Error {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r PostNoticesByIdPublishResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PostNoticesByIdPublishResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PostNoticesByIdPublishResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PostNoticesByIdPublishResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type PostNoticesByIdReadResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *NoticeView
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Error
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PostNoticesByIdReadResponse) GetJSON200() *NoticeView {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r PostNoticesByIdReadResponse) GetJSON401() *Error {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r PostNoticesByIdReadResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r PostNoticesByIdReadResponse) GetJSON422() *Error {
+	return r.JSON422
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r PostNoticesByIdReadResponse) GetJSON500() *Error {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r PostNoticesByIdReadResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PostNoticesByIdReadResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PostNoticesByIdReadResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PostNoticesByIdReadResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetNoticesByIdReceiptsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ReceiptsPage
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Error
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetNoticesByIdReceiptsResponse) GetJSON200() *ReceiptsPage {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetNoticesByIdReceiptsResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetNoticesByIdReceiptsResponse) GetJSON401() *Error {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetNoticesByIdReceiptsResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetNoticesByIdReceiptsResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r GetNoticesByIdReceiptsResponse) GetJSON422() *Error {
+	return r.JSON422
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r GetNoticesByIdReceiptsResponse) GetJSON500() *Error {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r GetNoticesByIdReceiptsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetNoticesByIdReceiptsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetNoticesByIdReceiptsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetNoticesByIdReceiptsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type PostNoticesByIdRevokeResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *NoticeView
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *Error
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Error
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PostNoticesByIdRevokeResponse) GetJSON200() *NoticeView {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r PostNoticesByIdRevokeResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r PostNoticesByIdRevokeResponse) GetJSON401() *Error {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r PostNoticesByIdRevokeResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r PostNoticesByIdRevokeResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r PostNoticesByIdRevokeResponse) GetJSON413() *Error {
+	return r.JSON413
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r PostNoticesByIdRevokeResponse) GetJSON422() *Error {
+	return r.JSON422
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r PostNoticesByIdRevokeResponse) GetJSON500() *Error {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r PostNoticesByIdRevokeResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PostNoticesByIdRevokeResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PostNoticesByIdRevokeResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PostNoticesByIdRevokeResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type GetReportsServiceResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -3753,6 +8002,1419 @@ func (r GetReportsServiceResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r GetReportsServiceResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetSlipsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *SlipPage
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetSlipsResponse) GetJSON200() *SlipPage {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetSlipsResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetSlipsResponse) GetJSON401() *Error {
+	return r.JSON401
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r GetSlipsResponse) GetJSON500() *Error {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r GetSlipsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetSlipsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetSlipsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetSlipsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type PostSlipsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *SlipView
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *Error
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Error
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Error
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Error
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r PostSlipsResponse) GetJSON201() *SlipView {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r PostSlipsResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r PostSlipsResponse) GetJSON401() *Error {
+	return r.JSON401
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r PostSlipsResponse) GetJSON413() *Error {
+	return r.JSON413
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r PostSlipsResponse) GetJSON422() *Error {
+	return r.JSON422
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r PostSlipsResponse) GetJSON500() *Error {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PostSlipsResponse) GetJSON503() *Error {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r PostSlipsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PostSlipsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PostSlipsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PostSlipsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetSlipsByIdResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *SlipView
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetSlipsByIdResponse) GetJSON200() *SlipView {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetSlipsByIdResponse) GetJSON401() *Error {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetSlipsByIdResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r GetSlipsByIdResponse) GetJSON500() *Error {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r GetSlipsByIdResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetSlipsByIdResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetSlipsByIdResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetSlipsByIdResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type PostSlipsByIdConfirmResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *SlipView
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Error
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *Error
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Error
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Error
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PostSlipsByIdConfirmResponse) GetJSON200() *SlipView {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r PostSlipsByIdConfirmResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r PostSlipsByIdConfirmResponse) GetJSON401() *Error {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r PostSlipsByIdConfirmResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r PostSlipsByIdConfirmResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r PostSlipsByIdConfirmResponse) GetJSON409() *Error {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r PostSlipsByIdConfirmResponse) GetJSON413() *Error {
+	return r.JSON413
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r PostSlipsByIdConfirmResponse) GetJSON422() *Error {
+	return r.JSON422
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r PostSlipsByIdConfirmResponse) GetJSON500() *Error {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PostSlipsByIdConfirmResponse) GetJSON503() *Error {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r PostSlipsByIdConfirmResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PostSlipsByIdConfirmResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PostSlipsByIdConfirmResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PostSlipsByIdConfirmResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type PostSlipsByIdRecipientsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *SlipView
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Error
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *Error
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Error
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Error
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PostSlipsByIdRecipientsResponse) GetJSON200() *SlipView {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r PostSlipsByIdRecipientsResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r PostSlipsByIdRecipientsResponse) GetJSON401() *Error {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r PostSlipsByIdRecipientsResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r PostSlipsByIdRecipientsResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r PostSlipsByIdRecipientsResponse) GetJSON409() *Error {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r PostSlipsByIdRecipientsResponse) GetJSON413() *Error {
+	return r.JSON413
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r PostSlipsByIdRecipientsResponse) GetJSON422() *Error {
+	return r.JSON422
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r PostSlipsByIdRecipientsResponse) GetJSON500() *Error {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PostSlipsByIdRecipientsResponse) GetJSON503() *Error {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r PostSlipsByIdRecipientsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PostSlipsByIdRecipientsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PostSlipsByIdRecipientsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PostSlipsByIdRecipientsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type PostSlipsByIdRecipientsByNAcknowledgeResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *SlipView
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Error
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *Error
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Error
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Error
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PostSlipsByIdRecipientsByNAcknowledgeResponse) GetJSON200() *SlipView {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r PostSlipsByIdRecipientsByNAcknowledgeResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r PostSlipsByIdRecipientsByNAcknowledgeResponse) GetJSON401() *Error {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r PostSlipsByIdRecipientsByNAcknowledgeResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r PostSlipsByIdRecipientsByNAcknowledgeResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r PostSlipsByIdRecipientsByNAcknowledgeResponse) GetJSON409() *Error {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r PostSlipsByIdRecipientsByNAcknowledgeResponse) GetJSON413() *Error {
+	return r.JSON413
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r PostSlipsByIdRecipientsByNAcknowledgeResponse) GetJSON422() *Error {
+	return r.JSON422
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r PostSlipsByIdRecipientsByNAcknowledgeResponse) GetJSON500() *Error {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PostSlipsByIdRecipientsByNAcknowledgeResponse) GetJSON503() *Error {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r PostSlipsByIdRecipientsByNAcknowledgeResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PostSlipsByIdRecipientsByNAcknowledgeResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PostSlipsByIdRecipientsByNAcknowledgeResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PostSlipsByIdRecipientsByNAcknowledgeResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type PostSlipsByIdRecipientsByNDismissResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *SlipView
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Error
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *Error
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Error
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Error
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PostSlipsByIdRecipientsByNDismissResponse) GetJSON200() *SlipView {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r PostSlipsByIdRecipientsByNDismissResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r PostSlipsByIdRecipientsByNDismissResponse) GetJSON401() *Error {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r PostSlipsByIdRecipientsByNDismissResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r PostSlipsByIdRecipientsByNDismissResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r PostSlipsByIdRecipientsByNDismissResponse) GetJSON409() *Error {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r PostSlipsByIdRecipientsByNDismissResponse) GetJSON413() *Error {
+	return r.JSON413
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r PostSlipsByIdRecipientsByNDismissResponse) GetJSON422() *Error {
+	return r.JSON422
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r PostSlipsByIdRecipientsByNDismissResponse) GetJSON500() *Error {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PostSlipsByIdRecipientsByNDismissResponse) GetJSON503() *Error {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r PostSlipsByIdRecipientsByNDismissResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PostSlipsByIdRecipientsByNDismissResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PostSlipsByIdRecipientsByNDismissResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PostSlipsByIdRecipientsByNDismissResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type PostSlipsByIdRecipientsByNDoneResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *SlipView
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Error
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *Error
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Error
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Error
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PostSlipsByIdRecipientsByNDoneResponse) GetJSON200() *SlipView {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r PostSlipsByIdRecipientsByNDoneResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r PostSlipsByIdRecipientsByNDoneResponse) GetJSON401() *Error {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r PostSlipsByIdRecipientsByNDoneResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r PostSlipsByIdRecipientsByNDoneResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r PostSlipsByIdRecipientsByNDoneResponse) GetJSON409() *Error {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r PostSlipsByIdRecipientsByNDoneResponse) GetJSON413() *Error {
+	return r.JSON413
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r PostSlipsByIdRecipientsByNDoneResponse) GetJSON422() *Error {
+	return r.JSON422
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r PostSlipsByIdRecipientsByNDoneResponse) GetJSON500() *Error {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PostSlipsByIdRecipientsByNDoneResponse) GetJSON503() *Error {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r PostSlipsByIdRecipientsByNDoneResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PostSlipsByIdRecipientsByNDoneResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PostSlipsByIdRecipientsByNDoneResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PostSlipsByIdRecipientsByNDoneResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type PostSlipsByIdRecipientsByNForwardResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *SlipView
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Error
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *Error
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Error
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Error
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PostSlipsByIdRecipientsByNForwardResponse) GetJSON200() *SlipView {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r PostSlipsByIdRecipientsByNForwardResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r PostSlipsByIdRecipientsByNForwardResponse) GetJSON401() *Error {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r PostSlipsByIdRecipientsByNForwardResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r PostSlipsByIdRecipientsByNForwardResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r PostSlipsByIdRecipientsByNForwardResponse) GetJSON409() *Error {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r PostSlipsByIdRecipientsByNForwardResponse) GetJSON413() *Error {
+	return r.JSON413
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r PostSlipsByIdRecipientsByNForwardResponse) GetJSON422() *Error {
+	return r.JSON422
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r PostSlipsByIdRecipientsByNForwardResponse) GetJSON500() *Error {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PostSlipsByIdRecipientsByNForwardResponse) GetJSON503() *Error {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r PostSlipsByIdRecipientsByNForwardResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PostSlipsByIdRecipientsByNForwardResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PostSlipsByIdRecipientsByNForwardResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PostSlipsByIdRecipientsByNForwardResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type PostSlipsByIdRecipientsByNObjectResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *SlipView
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Error
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *Error
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Error
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Error
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PostSlipsByIdRecipientsByNObjectResponse) GetJSON200() *SlipView {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r PostSlipsByIdRecipientsByNObjectResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r PostSlipsByIdRecipientsByNObjectResponse) GetJSON401() *Error {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r PostSlipsByIdRecipientsByNObjectResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r PostSlipsByIdRecipientsByNObjectResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r PostSlipsByIdRecipientsByNObjectResponse) GetJSON409() *Error {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r PostSlipsByIdRecipientsByNObjectResponse) GetJSON413() *Error {
+	return r.JSON413
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r PostSlipsByIdRecipientsByNObjectResponse) GetJSON422() *Error {
+	return r.JSON422
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r PostSlipsByIdRecipientsByNObjectResponse) GetJSON500() *Error {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PostSlipsByIdRecipientsByNObjectResponse) GetJSON503() *Error {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r PostSlipsByIdRecipientsByNObjectResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PostSlipsByIdRecipientsByNObjectResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PostSlipsByIdRecipientsByNObjectResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PostSlipsByIdRecipientsByNObjectResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type PostSlipsByIdRecipientsByNRejectResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *SlipView
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Error
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *Error
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Error
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Error
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PostSlipsByIdRecipientsByNRejectResponse) GetJSON200() *SlipView {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r PostSlipsByIdRecipientsByNRejectResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r PostSlipsByIdRecipientsByNRejectResponse) GetJSON401() *Error {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r PostSlipsByIdRecipientsByNRejectResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r PostSlipsByIdRecipientsByNRejectResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r PostSlipsByIdRecipientsByNRejectResponse) GetJSON409() *Error {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r PostSlipsByIdRecipientsByNRejectResponse) GetJSON413() *Error {
+	return r.JSON413
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r PostSlipsByIdRecipientsByNRejectResponse) GetJSON422() *Error {
+	return r.JSON422
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r PostSlipsByIdRecipientsByNRejectResponse) GetJSON500() *Error {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PostSlipsByIdRecipientsByNRejectResponse) GetJSON503() *Error {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r PostSlipsByIdRecipientsByNRejectResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PostSlipsByIdRecipientsByNRejectResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PostSlipsByIdRecipientsByNRejectResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PostSlipsByIdRecipientsByNRejectResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type PostSlipsByIdRecipientsByNRerouteResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *SlipView
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Error
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *Error
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Error
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Error
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PostSlipsByIdRecipientsByNRerouteResponse) GetJSON200() *SlipView {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r PostSlipsByIdRecipientsByNRerouteResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r PostSlipsByIdRecipientsByNRerouteResponse) GetJSON401() *Error {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r PostSlipsByIdRecipientsByNRerouteResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r PostSlipsByIdRecipientsByNRerouteResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r PostSlipsByIdRecipientsByNRerouteResponse) GetJSON409() *Error {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r PostSlipsByIdRecipientsByNRerouteResponse) GetJSON413() *Error {
+	return r.JSON413
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r PostSlipsByIdRecipientsByNRerouteResponse) GetJSON422() *Error {
+	return r.JSON422
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r PostSlipsByIdRecipientsByNRerouteResponse) GetJSON500() *Error {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PostSlipsByIdRecipientsByNRerouteResponse) GetJSON503() *Error {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r PostSlipsByIdRecipientsByNRerouteResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PostSlipsByIdRecipientsByNRerouteResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PostSlipsByIdRecipientsByNRerouteResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PostSlipsByIdRecipientsByNRerouteResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type PostSlipsByIdRecipientsByNRouteResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *SlipView
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Error
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *Error
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Error
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Error
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PostSlipsByIdRecipientsByNRouteResponse) GetJSON200() *SlipView {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r PostSlipsByIdRecipientsByNRouteResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r PostSlipsByIdRecipientsByNRouteResponse) GetJSON401() *Error {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r PostSlipsByIdRecipientsByNRouteResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r PostSlipsByIdRecipientsByNRouteResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r PostSlipsByIdRecipientsByNRouteResponse) GetJSON409() *Error {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r PostSlipsByIdRecipientsByNRouteResponse) GetJSON413() *Error {
+	return r.JSON413
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r PostSlipsByIdRecipientsByNRouteResponse) GetJSON422() *Error {
+	return r.JSON422
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r PostSlipsByIdRecipientsByNRouteResponse) GetJSON500() *Error {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PostSlipsByIdRecipientsByNRouteResponse) GetJSON503() *Error {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r PostSlipsByIdRecipientsByNRouteResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PostSlipsByIdRecipientsByNRouteResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PostSlipsByIdRecipientsByNRouteResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PostSlipsByIdRecipientsByNRouteResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetSlipsByIdTimelineResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *SlipTimelinePage
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetSlipsByIdTimelineResponse) GetJSON200() *SlipTimelinePage {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetSlipsByIdTimelineResponse) GetJSON401() *Error {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetSlipsByIdTimelineResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r GetSlipsByIdTimelineResponse) GetJSON500() *Error {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r GetSlipsByIdTimelineResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetSlipsByIdTimelineResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetSlipsByIdTimelineResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetSlipsByIdTimelineResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type PostSlipsByIdWithdrawResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *SlipView
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Error
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *Error
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Error
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Error
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PostSlipsByIdWithdrawResponse) GetJSON200() *SlipView {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r PostSlipsByIdWithdrawResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r PostSlipsByIdWithdrawResponse) GetJSON401() *Error {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r PostSlipsByIdWithdrawResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r PostSlipsByIdWithdrawResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r PostSlipsByIdWithdrawResponse) GetJSON409() *Error {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r PostSlipsByIdWithdrawResponse) GetJSON413() *Error {
+	return r.JSON413
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r PostSlipsByIdWithdrawResponse) GetJSON422() *Error {
+	return r.JSON422
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r PostSlipsByIdWithdrawResponse) GetJSON500() *Error {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PostSlipsByIdWithdrawResponse) GetJSON503() *Error {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r PostSlipsByIdWithdrawResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PostSlipsByIdWithdrawResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PostSlipsByIdWithdrawResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PostSlipsByIdWithdrawResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -4091,6 +9753,199 @@ func (c *ClientWithResponses) GetCustomersByCustomerIdSatisfactionWithResponse(c
 	return ParseGetCustomersByCustomerIdSatisfactionResponse(rsp)
 }
 
+// GetCustomersByCustomerIdSlipsWithResponse A customer's slips you see, newest first
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/customers/{customerId}/slips (the `GetCustomersByCustomerIdSlips` operationId).
+func (c *ClientWithResponses) GetCustomersByCustomerIdSlipsWithResponse(ctx context.Context, customerId string, params *GetCustomersByCustomerIdSlipsParams, reqEditors ...RequestEditorFn) (*GetCustomersByCustomerIdSlipsResponse, error) {
+	rsp, err := c.GetCustomersByCustomerIdSlips(ctx, customerId, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetCustomersByCustomerIdSlipsResponse(rsp)
+}
+
+// GetNoticesWithResponse Your notices: a box
+//
+// box=inbox (default): the notices addressed to you that are shown now — published, within their validity window, not revoked — pinned first, then newest publication first; unread: those you have not read; unacknowledged: those you must acknowledge and have not; published: the notices you published (and revoked), newest publication first; drafts: your drafts, newest first (admins: everyone's published notices and drafts). Each item carries your receipt (read_at, acknowledged_at, overdue) in the reader's boxes. A reader's box first adds the notices published since their previous list that address them (by the roles and teams of their token) and that the user directory did not: a new user gets every notice still shown that addresses them. A bad box is 400 invalid_query. Pages follow next_cursor.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/notices (the `GetNotices` operationId).
+func (c *ClientWithResponses) GetNoticesWithResponse(ctx context.Context, params *GetNoticesParams, reqEditors ...RequestEditorFn) (*GetNoticesResponse, error) {
+	rsp, err := c.GetNotices(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetNoticesResponse(rsp)
+}
+
+// PostNoticesWithBodyWithResponse Write a notice (a draft)
+//
+// Managers and admins write notices (403 notice_not_allowed for reps and analysts). The draft is yours (and admins') to edit and publish; nobody else sees it. Every bad field is reported at once (422 validation_failed, nothing stored): title (required, one line, at most 200 characters), body (at most 20,000), audience (required: everyone, or at least one department, role or team, not both; conflict), audience.departments (unknown: not configured in DEPARTMENTS; not_yours), audience.roles (unknown), audience.teams (too_many: over 50; invalid; not_yours), valid_until (required; in_past: the validity window has passed; before_valid_from), ack_deadline (required with must_acknowledge; not_allowed without it; in_past; outside_window: after valid_from and no later than valid_until). An admin addresses anyone; a manager addresses everyone, any role, and their own departments and teams by name (not_yours for another's). 201 with the draft and Location: /v1/notices/{id}.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/notices (the `PostNotices` operationId).
+func (c *ClientWithResponses) PostNoticesWithBodyWithResponse(ctx context.Context, params *PostNoticesParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PostNoticesResponse, error) {
+	rsp, err := c.PostNoticesWithBody(ctx, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePostNoticesResponse(rsp)
+}
+
+// PostNoticesWithResponse Write a notice (a draft)
+//
+// Managers and admins write notices (403 notice_not_allowed for reps and analysts). The draft is yours (and admins') to edit and publish; nobody else sees it. Every bad field is reported at once (422 validation_failed, nothing stored): title (required, one line, at most 200 characters), body (at most 20,000), audience (required: everyone, or at least one department, role or team, not both; conflict), audience.departments (unknown: not configured in DEPARTMENTS; not_yours), audience.roles (unknown), audience.teams (too_many: over 50; invalid; not_yours), valid_until (required; in_past: the validity window has passed; before_valid_from), ack_deadline (required with must_acknowledge; not_allowed without it; in_past; outside_window: after valid_from and no later than valid_until). An admin addresses anyone; a manager addresses everyone, any role, and their own departments and teams by name (not_yours for another's). 201 with the draft and Location: /v1/notices/{id}.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/notices (the `PostNotices` operationId).
+func (c *ClientWithResponses) PostNoticesWithResponse(ctx context.Context, params *PostNoticesParams, body PostNoticesJSONRequestBody, reqEditors ...RequestEditorFn) (*PostNoticesResponse, error) {
+	rsp, err := c.PostNotices(ctx, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePostNoticesResponse(rsp)
+}
+
+// GetNoticesByIdWithResponse A notice
+//
+// A notice is seen by its readers (from its valid_from on), its publisher, the managers of the publisher's teams and admins; a draft by its publisher and admins only. Anyone else gets 404 notice_not_found, exactly as for a notice that does not exist. receipt is yours when the notice is addressed to you.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/notices/{id} (the `GetNoticesById` operationId).
+func (c *ClientWithResponses) GetNoticesByIdWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*GetNoticesByIdResponse, error) {
+	rsp, err := c.GetNoticesById(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetNoticesByIdResponse(rsp)
+}
+
+// PutNoticesByIdWithBodyWithResponse Edit a draft (the whole of it)
+//
+// Only a draft (422 notice_not_draft once published, notice_revoked once revoked), only by its publisher or an admin (403 notice_edit_not_allowed; others do not see a draft: 404). expected_version, when not 0, must be the version you read (409 version_conflict). Every bad field is reported at once (422 validation_failed, nothing stored): title (required, one line, at most 200 characters), body (at most 20,000), audience (required: everyone, or at least one department, role or team, not both; conflict), audience.departments (unknown: not configured in DEPARTMENTS; not_yours), audience.roles (unknown), audience.teams (too_many: over 50; invalid; not_yours), valid_until (required; in_past: the validity window has passed; before_valid_from), ack_deadline (required with must_acknowledge; not_allowed without it; in_past; outside_window: after valid_from and no later than valid_until). An admin addresses anyone; a manager addresses everyone, any role, and their own departments and teams by name (not_yours for another's).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /v1/notices/{id} (the `PutNoticesById` operationId).
+func (c *ClientWithResponses) PutNoticesByIdWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PutNoticesByIdResponse, error) {
+	rsp, err := c.PutNoticesByIdWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePutNoticesByIdResponse(rsp)
+}
+
+// PutNoticesByIdWithResponse Edit a draft (the whole of it)
+//
+// Only a draft (422 notice_not_draft once published, notice_revoked once revoked), only by its publisher or an admin (403 notice_edit_not_allowed; others do not see a draft: 404). expected_version, when not 0, must be the version you read (409 version_conflict). Every bad field is reported at once (422 validation_failed, nothing stored): title (required, one line, at most 200 characters), body (at most 20,000), audience (required: everyone, or at least one department, role or team, not both; conflict), audience.departments (unknown: not configured in DEPARTMENTS; not_yours), audience.roles (unknown), audience.teams (too_many: over 50; invalid; not_yours), valid_until (required; in_past: the validity window has passed; before_valid_from), ack_deadline (required with must_acknowledge; not_allowed without it; in_past; outside_window: after valid_from and no later than valid_until). An admin addresses anyone; a manager addresses everyone, any role, and their own departments and teams by name (not_yours for another's).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /v1/notices/{id} (the `PutNoticesById` operationId).
+func (c *ClientWithResponses) PutNoticesByIdWithResponse(ctx context.Context, id string, body PutNoticesByIdJSONRequestBody, reqEditors ...RequestEditorFn) (*PutNoticesByIdResponse, error) {
+	rsp, err := c.PutNoticesById(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePutNoticesByIdResponse(rsp)
+}
+
+// PostNoticesByIdAcknowledgeWithResponse Acknowledge a notice
+//
+// By one of its readers, for a notice that must be acknowledged (422 notice_not_acknowledgeable otherwise). Acknowledging also reads it. Twice: 200 with the first instant. After the deadline it is still recorded (late), and ends the follow-up. 422 notice_not_addressed, notice_revoked as for read.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/notices/{id}/acknowledge (the `PostNoticesByIdAcknowledge` operationId).
+func (c *ClientWithResponses) PostNoticesByIdAcknowledgeWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*PostNoticesByIdAcknowledgeResponse, error) {
+	rsp, err := c.PostNoticesByIdAcknowledge(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePostNoticesByIdAcknowledgeResponse(rsp)
+}
+
+// PostNoticesByIdPublishWithResponse Publish a draft
+//
+// By its publisher (still a manager) or an admin. The draft is checked again as of now (422 validation_failed: a window or deadline that has passed since it was written, a department no longer configured). Its audience is resolved against the user directory, one receipt per person in it; an audience that matches nobody is 422 validation_failed with audience: empty, and the notice stays the draft it was. valid_from defaults to now; a later valid_from schedules it: readers see it from then. 503 notice_publishing_unavailable when the directory cannot be reached (still a draft). 422 notice_not_draft when already published.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/notices/{id}/publish (the `PostNoticesByIdPublish` operationId).
+func (c *ClientWithResponses) PostNoticesByIdPublishWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*PostNoticesByIdPublishResponse, error) {
+	rsp, err := c.PostNoticesByIdPublish(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePostNoticesByIdPublishResponse(rsp)
+}
+
+// PostNoticesByIdReadWithResponse Mark a notice read
+//
+// By one of its readers; idempotent: the first instant is kept. 422 notice_not_addressed when it is not addressed to you (its publisher, an admin), notice_revoked when revoked. A notice is seen by its readers (from its valid_from on), its publisher, the managers of the publisher's teams and admins; a draft by its publisher and admins only. Anyone else gets 404 notice_not_found, exactly as for a notice that does not exist.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/notices/{id}/read (the `PostNoticesByIdRead` operationId).
+func (c *ClientWithResponses) PostNoticesByIdReadWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*PostNoticesByIdReadResponse, error) {
+	rsp, err := c.PostNoticesByIdRead(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePostNoticesByIdReadResponse(rsp)
+}
+
+// GetNoticesByIdReceiptsWithResponse Who has and has not read (and acknowledged) a notice
+//
+// For its publisher, the managers of the publisher's team and admins (403 notice_receipts_not_allowed for its readers). counts cover every reader; items are a page of them by reader id, filtered by state: unread, read, acknowledged, unacknowledged (the last two only for a notice that must be acknowledged: 422 notice_not_acknowledgeable). overdue: not acknowledged by the deadline. 400 invalid_query for another state.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/notices/{id}/receipts (the `GetNoticesByIdReceipts` operationId).
+func (c *ClientWithResponses) GetNoticesByIdReceiptsWithResponse(ctx context.Context, id string, params *GetNoticesByIdReceiptsParams, reqEditors ...RequestEditorFn) (*GetNoticesByIdReceiptsResponse, error) {
+	rsp, err := c.GetNoticesByIdReceipts(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetNoticesByIdReceiptsResponse(rsp)
+}
+
+// PostNoticesByIdRevokeWithBodyWithResponse Revoke a published notice
+//
+// By its publisher, a manager of the publisher's team or an admin (403 notice_revoke_not_allowed). It leaves every reader's boxes at once; readers who open it see it revoked, with the reason (optional, at most 2,000 characters). Nobody is chased for an acknowledgement any more. 422 notice_not_published for a draft, notice_revoked when revoked already.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/notices/{id}/revoke (the `PostNoticesByIdRevoke` operationId).
+func (c *ClientWithResponses) PostNoticesByIdRevokeWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PostNoticesByIdRevokeResponse, error) {
+	rsp, err := c.PostNoticesByIdRevokeWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePostNoticesByIdRevokeResponse(rsp)
+}
+
+// PostNoticesByIdRevokeWithResponse Revoke a published notice
+//
+// By its publisher, a manager of the publisher's team or an admin (403 notice_revoke_not_allowed). It leaves every reader's boxes at once; readers who open it see it revoked, with the reason (optional, at most 2,000 characters). Nobody is chased for an acknowledgement any more. 422 notice_not_published for a draft, notice_revoked when revoked already.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/notices/{id}/revoke (the `PostNoticesByIdRevoke` operationId).
+func (c *ClientWithResponses) PostNoticesByIdRevokeWithResponse(ctx context.Context, id string, body PostNoticesByIdRevokeJSONRequestBody, reqEditors ...RequestEditorFn) (*PostNoticesByIdRevokeResponse, error) {
+	rsp, err := c.PostNoticesByIdRevoke(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePostNoticesByIdRevokeResponse(rsp)
+}
+
 // GetReportsServiceWithResponse Service report: cases, SLA, satisfaction and backlog by team, priority, type or week
 //
 // For service managers, over the cases of the teams you work (reps and managers: your teams; analysts and admins: every team). Cases you read only through their customer, and your own cases in another team, count in that team's report, not yours. A team filter outside your teams gives an empty report, as a list does.
@@ -4108,6 +9963,411 @@ func (c *ClientWithResponses) GetReportsServiceWithResponse(ctx context.Context,
 		return nil, err
 	}
 	return ParseGetReportsServiceResponse(rsp)
+}
+
+// GetSlipsWithResponse The slips you see, newest first
+//
+// role=sent (yours), received (a part yours to act on, or once was), team (a part of a team you manage); state=open|closed|withdrawn; recipient_state=pending|acknowledged|done|rejected|forwarded|dismissed; customer_id. You see a slip you sent or are a recipient's person of, and — as a manager — the slips of your teams' originators and recipients; admins every slip. 400 invalid_query for a bad value.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/slips (the `GetSlips` operationId).
+func (c *ClientWithResponses) GetSlipsWithResponse(ctx context.Context, params *GetSlipsParams, reqEditors ...RequestEditorFn) (*GetSlipsResponse, error) {
+	rsp, err := c.GetSlips(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetSlipsResponse(rsp)
+}
+
+// PostSlipsWithBodyWithResponse Send an information routing slip about a customer
+//
+// To 1–49 recipients: departments (sales, service, marketing — optionally one of the department's teams; its managers route the slip to a person) or named people of the organisation (the user directory). The customer must be one you see (422 unknown_customer). Every bad field is reported at once (422: recipients required, too_many_recipients, unknown_user for someone the directory does not know or who is disabled, duplicate, self, an unknown department or team, a due_at in the past, attachments' links and sizes) and nothing is stored. Each recipient is then chased on its own: acknowledge within infoslip.ack_deadline, act within infoslip.close_deadline (business time, from when it got the slip), escalated along infoslip.escalation_ladder.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/slips (the `PostSlips` operationId).
+func (c *ClientWithResponses) PostSlipsWithBodyWithResponse(ctx context.Context, params *PostSlipsParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PostSlipsResponse, error) {
+	rsp, err := c.PostSlipsWithBody(ctx, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePostSlipsResponse(rsp)
+}
+
+// PostSlipsWithResponse Send an information routing slip about a customer
+//
+// To 1–49 recipients: departments (sales, service, marketing — optionally one of the department's teams; its managers route the slip to a person) or named people of the organisation (the user directory). The customer must be one you see (422 unknown_customer). Every bad field is reported at once (422: recipients required, too_many_recipients, unknown_user for someone the directory does not know or who is disabled, duplicate, self, an unknown department or team, a due_at in the past, attachments' links and sizes) and nothing is stored. Each recipient is then chased on its own: acknowledge within infoslip.ack_deadline, act within infoslip.close_deadline (business time, from when it got the slip), escalated along infoslip.escalation_ladder.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/slips (the `PostSlips` operationId).
+func (c *ClientWithResponses) PostSlipsWithResponse(ctx context.Context, params *PostSlipsParams, body PostSlipsJSONRequestBody, reqEditors ...RequestEditorFn) (*PostSlipsResponse, error) {
+	rsp, err := c.PostSlips(ctx, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePostSlipsResponse(rsp)
+}
+
+// GetSlipsByIdWithResponse A slip, with each recipient's running chase
+//
+// follow_up_id and level on a part are its running follow-up (live from the workflow); auto_close_at is when an all-done slip closes by itself unless the originator objects. 404 slip_not_found for a slip you do not see.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/slips/{id} (the `GetSlipsById` operationId).
+func (c *ClientWithResponses) GetSlipsByIdWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*GetSlipsByIdResponse, error) {
+	rsp, err := c.GetSlipsById(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetSlipsByIdResponse(rsp)
+}
+
+// PostSlipsByIdConfirmWithBodyWithResponse Close the slip: every part is done
+//
+// The originator or a manager of their team; 409 slip_not_done while a part owes something or a rejection waits for your decision. Without a confirmation the slip closes by itself after infoslip.confirm_period. The change is an update of the slip's workflow (InfoSlip:<id>), its only writer: a refused change answers its code and changes nothing. expected_version, when set, is the version you read (409 version_conflict when it moved on). 404 slip_not_found for a slip you do not see; 403 slip_not_allowed when you see it but the change is not yours to make; 503 update_pending when the workflow did not answer in time (a retry with the same Idempotency-Key applies it at most once).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/slips/{id}/confirm (the `PostSlipsByIdConfirm` operationId).
+func (c *ClientWithResponses) PostSlipsByIdConfirmWithBodyWithResponse(ctx context.Context, id string, params *PostSlipsByIdConfirmParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PostSlipsByIdConfirmResponse, error) {
+	rsp, err := c.PostSlipsByIdConfirmWithBody(ctx, id, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePostSlipsByIdConfirmResponse(rsp)
+}
+
+// PostSlipsByIdConfirmWithResponse Close the slip: every part is done
+//
+// The originator or a manager of their team; 409 slip_not_done while a part owes something or a rejection waits for your decision. Without a confirmation the slip closes by itself after infoslip.confirm_period. The change is an update of the slip's workflow (InfoSlip:<id>), its only writer: a refused change answers its code and changes nothing. expected_version, when set, is the version you read (409 version_conflict when it moved on). 404 slip_not_found for a slip you do not see; 403 slip_not_allowed when you see it but the change is not yours to make; 503 update_pending when the workflow did not answer in time (a retry with the same Idempotency-Key applies it at most once).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/slips/{id}/confirm (the `PostSlipsByIdConfirm` operationId).
+func (c *ClientWithResponses) PostSlipsByIdConfirmWithResponse(ctx context.Context, id string, params *PostSlipsByIdConfirmParams, body PostSlipsByIdConfirmJSONRequestBody, reqEditors ...RequestEditorFn) (*PostSlipsByIdConfirmResponse, error) {
+	rsp, err := c.PostSlipsByIdConfirm(ctx, id, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePostSlipsByIdConfirmResponse(rsp)
+}
+
+// PostSlipsByIdRecipientsWithBodyWithResponse Route the slip to more recipients
+//
+// The originator or a manager of their team; at most 100 recipients over the slip's life. The change is an update of the slip's workflow (InfoSlip:<id>), its only writer: a refused change answers its code and changes nothing. expected_version, when set, is the version you read (409 version_conflict when it moved on). 404 slip_not_found for a slip you do not see; 403 slip_not_allowed when you see it but the change is not yours to make; 503 update_pending when the workflow did not answer in time (a retry with the same Idempotency-Key applies it at most once).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/slips/{id}/recipients (the `PostSlipsByIdRecipients` operationId).
+func (c *ClientWithResponses) PostSlipsByIdRecipientsWithBodyWithResponse(ctx context.Context, id string, params *PostSlipsByIdRecipientsParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PostSlipsByIdRecipientsResponse, error) {
+	rsp, err := c.PostSlipsByIdRecipientsWithBody(ctx, id, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePostSlipsByIdRecipientsResponse(rsp)
+}
+
+// PostSlipsByIdRecipientsWithResponse Route the slip to more recipients
+//
+// The originator or a manager of their team; at most 100 recipients over the slip's life. The change is an update of the slip's workflow (InfoSlip:<id>), its only writer: a refused change answers its code and changes nothing. expected_version, when set, is the version you read (409 version_conflict when it moved on). 404 slip_not_found for a slip you do not see; 403 slip_not_allowed when you see it but the change is not yours to make; 503 update_pending when the workflow did not answer in time (a retry with the same Idempotency-Key applies it at most once).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/slips/{id}/recipients (the `PostSlipsByIdRecipients` operationId).
+func (c *ClientWithResponses) PostSlipsByIdRecipientsWithResponse(ctx context.Context, id string, params *PostSlipsByIdRecipientsParams, body PostSlipsByIdRecipientsJSONRequestBody, reqEditors ...RequestEditorFn) (*PostSlipsByIdRecipientsResponse, error) {
+	rsp, err := c.PostSlipsByIdRecipients(ctx, id, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePostSlipsByIdRecipientsResponse(rsp)
+}
+
+// PostSlipsByIdRecipientsByNAcknowledgeWithBodyWithResponse Acknowledge your part
+//
+// The part's person (a department's part once routed to them). 409 already_acknowledged the second time; 409 recipient_not_routed for a department's part nobody was routed to. The change is an update of the slip's workflow (InfoSlip:<id>), its only writer: a refused change answers its code and changes nothing. expected_version, when set, is the version you read (409 version_conflict when it moved on). 404 slip_not_found for a slip you do not see; 403 slip_not_allowed when you see it but the change is not yours to make; 503 update_pending when the workflow did not answer in time (a retry with the same Idempotency-Key applies it at most once).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/slips/{id}/recipients/{n}/acknowledge (the `PostSlipsByIdRecipientsByNAcknowledge` operationId).
+func (c *ClientWithResponses) PostSlipsByIdRecipientsByNAcknowledgeWithBodyWithResponse(ctx context.Context, id string, n int, params *PostSlipsByIdRecipientsByNAcknowledgeParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PostSlipsByIdRecipientsByNAcknowledgeResponse, error) {
+	rsp, err := c.PostSlipsByIdRecipientsByNAcknowledgeWithBody(ctx, id, n, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePostSlipsByIdRecipientsByNAcknowledgeResponse(rsp)
+}
+
+// PostSlipsByIdRecipientsByNAcknowledgeWithResponse Acknowledge your part
+//
+// The part's person (a department's part once routed to them). 409 already_acknowledged the second time; 409 recipient_not_routed for a department's part nobody was routed to. The change is an update of the slip's workflow (InfoSlip:<id>), its only writer: a refused change answers its code and changes nothing. expected_version, when set, is the version you read (409 version_conflict when it moved on). 404 slip_not_found for a slip you do not see; 403 slip_not_allowed when you see it but the change is not yours to make; 503 update_pending when the workflow did not answer in time (a retry with the same Idempotency-Key applies it at most once).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/slips/{id}/recipients/{n}/acknowledge (the `PostSlipsByIdRecipientsByNAcknowledge` operationId).
+func (c *ClientWithResponses) PostSlipsByIdRecipientsByNAcknowledgeWithResponse(ctx context.Context, id string, n int, params *PostSlipsByIdRecipientsByNAcknowledgeParams, body PostSlipsByIdRecipientsByNAcknowledgeJSONRequestBody, reqEditors ...RequestEditorFn) (*PostSlipsByIdRecipientsByNAcknowledgeResponse, error) {
+	rsp, err := c.PostSlipsByIdRecipientsByNAcknowledge(ctx, id, n, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePostSlipsByIdRecipientsByNAcknowledgeResponse(rsp)
+}
+
+// PostSlipsByIdRecipientsByNDismissWithBodyWithResponse Accept a rejection: nobody does that part
+//
+// The originator or a manager of their team; only a rejected part. The change is an update of the slip's workflow (InfoSlip:<id>), its only writer: a refused change answers its code and changes nothing. expected_version, when set, is the version you read (409 version_conflict when it moved on). 404 slip_not_found for a slip you do not see; 403 slip_not_allowed when you see it but the change is not yours to make; 503 update_pending when the workflow did not answer in time (a retry with the same Idempotency-Key applies it at most once).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/slips/{id}/recipients/{n}/dismiss (the `PostSlipsByIdRecipientsByNDismiss` operationId).
+func (c *ClientWithResponses) PostSlipsByIdRecipientsByNDismissWithBodyWithResponse(ctx context.Context, id string, n int, params *PostSlipsByIdRecipientsByNDismissParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PostSlipsByIdRecipientsByNDismissResponse, error) {
+	rsp, err := c.PostSlipsByIdRecipientsByNDismissWithBody(ctx, id, n, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePostSlipsByIdRecipientsByNDismissResponse(rsp)
+}
+
+// PostSlipsByIdRecipientsByNDismissWithResponse Accept a rejection: nobody does that part
+//
+// The originator or a manager of their team; only a rejected part. The change is an update of the slip's workflow (InfoSlip:<id>), its only writer: a refused change answers its code and changes nothing. expected_version, when set, is the version you read (409 version_conflict when it moved on). 404 slip_not_found for a slip you do not see; 403 slip_not_allowed when you see it but the change is not yours to make; 503 update_pending when the workflow did not answer in time (a retry with the same Idempotency-Key applies it at most once).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/slips/{id}/recipients/{n}/dismiss (the `PostSlipsByIdRecipientsByNDismiss` operationId).
+func (c *ClientWithResponses) PostSlipsByIdRecipientsByNDismissWithResponse(ctx context.Context, id string, n int, params *PostSlipsByIdRecipientsByNDismissParams, body PostSlipsByIdRecipientsByNDismissJSONRequestBody, reqEditors ...RequestEditorFn) (*PostSlipsByIdRecipientsByNDismissResponse, error) {
+	rsp, err := c.PostSlipsByIdRecipientsByNDismiss(ctx, id, n, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePostSlipsByIdRecipientsByNDismissResponse(rsp)
+}
+
+// PostSlipsByIdRecipientsByNDoneWithBodyWithResponse Report your part done, with what you did
+//
+// The part's person; note is required (422 note_required). Acknowledges too, if you had not. The change is an update of the slip's workflow (InfoSlip:<id>), its only writer: a refused change answers its code and changes nothing. expected_version, when set, is the version you read (409 version_conflict when it moved on). 404 slip_not_found for a slip you do not see; 403 slip_not_allowed when you see it but the change is not yours to make; 503 update_pending when the workflow did not answer in time (a retry with the same Idempotency-Key applies it at most once).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/slips/{id}/recipients/{n}/done (the `PostSlipsByIdRecipientsByNDone` operationId).
+func (c *ClientWithResponses) PostSlipsByIdRecipientsByNDoneWithBodyWithResponse(ctx context.Context, id string, n int, params *PostSlipsByIdRecipientsByNDoneParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PostSlipsByIdRecipientsByNDoneResponse, error) {
+	rsp, err := c.PostSlipsByIdRecipientsByNDoneWithBody(ctx, id, n, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePostSlipsByIdRecipientsByNDoneResponse(rsp)
+}
+
+// PostSlipsByIdRecipientsByNDoneWithResponse Report your part done, with what you did
+//
+// The part's person; note is required (422 note_required). Acknowledges too, if you had not. The change is an update of the slip's workflow (InfoSlip:<id>), its only writer: a refused change answers its code and changes nothing. expected_version, when set, is the version you read (409 version_conflict when it moved on). 404 slip_not_found for a slip you do not see; 403 slip_not_allowed when you see it but the change is not yours to make; 503 update_pending when the workflow did not answer in time (a retry with the same Idempotency-Key applies it at most once).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/slips/{id}/recipients/{n}/done (the `PostSlipsByIdRecipientsByNDone` operationId).
+func (c *ClientWithResponses) PostSlipsByIdRecipientsByNDoneWithResponse(ctx context.Context, id string, n int, params *PostSlipsByIdRecipientsByNDoneParams, body PostSlipsByIdRecipientsByNDoneJSONRequestBody, reqEditors ...RequestEditorFn) (*PostSlipsByIdRecipientsByNDoneResponse, error) {
+	rsp, err := c.PostSlipsByIdRecipientsByNDone(ctx, id, n, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePostSlipsByIdRecipientsByNDoneResponse(rsp)
+}
+
+// PostSlipsByIdRecipientsByNForwardWithBodyWithResponse Hand your part to someone better placed
+//
+// The part's person; to names one recipient (a person, or a department). Your part becomes forwarded and the new recipient's is chased from now; the chain is kept (forwarded_to, forwarded_from). The change is an update of the slip's workflow (InfoSlip:<id>), its only writer: a refused change answers its code and changes nothing. expected_version, when set, is the version you read (409 version_conflict when it moved on). 404 slip_not_found for a slip you do not see; 403 slip_not_allowed when you see it but the change is not yours to make; 503 update_pending when the workflow did not answer in time (a retry with the same Idempotency-Key applies it at most once).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/slips/{id}/recipients/{n}/forward (the `PostSlipsByIdRecipientsByNForward` operationId).
+func (c *ClientWithResponses) PostSlipsByIdRecipientsByNForwardWithBodyWithResponse(ctx context.Context, id string, n int, params *PostSlipsByIdRecipientsByNForwardParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PostSlipsByIdRecipientsByNForwardResponse, error) {
+	rsp, err := c.PostSlipsByIdRecipientsByNForwardWithBody(ctx, id, n, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePostSlipsByIdRecipientsByNForwardResponse(rsp)
+}
+
+// PostSlipsByIdRecipientsByNForwardWithResponse Hand your part to someone better placed
+//
+// The part's person; to names one recipient (a person, or a department). Your part becomes forwarded and the new recipient's is chased from now; the chain is kept (forwarded_to, forwarded_from). The change is an update of the slip's workflow (InfoSlip:<id>), its only writer: a refused change answers its code and changes nothing. expected_version, when set, is the version you read (409 version_conflict when it moved on). 404 slip_not_found for a slip you do not see; 403 slip_not_allowed when you see it but the change is not yours to make; 503 update_pending when the workflow did not answer in time (a retry with the same Idempotency-Key applies it at most once).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/slips/{id}/recipients/{n}/forward (the `PostSlipsByIdRecipientsByNForward` operationId).
+func (c *ClientWithResponses) PostSlipsByIdRecipientsByNForwardWithResponse(ctx context.Context, id string, n int, params *PostSlipsByIdRecipientsByNForwardParams, body PostSlipsByIdRecipientsByNForwardJSONRequestBody, reqEditors ...RequestEditorFn) (*PostSlipsByIdRecipientsByNForwardResponse, error) {
+	rsp, err := c.PostSlipsByIdRecipientsByNForward(ctx, id, n, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePostSlipsByIdRecipientsByNForwardResponse(rsp)
+}
+
+// PostSlipsByIdRecipientsByNObjectWithBodyWithResponse Object: a part reported done is not done
+//
+// The originator or a manager of their team; reason is required. The part is acknowledged again and chased for its action. The change is an update of the slip's workflow (InfoSlip:<id>), its only writer: a refused change answers its code and changes nothing. expected_version, when set, is the version you read (409 version_conflict when it moved on). 404 slip_not_found for a slip you do not see; 403 slip_not_allowed when you see it but the change is not yours to make; 503 update_pending when the workflow did not answer in time (a retry with the same Idempotency-Key applies it at most once).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/slips/{id}/recipients/{n}/object (the `PostSlipsByIdRecipientsByNObject` operationId).
+func (c *ClientWithResponses) PostSlipsByIdRecipientsByNObjectWithBodyWithResponse(ctx context.Context, id string, n int, params *PostSlipsByIdRecipientsByNObjectParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PostSlipsByIdRecipientsByNObjectResponse, error) {
+	rsp, err := c.PostSlipsByIdRecipientsByNObjectWithBody(ctx, id, n, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePostSlipsByIdRecipientsByNObjectResponse(rsp)
+}
+
+// PostSlipsByIdRecipientsByNObjectWithResponse Object: a part reported done is not done
+//
+// The originator or a manager of their team; reason is required. The part is acknowledged again and chased for its action. The change is an update of the slip's workflow (InfoSlip:<id>), its only writer: a refused change answers its code and changes nothing. expected_version, when set, is the version you read (409 version_conflict when it moved on). 404 slip_not_found for a slip you do not see; 403 slip_not_allowed when you see it but the change is not yours to make; 503 update_pending when the workflow did not answer in time (a retry with the same Idempotency-Key applies it at most once).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/slips/{id}/recipients/{n}/object (the `PostSlipsByIdRecipientsByNObject` operationId).
+func (c *ClientWithResponses) PostSlipsByIdRecipientsByNObjectWithResponse(ctx context.Context, id string, n int, params *PostSlipsByIdRecipientsByNObjectParams, body PostSlipsByIdRecipientsByNObjectJSONRequestBody, reqEditors ...RequestEditorFn) (*PostSlipsByIdRecipientsByNObjectResponse, error) {
+	rsp, err := c.PostSlipsByIdRecipientsByNObject(ctx, id, n, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePostSlipsByIdRecipientsByNObjectResponse(rsp)
+}
+
+// PostSlipsByIdRecipientsByNRejectWithBodyWithResponse Reject your part: not yours to act on
+//
+// The part's person; reason is required (422 reason_required): the originator re-routes the part or dismisses it. The change is an update of the slip's workflow (InfoSlip:<id>), its only writer: a refused change answers its code and changes nothing. expected_version, when set, is the version you read (409 version_conflict when it moved on). 404 slip_not_found for a slip you do not see; 403 slip_not_allowed when you see it but the change is not yours to make; 503 update_pending when the workflow did not answer in time (a retry with the same Idempotency-Key applies it at most once).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/slips/{id}/recipients/{n}/reject (the `PostSlipsByIdRecipientsByNReject` operationId).
+func (c *ClientWithResponses) PostSlipsByIdRecipientsByNRejectWithBodyWithResponse(ctx context.Context, id string, n int, params *PostSlipsByIdRecipientsByNRejectParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PostSlipsByIdRecipientsByNRejectResponse, error) {
+	rsp, err := c.PostSlipsByIdRecipientsByNRejectWithBody(ctx, id, n, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePostSlipsByIdRecipientsByNRejectResponse(rsp)
+}
+
+// PostSlipsByIdRecipientsByNRejectWithResponse Reject your part: not yours to act on
+//
+// The part's person; reason is required (422 reason_required): the originator re-routes the part or dismisses it. The change is an update of the slip's workflow (InfoSlip:<id>), its only writer: a refused change answers its code and changes nothing. expected_version, when set, is the version you read (409 version_conflict when it moved on). 404 slip_not_found for a slip you do not see; 403 slip_not_allowed when you see it but the change is not yours to make; 503 update_pending when the workflow did not answer in time (a retry with the same Idempotency-Key applies it at most once).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/slips/{id}/recipients/{n}/reject (the `PostSlipsByIdRecipientsByNReject` operationId).
+func (c *ClientWithResponses) PostSlipsByIdRecipientsByNRejectWithResponse(ctx context.Context, id string, n int, params *PostSlipsByIdRecipientsByNRejectParams, body PostSlipsByIdRecipientsByNRejectJSONRequestBody, reqEditors ...RequestEditorFn) (*PostSlipsByIdRecipientsByNRejectResponse, error) {
+	rsp, err := c.PostSlipsByIdRecipientsByNReject(ctx, id, n, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePostSlipsByIdRecipientsByNRejectResponse(rsp)
+}
+
+// PostSlipsByIdRecipientsByNRerouteWithBodyWithResponse Send a rejected part to another recipient
+//
+// The originator or a manager of their team: the rejected part is dismissed and the new recipient's is chased from now. The change is an update of the slip's workflow (InfoSlip:<id>), its only writer: a refused change answers its code and changes nothing. expected_version, when set, is the version you read (409 version_conflict when it moved on). 404 slip_not_found for a slip you do not see; 403 slip_not_allowed when you see it but the change is not yours to make; 503 update_pending when the workflow did not answer in time (a retry with the same Idempotency-Key applies it at most once).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/slips/{id}/recipients/{n}/reroute (the `PostSlipsByIdRecipientsByNReroute` operationId).
+func (c *ClientWithResponses) PostSlipsByIdRecipientsByNRerouteWithBodyWithResponse(ctx context.Context, id string, n int, params *PostSlipsByIdRecipientsByNRerouteParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PostSlipsByIdRecipientsByNRerouteResponse, error) {
+	rsp, err := c.PostSlipsByIdRecipientsByNRerouteWithBody(ctx, id, n, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePostSlipsByIdRecipientsByNRerouteResponse(rsp)
+}
+
+// PostSlipsByIdRecipientsByNRerouteWithResponse Send a rejected part to another recipient
+//
+// The originator or a manager of their team: the rejected part is dismissed and the new recipient's is chased from now. The change is an update of the slip's workflow (InfoSlip:<id>), its only writer: a refused change answers its code and changes nothing. expected_version, when set, is the version you read (409 version_conflict when it moved on). 404 slip_not_found for a slip you do not see; 403 slip_not_allowed when you see it but the change is not yours to make; 503 update_pending when the workflow did not answer in time (a retry with the same Idempotency-Key applies it at most once).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/slips/{id}/recipients/{n}/reroute (the `PostSlipsByIdRecipientsByNReroute` operationId).
+func (c *ClientWithResponses) PostSlipsByIdRecipientsByNRerouteWithResponse(ctx context.Context, id string, n int, params *PostSlipsByIdRecipientsByNRerouteParams, body PostSlipsByIdRecipientsByNRerouteJSONRequestBody, reqEditors ...RequestEditorFn) (*PostSlipsByIdRecipientsByNRerouteResponse, error) {
+	rsp, err := c.PostSlipsByIdRecipientsByNReroute(ctx, id, n, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePostSlipsByIdRecipientsByNRerouteResponse(rsp)
+}
+
+// PostSlipsByIdRecipientsByNRouteWithBodyWithResponse Route a department's part to a person of its team
+//
+// A manager of the part's team (to themselves too); user_id must be a person of that team (422 not_in_team). Routing after the acknowledgement deadline makes the part due at once for the new person. The change is an update of the slip's workflow (InfoSlip:<id>), its only writer: a refused change answers its code and changes nothing. expected_version, when set, is the version you read (409 version_conflict when it moved on). 404 slip_not_found for a slip you do not see; 403 slip_not_allowed when you see it but the change is not yours to make; 503 update_pending when the workflow did not answer in time (a retry with the same Idempotency-Key applies it at most once).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/slips/{id}/recipients/{n}/route (the `PostSlipsByIdRecipientsByNRoute` operationId).
+func (c *ClientWithResponses) PostSlipsByIdRecipientsByNRouteWithBodyWithResponse(ctx context.Context, id string, n int, params *PostSlipsByIdRecipientsByNRouteParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PostSlipsByIdRecipientsByNRouteResponse, error) {
+	rsp, err := c.PostSlipsByIdRecipientsByNRouteWithBody(ctx, id, n, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePostSlipsByIdRecipientsByNRouteResponse(rsp)
+}
+
+// PostSlipsByIdRecipientsByNRouteWithResponse Route a department's part to a person of its team
+//
+// A manager of the part's team (to themselves too); user_id must be a person of that team (422 not_in_team). Routing after the acknowledgement deadline makes the part due at once for the new person. The change is an update of the slip's workflow (InfoSlip:<id>), its only writer: a refused change answers its code and changes nothing. expected_version, when set, is the version you read (409 version_conflict when it moved on). 404 slip_not_found for a slip you do not see; 403 slip_not_allowed when you see it but the change is not yours to make; 503 update_pending when the workflow did not answer in time (a retry with the same Idempotency-Key applies it at most once).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/slips/{id}/recipients/{n}/route (the `PostSlipsByIdRecipientsByNRoute` operationId).
+func (c *ClientWithResponses) PostSlipsByIdRecipientsByNRouteWithResponse(ctx context.Context, id string, n int, params *PostSlipsByIdRecipientsByNRouteParams, body PostSlipsByIdRecipientsByNRouteJSONRequestBody, reqEditors ...RequestEditorFn) (*PostSlipsByIdRecipientsByNRouteResponse, error) {
+	rsp, err := c.PostSlipsByIdRecipientsByNRoute(ctx, id, n, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePostSlipsByIdRecipientsByNRouteResponse(rsp)
+}
+
+// GetSlipsByIdTimelineWithResponse A slip's timeline, oldest first
+//
+// Every change (created, routed, acknowledged, done, rejected, forwarded, added, rerouted, dismissed, objected, closed, withdrawn) and every step of a recipient's chase (reminded, escalated), for whoever sees the slip.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/slips/{id}/timeline (the `GetSlipsByIdTimeline` operationId).
+func (c *ClientWithResponses) GetSlipsByIdTimelineWithResponse(ctx context.Context, id string, params *GetSlipsByIdTimelineParams, reqEditors ...RequestEditorFn) (*GetSlipsByIdTimelineResponse, error) {
+	rsp, err := c.GetSlipsByIdTimeline(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetSlipsByIdTimelineResponse(rsp)
+}
+
+// PostSlipsByIdWithdrawWithBodyWithResponse Withdraw the slip
+//
+// The originator or a manager of their team: every running chase is cancelled. The change is an update of the slip's workflow (InfoSlip:<id>), its only writer: a refused change answers its code and changes nothing. expected_version, when set, is the version you read (409 version_conflict when it moved on). 404 slip_not_found for a slip you do not see; 403 slip_not_allowed when you see it but the change is not yours to make; 503 update_pending when the workflow did not answer in time (a retry with the same Idempotency-Key applies it at most once).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/slips/{id}/withdraw (the `PostSlipsByIdWithdraw` operationId).
+func (c *ClientWithResponses) PostSlipsByIdWithdrawWithBodyWithResponse(ctx context.Context, id string, params *PostSlipsByIdWithdrawParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PostSlipsByIdWithdrawResponse, error) {
+	rsp, err := c.PostSlipsByIdWithdrawWithBody(ctx, id, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePostSlipsByIdWithdrawResponse(rsp)
+}
+
+// PostSlipsByIdWithdrawWithResponse Withdraw the slip
+//
+// The originator or a manager of their team: every running chase is cancelled. The change is an update of the slip's workflow (InfoSlip:<id>), its only writer: a refused change answers its code and changes nothing. expected_version, when set, is the version you read (409 version_conflict when it moved on). 404 slip_not_found for a slip you do not see; 403 slip_not_allowed when you see it but the change is not yours to make; 503 update_pending when the workflow did not answer in time (a retry with the same Idempotency-Key applies it at most once).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/slips/{id}/withdraw (the `PostSlipsByIdWithdraw` operationId).
+func (c *ClientWithResponses) PostSlipsByIdWithdrawWithResponse(ctx context.Context, id string, params *PostSlipsByIdWithdrawParams, body PostSlipsByIdWithdrawJSONRequestBody, reqEditors ...RequestEditorFn) (*PostSlipsByIdWithdrawResponse, error) {
+	rsp, err := c.PostSlipsByIdWithdraw(ctx, id, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePostSlipsByIdWithdrawResponse(rsp)
 }
 
 // ParseGetCasesResponse parses an HTTP response from a GetCasesWithResponse call
@@ -5015,6 +11275,623 @@ func ParseGetCustomersByCustomerIdSatisfactionResponse(rsp *http.Response) (*Get
 	return response, nil
 }
 
+// ParseGetCustomersByCustomerIdSlipsResponse parses an HTTP response from a GetCustomersByCustomerIdSlipsWithResponse call
+func ParseGetCustomersByCustomerIdSlipsResponse(rsp *http.Response) (*GetCustomersByCustomerIdSlipsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetCustomersByCustomerIdSlipsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest SlipPage
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetNoticesResponse parses an HTTP response from a GetNoticesWithResponse call
+func ParseGetNoticesResponse(rsp *http.Response) (*GetNoticesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetNoticesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest NoticePage
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParsePostNoticesResponse parses an HTTP response from a PostNoticesWithResponse call
+func ParsePostNoticesResponse(rsp *http.Response) (*PostNoticesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PostNoticesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest NoticeView
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetNoticesByIdResponse parses an HTTP response from a GetNoticesByIdWithResponse call
+func ParseGetNoticesByIdResponse(rsp *http.Response) (*GetNoticesByIdResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetNoticesByIdResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest NoticeView
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParsePutNoticesByIdResponse parses an HTTP response from a PutNoticesByIdWithResponse call
+func ParsePutNoticesByIdResponse(rsp *http.Response) (*PutNoticesByIdResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PutNoticesByIdResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest NoticeView
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParsePostNoticesByIdAcknowledgeResponse parses an HTTP response from a PostNoticesByIdAcknowledgeWithResponse call
+func ParsePostNoticesByIdAcknowledgeResponse(rsp *http.Response) (*PostNoticesByIdAcknowledgeResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PostNoticesByIdAcknowledgeResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest NoticeView
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParsePostNoticesByIdPublishResponse parses an HTTP response from a PostNoticesByIdPublishWithResponse call
+func ParsePostNoticesByIdPublishResponse(rsp *http.Response) (*PostNoticesByIdPublishResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PostNoticesByIdPublishResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest NoticeView
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParsePostNoticesByIdReadResponse parses an HTTP response from a PostNoticesByIdReadWithResponse call
+func ParsePostNoticesByIdReadResponse(rsp *http.Response) (*PostNoticesByIdReadResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PostNoticesByIdReadResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest NoticeView
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetNoticesByIdReceiptsResponse parses an HTTP response from a GetNoticesByIdReceiptsWithResponse call
+func ParseGetNoticesByIdReceiptsResponse(rsp *http.Response) (*GetNoticesByIdReceiptsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetNoticesByIdReceiptsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ReceiptsPage
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParsePostNoticesByIdRevokeResponse parses an HTTP response from a PostNoticesByIdRevokeWithResponse call
+func ParsePostNoticesByIdRevokeResponse(rsp *http.Response) (*PostNoticesByIdRevokeResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PostNoticesByIdRevokeResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest NoticeView
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	return response, nil
+}
+
 // ParseGetReportsServiceResponse parses an HTTP response from a GetReportsServiceWithResponse call
 func ParseGetReportsServiceResponse(rsp *http.Response) (*GetReportsServiceResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -5056,6 +11933,1194 @@ func ParseGetReportsServiceResponse(rsp *http.Response) (*GetReportsServiceRespo
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetSlipsResponse parses an HTTP response from a GetSlipsWithResponse call
+func ParseGetSlipsResponse(rsp *http.Response) (*GetSlipsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetSlipsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest SlipPage
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParsePostSlipsResponse parses an HTTP response from a PostSlipsWithResponse call
+func ParsePostSlipsResponse(rsp *http.Response) (*PostSlipsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PostSlipsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest SlipView
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetSlipsByIdResponse parses an HTTP response from a GetSlipsByIdWithResponse call
+func ParseGetSlipsByIdResponse(rsp *http.Response) (*GetSlipsByIdResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetSlipsByIdResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest SlipView
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParsePostSlipsByIdConfirmResponse parses an HTTP response from a PostSlipsByIdConfirmWithResponse call
+func ParsePostSlipsByIdConfirmResponse(rsp *http.Response) (*PostSlipsByIdConfirmResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PostSlipsByIdConfirmResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest SlipView
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParsePostSlipsByIdRecipientsResponse parses an HTTP response from a PostSlipsByIdRecipientsWithResponse call
+func ParsePostSlipsByIdRecipientsResponse(rsp *http.Response) (*PostSlipsByIdRecipientsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PostSlipsByIdRecipientsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest SlipView
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParsePostSlipsByIdRecipientsByNAcknowledgeResponse parses an HTTP response from a PostSlipsByIdRecipientsByNAcknowledgeWithResponse call
+func ParsePostSlipsByIdRecipientsByNAcknowledgeResponse(rsp *http.Response) (*PostSlipsByIdRecipientsByNAcknowledgeResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PostSlipsByIdRecipientsByNAcknowledgeResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest SlipView
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParsePostSlipsByIdRecipientsByNDismissResponse parses an HTTP response from a PostSlipsByIdRecipientsByNDismissWithResponse call
+func ParsePostSlipsByIdRecipientsByNDismissResponse(rsp *http.Response) (*PostSlipsByIdRecipientsByNDismissResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PostSlipsByIdRecipientsByNDismissResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest SlipView
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParsePostSlipsByIdRecipientsByNDoneResponse parses an HTTP response from a PostSlipsByIdRecipientsByNDoneWithResponse call
+func ParsePostSlipsByIdRecipientsByNDoneResponse(rsp *http.Response) (*PostSlipsByIdRecipientsByNDoneResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PostSlipsByIdRecipientsByNDoneResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest SlipView
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParsePostSlipsByIdRecipientsByNForwardResponse parses an HTTP response from a PostSlipsByIdRecipientsByNForwardWithResponse call
+func ParsePostSlipsByIdRecipientsByNForwardResponse(rsp *http.Response) (*PostSlipsByIdRecipientsByNForwardResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PostSlipsByIdRecipientsByNForwardResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest SlipView
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParsePostSlipsByIdRecipientsByNObjectResponse parses an HTTP response from a PostSlipsByIdRecipientsByNObjectWithResponse call
+func ParsePostSlipsByIdRecipientsByNObjectResponse(rsp *http.Response) (*PostSlipsByIdRecipientsByNObjectResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PostSlipsByIdRecipientsByNObjectResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest SlipView
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParsePostSlipsByIdRecipientsByNRejectResponse parses an HTTP response from a PostSlipsByIdRecipientsByNRejectWithResponse call
+func ParsePostSlipsByIdRecipientsByNRejectResponse(rsp *http.Response) (*PostSlipsByIdRecipientsByNRejectResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PostSlipsByIdRecipientsByNRejectResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest SlipView
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParsePostSlipsByIdRecipientsByNRerouteResponse parses an HTTP response from a PostSlipsByIdRecipientsByNRerouteWithResponse call
+func ParsePostSlipsByIdRecipientsByNRerouteResponse(rsp *http.Response) (*PostSlipsByIdRecipientsByNRerouteResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PostSlipsByIdRecipientsByNRerouteResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest SlipView
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParsePostSlipsByIdRecipientsByNRouteResponse parses an HTTP response from a PostSlipsByIdRecipientsByNRouteWithResponse call
+func ParsePostSlipsByIdRecipientsByNRouteResponse(rsp *http.Response) (*PostSlipsByIdRecipientsByNRouteResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PostSlipsByIdRecipientsByNRouteResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest SlipView
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetSlipsByIdTimelineResponse parses an HTTP response from a GetSlipsByIdTimelineWithResponse call
+func ParseGetSlipsByIdTimelineResponse(rsp *http.Response) (*GetSlipsByIdTimelineResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetSlipsByIdTimelineResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest SlipTimelinePage
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParsePostSlipsByIdWithdrawResponse parses an HTTP response from a PostSlipsByIdWithdrawWithResponse call
+func ParsePostSlipsByIdWithdrawResponse(rsp *http.Response) (*PostSlipsByIdWithdrawResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PostSlipsByIdWithdrawResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest SlipView
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
