@@ -204,6 +204,7 @@ bench: tools ## run the benchmarks (figures in docs/performance.md)
 	$(GO) test -run '^$$' -bench ServiceReport -benchtime 1x -timeout 60m -v ./services/service/ | grep -vE '^\{"time"'
 	$(GO) test -run '^$$' -bench CaseBreaches -benchtime 1x -timeout 90m -v ./services/service/ | grep -vE '^\{"time"'
 	$(GO) test -run '^$$' -bench SlipEscalations -benchtime 1x -timeout 60m -v ./services/service/ | grep -vE '^\{"time"'
+	$(GO) test -run '^$$' -bench UnreadNotices -benchtime 1x -timeout 30m -v ./services/service/ | grep -vE '^\{"time"'
 
 clean: ## remove built binaries and local data
 	rm -rf $(BIN) .data
