@@ -11,7 +11,7 @@ import (
 	"github.com/closeloop/closeloop/workflows/wfx"
 )
 
-// runs is what the workflow needs to continue as new.
+// Continuing as new.
 //
 // A slip is acted on, forwarded and escalated for as long as it is open:
 // its history has no upper bound. When the server suggests it (or after
@@ -19,24 +19,8 @@ import (
 // and the next run of InfoSlip:<id> starts with the slip and each running
 // chase carried (SlipCarried), suspended by Track between steps and resumed
 // without opening it again or repeating a step.
-type runs struct {
-	limit   int32 // Input.continue_as_new_after; 0: the server's suggestion only
-	decided int32 // updates decided in this run
-	applied wfx.Applied
-}
-
-func newRuns(limit int32) runs { return runs{limit: limit} }
-
-// continueDue says whether the run should continue as new now.
-func (r *runs) continueDue(ctx workflow.Context) bool {
-	if !workflow.AllHandlersFinished(ctx) {
-		return false
-	}
-	if r.limit > 0 && r.decided >= r.limit {
-		return true
-	}
-	return workflow.GetInfo(ctx).GetContinueAsNewSuggested()
-}
+// The bookkeeping is wfx.Runs (the updates decided in this run, the
+// limit, the ids applied), embedded in the workflow's state.
 
 // suspendChases asks every running chase to suspend and waits until none
 // runs (each suspended, or ended meanwhile).
@@ -56,7 +40,7 @@ func (w *slipWF) suspendChases(ctx workflow.Context) error {
 
 // continueAsNew ends the run; the next one goes on with the slip.
 func (w *slipWF) continueAsNew(ctx workflow.Context) error {
-	carried := &servicev1.SlipCarried{Applied: w.applied.IDs()}
+	carried := &servicev1.SlipCarried{Applied: w.Applied.IDs()}
 	for _, n := range w.order {
 		c := w.chases[n]
 		sc := &servicev1.SlipChase{Recipient: n, Generation: c.gen, Key: c.unchased, Idle: true}
@@ -69,14 +53,14 @@ func (w *slipWF) continueAsNew(ctx workflow.Context) error {
 		}
 		carried.Chases = append(carried.Chases, sc)
 	}
-	workflow.GetLogger(ctx).Info("info slip continues as new", "slip_id", w.snap.GetSlipId(), "decided", w.decided)
-	return workflow.NewContinueAsNewError(ctx, wfc.WorkflowInfoSlip, &servicev1.SlipInput{Slip: w.snap, ContinueAsNewAfter: w.limit,
+	workflow.GetLogger(ctx).Info("info slip continues as new", "slip_id", w.snap.GetSlipId(), "decided", w.Decided)
+	return workflow.NewContinueAsNewError(ctx, wfc.WorkflowInfoSlip, &servicev1.SlipInput{Slip: w.snap, ContinueAsNewAfter: w.Limit,
 		Carried: carried})
 }
 
 // restore takes over the state the previous run carried.
 func (w *slipWF) restore(c *servicev1.SlipCarried) {
-	w.applied = wfx.NewApplied(c.GetApplied())
+	w.Applied = wfx.NewApplied(c.GetApplied())
 	for _, sc := range c.GetChases() {
 		ch := w.chases[sc.GetRecipient()]
 		if ch == nil {

@@ -38,7 +38,7 @@ type slipWF struct {
 	// alarms: the loop and every chase wait on one timer (recipients'
 	// deadlines counted from the same receipt wake together).
 	alarms *wfx.Alarms
-	runs
+	wfx.Runs
 }
 
 // InfoSlip is the InfoSlip workflow (InfoSlip:<id>); see the package
@@ -49,7 +49,7 @@ func InfoSlip(ctx workflow.Context, in *servicev1.SlipInput) (*servicev1.SlipSna
 		return nil, temporal.NewNonRetryableApplicationError("a slip needs an id, a customer, created_at and a recipient", "invalid", nil)
 	}
 	w := &slipWF{snap: proto.Clone(s).(*servicev1.SlipSnapshot), chases: map[int32]*chase{}, mu: workflow.NewMutex(ctx),
-		svc: callService(ctx), runs: newRuns(in.GetContinueAsNewAfter()), alarms: wfx.NewAlarms(ctx)}
+		svc: callService(ctx), Runs: wfx.Runs{Limit: in.GetContinueAsNewAfter()}, alarms: wfx.NewAlarms(ctx)}
 	w.sync(ctx)
 	if err := workflow.SetQueryHandler(ctx, wfc.QuerySlipState, func() (*servicev1.SlipSnapshot, error) {
 		return w.snapshot(), nil
@@ -78,17 +78,17 @@ func InfoSlip(ctx workflow.Context, in *servicev1.SlipInput) (*servicev1.SlipSna
 		if w.snap.GetState() != StateOpen && !w.chasing() {
 			break
 		}
-		if w.continueDue(ctx) {
+		if w.ContinueDue(ctx) {
 			if err := w.suspendChases(ctx); err != nil {
 				return nil, err
 			}
-			if w.continueDue(ctx) && !w.chasing() {
+			if w.ContinueDue(ctx) && !w.chasing() {
 				return nil, w.continueAsNew(ctx)
 			}
 			continue
 		}
 		w.changed = false
-		cond := func() bool { return w.changed || w.err != nil || w.chaseOutOfStep() || w.continueDue(ctx) }
+		cond := func() bool { return w.changed || w.err != nil || w.chaseOutOfStep() || w.ContinueDue(ctx) }
 		wake, timed := w.autoCloseAt()
 		if !timed {
 			if err := workflow.Await(ctx, cond); err != nil {
@@ -150,7 +150,7 @@ func (w *slipWF) current() Slip {
 }
 
 func (w *slipWF) validate(ctx workflow.Context, cmd *servicev1.SlipCommand) error {
-	if w.applied.Seen(ctx) {
+	if w.Applied.Seen(ctx) {
 		return nil
 	}
 	if cmd.GetOp() == OpAutoClose {
@@ -167,10 +167,10 @@ func (w *slipWF) command(ctx workflow.Context, cmd *servicev1.SlipCommand) (*ser
 		return nil, err
 	}
 	defer w.mu.Unlock()
-	if w.applied.Seen(ctx) { // a request retried after the workflow continued as new
+	if w.Applied.Seen(ctx) { // a request retried after the workflow continued as new
 		return w.snapshot(), nil
 	}
-	w.decided++
+	w.Decided++
 	if err := w.validate(ctx, cmd); err != nil { // the slip may have moved while waiting for the lock
 		return nil, err
 	}
@@ -179,7 +179,7 @@ func (w *slipWF) command(ctx workflow.Context, cmd *servicev1.SlipCommand) (*ser
 	if err := w.apply(ctx, cmd); err != nil {
 		return nil, err
 	}
-	w.applied.Add(ctx)
+	w.Applied.Add(ctx)
 	return w.snapshot(), nil
 }
 

@@ -38,7 +38,7 @@ type caseWF struct {
 	// alarms: the loop and the chases wait on one timer (versionAlarms);
 	// nil in executions started before.
 	alarms *wfx.Alarms
-	runs
+	wfx.Runs
 }
 
 // ServiceCase is the ServiceCase workflow (ServiceCase:<id>); see the
@@ -49,7 +49,7 @@ func ServiceCase(ctx workflow.Context, in *servicev1.CaseInput) (*servicev1.Case
 		return nil, temporal.NewNonRetryableApplicationError("a case needs an id, a customer and created_at", "invalid", nil)
 	}
 	w := &caseWF{snap: proto.Clone(c).(*servicev1.CaseSnapshot), mu: workflow.NewMutex(ctx), svc: callService(ctx),
-		runs: newRuns(ctx, in.GetContinueAsNewAfter())}
+		Runs: wfx.Runs{Limit: in.GetContinueAsNewAfter()}}
 	w.snap.Sla = nil
 	for _, t := range []sla.Target{sla.FirstResponse, sla.Resolution} {
 		w.targets = append(w.targets, newTarget(ctx, t))
@@ -93,11 +93,11 @@ func ServiceCase(ctx workflow.Context, in *servicev1.CaseInput) (*servicev1.Case
 		if w.snap.GetState() == StateClosed && !w.chasing() {
 			break
 		}
-		if w.continueDue(ctx) {
+		if w.ContinueDue(ctx) {
 			if err := w.suspendChases(ctx); err != nil {
 				return nil, err
 			}
-			if w.continueDue(ctx) && !w.chasing() {
+			if w.ContinueDue(ctx) && !w.chasing() {
 				return nil, w.continueAsNew(ctx)
 			}
 			continue
@@ -105,7 +105,7 @@ func ServiceCase(ctx workflow.Context, in *servicev1.CaseInput) (*servicev1.Case
 		now := workflow.Now(ctx)
 		wake, timed := w.nextWake()
 		w.changed = false
-		cond := func() bool { return w.changed || w.err != nil || w.chaseOutOfStep(ctx) || w.continueDue(ctx) }
+		cond := func() bool { return w.changed || w.err != nil || w.chaseOutOfStep(ctx) || w.ContinueDue(ctx) }
 		if !timed {
 			if err := workflow.Await(ctx, cond); err != nil {
 				return nil, err
@@ -321,7 +321,7 @@ func (w *caseWF) current() Case {
 }
 
 func (w *caseWF) validate(ctx workflow.Context, cmd *servicev1.CaseCommand) error {
-	if w.applied.Seen(ctx) {
+	if w.Applied.Seen(ctx) {
 		return nil
 	}
 	if cmd.GetOp() == OpAutoClose {
@@ -338,10 +338,10 @@ func (w *caseWF) command(ctx workflow.Context, cmd *servicev1.CaseCommand) (*ser
 		return nil, err
 	}
 	defer w.mu.Unlock()
-	if w.applied.Seen(ctx) { // a request retried after the workflow continued as new
+	if w.Applied.Seen(ctx) { // a request retried after the workflow continued as new
 		return w.snapshot(workflow.Now(ctx)), nil
 	}
-	w.decided++
+	w.Decided++
 	if err := w.validate(ctx, cmd); err != nil { // the case may have moved while waiting for the lock
 		return nil, err
 	}
@@ -350,7 +350,7 @@ func (w *caseWF) command(ctx workflow.Context, cmd *servicev1.CaseCommand) (*ser
 	if err := w.apply(ctx, cmd); err != nil {
 		return nil, err
 	}
-	w.applied.Add(ctx)
+	w.Applied.Add(ctx)
 	return w.snapshot(workflow.Now(ctx)), nil
 }
 

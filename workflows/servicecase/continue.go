@@ -12,7 +12,7 @@ import (
 	"github.com/closeloop/closeloop/workflows/wfx"
 )
 
-// runs is what the workflow needs to continue as new.
+// Continuing as new.
 //
 // A case is changed, replied to and escalated for as long as it is open: its
 // history has no upper bound. When the server suggests it (or after
@@ -22,25 +22,8 @@ import (
 // follow-ups, suspended by Track between steps (never in the middle of one)
 // and resumed by the next run without opening them again or repeating a
 // step. Updates and signals sent by id reach whichever run is current.
-type runs struct {
-	limit   int32 // Input.continue_as_new_after; 0: the server's suggestion only
-	decided int32 // updates decided in this run
-	// applied are the last updates applied, carried across runs.
-	applied wfx.Applied
-}
-
-func newRuns(_ workflow.Context, limit int32) runs { return runs{limit: limit} }
-
-// continueDue says whether the run should continue as new now.
-func (r *runs) continueDue(ctx workflow.Context) bool {
-	if !workflow.AllHandlersFinished(ctx) {
-		return false
-	}
-	if r.limit > 0 && r.decided >= r.limit {
-		return true
-	}
-	return workflow.GetInfo(ctx).GetContinueAsNewSuggested()
-}
+// The bookkeeping is wfx.Runs (the updates decided in this run, the
+// limit, the ids applied), embedded in the workflow's state.
 
 // suspendChases asks every running generation to suspend and waits until
 // none runs (each suspended, or ended meanwhile).
@@ -62,7 +45,7 @@ func (w *caseWF) suspendChases(ctx workflow.Context) error {
 func (w *caseWF) continueAsNew(ctx workflow.Context) error {
 	carried := &servicev1.CaseCarried{Snapshot: proto.Clone(w.snap).(*servicev1.CaseSnapshot), Generations: map[string]int32{},
 		Unchased:         map[string]string{},
-		AppliedUpdateIds: w.applied.IDs()}
+		AppliedUpdateIds: w.Applied.IDs()}
 	for _, t := range w.targets {
 		carried.Clocks = append(carried.Clocks, clockOf(t.clock))
 		carried.Generations[string(t.name)] = t.gen
@@ -75,15 +58,15 @@ func (w *caseWF) continueAsNew(ctx workflow.Context) error {
 				Calendar: c.progress.Calendar, ChaseKey: c.key})
 		}
 	}
-	workflow.GetLogger(ctx).Info("service case continues as new", "case_id", w.snap.GetCaseId(), "decided", w.decided)
-	return workflow.NewContinueAsNewError(ctx, wfc.WorkflowServiceCase, &servicev1.CaseInput{Case: w.snap, ContinueAsNewAfter: w.limit,
+	workflow.GetLogger(ctx).Info("service case continues as new", "case_id", w.snap.GetCaseId(), "decided", w.Decided)
+	return workflow.NewContinueAsNewError(ctx, wfc.WorkflowServiceCase, &servicev1.CaseInput{Case: w.snap, ContinueAsNewAfter: w.Limit,
 		Carried: carried})
 }
 
 // restore takes over the state the previous run carried.
 func (w *caseWF) restore(c *servicev1.CaseCarried) {
 	w.snap = proto.Clone(c.GetSnapshot()).(*servicev1.CaseSnapshot)
-	w.applied = wfx.NewApplied(c.GetAppliedUpdateIds())
+	w.Applied = wfx.NewApplied(c.GetAppliedUpdateIds())
 	for i, t := range w.targets {
 		if i < len(c.GetClocks()) {
 			t.clock = clockFrom(c.GetClocks()[i])

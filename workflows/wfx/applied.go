@@ -38,3 +38,25 @@ func (a *Applied) Add(ctx workflow.Context) {
 
 // IDs are the ids to carry to the next run.
 func (a *Applied) IDs() []string { return slices.Clone(a.ids) }
+
+// Runs is what a workflow that continues as new after many updates keeps
+// of its run: the limit of updates per run (the input's
+// continue_as_new_after; 0: only when the server suggests it), the updates
+// decided in this run, and the update ids applied, carried across runs.
+type Runs struct {
+	Limit   int32
+	Decided int32
+	Applied Applied
+}
+
+// ContinueDue says whether the run should continue as new now: no handler
+// is running, and the limit is reached or the server suggests it.
+func (r *Runs) ContinueDue(ctx workflow.Context) bool {
+	if !workflow.AllHandlersFinished(ctx) {
+		return false
+	}
+	if r.Limit > 0 && r.Decided >= r.Limit {
+		return true
+	}
+	return workflow.GetInfo(ctx).GetContinueAsNewSuggested()
+}

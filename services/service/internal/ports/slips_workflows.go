@@ -67,21 +67,9 @@ func (w SlipWorkflows) Start(ctx context.Context, s domain.Slip) error {
 // waits for the result. With an Idempotency-Key on the request the update
 // id is derived from it, so a retried request is applied at most once.
 func (w SlipWorkflows) Command(ctx context.Context, s domain.Slip, cmd *servicev1.SlipCommand) (*servicev1.SlipSnapshot, error) {
-	ctx, cancel := context.WithTimeout(ctx, w.wait())
-	defer cancel()
-	id := wfc.InfoSlipWorkflowID(s.ID)
 	opts, in := w.start(s)
-	start := w.Client.NewWithStartWorkflowOperation(opts, wfc.WorkflowInfoSlip, in)
-	h, err := w.Client.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{
-		StartWorkflowOperation: start,
-		UpdateOptions: client.UpdateWorkflowOptions{WorkflowID: id, UpdateName: wfc.UpdateSlipCommand,
-			UpdateID: keyedUpdateID(ctx, id, wfc.UpdateSlipCommand), Args: []any{cmd}, WaitForStage: client.WorkflowUpdateStageCompleted},
-	})
 	var out servicev1.SlipSnapshot
-	if err == nil {
-		err = h.Get(ctx, &out)
-	}
-	if err != nil {
+	if err := updateWithStart(ctx, w.Client, w.wait(), opts, wfc.WorkflowInfoSlip, in, wfc.UpdateSlipCommand, cmd, &out); err != nil {
 		return nil, slipWorkflowError(err)
 	}
 	return &out, nil
@@ -89,14 +77,8 @@ func (w SlipWorkflows) Command(ctx context.Context, s domain.Slip, cmd *servicev
 
 // Query asks the slip's workflow for its live state.
 func (w SlipWorkflows) Query(ctx context.Context, slipID string) (*servicev1.SlipSnapshot, error) {
-	ctx, cancel := context.WithTimeout(ctx, w.wait())
-	defer cancel()
-	v, err := w.Client.QueryWorkflow(ctx, wfc.InfoSlipWorkflowID(slipID), "", wfc.QuerySlipState)
 	var out servicev1.SlipSnapshot
-	if err == nil {
-		err = v.Get(&out)
-	}
-	if err != nil {
+	if err := query(ctx, w.Client, w.wait(), wfc.InfoSlipWorkflowID(slipID), wfc.QuerySlipState, &out); err != nil {
 		return nil, slipWorkflowError(err)
 	}
 	return &out, nil

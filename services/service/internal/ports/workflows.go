@@ -5,14 +5,12 @@ import (
 	"errors"
 	"time"
 
-	"github.com/google/uuid"
 	"go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/closeloop/closeloop/platform/apperr"
-	"github.com/closeloop/closeloop/platform/auth"
 	wfc "github.com/closeloop/closeloop/proto/contract/workflows"
 	servicev1 "github.com/closeloop/closeloop/proto/gen/closeloop/service/v1"
 	"github.com/closeloop/closeloop/services/service/internal/domain"
@@ -62,19 +60,9 @@ func (w CaseWorkflows) Start(ctx context.Context, c domain.Case) error {
 // waits for the result. With an Idempotency-Key on the request the update id
 // is derived from it, so a retried request is applied at most once.
 func (w CaseWorkflows) Command(ctx context.Context, c domain.Case, cmd *servicev1.CaseCommand) (*servicev1.CaseSnapshot, error) {
-	ctx, cancel := context.WithTimeout(ctx, w.wait())
-	defer cancel()
-	id := wfc.ServiceCaseWorkflowID(c.ID)
-	start := w.Client.NewWithStartWorkflowOperation(w.startOptions(c), wfc.WorkflowServiceCase, &servicev1.CaseInput{Case: CaseSnapshot(c)})
-	h, err := w.Client.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{
-		StartWorkflowOperation: start,
-		UpdateOptions: client.UpdateWorkflowOptions{WorkflowID: id, UpdateName: wfc.UpdateCaseCommand, UpdateID: updateID(ctx, id),
-			Args: []any{cmd}, WaitForStage: client.WorkflowUpdateStageCompleted},
-	})
 	var out servicev1.CaseSnapshot
-	if err == nil {
-		err = h.Get(ctx, &out)
-	}
+	err := updateWithStart(ctx, w.Client, w.wait(), w.startOptions(c), wfc.WorkflowServiceCase, &servicev1.CaseInput{Case: CaseSnapshot(c)},
+		wfc.UpdateCaseCommand, cmd, &out)
 	if err != nil {
 		return nil, workflowError(err)
 	}
@@ -84,17 +72,41 @@ func (w CaseWorkflows) Command(ctx context.Context, c domain.Case, cmd *servicev
 // Query asks the case's workflow for its live state (the SLA targets as of
 // now).
 func (w CaseWorkflows) Query(ctx context.Context, caseID string) (*servicev1.CaseSnapshot, error) {
-	ctx, cancel := context.WithTimeout(ctx, w.wait())
-	defer cancel()
-	v, err := w.Client.QueryWorkflow(ctx, wfc.ServiceCaseWorkflowID(caseID), "", wfc.QueryCaseState)
 	var out servicev1.CaseSnapshot
-	if err == nil {
-		err = v.Get(&out)
-	}
-	if err != nil {
+	if err := query(ctx, w.Client, w.wait(), wfc.ServiceCaseWorkflowID(caseID), wfc.QueryCaseState, &out); err != nil {
 		return nil, workflowError(err)
 	}
 	return &out, nil
+}
+
+// updateWithStart sends update name with arg to the workflow opts.ID —
+// starting it as wfType with input first if it does not run — waits at most
+// wait for the update to complete and decodes its result into out. The
+// update id comes from the request's Idempotency-Key (keyedUpdateID).
+func updateWithStart(ctx context.Context, c client.Client, wait time.Duration, opts client.StartWorkflowOptions, wfType string, input any,
+	name string, arg, out any) error {
+	ctx, cancel := context.WithTimeout(ctx, wait)
+	defer cancel()
+	h, err := c.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{
+		StartWorkflowOperation: c.NewWithStartWorkflowOperation(opts, wfType, input),
+		UpdateOptions: client.UpdateWorkflowOptions{WorkflowID: opts.ID, UpdateName: name, UpdateID: keyedUpdateID(ctx, opts.ID, name),
+			Args: []any{arg}, WaitForStage: client.WorkflowUpdateStageCompleted},
+	})
+	if err != nil {
+		return err
+	}
+	return h.Get(ctx, out)
+}
+
+// query asks workflow id's query name, waiting at most wait, into out.
+func query(ctx context.Context, c client.Client, wait time.Duration, id, name string, out any) error {
+	ctx, cancel := context.WithTimeout(ctx, wait)
+	defer cancel()
+	v, err := c.QueryWorkflow(ctx, id, "", name)
+	if err != nil {
+		return err
+	}
+	return v.Get(out)
 }
 
 type idemKey struct{}
@@ -102,20 +114,6 @@ type idemKey struct{}
 // WithIdempotencyKey carries the request's Idempotency-Key to Command.
 func WithIdempotencyKey(ctx context.Context, key string) context.Context {
 	return context.WithValue(ctx, idemKey{}, key)
-}
-
-// updateID derives an update id from the request's Idempotency-Key and who
-// sent it; empty without a key (Temporal picks a random one).
-func updateID(ctx context.Context, workflowID string) string {
-	key, _ := ctx.Value(idemKey{}).(string)
-	if key == "" {
-		return ""
-	}
-	who := ""
-	if p, ok := auth.FromContext(ctx); ok {
-		who = p.Subject
-	}
-	return uuid.NewSHA1(uuid.NameSpaceOID, []byte("closeloop/update\x00"+who+"\x00"+key+"\x00"+workflowID+"\x00"+wfc.UpdateCaseCommand)).String()
 }
 
 // workflowError turns what the workflow engine answered into the API's error.
