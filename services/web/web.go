@@ -33,6 +33,7 @@ import (
 	"github.com/closeloop/closeloop/services/web/internal/pages/myday"
 	"github.com/closeloop/closeloop/services/web/internal/pages/policies"
 	"github.com/closeloop/closeloop/services/web/internal/pages/settings"
+	"github.com/closeloop/closeloop/services/web/internal/pages/slips"
 	"github.com/closeloop/closeloop/services/web/internal/pages/visits"
 	"github.com/closeloop/closeloop/services/web/internal/pages/webhooks"
 	"github.com/closeloop/closeloop/services/web/internal/session"
@@ -66,6 +67,7 @@ var Pages = []Page{
 	customer360.Mount,
 	leads.Mount,
 	cases.Mount,
+	slips.Mount,
 	visits.Mount,
 	analytics.Mount,
 	policies.Mount,

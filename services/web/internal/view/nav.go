@@ -46,6 +46,7 @@ var (
 	// RolesCases see the service cases (analysts read them; the others
 	// may also file).
 	RolesCases     = []string{"rep", "manager", "analyst", "admin"}
+	RolesSlips     = []string{"rep", "manager", "analyst", "admin"} // info slips: the service decides which each sees
 	RolesVisits    = []string{"rep", "manager", "admin"}
 	RolesAnalytics = []string{"manager", "analyst", "admin"}
 	RolesImport    = []string{"rep", "manager", "admin"}
@@ -68,6 +69,7 @@ var nav = []navEntry{
 	{"/customers", "nav.customers", RolesCustomers, ""},
 	{"/leads", "nav.leads", RolesLeads, ""},
 	{"/cases", "nav.cases", RolesCases, ""},
+	{"/slips", "nav.slips", RolesSlips, ""},
 	{"/visits", "nav.visits", RolesVisits, ""},
 	{"/analytics", "nav.analytics", RolesAnalytics, ""},
 	{"/policies", "nav.policies", RolesPolicies, ""},
