@@ -34,6 +34,8 @@ import (
 // team (sales people read the cases of their customers).
 type Customer struct {
 	OwnerID, Team string
+	// Name is its name as the caller sees it (shown on info slips).
+	Name string
 }
 
 // CustomerLookup returns the customer with id as the caller sees it in the

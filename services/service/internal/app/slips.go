@@ -83,7 +83,7 @@ func (a *Slips) Send(ctx context.Context, in SendSlip, idemKey string, rawBody [
 		return Created{}, err
 	}
 	s, first, err := domain.NewSlip(domain.NewSlipInput{
-		ID: adapters.NewID(), CustomerID: in.CustomerID, CustomerOwnerID: cust.OwnerID, CustomerTeam: cust.Team,
+		ID: adapters.NewID(), CustomerID: in.CustomerID, CustomerName: cust.Name, CustomerOwnerID: cust.OwnerID, CustomerTeam: cust.Team,
 		ContactID: in.ContactID, LeadID: in.LeadID, OpportunityID: in.OpportunityID, CaseID: in.CaseID, VisitID: in.VisitID,
 		Subject: in.Subject, Body: in.Body, Category: in.Category, Urgency: in.Urgency, Attachments: in.Attachments,
 		DueAt: in.DueAt, Recipients: in.Recipients,

@@ -11,8 +11,11 @@ import (
 
 // SlipView is a slip as the API shows it. Instants are UTC.
 type SlipView struct {
-	ID            string `json:"id"`
-	CustomerID    string `json:"customer_id"`
+	ID         string `json:"id"`
+	CustomerID string `json:"customer_id"`
+	// CustomerName is the customer's name when the slip was sent (as its
+	// sender saw it).
+	CustomerName  string `json:"customer_name"`
 	ContactID     string `json:"contact_id"`
 	LeadID        string `json:"lead_id"`
 	OpportunityID string `json:"opportunity_id"`
@@ -106,7 +109,7 @@ type SlipEntryView struct {
 
 // SlipOf is s as the API shows it.
 func SlipOf(s domain.Slip) SlipView {
-	v := SlipView{ID: s.ID, CustomerID: s.CustomerID, ContactID: s.ContactID, LeadID: s.LeadID, OpportunityID: s.OpportunityID,
+	v := SlipView{ID: s.ID, CustomerID: s.CustomerID, CustomerName: s.CustomerName, ContactID: s.ContactID, LeadID: s.LeadID, OpportunityID: s.OpportunityID,
 		CaseID: s.CaseID, VisitID: s.VisitID, Subject: s.Subject, Body: s.Body, Category: s.Category, Urgency: s.Urgency,
 		Attachments: []AttachmentView{}, DueAt: utcp(s.DueAt), OriginatorID: s.OriginatorID, OriginatorName: s.OriginatorName,
 		OriginatorTeams: append([]string{}, s.OriginatorTeams...), State: s.State, Recipients: []RecipientView{}, Version: s.Version,

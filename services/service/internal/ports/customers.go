@@ -29,5 +29,5 @@ func (c *CustomerAPI) Lookup(ctx context.Context, id string) (app.Customer, erro
 	if err != nil {
 		return app.Customer{}, err
 	}
-	return app.Customer{OwnerID: out.OwnerID, Team: out.Team}, nil
+	return app.Customer{OwnerID: out.OwnerID, Team: out.Team, Name: out.Name}, nil
 }

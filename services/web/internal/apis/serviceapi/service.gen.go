@@ -749,6 +749,7 @@ type SlipView struct {
 	ContactId       *string           `json:"contact_id,omitempty"`
 	CreatedAt       *time.Time        `json:"created_at,omitempty"`
 	CustomerId      *string           `json:"customer_id,omitempty"`
+	CustomerName    *string           `json:"customer_name,omitempty"`
 	DueAt           *time.Time        `json:"due_at,omitempty"`
 	Id              *string           `json:"id,omitempty"`
 	LeadId          *string           `json:"lead_id,omitempty"`

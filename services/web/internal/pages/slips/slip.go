@@ -116,7 +116,7 @@ func (h *handler) load(r *console.Request, id string) (*slipData, error) {
 		}
 	})
 	wg.Go(func() {
-		d.Customer = short(str(s.CustomerId))
+		d.Customer = customerName(nil, str(s.CustomerId), str(s.CustomerName))
 		cres, err := r.API.Customer.GetCustomersByIdWithResponse(ctx, str(s.CustomerId))
 		if apis.Check(cres, err) == nil && cres.JSON200 != nil {
 			d.Customer, d.CustomerLink = str(cres.JSON200.Name), true

@@ -199,7 +199,7 @@ func (h *handler) index(c *gin.Context) {
 	}
 	me := r.User.Subject
 	for _, s := range deref(res.JSON200.Items) {
-		row := Row{SlipView: s, Customer: customerName(customers, str(s.CustomerId))}
+		row := Row{SlipView: s, Customer: customerName(customers, str(s.CustomerId), str(s.CustomerName))}
 		row.Done, row.Counted = progress(s)
 		if p, ok := minePart(s, me); ok {
 			row.Mine = str(p.State)
@@ -295,10 +295,14 @@ func signedOut(err error) bool {
 	return errors.As(err, &e) && e.Kind == apperr.KindUnauthenticated
 }
 
-// customerName is a customer's name when known, else its id shortened.
-func customerName(names map[string]string, id string) string {
+// customerName is a customer's name as the user sees it, else as the
+// slip's sender saw it, else its id shortened.
+func customerName(names map[string]string, id, sent string) string {
 	if n := names[id]; n != "" {
 		return n
+	}
+	if sent != "" {
+		return sent // the name its sender saw: the reader may not see the customer
 	}
 	return short(id)
 }
