@@ -2,14 +2,12 @@ package infoslip_test
 
 import (
 	"context"
-	"errors"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"go.temporal.io/sdk/activity"
-	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/workflow"
 	"google.golang.org/protobuf/proto"
@@ -171,7 +169,7 @@ func (h *harness) at(when time.Time, fn func()) {
 // send sends a slip command at when; want is the refusal code expected ("" none).
 func (h *harness) send(when time.Time, cmd *servicev1.SlipCommand, want string) {
 	h.at(when, func() {
-		h.env.UpdateWorkflow(wfc.UpdateSlipCommand, "", &updateCallback{t: h.t, want: want, what: cmd.GetOp() + " at " + when.String()}, cmd)
+		h.env.UpdateWorkflow(wfc.UpdateSlipCommand, "", &followuptest.UpdateCallback{T: h.t, Want: want, What: cmd.GetOp() + " at " + when.String()}, cmd)
 	})
 }
 
@@ -223,30 +221,4 @@ func (h *harness) stepsOf(id string) string {
 		}
 	}
 	return strings.Join(out, " ")
-}
-
-type updateCallback struct {
-	t          *testing.T
-	want, what string
-}
-
-func (u *updateCallback) Accept()        {}
-func (u *updateCallback) Reject(e error) { u.check(e) }
-func (u *updateCallback) Complete(_ any, e error) {
-	u.check(e)
-}
-
-func (u *updateCallback) check(err error) {
-	u.t.Helper()
-	code := ""
-	if err != nil {
-		code = err.Error()
-		var app *temporal.ApplicationError
-		if errors.As(err, &app) {
-			code = app.Type()
-		}
-	}
-	if code != u.want {
-		u.t.Errorf("%s: got %q, want %q", u.what, code, u.want)
-	}
 }

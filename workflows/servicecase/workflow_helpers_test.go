@@ -3,7 +3,6 @@ package servicecase_test
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"strings"
 	"sync"
 	"testing"
@@ -188,7 +187,7 @@ func (h *harness) at(when time.Time, fn func()) {
 // send sends a case command at when; want is the refusal code expected ("" none).
 func (h *harness) send(when time.Time, cmd *servicev1.CaseCommand, want string) {
 	h.at(when, func() {
-		h.env.UpdateWorkflow(wfc.UpdateCaseCommand, "", &updateCallback{t: h.t, want: want, what: cmd.GetOp() + " at " + when.String()}, cmd)
+		h.env.UpdateWorkflow(wfc.UpdateCaseCommand, "", &followuptest.UpdateCallback{T: h.t, Want: want, What: cmd.GetOp() + " at " + when.String()}, cmd)
 	})
 }
 
@@ -229,32 +228,6 @@ func (h *harness) opened() []*followupv1.FollowUpRecord {
 		out = append(out, e.Msg.(*followupv1.FollowUpRecord))
 	}
 	return out
-}
-
-type updateCallback struct {
-	t          *testing.T
-	want, what string
-}
-
-func (u *updateCallback) Accept()        {}
-func (u *updateCallback) Reject(e error) { u.check(e) }
-func (u *updateCallback) Complete(_ any, e error) {
-	u.check(e)
-}
-
-func (u *updateCallback) check(err error) {
-	u.t.Helper()
-	code := ""
-	if err != nil {
-		code = err.Error()
-		var app *temporal.ApplicationError
-		if errors.As(err, &app) {
-			code = app.Type()
-		}
-	}
-	if code != u.want {
-		u.t.Errorf("%s: got %q, want %q", u.what, code, u.want)
-	}
 }
 
 func followupTZ() *time.Location { return followuptest.Shanghai }

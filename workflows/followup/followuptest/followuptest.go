@@ -10,8 +10,10 @@ package followuptest
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	followupc "github.com/closeloop/closeloop/proto/contract/followup"
 	"sync"
+	"testing"
 	"time"
 
 	"go.temporal.io/sdk/activity"
@@ -146,4 +148,36 @@ func (e *Engine) Steps() []string {
 		out = append(out, s.Msg.(*followupv1.RecordStepInput).GetAction()+"@"+s.At.In(Shanghai).Format("Jan 2 15:04"))
 	}
 	return out
+}
+
+// UpdateCallback checks the outcome of an update sent in a time-skipping
+// test (env.UpdateWorkflow): the refusal's code (the application error's
+// type) must be Want, "" for an update that is accepted and completes.
+type UpdateCallback struct {
+	T          testing.TB
+	Want, What string
+}
+
+// Accept is called when the update's validator accepts it.
+func (u *UpdateCallback) Accept() {}
+
+// Reject is called when the validator refuses it.
+func (u *UpdateCallback) Reject(e error) { u.check(e) }
+
+// Complete is called when the handler is done.
+func (u *UpdateCallback) Complete(_ any, e error) { u.check(e) }
+
+func (u *UpdateCallback) check(err error) {
+	u.T.Helper()
+	code := ""
+	if err != nil {
+		code = err.Error()
+		var app *temporal.ApplicationError
+		if errors.As(err, &app) {
+			code = app.Type()
+		}
+	}
+	if code != u.Want {
+		u.T.Errorf("%s: got %q, want %q", u.What, code, u.Want)
+	}
 }
