@@ -27,7 +27,9 @@ import (
 // failures), and servicecase/testdata/*.json (written by the after-sales
 // service's: a case's whole life, twenty concurrent replies), and
 // infoslip/testdata/*.json (a slip to three departments, twenty recipients
-// acknowledging at once), all with
+// acknowledging at once), and notice/testdata/*.json (a notice revoked after
+// its deadline, a reader's follow-up closed by a late acknowledgement), all
+// with
 // UPDATE_HISTORIES=1. A change
 // that would make such running executions non-deterministic after a worker
 // upgrade fails here; it needs workflow.GetVersion.
@@ -36,7 +38,7 @@ func TestRecordedHistoriesReplay(t *testing.T) {
 	for _, dir := range []struct {
 		glob string
 		min  int
-	}{{"lead/testdata/*.json", 3}, {"testdata/*.json", 4}, {"servicecase/testdata/*.json", 2}, {"infoslip/testdata/*.json", 2}} {
+	}{{"lead/testdata/*.json", 3}, {"testdata/*.json", 4}, {"servicecase/testdata/*.json", 2}, {"infoslip/testdata/*.json", 2}, {"notice/testdata/*.json", 2}} {
 		found, err := filepath.Glob(dir.glob)
 		if err != nil || len(found) < dir.min {
 			t.Fatalf("want at least %d recorded histories in %s, found %v (%v)", dir.min, dir.glob, found, err)

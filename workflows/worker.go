@@ -39,6 +39,7 @@ import (
 	"github.com/closeloop/closeloop/workflows/followup"
 	"github.com/closeloop/closeloop/workflows/infoslip"
 	"github.com/closeloop/closeloop/workflows/lead"
+	"github.com/closeloop/closeloop/workflows/notice"
 	"github.com/closeloop/closeloop/workflows/notify"
 	"github.com/closeloop/closeloop/workflows/servicecase"
 	"github.com/closeloop/closeloop/workflows/systemcheck"
@@ -79,6 +80,8 @@ func RegisterWorkflows(r WorkflowRegistry) {
 	r.RegisterWorkflowWithOptions(notify.Delivery, workflow.RegisterOptions{Name: wfc.WorkflowDelivery})
 	r.RegisterWorkflowWithOptions(servicecase.ServiceCase, workflow.RegisterOptions{Name: wfc.WorkflowServiceCase})
 	r.RegisterWorkflowWithOptions(infoslip.InfoSlip, workflow.RegisterOptions{Name: wfc.WorkflowInfoSlip})
+	r.RegisterWorkflowWithOptions(notice.Notice, workflow.RegisterOptions{Name: wfc.WorkflowNotice})
+	r.RegisterWorkflowWithOptions(notice.NoticeAck, workflow.RegisterOptions{Name: wfc.WorkflowNoticeAck})
 }
 
 // RunSystemCheck runs SystemCheck and reports each service; the error names

@@ -118,7 +118,7 @@ func newStackWithWorkflows(t testing.TB, dsn func(testing.TB) string) *stack {
 func newStackOn(t testing.TB, dsn func(testing.TB) string, temporal, namespace string) *stack {
 	t.Helper()
 	if temporal == "" {
-		temporal, namespace = "127.0.0.1:1", "default"
+		temporal, namespace = noTemporal, "default"
 	}
 	srv := httptest.NewUnstartedServer(nil)
 	issuerURL := "http://" + srv.Listener.Addr().String()

@@ -15,11 +15,12 @@ func SetNoticeWorkflows(f func(d *platform.Deps, n *app.Notices) app.NoticeWorkf
 
 // UseDirectoryForNotices makes the stacks set up until restore is called
 // resolve notices' readers as production does (ports.NoticeReaders, the
-// customer service's directory).
+// customer service's directory) and chase them through the workflow engine.
 func UseDirectoryForNotices() (restore func()) {
 	saved := noticeWorkflows
 	noticeWorkflows = func(d *platform.Deps, n *app.Notices, people *ports.PeopleAPI) app.NoticeWorkflows {
-		return ports.NoticeReaders{People: people, Org: n.Org, Notices: n}
+		return ports.NoticeWorkflows{NoticeReaders: ports.NoticeReaders{People: people, Org: n.Org, Notices: n},
+			NoticeChases: ports.NoticeChases{Client: d.Temporal}}
 	}
 	return func() { noticeWorkflows = saved }
 }

@@ -18,23 +18,41 @@ import (
 	aftersales "github.com/closeloop/closeloop/services/service"
 	"github.com/closeloop/closeloop/services/service/internal/app"
 	"github.com/closeloop/closeloop/services/service/internal/domain"
+	"github.com/closeloop/closeloop/services/service/internal/ports"
 )
 
-// The notices' readers come from the user directory through the Notice
-// workflow (app.NoticeWorkflows). In these tests they come from
-// noticeDirectory: the tests' users, handed to AddReaders in pages as the
-// workflow will — the last page twice, as a retried activity would.
+// The notices' readers come from the user directory (app.NoticeWorkflows).
+// In these tests they come from noticeDirectory: the tests' users, handed to
+// AddReaders in pages as the directory look-up does — the last page twice,
+// as a retried publication would. The readers of a notice that must be
+// acknowledged are chased by its workflow on the stacks that run the
+// workflow engine; the others have none (TEMPORAL_ADDRESS 127.0.0.1:1), and
+// only note what they were asked.
 func init() {
-	aftersales.SetNoticeWorkflows(func(_ *service.Deps, n *app.Notices) app.NoticeWorkflows { return noticeDirectory{notices: n} })
+	aftersales.SetNoticeWorkflows(func(d *service.Deps, n *app.Notices) app.NoticeWorkflows {
+		dir := noticeDirectory{notices: n}
+		if d.Config.Temporal.Address != noTemporal {
+			dir.chases = &ports.NoticeChases{Client: d.Temporal}
+		}
+		return dir
+	})
 }
+
+// noTemporal is the Temporal address of the stacks without the engine.
+const noTemporal = "127.0.0.1:1"
 
 // directoryDown in a notice's title makes the directory fail its publication.
 const directoryDown = "[directory down]"
 
-// revokedNotices records the notices the directory was told were revoked.
-var revokedNotices sync.Map
+// revokedNotices and chasedNotices record the notices whose workflow was
+// told they were revoked, or started.
+var revokedNotices, chasedNotices sync.Map
 
-type noticeDirectory struct{ notices *app.Notices }
+type noticeDirectory struct {
+	notices *app.Notices
+	// chases are the real workflows (nil: the stack has no engine).
+	chases *ports.NoticeChases
+}
 
 func (d noticeDirectory) Published(ctx context.Context, n domain.Notice) error {
 	if strings.Contains(n.Title, directoryDown) {
@@ -53,9 +71,27 @@ func (d noticeDirectory) Published(ctx context.Context, n domain.Notice) error {
 	return err
 }
 
-func (d noticeDirectory) Revoked(_ context.Context, n domain.Notice) error {
+func (d noticeDirectory) Chase(ctx context.Context, n domain.Notice) error {
+	chasedNotices.Store(n.ID, true)
+	if d.chases == nil {
+		return nil
+	}
+	return d.chases.Chase(ctx, n)
+}
+
+func (d noticeDirectory) Revoked(ctx context.Context, n domain.Notice) error {
 	revokedNotices.Store(n.ID, true)
-	return nil
+	if d.chases == nil {
+		return nil
+	}
+	return d.chases.Revoked(ctx, n)
+}
+
+func (d noticeDirectory) Acknowledged(ctx context.Context, n domain.Notice, readerID string) error {
+	if d.chases == nil {
+		return nil
+	}
+	return d.chases.Acknowledged(ctx, n, readerID)
 }
 
 // noticeStack is the after-sales service alone (notices need no other
@@ -77,7 +113,7 @@ func newNoticeStack(t testing.TB, dsn func(testing.TB) string) *noticeStack {
 	srv.Start()
 	t.Cleanup(srv.Close)
 	s := &noticeStack{stack: &stack{t: t, tokens: map[string]string{}}, iss: iss}
-	s.service = servicetest.Start(t, aftersales.Spec(), map[string]string{"OIDC_ISSUER_URL": issuerURL, "TEMPORAL_ADDRESS": "127.0.0.1:1",
+	s.service = servicetest.Start(t, aftersales.Spec(), map[string]string{"OIDC_ISSUER_URL": issuerURL, "TEMPORAL_ADDRESS": noTemporal,
 		"TEMPORAL_NAMESPACE": "default", "LOG_LEVEL": "warn", "SHUTDOWN_TIMEOUT": "5s", "DATABASE_URL": dsn(t)}, service.Options{})
 	s.db = s.service.App.Deps().DB
 	for _, u := range testUsers {

@@ -90,10 +90,12 @@ func Setup(d *platform.Deps, cfg Config) (*platform.Module, error) {
 	notices := &ports.NoticesHTTP{Notices: app.NewNotices(d.DB, org, nil)}
 	notices.Notices.Workflows = noticeWorkflows(d, notices.Notices, people)
 	notices.Notices.Log = d.Log
+	noticeActs := &ports.NoticeActivities{Notices: notices.Notices, Chases: ports.NoticeChases{Client: d.Temporal}}
 	return &platform.Module{
 		Register: func(r worker.Registry) {
 			acts.Register(r)
 			slipActs.Register(r)
+			noticeActs.Register(r)
 			surveys.Register(r)
 		},
 		Routes: func(v1 *gin.RouterGroup) {
@@ -112,12 +114,14 @@ func Setup(d *platform.Deps, cfg Config) (*platform.Module, error) {
 	}, nil
 }
 
-// noticeWorkflows is where a published notice's readers come from
-// (app.NoticeWorkflows): the people of the organisation's teams in the user
-// directory (ports.NoticeReaders). The tests put a directory of their own
-// here.
+// noticeWorkflows is where a published notice goes (app.NoticeWorkflows):
+// its readers from the people of the organisation's teams in the user
+// directory (ports.NoticeReaders), and its Notice workflow, which chases
+// those who miss the acknowledgement deadline (ports.NoticeChases). The
+// tests put a directory of their own here.
 var noticeWorkflows = func(d *platform.Deps, n *app.Notices, people *ports.PeopleAPI) app.NoticeWorkflows {
-	return ports.NoticeReaders{People: people, Org: n.Org, Notices: n}
+	return ports.NoticeWorkflows{NoticeReaders: ports.NoticeReaders{People: people, Org: n.Org, Notices: n},
+		NoticeChases: ports.NoticeChases{Client: d.Temporal}}
 }
 
 // startPending starts, every interval, the workflows of cases whose start

@@ -120,8 +120,11 @@ func Track(ctx workflow.Context, spec *followupv1.FollowUpSpec, opts Options) (o
 	if !ok {
 		return out, temporal.NewNonRetryableApplicationError(fmt.Sprintf("unknown follow-up kind %q", spec.GetKind()), ErrUnknownKind, nil)
 	}
-	if spec.GetId() == "" || spec.GetCustomerId() == "" || spec.GetOwnerId() == "" || spec.GetAnchorAt() == nil {
-		return out, temporal.NewNonRetryableApplicationError("a follow-up needs id, customer_id, owner_id and anchor_at", ErrInvalidSpec, nil)
+	if spec.GetId() == "" || (spec.GetCustomerId() == "" && !kind.WithoutCustomer) || spec.GetOwnerId() == "" || spec.GetAnchorAt() == nil {
+		return out, temporal.NewNonRetryableApplicationError("a follow-up needs id, customer_id (unless its kind is about no customer), owner_id and anchor_at", ErrInvalidSpec, nil)
+	}
+	if kind.Deadline == "" && spec.GetDueAt() == nil {
+		return out, temporal.NewNonRetryableApplicationError(fmt.Sprintf("a %s follow-up needs due_at: its kind has no deadline policy", kind.Name), ErrInvalidSpec, nil)
 	}
 	t := &tracker{eng: engineFor(ctx), spec: spec, kind: kind, anchor: spec.GetAnchorAt().AsTime(), opts: opts, log: workflow.GetLogger(ctx)}
 	ctx = wfx.Activities(ctx, wfx.Call{Queue: t.eng.queue, NonRetryable: []string{"invalid", "not_found"}})

@@ -59,6 +59,7 @@ const (
 	SlipConfirmPeriod     = "infoslip.confirm_period"
 	CallbackDeadline      = "followup.callback_deadline"
 	CallbackEscalation    = "followup.callback_escalation_ladder"
+	NoticeAckEscalation   = "notices.ack_escalation_ladder"
 )
 
 const (
@@ -287,6 +288,15 @@ var catalogue = []Definition{
 		Name: CallbackEscalation, Shape: ShapeLadder, Workflow: "follow-ups opened by people",
 		Title:  "Escalation of an overdue call-back",
 		Effect: "Steps after a call-back is overdue, counted from its due time.",
+		Min:    0, Max: 60 * day, MaxSteps: 8, Actions: []Action{ActionRemind, ActionEscalateManager},
+		Default: Value{Ladder: &Ladder{Clock: ClockBusiness, Steps: []Step{
+			{After: 0, Action: ActionRemind}, {After: 8 * hour, Action: ActionEscalateManager},
+		}}},
+	},
+	{
+		Name: NoticeAckEscalation, Shape: ShapeLadder, Workflow: "notices",
+		Title:  "Chasing readers who have not acknowledged a notice",
+		Effect: "Steps after a reader misses the acknowledgement deadline of a notice that asks to be acknowledged (its publisher sets the deadline), counted from that deadline: remind the reader, then tell the managers of the reader's team. The reader's acknowledgement closes it; revoking the notice cancels it.",
 		Min:    0, Max: 60 * day, MaxSteps: 8, Actions: []Action{ActionRemind, ActionEscalateManager},
 		Default: Value{Ladder: &Ladder{Clock: ClockBusiness, Steps: []Step{
 			{After: 0, Action: ActionRemind}, {After: 8 * hour, Action: ActionEscalateManager},

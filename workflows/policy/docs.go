@@ -154,16 +154,21 @@ func writePolicy(b *strings.Builder, d Definition) {
 
 func writeKinds(b *strings.Builder) {
 	b.WriteString("## Follow-up kinds\n\n")
-	b.WriteString("A follow-up is one obligation towards a customer, with an owner and a due time. Its kind\n" +
-		"fixes the policy that sets the due time, counted from the follow-up's anchor, and the\n" +
-		"ladder that escalates it once the due time has passed.\n\n")
+	b.WriteString("A follow-up is one obligation, with an owner and a due time, nearly always towards a\n" +
+		"customer (a notice's acknowledgement is owed to its publisher). Its kind fixes the policy\n" +
+		"that sets the due time, counted from the follow-up's anchor, and the ladder that escalates\n" +
+		"it once the due time has passed.\n\n")
 	b.WriteString("| kind | the obligation | deadline policy | escalation policy |\n| --- | --- | --- | --- |\n")
 	for _, k := range Kinds() {
 		esc := "none"
 		if k.Escalation != "" {
 			esc = policyRef(k.Escalation)
 		}
-		fmt.Fprintf(b, "| `%s` | %s | %s | %s |\n", k.Name, k.Title, policyRef(k.Deadline), esc)
+		dl := "the due time its opener sets"
+		if k.Deadline != "" {
+			dl = policyRef(k.Deadline)
+		}
+		fmt.Fprintf(b, "| `%s` | %s | %s | %s |\n", k.Name, k.Title, dl, esc)
 	}
 	b.WriteString("\n")
 	b.WriteString("When the deadline policy is a table, the follow-up's key (its funnel stage, ABC class or\n" +
@@ -251,6 +256,9 @@ func containsString(list []string, s string) bool {
 func kindsWords(policyName string) string {
 	var parts []string
 	for _, k := range kinds {
+		if policyName == "" {
+			break
+		}
 		switch policyName {
 		case k.Deadline:
 			parts = append(parts, "`"+k.Name+"` (deadline)")

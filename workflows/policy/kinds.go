@@ -5,11 +5,16 @@ package policy
 type Kind struct {
 	Name string `json:"name"`
 	// Deadline is the policy whose timer (or table entry) sets the due time,
-	// counted from the follow-up's anchor instant.
+	// counted from the follow-up's anchor instant; "" for a kind whose
+	// follow-ups always come with their due time (a notice's deadline).
 	Deadline string `json:"deadline_policy"`
 	// Escalation is the ladder run once the due time has passed ("" for none).
 	Escalation string `json:"escalation_policy,omitempty"`
 	Title      string `json:"title"`
+	// WithoutCustomer: its follow-ups are about no customer (a notice a
+	// reader must acknowledge), so they carry no customer id. Every other
+	// kind's follow-ups need one.
+	WithoutCustomer bool `json:"without_customer,omitempty"`
 }
 
 // Follow-up kinds.
@@ -25,6 +30,7 @@ const (
 	KindSlipClose         = "slip_close"
 	KindWinBackTouch      = "winback_touch"
 	KindCallback          = "callback"
+	KindNoticeAck         = "notice_ack"
 )
 
 var kinds = []Kind{
@@ -39,6 +45,9 @@ var kinds = []Kind{
 	{Name: KindSlipClose, Deadline: SlipCloseDeadline, Escalation: SlipEscalation, Title: "closing a department's part of an info slip"},
 	{Name: KindWinBackTouch, Deadline: WinBackTouchDeadline, Title: "a win-back touch"},
 	{Name: KindCallback, Deadline: CallbackDeadline, Escalation: CallbackEscalation, Title: "a call-back someone promised"},
+	// A notice's acknowledgement is due at the deadline its publisher set:
+	// no deadline policy.
+	{Name: KindNoticeAck, Escalation: NoticeAckEscalation, Title: "acknowledgement of a notice that asks for it", WithoutCustomer: true},
 }
 
 // Kinds returns every follow-up kind.

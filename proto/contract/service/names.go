@@ -1,7 +1,8 @@
 // Package service holds the names under which the after-sales service
 // exposes its Temporal activities. These strings are the cross-service
 // contract between the after-sales service (which registers the activities on
-// TaskQueue) and the ServiceCase workflow (which schedules them by name):
+// TaskQueue) and the ServiceCase, InfoSlip, Notice and NoticeAck workflows
+// (which schedule them by name):
 // change them only together with every caller, and never while workflows that
 // use the old names are running.
 //
@@ -39,4 +40,18 @@ const (
 	// an escalation) on the slip's timeline; idempotent on the entry id.
 	// Input servicev1.SlipChaseRecord.
 	ActivityRecordSlipChase = "service.RecordSlipChase"
+	// ActivityOpenNoticeChases starts a NoticeAck workflow for every reader
+	// of a notice who has not acknowledged it by its deadline, page by page
+	// (heartbeating its progress, resumed from it on a retry), and closes
+	// again at once those whose reader acknowledged meanwhile. Input
+	// servicev1.NoticeChasesInput, result servicev1.NoticeChasesResult.
+	ActivityOpenNoticeChases = "service.OpenNoticeChases"
+	// ActivityCancelNoticeChases cancels the NoticeAck workflows still open
+	// of a revoked notice. Input servicev1.NoticeChasesInput, result
+	// servicev1.NoticeChasesResult.
+	ActivityCancelNoticeChases = "service.CancelNoticeChases"
+	// ActivityNoticeReceiptState says whether a reader acknowledged a notice
+	// and whether it was revoked. Input servicev1.NoticeReceiptInput, result
+	// servicev1.NoticeReceiptState.
+	ActivityNoticeReceiptState = "service.NoticeReceiptState"
 )

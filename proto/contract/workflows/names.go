@@ -241,3 +241,32 @@ const (
 	// QuerySlipState answers servicev1.SlipSnapshot with the chases.
 	QuerySlipState = "slip-state"
 )
+
+// WorkflowNotice chases the readers of a published notice that must be
+// acknowledged: it waits for the acknowledgement deadline, then has the
+// after-sales service start a NoticeAck workflow for every reader who has
+// not acknowledged it, and cancels those still open when the notice is
+// revoked (it waits for that until the notice's validity ends). Input
+// servicev1.NoticeInput; a revocation is the SignalNoticeRevoked signal,
+// sent with signal-with-start so that it reaches a workflow that has ended.
+const WorkflowNotice = "Notice"
+
+// NoticeWorkflowID returns the workflow id of a notice's workflow; one per notice.
+func NoticeWorkflowID(noticeID string) string { return "Notice:" + noticeID }
+
+// SignalNoticeRevoked carries servicev1.NoticeRevoked.
+const SignalNoticeRevoked = "notice-revoked"
+
+// WorkflowNoticeAck is one reader's follow-up (kind notice_ack) for a notice
+// they did not acknowledge by its deadline: the follow-up engine's tracker,
+// due at the deadline, escalated along notices.ack_escalation_ladder, closed
+// by the close-follow-up signal (the reader acknowledged: done; the notice
+// was revoked: cancelled; or a manager closed it from the board). Input
+// servicev1.NoticeAckInput, result followupv1.CloseSignal.
+const WorkflowNoticeAck = "NoticeAck"
+
+// NoticeAckWorkflowID returns the workflow id of a reader's NoticeAck
+// workflow: the notice id (a UUID, without colons) first.
+func NoticeAckWorkflowID(noticeID, readerID string) string {
+	return "NoticeAck:" + noticeID + ":" + readerID
+}

@@ -77,7 +77,7 @@ type PolicyRef struct {
 // LinksView are the URLs of what a follow-up is about.
 type LinksView struct {
 	Self     string `json:"self"`
-	Customer string `json:"customer"`
+	Customer string `json:"customer,omitempty"` // none for a follow-up about no customer (a notice)
 	Workflow string `json:"workflow,omitempty"`
 }
 
@@ -170,7 +170,10 @@ func (s *FollowUps) view(f domain.FollowUp, at time.Time) View {
 	if f.EscalationPolicy != "" {
 		v.EscalationPolicy = &PolicyRef{Name: f.EscalationPolicy, Version: f.EscalationPolicyVersion}
 	}
-	v.Links = LinksView{Self: "/v1/follow-ups/" + f.ID, Customer: "/v1/customers/" + f.CustomerID}
+	v.Links = LinksView{Self: "/v1/follow-ups/" + f.ID}
+	if f.CustomerID != "" {
+		v.Links.Customer = "/v1/customers/" + f.CustomerID
+	}
 	if s.links.TemporalUI != "" {
 		v.Links.Workflow = strings.TrimRight(s.links.TemporalUI, "/") + "/namespaces/" + url.PathEscape(s.links.Namespace) + "/workflows/" + url.PathEscape(f.WorkflowID)
 	}

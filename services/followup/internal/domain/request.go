@@ -30,9 +30,13 @@ func (r OpenRequest) Check(now time.Time) (policy.Kind, error) {
 	if v.Check(r.Kind != "", "kind", "required", "the kind of obligation, such as callback or first_contact") && !ok {
 		names := []string{}
 		for _, k := range policy.Kinds() {
-			names = append(names, k.Name)
+			if !k.WithoutCustomer {
+				names = append(names, k.Name)
+			}
 		}
 		v.Add("kind", "invalid", "unknown kind; use one of "+strings.Join(names, ", "))
+	} else if ok && kind.WithoutCustomer {
+		v.Add("kind", "not_allowed", "a "+kind.Name+" follow-up is opened by its own workflow (a notice's, at its deadline), not by people")
 	}
 	v.Check(r.CustomerID != "", "customer_id", "required", "the customer the follow-up is about")
 	v.Check(len([]rune(r.Title)) <= MaxTitle, "title", "too_long", "at most 300 characters")

@@ -27,7 +27,7 @@ var (
 	followUpPath = openapi.Param{Name: "id", In: "path", Description: "follow-up id (UUID)"}
 	filterParams = []openapi.Param{
 		{Name: "team", In: "query"}, {Name: "owner_id", In: "query"}, {Name: "territory", In: "query"}, {Name: "customer_id", In: "query"},
-		{Name: "kind", In: "query", Enum: []string{"first_contact", "stale_stage", "visit_log", "care_contact", "service_response", "service_resolution", "slip_ack", "slip_close", "winback_touch", "callback"}},
+		{Name: "kind", In: "query", Enum: []string{"first_contact", "stale_stage", "visit_log", "care_contact", "service_response", "service_resolution", "slip_ack", "slip_close", "winback_touch", "callback", "notice_ack"}},
 	}
 )
 

@@ -182,6 +182,23 @@ func (r *Notices) Unacknowledged(ctx context.Context, noticeID, afterReader stri
 	return out, err
 }
 
+// Acknowledged returns which of the readers have acknowledged the notice.
+func (r *Notices) Acknowledged(ctx context.Context, noticeID string, readerIDs []string) (map[string]bool, error) {
+	out := map[string]bool{}
+	if len(readerIDs) == 0 {
+		return out, nil
+	}
+	var ids []string
+	if err := r.db.WithContext(ctx).Model(&receiptRow{}).Where("notice_id = ? AND reader_id IN ? AND acked_at IS NOT NULL", noticeID, readerIDs).
+		Pluck("reader_id", &ids).Error; err != nil {
+		return nil, err
+	}
+	for _, id := range ids {
+		out[id] = true
+	}
+	return out, nil
+}
+
 // LatestPublication is the instant of the latest publication (nil: none).
 func (r *Notices) LatestPublication(ctx context.Context) (*time.Time, error) {
 	var rows []noticeRow

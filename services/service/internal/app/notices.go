@@ -39,18 +39,28 @@ var ErrNoticePublishingUnavailable = apperr.Unavailable("notice_publishing_unava
 // Reader is a person the user directory has in a notice's audience.
 type Reader = domain.Reader
 
-// NoticeWorkflows is where a notice goes once published: the Notice
-// workflow, which resolves its audience against the user directory and
-// chases the readers who must acknowledge it.
+// NoticeWorkflows is where a notice goes once published: the user directory,
+// which resolves its audience, and, for a notice that must be acknowledged,
+// its Notice workflow, which chases the readers who miss the deadline.
 type NoticeWorkflows interface {
 	// Published hands over a notice just stored as published. It returns
 	// once its readers are stored (Notices.AddReaders) — those the
 	// directory has in its audience, or none. An error undoes the
 	// publication (the notice is a draft again, without receipts).
 	Published(ctx context.Context, n domain.Notice) error
+	// Chase starts the Notice workflow of a published notice that must be
+	// acknowledged, once its readers are stored: at the deadline it opens
+	// a follow-up for each reader who has not acknowledged. Starting twice
+	// starts it once. An error undoes the publication.
+	Chase(ctx context.Context, n domain.Notice) error
 	// Revoked tells that a published notice was revoked: nobody is chased
 	// for it any more. The revocation is stored before; an error is logged.
 	Revoked(ctx context.Context, n domain.Notice) error
+	// Acknowledged tells that the reader acknowledged a notice after its
+	// deadline: their follow-up, if one was opened, is closed as done. The
+	// acknowledgement is stored before; an error is logged (the follow-up
+	// then ends at its next ladder step, which finds it acknowledged).
+	Acknowledged(ctx context.Context, n domain.Notice, readerID string) error
 }
 
 // Notices serves the notice use cases.
@@ -184,6 +194,8 @@ func (a *Notices) Publish(ctx context.Context, id string) (NoticeView, error) {
 			refusal = err
 		} else if readers == 0 {
 			refusal = domain.ErrNoticeAudienceEmpty()
+		} else if n.MustAcknowledge {
+			refusal = a.Workflows.Chase(ctx, n)
 		}
 	}
 	if refusal != nil {
@@ -237,23 +249,38 @@ func (a *Notices) Read(ctx context.Context, id string) (NoticeView, error) {
 }
 
 // Acknowledge records that the caller, a reader, acknowledged a notice that
-// asks for it; it also reads it. Twice: the first instants.
+// asks for it; it also reads it. Twice: the first instants. Past the
+// deadline, the reader's follow-up (if one was opened) is closed.
 func (a *Notices) Acknowledge(ctx context.Context, id string) (NoticeView, error) {
-	return a.receive(ctx, id, domain.AcknowledgeNotice)
+	v, n, rc, err := a.receiveAs(ctx, id, domain.AcknowledgeNotice)
+	if err != nil || n.AckDeadline == nil || a.Now().Before(*n.AckDeadline) || a.Workflows == nil {
+		return v, err
+	}
+	if err := a.Workflows.Acknowledged(ctx, n, rc.ReaderID); err != nil {
+		a.Log.WarnContext(ctx, "notices: closing the reader's follow-up of an acknowledged notice", "notice", id, "error", err)
+	}
+	return v, nil
 }
 
 func (a *Notices) receive(ctx context.Context, id string, change func(domain.Notice, domain.Receipt, time.Time) (domain.Receipt, error)) (NoticeView, error) {
+	v, _, _, err := a.receiveAs(ctx, id, change)
+	return v, err
+}
+
+// receiveAs applies change to the caller's receipt of the notice, and
+// returns the notice and the receipt as stored.
+func (a *Notices) receiveAs(ctx context.Context, id string, change func(domain.Notice, domain.Receipt, time.Time) (domain.Receipt, error)) (NoticeView, domain.Notice, domain.Receipt, error) {
 	p, _, err := caller(ctx)
 	if err != nil {
-		return NoticeView{}, err
+		return NoticeView{}, domain.Notice{}, domain.Receipt{}, err
 	}
 	now := a.Now()
 	n, _, err := a.see(ctx, p, id, now)
 	if err != nil {
-		return NoticeView{}, err
+		return NoticeView{}, n, domain.Receipt{}, err
 	}
 	if err := domain.CheckReceiving(n); err != nil {
-		return NoticeView{}, err
+		return NoticeView{}, n, domain.Receipt{}, err
 	}
 	rc, err := a.repo.UpdateReceipt(ctx, id, p.Subject, func(stored domain.Notice, rc *domain.Receipt) error {
 		n = stored
@@ -262,9 +289,9 @@ func (a *Notices) receive(ctx context.Context, id string, change func(domain.Not
 		return err
 	})
 	if err != nil {
-		return NoticeView{}, err
+		return NoticeView{}, n, rc, err
 	}
-	return NoticeOf(n, &rc, now), nil
+	return NoticeOf(n, &rc, now), n, rc, nil
 }
 
 // see returns a notice the caller sees at now, and their receipt of it if
@@ -339,6 +366,33 @@ const addReadersBatch = 1000
 // first): whom the Notice workflow chases after the deadline.
 func (a *Notices) Unacknowledged(ctx context.Context, noticeID, afterReader string, limit int) ([]domain.Receipt, error) {
 	return a.repo.Unacknowledged(ctx, noticeID, afterReader, limit)
+}
+
+// Notice is a notice as stored, whoever asks: for the Notice workflow's
+// activities.
+func (a *Notices) Notice(ctx context.Context, id string) (domain.Notice, error) {
+	if !domain.ValidRef(id) {
+		return domain.Notice{}, domain.ErrNoticeNotFound
+	}
+	return a.repo.Get(ctx, id)
+}
+
+// ReceiptOf is the reader's receipt of a notice (ok false: none), for the
+// Notice workflow's activities.
+func (a *Notices) ReceiptOf(ctx context.Context, noticeID, readerID string) (domain.Receipt, bool, error) {
+	return a.repo.Receipt(ctx, noticeID, readerID)
+}
+
+// Acknowledged returns which of the readers have acknowledged the notice.
+func (a *Notices) Acknowledged(ctx context.Context, noticeID string, readerIDs []string) (map[string]bool, error) {
+	return a.repo.Acknowledged(ctx, noticeID, readerIDs)
+}
+
+// Readers pages through every receipt of a notice by reader id after
+// afterReader ("" from the first).
+func (a *Notices) Readers(ctx context.Context, noticeID, afterReader string, limit int) ([]domain.Receipt, error) {
+	out, _, err := a.repo.Receipts(ctx, noticeID, "", afterReader, limit)
+	return out, err
 }
 
 // sync gives the caller the receipts they miss: when something was

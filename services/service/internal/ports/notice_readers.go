@@ -14,10 +14,6 @@ import (
 // takes them (the domain's rule, in Notices.AddReaders). People in no
 // configured team get their receipts when they next list their notices (the
 // late-reader sync from their token), as do people who join later.
-//
-// Must-acknowledge notices are not chased yet when their deadline passes
-// (docs/notices.md): nothing runs for a notice after its publication, so a
-// revocation has nothing to stop.
 type NoticeReaders struct {
 	People  *PeopleAPI
 	Org     domain.Org
@@ -48,6 +44,3 @@ func (r NoticeReaders) Published(ctx context.Context, n domain.Notice) error {
 	}
 	return nil
 }
-
-// Revoked: nothing runs for a published notice, so nothing is stopped.
-func (NoticeReaders) Revoked(context.Context, domain.Notice) error { return nil }

@@ -22,6 +22,7 @@ const (
 	GetFollowUpsParamsKindCallback          GetFollowUpsParamsKind = "callback"
 	GetFollowUpsParamsKindCareContact       GetFollowUpsParamsKind = "care_contact"
 	GetFollowUpsParamsKindFirstContact      GetFollowUpsParamsKind = "first_contact"
+	GetFollowUpsParamsKindNoticeAck         GetFollowUpsParamsKind = "notice_ack"
 	GetFollowUpsParamsKindServiceResolution GetFollowUpsParamsKind = "service_resolution"
 	GetFollowUpsParamsKindServiceResponse   GetFollowUpsParamsKind = "service_response"
 	GetFollowUpsParamsKindSlipAck           GetFollowUpsParamsKind = "slip_ack"
@@ -39,6 +40,8 @@ func (e GetFollowUpsParamsKind) Valid() bool {
 	case GetFollowUpsParamsKindCareContact:
 		return true
 	case GetFollowUpsParamsKindFirstContact:
+		return true
+	case GetFollowUpsParamsKindNoticeAck:
 		return true
 	case GetFollowUpsParamsKindServiceResolution:
 		return true
@@ -88,6 +91,7 @@ const (
 	GetFollowUpsOverdueParamsKindCallback          GetFollowUpsOverdueParamsKind = "callback"
 	GetFollowUpsOverdueParamsKindCareContact       GetFollowUpsOverdueParamsKind = "care_contact"
 	GetFollowUpsOverdueParamsKindFirstContact      GetFollowUpsOverdueParamsKind = "first_contact"
+	GetFollowUpsOverdueParamsKindNoticeAck         GetFollowUpsOverdueParamsKind = "notice_ack"
 	GetFollowUpsOverdueParamsKindServiceResolution GetFollowUpsOverdueParamsKind = "service_resolution"
 	GetFollowUpsOverdueParamsKindServiceResponse   GetFollowUpsOverdueParamsKind = "service_response"
 	GetFollowUpsOverdueParamsKindSlipAck           GetFollowUpsOverdueParamsKind = "slip_ack"
@@ -105,6 +109,8 @@ func (e GetFollowUpsOverdueParamsKind) Valid() bool {
 	case GetFollowUpsOverdueParamsKindCareContact:
 		return true
 	case GetFollowUpsOverdueParamsKindFirstContact:
+		return true
+	case GetFollowUpsOverdueParamsKindNoticeAck:
 		return true
 	case GetFollowUpsOverdueParamsKindServiceResolution:
 		return true
@@ -154,6 +160,7 @@ const (
 	GetFollowUpsOverdueCountsParamsKindCallback          GetFollowUpsOverdueCountsParamsKind = "callback"
 	GetFollowUpsOverdueCountsParamsKindCareContact       GetFollowUpsOverdueCountsParamsKind = "care_contact"
 	GetFollowUpsOverdueCountsParamsKindFirstContact      GetFollowUpsOverdueCountsParamsKind = "first_contact"
+	GetFollowUpsOverdueCountsParamsKindNoticeAck         GetFollowUpsOverdueCountsParamsKind = "notice_ack"
 	GetFollowUpsOverdueCountsParamsKindServiceResolution GetFollowUpsOverdueCountsParamsKind = "service_resolution"
 	GetFollowUpsOverdueCountsParamsKindServiceResponse   GetFollowUpsOverdueCountsParamsKind = "service_response"
 	GetFollowUpsOverdueCountsParamsKindSlipAck           GetFollowUpsOverdueCountsParamsKind = "slip_ack"
@@ -171,6 +178,8 @@ func (e GetFollowUpsOverdueCountsParamsKind) Valid() bool {
 	case GetFollowUpsOverdueCountsParamsKindCareContact:
 		return true
 	case GetFollowUpsOverdueCountsParamsKindFirstContact:
+		return true
+	case GetFollowUpsOverdueCountsParamsKindNoticeAck:
 		return true
 	case GetFollowUpsOverdueCountsParamsKindServiceResolution:
 		return true

@@ -14,7 +14,7 @@ import (
 // buckets (its OpenAPI enums), and what a page can be grouped by.
 var (
 	Kinds = []string{"first_contact", "stale_stage", "visit_log", "care_contact", "service_response",
-		"service_resolution", "slip_ack", "slip_close", "winback_touch", "callback"}
+		"service_resolution", "slip_ack", "slip_close", "winback_touch", "callback", "notice_ack"}
 	Buckets = []string{"under_1d", "1d_3d", "3d_7d", "over_7d"}
 	Groups  = []string{"team", "owner", "kind", "territory", "lateness"}
 )

@@ -13,15 +13,16 @@ import (
 // Subject is the record a follow-up's workflow keeps (a lead, an
 // opportunity, a visit), as a console page links it.
 type Subject struct {
-	Kind string // "lead", "opportunity", "visit"
+	Kind string // "lead", "opportunity", "visit", "case", "slip", "notice"
 	ID   string // the lead's or opportunity's id; the visit's day
 	Href string
 }
 
 // SubjectOf reads the subject from the id of the workflow that owns a
 // follow-up (proto/contract/workflows: Lead:<id>, Opportunity:<id>,
-// Visit:<customer>:<day>). A FollowUp workflow of its own (a call-back, a
-// care contact) has none beyond its customer.
+// Visit:<customer>:<day>, ServiceCase:<id>, InfoSlip:<id>,
+// NoticeAck:<notice>:<reader>). A FollowUp workflow of its own (a call-back,
+// a care contact) has none beyond its customer.
 func SubjectOf(workflowID string) (Subject, bool) {
 	kind, rest, ok := strings.Cut(workflowID, ":")
 	if !ok || rest == "" {
@@ -43,6 +44,17 @@ func SubjectOf(workflowID string) (Subject, bool) {
 			return Subject{}, false
 		}
 		return Subject{Kind: "visit", ID: day, Href: "/visits?" + url.Values{"week": {day}}.Encode()}, true
+	case wfc.WorkflowServiceCase:
+		return Subject{Kind: "case", ID: rest, Href: "/cases/" + url.PathEscape(rest)}, true
+	case wfc.WorkflowInfoSlip:
+		return Subject{Kind: "slip", ID: rest, Href: "/slips/" + url.PathEscape(rest)}, true
+	case wfc.WorkflowNoticeAck:
+		// NoticeAck:<notice>:<reader>; the notice id holds no colon.
+		id, _, ok := strings.Cut(rest, ":")
+		if !ok || id == "" {
+			return Subject{}, false
+		}
+		return Subject{Kind: "notice", ID: id, Href: "/notices/" + url.PathEscape(id)}, true
 	}
 	return Subject{}, false
 }
