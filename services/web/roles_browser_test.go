@@ -27,10 +27,10 @@ func TestBrowserRolesScopeAndRefusals(t *testing.T) {
 		user, home   string
 		sees, hidden []string
 	}{
-		{"rep-ana", "/my-day", []string{"/my-day", "/customers", "/leads", "/visits", "/import"}, []string{"/board", "/policies", "/analytics", "/admin/webhooks"}},
-		{"mgr-mia", "/board", []string{"/board", "/customers", "/leads", "/visits", "/analytics", "/policies", "/calendars", "/import"}, []string{"/my-day", "/admin/webhooks"}},
-		{"analyst-ali", "/customers", []string{"/customers", "/leads", "/analytics", "/policies", "/calendars"}, []string{"/my-day", "/board", "/import", "/visits", "/admin/webhooks"}},
-		{"admin-ada", "/board", []string{"/board", "/customers", "/policies", "/import", "/admin/webhooks"}, []string{"/my-day"}},
+		{"rep-ana", "/my-day", []string{"/my-day", "/customers", "/leads", "/visits", "/import", "/notices"}, []string{"/board", "/policies", "/analytics", "/admin/webhooks"}},
+		{"mgr-mia", "/board", []string{"/board", "/customers", "/leads", "/visits", "/analytics", "/policies", "/calendars", "/import", "/notices"}, []string{"/my-day", "/admin/webhooks"}},
+		{"analyst-ali", "/customers", []string{"/customers", "/leads", "/analytics", "/policies", "/calendars", "/notices"}, []string{"/my-day", "/board", "/import", "/visits", "/admin/webhooks"}},
+		{"admin-ada", "/board", []string{"/board", "/customers", "/policies", "/import", "/admin/webhooks", "/notices"}, []string{"/my-day"}},
 	} {
 		tab := b.SignIn(c.user, "en")
 		tab.Open("/")

@@ -31,6 +31,7 @@ import (
 	"github.com/closeloop/closeloop/services/web/internal/pages/inbox"
 	"github.com/closeloop/closeloop/services/web/internal/pages/leads"
 	"github.com/closeloop/closeloop/services/web/internal/pages/myday"
+	"github.com/closeloop/closeloop/services/web/internal/pages/notices"
 	"github.com/closeloop/closeloop/services/web/internal/pages/policies"
 	"github.com/closeloop/closeloop/services/web/internal/pages/settings"
 	"github.com/closeloop/closeloop/services/web/internal/pages/slips"
@@ -68,6 +69,7 @@ var Pages = []Page{
 	leads.Mount,
 	cases.Mount,
 	slips.Mount,
+	notices.Mount,
 	visits.Mount,
 	analytics.Mount,
 	policies.Mount,

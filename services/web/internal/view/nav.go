@@ -56,6 +56,14 @@ var (
 	RolesAdmin = []string{"admin"}
 )
 
+// Roles of the notices (bulletins): everyone reads the notices addressed
+// to them (the service decides which each sees); managers and admins also
+// write, publish and revoke them.
+var (
+	RolesNotices        = []string{"rep", "manager", "analyst", "admin"}
+	RolesPublishNotices = []string{"manager", "admin"}
+)
+
 // adminPages are the administration's pages, in the order of its own
 // navigation (template "admin-nav"); the header shows one entry for them.
 var adminPages = []navEntry{
@@ -70,6 +78,7 @@ var nav = []navEntry{
 	{"/leads", "nav.leads", RolesLeads, ""},
 	{"/cases", "nav.cases", RolesCases, ""},
 	{"/slips", "nav.slips", RolesSlips, ""},
+	{"/notices", "nav.notices", RolesNotices, ""},
 	{"/visits", "nav.visits", RolesVisits, ""},
 	{"/analytics", "nav.analytics", RolesAnalytics, ""},
 	{"/policies", "nav.policies", RolesPolicies, ""},
