@@ -278,9 +278,13 @@ func roleNames(p auth.Principal) []string {
 }
 
 // DevUsers returns the development users, with stable ids, for `make run`,
-// `devstack token` and tests: two reps in each of the teams north and south,
-// each team's manager, an analyst and an admin. The first five keep their
-// positions (tests index them):
+// `devstack token` and tests: two reps in each of the sales teams north and
+// south and each team's manager, an analyst and an admin, then the service
+// team (two reps and its manager) and the marketing team (a marketer — a rep
+// of team marketing — and its manager), so that every department `make run`
+// configures (DEPARTMENTS: sales=north,south; service=service;
+// marketing=marketing) has people to sign in as. The first five keep their
+// positions (tests index them); new users go at the end:
 //
 //	rep-ana      rep      team north
 //	rep-bo       rep      team south
@@ -290,6 +294,11 @@ func roleNames(p auth.Principal) []string {
 //	rep-cy       rep      team north
 //	rep-di       rep      team south
 //	mgr-max      manager  manages south
+//	svc-eli      rep      team service
+//	svc-fay      rep      team service
+//	mgr-gus      manager  manages service
+//	mkt-ivy      rep      team marketing
+//	mgr-jo       manager  manages marketing
 func DevUsers() []auth.Principal {
 	return []auth.Principal{
 		{Subject: "rep-ana", Name: "Ana (rep, north)", Roles: []auth.Role{auth.RoleRep}, Teams: []string{"north"}},
@@ -300,6 +309,11 @@ func DevUsers() []auth.Principal {
 		{Subject: "rep-cy", Name: "Cy (rep, north)", Roles: []auth.Role{auth.RoleRep}, Teams: []string{"north"}},
 		{Subject: "rep-di", Name: "Di (rep, south)", Roles: []auth.Role{auth.RoleRep}, Teams: []string{"south"}},
 		{Subject: "mgr-max", Name: "Max (manager, south)", Roles: []auth.Role{auth.RoleManager}, Teams: []string{"south"}},
+		{Subject: "svc-eli", Name: "Eli (rep, service)", Roles: []auth.Role{auth.RoleRep}, Teams: []string{"service"}},
+		{Subject: "svc-fay", Name: "Fay (rep, service)", Roles: []auth.Role{auth.RoleRep}, Teams: []string{"service"}},
+		{Subject: "mgr-gus", Name: "Gus (manager, service)", Roles: []auth.Role{auth.RoleManager}, Teams: []string{"service"}},
+		{Subject: "mkt-ivy", Name: "Ivy (rep, marketing)", Roles: []auth.Role{auth.RoleRep}, Teams: []string{"marketing"}},
+		{Subject: "mgr-jo", Name: "Jo (manager, marketing)", Roles: []auth.Role{auth.RoleManager}, Teams: []string{"marketing"}},
 	}
 }
 

@@ -227,6 +227,11 @@ func TestDevUsers(t *testing.T) {
 		{"rep-cy", auth.RoleRep, []string{"north"}},
 		{"rep-di", auth.RoleRep, []string{"south"}},
 		{"mgr-max", auth.RoleManager, []string{"south"}},
+		{"svc-eli", auth.RoleRep, []string{"service"}},
+		{"svc-fay", auth.RoleRep, []string{"service"}},
+		{"mgr-gus", auth.RoleManager, []string{"service"}},
+		{"mkt-ivy", auth.RoleRep, []string{"marketing"}},
+		{"mgr-jo", auth.RoleManager, []string{"marketing"}},
 	}
 	users := devissuer.DevUsers()
 	if len(users) != len(want) {
@@ -244,9 +249,11 @@ func TestDevUsers(t *testing.T) {
 	}
 }
 
-// TestTwoRepsAndAManagerPerTeam: every team has two reps and its manager, and
-// DevUser finds each user by id and names the known ones otherwise.
-func TestTwoRepsAndAManagerPerTeam(t *testing.T) {
+// TestRepsAndAManagerPerTeam: the sales teams north and south and the service
+// team have two reps and their manager each, the marketing team a marketer (a
+// rep) and its manager, and no one is in another team; DevUser finds each user
+// by id and names the known ones otherwise.
+func TestRepsAndAManagerPerTeam(t *testing.T) {
 	reps, managers := map[string]int{}, map[string]int{}
 	for _, u := range devissuer.DevUsers() {
 		for _, team := range u.Teams {
@@ -262,9 +269,20 @@ func TestTwoRepsAndAManagerPerTeam(t *testing.T) {
 			t.Errorf("DevUser(%s) = %+v, %v", u.Subject, got, err)
 		}
 	}
-	for _, team := range []string{"north", "south"} {
-		if reps[team] != 2 || managers[team] != 1 {
-			t.Errorf("team %s: %d reps, %d managers", team, reps[team], managers[team])
+	want := map[string]int{"north": 2, "south": 2, "service": 2, "marketing": 1} // team → reps; one manager each
+	for team, n := range want {
+		if reps[team] != n || managers[team] != 1 {
+			t.Errorf("team %s: %d reps, %d managers; want %d and 1", team, reps[team], managers[team], n)
+		}
+	}
+	for team := range reps {
+		if _, ok := want[team]; !ok {
+			t.Errorf("unexpected team %s", team)
+		}
+	}
+	for team := range managers {
+		if _, ok := want[team]; !ok {
+			t.Errorf("unexpected team %s", team)
 		}
 	}
 	if _, err := devissuer.DevUser("rep-nobody"); err == nil || !strings.Contains(err.Error(), "rep-ana, rep-bo") {

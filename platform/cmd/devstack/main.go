@@ -1,19 +1,21 @@
 // Command devstack is what `make run` runs: the whole Closeloop stack on one
 // machine with its embedded defaults. It starts the Temporal dev server (SQLite
-// file under .data/, web UI on), a development OIDC issuer that signs tokens for
-// one user of each role and signs users in to the web console, Mailpit (an SMTP
-// catcher on 127.0.0.1:1025 that every email of the stack goes to, read through
-// its REST API on 127.0.0.1:8025), every service and the workflow worker (each on
-// its own SQLite database), then the web console on 127.0.0.1:8080, waits until
-// all are ready, gives every dev user a notification email address
-// (<user>@closeloop.localhost, caught by Mailpit) unless they have one, prints
-// where to reach them (the console first) and the dev tokens, and stops
-// everything on Ctrl-C. Data stays in .data/ across runs (Mailpit's caught mail
-// in .data/mailpit.db), and so does the console's session key
-// (.data/web-session-key), so a sign-in survives a restart. A component that
-// calls another at start waits for it (followup starts once customer and
-// Mailpit are ready, the console once the APIs it calls are); the rest start
-// together.
+// file under .data/, web UI on), a development OIDC issuer that signs tokens
+// for the dev users (every role, and people in every department: the sales
+// teams north and south, the service team and the marketing team, which the
+// service component is told with DEPARTMENTS) and signs users in to the web
+// console, Mailpit (an SMTP catcher on 127.0.0.1:1025 that every email of the
+// stack goes to, read through its REST API on 127.0.0.1:8025), every service
+// and the workflow worker (each on its own SQLite database), then the web
+// console on 127.0.0.1:8080, waits until all are ready, gives every dev user a
+// notification email address (<user>@closeloop.localhost, caught by Mailpit)
+// unless they have one, prints where to reach them (the console first) and the
+// dev tokens, and stops everything on Ctrl-C. Data stays in .data/ across runs
+// (Mailpit's caught mail in .data/mailpit.db), and so does the console's
+// session key (.data/web-session-key), so a sign-in survives a restart. A
+// component that calls another at start waits for it (followup starts once
+// customer and Mailpit are ready, the console once the APIs it calls are); the
+// rest start together.
 //
 // Every process is supervised (package supervise): one that exits is restarted
 // with an exponential backoff while the others keep running, and `make run`
@@ -106,6 +108,14 @@ const (
 	webClientID    = "closeloop-web"
 	webRedirectURI = webURL + "/auth/callback"
 	webTimeZone    = "Asia/Shanghai"
+
+	// devDepartments is the organisation of the dev users: DEPARTMENTS of the
+	// service component (which routes info slips to departments and addresses
+	// notices to them), in the form the chart builds from its departments.*
+	// values. Sales is the teams north and south, service and marketing the
+	// teams of the same name — the chart's defaults without service-west, in
+	// which no dev user is (devissuer.DevUsers has people in every team here).
+	devDepartments = "sales=north,south;service=service;marketing=marketing"
 )
 
 // componentNames are the supervised processes, in start order.
@@ -148,7 +158,9 @@ func stackComponents(data, webSessionKey string) []component {
 			"CUSTOMER_API_URL=" + customerURL,
 			// Survey e-mails to Mailpit, with links to this service's public pages.
 			"SMTP_HOST=127.0.0.1", fmt.Sprintf("SMTP_PORT=%d", mailSMTPPort), "SMTP_TLS=none", "SMTP_FROM=" + mailFrom,
-			"SURVEY_PUBLIC_BASE_URL=" + serviceURL},
+			"SURVEY_PUBLIC_BASE_URL=" + serviceURL,
+			// The departments of the dev users' teams: info slips and notices.
+			"DEPARTMENTS=" + devDepartments},
 			after: []string{"customer", "mailpit"}},
 		{name: "marketing", port: 8084, env: []string{"HTTP_ADDR=127.0.0.1:8084", db("marketing")}},
 		{name: "web", port: webPort, env: []string{fmt.Sprintf("HTTP_ADDR=127.0.0.1:%d", webPort),

@@ -228,6 +228,70 @@ func TestStackComponents(t *testing.T) {
 	}
 }
 
+// TestDepartmentsOfTheDevUsers: the service component is told DEPARTMENTS in
+// the form it (and the chart, from departments.*) uses — department=team,team;…
+// with sales, service and marketing once each and a team in one department —
+// as sales=north,south, service=service and marketing=marketing; every team a
+// dev user is in belongs to a department, every team of a department has dev
+// users in it, and every department has a rep and a manager to sign in as.
+func TestDepartmentsOfTheDevUsers(t *testing.T) {
+	var service component
+	for _, c := range stackComponents(t.TempDir(), "k") {
+		if c.name == "service" {
+			service = c
+		}
+	}
+	raw, ok := envOf(service, "DEPARTMENTS")
+	if !ok || raw != "sales=north,south;service=service;marketing=marketing" {
+		t.Fatalf("service: DEPARTMENTS=%q (set: %v), want sales=north,south;service=service;marketing=marketing", raw, ok)
+	}
+	deptOf := map[string]string{} // team → department
+	var depts []string
+	for _, part := range strings.Split(raw, ";") {
+		dept, list, ok := strings.Cut(part, "=")
+		if !ok || !slices.Contains([]string{"sales", "service", "marketing"}, dept) || slices.Contains(depts, dept) || list == "" {
+			t.Fatalf("DEPARTMENTS part %q: want sales, service or marketing, once, with its teams", part)
+		}
+		depts = append(depts, dept)
+		for _, team := range strings.Split(list, ",") {
+			if other, dup := deptOf[team]; dup || team == "" {
+				t.Errorf("team %q in %s and %s", team, other, dept)
+			}
+			deptOf[team] = dept
+		}
+	}
+	if len(depts) != 3 {
+		t.Errorf("departments %v, want sales, service and marketing", depts)
+	}
+	peopled := map[string]bool{}                         // team → has a dev user
+	reps, managers := map[string]int{}, map[string]int{} // department → people
+	for _, u := range devissuer.DevUsers() {
+		for _, team := range u.Teams {
+			dept, ok := deptOf[team]
+			if !ok {
+				t.Errorf("%s is in team %s, which is in no department", u.Subject, team)
+			}
+			peopled[team] = true
+			if u.Has(auth.RoleRep) {
+				reps[dept]++
+			}
+			if u.Has(auth.RoleManager) {
+				managers[dept]++
+			}
+		}
+	}
+	for team, dept := range deptOf {
+		if !peopled[team] {
+			t.Errorf("team %s (%s) has no dev user", team, dept)
+		}
+	}
+	for _, dept := range depts {
+		if reps[dept] == 0 || managers[dept] == 0 {
+			t.Errorf("department %s: %d reps, %d managers among the dev users; want at least one of each", dept, reps[dept], managers[dept])
+		}
+	}
+}
+
 // TestMailpitCatchesTheMail: Mailpit is supervised like the rest, started
 // before followup, with SMTP on 127.0.0.1:1025 (checked free and waited for),
 // its API on 127.0.0.1:8025 (/readyz polled there) and its database in the
