@@ -15,7 +15,7 @@ SRC          := platform proto workflows services/internal $(addprefix services/
 PKGS         := $(foreach d,$(SRC),./$(d)/...)
 TEST_FLAGS   ?= -count=1 -timeout 25m
 
-.PHONY: help run token restart test build tools proto proto-check vet fmt fmt-check bench clean
+.PHONY: help run token restart test build tools proto proto-check vet fmt fmt-check bench chaos clean
 .PHONY: chart-tools chart-test images images-push workflowcheck mod-check api-clients api-check browser screenshots
 
 help: ## list targets
@@ -205,6 +205,13 @@ bench: tools ## run the benchmarks (figures in docs/performance.md)
 	$(GO) test -run '^$$' -bench CaseBreaches -benchtime 1x -timeout 90m -v ./services/service/ | grep -vE '^\{"time"'
 	$(GO) test -run '^$$' -bench SlipEscalations -benchtime 1x -timeout 60m -v ./services/service/ | grep -vE '^\{"time"'
 	$(GO) test -run '^$$' -bench UnreadNotices -benchtime 1x -timeout 30m -v ./services/service/ | grep -vE '^\{"time"'
+
+# Chaos tests kill the workflow worker with SIGKILL while real deadlines fall due
+# and check every escalation step still happens exactly once after the restart. They
+# wait out those deadlines (an info slip's 15-minute acknowledgement, the least its
+# policy allows), so make test skips them (they run only with CLOSELOOP_CHAOS=1).
+chaos: tools ## run the chaos tests: worker killed mid slip chase, each step exactly once (about 18 minutes, PostgreSQL and Temporal)
+	CLOSELOOP_CHAOS=1 $(GO) test -count=1 -run 'Chaos' -timeout 45m -v ./services/service/
 
 clean: ## remove built binaries and local data
 	rm -rf $(BIN) .data
