@@ -108,14 +108,6 @@ const (
 	webClientID    = "closeloop-web"
 	webRedirectURI = webURL + "/auth/callback"
 	webTimeZone    = "Asia/Shanghai"
-
-	// devDepartments is the organisation of the dev users: DEPARTMENTS of the
-	// service component (which routes info slips to departments and addresses
-	// notices to them), in the form the chart builds from its departments.*
-	// values. Sales is the teams north and south, service and marketing the
-	// teams of the same name — the chart's defaults without service-west, in
-	// which no dev user is (devissuer.DevUsers has people in every team here).
-	devDepartments = "sales=north,south;service=service;marketing=marketing"
 )
 
 // componentNames are the supervised processes, in start order.

@@ -15,6 +15,14 @@ import (
 	"github.com/closeloop/closeloop/platform/auth/devissuer"
 )
 
+// devDepartments is the organisation of the dev users: DEPARTMENTS of the
+// service component (which routes info slips to departments and addresses
+// notices to them), in the form the chart builds from its departments.*
+// values. Sales is the teams north and south, service and marketing the
+// teams of the same name — the chart's defaults without service-west, in
+// which no dev user is (devissuer.DevUsers has people in every team here).
+const devDepartments = "sales=north,south;service=service;marketing=marketing"
+
 // registerDevUsers puts every dev user into the customer service's user
 // directory, as an admin does for people ahead of their first sign-in, so a
 // manager can assign customers to any dev rep at once (owners must be known
