@@ -22,6 +22,7 @@ func TestOpenRequestCheck(t *testing.T) {
 		{"a due time tomorrow", func(r *domain.OpenRequest) { r.DueAt = in(24 * time.Hour) }, ""},
 		{"no kind, no customer", func(r *domain.OpenRequest) { r.Kind, r.CustomerID = "", "" }, "kind:required,customer_id:required"},
 		{"an unknown kind", func(r *domain.OpenRequest) { r.Kind = "lunch" }, "kind:invalid"},
+		{"a notice's acknowledgement (opened by its workflow)", func(r *domain.OpenRequest) { r.Kind = "notice_ack" }, "kind:not_allowed"},
 		{"a title of 301 runes", func(r *domain.OpenRequest) { r.Title = strings.Repeat("é", 301) }, "title:too_long"},
 		{"a title of 300 runes", func(r *domain.OpenRequest) { r.Title = strings.Repeat("é", 300) }, ""},
 		{"long owner and key", func(r *domain.OpenRequest) {
