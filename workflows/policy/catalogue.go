@@ -53,6 +53,9 @@ const (
 	WinBackInactivity     = "winback.inactivity_period"
 	WinBackCadence        = "winback.cadence"
 	WinBackTouchDeadline  = "winback.touch_deadline"
+	WinBackTouchLadder    = "winback.touch_escalation_ladder"
+	WinBackAttribution    = "winback.attribution_window"
+	ContactPressure       = "marketing.contact_pressure"
 	SlipAckDeadline       = "infoslip.ack_deadline"
 	SlipCloseDeadline     = "infoslip.close_deadline"
 	SlipEscalation        = "infoslip.escalation_ladder"
@@ -246,6 +249,32 @@ var catalogue = []Definition{
 		Effect: "How long the owner has to carry out each win-back touch once it is due.",
 		Min:    hour, Max: 30 * day,
 		Default: Value{Timer: business(24 * hour)},
+	},
+	{
+		Name: WinBackTouchLadder, Shape: ShapeLadder, Workflow: "win-back campaign",
+		Title:  "Escalation of an overdue win-back touch",
+		Effect: "Steps after a win-back touch is overdue, counted from its due time: remind the person it is assigned to, then tell their team's managers.",
+		Min:    0, Max: 30 * day, MaxSteps: 8, Actions: []Action{ActionRemind, ActionEscalateManager},
+		Default: Value{Ladder: &Ladder{Clock: ClockBusiness, Steps: []Step{
+			{After: 0, Action: ActionRemind}, {After: 8 * hour, Action: ActionEscalateManager},
+		}}},
+	},
+	{
+		Name: WinBackAttribution, Shape: ShapeTimer, Workflow: "win-back campaign",
+		Title:  "Win-back attribution window",
+		Effect: "A customer enrolled in a win-back campaign counts as won back only if an opportunity of theirs is won, or they are transacting again, within this period from their enrolment.",
+		Min:    7 * day, Max: 730 * day,
+		Default: Value{Timer: elapsed(90 * day)},
+	},
+	{
+		Name: ContactPressure, Shape: ShapeTable, Workflow: "marketing campaigns",
+		Title:      "Contact pressure",
+		Effect:     "The most touches any customer gets across all campaigns: for each number of touches, the period in which no more than that many are made. A touch that would exceed a limit waits until it no longer does.",
+		KeyMeaning: "number of touches: at most this many in the period",
+		Min:        day, Max: 365 * day, Keys: []string{"1", "2", "3"},
+		Default: Value{Table: map[string]Timer{
+			"1": *elapsed(3 * day), "2": *elapsed(14 * day), "3": *elapsed(30 * day),
+		}},
 	},
 	{
 		Name: SlipAckDeadline, Shape: ShapeTimer, Workflow: "info-slip closure",

@@ -43,7 +43,7 @@ var kinds = []Kind{
 	{Name: KindRecoveryCall, Deadline: ServiceRecoveryCall, Escalation: ServiceRecoveryLadder, Title: "a recovery call after a low satisfaction score"},
 	{Name: KindSlipAck, Deadline: SlipAckDeadline, Escalation: SlipEscalation, Title: "acknowledgement of an info slip"},
 	{Name: KindSlipClose, Deadline: SlipCloseDeadline, Escalation: SlipEscalation, Title: "closing a department's part of an info slip"},
-	{Name: KindWinBackTouch, Deadline: WinBackTouchDeadline, Title: "a win-back touch"},
+	{Name: KindWinBackTouch, Deadline: WinBackTouchDeadline, Escalation: WinBackTouchLadder, Title: "a win-back touch"},
 	{Name: KindCallback, Deadline: CallbackDeadline, Escalation: CallbackEscalation, Title: "a call-back someone promised"},
 	// A notice's acknowledgement is due at the deadline its publisher set:
 	// no deadline policy.

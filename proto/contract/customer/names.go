@@ -111,3 +111,35 @@ const (
 	// as RecordCaseEvent's. Input customerv1.SlipEventInput, no result.
 	ActivityRecordSlipEvent = "customer.RecordSlipEvent"
 )
+
+// Activities the marketing workflows use (payloads in
+// github.com/closeloop/closeloop/proto/gen/closeloop/marketing/v1).
+const (
+	// ActivitySegmentPage reads one keyset page of the live customers that
+	// match a campaign's segment filter, with the facts a campaign decides
+	// on. Input marketingv1.SegmentPageInput, result
+	// marketingv1.SegmentPageResult.
+	ActivitySegmentPage = "customer.SegmentPage"
+	// ActivityPlanTouches puts campaign touches on the owners' action lists
+	// as action plans, and on the customers' histories (department
+	// marketing); idempotent on each touch id. Input
+	// marketingv1.PlanTouchesInput, result marketingv1.PlanTouchesResult.
+	ActivityPlanTouches = "customer.PlanTouches"
+	// ActivityMarkWinBack records (or clears) the win-back a customer is in,
+	// so that a logged contact, an inbound lead or a stage change out of
+	// lost signals its WinBack workflow. Input marketingv1.WinBackMarkInput.
+	ActivityMarkWinBack = "customer.MarkWinBack"
+	// ActivityWinBackResponses finds the first response of a customer since
+	// an instant (a logged call or visit, a stage change out of lost): the
+	// WinBack workflow asks before each touch, so a response whose signal
+	// was lost still stops the cadence. Input
+	// marketingv1.WinBackResponsesInput, result
+	// marketingv1.WinBackResponsesResult.
+	ActivityWinBackResponses = "customer.WinBackResponses"
+	// ActivityWinBackReturned returns a customer that responded to a
+	// win-back to the expected list (lifecycle lost → prospect, with the
+	// campaign as the reason) and puts the response on its history;
+	// idempotent (a customer no longer lost is left as it is). Input
+	// marketingv1.WinBackEndInput.
+	ActivityWinBackReturned = "customer.WinBackReturned"
+)

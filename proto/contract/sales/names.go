@@ -33,3 +33,14 @@ const (
 	// it. Input salesv1.OpportunityCommand, result salesv1.OpportunitySnapshot.
 	ActivityApplyOpportunityCommand = "sales.ApplyOpportunityCommand"
 )
+
+// Activities the marketing workflows use (payloads in
+// github.com/closeloop/closeloop/proto/gen/closeloop/marketing/v1).
+const (
+	// ActivityCustomerOutcomes says, for a list of customers, how many
+	// leads and opportunities each had created, won and for what revenue in
+	// a period: a campaign's evaluation compares its treated and held-out
+	// customers. Input marketingv1.CustomerOutcomesInput, result
+	// marketingv1.CustomerOutcomesResult.
+	ActivityCustomerOutcomes = "sales.CustomerOutcomes"
+)

@@ -270,3 +270,52 @@ const WorkflowNoticeAck = "NoticeAck"
 func NoticeAckWorkflowID(noticeID, readerID string) string {
 	return "NoticeAck:" + noticeID + ":" + readerID
 }
+
+// WorkflowCampaignLaunch enrols a launched campaign's segment: it pages the
+// customers matching the segment (customer.SegmentPage) and hands each page
+// to the marketing service (marketing.EnrolPage), which decides holdout,
+// precedence and opt-outs and starts the WinBack workflows of a win-back
+// campaign; the touches of any other campaign are planned by the customer
+// service (customer.PlanTouches). Input marketingv1.CampaignLaunchInput,
+// result marketingv1.EnrolPageResult (totals).
+const WorkflowCampaignLaunch = "CampaignLaunch"
+
+// CampaignLaunchWorkflowID returns the workflow id of a campaign's launch:
+// one per campaign.
+func CampaignLaunchWorkflowID(campaignID string) string { return "CampaignLaunch:" + campaignID }
+
+// WorkflowWinBack runs one lost customer's win-back cadence in one
+// campaign (winback.cadence; each touch an action plan for the owner,
+// chased with the follow-up engine, kind winback_touch): any response stops
+// it and hands the customer to sales as a lead. Input marketingv1.WinBackInput.
+const WorkflowWinBack = "WinBack"
+
+// WinBackWorkflowID returns the workflow id of a customer's win-back in a
+// campaign: the customer id (a UUID, without colons) first.
+func WinBackWorkflowID(customerID, campaignID string) string {
+	return "WinBack:" + customerID + ":" + campaignID
+}
+
+// Signals of the WinBack workflow.
+const (
+	// SignalWinBackResponse carries marketingv1.WinBackResponse: the
+	// customer responded or opted out; the cadence stops at once.
+	SignalWinBackResponse = "winback-response"
+	// SignalWinBackCancel carries marketingv1.WinBackEndInput: the campaign
+	// was cancelled (or the enrolment superseded); the cadence stops
+	// without a lead.
+	SignalWinBackCancel = "winback-cancel"
+)
+
+// WorkflowWinBackSweep enrols lost customers whose inactivity period
+// (winback.inactivity_period) has passed into the running win-back campaign
+// that matches each, or lists them as win-back candidates. Input
+// marketingv1.WinBackSweepInput, result marketingv1.WinBackSweepResult.
+const WorkflowWinBackSweep = "WinBackSweep"
+
+// WinBackSweepWorkflowID returns the workflow id of one sweep run.
+func WinBackSweepWorkflowID(runKey string) string { return "WinBackSweep:" + runKey }
+
+// ScheduleWinBackSweep is the Temporal schedule that runs WinBackSweep
+// daily.
+const ScheduleWinBackSweep = "closeloop-winback-sweep"
