@@ -41,4 +41,12 @@ const (
 	// each, or lists them as candidates. Input marketingv1.EnrolPageInput
 	// (campaign_id empty), result marketingv1.WinBackSweepResult.
 	ActivityWinBackSweepPage = "marketing.WinBackSweepPage"
+	// ActivityOutcomePage returns the next page of enrolments whose sales
+	// outcomes are refreshed (one campaign per page). Input
+	// marketingv1.OutcomePageInput, result marketingv1.OutcomePageResult.
+	ActivityOutcomePage = "marketing.OutcomePage"
+	// ActivityRecordOutcomes stores one page's outcomes (leads,
+	// opportunities, wins, revenue, won back). Input
+	// marketingv1.RecordOutcomesInput.
+	ActivityRecordOutcomes = "marketing.RecordOutcomes"
 )

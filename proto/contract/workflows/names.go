@@ -319,3 +319,26 @@ func WinBackSweepWorkflowID(runKey string) string { return "WinBackSweep:" + run
 // ScheduleWinBackSweep is the Temporal schedule that runs WinBackSweep
 // daily.
 const ScheduleWinBackSweep = "closeloop-winback-sweep"
+
+// WorkflowSegmentPreview reads one page of a segment with its count
+// (customer.SegmentPage) for the marketing API: a campaign's preview, the
+// launch's check that the segment is not empty, a manual enrolment's
+// customer. Input marketingv1.SegmentPageInput, result
+// marketingv1.SegmentPageResult.
+const WorkflowSegmentPreview = "SegmentPreview"
+
+// SegmentPreviewWorkflowID returns the workflow id of one preview (a
+// request id).
+func SegmentPreviewWorkflowID(requestID string) string { return "SegmentPreview:" + requestID }
+
+// WorkflowCampaignOutcomes records what became of the customers enrolled in
+// campaigns (sales outcomes, transacting again) for their evaluation. Input
+// marketingv1.CampaignOutcomesInput.
+const WorkflowCampaignOutcomes = "CampaignOutcomes"
+
+// CampaignOutcomesWorkflowID returns the workflow id of one run.
+func CampaignOutcomesWorkflowID(runKey string) string { return "CampaignOutcomes:" + runKey }
+
+// ScheduleCampaignOutcomes is the Temporal schedule that runs
+// CampaignOutcomes hourly.
+const ScheduleCampaignOutcomes = "closeloop-campaign-outcomes"

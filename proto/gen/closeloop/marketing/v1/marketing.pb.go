@@ -47,7 +47,10 @@ type SegmentFilter struct {
 	MaxDaysSinceContact int32 `protobuf:"varint,9,opt,name=max_days_since_contact,json=maxDaysSinceContact,proto3" json:"max_days_since_contact,omitempty"`
 	// Only customers lost at or before this instant (win-back: lost for at
 	// least the inactivity period). Unset: no bound.
-	LostBefore    *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=lost_before,json=lostBefore,proto3" json:"lost_before,omitempty"`
+	LostBefore *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=lost_before,json=lostBefore,proto3" json:"lost_before,omitempty"`
+	// Only these customers (a manual enrolment, the outcome sweep); empty:
+	// no bound.
+	CustomerIds   []string `protobuf:"bytes,11,rep,name=customer_ids,json=customerIds,proto3" json:"customer_ids,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -148,6 +151,13 @@ func (x *SegmentFilter) GetMaxDaysSinceContact() int32 {
 func (x *SegmentFilter) GetLostBefore() *timestamppb.Timestamp {
 	if x != nil {
 		return x.LostBefore
+	}
+	return nil
+}
+
+func (x *SegmentFilter) GetCustomerIds() []string {
+	if x != nil {
+		return x.CustomerIds
 	}
 	return nil
 }
@@ -319,7 +329,10 @@ type SegmentPageInput struct {
 	// Page size (default 500, at most 1000).
 	Limit int32 `protobuf:"varint,3,opt,name=limit,proto3" json:"limit,omitempty"`
 	// The instant "days since contact" is counted at.
-	AsOf          *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=as_of,json=asOf,proto3" json:"as_of,omitempty"`
+	AsOf *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=as_of,json=asOf,proto3" json:"as_of,omitempty"`
+	// Also count every customer matching the filter (a preview; a launch
+	// refuses an empty segment).
+	WithCount     bool `protobuf:"varint,5,opt,name=with_count,json=withCount,proto3" json:"with_count,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -382,13 +395,22 @@ func (x *SegmentPageInput) GetAsOf() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *SegmentPageInput) GetWithCount() bool {
+	if x != nil {
+		return x.WithCount
+	}
+	return false
+}
+
 // SegmentPageResult is one page; next_after_id is empty after the last.
 type SegmentPageResult struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The customers, in customer id order.
 	Customers []*CustomerFacts `protobuf:"bytes,1,rep,name=customers,proto3" json:"customers,omitempty"`
 	// The cursor of the next page; empty after the last.
-	NextAfterId   string `protobuf:"bytes,2,opt,name=next_after_id,json=nextAfterId,proto3" json:"next_after_id,omitempty"`
+	NextAfterId string `protobuf:"bytes,2,opt,name=next_after_id,json=nextAfterId,proto3" json:"next_after_id,omitempty"`
+	// With with_count: every customer matching the filter.
+	Total         int64 `protobuf:"varint,3,opt,name=total,proto3" json:"total,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -435,6 +457,13 @@ func (x *SegmentPageResult) GetNextAfterId() string {
 		return x.NextAfterId
 	}
 	return ""
+}
+
+func (x *SegmentPageResult) GetTotal() int64 {
+	if x != nil {
+		return x.Total
+	}
+	return 0
 }
 
 // CampaignLaunchInput starts CampaignLaunch:<campaign>: the launch of an
@@ -1994,11 +2023,321 @@ func (x *CustomerOutcomesResult) GetOutcomes() []*CustomerOutcome {
 	return nil
 }
 
+// CampaignOutcomesInput starts CampaignOutcomes:<run key>: for every
+// enrolment of the running and recently ended campaigns, what became of
+// its customer in sales (sales.CustomerOutcomes) and whether it is
+// transacting again (customer.SegmentPage), recorded for the evaluation
+// (marketing.RecordOutcomes). Carried across continue-as-new: the cursor.
+type CampaignOutcomesInput struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The instant the run counts outcomes until.
+	AsOf *timestamppb.Timestamp `protobuf:"bytes,1,opt,name=as_of,json=asOf,proto3" json:"as_of,omitempty"`
+	// Keyset cursor: the last campaign and customer done.
+	AfterCampaignId string `protobuf:"bytes,2,opt,name=after_campaign_id,json=afterCampaignId,proto3" json:"after_campaign_id,omitempty"`
+	// See after_campaign_id.
+	AfterCustomerId string `protobuf:"bytes,3,opt,name=after_customer_id,json=afterCustomerId,proto3" json:"after_customer_id,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *CampaignOutcomesInput) Reset() {
+	*x = CampaignOutcomesInput{}
+	mi := &file_closeloop_marketing_v1_marketing_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CampaignOutcomesInput) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CampaignOutcomesInput) ProtoMessage() {}
+
+func (x *CampaignOutcomesInput) ProtoReflect() protoreflect.Message {
+	mi := &file_closeloop_marketing_v1_marketing_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CampaignOutcomesInput.ProtoReflect.Descriptor instead.
+func (*CampaignOutcomesInput) Descriptor() ([]byte, []int) {
+	return file_closeloop_marketing_v1_marketing_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *CampaignOutcomesInput) GetAsOf() *timestamppb.Timestamp {
+	if x != nil {
+		return x.AsOf
+	}
+	return nil
+}
+
+func (x *CampaignOutcomesInput) GetAfterCampaignId() string {
+	if x != nil {
+		return x.AfterCampaignId
+	}
+	return ""
+}
+
+func (x *CampaignOutcomesInput) GetAfterCustomerId() string {
+	if x != nil {
+		return x.AfterCustomerId
+	}
+	return ""
+}
+
+// OutcomePageInput asks the marketing service for the next page of
+// enrolments whose outcomes are refreshed (marketing.OutcomePage): one
+// campaign's customers at a time.
+type OutcomePageInput struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Keyset cursor: the last campaign and customer done.
+	AfterCampaignId string `protobuf:"bytes,1,opt,name=after_campaign_id,json=afterCampaignId,proto3" json:"after_campaign_id,omitempty"`
+	// See after_campaign_id.
+	AfterCustomerId string `protobuf:"bytes,2,opt,name=after_customer_id,json=afterCustomerId,proto3" json:"after_customer_id,omitempty"`
+	// Page size (default 500, at most 1000).
+	Limit int32 `protobuf:"varint,3,opt,name=limit,proto3" json:"limit,omitempty"`
+	// The run's instant.
+	AsOf          *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=as_of,json=asOf,proto3" json:"as_of,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *OutcomePageInput) Reset() {
+	*x = OutcomePageInput{}
+	mi := &file_closeloop_marketing_v1_marketing_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *OutcomePageInput) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*OutcomePageInput) ProtoMessage() {}
+
+func (x *OutcomePageInput) ProtoReflect() protoreflect.Message {
+	mi := &file_closeloop_marketing_v1_marketing_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use OutcomePageInput.ProtoReflect.Descriptor instead.
+func (*OutcomePageInput) Descriptor() ([]byte, []int) {
+	return file_closeloop_marketing_v1_marketing_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *OutcomePageInput) GetAfterCampaignId() string {
+	if x != nil {
+		return x.AfterCampaignId
+	}
+	return ""
+}
+
+func (x *OutcomePageInput) GetAfterCustomerId() string {
+	if x != nil {
+		return x.AfterCustomerId
+	}
+	return ""
+}
+
+func (x *OutcomePageInput) GetLimit() int32 {
+	if x != nil {
+		return x.Limit
+	}
+	return 0
+}
+
+func (x *OutcomePageInput) GetAsOf() *timestamppb.Timestamp {
+	if x != nil {
+		return x.AsOf
+	}
+	return nil
+}
+
+// OutcomePageResult is one campaign's page of customers; done when there
+// is none left.
+type OutcomePageResult struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The campaign of the page.
+	CampaignId string `protobuf:"bytes,1,opt,name=campaign_id,json=campaignId,proto3" json:"campaign_id,omitempty"`
+	// Outcomes count from the campaign's launch.
+	Since *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=since,proto3" json:"since,omitempty"`
+	// Until the end of its attribution (unset: as_of).
+	Until *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=until,proto3" json:"until,omitempty"`
+	// The enrolled customers of the page.
+	CustomerIds []string `protobuf:"bytes,4,rep,name=customer_ids,json=customerIds,proto3" json:"customer_ids,omitempty"`
+	// No page left: the run is over.
+	Done          bool `protobuf:"varint,5,opt,name=done,proto3" json:"done,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *OutcomePageResult) Reset() {
+	*x = OutcomePageResult{}
+	mi := &file_closeloop_marketing_v1_marketing_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *OutcomePageResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*OutcomePageResult) ProtoMessage() {}
+
+func (x *OutcomePageResult) ProtoReflect() protoreflect.Message {
+	mi := &file_closeloop_marketing_v1_marketing_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use OutcomePageResult.ProtoReflect.Descriptor instead.
+func (*OutcomePageResult) Descriptor() ([]byte, []int) {
+	return file_closeloop_marketing_v1_marketing_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *OutcomePageResult) GetCampaignId() string {
+	if x != nil {
+		return x.CampaignId
+	}
+	return ""
+}
+
+func (x *OutcomePageResult) GetSince() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Since
+	}
+	return nil
+}
+
+func (x *OutcomePageResult) GetUntil() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Until
+	}
+	return nil
+}
+
+func (x *OutcomePageResult) GetCustomerIds() []string {
+	if x != nil {
+		return x.CustomerIds
+	}
+	return nil
+}
+
+func (x *OutcomePageResult) GetDone() bool {
+	if x != nil {
+		return x.Done
+	}
+	return false
+}
+
+// RecordOutcomesInput stores what became of one page of a campaign's
+// enrolled customers (marketing.RecordOutcomes): customers of the page
+// without an outcome are recorded as having none.
+type RecordOutcomesInput struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The campaign.
+	CampaignId string `protobuf:"bytes,1,opt,name=campaign_id,json=campaignId,proto3" json:"campaign_id,omitempty"`
+	// The customers of the page.
+	CustomerIds []string `protobuf:"bytes,2,rep,name=customer_ids,json=customerIds,proto3" json:"customer_ids,omitempty"`
+	// Their sales outcomes (only those with any).
+	Outcomes []*CustomerOutcome `protobuf:"bytes,3,rep,name=outcomes,proto3" json:"outcomes,omitempty"`
+	// Their facts now (lifecycle stage: transacting again).
+	Customers []*CustomerFacts `protobuf:"bytes,4,rep,name=customers,proto3" json:"customers,omitempty"`
+	// The run's instant.
+	At            *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=at,proto3" json:"at,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RecordOutcomesInput) Reset() {
+	*x = RecordOutcomesInput{}
+	mi := &file_closeloop_marketing_v1_marketing_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RecordOutcomesInput) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RecordOutcomesInput) ProtoMessage() {}
+
+func (x *RecordOutcomesInput) ProtoReflect() protoreflect.Message {
+	mi := &file_closeloop_marketing_v1_marketing_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RecordOutcomesInput.ProtoReflect.Descriptor instead.
+func (*RecordOutcomesInput) Descriptor() ([]byte, []int) {
+	return file_closeloop_marketing_v1_marketing_proto_rawDescGZIP(), []int{29}
+}
+
+func (x *RecordOutcomesInput) GetCampaignId() string {
+	if x != nil {
+		return x.CampaignId
+	}
+	return ""
+}
+
+func (x *RecordOutcomesInput) GetCustomerIds() []string {
+	if x != nil {
+		return x.CustomerIds
+	}
+	return nil
+}
+
+func (x *RecordOutcomesInput) GetOutcomes() []*CustomerOutcome {
+	if x != nil {
+		return x.Outcomes
+	}
+	return nil
+}
+
+func (x *RecordOutcomesInput) GetCustomers() []*CustomerFacts {
+	if x != nil {
+		return x.Customers
+	}
+	return nil
+}
+
+func (x *RecordOutcomesInput) GetAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.At
+	}
+	return nil
+}
+
 var File_closeloop_marketing_v1_marketing_proto protoreflect.FileDescriptor
 
 const file_closeloop_marketing_v1_marketing_proto_rawDesc = "" +
 	"\n" +
-	"&closeloop/marketing/v1/marketing.proto\x12\x16closeloop.marketing.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xa4\x03\n" +
+	"&closeloop/marketing/v1/marketing.proto\x12\x16closeloop.marketing.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xc7\x03\n" +
 	"\rSegmentFilter\x12#\n" +
 	"\rvalue_classes\x18\x01 \x03(\tR\fvalueClasses\x12)\n" +
 	"\x10lifecycle_stages\x18\x02 \x03(\tR\x0flifecycleStages\x12/\n" +
@@ -2013,7 +2352,8 @@ const file_closeloop_marketing_v1_marketing_proto_rawDesc = "" +
 	"\x16max_days_since_contact\x18\t \x01(\x05R\x13maxDaysSinceContact\x12;\n" +
 	"\vlost_before\x18\n" +
 	" \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"lostBefore\"\xe3\x03\n" +
+	"lostBefore\x12!\n" +
+	"\fcustomer_ids\x18\v \x03(\tR\vcustomerIds\"\xe3\x03\n" +
 	"\rCustomerFacts\x12\x1f\n" +
 	"\vcustomer_id\x18\x01 \x01(\tR\n" +
 	"customerId\x12\x12\n" +
@@ -2031,15 +2371,18 @@ const file_closeloop_marketing_v1_marketing_proto_rawDesc = "" +
 	"\alost_at\x18\v \x01(\v2\x1a.google.protobuf.TimestampR\x06lostAt\x12\x1f\n" +
 	"\vlost_reason\x18\f \x01(\tR\n" +
 	"lostReason\x12'\n" +
-	"\x0flost_competitor\x18\r \x01(\tR\x0elostCompetitor\"\xb3\x01\n" +
+	"\x0flost_competitor\x18\r \x01(\tR\x0elostCompetitor\"\xd2\x01\n" +
 	"\x10SegmentPageInput\x12=\n" +
 	"\x06filter\x18\x01 \x01(\v2%.closeloop.marketing.v1.SegmentFilterR\x06filter\x12\x19\n" +
 	"\bafter_id\x18\x02 \x01(\tR\aafterId\x12\x14\n" +
 	"\x05limit\x18\x03 \x01(\x05R\x05limit\x12/\n" +
-	"\x05as_of\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\x04asOf\"|\n" +
+	"\x05as_of\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\x04asOf\x12\x1d\n" +
+	"\n" +
+	"with_count\x18\x05 \x01(\bR\twithCount\"\x92\x01\n" +
 	"\x11SegmentPageResult\x12C\n" +
 	"\tcustomers\x18\x01 \x03(\v2%.closeloop.marketing.v1.CustomerFactsR\tcustomers\x12\"\n" +
-	"\rnext_after_id\x18\x02 \x01(\tR\vnextAfterId\"\xaf\x02\n" +
+	"\rnext_after_id\x18\x02 \x01(\tR\vnextAfterId\x12\x14\n" +
+	"\x05total\x18\x03 \x01(\x03R\x05total\"\xaf\x02\n" +
 	"\x13CampaignLaunchInput\x12\x1f\n" +
 	"\vcampaign_id\x18\x01 \x01(\tR\n" +
 	"campaignId\x12=\n" +
@@ -2168,7 +2511,30 @@ const file_closeloop_marketing_v1_marketing_proto_rawDesc = "" +
 	"\ffirst_won_at\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"firstWonAt\"]\n" +
 	"\x16CustomerOutcomesResult\x12C\n" +
-	"\boutcomes\x18\x01 \x03(\v2'.closeloop.marketing.v1.CustomerOutcomeR\boutcomesBMZKgithub.com/closeloop/closeloop/proto/gen/closeloop/marketing/v1;marketingv1b\x06proto3"
+	"\boutcomes\x18\x01 \x03(\v2'.closeloop.marketing.v1.CustomerOutcomeR\boutcomes\"\xa0\x01\n" +
+	"\x15CampaignOutcomesInput\x12/\n" +
+	"\x05as_of\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\x04asOf\x12*\n" +
+	"\x11after_campaign_id\x18\x02 \x01(\tR\x0fafterCampaignId\x12*\n" +
+	"\x11after_customer_id\x18\x03 \x01(\tR\x0fafterCustomerId\"\xb1\x01\n" +
+	"\x10OutcomePageInput\x12*\n" +
+	"\x11after_campaign_id\x18\x01 \x01(\tR\x0fafterCampaignId\x12*\n" +
+	"\x11after_customer_id\x18\x02 \x01(\tR\x0fafterCustomerId\x12\x14\n" +
+	"\x05limit\x18\x03 \x01(\x05R\x05limit\x12/\n" +
+	"\x05as_of\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\x04asOf\"\xcf\x01\n" +
+	"\x11OutcomePageResult\x12\x1f\n" +
+	"\vcampaign_id\x18\x01 \x01(\tR\n" +
+	"campaignId\x120\n" +
+	"\x05since\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x05since\x120\n" +
+	"\x05until\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\x05until\x12!\n" +
+	"\fcustomer_ids\x18\x04 \x03(\tR\vcustomerIds\x12\x12\n" +
+	"\x04done\x18\x05 \x01(\bR\x04done\"\x8f\x02\n" +
+	"\x13RecordOutcomesInput\x12\x1f\n" +
+	"\vcampaign_id\x18\x01 \x01(\tR\n" +
+	"campaignId\x12!\n" +
+	"\fcustomer_ids\x18\x02 \x03(\tR\vcustomerIds\x12C\n" +
+	"\boutcomes\x18\x03 \x03(\v2'.closeloop.marketing.v1.CustomerOutcomeR\boutcomes\x12C\n" +
+	"\tcustomers\x18\x04 \x03(\v2%.closeloop.marketing.v1.CustomerFactsR\tcustomers\x12*\n" +
+	"\x02at\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\x02atBMZKgithub.com/closeloop/closeloop/proto/gen/closeloop/marketing/v1;marketingv1b\x06proto3"
 
 var (
 	file_closeloop_marketing_v1_marketing_proto_rawDescOnce sync.Once
@@ -2182,7 +2548,7 @@ func file_closeloop_marketing_v1_marketing_proto_rawDescGZIP() []byte {
 	return file_closeloop_marketing_v1_marketing_proto_rawDescData
 }
 
-var file_closeloop_marketing_v1_marketing_proto_msgTypes = make([]protoimpl.MessageInfo, 26)
+var file_closeloop_marketing_v1_marketing_proto_msgTypes = make([]protoimpl.MessageInfo, 30)
 var file_closeloop_marketing_v1_marketing_proto_goTypes = []any{
 	(*SegmentFilter)(nil),          // 0: closeloop.marketing.v1.SegmentFilter
 	(*CustomerFacts)(nil),          // 1: closeloop.marketing.v1.CustomerFacts
@@ -2210,44 +2576,55 @@ var file_closeloop_marketing_v1_marketing_proto_goTypes = []any{
 	(*CustomerOutcomesInput)(nil),  // 23: closeloop.marketing.v1.CustomerOutcomesInput
 	(*CustomerOutcome)(nil),        // 24: closeloop.marketing.v1.CustomerOutcome
 	(*CustomerOutcomesResult)(nil), // 25: closeloop.marketing.v1.CustomerOutcomesResult
-	(*timestamppb.Timestamp)(nil),  // 26: google.protobuf.Timestamp
+	(*CampaignOutcomesInput)(nil),  // 26: closeloop.marketing.v1.CampaignOutcomesInput
+	(*OutcomePageInput)(nil),       // 27: closeloop.marketing.v1.OutcomePageInput
+	(*OutcomePageResult)(nil),      // 28: closeloop.marketing.v1.OutcomePageResult
+	(*RecordOutcomesInput)(nil),    // 29: closeloop.marketing.v1.RecordOutcomesInput
+	(*timestamppb.Timestamp)(nil),  // 30: google.protobuf.Timestamp
 }
 var file_closeloop_marketing_v1_marketing_proto_depIdxs = []int32{
-	26, // 0: closeloop.marketing.v1.SegmentFilter.lost_before:type_name -> google.protobuf.Timestamp
-	26, // 1: closeloop.marketing.v1.CustomerFacts.last_contact_at:type_name -> google.protobuf.Timestamp
-	26, // 2: closeloop.marketing.v1.CustomerFacts.lost_at:type_name -> google.protobuf.Timestamp
+	30, // 0: closeloop.marketing.v1.SegmentFilter.lost_before:type_name -> google.protobuf.Timestamp
+	30, // 1: closeloop.marketing.v1.CustomerFacts.last_contact_at:type_name -> google.protobuf.Timestamp
+	30, // 2: closeloop.marketing.v1.CustomerFacts.lost_at:type_name -> google.protobuf.Timestamp
 	0,  // 3: closeloop.marketing.v1.SegmentPageInput.filter:type_name -> closeloop.marketing.v1.SegmentFilter
-	26, // 4: closeloop.marketing.v1.SegmentPageInput.as_of:type_name -> google.protobuf.Timestamp
+	30, // 4: closeloop.marketing.v1.SegmentPageInput.as_of:type_name -> google.protobuf.Timestamp
 	1,  // 5: closeloop.marketing.v1.SegmentPageResult.customers:type_name -> closeloop.marketing.v1.CustomerFacts
 	0,  // 6: closeloop.marketing.v1.CampaignLaunchInput.filter:type_name -> closeloop.marketing.v1.SegmentFilter
-	26, // 7: closeloop.marketing.v1.CampaignLaunchInput.launched_at:type_name -> google.protobuf.Timestamp
+	30, // 7: closeloop.marketing.v1.CampaignLaunchInput.launched_at:type_name -> google.protobuf.Timestamp
 	6,  // 8: closeloop.marketing.v1.CampaignLaunchInput.totals:type_name -> closeloop.marketing.v1.EnrolPageResult
 	1,  // 9: closeloop.marketing.v1.EnrolPageInput.customers:type_name -> closeloop.marketing.v1.CustomerFacts
-	26, // 10: closeloop.marketing.v1.EnrolPageInput.at:type_name -> google.protobuf.Timestamp
+	30, // 10: closeloop.marketing.v1.EnrolPageInput.at:type_name -> google.protobuf.Timestamp
 	7,  // 11: closeloop.marketing.v1.EnrolPageResult.touches:type_name -> closeloop.marketing.v1.Touch
-	26, // 12: closeloop.marketing.v1.Touch.due_at:type_name -> google.protobuf.Timestamp
-	26, // 13: closeloop.marketing.v1.Touch.planned_at:type_name -> google.protobuf.Timestamp
+	30, // 12: closeloop.marketing.v1.Touch.due_at:type_name -> google.protobuf.Timestamp
+	30, // 13: closeloop.marketing.v1.Touch.planned_at:type_name -> google.protobuf.Timestamp
 	7,  // 14: closeloop.marketing.v1.PlanTouchesInput.touches:type_name -> closeloop.marketing.v1.Touch
 	7,  // 15: closeloop.marketing.v1.RecordTouchesInput.touches:type_name -> closeloop.marketing.v1.Touch
-	26, // 16: closeloop.marketing.v1.WinBackInput.enrolled_at:type_name -> google.protobuf.Timestamp
-	26, // 17: closeloop.marketing.v1.WinBackResponse.at:type_name -> google.protobuf.Timestamp
+	30, // 16: closeloop.marketing.v1.WinBackInput.enrolled_at:type_name -> google.protobuf.Timestamp
+	30, // 17: closeloop.marketing.v1.WinBackResponse.at:type_name -> google.protobuf.Timestamp
 	7,  // 18: closeloop.marketing.v1.WinBackTouchInput.touch:type_name -> closeloop.marketing.v1.Touch
-	26, // 19: closeloop.marketing.v1.WinBackTouchResult.not_before:type_name -> google.protobuf.Timestamp
-	26, // 20: closeloop.marketing.v1.WinBackResponsesInput.since:type_name -> google.protobuf.Timestamp
+	30, // 19: closeloop.marketing.v1.WinBackTouchResult.not_before:type_name -> google.protobuf.Timestamp
+	30, // 20: closeloop.marketing.v1.WinBackResponsesInput.since:type_name -> google.protobuf.Timestamp
 	12, // 21: closeloop.marketing.v1.WinBackResponsesResult.response:type_name -> closeloop.marketing.v1.WinBackResponse
 	12, // 22: closeloop.marketing.v1.WinBackLeadInput.response:type_name -> closeloop.marketing.v1.WinBackResponse
 	12, // 23: closeloop.marketing.v1.WinBackEndInput.response:type_name -> closeloop.marketing.v1.WinBackResponse
-	26, // 24: closeloop.marketing.v1.WinBackEndInput.at:type_name -> google.protobuf.Timestamp
-	26, // 25: closeloop.marketing.v1.WinBackSweepInput.as_of:type_name -> google.protobuf.Timestamp
-	26, // 26: closeloop.marketing.v1.CustomerOutcomesInput.since:type_name -> google.protobuf.Timestamp
-	26, // 27: closeloop.marketing.v1.CustomerOutcomesInput.until:type_name -> google.protobuf.Timestamp
-	26, // 28: closeloop.marketing.v1.CustomerOutcome.first_won_at:type_name -> google.protobuf.Timestamp
+	30, // 24: closeloop.marketing.v1.WinBackEndInput.at:type_name -> google.protobuf.Timestamp
+	30, // 25: closeloop.marketing.v1.WinBackSweepInput.as_of:type_name -> google.protobuf.Timestamp
+	30, // 26: closeloop.marketing.v1.CustomerOutcomesInput.since:type_name -> google.protobuf.Timestamp
+	30, // 27: closeloop.marketing.v1.CustomerOutcomesInput.until:type_name -> google.protobuf.Timestamp
+	30, // 28: closeloop.marketing.v1.CustomerOutcome.first_won_at:type_name -> google.protobuf.Timestamp
 	24, // 29: closeloop.marketing.v1.CustomerOutcomesResult.outcomes:type_name -> closeloop.marketing.v1.CustomerOutcome
-	30, // [30:30] is the sub-list for method output_type
-	30, // [30:30] is the sub-list for method input_type
-	30, // [30:30] is the sub-list for extension type_name
-	30, // [30:30] is the sub-list for extension extendee
-	0,  // [0:30] is the sub-list for field type_name
+	30, // 30: closeloop.marketing.v1.CampaignOutcomesInput.as_of:type_name -> google.protobuf.Timestamp
+	30, // 31: closeloop.marketing.v1.OutcomePageInput.as_of:type_name -> google.protobuf.Timestamp
+	30, // 32: closeloop.marketing.v1.OutcomePageResult.since:type_name -> google.protobuf.Timestamp
+	30, // 33: closeloop.marketing.v1.OutcomePageResult.until:type_name -> google.protobuf.Timestamp
+	24, // 34: closeloop.marketing.v1.RecordOutcomesInput.outcomes:type_name -> closeloop.marketing.v1.CustomerOutcome
+	1,  // 35: closeloop.marketing.v1.RecordOutcomesInput.customers:type_name -> closeloop.marketing.v1.CustomerFacts
+	30, // 36: closeloop.marketing.v1.RecordOutcomesInput.at:type_name -> google.protobuf.Timestamp
+	37, // [37:37] is the sub-list for method output_type
+	37, // [37:37] is the sub-list for method input_type
+	37, // [37:37] is the sub-list for extension type_name
+	37, // [37:37] is the sub-list for extension extendee
+	0,  // [0:37] is the sub-list for field type_name
 }
 
 func init() { file_closeloop_marketing_v1_marketing_proto_init() }
@@ -2261,7 +2638,7 @@ func file_closeloop_marketing_v1_marketing_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_closeloop_marketing_v1_marketing_proto_rawDesc), len(file_closeloop_marketing_v1_marketing_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   26,
+			NumMessages:   30,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
