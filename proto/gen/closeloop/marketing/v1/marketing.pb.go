@@ -9,6 +9,7 @@ package marketingv1
 import (
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	durationpb "google.golang.org/protobuf/types/known/durationpb"
 	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
 	reflect "reflect"
 	sync "sync"
@@ -482,7 +483,10 @@ type CampaignLaunchInput struct {
 	// the pages enrolled so far (touches not carried).
 	AfterId string `protobuf:"bytes,5,opt,name=after_id,json=afterId,proto3" json:"after_id,omitempty"`
 	// What the pages enrolled so far.
-	Totals        *EnrolPageResult `protobuf:"bytes,6,opt,name=totals,proto3" json:"totals,omitempty"`
+	Totals *EnrolPageResult `protobuf:"bytes,6,opt,name=totals,proto3" json:"totals,omitempty"`
+	// The contact-pressure limits in force at the launch
+	// (marketing.contact_pressure), resolved by the workflow.
+	Pressure      []*PressureLimit `protobuf:"bytes,7,rep,name=pressure,proto3" json:"pressure,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -559,6 +563,69 @@ func (x *CampaignLaunchInput) GetTotals() *EnrolPageResult {
 	return nil
 }
 
+func (x *CampaignLaunchInput) GetPressure() []*PressureLimit {
+	if x != nil {
+		return x.Pressure
+	}
+	return nil
+}
+
+// PressureLimit is one contact-pressure limit: no customer gets more than
+// max_touches touches, across all campaigns, within window.
+type PressureLimit struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The most touches in the window.
+	MaxTouches int32 `protobuf:"varint,1,opt,name=max_touches,json=maxTouches,proto3" json:"max_touches,omitempty"`
+	// The window.
+	Window        *durationpb.Duration `protobuf:"bytes,2,opt,name=window,proto3" json:"window,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PressureLimit) Reset() {
+	*x = PressureLimit{}
+	mi := &file_closeloop_marketing_v1_marketing_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PressureLimit) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PressureLimit) ProtoMessage() {}
+
+func (x *PressureLimit) ProtoReflect() protoreflect.Message {
+	mi := &file_closeloop_marketing_v1_marketing_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PressureLimit.ProtoReflect.Descriptor instead.
+func (*PressureLimit) Descriptor() ([]byte, []int) {
+	return file_closeloop_marketing_v1_marketing_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *PressureLimit) GetMaxTouches() int32 {
+	if x != nil {
+		return x.MaxTouches
+	}
+	return 0
+}
+
+func (x *PressureLimit) GetWindow() *durationpb.Duration {
+	if x != nil {
+		return x.Window
+	}
+	return nil
+}
+
 // EnrolPageInput hands the marketing service one page of a segment to enrol
 // into a campaign (marketing.EnrolPage): holdout, deduplication against
 // other running campaigns, opt-outs and contact pressure are decided there.
@@ -572,14 +639,16 @@ type EnrolPageInput struct {
 	// entered the segment while it runs (a newly lost customer for win-back).
 	Source string `protobuf:"bytes,3,opt,name=source,proto3" json:"source,omitempty"`
 	// When it happened.
-	At            *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=at,proto3" json:"at,omitempty"`
+	At *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=at,proto3" json:"at,omitempty"`
+	// The contact-pressure limits in force (one-touch campaigns' touches).
+	Pressure      []*PressureLimit `protobuf:"bytes,5,rep,name=pressure,proto3" json:"pressure,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *EnrolPageInput) Reset() {
 	*x = EnrolPageInput{}
-	mi := &file_closeloop_marketing_v1_marketing_proto_msgTypes[5]
+	mi := &file_closeloop_marketing_v1_marketing_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -591,7 +660,7 @@ func (x *EnrolPageInput) String() string {
 func (*EnrolPageInput) ProtoMessage() {}
 
 func (x *EnrolPageInput) ProtoReflect() protoreflect.Message {
-	mi := &file_closeloop_marketing_v1_marketing_proto_msgTypes[5]
+	mi := &file_closeloop_marketing_v1_marketing_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -604,7 +673,7 @@ func (x *EnrolPageInput) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EnrolPageInput.ProtoReflect.Descriptor instead.
 func (*EnrolPageInput) Descriptor() ([]byte, []int) {
-	return file_closeloop_marketing_v1_marketing_proto_rawDescGZIP(), []int{5}
+	return file_closeloop_marketing_v1_marketing_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *EnrolPageInput) GetCampaignId() string {
@@ -635,6 +704,13 @@ func (x *EnrolPageInput) GetAt() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *EnrolPageInput) GetPressure() []*PressureLimit {
+	if x != nil {
+		return x.Pressure
+	}
+	return nil
+}
+
 // EnrolPageResult counts what the page did.
 type EnrolPageResult struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -655,7 +731,7 @@ type EnrolPageResult struct {
 
 func (x *EnrolPageResult) Reset() {
 	*x = EnrolPageResult{}
-	mi := &file_closeloop_marketing_v1_marketing_proto_msgTypes[6]
+	mi := &file_closeloop_marketing_v1_marketing_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -667,7 +743,7 @@ func (x *EnrolPageResult) String() string {
 func (*EnrolPageResult) ProtoMessage() {}
 
 func (x *EnrolPageResult) ProtoReflect() protoreflect.Message {
-	mi := &file_closeloop_marketing_v1_marketing_proto_msgTypes[6]
+	mi := &file_closeloop_marketing_v1_marketing_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -680,7 +756,7 @@ func (x *EnrolPageResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EnrolPageResult.ProtoReflect.Descriptor instead.
 func (*EnrolPageResult) Descriptor() ([]byte, []int) {
-	return file_closeloop_marketing_v1_marketing_proto_rawDescGZIP(), []int{6}
+	return file_closeloop_marketing_v1_marketing_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *EnrolPageResult) GetEnrolled() int32 {
@@ -749,7 +825,7 @@ type Touch struct {
 
 func (x *Touch) Reset() {
 	*x = Touch{}
-	mi := &file_closeloop_marketing_v1_marketing_proto_msgTypes[7]
+	mi := &file_closeloop_marketing_v1_marketing_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -761,7 +837,7 @@ func (x *Touch) String() string {
 func (*Touch) ProtoMessage() {}
 
 func (x *Touch) ProtoReflect() protoreflect.Message {
-	mi := &file_closeloop_marketing_v1_marketing_proto_msgTypes[7]
+	mi := &file_closeloop_marketing_v1_marketing_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -774,7 +850,7 @@ func (x *Touch) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Touch.ProtoReflect.Descriptor instead.
 func (*Touch) Descriptor() ([]byte, []int) {
-	return file_closeloop_marketing_v1_marketing_proto_rawDescGZIP(), []int{7}
+	return file_closeloop_marketing_v1_marketing_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *Touch) GetTouchId() string {
@@ -859,7 +935,7 @@ type PlanTouchesInput struct {
 
 func (x *PlanTouchesInput) Reset() {
 	*x = PlanTouchesInput{}
-	mi := &file_closeloop_marketing_v1_marketing_proto_msgTypes[8]
+	mi := &file_closeloop_marketing_v1_marketing_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -871,7 +947,7 @@ func (x *PlanTouchesInput) String() string {
 func (*PlanTouchesInput) ProtoMessage() {}
 
 func (x *PlanTouchesInput) ProtoReflect() protoreflect.Message {
-	mi := &file_closeloop_marketing_v1_marketing_proto_msgTypes[8]
+	mi := &file_closeloop_marketing_v1_marketing_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -884,7 +960,7 @@ func (x *PlanTouchesInput) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PlanTouchesInput.ProtoReflect.Descriptor instead.
 func (*PlanTouchesInput) Descriptor() ([]byte, []int) {
-	return file_closeloop_marketing_v1_marketing_proto_rawDescGZIP(), []int{8}
+	return file_closeloop_marketing_v1_marketing_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *PlanTouchesInput) GetTouches() []*Touch {
@@ -905,7 +981,7 @@ type PlanTouchesResult struct {
 
 func (x *PlanTouchesResult) Reset() {
 	*x = PlanTouchesResult{}
-	mi := &file_closeloop_marketing_v1_marketing_proto_msgTypes[9]
+	mi := &file_closeloop_marketing_v1_marketing_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -917,7 +993,7 @@ func (x *PlanTouchesResult) String() string {
 func (*PlanTouchesResult) ProtoMessage() {}
 
 func (x *PlanTouchesResult) ProtoReflect() protoreflect.Message {
-	mi := &file_closeloop_marketing_v1_marketing_proto_msgTypes[9]
+	mi := &file_closeloop_marketing_v1_marketing_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -930,7 +1006,7 @@ func (x *PlanTouchesResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PlanTouchesResult.ProtoReflect.Descriptor instead.
 func (*PlanTouchesResult) Descriptor() ([]byte, []int) {
-	return file_closeloop_marketing_v1_marketing_proto_rawDescGZIP(), []int{9}
+	return file_closeloop_marketing_v1_marketing_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *PlanTouchesResult) GetActionIds() []string {
@@ -954,7 +1030,7 @@ type RecordTouchesInput struct {
 
 func (x *RecordTouchesInput) Reset() {
 	*x = RecordTouchesInput{}
-	mi := &file_closeloop_marketing_v1_marketing_proto_msgTypes[10]
+	mi := &file_closeloop_marketing_v1_marketing_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -966,7 +1042,7 @@ func (x *RecordTouchesInput) String() string {
 func (*RecordTouchesInput) ProtoMessage() {}
 
 func (x *RecordTouchesInput) ProtoReflect() protoreflect.Message {
-	mi := &file_closeloop_marketing_v1_marketing_proto_msgTypes[10]
+	mi := &file_closeloop_marketing_v1_marketing_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -979,7 +1055,7 @@ func (x *RecordTouchesInput) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordTouchesInput.ProtoReflect.Descriptor instead.
 func (*RecordTouchesInput) Descriptor() ([]byte, []int) {
-	return file_closeloop_marketing_v1_marketing_proto_rawDescGZIP(), []int{10}
+	return file_closeloop_marketing_v1_marketing_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *RecordTouchesInput) GetTouches() []*Touch {
@@ -1026,7 +1102,7 @@ type WinBackInput struct {
 
 func (x *WinBackInput) Reset() {
 	*x = WinBackInput{}
-	mi := &file_closeloop_marketing_v1_marketing_proto_msgTypes[11]
+	mi := &file_closeloop_marketing_v1_marketing_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1038,7 +1114,7 @@ func (x *WinBackInput) String() string {
 func (*WinBackInput) ProtoMessage() {}
 
 func (x *WinBackInput) ProtoReflect() protoreflect.Message {
-	mi := &file_closeloop_marketing_v1_marketing_proto_msgTypes[11]
+	mi := &file_closeloop_marketing_v1_marketing_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1051,7 +1127,7 @@ func (x *WinBackInput) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WinBackInput.ProtoReflect.Descriptor instead.
 func (*WinBackInput) Descriptor() ([]byte, []int) {
-	return file_closeloop_marketing_v1_marketing_proto_rawDescGZIP(), []int{11}
+	return file_closeloop_marketing_v1_marketing_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *WinBackInput) GetCampaignId() string {
@@ -1136,7 +1212,7 @@ type WinBackResponse struct {
 
 func (x *WinBackResponse) Reset() {
 	*x = WinBackResponse{}
-	mi := &file_closeloop_marketing_v1_marketing_proto_msgTypes[12]
+	mi := &file_closeloop_marketing_v1_marketing_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1148,7 +1224,7 @@ func (x *WinBackResponse) String() string {
 func (*WinBackResponse) ProtoMessage() {}
 
 func (x *WinBackResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_closeloop_marketing_v1_marketing_proto_msgTypes[12]
+	mi := &file_closeloop_marketing_v1_marketing_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1161,7 +1237,7 @@ func (x *WinBackResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WinBackResponse.ProtoReflect.Descriptor instead.
 func (*WinBackResponse) Descriptor() ([]byte, []int) {
-	return file_closeloop_marketing_v1_marketing_proto_rawDescGZIP(), []int{12}
+	return file_closeloop_marketing_v1_marketing_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *WinBackResponse) GetKind() string {
@@ -1198,14 +1274,16 @@ func (x *WinBackResponse) GetBy() string {
 type WinBackTouchInput struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The touch about to be planned.
-	Touch         *Touch `protobuf:"bytes,1,opt,name=touch,proto3" json:"touch,omitempty"`
+	Touch *Touch `protobuf:"bytes,1,opt,name=touch,proto3" json:"touch,omitempty"`
+	// The contact-pressure limits in force (marketing.contact_pressure).
+	Pressure      []*PressureLimit `protobuf:"bytes,2,rep,name=pressure,proto3" json:"pressure,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *WinBackTouchInput) Reset() {
 	*x = WinBackTouchInput{}
-	mi := &file_closeloop_marketing_v1_marketing_proto_msgTypes[13]
+	mi := &file_closeloop_marketing_v1_marketing_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1217,7 +1295,7 @@ func (x *WinBackTouchInput) String() string {
 func (*WinBackTouchInput) ProtoMessage() {}
 
 func (x *WinBackTouchInput) ProtoReflect() protoreflect.Message {
-	mi := &file_closeloop_marketing_v1_marketing_proto_msgTypes[13]
+	mi := &file_closeloop_marketing_v1_marketing_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1230,12 +1308,19 @@ func (x *WinBackTouchInput) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WinBackTouchInput.ProtoReflect.Descriptor instead.
 func (*WinBackTouchInput) Descriptor() ([]byte, []int) {
-	return file_closeloop_marketing_v1_marketing_proto_rawDescGZIP(), []int{13}
+	return file_closeloop_marketing_v1_marketing_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *WinBackTouchInput) GetTouch() *Touch {
 	if x != nil {
 		return x.Touch
+	}
+	return nil
+}
+
+func (x *WinBackTouchInput) GetPressure() []*PressureLimit {
+	if x != nil {
+		return x.Pressure
 	}
 	return nil
 }
@@ -1254,7 +1339,7 @@ type WinBackTouchResult struct {
 
 func (x *WinBackTouchResult) Reset() {
 	*x = WinBackTouchResult{}
-	mi := &file_closeloop_marketing_v1_marketing_proto_msgTypes[14]
+	mi := &file_closeloop_marketing_v1_marketing_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1266,7 +1351,7 @@ func (x *WinBackTouchResult) String() string {
 func (*WinBackTouchResult) ProtoMessage() {}
 
 func (x *WinBackTouchResult) ProtoReflect() protoreflect.Message {
-	mi := &file_closeloop_marketing_v1_marketing_proto_msgTypes[14]
+	mi := &file_closeloop_marketing_v1_marketing_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1279,7 +1364,7 @@ func (x *WinBackTouchResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WinBackTouchResult.ProtoReflect.Descriptor instead.
 func (*WinBackTouchResult) Descriptor() ([]byte, []int) {
-	return file_closeloop_marketing_v1_marketing_proto_rawDescGZIP(), []int{14}
+	return file_closeloop_marketing_v1_marketing_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *WinBackTouchResult) GetSkipReason() string {
@@ -1311,7 +1396,7 @@ type WinBackResponsesInput struct {
 
 func (x *WinBackResponsesInput) Reset() {
 	*x = WinBackResponsesInput{}
-	mi := &file_closeloop_marketing_v1_marketing_proto_msgTypes[15]
+	mi := &file_closeloop_marketing_v1_marketing_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1323,7 +1408,7 @@ func (x *WinBackResponsesInput) String() string {
 func (*WinBackResponsesInput) ProtoMessage() {}
 
 func (x *WinBackResponsesInput) ProtoReflect() protoreflect.Message {
-	mi := &file_closeloop_marketing_v1_marketing_proto_msgTypes[15]
+	mi := &file_closeloop_marketing_v1_marketing_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1336,7 +1421,7 @@ func (x *WinBackResponsesInput) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WinBackResponsesInput.ProtoReflect.Descriptor instead.
 func (*WinBackResponsesInput) Descriptor() ([]byte, []int) {
-	return file_closeloop_marketing_v1_marketing_proto_rawDescGZIP(), []int{15}
+	return file_closeloop_marketing_v1_marketing_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *WinBackResponsesInput) GetCustomerId() string {
@@ -1364,7 +1449,7 @@ type WinBackResponsesResult struct {
 
 func (x *WinBackResponsesResult) Reset() {
 	*x = WinBackResponsesResult{}
-	mi := &file_closeloop_marketing_v1_marketing_proto_msgTypes[16]
+	mi := &file_closeloop_marketing_v1_marketing_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1376,7 +1461,7 @@ func (x *WinBackResponsesResult) String() string {
 func (*WinBackResponsesResult) ProtoMessage() {}
 
 func (x *WinBackResponsesResult) ProtoReflect() protoreflect.Message {
-	mi := &file_closeloop_marketing_v1_marketing_proto_msgTypes[16]
+	mi := &file_closeloop_marketing_v1_marketing_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1389,7 +1474,7 @@ func (x *WinBackResponsesResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WinBackResponsesResult.ProtoReflect.Descriptor instead.
 func (*WinBackResponsesResult) Descriptor() ([]byte, []int) {
-	return file_closeloop_marketing_v1_marketing_proto_rawDescGZIP(), []int{16}
+	return file_closeloop_marketing_v1_marketing_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *WinBackResponsesResult) GetResponse() *WinBackResponse {
@@ -1417,7 +1502,7 @@ type WinBackMarkInput struct {
 
 func (x *WinBackMarkInput) Reset() {
 	*x = WinBackMarkInput{}
-	mi := &file_closeloop_marketing_v1_marketing_proto_msgTypes[17]
+	mi := &file_closeloop_marketing_v1_marketing_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1429,7 +1514,7 @@ func (x *WinBackMarkInput) String() string {
 func (*WinBackMarkInput) ProtoMessage() {}
 
 func (x *WinBackMarkInput) ProtoReflect() protoreflect.Message {
-	mi := &file_closeloop_marketing_v1_marketing_proto_msgTypes[17]
+	mi := &file_closeloop_marketing_v1_marketing_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1442,7 +1527,7 @@ func (x *WinBackMarkInput) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WinBackMarkInput.ProtoReflect.Descriptor instead.
 func (*WinBackMarkInput) Descriptor() ([]byte, []int) {
-	return file_closeloop_marketing_v1_marketing_proto_rawDescGZIP(), []int{17}
+	return file_closeloop_marketing_v1_marketing_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *WinBackMarkInput) GetCustomerId() string {
@@ -1491,7 +1576,7 @@ type WinBackLeadInput struct {
 
 func (x *WinBackLeadInput) Reset() {
 	*x = WinBackLeadInput{}
-	mi := &file_closeloop_marketing_v1_marketing_proto_msgTypes[18]
+	mi := &file_closeloop_marketing_v1_marketing_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1503,7 +1588,7 @@ func (x *WinBackLeadInput) String() string {
 func (*WinBackLeadInput) ProtoMessage() {}
 
 func (x *WinBackLeadInput) ProtoReflect() protoreflect.Message {
-	mi := &file_closeloop_marketing_v1_marketing_proto_msgTypes[18]
+	mi := &file_closeloop_marketing_v1_marketing_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1516,7 +1601,7 @@ func (x *WinBackLeadInput) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WinBackLeadInput.ProtoReflect.Descriptor instead.
 func (*WinBackLeadInput) Descriptor() ([]byte, []int) {
-	return file_closeloop_marketing_v1_marketing_proto_rawDescGZIP(), []int{18}
+	return file_closeloop_marketing_v1_marketing_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *WinBackLeadInput) GetCampaignId() string {
@@ -1579,7 +1664,7 @@ type WinBackLeadResult struct {
 
 func (x *WinBackLeadResult) Reset() {
 	*x = WinBackLeadResult{}
-	mi := &file_closeloop_marketing_v1_marketing_proto_msgTypes[19]
+	mi := &file_closeloop_marketing_v1_marketing_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1591,7 +1676,7 @@ func (x *WinBackLeadResult) String() string {
 func (*WinBackLeadResult) ProtoMessage() {}
 
 func (x *WinBackLeadResult) ProtoReflect() protoreflect.Message {
-	mi := &file_closeloop_marketing_v1_marketing_proto_msgTypes[19]
+	mi := &file_closeloop_marketing_v1_marketing_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1604,7 +1689,7 @@ func (x *WinBackLeadResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WinBackLeadResult.ProtoReflect.Descriptor instead.
 func (*WinBackLeadResult) Descriptor() ([]byte, []int) {
-	return file_closeloop_marketing_v1_marketing_proto_rawDescGZIP(), []int{19}
+	return file_closeloop_marketing_v1_marketing_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *WinBackLeadResult) GetLeadId() string {
@@ -1638,7 +1723,7 @@ type WinBackEndInput struct {
 
 func (x *WinBackEndInput) Reset() {
 	*x = WinBackEndInput{}
-	mi := &file_closeloop_marketing_v1_marketing_proto_msgTypes[20]
+	mi := &file_closeloop_marketing_v1_marketing_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1650,7 +1735,7 @@ func (x *WinBackEndInput) String() string {
 func (*WinBackEndInput) ProtoMessage() {}
 
 func (x *WinBackEndInput) ProtoReflect() protoreflect.Message {
-	mi := &file_closeloop_marketing_v1_marketing_proto_msgTypes[20]
+	mi := &file_closeloop_marketing_v1_marketing_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1663,7 +1748,7 @@ func (x *WinBackEndInput) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WinBackEndInput.ProtoReflect.Descriptor instead.
 func (*WinBackEndInput) Descriptor() ([]byte, []int) {
-	return file_closeloop_marketing_v1_marketing_proto_rawDescGZIP(), []int{20}
+	return file_closeloop_marketing_v1_marketing_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *WinBackEndInput) GetCampaignId() string {
@@ -1721,7 +1806,7 @@ type WinBackSweepInput struct {
 
 func (x *WinBackSweepInput) Reset() {
 	*x = WinBackSweepInput{}
-	mi := &file_closeloop_marketing_v1_marketing_proto_msgTypes[21]
+	mi := &file_closeloop_marketing_v1_marketing_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1733,7 +1818,7 @@ func (x *WinBackSweepInput) String() string {
 func (*WinBackSweepInput) ProtoMessage() {}
 
 func (x *WinBackSweepInput) ProtoReflect() protoreflect.Message {
-	mi := &file_closeloop_marketing_v1_marketing_proto_msgTypes[21]
+	mi := &file_closeloop_marketing_v1_marketing_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1746,7 +1831,7 @@ func (x *WinBackSweepInput) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WinBackSweepInput.ProtoReflect.Descriptor instead.
 func (*WinBackSweepInput) Descriptor() ([]byte, []int) {
-	return file_closeloop_marketing_v1_marketing_proto_rawDescGZIP(), []int{21}
+	return file_closeloop_marketing_v1_marketing_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *WinBackSweepInput) GetAsOf() *timestamppb.Timestamp {
@@ -1771,7 +1856,7 @@ type WinBackSweepResult struct {
 
 func (x *WinBackSweepResult) Reset() {
 	*x = WinBackSweepResult{}
-	mi := &file_closeloop_marketing_v1_marketing_proto_msgTypes[22]
+	mi := &file_closeloop_marketing_v1_marketing_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1783,7 +1868,7 @@ func (x *WinBackSweepResult) String() string {
 func (*WinBackSweepResult) ProtoMessage() {}
 
 func (x *WinBackSweepResult) ProtoReflect() protoreflect.Message {
-	mi := &file_closeloop_marketing_v1_marketing_proto_msgTypes[22]
+	mi := &file_closeloop_marketing_v1_marketing_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1796,7 +1881,7 @@ func (x *WinBackSweepResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WinBackSweepResult.ProtoReflect.Descriptor instead.
 func (*WinBackSweepResult) Descriptor() ([]byte, []int) {
-	return file_closeloop_marketing_v1_marketing_proto_rawDescGZIP(), []int{22}
+	return file_closeloop_marketing_v1_marketing_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *WinBackSweepResult) GetExamined() int32 {
@@ -1837,7 +1922,7 @@ type CustomerOutcomesInput struct {
 
 func (x *CustomerOutcomesInput) Reset() {
 	*x = CustomerOutcomesInput{}
-	mi := &file_closeloop_marketing_v1_marketing_proto_msgTypes[23]
+	mi := &file_closeloop_marketing_v1_marketing_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1849,7 +1934,7 @@ func (x *CustomerOutcomesInput) String() string {
 func (*CustomerOutcomesInput) ProtoMessage() {}
 
 func (x *CustomerOutcomesInput) ProtoReflect() protoreflect.Message {
-	mi := &file_closeloop_marketing_v1_marketing_proto_msgTypes[23]
+	mi := &file_closeloop_marketing_v1_marketing_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1862,7 +1947,7 @@ func (x *CustomerOutcomesInput) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CustomerOutcomesInput.ProtoReflect.Descriptor instead.
 func (*CustomerOutcomesInput) Descriptor() ([]byte, []int) {
-	return file_closeloop_marketing_v1_marketing_proto_rawDescGZIP(), []int{23}
+	return file_closeloop_marketing_v1_marketing_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *CustomerOutcomesInput) GetCustomerIds() []string {
@@ -1907,7 +1992,7 @@ type CustomerOutcome struct {
 
 func (x *CustomerOutcome) Reset() {
 	*x = CustomerOutcome{}
-	mi := &file_closeloop_marketing_v1_marketing_proto_msgTypes[24]
+	mi := &file_closeloop_marketing_v1_marketing_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1919,7 +2004,7 @@ func (x *CustomerOutcome) String() string {
 func (*CustomerOutcome) ProtoMessage() {}
 
 func (x *CustomerOutcome) ProtoReflect() protoreflect.Message {
-	mi := &file_closeloop_marketing_v1_marketing_proto_msgTypes[24]
+	mi := &file_closeloop_marketing_v1_marketing_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1932,7 +2017,7 @@ func (x *CustomerOutcome) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CustomerOutcome.ProtoReflect.Descriptor instead.
 func (*CustomerOutcome) Descriptor() ([]byte, []int) {
-	return file_closeloop_marketing_v1_marketing_proto_rawDescGZIP(), []int{24}
+	return file_closeloop_marketing_v1_marketing_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *CustomerOutcome) GetCustomerId() string {
@@ -1988,7 +2073,7 @@ type CustomerOutcomesResult struct {
 
 func (x *CustomerOutcomesResult) Reset() {
 	*x = CustomerOutcomesResult{}
-	mi := &file_closeloop_marketing_v1_marketing_proto_msgTypes[25]
+	mi := &file_closeloop_marketing_v1_marketing_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2000,7 +2085,7 @@ func (x *CustomerOutcomesResult) String() string {
 func (*CustomerOutcomesResult) ProtoMessage() {}
 
 func (x *CustomerOutcomesResult) ProtoReflect() protoreflect.Message {
-	mi := &file_closeloop_marketing_v1_marketing_proto_msgTypes[25]
+	mi := &file_closeloop_marketing_v1_marketing_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2013,7 +2098,7 @@ func (x *CustomerOutcomesResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CustomerOutcomesResult.ProtoReflect.Descriptor instead.
 func (*CustomerOutcomesResult) Descriptor() ([]byte, []int) {
-	return file_closeloop_marketing_v1_marketing_proto_rawDescGZIP(), []int{25}
+	return file_closeloop_marketing_v1_marketing_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *CustomerOutcomesResult) GetOutcomes() []*CustomerOutcome {
@@ -2042,7 +2127,7 @@ type CampaignOutcomesInput struct {
 
 func (x *CampaignOutcomesInput) Reset() {
 	*x = CampaignOutcomesInput{}
-	mi := &file_closeloop_marketing_v1_marketing_proto_msgTypes[26]
+	mi := &file_closeloop_marketing_v1_marketing_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2054,7 +2139,7 @@ func (x *CampaignOutcomesInput) String() string {
 func (*CampaignOutcomesInput) ProtoMessage() {}
 
 func (x *CampaignOutcomesInput) ProtoReflect() protoreflect.Message {
-	mi := &file_closeloop_marketing_v1_marketing_proto_msgTypes[26]
+	mi := &file_closeloop_marketing_v1_marketing_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2067,7 +2152,7 @@ func (x *CampaignOutcomesInput) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CampaignOutcomesInput.ProtoReflect.Descriptor instead.
 func (*CampaignOutcomesInput) Descriptor() ([]byte, []int) {
-	return file_closeloop_marketing_v1_marketing_proto_rawDescGZIP(), []int{26}
+	return file_closeloop_marketing_v1_marketing_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *CampaignOutcomesInput) GetAsOf() *timestamppb.Timestamp {
@@ -2103,14 +2188,18 @@ type OutcomePageInput struct {
 	// Page size (default 500, at most 1000).
 	Limit int32 `protobuf:"varint,3,opt,name=limit,proto3" json:"limit,omitempty"`
 	// The run's instant.
-	AsOf          *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=as_of,json=asOf,proto3" json:"as_of,omitempty"`
+	AsOf *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=as_of,json=asOf,proto3" json:"as_of,omitempty"`
+	// The attribution window (winback.attribution_window): ended campaigns
+	// are followed this long after their end, and a win counts as a win-back
+	// within it of the enrolment.
+	Attribution   *durationpb.Duration `protobuf:"bytes,5,opt,name=attribution,proto3" json:"attribution,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *OutcomePageInput) Reset() {
 	*x = OutcomePageInput{}
-	mi := &file_closeloop_marketing_v1_marketing_proto_msgTypes[27]
+	mi := &file_closeloop_marketing_v1_marketing_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2122,7 +2211,7 @@ func (x *OutcomePageInput) String() string {
 func (*OutcomePageInput) ProtoMessage() {}
 
 func (x *OutcomePageInput) ProtoReflect() protoreflect.Message {
-	mi := &file_closeloop_marketing_v1_marketing_proto_msgTypes[27]
+	mi := &file_closeloop_marketing_v1_marketing_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2135,7 +2224,7 @@ func (x *OutcomePageInput) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OutcomePageInput.ProtoReflect.Descriptor instead.
 func (*OutcomePageInput) Descriptor() ([]byte, []int) {
-	return file_closeloop_marketing_v1_marketing_proto_rawDescGZIP(), []int{27}
+	return file_closeloop_marketing_v1_marketing_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *OutcomePageInput) GetAfterCampaignId() string {
@@ -2166,6 +2255,13 @@ func (x *OutcomePageInput) GetAsOf() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *OutcomePageInput) GetAttribution() *durationpb.Duration {
+	if x != nil {
+		return x.Attribution
+	}
+	return nil
+}
+
 // OutcomePageResult is one campaign's page of customers; done when there
 // is none left.
 type OutcomePageResult struct {
@@ -2186,7 +2282,7 @@ type OutcomePageResult struct {
 
 func (x *OutcomePageResult) Reset() {
 	*x = OutcomePageResult{}
-	mi := &file_closeloop_marketing_v1_marketing_proto_msgTypes[28]
+	mi := &file_closeloop_marketing_v1_marketing_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2198,7 +2294,7 @@ func (x *OutcomePageResult) String() string {
 func (*OutcomePageResult) ProtoMessage() {}
 
 func (x *OutcomePageResult) ProtoReflect() protoreflect.Message {
-	mi := &file_closeloop_marketing_v1_marketing_proto_msgTypes[28]
+	mi := &file_closeloop_marketing_v1_marketing_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2211,7 +2307,7 @@ func (x *OutcomePageResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OutcomePageResult.ProtoReflect.Descriptor instead.
 func (*OutcomePageResult) Descriptor() ([]byte, []int) {
-	return file_closeloop_marketing_v1_marketing_proto_rawDescGZIP(), []int{28}
+	return file_closeloop_marketing_v1_marketing_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *OutcomePageResult) GetCampaignId() string {
@@ -2270,7 +2366,7 @@ type RecordOutcomesInput struct {
 
 func (x *RecordOutcomesInput) Reset() {
 	*x = RecordOutcomesInput{}
-	mi := &file_closeloop_marketing_v1_marketing_proto_msgTypes[29]
+	mi := &file_closeloop_marketing_v1_marketing_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2282,7 +2378,7 @@ func (x *RecordOutcomesInput) String() string {
 func (*RecordOutcomesInput) ProtoMessage() {}
 
 func (x *RecordOutcomesInput) ProtoReflect() protoreflect.Message {
-	mi := &file_closeloop_marketing_v1_marketing_proto_msgTypes[29]
+	mi := &file_closeloop_marketing_v1_marketing_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2295,7 +2391,7 @@ func (x *RecordOutcomesInput) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordOutcomesInput.ProtoReflect.Descriptor instead.
 func (*RecordOutcomesInput) Descriptor() ([]byte, []int) {
-	return file_closeloop_marketing_v1_marketing_proto_rawDescGZIP(), []int{29}
+	return file_closeloop_marketing_v1_marketing_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *RecordOutcomesInput) GetCampaignId() string {
@@ -2337,7 +2433,7 @@ var File_closeloop_marketing_v1_marketing_proto protoreflect.FileDescriptor
 
 const file_closeloop_marketing_v1_marketing_proto_rawDesc = "" +
 	"\n" +
-	"&closeloop/marketing/v1/marketing.proto\x12\x16closeloop.marketing.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xc7\x03\n" +
+	"&closeloop/marketing/v1/marketing.proto\x12\x16closeloop.marketing.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xc7\x03\n" +
 	"\rSegmentFilter\x12#\n" +
 	"\rvalue_classes\x18\x01 \x03(\tR\fvalueClasses\x12)\n" +
 	"\x10lifecycle_stages\x18\x02 \x03(\tR\x0flifecycleStages\x12/\n" +
@@ -2382,7 +2478,7 @@ const file_closeloop_marketing_v1_marketing_proto_rawDesc = "" +
 	"\x11SegmentPageResult\x12C\n" +
 	"\tcustomers\x18\x01 \x03(\v2%.closeloop.marketing.v1.CustomerFactsR\tcustomers\x12\"\n" +
 	"\rnext_after_id\x18\x02 \x01(\tR\vnextAfterId\x12\x14\n" +
-	"\x05total\x18\x03 \x01(\x03R\x05total\"\xaf\x02\n" +
+	"\x05total\x18\x03 \x01(\x03R\x05total\"\xf2\x02\n" +
 	"\x13CampaignLaunchInput\x12\x1f\n" +
 	"\vcampaign_id\x18\x01 \x01(\tR\n" +
 	"campaignId\x12=\n" +
@@ -2392,13 +2488,19 @@ const file_closeloop_marketing_v1_marketing_proto_rawDesc = "" +
 	"\vlaunched_by\x18\x04 \x01(\tR\n" +
 	"launchedBy\x12\x19\n" +
 	"\bafter_id\x18\x05 \x01(\tR\aafterId\x12?\n" +
-	"\x06totals\x18\x06 \x01(\v2'.closeloop.marketing.v1.EnrolPageResultR\x06totals\"\xba\x01\n" +
+	"\x06totals\x18\x06 \x01(\v2'.closeloop.marketing.v1.EnrolPageResultR\x06totals\x12A\n" +
+	"\bpressure\x18\a \x03(\v2%.closeloop.marketing.v1.PressureLimitR\bpressure\"c\n" +
+	"\rPressureLimit\x12\x1f\n" +
+	"\vmax_touches\x18\x01 \x01(\x05R\n" +
+	"maxTouches\x121\n" +
+	"\x06window\x18\x02 \x01(\v2\x19.google.protobuf.DurationR\x06window\"\xfd\x01\n" +
 	"\x0eEnrolPageInput\x12\x1f\n" +
 	"\vcampaign_id\x18\x01 \x01(\tR\n" +
 	"campaignId\x12C\n" +
 	"\tcustomers\x18\x02 \x03(\v2%.closeloop.marketing.v1.CustomerFactsR\tcustomers\x12\x16\n" +
 	"\x06source\x18\x03 \x01(\tR\x06source\x12*\n" +
-	"\x02at\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\x02at\"\xc8\x01\n" +
+	"\x02at\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\x02at\x12A\n" +
+	"\bpressure\x18\x05 \x03(\v2%.closeloop.marketing.v1.PressureLimitR\bpressure\"\xc8\x01\n" +
 	"\x0fEnrolPageResult\x12\x1a\n" +
 	"\benrolled\x18\x01 \x01(\x05R\benrolled\x12\x19\n" +
 	"\bheld_out\x18\x02 \x01(\x05R\aheldOut\x12\x18\n" +
@@ -2447,9 +2549,10 @@ const file_closeloop_marketing_v1_marketing_proto_rawDesc = "" +
 	"\x04kind\x18\x01 \x01(\tR\x04kind\x12\x10\n" +
 	"\x03ref\x18\x02 \x01(\tR\x03ref\x12*\n" +
 	"\x02at\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\x02at\x12\x0e\n" +
-	"\x02by\x18\x04 \x01(\tR\x02by\"H\n" +
+	"\x02by\x18\x04 \x01(\tR\x02by\"\x8b\x01\n" +
 	"\x11WinBackTouchInput\x123\n" +
-	"\x05touch\x18\x01 \x01(\v2\x1d.closeloop.marketing.v1.TouchR\x05touch\"p\n" +
+	"\x05touch\x18\x01 \x01(\v2\x1d.closeloop.marketing.v1.TouchR\x05touch\x12A\n" +
+	"\bpressure\x18\x02 \x03(\v2%.closeloop.marketing.v1.PressureLimitR\bpressure\"p\n" +
 	"\x12WinBackTouchResult\x12\x1f\n" +
 	"\vskip_reason\x18\x01 \x01(\tR\n" +
 	"skipReason\x129\n" +
@@ -2515,12 +2618,13 @@ const file_closeloop_marketing_v1_marketing_proto_rawDesc = "" +
 	"\x15CampaignOutcomesInput\x12/\n" +
 	"\x05as_of\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\x04asOf\x12*\n" +
 	"\x11after_campaign_id\x18\x02 \x01(\tR\x0fafterCampaignId\x12*\n" +
-	"\x11after_customer_id\x18\x03 \x01(\tR\x0fafterCustomerId\"\xb1\x01\n" +
+	"\x11after_customer_id\x18\x03 \x01(\tR\x0fafterCustomerId\"\xee\x01\n" +
 	"\x10OutcomePageInput\x12*\n" +
 	"\x11after_campaign_id\x18\x01 \x01(\tR\x0fafterCampaignId\x12*\n" +
 	"\x11after_customer_id\x18\x02 \x01(\tR\x0fafterCustomerId\x12\x14\n" +
 	"\x05limit\x18\x03 \x01(\x05R\x05limit\x12/\n" +
-	"\x05as_of\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\x04asOf\"\xcf\x01\n" +
+	"\x05as_of\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\x04asOf\x12;\n" +
+	"\vattribution\x18\x05 \x01(\v2\x19.google.protobuf.DurationR\vattribution\"\xcf\x01\n" +
 	"\x11OutcomePageResult\x12\x1f\n" +
 	"\vcampaign_id\x18\x01 \x01(\tR\n" +
 	"campaignId\x120\n" +
@@ -2548,83 +2652,90 @@ func file_closeloop_marketing_v1_marketing_proto_rawDescGZIP() []byte {
 	return file_closeloop_marketing_v1_marketing_proto_rawDescData
 }
 
-var file_closeloop_marketing_v1_marketing_proto_msgTypes = make([]protoimpl.MessageInfo, 30)
+var file_closeloop_marketing_v1_marketing_proto_msgTypes = make([]protoimpl.MessageInfo, 31)
 var file_closeloop_marketing_v1_marketing_proto_goTypes = []any{
 	(*SegmentFilter)(nil),          // 0: closeloop.marketing.v1.SegmentFilter
 	(*CustomerFacts)(nil),          // 1: closeloop.marketing.v1.CustomerFacts
 	(*SegmentPageInput)(nil),       // 2: closeloop.marketing.v1.SegmentPageInput
 	(*SegmentPageResult)(nil),      // 3: closeloop.marketing.v1.SegmentPageResult
 	(*CampaignLaunchInput)(nil),    // 4: closeloop.marketing.v1.CampaignLaunchInput
-	(*EnrolPageInput)(nil),         // 5: closeloop.marketing.v1.EnrolPageInput
-	(*EnrolPageResult)(nil),        // 6: closeloop.marketing.v1.EnrolPageResult
-	(*Touch)(nil),                  // 7: closeloop.marketing.v1.Touch
-	(*PlanTouchesInput)(nil),       // 8: closeloop.marketing.v1.PlanTouchesInput
-	(*PlanTouchesResult)(nil),      // 9: closeloop.marketing.v1.PlanTouchesResult
-	(*RecordTouchesInput)(nil),     // 10: closeloop.marketing.v1.RecordTouchesInput
-	(*WinBackInput)(nil),           // 11: closeloop.marketing.v1.WinBackInput
-	(*WinBackResponse)(nil),        // 12: closeloop.marketing.v1.WinBackResponse
-	(*WinBackTouchInput)(nil),      // 13: closeloop.marketing.v1.WinBackTouchInput
-	(*WinBackTouchResult)(nil),     // 14: closeloop.marketing.v1.WinBackTouchResult
-	(*WinBackResponsesInput)(nil),  // 15: closeloop.marketing.v1.WinBackResponsesInput
-	(*WinBackResponsesResult)(nil), // 16: closeloop.marketing.v1.WinBackResponsesResult
-	(*WinBackMarkInput)(nil),       // 17: closeloop.marketing.v1.WinBackMarkInput
-	(*WinBackLeadInput)(nil),       // 18: closeloop.marketing.v1.WinBackLeadInput
-	(*WinBackLeadResult)(nil),      // 19: closeloop.marketing.v1.WinBackLeadResult
-	(*WinBackEndInput)(nil),        // 20: closeloop.marketing.v1.WinBackEndInput
-	(*WinBackSweepInput)(nil),      // 21: closeloop.marketing.v1.WinBackSweepInput
-	(*WinBackSweepResult)(nil),     // 22: closeloop.marketing.v1.WinBackSweepResult
-	(*CustomerOutcomesInput)(nil),  // 23: closeloop.marketing.v1.CustomerOutcomesInput
-	(*CustomerOutcome)(nil),        // 24: closeloop.marketing.v1.CustomerOutcome
-	(*CustomerOutcomesResult)(nil), // 25: closeloop.marketing.v1.CustomerOutcomesResult
-	(*CampaignOutcomesInput)(nil),  // 26: closeloop.marketing.v1.CampaignOutcomesInput
-	(*OutcomePageInput)(nil),       // 27: closeloop.marketing.v1.OutcomePageInput
-	(*OutcomePageResult)(nil),      // 28: closeloop.marketing.v1.OutcomePageResult
-	(*RecordOutcomesInput)(nil),    // 29: closeloop.marketing.v1.RecordOutcomesInput
-	(*timestamppb.Timestamp)(nil),  // 30: google.protobuf.Timestamp
+	(*PressureLimit)(nil),          // 5: closeloop.marketing.v1.PressureLimit
+	(*EnrolPageInput)(nil),         // 6: closeloop.marketing.v1.EnrolPageInput
+	(*EnrolPageResult)(nil),        // 7: closeloop.marketing.v1.EnrolPageResult
+	(*Touch)(nil),                  // 8: closeloop.marketing.v1.Touch
+	(*PlanTouchesInput)(nil),       // 9: closeloop.marketing.v1.PlanTouchesInput
+	(*PlanTouchesResult)(nil),      // 10: closeloop.marketing.v1.PlanTouchesResult
+	(*RecordTouchesInput)(nil),     // 11: closeloop.marketing.v1.RecordTouchesInput
+	(*WinBackInput)(nil),           // 12: closeloop.marketing.v1.WinBackInput
+	(*WinBackResponse)(nil),        // 13: closeloop.marketing.v1.WinBackResponse
+	(*WinBackTouchInput)(nil),      // 14: closeloop.marketing.v1.WinBackTouchInput
+	(*WinBackTouchResult)(nil),     // 15: closeloop.marketing.v1.WinBackTouchResult
+	(*WinBackResponsesInput)(nil),  // 16: closeloop.marketing.v1.WinBackResponsesInput
+	(*WinBackResponsesResult)(nil), // 17: closeloop.marketing.v1.WinBackResponsesResult
+	(*WinBackMarkInput)(nil),       // 18: closeloop.marketing.v1.WinBackMarkInput
+	(*WinBackLeadInput)(nil),       // 19: closeloop.marketing.v1.WinBackLeadInput
+	(*WinBackLeadResult)(nil),      // 20: closeloop.marketing.v1.WinBackLeadResult
+	(*WinBackEndInput)(nil),        // 21: closeloop.marketing.v1.WinBackEndInput
+	(*WinBackSweepInput)(nil),      // 22: closeloop.marketing.v1.WinBackSweepInput
+	(*WinBackSweepResult)(nil),     // 23: closeloop.marketing.v1.WinBackSweepResult
+	(*CustomerOutcomesInput)(nil),  // 24: closeloop.marketing.v1.CustomerOutcomesInput
+	(*CustomerOutcome)(nil),        // 25: closeloop.marketing.v1.CustomerOutcome
+	(*CustomerOutcomesResult)(nil), // 26: closeloop.marketing.v1.CustomerOutcomesResult
+	(*CampaignOutcomesInput)(nil),  // 27: closeloop.marketing.v1.CampaignOutcomesInput
+	(*OutcomePageInput)(nil),       // 28: closeloop.marketing.v1.OutcomePageInput
+	(*OutcomePageResult)(nil),      // 29: closeloop.marketing.v1.OutcomePageResult
+	(*RecordOutcomesInput)(nil),    // 30: closeloop.marketing.v1.RecordOutcomesInput
+	(*timestamppb.Timestamp)(nil),  // 31: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),    // 32: google.protobuf.Duration
 }
 var file_closeloop_marketing_v1_marketing_proto_depIdxs = []int32{
-	30, // 0: closeloop.marketing.v1.SegmentFilter.lost_before:type_name -> google.protobuf.Timestamp
-	30, // 1: closeloop.marketing.v1.CustomerFacts.last_contact_at:type_name -> google.protobuf.Timestamp
-	30, // 2: closeloop.marketing.v1.CustomerFacts.lost_at:type_name -> google.protobuf.Timestamp
+	31, // 0: closeloop.marketing.v1.SegmentFilter.lost_before:type_name -> google.protobuf.Timestamp
+	31, // 1: closeloop.marketing.v1.CustomerFacts.last_contact_at:type_name -> google.protobuf.Timestamp
+	31, // 2: closeloop.marketing.v1.CustomerFacts.lost_at:type_name -> google.protobuf.Timestamp
 	0,  // 3: closeloop.marketing.v1.SegmentPageInput.filter:type_name -> closeloop.marketing.v1.SegmentFilter
-	30, // 4: closeloop.marketing.v1.SegmentPageInput.as_of:type_name -> google.protobuf.Timestamp
+	31, // 4: closeloop.marketing.v1.SegmentPageInput.as_of:type_name -> google.protobuf.Timestamp
 	1,  // 5: closeloop.marketing.v1.SegmentPageResult.customers:type_name -> closeloop.marketing.v1.CustomerFacts
 	0,  // 6: closeloop.marketing.v1.CampaignLaunchInput.filter:type_name -> closeloop.marketing.v1.SegmentFilter
-	30, // 7: closeloop.marketing.v1.CampaignLaunchInput.launched_at:type_name -> google.protobuf.Timestamp
-	6,  // 8: closeloop.marketing.v1.CampaignLaunchInput.totals:type_name -> closeloop.marketing.v1.EnrolPageResult
-	1,  // 9: closeloop.marketing.v1.EnrolPageInput.customers:type_name -> closeloop.marketing.v1.CustomerFacts
-	30, // 10: closeloop.marketing.v1.EnrolPageInput.at:type_name -> google.protobuf.Timestamp
-	7,  // 11: closeloop.marketing.v1.EnrolPageResult.touches:type_name -> closeloop.marketing.v1.Touch
-	30, // 12: closeloop.marketing.v1.Touch.due_at:type_name -> google.protobuf.Timestamp
-	30, // 13: closeloop.marketing.v1.Touch.planned_at:type_name -> google.protobuf.Timestamp
-	7,  // 14: closeloop.marketing.v1.PlanTouchesInput.touches:type_name -> closeloop.marketing.v1.Touch
-	7,  // 15: closeloop.marketing.v1.RecordTouchesInput.touches:type_name -> closeloop.marketing.v1.Touch
-	30, // 16: closeloop.marketing.v1.WinBackInput.enrolled_at:type_name -> google.protobuf.Timestamp
-	30, // 17: closeloop.marketing.v1.WinBackResponse.at:type_name -> google.protobuf.Timestamp
-	7,  // 18: closeloop.marketing.v1.WinBackTouchInput.touch:type_name -> closeloop.marketing.v1.Touch
-	30, // 19: closeloop.marketing.v1.WinBackTouchResult.not_before:type_name -> google.protobuf.Timestamp
-	30, // 20: closeloop.marketing.v1.WinBackResponsesInput.since:type_name -> google.protobuf.Timestamp
-	12, // 21: closeloop.marketing.v1.WinBackResponsesResult.response:type_name -> closeloop.marketing.v1.WinBackResponse
-	12, // 22: closeloop.marketing.v1.WinBackLeadInput.response:type_name -> closeloop.marketing.v1.WinBackResponse
-	12, // 23: closeloop.marketing.v1.WinBackEndInput.response:type_name -> closeloop.marketing.v1.WinBackResponse
-	30, // 24: closeloop.marketing.v1.WinBackEndInput.at:type_name -> google.protobuf.Timestamp
-	30, // 25: closeloop.marketing.v1.WinBackSweepInput.as_of:type_name -> google.protobuf.Timestamp
-	30, // 26: closeloop.marketing.v1.CustomerOutcomesInput.since:type_name -> google.protobuf.Timestamp
-	30, // 27: closeloop.marketing.v1.CustomerOutcomesInput.until:type_name -> google.protobuf.Timestamp
-	30, // 28: closeloop.marketing.v1.CustomerOutcome.first_won_at:type_name -> google.protobuf.Timestamp
-	24, // 29: closeloop.marketing.v1.CustomerOutcomesResult.outcomes:type_name -> closeloop.marketing.v1.CustomerOutcome
-	30, // 30: closeloop.marketing.v1.CampaignOutcomesInput.as_of:type_name -> google.protobuf.Timestamp
-	30, // 31: closeloop.marketing.v1.OutcomePageInput.as_of:type_name -> google.protobuf.Timestamp
-	30, // 32: closeloop.marketing.v1.OutcomePageResult.since:type_name -> google.protobuf.Timestamp
-	30, // 33: closeloop.marketing.v1.OutcomePageResult.until:type_name -> google.protobuf.Timestamp
-	24, // 34: closeloop.marketing.v1.RecordOutcomesInput.outcomes:type_name -> closeloop.marketing.v1.CustomerOutcome
-	1,  // 35: closeloop.marketing.v1.RecordOutcomesInput.customers:type_name -> closeloop.marketing.v1.CustomerFacts
-	30, // 36: closeloop.marketing.v1.RecordOutcomesInput.at:type_name -> google.protobuf.Timestamp
-	37, // [37:37] is the sub-list for method output_type
-	37, // [37:37] is the sub-list for method input_type
-	37, // [37:37] is the sub-list for extension type_name
-	37, // [37:37] is the sub-list for extension extendee
-	0,  // [0:37] is the sub-list for field type_name
+	31, // 7: closeloop.marketing.v1.CampaignLaunchInput.launched_at:type_name -> google.protobuf.Timestamp
+	7,  // 8: closeloop.marketing.v1.CampaignLaunchInput.totals:type_name -> closeloop.marketing.v1.EnrolPageResult
+	5,  // 9: closeloop.marketing.v1.CampaignLaunchInput.pressure:type_name -> closeloop.marketing.v1.PressureLimit
+	32, // 10: closeloop.marketing.v1.PressureLimit.window:type_name -> google.protobuf.Duration
+	1,  // 11: closeloop.marketing.v1.EnrolPageInput.customers:type_name -> closeloop.marketing.v1.CustomerFacts
+	31, // 12: closeloop.marketing.v1.EnrolPageInput.at:type_name -> google.protobuf.Timestamp
+	5,  // 13: closeloop.marketing.v1.EnrolPageInput.pressure:type_name -> closeloop.marketing.v1.PressureLimit
+	8,  // 14: closeloop.marketing.v1.EnrolPageResult.touches:type_name -> closeloop.marketing.v1.Touch
+	31, // 15: closeloop.marketing.v1.Touch.due_at:type_name -> google.protobuf.Timestamp
+	31, // 16: closeloop.marketing.v1.Touch.planned_at:type_name -> google.protobuf.Timestamp
+	8,  // 17: closeloop.marketing.v1.PlanTouchesInput.touches:type_name -> closeloop.marketing.v1.Touch
+	8,  // 18: closeloop.marketing.v1.RecordTouchesInput.touches:type_name -> closeloop.marketing.v1.Touch
+	31, // 19: closeloop.marketing.v1.WinBackInput.enrolled_at:type_name -> google.protobuf.Timestamp
+	31, // 20: closeloop.marketing.v1.WinBackResponse.at:type_name -> google.protobuf.Timestamp
+	8,  // 21: closeloop.marketing.v1.WinBackTouchInput.touch:type_name -> closeloop.marketing.v1.Touch
+	5,  // 22: closeloop.marketing.v1.WinBackTouchInput.pressure:type_name -> closeloop.marketing.v1.PressureLimit
+	31, // 23: closeloop.marketing.v1.WinBackTouchResult.not_before:type_name -> google.protobuf.Timestamp
+	31, // 24: closeloop.marketing.v1.WinBackResponsesInput.since:type_name -> google.protobuf.Timestamp
+	13, // 25: closeloop.marketing.v1.WinBackResponsesResult.response:type_name -> closeloop.marketing.v1.WinBackResponse
+	13, // 26: closeloop.marketing.v1.WinBackLeadInput.response:type_name -> closeloop.marketing.v1.WinBackResponse
+	13, // 27: closeloop.marketing.v1.WinBackEndInput.response:type_name -> closeloop.marketing.v1.WinBackResponse
+	31, // 28: closeloop.marketing.v1.WinBackEndInput.at:type_name -> google.protobuf.Timestamp
+	31, // 29: closeloop.marketing.v1.WinBackSweepInput.as_of:type_name -> google.protobuf.Timestamp
+	31, // 30: closeloop.marketing.v1.CustomerOutcomesInput.since:type_name -> google.protobuf.Timestamp
+	31, // 31: closeloop.marketing.v1.CustomerOutcomesInput.until:type_name -> google.protobuf.Timestamp
+	31, // 32: closeloop.marketing.v1.CustomerOutcome.first_won_at:type_name -> google.protobuf.Timestamp
+	25, // 33: closeloop.marketing.v1.CustomerOutcomesResult.outcomes:type_name -> closeloop.marketing.v1.CustomerOutcome
+	31, // 34: closeloop.marketing.v1.CampaignOutcomesInput.as_of:type_name -> google.protobuf.Timestamp
+	31, // 35: closeloop.marketing.v1.OutcomePageInput.as_of:type_name -> google.protobuf.Timestamp
+	32, // 36: closeloop.marketing.v1.OutcomePageInput.attribution:type_name -> google.protobuf.Duration
+	31, // 37: closeloop.marketing.v1.OutcomePageResult.since:type_name -> google.protobuf.Timestamp
+	31, // 38: closeloop.marketing.v1.OutcomePageResult.until:type_name -> google.protobuf.Timestamp
+	25, // 39: closeloop.marketing.v1.RecordOutcomesInput.outcomes:type_name -> closeloop.marketing.v1.CustomerOutcome
+	1,  // 40: closeloop.marketing.v1.RecordOutcomesInput.customers:type_name -> closeloop.marketing.v1.CustomerFacts
+	31, // 41: closeloop.marketing.v1.RecordOutcomesInput.at:type_name -> google.protobuf.Timestamp
+	42, // [42:42] is the sub-list for method output_type
+	42, // [42:42] is the sub-list for method input_type
+	42, // [42:42] is the sub-list for extension type_name
+	42, // [42:42] is the sub-list for extension extendee
+	0,  // [0:42] is the sub-list for field type_name
 }
 
 func init() { file_closeloop_marketing_v1_marketing_proto_init() }
@@ -2638,7 +2749,7 @@ func file_closeloop_marketing_v1_marketing_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_closeloop_marketing_v1_marketing_proto_rawDesc), len(file_closeloop_marketing_v1_marketing_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   30,
+			NumMessages:   31,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
