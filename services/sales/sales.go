@@ -1,6 +1,8 @@
 // Package sales is the sales service: territories and lead assignment, leads
 // and their first-contact escalation, opportunities in the four-stage funnel
-// with stale-stage follow-ups, timelines and the funnel report.
+// with stale-stage follow-ups, timelines and the funnel report; and, for the
+// marketing service's campaign evaluation, what became of a list of
+// customers in a period (activity sales.CustomerOutcomes).
 //
 // This file is the service's contract at a glance: its name, task queue,
 // configuration and how it is assembled. The pieces live in internal/:
@@ -63,7 +65,7 @@ func Setup(d *service.Deps, cfg Config) (*service.Module, error) {
 	wf := ports.TemporalWorkflows{Client: d.Temporal, UpdateWait: cfg.UpdateWait, UI: cfg.TemporalUI, Namespace: d.Config.Temporal.Namespace}
 	a := app.New(store, wf, ports.NewCustomerAPI(cfg.CustomerAPI), app.Options{CreateWait: cfg.CreateWait})
 	h := &ports.HTTP{App: a}
-	acts := &ports.Activities{Store: store}
+	acts := &ports.Activities{Store: store, App: a}
 	return &service.Module{
 		Routes:     func(v1 *gin.RouterGroup) { h.Routes(v1) },
 		Register:   func(r worker.Registry) { acts.Register(r) },

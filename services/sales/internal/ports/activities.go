@@ -2,6 +2,7 @@ package ports
 
 import (
 	"context"
+	"time"
 
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/worker"
@@ -9,15 +10,19 @@ import (
 
 	"github.com/closeloop/closeloop/platform/temporalx"
 	salesc "github.com/closeloop/closeloop/proto/contract/sales"
+	marketingv1 "github.com/closeloop/closeloop/proto/gen/closeloop/marketing/v1"
 	salesv1 "github.com/closeloop/closeloop/proto/gen/closeloop/sales/v1"
 	"github.com/closeloop/closeloop/services/sales/internal/adapters"
+	"github.com/closeloop/closeloop/services/sales/internal/app"
 )
 
 // Activities are the sales service's Temporal activities, run by its worker
-// on the sales task queue for the Lead and Opportunity workflows. Each is
-// idempotent: a retry after a lost reply stores nothing twice.
+// on the sales task queue for the Lead and Opportunity workflows, and the
+// reads the marketing workflows make. Each is idempotent: a retry after a
+// lost reply stores nothing twice.
 type Activities struct {
 	Store *adapters.Store
+	App   *app.App
 }
 
 // Register adds the activities under their contract names.
@@ -28,6 +33,7 @@ func (a *Activities) Register(r worker.Registry) {
 	reg(a.ApplyLeadCommand, salesc.ActivityApplyLeadCommand)
 	reg(a.CreateOpportunity, salesc.ActivityCreateOpportunity)
 	reg(a.ApplyOpportunityCommand, salesc.ActivityApplyOpportunityCommand)
+	reg(a.CustomerOutcomes, salesc.ActivityCustomerOutcomes)
 }
 
 // AssignLead assigns a lead.
@@ -97,6 +103,36 @@ func (a *Activities) ApplyOpportunityCommand(ctx context.Context, in *salesv1.Op
 		return nil, temporalx.NonRetryable(err)
 	}
 	return OpportunitySnapshot(o), nil
+}
+
+// CustomerOutcomes says what became of up to domain.MaxOutcomeCustomers
+// customers in sales in a period (app.CustomerOutcomes): since unset is no
+// lower bound, until unset is now. Malformed input fails non-retryable,
+// with the error type "invalid".
+func (a *Activities) CustomerOutcomes(ctx context.Context, in *marketingv1.CustomerOutcomesInput) (*marketingv1.CustomerOutcomesResult, error) {
+	var since time.Time
+	if in.GetSince() != nil {
+		since = in.GetSince().AsTime()
+	}
+	var until *time.Time
+	if in.GetUntil() != nil {
+		t := in.GetUntil().AsTime()
+		until = &t
+	}
+	outcomes, err := a.App.CustomerOutcomes(ctx, in.GetCustomerIds(), since, until)
+	if err != nil {
+		return nil, temporalx.NonRetryable(err)
+	}
+	res := &marketingv1.CustomerOutcomesResult{Outcomes: make([]*marketingv1.CustomerOutcome, 0, len(outcomes))}
+	for _, o := range outcomes {
+		out := &marketingv1.CustomerOutcome{CustomerId: o.CustomerID, Leads: int32(o.Leads), Opportunities: int32(o.Opportunities),
+			Won: int32(o.Won), WonRevenue: o.WonRevenue}
+		if !o.FirstWonAt.IsZero() {
+			out.FirstWonAt = timestamppb.New(o.FirstWonAt)
+		}
+		res.Outcomes = append(res.Outcomes, out)
+	}
+	return res, nil
 }
 
 func opportunityRecord(o *salesv1.OpportunityData) adapters.Opportunity {
