@@ -2359,7 +2359,10 @@ type RecordOutcomesInput struct {
 	// Their facts now (lifecycle stage: transacting again).
 	Customers []*CustomerFacts `protobuf:"bytes,4,rep,name=customers,proto3" json:"customers,omitempty"`
 	// The run's instant.
-	At            *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=at,proto3" json:"at,omitempty"`
+	At *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=at,proto3" json:"at,omitempty"`
+	// The attribution window: a win, or transacting again, counts as won
+	// back within it of the enrolment.
+	Attribution   *durationpb.Duration `protobuf:"bytes,6,opt,name=attribution,proto3" json:"attribution,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2425,6 +2428,13 @@ func (x *RecordOutcomesInput) GetCustomers() []*CustomerFacts {
 func (x *RecordOutcomesInput) GetAt() *timestamppb.Timestamp {
 	if x != nil {
 		return x.At
+	}
+	return nil
+}
+
+func (x *RecordOutcomesInput) GetAttribution() *durationpb.Duration {
+	if x != nil {
+		return x.Attribution
 	}
 	return nil
 }
@@ -2631,14 +2641,15 @@ const file_closeloop_marketing_v1_marketing_proto_rawDesc = "" +
 	"\x05since\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x05since\x120\n" +
 	"\x05until\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\x05until\x12!\n" +
 	"\fcustomer_ids\x18\x04 \x03(\tR\vcustomerIds\x12\x12\n" +
-	"\x04done\x18\x05 \x01(\bR\x04done\"\x8f\x02\n" +
+	"\x04done\x18\x05 \x01(\bR\x04done\"\xcc\x02\n" +
 	"\x13RecordOutcomesInput\x12\x1f\n" +
 	"\vcampaign_id\x18\x01 \x01(\tR\n" +
 	"campaignId\x12!\n" +
 	"\fcustomer_ids\x18\x02 \x03(\tR\vcustomerIds\x12C\n" +
 	"\boutcomes\x18\x03 \x03(\v2'.closeloop.marketing.v1.CustomerOutcomeR\boutcomes\x12C\n" +
 	"\tcustomers\x18\x04 \x03(\v2%.closeloop.marketing.v1.CustomerFactsR\tcustomers\x12*\n" +
-	"\x02at\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\x02atBMZKgithub.com/closeloop/closeloop/proto/gen/closeloop/marketing/v1;marketingv1b\x06proto3"
+	"\x02at\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\x02at\x12;\n" +
+	"\vattribution\x18\x06 \x01(\v2\x19.google.protobuf.DurationR\vattributionBMZKgithub.com/closeloop/closeloop/proto/gen/closeloop/marketing/v1;marketingv1b\x06proto3"
 
 var (
 	file_closeloop_marketing_v1_marketing_proto_rawDescOnce sync.Once
@@ -2731,11 +2742,12 @@ var file_closeloop_marketing_v1_marketing_proto_depIdxs = []int32{
 	25, // 39: closeloop.marketing.v1.RecordOutcomesInput.outcomes:type_name -> closeloop.marketing.v1.CustomerOutcome
 	1,  // 40: closeloop.marketing.v1.RecordOutcomesInput.customers:type_name -> closeloop.marketing.v1.CustomerFacts
 	31, // 41: closeloop.marketing.v1.RecordOutcomesInput.at:type_name -> google.protobuf.Timestamp
-	42, // [42:42] is the sub-list for method output_type
-	42, // [42:42] is the sub-list for method input_type
-	42, // [42:42] is the sub-list for extension type_name
-	42, // [42:42] is the sub-list for extension extendee
-	0,  // [0:42] is the sub-list for field type_name
+	32, // 42: closeloop.marketing.v1.RecordOutcomesInput.attribution:type_name -> google.protobuf.Duration
+	43, // [43:43] is the sub-list for method output_type
+	43, // [43:43] is the sub-list for method input_type
+	43, // [43:43] is the sub-list for extension type_name
+	43, // [43:43] is the sub-list for extension extendee
+	0,  // [0:43] is the sub-list for field type_name
 }
 
 func init() { file_closeloop_marketing_v1_marketing_proto_init() }
