@@ -1,35 +1,108 @@
-// Package marketing is the marketing service: campaigns and win-back of lost customers.
-// It runs the shared service skeleton today — its API with health, metrics and
-// OpenAPI, its own database and migrations, and a Temporal worker on the "marketing"
-// task queue answering the SystemCheck ping — and grows its domain in later issues.
+// Package marketing is the marketing service: campaigns planned, approved,
+// run and judged against a control group, and win-back of lost customers
+// (docs/campaigns.md, docs/win-back.md).
+//
+// This file is the service's contract at a glance: its name, task queue,
+// configuration and how it is assembled. The pieces live in internal/, in
+// the shape every service follows: domain (the rules: a campaign's states
+// and who may move them, saved segments, the holdout, precedence between
+// running campaigns, contact pressure, the evaluation's statistics), app
+// (the use cases, and the steps the marketing workflows ask of the
+// service), adapters (the migrations and the gorm store) and ports (the
+// HTTP API and its OpenAPI document, the Temporal activities, and how the
+// service starts and signals its workflows).
+//
+// The service holds no customers: a segment is read by the customer
+// service's worker (customer.SegmentPage) through the SegmentPreview and
+// CampaignLaunch workflows; a touch is an action plan the customer service
+// stores; a responding lost customer becomes a lead through the Lead
+// workflow; sales outcomes come from the sales service (CampaignOutcomes).
 package marketing
 
 import (
 	"context"
 	_ "embed"
+	"log/slog"
+	"strings"
+	"time"
 
-	"github.com/closeloop/closeloop/platform/service"
+	platform "github.com/closeloop/closeloop/platform/service"
 	"github.com/closeloop/closeloop/services/marketing/internal/adapters"
+	"github.com/closeloop/closeloop/services/marketing/internal/app"
+	"github.com/closeloop/closeloop/services/marketing/internal/domain"
+	"github.com/closeloop/closeloop/services/marketing/internal/ports"
 )
 
 // TaskQueue is the marketing service's Temporal task queue.
 const TaskQueue = "marketing"
 
-//go:embed openapi.json
-var openAPI []byte
+// Config is the marketing service's own configuration, next to
+// platform.Config.
+type Config struct {
+	Teams       string        `env:"MARKETING_TEAMS" default:"marketing" help:"the marketing department's teams (comma-separated): their reps are marketers, their managers approve campaigns"`
+	PreviewWait time.Duration `env:"PREVIEW_WAIT" default:"10s" help:"how long a segment preview (and a launch's check of its segment) waits for the customer service before answering 503"`
+	StartEvery  time.Duration `env:"LAUNCH_START_INTERVAL" default:"15s" help:"how often launches the workflow engine did not take are started again, and the win-backs of ended campaigns told"`
+}
+
+// OpenAPI returns the service's OpenAPI document, built from its request and response types.
+func OpenAPI() []byte { return ports.OpenAPI() }
 
 // Spec describes the marketing service binary.
-func Spec() service.Spec {
-	return service.Spec{
+func Spec() platform.Spec {
+	cfg := &Config{}
+	return platform.Spec{
 		Name:            "marketing",
 		DefaultHTTPAddr: ":8084",
 		TaskQueue:       TaskQueue,
 		Migrations:      adapters.Migrations,
-		Setup: func(ctx context.Context, d *service.Deps) (*service.Module, error) {
-			return &service.Module{
-				OpenAPI:    openAPI,
-				Background: []func(context.Context) error{service.PurgeIdempotencyKeys(d.DB, d.Log)},
-			}, nil
+		Extra:           cfg,
+		Setup: func(ctx context.Context, d *platform.Deps) (*platform.Module, error) {
+			return Setup(d, *cfg)
 		},
+	}
+}
+
+// Setup assembles the service from its dependencies.
+func Setup(d *platform.Deps, cfg Config) (*platform.Module, error) {
+	org := domain.Marketing{}
+	for _, t := range strings.Split(cfg.Teams, ",") {
+		if t = strings.TrimSpace(t); t != "" {
+			org.Teams = append(org.Teams, t)
+		}
+	}
+	if err := org.Validate(); err != nil {
+		return nil, err
+	}
+	wf := ports.Workflows{Client: d.Temporal, PreviewWait: cfg.PreviewWait}
+	uc := app.New(adapters.NewStore(d.DB), org, wf, d.Log)
+	h := &ports.HTTP{App: uc}
+	acts := &ports.Activities{App: uc}
+	return &platform.Module{
+		Register: acts.Register,
+		Routes:   h.Routes,
+		OpenAPI:  ports.OpenAPI(),
+		Background: []func(context.Context) error{platform.PurgeIdempotencyKeys(d.DB, d.Log),
+			outbox(uc, cfg.StartEvery, d.Log)},
+	}, nil
+}
+
+// outbox, every interval, starts the launches the workflow engine did not
+// take and tells the win-backs of ended campaigns that their campaign ended:
+// the campaigns and enrolments tables are the outbox of those workflows.
+func outbox(uc *app.App, every time.Duration, log *slog.Logger) func(context.Context) error {
+	return func(ctx context.Context) error {
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-t.C:
+			}
+			if n, err := uc.StartPendingLaunches(ctx, every, 20); err != nil {
+				log.WarnContext(ctx, "starting the launches of running campaigns", "started", n, "error", err)
+			}
+			uc.TellEnded(ctx, 200)
+		}
 	}
 }

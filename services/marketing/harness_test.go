@@ -1,0 +1,209 @@
+package marketing_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/closeloop/closeloop/platform/auth"
+	"github.com/closeloop/closeloop/platform/auth/devissuer"
+	"github.com/closeloop/closeloop/platform/service"
+	"github.com/closeloop/closeloop/platform/service/servicetest"
+	"github.com/closeloop/closeloop/platform/testenv"
+	"github.com/closeloop/closeloop/services/internal/stacktest"
+	"github.com/closeloop/closeloop/services/marketing"
+	"github.com/closeloop/closeloop/services/sales"
+)
+
+func TestMain(m *testing.M) { testenv.Main(m) }
+
+// backends lists the databases every storage-touching test runs on.
+var backends = stacktest.Backends
+
+// The people of the tests: ana and bo are sales reps (north, south) who own
+// customers; mo and may are marketers, mona their manager; nell is a
+// marketer of another marketing team (emea) and nico its manager.
+const (
+	repAna   = stacktest.RepAna
+	repBo    = stacktest.RepBo
+	mgrMia   = stacktest.MgrMia
+	analyst  = stacktest.Analyst
+	admin    = stacktest.Admin
+	mktMo    = "mkt-mo"
+	mktMay   = "mkt-may"
+	mgrMona  = "mgr-mona"
+	mktNell  = "mkt-nell"
+	mgrNico  = "mgr-nico"
+	svcSam   = "svc-sam"
+	teamMain = "marketing"
+)
+
+var testUsers = append(devissuer.DevUsers(),
+	auth.Principal{Subject: mktMo, Name: "Mo (marketing)", Roles: []auth.Role{auth.RoleRep}, Teams: []string{"marketing"}},
+	auth.Principal{Subject: mktMay, Name: "May (marketing)", Roles: []auth.Role{auth.RoleRep}, Teams: []string{"marketing"}},
+	auth.Principal{Subject: mgrMona, Name: "Mona (marketing manager)", Roles: []auth.Role{auth.RoleManager}, Teams: []string{"marketing"}},
+	auth.Principal{Subject: mktNell, Name: "Nell (marketing, EMEA)", Roles: []auth.Role{auth.RoleRep}, Teams: []string{"marketing-emea"}},
+	auth.Principal{Subject: mgrNico, Name: "Nico (marketing manager, EMEA)", Roles: []auth.Role{auth.RoleManager}, Teams: []string{"marketing-emea"}},
+	auth.Principal{Subject: svcSam, Name: "Sam (service rep)", Roles: []auth.Role{auth.RoleRep}, Teams: []string{"service"}},
+)
+
+// stack is the marketing service with the customer, follow-up and sales
+// services beside it, each on its own real database, verifying tokens of
+// one dev issuer; with Temporal, the workflow worker runs too.
+type stack struct {
+	t         testing.TB
+	customer  *servicetest.Running
+	followup  *servicetest.Running
+	sales     *servicetest.Running
+	marketing *servicetest.Running
+	tokens    map[string]string
+	db        *gorm.DB
+}
+
+// noTemporal is an address nothing listens on: the services start, and
+// whatever needs the workflow engine answers 503.
+const noTemporal = "127.0.0.1:1"
+
+func newStack(t testing.TB, dsn func(testing.TB) string, withTemporal bool) *stack {
+	t.Helper()
+	temporal, namespace := noTemporal, "default"
+	if withTemporal {
+		temporal, namespace = testenv.Temporal(t)
+	}
+	srv := httptest.NewUnstartedServer(nil)
+	issuerURL := "http://" + srv.Listener.Addr().String()
+	iss, err := devissuer.New(issuerURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Config.Handler = iss.Handler()
+	srv.Start()
+	t.Cleanup(srv.Close)
+	common := map[string]string{"OIDC_ISSUER_URL": issuerURL, "TEMPORAL_ADDRESS": temporal, "TEMPORAL_NAMESPACE": namespace,
+		"LOG_LEVEL": "warn", "SHUTDOWN_TIMEOUT": "5s"}
+	s := &stack{t: t, tokens: map[string]string{}}
+	s.customer, s.followup = stacktest.StartPair(t, common, map[string]string{"DATABASE_URL": dsn(t)}, map[string]string{"DATABASE_URL": dsn(t)}, service.Options{})
+	if withTemporal {
+		s.sales = servicetest.Start(t, sales.Spec(), stacktest.Merge(common, map[string]string{"DATABASE_URL": dsn(t),
+			"CUSTOMER_API_URL": s.customer.Base}), service.Options{})
+	}
+	s.marketing = servicetest.Start(t, marketing.Spec(), stacktest.Merge(common, map[string]string{"DATABASE_URL": dsn(t),
+		"MARKETING_TEAMS": "marketing,marketing-emea", "LAUNCH_START_INTERVAL": "1s", "PREVIEW_WAIT": "20s"}), service.Options{})
+	s.db = s.marketing.App.Deps().DB
+	if withTemporal {
+		stacktest.StartWorker(t, temporal, namespace, nil)
+	}
+	for _, u := range testUsers {
+		tok, err := iss.Mint(u, "closeloop", time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.tokens[u.Subject] = tok
+	}
+	return s
+}
+
+type response struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+func (r response) json(t testing.TB) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(r.body, &m); err != nil {
+		t.Fatalf("not a JSON object (%d): %s", r.status, r.body)
+	}
+	return m
+}
+
+func (r response) code(t testing.TB) string {
+	t.Helper()
+	c, _ := r.json(t)["code"].(string)
+	return c
+}
+
+// fields is the field errors of an error answer, field → code.
+func (r response) fields(t testing.TB) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	d, _ := r.json(t)["details"].(map[string]any)
+	fs, _ := d["fields"].([]any)
+	for _, f := range fs {
+		m := f.(map[string]any)
+		out[m["field"].(string)] = m["code"].(string)
+	}
+	return out
+}
+
+func (s *stack) call(base, method, path, user string, body any, headers ...string) response {
+	s.t.Helper()
+	tok := ""
+	if user != "" {
+		tok = s.tokens[user]
+	}
+	r := stacktest.Send(s.t, method, base+path, tok, body, headers...)
+	return response{status: r.Status, header: r.Header, body: r.Body}
+}
+
+// api calls the marketing service.
+func (s *stack) api(method, path, user string, body any, headers ...string) response {
+	s.t.Helper()
+	return s.call(s.marketing.Base, method, path, user, body, headers...)
+}
+
+// must calls the marketing service and fails the test unless it answers want.
+func (s *stack) must(want int, method, path, user string, body any) map[string]any {
+	s.t.Helper()
+	r := s.api(method, path, user, body)
+	if r.status != want {
+		s.t.Fatalf("%s %s as %s: %d %s (want %d)", method, path, user, r.status, r.body, want)
+	}
+	if len(r.body) == 0 {
+		return nil
+	}
+	return r.json(s.t)
+}
+
+// customerOf creates a customer owned by rep, with extra fields, and returns its id.
+func (s *stack) customerOf(rep string, extra map[string]any) string {
+	s.t.Helper()
+	r := s.call(s.customer.Base, "POST", "/v1/customers", rep, stacktest.Company(extra))
+	if r.status != http.StatusCreated {
+		s.t.Fatalf("create customer as %s: %d %s", rep, r.status, r.body)
+	}
+	return r.json(s.t)["id"].(string)
+}
+
+// campaign is a valid campaign body with extra fields set.
+func campaign(extra map[string]any) map[string]any {
+	b := map[string]any{"name": "Spring cross-sell", "objective": "Sell the service plan to A customers", "type": "cross_sell",
+		"channels": []string{"phone_call"}, "segment": map[string]any{"value_classes": []string{"A"}}, "budget": 5000,
+		"expected_cost": 4000, "expected_revenue": 20000, "starts_on": "2026-01-05", "ends_on": "2099-03-31"}
+	for k, v := range extra {
+		b[k] = v
+	}
+	return b
+}
+
+// rows counts what the marketing service stores.
+func (s *stack) rows() map[string]int64 {
+	s.t.Helper()
+	out := map[string]int64{}
+	for _, table := range []string{"campaigns", "campaign_costs", "enrolments", "touches", "opt_outs", "idempotency_keys"} {
+		var n int64
+		if err := s.db.Table(table).Count(&n).Error; err != nil {
+			s.t.Fatal(err)
+		}
+		out[table] = n
+	}
+	return out
+}
+
+func sprintf(format string, args ...any) string { return fmt.Sprintf(format, args...) }
