@@ -34,7 +34,9 @@ import (
 	wfc "github.com/closeloop/closeloop/proto/contract/workflows"
 	customerv1 "github.com/closeloop/closeloop/proto/gen/closeloop/customer/v1"
 	followupv1 "github.com/closeloop/closeloop/proto/gen/closeloop/followup/v1"
+	marketingv1 "github.com/closeloop/closeloop/proto/gen/closeloop/marketing/v1"
 	"github.com/closeloop/closeloop/workflows/abc"
+	"github.com/closeloop/closeloop/workflows/campaign"
 	"github.com/closeloop/closeloop/workflows/care"
 	"github.com/closeloop/closeloop/workflows/followup"
 	"github.com/closeloop/closeloop/workflows/infoslip"
@@ -44,6 +46,7 @@ import (
 	"github.com/closeloop/closeloop/workflows/servicecase"
 	"github.com/closeloop/closeloop/workflows/systemcheck"
 	"github.com/closeloop/closeloop/workflows/visit"
+	"github.com/closeloop/closeloop/workflows/winback"
 )
 
 // Config is the worker's own configuration.
@@ -55,6 +58,8 @@ type Config struct {
 	ABCPageSize        int32         `env:"ABC_PAGE_SIZE" default:"2000" help:"customers per page in scheduled reclassification runs"`
 	PolicyReconcile    time.Duration `env:"POLICY_RECONCILE_INTERVAL" default:"15m" help:"how often a sweep brings follow-ups still on an older policy or calendar version onto the one in force; 0 pauses it"`
 	CareSweep          time.Duration `env:"CARE_SWEEP_INTERVAL" default:"1h" help:"how often the care sweep opens the care-contact follow-ups falling due within twice this interval, and closes those whose customer changed class, owner or stage; 0 pauses it"`
+	WinBackSweep       time.Duration `env:"WINBACK_SWEEP_INTERVAL" default:"24h" help:"how often the win-back sweep enrols customers lost for longer than winback.inactivity_period into the running win-back campaign that matches them; 0 pauses it"`
+	CampaignOutcomes   time.Duration `env:"CAMPAIGN_OUTCOMES_INTERVAL" default:"1h" help:"how often the campaigns' enrolled customers' sales outcomes (leads, opportunities, wins, won back) are brought in for their evaluation; 0 pauses it"`
 	WorkflowCacheSize  int           `env:"TEMPORAL_WORKFLOW_CACHE_SIZE" default:"10000" help:"workflows kept in memory between tasks (about 70 KB each for a waiting lead); more are evicted and replayed from history when they wake"`
 }
 
@@ -82,6 +87,11 @@ func RegisterWorkflows(r WorkflowRegistry) {
 	r.RegisterWorkflowWithOptions(infoslip.InfoSlip, workflow.RegisterOptions{Name: wfc.WorkflowInfoSlip})
 	r.RegisterWorkflowWithOptions(notice.Notice, workflow.RegisterOptions{Name: wfc.WorkflowNotice})
 	r.RegisterWorkflowWithOptions(notice.NoticeAck, workflow.RegisterOptions{Name: wfc.WorkflowNoticeAck})
+	r.RegisterWorkflowWithOptions(campaign.Launch, workflow.RegisterOptions{Name: wfc.WorkflowCampaignLaunch})
+	r.RegisterWorkflowWithOptions(campaign.Sweep, workflow.RegisterOptions{Name: wfc.WorkflowWinBackSweep})
+	r.RegisterWorkflowWithOptions(winback.WinBack, workflow.RegisterOptions{Name: wfc.WorkflowWinBack})
+	r.RegisterWorkflowWithOptions(campaign.SegmentPreview, workflow.RegisterOptions{Name: wfc.WorkflowSegmentPreview})
+	r.RegisterWorkflowWithOptions(campaign.Outcomes, workflow.RegisterOptions{Name: wfc.WorkflowCampaignOutcomes})
 }
 
 // RunSystemCheck runs SystemCheck and reports each service; the error names
@@ -186,8 +196,15 @@ func Setup(ctx context.Context, c client.Client, namespace string, cfg Config, l
 	if err := ensureSchedule(ctx, c, CareSweepSchedule(cfg)); err != nil {
 		return fmt.Errorf("care sweep schedule: %w", err)
 	}
+	if err := ensureSchedule(ctx, c, WinBackSweepSchedule(cfg)); err != nil {
+		return fmt.Errorf("win-back sweep schedule: %w", err)
+	}
+	if err := ensureSchedule(ctx, c, CampaignOutcomesSchedule(cfg)); err != nil {
+		return fmt.Errorf("campaign outcomes schedule: %w", err)
+	}
 	log.Info("temporal setup complete", "namespace", namespace, "abc_cron", cfg.ABCScheduleCron, "abc_timezone", cfg.ABCScheduleTZ,
-		"policy_reconcile_interval", cfg.PolicyReconcile.String(), "care_sweep_interval", cfg.CareSweep.String())
+		"policy_reconcile_interval", cfg.PolicyReconcile.String(), "care_sweep_interval", cfg.CareSweep.String(), "winback_sweep_interval", cfg.WinBackSweep.String(),
+		"campaign_outcomes_interval", cfg.CampaignOutcomes.String())
 	return nil
 }
 
@@ -236,6 +253,28 @@ func CareSweepSchedule(cfg Config) client.ScheduleOptions {
 	action.Args = []any{&followupv1.CareSweepInput{Lookahead: durationpb.New(2 * o.Spec.Intervals[0].Every), Reason: "scheduled"}}
 	o.TriggerImmediately = cfg.CareSweep > 0 // a sweep at install time, not an interval later
 	return o
+}
+
+// WinBackSweepSchedule returns the schedule of the win-back sweep (daily by
+// default). Each run sweeps as of its own start.
+func WinBackSweepSchedule(cfg Config) client.ScheduleOptions {
+	action := &client.ScheduleWorkflowAction{ID: wfc.WinBackSweepWorkflowID("scheduled"), Workflow: wfc.WorkflowWinBackSweep,
+		Args: []any{&marketingv1.WinBackSweepInput{}}}
+	o := intervalSchedule(wfc.ScheduleWinBackSweep, cfg.WinBackSweep,
+		"Enrols customers lost for longer than the inactivity period into the running win-back campaign (managed by the Closeloop worker; change WINBACK_SWEEP_INTERVAL, not this schedule)",
+		action, "winback-sweep")
+	o.TriggerImmediately = cfg.WinBackSweep > 0 // a sweep at install time, not an interval later
+	return o
+}
+
+// CampaignOutcomesSchedule returns the schedule that brings in the
+// campaigns' sales outcomes (hourly by default), each run as of its start.
+func CampaignOutcomesSchedule(cfg Config) client.ScheduleOptions {
+	action := &client.ScheduleWorkflowAction{ID: wfc.CampaignOutcomesWorkflowID("scheduled"), Workflow: wfc.WorkflowCampaignOutcomes,
+		Args: []any{&marketingv1.CampaignOutcomesInput{}}}
+	return intervalSchedule(wfc.ScheduleCampaignOutcomes, cfg.CampaignOutcomes,
+		"Brings in what became of the customers enrolled in campaigns, for their evaluation (managed by the Closeloop worker; change CAMPAIGN_OUTCOMES_INTERVAL, not this schedule)",
+		action, "campaign-outcomes")
 }
 
 // intervalSchedule is a schedule that starts action every interval (paused

@@ -54,30 +54,6 @@ func TestShippedLadderStepsInBusinessTime(t *testing.T) {
 	}
 }
 
-func TestKindWithoutLadderMarksOverdueOnce(t *testing.T) {
-	// winback.touch_deadline ships as 24 business hours: Mon 6.5h, Tue 7.5h,
-	// Wed 7.5h, Thu 09:00–11:30.
-	h := newHarness(t, monday10)
-	spec := firstContact(monday10)
-	spec.Kind = policy.KindWinBackTouch
-	due := cst(time.March, 5, 11, 30)
-	end := monday10.Add(30 * 24 * time.Hour)
-	h.closeAt(end)
-	h.run(spec)
-
-	r := h.resolves()
-	if len(r) == 0 || !slices.Equal(r[0].in.GetNames(), []string{policy.WinBackTouchDeadline}) {
-		t.Fatalf("resolved %v", r)
-	}
-	if o := h.opens()[0].in; o.GetEscalationPolicy() != "" || !ts(o.GetDueAt()).Equal(due) || o.GetPolicy() != policy.WinBackTouchDeadline {
-		t.Errorf("record %v, want due %s and no escalation policy", o, show(due))
-	}
-	steps := h.steps()
-	h.wantCount("RecordFollowUpStep", len(steps), 1)
-	h.wantStep(steps[0], due, 1, "overdue", due, time.Time{})
-	h.wantCount("ResolvePolicies", len(r), 2)
-}
-
 func TestExplicitDueTimeIgnoresTheDeadlinePolicy(t *testing.T) {
 	h := newHarness(t, monday10)
 	spec := firstContact(monday10)

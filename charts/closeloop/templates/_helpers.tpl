@@ -557,6 +557,16 @@ no links.
 {{- end }}
 
 {{/*
+Settings only the marketing service reads: the marketing department's teams
+(departments.marketing: their reps are marketers, their managers approve
+campaigns).
+*/}}
+{{- define "closeloop.marketingEnv" -}}
+- name: MARKETING_TEAMS
+  value: {{ join "," .root.Values.departments.marketing | quote }}
+{{- end }}
+
+{{/*
 Settings only the sales service reads. It looks customers up through the customer
 service's API (CUSTOMER_API_URL, from closeloop.apiCallEnv).
 */}}
@@ -655,6 +665,10 @@ The URL users reach the console at: web.publicURL, else the first Ingress host
   value: {{ $p.reconcileInterval | quote }}
 - name: CARE_SWEEP_INTERVAL
   value: {{ $p.careSweepInterval | quote }}
+- name: WINBACK_SWEEP_INTERVAL
+  value: {{ $p.winBackSweepInterval | quote }}
+- name: CAMPAIGN_OUTCOMES_INTERVAL
+  value: {{ $p.campaignOutcomesInterval | quote }}
 - name: TEMPORAL_WORKFLOW_CACHE_SIZE
   value: {{ int64 .root.Values.worker.workflowCacheSize | toString | quote }}
 {{- end }}
@@ -827,6 +841,9 @@ imagePullSecrets:
 {{- end }}
 {{- if eq .component "service" }}
 {{ include "closeloop.serviceEnv" . }}
+{{- end }}
+{{- if eq .component "marketing" }}
+{{ include "closeloop.marketingEnv" . }}
 {{- end }}
 {{- if eq .component "web" }}
 {{ include "closeloop.webEnv" . }}

@@ -6,6 +6,8 @@ import (
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
+
+	"github.com/closeloop/closeloop/platform/db"
 )
 
 // Groups and states of an enrolment.
@@ -229,12 +231,12 @@ func (s *Store) OutcomesAsOf(ctx context.Context, campaignIDs []string) (map[str
 	}
 	var rows []struct {
 		CampaignID string
-		At         *time.Time
+		At         db.AggTime
 	}
 	err := s.db.WithContext(ctx).Model(&Enrolment{}).Select("campaign_id, MAX(outcomes_at) AS at").Where("campaign_id IN ?", campaignIDs).
 		Group("campaign_id").Scan(&rows).Error
 	for _, r := range rows {
-		out[r.CampaignID] = utc(r.At)
+		out[r.CampaignID] = r.At.Ptr()
 	}
 	return out, err
 }

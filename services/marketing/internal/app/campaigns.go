@@ -264,7 +264,7 @@ func (a *App) MoveCampaign(ctx context.Context, id string, in MoveInput) (Campai
 
 func (a *App) launchInput(c adapters.Campaign) *marketingv1.CampaignLaunchInput {
 	return &marketingv1.CampaignLaunchInput{CampaignId: c.ID, Filter: Filter(c.Segment), LaunchedAt: timestamppb.New(*c.LaunchedAt),
-		LaunchedBy: c.LaunchedBy}
+		LaunchedBy: c.LaunchedBy, CampaignType: string(c.Type)}
 }
 
 // StartPendingLaunches starts the launch workflows of running campaigns

@@ -2,10 +2,9 @@ package adapters
 
 import (
 	"context"
-	"database/sql/driver"
-	"fmt"
 	"time"
 
+	"github.com/closeloop/closeloop/platform/db"
 	"github.com/closeloop/closeloop/services/sales/internal/domain"
 )
 
@@ -22,7 +21,7 @@ func (s *Store) CustomerOutcomeFacts(ctx context.Context, ids []string, since, u
 		return f, nil
 	}
 	since, until = since.UTC(), until.UTC()
-	db := s.db.WithContext(ctx)
+	q := s.db.WithContext(ctx)
 	type count struct {
 		CustomerID string
 		N          int64
@@ -32,7 +31,7 @@ func (s *Store) CustomerOutcomeFacts(ctx context.Context, ids []string, since, u
 		into  map[string]int64
 	}{{&Lead{}, f.Leads}, {&Opportunity{}, f.Opportunities}} {
 		var rows []count
-		if err := db.Model(c.model).Select("customer_id, COUNT(*) AS n").
+		if err := q.Model(c.model).Select("customer_id, COUNT(*) AS n").
 			Where("customer_id IN ? AND created_at > ? AND created_at <= ?", ids, since, until).
 			Group("customer_id").Scan(&rows).Error; err != nil {
 			return domain.OutcomeFacts{}, err
@@ -44,9 +43,9 @@ func (s *Store) CustomerOutcomeFacts(ctx context.Context, ids []string, since, u
 	var wins []struct {
 		CustomerID, Currency string
 		N, Amount            int64
-		First                dbTime
+		First                db.AggTime
 	}
-	if err := db.Model(&Opportunity{}).
+	if err := q.Model(&Opportunity{}).
 		Select("customer_id, currency, COUNT(*) AS n, COALESCE(SUM(amount_minor), 0) AS amount, MIN(closed_at) AS first").
 		Where("customer_id IN ? AND status = ? AND closed_at > ? AND closed_at <= ?", ids, domain.OppWon, since, until).
 		Group("customer_id, currency").Scan(&wins).Error; err != nil {
@@ -58,36 +57,3 @@ func (s *Store) CustomerOutcomeFacts(ctx context.Context, ids []string, since, u
 	return f, nil
 }
 
-// dbTime scans an aggregate over a timestamp column: a time on PostgreSQL,
-// text on SQLite (an aggregate has no declared column type there).
-type dbTime struct{ T time.Time }
-
-// Scan implements sql.Scanner.
-func (d *dbTime) Scan(v any) error {
-	switch x := v.(type) {
-	case time.Time:
-		d.T = x.UTC()
-		return nil
-	case string:
-		return d.parse(x)
-	case []byte:
-		return d.parse(string(x))
-	case nil:
-		d.T = time.Time{}
-		return nil
-	}
-	return fmt.Errorf("sales: cannot scan %T as a time", v)
-}
-
-func (d *dbTime) parse(s string) error {
-	for _, layout := range []string{time.RFC3339Nano, "2006-01-02 15:04:05.999999999-07:00", "2006-01-02 15:04:05.999999999Z07:00", "2006-01-02 15:04:05.999999999"} {
-		if t, err := time.Parse(layout, s); err == nil {
-			d.T = t.UTC()
-			return nil
-		}
-	}
-	return fmt.Errorf("sales: cannot parse time %q", s)
-}
-
-// Value implements driver.Valuer (gorm needs both halves).
-func (d dbTime) Value() (driver.Value, error) { return d.T, nil }

@@ -486,7 +486,11 @@ type CampaignLaunchInput struct {
 	Totals *EnrolPageResult `protobuf:"bytes,6,opt,name=totals,proto3" json:"totals,omitempty"`
 	// The contact-pressure limits in force at the launch
 	// (marketing.contact_pressure), resolved by the workflow.
-	Pressure      []*PressureLimit `protobuf:"bytes,7,rep,name=pressure,proto3" json:"pressure,omitempty"`
+	Pressure []*PressureLimit `protobuf:"bytes,7,rep,name=pressure,proto3" json:"pressure,omitempty"`
+	// The campaign's type: a win-back launch enrols only the customers lost
+	// for longer than winback.inactivity_period (lost_before, set by the
+	// workflow).
+	CampaignType  string `protobuf:"bytes,8,opt,name=campaign_type,json=campaignType,proto3" json:"campaign_type,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -568,6 +572,13 @@ func (x *CampaignLaunchInput) GetPressure() []*PressureLimit {
 		return x.Pressure
 	}
 	return nil
+}
+
+func (x *CampaignLaunchInput) GetCampaignType() string {
+	if x != nil {
+		return x.CampaignType
+	}
+	return ""
 }
 
 // PressureLimit is one contact-pressure limit: no customer gets more than
@@ -2488,7 +2499,7 @@ const file_closeloop_marketing_v1_marketing_proto_rawDesc = "" +
 	"\x11SegmentPageResult\x12C\n" +
 	"\tcustomers\x18\x01 \x03(\v2%.closeloop.marketing.v1.CustomerFactsR\tcustomers\x12\"\n" +
 	"\rnext_after_id\x18\x02 \x01(\tR\vnextAfterId\x12\x14\n" +
-	"\x05total\x18\x03 \x01(\x03R\x05total\"\xf2\x02\n" +
+	"\x05total\x18\x03 \x01(\x03R\x05total\"\x97\x03\n" +
 	"\x13CampaignLaunchInput\x12\x1f\n" +
 	"\vcampaign_id\x18\x01 \x01(\tR\n" +
 	"campaignId\x12=\n" +
@@ -2499,7 +2510,8 @@ const file_closeloop_marketing_v1_marketing_proto_rawDesc = "" +
 	"launchedBy\x12\x19\n" +
 	"\bafter_id\x18\x05 \x01(\tR\aafterId\x12?\n" +
 	"\x06totals\x18\x06 \x01(\v2'.closeloop.marketing.v1.EnrolPageResultR\x06totals\x12A\n" +
-	"\bpressure\x18\a \x03(\v2%.closeloop.marketing.v1.PressureLimitR\bpressure\"c\n" +
+	"\bpressure\x18\a \x03(\v2%.closeloop.marketing.v1.PressureLimitR\bpressure\x12#\n" +
+	"\rcampaign_type\x18\b \x01(\tR\fcampaignType\"c\n" +
 	"\rPressureLimit\x12\x1f\n" +
 	"\vmax_touches\x18\x01 \x01(\x05R\n" +
 	"maxTouches\x121\n" +

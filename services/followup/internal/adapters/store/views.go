@@ -5,13 +5,12 @@ package store
 
 import (
 	"context"
-	"database/sql/driver"
-	"fmt"
 	"time"
 
 	"gorm.io/gorm"
 
 	"github.com/closeloop/closeloop/platform/auth"
+	"github.com/closeloop/closeloop/platform/db"
 	"github.com/closeloop/closeloop/services/followup/internal/domain"
 )
 
@@ -118,7 +117,7 @@ func (r *FollowUps) OverdueGroups(ctx context.Context, scope auth.Scope, f domai
 	var rows []struct {
 		Team, OwnerID string
 		N, Escalated  int64
-		Oldest        dbTime
+		Oldest        db.AggTime
 		B1, B2, B3    int64
 	}
 	b := domain.Buckets
@@ -140,36 +139,3 @@ func (r *FollowUps) OverdueGroups(ctx context.Context, scope auth.Scope, f domai
 	return out, nil
 }
 
-// dbTime scans an aggregate over a timestamp column: a time on PostgreSQL,
-// text on SQLite.
-type dbTime struct{ T time.Time }
-
-// Scan implements sql.Scanner.
-func (d *dbTime) Scan(v any) error {
-	switch x := v.(type) {
-	case time.Time:
-		d.T = x.UTC()
-		return nil
-	case string:
-		return d.parse(x)
-	case []byte:
-		return d.parse(string(x))
-	case nil:
-		d.T = time.Time{}
-		return nil
-	}
-	return fmt.Errorf("followups: cannot scan %T as a time", v)
-}
-
-func (d *dbTime) parse(s string) error {
-	for _, layout := range []string{time.RFC3339Nano, "2006-01-02 15:04:05.999999999-07:00", "2006-01-02 15:04:05.999999999Z07:00", "2006-01-02 15:04:05.999999999"} {
-		if t, err := time.Parse(layout, s); err == nil {
-			d.T = t.UTC()
-			return nil
-		}
-	}
-	return fmt.Errorf("followups: cannot parse time %q", s)
-}
-
-// Value implements driver.Valuer (gorm needs both halves).
-func (d dbTime) Value() (driver.Value, error) { return d.T, nil }
