@@ -56,4 +56,3 @@ func (s *Store) CustomerOutcomeFacts(ctx context.Context, ids []string, since, u
 	}
 	return f, nil
 }
-

@@ -138,4 +138,3 @@ func (r *FollowUps) OverdueGroups(ctx context.Context, scope auth.Scope, f domai
 	}
 	return out, nil
 }
-
