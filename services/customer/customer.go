@@ -7,11 +7,14 @@
 //
 // Beside customers it holds contexts of its own, each a package: visits
 // (internal/visits: one visit per customer-day), the departments' actions
-// (internal/actions: plans and logs of calls and meetings), care
-// (internal/care: the care cadence of existing customers), the timeline
-// (internal/timeline: a customer's history across them, newest first) and
-// analytics (internal/analytics: classes, the Pareto series, stages and care
-// coverage of a manager's book).
+// (internal/actions: plans and logs of calls and meetings, and marketing
+// campaigns' touches), care (internal/care: the care cadence of existing
+// customers), the timeline (internal/timeline: a customer's history across
+// them, newest first), analytics (internal/analytics: classes, the Pareto
+// series, stages and care coverage of a manager's book) and win-back
+// (internal/winback: the lost customer whose WinBack workflow runs, and the
+// responses that stop it). Campaigns' segments are customer master data
+// (customer.SegmentPage: internal/domain/segment.go).
 //
 // It does not own leads, opportunities or territories (the sales service),
 // nor follow-ups, timer policies or business calendars (the follow-up
@@ -47,6 +50,7 @@ import (
 	"github.com/closeloop/closeloop/services/customer/internal/schema"
 	"github.com/closeloop/closeloop/services/customer/internal/timeline"
 	"github.com/closeloop/closeloop/services/customer/internal/visits"
+	"github.com/closeloop/closeloop/services/customer/internal/winback"
 	followupclient "github.com/closeloop/closeloop/services/followup/client"
 )
 
@@ -106,6 +110,12 @@ func Setup(d *service.Deps, cfg Config) (*service.Module, error) {
 		_, err := cs.CloseAnswered(ctx, ids, by)
 		return err
 	})
+	// Win-back: a contact logged, a visit's log or a lifecycle change out
+	// of lost signals the customer's WinBack workflow once stored.
+	wb := winback.New(d.DB, store, d.Temporal, d.Log)
+	a.UseWinBack(wb)
+	as.UseWinBack(wb)
+	vs.UseWinBack(wb)
 	return &service.Module{
 		Routes: func(v1 *gin.RouterGroup) {
 			v1.Use(httpx.ForwardBearer) // calls to the follow-up service are made as the caller
@@ -118,8 +128,12 @@ func Setup(d *service.Deps, cfg Config) (*service.Module, error) {
 		Register: func(r worker.Registry) {
 			acts.Register(r)
 			acts.RegisterLeadActivities(r)
+			acts.RegisterMarketingActivities(r) // customer.SegmentPage: campaigns' segments
 			vs.Register(r)
-			as.Register(r) // customer.RecordCaseEvent, customer.RecordSlipEvent: cases' and slips' changes on the customer's history
+			// customer.RecordCaseEvent, customer.RecordSlipEvent: cases' and slips' changes on the customer's history;
+			// customer.PlanTouches: campaigns' touches as action plans.
+			as.Register(r)
+			wb.Register(r) // customer.MarkWinBack, customer.WinBackResponses, customer.WinBackReturned
 			(&care.Activities{Care: cs}).Register(r)
 		},
 		OpenAPI:    ports.OpenAPI(),

@@ -13,7 +13,9 @@
 // and customer.RecordSlipEvent by which the ServiceCase and InfoSlip workflows
 // put every change of an after-sales case or an information routing slip on
 // its customer's history, as an item nobody records or changes through
-// /v1/actions — domain/caseevent.go says why it is an action row). This
+// /v1/actions — domain/caseevent.go says why it is an action row — and
+// customer.PlanTouches, by which the marketing workflows put a campaign's
+// touches on the owners' lists, domain/campaign.go). This
 // package only assembles them for the service (New: Routes, Register) and
 // hands the operations to the service's OpenAPI document (Ops); it holds no
 // rule, use case or storage of its own.
@@ -56,7 +58,7 @@ func New(db *gorm.DB, customers *custadapters.Store, fu app.FollowUps, cs *care.
 func (s *Service) Routes(v1 *gin.RouterGroup) { s.http.Routes(v1) }
 
 // Register adds the actions' activities (customer.RecordCaseEvent,
-// customer.RecordSlipEvent) to the customer worker.
+// customer.RecordSlipEvent, customer.PlanTouches) to the customer worker.
 func (s *Service) Register(r worker.Registry) { s.acts.Register(r) }
 
 // Ops documents the endpoints for the customer service's OpenAPI document.

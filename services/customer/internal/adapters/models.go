@@ -30,12 +30,20 @@ type CustomerRecord struct {
 	// once, at creation).
 	LastContactAt *time.Time `gorm:"->"`
 	CareFrom      time.Time  `gorm:"<-:create"`
-	Version       int64
-	CreatedBy     string
-	CreatedAt     time.Time
-	UpdatedAt     time.Time
-	DeletedAt     *time.Time
-	DeletedBy     *string
+	// While the customer is lost: when it became lost, why and to which
+	// competitor (domain.Lost); empty in any other stage.
+	LostAt         *time.Time
+	LostReason     string
+	LostCompetitor string
+	// The campaign whose win-back the customer is in (internal/winback):
+	// written only by the win-back context, never by a customer update.
+	WinbackCampaignID *string `gorm:"column:winback_campaign_id;->"`
+	Version           int64
+	CreatedBy         string
+	CreatedAt         time.Time
+	UpdatedAt         time.Time
+	DeletedAt         *time.Time
+	DeletedBy         *string
 }
 
 func (CustomerRecord) TableName() string { return "customers" }
@@ -47,7 +55,7 @@ func (c CustomerRecord) auditView() map[string]any {
 		"industry": c.Industry, "owner_id": c.OwnerID, "team": c.Team, "website": c.Website, "phone": c.Phone,
 		"address": c.Address, "lifecycle_stage": c.LifecycleStage, "relationship_stage": c.RelationshipStage,
 		"value_class": c.ValueClass, "annual_revenue": c.AnnualRevenue, "annual_marketing_cost": c.AnnualMarketingCost,
-		"years_of_business": c.YearsOfBusiness, "deleted": c.DeletedAt != nil,
+		"years_of_business": c.YearsOfBusiness, "deleted": c.DeletedAt != nil, "lost_competitor": c.LostCompetitor,
 	}
 }
 
@@ -88,6 +96,9 @@ type StageChangeRecord struct {
 	FromStage  string
 	ToStage    string
 	Reason     string
+	// Competitor is the competitor a customer lost went to, if known (a
+	// lifecycle change to lost only).
+	Competitor string
 	Actor      string
 	At         time.Time
 }

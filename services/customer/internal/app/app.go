@@ -16,6 +16,7 @@ import (
 	"github.com/closeloop/closeloop/services/customer/internal/adapters"
 	"github.com/closeloop/closeloop/services/customer/internal/care"
 	"github.com/closeloop/closeloop/services/customer/internal/domain"
+	windomain "github.com/closeloop/closeloop/services/customer/internal/winback/domain"
 )
 
 // Reclassifier starts ABC reclassification runs (a Temporal workflow).
@@ -45,6 +46,13 @@ type CareStatus interface {
 	Status(ctx context.Context, customerID string, c care.Customer) (care.Status, error)
 }
 
+// WinBack hears of changes that may answer a customer's win-back
+// (winback.Service): it tells the customer's WinBack workflow, best effort,
+// once the change is stored.
+type WinBack interface {
+	Responded(ctx context.Context, e windomain.Event)
+}
+
 // App is the customer service.
 type App struct {
 	store      *adapters.Store
@@ -52,6 +60,7 @@ type App struct {
 	thresholds domain.Thresholds
 	seen       seenCache
 	care       CareStatus // nil: customers are shown without their care status
+	winback    WinBack    // nil: no win-back is told of lifecycle changes
 }
 
 // New returns the service over a store. thresholds are the configured ABC defaults.
@@ -61,6 +70,10 @@ func New(store *adapters.Store, r Reclassifier, thresholds domain.Thresholds) *A
 
 // UseCare makes Get show each customer's care status from c.
 func (a *App) UseCare(c CareStatus) { a.care = c }
+
+// UseWinBack makes a lifecycle change out of lost tell the customer's
+// win-back through w.
+func (a *App) UseWinBack(w WinBack) { a.winback = w }
 
 // Thresholds returns the configured ABC thresholds.
 func (a *App) Thresholds() domain.Thresholds { return a.thresholds }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	"gorm.io/gorm"
 
@@ -345,44 +344,6 @@ func (a *App) Update(ctx context.Context, id string, in UpdateCustomer) (Custome
 	return customerView(rec), nil
 }
 
-// ChangeLifecycle moves a customer to another lifecycle stage, if allowed.
-func (a *App) ChangeLifecycle(ctx context.Context, id, to, reason string) (CustomerView, error) {
-	p, err := auth.Authorize(ctx, auth.PermCustomersWrite)
-	if err != nil {
-		return CustomerView{}, err
-	}
-	if !validID(id) {
-		return CustomerView{}, domain.ErrCustomerNotFound
-	}
-	var v apperr.Validation
-	v.Check(domain.LifecycleStage(to).Valid(), "to", "invalid", "must be lead, prospect, transacting, service or lost")
-	v.Check(strings.TrimSpace(reason) != "", "reason", "required", "say why the stage changes")
-	v.Check(len(reason) <= domain.MaxTextLen, "reason", "too_long", "must be at most 2000 characters")
-	if err := v.Err(); err != nil {
-		return CustomerView{}, err
-	}
-	rec, err := a.store.UpdateCustomer(ctx, id, p.Scope(), false, func(tx *gorm.DB, c *adapters.CustomerRecord) (adapters.Audit, error) {
-		from := domain.LifecycleStage(c.LifecycleStage)
-		if !domain.CanTransition(from, domain.LifecycleStage(to)) {
-			allowed := domain.Transitions(from)
-			return adapters.Audit{}, domain.ErrInvalidTransition.
-				Withf("a %s customer cannot become %s", from, to).With("from", from).With("allowed", allowed)
-		}
-		if err := adapters.RecordStageChange(tx, c.ID, "lifecycle", c.LifecycleStage, to, reason, p.Subject); err != nil {
-			return adapters.Audit{}, err
-		}
-		if err := care.EnterCare(tx, c.ID, c.LifecycleStage, to, time.Now()); err != nil {
-			return adapters.Audit{}, err
-		}
-		c.LifecycleStage = to
-		return adapters.Audit{Action: "lifecycle_change", Actor: p.Subject, Reason: reason}, nil
-	})
-	if err != nil {
-		return CustomerView{}, err
-	}
-	return customerView(rec), nil
-}
-
 // Move places a customer under another parent, or makes it a root when parentID is nil.
 func (a *App) Move(ctx context.Context, id string, parentID *string, reason string) (CustomerView, error) {
 	p, err := auth.Authorize(ctx, auth.PermCustomersWrite)
@@ -548,38 +509,6 @@ func (a *App) Audit(ctx context.Context, id, cursor string, limit int) (Page[Aud
 	}
 	for _, r := range rows {
 		out.Items = append(out.Items, auditView(r))
-	}
-	return out, nil
-}
-
-// StageHistory returns a page of the customer's lifecycle and relationship
-// stage changes, oldest first; cursor is the id of the last change of the
-// previous page.
-func (a *App) StageHistory(ctx context.Context, id, cursor string, limit int) (Page[StageChangeView], error) {
-	p, err := auth.Authorize(ctx, auth.PermCustomersRead)
-	if err != nil {
-		return Page[StageChangeView]{}, err
-	}
-	if !validID(id) {
-		return Page[StageChangeView]{}, domain.ErrCustomerNotFound
-	}
-	if _, err := a.store.GetCustomer(ctx, id, p.Scope(), false); err != nil {
-		return Page[StageChangeView]{}, err
-	}
-	if cursor != "" && !validID(cursor) {
-		return Page[StageChangeView]{}, apperr.Invalid("invalid_cursor", "the cursor is not one this API returned")
-	}
-	rows, err := a.store.ListStageChanges(ctx, id, cursor, limit+1)
-	if err != nil {
-		return Page[StageChangeView]{}, err
-	}
-	out := Page[StageChangeView]{Items: make([]StageChangeView, 0, min(len(rows), limit))}
-	if len(rows) > limit {
-		rows = rows[:limit]
-		out.NextCursor = rows[len(rows)-1].ID
-	}
-	for _, r := range rows {
-		out.Items = append(out.Items, StageChangeView{ID: r.ID, Kind: r.Kind, From: r.FromStage, To: r.ToStage, Reason: r.Reason, Actor: r.Actor, At: r.At})
 	}
 	return out, nil
 }

@@ -58,6 +58,9 @@ func newCustomer(ctx context.Context, p auth.Principal, in CreateCustomer, findU
 	if t := domain.NormalizeTaxID(in.TaxID); t != "" {
 		rec.TaxID = &t
 	}
+	// A customer created lost (history imported) became lost when created.
+	lost := domain.LostAfter(stage, "", "", nowUTC())
+	rec.LostAt, rec.LostReason, rec.LostCompetitor = lost.At, lost.Reason, lost.Competitor
 	contacts := make([]adapters.ContactRecord, len(in.Contacts))
 	for i, c := range in.Contacts {
 		contacts[i] = c.record(rec.ID)

@@ -18,27 +18,32 @@ type CustomerView struct {
 	Industry string  `json:"industry"`
 	OwnerID  string  `json:"owner_id"`
 	// OwnerName is the owner's name in the user directory (GET one customer only).
-	OwnerName           string        `json:"owner_name,omitempty"`
-	Team                string        `json:"team"`
-	Website             string        `json:"website,omitempty"`
-	Phone               string        `json:"phone,omitempty"`
-	Address             string        `json:"address,omitempty"`
-	LifecycleStage      string        `json:"lifecycle_stage"`
-	RelationshipStage   string        `json:"relationship_stage,omitempty"`
-	ValueClass          string        `json:"value_class,omitempty"`
-	AnnualRevenue       float64       `json:"annual_revenue"`
-	AnnualMarketingCost float64       `json:"annual_marketing_cost"`
-	YearsOfBusiness     int           `json:"years_of_business"`
-	ValueScore          float64       `json:"value_score"`
-	ClassifiedAt        *time.Time    `json:"classified_at,omitempty"`
-	LastContactAt       *time.Time    `json:"last_contact_at,omitempty"`
-	CareFrom            *time.Time    `json:"care_from,omitempty"`
-	Version             int64         `json:"version"`
-	CreatedBy           string        `json:"created_by"`
-	CreatedAt           time.Time     `json:"created_at"`
-	UpdatedAt           time.Time     `json:"updated_at"`
-	DeletedAt           *time.Time    `json:"deleted_at,omitempty"`
-	Contacts            []ContactView `json:"contacts,omitempty"`
+	OwnerName           string     `json:"owner_name,omitempty"`
+	Team                string     `json:"team"`
+	Website             string     `json:"website,omitempty"`
+	Phone               string     `json:"phone,omitempty"`
+	Address             string     `json:"address,omitempty"`
+	LifecycleStage      string     `json:"lifecycle_stage"`
+	RelationshipStage   string     `json:"relationship_stage,omitempty"`
+	ValueClass          string     `json:"value_class,omitempty"`
+	AnnualRevenue       float64    `json:"annual_revenue"`
+	AnnualMarketingCost float64    `json:"annual_marketing_cost"`
+	YearsOfBusiness     int        `json:"years_of_business"`
+	ValueScore          float64    `json:"value_score"`
+	ClassifiedAt        *time.Time `json:"classified_at,omitempty"`
+	LastContactAt       *time.Time `json:"last_contact_at,omitempty"`
+	CareFrom            *time.Time `json:"care_from,omitempty"`
+	// A lost customer: when it became lost, why, and to which competitor
+	// (if known). Absent in every other stage.
+	LostAt         *time.Time    `json:"lost_at,omitempty"`
+	LostReason     string        `json:"lost_reason,omitempty"`
+	LostCompetitor string        `json:"lost_competitor,omitempty"`
+	Version        int64         `json:"version"`
+	CreatedBy      string        `json:"created_by"`
+	CreatedAt      time.Time     `json:"created_at"`
+	UpdatedAt      time.Time     `json:"updated_at"`
+	DeletedAt      *time.Time    `json:"deleted_at,omitempty"`
+	Contacts       []ContactView `json:"contacts,omitempty"`
 	// Care is the customer's care status (GET one customer only).
 	Care *care.Status `json:"care,omitempty"`
 }
@@ -50,7 +55,7 @@ func customerView(c adapters.CustomerRecord) CustomerView {
 		RelationshipStage: c.RelationshipStage, ValueClass: c.ValueClass, AnnualRevenue: c.AnnualRevenue,
 		AnnualMarketingCost: c.AnnualMarketingCost, YearsOfBusiness: c.YearsOfBusiness, ValueScore: c.ValueScore,
 		ClassifiedAt: c.ClassifiedAt, LastContactAt: c.LastContactAt, Version: c.Version, CreatedBy: c.CreatedBy, CreatedAt: c.CreatedAt,
-		UpdatedAt: c.UpdatedAt, DeletedAt: c.DeletedAt,
+		UpdatedAt: c.UpdatedAt, DeletedAt: c.DeletedAt, LostAt: c.LostAt, LostReason: c.LostReason, LostCompetitor: c.LostCompetitor,
 	}
 	if c.TaxID != nil {
 		v.TaxID = *c.TaxID
@@ -141,11 +146,14 @@ func auditView(r adapters.AuditRecord) AuditView {
 
 // StageChangeView is one entry of the stage history.
 type StageChangeView struct {
-	ID     string    `json:"id"`
-	Kind   string    `json:"kind"`
-	From   string    `json:"from"`
-	To     string    `json:"to"`
-	Reason string    `json:"reason,omitempty"`
-	Actor  string    `json:"actor"`
-	At     time.Time `json:"at"`
+	ID     string `json:"id"`
+	Kind   string `json:"kind"`
+	From   string `json:"from"`
+	To     string `json:"to"`
+	Reason string `json:"reason,omitempty"`
+	// Competitor is the competitor a customer lost went to, if known (a
+	// lifecycle change to lost only).
+	Competitor string    `json:"competitor,omitempty"`
+	Actor      string    `json:"actor"`
+	At         time.Time `json:"at"`
 }

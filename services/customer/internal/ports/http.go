@@ -134,6 +134,9 @@ type UpdateCustomerRequest struct {
 type LifecycleRequest struct {
 	To     string `json:"to"`
 	Reason string `json:"reason"`
+	// Competitor names the competitor a customer lost went to (optional,
+	// to lost only, at most 100 characters).
+	Competitor string `json:"competitor"`
 }
 
 // MoveRequest is the body of POST /v1/customers/{id}/move; a null parent makes a root.
@@ -336,7 +339,7 @@ func (h *HTTP) lifecycle(c *gin.Context) {
 		httpx.WriteError(c, err)
 		return
 	}
-	v, err := h.app.ChangeLifecycle(c.Request.Context(), c.Param("id"), req.To, req.Reason)
+	v, err := h.app.ChangeLifecycle(c.Request.Context(), c.Param("id"), app.LifecycleChange{To: req.To, Reason: req.Reason, Competitor: req.Competitor})
 	if err != nil {
 		httpx.WriteError(c, err)
 		return

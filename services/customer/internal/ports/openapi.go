@@ -68,8 +68,10 @@ func OpenAPI() []byte {
 		openapi.Op{Method: "POST", Path: "/v1/customers/:id/restore", Tag: "customers", Summary: "Restore a soft-deleted customer",
 			Permission: string(auth.PermCustomersDelete), Params: []openapi.Param{idParam}, Response: app.CustomerView{}, Errors: []int{400, 403, 404, 409, 422}},
 		openapi.Op{Method: "POST", Path: "/v1/customers/:id/lifecycle", Tag: "customers", Summary: "Change the lifecycle stage",
-			Description: "Allowed: lead→prospect|lost, prospect→transacting|lost, transacting→service|lost, service→transacting|lost, lost→prospect. A reason is required; the change is kept in the stage history.",
-			Permission:  string(auth.PermCustomersWrite), Params: []openapi.Param{idParam}, Request: LifecycleRequest{}, Response: app.CustomerView{}, Errors: []int{403, 404, 422}},
+			Description: "Allowed: lead→prospect|lost, prospect→transacting|lost, transacting→service|lost, service→transacting|lost, lost→prospect. A reason is required; the change is kept in the stage history. " +
+				"A change to lost may name the competitor the customer went to (competitor, one line of at most 100 characters; on any other change 422 validation_failed, field competitor, code not_allowed). " +
+				"While it stays lost the customer shows lost_at (when it became lost), lost_reason and lost_competitor; leaving lost clears them (the stage history keeps them).",
+			Permission: string(auth.PermCustomersWrite), Params: []openapi.Param{idParam}, Request: LifecycleRequest{}, Response: app.CustomerView{}, Errors: []int{403, 404, 422}},
 		openapi.Op{Method: "POST", Path: "/v1/customers/:id/move", Tag: "hierarchy", Summary: "Move a customer under another parent (null: make it a root)",
 			Description: "Cycles (422 hierarchy_cycle) and trees deeper than 8 levels (422 hierarchy_too_deep) are refused.",
 			Permission:  string(auth.PermCustomersWrite), Params: []openapi.Param{idParam}, Request: MoveRequest{}, Response: app.CustomerView{}, Errors: []int{403, 404, 422}},
@@ -78,7 +80,7 @@ func OpenAPI() []byte {
 			Permission:  string(auth.PermCustomersRead), Params: []openapi.Param{idParam, {Name: "depth", In: "query", Type: "integer", Description: "levels below the customer, 0..8 (default 8)"}},
 			Response: app.Tree{}, Errors: []int{400, 403, 404}},
 		openapi.Op{Method: "GET", Path: "/v1/customers/:id/stage-history", Tag: "customers", Summary: "Lifecycle and relationship stage changes, oldest first",
-			Description: "Who changed which stage, from what to what, when and why; a page at a time.",
+			Description: "Who changed which stage, from what to what, when and why (and, for a change to lost, to which competitor); a page at a time.",
 			Permission:  string(auth.PermCustomersRead), Params: []openapi.Param{idParam, limitParam, cursorParam}, Response: app.Page[app.StageChangeView]{}, Errors: []int{400, 403, 404}},
 		openapi.Op{Method: "GET", Path: "/v1/customers/:id/audit", Tag: "audit", Summary: "The customer's audit trail, newest first",
 			Description: "Every change to the customer or its contacts: who, when, which fields, before and after.",

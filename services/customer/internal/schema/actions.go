@@ -57,4 +57,11 @@ var Actions = []migrate.Migration{
 		`ALTER TABLE actions ADD COLUMN slip_id VARCHAR(36) NOT NULL DEFAULT ''`,
 		`ALTER TABLE actions ADD COLUMN slip_event VARCHAR(30) NOT NULL DEFAULT ''`,
 	)},
+
+	{Version: 17, Name: "actions: the campaign of a touch's plan and of a campaign's items on the history", Up: migrate.SQL(
+		// The marketing campaign a touch's action plan is for, or whose
+		// event a campaign item records (category campaign: a customer won
+		// back); "" on every other action.
+		`ALTER TABLE actions ADD COLUMN campaign_id VARCHAR(100) NOT NULL DEFAULT ''`,
+	)},
 }

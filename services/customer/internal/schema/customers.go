@@ -169,4 +169,37 @@ var Customers = []migrate.Migration{
 		}
 		return adapters.RecomputeKeys("migration 10")(tx)
 	}},
+
+	{Version: 16, Name: "lost customers: when, why and to which competitor; segment pages by stage in id order", Up: migrate.SQL(
+		// A lifecycle change to lost may name the competitor the customer
+		// went to; the customer row keeps when it became lost, why and to
+		// whom while it stays lost (cleared when it leaves lost), so that a
+		// segment filters and shows them without reading the history.
+		`ALTER TABLE stage_changes ADD COLUMN competitor VARCHAR(100) NOT NULL DEFAULT ''`,
+		`ALTER TABLE customers ADD COLUMN lost_at TIMESTAMPTZ`,
+		`ALTER TABLE customers ADD COLUMN lost_reason VARCHAR(2000) NOT NULL DEFAULT ''`,
+		`ALTER TABLE customers ADD COLUMN lost_competitor VARCHAR(100) NOT NULL DEFAULT ''`,
+		// The customers lost today became lost at their latest change to
+		// lost (its reason, unless it was their creation); one without any
+		// (none exists: every create records its first stage) at its last
+		// update.
+		`UPDATE customers SET lost_at = (
+			SELECT MAX(s.at) FROM stage_changes s
+			WHERE s.customer_id = customers.id AND s.kind = 'lifecycle' AND s.to_stage = 'lost')
+		WHERE lifecycle_stage = 'lost'`,
+		`UPDATE customers SET lost_reason = COALESCE((
+			SELECT s.reason FROM stage_changes s
+			WHERE s.customer_id = customers.id AND s.kind = 'lifecycle' AND s.to_stage = 'lost' AND s.from_stage <> ''
+			ORDER BY s.at DESC, s.id DESC LIMIT 1), '')
+		WHERE lifecycle_stage = 'lost'`,
+		`UPDATE customers SET lost_at = updated_at WHERE lifecycle_stage = 'lost' AND lost_at IS NULL`,
+		// A campaign's segment is read a page at a time in id order
+		// (customer.SegmentPage). Most segments name one lifecycle stage
+		// (win-back: lost; care campaigns: transacting or service): this
+		// index walks that stage's live customers in id order from the
+		// cursor, so a page reads its own rows and not the whole table.
+		// Other filters are applied on the way (along the primary key when
+		// no single stage is named).
+		`CREATE INDEX ix_customers_stage_id ON customers (lifecycle_stage, id) WHERE deleted_at IS NULL`,
+	)},
 }

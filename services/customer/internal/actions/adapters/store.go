@@ -54,6 +54,9 @@ type Row struct {
 	// "" on every other action (migration 15).
 	SlipID    string
 	SlipEvent string
+	// The marketing campaign of a touch's plan or a campaign's item, ""
+	// on every other action (migration 17).
+	CampaignID string
 }
 
 func (Row) TableName() string { return "actions" }
@@ -82,7 +85,7 @@ func NewStore(db *gorm.DB) *Store { return &Store{db: db} }
 func toRow(a domain.Action) Row {
 	r := Row{ID: a.ID, Kind: a.Kind, Status: a.Status, Category: a.Category, Department: a.Department, ActorID: a.ActorID,
 		Title: a.Title, Summary: a.Summary, Outcome: a.Outcome, NextStep: a.NextStep, PlannedFor: a.PlannedFor, DoneAt: a.DoneAt,
-		OccurredAt: a.OccurredAt, CreatedAt: a.CreatedAt, UpdatedAt: a.UpdatedAt}
+		OccurredAt: a.OccurredAt, CreatedAt: a.CreatedAt, UpdatedAt: a.UpdatedAt, CampaignID: a.CampaignID}
 	if a.Case != nil {
 		r.CaseID, r.CaseEvent, r.CaseTeam = a.Case.ID, a.Case.Event, a.Case.Team
 	}
@@ -95,7 +98,7 @@ func toRow(a domain.Action) Row {
 func toAction(r Row, links []Link) domain.Action {
 	a := domain.Action{ID: r.ID, Kind: r.Kind, Status: r.Status, Category: r.Category, Department: r.Department, ActorID: r.ActorID,
 		Title: r.Title, Summary: r.Summary, Outcome: r.Outcome, NextStep: r.NextStep, PlannedFor: r.PlannedFor, DoneAt: r.DoneAt,
-		OccurredAt: r.OccurredAt, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
+		OccurredAt: r.OccurredAt, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, CampaignID: r.CampaignID}
 	if r.CaseID != "" {
 		a.Case = &domain.CaseRef{ID: r.CaseID, Event: r.CaseEvent, Team: r.CaseTeam}
 	}
@@ -140,20 +143,42 @@ func (s *Store) Create(ctx context.Context, a domain.Action, restartCare bool) e
 // concurrent calls with the same id store one action, the later one waiting
 // for the earlier's transaction and then storing nothing.
 func (s *Store) CreateOnce(ctx context.Context, a domain.Action) (bool, error) {
-	row, links := toRow(a), toLinks(a)
 	created := false
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		res := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&row)
-		if res.Error != nil || res.RowsAffected == 0 {
-			return res.Error
-		}
-		created = true
-		return tx.Create(&links).Error
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) (err error) {
+		created, err = CreateOnceTx(tx, a)
+		return err
 	})
 	if err != nil {
 		return false, err
 	}
 	return created, nil
+}
+
+// CreateAllOnce stores, in one transaction, each of the actions with its
+// links unless an action with its id is stored already (CreateOnceTx).
+func (s *Store) CreateAllOnce(ctx context.Context, as []domain.Action) error {
+	if len(as) == 0 {
+		return nil
+	}
+	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		for _, a := range as {
+			if _, err := CreateOnceTx(tx, a); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// CreateOnceTx is CreateOnce inside the caller's transaction tx: for a
+// workflow's item stored with the change it records (a customer won back).
+func CreateOnceTx(tx *gorm.DB, a domain.Action) (bool, error) {
+	row, links := toRow(a), toLinks(a)
+	res := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&row)
+	if res.Error != nil || res.RowsAffected == 0 {
+		return false, res.Error
+	}
+	return true, tx.Create(&links).Error
 }
 
 // Get loads an action with its links (domain.ErrNotFound when none).

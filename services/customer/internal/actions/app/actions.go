@@ -49,6 +49,7 @@ func (s *Service) Create(ctx context.Context, in Input) (Result, error) {
 	if err := s.repo.Create(ctx, a, a.RestartsCare()); err != nil {
 		return Result{}, err
 	}
+	s.heard(ctx, a, p.Subject)
 	res := Result{Action: view(a), ClosedFollowUps: []Closed{}}
 	if a.Kind == domain.KindLog {
 		res.ClosedFollowUps, res.NotClosed = s.closeAnswered(ctx, p, a)
@@ -109,6 +110,7 @@ func (s *Service) Complete(ctx context.Context, id string, in CompleteInput) (Re
 	if err != nil {
 		return Result{}, err
 	}
+	s.heard(ctx, a, p.Subject)
 	out := Result{Action: view(a)}
 	out.ClosedFollowUps, out.NotClosed = s.closeAnswered(ctx, p, a)
 	return out, nil

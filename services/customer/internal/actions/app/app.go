@@ -1,8 +1,10 @@
 // Package app holds the actions use cases: record a plan or log, get one,
 // complete or cancel a plan, read a customer's history, close the
-// follow-ups a logged contact answers, and record a service case's or an
+// follow-ups a logged contact answers, record a service case's or an
 // information routing slip's change on its customer's history
-// (caseevents.go, slipevents.go). Each checks the caller's permission
+// (caseevents.go, slipevents.go), plan marketing campaigns' touches
+// (touches.go), and tell a customer's win-back of the contacts that answer
+// it (winback.go). Each checks the caller's permission
 // and data scope, asks the rules in package domain, and stores through the
 // Repository, which owns the transactions. It holds no rule of its own about
 // what an action is (domain) and no SQL (adapters); the follow-up service's
@@ -37,6 +39,9 @@ type Repository interface {
 	// CreateOnce stores a new action with its links unless one with its id
 	// is stored, and reports whether it stored it.
 	CreateOnce(ctx context.Context, a domain.Action) (bool, error)
+	// CreateAllOnce stores, in one transaction, each of the actions with
+	// its links unless one with its id is stored.
+	CreateAllOnce(ctx context.Context, as []domain.Action) error
 	// Get loads an action with its links (domain.ErrNotFound when none).
 	Get(ctx context.Context, id string) (domain.Action, error)
 	// Update loads the action, lets change decide, and stores what it
@@ -77,7 +82,8 @@ type Service struct {
 	repo      Repository
 	customers Customers
 	followups FollowUps
-	care      Care // nil: no care follow-ups are closed
+	care      Care    // nil: no care follow-ups are closed
+	winback   WinBack // nil: no win-back hears of actions
 	now       func() time.Time
 	newID     func() string
 }

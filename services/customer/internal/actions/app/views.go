@@ -41,6 +41,10 @@ type View struct {
 	// withdrawn). Absent on every other item.
 	SlipID    string `json:"slip_id,omitempty"`
 	SlipEvent string `json:"slip_event,omitempty"`
+	// The marketing campaign of a touch's plan (department marketing, put
+	// on the owner's list by the campaign) or of a campaign's item
+	// (category campaign: a customer won back). Absent on every other item.
+	CampaignID string `json:"campaign_id,omitempty"`
 }
 
 // Closed reports what a logged contact did to open follow-ups.
@@ -76,7 +80,8 @@ type HistoryPage struct {
 func view(a domain.Action) View {
 	v := View{ID: a.ID, Kind: a.Kind, Status: a.Status, Category: a.Category, Department: a.Department, ActorID: a.ActorID, Title: a.Title,
 		Summary: a.Summary, Outcome: a.Outcome, NextStep: a.NextStep, PlannedFor: a.PlannedFor, DoneAt: a.DoneAt, OccurredAt: a.OccurredAt,
-		CustomerIDs: []string{}, ContactIDs: []string{}, LeadIDs: []string{}, OpportunityIDs: []string{}, CreatedAt: a.CreatedAt, UpdatedAt: a.UpdatedAt}
+		CustomerIDs: []string{}, ContactIDs: []string{}, LeadIDs: []string{}, OpportunityIDs: []string{}, CreatedAt: a.CreatedAt, UpdatedAt: a.UpdatedAt,
+		CampaignID: a.CampaignID}
 	if a.Case != nil {
 		v.CaseID, v.CaseEvent, v.CaseTeam = a.Case.ID, a.Case.Event, a.Case.Team
 	}

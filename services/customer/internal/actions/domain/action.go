@@ -3,9 +3,10 @@
 // opportunities), how a plan changes state (planned → done or cancelled) and
 // what is refused, which categories are a contact with the customer, which
 // first-contact follow-ups a logged contact answers, what a history query
-// may filter on, and the items that record a service case's or an
-// information routing slip's changes on the history, which nobody records or
-// changes as an action (caseevent.go, slipevent.go). It has no storage, no
+// may filter on, the items that record a service case's or an information
+// routing slip's changes on the history, which nobody records or changes as
+// an action (caseevent.go, slipevent.go), and marketing campaigns' touches
+// and items (campaign.go). It has no storage, no
 // HTTP and no follow-up service: the facts it decides on (which customers
 // the caller may change, which customer a contact belongs to) are handed to
 // it by the use cases in package app.
@@ -79,6 +80,9 @@ type Action struct {
 	Links      []Link
 	Case       *CaseRef // the service case whose change the item records; nil for a person's action (caseevent.go)
 	Slip       *SlipRef // the information routing slip whose change the item records; nil otherwise (slipevent.go)
+	// CampaignID is the marketing campaign of a touch's plan or of a
+	// campaign's item (campaign.go); "" otherwise.
+	CampaignID string
 }
 
 // Link ties an action to a customer, contact, lead or opportunity, filed

@@ -16,13 +16,15 @@ type Completion struct {
 // Changeable is nil for an action people may complete or cancel (subject
 // to its state and who they are); an item a workflow recorded is refused:
 // ErrRecordedByCase for a service case's, ErrRecordedBySlip for an
-// information routing slip's.
+// information routing slip's, ErrRecordedByCampaign for a campaign's.
 func (a Action) Changeable() error {
 	switch {
 	case a.FromCase():
 		return ErrRecordedByCase
 	case a.FromSlip():
 		return ErrRecordedBySlip
+	case a.FromCampaign():
+		return ErrRecordedByCampaign
 	}
 	return nil
 }

@@ -2,26 +2,24 @@ package ports
 
 import (
 	"context"
-	"errors"
-	"strings"
 	"time"
 
 	"go.temporal.io/sdk/activity"
-	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/worker"
 
-	"github.com/closeloop/closeloop/platform/apperr"
 	customerc "github.com/closeloop/closeloop/proto/contract/customer"
 	customerv1 "github.com/closeloop/closeloop/proto/gen/closeloop/customer/v1"
+	marketingv1 "github.com/closeloop/closeloop/proto/gen/closeloop/marketing/v1"
 	"github.com/closeloop/closeloop/services/customer/internal/actions/app"
+	"github.com/closeloop/closeloop/services/customer/internal/activityerr"
 )
 
-// Error types the activities fail with, not retried: the ServiceCase and
-// InfoSlip workflows list them as non-retryable (their wfx.Call
-// NonRetryable).
+// Error types the activities fail with, not retried: the ServiceCase,
+// InfoSlip and marketing workflows list them as non-retryable (their
+// wfx.Call NonRetryable).
 const (
-	ErrTypeInvalid  = "invalid"
-	ErrTypeNotFound = "not_found"
+	ErrTypeInvalid  = activityerr.TypeInvalid
+	ErrTypeNotFound = activityerr.TypeNotFound
 )
 
 // Activities are the actions context's Temporal activities on the customer
@@ -32,6 +30,30 @@ type Activities struct{ Svc *app.Service }
 func (a *Activities) Register(r worker.Registry) {
 	r.RegisterActivityWithOptions(a.RecordCaseEvent, activity.RegisterOptions{Name: customerc.ActivityRecordCaseEvent})
 	r.RegisterActivityWithOptions(a.RecordSlipEvent, activity.RegisterOptions{Name: customerc.ActivityRecordSlipEvent})
+	r.RegisterActivityWithOptions(a.PlanTouches, activity.RegisterOptions{Name: customerc.ActivityPlanTouches})
+}
+
+// PlanTouches puts a campaign's touches on their assignees' lists and
+// their customers' histories as action plans, once per touch id, and
+// returns each touch's plan in order. A malformed touch fails the call as
+// non-retryable "invalid", an unknown customer as non-retryable
+// "not_found", before anything is stored; a failure of the database is
+// retried.
+func (a *Activities) PlanTouches(ctx context.Context, in *marketingv1.PlanTouchesInput) (*marketingv1.PlanTouchesResult, error) {
+	touches := make([]app.Touch, len(in.GetTouches()))
+	for i, t := range in.GetTouches() {
+		var due time.Time
+		if t.GetDueAt() != nil && t.GetDueAt().CheckValid() == nil {
+			due = t.GetDueAt().AsTime()
+		}
+		touches[i] = app.Touch{ID: t.GetTouchId(), CampaignID: t.GetCampaignId(), CampaignName: t.GetCampaignName(), CustomerID: t.GetCustomerId(),
+			Step: int(t.GetStep()), Action: t.GetAction(), AssigneeID: t.GetAssigneeId(), DueAt: due}
+	}
+	ids, err := a.Svc.PlanTouches(ctx, touches)
+	if err != nil {
+		return nil, nonRetryable(err)
+	}
+	return &marketingv1.PlanTouchesResult{ActionIds: ids}, nil
 }
 
 // RecordCaseEvent puts a service case's change on its customer's history,
@@ -62,24 +84,8 @@ func (a *Activities) RecordSlipEvent(ctx context.Context, in *customerv1.SlipEve
 	return nonRetryable(err)
 }
 
-// nonRetryable maps a refusal to the workflow's error types: not found to
-// "not_found", any other business refusal to "invalid" (its message naming
-// the fields); an internal or unavailable failure is returned as it is.
-func nonRetryable(err error) error {
-	var ae *apperr.Error
-	if err == nil || !errors.As(err, &ae) || ae.Kind == apperr.KindInternal || ae.Kind == apperr.KindUnavailable {
-		return err
-	}
-	if ae.Kind == apperr.KindNotFound {
-		return temporal.NewNonRetryableApplicationError(ae.Message, ErrTypeNotFound, err)
-	}
-	msg := ae.Message
-	if len(ae.Fields) > 0 {
-		parts := make([]string, len(ae.Fields))
-		for i, f := range ae.Fields {
-			parts[i] = f.Field + ": " + f.Code + " (" + f.Message + ")"
-		}
-		msg += ": " + strings.Join(parts, "; ")
-	}
-	return temporal.NewNonRetryableApplicationError(msg, ErrTypeInvalid, err)
-}
+// nonRetryable maps a refusal to the workflow's error types
+// (activityerr.NonRetryable): not found to "not_found", any other business
+// refusal to "invalid"; an internal or unavailable failure is returned as
+// it is.
+func nonRetryable(err error) error { return activityerr.NonRetryable(err) }

@@ -86,7 +86,7 @@ func (s *Store) Actions(ctx context.Context, customerID string, b *domain.Bound,
 		byID[r.ID] = &domain.Entry{Source: domain.SourceAction, ID: r.ID, At: r.OccurredAt.UTC(), Kind: r.Kind, Actor: r.ActorID, Department: r.Department,
 			Action: &domain.Action{Status: r.Status, Category: r.Category, Title: r.Title, Summary: r.Summary, Outcome: r.Outcome, NextStep: r.NextStep,
 				PlannedFor: r.PlannedFor, DoneAt: r.DoneAt, CustomerIDs: []string{}, ContactIDs: []string{}, LeadIDs: []string{}, OpportunityIDs: []string{},
-				CaseID: r.CaseID, CaseEvent: r.CaseEvent, CaseTeam: r.CaseTeam, SlipID: r.SlipID, SlipEvent: r.SlipEvent}}
+				CaseID: r.CaseID, CaseEvent: r.CaseEvent, CaseTeam: r.CaseTeam, SlipID: r.SlipID, SlipEvent: r.SlipEvent, CampaignID: r.CampaignID}}
 	}
 	for _, l := range links {
 		e := byID[l.ActionID]
@@ -177,7 +177,7 @@ func (s *Store) Stages(ctx context.Context, customerID string, b *domain.Bound, 
 	out := make([]domain.Entry, 0, len(rows))
 	for _, r := range rows {
 		out = append(out, domain.Entry{Source: domain.SourceStage, ID: r.ID, At: r.At.UTC(), Kind: r.Kind, Actor: r.Actor,
-			Stage: &domain.Stage{From: r.FromStage, To: r.ToStage, Reason: r.Reason}})
+			Stage: &domain.Stage{From: r.FromStage, To: r.ToStage, Reason: r.Reason, Competitor: r.Competitor}})
 	}
 	return out, nil
 }

@@ -82,6 +82,9 @@ type Action struct {
 	// acknowledged …); both empty on every other action.
 	SlipID    string `json:"slip_id,omitempty"`
 	SlipEvent string `json:"slip_event,omitempty"`
+	// The marketing campaign of a touch's plan or of a campaign's item
+	// (category campaign); empty on every other action.
+	CampaignID string `json:"campaign_id,omitempty"`
 }
 
 // Visit is a visit entry's details (GET /v1/visits/{id} has its whole timeline).
@@ -116,6 +119,9 @@ type Stage struct {
 	From   string `json:"from"`
 	To     string `json:"to"`
 	Reason string `json:"reason,omitempty"`
+	// Competitor is the competitor a customer lost went to, if known (a
+	// lifecycle change to lost only).
+	Competitor string `json:"competitor,omitempty"`
 }
 
 // Cursor is the position of the last entry of a page.

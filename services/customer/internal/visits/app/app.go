@@ -26,6 +26,7 @@ import (
 	"github.com/closeloop/closeloop/platform/auth"
 	custdomain "github.com/closeloop/closeloop/services/customer/internal/domain"
 	"github.com/closeloop/closeloop/services/customer/internal/visits/domain"
+	windomain "github.com/closeloop/closeloop/services/customer/internal/winback/domain"
 	"github.com/closeloop/closeloop/services/followup/client"
 	"github.com/closeloop/closeloop/workflows/calendar"
 	"github.com/closeloop/closeloop/workflows/visit"
@@ -82,6 +83,7 @@ type Visits struct {
 	cfg       Config
 	now       func() time.Time
 	closeCare func(ctx context.Context, customerIDs []string, by string) error
+	winback   WinBack // nil: no win-back hears of visit logs
 
 	mu   sync.Mutex
 	cals map[string]cachedCalendar // by team and region
@@ -104,6 +106,15 @@ func New(repo Repository, customers Customers, cals Calendars, wf Workflows, cfg
 func (s *Visits) OnContact(fn func(ctx context.Context, customerIDs []string, by string) error) {
 	s.closeCare = fn
 }
+
+// WinBack hears of visit logs, which answer a customer's win-back
+// (winback.Service): it tells the customer's WinBack workflow, best effort.
+type WinBack interface {
+	Responded(ctx context.Context, e windomain.Event)
+}
+
+// UseWinBack makes a stored visit log heard by w.
+func (s *Visits) UseWinBack(w WinBack) { s.winback = w }
 
 // customerOf loads the customer within the caller's scope: unknown and
 // invisible customers are both not found.

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/closeloop/closeloop/services/customer/internal/visits/domain"
+	windomain "github.com/closeloop/closeloop/services/customer/internal/winback/domain"
 )
 
 // The Visit workflow's writes, through its activities (ports.Activities):
@@ -53,7 +54,24 @@ func (s *Visits) RecordCancel(ctx context.Context, visitID string, c domain.Canc
 }
 
 // RecordLog records what the visit achieved; the visit is done, and the
-// customer contacted at its start.
+// customer contacted at its start. Once stored, a customer in a win-back
+// has answered it: its WinBack workflow is told (best effort, the log as
+// stored, so a retried activity tells the same).
 func (s *Visits) RecordLog(ctx context.Context, visitID string, l domain.LogEntry) error {
-	return s.repo.Update(ctx, visitID, func(v *domain.Visit) error { return v.RecordLog(l) })
+	if err := s.repo.Update(ctx, visitID, func(v *domain.Visit) error { return v.RecordLog(l) }); err != nil {
+		return err
+	}
+	if s.winback == nil {
+		return nil
+	}
+	// The log is stored: a visit that cannot be read back now is left to
+	// the workflow's own question before its next touch.
+	if v, err := s.repo.Visit(ctx, visitID); err == nil && v.LoggedAt != nil {
+		by := ""
+		if v.LoggedBy != nil {
+			by = *v.LoggedBy
+		}
+		s.winback.Responded(ctx, windomain.Event{Source: windomain.SourceVisit, CustomerID: v.CustomerID, Ref: v.ID, By: by, At: *v.LoggedAt})
+	}
+	return nil
 }
