@@ -230,7 +230,7 @@ var catalogue = []Definition{
 	{
 		Name: WinBackInactivity, Shape: ShapeTimer, Workflow: "win-back campaign",
 		Title:  "Inactivity before win-back",
-		Effect: "A customer that has bought nothing for this long is treated as lost and enters the win-back campaign.",
+		Effect: "How long a customer stays lost (counted from the change of its lifecycle stage to lost) before the daily win-back sweep enrols it in the running win-back campaign that matches it, or lists it as a win-back candidate. A win-back campaign's launch takes only customers lost at least this long.",
 		Min:    7 * day, Max: 1095 * day,
 		Default: Value{Timer: elapsed(180 * day)},
 	},

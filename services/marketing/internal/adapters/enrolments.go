@@ -68,7 +68,7 @@ func (s *Store) Active(ctx context.Context, customerIDs []string) (map[string]Ac
 	}
 	var rows []ActiveRef
 	err := s.db.WithContext(ctx).Table("enrolments e").Select("e.customer_id, e.campaign_id, c.type, c.launched_at").
-		Joins("JOIN campaigns c ON c.id = e.campaign_id").Where("e.state = ? AND e.customer_id IN ?", EnrolmentActive, customerIDs).Scan(&rows).Error
+		Joins("JOIN campaigns c ON c.id = e.campaign_id").Where("e.state = ? AND c.state = ? AND e.customer_id IN ?", EnrolmentActive, "running", customerIDs).Scan(&rows).Error
 	for _, r := range rows {
 		out[r.CustomerID] = r
 	}
@@ -190,7 +190,7 @@ func (s *Store) Counts(ctx context.Context, campaignIDs []string) ([]GroupCounts
 	}
 	err := s.db.WithContext(ctx).Model(&Enrolment{}).Select(`campaign_id, grp, COUNT(*) AS enrolled,
 		SUM(CASE WHEN touches > 0 THEN 1 ELSE 0 END) AS touched,
-		SUM(CASE WHEN responded_at IS NOT NULL AND response_kind <> 'opt_out' THEN 1 ELSE 0 END) AS responded,
+		SUM(CASE WHEN (responded_at IS NOT NULL AND response_kind <> 'opt_out') OR leads > 0 THEN 1 ELSE 0 END) AS responded,
 		SUM(CASE WHEN leads > 0 THEN 1 ELSE 0 END) AS leads,
 		SUM(CASE WHEN opportunities > 0 THEN 1 ELSE 0 END) AS opportunities,
 		SUM(CASE WHEN won > 0 THEN 1 ELSE 0 END) AS won,
@@ -216,11 +216,34 @@ func (s *Store) CancelSent(ctx context.Context, campaignID, customerID string, a
 		Update("cancel_sent_at", at).Error
 }
 
-// EndAll ends the active enrolments of an ended campaign that has no
-// workflow per customer (every type but win-back): outcome as given.
-func (s *Store) EndAll(ctx context.Context, campaignID, outcome string, at time.Time) error {
-	return s.db.WithContext(ctx).Model(&Enrolment{}).Where("campaign_id = ? AND state = ?", campaignID, EnrolmentActive).
-		Updates(map[string]any{"state": EnrolmentEnded, "outcome": outcome, "ended_at": at}).Error
+// EndAll ends the active enrolments of an ended campaign that have no
+// workflow of their own (every enrolment of a one-touch campaign; the
+// holdout of a win-back campaign: group "holdout"; "" all): outcome as
+// given.
+func (s *Store) EndAll(ctx context.Context, campaignID, group, outcome string, at time.Time) error {
+	q := s.db.WithContext(ctx).Model(&Enrolment{}).Where("campaign_id = ? AND state = ?", campaignID, EnrolmentActive)
+	if group != "" {
+		q = q.Where("grp = ?", group)
+	}
+	return q.Updates(map[string]any{"state": EnrolmentEnded, "outcome": outcome, "ended_at": at}).Error
+}
+
+// EnrolledIn returns, per customer, the campaigns among campaignIDs that
+// ever enrolled them.
+func (s *Store) EnrolledIn(ctx context.Context, campaignIDs, customerIDs []string) (map[string]map[string]bool, error) {
+	out := map[string]map[string]bool{}
+	if len(campaignIDs) == 0 || len(customerIDs) == 0 {
+		return out, nil
+	}
+	var rows []Enrolment
+	err := s.db.WithContext(ctx).Select("campaign_id, customer_id").Where("campaign_id IN ? AND customer_id IN ?", campaignIDs, customerIDs).Find(&rows).Error
+	for _, r := range rows {
+		if out[r.CustomerID] == nil {
+			out[r.CustomerID] = map[string]bool{}
+		}
+		out[r.CustomerID][r.CampaignID] = true
+	}
+	return out, err
 }
 
 // OutcomesAsOf returns, per campaign, when its outcomes were last brought in.

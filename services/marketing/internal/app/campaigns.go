@@ -253,10 +253,15 @@ func (a *App) MoveCampaign(ctx context.Context, id string, in MoveInput) (Campai
 			a.log.WarnContext(ctx, "the launch workflow did not start; it is started again shortly", "campaign", c.ID, "error", err)
 		}
 	case in.To.Final() && c.Type != domain.TypeWinback:
-		if err := a.store.EndAll(ctx, c.ID, string(in.To), now); err != nil {
+		if err := a.store.EndAll(ctx, c.ID, "", string(in.To), now); err != nil {
 			return CampaignView{}, err
 		}
 	case in.To.Final():
+		// The holdout has no cadence to stop; the treated customers' are
+		// told (now, and by the outbox until every one is).
+		if err := a.store.EndAll(ctx, c.ID, adapters.GroupHoldout, string(in.To), now); err != nil {
+			return CampaignView{}, err
+		}
 		a.TellEnded(ctx, 200)
 	}
 	return a.view(c), nil

@@ -83,6 +83,11 @@ func (a *App) Evaluation(ctx context.Context, id string) (EvaluationView, error)
 	return out[0], nil
 }
 
+// Comparison is campaigns' evaluations side by side.
+type Comparison struct {
+	Items []EvaluationView `json:"items"`
+}
+
 // MaxCompare bounds the campaigns compared side by side.
 const MaxCompare = 20
 

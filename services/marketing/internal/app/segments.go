@@ -126,7 +126,6 @@ var (
 	ErrNotInSegment    = apperr.Rule("not_in_segment", "the customer does not match the campaign's segment now")
 	ErrNotRunning      = apperr.Rule("campaign_not_running", "customers are enrolled only in a running campaign")
 	ErrManualWinBack   = apperr.Rule("manual_enrolment_winback_only", "a customer is enrolled by hand only in a win-back campaign (from the win-back candidates); other campaigns enrol their segment")
-	ErrCustomerUnknown = apperr.Rule("customer_not_found", "no such customer")
 )
 
 // Enrol enrols one customer by hand in a running win-back campaign (a

@@ -101,7 +101,8 @@ func (a *App) EndWinBack(ctx context.Context, in *marketingv1.WinBackEndInput) e
 // period has passed: each enters the running win-back campaign that
 // matches it and enrols newcomers (the earliest launched first), or is
 // listed as a win-back candidate. A customer already in a win-back stays
-// there.
+// there; a campaign that had the customer once (a cadence that ran out)
+// does not take them again.
 func (a *App) WinBackSweepPage(ctx context.Context, in *marketingv1.EnrolPageInput) (*marketingv1.WinBackSweepResult, error) {
 	at := a.now()
 	if in.GetAt() != nil {
@@ -123,6 +124,14 @@ func (a *App) WinBackSweepPage(ctx context.Context, in *marketingv1.EnrolPageInp
 	if err != nil {
 		return nil, err
 	}
+	runningIDs := make([]string, len(running))
+	for i, c := range running {
+		runningIDs[i] = c.ID
+	}
+	before, err := a.store.EnrolledIn(ctx, runningIDs, ids)
+	if err != nil {
+		return nil, err
+	}
 	pages := map[string][]*marketingv1.CustomerFacts{}
 	var order []string
 	for _, f := range in.GetCustomers() {
@@ -131,7 +140,7 @@ func (a *App) WinBackSweepPage(ctx context.Context, in *marketingv1.EnrolPageInp
 		}
 		matched := ""
 		for _, c := range running {
-			if c.EnrolNewcomers && c.Segment.Matches(FactsOf(f), at) {
+			if c.EnrolNewcomers && !before[f.GetCustomerId()][c.ID] && c.Segment.Matches(FactsOf(f), at) {
 				matched = c.ID
 				break
 			}

@@ -178,9 +178,7 @@ func (h *HTTP) compare(c *gin.Context) {
 	if err != nil {
 		err = badQuery(err) // a bad id list; a campaign out of sight stays 404
 	}
-	respond(c, struct {
-		Items []app.EvaluationView `json:"items"`
-	}{v}, err)
+	respond(c, app.Comparison{Items: v}, err)
 }
 
 func (h *HTTP) preview(c *gin.Context) {

@@ -18,7 +18,7 @@ const sight = "Campaigns are seen by the marketing department (the reps and mana
 const fields = "Every bad field is reported at once (422 validation_failed, nothing stored): name (required, one line, at most 200), " +
 	"objective (at most 2,000), type (invalid), channels (required; invalid; duplicate), holdout (out_of_range: 0 to 0.5), budget, " +
 	"expected_cost, expected_revenue (out_of_range: 0 to 1e12), starts_on and ends_on (required; invalid: YYYY-MM-DD; before_start), " +
-	"owner_id, team (not_marketing: not a marketing team; out_of_range: not yours), segment.<field> (unknown_field: the filter has no " +
+	"owner_id, team (not_marketing: not a marketing team; out_of_scope: not yours), segment.<field> (unknown_field: the filter has no " +
 	"such field; invalid_type; invalid: an unknown class or stage; too_many: over 100 entries; out_of_range: days 0 to 3650; " +
 	"below_min; winback_lost_only: a win-back segment is lost customers only)."
 
@@ -50,9 +50,7 @@ func campaignOps() []openapi.Op {
 			Response: app.CampaignPage{}, Errors: []int{400}},
 		{Method: "GET", Path: "/v1/campaigns/compare", Tag: "campaigns", Summary: "Evaluations of campaigns side by side",
 			Description: "id=…&id=… or id=a,b (1 to 20 campaigns), in the order asked; one out of sight is 404.",
-			Params:      []openapi.Param{{Name: "id", In: "query", Description: "campaign ids"}}, Response: struct {
-				Items []app.EvaluationView `json:"items"`
-			}{}, Errors: []int{400, 404}},
+			Params:      []openapi.Param{{Name: "id", In: "query", Description: "campaign ids"}}, Response: app.Comparison{}, Errors: []int{400, 404}},
 		{Method: "POST", Path: "/v1/campaigns/preview", Tag: "campaigns", Summary: "Preview a segment: its size and a sample",
 			Description: "How many customers match the filter now, about how many the holdout keeps out, and 20 of them — read by the " +
 				"customer service over every customer (not only yours). Segment field errors as for a campaign (422); 503 " +
@@ -78,7 +76,7 @@ func campaignOps() []openapi.Op {
 			Params: []openapi.Param{campaignParam}, Request: MoveRequest{}, Response: app.CampaignView{}, Errors: []int{400, 403, 404, 409, 422, 503}},
 		{Method: "POST", Path: "/v1/campaigns/:id/complete", Tag: "campaigns", Summary: "Complete a running campaign",
 			Description: "running → completed, by whoever may launch it. Enrolments still running end (completed): a win-back " +
-				"cadence stops at its next step. Outcomes are still brought in for winback.attribution_window.",
+				"cadence is told at once and stops. Outcomes are still brought in for winback.attribution_window.",
 			Params: []openapi.Param{campaignParam}, Request: MoveRequest{}, Response: app.CampaignView{}, Errors: []int{400, 403, 404, 409, 422}},
 		{Method: "POST", Path: "/v1/campaigns/:id/cancel", Tag: "campaigns", Summary: "Cancel a campaign",
 			Description: "From draft, approved or running, by whoever may launch it; enrolments still running end (cancelled).",
