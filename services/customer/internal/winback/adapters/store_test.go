@@ -176,7 +176,7 @@ func TestMarkAndReturn(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(items) != 1 || items[0].Category != "campaign" || items[0].CampaignID != "camp-1" || items[0].Title != "Won back: responded to the win-back (call)" ||
+			if len(items) != 1 || items[0].Category != "campaign" || items[0].CampaignID != "camp-1" || items[0].Title != "Back on the prospect list: responded to the win-back (call)" ||
 				!items[0].OccurredAt.Equal(at) {
 				t.Fatalf("history %+v", items)
 			}

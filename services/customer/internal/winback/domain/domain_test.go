@@ -189,7 +189,7 @@ func TestReturned(t *testing.T) {
 	item := *ch.Item
 	if item.ID != actdomain.CampaignEventID("winback-returned\x00camp-1\x00"+customer) || item.Category != "campaign" || item.Department != "marketing" ||
 		item.Kind != "log" || item.ActorID != "winback" || item.CampaignID != "camp-1" || !item.OccurredAt.Equal(at) ||
-		item.Title != "Won back: responded to the win-back (call)" || item.Changeable() == nil ||
+		item.Title != "Back on the prospect list: responded to the win-back (call)" || item.Changeable() == nil ||
 		item.Summary != "Back on the prospect list: the customer responded to win-back campaign camp-1 (call by rep-ana at 2026-04-01T09:00:00Z); lead lead-9 is with sales." {
 		t.Fatalf("history item: %+v", item)
 	}
@@ -206,7 +206,7 @@ func TestReturned(t *testing.T) {
 		t.Fatalf("a deleted customer is left as it is: %+v", ch)
 	}
 	unsaid := domain.Return{CampaignID: "camp-1", CustomerID: customer}
-	if ch := returned(domain.Customer{Stage: "lost"}, unsaid); ch.Reason != "win-back: responded" || ch.Item.Title != "Won back: responded to the win-back" ||
+	if ch := returned(domain.Customer{Stage: "lost"}, unsaid); ch.Reason != "win-back: responded" || ch.Item.Title != "Back on the prospect list: responded to the win-back" ||
 		ch.Item.Summary != "Back on the prospect list: the customer responded to win-back campaign camp-1." {
 		t.Fatalf("no response said: %+v %+v", ch, ch.Item)
 	}

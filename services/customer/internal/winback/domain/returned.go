@@ -102,7 +102,7 @@ func Returned(c Customer, r Return, at time.Time) (Change, error) {
 		summary += "; lead " + r.LeadID + " is with sales"
 	}
 	item, err := actdomain.NewCampaignEvent(actdomain.CampaignEvent{Key: "winback-returned\x00" + r.CampaignID + "\x00" + r.CustomerID,
-		CustomerID: r.CustomerID, CampaignID: r.CampaignID, Actor: Actor, Title: "Won back: responded to the win-back" + kind,
+		CustomerID: r.CustomerID, CampaignID: r.CampaignID, Actor: Actor, Title: "Back on the prospect list: responded to the win-back" + kind,
 		Summary: summary + ".", At: at}, at)
 	if err != nil {
 		return Change{}, err
