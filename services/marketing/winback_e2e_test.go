@@ -45,19 +45,18 @@ func TestWinBackEndToEnd(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			var treated, held string
-			for i := 0; (treated == "" || held == "") && i < 30; i++ {
+			var treated, inbound, held string
+			for i := 0; (treated == "" || inbound == "" || held == "") && i < 40; i++ {
 				c := s.customerOf(repAna, nil)
-				if domain.InHoldout(id, c, 0.5) {
-					if held != "" {
-						continue
-					}
+				switch {
+				case domain.InHoldout(id, c, 0.5) && held == "":
 					held = c
-				} else {
-					if treated != "" {
-						continue
-					}
+				case !domain.InHoldout(id, c, 0.5) && treated == "":
 					treated = c
+				case !domain.InHoldout(id, c, 0.5) && inbound == "":
+					inbound = c
+				default:
+					continue
 				}
 				lose(c, 200*24*time.Hour)
 			}
@@ -132,6 +131,16 @@ func TestWinBackEndToEnd(t *testing.T) {
 				return c["lifecycle_stage"] == "prospect"
 			})
 
+			// Another lost customer comes back on its own: a lead for it
+			// (an inbound request typed in by sales) stops its cadence and is
+			// the hand-over — no second lead.
+			in := s.salesMust(201, "POST", "/v1/leads", repAna, map[string]any{"source": "web", "customer_id": inbound,
+				"interest": "asked for a price list"})
+			stacktest.Eventually(t, "the inbound lead stops the other cadence", 60*time.Second, func() bool {
+				e := enrolment(inbound)
+				return e["state"] == "ended" && e["outcome"] == "responded" && e["response_kind"] == "lead" && e["lead_id"] == in["id"]
+			})
+
 			// Sales works the lead as any other, and wins.
 			s.salesMust(200, "POST", "/v1/leads/"+leadID+"/contacts", repAna, map[string]any{"channel": "call", "summary": "quote sent"})
 			s.salesMust(200, "POST", "/v1/leads/"+leadID+"/qualify", repAna, map[string]any{"reason": "budget confirmed"})
@@ -156,8 +165,8 @@ func TestWinBackEndToEnd(t *testing.T) {
 				t.Fatalf("outcomes: %v", err)
 			}
 			ev := s.must(200, "GET", "/v1/campaigns/"+id+"/evaluation", mgrMona, nil)
-			if dig(ev, "treated.won") != float64(1) || dig(ev, "treated.responded") != float64(1) || dig(ev, "treated.revenue") != float64(80000) ||
-				dig(ev, "holdout.touched") != float64(0) || dig(ev, "winback.rate") != float64(1) || dig(ev, "winback.baseline") != 0.25 {
+			if dig(ev, "treated.won") != float64(1) || dig(ev, "treated.responded") != float64(2) || dig(ev, "treated.revenue") != float64(80000) ||
+				dig(ev, "holdout.touched") != float64(0) || dig(ev, "winback.rate") != 0.5 || dig(ev, "winback.baseline") != 0.25 {
 				raw, _ := json.Marshal(ev)
 				t.Fatalf("evaluation: %s", raw)
 			}

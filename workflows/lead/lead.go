@@ -195,7 +195,8 @@ func (w *leadWF) firstAssignment(ctx workflow.Context) error {
 		err := workflow.ExecuteActivity(w.customer, customerc.ActivityEnsureCustomer, &salesv1.EnsureCustomerInput{
 			Name: d.GetCompanyName(), TaxId: d.GetTaxId(), Region: d.GetRegion(), Industry: d.GetIndustry(), ContactName: d.GetContactName(),
 			ContactEmail: d.GetContactEmail(), ContactPhone: d.GetContactPhone(), Actor: d.GetCreatedBy(),
-			NewId: uuid.NewSHA1(uuid.NameSpaceOID, []byte("closeloop/customer-of-lead\x00"+d.GetId())).String(),
+			NewId:  uuid.NewSHA1(uuid.NameSpaceOID, []byte("closeloop/customer-of-lead\x00"+d.GetId())).String(),
+			LeadId: d.GetId(), LeadSource: d.GetSource(), LeadCreatedBy: d.GetCreatedBy(),
 		}).Get(ctx, &c)
 		if err != nil {
 			// The customer service refused the company (it cannot fix itself):
@@ -212,7 +213,7 @@ func (w *leadWF) firstAssignment(ctx workflow.Context) error {
 	} else {
 		var c salesv1.ClaimCustomerOwnerResult
 		if err := workflow.ExecuteActivity(w.customer, customerc.ActivityClaimCustomerOwner, &salesv1.ClaimCustomerOwnerInput{
-			CustomerId: d.GetCustomerId()}).Get(ctx, &c); err != nil {
+			CustomerId: d.GetCustomerId(), LeadId: d.GetId(), LeadSource: d.GetSource(), LeadCreatedBy: d.GetCreatedBy()}).Get(ctx, &c); err != nil {
 			return err
 		}
 		owner, w.custTeam = c.GetOwnerId(), c.GetTeam()

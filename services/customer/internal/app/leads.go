@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"time"
 
 	"gorm.io/gorm"
 
@@ -11,6 +12,7 @@ import (
 	"github.com/closeloop/closeloop/platform/auth"
 	"github.com/closeloop/closeloop/services/customer/internal/adapters"
 	"github.com/closeloop/closeloop/services/customer/internal/domain"
+	windomain "github.com/closeloop/closeloop/services/customer/internal/winback/domain"
 )
 
 // LeadCompany is the company a new lead names.
@@ -106,4 +108,16 @@ func (a *App) ClaimCustomerOwner(ctx context.Context, id, owner, team, replace, 
 		return LeadCustomer{}, err
 	}
 	return LeadCustomer{ID: c.ID, OwnerID: c.OwnerID, Team: c.Team, Region: c.Region, Claimed: claimed}, nil
+}
+
+// LeadNamed hears that a lead names a customer (its Lead workflow found or
+// claimed it): a response to the customer's win-back, if it is in one and
+// the lead is not the win-back's own hand-over (windomain.ResponseOf).
+// Retried activities tell it again; the workflow takes the first response.
+func (a *App) LeadNamed(ctx context.Context, customerID, leadID, source, createdBy string) {
+	if a.winback == nil || customerID == "" || leadID == "" {
+		return
+	}
+	a.winback.Responded(ctx, windomain.Event{Source: windomain.SourceLead, CustomerID: customerID, Ref: leadID, By: createdBy,
+		LeadSource: source, At: time.Now().UTC()})
 }

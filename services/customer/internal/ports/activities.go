@@ -171,6 +171,7 @@ func (a *Activities) EnsureCustomer(ctx context.Context, in *salesv1.EnsureCusto
 	if err != nil {
 		return nil, activityError(err)
 	}
+	a.app.LeadNamed(ctx, c.ID, in.GetLeadId(), in.GetLeadSource(), in.GetLeadCreatedBy())
 	return &salesv1.EnsureCustomerResult{CustomerId: c.ID, OwnerId: c.OwnerID, Team: c.Team, Created: c.Created, Region: c.Region}, nil
 }
 
@@ -180,6 +181,7 @@ func (a *Activities) ClaimCustomerOwner(ctx context.Context, in *salesv1.ClaimCu
 	if err != nil {
 		return nil, activityError(err)
 	}
+	a.app.LeadNamed(ctx, in.GetCustomerId(), in.GetLeadId(), in.GetLeadSource(), in.GetLeadCreatedBy())
 	return &salesv1.ClaimCustomerOwnerResult{OwnerId: c.OwnerID, Team: c.Team, Claimed: c.Claimed, Region: c.Region}, nil
 }
 

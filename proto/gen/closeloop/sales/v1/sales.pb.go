@@ -1896,7 +1896,15 @@ type EnsureCustomerInput struct {
 	// Who asks (the lead's creator).
 	Actor string `protobuf:"bytes,8,opt,name=actor,proto3" json:"actor,omitempty"`
 	// Customer id to use when creating (deterministic, for idempotency).
-	NewId         string `protobuf:"bytes,9,opt,name=new_id,json=newId,proto3" json:"new_id,omitempty"`
+	NewId string `protobuf:"bytes,9,opt,name=new_id,json=newId,proto3" json:"new_id,omitempty"`
+	// The lead that asks, its source and its creator: a lead naming a lost
+	// customer in a win-back is that customer's response (unless it is the
+	// win-back's own lead: source campaign, created by winback).
+	LeadId string `protobuf:"bytes,10,opt,name=lead_id,json=leadId,proto3" json:"lead_id,omitempty"`
+	// See lead_id.
+	LeadSource string `protobuf:"bytes,11,opt,name=lead_source,json=leadSource,proto3" json:"lead_source,omitempty"`
+	// See lead_id.
+	LeadCreatedBy string `protobuf:"bytes,12,opt,name=lead_created_by,json=leadCreatedBy,proto3" json:"lead_created_by,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1990,6 +1998,27 @@ func (x *EnsureCustomerInput) GetActor() string {
 func (x *EnsureCustomerInput) GetNewId() string {
 	if x != nil {
 		return x.NewId
+	}
+	return ""
+}
+
+func (x *EnsureCustomerInput) GetLeadId() string {
+	if x != nil {
+		return x.LeadId
+	}
+	return ""
+}
+
+func (x *EnsureCustomerInput) GetLeadSource() string {
+	if x != nil {
+		return x.LeadSource
+	}
+	return ""
+}
+
+func (x *EnsureCustomerInput) GetLeadCreatedBy() string {
+	if x != nil {
+		return x.LeadCreatedBy
 	}
 	return ""
 }
@@ -2093,8 +2122,14 @@ type ClaimCustomerOwnerInput struct {
 	// Also take over the customer from this owner (the lead that created the
 	// customer moved to another rep); empty: only an unowned customer is claimed.
 	ReplaceOwnerId string `protobuf:"bytes,6,opt,name=replace_owner_id,json=replaceOwnerId,proto3" json:"replace_owner_id,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// The lead that asks, its source and its creator (as EnsureCustomerInput's).
+	LeadId string `protobuf:"bytes,7,opt,name=lead_id,json=leadId,proto3" json:"lead_id,omitempty"`
+	// See lead_id.
+	LeadSource string `protobuf:"bytes,8,opt,name=lead_source,json=leadSource,proto3" json:"lead_source,omitempty"`
+	// See lead_id.
+	LeadCreatedBy string `protobuf:"bytes,9,opt,name=lead_created_by,json=leadCreatedBy,proto3" json:"lead_created_by,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ClaimCustomerOwnerInput) Reset() {
@@ -2165,6 +2200,27 @@ func (x *ClaimCustomerOwnerInput) GetReason() string {
 func (x *ClaimCustomerOwnerInput) GetReplaceOwnerId() string {
 	if x != nil {
 		return x.ReplaceOwnerId
+	}
+	return ""
+}
+
+func (x *ClaimCustomerOwnerInput) GetLeadId() string {
+	if x != nil {
+		return x.LeadId
+	}
+	return ""
+}
+
+func (x *ClaimCustomerOwnerInput) GetLeadSource() string {
+	if x != nil {
+		return x.LeadSource
+	}
+	return ""
+}
+
+func (x *ClaimCustomerOwnerInput) GetLeadCreatedBy() string {
+	if x != nil {
+		return x.LeadCreatedBy
 	}
 	return ""
 }
@@ -2433,7 +2489,7 @@ const file_closeloop_sales_v1_sales_proto_rawDesc = "" +
 	"followUpId\x121\n" +
 	"\x06due_at\x18\v \x01(\v2\x1a.google.protobuf.TimestampR\x05dueAt\x12?\n" +
 	"\rnext_deadline\x18\f \x01(\v2\x1a.google.protobuf.TimestampR\fnextDeadline\x12\x14\n" +
-	"\x05level\x18\r \x01(\x05R\x05level\"\x8e\x02\n" +
+	"\x05level\x18\r \x01(\x05R\x05level\"\xf0\x02\n" +
 	"\x13EnsureCustomerInput\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x15\n" +
 	"\x06tax_id\x18\x02 \x01(\tR\x05taxId\x12\x16\n" +
@@ -2443,14 +2499,19 @@ const file_closeloop_sales_v1_sales_proto_rawDesc = "" +
 	"\rcontact_email\x18\x06 \x01(\tR\fcontactEmail\x12#\n" +
 	"\rcontact_phone\x18\a \x01(\tR\fcontactPhone\x12\x14\n" +
 	"\x05actor\x18\b \x01(\tR\x05actor\x12\x15\n" +
-	"\x06new_id\x18\t \x01(\tR\x05newId\"\x98\x01\n" +
+	"\x06new_id\x18\t \x01(\tR\x05newId\x12\x17\n" +
+	"\alead_id\x18\n" +
+	" \x01(\tR\x06leadId\x12\x1f\n" +
+	"\vlead_source\x18\v \x01(\tR\n" +
+	"leadSource\x12&\n" +
+	"\x0flead_created_by\x18\f \x01(\tR\rleadCreatedBy\"\x98\x01\n" +
 	"\x14EnsureCustomerResult\x12\x1f\n" +
 	"\vcustomer_id\x18\x01 \x01(\tR\n" +
 	"customerId\x12\x19\n" +
 	"\bowner_id\x18\x02 \x01(\tR\aownerId\x12\x12\n" +
 	"\x04team\x18\x03 \x01(\tR\x04team\x12\x18\n" +
 	"\acreated\x18\x04 \x01(\bR\acreated\x12\x16\n" +
-	"\x06region\x18\x05 \x01(\tR\x06region\"\xc1\x01\n" +
+	"\x06region\x18\x05 \x01(\tR\x06region\"\xa3\x02\n" +
 	"\x17ClaimCustomerOwnerInput\x12\x1f\n" +
 	"\vcustomer_id\x18\x01 \x01(\tR\n" +
 	"customerId\x12\x19\n" +
@@ -2458,7 +2519,11 @@ const file_closeloop_sales_v1_sales_proto_rawDesc = "" +
 	"\x04team\x18\x03 \x01(\tR\x04team\x12\x14\n" +
 	"\x05actor\x18\x04 \x01(\tR\x05actor\x12\x16\n" +
 	"\x06reason\x18\x05 \x01(\tR\x06reason\x12(\n" +
-	"\x10replace_owner_id\x18\x06 \x01(\tR\x0ereplaceOwnerId\"{\n" +
+	"\x10replace_owner_id\x18\x06 \x01(\tR\x0ereplaceOwnerId\x12\x17\n" +
+	"\alead_id\x18\a \x01(\tR\x06leadId\x12\x1f\n" +
+	"\vlead_source\x18\b \x01(\tR\n" +
+	"leadSource\x12&\n" +
+	"\x0flead_created_by\x18\t \x01(\tR\rleadCreatedBy\"{\n" +
 	"\x18ClaimCustomerOwnerResult\x12\x19\n" +
 	"\bowner_id\x18\x01 \x01(\tR\aownerId\x12\x12\n" +
 	"\x04team\x18\x02 \x01(\tR\x04team\x12\x18\n" +

@@ -36,7 +36,10 @@ func TestResponseOf(t *testing.T) {
 		"by the system":             {domain.Event{Source: domain.SourceStage, From: "lost", To: "prospect", By: "system:care"}, ""},
 		"into lost":                 {domain.Event{Source: domain.SourceStage, From: "service", To: "lost", By: "rep-ana"}, ""},
 		"between other stages":      {domain.Event{Source: domain.SourceStage, From: "prospect", To: "transacting", By: "rep-ana"}, ""},
-		"an unknown source":         {domain.Event{Source: "lead"}, ""},
+		"an unknown source":         {domain.Event{Source: "opportunity"}, ""},
+		"an inbound lead":           {domain.Event{Source: domain.SourceLead, LeadSource: "web", By: "rep-bo"}, "lead"},
+		"a lead a rep typed in":     {domain.Event{Source: domain.SourceLead, LeadSource: "campaign", By: "rep-ana"}, "lead"},
+		"the win-back's own lead":   {domain.Event{Source: domain.SourceLead, LeadSource: "campaign", By: "winback"}, ""},
 	} {
 		t.Run(name, func(t *testing.T) {
 			tc.e.CustomerID, tc.e.Ref, tc.e.At = customer, "ref-1", t0.In(time.FixedZone("CST", 8*3600))

@@ -22,17 +22,24 @@ const (
 	SourceAction = "action" // an action logged, or a plan done (package actions)
 	SourceVisit  = "visit"  // a visit's log recorded (package visits)
 	SourceStage  = "stage"  // a lifecycle stage change
+	SourceLead   = "lead"   // a lead naming the customer (the Lead workflow's customer activities)
 )
 
 // Response kinds (marketingv1.WinBackResponse.kind) the customer service
-// finds. A lead naming the customer (kind lead) is not among them: the Lead
-// workflow's customer activities (EnsureCustomer, ClaimCustomerOwner) do not
-// say which lead asks, nor whether it is the win-back's own.
+// finds. A lead (kind lead) is heard when the Lead workflow asks for its
+// customer (EnsureCustomer, ClaimCustomerOwner, which say which lead asks);
+// the customer service keeps no leads, so WinBackResponses cannot find one
+// whose signal was lost.
 const (
 	KindCall  = "call"
 	KindVisit = "visit"
 	KindStage = "stage"
+	KindLead  = "lead"
 )
+
+// winBackLeadSource is the source of the lead a win-back hands its
+// responding customer to sales with (created by Actor): never a response.
+const winBackLeadSource = "campaign"
 
 // Actor is who the win-back context records its own changes as: a change
 // it makes is never a response.
@@ -71,9 +78,11 @@ type Event struct {
 	Category, Kind string
 	// A lifecycle change's stages.
 	From, To string
-	// By is who recorded it.
+	// By is who recorded it (a lead: its creator).
 	By string
-	At time.Time
+	// A lead's source.
+	LeadSource string
+	At         time.Time
 }
 
 // Response is how a customer responded to its win-back
@@ -89,7 +98,9 @@ type Response struct {
 //     log recorded, or a plan of that category done): call or visit;
 //   - a visit's log recorded: visit;
 //   - a lifecycle change out of lost made by a person (not the win-back
-//     itself returning the customer, nor a workflow or the system): stage.
+//     itself returning the customer, nor a workflow or the system): stage;
+//   - a lead naming the customer, other than the win-back's own hand-over
+//     lead: lead.
 //
 // Anything else — a plan not yet done, another category, a visit booked,
 // a change between other stages — is not a response.
@@ -109,6 +120,11 @@ func ResponseOf(e Event) (Response, bool) {
 			return Response{}, false
 		}
 		r.Kind = KindStage
+	case SourceLead:
+		if e.Ref == "" || (e.LeadSource == winBackLeadSource && e.By == Actor) {
+			return Response{}, false
+		}
+		r.Kind = KindLead
 	default:
 		return Response{}, false
 	}
