@@ -10,6 +10,7 @@ import (
 
 	"go.temporal.io/sdk/client"
 
+	"github.com/closeloop/closeloop/platform/testenv"
 	wfc "github.com/closeloop/closeloop/proto/contract/workflows"
 	marketingv1 "github.com/closeloop/closeloop/proto/gen/closeloop/marketing/v1"
 	"github.com/closeloop/closeloop/services/internal/stacktest"
@@ -100,6 +101,16 @@ func TestWinBackEndToEnd(t *testing.T) {
 			if s.findPlan(held) != nil {
 				t.Fatal("the held-out customer was touched")
 			}
+			// By hand: a customer in the campaign already, and one who opted out.
+			if r := s.api("POST", "/v1/campaigns/"+id+"/enrolments", mktMo, map[string]any{"customer_id": treated}); r.status != http.StatusConflict ||
+				r.code(t) != "already_enrolled" {
+				t.Errorf("enrolling twice: %d %s", r.status, r.body)
+			}
+			s.must(200, "PUT", "/v1/opt-outs/"+recent, mktMay, map[string]any{"reason": "asked on the phone"})
+			if r := s.api("POST", "/v1/campaigns/"+id+"/enrolments", mktMo, map[string]any{"customer_id": recent}); r.status != http.StatusUnprocessableEntity ||
+				r.code(t) != "opted_out" {
+				t.Errorf("enrolling an opted-out customer: %d %s", r.status, r.body)
+			}
 
 			// The rep calls: the customer answers; the cadence stops and the
 			// customer becomes a lead for its owner.
@@ -163,6 +174,12 @@ func TestWinBackEndToEnd(t *testing.T) {
 			}
 			if err := run.Get(ctx, nil); err != nil {
 				t.Fatalf("outcomes: %v", err)
+			}
+			if b.Name == "postgres" {
+				testenv.SaveHistory(t, tc, wfc.WinBackWorkflowID(treated, id), "../../workflows/winback/testdata/winback-call-hands-over-a-lead.json")
+				testenv.SaveHistory(t, tc, wfc.WinBackWorkflowID(inbound, id), "../../workflows/winback/testdata/winback-inbound-lead.json")
+				testenv.SaveHistory(t, tc, wfc.CampaignLaunchWorkflowID(id), "../../workflows/campaign/testdata/launch-winback.json")
+				testenv.SaveHistory(t, tc, wfc.CampaignOutcomesWorkflowID("test"), "../../workflows/campaign/testdata/outcomes.json")
 			}
 			ev := s.must(200, "GET", "/v1/campaigns/"+id+"/evaluation", mgrMona, nil)
 			if dig(ev, "treated.won") != float64(1) || dig(ev, "treated.responded") != float64(2) || dig(ev, "treated.revenue") != float64(80000) ||
