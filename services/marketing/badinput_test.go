@@ -75,15 +75,15 @@ func TestBadInput(t *testing.T) {
 			for _, tc := range cases {
 				before := s.rows()
 				r := s.api(tc.method, tc.path, tc.user, tc.body)
-				if r.status != tc.status {
-					t.Errorf("%s: %d %s, want %d", tc.name, r.status, r.body, tc.status)
+				if r.Status != tc.status {
+					t.Errorf("%s: %d %s, want %d", tc.name, r.Status, r.Body, tc.status)
 					continue
 				}
-				if tc.code != "" && r.code(t) != tc.code {
-					t.Errorf("%s: code %q, want %q (%s)", tc.name, r.code(t), tc.code, r.body)
+				if tc.code != "" && r.Code(t) != tc.code {
+					t.Errorf("%s: code %q, want %q (%s)", tc.name, r.Code(t), tc.code, r.Body)
 				}
-				if tc.field != "" && r.fields(t)[tc.field] != tc.fieldCode {
-					t.Errorf("%s: fields %v, want %s=%s", tc.name, r.fields(t), tc.field, tc.fieldCode)
+				if tc.field != "" && r.Fields(t)[tc.field] != tc.fieldCode {
+					t.Errorf("%s: fields %v, want %s=%s", tc.name, r.Fields(t), tc.field, tc.fieldCode)
 				}
 				if after := s.rows(); !maps.Equal(before, after) {
 					t.Errorf("%s: changed the store: %v → %v", tc.name, before, after)
@@ -94,8 +94,8 @@ func TestBadInput(t *testing.T) {
 			r := s.call(s.followup.Base, "POST", "/v1/policies/winback.cadence/versions", analyst, map[string]any{"value": map[string]any{
 				"ladder": map[string]any{"clock": "calendar", "steps": []any{map[string]any{"after": "0m", "action": "call"},
 					map[string]any{"after": "14d", "action": "visit"}, map[string]any{"after": "14d", "action": "offer"}}}}, "reason": "x"})
-			if r.status != http.StatusUnprocessableEntity || !strings.Contains(string(r.body), "not_increasing") {
-				t.Errorf("a cadence with non-increasing steps: %d %s", r.status, r.body)
+			if r.Status != http.StatusUnprocessableEntity || !strings.Contains(string(r.Body), "not_increasing") {
+				t.Errorf("a cadence with non-increasing steps: %d %s", r.Status, r.Body)
 			}
 		})
 	}

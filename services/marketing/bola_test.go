@@ -41,14 +41,14 @@ func TestBOLA(t *testing.T) {
 						}
 						path := sprintf(rt.path, target)
 						r := s.api(rt.method, path, user, body(rt.method, rt.path))
-						if r.status != 404 || r.code(t) != "campaign_not_found" {
-							t.Errorf("%s %s as %s: %d %s, want 404 campaign_not_found", rt.method, path, user, r.status, r.body)
+						if r.Status != 404 || r.Code(t) != "campaign_not_found" {
+							t.Errorf("%s %s as %s: %d %s, want 404 campaign_not_found", rt.method, path, user, r.Status, r.Body)
 						}
 					}
 				}
 				// The department sees a missing campaign as missing too.
-				if r := s.api(rt.method, sprintf(rt.path, missing), mktMo, body(rt.method, rt.path)); r.status != 404 {
-					t.Errorf("%s %s (missing) as a marketer: %d %s", rt.method, rt.path, r.status, r.body)
+				if r := s.api(rt.method, sprintf(rt.path, missing), mktMo, body(rt.method, rt.path)); r.Status != 404 {
+					t.Errorf("%s %s (missing) as a marketer: %d %s", rt.method, rt.path, r.Status, r.Body)
 				}
 			}
 			for _, user := range []string{repAna, mgrMia, svcSam} {
@@ -58,8 +58,8 @@ func TestBOLA(t *testing.T) {
 						t.Errorf("GET %s as %s lists %d items", path, user, len(items))
 					}
 				}
-				if r := s.api("GET", "/v1/opt-outs/"+missing, user, nil); r.status != 404 {
-					t.Errorf("opt-out as %s: %d", user, r.status)
+				if r := s.api("GET", "/v1/opt-outs/"+missing, user, nil); r.Status != 404 {
+					t.Errorf("opt-out as %s: %d", user, r.Status)
 				}
 			}
 		})

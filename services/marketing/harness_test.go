@@ -1,10 +1,10 @@
 package marketing_test
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"testing"
 	"time"
 
@@ -18,9 +18,21 @@ import (
 	"github.com/closeloop/closeloop/services/internal/stacktest"
 	"github.com/closeloop/closeloop/services/marketing"
 	"github.com/closeloop/closeloop/services/sales"
+	"github.com/closeloop/closeloop/workflows"
 )
 
-func TestMain(m *testing.M) { testenv.Main(m) }
+// workerEnv, when set, makes the test binary run the workflow worker instead
+// of the tests: TestWorkerKilledWhileATouchFallsDue starts it as a child
+// process so it can kill it with SIGKILL.
+const workerEnv = "CLOSELOOP_MARKETING_TEST_WORKER"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(workerEnv) == "1" {
+		service.Main(workflows.Spec())
+		return
+	}
+	testenv.Main(m)
+}
 
 // backends lists the databases every storage-touching test runs on.
 var backends = stacktest.Backends
@@ -75,6 +87,14 @@ func newStack(t testing.TB, dsn func(testing.TB) string, withTemporal bool) *sta
 	if withTemporal {
 		temporal, namespace = testenv.Temporal(t)
 	}
+	return newStackOn(t, dsn, temporal, namespace, withTemporal)
+}
+
+// newStackOn is the stack on a Temporal server of the caller's, with the
+// workflow worker in this process when worker is set.
+func newStackOn(t testing.TB, dsn func(testing.TB) string, temporal, namespace string, worker bool) *stack {
+	t.Helper()
+	withTemporal := temporal != noTemporal
 	srv := httptest.NewUnstartedServer(nil)
 	issuerURL := "http://" + srv.Listener.Addr().String()
 	iss, err := devissuer.New(issuerURL)
@@ -95,7 +115,7 @@ func newStack(t testing.TB, dsn func(testing.TB) string, withTemporal bool) *sta
 	s.marketing = servicetest.Start(t, marketing.Spec(), stacktest.Merge(common, map[string]string{"DATABASE_URL": dsn(t),
 		"MARKETING_TEAMS": "marketing,marketing-emea", "LAUNCH_START_INTERVAL": "1s", "PREVIEW_WAIT": "20s"}), service.Options{})
 	s.db = s.marketing.App.Deps().DB
-	if withTemporal {
+	if worker {
 		stacktest.StartWorker(t, temporal, namespace, nil)
 	}
 	for _, u := range testUsers {
@@ -108,39 +128,8 @@ func newStack(t testing.TB, dsn func(testing.TB) string, withTemporal bool) *sta
 	return s
 }
 
-type response struct {
-	status int
-	header http.Header
-	body   []byte
-}
-
-func (r response) json(t testing.TB) map[string]any {
-	t.Helper()
-	var m map[string]any
-	if err := json.Unmarshal(r.body, &m); err != nil {
-		t.Fatalf("not a JSON object (%d): %s", r.status, r.body)
-	}
-	return m
-}
-
-func (r response) code(t testing.TB) string {
-	t.Helper()
-	c, _ := r.json(t)["code"].(string)
-	return c
-}
-
-// fields is the field errors of an error answer, field → code.
-func (r response) fields(t testing.TB) map[string]string {
-	t.Helper()
-	out := map[string]string{}
-	d, _ := r.json(t)["details"].(map[string]any)
-	fs, _ := d["fields"].([]any)
-	for _, f := range fs {
-		m := f.(map[string]any)
-		out[m["field"].(string)] = m["code"].(string)
-	}
-	return out
-}
+// response is an answer of a service.
+type response = stacktest.Response
 
 func (s *stack) call(base, method, path, user string, body any, headers ...string) response {
 	s.t.Helper()
@@ -148,8 +137,7 @@ func (s *stack) call(base, method, path, user string, body any, headers ...strin
 	if user != "" {
 		tok = s.tokens[user]
 	}
-	r := stacktest.Send(s.t, method, base+path, tok, body, headers...)
-	return response{status: r.Status, header: r.Header, body: r.Body}
+	return stacktest.Send(s.t, method, base+path, tok, body, headers...)
 }
 
 // api calls the marketing service.
@@ -162,23 +150,23 @@ func (s *stack) api(method, path, user string, body any, headers ...string) resp
 func (s *stack) must(want int, method, path, user string, body any) map[string]any {
 	s.t.Helper()
 	r := s.api(method, path, user, body)
-	if r.status != want {
-		s.t.Fatalf("%s %s as %s: %d %s (want %d)", method, path, user, r.status, r.body, want)
+	if r.Status != want {
+		s.t.Fatalf("%s %s as %s: %d %s (want %d)", method, path, user, r.Status, r.Body, want)
 	}
-	if len(r.body) == 0 {
+	if len(r.Body) == 0 {
 		return nil
 	}
-	return r.json(s.t)
+	return r.JSON(s.t)
 }
 
 // customerOf creates a customer owned by rep, with extra fields, and returns its id.
 func (s *stack) customerOf(rep string, extra map[string]any) string {
 	s.t.Helper()
 	r := s.call(s.customer.Base, "POST", "/v1/customers", rep, stacktest.Company(extra))
-	if r.status != http.StatusCreated {
-		s.t.Fatalf("create customer as %s: %d %s", rep, r.status, r.body)
+	if r.Status != http.StatusCreated {
+		s.t.Fatalf("create customer as %s: %d %s", rep, r.Status, r.Body)
 	}
-	return r.json(s.t)["id"].(string)
+	return r.JSON(s.t)["id"].(string)
 }
 
 // campaign is a valid campaign body with extra fields set.

@@ -20,8 +20,8 @@ func TestOneTouchCampaign(t *testing.T) {
 			s := newStack(t, b.DSN, true)
 			empty := s.must(201, "POST", "/v1/campaigns", mktMo, campaign(map[string]any{"name": "Nobody", "segment": map[string]any{"owner_ids": []string{"nobody"}}}))["id"].(string)
 			s.must(200, "POST", "/v1/campaigns/"+empty+"/approve", mgrMona, nil)
-			if r := s.api("POST", "/v1/campaigns/"+empty+"/launch", mktMo, nil); r.status != http.StatusUnprocessableEntity || r.code(t) != "segment_empty" {
-				t.Fatalf("launching an empty segment: %d %s", r.status, r.body)
+			if r := s.api("POST", "/v1/campaigns/"+empty+"/launch", mktMo, nil); r.Status != http.StatusUnprocessableEntity || r.Code(t) != "segment_empty" {
+				t.Fatalf("launching an empty segment: %d %s", r.Status, r.Body)
 			}
 			if c := s.must(200, "GET", "/v1/campaigns/"+empty, mktMo, nil); c["state"] != "approved" {
 				t.Fatalf("a refused launch changed the campaign: %v", c)

@@ -39,8 +39,8 @@ func TestWinBackEndToEnd(t *testing.T) {
 				t.Helper()
 				r := s.call(s.customer.Base, "POST", "/v1/customers/"+c+"/lifecycle", repAna, map[string]any{"to": "lost",
 					"reason": "went with a cheaper supplier", "competitor": "Acme Cranes"})
-				if r.status != http.StatusOK {
-					t.Fatalf("lose %s: %d %s", c, r.status, r.body)
+				if r.Status != http.StatusOK {
+					t.Fatalf("lose %s: %d %s", c, r.Status, r.Body)
 				}
 				if err := cdb.Exec("UPDATE customers SET lost_at = ? WHERE id = ?", time.Now().Add(-ago), c).Error; err != nil {
 					t.Fatal(err)
@@ -93,7 +93,7 @@ func TestWinBackEndToEnd(t *testing.T) {
 			var plan map[string]any
 			stacktest.Eventually(t, "the touch's action plan", 30*time.Second, func() bool { plan = s.findPlan(treated); return plan != nil })
 			if plan == nil {
-				t.Fatalf("no win-back call on the treated customer's history: %s", s.call(s.customer.Base, "GET", "/v1/customers/"+treated+"/history", admin, nil).body)
+				t.Fatalf("no win-back call on the treated customer's history: %s", s.call(s.customer.Base, "GET", "/v1/customers/"+treated+"/history", admin, nil).Body)
 			}
 			if raw, _ := json.Marshal(plan); !strings.Contains(string(raw), repAna) {
 				t.Errorf("the win-back call is not the rep's: %s", raw)
@@ -102,22 +102,22 @@ func TestWinBackEndToEnd(t *testing.T) {
 				t.Fatal("the held-out customer was touched")
 			}
 			// By hand: a customer in the campaign already, and one who opted out.
-			if r := s.api("POST", "/v1/campaigns/"+id+"/enrolments", mktMo, map[string]any{"customer_id": treated}); r.status != http.StatusConflict ||
-				r.code(t) != "already_enrolled" {
-				t.Errorf("enrolling twice: %d %s", r.status, r.body)
+			if r := s.api("POST", "/v1/campaigns/"+id+"/enrolments", mktMo, map[string]any{"customer_id": treated}); r.Status != http.StatusConflict ||
+				r.Code(t) != "already_enrolled" {
+				t.Errorf("enrolling twice: %d %s", r.Status, r.Body)
 			}
 			s.must(200, "PUT", "/v1/opt-outs/"+recent, mktMay, map[string]any{"reason": "asked on the phone"})
-			if r := s.api("POST", "/v1/campaigns/"+id+"/enrolments", mktMo, map[string]any{"customer_id": recent}); r.status != http.StatusUnprocessableEntity ||
-				r.code(t) != "opted_out" {
-				t.Errorf("enrolling an opted-out customer: %d %s", r.status, r.body)
+			if r := s.api("POST", "/v1/campaigns/"+id+"/enrolments", mktMo, map[string]any{"customer_id": recent}); r.Status != http.StatusUnprocessableEntity ||
+				r.Code(t) != "opted_out" {
+				t.Errorf("enrolling an opted-out customer: %d %s", r.Status, r.Body)
 			}
 
 			// The rep calls: the customer answers; the cadence stops and the
 			// customer becomes a lead for its owner.
 			r := s.call(s.customer.Base, "POST", "/v1/actions", repAna, map[string]any{"kind": "log", "category": "phone_call",
 				"department": "sales", "title": "Called back", "summary": "they want a quote for two cranes", "customer_ids": []string{treated}})
-			if r.status != http.StatusCreated {
-				t.Fatalf("log the call: %d %s", r.status, r.body)
+			if r.Status != http.StatusCreated {
+				t.Fatalf("log the call: %d %s", r.Status, r.Body)
 			}
 			var leadID string
 			stacktest.Eventually(t, "the response stops the cadence with a lead", 60*time.Second, func() bool {
@@ -128,17 +128,17 @@ func TestWinBackEndToEnd(t *testing.T) {
 			var lead map[string]any
 			stacktest.Eventually(t, "the lead is assigned to the customer's owner", 60*time.Second, func() bool {
 				r := s.call(s.sales.Base, "GET", "/v1/leads/"+leadID, repAna, nil)
-				if r.status != http.StatusOK {
+				if r.Status != http.StatusOK {
 					return false
 				}
-				lead = r.json(t)
+				lead = r.JSON(t)
 				return lead["owner_id"] == repAna
 			})
 			if lead["customer_id"] != treated || lead["source"] != "campaign" {
 				t.Fatalf("the lead: %v", lead)
 			}
 			stacktest.Eventually(t, "the customer is back on the expected list", 30*time.Second, func() bool {
-				c := s.call(s.customer.Base, "GET", "/v1/customers/"+treated, repAna, nil).json(t)
+				c := s.call(s.customer.Base, "GET", "/v1/customers/"+treated, repAna, nil).JSON(t)
 				return c["lifecycle_stage"] == "prospect"
 			})
 
@@ -159,7 +159,7 @@ func TestWinBackEndToEnd(t *testing.T) {
 				"name": "Two cranes", "stage": 2, "amount_minor": 8_000_000, "currency": "CNY", "expected_close": "2027-03-31"}})
 			opp := conv["opportunity_id"].(string)
 			stacktest.Eventually(t, "the opportunity's workflow", 30*time.Second, func() bool {
-				return s.call(s.sales.Base, "GET", "/v1/opportunities/"+opp, repAna, nil).status == http.StatusOK
+				return s.call(s.sales.Base, "GET", "/v1/opportunities/"+opp, repAna, nil).Status == http.StatusOK
 			})
 			s.salesMust(200, "POST", "/v1/opportunities/"+opp+"/won", repAna, map[string]any{"reason": "signed"})
 
@@ -195,10 +195,10 @@ func TestWinBackEndToEnd(t *testing.T) {
 func (s *stack) findPlan(customer string) map[string]any {
 	s.t.Helper()
 	r := s.call(s.customer.Base, "GET", "/v1/customers/"+customer+"/history", admin, nil)
-	if r.status != http.StatusOK {
-		s.t.Fatalf("history: %d %s", r.status, r.body)
+	if r.Status != http.StatusOK {
+		s.t.Fatalf("history: %d %s", r.Status, r.Body)
 	}
-	for _, it := range r.json(s.t)["items"].([]any) {
+	for _, it := range r.JSON(s.t)["items"].([]any) {
 		m := it.(map[string]any)
 		raw, _ := json.Marshal(m)
 		if strings.Contains(string(raw), `"marketing"`) && strings.Contains(string(raw), `"plan"`) {
@@ -212,8 +212,8 @@ func (s *stack) findPlan(customer string) map[string]any {
 func (s *stack) salesMust(want int, method, path, user string, body any) map[string]any {
 	s.t.Helper()
 	r := s.call(s.sales.Base, method, path, user, body)
-	if r.status != want {
-		s.t.Fatalf("%s %s as %s: %d %s (want %d)", method, path, user, r.status, r.body, want)
+	if r.Status != want {
+		s.t.Fatalf("%s %s as %s: %d %s (want %d)", method, path, user, r.Status, r.Body, want)
 	}
-	return r.json(s.t)
+	return r.JSON(s.t)
 }

@@ -174,6 +174,19 @@ func (r Response) Code(t testing.TB) string {
 	return c
 }
 
+// Fields is the field errors of a problem answer, field → code.
+func (r Response) Fields(t testing.TB) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	d, _ := r.JSON(t)["details"].(map[string]any)
+	fs, _ := d["fields"].([]any)
+	for _, f := range fs {
+		m := f.(map[string]any)
+		out[m["field"].(string)] = m["code"].(string)
+	}
+	return out
+}
+
 // Call sends a request as user (empty: no token; a name not among the dev
 // users is sent as a raw token) to the service owning path. body may be a
 // string or []byte (sent verbatim), nil, or a value marshalled as JSON;

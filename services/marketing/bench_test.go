@@ -1,0 +1,166 @@
+package marketing_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"gorm.io/gorm"
+
+	"github.com/closeloop/closeloop/platform/testenv"
+	"github.com/closeloop/closeloop/services/internal/stacktest"
+)
+
+// benchEnv reads an integer setting of a benchmark.
+func benchEnv(name string, def int) int {
+	if v, err := strconv.Atoi(os.Getenv(name)); err == nil && v > 0 {
+		return v
+	}
+	return def
+}
+
+// seedCustomers writes n customers of rep-bo (team south) straight into
+// the customer database, lost 200 days ago when lost is set.
+func seedCustomers(b testing.TB, gdb *gorm.DB, tag string, n int, lost bool) {
+	now := time.Now().UTC()
+	stage, lostAt := "transacting", (*time.Time)(nil)
+	if lost {
+		at := now.Add(-200 * 24 * time.Hour)
+		stage, lostAt = "lost", &at
+	}
+	const batch = 1000
+	for from := 0; from < n; from += batch {
+		var sb strings.Builder
+		sb.WriteString(`INSERT INTO customers (id, name, normalized_name, region, industry, owner_id, team, lifecycle_stage, value_class,
+			version, created_by, created_at, updated_at, lost_at) VALUES `)
+		args := make([]any, 0, batch*11)
+		for i := from; i < min(from+batch, n); i++ {
+			if i > from {
+				sb.WriteString(",")
+			}
+			sb.WriteString("(?, ?, ?, 'south', 'steel', ?, 'south', ?, 'B', 1, 'bench', ?, ?, ?)")
+			name := fmt.Sprintf("%s bench %07d", tag, i)
+			args = append(args, uuid.NewSHA1(uuid.NameSpaceOID, []byte(name)).String(), name, strings.ToLower(name), repBo, stage, now, now, lostAt)
+		}
+		if err := gdb.Exec(sb.String(), args...).Error; err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := gdb.Exec("ANALYZE customers").Error; err != nil {
+		b.Fatal(err)
+	}
+}
+
+func percentiles(d []time.Duration) string {
+	if len(d) == 0 {
+		return "none"
+	}
+	return fmt.Sprintf("p50 %.0f ms, p95 %.0f ms, p99 %.0f ms, max %.0f ms (n=%d)", stacktest.Ms(stacktest.Percentile(d, 0.5)),
+		stacktest.Ms(stacktest.Percentile(d, 0.95)), stacktest.Ms(stacktest.Percentile(d, 0.99)), stacktest.Ms(stacktest.Percentile(d, 1)), len(d))
+}
+
+// BenchmarkCampaignLaunch launches a one-touch campaign over a segment of
+// BENCH_CUSTOMERS customers (default 100,000) on PostgreSQL and the
+// Temporal dev server: the enrolment's time and rate (a sweep of pages, no
+// workflow per customer: each page is read by the customer service,
+// enrolled by the marketing service and its touches planned as action
+// plans), then the evaluation's latency over those enrolments.
+func BenchmarkCampaignLaunch(b *testing.B) {
+	n := benchEnv("BENCH_CUSTOMERS", 100_000)
+	s := newStack(b, testenv.Postgres, true)
+	seedCustomers(b, s.customer.App.Deps().DB, "launch", n, false)
+	for range b.N {
+		id := s.must(201, "POST", "/v1/campaigns", mktMo, campaign(map[string]any{"name": "Bench visit drive", "type": "visit_drive",
+			"channels": []string{"visit"}, "segment": map[string]any{"owner_ids": []string{repBo}}}))["id"].(string)
+		s.must(200, "POST", "/v1/campaigns/"+id+"/approve", mgrMona, nil)
+		t0 := time.Now()
+		s.must(200, "POST", "/v1/campaigns/"+id+"/launch", mktMo, nil)
+		var launch map[string]any
+		stacktest.Eventually(b, "the launch", 2*time.Hour, func() bool {
+			launch, _ = s.must(200, "GET", "/v1/campaigns/"+id, mktMo, nil)["launch"].(map[string]any)
+			return launch != nil
+		})
+		took := time.Since(t0)
+		var touches, plans int64
+		s.db.Table("touches").Where("campaign_id = ?", id).Count(&touches)
+		s.customer.App.Deps().DB.Table("actions").Where("campaign_id = ?", id).Count(&plans)
+		b.Logf("launch over %d customers: %.1f s, %.0f customers/s; enrolled %v, held out %v, skipped %v; touches %d, action plans %d",
+			n, took.Seconds(), float64(n)/took.Seconds(), launch["enrolled"], launch["held_out"], launch["skipped"], touches, plans)
+		var lat []time.Duration
+		for i := 0; i < 200; i++ {
+			t := time.Now()
+			s.must(200, "GET", "/v1/campaigns/"+id+"/evaluation", mgrMona, nil)
+			lat = append(lat, time.Since(t))
+		}
+		b.Logf("evaluation over %d enrolments: %s", n, percentiles(lat))
+	}
+}
+
+// BenchmarkWinBackTouches launches a win-back campaign over
+// BENCH_WINBACK lost customers (default 2,000): one WinBack workflow each.
+// The cadence is set to a call BENCH_TOUCH_GAP_MINUTES after the enrolment
+// (default 10) and a visit 30 days later, so the first touches fall due
+// spread as the workflows started, each after its workflow has waited on
+// its timer; each is measured from its instant (enrolment + gap) to its
+// record. (A second touch minutes later would wait for the contact
+// pressure: at most one touch in three days by default.) It reports the
+// workflows started per second, the touch lateness and the heap per
+// waiting cadence.
+func BenchmarkWinBackTouches(b *testing.B) {
+	n := benchEnv("BENCH_WINBACK", 2_000)
+	gap := time.Duration(benchEnv("BENCH_TOUCH_GAP_MINUTES", 10)) * time.Minute
+	s := newStack(b, testenv.Postgres, true)
+	seedCustomers(b, s.customer.App.Deps().DB, "winback", n, true)
+	r := s.call(s.followup.Base, "POST", "/v1/policies/winback.cadence/versions", analyst, map[string]any{"value": map[string]any{
+		"ladder": map[string]any{"clock": "calendar", "steps": []any{map[string]any{"after": fmt.Sprintf("%dm", int(gap.Minutes())), "action": "call"},
+			map[string]any{"after": "30d", "action": "visit"}}}}, "reason": "benchmark"})
+	if r.Status != http.StatusCreated {
+		b.Fatalf("cadence: %d %s", r.Status, r.Body)
+	}
+	var before runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	for range b.N {
+		id := s.must(201, "POST", "/v1/campaigns", mktMo, campaign(map[string]any{"name": "Bench win-back", "type": "winback",
+			"segment": map[string]any{}, "holdout": 0}))["id"].(string)
+		s.must(200, "POST", "/v1/campaigns/"+id+"/approve", mgrMona, nil)
+		t0 := time.Now()
+		s.must(200, "POST", "/v1/campaigns/"+id+"/launch", mktMo, nil)
+		stacktest.Eventually(b, "the launch", 2*time.Hour, func() bool {
+			return s.must(200, "GET", "/v1/campaigns/"+id, mktMo, nil)["launch"] != nil
+		})
+		started := time.Since(t0)
+		b.Logf("win-back launch over %d lost customers: %.1f s, %.1f workflows started/s", n, started.Seconds(), float64(n)/started.Seconds())
+		var mid runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&mid)
+		b.Logf("heap with %d cadences waiting (worker, services and test in one process): +%.1f MiB, %.1f KiB per cadence",
+			n, float64(mid.HeapInuse-before.HeapInuse)/(1<<20), float64(mid.HeapInuse-before.HeapInuse)/1024/float64(n))
+		stacktest.Eventually(b, "every first touch", 2*time.Hour, func() bool {
+			var k int64
+			s.db.Table("touches").Where("campaign_id = ? AND step = 0", id).Count(&k)
+			return k == int64(n)
+		})
+		var rows []struct {
+			EnrolledAt time.Time
+			PlannedAt  time.Time
+		}
+		if err := s.db.WithContext(context.Background()).Table("touches t").Select("e.enrolled_at, t.planned_at").
+			Joins("JOIN enrolments e ON e.campaign_id = t.campaign_id AND e.customer_id = t.customer_id").
+			Where("t.campaign_id = ? AND t.step = 0", id).Scan(&rows).Error; err != nil {
+			b.Fatal(err)
+		}
+		var late []time.Duration
+		for _, r := range rows {
+			late = append(late, r.PlannedAt.Sub(r.EnrolledAt.Add(gap)))
+		}
+		b.Logf("touch lateness (recorded − due): %s", percentiles(late))
+	}
+}
