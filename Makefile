@@ -172,7 +172,7 @@ api-clients: $(OAPI_CODEGEN) ## regenerate the web console's typed API clients f
 
 api-check: $(OAPI_CODEGEN) ## fail if the web console's generated API clients are not what the OpenAPI documents give
 	@tmp=$$(mktemp -d); trap 'rm -rf $$tmp' EXIT; OAPI_CODEGEN=$(BIN)/oapi-codegen OUT=$$tmp $(API_CLIENTS)/generate.sh; \
-	for s in customer followup sales service; do \
+	for s in customer followup sales service marketing; do \
 	  cmp -s $$tmp/$${s}api/$$s.gen.go $(API_CLIENTS)/$${s}api/$$s.gen.go || { echo "$(API_CLIENTS)/$${s}api/$$s.gen.go is stale: run make api-clients"; exit 1; }; \
 	done
 
@@ -205,6 +205,7 @@ bench: tools ## run the benchmarks (figures in docs/performance.md)
 	BENCH_SPREAD=$${BENCH_SPREAD:-1800s} BENCH_LEAD=$${BENCH_LEAD:-55m} $(GO) test -run '^$$' -bench CaseBreaches -benchtime 1x -timeout 150m -v ./services/service/ | grep -vE '^\{"time"'
 	$(GO) test -run '^$$' -bench SlipEscalations -benchtime 1x -timeout 60m -v ./services/service/ | grep -vE '^\{"time"'
 	$(GO) test -run '^$$' -bench UnreadNotices -benchtime 1x -timeout 30m -v ./services/service/ | grep -vE '^\{"time"'
+	$(GO) test -run '^$$' -bench 'CampaignLaunch|WinBackTouches' -benchtime 1x -timeout 90m -v ./services/marketing/ | grep -vE '^\{"time"'
 
 # Chaos tests kill the workflow worker with SIGKILL while real deadlines fall due
 # and check every escalation step still happens exactly once after the restart. They

@@ -212,7 +212,7 @@ var apiCalls = map[string]map[string]string{ // caller → callee → variable
 	"service":  {"customer": "CUSTOMER_API_URL"},
 	"followup": {"customer": "CUSTOMER_API_URL"},
 	"customer": {"followup": "FOLLOWUP_API_URL"},
-	"web":      {"customer": "CUSTOMER_API_URL", "followup": "FOLLOWUP_API_URL", "sales": "SALES_API_URL", "service": "SERVICE_API_URL"},
+	"web":      {"customer": "CUSTOMER_API_URL", "followup": "FOLLOWUP_API_URL", "sales": "SALES_API_URL", "service": "SERVICE_API_URL", "marketing": "MARKETING_API_URL"},
 }
 
 // withWeb are the arguments that turn the web console on over ci/minimal-values.yaml.

@@ -194,7 +194,7 @@ func TestTemplateRules(t *testing.T) {
 			"surveys.recoveryRetry (0.5s) must be at least 1s"},
 		{"console without an issuer", append(slicesClone(withWeb), "--set", "temporal.address=t:7233",
 			"--set", "customer.enabled=false", "--set", "followup.enabled=false", "--set", "sales.enabled=false", "--set", "service.enabled=false", "--set", "marketing.enabled=false",
-			"--set-json", `web.extraEnv=[{"name":"CUSTOMER_API_URL","value":"http://c"},{"name":"FOLLOWUP_API_URL","value":"http://f"},{"name":"SALES_API_URL","value":"http://s"},{"name":"SERVICE_API_URL","value":"http://v"}]`),
+			"--set-json", `web.extraEnv=[{"name":"CUSTOMER_API_URL","value":"http://c"},{"name":"FOLLOWUP_API_URL","value":"http://f"},{"name":"SALES_API_URL","value":"http://s"},{"name":"SERVICE_API_URL","value":"http://v"},{"name":"MARKETING_API_URL","value":"http://m"}]`),
 			"oidc.issuerURL is required: the web console signs users in with it"},
 	}
 	for _, c := range cases {

@@ -23,6 +23,7 @@ import (
 	"github.com/closeloop/closeloop/services/web/internal/console"
 	"github.com/closeloop/closeloop/services/web/internal/pages/analytics"
 	"github.com/closeloop/closeloop/services/web/internal/pages/board"
+	"github.com/closeloop/closeloop/services/web/internal/pages/campaigns"
 	"github.com/closeloop/closeloop/services/web/internal/pages/cases"
 	"github.com/closeloop/closeloop/services/web/internal/pages/customer360"
 	"github.com/closeloop/closeloop/services/web/internal/pages/customers"
@@ -53,6 +54,7 @@ type Config struct {
 	FollowUpAPI     string        `env:"FOLLOWUP_API_URL" default:"http://127.0.0.1:8086" help:"base URL of the follow-up service"`
 	SalesAPI        string        `env:"SALES_API_URL" default:"http://127.0.0.1:8082" help:"base URL of the sales service"`
 	ServiceAPI      string        `env:"SERVICE_API_URL" default:"http://127.0.0.1:8083" help:"base URL of the after-sales (service) service"`
+	MarketingAPI    string        `env:"MARKETING_API_URL" default:"http://127.0.0.1:8084" help:"base URL of the marketing service"`
 	TemporalUI      string        `env:"TEMPORAL_UI_URL" default:"" help:"Temporal web UI base URL that pages link workflows to; empty for no link"`
 	DefaultTimeZone string        `env:"WEB_DEFAULT_TIME_ZONE" default:"UTC" help:"IANA time zone for users whose identity provider and browser name none"`
 }
@@ -70,6 +72,7 @@ var Pages = []Page{
 	cases.Mount,
 	slips.Mount,
 	notices.Mount,
+	campaigns.Mount,
 	visits.Mount,
 	analytics.Mount,
 	policies.Mount,
@@ -105,7 +108,8 @@ func Setup(ctx context.Context, d *service.Deps, cfg Config) (*service.Module, e
 	if err != nil {
 		return nil, err
 	}
-	apiCfg := apis.Config{Customer: cfg.CustomerAPI, FollowUp: cfg.FollowUpAPI, Sales: cfg.SalesAPI, Service: cfg.ServiceAPI}
+	apiCfg := apis.Config{Customer: cfg.CustomerAPI, FollowUp: cfg.FollowUpAPI, Sales: cfg.SalesAPI, Service: cfg.ServiceAPI,
+		Marketing: cfg.MarketingAPI}
 	if err := apiCfg.CheckURLs(); err != nil {
 		return nil, err
 	}

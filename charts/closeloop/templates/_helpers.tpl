@@ -30,7 +30,7 @@ exactly these calls through. The web console calls the customer, followup,
 sales and service APIs with the signed-in user's token.
 */}}
 {{- define "closeloop.apiCalls" -}}
-sales:customer:CUSTOMER_API_URL service:customer:CUSTOMER_API_URL followup:customer:CUSTOMER_API_URL customer:followup:FOLLOWUP_API_URL web:customer:CUSTOMER_API_URL web:followup:FOLLOWUP_API_URL web:sales:SALES_API_URL web:service:SERVICE_API_URL
+sales:customer:CUSTOMER_API_URL service:customer:CUSTOMER_API_URL followup:customer:CUSTOMER_API_URL customer:followup:FOLLOWUP_API_URL web:customer:CUSTOMER_API_URL web:followup:FOLLOWUP_API_URL web:sales:SALES_API_URL web:service:SERVICE_API_URL web:marketing:MARKETING_API_URL
 {{- end }}
 
 {{/* The API base-URL variables of a component: (dict "root" $ "component" "sales"). */}}

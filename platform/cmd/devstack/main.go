@@ -82,13 +82,15 @@ const (
 	issuerURL    = "http://127.0.0.1:8089"
 	tokenTTL     = 12 * time.Hour
 
-	customerPort = 8081
-	followupPort = 8086
-	customerURL  = "http://127.0.0.1:8081"
-	followupURL  = "http://127.0.0.1:8086"
-	salesURL     = "http://127.0.0.1:8082"
-	servicePort  = 8083
-	serviceURL   = "http://127.0.0.1:8083"
+	customerPort  = 8081
+	followupPort  = 8086
+	customerURL   = "http://127.0.0.1:8081"
+	followupURL   = "http://127.0.0.1:8086"
+	salesURL      = "http://127.0.0.1:8082"
+	servicePort   = 8083
+	serviceURL    = "http://127.0.0.1:8083"
+	marketingPort = 8084
+	marketingURL  = "http://127.0.0.1:8084"
 
 	// Mailpit catches every email the stack sends: SMTP in on mailSMTPPort
 	// (plain, no authentication: loopback only), what it caught out through
@@ -121,8 +123,8 @@ var componentNames = []string{"temporal", "mailpit", "worker", "customer", "foll
 // once both are ready; it may send webhooks to loopback and plain http (a
 // receiver you run on this machine). customer reads calendars and closes
 // first-contact follow-ups through the followup API; sales looks customers up
-// through the customer API. The web console comes last, once the four APIs it
-// calls (customer, followup, sales, service) are ready, with the session key webSessionKey (kept in data, see
+// through the customer API. The web console comes last, once the five APIs it
+// calls (customer, followup, sales, service, marketing) are ready, with the session key webSessionKey (kept in data, see
 // sessionKey).
 func stackComponents(data, webSessionKey string) []component {
 	db := func(name string) string { return "DATABASE_URL=sqlite://" + filepath.Join(data, name+".db") }
@@ -154,13 +156,13 @@ func stackComponents(data, webSessionKey string) []component {
 			// The departments of the dev users' teams: info slips and notices.
 			"DEPARTMENTS=" + devDepartments},
 			after: []string{"customer", "mailpit"}},
-		{name: "marketing", port: 8084, env: []string{"HTTP_ADDR=127.0.0.1:8084", db("marketing")}},
+		{name: "marketing", port: marketingPort, env: []string{fmt.Sprintf("HTTP_ADDR=127.0.0.1:%d", marketingPort), db("marketing")}},
 		{name: "web", port: webPort, env: []string{fmt.Sprintf("HTTP_ADDR=127.0.0.1:%d", webPort),
 			"WEB_PUBLIC_URL=" + webURL, "WEB_OIDC_CLIENT_ID=" + webClientID, "WEB_SESSION_KEY=" + webSessionKey,
 			"CUSTOMER_API_URL=" + customerURL, "FOLLOWUP_API_URL=" + followupURL, "SALES_API_URL=" + salesURL,
-			"SERVICE_API_URL=" + serviceURL,
+			"SERVICE_API_URL=" + serviceURL, "MARKETING_API_URL=" + marketingURL,
 			fmt.Sprintf("TEMPORAL_UI_URL=http://127.0.0.1:%d", uiPort), "WEB_DEFAULT_TIME_ZONE=" + webTimeZone},
-			after: []string{"customer", "followup", "sales", "service"}},
+			after: []string{"customer", "followup", "sales", "service", "marketing"}},
 	}
 }
 

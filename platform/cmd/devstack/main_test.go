@@ -180,7 +180,7 @@ func TestStackComponents(t *testing.T) {
 		"sales":    {"CUSTOMER_API_URL": customerURL},
 		"service":  {"CUSTOMER_API_URL": customerURL},
 		"web": {"CUSTOMER_API_URL": customerURL, "FOLLOWUP_API_URL": followupURL, "SALES_API_URL": salesURL,
-			"SERVICE_API_URL": serviceURL},
+			"SERVICE_API_URL": serviceURL, "MARKETING_API_URL": marketingURL},
 	}
 	for caller, vars := range calls {
 		for name, want := range vars {
@@ -198,6 +198,9 @@ func TestStackComponents(t *testing.T) {
 	if byName["service"].port != servicePort || serviceURL != "http://127.0.0.1:"+strconv.Itoa(servicePort) {
 		t.Errorf("service on port %d, but the console calls %s", byName["service"].port, serviceURL)
 	}
+	if byName["marketing"].port != marketingPort || marketingURL != "http://127.0.0.1:"+strconv.Itoa(marketingPort) {
+		t.Errorf("marketing on port %d, but the console calls %s", byName["marketing"].port, marketingURL)
+	}
 	if byName["sales"].port != 8082 || salesURL != "http://127.0.0.1:8082" {
 		t.Errorf("sales on port %d, but the console calls %s", byName["sales"].port, salesURL)
 	}
@@ -209,7 +212,7 @@ func TestStackComponents(t *testing.T) {
 	if web.port != 8080 || componentNames[len(componentNames)-1] != "web" {
 		t.Errorf("web on port %d, at %d of %v; want 8080, started last", web.port, slices.Index(componentNames, "web"), componentNames)
 	}
-	if !slices.Equal(web.after, []string{"customer", "followup", "sales", "service"}) {
+	if !slices.Equal(web.after, []string{"customer", "followup", "sales", "service", "marketing"}) {
 		t.Errorf("web starts after %v, want after the APIs it calls", web.after)
 	}
 	for name, want := range map[string]string{

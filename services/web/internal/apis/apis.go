@@ -1,6 +1,6 @@
 // Package apis is how the web console reaches the services: typed clients
 // generated from each service's OpenAPI document (customerapi, followupapi,
-// salesapi, serviceapi; `make api-clients` regenerates them, `make api-check` in `make
+// salesapi, serviceapi, marketingapi; `make api-clients` regenerates them, `make api-check` in `make
 // test` fails when they are stale), called as the signed-in user with the
 // access token of their session, so every service applies the user's own
 // permissions and data scope. The console holds no business data.
@@ -22,13 +22,14 @@ import (
 	"github.com/closeloop/closeloop/platform/httpx"
 	"github.com/closeloop/closeloop/services/web/internal/apis/customerapi"
 	"github.com/closeloop/closeloop/services/web/internal/apis/followupapi"
+	"github.com/closeloop/closeloop/services/web/internal/apis/marketingapi"
 	"github.com/closeloop/closeloop/services/web/internal/apis/salesapi"
 	"github.com/closeloop/closeloop/services/web/internal/apis/serviceapi"
 )
 
 // Config names the services' base URLs.
 type Config struct {
-	Customer, FollowUp, Sales, Service string
+	Customer, FollowUp, Sales, Service, Marketing string
 }
 
 // Clients makes the per-user clients.
@@ -52,6 +53,8 @@ type Set struct {
 	Sales    *salesapi.ClientWithResponses
 	// Service is the after-sales service (service cases).
 	Service *serviceapi.ClientWithResponses
+	// Marketing is the marketing service (campaigns, win-back).
+	Marketing *marketingapi.ClientWithResponses
 }
 
 type ctxKey int
@@ -84,17 +87,19 @@ func (c *Clients) For(accessToken string) *Set {
 	fu, err2 := followupapi.NewClientWithResponses(c.cfg.FollowUp, followupapi.WithHTTPClient(c.http), followupapi.WithRequestEditorFn(edit))
 	sales, err3 := salesapi.NewClientWithResponses(c.cfg.Sales, salesapi.WithHTTPClient(c.http), salesapi.WithRequestEditorFn(edit))
 	svc, err4 := serviceapi.NewClientWithResponses(c.cfg.Service, serviceapi.WithHTTPClient(c.http), serviceapi.WithRequestEditorFn(edit))
-	if err := errors.Join(err1, err2, err3, err4); err != nil {
+	mkt, err5 := marketingapi.NewClientWithResponses(c.cfg.Marketing, marketingapi.WithHTTPClient(c.http), marketingapi.WithRequestEditorFn(edit))
+	if err := errors.Join(err1, err2, err3, err4, err5); err != nil {
 		// Only a malformed base URL fails here, and the configuration is
 		// checked at start (CheckURLs).
 		panic(err)
 	}
-	return &Set{Customer: cust, FollowUp: fu, Sales: sales, Service: svc}
+	return &Set{Customer: cust, FollowUp: fu, Sales: sales, Service: svc, Marketing: mkt}
 }
 
 // CheckURLs fails when a configured service URL is not usable.
 func (c Config) CheckURLs() error {
-	for name, u := range map[string]string{"CUSTOMER_API_URL": c.Customer, "FOLLOWUP_API_URL": c.FollowUp, "SALES_API_URL": c.Sales, "SERVICE_API_URL": c.Service} {
+	for name, u := range map[string]string{"CUSTOMER_API_URL": c.Customer, "FOLLOWUP_API_URL": c.FollowUp, "SALES_API_URL": c.Sales, "SERVICE_API_URL": c.Service,
+		"MARKETING_API_URL": c.Marketing} {
 		if !strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "https://") {
 			return fmt.Errorf("%s must be an http(s) URL, not %q", name, u)
 		}

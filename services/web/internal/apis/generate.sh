@@ -7,7 +7,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../../../.." && pwd)
 gen=${OAPI_CODEGEN:-$root/bin/oapi-codegen}
 out=${OUT:-$here}
-for s in customer followup sales service; do
+for s in customer followup sales service marketing; do
   mkdir -p "$out/${s}api"
   (cd "$out" && "$gen" -config "$here/${s}api/oapi-codegen.yaml" "$root/docs/api/$s.openapi.json")
 done

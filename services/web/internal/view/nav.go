@@ -64,6 +64,17 @@ var (
 	RolesPublishNotices = []string{"manager", "admin"}
 )
 
+// Roles of the campaigns: the marketing service decides who sees them (the
+// reps and managers of its marketing teams, analysts, admins — anyone else
+// gets an empty list), and the console does not know which teams are
+// marketing's, so every role gets the entry, as for the info slips; the
+// reps and managers of the marketing teams and admins also plan and run
+// them (analysts only read).
+var (
+	RolesCampaigns      = []string{"rep", "manager", "analyst", "admin"}
+	RolesWriteCampaigns = []string{"rep", "manager", "admin"}
+)
+
 // adminPages are the administration's pages, in the order of its own
 // navigation (template "admin-nav"); the header shows one entry for them.
 var adminPages = []navEntry{
@@ -79,6 +90,7 @@ var nav = []navEntry{
 	{"/cases", "nav.cases", RolesCases, ""},
 	{"/slips", "nav.slips", RolesSlips, ""},
 	{"/notices", "nav.notices", RolesNotices, ""},
+	{"/campaigns", "nav.campaigns", RolesCampaigns, ""},
 	{"/visits", "nav.visits", RolesVisits, ""},
 	{"/analytics", "nav.analytics", RolesAnalytics, ""},
 	{"/policies", "nav.policies", RolesPolicies, ""},

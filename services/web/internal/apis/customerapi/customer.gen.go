@@ -282,6 +282,7 @@ type ABCSettings struct {
 
 // Action defines model for Action.
 type Action struct {
+	CampaignId     *string    `json:"campaign_id,omitempty"`
 	CaseEvent      *string    `json:"case_event,omitempty"`
 	CaseId         *string    `json:"case_id,omitempty"`
 	CaseTeam       *string    `json:"case_team,omitempty"`
@@ -321,6 +322,7 @@ type ActionRequest struct {
 // ActionsView defines model for ActionsView.
 type ActionsView struct {
 	ActorId        *string    `json:"actor_id,omitempty"`
+	CampaignId     *string    `json:"campaign_id,omitempty"`
 	CaseEvent      *string    `json:"case_event,omitempty"`
 	CaseId         *string    `json:"case_id,omitempty"`
 	CaseTeam       *string    `json:"case_team,omitempty"`
@@ -524,6 +526,9 @@ type CustomerView struct {
 	Industry            *string        `json:"industry,omitempty"`
 	LastContactAt       *time.Time     `json:"last_contact_at,omitempty"`
 	LifecycleStage      *string        `json:"lifecycle_stage,omitempty"`
+	LostAt              *time.Time     `json:"lost_at,omitempty"`
+	LostCompetitor      *string        `json:"lost_competitor,omitempty"`
+	LostReason          *string        `json:"lost_reason,omitempty"`
 	Name                *string        `json:"name,omitempty"`
 	OwnerId             *string        `json:"owner_id,omitempty"`
 	OwnerName           *string        `json:"owner_name,omitempty"`
@@ -650,8 +655,9 @@ type ImportSummary struct {
 
 // LifecycleRequest defines model for LifecycleRequest.
 type LifecycleRequest struct {
-	Reason *string `json:"reason,omitempty"`
-	To     *string `json:"to,omitempty"`
+	Competitor *string `json:"competitor,omitempty"`
+	Reason     *string `json:"reason,omitempty"`
+	To         *string `json:"to,omitempty"`
 }
 
 // LogBody defines model for LogBody.
@@ -789,20 +795,22 @@ type RunStatus struct {
 
 // Stage defines model for Stage.
 type Stage struct {
-	From   *string `json:"from,omitempty"`
-	Reason *string `json:"reason,omitempty"`
-	To     *string `json:"to,omitempty"`
+	Competitor *string `json:"competitor,omitempty"`
+	From       *string `json:"from,omitempty"`
+	Reason     *string `json:"reason,omitempty"`
+	To         *string `json:"to,omitempty"`
 }
 
 // StageChangeView defines model for StageChangeView.
 type StageChangeView struct {
-	Actor  *string    `json:"actor,omitempty"`
-	At     *time.Time `json:"at,omitempty"`
-	From   *string    `json:"from,omitempty"`
-	Id     *string    `json:"id,omitempty"`
-	Kind   *string    `json:"kind,omitempty"`
-	Reason *string    `json:"reason,omitempty"`
-	To     *string    `json:"to,omitempty"`
+	Actor      *string    `json:"actor,omitempty"`
+	At         *time.Time `json:"at,omitempty"`
+	Competitor *string    `json:"competitor,omitempty"`
+	From       *string    `json:"from,omitempty"`
+	Id         *string    `json:"id,omitempty"`
+	Kind       *string    `json:"kind,omitempty"`
+	Reason     *string    `json:"reason,omitempty"`
+	To         *string    `json:"to,omitempty"`
 }
 
 // StageChangeViewPage defines model for StageChangeViewPage.
@@ -1358,7 +1366,7 @@ type ClientInterface interface {
 
 	// PostActionsWithBody Record an action plan or log
 	//
-	// A plan (planned_for) or a log (done_at, default now) in a category (briefing_report, phone_call, visit_reception, materials_submission) by a department, on one or more customers you may change, with their contacts, leads and opportunities. A logged phone call or visit/reception closes the open follow-ups it answers — care contacts of its customers, and first contacts of its leads (or, without leads, of the customers' leads you own) — through their workflows; the answer lists what was closed and what could not be.
+	// A plan (planned_for) or a log (done_at, default now) in a category (briefing_report, phone_call, visit_reception, materials_submission) by a department, on one or more customers you may change, with their contacts, leads and opportunities. A logged phone call or visit/reception closes the open follow-ups it answers — care contacts of its customers, and first contacts of its leads (or, without leads, of the customers' leads you own) — through their workflows; the answer lists what was closed and what could not be. For a customer in a marketing win-back, a logged call or visit/reception (and a plan of those completed) is its response: its WinBack workflow is told once the action is stored.
 	//
 	// Requires permission `customers:write`.
 	//
@@ -1369,7 +1377,7 @@ type ClientInterface interface {
 
 	// PostActions Record an action plan or log
 	//
-	// A plan (planned_for) or a log (done_at, default now) in a category (briefing_report, phone_call, visit_reception, materials_submission) by a department, on one or more customers you may change, with their contacts, leads and opportunities. A logged phone call or visit/reception closes the open follow-ups it answers — care contacts of its customers, and first contacts of its leads (or, without leads, of the customers' leads you own) — through their workflows; the answer lists what was closed and what could not be.
+	// A plan (planned_for) or a log (done_at, default now) in a category (briefing_report, phone_call, visit_reception, materials_submission) by a department, on one or more customers you may change, with their contacts, leads and opportunities. A logged phone call or visit/reception closes the open follow-ups it answers — care contacts of its customers, and first contacts of its leads (or, without leads, of the customers' leads you own) — through their workflows; the answer lists what was closed and what could not be. For a customer in a marketing win-back, a logged call or visit/reception (and a plan of those completed) is its response: its WinBack workflow is told once the action is stored.
 	//
 	// Requires permission `customers:write`.
 	//
@@ -1387,7 +1395,7 @@ type ClientInterface interface {
 
 	// PostActionsByIdCancel Cancel a planned action
 	//
-	// Only a planned action (else 422 not_planned); a service case's or an information routing slip's history item is never changed here (422 recorded_by_case, recorded_by_slip).
+	// Only a planned action (else 422 not_planned); a service case's, an information routing slip's or a campaign's history item is never changed here (422 recorded_by_case, recorded_by_slip, recorded_by_campaign).
 	//
 	// Requires permission `customers:write`.
 	//
@@ -1396,7 +1404,7 @@ type ClientInterface interface {
 
 	// PostActionsByIdCompleteWithBody Complete a planned action (it becomes a log)
 	//
-	// Only a planned action (else 422 not_planned); a service case's or an information routing slip's history item is never changed here (422 recorded_by_case, recorded_by_slip).
+	// Only a planned action (else 422 not_planned); a service case's, an information routing slip's or a campaign's history item is never changed here (422 recorded_by_case, recorded_by_slip, recorded_by_campaign).
 	//
 	// Requires permission `customers:write`.
 	//
@@ -1407,7 +1415,7 @@ type ClientInterface interface {
 
 	// PostActionsByIdComplete Complete a planned action (it becomes a log)
 	//
-	// Only a planned action (else 422 not_planned); a service case's or an information routing slip's history item is never changed here (422 recorded_by_case, recorded_by_slip).
+	// Only a planned action (else 422 not_planned); a service case's, an information routing slip's or a campaign's history item is never changed here (422 recorded_by_case, recorded_by_slip, recorded_by_campaign).
 	//
 	// Requires permission `customers:write`.
 	//
@@ -1593,7 +1601,7 @@ type ClientInterface interface {
 
 	// GetCustomersByIdHistory A customer's contact history across departments, newest first
 	//
-	// Every action linked to the customer, one of its contacts, or a lead or opportunity filed under it, and every change of its service cases: those are logs of department service in category service_case, with case_id (the case), case_event (filed, first_response, waiting_for_customer, resumed, resolved, reopened, closed, priority_changed, assigned, breached) and case_team; they are recorded by the case's workflow, never through /v1/actions (completing or cancelling one answers 422 recorded_by_case). Every change of an information routing slip about the customer is there too: a log in category info_slip, in the department of whoever made the change (sales, service or marketing; an empty department when the slip's workflow does not know it, so only the unfiltered history lists it), with slip_id (the slip) and slip_event (sent, acknowledged, done, rejected, forwarded, added, rerouted, closed, withdrawn); recorded by the slip's workflow, never changed here (422 recorded_by_slip). Whoever may see the customer sees all of them.
+	// Every action linked to the customer, one of its contacts, or a lead or opportunity filed under it, and every change of its service cases: those are logs of department service in category service_case, with case_id (the case), case_event (filed, first_response, waiting_for_customer, resumed, resolved, reopened, closed, priority_changed, assigned, breached) and case_team; they are recorded by the case's workflow, never through /v1/actions (completing or cancelling one answers 422 recorded_by_case). Every change of an information routing slip about the customer is there too: a log in category info_slip, in the department of whoever made the change (sales, service or marketing; an empty department when the slip's workflow does not know it, so only the unfiltered history lists it), with slip_id (the slip) and slip_event (sent, acknowledged, done, rejected, forwarded, added, rerouted, closed, withdrawn); recorded by the slip's workflow, never changed here (422 recorded_by_slip). Marketing campaigns' actions carry campaign_id: a touch is a plan of department marketing on its owner's list, completed or cancelled like any plan; a customer won back by a win-back is a log in category campaign, recorded by the campaign, never changed here (422 recorded_by_campaign). Whoever may see the customer sees all of them.
 	//
 	// Requires permission `customers:read`.
 	//
@@ -1602,7 +1610,7 @@ type ClientInterface interface {
 
 	// PostCustomersByIdLifecycleWithBody Change the lifecycle stage
 	//
-	// Allowed: lead→prospect|lost, prospect→transacting|lost, transacting→service|lost, service→transacting|lost, lost→prospect. A reason is required; the change is kept in the stage history.
+	// Allowed: lead→prospect|lost, prospect→transacting|lost, transacting→service|lost, service→transacting|lost, lost→prospect. A reason is required; the change is kept in the stage history. A change to lost may name the competitor the customer went to (competitor, one line of at most 100 characters; on any other change 422 validation_failed, field competitor, code not_allowed). While it stays lost the customer shows lost_at (when it became lost), lost_reason and lost_competitor; leaving lost clears them (the stage history keeps them).
 	//
 	// Requires permission `customers:write`.
 	//
@@ -1613,7 +1621,7 @@ type ClientInterface interface {
 
 	// PostCustomersByIdLifecycle Change the lifecycle stage
 	//
-	// Allowed: lead→prospect|lost, prospect→transacting|lost, transacting→service|lost, service→transacting|lost, lost→prospect. A reason is required; the change is kept in the stage history.
+	// Allowed: lead→prospect|lost, prospect→transacting|lost, transacting→service|lost, service→transacting|lost, lost→prospect. A reason is required; the change is kept in the stage history. A change to lost may name the competitor the customer went to (competitor, one line of at most 100 characters; on any other change 422 validation_failed, field competitor, code not_allowed). While it stays lost the customer shows lost_at (when it became lost), lost_reason and lost_competitor; leaving lost clears them (the stage history keeps them).
 	//
 	// Requires permission `customers:write`.
 	//
@@ -1653,7 +1661,7 @@ type ClientInterface interface {
 
 	// GetCustomersByIdStageHistory Lifecycle and relationship stage changes, oldest first
 	//
-	// Who changed which stage, from what to what, when and why; a page at a time.
+	// Who changed which stage, from what to what, when and why (and, for a change to lost, to which competitor); a page at a time.
 	//
 	// Requires permission `customers:read`.
 	//
@@ -1662,7 +1670,7 @@ type ClientInterface interface {
 
 	// GetCustomersByIdTimeline The customer's timeline across departments, newest first
 	//
-	// One list of what the customer service records about the customer: actions (plans and logs of every department linked to it, its contacts, or its leads and opportunities), visits (by their start) and lifecycle and relationship stage changes, ordered by at, newest first (planned actions and booked visits ahead of now come first). Each entry has source, id, at, kind, actor, department and the details of its source. The changes of the customer's service cases are actions too (logs of department service in category service_case, recorded by the case's workflow): their action carries case_id (the case), case_event (filed, first_response, waiting_for_customer, resumed, resolved, reopened, closed, priority_changed, assigned, breached) and case_team, which a person's action omits. So are the changes of the information routing slips about the customer (logs in category info_slip, in the department of whoever made the change, none when unknown): their action carries slip_id (the slip) and slip_event (sent, acknowledged, done, rejected, forwarded, added, rerouted, closed, withdrawn). The customer's leads and opportunities are the sales service's GET /v1/timeline?customer_id=, ordered the same way.
+	// One list of what the customer service records about the customer: actions (plans and logs of every department linked to it, its contacts, or its leads and opportunities), visits (by their start) and lifecycle and relationship stage changes, ordered by at, newest first (planned actions and booked visits ahead of now come first). Each entry has source, id, at, kind, actor, department and the details of its source. The changes of the customer's service cases are actions too (logs of department service in category service_case, recorded by the case's workflow): their action carries case_id (the case), case_event (filed, first_response, waiting_for_customer, resumed, resolved, reopened, closed, priority_changed, assigned, breached) and case_team, which a person's action omits. So are the changes of the information routing slips about the customer (logs in category info_slip, in the department of whoever made the change, none when unknown): their action carries slip_id (the slip) and slip_event (sent, acknowledged, done, rejected, forwarded, added, rerouted, closed, withdrawn). Marketing campaigns' actions (a touch's plan of department marketing, a customer won back: a log in category campaign) carry campaign_id; a stage change to lost carries the competitor, when one was named. The customer's leads and opportunities are the sales service's GET /v1/timeline?customer_id=, ordered the same way.
 	//
 	// Requires permission `customers:read`.
 	//
@@ -1971,7 +1979,7 @@ func (c *Client) PostAbcTrials(ctx context.Context, body PostAbcTrialsJSONReques
 
 // PostActionsWithBody Record an action plan or log
 //
-// A plan (planned_for) or a log (done_at, default now) in a category (briefing_report, phone_call, visit_reception, materials_submission) by a department, on one or more customers you may change, with their contacts, leads and opportunities. A logged phone call or visit/reception closes the open follow-ups it answers — care contacts of its customers, and first contacts of its leads (or, without leads, of the customers' leads you own) — through their workflows; the answer lists what was closed and what could not be.
+// A plan (planned_for) or a log (done_at, default now) in a category (briefing_report, phone_call, visit_reception, materials_submission) by a department, on one or more customers you may change, with their contacts, leads and opportunities. A logged phone call or visit/reception closes the open follow-ups it answers — care contacts of its customers, and first contacts of its leads (or, without leads, of the customers' leads you own) — through their workflows; the answer lists what was closed and what could not be. For a customer in a marketing win-back, a logged call or visit/reception (and a plan of those completed) is its response: its WinBack workflow is told once the action is stored.
 //
 // Requires permission `customers:write`.
 //
@@ -1992,7 +2000,7 @@ func (c *Client) PostActionsWithBody(ctx context.Context, contentType string, bo
 
 // PostActions Record an action plan or log
 //
-// A plan (planned_for) or a log (done_at, default now) in a category (briefing_report, phone_call, visit_reception, materials_submission) by a department, on one or more customers you may change, with their contacts, leads and opportunities. A logged phone call or visit/reception closes the open follow-ups it answers — care contacts of its customers, and first contacts of its leads (or, without leads, of the customers' leads you own) — through their workflows; the answer lists what was closed and what could not be.
+// A plan (planned_for) or a log (done_at, default now) in a category (briefing_report, phone_call, visit_reception, materials_submission) by a department, on one or more customers you may change, with their contacts, leads and opportunities. A logged phone call or visit/reception closes the open follow-ups it answers — care contacts of its customers, and first contacts of its leads (or, without leads, of the customers' leads you own) — through their workflows; the answer lists what was closed and what could not be. For a customer in a marketing win-back, a logged call or visit/reception (and a plan of those completed) is its response: its WinBack workflow is told once the action is stored.
 //
 // Requires permission `customers:write`.
 //
@@ -2030,7 +2038,7 @@ func (c *Client) GetActionsById(ctx context.Context, id string, reqEditors ...Re
 
 // PostActionsByIdCancel Cancel a planned action
 //
-// Only a planned action (else 422 not_planned); a service case's or an information routing slip's history item is never changed here (422 recorded_by_case, recorded_by_slip).
+// Only a planned action (else 422 not_planned); a service case's, an information routing slip's or a campaign's history item is never changed here (422 recorded_by_case, recorded_by_slip, recorded_by_campaign).
 //
 // Requires permission `customers:write`.
 //
@@ -2049,7 +2057,7 @@ func (c *Client) PostActionsByIdCancel(ctx context.Context, id string, reqEditor
 
 // PostActionsByIdCompleteWithBody Complete a planned action (it becomes a log)
 //
-// Only a planned action (else 422 not_planned); a service case's or an information routing slip's history item is never changed here (422 recorded_by_case, recorded_by_slip).
+// Only a planned action (else 422 not_planned); a service case's, an information routing slip's or a campaign's history item is never changed here (422 recorded_by_case, recorded_by_slip, recorded_by_campaign).
 //
 // Requires permission `customers:write`.
 //
@@ -2070,7 +2078,7 @@ func (c *Client) PostActionsByIdCompleteWithBody(ctx context.Context, id string,
 
 // PostActionsByIdComplete Complete a planned action (it becomes a log)
 //
-// Only a planned action (else 422 not_planned); a service case's or an information routing slip's history item is never changed here (422 recorded_by_case, recorded_by_slip).
+// Only a planned action (else 422 not_planned); a service case's, an information routing slip's or a campaign's history item is never changed here (422 recorded_by_case, recorded_by_slip, recorded_by_campaign).
 //
 // Requires permission `customers:write`.
 //
@@ -2456,7 +2464,7 @@ func (c *Client) PatchCustomersByIdContactsByContactId(ctx context.Context, id s
 
 // GetCustomersByIdHistory A customer's contact history across departments, newest first
 //
-// Every action linked to the customer, one of its contacts, or a lead or opportunity filed under it, and every change of its service cases: those are logs of department service in category service_case, with case_id (the case), case_event (filed, first_response, waiting_for_customer, resumed, resolved, reopened, closed, priority_changed, assigned, breached) and case_team; they are recorded by the case's workflow, never through /v1/actions (completing or cancelling one answers 422 recorded_by_case). Every change of an information routing slip about the customer is there too: a log in category info_slip, in the department of whoever made the change (sales, service or marketing; an empty department when the slip's workflow does not know it, so only the unfiltered history lists it), with slip_id (the slip) and slip_event (sent, acknowledged, done, rejected, forwarded, added, rerouted, closed, withdrawn); recorded by the slip's workflow, never changed here (422 recorded_by_slip). Whoever may see the customer sees all of them.
+// Every action linked to the customer, one of its contacts, or a lead or opportunity filed under it, and every change of its service cases: those are logs of department service in category service_case, with case_id (the case), case_event (filed, first_response, waiting_for_customer, resumed, resolved, reopened, closed, priority_changed, assigned, breached) and case_team; they are recorded by the case's workflow, never through /v1/actions (completing or cancelling one answers 422 recorded_by_case). Every change of an information routing slip about the customer is there too: a log in category info_slip, in the department of whoever made the change (sales, service or marketing; an empty department when the slip's workflow does not know it, so only the unfiltered history lists it), with slip_id (the slip) and slip_event (sent, acknowledged, done, rejected, forwarded, added, rerouted, closed, withdrawn); recorded by the slip's workflow, never changed here (422 recorded_by_slip). Marketing campaigns' actions carry campaign_id: a touch is a plan of department marketing on its owner's list, completed or cancelled like any plan; a customer won back by a win-back is a log in category campaign, recorded by the campaign, never changed here (422 recorded_by_campaign). Whoever may see the customer sees all of them.
 //
 // Requires permission `customers:read`.
 //
@@ -2475,7 +2483,7 @@ func (c *Client) GetCustomersByIdHistory(ctx context.Context, id string, params 
 
 // PostCustomersByIdLifecycleWithBody Change the lifecycle stage
 //
-// Allowed: lead→prospect|lost, prospect→transacting|lost, transacting→service|lost, service→transacting|lost, lost→prospect. A reason is required; the change is kept in the stage history.
+// Allowed: lead→prospect|lost, prospect→transacting|lost, transacting→service|lost, service→transacting|lost, lost→prospect. A reason is required; the change is kept in the stage history. A change to lost may name the competitor the customer went to (competitor, one line of at most 100 characters; on any other change 422 validation_failed, field competitor, code not_allowed). While it stays lost the customer shows lost_at (when it became lost), lost_reason and lost_competitor; leaving lost clears them (the stage history keeps them).
 //
 // Requires permission `customers:write`.
 //
@@ -2496,7 +2504,7 @@ func (c *Client) PostCustomersByIdLifecycleWithBody(ctx context.Context, id stri
 
 // PostCustomersByIdLifecycle Change the lifecycle stage
 //
-// Allowed: lead→prospect|lost, prospect→transacting|lost, transacting→service|lost, service→transacting|lost, lost→prospect. A reason is required; the change is kept in the stage history.
+// Allowed: lead→prospect|lost, prospect→transacting|lost, transacting→service|lost, service→transacting|lost, lost→prospect. A reason is required; the change is kept in the stage history. A change to lost may name the competitor the customer went to (competitor, one line of at most 100 characters; on any other change 422 validation_failed, field competitor, code not_allowed). While it stays lost the customer shows lost_at (when it became lost), lost_reason and lost_competitor; leaving lost clears them (the stage history keeps them).
 //
 // Requires permission `customers:write`.
 //
@@ -2576,7 +2584,7 @@ func (c *Client) PostCustomersByIdRestore(ctx context.Context, id string, reqEdi
 
 // GetCustomersByIdStageHistory Lifecycle and relationship stage changes, oldest first
 //
-// Who changed which stage, from what to what, when and why; a page at a time.
+// Who changed which stage, from what to what, when and why (and, for a change to lost, to which competitor); a page at a time.
 //
 // Requires permission `customers:read`.
 //
@@ -2595,7 +2603,7 @@ func (c *Client) GetCustomersByIdStageHistory(ctx context.Context, id string, pa
 
 // GetCustomersByIdTimeline The customer's timeline across departments, newest first
 //
-// One list of what the customer service records about the customer: actions (plans and logs of every department linked to it, its contacts, or its leads and opportunities), visits (by their start) and lifecycle and relationship stage changes, ordered by at, newest first (planned actions and booked visits ahead of now come first). Each entry has source, id, at, kind, actor, department and the details of its source. The changes of the customer's service cases are actions too (logs of department service in category service_case, recorded by the case's workflow): their action carries case_id (the case), case_event (filed, first_response, waiting_for_customer, resumed, resolved, reopened, closed, priority_changed, assigned, breached) and case_team, which a person's action omits. So are the changes of the information routing slips about the customer (logs in category info_slip, in the department of whoever made the change, none when unknown): their action carries slip_id (the slip) and slip_event (sent, acknowledged, done, rejected, forwarded, added, rerouted, closed, withdrawn). The customer's leads and opportunities are the sales service's GET /v1/timeline?customer_id=, ordered the same way.
+// One list of what the customer service records about the customer: actions (plans and logs of every department linked to it, its contacts, or its leads and opportunities), visits (by their start) and lifecycle and relationship stage changes, ordered by at, newest first (planned actions and booked visits ahead of now come first). Each entry has source, id, at, kind, actor, department and the details of its source. The changes of the customer's service cases are actions too (logs of department service in category service_case, recorded by the case's workflow): their action carries case_id (the case), case_event (filed, first_response, waiting_for_customer, resumed, resolved, reopened, closed, priority_changed, assigned, breached) and case_team, which a person's action omits. So are the changes of the information routing slips about the customer (logs in category info_slip, in the department of whoever made the change, none when unknown): their action carries slip_id (the slip) and slip_event (sent, acknowledged, done, rejected, forwarded, added, rerouted, closed, withdrawn). Marketing campaigns' actions (a touch's plan of department marketing, a customer won back: a log in category campaign) carry campaign_id; a stage change to lost carries the competitor, when one was named. The customer's leads and opportunities are the sales service's GET /v1/timeline?customer_id=, ordered the same way.
 //
 // Requires permission `customers:read`.
 //
@@ -5461,7 +5469,7 @@ type ClientWithResponsesInterface interface {
 
 	// PostActionsWithBodyWithResponse Record an action plan or log
 	//
-	// A plan (planned_for) or a log (done_at, default now) in a category (briefing_report, phone_call, visit_reception, materials_submission) by a department, on one or more customers you may change, with their contacts, leads and opportunities. A logged phone call or visit/reception closes the open follow-ups it answers — care contacts of its customers, and first contacts of its leads (or, without leads, of the customers' leads you own) — through their workflows; the answer lists what was closed and what could not be.
+	// A plan (planned_for) or a log (done_at, default now) in a category (briefing_report, phone_call, visit_reception, materials_submission) by a department, on one or more customers you may change, with their contacts, leads and opportunities. A logged phone call or visit/reception closes the open follow-ups it answers — care contacts of its customers, and first contacts of its leads (or, without leads, of the customers' leads you own) — through their workflows; the answer lists what was closed and what could not be. For a customer in a marketing win-back, a logged call or visit/reception (and a plan of those completed) is its response: its WinBack workflow is told once the action is stored.
 	//
 	// Requires permission `customers:write`.
 	//
@@ -5472,7 +5480,7 @@ type ClientWithResponsesInterface interface {
 
 	// PostActionsWithResponse Record an action plan or log
 	//
-	// A plan (planned_for) or a log (done_at, default now) in a category (briefing_report, phone_call, visit_reception, materials_submission) by a department, on one or more customers you may change, with their contacts, leads and opportunities. A logged phone call or visit/reception closes the open follow-ups it answers — care contacts of its customers, and first contacts of its leads (or, without leads, of the customers' leads you own) — through their workflows; the answer lists what was closed and what could not be.
+	// A plan (planned_for) or a log (done_at, default now) in a category (briefing_report, phone_call, visit_reception, materials_submission) by a department, on one or more customers you may change, with their contacts, leads and opportunities. A logged phone call or visit/reception closes the open follow-ups it answers — care contacts of its customers, and first contacts of its leads (or, without leads, of the customers' leads you own) — through their workflows; the answer lists what was closed and what could not be. For a customer in a marketing win-back, a logged call or visit/reception (and a plan of those completed) is its response: its WinBack workflow is told once the action is stored.
 	//
 	// Requires permission `customers:write`.
 	//
@@ -5492,7 +5500,7 @@ type ClientWithResponsesInterface interface {
 
 	// PostActionsByIdCancelWithResponse Cancel a planned action
 	//
-	// Only a planned action (else 422 not_planned); a service case's or an information routing slip's history item is never changed here (422 recorded_by_case, recorded_by_slip).
+	// Only a planned action (else 422 not_planned); a service case's, an information routing slip's or a campaign's history item is never changed here (422 recorded_by_case, recorded_by_slip, recorded_by_campaign).
 	//
 	// Requires permission `customers:write`.
 	//
@@ -5503,7 +5511,7 @@ type ClientWithResponsesInterface interface {
 
 	// PostActionsByIdCompleteWithBodyWithResponse Complete a planned action (it becomes a log)
 	//
-	// Only a planned action (else 422 not_planned); a service case's or an information routing slip's history item is never changed here (422 recorded_by_case, recorded_by_slip).
+	// Only a planned action (else 422 not_planned); a service case's, an information routing slip's or a campaign's history item is never changed here (422 recorded_by_case, recorded_by_slip, recorded_by_campaign).
 	//
 	// Requires permission `customers:write`.
 	//
@@ -5514,7 +5522,7 @@ type ClientWithResponsesInterface interface {
 
 	// PostActionsByIdCompleteWithResponse Complete a planned action (it becomes a log)
 	//
-	// Only a planned action (else 422 not_planned); a service case's or an information routing slip's history item is never changed here (422 recorded_by_case, recorded_by_slip).
+	// Only a planned action (else 422 not_planned); a service case's, an information routing slip's or a campaign's history item is never changed here (422 recorded_by_case, recorded_by_slip, recorded_by_campaign).
 	//
 	// Requires permission `customers:write`.
 	//
@@ -5718,7 +5726,7 @@ type ClientWithResponsesInterface interface {
 
 	// GetCustomersByIdHistoryWithResponse A customer's contact history across departments, newest first
 	//
-	// Every action linked to the customer, one of its contacts, or a lead or opportunity filed under it, and every change of its service cases: those are logs of department service in category service_case, with case_id (the case), case_event (filed, first_response, waiting_for_customer, resumed, resolved, reopened, closed, priority_changed, assigned, breached) and case_team; they are recorded by the case's workflow, never through /v1/actions (completing or cancelling one answers 422 recorded_by_case). Every change of an information routing slip about the customer is there too: a log in category info_slip, in the department of whoever made the change (sales, service or marketing; an empty department when the slip's workflow does not know it, so only the unfiltered history lists it), with slip_id (the slip) and slip_event (sent, acknowledged, done, rejected, forwarded, added, rerouted, closed, withdrawn); recorded by the slip's workflow, never changed here (422 recorded_by_slip). Whoever may see the customer sees all of them.
+	// Every action linked to the customer, one of its contacts, or a lead or opportunity filed under it, and every change of its service cases: those are logs of department service in category service_case, with case_id (the case), case_event (filed, first_response, waiting_for_customer, resumed, resolved, reopened, closed, priority_changed, assigned, breached) and case_team; they are recorded by the case's workflow, never through /v1/actions (completing or cancelling one answers 422 recorded_by_case). Every change of an information routing slip about the customer is there too: a log in category info_slip, in the department of whoever made the change (sales, service or marketing; an empty department when the slip's workflow does not know it, so only the unfiltered history lists it), with slip_id (the slip) and slip_event (sent, acknowledged, done, rejected, forwarded, added, rerouted, closed, withdrawn); recorded by the slip's workflow, never changed here (422 recorded_by_slip). Marketing campaigns' actions carry campaign_id: a touch is a plan of department marketing on its owner's list, completed or cancelled like any plan; a customer won back by a win-back is a log in category campaign, recorded by the campaign, never changed here (422 recorded_by_campaign). Whoever may see the customer sees all of them.
 	//
 	// Requires permission `customers:read`.
 	//
@@ -5729,7 +5737,7 @@ type ClientWithResponsesInterface interface {
 
 	// PostCustomersByIdLifecycleWithBodyWithResponse Change the lifecycle stage
 	//
-	// Allowed: lead→prospect|lost, prospect→transacting|lost, transacting→service|lost, service→transacting|lost, lost→prospect. A reason is required; the change is kept in the stage history.
+	// Allowed: lead→prospect|lost, prospect→transacting|lost, transacting→service|lost, service→transacting|lost, lost→prospect. A reason is required; the change is kept in the stage history. A change to lost may name the competitor the customer went to (competitor, one line of at most 100 characters; on any other change 422 validation_failed, field competitor, code not_allowed). While it stays lost the customer shows lost_at (when it became lost), lost_reason and lost_competitor; leaving lost clears them (the stage history keeps them).
 	//
 	// Requires permission `customers:write`.
 	//
@@ -5740,7 +5748,7 @@ type ClientWithResponsesInterface interface {
 
 	// PostCustomersByIdLifecycleWithResponse Change the lifecycle stage
 	//
-	// Allowed: lead→prospect|lost, prospect→transacting|lost, transacting→service|lost, service→transacting|lost, lost→prospect. A reason is required; the change is kept in the stage history.
+	// Allowed: lead→prospect|lost, prospect→transacting|lost, transacting→service|lost, service→transacting|lost, lost→prospect. A reason is required; the change is kept in the stage history. A change to lost may name the competitor the customer went to (competitor, one line of at most 100 characters; on any other change 422 validation_failed, field competitor, code not_allowed). While it stays lost the customer shows lost_at (when it became lost), lost_reason and lost_competitor; leaving lost clears them (the stage history keeps them).
 	//
 	// Requires permission `customers:write`.
 	//
@@ -5782,7 +5790,7 @@ type ClientWithResponsesInterface interface {
 
 	// GetCustomersByIdStageHistoryWithResponse Lifecycle and relationship stage changes, oldest first
 	//
-	// Who changed which stage, from what to what, when and why; a page at a time.
+	// Who changed which stage, from what to what, when and why (and, for a change to lost, to which competitor); a page at a time.
 	//
 	// Requires permission `customers:read`.
 	//
@@ -5793,7 +5801,7 @@ type ClientWithResponsesInterface interface {
 
 	// GetCustomersByIdTimelineWithResponse The customer's timeline across departments, newest first
 	//
-	// One list of what the customer service records about the customer: actions (plans and logs of every department linked to it, its contacts, or its leads and opportunities), visits (by their start) and lifecycle and relationship stage changes, ordered by at, newest first (planned actions and booked visits ahead of now come first). Each entry has source, id, at, kind, actor, department and the details of its source. The changes of the customer's service cases are actions too (logs of department service in category service_case, recorded by the case's workflow): their action carries case_id (the case), case_event (filed, first_response, waiting_for_customer, resumed, resolved, reopened, closed, priority_changed, assigned, breached) and case_team, which a person's action omits. So are the changes of the information routing slips about the customer (logs in category info_slip, in the department of whoever made the change, none when unknown): their action carries slip_id (the slip) and slip_event (sent, acknowledged, done, rejected, forwarded, added, rerouted, closed, withdrawn). The customer's leads and opportunities are the sales service's GET /v1/timeline?customer_id=, ordered the same way.
+	// One list of what the customer service records about the customer: actions (plans and logs of every department linked to it, its contacts, or its leads and opportunities), visits (by their start) and lifecycle and relationship stage changes, ordered by at, newest first (planned actions and booked visits ahead of now come first). Each entry has source, id, at, kind, actor, department and the details of its source. The changes of the customer's service cases are actions too (logs of department service in category service_case, recorded by the case's workflow): their action carries case_id (the case), case_event (filed, first_response, waiting_for_customer, resumed, resolved, reopened, closed, priority_changed, assigned, breached) and case_team, which a person's action omits. So are the changes of the information routing slips about the customer (logs in category info_slip, in the department of whoever made the change, none when unknown): their action carries slip_id (the slip) and slip_event (sent, acknowledged, done, rejected, forwarded, added, rerouted, closed, withdrawn). Marketing campaigns' actions (a touch's plan of department marketing, a customer won back: a log in category campaign) carry campaign_id; a stage change to lost carries the competitor, when one was named. The customer's leads and opportunities are the sales service's GET /v1/timeline?customer_id=, ordered the same way.
 	//
 	// Requires permission `customers:read`.
 	//
@@ -9497,7 +9505,7 @@ func (c *ClientWithResponses) PostAbcTrialsWithResponse(ctx context.Context, bod
 
 // PostActionsWithBodyWithResponse Record an action plan or log
 //
-// A plan (planned_for) or a log (done_at, default now) in a category (briefing_report, phone_call, visit_reception, materials_submission) by a department, on one or more customers you may change, with their contacts, leads and opportunities. A logged phone call or visit/reception closes the open follow-ups it answers — care contacts of its customers, and first contacts of its leads (or, without leads, of the customers' leads you own) — through their workflows; the answer lists what was closed and what could not be.
+// A plan (planned_for) or a log (done_at, default now) in a category (briefing_report, phone_call, visit_reception, materials_submission) by a department, on one or more customers you may change, with their contacts, leads and opportunities. A logged phone call or visit/reception closes the open follow-ups it answers — care contacts of its customers, and first contacts of its leads (or, without leads, of the customers' leads you own) — through their workflows; the answer lists what was closed and what could not be. For a customer in a marketing win-back, a logged call or visit/reception (and a plan of those completed) is its response: its WinBack workflow is told once the action is stored.
 //
 // Requires permission `customers:write`.
 //
@@ -9514,7 +9522,7 @@ func (c *ClientWithResponses) PostActionsWithBodyWithResponse(ctx context.Contex
 
 // PostActionsWithResponse Record an action plan or log
 //
-// A plan (planned_for) or a log (done_at, default now) in a category (briefing_report, phone_call, visit_reception, materials_submission) by a department, on one or more customers you may change, with their contacts, leads and opportunities. A logged phone call or visit/reception closes the open follow-ups it answers — care contacts of its customers, and first contacts of its leads (or, without leads, of the customers' leads you own) — through their workflows; the answer lists what was closed and what could not be.
+// A plan (planned_for) or a log (done_at, default now) in a category (briefing_report, phone_call, visit_reception, materials_submission) by a department, on one or more customers you may change, with their contacts, leads and opportunities. A logged phone call or visit/reception closes the open follow-ups it answers — care contacts of its customers, and first contacts of its leads (or, without leads, of the customers' leads you own) — through their workflows; the answer lists what was closed and what could not be. For a customer in a marketing win-back, a logged call or visit/reception (and a plan of those completed) is its response: its WinBack workflow is told once the action is stored.
 //
 // Requires permission `customers:write`.
 //
@@ -9546,7 +9554,7 @@ func (c *ClientWithResponses) GetActionsByIdWithResponse(ctx context.Context, id
 
 // PostActionsByIdCancelWithResponse Cancel a planned action
 //
-// Only a planned action (else 422 not_planned); a service case's or an information routing slip's history item is never changed here (422 recorded_by_case, recorded_by_slip).
+// Only a planned action (else 422 not_planned); a service case's, an information routing slip's or a campaign's history item is never changed here (422 recorded_by_case, recorded_by_slip, recorded_by_campaign).
 //
 // Requires permission `customers:write`.
 //
@@ -9563,7 +9571,7 @@ func (c *ClientWithResponses) PostActionsByIdCancelWithResponse(ctx context.Cont
 
 // PostActionsByIdCompleteWithBodyWithResponse Complete a planned action (it becomes a log)
 //
-// Only a planned action (else 422 not_planned); a service case's or an information routing slip's history item is never changed here (422 recorded_by_case, recorded_by_slip).
+// Only a planned action (else 422 not_planned); a service case's, an information routing slip's or a campaign's history item is never changed here (422 recorded_by_case, recorded_by_slip, recorded_by_campaign).
 //
 // Requires permission `customers:write`.
 //
@@ -9580,7 +9588,7 @@ func (c *ClientWithResponses) PostActionsByIdCompleteWithBodyWithResponse(ctx co
 
 // PostActionsByIdCompleteWithResponse Complete a planned action (it becomes a log)
 //
-// Only a planned action (else 422 not_planned); a service case's or an information routing slip's history item is never changed here (422 recorded_by_case, recorded_by_slip).
+// Only a planned action (else 422 not_planned); a service case's, an information routing slip's or a campaign's history item is never changed here (422 recorded_by_case, recorded_by_slip, recorded_by_campaign).
 //
 // Requires permission `customers:write`.
 //
@@ -9904,7 +9912,7 @@ func (c *ClientWithResponses) PatchCustomersByIdContactsByContactIdWithResponse(
 
 // GetCustomersByIdHistoryWithResponse A customer's contact history across departments, newest first
 //
-// Every action linked to the customer, one of its contacts, or a lead or opportunity filed under it, and every change of its service cases: those are logs of department service in category service_case, with case_id (the case), case_event (filed, first_response, waiting_for_customer, resumed, resolved, reopened, closed, priority_changed, assigned, breached) and case_team; they are recorded by the case's workflow, never through /v1/actions (completing or cancelling one answers 422 recorded_by_case). Every change of an information routing slip about the customer is there too: a log in category info_slip, in the department of whoever made the change (sales, service or marketing; an empty department when the slip's workflow does not know it, so only the unfiltered history lists it), with slip_id (the slip) and slip_event (sent, acknowledged, done, rejected, forwarded, added, rerouted, closed, withdrawn); recorded by the slip's workflow, never changed here (422 recorded_by_slip). Whoever may see the customer sees all of them.
+// Every action linked to the customer, one of its contacts, or a lead or opportunity filed under it, and every change of its service cases: those are logs of department service in category service_case, with case_id (the case), case_event (filed, first_response, waiting_for_customer, resumed, resolved, reopened, closed, priority_changed, assigned, breached) and case_team; they are recorded by the case's workflow, never through /v1/actions (completing or cancelling one answers 422 recorded_by_case). Every change of an information routing slip about the customer is there too: a log in category info_slip, in the department of whoever made the change (sales, service or marketing; an empty department when the slip's workflow does not know it, so only the unfiltered history lists it), with slip_id (the slip) and slip_event (sent, acknowledged, done, rejected, forwarded, added, rerouted, closed, withdrawn); recorded by the slip's workflow, never changed here (422 recorded_by_slip). Marketing campaigns' actions carry campaign_id: a touch is a plan of department marketing on its owner's list, completed or cancelled like any plan; a customer won back by a win-back is a log in category campaign, recorded by the campaign, never changed here (422 recorded_by_campaign). Whoever may see the customer sees all of them.
 //
 // Requires permission `customers:read`.
 //
@@ -9921,7 +9929,7 @@ func (c *ClientWithResponses) GetCustomersByIdHistoryWithResponse(ctx context.Co
 
 // PostCustomersByIdLifecycleWithBodyWithResponse Change the lifecycle stage
 //
-// Allowed: lead→prospect|lost, prospect→transacting|lost, transacting→service|lost, service→transacting|lost, lost→prospect. A reason is required; the change is kept in the stage history.
+// Allowed: lead→prospect|lost, prospect→transacting|lost, transacting→service|lost, service→transacting|lost, lost→prospect. A reason is required; the change is kept in the stage history. A change to lost may name the competitor the customer went to (competitor, one line of at most 100 characters; on any other change 422 validation_failed, field competitor, code not_allowed). While it stays lost the customer shows lost_at (when it became lost), lost_reason and lost_competitor; leaving lost clears them (the stage history keeps them).
 //
 // Requires permission `customers:write`.
 //
@@ -9938,7 +9946,7 @@ func (c *ClientWithResponses) PostCustomersByIdLifecycleWithBodyWithResponse(ctx
 
 // PostCustomersByIdLifecycleWithResponse Change the lifecycle stage
 //
-// Allowed: lead→prospect|lost, prospect→transacting|lost, transacting→service|lost, service→transacting|lost, lost→prospect. A reason is required; the change is kept in the stage history.
+// Allowed: lead→prospect|lost, prospect→transacting|lost, transacting→service|lost, service→transacting|lost, lost→prospect. A reason is required; the change is kept in the stage history. A change to lost may name the competitor the customer went to (competitor, one line of at most 100 characters; on any other change 422 validation_failed, field competitor, code not_allowed). While it stays lost the customer shows lost_at (when it became lost), lost_reason and lost_competitor; leaving lost clears them (the stage history keeps them).
 //
 // Requires permission `customers:write`.
 //
@@ -10004,7 +10012,7 @@ func (c *ClientWithResponses) PostCustomersByIdRestoreWithResponse(ctx context.C
 
 // GetCustomersByIdStageHistoryWithResponse Lifecycle and relationship stage changes, oldest first
 //
-// Who changed which stage, from what to what, when and why; a page at a time.
+// Who changed which stage, from what to what, when and why (and, for a change to lost, to which competitor); a page at a time.
 //
 // Requires permission `customers:read`.
 //
@@ -10021,7 +10029,7 @@ func (c *ClientWithResponses) GetCustomersByIdStageHistoryWithResponse(ctx conte
 
 // GetCustomersByIdTimelineWithResponse The customer's timeline across departments, newest first
 //
-// One list of what the customer service records about the customer: actions (plans and logs of every department linked to it, its contacts, or its leads and opportunities), visits (by their start) and lifecycle and relationship stage changes, ordered by at, newest first (planned actions and booked visits ahead of now come first). Each entry has source, id, at, kind, actor, department and the details of its source. The changes of the customer's service cases are actions too (logs of department service in category service_case, recorded by the case's workflow): their action carries case_id (the case), case_event (filed, first_response, waiting_for_customer, resumed, resolved, reopened, closed, priority_changed, assigned, breached) and case_team, which a person's action omits. So are the changes of the information routing slips about the customer (logs in category info_slip, in the department of whoever made the change, none when unknown): their action carries slip_id (the slip) and slip_event (sent, acknowledged, done, rejected, forwarded, added, rerouted, closed, withdrawn). The customer's leads and opportunities are the sales service's GET /v1/timeline?customer_id=, ordered the same way.
+// One list of what the customer service records about the customer: actions (plans and logs of every department linked to it, its contacts, or its leads and opportunities), visits (by their start) and lifecycle and relationship stage changes, ordered by at, newest first (planned actions and booked visits ahead of now come first). Each entry has source, id, at, kind, actor, department and the details of its source. The changes of the customer's service cases are actions too (logs of department service in category service_case, recorded by the case's workflow): their action carries case_id (the case), case_event (filed, first_response, waiting_for_customer, resumed, resolved, reopened, closed, priority_changed, assigned, breached) and case_team, which a person's action omits. So are the changes of the information routing slips about the customer (logs in category info_slip, in the department of whoever made the change, none when unknown): their action carries slip_id (the slip) and slip_event (sent, acknowledged, done, rejected, forwarded, added, rerouted, closed, withdrawn). Marketing campaigns' actions (a touch's plan of department marketing, a customer won back: a log in category campaign) carry campaign_id; a stage change to lost carries the competitor, when one was named. The customer's leads and opportunities are the sales service's GET /v1/timeline?customer_id=, ordered the same way.
 //
 // Requires permission `customers:read`.
 //
