@@ -113,7 +113,8 @@ func newStackOn(t testing.TB, dsn func(testing.TB) string, temporal, namespace s
 			"CUSTOMER_API_URL": s.customer.Base}), service.Options{})
 	}
 	s.marketing = servicetest.Start(t, marketing.Spec(), stacktest.Merge(common, map[string]string{"DATABASE_URL": dsn(t),
-		"MARKETING_TEAMS": "marketing,marketing-emea", "LAUNCH_START_INTERVAL": "1s", "PREVIEW_WAIT": "20s"}), service.Options{})
+		"MARKETING_TEAMS": "marketing,marketing-emea", "LAUNCH_START_INTERVAL": "1s", "PREVIEW_WAIT": "20s",
+		"NEWCOMERS_INTERVAL": "2s"}), service.Options{})
 	s.db = s.marketing.App.Deps().DB
 	if worker {
 		stacktest.StartWorker(t, temporal, namespace, nil)

@@ -41,6 +41,7 @@ const TaskQueue = "marketing"
 type Config struct {
 	Teams       string        `env:"MARKETING_TEAMS" default:"marketing" help:"the marketing department's teams (comma-separated): their reps are marketers, their managers approve campaigns"`
 	PreviewWait time.Duration `env:"PREVIEW_WAIT" default:"10s" help:"how long a segment preview (and a launch's check of its segment) waits for the customer service before answering 503"`
+	Newcomers   time.Duration `env:"NEWCOMERS_INTERVAL" default:"24h" help:"how often the segment of each running campaign that enrols newcomers is read again for customers who entered it (win-back newcomers: the worker's WINBACK_SWEEP_INTERVAL)"`
 	StartEvery  time.Duration `env:"LAUNCH_START_INTERVAL" default:"15s" help:"how often launches the workflow engine did not take are started again, and the win-backs of ended campaigns told"`
 }
 
@@ -82,14 +83,15 @@ func Setup(d *platform.Deps, cfg Config) (*platform.Module, error) {
 		Routes:   h.Routes,
 		OpenAPI:  ports.OpenAPI(),
 		Background: []func(context.Context) error{platform.PurgeIdempotencyKeys(d.DB, d.Log),
-			outbox(uc, cfg.StartEvery, d.Log)},
+			outbox(uc, cfg.StartEvery, cfg.Newcomers, d.Log)},
 	}, nil
 }
 
 // outbox, every interval, starts the launches the workflow engine did not
-// take and tells the win-backs of ended campaigns that their campaign ended:
-// the campaigns and enrolments tables are the outbox of those workflows.
-func outbox(uc *app.App, every time.Duration, log *slog.Logger) func(context.Context) error {
+// take, tells the win-backs of ended campaigns that their campaign ended,
+// and starts the newcomers runs that are due: the campaigns and enrolments
+// tables are the outbox of those workflows.
+func outbox(uc *app.App, every, newcomers time.Duration, log *slog.Logger) func(context.Context) error {
 	return func(ctx context.Context) error {
 		t := time.NewTicker(every)
 		defer t.Stop()
@@ -103,6 +105,11 @@ func outbox(uc *app.App, every time.Duration, log *slog.Logger) func(context.Con
 				log.WarnContext(ctx, "starting the launches of running campaigns", "started", n, "error", err)
 			}
 			uc.TellEnded(ctx, 200)
+			if newcomers > 0 {
+				if n, err := uc.StartNewcomers(ctx, newcomers, 20); err != nil {
+					log.WarnContext(ctx, "reading running campaigns' segments for newcomers", "started", n, "error", err)
+				}
+			}
 		}
 	}
 }

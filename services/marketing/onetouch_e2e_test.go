@@ -14,6 +14,8 @@ import (
 // cannot be launched; the launch enrols the segment, holds a quarter out
 // and plans one visit per treated customer on its owner's list; a mailing
 // launched next finds every customer kept by the visit drive (precedence).
+// A customer who enters the drive's segment while it runs is enrolled too
+// (enrol_newcomers).
 func TestOneTouchCampaign(t *testing.T) {
 	for _, b := range backends {
 		t.Run(b.Name, func(t *testing.T) {
@@ -28,7 +30,7 @@ func TestOneTouchCampaign(t *testing.T) {
 			}
 
 			drive := s.must(201, "POST", "/v1/campaigns", mktMo, campaign(map[string]any{"name": "Spring visits", "type": "visit_drive",
-				"channels": []string{"visit"}, "segment": map[string]any{"owner_ids": []string{repBo}}, "holdout": 0.25}))["id"].(string)
+				"channels": []string{"visit"}, "segment": map[string]any{"owner_ids": []string{repBo}}, "holdout": 0.25, "enrol_newcomers": true}))["id"].(string)
 			var customers []string
 			for i := 0; i < 8; i++ {
 				customers = append(customers, s.customerOf(repBo, nil))
@@ -69,6 +71,23 @@ func TestOneTouchCampaign(t *testing.T) {
 					}
 				}
 			}
+
+			// A customer who enters the segment while the drive runs is
+			// enrolled by the next newcomers run (every NEWCOMERS_INTERVAL).
+			newcomer := s.customerOf(repBo, nil)
+			stacktest.Eventually(t, "the newcomer's enrolment", 60*time.Second, func() bool {
+				r := s.api("GET", "/v1/campaigns/"+drive+"/enrolments?limit=200", mktMo, nil)
+				for _, it := range r.JSON(t)["items"].([]any) {
+					if e := it.(map[string]any); e["customer_id"] == newcomer {
+						return e["source"] == "newcomers" && (e["group"] == "holdout" || e["touches"] == float64(1))
+					}
+				}
+				return false
+			})
+			if l := s.must(200, "GET", "/v1/campaigns/"+drive, mktMo, nil)["launch"].(map[string]any); l["enrolled"] != launch["enrolled"] {
+				t.Errorf("a newcomers run changed the launch's figures: %v, was %v", l, launch)
+			}
+			customers = append(customers, newcomer)
 
 			mailing := s.must(201, "POST", "/v1/campaigns", mktMo, campaign(map[string]any{"name": "Newsletter", "type": "mailing",
 				"channels": []string{"email"}, "segment": map[string]any{"owner_ids": []string{repBo}}}))["id"].(string)

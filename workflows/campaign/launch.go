@@ -55,8 +55,9 @@ const campaignTypeWinBack = "winback"
 
 // Sources of an enrolment (EnrolPageInput.source).
 const (
-	SourceLaunch = "launch"
-	SourceSweep  = "sweep"
+	SourceLaunch    = "launch"
+	SourceNewcomers = "newcomers"
+	SourceSweep     = "sweep"
 )
 
 // NonRetryable are the error types that end an activity call at once: the
@@ -121,7 +122,7 @@ func Launch(ctx workflow.Context, in *marketingv1.CampaignLaunchInput) (*marketi
 			return nil, err
 		}
 		if len(page.GetCustomers()) > 0 {
-			if err := enrol(ctx, cust, mkt, in.GetCampaignId(), page.GetCustomers(), pressure, totals); err != nil {
+			if err := enrol(ctx, cust, mkt, in.GetCampaignId(), source(in), page.GetCustomers(), pressure, totals); err != nil {
 				return nil, err
 			}
 		}
@@ -139,14 +140,23 @@ func Launch(ctx workflow.Context, in *marketingv1.CampaignLaunchInput) (*marketi
 	return totals, nil
 }
 
+// source is what the run enrols as: the launch, or the newcomers of a
+// running campaign's segment.
+func source(in *marketingv1.CampaignLaunchInput) string {
+	if in.GetSource() == SourceNewcomers {
+		return SourceNewcomers
+	}
+	return SourceLaunch
+}
+
 // enrol hands one page to the marketing service and has the touches it
 // returns planned by the customer service and recorded with their action
 // plans.
-func enrol(ctx, cust, mkt workflow.Context, campaignID string, customers []*marketingv1.CustomerFacts,
+func enrol(ctx, cust, mkt workflow.Context, campaignID, source string, customers []*marketingv1.CustomerFacts,
 	pressure []*marketingv1.PressureLimit, totals *marketingv1.EnrolPageResult) error {
 	var res marketingv1.EnrolPageResult
 	if err := workflow.ExecuteActivity(mkt, marketingc.ActivityEnrolPage, &marketingv1.EnrolPageInput{
-		CampaignId: campaignID, Customers: customers, Source: SourceLaunch, At: timestamppb.New(workflow.Now(ctx)), Pressure: pressure,
+		CampaignId: campaignID, Customers: customers, Source: source, At: timestamppb.New(workflow.Now(ctx)), Pressure: pressure,
 	}).Get(ctx, &res); err != nil {
 		return err
 	}

@@ -40,6 +40,7 @@ type campaignRow struct {
 	LaunchEnrolled  int64
 	LaunchHeldOut   int64
 	LaunchSkipped   int64
+	NewcomersAt     *time.Time
 	CreatedAt       time.Time
 	UpdatedAt       time.Time
 	Version         int64
@@ -58,6 +59,7 @@ type Campaign struct {
 	LaunchEnrolled int64
 	LaunchHeldOut  int64
 	LaunchSkipped  int64
+	NewcomersAt    *time.Time
 }
 
 func rowOf(c Campaign) campaignRow {
@@ -66,7 +68,7 @@ func rowOf(c Campaign) campaignRow {
 		StartsOn: c.StartsOn, EndsOn: c.EndsOn, OwnerID: c.OwnerID, Team: c.Team, State: string(c.State), CreatedBy: c.CreatedBy,
 		ApprovedBy: c.ApprovedBy, ApprovedAt: c.ApprovedAt, LaunchedBy: c.LaunchedBy, LaunchedAt: c.LaunchedAt, EndedBy: c.EndedBy,
 		EndReason: c.EndReason, LaunchDoneAt: c.LaunchDoneAt, LaunchEnrolled: c.LaunchEnrolled, LaunchHeldOut: c.LaunchHeldOut,
-		LaunchSkipped: c.LaunchSkipped, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt, Version: int64(c.Version)}
+		LaunchSkipped: c.LaunchSkipped, NewcomersAt: c.NewcomersAt, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt, Version: int64(c.Version)}
 	switch {
 	case c.CompletedAt != nil:
 		r.EndedAt = c.CompletedAt
@@ -89,7 +91,7 @@ func (r campaignRow) campaign() Campaign {
 		c.CancelledAt = utc(r.EndedAt)
 	}
 	return Campaign{Campaign: c, LaunchedBy: r.LaunchedBy, EndedBy: r.EndedBy, EndReason: r.EndReason, LaunchDoneAt: utc(r.LaunchDoneAt),
-		LaunchEnrolled: r.LaunchEnrolled, LaunchHeldOut: r.LaunchHeldOut, LaunchSkipped: r.LaunchSkipped}
+		LaunchEnrolled: r.LaunchEnrolled, LaunchHeldOut: r.LaunchHeldOut, LaunchSkipped: r.LaunchSkipped, NewcomersAt: utc(r.NewcomersAt)}
 }
 
 // Store is the marketing service's storage.
@@ -201,6 +203,25 @@ func (s *Store) LaunchesPending(ctx context.Context, before time.Time, limit int
 		out[i] = r.campaign()
 	}
 	return out, err
+}
+
+// NewcomersDue lists running campaigns that enrol newcomers (every type
+// but win-back, whose newcomers the win-back sweep enrols), launched, whose
+// segment was last read for newcomers before the instant (or never).
+func (s *Store) NewcomersDue(ctx context.Context, before time.Time, limit int) ([]Campaign, error) {
+	var rows []campaignRow
+	err := s.db.WithContext(ctx).Where("state = ? AND enrol_newcomers AND type <> ? AND launch_done_at IS NOT NULL AND (newcomers_at IS NULL OR newcomers_at < ?) AND launch_done_at < ?",
+		string(domain.StateRunning), string(domain.TypeWinback), before, before).Order("id").Limit(limit).Find(&rows).Error
+	out := make([]Campaign, len(rows))
+	for i, r := range rows {
+		out[i] = r.campaign()
+	}
+	return out, err
+}
+
+// NewcomersRead records when a campaign's segment was read for newcomers.
+func (s *Store) NewcomersRead(ctx context.Context, id string, at time.Time) error {
+	return s.db.WithContext(ctx).Model(&campaignRow{}).Where("id = ?", id).Update("newcomers_at", at).Error
 }
 
 // FinishLaunch records what a campaign's launch enrolled (once).

@@ -138,4 +138,7 @@ var Migrations = []migrate.Migration{
 		)`,
 		`CREATE INDEX ix_winback_candidates ON winback_candidates (lost_at, customer_id)`,
 	)},
+	{Version: 3, Name: "when a running campaign's segment was last read for newcomers", Up: migrate.SQL(
+		`ALTER TABLE campaigns ADD COLUMN newcomers_at TIMESTAMPTZ`,
+	)},
 }

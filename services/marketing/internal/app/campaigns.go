@@ -291,6 +291,32 @@ func (a *App) StartPendingLaunches(ctx context.Context, grace time.Duration, bat
 	return n, nil
 }
 
+// StartNewcomers reads again, every interval, the segment of each running
+// campaign that enrols newcomers (every type but win-back, whose newcomers
+// the win-back sweep enrols): a run of its launch workflow that enrols the
+// customers who entered the segment since — those enrolled already are
+// left as they are. Up to batch campaigns per call.
+func (a *App) StartNewcomers(ctx context.Context, every time.Duration, batch int) (int, error) {
+	now := a.now()
+	cs, err := a.store.NewcomersDue(ctx, now.Add(-every), batch)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, c := range cs {
+		in := a.launchInput(c)
+		in.LaunchedAt, in.Source = timestamppb.New(now), SourceNewcomers
+		if err := a.wf.Launch(ctx, in); err != nil {
+			return n, err
+		}
+		if err := a.store.NewcomersRead(ctx, c.ID, now); err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
+}
+
 // TellEnded tells the win-back workflows of enrolments still running in
 // campaigns that ended (completed or cancelled) that their campaign ended,
 // up to batch of them; the rest at the next call (the service calls it

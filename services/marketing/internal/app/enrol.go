@@ -16,6 +16,9 @@ const (
 	SourceLaunch = "launch"
 	SourceSweep  = "sweep"
 	SourceManual = "manual"
+	// SourceNewcomers: a customer who entered a running campaign's segment
+	// after its launch (enrol_newcomers).
+	SourceNewcomers = "newcomers"
 )
 
 // EnrolPage enrols one page of customers into a running campaign (the
@@ -211,8 +214,12 @@ func touchRow(t *marketingv1.Touch, actionID string) adapters.Touch {
 		ActionID: actionID}
 }
 
-// FinishLaunch records what a campaign's launch enrolled.
+// FinishLaunch records what a campaign's launch enrolled (a newcomers run
+// records nothing: the launch's figures stay the launch's).
 func (a *App) FinishLaunch(ctx context.Context, in *marketingv1.CampaignLaunchInput) error {
+	if in.GetSource() == SourceNewcomers {
+		return nil
+	}
 	t := in.GetTotals()
 	return a.store.FinishLaunch(ctx, in.GetCampaignId(), int64(t.GetEnrolled()), int64(t.GetHeldOut()), int64(t.GetSkipped()), a.now())
 }

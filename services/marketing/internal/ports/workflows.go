@@ -49,12 +49,14 @@ func (w Workflows) Preview(ctx context.Context, in *marketingv1.SegmentPageInput
 	return &out, nil
 }
 
-// Launch starts CampaignLaunch:<campaign> (once).
+// Launch starts CampaignLaunch:<campaign>: a run that is still going is
+// joined; once it has ended, a new run starts (a newcomers run, or a launch
+// whose run failed).
 func (w Workflows) Launch(ctx context.Context, in *marketingv1.CampaignLaunchInput) error {
 	_, err := w.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 		ID: wfc.CampaignLaunchWorkflowID(in.GetCampaignId()), TaskQueue: wfc.TaskQueue,
 		WorkflowIDConflictPolicy: enums.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
-		WorkflowIDReusePolicy:    enums.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+		WorkflowIDReusePolicy:    enums.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
 	}, wfc.WorkflowCampaignLaunch, in)
 	return started(err)
 }

@@ -490,7 +490,11 @@ type CampaignLaunchInput struct {
 	// The campaign's type: a win-back launch enrols only the customers lost
 	// for longer than winback.inactivity_period (lost_before, set by the
 	// workflow).
-	CampaignType  string `protobuf:"bytes,8,opt,name=campaign_type,json=campaignType,proto3" json:"campaign_type,omitempty"`
+	CampaignType string `protobuf:"bytes,8,opt,name=campaign_type,json=campaignType,proto3" json:"campaign_type,omitempty"`
+	// launch (empty too): the campaign's launch; newcomers: a later run over
+	// the running campaign's segment that enrols the customers who entered it
+	// since (enrol_newcomers), and records nothing as the launch's.
+	Source        string `protobuf:"bytes,9,opt,name=source,proto3" json:"source,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -577,6 +581,13 @@ func (x *CampaignLaunchInput) GetPressure() []*PressureLimit {
 func (x *CampaignLaunchInput) GetCampaignType() string {
 	if x != nil {
 		return x.CampaignType
+	}
+	return ""
+}
+
+func (x *CampaignLaunchInput) GetSource() string {
+	if x != nil {
+		return x.Source
 	}
 	return ""
 }
@@ -2499,7 +2510,7 @@ const file_closeloop_marketing_v1_marketing_proto_rawDesc = "" +
 	"\x11SegmentPageResult\x12C\n" +
 	"\tcustomers\x18\x01 \x03(\v2%.closeloop.marketing.v1.CustomerFactsR\tcustomers\x12\"\n" +
 	"\rnext_after_id\x18\x02 \x01(\tR\vnextAfterId\x12\x14\n" +
-	"\x05total\x18\x03 \x01(\x03R\x05total\"\x97\x03\n" +
+	"\x05total\x18\x03 \x01(\x03R\x05total\"\xaf\x03\n" +
 	"\x13CampaignLaunchInput\x12\x1f\n" +
 	"\vcampaign_id\x18\x01 \x01(\tR\n" +
 	"campaignId\x12=\n" +
@@ -2511,7 +2522,8 @@ const file_closeloop_marketing_v1_marketing_proto_rawDesc = "" +
 	"\bafter_id\x18\x05 \x01(\tR\aafterId\x12?\n" +
 	"\x06totals\x18\x06 \x01(\v2'.closeloop.marketing.v1.EnrolPageResultR\x06totals\x12A\n" +
 	"\bpressure\x18\a \x03(\v2%.closeloop.marketing.v1.PressureLimitR\bpressure\x12#\n" +
-	"\rcampaign_type\x18\b \x01(\tR\fcampaignType\"c\n" +
+	"\rcampaign_type\x18\b \x01(\tR\fcampaignType\x12\x16\n" +
+	"\x06source\x18\t \x01(\tR\x06source\"c\n" +
 	"\rPressureLimit\x12\x1f\n" +
 	"\vmax_touches\x18\x01 \x01(\x05R\n" +
 	"maxTouches\x121\n" +
