@@ -294,3 +294,40 @@ func TestLostBeforeCountsBackOnThePeriodsClock(t *testing.T) {
 		t.Errorf("business: %v %v, want %v", at, err, want)
 	}
 }
+
+// TestWinBackLaunchTakesOnlyCustomersPastTheInactivityPeriod: a win-back
+// campaign's launch asks for the lost customers lost before the inactivity
+// period in force at the launch, as the sweep does; any other campaign's
+// launch filters nothing by it. A newcomers run enrols as newcomers.
+func TestWinBackLaunchTakesOnlyCustomersPastTheInactivityPeriod(t *testing.T) {
+	for _, c := range []struct {
+		name, typ, source, wantSource string
+		wantLostBefore                time.Time
+	}{
+		{"win-back", "winback", "", campaign.SourceLaunch, launched.Add(-90 * 24 * time.Hour)},
+		{"cross-sell", "cross_sell", "", campaign.SourceLaunch, time.Time{}},
+		{"a newcomers run", "visit_drive", campaign.SourceNewcomers, campaign.SourceNewcomers, time.Time{}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			s := &services{n: 3, per: 4}
+			env, engine := newEnv(t, s, launched)
+			engine.PutPolicy(policy.WinBackInactivity, 2, launched.Add(-time.Hour), policy.Value{Timer: &policy.Timer{Duration: policy.Duration(90 * 24 * time.Hour), Clock: policy.ClockCalendar}})
+			in := launchInput()
+			in.CampaignType, in.Source = c.typ, c.source
+			env.ExecuteWorkflow(wfc.WorkflowCampaignLaunch, in)
+			if err := env.GetWorkflowError(); err != nil {
+				t.Fatal(err)
+			}
+			if len(s.segments) != 1 || len(s.enrolled) != 1 {
+				t.Fatalf("pages %d, enrolled %d", len(s.segments), len(s.enrolled))
+			}
+			got := s.segments[0].GetFilter().GetLostBefore()
+			if c.wantLostBefore.IsZero() != (got == nil) || (got != nil && !got.AsTime().Equal(c.wantLostBefore)) {
+				t.Errorf("lost_before %v, want %v", got, c.wantLostBefore)
+			}
+			if s.enrolled[0].GetSource() != c.wantSource {
+				t.Errorf("source %q, want %q", s.enrolled[0].GetSource(), c.wantSource)
+			}
+		})
+	}
+}
