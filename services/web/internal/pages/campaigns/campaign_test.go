@@ -37,7 +37,7 @@ func testCampaignPage(t *testing.T, e *env) {
 		"10% of the segment is kept out as control group", `id="budget">20,000<`, "cost 15,000, revenue 60,000",
 		`id="dates">2026-03-01 – 2099-06-30<`, `id="owner">mkt-ivy<`, `id="team">marketing<`,
 		"Planned by mkt-ivy at 2026-02-20 09:00", "Approved by mgr-jo at 2026-02-25 10:00", "Launched by mgr-jo at 2026-03-01 09:00",
-		"The launch enrolled 1,000 customers, 100 of them held out; 5 were skipped",
+		"The launch enrolled 1,000 customers to be touched and held 100 out as control group; 5 were skipped",
 		`hx-get="`+path+`/preview" hx-trigger="load"`, `href="`+path+`/preview"`,
 		`id="f-complete"`, `id="f-cancel"`, `name="version" value="3"`,
 		// the evaluation, treated against holdout
