@@ -36,6 +36,24 @@ func Bind(c *gin.Context, dst any) error {
 	return DecodeStrict(raw, dst)
 }
 
+// BindRaw is Bind that also returns the body's bytes (an Idempotency-Key's
+// request hash).
+func BindRaw(c *gin.Context, dst any) ([]byte, error) {
+	raw, err := io.ReadAll(c.Request.Body)
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return nil, ErrBodyTooLarge.Withf("the request body exceeds %d bytes", mbe.Limit)
+		}
+		return nil, apperr.Invalid("unreadable_body", "the request body could not be read")
+	}
+	c.Request.Body = io.NopCloser(bytes.NewReader(raw))
+	if err := Bind(c, dst); err != nil {
+		return nil, err
+	}
+	return raw, nil
+}
+
 // DecodeStrict is Bind's decoder, usable on any byte slice.
 func DecodeStrict(raw []byte, dst any) error {
 	if len(bytes.TrimSpace(raw)) == 0 {

@@ -5,8 +5,6 @@
 package ports
 
 import (
-	"bytes"
-	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -186,20 +184,6 @@ type UserRequest struct {
 	Teams []string `json:"teams"`
 }
 
-// bindRaw decodes the body strictly and also returns its bytes (for idempotency).
-func bindRaw(c *gin.Context, dst any) ([]byte, error) {
-	raw, err := io.ReadAll(c.Request.Body)
-	if err != nil {
-		c.Request.Body = io.NopCloser(bytes.NewReader(nil))
-		return nil, httpx.ErrBodyTooLarge
-	}
-	c.Request.Body = io.NopCloser(bytes.NewReader(raw))
-	if err := httpx.Bind(c, dst); err != nil {
-		return nil, err
-	}
-	return raw, nil
-}
-
 // optionalBind decodes a body when there is one.
 func optionalBind(c *gin.Context, dst any) error {
 	if c.Request.ContentLength == 0 {
@@ -220,7 +204,7 @@ func writeCreated(c *gin.Context, res app.Created, location string) {
 
 func (h *HTTP) create(c *gin.Context) {
 	var req CreateCustomerRequest
-	raw, err := bindRaw(c, &req)
+	raw, err := httpx.BindRaw(c, &req)
 	if err != nil {
 		httpx.WriteError(c, err)
 		return
@@ -411,7 +395,7 @@ func (h *HTTP) audit(c *gin.Context) {
 
 func (h *HTTP) addContact(c *gin.Context) {
 	var req ContactRequest
-	raw, err := bindRaw(c, &req)
+	raw, err := httpx.BindRaw(c, &req)
 	if err != nil {
 		httpx.WriteError(c, err)
 		return

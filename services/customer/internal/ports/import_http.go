@@ -54,7 +54,7 @@ func (h *HTTP) importRoutes(v1 *gin.RouterGroup) {
 
 func (h *HTTP) importCustomers(c *gin.Context) {
 	var req ImportRequest
-	raw, err := bindRaw(c, &req)
+	raw, err := httpx.BindRaw(c, &req)
 	if err != nil {
 		httpx.WriteError(c, err)
 		return

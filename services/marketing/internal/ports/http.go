@@ -5,10 +5,7 @@
 package ports
 
 import (
-	"bytes"
 	"encoding/json"
-	"errors"
-	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -138,7 +135,7 @@ func (r CampaignRequest) input() app.CampaignInput {
 
 func (h *HTTP) create(c *gin.Context) {
 	var req CampaignRequest
-	raw, err := bindRaw(c, &req)
+	raw, err := httpx.BindRaw(c, &req)
 	if err != nil {
 		httpx.WriteError(c, err)
 		return
@@ -327,24 +324,6 @@ func badQuery(err error) error {
 	out := apperr.Invalid("invalid_query", "a query parameter has a value it does not take: "+e.Fields[0].Field+": "+e.Fields[0].Message)
 	out.Fields = e.Fields
 	return out
-}
-
-// bindRaw binds the body into dst and returns it raw (the idempotency
-// key's request hash).
-func bindRaw(c *gin.Context, dst any) ([]byte, error) {
-	raw, err := io.ReadAll(c.Request.Body)
-	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return nil, httpx.ErrBodyTooLarge.Withf("the request body exceeds %d bytes", mbe.Limit)
-		}
-		return nil, apperr.Invalid("unreadable_body", "the request body could not be read")
-	}
-	c.Request.Body = io.NopCloser(bytes.NewReader(raw))
-	if err := httpx.Bind(c, dst); err != nil {
-		return nil, err
-	}
-	return raw, nil
 }
 
 func respond[T any](c *gin.Context, v T, err error) {

@@ -105,7 +105,7 @@ func change[R any, P interface {
 }](h *CasesHTTP, cmd func(P) domain.Command) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		var req R
-		raw, err := bindRaw(c, &req)
+		raw, err := httpx.BindRaw(c, &req)
 		if err != nil {
 			httpx.WriteError(c, err)
 			return

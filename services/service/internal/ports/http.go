@@ -5,9 +5,6 @@
 package ports
 
 import (
-	"bytes"
-	"errors"
-	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -66,7 +63,7 @@ type CreateCaseRequest struct {
 
 func (h *CasesHTTP) create(c *gin.Context) {
 	var req CreateCaseRequest
-	raw, err := bindRaw(c, &req)
+	raw, err := httpx.BindRaw(c, &req)
 	if err != nil {
 		httpx.WriteError(c, err)
 		return
@@ -85,24 +82,6 @@ func (h *CasesHTTP) create(c *gin.Context) {
 	}
 	c.Header("Location", "/v1/cases/"+res.ID)
 	c.Data(res.Status, "application/json; charset=utf-8", res.Body)
-}
-
-// bindRaw decodes the body strictly and also returns its bytes, whose hash
-// tells a retry from another request under one Idempotency-Key.
-func bindRaw(c *gin.Context, dst any) ([]byte, error) {
-	raw, err := io.ReadAll(c.Request.Body)
-	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return nil, httpx.ErrBodyTooLarge.Withf("the request body exceeds %d bytes", mbe.Limit)
-		}
-		return nil, apperr.Invalid("unreadable_body", "the request body could not be read")
-	}
-	c.Request.Body = io.NopCloser(bytes.NewReader(raw))
-	if err := httpx.Bind(c, dst); err != nil {
-		return nil, err
-	}
-	return raw, nil
 }
 
 func (h *CasesHTTP) get(c *gin.Context) {

@@ -84,7 +84,7 @@ func (r NoticeRequest) input() domain.NoticeInput {
 
 func (h *NoticesHTTP) create(c *gin.Context) {
 	var req NoticeRequest
-	raw, err := bindRaw(c, &req)
+	raw, err := httpx.BindRaw(c, &req)
 	if err != nil {
 		httpx.WriteError(c, err)
 		return

@@ -158,7 +158,7 @@ type SlipAddRequest struct {
 
 func (h *SlipsHTTP) send(c *gin.Context) {
 	var req SendSlipRequest
-	raw, err := bindRaw(c, &req)
+	raw, err := httpx.BindRaw(c, &req)
 	if err != nil {
 		httpx.WriteError(c, err)
 		return
@@ -229,7 +229,7 @@ func slipChange[R any, P interface {
 }](h *SlipsHTTP, op string, change func(P) app.SlipChange) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		var req R
-		raw, err := bindRaw(c, &req)
+		raw, err := httpx.BindRaw(c, &req)
 		if err != nil {
 			httpx.WriteError(c, err)
 			return
