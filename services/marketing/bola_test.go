@@ -51,6 +51,11 @@ func TestBOLA(t *testing.T) {
 					t.Errorf("%s %s (missing) as a marketer: %d %s", rt.method, rt.path, r.Status, r.Body)
 				}
 			}
+			for user, want := range map[string]bool{repAna: false, mgrMia: false, svcSam: false, analyst: false, mktMo: true, mgrNico: true, admin: true} {
+				if got := s.must(200, "GET", "/v1/campaigns", user, nil)["can_plan"]; got != want {
+					t.Errorf("can_plan for %s: %v, want %v", user, got, want)
+				}
+			}
 			for _, user := range []string{repAna, mgrMia, svcSam} {
 				for _, path := range []string{"/v1/campaigns", "/v1/winback/candidates"} {
 					page := s.must(200, "GET", path, user, nil)

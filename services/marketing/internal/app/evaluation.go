@@ -183,6 +183,9 @@ func upliftView(u domain.Uplift) UpliftView {
 type CampaignPage struct {
 	Items      []CampaignListItem `json:"items"`
 	NextCursor string             `json:"next_cursor,omitempty"`
+	// CanPlan says whether you may plan campaigns: a marketer or marketing
+	// manager of a marketing team (MARKETING_TEAMS), or an admin.
+	CanPlan bool `json:"can_plan"`
 }
 
 // CampaignListItem is a campaign with its evaluation's key figures.
@@ -210,7 +213,7 @@ func (a *App) ListCampaigns(ctx context.Context, state, typ, cursor string, limi
 	if err != nil {
 		return CampaignPage{}, err
 	}
-	page := CampaignPage{Items: []CampaignListItem{}}
+	page := CampaignPage{Items: []CampaignListItem{}, CanPlan: a.mayPlan(act)}
 	if len(cs) > limit {
 		cs = cs[:limit]
 		last := cs[limit-1]
@@ -224,4 +227,18 @@ func (a *App) ListCampaigns(ctx context.Context, state, typ, cursor string, limi
 		page.Items = append(page.Items, CampaignListItem{CampaignView: a.view(c), Figures: figures[i]})
 	}
 	return page, nil
+}
+
+// mayPlan says whether act may plan a campaign of some team: an admin, or
+// someone who may plan one of their own marketing teams'.
+func (a *App) mayPlan(act domain.Actor) bool {
+	if act.Has(domain.RoleAdmin) {
+		return true
+	}
+	for _, t := range act.Teams {
+		if a.org.IsMarketingTeam(t) && a.org.CheckCreate(act, t) == nil {
+			return true
+		}
+	}
+	return false
 }

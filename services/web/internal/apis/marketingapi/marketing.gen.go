@@ -145,6 +145,7 @@ type CampaignListItem struct {
 
 // CampaignPage defines model for CampaignPage.
 type CampaignPage struct {
+	CanPlan    *bool               `json:"can_plan,omitempty"`
 	Items      *[]CampaignListItem `json:"items,omitempty"`
 	NextCursor *string             `json:"next_cursor,omitempty"`
 }

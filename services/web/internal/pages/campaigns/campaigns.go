@@ -129,8 +129,9 @@ type listData struct {
 	State, Type   string
 	Rows          []Row
 	Next          string
-	// Plans: the user's roles may plan campaigns (the link to the form; the
-	// service says whether their teams are marketing's).
+	// Plans: the user may plan campaigns (the link to the form): their roles
+	// (the console's guard) and the service's can_plan (a marketing team's
+	// member, or an admin).
 	Plans bool
 }
 
@@ -159,6 +160,7 @@ func (h *handler) index(c *gin.Context) {
 	if next := str(res.JSON200.NextCursor); next != "" {
 		d.Next = x.PageURL(next)
 	}
+	d.Plans = d.Plans && res.JSON200.CanPlan != nil && *res.JSON200.CanPlan
 	h.list.Render(c, http.StatusOK, d)
 }
 

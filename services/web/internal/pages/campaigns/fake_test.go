@@ -149,7 +149,7 @@ func (f *fakeMarketing) serve(w http.ResponseWriter, r *http.Request) {
 	case strings.HasPrefix(r.URL.Path, "/v1/opt-outs/") && r.Method == http.MethodPut:
 		reply(http.StatusOK, map[string]any{"customer_id": strings.TrimPrefix(r.URL.Path, "/v1/opt-outs/"), "reason": body["reason"], "by": "x"})
 	case r.URL.Path == "/v1/campaigns" && r.Method == http.MethodGet:
-		page := map[string]any{"items": list}
+		page := map[string]any{"items": list, "can_plan": true}
 		if next != "" {
 			page["next_cursor"] = next
 		}
