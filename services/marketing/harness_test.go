@@ -126,7 +126,19 @@ func newStackOn(t testing.TB, dsn func(testing.TB) string, temporal, namespace s
 		}
 		s.tokens[u.Subject] = tok
 	}
+	// The tests check touch instants to the second: no spread of touches
+	// (winback.touch_spread) unless a test sets one.
+	s.setPolicy("winback.touch_spread", map[string]any{"timer": map[string]any{"duration": "0m", "clock": "calendar"}})
 	return s
+}
+
+// setPolicy makes value the policy's version in force, as an analyst would.
+func (s *stack) setPolicy(name string, value map[string]any) {
+	s.t.Helper()
+	r := s.call(s.followup.Base, "POST", "/v1/policies/"+name+"/versions", analyst, map[string]any{"value": value, "reason": "test set-up"})
+	if r.Status != http.StatusCreated {
+		s.t.Fatalf("policy %s: %d %s", name, r.Status, r.Body)
+	}
 }
 
 // response is an answer of a service.

@@ -45,11 +45,18 @@ func engineFor(ctx workflow.Context) engine {
 // a workflow that needs a policy outside Track (the visit's reminder): it
 // reaches the engine where this execution does.
 func ResolvePolicies(ctx workflow.Context, in *followupv1.ResolvePoliciesInput) (*followupv1.ResolvePoliciesResult, error) {
-	eng := engineFor(ctx)
-	ctx = wfx.Activities(ctx, wfx.Call{Queue: eng.queue, NonRetryable: []string{"invalid", "not_found"}})
 	var res followupv1.ResolvePoliciesResult
-	if err := workflow.ExecuteActivity(ctx, eng.resolve, in).Get(ctx, &res); err != nil {
+	if err := ResolvePoliciesAsync(ctx, in).Get(ctx, &res); err != nil {
 		return nil, err
 	}
 	return &res, nil
+}
+
+// ResolvePoliciesAsync starts the resolution ResolvePolicies waits for and
+// returns its future (a *followupv1.ResolvePoliciesResult), so a workflow
+// can ask something else at the same time.
+func ResolvePoliciesAsync(ctx workflow.Context, in *followupv1.ResolvePoliciesInput) workflow.Future {
+	eng := engineFor(ctx)
+	ctx = wfx.Activities(ctx, wfx.Call{Queue: eng.queue, NonRetryable: []string{"invalid", "not_found"}})
+	return workflow.ExecuteActivity(ctx, eng.resolve, in)
 }

@@ -55,6 +55,7 @@ const (
 	WinBackTouchDeadline  = "winback.touch_deadline"
 	WinBackTouchLadder    = "winback.touch_escalation_ladder"
 	WinBackAttribution    = "winback.attribution_window"
+	WinBackTouchSpread    = "winback.touch_spread"
 	ContactPressure       = "marketing.contact_pressure"
 	SlipAckDeadline       = "infoslip.ack_deadline"
 	SlipCloseDeadline     = "infoslip.close_deadline"
@@ -258,6 +259,13 @@ var catalogue = []Definition{
 		Default: Value{Ladder: &Ladder{Clock: ClockBusiness, Steps: []Step{
 			{After: 0, Action: ActionRemind}, {After: 8 * hour, Action: ActionEscalateManager},
 		}}},
+	},
+	{
+		Name: WinBackTouchSpread, Shape: ShapeTimer, Workflow: "win-back campaign",
+		Title:  "Spread of win-back touches",
+		Effect: "Win-back touches that would fall due at one instant — a launch or the daily sweep enrols many lost customers within minutes — are spread over this period after it: each customer's touches come at a fixed place in it, derived from customer and campaign, so thousands of touches never fall due in the same second. 0 turns the spread off.",
+		Min:    0, Max: 5 * day,
+		Default: Value{Timer: business(2 * hour)},
 	},
 	{
 		Name: WinBackAttribution, Shape: ShapeTimer, Workflow: "win-back campaign",

@@ -73,6 +73,9 @@ func newHarness(t *testing.T, start time.Time) *harness {
 	env.SetStartTime(start)
 	env.RegisterWorkflowWithOptions(winback.WinBack, workflow.RegisterOptions{Name: wfc.WorkflowWinBack})
 	h := &harness{t: t, env: env, engine: followuptest.Register(env)}
+	// No spread: the tests below check the cadence's own instants to the
+	// second (TestTouchesSpread checks the spread).
+	h.engine.PutPolicy(policy.WinBackTouchSpread, 2, time.Time{}, policy.Value{Timer: &policy.Timer{Clock: policy.ClockBusiness}})
 	env.RegisterWorkflowWithOptions(func(_ workflow.Context, in *salesv1.LeadInput) (*salesv1.LeadSnapshot, error) {
 		h.mu.Lock()
 		defer h.mu.Unlock()

@@ -1,6 +1,8 @@
 package winback
 
 import (
+	"crypto/sha256"
+	"encoding/binary"
 	"fmt"
 	"strconv"
 	"time"
@@ -60,6 +62,26 @@ func TouchAt(cadence policy.Ladder, enrolled time.Time, made int, cal *calendar.
 	}
 	at, err = cadence.StepTime(enrolled, made, cal)
 	return at, err == nil, err
+}
+
+// SpreadPlace is a customer's fixed place in a campaign's touch spread: a
+// number in [0, 1) derived from campaign and customer, the same on every
+// worker, replay and continue-as-new, and spread evenly over customers.
+func SpreadPlace(campaignID, customerID string) float64 {
+	h := sha256.Sum256([]byte("closeloop/winback-spread\x00" + campaignID + "\x00" + customerID))
+	return float64(binary.BigEndian.Uint64(h[:8])>>11) / (1 << 53)
+}
+
+// Spread is a touch instant at moved by the customer's place (in [0, 1)) in
+// the spread (winback.touch_spread): place × the spread's duration later, on
+// the spread's clock (working time of cal when it is business), to the
+// whole second. A zero offset leaves at as it is.
+func Spread(at time.Time, spread policy.Timer, place float64, cal *calendar.Calendar) (time.Time, error) {
+	d := time.Duration(place * float64(spread.Duration.D())).Truncate(time.Second)
+	if d <= 0 {
+		return at, nil
+	}
+	return policy.Timer{Duration: policy.Duration(d), Clock: spread.Clock}.Due(at, cal)
 }
 
 // TouchDue is when a touch made at made must be carried out: made plus the

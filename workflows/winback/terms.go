@@ -27,15 +27,39 @@ type terms struct {
 	// pressure: the contact-pressure limits (marketing.contact_pressure),
 	// handed to the marketing service with each touch.
 	pressure []*marketingv1.PressureLimit
+	// spread: winback.touch_spread (nil when not asked for: a cadence
+	// started before the spread existed keeps its instants).
+	spread   *policy.Timer
 	cals     map[string]*calendar.Calendar
 	assigned string // the team's (else the region's, else the default) calendar
 }
 
-func resolveTerms(ctx workflow.Context, team, region string) (*terms, error) {
-	res, err := followup.ResolvePolicies(ctx, &followupv1.ResolvePoliciesInput{
-		Names: []string{policy.WinBackCadence, policy.WinBackTouchDeadline, policy.ContactPressure}, Team: team, Territory: region,
-		At: timestamppb.New(workflow.Now(ctx)),
-	})
+// termsFuture is a resolution of the terms under way.
+type termsFuture struct{ f workflow.Future }
+
+// Get waits for the resolution.
+func (t termsFuture) Get(ctx workflow.Context) (*followupv1.ResolvePoliciesResult, error) {
+	var res followupv1.ResolvePoliciesResult
+	if err := t.f.Get(ctx, &res); err != nil {
+		return nil, err
+	}
+	return &res, nil
+}
+
+// resolveFuture starts resolving the terms (with winback.touch_spread when
+// spread) without waiting.
+func resolveFuture(ctx workflow.Context, team, region string, spread bool) termsFuture {
+	names := []string{policy.WinBackCadence, policy.WinBackTouchDeadline, policy.ContactPressure}
+	if spread {
+		names = append(names, policy.WinBackTouchSpread)
+	}
+	return termsFuture{f: followup.ResolvePoliciesAsync(ctx, &followupv1.ResolvePoliciesInput{
+		Names: names, Team: team, Territory: region, At: timestamppb.New(workflow.Now(ctx)),
+	})}
+}
+
+// resolvedTerms builds the terms from the engine's answer.
+func resolvedTerms(res *followupv1.ResolvePoliciesResult, err error) (*terms, error) {
 	if err != nil {
 		return nil, err
 	}
@@ -52,6 +76,8 @@ func resolveTerms(ctx workflow.Context, team, region string) (*terms, error) {
 			t.deadline = v.Timer
 		case policy.ContactPressure:
 			t.pressure = campaign.PressureLimits(v)
+		case policy.WinBackTouchSpread:
+			t.spread = v.Timer
 		}
 	}
 	if t.cadence == nil || t.deadline == nil {
@@ -69,6 +95,11 @@ func resolveTerms(ctx workflow.Context, team, region string) (*terms, error) {
 	}
 	if _, err := t.calendar(t.deadline.Clock, t.deadline.Calendar); err != nil {
 		return nil, err
+	}
+	if t.spread != nil {
+		if _, err := t.calendar(t.spread.Clock, t.spread.Calendar); err != nil {
+			return nil, err
+		}
 	}
 	return t, nil
 }
@@ -89,17 +120,28 @@ func (t *terms) calendar(clock policy.Clock, name string) (*calendar.Calendar, e
 	return cal, nil
 }
 
-// touchAt is when touch number made is due (ok false: the cadence has run out).
-func (t *terms) touchAt(enrolled time.Time, made int) (time.Time, bool, error) {
+// touchAt is when touch number made is due (ok false: the cadence has run
+// out), moved by the customer's place in the spread (place, in [0, 1)).
+func (t *terms) touchAt(enrolled time.Time, made int, place float64) (time.Time, bool, error) {
 	cal, err := t.calendar(t.cadence.Clock, t.cadence.Calendar)
 	if err != nil {
 		return time.Time{}, false, err
 	}
 	at, ok, err := TouchAt(*t.cadence, enrolled, made, cal)
+	if err != nil || !ok || t.spread == nil {
+		if err != nil {
+			err = unusable(err.Error())
+		}
+		return at, ok, err
+	}
+	scal, err := t.calendar(t.spread.Clock, t.spread.Calendar)
 	if err != nil {
+		return time.Time{}, false, err
+	}
+	if at, err = Spread(at, *t.spread, place, scal); err != nil {
 		return time.Time{}, false, unusable(err.Error())
 	}
-	return at, ok, nil
+	return at, true, nil
 }
 
 // touchDue is when a touch made at made must be carried out.

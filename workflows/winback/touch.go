@@ -32,10 +32,12 @@ type touch struct {
 // It returns OutcomeOptedOut or OutcomeStopped when the cadence must end so,
 // "" otherwise (a response found is left to the loop, like a signal).
 func (w *winBack) touch(ctx workflow.Context) (string, error) {
+	asked := w.asked
+	if w.asked = nil; asked == nil {
+		asked = w.askResponses(ctx)
+	}
 	var found marketingv1.WinBackResponsesResult
-	if err := workflow.ExecuteActivity(w.cust, customerc.ActivityWinBackResponses, &marketingv1.WinBackResponsesInput{
-		CustomerId: w.in.GetCustomerId(), Since: w.in.GetEnrolledAt(),
-	}).Get(ctx, &found); err != nil {
+	if err := asked.Get(ctx, &found); err != nil {
 		return "", err
 	}
 	if r := found.GetResponse(); r != nil {
@@ -91,6 +93,14 @@ func (w *winBack) touch(ctx workflow.Context) (string, error) {
 	}
 	w.chase(ctx, t, now)
 	return "", nil
+}
+
+// askResponses asks the customer service for a response since the
+// enrolment (customer.WinBackResponses): one whose signal was lost.
+func (w *winBack) askResponses(ctx workflow.Context) workflow.Future {
+	return workflow.ExecuteActivity(w.cust, customerc.ActivityWinBackResponses, &marketingv1.WinBackResponsesInput{
+		CustomerId: w.in.GetCustomerId(), Since: w.in.GetEnrolledAt(),
+	})
 }
 
 // chase starts the touch's follow-up: owned by its assignee, due at the

@@ -57,11 +57,25 @@ import (
 // services' business refusals.
 var NonRetryable = []string{"invalid", "not_found", "campaign_not_found"}
 
+// ChangeTouchSpread is the GetVersion change id of the spread touches
+// (winback.touch_spread) and of the touch instant's two reads made at once
+// (the terms re-resolved while the customer service is asked for a missed
+// response): a cadence that started before it keeps its instants and steps.
+const ChangeTouchSpread = "winback-touch-spread"
+
 type winBack struct {
 	in       *marketingv1.WinBackInput
 	enrolled time.Time
-	made     int       // touches made (carried across continue-as-new)
-	lastDue  time.Time // due time of the last touch made in this run
+	// spread: the cadence counts winback.touch_spread and reads at once at
+	// a touch instant (ChangeTouchSpread); place is the customer's place in
+	// the spread (SpreadPlace).
+	spread bool
+	place  float64
+	// asked: customer.WinBackResponses, asked at the touch instant while the
+	// terms were re-resolved; taken by the touch made at that instant.
+	asked   workflow.Future
+	made    int       // touches made (carried across continue-as-new)
+	lastDue time.Time // due time of the last touch made in this run
 	// notBefore: the next touch was deferred by contact pressure until then.
 	notBefore time.Time
 	terms     *terms
@@ -89,6 +103,9 @@ func WinBack(ctx workflow.Context, in *marketingv1.WinBackInput) (*marketingv1.W
 		mkt:  wfx.Activities(ctx, wfx.Call{Queue: marketingc.TaskQueue, NonRetryable: NonRetryable}),
 		cust: wfx.Activities(ctx, wfx.Call{Queue: customerc.TaskQueue, NonRetryable: NonRetryable}),
 	}
+	if workflow.GetVersion(ctx, ChangeTouchSpread, workflow.DefaultVersion, 1) >= 1 {
+		w.spread, w.place = true, SpreadPlace(in.GetCampaignId(), in.GetCustomerId())
+	}
 	w.listen(ctx) // signals (touch.go)
 	if workflow.GetInfo(ctx).ContinuedExecutionRunID == "" {
 		if err := w.mark(ctx, true); err != nil {
@@ -104,7 +121,7 @@ func WinBack(ctx workflow.Context, in *marketingv1.WinBackInput) (*marketingv1.W
 		}
 		if w.terms == nil || w.stale {
 			w.stale = false
-			t, err := resolveTerms(ctx, in.GetTeam(), in.GetRegion())
+			t, err := w.resolve(ctx)
 			if err != nil {
 				return nil, err
 			}
@@ -116,6 +133,7 @@ func WinBack(ctx workflow.Context, in *marketingv1.WinBackInput) (*marketingv1.W
 			return nil, err
 		}
 		if now := workflow.Now(ctx); now.Before(next) {
+			w.asked = nil // the terms moved the touch: asked again at its instant
 			if w.continueDue(ctx, isTouch) {
 				return nil, w.continueAsNew(ctx)
 			}
@@ -139,10 +157,25 @@ func WinBack(ctx workflow.Context, in *marketingv1.WinBackInput) (*marketingv1.W
 	}
 }
 
+// resolve re-resolves the terms. At a touch instant (the terms in force so
+// far say a touch is due now), a cadence with the spread also asks the
+// customer service for a missed response at the same time (w.asked), so the
+// touch is decided one round trip after its instant rather than two; if the
+// new terms move the touch, the answer is dropped and asked again then.
+func (w *winBack) resolve(ctx workflow.Context) (*terms, error) {
+	f := resolveFuture(ctx, w.in.GetTeam(), w.in.GetRegion(), w.spread)
+	if w.spread && w.terms != nil && w.asked == nil {
+		if at, isTouch, err := w.next(); err == nil && isTouch && !workflow.Now(ctx).Before(at) {
+			w.asked = w.askResponses(ctx)
+		}
+	}
+	return resolvedTerms(f.Get(ctx))
+}
+
 // next is the instant the workflow waits for: the next touch's (isTouch),
 // or — the cadence having run out — the last touch's due time.
 func (w *winBack) next() (at time.Time, isTouch bool, err error) {
-	at, ok, err := w.terms.touchAt(w.enrolled, w.made)
+	at, ok, err := w.terms.touchAt(w.enrolled, w.made, w.place)
 	if err != nil {
 		return time.Time{}, false, err
 	}
