@@ -11,10 +11,12 @@
 // campaigns' touches), care (internal/care: the care cadence of existing
 // customers), the timeline (internal/timeline: a customer's history across
 // them, newest first), analytics (internal/analytics: classes, the Pareto
-// series, stages and care coverage of a manager's book) and win-back
+// series, stages and care coverage of a manager's book), win-back
 // (internal/winback: the lost customer whose WinBack workflow runs, and the
-// responses that stop it). Campaigns' segments are customer master data
-// (customer.SegmentPage: internal/domain/segment.go).
+// responses that stop it) and campaigns' email touches (internal/touchmail:
+// where a customer's email goes, and each email on its history). Campaigns'
+// segments are customer master data (customer.SegmentPage:
+// internal/domain/segment.go).
 //
 // It does not own leads, opportunities or territories (the sales service),
 // nor follow-ups, timer policies or business calendars (the follow-up
@@ -49,6 +51,7 @@ import (
 	"github.com/closeloop/closeloop/services/customer/internal/ports"
 	"github.com/closeloop/closeloop/services/customer/internal/schema"
 	"github.com/closeloop/closeloop/services/customer/internal/timeline"
+	"github.com/closeloop/closeloop/services/customer/internal/touchmail"
 	"github.com/closeloop/closeloop/services/customer/internal/visits"
 	"github.com/closeloop/closeloop/services/customer/internal/winback"
 	followupclient "github.com/closeloop/closeloop/services/followup/client"
@@ -106,6 +109,12 @@ func Setup(d *service.Deps, cfg Config) (*service.Module, error) {
 	vs := visits.New(d.DB, store, fapi, visits.Temporal{Client: d.Temporal, Wait: cfg.VisitDecisionWait}, visits.Config{
 		AllowNonWorkingDays: cfg.VisitAllowNonWorkingDays, DefaultStart: cfg.VisitDefaultStart, DefaultDuration: cfg.VisitDefaultDuration})
 	as := actions.New(d.DB, store, fapi, cs)
+	// Campaigns' visit touches go through the one visit per customer and
+	// day: actions has the visits context request them (in the background,
+	// Background below), in the calendars the latest care sweep resolved (a
+	// touch has no caller to read them from the follow-up service as).
+	vs.UseStoredCalendars(cs)
+	as.UseVisits(vs)
 	vs.OnContact(func(ctx context.Context, ids []string, by string) error {
 		_, err := cs.CloseAnswered(ctx, ids, by)
 		return err
@@ -134,9 +143,11 @@ func Setup(d *service.Deps, cfg Config) (*service.Module, error) {
 			// customer.PlanTouches: campaigns' touches as action plans.
 			as.Register(r)
 			wb.Register(r) // customer.MarkWinBack, customer.WinBackResponses, customer.WinBackReturned
+			// customer.TouchAddresses, customer.RecordTouchEmails: campaigns' email touches.
+			touchmail.New(d.DB).Register(r)
 			(&care.Activities{Care: cs}).Register(r)
 		},
 		OpenAPI:    ports.OpenAPI(),
-		Background: []func(context.Context) error{service.PurgeIdempotencyKeys(d.DB, d.Log)},
+		Background: []func(context.Context) error{service.PurgeIdempotencyKeys(d.DB, d.Log), as.VisitRequests(d.Log)},
 	}, nil
 }

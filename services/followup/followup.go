@@ -2,8 +2,10 @@
 // workflow tracks its obligations on. It owns timer policies and their
 // versions, business calendars and their assignments to teams and regions,
 // follow-ups with their escalation history, the managers' overdue views and
-// counts, policy dry runs, and the activities of the policy rollout and
-// reconcile workflows.
+// counts, policy dry runs, the activities of the policy rollout and
+// reconcile workflows, and the notifications' email and webhook channels —
+// which also deliver marketing campaigns' touch emails to customers
+// (followup.QueueTouchEmails).
 //
 // Workflows reach it only through the activities on its task queue
 // ("followup", proto/contract/followup); people and other services through

@@ -6,6 +6,9 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/closeloop/closeloop/services/marketing/internal/domain"
 )
 
 // TestBadInput: every refusal is a clear 4xx with its code (and the field
@@ -24,6 +27,20 @@ func TestBadInput(t *testing.T) {
 			customer := "0190d5c8-0000-7000-8000-000000000001"
 			with := func(k string, v any) map[string]any { return campaign(map[string]any{k: v}) }
 			manyIDs := strings.TrimSuffix(strings.Repeat(draft+",", 21), ",")
+			// Unsubscribe links: one altered in transit, one expired, one
+			// signed under another key.
+			day, err := domain.NewUnsubscribeSigner(unsubscribeKey, 24*time.Hour)
+			if err != nil {
+				t.Fatal(err)
+			}
+			valid, _ := day.Sign(customer, draft, time.Now())
+			tampered := valid[:80] + "A" + valid[81:] // a character of the signature changed
+			if valid[80] == 'A' {
+				tampered = valid[:80] + "B" + valid[81:]
+			}
+			expired, _ := day.Sign(customer, draft, time.Now().Add(-25*time.Hour))
+			other, _ := domain.NewUnsubscribeSigner(strings.Repeat("k", 40), 24*time.Hour)
+			foreign, _ := other.Sign(customer, draft, time.Now())
 			cases := []struct {
 				name, method, path, user string
 				body                     any
@@ -71,6 +88,20 @@ func TestBadInput(t *testing.T) {
 				{"a bad enrolment group", "GET", "/v1/campaigns/" + draft + "/enrolments?group=control", mktMo, nil, 400, "invalid_query", "group", "invalid"},
 				{"a preview's unknown segment field", "POST", "/v1/campaigns/preview", mktMo, map[string]any{"segment": map[string]any{"colour": "red"}}, 422, "validation_failed", "segment.colour", "unknown_field"},
 				{"no token", "GET", "/v1/campaigns", "", nil, 401, "", "", ""},
+				{"an email campaign without a subject", "POST", "/v1/campaigns", mktMo, campaign(map[string]any{"channels": []string{"email", "phone_call"},
+					"email_body": "Dear customer"}), 422, "validation_failed", "email_subject", "required"},
+				{"a win-back campaign with the email channel but no email", "POST", "/v1/campaigns", mktMo, campaign(map[string]any{"type": "winback",
+					"segment": map[string]any{}, "channels": []string{"phone_call", "email"}}), 422, "validation_failed", "email_subject", "required"},
+				{"an email campaign without a body", "POST", "/v1/campaigns", mktMo, campaign(map[string]any{"channels": []string{"email"},
+					"email_subject": "Spring offer"}), 422, "validation_failed", "email_body", "required"},
+				{"an email subject on two lines", "POST", "/v1/campaigns", mktMo, campaign(map[string]any{"channels": []string{"email"},
+					"email_subject": "Spring\nBcc: all@example.com", "email_body": "Dear customer"}), 422, "validation_failed", "email_subject", "invalid"},
+				{"a tampered unsubscribe link", "POST", "/public/v1/unsubscribe/" + tampered, "", nil, 400, "unsubscribe_link_invalid", "", ""},
+				{"a tampered unsubscribe link's page", "POST", "/unsubscribe/" + tampered, "", nil, 400, "", "", ""},
+				{"an unsubscribe link of another key", "POST", "/public/v1/unsubscribe/" + foreign, "", nil, 400, "unsubscribe_link_invalid", "", ""},
+				{"a cut unsubscribe link", "POST", "/public/v1/unsubscribe/" + valid[:60], "", nil, 400, "unsubscribe_link_invalid", "", ""},
+				{"an expired unsubscribe link", "POST", "/public/v1/unsubscribe/" + expired, "", nil, 410, "unsubscribe_link_expired", "", ""},
+				{"an expired unsubscribe link's page", "POST", "/unsubscribe/" + expired, "", nil, 410, "", "", ""},
 			}
 			for _, tc := range cases {
 				before := s.rows()

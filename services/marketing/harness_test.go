@@ -91,8 +91,10 @@ func newStack(t testing.TB, dsn func(testing.TB) string, withTemporal bool) *sta
 }
 
 // newStackOn is the stack on a Temporal server of the caller's, with the
-// workflow worker in this process when worker is set.
-func newStackOn(t testing.TB, dsn func(testing.TB) string, temporal, namespace string, worker bool) *stack {
+// workflow worker in this process when worker is set. env, when given, is
+// more of the follow-up service's environment (env[0]: SMTP_*, …) and the
+// marketing service's (env[1]).
+func newStackOn(t testing.TB, dsn func(testing.TB) string, temporal, namespace string, worker bool, env ...map[string]string) *stack {
 	t.Helper()
 	withTemporal := temporal != noTemporal
 	srv := httptest.NewUnstartedServer(nil)
@@ -107,14 +109,16 @@ func newStackOn(t testing.TB, dsn func(testing.TB) string, temporal, namespace s
 	common := map[string]string{"OIDC_ISSUER_URL": issuerURL, "TEMPORAL_ADDRESS": temporal, "TEMPORAL_NAMESPACE": namespace,
 		"LOG_LEVEL": "warn", "SHUTDOWN_TIMEOUT": "5s"}
 	s := &stack{t: t, tokens: map[string]string{}}
-	s.customer, s.followup = stacktest.StartPair(t, common, map[string]string{"DATABASE_URL": dsn(t)}, map[string]string{"DATABASE_URL": dsn(t)}, service.Options{})
+	env = append(env, nil, nil)
+	s.customer, s.followup = stacktest.StartPair(t, common, map[string]string{"DATABASE_URL": dsn(t)},
+		stacktest.Merge(map[string]string{"DATABASE_URL": dsn(t)}, env[0]), service.Options{})
 	if withTemporal {
 		s.sales = servicetest.Start(t, sales.Spec(), stacktest.Merge(common, map[string]string{"DATABASE_URL": dsn(t),
 			"CUSTOMER_API_URL": s.customer.Base}), service.Options{})
 	}
 	s.marketing = servicetest.Start(t, marketing.Spec(), stacktest.Merge(common, map[string]string{"DATABASE_URL": dsn(t),
 		"MARKETING_TEAMS": "marketing,marketing-emea", "LAUNCH_START_INTERVAL": "1s", "PREVIEW_WAIT": "20s",
-		"NEWCOMERS_INTERVAL": "2s"}), service.Options{})
+		"NEWCOMERS_INTERVAL": "2s", "UNSUBSCRIBE_KEY": unsubscribeKey, "UNSUBSCRIBE_PUBLIC_BASE_URL": unsubscribeBase}, env[1]), service.Options{})
 	s.db = s.marketing.App.Deps().DB
 	if worker {
 		stacktest.StartWorker(t, temporal, namespace, nil)

@@ -90,7 +90,8 @@ func TestOneTouchCampaign(t *testing.T) {
 			customers = append(customers, newcomer)
 
 			mailing := s.must(201, "POST", "/v1/campaigns", mktMo, campaign(map[string]any{"name": "Newsletter", "type": "mailing",
-				"channels": []string{"email"}, "segment": map[string]any{"owner_ids": []string{repBo}}}))["id"].(string)
+				"channels": []string{"email"}, "segment": map[string]any{"owner_ids": []string{repBo}}, "email_subject": "News from us",
+				"email_body": "Dear customer, …"}))["id"].(string)
 			s.must(200, "POST", "/v1/campaigns/"+mailing+"/approve", mgrMona, nil)
 			s.must(200, "POST", "/v1/campaigns/"+mailing+"/launch", mktMo, nil)
 			stacktest.Eventually(t, "the mailing's launch finishes", 60*time.Second, func() bool {

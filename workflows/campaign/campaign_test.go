@@ -37,6 +37,7 @@ var launched = followuptest.CST(time.March, 2, 10, 0)
 type services struct {
 	t        *testing.T
 	n, per   int
+	action   string // of every touch; "" is call
 	mu       sync.Mutex
 	segments []*marketingv1.SegmentPageInput
 	enrolled []*marketingv1.EnrolPageInput
@@ -82,8 +83,12 @@ func (s *services) register(env *testsuite.TestWorkflowEnvironment) {
 				continue
 			}
 			out.Enrolled++
+			action := s.action
+			if action == "" {
+				action = "call"
+			}
 			out.Touches = append(out.Touches, &marketingv1.Touch{TouchId: "t-" + c.GetCustomerId(), CampaignId: in.GetCampaignId(),
-				CustomerId: c.GetCustomerId(), Action: "call", AssigneeId: c.GetOwnerId()})
+				CampaignName: "Spring mailing", CustomerId: c.GetCustomerId(), Action: action, AssigneeId: c.GetOwnerId()})
 		}
 		return out, nil
 	}, activity.RegisterOptions{Name: marketingc.ActivityEnrolPage})

@@ -7,7 +7,9 @@
 //
 // Both only page and count: the customer service reads the segment
 // (customer.SegmentPage, a keyset page in customer id order) and plans the
-// touches (customer.PlanTouches); the marketing service decides who is
+// touches (customer.PlanTouches); an email touch goes out through the
+// follow-up service's mail delivery instead (email.go); the marketing
+// service decides who is
 // enrolled, held out or skipped, starts the WinBack workflows of a win-back
 // campaign (marketing.EnrolPage, marketing.WinBackSweepPage) and records the
 // touches (marketing.RecordTouches). Every activity is idempotent per
@@ -150,8 +152,8 @@ func source(in *marketingv1.CampaignLaunchInput) string {
 }
 
 // enrol hands one page to the marketing service and has the touches it
-// returns planned by the customer service and recorded with their action
-// plans.
+// returns planned by the customer service — the email touches emailed,
+// SendEmails — and recorded with their action plans.
 func enrol(ctx, cust, mkt workflow.Context, campaignID, source string, customers []*marketingv1.CustomerFacts,
 	pressure []*marketingv1.PressureLimit, totals *marketingv1.EnrolPageResult) error {
 	var res marketingv1.EnrolPageResult
@@ -161,16 +163,35 @@ func enrol(ctx, cust, mkt workflow.Context, campaignID, source string, customers
 		return err
 	}
 	AddPage(totals, &res)
-	if len(res.GetTouches()) == 0 {
+	touches := res.GetTouches()
+	if len(touches) == 0 {
 		return nil
 	}
-	var planned marketingv1.PlanTouchesResult
-	if err := workflow.ExecuteActivity(cust, customerc.ActivityPlanTouches, &marketingv1.PlanTouchesInput{
-		Touches: res.GetTouches(),
-	}).Get(ctx, &planned); err != nil {
-		return err
+	var emailed []*marketingv1.Touch
+	if HasEmail(touches) { // emails, and the plans of those that cannot be emailed (email.go)
+		if workflow.GetVersion(ctx, EmailTouchesChange, workflow.DefaultVersion, EmailTouchesVersion) == workflow.DefaultVersion {
+			touches = AsOffers(touches)
+		} else {
+			e, err := SendEmails(ctx, touches, PageTimeout)
+			if err != nil {
+				return err
+			}
+			touches, emailed = e.Plans, e.Sent
+		}
 	}
+	var planned marketingv1.PlanTouchesResult
+	if len(touches) > 0 {
+		if err := workflow.ExecuteActivity(cust, customerc.ActivityPlanTouches, &marketingv1.PlanTouchesInput{
+			Touches: touches,
+		}).Get(ctx, &planned); err != nil {
+			return err
+		}
+	}
+	if len(touches)+len(emailed) == 0 {
+		return nil // every customer of the page opted out meanwhile
+	}
+	// The plans with their action plans, then the emails (none).
 	return workflow.ExecuteActivity(mkt, marketingc.ActivityRecordTouches, &marketingv1.RecordTouchesInput{
-		Touches: res.GetTouches(), ActionIds: planned.GetActionIds(),
+		Touches: append(touches, emailed...), ActionIds: planned.GetActionIds(),
 	}).Get(ctx, nil)
 }

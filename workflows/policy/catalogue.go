@@ -238,8 +238,8 @@ var catalogue = []Definition{
 	{
 		Name: WinBackCadence, Shape: ShapeLadder, Workflow: "win-back campaign",
 		Title:  "Win-back touches",
-		Effect: "The campaign's touches and when each is due, counted from the day the customer enters the campaign. The campaign stops at once when the customer responds or orders again.",
-		Min:    0, Max: 365 * day, MaxSteps: 12, Actions: []Action{ActionCall, ActionVisit, ActionOffer},
+		Effect: "The campaign's touches and when each is due, counted from the day the customer enters the campaign. A call, a visit or an offer is an action plan for the customer's owner; an email goes to the customer's contact address through the notification channel (the campaign's email, with an unsubscribe link), or, when the customer has no address or the campaign no email, becomes an offer for the owner. The campaign stops at once when the customer responds or orders again.",
+		Min:    0, Max: 365 * day, MaxSteps: 12, Actions: []Action{ActionCall, ActionVisit, ActionOffer, ActionEmail},
 		Default: Value{Ladder: &Ladder{Clock: ClockCalendar, Steps: []Step{
 			{After: 0, Action: ActionCall}, {After: 14 * day, Action: ActionVisit}, {After: 30 * day, Action: ActionOffer}, {After: 60 * day, Action: ActionCall},
 		}}},

@@ -373,6 +373,8 @@ func actionWords(a Action) string {
 		return "a visit"
 	case ActionOffer:
 		return "an offer"
+	case ActionEmail:
+		return "an email"
 	}
 	return "`" + string(a) + "`"
 }
@@ -398,6 +400,8 @@ func actionMeaning(a Action) string {
 		return "a win-back touch: a visit"
 	case ActionOffer:
 		return "a win-back touch: an offer"
+	case ActionEmail:
+		return "a win-back touch: the campaign's email to the customer's contact"
 	}
 	return string(a)
 }

@@ -64,6 +64,8 @@ const (
 	ActionCall  Action = "call"
 	ActionVisit Action = "visit"
 	ActionOffer Action = "offer"
+	// ActionEmail is a win-back touch by email to the customer's contact.
+	ActionEmail Action = "email"
 )
 
 // Duration is a time.Duration whose JSON form is a string of whole units:

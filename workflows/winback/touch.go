@@ -28,7 +28,8 @@ type touch struct {
 // touch makes the touch that is due now: unless the customer has responded
 // (customer.WinBackResponses) or the marketing service refuses it
 // (marketing.WinBackTouch: opted out, contact pressure, enrolment ended), it
-// is planned on the owner's action list (customer.PlanTouches) and chased.
+// is planned on the owner's action list (customer.PlanTouches) and chased —
+// or, an email touch, emailed to the customer (email.go).
 // It returns OutcomeOptedOut or OutcomeStopped when the cadence must end so,
 // "" otherwise (a response found is left to the loop, like a signal).
 func (w *winBack) touch(ctx workflow.Context) (string, error) {
@@ -80,6 +81,12 @@ func (w *winBack) touch(ctx workflow.Context) (string, error) {
 	}
 	if w.poll() {
 		return "", nil // responded while the touch was decided: it is not planned
+	}
+	// An email touch is emailed, and not planned, unless it falls back to
+	// a plan (email.go).
+	var outcome string
+	if t, outcome, err = w.email(ctx, t, due); t == nil || err != nil {
+		return outcome, err
 	}
 	var planned marketingv1.PlanTouchesResult
 	if err := workflow.ExecuteActivity(w.cust, customerc.ActivityPlanTouches, &marketingv1.PlanTouchesInput{

@@ -34,8 +34,6 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -126,7 +124,8 @@ var componentNames = []string{"temporal", "mailpit", "worker", "customer", "foll
 // through the customer API. The web console comes last, once the five APIs it
 // calls (customer, followup, sales, service, marketing) are ready, with the session key webSessionKey (kept in data, see
 // sessionKey).
-func stackComponents(data, webSessionKey string) []component {
+func stackComponents(data string, keys devKeys) []component {
+	webSessionKey, unsubscribeKey := keys.webSession, keys.unsubscribe
 	db := func(name string) string { return "DATABASE_URL=sqlite://" + filepath.Join(data, name+".db") }
 	return []component{
 		{name: "mailpit", port: mailHTTPPort, alsoListens: []int{mailSMTPPort}, thirdParty: true, dropEnv: "MP_",
@@ -156,7 +155,10 @@ func stackComponents(data, webSessionKey string) []component {
 			// The departments of the dev users' teams: info slips and notices.
 			"DEPARTMENTS=" + devDepartments},
 			after: []string{"customer", "mailpit"}},
-		{name: "marketing", port: marketingPort, env: []string{fmt.Sprintf("HTTP_ADDR=127.0.0.1:%d", marketingPort), db("marketing")}},
+		{name: "marketing", port: marketingPort, env: []string{fmt.Sprintf("HTTP_ADDR=127.0.0.1:%d", marketingPort), db("marketing"),
+			// Campaign e-mails (through the follow-up service, to Mailpit)
+			// with unsubscribe links to this service's public page.
+			"UNSUBSCRIBE_KEY=" + unsubscribeKey, "UNSUBSCRIBE_PUBLIC_BASE_URL=" + marketingURL}},
 		{name: "web", port: webPort, env: []string{fmt.Sprintf("HTTP_ADDR=127.0.0.1:%d", webPort),
 			"WEB_PUBLIC_URL=" + webURL, "WEB_OIDC_CLIENT_ID=" + webClientID, "WEB_SESSION_KEY=" + webSessionKey,
 			"CUSTOMER_API_URL=" + customerURL, "FOLLOWUP_API_URL=" + followupURL, "SALES_API_URL=" + salesURL,
@@ -164,38 +166,6 @@ func stackComponents(data, webSessionKey string) []component {
 			fmt.Sprintf("TEMPORAL_UI_URL=http://127.0.0.1:%d", uiPort), "WEB_DEFAULT_TIME_ZONE=" + webTimeZone},
 			after: []string{"customer", "followup", "sales", "service", "marketing"}},
 	}
-}
-
-// sessionKey is the web console's session key, kept in data/web-session-key
-// (mode 0600) so that sessions survive a restart of `make run`: read when the
-// file exists, else 32 random bytes, base64, written once.
-func sessionKey(data string) (string, error) {
-	path := filepath.Join(data, "web-session-key")
-	raw, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) {
-		b := make([]byte, 32)
-		if _, err := rand.Read(b); err != nil {
-			return "", err
-		}
-		key := base64.StdEncoding.EncodeToString(b)
-		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-		if err != nil {
-			return "", fmt.Errorf("web session key: %w", err)
-		}
-		if _, err := f.WriteString(key + "\n"); err != nil {
-			f.Close()
-			return "", fmt.Errorf("web session key: %w", err)
-		}
-		return key, f.Close()
-	}
-	if err != nil {
-		return "", fmt.Errorf("web session key: %w", err)
-	}
-	key := strings.TrimSpace(string(raw))
-	if b, err := base64.StdEncoding.DecodeString(key); err != nil || len(b) != 32 {
-		return "", fmt.Errorf("web session key: %s is not the base64 of 32 bytes; delete it and `make run` writes a new one (everyone signs in again)", path)
-	}
-	return key, nil
 }
 
 // stackPorts are the ports `make run` listens on: Temporal, its UI, the dev
@@ -348,11 +318,11 @@ func run(root string) error {
 			return err
 		}
 	}
-	webKey, err := sessionKey(data)
+	keys, err := readKeys(data)
 	if err != nil {
 		return err
 	}
-	components := stackComponents(data, webKey)
+	components := stackComponents(data, keys)
 	if missing := missingBinaries(bin, components); len(missing) > 0 {
 		return fmt.Errorf("%s not built: `make run` builds them into bin/ (`make tools`: the Temporal CLI and Mailpit; `make build`: the Makefile's BINARIES, every service, the worker, the web console and devstack)", strings.Join(missing, ", "))
 	}

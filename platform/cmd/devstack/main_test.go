@@ -108,7 +108,7 @@ func envOf(c component, name string) (string, bool) {
 // API; the web console on 8080, last, once the three APIs it calls are ready.
 func TestStackComponents(t *testing.T) {
 	data := t.TempDir()
-	cs := stackComponents(data, "the-session-key")
+	cs := stackComponents(data, devKeys{webSession: "the-session-key", unsubscribe: "the-unsubscribe-key"})
 	if got := append([]string{"temporal"}, names(cs)...); !slices.Equal(got, componentNames) {
 		t.Errorf("started %v, want componentNames %v", got, componentNames)
 	}
@@ -179,6 +179,8 @@ func TestStackComponents(t *testing.T) {
 		"customer": {"FOLLOWUP_API_URL": followupURL},
 		"sales":    {"CUSTOMER_API_URL": customerURL},
 		"service":  {"CUSTOMER_API_URL": customerURL},
+		// Campaign e-mails' unsubscribe links lead to the marketing service.
+		"marketing": {"UNSUBSCRIBE_PUBLIC_BASE_URL": marketingURL, "UNSUBSCRIBE_KEY": "the-unsubscribe-key"},
 		"web": {"CUSTOMER_API_URL": customerURL, "FOLLOWUP_API_URL": followupURL, "SALES_API_URL": salesURL,
 			"SERVICE_API_URL": serviceURL, "MARKETING_API_URL": marketingURL},
 	}
@@ -239,7 +241,7 @@ func TestStackComponents(t *testing.T) {
 // users in it, and every department has a rep and a manager to sign in as.
 func TestDepartmentsOfTheDevUsers(t *testing.T) {
 	var service component
-	for _, c := range stackComponents(t.TempDir(), "k") {
+	for _, c := range stackComponents(t.TempDir(), devKeys{webSession: "k", unsubscribe: "u"}) {
 		if c.name == "service" {
 			service = c
 		}
@@ -304,7 +306,7 @@ func TestDepartmentsOfTheDevUsers(t *testing.T) {
 // send webhooks to this machine over http.
 func TestMailpitCatchesTheMail(t *testing.T) {
 	data := t.TempDir()
-	cs := stackComponents(data, "k")
+	cs := stackComponents(data, devKeys{webSession: "k", unsubscribe: "u"})
 	byName := map[string]component{}
 	for _, c := range cs {
 		byName[c.name] = c
@@ -446,7 +448,7 @@ func TestDevIssuerSignsInTheConsole(t *testing.T) {
 // of failing on the first exec.
 func TestMissingBinaries(t *testing.T) {
 	bin := t.TempDir()
-	cs := stackComponents(t.TempDir(), "k")
+	cs := stackComponents(t.TempDir(), devKeys{webSession: "k", unsubscribe: "u"})
 	for _, name := range []string{"temporal", "worker", "customer", "sales", "service", "marketing", "web"} {
 		if err := os.WriteFile(filepath.Join(bin, name), nil, 0o755); err != nil {
 			t.Fatal(err)

@@ -142,4 +142,14 @@ const (
 	// idempotent (a customer no longer lost is left as it is). Input
 	// marketingv1.WinBackEndInput.
 	ActivityWinBackReturned = "customer.WinBackReturned"
+	// ActivityTouchAddresses returns the email address of each customer's
+	// contact (its primary contact's, else the first contact's with a
+	// usable one) for the email touches of a campaign; a customer without
+	// one is left out. Input marketingv1.TouchAddressesInput, result
+	// marketingv1.TouchAddressesResult.
+	ActivityTouchAddresses = "customer.TouchAddresses"
+	// ActivityRecordTouchEmails puts campaign touch emails on the
+	// customers' histories (department marketing, an item nobody changes),
+	// once per touch id. Input marketingv1.RecordTouchEmailsInput.
+	ActivityRecordTouchEmails = "customer.RecordTouchEmails"
 )

@@ -54,4 +54,10 @@ const (
 	// ActivityGiveUpDelivery records a delivery whose retries ran out as
 	// failed (the dead-letter list). Input followupv1.GiveUpDeliveryInput.
 	ActivityGiveUpDelivery = "followup.GiveUpDelivery"
+	// ActivityQueueTouchEmails puts campaign touch emails in the
+	// deliveries outbox: one email delivery per touch id (idempotent), sent,
+	// retried and recorded like every notification. Input
+	// marketingv1.QueueTouchEmailsInput, result
+	// marketingv1.QueueTouchEmailsResult.
+	ActivityQueueTouchEmails = "followup.QueueTouchEmails"
 )

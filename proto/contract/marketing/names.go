@@ -49,4 +49,10 @@ const (
 	// opportunities, wins, revenue, won back). Input
 	// marketingv1.RecordOutcomesInput.
 	ActivityRecordOutcomes = "marketing.RecordOutcomes"
+	// ActivityEmailTouches writes the emails of a campaign's email touches
+	// (content, recipient, signed unsubscribe link) and says which touches
+	// fall back to an action plan (no address, no email, email not set up)
+	// and which are dropped (opted out). Records nothing. Input
+	// marketingv1.EmailTouchesInput, result marketingv1.EmailTouchesResult.
+	ActivityEmailTouches = "marketing.EmailTouches"
 )

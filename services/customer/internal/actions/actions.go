@@ -15,13 +15,18 @@
 // its customer's history, as an item nobody records or changes through
 // /v1/actions — domain/caseevent.go says why it is an action row — and
 // customer.PlanTouches, by which the marketing workflows put a campaign's
-// touches on the owners' lists, domain/campaign.go). This
+// touches on the owners' lists, domain/campaign.go; a visit touch's visit
+// is requested through the visits context's one visit per customer and
+// day by VisitRequests, in the service's background, domain/visittouch.go). This
 // package only assembles them for the service (New: Routes, Register) and
 // hands the operations to the service's OpenAPI document (Ops); it holds no
 // rule, use case or storage of its own.
 package actions
 
 import (
+	"context"
+	"log/slog"
+
 	"github.com/gin-gonic/gin"
 	"go.temporal.io/sdk/worker"
 	"gorm.io/gorm"
@@ -56,6 +61,12 @@ func New(db *gorm.DB, customers *custadapters.Store, fu app.FollowUps, cs *care.
 
 // Routes mounts the actions API on the authenticated /v1 group.
 func (s *Service) Routes(v1 *gin.RouterGroup) { s.http.Routes(v1) }
+
+// VisitRequests is the background task that answers the visit requests of
+// campaigns' visit touches (ports.VisitRequests); log takes its warnings.
+func (s *Service) VisitRequests(log *slog.Logger) func(ctx context.Context) error {
+	return ports.VisitRequests{Svc: s.Service, Log: log}.Run
+}
 
 // Register adds the actions' activities (customer.RecordCaseEvent,
 // customer.RecordSlipEvent, customer.PlanTouches) to the customer worker.

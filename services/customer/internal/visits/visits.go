@@ -5,7 +5,9 @@
 //     cancellation or log stores, how visits are shown) — pure, tested
 //     without a database;
 //   - app: the use cases, with authorisation and scope, over the repository,
-//     the customers, the calendars and the workflow through interfaces;
+//     the customers, the calendars and the workflow through interfaces —
+//     among them the visits campaigns' visit touches request (ForTouches,
+//     for the actions context);
 //   - adapters: the gorm repository of the visits tables; decides nothing;
 //   - ports: the HTTP API and its OpenAPI operations, the Visit workflow's
 //     activities, and the Temporal client of Visit workflows.

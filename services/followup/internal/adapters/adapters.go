@@ -278,4 +278,33 @@ var Migrations = []migrate.Migration{
 		`ALTER TABLE follow_ups ADD COLUMN requester_escalated_at TIMESTAMPTZ`,
 		`CREATE INDEX ix_follow_ups_open_requester ON follow_ups (requester_team, due_at, id) WHERE closed_at IS NULL AND requester_escalated_at IS NOT NULL`,
 	)},
+	{Version: 10, Name: "campaign touch emails: their text, once per campaign, and each touch's recipient and unsubscribe link", Up: migrate.SQL(
+		// A campaign's email, the same for all its touches: stored once
+		// (id derived from campaign and text), not once per customer.
+		`CREATE TABLE touch_email_contents (
+			id            VARCHAR(32) PRIMARY KEY,
+			campaign_id   VARCHAR(36) NOT NULL,
+			campaign_name VARCHAR(200) NOT NULL DEFAULT '',
+			subject       VARCHAR(200) NOT NULL,
+			body          TEXT NOT NULL,
+			language      VARCHAR(10) NOT NULL,
+			created_at    TIMESTAMPTZ NOT NULL
+		)`,
+		// One row per touch email, keyed by its delivery (deliveries.id,
+		// kind touch: derived from the touch id, so a touch is emailed
+		// once). The delivery row carries the status, attempts and errors
+		// like every delivery's.
+		`CREATE TABLE touch_emails (
+			delivery_id     VARCHAR(36) PRIMARY KEY,
+			touch_id        VARCHAR(64) NOT NULL,
+			customer_id     VARCHAR(36) NOT NULL,
+			step            INTEGER NOT NULL DEFAULT 0,
+			address         VARCHAR(254) NOT NULL,
+			name            VARCHAR(200) NOT NULL DEFAULT '',
+			unsubscribe_url VARCHAR(2048) NOT NULL,
+			content_id      VARCHAR(32) NOT NULL REFERENCES touch_email_contents(id),
+			created_at      TIMESTAMPTZ NOT NULL
+		)`,
+		`CREATE UNIQUE INDEX ux_touch_emails_touch ON touch_emails (touch_id)`,
+	)},
 }

@@ -1,6 +1,8 @@
 // Deliveries: the email and webhook channels of notifications
-// (domain/delivery.go). The dispatcher turns each new inbox message into
-// its deliveries and hands those that go now to a pool of senders; what
+// (domain/delivery.go), and of marketing campaigns' touch emails
+// (deliveries_touch.go, taken by the same senders). The dispatcher turns
+// each new inbox message into its deliveries and hands those that go now
+// to a pool of senders; what
 // must wait (quiet hours) or failed is handed to a Delivery workflow
 // (workflows/notify), which waits and retries durably and calls Send
 // through an activity.
@@ -76,11 +78,13 @@ type Deliveries struct {
 	Config  DeliveryConfig
 	Log     *slog.Logger
 	now     func() time.Time
+	// nudge wakes Run before its next poll (a touch email was queued).
+	nudge chan struct{}
 }
 
 // NewDeliveries returns the use cases over their repositories.
 func NewDeliveries(s *store.Deliveries, people *store.Recipients, hooks *store.Webhooks, fus *store.FollowUps, log *slog.Logger) *Deliveries {
-	return &Deliveries{store: s, people: people, hooks: hooks, followUps: fus, Log: log, now: time.Now, Metrics: noMetrics{},
+	return &Deliveries{store: s, people: people, hooks: hooks, followUps: fus, Log: log, now: time.Now, Metrics: noMetrics{}, nudge: make(chan struct{}, 1),
 		Config: DeliveryConfig{Claim: time.Minute, Poll: 500 * time.Millisecond, DigestCheck: time.Minute, Concurrency: 16, DisableAfter: 20}}
 }
 
@@ -102,6 +106,9 @@ type job struct {
 	// owner's; sub the webhook's subscription.
 	name, owner string
 	sub         *domain.Subscription
+	// touch is a campaign's touch email (deliveries_touch.go), nil for
+	// every other delivery.
+	touch *touchJob
 }
 
 // Run dispatches new messages, sends what the sweep finds unsent and the
@@ -146,6 +153,11 @@ func (s *Deliveries) Run(ctx context.Context) error {
 		} else if n == batch {
 			continue // more are waiting
 		}
+		if n, err := s.ClaimNewOnce(ctx, batch, enqueue); err != nil && ctx.Err() == nil {
+			s.Log.Warn("notifications: taking new touch emails failed; trying again", "error", err)
+		} else if n == batch {
+			continue // more are waiting
+		}
 		now := s.now()
 		if now.Sub(lastSweep) >= s.Config.Claim/2 {
 			lastSweep = now
@@ -163,6 +175,7 @@ func (s *Deliveries) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			return nil
 		case <-poll.C:
+		case <-s.nudge:
 		}
 	}
 }
@@ -294,8 +307,14 @@ func (s *Deliveries) load(ctx context.Context, d domain.Delivery) (job, error) {
 		}
 		j.owner = names[n.OwnerID]
 	}
-	switch d.Channel {
-	case domain.ChannelEmail:
+	switch {
+	case d.Kind == domain.KindTouch:
+		e, c, err := s.store.TouchEmail(ctx, d.ID)
+		if err != nil {
+			return j, err
+		}
+		j.touch, j.name = &touchJob{email: e, content: c}, e.Name
+	case d.Channel == domain.ChannelEmail:
 		people, err := s.people.Of(ctx, domain.Notification{UserID: d.Target})
 		if err != nil {
 			return j, err
@@ -303,7 +322,7 @@ func (s *Deliveries) load(ctx context.Context, d domain.Delivery) (job, error) {
 		if len(people) == 1 {
 			j.name = people[0].Name
 		}
-	case domain.ChannelWebhook:
+	case d.Channel == domain.ChannelWebhook:
 		sub, err := s.hooks.Get(ctx, d.Target)
 		var ae *apperr.Error
 		if err != nil && !(errors.As(err, &ae) && ae.Kind == apperr.KindNotFound) {

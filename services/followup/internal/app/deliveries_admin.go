@@ -110,10 +110,11 @@ type DeliveryView struct {
 	ID string `json:"id"`
 	// Channel: email or webhook.
 	Channel string `json:"channel"`
-	// Kind: reminder, escalation, handover, winback, or digest.
+	// Kind: reminder, escalation, handover, winback, digest, or touch (a
+	// marketing campaign's email to a customer).
 	Kind string `json:"kind"`
-	// Target is the recipient's user id (email) or the webhook
-	// subscription's id.
+	// Target is the recipient's user id (email), the customer's id (a
+	// touch email) or the webhook subscription's id.
 	Target string `json:"target"`
 	// Address is the email address (admins only).
 	Address        string `json:"address,omitempty"`
@@ -123,9 +124,9 @@ type DeliveryView struct {
 	// sent, failed (the retries ran out: the dead-letter list) or
 	// suppressed.
 	Status string `json:"status"`
-	// Reason a delivery is held or suppressed: quiet_hours, preference,
-	// no_address, digest, closed, unsubscribed, empty; retried after an
-	// admin's retry.
+	// Reason a delivery is held or suppressed: quiet_hours,
+	// contact_pressure (a campaign's touch email), preference, no_address,
+	// digest, closed, unsubscribed, empty; retried after an admin's retry.
 	Reason    string     `json:"reason,omitempty"`
 	Urgent    bool       `json:"urgent"`
 	Attempts  int        `json:"attempts"`

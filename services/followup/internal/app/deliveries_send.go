@@ -130,6 +130,9 @@ func (s *Deliveries) sendEmail(ctx context.Context, j job) error {
 	if s.Mail == nil {
 		return permanent("email_off", "no SMTP relay is configured (SMTP_HOST)", nil)
 	}
+	if j.touch != nil {
+		return s.sendTouch(ctx, j)
+	}
 	loc, err := time.LoadLocation(d.TimeZone)
 	if err != nil {
 		loc = time.UTC

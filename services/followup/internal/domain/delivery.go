@@ -52,6 +52,9 @@ const (
 	ReasonUnsubscribed = "unsubscribed" // the webhook subscription was disabled or deleted
 	ReasonEmpty        = "empty"        // a digest with nothing to list
 	ReasonRetried      = "retried"      // sent again by an admin from the dead-letter list
+	// ReasonContactPressure: held, a campaign's touch email that the
+	// contact pressure deferred (touch_email.go).
+	ReasonContactPressure = "contact_pressure"
 )
 
 // Delivery is one message on one channel to one target.

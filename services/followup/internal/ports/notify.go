@@ -2,6 +2,8 @@ package ports
 
 import (
 	"context"
+	"errors"
+	"strings"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -14,15 +16,18 @@ import (
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/closeloop/closeloop/platform/apperr"
 	"github.com/closeloop/closeloop/platform/temporalx"
 	followupc "github.com/closeloop/closeloop/proto/contract/followup"
 	wfc "github.com/closeloop/closeloop/proto/contract/workflows"
 	followupv1 "github.com/closeloop/closeloop/proto/gen/closeloop/followup/v1"
+	marketingv1 "github.com/closeloop/closeloop/proto/gen/closeloop/marketing/v1"
 	"github.com/closeloop/closeloop/services/followup/internal/app"
 )
 
 // DeliveryActivities are the activities the Delivery workflow calls on the
-// follow-up service's queue: send a delivery, and give one up.
+// follow-up service's queue — send a delivery, and give one up — and the
+// one the marketing workflows hand their touch emails over with.
 type DeliveryActivities struct {
 	Deliveries *app.Deliveries
 }
@@ -31,6 +36,45 @@ type DeliveryActivities struct {
 func (a *DeliveryActivities) Register(r worker.Registry) {
 	r.RegisterActivityWithOptions(a.SendDelivery, activity.RegisterOptions{Name: followupc.ActivitySendDelivery})
 	r.RegisterActivityWithOptions(a.GiveUpDelivery, activity.RegisterOptions{Name: followupc.ActivityGiveUpDelivery})
+	r.RegisterActivityWithOptions(a.QueueTouchEmails, activity.RegisterOptions{Name: followupc.ActivityQueueTouchEmails})
+}
+
+// QueueTouchEmails puts a campaign's touch emails in the outbox (one
+// delivery per touch id) and names each one's delivery; without an SMTP
+// relay it queues nothing and says email_off. A malformed email is
+// non-retryable.
+func (a *DeliveryActivities) QueueTouchEmails(ctx context.Context, in *marketingv1.QueueTouchEmailsInput) (*marketingv1.QueueTouchEmailsResult, error) {
+	c := in.GetContent()
+	emails := make([]app.TouchEmailInput, len(in.GetEmails()))
+	for i, e := range in.GetEmails() {
+		emails[i] = app.TouchEmailInput{TouchID: e.GetTouchId(), CustomerID: e.GetCustomerId(), Step: int(e.GetStep()), Address: e.GetAddress(),
+			Name: e.GetName(), UnsubscribeURL: e.GetUnsubscribeUrl()}
+		if nb := e.GetNotBefore(); nb != nil && nb.CheckValid() == nil {
+			t := nb.AsTime()
+			emails[i].NotBefore = &t
+		}
+	}
+	ids, skip, err := a.Deliveries.QueueTouchEmails(ctx, app.TouchContentInput{CampaignID: c.GetCampaignId(), CampaignName: c.GetCampaignName(),
+		Subject: c.GetSubject(), Body: c.GetBody(), Language: c.GetLanguage()}, emails)
+	if err != nil {
+		return nil, invalidFields(err)
+	}
+	return &marketingv1.QueueTouchEmailsResult{DeliveryIds: ids, SkipReason: skip}, nil
+}
+
+// invalidFields is a refusal as the marketing workflows stop on it: not
+// retried, of type "invalid", its message naming each bad field; any other
+// failure as temporalx.NonRetryable makes it.
+func invalidFields(err error) error {
+	var ae *apperr.Error
+	if !errors.As(err, &ae) || len(ae.Fields) == 0 {
+		return temporalx.NonRetryable(err)
+	}
+	parts := make([]string, len(ae.Fields))
+	for i, f := range ae.Fields {
+		parts[i] = f.Field + ": " + f.Code + " (" + f.Message + ")"
+	}
+	return temporal.NewNonRetryableApplicationError(ae.Message+": "+strings.Join(parts, "; "), "invalid", err)
 }
 
 // SendDelivery sends one delivery unless it is done; a permanent failure

@@ -20,6 +20,8 @@ type campaignRow struct {
 	Segment         domain.Segment `gorm:"serializer:json"`
 	Holdout         float64
 	EnrolNewcomers  bool
+	EmailSubject    string
+	EmailBody       string
 	Budget          float64
 	ExpectedCost    float64
 	ExpectedRevenue float64
@@ -64,8 +66,8 @@ type Campaign struct {
 
 func rowOf(c Campaign) campaignRow {
 	r := campaignRow{ID: c.ID, Name: c.Name, Objective: c.Objective, Type: string(c.Type), Channels: orEmpty(c.Channels), Segment: c.Segment,
-		Holdout: c.Holdout, EnrolNewcomers: c.EnrolNewcomers, Budget: c.Budget, ExpectedCost: c.ExpectedCost, ExpectedRevenue: c.ExpectedRevenue,
-		StartsOn: c.StartsOn, EndsOn: c.EndsOn, OwnerID: c.OwnerID, Team: c.Team, State: string(c.State), CreatedBy: c.CreatedBy,
+		Holdout: c.Holdout, EnrolNewcomers: c.EnrolNewcomers, EmailSubject: c.EmailSubject, EmailBody: c.EmailBody, Budget: c.Budget,
+		ExpectedCost: c.ExpectedCost, ExpectedRevenue: c.ExpectedRevenue, StartsOn: c.StartsOn, EndsOn: c.EndsOn, OwnerID: c.OwnerID, Team: c.Team, State: string(c.State), CreatedBy: c.CreatedBy,
 		ApprovedBy: c.ApprovedBy, ApprovedAt: c.ApprovedAt, LaunchedBy: c.LaunchedBy, LaunchedAt: c.LaunchedAt, EndedBy: c.EndedBy,
 		EndReason: c.EndReason, LaunchDoneAt: c.LaunchDoneAt, LaunchEnrolled: c.LaunchEnrolled, LaunchHeldOut: c.LaunchHeldOut,
 		LaunchSkipped: c.LaunchSkipped, NewcomersAt: c.NewcomersAt, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt, Version: int64(c.Version)}
@@ -82,6 +84,7 @@ func (r campaignRow) campaign() Campaign {
 	c := domain.Campaign{ID: r.ID, Name: r.Name, Objective: r.Objective, Type: domain.Type(r.Type), Channels: r.Channels, Segment: r.Segment,
 		Holdout: r.Holdout, Budget: r.Budget, ExpectedCost: r.ExpectedCost, ExpectedRevenue: r.ExpectedRevenue, StartsOn: r.StartsOn.UTC(),
 		EndsOn: r.EndsOn.UTC(), OwnerID: r.OwnerID, Team: r.Team, State: domain.State(r.State), EnrolNewcomers: r.EnrolNewcomers,
+		EmailSubject: r.EmailSubject, EmailBody: r.EmailBody,
 		Version: int(r.Version), CreatedBy: r.CreatedBy, ApprovedBy: r.ApprovedBy, CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
 		ApprovedAt: utc(r.ApprovedAt), LaunchedAt: utc(r.LaunchedAt)}
 	switch c.State {

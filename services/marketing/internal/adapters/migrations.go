@@ -141,4 +141,10 @@ var Migrations = []migrate.Migration{
 	{Version: 3, Name: "when a running campaign's segment was last read for newcomers", Up: migrate.SQL(
 		`ALTER TABLE campaigns ADD COLUMN newcomers_at TIMESTAMPTZ`,
 	)},
+	{Version: 4, Name: "a campaign's email: its subject and body", Up: migrate.SQL(
+		// The email a campaign sends in its email touches (required with
+		// the email channel; the domain checks it).
+		`ALTER TABLE campaigns ADD COLUMN email_subject VARCHAR(200) NOT NULL DEFAULT ''`,
+		`ALTER TABLE campaigns ADD COLUMN email_body TEXT NOT NULL DEFAULT ''`,
+	)},
 }

@@ -49,6 +49,9 @@ type App struct {
 	wf    Workflows
 	log   *slog.Logger
 	now   func() time.Time
+	// links sign the unsubscribe links of email touches (email.go); nil
+	// when they are not set up.
+	links *EmailLinks
 }
 
 // New returns the use cases on store, with the marketing department's teams.

@@ -27,6 +27,7 @@ type CampaignInput struct {
 	StartsOn, EndsOn                      string
 	OwnerID, Team                         string
 	EnrolNewcomers                        bool
+	EmailSubject, EmailBody               string
 }
 
 // ErrSegmentEmpty refuses to launch a campaign whose segment matches no customer.
@@ -46,7 +47,8 @@ func (in CampaignInput) draft(id string) (domain.Draft, error) {
 	ends := parseDate(&v, "ends_on", in.EndsOn)
 	d := domain.Draft{ID: id, Name: in.Name, Objective: in.Objective, Type: domain.Type(in.Type), Channels: in.Channels, Segment: seg,
 		Holdout: in.Holdout, Budget: in.Budget, ExpectedCost: in.ExpectedCost, ExpectedRevenue: in.ExpectedRevenue, StartsOn: starts,
-		EndsOn: ends, OwnerID: strings.TrimSpace(in.OwnerID), Team: strings.TrimSpace(in.Team), EnrolNewcomers: in.EnrolNewcomers}
+		EndsOn: ends, OwnerID: strings.TrimSpace(in.OwnerID), Team: strings.TrimSpace(in.Team), EnrolNewcomers: in.EnrolNewcomers,
+		EmailSubject: in.EmailSubject, EmailBody: in.EmailBody}
 	return d, v.Err()
 }
 

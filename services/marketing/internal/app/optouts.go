@@ -5,10 +5,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/closeloop/closeloop/platform/apperr"
-	marketingv1 "github.com/closeloop/closeloop/proto/gen/closeloop/marketing/v1"
 	"github.com/closeloop/closeloop/services/marketing/internal/adapters"
 	"github.com/closeloop/closeloop/services/marketing/internal/domain"
 )
@@ -51,18 +49,9 @@ func (a *App) OptOut(ctx context.Context, customerID, reason string) (OptOutView
 	if err := v.Err(); err != nil {
 		return OptOutView{}, err
 	}
-	now := a.now()
-	o, err := a.store.AddOptOut(ctx, adapters.OptOut{CustomerID: customerID, Reason: reason, CreatedBy: act.ID, CreatedAt: now})
+	o, err := a.optOut(ctx, customerID, reason, act.ID)
 	if err != nil {
 		return OptOutView{}, err
-	}
-	if active, err := a.store.Active(ctx, []string{customerID}); err != nil {
-		return OptOutView{}, err
-	} else if r, ok := active[customerID]; ok && r.Type == string(domain.TypeWinback) {
-		if err := a.wf.Respond(ctx, customerID, r.CampaignID, &marketingv1.WinBackResponse{Kind: "opt_out", At: timestamppb.New(now), By: act.ID}); err != nil {
-			// The opt-out is stored: the cadence's next touch is refused.
-			a.log.WarnContext(ctx, "telling a win-back of an opt-out", "customer", customerID, "campaign", r.CampaignID, "error", err)
-		}
 	}
 	return optOutView(o), nil
 }

@@ -21,8 +21,11 @@ type CampaignView struct {
 	// names lifecycle stage lost).
 	Segment domain.Segment `json:"segment"`
 	// Holdout: the share of the segment kept out as control group (0–0.5).
-	Holdout         float64 `json:"holdout"`
-	EnrolNewcomers  bool    `json:"enrol_newcomers"`
+	Holdout        float64 `json:"holdout"`
+	EnrolNewcomers bool    `json:"enrol_newcomers"`
+	// EmailSubject and EmailBody: the email its email touches send.
+	EmailSubject    string  `json:"email_subject,omitempty"`
+	EmailBody       string  `json:"email_body,omitempty"`
 	Budget          float64 `json:"budget"`
 	ExpectedCost    float64 `json:"expected_cost"`
 	ExpectedRevenue float64 `json:"expected_revenue"`
@@ -57,7 +60,7 @@ type LaunchView struct {
 
 func (a *App) view(c adapters.Campaign) CampaignView {
 	v := CampaignView{ID: c.ID, Name: c.Name, Objective: c.Objective, Type: string(c.Type), Channels: orEmpty(c.Channels), Segment: c.Segment,
-		Holdout: c.Holdout, EnrolNewcomers: c.EnrolNewcomers, Budget: c.Budget, ExpectedCost: c.ExpectedCost, ExpectedRevenue: c.ExpectedRevenue,
+		Holdout: c.Holdout, EnrolNewcomers: c.EnrolNewcomers, EmailSubject: c.EmailSubject, EmailBody: c.EmailBody, Budget: c.Budget, ExpectedCost: c.ExpectedCost, ExpectedRevenue: c.ExpectedRevenue,
 		StartsOn: c.StartsOn.Format(time.DateOnly), EndsOn: c.EndsOn.Format(time.DateOnly), OwnerID: c.OwnerID, Team: c.Team,
 		State: string(c.State), Version: c.Version, CreatedBy: c.CreatedBy, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,
 		ApprovedBy: c.ApprovedBy, ApprovedAt: c.ApprovedAt, LaunchedBy: c.LaunchedBy, LaunchedAt: c.LaunchedAt, EndedBy: c.EndedBy,

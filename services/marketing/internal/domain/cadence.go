@@ -14,10 +14,12 @@ const (
 	StepCall  = "call"
 	StepVisit = "visit"
 	StepOffer = "offer"
+	// StepEmail emails the customer's contact (email.go).
+	StepEmail = "email"
 )
 
 // StepActions lists every action a step may take.
-var StepActions = []string{StepCall, StepVisit, StepOffer}
+var StepActions = []string{StepCall, StepVisit, StepOffer, StepEmail}
 
 // MaxSteps is the most steps a cadence has.
 const MaxSteps = 12

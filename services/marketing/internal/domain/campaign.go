@@ -93,6 +93,10 @@ type Campaign struct {
 	// EnrolNewcomers: customers who enter the segment while the campaign
 	// runs are enrolled too, not only those in it at launch.
 	EnrolNewcomers bool
+	// EmailSubject and EmailBody are the campaign's email (plain text), the
+	// same for every customer it emails (email.go): required when the
+	// campaign emails (SendsEmail), optional otherwise.
+	EmailSubject, EmailBody string
 	// Version counts changes (1 when created), for optimistic concurrency
 	// (CheckVersion).
 	Version    int
@@ -124,6 +128,9 @@ type Draft struct {
 	// OwnerID "" is the creator (NewCampaign) or the current owner (Edit).
 	OwnerID, Team  string
 	EnrolNewcomers bool
+	// EmailSubject and EmailBody: the campaign's email, required when the
+	// campaign emails (SendsEmail).
+	EmailSubject, EmailBody string
 }
 
 // NewCampaign is a new draft campaign as in says, created by actor; every bad
@@ -174,6 +181,7 @@ func apply(v *apperr.Validation, c Campaign, in Draft) Campaign {
 	text(v, "objective", in.Objective, MaxObjective, false)
 	v.Check(in.Type.Valid(), "type", "invalid", "one of "+join(Types))
 	checkChannels(v, in.Channels)
+	checkEmail(v, in)
 	holdout := DefaultHoldout
 	if in.Holdout != nil {
 		holdout = *in.Holdout
@@ -196,6 +204,7 @@ func apply(v *apperr.Validation, c Campaign, in Draft) Campaign {
 	c.Budget, c.ExpectedCost, c.ExpectedRevenue = in.Budget, in.ExpectedCost, in.ExpectedRevenue
 	c.StartsOn, c.EndsOn = DateOf(in.StartsOn), DateOf(in.EndsOn)
 	c.OwnerID, c.Team, c.EnrolNewcomers = in.OwnerID, in.Team, in.EnrolNewcomers
+	c.EmailSubject, c.EmailBody = strings.TrimSpace(in.EmailSubject), strings.TrimSpace(in.EmailBody)
 	return c
 }
 
@@ -208,6 +217,20 @@ func checkChannels(v *apperr.Validation, chs []string) {
 		if v.Check(slices.Contains(Channels, ch), f, "invalid", "one of "+strings.Join(Channels, ", ")) {
 			v.Check(!slices.Contains(chs[:i], ch), f, "duplicate", "each channel is named once")
 		}
+	}
+}
+
+// checkEmail checks the campaign's email: a subject of one line and a
+// body of valid text, both required when the campaign emails (SendsEmail:
+// its touches send them; without them they would send nothing).
+func checkEmail(v *apperr.Validation, in Draft) {
+	required := SendsEmail(in.Type, in.Channels)
+	if text(v, "email_subject", in.EmailSubject, MaxEmailSubject, required) {
+		v.Check(strings.IndexFunc(in.EmailSubject, unicode.IsControl) < 0, "email_subject", "invalid", "one line, without control characters")
+	}
+	if text(v, "email_body", in.EmailBody, MaxEmailBody, required) {
+		v.Check(strings.IndexFunc(in.EmailBody, func(r rune) bool { return unicode.IsControl(r) && r != '\n' && r != '\t' && r != '\r' }) < 0,
+			"email_body", "invalid", "text without control characters (line breaks and tabs are fine)")
 	}
 }
 

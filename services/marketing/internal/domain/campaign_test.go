@@ -29,6 +29,7 @@ func draft() domain.Draft {
 		Type: domain.TypeWinback, Channels: []string{domain.ChannelPhoneCall, domain.ChannelVisit},
 		Segment: domain.Segment{ValueClasses: []string{"A"}}, Budget: 20000, ExpectedCost: 15000, ExpectedRevenue: 90000,
 		StartsOn: date(2026, 6, 1), EndsOn: date(2026, 8, 31), Team: "marketing", EnrolNewcomers: true,
+		EmailSubject: "We would like you back", EmailBody: "Dear customer,\n\nour new service plan …",
 	}
 }
 
@@ -128,6 +129,20 @@ func TestNewCampaignFieldRules(t *testing.T) {
 		{"unknown channel", func(d *domain.Draft) { d.Channels = []string{"email", "fax"} }, "channels[1]", "invalid"},
 		{"duplicate channel", func(d *domain.Draft) { d.Channels = []string{"email", "visit", "email"} }, "channels[2]", "duplicate"},
 		{"every channel", func(d *domain.Draft) { d.Channels = domain.Channels }, "", ""},
+		{"email channel without subject", func(d *domain.Draft) { d.Channels, d.EmailSubject = []string{"email"}, " " }, "email_subject", "required"},
+		{"win-back with the email channel without body", func(d *domain.Draft) { d.Channels, d.EmailBody = []string{"visit", "email"}, "" }, "email_body", "required"},
+		{"one-touch emailing without body", func(d *domain.Draft) {
+			d.Type, d.Channels, d.EmailBody, d.Segment = domain.TypeMailing, []string{"email", "visit"}, "", domain.Segment{}
+		}, "email_body", "required"},
+		{"one-touch naming email second, without text", func(d *domain.Draft) {
+			d.Type, d.Channels, d.EmailSubject, d.EmailBody, d.Segment = domain.TypeCrossSell, []string{"phone_call", "email"}, "", "", domain.Segment{}
+		}, "", ""},
+		{"no email text without the email channel", func(d *domain.Draft) { d.EmailSubject, d.EmailBody = "", "" }, "", ""},
+		{"subject on two lines", func(d *domain.Draft) { d.EmailSubject = "two\nlines" }, "email_subject", "invalid"},
+		{"subject of 201 characters", func(d *domain.Draft) { d.EmailSubject = strings.Repeat("信", 201) }, "email_subject", "too_long"},
+		{"body of 10,000 characters on many lines", func(d *domain.Draft) { d.EmailBody = strings.Repeat("line\r\n\t", 1250) }, "", ""},
+		{"body of 10,001 characters", func(d *domain.Draft) { d.EmailBody = strings.Repeat("b", 10001) }, "email_body", "too_long"},
+		{"body with a control character", func(d *domain.Draft) { d.EmailBody = "bell\a" }, "email_body", "invalid"},
 		{"holdout 0.5", func(d *domain.Draft) { d.Holdout = ptr(0.5) }, "", ""},
 		{"holdout over 0.5", func(d *domain.Draft) { d.Holdout = ptr(0.5000001) }, "holdout", "out_of_range"},
 		{"holdout given as percent", func(d *domain.Draft) { d.Holdout = ptr(10.0) }, "holdout", "out_of_range"},

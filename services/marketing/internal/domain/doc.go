@@ -21,6 +21,9 @@
 //     (pressure.go);
 //   - the win-back cadence (cadence.go): its steps, and which touch comes
 //     next when the cadence changed mid-flight;
+//   - email touches (email.go): which are emailed, which fall back to an
+//     action plan for the owner and why, which are dropped (opted out); the
+//     signed, expiring links that opt a customer out (unsubscribe.go);
 //   - what a campaign achieved (evaluation.go): rates, uplift against the
 //     holdout with Newcombe's confidence interval, incremental revenue, cost
 //     per response and win, return on investment.

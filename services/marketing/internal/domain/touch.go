@@ -13,12 +13,14 @@ const (
 	ActionVisit = "visit"
 	ActionOffer = "offer"
 	ActionEvent = "event"
+	// ActionEmail is an email to the customer's contact through the
+	// follow-up service's mail delivery (email.go), not a plan for a person.
+	ActionEmail = "email"
 )
 
 // TouchAction is the touch a one-touch campaign (every type but win-back)
-// makes through its first channel: a call, a visit, an event invitation;
-// an e-mail is an offer the owner sends (there is no channel that mails
-// customers yet).
+// makes through its first channel: a call, a visit, an event invitation,
+// or an email to the customer (email.go).
 func TouchAction(channels []string) string {
 	if len(channels) == 0 {
 		return ActionCall
@@ -29,7 +31,7 @@ func TouchAction(channels []string) string {
 	case ChannelEvent:
 		return ActionEvent
 	case ChannelEmail:
-		return ActionOffer
+		return ActionEmail
 	}
 	return ActionCall
 }

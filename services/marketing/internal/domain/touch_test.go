@@ -8,7 +8,7 @@ import (
 )
 
 func TestTouchAction(t *testing.T) {
-	for ch, want := range map[string]string{"phone_call": "call", "visit": "visit", "event": "event", "email": "offer"} {
+	for ch, want := range map[string]string{"phone_call": "call", "visit": "visit", "event": "event", "email": "email"} {
 		if got := domain.TouchAction([]string{ch, "phone_call"}); got != want {
 			t.Errorf("%s: %s, want %s", ch, got, want)
 		}

@@ -29,6 +29,13 @@ func (a *Activities) Register(r worker.Registry) {
 	r.RegisterActivityWithOptions(a.WinBackSweepPage, activity.RegisterOptions{Name: marketingc.ActivityWinBackSweepPage})
 	r.RegisterActivityWithOptions(a.OutcomePage, activity.RegisterOptions{Name: marketingc.ActivityOutcomePage})
 	r.RegisterActivityWithOptions(a.RecordOutcomes, activity.RegisterOptions{Name: marketingc.ActivityRecordOutcomes})
+	r.RegisterActivityWithOptions(a.EmailTouches, activity.RegisterOptions{Name: marketingc.ActivityEmailTouches})
+}
+
+// EmailTouches writes the emails of email touches (app.EmailTouches).
+func (a *Activities) EmailTouches(ctx context.Context, in *marketingv1.EmailTouchesInput) (*marketingv1.EmailTouchesResult, error) {
+	out, err := a.App.EmailTouches(ctx, in)
+	return out, temporalx.NonRetryable(err)
 }
 
 // EnrolPage enrols one page of a segment (app.EnrolPage).

@@ -81,6 +81,14 @@ type CampaignRequest struct {
 	// EnrolNewcomers: customers who enter the segment while it runs are
 	// enrolled too (win-back: newly lost customers, by the daily sweep).
 	EnrolNewcomers bool `json:"enrol_newcomers"`
+	// EmailSubject: the subject of the campaign's email, one line of at
+	// most 200 characters; required when the campaign emails (its first
+	// channel is email, or a win-back campaign has the email channel).
+	EmailSubject string `json:"email_subject"`
+	// EmailBody: the campaign's email, plain text of at most 10,000
+	// characters (a footer with the unsubscribe link is added); required
+	// with EmailSubject.
+	EmailBody string `json:"email_body"`
 }
 
 // EditCampaignRequest is the body of PUT /v1/campaigns/{id}.
@@ -130,7 +138,7 @@ type OptOutRequest struct {
 func (r CampaignRequest) input() app.CampaignInput {
 	return app.CampaignInput{Name: r.Name, Objective: r.Objective, Type: r.Type, Channels: r.Channels, Segment: r.Segment, Holdout: r.Holdout,
 		Budget: r.Budget, ExpectedCost: r.ExpectedCost, ExpectedRevenue: r.ExpectedRevenue, StartsOn: r.StartsOn, EndsOn: r.EndsOn,
-		OwnerID: r.OwnerID, Team: r.Team, EnrolNewcomers: r.EnrolNewcomers}
+		OwnerID: r.OwnerID, Team: r.Team, EnrolNewcomers: r.EnrolNewcomers, EmailSubject: r.EmailSubject, EmailBody: r.EmailBody}
 }
 
 func (h *HTTP) create(c *gin.Context) {

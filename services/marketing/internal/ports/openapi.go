@@ -20,7 +20,8 @@ const fields = "Every bad field is reported at once (422 validation_failed, noth
 	"expected_cost, expected_revenue (out_of_range: 0 to 1e12), starts_on and ends_on (required; invalid: YYYY-MM-DD; before_start), " +
 	"owner_id, team (not_marketing: not a marketing team; out_of_scope: not yours), segment.<field> (unknown_field: the filter has no " +
 	"such field; invalid_type; invalid: an unknown class or stage; too_many: over 100 entries; out_of_range: days 0 to 3650; " +
-	"below_min; winback_lost_only: a win-back segment is lost customers only)."
+	"below_min; winback_lost_only: a win-back segment is lost customers only), email_subject and email_body (required when the campaign " +
+	"emails: its first channel is email, or a win-back campaign has the email channel; invalid: a subject of more than one line, a body with control characters; too_long: 200 and 10,000 characters)."
 
 // OpenAPI returns the marketing service's OpenAPI document.
 func OpenAPI() []byte {
@@ -30,7 +31,10 @@ func OpenAPI() []byte {
 			"assigned per customer and campaign and stored, gets no touch. A running campaign enrols its segment (CampaignLaunch "+
 			"workflow); a customer is in at most one running campaign (precedence: winback, visit_drive, event, cross_sell, mailing, "+
 			"other) and no customer gets more touches than marketing.contact_pressure allows. Each touch is an action plan for the "+
-			"customer's owner on the customer's history. Win-back: a lost customer, after winback.inactivity_period, enters the "+
+			"customer's owner on the customer's history, or — a campaign whose first channel is email, a win-back step email — the "+
+			"campaign's email to the customer's contact through the follow-up service's deliveries, with a signed, expiring unsubscribe "+
+			"link to /unsubscribe/{token} (a public page, and its JSON twin /public/v1/unsubscribe/{token}, outside /v1 and without "+
+			"login: GET shows, POST opts out; 400 unsubscribe_link_invalid, 410 unsubscribe_link_expired). Win-back: a lost customer, after winback.inactivity_period, enters the "+
 			"running win-back campaign that matches it (or is listed as a candidate); its WinBack:<customer>:<campaign> workflow "+
 			"runs winback.cadence, and any response stops it and hands the customer to sales as a lead. "+sight).
 		Add(campaignOps()...).Add(enrolmentOps()...).JSON()

@@ -818,7 +818,7 @@ func (x *EnrolPageResult) GetWorkflowsStarted() int32 {
 
 // Touch is one contact a campaign makes with one customer: an action plan
 // for its owner (call, visit, offer or event invitation) on the customer's
-// history.
+// history, or an email to the customer (action email).
 type Touch struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Derived from (campaign, customer, step): the action plan's key.
@@ -831,7 +831,8 @@ type Touch struct {
 	CustomerId string `protobuf:"bytes,4,opt,name=customer_id,json=customerId,proto3" json:"customer_id,omitempty"`
 	// Step of the cadence (0 for a one-touch campaign).
 	Step int32 `protobuf:"varint,5,opt,name=step,proto3" json:"step,omitempty"`
-	// call, visit, offer, event.
+	// call, visit, offer, event (an action plan for the assignee), or email
+	// (an email to the customer's contact; see "Email touches" below).
 	Action string `protobuf:"bytes,6,opt,name=action,proto3" json:"action,omitempty"`
 	// Who carries it out (user id): the customer's owner, else the campaign's owner.
 	AssigneeId string `protobuf:"bytes,7,opt,name=assignee_id,json=assigneeId,proto3" json:"assignee_id,omitempty"`
@@ -2461,6 +2462,717 @@ func (x *RecordOutcomesInput) GetAttribution() *durationpb.Duration {
 	return nil
 }
 
+// TouchAddressesInput asks the customer service for the email address of
+// each customer's contact (customer.TouchAddresses).
+type TouchAddressesInput struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Customer ids (at most 1,000).
+	CustomerIds   []string `protobuf:"bytes,1,rep,name=customer_ids,json=customerIds,proto3" json:"customer_ids,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TouchAddressesInput) Reset() {
+	*x = TouchAddressesInput{}
+	mi := &file_closeloop_marketing_v1_marketing_proto_msgTypes[31]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TouchAddressesInput) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TouchAddressesInput) ProtoMessage() {}
+
+func (x *TouchAddressesInput) ProtoReflect() protoreflect.Message {
+	mi := &file_closeloop_marketing_v1_marketing_proto_msgTypes[31]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TouchAddressesInput.ProtoReflect.Descriptor instead.
+func (*TouchAddressesInput) Descriptor() ([]byte, []int) {
+	return file_closeloop_marketing_v1_marketing_proto_rawDescGZIP(), []int{31}
+}
+
+func (x *TouchAddressesInput) GetCustomerIds() []string {
+	if x != nil {
+		return x.CustomerIds
+	}
+	return nil
+}
+
+// ContactAddress is where a customer's email goes: its primary contact's
+// address, else the first of its contacts with a usable one.
+type ContactAddress struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Customer id (UUID).
+	CustomerId string `protobuf:"bytes,1,opt,name=customer_id,json=customerId,proto3" json:"customer_id,omitempty"`
+	// The address (normalised: trimmed, lower case).
+	Address string `protobuf:"bytes,2,opt,name=address,proto3" json:"address,omitempty"`
+	// The contact's name, for the To header.
+	Name          string `protobuf:"bytes,3,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ContactAddress) Reset() {
+	*x = ContactAddress{}
+	mi := &file_closeloop_marketing_v1_marketing_proto_msgTypes[32]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ContactAddress) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ContactAddress) ProtoMessage() {}
+
+func (x *ContactAddress) ProtoReflect() protoreflect.Message {
+	mi := &file_closeloop_marketing_v1_marketing_proto_msgTypes[32]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ContactAddress.ProtoReflect.Descriptor instead.
+func (*ContactAddress) Descriptor() ([]byte, []int) {
+	return file_closeloop_marketing_v1_marketing_proto_rawDescGZIP(), []int{32}
+}
+
+func (x *ContactAddress) GetCustomerId() string {
+	if x != nil {
+		return x.CustomerId
+	}
+	return ""
+}
+
+func (x *ContactAddress) GetAddress() string {
+	if x != nil {
+		return x.Address
+	}
+	return ""
+}
+
+func (x *ContactAddress) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+// TouchAddressesResult lists the customers with a usable address; a
+// customer missing from it has none (no contact with an email, or deleted).
+type TouchAddressesResult struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// One per customer with a usable address.
+	Addresses     []*ContactAddress `protobuf:"bytes,1,rep,name=addresses,proto3" json:"addresses,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TouchAddressesResult) Reset() {
+	*x = TouchAddressesResult{}
+	mi := &file_closeloop_marketing_v1_marketing_proto_msgTypes[33]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TouchAddressesResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TouchAddressesResult) ProtoMessage() {}
+
+func (x *TouchAddressesResult) ProtoReflect() protoreflect.Message {
+	mi := &file_closeloop_marketing_v1_marketing_proto_msgTypes[33]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TouchAddressesResult.ProtoReflect.Descriptor instead.
+func (*TouchAddressesResult) Descriptor() ([]byte, []int) {
+	return file_closeloop_marketing_v1_marketing_proto_rawDescGZIP(), []int{33}
+}
+
+func (x *TouchAddressesResult) GetAddresses() []*ContactAddress {
+	if x != nil {
+		return x.Addresses
+	}
+	return nil
+}
+
+// EmailTouchesInput asks the marketing service to write the email of each
+// email touch (marketing.EmailTouches): its content, the recipient and a
+// signed unsubscribe link, or why it cannot be emailed.
+type EmailTouchesInput struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The email touches, all of one campaign.
+	Touches []*Touch `protobuf:"bytes,1,rep,name=touches,proto3" json:"touches,omitempty"`
+	// The customers' addresses (customer.TouchAddresses).
+	Addresses     []*ContactAddress `protobuf:"bytes,2,rep,name=addresses,proto3" json:"addresses,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *EmailTouchesInput) Reset() {
+	*x = EmailTouchesInput{}
+	mi := &file_closeloop_marketing_v1_marketing_proto_msgTypes[34]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EmailTouchesInput) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EmailTouchesInput) ProtoMessage() {}
+
+func (x *EmailTouchesInput) ProtoReflect() protoreflect.Message {
+	mi := &file_closeloop_marketing_v1_marketing_proto_msgTypes[34]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EmailTouchesInput.ProtoReflect.Descriptor instead.
+func (*EmailTouchesInput) Descriptor() ([]byte, []int) {
+	return file_closeloop_marketing_v1_marketing_proto_rawDescGZIP(), []int{34}
+}
+
+func (x *EmailTouchesInput) GetTouches() []*Touch {
+	if x != nil {
+		return x.Touches
+	}
+	return nil
+}
+
+func (x *EmailTouchesInput) GetAddresses() []*ContactAddress {
+	if x != nil {
+		return x.Addresses
+	}
+	return nil
+}
+
+// EmailContent is a campaign's email: the same for every recipient.
+type EmailContent struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Campaign id (UUID).
+	CampaignId string `protobuf:"bytes,1,opt,name=campaign_id,json=campaignId,proto3" json:"campaign_id,omitempty"`
+	// Campaign name, for the history.
+	CampaignName string `protobuf:"bytes,2,opt,name=campaign_name,json=campaignName,proto3" json:"campaign_name,omitempty"`
+	// The subject (one line).
+	Subject string `protobuf:"bytes,3,opt,name=subject,proto3" json:"subject,omitempty"`
+	// The body, plain text written by the marketer.
+	Body string `protobuf:"bytes,4,opt,name=body,proto3" json:"body,omitempty"`
+	// en or zh-Hans: the language of the footer the follow-up service adds
+	// (the unsubscribe line).
+	Language      string `protobuf:"bytes,5,opt,name=language,proto3" json:"language,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *EmailContent) Reset() {
+	*x = EmailContent{}
+	mi := &file_closeloop_marketing_v1_marketing_proto_msgTypes[35]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EmailContent) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EmailContent) ProtoMessage() {}
+
+func (x *EmailContent) ProtoReflect() protoreflect.Message {
+	mi := &file_closeloop_marketing_v1_marketing_proto_msgTypes[35]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EmailContent.ProtoReflect.Descriptor instead.
+func (*EmailContent) Descriptor() ([]byte, []int) {
+	return file_closeloop_marketing_v1_marketing_proto_rawDescGZIP(), []int{35}
+}
+
+func (x *EmailContent) GetCampaignId() string {
+	if x != nil {
+		return x.CampaignId
+	}
+	return ""
+}
+
+func (x *EmailContent) GetCampaignName() string {
+	if x != nil {
+		return x.CampaignName
+	}
+	return ""
+}
+
+func (x *EmailContent) GetSubject() string {
+	if x != nil {
+		return x.Subject
+	}
+	return ""
+}
+
+func (x *EmailContent) GetBody() string {
+	if x != nil {
+		return x.Body
+	}
+	return ""
+}
+
+func (x *EmailContent) GetLanguage() string {
+	if x != nil {
+		return x.Language
+	}
+	return ""
+}
+
+// TouchEmail is one touch's email to one customer.
+type TouchEmail struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The touch (its id keys the delivery: one email per touch id).
+	TouchId string `protobuf:"bytes,1,opt,name=touch_id,json=touchId,proto3" json:"touch_id,omitempty"`
+	// Customer id (UUID).
+	CustomerId string `protobuf:"bytes,2,opt,name=customer_id,json=customerId,proto3" json:"customer_id,omitempty"`
+	// Step of the cadence (0 for a one-touch campaign).
+	Step int32 `protobuf:"varint,3,opt,name=step,proto3" json:"step,omitempty"`
+	// The recipient's address and name.
+	Address string `protobuf:"bytes,4,opt,name=address,proto3" json:"address,omitempty"`
+	// The contact's name, for the To header.
+	Name string `protobuf:"bytes,5,opt,name=name,proto3" json:"name,omitempty"`
+	// The signed, expiring link that opts the customer out of marketing.
+	UnsubscribeUrl string `protobuf:"bytes,6,opt,name=unsubscribe_url,json=unsubscribeUrl,proto3" json:"unsubscribe_url,omitempty"`
+	// Not before this instant: a one-touch campaign's touch the contact
+	// pressure deferred (the outbox holds it until then). Unset: at once.
+	NotBefore     *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=not_before,json=notBefore,proto3" json:"not_before,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TouchEmail) Reset() {
+	*x = TouchEmail{}
+	mi := &file_closeloop_marketing_v1_marketing_proto_msgTypes[36]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TouchEmail) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TouchEmail) ProtoMessage() {}
+
+func (x *TouchEmail) ProtoReflect() protoreflect.Message {
+	mi := &file_closeloop_marketing_v1_marketing_proto_msgTypes[36]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TouchEmail.ProtoReflect.Descriptor instead.
+func (*TouchEmail) Descriptor() ([]byte, []int) {
+	return file_closeloop_marketing_v1_marketing_proto_rawDescGZIP(), []int{36}
+}
+
+func (x *TouchEmail) GetTouchId() string {
+	if x != nil {
+		return x.TouchId
+	}
+	return ""
+}
+
+func (x *TouchEmail) GetCustomerId() string {
+	if x != nil {
+		return x.CustomerId
+	}
+	return ""
+}
+
+func (x *TouchEmail) GetStep() int32 {
+	if x != nil {
+		return x.Step
+	}
+	return 0
+}
+
+func (x *TouchEmail) GetAddress() string {
+	if x != nil {
+		return x.Address
+	}
+	return ""
+}
+
+func (x *TouchEmail) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *TouchEmail) GetUnsubscribeUrl() string {
+	if x != nil {
+		return x.UnsubscribeUrl
+	}
+	return ""
+}
+
+func (x *TouchEmail) GetNotBefore() *timestamppb.Timestamp {
+	if x != nil {
+		return x.NotBefore
+	}
+	return nil
+}
+
+// EmailFallback is a touch that cannot be emailed: it becomes an action
+// plan for the owner, saying why.
+type EmailFallback struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The touch.
+	TouchId string `protobuf:"bytes,1,opt,name=touch_id,json=touchId,proto3" json:"touch_id,omitempty"`
+	// no_address: the customer has no contact with a usable email address;
+	// no_email: the campaign has no email (no email channel, subject and
+	// body); email_off: email touches are not set up (no unsubscribe key or
+	// public URL, or no SMTP relay).
+	Reason        string `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *EmailFallback) Reset() {
+	*x = EmailFallback{}
+	mi := &file_closeloop_marketing_v1_marketing_proto_msgTypes[37]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EmailFallback) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EmailFallback) ProtoMessage() {}
+
+func (x *EmailFallback) ProtoReflect() protoreflect.Message {
+	mi := &file_closeloop_marketing_v1_marketing_proto_msgTypes[37]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EmailFallback.ProtoReflect.Descriptor instead.
+func (*EmailFallback) Descriptor() ([]byte, []int) {
+	return file_closeloop_marketing_v1_marketing_proto_rawDescGZIP(), []int{37}
+}
+
+func (x *EmailFallback) GetTouchId() string {
+	if x != nil {
+		return x.TouchId
+	}
+	return ""
+}
+
+func (x *EmailFallback) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+// EmailTouchesResult is what to send, what falls back to a plan and what
+// is dropped.
+type EmailTouchesResult struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The campaign's email; unset when nothing is emailed.
+	Content *EmailContent `protobuf:"bytes,1,opt,name=content,proto3" json:"content,omitempty"`
+	// The emails to send.
+	Emails []*TouchEmail `protobuf:"bytes,2,rep,name=emails,proto3" json:"emails,omitempty"`
+	// The touches that become action plans instead.
+	Fallbacks []*EmailFallback `protobuf:"bytes,3,rep,name=fallbacks,proto3" json:"fallbacks,omitempty"`
+	// The touches dropped: the customer opted out of marketing.
+	OptedOut      []string `protobuf:"bytes,4,rep,name=opted_out,json=optedOut,proto3" json:"opted_out,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *EmailTouchesResult) Reset() {
+	*x = EmailTouchesResult{}
+	mi := &file_closeloop_marketing_v1_marketing_proto_msgTypes[38]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EmailTouchesResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EmailTouchesResult) ProtoMessage() {}
+
+func (x *EmailTouchesResult) ProtoReflect() protoreflect.Message {
+	mi := &file_closeloop_marketing_v1_marketing_proto_msgTypes[38]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EmailTouchesResult.ProtoReflect.Descriptor instead.
+func (*EmailTouchesResult) Descriptor() ([]byte, []int) {
+	return file_closeloop_marketing_v1_marketing_proto_rawDescGZIP(), []int{38}
+}
+
+func (x *EmailTouchesResult) GetContent() *EmailContent {
+	if x != nil {
+		return x.Content
+	}
+	return nil
+}
+
+func (x *EmailTouchesResult) GetEmails() []*TouchEmail {
+	if x != nil {
+		return x.Emails
+	}
+	return nil
+}
+
+func (x *EmailTouchesResult) GetFallbacks() []*EmailFallback {
+	if x != nil {
+		return x.Fallbacks
+	}
+	return nil
+}
+
+func (x *EmailTouchesResult) GetOptedOut() []string {
+	if x != nil {
+		return x.OptedOut
+	}
+	return nil
+}
+
+// QueueTouchEmailsInput hands touch emails to the follow-up service's
+// outbox (followup.QueueTouchEmails); idempotent on each touch id.
+type QueueTouchEmailsInput struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The campaign's email.
+	Content *EmailContent `protobuf:"bytes,1,opt,name=content,proto3" json:"content,omitempty"`
+	// The emails (at most 1,000).
+	Emails        []*TouchEmail `protobuf:"bytes,2,rep,name=emails,proto3" json:"emails,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *QueueTouchEmailsInput) Reset() {
+	*x = QueueTouchEmailsInput{}
+	mi := &file_closeloop_marketing_v1_marketing_proto_msgTypes[39]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *QueueTouchEmailsInput) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*QueueTouchEmailsInput) ProtoMessage() {}
+
+func (x *QueueTouchEmailsInput) ProtoReflect() protoreflect.Message {
+	mi := &file_closeloop_marketing_v1_marketing_proto_msgTypes[39]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use QueueTouchEmailsInput.ProtoReflect.Descriptor instead.
+func (*QueueTouchEmailsInput) Descriptor() ([]byte, []int) {
+	return file_closeloop_marketing_v1_marketing_proto_rawDescGZIP(), []int{39}
+}
+
+func (x *QueueTouchEmailsInput) GetContent() *EmailContent {
+	if x != nil {
+		return x.Content
+	}
+	return nil
+}
+
+func (x *QueueTouchEmailsInput) GetEmails() []*TouchEmail {
+	if x != nil {
+		return x.Emails
+	}
+	return nil
+}
+
+// QueueTouchEmailsResult names each email's delivery, or says why none
+// was queued.
+type QueueTouchEmailsResult struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The delivery of each email, in order (empty with skip_reason).
+	DeliveryIds []string `protobuf:"bytes,1,rep,name=delivery_ids,json=deliveryIds,proto3" json:"delivery_ids,omitempty"`
+	// email_off: the follow-up service has no SMTP relay; nothing queued.
+	SkipReason    string `protobuf:"bytes,2,opt,name=skip_reason,json=skipReason,proto3" json:"skip_reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *QueueTouchEmailsResult) Reset() {
+	*x = QueueTouchEmailsResult{}
+	mi := &file_closeloop_marketing_v1_marketing_proto_msgTypes[40]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *QueueTouchEmailsResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*QueueTouchEmailsResult) ProtoMessage() {}
+
+func (x *QueueTouchEmailsResult) ProtoReflect() protoreflect.Message {
+	mi := &file_closeloop_marketing_v1_marketing_proto_msgTypes[40]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use QueueTouchEmailsResult.ProtoReflect.Descriptor instead.
+func (*QueueTouchEmailsResult) Descriptor() ([]byte, []int) {
+	return file_closeloop_marketing_v1_marketing_proto_rawDescGZIP(), []int{40}
+}
+
+func (x *QueueTouchEmailsResult) GetDeliveryIds() []string {
+	if x != nil {
+		return x.DeliveryIds
+	}
+	return nil
+}
+
+func (x *QueueTouchEmailsResult) GetSkipReason() string {
+	if x != nil {
+		return x.SkipReason
+	}
+	return ""
+}
+
+// RecordTouchEmailsInput puts touch emails on the customers' histories
+// (customer.RecordTouchEmails): an item of department marketing per touch,
+// once per touch id.
+type RecordTouchEmailsInput struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The campaign's email.
+	Content *EmailContent `protobuf:"bytes,1,opt,name=content,proto3" json:"content,omitempty"`
+	// The emails queued.
+	Emails []*TouchEmail `protobuf:"bytes,2,rep,name=emails,proto3" json:"emails,omitempty"`
+	// When they were handed to the outbox.
+	At            *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=at,proto3" json:"at,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RecordTouchEmailsInput) Reset() {
+	*x = RecordTouchEmailsInput{}
+	mi := &file_closeloop_marketing_v1_marketing_proto_msgTypes[41]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RecordTouchEmailsInput) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RecordTouchEmailsInput) ProtoMessage() {}
+
+func (x *RecordTouchEmailsInput) ProtoReflect() protoreflect.Message {
+	mi := &file_closeloop_marketing_v1_marketing_proto_msgTypes[41]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RecordTouchEmailsInput.ProtoReflect.Descriptor instead.
+func (*RecordTouchEmailsInput) Descriptor() ([]byte, []int) {
+	return file_closeloop_marketing_v1_marketing_proto_rawDescGZIP(), []int{41}
+}
+
+func (x *RecordTouchEmailsInput) GetContent() *EmailContent {
+	if x != nil {
+		return x.Content
+	}
+	return nil
+}
+
+func (x *RecordTouchEmailsInput) GetEmails() []*TouchEmail {
+	if x != nil {
+		return x.Emails
+	}
+	return nil
+}
+
+func (x *RecordTouchEmailsInput) GetAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.At
+	}
+	return nil
+}
+
 var File_closeloop_marketing_v1_marketing_proto protoreflect.FileDescriptor
 
 const file_closeloop_marketing_v1_marketing_proto_rawDesc = "" +
@@ -2673,7 +3385,56 @@ const file_closeloop_marketing_v1_marketing_proto_rawDesc = "" +
 	"\boutcomes\x18\x03 \x03(\v2'.closeloop.marketing.v1.CustomerOutcomeR\boutcomes\x12C\n" +
 	"\tcustomers\x18\x04 \x03(\v2%.closeloop.marketing.v1.CustomerFactsR\tcustomers\x12*\n" +
 	"\x02at\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\x02at\x12;\n" +
-	"\vattribution\x18\x06 \x01(\v2\x19.google.protobuf.DurationR\vattributionBMZKgithub.com/closeloop/closeloop/proto/gen/closeloop/marketing/v1;marketingv1b\x06proto3"
+	"\vattribution\x18\x06 \x01(\v2\x19.google.protobuf.DurationR\vattribution\"8\n" +
+	"\x13TouchAddressesInput\x12!\n" +
+	"\fcustomer_ids\x18\x01 \x03(\tR\vcustomerIds\"_\n" +
+	"\x0eContactAddress\x12\x1f\n" +
+	"\vcustomer_id\x18\x01 \x01(\tR\n" +
+	"customerId\x12\x18\n" +
+	"\aaddress\x18\x02 \x01(\tR\aaddress\x12\x12\n" +
+	"\x04name\x18\x03 \x01(\tR\x04name\"\\\n" +
+	"\x14TouchAddressesResult\x12D\n" +
+	"\taddresses\x18\x01 \x03(\v2&.closeloop.marketing.v1.ContactAddressR\taddresses\"\x92\x01\n" +
+	"\x11EmailTouchesInput\x127\n" +
+	"\atouches\x18\x01 \x03(\v2\x1d.closeloop.marketing.v1.TouchR\atouches\x12D\n" +
+	"\taddresses\x18\x02 \x03(\v2&.closeloop.marketing.v1.ContactAddressR\taddresses\"\x9e\x01\n" +
+	"\fEmailContent\x12\x1f\n" +
+	"\vcampaign_id\x18\x01 \x01(\tR\n" +
+	"campaignId\x12#\n" +
+	"\rcampaign_name\x18\x02 \x01(\tR\fcampaignName\x12\x18\n" +
+	"\asubject\x18\x03 \x01(\tR\asubject\x12\x12\n" +
+	"\x04body\x18\x04 \x01(\tR\x04body\x12\x1a\n" +
+	"\blanguage\x18\x05 \x01(\tR\blanguage\"\xee\x01\n" +
+	"\n" +
+	"TouchEmail\x12\x19\n" +
+	"\btouch_id\x18\x01 \x01(\tR\atouchId\x12\x1f\n" +
+	"\vcustomer_id\x18\x02 \x01(\tR\n" +
+	"customerId\x12\x12\n" +
+	"\x04step\x18\x03 \x01(\x05R\x04step\x12\x18\n" +
+	"\aaddress\x18\x04 \x01(\tR\aaddress\x12\x12\n" +
+	"\x04name\x18\x05 \x01(\tR\x04name\x12'\n" +
+	"\x0funsubscribe_url\x18\x06 \x01(\tR\x0eunsubscribeUrl\x129\n" +
+	"\n" +
+	"not_before\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\tnotBefore\"B\n" +
+	"\rEmailFallback\x12\x19\n" +
+	"\btouch_id\x18\x01 \x01(\tR\atouchId\x12\x16\n" +
+	"\x06reason\x18\x02 \x01(\tR\x06reason\"\xf2\x01\n" +
+	"\x12EmailTouchesResult\x12>\n" +
+	"\acontent\x18\x01 \x01(\v2$.closeloop.marketing.v1.EmailContentR\acontent\x12:\n" +
+	"\x06emails\x18\x02 \x03(\v2\".closeloop.marketing.v1.TouchEmailR\x06emails\x12C\n" +
+	"\tfallbacks\x18\x03 \x03(\v2%.closeloop.marketing.v1.EmailFallbackR\tfallbacks\x12\x1b\n" +
+	"\topted_out\x18\x04 \x03(\tR\boptedOut\"\x93\x01\n" +
+	"\x15QueueTouchEmailsInput\x12>\n" +
+	"\acontent\x18\x01 \x01(\v2$.closeloop.marketing.v1.EmailContentR\acontent\x12:\n" +
+	"\x06emails\x18\x02 \x03(\v2\".closeloop.marketing.v1.TouchEmailR\x06emails\"\\\n" +
+	"\x16QueueTouchEmailsResult\x12!\n" +
+	"\fdelivery_ids\x18\x01 \x03(\tR\vdeliveryIds\x12\x1f\n" +
+	"\vskip_reason\x18\x02 \x01(\tR\n" +
+	"skipReason\"\xc0\x01\n" +
+	"\x16RecordTouchEmailsInput\x12>\n" +
+	"\acontent\x18\x01 \x01(\v2$.closeloop.marketing.v1.EmailContentR\acontent\x12:\n" +
+	"\x06emails\x18\x02 \x03(\v2\".closeloop.marketing.v1.TouchEmailR\x06emails\x12*\n" +
+	"\x02at\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\x02atBMZKgithub.com/closeloop/closeloop/proto/gen/closeloop/marketing/v1;marketingv1b\x06proto3"
 
 var (
 	file_closeloop_marketing_v1_marketing_proto_rawDescOnce sync.Once
@@ -2687,7 +3448,7 @@ func file_closeloop_marketing_v1_marketing_proto_rawDescGZIP() []byte {
 	return file_closeloop_marketing_v1_marketing_proto_rawDescData
 }
 
-var file_closeloop_marketing_v1_marketing_proto_msgTypes = make([]protoimpl.MessageInfo, 31)
+var file_closeloop_marketing_v1_marketing_proto_msgTypes = make([]protoimpl.MessageInfo, 42)
 var file_closeloop_marketing_v1_marketing_proto_goTypes = []any{
 	(*SegmentFilter)(nil),          // 0: closeloop.marketing.v1.SegmentFilter
 	(*CustomerFacts)(nil),          // 1: closeloop.marketing.v1.CustomerFacts
@@ -2720,58 +3481,81 @@ var file_closeloop_marketing_v1_marketing_proto_goTypes = []any{
 	(*OutcomePageInput)(nil),       // 28: closeloop.marketing.v1.OutcomePageInput
 	(*OutcomePageResult)(nil),      // 29: closeloop.marketing.v1.OutcomePageResult
 	(*RecordOutcomesInput)(nil),    // 30: closeloop.marketing.v1.RecordOutcomesInput
-	(*timestamppb.Timestamp)(nil),  // 31: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),    // 32: google.protobuf.Duration
+	(*TouchAddressesInput)(nil),    // 31: closeloop.marketing.v1.TouchAddressesInput
+	(*ContactAddress)(nil),         // 32: closeloop.marketing.v1.ContactAddress
+	(*TouchAddressesResult)(nil),   // 33: closeloop.marketing.v1.TouchAddressesResult
+	(*EmailTouchesInput)(nil),      // 34: closeloop.marketing.v1.EmailTouchesInput
+	(*EmailContent)(nil),           // 35: closeloop.marketing.v1.EmailContent
+	(*TouchEmail)(nil),             // 36: closeloop.marketing.v1.TouchEmail
+	(*EmailFallback)(nil),          // 37: closeloop.marketing.v1.EmailFallback
+	(*EmailTouchesResult)(nil),     // 38: closeloop.marketing.v1.EmailTouchesResult
+	(*QueueTouchEmailsInput)(nil),  // 39: closeloop.marketing.v1.QueueTouchEmailsInput
+	(*QueueTouchEmailsResult)(nil), // 40: closeloop.marketing.v1.QueueTouchEmailsResult
+	(*RecordTouchEmailsInput)(nil), // 41: closeloop.marketing.v1.RecordTouchEmailsInput
+	(*timestamppb.Timestamp)(nil),  // 42: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),    // 43: google.protobuf.Duration
 }
 var file_closeloop_marketing_v1_marketing_proto_depIdxs = []int32{
-	31, // 0: closeloop.marketing.v1.SegmentFilter.lost_before:type_name -> google.protobuf.Timestamp
-	31, // 1: closeloop.marketing.v1.CustomerFacts.last_contact_at:type_name -> google.protobuf.Timestamp
-	31, // 2: closeloop.marketing.v1.CustomerFacts.lost_at:type_name -> google.protobuf.Timestamp
+	42, // 0: closeloop.marketing.v1.SegmentFilter.lost_before:type_name -> google.protobuf.Timestamp
+	42, // 1: closeloop.marketing.v1.CustomerFacts.last_contact_at:type_name -> google.protobuf.Timestamp
+	42, // 2: closeloop.marketing.v1.CustomerFacts.lost_at:type_name -> google.protobuf.Timestamp
 	0,  // 3: closeloop.marketing.v1.SegmentPageInput.filter:type_name -> closeloop.marketing.v1.SegmentFilter
-	31, // 4: closeloop.marketing.v1.SegmentPageInput.as_of:type_name -> google.protobuf.Timestamp
+	42, // 4: closeloop.marketing.v1.SegmentPageInput.as_of:type_name -> google.protobuf.Timestamp
 	1,  // 5: closeloop.marketing.v1.SegmentPageResult.customers:type_name -> closeloop.marketing.v1.CustomerFacts
 	0,  // 6: closeloop.marketing.v1.CampaignLaunchInput.filter:type_name -> closeloop.marketing.v1.SegmentFilter
-	31, // 7: closeloop.marketing.v1.CampaignLaunchInput.launched_at:type_name -> google.protobuf.Timestamp
+	42, // 7: closeloop.marketing.v1.CampaignLaunchInput.launched_at:type_name -> google.protobuf.Timestamp
 	7,  // 8: closeloop.marketing.v1.CampaignLaunchInput.totals:type_name -> closeloop.marketing.v1.EnrolPageResult
 	5,  // 9: closeloop.marketing.v1.CampaignLaunchInput.pressure:type_name -> closeloop.marketing.v1.PressureLimit
-	32, // 10: closeloop.marketing.v1.PressureLimit.window:type_name -> google.protobuf.Duration
+	43, // 10: closeloop.marketing.v1.PressureLimit.window:type_name -> google.protobuf.Duration
 	1,  // 11: closeloop.marketing.v1.EnrolPageInput.customers:type_name -> closeloop.marketing.v1.CustomerFacts
-	31, // 12: closeloop.marketing.v1.EnrolPageInput.at:type_name -> google.protobuf.Timestamp
+	42, // 12: closeloop.marketing.v1.EnrolPageInput.at:type_name -> google.protobuf.Timestamp
 	5,  // 13: closeloop.marketing.v1.EnrolPageInput.pressure:type_name -> closeloop.marketing.v1.PressureLimit
 	8,  // 14: closeloop.marketing.v1.EnrolPageResult.touches:type_name -> closeloop.marketing.v1.Touch
-	31, // 15: closeloop.marketing.v1.Touch.due_at:type_name -> google.protobuf.Timestamp
-	31, // 16: closeloop.marketing.v1.Touch.planned_at:type_name -> google.protobuf.Timestamp
+	42, // 15: closeloop.marketing.v1.Touch.due_at:type_name -> google.protobuf.Timestamp
+	42, // 16: closeloop.marketing.v1.Touch.planned_at:type_name -> google.protobuf.Timestamp
 	8,  // 17: closeloop.marketing.v1.PlanTouchesInput.touches:type_name -> closeloop.marketing.v1.Touch
 	8,  // 18: closeloop.marketing.v1.RecordTouchesInput.touches:type_name -> closeloop.marketing.v1.Touch
-	31, // 19: closeloop.marketing.v1.WinBackInput.enrolled_at:type_name -> google.protobuf.Timestamp
-	31, // 20: closeloop.marketing.v1.WinBackResponse.at:type_name -> google.protobuf.Timestamp
+	42, // 19: closeloop.marketing.v1.WinBackInput.enrolled_at:type_name -> google.protobuf.Timestamp
+	42, // 20: closeloop.marketing.v1.WinBackResponse.at:type_name -> google.protobuf.Timestamp
 	8,  // 21: closeloop.marketing.v1.WinBackTouchInput.touch:type_name -> closeloop.marketing.v1.Touch
 	5,  // 22: closeloop.marketing.v1.WinBackTouchInput.pressure:type_name -> closeloop.marketing.v1.PressureLimit
-	31, // 23: closeloop.marketing.v1.WinBackTouchResult.not_before:type_name -> google.protobuf.Timestamp
-	31, // 24: closeloop.marketing.v1.WinBackResponsesInput.since:type_name -> google.protobuf.Timestamp
+	42, // 23: closeloop.marketing.v1.WinBackTouchResult.not_before:type_name -> google.protobuf.Timestamp
+	42, // 24: closeloop.marketing.v1.WinBackResponsesInput.since:type_name -> google.protobuf.Timestamp
 	13, // 25: closeloop.marketing.v1.WinBackResponsesResult.response:type_name -> closeloop.marketing.v1.WinBackResponse
 	13, // 26: closeloop.marketing.v1.WinBackLeadInput.response:type_name -> closeloop.marketing.v1.WinBackResponse
 	13, // 27: closeloop.marketing.v1.WinBackEndInput.response:type_name -> closeloop.marketing.v1.WinBackResponse
-	31, // 28: closeloop.marketing.v1.WinBackEndInput.at:type_name -> google.protobuf.Timestamp
-	31, // 29: closeloop.marketing.v1.WinBackSweepInput.as_of:type_name -> google.protobuf.Timestamp
-	31, // 30: closeloop.marketing.v1.CustomerOutcomesInput.since:type_name -> google.protobuf.Timestamp
-	31, // 31: closeloop.marketing.v1.CustomerOutcomesInput.until:type_name -> google.protobuf.Timestamp
-	31, // 32: closeloop.marketing.v1.CustomerOutcome.first_won_at:type_name -> google.protobuf.Timestamp
+	42, // 28: closeloop.marketing.v1.WinBackEndInput.at:type_name -> google.protobuf.Timestamp
+	42, // 29: closeloop.marketing.v1.WinBackSweepInput.as_of:type_name -> google.protobuf.Timestamp
+	42, // 30: closeloop.marketing.v1.CustomerOutcomesInput.since:type_name -> google.protobuf.Timestamp
+	42, // 31: closeloop.marketing.v1.CustomerOutcomesInput.until:type_name -> google.protobuf.Timestamp
+	42, // 32: closeloop.marketing.v1.CustomerOutcome.first_won_at:type_name -> google.protobuf.Timestamp
 	25, // 33: closeloop.marketing.v1.CustomerOutcomesResult.outcomes:type_name -> closeloop.marketing.v1.CustomerOutcome
-	31, // 34: closeloop.marketing.v1.CampaignOutcomesInput.as_of:type_name -> google.protobuf.Timestamp
-	31, // 35: closeloop.marketing.v1.OutcomePageInput.as_of:type_name -> google.protobuf.Timestamp
-	32, // 36: closeloop.marketing.v1.OutcomePageInput.attribution:type_name -> google.protobuf.Duration
-	31, // 37: closeloop.marketing.v1.OutcomePageResult.since:type_name -> google.protobuf.Timestamp
-	31, // 38: closeloop.marketing.v1.OutcomePageResult.until:type_name -> google.protobuf.Timestamp
+	42, // 34: closeloop.marketing.v1.CampaignOutcomesInput.as_of:type_name -> google.protobuf.Timestamp
+	42, // 35: closeloop.marketing.v1.OutcomePageInput.as_of:type_name -> google.protobuf.Timestamp
+	43, // 36: closeloop.marketing.v1.OutcomePageInput.attribution:type_name -> google.protobuf.Duration
+	42, // 37: closeloop.marketing.v1.OutcomePageResult.since:type_name -> google.protobuf.Timestamp
+	42, // 38: closeloop.marketing.v1.OutcomePageResult.until:type_name -> google.protobuf.Timestamp
 	25, // 39: closeloop.marketing.v1.RecordOutcomesInput.outcomes:type_name -> closeloop.marketing.v1.CustomerOutcome
 	1,  // 40: closeloop.marketing.v1.RecordOutcomesInput.customers:type_name -> closeloop.marketing.v1.CustomerFacts
-	31, // 41: closeloop.marketing.v1.RecordOutcomesInput.at:type_name -> google.protobuf.Timestamp
-	32, // 42: closeloop.marketing.v1.RecordOutcomesInput.attribution:type_name -> google.protobuf.Duration
-	43, // [43:43] is the sub-list for method output_type
-	43, // [43:43] is the sub-list for method input_type
-	43, // [43:43] is the sub-list for extension type_name
-	43, // [43:43] is the sub-list for extension extendee
-	0,  // [0:43] is the sub-list for field type_name
+	42, // 41: closeloop.marketing.v1.RecordOutcomesInput.at:type_name -> google.protobuf.Timestamp
+	43, // 42: closeloop.marketing.v1.RecordOutcomesInput.attribution:type_name -> google.protobuf.Duration
+	32, // 43: closeloop.marketing.v1.TouchAddressesResult.addresses:type_name -> closeloop.marketing.v1.ContactAddress
+	8,  // 44: closeloop.marketing.v1.EmailTouchesInput.touches:type_name -> closeloop.marketing.v1.Touch
+	32, // 45: closeloop.marketing.v1.EmailTouchesInput.addresses:type_name -> closeloop.marketing.v1.ContactAddress
+	42, // 46: closeloop.marketing.v1.TouchEmail.not_before:type_name -> google.protobuf.Timestamp
+	35, // 47: closeloop.marketing.v1.EmailTouchesResult.content:type_name -> closeloop.marketing.v1.EmailContent
+	36, // 48: closeloop.marketing.v1.EmailTouchesResult.emails:type_name -> closeloop.marketing.v1.TouchEmail
+	37, // 49: closeloop.marketing.v1.EmailTouchesResult.fallbacks:type_name -> closeloop.marketing.v1.EmailFallback
+	35, // 50: closeloop.marketing.v1.QueueTouchEmailsInput.content:type_name -> closeloop.marketing.v1.EmailContent
+	36, // 51: closeloop.marketing.v1.QueueTouchEmailsInput.emails:type_name -> closeloop.marketing.v1.TouchEmail
+	35, // 52: closeloop.marketing.v1.RecordTouchEmailsInput.content:type_name -> closeloop.marketing.v1.EmailContent
+	36, // 53: closeloop.marketing.v1.RecordTouchEmailsInput.emails:type_name -> closeloop.marketing.v1.TouchEmail
+	42, // 54: closeloop.marketing.v1.RecordTouchEmailsInput.at:type_name -> google.protobuf.Timestamp
+	55, // [55:55] is the sub-list for method output_type
+	55, // [55:55] is the sub-list for method input_type
+	55, // [55:55] is the sub-list for extension type_name
+	55, // [55:55] is the sub-list for extension extendee
+	0,  // [0:55] is the sub-list for field type_name
 }
 
 func init() { file_closeloop_marketing_v1_marketing_proto_init() }
@@ -2785,7 +3569,7 @@ func file_closeloop_marketing_v1_marketing_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_closeloop_marketing_v1_marketing_proto_rawDesc), len(file_closeloop_marketing_v1_marketing_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   31,
+			NumMessages:   42,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

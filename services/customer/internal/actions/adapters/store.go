@@ -10,7 +10,9 @@
 // a new action and its links (and the care cadence a logged contact
 // restarts) in one, a case's or a slip's item once per id (CreateOnce), and every change
 // of an action row through Update, which locks the row, lets the caller
-// decide, and stores the outcome.
+// decide, and stores the outcome (with the links the change added or
+// removed: a visit touch's plan linked to its visit in place of its visit
+// request, which PendingVisitTouches lists, oldest first).
 package adapters
 
 import (
@@ -216,7 +218,7 @@ func (s *Store) Update(ctx context.Context, id string, change func(*domain.Actio
 		if err != nil {
 			return err
 		}
-		before := a.OccurredAt
+		before, had := a.OccurredAt, a.Links
 		if err := change(&a); err != nil {
 			return err
 		}
@@ -231,11 +233,92 @@ func (s *Store) Update(ctx context.Context, id string, change func(*domain.Actio
 				return err
 			}
 		}
+		added, removed := changedLinks(had, a)
+		for _, l := range removed {
+			if err := tx.Where("action_id = ? AND subject_type = ? AND subject_id = ?", id, l.SubjectType, l.SubjectID).Delete(&Link{}).Error; err != nil {
+				return err
+			}
+		}
+		if len(added) > 0 {
+			if err := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&added).Error; err != nil {
+				return err
+			}
+		}
 		out, err = get(tx, id, false)
 		return err
 	})
 	if err != nil {
 		return domain.Action{}, err
+	}
+	return out, nil
+}
+
+// changedLinks are the links a change added to the action (a visit touch's
+// plan linked to its visit) and those it removed (the plan's visit
+// request, answered).
+func changedLinks(had []domain.Link, a domain.Action) (added []Link, removed []domain.Link) {
+	old := make(map[domain.Link]bool, len(had))
+	for _, l := range had {
+		old[l] = true
+	}
+	kept := make(map[domain.Link]bool, len(a.Links))
+	for _, l := range a.Links {
+		kept[l] = true
+		if !old[l] {
+			added = append(added, Link{ActionID: a.ID, SubjectType: l.SubjectType, SubjectID: l.SubjectID, CustomerID: l.CustomerID, OccurredAt: a.OccurredAt})
+		}
+	}
+	for _, l := range had {
+		if !kept[l] {
+			removed = append(removed, l)
+		}
+	}
+	return added, removed
+}
+
+// PendingVisitTouches loads up to limit plans with a visit request, oldest
+// request first (along ix_action_links_subject), with their links.
+func (s *Store) PendingVisitTouches(ctx context.Context, limit int) ([]domain.Action, error) {
+	var ids []string
+	if err := s.db.WithContext(ctx).Model(&Link{}).Where("subject_type = ?", domain.SubjectVisitRequest).
+		Order("subject_id, action_id").Limit(limit).Pluck("action_id", &ids).Error; err != nil {
+		return nil, err
+	}
+	byID, err := s.GetAll(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]domain.Action, 0, len(ids))
+	for _, id := range ids {
+		if a, ok := byID[id]; ok {
+			out = append(out, a)
+		}
+	}
+	return out, nil
+}
+
+// GetAll loads the actions with the ids that exist, with their links, by
+// id.
+func (s *Store) GetAll(ctx context.Context, ids []string) (map[string]domain.Action, error) {
+	out := make(map[string]domain.Action, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	db := s.db.WithContext(ctx)
+	var rows []Row
+	if err := db.Where("id IN ?", ids).Find(&rows).Error; err != nil {
+		return nil, err
+	}
+	var links []Link
+	if err := db.Where("action_id IN ?", ids).Order("action_id, subject_type, subject_id").Find(&links).Error; err != nil {
+		return nil, err
+	}
+	byAction := map[string][]Link{}
+	for _, l := range links {
+		byAction[l.ActionID] = append(byAction[l.ActionID], l)
+	}
+	for _, r := range rows {
+		out[r.ID] = toAction(r, byAction[r.ID])
 	}
 	return out, nil
 }

@@ -35,7 +35,7 @@ const (
 	case1 = "0190a000-0000-7000-8000-0000000000a1"
 )
 
-func openDB(t *testing.T, dsn string) *gorm.DB {
+func openDB(t testing.TB, dsn string) *gorm.DB {
 	t.Helper()
 	ctx := context.Background()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))

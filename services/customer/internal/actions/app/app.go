@@ -2,11 +2,11 @@
 // complete or cancel a plan, read a customer's history, close the
 // follow-ups a logged contact answers, record a service case's or an
 // information routing slip's change on its customer's history
-// (caseevents.go, slipevents.go), plan marketing campaigns' touches
-// (touches.go), and tell a customer's win-back of the contacts that answer
-// it (winback.go). Each checks the caller's permission
-// and data scope, asks the rules in package domain, and stores through the
-// Repository, which owns the transactions. It holds no rule of its own about
+// (caseevents.go, slipevents.go), plan marketing campaigns' touches and
+// have the visits of visit touches requested (touches.go), and tell a
+// customer's win-back of the contacts that answer it (winback.go). Each
+// checks the caller's permission and data scope, asks the rules in package
+// domain, and stores through the Repository, which owns the transactions. It holds no rule of its own about
 // what an action is (domain) and no SQL (adapters); the follow-up service's
 // API and the care context are reached through the interfaces below.
 //
@@ -44,6 +44,9 @@ type Repository interface {
 	CreateAllOnce(ctx context.Context, as []domain.Action) error
 	// Get loads an action with its links (domain.ErrNotFound when none).
 	Get(ctx context.Context, id string) (domain.Action, error)
+	// PendingVisitTouches loads up to limit plans with a visit request,
+	// oldest request first.
+	PendingVisitTouches(ctx context.Context, limit int) ([]domain.Action, error)
 	// Update loads the action, lets change decide, and stores what it
 	// changed, in one transaction; it returns the action as stored.
 	Update(ctx context.Context, id string, change func(*domain.Action) error) (domain.Action, error)
@@ -84,6 +87,8 @@ type Service struct {
 	followups FollowUps
 	care      Care    // nil: no care follow-ups are closed
 	winback   WinBack // nil: no win-back hears of actions
+	visits    Visits  // nil: visit touches stay plans, no visit is requested
+	wake      chan struct{}
 	now       func() time.Time
 	newID     func() string
 }
@@ -92,7 +97,7 @@ type Service struct {
 // a logged contact answers, cs closes its care follow-ups, newID makes
 // action ids.
 func New(repo Repository, customers Customers, fu FollowUps, cs Care, newID func() string) *Service {
-	return &Service{repo: repo, customers: customers, followups: fu, care: cs, newID: newID,
+	return &Service{repo: repo, customers: customers, followups: fu, care: cs, newID: newID, wake: make(chan struct{}, 1),
 		now: func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }}
 }
 

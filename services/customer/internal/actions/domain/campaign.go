@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -20,7 +21,8 @@ import (
 // like any other, and a call or visit done is a logged contact — that names
 // its campaign (CampaignID). It is planned once per touch id: its id is
 // derived from the touch's (TouchPlanID), so a retried or replayed
-// activity plans nothing more.
+// activity plans nothing more. A visit touch's plan also asks for its visit
+// through the one-visit-per-customer-day rule (visittouch.go).
 //
 // What a campaign itself records about a customer — the customer won back
 // by a win-back — is an item of category campaign, like a service case's
@@ -62,6 +64,12 @@ type Touch struct {
 	Action       string // call, visit, offer, event
 	AssigneeID   string // who carries it out
 	DueAt        time.Time
+	// Department carries the touch out: "" is marketing, else one of
+	// Departments (a visit touch asks for its visit in it).
+	Department string
+	// PlannedAt is when the touch counts as made (zero: when it is
+	// planned); a visit touch's visit starts after it (visittouch.go).
+	PlannedAt time.Time
 }
 
 // TouchPlanID is the id of the action plan of a touch: the same touch, the
@@ -69,7 +77,8 @@ type Touch struct {
 func TouchPlanID(touchID string) string { return uuid.NewSHA1(touchNS, []byte(touchID)).String() }
 
 // NewTouchPlan validates a touch received at now and returns its action
-// plan: department marketing, in the touch action's category (a call a
+// plan: department marketing (or the department the touch names), in the
+// touch action's category (a call a
 // phone call, a visit a visit/reception, an offer or an event invitation a
 // submission of materials), planned for the touch's due time, the
 // assignee's to carry out (its actor), linked to the customer and naming the
@@ -90,6 +99,11 @@ func NewTouchPlan(t Touch, prefix string, now time.Time) (Action, error) {
 	checkText(&v, prefix+"assignee_id", assignee, maxActor, true)
 	v.Check(t.Step >= 0, prefix+"step", "invalid", "must not be negative")
 	v.Check(!t.DueAt.IsZero(), prefix+"due_at", "required", "when the touch is due")
+	department := strings.TrimSpace(t.Department)
+	if department == "" {
+		department = DepartmentMarketing
+	}
+	v.Check(slices.Contains(Departments, department), prefix+"department", "invalid", "one of "+strings.Join(Departments, ", "))
 	if err := v.Err(); err != nil {
 		return Action{}, err
 	}
@@ -103,10 +117,18 @@ func NewTouchPlan(t Touch, prefix string, now time.Time) (Action, error) {
 		summary += ", step " + strconv.Itoa(t.Step)
 	}
 	summary += ": " + touchWords[t.Action] + " by " + due.Format(time.RFC3339) + "."
-	return Action{ID: TouchPlanID(id), Kind: KindPlan, Status: StatusPlanned, Category: category, Department: DepartmentMarketing,
+	a := Action{ID: TouchPlanID(id), Kind: KindPlan, Status: StatusPlanned, Category: category, Department: department,
 		ActorID: assignee, Title: cut(name+": "+touchWords[t.Action], maxTitle), Summary: summary,
 		PlannedFor: &due, OccurredAt: due, CreatedAt: now, UpdatedAt: now, CampaignID: campaign,
-		Links: []Link{{SubjectType: SubjectCustomer, SubjectID: customer.String(), CustomerID: customer.String()}}}, nil
+		Links: []Link{{SubjectType: SubjectCustomer, SubjectID: customer.String(), CustomerID: customer.String()}}}
+	if t.Action == "visit" {
+		made := t.PlannedAt
+		if made.IsZero() {
+			made = now
+		}
+		a.Links = append(a.Links, visitRequest(customer.String(), made))
+	}
+	return a, nil
 }
 
 // CampaignEvent is a campaign's event about a customer, as its workflow

@@ -34,20 +34,25 @@ func (a *Activities) Register(r worker.Registry) {
 }
 
 // PlanTouches puts a campaign's touches on their assignees' lists and
-// their customers' histories as action plans, once per touch id, and
-// returns each touch's plan in order. A malformed touch fails the call as
+// their customers' histories as action plans, once per touch id — a visit
+// touch's with its visit request, answered by VisitRequests — and returns
+// each touch's plan in order. A malformed touch fails the call as
 // non-retryable "invalid", an unknown customer as non-retryable
 // "not_found", before anything is stored; a failure of the database is
-// retried.
+// retried. (The touches' department is marketing: the contract's Touch
+// names none.)
 func (a *Activities) PlanTouches(ctx context.Context, in *marketingv1.PlanTouchesInput) (*marketingv1.PlanTouchesResult, error) {
 	touches := make([]app.Touch, len(in.GetTouches()))
 	for i, t := range in.GetTouches() {
-		var due time.Time
+		var due, planned time.Time
 		if t.GetDueAt() != nil && t.GetDueAt().CheckValid() == nil {
 			due = t.GetDueAt().AsTime()
 		}
+		if t.GetPlannedAt() != nil && t.GetPlannedAt().CheckValid() == nil {
+			planned = t.GetPlannedAt().AsTime()
+		}
 		touches[i] = app.Touch{ID: t.GetTouchId(), CampaignID: t.GetCampaignId(), CampaignName: t.GetCampaignName(), CustomerID: t.GetCustomerId(),
-			Step: int(t.GetStep()), Action: t.GetAction(), AssigneeID: t.GetAssigneeId(), DueAt: due}
+			Step: int(t.GetStep()), Action: t.GetAction(), AssigneeID: t.GetAssigneeId(), DueAt: due, PlannedAt: planned}
 	}
 	ids, err := a.Svc.PlanTouches(ctx, touches)
 	if err != nil {

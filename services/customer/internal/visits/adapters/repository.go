@@ -173,6 +173,27 @@ func (s *Repository) BookedDays(ctx context.Context, customerID, from, to string
 	return days, err
 }
 
+// RequestedVisits finds the participants the requests (update ids) added
+// to visits of the customers, by request id — along ix_visits_customer to
+// the customers' visits, then the participants' primary key.
+func (s *Repository) RequestedVisits(ctx context.Context, customerIDs, requestIDs []string) (map[string]*domain.Participant, error) {
+	out := map[string]*domain.Participant{}
+	if len(customerIDs) == 0 || len(requestIDs) == 0 {
+		return out, nil
+	}
+	var rows []participantRow
+	err := s.db.WithContext(ctx).Table("visit_participants p").Select("p.*").Joins("JOIN visits v ON v.id = p.visit_id").
+		Where("v.customer_id IN ? AND p.request_id IN ?", customerIDs, requestIDs).Find(&rows).Error
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range rows {
+		p := domain.Participant(r)
+		out[p.RequestID] = &p
+	}
+	return out, nil
+}
+
 // Update applies change to the visit inside a transaction and stores what it
 // decided: the visit's fields, its new timeline entries and the customer's
 // contact (care.Touch). The row is written only if its status is still the

@@ -1,9 +1,10 @@
 // Package app holds the visit use cases: a department requests a visit
 // (Request), its booker or a manager cancels or moves it (Cancel,
 // Reschedule), a visitor or a manager logs it (Log), and anyone who may read
-// customers sees visits in her scope (Get, List, ForCustomer); and the
-// writes of the Visit workflow's activities (Book, Join, RecordEvent,
-// BookedDays, RecordCancel, RecordLog).
+// customers sees visits in her scope (Get, List, ForCustomer); campaigns'
+// visit touches request theirs (ForTouches, touches.go); and the writes of
+// the Visit workflow's activities (Book, Join, RecordEvent, BookedDays,
+// RecordCancel, RecordLog).
 //
 // Each use case checks the caller's permission and customer scope, applies
 // the domain's rules, and hands the decision to the customer-day's Visit
@@ -44,6 +45,9 @@ type Repository interface {
 	LiveVisitOn(ctx context.Context, customerID, day string) (bool, error)
 	OtherVisitOn(ctx context.Context, customerID, day, visitID string) (bool, error)
 	BookedDays(ctx context.Context, customerID, from, to string) ([]string, error)
+	// RequestedVisits finds, among the visits of the customers, the
+	// participants added by the requests (update ids): by request id.
+	RequestedVisits(ctx context.Context, customerIDs, requestIDs []string) (map[string]*domain.Participant, error)
 
 	Create(ctx context.Context, v domain.Visit, booker domain.Participant) error
 	AddParticipant(ctx context.Context, p domain.Participant, notice domain.Event) error
@@ -87,6 +91,12 @@ type Visits struct {
 
 	mu   sync.Mutex
 	cals map[string]cachedCalendar // by team and region
+
+	// Campaigns' visit touches read calendars from stored (touches.go);
+	// storedCals caches them by team and region for the terms of storedAsOf.
+	stored     StoredCalendars
+	storedCals map[string]*calendar.Calendar
+	storedAsOf time.Time
 }
 
 // New returns the use cases; cals reads the customers' business calendars.

@@ -4,8 +4,9 @@
 // request may be sent to the workflow at all (its fields, its day, and the
 // rules for booking that day — checked here, decided nowhere else), who may
 // cancel, move or log a visit, what a booking, a join, a cancellation or a
-// log stores and writes on the visit's timeline, and how a visit, its
-// participants and its timeline are shown.
+// log stores and writes on the visit's timeline, how a visit, its
+// participants and its timeline are shown, and which day a campaign's visit
+// touch asks for and what its answer says (touch.go).
 //
 // It owns no storage, no Temporal and no HTTP: every function is pure and is
 // tested without a database. It does not load customers, calendars or
