@@ -1,9 +1,7 @@
 package marketing_test
 
 import (
-	"context"
 	"fmt"
-	"net/http"
 	"os"
 	"runtime"
 	"strconv"
@@ -16,6 +14,8 @@ import (
 
 	"github.com/closeloop/closeloop/platform/testenv"
 	"github.com/closeloop/closeloop/services/internal/stacktest"
+	"github.com/closeloop/closeloop/workflows/policy"
+	"github.com/closeloop/closeloop/workflows/winback"
 )
 
 // benchEnv reads an integer setting of a benchmark.
@@ -106,24 +106,27 @@ func BenchmarkCampaignLaunch(b *testing.B) {
 // BenchmarkWinBackTouches launches a win-back campaign over
 // BENCH_WINBACK lost customers (default 2,000): one WinBack workflow each.
 // The cadence is set to a call BENCH_TOUCH_GAP_MINUTES after the enrolment
-// (default 10) and a visit 30 days later, so the first touches fall due
-// spread as the workflows started, each after its workflow has waited on
-// its timer; each is measured from its instant (enrolment + gap) to its
-// record. (A second touch minutes later would wait for the contact
-// pressure: at most one touch in three days by default.) It reports the
-// workflows started per second, the touch lateness and the heap per
-// waiting cadence.
+// (default 10) and a visit 30 days later, and winback.touch_spread to
+// BENCH_SPREAD_MINUTES of calendar time (default 10; 0: no spread, every
+// touch at its enrolment + gap, as fast as the launch enrolled). Each first
+// touch is measured from its instant (enrolment + gap, moved by the
+// customer's place in the spread) to its record; with
+// BENCH_MEASURE_MINUTES set, only those due within that many minutes of the
+// first (a 100,000-customer launch with a spread of hours). (A second touch minutes
+// later would wait for the contact pressure: at most one touch in three days
+// by default.) It reports the workflows started per second, the rate at
+// which touches fell due, the touch lateness and the heap per waiting
+// cadence.
 func BenchmarkWinBackTouches(b *testing.B) {
 	n := benchEnv("BENCH_WINBACK", 2_000)
 	gap := time.Duration(benchEnv("BENCH_TOUCH_GAP_MINUTES", 10)) * time.Minute
+	spread := policy.Timer{Duration: policy.Duration(time.Duration(benchEnv("BENCH_SPREAD_MINUTES", 10)) * time.Minute), Clock: policy.ClockCalendar}
 	s := newStack(b, testenv.Postgres, true)
 	seedCustomers(b, s.customer.App.Deps().DB, "winback", n, true)
-	r := s.call(s.followup.Base, "POST", "/v1/policies/winback.cadence/versions", analyst, map[string]any{"value": map[string]any{
+	s.setPolicy("winback.cadence", map[string]any{
 		"ladder": map[string]any{"clock": "calendar", "steps": []any{map[string]any{"after": fmt.Sprintf("%dm", int(gap.Minutes())), "action": "call"},
-			map[string]any{"after": "30d", "action": "visit"}}}}, "reason": "benchmark"})
-	if r.Status != http.StatusCreated {
-		b.Fatalf("cadence: %d %s", r.Status, r.Body)
-	}
+			map[string]any{"after": "30d", "action": "visit"}}}})
+	s.setPolicy("winback.touch_spread", map[string]any{"timer": map[string]any{"duration": fmt.Sprintf("%dm", int(spread.Duration.D().Minutes())), "clock": "calendar"}})
 	var before runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
@@ -143,24 +146,74 @@ func BenchmarkWinBackTouches(b *testing.B) {
 		runtime.ReadMemStats(&mid)
 		b.Logf("heap with %d cadences waiting (worker, services and test in one process): +%.1f MiB, %.1f KiB per cadence",
 			n, float64(mid.HeapInuse-before.HeapInuse)/(1<<20), float64(mid.HeapInuse-before.HeapInuse)/1024/float64(n))
-		stacktest.Eventually(b, "every first touch", 2*time.Hour, func() bool {
-			var k int64
-			s.db.Table("touches").Where("campaign_id = ? AND step = 0", id).Count(&k)
-			return k == int64(n)
-		})
-		var rows []struct {
+		// Each first touch's instant; measured: those due within
+		// BENCH_MEASURE_MINUTES of the first (0: all).
+		var enrolments []struct {
+			CustomerID string
 			EnrolledAt time.Time
-			PlannedAt  time.Time
 		}
-		if err := s.db.WithContext(context.Background()).Table("touches t").Select("e.enrolled_at, t.planned_at").
-			Joins("JOIN enrolments e ON e.campaign_id = t.campaign_id AND e.customer_id = t.customer_id").
-			Where("t.campaign_id = ? AND t.step = 0", id).Scan(&rows).Error; err != nil {
+		if err := s.db.Table("enrolments").Select("customer_id, enrolled_at").Where("campaign_id = ?", id).Scan(&enrolments).Error; err != nil {
 			b.Fatal(err)
 		}
-		var late []time.Duration
-		for _, r := range rows {
-			late = append(late, r.PlannedAt.Sub(r.EnrolledAt.Add(gap)))
+		due := make(map[string]time.Time, len(enrolments))
+		var first, last time.Time
+		for _, e := range enrolments {
+			at, err := winback.Spread(e.EnrolledAt.Add(gap), spread, winback.SpreadPlace(id, e.CustomerID), nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			due[e.CustomerID] = at
+			if first.IsZero() || at.Before(first) {
+				first = at
+			}
+			if at.After(last) {
+				last = at
+			}
 		}
+		if w := time.Duration(benchEnv("BENCH_MEASURE_MINUTES", 0)) * time.Minute; w > 0 && first.Add(w).Before(last) {
+			last = first.Add(w)
+		}
+		measured := 0
+		for _, at := range due {
+			if !at.After(last) {
+				measured++
+			}
+		}
+		b.Logf("%d first touches fall due over %.0f s (%.1f a second; spread %s); measured: the %d due by %s",
+			len(due), lastDue(due).Sub(first).Seconds(), float64(len(due))/max(lastDue(due).Sub(first).Seconds(), 1), spread.Duration.D(),
+			measured, last.Format(time.TimeOnly))
+		time.Sleep(time.Until(last))
+		var late []time.Duration
+		stacktest.Eventually(b, "every measured first touch", 2*time.Hour, func() bool {
+			var rows []struct {
+				CustomerID string
+				PlannedAt  time.Time
+			}
+			if err := s.db.Table("touches").Select("customer_id, planned_at").Where("campaign_id = ? AND step = 0", id).Scan(&rows).Error; err != nil {
+				b.Fatal(err)
+			}
+			late = late[:0]
+			for _, r := range rows {
+				if at := due[r.CustomerID]; !at.After(last) {
+					late = append(late, r.PlannedAt.Sub(at))
+				}
+			}
+			if len(late) < measured {
+				time.Sleep(5 * time.Second)
+			}
+			return len(late) == measured
+		})
 		b.Logf("touch lateness (recorded − due): %s", percentiles(late))
 	}
+}
+
+// lastDue is the latest of the instants.
+func lastDue(due map[string]time.Time) time.Time {
+	var last time.Time
+	for _, at := range due {
+		if at.After(last) {
+			last = at
+		}
+	}
+	return last
 }
