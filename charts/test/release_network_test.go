@@ -2,6 +2,7 @@ package charttest
 
 import (
 	"fmt"
+	"reflect"
 	"regexp"
 	"slices"
 	"strconv"
@@ -225,15 +226,35 @@ func egressAllowsPort(np *networkingv1.NetworkPolicy, port int, proto corev1.Pro
 }
 
 // surveyPaths are the service component's pages customers open without login
-// (a survey link): the only paths an Ingress of the chart sends elsewhere than
-// to the web console.
-var surveyPaths = []string{"/surveys", "/public/v1/surveys"}
+// (a survey link), and unsubscribePaths the marketing component's (a campaign
+// email's unsubscribe link): the only paths an Ingress of the chart sends
+// elsewhere than to the web console.
+var (
+	surveyPaths      = []string{"/surveys", "/public/v1/surveys"}
+	unsubscribePaths = []string{"/unsubscribe", "/public/v1/unsubscribe"}
+)
+
+// publicPathComponent is the component whose Deployment alone an Ingress path
+// of the chart may reach: the service for a survey path, marketing for an
+// unsubscribe path, else the web console.
+func publicPathComponent(path string) string {
+	switch {
+	case slices.Contains(surveyPaths, path):
+		return "service"
+	case slices.Contains(unsubscribePaths, path):
+		return "marketing"
+	}
+	return "web"
+}
 
 // checkIngresses: an Ingress of the chart exposes the web console and, of the
-// service component, the survey paths only: each path goes to a rendered
-// Service, on one of its named ports, that selects the web Deployment alone, or
-// the service Deployment alone for a survey path (Prefix); each TLS host is a
-// host of a rule.
+// service component, the survey paths only, and of the marketing component the
+// unsubscribe paths only: each path goes to a rendered Service, on one of its
+// named ports, that selects the web Deployment alone, or the service Deployment
+// alone for a survey path, or the marketing Deployment alone for an unsubscribe
+// path (both Prefix); each TLS host is a host of a rule. With NetworkPolicies
+// on, the pods behind every path admit the peers from outside the release the
+// console's pods admit (the ingress controller), on the Service's target port.
 func checkIngresses(t *testing.T, r *release) {
 	t.Helper()
 	for _, o := range r.ofKind("Ingress") {
@@ -246,6 +267,7 @@ func checkIngresses(t *testing.T, r *release) {
 			t.Errorf("%s: no rules", where)
 		}
 		hosts := map[string]bool{}
+		backends := map[string]*appsv1.Deployment{}
 		for _, rule := range ing.Spec.Rules {
 			hosts[rule.Host] = true
 			for _, msg := range validation.IsFullyQualifiedDomainName(field.NewPath("host"), rule.Host) {
@@ -278,17 +300,16 @@ func checkIngresses(t *testing.T, r *release) {
 				if !found {
 					t.Errorf("%s: Service %s has no port %v", pw, svc.Name, svc.Port)
 				}
-				want := "web"
-				if slices.Contains(surveyPaths, p.Path) {
-					want = "service"
-					if p.PathType == nil || *p.PathType != networkingv1.PathTypePrefix {
-						t.Errorf("%s: pathType %v, want Prefix (the token follows the path)", pw, p.PathType)
-					}
+				want := publicPathComponent(p.Path)
+				if want != "web" && (p.PathType == nil || *p.PathType != networkingv1.PathTypePrefix) {
+					t.Errorf("%s: pathType %v, want Prefix (the token follows the path)", pw, p.PathType)
 				}
 				deps := selectedDeployments(r, labels.SelectorFromSet(s.Spec.Selector))
 				if len(deps) != 1 || deps[0].Spec.Template.Labels["app.kubernetes.io/component"] != want {
-					t.Errorf("%s: Service %s is not the %s component's; the Ingress exposes only the console and the survey pages", pw, svc.Name, want)
+					t.Errorf("%s: Service %s is not the %s component's; the Ingress exposes only the console, the survey pages and the unsubscribe pages", pw, svc.Name, want)
+					continue
 				}
+				backends[deps[0].Name] = deps[0]
 			}
 		}
 		for _, tls := range ing.Spec.TLS {
@@ -298,5 +319,65 @@ func checkIngresses(t *testing.T, r *release) {
 				}
 			}
 		}
+		checkIngressControllerReaches(t, r, where, backends)
 	}
+}
+
+// checkIngressControllerReaches: with NetworkPolicies on, every peer outside the
+// release that the web console's pods admit on their HTTP port (the ingress
+// controller: networkPolicy.webFrom, or apiFrom) is admitted on the HTTP port of
+// every Deployment an Ingress path goes to, or the controller could not reach
+// the survey or unsubscribe pages.
+func checkIngressControllerReaches(t *testing.T, r *release, where string, backends map[string]*appsv1.Deployment) {
+	t.Helper()
+	if len(r.ofKind("NetworkPolicy")) == 0 {
+		return
+	}
+	var web *appsv1.Deployment
+	for _, d := range backends {
+		if d.Spec.Template.Labels["app.kubernetes.io/component"] == "web" {
+			web = d
+		}
+	}
+	if web == nil {
+		return // reported above: every host's "/" goes to the console
+	}
+	httpPort := func(d *appsv1.Deployment) int {
+		for _, p := range d.Spec.Template.Spec.Containers[0].Ports {
+			if p.Name == "http" {
+				return int(p.ContainerPort)
+			}
+		}
+		return 0
+	}
+	external := func(p networkingv1.NetworkPolicyPeer) bool { return p.NamespaceSelector != nil || p.IPBlock != nil }
+	for _, peer := range admittedPeers(r, web, httpPort(web)) {
+		if !external(peer) {
+			continue
+		}
+		for _, d := range backends {
+			if !slices.ContainsFunc(admittedPeers(r, d, httpPort(d)), func(p networkingv1.NetworkPolicyPeer) bool { return reflect.DeepEqual(p, peer) }) {
+				t.Errorf("%s: the console admits %+v, but the NetworkPolicies of %s, which the Ingress routes to, do not", where, peer, d.Name)
+			}
+		}
+	}
+}
+
+// admittedPeers lists the peers of the NetworkPolicy ingress rules that select
+// a Deployment's pods and admit its port (by number or as "http").
+func admittedPeers(r *release, d *appsv1.Deployment, port int) []networkingv1.NetworkPolicyPeer {
+	var out []networkingv1.NetworkPolicyPeer
+	for _, o := range r.ofKind("NetworkPolicy") {
+		np := o.Obj.(*networkingv1.NetworkPolicy)
+		sel, _ := metav1.LabelSelectorAsSelector(&np.Spec.PodSelector)
+		if !sel.Matches(labels.Set(d.Spec.Template.Labels)) {
+			continue
+		}
+		for _, rule := range np.Spec.Ingress {
+			if portsAdmit(rule.Ports, port, "http") {
+				out = append(out, rule.From...)
+			}
+		}
+	}
+	return out
 }

@@ -24,7 +24,7 @@ func enabledByDefault(component string) bool { return component != "web" }
 // existingFromValues lists the objects a values file says exist outside the chart.
 func existingFromValues(values map[string]any) existing {
 	var ext existing
-	for _, path := range []string{"database.existingSecret", "temporal.apiKey.existingSecret", "web.existingSecret", "notifications.smtp.existingSecret"} {
+	for _, path := range []string{"database.existingSecret", "temporal.apiKey.existingSecret", "web.existingSecret", "notifications.smtp.existingSecret", "emailTouches.existingSecret"} {
 		if v, ok := lookup(values, path); ok && v.(string) != "" {
 			ext.Secrets = append(ext.Secrets, v.(string))
 		}

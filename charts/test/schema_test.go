@@ -108,6 +108,7 @@ func TestSchemaRefuses(t *testing.T) {
 		{"survey URL with a user", []string{"--set", "surveys.publicURL=https://me@crm.example.com"}, "/surveys/publicURL'"},
 		{"survey ingress as a string", []string{"--set-string", "surveys.ingress=yes"}, "/surveys/ingress': got string, want boolean"},
 		{"unknown survey key", []string{"--set", "surveys.delay=2h"}, "additional properties 'delay' not allowed"},
+		{"unsubscribe ingress as a string", []string{"--set-string", "emailTouches.ingress=yes"}, "/emailTouches/ingress': got string, want boolean"},
 		{"case update wait zero", []string{"--set", "policy.cases.updateWait=0"}, "/policy/cases/updateWait'"},
 		{"case update wait 0s", []string{"--set", "policy.cases.updateWait=0s"}, "/policy/cases/updateWait'"},
 		{"case start interval zero", []string{"--set", "policy.cases.startInterval=0ms"}, "/policy/cases/startInterval'"},

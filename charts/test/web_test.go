@@ -152,8 +152,9 @@ func TestWebConsolePublicURL(t *testing.T) {
 
 // TestWebConsoleIngress: the Ingress sends every path of each host to the web
 // Service (and nothing else of the release but the survey pages, see
-// TestSurveyLinksReachOnlyTheSurveyPages), with the class, annotations and TLS
-// given.
+// TestSurveyLinksReachOnlyTheSurveyPages, and the unsubscribe pages once email
+// touches have a public URL, see TestUnsubscribeLinksReachOnlyTheUnsubscribePages),
+// with the class, annotations and TLS given.
 func TestWebConsoleIngress(t *testing.T) {
 	rendered := mustRender(t, append([]string{"-f", minimal, "--set", "web.ingress.enabled=true",
 		"--set", "web.ingress.className=nginx", "--set", "web.ingress.annotations.cert-manager\\.io/cluster-issuer=letsencrypt",

@@ -176,12 +176,13 @@ app.kubernetes.io/part-of: {{ include "closeloop.name" . }}
 {{- end }}
 
 {{- define "closeloop.chartSecret" -}}
-{{- if or (include "closeloop.chartHookSecret" .) (include "closeloop.chartWebSecret" .) (include "closeloop.chartSMTPSecret" .) }}true{{ end }}
+{{- if or (include "closeloop.chartHookSecret" .) (include "closeloop.chartWebSecret" .) (include "closeloop.chartSMTPSecret" .) (include "closeloop.chartUnsubscribeSecret" .) }}true{{ end }}
 {{- end }}
 
 {{/*
 The data of the chart-created Secret: what the hooks need (their copy holds only
-this), the web console's keys and the SMTP password, which no hook reads.
+this), the web console's keys, the SMTP password and the unsubscribe links'
+signing key, which no hook reads.
 */}}
 {{- define "closeloop.secretData" -}}
 {{- include "closeloop.hookSecretData" . }}
@@ -193,6 +194,9 @@ this), the web console's keys and the SMTP password, which no hook reads.
 {{- end }}
 {{- if include "closeloop.chartSMTPSecret" . }}
 {{ .Values.notifications.smtp.passwordKey }}: {{ .Values.notifications.smtp.password | b64enc | quote }}
+{{- end }}
+{{- if include "closeloop.chartUnsubscribeSecret" . }}
+{{ .Values.emailTouches.secretKey }}: {{ .Values.emailTouches.key | b64enc | quote }}
 {{- end }}
 {{- end }}
 
@@ -559,11 +563,43 @@ no links.
 {{/*
 Settings only the marketing service reads: the marketing department's teams
 (departments.marketing: their reps are marketers, their managers approve
-campaigns).
+campaigns) and what its email touches need (emailTouches: the unsubscribe links'
+public URL, lifetime and signing key, UNSUBSCRIBE_KEY only ever as a
+secretKeyRef, to emailTouches.existingSecret or the chart-created Secret).
 */}}
 {{- define "closeloop.marketingEnv" -}}
+{{- $e := .root.Values.emailTouches -}}
 - name: MARKETING_TEAMS
   value: {{ join "," .root.Values.departments.marketing | quote }}
+- name: UNSUBSCRIBE_LINK_TTL
+  value: {{ $e.linkTTL | quote }}
+{{- with $e.publicURL }}
+- name: UNSUBSCRIBE_PUBLIC_BASE_URL
+  value: {{ trimSuffix "/" . | quote }}
+{{- end }}
+{{- if or $e.existingSecret $e.key }}
+- name: UNSUBSCRIBE_KEY
+  valueFrom:
+    secretKeyRef:
+      name: {{ $e.existingSecret | default (include "closeloop.secretName" .root) }}
+      key: {{ $e.secretKey }}
+{{- end }}
+{{- end }}
+
+{{/*
+"true" when the chart's Ingress (the console's) routes the unsubscribe paths,
+/unsubscribe and /public/v1/unsubscribe, to the marketing component: email
+touches have a public URL (emailTouches.publicURL) and emailTouches.ingress is on.
+*/}}
+{{- define "closeloop.unsubscribeIngress" -}}
+{{- $v := .Values }}
+{{- if and $v.emailTouches.ingress $v.emailTouches.publicURL $v.marketing.enabled $v.web.enabled $v.web.ingress.enabled $v.web.ingress.hosts }}true{{ end }}
+{{- end }}
+
+{{/* "true" when the unsubscribe links' signing key comes from the chart-created Secret. */}}
+{{- define "closeloop.chartUnsubscribeSecret" -}}
+{{- $e := .Values.emailTouches }}
+{{- if and .Values.marketing.enabled $e.key (not $e.existingSecret) }}true{{ end }}
 {{- end }}
 
 {{/*

@@ -110,6 +110,18 @@ names the value to change. Included once, from deployments.yaml.
 {{- end }}
 {{- end }}
 
+{{- /* the marketing component's email touches: a key the binary accepts, from one place, and a link lifetime it accepts */}}
+{{- $et := $v.emailTouches }}
+{{- if and $et.existingSecret $et.key }}
+{{- fail "emailTouches.key is set together with emailTouches.existingSecret: set one or the other (existingSecret for production)" }}
+{{- end }}
+{{- if and $et.key (lt (len $et.key) 32) }}
+{{- fail (printf "emailTouches.key is %d bytes: the key that signs unsubscribe links needs at least 32 (e.g. openssl rand -base64 48)" (len $et.key)) }}
+{{- end }}
+{{- if lt (include "closeloop.durationSeconds" $et.linkTTL | float64) 86400.0 }}
+{{- fail (printf "emailTouches.linkTTL (%s) must be at least 24h: customers open their email days later (UNSUBSCRIBE_LINK_TTL)" $et.linkTTL) }}
+{{- end }}
+
 {{- if not (lt (float64 $v.policy.abc.aShare) (float64 $v.policy.abc.bShare)) }}
 {{- fail (printf "policy.abc.aShare (%v) must be below policy.abc.bShare (%v)" $v.policy.abc.aShare $v.policy.abc.bShare) }}
 {{- end }}
