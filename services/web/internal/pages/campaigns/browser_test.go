@@ -24,7 +24,8 @@ import (
 // the whole stack as the console runs on it (the services — the marketing
 // service among them — the workflow worker, the Temporal dev server):
 // mkt-ivy, a marketer, plans a cross-sell campaign to a region of three
-// customers from the form and sees them in its segment; mgr-jo, the
+// customers from the form, its email written too, and sees them in its
+// segment; mgr-jo, the
 // marketing manager, approves and launches it in Chinese; the launch
 // enrols the three; mkt-ivy records a cost and one customer's opt-out,
 // and finds the campaign in the list with its figures; an analyst reads it
@@ -56,6 +57,8 @@ func TestCampaignInTheBrowser(t *testing.T) {
 		chromedp.SetValue(chromedp.CSS("#c-channel"), "phone_call"),
 		chromedp.Click(chromedp.CSS("#c-ch-email")),
 		chromedp.SendKeys(chromedp.CSS("#c-regions"), region),
+		chromedp.SendKeys(chromedp.CSS("#c-email-subject"), "Your 2027 service plan"),
+		chromedp.SendKeys(chromedp.CSS("#c-email-body"), "Dear customer,\n\nthe plan is ready."),
 		chromedp.SendKeys(chromedp.CSS("#c-budget"), "5,000"),
 		chromedp.SetValue(chromedp.CSS("#c-starts"), today),
 		chromedp.SetValue(chromedp.CSS("#c-ends"), ends),
@@ -68,6 +71,9 @@ func TestCampaignInTheBrowser(t *testing.T) {
 	}
 	if got := ivy.Text("#segment"); got != "region "+region {
 		t.Fatalf("the segment reads %q", got)
+	}
+	if got := ivy.Text("#email-subject"); got != "Your 2027 service plan" {
+		t.Fatalf("the email's subject reads %q", got)
 	}
 	waitFor(t, ivy, "the segment now", "#preview-part", "3 customers match the segment now")
 	ivy.Accessible("a draft's page")

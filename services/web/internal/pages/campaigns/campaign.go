@@ -84,6 +84,16 @@ type campaignData struct {
 	Names map[string]string
 }
 
+// EmailLines are the lines of the campaign's email body (none: it has no
+// email), for the page to keep its line breaks.
+func (d *campaignData) EmailLines() []string {
+	b := emailBody(str(d.C.EmailBody))
+	if b == "" {
+		return nil
+	}
+	return strings.Split(b, "\n")
+}
+
 // Who is a user's name, else their id.
 func (d *campaignData) Who(id string) string {
 	if n := d.Names[id]; n != "" {

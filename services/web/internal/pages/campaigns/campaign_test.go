@@ -51,7 +51,8 @@ func testCampaignPage(t *testing.T, e *env) {
 		`<a href="/customers/`+custID+`">Acme &lt;Ltd&gt;</a>`, ">Treated<", `badge warn">Holdout<`, "(responded)", "as a newcomer",
 		"1 leads, 1 opportunities, 1 won · 5,000", ">Won back<", `href="`+path+`?cursor=e-2#enrolments">More customers`,
 		`action="`+path+`/opt-out"`, `name="customer_id" value="`+custID+`"`)
-	lacks(t, "the owner's page", p, `id="f-approve"`, `id="f-launch"`, `id="edit-link"`, "Call centre <b>", "Acme <Ltd>", `id="winback-rate"`)
+	lacks(t, "the owner's page", p, `id="f-approve"`, `id="f-launch"`, `id="edit-link"`, "Call centre <b>", "Acme <Ltd>", `id="winback-rate"`,
+		`id="email-subject"`, `id="email-body"`)
 	if n := len(fake.requests("POST", "/")) + len(fake.requests("PUT", "/")); n != 0 {
 		t.Fatalf("opening the page changed %d things", n)
 	}
@@ -79,7 +80,9 @@ func testCampaignPage(t *testing.T, e *env) {
 	fake.put(draft(), nil)
 	p = e.jo.Get("/campaigns/" + draftID)
 	must(t, "a draft, to its manager", p, http.StatusOK, ">Draft<", `id="f-approve"`, `id="f-cancel"`, `id="edit-link"`,
-		`id="segment">lifecycle stage Lost; region East or North<`, "12.5% of the segment", "Customers who enter the segment while it runs are enrolled too.")
+		`id="segment">lifecycle stage Lost; region East or North<`, "12.5% of the segment", "Customers who enter the segment while it runs are enrolled too.",
+		`<th scope="row">Email subject</th><td id="email-subject">We miss you</td>`,
+		`<th scope="row">Email body</th><td id="email-body">Hello &lt;b&gt;,<br><br>come back.</td>`)
 	lacks(t, "a draft, to its manager", p, `id="evaluation"`, `id="enrolments"`, `id="f-launch"`, `id="f-cost"`)
 	p = e.ivy.Get("/campaigns/" + draftID)
 	must(t, "a draft, to its owner", p, http.StatusOK, `id="edit-link"`, `id="f-cancel"`)
@@ -117,6 +120,9 @@ func testCampaignPage(t *testing.T, e *env) {
 		must(t, "a campaign out of sight", e.ana.Get(p), http.StatusNotFound, "There is no such page")
 	}
 	must(t, "the page in Chinese", e.ivy.Get(path, "Accept-Language", "zh-CN,zh;q=0.9"), http.StatusOK, "活动计划", "营销活动的效果", "触达组", "明显提升")
+	fake.put(draft(), nil)
+	must(t, "a draft in Chinese", e.ivy.Get("/campaigns/"+draftID, "Accept-Language", "zh-CN,zh;q=0.9"), http.StatusOK,
+		`<th scope="row">邮件主题</th><td id="email-subject">We miss you</td>`, "邮件正文")
 }
 
 func testMoves(t *testing.T, e *env) {

@@ -90,7 +90,8 @@ func springFigures() map[string]any {
 func draft() map[string]any {
 	return with(spring(), map[string]any{"id": draftID, "name": "Bring back the lost", "type": "winback", "state": "draft", "version": 4,
 		"channels": []string{"email"}, "segment": map[string]any{"lifecycle_stages": []string{"lost"}, "regions": []string{"East", "North"}},
-		"holdout": 0.125, "enrol_newcomers": true, "approved_by": nil, "approved_at": nil, "launched_by": nil, "launched_at": nil, "launch": nil})
+		"holdout": 0.125, "enrol_newcomers": true, "email_subject": "We miss you", "email_body": "Hello <b>,\r\n\r\ncome back.\n",
+		"approved_by": nil, "approved_at": nil, "launched_by": nil, "launched_at": nil, "launch": nil})
 }
 
 // with is m with the fields of extra replaced (nil removes one).

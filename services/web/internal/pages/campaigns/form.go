@@ -26,7 +26,8 @@ import (
 // seg_regions, seg_industries, seg_owner_ids, seg_teams (lists typed apart
 // by commas), seg_min_days and seg_max_days, holdout (a percentage of the
 // segment), budget, expected_cost, expected_revenue, starts_on, ends_on,
-// owner_id, team and enrol_newcomers.
+// owner_id, team, enrol_newcomers, and the campaign's email: email_subject
+// and email_body (required by the service when the campaign emails).
 type Form struct {
 	// ID is the draft's id ("" a new campaign), Version the version the form
 	// was read at (the API's expected_version).
@@ -69,7 +70,7 @@ func (f *Form) Err(field string) string {
 var shownFields = []string{"name", "objective", "type", "channels", "holdout", "budget", "expected_cost", "expected_revenue",
 	"starts_on", "ends_on", "owner_id", "team", "segment.value_classes", "segment.lifecycle_stages", "segment.relationship_stages",
 	"segment.regions", "segment.industries", "segment.owner_ids", "segment.teams", "segment.min_days_since_contact",
-	"segment.max_days_since_contact"}
+	"segment.max_days_since_contact", "email_subject", "email_body"}
 
 type formData struct {
 	Ctx
@@ -256,7 +257,9 @@ func (h *handler) badNumbers(c *gin.Context, r *console.Request, f *Form, bad []
 // service says what is wrong, every field at once): the holdout typed as a
 // percentage is sent as a share, an empty amount as 0, an empty holdout,
 // owner or team left out (the service's default: 10 %, the user, their
-// first marketing team). bad names the API fields typed as no number.
+// first marketing team), and so is an empty email subject or body (no
+// email: the service says whether the campaign needs one). bad names the
+// API fields typed as no number.
 func request(v url.Values) (body marketingapi.CampaignRequest, bad []string) {
 	num := func(field, input string) float64 {
 		f, ok := parseAmount(v.Get(input))
@@ -293,7 +296,8 @@ func request(v url.Values) (body marketingapi.CampaignRequest, bad []string) {
 		ExpectedCost: ptr(num("expected_cost", "expected_cost")), ExpectedRevenue: ptr(num("expected_revenue", "expected_revenue")),
 		StartsOn: ptr(strings.TrimSpace(v.Get("starts_on"))), EndsOn: ptr(strings.TrimSpace(v.Get("ends_on"))),
 		OwnerId: opt(strings.TrimSpace(v.Get("owner_id"))), Team: opt(strings.TrimSpace(v.Get("team"))),
-		EnrolNewcomers: ptr(v.Get("enrol_newcomers") == "true")}
+		EnrolNewcomers: ptr(v.Get("enrol_newcomers") == "true"),
+		EmailSubject:   opt(strings.TrimSpace(v.Get("email_subject"))), EmailBody: opt(emailBody(v.Get("email_body")))}
 	if s := strings.TrimSpace(v.Get("holdout")); s != "" {
 		pct, ok := parseAmount(strings.TrimSuffix(s, "%"))
 		if !ok {
@@ -309,7 +313,8 @@ func request(v url.Values) (body marketingapi.CampaignRequest, bad []string) {
 func editRequest(b marketingapi.CampaignRequest, version int) marketingapi.EditCampaignRequest {
 	e := marketingapi.EditCampaignRequest{Name: b.Name, Objective: b.Objective, Type: b.Type, Channels: b.Channels, Segment: b.Segment,
 		Holdout: b.Holdout, Budget: b.Budget, ExpectedCost: b.ExpectedCost, ExpectedRevenue: b.ExpectedRevenue, StartsOn: b.StartsOn,
-		EndsOn: b.EndsOn, OwnerId: b.OwnerId, Team: b.Team, EnrolNewcomers: b.EnrolNewcomers}
+		EndsOn: b.EndsOn, OwnerId: b.OwnerId, Team: b.Team, EnrolNewcomers: b.EnrolNewcomers, EmailSubject: b.EmailSubject,
+		EmailBody: b.EmailBody}
 	if version > 0 {
 		e.ExpectedVersion = &version
 	}
@@ -322,7 +327,8 @@ func valuesOf(c marketingapi.CampaignView) url.Values {
 	v := url.Values{"name": {str(c.Name)}, "objective": {str(c.Objective)}, "type": {str(c.Type)},
 		"holdout": {strconv.FormatFloat(math.Round(deref(c.Holdout)*10000)/100, 'f', -1, 64)},
 		"budget":  {money(c.Budget)}, "expected_cost": {money(c.ExpectedCost)}, "expected_revenue": {money(c.ExpectedRevenue)},
-		"starts_on": {str(c.StartsOn)}, "ends_on": {str(c.EndsOn)}, "owner_id": {str(c.OwnerId)}, "team": {str(c.Team)}}
+		"starts_on": {str(c.StartsOn)}, "ends_on": {str(c.EndsOn)}, "owner_id": {str(c.OwnerId)}, "team": {str(c.Team)},
+		"email_subject": {str(c.EmailSubject)}, "email_body": {str(c.EmailBody)}}
 	if chs := deref(c.Channels); len(chs) > 0 {
 		v.Set("channel", chs[0])
 		v["channels"] = chs[1:]
@@ -342,6 +348,13 @@ func valuesOf(c marketingapi.CampaignView) url.Values {
 		v.Set("enrol_newcomers", "true")
 	}
 	return v
+}
+
+// emailBody is the email's text as typed, its line breaks made "\n" (a
+// browser sends a textarea's as "\r\n"), without the spaces and blank
+// lines around it (the service trims them too).
+func emailBody(s string) string {
+	return strings.TrimSpace(strings.ReplaceAll(strings.ReplaceAll(s, "\r\n", "\n"), "\r", "\n"))
 }
 
 // listOf reads a list input: entries separated by commas (also the Chinese

@@ -15,7 +15,12 @@ func testForm(t *testing.T, e *env) {
 	p := e.ivy.Get("/campaigns/new")
 	must(t, "the form", p, http.StatusOK, `action="/campaigns"`, `name="_idem"`, `id="c-name"`, `id="c-holdout" name="holdout" type="number"`,
 		`value="10"`, `id="seg_value_classes-A"`, `id="seg_lifecycle_stages-lost"`, ">Lost<", `id="seg_relationship_stages-decline"`,
-		`id="c-ch-phone_call"`, "Yours: marketing.", `id="c-starts" name="starts_on" type="date"`)
+		`id="c-ch-phone_call"`, "Yours: marketing.", `id="c-starts" name="starts_on" type="date"`,
+		`<label for="c-email-subject">Email subject</label>`,
+		`<input id="c-email-subject" name="email_subject" maxlength="200" value="" aria-describedby="c-email-subject-hint">`,
+		`<label for="c-email-body">Email body</label>`,
+		`<textarea id="c-email-body" name="email_body" rows="8" maxlength="10000" aria-describedby="c-email-body-hint"></textarea>`,
+		`<span class="hint" id="c-email-body-hint">Plain text, the same for every customer; needed when the campaign emails. A footer with the customer&#39;s unsubscribe link is added to every email.</span>`)
 	lacks(t, "a new campaign's form", p, `name="version"`, `<option value="winback" selected>`)
 	must(t, "a new win-back", e.ivy.Get("/campaigns/new?type=winback"), http.StatusOK, `<option value="winback" selected>`)
 
@@ -24,13 +29,14 @@ func testForm(t *testing.T, e *env) {
 		[3]string{"segment.lifecycle_stages", "winback_lost_only", "lost only"},
 		[3]string{"segment.max_days_since_contact", "below_min", "at least min"}, [3]string{"ends_on", "before_start", "…"},
 		[3]string{"team", "not_marketing", "one of the marketing teams: marketing"}, [3]string{"segment.regions[1]", "too_long", "at most 100"},
-		[3]string{"id", "invalid", "the campaign needs an id"}))
+		[3]string{"id", "invalid", "the campaign needs an id"}, [3]string{"email_subject", "invalid", "one line"},
+		[3]string{"email_body", "too_long", "at most 10,000 characters"}))
 	form := url.Values{"name": {" "}, "objective": {"typed <objective>"}, "type": {"winback"}, "channel": {"visit"}, "channels": {"email", "visit"},
 		"seg_value_classes": {"A", "C"}, "seg_lifecycle_stages": {"lost", "prospect"}, "seg_relationship_stages": {"decline"},
 		"seg_regions": {"East，North、 West"}, "seg_industries": {""}, "seg_owner_ids": {"rep-ana, rep-bo"}, "seg_teams": {"north"},
 		"seg_min_days": {"90"}, "seg_max_days": {"30"}, "holdout": {"12.5"}, "budget": {"12,500"}, "expected_cost": {""},
 		"expected_revenue": {"40000.5"}, "starts_on": {"2026-06-01"}, "ends_on": {"2026-05-01"}, "owner_id": {""}, "team": {"sales"},
-		"enrol_newcomers": {"true"}}
+		"enrol_newcomers": {"true"}, "email_subject": {" Come back <soon> "}, "email_body": {"\r\nDear customer,\r\n\r\nwe miss you.\r\n"}}
 	p = e.ivy.Post("/campaigns", form)
 	must(t, "a refused plan", p, http.StatusUnprocessableEntity, `id="form-problem"`, "Some fields need attention.",
 		"<code>id</code>: This value is not valid.", `id="c-name-err" role="alert">This is required.`,
@@ -40,8 +46,13 @@ func testForm(t *testing.T, e *env) {
 		`id="c-team-err" role="alert">Not a marketing team`, `id="c-regions-err" role="alert">This is too long.`,
 		">typed &lt;objective&gt;</textarea>", `value="East，North、 West"`, `id="seg_value_classes-C" name="seg_value_classes" value="C" checked`,
 		`<option value="visit" selected>`, `id="c-ch-email" name="channels" value="email" checked`, `value="12.5"`, `value="12,500"`,
-		`id="c-newcomers" name="enrol_newcomers" value="true" aria-describedby="c-newcomers-hint" checked`)
-	lacks(t, "a refused plan", p, `id="seg_value_classes-B" name="seg_value_classes" value="B" checked`, "<code>team</code>", "<code>segment")
+		`id="c-newcomers" name="enrol_newcomers" value="true" aria-describedby="c-newcomers-hint" checked`,
+		`value=" Come back &lt;soon&gt; " aria-describedby="c-email-subject-hint c-email-subject-err" aria-invalid="true">`,
+		`<span class="field-error" id="c-email-subject-err" role="alert">One line, without control characters.</span>`,
+		`aria-describedby="c-email-body-hint c-email-body-err" aria-invalid="true">`, "Dear customer,", "we miss you.\r\n</textarea>",
+		`<span class="field-error" id="c-email-body-err" role="alert">At most 10,000 characters.</span>`)
+	lacks(t, "a refused plan", p, `id="seg_value_classes-B" name="seg_value_classes" value="B" checked`, "<code>team</code>", "<code>segment",
+		"<code>email_")
 	if !regexp.MustCompile(`id="c-name"[^>]*aria-describedby="c-name-err"[^>]*aria-invalid="true"`).MatchString(p.Body) {
 		t.Fatal("the name is not marked invalid")
 	}
@@ -62,6 +73,24 @@ func testForm(t *testing.T, e *env) {
 	if _, ok := b["owner_id"]; ok {
 		t.Fatalf("an empty owner was sent: %v", b)
 	}
+	if b["email_subject"] != "Come back <soon>" || b["email_body"] != "Dear customer,\n\nwe miss you." {
+		t.Fatalf("the email sent: %q, %q", b["email_subject"], b["email_body"])
+	}
+
+	// A campaign that emails, without its email: the service's "required" at both fields.
+	fake.reset()
+	fake.answer("POST /v1/campaigns", http.StatusUnprocessableEntity, validationFailed([3]string{"email_subject", "required", "is required"},
+		[3]string{"email_body", "required", "is required"}))
+	p = e.ivy.Post("/campaigns", url.Values{"name": {"Mail them"}, "type": {"cross_sell"}, "channel": {"email"}, "email_subject": {"  "}})
+	must(t, "an emailing campaign without its email", p, http.StatusUnprocessableEntity,
+		`id="c-email-subject-err" role="alert">Needed when the campaign emails: its main channel is Email, or it is a win-back campaign with the Email channel.`,
+		`id="c-email-body-err" role="alert">Needed when the campaign emails: write the email its customers receive.`, `value="Mail them"`)
+	lacks(t, "an emailing campaign without its email", p, `id="form-problem"><strong>Some fields need attention.</strong><ul>`)
+	if b := fake.requests("POST", "/v1/campaigns")[0].Body; b["email_subject"] != nil || b["email_body"] != nil {
+		t.Fatalf("an empty email was sent: %v", b)
+	}
+	must(t, "the email's error in Chinese", e.ivy.Post("/campaigns", url.Values{"name": {"Mail them"}}, "Accept-Language", "zh-CN,zh;q=0.9"),
+		http.StatusUnprocessableEntity, `id="c-email-subject-err" role="alert">活动发送邮件时必填`, "邮件正文", "每封邮件末尾都会附上该客户的退订链接")
 
 	fake.reset()
 	p = e.ivy.Post("/campaigns", url.Values{"name": {"kept"}, "holdout": {"ten"}, "budget": {"lots"}, "seg_min_days": {"1.5"}})
@@ -91,14 +120,16 @@ func testForm(t *testing.T, e *env) {
 	must(t, "the draft's form", p, http.StatusOK, `action="/campaigns/`+draftID+`/edit"`, `name="version" value="4"`,
 		`value="Bring back the lost"`, `<option value="winback" selected>`, `<option value="email" selected>`, `value="12.5"`,
 		`id="seg_lifecycle_stages-lost" name="seg_lifecycle_stages" value="lost" checked`, `value="East, North"`, `value="20000"`,
-		`value="2026-03-01"`, `value="mkt-ivy"`, `value="marketing"`, `name="enrol_newcomers" value="true" aria-describedby="c-newcomers-hint" checked`)
+		`value="2026-03-01"`, `value="mkt-ivy"`, `value="marketing"`, `name="enrol_newcomers" value="true" aria-describedby="c-newcomers-hint" checked`,
+		`name="email_subject" maxlength="200" value="We miss you"`, `aria-describedby="c-email-body-hint">Hello &lt;b&gt;,`+"\r\n\r\ncome back.\n</textarea>")
 	p = e.ivy.Post("/campaigns/"+draftID+"/edit", url.Values{"version": {"4"}, "name": {"Edited"}, "type": {"winback"}, "channel": {"email"},
-		"holdout": {"0"}})
+		"holdout": {"0"}, "email_subject": {"We still miss you"}, "email_body": {"Hello,\r\ncome back."}})
 	if !strings.HasSuffix(p.URL, "/campaigns/"+draftID+"?done=saved") {
 		t.Fatalf("after editing the browser is at %s (%d)", p.URL, p.Status)
 	}
 	b = fake.requests("PUT", "/v1/campaigns/"+draftID)[0].Body
-	if b["expected_version"] != float64(4) || b["name"] != "Edited" || b["holdout"] != 0.0 || fmt.Sprint(b["channels"]) != "[email]" {
+	if b["expected_version"] != float64(4) || b["name"] != "Edited" || b["holdout"] != 0.0 || fmt.Sprint(b["channels"]) != "[email]" ||
+		b["email_subject"] != "We still miss you" || b["email_body"] != "Hello,\ncome back." {
 		t.Fatalf("the edit sent %v", b)
 	}
 	fake.answer("PUT /v1/campaigns/"+draftID, http.StatusConflict, refusal("version_conflict", "changed"))

@@ -66,11 +66,12 @@ func TestRequestAndValuesRoundTrip(t *testing.T) {
 	c := marketingapi.CampaignView{Name: ptr("Back"), Objective: ptr("Why"), Type: ptr("winback"), Channels: &[]string{"visit", "email"},
 		Segment: &marketingapi.Segment{LifecycleStages: &[]string{"lost"}, Regions: &[]string{"East", "North"}, MinDaysSinceContact: ptr(0)},
 		Holdout: ptr(0.125), Budget: ptr(1000.5), ExpectedCost: ptr(0.0), ExpectedRevenue: ptr(3e6), StartsOn: ptr("2026-06-01"),
-		EndsOn: ptr("2026-06-30"), OwnerId: ptr("mkt-ivy"), Team: ptr("marketing"), EnrolNewcomers: ptr(true)}
+		EndsOn: ptr("2026-06-30"), OwnerId: ptr("mkt-ivy"), Team: ptr("marketing"), EnrolNewcomers: ptr(true),
+		EmailSubject: ptr("We miss you"), EmailBody: ptr("Hello,\n\tcome back.")}
 	v := valuesOf(c)
 	if v.Get("holdout") != "12.5" || v.Get("channel") != "visit" || !reflect.DeepEqual(v["channels"], []string{"email"}) ||
 		v.Get("seg_regions") != "East, North" || v.Get("seg_min_days") != "0" || v.Has("seg_max_days") || v.Get("budget") != "1000.5" ||
-		v.Get("expected_revenue") != "3000000" {
+		v.Get("expected_revenue") != "3000000" || v.Get("email_subject") != "We miss you" || v.Get("email_body") != "Hello,\n\tcome back." {
 		t.Fatalf("valuesOf = %v", v)
 	}
 	b, bad := request(v)
@@ -78,7 +79,8 @@ func TestRequestAndValuesRoundTrip(t *testing.T) {
 		t.Fatalf("bad %v", bad)
 	}
 	if *b.Holdout != 0.125 || !reflect.DeepEqual(*b.Channels, []string{"visit", "email"}) || *b.Budget != 1000.5 || *b.ExpectedRevenue != 3e6 ||
-		*b.OwnerId != "mkt-ivy" || *b.Team != "marketing" || !*b.EnrolNewcomers || *b.Name != "Back" {
+		*b.OwnerId != "mkt-ivy" || *b.Team != "marketing" || !*b.EnrolNewcomers || *b.Name != "Back" || *b.EmailSubject != "We miss you" ||
+		*b.EmailBody != "Hello,\n\tcome back." {
 		t.Fatalf("request = %+v", b)
 	}
 	seg := b.Segment.(marketingapi.Segment)
@@ -89,12 +91,16 @@ func TestRequestAndValuesRoundTrip(t *testing.T) {
 	if e := editRequest(b, 0); e.ExpectedVersion != nil || e.Name != b.Name {
 		t.Fatalf("an edit without a version: %+v", e)
 	}
-	if e := editRequest(b, 7); *e.ExpectedVersion != 7 {
+	if e := editRequest(b, 7); *e.ExpectedVersion != 7 || e.EmailSubject != b.EmailSubject || e.EmailBody != b.EmailBody {
 		t.Fatalf("an edit at version 7: %+v", e)
 	}
 	// An empty holdout is left out (the service's default); a bad one is no number.
 	if b, bad := request(url.Values{"holdout": {""}}); b.Holdout != nil || len(bad) != 0 {
 		t.Fatalf("an empty holdout: %v %v", b.Holdout, bad)
+	}
+	// An email left blank is left out: the campaign sends none.
+	if b, _ := request(url.Values{"email_subject": {"  "}, "email_body": {"\r\n \r\n"}}); b.EmailSubject != nil || b.EmailBody != nil {
+		t.Fatalf("a blank email: %v %v", b.EmailSubject, b.EmailBody)
 	}
 	if _, bad := request(url.Values{"holdout": {"5 percent"}, "seg_max_days": {"x"}}); !reflect.DeepEqual(bad, []string{"segment.max_days_since_contact", "holdout"}) {
 		t.Fatalf("bad = %v", bad)
@@ -124,6 +130,23 @@ func TestWhoActs(t *testing.T) {
 		if Writes(w.who, c) != w.writes || Approves(w.who, c) != w.approves || Runs(w.who, c) != w.runs {
 			t.Errorf("%v: writes %v approves %v runs %v", w.who.User, Writes(w.who, c), Approves(w.who, c), Runs(w.who, c))
 		}
+	}
+}
+
+// TestEmailBody: the body as the browser sends it ("\r\n") is sent, and
+// shown on the campaign's page, line by line as typed.
+func TestEmailBody(t *testing.T) {
+	for in, want := range map[string]string{"\r\n Hello,\r\n\r\n\tcome back.\r\n\r\n": "Hello,\n\n\tcome back.", "a\rb": "a\nb", " \r\n ": ""} {
+		if got := emailBody(in); got != want {
+			t.Errorf("emailBody(%q) = %q, want %q", in, got, want)
+		}
+	}
+	d := &campaignData{C: marketingapi.CampaignView{EmailBody: ptr("Hello,\r\n\r\ncome back.\n")}}
+	if got := d.EmailLines(); !reflect.DeepEqual(got, []string{"Hello,", "", "come back."}) {
+		t.Fatalf("EmailLines = %q", got)
+	}
+	if got := (&campaignData{}).EmailLines(); got != nil {
+		t.Fatalf("no email: %q", got)
 	}
 }
 

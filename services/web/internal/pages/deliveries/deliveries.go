@@ -1,7 +1,9 @@
 // Package deliveries is the administrators' page of notification
 // deliveries (/admin/deliveries): each follow-up message, and each
 // person's daily digest, goes out by email and webhook as one delivery per
-// channel and target (docs/api/followup.openapi.json, GET /v1/deliveries).
+// channel and target, and each campaign email to a customer (kind touch,
+// no follow-up) by email (docs/api/followup.openapi.json, GET
+// /v1/deliveries).
 // The page opens on the failed ones — the dead-letter list: retries ran
 // out, or the receiver refused for good — and filters by status and
 // channel. An admin reads why each failed, opens its follow-up on the

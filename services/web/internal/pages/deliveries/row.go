@@ -1,22 +1,32 @@
 package deliveries
 
 import (
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/closeloop/closeloop/services/web/internal/apis"
+	"github.com/closeloop/closeloop/services/web/internal/apis/customerapi"
 	"github.com/closeloop/closeloop/services/web/internal/apis/followupapi"
 	"github.com/closeloop/closeloop/services/web/internal/console"
 	"github.com/closeloop/closeloop/services/web/internal/pages/webhooks"
 	"github.com/closeloop/closeloop/services/web/internal/view"
 )
 
+// KindTouch is the kind of a campaign's email to a customer (a touch of
+// the marketing service's campaigns): like a person's daily digest it
+// belongs to no follow-up, and its target is the customer.
+const KindTouch = "touch"
+
 // Row is one delivery as the list shows it.
 type Row struct {
 	ID, Channel, Kind, Status, Reason string
-	// Target is the person (email) or the subscription (webhook) it goes
-	// to; To names it (a person's name, a webhook's elided address), Hook
-	// is a webhook's description.
+	// Target is the person (email), the customer (a touch's email) or the
+	// subscription (webhook) it goes to; To names it (a person's or
+	// customer's name, a webhook's elided address), Hook is a webhook's
+	// description. CustomerID is a touch's customer, for a link.
 	Target, To, Hook string
+	CustomerID       string
 	Address          string
 	FollowUpID       string
 	Urgent           bool
@@ -38,25 +48,46 @@ func Short(id string) string {
 	return id
 }
 
-// targets names the people and webhooks deliveries go to: people from
-// the user directory, webhooks from their subscriptions. Names only
-// decorate ids: a service that does not answer is logged and the ids show.
+// targets names the people, customers and webhooks deliveries go to:
+// people from the user directory, customers (of campaign emails) from the
+// customer service, webhooks from their subscriptions. Names only decorate
+// ids: a service that does not answer is logged and the ids show.
 type targets struct {
-	people map[string]string
-	hooks  map[string]hookName
+	x         *view.Ctx
+	people    map[string]string
+	customers map[string]string
+	hooks     map[string]hookName
 }
 
 type hookName struct{ shown, description string }
 
 func (h *handler) targets(r *console.Request, items []followupapi.DeliveryView) targets {
-	t := targets{hooks: map[string]hookName{}}
+	t := targets{x: r.X, hooks: map[string]hookName{}, customers: map[string]string{}}
 	var email, hook bool
+	var customers []string
 	for _, it := range items {
+		if view.Str(it.Kind) == KindTouch {
+			if id := view.Str(it.Target); id != "" && !slices.Contains(customers, id) {
+				customers = append(customers, id)
+			}
+			continue
+		}
 		email = email || view.Str(it.Channel) == "email"
 		hook = hook || view.Str(it.Channel) == "webhook"
 	}
 	if email {
 		t.people = console.Names(h.d.Users(r))
+	}
+	if len(customers) > 0 {
+		joined, limit := strings.Join(customers, ","), len(customers)
+		res, err := r.API.Customer.GetCustomersWithResponse(r.Ctx(), &customerapi.GetCustomersParams{Ids: &joined, Limit: &limit})
+		if err := apis.Check(res, err); err != nil || res.JSON200 == nil || res.JSON200.Items == nil {
+			h.d.Log.WarnContext(r.C, "deliveries: the customers' names did not load; showing ids", "error", err)
+		} else {
+			for _, c := range *res.JSON200.Items {
+				t.customers[view.Str(c.Id)] = view.Str(c.Name)
+			}
+		}
 	}
 	if hook {
 		res, err := r.API.FollowUp.GetWebhooksWithResponse(r.Ctx())
@@ -80,12 +111,17 @@ func (t targets) row(v followupapi.DeliveryView) Row {
 		r.Attempts = *v.Attempts
 	}
 	r.To = r.Target
-	switch r.Channel {
-	case "email":
+	switch {
+	case r.Kind == KindTouch:
+		r.CustomerID, r.To = r.Target, t.customers[r.Target]
+		if r.To == "" && t.x != nil {
+			r.To = t.x.T("deliveries.customer", "ID", Short(r.Target))
+		}
+	case r.Channel == "email":
 		if n := t.people[r.Target]; n != "" {
 			r.To = n
 		}
-	case "webhook":
+	case r.Channel == "webhook":
 		r.To = Short(r.Target)
 		if h, ok := t.hooks[r.Target]; ok {
 			r.To, r.Hook = h.shown, h.description
