@@ -4,8 +4,9 @@ import (
 	"context"
 	"errors"
 	"strings"
-	"sync"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/closeloop/closeloop/platform/apperr"
 	"github.com/closeloop/closeloop/platform/auth"
@@ -183,39 +184,13 @@ func (s *Visits) storedCalendar(ctx context.Context, c domain.Customer) (*calend
 // parallel runs fn for 0..n-1 from at most width goroutines and returns
 // the first error; after one, or once ctx ends, no further index starts.
 func parallel(ctx context.Context, n, width int, fn func(i int) error) error {
-	var (
-		mu    sync.Mutex
-		first error
-		wg    sync.WaitGroup
-		work  = make(chan int)
-	)
-	failed := func() bool {
-		mu.Lock()
-		defer mu.Unlock()
-		return first != nil
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(width)
+	for i := 0; i < n && gctx.Err() == nil; i++ {
+		g.Go(func() error { return fn(i) })
 	}
-	for range min(width, n) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range work {
-				if err := fn(i); err != nil {
-					mu.Lock()
-					if first == nil {
-						first = err
-					}
-					mu.Unlock()
-				}
-			}
-		}()
+	if err := g.Wait(); err != nil {
+		return err
 	}
-	for i := 0; i < n && ctx.Err() == nil && !failed(); i++ {
-		work <- i
-	}
-	close(work)
-	wg.Wait()
-	if first == nil {
-		first = ctx.Err()
-	}
-	return first
+	return ctx.Err()
 }
