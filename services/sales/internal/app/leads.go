@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"errors"
+	"net/http"
 	"strconv"
 	"strings"
 	"time"
@@ -79,7 +80,8 @@ func (a *App) leadView(l adapters.Lead) LeadView {
 // CreateLead validates a lead and starts its workflow, which stores it,
 // finds or creates its customer and assigns it. stored is false when the
 // workflow had not stored it within the wait (the lead is accepted: 202).
-func (a *App) CreateLead(ctx context.Context, in LeadInput, idemKey string) (view LeadView, stored bool, err error) {
+func (a *App) CreateLead(ctx context.Context, in LeadInput, k Keyed) (view LeadView, stored bool, err error) {
+	idemKey := k.Key
 	p, err := auth.Authorize(ctx, auth.PermLeadsWrite)
 	if err != nil {
 		return LeadView{}, false, err
@@ -109,6 +111,19 @@ func (a *App) CreateLead(ctx context.Context, in LeadInput, idemKey string) (vie
 	if err := v.Err(); err != nil {
 		return LeadView{}, false, err
 	}
+	req, err := a.checkKey(ctx, p, "POST /v1/leads", k)
+	if err != nil {
+		return LeadView{}, false, err
+	}
+	defer func() {
+		if err == nil {
+			status := http.StatusCreated
+			if !stored {
+				status = http.StatusAccepted
+			}
+			err = a.rememberKey(ctx, req, status, view)
+		}
+	}()
 	if nl.CustomerID != "" {
 		c, err := a.customers.Lookup(ctx, nl.CustomerID)
 		if err != nil {

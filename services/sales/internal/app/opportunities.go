@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net/http"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -70,7 +71,8 @@ func (a *App) oppView(o adapters.Opportunity) OpportunityView {
 // CreateOpportunity starts an opportunity directly (without a lead) on a
 // customer the caller can see. Reps own what they create; managers may name
 // an owner of their teams.
-func (a *App) CreateOpportunity(ctx context.Context, in OpportunityInput, idemKey string) (OpportunityView, bool, error) {
+func (a *App) CreateOpportunity(ctx context.Context, in OpportunityInput, k Keyed) (view OpportunityView, stored bool, err error) {
+	idemKey := k.Key
 	p, err := auth.Authorize(ctx, auth.PermLeadsWrite)
 	if err != nil {
 		return OpportunityView{}, false, err
@@ -90,6 +92,19 @@ func (a *App) CreateOpportunity(ctx context.Context, in OpportunityInput, idemKe
 	if err := v.Err(); err != nil {
 		return OpportunityView{}, false, err
 	}
+	req, err := a.checkKey(ctx, p, "POST /v1/opportunities", k)
+	if err != nil {
+		return OpportunityView{}, false, err
+	}
+	defer func() {
+		if err == nil {
+			status := http.StatusCreated
+			if !stored {
+				status = http.StatusAccepted
+			}
+			err = a.rememberKey(ctx, req, status, view)
+		}
+	}()
 	owner := p.Subject
 	if in.OwnerID != "" && in.OwnerID != p.Subject {
 		if !p.Has(auth.RoleManager) && !p.Has(auth.RoleAdmin) {

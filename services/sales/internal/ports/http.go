@@ -261,13 +261,14 @@ func (h *HTTP) removeRep(c *gin.Context) {
 
 func (h *HTTP) createLead(c *gin.Context) {
 	var r LeadRequest
-	if err := httpx.Bind(c, &r); err != nil {
+	raw, err := httpx.BindRaw(c, &r)
+	if err != nil {
 		httpx.WriteError(c, err)
 		return
 	}
 	v, stored, err := h.App.CreateLead(c.Request.Context(), app.LeadInput{Source: r.Source, CustomerID: r.CustomerID, CompanyName: r.CompanyName,
 		TaxID: r.TaxID, ContactName: r.ContactName, ContactEmail: r.ContactEmail, ContactPhone: r.ContactPhone, Region: r.Region,
-		Industry: r.Industry, Interest: r.Interest, Notes: r.Notes, ReceivedAt: r.ReceivedAt, Import: r.Import}, c.GetHeader(idem.Header))
+		Industry: r.Industry, Interest: r.Interest, Notes: r.Notes, ReceivedAt: r.ReceivedAt, Import: r.Import}, app.Keyed{Key: c.GetHeader(idem.Header), Body: raw})
 	if err != nil {
 		httpx.WriteError(c, err)
 		return
@@ -368,11 +369,12 @@ func (h *HTTP) reassign(c *gin.Context) {
 
 func (h *HTTP) createOpportunity(c *gin.Context) {
 	var r OpportunityRequest
-	if err := httpx.Bind(c, &r); err != nil {
+	raw, err := httpx.BindRaw(c, &r)
+	if err != nil {
 		httpx.WriteError(c, err)
 		return
 	}
-	v, stored, err := h.App.CreateOpportunity(c.Request.Context(), r.input(), c.GetHeader(idem.Header))
+	v, stored, err := h.App.CreateOpportunity(c.Request.Context(), r.input(), app.Keyed{Key: c.GetHeader(idem.Header), Body: raw})
 	if err != nil {
 		httpx.WriteError(c, err)
 		return

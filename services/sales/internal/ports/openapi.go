@@ -16,7 +16,7 @@ var (
 )
 
 const (
-	createNote = "Retrying with the same key returns the same record: its id is derived from you and the key, and the first request's body wins. The key does not expire."
+	createNote = "Retrying with the same key returns the same record: its id is derived from you and the key. The same key with a different body is 409 idempotency_key_reused (for 24 h; the id stays derived after that)."
 	changeNote = "Retrying with the same key applies the change at most once (the workflow update's id is derived from you, the key and the record), e.g. after a 503 update_pending."
 )
 
@@ -48,7 +48,7 @@ func OpenAPI() []byte {
 
 		openapi.Op{Method: "POST", Path: "/v1/leads", Tag: "leads", Summary: "Create a lead",
 			Description: "Starts the lead's workflow (Lead:<id>), which stores the lead, finds or creates its customer through the customer service (honouring its duplicate detection), assigns it — to the customer's owner when it has one, else by the matching territory's rules, else to the pool — and opens the first-contact follow-up. 201 when the lead is assigned within LEAD_CREATE_WAIT, else 202 (it will be). With customer_id, the customer must be one you can see. received_at is recorded; the first-contact SLA counts from the assignment, unless import is true (needs leads:assign), which times it from received_at. A lead that went outside your scope answers only its id, team and a note saying whom to ask.",
-			Permission:  write, Request: LeadRequest{}, Status: 201, Response: app.LeadView{}, Errors: []int{400, 403, 422, 503}, Idempotent: true, IdempotencyNote: createNote},
+			Permission:  write, Request: LeadRequest{}, Status: 201, Response: app.LeadView{}, Errors: []int{400, 403, 409, 422, 503}, Idempotent: true, IdempotencyNote: createNote},
 		openapi.Op{Method: "GET", Path: "/v1/leads", Tag: "leads", Summary: "List leads (newest first)",
 			Permission: read, Response: app.Page[app.LeadView]{}, Errors: []int{400, 403, 422},
 			Params: []openapi.Param{{Name: "state", In: "query", Enum: []string{"new", "contacted", "qualified", "disqualified", "converted"}},
@@ -77,7 +77,7 @@ func OpenAPI() []byte {
 			Permission:  assign, Params: []openapi.Param{idParam}, Request: ReassignRequest{}, Response: app.LeadView{}, Errors: []int{400, 403, 404, 422, 503}, Idempotent: true, IdempotencyNote: changeNote},
 
 		openapi.Op{Method: "POST", Path: "/v1/opportunities", Tag: "opportunities", Summary: "Create an opportunity on a customer you can see",
-			Permission: write, Request: OpportunityRequest{}, Status: 201, Response: app.OpportunityView{}, Errors: []int{400, 403, 422, 503}, Idempotent: true, IdempotencyNote: createNote},
+			Permission: write, Request: OpportunityRequest{}, Status: 201, Response: app.OpportunityView{}, Errors: []int{400, 403, 409, 422, 503}, Idempotent: true, IdempotencyNote: createNote},
 		openapi.Op{Method: "GET", Path: "/v1/opportunities", Tag: "opportunities", Summary: "List opportunities (newest first)",
 			Permission: read, Response: app.Page[app.OpportunityView]{}, Errors: []int{400, 403, 422},
 			Params: []openapi.Param{{Name: "status", In: "query", Enum: []string{"open", "won", "lost"}}, {Name: "stage", In: "query", Type: "integer"},

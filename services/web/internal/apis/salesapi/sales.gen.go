@@ -409,7 +409,7 @@ type GetLeadsParamsState string
 
 // PostLeadsParams defines parameters for PostLeads.
 type PostLeadsParams struct {
-	// IdempotencyKey Retrying with the same key returns the same record: its id is derived from you and the key, and the first request's body wins. The key does not expire.
+	// IdempotencyKey Retrying with the same key returns the same record: its id is derived from you and the key. The same key with a different body is 409 idempotency_key_reused (for 24 h; the id stays derived after that).
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 }
 
@@ -474,7 +474,7 @@ type GetOpportunitiesParamsStatus string
 
 // PostOpportunitiesParams defines parameters for PostOpportunities.
 type PostOpportunitiesParams struct {
-	// IdempotencyKey Retrying with the same key returns the same record: its id is derived from you and the key, and the first request's body wins. The key does not expire.
+	// IdempotencyKey Retrying with the same key returns the same record: its id is derived from you and the key. The same key with a different body is 409 idempotency_key_reused (for 24 h; the id stays derived after that).
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 }
 
@@ -3995,6 +3995,8 @@ type PostLeadsResponse struct {
 	JSON401 *Error
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Error
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Error
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *Error
 	// JSON422 the response for an HTTP 422 `application/json` response
@@ -4023,6 +4025,11 @@ func (r PostLeadsResponse) GetJSON401() *Error {
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
 func (r PostLeadsResponse) GetJSON403() *Error {
 	return r.JSON403
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r PostLeadsResponse) GetJSON409() *Error {
+	return r.JSON409
 }
 
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
@@ -4867,6 +4874,8 @@ type PostOpportunitiesResponse struct {
 	JSON401 *Error
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Error
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Error
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *Error
 	// JSON422 the response for an HTTP 422 `application/json` response
@@ -4895,6 +4904,11 @@ func (r PostOpportunitiesResponse) GetJSON401() *Error {
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
 func (r PostOpportunitiesResponse) GetJSON403() *Error {
 	return r.JSON403
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r PostOpportunitiesResponse) GetJSON409() *Error {
+	return r.JSON409
 }
 
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
@@ -6885,6 +6899,13 @@ func ParsePostLeadsResponse(rsp *http.Response) (*PostLeadsResponse, error) {
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest Error
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -7606,6 +7627,13 @@ func ParsePostOpportunitiesResponse(rsp *http.Response) (*PostOpportunitiesRespo
 			return nil, err
 		}
 		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest Error
