@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"net/http"
 
 	"github.com/closeloop/closeloop/platform/auth"
 	"github.com/closeloop/closeloop/platform/idem"
@@ -29,9 +30,17 @@ func (a *App) checkKey(ctx context.Context, p auth.Principal, scope string, k Ke
 	return req, err
 }
 
-// rememberKey stores the body a key came with, once the create is made or
-// accepted. Failing to store it is the request's error: the create stands
-// (a retry with the key reaches it), and the client learns to retry.
-func (a *App) rememberKey(ctx context.Context, req idem.Request, status int, view any) error {
+// remembered stores the body a key came with once the create is made
+// (stored: 201) or accepted (202), and returns err, or the error of storing
+// it: the create stands then (a retry with the key reaches it), and the
+// client learns to retry.
+func (a *App) remembered(ctx context.Context, req idem.Request, stored bool, view any, err error) error {
+	if err != nil {
+		return err
+	}
+	status := http.StatusCreated
+	if !stored {
+		status = http.StatusAccepted
+	}
 	return idem.Remember(ctx, a.store.DB(), req, status, view)
 }

@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"errors"
-	"net/http"
 	"strconv"
 	"strings"
 	"time"
@@ -115,15 +114,7 @@ func (a *App) CreateLead(ctx context.Context, in LeadInput, k Keyed) (view LeadV
 	if err != nil {
 		return LeadView{}, false, err
 	}
-	defer func() {
-		if err == nil {
-			status := http.StatusCreated
-			if !stored {
-				status = http.StatusAccepted
-			}
-			err = a.rememberKey(ctx, req, status, view)
-		}
-	}()
+	defer func() { err = a.remembered(ctx, req, stored, view, err) }()
 	if nl.CustomerID != "" {
 		c, err := a.customers.Lookup(ctx, nl.CustomerID)
 		if err != nil {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"net/http"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -96,15 +95,7 @@ func (a *App) CreateOpportunity(ctx context.Context, in OpportunityInput, k Keye
 	if err != nil {
 		return OpportunityView{}, false, err
 	}
-	defer func() {
-		if err == nil {
-			status := http.StatusCreated
-			if !stored {
-				status = http.StatusAccepted
-			}
-			err = a.rememberKey(ctx, req, status, view)
-		}
-	}()
+	defer func() { err = a.remembered(ctx, req, stored, view, err) }()
 	owner := p.Subject
 	if in.OwnerID != "" && in.OwnerID != p.Subject {
 		if !p.Has(auth.RoleManager) && !p.Has(auth.RoleAdmin) {
