@@ -40,7 +40,7 @@ func TestRecordedHistoriesReplay(t *testing.T) {
 		glob string
 		min  int
 	}{{"lead/testdata/*.json", 3}, {"testdata/*.json", 4}, {"servicecase/testdata/*.json", 2}, {"infoslip/testdata/*.json", 3}, {"notice/testdata/*.json", 2},
-		{"winback/testdata/*.json", 6}, {"campaign/testdata/*.json", 2}} {
+		{"winback/testdata/*.json", 11}, {"campaign/testdata/*.json", 6}} {
 		found, err := filepath.Glob(dir.glob)
 		if err != nil || len(found) < dir.min {
 			t.Fatalf("want at least %d recorded histories in %s, found %v (%v)", dir.min, dir.glob, found, err)

@@ -139,7 +139,10 @@ func Spec() service.Spec {
 			// Before the worker is created: the SDK sizes its process-wide
 			// cache when the first worker starts.
 			worker.SetStickyWorkflowCacheSize(cfg.WorkflowCacheSize)
-			m := &service.Module{Register: Register}
+			// Every workflow on both queues: the paging workflows are started
+			// on the bulk one (wfc.BulkTaskQueue), their pages unqueued behind
+			// the per-customer work they start.
+			m := &service.Module{Register: Register, Queues: map[string]func(worker.Registry){wfc.BulkTaskQueue: Register}}
 			if cfg.SetupOnStart {
 				m.Background = append(m.Background, func(ctx context.Context) error {
 					return retry(ctx, d.Log, "temporal setup", func() error { return Setup(ctx, d.Temporal, d.Config.Temporal.Namespace, *cfg, d.Log) })
@@ -279,13 +282,14 @@ func CampaignOutcomesSchedule(cfg Config) client.ScheduleOptions {
 
 // intervalSchedule is a schedule that starts action every interval (paused
 // when interval is not positive, then defined with an hour), never two at
-// once, on the workflows task queue with an hour's timeout.
+// once, on the bulk task queue (wfc.BulkTaskQueue: they page through many
+// records) with an hour's timeout.
 func intervalSchedule(id string, interval time.Duration, note string, action *client.ScheduleWorkflowAction, kind string) client.ScheduleOptions {
 	every := interval
 	if every <= 0 {
 		every = time.Hour
 	}
-	action.TaskQueue = wfc.TaskQueue
+	action.TaskQueue = wfc.BulkTaskQueue // every interval schedule's workflow pages (wfc.BulkTaskQueue)
 	action.WorkflowExecutionTimeout = time.Hour
 	action.TypedSearchAttributes = temporal.NewSearchAttributes(temporal.NewSearchAttributeKeyKeyword(wfc.SAKind.String()).ValueSet(kind))
 	return client.ScheduleOptions{

@@ -125,7 +125,7 @@ func Setup(d *service.Deps, cfg Config) (*service.Module, error) {
 	a.UseWinBack(wb)
 	as.UseWinBack(wb)
 	vs.UseWinBack(wb)
-	return &service.Module{
+	m := &service.Module{
 		Routes: func(v1 *gin.RouterGroup) {
 			v1.Use(httpx.ForwardBearer) // calls to the follow-up service are made as the caller
 			h.Routes(v1)
@@ -149,5 +149,9 @@ func Setup(d *service.Deps, cfg Config) (*service.Module, error) {
 		},
 		OpenAPI:    ports.OpenAPI(),
 		Background: []func(context.Context) error{service.PurgeIdempotencyKeys(d.DB, d.Log), as.VisitRequests(d.Log)},
-	}, nil
+	}
+	// The same activities on the bulk queue: the page activities of launches
+	// and sweeps run there (customerc.BulkTaskQueue).
+	m.Queues = map[string]func(worker.Registry){customerc.BulkTaskQueue: m.Register}
+	return m, nil
 }

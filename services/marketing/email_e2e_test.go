@@ -229,7 +229,7 @@ func TestEmailTouchesEndToEnd(t *testing.T) {
 				t.Errorf("the link after: %v", v)
 			}
 			if b.Name == "postgres" {
-				testenv.SaveHistory(t, s.marketing.App.Deps().Temporal, wfc.CampaignLaunchWorkflowID(id), "../../workflows/campaign/testdata/launch-email.json")
+				testenv.SaveHistory(t, s.marketing.App.Deps().Temporal, wfc.CampaignLaunchWorkflowID(id), "../../workflows/campaign/testdata/launch-email-bulk.json")
 			}
 
 			// Win-back: a cadence of one email step, sent once; its link
@@ -282,7 +282,7 @@ func TestEmailTouchesEndToEnd(t *testing.T) {
 				return e["state"] == "ended" && e["outcome"] == "opted_out"
 			})
 			if b.Name == "postgres" {
-				testenv.SaveHistory(t, s.marketing.App.Deps().Temporal, wfc.WinBackWorkflowID(lost, wb), "../../workflows/winback/testdata/winback-email-then-unsubscribed.json")
+				testenv.SaveHistory(t, s.marketing.App.Deps().Temporal, wfc.WinBackWorkflowID(lost, wb), "../../workflows/winback/testdata/winback-start-email-then-unsubscribed.json")
 			}
 		})
 	}

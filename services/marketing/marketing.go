@@ -29,8 +29,11 @@ import (
 	"strings"
 	"time"
 
+	"go.temporal.io/sdk/worker"
+
 	"github.com/closeloop/closeloop/platform/apperr"
 	platform "github.com/closeloop/closeloop/platform/service"
+	marketingc "github.com/closeloop/closeloop/proto/contract/marketing"
 	"github.com/closeloop/closeloop/services/marketing/internal/adapters"
 	"github.com/closeloop/closeloop/services/marketing/internal/app"
 	"github.com/closeloop/closeloop/services/marketing/internal/domain"
@@ -126,9 +129,12 @@ func Setup(d *platform.Deps, cfg Config) (*platform.Module, error) {
 	acts := &ports.Activities{App: uc}
 	return &platform.Module{
 		Register: acts.Register,
-		Routes:   h.Routes,
-		Pages:    (&ports.Unsubscribe{App: uc}).Public, // the unsubscribe links customers open, without login
-		OpenAPI:  ports.OpenAPI(),
+		// The same activities on the bulk queue, for the launches' and
+		// sweeps' pages (marketingc.BulkTaskQueue).
+		Queues:  map[string]func(worker.Registry){marketingc.BulkTaskQueue: acts.Register},
+		Routes:  h.Routes,
+		Pages:   (&ports.Unsubscribe{App: uc}).Public, // the unsubscribe links customers open, without login
+		OpenAPI: ports.OpenAPI(),
 		Background: []func(context.Context) error{platform.PurgeIdempotencyKeys(d.DB, d.Log),
 			outbox(uc, cfg.StartEvery, cfg.Newcomers, d.Log)},
 	}, nil

@@ -167,7 +167,7 @@ func TestWinBackEndToEnd(t *testing.T) {
 			tc := s.marketing.App.Deps().Temporal
 			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 			defer cancel()
-			run, err := tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: wfc.CampaignOutcomesWorkflowID("test"), TaskQueue: wfc.TaskQueue},
+			run, err := tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: wfc.CampaignOutcomesWorkflowID("test"), TaskQueue: wfc.BulkTaskQueue},
 				wfc.WorkflowCampaignOutcomes, &marketingv1.CampaignOutcomesInput{})
 			if err != nil {
 				t.Fatal(err)
@@ -176,10 +176,10 @@ func TestWinBackEndToEnd(t *testing.T) {
 				t.Fatalf("outcomes: %v", err)
 			}
 			if b.Name == "postgres" {
-				testenv.SaveHistory(t, tc, wfc.WinBackWorkflowID(treated, id), "../../workflows/winback/testdata/winback-spread-call-hands-over-a-lead.json")
-				testenv.SaveHistory(t, tc, wfc.WinBackWorkflowID(inbound, id), "../../workflows/winback/testdata/winback-spread-inbound-lead.json")
-				testenv.SaveHistory(t, tc, wfc.CampaignLaunchWorkflowID(id), "../../workflows/campaign/testdata/launch-winback.json")
-				testenv.SaveHistory(t, tc, wfc.CampaignOutcomesWorkflowID("test"), "../../workflows/campaign/testdata/outcomes.json")
+				testenv.SaveHistory(t, tc, wfc.WinBackWorkflowID(treated, id), "../../workflows/winback/testdata/winback-start-call-hands-over-a-lead.json")
+				testenv.SaveHistory(t, tc, wfc.WinBackWorkflowID(inbound, id), "../../workflows/winback/testdata/winback-start-inbound-lead.json")
+				testenv.SaveHistory(t, tc, wfc.CampaignLaunchWorkflowID(id), "../../workflows/campaign/testdata/launch-winback-bulk.json")
+				testenv.SaveHistory(t, tc, wfc.CampaignOutcomesWorkflowID("test"), "../../workflows/campaign/testdata/outcomes-bulk.json")
 			}
 			ev := s.must(200, "GET", "/v1/campaigns/"+id+"/evaluation", mgrMona, nil)
 			if dig(ev, "treated.won") != float64(1) || dig(ev, "treated.responded") != float64(2) || dig(ev, "treated.revenue") != float64(80000) ||

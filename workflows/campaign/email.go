@@ -70,8 +70,9 @@ func HasEmail(touches []*marketingv1.Touch) bool {
 
 // SendEmails emails the email touches among touches (all of one campaign)
 // and says what became of each; see above. timeout bounds one attempt of
-// each activity (0: wfx's default).
-func SendEmails(ctx workflow.Context, touches []*marketingv1.Touch, timeout time.Duration) (Emailed, error) {
+// each activity (0: wfx's default); q are the customer and marketing
+// services' queues to call (the follow-up service has one).
+func SendEmails(ctx workflow.Context, q Queues, touches []*marketingv1.Touch, timeout time.Duration) (Emailed, error) {
 	var out Emailed
 	var emails []*marketingv1.Touch
 	byID := map[string]*marketingv1.Touch{}
@@ -86,8 +87,8 @@ func SendEmails(ctx workflow.Context, touches []*marketingv1.Touch, timeout time
 	if len(emails) == 0 {
 		return out, nil
 	}
-	cust := wfx.Activities(ctx, wfx.Call{Queue: customerc.TaskQueue, Timeout: timeout, NonRetryable: NonRetryable})
-	mkt := wfx.Activities(ctx, wfx.Call{Queue: marketingc.TaskQueue, Timeout: timeout, NonRetryable: NonRetryable})
+	cust := wfx.Activities(ctx, wfx.Call{Queue: q.Customer, Timeout: timeout, NonRetryable: NonRetryable})
+	mkt := wfx.Activities(ctx, wfx.Call{Queue: q.Marketing, Timeout: timeout, NonRetryable: NonRetryable})
 	fu := wfx.Activities(ctx, wfx.Call{Queue: followupc.TaskQueue, Timeout: timeout, NonRetryable: NonRetryable})
 
 	ids := make([]string, len(emails))

@@ -66,10 +66,11 @@ const (
 // services' business refusals.
 var NonRetryable = []string{"invalid", "not_found", "campaign_not_found"}
 
-// pages are the activity contexts of the enrolling workflows.
-func pages(ctx workflow.Context) (customer, marketing workflow.Context) {
-	return wfx.Activities(ctx, wfx.Call{Queue: customerc.TaskQueue, Timeout: PageTimeout, NonRetryable: NonRetryable}),
-		wfx.Activities(ctx, wfx.Call{Queue: marketingc.TaskQueue, Timeout: PageTimeout, NonRetryable: NonRetryable})
+// pages are the activity contexts of the enrolling workflows, on the
+// queues of q (pageQueues).
+func pages(ctx workflow.Context, q Queues) (customer, marketing workflow.Context) {
+	return wfx.Activities(ctx, wfx.Call{Queue: q.Customer, Timeout: PageTimeout, NonRetryable: NonRetryable}),
+		wfx.Activities(ctx, wfx.Call{Queue: q.Marketing, Timeout: PageTimeout, NonRetryable: NonRetryable})
 }
 
 // Launch is the CampaignLaunch workflow: it enrols the campaign's segment as
@@ -103,7 +104,8 @@ func Launch(ctx workflow.Context, in *marketingv1.CampaignLaunchInput) (*marketi
 		}
 		in.Filter.LostBefore = timestamppb.New(horizon)
 	}
-	cust, mkt := pages(ctx)
+	q := pageQueues(ctx)
+	cust, mkt := pages(ctx, q)
 	totals := &marketingv1.EnrolPageResult{}
 	if t := in.GetTotals(); t != nil {
 		AddPage(totals, t)
@@ -124,7 +126,7 @@ func Launch(ctx workflow.Context, in *marketingv1.CampaignLaunchInput) (*marketi
 			return nil, err
 		}
 		if len(page.GetCustomers()) > 0 {
-			if err := enrol(ctx, cust, mkt, in.GetCampaignId(), source(in), page.GetCustomers(), pressure, totals); err != nil {
+			if err := enrol(ctx, q, in.GetCampaignId(), source(in), page.GetCustomers(), pressure, totals); err != nil {
 				return nil, err
 			}
 		}
@@ -154,8 +156,9 @@ func source(in *marketingv1.CampaignLaunchInput) string {
 // enrol hands one page to the marketing service and has the touches it
 // returns planned by the customer service — the email touches emailed,
 // SendEmails — and recorded with their action plans.
-func enrol(ctx, cust, mkt workflow.Context, campaignID, source string, customers []*marketingv1.CustomerFacts,
+func enrol(ctx workflow.Context, q Queues, campaignID, source string, customers []*marketingv1.CustomerFacts,
 	pressure []*marketingv1.PressureLimit, totals *marketingv1.EnrolPageResult) error {
+	cust, mkt := pages(ctx, q)
 	var res marketingv1.EnrolPageResult
 	if err := workflow.ExecuteActivity(mkt, marketingc.ActivityEnrolPage, &marketingv1.EnrolPageInput{
 		CampaignId: campaignID, Customers: customers, Source: source, At: timestamppb.New(workflow.Now(ctx)), Pressure: pressure,
@@ -172,7 +175,7 @@ func enrol(ctx, cust, mkt workflow.Context, campaignID, source string, customers
 		if workflow.GetVersion(ctx, EmailTouchesChange, workflow.DefaultVersion, EmailTouchesVersion) == workflow.DefaultVersion {
 			touches = AsOffers(touches)
 		} else {
-			e, err := SendEmails(ctx, touches, PageTimeout)
+			e, err := SendEmails(ctx, q, touches, PageTimeout)
 			if err != nil {
 				return err
 			}

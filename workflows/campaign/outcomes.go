@@ -47,9 +47,10 @@ func Outcomes(ctx workflow.Context, in *marketingv1.CampaignOutcomesInput) error
 		return temporal.NewNonRetryableApplicationError(policy.WinBackAttribution+" is not a timer", ErrPolicyUnresolved, nil)
 	}
 	attribution := durationpb.New(time.Duration(window.Duration))
-	mk := wfx.Activities(ctx, wfx.Call{Queue: marketingc.TaskQueue, Timeout: time.Minute, NonRetryable: []string{"invalid"}})
+	q := pageQueues(ctx)
+	mk := wfx.Activities(ctx, wfx.Call{Queue: q.Marketing, Timeout: time.Minute, NonRetryable: []string{"invalid"}})
 	sales := wfx.Activities(ctx, wfx.Call{Queue: salesc.TaskQueue, Timeout: time.Minute, NonRetryable: []string{"invalid"}})
-	cust := wfx.Activities(ctx, wfx.Call{Queue: customerc.TaskQueue, Timeout: time.Minute, NonRetryable: []string{"invalid"}})
+	cust := wfx.Activities(ctx, wfx.Call{Queue: q.Customer, Timeout: time.Minute, NonRetryable: []string{"invalid"}})
 	afterCampaign, afterCustomer := in.GetAfterCampaignId(), in.GetAfterCustomerId()
 	for pages := 0; ; pages++ {
 		if pages == outcomePagesPerRun {

@@ -18,7 +18,7 @@ import (
 // a segment over every customer is read by the customer service's worker;
 // the API waits for this short workflow (one activity).
 func SegmentPreview(ctx workflow.Context, in *marketingv1.SegmentPageInput) (*marketingv1.SegmentPageResult, error) {
-	ctx = wfx.Activities(ctx, wfx.Call{Queue: customerc.TaskQueue, Timeout: 30 * time.Second, NonRetryable: []string{"invalid"}})
+	ctx = wfx.Activities(ctx, wfx.Call{Queue: pageQueues(ctx).Customer, Timeout: 30 * time.Second, NonRetryable: []string{"invalid"}})
 	var out marketingv1.SegmentPageResult
 	if err := workflow.ExecuteActivity(ctx, customerc.ActivitySegmentPage, in).Get(ctx, &out); err != nil {
 		return nil, err

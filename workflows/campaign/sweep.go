@@ -34,7 +34,7 @@ func Sweep(ctx workflow.Context, in *marketingv1.WinBackSweepInput) (*marketingv
 	if err != nil {
 		return nil, err
 	}
-	cust, mkt := pages(ctx)
+	cust, mkt := pages(ctx, pageQueues(ctx))
 	filter := &marketingv1.SegmentFilter{LifecycleStages: []string{StageLost}, LostBefore: timestamppb.New(lostBefore),
 		MinDaysSinceContact: -1, MaxDaysSinceContact: -1}
 	out := &marketingv1.WinBackSweepResult{}

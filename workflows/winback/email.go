@@ -30,7 +30,7 @@ func (w *winBack) email(ctx workflow.Context, t *marketingv1.Touch, due time.Tim
 	if workflow.GetVersion(ctx, campaign.EmailTouchesChange, workflow.DefaultVersion, campaign.EmailTouchesVersion) == workflow.DefaultVersion {
 		return campaign.AsOffers([]*marketingv1.Touch{t})[0], "", nil
 	}
-	e, err := campaign.SendEmails(ctx, []*marketingv1.Touch{t}, 0)
+	e, err := campaign.SendEmails(ctx, campaign.ServiceQueues, []*marketingv1.Touch{t}, 0)
 	switch {
 	case err != nil:
 		return nil, "", err

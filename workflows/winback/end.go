@@ -88,11 +88,16 @@ func (w *winBack) record(outcome string, r *marketingv1.WinBackResponse, at time
 // (set), or no longer (the mark is cleared only if it still names this
 // campaign).
 func (w *winBack) mark(ctx workflow.Context, set bool) error {
+	return w.markAsync(ctx, set).Get(ctx, nil)
+}
+
+// markAsync is mark without waiting.
+func (w *winBack) markAsync(ctx workflow.Context, set bool) workflow.Future {
 	in := &marketingv1.WinBackMarkInput{CustomerId: w.in.GetCustomerId(), CampaignId: w.in.GetCampaignId()}
 	if !set {
 		in.CampaignId, in.ClearCampaignId = "", w.in.GetCampaignId()
 	}
-	return workflow.ExecuteActivity(w.cust, customerc.ActivityMarkWinBack, in).Get(ctx, nil)
+	return workflow.ExecuteActivity(w.cust, customerc.ActivityMarkWinBack, in)
 }
 
 // startLead starts the Lead workflow of the lead the customer becomes, and

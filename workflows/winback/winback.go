@@ -108,7 +108,7 @@ func WinBack(ctx workflow.Context, in *marketingv1.WinBackInput) (*marketingv1.W
 	}
 	w.listen(ctx) // signals (touch.go)
 	if workflow.GetInfo(ctx).ContinuedExecutionRunID == "" {
-		if err := w.mark(ctx, true); err != nil {
+		if err := w.begin(ctx); err != nil {
 			return nil, err
 		}
 	}
@@ -155,6 +155,30 @@ func WinBack(ctx workflow.Context, in *marketingv1.WinBackInput) (*marketingv1.W
 			return w.quiet(ctx)
 		}
 	}
+}
+
+// ChangeStartAtOnce is the GetVersion change id of the cadence's first two
+// steps made at once: the customer marked as in win-back
+// (customer.MarkWinBack) while its terms are resolved, one round trip
+// instead of two — a launch starts thousands of cadences at a time.
+const ChangeStartAtOnce = "winback-start-at-once"
+
+// begin is the first run's start: the customer marked as in this win-back
+// and the terms resolved, at once since ChangeStartAtOnce.
+func (w *winBack) begin(ctx workflow.Context) error {
+	if workflow.GetVersion(ctx, ChangeStartAtOnce, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		return w.mark(ctx, true) // the terms are resolved next, by the loop
+	}
+	marked := w.markAsync(ctx, true)
+	t, err := w.resolve(ctx) // no terms yet: nothing else is asked
+	if err != nil {
+		return err
+	}
+	if err := marked.Get(ctx, nil); err != nil {
+		return err
+	}
+	w.terms = t
+	return nil
 }
 
 // resolve re-resolves the terms. At a touch instant (the terms in force so

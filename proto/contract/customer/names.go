@@ -12,6 +12,14 @@ package customer
 // its activities.
 const TaskQueue = "customer"
 
+// BulkTaskQueue is the customer service's second task queue: the page
+// activities of the workflows that page through many customers (campaign
+// launches and sweeps, segment previews) run there, with pollers and slots
+// of their own, so that the per-customer work those workflows start (each
+// win-back cadence's first steps on TaskQueue) never queues ahead of their
+// next page. The service registers every activity on both queues.
+const BulkTaskQueue = "customer-bulk"
+
 // Activity names registered by the customer service.
 const (
 	// ActivityBeginABCRun sums the value scores of all live customers.

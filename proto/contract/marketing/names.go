@@ -12,6 +12,11 @@ package marketing
 // TaskQueue is the Temporal task queue the marketing service's worker polls.
 const TaskQueue = "marketing"
 
+// BulkTaskQueue is the marketing service's second task queue, for the page
+// activities of the campaign launches and sweeps (see customer.BulkTaskQueue).
+// The service registers every activity on both queues.
+const BulkTaskQueue = "marketing-bulk"
+
 // Activity names registered by the marketing service.
 const (
 	// ActivityEnrolPage enrols one page of a segment into a campaign:

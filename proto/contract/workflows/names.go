@@ -16,6 +16,14 @@ import "strconv"
 // polls for workflow tasks.
 const TaskQueue = "workflows"
 
+// BulkTaskQueue is the worker binary's second task queue, for the workflows
+// that page through many records and start per-customer work as they go —
+// CampaignLaunch, WinBackSweep, CampaignOutcomes — and for SegmentPreview,
+// which a person waits for: their workflow tasks are never queued behind
+// the thousands of tasks of the cadences a launch has just started. The
+// worker registers every workflow on both queues.
+const BulkTaskQueue = "workflows-bulk"
+
 // WorkflowReclassifyABC is the workflow type that recomputes every live
 // customer's ABC class. Input customerv1.ReclassifyABCInput, result
 // customerv1.ReclassifyABCResult.

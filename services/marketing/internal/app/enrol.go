@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"golang.org/x/sync/errgroup"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	marketingv1 "github.com/closeloop/closeloop/proto/gen/closeloop/marketing/v1"
@@ -140,6 +141,7 @@ func (a *App) follow(ctx context.Context, c adapters.Campaign, in *marketingv1.E
 			return err
 		}
 	}
+	var cadences []*marketingv1.WinBackInput
 	for _, f := range facts {
 		e, ok := enrolled[f.GetCustomerId()]
 		if !ok || e.Grp != adapters.GroupTreated || e.State != adapters.EnrolmentActive || e.Touches > 0 {
@@ -150,11 +152,8 @@ func (a *App) follow(ctx context.Context, c adapters.Campaign, in *marketingv1.E
 			owner, team = c.OwnerID, c.Team
 		}
 		if c.Type == domain.TypeWinback {
-			if err := a.wf.StartWinBack(ctx, &marketingv1.WinBackInput{CampaignId: c.ID, CampaignName: c.Name, CustomerId: e.CustomerID,
-				CustomerName: e.CustomerName, OwnerId: owner, Team: team, Region: f.GetRegion(), EnrolledAt: timestamppb.New(e.EnrolledAt)}); err != nil {
-				return err
-			}
-			out.WorkflowsStarted++
+			cadences = append(cadences, &marketingv1.WinBackInput{CampaignId: c.ID, CampaignName: c.Name, CustomerId: e.CustomerID,
+				CustomerName: e.CustomerName, OwnerId: owner, Team: team, Region: f.GetRegion(), EnrolledAt: timestamppb.New(e.EnrolledAt)})
 			continue
 		}
 		notBefore, _ := limits.NextAllowed(touched[e.CustomerID], at)
@@ -166,6 +165,28 @@ func (a *App) follow(ctx context.Context, c adapters.Campaign, in *marketingv1.E
 			CampaignName: c.Name, CustomerId: e.CustomerID, Action: domain.TouchAction(c.Channels), AssigneeId: owner, Team: team,
 			DueAt: timestamppb.New(due), PlannedAt: timestamppb.New(maxTime(at, notBefore))})
 	}
+	return a.startCadences(ctx, cadences, out)
+}
+
+// StartsInFlight bounds the WinBack workflows one page starts at a time:
+// each start is a round trip to the workflow engine, and a page of 500
+// started one after the other took seconds.
+const StartsInFlight = 16
+
+// startCadences starts the WinBack workflows of a page, StartsInFlight at
+// a time. Each start is idempotent (the workflow id is the customer's and
+// the campaign's), so a page retried after a partial failure starts only
+// the rest.
+func (a *App) startCadences(ctx context.Context, cadences []*marketingv1.WinBackInput, out *marketingv1.EnrolPageResult) error {
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(StartsInFlight)
+	for _, in := range cadences {
+		g.Go(func() error { return a.wf.StartWinBack(gctx, in) })
+	}
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	out.WorkflowsStarted += int32(len(cadences))
 	return nil
 }
 

@@ -32,7 +32,7 @@ func (w Workflows) Preview(ctx context.Context, in *marketingv1.SegmentPageInput
 	ctx, cancel := context.WithTimeout(ctx, w.PreviewWait)
 	defer cancel()
 	run, err := w.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-		ID: wfc.SegmentPreviewWorkflowID(uuid.Must(uuid.NewV7()).String()), TaskQueue: wfc.TaskQueue,
+		ID: wfc.SegmentPreviewWorkflowID(uuid.Must(uuid.NewV7()).String()), TaskQueue: wfc.BulkTaskQueue,
 		WorkflowExecutionTimeout: w.PreviewWait,
 	}, wfc.WorkflowSegmentPreview, in)
 	if err != nil {
@@ -54,7 +54,7 @@ func (w Workflows) Preview(ctx context.Context, in *marketingv1.SegmentPageInput
 // whose run failed).
 func (w Workflows) Launch(ctx context.Context, in *marketingv1.CampaignLaunchInput) error {
 	_, err := w.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-		ID: wfc.CampaignLaunchWorkflowID(in.GetCampaignId()), TaskQueue: wfc.TaskQueue,
+		ID: wfc.CampaignLaunchWorkflowID(in.GetCampaignId()), TaskQueue: wfc.BulkTaskQueue,
 		WorkflowIDConflictPolicy: enums.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 		WorkflowIDReusePolicy:    enums.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
 	}, wfc.WorkflowCampaignLaunch, in)
