@@ -90,6 +90,12 @@ func TestSystemCheckReachesEveryService(t *testing.T) {
 			t.Errorf("%s: %+v (want schema version %d)", name, r, version)
 		}
 	}
+	// The bulk queues answer from the same binaries, on the same databases.
+	for _, q := range []struct{ queue, service string }{{"customer-bulk", "customer"}, {"marketing-bulk", "marketing"}} {
+		if r := out[q.queue]; !r.OK || r.Ping.SchemaVersion != want[q.service] || r.Ping.Service != q.queue {
+			t.Errorf("%s: %+v (want the %s service's schema version %d)", q.queue, r, q.service, want[q.service])
+		}
+	}
 
 	stops["sales"]()
 	out, err = workflows.RunSystemCheck(ctx, c, nil)

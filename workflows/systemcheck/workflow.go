@@ -18,9 +18,10 @@ import (
 const WorkflowName = "SystemCheck"
 
 // Services are the task queues checked when the input names none: every
-// service's, and the follow-up engine's (served by the customer binary until
-// the engine has one of its own).
-var Services = []string{"customer", "sales", "service", "marketing", "followup"}
+// service's, the follow-up engine's, and the customer and marketing
+// services' bulk queues (the campaign workflows' pages; served by the same
+// binaries, so a deployment that does not poll them fails the check).
+var Services = []string{"customer", "sales", "service", "marketing", "followup", "customer-bulk", "marketing-bulk"}
 
 // Report is one service's answer.
 type Report struct {
