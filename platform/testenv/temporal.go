@@ -34,27 +34,42 @@ const TemporalNamespace = "default"
 var (
 	temporalOnce sync.Once
 	temporalAddr string
+	temporalNS   string
 	temporalErr  error
 	temporalPID  int           // for the test of the watchdog's assumptions
 	temporalTook time.Duration // start-up time, reported by the tests
 )
 
 // Temporal returns the frontend address (host:port) and namespace of a
-// Temporal dev server shared by the whole test process. The first call starts
-// it (in-memory database, no UI, log level error, a free port); Main stops
-// it. Tests that need isolation use their own task queues and workflow IDs,
-// or register their own namespace with temporalx.EnsureNamespace.
+// Temporal server shared by the whole test process. By default that is a dev
+// server the first call starts (in-memory database, no UI, log level error, a
+// free port) and Main stops, with namespace TemporalNamespace. With
+// CLOSELOOP_TEMPORAL_ADDRESS set (TemporalAddressEnv) it is that running
+// server instead, with the namespace of CLOSELOOP_TEMPORAL_NAMESPACE or one of
+// the process's own (see TemporalNamespaceEnv), registered when missing with
+// Closeloop's search attributes. Tests that need isolation use their own task
+// queues and workflow IDs, or register their own namespace with
+// temporalx.EnsureNamespace.
 func Temporal(t testing.TB) (hostPort, namespace string) {
 	t.Helper()
 	temporalOnce.Do(func() {
 		start := time.Now()
-		temporalAddr, temporalErr = startTemporal()
+		if addr := strings.TrimSpace(os.Getenv(TemporalAddressEnv)); addr != "" {
+			temporalAddr = addr
+			temporalNS, temporalErr = useExistingTemporal(addr)
+		} else {
+			temporalAddr, temporalErr = startTemporal()
+			temporalNS = TemporalNamespace
+		}
 		temporalTook = time.Since(start)
 	})
 	if temporalErr != nil {
+		if TemporalBackend() != "dev" {
+			t.Fatalf("testenv: no Temporal: %v", temporalErr)
+		}
 		t.Fatalf("testenv: no Temporal dev server: %v", temporalErr)
 	}
-	return temporalAddr, TemporalNamespace
+	return temporalAddr, temporalNS
 }
 
 // temporalCLI locates the temporal binary: $CLOSELOOP_TEMPORAL_CLI, else

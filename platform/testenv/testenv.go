@@ -4,7 +4,8 @@
 //   - Postgres: a fresh, uniquely named PostgreSQL database per call, dropped
 //     when the test ends;
 //   - SQLite: a database file in the test's temp dir;
-//   - Temporal: one Temporal dev server per test process;
+//   - Temporal: one Temporal dev server per test process, or the running
+//     server named by CLOSELOOP_TEMPORAL_ADDRESS (temporal_existing.go);
 //   - Mailpit: an SMTP catcher per call, with a client of its REST API
 //     (MailpitClient) to read back what was sent.
 //
