@@ -29,7 +29,9 @@ import (
 // infoslip/testdata/*.json (a slip to three departments, twenty recipients
 // acknowledging at once, a recipient's chase escalated across a killed
 // worker — that one by make chaos), and notice/testdata/*.json (a notice revoked after
-// its deadline, a reader's follow-up closed by a late acknowledgement), all
+// its deadline, a reader's follow-up closed by a late acknowledgement), and
+// loyalty/testdata/*.json (a customer's sync after an answer, a
+// reconciliation of every customer; the after-sales service's), all
 // with
 // UPDATE_HISTORIES=1. A change
 // that would make such running executions non-deterministic after a worker
@@ -40,7 +42,7 @@ func TestRecordedHistoriesReplay(t *testing.T) {
 		glob string
 		min  int
 	}{{"lead/testdata/*.json", 3}, {"testdata/*.json", 4}, {"servicecase/testdata/*.json", 2}, {"infoslip/testdata/*.json", 3}, {"notice/testdata/*.json", 2},
-		{"winback/testdata/*.json", 11}, {"campaign/testdata/*.json", 6}} {
+		{"winback/testdata/*.json", 11}, {"campaign/testdata/*.json", 6}, {"loyalty/testdata/*.json", 2}} {
 		found, err := filepath.Glob(dir.glob)
 		if err != nil || len(found) < dir.min {
 			t.Fatalf("want at least %d recorded histories in %s, found %v (%v)", dir.min, dir.glob, found, err)

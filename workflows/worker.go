@@ -35,12 +35,14 @@ import (
 	customerv1 "github.com/closeloop/closeloop/proto/gen/closeloop/customer/v1"
 	followupv1 "github.com/closeloop/closeloop/proto/gen/closeloop/followup/v1"
 	marketingv1 "github.com/closeloop/closeloop/proto/gen/closeloop/marketing/v1"
+	servicev1 "github.com/closeloop/closeloop/proto/gen/closeloop/service/v1"
 	"github.com/closeloop/closeloop/workflows/abc"
 	"github.com/closeloop/closeloop/workflows/campaign"
 	"github.com/closeloop/closeloop/workflows/care"
 	"github.com/closeloop/closeloop/workflows/followup"
 	"github.com/closeloop/closeloop/workflows/infoslip"
 	"github.com/closeloop/closeloop/workflows/lead"
+	"github.com/closeloop/closeloop/workflows/loyalty"
 	"github.com/closeloop/closeloop/workflows/notice"
 	"github.com/closeloop/closeloop/workflows/notify"
 	"github.com/closeloop/closeloop/workflows/servicecase"
@@ -60,6 +62,7 @@ type Config struct {
 	CareSweep          time.Duration `env:"CARE_SWEEP_INTERVAL" default:"1h" help:"how often the care sweep opens the care-contact follow-ups falling due within twice this interval, and closes those whose customer changed class, owner or stage; 0 pauses it"`
 	WinBackSweep       time.Duration `env:"WINBACK_SWEEP_INTERVAL" default:"24h" help:"how often the win-back sweep enrols customers lost for longer than winback.inactivity_period into the running win-back campaign that matches them; 0 pauses it"`
 	CampaignOutcomes   time.Duration `env:"CAMPAIGN_OUTCOMES_INTERVAL" default:"1h" help:"how often the campaigns' enrolled customers' sales outcomes (leads, opportunities, wins, won back) are brought in for their evaluation; 0 pauses it"`
+	LoyaltySync        time.Duration `env:"LOYALTY_SYNC_INTERVAL" default:"24h" help:"how often every customer's service standing (loyalty level, average CSAT, latest NPS) is copied again from the after-sales service to the customer service, for campaign segments: levels also change as answers age out; each answer's own change is copied at once; 0 pauses it"`
 	WorkflowCacheSize  int           `env:"TEMPORAL_WORKFLOW_CACHE_SIZE" default:"10000" help:"workflows kept in memory between tasks (about 70 KB each for a waiting lead); more are evicted and replayed from history when they wake"`
 }
 
@@ -92,6 +95,8 @@ func RegisterWorkflows(r WorkflowRegistry) {
 	r.RegisterWorkflowWithOptions(winback.WinBack, workflow.RegisterOptions{Name: wfc.WorkflowWinBack})
 	r.RegisterWorkflowWithOptions(campaign.SegmentPreview, workflow.RegisterOptions{Name: wfc.WorkflowSegmentPreview})
 	r.RegisterWorkflowWithOptions(campaign.Outcomes, workflow.RegisterOptions{Name: wfc.WorkflowCampaignOutcomes})
+	r.RegisterWorkflowWithOptions(campaign.CampaignNotice, workflow.RegisterOptions{Name: wfc.WorkflowCampaignNotice})
+	r.RegisterWorkflowWithOptions(loyalty.Sync, workflow.RegisterOptions{Name: wfc.WorkflowLoyaltySync})
 }
 
 // RunSystemCheck runs SystemCheck and reports each service; the error names
@@ -205,9 +210,12 @@ func Setup(ctx context.Context, c client.Client, namespace string, cfg Config, l
 	if err := ensureSchedule(ctx, c, CampaignOutcomesSchedule(cfg)); err != nil {
 		return fmt.Errorf("campaign outcomes schedule: %w", err)
 	}
+	if err := ensureSchedule(ctx, c, LoyaltySyncSchedule(cfg)); err != nil {
+		return fmt.Errorf("loyalty sync schedule: %w", err)
+	}
 	log.Info("temporal setup complete", "namespace", namespace, "abc_cron", cfg.ABCScheduleCron, "abc_timezone", cfg.ABCScheduleTZ,
 		"policy_reconcile_interval", cfg.PolicyReconcile.String(), "care_sweep_interval", cfg.CareSweep.String(), "winback_sweep_interval", cfg.WinBackSweep.String(),
-		"campaign_outcomes_interval", cfg.CampaignOutcomes.String())
+		"campaign_outcomes_interval", cfg.CampaignOutcomes.String(), "loyalty_sync_interval", cfg.LoyaltySync.String())
 	return nil
 }
 
@@ -278,6 +286,20 @@ func CampaignOutcomesSchedule(cfg Config) client.ScheduleOptions {
 	return intervalSchedule(wfc.ScheduleCampaignOutcomes, cfg.CampaignOutcomes,
 		"Brings in what became of the customers enrolled in campaigns, for their evaluation (managed by the Closeloop worker; change CAMPAIGN_OUTCOMES_INTERVAL, not this schedule)",
 		action, "campaign-outcomes")
+}
+
+// LoyaltySyncSchedule returns the schedule that copies every customer's
+// service standing to the customer service again (daily by default), each
+// run as of its start: a level changes as answers age out of the
+// satisfaction window, with no answer to start a sync.
+func LoyaltySyncSchedule(cfg Config) client.ScheduleOptions {
+	action := &client.ScheduleWorkflowAction{ID: wfc.LoyaltySyncWorkflowID("scheduled"), Workflow: wfc.WorkflowLoyaltySync,
+		Args: []any{&servicev1.LoyaltySyncInput{}}}
+	o := intervalSchedule(wfc.ScheduleLoyaltySync, cfg.LoyaltySync,
+		"Copies every customer's service standing (loyalty level, satisfaction) from the after-sales service to the customer service for campaign segments (managed by the Closeloop worker; change LOYALTY_SYNC_INTERVAL, not this schedule)",
+		action, "loyalty-sync")
+	o.TriggerImmediately = cfg.LoyaltySync > 0 // a copy at install time: answers given before it was installed
+	return o
 }
 
 // intervalSchedule is a schedule that starts action every interval (paused

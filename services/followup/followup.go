@@ -135,7 +135,7 @@ func Setup(d *service.Deps, cfg Config) (*service.Module, error) {
 	if err != nil {
 		return nil, err
 	}
-	delActs := &ports.DeliveryActivities{Deliveries: deliveries}
+	delActs := &ports.DeliveryActivities{Deliveries: deliveries, Inbox: inbox.Inbox}
 	background := []func(context.Context) error{service.PurgeIdempotencyKeys(d.DB, d.Log)}
 	if cfg.Notify.Dispatch {
 		background = append(background, deliveries.Run)

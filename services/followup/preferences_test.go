@@ -23,7 +23,7 @@ func TestNotificationPreferences(t *testing.T) {
 			}
 			ana, mia := get(repAna), get(mgrMia)
 			if ana["default"] != true || ana["language"] != "en" || ana["time_zone"] != "UTC" || ana["digest_hour"] != nil || ana["email"] != "" ||
-				len(ana["email_kinds"].([]any)) != 4 {
+				len(ana["email_kinds"].([]any)) != 5 { // reminder, escalation, handover, winback, campaign
 				t.Fatalf("a rep's defaults: %v", ana)
 			}
 			if mia["digest_hour"] != float64(8) {

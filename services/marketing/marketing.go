@@ -158,6 +158,7 @@ func outbox(uc *app.App, every, newcomers time.Duration, log *slog.Logger) func(
 				log.WarnContext(ctx, "starting the launches of running campaigns", "started", n, "error", err)
 			}
 			uc.TellEnded(ctx, 200)
+			uc.TellEvents(ctx, 200) // campaign events the engine did not take at once (app/notices.go)
 			if newcomers > 0 {
 				if n, err := uc.StartNewcomers(ctx, newcomers, 20); err != nil {
 					log.WarnContext(ctx, "reading running campaigns' segments for newcomers", "started", n, "error", err)

@@ -98,6 +98,9 @@ type stack struct {
 	tokens   map[string]string
 	// db is the after-sales service's database.
 	db *gorm.DB
+	// common is the environment every service of the stack shares (the
+	// token issuer, Temporal), for a test that starts one more.
+	common map[string]string
 }
 
 func newStack(t testing.TB, dsn func(testing.TB) string) *stack {
@@ -131,7 +134,7 @@ func newStackOn(t testing.TB, dsn func(testing.TB) string, temporal, namespace s
 	t.Cleanup(srv.Close)
 	common := map[string]string{"OIDC_ISSUER_URL": issuerURL, "TEMPORAL_ADDRESS": temporal, "TEMPORAL_NAMESPACE": namespace,
 		"LOG_LEVEL": "warn", "SHUTDOWN_TIMEOUT": "5s"}
-	s := &stack{t: t, tokens: map[string]string{}}
+	s := &stack{t: t, tokens: map[string]string{}, common: common}
 	s.customer, s.followup = stacktest.StartPair(t, common, map[string]string{"DATABASE_URL": dsn(t)}, map[string]string{"DATABASE_URL": dsn(t)}, service.Options{})
 	s.service = servicetest.Start(t, aftersales.Spec(), stacktest.Merge(common, surveyEnv,
 		map[string]string{"DATABASE_URL": dsn(t), "CUSTOMER_API_URL": s.customer.Base}), service.Options{})

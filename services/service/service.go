@@ -32,6 +32,7 @@ import (
 	"github.com/closeloop/closeloop/services/service/internal/app"
 	"github.com/closeloop/closeloop/services/service/internal/domain"
 	"github.com/closeloop/closeloop/services/service/internal/ports"
+	"github.com/closeloop/closeloop/workflows/loyalty"
 )
 
 // TaskQueue is the after-sales service's Temporal task queue.
@@ -42,7 +43,7 @@ const TaskQueue = "service"
 type Config struct {
 	CustomerAPI string        `env:"CUSTOMER_API_URL" default:"http://127.0.0.1:8081" help:"base URL of the customer service, in which a new case's customer is looked up as the caller"`
 	UpdateWait  time.Duration `env:"UPDATE_WAIT" default:"10s" help:"how long a change of a case waits for its workflow before answering 503"`
-	StartEvery  time.Duration `env:"CASE_START_INTERVAL" default:"15s" help:"how often cases and info slips filed while the workflow engine was unreachable are looked for and their workflows started"`
+	StartEvery  time.Duration `env:"CASE_START_INTERVAL" default:"15s" help:"how often cases and info slips filed, and survey answers given, while the workflow engine was unreachable are looked for and their workflows started (a case's, a slip's, an answer's loyalty sync)"`
 	Departments string        `env:"DEPARTMENTS" default:"sales=north,south;service=service,service-west;marketing=marketing" help:"the organisation's departments and their teams (department=team,team;…): info slips are routed to departments, notices addressed to them; the first team of a department gets its slips when the sender names none"`
 	// Surveys: the satisfaction surveys (SURVEY_*, SMTP_*; docs/satisfaction.md).
 	Surveys ports.SurveyConfig
@@ -91,12 +92,25 @@ func Setup(d *platform.Deps, cfg Config) (*platform.Module, error) {
 	notices.Notices.Workflows = noticeWorkflows(d, notices.Notices, people)
 	notices.Notices.Log = d.Log
 	noticeActs := &ports.NoticeActivities{Notices: notices.Notices, Chases: ports.NoticeChases{Client: d.Temporal}}
+	standings := app.NewStandings(d.DB)
+	if d.Log != nil {
+		standings.Log = d.Log
+	}
+	if d.Temporal != nil {
+		c := d.Temporal
+		standings.Start = func(ctx context.Context, customerID, surveyID string, answeredAt time.Time) error {
+			return loyalty.StartAfterAnswer(ctx, c, customerID, surveyID, answeredAt)
+		}
+	}
+	surveys.Surveys.Answered = standings.Answered
+	standingActs := &ports.StandingActivities{Standings: standings}
 	return &platform.Module{
 		Register: func(r worker.Registry) {
 			acts.Register(r)
 			slipActs.Register(r)
 			noticeActs.Register(r)
 			surveys.Register(r)
+			standingActs.Register(r)
 		},
 		Routes: func(v1 *gin.RouterGroup) {
 			v1.Use(httpx.ForwardBearer) // customer look-ups are made as the caller
@@ -110,7 +124,7 @@ func Setup(d *platform.Deps, cfg Config) (*platform.Module, error) {
 		OpenAPI: ports.OpenAPI(),
 		Background: []func(context.Context) error{platform.PurgeIdempotencyKeys(d.DB, d.Log), startPending(uc, cfg.StartEvery, d.Log),
 			startPending(slipUC, cfg.StartEvery, d.Log),
-			surveys.Background()},
+			surveys.Background(), standings.Syncer(cfg.StartEvery)},
 	}, nil
 }
 

@@ -705,6 +705,8 @@ The URL users reach the console at: web.publicURL, else the first Ingress host
   value: {{ $p.winBackSweepInterval | quote }}
 - name: CAMPAIGN_OUTCOMES_INTERVAL
   value: {{ $p.campaignOutcomesInterval | quote }}
+- name: LOYALTY_SYNC_INTERVAL
+  value: {{ $p.loyaltySyncInterval | quote }}
 - name: TEMPORAL_WORKFLOW_CACHE_SIZE
   value: {{ int64 .root.Values.worker.workflowCacheSize | toString | quote }}
 {{- end }}

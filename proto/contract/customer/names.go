@@ -160,4 +160,10 @@ const (
 	// customers' histories (department marketing, an item nobody changes),
 	// once per touch id. Input marketingv1.RecordTouchEmailsInput.
 	ActivityRecordTouchEmails = "customer.RecordTouchEmails"
+	// ActivityRecordStandings stores the customer service's copy of
+	// customers' service standings (loyalty level, average CSAT, latest
+	// NPS), which campaign segments filter on; a standing replaces the
+	// stored one only when it is at least as recent (as_of). Input
+	// servicev1.RecordStandingsInput, result servicev1.RecordStandingsResult.
+	ActivityRecordStandings = "customer.RecordStandings"
 )

@@ -60,4 +60,9 @@ const (
 	// marketingv1.QueueTouchEmailsInput, result
 	// marketingv1.QueueTouchEmailsResult.
 	ActivityQueueTouchEmails = "followup.QueueTouchEmails"
+	// ActivityNotify tells people of an event that is not a follow-up's
+	// step (a marketing campaign's): one inbox message per audience, with
+	// its email and webhook deliveries, idempotent on the event's id.
+	// Input followupv1.NotifyInput, result followupv1.NotifyResult.
+	ActivityNotify = "followup.Notify"
 )

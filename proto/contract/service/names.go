@@ -54,4 +54,10 @@ const (
 	// and whether it was revoked. Input servicev1.NoticeReceiptInput, result
 	// servicev1.NoticeReceiptState.
 	ActivityNoticeReceiptState = "service.NoticeReceiptState"
+	// ActivityLoyaltyPage applies the loyalty rule at as_of to one keyset
+	// page of customers (every customer that ever answered a survey, or the
+	// ones named) and returns their standings: level, average CSAT and its
+	// count, latest CSAT and NPS. Input servicev1.LoyaltyPageInput, result
+	// servicev1.LoyaltyPageResult.
+	ActivityLoyaltyPage = "service.LoyaltyPage"
 )

@@ -292,6 +292,18 @@ const WorkflowCampaignLaunch = "CampaignLaunch"
 // one per campaign.
 func CampaignLaunchWorkflowID(campaignID string) string { return "CampaignLaunch:" + campaignID }
 
+// WorkflowCampaignNotice tells the people concerned of one event of a
+// campaign (approval requested, approved, cancelled, launch finished,
+// completed) through the follow-up service (followup.Notify): the
+// marketing service's outbox starts it for each event it stored with the
+// campaign's change. Input followupv1.NotifyInput.
+const WorkflowCampaignNotice = "CampaignNotice"
+
+// CampaignNoticeWorkflowID returns the workflow id of the notice of one
+// campaign event: the event's id (derived from campaign, event and
+// version), so one event is told by one workflow.
+func CampaignNoticeWorkflowID(eventID string) string { return "CampaignNotice:" + eventID }
+
 // WorkflowWinBack runs one lost customer's win-back cadence in one
 // campaign (winback.cadence; each touch an action plan for the owner,
 // chased with the follow-up engine, kind winback_touch): any response stops
@@ -350,3 +362,26 @@ func CampaignOutcomesWorkflowID(runKey string) string { return "CampaignOutcomes
 // ScheduleCampaignOutcomes is the Temporal schedule that runs
 // CampaignOutcomes hourly.
 const ScheduleCampaignOutcomes = "closeloop-campaign-outcomes"
+
+// WorkflowLoyaltySync copies customers' service standings (loyalty level,
+// average CSAT, latest NPS) from the after-sales service, where the loyalty
+// rule lives, to the customer service, which campaign segments read:
+// service.LoyaltyPage a page at a time, customer.RecordStandings. Input
+// servicev1.LoyaltySyncInput, result servicev1.LoyaltySyncResult.
+const WorkflowLoyaltySync = "LoyaltySync"
+
+// LoyaltySyncWorkflowID returns the workflow id of a reconciliation run of
+// every customer's standing.
+func LoyaltySyncWorkflowID(runKey string) string { return "LoyaltySync:" + runKey }
+
+// LoyaltyAnswerSyncWorkflowID returns the workflow id of the sync of one
+// customer's standing after one survey answer: derived from both, so the
+// after-sales service's outbox starts it once however often it tries.
+func LoyaltyAnswerSyncWorkflowID(customerID, surveyID string) string {
+	return "LoyaltySync:" + customerID + ":" + surveyID
+}
+
+// ScheduleLoyaltySync is the Temporal schedule that runs LoyaltySync over
+// every customer daily: a level also changes as answers age out of the
+// satisfaction window.
+const ScheduleLoyaltySync = "closeloop-loyalty-sync"

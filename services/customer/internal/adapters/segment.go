@@ -83,5 +83,31 @@ func segment(q *gorm.DB, p domain.SegmentPlan) *gorm.DB {
 	if p.LostAtMost != nil {
 		q = q.Where("lost_at <= ?", *p.LostAtMost)
 	}
+	return standing(q, p)
+}
+
+// standingOf is the subquery of a customer's stored standing.
+const standingOf = "SELECT 1 FROM customer_standings st WHERE st.customer_id = customers.id"
+
+// standing restricts q to the customers whose stored standing the plan's
+// loyalty and satisfaction filters keep.
+func standing(q *gorm.DB, p domain.SegmentPlan) *gorm.DB {
+	if len(p.Levels) > 0 {
+		if p.WithoutStanding {
+			q = q.Where("(NOT EXISTS ("+standingOf+") OR EXISTS ("+standingOf+" AND st.loyalty_level IN ?))", p.Levels)
+		} else {
+			q = q.Where("EXISTS ("+standingOf+" AND st.loyalty_level IN ?)", p.Levels)
+		}
+	}
+	if p.SatisfactionAtLeast != nil || p.SatisfactionAtMost != nil {
+		cond, args := standingOf+" AND st.csat_average IS NOT NULL", []any{}
+		if p.SatisfactionAtLeast != nil {
+			cond, args = cond+" AND st.csat_average >= ?", append(args, *p.SatisfactionAtLeast)
+		}
+		if p.SatisfactionAtMost != nil {
+			cond, args = cond+" AND st.csat_average <= ?", append(args, *p.SatisfactionAtMost)
+		}
+		q = q.Where("EXISTS ("+cond+")", args...)
+	}
 	return q
 }

@@ -42,6 +42,8 @@ type fixture struct {
 	deleted                                          bool
 	lastContact, lostAt                              *time.Time
 	lostReason, lostCompetitor                       string
+	// standing is the copy of its service standing (nil: none).
+	standing *domain.Standing
 }
 
 func at(t time.Time) *time.Time { return &t }
@@ -75,9 +77,28 @@ func population(asOf, cut time.Time) []fixture {
 			}
 			f.lostReason, f.lostCompetitor = "price", []string{"", "Rival Steel"}[i%2]
 		}
+		f.standing = standingOf(f.id, i, asOf)
 		out = append(out, f)
 	}
 	return out
+}
+
+// standingOf is the i-th customer's standing: none, or each level in turn,
+// with averages on both sides of the bounds the filters below use (an
+// unknown one without answers).
+func standingOf(id string, i int, asOf time.Time) *domain.Standing {
+	k := i % 7
+	if k == 0 {
+		return nil
+	}
+	levels := []string{"", "unknown", "at_risk", "at_risk", "neutral", "loyal", "advocate"}
+	averages := []float64{0, 0, 2.5, 3, 3.49, 4.2, 5}
+	s := &domain.Standing{CustomerID: id, Level: levels[k], AsOf: asOf.Add(-time.Hour)}
+	if k > 1 {
+		avg := averages[k]
+		s.CSATAverage, s.CSATCount = &avg, 1+i%4
+	}
+	return s
 }
 
 func ptr(d time.Duration) *time.Duration { return &d }
@@ -85,7 +106,11 @@ func ptr(d time.Duration) *time.Duration { return &d }
 func insert(t testing.TB, gdb *gorm.DB, fs []fixture) {
 	t.Helper()
 	now := time.Now().UTC()
+	var standings []domain.Standing
 	for _, f := range fs {
+		if f.standing != nil {
+			standings = append(standings, *f.standing)
+		}
 		c := adapters.CustomerRecord{ID: f.id, Name: "Customer " + f.id, NormalizedName: "customer " + f.id, Region: f.region, Industry: f.industry,
 			OwnerID: f.owner, Team: f.team, LifecycleStage: f.stage, RelationshipStage: f.rel, ValueClass: f.class, CreatedBy: "test",
 			CreatedAt: now, UpdatedAt: now, CareFrom: now, LostAt: f.lostAt, LostReason: f.lostReason, LostCompetitor: f.lostCompetitor}
@@ -100,6 +125,9 @@ func insert(t testing.TB, gdb *gorm.DB, fs []fixture) {
 				t.Fatal(err)
 			}
 		}
+	}
+	if n, err := adapters.NewStore(gdb).PutStandings(context.Background(), standings, now); err != nil || n != len(standings) {
+		t.Fatalf("standings: %d of %d stored, %v", n, len(standings), err)
 	}
 }
 
@@ -121,8 +149,22 @@ func inSegment(f fixture, r domain.SegmentRequest) bool {
 			return false
 		}
 	}
+	if len(q.LoyaltyLevels) > 0 && !slices.Contains(q.LoyaltyLevels, domain.LevelOf(f.standing)) {
+		return false
+	}
+	if q.MinSatisfaction != nil || q.MaxSatisfaction != nil {
+		if f.standing == nil || f.standing.CSATAverage == nil {
+			return false // no answers: no satisfaction bound matches
+		}
+		avg := *f.standing.CSATAverage
+		if (q.MinSatisfaction != nil && avg < *q.MinSatisfaction) || (q.MaxSatisfaction != nil && avg > *q.MaxSatisfaction) {
+			return false
+		}
+	}
 	return q.LostBefore == nil || (f.lostAt != nil && !f.lostAt.After(*q.LostBefore))
 }
+
+func score(f float64) *float64 { return &f }
 
 // TestSegmentPage walks segments a page at a time on each database and
 // finds exactly the customers the rule selects, in id order, each once,
@@ -158,8 +200,18 @@ func TestSegmentPage(t *testing.T) {
 		"win-back: lost before the cut, out of touch 30 days": req(func(f *domain.SegmentFilter) {
 			f.LifecycleStages, f.LostBefore, f.MinDaysSinceContact = []string{"lost"}, &cut, 30
 		}),
-		"lost before, no stage named": req(func(f *domain.SegmentFilter) { f.LostBefore = &cut }),
-		"nobody":                      req(func(f *domain.SegmentFilter) { f.Regions = []string{"nowhere"} }),
+		"lost before, no stage named":         req(func(f *domain.SegmentFilter) { f.LostBefore = &cut }),
+		"nobody":                              req(func(f *domain.SegmentFilter) { f.Regions = []string{"nowhere"} }),
+		"at risk":                             req(func(f *domain.SegmentFilter) { f.LoyaltyLevels = []string{"at_risk"} }),
+		"unknown, with or without a standing": req(func(f *domain.SegmentFilter) { f.LoyaltyLevels = []string{"unknown"} }),
+		"loyal or advocate in the north": req(func(f *domain.SegmentFilter) {
+			f.LoyaltyLevels, f.Teams = []string{"loyal", "advocate"}, []string{"north"}
+		}),
+		"satisfaction 3 to 4.2":   req(func(f *domain.SegmentFilter) { f.MinSatisfaction, f.MaxSatisfaction = score(3), score(4.2) }),
+		"satisfaction below 3.49": req(func(f *domain.SegmentFilter) { f.MaxSatisfaction = score(3.49) }),
+		"at risk or unknown, averaging 2.5 or more, lost": req(func(f *domain.SegmentFilter) {
+			f.LoyaltyLevels, f.MinSatisfaction, f.LifecycleStages = []string{"at_risk", "unknown"}, score(2.5), []string{"lost"}
+		}),
 	}
 	for _, b := range []struct {
 		name string

@@ -13,6 +13,9 @@ type SegmentCustomer struct {
 	LastContactAt                                                                            *time.Time
 	LostAt                                                                                   *time.Time
 	LostReason, LostCompetitor                                                               string
+	// Standing is the copy of the customer's service standing (nil: none,
+	// the level is unknown).
+	Standing *domain.Standing
 }
 
 // SegmentPage is one page of a segment: its customers in id order, the
@@ -42,10 +45,22 @@ func (a *App) SegmentPage(ctx context.Context, r domain.SegmentRequest) (Segment
 		rows = rows[:plan.Limit]
 		page.NextAfterID = rows[len(rows)-1].ID
 	}
+	ids := make([]string, len(rows))
+	for i, c := range rows {
+		ids[i] = c.ID
+	}
+	standings, err := a.store.Standings(ctx, ids)
+	if err != nil {
+		return SegmentPage{}, err
+	}
 	for _, c := range rows {
-		page.Customers = append(page.Customers, SegmentCustomer{ID: c.ID, Name: c.Name, ValueClass: c.ValueClass, LifecycleStage: c.LifecycleStage,
+		sc := SegmentCustomer{ID: c.ID, Name: c.Name, ValueClass: c.ValueClass, LifecycleStage: c.LifecycleStage,
 			RelationshipStage: c.RelationshipStage, Region: c.Region, Industry: c.Industry, OwnerID: c.OwnerID, Team: c.Team,
-			LastContactAt: c.LastContactAt, LostAt: c.LostAt, LostReason: c.LostReason, LostCompetitor: c.LostCompetitor})
+			LastContactAt: c.LastContactAt, LostAt: c.LostAt, LostReason: c.LostReason, LostCompetitor: c.LostCompetitor}
+		if st, ok := standings[c.ID]; ok {
+			sc.Standing = &st
+		}
+		page.Customers = append(page.Customers, sc)
 	}
 	return page, nil
 }

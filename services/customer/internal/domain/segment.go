@@ -2,6 +2,8 @@ package domain
 
 import (
 	"fmt"
+	"math"
+	"slices"
 	"strings"
 	"time"
 
@@ -32,6 +34,12 @@ import (
 //     been out of touch for ever: it meets any minimum and no maximum.
 //   - lost_before keeps customers lost at or before it (their lost_at, which
 //     only a lost customer has).
+//   - loyalty_levels keeps customers whose standing (the copy of the
+//     after-sales service's, standing.go) has one of the levels; a customer
+//     without a standing is unknown, so "unknown" keeps it too.
+//   - min_satisfaction and max_satisfaction (1..5, inclusive) bound the
+//     average CSAT of the standing; a customer without answers (no standing,
+//     or one without an average) matches no bound.
 //   - A page holds at most Limit customers (default 500, at most 1000)
 //     after AfterID.
 
@@ -55,6 +63,10 @@ type SegmentFilter struct {
 	Regions, Industries, OwnerIDs, Teams, CustomerIDs []string
 	MinDaysSinceContact, MaxDaysSinceContact          int
 	LostBefore                                        *time.Time
+	LoyaltyLevels                                     []string
+	// MinSatisfaction and MaxSatisfaction bound the average CSAT; nil: no
+	// bound.
+	MinSatisfaction, MaxSatisfaction *float64
 }
 
 // SegmentRequest asks for one page of a segment.
@@ -82,13 +94,22 @@ type SegmentPlan struct {
 	NeverContacted bool
 	// LostAtMost keeps customers lost at or before it (nil: no bound).
 	LostAtMost *time.Time
-	AfterID    string
-	Limit      int
-	WithCount  bool
+	// Levels keeps customers whose stored standing has one of these levels
+	// (empty: no level filter); WithoutStanding says whether customers
+	// without a standing are in too (the filter names unknown).
+	Levels          []string
+	WithoutStanding bool
+	// SatisfactionAtLeast and SatisfactionAtMost bound the stored average
+	// CSAT; when either is set only customers with an average are in.
+	SatisfactionAtLeast, SatisfactionAtMost *float64
+	AfterID                                 string
+	Limit                                   int
+	WithCount                               bool
 }
 
 // PlanSegment decides what a segment request means, or refuses it
-// (validation_failed, with a field per problem): unknown classes or stages,
+// (validation_failed, with a field per problem): unknown classes, stages or
+// loyalty levels, satisfaction bounds outside 1..5 or crossed,
 // malformed ids, negative limits or bounds other than -1, a minimum above
 // the maximum, a contact bound without as_of.
 func PlanSegment(r SegmentRequest) (SegmentPlan, error) {
@@ -122,6 +143,16 @@ func PlanSegment(r SegmentRequest) (SegmentPlan, error) {
 	v.Check(maxD >= NoBound && maxD <= MaxSegmentDays, "filter.max_days_since_contact", "out_of_range", fmt.Sprintf("must be -1 (no bound) or 0..%d", MaxSegmentDays))
 	if minD > NoBound && maxD > NoBound {
 		v.Check(minD <= maxD, "filter.min_days_since_contact", "above_max", "must not exceed max_days_since_contact")
+	}
+	p.Levels = known(&v, "filter.loyalty_levels", f.LoyaltyLevels, func(s string) bool { return slices.Contains(LoyaltyLevels, s) },
+		"unknown, at_risk, neutral, loyal or advocate")
+	if slices.Contains(p.Levels, LoyaltyUnknown) {
+		p.WithoutStanding = true
+	}
+	p.SatisfactionAtLeast = satisfaction(&v, "filter.min_satisfaction", f.MinSatisfaction)
+	p.SatisfactionAtMost = satisfaction(&v, "filter.max_satisfaction", f.MaxSatisfaction)
+	if lo, hi := p.SatisfactionAtLeast, p.SatisfactionAtMost; lo != nil && hi != nil {
+		v.Check(*lo <= *hi, "filter.min_satisfaction", "above_max", "must not exceed max_satisfaction")
 	}
 	if (minD > NoBound || maxD > NoBound) && r.AsOf == nil {
 		v.Add("as_of", "required", "days since contact count to as_of")
@@ -160,6 +191,15 @@ func DaysSinceContact(last *time.Time, asOf time.Time) (d int, ok bool) {
 }
 
 func days(n int) time.Duration { return time.Duration(n) * 24 * time.Hour }
+
+// satisfaction checks a bound of the average CSAT (nil: none).
+func satisfaction(v *apperr.Validation, field string, b *float64) *float64 {
+	if b == nil || !v.Check(!math.IsNaN(*b) && *b >= MinCSAT && *b <= MaxCSAT, field, "out_of_range", "an average CSAT from 1 to 5") {
+		return nil
+	}
+	x := *b
+	return &x
+}
 
 func isID(s string) bool {
 	_, err := uuid.Parse(s)

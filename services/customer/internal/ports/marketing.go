@@ -15,9 +15,12 @@ import (
 )
 
 // RegisterMarketingActivities adds the activities the marketing workflows
-// use to read campaign segments (customer.SegmentPage).
+// use to read campaign segments (customer.SegmentPage), and the one the
+// LoyaltySync workflow keeps the standings segments filter on with
+// (customer.RecordStandings).
 func (a *Activities) RegisterMarketingActivities(r worker.Registry) {
 	r.RegisterActivityWithOptions(a.SegmentPage, activity.RegisterOptions{Name: customerc.ActivitySegmentPage})
+	r.RegisterActivityWithOptions(a.RecordStandings, activity.RegisterOptions{Name: customerc.ActivityRecordStandings})
 }
 
 // SegmentPage reads one keyset page of the live customers matching a
@@ -30,7 +33,8 @@ func (a *Activities) SegmentPage(ctx context.Context, in *marketingv1.SegmentPag
 	r := domain.SegmentRequest{AfterID: in.GetAfterId(), Limit: int(in.GetLimit()), WithCount: in.GetWithCount(),
 		Filter: domain.SegmentFilter{ValueClasses: f.GetValueClasses(), LifecycleStages: f.GetLifecycleStages(), RelationshipStages: f.GetRelationshipStages(),
 			Regions: f.GetRegions(), Industries: f.GetIndustries(), OwnerIDs: f.GetOwnerIds(), Teams: f.GetTeams(), CustomerIDs: f.GetCustomerIds(),
-			MinDaysSinceContact: int(f.GetMinDaysSinceContact()), MaxDaysSinceContact: int(f.GetMaxDaysSinceContact())}}
+			MinDaysSinceContact: int(f.GetMinDaysSinceContact()), MaxDaysSinceContact: int(f.GetMaxDaysSinceContact()),
+			LoyaltyLevels: f.GetLoyaltyLevels(), MinSatisfaction: f.MinSatisfaction, MaxSatisfaction: f.MaxSatisfaction}}
 	if in.GetAsOf() != nil {
 		if in.GetAsOf().CheckValid() != nil {
 			return nil, activityerr.Invalid("as_of", "an instant in range")
@@ -53,7 +57,12 @@ func (a *Activities) SegmentPage(ctx context.Context, in *marketingv1.SegmentPag
 	for i, c := range page.Customers {
 		out.Customers[i] = &marketingv1.CustomerFacts{CustomerId: c.ID, Name: c.Name, ValueClass: c.ValueClass, LifecycleStage: c.LifecycleStage,
 			RelationshipStage: c.RelationshipStage, Region: c.Region, Industry: c.Industry, OwnerId: c.OwnerID, Team: c.Team,
-			LastContactAt: stamp(c.LastContactAt), LostAt: stamp(c.LostAt), LostReason: c.LostReason, LostCompetitor: c.LostCompetitor}
+			LastContactAt: stamp(c.LastContactAt), LostAt: stamp(c.LostAt), LostReason: c.LostReason, LostCompetitor: c.LostCompetitor,
+			LoyaltyLevel: domain.LevelOf(c.Standing)}
+		if st := c.Standing; st != nil {
+			out.Customers[i].CsatAverage, out.Customers[i].CsatCount = st.CSATAverage, int32(st.CSATCount)
+			out.Customers[i].StandingAsOf = timestamppb.New(st.AsOf)
+		}
 	}
 	return out, nil
 }

@@ -20,7 +20,8 @@ func TestHistoryIsOneContiguousList(t *testing.T) {
 		}
 		seen[m.Version] = m.Name
 	}
-	if got := len(schema.Customers) + len(schema.Engine) + len(schema.Visits) + len(schema.Actions) + len(schema.Care) + len(schema.Timeline) + len(schema.Winback); got != len(schema.Migrations) {
+	if got := len(schema.Customers) + len(schema.Engine) + len(schema.Visits) + len(schema.Actions) + len(schema.Care) + len(schema.Timeline) + len(schema.Winback) +
+		len(schema.Standings); got != len(schema.Migrations) {
 		t.Fatalf("the history holds %d migrations, the contexts %d", len(schema.Migrations), got)
 	}
 }

@@ -307,4 +307,18 @@ var Migrations = []migrate.Migration{
 		)`,
 		`CREATE UNIQUE INDEX ux_touch_emails_touch ON touch_emails (touch_id)`,
 	)},
+	{Version: 11, Name: "messages about other records' events (a campaign's), and the campaign event kind by email", Up: migrate.SQL(
+		// A message about a campaign's event has no follow-up
+		// (follow_up_id and customer_id are ''), names the campaign, links
+		// to its page in the console and may carry figures (JSON object of
+		// integers: a launch's totals) and the actor's note.
+		`ALTER TABLE notifications ADD COLUMN campaign_id VARCHAR(36) NOT NULL DEFAULT ''`,
+		`ALTER TABLE notifications ADD COLUMN link VARCHAR(300) NOT NULL DEFAULT ''`,
+		`ALTER TABLE notifications ADD COLUMN counts TEXT NOT NULL DEFAULT '{}'`,
+		`ALTER TABLE notifications ADD COLUMN note TEXT NOT NULL DEFAULT ''`,
+		// A new event kind is on by email for everyone, like every kind
+		// of the defaults: those who saved their preferences get it too,
+		// unless they turned email off for every kind.
+		`UPDATE notification_preferences SET email_kinds = email_kinds || ',campaign' WHERE email_kinds <> ''`,
+	)},
 }

@@ -296,11 +296,14 @@ func (s *Deliveries) load(ctx context.Context, d domain.Delivery) (job, error) {
 		if err != nil {
 			return j, err
 		}
-		f, err := s.followUps.Get(ctx, d.FollowUpID)
-		if err != nil {
-			return j, err
+		j.n = &n
+		if n.AboutFollowUp() { // an event's message has no follow-up to close
+			f, err := s.followUps.Get(ctx, d.FollowUpID)
+			if err != nil {
+				return j, err
+			}
+			j.closed, j.calendar = f.Closed(), f.Calendar
 		}
-		j.n, j.closed, j.calendar = &n, f.Closed(), f.Calendar
 		names, err := s.people.Names(ctx, []string{n.OwnerID})
 		if err != nil {
 			return j, err

@@ -143,6 +143,8 @@ func (s *Deliveries) sendEmail(ctx context.Context, j job) error {
 		if errors.Is(err, messages.ErrEmptyDigest) {
 			return s.suppress(ctx, d, domain.ReasonEmpty)
 		}
+	} else if !j.n.AboutFollowUp() {
+		out, err = messages.RenderCampaign(s.campaignMessage(d, *j.n, j.name, j.owner, loc))
 	} else {
 		out, err = messages.Render(s.message(d, *j.n, j.name, j.owner, loc, j.calendar))
 	}
@@ -152,6 +154,9 @@ func (s *Deliveries) sendEmail(ctx context.Context, j job) error {
 	headers := map[string]string{"X-Closeloop-Kind": d.Kind}
 	if d.FollowUpID != "" {
 		headers["X-Closeloop-Follow-Up"] = d.FollowUpID
+	}
+	if j.n != nil && j.n.CampaignID != "" {
+		headers["X-Closeloop-Campaign"] = j.n.CampaignID
 	}
 	err = s.Mail.Send(ctx, mail.Message{ID: d.ID, To: mail.Address{Name: j.name, Address: d.Address}, Subject: out.Subject,
 		Text: out.Text, HTML: out.HTML, Lang: d.Language, Headers: headers})
@@ -168,6 +173,21 @@ func (s *Deliveries) message(d domain.Delivery, n domain.Notification, name, own
 	return messages.Message{Kind: d.Kind, Action: n.Action, Language: d.Language, Location: loc, TimeZone: d.TimeZone,
 		RecipientName: name, ToManagers: n.ManagersOf != "", ManagersOf: n.ManagersOf, Urgent: n.Urgent, Level: n.Level, At: n.At, ActorName: n.ActorName,
 		Item: it, InboxLink: s.link("/inbox"), SettingsLink: s.link("/settings/notifications")}
+}
+
+// campaignMessage is what messages.RenderCampaign needs to write n (a
+// campaign's event) to one person.
+func (s *Deliveries) campaignMessage(d domain.Delivery, n domain.Notification, name, owner string, loc *time.Location) messages.CampaignMessage {
+	if owner == "" {
+		owner = n.OwnerID
+	}
+	actor := n.ActorName
+	if actor == "" && n.Actor != "workflow" {
+		actor = n.Actor
+	}
+	return messages.CampaignMessage{Action: n.Action, Language: d.Language, Location: loc, TimeZone: d.TimeZone, RecipientName: name,
+		ToManagers: n.ManagersOf != "", CampaignName: n.Title, Team: n.Team, OwnerName: owner, ActorName: actor, At: n.At,
+		Counts: n.Counts, Note: n.Note, Link: s.link(n.Link), InboxLink: s.link("/inbox"), SettingsLink: s.link("/settings/notifications")}
 }
 
 // item is a follow-up as a message names it, with its link in the console:
@@ -199,17 +219,22 @@ type WebhookEvent struct {
 
 // WebhookEventData is the message a webhook tells of.
 type WebhookEventData struct {
-	MessageID    string    `json:"message_id"`
-	FollowUpID   string    `json:"follow_up_id"`
-	FollowUpKind string    `json:"follow_up_kind"`
-	Title        string    `json:"title"`
-	CustomerID   string    `json:"customer_id"`
-	Team         string    `json:"team"`
-	OwnerID      string    `json:"owner_id"`
-	Level        int       `json:"level"`
-	Action       string    `json:"action"`
-	Urgent       bool      `json:"urgent"`
-	DueAt        time.Time `json:"due_at"`
+	MessageID string `json:"message_id"`
+	// FollowUpID is empty for a campaign's event (type
+	// followup.campaign), which names its campaign instead.
+	FollowUpID   string           `json:"follow_up_id"`
+	CampaignID   string           `json:"campaign_id,omitempty"`
+	Counts       map[string]int64 `json:"counts,omitempty"`
+	Note         string           `json:"note,omitempty"`
+	FollowUpKind string           `json:"follow_up_kind"`
+	Title        string           `json:"title"`
+	CustomerID   string           `json:"customer_id"`
+	Team         string           `json:"team"`
+	OwnerID      string           `json:"owner_id"`
+	Level        int              `json:"level"`
+	Action       string           `json:"action"`
+	Urgent       bool             `json:"urgent"`
+	DueAt        time.Time        `json:"due_at"`
 	// To is who the message is for: a person (user_id) or a team's
 	// managers (managers_of).
 	UserID     string `json:"user_id,omitempty"`
@@ -231,11 +256,20 @@ func (s *Deliveries) sendWebhook(ctx context.Context, j job) error {
 	}
 	msg := s.message(d, *n, "", j.owner, time.UTC, j.calendar)
 	msg.Language = sub.Language
+	text, link := "", msg.Item.Link
+	if n.AboutFollowUp() {
+		text = messages.Summary(msg)
+	} else {
+		cm := s.campaignMessage(d, *n, "", j.owner, time.UTC)
+		cm.Language, cm.TimeZone = sub.Language, "UTC"
+		text, link = messages.CampaignSummary(cm), cm.Link
+	}
 	ev := WebhookEvent{Type: "followup." + d.Kind, Timestamp: n.At, Data: WebhookEventData{
 		MessageID: n.ID, FollowUpID: n.FollowUpID, FollowUpKind: n.Kind, Title: n.Title, CustomerID: n.CustomerID,
+		CampaignID: n.CampaignID, Counts: n.Counts, Note: n.Note,
 		Team: n.Team, OwnerID: n.OwnerID, Level: n.Level, Action: n.Action, Urgent: n.Urgent, DueAt: n.DueAt,
 		UserID: n.UserID, ManagersOf: n.ManagersOf, Actor: n.Actor, ActorName: n.ActorName,
-		Text: messages.Summary(msg), Link: msg.Item.Link}}
+		Text: text, Link: link}}
 	body, err := json.Marshal(ev)
 	if err != nil {
 		return permanent("unrenderable", "the event could not be written", err)

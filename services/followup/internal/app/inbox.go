@@ -10,6 +10,7 @@ import (
 	"github.com/closeloop/closeloop/platform/apperr"
 	"github.com/closeloop/closeloop/platform/auth"
 	"github.com/closeloop/closeloop/services/followup/internal/adapters/store"
+	"github.com/closeloop/closeloop/services/followup/internal/domain"
 )
 
 // MaxUnread is how far the unread count counts: beyond it the answer says
@@ -56,6 +57,20 @@ type NotificationView struct {
 	// person's user id for a reassignment; ActorName their display name.
 	Actor     string `json:"actor"`
 	ActorName string `json:"actor_name,omitempty"`
+	// CampaignID is set on a message about a marketing campaign's event
+	// (kind campaign; action approval_requested, approved, cancelled,
+	// launch_finished or completed), which has no follow-up: follow_up_id,
+	// customer_id and follow_up_state are empty and due_at is the event's
+	// instant.
+	CampaignID string `json:"campaign_id,omitempty"`
+	// Link is the console page the message is about (/campaigns/<id>) when
+	// it is not a follow-up.
+	Link string `json:"link,omitempty"`
+	// Counts are the event's figures: a launch's enrolled, held_out and
+	// skipped.
+	Counts map[string]int64 `json:"counts,omitempty"`
+	// Note is the actor's note (a cancellation's reason).
+	Note string `json:"note,omitempty"`
 }
 
 // InboxCursor is a position in an inbox.
@@ -124,7 +139,7 @@ func (s *Inbox) List(ctx context.Context, unread bool, after *InboxCursor, limit
 		out.Items = append(out.Items, NotificationView{ID: it.ID, FollowUpID: it.FollowUpID, Kind: it.Kind, Title: it.Title,
 			CustomerID: it.CustomerID, Team: it.Team, OwnerID: it.OwnerID, Level: it.Level, Action: it.Action,
 			ManagersOf: it.ManagersOf, Urgent: it.Urgent, DueAt: it.DueAt, At: it.At, ReadAt: it.ReadAt, FollowUpState: it.State,
-			Actor: it.Actor, ActorName: it.ActorName})
+			Actor: it.Actor, ActorName: it.ActorName, CampaignID: it.CampaignID, Link: it.Link, Counts: nonEmpty(it.Counts), Note: it.Note})
 	}
 	return out, nil
 }
@@ -167,4 +182,33 @@ func (s *Inbox) MarkAllRead(ctx context.Context) (MarkedRead, error) {
 	}
 	n, err := s.store.MarkAllRead(ctx, r, now())
 	return MarkedRead{Marked: n}, err
+}
+
+// Notify stores the messages of another record's event (a campaign's:
+// domain.NewEventNotifications) and returns their ids, one per audience
+// (the followup.Notify activity, run by the service itself: there is no
+// caller to authorise). Idempotent: the event handed over again stores
+// nothing more, so nobody is told twice. A malformed event is refused with
+// field errors before anything is stored. The dispatcher plans each new
+// message's email and webhook deliveries like every message's.
+func (s *Inbox) Notify(ctx context.Context, e domain.RecordEvent) ([]string, error) {
+	ns, err := domain.NewEventNotifications(e)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s.store.AddEventNotifications(ctx, ns); err != nil {
+		return nil, err
+	}
+	ids := make([]string, len(ns))
+	for i, n := range ns {
+		ids[i] = n.ID
+	}
+	return ids, nil
+}
+
+func nonEmpty(c map[string]int64) map[string]int64 {
+	if len(c) == 0 {
+		return nil
+	}
+	return c
 }

@@ -42,7 +42,19 @@ type Notification struct {
 	// ladder step, the person (id and display name) for a reassignment.
 	Actor     string
 	ActorName string
+	// CampaignID, Link, Counts and Note are set on a message about an
+	// event that is not a follow-up's step (event.go): FollowUpID is empty,
+	// Link is the record's page in the console, Counts its figures (a
+	// launch's totals) and Note the actor's note (a cancellation's reason).
+	CampaignID string
+	Link       string
+	Counts     map[string]int64
+	Note       string
 }
+
+// AboutFollowUp reports whether n tells of a follow-up's step (rather than
+// of another record's event, such as a campaign's).
+func (n Notification) AboutFollowUp() bool { return n.FollowUpID != "" }
 
 // Audience is who one message goes to: a person, or a team's managers.
 type Audience struct{ UserID, ManagersOf string }

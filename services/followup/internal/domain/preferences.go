@@ -24,11 +24,12 @@ const (
 	EventEscalation = "escalation" // escalate_manager, escalate_originator, raise_priority: overdue, managers are told
 	EventHandover   = "handover"   // reassign, return_to_pool, reassigned: it changed hands
 	EventWinback    = "winback"    // call, visit, offer: a win-back touch is due
+	EventCampaign   = "campaign"   // a marketing campaign's approval requested, approved, cancelled, launch finished, completed
 )
 
 // EventKinds are the event kinds in the order the preferences list them.
 func EventKinds() []string {
-	return []string{EventReminder, EventEscalation, EventHandover, EventWinback}
+	return []string{EventReminder, EventEscalation, EventHandover, EventWinback, EventCampaign}
 }
 
 // EventKindOf is the event kind of a step's action ("" for none).
@@ -42,6 +43,8 @@ func EventKindOf(action string) string {
 		return EventHandover
 	case "call", "visit", "offer":
 		return EventWinback
+	case CampaignApprovalRequested, CampaignApproved, CampaignCancelled, CampaignLaunchFinished, CampaignCompleted:
+		return EventCampaign
 	}
 	return ""
 }

@@ -96,7 +96,9 @@ func inboxOps() []openapi.Op {
 		{Method: "GET", Path: "/v1/notifications", Tag: "inbox", Summary: "Your in-app messages, newest first",
 			Description: who + " A follow-up's ladder step sends them as it is recorded: a reminder to the owner; an escalation, a hand-over by the ladder " +
 				"or a return to the pool to the owner and the team's managers (urgent); a win-back touch to the owner; a reassignment by a person to the new " +
-				"owner. Each is sent once however often its step is recorded. follow_up_state says whether the follow-up is still open.",
+				"owner. Each is sent once however often its step is recorded. follow_up_state says whether the follow-up is still open. " +
+				"A marketing campaign's event (kind campaign: approval_requested to the managers of its team; approved, cancelled, launch_finished, " +
+				"completed to its owner) has no follow-up: it carries campaign_id, link (its console page), counts (a launch's totals) and note.",
 			Params:   []openapi.Param{{Name: "unread", In: "query", Type: "boolean", Description: "only the unread ones"}, limitParam, cursorParam},
 			Response: app.InboxPage{}, Errors: []int{400, 422}},
 		{Method: "GET", Path: "/v1/notifications/unread-count", Tag: "inbox", Summary: "How many of your messages are unread (up to 99; more says there are more)",
@@ -111,7 +113,7 @@ func inboxOps() []openapi.Op {
 			Response: app.PreferencesView{}},
 		{Method: "PUT", Path: "/v1/me/notification-preferences", Tag: "inbox", Summary: "Replace your notification preferences",
 			Description: "language en or zh-Hans; time_zone an IANA zone; email an address or empty; email_kinds a subset of reminder, escalation, " +
-				"handover, winback; quiet_hours {from, to} as HH:MM (from after to spans midnight) or null — non-urgent messages wait until they end, " +
+				"handover, winback, campaign; quiet_hours {from, to} as HH:MM (from after to spans midnight) or null — non-urgent messages wait until they end, " +
 				"escalations to managers go through; digest_hour 0–23 or null. Any bad field is a 422 naming it, and nothing changes. default and " +
 				"updated_at are ignored.",
 			Request: app.PreferencesView{}, Response: app.PreferencesView{}, Errors: []int{422}},

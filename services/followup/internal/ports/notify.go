@@ -23,6 +23,7 @@ import (
 	followupv1 "github.com/closeloop/closeloop/proto/gen/closeloop/followup/v1"
 	marketingv1 "github.com/closeloop/closeloop/proto/gen/closeloop/marketing/v1"
 	"github.com/closeloop/closeloop/services/followup/internal/app"
+	"github.com/closeloop/closeloop/services/followup/internal/domain"
 )
 
 // DeliveryActivities are the activities the Delivery workflow calls on the
@@ -30,6 +31,8 @@ import (
 // one the marketing workflows hand their touch emails over with.
 type DeliveryActivities struct {
 	Deliveries *app.Deliveries
+	// Inbox stores the messages of followup.Notify.
+	Inbox *app.Inbox
 }
 
 // Register adds the activities under their contract names.
@@ -37,6 +40,31 @@ func (a *DeliveryActivities) Register(r worker.Registry) {
 	r.RegisterActivityWithOptions(a.SendDelivery, activity.RegisterOptions{Name: followupc.ActivitySendDelivery})
 	r.RegisterActivityWithOptions(a.GiveUpDelivery, activity.RegisterOptions{Name: followupc.ActivityGiveUpDelivery})
 	r.RegisterActivityWithOptions(a.QueueTouchEmails, activity.RegisterOptions{Name: followupc.ActivityQueueTouchEmails})
+	r.RegisterActivityWithOptions(a.Notify, activity.RegisterOptions{Name: followupc.ActivityNotify})
+}
+
+// Notify tells people of another record's event (a campaign's): one inbox
+// message per audience, idempotent on the event's id; the dispatcher then
+// plans their email and webhook deliveries. A malformed event is
+// non-retryable (type "invalid").
+func (a *DeliveryActivities) Notify(ctx context.Context, in *followupv1.NotifyInput) (*followupv1.NotifyResult, error) {
+	e := domain.RecordEvent{ID: in.GetEventId(), Kind: in.GetKind(), Action: in.GetAction(), SubjectID: in.GetSubjectId(), Title: in.GetTitle(),
+		Team: in.GetTeam(), OwnerID: in.GetOwnerId(), Actor: in.GetActor(), ActorName: in.GetActorName(), Counts: in.GetCounts(),
+		Note: in.GetNote(), Link: in.GetLink()}
+	if at := in.GetAt(); at != nil && at.CheckValid() == nil {
+		e.At = at.AsTime()
+	}
+	for _, t := range in.GetTo() {
+		e.To = append(e.To, domain.Audience{UserID: t.GetUserId(), ManagersOf: t.GetManagersOf()})
+	}
+	ids, err := a.Inbox.Notify(ctx, e)
+	if err != nil {
+		return nil, invalidFields(err)
+	}
+	if a.Deliveries != nil {
+		a.Deliveries.Nudge()
+	}
+	return &followupv1.NotifyResult{MessageIds: ids}, nil
 }
 
 // QueueTouchEmails puts a campaign's touch emails in the outbox (one

@@ -91,7 +91,7 @@ func webhookOps() []openapi.Op {
 			Response: WebhooksPage{}, Errors: []int{403}},
 		{Method: "POST", Path: "/v1/webhooks", Tag: "webhooks", Summary: "Register a webhook subscription (admins)",
 			Description: admins + "url must be https and a public address unless the administrator's settings allow plain http or private " +
-				"addresses; event_kinds one or more of reminder, escalation, handover, winback; description up to 300 characters. secret is the " +
+				"addresses; event_kinds one or more of reminder, escalation, handover, winback, campaign; description up to 300 characters. secret is the " +
 				"receiver's whsec_<base64> secret (24 to 64 bytes) if it hands one out; leave it out and one is generated. The answer carries the " +
 				"secret, the only time it is shown. Deliveries are signed the Standard Webhooks way (webhook-id, webhook-timestamp, " +
 				"webhook-signature). Every bad field is a 422 naming it (url: invalid_url, not_https, private_address; secret: invalid_secret, " +

@@ -46,6 +46,11 @@ type campaignRow struct {
 	CreatedAt       time.Time
 	UpdatedAt       time.Time
 	Version         int64
+	// The draft's request for approval (events.go).
+	ApprovalRequestedBy      string
+	ApprovalRequestedByName  string
+	ApprovalRequestedAt      *time.Time
+	ApprovalRequestedVersion int64
 }
 
 func (campaignRow) TableName() string { return "campaigns" }
@@ -62,6 +67,9 @@ type Campaign struct {
 	LaunchHeldOut  int64
 	LaunchSkipped  int64
 	NewcomersAt    *time.Time
+	// ApprovalRequest is the draft's last request for approval; nil when
+	// none was made.
+	ApprovalRequest *domain.ApprovalRequest
 }
 
 func rowOf(c Campaign) campaignRow {
@@ -71,6 +79,10 @@ func rowOf(c Campaign) campaignRow {
 		ApprovedBy: c.ApprovedBy, ApprovedAt: c.ApprovedAt, LaunchedBy: c.LaunchedBy, LaunchedAt: c.LaunchedAt, EndedBy: c.EndedBy,
 		EndReason: c.EndReason, LaunchDoneAt: c.LaunchDoneAt, LaunchEnrolled: c.LaunchEnrolled, LaunchHeldOut: c.LaunchHeldOut,
 		LaunchSkipped: c.LaunchSkipped, NewcomersAt: c.NewcomersAt, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt, Version: int64(c.Version)}
+	if q := c.ApprovalRequest; q != nil {
+		at := q.At
+		r.ApprovalRequestedBy, r.ApprovalRequestedByName, r.ApprovalRequestedAt, r.ApprovalRequestedVersion = q.By, q.ByName, &at, int64(q.Version)
+	}
 	switch {
 	case c.CompletedAt != nil:
 		r.EndedAt = c.CompletedAt
@@ -93,8 +105,13 @@ func (r campaignRow) campaign() Campaign {
 	case domain.StateCancelled:
 		c.CancelledAt = utc(r.EndedAt)
 	}
-	return Campaign{Campaign: c, LaunchedBy: r.LaunchedBy, EndedBy: r.EndedBy, EndReason: r.EndReason, LaunchDoneAt: utc(r.LaunchDoneAt),
+	out := Campaign{Campaign: c, LaunchedBy: r.LaunchedBy, EndedBy: r.EndedBy, EndReason: r.EndReason, LaunchDoneAt: utc(r.LaunchDoneAt),
 		LaunchEnrolled: r.LaunchEnrolled, LaunchHeldOut: r.LaunchHeldOut, LaunchSkipped: r.LaunchSkipped, NewcomersAt: utc(r.NewcomersAt)}
+	if r.ApprovalRequestedAt != nil {
+		out.ApprovalRequest = &domain.ApprovalRequest{By: r.ApprovalRequestedBy, ByName: r.ApprovalRequestedByName,
+			At: r.ApprovalRequestedAt.UTC(), Version: int(r.ApprovalRequestedVersion)}
+	}
+	return out
 }
 
 // Store is the marketing service's storage.

@@ -147,4 +147,33 @@ var Migrations = []migrate.Migration{
 		`ALTER TABLE campaigns ADD COLUMN email_subject VARCHAR(200) NOT NULL DEFAULT ''`,
 		`ALTER TABLE campaigns ADD COLUMN email_body TEXT NOT NULL DEFAULT ''`,
 	)},
+	{Version: 5, Name: "a draft's request for approval, and the campaign events to tell (outbox)", Up: migrate.SQL(
+		// Who asked the team's marketing managers to approve the draft,
+		// when, and at which version (an edit since makes it stale).
+		`ALTER TABLE campaigns ADD COLUMN approval_requested_by VARCHAR(200) NOT NULL DEFAULT ''`,
+		`ALTER TABLE campaigns ADD COLUMN approval_requested_by_name VARCHAR(200) NOT NULL DEFAULT ''`,
+		`ALTER TABLE campaigns ADD COLUMN approval_requested_at TIMESTAMPTZ`,
+		`ALTER TABLE campaigns ADD COLUMN approval_requested_version INTEGER NOT NULL DEFAULT 0`,
+		// The outbox of campaign events (domain/event.go): written in the
+		// transaction of the change it tells of; sent_at is set once its
+		// CampaignNotice workflow has been started. The id is derived from
+		// (campaign, event, version): an event is stored once.
+		`CREATE TABLE campaign_events (
+			id          VARCHAR(100) PRIMARY KEY,
+			campaign_id VARCHAR(36) NOT NULL REFERENCES campaigns(id),
+			kind        VARCHAR(30) NOT NULL,
+			version     INTEGER NOT NULL,
+			name        VARCHAR(200) NOT NULL DEFAULT '',
+			team        VARCHAR(100) NOT NULL DEFAULT '',
+			owner_id    VARCHAR(200) NOT NULL DEFAULT '',
+			actor       VARCHAR(200) NOT NULL,
+			actor_name  VARCHAR(200) NOT NULL DEFAULT '',
+			recipients  TEXT NOT NULL,
+			counts      TEXT NOT NULL DEFAULT '{}',
+			note        TEXT NOT NULL DEFAULT '',
+			at          TIMESTAMPTZ NOT NULL,
+			sent_at     TIMESTAMPTZ
+		)`,
+		`CREATE INDEX ix_campaign_events_unsent ON campaign_events (at, id) WHERE sent_at IS NULL`,
+	)},
 }

@@ -18,6 +18,7 @@ import (
 
 	"github.com/closeloop/closeloop/platform/apperr"
 	"github.com/closeloop/closeloop/platform/auth"
+	followupv1 "github.com/closeloop/closeloop/proto/gen/closeloop/followup/v1"
 	marketingv1 "github.com/closeloop/closeloop/proto/gen/closeloop/marketing/v1"
 	"github.com/closeloop/closeloop/services/marketing/internal/adapters"
 	"github.com/closeloop/closeloop/services/marketing/internal/domain"
@@ -40,6 +41,9 @@ type Workflows interface {
 	// Cancel signals a customer's WinBack workflow that its campaign ended;
 	// a workflow that has ended is not an error.
 	Cancel(ctx context.Context, customerID, campaignID string, end *marketingv1.WinBackEndInput) error
+	// Notify starts the CampaignNotice workflow of one campaign event
+	// (once per event: a second start of the same event is not an error).
+	Notify(ctx context.Context, in *followupv1.NotifyInput) error
 }
 
 // App is the marketing service's use cases.

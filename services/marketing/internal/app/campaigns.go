@@ -246,8 +246,17 @@ func (a *App) MoveCampaign(ctx context.Context, id string, in MoveInput) (Campai
 	}
 	prev := c.Version
 	c.Campaign = next
-	if err := a.store.SaveCampaign(ctx, c, prev); err != nil {
+	_, p := actor(ctx)
+	ev, tells := domain.EventOfMove(next, act, p.Name, in.Reason)
+	var events []domain.Event
+	if tells {
+		events = append(events, ev)
+	}
+	if err := a.store.SaveCampaignTelling(ctx, c, prev, events...); err != nil {
 		return CampaignView{}, err
+	}
+	if tells {
+		a.tell(ctx, ev) // notices.go; the outbox tells it if this fails
 	}
 	switch {
 	case in.To == domain.StateRunning:

@@ -241,6 +241,5 @@ func (a *App) FinishLaunch(ctx context.Context, in *marketingv1.CampaignLaunchIn
 	if in.GetSource() == SourceNewcomers {
 		return nil
 	}
-	t := in.GetTotals()
-	return a.store.FinishLaunch(ctx, in.GetCampaignId(), int64(t.GetEnrolled()), int64(t.GetHeldOut()), int64(t.GetSkipped()), a.now())
+	return a.finishLaunch(ctx, in) // notices.go: with the owner's notice
 }

@@ -32,6 +32,12 @@ type CustomerSample struct {
 	LostAt            *time.Time `json:"lost_at,omitempty"`
 	LostReason        string     `json:"lost_reason,omitempty"`
 	LostCompetitor    string     `json:"lost_competitor,omitempty"`
+	// LoyaltyLevel is the level of the customer's service standing
+	// (unknown without one); CSATAverage the average CSAT of its recent
+	// answers, over CSATCount of them (null without any).
+	LoyaltyLevel string   `json:"loyalty_level"`
+	CSATAverage  *float64 `json:"csat_average"`
+	CSATCount    int      `json:"csat_count"`
 }
 
 // PreviewView is a segment's size and a sample, before a launch.
@@ -106,7 +112,11 @@ func (a *App) preview(ctx context.Context, seg domain.Segment, holdout float64) 
 func sampleOf(f *marketingv1.CustomerFacts) CustomerSample {
 	s := CustomerSample{ID: f.GetCustomerId(), Name: f.GetName(), ValueClass: f.GetValueClass(), LifecycleStage: f.GetLifecycleStage(),
 		RelationshipStage: f.GetRelationshipStage(), Region: f.GetRegion(), Industry: f.GetIndustry(), OwnerID: f.GetOwnerId(), Team: f.GetTeam(),
-		LostReason: f.GetLostReason(), LostCompetitor: f.GetLostCompetitor()}
+		LostReason: f.GetLostReason(), LostCompetitor: f.GetLostCompetitor(), LoyaltyLevel: f.GetLoyaltyLevel(), CSATAverage: f.CsatAverage,
+		CSATCount: int(f.GetCsatCount())}
+	if s.LoyaltyLevel == "" {
+		s.LoyaltyLevel = domain.LoyaltyUnknown
+	}
 	if f.GetLastContactAt() != nil {
 		t := f.GetLastContactAt().AsTime()
 		s.LastContactAt = &t

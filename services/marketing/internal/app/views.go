@@ -48,6 +48,17 @@ type CampaignView struct {
 	EndReason  string     `json:"end_reason,omitempty"`
 	// Launch: what the launch enrolled, once it has finished.
 	Launch *LaunchView `json:"launch,omitempty"`
+	// ApprovalRequest: who asked the team's marketing managers to approve
+	// the draft and when, while the draft is as they asked for it (an edit
+	// since, or a state change, makes it stale and it is left out).
+	ApprovalRequest *ApprovalRequestView `json:"approval_request,omitempty"`
+}
+
+// ApprovalRequestView is a draft's request for approval.
+type ApprovalRequestView struct {
+	By     string    `json:"by"`
+	ByName string    `json:"by_name,omitempty"`
+	At     time.Time `json:"at"`
 }
 
 // LaunchView is what a campaign's launch enrolled.
@@ -73,6 +84,9 @@ func (a *App) view(c adapters.Campaign) CampaignView {
 	}
 	if c.LaunchDoneAt != nil {
 		v.Launch = &LaunchView{FinishedAt: *c.LaunchDoneAt, Enrolled: c.LaunchEnrolled, HeldOut: c.LaunchHeldOut, Skipped: c.LaunchSkipped}
+	}
+	if r := c.ApprovalRequest; r.Current(c.Campaign) {
+		v.ApprovalRequest = &ApprovalRequestView{By: r.By, ByName: r.ByName, At: r.At}
 	}
 	return v
 }
@@ -100,7 +114,8 @@ type CostList struct {
 // Filter is a segment as the customer service reads it.
 func Filter(s domain.Segment) *marketingv1.SegmentFilter {
 	f := &marketingv1.SegmentFilter{ValueClasses: s.ValueClasses, LifecycleStages: s.LifecycleStages, RelationshipStages: s.RelationshipStages,
-		Regions: s.Regions, Industries: s.Industries, OwnerIds: s.OwnerIDs, Teams: s.Teams, MinDaysSinceContact: -1, MaxDaysSinceContact: -1}
+		Regions: s.Regions, Industries: s.Industries, OwnerIds: s.OwnerIDs, Teams: s.Teams, MinDaysSinceContact: -1, MaxDaysSinceContact: -1,
+		LoyaltyLevels: s.LoyaltyLevels, MinSatisfaction: s.MinSatisfaction, MaxSatisfaction: s.MaxSatisfaction}
 	if s.MinDaysSinceContact != nil {
 		f.MinDaysSinceContact = int32(*s.MinDaysSinceContact)
 	}
@@ -113,7 +128,8 @@ func Filter(s domain.Segment) *marketingv1.SegmentFilter {
 // FactsOf is a customer's facts as the domain reads them.
 func FactsOf(c *marketingv1.CustomerFacts) domain.Facts {
 	f := domain.Facts{CustomerID: c.GetCustomerId(), ValueClass: c.GetValueClass(), LifecycleStage: c.GetLifecycleStage(),
-		RelationshipStage: c.GetRelationshipStage(), Region: c.GetRegion(), Industry: c.GetIndustry(), OwnerID: c.GetOwnerId(), Team: c.GetTeam()}
+		RelationshipStage: c.GetRelationshipStage(), Region: c.GetRegion(), Industry: c.GetIndustry(), OwnerID: c.GetOwnerId(), Team: c.GetTeam(),
+		LoyaltyLevel: c.GetLoyaltyLevel(), CSATAverage: c.CsatAverage}
 	if c.GetLastContactAt() != nil {
 		t := c.GetLastContactAt().AsTime()
 		f.LastContactAt = &t

@@ -149,6 +149,9 @@ const (
 	OpAddCost           // record a cost
 	OpApprove           // draft → approved
 	OpRun               // launch, complete, cancel
+	// OpRequestApproval asks the team's marketing managers to approve a
+	// draft: its owner, or who may edit it.
+	OpRequestApproval
 )
 
 // OpFor is the operation that moves a campaign to state to.
@@ -176,6 +179,10 @@ func (m Marketing) Check(a Actor, c Campaign, op Op) error {
 	case OpRun:
 		if !m.CanRun(a, c) {
 			return ErrNotRunner
+		}
+	case OpRequestApproval:
+		if !m.CanEdit(a, c) && (a.ID == "" || a.ID != c.OwnerID) {
+			return ErrReadOnly
 		}
 	default:
 		if !m.CanEdit(a, c) {

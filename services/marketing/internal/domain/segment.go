@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -23,7 +24,14 @@ var (
 	LifecycleStages = []string{"lead", "prospect", "transacting", "service", StageLost}
 	// RelationshipStages are the stages of a customer relationship.
 	RelationshipStages = []string{"exploration", "formation", "stability", "decline"}
+	// LoyaltyLevels are the after-sales service's loyalty levels
+	// (docs/satisfaction.md), which the customer service keeps a copy of.
+	LoyaltyLevels = []string{LoyaltyUnknown, "at_risk", "neutral", "loyal", "advocate"}
 )
+
+// LoyaltyUnknown is the level of a customer the after-sales service knows
+// no recent answer of (and of one it sent no standing of).
+const LoyaltyUnknown = "unknown"
 
 // StageLost is the lifecycle stage of a lost customer, the one a win-back
 // campaign reaches.
@@ -34,6 +42,8 @@ const (
 	MaxSegmentEntries = 100  // entries of one list
 	MaxSegmentEntry   = 100  // characters of one entry
 	MaxContactDays    = 3650 // days since the last contact, about ten years
+	MinSatisfaction   = 1.0  // the lowest average CSAT
+	MaxSatisfaction   = 5.0  // the highest average CSAT
 )
 
 // Segment is a saved filter over customers: a customer is in the segment when
@@ -58,6 +68,15 @@ type Segment struct {
 	// not filter. A customer never contacted is infinitely long ago.
 	MinDaysSinceContact *int `json:"min_days_since_contact,omitempty"`
 	MaxDaysSinceContact *int `json:"max_days_since_contact,omitempty"`
+	// LoyaltyLevels are the loyalty levels of the customers' service
+	// standing (unknown, at_risk, neutral, loyal, advocate); a customer the
+	// after-sales service has no recent answer of is unknown.
+	LoyaltyLevels []string `json:"loyalty_levels,omitempty"`
+	// MinSatisfaction and MaxSatisfaction bound the average CSAT of the
+	// customer's recent answers (1..5, inclusive, min ≤ max); nil does not
+	// filter. A customer without answers matches no bound.
+	MinSatisfaction *float64 `json:"min_satisfaction,omitempty"`
+	MaxSatisfaction *float64 `json:"max_satisfaction,omitempty"`
 }
 
 // ParseSegment reads a segment strictly from JSON (absent or null: the empty
@@ -99,7 +118,7 @@ func decodeErr(err error) error {
 }
 
 var segmentFields = []string{"value_classes", "lifecycle_stages", "relationship_stages", "regions", "industries", "owner_ids", "teams",
-	"min_days_since_contact", "max_days_since_contact"}
+	"min_days_since_contact", "max_days_since_contact", "loyalty_levels", "min_satisfaction", "max_satisfaction"}
 
 func jsonKind(goType string) string {
 	switch {
@@ -109,6 +128,8 @@ func jsonKind(goType string) string {
 		return "a string"
 	case goType == "int" || goType == "*int":
 		return "a whole number"
+	case goType == "float64" || goType == "*float64":
+		return "a number"
 	}
 	return "an object"
 }
@@ -136,9 +157,15 @@ func (s Segment) normalize(v *apperr.Validation) Segment {
 		Teams:               list(v, "teams", s.Teams, nil),
 		MinDaysSinceContact: days(v, "min_days_since_contact", s.MinDaysSinceContact),
 		MaxDaysSinceContact: days(v, "max_days_since_contact", s.MaxDaysSinceContact),
+		LoyaltyLevels:       list(v, "loyalty_levels", s.LoyaltyLevels, LoyaltyLevels),
+		MinSatisfaction:     satisfaction(v, "min_satisfaction", s.MinSatisfaction),
+		MaxSatisfaction:     satisfaction(v, "max_satisfaction", s.MaxSatisfaction),
 	}
 	if lo, hi := out.MinDaysSinceContact, out.MaxDaysSinceContact; lo != nil && hi != nil {
 		v.Check(*lo <= *hi, "segment.max_days_since_contact", "below_min", "at least min_days_since_contact")
+	}
+	if lo, hi := out.MinSatisfaction, out.MaxSatisfaction; lo != nil && hi != nil {
+		v.Check(*lo <= *hi, "segment.max_satisfaction", "below_min", "at least min_satisfaction")
 	}
 	return out
 }
@@ -175,6 +202,16 @@ func days(v *apperr.Validation, name string, d *int) *int {
 	return &n
 }
 
+// satisfaction checks a bound of the average CSAT.
+func satisfaction(v *apperr.Validation, name string, b *float64) *float64 {
+	if b == nil || !v.Check(!math.IsNaN(*b) && *b >= MinSatisfaction && *b <= MaxSatisfaction, "segment."+name, "out_of_range",
+		"an average CSAT from 1 to 5") {
+		return nil
+	}
+	x := *b
+	return &x
+}
+
 // EffectiveSegment is the segment a campaign of type t reaches: a win-back campaign
 // reaches lost customers only, so its segment is restricted to lifecycle
 // stage lost; naming any other stage is refused (422 on
@@ -202,7 +239,8 @@ func (s Segment) effective(v *apperr.Validation, t Type) Segment {
 // Empty reports whether s filters nothing: every customer is in it.
 func (s Segment) Empty() bool {
 	return len(s.ValueClasses)+len(s.LifecycleStages)+len(s.RelationshipStages)+len(s.Regions)+len(s.Industries)+
-		len(s.OwnerIDs)+len(s.Teams) == 0 && s.MinDaysSinceContact == nil && s.MaxDaysSinceContact == nil
+		len(s.OwnerIDs)+len(s.Teams)+len(s.LoyaltyLevels) == 0 && s.MinDaysSinceContact == nil && s.MaxDaysSinceContact == nil &&
+		s.MinSatisfaction == nil && s.MaxSatisfaction == nil
 }
 
 // Facts are what a segment knows of a customer, from the customer service.
@@ -220,17 +258,34 @@ type Facts struct {
 	// LostAt is when the customer was lost (nil: it is not). No filter reads
 	// it; a win-back enrolment records it.
 	LostAt *time.Time
+	// LoyaltyLevel is the level of the customer's service standing ("" is
+	// unknown); CSATAverage the average CSAT of its recent answers (nil:
+	// none).
+	LoyaltyLevel string
+	CSATAverage  *float64
 }
 
 // Matches reports whether the customer f describes is in the segment at now.
 // Days since contact are whole days (24 hours) from LastContactAt to now, 0
 // for a contact after now; a customer never contacted passes any minimum and
-// fails any maximum.
+// fails any maximum. A customer without a loyalty level is unknown; one
+// without an average CSAT fails any satisfaction bound.
 func (s Segment) Matches(f Facts, now time.Time) bool {
 	in := func(xs []string, x string) bool { return len(xs) == 0 || slices.Contains(xs, x) }
+	level := f.LoyaltyLevel
+	if level == "" {
+		level = LoyaltyUnknown
+	}
 	if !in(s.ValueClasses, f.ValueClass) || !in(s.LifecycleStages, f.LifecycleStage) || !in(s.RelationshipStages, f.RelationshipStage) ||
-		!in(s.Regions, f.Region) || !in(s.Industries, f.Industry) || !in(s.OwnerIDs, f.OwnerID) || !in(s.Teams, f.Team) {
+		!in(s.Regions, f.Region) || !in(s.Industries, f.Industry) || !in(s.OwnerIDs, f.OwnerID) || !in(s.Teams, f.Team) ||
+		!in(s.LoyaltyLevels, level) {
 		return false
+	}
+	if s.MinSatisfaction != nil || s.MaxSatisfaction != nil {
+		if f.CSATAverage == nil || (s.MinSatisfaction != nil && *f.CSATAverage < *s.MinSatisfaction) ||
+			(s.MaxSatisfaction != nil && *f.CSATAverage > *s.MaxSatisfaction) {
+			return false
+		}
 	}
 	if s.MinDaysSinceContact == nil && s.MaxDaysSinceContact == nil {
 		return true

@@ -15,7 +15,8 @@ import (
 func TestParseSegment(t *testing.T) {
 	raw := `{"value_classes":["A","B","A"],"lifecycle_stages":["lost"],"relationship_stages":["decline"],
 		"regions":[" East ","East","West"],"industries":["Steel"],"owner_ids":["rep-ana"],"teams":["north"],
-		"min_days_since_contact":90,"max_days_since_contact":3650}`
+		"min_days_since_contact":90,"max_days_since_contact":3650,"loyalty_levels":["at_risk","unknown","at_risk"],
+		"min_satisfaction":1,"max_satisfaction":3.5}`
 	got, err := domain.ParseSegment(json.RawMessage(raw))
 	if err != nil {
 		t.Fatal(err)
@@ -24,6 +25,7 @@ func TestParseSegment(t *testing.T) {
 		ValueClasses: []string{"A", "B"}, LifecycleStages: []string{"lost"}, RelationshipStages: []string{"decline"},
 		Regions: []string{"East", "West"}, Industries: []string{"Steel"}, OwnerIDs: []string{"rep-ana"}, Teams: []string{"north"},
 		MinDaysSinceContact: ptr(90), MaxDaysSinceContact: ptr(3650),
+		LoyaltyLevels: []string{"at_risk", "unknown"}, MinSatisfaction: fptr(1), MaxSatisfaction: fptr(3.5),
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got  %+v\nwant %+v", got, want)
@@ -70,6 +72,12 @@ func TestParseSegmentRefusals(t *testing.T) {
 		{"negative days", `{"min_days_since_contact":-1}`, map[string]string{"segment.min_days_since_contact": "out_of_range"}},
 		{"too many days", `{"max_days_since_contact":3651}`, map[string]string{"segment.max_days_since_contact": "out_of_range"}},
 		{"max below min", `{"min_days_since_contact":31,"max_days_since_contact":30}`, map[string]string{"segment.max_days_since_contact": "below_min"}},
+		{"unknown loyalty level", `{"loyalty_levels":["loyal","gold"]}`, map[string]string{"segment.loyalty_levels[1]": "invalid"}},
+		{"loyalty level in upper case", `{"loyalty_levels":["AT_RISK"]}`, map[string]string{"segment.loyalty_levels[0]": "invalid"}},
+		{"satisfaction below 1", `{"min_satisfaction":0.99}`, map[string]string{"segment.min_satisfaction": "out_of_range"}},
+		{"satisfaction above 5", `{"max_satisfaction":5.01}`, map[string]string{"segment.max_satisfaction": "out_of_range"}},
+		{"satisfaction max below min", `{"min_satisfaction":4,"max_satisfaction":3.99}`, map[string]string{"segment.max_satisfaction": "below_min"}},
+		{"satisfaction as text", `{"min_satisfaction":"4"}`, map[string]string{"segment.min_satisfaction": "invalid_type"}},
 		{"every bad entry at once", `{"value_classes":["Z"],"regions":[""],"max_days_since_contact":-5}`, map[string]string{
 			"segment.value_classes[0]": "invalid", "segment.regions[0]": "empty", "segment.max_days_since_contact": "out_of_range"}},
 	}
@@ -88,6 +96,8 @@ func TestParseSegmentRefusals(t *testing.T) {
 		t.Errorf("limits refused: %v", err)
 	}
 }
+
+func fptr(f float64) *float64 { return &f }
 
 func TestEffectiveSegment(t *testing.T) {
 	cases := []struct {
@@ -159,6 +169,16 @@ func TestMatches(t *testing.T) {
 		{"a contact after now is 0 days", domain.Segment{MaxDaysSinceContact: ptr(0)}, func(f *domain.Facts) { f.LastContactAt = ago(-time.Hour) }, true},
 		{"never contacted passes a min", domain.Segment{MinDaysSinceContact: ptr(3650)}, func(f *domain.Facts) { f.LastContactAt = nil }, true},
 		{"never contacted fails a max", domain.Segment{MaxDaysSinceContact: ptr(3650)}, func(f *domain.Facts) { f.LastContactAt = nil }, false},
+		{"a loyalty level in the list", domain.Segment{LoyaltyLevels: []string{"loyal", "at_risk"}}, func(f *domain.Facts) { f.LoyaltyLevel = "at_risk" }, true},
+		{"a loyalty level not in the list", domain.Segment{LoyaltyLevels: []string{"at_risk"}}, func(f *domain.Facts) { f.LoyaltyLevel = "neutral" }, false},
+		{"no standing is unknown", domain.Segment{LoyaltyLevels: []string{"unknown"}}, nil, true},
+		{"no standing is not at risk", domain.Segment{LoyaltyLevels: []string{"at_risk"}}, nil, false},
+		{"an average at the minimum", domain.Segment{MinSatisfaction: fptr(3.5)}, func(f *domain.Facts) { f.CSATAverage = fptr(3.5) }, true},
+		{"an average below the minimum", domain.Segment{MinSatisfaction: fptr(3.5)}, func(f *domain.Facts) { f.CSATAverage = fptr(3.49) }, false},
+		{"an average at the maximum", domain.Segment{MaxSatisfaction: fptr(2)}, func(f *domain.Facts) { f.CSATAverage = fptr(2) }, true},
+		{"an average above the maximum", domain.Segment{MaxSatisfaction: fptr(2)}, func(f *domain.Facts) { f.CSATAverage = fptr(2.01) }, false},
+		{"no answers match no bound", domain.Segment{MaxSatisfaction: fptr(5)}, nil, false},
+		{"no answers match no minimum either", domain.Segment{MinSatisfaction: fptr(1)}, nil, false},
 		{"never contacted fails min and max", domain.Segment{MinDaysSinceContact: ptr(0), MaxDaysSinceContact: ptr(3650)}, func(f *domain.Facts) { f.LastContactAt = nil }, false},
 	}
 	for _, tc := range cases {

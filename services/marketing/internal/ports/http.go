@@ -31,6 +31,7 @@ func (h *HTTP) Routes(v1 *gin.RouterGroup) {
 	v1.POST("/campaigns/preview", h.preview)
 	v1.GET("/campaigns/:id", h.get)
 	v1.PUT("/campaigns/:id", h.edit)
+	v1.POST("/campaigns/:id/request-approval", h.requestApproval)
 	v1.POST("/campaigns/:id/approve", h.move(domain.StateApproved))
 	v1.POST("/campaigns/:id/launch", h.move(domain.StateRunning))
 	v1.POST("/campaigns/:id/complete", h.move(domain.StateCompleted))
@@ -221,6 +222,22 @@ func (h *HTTP) move(to domain.State) gin.HandlerFunc {
 		v, err := h.App.MoveCampaign(c.Request.Context(), c.Param("id"), app.MoveInput{To: to, ExpectedVersion: req.ExpectedVersion, Reason: req.Reason})
 		respond(c, v, err)
 	}
+}
+
+// RequestApprovalRequest is the (optional) body of request-approval.
+type RequestApprovalRequest struct {
+	// ExpectedVersion: the version you read; 0 does not check.
+	ExpectedVersion int `json:"expected_version"`
+}
+
+func (h *HTTP) requestApproval(c *gin.Context) {
+	var req RequestApprovalRequest
+	if err := httpx.BindOptional(c, &req); err != nil {
+		httpx.WriteError(c, err)
+		return
+	}
+	v, err := h.App.RequestApproval(c.Request.Context(), c.Param("id"), req.ExpectedVersion)
+	respond(c, v, err)
 }
 
 func (h *HTTP) previewCampaign(c *gin.Context) {

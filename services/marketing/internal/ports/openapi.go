@@ -67,9 +67,17 @@ func campaignOps() []openapi.Op {
 			Description: "Only a draft (422 not_editable otherwise), by the marketing department of its team or an admin (403 " +
 				"campaign_read_only). expected_version, when not 0, must be the version you read (409 version_conflict). " + fields,
 			Params: []openapi.Param{campaignParam}, Request: EditCampaignRequest{}, Response: app.CampaignView{}, Errors: []int{400, 403, 404, 409, 422}},
+		{Method: "POST", Path: "/v1/campaigns/:id/request-approval", Tag: "campaigns", Summary: "Ask the team's marketing managers to approve a draft",
+			Description: "By the draft's owner, a marketer or marketing manager of its team, or an admin (anyone else in the department: 403 " +
+				"campaign_read_only). Records approval_request (who, when) and tells the marketing managers of the campaign's team in their " +
+				"inbox, and by email or webhook as they chose (kind campaign). Asking again for the same version of the draft answers the " +
+				"request already made and tells nobody again; after an edit it asks again. A campaign that is not a draft is 422 " +
+				"approval_request_not_draft; expected_version, when not 0, must be the version you read (409 version_conflict).",
+			Params: []openapi.Param{campaignParam}, Request: RequestApprovalRequest{}, Response: app.CampaignView{}, Errors: []int{400, 403, 404, 409, 422}},
 		{Method: "POST", Path: "/v1/campaigns/:id/approve", Tag: "campaigns", Summary: "Approve a draft",
 			Description: "By a marketing manager of the campaign's team or an admin (403 not_marketing_manager). draft → approved; " +
-				"anything else is 422 invalid_transition.",
+				"anything else is 422 invalid_transition. The owner is told (unless they approved it themselves); a cancellation by " +
+				"someone else, the launch's end (with what it enrolled) and a completion by someone else are told to the owner too.",
 			Params: []openapi.Param{campaignParam}, Request: MoveRequest{}, Response: app.CampaignView{}, Errors: []int{400, 403, 404, 409, 422}},
 		{Method: "POST", Path: "/v1/campaigns/:id/launch", Tag: "campaigns", Summary: "Launch an approved campaign",
 			Description: "By its owner, a marketing manager of its team or an admin (403 not_campaign_runner). A draft is 422 " +

@@ -14,7 +14,7 @@ import (
 // Migrations is the after-sales service's schema history, in version order
 // across the files that hold its parts (cases here, surveys and reports in
 // their own files). Never edit a shipped entry.
-var Migrations = slices.Concat(caseMigrations, surveyMigrations, reportMigrations, slipMigrations, noticeMigrations)
+var Migrations = slices.Concat(caseMigrations, surveyMigrations, reportMigrations, slipMigrations, noticeMigrations, standingMigrations)
 
 // caseMigrations are the cases' own tables.
 var caseMigrations = []migrate.Migration{

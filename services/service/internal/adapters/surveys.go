@@ -222,7 +222,8 @@ func (r *Surveys) Closed(ctx context.Context, caseID string) (domain.Closed, err
 // Update changes a survey in one transaction: it loads it with a row lock,
 // lets fn change it (a refusal stores nothing), saves it when it changed,
 // appends fn's entries to the case's timeline, and — when the answer
-// changed — counts it in the reports (RecordCaseFacts). The survey's
+// changed — counts it in the reports (RecordCaseFacts); a new answer also
+// queues the sync of the customer's standing (standing_syncs). The survey's
 // identity (id, case, customer, team, priority, type, sent_at) never
 // changes.
 func (r *Surveys) Update(ctx context.Context, id string, fn func(*domain.Survey) ([]domain.Entry, error)) (domain.Survey, error) {
@@ -262,6 +263,13 @@ func (r *Surveys) Update(ctx context.Context, id string, fn func(*domain.Survey)
 		}
 		if !reflect.DeepEqual(s.AnsweredAt, before.AnsweredAt) || !reflect.DeepEqual(s.CSAT, before.CSAT) || !reflect.DeepEqual(s.NPS, before.NPS) {
 			if err := RecordCaseFacts(tx, s.CaseID); err != nil {
+				return err
+			}
+		}
+		if before.AnsweredAt == nil && s.AnsweredAt != nil {
+			// The customer's standing changed: its copy in the customer
+			// service follows (the outbox of LoyaltySync, app.Standings).
+			if err := queueStandingSync(tx, s); err != nil {
 				return err
 			}
 		}

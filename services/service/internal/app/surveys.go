@@ -67,6 +67,10 @@ type Surveys struct {
 	// FollowUps starts recovery calls; nil: they stay pending.
 	FollowUps StartFollowUp
 	Log       *slog.Logger
+	// Answered, when set, is told of every stored answer (the standings'
+	// sync loop, Standings.Answered); the answer's transaction queued the
+	// sync already.
+	Answered func()
 	// Now is the clock (tests may set it).
 	Now func() time.Time
 	// kick wakes RecoveryRetrier when an answer asks for a recovery call.
@@ -264,6 +268,9 @@ func (a *Surveys) Answer(ctx context.Context, token string, ans domain.Answer) (
 		case a.kick <- struct{}{}:
 		default:
 		}
+	}
+	if a.Answered != nil {
+		a.Answered()
 	}
 	return a.public(ctx, s)
 }

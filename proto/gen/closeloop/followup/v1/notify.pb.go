@@ -212,6 +212,281 @@ func (x *GiveUpDeliveryInput) GetError() string {
 	return ""
 }
 
+// NotifyInput is the input of followup.Notify: tell people of an event that
+// is not a follow-up's step — today a marketing campaign's (approval
+// requested, approved, cancelled, launch finished, completed). The
+// follow-up service stores one inbox message per audience and plans its
+// email and webhook deliveries like every message's. Idempotent: each
+// message's id is derived from event_id and its audience, so the same
+// event told again (a retried activity, an outbox that starts its workflow
+// twice) stores and sends nothing more.
+type NotifyInput struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The event's id, derived by its sender from the event (for a campaign:
+	// campaign id, event and the campaign's version).
+	EventId string `protobuf:"bytes,1,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	// The event kind a person chooses channels for: "campaign".
+	Kind string `protobuf:"bytes,2,opt,name=kind,proto3" json:"kind,omitempty"`
+	// What happened: approval_requested, approved, cancelled,
+	// launch_finished, completed.
+	Action string `protobuf:"bytes,3,opt,name=action,proto3" json:"action,omitempty"`
+	// The record the event is about (the campaign's id).
+	SubjectId string `protobuf:"bytes,4,opt,name=subject_id,json=subjectId,proto3" json:"subject_id,omitempty"`
+	// The record's name (the campaign's).
+	Title string `protobuf:"bytes,5,opt,name=title,proto3" json:"title,omitempty"`
+	// The record's team.
+	Team string `protobuf:"bytes,6,opt,name=team,proto3" json:"team,omitempty"`
+	// The record's owner (a user id).
+	OwnerId string `protobuf:"bytes,7,opt,name=owner_id,json=ownerId,proto3" json:"owner_id,omitempty"`
+	// Who made the change (a user id, or "workflow").
+	Actor string `protobuf:"bytes,8,opt,name=actor,proto3" json:"actor,omitempty"`
+	// The actor's display name, when known.
+	ActorName string `protobuf:"bytes,9,opt,name=actor_name,json=actorName,proto3" json:"actor_name,omitempty"`
+	// When it happened.
+	At *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=at,proto3" json:"at,omitempty"`
+	// Who is told: each a person or the managers of a team.
+	To []*NotifyAudience `protobuf:"bytes,11,rep,name=to,proto3" json:"to,omitempty"`
+	// Figures the message shows (launch_finished: enrolled, held_out,
+	// skipped).
+	Counts map[string]int64 `protobuf:"bytes,12,rep,name=counts,proto3" json:"counts,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"varint,2,opt,name=value"`
+	// A note of the actor's (a cancellation's reason); may be empty.
+	Note string `protobuf:"bytes,13,opt,name=note,proto3" json:"note,omitempty"`
+	// The record's page in the web console, a path such as /campaigns/<id>.
+	Link          string `protobuf:"bytes,14,opt,name=link,proto3" json:"link,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *NotifyInput) Reset() {
+	*x = NotifyInput{}
+	mi := &file_closeloop_followup_v1_notify_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *NotifyInput) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*NotifyInput) ProtoMessage() {}
+
+func (x *NotifyInput) ProtoReflect() protoreflect.Message {
+	mi := &file_closeloop_followup_v1_notify_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use NotifyInput.ProtoReflect.Descriptor instead.
+func (*NotifyInput) Descriptor() ([]byte, []int) {
+	return file_closeloop_followup_v1_notify_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *NotifyInput) GetEventId() string {
+	if x != nil {
+		return x.EventId
+	}
+	return ""
+}
+
+func (x *NotifyInput) GetKind() string {
+	if x != nil {
+		return x.Kind
+	}
+	return ""
+}
+
+func (x *NotifyInput) GetAction() string {
+	if x != nil {
+		return x.Action
+	}
+	return ""
+}
+
+func (x *NotifyInput) GetSubjectId() string {
+	if x != nil {
+		return x.SubjectId
+	}
+	return ""
+}
+
+func (x *NotifyInput) GetTitle() string {
+	if x != nil {
+		return x.Title
+	}
+	return ""
+}
+
+func (x *NotifyInput) GetTeam() string {
+	if x != nil {
+		return x.Team
+	}
+	return ""
+}
+
+func (x *NotifyInput) GetOwnerId() string {
+	if x != nil {
+		return x.OwnerId
+	}
+	return ""
+}
+
+func (x *NotifyInput) GetActor() string {
+	if x != nil {
+		return x.Actor
+	}
+	return ""
+}
+
+func (x *NotifyInput) GetActorName() string {
+	if x != nil {
+		return x.ActorName
+	}
+	return ""
+}
+
+func (x *NotifyInput) GetAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.At
+	}
+	return nil
+}
+
+func (x *NotifyInput) GetTo() []*NotifyAudience {
+	if x != nil {
+		return x.To
+	}
+	return nil
+}
+
+func (x *NotifyInput) GetCounts() map[string]int64 {
+	if x != nil {
+		return x.Counts
+	}
+	return nil
+}
+
+func (x *NotifyInput) GetNote() string {
+	if x != nil {
+		return x.Note
+	}
+	return ""
+}
+
+func (x *NotifyInput) GetLink() string {
+	if x != nil {
+		return x.Link
+	}
+	return ""
+}
+
+// NotifyAudience is one message's addressee: exactly one of a person
+// (user_id) and the managers of a team (managers_of).
+type NotifyAudience struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// A person's user id.
+	UserId string `protobuf:"bytes,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	// A team, whose managers are each told.
+	ManagersOf    string `protobuf:"bytes,2,opt,name=managers_of,json=managersOf,proto3" json:"managers_of,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *NotifyAudience) Reset() {
+	*x = NotifyAudience{}
+	mi := &file_closeloop_followup_v1_notify_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *NotifyAudience) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*NotifyAudience) ProtoMessage() {}
+
+func (x *NotifyAudience) ProtoReflect() protoreflect.Message {
+	mi := &file_closeloop_followup_v1_notify_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use NotifyAudience.ProtoReflect.Descriptor instead.
+func (*NotifyAudience) Descriptor() ([]byte, []int) {
+	return file_closeloop_followup_v1_notify_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *NotifyAudience) GetUserId() string {
+	if x != nil {
+		return x.UserId
+	}
+	return ""
+}
+
+func (x *NotifyAudience) GetManagersOf() string {
+	if x != nil {
+		return x.ManagersOf
+	}
+	return ""
+}
+
+// NotifyResult names the messages, one per audience, in order.
+type NotifyResult struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The id of each message, one per addressee.
+	MessageIds    []string `protobuf:"bytes,1,rep,name=message_ids,json=messageIds,proto3" json:"message_ids,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *NotifyResult) Reset() {
+	*x = NotifyResult{}
+	mi := &file_closeloop_followup_v1_notify_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *NotifyResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*NotifyResult) ProtoMessage() {}
+
+func (x *NotifyResult) ProtoReflect() protoreflect.Message {
+	mi := &file_closeloop_followup_v1_notify_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use NotifyResult.ProtoReflect.Descriptor instead.
+func (*NotifyResult) Descriptor() ([]byte, []int) {
+	return file_closeloop_followup_v1_notify_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *NotifyResult) GetMessageIds() []string {
+	if x != nil {
+		return x.MessageIds
+	}
+	return nil
+}
+
 var File_closeloop_followup_v1_notify_proto protoreflect.FileDescriptor
 
 const file_closeloop_followup_v1_notify_proto_rawDesc = "" +
@@ -231,7 +506,35 @@ const file_closeloop_followup_v1_notify_proto_rawDesc = "" +
 	"\x13GiveUpDeliveryInput\x12\x1f\n" +
 	"\vdelivery_id\x18\x01 \x01(\tR\n" +
 	"deliveryId\x12\x14\n" +
-	"\x05error\x18\x02 \x01(\tR\x05errorBKZIgithub.com/closeloop/closeloop/proto/gen/closeloop/followup/v1;followupv1b\x06proto3"
+	"\x05error\x18\x02 \x01(\tR\x05error\"\xfb\x03\n" +
+	"\vNotifyInput\x12\x19\n" +
+	"\bevent_id\x18\x01 \x01(\tR\aeventId\x12\x12\n" +
+	"\x04kind\x18\x02 \x01(\tR\x04kind\x12\x16\n" +
+	"\x06action\x18\x03 \x01(\tR\x06action\x12\x1d\n" +
+	"\n" +
+	"subject_id\x18\x04 \x01(\tR\tsubjectId\x12\x14\n" +
+	"\x05title\x18\x05 \x01(\tR\x05title\x12\x12\n" +
+	"\x04team\x18\x06 \x01(\tR\x04team\x12\x19\n" +
+	"\bowner_id\x18\a \x01(\tR\aownerId\x12\x14\n" +
+	"\x05actor\x18\b \x01(\tR\x05actor\x12\x1d\n" +
+	"\n" +
+	"actor_name\x18\t \x01(\tR\tactorName\x12*\n" +
+	"\x02at\x18\n" +
+	" \x01(\v2\x1a.google.protobuf.TimestampR\x02at\x125\n" +
+	"\x02to\x18\v \x03(\v2%.closeloop.followup.v1.NotifyAudienceR\x02to\x12F\n" +
+	"\x06counts\x18\f \x03(\v2..closeloop.followup.v1.NotifyInput.CountsEntryR\x06counts\x12\x12\n" +
+	"\x04note\x18\r \x01(\tR\x04note\x12\x12\n" +
+	"\x04link\x18\x0e \x01(\tR\x04link\x1a9\n" +
+	"\vCountsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\x03R\x05value:\x028\x01\"J\n" +
+	"\x0eNotifyAudience\x12\x17\n" +
+	"\auser_id\x18\x01 \x01(\tR\x06userId\x12\x1f\n" +
+	"\vmanagers_of\x18\x02 \x01(\tR\n" +
+	"managersOf\"/\n" +
+	"\fNotifyResult\x12\x1f\n" +
+	"\vmessage_ids\x18\x01 \x03(\tR\n" +
+	"messageIdsBKZIgithub.com/closeloop/closeloop/proto/gen/closeloop/followup/v1;followupv1b\x06proto3"
 
 var (
 	file_closeloop_followup_v1_notify_proto_rawDescOnce sync.Once
@@ -245,24 +548,31 @@ func file_closeloop_followup_v1_notify_proto_rawDescGZIP() []byte {
 	return file_closeloop_followup_v1_notify_proto_rawDescData
 }
 
-var file_closeloop_followup_v1_notify_proto_msgTypes = make([]protoimpl.MessageInfo, 3)
+var file_closeloop_followup_v1_notify_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
 var file_closeloop_followup_v1_notify_proto_goTypes = []any{
 	(*DeliverInput)(nil),          // 0: closeloop.followup.v1.DeliverInput
 	(*SendDeliveryInput)(nil),     // 1: closeloop.followup.v1.SendDeliveryInput
 	(*GiveUpDeliveryInput)(nil),   // 2: closeloop.followup.v1.GiveUpDeliveryInput
-	(*timestamppb.Timestamp)(nil), // 3: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),   // 4: google.protobuf.Duration
+	(*NotifyInput)(nil),           // 3: closeloop.followup.v1.NotifyInput
+	(*NotifyAudience)(nil),        // 4: closeloop.followup.v1.NotifyAudience
+	(*NotifyResult)(nil),          // 5: closeloop.followup.v1.NotifyResult
+	nil,                           // 6: closeloop.followup.v1.NotifyInput.CountsEntry
+	(*timestamppb.Timestamp)(nil), // 7: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),   // 8: google.protobuf.Duration
 }
 var file_closeloop_followup_v1_notify_proto_depIdxs = []int32{
-	3, // 0: closeloop.followup.v1.DeliverInput.not_before:type_name -> google.protobuf.Timestamp
-	4, // 1: closeloop.followup.v1.DeliverInput.retry_for:type_name -> google.protobuf.Duration
-	4, // 2: closeloop.followup.v1.DeliverInput.retry_initial:type_name -> google.protobuf.Duration
-	4, // 3: closeloop.followup.v1.DeliverInput.retry_max_interval:type_name -> google.protobuf.Duration
-	4, // [4:4] is the sub-list for method output_type
-	4, // [4:4] is the sub-list for method input_type
-	4, // [4:4] is the sub-list for extension type_name
-	4, // [4:4] is the sub-list for extension extendee
-	0, // [0:4] is the sub-list for field type_name
+	7, // 0: closeloop.followup.v1.DeliverInput.not_before:type_name -> google.protobuf.Timestamp
+	8, // 1: closeloop.followup.v1.DeliverInput.retry_for:type_name -> google.protobuf.Duration
+	8, // 2: closeloop.followup.v1.DeliverInput.retry_initial:type_name -> google.protobuf.Duration
+	8, // 3: closeloop.followup.v1.DeliverInput.retry_max_interval:type_name -> google.protobuf.Duration
+	7, // 4: closeloop.followup.v1.NotifyInput.at:type_name -> google.protobuf.Timestamp
+	4, // 5: closeloop.followup.v1.NotifyInput.to:type_name -> closeloop.followup.v1.NotifyAudience
+	6, // 6: closeloop.followup.v1.NotifyInput.counts:type_name -> closeloop.followup.v1.NotifyInput.CountsEntry
+	7, // [7:7] is the sub-list for method output_type
+	7, // [7:7] is the sub-list for method input_type
+	7, // [7:7] is the sub-list for extension type_name
+	7, // [7:7] is the sub-list for extension extendee
+	0, // [0:7] is the sub-list for field type_name
 }
 
 func init() { file_closeloop_followup_v1_notify_proto_init() }
@@ -276,7 +586,7 @@ func file_closeloop_followup_v1_notify_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_closeloop_followup_v1_notify_proto_rawDesc), len(file_closeloop_followup_v1_notify_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   3,
+			NumMessages:   7,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

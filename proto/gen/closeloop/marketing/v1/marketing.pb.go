@@ -51,9 +51,18 @@ type SegmentFilter struct {
 	LostBefore *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=lost_before,json=lostBefore,proto3" json:"lost_before,omitempty"`
 	// Only these customers (a manual enrolment, the outcome sweep); empty:
 	// no bound.
-	CustomerIds   []string `protobuf:"bytes,11,rep,name=customer_ids,json=customerIds,proto3" json:"customer_ids,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	CustomerIds []string `protobuf:"bytes,11,rep,name=customer_ids,json=customerIds,proto3" json:"customer_ids,omitempty"`
+	// Loyalty levels (unknown, at_risk, neutral, loyal, advocate), from the
+	// copy of the after-sales service's standings the customer service keeps;
+	// a customer without a standing is unknown.
+	LoyaltyLevels []string `protobuf:"bytes,12,rep,name=loyalty_levels,json=loyaltyLevels,proto3" json:"loyalty_levels,omitempty"`
+	// Average CSAT bounds (1-5, inclusive); unset: no bound. A customer
+	// without answers matches no satisfaction bound.
+	MinSatisfaction *float64 `protobuf:"fixed64,13,opt,name=min_satisfaction,json=minSatisfaction,proto3,oneof" json:"min_satisfaction,omitempty"`
+	// See min_satisfaction.
+	MaxSatisfaction *float64 `protobuf:"fixed64,14,opt,name=max_satisfaction,json=maxSatisfaction,proto3,oneof" json:"max_satisfaction,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *SegmentFilter) Reset() {
@@ -163,6 +172,27 @@ func (x *SegmentFilter) GetCustomerIds() []string {
 	return nil
 }
 
+func (x *SegmentFilter) GetLoyaltyLevels() []string {
+	if x != nil {
+		return x.LoyaltyLevels
+	}
+	return nil
+}
+
+func (x *SegmentFilter) GetMinSatisfaction() float64 {
+	if x != nil && x.MinSatisfaction != nil {
+		return *x.MinSatisfaction
+	}
+	return 0
+}
+
+func (x *SegmentFilter) GetMaxSatisfaction() float64 {
+	if x != nil && x.MaxSatisfaction != nil {
+		return *x.MaxSatisfaction
+	}
+	return 0
+}
+
 // CustomerFacts is what a campaign knows of one customer, as the customer
 // service had it when the page was read.
 type CustomerFacts struct {
@@ -193,8 +223,17 @@ type CustomerFacts struct {
 	LostReason string `protobuf:"bytes,12,opt,name=lost_reason,json=lostReason,proto3" json:"lost_reason,omitempty"`
 	// The competitor it went to, if known.
 	LostCompetitor string `protobuf:"bytes,13,opt,name=lost_competitor,json=lostCompetitor,proto3" json:"lost_competitor,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// The customer's loyalty level as the customer service's copy of its
+	// service standing has it (unknown without one).
+	LoyaltyLevel string `protobuf:"bytes,14,opt,name=loyalty_level,json=loyaltyLevel,proto3" json:"loyalty_level,omitempty"`
+	// The average CSAT of its recent answers; unset without answers.
+	CsatAverage *float64 `protobuf:"fixed64,15,opt,name=csat_average,json=csatAverage,proto3,oneof" json:"csat_average,omitempty"`
+	// How many answers csat_average is over.
+	CsatCount int32 `protobuf:"varint,16,opt,name=csat_count,json=csatCount,proto3" json:"csat_count,omitempty"`
+	// When the after-sales service worked the standing out; unset: none.
+	StandingAsOf  *timestamppb.Timestamp `protobuf:"bytes,17,opt,name=standing_as_of,json=standingAsOf,proto3" json:"standing_as_of,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *CustomerFacts) Reset() {
@@ -316,6 +355,34 @@ func (x *CustomerFacts) GetLostCompetitor() string {
 		return x.LostCompetitor
 	}
 	return ""
+}
+
+func (x *CustomerFacts) GetLoyaltyLevel() string {
+	if x != nil {
+		return x.LoyaltyLevel
+	}
+	return ""
+}
+
+func (x *CustomerFacts) GetCsatAverage() float64 {
+	if x != nil && x.CsatAverage != nil {
+		return *x.CsatAverage
+	}
+	return 0
+}
+
+func (x *CustomerFacts) GetCsatCount() int32 {
+	if x != nil {
+		return x.CsatCount
+	}
+	return 0
+}
+
+func (x *CustomerFacts) GetStandingAsOf() *timestamppb.Timestamp {
+	if x != nil {
+		return x.StandingAsOf
+	}
+	return nil
 }
 
 // SegmentPageInput asks the customer service for one keyset page of the
@@ -3177,7 +3244,7 @@ var File_closeloop_marketing_v1_marketing_proto protoreflect.FileDescriptor
 
 const file_closeloop_marketing_v1_marketing_proto_rawDesc = "" +
 	"\n" +
-	"&closeloop/marketing/v1/marketing.proto\x12\x16closeloop.marketing.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xc7\x03\n" +
+	"&closeloop/marketing/v1/marketing.proto\x12\x16closeloop.marketing.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xf8\x04\n" +
 	"\rSegmentFilter\x12#\n" +
 	"\rvalue_classes\x18\x01 \x03(\tR\fvalueClasses\x12)\n" +
 	"\x10lifecycle_stages\x18\x02 \x03(\tR\x0flifecycleStages\x12/\n" +
@@ -3193,7 +3260,12 @@ const file_closeloop_marketing_v1_marketing_proto_rawDesc = "" +
 	"\vlost_before\x18\n" +
 	" \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"lostBefore\x12!\n" +
-	"\fcustomer_ids\x18\v \x03(\tR\vcustomerIds\"\xe3\x03\n" +
+	"\fcustomer_ids\x18\v \x03(\tR\vcustomerIds\x12%\n" +
+	"\x0eloyalty_levels\x18\f \x03(\tR\rloyaltyLevels\x12.\n" +
+	"\x10min_satisfaction\x18\r \x01(\x01H\x00R\x0fminSatisfaction\x88\x01\x01\x12.\n" +
+	"\x10max_satisfaction\x18\x0e \x01(\x01H\x01R\x0fmaxSatisfaction\x88\x01\x01B\x13\n" +
+	"\x11_min_satisfactionB\x13\n" +
+	"\x11_max_satisfaction\"\xa2\x05\n" +
 	"\rCustomerFacts\x12\x1f\n" +
 	"\vcustomer_id\x18\x01 \x01(\tR\n" +
 	"customerId\x12\x12\n" +
@@ -3211,7 +3283,13 @@ const file_closeloop_marketing_v1_marketing_proto_rawDesc = "" +
 	"\alost_at\x18\v \x01(\v2\x1a.google.protobuf.TimestampR\x06lostAt\x12\x1f\n" +
 	"\vlost_reason\x18\f \x01(\tR\n" +
 	"lostReason\x12'\n" +
-	"\x0flost_competitor\x18\r \x01(\tR\x0elostCompetitor\"\xd2\x01\n" +
+	"\x0flost_competitor\x18\r \x01(\tR\x0elostCompetitor\x12#\n" +
+	"\rloyalty_level\x18\x0e \x01(\tR\floyaltyLevel\x12&\n" +
+	"\fcsat_average\x18\x0f \x01(\x01H\x00R\vcsatAverage\x88\x01\x01\x12\x1d\n" +
+	"\n" +
+	"csat_count\x18\x10 \x01(\x05R\tcsatCount\x12@\n" +
+	"\x0estanding_as_of\x18\x11 \x01(\v2\x1a.google.protobuf.TimestampR\fstandingAsOfB\x0f\n" +
+	"\r_csat_average\"\xd2\x01\n" +
 	"\x10SegmentPageInput\x12=\n" +
 	"\x06filter\x18\x01 \x01(\v2%.closeloop.marketing.v1.SegmentFilterR\x06filter\x12\x19\n" +
 	"\bafter_id\x18\x02 \x01(\tR\aafterId\x12\x14\n" +
@@ -3499,63 +3577,64 @@ var file_closeloop_marketing_v1_marketing_proto_depIdxs = []int32{
 	42, // 0: closeloop.marketing.v1.SegmentFilter.lost_before:type_name -> google.protobuf.Timestamp
 	42, // 1: closeloop.marketing.v1.CustomerFacts.last_contact_at:type_name -> google.protobuf.Timestamp
 	42, // 2: closeloop.marketing.v1.CustomerFacts.lost_at:type_name -> google.protobuf.Timestamp
-	0,  // 3: closeloop.marketing.v1.SegmentPageInput.filter:type_name -> closeloop.marketing.v1.SegmentFilter
-	42, // 4: closeloop.marketing.v1.SegmentPageInput.as_of:type_name -> google.protobuf.Timestamp
-	1,  // 5: closeloop.marketing.v1.SegmentPageResult.customers:type_name -> closeloop.marketing.v1.CustomerFacts
-	0,  // 6: closeloop.marketing.v1.CampaignLaunchInput.filter:type_name -> closeloop.marketing.v1.SegmentFilter
-	42, // 7: closeloop.marketing.v1.CampaignLaunchInput.launched_at:type_name -> google.protobuf.Timestamp
-	7,  // 8: closeloop.marketing.v1.CampaignLaunchInput.totals:type_name -> closeloop.marketing.v1.EnrolPageResult
-	5,  // 9: closeloop.marketing.v1.CampaignLaunchInput.pressure:type_name -> closeloop.marketing.v1.PressureLimit
-	43, // 10: closeloop.marketing.v1.PressureLimit.window:type_name -> google.protobuf.Duration
-	1,  // 11: closeloop.marketing.v1.EnrolPageInput.customers:type_name -> closeloop.marketing.v1.CustomerFacts
-	42, // 12: closeloop.marketing.v1.EnrolPageInput.at:type_name -> google.protobuf.Timestamp
-	5,  // 13: closeloop.marketing.v1.EnrolPageInput.pressure:type_name -> closeloop.marketing.v1.PressureLimit
-	8,  // 14: closeloop.marketing.v1.EnrolPageResult.touches:type_name -> closeloop.marketing.v1.Touch
-	42, // 15: closeloop.marketing.v1.Touch.due_at:type_name -> google.protobuf.Timestamp
-	42, // 16: closeloop.marketing.v1.Touch.planned_at:type_name -> google.protobuf.Timestamp
-	8,  // 17: closeloop.marketing.v1.PlanTouchesInput.touches:type_name -> closeloop.marketing.v1.Touch
-	8,  // 18: closeloop.marketing.v1.RecordTouchesInput.touches:type_name -> closeloop.marketing.v1.Touch
-	42, // 19: closeloop.marketing.v1.WinBackInput.enrolled_at:type_name -> google.protobuf.Timestamp
-	42, // 20: closeloop.marketing.v1.WinBackResponse.at:type_name -> google.protobuf.Timestamp
-	8,  // 21: closeloop.marketing.v1.WinBackTouchInput.touch:type_name -> closeloop.marketing.v1.Touch
-	5,  // 22: closeloop.marketing.v1.WinBackTouchInput.pressure:type_name -> closeloop.marketing.v1.PressureLimit
-	42, // 23: closeloop.marketing.v1.WinBackTouchResult.not_before:type_name -> google.protobuf.Timestamp
-	42, // 24: closeloop.marketing.v1.WinBackResponsesInput.since:type_name -> google.protobuf.Timestamp
-	13, // 25: closeloop.marketing.v1.WinBackResponsesResult.response:type_name -> closeloop.marketing.v1.WinBackResponse
-	13, // 26: closeloop.marketing.v1.WinBackLeadInput.response:type_name -> closeloop.marketing.v1.WinBackResponse
-	13, // 27: closeloop.marketing.v1.WinBackEndInput.response:type_name -> closeloop.marketing.v1.WinBackResponse
-	42, // 28: closeloop.marketing.v1.WinBackEndInput.at:type_name -> google.protobuf.Timestamp
-	42, // 29: closeloop.marketing.v1.WinBackSweepInput.as_of:type_name -> google.protobuf.Timestamp
-	42, // 30: closeloop.marketing.v1.CustomerOutcomesInput.since:type_name -> google.protobuf.Timestamp
-	42, // 31: closeloop.marketing.v1.CustomerOutcomesInput.until:type_name -> google.protobuf.Timestamp
-	42, // 32: closeloop.marketing.v1.CustomerOutcome.first_won_at:type_name -> google.protobuf.Timestamp
-	25, // 33: closeloop.marketing.v1.CustomerOutcomesResult.outcomes:type_name -> closeloop.marketing.v1.CustomerOutcome
-	42, // 34: closeloop.marketing.v1.CampaignOutcomesInput.as_of:type_name -> google.protobuf.Timestamp
-	42, // 35: closeloop.marketing.v1.OutcomePageInput.as_of:type_name -> google.protobuf.Timestamp
-	43, // 36: closeloop.marketing.v1.OutcomePageInput.attribution:type_name -> google.protobuf.Duration
-	42, // 37: closeloop.marketing.v1.OutcomePageResult.since:type_name -> google.protobuf.Timestamp
-	42, // 38: closeloop.marketing.v1.OutcomePageResult.until:type_name -> google.protobuf.Timestamp
-	25, // 39: closeloop.marketing.v1.RecordOutcomesInput.outcomes:type_name -> closeloop.marketing.v1.CustomerOutcome
-	1,  // 40: closeloop.marketing.v1.RecordOutcomesInput.customers:type_name -> closeloop.marketing.v1.CustomerFacts
-	42, // 41: closeloop.marketing.v1.RecordOutcomesInput.at:type_name -> google.protobuf.Timestamp
-	43, // 42: closeloop.marketing.v1.RecordOutcomesInput.attribution:type_name -> google.protobuf.Duration
-	32, // 43: closeloop.marketing.v1.TouchAddressesResult.addresses:type_name -> closeloop.marketing.v1.ContactAddress
-	8,  // 44: closeloop.marketing.v1.EmailTouchesInput.touches:type_name -> closeloop.marketing.v1.Touch
-	32, // 45: closeloop.marketing.v1.EmailTouchesInput.addresses:type_name -> closeloop.marketing.v1.ContactAddress
-	42, // 46: closeloop.marketing.v1.TouchEmail.not_before:type_name -> google.protobuf.Timestamp
-	35, // 47: closeloop.marketing.v1.EmailTouchesResult.content:type_name -> closeloop.marketing.v1.EmailContent
-	36, // 48: closeloop.marketing.v1.EmailTouchesResult.emails:type_name -> closeloop.marketing.v1.TouchEmail
-	37, // 49: closeloop.marketing.v1.EmailTouchesResult.fallbacks:type_name -> closeloop.marketing.v1.EmailFallback
-	35, // 50: closeloop.marketing.v1.QueueTouchEmailsInput.content:type_name -> closeloop.marketing.v1.EmailContent
-	36, // 51: closeloop.marketing.v1.QueueTouchEmailsInput.emails:type_name -> closeloop.marketing.v1.TouchEmail
-	35, // 52: closeloop.marketing.v1.RecordTouchEmailsInput.content:type_name -> closeloop.marketing.v1.EmailContent
-	36, // 53: closeloop.marketing.v1.RecordTouchEmailsInput.emails:type_name -> closeloop.marketing.v1.TouchEmail
-	42, // 54: closeloop.marketing.v1.RecordTouchEmailsInput.at:type_name -> google.protobuf.Timestamp
-	55, // [55:55] is the sub-list for method output_type
-	55, // [55:55] is the sub-list for method input_type
-	55, // [55:55] is the sub-list for extension type_name
-	55, // [55:55] is the sub-list for extension extendee
-	0,  // [0:55] is the sub-list for field type_name
+	42, // 3: closeloop.marketing.v1.CustomerFacts.standing_as_of:type_name -> google.protobuf.Timestamp
+	0,  // 4: closeloop.marketing.v1.SegmentPageInput.filter:type_name -> closeloop.marketing.v1.SegmentFilter
+	42, // 5: closeloop.marketing.v1.SegmentPageInput.as_of:type_name -> google.protobuf.Timestamp
+	1,  // 6: closeloop.marketing.v1.SegmentPageResult.customers:type_name -> closeloop.marketing.v1.CustomerFacts
+	0,  // 7: closeloop.marketing.v1.CampaignLaunchInput.filter:type_name -> closeloop.marketing.v1.SegmentFilter
+	42, // 8: closeloop.marketing.v1.CampaignLaunchInput.launched_at:type_name -> google.protobuf.Timestamp
+	7,  // 9: closeloop.marketing.v1.CampaignLaunchInput.totals:type_name -> closeloop.marketing.v1.EnrolPageResult
+	5,  // 10: closeloop.marketing.v1.CampaignLaunchInput.pressure:type_name -> closeloop.marketing.v1.PressureLimit
+	43, // 11: closeloop.marketing.v1.PressureLimit.window:type_name -> google.protobuf.Duration
+	1,  // 12: closeloop.marketing.v1.EnrolPageInput.customers:type_name -> closeloop.marketing.v1.CustomerFacts
+	42, // 13: closeloop.marketing.v1.EnrolPageInput.at:type_name -> google.protobuf.Timestamp
+	5,  // 14: closeloop.marketing.v1.EnrolPageInput.pressure:type_name -> closeloop.marketing.v1.PressureLimit
+	8,  // 15: closeloop.marketing.v1.EnrolPageResult.touches:type_name -> closeloop.marketing.v1.Touch
+	42, // 16: closeloop.marketing.v1.Touch.due_at:type_name -> google.protobuf.Timestamp
+	42, // 17: closeloop.marketing.v1.Touch.planned_at:type_name -> google.protobuf.Timestamp
+	8,  // 18: closeloop.marketing.v1.PlanTouchesInput.touches:type_name -> closeloop.marketing.v1.Touch
+	8,  // 19: closeloop.marketing.v1.RecordTouchesInput.touches:type_name -> closeloop.marketing.v1.Touch
+	42, // 20: closeloop.marketing.v1.WinBackInput.enrolled_at:type_name -> google.protobuf.Timestamp
+	42, // 21: closeloop.marketing.v1.WinBackResponse.at:type_name -> google.protobuf.Timestamp
+	8,  // 22: closeloop.marketing.v1.WinBackTouchInput.touch:type_name -> closeloop.marketing.v1.Touch
+	5,  // 23: closeloop.marketing.v1.WinBackTouchInput.pressure:type_name -> closeloop.marketing.v1.PressureLimit
+	42, // 24: closeloop.marketing.v1.WinBackTouchResult.not_before:type_name -> google.protobuf.Timestamp
+	42, // 25: closeloop.marketing.v1.WinBackResponsesInput.since:type_name -> google.protobuf.Timestamp
+	13, // 26: closeloop.marketing.v1.WinBackResponsesResult.response:type_name -> closeloop.marketing.v1.WinBackResponse
+	13, // 27: closeloop.marketing.v1.WinBackLeadInput.response:type_name -> closeloop.marketing.v1.WinBackResponse
+	13, // 28: closeloop.marketing.v1.WinBackEndInput.response:type_name -> closeloop.marketing.v1.WinBackResponse
+	42, // 29: closeloop.marketing.v1.WinBackEndInput.at:type_name -> google.protobuf.Timestamp
+	42, // 30: closeloop.marketing.v1.WinBackSweepInput.as_of:type_name -> google.protobuf.Timestamp
+	42, // 31: closeloop.marketing.v1.CustomerOutcomesInput.since:type_name -> google.protobuf.Timestamp
+	42, // 32: closeloop.marketing.v1.CustomerOutcomesInput.until:type_name -> google.protobuf.Timestamp
+	42, // 33: closeloop.marketing.v1.CustomerOutcome.first_won_at:type_name -> google.protobuf.Timestamp
+	25, // 34: closeloop.marketing.v1.CustomerOutcomesResult.outcomes:type_name -> closeloop.marketing.v1.CustomerOutcome
+	42, // 35: closeloop.marketing.v1.CampaignOutcomesInput.as_of:type_name -> google.protobuf.Timestamp
+	42, // 36: closeloop.marketing.v1.OutcomePageInput.as_of:type_name -> google.protobuf.Timestamp
+	43, // 37: closeloop.marketing.v1.OutcomePageInput.attribution:type_name -> google.protobuf.Duration
+	42, // 38: closeloop.marketing.v1.OutcomePageResult.since:type_name -> google.protobuf.Timestamp
+	42, // 39: closeloop.marketing.v1.OutcomePageResult.until:type_name -> google.protobuf.Timestamp
+	25, // 40: closeloop.marketing.v1.RecordOutcomesInput.outcomes:type_name -> closeloop.marketing.v1.CustomerOutcome
+	1,  // 41: closeloop.marketing.v1.RecordOutcomesInput.customers:type_name -> closeloop.marketing.v1.CustomerFacts
+	42, // 42: closeloop.marketing.v1.RecordOutcomesInput.at:type_name -> google.protobuf.Timestamp
+	43, // 43: closeloop.marketing.v1.RecordOutcomesInput.attribution:type_name -> google.protobuf.Duration
+	32, // 44: closeloop.marketing.v1.TouchAddressesResult.addresses:type_name -> closeloop.marketing.v1.ContactAddress
+	8,  // 45: closeloop.marketing.v1.EmailTouchesInput.touches:type_name -> closeloop.marketing.v1.Touch
+	32, // 46: closeloop.marketing.v1.EmailTouchesInput.addresses:type_name -> closeloop.marketing.v1.ContactAddress
+	42, // 47: closeloop.marketing.v1.TouchEmail.not_before:type_name -> google.protobuf.Timestamp
+	35, // 48: closeloop.marketing.v1.EmailTouchesResult.content:type_name -> closeloop.marketing.v1.EmailContent
+	36, // 49: closeloop.marketing.v1.EmailTouchesResult.emails:type_name -> closeloop.marketing.v1.TouchEmail
+	37, // 50: closeloop.marketing.v1.EmailTouchesResult.fallbacks:type_name -> closeloop.marketing.v1.EmailFallback
+	35, // 51: closeloop.marketing.v1.QueueTouchEmailsInput.content:type_name -> closeloop.marketing.v1.EmailContent
+	36, // 52: closeloop.marketing.v1.QueueTouchEmailsInput.emails:type_name -> closeloop.marketing.v1.TouchEmail
+	35, // 53: closeloop.marketing.v1.RecordTouchEmailsInput.content:type_name -> closeloop.marketing.v1.EmailContent
+	36, // 54: closeloop.marketing.v1.RecordTouchEmailsInput.emails:type_name -> closeloop.marketing.v1.TouchEmail
+	42, // 55: closeloop.marketing.v1.RecordTouchEmailsInput.at:type_name -> google.protobuf.Timestamp
+	56, // [56:56] is the sub-list for method output_type
+	56, // [56:56] is the sub-list for method input_type
+	56, // [56:56] is the sub-list for extension type_name
+	56, // [56:56] is the sub-list for extension extendee
+	0,  // [0:56] is the sub-list for field type_name
 }
 
 func init() { file_closeloop_marketing_v1_marketing_proto_init() }
@@ -3563,6 +3642,8 @@ func file_closeloop_marketing_v1_marketing_proto_init() {
 	if File_closeloop_marketing_v1_marketing_proto != nil {
 		return
 	}
+	file_closeloop_marketing_v1_marketing_proto_msgTypes[0].OneofWrappers = []any{}
+	file_closeloop_marketing_v1_marketing_proto_msgTypes[1].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{

@@ -15,7 +15,7 @@ package messages
 // inbox says 挽回), an info slip 信息单. The business calendar beside a due
 // time is 工作日历, as on the console's calendar pages.
 
-var catalog = map[string]map[string]string{
+var catalog = withCampaigns(map[string]map[string]string{
 	"en": {
 		"subject.prefix": "[Closeloop] ",
 		"subject.urgent": "Urgent: ",
@@ -298,7 +298,7 @@ var catalog = map[string]map[string]string{
 		"digest.more":          "……还有 {{.N}} 项（到期更晚），请在控制台查看全部。",
 		"digest.reason":        "您收到这封每日汇总，是因为您的通知设置中开启了每日汇总。",
 	},
-}
+})
 
 // reasonOf names the footer's "you receive this because" entry of a step:
 // who the recipient is to the follow-up decides why they are told.

@@ -106,7 +106,7 @@ func (s *Deliveries) Undispatched(ctx context.Context, limit int) ([]NewMessage,
 	}
 	out := make([]NewMessage, 0, len(rows))
 	for _, r := range rows {
-		m := NewMessage{Notification: notificationOf(r), Closed: true}
+		m := NewMessage{Notification: notificationOf(r), Closed: r.FollowUpID != ""} // an event's message has no follow-up to close
 		if i, ok := byID[r.FollowUpID]; ok {
 			m.Closed = fus[i].State != domain.StateOpen && fus[i].State != domain.StateEscalated
 			m.Calendar = fus[i].Calendar
@@ -119,7 +119,8 @@ func (s *Deliveries) Undispatched(ctx context.Context, limit int) ([]NewMessage,
 func notificationOf(n notificationRow) domain.Notification {
 	return domain.Notification{ID: n.ID, FollowUpID: n.FollowUpID, Kind: n.Kind, Title: n.Title, CustomerID: n.CustomerID,
 		Team: n.Team, OwnerID: n.OwnerID, Level: n.Level, Action: n.Action, UserID: deref(n.UserID),
-		ManagersOf: deref(n.ManagersOf), Urgent: n.Urgent, DueAt: n.DueAt.UTC(), At: n.At.UTC(), Actor: n.Actor, ActorName: n.ActorName}
+		ManagersOf: deref(n.ManagersOf), Urgent: n.Urgent, DueAt: n.DueAt.UTC(), At: n.At.UTC(), Actor: n.Actor, ActorName: n.ActorName,
+		CampaignID: n.CampaignID, Link: n.Link, Counts: n.Counts, Note: n.Note}
 }
 
 // Notification returns one message.

@@ -28,6 +28,10 @@ type notificationRow struct {
 	At         time.Time
 	Actor      string
 	ActorName  string
+	CampaignID string
+	Link       string
+	Counts     map[string]int64 `gorm:"serializer:json"`
+	Note       string
 	// DispatchedAt is when the message's email and webhook deliveries
 	// were planned (deliveries.go); nil until then.
 	DispatchedAt *time.Time
@@ -57,12 +61,43 @@ func addNotifications(tx *gorm.DB, ns []domain.Notification) error {
 	for _, n := range ns {
 		row := notificationRow{ID: n.ID, FollowUpID: n.FollowUpID, Kind: n.Kind, Title: n.Title, CustomerID: n.CustomerID,
 			Team: n.Team, OwnerID: n.OwnerID, Level: n.Level, Action: n.Action, UserID: nullable(n.UserID),
-			ManagersOf: nullable(n.ManagersOf), Urgent: n.Urgent, DueAt: n.DueAt, At: n.At, Actor: n.Actor, ActorName: n.ActorName}
+			ManagersOf: nullable(n.ManagersOf), Urgent: n.Urgent, DueAt: n.DueAt, At: n.At, Actor: n.Actor, ActorName: n.ActorName,
+			CampaignID: n.CampaignID, Link: n.Link, Counts: countsOrEmpty(n.Counts), Note: n.Note}
 		if err := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&row).Error; err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+func countsOrEmpty(c map[string]int64) map[string]int64 {
+	if c == nil {
+		return map[string]int64{}
+	}
+	return c
+}
+
+// AddEventNotifications stores the messages of another record's event
+// (domain.NewEventNotifications) in one transaction; those stored already
+// (the event handed over again) are kept as they are. It returns how many
+// it stored now.
+func (s *Inbox) AddEventNotifications(ctx context.Context, ns []domain.Notification) (int, error) {
+	added := 0
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		for _, n := range ns {
+			row := notificationRow{ID: n.ID, FollowUpID: n.FollowUpID, Kind: n.Kind, Title: n.Title, CustomerID: n.CustomerID,
+				Team: n.Team, OwnerID: n.OwnerID, Level: n.Level, Action: n.Action, UserID: nullable(n.UserID),
+				ManagersOf: nullable(n.ManagersOf), Urgent: n.Urgent, DueAt: n.DueAt, At: n.At, Actor: n.Actor, ActorName: n.ActorName,
+				CampaignID: n.CampaignID, Link: n.Link, Counts: countsOrEmpty(n.Counts), Note: n.Note}
+			res := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&row)
+			if res.Error != nil {
+				return res.Error
+			}
+			added += int(res.RowsAffected)
+		}
+		return nil
+	})
+	return added, err
 }
 
 // Reader is whose inbox is read: a person, and the teams whose managers'
@@ -105,6 +140,10 @@ type inboxRow struct {
 	At         time.Time
 	Actor      string
 	ActorName  string
+	CampaignID string
+	Link       string
+	Counts     map[string]int64 `gorm:"serializer:json"`
+	Note       string
 	ReadAt     *time.Time
 	State      *string
 }
@@ -129,7 +168,7 @@ func (s *Inbox) List(ctx context.Context, r Reader, unread bool, after *InboxKey
 	q := visible(s.db.WithContext(ctx).Table("notifications AS n"), r).
 		Select("n.*, r.read_at AS read_at, f.state AS state").
 		Joins("LEFT JOIN notification_reads r ON r.notification_id = n.id AND r.user_id = ?", r.UserID).
-		Joins("LEFT JOIN follow_ups f ON f.id = n.follow_up_id")
+		Joins("LEFT JOIN follow_ups f ON f.id = n.follow_up_id AND n.follow_up_id <> ''")
 	if unread {
 		q = q.Where("r.notification_id IS NULL")
 	}
@@ -144,7 +183,8 @@ func (s *Inbox) List(ctx context.Context, r Reader, unread bool, after *InboxKey
 	for i, n := range rows {
 		out[i] = InboxItem{Notification: domain.Notification{ID: n.ID, FollowUpID: n.FollowUpID, Kind: n.Kind, Title: n.Title,
 			CustomerID: n.CustomerID, Team: n.Team, OwnerID: n.OwnerID, Level: n.Level, Action: n.Action, UserID: deref(n.UserID),
-			ManagersOf: deref(n.ManagersOf), Urgent: n.Urgent, DueAt: n.DueAt.UTC(), At: n.At.UTC(), Actor: n.Actor, ActorName: n.ActorName}, ReadAt: n.ReadAt, State: deref(n.State)}
+			ManagersOf: deref(n.ManagersOf), Urgent: n.Urgent, DueAt: n.DueAt.UTC(), At: n.At.UTC(), Actor: n.Actor, ActorName: n.ActorName,
+			CampaignID: n.CampaignID, Link: n.Link, Counts: n.Counts, Note: n.Note}, ReadAt: n.ReadAt, State: deref(n.State)}
 	}
 	return out, nil
 }
@@ -224,6 +264,9 @@ type Read struct {
 // Told lists the messages the follow-up's steps sent, oldest first, each
 // with who read it and when.
 func (r *FollowUps) Told(ctx context.Context, followUpID string) ([]Told, error) {
+	if followUpID == "" { // the messages of other records' events belong to no follow-up
+		return nil, nil
+	}
 	var rows []struct {
 		ID         string
 		Level      int

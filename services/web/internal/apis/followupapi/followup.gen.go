@@ -435,23 +435,27 @@ type NoteRequest struct {
 
 // NotificationView defines model for NotificationView.
 type NotificationView struct {
-	Action        *string    `json:"action,omitempty"`
-	Actor         *string    `json:"actor,omitempty"`
-	ActorName     *string    `json:"actor_name,omitempty"`
-	At            *time.Time `json:"at,omitempty"`
-	CustomerId    *string    `json:"customer_id,omitempty"`
-	DueAt         *time.Time `json:"due_at,omitempty"`
-	FollowUpId    *string    `json:"follow_up_id,omitempty"`
-	FollowUpState *string    `json:"follow_up_state,omitempty"`
-	Id            *string    `json:"id,omitempty"`
-	Kind          *string    `json:"kind,omitempty"`
-	Level         *int       `json:"level,omitempty"`
-	ManagersOf    *string    `json:"managers_of,omitempty"`
-	OwnerId       *string    `json:"owner_id,omitempty"`
-	ReadAt        *time.Time `json:"read_at,omitempty"`
-	Team          *string    `json:"team,omitempty"`
-	Title         *string    `json:"title,omitempty"`
-	Urgent        *bool      `json:"urgent,omitempty"`
+	Action        *string         `json:"action,omitempty"`
+	Actor         *string         `json:"actor,omitempty"`
+	ActorName     *string         `json:"actor_name,omitempty"`
+	At            *time.Time      `json:"at,omitempty"`
+	CampaignId    *string         `json:"campaign_id,omitempty"`
+	Counts        *map[string]int `json:"counts,omitempty"`
+	CustomerId    *string         `json:"customer_id,omitempty"`
+	DueAt         *time.Time      `json:"due_at,omitempty"`
+	FollowUpId    *string         `json:"follow_up_id,omitempty"`
+	FollowUpState *string         `json:"follow_up_state,omitempty"`
+	Id            *string         `json:"id,omitempty"`
+	Kind          *string         `json:"kind,omitempty"`
+	Level         *int            `json:"level,omitempty"`
+	Link          *string         `json:"link,omitempty"`
+	ManagersOf    *string         `json:"managers_of,omitempty"`
+	Note          *string         `json:"note,omitempty"`
+	OwnerId       *string         `json:"owner_id,omitempty"`
+	ReadAt        *time.Time      `json:"read_at,omitempty"`
+	Team          *string         `json:"team,omitempty"`
+	Title         *string         `json:"title,omitempty"`
+	Urgent        *bool           `json:"urgent,omitempty"`
 }
 
 // OnTimeCounts defines model for OnTimeCounts.
@@ -1235,7 +1239,7 @@ type ClientInterface interface {
 
 	// PutMeNotificationPreferencesWithBody Replace your notification preferences
 	//
-	// language en or zh-Hans; time_zone an IANA zone; email an address or empty; email_kinds a subset of reminder, escalation, handover, winback; quiet_hours {from, to} as HH:MM (from after to spans midnight) or null — non-urgent messages wait until they end, escalations to managers go through; digest_hour 0–23 or null. Any bad field is a 422 naming it, and nothing changes. default and updated_at are ignored.
+	// language en or zh-Hans; time_zone an IANA zone; email an address or empty; email_kinds a subset of reminder, escalation, handover, winback, campaign; quiet_hours {from, to} as HH:MM (from after to spans midnight) or null — non-urgent messages wait until they end, escalations to managers go through; digest_hour 0–23 or null. Any bad field is a 422 naming it, and nothing changes. default and updated_at are ignored.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -1244,7 +1248,7 @@ type ClientInterface interface {
 
 	// PutMeNotificationPreferences Replace your notification preferences
 	//
-	// language en or zh-Hans; time_zone an IANA zone; email an address or empty; email_kinds a subset of reminder, escalation, handover, winback; quiet_hours {from, to} as HH:MM (from after to spans midnight) or null — non-urgent messages wait until they end, escalations to managers go through; digest_hour 0–23 or null. Any bad field is a 422 naming it, and nothing changes. default and updated_at are ignored.
+	// language en or zh-Hans; time_zone an IANA zone; email an address or empty; email_kinds a subset of reminder, escalation, handover, winback, campaign; quiet_hours {from, to} as HH:MM (from after to spans midnight) or null — non-urgent messages wait until they end, escalations to managers go through; digest_hour 0–23 or null. Any bad field is a 422 naming it, and nothing changes. default and updated_at are ignored.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -1253,7 +1257,7 @@ type ClientInterface interface {
 
 	// GetNotifications Your in-app messages, newest first
 	//
-	// Everyone signed in has an inbox: the messages sent to them, and for a manager also those sent to the managers of their teams (each manager reads them on their own). A follow-up's ladder step sends them as it is recorded: a reminder to the owner; an escalation, a hand-over by the ladder or a return to the pool to the owner and the team's managers (urgent); a win-back touch to the owner; a reassignment by a person to the new owner. Each is sent once however often its step is recorded. follow_up_state says whether the follow-up is still open.
+	// Everyone signed in has an inbox: the messages sent to them, and for a manager also those sent to the managers of their teams (each manager reads them on their own). A follow-up's ladder step sends them as it is recorded: a reminder to the owner; an escalation, a hand-over by the ladder or a return to the pool to the owner and the team's managers (urgent); a win-back touch to the owner; a reassignment by a person to the new owner. Each is sent once however often its step is recorded. follow_up_state says whether the follow-up is still open. A marketing campaign's event (kind campaign: approval_requested to the managers of its team; approved, cancelled, launch_finished, completed to its owner) has no follow-up: it carries campaign_id, link (its console page), counts (a launch's totals) and note.
 	//
 	// Corresponds with GET /v1/notifications (the `GetNotifications` operationId).
 	GetNotifications(ctx context.Context, params *GetNotificationsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -1404,7 +1408,7 @@ type ClientInterface interface {
 
 	// PostWebhooksWithBody Register a webhook subscription (admins)
 	//
-	// Admins only (403 for every other role). url must be https and a public address unless the administrator's settings allow plain http or private addresses; event_kinds one or more of reminder, escalation, handover, winback; description up to 300 characters. secret is the receiver's whsec_<base64> secret (24 to 64 bytes) if it hands one out; leave it out and one is generated. The answer carries the secret, the only time it is shown. Deliveries are signed the Standard Webhooks way (webhook-id, webhook-timestamp, webhook-signature). Every bad field is a 422 naming it (url: invalid_url, not_https, private_address; secret: invalid_secret, secret_too_short, secret_too_long), and nothing is stored.
+	// Admins only (403 for every other role). url must be https and a public address unless the administrator's settings allow plain http or private addresses; event_kinds one or more of reminder, escalation, handover, winback, campaign; description up to 300 characters. secret is the receiver's whsec_<base64> secret (24 to 64 bytes) if it hands one out; leave it out and one is generated. The answer carries the secret, the only time it is shown. Deliveries are signed the Standard Webhooks way (webhook-id, webhook-timestamp, webhook-signature). Every bad field is a 422 naming it (url: invalid_url, not_https, private_address; secret: invalid_secret, secret_too_short, secret_too_long), and nothing is stored.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -1413,7 +1417,7 @@ type ClientInterface interface {
 
 	// PostWebhooks Register a webhook subscription (admins)
 	//
-	// Admins only (403 for every other role). url must be https and a public address unless the administrator's settings allow plain http or private addresses; event_kinds one or more of reminder, escalation, handover, winback; description up to 300 characters. secret is the receiver's whsec_<base64> secret (24 to 64 bytes) if it hands one out; leave it out and one is generated. The answer carries the secret, the only time it is shown. Deliveries are signed the Standard Webhooks way (webhook-id, webhook-timestamp, webhook-signature). Every bad field is a 422 naming it (url: invalid_url, not_https, private_address; secret: invalid_secret, secret_too_short, secret_too_long), and nothing is stored.
+	// Admins only (403 for every other role). url must be https and a public address unless the administrator's settings allow plain http or private addresses; event_kinds one or more of reminder, escalation, handover, winback, campaign; description up to 300 characters. secret is the receiver's whsec_<base64> secret (24 to 64 bytes) if it hands one out; leave it out and one is generated. The answer carries the secret, the only time it is shown. Deliveries are signed the Standard Webhooks way (webhook-id, webhook-timestamp, webhook-signature). Every bad field is a 422 naming it (url: invalid_url, not_https, private_address; secret: invalid_secret, secret_too_short, secret_too_long), and nothing is stored.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -1904,7 +1908,7 @@ func (c *Client) GetMeNotificationPreferences(ctx context.Context, reqEditors ..
 
 // PutMeNotificationPreferencesWithBody Replace your notification preferences
 //
-// language en or zh-Hans; time_zone an IANA zone; email an address or empty; email_kinds a subset of reminder, escalation, handover, winback; quiet_hours {from, to} as HH:MM (from after to spans midnight) or null — non-urgent messages wait until they end, escalations to managers go through; digest_hour 0–23 or null. Any bad field is a 422 naming it, and nothing changes. default and updated_at are ignored.
+// language en or zh-Hans; time_zone an IANA zone; email an address or empty; email_kinds a subset of reminder, escalation, handover, winback, campaign; quiet_hours {from, to} as HH:MM (from after to spans midnight) or null — non-urgent messages wait until they end, escalations to managers go through; digest_hour 0–23 or null. Any bad field is a 422 naming it, and nothing changes. default and updated_at are ignored.
 //
 // Takes any type of body and a specified content type.
 //
@@ -1923,7 +1927,7 @@ func (c *Client) PutMeNotificationPreferencesWithBody(ctx context.Context, conte
 
 // PutMeNotificationPreferences Replace your notification preferences
 //
-// language en or zh-Hans; time_zone an IANA zone; email an address or empty; email_kinds a subset of reminder, escalation, handover, winback; quiet_hours {from, to} as HH:MM (from after to spans midnight) or null — non-urgent messages wait until they end, escalations to managers go through; digest_hour 0–23 or null. Any bad field is a 422 naming it, and nothing changes. default and updated_at are ignored.
+// language en or zh-Hans; time_zone an IANA zone; email an address or empty; email_kinds a subset of reminder, escalation, handover, winback, campaign; quiet_hours {from, to} as HH:MM (from after to spans midnight) or null — non-urgent messages wait until they end, escalations to managers go through; digest_hour 0–23 or null. Any bad field is a 422 naming it, and nothing changes. default and updated_at are ignored.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -1942,7 +1946,7 @@ func (c *Client) PutMeNotificationPreferences(ctx context.Context, body PutMeNot
 
 // GetNotifications Your in-app messages, newest first
 //
-// Everyone signed in has an inbox: the messages sent to them, and for a manager also those sent to the managers of their teams (each manager reads them on their own). A follow-up's ladder step sends them as it is recorded: a reminder to the owner; an escalation, a hand-over by the ladder or a return to the pool to the owner and the team's managers (urgent); a win-back touch to the owner; a reassignment by a person to the new owner. Each is sent once however often its step is recorded. follow_up_state says whether the follow-up is still open.
+// Everyone signed in has an inbox: the messages sent to them, and for a manager also those sent to the managers of their teams (each manager reads them on their own). A follow-up's ladder step sends them as it is recorded: a reminder to the owner; an escalation, a hand-over by the ladder or a return to the pool to the owner and the team's managers (urgent); a win-back touch to the owner; a reassignment by a person to the new owner. Each is sent once however often its step is recorded. follow_up_state says whether the follow-up is still open. A marketing campaign's event (kind campaign: approval_requested to the managers of its team; approved, cancelled, launch_finished, completed to its owner) has no follow-up: it carries campaign_id, link (its console page), counts (a launch's totals) and note.
 //
 // Corresponds with GET /v1/notifications (the `GetNotifications` operationId).
 func (c *Client) GetNotifications(ctx context.Context, params *GetNotificationsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -2283,7 +2287,7 @@ func (c *Client) GetWebhooks(ctx context.Context, reqEditors ...RequestEditorFn)
 
 // PostWebhooksWithBody Register a webhook subscription (admins)
 //
-// Admins only (403 for every other role). url must be https and a public address unless the administrator's settings allow plain http or private addresses; event_kinds one or more of reminder, escalation, handover, winback; description up to 300 characters. secret is the receiver's whsec_<base64> secret (24 to 64 bytes) if it hands one out; leave it out and one is generated. The answer carries the secret, the only time it is shown. Deliveries are signed the Standard Webhooks way (webhook-id, webhook-timestamp, webhook-signature). Every bad field is a 422 naming it (url: invalid_url, not_https, private_address; secret: invalid_secret, secret_too_short, secret_too_long), and nothing is stored.
+// Admins only (403 for every other role). url must be https and a public address unless the administrator's settings allow plain http or private addresses; event_kinds one or more of reminder, escalation, handover, winback, campaign; description up to 300 characters. secret is the receiver's whsec_<base64> secret (24 to 64 bytes) if it hands one out; leave it out and one is generated. The answer carries the secret, the only time it is shown. Deliveries are signed the Standard Webhooks way (webhook-id, webhook-timestamp, webhook-signature). Every bad field is a 422 naming it (url: invalid_url, not_https, private_address; secret: invalid_secret, secret_too_short, secret_too_long), and nothing is stored.
 //
 // Takes any type of body and a specified content type.
 //
@@ -2302,7 +2306,7 @@ func (c *Client) PostWebhooksWithBody(ctx context.Context, contentType string, b
 
 // PostWebhooks Register a webhook subscription (admins)
 //
-// Admins only (403 for every other role). url must be https and a public address unless the administrator's settings allow plain http or private addresses; event_kinds one or more of reminder, escalation, handover, winback; description up to 300 characters. secret is the receiver's whsec_<base64> secret (24 to 64 bytes) if it hands one out; leave it out and one is generated. The answer carries the secret, the only time it is shown. Deliveries are signed the Standard Webhooks way (webhook-id, webhook-timestamp, webhook-signature). Every bad field is a 422 naming it (url: invalid_url, not_https, private_address; secret: invalid_secret, secret_too_short, secret_too_long), and nothing is stored.
+// Admins only (403 for every other role). url must be https and a public address unless the administrator's settings allow plain http or private addresses; event_kinds one or more of reminder, escalation, handover, winback, campaign; description up to 300 characters. secret is the receiver's whsec_<base64> secret (24 to 64 bytes) if it hands one out; leave it out and one is generated. The answer carries the secret, the only time it is shown. Deliveries are signed the Standard Webhooks way (webhook-id, webhook-timestamp, webhook-signature). Every bad field is a 422 naming it (url: invalid_url, not_https, private_address; secret: invalid_secret, secret_too_short, secret_too_long), and nothing is stored.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -4718,7 +4722,7 @@ type ClientWithResponsesInterface interface {
 
 	// PutMeNotificationPreferencesWithBodyWithResponse Replace your notification preferences
 	//
-	// language en or zh-Hans; time_zone an IANA zone; email an address or empty; email_kinds a subset of reminder, escalation, handover, winback; quiet_hours {from, to} as HH:MM (from after to spans midnight) or null — non-urgent messages wait until they end, escalations to managers go through; digest_hour 0–23 or null. Any bad field is a 422 naming it, and nothing changes. default and updated_at are ignored.
+	// language en or zh-Hans; time_zone an IANA zone; email an address or empty; email_kinds a subset of reminder, escalation, handover, winback, campaign; quiet_hours {from, to} as HH:MM (from after to spans midnight) or null — non-urgent messages wait until they end, escalations to managers go through; digest_hour 0–23 or null. Any bad field is a 422 naming it, and nothing changes. default and updated_at are ignored.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -4727,7 +4731,7 @@ type ClientWithResponsesInterface interface {
 
 	// PutMeNotificationPreferencesWithResponse Replace your notification preferences
 	//
-	// language en or zh-Hans; time_zone an IANA zone; email an address or empty; email_kinds a subset of reminder, escalation, handover, winback; quiet_hours {from, to} as HH:MM (from after to spans midnight) or null — non-urgent messages wait until they end, escalations to managers go through; digest_hour 0–23 or null. Any bad field is a 422 naming it, and nothing changes. default and updated_at are ignored.
+	// language en or zh-Hans; time_zone an IANA zone; email an address or empty; email_kinds a subset of reminder, escalation, handover, winback, campaign; quiet_hours {from, to} as HH:MM (from after to spans midnight) or null — non-urgent messages wait until they end, escalations to managers go through; digest_hour 0–23 or null. Any bad field is a 422 naming it, and nothing changes. default and updated_at are ignored.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -4736,7 +4740,7 @@ type ClientWithResponsesInterface interface {
 
 	// GetNotificationsWithResponse Your in-app messages, newest first
 	//
-	// Everyone signed in has an inbox: the messages sent to them, and for a manager also those sent to the managers of their teams (each manager reads them on their own). A follow-up's ladder step sends them as it is recorded: a reminder to the owner; an escalation, a hand-over by the ladder or a return to the pool to the owner and the team's managers (urgent); a win-back touch to the owner; a reassignment by a person to the new owner. Each is sent once however often its step is recorded. follow_up_state says whether the follow-up is still open.
+	// Everyone signed in has an inbox: the messages sent to them, and for a manager also those sent to the managers of their teams (each manager reads them on their own). A follow-up's ladder step sends them as it is recorded: a reminder to the owner; an escalation, a hand-over by the ladder or a return to the pool to the owner and the team's managers (urgent); a win-back touch to the owner; a reassignment by a person to the new owner. Each is sent once however often its step is recorded. follow_up_state says whether the follow-up is still open. A marketing campaign's event (kind campaign: approval_requested to the managers of its team; approved, cancelled, launch_finished, completed to its owner) has no follow-up: it carries campaign_id, link (its console page), counts (a launch's totals) and note.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -4909,7 +4913,7 @@ type ClientWithResponsesInterface interface {
 
 	// PostWebhooksWithBodyWithResponse Register a webhook subscription (admins)
 	//
-	// Admins only (403 for every other role). url must be https and a public address unless the administrator's settings allow plain http or private addresses; event_kinds one or more of reminder, escalation, handover, winback; description up to 300 characters. secret is the receiver's whsec_<base64> secret (24 to 64 bytes) if it hands one out; leave it out and one is generated. The answer carries the secret, the only time it is shown. Deliveries are signed the Standard Webhooks way (webhook-id, webhook-timestamp, webhook-signature). Every bad field is a 422 naming it (url: invalid_url, not_https, private_address; secret: invalid_secret, secret_too_short, secret_too_long), and nothing is stored.
+	// Admins only (403 for every other role). url must be https and a public address unless the administrator's settings allow plain http or private addresses; event_kinds one or more of reminder, escalation, handover, winback, campaign; description up to 300 characters. secret is the receiver's whsec_<base64> secret (24 to 64 bytes) if it hands one out; leave it out and one is generated. The answer carries the secret, the only time it is shown. Deliveries are signed the Standard Webhooks way (webhook-id, webhook-timestamp, webhook-signature). Every bad field is a 422 naming it (url: invalid_url, not_https, private_address; secret: invalid_secret, secret_too_short, secret_too_long), and nothing is stored.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -4918,7 +4922,7 @@ type ClientWithResponsesInterface interface {
 
 	// PostWebhooksWithResponse Register a webhook subscription (admins)
 	//
-	// Admins only (403 for every other role). url must be https and a public address unless the administrator's settings allow plain http or private addresses; event_kinds one or more of reminder, escalation, handover, winback; description up to 300 characters. secret is the receiver's whsec_<base64> secret (24 to 64 bytes) if it hands one out; leave it out and one is generated. The answer carries the secret, the only time it is shown. Deliveries are signed the Standard Webhooks way (webhook-id, webhook-timestamp, webhook-signature). Every bad field is a 422 naming it (url: invalid_url, not_https, private_address; secret: invalid_secret, secret_too_short, secret_too_long), and nothing is stored.
+	// Admins only (403 for every other role). url must be https and a public address unless the administrator's settings allow plain http or private addresses; event_kinds one or more of reminder, escalation, handover, winback, campaign; description up to 300 characters. secret is the receiver's whsec_<base64> secret (24 to 64 bytes) if it hands one out; leave it out and one is generated. The answer carries the secret, the only time it is shown. Deliveries are signed the Standard Webhooks way (webhook-id, webhook-timestamp, webhook-signature). Every bad field is a 422 naming it (url: invalid_url, not_https, private_address; secret: invalid_secret, secret_too_short, secret_too_long), and nothing is stored.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -8297,7 +8301,7 @@ func (c *ClientWithResponses) GetMeNotificationPreferencesWithResponse(ctx conte
 
 // PutMeNotificationPreferencesWithBodyWithResponse Replace your notification preferences
 //
-// language en or zh-Hans; time_zone an IANA zone; email an address or empty; email_kinds a subset of reminder, escalation, handover, winback; quiet_hours {from, to} as HH:MM (from after to spans midnight) or null — non-urgent messages wait until they end, escalations to managers go through; digest_hour 0–23 or null. Any bad field is a 422 naming it, and nothing changes. default and updated_at are ignored.
+// language en or zh-Hans; time_zone an IANA zone; email an address or empty; email_kinds a subset of reminder, escalation, handover, winback, campaign; quiet_hours {from, to} as HH:MM (from after to spans midnight) or null — non-urgent messages wait until they end, escalations to managers go through; digest_hour 0–23 or null. Any bad field is a 422 naming it, and nothing changes. default and updated_at are ignored.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -8312,7 +8316,7 @@ func (c *ClientWithResponses) PutMeNotificationPreferencesWithBodyWithResponse(c
 
 // PutMeNotificationPreferencesWithResponse Replace your notification preferences
 //
-// language en or zh-Hans; time_zone an IANA zone; email an address or empty; email_kinds a subset of reminder, escalation, handover, winback; quiet_hours {from, to} as HH:MM (from after to spans midnight) or null — non-urgent messages wait until they end, escalations to managers go through; digest_hour 0–23 or null. Any bad field is a 422 naming it, and nothing changes. default and updated_at are ignored.
+// language en or zh-Hans; time_zone an IANA zone; email an address or empty; email_kinds a subset of reminder, escalation, handover, winback, campaign; quiet_hours {from, to} as HH:MM (from after to spans midnight) or null — non-urgent messages wait until they end, escalations to managers go through; digest_hour 0–23 or null. Any bad field is a 422 naming it, and nothing changes. default and updated_at are ignored.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -8327,7 +8331,7 @@ func (c *ClientWithResponses) PutMeNotificationPreferencesWithResponse(ctx conte
 
 // GetNotificationsWithResponse Your in-app messages, newest first
 //
-// Everyone signed in has an inbox: the messages sent to them, and for a manager also those sent to the managers of their teams (each manager reads them on their own). A follow-up's ladder step sends them as it is recorded: a reminder to the owner; an escalation, a hand-over by the ladder or a return to the pool to the owner and the team's managers (urgent); a win-back touch to the owner; a reassignment by a person to the new owner. Each is sent once however often its step is recorded. follow_up_state says whether the follow-up is still open.
+// Everyone signed in has an inbox: the messages sent to them, and for a manager also those sent to the managers of their teams (each manager reads them on their own). A follow-up's ladder step sends them as it is recorded: a reminder to the owner; an escalation, a hand-over by the ladder or a return to the pool to the owner and the team's managers (urgent); a win-back touch to the owner; a reassignment by a person to the new owner. Each is sent once however often its step is recorded. follow_up_state says whether the follow-up is still open. A marketing campaign's event (kind campaign: approval_requested to the managers of its team; approved, cancelled, launch_finished, completed to its owner) has no follow-up: it carries campaign_id, link (its console page), counts (a launch's totals) and note.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -8614,7 +8618,7 @@ func (c *ClientWithResponses) GetWebhooksWithResponse(ctx context.Context, reqEd
 
 // PostWebhooksWithBodyWithResponse Register a webhook subscription (admins)
 //
-// Admins only (403 for every other role). url must be https and a public address unless the administrator's settings allow plain http or private addresses; event_kinds one or more of reminder, escalation, handover, winback; description up to 300 characters. secret is the receiver's whsec_<base64> secret (24 to 64 bytes) if it hands one out; leave it out and one is generated. The answer carries the secret, the only time it is shown. Deliveries are signed the Standard Webhooks way (webhook-id, webhook-timestamp, webhook-signature). Every bad field is a 422 naming it (url: invalid_url, not_https, private_address; secret: invalid_secret, secret_too_short, secret_too_long), and nothing is stored.
+// Admins only (403 for every other role). url must be https and a public address unless the administrator's settings allow plain http or private addresses; event_kinds one or more of reminder, escalation, handover, winback, campaign; description up to 300 characters. secret is the receiver's whsec_<base64> secret (24 to 64 bytes) if it hands one out; leave it out and one is generated. The answer carries the secret, the only time it is shown. Deliveries are signed the Standard Webhooks way (webhook-id, webhook-timestamp, webhook-signature). Every bad field is a 422 naming it (url: invalid_url, not_https, private_address; secret: invalid_secret, secret_too_short, secret_too_long), and nothing is stored.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -8629,7 +8633,7 @@ func (c *ClientWithResponses) PostWebhooksWithBodyWithResponse(ctx context.Conte
 
 // PostWebhooksWithResponse Register a webhook subscription (admins)
 //
-// Admins only (403 for every other role). url must be https and a public address unless the administrator's settings allow plain http or private addresses; event_kinds one or more of reminder, escalation, handover, winback; description up to 300 characters. secret is the receiver's whsec_<base64> secret (24 to 64 bytes) if it hands one out; leave it out and one is generated. The answer carries the secret, the only time it is shown. Deliveries are signed the Standard Webhooks way (webhook-id, webhook-timestamp, webhook-signature). Every bad field is a 422 naming it (url: invalid_url, not_https, private_address; secret: invalid_secret, secret_too_short, secret_too_long), and nothing is stored.
+// Admins only (403 for every other role). url must be https and a public address unless the administrator's settings allow plain http or private addresses; event_kinds one or more of reminder, escalation, handover, winback, campaign; description up to 300 characters. secret is the receiver's whsec_<base64> secret (24 to 64 bytes) if it hands one out; leave it out and one is generated. The answer carries the secret, the only time it is shown. Deliveries are signed the Standard Webhooks way (webhook-id, webhook-timestamp, webhook-signature). Every bad field is a 422 naming it (url: invalid_url, not_https, private_address; secret: invalid_secret, secret_too_short, secret_too_long), and nothing is stored.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //

@@ -110,39 +110,47 @@ func (e GetCampaignsByIdEnrolmentsParamsState) Valid() bool {
 	}
 }
 
+// ApprovalRequestView defines model for ApprovalRequestView.
+type ApprovalRequestView struct {
+	At     *time.Time `json:"at,omitempty"`
+	By     *string    `json:"by,omitempty"`
+	ByName *string    `json:"by_name,omitempty"`
+}
+
 // CampaignListItem defines model for CampaignListItem.
 type CampaignListItem struct {
-	ApprovedAt      *time.Time      `json:"approved_at,omitempty"`
-	ApprovedBy      *string         `json:"approved_by,omitempty"`
-	Budget          *float64        `json:"budget,omitempty"`
-	Channels        *[]string       `json:"channels,omitempty"`
-	CreatedAt       *time.Time      `json:"created_at,omitempty"`
-	CreatedBy       *string         `json:"created_by,omitempty"`
-	EmailBody       *string         `json:"email_body,omitempty"`
-	EmailSubject    *string         `json:"email_subject,omitempty"`
-	EndReason       *string         `json:"end_reason,omitempty"`
-	EndedAt         *time.Time      `json:"ended_at,omitempty"`
-	EndedBy         *string         `json:"ended_by,omitempty"`
-	EndsOn          *string         `json:"ends_on,omitempty"`
-	EnrolNewcomers  *bool           `json:"enrol_newcomers,omitempty"`
-	ExpectedCost    *float64        `json:"expected_cost,omitempty"`
-	ExpectedRevenue *float64        `json:"expected_revenue,omitempty"`
-	Figures         *EvaluationView `json:"figures,omitempty"`
-	Holdout         *float64        `json:"holdout,omitempty"`
-	Id              *string         `json:"id,omitempty"`
-	Launch          *LaunchView     `json:"launch,omitempty"`
-	LaunchedAt      *time.Time      `json:"launched_at,omitempty"`
-	LaunchedBy      *string         `json:"launched_by,omitempty"`
-	Name            *string         `json:"name,omitempty"`
-	Objective       *string         `json:"objective,omitempty"`
-	OwnerId         *string         `json:"owner_id,omitempty"`
-	Segment         *Segment        `json:"segment,omitempty"`
-	StartsOn        *string         `json:"starts_on,omitempty"`
-	State           *string         `json:"state,omitempty"`
-	Team            *string         `json:"team,omitempty"`
-	Type            *string         `json:"type,omitempty"`
-	UpdatedAt       *time.Time      `json:"updated_at,omitempty"`
-	Version         *int            `json:"version,omitempty"`
+	ApprovalRequest *ApprovalRequestView `json:"approval_request,omitempty"`
+	ApprovedAt      *time.Time           `json:"approved_at,omitempty"`
+	ApprovedBy      *string              `json:"approved_by,omitempty"`
+	Budget          *float64             `json:"budget,omitempty"`
+	Channels        *[]string            `json:"channels,omitempty"`
+	CreatedAt       *time.Time           `json:"created_at,omitempty"`
+	CreatedBy       *string              `json:"created_by,omitempty"`
+	EmailBody       *string              `json:"email_body,omitempty"`
+	EmailSubject    *string              `json:"email_subject,omitempty"`
+	EndReason       *string              `json:"end_reason,omitempty"`
+	EndedAt         *time.Time           `json:"ended_at,omitempty"`
+	EndedBy         *string              `json:"ended_by,omitempty"`
+	EndsOn          *string              `json:"ends_on,omitempty"`
+	EnrolNewcomers  *bool                `json:"enrol_newcomers,omitempty"`
+	ExpectedCost    *float64             `json:"expected_cost,omitempty"`
+	ExpectedRevenue *float64             `json:"expected_revenue,omitempty"`
+	Figures         *EvaluationView      `json:"figures,omitempty"`
+	Holdout         *float64             `json:"holdout,omitempty"`
+	Id              *string              `json:"id,omitempty"`
+	Launch          *LaunchView          `json:"launch,omitempty"`
+	LaunchedAt      *time.Time           `json:"launched_at,omitempty"`
+	LaunchedBy      *string              `json:"launched_by,omitempty"`
+	Name            *string              `json:"name,omitempty"`
+	Objective       *string              `json:"objective,omitempty"`
+	OwnerId         *string              `json:"owner_id,omitempty"`
+	Segment         *Segment             `json:"segment,omitempty"`
+	StartsOn        *string              `json:"starts_on,omitempty"`
+	State           *string              `json:"state,omitempty"`
+	Team            *string              `json:"team,omitempty"`
+	Type            *string              `json:"type,omitempty"`
+	UpdatedAt       *time.Time           `json:"updated_at,omitempty"`
+	Version         *int                 `json:"version,omitempty"`
 }
 
 // CampaignPage defines model for CampaignPage.
@@ -174,36 +182,37 @@ type CampaignRequest struct {
 
 // CampaignView defines model for CampaignView.
 type CampaignView struct {
-	ApprovedAt      *time.Time  `json:"approved_at,omitempty"`
-	ApprovedBy      *string     `json:"approved_by,omitempty"`
-	Budget          *float64    `json:"budget,omitempty"`
-	Channels        *[]string   `json:"channels,omitempty"`
-	CreatedAt       *time.Time  `json:"created_at,omitempty"`
-	CreatedBy       *string     `json:"created_by,omitempty"`
-	EmailBody       *string     `json:"email_body,omitempty"`
-	EmailSubject    *string     `json:"email_subject,omitempty"`
-	EndReason       *string     `json:"end_reason,omitempty"`
-	EndedAt         *time.Time  `json:"ended_at,omitempty"`
-	EndedBy         *string     `json:"ended_by,omitempty"`
-	EndsOn          *string     `json:"ends_on,omitempty"`
-	EnrolNewcomers  *bool       `json:"enrol_newcomers,omitempty"`
-	ExpectedCost    *float64    `json:"expected_cost,omitempty"`
-	ExpectedRevenue *float64    `json:"expected_revenue,omitempty"`
-	Holdout         *float64    `json:"holdout,omitempty"`
-	Id              *string     `json:"id,omitempty"`
-	Launch          *LaunchView `json:"launch,omitempty"`
-	LaunchedAt      *time.Time  `json:"launched_at,omitempty"`
-	LaunchedBy      *string     `json:"launched_by,omitempty"`
-	Name            *string     `json:"name,omitempty"`
-	Objective       *string     `json:"objective,omitempty"`
-	OwnerId         *string     `json:"owner_id,omitempty"`
-	Segment         *Segment    `json:"segment,omitempty"`
-	StartsOn        *string     `json:"starts_on,omitempty"`
-	State           *string     `json:"state,omitempty"`
-	Team            *string     `json:"team,omitempty"`
-	Type            *string     `json:"type,omitempty"`
-	UpdatedAt       *time.Time  `json:"updated_at,omitempty"`
-	Version         *int        `json:"version,omitempty"`
+	ApprovalRequest *ApprovalRequestView `json:"approval_request,omitempty"`
+	ApprovedAt      *time.Time           `json:"approved_at,omitempty"`
+	ApprovedBy      *string              `json:"approved_by,omitempty"`
+	Budget          *float64             `json:"budget,omitempty"`
+	Channels        *[]string            `json:"channels,omitempty"`
+	CreatedAt       *time.Time           `json:"created_at,omitempty"`
+	CreatedBy       *string              `json:"created_by,omitempty"`
+	EmailBody       *string              `json:"email_body,omitempty"`
+	EmailSubject    *string              `json:"email_subject,omitempty"`
+	EndReason       *string              `json:"end_reason,omitempty"`
+	EndedAt         *time.Time           `json:"ended_at,omitempty"`
+	EndedBy         *string              `json:"ended_by,omitempty"`
+	EndsOn          *string              `json:"ends_on,omitempty"`
+	EnrolNewcomers  *bool                `json:"enrol_newcomers,omitempty"`
+	ExpectedCost    *float64             `json:"expected_cost,omitempty"`
+	ExpectedRevenue *float64             `json:"expected_revenue,omitempty"`
+	Holdout         *float64             `json:"holdout,omitempty"`
+	Id              *string              `json:"id,omitempty"`
+	Launch          *LaunchView          `json:"launch,omitempty"`
+	LaunchedAt      *time.Time           `json:"launched_at,omitempty"`
+	LaunchedBy      *string              `json:"launched_by,omitempty"`
+	Name            *string              `json:"name,omitempty"`
+	Objective       *string              `json:"objective,omitempty"`
+	OwnerId         *string              `json:"owner_id,omitempty"`
+	Segment         *Segment             `json:"segment,omitempty"`
+	StartsOn        *string              `json:"starts_on,omitempty"`
+	State           *string              `json:"state,omitempty"`
+	Team            *string              `json:"team,omitempty"`
+	Type            *string              `json:"type,omitempty"`
+	UpdatedAt       *time.Time           `json:"updated_at,omitempty"`
+	Version         *int                 `json:"version,omitempty"`
 }
 
 // CandidatePage defines model for CandidatePage.
@@ -214,6 +223,8 @@ type CandidatePage struct {
 
 // CandidateView defines model for CandidateView.
 type CandidateView struct {
+	CsatAverage       *float64   `json:"csat_average,omitempty"`
+	CsatCount         *int       `json:"csat_count,omitempty"`
 	Id                *string    `json:"id,omitempty"`
 	Industry          *string    `json:"industry,omitempty"`
 	LastContactAt     *time.Time `json:"last_contact_at,omitempty"`
@@ -222,6 +233,7 @@ type CandidateView struct {
 	LostAt            *time.Time `json:"lost_at,omitempty"`
 	LostCompetitor    *string    `json:"lost_competitor,omitempty"`
 	LostReason        *string    `json:"lost_reason,omitempty"`
+	LoyaltyLevel      *string    `json:"loyalty_level,omitempty"`
 	Name              *string    `json:"name,omitempty"`
 	OwnerId           *string    `json:"owner_id,omitempty"`
 	Region            *string    `json:"region,omitempty"`
@@ -260,6 +272,8 @@ type CostView struct {
 
 // CustomerSample defines model for CustomerSample.
 type CustomerSample struct {
+	CsatAverage       *float64   `json:"csat_average,omitempty"`
+	CsatCount         *int       `json:"csat_count,omitempty"`
 	Id                *string    `json:"id,omitempty"`
 	Industry          *string    `json:"industry,omitempty"`
 	LastContactAt     *time.Time `json:"last_contact_at,omitempty"`
@@ -267,6 +281,7 @@ type CustomerSample struct {
 	LostAt            *time.Time `json:"lost_at,omitempty"`
 	LostCompetitor    *string    `json:"lost_competitor,omitempty"`
 	LostReason        *string    `json:"lost_reason,omitempty"`
+	LoyaltyLevel      *string    `json:"loyalty_level,omitempty"`
 	Name              *string    `json:"name,omitempty"`
 	OwnerId           *string    `json:"owner_id,omitempty"`
 	Region            *string    `json:"region,omitempty"`
@@ -421,12 +436,20 @@ type PreviewView struct {
 	Sample          *[]CustomerSample `json:"sample,omitempty"`
 }
 
+// RequestApprovalRequest defines model for RequestApprovalRequest.
+type RequestApprovalRequest struct {
+	ExpectedVersion *int `json:"expected_version,omitempty"`
+}
+
 // Segment defines model for Segment.
 type Segment struct {
 	Industries          *[]string `json:"industries,omitempty"`
 	LifecycleStages     *[]string `json:"lifecycle_stages,omitempty"`
+	LoyaltyLevels       *[]string `json:"loyalty_levels,omitempty"`
 	MaxDaysSinceContact *int      `json:"max_days_since_contact,omitempty"`
+	MaxSatisfaction     *float64  `json:"max_satisfaction,omitempty"`
 	MinDaysSinceContact *int      `json:"min_days_since_contact,omitempty"`
+	MinSatisfaction     *float64  `json:"min_satisfaction,omitempty"`
 	OwnerIds            *[]string `json:"owner_ids,omitempty"`
 	Regions             *[]string `json:"regions,omitempty"`
 	RelationshipStages  *[]string `json:"relationship_stages,omitempty"`
@@ -535,6 +558,9 @@ type PostCampaignsByIdEnrolmentsJSONRequestBody = EnrolRequest
 
 // PostCampaignsByIdLaunchJSONRequestBody defines body for PostCampaignsByIdLaunch for application/json ContentType.
 type PostCampaignsByIdLaunchJSONRequestBody = MoveRequest
+
+// PostCampaignsByIdRequestApprovalJSONRequestBody defines body for PostCampaignsByIdRequestApproval for application/json ContentType.
+type PostCampaignsByIdRequestApprovalJSONRequestBody = RequestApprovalRequest
 
 // PutOptOutsByCustomerIdJSONRequestBody defines body for PutOptOutsByCustomerId for application/json ContentType.
 type PutOptOutsByCustomerIdJSONRequestBody = OptOutRequest
@@ -690,7 +716,7 @@ type ClientInterface interface {
 
 	// PostCampaignsByIdApproveWithBody Approve a draft
 	//
-	// By a marketing manager of the campaign's team or an admin (403 not_marketing_manager). draft → approved; anything else is 422 invalid_transition.
+	// By a marketing manager of the campaign's team or an admin (403 not_marketing_manager). draft → approved; anything else is 422 invalid_transition. The owner is told (unless they approved it themselves); a cancellation by someone else, the launch's end (with what it enrolled) and a completion by someone else are told to the owner too.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -699,7 +725,7 @@ type ClientInterface interface {
 
 	// PostCampaignsByIdApprove Approve a draft
 	//
-	// By a marketing manager of the campaign's team or an admin (403 not_marketing_manager). draft → approved; anything else is 422 invalid_transition.
+	// By a marketing manager of the campaign's team or an admin (403 not_marketing_manager). draft → approved; anything else is 422 invalid_transition. The owner is told (unless they approved it themselves); a cancellation by someone else, the launch's end (with what it enrolled) and a completion by someone else are told to the owner too.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -817,6 +843,24 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /v1/campaigns/{id}/preview (the `GetCampaignsByIdPreview` operationId).
 	GetCampaignsByIdPreview(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PostCampaignsByIdRequestApprovalWithBody Ask the team's marketing managers to approve a draft
+	//
+	// By the draft's owner, a marketer or marketing manager of its team, or an admin (anyone else in the department: 403 campaign_read_only). Records approval_request (who, when) and tells the marketing managers of the campaign's team in their inbox, and by email or webhook as they chose (kind campaign). Asking again for the same version of the draft answers the request already made and tells nobody again; after an edit it asks again. A campaign that is not a draft is 422 approval_request_not_draft; expected_version, when not 0, must be the version you read (409 version_conflict).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/campaigns/{id}/request-approval (the `PostCampaignsByIdRequestApproval` operationId).
+	PostCampaignsByIdRequestApprovalWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PostCampaignsByIdRequestApproval Ask the team's marketing managers to approve a draft
+	//
+	// By the draft's owner, a marketer or marketing manager of its team, or an admin (anyone else in the department: 403 campaign_read_only). Records approval_request (who, when) and tells the marketing managers of the campaign's team in their inbox, and by email or webhook as they chose (kind campaign). Asking again for the same version of the draft answers the request already made and tells nobody again; after an edit it asks again. A campaign that is not a draft is 422 approval_request_not_draft; expected_version, when not 0, must be the version you read (409 version_conflict).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/campaigns/{id}/request-approval (the `PostCampaignsByIdRequestApproval` operationId).
+	PostCampaignsByIdRequestApproval(ctx context.Context, id string, body PostCampaignsByIdRequestApprovalJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// DeleteOptOutsByCustomerId Remove a customer's opt-out
 	//
@@ -1021,7 +1065,7 @@ func (c *Client) PutCampaignsById(ctx context.Context, id string, body PutCampai
 
 // PostCampaignsByIdApproveWithBody Approve a draft
 //
-// By a marketing manager of the campaign's team or an admin (403 not_marketing_manager). draft → approved; anything else is 422 invalid_transition.
+// By a marketing manager of the campaign's team or an admin (403 not_marketing_manager). draft → approved; anything else is 422 invalid_transition. The owner is told (unless they approved it themselves); a cancellation by someone else, the launch's end (with what it enrolled) and a completion by someone else are told to the owner too.
 //
 // Takes any type of body and a specified content type.
 //
@@ -1040,7 +1084,7 @@ func (c *Client) PostCampaignsByIdApproveWithBody(ctx context.Context, id string
 
 // PostCampaignsByIdApprove Approve a draft
 //
-// By a marketing manager of the campaign's team or an admin (403 not_marketing_manager). draft → approved; anything else is 422 invalid_transition.
+// By a marketing manager of the campaign's team or an admin (403 not_marketing_manager). draft → approved; anything else is 422 invalid_transition. The owner is told (unless they approved it themselves); a cancellation by someone else, the launch's end (with what it enrolled) and a completion by someone else are told to the owner too.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -1299,6 +1343,44 @@ func (c *Client) PostCampaignsByIdLaunch(ctx context.Context, id string, body Po
 // Corresponds with GET /v1/campaigns/{id}/preview (the `GetCampaignsByIdPreview` operationId).
 func (c *Client) GetCampaignsByIdPreview(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetCampaignsByIdPreviewRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PostCampaignsByIdRequestApprovalWithBody Ask the team's marketing managers to approve a draft
+//
+// By the draft's owner, a marketer or marketing manager of its team, or an admin (anyone else in the department: 403 campaign_read_only). Records approval_request (who, when) and tells the marketing managers of the campaign's team in their inbox, and by email or webhook as they chose (kind campaign). Asking again for the same version of the draft answers the request already made and tells nobody again; after an edit it asks again. A campaign that is not a draft is 422 approval_request_not_draft; expected_version, when not 0, must be the version you read (409 version_conflict).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/campaigns/{id}/request-approval (the `PostCampaignsByIdRequestApproval` operationId).
+func (c *Client) PostCampaignsByIdRequestApprovalWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPostCampaignsByIdRequestApprovalRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PostCampaignsByIdRequestApproval Ask the team's marketing managers to approve a draft
+//
+// By the draft's owner, a marketer or marketing manager of its team, or an admin (anyone else in the department: 403 campaign_read_only). Records approval_request (who, when) and tells the marketing managers of the campaign's team in their inbox, and by email or webhook as they chose (kind campaign). Asking again for the same version of the draft answers the request already made and tells nobody again; after an edit it asks again. A campaign that is not a draft is 422 approval_request_not_draft; expected_version, when not 0, must be the version you read (409 version_conflict).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/campaigns/{id}/request-approval (the `PostCampaignsByIdRequestApproval` operationId).
+func (c *Client) PostCampaignsByIdRequestApproval(ctx context.Context, id string, body PostCampaignsByIdRequestApprovalJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPostCampaignsByIdRequestApprovalRequest(c.Server, id, body)
 	if err != nil {
 		return nil, err
 	}
@@ -2207,6 +2289,53 @@ func NewGetCampaignsByIdPreviewRequest(server string, id string) (*http.Request,
 	return req, nil
 }
 
+// NewPostCampaignsByIdRequestApprovalRequest calls the generic PostCampaignsByIdRequestApproval builder with application/json body
+func NewPostCampaignsByIdRequestApprovalRequest(server string, id string, body PostCampaignsByIdRequestApprovalJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewPostCampaignsByIdRequestApprovalRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewPostCampaignsByIdRequestApprovalRequestWithBody constructs an http.Request for the PostCampaignsByIdRequestApproval method, with any body, and a specified content type
+func NewPostCampaignsByIdRequestApprovalRequestWithBody(server string, id string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/campaigns/%s/request-approval", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewDeleteOptOutsByCustomerIdRequest constructs an http.Request for the DeleteOptOutsByCustomerId method
 func NewDeleteOptOutsByCustomerIdRequest(server string, customerId string) (*http.Request, error) {
 	var err error
@@ -2515,7 +2644,7 @@ type ClientWithResponsesInterface interface {
 
 	// PostCampaignsByIdApproveWithBodyWithResponse Approve a draft
 	//
-	// By a marketing manager of the campaign's team or an admin (403 not_marketing_manager). draft → approved; anything else is 422 invalid_transition.
+	// By a marketing manager of the campaign's team or an admin (403 not_marketing_manager). draft → approved; anything else is 422 invalid_transition. The owner is told (unless they approved it themselves); a cancellation by someone else, the launch's end (with what it enrolled) and a completion by someone else are told to the owner too.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -2524,7 +2653,7 @@ type ClientWithResponsesInterface interface {
 
 	// PostCampaignsByIdApproveWithResponse Approve a draft
 	//
-	// By a marketing manager of the campaign's team or an admin (403 not_marketing_manager). draft → approved; anything else is 422 invalid_transition.
+	// By a marketing manager of the campaign's team or an admin (403 not_marketing_manager). draft → approved; anything else is 422 invalid_transition. The owner is told (unless they approved it themselves); a cancellation by someone else, the launch's end (with what it enrolled) and a completion by someone else are told to the owner too.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -2650,6 +2779,24 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /v1/campaigns/{id}/preview (the `GetCampaignsByIdPreview` operationId).
 	GetCampaignsByIdPreviewWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*GetCampaignsByIdPreviewResponse, error)
+
+	// PostCampaignsByIdRequestApprovalWithBodyWithResponse Ask the team's marketing managers to approve a draft
+	//
+	// By the draft's owner, a marketer or marketing manager of its team, or an admin (anyone else in the department: 403 campaign_read_only). Records approval_request (who, when) and tells the marketing managers of the campaign's team in their inbox, and by email or webhook as they chose (kind campaign). Asking again for the same version of the draft answers the request already made and tells nobody again; after an edit it asks again. A campaign that is not a draft is 422 approval_request_not_draft; expected_version, when not 0, must be the version you read (409 version_conflict).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/campaigns/{id}/request-approval (the `PostCampaignsByIdRequestApproval` operationId).
+	PostCampaignsByIdRequestApprovalWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PostCampaignsByIdRequestApprovalResponse, error)
+
+	// PostCampaignsByIdRequestApprovalWithResponse Ask the team's marketing managers to approve a draft
+	//
+	// By the draft's owner, a marketer or marketing manager of its team, or an admin (anyone else in the department: 403 campaign_read_only). Records approval_request (who, when) and tells the marketing managers of the campaign's team in their inbox, and by email or webhook as they chose (kind campaign). Asking again for the same version of the draft answers the request already made and tells nobody again; after an edit it asks again. A campaign that is not a draft is 422 approval_request_not_draft; expected_version, when not 0, must be the version you read (409 version_conflict).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/campaigns/{id}/request-approval (the `PostCampaignsByIdRequestApproval` operationId).
+	PostCampaignsByIdRequestApprovalWithResponse(ctx context.Context, id string, body PostCampaignsByIdRequestApprovalJSONRequestBody, reqEditors ...RequestEditorFn) (*PostCampaignsByIdRequestApprovalResponse, error)
 
 	// DeleteOptOutsByCustomerIdWithResponse Remove a customer's opt-out
 	//
@@ -4014,6 +4161,103 @@ func (r GetCampaignsByIdPreviewResponse) ContentType() string {
 	return ""
 }
 
+type PostCampaignsByIdRequestApprovalResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *CampaignView
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Error
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *Error
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Error
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PostCampaignsByIdRequestApprovalResponse) GetJSON200() *CampaignView {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r PostCampaignsByIdRequestApprovalResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r PostCampaignsByIdRequestApprovalResponse) GetJSON401() *Error {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r PostCampaignsByIdRequestApprovalResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r PostCampaignsByIdRequestApprovalResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r PostCampaignsByIdRequestApprovalResponse) GetJSON409() *Error {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r PostCampaignsByIdRequestApprovalResponse) GetJSON413() *Error {
+	return r.JSON413
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r PostCampaignsByIdRequestApprovalResponse) GetJSON422() *Error {
+	return r.JSON422
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r PostCampaignsByIdRequestApprovalResponse) GetJSON500() *Error {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r PostCampaignsByIdRequestApprovalResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PostCampaignsByIdRequestApprovalResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PostCampaignsByIdRequestApprovalResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PostCampaignsByIdRequestApprovalResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type DeleteOptOutsByCustomerIdResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -4427,7 +4671,7 @@ func (c *ClientWithResponses) PutCampaignsByIdWithResponse(ctx context.Context, 
 
 // PostCampaignsByIdApproveWithBodyWithResponse Approve a draft
 //
-// By a marketing manager of the campaign's team or an admin (403 not_marketing_manager). draft → approved; anything else is 422 invalid_transition.
+// By a marketing manager of the campaign's team or an admin (403 not_marketing_manager). draft → approved; anything else is 422 invalid_transition. The owner is told (unless they approved it themselves); a cancellation by someone else, the launch's end (with what it enrolled) and a completion by someone else are told to the owner too.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -4442,7 +4686,7 @@ func (c *ClientWithResponses) PostCampaignsByIdApproveWithBodyWithResponse(ctx c
 
 // PostCampaignsByIdApproveWithResponse Approve a draft
 //
-// By a marketing manager of the campaign's team or an admin (403 not_marketing_manager). draft → approved; anything else is 422 invalid_transition.
+// By a marketing manager of the campaign's team or an admin (403 not_marketing_manager). draft → approved; anything else is 422 invalid_transition. The owner is told (unless they approved it themselves); a cancellation by someone else, the launch's end (with what it enrolled) and a completion by someone else are told to the owner too.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -4657,6 +4901,36 @@ func (c *ClientWithResponses) GetCampaignsByIdPreviewWithResponse(ctx context.Co
 		return nil, err
 	}
 	return ParseGetCampaignsByIdPreviewResponse(rsp)
+}
+
+// PostCampaignsByIdRequestApprovalWithBodyWithResponse Ask the team's marketing managers to approve a draft
+//
+// By the draft's owner, a marketer or marketing manager of its team, or an admin (anyone else in the department: 403 campaign_read_only). Records approval_request (who, when) and tells the marketing managers of the campaign's team in their inbox, and by email or webhook as they chose (kind campaign). Asking again for the same version of the draft answers the request already made and tells nobody again; after an edit it asks again. A campaign that is not a draft is 422 approval_request_not_draft; expected_version, when not 0, must be the version you read (409 version_conflict).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/campaigns/{id}/request-approval (the `PostCampaignsByIdRequestApproval` operationId).
+func (c *ClientWithResponses) PostCampaignsByIdRequestApprovalWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PostCampaignsByIdRequestApprovalResponse, error) {
+	rsp, err := c.PostCampaignsByIdRequestApprovalWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePostCampaignsByIdRequestApprovalResponse(rsp)
+}
+
+// PostCampaignsByIdRequestApprovalWithResponse Ask the team's marketing managers to approve a draft
+//
+// By the draft's owner, a marketer or marketing manager of its team, or an admin (anyone else in the department: 403 campaign_read_only). Records approval_request (who, when) and tells the marketing managers of the campaign's team in their inbox, and by email or webhook as they chose (kind campaign). Asking again for the same version of the draft answers the request already made and tells nobody again; after an edit it asks again. A campaign that is not a draft is 422 approval_request_not_draft; expected_version, when not 0, must be the version you read (409 version_conflict).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/campaigns/{id}/request-approval (the `PostCampaignsByIdRequestApproval` operationId).
+func (c *ClientWithResponses) PostCampaignsByIdRequestApprovalWithResponse(ctx context.Context, id string, body PostCampaignsByIdRequestApprovalJSONRequestBody, reqEditors ...RequestEditorFn) (*PostCampaignsByIdRequestApprovalResponse, error) {
+	rsp, err := c.PostCampaignsByIdRequestApproval(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePostCampaignsByIdRequestApprovalResponse(rsp)
 }
 
 // DeleteOptOutsByCustomerIdWithResponse Remove a customer's opt-out
@@ -5805,6 +6079,88 @@ func ParseGetCampaignsByIdPreviewResponse(rsp *http.Response) (*GetCampaignsById
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParsePostCampaignsByIdRequestApprovalResponse parses an HTTP response from a PostCampaignsByIdRequestApprovalWithResponse call
+func ParsePostCampaignsByIdRequestApprovalResponse(rsp *http.Response) (*PostCampaignsByIdRequestApprovalResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PostCampaignsByIdRequestApprovalResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest CampaignView
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
 
 	}
 

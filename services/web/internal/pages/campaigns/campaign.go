@@ -20,12 +20,15 @@ import (
 // The campaign page's forms: the state changes (named by the API's route
 // each posts to), a cost entry and an opt-out.
 const (
-	FormApprove  = "approve"
-	FormLaunch   = "launch"
-	FormComplete = "complete"
-	FormCancel   = "cancel"
-	FormCost     = "cost"
-	FormOptOut   = "opt_out"
+	// FormRequestApproval asks the team's marketing managers to approve
+	// the draft (they are told in their inbox and by email).
+	FormRequestApproval = "request-approval"
+	FormApprove         = "approve"
+	FormLaunch          = "launch"
+	FormComplete        = "complete"
+	FormCancel          = "cancel"
+	FormCost            = "cost"
+	FormOptOut          = "opt_out"
 )
 
 // Action is a refused form as the user filled it.
@@ -257,6 +260,8 @@ func (d *campaignData) Offers(form string) bool {
 		return false
 	}
 	switch form {
+	case FormRequestApproval: // once per version of the draft: an edit asks again
+		return d.State == "draft" && d.C.ApprovalRequest == nil && (d.Writes || d.Owns())
 	case FormApprove:
 		return d.State == "draft" && d.Approves
 	case FormLaunch:
@@ -275,12 +280,29 @@ func (d *campaignData) Offers(form string) bool {
 
 // MoveForms are the state changes, in the order the page offers them.
 func (d *campaignData) MoveForms() []string {
-	return []string{FormApprove, FormLaunch, FormComplete, FormCancel}
+	return []string{FormRequestApproval, FormApprove, FormLaunch, FormComplete, FormCancel}
+}
+
+// Owns reports whether the viewer owns the campaign.
+func (d *campaignData) Owns() bool {
+	return d.User != nil && d.User.Subject != "" && str(d.C.OwnerId) == d.User.Subject
+}
+
+// ApprovalAsker is who asked for the draft's approval, as the page names
+// them: the name they signed in with, else the directory's.
+func (d *campaignData) ApprovalAsker() string {
+	if r := d.C.ApprovalRequest; r != nil {
+		if n := str(r.ByName); n != "" {
+			return n
+		}
+		return d.Who(str(r.By))
+	}
+	return ""
 }
 
 // Acts reports whether the page shows any state change.
 func (d *campaignData) Acts() bool {
-	return d.Offers(FormApprove) || d.Offers(FormLaunch) || d.Offers(FormComplete) || d.Offers(FormCancel) ||
+	return d.Offers(FormRequestApproval) || d.Offers(FormApprove) || d.Offers(FormLaunch) || d.Offers(FormComplete) || d.Offers(FormCancel) ||
 		(d.State == "draft" && d.Writes)
 }
 
@@ -326,7 +348,8 @@ func (d *campaignData) Refusal(form string) *view.Problem {
 // Today is the user's date, the cost form's default.
 func (d *campaignData) Today() string { return d.Now().In(d.TZ).Format(time.DateOnly) }
 
-// move sends the state change form (approve, launch, complete, cancel) at
+// move sends the state change form (approve, launch, complete, cancel) —
+// or the request for approval — at
 // the version the page was read at, with the reason typed (complete,
 // cancel).
 func (h *handler) move(form string) gin.HandlerFunc {
@@ -343,6 +366,10 @@ func (h *handler) move(form string) gin.HandlerFunc {
 		}
 		var err error
 		switch form {
+		case FormRequestApproval:
+			res, e := r.API.Marketing.PostCampaignsByIdRequestApprovalWithResponse(r.Ctx(), id,
+				marketingapi.RequestApprovalRequest{ExpectedVersion: body.ExpectedVersion})
+			err = apis.Check(res, e)
 		case FormApprove:
 			res, e := r.API.Marketing.PostCampaignsByIdApproveWithResponse(r.Ctx(), id, body)
 			err = apis.Check(res, e)

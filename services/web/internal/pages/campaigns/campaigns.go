@@ -102,7 +102,7 @@ func Mount(e *gin.Engine, d *console.Deps) error {
 	e.GET("/campaigns/:id/preview", read(h.showPreview)...)
 	e.GET("/campaigns/:id/edit", write(h.editForm)...)
 	e.POST("/campaigns/:id/edit", write(h.edit)...)
-	for _, f := range []string{FormApprove, FormLaunch, FormComplete, FormCancel} {
+	for _, f := range []string{FormRequestApproval, FormApprove, FormLaunch, FormComplete, FormCancel} {
 		e.POST("/campaigns/:id/"+f, write(h.move(f))...)
 	}
 	e.POST("/campaigns/:id/costs", write(h.addCost)...)

@@ -24,7 +24,9 @@ import (
 // campaign touches each customer) and channels (the others), the segment's
 // seg_value_classes, seg_lifecycle_stages, seg_relationship_stages (ticked),
 // seg_regions, seg_industries, seg_owner_ids, seg_teams (lists typed apart
-// by commas), seg_min_days and seg_max_days, holdout (a percentage of the
+// by commas), seg_min_days and seg_max_days, seg_loyalty_levels (ticked),
+// seg_min_satisfaction and seg_max_satisfaction (an average CSAT, 1 to 5),
+// holdout (a percentage of the
 // segment), budget, expected_cost, expected_revenue, starts_on, ends_on,
 // owner_id, team, enrol_newcomers, and the campaign's email: email_subject
 // and email_body (required by the service when the campaign emails).
@@ -70,13 +72,19 @@ func (f *Form) Err(field string) string {
 var shownFields = []string{"name", "objective", "type", "channels", "holdout", "budget", "expected_cost", "expected_revenue",
 	"starts_on", "ends_on", "owner_id", "team", "segment.value_classes", "segment.lifecycle_stages", "segment.relationship_stages",
 	"segment.regions", "segment.industries", "segment.owner_ids", "segment.teams", "segment.min_days_since_contact",
-	"segment.max_days_since_contact", "email_subject", "email_body"}
+	"segment.max_days_since_contact", "segment.loyalty_levels", "segment.min_satisfaction", "segment.max_satisfaction",
+	"email_subject", "email_body"}
+
+// LoyaltyLevels are the loyalty levels a segment ticks (the after-sales
+// service's, docs/satisfaction.md).
+var LoyaltyLevels = []string{"unknown", "at_risk", "neutral", "loyal", "advocate"}
 
 type formData struct {
 	Ctx
 	Form                                              *Form
 	Types, Channels                                   []string
 	ValueClasses, LifecycleStages, RelationshipStages []string
+	LoyaltyLevels                                     []string
 	// TopProblem is the refusal said at the top, with the messages of
 	// fields the form does not show.
 	TopProblem *view.Problem
@@ -151,7 +159,7 @@ func (h *handler) renderForm(c *gin.Context, r *console.Request, status int, f *
 		x.Title = x.T("campaigns.form.edit_title")
 	}
 	d := &formData{Ctx: Ctx{x}, Form: f, Types: Types, Channels: Channels, ValueClasses: ValueClasses, LifecycleStages: LifecycleStages,
-		RelationshipStages: RelationshipStages}
+		RelationshipStages: RelationshipStages, LoyaltyLevels: LoyaltyLevels}
 	if p := f.Problem; p != nil {
 		top := *p
 		top.Fields = nil
@@ -280,6 +288,18 @@ func request(v url.Values) (body marketingapi.CampaignRequest, bad []string) {
 		}
 		return &n
 	}
+	score := func(field, input string) *float64 {
+		s := strings.TrimSpace(v.Get(input))
+		if s == "" {
+			return nil
+		}
+		f, ok := parseAmount(s)
+		if !ok {
+			bad = append(bad, field)
+			return nil
+		}
+		return &f
+	}
 	channels := list([]string{v.Get("channel")}) // the main one first
 	for _, ch := range list(v["channels"]) {
 		if !slices.Contains(channels, ch) {
@@ -290,7 +310,10 @@ func request(v url.Values) (body marketingapi.CampaignRequest, bad []string) {
 		RelationshipStages: ptr(list(v["seg_relationship_stages"])), Regions: ptr(listOf(v.Get("seg_regions"))),
 		Industries: ptr(listOf(v.Get("seg_industries"))), OwnerIds: ptr(listOf(v.Get("seg_owner_ids"))), Teams: ptr(listOf(v.Get("seg_teams"))),
 		MinDaysSinceContact: days("segment.min_days_since_contact", "seg_min_days"),
-		MaxDaysSinceContact: days("segment.max_days_since_contact", "seg_max_days")}
+		MaxDaysSinceContact: days("segment.max_days_since_contact", "seg_max_days"),
+		LoyaltyLevels:       ptr(list(v["seg_loyalty_levels"])),
+		MinSatisfaction:     score("segment.min_satisfaction", "seg_min_satisfaction"),
+		MaxSatisfaction:     score("segment.max_satisfaction", "seg_max_satisfaction")}
 	body = marketingapi.CampaignRequest{Name: ptr(strings.TrimSpace(v.Get("name"))), Objective: ptr(strings.TrimSpace(v.Get("objective"))),
 		Type: ptr(v.Get("type")), Channels: &channels, Segment: seg, Budget: ptr(num("budget", "budget")),
 		ExpectedCost: ptr(num("expected_cost", "expected_cost")), ExpectedRevenue: ptr(num("expected_revenue", "expected_revenue")),
@@ -336,6 +359,12 @@ func valuesOf(c marketingapi.CampaignView) url.Values {
 	s := deref(c.Segment)
 	v["seg_value_classes"], v["seg_lifecycle_stages"], v["seg_relationship_stages"] = deref(s.ValueClasses), deref(s.LifecycleStages),
 		deref(s.RelationshipStages)
+	v["seg_loyalty_levels"] = deref(s.LoyaltyLevels)
+	for k, b := range map[string]*float64{"seg_min_satisfaction": s.MinSatisfaction, "seg_max_satisfaction": s.MaxSatisfaction} {
+		if b != nil {
+			v.Set(k, strconv.FormatFloat(*b, 'f', -1, 64))
+		}
+	}
 	for k, l := range map[string]*[]string{"seg_regions": s.Regions, "seg_industries": s.Industries, "seg_owner_ids": s.OwnerIds, "seg_teams": s.Teams} {
 		v.Set(k, strings.Join(deref(l), ", "))
 	}

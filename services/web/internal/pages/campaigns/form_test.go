@@ -61,7 +61,7 @@ func testForm(t *testing.T, e *env) {
 		t.Fatalf("the form sent %+v", sent)
 	}
 	b := sent[0].Body
-	if got := fmt.Sprint(b["segment"]); got != "map[industries:[] lifecycle_stages:[lost prospect] max_days_since_contact:30 min_days_since_contact:90 "+
+	if got := fmt.Sprint(b["segment"]); got != "map[industries:[] lifecycle_stages:[lost prospect] loyalty_levels:[] max_days_since_contact:30 min_days_since_contact:90 "+
 		"owner_ids:[rep-ana rep-bo] regions:[East North West] relationship_stages:[decline] teams:[north] value_classes:[A C]]" {
 		t.Fatalf("the segment sent: %s", got)
 	}
@@ -147,5 +147,54 @@ func testForm(t *testing.T, e *env) {
 	}
 	must(t, "an analyst's form", e.ali.Get("/campaigns/new"), http.StatusForbidden, "This page is not for your role")
 	must(t, "a draft out of sight", e.ivy.Get("/campaigns/"+goneID+"/edit"), http.StatusNotFound, "There is no such page")
-	must(t, "the form in Chinese", e.ivy.Get("/campaigns/new", "Accept-Language", "zh-CN,zh;q=0.9"), http.StatusOK, "策划营销活动", "保存草稿", "保留组")
+	must(t, "the form in Chinese", e.ivy.Get("/campaigns/new", "Accept-Language", "zh-CN,zh;q=0.9"), http.StatusOK, "策划营销活动", "保存草稿", "保留组",
+		"忠诚度等级", `<label for="seg_loyalty_levels-at_risk">有流失风险</label>`, "平均满意度（CSAT）不低于")
+	testFormLoyalty(t, e)
+}
+
+// testFormLoyalty: the segment's loyalty levels (ticked) and satisfaction
+// range go to the service as typed, and its refusals show beside them.
+func testFormLoyalty(t *testing.T, e *env) {
+	fake := e.fake
+	fake.reset()
+	must(t, "the loyalty fields", e.ivy.Get("/campaigns/new"), http.StatusOK, `id="seg_loyalty_levels-at_risk" name="seg_loyalty_levels" value="at_risk"`,
+		`<label for="seg_loyalty_levels-unknown">Not known yet</label>`, `<label for="seg_loyalty_levels-advocate">Advocate</label>`,
+		`<label for="c-min-satisfaction">Average CSAT at least <span class="hint">optional</span></label>`, `id="c-min-satisfaction" name="seg_min_satisfaction" type="number"`,
+		`id="c-max-satisfaction" name="seg_max_satisfaction" type="number"`, "Customers who never answered do not pass.")
+	fake.answer("POST /v1/campaigns", http.StatusUnprocessableEntity, validationFailed(
+		[3]string{"segment.loyalty_levels[1]", "invalid", "unknown, at_risk, …"}, [3]string{"segment.min_satisfaction", "out_of_range", "1 to 5"},
+		[3]string{"segment.max_satisfaction", "below_min", "at least min_satisfaction"}))
+	p := e.ivy.Post("/campaigns", url.Values{"name": {"Save them"}, "seg_loyalty_levels": {"at_risk", "neutral"}, "seg_min_satisfaction": {"3.5"},
+		"seg_max_satisfaction": {"2"}})
+	must(t, "a refused loyalty segment", p, http.StatusUnprocessableEntity, `id="seg_loyalty_levels-err" role="alert">Not a loyalty level.`,
+		`id="c-min-satisfaction-err" role="alert">An average CSAT from 1 to 5.`, `id="c-max-satisfaction-err" role="alert">At least the minimum above.`,
+		`id="seg_loyalty_levels-at_risk" name="seg_loyalty_levels" value="at_risk" checked`, `value="3.5"`)
+	lacks(t, "a refused loyalty segment", p, "<code>segment", `value="loyal" checked`)
+	b := fake.requests("POST", "/v1/campaigns")[0].Body
+	seg, _ := b["segment"].(map[string]any)
+	if fmt.Sprint(seg["loyalty_levels"]) != "[at_risk neutral]" || seg["min_satisfaction"] != 3.5 || seg["max_satisfaction"] != 2.0 {
+		t.Fatalf("the loyalty segment sent: %v", seg)
+	}
+	fake.reset()
+	p = e.ivy.Post("/campaigns", url.Values{"name": {"kept"}, "seg_min_satisfaction": {"high"}})
+	must(t, "a satisfaction that is no number", p, http.StatusUnprocessableEntity, `id="c-min-satisfaction-err" role="alert">Enter a number`)
+	if n := len(fake.requests("POST", "/v1/campaigns")); n != 0 {
+		t.Fatalf("a form with a bad satisfaction sent %d requests", n)
+	}
+	// Left empty, neither is sent: the segment does not filter on them.
+	fake.answer("POST /v1/campaigns", http.StatusCreated, draft())
+	e.ivy.Post("/campaigns", url.Values{"name": {"Everyone"}})
+	seg, _ = fake.requests("POST", "/v1/campaigns")[0].Body["segment"].(map[string]any)
+	if _, ok := seg["min_satisfaction"]; ok || seg["max_satisfaction"] != nil || fmt.Sprint(seg["loyalty_levels"]) != "[]" {
+		t.Fatalf("an empty loyalty filter sent: %v", seg)
+	}
+	// The preview's sample shows each customer's loyalty and average CSAT.
+	fake.reset()
+	fake.put(spring(), springFigures())
+	fake.set("preview", map[string]any{"count": 2, "holdout_estimate": 0, "as_of": "2026-04-01T02:00:00Z", "sample": []any{
+		map[string]any{"id": custID, "name": "Acme", "lifecycle_stage": "transacting", "loyalty_level": "at_risk", "csat_average": 2.5, "csat_count": 2},
+		map[string]any{"id": custID, "name": "Basalt", "lifecycle_stage": "transacting", "loyalty_level": "unknown", "csat_average": nil}}})
+	p = e.ivy.Get("/campaigns/"+springID+"/preview", "HX-Request", "true")
+	must(t, "the preview's loyalty", p, http.StatusOK, `<th scope="col">Loyalty</th>`, `<span>At risk <span class="hint">CSAT 2.50</span></span>`,
+		`<span>Not known yet</span>`)
 }

@@ -2,6 +2,7 @@ package campaigns
 
 import (
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -41,6 +42,16 @@ func SegmentText(x *view.Ctx, s marketingapi.Segment) string {
 	if d := s.MaxDaysSinceContact; d != nil {
 		parts = append(parts, x.T("campaigns.segment.max_days", "Days", *d))
 	}
+	list("campaigns.segment.loyalty_levels", s.LoyaltyLevels, func(v string) string { return orID(x, "campaigns.loyalty."+v, v) })
+	score := func(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
+	switch lo, hi := s.MinSatisfaction, s.MaxSatisfaction; {
+	case lo != nil && hi != nil:
+		parts = append(parts, x.T("campaigns.segment.satisfaction_between", "Min", score(*lo), "Max", score(*hi)))
+	case lo != nil:
+		parts = append(parts, x.T("campaigns.segment.min_satisfaction", "Min", score(*lo)))
+	case hi != nil:
+		parts = append(parts, x.T("campaigns.segment.max_satisfaction", "Max", score(*hi)))
+	}
 	if len(parts) == 0 {
 		return x.T("campaigns.segment.everyone")
 	}
@@ -53,12 +64,19 @@ type Sample struct {
 	ID, Name, ValueClass, Stage, Region, Industry, Owner, Team string
 	LastContact, LostAt                                        *time.Time
 	LostReason, LostCompetitor                                 string
+	// Loyalty is the customer's loyalty level (the preview's sample shows
+	// it, with CSAT, the average of its recent answers to two decimals; ""
+	// without answers).
+	Loyalty, CSAT string
 }
 
 func sampleOf(c marketingapi.CustomerSample) Sample {
 	s := Sample{ID: str(c.Id), Name: str(c.Name), ValueClass: str(c.ValueClass), Stage: str(c.LifecycleStage), Region: str(c.Region),
 		Industry: str(c.Industry), Owner: str(c.OwnerId), Team: str(c.Team), LastContact: c.LastContactAt, LostAt: c.LostAt,
-		LostReason: str(c.LostReason), LostCompetitor: str(c.LostCompetitor)}
+		LostReason: str(c.LostReason), LostCompetitor: str(c.LostCompetitor), Loyalty: str(c.LoyaltyLevel)}
+	if c.CsatAverage != nil {
+		s.CSAT = strconv.FormatFloat(*c.CsatAverage, 'f', 2, 64)
+	}
 	if s.Name == "" {
 		s.Name = s.ID
 	}

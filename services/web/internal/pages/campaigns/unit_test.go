@@ -150,6 +150,26 @@ func TestEmailBody(t *testing.T) {
 	}
 }
 
+// TestLoyaltyRoundTrip: a draft's loyalty levels and satisfaction range
+// show in its form and go back unchanged.
+func TestLoyaltyRoundTrip(t *testing.T) {
+	c := marketingapi.CampaignView{Segment: &marketingapi.Segment{LoyaltyLevels: &[]string{"at_risk", "unknown"}, MinSatisfaction: ptr(1.0),
+		MaxSatisfaction: ptr(3.25)}}
+	v := valuesOf(c)
+	if !reflect.DeepEqual(v["seg_loyalty_levels"], []string{"at_risk", "unknown"}) || v.Get("seg_min_satisfaction") != "1" ||
+		v.Get("seg_max_satisfaction") != "3.25" {
+		t.Fatalf("valuesOf = %v", v)
+	}
+	b, bad := request(v)
+	seg := b.Segment.(marketingapi.Segment)
+	if len(bad) != 0 || !reflect.DeepEqual(*seg.LoyaltyLevels, []string{"at_risk", "unknown"}) || *seg.MinSatisfaction != 1 || *seg.MaxSatisfaction != 3.25 {
+		t.Fatalf("request = %+v, bad %v", seg, bad)
+	}
+	if v := valuesOf(marketingapi.CampaignView{Segment: &marketingapi.Segment{}}); v.Has("seg_min_satisfaction") || len(v["seg_loyalty_levels"]) != 0 {
+		t.Fatalf("a segment without them: %v", v)
+	}
+}
+
 func TestFormErrGathersEntries(t *testing.T) {
 	f := &Form{Problem: &view.Problem{Fields: map[string]string{"channels": "a", "channels[1]": "b", "channels[2]": "b", "channelsx": "c"}}}
 	if got := f.Err("channels"); got != "a b" {

@@ -2,6 +2,7 @@ package inbox
 
 import (
 	"context"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -34,13 +35,38 @@ type Message struct {
 	// Owner are names ("" when the user may not read them: the page shows
 	// a link or the id).
 	What, Customer, Owner string
+	// CampaignID is set on a message about a marketing campaign's event
+	// (kind campaign: approval_requested, approved, cancelled,
+	// launch_finished, completed), which has no follow-up; Counts are a
+	// launch's totals and Note the actor's note (a cancellation's reason).
+	// Detail says them in the reader's language.
+	CampaignID string
+	Counts     map[string]int64
+	Note       string
+	Detail     string
 }
 
+// AboutCampaign reports whether the message tells of a campaign's event
+// rather than a follow-up's step: it has no due time, state or board item,
+// and links to the campaign's page.
+func (m *Message) AboutCampaign() bool { return m.CampaignID != "" }
+
+// CampaignURL is the campaign's page in the console.
+func (m *Message) CampaignURL() string { return "/campaigns/" + url.PathEscape(m.CampaignID) }
+
 func messageOf(v followupapi.NotificationView) *Message {
-	return &Message{ID: view.Str(v.Id), FollowUpID: view.Str(v.FollowUpId), Kind: view.Str(v.Kind), Title: view.Str(v.Title),
+	m := &Message{ID: view.Str(v.Id), FollowUpID: view.Str(v.FollowUpId), Kind: view.Str(v.Kind), Title: view.Str(v.Title),
 		CustomerID: view.Str(v.CustomerId), Team: view.Str(v.Team), OwnerID: view.Str(v.OwnerId), Action: view.Str(v.Action),
 		ManagersOf: view.Str(v.ManagersOf), State: view.Str(v.FollowUpState), Urgent: v.Urgent != nil && *v.Urgent,
-		At: v.At, DueAt: v.DueAt, ReadAt: v.ReadAt, Actor: view.Str(v.Actor), ActorName: view.Str(v.ActorName)}
+		At: v.At, DueAt: v.DueAt, ReadAt: v.ReadAt, Actor: view.Str(v.Actor), ActorName: view.Str(v.ActorName),
+		CampaignID: view.Str(v.CampaignId), Note: view.Str(v.Note)}
+	if v.Counts != nil {
+		m.Counts = map[string]int64{}
+		for k, n := range *v.Counts {
+			m.Counts[k] = int64(n)
+		}
+	}
+	return m
 }
 
 // Unread reports whether the reader has not marked the message read.
@@ -88,7 +114,22 @@ func (h *handler) tell(ctx context.Context, r *console.Request, msgs []*Message)
 			actor = name(m.Actor)
 		}
 		m.What = what(r.X, m, actor)
+		m.Detail = detail(r.X, m)
 	}
+}
+
+// detail is what a campaign's message adds: a launch's totals, a
+// cancellation's reason.
+func detail(x *view.Ctx, m *Message) string {
+	switch {
+	case !m.AboutCampaign():
+		return ""
+	case m.Action == "launch_finished" && m.Counts != nil:
+		return x.T("inbox.campaign.counts", "Enrolled", m.Counts["enrolled"], "HeldOut", m.Counts["held_out"], "Skipped", m.Counts["skipped"])
+	case m.Note != "":
+		return x.T("inbox.campaign.note", "Note", m.Note)
+	}
+	return ""
 }
 
 // what is the sentence that says what happened.
@@ -109,6 +150,13 @@ func what(x *view.Ctx, m *Message, actor string) string {
 		return x.T("inbox.what." + m.Action)
 	case "call", "visit", "offer":
 		return x.T("inbox.what.winback_" + m.Action)
+	case "approval_requested", "approved", "cancelled", "completed":
+		if actor == "" {
+			actor = x.T("inbox.campaign.someone")
+		}
+		return x.T("inbox.what.campaign_"+m.Action, "Name", actor, "Team", team)
+	case "launch_finished":
+		return x.T("inbox.what.campaign_launch_finished")
 	case "reassigned":
 		if actor != "" {
 			return x.T("inbox.what.reassigned", "Name", actor)

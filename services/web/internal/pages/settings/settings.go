@@ -30,7 +30,7 @@ var locales embed.FS
 const Path = "/settings/notifications"
 
 // Kinds are the event kinds, in the order the form lists them.
-var Kinds = []string{"reminder", "escalation", "handover", "winback"}
+var Kinds = []string{"reminder", "escalation", "handover", "winback", "campaign"}
 
 // roles: everyone signed in has preferences.
 var roles = []string{"rep", "manager", "analyst", "admin"}
