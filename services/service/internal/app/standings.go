@@ -148,28 +148,16 @@ func (s *Standings) StartPending(ctx context.Context, batch int) (int, error) {
 // interval for the syncs the workflow engine could not start.
 func (s *Standings) Syncer(interval time.Duration) func(ctx context.Context) error {
 	return func(ctx context.Context) error {
-		if s.Start == nil || interval <= 0 {
-			<-ctx.Done()
-			return nil
-		}
-		t := time.NewTicker(interval)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return nil
-			case <-t.C:
-			case <-s.kick:
-			}
+		return outboxLoop(ctx, interval, s.Start == nil, s.kick, func(ctx context.Context) {
 			for {
 				n, err := s.StartPending(ctx, 100)
 				if err != nil && ctx.Err() == nil {
 					s.Log.WarnContext(ctx, "loyalty syncs still to be started", "started", n, "error", err)
 				}
 				if err != nil || n < 100 {
-					break
+					return
 				}
 			}
-		}
+		})
 	}
 }

@@ -340,23 +340,11 @@ func (a *Surveys) RetryRecoveries(ctx context.Context) (int, error) {
 // could not start.
 func (a *Surveys) RecoveryRetrier(interval time.Duration) func(ctx context.Context) error {
 	return func(ctx context.Context) error {
-		if a.FollowUps == nil || interval <= 0 {
-			<-ctx.Done()
-			return nil
-		}
-		t := time.NewTicker(interval)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return nil
-			case <-t.C:
-			case <-a.kick:
-			}
+		return outboxLoop(ctx, interval, a.FollowUps == nil, a.kick, func(ctx context.Context) {
 			if n, err := a.RetryRecoveries(ctx); err != nil && ctx.Err() == nil {
 				a.Log.WarnContext(ctx, "recovery calls still pending", "started", n, "error", err)
 			}
-		}
+		})
 	}
 }
 
