@@ -31,8 +31,12 @@ import (
 // worker — that one by make chaos), and notice/testdata/*.json (a notice revoked after
 // its deadline, a reader's follow-up closed by a late acknowledgement), and
 // loyalty/testdata/*.json (a customer's sync after an answer, a
-// reconciliation of every customer; the after-sales service's), all
-// with
+// reconciliation of every customer; the after-sales service's), and
+// winback/testdata/*.json and campaign/testdata/*.json (the marketing
+// service's: cadences handing over a lead, an inbound lead, an email then
+// an unsubscribe, a worker killed at a touch — before and after the
+// spread and the start at once —, launches, outcomes and a campaign
+// notice, before and after the bulk queues), all with
 // UPDATE_HISTORIES=1. A change
 // that would make such running executions non-deterministic after a worker
 // upgrade fails here; it needs workflow.GetVersion.
