@@ -21,7 +21,8 @@ import (
 // converted lead, a won opportunity, a lead escalated across a killed worker,
 // two runs of a lead that continued as new)
 // and testdata/*.json (written by the customer service's: a customer-day
-// visit, a care sweep, the ABC reclassification that starts one, care
+// visit (before and after its first request was decided while the
+// policies were resolved), a care sweep, the ABC reclassification that starts one, care
 // follow-ups answered and cancelled) and the follow-up service's (a
 // delivery held for quiet hours, a webhook delivery retried after
 // failures), and servicecase/testdata/*.json (written by the after-sales
@@ -45,7 +46,7 @@ func TestRecordedHistoriesReplay(t *testing.T) {
 	for _, dir := range []struct {
 		glob string
 		min  int
-	}{{"lead/testdata/*.json", 3}, {"testdata/*.json", 4}, {"servicecase/testdata/*.json", 2}, {"infoslip/testdata/*.json", 3}, {"notice/testdata/*.json", 2},
+	}{{"lead/testdata/*.json", 3}, {"testdata/*.json", 19}, {"servicecase/testdata/*.json", 2}, {"infoslip/testdata/*.json", 3}, {"notice/testdata/*.json", 2},
 		{"winback/testdata/*.json", 11}, {"campaign/testdata/*.json", 6}, {"loyalty/testdata/*.json", 2}} {
 		found, err := filepath.Glob(dir.glob)
 		if err != nil || len(found) < dir.min {

@@ -249,9 +249,10 @@ func TestVisitRequestsRace(t *testing.T) {
 	// The raced customer-day, waiting for its visit, for the replay test
 	// (visit-raced-requests.json is the same race recorded before one
 	// participant per person, visit-raced-requests-one-participant-per-person.json
-	// before the payloads moved from JSON to proto; they stay, for the runs
-	// they stand for).
-	testenv.SaveHistory(t, s.app.Deps().Temporal, wfc.VisitWorkflowID(cust, day), "../../workflows/testdata/visit-raced-requests-proto.json")
+	// before the payloads moved from JSON to proto, visit-raced-requests-proto.json
+	// before the first request was decided while the policies were being
+	// resolved; they stay, for the runs they stand for).
+	testenv.SaveHistory(t, s.app.Deps().Temporal, wfc.VisitWorkflowID(cust, day), "../../workflows/testdata/visit-raced-requests-early.json")
 }
 
 // TestVisitLifecycleThroughAPI, on each database: book, join, decline; the calendar views of a
@@ -274,6 +275,7 @@ func visitLifecycle(t *testing.T, dsn func(testing.TB) string) {
 	if booked["outcome"] != "booked" || !sameInstant(v["start_at"], day+"T14:30:00Z") || !sameInstant(v["end_at"], day+"T16:00:00Z") {
 		t.Fatalf("booked %v", booked)
 	}
+	checkBookedInOneRoundTrip(t, s.app.Deps().Temporal, wfc.VisitWorkflowID(cust, day))
 	joined := s.vmust(t, 200, "POST", path, mgrMia, map[string]any{"day": day, "department": "service", "purpose": "check the installation", "join": true})
 	offered := s.vmust(t, 200, "POST", path, admin, map[string]any{"day": day, "department": "marketing", "purpose": "trade fair invitation"})
 	if joined["outcome"] != "joined" || offered["outcome"] != "offered" || offered["offered_day"] != nextWeekday(day) {

@@ -13,6 +13,9 @@
 // business calendar) that has no visit, and nothing is booked. There is no
 // check-then-write: nobody else writes the day. A unique index on (customer,
 // day) in the customer service is defence in depth, not the mechanism.
+// A new run decides its first request while it resolves the reminder policy
+// and the calendar (the two activities run side by side); only a repeat and
+// an offer, which need the calendar, wait for the resolution.
 //
 // # One participant per person
 //
@@ -82,6 +85,12 @@ const (
 	// changeContinueAsNew: a run with a booked visit continues as new when
 	// its history grows long (continue.go); runs started before never do.
 	changeContinueAsNew = "visit-continue-as-new"
+	// changeBookWhileResolving: a request that books or joins is decided
+	// while the reminder policy and calendar are being resolved (the two
+	// activities run side by side, one round trip less before the answer);
+	// only a repeat and an offer, which need the calendar, wait for it.
+	// Runs started before resolved first, then decided.
+	changeBookWhileResolving = "visit-book-while-resolving"
 )
 
 type visitWF struct {
@@ -100,8 +109,11 @@ type visitWF struct {
 	cal       *calendar.Calendar
 	reminder  policy.Timer
 	loaded    bool
-	tracking  bool
-	fuState   func() *followupv1.FollowUpState
+	// early: requests that book or join do not wait for the resolution
+	// (changeBookWhileResolving).
+	early    bool
+	tracking bool
+	fuState  func() *followupv1.FollowUpState
 	// interrupt ends the running visit-log follow-up (the visit was logged).
 	interrupt workflow.Channel
 	mu        workflow.Mutex
@@ -136,6 +148,7 @@ func Visit(ctx workflow.Context, in *Input) (*State, error) {
 		workflow.UpdateHandlerOptions{Validator: w.validateLog}); err != nil {
 		return nil, err
 	}
+	w.early = workflow.GetVersion(ctx, changeBookWhileResolving, workflow.DefaultVersion, 1) >= 1
 	if err := w.load(ctx); err != nil {
 		return nil, err
 	}
@@ -186,7 +199,27 @@ func Visit(ctx workflow.Context, in *Input) (*State, error) {
 }
 
 // load resolves the reminder policy and the customer's business calendar.
+// A run that decides while resolving (early) may have booked already: a
+// resolution that fails (an unusable policy or calendar, which the
+// follow-up service refuses to store) does not fail the run and lose the
+// visit's reminder and log; it is tried again, 1 minute later, doubling up
+// to hourly, until an analyst has fixed it.
 func (w *visitWF) load(ctx workflow.Context) error {
+	for wait := time.Minute; ; wait = min(2*wait, time.Hour) {
+		err := w.resolve(ctx)
+		if err == nil || !w.early {
+			return err
+		}
+		workflow.GetLogger(ctx).Error("visit: the reminder policy or calendar could not be resolved; trying again", "error", err, "in", wait)
+		if err := workflow.Sleep(ctx, wait); err != nil {
+			return err
+		}
+	}
+}
+
+// resolve asks the follow-up engine once for the reminder policy and the
+// calendar in force for the customer's team and territory.
+func (w *visitWF) resolve(ctx workflow.Context) error {
 	res, err := followup.ResolvePolicies(ctx, &followupv1.ResolvePoliciesInput{
 		Names: []string{policy.VisitReminder}, Team: w.in.Team, Territory: w.in.Region, At: timestamppb.New(workflow.Now(ctx)),
 	})
@@ -354,8 +387,14 @@ func (w *visitWF) validateRequest(ctx workflow.Context, r *Request) error {
 
 // request is the request update: book, join or offer.
 func (w *visitWF) request(ctx workflow.Context, r *Request) (*Decision, error) {
-	if err := workflow.Await(ctx, func() bool { return w.loaded }); err != nil {
-		return nil, err
+	// The first request of a new run may be decided before the main
+	// coroutine has run: the version is asked here as well (one marker).
+	early := workflow.GetVersion(ctx, changeBookWhileResolving, workflow.DefaultVersion, 1) >= 1
+	loaded := func() error { return workflow.Await(ctx, func() bool { return w.loaded }) }
+	if !early {
+		if err := loaded(); err != nil {
+			return nil, err
+		}
 	}
 	if err := w.mu.Lock(ctx); err != nil {
 		return nil, err
@@ -368,6 +407,9 @@ func (w *visitWF) request(ctx workflow.Context, r *Request) (*Decision, error) {
 	reqID := workflow.GetCurrentUpdateInfo(ctx).ID
 	switch p := FindParticipant(w.st, r.RequesterId); {
 	case p != nil && workflow.GetVersion(ctx, changeOneParticipant, workflow.DefaultVersion, 1) >= 1:
+		if err := loaded(); err != nil { // the answer gives the time in the customer's zone
+			return nil, err
+		}
 		w.answered()
 		return RepeatDecision(w.st, p, w.cal.Location()), nil
 	case w.st.Status == "":
@@ -403,6 +445,9 @@ func (w *visitWF) request(ctx workflow.Context, r *Request) (*Decision, error) {
 		return &Decision{Outcome: OutcomeJoined, Role: RoleJoined, VisitId: w.st.VisitId, Day: r.Day,
 			Message: "the day was booked by " + w.st.BookedBy + " (" + w.st.Department + "); you join that visit"}, nil
 	default:
+		if err := loaded(); err != nil { // the offer is the calendar's next working day
+			return nil, err
+		}
 		offered, err := w.nextFreeDay(ctx)
 		if err != nil {
 			return nil, err
