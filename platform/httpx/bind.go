@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"reflect"
 	"strings"
 	"sync"
 
@@ -18,9 +19,10 @@ import (
 // ErrBodyTooLarge is returned when a request body exceeds the configured limit.
 var ErrBodyTooLarge = apperr.New(apperr.KindTooLarge, "body_too_large", "the request body is too large")
 
-// Bind decodes the JSON request body into dst strictly: unknown fields, trailing
-// data, wrong types and malformed JSON are 400 errors naming the problem. dst must
-// be a request type, never a storage model.
+// Bind decodes the JSON request body into dst strictly: unknown fields, a
+// field given twice, a field name in the wrong case, trailing data, wrong
+// types and malformed JSON are 400 errors naming the problem. dst must be a
+// request type, never a storage model.
 func Bind(c *gin.Context, dst any) error {
 	if ct := c.ContentType(); ct != "" && ct != "application/json" {
 		return apperr.Invalid("unsupported_media_type", "the request body must be application/json")
@@ -70,7 +72,7 @@ func DecodeStrict(raw []byte, dst any) error {
 	if _, err := dec.Token(); err != io.EOF {
 		return apperr.Invalid("malformed_json", "the request body has data after the JSON value")
 	}
-	return nil
+	return checkNames(raw, reflect.TypeOf(dst))
 }
 
 func decodeError(err error) error {
