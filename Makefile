@@ -267,7 +267,8 @@ floor: tools bench-backends-up ## measure the Temporal engine's floor (Benchmark
 
 bench: tools bench-backends-up ## run the benchmarks on each Temporal backend of BENCH_BACKENDS (default dev,postgres; figures in docs/performance.md)
 	@$(call on-backends,$(GO) test -run '^$$' -bench Floor -benchtime 1x -timeout 30m ./platform/floor/)
-	@$(call on-backends,$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m -v ./services/customer/)
+	@$(call on-backends,$(GO) test -run '^$$' -bench . -skip 'VisitAgainstFloor|VisitRequests' -benchtime 1x -timeout 60m -v ./services/customer/)
+	@$(call on-backends,$(GO) test -run '^$$' -bench 'VisitAgainstFloor|VisitRequests' -benchtime 1x -timeout 60m -v ./services/customer/)
 	@$(call on-backends,$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m -v ./services/followup/)
 	$(GO) test -run '^$$' -bench . -benchmem ./workflows/calendar/
 	@$(call on-backends,BENCH_GAP=$${BENCH_GAP:-15m} $(GO) test -run '^$$' -bench Leads -benchtime 1x -timeout 90m -v ./services/sales/)
@@ -285,6 +286,7 @@ bench: tools bench-backends-up ## run the benchmarks on each Temporal backend of
 # wait out those deadlines (an info slip's 15-minute acknowledgement, the least its
 # policy allows), so make test skips them (they run only with CLOSELOOP_CHAOS=1).
 chaos: tools ## run the chaos tests: worker killed mid slip chase, each step exactly once (about 18 minutes, PostgreSQL and Temporal)
+	@$(call on-backends,$(GO) test -run '^$$' -bench LeadAgainstFloor -benchtime 1x -timeout 60m -v ./services/sales/)
 	CLOSELOOP_CHAOS=1 $(GO) test -count=1 -run 'Chaos' -timeout 45m -v ./services/service/
 
 clean: ## remove built binaries and local data
