@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"golang.org/x/sync/singleflight"
 
 	"github.com/closeloop/closeloop/platform/apperr"
 	"github.com/closeloop/closeloop/platform/auth"
@@ -91,6 +92,10 @@ type Visits struct {
 
 	mu   sync.Mutex
 	cals map[string]cachedCalendar // by team and region
+	// calFetch lets concurrent misses of one team and region share one
+	// call to the follow-up service (a burst of requests on a cold cache
+	// would otherwise send one call each and time out together).
+	calFetch singleflight.Group
 
 	// Campaigns' visit touches read calendars from stored (touches.go);
 	// storedCals caches them by team and region for the terms of storedAsOf.
@@ -172,7 +177,13 @@ func (s *Visits) calendarOf(ctx context.Context, c domain.Customer) (*calendar.C
 	if ok && time.Since(hit.at) < calendarTTL {
 		return hit.cal, nil
 	}
-	res, err := s.calendars.AssignedCalendar(ctx, c.Team, c.Region)
+	v, err, shared := s.calFetch.Do(key, func() (any, error) { return s.calendars.AssignedCalendar(ctx, c.Team, c.Region) })
+	if err != nil && shared {
+		// The call another request made failed: its token, its deadline or
+		// its cancellation are not this caller's. Ask as this caller.
+		v, err = s.calendars.AssignedCalendar(ctx, c.Team, c.Region)
+	}
+	res, _ := v.(client.Calendar)
 	if err != nil {
 		if e := apperr.From(err); e.Kind == apperr.KindUnavailable {
 			return nil, apperr.Unavailable(e.Code, "the customer's business calendar could not be read: "+e.Message).Wrap(err)
