@@ -15,7 +15,7 @@ SRC          := platform proto workflows services/internal $(addprefix services/
 PKGS         := $(foreach d,$(SRC),./$(d)/...)
 TEST_FLAGS   ?= -count=1 -timeout 25m
 
-.PHONY: help run token restart test build tools proto proto-check vet fmt fmt-check bench chaos clean
+.PHONY: help run token restart load test build tools proto proto-check vet fmt fmt-check bench chaos clean
 .PHONY: chart-tools chart-test images images-push workflowcheck mod-check api-clients api-check browser screenshots
 .PHONY: temporal-postgres temporal-postgres-stop temporal-postgres-wipe floor
 
@@ -25,7 +25,7 @@ help: ## list targets
 # Long builds print one progress line every few seconds (step, elapsed time,
 # packages compiled so far); errors come through unchanged.
 PROGRESS     := $(CURDIR)/platform/cmd/devstack/progress.sh
-BINARIES     := $(foreach s,$(SERVICES),./services/$(s)/cmd/$(s)) ./workflows/cmd/worker ./platform/cmd/devstack
+BINARIES     := $(foreach s,$(SERVICES),./services/$(s)/cmd/$(s)) ./workflows/cmd/worker ./platform/cmd/devstack ./services/web/cmd/loadgen
 # make token USER=rep-cy — only a USER given on the command line (the shell's own
 # $$USER is the login name, not a dev user).
 TOKEN_USER   := $(if $(filter command line,$(origin USER)),$(USER),)
@@ -38,6 +38,20 @@ token: ## print a dev token valid 12 hours: make token USER=rep-cy (without USER
 
 restart: ## restart one component of a running make run: make restart COMPONENT=worker
 	@$(GO) run ./platform/cmd/devstack restart $(COMPONENT)
+
+# make load runs the load generator (services/web/cmd/loadgen; docs/performance.md,
+# "Load generator") against a running `make run` on 127.0.0.1 as rep-ana, mgr-mia and
+# analyst-ali, with fresh dev tokens from bin/devstack in a private temporary file
+# (never printed). LOAD_FLAGS adds or overrides flags; it exits 1 above -max-error-rate.
+LOAD_FLAGS   ?=
+load: ## send mixed traffic to a running make run and print latency per action: make load LOAD_FLAGS='-rate 20 -duration 1m'
+	@test -x $(BIN)/devstack || { echo "bin/devstack is missing: start the stack with make run first"; exit 1; }
+	@$(GO) build -o $(BIN)/ ./services/web/cmd/loadgen
+	@tokens=$$(mktemp); trap 'rm -f "$$tokens"' EXIT; chmod 600 "$$tokens"; \
+	for role in rep=rep-ana manager=mgr-mia analyst=analyst-ali; do \
+	  tok=$$($(BIN)/devstack token $${role#*=}) || exit 1; echo "$${role%%=*}=$$tok" >> "$$tokens"; \
+	done; \
+	$(BIN)/loadgen -base-url http://127.0.0.1 -tokens-file "$$tokens" $(LOAD_FLAGS)
 
 test: tools browser proto-check mod-check api-check fmt-check vet workflowcheck chart-test ## run every unit and integration test (PostgreSQL and Temporal included) and the Helm chart tests
 	$(GO) test $(TEST_FLAGS) $(PKGS)

@@ -1,5 +1,6 @@
 // Package webtest runs the whole stack behind the web console in-process for
-// its tests: the customer, follow-up, sales and after-sales services on PostgreSQL, the
+// its tests: the customer, follow-up, sales and after-sales services on PostgreSQL
+// (or SQLite, Opts.SQLite), the
 // workflow worker on the Temporal dev server, a dev OIDC issuer with its
 // login page, and the console itself. Client signs a user in over plain
 // HTTP (the authorization-code flow with PKCE, as a browser does); Browser
@@ -46,6 +47,8 @@ type Opts struct {
 	// NoTemporal runs the services without Temporal and without a worker
 	// (pages that only read and write records).
 	NoTemporal bool
+	// SQLite runs every service on SQLite instead of PostgreSQL.
+	SQLite bool
 	// WebEnv, SalesEnv and FollowUpEnv add to each one's environment (the
 	// follow-up service's: how notifications go out, e.g. NOTIFY_RETRY_FOR).
 	WebEnv, SalesEnv, FollowUpEnv map[string]string
@@ -66,7 +69,7 @@ type Stack struct {
 
 var nsSeq atomic.Int64
 
-// New starts the stack on PostgreSQL.
+// New starts the stack on PostgreSQL (on SQLite with Opts.SQLite).
 func New(t testing.TB, o Opts) *Stack {
 	t.Helper()
 	st := stacktest.Opts{FollowUpEnv: o.FollowUpEnv}
@@ -88,17 +91,21 @@ func New(t testing.TB, o Opts) *Stack {
 		c.Close()
 		stacktest.StartWorker(t, hostPort, ns, nil)
 	}
-	s := &Stack{Stack: stacktest.New(t, testenv.Postgres(t), st), Namespace: ns}
+	newDB := testenv.Postgres
+	if o.SQLite {
+		newDB = testenv.SQLite
+	}
+	s := &Stack{Stack: stacktest.New(t, newDB(t), st), Namespace: ns}
 	temporal, namespace := st.Temporal, st.Namespace
 	if temporal == "" {
 		temporal, namespace = "127.0.0.1:1", "default"
 	}
 	common := map[string]string{"OIDC_ISSUER_URL": s.Issuer.URL(), "TEMPORAL_ADDRESS": temporal, "TEMPORAL_NAMESPACE": namespace,
 		"LOG_LEVEL": "warn", "SHUTDOWN_TIMEOUT": "5s"}
-	salesEnv := merge(common, map[string]string{"DATABASE_URL": testenv.Postgres(t), "CUSTOMER_API_URL": s.Base,
+	salesEnv := merge(common, map[string]string{"DATABASE_URL": newDB(t), "CUSTOMER_API_URL": s.Base,
 		"LEAD_CREATE_WAIT": "60s", "WORKFLOW_UPDATE_WAIT": "60s"}, o.SalesEnv)
 	s.SalesBase = servicetest.Start(t, sales.Spec(), salesEnv, service.Options{}).Base
-	s.ServiceBase = servicetest.Start(t, aftersales.Spec(), merge(common, map[string]string{"DATABASE_URL": testenv.Postgres(t),
+	s.ServiceBase = servicetest.Start(t, aftersales.Spec(), merge(common, map[string]string{"DATABASE_URL": newDB(t),
 		"CUSTOMER_API_URL": s.Base}), service.Options{}).Base
 
 	// The console's public URL must be known before it starts (it is its
