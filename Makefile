@@ -286,6 +286,7 @@ bench: tools bench-backends-up ## run the benchmarks on each Temporal backend of
 	@$(call on-backends,$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m -v ./services/followup/)
 	$(GO) test -run '^$$' -bench . -benchmem ./workflows/calendar/
 	@$(call on-backends,BENCH_GAP=$${BENCH_GAP:-15m} $(GO) test -run '^$$' -bench Leads -benchtime 1x -timeout 90m -v ./services/sales/)
+	@$(call on-backends,$(GO) test -run '^$$' -bench LeadAgainstFloor -benchtime 1x -timeout 60m -v ./services/sales/)
 	$(GO) test -run '^$$' -bench Customer360 -benchtime 1x -timeout 30m -v ./services/web/internal/pages/customer360/ | $(BENCH_QUIET)
 	$(GO) test -run '^$$' -bench Board -benchtime 1x -timeout 30m -v ./services/web/internal/pages/board/ | $(BENCH_QUIET)
 	$(GO) test -run '^$$' -bench ServiceReport -benchtime 1x -timeout 60m -v ./services/service/ | $(BENCH_QUIET)
@@ -300,7 +301,6 @@ bench: tools bench-backends-up ## run the benchmarks on each Temporal backend of
 # wait out those deadlines (an info slip's 15-minute acknowledgement, the least its
 # policy allows), so make test skips them (they run only with CLOSELOOP_CHAOS=1).
 chaos: tools ## run the chaos tests: worker killed mid slip chase, each step exactly once (about 18 minutes, PostgreSQL and Temporal)
-	@$(call on-backends,$(GO) test -run '^$$' -bench LeadAgainstFloor -benchtime 1x -timeout 60m -v ./services/sales/)
 	CLOSELOOP_CHAOS=1 $(GO) test -count=1 -run 'Chaos' -timeout 45m -v ./services/service/
 
 clean: ## remove built binaries and local data
