@@ -112,7 +112,13 @@ func BenchmarkCampaignLaunch(b *testing.B) {
 // touch is measured from its instant (enrolment + gap, moved by the
 // customer's place in the spread) to its record; with
 // BENCH_MEASURE_MINUTES set, only those due within that many minutes of the
-// first (a 100,000-customer launch with a spread of hours). (A second touch minutes
+// first (a 100,000-customer launch with a spread of hours), of
+// BENCH_MEASURE_FROM_MINUTES after the first or, with
+// BENCH_MEASURE_AFTER_LAUNCH=1, of the minute after the last enrolment's
+// touch could first fall due (the full rate). A gap shorter than the launch
+// lets touches fall due while it runs: on a busy machine they queue, and a
+// window after it measures that backlog draining, not the touches' own
+// lateness; give a gap longer than the launch to measure 100,000 waiting. (A second touch minutes
 // later would wait for the contact pressure: at most one touch in three days
 // by default.) It reports the workflows started per second, the rate at
 // which touches fell due, the touch lateness and the heap per waiting
@@ -170,18 +176,34 @@ func BenchmarkWinBackTouches(b *testing.B) {
 				last = at
 			}
 		}
-		if w := time.Duration(benchEnv("BENCH_MEASURE_MINUTES", 0)) * time.Minute; w > 0 && first.Add(w).Before(last) {
-			last = first.Add(w)
+		// With BENCH_MEASURE_AFTER_LAUNCH=1 the window opens a minute after
+		// the last enrolment's touch could first fall due: from then on
+		// every enrolment contributes and touches fall due at the full rate
+		// (n / spread) while the rest of the 100,000 wait.
+		from := first.Add(time.Duration(benchEnv("BENCH_MEASURE_FROM_MINUTES", 0)) * time.Minute)
+		if benchEnv("BENCH_MEASURE_AFTER_LAUNCH", 0) == 1 {
+			var lastEnrolled time.Time
+			for _, e := range enrolments {
+				if e.EnrolledAt.After(lastEnrolled) {
+					lastEnrolled = e.EnrolledAt
+				}
+			}
+			if f := lastEnrolled.Add(gap + time.Minute); f.After(from) {
+				from = f
+			}
+		}
+		if w := time.Duration(benchEnv("BENCH_MEASURE_MINUTES", 0)) * time.Minute; w > 0 && from.Add(w).Before(last) {
+			last = from.Add(w)
 		}
 		measured := 0
 		for _, at := range due {
-			if !at.After(last) {
+			if inWindow(at, from, last) {
 				measured++
 			}
 		}
-		b.Logf("%d first touches fall due over %.0f s (%.1f a second; spread %s); measured: the %d due by %s",
+		b.Logf("%d first touches fall due over %.0f s (%.1f a second; spread %s); measured: the %d due from %s to %s (%.2f a second)",
 			len(due), lastDue(due).Sub(first).Seconds(), float64(len(due))/max(lastDue(due).Sub(first).Seconds(), 1), spread.Duration.D(),
-			measured, last.Format(time.TimeOnly))
+			measured, from.Format(time.TimeOnly), last.Format(time.TimeOnly), float64(measured)/max(last.Sub(from).Seconds(), 1))
 		time.Sleep(time.Until(last))
 		var late []time.Duration
 		stacktest.Eventually(b, "every measured first touch", 2*time.Hour, func() bool {
@@ -194,7 +216,7 @@ func BenchmarkWinBackTouches(b *testing.B) {
 			}
 			late = late[:0]
 			for _, r := range rows {
-				if at := due[r.CustomerID]; !at.After(last) {
+				if at := due[r.CustomerID]; inWindow(at, from, last) {
 					late = append(late, r.PlannedAt.Sub(at))
 				}
 			}
@@ -206,6 +228,9 @@ func BenchmarkWinBackTouches(b *testing.B) {
 		b.Logf("touch lateness (recorded − due): %s", percentiles(late))
 	}
 }
+
+// inWindow reports whether at lies in [from, to].
+func inWindow(at, from, to time.Time) bool { return !at.Before(from) && !at.After(to) }
 
 // lastDue is the latest of the instants.
 func lastDue(due map[string]time.Time) time.Time {
