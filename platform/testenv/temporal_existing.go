@@ -102,6 +102,12 @@ func useExistingTemporal(hostPort string) (namespace string, err error) {
 	if fresh {
 		atExit(func() {
 			defer c.Close()
+			// Test stacks register namespaces of their own named after
+			// this one (<namespace>-visits-3, ...): their workflows wait on
+			// timers and would fire during a later run on the same server.
+			for _, ns := range derivedNamespaces(c, namespace) {
+				deleteNamespace(c, ns)
+			}
 			deleteNamespace(c, namespace)
 		})
 	} else {
@@ -111,6 +117,28 @@ func useExistingTemporal(hostPort string) (namespace string, err error) {
 		return "", fmt.Errorf("Temporal at %s: %w", hostPort, err)
 	}
 	return namespace, nil
+}
+
+// derivedNamespaces lists the registered namespaces named <namespace>-….
+func derivedNamespaces(c client.Client, namespace string) []string {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var out []string
+	var token []byte
+	for {
+		resp, err := c.WorkflowService().ListNamespaces(ctx, &workflowservice.ListNamespacesRequest{PageSize: 100, NextPageToken: token})
+		if err != nil {
+			return out
+		}
+		for _, ns := range resp.GetNamespaces() {
+			if name := ns.GetNamespaceInfo().GetName(); strings.HasPrefix(name, namespace+"-") {
+				out = append(out, name)
+			}
+		}
+		if token = resp.GetNextPageToken(); len(token) == 0 {
+			return out
+		}
+	}
 }
 
 // deleteNamespace deletes a namespace testenv registered and waits, two
