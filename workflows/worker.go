@@ -63,7 +63,6 @@ type Config struct {
 	WinBackSweep       time.Duration `env:"WINBACK_SWEEP_INTERVAL" default:"24h" help:"how often the win-back sweep enrols customers lost for longer than winback.inactivity_period into the running win-back campaign that matches them; 0 pauses it"`
 	CampaignOutcomes   time.Duration `env:"CAMPAIGN_OUTCOMES_INTERVAL" default:"1h" help:"how often the campaigns' enrolled customers' sales outcomes (leads, opportunities, wins, won back) are brought in for their evaluation; 0 pauses it"`
 	LoyaltySync        time.Duration `env:"LOYALTY_SYNC_INTERVAL" default:"24h" help:"how often every customer's service standing (loyalty level, average CSAT, latest NPS) is copied again from the after-sales service to the customer service, for campaign segments: levels also change as answers age out; each answer's own change is copied at once; 0 pauses it"`
-	WorkflowCacheSize  int           `env:"TEMPORAL_WORKFLOW_CACHE_SIZE" default:"10000" help:"workflows kept in memory between tasks (about 70 KB each for a waiting lead); more are evicted and replayed from history when they wake"`
 }
 
 // Register adds every workflow to a worker.
@@ -138,12 +137,8 @@ func Spec() service.Spec {
 		NoAPI:           true,
 		Extra:           cfg,
 		Setup: func(ctx context.Context, d *service.Deps) (*service.Module, error) {
-			if cfg.WorkflowCacheSize < 1 {
-				return nil, fmt.Errorf("TEMPORAL_WORKFLOW_CACHE_SIZE must be at least 1, got %d", cfg.WorkflowCacheSize)
-			}
-			// Before the worker is created: the SDK sizes its process-wide
-			// cache when the first worker starts.
-			worker.SetStickyWorkflowCacheSize(cfg.WorkflowCacheSize)
+			// The workflow cache (TEMPORAL_WORKFLOW_CACHE_SIZE), pollers and
+			// slots of both queues' workers are service.WorkerConfig's.
 			// Every workflow on both queues: the paging workflows are started
 			// on the bulk one (wfc.BulkTaskQueue), their pages unqueued behind
 			// the per-customer work they start.

@@ -8,10 +8,11 @@
 // Prometheus metrics, the database (migrated at start unless MIGRATE_ON_START=false),
 // the Temporal client (with the tracing interceptor, so HTTP → workflow → activity
 // → SQL share one trace), the bearer-token verifier, the gin API under /v1, the
-// health, metrics and OpenAPI endpoints, and a Temporal worker for the service's
-// own task queue. SIGTERM drains readiness, stops accepting HTTP, finishes
-// in-flight requests, stops the worker (letting running activities finish) and
-// flushes telemetry, all within SHUTDOWN_TIMEOUT.
+// health, metrics and OpenAPI endpoints, and Temporal workers for the service's
+// own task queue and its bulk queues (pollers, slots and the workflow cache from
+// WorkerConfig, TEMPORAL_* variables). SIGTERM drains readiness, stops accepting
+// HTTP, finishes in-flight requests, stops the workers (letting running
+// activities finish) and flushes telemetry, all within SHUTDOWN_TIMEOUT.
 package service
 
 import (
@@ -55,6 +56,7 @@ type Config struct {
 	DB              db.Config
 	MigrateOnStart  bool `env:"MIGRATE_ON_START" default:"true" help:"apply pending database migrations at start"`
 	Temporal        temporalx.Config
+	Worker          WorkerConfig  // pollers, slots and cache of the Temporal workers (workeropts.go)
 	OIDCIssuerURL   string        `env:"OIDC_ISSUER_URL" help:"OIDC issuer whose discovery document and JWKS verify bearer tokens (required to serve the API; not for migrate or the worker)"`
 	OIDCAudience    string        `env:"OIDC_AUDIENCE" default:"closeloop" help:"audience (aud) tokens must carry"`
 	OTLPEndpoint    string        `env:"OTEL_EXPORTER_OTLP_ENDPOINT" help:"OTLP/gRPC endpoint for traces; empty disables export"`
@@ -106,9 +108,10 @@ type Module struct {
 	Routes func(v1 *gin.RouterGroup)
 	// Register adds activities (and, for the worker binary, workflows) to the worker.
 	Register func(r worker.Registry)
-	// Queues adds workers on further task queues the binary serves: queue name
-	// → what it registers there. The customer service serves the follow-up
-	// engine's queue this way until the engine has a binary of its own.
+	// Queues adds workers on the binary's bulk task queues (customer-bulk,
+	// marketing-bulk, workflows-bulk): queue name → what it registers there.
+	// Each is served with the TEMPORAL_BULK_* pollers and slots of
+	// WorkerConfig, apart from the main queue's.
 	Queues map[string]func(r worker.Registry)
 	// OpenAPI is the service's OpenAPI 3 document, served at /openapi.json.
 	OpenAPI []byte
@@ -194,6 +197,9 @@ func LoadConfig(spec Spec) (Config, error) {
 	if spec.Extra != nil {
 		err = errors.Join(err, config.Load(spec.Extra))
 	}
+	err = errors.Join(err, cfg.Worker.validate(func(name string) bool {
+		return err != nil && strings.Contains(err.Error(), name+"=") // unparsable: named already
+	}))
 	if err != nil {
 		return cfg, fmt.Errorf("configuration: %w", err)
 	}
@@ -380,13 +386,16 @@ func Build(ctx context.Context, spec Spec, cfg Config, o Options) (*App, error) 
 	a.engine = e
 	a.handler = httpx.Instrument(e, cfg.ServiceName, tel.TracerProvider(), tel.MeterProvider())
 
-	if spec.TaskQueue != "" && (mod.Register != nil || !spec.NoDatabase) {
+	hasWorker := spec.TaskQueue != "" && (mod.Register != nil || !spec.NoDatabase)
+	if (hasWorker || len(mod.Queues) > 0) && cfg.Worker.WorkflowCacheSize > 0 {
+		// Process-wide, and read when the first worker starts: set before any.
+		worker.SetStickyWorkflowCacheSize(cfg.Worker.WorkflowCacheSize)
+	}
+	if hasWorker {
 		if mod.Register == nil {
 			mod.Register = func(worker.Registry) {}
 		}
-		w := worker.New(tc, spec.TaskQueue, worker.Options{
-			WorkerStopTimeout: cfg.ShutdownTimeout * 4 / 5,
-		})
+		w := worker.New(tc, spec.TaskQueue, WorkerOptions(cfg.Worker, false, cfg.ShutdownTimeout*4/5))
 		mod.Register(w)
 		if !spec.NoDatabase {
 			RegisterPing(w, spec.Name, d.DB, spec.Migrations)
@@ -394,7 +403,7 @@ func Build(ctx context.Context, spec Spec, cfg Config, o Options) (*App, error) 
 		a.workers = append(a.workers, queueWorker{spec.TaskQueue, w})
 	}
 	for _, q := range slices.Sorted(maps.Keys(mod.Queues)) {
-		w := worker.New(tc, q, worker.Options{WorkerStopTimeout: cfg.ShutdownTimeout * 4 / 5})
+		w := worker.New(tc, q, WorkerOptions(cfg.Worker, true, cfg.ShutdownTimeout*4/5))
 		mod.Queues[q](w)
 		if !spec.NoDatabase {
 			RegisterPing(w, q, d.DB, spec.Migrations) // SystemCheck asks every queue

@@ -707,8 +707,31 @@ The URL users reach the console at: web.publicURL, else the first Ingress host
   value: {{ $p.campaignOutcomesInterval | quote }}
 - name: LOYALTY_SYNC_INTERVAL
   value: {{ $p.loyaltySyncInterval | quote }}
-- name: TEMPORAL_WORKFLOW_CACHE_SIZE
-  value: {{ int64 .root.Values.worker.workflowCacheSize | toString | quote }}
+{{- end }}
+
+{{/*
+The Temporal worker options of a component (its temporalWorker block): value key
+→ variable. Only the keys present are rendered; a key left out keeps the
+binary's default (docs/operations.md#temporal-worker-options).
+*/}}
+{{- define "closeloop.temporalWorkerVars" -}}
+workflowTaskPollers:TEMPORAL_WORKFLOW_TASK_POLLERS activityTaskPollers:TEMPORAL_ACTIVITY_TASK_POLLERS maxConcurrentWorkflowTasks:TEMPORAL_MAX_CONCURRENT_WORKFLOW_TASKS maxConcurrentActivities:TEMPORAL_MAX_CONCURRENT_ACTIVITIES maxConcurrentLocalActivities:TEMPORAL_MAX_CONCURRENT_LOCAL_ACTIVITIES bulkWorkflowTaskPollers:TEMPORAL_BULK_WORKFLOW_TASK_POLLERS bulkActivityTaskPollers:TEMPORAL_BULK_ACTIVITY_TASK_POLLERS bulkMaxConcurrentWorkflowTasks:TEMPORAL_BULK_MAX_CONCURRENT_WORKFLOW_TASKS bulkMaxConcurrentActivities:TEMPORAL_BULK_MAX_CONCURRENT_ACTIVITIES bulkMaxConcurrentLocalActivities:TEMPORAL_BULK_MAX_CONCURRENT_LOCAL_ACTIVITIES workflowCacheSize:TEMPORAL_WORKFLOW_CACHE_SIZE
+{{- end }}
+
+{{- define "closeloop.temporalWorkerEnv" -}}
+{{- $tw := (index .root.Values .component).temporalWorker | default dict }}
+{{- range $pair := splitList " " (include "closeloop.temporalWorkerVars" .) }}
+{{- $p := splitList ":" $pair }}
+{{- $v := index $tw (index $p 0) }}
+{{- if not (kindIs "invalid" $v) }}
+- name: {{ index $p 1 }}
+  value: {{ int64 $v | toString | quote }}
+{{- end }}
+{{- end }}
+{{- if not (kindIs "invalid" $tw.pollerAutoscaling) }}
+- name: TEMPORAL_POLLER_AUTOSCALING
+  value: {{ $tw.pollerAutoscaling | toString | quote }}
+{{- end }}
 {{- end }}
 
 {{/* A component's extra env and envFrom (appended last so they override). */}}
@@ -860,6 +883,7 @@ imagePullSecrets:
 {{ include "closeloop.commonEnv" . }}
 {{- if include "closeloop.usesTemporal" . }}
 {{ include "closeloop.temporalEnv" . }}
+{{- include "closeloop.temporalWorkerEnv" . }}
 {{- end }}
 {{- if has .component (splitList " " (include "closeloop.apiComponents" $root)) }}
 - name: MIGRATE_ON_START
