@@ -3,7 +3,6 @@ package marketing_test
 import (
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"testing"
 	"time"
@@ -97,15 +96,7 @@ func newStack(t testing.TB, dsn func(testing.TB) string, withTemporal bool) *sta
 func newStackOn(t testing.TB, dsn func(testing.TB) string, temporal, namespace string, worker bool, env ...map[string]string) *stack {
 	t.Helper()
 	withTemporal := temporal != noTemporal
-	srv := httptest.NewUnstartedServer(nil)
-	issuerURL := "http://" + srv.Listener.Addr().String()
-	iss, err := devissuer.New(issuerURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv.Config.Handler = iss.Handler()
-	srv.Start()
-	t.Cleanup(srv.Close)
+	iss, issuerURL := stacktest.StartIssuer(t)
 	common := map[string]string{"OIDC_ISSUER_URL": issuerURL, "TEMPORAL_ADDRESS": temporal, "TEMPORAL_NAMESPACE": namespace,
 		"LOG_LEVEL": "warn", "SHUTDOWN_TIMEOUT": "5s"}
 	s := &stack{t: t, tokens: map[string]string{}}

@@ -8,7 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"sync/atomic"
 	"testing"
@@ -78,15 +77,7 @@ type stackOpts struct {
 
 func newStack(t testing.TB, dsn func(testing.TB) string, o stackOpts) *stack {
 	t.Helper()
-	srv := httptest.NewUnstartedServer(nil)
-	issuerURL := "http://" + srv.Listener.Addr().String()
-	iss, err := devissuer.New(issuerURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv.Config.Handler = iss.Handler()
-	srv.Start()
-	t.Cleanup(srv.Close)
+	iss, issuerURL := stacktest.StartIssuer(t)
 	if o.temporal == "" {
 		o.temporal, o.namespace = "127.0.0.1:1", "default" // HTTP-only tests: never dialled
 	} else {

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"testing"
 	"time"
@@ -123,15 +122,7 @@ func newStackOn(t testing.TB, dsn func(testing.TB) string, temporal, namespace s
 	if temporal == "" {
 		temporal, namespace = noTemporal, "default"
 	}
-	srv := httptest.NewUnstartedServer(nil)
-	issuerURL := "http://" + srv.Listener.Addr().String()
-	iss, err := devissuer.New(issuerURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv.Config.Handler = iss.Handler()
-	srv.Start()
-	t.Cleanup(srv.Close)
+	iss, issuerURL := stacktest.StartIssuer(t)
 	common := map[string]string{"OIDC_ISSUER_URL": issuerURL, "TEMPORAL_ADDRESS": temporal, "TEMPORAL_NAMESPACE": namespace,
 		"LOG_LEVEL": "warn", "SHUTDOWN_TIMEOUT": "5s"}
 	s := &stack{t: t, tokens: map[string]string{}, common: common}

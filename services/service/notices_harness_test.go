@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -15,6 +14,7 @@ import (
 	"github.com/closeloop/closeloop/platform/auth/devissuer"
 	"github.com/closeloop/closeloop/platform/service"
 	"github.com/closeloop/closeloop/platform/service/servicetest"
+	"github.com/closeloop/closeloop/services/internal/stacktest"
 	aftersales "github.com/closeloop/closeloop/services/service"
 	"github.com/closeloop/closeloop/services/service/internal/app"
 	"github.com/closeloop/closeloop/services/service/internal/domain"
@@ -103,15 +103,7 @@ type noticeStack struct {
 
 func newNoticeStack(t testing.TB, dsn func(testing.TB) string) *noticeStack {
 	t.Helper()
-	srv := httptest.NewUnstartedServer(nil)
-	issuerURL := "http://" + srv.Listener.Addr().String()
-	iss, err := devissuer.New(issuerURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv.Config.Handler = iss.Handler()
-	srv.Start()
-	t.Cleanup(srv.Close)
+	iss, issuerURL := stacktest.StartIssuer(t)
 	s := &noticeStack{stack: &stack{t: t, tokens: map[string]string{}}, iss: iss}
 	s.service = servicetest.Start(t, aftersales.Spec(), map[string]string{"OIDC_ISSUER_URL": issuerURL, "TEMPORAL_ADDRESS": noTemporal,
 		"TEMPORAL_NAMESPACE": "default", "LOG_LEVEL": "warn", "SHUTDOWN_TIMEOUT": "5s", "DATABASE_URL": dsn(t)}, service.Options{})

@@ -71,15 +71,7 @@ func OwnsPath(path string) bool {
 func New(t testing.TB, dsn string, o Opts) *Stack {
 	t.Helper()
 	// The issuer URL must match the server it is served from.
-	srv := httptest.NewUnstartedServer(nil)
-	issuerURL := "http://" + srv.Listener.Addr().String()
-	iss, err := devissuer.New(issuerURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv.Config.Handler = iss.Handler()
-	srv.Start()
-	t.Cleanup(srv.Close)
+	iss, issuerURL := StartIssuer(t)
 
 	if o.Temporal == "" {
 		o.Temporal = "127.0.0.1:1" // lazy client: never dialled by HTTP-only tests

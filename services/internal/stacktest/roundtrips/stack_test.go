@@ -101,15 +101,7 @@ func newStack(t testing.TB, dsn func(testing.TB) string) *stack {
 	t.Cleanup(func() { _ = htp.Shutdown(ctx) })
 	s.harness = htp.Tracer("roundtrips")
 
-	srv := httptest.NewUnstartedServer(nil)
-	issuerURL := "http://" + srv.Listener.Addr().String()
-	iss, err := devissuer.New(issuerURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv.Config.Handler = iss.Handler()
-	srv.Start()
-	t.Cleanup(srv.Close)
+	iss, issuerURL := stacktest.StartIssuer(t)
 
 	common := map[string]string{"OIDC_ISSUER_URL": issuerURL, "TEMPORAL_ADDRESS": hostPort, "TEMPORAL_NAMESPACE": ns,
 		"LOG_LEVEL": "warn", "SHUTDOWN_TIMEOUT": "5s"}

@@ -23,7 +23,7 @@ func TestMain(m *testing.M) { testenv.Main(m) }
 // with the same tag finds the run's customers again instead of creating more.
 func TestRunAgainstStack(t *testing.T) {
 	if testing.Short() {
-		t.Skip("end-to-end")
+		t.Skip("end-to-end (about 35 s; make test runs it, -short skips it)")
 	}
 	t.Run("postgres", func(t *testing.T) { runAgainstStack(t, webtest.New(t, webtest.Opts{})) })
 	t.Run("sqlite", func(t *testing.T) { runAgainstStack(t, webtest.New(t, webtest.Opts{SQLite: true})) })
