@@ -24,6 +24,7 @@ import (
 	"github.com/closeloop/closeloop/platform/apperr"
 	"github.com/closeloop/closeloop/platform/db"
 	"github.com/closeloop/closeloop/platform/db/migrate"
+	"github.com/closeloop/closeloop/platform/faults"
 )
 
 // Header is the request header clients send.
@@ -31,6 +32,15 @@ const Header = "Idempotency-Key"
 
 // Retention is how long keys are honoured.
 const Retention = 24 * time.Hour
+
+// Fault points of a keyed create (platform/faults; the kill tests of
+// services/internal/stacktest/faults stop a service at each): BeforeCommit
+// once the resource and its key are written but not committed, AfterCommit
+// once both are committed but the response is not yet sent.
+const (
+	BeforeCommit = "idem.before-commit"
+	AfterCommit  = "idem.after-commit"
+)
 
 // ErrKeyReused is returned when a key comes back with a different request.
 var ErrKeyReused = apperr.Conflict("idempotency_key_reused", "this Idempotency-Key was already used for a different request")
@@ -134,10 +144,17 @@ func Do(ctx context.Context, gdb *gorm.DB, req Request, create func(tx *gorm.DB)
 			return err
 		}
 		res = Result{Status: status, Body: raw}
-		return tx.Model(&Record{}).
+		if err := tx.Model(&Record{}).
 			Where("scope = ? AND principal = ? AND idem_key = ?", req.Scope, req.Principal, req.Key).
-			Updates(map[string]any{"status": status, "response": raw}).Error
+			Updates(map[string]any{"status": status, "response": raw}).Error; err != nil {
+			return err
+		}
+		faults.Point(BeforeCommit)
+		return nil
 	})
+	if err == nil {
+		faults.Point(AfterCommit)
+	}
 	if err != nil && db.IsUniqueViolation(err) {
 		// A concurrent request with the same key won; answer with its response.
 		if prior, found, lerr := lookup(ctx, gdb, req); lerr == nil && found {

@@ -167,18 +167,43 @@ func randomHex(n int) string {
 type cluster struct {
 	url      string
 	dir      string
+	data     string
+	bin      string
+	logPath  string
+	port     int
+	owner    *user.User // the OS user it runs as (root's tests); nil: this process's
+	settings []string   // -c name=value pairs
+
+	mu       sync.Mutex
 	cmd      *exec.Cmd
 	exited   chan struct{} // closed when the postmaster has exited
 	unwatch  func()
 	stopOnce sync.Once
 }
 
+// throwawaySettings switch durability off: fast, and nothing is kept.
+var throwawaySettings = []string{"fsync=off", "synchronous_commit=off", "full_page_writes=off"}
+
 // startThrowawayCluster creates a cluster with initdb in a new temp dir and
 // runs postgres on a free 127.0.0.1 port with durability switched off (fast,
 // disposable). The postmaster is a child of the test process rather than a
 // pg_ctl daemon, so a watchdog can stop it if the process dies without
 // calling stop. As root, initdb and postgres run as the postgres OS user.
-func startThrowawayCluster() (_ *cluster, err error) {
+func startThrowawayCluster() (*cluster, error) {
+	c, err := newCluster(throwawaySettings)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.start(); err != nil {
+		c.stop()
+		return nil, err
+	}
+	return c, nil
+}
+
+// newCluster creates a cluster with initdb in a new temp dir, to run on a
+// free 127.0.0.1 port with the given settings; start runs it.
+func newCluster(settings []string) (_ *cluster, err error) {
 	bin, err := pgBinDir()
 	if err != nil {
 		return nil, err
@@ -206,20 +231,9 @@ func startThrowawayCluster() (_ *cluster, err error) {
 			return nil, err
 		}
 	}
-	command := func(name string, args ...string) (*exec.Cmd, error) {
-		cmd := exec.Command(filepath.Join(bin, name), args...)
-		cmd.Dir = dir
-		cmd.Env = append(os.Environ(), "HOME="+dir, "LC_ALL=C")
-		if owner != nil {
-			if err := runAs(cmd, owner); err != nil {
-				return nil, err
-			}
-		}
-		return cmd, nil
-	}
-
-	data := filepath.Join(dir, "data")
-	initdb, err := command("initdb", "-D", data, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C", "--no-sync")
+	c := &cluster{dir: dir, data: filepath.Join(dir, "data"), bin: bin, logPath: filepath.Join(dir, "postgres.log"), owner: owner,
+		settings: settings, unwatch: func() {}}
+	initdb, err := c.command("initdb", "-D", c.data, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C", "--no-sync")
 	if err != nil {
 		return nil, err
 	}
@@ -230,71 +244,102 @@ func startThrowawayCluster() (_ *cluster, err error) {
 		}
 		return nil, fmt.Errorf("initdb%s: %v\n%s", hint, err, out)
 	}
-
-	port, err := freePort()
-	if err != nil {
+	if c.port, err = freePort(); err != nil {
 		return nil, err
 	}
-	logPath := filepath.Join(dir, "postgres.log")
-	logFile, err := os.Create(logPath)
+	c.url = fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", c.port)
+	return c, nil
+}
+
+// command is one of the cluster's server programs, run in its dir (as its
+// owner when the tests run as root).
+func (c *cluster) command(name string, args ...string) (*exec.Cmd, error) {
+	cmd := exec.Command(filepath.Join(c.bin, name), args...)
+	cmd.Dir = c.dir
+	cmd.Env = append(os.Environ(), "HOME="+c.dir, "LC_ALL=C")
+	if c.owner != nil {
+		if err := runAs(cmd, c.owner); err != nil {
+			return nil, err
+		}
+	}
+	return cmd, nil
+}
+
+// start runs the postmaster on the cluster's port and waits until it
+// answers (after crash recovery, when the last run was stopped by halt).
+func (c *cluster) start() error {
+	logFile, err := os.OpenFile(c.logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer logFile.Close() // the child keeps its own descriptor
-	postgres, err := command("postgres", "-D", data, "-p", strconv.Itoa(port), "-k", dir,
-		"-c", "listen_addresses=127.0.0.1", "-c", "max_connections=300",
-		"-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off")
+	args := []string{"-D", c.data, "-p", strconv.Itoa(c.port), "-k", c.dir,
+		"-c", "listen_addresses=127.0.0.1", "-c", "max_connections=300"}
+	for _, kv := range c.settings {
+		args = append(args, "-c", kv)
+	}
+	postgres, err := c.command("postgres", args...)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	postgres.Stdout, postgres.Stderr = logFile, logFile
 	if err := postgres.Start(); err != nil {
-		return nil, fmt.Errorf("start postgres: %w", err)
+		return fmt.Errorf("start postgres: %w", err)
 	}
-	c := &cluster{
-		url:    fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", port),
-		dir:    dir,
-		cmd:    postgres,
-		exited: make(chan struct{}),
-	}
-	go func() { _ = postgres.Wait(); close(c.exited) }()
-	c.unwatch = watch(postgres.Process.Pid, "INT", dir)
+	exited := make(chan struct{})
+	go func() { _ = postgres.Wait(); close(exited) }()
+	c.mu.Lock()
+	c.cmd, c.exited = postgres, exited
+	c.unwatch = watch(postgres.Process.Pid, "INT", c.dir)
+	c.mu.Unlock()
 
 	deadline := time.Now().Add(60 * time.Second)
 	for {
 		lastErr := ping(c.url, time.Second)
 		if lastErr == nil {
-			return c, nil
+			return nil
 		}
 		select {
-		case <-c.exited:
-			c.stop()
-			return nil, fmt.Errorf("postgres exited during start-up:\n%s", tail(logPath))
+		case <-exited:
+			return fmt.Errorf("postgres exited during start-up:\n%s", tail(c.logPath))
 		case <-time.After(100 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
-			log := tail(logPath) // read before stop removes the dir
-			c.stop()
-			return nil, fmt.Errorf("postgres did not answer within 60s (%v):\n%s", lastErr, log)
+			return fmt.Errorf("postgres did not answer within 60s (%v):\n%s", lastErr, tail(c.logPath))
 		}
+	}
+}
+
+// halt signals the running postmaster with sig (os.Interrupt: fast
+// shutdown; quit: immediate shutdown, as `pg_ctl stop -m immediate`) and
+// waits until it has exited, killing it after 15 s. The data dir stays.
+func (c *cluster) halt(sig func(*os.Process) error) {
+	c.mu.Lock()
+	cmd, exited, unwatch := c.cmd, c.exited, c.unwatch
+	c.unwatch = func() {}
+	c.mu.Unlock()
+	unwatch()
+	if cmd == nil {
+		return
+	}
+	select {
+	case <-exited:
+		return
+	default:
+	}
+	_ = sig(cmd.Process)
+	select {
+	case <-exited:
+	case <-time.After(15 * time.Second):
+		_ = cmd.Process.Kill()
+		<-exited
 	}
 }
 
 // stop shuts the cluster down (fast shutdown, then kill) and removes its dir.
 func (c *cluster) stop() {
 	c.stopOnce.Do(func() {
-		c.unwatch()
-		select {
-		case <-c.exited:
-		default:
-			_ = interrupt(c.cmd.Process)
-			select {
-			case <-c.exited:
-			case <-time.After(15 * time.Second):
-				_ = c.cmd.Process.Kill()
-				<-c.exited
-			}
-		}
+		c.halt(interrupt)
 		_ = os.RemoveAll(c.dir)
 	})
 }

@@ -15,6 +15,8 @@ func runAs(*exec.Cmd, *user.User) error {
 
 func interrupt(p *os.Process) error { return p.Kill() }
 
+func quit(p *os.Process) error { return p.Kill() }
+
 // watch has no implementation here: the processes testenv starts are stopped
 // by Main only.
 func watch(int, string, string) func() { return func() {} }

@@ -28,6 +28,11 @@ func runAs(cmd *exec.Cmd, u *user.User) error {
 // and the Temporal CLI's graceful stop.
 func interrupt(p *os.Process) error { return p.Signal(os.Interrupt) }
 
+// quit is PostgreSQL's immediate shutdown (SIGQUIT, what `pg_ctl stop -m
+// immediate` sends): every server process exits at once, without a
+// checkpoint, and the next start runs crash recovery.
+func quit(p *os.Process) error { return p.Signal(syscall.SIGQUIT) }
+
 // watchdogScript waits for the test process ($1) to end, then signals the
 // child ($2) with $3, kills it if it lingers, and removes the directory $4.
 const watchdogScript = `p=$1 c=$2 s=$3 d=$4

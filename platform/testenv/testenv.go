@@ -7,7 +7,10 @@
 //   - Temporal: one Temporal dev server per test process, or the running
 //     server named by CLOSELOOP_TEMPORAL_ADDRESS (temporal_existing.go);
 //   - Mailpit: an SMTP catcher per call, with a client of its REST API
-//     (MailpitClient) to read back what was sent.
+//     (MailpitClient) to read back what was sent;
+//   - StartPostgresServer and StartTemporalServer: a PostgreSQL cluster and
+//     a Temporal dev server (on a database file) of one test's own, for fault
+//     tests that crash them and start them again.
 //
 // PostgreSQL is found in this order: the admin URL in
 // CLOSELOOP_TEST_POSTGRES_URL; a server at 127.0.0.1:5432 (user postgres,

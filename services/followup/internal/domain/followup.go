@@ -175,9 +175,13 @@ type DeadlineChange struct {
 }
 
 // ChangeDeadline applies a re-computed due time. On a closed follow-up it
-// changes nothing (a late retry of the workflow's activity).
+// changes nothing (a late retry of the workflow's activity), nor on one
+// that stands as the change leaves it: its workflow asks for a change only
+// when a version differs from the one it last recorded, so that is a retry
+// of the activity that made it (the service died after storing it and
+// before reporting it done) — recorded once.
 func (f *FollowUp) ChangeDeadline(c DeadlineChange, now time.Time) {
-	if f.Closed() {
+	if f.Closed() || f.stands(c) {
 		return
 	}
 	old := f.DueAt
@@ -187,6 +191,18 @@ func (f *FollowUp) ChangeDeadline(c DeadlineChange, now time.Time) {
 	f.UpdatedAt = now
 	f.record(Event{Action: "deadline_changed", Level: f.EscalationLevel, Actor: WorkflowActor,
 		Detail: fmt.Sprintf("due %s → %s (%s)", old.Format(time.RFC3339), c.DueAt.Format(time.RFC3339), c.Reason), At: now})
+}
+
+// stands reports whether the follow-up already has c's due time, next step,
+// versions and calendar. Times are compared to the microsecond, the
+// precision the database keeps.
+func (f *FollowUp) stands(c DeadlineChange) bool {
+	same := func(a, b time.Time) bool { return a.Truncate(time.Microsecond).Equal(b.Truncate(time.Microsecond)) }
+	if (f.NextStepAt == nil) != (c.NextStepAt == nil) || (f.NextStepAt != nil && !same(*f.NextStepAt, *c.NextStepAt)) {
+		return false
+	}
+	return same(f.DueAt, c.DueAt) && f.PolicyVersion == c.PolicyVersion && f.EscalationPolicyVersion == c.EscalationPolicyVersion &&
+		f.Calendar == c.Calendar && f.CalendarVersion == c.CalendarVersion
 }
 
 // ActionEscalateOriginator is the ladder step that escalates to the managers

@@ -128,6 +128,44 @@ func TestChangeDeadline(t *testing.T) {
 	}
 }
 
+// A retried activity — the service died after storing the change and
+// before reporting it done — finds the change made (its times as the
+// database keeps them, to the microsecond) and records nothing more; a
+// change that differs in anything is recorded.
+func TestChangeDeadlineRetriedIsRecordedOnce(t *testing.T) {
+	later := due.Add(2*time.Hour + 1500*time.Nanosecond)
+	next := later.Add(time.Hour)
+	ch := domain.DeadlineChange{DueAt: later, NextStepAt: &next, PolicyVersion: 4, EscalationPolicyVersion: 3, Calendar: "standard", CalendarVersion: 2, Reason: "policy v4"}
+	stored := func(tm time.Time) *time.Time { tm = tm.Truncate(time.Microsecond); return &tm }
+	f := opened(t)
+	f.ChangeDeadline(ch, t0.Add(time.Hour))
+	f.DueAt, f.NextStepAt = *stored(f.DueAt), stored(*f.NextStepAt)
+	f.ChangeDeadline(ch, t0.Add(2*time.Hour))
+	if len(f.Pending) != 1 {
+		t.Fatalf("the retried change recorded %d events: %+v", len(f.Pending), f.Pending)
+	}
+	differs := map[string]func(*domain.DeadlineChange){
+		"due":        func(c *domain.DeadlineChange) { c.DueAt = c.DueAt.Add(time.Minute) },
+		"next step":  func(c *domain.DeadlineChange) { c.NextStepAt = nil },
+		"policy":     func(c *domain.DeadlineChange) { c.PolicyVersion++ },
+		"escalation": func(c *domain.DeadlineChange) { c.EscalationPolicyVersion++ },
+		"calendar":   func(c *domain.DeadlineChange) { c.Calendar = "cn-mainland" },
+		"calendar v": func(c *domain.DeadlineChange) { c.CalendarVersion++ },
+	}
+	for name, change := range differs {
+		t.Run(name, func(t *testing.T) {
+			g := f
+			g.Pending = nil
+			c := ch
+			change(&c)
+			g.ChangeDeadline(c, t0.Add(3*time.Hour))
+			if len(g.Pending) != 1 || g.Pending[0].Action != "deadline_changed" {
+				t.Fatalf("a different change (%s) recorded %+v", name, g.Pending)
+			}
+		})
+	}
+}
+
 func TestRecordStepLevelsOnlyGoUp(t *testing.T) {
 	ran := due.Add(10 * time.Minute)
 	next := due.Add(4 * time.Hour)

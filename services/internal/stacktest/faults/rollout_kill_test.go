@@ -1,0 +1,298 @@
+package faults_test
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"go.temporal.io/sdk/client"
+	tlog "go.temporal.io/sdk/log"
+	"gorm.io/gorm"
+
+	"github.com/closeloop/closeloop/platform/db"
+	"github.com/closeloop/closeloop/platform/idem"
+	"github.com/closeloop/closeloop/platform/service"
+	"github.com/closeloop/closeloop/platform/service/servicetest"
+	"github.com/closeloop/closeloop/platform/testenv"
+	wfc "github.com/closeloop/closeloop/proto/contract/workflows"
+	followupv1 "github.com/closeloop/closeloop/proto/gen/closeloop/followup/v1"
+	"github.com/closeloop/closeloop/services/customer"
+	"github.com/closeloop/closeloop/services/internal/stacktest"
+	"github.com/closeloop/closeloop/workflows"
+	"github.com/closeloop/closeloop/workflows/policy"
+)
+
+var nsSeq atomic.Int64
+
+// ownNamespace registers a namespace of the test's own on the shared
+// Temporal server, set up as the worker's setup does (search attributes,
+// schedules), so its task queues, workflows and rollouts are the test's
+// alone. It returns the server's address, the namespace and a plain client.
+func ownNamespace(t *testing.T) (hostPort, ns string, tc client.Client) {
+	t.Helper()
+	hostPort, base := testenv.Temporal(t)
+	ns = fmt.Sprintf("%s-faults-%d", base, nsSeq.Add(1))
+	tc, err := client.Dial(client.Options{HostPort: hostPort, Namespace: ns, Logger: tlog.NewStructuredLogger(slog.New(slog.DiscardHandler))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(tc.Close)
+	cfg := workflows.Config{NamespaceRetention: 24 * time.Hour, ABCScheduleCron: "0 2 * * *", ABCScheduleTZ: "UTC", ABCPageSize: 3}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if err := workflows.Setup(ctx, tc, ns, cfg, slog.New(slog.DiscardHandler)); err != nil {
+		t.Fatal(err)
+	}
+	return hostPort, ns, tc
+}
+
+// rollout is a stack whose follow-ups a policy rollout moves: the API (s),
+// the follow-up service's database (fdb) and a Temporal client.
+type rollout struct {
+	t   *testing.T
+	s   *stacktest.Stack
+	fdb *gorm.DB
+	tc  client.Client
+}
+
+func openDB(t *testing.T, dsn string) *gorm.DB {
+	t.Helper()
+	gdb, err := db.Open(context.Background(), db.Config{URL: dsn, MaxOpenConns: 4}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if s, err := gdb.DB(); err == nil {
+			_ = s.Close()
+		}
+	})
+	return gdb
+}
+
+// ladder proposes a version of the call-back escalation ladder (remind at
+// the deadline, escalate to the managers after escalate) and returns its
+// version and the id of its rollout workflow.
+func (r *rollout) ladder(escalate string) (int64, string) {
+	r.t.Helper()
+	resp := r.s.Call("POST", "/v1/policies/"+policy.CallbackEscalation+"/versions", stacktest.Analyst, map[string]any{"value": map[string]any{
+		"ladder": map[string]any{"clock": "calendar", "steps": []map[string]any{
+			{"after": "0m", "action": "remind"}, {"after": escalate, "action": "escalate_manager"}}}}, "reason": "rollout fault test"})
+	if resp.Status != http.StatusCreated {
+		r.t.Fatalf("ladder: %d %s", resp.Status, resp.Body)
+	}
+	v := resp.JSON(r.t)
+	eff, err := time.Parse(time.RFC3339Nano, v["effective_from"].(string))
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	version := int64(v["version"].(float64))
+	return version, wfc.PolicyRolloutWorkflowID("policy", policy.CallbackEscalation, version, eff.UnixMilli())
+}
+
+// onVersion is how many call-back follow-ups are on escalation ladder
+// version v.
+func (r *rollout) onVersion(v int64) int {
+	r.t.Helper()
+	var n int64
+	if err := r.fdb.Raw(`SELECT count(*) FROM follow_ups WHERE kind = ? AND escalation_policy_version = ?`, policy.KindCallback, v).Scan(&n).Error; err != nil {
+		r.t.Fatal(err)
+	}
+	return int(n)
+}
+
+// open opens n call-back follow-ups due in two hours, from four clients at
+// once, and waits until each is stored on ladder version v.
+func (r *rollout) open(n int, v int64) []string {
+	r.t.Helper()
+	cust := r.s.Create(stacktest.MgrMia, stacktest.Company(map[string]any{"owner_id": stacktest.RepAna, "team": "north"}))
+	due := time.Now().Add(2 * time.Hour).UTC().Truncate(time.Second).Format(time.RFC3339)
+	ids := make([]string, n)
+	var wg sync.WaitGroup
+	errs := make(chan string, n)
+	for c := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := c; i < n; i += 4 {
+				key := fmt.Sprintf("rollout-%d-%d", time.Now().UnixNano(), i)
+				a := send("POST", r.s.FollowUpBase+"/v1/follow-ups", r.s.Tokens[stacktest.MgrMia], map[string]any{"kind": policy.KindCallback,
+					"customer_id": cust, "title": "call back " + key, "due_at": due}, idem.Header, key)
+				if a.Status != http.StatusCreated && a.Status != http.StatusAccepted {
+					errs <- a.String()
+					return
+				}
+				ids[i] = a.JSON(r.t)["id"].(string)
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		r.t.Fatalf("open a follow-up: %s", e)
+	}
+	stacktest.Eventually(r.t, "the follow-ups stored", time.Minute, func() bool { return r.onVersion(v) == n })
+	return ids
+}
+
+// check waits for the rollout workflow to end (its second sweep comes a
+// minute after the first) and checks that every follow-up is on version v,
+// recorded the change of deadline exactly once, and took no other step.
+func (r *rollout) check(ids []string, v int64, rolloutID string) *followupv1.RolloutResult {
+	r.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	var res followupv1.RolloutResult
+	if err := r.tc.GetWorkflow(ctx, rolloutID, "").Get(ctx, &res); err != nil {
+		r.t.Fatalf("rollout %s: %v", rolloutID, err)
+	}
+	time.Sleep(3 * time.Second) // anything repeated would show up now
+	type row struct {
+		ID, State               string
+		EscalationPolicyVersion int64
+		EscalationLevel         int
+	}
+	var rows []row
+	if err := r.fdb.Raw(`SELECT id, state, escalation_policy_version, escalation_level FROM follow_ups WHERE kind = ?`, policy.KindCallback).Scan(&rows).Error; err != nil {
+		r.t.Fatal(err)
+	}
+	if len(rows) != len(ids) {
+		r.t.Fatalf("%d call-back follow-ups, want %d", len(rows), len(ids))
+	}
+	type ev struct {
+		FollowUpID, Action string
+		N                  int
+	}
+	var evs []ev
+	if err := r.fdb.Raw(`SELECT follow_up_id, action, count(*) AS n FROM follow_up_events GROUP BY follow_up_id, action`).Scan(&evs).Error; err != nil {
+		r.t.Fatal(err)
+	}
+	history := map[string]map[string]int{}
+	for _, e := range evs {
+		if history[e.FollowUpID] == nil {
+			history[e.FollowUpID] = map[string]int{}
+		}
+		history[e.FollowUpID][e.Action] = e.N
+	}
+	bad := 0
+	for _, f := range rows {
+		h := history[f.ID]
+		if f.EscalationPolicyVersion != v || f.State != "open" || f.EscalationLevel != 0 || len(h) != 2 || h["opened"] != 1 || h["deadline_changed"] != 1 {
+			bad++
+			if bad <= 5 {
+				r.t.Errorf("follow-up %s: %s at level %d on ladder v%d, history %v; want open, level 0, v%d, opened and deadline_changed once each",
+					f.ID, f.State, f.EscalationLevel, f.EscalationPolicyVersion, h, v)
+			}
+		}
+	}
+	if bad > 0 {
+		r.t.Fatalf("%d of %d follow-ups not moved onto v%d exactly once", bad, len(rows), v)
+	}
+	return &res
+}
+
+// TestWorkerKilledMidRollout kills the workflow worker with SIGKILL in the
+// middle of a policy rollout: sixty call-back follow-ups are open, an
+// analyst changes their escalation ladder, and the worker (a child process,
+// two workflow tasks at a time so the rollout takes a moment) is killed as
+// soon as the first follow-up has moved to the new version, then started
+// again three seconds later. Every follow-up ends on the new version,
+// having recorded the change of its deadline exactly once (and nothing
+// else), and the rollout workflow completes both sweeps. About a minute and a half
+// (the rollout's second sweep comes a minute after the first). PostgreSQL.
+func TestWorkerKilledMidRollout(t *testing.T) {
+	if testing.Short() {
+		t.Skip("takes about a minute and a half")
+	}
+	hostPort, ns, tc := ownNamespace(t)
+	fdsn := testenv.Postgres(t)
+	s := stacktest.New(t, testenv.Postgres(t), stacktest.Opts{Temporal: hostPort, Namespace: ns, FollowUpDSN: fdsn})
+	worker := newProc(t, "worker", map[string]string{"TEMPORAL_ADDRESS": hostPort, "TEMPORAL_NAMESPACE": ns, "SETUP_ON_START": "false",
+		"TEMPORAL_MAX_CONCURRENT_WORKFLOW_TASKS": "2"})
+	worker.Start("")
+	r := &rollout{t: t, s: s, fdb: openDB(t, fdsn), tc: tc}
+	const n = 60
+	base, _ := r.ladder("1d")
+	ids := r.open(n, base)
+
+	v, rolloutID := r.ladder("2d")
+	started := time.Now()
+	for r.onVersion(v) == 0 { // a fast poll: the rollout takes a moment only
+		if time.Since(started) > time.Minute {
+			t.Fatal("no follow-up moved to the new version within a minute")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	worker.Kill()
+	atKill := r.onVersion(v)
+	killedAfter := time.Since(started)
+	if atKill >= n {
+		t.Fatalf("the rollout was over (%d of %d moved) before the worker was killed, %v after the change: nothing was tested", atKill, n, killedAfter)
+	}
+	time.Sleep(3 * time.Second)
+	during := r.onVersion(v)
+	worker.Start("")
+	restarted := time.Now()
+	stacktest.Eventually(t, "every follow-up on the new version", 2*time.Minute, func() bool { return r.onVersion(v) == n })
+	movedIn := time.Since(restarted)
+	res := r.check(ids, v, rolloutID)
+	t.Logf("killed %v after the change with %d of %d moved (%d once activities in flight had landed); the rest moved within %v of the restart; rollout: %d signalled in %d sweeps",
+		killedAfter.Round(time.Millisecond), atKill, n, during, movedIn.Round(time.Millisecond), res.GetSignalled(), res.GetSweeps())
+}
+
+// TestFollowUpServiceKilledMidRollout kills the follow-up service — where
+// the rollout's activities run — with SIGKILL in the middle of a policy
+// rollout, right after it stored the first re-computed deadline and before
+// it reported the activity done (fault point
+// followup.after-deadline-update), and starts it again: Temporal retries
+// that activity once its 30-second attempt has timed out, and every
+// follow-up ends on the new version having recorded the change exactly
+// once — the retried activity finds the change already made and records
+// nothing. About a minute and a half. PostgreSQL.
+func TestFollowUpServiceKilledMidRollout(t *testing.T) {
+	if testing.Short() {
+		t.Skip("takes about a minute and a half")
+	}
+	hostPort, ns, tc := ownNamespace(t)
+	iss, issuerURL := stacktest.StartIssuer(t)
+	fdsn := testenv.Postgres(t)
+	fu := newProc(t, "followup", map[string]string{"DATABASE_URL": fdsn, "OIDC_ISSUER_URL": issuerURL, "TEMPORAL_ADDRESS": hostPort,
+		"TEMPORAL_NAMESPACE": ns, "NOTIFY_DISPATCH": "false"})
+	c := servicetest.Start(t, customer.Spec(), map[string]string{"DATABASE_URL": testenv.Postgres(t), "OIDC_ISSUER_URL": issuerURL,
+		"TEMPORAL_ADDRESS": hostPort, "TEMPORAL_NAMESPACE": ns, "FOLLOWUP_API_URL": fu.Base, "LOG_LEVEL": "warn", "SHUTDOWN_TIMEOUT": "5s"},
+		service.Options{})
+	fu.env["CUSTOMER_API_URL"] = c.Base
+	fu.Start(AfterDeadlineUpdate)
+	stacktest.StartWorker(t, hostPort, ns, nil)
+	s := &stacktest.Stack{T: t, Base: c.Base, FollowUpBase: fu.Base, App: c.App, Tokens: tokens(t, iss), Issuer: iss}
+	for user := range s.Tokens {
+		if resp := s.Call("GET", "/v1/abc/settings", user, nil); resp.Status != http.StatusOK {
+			t.Fatalf("first request of %s: %d %s", user, resp.Status, resp.Body)
+		}
+	}
+	r := &rollout{t: t, s: s, fdb: openDB(t, fdsn), tc: tc}
+	const n = 20
+	base, _ := r.ladder("1d")
+	ids := r.open(n, base)
+
+	v, rolloutID := r.ladder("2d")
+	started := time.Now()
+	fu.Died(time.Minute)
+	atKill := r.onVersion(v)
+	killedAfter := time.Since(started)
+	fu.Start("")
+	restarted := time.Now()
+	stacktest.Eventually(t, "every follow-up on the new version", 2*time.Minute, func() bool { return r.onVersion(v) == n })
+	movedIn := time.Since(restarted)
+	res := r.check(ids, v, rolloutID)
+	t.Logf("killed %v after the change with %d of %d moved; the rest moved within %v of the restart; rollout: %d signalled in %d sweeps",
+		killedAfter.Round(time.Millisecond), atKill, n, movedIn.Round(time.Millisecond), res.GetSignalled(), res.GetSweeps())
+}
+
+// AfterDeadlineUpdate is the follow-up service's fault point once a
+// re-computed deadline is stored (services/followup/internal/app).
+const AfterDeadlineUpdate = "followup.after-deadline-update"
