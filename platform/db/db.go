@@ -197,6 +197,13 @@ func (slowLog) ParamsFilter(_ context.Context, sql string, _ ...any) (string, []
 	return sql, nil
 }
 
+// Statements run by Scan (Raw(…).Scan, Table(…).Scan) reach Trace through
+// gorm's trace recorder, which renders them with its own params filter, not
+// the logger's: without this, their bound values would be logged.
+func init() {
+	logger.RecorderParamsFilter = func(_ context.Context, sql string, _ ...any) (string, []any) { return sql, nil }
+}
+
 // Ping checks the connection, for readiness probes.
 func Ping(ctx context.Context, gdb *gorm.DB) error {
 	sqlDB, err := gdb.DB()

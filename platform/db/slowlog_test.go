@@ -40,6 +40,16 @@ func TestSlowStatementsAreLoggedWithoutTheirValues(t *testing.T) {
 	if err := gdb.Where("email = ?", email).Find(&got).Error; err != nil || len(got) != 1 {
 		t.Fatal(got, err)
 	}
+	// Scan runs its statement through gorm's trace recorder, not the
+	// logger's params filter.
+	var n int64
+	if err := gdb.Raw("SELECT count(*) FROM contacts WHERE email = ?", "scan."+email).Scan(&n).Error; err != nil {
+		t.Fatal(err)
+	}
+	var rows []contact
+	if err := gdb.Table("contacts").Where("email <> ?", "table."+email).Scan(&rows).Error; err != nil {
+		t.Fatal(err)
+	}
 	long := strings.Repeat("x", 5000)
 	query := "SELECT count(*) FROM contacts WHERE email <> '" + long + "'"
 	if err := gdb.Exec(query).Error; err != nil {
