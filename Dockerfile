@@ -35,6 +35,8 @@ RUN --mount=type=cache,target=/go/pkg/mod \
       ./services/web/cmd/web \
       ./workflows/cmd/worker
 
+# Each image exposes its HTTP port and its metrics port (METRICS_ADDR's default:
+# the HTTP port + 1000; the chart sets metricsPort instead).
 FROM gcr.io/distroless/static-debian12:nonroot AS runtime
 USER 65532:65532
 WORKDIR /home/nonroot
@@ -43,41 +45,48 @@ LABEL org.opencontainers.image.source="https://github.com/closeloop/closeloop"
 FROM runtime AS customer
 COPY --from=build /out/customer /usr/local/bin/customer
 EXPOSE 8081
+EXPOSE 9081
 ENTRYPOINT ["/usr/local/bin/customer"]
 CMD ["serve"]
 
 FROM runtime AS followup
 COPY --from=build /out/followup /usr/local/bin/followup
 EXPOSE 8086
+EXPOSE 9086
 ENTRYPOINT ["/usr/local/bin/followup"]
 CMD ["serve"]
 
 FROM runtime AS sales
 COPY --from=build /out/sales /usr/local/bin/sales
 EXPOSE 8082
+EXPOSE 9082
 ENTRYPOINT ["/usr/local/bin/sales"]
 CMD ["serve"]
 
 FROM runtime AS service
 COPY --from=build /out/service /usr/local/bin/service
 EXPOSE 8083
+EXPOSE 9083
 ENTRYPOINT ["/usr/local/bin/service"]
 CMD ["serve"]
 
 FROM runtime AS marketing
 COPY --from=build /out/marketing /usr/local/bin/marketing
 EXPOSE 8084
+EXPOSE 9084
 ENTRYPOINT ["/usr/local/bin/marketing"]
 CMD ["serve"]
 
 FROM runtime AS worker
 COPY --from=build /out/worker /usr/local/bin/worker
 EXPOSE 8085
+EXPOSE 9085
 ENTRYPOINT ["/usr/local/bin/worker"]
 CMD ["serve"]
 
 FROM runtime AS web
 COPY --from=build /out/web /usr/local/bin/web
 EXPOSE 8080
+EXPOSE 9080
 ENTRYPOINT ["/usr/local/bin/web"]
 CMD ["serve"]

@@ -16,8 +16,8 @@ PKGS         := $(foreach d,$(SRC),./$(d)/...)
 TEST_FLAGS   ?= -count=1 -timeout 25m
 
 .PHONY: help run token restart load test build tools proto proto-check vet fmt fmt-check bench chaos clean
-.PHONY: chart-tools chart-test images images-push workflowcheck mod-check api-clients api-check browser screenshots
-.PHONY: temporal-postgres temporal-postgres-stop temporal-postgres-wipe floor
+.PHONY: chart-tools chart-test kube-apiserver etcd images images-push workflowcheck mod-check api-clients api-check browser screenshots
+.PHONY: temporal-postgres temporal-postgres-stop temporal-postgres-wipe floor vulncheck
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -177,11 +177,82 @@ $(CHART_TOOLS): tools/go.mod tools/go.sum
 	@rm -f $(BIN)/.chart-tools-*
 	@touch $@
 
-chart-test: chart-tools ## lint the Helm chart (every ci/ values file), run its helm-unittest suites and the render/schema tests
+# The chart on a real Kubernetes API server (charts/test/apiserver): kube-apiserver
+# with etcd, no controller manager, scheduler or kubelet. kube-apiserver is built
+# from k8s.io/kubernetes, pinned in tools/kube-apiserver/go.mod (a module of its
+# own), into bin/ once per version; the ldflags give it its version (without them
+# it says v0.0.0 and helm refuses the chart's kubeVersion). etcd is Debian's
+# etcd-server: `make etcd` makes sure it is there, like `make browser` (ETCD names
+# another etcd binary; exported and evaluated when a recipe runs).
+KUBE_VERSION          := $(shell awk '$$1=="k8s.io/kubernetes"{print $$2}' tools/kube-apiserver/go.mod)
+KUBE_MINOR            := $(shell awk '$$1=="k8s.io/kubernetes"{split($$2,v,".");print v[2]}' tools/kube-apiserver/go.mod)
+KUBE_APISERVER        := $(BIN)/.kube-apiserver-$(KUBE_VERSION)
+KUBE_LDFLAGS          := -s -w $(foreach p,k8s.io/component-base/version k8s.io/client-go/pkg/version,-X $(p).gitVersion=$(KUBE_VERSION) \
+	-X $(p).gitMajor=1 -X $(p).gitMinor=$(KUBE_MINOR) -X $(p).gitTreeState=clean)
+ETCD                  ?= $(shell command -v etcd 2>/dev/null)
+export ETCD
+
+kube-apiserver: $(KUBE_APISERVER) ## build kube-apiserver (pinned in tools/kube-apiserver/go.mod) into bin/ for the chart's API server test
+
+$(KUBE_APISERVER): tools/kube-apiserver/go.mod tools/kube-apiserver/go.sum
+	@mkdir -p $(BIN)
+	@echo "building kube-apiserver $(KUBE_VERSION) from the Go module proxy into bin/ (once; 5 to 15 minutes on 2 cores) …"
+	@cd tools/kube-apiserver && GOWORK=off $(GO) build -v -trimpath -ldflags '$(KUBE_LDFLAGS)' \
+	  -o $(BIN)/kube-apiserver k8s.io/kubernetes/cmd/kube-apiserver 2>&1 | $(PROGRESS) kube-apiserver
+	@rm -f $(BIN)/.kube-apiserver-*
+	@touch $@
+
+etcd: ## make sure etcd is installed for the chart's API server test (apt-get install etcd-server as root)
+	@if [ -n "$(ETCD)" ] && [ -x "$(ETCD)" ]; then exit 0; fi; \
+	if [ -n "$(ETCD)" ]; then echo "ETCD=$(ETCD) is not an executable etcd"; exit 1; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "installing etcd for the chart's API server test (apt-get install etcd-server; a minute the first time) …"; \
+	  start=$$SECONDS; \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  apt-get update -qq || { echo "apt-get update failed: etcd cannot be installed (see above)"; exit 1; }; \
+	  apt-get install -y -qq --no-install-recommends etcd-server >/dev/null || { echo "apt-get install etcd-server failed (see above)"; exit 1; }; \
+	  command -v etcd >/dev/null || { echo "apt-get installed etcd-server, but etcd is not on PATH: set ETCD=/path/to/etcd"; exit 1; }; \
+	  echo "  etcd          $$(etcd --version 2>/dev/null | sed -n 1p) ($$((SECONDS - start))s)"; \
+	else \
+	  echo "The chart's API server test needs etcd, which is not installed."; \
+	  echo "Install it (Debian/Ubuntu: sudo apt-get install etcd-server; macOS: brew install etcd)"; \
+	  echo "or set ETCD=/path/to/etcd, then run make chart-test again."; \
+	  exit 1; \
+	fi
+
+chart-test: chart-tools kube-apiserver etcd ## lint the Helm chart (every ci/ values file), run its helm-unittest suites, the render/schema tests and the API server test
 	@for f in $(CHART)/ci/*.yaml; do echo "helm lint --strict -f $$f"; $(BIN)/helm lint --strict --quiet $(CHART) -f $$f; done
 	$(BIN)/helm-unittest --strict $(CHART)
 	@out=$$(gofmt -l charts/test); if [ -n "$$out" ]; then echo "not gofmt-formatted:"; echo "$$out"; exit 1; fi
-	cd charts/test && GOWORK=off $(GO) vet ./... && GOWORK=off HELM=$(BIN)/helm $(GO) test -count=1 ./...
+	cd charts/test && GOWORK=off $(GO) vet ./... && GOWORK=off HELM=$(BIN)/helm KUBE_APISERVER=$(BIN)/kube-apiserver \
+	  $(GO) test -count=1 -timeout 20m ./...
+
+# govulncheck without the internet: the Go vulnerability database is the module
+# golang.org/x/vulndb, pinned here like any dependency and fetched from the module
+# proxy; its cmd/indexdb turns its OSV files into the database govulncheck reads
+# (bin/vulndb-<version>). Bump VULNDB_VERSION to get newer advisories; with the
+# internet, `govulncheck ./...` asks vuln.go.dev instead (docs/security.md).
+GOVULNCHECK_VERSION := v1.9.0
+VULNDB_VERSION      := v0.0.0-20261105234957-e22db6528018
+VULNDB              := $(BIN)/vulndb-$(VULNDB_VERSION)
+
+$(BIN)/.govulncheck-$(GOVULNCHECK_VERSION):
+	@mkdir -p $(BIN)
+	@echo "building govulncheck $(GOVULNCHECK_VERSION) from the Go module proxy into bin/ (once; about a minute) …"
+	@cd /tmp && GOBIN=$(BIN) GOWORK=off $(GO) install -v golang.org/x/vuln/cmd/govulncheck@$(GOVULNCHECK_VERSION) 2>&1 | $(PROGRESS) "govulncheck"
+	@rm -f $(BIN)/.govulncheck-*
+	@touch $@
+
+$(VULNDB):
+	@mkdir -p $(BIN)
+	@echo "indexing the Go vulnerability database golang.org/x/vulndb@$(VULNDB_VERSION) into bin/ (once; a few minutes the first time) …"
+	@tmp=$$(mktemp -d); trap 'rm -rf $$tmp' EXIT; \
+	cd /tmp && GOBIN=$$tmp GOWORK=off $(GO) install -v golang.org/x/vulndb/cmd/indexdb@$(VULNDB_VERSION) 2>&1 | $(PROGRESS) "vulndb indexer"; \
+	src=$$(GOWORK=off GOFLAGS=-mod=mod $(GO) mod download -json golang.org/x/vulndb@$(VULNDB_VERSION) | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$$/\1/p'); \
+	rm -rf $(BIN)/.vulndb-new && $$tmp/indexdb -vulns $$src/data/osv -out $(BIN)/.vulndb-new && rm -rf $(BIN)/vulndb-* && mv $(BIN)/.vulndb-new $@
+
+vulncheck: $(BIN)/.govulncheck-$(GOVULNCHECK_VERSION) $(VULNDB) ## check the code against known vulnerabilities (govulncheck, offline database pinned in the Makefile)
+	$(BIN)/govulncheck -db file://$(VULNDB) ./...
 
 # Container images: one per binary, from the multi-stage Dockerfile (needs a Docker
 # engine with BuildKit). IMAGE_REGISTRY=registry.example.com prefixes the names.
@@ -300,8 +371,14 @@ bench: tools bench-backends-up ## run the benchmarks on each Temporal backend of
 # and check every escalation step still happens exactly once after the restart. They
 # wait out those deadlines (an info slip's 15-minute acknowledgement, the least its
 # policy allows), so make test skips them (they run only with CLOSELOOP_CHAOS=1).
-chaos: tools ## run the chaos tests: worker killed mid slip chase, each step exactly once (about 18 minutes, PostgreSQL and Temporal)
+# Then the fault tests (services/internal/stacktest/faults, docs/operations.md
+# "Faults"): a service killed mid-create, PostgreSQL crashed under load, Temporal
+# killed with escalations pending, the worker and the follow-up service killed
+# mid-rollout. They run in make test too (about 7 minutes); with CLOSELOOP_CHAOS=1
+# the random-moment kills of creates run forty rounds instead of five.
+chaos: tools ## run the chaos and fault tests: worker killed mid slip chase; service, PostgreSQL, Temporal, worker killed (about 30 minutes)
 	CLOSELOOP_CHAOS=1 $(GO) test -count=1 -run 'Chaos' -timeout 45m -v ./services/service/
+	CLOSELOOP_CHAOS=1 $(GO) test -count=1 -timeout 30m -v ./services/internal/stacktest/faults/
 
 clean: ## remove built binaries and local data
 	rm -rf $(BIN) .data

@@ -59,12 +59,15 @@ func TestSystemCheckReachesEveryService(t *testing.T) {
 		r := servicetest.Start(t, spec, env("DATABASE_URL", testenv.Postgres(t)), service.Options{})
 		stops[spec.Name] = r.Stop
 		base := r.Base
-		// Every service serves health, readiness, metrics and its OpenAPI
-		// document, and refuses /v1 without a token.
-		for path, want := range map[string]int{"/healthz": 200, "/readyz": 200, "/metrics": 200, "/openapi.json": 200, "/v1/anything": 401} {
+		// Every service serves health, readiness and its OpenAPI document,
+		// and refuses /v1 without a token; metrics only on their own port.
+		for path, want := range map[string]int{"/healthz": 200, "/readyz": 200, "/metrics": 404, "/openapi.json": 200, "/v1/anything": 401} {
 			if code, body := get(t, base+path); code != want {
 				t.Errorf("%s %s: %d, want %d: %.200s", spec.Name, path, code, want, body)
 			}
+		}
+		if code, body := get(t, r.Metrics+"/metrics"); code != 200 {
+			t.Errorf("%s metrics port: %d: %.200s", spec.Name, code, body)
 		}
 	}
 	// The worker serves no /v1 API: it must start without any token issuer.
@@ -72,6 +75,9 @@ func TestSystemCheckReachesEveryService(t *testing.T) {
 	worker := w.App
 	if code, _ := get(t, w.Base+"/readyz"); code != 200 {
 		t.Errorf("worker /readyz: %d", code)
+	}
+	if code, _ := get(t, w.Metrics+"/metrics"); code != 200 {
+		t.Errorf("worker metrics port: %d", code)
 	}
 	c := worker.Deps().Temporal
 

@@ -147,7 +147,7 @@ func secretLiterals(values map[string]any) []string {
 			}
 		}
 	}
-	for _, path := range []string{"temporal.apiKey.value", "web.sessionKey", "web.oidc.clientSecret", "notifications.smtp.password", "emailTouches.key"} {
+	for _, path := range []string{"temporal.apiKey.value", "temporal.payloadEncryption.keys", "web.sessionKey", "web.oidc.clientSecret", "notifications.smtp.password", "emailTouches.key"} {
 		if v, ok := lookup(values, path); ok {
 			if s, _ := v.(string); s != "" {
 				out = append(out, s)

@@ -243,13 +243,16 @@ func publicPathComponent(path string) string {
 		return "service"
 	case slices.Contains(unsubscribePaths, path):
 		return "marketing"
+	case path == "/codec": // the Temporal codec server (temporal.payloadEncryption.codecServer)
+		return "worker"
 	}
 	return "web"
 }
 
 // checkIngresses: an Ingress of the chart exposes the web console and, of the
 // service component, the survey paths only, and of the marketing component the
-// unsubscribe paths only: each path goes to a rendered Service, on one of its
+// unsubscribe paths only, and of the worker /codec (the Temporal codec server)
+// only: each path goes to a rendered Service, on one of its
 // named ports, that selects the web Deployment alone, or the service Deployment
 // alone for a survey path, or the marketing Deployment alone for an unsubscribe
 // path (both Prefix); each TLS host is a host of a rule. With NetworkPolicies
@@ -306,7 +309,7 @@ func checkIngresses(t *testing.T, r *release) {
 				}
 				deps := selectedDeployments(r, labels.SelectorFromSet(s.Spec.Selector))
 				if len(deps) != 1 || deps[0].Spec.Template.Labels["app.kubernetes.io/component"] != want {
-					t.Errorf("%s: Service %s is not the %s component's; the Ingress exposes only the console, the survey pages and the unsubscribe pages", pw, svc.Name, want)
+					t.Errorf("%s: Service %s is not the %s component's; the Ingress exposes only the console, the survey pages, the unsubscribe pages and the codec server", pw, svc.Name, want)
 					continue
 				}
 				backends[deps[0].Name] = deps[0]

@@ -73,8 +73,17 @@ func checkDeployments(t *testing.T, r *release) {
 		if grace == nil || time.Duration(*grace)*time.Second <= timeout+drain {
 			t.Errorf("%s: terminationGracePeriodSeconds %v must exceed SHUTDOWN_TIMEOUT %v + SHUTDOWN_DRAIN_DELAY %v", where, grace, timeout, drain)
 		}
-		if addr, _ := envValue(c, "HTTP_ADDR"); len(c.Ports) != 1 || addr != fmt.Sprintf(":%d", c.Ports[0].ContainerPort) {
-			t.Errorf("%s: HTTP_ADDR %q does not match the container port %v", where, addr, c.Ports)
+		// Two ports: the API's (HTTP_ADDR) and the metrics listener's
+		// (METRICS_ADDR), never the same.
+		named := map[string]int32{}
+		for _, p := range c.Ports {
+			named[p.Name] = p.ContainerPort
+		}
+		if addr, _ := envValue(c, "HTTP_ADDR"); len(c.Ports) != 2 || addr != fmt.Sprintf(":%d", named["http"]) {
+			t.Errorf("%s: HTTP_ADDR %q does not match the container port named http %v", where, addr, c.Ports)
+		}
+		if addr, _ := envValue(c, "METRICS_ADDR"); named["metrics"] == 0 || named["metrics"] == named["http"] || addr != fmt.Sprintf(":%d", named["metrics"]) {
+			t.Errorf("%s: METRICS_ADDR %q does not match a container port named metrics, apart from http: %v", where, addr, c.Ports)
 		}
 		if d.Spec.Strategy.Type != appsv1.RollingUpdateDeploymentStrategyType {
 			t.Errorf("%s: strategy %q, want RollingUpdate", where, d.Spec.Strategy.Type)
@@ -249,8 +258,8 @@ func checkServiceMonitors(t *testing.T, r *release) {
 			if !found {
 				t.Errorf("%s: endpoint port %q is not a port of Service %s", where, ep.Port, matched[0].Name)
 			}
-			if ep.Path != "/metrics" {
-				t.Errorf("%s: path %q, want /metrics", where, ep.Path)
+			if ep.Path != "/metrics" || ep.Port != "metrics" {
+				t.Errorf("%s: scrapes %s on port %q, want /metrics on the metrics port (never the API's)", where, ep.Path, ep.Port)
 			}
 			if ep.Scheme != "" && ep.Scheme != "http" && ep.Scheme != "https" {
 				t.Errorf("%s: scheme %q", where, ep.Scheme)

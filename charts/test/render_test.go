@@ -24,7 +24,7 @@ func enabledByDefault(component string) bool { return component != "web" }
 // existingFromValues lists the objects a values file says exist outside the chart.
 func existingFromValues(values map[string]any) existing {
 	var ext existing
-	for _, path := range []string{"database.existingSecret", "temporal.apiKey.existingSecret", "web.existingSecret", "notifications.smtp.existingSecret", "emailTouches.existingSecret"} {
+	for _, path := range []string{"database.existingSecret", "temporal.apiKey.existingSecret", "temporal.payloadEncryption.existingSecret", "web.existingSecret", "notifications.smtp.existingSecret", "emailTouches.existingSecret"} {
 		if v, ok := lookup(values, path); ok && v.(string) != "" {
 			ext.Secrets = append(ext.Secrets, v.(string))
 		}
@@ -43,13 +43,17 @@ func existingFromValues(values map[string]any) existing {
 	return ext
 }
 
+// withMonitoringAPI renders for a cluster that serves the Prometheus operator's
+// ServiceMonitor (the chart renders none elsewhere), so that they are checked too.
+var withMonitoringAPI = []string{"--api-versions", "monitoring.coreos.com/v1/ServiceMonitor"}
+
 // TestCIValuesRenderValidObjects renders the chart with every ci/ values file and
 // holds every object to the Kubernetes API types and the chart's rules.
 func TestCIValuesRenderValidObjects(t *testing.T) {
 	for _, file := range ciValuesFiles(t) {
 		t.Run(filepath.Base(file), func(t *testing.T) {
 			values := loadYAML(t, file)
-			rendered := mustRender(t, "-f", file)
+			rendered := mustRender(t, append([]string{"-f", file}, withMonitoringAPI...)...)
 			r := parseRelease(t, rendered)
 			checkRelease(t, r, existingFromValues(values), secretLiterals(values), rendered)
 
@@ -86,7 +90,7 @@ func TestCIValuesRenderValidObjects(t *testing.T) {
 // TestProductionValues: what docs/deploy.md promises of ci/production-values.yaml.
 func TestProductionValues(t *testing.T) {
 	file := filepath.Join(chartDir, "ci", "production-values.yaml")
-	r := parseRelease(t, mustRender(t, "-f", file))
+	r := parseRelease(t, mustRender(t, append([]string{"-f", file}, withMonitoringAPI...)...))
 
 	if got := len(r.ofKind("Secret")); got != 0 {
 		t.Errorf("production renders %d Secrets; every secret comes from existingSecret", got)

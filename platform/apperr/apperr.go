@@ -38,6 +38,9 @@ const (
 	KindUnavailable
 	// KindMethodNotAllowed: the route exists but not for this method. 405.
 	KindMethodNotAllowed
+	// KindTooManyRequests: the caller went over a rate limit; it may retry
+	// after the Retry-After header's seconds. 429.
+	KindTooManyRequests
 )
 
 // FieldError names one offending field (JSON path, e.g. "contacts[0].email").

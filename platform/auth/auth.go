@@ -10,8 +10,8 @@
 //
 // Tokens carry the claims sub, name, roles (any of rep, manager, analyst, admin)
 // and teams. [OIDCVerifier] checks them against an OIDC issuer's discovery
-// document and JWKS; the devissuer subpackage is such an issuer for development
-// and tests.
+// document and JWKS, as access tokens of bounded lifetime ([OIDCOptions]); the
+// devissuer subpackage is such an issuer for development and tests.
 package auth
 
 import (

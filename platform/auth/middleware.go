@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"strings"
 
 	"github.com/gin-gonic/gin"
@@ -14,11 +15,14 @@ import (
 
 // Middleware authenticates every request with v. It requires the header
 // "Authorization: Bearer <jwt>"; when it is missing, malformed, or the token is
-// not accepted (forged, expired, wrong issuer or audience, no known role) it calls
-// writeErr with an apperr.Unauthenticated error (code "unauthenticated"; 401)
-// and aborts the chain. The messages distinguish a missing header from a bad
-// token and never contain any part of the token. If the issuer cannot be reached
-// writeErr gets the verifier's KindUnavailable error (503) instead.
+// not accepted (forged, expired, wrong issuer or audience, not an access token,
+// no known role, …) it calls writeErr with an apperr.Unauthenticated error (code
+// "unauthenticated"; 401; Meta "reason" names the rule, e.g. token_expired) and
+// aborts the chain. The messages distinguish a missing header from a bad token
+// and never contain any part of the token. Each refusal is logged (slog's
+// default logger; a missing or malformed header at debug, a refused token at
+// info) with its reason and cause, never the token. If the issuer cannot be
+// reached writeErr gets the verifier's KindUnavailable error (503) instead.
 //
 // On success the principal is put into the request context (read it with
 // [FromContext]) and, when a span is recording, the subject is recorded as the
@@ -27,15 +31,18 @@ import (
 // writeErr renders the error body; services pass httpx.WriteError.
 func Middleware(v Verifier, writeErr func(*gin.Context, error)) gin.HandlerFunc {
 	return func(c *gin.Context) {
+		ctx := c.Request.Context()
 		raw, err := bearerToken(c.GetHeader("Authorization"))
 		if err != nil {
+			logRefusal(ctx, slog.LevelDebug, err)
 			fail(c, writeErr, err)
 			return
 		}
-		ctx := c.Request.Context()
 		p, err := v.Verify(ctx, raw)
 		if err != nil {
-			fail(c, writeErr, verifyError(err))
+			err = verifyError(err)
+			logRefusal(ctx, slog.LevelInfo, err)
+			fail(c, writeErr, err)
 			return
 		}
 		if span := trace.SpanFromContext(ctx); span.IsRecording() {
@@ -98,12 +105,29 @@ func bearerToken(header string) (string, error) {
 	return token, nil
 }
 
+// logRefusal logs why a request was not authenticated: the reason and the
+// cause the verifier wrapped (which never holds the token). Unavailable
+// errors are left to the error writer, which logs every 5xx.
+func logRefusal(ctx context.Context, level slog.Level, err error) {
+	e, ok := errors.AsType[*apperr.Error](err)
+	if !ok || e.Kind != apperr.KindUnauthenticated {
+		return
+	}
+	attrs := []any{"reason", e.Meta["reason"]}
+	if e.Err != nil {
+		attrs = append(attrs, "cause", e.Err.Error())
+	}
+	slog.Default().Log(ctx, level, "bearer token refused", attrs...)
+}
+
 // verifyError makes sure what reaches the client is an auth error: unavailable
-// errors pass through, anything else becomes 401 with the cause kept for logs.
+// errors pass through, anything else becomes 401. The cause of an error that is
+// not an *apperr.Error is dropped: it comes from a verifier that does not
+// promise to keep the token out of its messages, and refusals are logged.
 func verifyError(err error) error {
 	if e, ok := errors.AsType[*apperr.Error](err); ok &&
 		(e.Kind == apperr.KindUnauthenticated || e.Kind == apperr.KindUnavailable) {
 		return e
 	}
-	return errTokenInvalid.Wrap(err)
+	return errTokenInvalid.Wrap(errors.New("the verifier refused the token"))
 }

@@ -41,7 +41,7 @@ func writeErr(c *gin.Context, err error) {
 	if status == 0 {
 		status = http.StatusInternalServerError
 	}
-	c.AbortWithStatusJSON(status, gin.H{"code": e.Code, "message": e.Message})
+	c.AbortWithStatusJSON(status, gin.H{"code": e.Code, "message": e.Message, "reason": e.Meta["reason"]})
 }
 
 // startIssuer serves a fresh dev issuer on an httptest server.

@@ -138,6 +138,7 @@ func AllowBody(method, path string, n int64) { routeLimits.Store(method+" "+path
 // limit (see AllowBody).
 func BodyLimit(n int64) gin.HandlerFunc {
 	return func(c *gin.Context) {
+		trackBody(c)
 		limit := n
 		if l, ok := routeLimits.Load(c.Request.Method + " " + c.FullPath()); ok {
 			limit = max(n, l.(int64))

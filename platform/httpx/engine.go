@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/http"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -28,8 +27,9 @@ type EngineOptions struct {
 	MaxBodyBytes int64
 }
 
-// NewEngine returns a gin engine with recovery, request logging, route naming for
-// traces and metrics, a body size limit, and JSON 404/405 bodies.
+// NewEngine returns a gin engine with security headers (headers.go), recovery,
+// request logging, route naming for traces and metrics, a body size limit, and
+// JSON 404/405 bodies.
 func NewEngine(o EngineOptions) *gin.Engine {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
@@ -40,7 +40,7 @@ func NewEngine(o EngineOptions) *gin.Engine {
 	e := gin.New()
 	e.HandleMethodNotAllowed = true
 	e.ContextWithFallback = true
-	e.Use(recovery(o.Logger), routeName(), accessLog(o.Logger), BodyLimit(o.MaxBodyBytes))
+	e.Use(SecurityHeaders(), recovery(o.Logger), routeName(), accessLog(o.Logger), BodyLimit(o.MaxBodyBytes))
 	e.NoRoute(func(c *gin.Context) {
 		WriteError(c, apperr.NotFound("route_not_found", fmt.Sprintf("no route %s %s", c.Request.Method, c.Request.URL.Path)))
 	})
@@ -114,65 +114,24 @@ func recovery(log *slog.Logger) gin.HandlerFunc {
 	}
 }
 
-// Check is one readiness dependency.
-type Check struct {
-	Name string
-	Fn   func(ctx context.Context) error
-}
-
-// Health serves /healthz (the process is alive) and /readyz (every check passes
-// and the server is not draining).
-type Health struct {
-	checks   []Check
-	draining atomic.Bool
-}
-
-// NewHealth returns a Health over checks.
-func NewHealth(checks ...Check) *Health { return &Health{checks: checks} }
-
-// Drain makes /readyz fail so load balancers stop sending traffic before shutdown.
-func (h *Health) Drain() { h.draining.Store(true) }
-
-// Register mounts the endpoints.
-func (h *Health) Register(e *gin.Engine) {
-	e.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
-	e.GET("/readyz", func(c *gin.Context) {
-		if h.draining.Load() {
-			c.JSON(http.StatusServiceUnavailable, gin.H{"status": "draining"})
-			return
-		}
-		ctx, cancel := context.WithTimeout(c.Request.Context(), 3*time.Second)
-		defer cancel()
-		results := gin.H{}
-		ok := true
-		for _, chk := range h.checks {
-			if err := chk.Fn(ctx); err != nil {
-				ok = false
-				results[chk.Name] = "unavailable"
-				slog.Default().WarnContext(ctx, "readiness check failed", "check", chk.Name, "error", err)
-				continue
-			}
-			results[chk.Name] = "ok"
-		}
-		status := http.StatusOK
-		state := "ready"
-		if !ok {
-			status, state = http.StatusServiceUnavailable, "not_ready"
-		}
-		c.JSON(status, gin.H{"status": state, "checks": results})
-	})
-}
-
 // Serve runs h on addr until ctx is cancelled, then stops accepting, drains
 // in-flight requests for up to grace, and returns. ready (may be nil) receives
-// the bound address once listening.
-func Serve(ctx context.Context, addr string, h http.Handler, grace time.Duration, ready func(net.Addr)) error {
+// the bound address once listening. The server's timeouts and header limit
+// are limits[0] when given, else DefaultServerConfig.
+func Serve(ctx context.Context, addr string, h http.Handler, grace time.Duration, ready func(net.Addr), limits ...ServerConfig) error {
+	sc := DefaultServerConfig()
+	if len(limits) > 0 {
+		sc = limits[0]
+	}
+	if err := sc.Validate(); err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("listen %s: %w", addr, err)
 	}
 	var active sync.Map // net.Conn → struct{} while a request is in flight on it
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second,
+	srv := &http.Server{Handler: h,
 		ConnState: func(c net.Conn, st http.ConnState) {
 			if st == http.StateActive {
 				active.Store(c, struct{}{})
@@ -180,6 +139,7 @@ func Serve(ctx context.Context, addr string, h http.Handler, grace time.Duration
 				active.Delete(c)
 			}
 		}}
+	sc.apply(srv)
 	if ready != nil {
 		ready(ln.Addr())
 	}

@@ -42,6 +42,8 @@ func Status(k apperr.Kind) int {
 		return http.StatusServiceUnavailable
 	case apperr.KindMethodNotAllowed:
 		return http.StatusMethodNotAllowed
+	case apperr.KindTooManyRequests:
+		return http.StatusTooManyRequests
 	default:
 		return http.StatusInternalServerError
 	}
@@ -79,5 +81,6 @@ func WriteError(c *gin.Context, err error) {
 	if errors.As(err, &e) && e.Kind == apperr.KindUnauthenticated {
 		c.Header("WWW-Authenticate", `Bearer realm="closeloop"`)
 	}
+	closeIfBodyUnread(c)
 	c.AbortWithStatusJSON(status, body)
 }

@@ -80,6 +80,7 @@ func TestStatusMappingAndInternalErrorsHidden(t *testing.T) {
 	want := map[apperr.Kind]int{
 		apperr.KindInvalid: 400, apperr.KindUnauthenticated: 401, apperr.KindForbidden: 403, apperr.KindNotFound: 404,
 		apperr.KindConflict: 409, apperr.KindTooLarge: 413, apperr.KindRule: 422, apperr.KindUnavailable: 503, apperr.KindMethodNotAllowed: 405, apperr.KindInternal: 500,
+		apperr.KindTooManyRequests: 429,
 	}
 	for k, s := range want {
 		if Status(k) != s {

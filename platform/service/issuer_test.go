@@ -80,3 +80,47 @@ func TestOnlyServingTheAPINeedsAnIssuer(t *testing.T) {
 		t.Fatalf("worker commands run: %v", called)
 	}
 }
+
+// TestAnInsecureIssuerIsRefused: a binary given an http:// issuer that is not
+// on a loopback address refuses to start (the API services, which verify
+// tokens with its keys, and the console, which signs users in there), unless
+// OIDC_ALLOW_INSECURE_ISSUER=true; a loopback one (make run, tests) is fine.
+func TestAnInsecureIssuerIsRefused(t *testing.T) {
+	t.Setenv("TEMPORAL_ADDRESS", "127.0.0.1:1")
+	t.Setenv("LOG_LEVEL", "error")
+	t.Setenv("HTTP_ADDR", "127.0.0.1:0")
+	var called []string
+	console := Spec{Name: "web", NoDatabase: true, NoAPI: true, NoTemporal: true,
+		Setup: func(context.Context, *Deps) (*Module, error) { return &Module{}, nil }}
+	for name, spec := range map[string]Spec{"customer": binaries(&called)["customer"], "web": console} {
+		for _, c := range []struct {
+			issuer, allow string
+			ok            bool
+		}{
+			{"http://dex.auth.svc:5556/dex", "false", false},
+			{"http://dex.auth.svc:5556/dex", "true", true},
+			{"http://127.0.0.1:1", "false", true},
+			{"http://localhost:1", "false", true},
+		} {
+			t.Run(name+" "+c.issuer+" "+c.allow, func(t *testing.T) {
+				t.Setenv("DATABASE_URL", "sqlite://"+filepath.Join(t.TempDir(), name+".db"))
+				t.Setenv("OIDC_ISSUER_URL", c.issuer)
+				t.Setenv("OIDC_ALLOW_INSECURE_ISSUER", c.allow)
+				cfg, err := LoadConfig(spec)
+				if err != nil {
+					t.Fatal(err)
+				}
+				app, err := Build(context.Background(), spec, cfg, Options{})
+				if err == nil {
+					app.Close()
+				}
+				if c.ok && err != nil {
+					t.Fatalf("refused: %v", err)
+				}
+				if !c.ok && (err == nil || !strings.Contains(err.Error(), "OIDC_ALLOW_INSECURE_ISSUER=true")) {
+					t.Fatalf("an http issuer on another host: %v, want a refusal naming OIDC_ALLOW_INSECURE_ISSUER", err)
+				}
+			})
+		}
+	}
+}

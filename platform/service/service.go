@@ -8,11 +8,11 @@
 // Prometheus metrics, the database (migrated at start unless MIGRATE_ON_START=false),
 // the Temporal client (with the tracing interceptor, so HTTP → workflow → activity
 // → SQL share one trace), the bearer-token verifier, the gin API under /v1, the
-// health, metrics and OpenAPI endpoints, and Temporal workers for the service's
-// own task queue and its bulk queues (pollers, slots and the workflow cache from
-// WorkerConfig, TEMPORAL_* variables). SIGTERM drains readiness, stops accepting
-// HTTP, finishes in-flight requests, stops the workers (letting running
-// activities finish) and flushes telemetry, all within SHUTDOWN_TIMEOUT.
+// health and OpenAPI endpoints, /metrics on a port of its own (metrics.go), and
+// Temporal workers for the service's own task queue and its bulk queues (pollers,
+// slots and the workflow cache from WorkerConfig, TEMPORAL_* variables). SIGTERM
+// drains readiness, stops accepting HTTP, finishes in-flight requests, stops the
+// workers (letting running activities finish) and flushes telemetry, all within SHUTDOWN_TIMEOUT.
 package service
 
 import (
@@ -46,6 +46,7 @@ import (
 	"github.com/closeloop/closeloop/platform/httpx"
 	"github.com/closeloop/closeloop/platform/idem"
 	"github.com/closeloop/closeloop/platform/logging"
+	"github.com/closeloop/closeloop/platform/ratelimit"
 	"github.com/closeloop/closeloop/platform/telemetry"
 	"github.com/closeloop/closeloop/platform/temporalx"
 )
@@ -53,18 +54,23 @@ import (
 // Config is what every binary reads from the environment.
 type Config struct {
 	HTTPAddr        string `env:"HTTP_ADDR" help:"address the HTTP API listens on (default per service)"`
+	MetricsAddr     string `env:"METRICS_ADDR" help:"address GET /metrics is served on, never the HTTP port (default: HTTP_ADDR's port + 1000; off: none; metrics.go)"`
 	DB              db.Config
 	MigrateOnStart  bool `env:"MIGRATE_ON_START" default:"true" help:"apply pending database migrations at start"`
 	Temporal        temporalx.Config
-	Worker          WorkerConfig  // pollers, slots and cache of the Temporal workers (workeropts.go)
-	OIDCIssuerURL   string        `env:"OIDC_ISSUER_URL" help:"OIDC issuer whose discovery document and JWKS verify bearer tokens (required to serve the API; not for migrate or the worker)"`
-	OIDCAudience    string        `env:"OIDC_AUDIENCE" default:"closeloop" help:"audience (aud) tokens must carry"`
-	OTLPEndpoint    string        `env:"OTEL_EXPORTER_OTLP_ENDPOINT" help:"OTLP/gRPC endpoint for traces; empty disables export"`
-	ServiceName     string        `env:"OTEL_SERVICE_NAME" help:"service.name of traces and metrics (default: the binary's name)"`
-	LogLevel        string        `env:"LOG_LEVEL" default:"info" help:"debug, info, warn or error"`
-	MaxBodyBytes    int64         `env:"HTTP_MAX_BODY_BYTES" default:"1048576" help:"largest accepted request body in bytes"`
-	ShutdownTimeout time.Duration `env:"SHUTDOWN_TIMEOUT" default:"25s" help:"time allowed for a graceful stop; keep it below the pod's terminationGracePeriodSeconds"`
-	DrainDelay      time.Duration `env:"SHUTDOWN_DRAIN_DELAY" default:"0s" help:"on SIGTERM, how long /readyz reports draining before the listener closes (let load balancers notice; 5s on Kubernetes)"`
+	Worker          WorkerConfig       // pollers, slots and cache of the Temporal workers (workeropts.go)
+	Codec           CodecServerConfig  // CODEC_SERVER_*: the Temporal codec server (codec.go)
+	OIDCIssuerURL   string             `env:"OIDC_ISSUER_URL" help:"OIDC issuer whose discovery document and JWKS verify bearer tokens (required to serve the API; not for migrate or the worker)"`
+	OIDCAudience    string             `env:"OIDC_AUDIENCE" default:"closeloop" help:"audience (aud) tokens must carry"`
+	OIDC            auth.OIDCOptions   // OIDC_ALLOW_INSECURE_ISSUER, OIDC_ALLOWED_CLIENTS, token lifetime, clock skew, JWKS refetch (platform/auth)
+	OTLPEndpoint    string             `env:"OTEL_EXPORTER_OTLP_ENDPOINT" help:"OTLP/gRPC endpoint for traces; empty disables export"`
+	ServiceName     string             `env:"OTEL_SERVICE_NAME" help:"service.name of traces and metrics (default: the binary's name)"`
+	LogLevel        string             `env:"LOG_LEVEL" default:"info" help:"debug, info, warn or error"`
+	MaxBodyBytes    int64              `env:"HTTP_MAX_BODY_BYTES" default:"1048576" help:"largest accepted request body in bytes"`
+	HTTPServer      httpx.ServerConfig // HTTP_READ_TIMEOUT, HTTP_WRITE_TIMEOUT, HTTP_IDLE_TIMEOUT, HTTP_MAX_HEADER_BYTES
+	RateLimit       ratelimit.Config   // RATE_LIMIT_*, TRUSTED_PROXIES (limits.go)
+	ShutdownTimeout time.Duration      `env:"SHUTDOWN_TIMEOUT" default:"25s" help:"time allowed for a graceful stop; keep it below the pod's terminationGracePeriodSeconds"`
+	DrainDelay      time.Duration      `env:"SHUTDOWN_DRAIN_DELAY" default:"0s" help:"on SIGTERM, how long /readyz reports draining before the listener closes (let load balancers notice; 5s on Kubernetes)"`
 }
 
 // Spec describes one service binary.
@@ -206,6 +212,9 @@ func LoadConfig(spec Spec) (Config, error) {
 	if cfg.HTTPAddr == "" {
 		cfg.HTTPAddr = spec.DefaultHTTPAddr
 	}
+	if cfg.MetricsAddr, err = resolveMetricsAddr(cfg.MetricsAddr, cfg.HTTPAddr); err != nil {
+		return cfg, fmt.Errorf("configuration: %w", err)
+	}
 	if cfg.DB.URL == "" {
 		cfg.DB.URL = "sqlite://.data/" + spec.Name + ".db"
 	}
@@ -260,6 +269,7 @@ type App struct {
 	engine    *gin.Engine
 	handler   http.Handler
 	health    *httpx.Health
+	metrics   *metricsListener // METRICS_ADDR (metrics.go)
 	workers   []queueWorker
 	ownTel    bool
 	closeOnce sync.Once
@@ -270,6 +280,12 @@ type App struct {
 func Build(ctx context.Context, spec Spec, cfg Config, o Options) (*App, error) {
 	if !spec.NoAPI && o.Verifier == nil && cfg.OIDCIssuerURL == "" {
 		return nil, errNoIssuer
+	}
+	if err := auth.CheckIssuerURL(cfg.OIDCIssuerURL, cfg.OIDC.AllowInsecureIssuer); cfg.OIDCIssuerURL != "" && err != nil {
+		return nil, fmt.Errorf("configuration: OIDC_ISSUER_URL: %w", err)
+	}
+	if err := checkCodecServer(cfg, o.Verifier != nil); err != nil {
+		return nil, err
 	}
 	log := o.Logger
 	if log == nil {
@@ -331,10 +347,10 @@ func Build(ctx context.Context, spec Spec, cfg Config, o Options) (*App, error) 
 	}
 
 	d.Verifier = o.Verifier
-	if d.Verifier == nil && !spec.NoAPI {
+	if d.Verifier == nil && (!spec.NoAPI || cfg.Codec.Enabled) {
 		// The verifier is created with the process-lifetime context: its lazy
 		// discovery keeps retrying while the issuer is unreachable.
-		v, err := auth.NewOIDCVerifier(context.WithoutCancel(ctx), cfg.OIDCIssuerURL, cfg.OIDCAudience)
+		v, err := auth.NewOIDCVerifierWith(context.WithoutCancel(ctx), cfg.OIDCIssuerURL, cfg.OIDCAudience, cfg.OIDC)
 		if err != nil {
 			a.Close()
 			return nil, fmt.Errorf("oidc: %w", err)
@@ -351,8 +367,13 @@ func Build(ctx context.Context, spec Spec, cfg Config, o Options) (*App, error) 
 	checks = append(checks, mod.Checks...)
 	a.health = httpx.NewHealth(checks...)
 	e := httpx.NewEngine(httpx.EngineOptions{Logger: log, MaxBodyBytes: cfg.MaxBodyBytes})
+	byUser, err := useLimits(e, cfg, tel)
+	if err != nil {
+		a.Close()
+		return nil, err
+	}
 	a.health.Register(e)
-	e.GET("/metrics", gin.WrapH(tel.MetricsHandler()))
+	a.metrics = newMetricsListener(cfg.MetricsAddr, tel.MetricsHandler())
 	if len(mod.OpenAPI) > 0 {
 		doc := mod.OpenAPI
 		e.GET("/openapi.json", func(c *gin.Context) { c.Data(http.StatusOK, "application/json", doc) })
@@ -364,7 +385,7 @@ func Build(ctx context.Context, spec Spec, cfg Config, o Options) (*App, error) 
 			a.Close()
 			return nil, err
 		}
-		v1 := e.Group("/v1", authn, checks)
+		v1 := e.Group("/v1", authn, byUser, checks)
 		if mod.Routes != nil {
 			mod.Routes(v1)
 		}
@@ -382,6 +403,12 @@ func Build(ctx context.Context, spec Spec, cfg Config, o Options) (*App, error) 
 	}
 	if mod.Pages != nil {
 		mod.Pages(e)
+	}
+	if cfg.Codec.Enabled {
+		if err := mountCodec(e, cfg, d.Verifier, log); err != nil {
+			a.Close()
+			return nil, err
+		}
 	}
 	a.engine = e
 	a.handler = httpx.Instrument(e, cfg.ServiceName, tel.TracerProvider(), tel.MeterProvider())
@@ -434,6 +461,11 @@ func (a *App) Addr() <-chan net.Addr { return a.addr }
 // Run serves HTTP and runs the worker and background tasks until ctx ends, then stops gracefully.
 func (a *App) Run(ctx context.Context) error {
 	log := a.deps.Log
+	stopMetrics, merr := a.metrics.start(log)
+	if merr != nil {
+		return merr
+	}
+	defer stopMetrics()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
@@ -472,7 +504,7 @@ func (a *App) Run(ctx context.Context) error {
 	err := httpx.Serve(serveCtx, a.cfg.HTTPAddr, a.handler, a.cfg.ShutdownTimeout/2, func(addr net.Addr) {
 		log.Info("listening", "addr", addr.String(), "task_queue", a.spec.TaskQueue)
 		a.addr <- addr
-	})
+	}, a.cfg.HTTPServer)
 	cancel()
 	wg.Wait()
 	<-workerDone

@@ -121,14 +121,15 @@ func TestMetricsCoverHTTPAndDatabase(t *testing.T) {
 			}}, nil
 		},
 	}
-	base := servicetest.Start(t, spec, map[string]string{"DATABASE_URL": testenv.SQLite(t), "OIDC_ISSUER_URL": "http://127.0.0.1:1",
-		"TEMPORAL_ADDRESS": "127.0.0.1:1", "LOG_LEVEL": "error"}, service.Options{Verifier: anyToken{}}).Base
+	r := servicetest.Start(t, spec, map[string]string{"DATABASE_URL": testenv.SQLite(t), "OIDC_ISSUER_URL": "http://127.0.0.1:1",
+		"TEMPORAL_ADDRESS": "127.0.0.1:1", "LOG_LEVEL": "error"}, service.Options{Verifier: anyToken{}})
+	base := r.Base
 	for _, id := range []string{"1", "2", "3"} {
 		if code, body, _ := get(base + "/v1/things/" + id); code != 200 {
 			t.Fatalf("%d %s", code, body)
 		}
 	}
-	_, metrics, _ := get(base + "/metrics")
+	_, metrics, _ := get(r.Metrics + "/metrics") // the metrics listener (metrics_test.go)
 	for _, want := range []string{
 		`http_server_request_duration_seconds_count{http_request_method="GET",http_response_status_code="200",http_route="/v1/things/:id"`,
 		`db_client_operation_duration_seconds_count{db_collection_name="idempotency_keys",db_operation_name="SELECT",db_system_name="sqlite"} 3`,

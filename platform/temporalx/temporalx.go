@@ -1,5 +1,6 @@
 // Package temporalx connects Closeloop binaries to Temporal: client options
-// built from configuration (TLS, mTLS, API key), a readiness ping, and
+// built from configuration (TLS, mTLS, API key, payload encryption with a key
+// ring: codec.go), a readiness ping, and
 // idempotent registration of the namespace and the custom search attributes.
 //
 // Registration happens through the API when a binary starts (EnsureNamespace,
@@ -49,6 +50,9 @@ type Config struct {
 	TLSServerName string        `env:"TEMPORAL_TLS_SERVER_NAME" help:"server name to verify, when it differs from the host in TEMPORAL_ADDRESS"`
 	APIKey        string        `env:"TEMPORAL_API_KEY" help:"API key (Temporal Cloud); implies TLS"`
 	DialTimeout   time.Duration `env:"TEMPORAL_DIAL_TIMEOUT" default:"10s" help:"how long Dial waits for the Temporal frontend"`
+	// Payload encryption (codec.go); neither set: payloads in clear.
+	PayloadKeys     string `env:"TEMPORAL_PAYLOAD_KEYS" help:"payload encryption key ring, id:base64key[,id:base64key…] (32-byte AES-256 keys; the first encrypts, all decrypt); empty with no TEMPORAL_PAYLOAD_KEYS_FILE: payloads in clear"`
+	PayloadKeysFile string `env:"TEMPORAL_PAYLOAD_KEYS_FILE" help:"file holding the payload key ring (same syntax, one entry a line allowed), e.g. a mounted Secret; instead of TEMPORAL_PAYLOAD_KEYS"`
 }
 
 // DefaultDialTimeout applies when Config.DialTimeout is zero.
@@ -74,7 +78,8 @@ func (cfg Config) UsesTLS() bool {
 }
 
 // ClientOptions validates cfg and builds the SDK client options. Errors name
-// the environment variable at fault.
+// the environment variable at fault. With a payload key ring (LoadKeyRing) the
+// client, and every worker built on it, encrypts payloads and failures.
 func ClientOptions(cfg Config, o Options) (client.Options, error) {
 	co := client.Options{
 		HostPort:       cfg.Address,
@@ -98,6 +103,14 @@ func ClientOptions(cfg Config, o Options) (client.Options, error) {
 	}
 	if cfg.APIKey != "" {
 		co.Credentials = client.NewAPIKeyStaticCredentials(cfg.APIKey)
+	}
+	ring, err := LoadKeyRing(cfg)
+	if err != nil {
+		return co, err
+	}
+	if ring != nil {
+		co.DataConverter = ring.DataConverter()
+		co.FailureConverter = FailureConverter(co.DataConverter)
 	}
 	return co, nil
 }

@@ -24,7 +24,7 @@ func TestGaugesCountOpenAndOverdue(t *testing.T) {
 			t.Fatalf("row %d: %v", i, err)
 		}
 	}
-	resp, err := http.Get(s.FollowUpBase + "/metrics")
+	resp, err := http.Get("http://" + s.app.MetricsAddr().String() + "/metrics") // the metrics listener
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -220,7 +220,7 @@ func TestEmailOfAnOverdueFollowUp(t *testing.T) {
 		t.Fatalf("sent again: %v", in)
 	}
 	// Counted on /metrics.
-	resp, err := http.Get(s.FollowUpBase + "/metrics")
+	resp, err := http.Get("http://" + s.app.MetricsAddr().String() + "/metrics") // the metrics listener
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -166,7 +166,72 @@ app.kubernetes.io/part-of: {{ include "closeloop.name" . }}
 
 {{/* "true" when hook Jobs and test Pods need the hook copy of the chart-created Secret. */}}
 {{- define "closeloop.chartHookSecret" -}}
-{{- if or (include "closeloop.chartDatabaseSecret" .) (include "closeloop.chartAPIKeySecret" .) }}true{{ end }}
+{{- if or (include "closeloop.chartDatabaseSecret" .) (include "closeloop.chartAPIKeySecret" .) (include "closeloop.chartPayloadKeysSecret" .) }}true{{ end }}
+{{- end }}
+
+{{/*
+Payload encryption (temporal.payloadEncryption, docs/operations.md#payload-encryption):
+"true" when a key ring is given, from an existing Secret or (non-production) inline.
+Every pod that talks to Temporal, hooks and tests included, then gets
+TEMPORAL_PAYLOAD_KEYS as a secretKeyRef.
+*/}}
+{{- define "closeloop.payloadEncryption" -}}
+{{- $e := .Values.temporal.payloadEncryption }}
+{{- if or $e.existingSecret $e.keys }}true{{ end }}
+{{- end }}
+
+{{- define "closeloop.chartPayloadKeysSecret" -}}
+{{- $e := .Values.temporal.payloadEncryption }}
+{{- if and $e.keys (not $e.existingSecret) }}true{{ end }}
+{{- end }}
+
+{{- define "closeloop.payloadKeysSecretName" -}}
+{{- if .root.Values.temporal.payloadEncryption.existingSecret }}
+{{- .root.Values.temporal.payloadEncryption.existingSecret }}
+{{- else if .hook }}
+{{- include "closeloop.hookSecretName" .root }}
+{{- else }}
+{{- include "closeloop.secretName" .root }}
+{{- end }}
+{{- end }}
+
+{{/*
+"true" when the worker serves the codec server (POST /codec/encode, /codec/decode)
+for the Temporal UI and CLI: temporal.payloadEncryption.codecServer.enabled with
+encryption on and the worker in the release.
+*/}}
+{{- define "closeloop.codecServer" -}}
+{{- if and .Values.temporal.payloadEncryption.codecServer.enabled (include "closeloop.payloadEncryption" .) .Values.worker.enabled }}true{{ end }}
+{{- end }}
+
+{{/* "true" when the console's Ingress routes /codec to the worker's codec server. */}}
+{{- define "closeloop.codecIngress" -}}
+{{- $v := .Values }}
+{{- if and (include "closeloop.codecServer" .) $v.temporal.payloadEncryption.codecServer.ingress $v.web.enabled $v.web.ingress.enabled $v.web.ingress.hosts }}true{{ end }}
+{{- end }}
+
+{{/*
+The origins whose pages may call the codec server (CODEC_SERVER_CORS_ORIGINS):
+codecServer.corsOrigins, else the origin (scheme://host[:port]) of temporal.uiURL;
+"" for none.
+*/}}
+{{- define "closeloop.codecOrigins" -}}
+{{- $cs := .Values.temporal.payloadEncryption.codecServer }}
+{{- if $cs.corsOrigins }}
+{{- join "," $cs.corsOrigins }}
+{{- else if .Values.temporal.uiURL }}
+{{- $u := urlParse .Values.temporal.uiURL }}
+{{- printf "%s://%s" $u.scheme $u.host }}
+{{- end }}
+{{- end }}
+
+{{/* The codec server's settings (the worker's Deployment). */}}
+{{- define "closeloop.codecServerEnv" -}}
+- name: CODEC_SERVER_ENABLED
+  value: "true"
+- name: CODEC_SERVER_CORS_ORIGINS
+  value: {{ include "closeloop.codecOrigins" .root | quote }}
+{{ include "closeloop.oidcEnv" . }}
 {{- end }}
 
 {{/* "true" when the SMTP password (of every pod that sends email) comes from the chart-created Secret. */}}
@@ -200,7 +265,7 @@ signing key, which no hook reads.
 {{- end }}
 {{- end }}
 
-{{/* The data of the hook copy: database URLs and the Temporal API key. */}}
+{{/* The data of the hook copy: database URLs, the Temporal API key and payload keys. */}}
 {{- define "closeloop.hookSecretData" -}}
 {{- $root := . }}
 {{- if include "closeloop.chartDatabaseSecret" . }}
@@ -212,6 +277,9 @@ signing key, which no hook reads.
 {{- end }}
 {{- if include "closeloop.chartAPIKeySecret" . }}
 {{ .Values.temporal.apiKey.existingSecretKey }}: {{ .Values.temporal.apiKey.value | b64enc | quote }}
+{{- end }}
+{{- if include "closeloop.chartPayloadKeysSecret" . }}
+{{ .Values.temporal.payloadEncryption.existingSecretKey }}: {{ .Values.temporal.payloadEncryption.keys | b64enc | quote }}
 {{- end }}
 {{- end }}
 
@@ -289,7 +357,8 @@ Seconds in a Go duration ("1h30m", "500ms", "0"), as a float, for comparisons
 {{- end }}
 
 {{/*
-Temporal connection settings, identical in every pod that talks to Temporal.
+Temporal connection settings, identical in every pod that talks to Temporal (the
+payload key ring too: a pod without it could not read what the others wrote).
 */}}
 {{- define "closeloop.temporalEnv" -}}
 {{- $v := .root.Values.temporal -}}
@@ -322,6 +391,13 @@ Temporal connection settings, identical in every pod that talks to Temporal.
       name: {{ include "closeloop.apiKeySecretName" . }}
       key: {{ $v.apiKey.existingSecretKey }}
 {{- end }}
+{{- if include "closeloop.payloadEncryption" .root }}
+- name: TEMPORAL_PAYLOAD_KEYS
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "closeloop.payloadKeysSecretName" . }}
+      key: {{ $v.payloadEncryption.existingSecretKey }}
+{{- end }}
 {{- end }}
 
 {{/* Database settings of an API component. */}}
@@ -347,6 +423,19 @@ Temporal connection settings, identical in every pod that talks to Temporal.
   value: {{ .root.Values.oidc.issuerURL | quote }}
 - name: OIDC_AUDIENCE
   value: {{ .root.Values.oidc.audience | quote }}
+{{- include "closeloop.oidcInsecureEnv" . }}
+{{- end }}
+
+{{/*
+OIDC_ALLOW_INSECURE_ISSUER, only when oidc.allowInsecureIssuer is on: without it
+the services (and the console) refuse an http:// issuer that is not on a
+loopback address. closeloop.validate fails the render first.
+*/}}
+{{- define "closeloop.oidcInsecureEnv" -}}
+{{- if .root.Values.oidc.allowInsecureIssuer }}
+- name: OIDC_ALLOW_INSECURE_ISSUER
+  value: "true"
+{{- end }}
 {{- end }}
 
 {{- define "closeloop.commonEnv" -}}
@@ -631,6 +720,7 @@ TEMPORAL_UI_URL only build links to workflows: it never connects to Temporal.
 {{- $w := .root.Values.web -}}
 - name: OIDC_ISSUER_URL
   value: {{ .root.Values.oidc.issuerURL | quote }}
+{{- include "closeloop.oidcInsecureEnv" . }}
 - name: TEMPORAL_NAMESPACE
   value: {{ .root.Values.temporal.namespace | quote }}
 - name: TEMPORAL_UI_URL
@@ -874,12 +964,15 @@ imagePullSecrets:
 {{- $c := index .root.Values .component -}}
 - name: HTTP_ADDR
   value: {{ printf ":%d" (int $c.containerPort) | quote }}
+- name: METRICS_ADDR
+  value: {{ printf ":%d" (int $root.Values.metricsPort) | quote }}
 - name: SHUTDOWN_TIMEOUT
   value: {{ include "closeloop.seconds" $c.shutdownTimeoutSeconds | quote }}
 - name: SHUTDOWN_DRAIN_DELAY
   value: {{ include "closeloop.seconds" $c.drainDelaySeconds | quote }}
 - name: HTTP_MAX_BODY_BYTES
   value: {{ int64 $c.maxBodyBytes | toString | quote }}
+{{ include "closeloop.rateLimitEnv" $root }}
 {{ include "closeloop.commonEnv" . }}
 {{- if include "closeloop.usesTemporal" . }}
 {{ include "closeloop.temporalEnv" . }}
@@ -914,6 +1007,9 @@ imagePullSecrets:
 - name: SETUP_ON_START
   value: {{ not $root.Values.hooks.temporalSetup.enabled | quote }}
 {{ include "closeloop.workerEnv" . }}
+{{- if include "closeloop.codecServer" $root }}
+{{ include "closeloop.codecServerEnv" . }}
+{{- end }}
 {{- end }}
 {{- end }}
 
@@ -931,4 +1027,35 @@ names break strategic-merge and server-side apply).
 {{- if not (has .name $names) }}{{ $out = append $out . }}{{ end }}
 {{- end }}
 {{- toYaml (concat $out $extra) }}
+{{- end }}
+
+{{/*
+"true" when the cluster serves the Prometheus operator's ServiceMonitor
+(monitoring.coreos.com/v1): Helm asks the API server on install and upgrade;
+`helm template` knows only what --api-versions says (either
+monitoring.coreos.com/v1/ServiceMonitor or monitoring.coreos.com/v1). Without it
+the chart renders no ServiceMonitor (the API server would refuse the release)
+and NOTES say so.
+*/}}
+{{- define "closeloop.serviceMonitorAPI" -}}
+{{- if or (.Capabilities.APIVersions.Has "monitoring.coreos.com/v1/ServiceMonitor") (.Capabilities.APIVersions.Has "monitoring.coreos.com/v1") }}true{{ end }}
+{{- end }}
+
+{{/* The rate limits of every component (rateLimit; RATE_LIMIT_*, TRUSTED_PROXIES). */}}
+{{- define "closeloop.rateLimitEnv" -}}
+{{- $r := .Values.rateLimit -}}
+- name: RATE_LIMIT_IP_RPS
+  value: {{ $r.ipRPS | toString | quote }}
+- name: RATE_LIMIT_IP_BURST
+  value: {{ int64 $r.ipBurst | toString | quote }}
+- name: RATE_LIMIT_USER_RPS
+  value: {{ $r.userRPS | toString | quote }}
+- name: RATE_LIMIT_USER_BURST
+  value: {{ int64 $r.userBurst | toString | quote }}
+- name: RATE_LIMIT_USER_WRITE_RPS
+  value: {{ $r.userWriteRPS | toString | quote }}
+- name: RATE_LIMIT_USER_WRITE_BURST
+  value: {{ int64 $r.userWriteBurst | toString | quote }}
+- name: TRUSTED_PROXIES
+  value: {{ join "," $r.trustedProxies | quote }}
 {{- end }}

@@ -18,6 +18,12 @@ names the value to change. Included once, from deployments.yaml.
 {{- fail "oidc.issuerURL is required: the OIDC issuer whose tokens the APIs accept (e.g. https://login.example.com/realms/closeloop)" }}
 {{- end }}
 
+{{- if and (hasPrefix "http://" (lower $v.oidc.issuerURL)) (not $v.oidc.allowInsecureIssuer) }}
+{{- if not (has (lower (urlParse $v.oidc.issuerURL).hostname) (list "localhost" "127.0.0.1" "::1")) }}
+{{- fail (printf "oidc.issuerURL %s is not https: the pods would fetch its signing keys without TLS, so anyone on the path could have forged tokens accepted. Use https, or set oidc.allowInsecureIssuer=true for an issuer reached only inside the cluster" $v.oidc.issuerURL) }}
+{{- end }}
+{{- end }}
+
 {{- if $v.database.existingSecret }}
 {{- range $c, $url := $v.database.urls }}
 {{- if $url }}
@@ -71,6 +77,22 @@ names the value to change. Included once, from deployments.yaml.
 
 {{- if and $v.temporal.apiKey.existingSecret $v.temporal.apiKey.value }}
 {{- fail "temporal.apiKey.value is set together with temporal.apiKey.existingSecret: set one or the other (existingSecret for production)" }}
+{{- end }}
+
+{{- $pe := $v.temporal.payloadEncryption }}
+{{- if and $pe.existingSecret $pe.keys }}
+{{- fail "temporal.payloadEncryption.keys is set together with temporal.payloadEncryption.existingSecret: set one or the other (existingSecret for production)" }}
+{{- end }}
+{{- if $pe.codecServer.enabled }}
+{{- if not (include "closeloop.payloadEncryption" .) }}
+{{- fail "temporal.payloadEncryption.codecServer.enabled needs a key ring: set temporal.payloadEncryption.existingSecret (or, for a non-production install, temporal.payloadEncryption.keys)" }}
+{{- end }}
+{{- if not $v.worker.enabled }}
+{{- fail "temporal.payloadEncryption.codecServer.enabled: the codec server runs in the worker; enable worker or turn the codec server off" }}
+{{- end }}
+{{- if not $v.oidc.issuerURL }}
+{{- fail "temporal.payloadEncryption.codecServer.enabled needs oidc.issuerURL: the codec server decodes only for bearer tokens with the admin role" }}
+{{- end }}
 {{- end }}
 
 {{- $smtp := $v.notifications.smtp }}
@@ -129,6 +151,9 @@ names the value to change. Included once, from deployments.yaml.
 {{- range $c := splitList " " (include "closeloop.components" .) }}
 {{- $cv := index $v $c }}
 {{- if $cv.enabled }}
+{{- if eq (int $cv.containerPort) (int $v.metricsPort) }}
+{{- fail (printf "metricsPort (%d) is %s.containerPort: /metrics needs a port of its own (the API's callers must not read it); change one of them" (int $v.metricsPort) $c) }}
+{{- end }}
 {{- $drain := 0 }}
 {{- if hasKey $cv "drainDelaySeconds" }}{{ $drain = int $cv.drainDelaySeconds }}{{ end }}
 {{- if le (int $cv.terminationGracePeriodSeconds) (add (int $cv.shutdownTimeoutSeconds) $drain) }}

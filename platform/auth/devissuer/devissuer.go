@@ -16,7 +16,7 @@
 // redirects (303) to the redirect URI with a one-time code valid for 60
 // seconds, which the client exchanges at /token with its code_verifier for an
 // access token (a JWT like Mint's, audience [Audience], which the services
-// verify), an ID token (audience the client id, with nonce, roles, teams and,
+// verify, with the client in client_id), an ID token (audience the client id, with nonce, roles, teams and,
 // with the profile scope, name and zoneinfo) and a refresh token (opaque,
 // rotated on every use). /logout is the end-session endpoint. Lifetimes are 15
 // minutes for access and ID tokens and 12 hours for refresh tokens (sliding:
@@ -89,7 +89,8 @@ type Issuer struct {
 	url    string
 	alg    jose.SignatureAlgorithm
 	public jose.JSONWebKey
-	signer jose.Signer
+	signer jose.Signer                      // ID tokens: typ JWT
+	access jose.Signer                      // access tokens: typ at+jwt (RFC 9068)
 	clock  atomic.Pointer[func() time.Time] // time.Now; tests move it
 
 	mu         sync.Mutex
@@ -161,15 +162,17 @@ func newIssuer(issuerURL string, key crypto.Signer) (*Issuer, error) {
 		return nil, fmt.Errorf("devissuer: key id: %w", err)
 	}
 	public.KeyID = base64.RawURLEncoding.EncodeToString(thumb)
-	signer, err := jose.NewSigner(
-		jose.SigningKey{Algorithm: alg, Key: jose.JSONWebKey{Key: key, KeyID: public.KeyID, Algorithm: string(alg)}},
-		(&jose.SignerOptions{}).WithType("JWT"),
-	)
+	signingKey := jose.SigningKey{Algorithm: alg, Key: jose.JSONWebKey{Key: key, KeyID: public.KeyID, Algorithm: string(alg)}}
+	signer, err := jose.NewSigner(signingKey, (&jose.SignerOptions{}).WithType("JWT"))
+	if err != nil {
+		return nil, fmt.Errorf("devissuer: signer: %w", err)
+	}
+	access, err := jose.NewSigner(signingKey, (&jose.SignerOptions{}).WithType("at+jwt"))
 	if err != nil {
 		return nil, fmt.Errorf("devissuer: signer: %w", err)
 	}
 	i := &Issuer{
-		url: issuerURL, alg: alg, public: public, signer: signer,
+		url: issuerURL, alg: alg, public: public, signer: signer, access: access,
 		clients:   map[string][]string{},
 		accessTTL: defaultAccessTTL, refreshTTL: defaultRefreshTTL,
 		codes: map[string]*authCode{}, refresh: map[string]*refreshToken{},
@@ -231,19 +234,28 @@ func writeJSON(w http.ResponseWriter, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
-// devClaims are the Closeloop claims Mint adds to the registered ones.
+// devClaims are the Closeloop claims Mint adds to the registered ones, and
+// the client an access token from the token endpoint was issued to.
 type devClaims struct {
-	Name  string   `json:"name,omitempty"`
-	Roles []string `json:"roles"`
-	Teams []string `json:"teams"`
+	Name     string   `json:"name,omitempty"`
+	Roles    []string `json:"roles"`
+	Teams    []string `json:"teams"`
+	ClientID string   `json:"client_id,omitempty"`
 }
 
-// Mint returns a signed JWT for p: iss, sub (p.Subject), aud (audience), iat
-// (now), exp (now + ttl; a negative ttl gives an expired token), jti (random, so
-// no two tokens are equal), name, roles and teams, with the key id in the kid
-// header. Roles are written as given, unknown
-// ones included, so tests can mint tokens verifiers must refuse.
+// Mint returns a signed access token (a JWT with header typ "at+jwt", RFC 9068)
+// for p: iss, sub (p.Subject), aud (audience), iat (now), exp (now + ttl; a
+// negative ttl gives an expired token), jti (random, so no two tokens are
+// equal), name, roles and teams, with the key id in the kid header. Roles are
+// written as given, unknown ones included, so tests can mint tokens verifiers
+// must refuse. The services accept lifetimes up to OIDC_MAX_TOKEN_LIFETIME
+// (24 hours by default).
 func (i *Issuer) Mint(p auth.Principal, audience string, ttl time.Duration) (string, error) {
+	return i.mint(p, audience, ttl, "")
+}
+
+// mint is Mint with the client_id claim of a token endpoint's access token.
+func (i *Issuer) mint(p auth.Principal, audience string, ttl time.Duration, clientID string) (string, error) {
 	if p.Subject == "" {
 		return "", errors.New("devissuer: principal has no subject")
 	}
@@ -252,7 +264,7 @@ func (i *Issuer) Mint(p auth.Principal, audience string, ttl time.Duration) (str
 	}
 	now := i.now()
 	roles, teams := roleNames(p), append([]string{}, p.Teams...)
-	tok, err := jwt.Signed(i.signer).
+	tok, err := jwt.Signed(i.access).
 		Claims(jwt.Claims{
 			Issuer:   i.url,
 			Subject:  p.Subject,
@@ -261,7 +273,7 @@ func (i *Issuer) Mint(p auth.Principal, audience string, ttl time.Duration) (str
 			Expiry:   jwt.NewNumericDate(now.Add(ttl)),
 			ID:       randomToken(),
 		}).
-		Claims(devClaims{Name: p.Name, Roles: roles, Teams: teams}).
+		Claims(devClaims{Name: p.Name, Roles: roles, Teams: teams, ClientID: clientID}).
 		Serialize()
 	if err != nil {
 		return "", fmt.Errorf("devissuer: sign: %w", err)

@@ -167,7 +167,7 @@ func (i *Issuer) issueTokens(s session) (tokenResponse, error) {
 		return tokenResponse{}, err
 	}
 	accessTTL, _ := i.tokenTTL()
-	access, err := i.Mint(p, Audience, accessTTL)
+	access, err := i.mint(p, Audience, accessTTL, s.clientID)
 	if err != nil {
 		return tokenResponse{}, err
 	}

@@ -33,7 +33,8 @@ func banner(iss *devissuer.Issuer, logs, calendarsFrom string) (string, error) {
 	fmt.Fprintf(&b, "  leads          http://127.0.0.1:8082/v1/leads, /v1/territories, /v1/funnel   (docs/api/sales.md, docs/leads.md)\n")
 	fmt.Fprintf(&b, "  Temporal UI    http://127.0.0.1:%d   (schedules: closeloop-abc-reclassification, closeloop-policy-reconcile, closeloop-care-sweep)\n", uiPort)
 	fmt.Fprintf(&b, "  Temporal       127.0.0.1:%d, namespace default\n", temporalPort)
-	fmt.Fprintf(&b, "  metrics        http://127.0.0.1:8081/metrics (each service)\n")
+	fmt.Fprintf(&b, "  metrics        http://127.0.0.1:%d/metrics   (each component on its HTTP port + 1000: web %d … followup %d; not on the HTTP ports)\n",
+		metricsPort(customerPort), metricsPort(webPort), metricsPort(followupPort))
 	fmt.Fprintf(&b, "  SMTP           127.0.0.1:%d   (Mailpit: every email goes there — the followup service's, and the service's satisfaction surveys; dev users' addresses are <user>@%s)\n", mailSMTPPort, mailDomain)
 	fmt.Fprintf(&b, "  logs           %s/<component>.log\n\n", logs)
 	fmt.Fprintf(&b, "Mail (every email the stack sends is caught here): %s/api/v1/messages  (Mailpit REST API; its web page is not part of the Go build)\n\n", mailURL)

@@ -127,7 +127,7 @@ var componentNames = []string{"temporal", "mailpit", "worker", "customer", "foll
 func stackComponents(data string, keys devKeys) []component {
 	webSessionKey, unsubscribeKey := keys.webSession, keys.unsubscribe
 	db := func(name string) string { return "DATABASE_URL=sqlite://" + filepath.Join(data, name+".db") }
-	return []component{
+	cs := []component{
 		{name: "mailpit", port: mailHTTPPort, alsoListens: []int{mailSMTPPort}, thirdParty: true, dropEnv: "MP_",
 			args: []string{
 				"--smtp", fmt.Sprintf("127.0.0.1:%d", mailSMTPPort),
@@ -166,7 +166,20 @@ func stackComponents(data string, keys devKeys) []component {
 			fmt.Sprintf("TEMPORAL_UI_URL=http://127.0.0.1:%d", uiPort), "WEB_DEFAULT_TIME_ZONE=" + webTimeZone},
 			after: []string{"customer", "followup", "sales", "service", "marketing"}},
 	}
+	// Every Closeloop binary serves /metrics on a port of its own, its HTTP
+	// port + 1000 (METRICS_ADDR, platform/service/metrics.go): checked free
+	// before the stack starts like the others.
+	for i, c := range cs {
+		if !c.thirdParty {
+			cs[i].env = append(cs[i].env, fmt.Sprintf("METRICS_ADDR=127.0.0.1:%d", metricsPort(c.port)))
+			cs[i].alsoListens = append(cs[i].alsoListens, metricsPort(c.port))
+		}
+	}
+	return cs
 }
+
+// metricsPort is where a component on port serves /metrics under make run.
+func metricsPort(port int) int { return port + 1000 }
 
 // stackPorts are the ports `make run` listens on: Temporal, its UI, the dev
 // issuer and every component (Mailpit's SMTP port too).

@@ -141,6 +141,12 @@ func TestStackComponents(t *testing.T) {
 		} else if addr, _ := envOf(c, "HTTP_ADDR"); addr != "127.0.0.1:"+strconv.Itoa(c.port) {
 			t.Errorf("%s: HTTP_ADDR=%q, want 127.0.0.1:%d (where its /readyz is polled)", c.name, addr, c.port)
 		}
+		// Metrics on a port of their own (checked free and unique above).
+		if mp := c.port + 1000; !c.thirdParty {
+			if addr, _ := envOf(c, "METRICS_ADDR"); addr != "127.0.0.1:"+strconv.Itoa(mp) || !slices.Contains(c.alsoListens, mp) {
+				t.Errorf("%s: METRICS_ADDR=%q (listens also on %v), want 127.0.0.1:%d", c.name, addr, c.alsoListens, mp)
+			}
+		}
 		if url, ok := envOf(c, "DATABASE_URL"); ok {
 			if want := "sqlite://" + filepath.Join(data, c.name+".db"); url != want {
 				t.Errorf("%s: DATABASE_URL=%q, want %q", c.name, url, want)
@@ -505,6 +511,7 @@ func TestBannerPointsAtFollowup(t *testing.T) {
 		"(temporal, mailpit, worker, customer, followup, sales, service, marketing, web)",
 		"\nMail (every email the stack sends is caught here): http://127.0.0.1:8025/api/v1/messages  (Mailpit REST API; its web page is not part of the Go build)\n",
 		"SMTP           127.0.0.1:1025   (Mailpit",
+		"metrics        http://127.0.0.1:9081/metrics   (each component on its HTTP port + 1000: web 9080 … followup 9086",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("banner lacks %q:\n%s", want, out)

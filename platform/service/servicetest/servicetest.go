@@ -21,18 +21,32 @@ import (
 type Running struct {
 	App  *service.App
 	Base string // http://127.0.0.1:port
-	stop func()
+	// Metrics is the metrics listener, http://127.0.0.1:port: GET
+	// Metrics+"/metrics" ("" with METRICS_ADDR=off).
+	Metrics string
+	stop    func()
 }
 
 // Stop stops the app now (it is also stopped at test cleanup; stopping twice is fine).
 func (r *Running) Stop() { r.stop() }
 
-// Start sets env (HTTP_ADDR defaults to a free port), builds the app and runs it
-// until Stop or the end of the test.
+// Start sets env (HTTP_ADDR defaults to a free port, and so METRICS_ADDR), builds the app and runs it
+// until Stop or the end of the test. Tests run with the rate limits' and
+// timeouts' defaults; benchmarks (t a *testing.B) without the rate limits and
+// the write timeout, unless env sets them: they measure the services, not the
+// limits (a thousand visit requests at once as a few users, each waiting up to
+// a VISIT_DECISION_WAIT of 120 s).
 func Start(t testing.TB, spec service.Spec, env map[string]string, opts service.Options) *Running {
 	t.Helper()
 	if _, ok := env["HTTP_ADDR"]; !ok {
 		t.Setenv("HTTP_ADDR", "127.0.0.1:0")
+	}
+	if _, bench := t.(*testing.B); bench {
+		for _, k := range []string{"RATE_LIMIT_IP_RPS", "RATE_LIMIT_USER_RPS", "RATE_LIMIT_USER_WRITE_RPS", "HTTP_WRITE_TIMEOUT"} {
+			if _, ok := env[k]; !ok {
+				t.Setenv(k, "0")
+			}
+		}
 	}
 	for k, v := range env {
 		t.Setenv(k, v)
@@ -53,6 +67,9 @@ func Start(t testing.TB, spec service.Spec, env map[string]string, opts service.
 	select {
 	case addr := <-app.Addr():
 		r.Base = "http://" + addr.String()
+		if m := app.MetricsAddr(); m != nil {
+			r.Metrics = "http://" + m.String()
+		}
 	case err := <-done:
 		cancel()
 		app.Close()
