@@ -174,10 +174,7 @@ type cluster struct {
 	owner    *user.User // the OS user it runs as (root's tests); nil: this process's
 	settings []string   // -c name=value pairs
 
-	mu       sync.Mutex
-	cmd      *exec.Cmd
-	exited   chan struct{} // closed when the postmaster has exited
-	unwatch  func()
+	child    // the postmaster (child.go)
 	stopOnce sync.Once
 }
 
@@ -232,7 +229,7 @@ func newCluster(settings []string) (_ *cluster, err error) {
 		}
 	}
 	c := &cluster{dir: dir, data: filepath.Join(dir, "data"), bin: bin, logPath: filepath.Join(dir, "postgres.log"), owner: owner,
-		settings: settings, unwatch: func() {}}
+		settings: settings}
 	initdb, err := c.command("initdb", "-D", c.data, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C", "--no-sync")
 	if err != nil {
 		return nil, err
@@ -288,10 +285,7 @@ func (c *cluster) start() error {
 	}
 	exited := make(chan struct{})
 	go func() { _ = postgres.Wait(); close(exited) }()
-	c.mu.Lock()
-	c.cmd, c.exited = postgres, exited
-	c.unwatch = watch(postgres.Process.Pid, "INT", c.dir)
-	c.mu.Unlock()
+	c.set(postgres, exited, watch(postgres.Process.Pid, "INT", c.dir))
 
 	deadline := time.Now().Add(60 * time.Second)
 	for {
@@ -307,32 +301,6 @@ func (c *cluster) start() error {
 		if time.Now().After(deadline) {
 			return fmt.Errorf("postgres did not answer within 60s (%v):\n%s", lastErr, tail(c.logPath))
 		}
-	}
-}
-
-// halt signals the running postmaster with sig (os.Interrupt: fast
-// shutdown; quit: immediate shutdown, as `pg_ctl stop -m immediate`) and
-// waits until it has exited, killing it after 15 s. The data dir stays.
-func (c *cluster) halt(sig func(*os.Process) error) {
-	c.mu.Lock()
-	cmd, exited, unwatch := c.cmd, c.exited, c.unwatch
-	c.unwatch = func() {}
-	c.mu.Unlock()
-	unwatch()
-	if cmd == nil {
-		return
-	}
-	select {
-	case <-exited:
-		return
-	default:
-	}
-	_ = sig(cmd.Process)
-	select {
-	case <-exited:
-	case <-time.After(15 * time.Second):
-		_ = cmd.Process.Kill()
-		<-exited
 	}
 }
 

@@ -8,7 +8,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
 
@@ -29,10 +28,7 @@ type TemporalServer struct {
 	cli, dbFile, hostPort string
 	out                   *tailWriter
 
-	mu      sync.Mutex
-	cmd     *exec.Cmd
-	exited  chan struct{}
-	unwatch func()
+	child // the server process (child.go)
 }
 
 // StartTemporalServer starts a dev server of the test's own (the CLI that
@@ -50,7 +46,7 @@ func StartTemporalServer(t testing.TB) *TemporalServer {
 		t.Fatal(err)
 	}
 	s := &TemporalServer{cli: cli, dbFile: filepath.Join(t.TempDir(), "temporal.db"),
-		hostPort: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), out: &tailWriter{max: 32 << 10, name: "private dev server"}, unwatch: func() {}}
+		hostPort: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), out: &tailWriter{max: 32 << 10, name: "private dev server"}}
 	t.Cleanup(func() { s.halt(interrupt) })
 	s.Start(t)
 	return s
@@ -74,10 +70,7 @@ func (s *TemporalServer) Start(t testing.TB) {
 	}
 	exited := make(chan struct{})
 	go func() { _ = cmd.Wait(); close(exited) }()
-	s.mu.Lock()
-	s.cmd, s.exited = cmd, exited
-	s.unwatch = watch(cmd.Process.Pid, "INT", "")
-	s.mu.Unlock()
+	s.set(cmd, exited, watch(cmd.Process.Pid, "INT", ""))
 
 	deadline := time.Now().Add(2 * time.Minute)
 	var lastErr error
@@ -116,31 +109,6 @@ func (s *TemporalServer) answers() error {
 func (s *TemporalServer) Kill(t testing.TB) {
 	t.Helper()
 	s.halt(func(p *os.Process) error { return p.Kill() })
-}
-
-// halt signals the running server and waits until it has exited (killed
-// after 15 s).
-func (s *TemporalServer) halt(sig func(*os.Process) error) {
-	s.mu.Lock()
-	cmd, exited, unwatch := s.cmd, s.exited, s.unwatch
-	s.unwatch = func() {}
-	s.mu.Unlock()
-	unwatch()
-	if cmd == nil {
-		return
-	}
-	select {
-	case <-exited:
-		return
-	default:
-	}
-	_ = sig(cmd.Process)
-	select {
-	case <-exited:
-	case <-time.After(15 * time.Second):
-		_ = cmd.Process.Kill()
-		<-exited
-	}
 }
 
 // Output is the end of what the dev server printed, for a failing test.
