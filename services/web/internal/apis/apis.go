@@ -109,8 +109,9 @@ func (c Config) CheckURLs() error {
 
 // Check turns a generated client's result into an error: nil for a 2xx
 // answer; the service's problem (code, message, field errors, details) with
-// the kind of its status otherwise; Unavailable when the service did not
-// answer or answered 5xx. res is the *XxxResponse the generated client
+// the kind of its status otherwise (a 429 stays a rate limit, so the page says
+// to slow down, not that the service is down); Unavailable when the service
+// did not answer or answered 5xx. res is the *XxxResponse the generated client
 // returned (it has HTTPResponse and Body fields).
 func Check(res any, err error) error {
 	if err != nil {
@@ -158,6 +159,8 @@ func Problem(status int, body []byte) error {
 		kind = apperr.KindRule
 	case status == http.StatusRequestEntityTooLarge:
 		kind = apperr.KindTooLarge
+	case status == http.StatusTooManyRequests:
+		kind = apperr.KindTooManyRequests // the user's rate limit at that service: they may retry
 	default:
 		return apperr.Unavailable("service_unavailable", "a service the console needs is not answering right now").
 			Wrap(fmt.Errorf("status %d: %s %s", status, b.Code, b.Message))
