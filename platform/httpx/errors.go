@@ -5,9 +5,13 @@
 package httpx
 
 import (
+	"database/sql/driver"
 	"errors"
 	"log/slog"
+	"net"
 	"net/http"
+	"strings"
+	"syscall"
 
 	"github.com/gin-gonic/gin"
 
@@ -53,6 +57,10 @@ func Status(k apperr.Kind) int {
 func Body(err error) (int, ErrorBody) {
 	e := apperr.From(err)
 	status := Status(e.Kind)
+	if e.Kind == apperr.KindInternal && Unreachable(err) {
+		return http.StatusServiceUnavailable, ErrorBody{Code: "dependency_unavailable",
+			Message: "a database or service this one needs cannot be reached right now; retry (with the same Idempotency-Key for a create)"}
+	}
 	if e.Kind == apperr.KindInternal {
 		return status, ErrorBody{Code: "internal", Message: "an internal error occurred; it has been logged"}
 	}
@@ -83,4 +91,26 @@ func WriteError(c *gin.Context, err error) {
 	}
 	closeIfBodyUnread(c)
 	c.AbortWithStatusJSON(status, body)
+}
+
+// Unreachable reports whether an unexpected error is a dependency that could
+// not be reached — the database down or restarting, a connection refused or
+// reset — rather than a fault of this code: answered 503 (the client may
+// retry), not 500. A PostgreSQL error says so by its SQLSTATE: class 08
+// (connection exception) or 57P01–57P03 (the server shutting down or not
+// yet accepting connections).
+func Unreachable(err error) bool {
+	if errors.Is(err, driver.ErrBadConn) || errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) {
+		return true
+	}
+	var op *net.OpError
+	if errors.As(err, &op) {
+		return true
+	}
+	var state interface{ SQLState() string }
+	if errors.As(err, &state) {
+		code := state.SQLState()
+		return strings.HasPrefix(code, "08") || code == "57P01" || code == "57P02" || code == "57P03"
+	}
+	return false
 }
