@@ -3,19 +3,12 @@ package workflows_test
 import (
 	"crypto/rand"
 	"encoding/base64"
-	"log/slog"
-	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
-	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/worker"
-	"go.temporal.io/sdk/workflow"
 
 	"github.com/closeloop/closeloop/platform/temporalx"
-	"github.com/closeloop/closeloop/workflows"
 )
 
 // TestRecordedHistoriesReplayWithPayloadEncryption replays every recorded
@@ -37,29 +30,7 @@ func TestRecordedHistoriesReplayWithPayloadEncryption(t *testing.T) {
 	if len(files) < 48 {
 		t.Fatalf("want the recorded histories of TestRecordedHistoriesReplay, found %d", len(files))
 	}
-	for _, f := range files {
-		t.Run(f, func(t *testing.T) {
-			r, err := worker.NewWorkflowReplayerWithOptions(worker.WorkflowReplayerOptions{DataConverter: dc, FailureConverter: temporalx.FailureConverter(dc)})
-			if err != nil {
-				t.Fatal(err)
-			}
-			workflows.RegisterWorkflows(r)
-			raw, err := os.Open(f)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer raw.Close()
-			h, err := client.HistoryFromJSON(raw, client.HistoryJSONOptions{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			var opts worker.ReplayWorkflowHistoryOptions
-			if id, err := os.ReadFile(strings.TrimSuffix(f, ".json") + ".workflow-id"); err == nil {
-				opts.OriginalExecution = workflow.Execution{ID: strings.TrimSpace(string(id))}
-			}
-			if err := r.ReplayWorkflowHistoryWithOptions(log.NewStructuredLogger(slog.New(slog.DiscardHandler)), h, opts); err != nil {
-				t.Fatalf("%s no longer replays with payload encryption on: %v", f, err)
-			}
-		})
-	}
+	replayAll(t, files, func() (worker.WorkflowReplayer, error) {
+		return worker.NewWorkflowReplayerWithOptions(worker.WorkflowReplayerOptions{DataConverter: dc, FailureConverter: temporalx.FailureConverter(dc)})
+	}, " with payload encryption on")
 }

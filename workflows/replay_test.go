@@ -54,9 +54,20 @@ func TestRecordedHistoriesReplay(t *testing.T) {
 		}
 		files = append(files, found...)
 	}
+	replayAll(t, files, func() (worker.WorkflowReplayer, error) { return worker.NewWorkflowReplayer(), nil }, "")
+}
+
+// replayAll replays each recorded history with a new replayer that
+// registers every workflow; a failure names the file and, after it, what
+// the run was about (why).
+func replayAll(t *testing.T, files []string, replayer func() (worker.WorkflowReplayer, error), why string) {
+	t.Helper()
 	for _, f := range files {
 		t.Run(f, func(t *testing.T) {
-			r := worker.NewWorkflowReplayer()
+			r, err := replayer()
+			if err != nil {
+				t.Fatal(err)
+			}
 			workflows.RegisterWorkflows(r)
 			raw, err := os.Open(f)
 			if err != nil {
@@ -74,7 +85,7 @@ func TestRecordedHistoriesReplay(t *testing.T) {
 				opts.OriginalExecution = workflow.Execution{ID: strings.TrimSpace(string(id))}
 			}
 			if err := r.ReplayWorkflowHistoryWithOptions(log.NewStructuredLogger(slog.New(slog.DiscardHandler)), h, opts); err != nil {
-				t.Fatalf("%s no longer replays: %v", f, err)
+				t.Fatalf("%s no longer replays%s: %v", f, why, err)
 			}
 		})
 	}
