@@ -18,12 +18,12 @@ func TestKeyRotationIsPickedUp(t *testing.T) {
 	ki.addKey("old", true)
 	clock := newClock()
 	v := newVerifierWith(t, ki.url, auth.DefaultOIDCOptions(), clock)
-	if err := verify(v, ki.sign("old", "", false, ki.claims(clock.now(), nil))); err != nil {
+	if err := verify(v, ki.tokenAt(clock, "old")); err != nil {
 		t.Fatal(err)
 	}
 
 	ki.addKey("new", true) // rotation: the new key is published next to the old one
-	newTok := func() string { return ki.sign("new", "", false, ki.claims(clock.now(), nil)) }
+	newTok := func() string { return ki.tokenAt(clock, "new") }
 	clock.advance(10 * time.Second)
 	if r := reasonOf(verify(v, newTok())); r != "unknown_key" {
 		t.Fatalf("new key 10 s after the last fetch: %s, want unknown_key (no refetch before OIDC_JWKS_MIN_REFRESH)", r)
@@ -52,7 +52,7 @@ func TestKeyRotationIsPickedUp(t *testing.T) {
 	if n := ki.fetches.Load(); n != 2 {
 		t.Fatalf("%d fetches, want 2 (concurrent misses share one)", n)
 	}
-	if err := verify(v, ki.sign("old", "", false, ki.claims(clock.now(), nil))); err != nil {
+	if err := verify(v, ki.tokenAt(clock, "old")); err != nil {
 		t.Errorf("the old key, still published: %v", err)
 	}
 
@@ -60,10 +60,10 @@ func TestKeyRotationIsPickedUp(t *testing.T) {
 	ki.addKey("third", false)
 	ki.publish("new", "third")
 	clock.advance(time.Hour)
-	if err := verify(v, ki.sign("third", "", false, ki.claims(clock.now(), nil))); err != nil {
+	if err := verify(v, ki.tokenAt(clock, "third")); err != nil {
 		t.Fatalf("a key published after a quiet hour: %v", err)
 	}
-	if err := verify(v, ki.sign("old", "", false, ki.claims(clock.now(), nil))); reasonOf(err) != "unknown_key" {
+	if err := verify(v, ki.tokenAt(clock, "old")); reasonOf(err) != "unknown_key" {
 		t.Errorf("a withdrawn key: %v", err)
 	}
 }
@@ -77,7 +77,7 @@ func TestRefetchWaitGrowsUnderAFlood(t *testing.T) {
 	ki.addKey("k1", true)
 	clock := newClock()
 	v := newVerifierWith(t, ki.url, auth.DefaultOIDCOptions(), clock)
-	if err := verify(v, ki.sign("k1", "", false, ki.claims(clock.now(), nil))); err != nil {
+	if err := verify(v, ki.tokenAt(clock, "k1")); err != nil {
 		t.Fatal(err)
 	}
 	start := clock.now()
@@ -85,7 +85,7 @@ func TestRefetchWaitGrowsUnderAFlood(t *testing.T) {
 	for range 3600 {
 		clock.advance(time.Second)
 		before := ki.fetches.Load()
-		_ = verify(v, ki.sign(randomKID(t), "", false, ki.claims(clock.now(), nil)))
+		_ = verify(v, ki.tokenAt(clock, randomKID(t)))
 		if ki.fetches.Load() != before {
 			at = append(at, clock.now().Sub(start))
 		}
@@ -105,7 +105,7 @@ func TestRefetchWaitGrowsUnderAFlood(t *testing.T) {
 	var accepted time.Duration
 	for i := 1; i <= 301 && accepted == 0; i++ {
 		clock.advance(time.Second)
-		if verify(v, ki.sign("k2", "", false, ki.claims(clock.now(), nil))) == nil {
+		if verify(v, ki.tokenAt(clock, "k2")) == nil {
 			accepted = time.Duration(i) * time.Second
 		}
 	}
@@ -115,9 +115,9 @@ func TestRefetchWaitGrowsUnderAFlood(t *testing.T) {
 	// A fetch that found a new key resets the wait to 30 s.
 	before := ki.fetches.Load()
 	clock.advance(29 * time.Second)
-	_ = verify(v, ki.sign(randomKID(t), "", false, ki.claims(clock.now(), nil)))
+	_ = verify(v, ki.tokenAt(clock, randomKID(t)))
 	clock.advance(2 * time.Second)
-	_ = verify(v, ki.sign(randomKID(t), "", false, ki.claims(clock.now(), nil)))
+	_ = verify(v, ki.tokenAt(clock, randomKID(t)))
 	if n := ki.fetches.Load() - before; n != 1 {
 		t.Fatalf("%d fetches in the 31 s after a rotation was fetched, want 1 (at 30 s)", n)
 	}
@@ -131,20 +131,26 @@ func TestKeySetFetchFailure(t *testing.T) {
 	ki.addKey("k1", true)
 	clock := newClock()
 	v := newVerifierWith(t, ki.url, auth.DefaultOIDCOptions(), clock)
-	if err := verify(v, ki.sign("k1", "", false, ki.claims(clock.now(), nil))); err != nil {
+	if err := verify(v, ki.tokenAt(clock, "k1")); err != nil {
 		t.Fatal(err)
 	}
 	ki.set(func(ki *keyIssuer) { ki.status = http.StatusInternalServerError })
 	clock.advance(31 * time.Second)
 	for range 20 {
-		if r := reasonOf(verify(v, ki.sign(randomKID(t), "", false, ki.claims(clock.now(), nil)))); r != "unknown_key" {
+		if r := reasonOf(verify(v, ki.tokenAt(clock, randomKID(t)))); r != "unknown_key" {
 			t.Fatalf("unknown kid while the JWKS fails: %s", r)
 		}
 	}
 	if n := ki.fetches.Load(); n != 2 {
 		t.Fatalf("%d fetches, want 2", n)
 	}
-	if err := verify(v, ki.sign("k1", "", false, ki.claims(clock.now(), nil))); err != nil {
+	if err := verify(v, ki.tokenAt(clock, "k1")); err != nil {
 		t.Errorf("a cached key while the JWKS fails: %v", err)
 	}
+}
+
+// tokenAt is an access token signed with kid whose claims are issued at the
+// test clock's now.
+func (ki *keyIssuer) tokenAt(c *clock, kid string) string {
+	return ki.sign(kid, "", false, ki.claims(c.now(), nil))
 }
