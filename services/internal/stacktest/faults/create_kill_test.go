@@ -40,25 +40,21 @@ func register(t *testing.T, p *proc, toks map[string]string) {
 // customersNamed is how many customers the service lists under name.
 func customersNamed(t *testing.T, p *proc, tok, name string) []any {
 	t.Helper()
-	a := send("GET", p.Base+"/v1/customers?limit=100&q="+url.QueryEscape(name), tok, nil)
-	if a.Status != http.StatusOK {
-		t.Fatalf("list customers: %s", a)
-	}
-	var out []any
-	for _, c := range a.JSON(t)["items"].([]any) {
-		if c.(map[string]any)["name"] == name {
-			out = append(out, c)
-		}
-	}
-	return out
+	return itemsNamed(t, p.Base+"/v1/customers?limit=100&q="+url.QueryEscape(name), tok, name)
 }
 
 // contactsNamed is how many contacts of customer are called name.
 func contactsNamed(t *testing.T, p *proc, tok, customer, name string) []any {
 	t.Helper()
-	a := send("GET", p.Base+"/v1/customers/"+customer+"/contacts", tok, nil)
+	return itemsNamed(t, p.Base+"/v1/customers/"+customer+"/contacts", tok, name)
+}
+
+// itemsNamed lists listURL and keeps the items called name.
+func itemsNamed(t *testing.T, listURL, tok, name string) []any {
+	t.Helper()
+	a := send("GET", listURL, tok, nil)
 	if a.Status != http.StatusOK {
-		t.Fatalf("list contacts: %s", a)
+		t.Fatalf("list %s: %s", listURL, a)
 	}
 	var out []any
 	for _, c := range a.JSON(t)["items"].([]any) {
