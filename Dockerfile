@@ -12,7 +12,7 @@
 # static: no shell, no package manager, CA certificates included, and the nonroot
 # user (65532) that the Helm chart's securityContext expects.
 
-ARG GO_VERSION=1.26
+ARG GO_VERSION=1.27.3
 
 FROM --platform=$BUILDPLATFORM golang:${GO_VERSION}-bookworm AS build
 WORKDIR /src
