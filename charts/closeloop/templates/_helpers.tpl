@@ -973,6 +973,7 @@ imagePullSecrets:
 - name: HTTP_MAX_BODY_BYTES
   value: {{ int64 $c.maxBodyBytes | toString | quote }}
 {{ include "closeloop.rateLimitEnv" $root }}
+{{ include "closeloop.httpServerEnv" $root }}
 {{ include "closeloop.commonEnv" . }}
 {{- if include "closeloop.usesTemporal" . }}
 {{ include "closeloop.temporalEnv" . }}
@@ -1058,4 +1059,39 @@ and NOTES say so.
   value: {{ int64 $r.userWriteBurst | toString | quote }}
 - name: TRUSTED_PROXIES
   value: {{ join "," $r.trustedProxies | quote }}
+{{- end }}
+
+{{/*
+The HTTP server limits of every component (httpServer; HTTP_READ_TIMEOUT,
+HTTP_WRITE_TIMEOUT, HTTP_IDLE_TIMEOUT, HTTP_MAX_HEADER_BYTES). An empty or
+omitted value renders no variable, so the binary keeps its own default (an empty
+variable would mean 0: no limit). The schema checks the form; a duration too
+large for Go's time.ParseDuration (about 2,562,047h) is refused here.
+*/}}
+{{- define "closeloop.httpServerEnv" -}}
+{{- $h := .Values.httpServer | default dict -}}
+{{- range $kv := list (list "readTimeout" "HTTP_READ_TIMEOUT") (list "writeTimeout" "HTTP_WRITE_TIMEOUT") (list "idleTimeout" "HTTP_IDLE_TIMEOUT") }}
+{{- with index $h (first $kv) }}
+{{- include "closeloop.checkGoDuration" (dict "name" (printf "httpServer.%s" (first $kv)) "value" .) }}
+- name: {{ last $kv }}
+  value: {{ . | quote }}
+{{- end }}
+{{- end }}
+{{- with $h.maxHeaderBytes }}
+- name: HTTP_MAX_HEADER_BYTES
+  value: {{ int64 . | toString | quote }}
+{{- end }}
+{{- end }}
+
+{{/* Fails unless .value (a Go duration the schema has checked) fits time.Duration. */}}
+{{- define "closeloop.checkGoDuration" -}}
+{{- $scale := dict "ns" 1.0 "us" 1e3 "µs" 1e3 "μs" 1e3 "ms" 1e6 "s" 1e9 "m" 6e10 "h" 3.6e12 }}
+{{- $ns := 0.0 }}
+{{- range regexFindAll "[0-9]*\\.?[0-9]*(ns|us|µs|μs|ms|s|m|h)" .value -1 }}
+{{- $unit := regexFind "(ns|us|µs|μs|ms|s|m|h)$" . }}
+{{- $ns = addf $ns (mulf (float64 (trimSuffix $unit .)) (index $scale $unit)) }}
+{{- end }}
+{{- if gt $ns 9.223372036854775807e18 }}
+{{- fail (printf "%s %q is longer than a Go duration can be (about 2562047h); use \"0\" for no limit" .name .value) }}
+{{- end }}
 {{- end }}
