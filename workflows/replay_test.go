@@ -36,7 +36,7 @@ import (
 // winback/testdata/*.json and campaign/testdata/*.json (the marketing
 // service's: cadences handing over a lead, an inbound lead, an email then
 // an unsubscribe, a worker killed at a touch — before and after the
-// spread and the start at once —, launches, outcomes and a campaign
+// spread, the start at once and the touch read ahead (on time too) —, launches, outcomes and a campaign
 // notice, before and after the bulk queues), all with
 // UPDATE_HISTORIES=1. A change
 // that would make such running executions non-deterministic after a worker
@@ -47,7 +47,7 @@ func TestRecordedHistoriesReplay(t *testing.T) {
 		glob string
 		min  int
 	}{{"lead/testdata/*.json", 3}, {"testdata/*.json", 19}, {"servicecase/testdata/*.json", 2}, {"infoslip/testdata/*.json", 3}, {"notice/testdata/*.json", 2},
-		{"winback/testdata/*.json", 11}, {"campaign/testdata/*.json", 6}, {"loyalty/testdata/*.json", 2}} {
+		{"winback/testdata/*.json", 16}, {"campaign/testdata/*.json", 6}, {"loyalty/testdata/*.json", 2}} {
 		found, err := filepath.Glob(dir.glob)
 		if err != nil || len(found) < dir.min {
 			t.Fatalf("want at least %d recorded histories in %s, found %v (%v)", dir.min, dir.glob, found, err)

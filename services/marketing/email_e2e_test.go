@@ -282,7 +282,7 @@ func TestEmailTouchesEndToEnd(t *testing.T) {
 				return e["state"] == "ended" && e["outcome"] == "opted_out"
 			})
 			if b.Name == "postgres" {
-				testenv.SaveHistory(t, s.marketing.App.Deps().Temporal, wfc.WinBackWorkflowID(lost, wb), "../../workflows/winback/testdata/winback-start-email-then-unsubscribed.json")
+				testenv.SaveHistory(t, s.marketing.App.Deps().Temporal, wfc.WinBackWorkflowID(lost, wb), "../../workflows/winback/testdata/winback-prefetch-email-then-unsubscribed.json")
 			}
 		})
 	}

@@ -87,5 +87,5 @@ func TestWorkerKilledWhileATouchFallsDue(t *testing.T) {
 	if e := s.must(200, "GET", "/v1/campaigns/"+id+"/enrolments", mktMo, nil)["items"].([]any)[0].(map[string]any); e["touches"] != float64(1) || e["state"] != "active" {
 		t.Fatalf("enrolment after the restart: %v", e)
 	}
-	testenv.SaveHistory(t, s.marketing.App.Deps().Temporal, wfc.WinBackWorkflowID(c, id), "../../workflows/winback/testdata/winback-start-worker-killed-at-a-touch.json")
+	testenv.SaveHistory(t, s.marketing.App.Deps().Temporal, wfc.WinBackWorkflowID(c, id), "../../workflows/winback/testdata/winback-prefetch-worker-killed-at-a-touch.json")
 }

@@ -176,8 +176,8 @@ func TestWinBackEndToEnd(t *testing.T) {
 				t.Fatalf("outcomes: %v", err)
 			}
 			if b.Name == "postgres" {
-				testenv.SaveHistory(t, tc, wfc.WinBackWorkflowID(treated, id), "../../workflows/winback/testdata/winback-start-call-hands-over-a-lead.json")
-				testenv.SaveHistory(t, tc, wfc.WinBackWorkflowID(inbound, id), "../../workflows/winback/testdata/winback-start-inbound-lead.json")
+				testenv.SaveHistory(t, tc, wfc.WinBackWorkflowID(treated, id), "../../workflows/winback/testdata/winback-prefetch-call-hands-over-a-lead.json")
+				testenv.SaveHistory(t, tc, wfc.WinBackWorkflowID(inbound, id), "../../workflows/winback/testdata/winback-prefetch-inbound-lead.json")
 				testenv.SaveHistory(t, tc, wfc.CampaignLaunchWorkflowID(id), "../../workflows/campaign/testdata/launch-winback-bulk.json")
 				testenv.SaveHistory(t, tc, wfc.CampaignOutcomesWorkflowID("test"), "../../workflows/campaign/testdata/outcomes-bulk.json")
 			}

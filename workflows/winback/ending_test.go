@@ -122,7 +122,8 @@ func TestOptedOutFoundAtATouch(t *testing.T) {
 
 // TestResponseFoundBeforeATouch: the response's signal was lost (the engine
 // was down when the visit was logged); the customer service reports it when
-// asked before the next touch, and it is handled exactly as the signal.
+// asked before the next touch (PrefetchLead before its instant), and it is
+// handled exactly as the signal, there and then.
 func TestResponseFoundBeforeATouch(t *testing.T) {
 	h := newHarness(t, enrolled)
 	logged := cst(time.March, 9, 16, 0)
@@ -137,13 +138,13 @@ func TestResponseFoundBeforeATouch(t *testing.T) {
 	if got := h.planned(); len(got) != 1 || len(h.of(marketingc.ActivityWinBackTouch)) != 1 {
 		t.Errorf("planned %v: the second touch was made", got)
 	}
-	if out.GetOutcome() != winback.OutcomeResponded || out.GetResponse().GetRef() != "visit-9" || !h.env.Now().Equal(touch1) {
+	if out.GetOutcome() != winback.OutcomeResponded || out.GetResponse().GetRef() != "visit-9" || !h.env.Now().Equal(touch1.Add(-winback.PrefetchLead)) {
 		t.Errorf("result %v at %s", out, hm(h.env.Now()))
 	}
 	if len(h.leads) != 1 || !strings.Contains(h.leads[0].GetLead().GetNotes(), "a logged visit (visit-9)") {
 		t.Errorf("leads %v", h.leads)
 	}
-	if got, want := h.closed(), []string{"done: customer responded@Mar 16 10:00:00"}; !slices.Equal(got, want) {
+	if got, want := h.closed(), []string{"done: customer responded@Mar 16 09:59:58"}; !slices.Equal(got, want) {
 		t.Errorf("closes %v, want %v", got, want)
 	}
 }

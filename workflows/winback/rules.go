@@ -100,6 +100,16 @@ func Wake(next, now time.Time) time.Time {
 	return next
 }
 
+// AnswerServes says whether the customer service's answer on missed
+// responses, taken at asked (PrefetchLead before a touch's instant), still
+// serves the touch decided at decided: at most PrefetchFresh later. A touch
+// decided later — the worker or the engine was down, the workflow task
+// queued — asks again, so a response whose signal was lost meanwhile is
+// not missed.
+func AnswerServes(asked, decided time.Time) bool {
+	return !decided.Before(asked) && !decided.After(asked.Add(PrefetchFresh))
+}
+
 // DeferUntil is when a touch deferred at now by contact pressure is asked
 // for again: at notBefore, or PressureRetry from now when notBefore is unset
 // or not after now.

@@ -33,21 +33,24 @@ type touch struct {
 // It returns OutcomeOptedOut or OutcomeStopped when the cadence must end so,
 // "" otherwise (a response found is left to the loop, like a signal).
 func (w *winBack) touch(ctx workflow.Context) (string, error) {
-	asked := w.asked
-	if w.asked = nil; asked == nil {
-		asked = w.askResponses(ctx)
-	}
-	var found marketingv1.WinBackResponsesResult
-	if err := asked.Get(ctx, &found); err != nil {
-		return "", err
-	}
-	if r := found.GetResponse(); r != nil {
-		w.heard(r, nil) // handled exactly as the signal would have been
+	now := workflow.Now(ctx)
+	if !w.answered(now) {
+		asked := w.asked
+		if w.asked = nil; asked == nil {
+			asked = w.askResponses(ctx)
+		}
+		var found marketingv1.WinBackResponsesResult
+		if err := asked.Get(ctx, &found); err != nil {
+			return "", err
+		}
+		if r := found.GetResponse(); r != nil {
+			w.heard(r, nil) // handled exactly as the signal would have been
+		}
+		now = workflow.Now(ctx)
 	}
 	if w.poll() {
 		return "", nil
 	}
-	now := workflow.Now(ctx)
 	due, err := w.terms.touchDue(now)
 	if err != nil {
 		return "", err
@@ -100,6 +103,15 @@ func (w *winBack) touch(ctx workflow.Context) (string, error) {
 	}
 	w.chase(ctx, t, now)
 	return "", nil
+}
+
+// answered takes the answer read before the touch's instant (prefetch) and
+// says whether it serves the touch decided at now: at most PrefetchFresh
+// old. A response in it was heard when it came.
+func (w *winBack) answered(now time.Time) bool {
+	found := w.found
+	w.found = nil
+	return found != nil && AnswerServes(w.askedAt, now)
 }
 
 // askResponses asks the customer service for a response since the

@@ -24,6 +24,14 @@
 // (ReResolveEvery) and re-resolves the cadence, as it does at every touch
 // instant and on any policy-change signal it receives for its touches.
 //
+// Since ChangeTouchPrefetch the workflow wakes PrefetchLead before a touch's
+// instant to re-resolve the terms and ask for a missed response, and at the
+// instant only asks the marketing service: the touch is recorded one round
+// trip after its instant instead of two. An answer older than PrefetchFresh
+// at the instant (the worker or the engine was down, the touch was late) is
+// asked again; a response signalled after the answer stops the cadence as
+// ever.
+//
 // It ends when the customer responds (winback-response: the open touches
 // close as done, a Lead child workflow is started for every response but an
 // opt-out, an inbound lead or a won opportunity — see StartsLead — and the
@@ -63,6 +71,20 @@ var NonRetryable = []string{"invalid", "not_found", "campaign_not_found"}
 // response): a cadence that started before it keeps its instants and steps.
 const ChangeTouchSpread = "winback-touch-spread"
 
+// ChangeTouchPrefetch is the GetVersion change id of the touch's reads made
+// PrefetchLead before its instant (the package documentation): a cadence
+// that started before it reads at the instant.
+const ChangeTouchPrefetch = "winback-touch-prefetch"
+
+// PrefetchLead is how long before a touch's instant its terms are
+// re-resolved and the customer service asked for a missed response; the
+// answer serves the touch if it is at most PrefetchFresh old when the touch
+// is decided, and is asked again otherwise.
+const (
+	PrefetchLead  = 2 * time.Second
+	PrefetchFresh = 5 * time.Second
+)
+
 type winBack struct {
 	in       *marketingv1.WinBackInput
 	enrolled time.Time
@@ -73,9 +95,15 @@ type winBack struct {
 	place  float64
 	// asked: customer.WinBackResponses, asked at the touch instant while the
 	// terms were re-resolved; taken by the touch made at that instant.
-	asked   workflow.Future
-	made    int       // touches made (carried across continue-as-new)
-	lastDue time.Time // due time of the last touch made in this run
+	asked workflow.Future
+	// prefetch: the terms and the missed response are read PrefetchLead
+	// before a touch's instant (ChangeTouchPrefetch); found is that answer,
+	// taken at askedAt, for the next touch.
+	prefetch bool
+	found    *marketingv1.WinBackResponsesResult
+	askedAt  time.Time
+	made     int       // touches made (carried across continue-as-new)
+	lastDue  time.Time // due time of the last touch made in this run
 	// notBefore: the next touch was deferred by contact pressure until then.
 	notBefore time.Time
 	terms     *terms
@@ -105,6 +133,7 @@ func WinBack(ctx workflow.Context, in *marketingv1.WinBackInput) (*marketingv1.W
 	}
 	if workflow.GetVersion(ctx, ChangeTouchSpread, workflow.DefaultVersion, 1) >= 1 {
 		w.spread, w.place = true, SpreadPlace(in.GetCampaignId(), in.GetCustomerId())
+		w.prefetch = workflow.GetVersion(ctx, ChangeTouchPrefetch, workflow.DefaultVersion, 1) >= 1
 	}
 	w.listen(ctx) // signals (touch.go)
 	if workflow.GetInfo(ctx).ContinuedExecutionRunID == "" {
@@ -133,14 +162,20 @@ func WinBack(ctx workflow.Context, in *marketingv1.WinBackInput) (*marketingv1.W
 			return nil, err
 		}
 		if now := workflow.Now(ctx); now.Before(next) {
-			w.asked = nil // the terms moved the touch: asked again at its instant
+			wake, read := w.wake(now, next, isTouch)
+			if read {
+				w.stale = true // within the lead and not read yet: read now
+				continue
+			}
 			if w.continueDue(ctx, isTouch) {
 				return nil, w.continueAsNew(ctx)
 			}
-			if _, err := w.alarms.Until(ctx, Wake(next, now), w.interrupted); err != nil {
+			if _, err := w.alarms.Until(ctx, wake, w.interrupted); err != nil {
 				return nil, err
 			}
-			w.stale = true // a decision point: the versions in force now decide
+			// A decision point: the versions in force now decide — but
+			// for the touch whose terms and answer were just read.
+			w.stale = w.stale || !wake.Equal(next) || w.found == nil
 			continue
 		}
 		if !isTouch {
@@ -186,14 +221,64 @@ func (w *winBack) begin(ctx workflow.Context) error {
 // customer service for a missed response at the same time (w.asked), so the
 // touch is decided one round trip after its instant rather than two; if the
 // new terms move the touch, the answer is dropped and asked again then.
+// With the prefetch the same happens PrefetchLead before the instant, and
+// the answer is taken at once (w.found): a response found stops the cadence
+// there and then.
 func (w *winBack) resolve(ctx workflow.Context) (*terms, error) {
 	f := resolveFuture(ctx, w.in.GetTeam(), w.in.GetRegion(), w.spread)
-	if w.spread && w.terms != nil && w.asked == nil {
-		if at, isTouch, err := w.next(); err == nil && isTouch && !workflow.Now(ctx).Before(at) {
-			w.asked = w.askResponses(ctx)
+	var asked workflow.Future
+	if w.spread && w.terms != nil && (w.asked == nil || w.prefetch) {
+		if at, isTouch, err := w.next(); err == nil && isTouch && !workflow.Now(ctx).Before(at.Add(-w.lead())) {
+			asked = w.askResponses(ctx)
 		}
 	}
-	return resolvedTerms(f.Get(ctx))
+	t, err := resolvedTerms(f.Get(ctx))
+	if err != nil || asked == nil {
+		return t, err
+	}
+	if !w.prefetch {
+		w.asked = asked
+		return t, nil
+	}
+	var found marketingv1.WinBackResponsesResult
+	if err := asked.Get(ctx, &found); err != nil {
+		return nil, err
+	}
+	if r := found.GetResponse(); r != nil {
+		w.heard(r, nil) // handled exactly as the signal would have been
+	}
+	w.found, w.askedAt = &found, workflow.Now(ctx)
+	return t, nil
+}
+
+// lead is how long before a touch's instant its terms and missed response
+// are read: PrefetchLead with the prefetch, else none (at the instant).
+func (w *winBack) lead() time.Duration {
+	if w.prefetch {
+		return PrefetchLead
+	}
+	return 0
+}
+
+// wake is when the workflow, at now, waiting for instant next (a touch's
+// when isTouch), wakes next. Without the prefetch: at next (or a day on:
+// Wake). With it, for a touch: PrefetchLead before next to read its terms
+// and answer, then at next once they are read for it (w.found taken within
+// the lead); read says the lead has begun and they are not read yet.
+func (w *winBack) wake(now, next time.Time, isTouch bool) (wake time.Time, read bool) {
+	if !w.prefetch || !isTouch {
+		w.asked = nil // the terms moved the touch: asked again at its instant
+		return Wake(next, now), false
+	}
+	lead := next.Add(-PrefetchLead)
+	if w.found != nil && !w.askedAt.Before(lead) {
+		return next, false
+	}
+	w.found = nil
+	if !now.Before(lead) {
+		return time.Time{}, true
+	}
+	return Wake(lead, now), false
 }
 
 // next is the instant the workflow waits for: the next touch's (isTouch),
