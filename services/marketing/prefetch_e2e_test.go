@@ -2,7 +2,6 @@ package marketing_test
 
 import (
 	"context"
-	"net/http"
 	"testing"
 	"time"
 
@@ -26,26 +25,7 @@ func TestTouchIsReadAheadOfItsInstant(t *testing.T) {
 	s := newStack(t, testenv.Postgres, true)
 	s.setPolicy("winback.cadence", map[string]any{"ladder": map[string]any{"clock": "calendar", "steps": []any{
 		map[string]any{"after": "1m", "action": "call"}, map[string]any{"after": "30d", "action": "visit"}}}})
-	c := s.customerOf(repAna, nil)
-	if r := s.call(s.customer.Base, "POST", "/v1/customers/"+c+"/lifecycle", repAna, map[string]any{"to": "lost", "reason": "price"}); r.Status != http.StatusOK {
-		t.Fatalf("lose: %d %s", r.Status, r.Body)
-	}
-	if err := s.customer.App.Deps().DB.Exec("UPDATE customers SET lost_at = ? WHERE id = ?", time.Now().Add(-200*24*time.Hour), c).Error; err != nil {
-		t.Fatal(err)
-	}
-	id := s.must(201, "POST", "/v1/campaigns", mktMo, campaign(map[string]any{"type": "winback", "segment": map[string]any{}, "holdout": 0}))["id"].(string)
-	s.must(200, "POST", "/v1/campaigns/"+id+"/approve", mgrMona, nil)
-	s.must(200, "POST", "/v1/campaigns/"+id+"/launch", mktMo, nil)
-	var enrolled time.Time
-	stacktest.Eventually(t, "the enrolment", time.Minute, func() bool {
-		items := s.must(200, "GET", "/v1/campaigns/"+id+"/enrolments", mktMo, nil)["items"].([]any)
-		if len(items) != 1 {
-			return false
-		}
-		at, err := time.Parse(time.RFC3339Nano, items[0].(map[string]any)["enrolled_at"].(string))
-		enrolled = at
-		return err == nil
-	})
+	c, id, enrolled := s.winBackOfOne()
 	due := enrolled.Add(time.Minute)
 	var planned []time.Time
 	stacktest.Eventually(t, "the touch", 3*time.Minute, func() bool {

@@ -34,26 +34,7 @@ func TestWorkerKilledWhileATouchFallsDue(t *testing.T) {
 		t.Fatalf("cadence: %d %s", r.Status, r.Body)
 	}
 	worker := testenv.StartWorkerProcess(t, workerEnv, hostPort, namespace)
-	c := s.customerOf(repAna, nil)
-	if r := s.call(s.customer.Base, "POST", "/v1/customers/"+c+"/lifecycle", repAna, map[string]any{"to": "lost", "reason": "price"}); r.Status != http.StatusOK {
-		t.Fatalf("lose: %d %s", r.Status, r.Body)
-	}
-	if err := s.customer.App.Deps().DB.Exec("UPDATE customers SET lost_at = ? WHERE id = ?", time.Now().Add(-200*24*time.Hour), c).Error; err != nil {
-		t.Fatal(err)
-	}
-	id := s.must(201, "POST", "/v1/campaigns", mktMo, campaign(map[string]any{"type": "winback", "segment": map[string]any{}, "holdout": 0}))["id"].(string)
-	s.must(200, "POST", "/v1/campaigns/"+id+"/approve", mgrMona, nil)
-	s.must(200, "POST", "/v1/campaigns/"+id+"/launch", mktMo, nil)
-	var enrolled time.Time
-	stacktest.Eventually(t, "the enrolment", time.Minute, func() bool {
-		items := s.must(200, "GET", "/v1/campaigns/"+id+"/enrolments", mktMo, nil)["items"].([]any)
-		if len(items) != 1 {
-			return false
-		}
-		at, err := time.Parse(time.RFC3339Nano, items[0].(map[string]any)["enrolled_at"].(string))
-		enrolled = at
-		return err == nil
-	})
+	c, id, enrolled := s.winBackOfOne()
 	due := enrolled.Add(2 * time.Minute)
 	counts := func() (touches, plans int64) {
 		s.db.Table("touches").Where("campaign_id = ?", id).Count(&touches)
