@@ -10,6 +10,7 @@ import (
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
+	"github.com/closeloop/closeloop/platform/db"
 	"github.com/closeloop/closeloop/services/service/internal/domain"
 )
 
@@ -228,7 +229,9 @@ func (r *Surveys) Closed(ctx context.Context, caseID string) (domain.Closed, err
 // changes.
 func (r *Surveys) Update(ctx context.Context, id string, fn func(*domain.Survey) ([]domain.Entry, error)) (domain.Survey, error) {
 	var out domain.Survey
-	err := r.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	// Two answers at once can deadlock on the case rows and the report
+	// rollup: the victim runs again (db.Transaction).
+	err := db.Transaction(ctx, r.db, func(tx *gorm.DB) error {
 		var row surveyRow
 		err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Where("id = ?", id).Take(&row).Error
 		if errors.Is(err, gorm.ErrRecordNotFound) {
