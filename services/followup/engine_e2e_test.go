@@ -29,6 +29,12 @@ func timerValue(d, clock string) map[string]any {
 // the due time later and does not fire; the dry-run of another change shows
 // its effect first and changes nothing; a manager's overdue list shows the
 // late items of their team only.
+// rolloutHistory names the recorded history of a follow-up three policy
+// rollouts reached, each carrying its resolution and the change it stored
+// (change "rollout-carries-resolution"); follow-up-rollout-resolved is one
+// recorded before it, each follow-up resolving and recording itself.
+const rolloutHistory = "follow-up-rollout-carried"
+
 func TestPolicyChangeReachesRunningWorkflows(t *testing.T) {
 	hostPort, namespace := testenv.Temporal(t)
 	for _, b := range backends {
@@ -189,13 +195,22 @@ func TestPolicyChangeReachesRunningWorkflows(t *testing.T) {
 			if m := get(other); !due(m).Equal(anchor.Add(12*time.Hour)) || m["escalation_level"].(float64) != 1 || m["overdue"] != false {
 				t.Fatalf("after lengthening: %v", m)
 			}
-			q, err := tc.QueryWorkflow(ctx, wfc.FollowUpWorkflowID(other), "", wfc.QueryFollowUpState)
-			if err != nil {
-				t.Fatal(err)
-			}
+			// The rollout stores the new deadline before it signals the
+			// workflow: the workflow follows a moment later.
 			var st followupv1.FollowUpState
-			if err := q.Get(&st); err != nil || st.GetLevel() != 1 || st.GetPolicyVersion() != v3 || !st.GetDueAt().AsTime().Equal(anchor.Add(12*time.Hour)) {
-				t.Fatalf("workflow state %v %v", &st, err)
+			eventually(t, "the workflow to follow the lengthened SLA", 10*time.Second, func() bool {
+				q, err := tc.QueryWorkflow(ctx, wfc.FollowUpWorkflowID(other), "", wfc.QueryFollowUpState)
+				if err != nil {
+					t.Fatal(err)
+				}
+				st.Reset()
+				if err := q.Get(&st); err != nil {
+					t.Fatal(err)
+				}
+				return st.GetPolicyVersion() == v3
+			})
+			if st.GetLevel() != 1 || !st.GetDueAt().AsTime().Equal(anchor.Add(12*time.Hour)) {
+				t.Fatalf("workflow state %v", &st)
 			}
 
 			// Diff and audit show what changed, who and why.
@@ -224,6 +239,10 @@ func TestPolicyChangeReachesRunningWorkflows(t *testing.T) {
 				}
 				return true
 			})
+			if b.Name == "postgres" {
+				// Three rollouts reached it: the 1h, 12h and rolled back 1h versions.
+				testenv.SaveHistory(t, tc, wfc.FollowUpWorkflowID(other), "../../workflows/testdata/"+rolloutHistory+".json")
+			}
 			r = s.call("GET", "/v1/follow-ups/overdue", mgrMia, nil)
 			items := r.json(t)["items"].([]any)
 			if len(items) != 1 || items[0].(map[string]any)["id"] != shortened {

@@ -30,7 +30,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"slices"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -106,6 +105,7 @@ type tracker struct {
 	level   int
 	ladder  *policy.Ladder
 	ladCal  *calendar.Calendar
+	plan    Plan
 	dlName  string
 	calName string
 	// versions of everything the computation used: "policy:<name>" and
@@ -193,15 +193,17 @@ func Track(ctx workflow.Context, spec *followupv1.FollowUpSpec, opts Options) (o
 				c.Receive(ctx, &closing)
 			})
 		}
+		var carried burst
 		sel.AddReceive(policyCh, func(c workflow.ReceiveChannel, _ bool) {
 			var s followupv1.PolicyChangedSignal
 			c.Receive(ctx, &s)
-			changed = t.concerns(&s)
+			changed = carried.add(t, &s)
 			for { // several changes in a burst cost one re-resolution
-				if !c.ReceiveAsync(&s) {
+				var more followupv1.PolicyChangedSignal
+				if !c.ReceiveAsync(&more) {
 					break
 				}
-				changed = changed || t.concerns(&s)
+				changed = carried.add(t, &more) || changed
 			}
 		})
 		if opts.Suspend != nil {
@@ -241,7 +243,13 @@ func Track(ctx workflow.Context, spec *followupv1.FollowUpSpec, opts Options) (o
 			}
 			return Outcome{State: state, By: closing.GetBy(), Note: closing.GetNote(), Level: t.level}, nil
 		}
-		if changed || fired {
+		if sig := carried.resolution(); changed && !fired && sig != nil &&
+			workflow.GetVersion(ctx, ChangeCarriedResolution, workflow.DefaultVersion, 1) == 1 && t.usable(sig) {
+			// A rollout resolved for this follow-up already (carried.go).
+			if err := t.apply(ctx, sig); err != nil {
+				return out, err
+			}
+		} else if changed || fired {
 			// A decision point: the versions in force now decide.
 			if err := t.refresh(ctx); err != nil {
 				return out, err
@@ -308,14 +316,7 @@ func (t *tracker) progress() *Progress {
 }
 
 func (t *tracker) names() []string {
-	var names []string
-	if t.spec.GetDueAt() == nil {
-		names = append(names, t.kind.Deadline)
-	}
-	if t.kind.Escalation != "" {
-		names = append(names, t.kind.Escalation)
-	}
-	return names
+	return PolicyNames(t.kind, t.spec.GetDueAt() != nil)
 }
 
 func (t *tracker) resolve(ctx workflow.Context) (*followupv1.ResolvePoliciesResult, error) {
@@ -326,82 +327,24 @@ func (t *tracker) resolve(ctx workflow.Context) (*followupv1.ResolvePoliciesResu
 	return &res, err
 }
 
-// compute derives the due time and ladder from resolved versions. It changes
-// nothing when it fails.
+// compute derives the due time and ladder from resolved versions (NewPlan).
+// It changes nothing when it fails.
 func (t *tracker) compute(res *followupv1.ResolvePoliciesResult) error {
-	versions := map[string]int64{}
-	values := map[string]policy.Value{}
-	for _, p := range res.GetPolicies() {
-		v, err := policy.Parse(p.GetValueJson())
-		if err != nil {
-			return temporal.NewNonRetryableApplicationError(fmt.Sprintf("policy %s v%d: %v", p.GetName(), p.GetVersion(), err), ErrPolicyUnusable, nil)
-		}
-		versions["policy:"+p.GetName()] = p.GetVersion()
-		values[p.GetName()] = v
-	}
-	cals := map[string]*calendar.Calendar{}
-	calVersions := map[string]int64{}
-	for _, c := range res.GetCalendars() {
-		cal, err := policy.CalendarFromJSON(c.GetSpecJson())
-		if err != nil {
-			return temporal.NewNonRetryableApplicationError(fmt.Sprintf("calendar %s v%d: %v", c.GetName(), c.GetVersion(), err), ErrPolicyUnusable, nil)
-		}
-		cals[c.GetName()] = cal
-		calVersions[c.GetName()] = c.GetVersion()
-	}
-	calFor := func(clock policy.Clock, name string) (*calendar.Calendar, string, error) {
-		if clock != policy.ClockBusiness {
-			return nil, "", nil
-		}
-		if name == "" {
-			name = res.GetAssignedCalendar()
-		}
-		cal, ok := cals[name]
-		if !ok {
-			return nil, "", temporal.NewNonRetryableApplicationError(fmt.Sprintf("calendar %q was not resolved", name), ErrPolicyUnusable, nil)
-		}
-		versions["calendar:"+name] = calVersions[name]
-		return cal, name, nil
-	}
-
-	due, dlName, calName := t.anchor, "", ""
+	in := PlanInput{Kind: t.kind, Anchor: t.anchor, PolicyKey: t.spec.GetPolicyKey()}
 	if d := t.spec.GetDueAt(); d != nil {
-		due = d.AsTime()
-	} else {
-		v, ok := values[t.kind.Deadline]
-		if !ok {
-			return temporal.NewNonRetryableApplicationError("deadline policy "+t.kind.Deadline+" was not resolved", ErrPolicyUnusable, nil)
-		}
-		timer, ok := v.TimerFor(t.spec.GetPolicyKey())
-		if !ok {
-			return temporal.NewNonRetryableApplicationError(fmt.Sprintf("policy %s has no entry %q", t.kind.Deadline, t.spec.GetPolicyKey()), ErrInvalidSpec, nil)
-		}
-		cal, name, err := calFor(timer.Clock, timer.Calendar)
-		if err != nil {
-			return err
-		}
-		if due, err = timer.Due(t.anchor, cal); err != nil {
-			return temporal.NewNonRetryableApplicationError(err.Error(), ErrPolicyUnusable, nil)
-		}
-		dlName, calName = t.kind.Deadline, name
+		due := d.AsTime()
+		in.DueAt = &due
 	}
-	var ladder *policy.Ladder
-	var ladCal *calendar.Calendar
-	if t.kind.Escalation != "" {
-		v, ok := values[t.kind.Escalation]
-		if !ok || v.Ladder == nil {
-			return temporal.NewNonRetryableApplicationError("escalation policy "+t.kind.Escalation+" was not resolved", ErrPolicyUnusable, nil)
+	p, err := NewPlan(in, res)
+	if err != nil {
+		var pe *PlanError
+		if errors.As(err, &pe) {
+			return temporal.NewNonRetryableApplicationError(pe.Msg, pe.Code, nil)
 		}
-		cal, name, err := calFor(v.Ladder.Clock, v.Ladder.Calendar)
-		if err != nil {
-			return err
-		}
-		if calName == "" {
-			calName = name
-		}
-		ladder, ladCal = v.Ladder, cal
+		return err
 	}
-	t.due, t.dlName, t.calName, t.ladder, t.ladCal, t.versions = due, dlName, calName, ladder, ladCal, versions
+	t.plan = p
+	t.due, t.dlName, t.calName, t.ladder, t.ladCal, t.versions = p.Due, p.DeadlinePolicy, p.Calendar, p.Ladder, p.LadderCal, p.Versions
 	return nil
 }
 
@@ -409,20 +352,7 @@ func (t *tracker) compute(res *followupv1.ResolvePoliciesResult) error {
 // is done (or there is none): then only a close signal ends the wait. Before
 // any step the first step is due at the due time plus its offset.
 func (t *tracker) nextAt() (time.Time, bool) {
-	if t.ladder == nil {
-		if t.level == 0 { // no ladder: wake once at the due time to mark it overdue
-			return t.due, true
-		}
-		return time.Time{}, false
-	}
-	if t.level >= len(t.ladder.Steps) {
-		return time.Time{}, false
-	}
-	at, err := t.ladder.StepTime(t.due, t.level, t.ladCal)
-	if err != nil {
-		return time.Time{}, false
-	}
-	return at, true
+	return t.plan.NextAt(t.level)
 }
 
 func (t *tracker) concerns(s *followupv1.PolicyChangedSignal) bool {
@@ -463,14 +393,7 @@ func (t *tracker) recordChange(ctx workflow.Context, old map[string]int64, oldCa
 		return nil
 	}
 	t.state.Recomputations++
-	in := &followupv1.UpdateDeadlineInput{
-		Id: t.spec.GetId(), DueAt: timestamppb.New(t.due),
-		PolicyVersion: t.versions["policy:"+t.dlName], EscalationPolicyVersion: t.versions["policy:"+t.kind.Escalation],
-		Calendar: t.calName, CalendarVersion: t.versions["calendar:"+t.calName], Reason: describe(old, t.versions),
-	}
-	if at, ok := t.nextAt(); ok {
-		in.NextStepAt = timestamppb.New(at)
-	}
+	in := t.plan.Change(t.spec.GetId(), t.level, old)
 	t.log.Info("follow-up deadline re-computed", "due", t.due, "versions", in.Reason)
 	return workflow.ExecuteActivity(ctx, t.eng.update, in).Get(ctx, nil)
 }
@@ -529,28 +452,6 @@ func (t *tracker) snapshot() *followupv1.FollowUpState {
 		if t.ladder != nil {
 			s.NextAction = string(t.ladder.Steps[t.level].Action)
 		}
-	}
-	return s
-}
-
-// describe names what changed, in a stable order.
-func describe(old, cur map[string]int64) string {
-	keys := make([]string, 0, len(cur))
-	for k := range cur {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	s := ""
-	for _, k := range keys {
-		if old[k] != cur[k] {
-			if s != "" {
-				s += ", "
-			}
-			s += fmt.Sprintf("%s v%d→v%d", k, old[k], cur[k])
-		}
-	}
-	if s == "" {
-		s = "calendar assignment changed"
 	}
 	return s
 }

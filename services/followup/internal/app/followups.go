@@ -11,7 +11,6 @@ import (
 
 	"github.com/closeloop/closeloop/platform/apperr"
 	"github.com/closeloop/closeloop/platform/auth"
-	"github.com/closeloop/closeloop/platform/faults"
 	wfc "github.com/closeloop/closeloop/proto/contract/workflows"
 	followupv1 "github.com/closeloop/closeloop/proto/gen/closeloop/followup/v1"
 	"github.com/closeloop/closeloop/services/followup/internal/adapters/store"
@@ -365,21 +364,12 @@ func (s *FollowUps) Record(ctx context.Context, o domain.Opening) error {
 	return s.store.Create(ctx, f)
 }
 
-// AfterDeadlineUpdate is the fault point (platform/faults) where a
-// re-computed due time is stored but its activity not yet reported done:
-// killed there, the service leaves Temporal to retry the activity.
-const AfterDeadlineUpdate = "followup.after-deadline-update"
-
 // UpdateDeadline records a due time re-computed under new policy versions.
 func (s *FollowUps) UpdateDeadline(ctx context.Context, id string, c domain.DeadlineChange) error {
-	err := s.store.Update(ctx, id, func(f *domain.FollowUp) error {
+	return s.store.Update(ctx, id, func(f *domain.FollowUp) error {
 		f.ChangeDeadline(c, now())
 		return nil
 	})
-	if err == nil {
-		faults.Point(AfterDeadlineUpdate)
-	}
-	return err
 }
 
 // RecordStep records an escalation step. Levels only go up, so a retried

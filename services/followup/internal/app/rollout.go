@@ -5,6 +5,7 @@ import (
 	"errors"
 	"sync"
 
+	"github.com/closeloop/closeloop/platform/faults"
 	wfc "github.com/closeloop/closeloop/proto/contract/workflows"
 	followupv1 "github.com/closeloop/closeloop/proto/gen/closeloop/followup/v1"
 	"github.com/closeloop/closeloop/services/followup/internal/adapters/store"
@@ -13,17 +14,28 @@ import (
 
 const rolloutParallelism = 16
 
+// AfterRolloutStore is the fault point (platform/faults) where a rollout
+// page has stored its re-computed deadlines and signalled no workflow yet:
+// killed there, the service leaves Temporal to retry the page, whose retry
+// signals the follow-ups already on the new version too.
+const AfterRolloutStore = "followup.after-rollout-store"
+
 // RolloutPage signals one page of workflows whose open follow-ups lag the
 // policy or calendar version in the rollout (with neither set: any version in
-// force, domain.FollowUp.Lagging). A follow-up whose workflow has ended is
-// closed as cancelled.
-func (s *FollowUps) RolloutPage(ctx context.Context, in *followupv1.RolloutPageInput, heartbeat func(any)) (*followupv1.RolloutPageResult, error) {
+// force, domain.FollowUp.Lagging). Before it signals, it stores the deadline
+// each follow-up's workflow would re-compute (recompute), and each signal
+// carries what was resolved and stored, so that the workflow has neither to
+// ask nor to record again. A follow-up whose workflow has ended is closed as
+// cancelled. retry is true on the activity's second and later attempts: an
+// earlier attempt may have stored deadlines and failed before it signalled,
+// so the page also signals the follow-ups already at the rollout's version.
+func (s *FollowUps) RolloutPage(ctx context.Context, in *followupv1.RolloutPageInput, retry bool, heartbeat func(any)) (*followupv1.RolloutPageResult, error) {
 	ro := in.GetRollout()
 	limit := int(in.GetLimit())
 	if limit <= 0 || limit > 5000 {
 		limit = 500
 	}
-	sel := store.Rollout{Policy: ro.GetPolicy(), Calendar: ro.GetCalendar(), Version: ro.GetVersion()}
+	sel := store.Rollout{Policy: ro.GetPolicy(), Calendar: ro.GetCalendar(), Version: ro.GetVersion(), Through: retry}
 	var active *domain.ActiveVersions
 	switch {
 	case sel.Policy != "":
@@ -75,6 +87,19 @@ func (s *FollowUps) RolloutPage(ctx context.Context, in *followupv1.RolloutPageI
 		}
 		rows = kept
 	}
+	due := rows[:0:0]
+	for _, r := range rows {
+		if active == nil || r.Lagging(*active) {
+			due = append(due, r)
+		}
+	}
+	sigs, err := s.recompute(ctx, ro, due)
+	if err != nil {
+		return nil, err
+	}
+	if len(due) > 0 {
+		faults.Point(AfterRolloutStore)
+	}
 	// Signals go out from a few goroutines at once: each is one round trip
 	// to Temporal, and a rollout can reach tens of thousands of workflows.
 	var (
@@ -88,8 +113,7 @@ func (s *FollowUps) RolloutPage(ctx context.Context, in *followupv1.RolloutPageI
 		go func() {
 			defer wg.Done()
 			for r := range work {
-				sig := &followupv1.PolicyChangedSignal{Policy: ro.GetPolicy(), Calendar: ro.GetCalendar(), Version: ro.GetVersion()}
-				err := s.wf.Signal(ctx, r.WorkflowID, wfc.SignalPolicyChanged, sig)
+				err := s.wf.Signal(ctx, r.WorkflowID, wfc.SignalPolicyChanged, sigs[r.ID])
 				gone := errors.Is(err, ErrWorkflowGone)
 				if gone {
 					err = s.closeOrphan(ctx, r.ID)
@@ -109,10 +133,7 @@ func (s *FollowUps) RolloutPage(ctx context.Context, in *followupv1.RolloutPageI
 			}
 		}()
 	}
-	for _, r := range rows {
-		if active != nil && !r.Lagging(*active) {
-			continue
-		}
+	for _, r := range due {
 		work <- r
 		if heartbeat != nil {
 			heartbeat(r.ID)

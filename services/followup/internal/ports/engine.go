@@ -126,7 +126,8 @@ func (a *EngineActivities) CloseFollowUp(ctx context.Context, in *followupv1.Clo
 
 // RolloutPage signals one page of lagging workflows.
 func (a *EngineActivities) RolloutPage(ctx context.Context, in *followupv1.RolloutPageInput) (*followupv1.RolloutPageResult, error) {
-	res, err := a.FollowUps.RolloutPage(ctx, in, func(d any) {
+	retry := activity.IsActivity(ctx) && activity.GetInfo(ctx).Attempt > 1
+	res, err := a.FollowUps.RolloutPage(ctx, in, retry, func(d any) {
 		if activity.IsActivity(ctx) {
 			activity.RecordHeartbeat(ctx, d)
 		}

@@ -257,6 +257,12 @@ func (s *stack) rollout(t *testing.T) *measured {
 	if m.per < rolloutFollowUps {
 		t.Errorf("the policy change signalled %d workflows, want at least %d", m.per, rolloutFollowUps)
 	}
+	// Each signal carries the resolution and the deadline the rollout
+	// stored (change rollout-carries-resolution): the follow-ups reached
+	// run no activity of their own, only the rollout's pages run.
+	if pages := m.activityBy["followup.RolloutPage"]; m.c.activities != pages {
+		t.Errorf("the policy change ran %d activities besides its %d pages: %v", m.c.activities-pages, pages, m.activityBy)
+	}
 	return m
 }
 

@@ -1304,7 +1304,10 @@ func (x *CloseSignal) GetFollowUpId() string {
 }
 
 // PolicyChangedSignal tells a workflow that a policy or calendar it uses has a
-// new version in force; the workflow re-resolves and re-computes.
+// new version in force; the workflow re-resolves and re-computes. A rollout
+// also carries what it resolved for the workflow and what it already stored,
+// so that the workflow need not ask again (workflow change
+// "rollout-carries-resolution").
 type PolicyChangedSignal struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Policy name, or "" for a calendar change.
@@ -1312,7 +1315,20 @@ type PolicyChangedSignal struct {
 	// Calendar name, or "" for a policy change.
 	Calendar string `protobuf:"bytes,2,opt,name=calendar,proto3" json:"calendar,omitempty"`
 	// The version now in force.
-	Version       int64 `protobuf:"varint,3,opt,name=version,proto3" json:"version,omitempty"`
+	Version int64 `protobuf:"varint,3,opt,name=version,proto3" json:"version,omitempty"`
+	// What the sender resolved, for resolved_for, after it had locked the
+	// follow-up's record; unset: the workflow resolves itself. The workflow
+	// uses it only when it was resolved for its own names, team and territory
+	// and no version in it is older than one the workflow already uses.
+	Resolved *ResolvePoliciesResult `protobuf:"bytes,4,opt,name=resolved,proto3" json:"resolved,omitempty"`
+	// The names, team, territory and instant of that resolution.
+	ResolvedFor *ResolvePoliciesInput `protobuf:"bytes,5,opt,name=resolved_for,json=resolvedFor,proto3" json:"resolved_for,omitempty"`
+	// The re-computed deadline the sender stored for the follow-up, computed
+	// from resolved at escalation level recorded_level; unset: nothing stored.
+	// A workflow that computes the very same change records nothing more.
+	Recorded *UpdateDeadlineInput `protobuf:"bytes,6,opt,name=recorded,proto3" json:"recorded,omitempty"`
+	// The escalation level recorded was computed at.
+	RecordedLevel int32 `protobuf:"varint,7,opt,name=recorded_level,json=recordedLevel,proto3" json:"recorded_level,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1364,6 +1380,34 @@ func (x *PolicyChangedSignal) GetCalendar() string {
 func (x *PolicyChangedSignal) GetVersion() int64 {
 	if x != nil {
 		return x.Version
+	}
+	return 0
+}
+
+func (x *PolicyChangedSignal) GetResolved() *ResolvePoliciesResult {
+	if x != nil {
+		return x.Resolved
+	}
+	return nil
+}
+
+func (x *PolicyChangedSignal) GetResolvedFor() *ResolvePoliciesInput {
+	if x != nil {
+		return x.ResolvedFor
+	}
+	return nil
+}
+
+func (x *PolicyChangedSignal) GetRecorded() *UpdateDeadlineInput {
+	if x != nil {
+		return x.Recorded
+	}
+	return nil
+}
+
+func (x *PolicyChangedSignal) GetRecordedLevel() int32 {
+	if x != nil {
+		return x.RecordedLevel
 	}
 	return 0
 }
@@ -1846,11 +1890,15 @@ const file_closeloop_followup_v1_followup_proto_rawDesc = "" +
 	"\x02by\x18\x02 \x01(\tR\x02by\x12\x12\n" +
 	"\x04note\x18\x03 \x01(\tR\x04note\x12 \n" +
 	"\ffollow_up_id\x18\x04 \x01(\tR\n" +
-	"followUpId\"c\n" +
+	"followUpId\"\xec\x02\n" +
 	"\x13PolicyChangedSignal\x12\x16\n" +
 	"\x06policy\x18\x01 \x01(\tR\x06policy\x12\x1a\n" +
 	"\bcalendar\x18\x02 \x01(\tR\bcalendar\x12\x18\n" +
-	"\aversion\x18\x03 \x01(\x03R\aversion\"\xb9\x02\n" +
+	"\aversion\x18\x03 \x01(\x03R\aversion\x12H\n" +
+	"\bresolved\x18\x04 \x01(\v2,.closeloop.followup.v1.ResolvePoliciesResultR\bresolved\x12N\n" +
+	"\fresolved_for\x18\x05 \x01(\v2+.closeloop.followup.v1.ResolvePoliciesInputR\vresolvedFor\x12F\n" +
+	"\brecorded\x18\x06 \x01(\v2*.closeloop.followup.v1.UpdateDeadlineInputR\brecorded\x12%\n" +
+	"\x0erecorded_level\x18\a \x01(\x05R\rrecordedLevel\"\xb9\x02\n" +
 	"\rFollowUpState\x121\n" +
 	"\x06due_at\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\x05dueAt\x12%\n" +
 	"\x0epolicy_version\x18\x02 \x01(\x03R\rpolicyVersion\x12:\n" +
@@ -1936,15 +1984,18 @@ var file_closeloop_followup_v1_followup_proto_depIdxs = []int32{
 	21, // 17: closeloop.followup.v1.RecordStepInput.next_step_at:type_name -> google.protobuf.Timestamp
 	21, // 18: closeloop.followup.v1.RecordStepInput.ran_at:type_name -> google.protobuf.Timestamp
 	21, // 19: closeloop.followup.v1.CloseFollowUpInput.at:type_name -> google.protobuf.Timestamp
-	21, // 20: closeloop.followup.v1.FollowUpState.due_at:type_name -> google.protobuf.Timestamp
-	21, // 21: closeloop.followup.v1.FollowUpState.next_at:type_name -> google.protobuf.Timestamp
-	21, // 22: closeloop.followup.v1.RolloutInput.effective_from:type_name -> google.protobuf.Timestamp
-	17, // 23: closeloop.followup.v1.RolloutPageInput.rollout:type_name -> closeloop.followup.v1.RolloutInput
-	24, // [24:24] is the sub-list for method output_type
-	24, // [24:24] is the sub-list for method input_type
-	24, // [24:24] is the sub-list for extension type_name
-	24, // [24:24] is the sub-list for extension extendee
-	0,  // [0:24] is the sub-list for field type_name
+	6,  // 20: closeloop.followup.v1.PolicyChangedSignal.resolved:type_name -> closeloop.followup.v1.ResolvePoliciesResult
+	3,  // 21: closeloop.followup.v1.PolicyChangedSignal.resolved_for:type_name -> closeloop.followup.v1.ResolvePoliciesInput
+	11, // 22: closeloop.followup.v1.PolicyChangedSignal.recorded:type_name -> closeloop.followup.v1.UpdateDeadlineInput
+	21, // 23: closeloop.followup.v1.FollowUpState.due_at:type_name -> google.protobuf.Timestamp
+	21, // 24: closeloop.followup.v1.FollowUpState.next_at:type_name -> google.protobuf.Timestamp
+	21, // 25: closeloop.followup.v1.RolloutInput.effective_from:type_name -> google.protobuf.Timestamp
+	17, // 26: closeloop.followup.v1.RolloutPageInput.rollout:type_name -> closeloop.followup.v1.RolloutInput
+	27, // [27:27] is the sub-list for method output_type
+	27, // [27:27] is the sub-list for method input_type
+	27, // [27:27] is the sub-list for extension type_name
+	27, // [27:27] is the sub-list for extension extendee
+	0,  // [0:27] is the sub-list for field type_name
 }
 
 func init() { file_closeloop_followup_v1_followup_proto_init() }

@@ -10,6 +10,7 @@ import (
 	"gorm.io/gorm/clause"
 
 	"github.com/closeloop/closeloop/platform/auth"
+	"github.com/closeloop/closeloop/platform/db"
 	"github.com/closeloop/closeloop/services/followup/internal/domain"
 )
 
@@ -152,30 +153,58 @@ func (r *FollowUps) Update(ctx context.Context, id string, fn func(*domain.Follo
 		if err != nil {
 			return err
 		}
-		before := row.domain()
-		f := row.domain()
-		if err := fn(&f); err != nil {
-			return err
-		}
-		pending, outbox := f.Pending, f.Outbox
-		f.Pending, f.Outbox = nil, nil
-		if len(pending) == 0 && reflect.DeepEqual(before, f) {
-			return nil
-		}
-		err = tx.Model(&followUpRow{}).Where("id = ?", id).Updates(map[string]any{
-			"owner_id": f.OwnerID, "team": f.Team, "state": f.State, "due_at": f.DueAt, "next_step_at": f.NextStepAt, "escalation_level": f.EscalationLevel,
-			"last_action": f.LastAction, "escalated_at": f.EscalatedAt, "requester_escalated_at": f.RequesterEscalatedAt, "policy_version": f.PolicyVersion,
-			"escalation_policy_version": f.EscalationPolicyVersion, "calendar": f.Calendar, "calendar_version": f.CalendarVersion,
-			"closed_at": f.ClosedAt, "closed_by": f.ClosedBy, "close_note": f.CloseNote, "updated_at": f.UpdatedAt,
-		}).Error
-		if err != nil {
-			return err
-		}
-		if err := addEvents(tx, pending); err != nil {
-			return err
-		}
-		return addNotifications(tx, outbox)
+		return save(tx, row, fn)
 	})
+}
+
+// UpdateEach changes several follow-ups in one transaction: it locks those
+// of ids that exist (in id order, as every writer of several does) and
+// calls fn on each, in id order, storing what fn changed. An error from fn
+// rolls every change back. A deadlock's victim is run again (db.Transaction).
+func (r *FollowUps) UpdateEach(ctx context.Context, ids []string, fn func(*domain.FollowUp) error) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	return db.Transaction(ctx, r.db, func(tx *gorm.DB) error {
+		var rows []followUpRow
+		if err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Where("id IN ?", ids).Order("id").Find(&rows).Error; err != nil {
+			return err
+		}
+		for _, row := range rows {
+			if err := save(tx, row, fn); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// save applies fn to the locked row and stores what it changed, with the
+// history and notifications it added.
+func save(tx *gorm.DB, row followUpRow, fn func(*domain.FollowUp) error) error {
+	before := row.domain()
+	f := row.domain()
+	if err := fn(&f); err != nil {
+		return err
+	}
+	pending, outbox := f.Pending, f.Outbox
+	f.Pending, f.Outbox = nil, nil
+	if len(pending) == 0 && reflect.DeepEqual(before, f) {
+		return nil
+	}
+	err := tx.Model(&followUpRow{}).Where("id = ?", f.ID).Updates(map[string]any{
+		"owner_id": f.OwnerID, "team": f.Team, "state": f.State, "due_at": f.DueAt, "next_step_at": f.NextStepAt, "escalation_level": f.EscalationLevel,
+		"last_action": f.LastAction, "escalated_at": f.EscalatedAt, "requester_escalated_at": f.RequesterEscalatedAt, "policy_version": f.PolicyVersion,
+		"escalation_policy_version": f.EscalationPolicyVersion, "calendar": f.Calendar, "calendar_version": f.CalendarVersion,
+		"closed_at": f.ClosedAt, "closed_by": f.ClosedBy, "close_note": f.CloseNote, "updated_at": f.UpdatedAt,
+	}).Error
+	if err != nil {
+		return err
+	}
+	if err := addEvents(tx, pending); err != nil {
+		return err
+	}
+	return addNotifications(tx, outbox)
 }
 
 // Scoped restricts a query of follow-ups to what the caller may see: their own
@@ -215,21 +244,29 @@ type Rollout struct {
 	Policy, Calendar string
 	Version          int64
 	Coverage         domain.CalendarCoverage
+	// Through also selects the follow-ups already at Version (of Policy or
+	// Calendar): a retried page signals again what an earlier attempt may
+	// have stored without signalling.
+	Through bool
 }
 
 // RolloutPage returns a page of the follow-ups the rollout selects, in id
-// order after afterID, with only their id, workflow and versions read.
+// order after afterID.
 func (r *FollowUps) RolloutPage(ctx context.Context, ro Rollout, afterID string, limit int) ([]domain.FollowUp, error) {
 	q := r.db.WithContext(ctx).Model(&followUpRow{}).Where("closed_at IS NULL")
 	if afterID != "" {
 		q = q.Where("id > ?", afterID)
 	}
+	older := "<"
+	if ro.Through {
+		older = "<="
+	}
 	switch {
 	case ro.Policy != "":
-		q = q.Where("(policy = ? AND policy_version < ?) OR (escalation_policy = ? AND escalation_policy_version < ?)",
+		q = q.Where("(policy = ? AND policy_version "+older+" ?) OR (escalation_policy = ? AND escalation_policy_version "+older+" ?)",
 			ro.Policy, ro.Version, ro.Policy, ro.Version)
 	case ro.Calendar != "":
-		cond := r.db.Where("calendar = ? AND calendar_version < ?", ro.Calendar, ro.Version)
+		cond := r.db.Where("calendar = ? AND calendar_version "+older+" ?", ro.Calendar, ro.Version)
 		if len(ro.Coverage.Regions) > 0 {
 			cond = cond.Or("calendar_version > 0 AND calendar <> ? AND territory IN ?", ro.Calendar, ro.Coverage.Regions)
 		}
@@ -242,7 +279,6 @@ func (r *FollowUps) RolloutPage(ctx context.Context, ro Rollout, afterID string,
 		q = q.Where(cond)
 	}
 	var rows []followUpRow
-	err := q.Select("id, workflow_id, policy, policy_version, escalation_policy, escalation_policy_version, calendar, calendar_version").
-		Order("id").Limit(limit).Find(&rows).Error
+	err := q.Order("id").Limit(limit).Find(&rows).Error
 	return followUps(rows), err
 }

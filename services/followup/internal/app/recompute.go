@@ -1,0 +1,145 @@
+package app
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	followupv1 "github.com/closeloop/closeloop/proto/gen/closeloop/followup/v1"
+	"github.com/closeloop/closeloop/services/followup/internal/domain"
+	wffollowup "github.com/closeloop/closeloop/workflows/followup"
+	"github.com/closeloop/closeloop/workflows/policy"
+	"google.golang.org/protobuf/types/known/timestamppb"
+)
+
+// recompute stores, for the open follow-ups of a rollout page, the deadline
+// each one's workflow would re-compute now (wffollowup.NewPlan, the code the
+// workflow runs), in one transaction, and returns the signal for each: the
+// rollout's, with the resolution it used and the change it stored, so that
+// the workflow records nothing more when it computes the same (workflow
+// change "rollout-carries-resolution"). A follow-up it cannot re-compute
+// gets the bare signal, and its workflow resolves and records as before.
+//
+// The policies are resolved before the follow-ups are locked, so a row may
+// meanwhile have been brought onto a newer version by its own workflow or
+// another rollout: a row is only written when every version it was computed
+// with is in the resolution at that version or a newer one (the rule the
+// workflow applies to a carried resolution, followup.usable); otherwise it
+// is left as it stands and signalled bare.
+func (s *FollowUps) recompute(ctx context.Context, ro *followupv1.RolloutInput, rows []domain.FollowUp) (map[string]*followupv1.PolicyChangedSignal, error) {
+	out := make(map[string]*followupv1.PolicyChangedSignal, len(rows))
+	bare := func() *followupv1.PolicyChangedSignal {
+		return &followupv1.PolicyChangedSignal{Policy: ro.GetPolicy(), Calendar: ro.GetCalendar(), Version: ro.GetVersion()}
+	}
+	ids := make([]string, 0, len(rows))
+	for _, r := range rows {
+		out[r.ID] = bare()
+		ids = append(ids, r.ID)
+	}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	// Resolutions are shared by the follow-ups with the same policy names,
+	// team and territory.
+	type key struct{ names, team, territory string }
+	type resolution struct {
+		res  *followupv1.ResolvePoliciesResult
+		for_ *followupv1.ResolvePoliciesInput
+		got  map[string]int64
+	}
+	resolved := map[key]*resolution{}
+	for _, f := range rows {
+		kind, ok := policy.LookupKind(f.Kind)
+		if !ok {
+			continue
+		}
+		names := wffollowup.PolicyNames(kind, f.Policy == "")
+		k := key{strings.Join(names, "\x00"), f.Team, f.Territory}
+		if _, ok := resolved[k]; ok {
+			continue
+		}
+		at := now()
+		res, err := s.policies.Resolve(ctx, names, f.Team, f.Territory, at)
+		if err != nil {
+			resolved[k] = nil // the workflow resolves itself and meets the error there
+			continue
+		}
+		resolved[k] = &resolution{res: res, got: versionsIn(res),
+			for_: &followupv1.ResolvePoliciesInput{Names: names, Team: f.Team, Territory: f.Territory, At: timestamppb.New(at)}}
+	}
+	err := s.store.UpdateEach(ctx, ids, func(f *domain.FollowUp) error {
+		sig := bare()
+		out[f.ID] = sig
+		kind, ok := policy.LookupKind(f.Kind)
+		if !ok || f.Closed() {
+			return nil
+		}
+		names := wffollowup.PolicyNames(kind, f.Policy == "")
+		r := resolved[key{strings.Join(names, "\x00"), f.Team, f.Territory}]
+		if r == nil {
+			return nil
+		}
+		in := wffollowup.PlanInput{Kind: kind, Anchor: f.AnchorAt, PolicyKey: f.PolicyKey}
+		if f.Policy == "" {
+			d := f.DueAt
+			in.DueAt = &d
+		}
+		p, err := wffollowup.NewPlan(in, r.res)
+		if err != nil {
+			return nil // the workflow finds the same, keeps its version, and says so
+		}
+		sig.Resolved, sig.ResolvedFor = r.res, r.for_
+		old := storedVersions(*f)
+		for k, v := range old {
+			if got, ok := r.got[k]; !ok || got < v {
+				return nil // stored under something newer than this resolution, or another calendar
+			}
+		}
+		change := p.Change(f.ID, f.EscalationLevel, old)
+		f.ChangeDeadline(deadlineChange(change), now())
+		sig.Recorded, sig.RecordedLevel = change, int32(f.EscalationLevel)
+		return nil
+	})
+	return out, err
+}
+
+// versionsIn are a resolution's versions as a plan names them.
+func versionsIn(res *followupv1.ResolvePoliciesResult) map[string]int64 {
+	got := map[string]int64{}
+	for _, p := range res.GetPolicies() {
+		got["policy:"+p.GetName()] = p.GetVersion()
+	}
+	for _, c := range res.GetCalendars() {
+		got["calendar:"+c.GetName()] = c.GetVersion()
+	}
+	return got
+}
+
+// storedVersions are the versions a follow-up's deadline was last stored
+// with, as a plan names them.
+func storedVersions(f domain.FollowUp) map[string]int64 {
+	v := map[string]int64{}
+	if f.Policy != "" {
+		v["policy:"+f.Policy] = f.PolicyVersion
+	}
+	if f.EscalationPolicy != "" {
+		v["policy:"+f.EscalationPolicy] = f.EscalationPolicyVersion
+	}
+	if f.Calendar != "" {
+		v["calendar:"+f.Calendar] = f.CalendarVersion
+	}
+	return v
+}
+
+func deadlineChange(in *followupv1.UpdateDeadlineInput) domain.DeadlineChange {
+	c := domain.DeadlineChange{
+		DueAt: in.GetDueAt().AsTime().UTC().Truncate(time.Microsecond), PolicyVersion: in.GetPolicyVersion(),
+		EscalationPolicyVersion: in.GetEscalationPolicyVersion(), Calendar: in.GetCalendar(), CalendarVersion: in.GetCalendarVersion(),
+		Reason: in.GetReason(),
+	}
+	if n := in.GetNextStepAt(); n != nil {
+		t := n.AsTime().UTC().Truncate(time.Microsecond)
+		c.NextStepAt = &t
+	}
+	return c
+}
