@@ -30,10 +30,12 @@ func timerValue(d, clock string) map[string]any {
 // its effect first and changes nothing; a manager's overdue list shows the
 // late items of their team only.
 // rolloutHistory names the recorded history of a follow-up three policy
-// rollouts reached, each carrying its resolution and the change it stored
-// (change "rollout-carries-resolution"); follow-up-rollout-resolved is one
-// recorded before it, each follow-up resolving and recording itself.
-const rolloutHistory = "follow-up-rollout-carried"
+// rollouts reached, each carrying its resolution and the change it stored,
+// opened by the activity that resolved its policies (changes
+// "rollout-carries-resolution" and "resolve-and-open"). Recorded before:
+// follow-up-rollout-resolved (before either: each follow-up resolving and
+// recording itself) and follow-up-rollout-carried (before the second).
+const rolloutHistory = "follow-up-rollout-carried-opened-resolved"
 
 func TestPolicyChangeReachesRunningWorkflows(t *testing.T) {
 	hostPort, namespace := testenv.Temporal(t)

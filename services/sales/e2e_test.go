@@ -151,8 +151,11 @@ func TestLeadToOpportunityEndToEnd(t *testing.T) {
 
 			if b.name == "postgres" {
 				c := s.sales.App.Deps().Temporal
-				saveHistory(t, c, "Lead:"+id, "lead-converted")
-				saveHistory(t, c, "Opportunity:"+oppID, "opportunity-won")
+				// Both open their follow-ups with the resolution (change
+				// resolve-and-open); lead-converted and opportunity-won are
+				// the same recorded before it.
+				saveHistory(t, c, "Lead:"+id, "lead-converted-resolve-and-open")
+				saveHistory(t, c, "Opportunity:"+oppID, "opportunity-won-resolve-and-open")
 			}
 
 			// Funnel of north: one opportunity that reached stages 2–4 and was won.

@@ -179,6 +179,26 @@ func (p Plan) Change(id string, level int, old map[string]int64) *followupv1.Upd
 	return in
 }
 
+// Record is the follow-up record that opens spec's follow-up with the plan.
+func (p Plan) Record(spec *followupv1.FollowUpSpec, workflowID, runID string) *followupv1.FollowUpRecord {
+	return &followupv1.FollowUpRecord{
+		Spec: spec, DueAt: timestamppb.New(p.Due), Policy: p.DeadlinePolicy, PolicyVersion: p.Versions["policy:"+p.DeadlinePolicy],
+		EscalationPolicy: p.EscalationPolicy, EscalationPolicyVersion: p.Versions["policy:"+p.EscalationPolicy],
+		Calendar: p.Calendar, CalendarVersion: p.Versions["calendar:"+p.Calendar],
+		WorkflowId: workflowID, RunId: runID,
+	}
+}
+
+// PlanInputOf is the plan input of a follow-up's spec.
+func PlanInputOf(kind policy.Kind, spec *followupv1.FollowUpSpec) PlanInput {
+	in := PlanInput{Kind: kind, Anchor: spec.GetAnchorAt().AsTime(), PolicyKey: spec.GetPolicyKey()}
+	if d := spec.GetDueAt(); d != nil {
+		due := d.AsTime()
+		in.DueAt = &due
+	}
+	return in
+}
+
 // SameChange reports whether a and b record the same deadline: due time,
 // next step, versions and calendar (the reasons may differ).
 func SameChange(a, b *followupv1.UpdateDeadlineInput) bool {

@@ -276,8 +276,29 @@ func Track(ctx workflow.Context, spec *followupv1.FollowUpSpec, opts Options) (o
 	}
 }
 
+// ChangeResolveAndOpen is the workflow.GetVersion change id of opening the
+// follow-up in the same activity that resolves its policies (version 1:
+// ResolvePolicies with open set, the follow-up service computing the record
+// with NewPlan as the workflow does) instead of a ResolvePolicies activity
+// followed by an OpenFollowUp one.
+const ChangeResolveAndOpen = "resolve-and-open"
+
 // open computes the due time and opens the follow-up's record.
 func (t *tracker) open(ctx workflow.Context) error {
+	info := workflow.GetInfo(ctx)
+	if workflow.GetVersion(ctx, ChangeResolveAndOpen, workflow.DefaultVersion, 1) == 1 {
+		var res followupv1.ResolvePoliciesResult
+		err := workflow.ExecuteActivity(ctx, t.eng.resolve, &followupv1.ResolvePoliciesInput{
+			Names: t.names(), Team: t.spec.GetTeam(), Territory: t.spec.GetTerritory(), At: timestamppb.New(workflow.Now(ctx)),
+			Open: &followupv1.FollowUpOpening{Spec: t.spec, WorkflowId: info.WorkflowExecution.ID, RunId: info.WorkflowExecution.RunID},
+		}).Get(ctx, &res)
+		if err != nil {
+			return err
+		}
+		// The same computation as the service's: the record it stored is
+		// this plan's (or, when the plan fails, it stored nothing).
+		return t.compute(&res)
+	}
 	res, err := t.resolve(ctx)
 	if err != nil {
 		return err
@@ -285,14 +306,7 @@ func (t *tracker) open(ctx workflow.Context) error {
 	if err := t.compute(res); err != nil {
 		return err
 	}
-	info := workflow.GetInfo(ctx)
-	rec := &followupv1.FollowUpRecord{
-		Spec: t.spec, DueAt: timestamppb.New(t.due), Policy: t.dlName, PolicyVersion: t.versions["policy:"+t.dlName],
-		EscalationPolicy: t.kind.Escalation, EscalationPolicyVersion: t.versions["policy:"+t.kind.Escalation],
-		Calendar: t.calName, CalendarVersion: t.versions["calendar:"+t.calName],
-		WorkflowId: info.WorkflowExecution.ID, RunId: info.WorkflowExecution.RunID,
-	}
-	return workflow.ExecuteActivity(ctx, t.eng.open, rec).Get(ctx, nil)
+	return workflow.ExecuteActivity(ctx, t.eng.open, t.plan.Record(t.spec, info.WorkflowExecution.ID, info.WorkflowExecution.RunID)).Get(ctx, nil)
 }
 
 // resume takes up a follow-up an earlier run opened and suspended at r:
@@ -330,12 +344,7 @@ func (t *tracker) resolve(ctx workflow.Context) (*followupv1.ResolvePoliciesResu
 // compute derives the due time and ladder from resolved versions (NewPlan).
 // It changes nothing when it fails.
 func (t *tracker) compute(res *followupv1.ResolvePoliciesResult) error {
-	in := PlanInput{Kind: t.kind, Anchor: t.anchor, PolicyKey: t.spec.GetPolicyKey()}
-	if d := t.spec.GetDueAt(); d != nil {
-		due := d.AsTime()
-		in.DueAt = &due
-	}
-	p, err := NewPlan(in, res)
+	p, err := NewPlan(PlanInputOf(t.kind, t.spec), res)
 	if err != nil {
 		var pe *PlanError
 		if errors.As(err, &pe) {

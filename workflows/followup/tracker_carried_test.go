@@ -1,11 +1,15 @@
 package followup_test
 
 import (
+	"context"
 	"testing"
 	"time"
 
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/converter"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	followupc "github.com/closeloop/closeloop/proto/contract/followup"
 	wfc "github.com/closeloop/closeloop/proto/contract/workflows"
 	followupv1 "github.com/closeloop/closeloop/proto/gen/closeloop/followup/v1"
 	"github.com/closeloop/closeloop/workflows/followup"
@@ -159,5 +163,39 @@ func TestBurstWithABareSignalResolvesOnce(t *testing.T) {
 	h.wantCount("UpdateFollowUpDeadline", len(ups), 1)
 	if len(ups) == 1 && (ups[0].in.GetPolicyVersion() != 2 || ups[0].in.GetEscalationPolicyVersion() != 2) {
 		t.Errorf("update %v: want policy v2 and escalation v2", ups[0].in)
+	}
+}
+
+// A follow-up opens with one activity (change "resolve-and-open"): the
+// resolution that also opens the record, computed by the service with the
+// workflow's own plan, so the record holds what the workflow follows.
+func TestOpeningResolvesAndOpensInOneActivity(t *testing.T) {
+	h := newHarness(t, monday10)
+	h.store.putPolicy(policy.LeadFirstContactSLA, 1, time.Time{}, elapsedTimer(2*time.Hour))
+	h.store.putPolicy(policy.LeadEscalation, 1, time.Time{}, elapsedLadder())
+	started := map[string]int{}
+	h.env.SetOnActivityStartedListener(func(info *activity.Info, _ context.Context, _ converter.EncodedValues) {
+		started[info.ActivityType.Name]++
+	})
+	var st *followupv1.FollowUpState
+	h.after(time.Minute, func() { st = h.query() })
+	h.closeAt(monday10.Add(30 * time.Minute))
+	h.run(firstContact(monday10))
+
+	if started[followupc.ActivityResolvePolicies] != 1 || started[followupc.ActivityOpenFollowUp] != 0 {
+		t.Errorf("activities started: %v; want one ResolvePolicies and no OpenFollowUp", started)
+	}
+	r := h.resolves()
+	if len(r) != 1 || r[0].in.GetOpen().GetSpec().GetId() != followUpID || r[0].in.GetOpen().GetWorkflowId() == "" {
+		t.Fatalf("resolutions %v: want one that opens %s for its workflow", r, followUpID)
+	}
+	opens := h.opens()
+	h.wantCount("follow-ups opened", len(opens), 1)
+	if len(opens) == 1 {
+		rec := opens[0].in
+		h.wantTime("opened due", ts(rec.GetDueAt()), monday10.Add(2*time.Hour))
+		if rec.GetPolicyVersion() != 1 || rec.GetEscalationPolicyVersion() != 1 || !ts(rec.GetDueAt()).Equal(ts(st.GetDueAt())) {
+			t.Errorf("record %v does not hold what the workflow follows (%v)", rec, st)
+		}
 	}
 }

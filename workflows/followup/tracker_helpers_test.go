@@ -240,7 +240,16 @@ func (h *harness) use(env *testsuite.TestWorkflowEnvironment) {
 	env.RegisterWorkflow(followup.FollowUp)
 	env.RegisterActivityWithOptions(func(_ context.Context, in *followupv1.ResolvePoliciesInput) (*followupv1.ResolvePoliciesResult, error) {
 		h.note(followupc.ActivityResolvePolicies, in)
-		return h.store.resolve(in)
+		res, err := h.store.resolve(in)
+		if o := in.GetOpen(); o != nil && err == nil {
+			// Opened as the follow-up service does (resolve-and-open): the
+			// record of the workflow's own plan, noted as an OpenFollowUp.
+			kind, _ := policy.LookupKind(o.GetSpec().GetKind())
+			if p, perr := followup.NewPlan(followup.PlanInputOf(kind, o.GetSpec()), res); perr == nil {
+				h.note(followupc.ActivityOpenFollowUp, p.Record(o.GetSpec(), o.GetWorkflowId(), o.GetRunId()))
+			}
+		}
+		return res, err
 	}, activity.RegisterOptions{Name: followupc.ActivityResolvePolicies})
 	env.RegisterActivityWithOptions(capture[*followupv1.FollowUpRecord](h, followupc.ActivityOpenFollowUp),
 		activity.RegisterOptions{Name: followupc.ActivityOpenFollowUp})

@@ -23,6 +23,7 @@ import (
 
 	followupv1 "github.com/closeloop/closeloop/proto/gen/closeloop/followup/v1"
 	"github.com/closeloop/closeloop/workflows/calendar"
+	"github.com/closeloop/closeloop/workflows/followup"
 	"github.com/closeloop/closeloop/workflows/policy"
 )
 
@@ -91,6 +92,13 @@ func Register(env *testsuite.TestWorkflowEnvironment) *Engine {
 				return nil, temporal.NewNonRetryableApplicationError("no version of "+name, "not_found", nil)
 			}
 			res.Policies = append(res.Policies, &followupv1.ResolvedPolicy{Name: name, Version: best.n, ValueJson: best.raw})
+		}
+		if o := in.GetOpen(); o != nil {
+			// Opened as the follow-up service does: the record the workflow's
+			// own plan gives, noted as an OpenFollowUp.
+			if rec, ok := openedWith(o, res); ok {
+				e.noteLocked(followupc.ActivityOpenFollowUp, rec)
+			}
 		}
 		return res, nil
 	}, activity.RegisterOptions{Name: followupc.ActivityResolvePolicies})
@@ -180,4 +188,23 @@ func (u *UpdateCallback) check(err error) {
 	if code != u.Want {
 		u.T.Errorf("%s: got %q, want %q", u.What, code, u.Want)
 	}
+}
+
+func (e *Engine) noteLocked(name string, m proto.Message) {
+	e.events = append(e.events, Event{Name: name, At: e.env.Now(), Msg: m})
+}
+
+// openedWith is the record the follow-up service stores for o with res, as
+// its ResolvePolicies activity does when asked to open; false when the
+// resolution cannot time the follow-up (nothing is opened).
+func openedWith(o *followupv1.FollowUpOpening, res *followupv1.ResolvePoliciesResult) (*followupv1.FollowUpRecord, bool) {
+	kind, ok := policy.LookupKind(o.GetSpec().GetKind())
+	if !ok {
+		return nil, false
+	}
+	p, err := followup.NewPlan(followup.PlanInputOf(kind, o.GetSpec()), res)
+	if err != nil {
+		return nil, false
+	}
+	return p.Record(o.GetSpec(), o.GetWorkflowId(), o.GetRunId()), true
 }

@@ -143,3 +143,40 @@ func deadlineChange(in *followupv1.UpdateDeadlineInput) domain.DeadlineChange {
 	}
 	return c
 }
+
+// OpenWith opens the follow-up of o with the due time its workflow computes
+// from res (wffollowup.NewPlan, the workflow's own code): the open that the
+// ResolvePolicies activity does when asked (workflow change
+// "resolve-and-open"). A resolution that cannot time the follow-up opens
+// nothing: its workflow computes the same and fails as it would have.
+func (s *FollowUps) OpenWith(ctx context.Context, o *followupv1.FollowUpOpening, res *followupv1.ResolvePoliciesResult) error {
+	spec := o.GetSpec()
+	kind, ok := policy.LookupKind(spec.GetKind())
+	if !ok {
+		return nil
+	}
+	p, err := wffollowup.NewPlan(wffollowup.PlanInputOf(kind, spec), res)
+	if err != nil {
+		return nil
+	}
+	return s.Record(ctx, OpeningOf(p.Record(spec, o.GetWorkflowId(), o.GetRunId())))
+}
+
+// OpeningOf is the opening of a follow-up record as a workflow sends it.
+func OpeningOf(in *followupv1.FollowUpRecord) domain.Opening {
+	sp := in.GetSpec()
+	at := func(t *timestamppb.Timestamp) time.Time {
+		if t == nil {
+			return time.Time{}
+		}
+		return t.AsTime().UTC().Truncate(time.Microsecond)
+	}
+	return domain.Opening{
+		ID: sp.GetId(), Kind: sp.GetKind(), CustomerID: sp.GetCustomerId(), OwnerID: sp.GetOwnerId(), Team: sp.GetTeam(),
+		Territory: sp.GetTerritory(), RequesterTeam: sp.GetRequesterTeam(), Title: sp.GetTitle(), PolicyKey: sp.GetPolicyKey(), OpenedBy: sp.GetOpenedBy(),
+		AnchorAt: at(sp.GetAnchorAt()), DueAt: at(in.GetDueAt()),
+		Policy: in.GetPolicy(), PolicyVersion: in.GetPolicyVersion(),
+		EscalationPolicy: in.GetEscalationPolicy(), EscalationPolicyVersion: in.GetEscalationPolicyVersion(),
+		Calendar: in.GetCalendar(), CalendarVersion: in.GetCalendarVersion(), WorkflowID: in.GetWorkflowId(), RunID: in.GetRunId(),
+	}
+}

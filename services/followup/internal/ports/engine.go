@@ -58,13 +58,17 @@ func (a *EngineActivities) CalendarSet(ctx context.Context, _ *followupv1.Calend
 	return res, temporalx.NonRetryable(err)
 }
 
-// ResolvePolicies returns the versions in force.
+// ResolvePolicies returns the versions in force and, when asked (in.Open),
+// opens the follow-up they time (app.FollowUps.OpenWith).
 func (a *EngineActivities) ResolvePolicies(ctx context.Context, in *followupv1.ResolvePoliciesInput) (*followupv1.ResolvePoliciesResult, error) {
 	at := time.Now()
 	if in.GetAt() != nil {
 		at = in.GetAt().AsTime()
 	}
 	res, err := a.Policies.Resolve(ctx, in.GetNames(), in.GetTeam(), in.GetTerritory(), at)
+	if err == nil && in.GetOpen() != nil {
+		err = a.FollowUps.OpenWith(ctx, in.GetOpen(), res)
+	}
 	return res, temporalx.NonRetryable(err)
 }
 
@@ -80,25 +84,9 @@ func optional(t *timestamppb.Timestamp) *time.Time {
 	return &v
 }
 
-// required is ts of a timestamp the record needs (zero when absent).
-func required(t *timestamppb.Timestamp) time.Time {
-	if t == nil {
-		return time.Time{}
-	}
-	return ts(t)
-}
-
 // OpenFollowUp stores a new follow-up.
 func (a *EngineActivities) OpenFollowUp(ctx context.Context, in *followupv1.FollowUpRecord) error {
-	sp := in.GetSpec()
-	return temporalx.NonRetryable(a.FollowUps.Record(ctx, domain.Opening{
-		ID: sp.GetId(), Kind: sp.GetKind(), CustomerID: sp.GetCustomerId(), OwnerID: sp.GetOwnerId(), Team: sp.GetTeam(),
-		Territory: sp.GetTerritory(), RequesterTeam: sp.GetRequesterTeam(), Title: sp.GetTitle(), PolicyKey: sp.GetPolicyKey(), OpenedBy: sp.GetOpenedBy(),
-		AnchorAt: required(sp.GetAnchorAt()), DueAt: required(in.GetDueAt()),
-		Policy: in.GetPolicy(), PolicyVersion: in.GetPolicyVersion(),
-		EscalationPolicy: in.GetEscalationPolicy(), EscalationPolicyVersion: in.GetEscalationPolicyVersion(),
-		Calendar: in.GetCalendar(), CalendarVersion: in.GetCalendarVersion(), WorkflowID: in.GetWorkflowId(), RunID: in.GetRunId(),
-	}))
+	return temporalx.NonRetryable(a.FollowUps.Record(ctx, app.OpeningOf(in)))
 }
 
 // UpdateFollowUpDeadline records a re-computed due time.

@@ -385,7 +385,13 @@ type ResolvePoliciesInput struct {
 	// Subject's territory (region), to find its assigned calendar.
 	Territory string `protobuf:"bytes,3,opt,name=territory,proto3" json:"territory,omitempty"`
 	// Instant at which the versions must be in force.
-	At            *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=at,proto3" json:"at,omitempty"`
+	At *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=at,proto3" json:"at,omitempty"`
+	// Open, when set, also opens the follow-up the resolution is for, with the
+	// due time computed from it by the workflow's own code (followup.NewPlan):
+	// the record the workflow would otherwise store with OpenFollowUp, in the
+	// same activity (workflow change "resolve-and-open"). When the resolved
+	// versions cannot time it, nothing is opened: the workflow finds out.
+	Open          *FollowUpOpening `protobuf:"bytes,5,opt,name=open,proto3" json:"open,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -448,6 +454,77 @@ func (x *ResolvePoliciesInput) GetAt() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *ResolvePoliciesInput) GetOpen() *FollowUpOpening {
+	if x != nil {
+		return x.Open
+	}
+	return nil
+}
+
+// FollowUpOpening is a follow-up to open with a resolution.
+type FollowUpOpening struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The workflow's spec.
+	Spec *FollowUpSpec `protobuf:"bytes,1,opt,name=spec,proto3" json:"spec,omitempty"`
+	// Owning workflow id.
+	WorkflowId string `protobuf:"bytes,2,opt,name=workflow_id,json=workflowId,proto3" json:"workflow_id,omitempty"`
+	// Owning workflow run id.
+	RunId         string `protobuf:"bytes,3,opt,name=run_id,json=runId,proto3" json:"run_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FollowUpOpening) Reset() {
+	*x = FollowUpOpening{}
+	mi := &file_closeloop_followup_v1_followup_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FollowUpOpening) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FollowUpOpening) ProtoMessage() {}
+
+func (x *FollowUpOpening) ProtoReflect() protoreflect.Message {
+	mi := &file_closeloop_followup_v1_followup_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FollowUpOpening.ProtoReflect.Descriptor instead.
+func (*FollowUpOpening) Descriptor() ([]byte, []int) {
+	return file_closeloop_followup_v1_followup_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *FollowUpOpening) GetSpec() *FollowUpSpec {
+	if x != nil {
+		return x.Spec
+	}
+	return nil
+}
+
+func (x *FollowUpOpening) GetWorkflowId() string {
+	if x != nil {
+		return x.WorkflowId
+	}
+	return ""
+}
+
+func (x *FollowUpOpening) GetRunId() string {
+	if x != nil {
+		return x.RunId
+	}
+	return ""
+}
+
 // ResolvedPolicy is one policy version.
 type ResolvedPolicy struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -465,7 +542,7 @@ type ResolvedPolicy struct {
 
 func (x *ResolvedPolicy) Reset() {
 	*x = ResolvedPolicy{}
-	mi := &file_closeloop_followup_v1_followup_proto_msgTypes[4]
+	mi := &file_closeloop_followup_v1_followup_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -477,7 +554,7 @@ func (x *ResolvedPolicy) String() string {
 func (*ResolvedPolicy) ProtoMessage() {}
 
 func (x *ResolvedPolicy) ProtoReflect() protoreflect.Message {
-	mi := &file_closeloop_followup_v1_followup_proto_msgTypes[4]
+	mi := &file_closeloop_followup_v1_followup_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -490,7 +567,7 @@ func (x *ResolvedPolicy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResolvedPolicy.ProtoReflect.Descriptor instead.
 func (*ResolvedPolicy) Descriptor() ([]byte, []int) {
-	return file_closeloop_followup_v1_followup_proto_rawDescGZIP(), []int{4}
+	return file_closeloop_followup_v1_followup_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *ResolvedPolicy) GetName() string {
@@ -536,7 +613,7 @@ type ResolvedCalendar struct {
 
 func (x *ResolvedCalendar) Reset() {
 	*x = ResolvedCalendar{}
-	mi := &file_closeloop_followup_v1_followup_proto_msgTypes[5]
+	mi := &file_closeloop_followup_v1_followup_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -548,7 +625,7 @@ func (x *ResolvedCalendar) String() string {
 func (*ResolvedCalendar) ProtoMessage() {}
 
 func (x *ResolvedCalendar) ProtoReflect() protoreflect.Message {
-	mi := &file_closeloop_followup_v1_followup_proto_msgTypes[5]
+	mi := &file_closeloop_followup_v1_followup_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -561,7 +638,7 @@ func (x *ResolvedCalendar) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResolvedCalendar.ProtoReflect.Descriptor instead.
 func (*ResolvedCalendar) Descriptor() ([]byte, []int) {
-	return file_closeloop_followup_v1_followup_proto_rawDescGZIP(), []int{5}
+	return file_closeloop_followup_v1_followup_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *ResolvedCalendar) GetName() string {
@@ -601,7 +678,7 @@ type ResolvePoliciesResult struct {
 
 func (x *ResolvePoliciesResult) Reset() {
 	*x = ResolvePoliciesResult{}
-	mi := &file_closeloop_followup_v1_followup_proto_msgTypes[6]
+	mi := &file_closeloop_followup_v1_followup_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -613,7 +690,7 @@ func (x *ResolvePoliciesResult) String() string {
 func (*ResolvePoliciesResult) ProtoMessage() {}
 
 func (x *ResolvePoliciesResult) ProtoReflect() protoreflect.Message {
-	mi := &file_closeloop_followup_v1_followup_proto_msgTypes[6]
+	mi := &file_closeloop_followup_v1_followup_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -626,7 +703,7 @@ func (x *ResolvePoliciesResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResolvePoliciesResult.ProtoReflect.Descriptor instead.
 func (*ResolvePoliciesResult) Descriptor() ([]byte, []int) {
-	return file_closeloop_followup_v1_followup_proto_rawDescGZIP(), []int{6}
+	return file_closeloop_followup_v1_followup_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *ResolvePoliciesResult) GetPolicies() []*ResolvedPolicy {
@@ -663,7 +740,7 @@ type CalendarSetInput struct {
 
 func (x *CalendarSetInput) Reset() {
 	*x = CalendarSetInput{}
-	mi := &file_closeloop_followup_v1_followup_proto_msgTypes[7]
+	mi := &file_closeloop_followup_v1_followup_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -675,7 +752,7 @@ func (x *CalendarSetInput) String() string {
 func (*CalendarSetInput) ProtoMessage() {}
 
 func (x *CalendarSetInput) ProtoReflect() protoreflect.Message {
-	mi := &file_closeloop_followup_v1_followup_proto_msgTypes[7]
+	mi := &file_closeloop_followup_v1_followup_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -688,7 +765,7 @@ func (x *CalendarSetInput) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CalendarSetInput.ProtoReflect.Descriptor instead.
 func (*CalendarSetInput) Descriptor() ([]byte, []int) {
-	return file_closeloop_followup_v1_followup_proto_rawDescGZIP(), []int{7}
+	return file_closeloop_followup_v1_followup_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *CalendarSetInput) GetAt() *timestamppb.Timestamp {
@@ -712,7 +789,7 @@ type CalendarSetResult struct {
 
 func (x *CalendarSetResult) Reset() {
 	*x = CalendarSetResult{}
-	mi := &file_closeloop_followup_v1_followup_proto_msgTypes[8]
+	mi := &file_closeloop_followup_v1_followup_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -724,7 +801,7 @@ func (x *CalendarSetResult) String() string {
 func (*CalendarSetResult) ProtoMessage() {}
 
 func (x *CalendarSetResult) ProtoReflect() protoreflect.Message {
-	mi := &file_closeloop_followup_v1_followup_proto_msgTypes[8]
+	mi := &file_closeloop_followup_v1_followup_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -737,7 +814,7 @@ func (x *CalendarSetResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CalendarSetResult.ProtoReflect.Descriptor instead.
 func (*CalendarSetResult) Descriptor() ([]byte, []int) {
-	return file_closeloop_followup_v1_followup_proto_rawDescGZIP(), []int{8}
+	return file_closeloop_followup_v1_followup_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *CalendarSetResult) GetCalendars() []*ResolvedCalendar {
@@ -769,7 +846,7 @@ type CalendarAssignment struct {
 
 func (x *CalendarAssignment) Reset() {
 	*x = CalendarAssignment{}
-	mi := &file_closeloop_followup_v1_followup_proto_msgTypes[9]
+	mi := &file_closeloop_followup_v1_followup_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -781,7 +858,7 @@ func (x *CalendarAssignment) String() string {
 func (*CalendarAssignment) ProtoMessage() {}
 
 func (x *CalendarAssignment) ProtoReflect() protoreflect.Message {
-	mi := &file_closeloop_followup_v1_followup_proto_msgTypes[9]
+	mi := &file_closeloop_followup_v1_followup_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -794,7 +871,7 @@ func (x *CalendarAssignment) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CalendarAssignment.ProtoReflect.Descriptor instead.
 func (*CalendarAssignment) Descriptor() ([]byte, []int) {
-	return file_closeloop_followup_v1_followup_proto_rawDescGZIP(), []int{9}
+	return file_closeloop_followup_v1_followup_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *CalendarAssignment) GetScope() string {
@@ -847,7 +924,7 @@ type FollowUpRecord struct {
 
 func (x *FollowUpRecord) Reset() {
 	*x = FollowUpRecord{}
-	mi := &file_closeloop_followup_v1_followup_proto_msgTypes[10]
+	mi := &file_closeloop_followup_v1_followup_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -859,7 +936,7 @@ func (x *FollowUpRecord) String() string {
 func (*FollowUpRecord) ProtoMessage() {}
 
 func (x *FollowUpRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_closeloop_followup_v1_followup_proto_msgTypes[10]
+	mi := &file_closeloop_followup_v1_followup_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -872,7 +949,7 @@ func (x *FollowUpRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FollowUpRecord.ProtoReflect.Descriptor instead.
 func (*FollowUpRecord) Descriptor() ([]byte, []int) {
-	return file_closeloop_followup_v1_followup_proto_rawDescGZIP(), []int{10}
+	return file_closeloop_followup_v1_followup_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *FollowUpRecord) GetSpec() *FollowUpSpec {
@@ -970,7 +1047,7 @@ type UpdateDeadlineInput struct {
 
 func (x *UpdateDeadlineInput) Reset() {
 	*x = UpdateDeadlineInput{}
-	mi := &file_closeloop_followup_v1_followup_proto_msgTypes[11]
+	mi := &file_closeloop_followup_v1_followup_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -982,7 +1059,7 @@ func (x *UpdateDeadlineInput) String() string {
 func (*UpdateDeadlineInput) ProtoMessage() {}
 
 func (x *UpdateDeadlineInput) ProtoReflect() protoreflect.Message {
-	mi := &file_closeloop_followup_v1_followup_proto_msgTypes[11]
+	mi := &file_closeloop_followup_v1_followup_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -995,7 +1072,7 @@ func (x *UpdateDeadlineInput) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateDeadlineInput.ProtoReflect.Descriptor instead.
 func (*UpdateDeadlineInput) Descriptor() ([]byte, []int) {
-	return file_closeloop_followup_v1_followup_proto_rawDescGZIP(), []int{11}
+	return file_closeloop_followup_v1_followup_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *UpdateDeadlineInput) GetId() string {
@@ -1077,7 +1154,7 @@ type RecordStepInput struct {
 
 func (x *RecordStepInput) Reset() {
 	*x = RecordStepInput{}
-	mi := &file_closeloop_followup_v1_followup_proto_msgTypes[12]
+	mi := &file_closeloop_followup_v1_followup_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1089,7 +1166,7 @@ func (x *RecordStepInput) String() string {
 func (*RecordStepInput) ProtoMessage() {}
 
 func (x *RecordStepInput) ProtoReflect() protoreflect.Message {
-	mi := &file_closeloop_followup_v1_followup_proto_msgTypes[12]
+	mi := &file_closeloop_followup_v1_followup_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1102,7 +1179,7 @@ func (x *RecordStepInput) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordStepInput.ProtoReflect.Descriptor instead.
 func (*RecordStepInput) Descriptor() ([]byte, []int) {
-	return file_closeloop_followup_v1_followup_proto_rawDescGZIP(), []int{12}
+	return file_closeloop_followup_v1_followup_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *RecordStepInput) GetId() string {
@@ -1166,7 +1243,7 @@ type CloseFollowUpInput struct {
 
 func (x *CloseFollowUpInput) Reset() {
 	*x = CloseFollowUpInput{}
-	mi := &file_closeloop_followup_v1_followup_proto_msgTypes[13]
+	mi := &file_closeloop_followup_v1_followup_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1178,7 +1255,7 @@ func (x *CloseFollowUpInput) String() string {
 func (*CloseFollowUpInput) ProtoMessage() {}
 
 func (x *CloseFollowUpInput) ProtoReflect() protoreflect.Message {
-	mi := &file_closeloop_followup_v1_followup_proto_msgTypes[13]
+	mi := &file_closeloop_followup_v1_followup_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1191,7 +1268,7 @@ func (x *CloseFollowUpInput) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CloseFollowUpInput.ProtoReflect.Descriptor instead.
 func (*CloseFollowUpInput) Descriptor() ([]byte, []int) {
-	return file_closeloop_followup_v1_followup_proto_rawDescGZIP(), []int{13}
+	return file_closeloop_followup_v1_followup_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *CloseFollowUpInput) GetId() string {
@@ -1247,7 +1324,7 @@ type CloseSignal struct {
 
 func (x *CloseSignal) Reset() {
 	*x = CloseSignal{}
-	mi := &file_closeloop_followup_v1_followup_proto_msgTypes[14]
+	mi := &file_closeloop_followup_v1_followup_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1259,7 +1336,7 @@ func (x *CloseSignal) String() string {
 func (*CloseSignal) ProtoMessage() {}
 
 func (x *CloseSignal) ProtoReflect() protoreflect.Message {
-	mi := &file_closeloop_followup_v1_followup_proto_msgTypes[14]
+	mi := &file_closeloop_followup_v1_followup_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1272,7 +1349,7 @@ func (x *CloseSignal) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CloseSignal.ProtoReflect.Descriptor instead.
 func (*CloseSignal) Descriptor() ([]byte, []int) {
-	return file_closeloop_followup_v1_followup_proto_rawDescGZIP(), []int{14}
+	return file_closeloop_followup_v1_followup_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *CloseSignal) GetState() string {
@@ -1335,7 +1412,7 @@ type PolicyChangedSignal struct {
 
 func (x *PolicyChangedSignal) Reset() {
 	*x = PolicyChangedSignal{}
-	mi := &file_closeloop_followup_v1_followup_proto_msgTypes[15]
+	mi := &file_closeloop_followup_v1_followup_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1347,7 +1424,7 @@ func (x *PolicyChangedSignal) String() string {
 func (*PolicyChangedSignal) ProtoMessage() {}
 
 func (x *PolicyChangedSignal) ProtoReflect() protoreflect.Message {
-	mi := &file_closeloop_followup_v1_followup_proto_msgTypes[15]
+	mi := &file_closeloop_followup_v1_followup_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1360,7 +1437,7 @@ func (x *PolicyChangedSignal) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PolicyChangedSignal.ProtoReflect.Descriptor instead.
 func (*PolicyChangedSignal) Descriptor() ([]byte, []int) {
-	return file_closeloop_followup_v1_followup_proto_rawDescGZIP(), []int{15}
+	return file_closeloop_followup_v1_followup_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *PolicyChangedSignal) GetPolicy() string {
@@ -1436,7 +1513,7 @@ type FollowUpState struct {
 
 func (x *FollowUpState) Reset() {
 	*x = FollowUpState{}
-	mi := &file_closeloop_followup_v1_followup_proto_msgTypes[16]
+	mi := &file_closeloop_followup_v1_followup_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1448,7 +1525,7 @@ func (x *FollowUpState) String() string {
 func (*FollowUpState) ProtoMessage() {}
 
 func (x *FollowUpState) ProtoReflect() protoreflect.Message {
-	mi := &file_closeloop_followup_v1_followup_proto_msgTypes[16]
+	mi := &file_closeloop_followup_v1_followup_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1461,7 +1538,7 @@ func (x *FollowUpState) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FollowUpState.ProtoReflect.Descriptor instead.
 func (*FollowUpState) Descriptor() ([]byte, []int) {
-	return file_closeloop_followup_v1_followup_proto_rawDescGZIP(), []int{16}
+	return file_closeloop_followup_v1_followup_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *FollowUpState) GetDueAt() *timestamppb.Timestamp {
@@ -1531,7 +1608,7 @@ type RolloutInput struct {
 
 func (x *RolloutInput) Reset() {
 	*x = RolloutInput{}
-	mi := &file_closeloop_followup_v1_followup_proto_msgTypes[17]
+	mi := &file_closeloop_followup_v1_followup_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1543,7 +1620,7 @@ func (x *RolloutInput) String() string {
 func (*RolloutInput) ProtoMessage() {}
 
 func (x *RolloutInput) ProtoReflect() protoreflect.Message {
-	mi := &file_closeloop_followup_v1_followup_proto_msgTypes[17]
+	mi := &file_closeloop_followup_v1_followup_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1556,7 +1633,7 @@ func (x *RolloutInput) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RolloutInput.ProtoReflect.Descriptor instead.
 func (*RolloutInput) Descriptor() ([]byte, []int) {
-	return file_closeloop_followup_v1_followup_proto_rawDescGZIP(), []int{17}
+	return file_closeloop_followup_v1_followup_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *RolloutInput) GetPolicy() string {
@@ -1602,7 +1679,7 @@ type RolloutResult struct {
 
 func (x *RolloutResult) Reset() {
 	*x = RolloutResult{}
-	mi := &file_closeloop_followup_v1_followup_proto_msgTypes[18]
+	mi := &file_closeloop_followup_v1_followup_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1614,7 +1691,7 @@ func (x *RolloutResult) String() string {
 func (*RolloutResult) ProtoMessage() {}
 
 func (x *RolloutResult) ProtoReflect() protoreflect.Message {
-	mi := &file_closeloop_followup_v1_followup_proto_msgTypes[18]
+	mi := &file_closeloop_followup_v1_followup_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1627,7 +1704,7 @@ func (x *RolloutResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RolloutResult.ProtoReflect.Descriptor instead.
 func (*RolloutResult) Descriptor() ([]byte, []int) {
-	return file_closeloop_followup_v1_followup_proto_rawDescGZIP(), []int{18}
+	return file_closeloop_followup_v1_followup_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *RolloutResult) GetSignalled() int64 {
@@ -1667,7 +1744,7 @@ type RolloutPageInput struct {
 
 func (x *RolloutPageInput) Reset() {
 	*x = RolloutPageInput{}
-	mi := &file_closeloop_followup_v1_followup_proto_msgTypes[19]
+	mi := &file_closeloop_followup_v1_followup_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1679,7 +1756,7 @@ func (x *RolloutPageInput) String() string {
 func (*RolloutPageInput) ProtoMessage() {}
 
 func (x *RolloutPageInput) ProtoReflect() protoreflect.Message {
-	mi := &file_closeloop_followup_v1_followup_proto_msgTypes[19]
+	mi := &file_closeloop_followup_v1_followup_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1692,7 +1769,7 @@ func (x *RolloutPageInput) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RolloutPageInput.ProtoReflect.Descriptor instead.
 func (*RolloutPageInput) Descriptor() ([]byte, []int) {
-	return file_closeloop_followup_v1_followup_proto_rawDescGZIP(), []int{19}
+	return file_closeloop_followup_v1_followup_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *RolloutPageInput) GetRollout() *RolloutInput {
@@ -1731,7 +1808,7 @@ type RolloutPageResult struct {
 
 func (x *RolloutPageResult) Reset() {
 	*x = RolloutPageResult{}
-	mi := &file_closeloop_followup_v1_followup_proto_msgTypes[20]
+	mi := &file_closeloop_followup_v1_followup_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1743,7 +1820,7 @@ func (x *RolloutPageResult) String() string {
 func (*RolloutPageResult) ProtoMessage() {}
 
 func (x *RolloutPageResult) ProtoReflect() protoreflect.Message {
-	mi := &file_closeloop_followup_v1_followup_proto_msgTypes[20]
+	mi := &file_closeloop_followup_v1_followup_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1756,7 +1833,7 @@ func (x *RolloutPageResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RolloutPageResult.ProtoReflect.Descriptor instead.
 func (*RolloutPageResult) Descriptor() ([]byte, []int) {
-	return file_closeloop_followup_v1_followup_proto_rawDescGZIP(), []int{20}
+	return file_closeloop_followup_v1_followup_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *RolloutPageResult) GetSignalled() int64 {
@@ -1819,12 +1896,18 @@ const file_closeloop_followup_v1_followup_proto_rawDesc = "" +
 	"\x02by\x18\b \x01(\tR\x02by\x12\x12\n" +
 	"\x04note\x18\t \x01(\tR\x04note\x12*\n" +
 	"\x02at\x18\n" +
-	" \x01(\v2\x1a.google.protobuf.TimestampR\x02at\"\x8a\x01\n" +
+	" \x01(\v2\x1a.google.protobuf.TimestampR\x02at\"\xc6\x01\n" +
 	"\x14ResolvePoliciesInput\x12\x14\n" +
 	"\x05names\x18\x01 \x03(\tR\x05names\x12\x12\n" +
 	"\x04team\x18\x02 \x01(\tR\x04team\x12\x1c\n" +
 	"\tterritory\x18\x03 \x01(\tR\tterritory\x12*\n" +
-	"\x02at\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\x02at\"\xa0\x01\n" +
+	"\x02at\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\x02at\x12:\n" +
+	"\x04open\x18\x05 \x01(\v2&.closeloop.followup.v1.FollowUpOpeningR\x04open\"\x82\x01\n" +
+	"\x0fFollowUpOpening\x127\n" +
+	"\x04spec\x18\x01 \x01(\v2#.closeloop.followup.v1.FollowUpSpecR\x04spec\x12\x1f\n" +
+	"\vworkflow_id\x18\x02 \x01(\tR\n" +
+	"workflowId\x12\x15\n" +
+	"\x06run_id\x18\x03 \x01(\tR\x05runId\"\xa0\x01\n" +
 	"\x0eResolvedPolicy\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
 	"\aversion\x18\x02 \x01(\x03R\aversion\x12\x1d\n" +
@@ -1938,64 +2021,67 @@ func file_closeloop_followup_v1_followup_proto_rawDescGZIP() []byte {
 	return file_closeloop_followup_v1_followup_proto_rawDescData
 }
 
-var file_closeloop_followup_v1_followup_proto_msgTypes = make([]protoimpl.MessageInfo, 21)
+var file_closeloop_followup_v1_followup_proto_msgTypes = make([]protoimpl.MessageInfo, 22)
 var file_closeloop_followup_v1_followup_proto_goTypes = []any{
 	(*FollowUpSpec)(nil),          // 0: closeloop.followup.v1.FollowUpSpec
 	(*CloseNotice)(nil),           // 1: closeloop.followup.v1.CloseNotice
 	(*FollowUpClosed)(nil),        // 2: closeloop.followup.v1.FollowUpClosed
 	(*ResolvePoliciesInput)(nil),  // 3: closeloop.followup.v1.ResolvePoliciesInput
-	(*ResolvedPolicy)(nil),        // 4: closeloop.followup.v1.ResolvedPolicy
-	(*ResolvedCalendar)(nil),      // 5: closeloop.followup.v1.ResolvedCalendar
-	(*ResolvePoliciesResult)(nil), // 6: closeloop.followup.v1.ResolvePoliciesResult
-	(*CalendarSetInput)(nil),      // 7: closeloop.followup.v1.CalendarSetInput
-	(*CalendarSetResult)(nil),     // 8: closeloop.followup.v1.CalendarSetResult
-	(*CalendarAssignment)(nil),    // 9: closeloop.followup.v1.CalendarAssignment
-	(*FollowUpRecord)(nil),        // 10: closeloop.followup.v1.FollowUpRecord
-	(*UpdateDeadlineInput)(nil),   // 11: closeloop.followup.v1.UpdateDeadlineInput
-	(*RecordStepInput)(nil),       // 12: closeloop.followup.v1.RecordStepInput
-	(*CloseFollowUpInput)(nil),    // 13: closeloop.followup.v1.CloseFollowUpInput
-	(*CloseSignal)(nil),           // 14: closeloop.followup.v1.CloseSignal
-	(*PolicyChangedSignal)(nil),   // 15: closeloop.followup.v1.PolicyChangedSignal
-	(*FollowUpState)(nil),         // 16: closeloop.followup.v1.FollowUpState
-	(*RolloutInput)(nil),          // 17: closeloop.followup.v1.RolloutInput
-	(*RolloutResult)(nil),         // 18: closeloop.followup.v1.RolloutResult
-	(*RolloutPageInput)(nil),      // 19: closeloop.followup.v1.RolloutPageInput
-	(*RolloutPageResult)(nil),     // 20: closeloop.followup.v1.RolloutPageResult
-	(*timestamppb.Timestamp)(nil), // 21: google.protobuf.Timestamp
+	(*FollowUpOpening)(nil),       // 4: closeloop.followup.v1.FollowUpOpening
+	(*ResolvedPolicy)(nil),        // 5: closeloop.followup.v1.ResolvedPolicy
+	(*ResolvedCalendar)(nil),      // 6: closeloop.followup.v1.ResolvedCalendar
+	(*ResolvePoliciesResult)(nil), // 7: closeloop.followup.v1.ResolvePoliciesResult
+	(*CalendarSetInput)(nil),      // 8: closeloop.followup.v1.CalendarSetInput
+	(*CalendarSetResult)(nil),     // 9: closeloop.followup.v1.CalendarSetResult
+	(*CalendarAssignment)(nil),    // 10: closeloop.followup.v1.CalendarAssignment
+	(*FollowUpRecord)(nil),        // 11: closeloop.followup.v1.FollowUpRecord
+	(*UpdateDeadlineInput)(nil),   // 12: closeloop.followup.v1.UpdateDeadlineInput
+	(*RecordStepInput)(nil),       // 13: closeloop.followup.v1.RecordStepInput
+	(*CloseFollowUpInput)(nil),    // 14: closeloop.followup.v1.CloseFollowUpInput
+	(*CloseSignal)(nil),           // 15: closeloop.followup.v1.CloseSignal
+	(*PolicyChangedSignal)(nil),   // 16: closeloop.followup.v1.PolicyChangedSignal
+	(*FollowUpState)(nil),         // 17: closeloop.followup.v1.FollowUpState
+	(*RolloutInput)(nil),          // 18: closeloop.followup.v1.RolloutInput
+	(*RolloutResult)(nil),         // 19: closeloop.followup.v1.RolloutResult
+	(*RolloutPageInput)(nil),      // 20: closeloop.followup.v1.RolloutPageInput
+	(*RolloutPageResult)(nil),     // 21: closeloop.followup.v1.RolloutPageResult
+	(*timestamppb.Timestamp)(nil), // 22: google.protobuf.Timestamp
 }
 var file_closeloop_followup_v1_followup_proto_depIdxs = []int32{
-	21, // 0: closeloop.followup.v1.FollowUpSpec.anchor_at:type_name -> google.protobuf.Timestamp
-	21, // 1: closeloop.followup.v1.FollowUpSpec.due_at:type_name -> google.protobuf.Timestamp
+	22, // 0: closeloop.followup.v1.FollowUpSpec.anchor_at:type_name -> google.protobuf.Timestamp
+	22, // 1: closeloop.followup.v1.FollowUpSpec.due_at:type_name -> google.protobuf.Timestamp
 	1,  // 2: closeloop.followup.v1.FollowUpSpec.notify:type_name -> closeloop.followup.v1.CloseNotice
-	21, // 3: closeloop.followup.v1.FollowUpClosed.anchor_at:type_name -> google.protobuf.Timestamp
-	21, // 4: closeloop.followup.v1.FollowUpClosed.at:type_name -> google.protobuf.Timestamp
-	21, // 5: closeloop.followup.v1.ResolvePoliciesInput.at:type_name -> google.protobuf.Timestamp
-	21, // 6: closeloop.followup.v1.ResolvedPolicy.effective_from:type_name -> google.protobuf.Timestamp
-	4,  // 7: closeloop.followup.v1.ResolvePoliciesResult.policies:type_name -> closeloop.followup.v1.ResolvedPolicy
-	5,  // 8: closeloop.followup.v1.ResolvePoliciesResult.calendars:type_name -> closeloop.followup.v1.ResolvedCalendar
-	21, // 9: closeloop.followup.v1.CalendarSetInput.at:type_name -> google.protobuf.Timestamp
-	5,  // 10: closeloop.followup.v1.CalendarSetResult.calendars:type_name -> closeloop.followup.v1.ResolvedCalendar
-	9,  // 11: closeloop.followup.v1.CalendarSetResult.assignments:type_name -> closeloop.followup.v1.CalendarAssignment
-	0,  // 12: closeloop.followup.v1.FollowUpRecord.spec:type_name -> closeloop.followup.v1.FollowUpSpec
-	21, // 13: closeloop.followup.v1.FollowUpRecord.due_at:type_name -> google.protobuf.Timestamp
-	21, // 14: closeloop.followup.v1.UpdateDeadlineInput.due_at:type_name -> google.protobuf.Timestamp
-	21, // 15: closeloop.followup.v1.UpdateDeadlineInput.next_step_at:type_name -> google.protobuf.Timestamp
-	21, // 16: closeloop.followup.v1.RecordStepInput.at:type_name -> google.protobuf.Timestamp
-	21, // 17: closeloop.followup.v1.RecordStepInput.next_step_at:type_name -> google.protobuf.Timestamp
-	21, // 18: closeloop.followup.v1.RecordStepInput.ran_at:type_name -> google.protobuf.Timestamp
-	21, // 19: closeloop.followup.v1.CloseFollowUpInput.at:type_name -> google.protobuf.Timestamp
-	6,  // 20: closeloop.followup.v1.PolicyChangedSignal.resolved:type_name -> closeloop.followup.v1.ResolvePoliciesResult
-	3,  // 21: closeloop.followup.v1.PolicyChangedSignal.resolved_for:type_name -> closeloop.followup.v1.ResolvePoliciesInput
-	11, // 22: closeloop.followup.v1.PolicyChangedSignal.recorded:type_name -> closeloop.followup.v1.UpdateDeadlineInput
-	21, // 23: closeloop.followup.v1.FollowUpState.due_at:type_name -> google.protobuf.Timestamp
-	21, // 24: closeloop.followup.v1.FollowUpState.next_at:type_name -> google.protobuf.Timestamp
-	21, // 25: closeloop.followup.v1.RolloutInput.effective_from:type_name -> google.protobuf.Timestamp
-	17, // 26: closeloop.followup.v1.RolloutPageInput.rollout:type_name -> closeloop.followup.v1.RolloutInput
-	27, // [27:27] is the sub-list for method output_type
-	27, // [27:27] is the sub-list for method input_type
-	27, // [27:27] is the sub-list for extension type_name
-	27, // [27:27] is the sub-list for extension extendee
-	0,  // [0:27] is the sub-list for field type_name
+	22, // 3: closeloop.followup.v1.FollowUpClosed.anchor_at:type_name -> google.protobuf.Timestamp
+	22, // 4: closeloop.followup.v1.FollowUpClosed.at:type_name -> google.protobuf.Timestamp
+	22, // 5: closeloop.followup.v1.ResolvePoliciesInput.at:type_name -> google.protobuf.Timestamp
+	4,  // 6: closeloop.followup.v1.ResolvePoliciesInput.open:type_name -> closeloop.followup.v1.FollowUpOpening
+	0,  // 7: closeloop.followup.v1.FollowUpOpening.spec:type_name -> closeloop.followup.v1.FollowUpSpec
+	22, // 8: closeloop.followup.v1.ResolvedPolicy.effective_from:type_name -> google.protobuf.Timestamp
+	5,  // 9: closeloop.followup.v1.ResolvePoliciesResult.policies:type_name -> closeloop.followup.v1.ResolvedPolicy
+	6,  // 10: closeloop.followup.v1.ResolvePoliciesResult.calendars:type_name -> closeloop.followup.v1.ResolvedCalendar
+	22, // 11: closeloop.followup.v1.CalendarSetInput.at:type_name -> google.protobuf.Timestamp
+	6,  // 12: closeloop.followup.v1.CalendarSetResult.calendars:type_name -> closeloop.followup.v1.ResolvedCalendar
+	10, // 13: closeloop.followup.v1.CalendarSetResult.assignments:type_name -> closeloop.followup.v1.CalendarAssignment
+	0,  // 14: closeloop.followup.v1.FollowUpRecord.spec:type_name -> closeloop.followup.v1.FollowUpSpec
+	22, // 15: closeloop.followup.v1.FollowUpRecord.due_at:type_name -> google.protobuf.Timestamp
+	22, // 16: closeloop.followup.v1.UpdateDeadlineInput.due_at:type_name -> google.protobuf.Timestamp
+	22, // 17: closeloop.followup.v1.UpdateDeadlineInput.next_step_at:type_name -> google.protobuf.Timestamp
+	22, // 18: closeloop.followup.v1.RecordStepInput.at:type_name -> google.protobuf.Timestamp
+	22, // 19: closeloop.followup.v1.RecordStepInput.next_step_at:type_name -> google.protobuf.Timestamp
+	22, // 20: closeloop.followup.v1.RecordStepInput.ran_at:type_name -> google.protobuf.Timestamp
+	22, // 21: closeloop.followup.v1.CloseFollowUpInput.at:type_name -> google.protobuf.Timestamp
+	7,  // 22: closeloop.followup.v1.PolicyChangedSignal.resolved:type_name -> closeloop.followup.v1.ResolvePoliciesResult
+	3,  // 23: closeloop.followup.v1.PolicyChangedSignal.resolved_for:type_name -> closeloop.followup.v1.ResolvePoliciesInput
+	12, // 24: closeloop.followup.v1.PolicyChangedSignal.recorded:type_name -> closeloop.followup.v1.UpdateDeadlineInput
+	22, // 25: closeloop.followup.v1.FollowUpState.due_at:type_name -> google.protobuf.Timestamp
+	22, // 26: closeloop.followup.v1.FollowUpState.next_at:type_name -> google.protobuf.Timestamp
+	22, // 27: closeloop.followup.v1.RolloutInput.effective_from:type_name -> google.protobuf.Timestamp
+	18, // 28: closeloop.followup.v1.RolloutPageInput.rollout:type_name -> closeloop.followup.v1.RolloutInput
+	29, // [29:29] is the sub-list for method output_type
+	29, // [29:29] is the sub-list for method input_type
+	29, // [29:29] is the sub-list for extension type_name
+	29, // [29:29] is the sub-list for extension extendee
+	0,  // [0:29] is the sub-list for field type_name
 }
 
 func init() { file_closeloop_followup_v1_followup_proto_init() }
@@ -2009,7 +2095,7 @@ func file_closeloop_followup_v1_followup_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_closeloop_followup_v1_followup_proto_rawDesc), len(file_closeloop_followup_v1_followup_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   21,
+			NumMessages:   22,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
