@@ -43,10 +43,17 @@ func (h *harness) carried(name string, v int64, at time.Time, record bool) *foll
 	return s
 }
 
-func TestCarriedResolutionAndRecordCostNoActivity(t *testing.T) {
+// eightHourLead is a harness whose first-contact SLA is 8 calendar hours
+// (version 1) with the elapsed-time ladder.
+func eightHourLead(t *testing.T) *harness {
 	h := newHarness(t, monday10)
 	h.store.putPolicy(policy.LeadFirstContactSLA, 1, time.Time{}, elapsedTimer(8*time.Hour))
 	h.store.putPolicy(policy.LeadEscalation, 1, time.Time{}, elapsedLadder())
+	return h
+}
+
+func TestCarriedResolutionAndRecordCostNoActivity(t *testing.T) {
+	h := eightHourLead(t)
 	h.after(time.Hour, func() {
 		h.store.putPolicy(policy.LeadFirstContactSLA, 2, h.env.Now(), elapsedTimer(2*time.Hour))
 		h.env.SignalWorkflow(wfc.SignalPolicyChanged, h.carried(policy.LeadFirstContactSLA, 2, h.env.Now(), true))
@@ -88,9 +95,7 @@ func TestCarriedResolutionWithoutRecordIsRecordedByTheWorkflow(t *testing.T) {
 		}, 2},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			h := newHarness(t, monday10)
-			h.store.putPolicy(policy.LeadFirstContactSLA, 1, time.Time{}, elapsedTimer(8*time.Hour))
-			h.store.putPolicy(policy.LeadEscalation, 1, time.Time{}, elapsedLadder())
+			h := eightHourLead(t)
 			h.after(time.Hour, func() {
 				h.store.putPolicy(policy.LeadFirstContactSLA, 2, h.env.Now(), elapsedTimer(2*time.Hour))
 				s := h.carried(policy.LeadFirstContactSLA, 2, h.env.Now(), true)
@@ -116,9 +121,7 @@ func TestCarriedResolutionWithoutRecordIsRecordedByTheWorkflow(t *testing.T) {
 // A resolution older than what the workflow already follows is not used:
 // v3 came in with a bare signal, then v2's late signal carries v2.
 func TestCarriedResolutionOlderThanTheWorkflowsIsNotUsed(t *testing.T) {
-	h := newHarness(t, monday10)
-	h.store.putPolicy(policy.LeadFirstContactSLA, 1, time.Time{}, elapsedTimer(8*time.Hour))
-	h.store.putPolicy(policy.LeadEscalation, 1, time.Time{}, elapsedLadder())
+	h := eightHourLead(t)
 	var late *followupv1.PolicyChangedSignal
 	h.after(time.Hour, func() {
 		h.store.putPolicy(policy.LeadFirstContactSLA, 2, h.env.Now(), elapsedTimer(2*time.Hour))
@@ -146,9 +149,7 @@ func TestCarriedResolutionOlderThanTheWorkflowsIsNotUsed(t *testing.T) {
 // A bare signal in the same burst as a carried one: the workflow resolves
 // itself, once.
 func TestBurstWithABareSignalResolvesOnce(t *testing.T) {
-	h := newHarness(t, monday10)
-	h.store.putPolicy(policy.LeadFirstContactSLA, 1, time.Time{}, elapsedTimer(8*time.Hour))
-	h.store.putPolicy(policy.LeadEscalation, 1, time.Time{}, elapsedLadder())
+	h := eightHourLead(t)
 	h.after(time.Hour, func() {
 		h.store.putPolicy(policy.LeadFirstContactSLA, 2, h.env.Now(), elapsedTimer(2*time.Hour))
 		h.env.SignalWorkflow(wfc.SignalPolicyChanged, h.carried(policy.LeadFirstContactSLA, 2, h.env.Now(), true))
