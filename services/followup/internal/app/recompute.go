@@ -88,13 +88,13 @@ func (s *FollowUps) recompute(ctx context.Context, ro *followupv1.RolloutInput, 
 		if err != nil {
 			return nil // the workflow finds the same, keeps its version, and says so
 		}
-		sig.Resolved, sig.ResolvedFor = r.res, r.for_
 		old := storedVersions(*f)
 		for k, v := range old {
 			if got, ok := r.got[k]; !ok || got < v {
 				return nil // stored under something newer than this resolution, or another calendar
 			}
 		}
+		sig.Resolved, sig.ResolvedFor = r.res, r.for_
 		change := p.Change(f.ID, f.EscalationLevel, old)
 		f.ChangeDeadline(deadlineChange(change), now())
 		sig.Recorded, sig.RecordedLevel = change, int32(f.EscalationLevel)

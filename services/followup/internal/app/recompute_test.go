@@ -1,0 +1,125 @@
+package app_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"sync"
+	"testing"
+	"time"
+
+	followupv1 "github.com/closeloop/closeloop/proto/gen/closeloop/followup/v1"
+	"github.com/closeloop/closeloop/services/followup/internal/adapters/store"
+	"github.com/closeloop/closeloop/services/followup/internal/app"
+	"github.com/closeloop/closeloop/services/followup/internal/domain"
+	"github.com/closeloop/closeloop/workflows/policy"
+)
+
+// signals is a fake app.Workflows that keeps every signal sent.
+type signals struct {
+	mu   sync.Mutex
+	sent map[string][]*followupv1.PolicyChangedSignal
+}
+
+func (s *signals) StartFollowUp(context.Context, *followupv1.FollowUpSpec) error { return nil }
+func (s *signals) Ended(context.Context, []string) (map[string]bool, error)    { return nil, nil }
+func (s *signals) Signal(_ context.Context, wid, _ string, payload any) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.sent[wid] = append(s.sent[wid], payload.(*followupv1.PolicyChangedSignal))
+	return nil
+}
+
+// A rollout page stores the deadline each follow-up's workflow would
+// re-compute and tells the workflow what it stored — except for a record
+// stored under a newer version of one of its policies than the page
+// resolved, which it leaves as it stands and signals bare. A retried page
+// signals again what it stored, and stores nothing twice.
+func TestRolloutPageStoresWhatTheWorkflowsWouldAndSaysSo(t *testing.T) {
+	ctx := context.Background()
+	gdb := freshDB(t)
+	pol := newPolicies(gdb, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err := pol.Seed(ctx); err != nil {
+		t.Fatal(err)
+	}
+	fus := store.NewFollowUps(gdb)
+	anchor := time.Now().UTC().Add(-time.Hour).Truncate(time.Second)
+	open := func(id string, ladderVersion int64) {
+		f, err := domain.Open(domain.Opening{ID: id, Kind: policy.KindFirstContact, CustomerID: "c-1", OwnerID: "rep-ana", Team: "north", Territory: "north",
+			Title: "call", AnchorAt: anchor, DueAt: anchor.Add(4 * time.Hour), Policy: policy.LeadFirstContactSLA, PolicyVersion: 1,
+			EscalationPolicy: policy.LeadEscalation, EscalationPolicyVersion: ladderVersion, WorkflowID: "wf-" + id}, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := fus.Create(ctx, f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	open("fu-a", 1)
+	open("fu-b", 1)
+	open("fu-newer", 5) // its ladder was stored at v5, newer than any the page will resolve
+	v2 := policy.Value{Timer: &policy.Timer{Duration: policy.Duration(2 * time.Hour), Clock: policy.ClockCalendar}}
+	if err := gdb.Exec(`INSERT INTO policy_versions (policy, version, value, effective_from, created_by, created_at, reason) VALUES (?, 2, ?, ?, 'analyst', ?, 'test')`,
+		policy.LeadFirstContactSLA, string(v2.MustJSON()), time.Now().Add(-time.Minute), time.Now()).Error; err != nil {
+		t.Fatal(err)
+	}
+
+	wf := &signals{sent: map[string][]*followupv1.PolicyChangedSignal{}}
+	svc := app.NewFollowUps(fus, pol, wf, nil, nil, app.Links{})
+	in := &followupv1.RolloutPageInput{Rollout: &followupv1.RolloutInput{Policy: policy.LeadFirstContactSLA, Version: 2}, Limit: 500}
+	res, err := svc.RolloutPage(ctx, in, false, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.GetSignalled() != 3 {
+		t.Fatalf("signalled %d, want 3", res.GetSignalled())
+	}
+	for _, id := range []string{"fu-a", "fu-b"} {
+		f, err := fus.Get(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f.PolicyVersion != 2 || !f.DueAt.Equal(anchor.Add(2*time.Hour)) {
+			t.Errorf("%s stored on v%d due %s, want v2 due %s", id, f.PolicyVersion, f.DueAt, anchor.Add(2*time.Hour))
+		}
+		sig := wf.sent["wf-"+id]
+		if len(sig) != 1 || sig[0].GetResolved() == nil || sig[0].GetResolvedFor().GetTeam() != "north" || sig[0].GetRecorded() == nil ||
+			!sig[0].GetRecorded().GetDueAt().AsTime().Equal(anchor.Add(2*time.Hour)) || sig[0].GetRecorded().GetPolicyVersion() != 2 || sig[0].GetRecordedLevel() != 0 {
+			t.Errorf("%s signalled %v, want the resolution and the change stored", id, sig)
+		}
+	}
+	newer, err := fus.Get(ctx, "fu-newer")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if newer.PolicyVersion != 1 || newer.EscalationPolicyVersion != 5 || !newer.DueAt.Equal(anchor.Add(4*time.Hour)) {
+		t.Errorf("a record stored under a newer ladder was written: %+v", newer)
+	}
+	if sig := wf.sent["wf-fu-newer"]; len(sig) != 1 || sig[0].GetResolved() != nil || sig[0].GetRecorded() != nil || sig[0].GetVersion() != 2 {
+		t.Errorf("fu-newer signalled %v, want the bare signal", sig)
+	}
+
+	// A retried page (its first attempt may have died before signalling)
+	// signals the follow-ups already on v2 again and stores nothing twice.
+	if _, err := svc.RolloutPage(ctx, in, true, nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"fu-a", "fu-b"} {
+		if sig := wf.sent["wf-"+id]; len(sig) != 2 || sig[1].GetRecorded() == nil {
+			t.Errorf("%s after the retry: %v, want signalled again with what is stored", id, sig)
+		}
+		evs, err := fus.Events(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		changed := 0
+		for _, e := range evs {
+			if e.Action == "deadline_changed" {
+				changed++
+			}
+		}
+		if changed != 1 {
+			t.Errorf("%s has %d deadline changes in its history, want 1", id, changed)
+		}
+	}
+}
