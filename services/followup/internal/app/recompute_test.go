@@ -122,4 +122,14 @@ func TestRolloutPageStoresWhatTheWorkflowsWouldAndSaysSo(t *testing.T) {
 			t.Errorf("%s has %d deadline changes in its history, want 1", id, changed)
 		}
 	}
+
+	// A retried reconciliation page signals every follow-up of its page:
+	// it cannot tell which ones an earlier attempt stored.
+	res, err = svc.RolloutPage(ctx, &followupv1.RolloutPageInput{Rollout: &followupv1.RolloutInput{}, Limit: 500}, true, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.GetSignalled() != 3 {
+		t.Errorf("retried reconciliation signalled %d, want all 3", res.GetSignalled())
+	}
 }

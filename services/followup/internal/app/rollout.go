@@ -89,7 +89,9 @@ func (s *FollowUps) RolloutPage(ctx context.Context, in *followupv1.RolloutPageI
 	}
 	due := rows[:0:0]
 	for _, r := range rows {
-		if active == nil || r.Lagging(*active) {
+		// A retried reconciliation page cannot tell what an earlier attempt
+		// stored: it signals every follow-up of the page.
+		if active == nil || retry || r.Lagging(*active) {
 			due = append(due, r)
 		}
 	}
