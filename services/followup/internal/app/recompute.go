@@ -96,7 +96,7 @@ func (s *FollowUps) recompute(ctx context.Context, ro *followupv1.RolloutInput, 
 		}
 		sig.Resolved, sig.ResolvedFor = r.res, r.for_
 		change := p.Change(f.ID, f.EscalationLevel, old)
-		f.ChangeDeadline(deadlineChange(change), now())
+		f.ChangeDeadline(DeadlineChangeOf(change), now())
 		sig.Recorded, sig.RecordedLevel = change, int32(f.EscalationLevel)
 		return nil
 	})
@@ -131,7 +131,9 @@ func storedVersions(f domain.FollowUp) map[string]int64 {
 	return v
 }
 
-func deadlineChange(in *followupv1.UpdateDeadlineInput) domain.DeadlineChange {
+// DeadlineChangeOf is a re-computed deadline as a workflow (or a rollout)
+// sends it, at the database's precision.
+func DeadlineChangeOf(in *followupv1.UpdateDeadlineInput) domain.DeadlineChange {
 	c := domain.DeadlineChange{
 		DueAt: in.GetDueAt().AsTime().UTC().Truncate(time.Microsecond), PolicyVersion: in.GetPolicyVersion(),
 		EscalationPolicyVersion: in.GetEscalationPolicyVersion(), Calendar: in.GetCalendar(), CalendarVersion: in.GetCalendarVersion(),

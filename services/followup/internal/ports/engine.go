@@ -91,11 +91,7 @@ func (a *EngineActivities) OpenFollowUp(ctx context.Context, in *followupv1.Foll
 
 // UpdateFollowUpDeadline records a re-computed due time.
 func (a *EngineActivities) UpdateFollowUpDeadline(ctx context.Context, in *followupv1.UpdateDeadlineInput) error {
-	return temporalx.NonRetryable(a.FollowUps.UpdateDeadline(ctx, in.GetId(), domain.DeadlineChange{
-		DueAt: ts(in.GetDueAt()), NextStepAt: optional(in.GetNextStepAt()),
-		PolicyVersion: in.GetPolicyVersion(), EscalationPolicyVersion: in.GetEscalationPolicyVersion(),
-		Calendar: in.GetCalendar(), CalendarVersion: in.GetCalendarVersion(), Reason: in.GetReason(),
-	}))
+	return temporalx.NonRetryable(a.FollowUps.UpdateDeadline(ctx, in.GetId(), app.DeadlineChangeOf(in)))
 }
 
 // RecordFollowUpStep records an escalation step.
