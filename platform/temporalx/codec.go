@@ -151,11 +151,30 @@ func (k *KeyRing) KeyIDs() []string { return append([]string(nil), k.ids...) }
 // Codec returns the ring's payload codec.
 func (k *KeyRing) Codec() converter.PayloadCodec { return &encryptionCodec{ring: k} }
 
-// DataConverter returns the SDK's default data converter wrapped in the
-// ring's codec.
+// DataConverter returns the package's data converter (DataConverter)
+// wrapped in the ring's codec.
 func (k *KeyRing) DataConverter() converter.DataConverter {
-	return converter.NewCodecDataConverter(converter.GetDefaultDataConverter(), k.Codec())
+	return converter.NewCodecDataConverter(DataConverter(), k.Codec())
 }
+
+// dataConverter is the SDK's default data converter, except that a proto
+// payload in JSON (json/protobuf) with fields the message does not know
+// decodes, ignoring them, instead of failing. During a rolling upgrade a
+// process still on the older release receives payloads from newer ones
+// (a workflow input, an activity input, a signal with a field added since):
+// protobuf's own compatibility rule — an unknown field is skipped — is what
+// lets the two releases work side by side; the SDK's default refuses them.
+var dataConverter = converter.NewCompositeDataConverter(
+	converter.NewNilPayloadConverter(),
+	converter.NewByteSlicePayloadConverter(),
+	converter.NewProtoJSONPayloadConverterWithOptions(converter.ProtoJSONPayloadConverterOptions{AllowUnknownFields: true}),
+	converter.NewProtoPayloadConverter(),
+	converter.NewJSONPayloadConverter(),
+)
+
+// DataConverter is the data converter of every client and worker (see
+// dataConverter).
+func DataConverter() converter.DataConverter { return dataConverter }
 
 // FailureConverter returns a failure converter that encrypts failures whole:
 // their details through dc, and their messages and stack traces too (moved

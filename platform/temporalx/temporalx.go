@@ -108,6 +108,7 @@ func ClientOptions(cfg Config, o Options) (client.Options, error) {
 	if err != nil {
 		return co, err
 	}
+	co.DataConverter = DataConverter()
 	if ring != nil {
 		co.DataConverter = ring.DataConverter()
 		co.FailureConverter = FailureConverter(co.DataConverter)
