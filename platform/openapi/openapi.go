@@ -26,6 +26,9 @@ type Param struct {
 	Type        string // "string" (default), "integer", "boolean", "number"
 	Enum        []string
 	Required    bool
+	// Repeated: a query parameter that may be given more than once
+	// (?p=a&p=b), an array of Type.
+	Repeated bool
 }
 
 // Op is one operation.
@@ -138,6 +141,9 @@ func (d *Doc) JSON() []byte {
 			s := map[string]any{"type": typ}
 			if len(prm.Enum) > 0 {
 				s["enum"] = prm.Enum
+			}
+			if prm.Repeated {
+				s = map[string]any{"type": "array", "items": s}
 			}
 			params = append(params, map[string]any{"name": prm.Name, "in": prm.In, "required": prm.In == "path" || prm.Required, "description": prm.Description, "schema": s})
 		}

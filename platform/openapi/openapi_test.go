@@ -129,3 +129,24 @@ func TestOtherSuccessStatusesCarryTheBody(t *testing.T) {
 		t.Fatalf("responses: %v", rs)
 	}
 }
+
+func TestRepeatedQueryParameterIsAnArray(t *testing.T) {
+	d := openapi.New("t", "1", "").Add(openapi.Op{Method: "GET", Path: "/v1/x", Response: a.View{},
+		Params: []openapi.Param{{Name: "p", In: "query", Repeated: true, Enum: []string{"a", "b"}}, {Name: "q", In: "query"}}})
+	var doc struct {
+		Paths map[string]map[string]struct {
+			Parameters []struct {
+				Name   string
+				Schema map[string]any
+			}
+		}
+	}
+	if err := json.Unmarshal(d.JSON(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	ps := doc.Paths["/v1/x"]["get"].Parameters
+	want := map[string]any{"type": "array", "items": map[string]any{"type": "string", "enum": []any{"a", "b"}}}
+	if len(ps) != 2 || !reflect.DeepEqual(ps[0].Schema, want) || !reflect.DeepEqual(ps[1].Schema, map[string]any{"type": "string"}) {
+		t.Fatalf("parameters: %+v", ps)
+	}
+}

@@ -251,8 +251,9 @@ func TestVisitRequestsRace(t *testing.T) {
 	// participant per person, visit-raced-requests-one-participant-per-person.json
 	// before the payloads moved from JSON to proto, visit-raced-requests-proto.json
 	// before the first request was decided while the policies were being
-	// resolved; they stay, for the runs they stand for).
-	testenv.SaveHistory(t, s.app.Deps().Temporal, wfc.VisitWorkflowID(cust, day), "../../workflows/testdata/visit-raced-requests-early.json")
+	// resolved, visit-raced-requests-early.json before the run started with
+	// the request's resolution; they stay, for the runs they stand for).
+	testenv.SaveHistory(t, s.app.Deps().Temporal, wfc.VisitWorkflowID(cust, day), "../../workflows/testdata/visit-raced-requests-resolved.json")
 }
 
 // TestVisitLifecycleThroughAPI, on each database: book, join, decline; the calendar views of a

@@ -103,6 +103,7 @@ func engineBadInput(t *testing.T, dsn string) {
 		{"unknown calendar", "GET", "/v1/calendars/nothing", analyst, nil, 404, "calendar_not_found"},
 		{"deadline bad duration", "GET", "/v1/calendars/standard/deadline?from=2026-01-05T09:00:00Z&duration=8", analyst, nil, 422, "validation_failed"},
 		{"deadline bad instant", "GET", "/v1/calendars/standard/deadline?from=monday&duration=8h", analyst, nil, 422, "validation_failed"},
+		{"resolution of an unknown policy", "GET", "/v1/resolution?policy=visit.reminder_before&policy=lead.nothing&team=north", repAna, nil, 422, "validation_failed"},
 		// Follow-ups.
 		{"unknown kind", "POST", "/v1/follow-ups", mgrMia, map[string]any{"kind": "party", "customer_id": north}, 422, "validation_failed"},
 		{"no customer", "POST", "/v1/follow-ups", mgrMia, map[string]any{"kind": "callback"}, 422, "validation_failed"},

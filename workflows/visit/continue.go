@@ -39,6 +39,7 @@ func (w *visitWF) continueAsNew(ctx workflow.Context) error {
 	next := proto.Clone(w.in).(*Input)
 	next.Carried = w.snapshot()
 	next.LogProgress = toLogProgress(w.suspended)
+	next.Resolved = nil // resolved again: the request's resolution may be days old
 	workflow.GetLogger(ctx).Info("visit day continues as new", "visit_id", w.st.VisitId, "decided", w.decided)
 	return workflow.NewContinueAsNewError(ctx, wfc.WorkflowVisit, next)
 }

@@ -13,9 +13,11 @@
 // business calendar) that has no visit, and nothing is booked. There is no
 // check-then-write: nobody else writes the day. A unique index on (customer,
 // day) in the customer service is defence in depth, not the mechanism.
-// A new run decides its first request while it resolves the reminder policy
-// and the calendar (the two activities run side by side); only a repeat and
-// an offer, which need the calendar, wait for the resolution.
+// A new run takes the reminder policy and the calendar from its input when
+// the API sends them (it asked the follow-up engine for them to check the
+// day); otherwise it decides its first request while it resolves them (the
+// two activities run side by side); only a repeat and an offer, which need
+// the calendar, wait for the resolution.
 //
 // # One participant per person
 //
@@ -91,6 +93,12 @@ const (
 	// only a repeat and an offer, which need the calendar, wait for it.
 	// Runs started before resolved first, then decided.
 	changeBookWhileResolving = "visit-book-while-resolving"
+	// changeResolvedAtRequest: a run started with the resolution the API
+	// made while it checked the request (Input.resolved) takes the
+	// reminder policy and calendar from it and runs no ResolvePolicies
+	// activity; one it cannot use is resolved again as before. Asked only
+	// when the input carries one, so runs started before never ask.
+	changeResolvedAtRequest = "visit-resolved-at-request"
 )
 
 type visitWF struct {
@@ -205,6 +213,13 @@ func Visit(ctx workflow.Context, in *Input) (*State, error) {
 // visit's reminder and log; it is tried again, 1 minute later, doubling up
 // to hourly, until an analyst has fixed it.
 func (w *visitWF) load(ctx workflow.Context) error {
+	if res := w.in.GetResolved(); res != nil && workflow.GetVersion(ctx, changeResolvedAtRequest, workflow.DefaultVersion, 1) >= 1 {
+		err := w.apply(res)
+		if err == nil {
+			return nil
+		}
+		workflow.GetLogger(ctx).Warn("visit: the resolution the request carried cannot be used; resolving again", "error", err)
+	}
 	for wait := time.Minute; ; wait = min(2*wait, time.Hour) {
 		err := w.resolve(ctx)
 		if err == nil || !w.early {
@@ -226,27 +241,42 @@ func (w *visitWF) resolve(ctx workflow.Context) error {
 	if err != nil {
 		return err
 	}
+	return w.apply(res)
+}
+
+// apply takes the reminder policy and the customer's calendar from a
+// resolution; an unusable one is a non-retryable ErrPolicyUnusable and
+// changes nothing.
+func (w *visitWF) apply(res *followupv1.ResolvePoliciesResult) error {
+	var cal *calendar.Calendar
 	for _, c := range res.GetCalendars() {
 		if c.GetName() != res.GetAssignedCalendar() {
 			continue
 		}
-		cal, err := policy.CalendarFromJSON(c.GetSpecJson())
+		decoded, err := policy.CalendarFromJSON(c.GetSpecJson())
 		if err != nil {
 			return temporal.NewNonRetryableApplicationError("calendar "+c.GetName()+": "+err.Error(), followup.ErrPolicyUnusable, nil)
 		}
-		w.cal = cal
+		cal = decoded
 	}
-	if w.cal == nil {
+	if cal == nil {
 		return temporal.NewNonRetryableApplicationError("the customer's calendar was not resolved", followup.ErrPolicyUnusable, nil)
 	}
+	var reminder *policy.Timer
 	for _, p := range res.GetPolicies() {
+		if p.GetName() != policy.VisitReminder {
+			continue
+		}
 		v, err := policy.Parse(p.GetValueJson())
 		if err != nil || v.Timer == nil {
 			return temporal.NewNonRetryableApplicationError("policy "+p.GetName()+" is not a timer", followup.ErrPolicyUnusable, nil)
 		}
-		w.reminder = *v.Timer
+		reminder = v.Timer
 	}
-	w.loaded = true
+	if reminder == nil {
+		return temporal.NewNonRetryableApplicationError("the reminder policy was not resolved", followup.ErrPolicyUnusable, nil)
+	}
+	w.cal, w.reminder, w.loaded = cal, *reminder, true
 	return nil
 }
 

@@ -55,7 +55,7 @@ type Stack struct {
 }
 
 // followUpPaths are the /v1 paths the follow-up service serves.
-var followUpPaths = []string{"/v1/policies", "/v1/calendars", "/v1/follow-ups", "/v1/notifications", "/v1/me/notification-preferences", "/v1/deliveries", "/v1/webhooks"}
+var followUpPaths = []string{"/v1/policies", "/v1/calendars", "/v1/resolution", "/v1/follow-ups", "/v1/notifications", "/v1/me/notification-preferences", "/v1/deliveries", "/v1/webhooks"}
 
 // OwnsPath reports whether the follow-up service serves path.
 func OwnsPath(path string) bool {

@@ -191,25 +191,111 @@ func (s *Policies) AssignedCalendar(ctx context.Context, team, region string) (A
 // team (else the territory, else the default) for timers that name none.
 // Workflows call it through the ResolvePolicies activity.
 func (s *Policies) Resolve(ctx context.Context, names []string, team, territory string, at time.Time) (*followupv1.ResolvePoliciesResult, error) {
+	out, _, err := s.resolve(ctx, names, team, territory, at)
+	return out, err
+}
+
+// ResolutionView is what GET /v1/resolution answers: what the
+// ResolvePolicies activity would answer now, and until when it holds.
+type ResolutionView struct {
+	// AssignedCalendar names the calendar business timers naming none use:
+	// the team's, else the region's, else the default.
+	AssignedCalendar string `json:"assigned_calendar"`
+	// Policies are the versions in force, one per asked name, in order.
+	Policies []ResolvedPolicyView `json:"policies"`
+	// Calendars are every calendar the policies use, the assigned one
+	// included, each at its current version.
+	Calendars []ResolvedCalendarView `json:"calendars"`
+	// At is the instant the versions are in force at.
+	At time.Time `json:"at"`
+	// NextChangeAt is when a scheduled version of one of the policies comes
+	// into force, when one is: a copy of the answer is stale from then on.
+	NextChangeAt *time.Time `json:"next_change_at,omitempty"`
+}
+
+// ResolvedPolicyView is one policy version of a resolution.
+type ResolvedPolicyView struct {
+	Name          string          `json:"name"`
+	Version       int64           `json:"version"`
+	ValueJSON     json.RawMessage `json:"value_json"`
+	EffectiveFrom time.Time       `json:"effective_from"`
+}
+
+// ResolvedCalendarView is one calendar of a resolution.
+type ResolvedCalendarView struct {
+	Name     string          `json:"name"`
+	Version  int64           `json:"version"`
+	SpecJSON json.RawMessage `json:"spec_json"`
+}
+
+// maxResolved is how many policy names one resolution may ask for.
+const maxResolved = 32
+
+// Resolution resolves the named policies and the calendars for a team and
+// region now, for another service that starts a workflow with them (the
+// customer service's visit requests, so that the Visit workflow need not
+// ask again): anyone who reads follow-ups may ask, as for the assigned
+// calendar.
+func (s *Policies) Resolution(ctx context.Context, names []string, team, region string) (ResolutionView, error) {
+	if _, err := auth.Authorize(ctx, auth.PermFollowupsRead); err != nil {
+		return ResolutionView{}, err
+	}
+	var v apperr.Validation
+	v.Check(len(names) <= maxResolved, "policy", "too_many", fmt.Sprintf("at most %d policies at once", maxResolved))
+	for _, name := range names {
+		if _, err := domain.LookupPolicy(name); err != nil {
+			v.Add("policy", "unknown", fmt.Sprintf("no policy is named %q", name))
+			break
+		}
+	}
+	if err := v.Err(); err != nil {
+		return ResolutionView{}, err
+	}
+	at := s.now().UTC()
+	res, next, err := s.resolve(ctx, names, team, region, at)
+	if err != nil {
+		return ResolutionView{}, err
+	}
+	out := ResolutionView{AssignedCalendar: res.GetAssignedCalendar(), At: at,
+		Policies: make([]ResolvedPolicyView, 0, len(res.GetPolicies())), Calendars: make([]ResolvedCalendarView, 0, len(res.GetCalendars()))}
+	if !next.IsZero() {
+		out.NextChangeAt = &next
+	}
+	for _, p := range res.GetPolicies() {
+		out.Policies = append(out.Policies, ResolvedPolicyView{Name: p.GetName(), Version: p.GetVersion(), ValueJSON: p.GetValueJson(), EffectiveFrom: p.GetEffectiveFrom().AsTime()})
+	}
+	for _, c := range res.GetCalendars() {
+		out.Calendars = append(out.Calendars, ResolvedCalendarView{Name: c.GetName(), Version: c.GetVersion(), SpecJSON: c.GetSpecJson()})
+	}
+	return out, nil
+}
+
+// resolve is Resolve, with the instant its answer stops holding (zero: no
+// change is scheduled).
+func (s *Policies) resolve(ctx context.Context, names []string, team, territory string, at time.Time) (*followupv1.ResolvePoliciesResult, time.Time, error) {
 	out := &followupv1.ResolvePoliciesResult{}
+	var next time.Time
 	need := map[string]bool{}
 	for _, name := range names {
 		if _, err := domain.LookupPolicy(name); err != nil {
-			return nil, apperr.Invalid("invalid", err.Error())
+			return nil, next, apperr.Invalid("invalid", err.Error())
 		}
 		vs, err := s.policies.Versions(ctx, name)
 		if err != nil {
-			return nil, err
+			return nil, next, err
 		}
 		i := domain.InForce(vs, at)
 		if i < 0 {
-			return nil, fmt.Errorf("policy %s has no version in force at %s (not seeded yet?)", name, at)
+			return nil, next, fmt.Errorf("policy %s has no version in force at %s (not seeded yet?)", name, at)
 		}
 		r := vs[i]
+		if n, ok := domain.NextChange(vs, at); ok && (next.IsZero() || n.Before(next)) {
+			next = n
+		}
 		out.Policies = append(out.Policies, &followupv1.ResolvedPolicy{Name: name, Version: r.Version, ValueJson: []byte(r.Value), EffectiveFrom: timestamppb.New(r.EffectiveFrom)})
 		v, err := policy.Parse([]byte(r.Value))
 		if err != nil {
-			return nil, fmt.Errorf("policy %s v%d: %w", name, r.Version, err)
+			return nil, next, fmt.Errorf("policy %s v%d: %w", name, r.Version, err)
 		}
 		for _, c := range v.Calendars() {
 			need[c] = true
@@ -217,23 +303,23 @@ func (s *Policies) Resolve(ctx context.Context, names []string, team, territory 
 	}
 	as, err := s.calendars.Assignments(ctx)
 	if err != nil {
-		return nil, err
+		return nil, next, err
 	}
 	out.AssignedCalendar = domain.Assigned(as, team, territory)
 	need[out.AssignedCalendar] = true
 	cur, err := s.calendars.Current(ctx)
 	if err != nil {
-		return nil, err
+		return nil, next, err
 	}
 	delete(need, "")
 	for _, name := range slices.Sorted(maps.Keys(need)) {
 		r, ok := cur[name]
 		if !ok {
-			return nil, fmt.Errorf("calendar %q does not exist", name)
+			return nil, next, fmt.Errorf("calendar %q does not exist", name)
 		}
 		out.Calendars = append(out.Calendars, &followupv1.ResolvedCalendar{Name: name, Version: r.Version, SpecJson: []byte(r.Spec)})
 	}
-	return out, nil
+	return out, next, nil
 }
 
 // CalendarSet returns every current calendar with every assignment, for a

@@ -82,6 +82,19 @@ func InForce(versions []PolicyVersion, t time.Time) int {
 	return best
 }
 
+// NextChange is the earliest instant after t at which a version not
+// withdrawn comes into force (a scheduled change), and false when none is
+// scheduled: until then the version in force at t stays in force.
+func NextChange(versions []PolicyVersion, t time.Time) (time.Time, bool) {
+	var next time.Time
+	for _, r := range versions {
+		if r.WithdrawnAt == nil && r.EffectiveFrom.After(t) && (next.IsZero() || r.EffectiveFrom.Before(next)) {
+			next = r.EffectiveFrom
+		}
+	}
+	return next, !next.IsZero()
+}
+
 // Status is the status of versions[i] at now, where active is the index of
 // the version in force (InForce, -1 for none).
 func Status(versions []PolicyVersion, i int, now time.Time, active int) string {

@@ -19,6 +19,25 @@ func version(n int64, eff time.Time, withdrawn bool) domain.PolicyVersion {
 	return v
 }
 
+func TestNextChange(t *testing.T) {
+	h := func(d int) time.Time { return t0.Add(time.Duration(d) * time.Hour) }
+	for _, c := range []struct {
+		name     string
+		versions []domain.PolicyVersion
+		want     time.Time // zero: none scheduled
+	}{
+		{"none scheduled", []domain.PolicyVersion{version(1, h(-100), false), version(2, h(-1), false)}, time.Time{}},
+		{"the earliest scheduled", []domain.PolicyVersion{version(1, h(-100), false), version(2, h(10), false), version(3, h(5), false)}, h(5)},
+		{"a withdrawn one changes nothing", []domain.PolicyVersion{version(1, h(-100), false), version(2, h(2), true), version(3, h(7), false)}, h(7)},
+		{"one coming into force at the instant itself is in force already", []domain.PolicyVersion{version(1, h(-100), false), version(2, h(0), false)}, time.Time{}},
+	} {
+		got, ok := domain.NextChange(c.versions, t0)
+		if !got.Equal(c.want) || ok == c.want.IsZero() {
+			t.Errorf("%s: %v %v, want %v", c.name, got, ok, c.want)
+		}
+	}
+}
+
 func TestInForceAndStatus(t *testing.T) {
 	now := t0
 	h := func(d int) time.Time { return now.Add(time.Duration(d) * time.Hour) }

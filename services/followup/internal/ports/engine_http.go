@@ -38,6 +38,7 @@ func (h *EngineHTTP) Routes(v1 *gin.RouterGroup) {
 	v1.GET("/policies/:name/audit", h.policyAudit)
 	v1.GET("/calendars", h.listCalendars)
 	v1.GET("/calendars/assigned", h.assignedCalendar)
+	v1.GET("/resolution", h.resolution)
 	v1.GET("/calendars/:name", h.getCalendar)
 	v1.PUT("/calendars/:name", h.putCalendar)
 	v1.GET("/calendars/:name/audit", h.calendarAudit)
@@ -244,6 +245,11 @@ func (h *EngineHTTP) listCalendars(c *gin.Context) {
 
 func (h *EngineHTTP) assignedCalendar(c *gin.Context) {
 	v, err := h.Policies.AssignedCalendar(c.Request.Context(), c.Query("team"), c.Query("region"))
+	respond(c, http.StatusOK, v, err)
+}
+
+func (h *EngineHTTP) resolution(c *gin.Context) {
+	v, err := h.Policies.Resolution(c.Request.Context(), c.QueryArray("policy"), c.Query("team"), c.Query("region"))
 	respond(c, http.StatusOK, v, err)
 }
 

@@ -70,6 +70,9 @@ func TestRoundTrips(t *testing.T) {
 			if n := byName[actCreateLead].activityBy[followupc.ActivityOpenFollowUp]; n != 0 {
 				t.Errorf("%s ran %s %d times, want none: the resolution opens the follow-up", actCreateLead, followupc.ActivityOpenFollowUp, n)
 			}
+			if v := byName[actBookVisit]; v.c.activities != 1 {
+				t.Errorf("%s ran %v, want BookVisit alone: the API sends the resolution it made (change visit-resolved-at-request)", actBookVisit, v.activityBy)
+			}
 			for name, as := range wantActivities {
 				for _, a := range as {
 					if byName[name].activityBy[a] != 1 {

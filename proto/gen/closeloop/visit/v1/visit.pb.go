@@ -7,6 +7,7 @@
 package visitv1
 
 import (
+	v1 "github.com/closeloop/closeloop/proto/gen/closeloop/followup/v1"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	reflect "reflect"
@@ -41,7 +42,14 @@ type Input struct {
 	Carried *State `protobuf:"bytes,6,opt,name=carried,proto3" json:"carried,omitempty"`
 	// How far the carried visit's log follow-up got, when the previous run
 	// continued as new while it was running; absent otherwise.
-	LogProgress   *LogProgress `protobuf:"bytes,7,opt,name=log_progress,json=logProgress,proto3" json:"log_progress,omitempty"`
+	LogProgress *LogProgress `protobuf:"bytes,7,opt,name=log_progress,json=logProgress,proto3" json:"log_progress,omitempty"`
+	// The reminder policy (visit.reminder_before) and the customer's calendars
+	// as the follow-up engine resolved them when the API checked the request
+	// (the API asks for both in one call to check the day): the run uses them
+	// instead of running the ResolvePolicies activity (workflow change
+	// "visit-resolved-at-request"). Absent: the run resolves them itself. A
+	// run that continues as new resolves again.
+	Resolved      *v1.ResolvePoliciesResult `protobuf:"bytes,8,opt,name=resolved,proto3" json:"resolved,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -121,6 +129,13 @@ func (x *Input) GetCarried() *State {
 func (x *Input) GetLogProgress() *LogProgress {
 	if x != nil {
 		return x.LogProgress
+	}
+	return nil
+}
+
+func (x *Input) GetResolved() *v1.ResolvePoliciesResult {
+	if x != nil {
+		return x.Resolved
 	}
 	return nil
 }
@@ -1527,7 +1542,7 @@ var File_closeloop_visit_v1_visit_proto protoreflect.FileDescriptor
 
 const file_closeloop_visit_v1_visit_proto_rawDesc = "" +
 	"\n" +
-	"\x1ecloseloop/visit/v1/visit.proto\x12\x12closeloop.visit.v1\"\x92\x02\n" +
+	"\x1ecloseloop/visit/v1/visit.proto\x12\x12closeloop.visit.v1\x1a$closeloop/followup/v1/followup.proto\"\xdc\x02\n" +
 	"\x05Input\x12\x1f\n" +
 	"\vcustomer_id\x18\x01 \x01(\tR\n" +
 	"customerId\x12\x10\n" +
@@ -1536,7 +1551,8 @@ const file_closeloop_visit_v1_visit_proto_rawDesc = "" +
 	"\x06region\x18\x04 \x01(\tR\x06region\x121\n" +
 	"\x15continue_as_new_after\x18\x05 \x01(\x05R\x12continueAsNewAfter\x123\n" +
 	"\acarried\x18\x06 \x01(\v2\x19.closeloop.visit.v1.StateR\acarried\x12B\n" +
-	"\flog_progress\x18\a \x01(\v2\x1f.closeloop.visit.v1.LogProgressR\vlogProgress\"\xef\x01\n" +
+	"\flog_progress\x18\a \x01(\v2\x1f.closeloop.visit.v1.LogProgressR\vlogProgress\x12H\n" +
+	"\bresolved\x18\b \x01(\v2,.closeloop.followup.v1.ResolvePoliciesResultR\bresolved\"\xef\x01\n" +
 	"\vLogProgress\x12\x14\n" +
 	"\x05level\x18\x01 \x01(\x05R\x05level\x12&\n" +
 	"\x0erecomputations\x18\x02 \x01(\x05R\x0erecomputations\x12I\n" +
@@ -1692,35 +1708,37 @@ func file_closeloop_visit_v1_visit_proto_rawDescGZIP() []byte {
 
 var file_closeloop_visit_v1_visit_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
 var file_closeloop_visit_v1_visit_proto_goTypes = []any{
-	(*Input)(nil),            // 0: closeloop.visit.v1.Input
-	(*LogProgress)(nil),      // 1: closeloop.visit.v1.LogProgress
-	(*Request)(nil),          // 2: closeloop.visit.v1.Request
-	(*Decision)(nil),         // 3: closeloop.visit.v1.Decision
-	(*Cancel)(nil),           // 4: closeloop.visit.v1.Cancel
-	(*Log)(nil),              // 5: closeloop.visit.v1.Log
-	(*Participant)(nil),      // 6: closeloop.visit.v1.Participant
-	(*State)(nil),            // 7: closeloop.visit.v1.State
-	(*BookInput)(nil),        // 8: closeloop.visit.v1.BookInput
-	(*JoinInput)(nil),        // 9: closeloop.visit.v1.JoinInput
-	(*EventInput)(nil),       // 10: closeloop.visit.v1.EventInput
-	(*BookedDaysInput)(nil),  // 11: closeloop.visit.v1.BookedDaysInput
-	(*BookedDaysResult)(nil), // 12: closeloop.visit.v1.BookedDaysResult
-	(*CancelInput)(nil),      // 13: closeloop.visit.v1.CancelInput
-	(*LogInput)(nil),         // 14: closeloop.visit.v1.LogInput
-	nil,                      // 15: closeloop.visit.v1.LogProgress.VersionsEntry
-	nil,                      // 16: closeloop.visit.v1.EventInput.DataEntry
+	(*Input)(nil),                    // 0: closeloop.visit.v1.Input
+	(*LogProgress)(nil),              // 1: closeloop.visit.v1.LogProgress
+	(*Request)(nil),                  // 2: closeloop.visit.v1.Request
+	(*Decision)(nil),                 // 3: closeloop.visit.v1.Decision
+	(*Cancel)(nil),                   // 4: closeloop.visit.v1.Cancel
+	(*Log)(nil),                      // 5: closeloop.visit.v1.Log
+	(*Participant)(nil),              // 6: closeloop.visit.v1.Participant
+	(*State)(nil),                    // 7: closeloop.visit.v1.State
+	(*BookInput)(nil),                // 8: closeloop.visit.v1.BookInput
+	(*JoinInput)(nil),                // 9: closeloop.visit.v1.JoinInput
+	(*EventInput)(nil),               // 10: closeloop.visit.v1.EventInput
+	(*BookedDaysInput)(nil),          // 11: closeloop.visit.v1.BookedDaysInput
+	(*BookedDaysResult)(nil),         // 12: closeloop.visit.v1.BookedDaysResult
+	(*CancelInput)(nil),              // 13: closeloop.visit.v1.CancelInput
+	(*LogInput)(nil),                 // 14: closeloop.visit.v1.LogInput
+	nil,                              // 15: closeloop.visit.v1.LogProgress.VersionsEntry
+	nil,                              // 16: closeloop.visit.v1.EventInput.DataEntry
+	(*v1.ResolvePoliciesResult)(nil), // 17: closeloop.followup.v1.ResolvePoliciesResult
 }
 var file_closeloop_visit_v1_visit_proto_depIdxs = []int32{
 	7,  // 0: closeloop.visit.v1.Input.carried:type_name -> closeloop.visit.v1.State
 	1,  // 1: closeloop.visit.v1.Input.log_progress:type_name -> closeloop.visit.v1.LogProgress
-	15, // 2: closeloop.visit.v1.LogProgress.versions:type_name -> closeloop.visit.v1.LogProgress.VersionsEntry
-	6,  // 3: closeloop.visit.v1.State.participants:type_name -> closeloop.visit.v1.Participant
-	16, // 4: closeloop.visit.v1.EventInput.data:type_name -> closeloop.visit.v1.EventInput.DataEntry
-	5,  // [5:5] is the sub-list for method output_type
-	5,  // [5:5] is the sub-list for method input_type
-	5,  // [5:5] is the sub-list for extension type_name
-	5,  // [5:5] is the sub-list for extension extendee
-	0,  // [0:5] is the sub-list for field type_name
+	17, // 2: closeloop.visit.v1.Input.resolved:type_name -> closeloop.followup.v1.ResolvePoliciesResult
+	15, // 3: closeloop.visit.v1.LogProgress.versions:type_name -> closeloop.visit.v1.LogProgress.VersionsEntry
+	6,  // 4: closeloop.visit.v1.State.participants:type_name -> closeloop.visit.v1.Participant
+	16, // 5: closeloop.visit.v1.EventInput.data:type_name -> closeloop.visit.v1.EventInput.DataEntry
+	6,  // [6:6] is the sub-list for method output_type
+	6,  // [6:6] is the sub-list for method input_type
+	6,  // [6:6] is the sub-list for extension type_name
+	6,  // [6:6] is the sub-list for extension extendee
+	0,  // [0:6] is the sub-list for field type_name
 }
 
 func init() { file_closeloop_visit_v1_visit_proto_init() }

@@ -24,7 +24,6 @@ import (
 	"github.com/google/uuid"
 	"golang.org/x/sync/singleflight"
 
-	"github.com/closeloop/closeloop/platform/apperr"
 	"github.com/closeloop/closeloop/platform/auth"
 	custdomain "github.com/closeloop/closeloop/services/customer/internal/domain"
 	"github.com/closeloop/closeloop/services/customer/internal/visits/domain"
@@ -62,9 +61,14 @@ type Customers interface {
 	Customer(ctx context.Context, id string, scope auth.Scope) (domain.Customer, error)
 }
 
-// Calendars reads business calendars from the follow-up service, as the
-// caller (client.Client; the context carries the caller's token).
+// Calendars reads business calendars and policies from the follow-up
+// service, as the caller (client.Client; the context carries the caller's
+// token).
 type Calendars interface {
+	// Resolution is the named policies' versions in force now and the
+	// calendars, the one assigned to a team (else its region, else the
+	// default) included; NotFound from a follow-up service older than it.
+	Resolution(ctx context.Context, team, region string, policies ...string) (client.Resolution, error)
 	// AssignedCalendar is the current calendar of a team, else of a
 	// region, else the default one.
 	AssignedCalendar(ctx context.Context, team, region string) (client.Calendar, error)
@@ -91,7 +95,7 @@ type Visits struct {
 	winback   WinBack // nil: no win-back hears of visit logs
 
 	mu   sync.Mutex
-	cals map[string]cachedCalendar // by team and region
+	cals map[string]resolved // by team and region
 	// calFetch lets concurrent misses of one team and region share one
 	// call to the follow-up service (a burst of requests on a cold cache
 	// would otherwise send one call each and time out together).
@@ -113,7 +117,7 @@ func New(repo Repository, customers Customers, cals Calendars, wf Workflows, cfg
 		cfg.DefaultDuration = time.Hour
 	}
 	return &Visits{repo: repo, customers: customers, calendars: cals, wf: wf, cfg: cfg,
-		now: func() time.Time { return time.Now().UTC() }, cals: map[string]cachedCalendar{}}
+		now: func() time.Time { return time.Now().UTC() }, cals: map[string]resolved{}}
 }
 
 // OnContact sets what closes a customer's care follow-up once a visit to it is
@@ -153,50 +157,6 @@ func (s *Visits) visible(ctx context.Context, perm auth.Permission, id string) (
 		return p, r, err
 	}
 	return p, r, nil
-}
-
-// calendarTTL is how long the API reuses a calendar for the day rule:
-// calendars change seldom, and under a burst of requests asking the
-// follow-up service for each one would load it for nothing.
-const calendarTTL = 5 * time.Second
-
-type cachedCalendar struct {
-	cal *calendar.Calendar
-	at  time.Time
-}
-
-// calendarOf is the business calendar assigned to the customer's team or
-// region (at most calendarTTL old), asked of the follow-up service as the
-// caller. A follow-up service that does not answer is a 503
-// (followup_service_unavailable): the request is refused, nothing stored.
-func (s *Visits) calendarOf(ctx context.Context, c domain.Customer) (*calendar.Calendar, error) {
-	key := c.Team + "\x00" + c.Region
-	s.mu.Lock()
-	hit, ok := s.cals[key]
-	s.mu.Unlock()
-	if ok && time.Since(hit.at) < calendarTTL {
-		return hit.cal, nil
-	}
-	v, err, shared := s.calFetch.Do(key, func() (any, error) { return s.calendars.AssignedCalendar(ctx, c.Team, c.Region) })
-	if err != nil && shared {
-		// The call another request made failed: its token, its deadline or
-		// its cancellation are not this caller's. Ask as this caller.
-		v, err = s.calendars.AssignedCalendar(ctx, c.Team, c.Region)
-	}
-	res, _ := v.(client.Calendar)
-	if err != nil {
-		if e := apperr.From(err); e.Kind == apperr.KindUnavailable {
-			return nil, apperr.Unavailable(e.Code, "the customer's business calendar could not be read: "+e.Message).Wrap(err)
-		}
-		return nil, err
-	}
-	if res.Calendar == nil {
-		return nil, errors.New("visits: the follow-up service answered no calendar")
-	}
-	s.mu.Lock()
-	s.cals[key] = cachedCalendar{cal: res.Calendar, at: time.Now()}
-	s.mu.Unlock()
-	return res.Calendar, nil
 }
 
 // UpdateID derives a workflow update's id from an Idempotency-Key, the

@@ -45,10 +45,11 @@ func (s *Visits) check(ctx context.Context, caller, p auth.Principal, c domain.C
 	if err != nil {
 		return nil, nil, err
 	}
-	cal, err := s.calendarOf(ctx, c)
+	rs, err := s.resolutionOf(ctx, c)
 	if err != nil {
 		return nil, nil, err
 	}
+	cal := rs.cal
 	loc, now := cal.Location(), s.now()
 	if err := domain.CheckDay(in.Day, now, loc); err != nil {
 		return nil, nil, err
@@ -70,6 +71,7 @@ func (s *Visits) check(ctx context.Context, caller, p auth.Principal, c domain.C
 		overrideBy = caller.Subject
 	}
 	wi, r := domain.NewRequest(c, p, f, loc, joinOnly, overrideBy)
+	wi.Resolved = rs.res // shared, read only
 	return wi, r, nil
 }
 

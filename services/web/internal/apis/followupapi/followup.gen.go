@@ -590,6 +590,30 @@ type ReassignRequest struct {
 	Team    *string `json:"team,omitempty"`
 }
 
+// ResolutionView defines model for ResolutionView.
+type ResolutionView struct {
+	AssignedCalendar *string                 `json:"assigned_calendar,omitempty"`
+	At               *time.Time              `json:"at,omitempty"`
+	Calendars        *[]ResolvedCalendarView `json:"calendars,omitempty"`
+	NextChangeAt     *time.Time              `json:"next_change_at,omitempty"`
+	Policies         *[]ResolvedPolicyView   `json:"policies,omitempty"`
+}
+
+// ResolvedCalendarView defines model for ResolvedCalendarView.
+type ResolvedCalendarView struct {
+	Name     *string     `json:"name,omitempty"`
+	SpecJson interface{} `json:"spec_json,omitempty"`
+	Version  *int        `json:"version,omitempty"`
+}
+
+// ResolvedPolicyView defines model for ResolvedPolicyView.
+type ResolvedPolicyView struct {
+	EffectiveFrom *time.Time  `json:"effective_from,omitempty"`
+	Name          *string     `json:"name,omitempty"`
+	ValueJson     interface{} `json:"value_json,omitempty"`
+	Version       *int        `json:"version,omitempty"`
+}
+
 // RollbackRequest defines model for RollbackRequest.
 type RollbackRequest struct {
 	EffectiveFrom *time.Time `json:"effective_from,omitempty"`
@@ -921,6 +945,14 @@ type GetNotificationsParams struct {
 type GetPoliciesByNameDiffParams struct {
 	From *int `form:"from,omitempty" json:"from,omitempty"`
 	To   *int `form:"to,omitempty" json:"to,omitempty"`
+}
+
+// GetResolutionParams defines parameters for GetResolution.
+type GetResolutionParams struct {
+	// Policy a policy name, such as visit.reminder_before; repeat for more
+	Policy *[]string `form:"policy,omitempty" json:"policy,omitempty"`
+	Team   *string   `form:"team,omitempty" json:"team,omitempty"`
+	Region *string   `form:"region,omitempty" json:"region,omitempty"`
 }
 
 // PutCalendarsByNameJSONRequestBody defines body for PutCalendarsByName for application/json ContentType.
@@ -1398,6 +1430,15 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /v1/policies/{name}/versions/{version}/withdraw (the `PostPoliciesByNameVersionsByVersionWithdraw` operationId).
 	PostPoliciesByNameVersionsByVersionWithdraw(ctx context.Context, name string, version int, body PostPoliciesByNameVersionsByVersionWithdrawJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetResolution The policy versions in force now and the calendars they count in, for a team and region
+	//
+	// What a workflow's ResolvePolicies activity would answer now: the customer service starts a Visit workflow with it. next_change_at, when present, is when a scheduled version of one of the policies comes into force (a copy is stale from then). An unknown policy is a field error (422).
+	//
+	// Requires permission `followups:read`.
+	//
+	// Corresponds with GET /v1/resolution (the `GetResolution` operationId).
+	GetResolution(ctx context.Context, params *GetResolutionParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetWebhooks Every webhook subscription, oldest first (admins)
 	//
@@ -2258,6 +2299,25 @@ func (c *Client) PostPoliciesByNameVersionsByVersionWithdrawWithBody(ctx context
 // Corresponds with POST /v1/policies/{name}/versions/{version}/withdraw (the `PostPoliciesByNameVersionsByVersionWithdraw` operationId).
 func (c *Client) PostPoliciesByNameVersionsByVersionWithdraw(ctx context.Context, name string, version int, body PostPoliciesByNameVersionsByVersionWithdrawJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewPostPoliciesByNameVersionsByVersionWithdrawRequest(c.Server, name, version, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetResolution The policy versions in force now and the calendars they count in, for a team and region
+//
+// What a workflow's ResolvePolicies activity would answer now: the customer service starts a Visit workflow with it. next_change_at, when present, is when a scheduled version of one of the policies comes into force (a copy is stale from then). An unknown policy is a field error (422).
+//
+// Requires permission `followups:read`.
+//
+// Corresponds with GET /v1/resolution (the `GetResolution` operationId).
+func (c *Client) GetResolution(ctx context.Context, params *GetResolutionParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetResolutionRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -4220,6 +4280,84 @@ func NewPostPoliciesByNameVersionsByVersionWithdrawRequestWithBody(server string
 	return req, nil
 }
 
+// NewGetResolutionRequest constructs an http.Request for the GetResolution method
+func NewGetResolutionRequest(server string, params *GetResolutionParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/resolution")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Policy != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "policy", *params.Policy, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Team != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "team", *params.Team, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Region != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "region", *params.Region, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewGetWebhooksRequest constructs an http.Request for the GetWebhooks method
 func NewGetWebhooksRequest(server string) (*http.Request, error) {
 	var err error
@@ -4901,6 +5039,17 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /v1/policies/{name}/versions/{version}/withdraw (the `PostPoliciesByNameVersionsByVersionWithdraw` operationId).
 	PostPoliciesByNameVersionsByVersionWithdrawWithResponse(ctx context.Context, name string, version int, body PostPoliciesByNameVersionsByVersionWithdrawJSONRequestBody, reqEditors ...RequestEditorFn) (*PostPoliciesByNameVersionsByVersionWithdrawResponse, error)
+
+	// GetResolutionWithResponse The policy versions in force now and the calendars they count in, for a team and region
+	//
+	// What a workflow's ResolvePolicies activity would answer now: the customer service starts a Visit workflow with it. next_change_at, when present, is when a scheduled version of one of the policies comes into force (a copy is stale from then). An unknown policy is a field error (422).
+	//
+	// Requires permission `followups:read`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/resolution (the `GetResolution` operationId).
+	GetResolutionWithResponse(ctx context.Context, params *GetResolutionParams, reqEditors ...RequestEditorFn) (*GetResolutionResponse, error)
 
 	// GetWebhooksWithResponse Every webhook subscription, oldest first (admins)
 	//
@@ -7478,6 +7627,75 @@ func (r PostPoliciesByNameVersionsByVersionWithdrawResponse) ContentType() strin
 	return ""
 }
 
+type GetResolutionResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ResolutionView
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Error
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetResolutionResponse) GetJSON200() *ResolutionView {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetResolutionResponse) GetJSON401() *Error {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetResolutionResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r GetResolutionResponse) GetJSON422() *Error {
+	return r.JSON422
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r GetResolutionResponse) GetJSON500() *Error {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r GetResolutionResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetResolutionResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetResolutionResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetResolutionResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type GetWebhooksResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -8599,6 +8817,23 @@ func (c *ClientWithResponses) PostPoliciesByNameVersionsByVersionWithdrawWithRes
 		return nil, err
 	}
 	return ParsePostPoliciesByNameVersionsByVersionWithdrawResponse(rsp)
+}
+
+// GetResolutionWithResponse The policy versions in force now and the calendars they count in, for a team and region
+//
+// What a workflow's ResolvePolicies activity would answer now: the customer service starts a Visit workflow with it. next_change_at, when present, is when a scheduled version of one of the policies comes into force (a copy is stale from then). An unknown policy is a field error (422).
+//
+// Requires permission `followups:read`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/resolution (the `GetResolution` operationId).
+func (c *ClientWithResponses) GetResolutionWithResponse(ctx context.Context, params *GetResolutionParams, reqEditors ...RequestEditorFn) (*GetResolutionResponse, error) {
+	rsp, err := c.GetResolution(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetResolutionResponse(rsp)
 }
 
 // GetWebhooksWithResponse Every webhook subscription, oldest first (admins)
@@ -10718,6 +10953,60 @@ func ParsePostPoliciesByNameVersionsByVersionWithdrawResponse(rsp *http.Response
 			return nil, err
 		}
 		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetResolutionResponse parses an HTTP response from a GetResolutionWithResponse call
+func ParseGetResolutionResponse(rsp *http.Response) (*GetResolutionResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetResolutionResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ResolutionView
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest Error
