@@ -225,14 +225,15 @@ func TestLoadKeyRingFromVariableOrFile(t *testing.T) {
 	if err == nil || !strings.HasPrefix(err.Error(), "TEMPORAL_PAYLOAD_KEYS_FILE") {
 		t.Fatalf("a missing file: %v", err)
 	}
-	// ClientOptions: a converter with keys, the SDK's default without, and a
-	// clear error (through Dial too) with bad keys.
+	// ClientOptions: an encrypting converter with keys, the package's own
+	// without (and the SDK's default failure converter), and a clear error
+	// (through Dial too) with bad keys.
 	co, err := temporalx.ClientOptions(temporalx.Config{Address: "localhost:7233", PayloadKeys: "k1:" + key}, temporalx.Options{})
 	if err != nil || co.DataConverter == nil || co.FailureConverter == nil {
 		t.Fatalf("with keys: %v %v %v", err, co.DataConverter, co.FailureConverter)
 	}
 	co, err = temporalx.ClientOptions(temporalx.Config{Address: "localhost:7233"}, temporalx.Options{})
-	if err != nil || co.DataConverter != nil || co.FailureConverter != nil {
+	if err != nil || co.DataConverter != temporalx.DataConverter() || co.FailureConverter != nil {
 		t.Fatalf("without keys: %v %v %v", err, co.DataConverter, co.FailureConverter)
 	}
 	_, err = temporalx.Dial(context.Background(), temporalx.Config{Address: "localhost:7233", PayloadKeys: "k1:short"}, temporalx.Options{Lazy: true})
