@@ -64,8 +64,8 @@ func (t *tracker) usable(s *followupv1.PolicyChangedSignal) bool {
 	for _, c := range s.GetResolved().GetCalendars() {
 		got["calendar:"+c.GetName()] = c.GetVersion()
 	}
-	for _, k := range slices.Sorted(maps.Keys(t.versions)) {
-		if v, ok := got[k]; !ok || v < t.versions[k] {
+	for _, k := range slices.Sorted(maps.Keys(t.plan.Versions)) {
+		if v, ok := got[k]; !ok || v < t.plan.Versions[k] {
 			return false
 		}
 	}
@@ -76,17 +76,17 @@ func (t *tracker) usable(s *followupv1.PolicyChangedSignal) bool {
 // records the change unless the rollout stored this very change for this
 // follow-up at its current escalation level.
 func (t *tracker) apply(ctx workflow.Context, s *followupv1.PolicyChangedSignal) error {
-	old, oldCal := t.versions, t.calName
+	old, oldCal := t.plan.Versions, t.plan.Calendar
 	if err := t.compute(s.GetResolved()); err != nil {
 		t.log.Info("policy version unusable; keeping the previous one", "error", err)
 		return nil
 	}
-	if maps.Equal(old, t.versions) && oldCal == t.calName {
+	if maps.Equal(old, t.plan.Versions) && oldCal == t.plan.Calendar {
 		return nil
 	}
 	if rec := s.GetRecorded(); rec != nil && int(s.GetRecordedLevel()) == t.level && SameChange(rec, t.plan.Change(t.spec.GetId(), t.level, old)) {
 		t.state.Recomputations++
-		t.log.Info("follow-up deadline re-computed and recorded by the rollout", "due", t.due)
+		t.log.Info("follow-up deadline re-computed and recorded by the rollout", "due", t.plan.Due)
 		return nil
 	}
 	return t.recordChange(ctx, old, oldCal)

@@ -38,7 +38,6 @@ import (
 
 	wfc "github.com/closeloop/closeloop/proto/contract/workflows"
 	followupv1 "github.com/closeloop/closeloop/proto/gen/closeloop/followup/v1"
-	"github.com/closeloop/closeloop/workflows/calendar"
 	"github.com/closeloop/closeloop/workflows/policy"
 	"github.com/closeloop/closeloop/workflows/wfx"
 )
@@ -94,23 +93,16 @@ func FollowUp(ctx workflow.Context, spec *followupv1.FollowUpSpec) (*followupv1.
 }
 
 type tracker struct {
-	eng     engine
-	spec    *followupv1.FollowUpSpec
-	kind    policy.Kind
-	anchor  time.Time
-	opts    Options
-	log     interface{ Info(string, ...any) }
-	state   followupv1.FollowUpState
-	due     time.Time
-	level   int
-	ladder  *policy.Ladder
-	ladCal  *calendar.Calendar
-	plan    Plan
-	dlName  string
-	calName string
-	// versions of everything the computation used: "policy:<name>" and
-	// "calendar:<name>" → version.
-	versions map[string]int64
+	eng    engine
+	spec   *followupv1.FollowUpSpec
+	kind   policy.Kind
+	anchor time.Time
+	opts   Options
+	log    interface{ Info(string, ...any) }
+	state  followupv1.FollowUpState
+	level  int
+	// plan is the due time, ladder and versions last computed (compute).
+	plan Plan
 }
 
 // Track runs the follow-up described by spec until it is closed; see the
@@ -326,7 +318,7 @@ func (t *tracker) resume(ctx workflow.Context, r *Progress) error {
 
 // progress is where the follow-up stands, for Resume in a new run.
 func (t *tracker) progress() *Progress {
-	return &Progress{Level: t.level, Recomputations: t.state.Recomputations, Versions: maps.Clone(t.versions), Calendar: t.calName}
+	return &Progress{Level: t.level, Recomputations: t.state.Recomputations, Versions: maps.Clone(t.plan.Versions), Calendar: t.plan.Calendar}
 }
 
 func (t *tracker) names() []string {
@@ -353,7 +345,6 @@ func (t *tracker) compute(res *followupv1.ResolvePoliciesResult) error {
 		return err
 	}
 	t.plan = p
-	t.due, t.dlName, t.calName, t.ladder, t.ladCal, t.versions = p.Due, p.DeadlinePolicy, p.Calendar, p.Ladder, p.LadderCal, p.Versions
 	return nil
 }
 
@@ -366,11 +357,11 @@ func (t *tracker) nextAt() (time.Time, bool) {
 
 func (t *tracker) concerns(s *followupv1.PolicyChangedSignal) bool {
 	if s.GetPolicy() != "" {
-		v, ok := t.versions["policy:"+s.GetPolicy()]
+		v, ok := t.plan.Versions["policy:"+s.GetPolicy()]
 		return ok && v != s.GetVersion()
 	}
 	if s.GetCalendar() != "" {
-		v, ok := t.versions["calendar:"+s.GetCalendar()]
+		v, ok := t.plan.Versions["calendar:"+s.GetCalendar()]
 		return !ok || v != s.GetVersion() // an unused calendar may now be the assigned one
 	}
 	return true
@@ -383,8 +374,8 @@ func (t *tracker) refresh(ctx workflow.Context) error {
 	if err != nil {
 		return err
 	}
-	old := t.versions
-	oldCal := t.calName
+	old := t.plan.Versions
+	oldCal := t.plan.Calendar
 	if err := t.compute(res); err != nil {
 		// A version this workflow cannot use (it passed validation, so this is
 		// a bug): keep following the previous one rather than fail the
@@ -398,23 +389,23 @@ func (t *tracker) refresh(ctx workflow.Context) error {
 // recordChange records the due time re-computed with versions that differ
 // from old (and oldCal, the calendar used before); nothing when none does.
 func (t *tracker) recordChange(ctx workflow.Context, old map[string]int64, oldCal string) error {
-	if maps.Equal(old, t.versions) && oldCal == t.calName {
+	if maps.Equal(old, t.plan.Versions) && oldCal == t.plan.Calendar {
 		return nil
 	}
 	t.state.Recomputations++
 	in := t.plan.Change(t.spec.GetId(), t.level, old)
-	t.log.Info("follow-up deadline re-computed", "due", t.due, "versions", in.Reason)
+	t.log.Info("follow-up deadline re-computed", "due", t.plan.Due, "versions", in.Reason)
 	return workflow.ExecuteActivity(ctx, t.eng.update, in).Get(ctx, nil)
 }
 
 func (t *tracker) step(ctx workflow.Context, at time.Time) error {
 	action := policy.Action("overdue")
-	if t.ladder != nil {
-		action = t.ladder.Steps[t.level].Action
+	if t.plan.Ladder != nil {
+		action = t.plan.Ladder.Steps[t.level].Action
 	}
 	t.level++
 	recorded := action
-	if t.opts.RecordAs != nil && t.ladder != nil {
+	if t.opts.RecordAs != nil && t.plan.Ladder != nil {
 		recorded = t.opts.RecordAs(action)
 	}
 	in := &followupv1.RecordStepInput{
@@ -427,7 +418,7 @@ func (t *tracker) step(ctx workflow.Context, at time.Time) error {
 	if err := workflow.ExecuteActivity(ctx, t.eng.record, in).Get(ctx, nil); err != nil {
 		return err
 	}
-	if t.opts.OnStep != nil && t.ladder != nil {
+	if t.opts.OnStep != nil && t.plan.Ladder != nil {
 		return t.opts.OnStep(ctx, Step{Level: t.level, Action: action, At: at})
 	}
 	return nil
@@ -446,20 +437,20 @@ func (t *tracker) close(ctx workflow.Context, state, by, note string) error {
 
 func (t *tracker) snapshot() *followupv1.FollowUpState {
 	s := &followupv1.FollowUpState{
-		PolicyVersion:           t.versions["policy:"+t.dlName],
-		EscalationPolicyVersion: t.versions["policy:"+t.kind.Escalation], Level: int32(t.level),
+		PolicyVersion:           t.plan.Versions["policy:"+t.plan.DeadlinePolicy],
+		EscalationPolicyVersion: t.plan.Versions["policy:"+t.kind.Escalation], Level: int32(t.level),
 		Recomputations: t.state.Recomputations,
 	}
-	if t.due.IsZero() {
+	if t.plan.Due.IsZero() {
 		// Queried before the first resolution: no due time yet (not year 1).
 		return s
 	}
-	s.DueAt = timestamppb.New(t.due)
+	s.DueAt = timestamppb.New(t.plan.Due)
 	if at, ok := t.nextAt(); ok {
 		s.NextAt = timestamppb.New(at)
 		s.NextAction = "overdue"
-		if t.ladder != nil {
-			s.NextAction = string(t.ladder.Steps[t.level].Action)
+		if t.plan.Ladder != nil {
+			s.NextAction = string(t.plan.Ladder.Steps[t.level].Action)
 		}
 	}
 	return s
