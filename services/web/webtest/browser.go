@@ -155,9 +155,27 @@ func (tab *Tab) Open(path string) {
 }
 
 // Text returns the text of the first element matching sel.
+//
+// It reads the live document each time (document.querySelector), waiting up
+// to 60 s for a match: reading through a node id found first failed with "No
+// node with given id found" whenever htmx swapped the element in between.
 func (tab *Tab) Text(sel string) string {
 	tab.T.Helper()
-	return Get(tab, "read "+sel, chromedp.Text(chromedp.CSS(sel)))
+	quoted, err := json.Marshal(sel)
+	if err != nil {
+		tab.T.Fatal(err)
+	}
+	expr := `(() => { const e = document.querySelector(` + string(quoted) + `); return e ? e.innerText : null })()`
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		if v := Get(tab, "read "+sel, chromedp.Evaluate[*string](expr)); v != nil {
+			return *v
+		}
+		if time.Now().After(deadline) {
+			tab.fail("read "+sel, fmt.Errorf("no element matches %s", sel))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 // Location is the current URL.
