@@ -7,20 +7,31 @@ import (
 	"testing"
 
 	"go.temporal.io/api/enums/v1"
+	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/sdk/client"
 )
 
-// firstTaskActivities lists the activities a workflow scheduled in its first
-// workflow task.
-func firstTaskActivities(t *testing.T, c client.Client, workflowID string) (scheduled []string) {
+// historyOf is the current run's history of the workflow.
+func historyOf(t *testing.T, c client.Client, workflowID string) []*historypb.HistoryEvent {
 	t.Helper()
 	it := c.GetWorkflowHistory(context.Background(), workflowID, "", false, enums.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
-	completed := 0
+	var out []*historypb.HistoryEvent
 	for it.HasNext() {
 		ev, err := it.Next()
 		if err != nil {
 			t.Fatalf("history of %s: %v", workflowID, err)
 		}
+		out = append(out, ev)
+	}
+	return out
+}
+
+// firstTaskActivities lists the activities a workflow scheduled in its first
+// workflow task.
+func firstTaskActivities(t *testing.T, c client.Client, workflowID string) (scheduled []string) {
+	t.Helper()
+	completed := 0
+	for _, ev := range historyOf(t, c, workflowID) {
 		switch ev.GetEventType() {
 		case enums.EVENT_TYPE_WORKFLOW_TASK_COMPLETED:
 			completed++
@@ -55,13 +66,8 @@ func checkBookedInOneRoundTrip(t *testing.T, c client.Client, workflowID string)
 // scheduled whose type matches.
 func scheduledActivities(t *testing.T, c client.Client, workflowID string, match func(string) bool) int {
 	t.Helper()
-	it := c.GetWorkflowHistory(context.Background(), workflowID, "", false, enums.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
 	n := 0
-	for it.HasNext() {
-		ev, err := it.Next()
-		if err != nil {
-			t.Fatalf("history of %s: %v", workflowID, err)
-		}
+	for _, ev := range historyOf(t, c, workflowID) {
 		if a := ev.GetActivityTaskScheduledEventAttributes(); a != nil && match(a.GetActivityType().GetName()) {
 			n++
 		}
