@@ -160,12 +160,18 @@ func (c *Client) AssignedCalendar(ctx context.Context, team, region string) (Cal
 	if err := c.do(ctx, http.MethodGet, "/v1/calendars/assigned?"+q.Encode(), nil, &out); err != nil {
 		return Calendar{}, err
 	}
-	cal, err := policy.CalendarFromJSON(out.SpecJSON)
+	return decodeCalendar(out.Name, out.Version, out.SpecJSON)
+}
+
+// decodeCalendar builds a calendar the follow-up service answered; one that
+// does not decode is Unavailable (the service answered something unusable).
+func decodeCalendar(name string, version int64, spec json.RawMessage) (Calendar, error) {
+	cal, err := policy.CalendarFromJSON(spec)
 	if err != nil {
 		return Calendar{}, unavailable("the follow-up service answered a calendar that does not decode").
-			Wrap(fmt.Errorf("calendar %q v%d: %w", out.Name, out.Version, err))
+			Wrap(fmt.Errorf("calendar %q v%d: %w", name, version, err))
 	}
-	return Calendar{Name: out.Name, Version: out.Version, Spec: out.SpecJSON, Calendar: cal}, nil
+	return Calendar{Name: name, Version: version, Spec: spec, Calendar: cal}, nil
 }
 
 func unavailable(msg string) *apperr.Error { return apperr.Unavailable(CodeUnavailable, msg) }

@@ -11,7 +11,6 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	followupv1 "github.com/closeloop/closeloop/proto/gen/closeloop/followup/v1"
-	"github.com/closeloop/closeloop/workflows/policy"
 )
 
 // Resolution is what a workflow's ResolvePolicies activity would answer
@@ -68,12 +67,11 @@ func (c *Client) Resolution(ctx context.Context, team, region string, policies .
 		if cal.Name != out.AssignedCalendar {
 			continue
 		}
-		decoded, err := policy.CalendarFromJSON(cal.SpecJSON)
+		decoded, err := decodeCalendar(cal.Name, cal.Version, cal.SpecJSON)
 		if err != nil {
-			return Resolution{}, unavailable("the follow-up service answered a calendar that does not decode").
-				Wrap(fmt.Errorf("calendar %q v%d: %w", cal.Name, cal.Version, err))
+			return Resolution{}, err
 		}
-		r.Calendar = Calendar{Name: cal.Name, Version: cal.Version, Spec: cal.SpecJSON, Calendar: decoded}
+		r.Calendar = decoded
 	}
 	if r.Calendar.Calendar == nil {
 		return Resolution{}, unavailable("the follow-up service answered no assigned calendar").

@@ -36,7 +36,7 @@ func (f *fakeCalendars) Resolution(_ context.Context, team, region string, polic
 	r := client.Resolution{Calendar: cal, At: at, Result: &followupv1.ResolvePoliciesResult{AssignedCalendar: cal.Name,
 		Calendars: []*followupv1.ResolvedCalendar{{Name: cal.Name, Version: cal.Version, SpecJson: cal.Spec}}}}
 	for _, p := range policies {
-		r.Result.Policies = append(r.Result.Policies, &followupv1.ResolvedPolicy{Name: p, Version: 2, ValueJson: []byte(`{"timer":{"duration":"2h","clock":"elapsed"}}`)})
+		r.Result.Policies = append(r.Result.Policies, &followupv1.ResolvedPolicy{Name: p, Version: 2, ValueJson: []byte(`{"timer":{"duration":"2h","clock":"calendar"}}`)})
 	}
 	if f.next > 0 {
 		r.NextChangeAt = at.Add(f.next)
