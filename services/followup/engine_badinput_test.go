@@ -3,6 +3,7 @@ package followup_test
 import (
 	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 )
@@ -104,6 +105,7 @@ func engineBadInput(t *testing.T, dsn string) {
 		{"deadline bad duration", "GET", "/v1/calendars/standard/deadline?from=2026-01-05T09:00:00Z&duration=8", analyst, nil, 422, "validation_failed"},
 		{"deadline bad instant", "GET", "/v1/calendars/standard/deadline?from=monday&duration=8h", analyst, nil, 422, "validation_failed"},
 		{"resolution of an unknown policy", "GET", "/v1/resolution?policy=visit.reminder_before&policy=lead.nothing&team=north", repAna, nil, 422, "validation_failed"},
+		{"resolution of too many policies", "GET", "/v1/resolution?" + strings.Repeat("policy=visit.reminder_before&", 33), repAna, nil, 422, "validation_failed"},
 		// Follow-ups.
 		{"unknown kind", "POST", "/v1/follow-ups", mgrMia, map[string]any{"kind": "party", "customer_id": north}, 422, "validation_failed"},
 		{"no customer", "POST", "/v1/follow-ups", mgrMia, map[string]any{"kind": "callback"}, 422, "validation_failed"},
