@@ -2,6 +2,9 @@
 // "workflows" task queue. Workflows coordinate; the services own the data and
 // run the activities on their own task queues, so a workflow here calls, say,
 // the customer service's activities by their contract names in proto/contract.
+// One exception: the customer service hosts the Visit workflow of the
+// customer-days it starts, beside their activities (workflows/visit/host.go);
+// the worker keeps it registered for the days started before.
 //
 // `worker check` runs the SystemCheck workflow: every service's worker must
 // answer on its task queue with a reachable, fully migrated database.

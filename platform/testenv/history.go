@@ -10,6 +10,7 @@ import (
 	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/api/temporalproto"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 )
 
 // SaveHistory writes a workflow's history as JSON to path (and its workflow
@@ -50,4 +51,21 @@ func SaveRunHistory(t testing.TB, c client.Client, workflowID, runID, path strin
 	if err := os.WriteFile(strings.TrimSuffix(path, ".json")+".workflow-id", []byte(workflowID+"\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// LocalActivityType is the activity type a local activity's marker records
+// (the SDK's marker "LocalActivity", its "data" detail), "" for any other
+// event: histories show local activities only as such markers.
+func LocalActivityType(ev *historypb.HistoryEvent) string {
+	m := ev.GetMarkerRecordedEventAttributes()
+	if m.GetMarkerName() != "LocalActivity" {
+		return ""
+	}
+	var data struct{ ActivityType string }
+	if p := m.GetDetails()["data"].GetPayloads(); len(p) > 0 {
+		if err := converter.GetDefaultDataConverter().FromPayload(p[0], &data); err != nil {
+			return ""
+		}
+	}
+	return data.ActivityType
 }

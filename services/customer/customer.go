@@ -125,6 +125,19 @@ func Setup(d *service.Deps, cfg Config) (*service.Module, error) {
 	a.UseWinBack(wb)
 	as.UseWinBack(wb)
 	vs.UseWinBack(wb)
+	activities := func(r worker.Registry) {
+		acts.Register(r)
+		acts.RegisterLeadActivities(r)
+		acts.RegisterMarketingActivities(r) // customer.SegmentPage: campaigns' segments
+		vs.Register(r)
+		// customer.RecordCaseEvent, customer.RecordSlipEvent: cases' and slips' changes on the customer's history;
+		// customer.PlanTouches: campaigns' touches as action plans.
+		as.Register(r)
+		wb.Register(r) // customer.MarkWinBack, customer.WinBackResponses, customer.WinBackReturned
+		// customer.TouchAddresses, customer.RecordTouchEmails: campaigns' email touches.
+		touchmail.New(d.DB).Register(r)
+		(&care.Activities{Care: cs}).Register(r)
+	}
 	m := &service.Module{
 		Routes: func(v1 *gin.RouterGroup) {
 			v1.Use(httpx.ForwardBearer) // calls to the follow-up service are made as the caller
@@ -135,23 +148,14 @@ func Setup(d *service.Deps, cfg Config) (*service.Module, error) {
 			analytics.New(d.DB, cs).Routes(v1)
 		},
 		Register: func(r worker.Registry) {
-			acts.Register(r)
-			acts.RegisterLeadActivities(r)
-			acts.RegisterMarketingActivities(r) // customer.SegmentPage: campaigns' segments
-			vs.Register(r)
-			// customer.RecordCaseEvent, customer.RecordSlipEvent: cases' and slips' changes on the customer's history;
-			// customer.PlanTouches: campaigns' touches as action plans.
-			as.Register(r)
-			wb.Register(r) // customer.MarkWinBack, customer.WinBackResponses, customer.WinBackReturned
-			// customer.TouchAddresses, customer.RecordTouchEmails: campaigns' email touches.
-			touchmail.New(d.DB).Register(r)
-			(&care.Activities{Care: cs}).Register(r)
+			activities(r)
+			vs.RegisterWorkflow(r) // new customer-days run here, their visit activities local
 		},
 		OpenAPI:    ports.OpenAPI(),
 		Background: []func(context.Context) error{service.PurgeIdempotencyKeys(d.DB, d.Log), as.VisitRequests(d.Log)},
 	}
 	// The same activities on the bulk queue: the page activities of launches
-	// and sweeps run there (customerc.BulkTaskQueue).
-	m.Queues = map[string]func(worker.Registry){customerc.BulkTaskQueue: m.Register}
+	// and sweeps run there (customerc.BulkTaskQueue); no workflow.
+	m.Queues = map[string]func(worker.Registry){customerc.BulkTaskQueue: activities}
 	return m, nil
 }

@@ -6,10 +6,9 @@ import (
 	"time"
 
 	"go.temporal.io/api/enums/v1"
-	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/temporal"
 
 	"github.com/closeloop/closeloop/platform/testenv"
+	customerc "github.com/closeloop/closeloop/proto/contract/customer"
 	wfc "github.com/closeloop/closeloop/proto/contract/workflows"
 	"github.com/closeloop/closeloop/workflows/visit"
 )
@@ -17,8 +16,8 @@ import (
 // TestVisitContinuesAsNewThroughAPI, on the Temporal dev server: a
 // customer-day whose workflow continues as new after every second decided
 // update (continue_as_new_after 2, set by this test's update-with-start of
-// the first request; the API's own start leaves it at the server's
-// suggestion). The API's later requests — update-with-start, conflict policy
+// the first request, on the customer service's queue as the API starts
+// new days; the API's own start leaves it at the server's suggestion). The API's later requests — update-with-start, conflict policy
 // USE_EXISTING — and its cancellation reach whichever run is current: a
 // join, a repeat, a decline and another join are each answered against the
 // one booked visit across three runs, and the cancellation frees the day.
@@ -34,26 +33,11 @@ func TestVisitContinuesAsNewThroughAPI(t *testing.T) {
 	// Run 1 starts with rep-ana's booking.
 	d0, _ := time.Parse(visit.DayLayout, day)
 	start := d0.Add(10 * time.Hour)
-	op := c.NewWithStartWorkflowOperation(client.StartWorkflowOptions{
-		ID: id, TaskQueue: wfc.TaskQueue, WorkflowIDConflictPolicy: enums.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
-		TypedSearchAttributes: temporal.NewSearchAttributes(
-			temporal.NewSearchAttributeKeyKeyword(wfc.SAKind.String()).ValueSet("visit"),
-			temporal.NewSearchAttributeKeyKeyword(wfc.SACustomerID.String()).ValueSet(cust)),
-	}, wfc.WorkflowVisit, &visit.Input{CustomerId: cust, Day: day, Team: "north", Region: "north", ContinueAsNewAfter: 2})
-	h, err := c.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{StartWorkflowOperation: op,
-		UpdateOptions: client.UpdateWorkflowOptions{WorkflowID: id, UpdateName: wfc.UpdateVisitRequest, WaitForStage: client.WorkflowUpdateStageCompleted,
-			Args: []any{&visit.Request{CustomerId: cust, Day: day, RequesterId: repAna, Team: "north", Department: visit.DeptSales,
-				Purpose: "renewal", StartAt: visit.Stamp(start), EndAt: visit.Stamp(start.Add(time.Hour))}}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	booked := &visit.Decision{}
-	if err := h.Get(ctx, &booked); err != nil || booked.Outcome != visit.OutcomeBooked {
-		t.Fatalf("booking: %v %v", booked, err)
-	}
-	run1, err := op.Get(ctx)
-	if err != nil {
-		t.Fatal(err)
+	booked, run1 := startDay(t, c, customerc.TaskQueue, &visit.Input{CustomerId: cust, Day: day, Team: "north", Region: "north", ContinueAsNewAfter: 2},
+		&visit.Request{CustomerId: cust, Day: day, RequesterId: repAna, Team: "north", Department: visit.DeptSales,
+			Purpose: "renewal", StartAt: visit.Stamp(start), EndAt: visit.Stamp(start.Add(time.Hour))})
+	if booked.Outcome != visit.OutcomeBooked {
+		t.Fatalf("booking: %v", booked)
 	}
 
 	ask := func(user, dept string, join bool, outcome string, repeat bool) {
@@ -90,7 +74,7 @@ func TestVisitContinuesAsNewThroughAPI(t *testing.T) {
 		}
 		return can.GetNewExecutionRunId()
 	}
-	run2 := next(run1.GetRunID())
+	run2 := next(run1)
 	run3 := next(run2)
 	desc, err := c.DescribeWorkflowExecution(ctx, id, "")
 	if err != nil {

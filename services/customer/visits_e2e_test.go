@@ -253,7 +253,7 @@ func TestVisitRequestsRace(t *testing.T) {
 	// before the first request was decided while the policies were being
 	// resolved, visit-raced-requests-early.json before the run started with
 	// the request's resolution; they stay, for the runs they stand for).
-	testenv.SaveHistory(t, s.app.Deps().Temporal, wfc.VisitWorkflowID(cust, day), "../../workflows/testdata/visit-raced-requests-resolved.json")
+	testenv.SaveHistory(t, s.app.Deps().Temporal, wfc.VisitWorkflowID(cust, day), "../../workflows/testdata/visit-raced-requests-local.json")
 }
 
 // TestVisitLifecycleThroughAPI, on each database: book, join, decline; the calendar views of a

@@ -7,6 +7,10 @@ import (
 	"testing"
 	"time"
 
+	"go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+
 	"github.com/closeloop/closeloop/platform/testenv"
 	wfc "github.com/closeloop/closeloop/proto/contract/workflows"
 	"github.com/closeloop/closeloop/workflows/visit"
@@ -19,8 +23,41 @@ func startWorkerBinary(t *testing.T, hostPort, namespace string) *exec.Cmd {
 	return testenv.StartWorkerProcess(t, workerEnv, hostPort, namespace)
 }
 
+// startDay starts a customer-day on queue with its first request
+// (update-with-start, USE_EXISTING), as the API does but with an input of
+// the test's own — on the workflow worker's queue (wfc.TaskQueue) as a
+// release before the customer service hosted new days did — and returns
+// the request's decision and the run's id.
+func startDay(t *testing.T, c client.Client, queue string, in *visit.Input, r *visit.Request) (*visit.Decision, string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	id := wfc.VisitWorkflowID(in.CustomerId, in.Day)
+	op := c.NewWithStartWorkflowOperation(client.StartWorkflowOptions{
+		ID: id, TaskQueue: queue, WorkflowIDConflictPolicy: enums.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		TypedSearchAttributes: temporal.NewSearchAttributes(
+			temporal.NewSearchAttributeKeyKeyword(wfc.SAKind.String()).ValueSet("visit"),
+			temporal.NewSearchAttributeKeyKeyword(wfc.SACustomerID.String()).ValueSet(in.CustomerId)),
+	}, wfc.WorkflowVisit, in)
+	h, err := c.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{StartWorkflowOperation: op,
+		UpdateOptions: client.UpdateWorkflowOptions{WorkflowID: id, UpdateName: wfc.UpdateVisitRequest, WaitForStage: client.WorkflowUpdateStageCompleted,
+			Args: []any{r}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := &visit.Decision{}
+	if err := h.Get(ctx, &d); err != nil {
+		t.Fatalf("request: %v", err)
+	}
+	run, err := op.Get(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d, run.GetRunID()
+}
+
 // TestVisitWorkerKilled kills the workflow worker with SIGKILL right after a
-// visit is booked, keeps it down while the visit's reminder falls due, and
+// visit is booked on a day it hosts (one started by an older release), keeps it down while the visit's reminder falls due, and
 // starts it again: the reminder goes out on restart exactly once, and the
 // day's workflow kept its state — a later request joins the booked visit
 // instead of booking a second one.
@@ -54,10 +91,17 @@ func TestVisitWorkerKilled(t *testing.T) {
 	worker := startWorkerBinary(t, hostPort, ns)
 
 	day := start.Format(visit.DayLayout)
-	booked := s.vmust(t, 201, "POST", "/v1/customers/"+cust+"/visits", mgrMia, map[string]any{
-		"day": day, "department": "sales", "purpose": "quarterly review", "start_time": start.Format("15:04"), "duration_minutes": int(length / time.Minute),
-		"allow_non_working_day": true})
-	id := booked["visit"].(map[string]any)["id"].(string)
+	// The day is started as a release before the customer service hosted
+	// new days started it: on the workflow worker's queue (a day the API
+	// starts now runs in the customer service; the fault tests kill that,
+	// services/internal/stacktest/faults).
+	booked, _ := startDay(t, s.app.Deps().Temporal, wfc.TaskQueue, &visit.Input{CustomerId: cust, Day: day, Team: "north", Region: "north"},
+		&visit.Request{CustomerId: cust, Day: day, RequesterId: mgrMia, Team: "north", Department: visit.DeptSales, Purpose: "quarterly review",
+			StartAt: visit.Stamp(start), EndAt: visit.Stamp(start.Add(length)), NonWorkingDayBy: mgrMia})
+	if booked.Outcome != visit.OutcomeBooked {
+		t.Fatalf("booking: %+v", booked)
+	}
+	id := booked.VisitId
 	reminders := func() int {
 		n := 0
 		for _, e := range s.vmust(t, 200, "GET", "/v1/visits/"+id, admin, nil)["events"].([]any) {

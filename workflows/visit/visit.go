@@ -126,6 +126,9 @@ type visitWF struct {
 	interrupt workflow.Channel
 	mu        workflow.Mutex
 	act       workflow.Context
+	// local: the run is hosted by the customer service's worker, which
+	// runs the visit activities as local activities (hostedByCustomer).
+	local bool
 }
 
 // Visit is the Visit workflow (Visit:<customer>:<day>); see the package
@@ -140,7 +143,13 @@ func Visit(ctx workflow.Context, in *Input) (*State, error) {
 		w.st = proto.Clone(c).(*State)
 		w.resume = fromLogProgress(in.GetLogProgress())
 	}
-	w.act = wfx.Activities(ctx, wfx.Call{Queue: customerc.TaskQueue, NonRetryable: []string{CodeInvalid, "not_found", CodeDayTaken}})
+	w.local = hostedByCustomer(ctx)
+	calls := wfx.Call{Queue: customerc.TaskQueue, NonRetryable: []string{CodeInvalid, "not_found", CodeDayTaken}}
+	if w.local {
+		w.act = wfx.LocalActivities(ctx, calls)
+	} else {
+		w.act = wfx.Activities(ctx, calls)
+	}
 	if err := workflow.SetQueryHandler(ctx, wfc.QueryVisitState, func() (*State, error) { return w.snapshot(), nil }); err != nil {
 		return nil, err
 	}
@@ -377,7 +386,7 @@ func (w *visitWF) request(ctx workflow.Context, r *Request) (*Decision, error) {
 		}
 		// The validator read both instants: they are RFC 3339.
 		start, end := Stamp(At(r.StartAt)), Stamp(At(r.EndAt))
-		if err := workflow.ExecuteActivity(w.act, customerc.ActivityBookVisit, &BookInput{
+		if err := w.call(customerc.ActivityBookVisit, &BookInput{
 			VisitId: id, WorkflowId: info.ID, RequestId: reqID, CustomerId: r.CustomerId, Day: r.Day, StartAt: start, EndAt: end,
 			BookedBy: r.RequesterId, Team: team, Department: r.Department, Purpose: r.Purpose, At: Stamp(now), NonWorkingDayBy: r.NonWorkingDayBy,
 		}).Get(ctx, nil); err != nil {
@@ -390,7 +399,7 @@ func (w *visitWF) request(ctx workflow.Context, r *Request) (*Decision, error) {
 		w.answered()
 		return &Decision{Outcome: OutcomeBooked, Role: RoleBooker, VisitId: id, Day: r.Day, Message: "the visit is booked"}, nil
 	case r.Join:
-		if err := workflow.ExecuteActivity(w.act, customerc.ActivityJoinVisit, &JoinInput{
+		if err := w.call(customerc.ActivityJoinVisit, &JoinInput{
 			VisitId: w.st.VisitId, RequestId: reqID, UserId: r.RequesterId, Department: r.Department, Purpose: r.Purpose,
 			Notify: w.st.BookedBy, At: Stamp(now),
 		}).Get(ctx, nil); err != nil {
@@ -425,7 +434,7 @@ func (w *visitWF) nextFreeDay(ctx workflow.Context) (string, error) {
 	from := w.in.Day
 	for range 12 {
 		var res BookedDaysResult
-		if err := workflow.ExecuteActivity(w.act, customerc.ActivityVisitBookedDays, &BookedDaysInput{
+		if err := w.call(customerc.ActivityVisitBookedDays, &BookedDaysInput{
 			CustomerId: w.in.CustomerId, From: AddDays(from, 1), To: AddDays(from, offerSpan),
 		}).Get(ctx, &res); err != nil {
 			return "", err
@@ -466,7 +475,7 @@ func (w *visitWF) cancel(ctx workflow.Context, c *Cancel) (*State, error) {
 		}
 	}
 	in := &CancelInput{VisitId: w.st.VisitId, Actor: c.Actor, Reason: c.Reason, MovedTo: c.MovedTo, Notify: notify, At: Stamp(workflow.Now(ctx))}
-	if err := workflow.ExecuteActivity(w.act, customerc.ActivityCancelVisit, in).Get(ctx, nil); err != nil {
+	if err := w.call(customerc.ActivityCancelVisit, in).Get(ctx, nil); err != nil {
 		return nil, err
 	}
 	out := w.snapshot()
@@ -494,7 +503,7 @@ func (w *visitWF) log(ctx workflow.Context, l *Log) (*State, error) {
 		return nil, err
 	}
 	in := &LogInput{VisitId: w.st.VisitId, Actor: l.Actor, Summary: l.Summary, Outcome: l.Outcome, NextStep: l.NextStep, At: Stamp(workflow.Now(ctx))}
-	if err := workflow.ExecuteActivity(w.act, customerc.ActivityLogVisit, in).Get(ctx, nil); err != nil {
+	if err := w.call(customerc.ActivityLogVisit, in).Get(ctx, nil); err != nil {
 		return nil, err
 	}
 	w.st.Status = StatusDone
@@ -505,7 +514,7 @@ func (w *visitWF) log(ctx workflow.Context, l *Log) (*State, error) {
 }
 
 func (w *visitWF) event(ctx workflow.Context, id, kind, actor, recipient, summary string, data map[string]string, at time.Time) error {
-	return workflow.ExecuteActivity(w.act, customerc.ActivityRecordVisitEvent, &EventInput{
+	return w.call(customerc.ActivityRecordVisitEvent, &EventInput{
 		Id: id, VisitId: w.st.VisitId, Kind: kind, Actor: actor, Recipient: recipient, Summary: summary, Data: data, At: Stamp(at),
 	}).Get(ctx, nil)
 }

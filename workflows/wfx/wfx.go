@@ -53,3 +53,22 @@ func Activities(ctx workflow.Context, c Call) workflow.Context {
 		RetryPolicy:         Retry(c.NonRetryable...),
 	})
 }
+
+// LocalActivities returns ctx set up to call the activities c describes as
+// local activities: run by the worker that runs the workflow task, recorded
+// in the history as a marker — no activity task, no second workflow task.
+// Only a workflow hosted by the service whose activities they are may use it
+// (the activities must be registered on the same worker; c.Queue is then
+// that worker's own queue, kept for the reader). The same timeout and retry
+// policy as Activities: an attempt the worker cannot finish within the
+// workflow task is retried on a timer, for as long as the workflow runs.
+func LocalActivities(ctx workflow.Context, c Call) workflow.Context {
+	timeout := c.Timeout
+	if timeout == 0 {
+		timeout = 30 * time.Second
+	}
+	return workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
+		StartToCloseTimeout: timeout,
+		RetryPolicy:         Retry(c.NonRetryable...),
+	})
+}

@@ -26,9 +26,11 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
 	"gorm.io/gorm"
 
 	"github.com/closeloop/closeloop/platform/openapi"
+	wfc "github.com/closeloop/closeloop/proto/contract/workflows"
 	custadapters "github.com/closeloop/closeloop/services/customer/internal/adapters"
 	"github.com/closeloop/closeloop/services/customer/internal/visits/adapters"
 	"github.com/closeloop/closeloop/services/customer/internal/visits/app"
@@ -69,6 +71,14 @@ func (s *Service) Routes(v1 *gin.RouterGroup) { s.http.Routes(v1) }
 
 // Register adds the Visit workflow's activities to the customer worker.
 func (s *Service) Register(r worker.Registry) { s.acts.Register(r) }
+
+// RegisterWorkflow adds the Visit workflow itself to the worker of the
+// customer service's main queue, where the API starts new customer-days:
+// hosted beside its activities, a run calls them as local activities
+// (workflows/visit/host.go).
+func (s *Service) RegisterWorkflow(r worker.Registry) {
+	r.RegisterWorkflowWithOptions(visit.Visit, workflow.RegisterOptions{Name: wfc.WorkflowVisit})
+}
 
 // Store is the visits' storage as the Visit workflow's activities write it,
 // over a database alone (no customers, calendars or workflows): for tests

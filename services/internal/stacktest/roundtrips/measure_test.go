@@ -11,6 +11,8 @@ import (
 	"go.opentelemetry.io/otel/trace"
 	"go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/history/v1"
+
+	"github.com/closeloop/closeloop/platform/testenv"
 )
 
 // quiet is how long the action's traces must stay without a new or running
@@ -34,6 +36,7 @@ type measured struct {
 	sqlBy, txBy     map[string]int // by service
 	httpBy          map[string]int // "caller→callee POST /v1/…"
 	activityBy      map[string]int
+	localBy         map[string]int // local activities by type
 	workflowBy      map[string]int // workflow type → executions touched
 	detached        []string       // roots of other traces counted (work done off the request's trace)
 	retries         int
@@ -89,7 +92,7 @@ func (s *stack) measure(name string, do func(ctx context.Context) func(poll cont
 	}
 	tEnd := time.Now()
 	m := &measured{name: name, answer: answer, per: 1, sqlBy: map[string]int{}, txBy: map[string]int{}, httpBy: map[string]int{},
-		activityBy: map[string]int{}, workflowBy: map[string]int{}, detached: detached}
+		activityBy: map[string]int{}, localBy: map[string]int{}, workflowBy: map[string]int{}, detached: detached}
 	for _, sp := range rel {
 		if sp.traceID == rootTrace {
 			m.trace = append(m.trace, sp)
@@ -275,8 +278,9 @@ func (m *measured) count(e *history.HistoryEvent) {
 			m.retries++
 		}
 	case enums.EVENT_TYPE_MARKER_RECORDED:
-		if e.GetMarkerRecordedEventAttributes().GetMarkerName() == "LocalActivity" {
+		if a := testenv.LocalActivityType(e); a != "" {
 			m.c.localActs++
+			m.localBy[a]++
 		}
 	case enums.EVENT_TYPE_TIMER_STARTED:
 		m.c.timers++
@@ -334,7 +338,7 @@ func details(rows []*measured) string {
 		return strings.Join(out, ", ")
 	}
 	for _, m := range rows {
-		fmt.Fprintf(&b, "- **%s**: workflows %s; activities %s; HTTP %s", m.name, list(m.workflowBy), list(m.activityBy), list(m.httpBy))
+		fmt.Fprintf(&b, "- **%s**: workflows %s; activities %s; local activities %s; HTTP %s", m.name, list(m.workflowBy), list(m.activityBy), list(m.localBy), list(m.httpBy))
 		if m.c.children > 0 {
 			fmt.Fprintf(&b, "; child workflows %d", m.c.children)
 		}

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 
+	"github.com/closeloop/closeloop/platform/faults"
 	"github.com/closeloop/closeloop/services/customer/internal/visits/domain"
 	windomain "github.com/closeloop/closeloop/services/customer/internal/winback/domain"
 )
@@ -11,12 +12,20 @@ import (
 // the workflow has decided; these store its decision as the domain shapes
 // it. Each is idempotent.
 
+// AfterBook is the fault point (platform/faults) where a booking is
+// committed and its workflow task not yet completed: the customer service,
+// which hosts new customer-days and writes their bookings as local
+// activities, killed there leaves the booking stored and the decision
+// unrecorded, so the restarted service runs the booking again.
+const AfterBook = "customer.after-book-visit"
+
 // Book stores a booked visit with its booker. A day that holds another live
 // visit (which the workflow makes impossible) is refused: day_taken.
 func (s *Visits) Book(ctx context.Context, b domain.Booking) error {
 	v, p := domain.Book(b)
 	err := s.repo.Create(ctx, v, p)
 	if err == nil {
+		faults.Point(AfterBook)
 		return nil
 	}
 	return s.BookError(ctx, b.CustomerID, b.Day, b.VisitID, err)

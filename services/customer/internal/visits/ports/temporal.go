@@ -12,6 +12,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/closeloop/closeloop/platform/apperr"
+	customerc "github.com/closeloop/closeloop/proto/contract/customer"
 	wfc "github.com/closeloop/closeloop/proto/contract/workflows"
 	"github.com/closeloop/closeloop/services/customer/internal/visits/domain"
 	"github.com/closeloop/closeloop/workflows/visit"
@@ -52,7 +53,10 @@ func (t Temporal) Request(ctx context.Context, in *visit.Input, r *visit.Request
 	var err error
 	for attempt := 0; attempt < 3; attempt++ {
 		start := t.Client.NewWithStartWorkflowOperation(client.StartWorkflowOptions{
-			ID: id, TaskQueue: wfc.TaskQueue,
+			// A new customer-day runs on the customer service's own queue,
+			// hosted by its worker beside the visit activities
+			// (workflows/visit/host.go); a running one keeps its queue.
+			ID: id, TaskQueue: customerc.TaskQueue,
 			WorkflowIDConflictPolicy: enums.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 			WorkflowIDReusePolicy:    enums.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
 			TypedSearchAttributes: temporal.NewSearchAttributes(

@@ -1,0 +1,47 @@
+package visit
+
+import (
+	"go.temporal.io/sdk/workflow"
+
+	customerc "github.com/closeloop/closeloop/proto/contract/customer"
+)
+
+// Where a customer-day runs.
+//
+// The customer service starts each new customer-day on its own task queue
+// (customerc.TaskQueue) and hosts the Visit workflow on its worker there,
+// beside the activities that write the visit (BookVisit, JoinVisit, …) and
+// the customer database they write to. Such a run calls those activities as
+// local activities: the booking is written inside the workflow task that
+// takes the request, so the answer costs the update-with-start's round trip
+// and one database transaction — no activity task and no second workflow
+// task (docs/performance.md, round trips). The follow-up engine's
+// activities (the log follow-up, a resolution the request did not carry)
+// stay remote: they are another service's.
+//
+// Runs started by an older release are on the workflow worker's queue
+// (wfc.TaskQueue), which still hosts the Visit workflow; they, and the runs
+// they continue as new into (continue-as-new keeps the task queue), call
+// the activities remotely as they always did. A run's task queue never
+// changes, so it decides the branch for the run's whole history, in replay
+// as when it ran: the queue is this change's version marker, and no
+// workflow.GetVersion is needed (recorded histories on both queues replay,
+// workflows/replay_test.go).
+
+// hostedByCustomer says whether the run is on the customer service's own
+// task queue, whose worker has the visit activities registered.
+func hostedByCustomer(ctx workflow.Context) bool {
+	return workflow.GetInfo(ctx).TaskQueueName == customerc.TaskQueue
+}
+
+// call runs one of the customer service's visit activities: a local
+// activity when the customer service hosts the run, else an activity task
+// on its queue. Both are retried alike (wfx), and each activity is
+// idempotent by its ids, so a local attempt repeated after a worker's crash
+// writes nothing twice.
+func (w *visitWF) call(name string, in any) workflow.Future {
+	if w.local {
+		return workflow.ExecuteLocalActivity(w.act, name, in)
+	}
+	return workflow.ExecuteActivity(w.act, name, in)
+}
