@@ -2,9 +2,11 @@
 // "workflows" task queue. Workflows coordinate; the services own the data and
 // run the activities on their own task queues, so a workflow here calls, say,
 // the customer service's activities by their contract names in proto/contract.
-// One exception: the customer service hosts the Visit workflow of the
-// customer-days it starts, beside their activities (workflows/visit/host.go);
-// the worker keeps it registered for the days started before.
+// Two exceptions: the customer service hosts the Visit workflow of the
+// customer-days it starts, and the sales service the Lead workflow of the
+// leads it starts, each beside its activities (workflows/visit/host.go,
+// workflows/lead/host.go); the worker keeps both registered for the runs
+// started before (and a win-back's hand-over lead, its child).
 //
 // `worker check` runs the SystemCheck workflow: every service's worker must
 // answer on its task queue with a reachable, fully migrated database.

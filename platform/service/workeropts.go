@@ -30,7 +30,7 @@ type WorkerConfig struct {
 	BulkMaxConcurrentActivities      int  `env:"TEMPORAL_BULK_MAX_CONCURRENT_ACTIVITIES" default:"8" help:"page activities each bulk queue's worker runs at once; keep it well under DB_MAX_OPEN_CONNS so pages leave connections to interactive work"`
 	BulkMaxConcurrentLocalActivities int  `env:"TEMPORAL_BULK_MAX_CONCURRENT_LOCAL_ACTIVITIES" default:"8" help:"local activities each bulk queue's worker runs at once"`
 	PollerAutoscaling                bool `env:"TEMPORAL_POLLER_AUTOSCALING" default:"false" help:"let every poller count scale between 1 and its *_POLLERS value on the server's scaling decisions (SDK poller autoscaling, experimental; needs a server that sends scaling decisions, e.g. Temporal 1.29)"`
-	WorkflowCacheSize                int  `env:"TEMPORAL_WORKFLOW_CACHE_SIZE" default:"10000" help:"workflows kept in memory between tasks, process-wide (the worker binary, and the customer service for its customer-days; 70-150 KiB each when waiting); more are evicted and replayed from history when they wake"`
+	WorkflowCacheSize                int  `env:"TEMPORAL_WORKFLOW_CACHE_SIZE" default:"10000" help:"workflows kept in memory between tasks, process-wide (the worker binary; the customer and sales services for the customer-days and leads they host; 70-150 KiB each when waiting); more are evicted and replayed from history when they wake"`
 }
 
 // Upper bounds of the worker settings: beyond them a value is a typo, not tuning.

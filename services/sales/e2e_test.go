@@ -154,7 +154,7 @@ func TestLeadToOpportunityEndToEnd(t *testing.T) {
 				// Both open their follow-ups with the resolution (change
 				// resolve-and-open); lead-converted and opportunity-won are
 				// the same recorded before it.
-				saveHistory(t, c, "Lead:"+id, "lead-converted-resolve-and-open")
+				saveHistory(t, c, "Lead:"+id, "lead-converted-local")
 				saveHistory(t, c, "Opportunity:"+oppID, "opportunity-won-resolve-and-open")
 			}
 

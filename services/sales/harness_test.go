@@ -65,6 +65,8 @@ type stack struct {
 	salesDSN, customerDSN string
 	// namespace is the stack's own Temporal namespace.
 	namespace string
+	// common is the environment every service of the stack shares.
+	common map[string]string
 }
 
 type stackOpts struct {
@@ -108,7 +110,7 @@ func newStack(t testing.TB, dsn func(testing.TB) string, o stackOpts) *stack {
 		}
 		return m
 	}
-	s := &stack{t: t, tokens: map[string]string{}, namespace: o.namespace}
+	s := &stack{t: t, tokens: map[string]string{}, namespace: o.namespace, common: common}
 	s.customerDSN, s.salesDSN = dsn(t), dsn(t)
 	s.customer, s.followup = stacktest.StartPair(t, common, map[string]string{"DATABASE_URL": s.customerDSN},
 		stacktest.Merge(map[string]string{"DATABASE_URL": dsn(t)}, o.followUpEnv), service.Options{})

@@ -8,7 +8,8 @@
 // configuration and how it is assembled. The pieces live in internal/:
 // domain (rules), app (use cases), adapters (storage, migrations) and ports
 // (HTTP handlers, Temporal activities, the workflow and customer-service
-// clients). The Lead and Opportunity workflows live in workflows/lead.
+// clients). The Lead and Opportunity workflows live in workflows/lead; the
+// service hosts the Lead workflow of the leads it starts (workflows/lead/host.go).
 //
 // It does not own customers (a lead's company is found or created, and its
 // owner claimed, through the customer service's activities; whether a person
@@ -22,12 +23,15 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
 
 	"github.com/closeloop/closeloop/platform/service"
 	salesc "github.com/closeloop/closeloop/proto/contract/sales"
+	wfc "github.com/closeloop/closeloop/proto/contract/workflows"
 	"github.com/closeloop/closeloop/services/sales/internal/adapters"
 	"github.com/closeloop/closeloop/services/sales/internal/app"
 	"github.com/closeloop/closeloop/services/sales/internal/ports"
+	"github.com/closeloop/closeloop/workflows/lead"
 )
 
 // TaskQueue is the sales service's Temporal task queue.
@@ -67,8 +71,14 @@ func Setup(d *service.Deps, cfg Config) (*service.Module, error) {
 	h := &ports.HTTP{App: a}
 	acts := &ports.Activities{Store: store, App: a}
 	return &service.Module{
-		Routes:     func(v1 *gin.RouterGroup) { h.Routes(v1) },
-		Register:   func(r worker.Registry) { acts.Register(r) },
+		Routes: func(v1 *gin.RouterGroup) { h.Routes(v1) },
+		Register: func(r worker.Registry) {
+			acts.Register(r)
+			// New leads run here, their sales activities local
+			// (workflows/lead/host.go); the worker keeps leads started
+			// before, and opportunities.
+			r.RegisterWorkflowWithOptions(lead.Lead, workflow.RegisterOptions{Name: wfc.WorkflowLead})
+		},
 		OpenAPI:    ports.OpenAPI(),
 		Background: []func(context.Context) error{service.PurgeIdempotencyKeys(d.DB, d.Log)},
 	}, nil

@@ -1,17 +1,27 @@
 package sales_test
 
 import (
+	"context"
 	"fmt"
 	"os/exec"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+	"go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
 	"github.com/closeloop/closeloop/platform/testenv"
+	wfc "github.com/closeloop/closeloop/proto/contract/workflows"
+	salesv1 "github.com/closeloop/closeloop/proto/gen/closeloop/sales/v1"
 )
 
 // TestWorkerKilledMidEscalation kills the workflow worker with SIGKILL in the
-// middle of a lead's escalation, while the next step comes due, and starts it
+// middle of the escalation of a lead it hosts (one started by an older
+// release), while the next step comes due, and starts it
 // again: the step that fell due while no worker ran is carried out on restart,
 // and every step — reminder, escalation to the manager, reassignment — happens
 // exactly once, on the lead's timeline and on its follow-up.
@@ -40,9 +50,16 @@ func TestWorkerKilledMidEscalation(t *testing.T) {
 	worker := startWorkerProcess(t, hostPort, s.namespace)
 	received := time.Now().Add(-15*time.Minute + 20*time.Second).UTC()
 	due := received.Add(15 * time.Minute)
-	l := s.must(201, "POST", "/v1/leads", mgrMia, map[string]any{"source": "phone", "company_name": companyName("Killed Worker Ltd"),
-		"region": "north", "industry": "steel", "received_at": received.Format(time.RFC3339Nano), "import": true})
-	id, owner := l["id"].(string), l["owner_id"].(string)
+	// The lead is started as a release before the sales service hosted new
+	// leads started it: on the workflow worker's queue (a lead the API
+	// starts now runs in the sales service, with its sales activities local).
+	l := startLeadOnWorkflowsQueue(t, s.sales.App.Deps().Temporal, &salesv1.LeadData{Id: uuid.NewString(), Source: "phone",
+		CompanyName: companyName("Killed Worker Ltd"), Region: "north", Industry: "steel", ReceivedAt: timestamppb.New(received),
+		CreatedBy: mgrMia, Imported: true})
+	id, owner := l.GetLeadId(), l.GetAssignment().GetOwnerId()
+	if owner == "" {
+		t.Fatalf("the lead was not assigned: %v", l)
+	}
 	kinds := func() map[string]int {
 		out := map[string]int{}
 		for _, e := range s.must(200, "GET", "/v1/leads/"+id+"/timeline", admin, nil)["items"].([]any) {
@@ -94,6 +111,31 @@ func TestWorkerKilledMidEscalation(t *testing.T) {
 	if steps["remind"] != 1 || steps["escalate_manager"] != 1 || steps["reassign"] != 1 {
 		t.Fatalf("follow-up history steps %v: %s", steps, mustJSON(fu["events"]))
 	}
+}
+
+// startLeadOnWorkflowsQueue starts a lead's workflow as the API did before
+// the sales service hosted new leads — on the workflow worker's queue, with
+// the await-settled update (update-with-start) — and returns its snapshot
+// once the first assignment has settled.
+func startLeadOnWorkflowsQueue(t *testing.T, c client.Client, data *salesv1.LeadData) *salesv1.LeadSnapshot {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	id := wfc.LeadWorkflowID(data.GetId())
+	op := c.NewWithStartWorkflowOperation(client.StartWorkflowOptions{ID: id, TaskQueue: wfc.TaskQueue,
+		WorkflowIDConflictPolicy: enums.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		TypedSearchAttributes:    temporal.NewSearchAttributes(temporal.NewSearchAttributeKeyKeyword(wfc.SAKind.String()).ValueSet("lead")),
+	}, wfc.WorkflowLead, &salesv1.LeadInput{Lead: data})
+	h, err := c.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{StartWorkflowOperation: op,
+		UpdateOptions: client.UpdateWorkflowOptions{WorkflowID: id, UpdateName: wfc.UpdateAwaitSettled, WaitForStage: client.WorkflowUpdateStageCompleted}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var snap salesv1.LeadSnapshot
+	if err := h.Get(ctx, &snap); err != nil {
+		t.Fatalf("lead %s: %v", id, err)
+	}
+	return &snap
 }
 
 // startWorkerProcess runs the workflow worker as a child process (this test

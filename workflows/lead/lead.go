@@ -83,7 +83,10 @@ type leadWF struct {
 	mu        workflow.Mutex
 	sales     workflow.Context
 	customer  workflow.Context
-	runs      // continue-as-new (continue.go)
+	// local: the run is hosted by the sales service's worker, which runs
+	// the sales activities as local activities (host.go).
+	local bool
+	runs  // continue-as-new (continue.go)
 }
 
 // Lead is the Lead workflow (Lead:<id>); see the package documentation.
@@ -94,10 +97,11 @@ func Lead(ctx workflow.Context, in *salesv1.LeadInput) (*salesv1.LeadSnapshot, e
 	}
 	w := &leadWF{
 		data: d, interrupt: workflow.NewBufferedChannel(ctx, 1), mu: workflow.NewMutex(ctx),
-		sales: callSales(ctx), customer: callCustomer(ctx),
+		customer: callCustomer(ctx), local: hostedBySales(ctx),
 		snap: &salesv1.LeadSnapshot{LeadId: d.GetId(), State: StateNew, CustomerId: d.GetCustomerId(), Assignment: &salesv1.Assignment{}},
 		runs: newRuns(ctx, in.GetContinueAsNewAfter()),
 	}
+	w.sales = w.salesCalls(ctx)
 	carried := in.GetCarried()
 	if carried != nil {
 		w.restore(carried)
@@ -282,7 +286,7 @@ func (w *leadWF) assign(ctx workflow.Context, in *salesv1.AssignLeadInput) error
 		in.Actor = "workflow"
 	}
 	var a salesv1.Assignment
-	if err := workflow.ExecuteActivity(w.sales, salesc.ActivityAssignLead, in).Get(ctx, &a); err != nil {
+	if err := w.runSales(salesc.ActivityAssignLead, in).Get(ctx, &a); err != nil {
 		return err
 	}
 	w.seq, w.noChase = a.GetSeq(), false
@@ -487,7 +491,7 @@ func (w *leadWF) command(ctx workflow.Context, cmd *salesv1.LeadCommand) (*sales
 func (w *leadWF) apply(ctx workflow.Context, cmd *salesv1.LeadCommand) error {
 	cmd.LeadId = w.data.GetId()
 	var s salesv1.LeadSnapshot
-	if err := workflow.ExecuteActivity(w.sales, salesc.ActivityApplyLeadCommand, cmd).Get(ctx, &s); err != nil {
+	if err := w.runSales(salesc.ActivityApplyLeadCommand, cmd).Get(ctx, &s); err != nil {
 		return err
 	}
 	w.snap.State, w.snap.FirstContactAt, w.snap.OpportunityId = s.GetState(), s.GetFirstContactAt(), s.GetOpportunityId()
@@ -513,7 +517,7 @@ func (w *leadWF) event(ctx workflow.Context, kind, summary, actor string, data m
 }
 
 func (w *leadWF) eventID(ctx workflow.Context, id, kind, summary, actor string, data map[string]string) error {
-	return workflow.ExecuteActivity(w.sales, salesc.ActivityRecordEvent, &salesv1.TimelineEvent{
+	return w.runSales(salesc.ActivityRecordEvent, &salesv1.TimelineEvent{
 		Id: id, SubjectType: "lead", SubjectId: w.data.GetId(), Kind: kind, Actor: actor, Summary: summary,
 		At: timestamppb.New(workflow.Now(ctx)), DataJson: jsonOf(data),
 	}).Get(ctx, nil)

@@ -23,6 +23,7 @@ import (
 	"github.com/closeloop/closeloop/platform/testenv"
 	"github.com/closeloop/closeloop/services/customer"
 	"github.com/closeloop/closeloop/services/followup"
+	"github.com/closeloop/closeloop/services/sales"
 	"github.com/closeloop/closeloop/services/internal/stacktest"
 	"github.com/closeloop/closeloop/workflows"
 )
@@ -48,6 +49,8 @@ func TestMain(m *testing.M) {
 			service.Main(customer.Spec())
 		case "followup":
 			service.Main(followup.Spec())
+		case "sales":
+			service.Main(sales.Spec())
 		case "worker":
 			service.Main(workflows.Spec())
 		default:

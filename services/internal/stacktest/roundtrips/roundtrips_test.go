@@ -62,8 +62,8 @@ func TestRoundTrips(t *testing.T) {
 			}
 			wantActivities := map[string][]string{
 				// ResolvePolicies opens the follow-up too (change resolve-and-open).
-				actCreateLead: {customerc.ActivityEnsureCustomer, salesc.ActivityAssignLead, customerc.ActivityClaimCustomerOwner,
-					followupc.ActivityResolvePolicies},
+				// AssignLead is local: the sales service hosts new leads.
+				actCreateLead: {customerc.ActivityEnsureCustomer, customerc.ActivityClaimCustomerOwner, followupc.ActivityResolvePolicies},
 			}
 			// The customer service hosts new customer-days: their visit
 			// activities are local (workflows/visit/host.go).
@@ -71,6 +71,10 @@ func TestRoundTrips(t *testing.T) {
 				if v := byName[name]; v.c.activities != 0 || v.c.localActs != 1 || v.localBy[a] != 1 {
 					t.Errorf("%s ran activities %v and local activities %v, want %s alone, local", name, v.activityBy, v.localBy, a)
 				}
+			}
+			if l := byName[actCreateLead]; l.localBy[salesc.ActivityAssignLead] != 1 || l.activityBy[salesc.ActivityAssignLead] != 0 {
+				t.Errorf("%s ran %s %d times as a local activity and %d as an activity task, want once, local (workflows/lead/host.go)",
+					actCreateLead, salesc.ActivityAssignLead, l.localBy[salesc.ActivityAssignLead], l.activityBy[salesc.ActivityAssignLead])
 			}
 			if n := byName[actCreateLead].activityBy[followupc.ActivityOpenFollowUp]; n != 0 {
 				t.Errorf("%s ran %s %d times, want none: the resolution opens the follow-up", actCreateLead, followupc.ActivityOpenFollowUp, n)

@@ -8,6 +8,7 @@ import (
 	"go.temporal.io/sdk/worker"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/closeloop/closeloop/platform/faults"
 	"github.com/closeloop/closeloop/platform/temporalx"
 	salesc "github.com/closeloop/closeloop/proto/contract/sales"
 	marketingv1 "github.com/closeloop/closeloop/proto/gen/closeloop/marketing/v1"
@@ -36,6 +37,14 @@ func (a *Activities) Register(r worker.Registry) {
 	reg(a.CustomerOutcomes, salesc.ActivityCustomerOutcomes)
 }
 
+// AfterAssign is the fault point (platform/faults) where an assignment is
+// committed and the workflow task that ran it not yet completed: the sales
+// service, which hosts new leads and writes their assignments as local
+// activities, killed there leaves the assignment stored and unrecorded in
+// the lead's history, so the restarted service runs it again (a retry of
+// the same assignment number changes nothing).
+const AfterAssign = "sales.after-assign-lead"
+
 // AssignLead assigns a lead.
 func (a *Activities) AssignLead(ctx context.Context, in *salesv1.AssignLeadInput) (*salesv1.Assignment, error) {
 	var lead *adapters.Lead
@@ -57,6 +66,7 @@ func (a *Activities) AssignLead(ctx context.Context, in *salesv1.AssignLeadInput
 	if err != nil {
 		return nil, temporalx.NonRetryable(err)
 	}
+	faults.Point(AfterAssign)
 	a2 := assignment(l)
 	a2.State = l.State
 	return a2, nil

@@ -15,6 +15,7 @@ import (
 
 	"github.com/closeloop/closeloop/platform/apperr"
 	"github.com/closeloop/closeloop/platform/auth"
+	salesc "github.com/closeloop/closeloop/proto/contract/sales"
 	wfc "github.com/closeloop/closeloop/proto/contract/workflows"
 	salesv1 "github.com/closeloop/closeloop/proto/gen/closeloop/sales/v1"
 	"github.com/closeloop/closeloop/services/sales/internal/domain"
@@ -48,7 +49,9 @@ func (w TemporalWorkflows) wait() time.Duration {
 func (w TemporalWorkflows) StartLead(ctx context.Context, in *salesv1.LeadInput, wait time.Duration) (*salesv1.LeadSnapshot, error) {
 	id := wfc.LeadWorkflowID(in.GetLead().GetId())
 	start := w.Client.NewWithStartWorkflowOperation(client.StartWorkflowOptions{
-		ID: id, TaskQueue: wfc.TaskQueue,
+		// A new lead runs on the sales service's own queue, hosted by its
+		// worker beside the sales activities (workflows/lead/host.go).
+		ID: id, TaskQueue: salesc.TaskQueue,
 		WorkflowIDConflictPolicy: enums.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 		WorkflowIDReusePolicy:    enums.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
 		TypedSearchAttributes: temporal.NewSearchAttributes(

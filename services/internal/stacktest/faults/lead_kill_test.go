@@ -1,0 +1,100 @@
+package faults_test
+
+import (
+	"net/http"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/closeloop/closeloop/platform/idem"
+	"github.com/closeloop/closeloop/platform/service"
+	"github.com/closeloop/closeloop/platform/testenv"
+	"github.com/closeloop/closeloop/services/internal/stacktest"
+)
+
+// AfterAssign is the sales service's fault point once a lead's assignment is
+// committed, before the workflow task that ran it as a local activity
+// completed (services/sales/internal/ports).
+const AfterAssign = "sales.after-assign-lead"
+
+// TestSalesServiceKilledMidAssignment kills the sales service — which hosts
+// new leads and writes their assignments as local activities — with SIGKILL
+// in the middle of a lead's creation: the lead stored and assigned, the
+// workflow task that ran the assignment not completed, no answer sent.
+// Started again, the service takes the lead's workflow task again and runs
+// the assignment again (the same assignment number: nothing changes); the
+// client's retry with the same Idempotency-Key is answered 201 with that
+// lead, assigned once, its company one customer owned by the lead's owner.
+// About 30 seconds. PostgreSQL.
+func TestSalesServiceKilledMidAssignment(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts and kills a service process")
+	}
+	hostPort, ns, _ := ownNamespace(t)
+	iss, issuerURL := stacktest.StartIssuer(t)
+	common := map[string]string{"OIDC_ISSUER_URL": issuerURL, "TEMPORAL_ADDRESS": hostPort, "TEMPORAL_NAMESPACE": ns,
+		"LOG_LEVEL": "warn", "SHUTDOWN_TIMEOUT": "5s"}
+	cust, _ := stacktest.StartPair(t, common, map[string]string{"DATABASE_URL": testenv.Postgres(t)},
+		map[string]string{"DATABASE_URL": testenv.Postgres(t), "NOTIFY_DISPATCH": "false"}, service.Options{})
+	sdsn := testenv.Postgres(t)
+	sales := newProc(t, "sales", stacktest.Merge(common, map[string]string{"DATABASE_URL": sdsn, "CUSTOMER_API_URL": cust.Base,
+		"LEAD_CREATE_WAIT": "90s"}))
+	toks := tokens(t, iss)
+	mgr := toks[stacktest.MgrMia]
+	for user, tok := range toks { // known users own customers and leads
+		if a := send("GET", cust.Base+"/v1/abc/settings", tok, nil); a.Status != http.StatusOK {
+			t.Fatalf("first request of %s: %s", user, a)
+		}
+	}
+	sales.Start(AfterAssign)
+	if a := send("POST", sales.Base+"/v1/territories", mgr, map[string]any{"name": "North steel", "region": "north", "industry": "steel",
+		"team": "north", "strategy": "round_robin", "reps": []map[string]any{{"rep_id": stacktest.RepAna, "capacity": 10}}}); a.Status != http.StatusCreated {
+		t.Fatalf("territory: %s", a)
+	}
+	name := "Killed Sales Ltd " + strconv.FormatInt(time.Now().UnixNano(), 10)
+	body := map[string]any{"source": "phone", "company_name": name, "region": "north", "industry": "steel"}
+	key := "kill-lead-" + strconv.FormatInt(time.Now().UnixNano(), 10)
+
+	first := send("POST", sales.Base+"/v1/leads", mgr, body, idem.Header, key)
+	sales.Died(time.Minute)
+	if first.Err == nil {
+		t.Fatalf("answered although the service died before its workflow task completed: %s", first)
+	}
+	sdb := openDB(t, sdsn)
+	var stored []struct{ ID, OwnerID string }
+	if err := sdb.Raw(`SELECT id, owner_id FROM leads WHERE company_name = ?`, name).Scan(&stored).Error; err != nil {
+		t.Fatal(err)
+	}
+	if len(stored) != 1 || stored[0].OwnerID != stacktest.RepAna {
+		t.Fatalf("leads stored when the service died after the assignment's commit: %+v, want one, rep-ana's", stored)
+	}
+
+	sales.Start("")
+	retry := send("POST", sales.Base+"/v1/leads", mgr, body, idem.Header, key)
+	if retry.Status != http.StatusCreated {
+		t.Fatalf("the retry answered %s, want 201", retry)
+	}
+	l := retry.JSON(t)
+	if l["id"] != stored[0].ID || l["owner_id"] != stacktest.RepAna {
+		t.Fatalf("the retry answered %v, want the stored lead %s, rep-ana's", l, stored[0].ID)
+	}
+	kinds := map[string]int{}
+	tl := send("GET", sales.Base+"/v1/leads/"+stored[0].ID+"/timeline", toks[stacktest.Admin], nil)
+	if tl.Status != http.StatusOK {
+		t.Fatalf("timeline: %s", tl)
+	}
+	for _, e := range tl.JSON(t)["items"].([]any) {
+		kinds[e.(map[string]any)["kind"].(string)]++
+	}
+	if kinds["assigned"] != 1 || kinds["created"] != 1 {
+		t.Fatalf("timeline kinds %v, want created and assigned once each", kinds)
+	}
+	c := send("GET", cust.Base+"/v1/customers/"+l["customer_id"].(string), mgr, nil)
+	if c.Status != http.StatusOK || c.JSON(t)["owner_id"] != stacktest.RepAna {
+		t.Fatalf("the lead's customer: %s, want it owned by rep-ana", c)
+	}
+	var n int64
+	if err := sdb.Raw(`SELECT count(*) FROM leads WHERE company_name = ?`, name).Scan(&n).Error; err != nil || n != 1 {
+		t.Fatalf("%d leads for the company (%v), want 1", n, err)
+	}
+}

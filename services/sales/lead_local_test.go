@@ -1,0 +1,116 @@
+package sales_test
+
+import (
+	"context"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
+
+	salesc "github.com/closeloop/closeloop/proto/contract/sales"
+	wfc "github.com/closeloop/closeloop/proto/contract/workflows"
+	salesv1 "github.com/closeloop/closeloop/proto/gen/closeloop/sales/v1"
+	"github.com/closeloop/closeloop/workflows/lead"
+)
+
+// TestLeadHostedByTheSalesServiceRunsItsActivitiesLocally runs one lead — its
+// first assignment, a reassignment, a contact logged by the new owner and its
+// disqualification — on each of the two task queues a Lead run can be on: the
+// sales service's own (where the API starts new leads: the sales activities
+// are local activities of the same worker) and the workflow worker's (leads
+// started before, and win-back hand-overs: the same activities as activity
+// tasks). Both answer and store the same; only how the sales activities are
+// called differs, and the customer service's and the follow-up engine's are
+// remote on both.
+func TestLeadHostedByTheSalesServiceRunsItsActivitiesLocally(t *testing.T) {
+	for _, tc := range []struct {
+		queue string
+		local bool
+	}{{salesc.TaskQueue, true}, {wfc.TaskQueue, false}} {
+		t.Run(tc.queue, func(t *testing.T) {
+			start := cst(time.March, 2, 10, 0)
+			h := newWFHarness(t, start)
+			h.env.SetStartWorkflowOptions(client.StartWorkflowOptions{TaskQueue: tc.queue})
+			var mu sync.Mutex
+			local, remote := map[string]int{}, map[string]int{}
+			h.env.SetOnLocalActivityStartedListener(func(info *activity.Info, _ context.Context, _ []any) {
+				mu.Lock()
+				local[info.ActivityType.Name]++
+				mu.Unlock()
+			})
+			h.env.SetOnActivityStartedListener(func(info *activity.Info, _ context.Context, _ converter.EncodedValues) {
+				mu.Lock()
+				remote[info.ActivityType.Name]++
+				mu.Unlock()
+			})
+			in := h.leadInput("Lantern Foods")
+			id := in.GetLead().GetId()
+			var moved, contacted, disq *outcome
+			h.at(cst(time.March, 2, 11, 0), func() {
+				moved = h.send(wfc.UpdateReassign, &salesv1.ReassignRequest{ToOwnerId: "rep-bo", Actor: "mgr-eve", Reason: "ana is on leave"})
+			})
+			h.at(cst(time.March, 2, 11, 30), func() {
+				contacted = h.send(wfc.UpdateLeadCommand, &salesv1.LeadCommand{Op: lead.OpContact, Actor: "rep-bo", ExpectedOwnerId: "rep-bo",
+					Channel: "call", Summary: "first call"})
+			})
+			h.at(cst(time.March, 3, 10, 0), func() {
+				disq = h.send(wfc.UpdateLeadCommand, &salesv1.LeadCommand{Op: lead.OpDisqualify, Actor: "mgr-eve", Reason: "no budget"})
+			})
+			h.env.ExecuteWorkflow(wfc.WorkflowLead, in)
+			if err := h.env.GetWorkflowError(); err != nil {
+				t.Fatal(err)
+			}
+			expect(t, "reassign", moved, "")
+			expect(t, "contact", contacted, "")
+			expect(t, "disqualify", disq, "")
+			if l := h.lead(id); l.OwnerID != "rep-bo" || l.AssignmentSeq != 2 || l.State != lead.StateDisqualified {
+				t.Errorf("lead %+v, want rep-bo's after two assignments, disqualified", l)
+			}
+			if got, want := strings.Join(h.timeline("lead", id), ","), "created,assigned,reassigned,first_contact,disqualified"; got != want {
+				t.Errorf("timeline %s, want %s", got, want)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			called, other := remote, local
+			if tc.local {
+				called, other = local, remote
+			}
+			for _, name := range []string{salesc.ActivityAssignLead, salesc.ActivityApplyLeadCommand} {
+				if called[name] == 0 {
+					t.Errorf("%s: not called as a %s activity (local %v, remote %v)", name, hostKind(tc.local), sortedNames(local), sortedNames(remote))
+				}
+			}
+			for name, n := range other {
+				if strings.HasPrefix(name, "sales.") {
+					t.Errorf("%s: called %d times as a %s activity", name, n, hostKind(!tc.local))
+				}
+			}
+			for name := range local {
+				if !strings.HasPrefix(name, "sales.") {
+					t.Errorf("%s, another service's activity, ran locally", name)
+				}
+			}
+		})
+	}
+}
+
+func hostKind(local bool) string {
+	if local {
+		return "local"
+	}
+	return "remote"
+}
+
+func sortedNames(m map[string]int) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}

@@ -1,0 +1,56 @@
+package lead
+
+import (
+	"go.temporal.io/sdk/workflow"
+
+	salesc "github.com/closeloop/closeloop/proto/contract/sales"
+	"github.com/closeloop/closeloop/workflows/wfx"
+)
+
+// Where a lead runs.
+//
+// The sales service starts each new lead's workflow on its own task queue
+// (salesc.TaskQueue) and hosts the Lead workflow on its worker there,
+// beside the sales activities (AssignLead, ApplyLeadCommand, RecordEvent)
+// and the sales database they write to. Such a run calls them as local
+// activities: the assignment is written inside the workflow task that
+// decided it — no activity task, no workflow task after it. The customer
+// service's activities (EnsureCustomer, ClaimCustomerOwner) and the
+// follow-up engine's stay remote: they are other services'. The
+// Opportunity workflow stays on the workflow worker.
+//
+// Leads started before, or by the WinBack workflow's hand-over (a child
+// workflow, on its parent's queue), run on the workflow worker's queue
+// (wfc.TaskQueue), which still hosts the Lead workflow, and call the sales
+// activities remotely as they always did; continue-as-new keeps the queue.
+// A run's task queue never changes, so it decides the branch for the
+// run's whole history, in replay as when it ran: it is this change's
+// version marker (recorded histories on both queues replay,
+// workflows/replay_test.go).
+
+// hostedBySales says whether the run is on the sales service's own task
+// queue, whose worker has the sales activities registered.
+func hostedBySales(ctx workflow.Context) bool {
+	return workflow.GetInfo(ctx).TaskQueueName == salesc.TaskQueue
+}
+
+// salesCalls is the context the run calls the sales activities with:
+// local activity options when the sales service hosts it, else callSales.
+func (w *leadWF) salesCalls(ctx workflow.Context) workflow.Context {
+	if w.local {
+		return wfx.LocalActivities(ctx, wfx.Call{Queue: salesc.TaskQueue, NonRetryable: []string{"invalid", "not_found"}})
+	}
+	return callSales(ctx)
+}
+
+// runSales runs one of the sales activities: a local activity when the
+// sales service hosts the run, else an activity task on its queue. Both
+// are retried alike (wfx), and each activity is idempotent by its ids
+// (the assignment number, the event id), so a local attempt repeated after
+// a worker's crash writes nothing twice.
+func (w *leadWF) runSales(name string, in any) workflow.Future {
+	if w.local {
+		return workflow.ExecuteLocalActivity(w.sales, name, in)
+	}
+	return workflow.ExecuteActivity(w.sales, name, in)
+}
