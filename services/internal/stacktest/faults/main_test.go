@@ -23,8 +23,8 @@ import (
 	"github.com/closeloop/closeloop/platform/testenv"
 	"github.com/closeloop/closeloop/services/customer"
 	"github.com/closeloop/closeloop/services/followup"
-	"github.com/closeloop/closeloop/services/sales"
 	"github.com/closeloop/closeloop/services/internal/stacktest"
+	"github.com/closeloop/closeloop/services/sales"
 	"github.com/closeloop/closeloop/workflows"
 )
 
