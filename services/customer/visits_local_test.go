@@ -1,17 +1,13 @@
 package customer_test
 
 import (
-	"context"
-	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/converter"
 
+	"github.com/closeloop/closeloop/platform/testenv"
 	customerc "github.com/closeloop/closeloop/proto/contract/customer"
 	wfc "github.com/closeloop/closeloop/proto/contract/workflows"
 	"github.com/closeloop/closeloop/workflows/visit"
@@ -37,18 +33,7 @@ func TestVisitHostedByTheCustomerServiceRunsItsActivitiesLocally(t *testing.T) {
 			start := vcst(time.March, 2, 9, 0) // Monday
 			h := newVisitHarness(t, start)
 			h.env.SetStartWorkflowOptions(client.StartWorkflowOptions{TaskQueue: tc.queue})
-			var mu sync.Mutex
-			local, remote := map[string]int{}, map[string]int{}
-			h.env.SetOnLocalActivityStartedListener(func(info *activity.Info, _ context.Context, _ []any) {
-				mu.Lock()
-				local[info.ActivityType.Name]++
-				mu.Unlock()
-			})
-			h.env.SetOnActivityStartedListener(func(info *activity.Info, _ context.Context, _ converter.EncodedValues) {
-				mu.Lock()
-				remote[info.ActivityType.Name]++
-				mu.Unlock()
-			})
+			starts := testenv.RecordActivityStarts(h.env)
 			const day = "2026-03-03"
 			visitStart := vcst(time.March, 3, 10, 0)
 			var booked, joined, offered, late, logged *vOutcome
@@ -93,41 +78,7 @@ func TestVisitHostedByTheCustomerServiceRunsItsActivitiesLocally(t *testing.T) {
 			if got, want := strings.Join(h.kinds(rows[0].ID), ","), "booked,joined/rep-ana,offered,reminder/rep-ana,reminder/svc-sam,logged"; got != want {
 				t.Errorf("timeline %s, want %s", got, want)
 			}
-			mu.Lock()
-			defer mu.Unlock()
-			called, other := remote, local
-			if tc.local {
-				called, other = local, remote
-			}
-			for _, name := range visitActs {
-				if called[name] == 0 {
-					t.Errorf("%s: not called as a %s activity (local %v, remote %v)", name, kind(tc.local), names(local), names(remote))
-				}
-				if other[name] != 0 {
-					t.Errorf("%s: called %d times as a %s activity", name, other[name], kind(!tc.local))
-				}
-			}
-			for name := range local {
-				if !strings.HasPrefix(name, "customer.") {
-					t.Errorf("%s, another service's activity, ran locally", name)
-				}
-			}
+			starts.Check(t, tc.local, "customer.", visitActs...)
 		})
 	}
-}
-
-func kind(local bool) string {
-	if local {
-		return "local"
-	}
-	return "remote"
-}
-
-func names(m map[string]int) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

@@ -1,17 +1,13 @@
 package sales_test
 
 import (
-	"context"
-	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/converter"
 
+	"github.com/closeloop/closeloop/platform/testenv"
 	salesc "github.com/closeloop/closeloop/proto/contract/sales"
 	wfc "github.com/closeloop/closeloop/proto/contract/workflows"
 	salesv1 "github.com/closeloop/closeloop/proto/gen/closeloop/sales/v1"
@@ -36,18 +32,7 @@ func TestLeadHostedByTheSalesServiceRunsItsActivitiesLocally(t *testing.T) {
 			start := cst(time.March, 2, 10, 0)
 			h := newWFHarness(t, start)
 			h.env.SetStartWorkflowOptions(client.StartWorkflowOptions{TaskQueue: tc.queue})
-			var mu sync.Mutex
-			local, remote := map[string]int{}, map[string]int{}
-			h.env.SetOnLocalActivityStartedListener(func(info *activity.Info, _ context.Context, _ []any) {
-				mu.Lock()
-				local[info.ActivityType.Name]++
-				mu.Unlock()
-			})
-			h.env.SetOnActivityStartedListener(func(info *activity.Info, _ context.Context, _ converter.EncodedValues) {
-				mu.Lock()
-				remote[info.ActivityType.Name]++
-				mu.Unlock()
-			})
+			starts := testenv.RecordActivityStarts(h.env)
 			in := h.leadInput("Lantern Foods")
 			id := in.GetLead().GetId()
 			var moved, contacted, disq *outcome
@@ -74,43 +59,7 @@ func TestLeadHostedByTheSalesServiceRunsItsActivitiesLocally(t *testing.T) {
 			if got, want := strings.Join(h.timeline("lead", id), ","), "created,assigned,reassigned,first_contact,disqualified"; got != want {
 				t.Errorf("timeline %s, want %s", got, want)
 			}
-			mu.Lock()
-			defer mu.Unlock()
-			called, other := remote, local
-			if tc.local {
-				called, other = local, remote
-			}
-			for _, name := range []string{salesc.ActivityAssignLead, salesc.ActivityApplyLeadCommand} {
-				if called[name] == 0 {
-					t.Errorf("%s: not called as a %s activity (local %v, remote %v)", name, hostKind(tc.local), sortedNames(local), sortedNames(remote))
-				}
-			}
-			for name, n := range other {
-				if strings.HasPrefix(name, "sales.") {
-					t.Errorf("%s: called %d times as a %s activity", name, n, hostKind(!tc.local))
-				}
-			}
-			for name := range local {
-				if !strings.HasPrefix(name, "sales.") {
-					t.Errorf("%s, another service's activity, ran locally", name)
-				}
-			}
+			starts.Check(t, tc.local, "sales.", salesc.ActivityAssignLead, salesc.ActivityApplyLeadCommand)
 		})
 	}
-}
-
-func hostKind(local bool) string {
-	if local {
-		return "local"
-	}
-	return "remote"
-}
-
-func sortedNames(m map[string]int) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
