@@ -252,8 +252,11 @@ func TestVisitRequestsRace(t *testing.T) {
 	// before the payloads moved from JSON to proto, visit-raced-requests-proto.json
 	// before the first request was decided while the policies were being
 	// resolved, visit-raced-requests-early.json before the run started with
-	// the request's resolution; they stay, for the runs they stand for).
-	testenv.SaveHistory(t, s.app.Deps().Temporal, wfc.VisitWorkflowID(cust, day), "../../workflows/testdata/visit-raced-requests-local.json")
+	// the request's resolution, visit-raced-requests-resolved.json before the
+	// customer service hosted the day, visit-raced-requests-local.json before
+	// a hosted run asked one change for all; they stay, for the runs they
+	// stand for).
+	testenv.SaveHistory(t, s.app.Deps().Temporal, wfc.VisitWorkflowID(cust, day), "../../workflows/testdata/visit-raced-requests-lean.json")
 }
 
 // TestVisitLifecycleThroughAPI, on each database: book, join, decline; the calendar views of a

@@ -150,7 +150,7 @@ func visitRules(t *testing.T, backend string, dsn func(testing.TB) string) {
 		// while the policies were being resolved; -early: before the run
 		// started with the request's resolution; they stay, for the runs
 		// they stand for).
-		testenv.SaveHistory(t, s.app.Deps().Temporal, wfc.VisitWorkflowID(cust, sat), "../../workflows/testdata/visit-cancelled-day-ends-local.json")
+		testenv.SaveHistory(t, s.app.Deps().Temporal, wfc.VisitWorkflowID(cust, sat), "../../workflows/testdata/visit-cancelled-day-ends-lean.json")
 	}
 	// The day is free: the next request starts a new run and books it.
 	rebooked := s.vmust(t, 201, "POST", path, mgrMia, map[string]any{"day": sat, "department": "service", "purpose": "fair", "allow_non_working_day": true})
@@ -161,7 +161,7 @@ func visitRules(t *testing.T, backend string, dsn func(testing.TB) string) {
 		// A repeat, a join and a repeated join, for the replay test (the
 		// same without a suffix: with the JSON payloads; -proto: resolved
 		// before deciding; -early: resolving while deciding; all kept).
-		testenv.SaveHistory(t, s.app.Deps().Temporal, wfc.VisitWorkflowID(cust, day), "../../workflows/testdata/visit-repeat-requests-local.json")
+		testenv.SaveHistory(t, s.app.Deps().Temporal, wfc.VisitWorkflowID(cust, day), "../../workflows/testdata/visit-repeat-requests-lean.json")
 	}
 }
 

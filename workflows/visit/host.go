@@ -26,7 +26,8 @@ import (
 // changes, so it decides the branch for the run's whole history, in replay
 // as when it ran: the queue is this change's version marker, and no
 // workflow.GetVersion is needed (recorded histories on both queues replay,
-// workflows/replay_test.go).
+// workflows/replay_test.go). A hosted run asks one change for all the
+// others (version, below).
 
 // hostedByCustomer says whether the run is on the customer service's own
 // task queue, whose worker has the visit activities registered.
@@ -44,4 +45,20 @@ func (w *visitWF) call(name string, in any) workflow.Future {
 		return workflow.ExecuteLocalActivity(w.act, name, in)
 	}
 	return workflow.ExecuteActivity(w.act, name, in)
+}
+
+// version is workflow.GetVersion of one of the workflow's changes (between
+// DefaultVersion and 1). A run the customer service hosts is always newer
+// than every one of them, so from changeHostedAtCurrent on it asks that
+// one change alone and takes the others at 1: each GetVersion records a
+// marker and, by the SDK's design, an upsert of the TemporalChangeVersion
+// search attribute, which the server writes to visibility — four of each
+// in a new day's first workflow task before, one now. Hosted runs that
+// recorded the changes one by one (before changeHostedAtCurrent) find no
+// marker for it in their history and replay asking each, as they ran.
+func (w *visitWF) version(ctx workflow.Context, change string) workflow.Version {
+	if w.local && workflow.GetVersion(ctx, changeHostedAtCurrent, workflow.DefaultVersion, 1) >= 1 {
+		return 1
+	}
+	return workflow.GetVersion(ctx, change, workflow.DefaultVersion, 1)
 }

@@ -20,7 +20,7 @@ import (
 // visit's reminder and log; it is tried again, 1 minute later, doubling up
 // to hourly, until an analyst has fixed it.
 func (w *visitWF) load(ctx workflow.Context) error {
-	if res := w.in.GetResolved(); res != nil && workflow.GetVersion(ctx, changeResolvedAtRequest, workflow.DefaultVersion, 1) >= 1 {
+	if res := w.in.GetResolved(); res != nil && w.version(ctx, changeResolvedAtRequest) >= 1 {
 		err := w.apply(res)
 		if err == nil {
 			return nil

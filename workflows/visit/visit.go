@@ -99,6 +99,9 @@ const (
 	// activity; one it cannot use is resolved again as before. Asked only
 	// when the input carries one, so runs started before never ask.
 	changeResolvedAtRequest = "visit-resolved-at-request"
+	// changeHostedAtCurrent: a run the customer service hosts takes every
+	// change above at version 1 without asking each (host.go, version).
+	changeHostedAtCurrent = "visit-hosted-at-current"
 )
 
 type visitWF struct {
@@ -165,7 +168,7 @@ func Visit(ctx workflow.Context, in *Input) (*State, error) {
 		workflow.UpdateHandlerOptions{Validator: w.validateLog}); err != nil {
 		return nil, err
 	}
-	w.early = workflow.GetVersion(ctx, changeBookWhileResolving, workflow.DefaultVersion, 1) >= 1
+	w.early = w.version(ctx, changeBookWhileResolving) >= 1
 	if err := w.load(ctx); err != nil {
 		return nil, err
 	}
@@ -176,9 +179,9 @@ func Visit(ctx workflow.Context, in *Input) (*State, error) {
 
 	// Runs started before idle closing wait for a booking until the day is
 	// over, even with nothing booked.
-	closeIdle := workflow.GetVersion(ctx, changeCloseIdle, workflow.DefaultVersion, 1) >= 1
+	closeIdle := w.version(ctx, changeCloseIdle) >= 1
 	// Runs started before continue-as-new never continue.
-	w.mayContinue = workflow.GetVersion(ctx, changeContinueAsNew, workflow.DefaultVersion, 1) >= 1
+	w.mayContinue = w.version(ctx, changeContinueAsNew) >= 1
 	idle := func() bool { return closeIdle && w.st.Status == "" && workflow.AllHandlersFinished(ctx) }
 	for {
 		// Free day: wait for a booking until the day is over, or — nothing
@@ -354,7 +357,7 @@ func (w *visitWF) validateRequest(ctx workflow.Context, r *Request) error {
 func (w *visitWF) request(ctx workflow.Context, r *Request) (*Decision, error) {
 	// The first request of a new run may be decided before the main
 	// coroutine has run: the version is asked here as well (one marker).
-	early := workflow.GetVersion(ctx, changeBookWhileResolving, workflow.DefaultVersion, 1) >= 1
+	early := w.version(ctx, changeBookWhileResolving) >= 1
 	loaded := func() error { return workflow.Await(ctx, func() bool { return w.loaded }) }
 	if !early {
 		if err := loaded(); err != nil {
@@ -371,7 +374,7 @@ func (w *visitWF) request(ctx workflow.Context, r *Request) (*Decision, error) {
 	}
 	reqID := workflow.GetCurrentUpdateInfo(ctx).ID
 	switch p := FindParticipant(w.st, r.RequesterId); {
-	case p != nil && workflow.GetVersion(ctx, changeOneParticipant, workflow.DefaultVersion, 1) >= 1:
+	case p != nil && w.version(ctx, changeOneParticipant) >= 1:
 		if err := loaded(); err != nil { // the answer gives the time in the customer's zone
 			return nil, err
 		}
