@@ -149,12 +149,17 @@ func TestLeadToOpportunityEndToEnd(t *testing.T) {
 				t.Fatalf("lead timeline %s", kinds)
 			}
 
+			// The lead, hosted by the sales service, asked one change for
+			// all of its own and its follow-up's (lead-hosted-at-current).
+			if got := versionsAsked(t, s.sales.App.Deps().Temporal, "Lead:"+id); len(got) != 1 || got[0] != "lead-hosted-at-current" {
+				t.Errorf("the lead's run asked the changes %v, want lead-hosted-at-current alone", got)
+			}
 			if b.name == "postgres" {
 				c := s.sales.App.Deps().Temporal
 				// Both open their follow-ups with the resolution (change
 				// resolve-and-open); lead-converted and opportunity-won are
 				// the same recorded before it.
-				saveHistory(t, c, "Lead:"+id, "lead-converted-local")
+				saveHistory(t, c, "Lead:"+id, "lead-converted-lean")
 				saveHistory(t, c, "Opportunity:"+oppID, "opportunity-won-resolve-and-open")
 			}
 

@@ -1,10 +1,13 @@
 package sales_test
 
 import (
+	"context"
 	"path/filepath"
 	"testing"
 
+	"go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 
 	"github.com/closeloop/closeloop/platform/testenv"
 )
@@ -19,4 +22,28 @@ const historiesDir = "../../workflows/lead/testdata"
 func saveHistory(t testing.TB, c client.Client, workflowID, name string) {
 	t.Helper()
 	testenv.SaveHistory(t, c, workflowID, filepath.Join(historiesDir, name+".json"))
+}
+
+// versionsAsked lists the changes a workflow's current run asked with
+// workflow.GetVersion, in history order (one marker each).
+func versionsAsked(t testing.TB, c client.Client, workflowID string) []string {
+	t.Helper()
+	var out []string
+	it := c.GetWorkflowHistory(context.Background(), workflowID, "", false, enums.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	for it.HasNext() {
+		ev, err := it.Next()
+		if err != nil {
+			t.Fatalf("history of %s: %v", workflowID, err)
+		}
+		m := ev.GetMarkerRecordedEventAttributes()
+		if ev.GetEventType() != enums.EVENT_TYPE_MARKER_RECORDED || m.GetMarkerName() != "Version" {
+			continue
+		}
+		var change string
+		if err := converter.GetDefaultDataConverter().FromPayloads(m.GetDetails()["change-id"], &change); err != nil {
+			t.Fatalf("%s: a version marker without its change: %v", workflowID, err)
+		}
+		out = append(out, change)
+	}
+	return out
 }

@@ -39,7 +39,7 @@ func (t *tracker) notifyClosed(ctx workflow.Context, state, by, note string, at 
 	if n.GetTaskQueue() == "" || n.GetActivity() == "" {
 		return
 	}
-	if workflow.GetVersion(ctx, closeNoticeChange, workflow.DefaultVersion, 1) != 1 {
+	if t.version(ctx, closeNoticeChange) != 1 {
 		return
 	}
 	dctx, _ := workflow.NewDisconnectedContext(ctx)

@@ -59,6 +59,16 @@ type Options struct {
 	// the ladder's first step) then wakes once for both, rather than a
 	// second late for the second (see wfx.Alarms).
 	Alarms *wfx.Alarms
+	// Current, when set, says the embedding workflow's run is newer than
+	// every change of this package up to ChangeCarriedResolution: it asked
+	// a change of its own made after them (the Lead workflow's
+	// lead-hosted-at-current, on the sales service's queue). Track then
+	// takes engineQueueChange, ChangeResolveAndOpen, ChangeCarriedResolution
+	// and closeNoticeChange as in force without asking workflow.GetVersion,
+	// which records a marker and a search-attribute upsert per change. It
+	// must be the same in replay as when the run was recorded. A change
+	// made in this package later is asked whatever Current says.
+	Current bool
 }
 
 // Signals are the channels Track receives policy-change signals

@@ -118,7 +118,11 @@ func Track(ctx workflow.Context, spec *followupv1.FollowUpSpec, opts Options) (o
 	if kind.Deadline == "" && spec.GetDueAt() == nil {
 		return out, temporal.NewNonRetryableApplicationError(fmt.Sprintf("a %s follow-up needs due_at: its kind has no deadline policy", kind.Name), ErrInvalidSpec, nil)
 	}
-	t := &tracker{eng: engineFor(ctx), spec: spec, kind: kind, anchor: spec.GetAnchorAt().AsTime(), opts: opts, log: workflow.GetLogger(ctx)}
+	eng := ownQueueEngine
+	if !opts.Current {
+		eng = engineFor(ctx)
+	}
+	t := &tracker{eng: eng, spec: spec, kind: kind, anchor: spec.GetAnchorAt().AsTime(), opts: opts, log: workflow.GetLogger(ctx)}
 	ctx = wfx.Activities(ctx, wfx.Call{Queue: t.eng.queue, NonRetryable: []string{"invalid", "not_found"}})
 	if opts.Signals == nil {
 		if err := workflow.SetQueryHandler(ctx, wfc.QueryFollowUpState, func() (*followupv1.FollowUpState, error) {
@@ -236,7 +240,7 @@ func Track(ctx workflow.Context, spec *followupv1.FollowUpSpec, opts Options) (o
 			return Outcome{State: state, By: closing.GetBy(), Note: closing.GetNote(), Level: t.level}, nil
 		}
 		if sig := carried.resolution(); changed && !fired && sig != nil &&
-			workflow.GetVersion(ctx, ChangeCarriedResolution, workflow.DefaultVersion, 1) == 1 && t.usable(sig) {
+			t.version(ctx, ChangeCarriedResolution) == 1 && t.usable(sig) {
 			// A rollout resolved for this follow-up already (carried.go).
 			if err := t.apply(ctx, sig); err != nil {
 				return out, err
@@ -278,7 +282,7 @@ const ChangeResolveAndOpen = "resolve-and-open"
 // open computes the due time and opens the follow-up's record.
 func (t *tracker) open(ctx workflow.Context) error {
 	info := workflow.GetInfo(ctx)
-	if workflow.GetVersion(ctx, ChangeResolveAndOpen, workflow.DefaultVersion, 1) == 1 {
+	if t.version(ctx, ChangeResolveAndOpen) == 1 {
 		var res followupv1.ResolvePoliciesResult
 		err := workflow.ExecuteActivity(ctx, t.eng.resolve, &followupv1.ResolvePoliciesInput{
 			Names: t.names(), Team: t.spec.GetTeam(), Territory: t.spec.GetTerritory(), At: timestamppb.New(workflow.Now(ctx)),
@@ -433,6 +437,16 @@ func (t *tracker) close(ctx workflow.Context, state, by, note string) error {
 	}
 	t.notifyClosed(ctx, state, by, note, at) // notice.go
 	return nil
+}
+
+// version is workflow.GetVersion of one of this package's changes made
+// before Options.Current was (between DefaultVersion and 1): 1 without
+// asking when the embedding run is at current.
+func (t *tracker) version(ctx workflow.Context, change string) workflow.Version {
+	if t.opts.Current {
+		return 1
+	}
+	return workflow.GetVersion(ctx, change, workflow.DefaultVersion, 1)
 }
 
 func (t *tracker) snapshot() *followupv1.FollowUpState {

@@ -26,7 +26,14 @@ import (
 // A run's task queue never changes, so it decides the branch for the
 // run's whole history, in replay as when it ran: it is this change's
 // version marker (recorded histories on both queues replay,
-// workflows/replay_test.go).
+// workflows/replay_test.go). A hosted run asks one change for all the
+// others (version, below).
+
+// changeHostedAtCurrent is the workflow.GetVersion change id under which a
+// run the sales service hosts takes every change made before it as in
+// force: the Lead workflow's (versionOwnerRules, versionContinueAsNew) and
+// its first-contact follow-up's (followup.Options.Current).
+const changeHostedAtCurrent = "lead-hosted-at-current"
 
 // hostedBySales says whether the run is on the sales service's own task
 // queue, whose worker has the sales activities registered.
@@ -53,4 +60,26 @@ func (w *leadWF) runSales(name string, in any) workflow.Future {
 		return workflow.ExecuteLocalActivity(w.sales, name, in)
 	}
 	return workflow.ExecuteActivity(w.sales, name, in)
+}
+
+// version is workflow.GetVersion of one of the Lead workflow's changes
+// (between DefaultVersion and 1). A run the sales service hosts is always
+// newer than every one of them, so from changeHostedAtCurrent on it asks
+// that one change alone and takes the others at 1 — its follow-up's too
+// (current): each GetVersion records a marker and, by the SDK's design, an
+// upsert of the TemporalChangeVersion search attribute, which the server
+// writes to visibility; a new lead asked four. Hosted runs recorded before
+// changeHostedAtCurrent find no marker for it in their history and replay
+// asking each, as they ran. A change made after it is asked as any other.
+func (w *leadWF) version(ctx workflow.Context, change string) workflow.Version {
+	if w.atCurrent(ctx) {
+		return 1
+	}
+	return workflow.GetVersion(ctx, change, workflow.DefaultVersion, 1)
+}
+
+// atCurrent says whether the run takes every change made before
+// changeHostedAtCurrent as in force (see version).
+func (w *leadWF) atCurrent(ctx workflow.Context) bool {
+	return w.local && workflow.GetVersion(ctx, changeHostedAtCurrent, workflow.DefaultVersion, 1) >= 1
 }

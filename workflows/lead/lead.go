@@ -126,9 +126,9 @@ func Lead(ctx workflow.Context, in *salesv1.LeadInput) (*salesv1.LeadSnapshot, e
 	}
 
 	if carried == nil {
-		w.ownerRules = workflow.GetVersion(ctx, versionOwnerRules, workflow.DefaultVersion, 1) >= 1
+		w.ownerRules = w.version(ctx, versionOwnerRules) >= 1
 	}
-	w.mayContinue = workflow.GetVersion(ctx, versionContinueAsNew, workflow.DefaultVersion, 1) >= 1
+	w.mayContinue = w.version(ctx, versionContinueAsNew) >= 1
 	if carried == nil {
 		if err := w.mu.Lock(ctx); err != nil {
 			return nil, err
@@ -320,7 +320,8 @@ func (w *leadWF) trackFirstContact(ctx workflow.Context) (again bool, err error)
 	seq := w.trackSeq
 	out, err := w.track(ctx, spec, resume, followup.Options{
 		OnStep: w.onStep, Interrupt: w.interrupt, RecordAs: w.stepRecordedAs,
-		Expose: func(f func() *followupv1.FollowUpState) { w.fuState = f },
+		Expose:  func(f func() *followupv1.FollowUpState) { w.fuState = f },
+		Current: w.atCurrent(ctx),
 	}, func(p *followup.Progress) { w.fuCarried = carry(spec, seq, p, nil) })
 	if err != nil || out.State == followup.Suspended {
 		return err == nil, err
