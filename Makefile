@@ -360,7 +360,8 @@ bench: tools bench-backends-up ## run the benchmarks on each Temporal backend of
 	@$(call on-backends,$(GO) test -run '^$$' -bench Floor -benchtime 1x -timeout 30m ./platform/floor/)
 	@$(call on-backends,$(GO) test -run '^$$' -bench . -skip 'VisitAgainstFloor|VisitRequests' -benchtime 1x -timeout 60m -v ./services/customer/)
 	@$(call on-backends,$(GO) test -run '^$$' -bench 'VisitAgainstFloor|VisitRequests' -benchtime 1x -timeout 60m -v ./services/customer/)
-	@$(call on-backends,$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m -v ./services/followup/)
+	@$(call on-backends,$(GO) test -run '^$$' -bench . -skip PendingTimers -benchtime 1x -timeout 60m -v ./services/followup/)
+	@$(call on-backends,BENCH_PENDING=$${BENCH_PENDING:-1000,10000} $(GO) test -run '^$$' -bench PendingTimers -benchtime 1x -timeout 240m -v ./services/followup/)
 	$(GO) test -run '^$$' -bench . -benchmem ./workflows/calendar/
 	@$(call on-backends,BENCH_GAP=$${BENCH_GAP:-15m} $(GO) test -run '^$$' -bench Leads -benchtime 1x -timeout 90m -v ./services/sales/)
 	@$(call on-backends,$(GO) test -run '^$$' -bench LeadAgainstFloor -benchtime 1x -timeout 60m -v ./services/sales/)
