@@ -10,6 +10,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/closeloop/closeloop/platform/testenv"
+	"github.com/closeloop/closeloop/services/internal/stacktest"
 )
 
 // BenchmarkAnalytics measures the managers' analytics on PostgreSQL at
@@ -25,8 +26,8 @@ import (
 //
 //	go test ./services/customer -run '^$' -bench BenchmarkAnalytics -benchtime 1x -v
 func BenchmarkAnalytics(b *testing.B) {
-	n := envInt("ANALYTICS_BENCH_CUSTOMERS", 100_000)
-	rounds := envInt("ANALYTICS_BENCH_ROUNDS", 30)
+	n := stacktest.EnvInt("ANALYTICS_BENCH_CUSTOMERS", 100_000)
+	rounds := stacktest.EnvInt("ANALYTICS_BENCH_ROUNDS", 30)
 	for range b.N {
 		s := newStack(b, testenv.Postgres(b), stackOpts{})
 		gdb := s.app.Deps().DB

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -40,8 +39,8 @@ import (
 //
 //	go test ./services/customer -run '^$' -bench BenchmarkCareCadence -benchtime 1x -v
 func BenchmarkCareCadence(b *testing.B) {
-	n := envInt("CARE_BENCH_CUSTOMERS", 100_000)
-	due := envInt("CARE_BENCH_DUE", 1_000)
+	n := stacktest.EnvInt("CARE_BENCH_CUSTOMERS", 100_000)
+	due := stacktest.EnvInt("CARE_BENCH_DUE", 1_000)
 	hostPort, namespace := testenv.Temporal(b)
 	startWorker(b, hostPort, namespace, nil)
 	s := newStack(b, testenv.Postgres(b), stackOpts{temporal: hostPort, namespace: namespace})
@@ -54,7 +53,7 @@ func BenchmarkCareCadence(b *testing.B) {
 
 	for range b.N {
 		b.StopTimer()
-		heapBefore := heapInUse()
+		heapBefore := stacktest.HeapInUse()
 
 		// The load: customers in care with their care anchors.
 		loadStart := time.Now()
@@ -98,7 +97,7 @@ func BenchmarkCareCadence(b *testing.B) {
 			b.Fatal(err)
 		}
 		load := time.Since(loadStart)
-		heapLoaded := heapInUse()
+		heapLoaded := stacktest.HeapInUse()
 
 		sweep := func(tag string) (*followupv1.CareSweepResult, time.Duration) {
 			t0 := time.Now()
@@ -135,7 +134,7 @@ func BenchmarkCareCadence(b *testing.B) {
 		if time.Now().After(firstDue) {
 			b.Logf("WARNING: the follow-ups were open only %s after the first due instant; lateness includes that", time.Since(firstDue))
 		}
-		heapOpen := heapInUse()
+		heapOpen := stacktest.HeapInUse()
 		steady, steadyTook := sweep("steady")
 		if steady.GetOpened() != 0 {
 			b.Fatalf("the steady sweep opened %d", steady.GetOpened())
@@ -157,7 +156,7 @@ func BenchmarkCareCadence(b *testing.B) {
 		for i, r := range rows {
 			late[i] = r.UpdatedAt.Sub(r.DueAt)
 		}
-		heapFired := heapInUse()
+		heapFired := stacktest.HeapInUse()
 		var indexBytes int64
 		gdb.Raw("SELECT pg_relation_size('ix_customers_care')").Scan(&indexBytes)
 		temporalRSS := rssOf("start-dev")
@@ -175,26 +174,10 @@ func BenchmarkCareCadence(b *testing.B) {
 		b.Logf("  lateness of the remind step at the due instant: p50 %.0f ms, p99 %.0f ms, max %.0f ms (n=%d)",
 			ms(percentile(late, 0.50)), ms(percentile(late, 0.99)), ms(percentile(late, 1)), len(late))
 		b.Logf("  Go heap in use (services + worker): before %s, after the load %s, follow-ups open %s, after they fired %s",
-			mib(heapBefore), mib(heapLoaded), mib(heapOpen), mib(heapFired))
-		b.Logf("  Temporal dev server RSS %s; care index %s", mib(temporalRSS), mib(uint64(indexBytes)))
+			stacktest.MiB(heapBefore), stacktest.MiB(heapLoaded), stacktest.MiB(heapOpen), stacktest.MiB(heapFired))
+		b.Logf("  Temporal dev server RSS %s; care index %s", stacktest.MiB(temporalRSS), stacktest.MiB(uint64(indexBytes)))
 	}
 }
-
-func envInt(name string, def int) int {
-	if v, err := strconv.Atoi(os.Getenv(name)); err == nil && v > 0 {
-		return v
-	}
-	return def
-}
-
-func heapInUse() uint64 {
-	runtime.GC()
-	var m runtime.MemStats
-	runtime.ReadMemStats(&m)
-	return m.HeapInuse
-}
-
-func mib(v uint64) string { return fmt.Sprintf("%.1f MiB", float64(v)/(1<<20)) }
 
 // rssOf sums the resident memory of the processes whose command line
 // contains match.
@@ -209,16 +192,8 @@ func rssOf(match string) uint64 {
 		if err != nil || !strings.Contains(string(cmd), match) {
 			continue
 		}
-		status, err := os.ReadFile("/proc/" + d.Name() + "/status")
-		if err != nil {
-			continue
-		}
-		for _, line := range strings.Split(string(status), "\n") {
-			if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmRSS:" {
-				kb, _ := strconv.ParseUint(f[1], 10, 64)
-				total += kb * 1024
-			}
-		}
+		pid, _ := strconv.Atoi(d.Name())
+		total += stacktest.ProcRSS(pid)
 	}
 	return total
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/closeloop/closeloop/platform/service"
 	"github.com/closeloop/closeloop/platform/service/servicetest"
 	"github.com/closeloop/closeloop/platform/testenv"
+	"github.com/closeloop/closeloop/services/internal/stacktest"
 	"github.com/closeloop/closeloop/services/sales"
 )
 
@@ -41,8 +42,8 @@ import (
 //
 //	go test ./services/customer -run '^$' -bench BenchmarkCustomerPage -benchtime 1x -v
 func BenchmarkCustomerPage(b *testing.B) {
-	others := envInt("PAGE_BENCH_OTHERS", 2_000)
-	rounds := envInt("PAGE_BENCH_ROUNDS", 300)
+	others := stacktest.EnvInt("PAGE_BENCH_OTHERS", 2_000)
+	rounds := stacktest.EnvInt("PAGE_BENCH_ROUNDS", 300)
 	for range b.N {
 		s := newStack(b, testenv.Postgres(b), stackOpts{})
 		gdb := s.app.Deps().DB

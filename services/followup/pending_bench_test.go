@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -21,6 +20,7 @@ import (
 	"github.com/closeloop/closeloop/platform/testenv"
 	wfc "github.com/closeloop/closeloop/proto/contract/workflows"
 	followupv1 "github.com/closeloop/closeloop/proto/gen/closeloop/followup/v1"
+	"github.com/closeloop/closeloop/services/internal/stacktest"
 )
 
 // BenchmarkPendingTimers is issue 19's "100,000 pending timers": FollowUp
@@ -49,7 +49,7 @@ import (
 //	BENCH_PENDING=1000,10000,100000 go test -run '^$' -bench PendingTimers -benchtime 1x -timeout 180m -v ./services/followup/
 func BenchmarkPendingTimers(b *testing.B) {
 	levels := pendingLevels(b)
-	perMinute := benchEnvInt("BENCH_DUE_PER_MINUTE", 1000)
+	perMinute := stacktest.EnvInt("BENCH_DUE_PER_MINUTE", 1000)
 	window, err := time.ParseDuration(envOr("BENCH_WINDOW", "2m"))
 	if err != nil || window < time.Minute {
 		b.Fatalf("BENCH_WINDOW=%q: want a duration of at least 1m", os.Getenv("BENCH_WINDOW"))
@@ -103,10 +103,10 @@ func BenchmarkPendingTimers(b *testing.B) {
 			if ahead := time.Until(first); ahead < 0 {
 				b.Logf("WARNING: the window's follow-ups were stored %s after the first due instant; lateness includes that", -ahead)
 			}
-			heap := heapInUse()
-			p.peakRSS, p.peakServer = selfRSS(), procRSS(testenv.TemporalServerPID())
+			heap := stacktest.HeapInUse()
+			p.peakRSS, p.peakServer = stacktest.ProcRSS(os.Getpid()), stacktest.ProcRSS(testenv.TemporalServerPID())
 			late := p.lateness(customer, n, time.Until(first)+window+30*time.Minute)
-			heap, rss, server := max(heap, heapInUse()), p.peakRSS, p.peakServer
+			heap, rss, server := max(heap, stacktest.HeapInUse()), p.peakRSS, p.peakServer
 			dbSize, temporalDB := p.sizes()
 			p50, p99, worst := percentile(late, 0.50), percentile(late, 0.99), percentile(late, 1)
 			verdict := "PASS"
@@ -116,9 +116,9 @@ func BenchmarkPendingTimers(b *testing.B) {
 			b.Logf("[%s] %d waiting (+%d opened in %s, %.1f/s): %d due at %d/min, lateness p50 %.0f ms, p99 %.0f ms (target < 1 s) %s, max %.0f ms; "+
 				"process heap %s, RSS %s; Temporal server RSS %s (peaks of the window); follow-up database %s%s",
 				testenv.TemporalBackend(), p.started, add, topUp.Round(time.Second), rate, n, perMinute, ms(p50), ms(p99), verdict, ms(worst),
-				mib(heap), mib(rss), mib(server), mib(dbSize), temporalDB)
+				stacktest.MiB(heap), stacktest.MiB(rss), stacktest.MiB(server), stacktest.MiB(dbSize), temporalDB)
 			rows = append(rows, fmt.Sprintf("| %d | %.1f/s | %.0f / %.0f / %.0f ms %s | %s / %s | %s | %s%s |",
-				level, rate, ms(p50), ms(p99), ms(worst), verdict, mib(heap), mib(rss), mib(server), mib(dbSize), temporalDB))
+				level, rate, ms(p50), ms(p99), ms(worst), verdict, stacktest.MiB(heap), stacktest.MiB(rss), stacktest.MiB(server), stacktest.MiB(dbSize), temporalDB))
 			b.ReportMetric(ms(p99), fmt.Sprintf("late-p99-ms@%d", level))
 			b.ReportMetric(float64(rss)/(1<<20), fmt.Sprintf("rss-MiB@%d", level))
 		}
@@ -196,7 +196,7 @@ func (p *pendingRun) lateness(customer string, n int, limit time.Duration) []tim
 		if err := p.db.Raw("SELECT COUNT(*) FROM follow_ups WHERE customer_id = ? AND escalation_level >= 1", customer).Scan(&c).Error; err != nil {
 			p.b.Fatal(err)
 		}
-		p.peakRSS, p.peakServer = max(p.peakRSS, selfRSS()), max(p.peakServer, procRSS(testenv.TemporalServerPID()))
+		p.peakRSS, p.peakServer = max(p.peakRSS, stacktest.ProcRSS(os.Getpid())), max(p.peakServer, stacktest.ProcRSS(testenv.TemporalServerPID()))
 		if c >= int64(n) {
 			break
 		}
@@ -230,7 +230,7 @@ func (p *pendingRun) sizes() (uint64, string) {
 	var persistence, visibility int64
 	p.db.Raw("SELECT COALESCE((SELECT pg_database_size(datname) FROM pg_database WHERE datname = ?), 0)", db).Scan(&persistence)
 	p.db.Raw("SELECT COALESCE((SELECT pg_database_size(datname) FROM pg_database WHERE datname = ?), 0)", db+"_visibility").Scan(&visibility)
-	return uint64(own), fmt.Sprintf("; Temporal's %s / visibility %s", mib(uint64(persistence)), mib(uint64(visibility)))
+	return uint64(own), fmt.Sprintf("; Temporal's %s / visibility %s", stacktest.MiB(uint64(persistence)), stacktest.MiB(uint64(visibility)))
 }
 
 // pendingLevels reads BENCH_PENDING: increasing counts of waiting follow-ups.
@@ -251,40 +251,4 @@ func envOr(name, def string) string {
 		return v
 	}
 	return def
-}
-
-func benchEnvInt(name string, def int) int {
-	if v, err := strconv.Atoi(os.Getenv(name)); err == nil && v > 0 {
-		return v
-	}
-	return def
-}
-
-func heapInUse() uint64 {
-	runtime.GC()
-	var m runtime.MemStats
-	runtime.ReadMemStats(&m)
-	return m.HeapInuse
-}
-
-func mib(v uint64) string { return fmt.Sprintf("%.0f MiB", float64(v)/(1<<20)) }
-
-func selfRSS() uint64 { return procRSS(os.Getpid()) }
-
-// procRSS is the resident memory of process pid (0: unknown, 0 bytes).
-func procRSS(pid int) uint64 {
-	if pid <= 0 {
-		return 0
-	}
-	status, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(status), "\n") {
-		if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmRSS:" {
-			kb, _ := strconv.ParseUint(f[1], 10, 64)
-			return kb * 1024
-		}
-	}
-	return 0
 }
