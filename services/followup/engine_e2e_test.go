@@ -190,7 +190,8 @@ func TestPolicyChangeReachesRunningWorkflows(t *testing.T) {
 			if r.status != http.StatusCreated {
 				t.Fatalf("lengthen: %d %s", r.status, r.body)
 			}
-			v3 := int64(r.json(t)["version"].(float64))
+			lengthened := r.json(t)
+			v3 := int64(lengthened["version"].(float64))
 			eventually(t, "the lengthened SLA to reach the workflows", 30*time.Second, func() bool {
 				return int64(get(other)["policy"].(map[string]any)["version"].(float64)) == v3
 			})
@@ -213,6 +214,19 @@ func TestPolicyChangeReachesRunningWorkflows(t *testing.T) {
 			})
 			if st.GetLevel() != 1 || !st.GetDueAt().AsTime().Equal(anchor.Add(12*time.Hour)) {
 				t.Fatalf("workflow state %v", &st)
+			}
+			// The rollout ran on the worker's bulk task queue: its own workflow
+			// tasks never wait behind those of the follow-ups it wakes.
+			eff, err := time.Parse(time.RFC3339Nano, fmt.Sprint(lengthened["effective_from"]))
+			if err != nil {
+				t.Fatalf("effective_from of %v: %v", lengthened, err)
+			}
+			d, err := tc.DescribeWorkflowExecution(ctx, wfc.PolicyRolloutWorkflowID("policy", "lead.first_contact_sla", v3, eff.UnixMilli()), "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if q := d.GetExecutionConfig().GetTaskQueue().GetName(); q != wfc.BulkTaskQueue {
+				t.Fatalf("the rollout ran on task queue %q, want %q", q, wfc.BulkTaskQueue)
 			}
 
 			// Diff and audit show what changed, who and why.

@@ -17,8 +17,9 @@ import "strconv"
 const TaskQueue = "workflows"
 
 // BulkTaskQueue is the worker binary's second task queue, for the workflows
-// that page through many records and start per-customer work as they go —
-// CampaignLaunch, WinBackSweep, CampaignOutcomes — and for SegmentPreview,
+// that page through many records and start or wake per-record work as they
+// go — CampaignLaunch, WinBackSweep, CampaignOutcomes, PolicyRollout (an
+// analyst's change and the periodic reconciliation) — and for SegmentPreview,
 // which a person waits for: their workflow tasks are never queued behind
 // the thousands of tasks of the cadences a launch has just started. The
 // worker registers every workflow on both queues.

@@ -12,13 +12,62 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 )
 
-// recompute stores, for the open follow-ups of a rollout page, the deadline
-// each one's workflow would re-compute now (wffollowup.NewPlan, the code the
-// workflow runs), in one transaction, and returns the signal for each: the
-// rollout's, with the resolution it used and the change it stored, so that
-// the workflow records nothing more when it computes the same (workflow
-// change "rollout-carries-resolution"). A follow-up it cannot re-compute
-// gets the bare signal, and its workflow resolves and records as before.
+// rolloutResolutions are the policy resolutions of a rollout page's
+// follow-ups, one per set of policy names, team and territory: the page
+// resolves them once, before it stores anything, and each chunk it stores
+// uses them (recompute).
+type rolloutResolutions struct {
+	ro    *followupv1.RolloutInput
+	byKey map[resolutionKey]*resolution
+}
+
+type resolutionKey struct{ names, team, territory string }
+
+type resolution struct {
+	res  *followupv1.ResolvePoliciesResult
+	for_ *followupv1.ResolvePoliciesInput
+	got  map[string]int64
+}
+
+func keyOf(kind policy.Kind, f domain.FollowUp) resolutionKey {
+	return resolutionKey{strings.Join(wffollowup.PolicyNames(kind, f.Policy == ""), "\x00"), f.Team, f.Territory}
+}
+
+// resolveRollout resolves, as of now, the policies of rows for the rollout
+// ro. A resolution that fails is left out: those follow-ups get the bare
+// signal, and their workflows resolve themselves and meet the error there.
+func (s *FollowUps) resolveRollout(ctx context.Context, ro *followupv1.RolloutInput, rows []domain.FollowUp) *rolloutResolutions {
+	rr := &rolloutResolutions{ro: ro, byKey: map[resolutionKey]*resolution{}}
+	for _, f := range rows {
+		kind, ok := policy.LookupKind(f.Kind)
+		if !ok {
+			continue
+		}
+		k := keyOf(kind, f)
+		if _, ok := rr.byKey[k]; ok {
+			continue
+		}
+		names := wffollowup.PolicyNames(kind, f.Policy == "")
+		at := now()
+		res, err := s.policies.Resolve(ctx, names, f.Team, f.Territory, at)
+		if err != nil {
+			rr.byKey[k] = nil
+			continue
+		}
+		rr.byKey[k] = &resolution{res: res, got: versionsIn(res),
+			for_: &followupv1.ResolvePoliciesInput{Names: names, Team: f.Team, Territory: f.Territory, At: timestamppb.New(at)}}
+	}
+	return rr
+}
+
+// recompute stores, for the open follow-ups rows of a rollout page, the
+// deadline each one's workflow would re-compute now (wffollowup.NewPlan, the
+// code the workflow runs) from the page's resolutions rr, in one
+// transaction, and returns the signal for each: the rollout's, with the
+// resolution it used and the change it stored, so that the workflow records
+// nothing more when it computes the same (workflow change
+// "rollout-carries-resolution"). A follow-up it cannot re-compute gets the
+// bare signal, and its workflow resolves and records as before.
 //
 // The policies are resolved before the follow-ups are locked, so a row may
 // meanwhile have been brought onto a newer version by its own workflow or
@@ -26,7 +75,8 @@ import (
 // with is in the resolution at that version or a newer one (the rule the
 // workflow applies to a carried resolution, followup.usable); otherwise it
 // is left as it stands and signalled bare.
-func (s *FollowUps) recompute(ctx context.Context, ro *followupv1.RolloutInput, rows []domain.FollowUp) (map[string]*followupv1.PolicyChangedSignal, error) {
+func (s *FollowUps) recompute(ctx context.Context, rr *rolloutResolutions, rows []domain.FollowUp) (map[string]*followupv1.PolicyChangedSignal, error) {
+	ro := rr.ro
 	out := make(map[string]*followupv1.PolicyChangedSignal, len(rows))
 	bare := func() *followupv1.PolicyChangedSignal {
 		return &followupv1.PolicyChangedSignal{Policy: ro.GetPolicy(), Calendar: ro.GetCalendar(), Version: ro.GetVersion()}
@@ -39,34 +89,6 @@ func (s *FollowUps) recompute(ctx context.Context, ro *followupv1.RolloutInput, 
 	if len(ids) == 0 {
 		return out, nil
 	}
-	// Resolutions are shared by the follow-ups with the same policy names,
-	// team and territory.
-	type key struct{ names, team, territory string }
-	type resolution struct {
-		res  *followupv1.ResolvePoliciesResult
-		for_ *followupv1.ResolvePoliciesInput
-		got  map[string]int64
-	}
-	resolved := map[key]*resolution{}
-	for _, f := range rows {
-		kind, ok := policy.LookupKind(f.Kind)
-		if !ok {
-			continue
-		}
-		names := wffollowup.PolicyNames(kind, f.Policy == "")
-		k := key{strings.Join(names, "\x00"), f.Team, f.Territory}
-		if _, ok := resolved[k]; ok {
-			continue
-		}
-		at := now()
-		res, err := s.policies.Resolve(ctx, names, f.Team, f.Territory, at)
-		if err != nil {
-			resolved[k] = nil // the workflow resolves itself and meets the error there
-			continue
-		}
-		resolved[k] = &resolution{res: res, got: versionsIn(res),
-			for_: &followupv1.ResolvePoliciesInput{Names: names, Team: f.Team, Territory: f.Territory, At: timestamppb.New(at)}}
-	}
 	err := s.store.UpdateEach(ctx, ids, func(f *domain.FollowUp) error {
 		sig := bare()
 		out[f.ID] = sig
@@ -74,8 +96,7 @@ func (s *FollowUps) recompute(ctx context.Context, ro *followupv1.RolloutInput, 
 		if !ok || f.Closed() {
 			return nil
 		}
-		names := wffollowup.PolicyNames(kind, f.Policy == "")
-		r := resolved[key{strings.Join(names, "\x00"), f.Team, f.Territory}]
+		r := rr.byKey[keyOf(kind, *f)]
 		if r == nil {
 			return nil
 		}

@@ -2,8 +2,10 @@ package app_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -131,5 +133,75 @@ func TestRolloutPageStoresWhatTheWorkflowsWouldAndSaysSo(t *testing.T) {
 	}
 	if res.GetSignalled() != 3 {
 		t.Errorf("retried reconciliation signalled %d, want all 3", res.GetSignalled())
+	}
+}
+
+// checked is a fake app.Workflows that, at each signal, reads the
+// follow-up's record as it stands then.
+type checked struct {
+	signals
+	fus     *store.FollowUps
+	version int64
+	early   []string // signalled while their record was not yet on version
+}
+
+func (c *checked) Signal(ctx context.Context, wid, name string, payload any) error {
+	f, err := c.fus.Get(ctx, strings.TrimPrefix(wid, "wf-"))
+	if err != nil {
+		return err
+	}
+	c.mu.Lock()
+	if f.PolicyVersion != c.version {
+		c.early = append(c.early, f.ID)
+	}
+	c.mu.Unlock()
+	return c.signals.Signal(ctx, wid, name, payload)
+}
+
+// A page larger than the chunk it stores at a time signals each workflow
+// only once its record is stored on the new version, and signals all of
+// them: the chunks stored later are not lost to the signals already going.
+func TestRolloutPageSignalsNoWorkflowBeforeItsRecordIsStored(t *testing.T) {
+	ctx := context.Background()
+	gdb := freshDB(t)
+	pol := newPolicies(gdb, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err := pol.Seed(ctx); err != nil {
+		t.Fatal(err)
+	}
+	fus := store.NewFollowUps(gdb)
+	anchor := time.Now().UTC().Add(-time.Hour).Truncate(time.Second)
+	const n = 250 // three chunks
+	for i := range n {
+		f, err := domain.Open(domain.Opening{ID: fmt.Sprintf("fu-%03d", i), Kind: policy.KindFirstContact, CustomerID: "c-1", OwnerID: "rep-ana",
+			Team: "north", Territory: "north", Title: "call", AnchorAt: anchor, DueAt: anchor.Add(4 * time.Hour), Policy: policy.LeadFirstContactSLA,
+			PolicyVersion: 1, EscalationPolicy: policy.LeadEscalation, EscalationPolicyVersion: 1, WorkflowID: fmt.Sprintf("wf-fu-%03d", i)}, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := fus.Create(ctx, f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	v2 := policy.Value{Timer: &policy.Timer{Duration: policy.Duration(2 * time.Hour), Clock: policy.ClockCalendar}}
+	if err := gdb.Exec(`INSERT INTO policy_versions (policy, version, value, effective_from, created_by, created_at, reason) VALUES (?, 2, ?, ?, 'analyst', ?, 'test')`,
+		policy.LeadFirstContactSLA, string(v2.MustJSON()), time.Now().Add(-time.Minute), time.Now()).Error; err != nil {
+		t.Fatal(err)
+	}
+	wf := &checked{signals: signals{sent: map[string][]*followupv1.PolicyChangedSignal{}}, fus: fus, version: 2}
+	svc := app.NewFollowUps(fus, pol, wf, nil, nil, app.Links{})
+	res, err := svc.RolloutPage(ctx, &followupv1.RolloutPageInput{Rollout: &followupv1.RolloutInput{Policy: policy.LeadFirstContactSLA, Version: 2}, Limit: 500}, false, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.GetSignalled() != n || len(wf.sent) != n {
+		t.Fatalf("signalled %d (%d workflows), want %d", res.GetSignalled(), len(wf.sent), n)
+	}
+	if len(wf.early) > 0 {
+		t.Fatalf("%d workflows were signalled before their record was stored on v2, e.g. %s", len(wf.early), wf.early[0])
+	}
+	for id, sig := range wf.sent {
+		if len(sig) != 1 || sig[0].GetRecorded() == nil || !sig[0].GetRecorded().GetDueAt().AsTime().Equal(anchor.Add(2*time.Hour)) {
+			t.Fatalf("%s signalled %v, want the change stored", id, sig)
+		}
 	}
 }

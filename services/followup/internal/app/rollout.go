@@ -12,12 +12,18 @@ import (
 	"github.com/closeloop/closeloop/services/followup/internal/domain"
 )
 
-const rolloutParallelism = 16
+const (
+	rolloutParallelism = 16
+	// rolloutStoreChunk is the follow-ups a rollout page stores in one
+	// transaction before their signals go out.
+	rolloutStoreChunk = 100
+)
 
 // AfterRolloutStore is the fault point (platform/faults) where a rollout
-// page has stored its re-computed deadlines and signalled no workflow yet:
-// killed there, the service leaves Temporal to retry the page, whose retry
-// signals the follow-ups already on the new version too.
+// page has stored the re-computed deadlines of its first chunk (of
+// rolloutStoreChunk) and signalled no workflow yet: killed there, the
+// service leaves Temporal to retry the page, whose retry signals the
+// follow-ups already on the new version too.
 const AfterRolloutStore = "followup.after-rollout-store"
 
 // RolloutPage signals one page of workflows whose open follow-ups lag the
@@ -26,7 +32,8 @@ const AfterRolloutStore = "followup.after-rollout-store"
 // each follow-up's workflow would re-compute (recompute), and each signal
 // carries what was resolved and stored, so that the workflow has neither to
 // ask nor to record again. A follow-up whose workflow has ended is closed as
-// cancelled. retry is true on the activity's second and later attempts: an
+// cancelled. The page is stored a chunk at a time, and a chunk's signals go
+// out while the next one is stored. retry is true on the activity's second and later attempts: an
 // earlier attempt may have stored deadlines and failed before it signalled,
 // so the page also signals the follow-ups already at the rollout's version.
 func (s *FollowUps) RolloutPage(ctx context.Context, in *followupv1.RolloutPageInput, retry bool, heartbeat func(any)) (*followupv1.RolloutPageResult, error) {
@@ -95,30 +102,40 @@ func (s *FollowUps) RolloutPage(ctx context.Context, in *followupv1.RolloutPageI
 			due = append(due, r)
 		}
 	}
-	sigs, err := s.recompute(ctx, ro, due)
-	if err != nil {
-		return nil, err
-	}
-	if len(due) > 0 {
-		faults.Point(AfterRolloutStore)
-	}
+	rr := s.resolveRollout(ctx, ro, due)
+	// The page is stored a chunk at a time, one transaction each, and a
+	// chunk's workflows are signalled while the next chunk is stored: no
+	// workflow is signalled before its record holds what the signal says.
+	chunks := make(chan storedChunk, (len(due)+rolloutStoreChunk-1)/rolloutStoreChunk)
+	go func() {
+		defer close(chunks)
+		for rest := due; len(rest) > 0; {
+			n := min(rolloutStoreChunk, len(rest))
+			sigs, err := s.recompute(ctx, rr, rest[:n])
+			chunks <- storedChunk{rows: rest[:n], sigs: sigs, err: err}
+			if err != nil {
+				return
+			}
+			rest = rest[n:]
+		}
+	}()
 	// Signals go out from a few goroutines at once: each is one round trip
 	// to Temporal, and a rollout can reach tens of thousands of workflows.
 	var (
 		mu       sync.Mutex
 		firstErr error
 		wg       sync.WaitGroup
-		work     = make(chan domain.FollowUp)
+		work     = make(chan signal)
 	)
 	for range rolloutParallelism {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for r := range work {
-				err := s.wf.Signal(ctx, r.WorkflowID, wfc.SignalPolicyChanged, sigs[r.ID])
+			for j := range work {
+				err := s.wf.Signal(ctx, j.row.WorkflowID, wfc.SignalPolicyChanged, j.sig)
 				gone := errors.Is(err, ErrWorkflowGone)
 				if gone {
-					err = s.closeOrphan(ctx, r.ID)
+					err = s.closeOrphan(ctx, j.row.ID)
 				}
 				mu.Lock()
 				switch {
@@ -135,18 +152,44 @@ func (s *FollowUps) RolloutPage(ctx context.Context, in *followupv1.RolloutPageI
 			}
 		}()
 	}
-	for _, r := range due {
-		work <- r
-		if heartbeat != nil {
-			heartbeat(r.ID)
+	first := true
+	var storeErr error
+	for c := range chunks {
+		if c.err != nil {
+			storeErr = c.err
+			break // the chunks stored before are signalled; the retry signals them again
+		}
+		if first {
+			faults.Point(AfterRolloutStore)
+			first = false
+		}
+		for _, r := range c.rows {
+			work <- signal{row: r, sig: c.sigs[r.ID]}
+			if heartbeat != nil {
+				heartbeat(r.ID)
+			}
 		}
 	}
 	close(work)
 	wg.Wait()
-	if firstErr != nil {
-		return nil, firstErr
+	if err := errors.Join(storeErr, firstErr); err != nil {
+		return nil, err
 	}
 	return res, nil
+}
+
+// storedChunk is a chunk of a rollout page as stored, with the signal of each
+// of its follow-ups, or the error that stopped the page's store.
+type storedChunk struct {
+	rows []domain.FollowUp
+	sigs map[string]*followupv1.PolicyChangedSignal
+	err  error
+}
+
+// signal is one follow-up of a rollout page and the signal its workflow gets.
+type signal struct {
+	row domain.FollowUp
+	sig *followupv1.PolicyChangedSignal
 }
 
 func (s *FollowUps) closeOrphan(ctx context.Context, id string) error {

@@ -149,7 +149,11 @@ func (t TemporalEngine) Signal(ctx context.Context, workflowID, name string, pay
 	return nil
 }
 
-// Start starts the rollout of a version; starting it twice is a no-op.
+// Start starts the rollout of a version; starting it twice is a no-op. The
+// rollout runs on the worker's bulk task queue (wfc.BulkTaskQueue), as the
+// periodic reconciliation does: each page it signals wakes hundreds of
+// follow-ups on the main queue, and its own next workflow task would
+// otherwise wait behind theirs — seconds a page.
 func (t TemporalEngine) Start(ctx context.Context, kind, name string, version int64, effectiveFrom time.Time) error {
 	in := &followupv1.RolloutInput{Version: version, EffectiveFrom: timestamppb.New(effectiveFrom)}
 	if kind == "calendar" {
@@ -159,7 +163,7 @@ func (t TemporalEngine) Start(ctx context.Context, kind, name string, version in
 	}
 	_, err := t.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 		ID:                       wfc.PolicyRolloutWorkflowID(kind, name, version, effectiveFrom.UnixMilli()),
-		TaskQueue:                wfc.TaskQueue,
+		TaskQueue:                wfc.BulkTaskQueue,
 		WorkflowIDConflictPolicy: enums.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 		TypedSearchAttributes:    temporal.NewSearchAttributes(temporal.NewSearchAttributeKeyKeyword(wfc.SAKind.String()).ValueSet("policy-rollout")),
 	}, wfc.WorkflowPolicyRollout, in)
