@@ -2,9 +2,7 @@ package marketing_test
 
 import (
 	"fmt"
-	"os"
 	"runtime"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -17,14 +15,6 @@ import (
 	"github.com/closeloop/closeloop/workflows/policy"
 	"github.com/closeloop/closeloop/workflows/winback"
 )
-
-// benchEnv reads an integer setting of a benchmark.
-func benchEnv(name string, def int) int {
-	if v, err := strconv.Atoi(os.Getenv(name)); err == nil && v > 0 {
-		return v
-	}
-	return def
-}
 
 // seedCustomers writes n customers of rep-bo (team south) straight into
 // the customer database, lost 200 days ago when lost is set.
@@ -73,7 +63,7 @@ func percentiles(d []time.Duration) string {
 // enrolled by the marketing service and its touches planned as action
 // plans), then the evaluation's latency over those enrolments.
 func BenchmarkCampaignLaunch(b *testing.B) {
-	n := benchEnv("BENCH_CUSTOMERS", 100_000)
+	n := stacktest.EnvInt("BENCH_CUSTOMERS", 100_000)
 	s := newStack(b, testenv.Postgres, true)
 	seedCustomers(b, s.customer.App.Deps().DB, "launch", n, false)
 	for range b.N {
@@ -124,9 +114,9 @@ func BenchmarkCampaignLaunch(b *testing.B) {
 // which touches fell due, the touch lateness and the heap per waiting
 // cadence.
 func BenchmarkWinBackTouches(b *testing.B) {
-	n := benchEnv("BENCH_WINBACK", 2_000)
-	gap := time.Duration(benchEnv("BENCH_TOUCH_GAP_MINUTES", 10)) * time.Minute
-	spread := policy.Timer{Duration: policy.Duration(time.Duration(benchEnv("BENCH_SPREAD_MINUTES", 10)) * time.Minute), Clock: policy.ClockCalendar}
+	n := stacktest.EnvInt("BENCH_WINBACK", 2_000)
+	gap := time.Duration(stacktest.EnvInt("BENCH_TOUCH_GAP_MINUTES", 10)) * time.Minute
+	spread := policy.Timer{Duration: policy.Duration(time.Duration(stacktest.EnvInt("BENCH_SPREAD_MINUTES", 10)) * time.Minute), Clock: policy.ClockCalendar}
 	s := newStack(b, testenv.Postgres, true)
 	seedCustomers(b, s.customer.App.Deps().DB, "winback", n, true)
 	s.setPolicy("winback.cadence", map[string]any{
@@ -180,8 +170,8 @@ func BenchmarkWinBackTouches(b *testing.B) {
 		// the last enrolment's touch could first fall due: from then on
 		// every enrolment contributes and touches fall due at the full rate
 		// (n / spread) while the rest of the 100,000 wait.
-		from := first.Add(time.Duration(benchEnv("BENCH_MEASURE_FROM_MINUTES", 0)) * time.Minute)
-		if benchEnv("BENCH_MEASURE_AFTER_LAUNCH", 0) == 1 {
+		from := first.Add(time.Duration(stacktest.EnvInt("BENCH_MEASURE_FROM_MINUTES", 0)) * time.Minute)
+		if stacktest.EnvInt("BENCH_MEASURE_AFTER_LAUNCH", 0) == 1 {
 			var lastEnrolled time.Time
 			for _, e := range enrolments {
 				if e.EnrolledAt.After(lastEnrolled) {
@@ -192,7 +182,7 @@ func BenchmarkWinBackTouches(b *testing.B) {
 				from = f
 			}
 		}
-		if w := time.Duration(benchEnv("BENCH_MEASURE_MINUTES", 0)) * time.Minute; w > 0 && from.Add(w).Before(last) {
+		if w := time.Duration(stacktest.EnvInt("BENCH_MEASURE_MINUTES", 0)) * time.Minute; w > 0 && from.Add(w).Before(last) {
 			last = from.Add(w)
 		}
 		measured := 0

@@ -16,14 +16,8 @@ import (
 
 	"github.com/closeloop/closeloop/platform/db"
 	"github.com/closeloop/closeloop/platform/testenv"
+	"github.com/closeloop/closeloop/services/internal/stacktest"
 )
-
-func envInt(name string, def int) int {
-	if v, err := strconv.Atoi(os.Getenv(name)); err == nil && v > 0 {
-		return v
-	}
-	return def
-}
 
 func envDuration(name string, def time.Duration) time.Duration {
 	if v, err := time.ParseDuration(os.Getenv(name)); err == nil && v > 0 {
@@ -61,8 +55,8 @@ func pct(sorted []time.Duration, p float64) time.Duration {
 //
 // Run with `make bench` (or go test -run '^$' -bench Leads -benchtime 1x).
 func BenchmarkLeads(b *testing.B) {
-	n := envInt("BENCH_LEADS", 10000)
-	clients := envInt("BENCH_CLIENTS", 16)
+	n := stacktest.EnvInt("BENCH_LEADS", 10000)
+	clients := stacktest.EnvInt("BENCH_CLIENTS", 16)
 	gap := envDuration("BENCH_GAP", 4*time.Minute)
 	hostPort, namespace := testenv.Temporal(b)
 	s := newStack(b, testenv.Postgres, stackOpts{temporal: hostPort, namespace: namespace, noWorker: true,

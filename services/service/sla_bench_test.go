@@ -14,6 +14,7 @@ import (
 
 	"github.com/closeloop/closeloop/platform/testenv"
 	wfc "github.com/closeloop/closeloop/proto/contract/workflows"
+	"github.com/closeloop/closeloop/services/internal/stacktest"
 	"github.com/closeloop/closeloop/workflows/policy"
 )
 
@@ -55,8 +56,8 @@ import (
 // go test -run '^$' -bench CaseBreaches -benchtime 1x -timeout 60m).
 func BenchmarkCaseBreaches(b *testing.B) {
 	skipWithoutPostgres(b)
-	n := benchInt("BENCH_CASES", 10_000)
-	clients := benchInt("BENCH_CLIENTS", 16)
+	n := stacktest.EnvInt("BENCH_CASES", 10_000)
+	clients := stacktest.EnvInt("BENCH_CLIENTS", 16)
 	spread := benchDuration("BENCH_SPREAD", time.Minute)
 	// About 5 cases settle a second here: 10,000 need over half an hour.
 	lead := benchDuration("BENCH_LEAD", 90*time.Second+time.Duration(n)*200*time.Millisecond)

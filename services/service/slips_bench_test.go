@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/closeloop/closeloop/platform/testenv"
+	"github.com/closeloop/closeloop/services/internal/stacktest"
 	"github.com/closeloop/closeloop/workflows/policy"
 )
 
@@ -25,8 +26,8 @@ import (
 // each instant. Skipped unless a PostgreSQL server answers.
 func BenchmarkSlipEscalations(b *testing.B) {
 	skipWithoutPostgres(b)
-	n := benchInt("BENCH_SLIPS", 1000)
-	clients := benchInt("BENCH_CLIENTS", 8)
+	n := stacktest.EnvInt("BENCH_SLIPS", 1000)
+	clients := stacktest.EnvInt("BENCH_CLIENTS", 8)
 	spread := benchDuration("BENCH_SPREAD", 5*time.Minute)
 	ack := benchDuration("BENCH_ACK", 15*time.Minute)
 	for i := 0; i < b.N; i++ {
