@@ -1,6 +1,7 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"net/url"
@@ -60,6 +61,8 @@ type FollowUps struct {
 	customers Customers
 	users     Users
 	links     Links
+	opened    openWaiters
+	openPoll  time.Duration // 0: defaultOpenPoll
 }
 
 // NewFollowUps returns the use cases.
@@ -192,7 +195,9 @@ type OpenInput struct {
 
 // Open starts the FollowUp workflow for a new follow-up and returns it once
 // the workflow has stored it (or, if that takes longer than wait, the id to
-// poll). A repeated request with the same idempotency key opens nothing new.
+// poll). The store in this process wakes it at once (openWaiters); a store
+// by another replica is found by looking every defaultOpenPoll. A repeated
+// request with the same idempotency key opens nothing new.
 func (s *FollowUps) Open(ctx context.Context, in OpenInput, idemKey string, wait time.Duration) (View, bool, error) {
 	p, err := auth.Authorize(ctx, auth.PermFollowupsWrite)
 	if err != nil {
@@ -226,10 +231,12 @@ func (s *FollowUps) Open(ctx context.Context, in OpenInput, idemKey string, wait
 	if in.DueAt != nil {
 		spec.DueAt = timestamppb.New(in.DueAt.UTC())
 	}
+	stored, stop := s.opened.wait(id)
+	defer stop()
 	if err := s.wf.StartFollowUp(ctx, spec); err != nil {
 		return View{}, false, err
 	}
-	deadline := time.Now().Add(wait)
+	deadline, poll := time.Now().Add(wait), cmp.Or(s.openPoll, defaultOpenPoll)
 	for {
 		f, err := s.store.Get(ctx, id)
 		if err == nil {
@@ -246,7 +253,9 @@ func (s *FollowUps) Open(ctx context.Context, in OpenInput, idemKey string, wait
 		select {
 		case <-ctx.Done():
 			return View{}, false, ctx.Err()
-		case <-time.After(50 * time.Millisecond):
+		case <-stored: // stored in this process: read it at once
+			stored = nil // and poll from now on, should the read not find it
+		case <-time.After(min(poll, max(time.Until(deadline), 0))):
 		}
 	}
 }
@@ -361,7 +370,11 @@ func (s *FollowUps) Record(ctx context.Context, o domain.Opening) error {
 	if err != nil {
 		return err
 	}
-	return s.store.Create(ctx, f)
+	if err := s.store.Create(ctx, f); err != nil {
+		return err
+	}
+	s.opened.done(f.ID)
+	return nil
 }
 
 // UpdateDeadline records a due time re-computed under new policy versions.
