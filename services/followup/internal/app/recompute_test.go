@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"gorm.io/gorm"
+
 	followupv1 "github.com/closeloop/closeloop/proto/gen/closeloop/followup/v1"
 	"github.com/closeloop/closeloop/services/followup/internal/adapters/store"
 	"github.com/closeloop/closeloop/services/followup/internal/app"
@@ -32,6 +34,51 @@ func (s *signals) Signal(_ context.Context, wid, _ string, payload any) error {
 	return nil
 }
 
+// rolloutFixture is a follow-up database with the policies seeded, where
+// first-contact follow-ups anchored an hour ago are opened (due four hours
+// after) and a 2 h SLA is put in force as version 2.
+type rolloutFixture struct {
+	gdb    *gorm.DB
+	pol    *app.Policies
+	fus    *store.FollowUps
+	anchor time.Time
+}
+
+func newRolloutFixture(t *testing.T) *rolloutFixture {
+	t.Helper()
+	gdb := freshDB(t)
+	pol := newPolicies(gdb, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err := pol.Seed(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return &rolloutFixture{gdb: gdb, pol: pol, fus: store.NewFollowUps(gdb), anchor: time.Now().UTC().Add(-time.Hour).Truncate(time.Second)}
+}
+
+// open opens follow-up id, its workflow "wf-"+id, its ladder stored at
+// ladderVersion.
+func (r *rolloutFixture) open(t *testing.T, id string, ladderVersion int64) {
+	t.Helper()
+	f, err := domain.Open(domain.Opening{ID: id, Kind: policy.KindFirstContact, CustomerID: "c-1", OwnerID: "rep-ana", Team: "north", Territory: "north",
+		Title: "call", AnchorAt: r.anchor, DueAt: r.anchor.Add(4 * time.Hour), Policy: policy.LeadFirstContactSLA, PolicyVersion: 1,
+		EscalationPolicy: policy.LeadEscalation, EscalationPolicyVersion: ladderVersion, WorkflowID: "wf-" + id}, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.fus.Create(context.Background(), f); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// slaV2 puts version 2 of the first-contact SLA, 2 h, in force.
+func (r *rolloutFixture) slaV2(t *testing.T) {
+	t.Helper()
+	v2 := policy.Value{Timer: &policy.Timer{Duration: policy.Duration(2 * time.Hour), Clock: policy.ClockCalendar}}
+	if err := r.gdb.Exec(`INSERT INTO policy_versions (policy, version, value, effective_from, created_by, created_at, reason) VALUES (?, 2, ?, ?, 'analyst', ?, 'test')`,
+		policy.LeadFirstContactSLA, string(v2.MustJSON()), time.Now().Add(-time.Minute), time.Now()).Error; err != nil {
+		t.Fatal(err)
+	}
+}
+
 // A rollout page stores the deadline each follow-up's workflow would
 // re-compute and tells the workflow what it stored — except for a record
 // stored under a newer version of one of its policies than the page
@@ -39,32 +86,12 @@ func (s *signals) Signal(_ context.Context, wid, _ string, payload any) error {
 // signals again what it stored, and stores nothing twice.
 func TestRolloutPageStoresWhatTheWorkflowsWouldAndSaysSo(t *testing.T) {
 	ctx := context.Background()
-	gdb := freshDB(t)
-	pol := newPolicies(gdb, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err := pol.Seed(ctx); err != nil {
-		t.Fatal(err)
-	}
-	fus := store.NewFollowUps(gdb)
-	anchor := time.Now().UTC().Add(-time.Hour).Truncate(time.Second)
-	open := func(id string, ladderVersion int64) {
-		f, err := domain.Open(domain.Opening{ID: id, Kind: policy.KindFirstContact, CustomerID: "c-1", OwnerID: "rep-ana", Team: "north", Territory: "north",
-			Title: "call", AnchorAt: anchor, DueAt: anchor.Add(4 * time.Hour), Policy: policy.LeadFirstContactSLA, PolicyVersion: 1,
-			EscalationPolicy: policy.LeadEscalation, EscalationPolicyVersion: ladderVersion, WorkflowID: "wf-" + id}, time.Now())
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := fus.Create(ctx, f); err != nil {
-			t.Fatal(err)
-		}
-	}
-	open("fu-a", 1)
-	open("fu-b", 1)
-	open("fu-newer", 5) // its ladder was stored at v5, newer than any the page will resolve
-	v2 := policy.Value{Timer: &policy.Timer{Duration: policy.Duration(2 * time.Hour), Clock: policy.ClockCalendar}}
-	if err := gdb.Exec(`INSERT INTO policy_versions (policy, version, value, effective_from, created_by, created_at, reason) VALUES (?, 2, ?, ?, 'analyst', ?, 'test')`,
-		policy.LeadFirstContactSLA, string(v2.MustJSON()), time.Now().Add(-time.Minute), time.Now()).Error; err != nil {
-		t.Fatal(err)
-	}
+	r := newRolloutFixture(t)
+	pol, fus, anchor := r.pol, r.fus, r.anchor
+	r.open(t, "fu-a", 1)
+	r.open(t, "fu-b", 1)
+	r.open(t, "fu-newer", 5) // its ladder was stored at v5, newer than any the page will resolve
+	r.slaV2(t)
 
 	wf := &signals{sent: map[string][]*followupv1.PolicyChangedSignal{}}
 	svc := app.NewFollowUps(fus, pol, wf, nil, nil, app.Links{})
@@ -163,30 +190,13 @@ func (c *checked) Signal(ctx context.Context, wid, name string, payload any) err
 // them: the chunks stored later are not lost to the signals already going.
 func TestRolloutPageSignalsNoWorkflowBeforeItsRecordIsStored(t *testing.T) {
 	ctx := context.Background()
-	gdb := freshDB(t)
-	pol := newPolicies(gdb, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err := pol.Seed(ctx); err != nil {
-		t.Fatal(err)
-	}
-	fus := store.NewFollowUps(gdb)
-	anchor := time.Now().UTC().Add(-time.Hour).Truncate(time.Second)
+	r := newRolloutFixture(t)
+	pol, fus, anchor := r.pol, r.fus, r.anchor
 	const n = 250 // three chunks
 	for i := range n {
-		f, err := domain.Open(domain.Opening{ID: fmt.Sprintf("fu-%03d", i), Kind: policy.KindFirstContact, CustomerID: "c-1", OwnerID: "rep-ana",
-			Team: "north", Territory: "north", Title: "call", AnchorAt: anchor, DueAt: anchor.Add(4 * time.Hour), Policy: policy.LeadFirstContactSLA,
-			PolicyVersion: 1, EscalationPolicy: policy.LeadEscalation, EscalationPolicyVersion: 1, WorkflowID: fmt.Sprintf("wf-fu-%03d", i)}, time.Now())
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := fus.Create(ctx, f); err != nil {
-			t.Fatal(err)
-		}
+		r.open(t, fmt.Sprintf("fu-%03d", i), 1)
 	}
-	v2 := policy.Value{Timer: &policy.Timer{Duration: policy.Duration(2 * time.Hour), Clock: policy.ClockCalendar}}
-	if err := gdb.Exec(`INSERT INTO policy_versions (policy, version, value, effective_from, created_by, created_at, reason) VALUES (?, 2, ?, ?, 'analyst', ?, 'test')`,
-		policy.LeadFirstContactSLA, string(v2.MustJSON()), time.Now().Add(-time.Minute), time.Now()).Error; err != nil {
-		t.Fatal(err)
-	}
+	r.slaV2(t)
 	wf := &checked{signals: signals{sent: map[string][]*followupv1.PolicyChangedSignal{}}, fus: fus, version: 2}
 	svc := app.NewFollowUps(fus, pol, wf, nil, nil, app.Links{})
 	res, err := svc.RolloutPage(ctx, &followupv1.RolloutPageInput{Rollout: &followupv1.RolloutInput{Policy: policy.LeadFirstContactSLA, Version: 2}, Limit: 500}, false, nil)
