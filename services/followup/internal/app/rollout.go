@@ -33,9 +33,10 @@ const AfterRolloutStore = "followup.after-rollout-store"
 // carries what was resolved and stored, so that the workflow has neither to
 // ask nor to record again. A follow-up whose workflow has ended is closed as
 // cancelled. The page is stored a chunk at a time, and a chunk's signals go
-// out while the next one is stored. retry is true on the activity's second and later attempts: an
-// earlier attempt may have stored deadlines and failed before it signalled,
-// so the page also signals the follow-ups already at the rollout's version.
+// out while the next one is stored. retry is true on the activity's second
+// and later attempts: an earlier attempt may have stored deadlines and
+// failed before it signalled, so the page also signals the follow-ups
+// already at the rollout's version.
 func (s *FollowUps) RolloutPage(ctx context.Context, in *followupv1.RolloutPageInput, retry bool, heartbeat func(any)) (*followupv1.RolloutPageResult, error) {
 	ro := in.GetRollout()
 	limit := int(in.GetLimit())
