@@ -43,11 +43,11 @@ func (s *FollowUps) resolveRollout(ctx context.Context, ro *followupv1.RolloutIn
 		if !ok {
 			continue
 		}
-		k := keyOf(kind, f)
+		names := wffollowup.PolicyNames(kind, f.Policy == "")
+		k := resolutionKey{strings.Join(names, "\x00"), f.Team, f.Territory} // as keyOf
 		if _, ok := rr.byKey[k]; ok {
 			continue
 		}
-		names := wffollowup.PolicyNames(kind, f.Policy == "")
 		at := now()
 		res, err := s.policies.Resolve(ctx, names, f.Team, f.Territory, at)
 		if err != nil {
