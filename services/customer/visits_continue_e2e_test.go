@@ -84,9 +84,11 @@ func TestVisitContinuesAsNewThroughAPI(t *testing.T) {
 		t.Fatalf("the current run is %s (%v), want run 3 %s running", info.GetExecution().GetRunId(), info.GetStatus(), run3)
 	}
 	// For the replay test: run 2, from its carried input to its
-	// continue-as-new, and run 3, still waiting for the visit.
-	testenv.SaveRunHistory(t, c, id, run2, "../../workflows/testdata/visit-continues-as-new.json")
-	testenv.SaveHistory(t, c, id, "../../workflows/testdata/visit-continued-as-new.json")
+	// continue-as-new, and run 3, still waiting for the visit (the files
+	// without -decided: recorded before a hosted run decided its requests
+	// against the stored day; kept).
+	testenv.SaveRunHistory(t, c, id, run2, "../../workflows/testdata/visit-continues-as-new-decided.json")
+	testenv.SaveHistory(t, c, id, "../../workflows/testdata/visit-continued-as-new-decided.json")
 
 	vs := items(s.vmust(t, 200, "GET", "/v1/customers/"+cust+"/visits", admin, nil))
 	if len(vs) != 1 || vs[0]["id"] != booked.VisitId {

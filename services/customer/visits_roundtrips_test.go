@@ -70,7 +70,7 @@ func firstTask(t *testing.T, c client.Client, workflowID string) (local, schedul
 func checkBookedInOneRoundTrip(t *testing.T, c client.Client, workflowID string) {
 	t.Helper()
 	local, scheduled, answered, versions := firstTask(t, c, workflowID)
-	if !slices.Equal(local, []string{"customer.BookVisit"}) || len(scheduled) != 0 || !answered {
+	if !slices.Equal(local, []string{"customer.DecideVisitRequest"}) || len(scheduled) != 0 || !answered {
 		t.Errorf("%s: the first workflow task ran local activities %v, scheduled %v, answered %v; want the booking alone, local, and the answer",
 			workflowID, local, scheduled, answered)
 	}

@@ -32,6 +32,18 @@ const (
 	OutcomeOffered = "offered"
 )
 
+// What customer.DecideVisitRequest found besides booked, joined and offered
+// (DecideResult.outcome).
+const (
+	// DecidedRepeat: the requester already takes part in the day's visit.
+	DecidedRepeat = "repeat"
+	// DecidedOffer: the requester declined to join the day's visit; the
+	// workflow finds the day to offer and records the offer.
+	DecidedOffer = "offer"
+	// DecidedRefused: the day as stored refuses the request (code, message).
+	DecidedRefused = "refused"
+)
+
 // Roles of a participant.
 const (
 	RoleBooker = "booker"
@@ -68,6 +80,10 @@ type (
 	State = visitv1.State
 	// BookInput is customer.BookVisit's input.
 	BookInput = visitv1.BookInput
+	// DecideInput is customer.DecideVisitRequest's input.
+	DecideInput = visitv1.DecideInput
+	// DecideResult is customer.DecideVisitRequest's result.
+	DecideResult = visitv1.DecideResult
 	// JoinInput is customer.JoinVisit's input.
 	JoinInput = visitv1.JoinInput
 	// EventInput is customer.RecordVisitEvent's input.

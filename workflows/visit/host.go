@@ -57,8 +57,15 @@ func (w *visitWF) call(name string, in any) workflow.Future {
 // recorded the changes one by one (before changeHostedAtCurrent) find no
 // marker for it in their history and replay asking each, as they ran.
 func (w *visitWF) version(ctx workflow.Context, change string) workflow.Version {
-	if w.local && workflow.GetVersion(ctx, changeHostedAtCurrent, workflow.DefaultVersion, 1) >= 1 {
+	if w.local && w.hostedAt(ctx) >= 1 {
 		return 1
 	}
 	return workflow.GetVersion(ctx, change, workflow.DefaultVersion, 1)
+}
+
+// hostedAt is the version of changeHostedAtCurrent a hosted run recorded:
+// 1 took the changes at 1, 2 also decides requests against the stored day
+// (stored.go).
+func (w *visitWF) hostedAt(ctx workflow.Context) workflow.Version {
+	return workflow.GetVersion(ctx, changeHostedAtCurrent, workflow.DefaultVersion, 2)
 }

@@ -176,6 +176,27 @@ func RepeatDecision(s *State, p *Participant, loc *time.Location) *Decision {
 		Message: "you already join this visit, booked by " + s.BookedBy + " (" + s.Department + ", " + s.Day + " " + when + "); nothing changed"}
 }
 
+// Decide is the rule for a request against a day's state at instant now —
+// the state a run holds, or the customer-day as the customer service stored
+// it (customer.DecideVisitRequest): refused (the refusal says why), repeat
+// (the requester already takes part: p), booked (the day is free), joined
+// (the requester joins the day's visit) or offer (she declined to join).
+func Decide(s *State, r *Request, now time.Time) (outcome string, p *Participant, refusal *Refusal) {
+	if ref := CheckRequest(s, r, now); ref != nil {
+		return DecidedRefused, nil, ref
+	}
+	if p := FindParticipant(s, r.RequesterId); p != nil {
+		return DecidedRepeat, p, nil
+	}
+	switch {
+	case s.Status == "":
+		return OutcomeBooked, nil, nil
+	case r.Join:
+		return OutcomeJoined, nil, nil
+	}
+	return DecidedOffer, nil, nil
+}
+
 // CheckRequest checks a request against the day's state at instant now:
 // what the workflow's validator refuses.
 func CheckRequest(s *State, r *Request, now time.Time) *Refusal {

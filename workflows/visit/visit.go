@@ -100,7 +100,9 @@ const (
 	// when the input carries one, so runs started before never ask.
 	changeResolvedAtRequest = "visit-resolved-at-request"
 	// changeHostedAtCurrent: a run the customer service hosts takes every
-	// change above at version 1 without asking each (host.go, version).
+	// change above at version 1 without asking each (host.go, version);
+	// from version 2 it decides its requests against the customer-day as
+	// stored (stored.go).
 	changeHostedAtCurrent = "visit-hosted-at-current"
 )
 
@@ -373,6 +375,9 @@ func (w *visitWF) request(ctx workflow.Context, r *Request) (*Decision, error) {
 		return nil, err
 	}
 	reqID := workflow.GetCurrentUpdateInfo(ctx).ID
+	if w.decidesStored(ctx) {
+		return w.requestStored(ctx, r, reqID, now, loaded)
+	}
 	switch p := FindParticipant(w.st, r.RequesterId); {
 	case p != nil && w.version(ctx, changeOneParticipant) >= 1:
 		if err := loaded(); err != nil { // the answer gives the time in the customer's zone
@@ -382,7 +387,7 @@ func (w *visitWF) request(ctx workflow.Context, r *Request) (*Decision, error) {
 		return RepeatDecision(w.st, p, w.cal.Location()), nil
 	case w.st.Status == "":
 		info := workflow.GetInfo(ctx).WorkflowExecution
-		id := uuid.NewSHA1(uuid.NameSpaceOID, []byte("closeloop/visit\x00"+info.ID+"\x00"+info.RunID+"\x00"+strconv.Itoa(w.seq+1))).String()
+		id := w.nextVisitID(ctx)
 		team := r.Team
 		if team == "" {
 			team = w.in.Team
@@ -420,15 +425,33 @@ func (w *visitWF) request(ctx workflow.Context, r *Request) (*Decision, error) {
 		if err != nil {
 			return nil, err
 		}
-		if err := w.event(ctx, w.st.VisitId+":offer:"+reqID, "offered", r.RequesterId, "",
-			r.RequesterId+" of "+r.Department+" declined to join and was offered "+offered,
-			map[string]string{"requester_id": r.RequesterId, "department": r.Department, "purpose": r.Purpose, "offered_day": offered}, now); err != nil {
+		if err := w.recordOffer(ctx, r, reqID, offered, now); err != nil {
 			return nil, err
 		}
 		w.answered()
-		return &Decision{Outcome: OutcomeOffered, VisitId: w.st.VisitId, Day: r.Day, OfferedDay: offered,
-			Message: "the day is booked by " + w.st.BookedBy + " (" + w.st.Department + "); the next working day without a visit is " + offered}, nil
+		return w.offered(r, w.st.VisitId, offered), nil
 	}
+}
+
+// nextVisitID is the id of the run's next booking.
+func (w *visitWF) nextVisitID(ctx workflow.Context) string {
+	info := workflow.GetInfo(ctx).WorkflowExecution
+	return uuid.NewSHA1(uuid.NameSpaceOID, []byte("closeloop/visit\x00"+info.ID+"\x00"+info.RunID+"\x00"+strconv.Itoa(w.seq+1))).String()
+}
+
+// recordOffer records on the visit's timeline that request reqID declined to
+// join and was offered day offered.
+func (w *visitWF) recordOffer(ctx workflow.Context, r *Request, reqID, offered string, now time.Time) error {
+	return w.event(ctx, w.st.VisitId+":offer:"+reqID, "offered", r.RequesterId, "",
+		r.RequesterId+" of "+r.Department+" declined to join and was offered "+offered,
+		map[string]string{"requester_id": r.RequesterId, "department": r.Department, "purpose": r.Purpose, "offered_day": offered}, now)
+}
+
+// offered is the answer to a request offered day offered instead of joining
+// visit visitID.
+func (w *visitWF) offered(r *Request, visitID, offered string) *Decision {
+	return &Decision{Outcome: OutcomeOffered, VisitId: visitID, Day: r.Day, OfferedDay: offered,
+		Message: "the day is booked by " + w.st.BookedBy + " (" + w.st.Department + "); the next working day without a visit is " + offered}
 }
 
 // nextFreeDay asks the customer service which days after this one are booked

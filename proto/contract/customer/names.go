@@ -80,6 +80,12 @@ const (
 	// ActivityBookVisit stores a booked visit with its booker (idempotent on
 	// the visit id). Input visit.BookInput.
 	ActivityBookVisit = "customer.BookVisit"
+	// ActivityDecideVisitRequest decides a visit request against the
+	// customer-day as stored and stores the decision, in one transaction
+	// (idempotent on the request id). Input visit.DecideInput, result
+	// visit.DecideResult. The Visit workflows the customer service hosts
+	// call it as a local activity instead of BookVisit and JoinVisit.
+	ActivityDecideVisitRequest = "customer.DecideVisitRequest"
 	// ActivityJoinVisit adds a participant and notifies the booker
 	// (idempotent on the request id). Input visit.JoinInput.
 	ActivityJoinVisit = "customer.JoinVisit"

@@ -125,6 +125,11 @@ func (a *Activities) BookVisit(ctx context.Context, in *visit.BookInput) error {
 	return a.Store.acts.BookVisit(ctx, in)
 }
 
+// DecideVisitRequest is the DecideVisitRequest activity.
+func (a *Activities) DecideVisitRequest(ctx context.Context, in *visit.DecideInput) (*visit.DecideResult, error) {
+	return a.Store.acts.DecideVisitRequest(ctx, in)
+}
+
 // JoinVisit is the JoinVisit activity.
 func (a *Activities) JoinVisit(ctx context.Context, in *visit.JoinInput) error {
 	return a.Store.acts.JoinVisit(ctx, in)

@@ -1033,6 +1033,165 @@ func (x *BookInput) GetNonWorkingDayBy() string {
 	return ""
 }
 
+// DecideInput asks the customer service to decide a request against the
+// customer-day as it is stored, and to store the decision, in one
+// transaction (customer.DecideVisitRequest; idempotent on the request id: a
+// request decided before, in a workflow task that did not complete, is
+// answered as it was decided). A run the customer service hosts decides its
+// requests this way (workflow change "visit-hosted-at-current", version 2).
+type DecideInput struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The request as the workflow received it.
+	Request *Request `protobuf:"bytes,1,opt,name=request,proto3" json:"request,omitempty"`
+	// The booking the request makes if the day has no live visit: the new
+	// visit's id (the run's next), the request's update id, the team, the
+	// instants and when it is decided.
+	Book          *BookInput `protobuf:"bytes,2,opt,name=book,proto3" json:"book,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DecideInput) Reset() {
+	*x = DecideInput{}
+	mi := &file_closeloop_visit_v1_visit_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DecideInput) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DecideInput) ProtoMessage() {}
+
+func (x *DecideInput) ProtoReflect() protoreflect.Message {
+	mi := &file_closeloop_visit_v1_visit_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DecideInput.ProtoReflect.Descriptor instead.
+func (*DecideInput) Descriptor() ([]byte, []int) {
+	return file_closeloop_visit_v1_visit_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *DecideInput) GetRequest() *Request {
+	if x != nil {
+		return x.Request
+	}
+	return nil
+}
+
+func (x *DecideInput) GetBook() *BookInput {
+	if x != nil {
+		return x.Book
+	}
+	return nil
+}
+
+// DecideResult is the decision and the day as stored after it.
+type DecideResult struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// booked or joined (the request was stored as that), offered (an offer
+	// recorded before for this request), repeat (the requester already takes
+	// part; nothing stored), offer (the requester declined to join; nothing
+	// stored: the workflow finds the day to offer and records the offer), or
+	// refused (code and message say why; nothing stored).
+	Outcome string `protobuf:"bytes,1,opt,name=outcome,proto3" json:"outcome,omitempty"`
+	// The visit the answer is about.
+	VisitId string `protobuf:"bytes,2,opt,name=visit_id,json=visitId,proto3" json:"visit_id,omitempty"`
+	// For offered: the day offered.
+	OfferedDay string `protobuf:"bytes,3,opt,name=offered_day,json=offeredDay,proto3" json:"offered_day,omitempty"`
+	// For refused: the refusal's code.
+	Code string `protobuf:"bytes,4,opt,name=code,proto3" json:"code,omitempty"`
+	// For refused: the refusal in words.
+	Message string `protobuf:"bytes,5,opt,name=message,proto3" json:"message,omitempty"`
+	// The day's live visit as stored (visit_id, status, booked_by, team,
+	// department, start_at, end_at, participants, booker first); empty when
+	// the day has none.
+	Day           *State `protobuf:"bytes,6,opt,name=day,proto3" json:"day,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DecideResult) Reset() {
+	*x = DecideResult{}
+	mi := &file_closeloop_visit_v1_visit_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DecideResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DecideResult) ProtoMessage() {}
+
+func (x *DecideResult) ProtoReflect() protoreflect.Message {
+	mi := &file_closeloop_visit_v1_visit_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DecideResult.ProtoReflect.Descriptor instead.
+func (*DecideResult) Descriptor() ([]byte, []int) {
+	return file_closeloop_visit_v1_visit_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *DecideResult) GetOutcome() string {
+	if x != nil {
+		return x.Outcome
+	}
+	return ""
+}
+
+func (x *DecideResult) GetVisitId() string {
+	if x != nil {
+		return x.VisitId
+	}
+	return ""
+}
+
+func (x *DecideResult) GetOfferedDay() string {
+	if x != nil {
+		return x.OfferedDay
+	}
+	return ""
+}
+
+func (x *DecideResult) GetCode() string {
+	if x != nil {
+		return x.Code
+	}
+	return ""
+}
+
+func (x *DecideResult) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
+}
+
+func (x *DecideResult) GetDay() *State {
+	if x != nil {
+		return x.Day
+	}
+	return nil
+}
+
 // JoinInput adds a participant and tells the booker who joins and why
 // (customer.JoinVisit; idempotent on request_id).
 type JoinInput struct {
@@ -1057,7 +1216,7 @@ type JoinInput struct {
 
 func (x *JoinInput) Reset() {
 	*x = JoinInput{}
-	mi := &file_closeloop_visit_v1_visit_proto_msgTypes[9]
+	mi := &file_closeloop_visit_v1_visit_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1069,7 +1228,7 @@ func (x *JoinInput) String() string {
 func (*JoinInput) ProtoMessage() {}
 
 func (x *JoinInput) ProtoReflect() protoreflect.Message {
-	mi := &file_closeloop_visit_v1_visit_proto_msgTypes[9]
+	mi := &file_closeloop_visit_v1_visit_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1082,7 +1241,7 @@ func (x *JoinInput) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JoinInput.ProtoReflect.Descriptor instead.
 func (*JoinInput) Descriptor() ([]byte, []int) {
-	return file_closeloop_visit_v1_visit_proto_rawDescGZIP(), []int{9}
+	return file_closeloop_visit_v1_visit_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *JoinInput) GetVisitId() string {
@@ -1160,7 +1319,7 @@ type EventInput struct {
 
 func (x *EventInput) Reset() {
 	*x = EventInput{}
-	mi := &file_closeloop_visit_v1_visit_proto_msgTypes[10]
+	mi := &file_closeloop_visit_v1_visit_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1172,7 +1331,7 @@ func (x *EventInput) String() string {
 func (*EventInput) ProtoMessage() {}
 
 func (x *EventInput) ProtoReflect() protoreflect.Message {
-	mi := &file_closeloop_visit_v1_visit_proto_msgTypes[10]
+	mi := &file_closeloop_visit_v1_visit_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1185,7 +1344,7 @@ func (x *EventInput) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EventInput.ProtoReflect.Descriptor instead.
 func (*EventInput) Descriptor() ([]byte, []int) {
-	return file_closeloop_visit_v1_visit_proto_rawDescGZIP(), []int{10}
+	return file_closeloop_visit_v1_visit_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *EventInput) GetId() string {
@@ -1260,7 +1419,7 @@ type BookedDaysInput struct {
 
 func (x *BookedDaysInput) Reset() {
 	*x = BookedDaysInput{}
-	mi := &file_closeloop_visit_v1_visit_proto_msgTypes[11]
+	mi := &file_closeloop_visit_v1_visit_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1272,7 +1431,7 @@ func (x *BookedDaysInput) String() string {
 func (*BookedDaysInput) ProtoMessage() {}
 
 func (x *BookedDaysInput) ProtoReflect() protoreflect.Message {
-	mi := &file_closeloop_visit_v1_visit_proto_msgTypes[11]
+	mi := &file_closeloop_visit_v1_visit_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1285,7 +1444,7 @@ func (x *BookedDaysInput) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BookedDaysInput.ProtoReflect.Descriptor instead.
 func (*BookedDaysInput) Descriptor() ([]byte, []int) {
-	return file_closeloop_visit_v1_visit_proto_rawDescGZIP(), []int{11}
+	return file_closeloop_visit_v1_visit_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *BookedDaysInput) GetCustomerId() string {
@@ -1320,7 +1479,7 @@ type BookedDaysResult struct {
 
 func (x *BookedDaysResult) Reset() {
 	*x = BookedDaysResult{}
-	mi := &file_closeloop_visit_v1_visit_proto_msgTypes[12]
+	mi := &file_closeloop_visit_v1_visit_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1332,7 +1491,7 @@ func (x *BookedDaysResult) String() string {
 func (*BookedDaysResult) ProtoMessage() {}
 
 func (x *BookedDaysResult) ProtoReflect() protoreflect.Message {
-	mi := &file_closeloop_visit_v1_visit_proto_msgTypes[12]
+	mi := &file_closeloop_visit_v1_visit_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1345,7 +1504,7 @@ func (x *BookedDaysResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BookedDaysResult.ProtoReflect.Descriptor instead.
 func (*BookedDaysResult) Descriptor() ([]byte, []int) {
-	return file_closeloop_visit_v1_visit_proto_rawDescGZIP(), []int{12}
+	return file_closeloop_visit_v1_visit_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *BookedDaysResult) GetDays() []string {
@@ -1377,7 +1536,7 @@ type CancelInput struct {
 
 func (x *CancelInput) Reset() {
 	*x = CancelInput{}
-	mi := &file_closeloop_visit_v1_visit_proto_msgTypes[13]
+	mi := &file_closeloop_visit_v1_visit_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1389,7 +1548,7 @@ func (x *CancelInput) String() string {
 func (*CancelInput) ProtoMessage() {}
 
 func (x *CancelInput) ProtoReflect() protoreflect.Message {
-	mi := &file_closeloop_visit_v1_visit_proto_msgTypes[13]
+	mi := &file_closeloop_visit_v1_visit_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1402,7 +1561,7 @@ func (x *CancelInput) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelInput.ProtoReflect.Descriptor instead.
 func (*CancelInput) Descriptor() ([]byte, []int) {
-	return file_closeloop_visit_v1_visit_proto_rawDescGZIP(), []int{13}
+	return file_closeloop_visit_v1_visit_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *CancelInput) GetVisitId() string {
@@ -1468,7 +1627,7 @@ type LogInput struct {
 
 func (x *LogInput) Reset() {
 	*x = LogInput{}
-	mi := &file_closeloop_visit_v1_visit_proto_msgTypes[14]
+	mi := &file_closeloop_visit_v1_visit_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1480,7 +1639,7 @@ func (x *LogInput) String() string {
 func (*LogInput) ProtoMessage() {}
 
 func (x *LogInput) ProtoReflect() protoreflect.Message {
-	mi := &file_closeloop_visit_v1_visit_proto_msgTypes[14]
+	mi := &file_closeloop_visit_v1_visit_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1493,7 +1652,7 @@ func (x *LogInput) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LogInput.ProtoReflect.Descriptor instead.
 func (*LogInput) Descriptor() ([]byte, []int) {
-	return file_closeloop_visit_v1_visit_proto_rawDescGZIP(), []int{14}
+	return file_closeloop_visit_v1_visit_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *LogInput) GetVisitId() string {
@@ -1647,7 +1806,18 @@ const file_closeloop_visit_v1_visit_proto_rawDesc = "" +
 	"department\x12\x18\n" +
 	"\apurpose\x18\v \x01(\tR\apurpose\x12\x0e\n" +
 	"\x02at\x18\f \x01(\tR\x02at\x12+\n" +
-	"\x12non_working_day_by\x18\r \x01(\tR\x0fnonWorkingDayBy\"\xc0\x01\n" +
+	"\x12non_working_day_by\x18\r \x01(\tR\x0fnonWorkingDayBy\"w\n" +
+	"\vDecideInput\x125\n" +
+	"\arequest\x18\x01 \x01(\v2\x1b.closeloop.visit.v1.RequestR\arequest\x121\n" +
+	"\x04book\x18\x02 \x01(\v2\x1d.closeloop.visit.v1.BookInputR\x04book\"\xbf\x01\n" +
+	"\fDecideResult\x12\x18\n" +
+	"\aoutcome\x18\x01 \x01(\tR\aoutcome\x12\x19\n" +
+	"\bvisit_id\x18\x02 \x01(\tR\avisitId\x12\x1f\n" +
+	"\voffered_day\x18\x03 \x01(\tR\n" +
+	"offeredDay\x12\x12\n" +
+	"\x04code\x18\x04 \x01(\tR\x04code\x12\x18\n" +
+	"\amessage\x18\x05 \x01(\tR\amessage\x12+\n" +
+	"\x03day\x18\x06 \x01(\v2\x19.closeloop.visit.v1.StateR\x03day\"\xc0\x01\n" +
 	"\tJoinInput\x12\x19\n" +
 	"\bvisit_id\x18\x01 \x01(\tR\avisitId\x12\x1d\n" +
 	"\n" +
@@ -1706,7 +1876,7 @@ func file_closeloop_visit_v1_visit_proto_rawDescGZIP() []byte {
 	return file_closeloop_visit_v1_visit_proto_rawDescData
 }
 
-var file_closeloop_visit_v1_visit_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
+var file_closeloop_visit_v1_visit_proto_msgTypes = make([]protoimpl.MessageInfo, 19)
 var file_closeloop_visit_v1_visit_proto_goTypes = []any{
 	(*Input)(nil),                    // 0: closeloop.visit.v1.Input
 	(*LogProgress)(nil),              // 1: closeloop.visit.v1.LogProgress
@@ -1717,28 +1887,33 @@ var file_closeloop_visit_v1_visit_proto_goTypes = []any{
 	(*Participant)(nil),              // 6: closeloop.visit.v1.Participant
 	(*State)(nil),                    // 7: closeloop.visit.v1.State
 	(*BookInput)(nil),                // 8: closeloop.visit.v1.BookInput
-	(*JoinInput)(nil),                // 9: closeloop.visit.v1.JoinInput
-	(*EventInput)(nil),               // 10: closeloop.visit.v1.EventInput
-	(*BookedDaysInput)(nil),          // 11: closeloop.visit.v1.BookedDaysInput
-	(*BookedDaysResult)(nil),         // 12: closeloop.visit.v1.BookedDaysResult
-	(*CancelInput)(nil),              // 13: closeloop.visit.v1.CancelInput
-	(*LogInput)(nil),                 // 14: closeloop.visit.v1.LogInput
-	nil,                              // 15: closeloop.visit.v1.LogProgress.VersionsEntry
-	nil,                              // 16: closeloop.visit.v1.EventInput.DataEntry
-	(*v1.ResolvePoliciesResult)(nil), // 17: closeloop.followup.v1.ResolvePoliciesResult
+	(*DecideInput)(nil),              // 9: closeloop.visit.v1.DecideInput
+	(*DecideResult)(nil),             // 10: closeloop.visit.v1.DecideResult
+	(*JoinInput)(nil),                // 11: closeloop.visit.v1.JoinInput
+	(*EventInput)(nil),               // 12: closeloop.visit.v1.EventInput
+	(*BookedDaysInput)(nil),          // 13: closeloop.visit.v1.BookedDaysInput
+	(*BookedDaysResult)(nil),         // 14: closeloop.visit.v1.BookedDaysResult
+	(*CancelInput)(nil),              // 15: closeloop.visit.v1.CancelInput
+	(*LogInput)(nil),                 // 16: closeloop.visit.v1.LogInput
+	nil,                              // 17: closeloop.visit.v1.LogProgress.VersionsEntry
+	nil,                              // 18: closeloop.visit.v1.EventInput.DataEntry
+	(*v1.ResolvePoliciesResult)(nil), // 19: closeloop.followup.v1.ResolvePoliciesResult
 }
 var file_closeloop_visit_v1_visit_proto_depIdxs = []int32{
 	7,  // 0: closeloop.visit.v1.Input.carried:type_name -> closeloop.visit.v1.State
 	1,  // 1: closeloop.visit.v1.Input.log_progress:type_name -> closeloop.visit.v1.LogProgress
-	17, // 2: closeloop.visit.v1.Input.resolved:type_name -> closeloop.followup.v1.ResolvePoliciesResult
-	15, // 3: closeloop.visit.v1.LogProgress.versions:type_name -> closeloop.visit.v1.LogProgress.VersionsEntry
+	19, // 2: closeloop.visit.v1.Input.resolved:type_name -> closeloop.followup.v1.ResolvePoliciesResult
+	17, // 3: closeloop.visit.v1.LogProgress.versions:type_name -> closeloop.visit.v1.LogProgress.VersionsEntry
 	6,  // 4: closeloop.visit.v1.State.participants:type_name -> closeloop.visit.v1.Participant
-	16, // 5: closeloop.visit.v1.EventInput.data:type_name -> closeloop.visit.v1.EventInput.DataEntry
-	6,  // [6:6] is the sub-list for method output_type
-	6,  // [6:6] is the sub-list for method input_type
-	6,  // [6:6] is the sub-list for extension type_name
-	6,  // [6:6] is the sub-list for extension extendee
-	0,  // [0:6] is the sub-list for field type_name
+	2,  // 5: closeloop.visit.v1.DecideInput.request:type_name -> closeloop.visit.v1.Request
+	8,  // 6: closeloop.visit.v1.DecideInput.book:type_name -> closeloop.visit.v1.BookInput
+	7,  // 7: closeloop.visit.v1.DecideResult.day:type_name -> closeloop.visit.v1.State
+	18, // 8: closeloop.visit.v1.EventInput.data:type_name -> closeloop.visit.v1.EventInput.DataEntry
+	9,  // [9:9] is the sub-list for method output_type
+	9,  // [9:9] is the sub-list for method input_type
+	9,  // [9:9] is the sub-list for extension type_name
+	9,  // [9:9] is the sub-list for extension extendee
+	0,  // [0:9] is the sub-list for field type_name
 }
 
 func init() { file_closeloop_visit_v1_visit_proto_init() }
@@ -1752,7 +1927,7 @@ func file_closeloop_visit_v1_visit_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_closeloop_visit_v1_visit_proto_rawDesc), len(file_closeloop_visit_v1_visit_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   17,
+			NumMessages:   19,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

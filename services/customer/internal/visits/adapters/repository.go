@@ -124,6 +124,65 @@ func (s *Repository) Create(ctx context.Context, v domain.Visit, booker domain.P
 	})
 }
 
+// Decide decides a request of the customer-day inside one transaction: it
+// loads the day's visits, their participants and the request's recorded
+// offer (the id OfferID names on each visit), lets decide rule on them, and
+// stores what decide decided — a booking (the visit, its booker, its
+// timeline) or a join (the participant, the booker's notice). A concurrent
+// booking of the day fails on ux_visits_customer_day and is retried by the
+// activity, which then finds it.
+func (s *Repository) Decide(ctx context.Context, customerID, day, requestID string, decide func(domain.Day) domain.Decided) (domain.Decided, error) {
+	var out domain.Decided
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var rows []Row
+		if err := tx.Where("customer_id = ? AND day = ?", customerID, day).Order("id").Find(&rows).Error; err != nil {
+			return err
+		}
+		d := domain.Day{CustomerID: customerID, Day: day}
+		ids, offers := make([]string, 0, len(rows)), make([]string, 0, len(rows))
+		for _, r := range rows {
+			d.Visits = append(d.Visits, r.visit())
+			ids, offers = append(ids, r.ID), append(offers, domain.OfferID(r.ID, requestID))
+		}
+		if len(ids) > 0 {
+			var ps []participantRow
+			if err := tx.Where("visit_id IN ?", ids).Find(&ps).Error; err != nil {
+				return err
+			}
+			for _, p := range ps {
+				d.Participants = append(d.Participants, domain.Participant(p))
+			}
+			var evs []eventRow
+			if err := tx.Where("id IN ?", offers).Find(&evs).Error; err != nil {
+				return err
+			}
+			for _, e := range evs {
+				d.Offers = append(d.Offers, domain.Event(e))
+			}
+		}
+		out = decide(d)
+		switch {
+		case out.NewVisit != nil:
+			row, p := rowOf(*out.NewVisit), participantRow(*out.Booker)
+			if err := tx.Create(&row).Error; err != nil {
+				return err
+			}
+			if err := tx.Create(&p).Error; err != nil {
+				return err
+			}
+			return addEvents(tx, out.NewVisit.NewEvents)
+		case out.Joiner != nil:
+			p := participantRow(*out.Joiner)
+			if err := tx.Create(&p).Error; err != nil {
+				return err
+			}
+			return addEvent(tx, *out.Notice)
+		}
+		return nil
+	})
+	return out, err
+}
+
 // OtherVisitOn reports whether the customer has a live (booked or done)
 // visit on day other than visitID.
 func (s *Repository) OtherVisitOn(ctx context.Context, customerID, day, visitID string) (bool, error) {

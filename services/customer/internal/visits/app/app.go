@@ -50,6 +50,9 @@ type Repository interface {
 	RequestedVisits(ctx context.Context, customerIDs, requestIDs []string) (map[string]*domain.Participant, error)
 
 	Create(ctx context.Context, v domain.Visit, booker domain.Participant) error
+	// Decide loads the customer-day, lets decide rule on it and stores the
+	// decision, in one transaction.
+	Decide(ctx context.Context, customerID, day, requestID string, decide func(domain.Day) domain.Decided) (domain.Decided, error)
 	AddParticipant(ctx context.Context, p domain.Participant, notice domain.Event) error
 	AddEvent(ctx context.Context, e domain.Event) error
 	Update(ctx context.Context, id string, change func(*domain.Visit) error) error

@@ -6,6 +6,7 @@ import (
 	"github.com/closeloop/closeloop/platform/faults"
 	"github.com/closeloop/closeloop/services/customer/internal/visits/domain"
 	windomain "github.com/closeloop/closeloop/services/customer/internal/winback/domain"
+	"github.com/closeloop/closeloop/workflows/visit"
 )
 
 // The Visit workflow's writes, through its activities (ports.Activities):
@@ -29,6 +30,20 @@ func (s *Visits) Book(ctx context.Context, b domain.Booking) error {
 		return nil
 	}
 	return s.BookError(ctx, b.CustomerID, b.Day, b.VisitID, err)
+}
+
+// Decide decides a request of the Visit workflow against the customer-day
+// as stored and stores the decision (domain.DecideRequest), in one
+// transaction; b is the booking the request makes if the day is free.
+// A request decided before is answered as it was.
+func (s *Visits) Decide(ctx context.Context, r *visit.Request, b domain.Booking) (domain.Decided, error) {
+	d, err := s.repo.Decide(ctx, b.CustomerID, b.Day, b.RequestID, func(day domain.Day) domain.Decided {
+		return domain.DecideRequest(day, r, b)
+	})
+	if err == nil && d.NewVisit != nil {
+		faults.Point(AfterBook)
+	}
+	return d, err
 }
 
 // BookError is err, the failure of a booking, unless the day holds another

@@ -25,6 +25,7 @@ type Activities struct{ App *app.Visits }
 func (a *Activities) Register(r worker.Registry) {
 	r.RegisterActivityWithOptions(a.BookVisit, activity.RegisterOptions{Name: customerc.ActivityBookVisit})
 	r.RegisterActivityWithOptions(a.JoinVisit, activity.RegisterOptions{Name: customerc.ActivityJoinVisit})
+	r.RegisterActivityWithOptions(a.DecideVisitRequest, activity.RegisterOptions{Name: customerc.ActivityDecideVisitRequest})
 	r.RegisterActivityWithOptions(a.RecordVisitEvent, activity.RegisterOptions{Name: customerc.ActivityRecordVisitEvent})
 	r.RegisterActivityWithOptions(a.VisitBookedDays, activity.RegisterOptions{Name: customerc.ActivityVisitBookedDays})
 	r.RegisterActivityWithOptions(a.CancelVisit, activity.RegisterOptions{Name: customerc.ActivityCancelVisit})
@@ -45,18 +46,51 @@ func instant(field, s string) (time.Time, error) {
 
 // Book stores a booked visit, returning the error as the app gives it.
 func (a *Activities) Book(ctx context.Context, in *visit.BookInput) error {
-	start, err := instant("start_at", in.StartAt)
+	b, err := booking(in)
 	if err == nil {
-		var end, at time.Time
-		if end, err = instant("end_at", in.EndAt); err == nil {
-			if at, err = instant("at", in.At); err == nil {
-				return a.App.Book(ctx, domain.Booking{VisitID: in.VisitId, WorkflowID: in.WorkflowId, RequestID: in.RequestId,
-					CustomerID: in.CustomerId, Day: in.Day, StartAt: start, EndAt: end, BookedBy: in.BookedBy, Team: in.Team,
-					Department: in.Department, Purpose: in.Purpose, NonWorkingDayBy: in.NonWorkingDayBy, At: at})
-			}
-		}
+		return a.App.Book(ctx, b)
 	}
 	return a.App.BookError(ctx, in.CustomerId, in.Day, in.VisitId, err)
+}
+
+// booking reads a BookInput's instants.
+func booking(in *visit.BookInput) (domain.Booking, error) {
+	b := domain.Booking{VisitID: in.VisitId, WorkflowID: in.WorkflowId, RequestID: in.RequestId, CustomerID: in.CustomerId,
+		Day: in.Day, BookedBy: in.BookedBy, Team: in.Team, Department: in.Department, Purpose: in.Purpose,
+		NonWorkingDayBy: in.NonWorkingDayBy}
+	var err error
+	if b.StartAt, err = instant("start_at", in.StartAt); err != nil {
+		return b, err
+	}
+	if b.EndAt, err = instant("end_at", in.EndAt); err != nil {
+		return b, err
+	}
+	b.At, err = instant("at", in.At)
+	return b, err
+}
+
+// DecideVisitRequest decides a request against the customer-day as stored
+// and stores the decision. A malformed input is refused (invalid); a
+// failed transaction (a concurrent booking of the day included) is retried.
+func (a *Activities) DecideVisitRequest(ctx context.Context, in *visit.DecideInput) (*visit.DecideResult, error) {
+	b, err := booking(in.GetBook())
+	if err == nil && in.GetRequest() == nil {
+		var v apperr.Validation
+		v.Add("request", visit.CodeInvalid, "the request to decide")
+		err = v.Err()
+	}
+	if err != nil {
+		return nil, temporalx.NonRetryable(err)
+	}
+	d, err := a.App.Decide(ctx, in.Request, b)
+	if err != nil {
+		return nil, err
+	}
+	out := &visit.DecideResult{Outcome: d.Outcome, VisitId: d.VisitID, OfferedDay: d.OfferedDay, Day: d.State}
+	if d.Refusal != nil {
+		out.Code, out.Message = d.Refusal.Code, d.Refusal.Message
+	}
+	return out, nil
 }
 
 // BookVisit stores a booked visit.
