@@ -66,8 +66,9 @@ func TestRoundTrips(t *testing.T) {
 				actCreateLead: {customerc.ActivityEnsureCustomer, customerc.ActivityClaimCustomerOwner, followupc.ActivityResolvePolicies},
 			}
 			// The customer service hosts new customer-days: their visit
-			// activities are local (workflows/visit/host.go).
-			for name, a := range map[string]string{actBookVisit: customerc.ActivityBookVisit, actJoinVisit: customerc.ActivityJoinVisit} {
+			// activities are local (workflows/visit/host.go), and each
+			// request is decided against the stored day (stored.go).
+			for name, a := range map[string]string{actBookVisit: customerc.ActivityDecideVisitRequest, actJoinVisit: customerc.ActivityDecideVisitRequest} {
 				if v := byName[name]; v.c.activities != 0 || v.c.localActs != 1 || v.localBy[a] != 1 {
 					t.Errorf("%s ran activities %v and local activities %v, want %s alone, local", name, v.activityBy, v.localBy, a)
 				}
