@@ -74,18 +74,7 @@ func (w *visitWF) requestStored(ctx workflow.Context, r *Request, reqID string, 
 		w.answered()
 		return w.offered(r, res.VisitId, res.OfferedDay), nil
 	case DecidedOffer:
-		if err := loaded(); err != nil { // the offer is the calendar's next working day
-			return nil, err
-		}
-		offered, err := w.nextFreeDay(ctx)
-		if err != nil {
-			return nil, err
-		}
-		if err := w.recordOffer(ctx, r, reqID, offered, now); err != nil {
-			return nil, err
-		}
-		w.answered()
-		return w.offered(r, w.st.VisitId, offered), nil
+		return w.offer(ctx, r, reqID, now, loaded)
 	}
 	return nil, (&Refusal{Code: CodeInvalid, Field: "", Message: "the customer service answered the request with " + res.Outcome}).Err()
 }

@@ -418,19 +418,26 @@ func (w *visitWF) request(ctx workflow.Context, r *Request) (*Decision, error) {
 		return &Decision{Outcome: OutcomeJoined, Role: RoleJoined, VisitId: w.st.VisitId, Day: r.Day,
 			Message: "the day was booked by " + w.st.BookedBy + " (" + w.st.Department + "); you join that visit"}, nil
 	default:
-		if err := loaded(); err != nil { // the offer is the calendar's next working day
-			return nil, err
-		}
-		offered, err := w.nextFreeDay(ctx)
-		if err != nil {
-			return nil, err
-		}
-		if err := w.recordOffer(ctx, r, reqID, offered, now); err != nil {
-			return nil, err
-		}
-		w.answered()
-		return w.offered(r, w.st.VisitId, offered), nil
+		return w.offer(ctx, r, reqID, now, loaded)
 	}
+}
+
+// offer answers a request that declined to join the day's visit with the
+// next working day without a visit (the calendar's: loaded waits for it),
+// recorded on the visit's timeline.
+func (w *visitWF) offer(ctx workflow.Context, r *Request, reqID string, now time.Time, loaded func() error) (*Decision, error) {
+	if err := loaded(); err != nil {
+		return nil, err
+	}
+	offered, err := w.nextFreeDay(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := w.recordOffer(ctx, r, reqID, offered, now); err != nil {
+		return nil, err
+	}
+	w.answered()
+	return w.offered(r, w.st.VisitId, offered), nil
 }
 
 // nextVisitID is the id of the run's next booking.
