@@ -6,8 +6,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
 	wfc "github.com/closeloop/closeloop/proto/contract/workflows"
 	salesv1 "github.com/closeloop/closeloop/proto/gen/closeloop/sales/v1"
+	"github.com/closeloop/closeloop/services/sales/internal/ports"
 	"github.com/closeloop/closeloop/workflows/lead"
 )
 
@@ -121,5 +125,46 @@ func TestCustomerOwnerGetsTheLead(t *testing.T) {
 	expect(t, "disqualify", d2, "")
 	if l := h2.lead(in2.GetLead().GetId()); !l.Pooled || l.OwnerID != "" || len(h2.opens()) != 0 {
 		t.Fatalf("unmatched lead %+v, %d follow-ups", l, len(h2.opens()))
+	}
+}
+
+// TestReassignmentsOfAFailedWorkflowTaskAreKeyedByTheirRequests: a hosted
+// lead writes its assignments as local activities, so a workflow task that
+// failed after one ran leaves it stored, and the server has the task's
+// updates sent again in another order. Here the failed attempt stored
+// request r1 (to rep-bo) as assignment 2; the next attempt takes r2 (to
+// rep-ana) first, with that same number. r2 is made — as assignment 3 —
+// instead of being answered with r1's; r1, sent again, is found as stored
+// and changes nothing. (Keyed by the number alone, r2 was answered with
+// rep-bo and never made.)
+func TestReassignmentsOfAFailedWorkflowTaskAreKeyedByTheirRequests(t *testing.T) {
+	h := newWFHarness(t, cst(time.March, 2, 9, 0))
+	ctx := context.Background()
+	acts := &ports.Activities{Store: h.store}
+	id, at := uuid.NewString(), timestamppb.New(cst(time.March, 2, 9, 0))
+	first, err := acts.AssignLead(ctx, &salesv1.AssignLeadInput{LeadId: id, Seq: 1, At: at, Actor: "workflow", Reason: "territory rules",
+		Lead: &salesv1.LeadData{Id: id, Source: "web", CompanyName: "Acme", Region: "east", Industry: "software", ReceivedAt: at, CreatedBy: "mgr-eve"}})
+	if err != nil || first.GetOwnerId() == "" || first.GetSeq() != 1 {
+		t.Fatalf("first assignment: %v, %v", first, err)
+	}
+	to := func(req, owner string, seq int32) *salesv1.AssignLeadInput {
+		return &salesv1.AssignLeadInput{LeadId: id, OwnerId: owner, Manual: true, Actor: "mgr-eve", Reason: req, Seq: seq, At: at, RequestId: req}
+	}
+	if a, err := acts.AssignLead(ctx, to("r1", "rep-bo", 2)); err != nil || a.GetOwnerId() != "rep-bo" || a.GetSeq() != 2 {
+		t.Fatalf("r1 in the failed attempt: %v, %v", a, err)
+	}
+	a, err := acts.AssignLead(ctx, to("r2", "rep-ana", 2))
+	if err != nil || a.GetOwnerId() != "rep-ana" || a.GetSeq() != 3 {
+		t.Fatalf("r2 with the number r1 took: %v, %v; want rep-ana as assignment 3", a, err)
+	}
+	if a, err := acts.AssignLead(ctx, to("r1", "rep-bo", 4)); err != nil || a.GetOwnerId() != "rep-ana" || a.GetSeq() != 3 {
+		t.Fatalf("r1 sent again: %v, %v; want the stored assignment (rep-ana, 3), nothing changed", a, err)
+	}
+	if a, err := acts.AssignLead(ctx, to("r2", "rep-ana", 2)); err != nil || a.GetSeq() != 3 {
+		t.Fatalf("r2 retried: %v, %v", a, err)
+	}
+	l, err := h.store.Lead(ctx, id)
+	if err != nil || l.OwnerID != "rep-ana" || l.AssignmentSeq != 3 {
+		t.Fatalf("stored lead %+v, %v", l, err)
 	}
 }

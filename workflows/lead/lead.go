@@ -416,6 +416,10 @@ func (w *leadWF) reassign(ctx workflow.Context, req *salesv1.ReassignRequest) (*
 		in.Exclude = []string{prev}
 	}
 	in.AnyTerritory = req.GetAnyTerritory()
+	// Keyed by the update: a reassignment a failed workflow task stored is
+	// found as stored, and one whose number such a task gave another
+	// request is made with the next (salesv1.AssignLeadInput.request_id).
+	in.RequestId = workflow.GetCurrentUpdateInfo(ctx).ID
 	if err := w.assign(ctx, in); err != nil {
 		return nil, err
 	}

@@ -2,6 +2,7 @@ package adapters
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"time"
 
@@ -140,6 +141,16 @@ func (s *Store) AssignLead(ctx context.Context, in AssignInput) (Lead, error) {
 			}
 			return err
 		}
+		if in.RequestID != "" {
+			done, err := assignedFor(tx, l.ID, in.RequestID)
+			if err != nil || done {
+				out = l
+				return err
+			}
+			if in.Seq <= l.AssignmentSeq { // the number is another request's: this one comes after it
+				in.Seq = l.AssignmentSeq + 1
+			}
+		}
 		if in.Seq <= l.AssignmentSeq {
 			out = l
 			return nil
@@ -165,11 +176,22 @@ func (s *Store) AssignLead(ctx context.Context, in AssignInput) (Lead, error) {
 		return tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&Event{
 			ID: eventID(l.ID, "assign", in.Seq), SubjectType: "lead", SubjectID: l.ID, Kind: kind, Actor: in.Actor,
 			Summary: summary, Data: jsonObject("owner_id", l.OwnerID, "previous_owner_id", prevOwner, "territory_id", l.TerritoryID, "team", l.Team, "reason", in.Reason,
-				"scheduled_at", formatOptional(in.StepDueAt)),
+				"scheduled_at", formatOptional(in.StepDueAt), "request_id", in.RequestID),
 			At: at, RecordedAt: now(),
 		}).Error
 	})
 	return out, err
+}
+
+// assignedFor reports whether the lead has an assignment made for request
+// requestID: its timeline entry (lead:assign:<n>) names the request in its
+// data.
+func assignedFor(tx *gorm.DB, leadID, requestID string) (bool, error) {
+	key, _ := json.Marshal(requestID)
+	var n int64
+	err := tx.Model(&Event{}).Where("subject_type = ? AND subject_id = ? AND id LIKE ? AND data LIKE ?", "lead", leadID,
+		leadID+":assign:%", `%"request_id":`+string(key)+`%`).Count(&n).Error
+	return n > 0, err
 }
 
 // AssignInput is what AssignLead needs.
@@ -191,6 +213,10 @@ type AssignInput struct {
 	// StepDueAt is, for an escalation step, when the ladder had it due
 	// (recorded on the timeline beside At, when it ran).
 	StepDueAt *time.Time
+	// RequestID is the update that asked for a person's reassignment
+	// (salesv1.AssignLeadInput.request_id): an assignment made for it is
+	// returned as stored; Seq taken by another request moves on.
+	RequestID string
 }
 
 // assign loads the routing facts, lets the domain decide, and sets the

@@ -57,7 +57,7 @@ func (a *Activities) AssignLead(ctx context.Context, in *salesv1.AssignLeadInput
 	assign := adapters.AssignInput{Lead: lead, CustomerID: in.GetCustomerId(), CustomerCreated: in.GetCustomerCreated(),
 		Team: in.GetTeam(), LeadID: in.GetLeadId(), OwnerID: in.GetOwnerId(), Actor: in.GetActor(),
 		Reason: in.GetReason(), Exclude: in.GetExclude(), ToPool: in.GetToPool(), IgnoreCapacity: in.GetIgnoreCapacity(),
-		Manual: in.GetManual(), AnyTerritory: in.GetAnyTerritory(), Seq: int(in.GetSeq()), At: in.GetAt().AsTime()}
+		Manual: in.GetManual(), AnyTerritory: in.GetAnyTerritory(), Seq: int(in.GetSeq()), At: in.GetAt().AsTime(), RequestID: in.GetRequestId()}
 	if in.GetStepDueAt() != nil {
 		due := in.GetStepDueAt().AsTime()
 		assign.StepDueAt = &due

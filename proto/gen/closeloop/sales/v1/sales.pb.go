@@ -666,7 +666,13 @@ type AssignLeadInput struct {
 	Team string `protobuf:"bytes,15,opt,name=team,proto3" json:"team,omitempty"`
 	// For an escalation step (reassign, return to the pool): when the ladder
 	// had the step due. The timeline keeps it beside `at`, when the step ran.
-	StepDueAt     *timestamppb.Timestamp `protobuf:"bytes,16,opt,name=step_due_at,json=stepDueAt,proto3" json:"step_due_at,omitempty"`
+	StepDueAt *timestamppb.Timestamp `protobuf:"bytes,16,opt,name=step_due_at,json=stepDueAt,proto3" json:"step_due_at,omitempty"`
+	// The update that asked for the assignment (a person's reassignment). An
+	// assignment stored for it before is returned as stored; one whose number
+	// another request took meanwhile (a workflow task that failed after its
+	// local activities wrote, its updates sent again in another order) gets
+	// the next number instead of being answered with the other's.
+	RequestId     string `protobuf:"bytes,17,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -811,6 +817,13 @@ func (x *AssignLeadInput) GetStepDueAt() *timestamppb.Timestamp {
 		return x.StepDueAt
 	}
 	return nil
+}
+
+func (x *AssignLeadInput) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
 }
 
 // TimelineEvent is one entry of a lead's or opportunity's timeline.
@@ -2364,7 +2377,7 @@ const file_closeloop_sales_v1_sales_proto_rawDesc = "" +
 	"assignedAt\x12\x16\n" +
 	"\x06reason\x18\a \x01(\tR\x06reason\x12\x10\n" +
 	"\x03seq\x18\b \x01(\x05R\x03seq\x12\x14\n" +
-	"\x05state\x18\t \x01(\tR\x05state\"\x98\x04\n" +
+	"\x05state\x18\t \x01(\tR\x05state\"\xb7\x04\n" +
 	"\x0fAssignLeadInput\x12\x17\n" +
 	"\alead_id\x18\x01 \x01(\tR\x06leadId\x12\x19\n" +
 	"\bowner_id\x18\x02 \x01(\tR\aownerId\x12\x18\n" +
@@ -2383,7 +2396,9 @@ const file_closeloop_sales_v1_sales_proto_rawDesc = "" +
 	"customerId\x12)\n" +
 	"\x10customer_created\x18\x0e \x01(\bR\x0fcustomerCreated\x12\x12\n" +
 	"\x04team\x18\x0f \x01(\tR\x04team\x12:\n" +
-	"\vstep_due_at\x18\x10 \x01(\v2\x1a.google.protobuf.TimestampR\tstepDueAt\"\xee\x01\n" +
+	"\vstep_due_at\x18\x10 \x01(\v2\x1a.google.protobuf.TimestampR\tstepDueAt\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x11 \x01(\tR\trequestId\"\xee\x01\n" +
 	"\rTimelineEvent\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12!\n" +
 	"\fsubject_type\x18\x02 \x01(\tR\vsubjectType\x12\x1d\n" +
