@@ -109,8 +109,11 @@ func TestVisitTouches(t *testing.T) {
 			droppedPlan := waiting[1]
 			s.vmust(t, 200, "POST", "/v1/actions/"+droppedPlan+"/cancel", repAna, nil)
 			time.Sleep(2 * time.Second)
-			if n := pendingRequests(t, gdb, waiting); n != 2 || len(visitsOf(early)) != 0 || len(visitsOf(dropped)) != 0 {
-				t.Fatalf("touches before any care sweep: %d requests, visits %v", n, visitsOf(early))
+			// The live plan's request waits; the cancelled plan's may be
+			// dropped already (a pass drops it without a calendar, so
+			// whether one ran in these two seconds is timing).
+			if n := pendingRequests(t, gdb, waiting[:1]); n != 1 || len(visitsOf(early)) != 0 || len(visitsOf(dropped)) != 0 {
+				t.Fatalf("touches before any care sweep: %d requests of the live plan, visits %v %v", n, visitsOf(early), visitsOf(dropped))
 			}
 			// The care sweep passes the calendars on; the request is answered.
 			run, err := tc.ExecuteWorkflow(context.Background(), client.StartWorkflowOptions{ID: wfc.CareSweepWorkflowID("visit-touch-test"), TaskQueue: wfc.TaskQueue},
