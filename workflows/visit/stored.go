@@ -54,7 +54,7 @@ func (w *visitWF) requestStored(ctx workflow.Context, r *Request, reqID string, 
 	w.adopt(res.GetDay())
 	switch res.Outcome {
 	case DecidedRefused:
-		return nil, (&Refusal{Code: res.Code, Field: "day", Message: res.Message}).Err()
+		return nil, (&Refusal{Code: res.Code, Field: res.Field, Message: res.Message}).Err()
 	case DecidedRepeat:
 		if err := loaded(); err != nil { // the answer gives the time in the customer's zone
 			return nil, err

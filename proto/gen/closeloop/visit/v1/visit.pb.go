@@ -1115,7 +1115,9 @@ type DecideResult struct {
 	// The day's live visit as stored (visit_id, status, booked_by, team,
 	// department, start_at, end_at, participants, booker first); empty when
 	// the day has none.
-	Day           *State `protobuf:"bytes,6,opt,name=day,proto3" json:"day,omitempty"`
+	Day *State `protobuf:"bytes,6,opt,name=day,proto3" json:"day,omitempty"`
+	// For refused: the request's field the refusal is about.
+	Field         string `protobuf:"bytes,7,opt,name=field,proto3" json:"field,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1190,6 +1192,13 @@ func (x *DecideResult) GetDay() *State {
 		return x.Day
 	}
 	return nil
+}
+
+func (x *DecideResult) GetField() string {
+	if x != nil {
+		return x.Field
+	}
+	return ""
 }
 
 // JoinInput adds a participant and tells the booker who joins and why
@@ -1809,7 +1818,7 @@ const file_closeloop_visit_v1_visit_proto_rawDesc = "" +
 	"\x12non_working_day_by\x18\r \x01(\tR\x0fnonWorkingDayBy\"w\n" +
 	"\vDecideInput\x125\n" +
 	"\arequest\x18\x01 \x01(\v2\x1b.closeloop.visit.v1.RequestR\arequest\x121\n" +
-	"\x04book\x18\x02 \x01(\v2\x1d.closeloop.visit.v1.BookInputR\x04book\"\xbf\x01\n" +
+	"\x04book\x18\x02 \x01(\v2\x1d.closeloop.visit.v1.BookInputR\x04book\"\xd5\x01\n" +
 	"\fDecideResult\x12\x18\n" +
 	"\aoutcome\x18\x01 \x01(\tR\aoutcome\x12\x19\n" +
 	"\bvisit_id\x18\x02 \x01(\tR\avisitId\x12\x1f\n" +
@@ -1817,7 +1826,8 @@ const file_closeloop_visit_v1_visit_proto_rawDesc = "" +
 	"offeredDay\x12\x12\n" +
 	"\x04code\x18\x04 \x01(\tR\x04code\x12\x18\n" +
 	"\amessage\x18\x05 \x01(\tR\amessage\x12+\n" +
-	"\x03day\x18\x06 \x01(\v2\x19.closeloop.visit.v1.StateR\x03day\"\xc0\x01\n" +
+	"\x03day\x18\x06 \x01(\v2\x19.closeloop.visit.v1.StateR\x03day\x12\x14\n" +
+	"\x05field\x18\a \x01(\tR\x05field\"\xc0\x01\n" +
 	"\tJoinInput\x12\x19\n" +
 	"\bvisit_id\x18\x01 \x01(\tR\avisitId\x12\x1d\n" +
 	"\n" +

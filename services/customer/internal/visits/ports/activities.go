@@ -88,7 +88,7 @@ func (a *Activities) DecideVisitRequest(ctx context.Context, in *visit.DecideInp
 	}
 	out := &visit.DecideResult{Outcome: d.Outcome, VisitId: d.VisitID, OfferedDay: d.OfferedDay, Day: d.State}
 	if d.Refusal != nil {
-		out.Code, out.Message = d.Refusal.Code, d.Refusal.Message
+		out.Code, out.Field, out.Message = d.Refusal.Code, d.Refusal.Field, d.Refusal.Message
 	}
 	return out, nil
 }
