@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"testing"
 	"time"
+
+	"go.temporal.io/sdk/temporal"
 
 	"github.com/closeloop/closeloop/platform/idem"
 	"github.com/closeloop/closeloop/platform/testenv"
@@ -44,6 +47,14 @@ func TestVisitRequestDecidedInAFailedWorkflowTaskIsAnsweredAsStored(t *testing.T
 	req := &visit.Request{CustomerId: cust, Day: day, RequesterId: mgrMia, Department: visit.DeptService, Purpose: "installation",
 		StartAt: start, EndAt: start, Team: "north"}
 	ctx := context.Background()
+	// Bad input is refused, not retried, and stores nothing.
+	for i, bad := range []*visit.DecideInput{{}, {Request: req}, {Request: req, Book: &visit.BookInput{RequestId: "r", CustomerId: cust, Day: day,
+		StartAt: "soon", EndAt: start, At: start}}} {
+		var ae *temporal.ApplicationError
+		if _, err := acts.DecideVisitRequest(ctx, bad); !errors.As(err, &ae) || !ae.NonRetryable() {
+			t.Fatalf("bad input %d: %v, want a non-retryable refusal", i, err)
+		}
+	}
 	d, err := acts.DecideVisitRequest(ctx, &visit.DecideInput{Request: req, Book: &visit.BookInput{VisitId: "failed-attempt",
 		WorkflowId: wfc.VisitWorkflowID(cust, day), RequestId: reqID, CustomerId: cust, Day: day, StartAt: start, EndAt: start,
 		BookedBy: mgrMia, Team: "north", Department: visit.DeptService, Purpose: "installation", At: visit.Stamp(now)}})

@@ -55,17 +55,17 @@ func (a *Activities) Book(ctx context.Context, in *visit.BookInput) error {
 
 // booking reads a BookInput's instants.
 func booking(in *visit.BookInput) (domain.Booking, error) {
-	b := domain.Booking{VisitID: in.VisitId, WorkflowID: in.WorkflowId, RequestID: in.RequestId, CustomerID: in.CustomerId,
-		Day: in.Day, BookedBy: in.BookedBy, Team: in.Team, Department: in.Department, Purpose: in.Purpose,
-		NonWorkingDayBy: in.NonWorkingDayBy}
+	b := domain.Booking{VisitID: in.GetVisitId(), WorkflowID: in.GetWorkflowId(), RequestID: in.GetRequestId(), CustomerID: in.GetCustomerId(),
+		Day: in.GetDay(), BookedBy: in.GetBookedBy(), Team: in.GetTeam(), Department: in.GetDepartment(), Purpose: in.GetPurpose(),
+		NonWorkingDayBy: in.GetNonWorkingDayBy()}
 	var err error
-	if b.StartAt, err = instant("start_at", in.StartAt); err != nil {
+	if b.StartAt, err = instant("start_at", in.GetStartAt()); err != nil {
 		return b, err
 	}
-	if b.EndAt, err = instant("end_at", in.EndAt); err != nil {
+	if b.EndAt, err = instant("end_at", in.GetEndAt()); err != nil {
 		return b, err
 	}
-	b.At, err = instant("at", in.At)
+	b.At, err = instant("at", in.GetAt())
 	return b, err
 }
 
@@ -74,9 +74,9 @@ func booking(in *visit.BookInput) (domain.Booking, error) {
 // failed transaction (a concurrent booking of the day included) is retried.
 func (a *Activities) DecideVisitRequest(ctx context.Context, in *visit.DecideInput) (*visit.DecideResult, error) {
 	b, err := booking(in.GetBook())
-	if err == nil && in.GetRequest() == nil {
+	if err == nil && (in.GetRequest() == nil || b.RequestID == "" || b.CustomerID == "" || b.Day == "") {
 		var v apperr.Validation
-		v.Add("request", visit.CodeInvalid, "the request to decide")
+		v.Add("request", visit.CodeInvalid, "the request to decide, its update id, customer and day")
 		err = v.Err()
 	}
 	if err != nil {
