@@ -1,11 +1,8 @@
 package customer_test
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
-	"io"
 	"net/http"
 	"testing"
 	"time"
@@ -90,23 +87,9 @@ func TestVisitRequestDecidedInAFailedWorkflowTaskIsAnsweredAsStored(t *testing.T
 // vkeyed posts body as user with an Idempotency-Key and wants 200.
 func (s *stack) vkeyed(t *testing.T, path, user, key string, body any) map[string]any {
 	t.Helper()
-	raw, _ := json.Marshal(body)
-	req, err := http.NewRequest("POST", s.base+path, bytes.NewReader(raw))
-	if err != nil {
-		t.Fatal(err)
+	r, err := s.vcall("POST", path, user, body, idem.Header, key)
+	if err != nil || r.status != http.StatusOK {
+		t.Fatalf("POST %s as %s with key %s: %d %s (%v)", path, user, key, r.status, r.raw, err)
 	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+s.tokens[user])
-	req.Header.Set(idem.Header, key)
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	out, _ := io.ReadAll(res.Body)
-	var m map[string]any
-	if res.StatusCode != http.StatusOK || json.Unmarshal(out, &m) != nil {
-		t.Fatalf("POST %s as %s with key %s: %d %s", path, user, key, res.StatusCode, out)
-	}
-	return m
+	return r.body
 }

@@ -102,7 +102,8 @@ type vresp struct {
 // vcall sends a request as user to the service owning path (stacktest) and
 // decodes the JSON answer; safe to call from many goroutines (errors come
 // back, nothing calls t.Fatal).
-func (s *stack) vcall(method, path, user string, body any) (vresp, error) {
+// vcall sends body as user; hdr are extra header name, value pairs.
+func (s *stack) vcall(method, path, user string, body any, hdr ...string) (vresp, error) {
 	var rd io.Reader
 	if body != nil {
 		raw, err := json.Marshal(body)
@@ -123,6 +124,9 @@ func (s *stack) vcall(method, path, user string, body any) (vresp, error) {
 		req.Header.Set("Content-Type", "application/json")
 	}
 	req.Header.Set("Authorization", "Bearer "+s.tokens[user])
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
 	t0 := time.Now()
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
