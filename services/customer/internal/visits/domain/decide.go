@@ -3,7 +3,6 @@ package domain
 import (
 	"encoding/json"
 	"sort"
-	"time"
 
 	"github.com/google/uuid"
 
@@ -71,10 +70,10 @@ func DecideRequest(d Day, r *visit.Request, b Booking) Decided {
 			return out
 		}
 	}
-	for _, e := range d.Offers {
+	if len(d.Offers) > 0 { // offered before: the day then offered
 		var data map[string]string
-		_ = json.Unmarshal([]byte(e.Data), &data)
-		return Decided{Outcome: visit.OutcomeOffered, VisitID: e.VisitID, OfferedDay: data["offered_day"], State: st}
+		_ = json.Unmarshal([]byte(d.Offers[0].Data), &data)
+		return Decided{Outcome: visit.OutcomeOffered, VisitID: d.Offers[0].VisitID, OfferedDay: data["offered_day"], State: st}
 	}
 	outcome, _, refusal := visit.Decide(st, r, b.At)
 	out := Decided{Outcome: outcome, Refusal: refusal, State: st, VisitID: st.VisitId}
@@ -143,5 +142,5 @@ func stateOf(customerID, day string, v *Visit, ps []Participant) *visit.State {
 
 func participantOf(p Participant) *visit.Participant {
 	return &visit.Participant{UserId: p.UserID, Department: p.Department, Purpose: p.Purpose, Role: p.Role,
-		JoinedAt: visit.Stamp(p.JoinedAt.In(time.UTC))}
+		JoinedAt: visit.Stamp(p.JoinedAt)}
 }
