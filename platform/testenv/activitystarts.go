@@ -37,6 +37,13 @@ func RecordActivityStarts(env *testsuite.TestWorkflowEnvironment) *ActivityStart
 	return s
 }
 
+// Tasks is how many activity tasks of type name the run started.
+func (s *ActivityStarts) Tasks(name string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.remote[name]
+}
+
 // Check fails t unless each activity in want started — as a local activity
 // when local is true, as an activity task otherwise — no activity whose
 // type starts with own (the hosting service's, e.g. "customer.") started

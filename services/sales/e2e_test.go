@@ -158,8 +158,10 @@ func TestLeadToOpportunityEndToEnd(t *testing.T) {
 				c := s.sales.App.Deps().Temporal
 				// Both open their follow-ups with the resolution (change
 				// resolve-and-open); lead-converted and opportunity-won are
-				// the same recorded before it.
-				saveHistory(t, c, "Lead:"+id, "lead-converted-lean")
+				// the same recorded before it. The lead is routed before its
+				// customer is found (lead-hosted-at-current 2); -lean is the
+				// same recorded before that.
+				saveHistory(t, c, "Lead:"+id, "lead-converted-routed")
 				saveHistory(t, c, "Opportunity:"+oppID, "opportunity-won-resolve-and-open")
 			}
 

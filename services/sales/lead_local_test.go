@@ -8,6 +8,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/closeloop/closeloop/platform/testenv"
+	customerc "github.com/closeloop/closeloop/proto/contract/customer"
 	salesc "github.com/closeloop/closeloop/proto/contract/sales"
 	wfc "github.com/closeloop/closeloop/proto/contract/workflows"
 	salesv1 "github.com/closeloop/closeloop/proto/gen/closeloop/sales/v1"
@@ -59,7 +60,22 @@ func TestLeadHostedByTheSalesServiceRunsItsActivitiesLocally(t *testing.T) {
 			if got, want := strings.Join(h.timeline("lead", id), ","), "created,assigned,reassigned,first_contact,disqualified"; got != want {
 				t.Errorf("timeline %s, want %s", got, want)
 			}
-			starts.Check(t, tc.local, "sales.", salesc.ActivityAssignLead, salesc.ActivityApplyLeadCommand)
+			// Hosted, the lead is routed first, so one customer-service call
+			// finds the customer and claims it for the lead's rep; on the
+			// workflow worker's queue a second claims it after the assignment.
+			// Both claim once more when the reassignment moves the customer
+			// the lead created.
+			own, claims := []string{salesc.ActivityAssignLead, salesc.ActivityApplyLeadCommand}, 2
+			if tc.local {
+				own, claims = append(own, salesc.ActivityRouteLead), 1
+			}
+			starts.Check(t, tc.local, "sales.", own...)
+			if n, c := starts.Tasks(customerc.ActivityEnsureCustomer), starts.Tasks(customerc.ActivityClaimCustomerOwner); n != 1 || c != claims {
+				t.Errorf("EnsureCustomer ran %d times, ClaimCustomerOwner %d, want once and %d times", n, c, claims)
+			}
+			if o := h.cust.owner[h.lead(id).CustomerID]; o != "rep-bo" {
+				t.Errorf("the customer the lead created is %q's, want it to follow its lead to rep-bo", o)
+			}
 		})
 	}
 }

@@ -120,12 +120,20 @@ func (h *wfHarness) registerCustomers() {
 	h.env.RegisterActivityWithOptions(func(_ context.Context, in *salesv1.EnsureCustomerInput) (*salesv1.EnsureCustomerResult, error) {
 		c.mu.Lock()
 		defer c.mu.Unlock()
-		key := strings.ToLower(strings.TrimSpace(in.GetName()))
-		if id, ok := c.byName[key]; ok {
-			return &salesv1.EnsureCustomerResult{CustomerId: id, OwnerId: c.owner[id], Team: c.team[id], Region: in.GetRegion()}, nil
+		// A routed lead (claim_owner_id) has the customer claimed for its rep
+		// in the same call: created owned, or claimed when it has no owner.
+		key, rep := strings.ToLower(strings.TrimSpace(in.GetName())), in.GetClaimOwnerId()
+		id, found := c.byName[key]
+		if !found {
+			id, c.byName[key] = in.GetNewId(), in.GetNewId()
 		}
-		c.byName[key] = in.GetNewId()
-		return &salesv1.EnsureCustomerResult{CustomerId: in.GetNewId(), Created: true, Region: in.GetRegion()}, nil
+		claimed := false
+		if rep != "" && c.owner[id] == "" {
+			c.owner[id], c.team[id], claimed = rep, in.GetClaimTeam(), true
+			c.claims++
+		}
+		return &salesv1.EnsureCustomerResult{CustomerId: id, OwnerId: c.owner[id], Team: c.team[id], Region: in.GetRegion(),
+			Created: !found, Claimed: claimed}, nil
 	}, activity.RegisterOptions{Name: customerc.ActivityEnsureCustomer})
 	h.env.RegisterActivityWithOptions(func(_ context.Context, in *salesv1.ClaimCustomerOwnerInput) (*salesv1.ClaimCustomerOwnerResult, error) {
 		c.mu.Lock()

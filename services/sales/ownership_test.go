@@ -181,8 +181,9 @@ func TestLeadOnAColleaguesCustomer(t *testing.T) {
 			s.must(200, "POST", "/v1/leads/"+impID+"/disqualify", repAna, map[string]any{"reason": "customer moved to another rep"})
 			if b.name == "postgres" {
 				c := s.sales.App.Deps().Temporal
-				saveHistory(t, c, "Lead:"+id, "lead-bound-moved-with-customer-lean")
-				saveHistory(t, c, "Lead:"+impID, "lead-imported-bound-escalated-lean")
+				// Routed before the customer is found (-lean: recorded before).
+				saveHistory(t, c, "Lead:"+id, "lead-bound-moved-with-customer-routed")
+				saveHistory(t, c, "Lead:"+impID, "lead-imported-bound-escalated-routed")
 			}
 
 			// Territories and loads are scoped (issue 13 item 3).

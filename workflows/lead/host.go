@@ -81,5 +81,16 @@ func (w *leadWF) version(ctx workflow.Context, change string) workflow.Version {
 // atCurrent says whether the run takes every change made before
 // changeHostedAtCurrent as in force (see version).
 func (w *leadWF) atCurrent(ctx workflow.Context) bool {
-	return w.local && workflow.GetVersion(ctx, changeHostedAtCurrent, workflow.DefaultVersion, 1) >= 1
+	return w.hostedAt(ctx) >= 1
+}
+
+// hostedAt is the version of changeHostedAtCurrent a hosted run recorded
+// (DefaultVersion for a run on the workflow worker's queue): 1 takes every
+// earlier change as in force; 2 also routes the new lead before its
+// customer is found (routedFirst, route.go).
+func (w *leadWF) hostedAt(ctx workflow.Context) workflow.Version {
+	if !w.local {
+		return workflow.DefaultVersion
+	}
+	return workflow.GetVersion(ctx, changeHostedAtCurrent, workflow.DefaultVersion, 2)
 }

@@ -192,6 +192,9 @@ func (w *leadWF) owesFirstContact() bool {
 // claims the customer for that rep, so leads for one customer arriving
 // together end with one owner.
 func (w *leadWF) firstAssignment(ctx workflow.Context) error {
+	if w.hostedAt(ctx) >= 2 {
+		return w.routedFirst(ctx)
+	}
 	d := w.data
 	owner := ""
 	if d.GetCustomerId() == "" {

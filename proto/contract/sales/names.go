@@ -19,6 +19,11 @@ const (
 	// also stores the new lead. Input salesv1.AssignLeadInput, result
 	// salesv1.Assignment.
 	ActivityAssignLead = "sales.AssignLead"
+	// ActivityRouteLead reserves the rep the territory rules give a new lead
+	// before its customer is found (its first AssignLead takes or releases
+	// the reservation). Input salesv1.RouteLeadInput, result
+	// salesv1.RouteLeadResult.
+	ActivityRouteLead = "sales.RouteLead"
 	// ActivityRecordEvent appends a timeline event (idempotent on its id).
 	// Input salesv1.TimelineEvent.
 	ActivityRecordEvent = "sales.RecordEvent"

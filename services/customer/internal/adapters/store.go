@@ -84,6 +84,15 @@ func writeAudit(ctx context.Context, tx *gorm.DB, customerID, entityType, entity
 
 // auditEntry is the audit row of a change from before to after; ok is false
 // for an update that changed nothing (no row).
+// ChangedFor reports whether the customer's audit trail holds a change
+// made for reason (a claim's, which names the lead that asked).
+func (s *Store) ChangedFor(tx *gorm.DB, customerID, reason string) (bool, error) {
+	var n int64
+	err := tx.Model(&AuditRecord{}).Where("customer_id = ? AND entity_type = ? AND action = ? AND reason = ?", customerID, "customer", "update", reason).
+		Count(&n).Error
+	return n > 0, err
+}
+
 func auditEntry(ctx context.Context, customerID, entityType, entityID string, a Audit, before, after map[string]any) (AuditRecord, bool, error) {
 	changes := diff(before, after)
 	if len(changes) == 0 && a.Action == "update" {

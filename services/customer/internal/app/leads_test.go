@@ -131,3 +131,54 @@ func TestLeadCustomers(t *testing.T) {
 		})
 	}
 }
+
+// TestLeadCustomersClaimedForTheRoutedRep covers a routed lead's one call:
+// the customer it names found or created and claimed for the lead's rep
+// (created owned; found without an owner: claimed; found owned: kept), and
+// Claimed answered alike by a retry — also when the first attempt's claim
+// committed and its answer was lost — but not for another lead of the rep.
+func TestLeadCustomersClaimedForTheRoutedRep(t *testing.T) {
+	for _, b := range []struct {
+		name string
+		dsn  func(testing.TB) string
+	}{{"postgres", testenv.Postgres}, {"sqlite", testenv.SQLite}} {
+		t.Run(b.name, func(t *testing.T) {
+			a := newApp(t, b.dsn(t))
+			ctx := context.Background()
+			fresh := app.LeadCompany{NewID: uuid.NewString(), Name: "Quayside Pumps", Region: "north", Industry: "steel", Actor: "rep-ana",
+				ClaimOwner: "rep-ana", ClaimTeam: "north", ClaimReason: "lead L1 assigned"}
+			for _, try := range []string{"first", "retry"} {
+				c, err := a.EnsureLeadCustomer(ctx, fresh)
+				if err != nil || c.ID != fresh.NewID || !c.Created || !c.Claimed || c.OwnerID != "rep-ana" || c.Team != "north" {
+					t.Fatalf("%s: %+v %v, want created owned by rep-ana and claimed", try, c, err)
+				}
+			}
+			other := app.LeadCompany{NewID: uuid.NewString(), Name: "QUAYSIDE PUMPS", Region: "north", Industry: "steel",
+				ClaimOwner: "rep-ben", ClaimTeam: "north", ClaimReason: "lead L2 assigned"}
+			if c, err := a.EnsureLeadCustomer(ctx, other); err != nil || c.ID != fresh.NewID || c.Created || c.Claimed || c.OwnerID != "rep-ana" {
+				t.Fatalf("owned: %+v %v, want rep-ana's kept, not claimed", c, err)
+			}
+
+			// An unowned customer a lead finds is claimed for the lead's rep; a
+			// retry says so too; another lead routed to the same rep finds it
+			// hers but did not claim it.
+			unowned := app.LeadCompany{NewID: uuid.NewString(), Name: "Dockside Valves", Region: "north", Industry: "steel"}
+			if _, err := a.EnsureLeadCustomer(ctx, unowned); err != nil {
+				t.Fatal(err)
+			}
+			lead3 := app.LeadCompany{NewID: uuid.NewString(), Name: "Dockside Valves", Region: "north", Industry: "steel",
+				ClaimOwner: "rep-cy", ClaimTeam: "north", ClaimReason: "lead L3 assigned"}
+			for _, try := range []string{"first", "retry"} {
+				c, err := a.EnsureLeadCustomer(ctx, lead3)
+				if err != nil || c.ID != unowned.NewID || c.Created || !c.Claimed || c.OwnerID != "rep-cy" {
+					t.Fatalf("%s: %+v %v, want the found customer claimed for rep-cy", try, c, err)
+				}
+			}
+			lead4 := lead3
+			lead4.NewID, lead4.ClaimReason = uuid.NewString(), "lead L4 assigned"
+			if c, err := a.EnsureLeadCustomer(ctx, lead4); err != nil || c.Claimed || c.OwnerID != "rep-cy" {
+				t.Fatalf("another lead of rep-cy: %+v %v, want rep-cy's, not claimed by it", c, err)
+			}
+		})
+	}
+}

@@ -167,12 +167,14 @@ func (a *Activities) RegisterLeadActivities(r worker.Registry) {
 func (a *Activities) EnsureCustomer(ctx context.Context, in *salesv1.EnsureCustomerInput) (*salesv1.EnsureCustomerResult, error) {
 	c, err := a.app.EnsureLeadCustomer(ctx, app.LeadCompany{NewID: in.GetNewId(), Name: in.GetName(), TaxID: in.GetTaxId(),
 		Region: in.GetRegion(), Industry: in.GetIndustry(), ContactName: in.GetContactName(), ContactEmail: in.GetContactEmail(),
-		ContactPhone: in.GetContactPhone(), Actor: in.GetActor()})
+		ContactPhone: in.GetContactPhone(), Actor: in.GetActor(), ClaimOwner: in.GetClaimOwnerId(), ClaimTeam: in.GetClaimTeam(),
+		ClaimReason: in.GetClaimReason()})
 	if err != nil {
 		return nil, activityError(err)
 	}
 	a.app.LeadNamed(ctx, c.ID, in.GetLeadId(), in.GetLeadSource(), in.GetLeadCreatedBy())
-	return &salesv1.EnsureCustomerResult{CustomerId: c.ID, OwnerId: c.OwnerID, Team: c.Team, Created: c.Created, Region: c.Region}, nil
+	return &salesv1.EnsureCustomerResult{CustomerId: c.ID, OwnerId: c.OwnerID, Team: c.Team, Created: c.Created, Region: c.Region,
+		Claimed: c.Claimed}, nil
 }
 
 // ClaimCustomerOwner sets the customer's owner unless it has one.

@@ -12,24 +12,37 @@ import (
 	"github.com/closeloop/closeloop/services/internal/stacktest"
 )
 
-// AfterAssign is the sales service's fault point once a lead's assignment is
+// AfterRoute and AfterAssign are the sales service's fault points once a
+// new lead's routing (the rep reserved) or its first assignment is
 // committed, before the workflow task that ran it as a local activity
 // completed (services/sales/internal/ports).
-const AfterAssign = "sales.after-assign-lead"
+const (
+	AfterRoute  = "sales.after-route-lead"
+	AfterAssign = "sales.after-assign-lead"
+)
 
 // TestSalesServiceKilledMidAssignment kills the sales service — which hosts
-// new leads and writes their assignments as local activities — with SIGKILL
-// in the middle of a lead's creation: the lead stored and assigned, the
-// workflow task that ran the assignment not completed, no answer sent.
-// Started again, the service takes the lead's workflow task again and runs
-// the assignment again (the same assignment number: nothing changes); the
-// client's retry with the same Idempotency-Key is answered 201 with that
-// lead, assigned once, its company one customer owned by the lead's owner.
-// About 30 seconds. PostgreSQL.
+// new leads and writes their routing and assignments as local activities —
+// with SIGKILL in the middle of a lead's creation: once the rep is reserved
+// (no lead stored yet), once the lead is stored and assigned; either way the
+// workflow task that ran it not completed, no answer sent. Started again,
+// the service takes the lead's workflow task again and runs the activity
+// again (the same reservation, the same assignment number: nothing
+// changes); the client's retry with the same Idempotency-Key is answered
+// 201 with that lead, assigned once to the rep first reserved (the
+// territory's round-robin gives the next lead to the other rep: the turn
+// moved once), its company one customer owned by the lead's owner, no
+// reservation left. About 30 seconds each. PostgreSQL.
 func TestSalesServiceKilledMidAssignment(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts and kills a service process")
 	}
+	for _, point := range []string{AfterRoute, AfterAssign} {
+		t.Run(point, func(t *testing.T) { killedMidAssignment(t, point) })
+	}
+}
+
+func killedMidAssignment(t *testing.T, point string) {
 	hostPort, ns, _ := ownNamespace(t)
 	iss, issuerURL := stacktest.StartIssuer(t)
 	common := map[string]string{"OIDC_ISSUER_URL": issuerURL, "TEMPORAL_ADDRESS": hostPort, "TEMPORAL_NAMESPACE": ns,
@@ -46,9 +59,10 @@ func TestSalesServiceKilledMidAssignment(t *testing.T) {
 			t.Fatalf("first request of %s: %s", user, a)
 		}
 	}
-	sales.Start(AfterAssign)
+	sales.Start(point)
 	if a := send("POST", sales.Base+"/v1/territories", mgr, map[string]any{"name": "North steel", "region": "north", "industry": "steel",
-		"team": "north", "strategy": "round_robin", "reps": []map[string]any{{"rep_id": stacktest.RepAna, "capacity": 10}}}); a.Status != http.StatusCreated {
+		"team": "north", "strategy": "round_robin", "reps": []map[string]any{{"rep_id": stacktest.RepAna, "capacity": 10},
+			{"rep_id": stacktest.RepBo, "capacity": 10}}}); a.Status != http.StatusCreated {
 		t.Fatalf("territory: %s", a)
 	}
 	name := "Killed Sales Ltd " + strconv.FormatInt(time.Now().UnixNano(), 10)
@@ -65,8 +79,15 @@ func TestSalesServiceKilledMidAssignment(t *testing.T) {
 	if err := sdb.Raw(`SELECT id, owner_id FROM leads WHERE company_name = ?`, name).Scan(&stored).Error; err != nil {
 		t.Fatal(err)
 	}
-	if len(stored) != 1 || stored[0].OwnerID != stacktest.RepAna {
-		t.Fatalf("leads stored when the service died after the assignment's commit: %+v, want one, rep-ana's", stored)
+	var held []struct{ LeadID, RepID string }
+	if err := sdb.Raw(`SELECT lead_id, rep_id FROM lead_routes`).Scan(&held).Error; err != nil {
+		t.Fatal(err)
+	}
+	switch {
+	case point == AfterRoute && (len(stored) != 0 || len(held) != 1 || held[0].RepID != stacktest.RepAna):
+		t.Fatalf("when the service died after the routing's commit: leads %+v, reservations %+v; want none, and rep-ana reserved", stored, held)
+	case point == AfterAssign && (len(stored) != 1 || stored[0].OwnerID != stacktest.RepAna || len(held) != 0):
+		t.Fatalf("when the service died after the assignment's commit: leads %+v, reservations %+v; want one, rep-ana's, and none", stored, held)
 	}
 
 	sales.Start("")
@@ -75,11 +96,21 @@ func TestSalesServiceKilledMidAssignment(t *testing.T) {
 		t.Fatalf("the retry answered %s, want 201", retry)
 	}
 	l := retry.JSON(t)
-	if l["id"] != stored[0].ID || l["owner_id"] != stacktest.RepAna {
-		t.Fatalf("the retry answered %v, want the stored lead %s, rep-ana's", l, stored[0].ID)
+	id, _ := l["id"].(string)
+	if (len(stored) == 1 && id != stored[0].ID) || (len(held) == 1 && id != held[0].LeadID) || l["owner_id"] != stacktest.RepAna {
+		t.Fatalf("the retry answered %v, want the lead stored or reserved, rep-ana's", l)
+	}
+	var left []struct{ LeadID, RepID string }
+	if err := sdb.Raw(`SELECT lead_id, rep_id FROM lead_routes`).Scan(&left).Error; err != nil || len(left) != 0 {
+		t.Fatalf("reservations left: %+v (%v)", left, err)
+	}
+	next := send("POST", sales.Base+"/v1/leads", mgr, map[string]any{"source": "phone", "company_name": name + " next", "region": "north",
+		"industry": "steel"})
+	if next.Status != http.StatusCreated || next.JSON(t)["owner_id"] != stacktest.RepBo {
+		t.Fatalf("the next lead: %s, want it rep-bo's (the turn moved once)", next)
 	}
 	kinds := map[string]int{}
-	tl := send("GET", sales.Base+"/v1/leads/"+stored[0].ID+"/timeline", toks[stacktest.Admin], nil)
+	tl := send("GET", sales.Base+"/v1/leads/"+id+"/timeline", toks[stacktest.Admin], nil)
 	if tl.Status != http.StatusOK {
 		t.Fatalf("timeline: %s", tl)
 	}

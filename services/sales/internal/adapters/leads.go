@@ -162,7 +162,7 @@ func (s *Store) AssignLead(ctx context.Context, in AssignInput) (Lead, error) {
 			l.CustomerID, l.CustomerCreated = in.CustomerID, in.CustomerCreated
 		}
 		prevOwner := l.OwnerID
-		d, err := assign(tx, &l, in)
+		d, err := firstOrNext(tx, &l, in)
 		if err != nil {
 			return err
 		}
@@ -217,6 +217,33 @@ type AssignInput struct {
 	// (salesv1.AssignLeadInput.request_id): an assignment made for it is
 	// returned as stored; Seq taken by another request moves on.
 	RequestID string
+	// Routed: OwnerID is the rep RouteLead reserved for the new lead (see
+	// firstOrNext).
+	Routed bool
+}
+
+// firstOrNext decides the assignment on l. The first one takes the
+// reservation RouteLead made for the lead when in.Routed names its rep,
+// and releases it in any case (domain.Reservation).
+func firstOrNext(tx *gorm.DB, l *Lead, in AssignInput) (domain.Decision, error) {
+	if in.Lead == nil {
+		return assign(tx, l, in)
+	}
+	r, held, err := reservationOf(tx, l.ID)
+	if err != nil || !held {
+		if err != nil {
+			return domain.Decision{}, err
+		}
+		return assign(tx, l, in)
+	}
+	var d domain.Decision
+	if in.Routed && r.Takes(in.OwnerID) {
+		d = r.Decision()
+		l.OwnerID, l.Team, l.TerritoryID, l.ManagerID, l.Pooled = d.OwnerID, d.Team, d.TerritoryID, d.ManagerID, d.Pooled
+	} else if d, err = assign(tx, l, in); err != nil {
+		return domain.Decision{}, err
+	}
+	return d, release(tx, r, l)
 }
 
 // assign loads the routing facts, lets the domain decide, and sets the
@@ -232,10 +259,8 @@ func assign(tx *gorm.DB, l *Lead, in AssignInput) (domain.Decision, error) {
 	if err != nil {
 		return domain.Decision{}, err
 	}
-	if d.TurnOf != "" {
-		if err := tx.Model(&Territory{}).Where("id = ?", d.TurnOf).Update("last_rep", d.OwnerID).Error; err != nil {
-			return domain.Decision{}, err
-		}
+	if err := turn(tx, d); err != nil {
+		return domain.Decision{}, err
 	}
 	l.OwnerID, l.Team, l.TerritoryID, l.ManagerID, l.Pooled = d.OwnerID, d.Team, d.TerritoryID, d.ManagerID, d.Pooled
 	return d, nil

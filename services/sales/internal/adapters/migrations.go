@@ -146,4 +146,19 @@ var Migrations = []migrate.Migration{
 		`DROP INDEX ix_leads_customer`,
 		`CREATE INDEX ix_opportunities_customer ON opportunities (customer_id, created_at, id)`,
 	)},
+
+	{Version: 4, Name: "the rep reserved for a new lead until its first assignment", Up: migrate.SQL(
+		`CREATE TABLE lead_routes (
+			lead_id      VARCHAR(36) PRIMARY KEY,
+			rep_id       VARCHAR(200) NOT NULL,
+			team         VARCHAR(100) NOT NULL DEFAULT '',
+			territory_id VARCHAR(36) NOT NULL DEFAULT '',
+			manager_id   VARCHAR(200) NOT NULL DEFAULT '',
+			why          VARCHAR(200) NOT NULL DEFAULT '',
+			prev_turn    VARCHAR(200) NOT NULL DEFAULT '',
+			reserved_at  TIMESTAMPTZ NOT NULL
+		)`,
+		// A rep's load counts the reservations made for them.
+		`CREATE INDEX ix_lead_routes_rep ON lead_routes (rep_id, reserved_at)`,
+	)},
 }

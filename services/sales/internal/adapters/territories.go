@@ -156,10 +156,15 @@ func reps(tx *gorm.DB, territoryID string) ([]RepLoad, error) {
 	return out, nil
 }
 
+// loadOf is rep's load: the open leads they hold and the new leads
+// reserved for them (RouteLead).
 func loadOf(tx *gorm.DB, rep string) (int, error) {
 	var n int64
-	err := tx.Model(&Lead{}).Where("owner_id = ? AND closed_at IS NULL", rep).Count(&n).Error
-	return int(n), err
+	if err := tx.Model(&Lead{}).Where("owner_id = ? AND closed_at IS NULL", rep).Count(&n).Error; err != nil {
+		return 0, err
+	}
+	held, err := reservedLoad(tx, rep)
+	return int(n) + held, err
 }
 
 // lockTerritory reads a live territory and, on PostgreSQL, locks its row for

@@ -88,8 +88,9 @@ type Decision struct {
 	// Kind is the timeline kind ("assigned" or "pooled"); Why says which rule
 	// decided, in people's words.
 	Kind, Why string
-	// TurnOf is the territory whose round-robin turn moved to OwnerID.
-	TurnOf string
+	// TurnOf is the territory whose round-robin turn moved to OwnerID, and
+	// PrevTurn the rep whose turn it was before.
+	TurnOf, PrevTurn string
 }
 
 // Event is the timeline kind and summary of the decision for a lead that
@@ -186,7 +187,7 @@ func Route(cur Assignment, req RouteRequest, f RouteFacts) (Decision, error) {
 		return d, nil
 	}
 	pick := PickRep(t.Strategy, t.LastRep, free)
-	d.OwnerID, d.Pooled, d.TurnOf, d.Kind = pick.RepID, false, t.ID, "assigned"
+	d.OwnerID, d.Pooled, d.TurnOf, d.PrevTurn, d.Kind = pick.RepID, false, t.ID, t.LastRep, "assigned"
 	d.Why = "territory " + t.Name + ", round-robin"
 	if t.Strategy == LeastLoaded {
 		d.Why = "territory " + t.Name + ", least loaded"

@@ -8,6 +8,7 @@ import (
 	"go.temporal.io/sdk/worker"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/closeloop/closeloop/platform/apperr"
 	"github.com/closeloop/closeloop/platform/faults"
 	"github.com/closeloop/closeloop/platform/temporalx"
 	salesc "github.com/closeloop/closeloop/proto/contract/sales"
@@ -30,6 +31,7 @@ type Activities struct {
 func (a *Activities) Register(r worker.Registry) {
 	reg := func(fn any, name string) { r.RegisterActivityWithOptions(fn, activity.RegisterOptions{Name: name}) }
 	reg(a.AssignLead, salesc.ActivityAssignLead)
+	reg(a.RouteLead, salesc.ActivityRouteLead)
 	reg(a.RecordEvent, salesc.ActivityRecordEvent)
 	reg(a.ApplyLeadCommand, salesc.ActivityApplyLeadCommand)
 	reg(a.CreateOpportunity, salesc.ActivityCreateOpportunity)
@@ -45,6 +47,11 @@ func (a *Activities) Register(r worker.Registry) {
 // the same assignment number changes nothing).
 const AfterAssign = "sales.after-assign-lead"
 
+// AfterRoute is the fault point where a new lead's routing is committed
+// (its rep reserved) and the workflow task that ran it not yet completed:
+// the restarted service routes the lead again and is given the same rep.
+const AfterRoute = "sales.after-route-lead"
+
 // AssignLead assigns a lead.
 func (a *Activities) AssignLead(ctx context.Context, in *salesv1.AssignLeadInput) (*salesv1.Assignment, error) {
 	var lead *adapters.Lead
@@ -57,7 +64,8 @@ func (a *Activities) AssignLead(ctx context.Context, in *salesv1.AssignLeadInput
 	assign := adapters.AssignInput{Lead: lead, CustomerID: in.GetCustomerId(), CustomerCreated: in.GetCustomerCreated(),
 		Team: in.GetTeam(), LeadID: in.GetLeadId(), OwnerID: in.GetOwnerId(), Actor: in.GetActor(),
 		Reason: in.GetReason(), Exclude: in.GetExclude(), ToPool: in.GetToPool(), IgnoreCapacity: in.GetIgnoreCapacity(),
-		Manual: in.GetManual(), AnyTerritory: in.GetAnyTerritory(), Seq: int(in.GetSeq()), At: in.GetAt().AsTime(), RequestID: in.GetRequestId()}
+		Manual: in.GetManual(), AnyTerritory: in.GetAnyTerritory(), Seq: int(in.GetSeq()), At: in.GetAt().AsTime(), RequestID: in.GetRequestId(),
+		Routed: in.GetRouted()}
 	if in.GetStepDueAt() != nil {
 		due := in.GetStepDueAt().AsTime()
 		assign.StepDueAt = &due
@@ -70,6 +78,24 @@ func (a *Activities) AssignLead(ctx context.Context, in *salesv1.AssignLeadInput
 	a2 := assignment(l)
 	a2.State = l.State
 	return a2, nil
+}
+
+// RouteLead reserves the rep the territory rules give a new lead
+// (adapters.Store.RouteLead); nobody when they give it none.
+func (a *Activities) RouteLead(ctx context.Context, in *salesv1.RouteLeadInput) (*salesv1.RouteLeadResult, error) {
+	d := in.GetLead()
+	if d.GetId() == "" {
+		return nil, temporalx.NonRetryable(apperr.Invalid("invalid", "RouteLead needs the lead"))
+	}
+	r, ok, err := a.Store.RouteLead(ctx, adapters.RouteInput{LeadID: d.GetId(), Region: d.GetRegion(), Industry: d.GetIndustry()})
+	if err != nil {
+		return nil, temporalx.NonRetryable(err)
+	}
+	faults.Point(AfterRoute)
+	if !ok {
+		return &salesv1.RouteLeadResult{}, nil
+	}
+	return &salesv1.RouteLeadResult{OwnerId: r.OwnerID, Team: r.Team, TerritoryId: r.TerritoryID, Reason: r.Why}, nil
 }
 
 // RecordEvent appends a timeline event.

@@ -672,7 +672,11 @@ type AssignLeadInput struct {
 	// another request took meanwhile (a workflow task that failed after its
 	// local activities wrote, its updates sent again in another order) gets
 	// the next number instead of being answered with the other's.
-	RequestId     string `protobuf:"bytes,17,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	RequestId string `protobuf:"bytes,17,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// The owner is the rep RouteLead reserved for this lead (and the customer
+	// was claimed for): the assignment takes the reservation's territory and
+	// reason. Every first assignment releases the lead's reservation.
+	Routed        bool `protobuf:"varint,18,opt,name=routed,proto3" json:"routed,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -826,6 +830,145 @@ func (x *AssignLeadInput) GetRequestId() string {
 	return ""
 }
 
+func (x *AssignLeadInput) GetRouted() bool {
+	if x != nil {
+		return x.Routed
+	}
+	return false
+}
+
+// RouteLeadInput asks which rep the territory rules give a new lead before
+// its customer is found: the rep is reserved (counted against their
+// capacity, the round-robin turn moved to them) until the lead's first
+// assignment, which takes the reservation or releases it.
+type RouteLeadInput struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The new lead (its id, region and industry decide).
+	Lead *LeadData `protobuf:"bytes,1,opt,name=lead,proto3" json:"lead,omitempty"`
+	// Instant of the routing (workflow time).
+	At            *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=at,proto3" json:"at,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RouteLeadInput) Reset() {
+	*x = RouteLeadInput{}
+	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RouteLeadInput) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RouteLeadInput) ProtoMessage() {}
+
+func (x *RouteLeadInput) ProtoReflect() protoreflect.Message {
+	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RouteLeadInput.ProtoReflect.Descriptor instead.
+func (*RouteLeadInput) Descriptor() ([]byte, []int) {
+	return file_closeloop_sales_v1_sales_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *RouteLeadInput) GetLead() *LeadData {
+	if x != nil {
+		return x.Lead
+	}
+	return nil
+}
+
+func (x *RouteLeadInput) GetAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.At
+	}
+	return nil
+}
+
+// RouteLeadResult is the rep reserved for a new lead; empty owner_id when
+// the rules give it nobody (no territory, every rep at capacity).
+type RouteLeadResult struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The reserved rep.
+	OwnerId string `protobuf:"bytes,1,opt,name=owner_id,json=ownerId,proto3" json:"owner_id,omitempty"`
+	// The rep's team (of the territory).
+	Team string `protobuf:"bytes,2,opt,name=team,proto3" json:"team,omitempty"`
+	// The territory whose rules picked the rep.
+	TerritoryId string `protobuf:"bytes,3,opt,name=territory_id,json=territoryId,proto3" json:"territory_id,omitempty"`
+	// Why, in people's words.
+	Reason        string `protobuf:"bytes,4,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RouteLeadResult) Reset() {
+	*x = RouteLeadResult{}
+	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RouteLeadResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RouteLeadResult) ProtoMessage() {}
+
+func (x *RouteLeadResult) ProtoReflect() protoreflect.Message {
+	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RouteLeadResult.ProtoReflect.Descriptor instead.
+func (*RouteLeadResult) Descriptor() ([]byte, []int) {
+	return file_closeloop_sales_v1_sales_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *RouteLeadResult) GetOwnerId() string {
+	if x != nil {
+		return x.OwnerId
+	}
+	return ""
+}
+
+func (x *RouteLeadResult) GetTeam() string {
+	if x != nil {
+		return x.Team
+	}
+	return ""
+}
+
+func (x *RouteLeadResult) GetTerritoryId() string {
+	if x != nil {
+		return x.TerritoryId
+	}
+	return ""
+}
+
+func (x *RouteLeadResult) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
 // TimelineEvent is one entry of a lead's or opportunity's timeline.
 type TimelineEvent struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -851,7 +994,7 @@ type TimelineEvent struct {
 
 func (x *TimelineEvent) Reset() {
 	*x = TimelineEvent{}
-	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[6]
+	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -863,7 +1006,7 @@ func (x *TimelineEvent) String() string {
 func (*TimelineEvent) ProtoMessage() {}
 
 func (x *TimelineEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[6]
+	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -876,7 +1019,7 @@ func (x *TimelineEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TimelineEvent.ProtoReflect.Descriptor instead.
 func (*TimelineEvent) Descriptor() ([]byte, []int) {
-	return file_closeloop_sales_v1_sales_proto_rawDescGZIP(), []int{6}
+	return file_closeloop_sales_v1_sales_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *TimelineEvent) GetId() string {
@@ -965,7 +1108,7 @@ type LeadCommand struct {
 
 func (x *LeadCommand) Reset() {
 	*x = LeadCommand{}
-	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[7]
+	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -977,7 +1120,7 @@ func (x *LeadCommand) String() string {
 func (*LeadCommand) ProtoMessage() {}
 
 func (x *LeadCommand) ProtoReflect() protoreflect.Message {
-	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[7]
+	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -990,7 +1133,7 @@ func (x *LeadCommand) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LeadCommand.ProtoReflect.Descriptor instead.
 func (*LeadCommand) Descriptor() ([]byte, []int) {
-	return file_closeloop_sales_v1_sales_proto_rawDescGZIP(), []int{7}
+	return file_closeloop_sales_v1_sales_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *LeadCommand) GetLeadId() string {
@@ -1098,7 +1241,7 @@ type LeadSnapshot struct {
 
 func (x *LeadSnapshot) Reset() {
 	*x = LeadSnapshot{}
-	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[8]
+	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1110,7 +1253,7 @@ func (x *LeadSnapshot) String() string {
 func (*LeadSnapshot) ProtoMessage() {}
 
 func (x *LeadSnapshot) ProtoReflect() protoreflect.Message {
-	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[8]
+	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1123,7 +1266,7 @@ func (x *LeadSnapshot) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LeadSnapshot.ProtoReflect.Descriptor instead.
 func (*LeadSnapshot) Descriptor() ([]byte, []int) {
-	return file_closeloop_sales_v1_sales_proto_rawDescGZIP(), []int{8}
+	return file_closeloop_sales_v1_sales_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *LeadSnapshot) GetLeadId() string {
@@ -1232,7 +1375,7 @@ type ReassignRequest struct {
 
 func (x *ReassignRequest) Reset() {
 	*x = ReassignRequest{}
-	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[9]
+	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1244,7 +1387,7 @@ func (x *ReassignRequest) String() string {
 func (*ReassignRequest) ProtoMessage() {}
 
 func (x *ReassignRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[9]
+	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1257,7 +1400,7 @@ func (x *ReassignRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReassignRequest.ProtoReflect.Descriptor instead.
 func (*ReassignRequest) Descriptor() ([]byte, []int) {
-	return file_closeloop_sales_v1_sales_proto_rawDescGZIP(), []int{9}
+	return file_closeloop_sales_v1_sales_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *ReassignRequest) GetToOwnerId() string {
@@ -1341,7 +1484,7 @@ type OpportunityData struct {
 
 func (x *OpportunityData) Reset() {
 	*x = OpportunityData{}
-	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[10]
+	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1353,7 +1496,7 @@ func (x *OpportunityData) String() string {
 func (*OpportunityData) ProtoMessage() {}
 
 func (x *OpportunityData) ProtoReflect() protoreflect.Message {
-	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[10]
+	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1366,7 +1509,7 @@ func (x *OpportunityData) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OpportunityData.ProtoReflect.Descriptor instead.
 func (*OpportunityData) Descriptor() ([]byte, []int) {
-	return file_closeloop_sales_v1_sales_proto_rawDescGZIP(), []int{10}
+	return file_closeloop_sales_v1_sales_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *OpportunityData) GetId() string {
@@ -1491,7 +1634,7 @@ type OpportunityInput struct {
 
 func (x *OpportunityInput) Reset() {
 	*x = OpportunityInput{}
-	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[11]
+	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1503,7 +1646,7 @@ func (x *OpportunityInput) String() string {
 func (*OpportunityInput) ProtoMessage() {}
 
 func (x *OpportunityInput) ProtoReflect() protoreflect.Message {
-	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[11]
+	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1516,7 +1659,7 @@ func (x *OpportunityInput) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OpportunityInput.ProtoReflect.Descriptor instead.
 func (*OpportunityInput) Descriptor() ([]byte, []int) {
-	return file_closeloop_sales_v1_sales_proto_rawDescGZIP(), []int{11}
+	return file_closeloop_sales_v1_sales_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *OpportunityInput) GetOpportunity() *OpportunityData {
@@ -1559,7 +1702,7 @@ type OpportunityCarried struct {
 
 func (x *OpportunityCarried) Reset() {
 	*x = OpportunityCarried{}
-	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[12]
+	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1571,7 +1714,7 @@ func (x *OpportunityCarried) String() string {
 func (*OpportunityCarried) ProtoMessage() {}
 
 func (x *OpportunityCarried) ProtoReflect() protoreflect.Message {
-	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[12]
+	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1584,7 +1727,7 @@ func (x *OpportunityCarried) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OpportunityCarried.ProtoReflect.Descriptor instead.
 func (*OpportunityCarried) Descriptor() ([]byte, []int) {
-	return file_closeloop_sales_v1_sales_proto_rawDescGZIP(), []int{12}
+	return file_closeloop_sales_v1_sales_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *OpportunityCarried) GetSnapshot() *OpportunitySnapshot {
@@ -1642,7 +1785,7 @@ type OpportunityCommand struct {
 
 func (x *OpportunityCommand) Reset() {
 	*x = OpportunityCommand{}
-	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[13]
+	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1654,7 +1797,7 @@ func (x *OpportunityCommand) String() string {
 func (*OpportunityCommand) ProtoMessage() {}
 
 func (x *OpportunityCommand) ProtoReflect() protoreflect.Message {
-	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[13]
+	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1667,7 +1810,7 @@ func (x *OpportunityCommand) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OpportunityCommand.ProtoReflect.Descriptor instead.
 func (*OpportunityCommand) Descriptor() ([]byte, []int) {
-	return file_closeloop_sales_v1_sales_proto_rawDescGZIP(), []int{13}
+	return file_closeloop_sales_v1_sales_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *OpportunityCommand) GetOpportunityId() string {
@@ -1768,7 +1911,7 @@ type OpportunitySnapshot struct {
 
 func (x *OpportunitySnapshot) Reset() {
 	*x = OpportunitySnapshot{}
-	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[14]
+	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1780,7 +1923,7 @@ func (x *OpportunitySnapshot) String() string {
 func (*OpportunitySnapshot) ProtoMessage() {}
 
 func (x *OpportunitySnapshot) ProtoReflect() protoreflect.Message {
-	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[14]
+	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1793,7 +1936,7 @@ func (x *OpportunitySnapshot) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OpportunitySnapshot.ProtoReflect.Descriptor instead.
 func (*OpportunitySnapshot) Descriptor() ([]byte, []int) {
-	return file_closeloop_sales_v1_sales_proto_rawDescGZIP(), []int{14}
+	return file_closeloop_sales_v1_sales_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *OpportunitySnapshot) GetOpportunityId() string {
@@ -1918,13 +2061,21 @@ type EnsureCustomerInput struct {
 	LeadSource string `protobuf:"bytes,11,opt,name=lead_source,json=leadSource,proto3" json:"lead_source,omitempty"`
 	// See lead_id.
 	LeadCreatedBy string `protobuf:"bytes,12,opt,name=lead_created_by,json=leadCreatedBy,proto3" json:"lead_created_by,omitempty"`
+	// The rep the lead was routed to (RouteLead): a customer created for the
+	// lead is created owned by this rep, a found one without an owner is
+	// claimed for them, in the same call. Empty: only find or create.
+	ClaimOwnerId string `protobuf:"bytes,13,opt,name=claim_owner_id,json=claimOwnerId,proto3" json:"claim_owner_id,omitempty"`
+	// The claiming rep's team.
+	ClaimTeam string `protobuf:"bytes,14,opt,name=claim_team,json=claimTeam,proto3" json:"claim_team,omitempty"`
+	// Why, for the customer's audit trail.
+	ClaimReason   string `protobuf:"bytes,15,opt,name=claim_reason,json=claimReason,proto3" json:"claim_reason,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *EnsureCustomerInput) Reset() {
 	*x = EnsureCustomerInput{}
-	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[15]
+	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1936,7 +2087,7 @@ func (x *EnsureCustomerInput) String() string {
 func (*EnsureCustomerInput) ProtoMessage() {}
 
 func (x *EnsureCustomerInput) ProtoReflect() protoreflect.Message {
-	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[15]
+	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1949,7 +2100,7 @@ func (x *EnsureCustomerInput) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EnsureCustomerInput.ProtoReflect.Descriptor instead.
 func (*EnsureCustomerInput) Descriptor() ([]byte, []int) {
-	return file_closeloop_sales_v1_sales_proto_rawDescGZIP(), []int{15}
+	return file_closeloop_sales_v1_sales_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *EnsureCustomerInput) GetName() string {
@@ -2036,6 +2187,27 @@ func (x *EnsureCustomerInput) GetLeadCreatedBy() string {
 	return ""
 }
 
+func (x *EnsureCustomerInput) GetClaimOwnerId() string {
+	if x != nil {
+		return x.ClaimOwnerId
+	}
+	return ""
+}
+
+func (x *EnsureCustomerInput) GetClaimTeam() string {
+	if x != nil {
+		return x.ClaimTeam
+	}
+	return ""
+}
+
+func (x *EnsureCustomerInput) GetClaimReason() string {
+	if x != nil {
+		return x.ClaimReason
+	}
+	return ""
+}
+
 // EnsureCustomerResult is the customer found or created.
 type EnsureCustomerResult struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -2048,14 +2220,17 @@ type EnsureCustomerResult struct {
 	// True when this call created it.
 	Created bool `protobuf:"varint,4,opt,name=created,proto3" json:"created,omitempty"`
 	// Region of the customer.
-	Region        string `protobuf:"bytes,5,opt,name=region,proto3" json:"region,omitempty"`
+	Region string `protobuf:"bytes,5,opt,name=region,proto3" json:"region,omitempty"`
+	// True when the customer is owned by claim_owner_id for this lead: this
+	// call (or an earlier attempt of it) created it so or claimed it.
+	Claimed       bool `protobuf:"varint,6,opt,name=claimed,proto3" json:"claimed,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *EnsureCustomerResult) Reset() {
 	*x = EnsureCustomerResult{}
-	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[16]
+	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2067,7 +2242,7 @@ func (x *EnsureCustomerResult) String() string {
 func (*EnsureCustomerResult) ProtoMessage() {}
 
 func (x *EnsureCustomerResult) ProtoReflect() protoreflect.Message {
-	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[16]
+	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2080,7 +2255,7 @@ func (x *EnsureCustomerResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EnsureCustomerResult.ProtoReflect.Descriptor instead.
 func (*EnsureCustomerResult) Descriptor() ([]byte, []int) {
-	return file_closeloop_sales_v1_sales_proto_rawDescGZIP(), []int{16}
+	return file_closeloop_sales_v1_sales_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *EnsureCustomerResult) GetCustomerId() string {
@@ -2118,6 +2293,13 @@ func (x *EnsureCustomerResult) GetRegion() string {
 	return ""
 }
 
+func (x *EnsureCustomerResult) GetClaimed() bool {
+	if x != nil {
+		return x.Claimed
+	}
+	return false
+}
+
 // ClaimCustomerOwnerInput makes owner_id the customer's owner unless it
 // already has one. Empty owner_id only reads the current owner.
 type ClaimCustomerOwnerInput struct {
@@ -2147,7 +2329,7 @@ type ClaimCustomerOwnerInput struct {
 
 func (x *ClaimCustomerOwnerInput) Reset() {
 	*x = ClaimCustomerOwnerInput{}
-	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[17]
+	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2159,7 +2341,7 @@ func (x *ClaimCustomerOwnerInput) String() string {
 func (*ClaimCustomerOwnerInput) ProtoMessage() {}
 
 func (x *ClaimCustomerOwnerInput) ProtoReflect() protoreflect.Message {
-	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[17]
+	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2172,7 +2354,7 @@ func (x *ClaimCustomerOwnerInput) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ClaimCustomerOwnerInput.ProtoReflect.Descriptor instead.
 func (*ClaimCustomerOwnerInput) Descriptor() ([]byte, []int) {
-	return file_closeloop_sales_v1_sales_proto_rawDescGZIP(), []int{17}
+	return file_closeloop_sales_v1_sales_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *ClaimCustomerOwnerInput) GetCustomerId() string {
@@ -2245,7 +2427,8 @@ type ClaimCustomerOwnerResult struct {
 	OwnerId string `protobuf:"bytes,1,opt,name=owner_id,json=ownerId,proto3" json:"owner_id,omitempty"`
 	// Owner's team.
 	Team string `protobuf:"bytes,2,opt,name=team,proto3" json:"team,omitempty"`
-	// True when this call set the owner.
+	// True when this call set the owner, or, for a lead (lead_id), an
+	// earlier attempt of the same claim did.
 	Claimed bool `protobuf:"varint,3,opt,name=claimed,proto3" json:"claimed,omitempty"`
 	// Region of the customer.
 	Region        string `protobuf:"bytes,4,opt,name=region,proto3" json:"region,omitempty"`
@@ -2255,7 +2438,7 @@ type ClaimCustomerOwnerResult struct {
 
 func (x *ClaimCustomerOwnerResult) Reset() {
 	*x = ClaimCustomerOwnerResult{}
-	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[18]
+	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2267,7 +2450,7 @@ func (x *ClaimCustomerOwnerResult) String() string {
 func (*ClaimCustomerOwnerResult) ProtoMessage() {}
 
 func (x *ClaimCustomerOwnerResult) ProtoReflect() protoreflect.Message {
-	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[18]
+	mi := &file_closeloop_sales_v1_sales_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2280,7 +2463,7 @@ func (x *ClaimCustomerOwnerResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ClaimCustomerOwnerResult.ProtoReflect.Descriptor instead.
 func (*ClaimCustomerOwnerResult) Descriptor() ([]byte, []int) {
-	return file_closeloop_sales_v1_sales_proto_rawDescGZIP(), []int{18}
+	return file_closeloop_sales_v1_sales_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *ClaimCustomerOwnerResult) GetOwnerId() string {
@@ -2377,7 +2560,7 @@ const file_closeloop_sales_v1_sales_proto_rawDesc = "" +
 	"assignedAt\x12\x16\n" +
 	"\x06reason\x18\a \x01(\tR\x06reason\x12\x10\n" +
 	"\x03seq\x18\b \x01(\x05R\x03seq\x12\x14\n" +
-	"\x05state\x18\t \x01(\tR\x05state\"\xb7\x04\n" +
+	"\x05state\x18\t \x01(\tR\x05state\"\xcf\x04\n" +
 	"\x0fAssignLeadInput\x12\x17\n" +
 	"\alead_id\x18\x01 \x01(\tR\x06leadId\x12\x19\n" +
 	"\bowner_id\x18\x02 \x01(\tR\aownerId\x12\x18\n" +
@@ -2398,7 +2581,16 @@ const file_closeloop_sales_v1_sales_proto_rawDesc = "" +
 	"\x04team\x18\x0f \x01(\tR\x04team\x12:\n" +
 	"\vstep_due_at\x18\x10 \x01(\v2\x1a.google.protobuf.TimestampR\tstepDueAt\x12\x1d\n" +
 	"\n" +
-	"request_id\x18\x11 \x01(\tR\trequestId\"\xee\x01\n" +
+	"request_id\x18\x11 \x01(\tR\trequestId\x12\x16\n" +
+	"\x06routed\x18\x12 \x01(\bR\x06routed\"n\n" +
+	"\x0eRouteLeadInput\x120\n" +
+	"\x04lead\x18\x01 \x01(\v2\x1c.closeloop.sales.v1.LeadDataR\x04lead\x12*\n" +
+	"\x02at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x02at\"{\n" +
+	"\x0fRouteLeadResult\x12\x19\n" +
+	"\bowner_id\x18\x01 \x01(\tR\aownerId\x12\x12\n" +
+	"\x04team\x18\x02 \x01(\tR\x04team\x12!\n" +
+	"\fterritory_id\x18\x03 \x01(\tR\vterritoryId\x12\x16\n" +
+	"\x06reason\x18\x04 \x01(\tR\x06reason\"\xee\x01\n" +
 	"\rTimelineEvent\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12!\n" +
 	"\fsubject_type\x18\x02 \x01(\tR\vsubjectType\x12\x1d\n" +
@@ -2504,7 +2696,7 @@ const file_closeloop_sales_v1_sales_proto_rawDesc = "" +
 	"followUpId\x121\n" +
 	"\x06due_at\x18\v \x01(\v2\x1a.google.protobuf.TimestampR\x05dueAt\x12?\n" +
 	"\rnext_deadline\x18\f \x01(\v2\x1a.google.protobuf.TimestampR\fnextDeadline\x12\x14\n" +
-	"\x05level\x18\r \x01(\x05R\x05level\"\xf0\x02\n" +
+	"\x05level\x18\r \x01(\x05R\x05level\"\xd8\x03\n" +
 	"\x13EnsureCustomerInput\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x15\n" +
 	"\x06tax_id\x18\x02 \x01(\tR\x05taxId\x12\x16\n" +
@@ -2519,14 +2711,19 @@ const file_closeloop_sales_v1_sales_proto_rawDesc = "" +
 	" \x01(\tR\x06leadId\x12\x1f\n" +
 	"\vlead_source\x18\v \x01(\tR\n" +
 	"leadSource\x12&\n" +
-	"\x0flead_created_by\x18\f \x01(\tR\rleadCreatedBy\"\x98\x01\n" +
+	"\x0flead_created_by\x18\f \x01(\tR\rleadCreatedBy\x12$\n" +
+	"\x0eclaim_owner_id\x18\r \x01(\tR\fclaimOwnerId\x12\x1d\n" +
+	"\n" +
+	"claim_team\x18\x0e \x01(\tR\tclaimTeam\x12!\n" +
+	"\fclaim_reason\x18\x0f \x01(\tR\vclaimReason\"\xb2\x01\n" +
 	"\x14EnsureCustomerResult\x12\x1f\n" +
 	"\vcustomer_id\x18\x01 \x01(\tR\n" +
 	"customerId\x12\x19\n" +
 	"\bowner_id\x18\x02 \x01(\tR\aownerId\x12\x12\n" +
 	"\x04team\x18\x03 \x01(\tR\x04team\x12\x18\n" +
 	"\acreated\x18\x04 \x01(\bR\acreated\x12\x16\n" +
-	"\x06region\x18\x05 \x01(\tR\x06region\"\xa3\x02\n" +
+	"\x06region\x18\x05 \x01(\tR\x06region\x12\x18\n" +
+	"\aclaimed\x18\x06 \x01(\bR\aclaimed\"\xa3\x02\n" +
 	"\x17ClaimCustomerOwnerInput\x12\x1f\n" +
 	"\vcustomer_id\x18\x01 \x01(\tR\n" +
 	"customerId\x12\x19\n" +
@@ -2557,7 +2754,7 @@ func file_closeloop_sales_v1_sales_proto_rawDescGZIP() []byte {
 	return file_closeloop_sales_v1_sales_proto_rawDescData
 }
 
-var file_closeloop_sales_v1_sales_proto_msgTypes = make([]protoimpl.MessageInfo, 20)
+var file_closeloop_sales_v1_sales_proto_msgTypes = make([]protoimpl.MessageInfo, 22)
 var file_closeloop_sales_v1_sales_proto_goTypes = []any{
 	(*LeadData)(nil),                 // 0: closeloop.sales.v1.LeadData
 	(*LeadInput)(nil),                // 1: closeloop.sales.v1.LeadInput
@@ -2565,57 +2762,61 @@ var file_closeloop_sales_v1_sales_proto_goTypes = []any{
 	(*TrackedFollowUp)(nil),          // 3: closeloop.sales.v1.TrackedFollowUp
 	(*Assignment)(nil),               // 4: closeloop.sales.v1.Assignment
 	(*AssignLeadInput)(nil),          // 5: closeloop.sales.v1.AssignLeadInput
-	(*TimelineEvent)(nil),            // 6: closeloop.sales.v1.TimelineEvent
-	(*LeadCommand)(nil),              // 7: closeloop.sales.v1.LeadCommand
-	(*LeadSnapshot)(nil),             // 8: closeloop.sales.v1.LeadSnapshot
-	(*ReassignRequest)(nil),          // 9: closeloop.sales.v1.ReassignRequest
-	(*OpportunityData)(nil),          // 10: closeloop.sales.v1.OpportunityData
-	(*OpportunityInput)(nil),         // 11: closeloop.sales.v1.OpportunityInput
-	(*OpportunityCarried)(nil),       // 12: closeloop.sales.v1.OpportunityCarried
-	(*OpportunityCommand)(nil),       // 13: closeloop.sales.v1.OpportunityCommand
-	(*OpportunitySnapshot)(nil),      // 14: closeloop.sales.v1.OpportunitySnapshot
-	(*EnsureCustomerInput)(nil),      // 15: closeloop.sales.v1.EnsureCustomerInput
-	(*EnsureCustomerResult)(nil),     // 16: closeloop.sales.v1.EnsureCustomerResult
-	(*ClaimCustomerOwnerInput)(nil),  // 17: closeloop.sales.v1.ClaimCustomerOwnerInput
-	(*ClaimCustomerOwnerResult)(nil), // 18: closeloop.sales.v1.ClaimCustomerOwnerResult
-	nil,                              // 19: closeloop.sales.v1.TrackedFollowUp.VersionsEntry
-	(*timestamppb.Timestamp)(nil),    // 20: google.protobuf.Timestamp
-	(*v1.FollowUpSpec)(nil),          // 21: closeloop.followup.v1.FollowUpSpec
+	(*RouteLeadInput)(nil),           // 6: closeloop.sales.v1.RouteLeadInput
+	(*RouteLeadResult)(nil),          // 7: closeloop.sales.v1.RouteLeadResult
+	(*TimelineEvent)(nil),            // 8: closeloop.sales.v1.TimelineEvent
+	(*LeadCommand)(nil),              // 9: closeloop.sales.v1.LeadCommand
+	(*LeadSnapshot)(nil),             // 10: closeloop.sales.v1.LeadSnapshot
+	(*ReassignRequest)(nil),          // 11: closeloop.sales.v1.ReassignRequest
+	(*OpportunityData)(nil),          // 12: closeloop.sales.v1.OpportunityData
+	(*OpportunityInput)(nil),         // 13: closeloop.sales.v1.OpportunityInput
+	(*OpportunityCarried)(nil),       // 14: closeloop.sales.v1.OpportunityCarried
+	(*OpportunityCommand)(nil),       // 15: closeloop.sales.v1.OpportunityCommand
+	(*OpportunitySnapshot)(nil),      // 16: closeloop.sales.v1.OpportunitySnapshot
+	(*EnsureCustomerInput)(nil),      // 17: closeloop.sales.v1.EnsureCustomerInput
+	(*EnsureCustomerResult)(nil),     // 18: closeloop.sales.v1.EnsureCustomerResult
+	(*ClaimCustomerOwnerInput)(nil),  // 19: closeloop.sales.v1.ClaimCustomerOwnerInput
+	(*ClaimCustomerOwnerResult)(nil), // 20: closeloop.sales.v1.ClaimCustomerOwnerResult
+	nil,                              // 21: closeloop.sales.v1.TrackedFollowUp.VersionsEntry
+	(*timestamppb.Timestamp)(nil),    // 22: google.protobuf.Timestamp
+	(*v1.FollowUpSpec)(nil),          // 23: closeloop.followup.v1.FollowUpSpec
 }
 var file_closeloop_sales_v1_sales_proto_depIdxs = []int32{
-	20, // 0: closeloop.sales.v1.LeadData.received_at:type_name -> google.protobuf.Timestamp
+	22, // 0: closeloop.sales.v1.LeadData.received_at:type_name -> google.protobuf.Timestamp
 	0,  // 1: closeloop.sales.v1.LeadInput.lead:type_name -> closeloop.sales.v1.LeadData
 	2,  // 2: closeloop.sales.v1.LeadInput.carried:type_name -> closeloop.sales.v1.LeadCarried
-	8,  // 3: closeloop.sales.v1.LeadCarried.snapshot:type_name -> closeloop.sales.v1.LeadSnapshot
+	10, // 3: closeloop.sales.v1.LeadCarried.snapshot:type_name -> closeloop.sales.v1.LeadSnapshot
 	3,  // 4: closeloop.sales.v1.LeadCarried.follow_up:type_name -> closeloop.sales.v1.TrackedFollowUp
-	21, // 5: closeloop.sales.v1.TrackedFollowUp.spec:type_name -> closeloop.followup.v1.FollowUpSpec
-	19, // 6: closeloop.sales.v1.TrackedFollowUp.versions:type_name -> closeloop.sales.v1.TrackedFollowUp.VersionsEntry
-	20, // 7: closeloop.sales.v1.TrackedFollowUp.stage_entered_at:type_name -> google.protobuf.Timestamp
-	20, // 8: closeloop.sales.v1.Assignment.assigned_at:type_name -> google.protobuf.Timestamp
-	20, // 9: closeloop.sales.v1.AssignLeadInput.at:type_name -> google.protobuf.Timestamp
+	23, // 5: closeloop.sales.v1.TrackedFollowUp.spec:type_name -> closeloop.followup.v1.FollowUpSpec
+	21, // 6: closeloop.sales.v1.TrackedFollowUp.versions:type_name -> closeloop.sales.v1.TrackedFollowUp.VersionsEntry
+	22, // 7: closeloop.sales.v1.TrackedFollowUp.stage_entered_at:type_name -> google.protobuf.Timestamp
+	22, // 8: closeloop.sales.v1.Assignment.assigned_at:type_name -> google.protobuf.Timestamp
+	22, // 9: closeloop.sales.v1.AssignLeadInput.at:type_name -> google.protobuf.Timestamp
 	0,  // 10: closeloop.sales.v1.AssignLeadInput.lead:type_name -> closeloop.sales.v1.LeadData
-	20, // 11: closeloop.sales.v1.AssignLeadInput.step_due_at:type_name -> google.protobuf.Timestamp
-	20, // 12: closeloop.sales.v1.TimelineEvent.at:type_name -> google.protobuf.Timestamp
-	20, // 13: closeloop.sales.v1.LeadCommand.at:type_name -> google.protobuf.Timestamp
-	10, // 14: closeloop.sales.v1.LeadCommand.opportunity:type_name -> closeloop.sales.v1.OpportunityData
-	4,  // 15: closeloop.sales.v1.LeadSnapshot.assignment:type_name -> closeloop.sales.v1.Assignment
-	20, // 16: closeloop.sales.v1.LeadSnapshot.due_at:type_name -> google.protobuf.Timestamp
-	20, // 17: closeloop.sales.v1.LeadSnapshot.next_deadline:type_name -> google.protobuf.Timestamp
-	20, // 18: closeloop.sales.v1.LeadSnapshot.first_contact_at:type_name -> google.protobuf.Timestamp
-	20, // 19: closeloop.sales.v1.OpportunityData.created_at:type_name -> google.protobuf.Timestamp
-	10, // 20: closeloop.sales.v1.OpportunityInput.opportunity:type_name -> closeloop.sales.v1.OpportunityData
-	12, // 21: closeloop.sales.v1.OpportunityInput.carried:type_name -> closeloop.sales.v1.OpportunityCarried
-	14, // 22: closeloop.sales.v1.OpportunityCarried.snapshot:type_name -> closeloop.sales.v1.OpportunitySnapshot
-	3,  // 23: closeloop.sales.v1.OpportunityCarried.follow_up:type_name -> closeloop.sales.v1.TrackedFollowUp
-	20, // 24: closeloop.sales.v1.OpportunityCommand.at:type_name -> google.protobuf.Timestamp
-	20, // 25: closeloop.sales.v1.OpportunitySnapshot.stage_entered_at:type_name -> google.protobuf.Timestamp
-	20, // 26: closeloop.sales.v1.OpportunitySnapshot.due_at:type_name -> google.protobuf.Timestamp
-	20, // 27: closeloop.sales.v1.OpportunitySnapshot.next_deadline:type_name -> google.protobuf.Timestamp
-	28, // [28:28] is the sub-list for method output_type
-	28, // [28:28] is the sub-list for method input_type
-	28, // [28:28] is the sub-list for extension type_name
-	28, // [28:28] is the sub-list for extension extendee
-	0,  // [0:28] is the sub-list for field type_name
+	22, // 11: closeloop.sales.v1.AssignLeadInput.step_due_at:type_name -> google.protobuf.Timestamp
+	0,  // 12: closeloop.sales.v1.RouteLeadInput.lead:type_name -> closeloop.sales.v1.LeadData
+	22, // 13: closeloop.sales.v1.RouteLeadInput.at:type_name -> google.protobuf.Timestamp
+	22, // 14: closeloop.sales.v1.TimelineEvent.at:type_name -> google.protobuf.Timestamp
+	22, // 15: closeloop.sales.v1.LeadCommand.at:type_name -> google.protobuf.Timestamp
+	12, // 16: closeloop.sales.v1.LeadCommand.opportunity:type_name -> closeloop.sales.v1.OpportunityData
+	4,  // 17: closeloop.sales.v1.LeadSnapshot.assignment:type_name -> closeloop.sales.v1.Assignment
+	22, // 18: closeloop.sales.v1.LeadSnapshot.due_at:type_name -> google.protobuf.Timestamp
+	22, // 19: closeloop.sales.v1.LeadSnapshot.next_deadline:type_name -> google.protobuf.Timestamp
+	22, // 20: closeloop.sales.v1.LeadSnapshot.first_contact_at:type_name -> google.protobuf.Timestamp
+	22, // 21: closeloop.sales.v1.OpportunityData.created_at:type_name -> google.protobuf.Timestamp
+	12, // 22: closeloop.sales.v1.OpportunityInput.opportunity:type_name -> closeloop.sales.v1.OpportunityData
+	14, // 23: closeloop.sales.v1.OpportunityInput.carried:type_name -> closeloop.sales.v1.OpportunityCarried
+	16, // 24: closeloop.sales.v1.OpportunityCarried.snapshot:type_name -> closeloop.sales.v1.OpportunitySnapshot
+	3,  // 25: closeloop.sales.v1.OpportunityCarried.follow_up:type_name -> closeloop.sales.v1.TrackedFollowUp
+	22, // 26: closeloop.sales.v1.OpportunityCommand.at:type_name -> google.protobuf.Timestamp
+	22, // 27: closeloop.sales.v1.OpportunitySnapshot.stage_entered_at:type_name -> google.protobuf.Timestamp
+	22, // 28: closeloop.sales.v1.OpportunitySnapshot.due_at:type_name -> google.protobuf.Timestamp
+	22, // 29: closeloop.sales.v1.OpportunitySnapshot.next_deadline:type_name -> google.protobuf.Timestamp
+	30, // [30:30] is the sub-list for method output_type
+	30, // [30:30] is the sub-list for method input_type
+	30, // [30:30] is the sub-list for extension type_name
+	30, // [30:30] is the sub-list for extension extendee
+	0,  // [0:30] is the sub-list for field type_name
 }
 
 func init() { file_closeloop_sales_v1_sales_proto_init() }
@@ -2629,7 +2830,7 @@ func file_closeloop_sales_v1_sales_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_closeloop_sales_v1_sales_proto_rawDesc), len(file_closeloop_sales_v1_sales_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   20,
+			NumMessages:   22,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

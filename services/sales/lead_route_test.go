@@ -1,0 +1,117 @@
+package sales_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/closeloop/closeloop/services/sales/internal/adapters"
+)
+
+// TestRoutingReservesTheRepUntilTheFirstAssignment checks the store's side
+// of routing a new lead before its customer is found (RouteLead, then the
+// first AssignLead): the reserved rep counts the lead against their
+// capacity and has the round-robin turn, so leads routed together never
+// overfill a rep nor share a turn; a repeated routing returns the first's
+// rep; the first assignment takes the reservation (the routing's territory
+// and reason) or releases it, giving the turn back unless another lead took
+// one since.
+func TestRoutingReservesTheRepUntilTheFirstAssignment(t *testing.T) {
+	ctx := context.Background()
+	h := newWFHarness(t, cst(time.March, 2, 10, 0))
+	s := h.store
+	tid := uuid.NewString()
+	if err := s.CreateTerritory(ctx, &adapters.Territory{ID: tid, Name: "North steel", Region: "north", Industry: "steel", Team: "north",
+		ManagerID: "mgr-mia", Strategy: "round_robin", CreatedBy: "admin"},
+		[]adapters.TerritoryRep{{RepID: "rep-cy", Capacity: 1, Active: true}, {RepID: "rep-di", Capacity: 1, Active: true}}); err != nil {
+		t.Fatal(err)
+	}
+	route := func(id string) (string, bool) {
+		t.Helper()
+		r, ok, err := s.RouteLead(ctx, adapters.RouteInput{LeadID: id, Region: "north", Industry: "steel"})
+		if err != nil {
+			t.Fatalf("route %s: %v", id, err)
+		}
+		if ok && (r.TerritoryID != tid || r.Team != "north" || r.ManagerID != "mgr-mia") {
+			t.Errorf("route %s: %+v, want north steel's", id, r)
+		}
+		return r.OwnerID, ok
+	}
+	turn := func() string {
+		t.Helper()
+		tr, err := s.GetTerritory(ctx, tid)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tr.LastRep
+	}
+	first := func(id, owner string, routed bool) adapters.Lead {
+		t.Helper()
+		l, err := s.AssignLead(ctx, adapters.AssignInput{LeadID: id, Seq: 1, At: h.start, OwnerID: owner, IgnoreCapacity: true, Routed: routed,
+			Reason: "territory rules", Actor: "workflow", Lead: &adapters.Lead{ID: id, Source: "web", CompanyName: "Co " + id[:8], Region: "north",
+				Industry: "steel", ReceivedAt: h.start, CreatedBy: "rep-ana"}})
+		if err != nil {
+			t.Fatalf("assign %s: %v", id, err)
+		}
+		return l
+	}
+
+	l1, l2, l3 := uuid.NewString(), uuid.NewString(), uuid.NewString()
+	o1, _ := route(l1)
+	if again, _ := route(l1); again != o1 || o1 != "rep-cy" {
+		t.Fatalf("routed %q, again %q: want rep-cy both times", o1, again)
+	}
+	o2, _ := route(l2)
+	if o2 != "rep-di" || turn() != "rep-di" {
+		t.Fatalf("second lead routed to %q (turn %q), want rep-di's turn", o2, turn())
+	}
+	if o, ok := route(l3); ok {
+		t.Fatalf("third lead routed to %q while both reps are reserved to capacity", o)
+	}
+
+	// The first lead's claim won: it takes the reservation.
+	if l := first(l1, o1, true); l.OwnerID != "rep-cy" || l.TerritoryID != tid || l.Team != "north" || !strings.Contains(l.AssignmentWhy, "round-robin") {
+		t.Fatalf("first lead %+v, want rep-cy's by north steel's round-robin", l)
+	}
+	// The second lead's customer had an owner: it is released, and the turn
+	// goes back to rep-cy, so rep-di is next again.
+	if l := first(l2, "rep-eve", false); l.OwnerID != "rep-eve" {
+		t.Fatalf("second lead %+v, want the customer's owner's", l)
+	}
+	if got := turn(); got != "rep-cy" {
+		t.Fatalf("turn %q after the release, want it back with rep-cy", got)
+	}
+	if o, ok := route(l3); !ok || o != "rep-di" {
+		t.Fatalf("third lead routed to %q (%v), want rep-di, free again", o, ok)
+	}
+	reps, err := s.Reps(ctx, tid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range reps {
+		if r.Load != 1 {
+			t.Errorf("%s's load %d, want 1 (a lead, or a reservation)", r.RepID, r.Load)
+		}
+	}
+	// A turn another lead took since is not given back.
+	if l := first(l3, "rep-eve", false); l.OwnerID != "rep-eve" {
+		t.Fatalf("third lead %+v", l)
+	}
+	if err := s.PutRep(ctx, tid, adapters.TerritoryRep{RepID: "rep-cy", Capacity: 3, Active: true}); err != nil {
+		t.Fatal(err)
+	}
+	l4, l5 := uuid.NewString(), uuid.NewString()
+	if o, _ := route(l4); o != "rep-di" {
+		t.Fatalf("fourth lead routed to %q, want rep-di", o)
+	}
+	if o, _ := route(l5); o != "rep-cy" {
+		t.Fatalf("fifth lead routed to %q, want rep-cy", o)
+	}
+	first(l4, "rep-eve", false)
+	if got := turn(); got != "rep-cy" {
+		t.Fatalf("turn %q after releasing the fourth lead, want rep-cy's, which the fifth took since", got)
+	}
+}
