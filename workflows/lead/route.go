@@ -3,7 +3,6 @@ package lead
 import (
 	"github.com/google/uuid"
 	"go.temporal.io/sdk/workflow"
-	"google.golang.org/protobuf/types/known/timestamppb"
 
 	customerc "github.com/closeloop/closeloop/proto/contract/customer"
 	salesc "github.com/closeloop/closeloop/proto/contract/sales"
@@ -32,7 +31,7 @@ import (
 func (w *leadWF) routedFirst(ctx workflow.Context) error {
 	d := w.data
 	var r salesv1.RouteLeadResult
-	if err := w.runSales(salesc.ActivityRouteLead, &salesv1.RouteLeadInput{Lead: d, At: timestamppb.New(workflow.Now(ctx))}).Get(ctx, &r); err != nil {
+	if err := w.runSales(salesc.ActivityRouteLead, &salesv1.RouteLeadInput{Lead: d}).Get(ctx, &r); err != nil {
 		return err
 	}
 	reason := "lead " + d.GetId() + " assigned"

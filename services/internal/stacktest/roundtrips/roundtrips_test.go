@@ -62,8 +62,14 @@ func TestRoundTrips(t *testing.T) {
 			}
 			wantActivities := map[string][]string{
 				// ResolvePolicies opens the follow-up too (change resolve-and-open).
-				// AssignLead is local: the sales service hosts new leads.
-				actCreateLead: {customerc.ActivityEnsureCustomer, customerc.ActivityClaimCustomerOwner, followupc.ActivityResolvePolicies},
+				// RouteLead and AssignLead are local: the sales service hosts
+				// new leads; routed first, one customer-service call finds the
+				// customer and claims it (workflows/lead/route.go).
+				actCreateLead: {customerc.ActivityEnsureCustomer, followupc.ActivityResolvePolicies},
+			}
+			if l := byName[actCreateLead]; l.activityBy[customerc.ActivityClaimCustomerOwner] != 0 || l.localBy[salesc.ActivityRouteLead] != 1 {
+				t.Errorf("%s ran %s %d times and %s %d times locally, want never and once", actCreateLead, customerc.ActivityClaimCustomerOwner,
+					l.activityBy[customerc.ActivityClaimCustomerOwner], salesc.ActivityRouteLead, l.localBy[salesc.ActivityRouteLead])
 			}
 			// The customer service hosts new customer-days: their visit
 			// activities are local (workflows/visit/host.go), and each

@@ -844,9 +844,7 @@ func (x *AssignLeadInput) GetRouted() bool {
 type RouteLeadInput struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The new lead (its id, region and industry decide).
-	Lead *LeadData `protobuf:"bytes,1,opt,name=lead,proto3" json:"lead,omitempty"`
-	// Instant of the routing (workflow time).
-	At            *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=at,proto3" json:"at,omitempty"`
+	Lead          *LeadData `protobuf:"bytes,1,opt,name=lead,proto3" json:"lead,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -884,13 +882,6 @@ func (*RouteLeadInput) Descriptor() ([]byte, []int) {
 func (x *RouteLeadInput) GetLead() *LeadData {
 	if x != nil {
 		return x.Lead
-	}
-	return nil
-}
-
-func (x *RouteLeadInput) GetAt() *timestamppb.Timestamp {
-	if x != nil {
-		return x.At
 	}
 	return nil
 }
@@ -2582,10 +2573,9 @@ const file_closeloop_sales_v1_sales_proto_rawDesc = "" +
 	"\vstep_due_at\x18\x10 \x01(\v2\x1a.google.protobuf.TimestampR\tstepDueAt\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x11 \x01(\tR\trequestId\x12\x16\n" +
-	"\x06routed\x18\x12 \x01(\bR\x06routed\"n\n" +
+	"\x06routed\x18\x12 \x01(\bR\x06routed\"B\n" +
 	"\x0eRouteLeadInput\x120\n" +
-	"\x04lead\x18\x01 \x01(\v2\x1c.closeloop.sales.v1.LeadDataR\x04lead\x12*\n" +
-	"\x02at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x02at\"{\n" +
+	"\x04lead\x18\x01 \x01(\v2\x1c.closeloop.sales.v1.LeadDataR\x04lead\"{\n" +
 	"\x0fRouteLeadResult\x12\x19\n" +
 	"\bowner_id\x18\x01 \x01(\tR\aownerId\x12\x12\n" +
 	"\x04team\x18\x02 \x01(\tR\x04team\x12!\n" +
@@ -2795,28 +2785,27 @@ var file_closeloop_sales_v1_sales_proto_depIdxs = []int32{
 	0,  // 10: closeloop.sales.v1.AssignLeadInput.lead:type_name -> closeloop.sales.v1.LeadData
 	22, // 11: closeloop.sales.v1.AssignLeadInput.step_due_at:type_name -> google.protobuf.Timestamp
 	0,  // 12: closeloop.sales.v1.RouteLeadInput.lead:type_name -> closeloop.sales.v1.LeadData
-	22, // 13: closeloop.sales.v1.RouteLeadInput.at:type_name -> google.protobuf.Timestamp
-	22, // 14: closeloop.sales.v1.TimelineEvent.at:type_name -> google.protobuf.Timestamp
-	22, // 15: closeloop.sales.v1.LeadCommand.at:type_name -> google.protobuf.Timestamp
-	12, // 16: closeloop.sales.v1.LeadCommand.opportunity:type_name -> closeloop.sales.v1.OpportunityData
-	4,  // 17: closeloop.sales.v1.LeadSnapshot.assignment:type_name -> closeloop.sales.v1.Assignment
-	22, // 18: closeloop.sales.v1.LeadSnapshot.due_at:type_name -> google.protobuf.Timestamp
-	22, // 19: closeloop.sales.v1.LeadSnapshot.next_deadline:type_name -> google.protobuf.Timestamp
-	22, // 20: closeloop.sales.v1.LeadSnapshot.first_contact_at:type_name -> google.protobuf.Timestamp
-	22, // 21: closeloop.sales.v1.OpportunityData.created_at:type_name -> google.protobuf.Timestamp
-	12, // 22: closeloop.sales.v1.OpportunityInput.opportunity:type_name -> closeloop.sales.v1.OpportunityData
-	14, // 23: closeloop.sales.v1.OpportunityInput.carried:type_name -> closeloop.sales.v1.OpportunityCarried
-	16, // 24: closeloop.sales.v1.OpportunityCarried.snapshot:type_name -> closeloop.sales.v1.OpportunitySnapshot
-	3,  // 25: closeloop.sales.v1.OpportunityCarried.follow_up:type_name -> closeloop.sales.v1.TrackedFollowUp
-	22, // 26: closeloop.sales.v1.OpportunityCommand.at:type_name -> google.protobuf.Timestamp
-	22, // 27: closeloop.sales.v1.OpportunitySnapshot.stage_entered_at:type_name -> google.protobuf.Timestamp
-	22, // 28: closeloop.sales.v1.OpportunitySnapshot.due_at:type_name -> google.protobuf.Timestamp
-	22, // 29: closeloop.sales.v1.OpportunitySnapshot.next_deadline:type_name -> google.protobuf.Timestamp
-	30, // [30:30] is the sub-list for method output_type
-	30, // [30:30] is the sub-list for method input_type
-	30, // [30:30] is the sub-list for extension type_name
-	30, // [30:30] is the sub-list for extension extendee
-	0,  // [0:30] is the sub-list for field type_name
+	22, // 13: closeloop.sales.v1.TimelineEvent.at:type_name -> google.protobuf.Timestamp
+	22, // 14: closeloop.sales.v1.LeadCommand.at:type_name -> google.protobuf.Timestamp
+	12, // 15: closeloop.sales.v1.LeadCommand.opportunity:type_name -> closeloop.sales.v1.OpportunityData
+	4,  // 16: closeloop.sales.v1.LeadSnapshot.assignment:type_name -> closeloop.sales.v1.Assignment
+	22, // 17: closeloop.sales.v1.LeadSnapshot.due_at:type_name -> google.protobuf.Timestamp
+	22, // 18: closeloop.sales.v1.LeadSnapshot.next_deadline:type_name -> google.protobuf.Timestamp
+	22, // 19: closeloop.sales.v1.LeadSnapshot.first_contact_at:type_name -> google.protobuf.Timestamp
+	22, // 20: closeloop.sales.v1.OpportunityData.created_at:type_name -> google.protobuf.Timestamp
+	12, // 21: closeloop.sales.v1.OpportunityInput.opportunity:type_name -> closeloop.sales.v1.OpportunityData
+	14, // 22: closeloop.sales.v1.OpportunityInput.carried:type_name -> closeloop.sales.v1.OpportunityCarried
+	16, // 23: closeloop.sales.v1.OpportunityCarried.snapshot:type_name -> closeloop.sales.v1.OpportunitySnapshot
+	3,  // 24: closeloop.sales.v1.OpportunityCarried.follow_up:type_name -> closeloop.sales.v1.TrackedFollowUp
+	22, // 25: closeloop.sales.v1.OpportunityCommand.at:type_name -> google.protobuf.Timestamp
+	22, // 26: closeloop.sales.v1.OpportunitySnapshot.stage_entered_at:type_name -> google.protobuf.Timestamp
+	22, // 27: closeloop.sales.v1.OpportunitySnapshot.due_at:type_name -> google.protobuf.Timestamp
+	22, // 28: closeloop.sales.v1.OpportunitySnapshot.next_deadline:type_name -> google.protobuf.Timestamp
+	29, // [29:29] is the sub-list for method output_type
+	29, // [29:29] is the sub-list for method input_type
+	29, // [29:29] is the sub-list for extension type_name
+	29, // [29:29] is the sub-list for extension extendee
+	0,  // [0:29] is the sub-list for field type_name
 }
 
 func init() { file_closeloop_sales_v1_sales_proto_init() }
