@@ -145,13 +145,43 @@ func reps(tx *gorm.DB, territoryID string) ([]RepLoad, error) {
 	if err := tx.Where("territory_id = ?", territoryID).Order("rep_id").Find(&members).Error; err != nil {
 		return nil, err
 	}
+	ids := make([]string, len(members))
+	for i, m := range members {
+		ids[i] = m.RepID
+	}
+	loads, err := loadsOf(tx, ids)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]RepLoad, len(members))
 	for i, m := range members {
-		n, err := loadOf(tx, m.RepID)
-		if err != nil {
-			return nil, err
-		}
-		out[i] = RepLoad{TerritoryRep: m, Load: n}
+		out[i] = RepLoad{TerritoryRep: m, Load: loads[m.RepID]}
+	}
+	return out, nil
+}
+
+// loadsOf is loadOf for several reps at once (two statements, not two per
+// rep).
+func loadsOf(tx *gorm.DB, reps []string) (map[string]int, error) {
+	out := make(map[string]int, len(reps))
+	if len(reps) == 0 {
+		return out, nil
+	}
+	type count struct {
+		Rep string
+		N   int
+	}
+	var open, held []count
+	if err := tx.Model(&Lead{}).Select("owner_id AS rep, count(*) AS n").Where("owner_id IN ? AND closed_at IS NULL", reps).
+		Group("owner_id").Scan(&open).Error; err != nil {
+		return nil, err
+	}
+	if err := tx.Model(&LeadRoute{}).Select("rep_id AS rep, count(*) AS n").Where("rep_id IN ? AND reserved_at > ?", reps, domain.HeldSince(now())).
+		Group("rep_id").Scan(&held).Error; err != nil {
+		return nil, err
+	}
+	for _, c := range append(open, held...) {
+		out[c.Rep] += c.N
 	}
 	return out, nil
 }
