@@ -27,9 +27,10 @@ const (
 
 // BenchmarkLeadAgainstFloor measures lead creation — POST /v1/leads as a rep
 // for a new company in the north/steel territory (round-robin over three
-// reps): the lead's workflow finds or creates its customer in the customer
-// service, stores and assigns the lead and claims the customer, and the
-// answer (201) comes once that is settled — against the engine floor of its
+// reps): the lead's workflow routes the lead (the rep reserved), finds or
+// creates its customer in the customer service claiming it for that rep,
+// and stores and assigns the lead, and the answer (201) comes once that is
+// settled — against the engine floor of its
 // shape, a workflow start running one activity with its result awaited,
 // measured first in the same process on the same Temporal (floor.Of; the dev
 // server, or the one of CLOSELOOP_TEMPORAL_ADDRESS). The services and the
