@@ -140,8 +140,9 @@ func isZero(v any) bool { return v == nil || reflect.ValueOf(v).IsZero() }
 // CreateCustomer inserts a customer with its contacts inside tx, refusing
 // duplicates (same normalised name or tax id among live customers, or a contact
 // email already on file) with a *domain.Duplicate naming the existing one; the
-// app decides how much of it the caller may learn.
-func (s *Store) CreateCustomer(ctx context.Context, tx *gorm.DB, c *CustomerRecord, contacts []ContactRecord, actor string) error {
+// app decides how much of it the caller may learn. reason, if any, is kept on
+// the create's audit entry.
+func (s *Store) CreateCustomer(ctx context.Context, tx *gorm.DB, c *CustomerRecord, contacts []ContactRecord, actor, reason string) error {
 	if c.CareFrom.IsZero() { // the care cadence counts from creation
 		c.CareFrom = c.CreatedAt
 	}
@@ -186,7 +187,7 @@ func (s *Store) CreateCustomer(ctx context.Context, tx *gorm.DB, c *CustomerReco
 			return err
 		}
 	}
-	if err := writeAudit(ctx, tx, c.ID, "customer", c.ID, Audit{Action: "create", Actor: actor}, map[string]any{}, c.auditView()); err != nil {
+	if err := writeAudit(ctx, tx, c.ID, "customer", c.ID, Audit{Action: "create", Actor: actor, Reason: reason}, map[string]any{}, c.auditView()); err != nil {
 		return err
 	}
 	for _, ct := range contacts {

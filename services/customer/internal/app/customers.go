@@ -112,7 +112,7 @@ func (a *App) Create(ctx context.Context, in CreateCustomer, idemKey string, raw
 		}
 	}
 	return idempotent(ctx, a.store.DB(), p, idemKey, "POST /v1/customers", rawBody, func(tx *gorm.DB) (any, error) {
-		if err := a.store.CreateCustomer(ctx, tx, &rec, contacts, p.Subject); err != nil {
+		if err := a.store.CreateCustomer(ctx, tx, &rec, contacts, p.Subject, ""); err != nil {
 			return nil, refuseDuplicate(p, err)
 		}
 		view := customerView(rec)

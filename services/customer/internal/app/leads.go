@@ -74,7 +74,11 @@ func (a *App) EnsureLeadCustomer(ctx context.Context, in LeadCompany) (LeadCusto
 		actor = "workflow"
 	}
 	err := a.store.DB().WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		return a.store.CreateCustomer(ctx, tx, &rec, contacts, actor)
+		reason := ""
+		if in.ClaimOwner != "" { // why the new customer has its owner
+			reason = in.ClaimReason
+		}
+		return a.store.CreateCustomer(ctx, tx, &rec, contacts, actor, reason)
 	})
 	if err == nil {
 		return LeadCustomer{ID: rec.ID, OwnerID: rec.OwnerID, Team: rec.Team, Region: rec.Region, Created: true, Claimed: in.ClaimOwner != ""}, nil
