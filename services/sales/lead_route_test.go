@@ -2,13 +2,19 @@ package sales_test
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
+	"go.temporal.io/sdk/client"
 
+	salesc "github.com/closeloop/closeloop/proto/contract/sales"
+	wfc "github.com/closeloop/closeloop/proto/contract/workflows"
+	salesv1 "github.com/closeloop/closeloop/proto/gen/closeloop/sales/v1"
 	"github.com/closeloop/closeloop/services/sales/internal/adapters"
+	"github.com/closeloop/closeloop/workflows/lead"
 )
 
 // TestRoutingReservesTheRepUntilTheFirstAssignment checks the store's side
@@ -113,5 +119,59 @@ func TestRoutingReservesTheRepUntilTheFirstAssignment(t *testing.T) {
 	first(l4, "rep-eve", false)
 	if got := turn(); got != "rep-cy" {
 		t.Fatalf("turn %q after releasing the fourth lead, want rep-cy's, which the fifth took since", got)
+	}
+}
+
+// TestARefusedCompanyPutsTheLeadInThePool runs a lead whose company the
+// customer service refuses (it cannot fix itself) on both task queues a
+// Lead run can be on: the lead waits in the pool for a person, its timeline
+// says why, and — routed first, when the sales service hosts it — the rep
+// reserved for it is free again and the territory's turn is back with
+// whoever had it.
+func TestARefusedCompanyPutsTheLeadInThePool(t *testing.T) {
+	for _, queue := range []string{salesc.TaskQueue, wfc.TaskQueue} {
+		t.Run(queue, func(t *testing.T) {
+			h := newWFHarness(t, cst(time.March, 2, 10, 0))
+			h.env.SetStartWorkflowOptions(client.StartWorkflowOptions{TaskQueue: queue})
+			in := h.leadInput("")
+			id := in.GetLead().GetId()
+			var disq *outcome
+			h.at(cst(time.March, 2, 11, 0), func() {
+				if l := h.lead(id); !l.Pooled || l.OwnerID != "" || l.CustomerID != "" {
+					t.Errorf("lead %+v, want it pooled without a customer", l)
+				}
+				disq = h.send(wfc.UpdateLeadCommand, &salesv1.LeadCommand{Op: lead.OpDisqualify, Actor: "mgr-eve", Reason: "no company"})
+			})
+			h.env.ExecuteWorkflow(wfc.WorkflowLead, in)
+			if err := h.env.GetWorkflowError(); err != nil {
+				t.Fatal(err)
+			}
+			expect(t, "disqualify", disq, "")
+			kinds := h.timeline("lead", id)
+			slices.Sort(kinds) // customer_failed and pooled share their instant
+			if got, want := strings.Join(kinds, ","), "created,customer_failed,disqualified,pooled"; got != want {
+				t.Errorf("timeline %s, want %s", got, want)
+			}
+			reps, err := h.store.Reps(context.Background(), h.lead(id).TerritoryID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range reps {
+				if r.Load != 0 {
+					t.Errorf("%s's load %d, want 0: nothing reserved is left", r.RepID, r.Load)
+				}
+			}
+			// Routed first, rep-ana was reserved and the turn moved to her;
+			// released, the next lead is rep-ana's again.
+			next := h.leadInput("Next Co")
+			if _, _, err := h.store.RouteLead(context.Background(), adapters.RouteInput{LeadID: next.GetLead().GetId(), Region: "east",
+				Industry: "software"}); err != nil {
+				t.Fatal(err)
+			}
+			if r, ok, err := h.store.RouteLead(context.Background(), adapters.RouteInput{LeadID: next.GetLead().GetId(), Region: "east",
+				Industry: "software"}); err != nil || !ok || r.OwnerID != "rep-ana" {
+				t.Errorf("the next lead routed to %q (%v, %v), want rep-ana: the turn given back", r.OwnerID, ok, err)
+			}
+		})
 	}
 }

@@ -123,6 +123,9 @@ func (h *wfHarness) registerCustomers() {
 		// A routed lead (claim_owner_id) has the customer claimed for its rep
 		// in the same call: created owned, or claimed when it has no owner.
 		key, rep := strings.ToLower(strings.TrimSpace(in.GetName())), in.GetClaimOwnerId()
+		if key == "" { // as the customer service refuses a company without a name
+			return nil, temporal.NewNonRetryableApplicationError("name is required", "validation_failed", nil)
+		}
 		id, found := c.byName[key]
 		if !found {
 			id, c.byName[key] = in.GetNewId(), in.GetNewId()

@@ -198,23 +198,9 @@ func (w *leadWF) firstAssignment(ctx workflow.Context) error {
 	d := w.data
 	owner := ""
 	if d.GetCustomerId() == "" {
-		var c salesv1.EnsureCustomerResult
-		err := workflow.ExecuteActivity(w.customer, customerc.ActivityEnsureCustomer, &salesv1.EnsureCustomerInput{
-			Name: d.GetCompanyName(), TaxId: d.GetTaxId(), Region: d.GetRegion(), Industry: d.GetIndustry(), ContactName: d.GetContactName(),
-			ContactEmail: d.GetContactEmail(), ContactPhone: d.GetContactPhone(), Actor: d.GetCreatedBy(),
-			NewId:  uuid.NewSHA1(uuid.NameSpaceOID, []byte("closeloop/customer-of-lead\x00"+d.GetId())).String(),
-			LeadId: d.GetId(), LeadSource: d.GetSource(), LeadCreatedBy: d.GetCreatedBy(),
-		}).Get(ctx, &c)
-		if err != nil {
-			// The customer service refused the company (it cannot fix itself):
-			// the lead waits in the pool for a person.
-			if !isRefusal(err) {
-				return err
-			}
-			if err := w.event(ctx, "customer_failed", "the customer service refused the company: "+errMessage(err), "workflow", nil); err != nil {
-				return err
-			}
-			return w.assign(ctx, &salesv1.AssignLeadInput{ToPool: true, Reason: "the company could not be recorded as a customer"})
+		c, err := w.ensureCustomer(ctx, nil)
+		if c == nil || err != nil {
+			return err
 		}
 		w.snap.CustomerId, w.created, owner, w.custTeam = c.GetCustomerId(), c.GetCreated(), c.GetOwnerId(), c.GetTeam()
 	} else {
@@ -233,6 +219,41 @@ func (w *leadWF) firstAssignment(ctx workflow.Context) error {
 		return err
 	}
 	return w.claimCustomer(ctx)
+}
+
+// ensureCustomer finds or creates the customer the lead names — claimed for
+// the rep the lead was routed to, if any (route, routedFirst). When the
+// customer service refuses the company (it cannot fix itself) the lead
+// waits in the pool for a person, and the customer is nil.
+func (w *leadWF) ensureCustomer(ctx workflow.Context, route *salesv1.RouteLeadResult) (*salesv1.EnsureCustomerResult, error) {
+	d := w.data
+	var c salesv1.EnsureCustomerResult
+	err := workflow.ExecuteActivity(w.customer, customerc.ActivityEnsureCustomer, &salesv1.EnsureCustomerInput{
+		Name: d.GetCompanyName(), TaxId: d.GetTaxId(), Region: d.GetRegion(), Industry: d.GetIndustry(), ContactName: d.GetContactName(),
+		ContactEmail: d.GetContactEmail(), ContactPhone: d.GetContactPhone(), Actor: d.GetCreatedBy(),
+		NewId:  uuid.NewSHA1(uuid.NameSpaceOID, []byte("closeloop/customer-of-lead\x00"+d.GetId())).String(),
+		LeadId: d.GetId(), LeadSource: d.GetSource(), LeadCreatedBy: d.GetCreatedBy(),
+		ClaimOwnerId: route.GetOwnerId(), ClaimTeam: route.GetTeam(), ClaimReason: claimReason(d.GetId(), route),
+	}).Get(ctx, &c)
+	if err == nil {
+		return &c, nil
+	}
+	if !isRefusal(err) {
+		return nil, err
+	}
+	if err := w.event(ctx, "customer_failed", "the customer service refused the company: "+errMessage(err), "workflow", nil); err != nil {
+		return nil, err
+	}
+	return nil, w.assign(ctx, &salesv1.AssignLeadInput{ToPool: true, Reason: "the company could not be recorded as a customer"})
+}
+
+// claimReason is why the customer gets the lead's rep, on its audit trail
+// (and how a retried claim knows it as this lead's); none without a rep.
+func claimReason(leadID string, route *salesv1.RouteLeadResult) string {
+	if route.GetOwnerId() == "" {
+		return ""
+	}
+	return "lead " + leadID + " assigned"
 }
 
 // claimCustomer makes the lead's owner the customer's owner if it has none;

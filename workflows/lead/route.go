@@ -1,7 +1,6 @@
 package lead
 
 import (
-	"github.com/google/uuid"
 	"go.temporal.io/sdk/workflow"
 
 	customerc "github.com/closeloop/closeloop/proto/contract/customer"
@@ -34,34 +33,18 @@ func (w *leadWF) routedFirst(ctx workflow.Context) error {
 	if err := w.runSales(salesc.ActivityRouteLead, &salesv1.RouteLeadInput{Lead: d}).Get(ctx, &r); err != nil {
 		return err
 	}
-	reason := "lead " + d.GetId() + " assigned"
 	var owner string
 	var claimed bool
 	if d.GetCustomerId() == "" {
-		var c salesv1.EnsureCustomerResult
-		err := workflow.ExecuteActivity(w.customer, customerc.ActivityEnsureCustomer, &salesv1.EnsureCustomerInput{
-			Name: d.GetCompanyName(), TaxId: d.GetTaxId(), Region: d.GetRegion(), Industry: d.GetIndustry(), ContactName: d.GetContactName(),
-			ContactEmail: d.GetContactEmail(), ContactPhone: d.GetContactPhone(), Actor: d.GetCreatedBy(),
-			NewId:  uuid.NewSHA1(uuid.NameSpaceOID, []byte("closeloop/customer-of-lead\x00"+d.GetId())).String(),
-			LeadId: d.GetId(), LeadSource: d.GetSource(), LeadCreatedBy: d.GetCreatedBy(),
-			ClaimOwnerId: r.GetOwnerId(), ClaimTeam: r.GetTeam(), ClaimReason: reason,
-		}).Get(ctx, &c)
-		if err != nil {
-			// The customer service refused the company (it cannot fix itself):
-			// the lead waits in the pool for a person (the reservation goes).
-			if !isRefusal(err) {
-				return err
-			}
-			if err := w.event(ctx, "customer_failed", "the customer service refused the company: "+errMessage(err), "workflow", nil); err != nil {
-				return err
-			}
-			return w.assign(ctx, &salesv1.AssignLeadInput{ToPool: true, Reason: "the company could not be recorded as a customer"})
+		c, err := w.ensureCustomer(ctx, &r)
+		if c == nil || err != nil { // refused: pooled (the reservation goes)
+			return err
 		}
 		w.snap.CustomerId, w.created, owner, w.custTeam, claimed = c.GetCustomerId(), c.GetCreated(), c.GetOwnerId(), c.GetTeam(), c.GetClaimed()
 	} else {
 		var c salesv1.ClaimCustomerOwnerResult
 		if err := workflow.ExecuteActivity(w.customer, customerc.ActivityClaimCustomerOwner, &salesv1.ClaimCustomerOwnerInput{
-			CustomerId: d.GetCustomerId(), OwnerId: r.GetOwnerId(), Team: r.GetTeam(), Actor: "workflow", Reason: reason,
+			CustomerId: d.GetCustomerId(), OwnerId: r.GetOwnerId(), Team: r.GetTeam(), Actor: "workflow", Reason: claimReason(d.GetId(), &r),
 			LeadId: d.GetId(), LeadSource: d.GetSource(), LeadCreatedBy: d.GetCreatedBy()}).Get(ctx, &c); err != nil {
 			return err
 		}
