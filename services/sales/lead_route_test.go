@@ -2,14 +2,19 @@ package sales_test
 
 import (
 	"context"
+	"log/slog"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
 	"go.temporal.io/sdk/client"
 
+	"github.com/closeloop/closeloop/platform/db"
+	"github.com/closeloop/closeloop/platform/db/migrate"
+	"github.com/closeloop/closeloop/platform/testenv"
 	salesc "github.com/closeloop/closeloop/proto/contract/sales"
 	wfc "github.com/closeloop/closeloop/proto/contract/workflows"
 	salesv1 "github.com/closeloop/closeloop/proto/gen/closeloop/sales/v1"
@@ -171,6 +176,64 @@ func TestARefusedCompanyPutsTheLeadInThePool(t *testing.T) {
 			if r, ok, err := h.store.RouteLead(context.Background(), adapters.RouteInput{LeadID: next.GetLead().GetId(), Region: "east",
 				Industry: "software"}); err != nil || !ok || r.OwnerID != "rep-ana" {
 				t.Errorf("the next lead routed to %q (%v, %v), want rep-ana: the turn given back", r.OwnerID, ok, err)
+			}
+		})
+	}
+}
+
+// TestLeadsRoutedTogetherNeverOverfillARep routes 20 new leads at once into
+// a territory of two reps with room for three each, on each database: six
+// are reserved, three for each rep, and the other fourteen get nobody (the
+// pool) — the territory's row lock (PostgreSQL) or the single writer
+// (SQLite) serialises the routings, and each counts the reservations made
+// before it.
+func TestLeadsRoutedTogetherNeverOverfillARep(t *testing.T) {
+	for _, b := range []struct {
+		name string
+		dsn  func(testing.TB) string
+	}{{"postgres", testenv.Postgres}, {"sqlite", testenv.SQLite}} {
+		t.Run(b.name, func(t *testing.T) {
+			ctx := context.Background()
+			gdb, err := db.Open(ctx, db.Config{URL: b.dsn(t), MaxOpenConns: 20, MaxIdleConns: 5, ConnMaxLifetime: time.Minute, SlowQuery: time.Second},
+				slog.New(slog.DiscardHandler))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := migrate.Run(ctx, gdb, "sales", adapters.Migrations, slog.New(slog.DiscardHandler)); err != nil {
+				t.Fatal(err)
+			}
+			s := adapters.NewStore(gdb)
+			tid := uuid.NewString()
+			if err := s.CreateTerritory(ctx, &adapters.Territory{ID: tid, Name: "North steel", Region: "north", Industry: "steel", Team: "north",
+				ManagerID: "mgr-mia", Strategy: "least_loaded", CreatedBy: "admin"},
+				[]adapters.TerritoryRep{{RepID: "rep-cy", Capacity: 3, Active: true}, {RepID: "rep-di", Capacity: 3, Active: true}}); err != nil {
+				t.Fatal(err)
+			}
+			var (
+				mu  sync.Mutex
+				got = map[string]int{}
+				wg  sync.WaitGroup
+			)
+			for range 20 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					r, ok, err := s.RouteLead(ctx, adapters.RouteInput{LeadID: uuid.NewString(), Region: "north", Industry: "steel"})
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					mu.Lock()
+					defer mu.Unlock()
+					if !ok {
+						r.OwnerID = "nobody"
+					}
+					got[r.OwnerID]++
+				}()
+			}
+			wg.Wait()
+			if got["rep-cy"] != 3 || got["rep-di"] != 3 || got["nobody"] != 14 {
+				t.Fatalf("routed %v, want three each and fourteen to nobody", got)
 			}
 		})
 	}
