@@ -238,3 +238,35 @@ func TestLeadsRoutedTogetherNeverOverfillARep(t *testing.T) {
 		})
 	}
 }
+
+// TestALeadRoutedFirstMeetingAnOlderCustomerService runs a hosted lead
+// against a customer service of the release before, which ignores the
+// claim it does not know: the lead is assigned by the territory rules
+// after all and claims its customer afterwards, as before — rep-bo, since
+// the reservation moved rep-ana's turn — and nothing stays reserved.
+func TestALeadRoutedFirstMeetingAnOlderCustomerService(t *testing.T) {
+	h := newWFHarness(t, cst(time.March, 2, 10, 0))
+	h.env.SetStartWorkflowOptions(client.StartWorkflowOptions{TaskQueue: salesc.TaskQueue})
+	in := h.leadInput("older: Lantern Foods")
+	id := in.GetLead().GetId()
+	h.at(cst(time.March, 2, 11, 0), func() {
+		h.send(wfc.UpdateLeadCommand, &salesv1.LeadCommand{Op: lead.OpDisqualify, Actor: "mgr-eve", Reason: "test over"})
+	})
+	h.env.ExecuteWorkflow(wfc.WorkflowLead, in)
+	if err := h.env.GetWorkflowError(); err != nil {
+		t.Fatal(err)
+	}
+	l := h.lead(id)
+	if l.OwnerID != "rep-bo" || l.CustomerID == "" || h.cust.owner[l.CustomerID] != "rep-bo" {
+		t.Fatalf("lead %+v, its customer %q's: want both rep-bo's", l, h.cust.owner[l.CustomerID])
+	}
+	reps, err := h.store.Reps(context.Background(), l.TerritoryID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range reps {
+		if r.Load != 0 { // the lead is disqualified: it counts no more
+			t.Errorf("%s's load %d, want 0: nothing reserved is left", r.RepID, r.Load)
+		}
+	}
+}
