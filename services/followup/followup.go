@@ -36,6 +36,7 @@ import (
 	"go.temporal.io/sdk/worker"
 
 	"github.com/closeloop/closeloop/platform/apperr"
+	"github.com/closeloop/closeloop/platform/db"
 	"github.com/closeloop/closeloop/platform/httpx"
 	"github.com/closeloop/closeloop/platform/mail"
 	"github.com/closeloop/closeloop/platform/service"
@@ -136,7 +137,10 @@ func Setup(d *service.Deps, cfg Config) (*service.Module, error) {
 		return nil, err
 	}
 	delActs := &ports.DeliveryActivities{Deliveries: deliveries, Inbox: inbox.Inbox}
-	background := []func(context.Context) error{service.PurgeIdempotencyKeys(d.DB, d.Log)}
+	background := []func(context.Context) error{service.PurgeIdempotencyKeys(d.DB, d.Log),
+		// A request opening a follow-up on this replica hears when another
+		// replica's activity stored it (PostgreSQL).
+		func(ctx context.Context) error { return db.Listen(ctx, d.DB, store.StoredChannel, fu.Stored, d.Log) }}
 	if cfg.Notify.Dispatch {
 		background = append(background, deliveries.Run)
 	}

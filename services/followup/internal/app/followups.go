@@ -195,8 +195,9 @@ type OpenInput struct {
 
 // Open starts the FollowUp workflow for a new follow-up and returns it once
 // the workflow has stored it (or, if that takes longer than wait, the id to
-// poll). The store in this process wakes it at once (openWaiters); a store
-// by another replica is found by looking every defaultOpenPoll. A repeated
+// poll). The store in this process wakes it at once (openWaiters), one by
+// another replica through the database's notification (Stored); should
+// that be missed, it is found by looking every defaultOpenPoll. A repeated
 // request with the same idempotency key opens nothing new.
 func (s *FollowUps) Open(ctx context.Context, in OpenInput, idemKey string, wait time.Duration) (View, bool, error) {
 	p, err := auth.Authorize(ctx, auth.PermFollowupsWrite)
@@ -362,6 +363,11 @@ func (s *FollowUps) Finish(ctx context.Context, id, state, note string) (View, e
 	}
 	return s.view(f, now()), nil
 }
+
+// Stored hears that a follow-up's record is stored — by any replica of the
+// service (the store's notifications, heard by db.Listen): a request of
+// this process waiting for it answers at once instead of at its next look.
+func (s *FollowUps) Stored(id string) { s.opened.done(id) }
 
 // Record stores a follow-up as its workflow opened it. A retried call (same
 // id) changes nothing.

@@ -6,9 +6,10 @@ import (
 )
 
 // defaultOpenPoll is how often a request that opens a follow-up (FollowUps.Open)
-// looks for its record while it waits, in case another replica of the
-// service runs the activity that stores it; in this process the activity
-// tells the request at once (openWaiters).
+// looks for its record while it waits, should it miss being told: in this
+// process the activity that stores it tells the request at once
+// (openWaiters), on another replica the database's notification does
+// (FollowUps.Stored; PostgreSQL).
 const defaultOpenPoll = 50 * time.Millisecond
 
 // openWaiters are the requests of this process waiting for a follow-up's

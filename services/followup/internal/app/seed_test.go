@@ -84,9 +84,16 @@ func TestSeedIsIdempotentAcrossReplicas(t *testing.T) {
 
 func freshDB(t *testing.T) *gorm.DB {
 	t.Helper()
+	return migrated(t, db.Config{URL: testenv.SQLite(t), MaxOpenConns: 1, MaxIdleConns: 1, ConnMaxLifetime: time.Minute, SlowQuery: time.Second})
+}
+
+// migrated opens the database of cfg with the follow-up service's schema,
+// closed when t ends.
+func migrated(t *testing.T, cfg db.Config) *gorm.DB {
+	t.Helper()
 	ctx := context.Background()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	gdb, err := db.Open(ctx, db.Config{URL: testenv.SQLite(t), MaxOpenConns: 1, MaxIdleConns: 1, ConnMaxLifetime: time.Minute, SlowQuery: time.Second}, log)
+	gdb, err := db.Open(ctx, cfg, log)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -135,9 +135,17 @@ func (r *FollowUps) Create(ctx context.Context, f domain.FollowUp) error {
 		if err := addEvents(tx, f.Pending); err != nil {
 			return err
 		}
-		return addNotifications(tx, f.Outbox)
+		if err := addNotifications(tx, f.Outbox); err != nil {
+			return err
+		}
+		// Tell every replica (a request there may wait for this record).
+		return db.Notify(tx, StoredChannel, f.ID)
 	})
 }
+
+// StoredChannel is the database notification channel on which Create
+// announces each follow-up it stores, by id (PostgreSQL; db.Listen).
+const StoredChannel = "closeloop_followup_stored"
 
 // Update loads a follow-up for update in a transaction (domain.ErrNoFollowUp
 // when there is none), lets fn apply a state change to it, and stores the
