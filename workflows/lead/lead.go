@@ -253,8 +253,11 @@ func claimReason(leadID string, route *salesv1.RouteLeadResult) string {
 	if route.GetOwnerId() == "" {
 		return ""
 	}
-	return "lead " + leadID + " assigned"
+	return assignedReason(leadID)
 }
+
+// assignedReason is the reason of a claim for the lead's first owner.
+func assignedReason(leadID string) string { return "lead " + leadID + " assigned" }
 
 // claimCustomer makes the lead's owner the customer's owner if it has none;
 // if another rep owns it already (a concurrent lead for the same company
@@ -268,7 +271,7 @@ func (w *leadWF) claimCustomer(ctx workflow.Context) error {
 	var c salesv1.ClaimCustomerOwnerResult
 	if err := workflow.ExecuteActivity(w.customer, customerc.ActivityClaimCustomerOwner, &salesv1.ClaimCustomerOwnerInput{
 		CustomerId: w.snap.GetCustomerId(), OwnerId: a.GetOwnerId(), Team: a.GetTeam(), Actor: "workflow",
-		Reason: "lead " + w.data.GetId() + " assigned"}).Get(ctx, &c); err != nil {
+		Reason: assignedReason(w.data.GetId())}).Get(ctx, &c); err != nil {
 		return err
 	}
 	w.custOwner = c.GetOwnerId()

@@ -230,10 +230,10 @@ func firstOrNext(tx *gorm.DB, l *Lead, in AssignInput) (domain.Decision, error) 
 		return assign(tx, l, in)
 	}
 	r, held, err := reservationOf(tx, l.ID)
-	if err != nil || !held {
-		if err != nil {
-			return domain.Decision{}, err
-		}
+	if err != nil {
+		return domain.Decision{}, err
+	}
+	if !held {
 		return assign(tx, l, in)
 	}
 	var d domain.Decision

@@ -50,11 +50,8 @@ func (s *Store) RouteLead(ctx context.Context, in RouteInput) (r domain.Reservat
 		} else if !errors.Is(err, gorm.ErrRecordNotFound) {
 			return err
 		}
-		var held LeadRoute
-		if err := tx.Where("lead_id = ?", in.LeadID).Take(&held).Error; err == nil {
-			r, ok = held.reservation(), true
-			return nil
-		} else if !errors.Is(err, gorm.ErrRecordNotFound) {
+		if held, found, err := reservationOf(tx, in.LeadID); err != nil || found {
+			r, ok = held, found
 			return err
 		}
 		l = Lead{ID: in.LeadID, Region: in.Region, Industry: in.Industry}
@@ -116,12 +113,4 @@ func turn(tx *gorm.DB, d domain.Decision) error {
 		return nil
 	}
 	return tx.Model(&Territory{}).Where("id = ?", d.TurnOf).Update("last_rep", d.OwnerID).Error
-}
-
-// reservedLoad counts the reservations that still count against rep's
-// capacity (domain.HeldSince).
-func reservedLoad(tx *gorm.DB, rep string) (int, error) {
-	var n int64
-	err := tx.Model(&LeadRoute{}).Where("rep_id = ? AND reserved_at > ?", rep, domain.HeldSince(now())).Count(&n).Error
-	return int(n), err
 }

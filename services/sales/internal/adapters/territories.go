@@ -161,7 +161,7 @@ func reps(tx *gorm.DB, territoryID string) ([]RepLoad, error) {
 }
 
 // loadsOf is loadOf for several reps at once (two statements, not two per
-// rep).
+// rep); a reservation counts while domain.HeldSince says so.
 func loadsOf(tx *gorm.DB, reps []string) (map[string]int, error) {
 	out := make(map[string]int, len(reps))
 	if len(reps) == 0 {
@@ -189,12 +189,8 @@ func loadsOf(tx *gorm.DB, reps []string) (map[string]int, error) {
 // loadOf is rep's load: the open leads they hold and the new leads
 // reserved for them (RouteLead).
 func loadOf(tx *gorm.DB, rep string) (int, error) {
-	var n int64
-	if err := tx.Model(&Lead{}).Where("owner_id = ? AND closed_at IS NULL", rep).Count(&n).Error; err != nil {
-		return 0, err
-	}
-	held, err := reservedLoad(tx, rep)
-	return int(n) + held, err
+	loads, err := loadsOf(tx, []string{rep})
+	return loads[rep], err
 }
 
 // lockTerritory reads a live territory and, on PostgreSQL, locks its row for
