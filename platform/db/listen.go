@@ -23,8 +23,8 @@ func Notify(tx *gorm.DB, channel, payload string) error {
 
 // Listen calls on with the payload of every notification sent on channel
 // (Notify), from any replica, until ctx ends. It holds one connection of
-// gdb's pool for it; when the connection fails it logs, waits (1 s, then up
-// to 30 s) and listens again — notifications sent meanwhile are missed, so
+// gdb's pool for it; when the connection fails it logs, waits (1 s, doubling
+// up to 30 s while it keeps failing at once) and listens again — notifications sent meanwhile are missed, so
 // a listener is a way to learn sooner, never the only one. On SQLite it
 // only waits for ctx.
 func Listen(ctx context.Context, gdb *gorm.DB, channel string, on func(payload string), log *slog.Logger) error {
@@ -34,9 +34,13 @@ func Listen(ctx context.Context, gdb *gorm.DB, channel string, on func(payload s
 	}
 	backoff := time.Second
 	for {
+		began := time.Now()
 		err := listenOnce(ctx, gdb, channel, on)
 		if ctx.Err() != nil {
 			return nil
+		}
+		if time.Since(began) > time.Minute { // it listened a while: a new failure, not the same one
+			backoff = time.Second
 		}
 		log.Warn("database: listening for notifications failed; listening again", "channel", channel, "error", err, "in", backoff)
 		select {
