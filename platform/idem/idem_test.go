@@ -46,9 +46,9 @@ func setup(t *testing.T, dsn string) *gorm.DB {
 }
 
 func TestDoReplaysAndRefusesReuse(t *testing.T) {
-	for name, dsn := range map[string]func(testing.TB) string{"postgres": testenv.Postgres, "sqlite": testenv.SQLite} {
-		t.Run(name, func(t *testing.T) {
-			gdb := setup(t, dsn(t))
+	for _, b := range testenv.Backends {
+		t.Run(b.Name, func(t *testing.T) {
+			gdb := setup(t, b.DSN(t))
 			ctx := context.Background()
 			var calls atomic.Int32
 			create := func(id string) func(tx *gorm.DB) (int, any, error) {

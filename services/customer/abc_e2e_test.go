@@ -40,7 +40,7 @@ func startWorker(t testing.TB, hostPort, namespace string, tel *telemetry.Teleme
 func TestABCReclassificationThroughTemporal(t *testing.T) {
 	hostPort, namespace := testenv.Temporal(t)
 	for _, b := range backends {
-		t.Run(b.name, func(t *testing.T) {
+		t.Run(b.Name, func(t *testing.T) {
 			exporter := tracetest.NewInMemoryExporter()
 			tel, err := telemetry.Setup(context.Background(), telemetry.Options{ServiceName: "closeloop-test", SpanExporter: exporter})
 			if err != nil {
@@ -48,7 +48,7 @@ func TestABCReclassificationThroughTemporal(t *testing.T) {
 			}
 			t.Cleanup(func() { _ = tel.Shutdown(context.Background()) })
 
-			s := newStack(t, b.dsn(t), stackOpts{temporal: hostPort, namespace: namespace, telemetry: tel})
+			s := newStack(t, b.DSN(t), stackOpts{temporal: hostPort, namespace: namespace, telemetry: tel})
 			startWorker(t, hostPort, namespace, tel)
 
 			// Scores 50, 20, 10, 8, 5, 3, 2, 1, 1, 0 → A A A B B B C C C C.
@@ -172,8 +172,8 @@ func keys(m map[string]bool) string {
 // nothing is started.
 func TestABCThresholdTrialIsADryRun(t *testing.T) {
 	for _, b := range backends {
-		t.Run(b.name, func(t *testing.T) {
-			s := newStack(t, b.dsn(t), stackOpts{})
+		t.Run(b.Name, func(t *testing.T) {
+			s := newStack(t, b.DSN(t), stackOpts{})
 			// Scores 50, 20, 10, 8, 5, 3, 2, 1, 1, 0 (thousands).
 			scores := []float64{50, 20, 10, 8, 5, 3, 2, 1, 1, 0}
 			ids := make([]string, len(scores))

@@ -20,9 +20,9 @@ import (
 func TestActionsHistoryAndClosingFollowUps(t *testing.T) {
 	hostPort, namespace := testenv.Temporal(t)
 	for _, b := range backends {
-		t.Run(b.name, func(t *testing.T) {
+		t.Run(b.Name, func(t *testing.T) {
 			startWorker(t, hostPort, namespace, nil)
-			s := newStack(t, b.dsn(t), stackOpts{temporal: hostPort, namespace: namespace})
+			s := newStack(t, b.DSN(t), stackOpts{temporal: hostPort, namespace: namespace})
 			c1 := s.create(repAna, company(map[string]any{"contacts": []map[string]any{{"name": "Zhang Min"}}}))
 			contact := s.call("GET", "/v1/customers/"+c1+"/contacts", repAna, nil).json(t)["items"].([]any)[0].(map[string]any)["id"].(string)
 			other := s.create(repBo, company(map[string]any{"region": "south", "contacts": []map[string]any{{"name": "Other"}}}))
@@ -162,8 +162,8 @@ func withoutFollowUpService(t *testing.T, dsn string) *stack {
 // listed, and why.
 func TestActionsWithoutTheFollowUpService(t *testing.T) {
 	for _, b := range backends {
-		t.Run(b.name, func(t *testing.T) {
-			s := withoutFollowUpService(t, b.dsn(t))
+		t.Run(b.Name, func(t *testing.T) {
+			s := withoutFollowUpService(t, b.DSN(t))
 			c1 := s.create(repAna, company(nil))
 			notListed := func(r response) {
 				t.Helper()

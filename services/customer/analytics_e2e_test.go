@@ -21,8 +21,8 @@ import (
 // all before the first care sweep, then per class under the sweep's terms.
 func TestAnalytics(t *testing.T) {
 	for _, b := range backends {
-		t.Run(b.name, func(t *testing.T) {
-			s := newStack(t, b.dsn(t), stackOpts{})
+		t.Run(b.Name, func(t *testing.T) {
+			s := newStack(t, b.DSN(t), stackOpts{})
 			gdb := s.app.Deps().DB
 			now := time.Now().UTC().Truncate(time.Second)
 			day := 24 * time.Hour

@@ -154,4 +154,4 @@ func TestBadInputIsRefusedAndChangesNothing(t *testing.T) {
 	}
 }
 
-func testenv_postgres(t *testing.T) string { return backends[0].dsn(t) }
+func testenv_postgres(t *testing.T) string { return backends[0].DSN(t) }

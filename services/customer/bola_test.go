@@ -95,8 +95,8 @@ func bolaWeekday(days int) string {
 // Callers who can see it still get existing_id.
 func TestDuplicateOutsideScopeRevealsOnlyTheTeam(t *testing.T) {
 	for _, b := range backends {
-		t.Run(b.name, func(t *testing.T) {
-			s := newStack(t, b.dsn(t), stackOpts{})
+		t.Run(b.Name, func(t *testing.T) {
+			s := newStack(t, b.DSN(t), stackOpts{})
 			id := s.create(repAna, company(map[string]any{"name": "Hidden Harbour Steel", "tax_id": "HID-77",
 				"contacts": []map[string]any{{"name": "Known Person", "email": "known@hidden.example"}}}))
 			mine := s.create(repBo, company(map[string]any{"region": "south"}))

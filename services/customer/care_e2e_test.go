@@ -44,13 +44,13 @@ import (
 // leaving care has its follow-up cancelled.
 func TestCareCadence(t *testing.T) {
 	for _, b := range backends {
-		t.Run(b.name, func(t *testing.T) {
+		t.Run(b.Name, func(t *testing.T) {
 			// A namespace of its own: the sweep an ABC run starts outlives
 			// the subtest and must not reach the next backend's worker.
 			hostPort, _ := testenv.Temporal(t)
-			namespace := ownNamespace(t, hostPort, "care-"+b.name)
+			namespace := ownNamespace(t, hostPort, "care-"+b.Name)
 			startWorker(t, hostPort, namespace, nil)
-			s := newStack(t, b.dsn(t), stackOpts{temporal: hostPort, namespace: namespace})
+			s := newStack(t, b.DSN(t), stackOpts{temporal: hostPort, namespace: namespace})
 			gdb := s.app.Deps().DB
 			tc := s.app.Deps().Temporal
 			ctx := context.Background()
@@ -72,7 +72,7 @@ func TestCareCadence(t *testing.T) {
 			// Histories of this run are recorded for the replay test
 			// (workflows/testdata, with UPDATE_HISTORIES=1).
 			record := func(workflowID, name string) {
-				if b.name == "postgres" && os.Getenv("UPDATE_HISTORIES") != "" {
+				if b.Name == "postgres" && os.Getenv("UPDATE_HISTORIES") != "" {
 					if err := tc.GetWorkflow(ctx, workflowID, "").Get(ctx, nil); err != nil {
 						t.Fatalf("%s: %v", workflowID, err)
 					}

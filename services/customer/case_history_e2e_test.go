@@ -45,8 +45,8 @@ func recordCaseEvents(ctx workflow.Context, events []*customerv1.CaseEventInput)
 // stays unset. An unknown customer fails the activity as "not_found".
 func TestCaseEventsOnTheCustomersHistory(t *testing.T) {
 	for _, b := range backends {
-		t.Run(b.name, func(t *testing.T) {
-			s, hostPort, ns := visitStack(t, b.dsn, false)
+		t.Run(b.Name, func(t *testing.T) {
+			s, hostPort, ns := visitStack(t, b.DSN, false)
 			c1 := s.create(repAna, company(nil))
 			const case1 = "0190a000-0000-7000-8000-00000000ca5e"
 			filedAt := time.Now().UTC().Add(-2 * time.Hour).Truncate(time.Second)
@@ -80,10 +80,10 @@ func TestCaseEventsOnTheCustomersHistory(t *testing.T) {
 				return r.Get(ctx, nil)
 			}
 			// The resolution is recorded twice, as a retried activity would.
-			if err := run("case-history-"+b.name, filed, resolved, resolved); err != nil {
+			if err := run("case-history-"+b.Name, filed, resolved, resolved); err != nil {
 				t.Fatalf("recording the case's events: %v", err)
 			}
-			err = run("case-history-unknown-"+b.name, event("entry-3", "0190a000-0000-7000-8000-00000000dead", "filed", "", filedAt))
+			err = run("case-history-unknown-"+b.Name, event("entry-3", "0190a000-0000-7000-8000-00000000dead", "filed", "", filedAt))
 			var ae *temporal.ApplicationError
 			if !errors.As(err, &ae) || ae.Type() != "not_found" {
 				t.Fatalf("an unknown customer: %v", err)

@@ -29,8 +29,8 @@ import (
 // 400 and the customer's data is unchanged.
 func TestCustomerPage(t *testing.T) {
 	for _, b := range backends {
-		t.Run(b.name, func(t *testing.T) {
-			s := newStack(t, b.dsn(t), stackOpts{})
+		t.Run(b.Name, func(t *testing.T) {
+			s := newStack(t, b.DSN(t), stackOpts{})
 			gdb := s.app.Deps().DB
 			day := 24 * time.Hour
 			now := time.Now().UTC().Truncate(time.Second)

@@ -13,8 +13,8 @@ import (
 
 func TestCustomerLifecycleEndToEnd(t *testing.T) {
 	for _, b := range backends {
-		t.Run(b.name, func(t *testing.T) {
-			s := newStack(t, b.dsn(t), stackOpts{})
+		t.Run(b.Name, func(t *testing.T) {
+			s := newStack(t, b.DSN(t), stackOpts{})
 			r := s.call("POST", "/v1/customers", repAna, company(map[string]any{
 				"name": "Acme Steel Ltd.", "tax_id": "91-110000-AB", "annual_revenue": 1000, "annual_marketing_cost": 200, "years_of_business": 10,
 				"contacts": []map[string]any{{"name": "Li Wei", "email": "li.wei@acme.example", "decision_role": "decision_maker", "is_primary": true}},
@@ -120,8 +120,8 @@ func TestCustomerLifecycleEndToEnd(t *testing.T) {
 
 func TestHierarchy(t *testing.T) {
 	for _, b := range backends {
-		t.Run(b.name, func(t *testing.T) {
-			s := newStack(t, b.dsn(t), stackOpts{})
+		t.Run(b.Name, func(t *testing.T) {
+			s := newStack(t, b.DSN(t), stackOpts{})
 			group := s.create(mgrMia, company(nil))
 			sub := s.create(mgrMia, company(map[string]any{"parent_id": group}))
 			branch := s.create(mgrMia, company(map[string]any{"parent_id": sub, "owner_id": repAna}))
@@ -181,8 +181,8 @@ func TestHierarchy(t *testing.T) {
 
 func TestListFiltersSortingAndPagination(t *testing.T) {
 	for _, b := range backends {
-		t.Run(b.name, func(t *testing.T) {
-			s := newStack(t, b.dsn(t), stackOpts{})
+		t.Run(b.Name, func(t *testing.T) {
+			s := newStack(t, b.DSN(t), stackOpts{})
 			for i := 0; i < 23; i++ {
 				region := []string{"north", "east"}[i%2]
 				s.create(admin, map[string]any{"name": fmt.Sprintf("Firm %02d", i), "region": region, "industry": "steel", "team": "north",
@@ -270,8 +270,8 @@ func TestListFiltersSortingAndPagination(t *testing.T) {
 
 func TestIdempotentCreate(t *testing.T) {
 	for _, b := range backends {
-		t.Run(b.name, func(t *testing.T) {
-			s := newStack(t, b.dsn(t), stackOpts{})
+		t.Run(b.Name, func(t *testing.T) {
+			s := newStack(t, b.DSN(t), stackOpts{})
 			body := company(nil)
 			first := s.call("POST", "/v1/customers", repAna, body, "Idempotency-Key", "k-1")
 			again := s.call("POST", "/v1/customers", repAna, body, "Idempotency-Key", "k-1")
@@ -314,8 +314,8 @@ func TestIdempotentCreate(t *testing.T) {
 
 func TestConcurrentDuplicatesCreateOne(t *testing.T) {
 	for _, b := range backends {
-		t.Run(b.name, func(t *testing.T) {
-			s := newStack(t, b.dsn(t), stackOpts{})
+		t.Run(b.Name, func(t *testing.T) {
+			s := newStack(t, b.DSN(t), stackOpts{})
 			var wg sync.WaitGroup
 			var mu sync.Mutex
 			statuses := map[int]int{}
@@ -358,8 +358,8 @@ func TestConcurrentDuplicatesCreateOne(t *testing.T) {
 // provider's next token has the last word on roles and teams.
 func TestUserDirectoryDecidesWhoMayOwn(t *testing.T) {
 	for _, b := range backends {
-		t.Run(b.name, func(t *testing.T) {
-			s := newStack(t, b.dsn(t), stackOpts{})
+		t.Run(b.Name, func(t *testing.T) {
+			s := newStack(t, b.DSN(t), stackOpts{})
 			const newRep = "rep-newcomer"
 			if r := s.call("POST", "/v1/customers", mgrMia, company(map[string]any{"owner_id": newRep})); r.status != 403 || r.code(t) != "owner_out_of_scope" {
 				t.Fatalf("a user nobody knows cannot own: %d %s", r.status, r.body)
@@ -431,8 +431,8 @@ func TestUserDirectoryDecidesWhoMayOwn(t *testing.T) {
 // host becomes https, and value figures and initial stages follow the role.
 func TestStoredFieldsAreNormalised(t *testing.T) {
 	for _, b := range backends {
-		t.Run(b.name, func(t *testing.T) {
-			s := newStack(t, b.dsn(t), stackOpts{})
+		t.Run(b.Name, func(t *testing.T) {
+			s := newStack(t, b.DSN(t), stackOpts{})
 			c := s.call("POST", "/v1/customers", repAna, company(map[string]any{"phone": "+86 １０ ６５５٥ ۱۲۳۴", "website": "acme.example",
 				"lifecycle_stage": "prospect", "annual_revenue": 1e9,
 				"contacts": []map[string]any{{"name": "Li", "mobile": "\u0967\u0968\u0969"}}})).json(t)

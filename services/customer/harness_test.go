@@ -28,13 +28,7 @@ func TestMain(m *testing.M) {
 }
 
 // backends lists the databases every storage-touching test runs on.
-var backends = []struct {
-	name string
-	dsn  func(testing.TB) string
-}{
-	{"postgres", testenv.Postgres},
-	{"sqlite", testenv.SQLite},
-}
+var backends = testenv.Backends
 
 // stack is the customer service with the follow-up service beside it, each
 // on its own real database, with a real dev token issuer (stacktest).

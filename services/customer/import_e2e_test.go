@@ -44,8 +44,8 @@ func (s *stack) importRows(user string, rows []map[string]any, dryRun bool, head
 
 func TestImportEndToEnd(t *testing.T) {
 	for _, b := range backends {
-		t.Run(b.name, func(t *testing.T) {
-			s := newStack(t, b.dsn(t), stackOpts{})
+		t.Run(b.Name, func(t *testing.T) {
+			s := newStack(t, b.DSN(t), stackOpts{})
 			existing := s.create(repAna, company(map[string]any{"name": "Existing Steel", "tax_id": "T-100",
 				"contacts": []map[string]any{{"name": "Boss", "email": "boss@existing.example"}}}))
 			s.create(repBo, company(map[string]any{"name": "Southern Foods", "region": "south"}))
@@ -189,7 +189,7 @@ func (s *stack) count(user, q string) int {
 }
 
 func TestImportScopeAndLimits(t *testing.T) {
-	s := newStack(t, backends[0].dsn(t), stackOpts{})
+	s := newStack(t, backends[0].DSN(t), stackOpts{})
 	row := func(name, team string) map[string]any {
 		return map[string]any{"name": name, "region": "north", "industry": "steel", "team": team}
 	}
@@ -254,8 +254,8 @@ func TestImportScopeAndLimits(t *testing.T) {
 // again and answers those rows as duplicates of the winner's customers.
 func TestConcurrentImportsCreateEachCustomerOnce(t *testing.T) {
 	for _, b := range backends {
-		t.Run(b.name, func(t *testing.T) {
-			s := newStack(t, b.dsn(t), stackOpts{})
+		t.Run(b.Name, func(t *testing.T) {
+			s := newStack(t, b.DSN(t), stackOpts{})
 			rows := make([]map[string]any, 300)
 			for i := range rows {
 				rows[i] = map[string]any{"name": fmt.Sprintf("Racing Import %03d", i), "region": "north", "industry": "steel"}

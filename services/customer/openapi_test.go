@@ -10,6 +10,6 @@ import (
 // TestOpenAPIMatchesRoutes fails when a route is added without documenting it,
 // or documented without existing, and when the committed copy in docs/ is stale.
 func TestOpenAPIMatchesRoutes(t *testing.T) {
-	s := newStack(t, backends[1].dsn(t), stackOpts{})
+	s := newStack(t, backends[1].DSN(t), stackOpts{})
 	servicetest.CheckOpenAPI(t, s.app, s.base, customer.OpenAPI(), "../../docs/api/customer.openapi.json")
 }

@@ -22,8 +22,8 @@ const repCy = "rep-cy" // rep, team north
 // wildcards and another case match nobody. The list pages by id.
 func TestPeopleDirectory(t *testing.T) {
 	for _, b := range backends {
-		t.Run(b.name, func(t *testing.T) {
-			s := newStack(t, b.dsn(t), stackOpts{})
+		t.Run(b.Name, func(t *testing.T) {
+			s := newStack(t, b.DSN(t), stackOpts{})
 			// The stack signed every dev user in once: they are all known.
 			for _, u := range []string{repAna, repCy, mgrMia, repBo, analyst, admin} {
 				if r := s.call("GET", "/v1/people/"+u, u, nil); r.status != http.StatusOK || r.json(t)["id"] != u {

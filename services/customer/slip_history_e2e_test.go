@@ -44,8 +44,8 @@ func recordSlipEvents(ctx workflow.Context, events []*customerv1.SlipEventInput)
 // the activity as "invalid".
 func TestSlipEventsOnTheCustomersHistory(t *testing.T) {
 	for _, b := range backends {
-		t.Run(b.name, func(t *testing.T) {
-			s, hostPort, ns := visitStack(t, b.dsn, false)
+		t.Run(b.Name, func(t *testing.T) {
+			s, hostPort, ns := visitStack(t, b.DSN, false)
 			c1 := s.create(repAna, company(nil))
 			const slip1 = "0190a000-0000-7000-8000-00000000511b"
 			sentAt := time.Now().UTC().Add(-3 * time.Hour).Truncate(time.Second)
@@ -79,10 +79,10 @@ func TestSlipEventsOnTheCustomersHistory(t *testing.T) {
 				}
 				return r.Get(ctx, nil)
 			}
-			if err := run("slip-history-"+b.name, sent, acked, acked, closed); err != nil {
+			if err := run("slip-history-"+b.Name, sent, acked, acked, closed); err != nil {
 				t.Fatalf("recording the slip's events: %v", err)
 			}
-			err = run("slip-history-bad-"+b.name, event("slip-entry-4", "escalated", "service", "", sentAt))
+			err = run("slip-history-bad-"+b.Name, event("slip-entry-4", "escalated", "service", "", sentAt))
 			var ae *temporal.ApplicationError
 			if !errors.As(err, &ae) || ae.Type() != "invalid" {
 				t.Fatalf("an unknown event: %v", err)

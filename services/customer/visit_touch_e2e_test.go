@@ -46,8 +46,8 @@ import (
 //     the touch booked and the person was offered another day.
 func TestVisitTouches(t *testing.T) {
 	for _, b := range backends {
-		t.Run(b.name, func(t *testing.T) {
-			s, hostPort, ns := visitStack(t, b.dsn, true)
+		t.Run(b.Name, func(t *testing.T) {
+			s, hostPort, ns := visitStack(t, b.DSN, true)
 			tc, err := client.Dial(client.Options{HostPort: hostPort, Namespace: ns, Logger: tlog.NewStructuredLogger(slog.New(slog.DiscardHandler))})
 			if err != nil {
 				t.Fatal(err)

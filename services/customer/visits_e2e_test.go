@@ -269,7 +269,7 @@ func TestVisitRequestsRace(t *testing.T) {
 // joined visitor is told); cancelling frees the day for another department.
 func TestVisitLifecycleThroughAPI(t *testing.T) {
 	for _, b := range backends {
-		t.Run(b.name, func(t *testing.T) { visitLifecycle(t, b.dsn) })
+		t.Run(b.Name, func(t *testing.T) { visitLifecycle(t, b.DSN) })
 	}
 }
 

@@ -22,7 +22,7 @@ func TestVisitRulesThroughAPI(t *testing.T) {
 	// The operator allows non-working days; each still needs the override.
 	t.Setenv("VISIT_ALLOW_NON_WORKING_DAYS", "true")
 	for _, b := range backends {
-		t.Run(b.name, func(t *testing.T) { visitRules(t, b.name, b.dsn) })
+		t.Run(b.Name, func(t *testing.T) { visitRules(t, b.Name, b.DSN) })
 	}
 }
 

@@ -143,8 +143,8 @@ func (d marketingDriver) await(customerID, campaignID string) func() *marketingv
 // TestMarketingActivitiesAndWinBack runs on each database.
 func TestMarketingActivitiesAndWinBack(t *testing.T) {
 	for _, b := range backends {
-		t.Run(b.name, func(t *testing.T) {
-			s, hostPort, ns := visitStack(t, b.dsn, false)
+		t.Run(b.Name, func(t *testing.T) {
+			s, hostPort, ns := visitStack(t, b.DSN, false)
 			tc, err := client.Dial(client.Options{HostPort: hostPort, Namespace: ns, Logger: tlog.NewStructuredLogger(slog.New(slog.DiscardHandler))})
 			if err != nil {
 				t.Fatal(err)

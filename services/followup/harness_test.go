@@ -32,7 +32,7 @@ func TestMain(m *testing.M) {
 }
 
 // backends lists the databases every storage-touching test runs on.
-var backends = stacktest.Backends
+var backends = testenv.Backends
 
 // stack is the follow-up service with the customer service beside it, each
 // on its own real database, with a real dev token issuer (stacktest). app is

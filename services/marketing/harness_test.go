@@ -34,7 +34,7 @@ func TestMain(m *testing.M) {
 }
 
 // backends lists the databases every storage-touching test runs on.
-var backends = stacktest.Backends
+var backends = testenv.Backends
 
 // The people of the tests: ana and bo are sales reps (north, south) who own
 // customers; mo and may are marketers, mona their manager; nell is a

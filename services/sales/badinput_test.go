@@ -18,8 +18,8 @@ import (
 func TestBadInputChangesNothing(t *testing.T) {
 	hostPort, namespace := testenv.Temporal(t)
 	for _, b := range backends {
-		t.Run(b.name, func(t *testing.T) {
-			s := newStack(t, b.dsn, stackOpts{temporal: hostPort, namespace: namespace})
+		t.Run(b.Name, func(t *testing.T) {
+			s := newStack(t, b.DSN, stackOpts{temporal: hostPort, namespace: namespace})
 			terr := s.northSteel(1) // capacity 1: each rep holds one open lead at most
 			// rep-ana gets a lead (and is then full); rep-cy gets the next one (full too).
 			lead := s.must(201, "POST", "/v1/leads", mgrMia, map[string]any{"source": "web", "company_name": companyName("Bad Input Co"), "region": "north", "industry": "steel"})

@@ -21,8 +21,8 @@ import (
 func TestCustomerSalesView(t *testing.T) {
 	hostPort, namespace := testenv.Temporal(t)
 	for _, b := range backends {
-		t.Run(b.name, func(t *testing.T) {
-			s := newStack(t, b.dsn, stackOpts{temporal: hostPort, namespace: namespace})
+		t.Run(b.Name, func(t *testing.T) {
+			s := newStack(t, b.DSN, stackOpts{temporal: hostPort, namespace: namespace})
 			s.northSteel(10)
 			newLead := func(company string) map[string]any {
 				t.Helper()

@@ -37,7 +37,7 @@ func documentedStatuses(t *testing.T, path string) map[string]int {
 // code, and the status, the page documents for it.
 func TestDocumentedStatusesMatchTheAPI(t *testing.T) {
 	doc := documentedStatuses(t, "../../docs/api/sales.md")
-	s := newStack(t, backends[1].dsn, stackOpts{noWorker: true})
+	s := newStack(t, backends[1].DSN, stackOpts{noWorker: true})
 	long := strings.Repeat("k", 201)
 	lead := map[string]any{"source": "web", "company_name": "Docs Co", "region": "north", "industry": "steel"}
 	// The documented list example answers 200.

@@ -29,8 +29,8 @@ func companyName(prefix string) string {
 func TestLeadToOpportunityEndToEnd(t *testing.T) {
 	hostPort, namespace := testenv.Temporal(t)
 	for _, b := range backends {
-		t.Run(b.name, func(t *testing.T) {
-			s := newStack(t, b.dsn, stackOpts{temporal: hostPort, namespace: namespace})
+		t.Run(b.Name, func(t *testing.T) {
+			s := newStack(t, b.DSN, stackOpts{temporal: hostPort, namespace: namespace})
 			terr := s.northSteel(10)
 
 			name := companyName("Granite Works")
@@ -154,7 +154,7 @@ func TestLeadToOpportunityEndToEnd(t *testing.T) {
 			if got := versionsAsked(t, s.sales.App.Deps().Temporal, "Lead:"+id); len(got) != 1 || got[0] != "lead-hosted-at-current" {
 				t.Errorf("the lead's run asked the changes %v, want lead-hosted-at-current alone", got)
 			}
-			if b.name == "postgres" {
+			if b.Name == "postgres" {
 				c := s.sales.App.Deps().Temporal
 				// Both open their follow-ups with the resolution (change
 				// resolve-and-open); lead-converted and opportunity-won are

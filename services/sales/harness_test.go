@@ -27,13 +27,7 @@ import (
 )
 
 // backends lists the databases every storage-touching test runs on.
-var backends = []struct {
-	name string
-	dsn  func(testing.TB) string
-}{
-	{"postgres", testenv.Postgres},
-	{"sqlite", testenv.SQLite},
-}
+var backends = testenv.Backends
 
 // Users of the tests: the dev users plus more reps and a manager of south.
 var testUsers = append(devissuer.DevUsers(),

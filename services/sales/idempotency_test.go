@@ -13,8 +13,8 @@ import (
 func TestIdempotencyKeyReusedWithAnotherBody(t *testing.T) {
 	hostPort, namespace := testenv.Temporal(t)
 	for _, b := range backends {
-		t.Run(b.name, func(t *testing.T) {
-			s := newStack(t, b.dsn, stackOpts{temporal: hostPort, namespace: namespace})
+		t.Run(b.Name, func(t *testing.T) {
+			s := newStack(t, b.DSN, stackOpts{temporal: hostPort, namespace: namespace})
 			s.northSteel(5)
 			lead := map[string]any{"source": "web", "company_name": companyName("Keyed Co"), "region": "north", "industry": "steel"}
 			first := s.api("POST", "/v1/leads", mgrMia, lead, "Idempotency-Key", "lead-key-1")

@@ -188,13 +188,10 @@ func TestARefusedCompanyPutsTheLeadInThePool(t *testing.T) {
 // (SQLite) serialises the routings, and each counts the reservations made
 // before it.
 func TestLeadsRoutedTogetherNeverOverfillARep(t *testing.T) {
-	for _, b := range []struct {
-		name string
-		dsn  func(testing.TB) string
-	}{{"postgres", testenv.Postgres}, {"sqlite", testenv.SQLite}} {
-		t.Run(b.name, func(t *testing.T) {
+	for _, b := range testenv.Backends {
+		t.Run(b.Name, func(t *testing.T) {
 			ctx := context.Background()
-			gdb, err := db.Open(ctx, db.Config{URL: b.dsn(t), MaxOpenConns: 20, MaxIdleConns: 5, ConnMaxLifetime: time.Minute, SlowQuery: time.Second},
+			gdb, err := db.Open(ctx, db.Config{URL: b.DSN(t), MaxOpenConns: 20, MaxIdleConns: 5, ConnMaxLifetime: time.Minute, SlowQuery: time.Second},
 				slog.New(slog.DiscardHandler))
 			if err != nil {
 				t.Fatal(err)

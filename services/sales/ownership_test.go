@@ -28,8 +28,8 @@ import (
 func TestLeadOnAColleaguesCustomer(t *testing.T) {
 	hostPort, namespace := testenv.Temporal(t)
 	for _, b := range backends {
-		t.Run(b.name, func(t *testing.T) {
-			s := newStack(t, b.dsn, stackOpts{temporal: hostPort, namespace: namespace})
+		t.Run(b.Name, func(t *testing.T) {
+			s := newStack(t, b.DSN, stackOpts{temporal: hostPort, namespace: namespace})
 			terr := s.northSteel(10)
 			for _, u := range []string{repAna, repCy, repDan} { // the customer service learns its users from their tokens
 				s.call(s.customer.Base, "GET", "/v1/customers", u, nil)
@@ -179,7 +179,7 @@ func TestLeadOnAColleaguesCustomer(t *testing.T) {
 			}
 
 			s.must(200, "POST", "/v1/leads/"+impID+"/disqualify", repAna, map[string]any{"reason": "customer moved to another rep"})
-			if b.name == "postgres" {
+			if b.Name == "postgres" {
 				c := s.sales.App.Deps().Temporal
 				// Routed before the customer is found (-lean: recorded before).
 				saveHistory(t, c, "Lead:"+id, "lead-bound-moved-with-customer-routed")

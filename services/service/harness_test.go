@@ -37,7 +37,7 @@ func TestMain(m *testing.M) {
 }
 
 // backends lists the databases every storage-touching test runs on.
-var backends = stacktest.Backends
+var backends = testenv.Backends
 
 // The people of the tests. Sales: ana and bo own customers (north, south),
 // mia manages north, max south. Service: sam and sue are the service team

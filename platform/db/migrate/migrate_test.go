@@ -36,9 +36,9 @@ func open(t *testing.T, dsn string) *gorm.DB {
 }
 
 func TestMigrationsApplyOnceInOrder(t *testing.T) {
-	for name, dsn := range map[string]func(testing.TB) string{"postgres": testenv.Postgres, "sqlite": testenv.SQLite} {
-		t.Run(name, func(t *testing.T) {
-			gdb := open(t, dsn(t))
+	for _, b := range testenv.Backends {
+		t.Run(b.Name, func(t *testing.T) {
+			gdb := open(t, b.DSN(t))
 			ctx := context.Background()
 			applied, err := migrate.Run(ctx, gdb, "test", steps[:1], nil)
 			if err != nil || len(applied) != 1 {

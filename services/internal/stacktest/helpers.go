@@ -13,18 +13,8 @@ import (
 	"github.com/closeloop/closeloop/platform/service"
 	"github.com/closeloop/closeloop/platform/service/servicetest"
 	"github.com/closeloop/closeloop/platform/telemetry"
-	"github.com/closeloop/closeloop/platform/testenv"
 	"github.com/closeloop/closeloop/workflows"
 )
-
-// Backends lists the databases every storage-touching test runs on.
-var Backends = []struct {
-	Name string
-	DSN  func(testing.TB) string
-}{
-	{"postgres", testenv.Postgres},
-	{"sqlite", testenv.SQLite},
-}
 
 // Dev users (see devissuer.DevUsers).
 const (

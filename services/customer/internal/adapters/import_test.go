@@ -23,14 +23,11 @@ import (
 // they travel as one PostgreSQL array), and a batch refused by a unique index
 // leaves the transaction usable.
 func TestBulkInsertAndLookup(t *testing.T) {
-	for _, b := range []struct {
-		name string
-		dsn  func(testing.TB) string
-	}{{"postgres", testenv.Postgres}, {"sqlite", testenv.SQLite}} {
-		t.Run(b.name, func(t *testing.T) {
+	for _, b := range testenv.Backends {
+		t.Run(b.Name, func(t *testing.T) {
 			ctx := context.Background()
 			log := slog.New(slog.NewTextHandler(io.Discard, nil))
-			gdb, err := db.Open(ctx, db.Config{URL: b.dsn(t), MaxOpenConns: 4, MaxIdleConns: 2, ConnMaxLifetime: time.Minute, SlowQuery: time.Second}, log)
+			gdb, err := db.Open(ctx, db.Config{URL: b.DSN(t), MaxOpenConns: 4, MaxIdleConns: 2, ConnMaxLifetime: time.Minute, SlowQuery: time.Second}, log)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -24,14 +24,11 @@ func TestMain(m *testing.M) { testenv.Main(m) }
 // customers, deleted customers are recomputed too, and today's owners become
 // known users.
 func TestUpgradeRecomputesDuplicateKeys(t *testing.T) {
-	for _, b := range []struct {
-		name string
-		dsn  func(testing.TB) string
-	}{{"postgres", testenv.Postgres}, {"sqlite", testenv.SQLite}} {
-		t.Run(b.name, func(t *testing.T) {
+	for _, b := range testenv.Backends {
+		t.Run(b.Name, func(t *testing.T) {
 			ctx := context.Background()
 			log := slog.New(slog.NewTextHandler(io.Discard, nil))
-			gdb, err := db.Open(ctx, db.Config{URL: b.dsn(t), MaxOpenConns: 4, MaxIdleConns: 2, ConnMaxLifetime: time.Minute, SlowQuery: time.Second}, log)
+			gdb, err := db.Open(ctx, db.Config{URL: b.DSN(t), MaxOpenConns: 4, MaxIdleConns: 2, ConnMaxLifetime: time.Minute, SlowQuery: time.Second}, log)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -213,13 +213,10 @@ func TestSegmentPage(t *testing.T) {
 			f.LoyaltyLevels, f.MinSatisfaction, f.LifecycleStages = []string{"at_risk", "unknown"}, score(2.5), []string{"lost"}
 		}),
 	}
-	for _, b := range []struct {
-		name string
-		dsn  func(testing.TB) string
-	}{{"postgres", testenv.Postgres}, {"sqlite", testenv.SQLite}} {
-		t.Run(b.name, func(t *testing.T) {
+	for _, b := range testenv.Backends {
+		t.Run(b.Name, func(t *testing.T) {
 			ctx := context.Background()
-			gdb, store := openStore(t, b.dsn(t))
+			gdb, store := openStore(t, b.DSN(t))
 			insert(t, gdb, fs)
 			for name, r := range requests {
 				t.Run(name, func(t *testing.T) {

@@ -13,13 +13,10 @@ import (
 // when it is at least as recent, on each database; an older one, written
 // by a sync that read before a newer one was stored, changes nothing.
 func TestPutStandingsKeepsTheMostRecent(t *testing.T) {
-	for _, b := range []struct {
-		name string
-		dsn  func(testing.TB) string
-	}{{"postgres", testenv.Postgres}, {"sqlite", testenv.SQLite}} {
-		t.Run(b.name, func(t *testing.T) {
+	for _, b := range testenv.Backends {
+		t.Run(b.Name, func(t *testing.T) {
 			ctx := context.Background()
-			_, store := openStore(t, b.dsn(t))
+			_, store := openStore(t, b.DSN(t))
 			id := "0190a000-0000-7000-8000-000000000001"
 			at := time.Date(2026, 12, 5, 3, 0, 0, 0, time.UTC)
 			avg := 2.0

@@ -39,12 +39,7 @@ func newApp(t *testing.T, dsn string) *app.App {
 
 // onBothDatabases runs test with an app on PostgreSQL and on SQLite.
 func onBothDatabases(t *testing.T, test func(*testing.T, *app.App)) {
-	for _, b := range []struct {
-		name string
-		dsn  func(testing.TB) string
-	}{{"postgres", testenv.Postgres}, {"sqlite", testenv.SQLite}} {
-		t.Run(b.name, func(t *testing.T) { test(t, newApp(t, b.dsn(t))) })
-	}
+	testenv.OnEachBackend(t, func(t *testing.T, dsn string) { test(t, newApp(t, dsn)) })
 }
 
 // TestLeadCustomers covers the two activities the Lead workflow runs in the

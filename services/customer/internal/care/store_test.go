@@ -25,13 +25,7 @@ import (
 
 func TestMain(m *testing.M) { testenv.Main(m) }
 
-var backends = []struct {
-	name string
-	dsn  func(testing.TB) string
-}{
-	{"sqlite", testenv.SQLite},
-	{"postgres", testenv.Postgres},
-}
+var backends = testenv.Backends
 
 // fakeWorkflows stands in for Temporal: it records starts and signals, and
 // says which workflows ended and how.
@@ -152,9 +146,9 @@ func defaultTerms() *followupv1.CareTerms {
 func TestCareFollowUps(t *testing.T) {
 	day := 24 * time.Hour
 	for _, b := range backends {
-		t.Run(b.name, func(t *testing.T) {
+		t.Run(b.Name, func(t *testing.T) {
 			ctx := context.Background()
-			gdb := openDB(t, b.dsn(t), schema.Migrations)
+			gdb := openDB(t, b.DSN(t), schema.Migrations)
 			wf := newFake()
 			s := New(gdb, wf)
 			now := time.Now().UTC().Truncate(time.Second)
@@ -339,8 +333,8 @@ func TestMigrationFillsOpenCareFollowUps(t *testing.T) {
 		}
 	}
 	for _, b := range backends {
-		t.Run(b.name, func(t *testing.T) {
-			dsn := b.dsn(t)
+		t.Run(b.Name, func(t *testing.T) {
+			dsn := b.DSN(t)
 			gdb := openDB(t, dsn, before)
 			now := time.Now().UTC().Truncate(time.Second)
 			addCustomer(t, gdb, "c1", "A", "rep-ana", now.Add(-40*24*time.Hour))

@@ -20,9 +20,9 @@ import (
 func TestTermsOfTheLatestSweep(t *testing.T) {
 	day := 24 * time.Hour
 	for _, b := range backends {
-		t.Run(b.name, func(t *testing.T) {
+		t.Run(b.Name, func(t *testing.T) {
 			ctx := context.Background()
-			gdb := openDB(t, b.dsn(t), schema.Migrations)
+			gdb := openDB(t, b.DSN(t), schema.Migrations)
 			wf := newFake()
 			s := New(gdb, wf)
 			now := time.Now().UTC().Truncate(time.Second)

@@ -21,14 +21,11 @@ func TestMain(m *testing.M) { testenv.Main(m) }
 // reason ("created" is not why it was lost), one without any stage change
 // its last update; a customer in another stage gets nothing.
 func TestLostCustomersOnUpgrade(t *testing.T) {
-	for _, b := range []struct {
-		name string
-		dsn  func(testing.TB) string
-	}{{"postgres", testenv.Postgres}, {"sqlite", testenv.SQLite}} {
-		t.Run(b.name, func(t *testing.T) {
+	for _, b := range testenv.Backends {
+		t.Run(b.Name, func(t *testing.T) {
 			ctx := context.Background()
 			log := slog.New(slog.NewTextHandler(io.Discard, nil))
-			gdb, err := db.Open(ctx, db.Config{URL: b.dsn(t), MaxOpenConns: 4, MaxIdleConns: 2, ConnMaxLifetime: time.Minute, SlowQuery: time.Minute}, log)
+			gdb, err := db.Open(ctx, db.Config{URL: b.DSN(t), MaxOpenConns: 4, MaxIdleConns: 2, ConnMaxLifetime: time.Minute, SlowQuery: time.Minute}, log)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -25,10 +25,7 @@ func TestMain(m *testing.M) { testenv.Main(m) }
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
-var backends = []struct {
-	name string
-	dsn  func(testing.TB) string
-}{{"postgres", testenv.Postgres}, {"sqlite", testenv.SQLite}}
+var backends = testenv.Backends
 
 // customerSchema is the engine's part of the customer service's schema as
 // its migrations 4 and 8 left it (services/customer/internal/adapters; the
@@ -167,11 +164,11 @@ func equal(t *testing.T, what string, want, got map[string][]string) {
 
 func TestImportCopiesEveryRowInBatchesAndOnlyOnce(t *testing.T) {
 	for _, b := range backends {
-		t.Run(b.name, func(t *testing.T) {
+		t.Run(b.Name, func(t *testing.T) {
 			ctx := context.Background()
-			src := open(t, b.dsn(t), "customer", customerSchema(10))
+			src := open(t, b.DSN(t), "customer", customerSchema(10))
 			fill(t, src, 23)
-			dst := open(t, b.dsn(t), "followup", Migrations)
+			dst := open(t, b.DSN(t), "followup", Migrations)
 			var out bytes.Buffer
 			rep, err := Import(ctx, src, dst, ImportOptions{BatchSize: 4, Out: &out})
 			if err != nil {
@@ -285,13 +282,13 @@ func TestImportCommandRefusesBadSettings(t *testing.T) {
 // once the follow-up database has a history of its own.
 func TestImportAndTheFirstStartSeed(t *testing.T) {
 	for _, b := range backends {
-		t.Run(b.name, func(t *testing.T) {
+		t.Run(b.Name, func(t *testing.T) {
 			ctx := context.Background()
-			src := open(t, b.dsn(t), "customer", customerSchema(8))
+			src := open(t, b.DSN(t), "customer", customerSchema(8))
 			fill(t, src, 4)
 			lacking := policy.Catalogue()[1].Name // a policy this install never had
 			exec(t, src, `DELETE FROM policy_versions WHERE policy = ?`, lacking)
-			dst := open(t, b.dsn(t), "followup", Migrations)
+			dst := open(t, b.DSN(t), "followup", Migrations)
 			seeder := app.NewPolicies(store.NewPolicies(dst), store.NewCalendars(dst), nil, quiet)
 			if err := seeder.SetDefaultCountry("CN"); err != nil {
 				t.Fatal(err)

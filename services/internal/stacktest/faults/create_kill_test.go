@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/closeloop/closeloop/platform/idem"
+	"github.com/closeloop/closeloop/platform/testenv"
 	"github.com/closeloop/closeloop/services/internal/stacktest"
 )
 
@@ -80,7 +81,7 @@ func TestCreateKilledMidRequest(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts and kills a service process")
 	}
-	for _, b := range stacktest.Backends {
+	for _, b := range testenv.Backends {
 		t.Run(b.Name, func(t *testing.T) {
 			p, toks := customerProc(t, b.DSN(t))
 			rep := toks[stacktest.RepAna]
@@ -166,7 +167,7 @@ func TestCreatesKilledAtAnyMoment(t *testing.T) {
 	}
 	t.Logf("FAULT_SEED=%d", seed)
 	rnd := rand.New(rand.NewPCG(seed, 20))
-	for _, b := range stacktest.Backends {
+	for _, b := range testenv.Backends {
 		t.Run(b.Name, func(t *testing.T) {
 			p, toks := customerProc(t, b.DSN(t))
 			rep := toks[stacktest.RepAna]

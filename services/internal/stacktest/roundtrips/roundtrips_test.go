@@ -36,7 +36,7 @@ const (
 // assignment runs its activities; a policy change signals every follow-up
 // it reaches; a care sweep opens one follow-up per customer due.
 func TestRoundTrips(t *testing.T) {
-	for _, b := range stacktest.Backends {
+	for _, b := range testenv.Backends {
 		t.Run(b.Name, func(t *testing.T) {
 			start := time.Now()
 			s := newStack(t, b.DSN)

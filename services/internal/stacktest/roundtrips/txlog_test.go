@@ -13,7 +13,7 @@ import (
 
 	"github.com/closeloop/closeloop/platform/db"
 	"github.com/closeloop/closeloop/platform/db/dbotel"
-	"github.com/closeloop/closeloop/services/internal/stacktest"
+	"github.com/closeloop/closeloop/platform/testenv"
 )
 
 // TestStatementsAndTransactionsAreCounted checks the harness's SQL
@@ -21,7 +21,7 @@ import (
 // its service, statements of one db.Transaction share a number, two
 // transactions get two, and a statement outside any gets none.
 func TestStatementsAndTransactionsAreCounted(t *testing.T) {
-	for _, b := range stacktest.Backends {
+	for _, b := range testenv.Backends {
 		t.Run(b.Name, func(t *testing.T) {
 			rec := &recorder{}
 			tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))

@@ -29,13 +29,7 @@ import (
 
 func TestMain(m *testing.M) { testenv.Main(m) }
 
-var backends = []struct {
-	name string
-	dsn  func(testing.TB) string
-}{
-	{"postgres", testenv.Postgres},
-	{"sqlite", testenv.SQLite},
-}
+var backends = testenv.Backends
 
 func openStore(t *testing.T, dsn string) (*gorm.DB, *adapters.Store) {
 	t.Helper()
@@ -76,9 +70,9 @@ func TestCustomerOutcomesActivity(t *testing.T) {
 		notAsked  = customer(5) // sales in the period, not asked about
 	)
 	for _, b := range backends {
-		t.Run(b.name, func(t *testing.T) {
+		t.Run(b.Name, func(t *testing.T) {
 			ctx := context.Background()
-			gdb, store := openStore(t, b.dsn(t))
+			gdb, store := openStore(t, b.DSN(t))
 			acts := &ports.Activities{Store: store, App: app.New(store, nil, nil, app.Options{})}
 			var suite testsuite.WorkflowTestSuite
 			env := suite.NewTestActivityEnvironment()

@@ -22,13 +22,7 @@ import (
 
 func TestMain(m *testing.M) { testenv.Main(m) }
 
-var backends = []struct {
-	name string
-	dsn  func(testing.TB) string
-}{
-	{"postgres", testenv.Postgres},
-	{"sqlite", testenv.SQLite},
-}
+var backends = testenv.Backends
 
 const (
 	cust1 = "0190a000-0000-7000-8000-0000000000c1"
@@ -57,9 +51,9 @@ func openDB(t testing.TB, dsn string) *gorm.DB {
 // domain and stores nothing.
 func TestCaseItemsStoredOnceAndListed(t *testing.T) {
 	for _, b := range backends {
-		t.Run(b.name, func(t *testing.T) {
+		t.Run(b.Name, func(t *testing.T) {
 			ctx := context.Background()
-			s := adapters.NewStore(openDB(t, b.dsn(t)))
+			s := adapters.NewStore(openDB(t, b.DSN(t)))
 			now := time.Now().UTC().Truncate(time.Microsecond)
 
 			item, err := domain.NewCaseEvent(domain.CaseEvent{Key: "case-entry-1", CustomerID: cust1, CaseID: case1, Event: "filed",

@@ -19,9 +19,9 @@ import (
 // longer pending, and stays one item of its customer's history.
 func TestVisitTouchNoted(t *testing.T) {
 	for _, b := range backends {
-		t.Run(b.name, func(t *testing.T) {
+		t.Run(b.Name, func(t *testing.T) {
 			ctx := context.Background()
-			s := adapters.NewStore(openDB(t, b.dsn(t)))
+			s := adapters.NewStore(openDB(t, b.DSN(t)))
 			now := time.Now().UTC().Truncate(time.Microsecond)
 			plan, err := domain.NewTouchPlan(domain.Touch{ID: "camp-1/c1/0", CampaignID: "camp-1", CampaignName: "Drive", CustomerID: cust1,
 				Action: "visit", AssigneeID: "rep-ana", DueAt: now.Add(72 * time.Hour)}, "", now)

@@ -29,13 +29,7 @@ import (
 
 func TestMain(m *testing.M) { testenv.Main(m) }
 
-var backends = []struct {
-	name string
-	dsn  func(testing.TB) string
-}{
-	{"postgres", testenv.Postgres},
-	{"sqlite", testenv.SQLite},
-}
+var backends = testenv.Backends
 
 const (
 	live     = "0190a000-0000-7000-8000-0000000000c1"
@@ -75,9 +69,9 @@ func addCustomer(t *testing.T, gdb *gorm.DB, id string, deletedAt *time.Time) {
 // and an unknown customer as non-retryable "not_found", storing nothing.
 func TestRecordCaseEventActivity(t *testing.T) {
 	for _, b := range backends {
-		t.Run(b.name, func(t *testing.T) {
+		t.Run(b.Name, func(t *testing.T) {
 			ctx := context.Background()
-			gdb := openDB(t, b.dsn(t))
+			gdb := openDB(t, b.DSN(t))
 			gone := time.Now().UTC().Add(-time.Hour)
 			addCustomer(t, gdb, live, nil)
 			addCustomer(t, gdb, deleted, &gone)
@@ -153,9 +147,9 @@ func TestRecordCaseEventActivity(t *testing.T) {
 func TestRecordSlipEventActivity(t *testing.T) {
 	const slip1 = "0190a000-0000-7000-8000-0000000000b7"
 	for _, b := range backends {
-		t.Run(b.name, func(t *testing.T) {
+		t.Run(b.Name, func(t *testing.T) {
 			ctx := context.Background()
-			gdb := openDB(t, b.dsn(t))
+			gdb := openDB(t, b.DSN(t))
 			gone := time.Now().UTC().Add(-time.Hour)
 			addCustomer(t, gdb, live, nil)
 			addCustomer(t, gdb, deleted, &gone)

@@ -23,13 +23,7 @@ import (
 
 func TestMain(m *testing.M) { testenv.Main(m) }
 
-var backends = []struct {
-	name string
-	dsn  func(testing.TB) string
-}{
-	{"postgres", testenv.Postgres},
-	{"sqlite", testenv.SQLite},
-}
+var backends = testenv.Backends
 
 const (
 	cust1 = "0190a000-0000-7000-8000-0000000000c1"
@@ -59,9 +53,9 @@ func openDB(t *testing.T, dsn string) *gorm.DB {
 // carries none of the three and keeps its links.
 func TestCaseItemsOnTheTimeline(t *testing.T) {
 	for _, b := range backends {
-		t.Run(b.name, func(t *testing.T) {
+		t.Run(b.Name, func(t *testing.T) {
 			ctx := context.Background()
-			gdb := openDB(t, b.dsn(t))
+			gdb := openDB(t, b.DSN(t))
 			actions := actadapters.NewStore(gdb)
 			now := time.Now().UTC().Truncate(time.Second)
 
@@ -154,9 +148,9 @@ func TestCaseItemsOnTheTimeline(t *testing.T) {
 func TestSlipItemsOnTheTimeline(t *testing.T) {
 	const slip1 = "0190a000-0000-7000-8000-0000000000b7"
 	for _, b := range backends {
-		t.Run(b.name, func(t *testing.T) {
+		t.Run(b.Name, func(t *testing.T) {
 			ctx := context.Background()
-			gdb := openDB(t, b.dsn(t))
+			gdb := openDB(t, b.DSN(t))
 			actions := actadapters.NewStore(gdb)
 			now := time.Now().UTC().Truncate(time.Second)
 			store := func(a actdomain.Action, err error) {

@@ -27,13 +27,7 @@ import (
 
 func TestMain(m *testing.M) { testenv.Main(m) }
 
-var backends = []struct {
-	name string
-	dsn  func(testing.TB) string
-}{
-	{"postgres", testenv.Postgres},
-	{"sqlite", testenv.SQLite},
-}
+var backends = testenv.Backends
 
 const (
 	lostOne  = "0190a000-0000-7000-8000-0000000000c1"
@@ -93,9 +87,9 @@ func count(t *testing.T, gdb *gorm.DB, sql string, args ...any) int64 {
 // item, the mark cleared — and a second return changes nothing.
 func TestMarkAndReturn(t *testing.T) {
 	for _, b := range backends {
-		t.Run(b.name, func(t *testing.T) {
+		t.Run(b.Name, func(t *testing.T) {
 			ctx := context.Background()
-			gdb := open(t, b.dsn(t))
+			gdb := open(t, b.DSN(t))
 			customers := custadapters.NewStore(gdb)
 			store := adapters.New(gdb, customers)
 			addCustomer(t, gdb, lostOne, "lost", false)
@@ -202,9 +196,9 @@ func TestMarkAndReturn(t *testing.T) {
 // most Limit of each, earliest first.
 func TestEvents(t *testing.T) {
 	for _, b := range backends {
-		t.Run(b.name, func(t *testing.T) {
+		t.Run(b.Name, func(t *testing.T) {
 			ctx := context.Background()
-			gdb := open(t, b.dsn(t))
+			gdb := open(t, b.DSN(t))
 			store := adapters.New(gdb, custadapters.NewStore(gdb))
 			addCustomer(t, gdb, lostOne, "lost", false)
 			addCustomer(t, gdb, other, "lost", false)
