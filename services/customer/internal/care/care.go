@@ -56,10 +56,11 @@ import (
 // Stages are the lifecycle stages of customers in care.
 var Stages = []string{"transacting", "service"}
 
-// inCare is the SQL condition of the partial index ix_customers_care; the
-// candidate query repeats it literally so the planner uses the index.
-// Customer.NotInCareReason is the same rule (with the class, which the index
-// leads with).
+// inCare is the SQL condition of the partial index ix_customers_care
+// (care_from, id); the candidate query repeats it literally so the planner
+// uses the index. Customer.NotInCareReason is the same rule with the class,
+// which the query filters on the way: the index leaves value_class out so
+// that an ABC class change stays a HOT update (schema migration 20).
 const inCare = "deleted_at IS NULL AND lifecycle_stage IN ('transacting', 'service') AND owner_id <> ''"
 
 // InCareSQL selects the customers in care, as the sweep finds them: inCare
