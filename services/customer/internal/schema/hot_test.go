@@ -1,18 +1,12 @@
 package schema_test
 
 import (
-	"context"
-	"io"
-	"log/slog"
 	"testing"
 	"time"
 
 	"gorm.io/gorm"
 
-	"github.com/closeloop/closeloop/platform/db"
-	"github.com/closeloop/closeloop/platform/db/migrate"
 	"github.com/closeloop/closeloop/platform/testenv"
-	"github.com/closeloop/closeloop/services/customer/internal/schema"
 )
 
 // TestAClassChangeIsAHOTUpdate: an ABC run writes value_class on many rows
@@ -22,15 +16,7 @@ import (
 // A class change of a stored customer is a HOT update; a change of its care
 // anchor, which the care index holds, is not (the check sees the difference).
 func TestAClassChangeIsAHOTUpdate(t *testing.T) {
-	ctx := context.Background()
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	gdb, err := db.Open(ctx, db.Config{URL: testenv.Postgres(t), MaxOpenConns: 2, MaxIdleConns: 1, ConnMaxLifetime: time.Minute, SlowQuery: time.Minute}, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := migrate.Run(ctx, gdb, "customer", schema.Migrations, log); err != nil {
-		t.Fatal(err)
-	}
+	gdb := migrated(t, testenv.Postgres(t), 0)
 	now := time.Now()
 	if err := gdb.Exec(`INSERT INTO customers (id, name, normalized_name, region, industry, owner_id, team, lifecycle_stage,
 		created_by, created_at, updated_at, care_from) VALUES ('c1', 'Acme Steel', 'acme steel', 'north', 'steel', 'rep-ana', 'north', 'transacting', 'test', ?, ?, ?)`,

@@ -2,12 +2,9 @@ package schema_test
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"testing"
 	"time"
 
-	"github.com/closeloop/closeloop/platform/db"
 	"github.com/closeloop/closeloop/platform/db/migrate"
 	"github.com/closeloop/closeloop/platform/testenv"
 	"github.com/closeloop/closeloop/services/customer/internal/schema"
@@ -24,20 +21,7 @@ func TestLostCustomersOnUpgrade(t *testing.T) {
 	for _, b := range testenv.Backends {
 		t.Run(b.Name, func(t *testing.T) {
 			ctx := context.Background()
-			log := slog.New(slog.NewTextHandler(io.Discard, nil))
-			gdb, err := db.Open(ctx, db.Config{URL: b.DSN(t), MaxOpenConns: 4, MaxIdleConns: 2, ConnMaxLifetime: time.Minute, SlowQuery: time.Minute}, log)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var before []migrate.Migration
-			for _, m := range schema.Migrations {
-				if m.Version < 16 {
-					before = append(before, m)
-				}
-			}
-			if _, err := migrate.Run(ctx, gdb, "customer", before, log); err != nil {
-				t.Fatal(err)
-			}
+			gdb := migrated(t, b.DSN(t), 16)
 			t0 := time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)
 			customer := func(id, stage string, updated time.Time) {
 				if err := gdb.Exec(`INSERT INTO customers (id, name, normalized_name, region, industry, owner_id, team, lifecycle_stage,
@@ -64,7 +48,7 @@ func TestLostCustomersOnUpgrade(t *testing.T) {
 			customer(prospect, "prospect", t0)
 			change("s6", prospect, "", "lost", "created", t0)
 			change("s7", prospect, "lost", "prospect", "back", t0.Add(time.Hour))
-			if _, err := migrate.Run(ctx, gdb, "customer", schema.Migrations, log); err != nil {
+			if _, err := migrate.Run(ctx, gdb, "customer", schema.Migrations, nil); err != nil {
 				t.Fatal(err)
 			}
 			for id, want := range map[string]struct {
