@@ -143,9 +143,6 @@ func isZero(v any) bool { return v == nil || reflect.ValueOf(v).IsZero() }
 // app decides how much of it the caller may learn. reason, if any, is kept on
 // the create's audit entry.
 func (s *Store) CreateCustomer(ctx context.Context, tx *gorm.DB, c *CustomerRecord, contacts []ContactRecord, actor, reason string) error {
-	if c.CareFrom.IsZero() { // the care cadence counts from creation
-		c.CareFrom = c.CreatedAt
-	}
 	if d, err := s.findDuplicate(tx, c, contacts); err != nil {
 		return err
 	} else if d != nil {
@@ -167,6 +164,9 @@ func (s *Store) CreateCustomer(ctx context.Context, tx *gorm.DB, c *CustomerReco
 	}
 	t := now()
 	c.CreatedAt, c.UpdatedAt, c.Version, c.CreatedBy = t, t, 1, actor
+	if c.CareFrom.IsZero() { // the care cadence counts from creation
+		c.CareFrom = t
+	}
 	// A savepoint keeps the surrounding transaction usable on PostgreSQL when the
 	// insert hits a unique index because a concurrent create won the race.
 	err := tx.SavePoint("create_customer").Create(c).Error

@@ -117,4 +117,19 @@ var Care = []migrate.Migration{
 		`CREATE INDEX ix_customers_care ON customers (care_from, id)
 			WHERE deleted_at IS NULL AND lifecycle_stage IN ('transacting', 'service') AND owner_id <> ''`,
 	)},
+
+	{Version: 21, Name: "care anchor of customers created through the API: their creation, not the zero instant", Up: migrate.SQL(
+		// Customers created one at a time (the API, a lead's customer) got
+		// the zero instant as their care anchor: the default was taken before
+		// the creation time was set. A customer created straight into a care
+		// stage was then due at once, its care status said it had no anchor.
+		// Their anchor is their creation — or their latest contact, had one
+		// been logged (a contact moves the anchor forward, so none was). A
+		// care follow-up a sweep opened on the zero anchor is cancelled by the
+		// next sweep ("the care cadence restarted"), and the next one opens
+		// when the contact falls due from the creation.
+		`UPDATE customers SET care_from = last_contact_at
+			WHERE care_from < '1000-01-01' AND last_contact_at IS NOT NULL AND last_contact_at > created_at`,
+		`UPDATE customers SET care_from = created_at WHERE care_from < '1000-01-01'`,
+	)},
 }

@@ -77,3 +77,38 @@ func TestLostCustomersOnUpgrade(t *testing.T) {
 }
 
 func ptr(t time.Time) *time.Time { return &t }
+
+// TestZeroCareAnchorsRepairedOnUpgrade runs migration 21 on each database:
+// a customer stored with the zero care anchor gets its creation (or its
+// later last contact); a customer with an anchor keeps it.
+func TestZeroCareAnchorsRepairedOnUpgrade(t *testing.T) {
+	for _, b := range testenv.Backends {
+		t.Run(b.Name, func(t *testing.T) {
+			gdb := migrated(t, b.DSN(t), 21)
+			created := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+			contact, anchor := created.Add(48*time.Hour), created.Add(24*time.Hour)
+			for _, c := range []struct {
+				id                string
+				careFrom, contact *time.Time
+			}{{"zero", &time.Time{}, nil}, {"zero-contacted", &time.Time{}, &contact}, {"anchored", &anchor, nil}} {
+				if err := gdb.Exec(`INSERT INTO customers (id, name, normalized_name, region, industry, owner_id, team, lifecycle_stage,
+					created_by, created_at, updated_at, care_from, last_contact_at) VALUES (?, ?, ?, 'north', 'steel', 'rep-ana', 'north', 'transacting', 'test', ?, ?, ?, ?)`,
+					c.id, "Customer "+c.id, "customer "+c.id, created, created, *c.careFrom, c.contact).Error; err != nil {
+					t.Fatal(err)
+				}
+			}
+			if _, err := migrate.Run(context.Background(), gdb, "customer", schema.Migrations, nil); err != nil {
+				t.Fatal(err)
+			}
+			for id, want := range map[string]time.Time{"zero": created, "zero-contacted": contact, "anchored": anchor} {
+				var got time.Time
+				if err := gdb.Raw(`SELECT care_from FROM customers WHERE id = ?`, id).Row().Scan(&got); err != nil {
+					t.Fatal(err)
+				}
+				if !got.Equal(want) {
+					t.Errorf("%s: care_from %s, want %s", id, got, want)
+				}
+			}
+		})
+	}
+}
