@@ -7,19 +7,25 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/closeloop/closeloop/platform/testenv"
 	followupc "github.com/closeloop/closeloop/proto/contract/followup"
 	wfc "github.com/closeloop/closeloop/proto/contract/workflows"
+	followupv1 "github.com/closeloop/closeloop/proto/gen/closeloop/followup/v1"
 )
 
-// TestFollowUpsReachTheEngineOnItsOwnQueue: a follow-up opened today calls
-// the follow-up engine on the engine's own task queue under the engine's
-// names (proto/contract/followup), which the customer binary serves, and
-// records the version marker of the switch; executions from before the switch
-// keep the customer queue (their recorded histories replay in
-// workflows/replay_test.go). The history is recorded for the replay test.
+// TestFollowUpsReachTheEngineOnItsOwnQueue: a FollowUp run on the workflow
+// worker's queue — one started before the follow-up service hosted new ones
+// (host.go in workflows/followup) — calls the follow-up engine on the
+// engine's own task queue under the engine's names
+// (proto/contract/followup) and records the version marker of that switch;
+// executions from before the switch keep the customer queue (their recorded
+// histories replay in workflows/replay_test.go). The history is recorded for
+// the replay test.
 func TestFollowUpsReachTheEngineOnItsOwnQueue(t *testing.T) {
 	hostPort, namespace := testenv.Temporal(t)
 	startWorker(t, hostPort, namespace, nil)
@@ -28,11 +34,12 @@ func TestFollowUpsReachTheEngineOnItsOwnQueue(t *testing.T) {
 	ctx := context.Background()
 
 	cust := s.create(repAna, company(nil))
-	r := s.call("POST", "/v1/follow-ups", repAna, map[string]any{"kind": "callback", "customer_id": cust, "title": "call back about the quote"})
-	if r.status != http.StatusCreated && r.status != http.StatusAccepted {
-		t.Fatalf("open: %d %s", r.status, r.body)
+	id := uuid.NewString()
+	if _, err := tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: wfc.FollowUpWorkflowID(id), TaskQueue: wfc.TaskQueue}, wfc.WorkflowFollowUp,
+		&followupv1.FollowUpSpec{Id: id, Kind: "callback", CustomerId: cust, OwnerId: repAna, Team: "north", Territory: "north",
+			Title: "call back about the quote", AnchorAt: timestamppb.Now(), OpenedBy: repAna}); err != nil {
+		t.Fatal(err)
 	}
-	id := r.json(t)["id"].(string)
 	eventually(t, "the follow-up stored by the engine", 30*time.Second, func() bool {
 		return s.call("GET", "/v1/follow-ups/"+id, repAna, nil).status == http.StatusOK
 	})

@@ -162,7 +162,7 @@ func Setup(d *service.Deps, cfg Config) (*service.Module, error) {
 			(&ports.DeliveriesHTTP{Deliveries: deliveries}).Routes(v1)
 			hooks.Routes(v1)
 		},
-		Register:   func(r worker.Registry) { acts.Register(r); delActs.Register(r) },
+		Register:   func(r worker.Registry) { acts.Register(r); delActs.Register(r); ports.RegisterFollowUpWorkflow(r) },
 		OpenAPI:    ports.OpenAPI(),
 		Background: background,
 	}, nil

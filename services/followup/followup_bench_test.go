@@ -17,6 +17,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/closeloop/closeloop/platform/testenv"
+	followupc "github.com/closeloop/closeloop/proto/contract/followup"
 	wfc "github.com/closeloop/closeloop/proto/contract/workflows"
 	followupv1 "github.com/closeloop/closeloop/proto/gen/closeloop/followup/v1"
 )
@@ -143,7 +144,7 @@ func BenchmarkPolicyRollout(b *testing.B) {
 				defer wg.Done()
 				for int(next.Add(1)) <= n {
 					id := uuid.NewString()
-					_, err := tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: wfc.FollowUpWorkflowID(id), TaskQueue: wfc.TaskQueue}, wfc.WorkflowFollowUp,
+					_, err := tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: wfc.FollowUpWorkflowID(id), TaskQueue: followupc.TaskQueue}, wfc.WorkflowFollowUp,
 						&followupv1.FollowUpSpec{Id: id, Kind: "first_contact", CustomerId: customer, OwnerId: repAna, Team: "north", Territory: "north",
 							AnchorAt: timestamppb.New(anchor), OpenedBy: "bench"})
 					if err != nil {

@@ -20,15 +20,24 @@ import (
 // of the test; its output is logged if the test failed.
 func (s *mailStack) startFollowUpProcess(dsn string, env map[string]string) (*osexec.Cmd, *bytes.Buffer) {
 	s.t.Helper()
+	return s.stack.startFollowUpProcess(dsn, s.temporal, s.namespace, s.env, env)
+}
+
+// startFollowUpProcess runs the follow-up service as a child process on
+// the database dsn and the Temporal namespace at hostPort, beside the
+// stack's customer service and token issuer, with the variables of envs
+// added in order. The process is killed at the end of the test; its output
+// is logged if the test failed.
+func (s *stack) startFollowUpProcess(dsn, hostPort, namespace string, envs ...map[string]string) (*osexec.Cmd, *bytes.Buffer) {
+	s.t.Helper()
 	cmd := osexec.Command(os.Args[0])
 	cmd.Env = append(os.Environ(), followUpProcessEnv+"=1", "DATABASE_URL="+dsn, "HTTP_ADDR=127.0.0.1:0",
-		"OIDC_ISSUER_URL="+s.Issuer.URL(), "CUSTOMER_API_URL="+s.Base, "TEMPORAL_ADDRESS="+s.temporal,
-		"TEMPORAL_NAMESPACE="+s.namespace, "LOG_LEVEL=info", "SHUTDOWN_TIMEOUT=2s")
-	for k, v := range s.env {
-		cmd.Env = append(cmd.Env, k+"="+v)
-	}
-	for k, v := range env {
-		cmd.Env = append(cmd.Env, k+"="+v)
+		"OIDC_ISSUER_URL="+s.Issuer.URL(), "CUSTOMER_API_URL="+s.Base, "TEMPORAL_ADDRESS="+hostPort,
+		"TEMPORAL_NAMESPACE="+namespace, "LOG_LEVEL=info", "SHUTDOWN_TIMEOUT=2s")
+	for _, env := range envs {
+		for k, v := range env {
+			cmd.Env = append(cmd.Env, k+"="+v)
+		}
 	}
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out

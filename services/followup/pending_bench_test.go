@@ -18,6 +18,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/closeloop/closeloop/platform/testenv"
+	followupc "github.com/closeloop/closeloop/proto/contract/followup"
 	wfc "github.com/closeloop/closeloop/proto/contract/workflows"
 	followupv1 "github.com/closeloop/closeloop/proto/gen/closeloop/followup/v1"
 	"github.com/closeloop/closeloop/services/internal/stacktest"
@@ -34,10 +35,12 @@ import (
 //
 //   - lateness: when each window follow-up's first ladder step (remind) was
 //     stored by the follow-up service, minus its due instant — end to end:
-//     the timer, the workflow tasks, the policy resolution and the record;
-//   - memory: the Go heap and resident memory of this process (the worker,
-//     whose workflow cache TEMPORAL_WORKFLOW_CACHE_SIZE bounds, with the
-//     follow-up and customer services), and the Temporal server's resident
+//     the timer, the workflow task, the policy resolution and the record;
+//   - memory: the Go heap and resident memory of this process (the
+//     follow-up service, which hosts the FollowUp workflows on its queue as
+//     followup.Start starts them, with the workflow worker and the customer
+//     service; TEMPORAL_WORKFLOW_CACHE_SIZE bounds the process's workflow
+//     cache), and the Temporal server's resident
 //     memory (the dev server testenv started, or CLOSELOOP_TEMPORAL_PID);
 //   - database size: the follow-up service's database, and on the
 //     production-shaped server its persistence and visibility databases.
@@ -154,7 +157,7 @@ func (p *pendingRun) open(customer string, n int, due func(i int) time.Time) {
 			defer wg.Done()
 			for i := int(next.Add(1)) - 1; i < n; i = int(next.Add(1)) - 1 {
 				id := uuid.NewString()
-				if _, err := p.tc.ExecuteWorkflow(context.Background(), client.StartWorkflowOptions{ID: wfc.FollowUpWorkflowID(id), TaskQueue: wfc.TaskQueue},
+				if _, err := p.tc.ExecuteWorkflow(context.Background(), client.StartWorkflowOptions{ID: wfc.FollowUpWorkflowID(id), TaskQueue: followupc.TaskQueue},
 					wfc.WorkflowFollowUp, &followupv1.FollowUpSpec{Id: id, Kind: "first_contact", CustomerId: customer, OwnerId: repAna,
 						Team: "north", Territory: "north", AnchorAt: timestamppb.New(due(i).Add(-p.sla)), OpenedBy: "bench"}); err != nil {
 					p.b.Error(err)

@@ -69,6 +69,12 @@ type Options struct {
 	// must be the same in replay as when the run was recorded. A change
 	// made in this package later is asked whatever Current says.
 	Current bool
+	// Local, when set, says the workflow runs on the follow-up engine's own
+	// task queue, whose worker (the follow-up service's) has the engine's
+	// activities registered: Track then calls them as local activities,
+	// written inside the workflow task that decided them (host.go). Only
+	// the FollowUp workflow the engine hosts sets it.
+	Local bool
 }
 
 // Signals are the channels Track receives policy-change signals

@@ -83,9 +83,10 @@ const (
 	ErrPolicyUnusable = "followup_policy_unusable"
 )
 
-// FollowUp is the FollowUp workflow: Track with no embedding workflow.
+// FollowUp is the FollowUp workflow: Track with no embedding workflow —
+// hosted by the follow-up service when started on its queue (host.go).
 func FollowUp(ctx workflow.Context, spec *followupv1.FollowUpSpec) (*followupv1.CloseSignal, error) {
-	out, err := Track(ctx, spec, Options{})
+	out, err := Track(ctx, spec, hostedOptions(ctx))
 	if err != nil {
 		return nil, err
 	}
@@ -123,7 +124,11 @@ func Track(ctx workflow.Context, spec *followupv1.FollowUpSpec, opts Options) (o
 		eng = engineFor(ctx)
 	}
 	t := &tracker{eng: eng, spec: spec, kind: kind, anchor: spec.GetAnchorAt().AsTime(), opts: opts, log: workflow.GetLogger(ctx)}
-	ctx = wfx.Activities(ctx, wfx.Call{Queue: t.eng.queue, NonRetryable: []string{"invalid", "not_found"}})
+	call := wfx.Call{Queue: t.eng.queue, NonRetryable: []string{"invalid", "not_found"}}
+	ctx = wfx.Activities(ctx, call)
+	if opts.Local {
+		ctx = wfx.LocalActivities(ctx, call)
+	}
 	if opts.Signals == nil {
 		if err := workflow.SetQueryHandler(ctx, wfc.QueryFollowUpState, func() (*followupv1.FollowUpState, error) {
 			return t.snapshot(), nil
@@ -284,8 +289,8 @@ func (t *tracker) open(ctx workflow.Context) error {
 	info := workflow.GetInfo(ctx)
 	if t.version(ctx, ChangeResolveAndOpen) == 1 {
 		var res followupv1.ResolvePoliciesResult
-		err := workflow.ExecuteActivity(ctx, t.eng.resolve, &followupv1.ResolvePoliciesInput{
-			Names: t.names(), Team: t.spec.GetTeam(), Territory: t.spec.GetTerritory(), At: timestamppb.New(workflow.Now(ctx)),
+		err := t.engine(ctx, t.eng.resolve, &followupv1.ResolvePoliciesInput{
+			Names: t.names(), Team: t.spec.GetTeam(), Territory: t.spec.GetTerritory(), At: timestamppb.New(t.openingAt(ctx)),
 			Open: &followupv1.FollowUpOpening{Spec: t.spec, WorkflowId: info.WorkflowExecution.ID, RunId: info.WorkflowExecution.RunID},
 		}).Get(ctx, &res)
 		if err != nil {
@@ -302,7 +307,7 @@ func (t *tracker) open(ctx workflow.Context) error {
 	if err := t.compute(res); err != nil {
 		return err
 	}
-	return workflow.ExecuteActivity(ctx, t.eng.open, t.plan.Record(t.spec, info.WorkflowExecution.ID, info.WorkflowExecution.RunID)).Get(ctx, nil)
+	return t.engine(ctx, t.eng.open, t.plan.Record(t.spec, info.WorkflowExecution.ID, info.WorkflowExecution.RunID)).Get(ctx, nil)
 }
 
 // resume takes up a follow-up an earlier run opened and suspended at r:
@@ -331,7 +336,7 @@ func (t *tracker) names() []string {
 
 func (t *tracker) resolve(ctx workflow.Context) (*followupv1.ResolvePoliciesResult, error) {
 	var res followupv1.ResolvePoliciesResult
-	err := workflow.ExecuteActivity(ctx, t.eng.resolve, &followupv1.ResolvePoliciesInput{
+	err := t.engine(ctx, t.eng.resolve, &followupv1.ResolvePoliciesInput{
 		Names: t.names(), Team: t.spec.GetTeam(), Territory: t.spec.GetTerritory(), At: timestamppb.New(workflow.Now(ctx)),
 	}).Get(ctx, &res)
 	return &res, err
@@ -399,7 +404,7 @@ func (t *tracker) recordChange(ctx workflow.Context, old map[string]int64, oldCa
 	t.state.Recomputations++
 	in := t.plan.Change(t.spec.GetId(), t.level, old)
 	t.log.Info("follow-up deadline re-computed", "due", t.plan.Due, "versions", in.Reason)
-	return workflow.ExecuteActivity(ctx, t.eng.update, in).Get(ctx, nil)
+	return t.engine(ctx, t.eng.update, in).Get(ctx, nil)
 }
 
 func (t *tracker) step(ctx workflow.Context, at time.Time) error {
@@ -419,7 +424,7 @@ func (t *tracker) step(ctx workflow.Context, at time.Time) error {
 	if nxt, ok := t.nextAt(); ok {
 		in.NextStepAt = timestamppb.New(nxt)
 	}
-	if err := workflow.ExecuteActivity(ctx, t.eng.record, in).Get(ctx, nil); err != nil {
+	if err := t.engine(ctx, t.eng.record, in).Get(ctx, nil); err != nil {
 		return err
 	}
 	if t.opts.OnStep != nil && t.plan.Ladder != nil {
@@ -430,7 +435,7 @@ func (t *tracker) step(ctx workflow.Context, at time.Time) error {
 
 func (t *tracker) close(ctx workflow.Context, state, by, note string) error {
 	at := workflow.Now(ctx)
-	if err := workflow.ExecuteActivity(ctx, t.eng.close, &followupv1.CloseFollowUpInput{
+	if err := t.engine(ctx, t.eng.close, &followupv1.CloseFollowUpInput{
 		Id: t.spec.GetId(), State: state, By: by, Note: note, At: timestamppb.New(at),
 	}).Get(ctx, nil); err != nil {
 		return err

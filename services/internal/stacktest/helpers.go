@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"go.temporal.io/sdk/client"
+
 	"github.com/closeloop/closeloop/platform/service"
 	"github.com/closeloop/closeloop/platform/service/servicetest"
 	"github.com/closeloop/closeloop/platform/telemetry"
@@ -55,13 +57,22 @@ func StartWorker(t testing.TB, hostPort, namespace string, tel *telemetry.Teleme
 	t.Helper()
 	r := servicetest.Start(t, workflows.Spec(), map[string]string{"TEMPORAL_ADDRESS": hostPort, "TEMPORAL_NAMESPACE": namespace,
 		"LOG_LEVEL": "warn", "SETUP_ON_START": "false", "SHUTDOWN_TIMEOUT": "5s"}, service.Options{Telemetry: tel})
+	Setup(t, r.App.Deps().Temporal, namespace)
+	return r.App
+}
+
+// Setup does in namespace what the workflow worker's setup does (the
+// chart's hook in production): its search attributes and schedules — twice,
+// as a second replica's start would. For a test that runs no workflow
+// worker.
+func Setup(t testing.TB, c client.Client, namespace string) {
+	t.Helper()
 	wcfg := workflows.Config{NamespaceRetention: 24 * time.Hour, ABCScheduleCron: "0 2 * * *", ABCScheduleTZ: "UTC", ABCPageSize: 3}
 	for i := 0; i < 2; i++ {
-		if err := workflows.Setup(context.Background(), r.App.Deps().Temporal, namespace, wcfg, slog.Default()); err != nil {
+		if err := workflows.Setup(context.Background(), c, namespace, wcfg, slog.Default()); err != nil {
 			t.Fatalf("setup pass %d: %v", i+1, err)
 		}
 	}
-	return r.App
 }
 
 // Percentile returns the p-th percentile (0..1) of d, sorting d.

@@ -12,6 +12,7 @@ import (
 
 	"github.com/closeloop/closeloop/platform/apperr"
 	"github.com/closeloop/closeloop/platform/auth"
+	"github.com/closeloop/closeloop/platform/faults"
 	wfc "github.com/closeloop/closeloop/proto/contract/workflows"
 	followupv1 "github.com/closeloop/closeloop/proto/gen/closeloop/followup/v1"
 	"github.com/closeloop/closeloop/services/followup/internal/adapters/store"
@@ -391,13 +392,23 @@ func (s *FollowUps) UpdateDeadline(ctx context.Context, id string, c domain.Dead
 	})
 }
 
+// AfterStepStore is the fault point (platform/faults) where an escalation
+// step is stored and its caller not yet answered: killed there, the
+// service leaves the step's workflow task (or activity) to Temporal to run
+// again, and the repeated call finds the step stored.
+const AfterStepStore = "followup.after-step-store"
+
 // RecordStep records an escalation step. Levels only go up, so a retried
 // call changes nothing.
 func (s *FollowUps) RecordStep(ctx context.Context, id string, st domain.Step) error {
-	return s.store.Update(ctx, id, func(f *domain.FollowUp) error {
+	err := s.store.Update(ctx, id, func(f *domain.FollowUp) error {
 		f.RecordStep(st, now())
 		return nil
 	})
+	if err == nil {
+		faults.Point(AfterStepStore)
+	}
+	return err
 }
 
 // Close closes a follow-up; closing a closed one changes nothing.

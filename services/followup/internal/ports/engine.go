@@ -16,6 +16,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/closeloop/closeloop/platform/apperr"
@@ -50,6 +51,14 @@ func (a *EngineActivities) Register(r worker.Registry) {
 	} {
 		r.RegisterActivityWithOptions(fn, activity.RegisterOptions{Name: name})
 	}
+}
+
+// RegisterFollowUpWorkflow adds the FollowUp workflow to the worker on the
+// engine's task queue: new follow-ups run here, their engine activities
+// local (workflows/followup/host.go). The workflow worker keeps the
+// follow-ups started before, on its own queue.
+func RegisterFollowUpWorkflow(r worker.Registry) {
+	r.RegisterWorkflowWithOptions(followup.FollowUp, workflow.RegisterOptions{Name: wfc.WorkflowFollowUp})
 }
 
 // CalendarSet returns every current calendar and assignment.

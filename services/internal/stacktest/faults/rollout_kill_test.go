@@ -10,9 +10,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 	tlog "go.temporal.io/sdk/log"
+	"google.golang.org/protobuf/types/known/timestamppb"
 	"gorm.io/gorm"
 
 	"github.com/closeloop/closeloop/platform/db"
@@ -107,11 +109,16 @@ func (r *rollout) onVersion(v int64) int {
 }
 
 // open opens n call-back follow-ups due in two hours, from four clients at
-// once, and waits until each is stored on ladder version v.
-func (r *rollout) open(n int, v int64) []string {
+// once, and waits until each is stored on ladder version v. They run where
+// the API starts them, hosted by the follow-up service — or, with onWorker,
+// on the workflow worker's queue, started directly as a release before
+// that one started every follow-up (the worker still hosts those, and the
+// follow-ups Track runs inside its workflows).
+func (r *rollout) open(n int, v int64, onWorker bool) []string {
 	r.t.Helper()
 	cust := r.s.Create(stacktest.MgrMia, stacktest.Company(map[string]any{"owner_id": stacktest.RepAna, "team": "north"}))
-	due := time.Now().Add(2 * time.Hour).UTC().Truncate(time.Second).Format(time.RFC3339)
+	dueAt := time.Now().Add(2 * time.Hour).UTC().Truncate(time.Second)
+	due := dueAt.Format(time.RFC3339)
 	ids := make([]string, n)
 	var wg sync.WaitGroup
 	errs := make(chan string, n)
@@ -121,6 +128,18 @@ func (r *rollout) open(n int, v int64) []string {
 			defer wg.Done()
 			for i := c; i < n; i += 4 {
 				key := fmt.Sprintf("rollout-%d-%d", time.Now().UnixNano(), i)
+				if onWorker {
+					ids[i] = uuid.NewString()
+					_, err := r.tc.ExecuteWorkflow(context.Background(), client.StartWorkflowOptions{ID: wfc.FollowUpWorkflowID(ids[i]), TaskQueue: wfc.TaskQueue},
+						wfc.WorkflowFollowUp, &followupv1.FollowUpSpec{Id: ids[i], Kind: policy.KindCallback, CustomerId: cust, OwnerId: stacktest.RepAna,
+							Team: "north", Territory: "north", Title: "call back " + key, AnchorAt: timestamppb.Now(), DueAt: timestamppb.New(dueAt),
+							OpenedBy: stacktest.MgrMia})
+					if err != nil {
+						errs <- err.Error()
+						return
+					}
+					continue
+				}
 				a := send("POST", r.s.FollowUpBase+"/v1/follow-ups", r.s.Tokens[stacktest.MgrMia], map[string]any{"kind": policy.KindCallback,
 					"customer_id": cust, "title": "call back " + key, "due_at": due}, idem.Header, key)
 				if a.Status != http.StatusCreated && a.Status != http.StatusAccepted {
@@ -239,8 +258,11 @@ func (r *rollout) unfollowed(ids []string) int {
 }
 
 // TestWorkerKilledMidRollout kills the workflow worker with SIGKILL in the
-// middle of a policy rollout: sixty call-back follow-ups are open, an
-// analyst changes their escalation ladder, and the worker (a child process,
+// middle of a policy rollout: sixty call-back follow-ups the worker hosts
+// are open (started on its queue, as a release before the follow-up
+// service hosted new ones started them: the worker keeps those, and every
+// follow-up Track runs inside its workflows), an analyst changes their
+// escalation ladder, and the worker (a child process,
 // two workflow tasks at a time so the rollout takes a moment) is killed as
 // soon as the rollout has stored the re-computed deadlines — the records move
 // first, then the signals tell the workflows — and started again three
@@ -262,7 +284,7 @@ func TestWorkerKilledMidRollout(t *testing.T) {
 	r := &rollout{t: t, s: s, fdb: openDB(t, fdsn), tc: tc}
 	const n = 60
 	base, _ := r.ladder("1d")
-	ids := r.open(n, base)
+	ids := r.open(n, base, true)
 
 	v, rolloutID := r.ladder("2d")
 	started := time.Now()
@@ -286,7 +308,8 @@ func TestWorkerKilledMidRollout(t *testing.T) {
 }
 
 // TestFollowUpServiceKilledMidRollout kills the follow-up service — where
-// the rollout's activities run — with SIGKILL in the middle of a policy
+// the rollout's activities run, and which hosts the follow-ups the API
+// opened — with SIGKILL in the middle of a policy
 // rollout, right after its page stored the re-computed deadlines and before
 // it signalled any workflow (fault point followup.after-rollout-store), and
 // starts it again: Temporal retries the page once its heartbeat has timed
@@ -318,7 +341,7 @@ func TestFollowUpServiceKilledMidRollout(t *testing.T) {
 	r := &rollout{t: t, s: s, fdb: openDB(t, fdsn), tc: tc}
 	const n = 20
 	base, _ := r.ladder("1d")
-	ids := r.open(n, base)
+	ids := r.open(n, base, false)
 
 	v, rolloutID := r.ladder("2d")
 	started := time.Now()

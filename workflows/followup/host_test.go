@@ -1,0 +1,93 @@
+package followup_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
+	"google.golang.org/protobuf/proto"
+
+	followupc "github.com/closeloop/closeloop/proto/contract/followup"
+	wfc "github.com/closeloop/closeloop/proto/contract/workflows"
+	"github.com/closeloop/closeloop/workflows/policy"
+)
+
+// TestAFollowUpTheEngineHostsCallsTheEngineLocally: a FollowUp run started
+// on the follow-up engine's own queue (as followup.Start starts every new
+// one) makes exactly the engine calls a run on the workflow worker's queue
+// makes — the same activities, inputs and instants through opening, a
+// shortened SLA, the ladder's steps and the close — but as local
+// activities, no activity task among them; the run on the workflow
+// worker's queue (one started before) keeps its activity tasks.
+func TestAFollowUpTheEngineHostsCallsTheEngineLocally(t *testing.T) {
+	type run struct {
+		h             *harness
+		remote, local []string
+	}
+	play := func(queue string) run {
+		h := newHarness(t, monday10)
+		r := run{h: h}
+		h.env.SetStartWorkflowOptions(client.StartWorkflowOptions{TaskQueue: queue})
+		h.env.SetOnActivityStartedListener(func(info *activity.Info, _ context.Context, _ converter.EncodedValues) {
+			r.remote = append(r.remote, info.ActivityType.Name)
+		})
+		h.env.SetOnLocalActivityStartedListener(func(info *activity.Info, _ context.Context, _ []any) {
+			r.local = append(r.local, info.ActivityType.Name)
+		})
+		h.after(time.Hour, func() { // the SLA shortened to 2 hours: due at 12:00
+			h.store.putPolicy(policy.LeadFirstContactSLA, 2, h.env.Now(), elapsedTimer(2*time.Hour))
+			h.signalPolicy(policy.LeadFirstContactSLA, 2)
+		})
+		h.closeAt(monday10.Add(10 * 24 * time.Hour))
+		h.run(firstContact(monday10))
+		return r
+	}
+	hosted, before := play(followupc.TaskQueue), play(wfc.TaskQueue)
+
+	if len(hosted.remote) != 0 {
+		t.Errorf("hosted run: activity tasks %v, want none", hosted.remote)
+	}
+	if len(before.local) != 0 {
+		t.Errorf("run on the workflow worker's queue: local activities %v, want none", before.local)
+	}
+	wantLocal := []string{followupc.ActivityResolvePolicies, followupc.ActivityResolvePolicies, followupc.ActivityUpdateFollowUpDeadline,
+		followupc.ActivityResolvePolicies, followupc.ActivityRecordFollowUpStep}
+	if len(hosted.local) < len(wantLocal) {
+		t.Fatalf("hosted run: local activities %v, want at least %v", hosted.local, wantLocal)
+	}
+	for i, name := range wantLocal {
+		if hosted.local[i] != name {
+			t.Fatalf("hosted run: local activities %v, want them to begin %v", hosted.local, wantLocal)
+		}
+	}
+	if len(hosted.local) != len(before.remote) {
+		t.Errorf("hosted run: %d local activities %v; the run on the workflow worker's queue: %d activity tasks %v",
+			len(hosted.local), hosted.local, len(before.remote), before.remote)
+	}
+
+	// The same calls, with the same inputs, at the same instants.
+	a, b := hosted.h, before.h
+	a.mu.Lock()
+	b.mu.Lock()
+	defer a.mu.Unlock()
+	defer b.mu.Unlock()
+	if len(a.calls) != len(b.calls) {
+		t.Fatalf("hosted run: %d engine calls, the other %d", len(a.calls), len(b.calls))
+	}
+	steps := 0
+	for i := range a.calls {
+		x, y := a.calls[i], b.calls[i]
+		if x.name != y.name || !x.at.Equal(y.at) || !proto.Equal(x.in, y.in) {
+			t.Errorf("call %d: hosted %s at %s %v; the other %s at %s %v", i, x.name, show(x.at), x.in, y.name, show(y.at), y.in)
+		}
+		if x.name == followupc.ActivityRecordFollowUpStep {
+			steps++
+		}
+	}
+	if steps != 3 {
+		t.Errorf("%d steps recorded, want the shipped ladder's 3", steps)
+	}
+}
