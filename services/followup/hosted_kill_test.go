@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/log"
@@ -50,7 +51,7 @@ func TestAHostedFollowUpsStepSurvivesAKill(t *testing.T) {
 
 	first, out := s.startFollowUpProcess(dsn, hostPort, namespace, map[string]string{"CLOSELOOP_FAULT": app.AfterStepStore})
 	cust := s.create(repAna, company(nil))
-	id := "0190c000-0000-7000-8000-00000000f401"
+	id := uuid.NewString()                            // workflow ids are the shared namespace's: never another test's
 	due := time.Now().Add(-10 * 24 * time.Hour).UTC() // ten days overdue: the ladder runs at once
 	if err := wffollowup.Start(ctx, c, &followupv1.FollowUpSpec{Id: id, Kind: "callback", CustomerId: cust, OwnerId: repAna, Team: "north",
 		Territory: "north", Title: "call back about the valves", AnchorAt: timestamppb.New(due.Add(-time.Hour)), DueAt: timestamppb.New(due),
