@@ -11,7 +11,6 @@ import (
 
 	"github.com/closeloop/closeloop/platform/testenv"
 	followupc "github.com/closeloop/closeloop/proto/contract/followup"
-	wfc "github.com/closeloop/closeloop/proto/contract/workflows"
 	"github.com/closeloop/closeloop/services/internal/stacktest"
 )
 
@@ -49,15 +48,7 @@ func TestTheFollowUpServiceHostsNewFollowUps(t *testing.T) {
 		r := s.call("GET", "/v1/follow-ups/"+id, repAna, nil)
 		return r.status == http.StatusOK && r.json(t)["escalation_level"] == float64(1)
 	})
-	if r := s.call("POST", "/v1/follow-ups/"+id+"/complete", repAna, map[string]any{"note": "called, quote accepted"}); r.status != http.StatusOK {
-		t.Fatalf("complete: %d %s", r.status, r.body)
-	}
-	wid := wfc.FollowUpWorkflowID(id)
-	wctx, cancel := context.WithTimeout(ctx, time.Minute)
-	defer cancel()
-	if err := tc.GetWorkflow(wctx, wid, "").Get(wctx, nil); err != nil {
-		t.Fatalf("follow-up workflow: %v", err)
-	}
+	wid := s.complete(t, tc, id)
 	if got := s.call("GET", "/v1/follow-ups/"+id, repAna, nil).json(t); got["state"] != "done" || got["escalation_level"] != float64(1) {
 		t.Errorf("record after the close: %v", got)
 	}

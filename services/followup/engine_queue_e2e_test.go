@@ -43,15 +43,7 @@ func TestFollowUpsReachTheEngineOnItsOwnQueue(t *testing.T) {
 	eventually(t, "the follow-up stored by the engine", 30*time.Second, func() bool {
 		return s.call("GET", "/v1/follow-ups/"+id, repAna, nil).status == http.StatusOK
 	})
-	if r := s.call("POST", "/v1/follow-ups/"+id+"/complete", repAna, map[string]any{"note": "called, quote accepted"}); r.status != http.StatusOK {
-		t.Fatalf("complete: %d %s", r.status, r.body)
-	}
-	wid := wfc.FollowUpWorkflowID(id)
-	wctx, cancel := context.WithTimeout(ctx, time.Minute)
-	defer cancel()
-	if err := tc.GetWorkflow(wctx, wid, "").Get(wctx, nil); err != nil {
-		t.Fatalf("follow-up workflow: %v", err)
-	}
+	wid := s.complete(t, tc, id)
 
 	var activities []string
 	marker := false
@@ -85,4 +77,20 @@ func TestFollowUpsReachTheEngineOnItsOwnQueue(t *testing.T) {
 		t.Error("no version marker: the queue switch is not recorded in the history")
 	}
 	testenv.SaveHistory(t, tc, wid, "../../workflows/testdata/follow-up-on-its-own-queue.json")
+}
+
+// complete has rep-ana complete follow-up id through the API and waits for
+// its workflow to end; it returns the workflow's id.
+func (s *stack) complete(t *testing.T, tc client.Client, id string) string {
+	t.Helper()
+	if r := s.call("POST", "/v1/follow-ups/"+id+"/complete", repAna, map[string]any{"note": "called, quote accepted"}); r.status != http.StatusOK {
+		t.Fatalf("complete: %d %s", r.status, r.body)
+	}
+	wid := wfc.FollowUpWorkflowID(id)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := tc.GetWorkflow(ctx, wid, "").Get(ctx, nil); err != nil {
+		t.Fatalf("follow-up workflow: %v", err)
+	}
+	return wid
 }

@@ -2,10 +2,7 @@ package followup_test
 
 import (
 	"context"
-	"errors"
 	"log/slog"
-	osexec "os/exec"
-	"syscall"
 	"testing"
 	"time"
 
@@ -58,17 +55,7 @@ func TestAHostedFollowUpsStepSurvivesAKill(t *testing.T) {
 		OpenedBy: "test"}); err != nil {
 		t.Fatal(err)
 	}
-	died := make(chan error, 1)
-	go func() { died <- first.Wait() }()
-	select {
-	case err := <-died:
-		var exit *osexec.ExitError
-		if !errors.As(err, &exit) || exit.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
-			t.Fatalf("the follow-up service did not die by SIGKILL: %v\n%s", err, out)
-		}
-	case <-time.After(90 * time.Second):
-		t.Fatalf("the follow-up service never reached the fault point:\n%s", out)
-	}
+	diedAtFault(t, first, out, "the follow-up service")
 	type count struct {
 		Level  int
 		Action string

@@ -75,17 +75,7 @@ func TestEmailSurvivesAKillBetweenSendingAndRecording(t *testing.T) {
 	first, out := s.startFollowUpProcess(dsn, map[string]string{"NOTIFY_DISPATCH": "true", "CLOSELOOP_FAULT": "notify.after-send"})
 	id := "0190c000-0000-7000-8000-00000000f301"
 	s.overdue(id, repAna, "call back about the valves")
-	died := make(chan error, 1)
-	go func() { died <- first.Wait() }()
-	select {
-	case err := <-died:
-		var exit *osexec.ExitError
-		if !errors.As(err, &exit) || exit.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
-			t.Fatalf("the sender did not die by SIGKILL: %v\n%s", err, out)
-		}
-	case <-time.After(90 * time.Second):
-		t.Fatalf("the sender never reached the fault point:\n%s", out)
-	}
+	diedAtFault(t, first, out, "the sender")
 	caught, err := s.mail.Messages(context.Background())
 	if err != nil || len(caught) == 0 {
 		t.Fatalf("nothing was sent before the kill (%v)", err)
@@ -124,5 +114,23 @@ func TestEmailSurvivesAKillBetweenSendingAndRecording(t *testing.T) {
 		if !seen[m.MessageID] {
 			t.Fatalf("the message sent before the kill (%s) is not one of the deliveries recorded after", m.MessageID)
 		}
+	}
+}
+
+// diedAtFault waits until cmd, armed at a fault point, has died there by
+// SIGKILL (within 90 s), failing the test with its output otherwise; who
+// names it in the message.
+func diedAtFault(t *testing.T, cmd *osexec.Cmd, out *bytes.Buffer, who string) {
+	t.Helper()
+	died := make(chan error, 1)
+	go func() { died <- cmd.Wait() }()
+	select {
+	case err := <-died:
+		var exit *osexec.ExitError
+		if !errors.As(err, &exit) || exit.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
+			t.Fatalf("%s did not die by SIGKILL: %v\n%s", who, err, out)
+		}
+	case <-time.After(90 * time.Second):
+		t.Fatalf("%s never reached the fault point:\n%s", who, out)
 	}
 }
