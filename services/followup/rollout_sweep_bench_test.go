@@ -59,9 +59,7 @@ func firstSweep(ctx context.Context, c client.Client, since time.Time) rolloutSw
 		}
 		if es := resp.GetExecutions(); len(es) > 0 {
 			wid = es[0].GetExecution().GetWorkflowId()
-			break
-		}
-		if err := sleepCtx(ctx, 100*time.Millisecond); err != nil {
+		} else if err := sleepCtx(ctx, 100*time.Millisecond); err != nil {
 			return rolloutSweep{err: fmt.Errorf("no PolicyRollout workflow listed: %w", err)}
 		}
 	}
