@@ -241,19 +241,21 @@ func TestLoginForm(t *testing.T) {
 }
 
 // TestDiscoveryAnnouncesCodeFlow: what a client library reads to find the
-// endpoints and what they support.
+// endpoints and what they support (the client credentials grant and the
+// secrets of service clients too: service_test.go).
 func TestDiscoveryAnnouncesCodeFlow(t *testing.T) {
 	_, u := serve(t, devissuer.New)
 	var d map[string]any
 	getJSON(t, u+devissuer.DiscoveryPath, &d)
 	want := map[string]any{
-		"authorization_endpoint":           u + "/authorize",
-		"token_endpoint":                   u + "/token",
-		"end_session_endpoint":             u + "/logout",
-		"response_types_supported":         []any{"code"},
-		"grant_types_supported":            []any{"authorization_code", "refresh_token"},
-		"code_challenge_methods_supported": []any{"S256"},
-		"scopes_supported":                 []any{"openid", "profile", "offline_access"},
+		"authorization_endpoint":                u + "/authorize",
+		"token_endpoint":                        u + "/token",
+		"end_session_endpoint":                  u + "/logout",
+		"response_types_supported":              []any{"code"},
+		"grant_types_supported":                 []any{"authorization_code", "refresh_token", "client_credentials"},
+		"token_endpoint_auth_methods_supported": []any{"none", "client_secret_basic", "client_secret_post"},
+		"code_challenge_methods_supported":      []any{"S256"},
+		"scopes_supported":                      []any{"openid", "profile", "offline_access"},
 	}
 	for k, v := range want {
 		if got := d[k]; !reflect.DeepEqual(got, v) {

@@ -41,6 +41,9 @@ func (i *Issuer) RegisterClient(clientID string, redirectURIs ...string) {
 	}
 	i.mu.Lock()
 	defer i.mu.Unlock()
+	if _, service := i.services[clientID]; service {
+		panic(fmt.Sprintf("devissuer: RegisterClient(%q): already registered as a service client", clientID))
+	}
 	for _, uri := range redirectURIs {
 		if !slices.Contains(i.clients[clientID], uri) {
 			i.clients[clientID] = append(i.clients[clientID], uri)

@@ -25,6 +25,10 @@
 // client has no secret; the auto-detected style works too, with a second
 // request whenever the first is refused).
 //
+// A service client, registered with a secret by [Issuer.RegisterServiceClient],
+// obtains access tokens for itself with the client credentials grant instead
+// (service.go).
+//
 // A request naming an unregistered client or redirect URI gets an error page,
 // never a redirect; any other fault in an authorization request is sent back
 // to the redirect URI as error and state (RFC 6749 section 4.1.2.1), and the
@@ -95,6 +99,7 @@ type Issuer struct {
 
 	mu         sync.Mutex
 	clients    map[string][]string // client id → registered redirect URIs
+	services   map[string][32]byte // service client id → SHA-256 of its secret
 	accessTTL  time.Duration
 	refreshTTL time.Duration
 	codes      map[string]*authCode
@@ -174,6 +179,7 @@ func newIssuer(issuerURL string, key crypto.Signer) (*Issuer, error) {
 	i := &Issuer{
 		url: issuerURL, alg: alg, public: public, signer: signer, access: access,
 		clients:   map[string][]string{},
+		services:  map[string][32]byte{},
 		accessTTL: defaultAccessTTL, refreshTTL: defaultRefreshTTL,
 		codes: map[string]*authCode{}, refresh: map[string]*refreshToken{},
 	}
@@ -206,9 +212,9 @@ func (i *Issuer) Handler() http.Handler {
 		"id_token_signing_alg_values_supported": []string{string(i.alg)},
 		"response_types_supported":              []string{"code"},
 		"response_modes_supported":              []string{"query"},
-		"grant_types_supported":                 []string{"authorization_code", "refresh_token"},
+		"grant_types_supported":                 []string{"authorization_code", "refresh_token", "client_credentials"},
 		"code_challenge_methods_supported":      []string{"S256"},
-		"token_endpoint_auth_methods_supported": []string{"none"},
+		"token_endpoint_auth_methods_supported": []string{"none", "client_secret_basic", "client_secret_post"},
 		"scopes_supported":                      supportedScopes,
 		"subject_types_supported":               []string{"public"},
 		"claims_supported": []string{

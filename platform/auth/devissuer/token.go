@@ -53,13 +53,14 @@ type tokenResponse struct {
 	AccessToken  string `json:"access_token"`
 	TokenType    string `json:"token_type"`
 	ExpiresIn    int64  `json:"expires_in"`
-	RefreshToken string `json:"refresh_token"`
-	IDToken      string `json:"id_token"`
-	Scope        string `json:"scope"`
+	RefreshToken string `json:"refresh_token,omitempty"`
+	IDToken      string `json:"id_token,omitempty"`
+	Scope        string `json:"scope,omitempty"`
 }
 
 // token serves POST /token: the authorization_code and refresh_token grants
-// for registered public clients.
+// for registered public clients, the client_credentials grant for service
+// clients (service.go).
 func (i *Issuer) token(w http.ResponseWriter, r *http.Request) {
 	resp, oerr := i.grant(w, r)
 	w.Header().Set("Cache-Control", "no-store")
@@ -94,15 +95,24 @@ func (i *Issuer) grant(w http.ResponseWriter, r *http.Request) (tokenResponse, *
 			return tokenResponse{}, invalidRequest(name + " is given more than once")
 		}
 	}
-	clientID, oerr := i.authenticateClient(r, form)
+	clientID, service, oerr := i.authenticateClient(r, form)
 	if oerr != nil {
 		return tokenResponse{}, oerr
+	}
+	gt := form.Get("grant_type")
+	switch {
+	case gt == "client_credentials" && !service:
+		return tokenResponse{}, &oauthError{Code: "unauthorized_client", Description: fmt.Sprintf("client %q is public: the client_credentials grant is for service clients", clientID)}
+	case gt == "client_credentials":
+		return i.clientCredentials(clientID, form)
+	case service && gt != "":
+		return tokenResponse{}, &oauthError{Code: "unauthorized_client", Description: fmt.Sprintf("client %q is a service client: it may use the client_credentials grant only", clientID)}
 	}
 	var (
 		s    session
 		gerr *oauthError
 	)
-	switch gt := form.Get("grant_type"); gt {
+	switch gt {
 	case "authorization_code":
 		if missing := missingParams(form, "code", "redirect_uri", "code_verifier"); missing != "" {
 			return tokenResponse{}, invalidRequest(missing)
@@ -119,7 +129,7 @@ func (i *Issuer) grant(w http.ResponseWriter, r *http.Request) (tokenResponse, *
 	case "":
 		return tokenResponse{}, invalidRequest("grant_type is missing")
 	default:
-		return tokenResponse{}, &oauthError{Code: "unsupported_grant_type", Description: fmt.Sprintf("grant_type %q is not supported (supported: authorization_code, refresh_token)", gt)}
+		return tokenResponse{}, &oauthError{Code: "unsupported_grant_type", Description: fmt.Sprintf("grant_type %q is not supported (supported: authorization_code, refresh_token, client_credentials)", gt)}
 	}
 	if gerr != nil {
 		return tokenResponse{}, gerr
@@ -131,32 +141,52 @@ func (i *Issuer) grant(w http.ResponseWriter, r *http.Request) (tokenResponse, *
 	return resp, nil
 }
 
-// authenticateClient returns the registered public client the request comes
-// from: client_id in the body, or as the user name of HTTP Basic
-// authentication with an empty password (what golang.org/x/oauth2 sends for a
-// client without secret). A public client has no secret to check.
-func (i *Issuer) authenticateClient(r *http.Request, form url.Values) (string, *oauthError) {
-	clientID := form.Get("client_id")
+// authenticateClient returns the registered client the request comes from,
+// and whether it is a service client. A public client names itself —
+// client_id in the body, or the user name of HTTP Basic authentication with
+// an empty password (what golang.org/x/oauth2 sends for a client without
+// secret) — and has no secret to check. A service client authenticates with
+// its secret, by HTTP Basic authentication (client_secret_basic: user name
+// and password form-encoded, RFC 6749 section 2.3.1) or client_id and
+// client_secret in the body (client_secret_post), not both.
+func (i *Issuer) authenticateClient(r *http.Request, form url.Values) (string, bool, *oauthError) {
+	clientID, secret := form.Get("client_id"), form.Get("client_secret")
 	user, pass, basic := r.BasicAuth()
 	if basic {
 		id, err := url.QueryUnescape(user)
+		p, perr := url.QueryUnescape(pass)
 		switch {
 		case err != nil || id == "":
-			return "", invalidClient("the Basic authentication user name is not a client id", true)
-		case pass != "":
-			return "", invalidClient("clients of this issuer are public: they have no secret", true)
+			return "", false, invalidClient("the Basic authentication user name is not a client id", true)
+		case perr != nil:
+			return "", false, invalidClient("the Basic authentication password is not form-encoded", true)
 		case clientID != "" && clientID != id:
-			return "", invalidRequest("client_id differs from the client in the Authorization header")
+			return "", false, invalidRequest("client_id differs from the client in the Authorization header")
+		case secret != "" && p != "":
+			return "", false, invalidRequest("the client authenticates twice: with HTTP Basic authentication and client_secret")
 		}
 		clientID = id
+		if p != "" {
+			secret = p
+		}
 	}
 	switch {
 	case clientID == "":
-		return "", invalidRequest("client_id is missing")
+		return "", false, invalidRequest("client_id is missing")
+	case i.serviceClient(clientID):
+		if secret == "" {
+			return "", false, invalidClient(fmt.Sprintf("client %q is a service client: it must authenticate with its secret", clientID), basic)
+		}
+		if !i.serviceSecretOK(clientID, secret) {
+			return "", false, invalidClient("the client could not be authenticated", basic)
+		}
+		return clientID, true, nil
 	case !i.clientKnown(clientID):
-		return "", invalidClient(fmt.Sprintf("client %q is not registered", clientID), basic)
+		return "", false, invalidClient(fmt.Sprintf("client %q is not registered", clientID), basic)
+	case secret != "":
+		return "", false, invalidClient(fmt.Sprintf("client %q is public: it has no secret", clientID), basic)
 	}
-	return clientID, nil
+	return clientID, false, nil
 }
 
 // issueTokens signs an access token, an ID token and returns them with s's
