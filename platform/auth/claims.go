@@ -30,6 +30,9 @@ var (
 	errTokenLifetime  = refusal("lifetime_too_long", "the bearer token's lifetime (exp - iat) is longer than this service accepts")
 	errTokenFuture    = refusal("issued_in_future", "the bearer token is issued in the future; check the clocks of the issuer and this service")
 	errTokenNotYet    = refusal("not_yet_valid", "the bearer token is not valid yet (nbf)")
+	errServiceToken   = refusal("service_token", "the bearer token is a service's: it does not act for a user")
+	errNotService     = refusal("not_a_service", "the bearer token is not a Closeloop service's (the role service)")
+	errServiceCaller  = refusal("caller_not_allowed", "the bearer token's service may not call this")
 	errIssuerDown     = apperr.Unavailable("identity_provider_unavailable", "the identity provider cannot be reached; retry shortly")
 )
 
@@ -125,6 +128,9 @@ func (p policy) checkClaims(now time.Time, reg jwt.Claims, c tokenClaims) error 
 func principalFromClaims(subject string, c tokenClaims) (Principal, error) {
 	if subject == "" {
 		return Principal{}, invalid("sub_missing", errors.New("token has no sub claim"))
+	}
+	if slices.Contains(c.Roles, string(RoleService)) {
+		return Principal{}, errServiceToken
 	}
 	p := Principal{Subject: subject, Name: c.Name}
 	for _, name := range c.Roles {

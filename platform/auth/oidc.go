@@ -124,46 +124,57 @@ func newOIDCVerifier(ctx context.Context, issuerURL, audience string, opts OIDCO
 }
 
 // Verify checks rawToken and returns its principal. Only the roles Closeloop
-// knows are kept; a token with none of them is rejected, as is one without sub.
+// knows are kept; a token with none of them is rejected, as is one without
+// sub, and a service's token (the role service: VerifyService).
 func (v *OIDCVerifier) Verify(ctx context.Context, rawToken string) (Principal, error) {
-	if rawToken == "" {
-		return Principal{}, errTokenMissing
-	}
-	keys, err := v.keySet(ctx)
+	reg, c, err := v.signed(ctx, rawToken)
 	if err != nil {
-		return Principal{}, errIssuerDown.Wrap(err)
-	}
-	tok, err := jwt.ParseSigned(rawToken, signingAlgs)
-	if err != nil || len(tok.Headers) != 1 {
-		// go-jose's messages may quote header fields: log a fixed cause.
-		return Principal{}, invalid("malformed", errors.New("not a compact JWS signed with RS256 or ES256"))
-	}
-	h := tok.Headers[0]
-	if err := checkHeaderType(h.ExtraHeaders[jose.HeaderType]); err != nil {
 		return Principal{}, err
-	}
-	// tok.Claims without destinations only checks the signature.
-	err = keys.verify(ctx, h.KeyID, h.Algorithm, func(key any) error { return tok.Claims(key) })
-	switch {
-	case errors.Is(err, errUnknownKey):
-		return Principal{}, invalid("unknown_key", fmt.Errorf("kid %q: %w", clip(h.KeyID), err))
-	case err != nil && ctx.Err() != nil:
-		return Principal{}, invalid("cancelled", ctx.Err())
-	case err != nil:
-		return Principal{}, invalid("signature", fmt.Errorf("kid %q: %w", clip(h.KeyID), err))
-	}
-	var (
-		reg jwt.Claims
-		c   tokenClaims
-	)
-	// The signature of this very token has been verified above.
-	if err := tok.UnsafeClaimsWithoutVerification(&reg, &c); err != nil {
-		return Principal{}, invalid("claims", err)
 	}
 	if err := v.policy.checkClaims(v.now(), reg, c); err != nil {
 		return Principal{}, err
 	}
 	return principalFromClaims(reg.Subject, c)
+}
+
+// signed checks rawToken's form, header type and signature, and returns its
+// claims, not yet checked.
+func (v *OIDCVerifier) signed(ctx context.Context, rawToken string) (jwt.Claims, tokenClaims, error) {
+	var (
+		reg jwt.Claims
+		c   tokenClaims
+	)
+	if rawToken == "" {
+		return reg, c, errTokenMissing
+	}
+	keys, err := v.keySet(ctx)
+	if err != nil {
+		return reg, c, errIssuerDown.Wrap(err)
+	}
+	tok, err := jwt.ParseSigned(rawToken, signingAlgs)
+	if err != nil || len(tok.Headers) != 1 {
+		// go-jose's messages may quote header fields: log a fixed cause.
+		return reg, c, invalid("malformed", errors.New("not a compact JWS signed with RS256 or ES256"))
+	}
+	h := tok.Headers[0]
+	if err := checkHeaderType(h.ExtraHeaders[jose.HeaderType]); err != nil {
+		return reg, c, err
+	}
+	// tok.Claims without destinations only checks the signature.
+	err = keys.verify(ctx, h.KeyID, h.Algorithm, func(key any) error { return tok.Claims(key) })
+	switch {
+	case errors.Is(err, errUnknownKey):
+		return reg, c, invalid("unknown_key", fmt.Errorf("kid %q: %w", clip(h.KeyID), err))
+	case err != nil && ctx.Err() != nil:
+		return reg, c, invalid("cancelled", ctx.Err())
+	case err != nil:
+		return reg, c, invalid("signature", fmt.Errorf("kid %q: %w", clip(h.KeyID), err))
+	}
+	// The signature of this very token has been verified above.
+	if err := tok.UnsafeClaimsWithoutVerification(&reg, &c); err != nil {
+		return reg, c, invalid("claims", err)
+	}
+	return reg, c, nil
 }
 
 func (v *OIDCVerifier) now() time.Time { return v.clock() }

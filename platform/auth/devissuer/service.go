@@ -25,12 +25,12 @@ import (
 // names the client, whose subject is ServiceSubject(client) — Keycloak's user
 // name for a client's service account — with the role ServiceRole and no
 // team; no refresh token and no ID token come with it (the client asks again
-// when it expires). No Closeloop service grants the role anything yet:
-// platform/auth refuses a token without a role it knows (no_role), so a
-// service token opens nothing until a service's route is made to accept it.
+// when it expires). Every user route refuses such a token (service_token);
+// a route meant for services accepts it from the clients it names
+// (auth.ServiceMiddleware).
 
-// ServiceRole is the role of a service client's tokens.
-const ServiceRole = "service"
+// ServiceRole is the role of a service client's tokens (auth.RoleService).
+const ServiceRole = string(auth.RoleService)
 
 // minServiceSecret is the shortest secret RegisterServiceClient accepts.
 const minServiceSecret = 16
@@ -88,7 +88,7 @@ func (i *Issuer) clientCredentials(clientID string, form url.Values) (tokenRespo
 		return tokenResponse{}, &oauthError{Code: "invalid_scope", Description: "a service client's token carries no scope: send none"}
 	}
 	ttl, _ := i.tokenTTL()
-	p := auth.Principal{Subject: ServiceSubject(clientID), Roles: []auth.Role{ServiceRole}}
+	p := auth.Principal{Subject: ServiceSubject(clientID), Roles: []auth.Role{auth.RoleService}}
 	access, err := i.mint(p, Audience, ttl, clientID)
 	if err != nil {
 		return tokenResponse{}, &oauthError{Code: "server_error", Description: "the token could not be signed", status: 500}

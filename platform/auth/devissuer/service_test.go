@@ -29,8 +29,8 @@ const (
 // (HTTP Basic, form-encoded; or in the body). The token is an access token
 // of the issuer's audience for the service account — client_id the client,
 // the role "service", no team, the issuer's access lifetime — and comes with
-// no refresh or ID token. No Closeloop service accepts it yet: the verifier
-// refuses a token without a role it knows.
+// no refresh or ID token. The services' verifier takes it for the service,
+// never for a user.
 func TestServiceClientGetsAToken(t *testing.T) {
 	r := newRig(t)
 	r.iss.RegisterServiceClient(serviceID, serviceSecret)
@@ -72,8 +72,12 @@ func TestServiceClientGetsAToken(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := v.Verify(context.Background(), tok.AccessToken); err == nil || !strings.Contains(err.Error(), "role") {
-			t.Errorf("a service token verified as %v; want it refused for want of a Closeloop role", err)
+		if _, err := v.Verify(context.Background(), tok.AccessToken); err == nil || !strings.Contains(err.Error(), "service's") {
+			t.Errorf("a service token verified as a user's (%v); want it refused", err)
+		}
+		sp, err := v.VerifyService(context.Background(), tok.AccessToken, []string{"closeloop-customer", serviceID})
+		if err != nil || sp.Client != serviceID || sp.Subject != devissuer.ServiceSubject(serviceID) {
+			t.Errorf("VerifyService: %+v, %v; want the service %s", sp, err, serviceID)
 		}
 	}
 }
