@@ -128,6 +128,7 @@ func TestServiceClientRefusals(t *testing.T) {
 			return f
 		}(), nil, 400, "unauthorized_client"},
 		{"a public client", url.Values{"grant_type": {"client_credentials"}, "client_id": {clientID}}, nil, 400, "unauthorized_client"},
+		{"the password grant", func() url.Values { f := inBody(serviceID, serviceSecret); f.Set("grant_type", "password"); return f }(), nil, 400, "unsupported_grant_type"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -105,7 +105,7 @@ func (i *Issuer) grant(w http.ResponseWriter, r *http.Request) (tokenResponse, *
 		return tokenResponse{}, &oauthError{Code: "unauthorized_client", Description: fmt.Sprintf("client %q is public: the client_credentials grant is for service clients", clientID)}
 	case gt == "client_credentials":
 		return i.clientCredentials(clientID, form)
-	case service && gt != "":
+	case service && (gt == "authorization_code" || gt == "refresh_token"):
 		return tokenResponse{}, &oauthError{Code: "unauthorized_client", Description: fmt.Sprintf("client %q is a service client: it may use the client_credentials grant only", clientID)}
 	}
 	var (
