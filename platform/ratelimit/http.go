@@ -95,6 +95,7 @@ type Limiter struct {
 	now        func() time.Time
 	unlimited  map[string]bool
 	apiPrefix  string
+	internal   string
 	userLimits []string // limit name by rule
 }
 
@@ -106,6 +107,10 @@ type Options struct {
 	Unlimited []string
 	// API is the path prefix of the bearer-token API (default "/v1/").
 	API string
+	// Internal is the path prefix of the routes for services, whose tokens
+	// are services' own (default "/internal/"): counted per address as the
+	// API is, only when the token does not authenticate.
+	Internal string
 	// Now is the clock (tests); default time.Now.
 	Now func() time.Time
 }
@@ -124,7 +129,10 @@ func New(cfg Config, o Options) (*Limiter, error) {
 	if o.API == "" {
 		o.API = "/v1/"
 	}
-	l := &Limiter{now: o.Now, unlimited: map[string]bool{}, apiPrefix: o.API, userLimits: []string{LimitUser, LimitUserWrite}}
+	if o.Internal == "" {
+		o.Internal = "/internal/"
+	}
+	l := &Limiter{now: o.Now, unlimited: map[string]bool{}, apiPrefix: o.API, internal: o.Internal, userLimits: []string{LimitUser, LimitUserWrite}}
 	for _, p := range o.Unlimited {
 		l.unlimited[p] = true
 	}
@@ -162,7 +170,10 @@ func IsWrite(method string) bool {
 // only checked, not counted, and is counted once it turns out not to
 // authenticate (no principal when the chain returns): authenticated API
 // traffic has the per-user limits instead — the console and the services
-// calling each other as the user come from a few addresses. An address that
+// calling each other as the user come from a few addresses. The routes for
+// services (Options.Internal) are treated alike: a call a service's own token
+// authenticates is not counted (the calling service is trusted, and its pod is
+// one address). An address that
 // spent its allowance on refused tokens is refused everything until it
 // refills. Every other request (the console's pages, unknown paths) counts.
 func (l *Limiter) ByIP() gin.HandlerFunc {
@@ -175,13 +186,16 @@ func (l *Limiter) ByIP() gin.HandlerFunc {
 			return
 		}
 		key, now := clientKey(c.ClientIP()), l.now()
-		if strings.HasPrefix(c.Request.URL.Path, l.apiPrefix) && c.GetHeader("Authorization") != "" {
+		path := c.Request.URL.Path
+		if (strings.HasPrefix(path, l.apiPrefix) || strings.HasPrefix(path, l.internal)) && c.GetHeader("Authorization") != "" {
 			if wait, _ := l.ip.Wait(now, key, 0); wait > 0 {
 				l.refuse(c, LimitIP, wait)
 				return
 			}
 			c.Next()
-			if _, ok := auth.FromContext(c.Request.Context()); !ok {
+			_, user := auth.FromContext(c.Request.Context())
+			_, service := auth.ServiceFromContext(c.Request.Context())
+			if !user && !service {
 				l.ip.Charge(l.now(), key, 0)
 			}
 			return

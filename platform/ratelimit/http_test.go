@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -44,6 +45,18 @@ func (tokenIsSubject) Verify(_ context.Context, raw string) (auth.Principal, err
 	return auth.Principal{Subject: raw, Roles: []auth.Role{auth.RoleRep}}, nil
 }
 
+// tokenIsService authenticates "Bearer svc-<client>" as that service, from
+// any caller listed; anything else is refused.
+type tokenIsService struct{}
+
+func (tokenIsService) VerifyService(_ context.Context, raw string, callers []string) (auth.ServicePrincipal, error) {
+	client, ok := strings.CutPrefix(raw, "svc-")
+	if !ok || !slices.Contains(callers, client) {
+		return auth.ServicePrincipal{}, apperr.Unauthenticated("unauthenticated", "not a service's token")
+	}
+	return auth.ServicePrincipal{Subject: "service-account-" + client, Client: client}, nil
+}
+
 // engine is a service's engine in miniature: the limits around a bearer-token
 // API, a page outside it and the health endpoint.
 func engine(t *testing.T, cfg Config, o Options) (*gin.Engine, *clock) {
@@ -64,6 +77,8 @@ func engine(t *testing.T, cfg Config, o Options) (*gin.Engine, *clock) {
 	v1 := e.Group("/v1", auth.Middleware(tokenIsSubject{}, httpx.WriteError), l.ByUser())
 	v1.GET("/things/:id", func(c *gin.Context) { c.Status(http.StatusNoContent) })
 	v1.POST("/things", func(c *gin.Context) { c.Status(http.StatusCreated) })
+	e.POST("/internal/v1/calls", auth.ServiceMiddleware(tokenIsService{}, []string{"sales"}, httpx.WriteError),
+		func(c *gin.Context) { c.Status(http.StatusOK) })
 	return e, clk
 }
 
@@ -226,6 +241,27 @@ func TestAddressLimitCountsWhatDoesNotAuthenticate(t *testing.T) {
 	clk.Add(time.Second)
 	if a := send(e, "GET", "/v1/things/1", "ana", "192.0.2.1"); a.status != 204 {
 		t.Fatalf("after a second: %d", a.status)
+	}
+}
+
+// TestServiceCallsAreNotCountedPerAddress: a route for services counts a
+// call per address only when the token does not authenticate a service:
+// one calling service, one pod address, is never throttled there, while
+// refused tokens spend the address's allowance as on the API.
+func TestServiceCallsAreNotCountedPerAddress(t *testing.T) {
+	e, _ := engine(t, Config{IPRPS: 1, IPBurst: 3, MaxKeys: 100}, Options{})
+	for range 20 {
+		if a := send(e, "POST", "/internal/v1/calls", "svc-sales", "192.0.2.1"); a.status != 200 {
+			t.Fatalf("a service's calls spent the address's allowance: %d", a.status)
+		}
+	}
+	for _, tok := range []string{"svc-marketing", "ana", ""} {
+		if a := send(e, "POST", "/internal/v1/calls", tok, "192.0.2.1"); a.status != 401 {
+			t.Fatalf("token %q: %d, want 401", tok, a.status)
+		}
+	}
+	if a := send(e, "POST", "/internal/v1/calls", "svc-sales", "192.0.2.1"); a.status != 429 {
+		t.Fatalf("after three refused tokens: %d, want 429", a.status)
 	}
 }
 

@@ -301,14 +301,16 @@ func TestOversizedHeaderGets431(t *testing.T) {
 	}
 }
 
-// docs/configuration.md lists every variable of the rate limits and the
-// server's timeouts (`<binary> env` prints them from the code).
+// docs/configuration.md lists every variable of the rate limits, the
+// server's timeouts and the service identity (`<binary> env` prints them
+// from the code).
 func TestLimitVariablesAreDocumented(t *testing.T) {
 	doc, err := os.ReadFile("../../docs/configuration.md")
 	if err != nil {
 		t.Fatal(err)
 	}
 	vars := append(config.Describe(&ratelimit.Config{}), config.Describe(&httpx.ServerConfig{})...)
+	vars = append(vars, config.Describe(&service.IdentityConfig{})...)
 	for _, v := range vars {
 		if !strings.Contains(string(doc), "`"+v.Name+"`") {
 			t.Errorf("docs/configuration.md does not list %s", v.Name)

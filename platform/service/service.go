@@ -44,7 +44,6 @@ import (
 	"github.com/closeloop/closeloop/platform/db/dbotel"
 	"github.com/closeloop/closeloop/platform/db/migrate"
 	"github.com/closeloop/closeloop/platform/httpx"
-	"github.com/closeloop/closeloop/platform/idem"
 	"github.com/closeloop/closeloop/platform/logging"
 	"github.com/closeloop/closeloop/platform/ratelimit"
 	"github.com/closeloop/closeloop/platform/telemetry"
@@ -63,6 +62,7 @@ type Config struct {
 	OIDCIssuerURL   string             `env:"OIDC_ISSUER_URL" help:"OIDC issuer whose discovery document and JWKS verify bearer tokens (required to serve the API; not for migrate or the worker)"`
 	OIDCAudience    string             `env:"OIDC_AUDIENCE" default:"closeloop" help:"audience (aud) tokens must carry"`
 	OIDC            auth.OIDCOptions   // OIDC_ALLOW_INSECURE_ISSUER, OIDC_ALLOWED_CLIENTS, token lifetime, clock skew, JWKS refetch (platform/auth)
+	Identity        IdentityConfig     // SERVICE_CLIENT_ID, SERVICE_CLIENT_SECRET, SERVICE_CALLERS (identity.go)
 	OTLPEndpoint    string             `env:"OTEL_EXPORTER_OTLP_ENDPOINT" help:"OTLP/gRPC endpoint for traces; empty disables export"`
 	ServiceName     string             `env:"OTEL_SERVICE_NAME" help:"service.name of traces and metrics (default: the binary's name)"`
 	LogLevel        string             `env:"LOG_LEVEL" default:"info" help:"debug, info, warn or error"`
@@ -106,12 +106,18 @@ type Deps struct {
 	Temporal  client.Client
 	Telemetry *telemetry.Telemetry
 	Verifier  auth.Verifier
+	// ServiceTokens are the service's own tokens (SERVICE_CLIENT_ID), nil
+	// without a client.
+	ServiceTokens *auth.ServiceTokens
 }
 
 // Module is what a service contributes.
 type Module struct {
 	// Routes mounts the API on the /v1 group, which already requires a valid token.
 	Routes func(v1 *gin.RouterGroup)
+	// Internal mounts routes for other services on /internal/v1, which
+	// already requires a service's own token from SERVICE_CALLERS.
+	Internal func(g *gin.RouterGroup)
 	// Register adds activities (and, for the worker binary, workflows) to the worker.
 	Register func(r worker.Registry)
 	// Queues adds workers on the binary's bulk task queues (customer-bulk,
@@ -284,7 +290,7 @@ func Build(ctx context.Context, spec Spec, cfg Config, o Options) (*App, error) 
 	if err := auth.CheckIssuerURL(cfg.OIDCIssuerURL, cfg.OIDC.AllowInsecureIssuer); cfg.OIDCIssuerURL != "" && err != nil {
 		return nil, fmt.Errorf("configuration: OIDC_ISSUER_URL: %w", err)
 	}
-	if err := checkCodecServer(cfg, o.Verifier != nil); err != nil {
+	if err := errors.Join(checkCodecServer(cfg, o.Verifier != nil), cfg.Identity.validate()); err != nil {
 		return nil, err
 	}
 	log := o.Logger
@@ -357,6 +363,10 @@ func Build(ctx context.Context, spec Spec, cfg Config, o Options) (*App, error) 
 		}
 		d.Verifier = v
 	}
+	if d.ServiceTokens, err = serviceTokens(cfg); err != nil {
+		a.Close()
+		return nil, err
+	}
 	mod, err := spec.Setup(ctx, d)
 	if err != nil {
 		a.Close()
@@ -401,6 +411,7 @@ func Build(ctx context.Context, spec Spec, cfg Config, o Options) (*App, error) 
 			httpx.WriteError(c, apperr.NotFound("route_not_found", "no route "+c.Request.Method+" "+c.Request.URL.Path))
 		})
 	}
+	mountInternal(e, mod, d.Verifier, cfg.Identity.Callers)
 	if mod.Pages != nil {
 		mod.Pages(e)
 	}
@@ -572,24 +583,4 @@ func hostname() string {
 		return "unknown"
 	}
 	return h
-}
-
-// PurgeIdempotencyKeys is a Background task that removes expired idempotency keys hourly.
-func PurgeIdempotencyKeys(gdb *gorm.DB, log *slog.Logger) func(ctx context.Context) error {
-	return func(ctx context.Context) error {
-		t := time.NewTicker(time.Hour)
-		defer t.Stop()
-		for {
-			if n, err := idem.Purge(ctx, gdb); err != nil && ctx.Err() == nil {
-				log.Warn("purge idempotency keys", "error", err)
-			} else if n > 0 {
-				log.Info("purged idempotency keys", "count", n)
-			}
-			select {
-			case <-ctx.Done():
-				return nil
-			case <-t.C:
-			}
-		}
-	}
 }
