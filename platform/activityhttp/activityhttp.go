@@ -37,6 +37,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/emptypb"
 )
 
 // Path is where an activity is served, under a service's /internal/v1.
@@ -172,4 +173,24 @@ func clip(b []byte) string {
 		return s[:200] + "…"
 	}
 	return s
+}
+
+// NoResult adapts an activity that returns only an error to Handler: its
+// answer is an empty object.
+func NoResult[PI proto.Message](fn func(context.Context, PI) error) func(context.Context, PI) (*emptypb.Empty, error) {
+	return func(ctx context.Context, in PI) (*emptypb.Empty, error) {
+		if err := fn(ctx, in); err != nil {
+			return nil, err
+		}
+		return &emptypb.Empty{}, nil
+	}
+}
+
+// RemoteNoResult is Remote for an activity that returns only an error.
+func RemoteNoResult[I proto.Message](c *Client, name string) func(context.Context, I) error {
+	call := Remote[I, emptypb.Empty](c, name)
+	return func(ctx context.Context, in I) error {
+		_, err := call(ctx, in)
+		return err
+	}
 }

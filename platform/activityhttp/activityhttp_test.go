@@ -133,3 +133,26 @@ func TestHandlerRefusesABodyThatIsNotTheInput(t *testing.T) {
 		t.Errorf("%d after %d calls, want 400", resp.StatusCode, calls.Load())
 	}
 }
+
+// TestActivityWithoutResult: an activity that returns only an error is
+// served and called alike.
+func TestActivityWithoutResult(t *testing.T) {
+	var got atomic.Value
+	var fail error
+	e := gin.New()
+	e.POST("/internal/v1"+activityhttp.Path("followup.CloseFollowUp"), activityhttp.Handler(activityhttp.NoResult(func(_ context.Context, in *salesv1.EnsureCustomerInput) error {
+		got.Store(in.GetNewId())
+		return fail
+	})))
+	srv := httptest.NewServer(e)
+	t.Cleanup(srv.Close)
+	closeFU := activityhttp.RemoteNoResult[*salesv1.EnsureCustomerInput](&activityhttp.Client{Base: srv.URL, Auth: fixedAuth("Bearer svc"), HTTP: http.DefaultClient}, "followup.CloseFollowUp")
+	if err := closeFU(context.Background(), &salesv1.EnsureCustomerInput{NewId: "f-1"}); err != nil || got.Load() != "f-1" {
+		t.Fatalf("%v, %v", err, got.Load())
+	}
+	fail = temporal.NewNonRetryableApplicationError("no such follow-up", "not_found", nil)
+	var app *temporal.ApplicationError
+	if err := closeFU(context.Background(), &salesv1.EnsureCustomerInput{NewId: "f-2"}); !errors.As(err, &app) || app.Type() != "not_found" || !app.NonRetryable() {
+		t.Errorf("%v", err)
+	}
+}

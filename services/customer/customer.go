@@ -147,6 +147,10 @@ func Setup(d *service.Deps, cfg Config) (*service.Module, error) {
 			timeline.New(d.DB, store).Routes(v1)
 			analytics.New(d.DB, cs).Routes(v1)
 		},
+		// For the sales service's worker, which runs EnsureCustomer as a local
+		// activity of a new lead (platform/activityhttp), as the callers of
+		// SERVICE_CALLERS.
+		Internal: acts.InternalRoutes,
 		Register: func(r worker.Registry) {
 			activities(r)
 			vs.RegisterWorkflow(r) // new customer-days run here, their visit activities local

@@ -162,6 +162,10 @@ func Setup(d *service.Deps, cfg Config) (*service.Module, error) {
 			(&ports.DeliveriesHTTP{Deliveries: deliveries}).Routes(v1)
 			hooks.Routes(v1)
 		},
+		// For the workers of services whose workflows track a follow-up with
+		// the engine's calls as local activities (platform/activityhttp), as
+		// the callers of SERVICE_CALLERS.
+		Internal:   acts.InternalRoutes,
 		Register:   func(r worker.Registry) { acts.Register(r); delActs.Register(r); ports.RegisterFollowUpWorkflow(r) },
 		OpenAPI:    ports.OpenAPI(),
 		Background: background,

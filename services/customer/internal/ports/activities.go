@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/gin-gonic/gin"
 	"go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/activity"
@@ -13,6 +14,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/worker"
 
+	"github.com/closeloop/closeloop/platform/activityhttp"
 	"github.com/closeloop/closeloop/platform/apperr"
 	customerc "github.com/closeloop/closeloop/proto/contract/customer"
 	wfc "github.com/closeloop/closeloop/proto/contract/workflows"
@@ -161,6 +163,13 @@ func statusName(s enums.WorkflowExecutionStatus) string {
 func (a *Activities) RegisterLeadActivities(r worker.Registry) {
 	r.RegisterActivityWithOptions(a.EnsureCustomer, activity.RegisterOptions{Name: customerc.ActivityEnsureCustomer})
 	r.RegisterActivityWithOptions(a.ClaimCustomerOwner, activity.RegisterOptions{Name: customerc.ActivityClaimCustomerOwner})
+}
+
+// InternalRoutes serves, on the routes for services, the activities another
+// service's worker runs as local activities (platform/activityhttp): a new
+// lead's EnsureCustomer.
+func (a *Activities) InternalRoutes(g *gin.RouterGroup) {
+	g.POST(activityhttp.Path(customerc.ActivityEnsureCustomer), activityhttp.Handler(a.EnsureCustomer))
 }
 
 // EnsureCustomer finds or creates the customer a lead names.

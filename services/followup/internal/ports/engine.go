@@ -10,6 +10,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/gin-gonic/gin"
 	"go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/activity"
@@ -19,6 +20,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/closeloop/closeloop/platform/activityhttp"
 	"github.com/closeloop/closeloop/platform/apperr"
 	"github.com/closeloop/closeloop/platform/temporalx"
 	followupc "github.com/closeloop/closeloop/proto/contract/followup"
@@ -51,6 +53,17 @@ func (a *EngineActivities) Register(r worker.Registry) {
 	} {
 		r.RegisterActivityWithOptions(fn, activity.RegisterOptions{Name: name})
 	}
+}
+
+// InternalRoutes serves, on the routes for services, the engine's calls a
+// follow-up tracked by another service's workflow makes, for that service's
+// worker to run as local activities (platform/activityhttp).
+func (a *EngineActivities) InternalRoutes(g *gin.RouterGroup) {
+	g.POST(activityhttp.Path(followupc.ActivityResolvePolicies), activityhttp.Handler(a.ResolvePolicies))
+	g.POST(activityhttp.Path(followupc.ActivityOpenFollowUp), activityhttp.Handler(activityhttp.NoResult(a.OpenFollowUp)))
+	g.POST(activityhttp.Path(followupc.ActivityUpdateFollowUpDeadline), activityhttp.Handler(activityhttp.NoResult(a.UpdateFollowUpDeadline)))
+	g.POST(activityhttp.Path(followupc.ActivityRecordFollowUpStep), activityhttp.Handler(activityhttp.NoResult(a.RecordFollowUpStep)))
+	g.POST(activityhttp.Path(followupc.ActivityCloseFollowUp), activityhttp.Handler(activityhttp.NoResult(a.CloseFollowUp)))
 }
 
 // RegisterFollowUpWorkflow adds the FollowUp workflow to the worker on the
