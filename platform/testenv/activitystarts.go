@@ -44,6 +44,13 @@ func (s *ActivityStarts) Tasks(name string) int {
 	return s.remote[name]
 }
 
+// Locals is how many times the run started type name as a local activity.
+func (s *ActivityStarts) Locals(name string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.local[name]
+}
+
 // Check fails t unless each activity in want started — as a local activity
 // when local is true, as an activity task otherwise — no activity whose
 // type starts with own (the hosting service's, e.g. "customer.") started

@@ -30,7 +30,11 @@ func TestLeadToOpportunityEndToEnd(t *testing.T) {
 	hostPort, namespace := testenv.Temporal(t)
 	for _, b := range backends {
 		t.Run(b.Name, func(t *testing.T) {
-			s := newStack(t, b.DSN, stackOpts{temporal: hostPort, namespace: namespace})
+			// On PostgreSQL the sales service has a service identity: the
+			// lead calls the customer and follow-up services as local
+			// activities (LeadInput.calls_local); on SQLite as activity tasks.
+			callsLocal := b.Name == "postgres"
+			s := newStack(t, b.DSN, stackOpts{temporal: hostPort, namespace: namespace, identity: callsLocal})
 			terr := s.northSteel(10)
 
 			name := companyName("Granite Works")
@@ -154,14 +158,19 @@ func TestLeadToOpportunityEndToEnd(t *testing.T) {
 			if got := versionsAsked(t, s.sales.App.Deps().Temporal, "Lead:"+id); len(got) != 1 || got[0] != "lead-hosted-at-current" {
 				t.Errorf("the lead's run asked the changes %v, want lead-hosted-at-current alone", got)
 			}
+			if n := localCalls(t, s.sales.App.Deps().Temporal, "Lead:"+id); callsLocal != (n > 0) {
+				t.Errorf("the lead ran %d of the customer and follow-up services' activities locally; calls_local %v", n, callsLocal)
+			}
 			if b.Name == "postgres" {
 				c := s.sales.App.Deps().Temporal
 				// Both open their follow-ups with the resolution (change
 				// resolve-and-open); lead-converted and opportunity-won are
 				// the same recorded before it. The lead is routed before its
-				// customer is found (lead-hosted-at-current 2); -lean is the
-				// same recorded before that.
-				saveHistory(t, c, "Lead:"+id, "lead-converted-routed")
+				// customer is found and calls the customer and follow-up
+				// services as local activities (lead-hosted-at-current 3);
+				// -routed is the same recorded before the local calls, -lean
+				// before the routing.
+				saveHistory(t, c, "Lead:"+id, "lead-converted-calls-local")
 				saveHistory(t, c, "Opportunity:"+oppID, "opportunity-won-resolve-and-open")
 			}
 

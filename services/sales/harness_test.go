@@ -69,7 +69,16 @@ type stackOpts struct {
 	salesEnv            map[string]string
 	// followUpEnv adds to the follow-up service's environment.
 	followUpEnv map[string]string
+	// identity gives the sales service a service identity of its own
+	// (closeloop-sales at the stack's issuer), which the customer and
+	// follow-up services accept as a caller: new leads then call them as
+	// local activities (LeadInput.calls_local).
+	identity bool
 }
+
+// salesClient and salesSecret are the sales service's own client at the
+// test issuer (stackOpts.identity).
+const salesClient, salesSecret = "closeloop-sales", "secret-of-the-sales-service"
 
 func newStack(t testing.TB, dsn func(testing.TB) string, o stackOpts) *stack {
 	t.Helper()
@@ -94,6 +103,10 @@ func newStack(t testing.TB, dsn func(testing.TB) string, o stackOpts) *stack {
 	}
 	common := map[string]string{"OIDC_ISSUER_URL": issuerURL, "TEMPORAL_ADDRESS": o.temporal, "TEMPORAL_NAMESPACE": o.namespace,
 		"LOG_LEVEL": "warn", "SHUTDOWN_TIMEOUT": "5s"}
+	if o.identity {
+		iss.RegisterServiceClient(salesClient, salesSecret)
+		common["SERVICE_CALLERS"] = salesClient
+	}
 	with := func(extra map[string]string) map[string]string {
 		m := map[string]string{}
 		for k, v := range common {
@@ -110,8 +123,11 @@ func newStack(t testing.TB, dsn func(testing.TB) string, o stackOpts) *stack {
 		stacktest.Merge(map[string]string{"DATABASE_URL": dsn(t)}, o.followUpEnv), service.Options{})
 	// Generous waits for workflows: a loaded CI machine must not turn a slow
 	// answer into a 202 or a 503 the test does not expect.
-	salesEnv := with(map[string]string{"DATABASE_URL": s.salesDSN, "CUSTOMER_API_URL": s.customer.Base,
+	salesEnv := with(map[string]string{"DATABASE_URL": s.salesDSN, "CUSTOMER_API_URL": s.customer.Base, "FOLLOWUP_API_URL": s.followup.Base,
 		"LEAD_CREATE_WAIT": "60s", "WORKFLOW_UPDATE_WAIT": "60s"})
+	if o.identity {
+		salesEnv["SERVICE_CLIENT_ID"], salesEnv["SERVICE_CLIENT_SECRET"] = salesClient, salesSecret
+	}
 	for k, v := range o.salesEnv {
 		salesEnv[k] = v
 	}

@@ -3,6 +3,7 @@ package sales_test
 import (
 	"context"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"go.temporal.io/api/enums/v1"
@@ -46,4 +47,33 @@ func versionsAsked(t testing.TB, c client.Client, workflowID string) []string {
 		out = append(out, change)
 	}
 	return out
+}
+
+// localCalls counts the local activities of the customer and follow-up
+// services (customer.*, followup.*) in a workflow's current run: the ones a
+// lead runs locally when it calls those services as the sales service.
+func localCalls(t testing.TB, c client.Client, workflowID string) int {
+	t.Helper()
+	n := 0
+	it := c.GetWorkflowHistory(context.Background(), workflowID, "", false, enums.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	for it.HasNext() {
+		ev, err := it.Next()
+		if err != nil {
+			t.Fatalf("history of %s: %v", workflowID, err)
+		}
+		m := ev.GetMarkerRecordedEventAttributes()
+		if ev.GetEventType() != enums.EVENT_TYPE_MARKER_RECORDED || m.GetMarkerName() != "LocalActivity" {
+			continue
+		}
+		var data struct {
+			ActivityType string
+		}
+		if err := converter.GetDefaultDataConverter().FromPayloads(m.GetDetails()["data"], &data); err != nil {
+			t.Fatalf("%s: a local activity marker without its data: %v", workflowID, err)
+		}
+		if strings.HasPrefix(data.ActivityType, "customer.") || strings.HasPrefix(data.ActivityType, "followup.") {
+			n++
+		}
+	}
+	return n
 }

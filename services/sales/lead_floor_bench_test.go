@@ -71,7 +71,10 @@ func BenchmarkLeadAgainstFloor(b *testing.B) {
 	hostPort, namespace := testenv.Temporal(b)
 	// As BenchmarkLeads: every answer waits for the settled assignment (201,
 	// never a 202), and the pool has room for 16 clients.
-	s := newStack(b, testenv.Postgres, stackOpts{temporal: hostPort, namespace: namespace,
+	// The sales service has its own identity, so a new lead calls the
+	// customer and follow-up services as local activities
+	// (LeadInput.calls_local): the configuration the chart recommends.
+	s := newStack(b, testenv.Postgres, stackOpts{temporal: hostPort, namespace: namespace, identity: true,
 		salesEnv: map[string]string{"LEAD_CREATE_WAIT": "60s", "DB_MAX_OPEN_CONNS": "30"}})
 	s.northSteel(10000)
 	var n atomic.Int64

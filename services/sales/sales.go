@@ -39,7 +39,8 @@ const TaskQueue = salesc.TaskQueue
 
 // Config is the sales service's own configuration, next to service.Config.
 type Config struct {
-	CustomerAPI string        `env:"CUSTOMER_API_URL" default:"http://127.0.0.1:8081" help:"base URL of the customer service, used to look customers up as the caller"`
+	CustomerAPI string        `env:"CUSTOMER_API_URL" default:"http://127.0.0.1:8081" help:"base URL of the customer service, used to look customers up as the caller (and, with SERVICE_CLIENT_ID, to find a new lead's customer as the sales service)"`
+	FollowUpAPI string        `env:"FOLLOWUP_API_URL" default:"http://127.0.0.1:8086" help:"base URL of the follow-up service, which a new lead's first-contact follow-up calls as the sales service when SERVICE_CLIENT_ID is set"`
 	CreateWait  time.Duration `env:"LEAD_CREATE_WAIT" default:"5s" help:"how long POST /v1/leads and /v1/opportunities wait for the workflow to store and assign the new record before answering 202 Accepted"`
 	UpdateWait  time.Duration `env:"WORKFLOW_UPDATE_WAIT" default:"10s" help:"how long a change to a lead or opportunity waits for its workflow before answering 503 (nothing changed)"`
 	TemporalUI  string        `env:"TEMPORAL_UI_URL" default:"http://localhost:8233" help:"Temporal web UI base URL that leads and opportunities link their workflow to; empty for no link"`
@@ -66,7 +67,8 @@ func Spec() service.Spec {
 // Setup assembles the service from its dependencies.
 func Setup(d *service.Deps, cfg Config) (*service.Module, error) {
 	store := adapters.NewStore(d.DB)
-	wf := ports.TemporalWorkflows{Client: d.Temporal, UpdateWait: cfg.UpdateWait, UI: cfg.TemporalUI, Namespace: d.Config.Temporal.Namespace}
+	wf := ports.TemporalWorkflows{Client: d.Temporal, UpdateWait: cfg.UpdateWait, UI: cfg.TemporalUI, Namespace: d.Config.Temporal.Namespace,
+		CallsLocal: d.ServiceTokens != nil}
 	a := app.New(store, wf, ports.NewCustomerAPI(cfg.CustomerAPI), app.Options{CreateWait: cfg.CreateWait})
 	h := &ports.HTTP{App: a}
 	acts := &ports.Activities{Store: store, App: a}
@@ -74,6 +76,11 @@ func Setup(d *service.Deps, cfg Config) (*service.Module, error) {
 		Routes: func(v1 *gin.RouterGroup) { h.Routes(v1) },
 		Register: func(r worker.Registry) {
 			acts.Register(r)
+			if d.ServiceTokens != nil {
+				// New leads call the customer and follow-up services as
+				// local activities, as the sales service (remote.go).
+				ports.RemoteActivities{Auth: d.ServiceTokens, Customer: cfg.CustomerAPI, FollowUp: cfg.FollowUpAPI}.Register(r)
+			}
 			// New leads run here, their sales activities local
 			// (workflows/lead/host.go); the worker keeps leads started
 			// before, and opportunities.

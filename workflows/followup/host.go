@@ -69,10 +69,15 @@ func hostedOptions(ctx workflow.Context) Options {
 // workflow's start, the same instant in every attempt (versions in force
 // at a past instant never change: a new one takes effect now or later); a
 // version that came into force since then reaches it as any change does,
-// by the rollout. A remote opening's instant is fixed in its scheduled
-// activity: the workflow task's.
+// by the rollout. A workflow that opens follow-ups later in its life (a
+// lead, at each assignment) gives the instant itself (Options.OpeningAt).
+// A remote opening's instant is fixed in its scheduled activity: the
+// workflow task's.
 func (t *tracker) openingAt(ctx workflow.Context) time.Time {
 	if t.opts.Local {
+		if !t.opts.OpeningAt.IsZero() {
+			return t.opts.OpeningAt
+		}
 		return workflow.GetInfo(ctx).WorkflowStartTime
 	}
 	return workflow.Now(ctx)

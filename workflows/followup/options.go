@@ -1,6 +1,8 @@
 package followup
 
 import (
+	"time"
+
 	"github.com/closeloop/closeloop/workflows/wfx"
 	"go.temporal.io/sdk/workflow"
 
@@ -69,12 +71,20 @@ type Options struct {
 	// must be the same in replay as when the run was recorded. A change
 	// made in this package later is asked whatever Current says.
 	Current bool
-	// Local, when set, says the workflow runs on the follow-up engine's own
-	// task queue, whose worker (the follow-up service's) has the engine's
+	// Local, when set, says the workflow's worker has the engine's
 	// activities registered: Track then calls them as local activities,
-	// written inside the workflow task that decided them (host.go). Only
-	// the FollowUp workflow the engine hosts sets it.
+	// written inside the workflow task that decided them (host.go). The
+	// FollowUp workflow the engine hosts sets it (the follow-up service's
+	// worker, on the engine's own task queue), and a Lead whose worker runs
+	// them over HTTP as the sales service (platform/activityhttp). It must
+	// be the same in replay as when the run was recorded.
 	Local bool
+	// OpeningAt, with Local, is the fixed instant a local opening resolves
+	// the policy versions at (a workflow task that fails after the opening
+	// was stored runs it again): for a workflow that opens its follow-up
+	// later in its life, an instant its history holds (a lead's assignment
+	// time). Zero: the workflow's start.
+	OpeningAt time.Time
 }
 
 // Signals are the channels Track receives policy-change signals

@@ -131,7 +131,7 @@ func (w *leadWF) restore(c *salesv1.LeadCarried) {
 // continueAsNew ends the run; the next one goes on with the lead's state
 // and its open follow-up.
 func (w *leadWF) continueAsNew(ctx workflow.Context) error {
-	next := &salesv1.LeadInput{Lead: w.data, ContinueAsNewAfter: w.limit, Carried: &salesv1.LeadCarried{
+	next := &salesv1.LeadInput{Lead: w.data, ContinueAsNewAfter: w.limit, CallsLocal: w.localCalls, Carried: &salesv1.LeadCarried{
 		Snapshot: proto.Clone(w.snap).(*salesv1.LeadSnapshot), Seq: w.seq, FirstSeq: w.firstSeq, CustomerCreated: w.created,
 		Bound: w.bound, OwnerRules: w.ownerRules, CustomerOwnerId: w.custOwner, CustomerTeam: w.custTeam, NoChase: w.noChase,
 		FollowUp: w.fuCarried, AppliedUpdateIds: w.applied.IDs(),

@@ -1,6 +1,8 @@
 package lead
 
 import (
+	"time"
+
 	"go.temporal.io/sdk/workflow"
 
 	salesc "github.com/closeloop/closeloop/proto/contract/sales"
@@ -87,10 +89,38 @@ func (w *leadWF) atCurrent(ctx workflow.Context) bool {
 // hostedAt is the version of changeHostedAtCurrent a hosted run recorded
 // (DefaultVersion for a run on the workflow worker's queue): 1 takes every
 // earlier change as in force; 2 also routes the new lead before its
-// customer is found (routedFirst, route.go).
+// customer is found (routedFirst, route.go); 3 also runs the other
+// services' calls as local activities when the lead asks it (callsLocal).
 func (w *leadWF) hostedAt(ctx workflow.Context) workflow.Version {
 	if !w.local {
 		return workflow.DefaultVersion
 	}
-	return workflow.GetVersion(ctx, changeHostedAtCurrent, workflow.DefaultVersion, 2)
+	return workflow.GetVersion(ctx, changeHostedAtCurrent, workflow.DefaultVersion, 3)
+}
+
+// callsLocal says whether the run calls the customer service's
+// EnsureCustomer and its first-contact follow-up's engine as local
+// activities: the sales service that started it has a service identity
+// and registered, under those activities' names, functions that call the
+// two services over HTTP as the sales service (platform/activityhttp;
+// LeadInput.calls_local), and the run recorded changeHostedAtCurrent 3.
+// An activity task of another service costs the Temporal server a
+// dispatch, its events and a workflow task after it; a local activity, a
+// marker in the task that ran it (docs/performance.md). Both are retried
+// alike and the calls are idempotent by their ids, so a local attempt
+// repeated after a crash changes nothing twice. ClaimCustomerOwner (a lead
+// for a known customer, or one the rules could not route) stays an
+// activity task.
+func (w *leadWF) callsLocal(ctx workflow.Context) bool {
+	return w.localCalls && w.hostedAt(ctx) >= 3
+}
+
+// assignedAt is when the current assignment was stored (zero without
+// one): the instant a local opening of its follow-up resolves the policy
+// versions at, fixed in the history by the assignment's result.
+func (w *leadWF) assignedAt() time.Time {
+	if at := w.snap.GetAssignment().GetAssignedAt(); at != nil {
+		return at.AsTime()
+	}
+	return time.Time{}
 }

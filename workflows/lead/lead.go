@@ -86,7 +86,12 @@ type leadWF struct {
 	// local: the run is hosted by the sales service's worker, which runs
 	// the sales activities as local activities (host.go).
 	local bool
-	runs  // continue-as-new (continue.go)
+	// localCalls: the sales service that started the lead asked its worker
+	// to run the other services' calls as local activities too
+	// (LeadInput.calls_local; in force from changeHostedAtCurrent 3:
+	// callsLocal, host.go).
+	localCalls bool
+	runs       // continue-as-new (continue.go)
 }
 
 // Lead is the Lead workflow (Lead:<id>); see the package documentation.
@@ -97,7 +102,7 @@ func Lead(ctx workflow.Context, in *salesv1.LeadInput) (*salesv1.LeadSnapshot, e
 	}
 	w := &leadWF{
 		data: d, interrupt: workflow.NewBufferedChannel(ctx, 1), mu: workflow.NewMutex(ctx),
-		customer: callCustomer(ctx), local: hostedBySales(ctx),
+		customer: callCustomer(ctx), local: hostedBySales(ctx), localCalls: in.GetCallsLocal(),
 		snap: &salesv1.LeadSnapshot{LeadId: d.GetId(), State: StateNew, CustomerId: d.GetCustomerId(), Assignment: &salesv1.Assignment{}},
 		runs: newRuns(ctx, in.GetContinueAsNewAfter()),
 	}
@@ -228,7 +233,11 @@ func (w *leadWF) firstAssignment(ctx workflow.Context) error {
 func (w *leadWF) ensureCustomer(ctx workflow.Context, route *salesv1.RouteLeadResult) (*salesv1.EnsureCustomerResult, error) {
 	d := w.data
 	var c salesv1.EnsureCustomerResult
-	err := workflow.ExecuteActivity(w.customer, customerc.ActivityEnsureCustomer, &salesv1.EnsureCustomerInput{
+	run, actx := workflow.ExecuteActivity, w.customer
+	if w.callsLocal(ctx) {
+		run, actx = workflow.ExecuteLocalActivity, w.sales
+	}
+	err := run(actx, customerc.ActivityEnsureCustomer, &salesv1.EnsureCustomerInput{
 		Name: d.GetCompanyName(), TaxId: d.GetTaxId(), Region: d.GetRegion(), Industry: d.GetIndustry(), ContactName: d.GetContactName(),
 		ContactEmail: d.GetContactEmail(), ContactPhone: d.GetContactPhone(), Actor: d.GetCreatedBy(),
 		NewId:  uuid.NewSHA1(uuid.NameSpaceOID, []byte("closeloop/customer-of-lead\x00"+d.GetId())).String(),
@@ -349,6 +358,7 @@ func (w *leadWF) trackFirstContact(ctx workflow.Context) (again bool, err error)
 		OnStep: w.onStep, Interrupt: w.interrupt, RecordAs: w.stepRecordedAs,
 		Expose:  func(f func() *followupv1.FollowUpState) { w.fuState = f },
 		Current: w.atCurrent(ctx),
+		Local:   w.callsLocal(ctx), OpeningAt: w.assignedAt(),
 	}, func(p *followup.Progress) { w.fuCarried = carry(spec, seq, p, nil) })
 	if err != nil || out.State == followup.Suspended {
 		return err == nil, err

@@ -18,18 +18,23 @@ func sessionKey(data string) (string, error) {
 }
 
 // devKeys are the stack's secrets, each kept in data (keyFile).
-type devKeys struct{ webSession, unsubscribe string }
+type devKeys struct{ webSession, unsubscribe, salesClient string }
 
 // readKeys reads (or writes, the first time) the stack's secrets: the web
-// console's session key and the key that signs campaign emails'
-// unsubscribe links (data/unsubscribe-key).
+// console's session key, the key that signs campaign emails' unsubscribe
+// links (data/unsubscribe-key) and the secret of the sales service's own
+// client at the dev issuer (data/sales-client-secret).
 func readKeys(data string) (devKeys, error) {
 	web, err := sessionKey(data)
 	if err != nil {
 		return devKeys{}, err
 	}
 	unsub, err := keyFile(data, "unsubscribe-key", "unsubscribe key")
-	return devKeys{webSession: web, unsubscribe: unsub}, err
+	if err != nil {
+		return devKeys{}, err
+	}
+	sales, err := keyFile(data, "sales-client-secret", "sales service's client secret")
+	return devKeys{webSession: web, unsubscribe: unsub, salesClient: sales}, err
 }
 
 // keyFile is the base64 of 32 random bytes kept in data/name (mode 0600):

@@ -139,14 +139,18 @@ func stackComponents(data string, keys devKeys) []component {
 			}},
 		{name: "worker", port: 8085, env: []string{"HTTP_ADDR=127.0.0.1:8085"}},
 		{name: "customer", port: customerPort, env: []string{"HTTP_ADDR=127.0.0.1:8081", db("customer"),
-			"FOLLOWUP_API_URL=" + followupURL}},
+			"FOLLOWUP_API_URL=" + followupURL, "SERVICE_CALLERS=" + salesClientID}},
 		{name: "followup", port: followupPort, env: []string{"HTTP_ADDR=127.0.0.1:8086", db("followup"),
 			"CUSTOMER_API_URL=" + customerURL,
 			"SMTP_HOST=127.0.0.1", fmt.Sprintf("SMTP_PORT=%d", mailSMTPPort), "SMTP_TLS=none", "SMTP_FROM=" + mailFrom,
-			"CONSOLE_URL=" + webURL, "WEBHOOK_ALLOW_PRIVATE=true", "WEBHOOK_ALLOW_HTTP=true"},
+			"CONSOLE_URL=" + webURL, "WEBHOOK_ALLOW_PRIVATE=true", "WEBHOOK_ALLOW_HTTP=true", "SERVICE_CALLERS=" + salesClientID},
 			after: []string{"customer", "mailpit"}},
+		// The sales service has its own identity at the dev issuer: new
+		// leads call the customer and follow-up services as local
+		// activities, as the sales service (issue 19).
 		{name: "sales", port: 8082, env: []string{"HTTP_ADDR=127.0.0.1:8082", db("sales"),
-			"CUSTOMER_API_URL=" + customerURL}},
+			"CUSTOMER_API_URL=" + customerURL, "FOLLOWUP_API_URL=" + followupURL,
+			"SERVICE_CLIENT_ID=" + salesClientID, "SERVICE_CLIENT_SECRET=" + keys.salesClient}},
 		{name: "service", port: servicePort, env: []string{fmt.Sprintf("HTTP_ADDR=127.0.0.1:%d", servicePort), db("service"),
 			"CUSTOMER_API_URL=" + customerURL,
 			// Survey e-mails to Mailpit, with links to this service's public pages.
@@ -347,7 +351,7 @@ func run(root string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	iss, err := newDevIssuer(issuerURL, filepath.Join(data, "dev-issuer-key.pem"))
+	iss, err := newDevIssuer(issuerURL, filepath.Join(data, "dev-issuer-key.pem"), keys)
 	if err != nil {
 		return err
 	}
@@ -503,16 +507,21 @@ func run(root string) error {
 }
 
 // newDevIssuer is the stack's OIDC issuer, with its key kept in keyFile so printed
-// tokens survive restarts, and the web console registered as a public client
-// (PKCE) with its one redirect URI, so users sign in to it there.
-func newDevIssuer(url, keyFile string) (*devissuer.Issuer, error) {
+// tokens survive restarts, the web console registered as a public client
+// (PKCE) with its one redirect URI, so users sign in to it there, and the
+// sales service as a service client with its secret.
+func newDevIssuer(url, keyFile string, keys devKeys) (*devissuer.Issuer, error) {
 	iss, err := devissuer.NewWithKeyFile(url, keyFile)
 	if err != nil {
 		return nil, fmt.Errorf("dev issuer: %w", err)
 	}
 	iss.RegisterClient(webClientID, webRedirectURI)
+	iss.RegisterServiceClient(salesClientID, keys.salesClient)
 	return iss, nil
 }
+
+// salesClientID is the sales service's own client at the dev issuer.
+const salesClientID = "closeloop-sales"
 
 // inheritedEnv is this process's environment without the variables starting
 // with drop (none dropped when drop is empty): Mailpit reads its own MP_*

@@ -107,7 +107,7 @@ func envOf(c component, name string) (string, bool) {
 // API; the web console on 8080, last, once the three APIs it calls are ready.
 func TestStackComponents(t *testing.T) {
 	data := t.TempDir()
-	cs := stackComponents(data, devKeys{webSession: "the-session-key", unsubscribe: "the-unsubscribe-key"})
+	cs := stackComponents(data, devKeys{webSession: "the-session-key", unsubscribe: "the-unsubscribe-key", salesClient: "the-sales-secret"})
 	if got := append([]string{"temporal"}, names(cs)...); !slices.Equal(got, componentNames) {
 		t.Errorf("started %v, want componentNames %v", got, componentNames)
 	}
@@ -180,9 +180,12 @@ func TestStackComponents(t *testing.T) {
 		t.Errorf("followup starts after %v, want after customer (its customer look-ups need it) and mailpit (its emails go there)", fu.after)
 	}
 	calls := map[string]map[string]string{ // caller → variable → callee's URL
-		"followup": {"CUSTOMER_API_URL": customerURL},
-		"customer": {"FOLLOWUP_API_URL": followupURL},
-		"sales":    {"CUSTOMER_API_URL": customerURL},
+		"followup": {"CUSTOMER_API_URL": customerURL, "SERVICE_CALLERS": "closeloop-sales"},
+		"customer": {"FOLLOWUP_API_URL": followupURL, "SERVICE_CALLERS": "closeloop-sales"},
+		// The sales service calls both as itself (a new lead's local
+		// activities), with its client at the dev issuer.
+		"sales": {"CUSTOMER_API_URL": customerURL, "FOLLOWUP_API_URL": followupURL,
+			"SERVICE_CLIENT_ID": "closeloop-sales", "SERVICE_CLIENT_SECRET": "the-sales-secret"},
 		"service":  {"CUSTOMER_API_URL": customerURL},
 		// Campaign e-mails' unsubscribe links lead to the marketing service.
 		"marketing": {"UNSUBSCRIBE_PUBLIC_BASE_URL": marketingURL, "UNSUBSCRIBE_KEY": "the-unsubscribe-key"},
@@ -343,11 +346,12 @@ func TestSessionKeyKeptInData(t *testing.T) {
 
 // TestDevIssuerSignsInTheConsole: the stack's issuer shows its sign-in page to
 // the console (its client id and redirect URI) and refuses any other redirect
-// URI for it.
+// URI for it; the sales service's client gets its own token with the
+// stack's secret for it.
 func TestDevIssuerSignsInTheConsole(t *testing.T) {
 	srv := httptest.NewUnstartedServer(nil)
 	url := "http://" + srv.Listener.Addr().String()
-	iss, err := newDevIssuer(url, filepath.Join(t.TempDir(), "key.pem"))
+	iss, err := newDevIssuer(url, filepath.Join(t.TempDir(), "key.pem"), devKeys{salesClient: "the-sales-client-secret"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -373,6 +377,22 @@ func TestDevIssuerSignsInTheConsole(t *testing.T) {
 	}
 	if code, body := authorize("http://127.0.0.1:9999/auth/callback"); code != http.StatusBadRequest || !strings.Contains(body, "not registered") {
 		t.Errorf("another redirect URI: %d\n%s", code, body)
+	}
+	// The sales service gets its own token with its secret, and only with it.
+	token := func(secret string) int {
+		form := neturl.Values{"grant_type": {"client_credentials"}, "client_id": {"closeloop-sales"}, "client_secret": {secret}}
+		resp, err := http.PostForm(url+"/token", form)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := token("the-sales-client-secret"); code != http.StatusOK {
+		t.Errorf("the sales service's token: %d", code)
+	}
+	if code := token("another-secret-of-some-length"); code == http.StatusOK {
+		t.Error("the sales service's client took another secret")
 	}
 }
 

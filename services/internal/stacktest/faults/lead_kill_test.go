@@ -2,6 +2,7 @@ package faults_test
 
 import (
 	"net/http"
+	"net/url"
 	"strconv"
 	"testing"
 	"time"
@@ -32,26 +33,38 @@ const (
 // 201 with that lead, assigned once to the rep first reserved (the
 // territory's round-robin gives the next lead to the other rep: the turn
 // moved once), its company one customer owned by the lead's owner, no
-// reservation left. About 30 seconds each. PostgreSQL.
+// reservation left. About 30 seconds each. PostgreSQL. Once more with the
+// sales service's own identity, with which the lead also finds its customer
+// and opens its follow-up as local activities calling the customer and
+// follow-up services over HTTP (LeadInput.calls_local): killed after the
+// assignment, those calls run again too and change nothing either.
 func TestSalesServiceKilledMidAssignment(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts and kills a service process")
 	}
 	for _, point := range []string{AfterRoute, AfterAssign} {
-		t.Run(point, func(t *testing.T) { killedMidAssignment(t, point) })
+		t.Run(point, func(t *testing.T) { killedMidAssignment(t, point, false) })
 	}
+	t.Run(AfterAssign+"/calls-local", func(t *testing.T) { killedMidAssignment(t, AfterAssign, true) })
 }
 
-func killedMidAssignment(t *testing.T, point string) {
+func killedMidAssignment(t *testing.T, point string, identity bool) {
 	hostPort, ns, _ := ownNamespace(t)
 	iss, issuerURL := stacktest.StartIssuer(t)
 	common := map[string]string{"OIDC_ISSUER_URL": issuerURL, "TEMPORAL_ADDRESS": hostPort, "TEMPORAL_NAMESPACE": ns,
 		"LOG_LEVEL": "warn", "SHUTDOWN_TIMEOUT": "5s"}
-	cust, _ := stacktest.StartPair(t, common, map[string]string{"DATABASE_URL": testenv.Postgres(t)},
+	salesEnv := map[string]string{}
+	if identity {
+		iss.RegisterServiceClient("closeloop-sales", "secret-of-the-sales-service")
+		common["SERVICE_CALLERS"] = "closeloop-sales"
+		salesEnv = map[string]string{"SERVICE_CLIENT_ID": "closeloop-sales", "SERVICE_CLIENT_SECRET": "secret-of-the-sales-service"}
+	}
+	cust, fu := stacktest.StartPair(t, common, map[string]string{"DATABASE_URL": testenv.Postgres(t)},
 		map[string]string{"DATABASE_URL": testenv.Postgres(t), "NOTIFY_DISPATCH": "false"}, service.Options{})
 	sdsn := testenv.Postgres(t)
-	sales := newProc(t, "sales", stacktest.Merge(common, map[string]string{"DATABASE_URL": sdsn, "CUSTOMER_API_URL": cust.Base,
-		"LEAD_CREATE_WAIT": "90s"}))
+	salesEnv["FOLLOWUP_API_URL"] = fu.Base
+	sales := newProc(t, "sales", stacktest.Merge(common, stacktest.Merge(salesEnv, map[string]string{"DATABASE_URL": sdsn, "CUSTOMER_API_URL": cust.Base,
+		"LEAD_CREATE_WAIT": "90s"})))
 	toks := tokens(t, iss)
 	mgr := toks[stacktest.MgrMia]
 	for user, tok := range toks { // known users own customers and leads
@@ -127,5 +140,29 @@ func killedMidAssignment(t *testing.T, point string) {
 	var n int64
 	if err := sdb.Raw(`SELECT count(*) FROM leads WHERE company_name = ?`, name).Scan(&n).Error; err != nil || n != 1 {
 		t.Fatalf("%d leads for the company (%v), want 1", n, err)
+	}
+	// One customer for the company, and one first-contact follow-up open
+	// for the lead, however often their calls ran.
+	cs := send("GET", cust.Base+"/v1/customers?q="+url.QueryEscape(name), mgr, nil)
+	if cs.Status != http.StatusOK {
+		t.Fatalf("customers: %s", cs)
+	}
+	named := 0
+	for _, c := range cs.JSON(t)["items"].([]any) {
+		if c.(map[string]any)["name"] == name {
+			named++
+		}
+	}
+	if named != 1 {
+		t.Fatalf("%d customers named %q, want one: %s", named, name, cs)
+	}
+	var fus []any
+	stacktest.Eventually(t, "the lead's follow-up is open", 30*time.Second, func() bool {
+		r := send("GET", fu.Base+"/v1/follow-ups?kind=first_contact&customer_id="+l["customer_id"].(string), mgr, nil)
+		fus, _ = r.JSON(t)["items"].([]any)
+		return r.Status == http.StatusOK && len(fus) > 0
+	})
+	if len(fus) != 1 || fus[0].(map[string]any)["owner_id"] != stacktest.RepAna {
+		t.Fatalf("first-contact follow-ups of the lead's customer: %v, want one, rep-ana's", fus)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/closeloop/closeloop/platform/apperr"
 	"github.com/closeloop/closeloop/platform/auth"
@@ -31,6 +32,11 @@ type TemporalWorkflows struct {
 	UpdateWait time.Duration
 	// UI and Namespace build links to the Temporal web UI.
 	UI, Namespace string
+	// CallsLocal starts new leads asking the worker to run the customer and
+	// follow-up services' calls as local activities (LeadInput.calls_local):
+	// set when the service has a service identity and registered them
+	// (RemoteActivities).
+	CallsLocal bool
 }
 
 func (w TemporalWorkflows) wait() time.Duration {
@@ -48,6 +54,10 @@ func (w TemporalWorkflows) wait() time.Duration {
 // not settle within wait, or has ended.
 func (w TemporalWorkflows) StartLead(ctx context.Context, in *salesv1.LeadInput, wait time.Duration) (*salesv1.LeadSnapshot, error) {
 	id := wfc.LeadWorkflowID(in.GetLead().GetId())
+	if w.CallsLocal {
+		in = proto.CloneOf(in)
+		in.CallsLocal = true
+	}
 	start := w.Client.NewWithStartWorkflowOperation(client.StartWorkflowOptions{
 		// A new lead runs on the sales service's own queue, hosted by its
 		// worker beside the sales activities (workflows/lead/host.go).

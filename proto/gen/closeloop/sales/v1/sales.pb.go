@@ -207,7 +207,14 @@ type LeadInput struct {
 	ContinueAsNewAfter int32 `protobuf:"varint,2,opt,name=continue_as_new_after,json=continueAsNewAfter,proto3" json:"continue_as_new_after,omitempty"`
 	// The lead's state handed over by the previous run when the workflow
 	// continued as new; absent when the workflow starts fresh.
-	Carried       *LeadCarried `protobuf:"bytes,3,opt,name=carried,proto3" json:"carried,omitempty"`
+	Carried *LeadCarried `protobuf:"bytes,3,opt,name=carried,proto3" json:"carried,omitempty"`
+	// The worker hosting the lead (the sales service's, with a service
+	// identity of its own) runs the customer service's EnsureCustomer and the
+	// first-contact follow-up's engine calls as local activities, calling the
+	// two services over HTTP as the sales service (platform/activityhttp).
+	// Set by the sales service when it starts the lead; carried on by
+	// continue-as-new; in force from lead-hosted-at-current version 3.
+	CallsLocal    bool `protobuf:"varint,4,opt,name=calls_local,json=callsLocal,proto3" json:"calls_local,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -261,6 +268,13 @@ func (x *LeadInput) GetCarried() *LeadCarried {
 		return x.Carried
 	}
 	return nil
+}
+
+func (x *LeadInput) GetCallsLocal() bool {
+	if x != nil {
+		return x.CallsLocal
+	}
+	return false
 }
 
 // LeadCarried is what a Lead workflow run hands to the next one when it
@@ -2509,11 +2523,13 @@ const file_closeloop_sales_v1_sales_proto_rawDesc = "" +
 	"receivedAt\x12\x1d\n" +
 	"\n" +
 	"created_by\x18\x0e \x01(\tR\tcreatedBy\x12\x1a\n" +
-	"\bimported\x18\x0f \x01(\bR\bimported\"\xab\x01\n" +
+	"\bimported\x18\x0f \x01(\bR\bimported\"\xcc\x01\n" +
 	"\tLeadInput\x120\n" +
 	"\x04lead\x18\x01 \x01(\v2\x1c.closeloop.sales.v1.LeadDataR\x04lead\x121\n" +
 	"\x15continue_as_new_after\x18\x02 \x01(\x05R\x12continueAsNewAfter\x129\n" +
-	"\acarried\x18\x03 \x01(\v2\x1f.closeloop.sales.v1.LeadCarriedR\acarried\"\xb8\x03\n" +
+	"\acarried\x18\x03 \x01(\v2\x1f.closeloop.sales.v1.LeadCarriedR\acarried\x12\x1f\n" +
+	"\vcalls_local\x18\x04 \x01(\bR\n" +
+	"callsLocal\"\xb8\x03\n" +
 	"\vLeadCarried\x12<\n" +
 	"\bsnapshot\x18\x01 \x01(\v2 .closeloop.sales.v1.LeadSnapshotR\bsnapshot\x12\x10\n" +
 	"\x03seq\x18\x02 \x01(\x05R\x03seq\x12\x1b\n" +
