@@ -186,7 +186,7 @@ func TestStackComponents(t *testing.T) {
 		// activities), with its client at the dev issuer.
 		"sales": {"CUSTOMER_API_URL": customerURL, "FOLLOWUP_API_URL": followupURL,
 			"SERVICE_CLIENT_ID": "closeloop-sales", "SERVICE_CLIENT_SECRET": "the-sales-secret"},
-		"service":  {"CUSTOMER_API_URL": customerURL},
+		"service": {"CUSTOMER_API_URL": customerURL},
 		// Campaign e-mails' unsubscribe links lead to the marketing service.
 		"marketing": {"UNSUBSCRIBE_PUBLIC_BASE_URL": marketingURL, "UNSUBSCRIBE_KEY": "the-unsubscribe-key"},
 		"web": {"CUSTOMER_API_URL": customerURL, "FOLLOWUP_API_URL": followupURL, "SALES_API_URL": salesURL,
