@@ -31,26 +31,37 @@ import (
 // writeErr renders the error body; services pass httpx.WriteError.
 func Middleware(v Verifier, writeErr func(*gin.Context, error)) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		ctx := c.Request.Context()
-		raw, err := bearerToken(c.GetHeader("Authorization"))
-		if err != nil {
-			logRefusal(ctx, slog.LevelDebug, err)
-			fail(c, writeErr, err)
-			return
-		}
-		p, err := v.Verify(ctx, raw)
-		if err != nil {
-			err = verifyError(err)
-			logRefusal(ctx, slog.LevelInfo, err)
-			fail(c, writeErr, err)
-			return
-		}
-		if span := trace.SpanFromContext(ctx); span.IsRecording() {
-			span.SetAttributes(attribute.String("enduser.id", p.Subject))
-		}
-		c.Request = c.Request.WithContext(WithPrincipal(ctx, p))
-		c.Next()
+		authenticate(c, writeErr, func(ctx context.Context, raw string) (string, context.Context, error) {
+			p, err := v.Verify(ctx, raw)
+			return p.Subject, WithPrincipal(ctx, p), err
+		})
 	}
+}
+
+// authenticate runs what both middlewares do around their verifier: the
+// bearer token read from the header, a refusal answered and logged, and on
+// success the span's enduser.id (id) and the request's context with who
+// called (ctx, from verify) before the chain goes on.
+func authenticate(c *gin.Context, writeErr func(*gin.Context, error), verify func(ctx context.Context, raw string) (id string, with context.Context, err error)) {
+	ctx := c.Request.Context()
+	raw, err := bearerToken(c.GetHeader("Authorization"))
+	if err != nil {
+		logRefusal(ctx, slog.LevelDebug, err)
+		fail(c, writeErr, err)
+		return
+	}
+	id, with, err := verify(ctx, raw)
+	if err != nil {
+		err = verifyError(err)
+		logRefusal(ctx, slog.LevelInfo, err)
+		fail(c, writeErr, err)
+		return
+	}
+	if span := trace.SpanFromContext(ctx); span.IsRecording() {
+		span.SetAttributes(attribute.String("enduser.id", id))
+	}
+	c.Request = c.Request.WithContext(with)
+	c.Next()
 }
 
 // Require lets the request through only if the authenticated principal has perm;

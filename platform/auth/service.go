@@ -4,12 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"slices"
 
 	"github.com/gin-gonic/gin"
-	"go.opentelemetry.io/otel/attribute"
-	"go.opentelemetry.io/otel/trace"
 )
 
 // Calls between services with no user behind them.
@@ -110,24 +107,9 @@ func ServiceFromContext(ctx context.Context) (ServicePrincipal, bool) {
 func ServiceMiddleware(v ServiceVerifier, callers []string, writeErr func(*gin.Context, error)) gin.HandlerFunc {
 	callers = slices.Clone(callers)
 	return func(c *gin.Context) {
-		ctx := c.Request.Context()
-		raw, err := bearerToken(c.GetHeader("Authorization"))
-		if err != nil {
-			logRefusal(ctx, slog.LevelDebug, err)
-			fail(c, writeErr, err)
-			return
-		}
-		s, err := v.VerifyService(ctx, raw, callers)
-		if err != nil {
-			err = verifyError(err)
-			logRefusal(ctx, slog.LevelInfo, err)
-			fail(c, writeErr, err)
-			return
-		}
-		if span := trace.SpanFromContext(ctx); span.IsRecording() {
-			span.SetAttributes(attribute.String("enduser.id", s.Client))
-		}
-		c.Request = c.Request.WithContext(WithService(ctx, s))
-		c.Next()
+		authenticate(c, writeErr, func(ctx context.Context, raw string) (string, context.Context, error) {
+			s, err := v.VerifyService(ctx, raw, callers)
+			return s.Client, WithService(ctx, s), err
+		})
 	}
 }

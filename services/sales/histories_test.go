@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	commonpb "go.temporal.io/api/common/v1"
 	"go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
@@ -25,23 +26,32 @@ func saveHistory(t testing.TB, c client.Client, workflowID, name string) {
 	testenv.SaveHistory(t, c, workflowID, filepath.Join(historiesDir, name+".json"))
 }
 
-// versionsAsked lists the changes a workflow's current run asked with
-// workflow.GetVersion, in history order (one marker each).
-func versionsAsked(t testing.TB, c client.Client, workflowID string) []string {
+// markers returns the details of a workflow current run's markers named
+// name (Version, LocalActivity), in history order.
+func markers(t testing.TB, c client.Client, workflowID, name string) []map[string]*commonpb.Payloads {
 	t.Helper()
-	var out []string
+	var out []map[string]*commonpb.Payloads
 	it := c.GetWorkflowHistory(context.Background(), workflowID, "", false, enums.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
 	for it.HasNext() {
 		ev, err := it.Next()
 		if err != nil {
 			t.Fatalf("history of %s: %v", workflowID, err)
 		}
-		m := ev.GetMarkerRecordedEventAttributes()
-		if ev.GetEventType() != enums.EVENT_TYPE_MARKER_RECORDED || m.GetMarkerName() != "Version" {
-			continue
+		if m := ev.GetMarkerRecordedEventAttributes(); ev.GetEventType() == enums.EVENT_TYPE_MARKER_RECORDED && m.GetMarkerName() == name {
+			out = append(out, m.GetDetails())
 		}
+	}
+	return out
+}
+
+// versionsAsked lists the changes a workflow's current run asked with
+// workflow.GetVersion, in history order (one marker each).
+func versionsAsked(t testing.TB, c client.Client, workflowID string) []string {
+	t.Helper()
+	var out []string
+	for _, d := range markers(t, c, workflowID, "Version") {
 		var change string
-		if err := converter.GetDefaultDataConverter().FromPayloads(m.GetDetails()["change-id"], &change); err != nil {
+		if err := converter.GetDefaultDataConverter().FromPayloads(d["change-id"], &change); err != nil {
 			t.Fatalf("%s: a version marker without its change: %v", workflowID, err)
 		}
 		out = append(out, change)
@@ -55,20 +65,11 @@ func versionsAsked(t testing.TB, c client.Client, workflowID string) []string {
 func localCalls(t testing.TB, c client.Client, workflowID string) int {
 	t.Helper()
 	n := 0
-	it := c.GetWorkflowHistory(context.Background(), workflowID, "", false, enums.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
-	for it.HasNext() {
-		ev, err := it.Next()
-		if err != nil {
-			t.Fatalf("history of %s: %v", workflowID, err)
-		}
-		m := ev.GetMarkerRecordedEventAttributes()
-		if ev.GetEventType() != enums.EVENT_TYPE_MARKER_RECORDED || m.GetMarkerName() != "LocalActivity" {
-			continue
-		}
+	for _, d := range markers(t, c, workflowID, "LocalActivity") {
 		var data struct {
 			ActivityType string
 		}
-		if err := converter.GetDefaultDataConverter().FromPayloads(m.GetDetails()["data"], &data); err != nil {
+		if err := converter.GetDefaultDataConverter().FromPayloads(d["data"], &data); err != nil {
 			t.Fatalf("%s: a local activity marker without its data: %v", workflowID, err)
 		}
 		if strings.HasPrefix(data.ActivityType, "customer.") || strings.HasPrefix(data.ActivityType, "followup.") {
