@@ -27,9 +27,12 @@ variable that carries the callee's base URL: "<caller>:<callee>:<variable>".
 The chart points the variable at the callee's Service when the callee is in the
 release (else the caller's extraEnv must set it), and the NetworkPolicies let
 exactly these calls through. The web console calls the customer, followup,
-sales and service APIs with the signed-in user's token.
+sales and service APIs with the signed-in user's token. With the sales
+service's own identity (serviceIdentity.salesClientID) sales also calls the
+followup service: a new lead's first-contact follow-up, as the sales service.
 */}}
 {{- define "closeloop.apiCalls" -}}
+{{- if .Values.serviceIdentity.salesClientID }}sales:followup:FOLLOWUP_API_URL {{ end -}}
 sales:customer:CUSTOMER_API_URL service:customer:CUSTOMER_API_URL followup:customer:CUSTOMER_API_URL customer:followup:FOLLOWUP_API_URL web:customer:CUSTOMER_API_URL web:followup:FOLLOWUP_API_URL web:sales:SALES_API_URL web:service:SERVICE_API_URL web:marketing:MARKETING_API_URL
 {{- end }}
 
@@ -469,6 +472,19 @@ from closeloop.apiCallEnv).
   value: {{ $p.visits.defaultDuration | quote }}
 - name: VISIT_DECISION_WAIT
   value: {{ $p.visits.decisionWait | quote }}
+{{- include "closeloop.serviceCallersEnv" .root }}
+{{- end }}
+
+{{/*
+SERVICE_CALLERS of the customer and followup services: the sales service's
+own client (serviceIdentity.salesClientID), whose tokens may call their
+routes for services; nothing without it.
+*/}}
+{{- define "closeloop.serviceCallersEnv" -}}
+{{- with .Values.serviceIdentity.salesClientID }}
+- name: SERVICE_CALLERS
+  value: {{ . | quote }}
+{{- end }}
 {{- end }}
 
 {{/*
@@ -495,6 +511,7 @@ webhook subscriptions; CONSOLE_URL is the base of the links in both.
   value: {{ $n.webhooks.allowPrivate | toString | quote }}
 - name: WEBHOOK_ALLOW_HTTP
   value: {{ $n.webhooks.allowHTTP | toString | quote }}
+{{- include "closeloop.serviceCallersEnv" .root }}
 {{- if include "closeloop.sendsMail" . }}
 {{ include "closeloop.smtpEnv" . }}
 {{- end }}
@@ -697,8 +714,18 @@ service's API (CUSTOMER_API_URL, from closeloop.apiCallEnv).
 */}}
 {{- define "closeloop.salesEnv" -}}
 {{- $p := .root.Values.policy -}}
+{{- $si := .root.Values.serviceIdentity -}}
 - name: TEMPORAL_UI_URL
   value: {{ .root.Values.temporal.uiURL | quote }}
+{{- if $si.salesClientID }}
+- name: SERVICE_CLIENT_ID
+  value: {{ $si.salesClientID | quote }}
+- name: SERVICE_CLIENT_SECRET
+  valueFrom:
+    secretKeyRef:
+      name: {{ $si.existingSecret }}
+      key: {{ $si.secretKey }}
+{{- end }}
 {{- with $p.leadCreateWait }}
 - name: LEAD_CREATE_WAIT
   value: {{ . | quote }}

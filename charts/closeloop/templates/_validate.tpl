@@ -144,6 +144,15 @@ names the value to change. Included once, from deployments.yaml.
 {{- fail (printf "emailTouches.linkTTL (%s) must be at least 24h: customers open their email days later (UNSUBSCRIBE_LINK_TTL)" $et.linkTTL) }}
 {{- end }}
 
+{{- /* the sales service's own identity: a client needs its secret, from an existing Secret */}}
+{{- $si := $v.serviceIdentity }}
+{{- if and $si.salesClientID (not $si.existingSecret) }}
+{{- fail "serviceIdentity.salesClientID needs serviceIdentity.existingSecret: the Secret holding the client's secret (SERVICE_CLIENT_SECRET)" }}
+{{- end }}
+{{- if and $si.existingSecret (not $si.salesClientID) }}
+{{- fail "serviceIdentity.existingSecret is set without serviceIdentity.salesClientID: name the sales service's client too" }}
+{{- end }}
+
 {{- if not (lt (float64 $v.policy.abc.aShare) (float64 $v.policy.abc.bShare)) }}
 {{- fail (printf "policy.abc.aShare (%v) must be below policy.abc.bShare (%v)" $v.policy.abc.aShare $v.policy.abc.bShare) }}
 {{- end }}
