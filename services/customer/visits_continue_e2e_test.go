@@ -85,10 +85,11 @@ func TestVisitContinuesAsNewThroughAPI(t *testing.T) {
 	}
 	// For the replay test: run 2, from its carried input to its
 	// continue-as-new, and run 3, still waiting for the visit (the files
-	// without -decided: recorded before a hosted run decided its requests
-	// against the stored day; kept).
-	testenv.SaveRunHistory(t, c, id, run2, "../../workflows/testdata/visit-continues-as-new-decided.json")
-	testenv.SaveHistory(t, c, id, "../../workflows/testdata/visit-continued-as-new-decided.json")
+	// without a suffix: recorded before a hosted run decided its requests
+	// against the stored day; -decided: before it settled its requests
+	// before waiting for the day's end; kept).
+	testenv.SaveRunHistory(t, c, id, run2, "../../workflows/testdata/visit-continues-as-new-settled.json")
+	testenv.SaveHistory(t, c, id, "../../workflows/testdata/visit-continued-as-new-settled.json")
 
 	vs := items(s.vmust(t, 200, "GET", "/v1/customers/"+cust+"/visits", admin, nil))
 	if len(vs) != 1 || vs[0]["id"] != booked.VisitId {

@@ -259,9 +259,11 @@ func TestVisitRequestsRace(t *testing.T) {
 	// the request's resolution, visit-raced-requests-resolved.json before the
 	// customer service hosted the day, visit-raced-requests-local.json before
 	// a hosted run asked one change for all, visit-raced-requests-lean.json
-	// before a hosted run decided its requests against the stored day; they
-	// stay, for the runs they stand for).
-	testenv.SaveHistory(t, s.app.Deps().Temporal, wfc.VisitWorkflowID(cust, day), "../../workflows/testdata/visit-raced-requests-decided.json")
+	// before a hosted run decided its requests against the stored day,
+	// visit-raced-requests-decided.json before it settled its requests
+	// before waiting for the day's end; they stay, for the runs they stand
+	// for).
+	testenv.SaveHistory(t, s.app.Deps().Temporal, wfc.VisitWorkflowID(cust, day), "../../workflows/testdata/visit-raced-requests-settled.json")
 }
 
 // TestVisitLifecycleThroughAPI, on each database: book, join, decline; the calendar views of a

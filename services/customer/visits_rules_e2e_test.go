@@ -149,9 +149,10 @@ func visitRules(t *testing.T, backend string, dsn func(testing.TB) string) {
 		// they moved to proto; -proto: before the first request was decided
 		// while the policies were being resolved; -early: before the run
 		// started with the request's resolution; -lean: before a hosted run
-		// decided its requests against the stored day; they stay, for the
-		// runs they stand for).
-		testenv.SaveHistory(t, s.app.Deps().Temporal, wfc.VisitWorkflowID(cust, sat), "../../workflows/testdata/visit-cancelled-day-ends-decided.json")
+		// decided its requests against the stored day; -decided: before it
+		// settled its requests before waiting for the day's end; they stay,
+		// for the runs they stand for).
+		testenv.SaveHistory(t, s.app.Deps().Temporal, wfc.VisitWorkflowID(cust, sat), "../../workflows/testdata/visit-cancelled-day-ends-settled.json")
 	}
 	// The day is free: the next request starts a new run and books it.
 	rebooked := s.vmust(t, 201, "POST", path, mgrMia, map[string]any{"day": sat, "department": "service", "purpose": "fair", "allow_non_working_day": true})
@@ -162,8 +163,8 @@ func visitRules(t *testing.T, backend string, dsn func(testing.TB) string) {
 		// A repeat, a join and a repeated join, for the replay test (the
 		// same without a suffix: with the JSON payloads; -proto: resolved
 		// before deciding; -early: resolving while deciding; -lean: deciding
-		// on the run's own state; all kept).
-		testenv.SaveHistory(t, s.app.Deps().Temporal, wfc.VisitWorkflowID(cust, day), "../../workflows/testdata/visit-repeat-requests-decided.json")
+		// on the run's own state; -decided: before settling; all kept).
+		testenv.SaveHistory(t, s.app.Deps().Temporal, wfc.VisitWorkflowID(cust, day), "../../workflows/testdata/visit-repeat-requests-settled.json")
 	}
 }
 

@@ -102,7 +102,8 @@ const (
 	// changeHostedAtCurrent: a run the customer service hosts takes every
 	// change above at version 1 without asking each (host.go, version);
 	// from version 2 it decides its requests against the customer-day as
-	// stored (stored.go).
+	// stored (stored.go); from version 3 a free day lets the requests being
+	// decided finish before it waits for the day's end (host.go, settles).
 	changeHostedAtCurrent = "visit-hosted-at-current"
 )
 
@@ -185,10 +186,11 @@ func Visit(ctx workflow.Context, in *Input) (*State, error) {
 	// Runs started before continue-as-new never continue.
 	w.mayContinue = w.version(ctx, changeContinueAsNew) >= 1
 	idle := func() bool { return closeIdle && w.st.Status == "" && workflow.AllHandlersFinished(ctx) }
+	settles := w.settles(ctx)
 	for {
 		// Free day: wait for a booking until the day is over, or — nothing
 		// booked and no request being decided — end now.
-		booked, err := workflow.AwaitWithTimeout(ctx, max(0, dayEnd.Sub(workflow.Now(ctx))), func() bool { return w.st.Status == StatusBooked || idle() })
+		booked, err := w.awaitBooking(ctx, dayEnd, settles, idle)
 		if err != nil {
 			return nil, err
 		}
@@ -218,6 +220,24 @@ func Visit(ctx workflow.Context, in *Input) (*State, error) {
 		return nil, err
 	}
 	return w.snapshot(), nil
+}
+
+// awaitBooking waits on a free day until it is booked or idle (true), or
+// until dayEnd (false). A settling run (settles) first lets the requests
+// being decided finish, and starts the day-end timer only when they leave
+// the day free and running: a day they booked needs none (the visit's own
+// timers follow), one they left idle ends now.
+func (w *visitWF) awaitBooking(ctx workflow.Context, dayEnd time.Time, settles bool, idle func() bool) (bool, error) {
+	ready := func() bool { return w.st.Status == StatusBooked || idle() }
+	if settles {
+		if err := workflow.Await(ctx, func() bool { return ready() || workflow.AllHandlersFinished(ctx) }); err != nil {
+			return false, err
+		}
+		if ready() {
+			return true, nil
+		}
+	}
+	return workflow.AwaitWithTimeout(ctx, max(0, dayEnd.Sub(workflow.Now(ctx))), ready)
 }
 
 // runVisit follows booking seq: reminder, the visit, its log. It returns when
