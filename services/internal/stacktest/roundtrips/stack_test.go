@@ -79,7 +79,13 @@ type stack struct {
 
 var nsSeq atomic.Int64
 
-func newStack(t testing.TB, dsn func(testing.TB) string) *stack {
+// The sales service's client at the test issuer (newStack's identity).
+const (
+	salesClient = "closeloop-sales"
+	salesSecret = "round-trips-sales-secret"
+)
+
+func newStack(t testing.TB, dsn func(testing.TB) string, identity bool) *stack {
 	t.Helper()
 	ctx := context.Background()
 	hostPort, ns := testenv.Temporal(t)
@@ -105,6 +111,15 @@ func newStack(t testing.TB, dsn func(testing.TB) string) *stack {
 
 	common := map[string]string{"OIDC_ISSUER_URL": issuerURL, "TEMPORAL_ADDRESS": hostPort, "TEMPORAL_NAMESPACE": ns,
 		"LOG_LEVEL": "warn", "SHUTDOWN_TIMEOUT": "5s"}
+	salesEnv := map[string]string{}
+	if identity {
+		// The sales service with its own identity, as make run and the
+		// chart's serviceIdentity give it: a new lead calls the customer
+		// and follow-up services as local activities over HTTP.
+		iss.RegisterServiceClient(salesClient, salesSecret)
+		common["SERVICE_CALLERS"] = salesClient
+		salesEnv = map[string]string{"SERVICE_CLIENT_ID": salesClient, "SERVICE_CLIENT_SECRET": salesSecret}
+	}
 	// The customer service needs the follow-up service's address before it
 	// runs, and the other way round: a proxy stands in until both run.
 	var target atomic.Pointer[url.URL]
@@ -124,8 +139,8 @@ func newStack(t testing.TB, dsn func(testing.TB) string) *stack {
 		t.Fatal(err)
 	}
 	target.Store(fu)
-	s.sales = s.start("sales", sales.Spec(), stacktest.Merge(common, map[string]string{"DATABASE_URL": dsn(t),
-		"CUSTOMER_API_URL": s.customer.base, "LEAD_CREATE_WAIT": "60s", "WORKFLOW_UPDATE_WAIT": "60s"}))
+	s.sales = s.start("sales", sales.Spec(), stacktest.Merge(common, salesEnv, map[string]string{"DATABASE_URL": dsn(t),
+		"CUSTOMER_API_URL": s.customer.base, "FOLLOWUP_API_URL": s.followup.base, "LEAD_CREATE_WAIT": "60s", "WORKFLOW_UPDATE_WAIT": "60s"}))
 	s.start("worker", workflows.Spec(), stacktest.Merge(common, map[string]string{"SETUP_ON_START": "false"}))
 
 	for _, u := range users {
