@@ -26,6 +26,11 @@ type Sample struct {
 	FirstError string
 	// Elapsed runs from the window's start to the last completion.
 	Elapsed time.Duration
+	// ServerCPU and ProcessCPU are the CPU time the Temporal server
+	// (Options.ServerPID) and this process (the services, workers and
+	// clients a benchmark runs in-process) spent per successful operation in
+	// the window (Closed); 0 when not known.
+	ServerCPU, ProcessCPU time.Duration
 }
 
 // Ops is the number of operations that succeeded.
@@ -55,6 +60,18 @@ func (s Sample) Summary() string {
 		s.Ops(), s.Elapsed.Seconds(), s.Throughput(), ms(s.P50()), ms(s.P99()), ms(s.Max()), s.Errors)
 	if s.FirstError != "" {
 		out += " (first: " + s.FirstError + ")"
+	}
+	return out + cpuPerOp(s.ServerCPU, s.ProcessCPU)
+}
+
+// cpuPerOp describes the CPU time per operation, when known.
+func cpuPerOp(server, process time.Duration) string {
+	out := ""
+	if server > 0 {
+		out += ", Temporal server CPU " + ms(server) + "/op"
+	}
+	if process > 0 {
+		out += ", this process's CPU " + ms(process) + "/op"
 	}
 	return out
 }
@@ -123,6 +140,7 @@ func Closed(ctx context.Context, o Options, prepare, op func(ctx context.Context
 	var rec recorder
 	window := time.Now().Add(o.Warmup)
 	end := window.Add(o.Duration)
+	cpu := meterFrom(window, o.ServerPID)
 	var wg sync.WaitGroup
 	for i := range o.Clients {
 		wg.Add(1)
@@ -146,7 +164,9 @@ func Closed(ctx context.Context, o Options, prepare, op func(ctx context.Context
 		}()
 	}
 	wg.Wait()
-	return rec.sample(o.Clients, window)
+	s := rec.sample(o.Clients, window)
+	s.ServerCPU, s.ProcessCPU = cpu.perOp(s.Ops())
+	return s
 }
 
 // Open runs an open loop: op starts every 1/rate seconds for d, each call in
@@ -323,7 +343,7 @@ func RatioCheck(f Result, action string, got time.Duration, limit float64, detai
 // percent of it): the concurrency targets.
 func ShareCheck(f Result, action string, perSecond, percent float64, detail string) Check {
 	return Check{Backend: f.Backend, Action: action, Figure: "throughput / floor throughput", Value: 100 * f.ThroughputRatio(perSecond),
-		Target: AtLeast(percent, Percent), Detail: detail + fmt.Sprintf("; floor %s, %s: %.1f/s, p50 %s", f.Shape, clients(f.Clients), f.Throughput(), ms(f.P50))}
+		Target: AtLeast(percent, Percent), Detail: detail + fmt.Sprintf("; floor %s, %s: %.1f/s, p50 %s", f.Shape, clients(f.Clients), f.Throughput(), ms(f.P50)) + cpuPerOp(f.ServerCPU, f.ProcessCPU)}
 }
 
 // LatencyCheck holds a latency against an absolute bound (target: under

@@ -44,3 +44,43 @@ func parseStatCPU(stat string) (time.Duration, bool) {
 	}
 	return time.Duration(u+s) * clockTick, true
 }
+
+// cpuMeter measures the CPU time the Temporal server (server: its pid, 0
+// when unknown) and this process spend from the measured window's start
+// (it starts counting then, in the background) until done.
+type cpuMeter struct {
+	server int
+	start  chan [2]time.Duration
+}
+
+func meterFrom(window time.Time, server int) *cpuMeter {
+	m := &cpuMeter{server: server, start: make(chan [2]time.Duration, 1)}
+	go func() {
+		time.Sleep(time.Until(window))
+		m.start <- m.read()
+	}()
+	return m
+}
+
+func (m *cpuMeter) read() [2]time.Duration {
+	s, _ := processCPU(m.server)
+	p, _ := processCPU(os.Getpid())
+	return [2]time.Duration{s, p}
+}
+
+// perOp is the server's and this process's CPU time per operation since the
+// window's start (0 for one that cannot be read, or with no operation).
+func (m *cpuMeter) perOp(ops int) (server, process time.Duration) {
+	end := m.read()
+	start := <-m.start
+	if ops <= 0 {
+		return 0, 0
+	}
+	if m.server > 0 && end[0] > 0 {
+		server = (end[0] - start[0]) / time.Duration(ops)
+	}
+	if end[1] > 0 {
+		process = (end[1] - start[1]) / time.Duration(ops)
+	}
+	return server, process
+}

@@ -1,8 +1,10 @@
 package floor
 
 import (
+	"context"
 	"os"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 )
@@ -38,4 +40,32 @@ func TestProcessCPUOfThisProcess(t *testing.T) {
 		}
 	}
 	t.Fatalf("CPU time did not grow over 10 s of spinning from %v", before)
+}
+
+func TestClosedReportsCPUPerOperation(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("/proc is Linux's")
+	}
+	spin := func(context.Context, int, int) error {
+		for end := time.Now().Add(5 * time.Millisecond); time.Now().Before(end); {
+		}
+		return nil
+	}
+	// This process stands in for the server: both figures count its spinning.
+	s := Closed(context.Background(), Options{Clients: 1, Warmup: 50 * time.Millisecond, Duration: 500 * time.Millisecond, ServerPID: os.Getpid()}, nil, spin)
+	if s.Ops() == 0 || s.ServerCPU <= 0 || s.ProcessCPU <= 0 {
+		t.Fatalf("%d ops, server CPU %v/op, process CPU %v/op: want both measured", s.Ops(), s.ServerCPU, s.ProcessCPU)
+	}
+	// 5 ms of spinning an operation, counted in 10 ms ticks over 100 of them.
+	if s.ProcessCPU > 50*time.Millisecond {
+		t.Errorf("process CPU %v/op for 5 ms of work", s.ProcessCPU)
+	}
+	if sum := s.Summary(); !strings.Contains(sum, "Temporal server CPU") || !strings.Contains(sum, "this process's CPU") {
+		t.Errorf("summary without the CPU figures: %s", sum)
+	}
+	// No server named: its figure is not known, and not shown.
+	s = Closed(context.Background(), Options{Clients: 1, Duration: 100 * time.Millisecond}, nil, spin)
+	if s.ServerCPU != 0 || strings.Contains(s.Summary(), "Temporal server CPU") {
+		t.Errorf("server CPU %v/op without a server: %s", s.ServerCPU, s.Summary())
+	}
 }

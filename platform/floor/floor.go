@@ -71,6 +71,9 @@ type Options struct {
 	Clients  int           // concurrent callers (1 when zero)
 	Warmup   time.Duration // run, not counted, before the measured window
 	Duration time.Duration // measured window (10 s when zero)
+	// ServerPID is the Temporal server's process, whose CPU time Closed
+	// reports per operation (Sample.ServerCPU); 0: not measured.
+	ServerPID int
 }
 
 // sinkRotation bounds the updates and signals one running workflow takes
@@ -135,12 +138,7 @@ func (r *Runner) Measure(ctx context.Context, shape Shape, o Options) (Result, e
 	begin := time.Now()
 	window := begin.Add(o.Warmup)
 	end := window.Add(o.Duration)
-	cpuAtWindow := make(chan time.Duration, 1)
-	go func() {
-		time.Sleep(time.Until(window))
-		cpu, _ := processCPU(r.server)
-		cpuAtWindow <- cpu
-	}()
+	cpu := meterFrom(window, r.server)
 	var wg sync.WaitGroup
 	for i := range o.Clients {
 		caller, err := r.caller(ctx, shape, i)
@@ -185,9 +183,7 @@ func (r *Runner) Measure(ctx context.Context, shape Shape, o Options) (Result, e
 	}
 	wg.Wait()
 	res.Ops, res.Errors = len(latencies), errs
-	if cpu, ok := processCPU(r.server); ok && res.Ops > 0 {
-		res.ServerCPU = (cpu - <-cpuAtWindow) / time.Duration(res.Ops)
-	}
+	res.ServerCPU, res.ProcessCPU = cpu.perOp(res.Ops)
 	res.Elapsed = lastDone.Sub(window)
 	res.P50, res.P99 = Percentile(latencies, 0.50), Percentile(latencies, 0.99)
 	if firstErr != nil {

@@ -32,6 +32,9 @@ type Result struct {
 	// ServerCPU is the CPU time the Temporal server process spent per
 	// operation in the window (Runner.WatchServer); 0 when not known.
 	ServerCPU time.Duration
+	// ProcessCPU is the CPU time the measuring process (the floor's clients
+	// and worker) spent per operation in the window; 0 when not known.
+	ProcessCPU time.Duration
 }
 
 // Throughput is completed operations per second over the measured window.
