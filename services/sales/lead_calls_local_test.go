@@ -10,10 +10,7 @@ import (
 	customerc "github.com/closeloop/closeloop/proto/contract/customer"
 	followupc "github.com/closeloop/closeloop/proto/contract/followup"
 	salesc "github.com/closeloop/closeloop/proto/contract/sales"
-	wfc "github.com/closeloop/closeloop/proto/contract/workflows"
 	followupv1 "github.com/closeloop/closeloop/proto/gen/closeloop/followup/v1"
-	salesv1 "github.com/closeloop/closeloop/proto/gen/closeloop/sales/v1"
-	"github.com/closeloop/closeloop/workflows/lead"
 	"github.com/closeloop/closeloop/workflows/policy"
 )
 
@@ -41,28 +38,7 @@ func TestLeadCallingOtherServicesLocally(t *testing.T) {
 			in.CallsLocal = callsLocal
 			id := in.GetLead().GetId()
 			h.putPolicy(policy.LeadFirstContactSLA, 2, cst(time.March, 2, 10, 30), policy.Value{Timer: &policy.Timer{Duration: policy.Duration(time.Hour), Clock: policy.ClockBusiness}})
-			var moved, contacted *outcome
-			h.at(cst(time.March, 2, 11, 0), func() {
-				moved = h.send(wfc.UpdateReassign, &salesv1.ReassignRequest{ToOwnerId: "rep-bo", Actor: "mgr-eve", Reason: "ana is on leave"})
-			})
-			h.at(cst(time.March, 2, 11, 30), func() {
-				contacted = h.send(wfc.UpdateLeadCommand, &salesv1.LeadCommand{Op: lead.OpContact, Actor: "rep-bo", ExpectedOwnerId: "rep-bo",
-					Channel: "call", Summary: "first call"})
-			})
-			var disq *outcome
-			h.at(cst(time.March, 3, 10, 0), func() {
-				disq = h.send(wfc.UpdateLeadCommand, &salesv1.LeadCommand{Op: lead.OpDisqualify, Actor: "mgr-eve", Reason: "no budget"})
-			})
-			h.env.ExecuteWorkflow(wfc.WorkflowLead, in)
-			if err := h.env.GetWorkflowError(); err != nil {
-				t.Fatal(err)
-			}
-			expect(t, "reassign", moved, "")
-			expect(t, "contact", contacted, "")
-			expect(t, "disqualify", disq, "")
-			if l := h.lead(id); l.OwnerID != "rep-bo" || l.AssignmentSeq != 2 || l.State != lead.StateDisqualified {
-				t.Errorf("lead %+v, want rep-bo's after two assignments, disqualified", l)
-			}
+			h.reassignContactDisqualify(t, in)
 			if o := h.cust.owner[h.lead(id).CustomerID]; o != "rep-bo" {
 				t.Errorf("the customer the lead created is %q's, want it to follow its lead to rep-bo", o)
 			}

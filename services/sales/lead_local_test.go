@@ -11,8 +11,6 @@ import (
 	customerc "github.com/closeloop/closeloop/proto/contract/customer"
 	salesc "github.com/closeloop/closeloop/proto/contract/sales"
 	wfc "github.com/closeloop/closeloop/proto/contract/workflows"
-	salesv1 "github.com/closeloop/closeloop/proto/gen/closeloop/sales/v1"
-	"github.com/closeloop/closeloop/workflows/lead"
 )
 
 // TestLeadHostedByTheSalesServiceRunsItsActivitiesLocally runs one lead — its
@@ -36,27 +34,7 @@ func TestLeadHostedByTheSalesServiceRunsItsActivitiesLocally(t *testing.T) {
 			starts := testenv.RecordActivityStarts(h.env)
 			in := h.leadInput("Lantern Foods")
 			id := in.GetLead().GetId()
-			var moved, contacted, disq *outcome
-			h.at(cst(time.March, 2, 11, 0), func() {
-				moved = h.send(wfc.UpdateReassign, &salesv1.ReassignRequest{ToOwnerId: "rep-bo", Actor: "mgr-eve", Reason: "ana is on leave"})
-			})
-			h.at(cst(time.March, 2, 11, 30), func() {
-				contacted = h.send(wfc.UpdateLeadCommand, &salesv1.LeadCommand{Op: lead.OpContact, Actor: "rep-bo", ExpectedOwnerId: "rep-bo",
-					Channel: "call", Summary: "first call"})
-			})
-			h.at(cst(time.March, 3, 10, 0), func() {
-				disq = h.send(wfc.UpdateLeadCommand, &salesv1.LeadCommand{Op: lead.OpDisqualify, Actor: "mgr-eve", Reason: "no budget"})
-			})
-			h.env.ExecuteWorkflow(wfc.WorkflowLead, in)
-			if err := h.env.GetWorkflowError(); err != nil {
-				t.Fatal(err)
-			}
-			expect(t, "reassign", moved, "")
-			expect(t, "contact", contacted, "")
-			expect(t, "disqualify", disq, "")
-			if l := h.lead(id); l.OwnerID != "rep-bo" || l.AssignmentSeq != 2 || l.State != lead.StateDisqualified {
-				t.Errorf("lead %+v, want rep-bo's after two assignments, disqualified", l)
-			}
+			h.reassignContactDisqualify(t, in)
 			if got, want := strings.Join(h.timeline("lead", id), ","), "created,assigned,reassigned,first_contact,disqualified"; got != want {
 				t.Errorf("timeline %s, want %s", got, want)
 			}

@@ -274,3 +274,32 @@ func (h *wfHarness) stepsSeen() []string {
 	}
 	return out
 }
+
+// reassignContactDisqualify runs lead in on h to its end: reassigned to
+// rep-bo at 11:00 on 2 March, rep-bo's first contact at 11:30, disqualified
+// by mgr-eve at 10:00 the next day. Each is answered without error, and the
+// lead ends rep-bo's after two assignments, disqualified.
+func (h *wfHarness) reassignContactDisqualify(t *testing.T, in *salesv1.LeadInput) {
+	t.Helper()
+	var moved, contacted, disq *outcome
+	h.at(cst(time.March, 2, 11, 0), func() {
+		moved = h.send(wfc.UpdateReassign, &salesv1.ReassignRequest{ToOwnerId: "rep-bo", Actor: "mgr-eve", Reason: "ana is on leave"})
+	})
+	h.at(cst(time.March, 2, 11, 30), func() {
+		contacted = h.send(wfc.UpdateLeadCommand, &salesv1.LeadCommand{Op: lead.OpContact, Actor: "rep-bo", ExpectedOwnerId: "rep-bo",
+			Channel: "call", Summary: "first call"})
+	})
+	h.at(cst(time.March, 3, 10, 0), func() {
+		disq = h.send(wfc.UpdateLeadCommand, &salesv1.LeadCommand{Op: lead.OpDisqualify, Actor: "mgr-eve", Reason: "no budget"})
+	})
+	h.env.ExecuteWorkflow(wfc.WorkflowLead, in)
+	if err := h.env.GetWorkflowError(); err != nil {
+		t.Fatal(err)
+	}
+	expect(t, "reassign", moved, "")
+	expect(t, "contact", contacted, "")
+	expect(t, "disqualify", disq, "")
+	if l := h.lead(in.GetLead().GetId()); l.OwnerID != "rep-bo" || l.AssignmentSeq != 2 || l.State != lead.StateDisqualified {
+		t.Errorf("lead %+v, want rep-bo's after two assignments, disqualified", l)
+	}
+}
