@@ -145,7 +145,9 @@ func TestCustomerPage(t *testing.T) {
 			count := map[string]int{}
 			for i, e := range all {
 				count[e.source]++
-				if i > 0 && e.at > all[i-1].at {
+				// Instants compare as times: RFC 3339 drops trailing zeros,
+				// so "…04.25Z" is earlier than "…04.252807Z" but sorts later as text.
+				if i > 0 && instant(t, e.at).After(instant(t, all[i-1].at)) {
 					t.Errorf("not newest first at %d: %v after %v", i, e, all[i-1])
 				}
 			}
@@ -249,4 +251,14 @@ func seedVisits(t testing.TB, gdb *gorm.DB, customerID string, first time.Time, 
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// instant parses an RFC 3339 instant from an API answer.
+func instant(t *testing.T, s string) time.Time {
+	t.Helper()
+	at, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		t.Fatalf("instant %q: %v", s, err)
+	}
+	return at
 }

@@ -76,7 +76,8 @@ func TestCustomerSalesView(t *testing.T) {
 			kinds := map[string]bool{}
 			for i, e := range all {
 				kinds[e["subject_type"].(string)+"/"+e["kind"].(string)] = true
-				if i > 0 && e["at"].(string) > all[i-1]["at"].(string) {
+				// As times, not text: RFC 3339 drops trailing zeros of the fraction.
+				if i > 0 && instantOf(t, e["at"]).After(instantOf(t, all[i-1]["at"])) {
 					t.Errorf("not newest first at %d: %v after %v", i, e["at"], all[i-1]["at"])
 				}
 				switch e["subject_id"] {
@@ -134,4 +135,15 @@ func anySlice(ms []map[string]any) []any {
 		out[i] = m
 	}
 	return out
+}
+
+// instantOf parses an RFC 3339 instant from an API answer.
+func instantOf(t *testing.T, v any) time.Time {
+	t.Helper()
+	s, _ := v.(string)
+	at, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		t.Fatalf("instant %v: %v", v, err)
+	}
+	return at
 }
