@@ -46,7 +46,7 @@ func TestRecordedHistoriesReplay(t *testing.T) {
 	for _, dir := range []struct {
 		glob string
 		min  int
-	}{{"lead/testdata/*.json", 19}, {"testdata/*.json", 42}, {"servicecase/testdata/*.json", 2}, {"infoslip/testdata/*.json", 3}, {"notice/testdata/*.json", 2},
+	}{{"lead/testdata/*.json", 19}, {"testdata/*.json", 43}, {"servicecase/testdata/*.json", 2}, {"infoslip/testdata/*.json", 3}, {"notice/testdata/*.json", 2},
 		{"winback/testdata/*.json", 16}, {"campaign/testdata/*.json", 6}, {"loyalty/testdata/*.json", 2}} {
 		found, err := filepath.Glob(dir.glob)
 		if err != nil || len(found) < dir.min {

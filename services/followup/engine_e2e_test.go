@@ -5,10 +5,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"os"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
+	"go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -36,6 +38,37 @@ func timerValue(d, clock string) map[string]any {
 // follow-up-rollout-resolved (before either: each follow-up resolving and
 // recording itself) and follow-up-rollout-carried (before the second).
 const rolloutHistory = "follow-up-rollout-carried-opened-resolved"
+
+// policyRolloutHistory names the recorded history of a PolicyRollout's
+// first sweep (up to the timer of its second). Recorded before:
+// policy-rollout-paged (each page storing and signalling its follow-ups).
+const policyRolloutHistory = "policy-rollout-paged"
+
+// awaitResweep waits until the PolicyRollout workflow wid has ended its
+// first sweep: it has started the timer of its second (a timer after a
+// page; one before any would be the wait for the version to come into force).
+func awaitResweep(t *testing.T, tc client.Client, wid string) {
+	t.Helper()
+	eventually(t, "the rollout's first sweep to end", 30*time.Second, func() bool {
+		it := tc.GetWorkflowHistory(context.Background(), wid, "", false, enums.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+		paged := false
+		for it.HasNext() {
+			ev, err := it.Next()
+			if err != nil {
+				t.Fatal(err)
+			}
+			switch ev.GetEventType() {
+			case enums.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
+				paged = true
+			case enums.EVENT_TYPE_TIMER_STARTED:
+				if paged {
+					return true
+				}
+			}
+		}
+		return false
+	})
+}
 
 func TestPolicyChangeReachesRunningWorkflows(t *testing.T) {
 	hostPort, namespace := testenv.Temporal(t)
@@ -227,6 +260,12 @@ func TestPolicyChangeReachesRunningWorkflows(t *testing.T) {
 			}
 			if q := d.GetExecutionConfig().GetTaskQueue().GetName(); q != wfc.BulkTaskQueue {
 				t.Fatalf("the rollout ran on task queue %q, want %q", q, wfc.BulkTaskQueue)
+			}
+			if b.Name == "postgres" && os.Getenv("UPDATE_HISTORIES") != "" {
+				// The rollout's first sweep, up to the timer of its second.
+				rid := d.GetWorkflowExecutionInfo().GetExecution().GetWorkflowId()
+				awaitResweep(t, tc, rid)
+				testenv.SaveHistory(t, tc, rid, "../../workflows/testdata/"+policyRolloutHistory+".json")
 			}
 
 			// Diff and audit show what changed, who and why.
