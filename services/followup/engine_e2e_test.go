@@ -40,9 +40,10 @@ func timerValue(d, clock string) map[string]any {
 const rolloutHistory = "follow-up-rollout-carried-opened-resolved"
 
 // policyRolloutHistory names the recorded history of a PolicyRollout's
-// first sweep (up to the timer of its second). Recorded before:
+// first sweep (up to the timer of its second): its store pages, then its
+// wake pages (change "rollout-stores-first"). Recorded before:
 // policy-rollout-paged (each page storing and signalling its follow-ups).
-const policyRolloutHistory = "policy-rollout-paged"
+const policyRolloutHistory = "policy-rollout-stored-first"
 
 // awaitResweep waits until the PolicyRollout workflow wid has ended its
 // first sweep: it has started the timer of its second (a timer after a

@@ -10,7 +10,9 @@ import (
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 
+	"github.com/closeloop/closeloop/platform/temporalx"
 	wfc "github.com/closeloop/closeloop/proto/contract/workflows"
+	followupv1 "github.com/closeloop/closeloop/proto/gen/closeloop/followup/v1"
 )
 
 // rolloutSweep is how a policy rollout's first sweep went, read from its
@@ -22,7 +24,13 @@ type rolloutSweep struct {
 	done  time.Duration // from the change to the end of the sweep's last page
 	pages []time.Duration
 	gaps  []time.Duration
-	err   error
+	// Two phases (change "rollout-stores-first"): from the change to the
+	// end of the last store page, the store pages among pages, and what
+	// the wake pages signalled and counted late.
+	stored          time.Duration
+	storePages      int
+	signalled, late int64
+	err             error
 }
 
 func (r rolloutSweep) String() string {
@@ -33,8 +41,13 @@ func (r rolloutSweep) String() string {
 	for _, g := range r.gaps {
 		gap += g
 	}
-	return fmt.Sprintf("%d pages, %s in their activities, %s between them (%s)", len(r.pages), run.Round(time.Millisecond),
+	out := fmt.Sprintf("%d pages, %s in their activities, %s between them (%s)", len(r.pages), run.Round(time.Millisecond),
 		gap.Round(time.Millisecond), durations(r.gaps))
+	if r.storePages > 0 {
+		out += fmt.Sprintf("; %d store pages over after %s, then %d wake pages signalled %d workflows, %d of them after their next action came due",
+			r.storePages, r.stored.Round(time.Millisecond), len(r.pages)-r.storePages, r.signalled, r.late)
+	}
+	return out
 }
 
 func durations(ds []time.Duration) string {
@@ -66,6 +79,7 @@ func firstSweep(ctx context.Context, c client.Client, since time.Time) rolloutSw
 	for {
 		var out rolloutSweep
 		var started, completed time.Time
+		storing := false
 		it := c.GetWorkflowHistory(ctx, wid, "", false, enums.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
 		for it.HasNext() {
 			e, err := it.Next()
@@ -74,6 +88,12 @@ func firstSweep(ctx context.Context, c client.Client, since time.Time) rolloutSw
 			}
 			at := e.GetEventTime().AsTime()
 			switch e.GetEventType() {
+			case enums.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+				var in followupv1.RolloutPageInput
+				if err := temporalx.DataConverter().FromPayloads(e.GetActivityTaskScheduledEventAttributes().GetInput(), &in); err != nil {
+					return rolloutSweep{err: err}
+				}
+				storing = in.GetPhase() == followupv1.RolloutPhase_ROLLOUT_PHASE_STORE
 			case enums.EVENT_TYPE_ACTIVITY_TASK_STARTED:
 				if !completed.IsZero() {
 					out.gaps = append(out.gaps, at.Sub(completed))
@@ -82,6 +102,16 @@ func firstSweep(ctx context.Context, c client.Client, since time.Time) rolloutSw
 			case enums.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
 				completed = at
 				out.pages = append(out.pages, at.Sub(started))
+				var page followupv1.RolloutPageResult
+				if err := temporalx.DataConverter().FromPayloads(e.GetActivityTaskCompletedEventAttributes().GetResult(), &page); err != nil {
+					return rolloutSweep{err: err}
+				}
+				out.signalled += page.GetSignalled()
+				out.late += page.GetLate()
+				if storing {
+					out.storePages++
+					out.stored = at.Sub(since)
+				}
 			case enums.EVENT_TYPE_TIMER_STARTED:
 				out.done = completed.Sub(since)
 				return out

@@ -19,12 +19,23 @@ const (
 	ResweepDelay = time.Minute
 )
 
+// ChangeRolloutStoresFirst is the workflow.GetVersion change id of a sweep
+// in two phases (version 1): pages that store every re-computed deadline
+// with the wake-up its workflow is owed and signal nothing, then pages that
+// signal the owed wake-ups soonest next action first. Before it, each page
+// stored and signalled its follow-ups in id order.
+const ChangeRolloutStoresFirst = "rollout-stores-first"
+
 // PolicyRollout is the PolicyRollout workflow: it waits until the version is
-// in force, then has the follow-up service signal, page by page, every
-// workflow whose open follow-up uses the policy (or calendar) at an older
-// version; each re-computes its own deadlines (see Track). A second sweep
-// after ResweepDelay catches stragglers; the periodic reconciliation (the same
-// workflow with neither policy nor calendar) catches anything else.
+// in force, then has the follow-up service store, page by page, the deadline
+// each open follow-up on an older version of the policy (or calendar) would
+// re-compute — every record holds the change before any workflow is told —
+// and then signal those follow-ups' workflows, the one that acts soonest
+// first; each takes the change in (see Track). A workflow whose timer fires
+// before its signal re-resolves at that decision point anyway. A second
+// sweep after ResweepDelay catches stragglers; the periodic reconciliation
+// (the same workflow with neither policy nor calendar) catches anything
+// else, and signals the wake-ups a rollout that did not finish left owed.
 func PolicyRollout(ctx workflow.Context, in *followupv1.RolloutInput) (*followupv1.RolloutResult, error) {
 	log := workflow.GetLogger(ctx)
 	if eff := in.GetEffectiveFrom(); eff != nil {
@@ -38,27 +49,39 @@ func PolicyRollout(ctx workflow.Context, in *followupv1.RolloutInput) (*followup
 	eng := engineFor(ctx)
 	ctx = wfx.Activities(ctx, wfx.Call{Queue: eng.queue, Timeout: 5 * time.Minute, Heartbeat: time.Minute})
 	res := &followupv1.RolloutResult{}
-	sweep := func() (int64, error) {
-		var n int64
+	pages := func(phase followupv1.RolloutPhase) error {
 		after := ""
 		for {
 			var page followupv1.RolloutPageResult
 			err := workflow.ExecuteActivity(ctx, eng.rollout, &followupv1.RolloutPageInput{
-				Rollout: in, AfterId: after, Limit: RolloutPageSize,
+				Rollout: in, AfterId: after, Limit: RolloutPageSize, Phase: phase,
 			}).Get(ctx, &page)
 			if err != nil {
-				return n, err
+				return err
 			}
-			n += page.GetSignalled()
 			res.Signalled += page.GetSignalled()
 			res.OrphansClosed += page.GetOrphansClosed()
+			res.Late += page.GetLate()
 			if page.GetNextAfterId() == "" {
-				return n, nil
+				return nil
 			}
-			after = page.GetNextAfterId()
+			if phase != followupv1.RolloutPhase_ROLLOUT_PHASE_WAKE {
+				// A wake page drains what is owed: the next starts from the top.
+				after = page.GetNextAfterId()
+			}
 		}
 	}
-	if _, err := sweep(); err != nil {
+	twoPhases := workflow.GetVersion(ctx, ChangeRolloutStoresFirst, workflow.DefaultVersion, 1) == 1
+	sweep := func() error {
+		if !twoPhases {
+			return pages(followupv1.RolloutPhase_ROLLOUT_PHASE_UNSPECIFIED)
+		}
+		if err := pages(followupv1.RolloutPhase_ROLLOUT_PHASE_STORE); err != nil {
+			return err
+		}
+		return pages(followupv1.RolloutPhase_ROLLOUT_PHASE_WAKE)
+	}
+	if err := sweep(); err != nil {
 		return nil, err
 	}
 	res.Sweeps++
@@ -66,11 +89,11 @@ func PolicyRollout(ctx workflow.Context, in *followupv1.RolloutInput) (*followup
 		if err := workflow.Sleep(ctx, ResweepDelay); err != nil {
 			return res, err
 		}
-		if _, err := sweep(); err != nil {
+		if err := sweep(); err != nil {
 			return nil, err
 		}
 		res.Sweeps++
 	}
-	log.Info("policy rollout finished", "signalled", res.Signalled, "orphans_closed", res.OrphansClosed)
+	log.Info("policy rollout finished", "signalled", res.Signalled, "orphans_closed", res.OrphansClosed, "late", res.Late)
 	return res, nil
 }

@@ -12,6 +12,7 @@ import (
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/workflow"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -20,15 +21,23 @@ import (
 	"github.com/closeloop/closeloop/workflows/policy"
 )
 
-// pager is a fake RolloutPage: each sweep (a call with after_id "") walks its
-// own scripted pages, keyed by after_id.
+// pager is a fake RolloutPage. A sweep begins with a page after_id "" of
+// the store phase (or, before the two phases, of the one phase); its store
+// pages (and one-phase pages) are scripted by after_id, its wake pages in
+// the order they are asked for.
 type pager struct {
 	env    *testsuite.TestWorkflowEnvironment
-	sweeps []map[string]*followupv1.RolloutPageResult // by sweep, then after_id
+	sweeps []sweepScript
 
 	mu    sync.Mutex
 	sweep int
+	woken int // wake pages asked for in the current sweep
 	calls []pageCall
+}
+
+type sweepScript struct {
+	pages map[string]*followupv1.RolloutPageResult // by after_id
+	wakes []*followupv1.RolloutPageResult
 }
 
 type pageCall struct {
@@ -41,70 +50,125 @@ func (p *pager) page(_ context.Context, in *followupv1.RolloutPageInput) (*follo
 	now := p.env.Now()
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if in.GetAfterId() == "" {
+	wake := in.GetPhase() == followupv1.RolloutPhase_ROLLOUT_PHASE_WAKE
+	if in.GetAfterId() == "" && !wake {
 		p.sweep++
+		p.woken = 0
 	}
 	p.calls = append(p.calls, pageCall{at: now, sweep: p.sweep, in: in})
 	if p.sweep > len(p.sweeps) {
 		return nil, temporal.NewNonRetryableApplicationError(fmt.Sprintf("unexpected sweep %d", p.sweep), "invalid", nil)
 	}
-	res, ok := p.sweeps[p.sweep-1][in.GetAfterId()]
+	sw := p.sweeps[p.sweep-1]
+	if wake {
+		if in.GetAfterId() != "" || p.woken >= len(sw.wakes) {
+			return nil, temporal.NewNonRetryableApplicationError(fmt.Sprintf("sweep %d: unexpected wake page %d after %q", p.sweep, p.woken, in.GetAfterId()), "invalid", nil)
+		}
+		p.woken++
+		return sw.wakes[p.woken-1], nil
+	}
+	res, ok := sw.pages[in.GetAfterId()]
 	if !ok {
 		return nil, temporal.NewNonRetryableApplicationError(fmt.Sprintf("sweep %d: unexpected after_id %q", p.sweep, in.GetAfterId()), "invalid", nil)
 	}
 	return res, nil
 }
 
-// Three pages in the first sweep, one straggler in the second.
-func scriptedSweeps() []map[string]*followupv1.RolloutPageResult {
-	return []map[string]*followupv1.RolloutPageResult{
+// Three store pages and two wake pages in the first sweep, one straggler in
+// the second.
+func scriptedSweeps() []sweepScript {
+	return []sweepScript{
 		{
+			pages: map[string]*followupv1.RolloutPageResult{
+				"":        {Stored: 500, OrphansClosed: 1, NextAfterId: "fu-0500"},
+				"fu-0500": {Stored: 300, NextAfterId: "fu-0800"},
+				"fu-0800": {OrphansClosed: 2, NextAfterId: ""},
+			},
+			wakes: []*followupv1.RolloutPageResult{
+				{Signalled: 500, Late: 2, NextAfterId: "fu-0733"},
+				{Signalled: 300, NextAfterId: ""},
+			},
+		},
+		{
+			pages: map[string]*followupv1.RolloutPageResult{"": {Stored: 3}},
+			wakes: []*followupv1.RolloutPageResult{{Signalled: 3}},
+		},
+	}
+}
+
+// The same before the two phases: each page stores and signals.
+func scriptedOnePhaseSweeps() []sweepScript {
+	return []sweepScript{
+		{pages: map[string]*followupv1.RolloutPageResult{
 			"":        {Signalled: 500, OrphansClosed: 1, NextAfterId: "fu-0500"},
 			"fu-0500": {Signalled: 300, NextAfterId: "fu-0800"},
 			"fu-0800": {Signalled: 0, OrphansClosed: 2, NextAfterId: ""},
-		},
-		{
-			"": {Signalled: 3, NextAfterId: ""},
-		},
+		}},
+		{pages: map[string]*followupv1.RolloutPageResult{"": {Signalled: 3, NextAfterId: ""}}},
 	}
+}
+
+type pageWant struct {
+	phase followupv1.RolloutPhase
+	after string
 }
 
 func TestPolicyRollout(t *testing.T) {
 	start := monday10
 	later := start.Add(2 * time.Hour)
+	const (
+		store = followupv1.RolloutPhase_ROLLOUT_PHASE_STORE
+		wake  = followupv1.RolloutPhase_ROLLOUT_PHASE_WAKE
+		both  = followupv1.RolloutPhase_ROLLOUT_PHASE_UNSPECIFIED
+	)
+	twoPhases := []pageWant{{store, ""}, {store, "fu-0500"}, {store, "fu-0800"}, {wake, ""}, {wake, ""}}
+	onePhase := []pageWant{{both, ""}, {both, "fu-0500"}, {both, "fu-0800"}}
 	cases := []struct {
 		name          string
 		in            *followupv1.RolloutInput
+		before        bool      // a rollout started before the two phases
 		firstAt       time.Time // when the first page is asked for
 		wantSweeps    int32
 		wantSignalled int64
 		wantOrphans   int64
+		wantLate      int64
 	}{
 		{
 			name:    "policy version in force later",
 			in:      &followupv1.RolloutInput{Policy: policy.LeadFirstContactSLA, Version: 3, EffectiveFrom: timestamppb.New(later)},
-			firstAt: later, wantSweeps: 2, wantSignalled: 803, wantOrphans: 3,
+			firstAt: later, wantSweeps: 2, wantSignalled: 803, wantOrphans: 3, wantLate: 2,
 		},
 		{
 			name:    "policy version already in force",
 			in:      &followupv1.RolloutInput{Policy: policy.LeadFirstContactSLA, Version: 3, EffectiveFrom: timestamppb.New(start.Add(-time.Hour))},
-			firstAt: start, wantSweeps: 2, wantSignalled: 803, wantOrphans: 3,
+			firstAt: start, wantSweeps: 2, wantSignalled: 803, wantOrphans: 3, wantLate: 2,
 		},
 		{
 			name:    "calendar version in force later",
 			in:      &followupv1.RolloutInput{Calendar: cnMainland, Version: 8, EffectiveFrom: timestamppb.New(later)},
-			firstAt: later, wantSweeps: 2, wantSignalled: 803, wantOrphans: 3,
+			firstAt: later, wantSweeps: 2, wantSignalled: 803, wantOrphans: 3, wantLate: 2,
 		},
 		{
 			name:    "periodic reconciliation",
 			in:      &followupv1.RolloutInput{},
-			firstAt: start, wantSweeps: 1, wantSignalled: 800, wantOrphans: 3,
+			firstAt: start, wantSweeps: 1, wantSignalled: 800, wantOrphans: 3, wantLate: 2,
+		},
+		{
+			name:    "policy version rolled out as before the two phases",
+			in:      &followupv1.RolloutInput{Policy: policy.LeadFirstContactSLA, Version: 3, EffectiveFrom: timestamppb.New(later)},
+			before:  true,
+			firstAt: later, wantSweeps: 2, wantSignalled: 803, wantOrphans: 3,
 		},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			env := newEnv(start)
 			p := &pager{env: env, sweeps: scriptedSweeps()}
+			sweep := twoPhases
+			if tc.before {
+				p.sweeps, sweep = scriptedOnePhaseSweeps(), onePhase
+				env.OnGetVersion(followup.ChangeRolloutStoresFirst, workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
+			}
 			env.RegisterWorkflow(followup.PolicyRollout)
 			env.RegisterActivityWithOptions(p.page, activity.RegisterOptions{Name: followupc.ActivityRolloutPage})
 			env.ExecuteWorkflow(followup.PolicyRollout, tc.in)
@@ -118,23 +182,27 @@ func TestPolicyRollout(t *testing.T) {
 			if err := env.GetWorkflowResult(&res); err != nil {
 				t.Fatal(err)
 			}
-			if res.GetSweeps() != tc.wantSweeps || res.GetSignalled() != tc.wantSignalled || res.GetOrphansClosed() != tc.wantOrphans {
-				t.Errorf("result %v, want %d sweeps, %d signalled, %d orphans closed", &res, tc.wantSweeps, tc.wantSignalled, tc.wantOrphans)
+			if res.GetSweeps() != tc.wantSweeps || res.GetSignalled() != tc.wantSignalled || res.GetOrphansClosed() != tc.wantOrphans || res.GetLate() != tc.wantLate {
+				t.Errorf("result %v, want %d sweeps, %d signalled, %d orphans closed, %d late", &res, tc.wantSweeps, tc.wantSignalled, tc.wantOrphans, tc.wantLate)
 			}
 
-			wantAfter := []string{"", "fu-0500", "fu-0800"}
+			want := slices.Clone(sweep)
 			if tc.wantSweeps == 2 {
-				wantAfter = append(wantAfter, "")
+				if tc.before {
+					want = append(want, pageWant{both, ""})
+				} else {
+					want = append(want, pageWant{store, ""}, pageWant{wake, ""})
+				}
 			}
-			var gotAfter []string
+			var got []pageWant
 			for _, c := range p.calls {
-				gotAfter = append(gotAfter, c.in.GetAfterId())
+				got = append(got, pageWant{c.in.GetPhase(), c.in.GetAfterId()})
 				if !proto.Equal(c.in.GetRollout(), tc.in) || c.in.GetLimit() != followup.RolloutPageSize {
 					t.Errorf("page input %v: want the rollout %v and limit %d", c.in, tc.in, followup.RolloutPageSize)
 				}
 			}
-			if !slices.Equal(gotAfter, wantAfter) {
-				t.Fatalf("pages after %q, want %q", gotAfter, wantAfter)
+			if !slices.Equal(got, want) {
+				t.Fatalf("pages %v, want %v", got, want)
 			}
 			if first := p.calls[0].at; !first.Equal(tc.firstAt) {
 				t.Errorf("first page at %s, want %s", show(first), show(tc.firstAt))
@@ -143,7 +211,7 @@ func TestPolicyRollout(t *testing.T) {
 				t.Errorf("first page at %s, before the version is in force at %s", show(p.calls[0].at), show(eff.AsTime()))
 			}
 			if tc.wantSweeps == 2 {
-				lastOfFirst, resweep := p.calls[2].at, p.calls[3].at
+				lastOfFirst, resweep := p.calls[len(sweep)-1].at, p.calls[len(sweep)].at
 				if got := resweep.Sub(lastOfFirst); got != followup.ResweepDelay {
 					t.Errorf("second sweep %s after the first, want %s", got, followup.ResweepDelay)
 				}

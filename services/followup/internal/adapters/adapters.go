@@ -321,4 +321,25 @@ var Migrations = []migrate.Migration{
 		// unless they turned email off for every kind.
 		`UPDATE notification_preferences SET email_kinds = email_kinds || ',campaign' WHERE email_kinds <> ''`,
 	)},
+	{Version: 12, Name: "the wake-ups a policy rollout owes the workflows whose deadlines it stored", Up: migrate.SQL(
+		// A rollout stores every re-computed deadline first, each with its
+		// entry here in the same transaction, then signals the entries'
+		// workflows soonest next action first and deletes each entry once
+		// its workflow is signalled: an entry is a signal owed, kept across
+		// crashes. One per follow-up: a later rollout's store takes the
+		// entry over. carried: the rollout stored the change, so the signal
+		// carries it; wake_at: when the record says the workflow next acts
+		// (NULL: its ladder is done).
+		`CREATE TABLE rollout_wakes (
+			follow_up_id VARCHAR(36) PRIMARY KEY REFERENCES follow_ups(id),
+			policy       VARCHAR(100) NOT NULL DEFAULT '',
+			calendar     VARCHAR(100) NOT NULL DEFAULT '',
+			version      BIGINT NOT NULL DEFAULT 0,
+			carried      BOOLEAN NOT NULL,
+			wake_at      TIMESTAMPTZ,
+			created_at   TIMESTAMPTZ NOT NULL
+		)`,
+		`CREATE INDEX ix_rollout_wakes_rollout ON rollout_wakes (policy, calendar, version, wake_at, follow_up_id)`,
+		`CREATE INDEX ix_rollout_wakes_created ON rollout_wakes (created_at)`,
+	)},
 }

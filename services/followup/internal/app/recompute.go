@@ -76,52 +76,61 @@ func (s *FollowUps) resolveRollout(ctx context.Context, ro *followupv1.RolloutIn
 // workflow applies to a carried resolution, followup.usable); otherwise it
 // is left as it stands and signalled bare.
 func (s *FollowUps) recompute(ctx context.Context, rr *rolloutResolutions, rows []domain.FollowUp) (map[string]*followupv1.PolicyChangedSignal, error) {
-	ro := rr.ro
 	out := make(map[string]*followupv1.PolicyChangedSignal, len(rows))
-	bare := func() *followupv1.PolicyChangedSignal {
-		return &followupv1.PolicyChangedSignal{Policy: ro.GetPolicy(), Calendar: ro.GetCalendar(), Version: ro.GetVersion()}
-	}
 	ids := make([]string, 0, len(rows))
 	for _, r := range rows {
-		out[r.ID] = bare()
+		out[r.ID] = rr.bare()
 		ids = append(ids, r.ID)
 	}
 	if len(ids) == 0 {
 		return out, nil
 	}
 	err := s.store.UpdateEach(ctx, ids, func(f *domain.FollowUp) error {
-		sig := bare()
-		out[f.ID] = sig
-		kind, ok := policy.LookupKind(f.Kind)
-		if !ok || f.Closed() {
-			return nil
-		}
-		r := rr.byKey[keyOf(kind, *f)]
-		if r == nil {
-			return nil
-		}
-		in := wffollowup.PlanInput{Kind: kind, Anchor: f.AnchorAt, PolicyKey: f.PolicyKey}
-		if f.Policy == "" {
-			d := f.DueAt
-			in.DueAt = &d
-		}
-		p, err := wffollowup.NewPlan(in, r.res)
-		if err != nil {
-			return nil // the workflow finds the same, keeps its version, and says so
-		}
-		old := storedVersions(*f)
-		for k, v := range old {
-			if got, ok := r.got[k]; !ok || got < v {
-				return nil // stored under something newer than this resolution, or another calendar
-			}
-		}
-		sig.Resolved, sig.ResolvedFor = r.res, r.for_
-		change := p.Change(f.ID, f.EscalationLevel, old)
-		f.ChangeDeadline(DeadlineChangeOf(change), now())
-		sig.Recorded, sig.RecordedLevel = change, int32(f.EscalationLevel)
+		out[f.ID] = s.rerun(rr, f)
 		return nil
 	})
 	return out, err
+}
+
+// rerun re-computes the locked follow-up f from the page's resolutions as
+// recompute describes, changes f's deadline when it may, and returns the
+// signal for its workflow: carrying the resolution and the change when it
+// changed f, bare otherwise.
+func (s *FollowUps) rerun(rr *rolloutResolutions, f *domain.FollowUp) *followupv1.PolicyChangedSignal {
+	sig := rr.bare()
+	kind, ok := policy.LookupKind(f.Kind)
+	if !ok || f.Closed() {
+		return sig
+	}
+	r := rr.byKey[keyOf(kind, *f)]
+	if r == nil {
+		return sig
+	}
+	in := wffollowup.PlanInput{Kind: kind, Anchor: f.AnchorAt, PolicyKey: f.PolicyKey}
+	if f.Policy == "" {
+		d := f.DueAt
+		in.DueAt = &d
+	}
+	p, err := wffollowup.NewPlan(in, r.res)
+	if err != nil {
+		return sig // the workflow finds the same, keeps its version, and says so
+	}
+	old := storedVersions(*f)
+	for k, v := range old {
+		if got, ok := r.got[k]; !ok || got < v {
+			return sig // stored under something newer than this resolution, or another calendar
+		}
+	}
+	sig.Resolved, sig.ResolvedFor = r.res, r.for_
+	change := p.Change(f.ID, f.EscalationLevel, old)
+	f.ChangeDeadline(DeadlineChangeOf(change), now())
+	sig.Recorded, sig.RecordedLevel = change, int32(f.EscalationLevel)
+	return sig
+}
+
+// bare is the rollout's signal without a resolution.
+func (rr *rolloutResolutions) bare() *followupv1.PolicyChangedSignal {
+	return &followupv1.PolicyChangedSignal{Policy: rr.ro.GetPolicy(), Calendar: rr.ro.GetCalendar(), Version: rr.ro.GetVersion()}
 }
 
 // versionsIn are a resolution's versions as a plan names them.

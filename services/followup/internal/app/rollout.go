@@ -26,7 +26,12 @@ const (
 // follow-ups already on the new version too.
 const AfterRolloutStore = "followup.after-rollout-store"
 
-// RolloutPage signals one page of workflows whose open follow-ups lag the
+// RolloutPage does one page of a rollout, as in.Phase says: store a page of
+// re-computed deadlines with the wake-ups their workflows are owed
+// (rolloutStore), signal a page of owed wake-ups (rolloutWake), or — for a
+// rollout started before the two phases — both at once (below).
+//
+// Both at once: it signals one page of workflows whose open follow-ups lag the
 // policy or calendar version in the rollout (with neither set: any version in
 // force, domain.FollowUp.Lagging). Before it signals, it stores the deadline
 // each follow-up's workflow would re-compute (recompute), and each signal
@@ -38,70 +43,19 @@ const AfterRolloutStore = "followup.after-rollout-store"
 // failed before it signalled, so the page also signals the follow-ups
 // already at the rollout's version.
 func (s *FollowUps) RolloutPage(ctx context.Context, in *followupv1.RolloutPageInput, retry bool, heartbeat func(any)) (*followupv1.RolloutPageResult, error) {
+	if heartbeat == nil {
+		heartbeat = func(any) {}
+	}
+	switch in.GetPhase() {
+	case followupv1.RolloutPhase_ROLLOUT_PHASE_STORE:
+		return s.rolloutStore(ctx, in, heartbeat)
+	case followupv1.RolloutPhase_ROLLOUT_PHASE_WAKE:
+		return s.rolloutWake(ctx, in, heartbeat)
+	}
 	ro := in.GetRollout()
-	limit := int(in.GetLimit())
-	if limit <= 0 || limit > 5000 {
-		limit = 500
-	}
-	sel := store.Rollout{Policy: ro.GetPolicy(), Calendar: ro.GetCalendar(), Version: ro.GetVersion(), Through: retry}
-	var active *domain.ActiveVersions
-	switch {
-	case sel.Policy != "":
-	case sel.Calendar != "":
-		cov, err := s.policies.Coverage(ctx, sel.Calendar)
-		if err != nil {
-			return nil, err
-		}
-		sel.Coverage = cov
-	default: // reconciliation: anything behind the versions in force
-		av, err := s.policies.ActiveVersions(ctx)
-		if err != nil {
-			return nil, err
-		}
-		active = &av
-	}
-	// The reconciliation filters in Go: it reads every open follow-up in
-	// pages, which is cheap next to the interval it runs at.
-	rows, err := s.store.RolloutPage(ctx, sel, in.GetAfterId(), limit)
+	due, res, err := s.rolloutRows(ctx, in, retry)
 	if err != nil {
 		return nil, err
-	}
-	res := &followupv1.RolloutPageResult{}
-	if len(rows) == limit { // the next page starts after this one as read
-		res.NextAfterId = rows[len(rows)-1].ID
-	}
-	if active != nil && len(rows) > 0 {
-		// The reconciliation also closes follow-ups whose workflow ended
-		// without closing them (terminated by an operator, timed out): no
-		// signal would ever reach them.
-		ids := make([]string, 0, len(rows))
-		for _, r := range rows {
-			ids = append(ids, r.WorkflowID)
-		}
-		ended, err := s.wf.Ended(ctx, ids)
-		if err != nil {
-			return nil, err
-		}
-		kept := rows[:0:0]
-		for _, r := range rows {
-			if !ended[r.WorkflowID] {
-				kept = append(kept, r)
-				continue
-			}
-			if err := s.closeOrphan(ctx, r.ID); err != nil {
-				return nil, err
-			}
-			res.OrphansClosed++
-		}
-		rows = kept
-	}
-	due := rows[:0:0]
-	for _, r := range rows {
-		// A retried reconciliation page cannot tell what an earlier attempt
-		// stored: it signals every follow-up of the page.
-		if active == nil || retry || r.Lagging(*active) {
-			due = append(due, r)
-		}
 	}
 	rr := s.resolveRollout(ctx, ro, due)
 	// The page is stored a chunk at a time, one transaction each, and a
@@ -166,9 +120,7 @@ func (s *FollowUps) RolloutPage(ctx context.Context, in *followupv1.RolloutPageI
 		}
 		for _, r := range c.rows {
 			work <- signal{row: r, sig: c.sigs[r.ID]}
-			if heartbeat != nil {
-				heartbeat(r.ID)
-			}
+			heartbeat(r.ID)
 		}
 	}
 	close(work)
@@ -196,4 +148,77 @@ type signal struct {
 func (s *FollowUps) closeOrphan(ctx context.Context, id string) error {
 	return s.Close(ctx, id, domain.Closing{State: domain.StateCancelled, By: "system",
 		Note: "closed by the reconciliation: its workflow had ended without closing it"})
+}
+
+// rolloutRows reads a page of the follow-ups a rollout selects, closes those
+// whose workflow has ended (the reconciliation's page), and returns those
+// left to bring onto the version, with the page's result so far. retry (a
+// reconciliation page's later attempt) keeps every follow-up of the page.
+func (s *FollowUps) rolloutRows(ctx context.Context, in *followupv1.RolloutPageInput, retry bool) ([]domain.FollowUp, *followupv1.RolloutPageResult, error) {
+	ro := in.GetRollout()
+	limit := int(in.GetLimit())
+	if limit <= 0 || limit > 5000 {
+		limit = 500
+	}
+	sel := store.Rollout{Policy: ro.GetPolicy(), Calendar: ro.GetCalendar(), Version: ro.GetVersion(), Through: retry}
+	var active *domain.ActiveVersions
+	switch {
+	case sel.Policy != "":
+	case sel.Calendar != "":
+		cov, err := s.policies.Coverage(ctx, sel.Calendar)
+		if err != nil {
+			return nil, nil, err
+		}
+		sel.Coverage = cov
+	default: // reconciliation: anything behind the versions in force
+		av, err := s.policies.ActiveVersions(ctx)
+		if err != nil {
+			return nil, nil, err
+		}
+		active = &av
+	}
+	// The reconciliation filters in Go: it reads every open follow-up in
+	// pages, which is cheap next to the interval it runs at.
+	rows, err := s.store.RolloutPage(ctx, sel, in.GetAfterId(), limit)
+	if err != nil {
+		return nil, nil, err
+	}
+	res := &followupv1.RolloutPageResult{}
+	if len(rows) == limit { // the next page starts after this one as read
+		res.NextAfterId = rows[len(rows)-1].ID
+	}
+	if active != nil && len(rows) > 0 {
+		// The reconciliation also closes follow-ups whose workflow ended
+		// without closing them (terminated by an operator, timed out): no
+		// signal would ever reach them.
+		ids := make([]string, 0, len(rows))
+		for _, r := range rows {
+			ids = append(ids, r.WorkflowID)
+		}
+		ended, err := s.wf.Ended(ctx, ids)
+		if err != nil {
+			return nil, nil, err
+		}
+		kept := rows[:0:0]
+		for _, r := range rows {
+			if !ended[r.WorkflowID] {
+				kept = append(kept, r)
+				continue
+			}
+			if err := s.closeOrphan(ctx, r.ID); err != nil {
+				return nil, nil, err
+			}
+			res.OrphansClosed++
+		}
+		rows = kept
+	}
+	due := rows[:0:0]
+	for _, r := range rows {
+		// A retried reconciliation page cannot tell what an earlier attempt
+		// stored: it signals every follow-up of the page.
+		if active == nil || retry || r.Lagging(*active) {
+			due = append(due, r)
+		}
+	}
+	return due, res, nil
 }

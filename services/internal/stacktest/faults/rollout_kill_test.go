@@ -313,8 +313,10 @@ func TestWorkerKilledMidRollout(t *testing.T) {
 // rollout, right after its page stored the re-computed deadlines and before
 // it signalled any workflow (fault point followup.after-rollout-store), and
 // starts it again: Temporal retries the page once its heartbeat has timed
-// out (a minute), the retry signals the follow-ups already on the new
-// version as well, and every follow-up ends on the new version having
+// out (a minute), the retry finds them stored with the wake-ups their
+// workflows are owed (stored in the same transaction; before the two
+// phases, the retry signalled the follow-ups already on the new version
+// as well), the wake pages signal them, and every follow-up ends on the new version having
 // recorded the change exactly once, its workflow on it too. About two and a
 // half minutes. PostgreSQL.
 func TestFollowUpServiceKilledMidRollout(t *testing.T) {

@@ -22,6 +22,62 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// RolloutPhase is what a rollout page does.
+type RolloutPhase int32
+
+const (
+	// Store a page of re-computed deadlines and signal their workflows as
+	// each chunk is stored (rollouts started before the two phases).
+	RolloutPhase_ROLLOUT_PHASE_UNSPECIFIED RolloutPhase = 0
+	// Store a page of re-computed deadlines, each with a wake-up entry for
+	// its workflow in the same transaction, and signal nothing.
+	RolloutPhase_ROLLOUT_PHASE_STORE RolloutPhase = 1
+	// Signal the workflows of a page of the rollout's wake-up entries, the
+	// soonest next action first, and remove the entries signalled.
+	RolloutPhase_ROLLOUT_PHASE_WAKE RolloutPhase = 2
+)
+
+// Enum value maps for RolloutPhase.
+var (
+	RolloutPhase_name = map[int32]string{
+		0: "ROLLOUT_PHASE_UNSPECIFIED",
+		1: "ROLLOUT_PHASE_STORE",
+		2: "ROLLOUT_PHASE_WAKE",
+	}
+	RolloutPhase_value = map[string]int32{
+		"ROLLOUT_PHASE_UNSPECIFIED": 0,
+		"ROLLOUT_PHASE_STORE":       1,
+		"ROLLOUT_PHASE_WAKE":        2,
+	}
+)
+
+func (x RolloutPhase) Enum() *RolloutPhase {
+	p := new(RolloutPhase)
+	*p = x
+	return p
+}
+
+func (x RolloutPhase) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (RolloutPhase) Descriptor() protoreflect.EnumDescriptor {
+	return file_closeloop_followup_v1_followup_proto_enumTypes[0].Descriptor()
+}
+
+func (RolloutPhase) Type() protoreflect.EnumType {
+	return &file_closeloop_followup_v1_followup_proto_enumTypes[0]
+}
+
+func (x RolloutPhase) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use RolloutPhase.Descriptor instead.
+func (RolloutPhase) EnumDescriptor() ([]byte, []int) {
+	return file_closeloop_followup_v1_followup_proto_rawDescGZIP(), []int{0}
+}
+
 // FollowUpSpec is the input of the FollowUp workflow: the obligation to track.
 type FollowUpSpec struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1672,7 +1728,11 @@ type RolloutResult struct {
 	// Follow-ups whose workflow had already ended (closed as cancelled).
 	OrphansClosed int64 `protobuf:"varint,2,opt,name=orphans_closed,json=orphansClosed,proto3" json:"orphans_closed,omitempty"`
 	// Sweeps made (the last one found nothing left to do or hit the limit).
-	Sweeps        int32 `protobuf:"varint,3,opt,name=sweeps,proto3" json:"sweeps,omitempty"`
+	Sweeps int32 `protobuf:"varint,3,opt,name=sweeps,proto3" json:"sweeps,omitempty"`
+	// Workflows signalled after the instant their follow-up's record says
+	// they next act at (their new due time or escalation step had come
+	// before the rollout reached them).
+	Late          int64 `protobuf:"varint,4,opt,name=late,proto3" json:"late,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1728,8 +1788,15 @@ func (x *RolloutResult) GetSweeps() int32 {
 	return 0
 }
 
-// RolloutPageInput asks the customer service to signal one page of workflows
-// whose open follow-ups use the policy or calendar at an older version.
+func (x *RolloutResult) GetLate() int64 {
+	if x != nil {
+		return x.Late
+	}
+	return 0
+}
+
+// RolloutPageInput asks the follow-up service for one page of a rollout: the
+// open follow-ups on an older version of the policy or calendar (phase).
 type RolloutPageInput struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The rollout.
@@ -1737,7 +1804,9 @@ type RolloutPageInput struct {
 	// Resume after this follow-up id ("" to start).
 	AfterId string `protobuf:"bytes,2,opt,name=after_id,json=afterId,proto3" json:"after_id,omitempty"`
 	// Follow-ups per page.
-	Limit         int32 `protobuf:"varint,3,opt,name=limit,proto3" json:"limit,omitempty"`
+	Limit int32 `protobuf:"varint,3,opt,name=limit,proto3" json:"limit,omitempty"`
+	// What the page does.
+	Phase         RolloutPhase `protobuf:"varint,4,opt,name=phase,proto3,enum=closeloop.followup.v1.RolloutPhase" json:"phase,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1793,6 +1862,13 @@ func (x *RolloutPageInput) GetLimit() int32 {
 	return 0
 }
 
+func (x *RolloutPageInput) GetPhase() RolloutPhase {
+	if x != nil {
+		return x.Phase
+	}
+	return RolloutPhase_ROLLOUT_PHASE_UNSPECIFIED
+}
+
 // RolloutPageResult answers RolloutPageInput.
 type RolloutPageResult struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1801,7 +1877,11 @@ type RolloutPageResult struct {
 	// Follow-ups closed because their workflow had ended.
 	OrphansClosed int64 `protobuf:"varint,2,opt,name=orphans_closed,json=orphansClosed,proto3" json:"orphans_closed,omitempty"`
 	// Last follow-up id of the page; "" when there are no more.
-	NextAfterId   string `protobuf:"bytes,3,opt,name=next_after_id,json=nextAfterId,proto3" json:"next_after_id,omitempty"`
+	NextAfterId string `protobuf:"bytes,3,opt,name=next_after_id,json=nextAfterId,proto3" json:"next_after_id,omitempty"`
+	// Follow-ups whose re-computed deadline the page stored.
+	Stored int64 `protobuf:"varint,4,opt,name=stored,proto3" json:"stored,omitempty"`
+	// Workflows signalled after the instant their record says they next act at.
+	Late          int64 `protobuf:"varint,5,opt,name=late,proto3" json:"late,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1855,6 +1935,20 @@ func (x *RolloutPageResult) GetNextAfterId() string {
 		return x.NextAfterId
 	}
 	return ""
+}
+
+func (x *RolloutPageResult) GetStored() int64 {
+	if x != nil {
+		return x.Stored
+	}
+	return 0
+}
+
+func (x *RolloutPageResult) GetLate() int64 {
+	if x != nil {
+		return x.Late
+	}
+	return 0
 }
 
 var File_closeloop_followup_v1_followup_proto protoreflect.FileDescriptor
@@ -1995,19 +2089,27 @@ const file_closeloop_followup_v1_followup_proto_rawDesc = "" +
 	"\x06policy\x18\x01 \x01(\tR\x06policy\x12\x1a\n" +
 	"\bcalendar\x18\x02 \x01(\tR\bcalendar\x12\x18\n" +
 	"\aversion\x18\x03 \x01(\x03R\aversion\x12A\n" +
-	"\x0eeffective_from\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\reffectiveFrom\"l\n" +
+	"\x0eeffective_from\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\reffectiveFrom\"\x80\x01\n" +
 	"\rRolloutResult\x12\x1c\n" +
 	"\tsignalled\x18\x01 \x01(\x03R\tsignalled\x12%\n" +
 	"\x0eorphans_closed\x18\x02 \x01(\x03R\rorphansClosed\x12\x16\n" +
-	"\x06sweeps\x18\x03 \x01(\x05R\x06sweeps\"\x82\x01\n" +
+	"\x06sweeps\x18\x03 \x01(\x05R\x06sweeps\x12\x12\n" +
+	"\x04late\x18\x04 \x01(\x03R\x04late\"\xbd\x01\n" +
 	"\x10RolloutPageInput\x12=\n" +
 	"\arollout\x18\x01 \x01(\v2#.closeloop.followup.v1.RolloutInputR\arollout\x12\x19\n" +
 	"\bafter_id\x18\x02 \x01(\tR\aafterId\x12\x14\n" +
-	"\x05limit\x18\x03 \x01(\x05R\x05limit\"|\n" +
+	"\x05limit\x18\x03 \x01(\x05R\x05limit\x129\n" +
+	"\x05phase\x18\x04 \x01(\x0e2#.closeloop.followup.v1.RolloutPhaseR\x05phase\"\xa8\x01\n" +
 	"\x11RolloutPageResult\x12\x1c\n" +
 	"\tsignalled\x18\x01 \x01(\x03R\tsignalled\x12%\n" +
 	"\x0eorphans_closed\x18\x02 \x01(\x03R\rorphansClosed\x12\"\n" +
-	"\rnext_after_id\x18\x03 \x01(\tR\vnextAfterIdBKZIgithub.com/closeloop/closeloop/proto/gen/closeloop/followup/v1;followupv1b\x06proto3"
+	"\rnext_after_id\x18\x03 \x01(\tR\vnextAfterId\x12\x16\n" +
+	"\x06stored\x18\x04 \x01(\x03R\x06stored\x12\x12\n" +
+	"\x04late\x18\x05 \x01(\x03R\x04late*^\n" +
+	"\fRolloutPhase\x12\x1d\n" +
+	"\x19ROLLOUT_PHASE_UNSPECIFIED\x10\x00\x12\x17\n" +
+	"\x13ROLLOUT_PHASE_STORE\x10\x01\x12\x16\n" +
+	"\x12ROLLOUT_PHASE_WAKE\x10\x02BKZIgithub.com/closeloop/closeloop/proto/gen/closeloop/followup/v1;followupv1b\x06proto3"
 
 var (
 	file_closeloop_followup_v1_followup_proto_rawDescOnce sync.Once
@@ -2021,67 +2123,70 @@ func file_closeloop_followup_v1_followup_proto_rawDescGZIP() []byte {
 	return file_closeloop_followup_v1_followup_proto_rawDescData
 }
 
+var file_closeloop_followup_v1_followup_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
 var file_closeloop_followup_v1_followup_proto_msgTypes = make([]protoimpl.MessageInfo, 22)
 var file_closeloop_followup_v1_followup_proto_goTypes = []any{
-	(*FollowUpSpec)(nil),          // 0: closeloop.followup.v1.FollowUpSpec
-	(*CloseNotice)(nil),           // 1: closeloop.followup.v1.CloseNotice
-	(*FollowUpClosed)(nil),        // 2: closeloop.followup.v1.FollowUpClosed
-	(*ResolvePoliciesInput)(nil),  // 3: closeloop.followup.v1.ResolvePoliciesInput
-	(*FollowUpOpening)(nil),       // 4: closeloop.followup.v1.FollowUpOpening
-	(*ResolvedPolicy)(nil),        // 5: closeloop.followup.v1.ResolvedPolicy
-	(*ResolvedCalendar)(nil),      // 6: closeloop.followup.v1.ResolvedCalendar
-	(*ResolvePoliciesResult)(nil), // 7: closeloop.followup.v1.ResolvePoliciesResult
-	(*CalendarSetInput)(nil),      // 8: closeloop.followup.v1.CalendarSetInput
-	(*CalendarSetResult)(nil),     // 9: closeloop.followup.v1.CalendarSetResult
-	(*CalendarAssignment)(nil),    // 10: closeloop.followup.v1.CalendarAssignment
-	(*FollowUpRecord)(nil),        // 11: closeloop.followup.v1.FollowUpRecord
-	(*UpdateDeadlineInput)(nil),   // 12: closeloop.followup.v1.UpdateDeadlineInput
-	(*RecordStepInput)(nil),       // 13: closeloop.followup.v1.RecordStepInput
-	(*CloseFollowUpInput)(nil),    // 14: closeloop.followup.v1.CloseFollowUpInput
-	(*CloseSignal)(nil),           // 15: closeloop.followup.v1.CloseSignal
-	(*PolicyChangedSignal)(nil),   // 16: closeloop.followup.v1.PolicyChangedSignal
-	(*FollowUpState)(nil),         // 17: closeloop.followup.v1.FollowUpState
-	(*RolloutInput)(nil),          // 18: closeloop.followup.v1.RolloutInput
-	(*RolloutResult)(nil),         // 19: closeloop.followup.v1.RolloutResult
-	(*RolloutPageInput)(nil),      // 20: closeloop.followup.v1.RolloutPageInput
-	(*RolloutPageResult)(nil),     // 21: closeloop.followup.v1.RolloutPageResult
-	(*timestamppb.Timestamp)(nil), // 22: google.protobuf.Timestamp
+	(RolloutPhase)(0),             // 0: closeloop.followup.v1.RolloutPhase
+	(*FollowUpSpec)(nil),          // 1: closeloop.followup.v1.FollowUpSpec
+	(*CloseNotice)(nil),           // 2: closeloop.followup.v1.CloseNotice
+	(*FollowUpClosed)(nil),        // 3: closeloop.followup.v1.FollowUpClosed
+	(*ResolvePoliciesInput)(nil),  // 4: closeloop.followup.v1.ResolvePoliciesInput
+	(*FollowUpOpening)(nil),       // 5: closeloop.followup.v1.FollowUpOpening
+	(*ResolvedPolicy)(nil),        // 6: closeloop.followup.v1.ResolvedPolicy
+	(*ResolvedCalendar)(nil),      // 7: closeloop.followup.v1.ResolvedCalendar
+	(*ResolvePoliciesResult)(nil), // 8: closeloop.followup.v1.ResolvePoliciesResult
+	(*CalendarSetInput)(nil),      // 9: closeloop.followup.v1.CalendarSetInput
+	(*CalendarSetResult)(nil),     // 10: closeloop.followup.v1.CalendarSetResult
+	(*CalendarAssignment)(nil),    // 11: closeloop.followup.v1.CalendarAssignment
+	(*FollowUpRecord)(nil),        // 12: closeloop.followup.v1.FollowUpRecord
+	(*UpdateDeadlineInput)(nil),   // 13: closeloop.followup.v1.UpdateDeadlineInput
+	(*RecordStepInput)(nil),       // 14: closeloop.followup.v1.RecordStepInput
+	(*CloseFollowUpInput)(nil),    // 15: closeloop.followup.v1.CloseFollowUpInput
+	(*CloseSignal)(nil),           // 16: closeloop.followup.v1.CloseSignal
+	(*PolicyChangedSignal)(nil),   // 17: closeloop.followup.v1.PolicyChangedSignal
+	(*FollowUpState)(nil),         // 18: closeloop.followup.v1.FollowUpState
+	(*RolloutInput)(nil),          // 19: closeloop.followup.v1.RolloutInput
+	(*RolloutResult)(nil),         // 20: closeloop.followup.v1.RolloutResult
+	(*RolloutPageInput)(nil),      // 21: closeloop.followup.v1.RolloutPageInput
+	(*RolloutPageResult)(nil),     // 22: closeloop.followup.v1.RolloutPageResult
+	(*timestamppb.Timestamp)(nil), // 23: google.protobuf.Timestamp
 }
 var file_closeloop_followup_v1_followup_proto_depIdxs = []int32{
-	22, // 0: closeloop.followup.v1.FollowUpSpec.anchor_at:type_name -> google.protobuf.Timestamp
-	22, // 1: closeloop.followup.v1.FollowUpSpec.due_at:type_name -> google.protobuf.Timestamp
-	1,  // 2: closeloop.followup.v1.FollowUpSpec.notify:type_name -> closeloop.followup.v1.CloseNotice
-	22, // 3: closeloop.followup.v1.FollowUpClosed.anchor_at:type_name -> google.protobuf.Timestamp
-	22, // 4: closeloop.followup.v1.FollowUpClosed.at:type_name -> google.protobuf.Timestamp
-	22, // 5: closeloop.followup.v1.ResolvePoliciesInput.at:type_name -> google.protobuf.Timestamp
-	4,  // 6: closeloop.followup.v1.ResolvePoliciesInput.open:type_name -> closeloop.followup.v1.FollowUpOpening
-	0,  // 7: closeloop.followup.v1.FollowUpOpening.spec:type_name -> closeloop.followup.v1.FollowUpSpec
-	22, // 8: closeloop.followup.v1.ResolvedPolicy.effective_from:type_name -> google.protobuf.Timestamp
-	5,  // 9: closeloop.followup.v1.ResolvePoliciesResult.policies:type_name -> closeloop.followup.v1.ResolvedPolicy
-	6,  // 10: closeloop.followup.v1.ResolvePoliciesResult.calendars:type_name -> closeloop.followup.v1.ResolvedCalendar
-	22, // 11: closeloop.followup.v1.CalendarSetInput.at:type_name -> google.protobuf.Timestamp
-	6,  // 12: closeloop.followup.v1.CalendarSetResult.calendars:type_name -> closeloop.followup.v1.ResolvedCalendar
-	10, // 13: closeloop.followup.v1.CalendarSetResult.assignments:type_name -> closeloop.followup.v1.CalendarAssignment
-	0,  // 14: closeloop.followup.v1.FollowUpRecord.spec:type_name -> closeloop.followup.v1.FollowUpSpec
-	22, // 15: closeloop.followup.v1.FollowUpRecord.due_at:type_name -> google.protobuf.Timestamp
-	22, // 16: closeloop.followup.v1.UpdateDeadlineInput.due_at:type_name -> google.protobuf.Timestamp
-	22, // 17: closeloop.followup.v1.UpdateDeadlineInput.next_step_at:type_name -> google.protobuf.Timestamp
-	22, // 18: closeloop.followup.v1.RecordStepInput.at:type_name -> google.protobuf.Timestamp
-	22, // 19: closeloop.followup.v1.RecordStepInput.next_step_at:type_name -> google.protobuf.Timestamp
-	22, // 20: closeloop.followup.v1.RecordStepInput.ran_at:type_name -> google.protobuf.Timestamp
-	22, // 21: closeloop.followup.v1.CloseFollowUpInput.at:type_name -> google.protobuf.Timestamp
-	7,  // 22: closeloop.followup.v1.PolicyChangedSignal.resolved:type_name -> closeloop.followup.v1.ResolvePoliciesResult
-	3,  // 23: closeloop.followup.v1.PolicyChangedSignal.resolved_for:type_name -> closeloop.followup.v1.ResolvePoliciesInput
-	12, // 24: closeloop.followup.v1.PolicyChangedSignal.recorded:type_name -> closeloop.followup.v1.UpdateDeadlineInput
-	22, // 25: closeloop.followup.v1.FollowUpState.due_at:type_name -> google.protobuf.Timestamp
-	22, // 26: closeloop.followup.v1.FollowUpState.next_at:type_name -> google.protobuf.Timestamp
-	22, // 27: closeloop.followup.v1.RolloutInput.effective_from:type_name -> google.protobuf.Timestamp
-	18, // 28: closeloop.followup.v1.RolloutPageInput.rollout:type_name -> closeloop.followup.v1.RolloutInput
-	29, // [29:29] is the sub-list for method output_type
-	29, // [29:29] is the sub-list for method input_type
-	29, // [29:29] is the sub-list for extension type_name
-	29, // [29:29] is the sub-list for extension extendee
-	0,  // [0:29] is the sub-list for field type_name
+	23, // 0: closeloop.followup.v1.FollowUpSpec.anchor_at:type_name -> google.protobuf.Timestamp
+	23, // 1: closeloop.followup.v1.FollowUpSpec.due_at:type_name -> google.protobuf.Timestamp
+	2,  // 2: closeloop.followup.v1.FollowUpSpec.notify:type_name -> closeloop.followup.v1.CloseNotice
+	23, // 3: closeloop.followup.v1.FollowUpClosed.anchor_at:type_name -> google.protobuf.Timestamp
+	23, // 4: closeloop.followup.v1.FollowUpClosed.at:type_name -> google.protobuf.Timestamp
+	23, // 5: closeloop.followup.v1.ResolvePoliciesInput.at:type_name -> google.protobuf.Timestamp
+	5,  // 6: closeloop.followup.v1.ResolvePoliciesInput.open:type_name -> closeloop.followup.v1.FollowUpOpening
+	1,  // 7: closeloop.followup.v1.FollowUpOpening.spec:type_name -> closeloop.followup.v1.FollowUpSpec
+	23, // 8: closeloop.followup.v1.ResolvedPolicy.effective_from:type_name -> google.protobuf.Timestamp
+	6,  // 9: closeloop.followup.v1.ResolvePoliciesResult.policies:type_name -> closeloop.followup.v1.ResolvedPolicy
+	7,  // 10: closeloop.followup.v1.ResolvePoliciesResult.calendars:type_name -> closeloop.followup.v1.ResolvedCalendar
+	23, // 11: closeloop.followup.v1.CalendarSetInput.at:type_name -> google.protobuf.Timestamp
+	7,  // 12: closeloop.followup.v1.CalendarSetResult.calendars:type_name -> closeloop.followup.v1.ResolvedCalendar
+	11, // 13: closeloop.followup.v1.CalendarSetResult.assignments:type_name -> closeloop.followup.v1.CalendarAssignment
+	1,  // 14: closeloop.followup.v1.FollowUpRecord.spec:type_name -> closeloop.followup.v1.FollowUpSpec
+	23, // 15: closeloop.followup.v1.FollowUpRecord.due_at:type_name -> google.protobuf.Timestamp
+	23, // 16: closeloop.followup.v1.UpdateDeadlineInput.due_at:type_name -> google.protobuf.Timestamp
+	23, // 17: closeloop.followup.v1.UpdateDeadlineInput.next_step_at:type_name -> google.protobuf.Timestamp
+	23, // 18: closeloop.followup.v1.RecordStepInput.at:type_name -> google.protobuf.Timestamp
+	23, // 19: closeloop.followup.v1.RecordStepInput.next_step_at:type_name -> google.protobuf.Timestamp
+	23, // 20: closeloop.followup.v1.RecordStepInput.ran_at:type_name -> google.protobuf.Timestamp
+	23, // 21: closeloop.followup.v1.CloseFollowUpInput.at:type_name -> google.protobuf.Timestamp
+	8,  // 22: closeloop.followup.v1.PolicyChangedSignal.resolved:type_name -> closeloop.followup.v1.ResolvePoliciesResult
+	4,  // 23: closeloop.followup.v1.PolicyChangedSignal.resolved_for:type_name -> closeloop.followup.v1.ResolvePoliciesInput
+	13, // 24: closeloop.followup.v1.PolicyChangedSignal.recorded:type_name -> closeloop.followup.v1.UpdateDeadlineInput
+	23, // 25: closeloop.followup.v1.FollowUpState.due_at:type_name -> google.protobuf.Timestamp
+	23, // 26: closeloop.followup.v1.FollowUpState.next_at:type_name -> google.protobuf.Timestamp
+	23, // 27: closeloop.followup.v1.RolloutInput.effective_from:type_name -> google.protobuf.Timestamp
+	19, // 28: closeloop.followup.v1.RolloutPageInput.rollout:type_name -> closeloop.followup.v1.RolloutInput
+	0,  // 29: closeloop.followup.v1.RolloutPageInput.phase:type_name -> closeloop.followup.v1.RolloutPhase
+	30, // [30:30] is the sub-list for method output_type
+	30, // [30:30] is the sub-list for method input_type
+	30, // [30:30] is the sub-list for extension type_name
+	30, // [30:30] is the sub-list for extension extendee
+	0,  // [0:30] is the sub-list for field type_name
 }
 
 func init() { file_closeloop_followup_v1_followup_proto_init() }
@@ -2094,13 +2199,14 @@ func file_closeloop_followup_v1_followup_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_closeloop_followup_v1_followup_proto_rawDesc), len(file_closeloop_followup_v1_followup_proto_rawDesc)),
-			NumEnums:      0,
+			NumEnums:      1,
 			NumMessages:   22,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
 		GoTypes:           file_closeloop_followup_v1_followup_proto_goTypes,
 		DependencyIndexes: file_closeloop_followup_v1_followup_proto_depIdxs,
+		EnumInfos:         file_closeloop_followup_v1_followup_proto_enumTypes,
 		MessageInfos:      file_closeloop_followup_v1_followup_proto_msgTypes,
 	}.Build()
 	File_closeloop_followup_v1_followup_proto = out.File

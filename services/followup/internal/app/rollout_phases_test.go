@@ -1,0 +1,149 @@
+package app_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"maps"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/closeloop/closeloop/platform/db"
+	"github.com/closeloop/closeloop/platform/testenv"
+	followupv1 "github.com/closeloop/closeloop/proto/gen/closeloop/followup/v1"
+	"github.com/closeloop/closeloop/services/followup/internal/adapters/store"
+	"github.com/closeloop/closeloop/services/followup/internal/app"
+	"github.com/closeloop/closeloop/services/followup/internal/domain"
+	"github.com/closeloop/closeloop/workflows/policy"
+)
+
+// A rollout in two phases (workflow change "rollout-stores-first") stores
+// every re-computed deadline and signals nothing; then it signals the
+// workflows a page at a time, the one whose next action comes soonest first,
+// each signal carrying the change the record holds, and counts a workflow
+// whose next action came due before its signal as late. A retried store
+// stores nothing twice; a follow-up closed between the phases is not
+// signalled; each workflow is signalled once. SQLite and PostgreSQL.
+func TestRolloutStoresEveryRecordThenWakesTheSoonestFirst(t *testing.T) {
+	for _, b := range []struct {
+		name string
+		url  func(testing.TB) string
+	}{{"sqlite", testenv.SQLite}, {"postgres", testenv.Postgres}} {
+		t.Run(b.name, func(t *testing.T) {
+			ctx := context.Background()
+			gdb := migrated(t, db.Config{URL: b.url(t), MaxOpenConns: 1, MaxIdleConns: 1, ConnMaxLifetime: time.Minute, SlowQuery: time.Second})
+			pol := newPolicies(gdb, slog.New(slog.NewTextHandler(io.Discard, nil)))
+			if err := pol.Seed(ctx); err != nil {
+				t.Fatal(err)
+			}
+			r := &rolloutFixture{gdb: gdb, pol: pol, fus: store.NewFollowUps(gdb)}
+			// A ladder on calendar time, so that each next action is its due
+			// time whatever the hour the test runs at.
+			ladder := policy.Value{Ladder: &policy.Ladder{Clock: policy.ClockCalendar, Steps: []policy.Step{
+				{After: 0, Action: policy.ActionRemind}, {After: policy.Duration(4 * time.Hour), Action: policy.ActionEscalateManager}}}}
+			if err := gdb.Exec(`INSERT INTO policy_versions (policy, version, value, effective_from, created_by, created_at, reason) VALUES (?, 2, ?, ?, 'analyst', ?, 'test')`,
+				policy.LeadEscalation, string(ladder.MustJSON()), time.Now().Add(-time.Minute), time.Now()).Error; err != nil {
+				t.Fatal(err)
+			}
+			// Under the 2 h SLA: overdue an hour ago, due in three seconds,
+			// in half an hour, in an hour, in an hour and a half.
+			now := time.Now().UTC().Truncate(time.Second)
+			anchors := map[string]time.Time{
+				"fu-overdue": now.Add(-3 * time.Hour), "fu-soon": now.Add(-2*time.Hour + 3*time.Second),
+				"fu-30m": now.Add(-90 * time.Minute), "fu-1h": now.Add(-time.Hour), "fu-90m": now.Add(-30 * time.Minute),
+			}
+			for _, id := range slices.Sorted(maps.Keys(anchors)) {
+				r.anchor = anchors[id]
+				r.open(t, id, 1)
+			}
+			r.slaV2(t)
+
+			wf := &signals{sent: map[string][]*followupv1.PolicyChangedSignal{}}
+			svc := app.NewFollowUps(r.fus, pol, wf, nil, nil, app.Links{})
+			ro := &followupv1.RolloutInput{Policy: policy.LeadFirstContactSLA, Version: 2}
+			storePage := &followupv1.RolloutPageInput{Rollout: ro, Limit: 500, Phase: followupv1.RolloutPhase_ROLLOUT_PHASE_STORE}
+			res, err := svc.RolloutPage(ctx, storePage, false, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.GetStored() != 5 || res.GetSignalled() != 0 || len(wf.sent) != 0 || res.GetNextAfterId() != "" {
+				t.Fatalf("store page: %v, %d workflows signalled; want 5 stored and none signalled", res, len(wf.sent))
+			}
+			for id, anchor := range anchors {
+				f, err := r.fus.Get(ctx, id)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if f.PolicyVersion != 2 || f.EscalationPolicyVersion != 2 || !f.DueAt.Equal(anchor.Add(2*time.Hour)) || f.NextStepAt == nil || !f.NextStepAt.Equal(f.DueAt) {
+					t.Fatalf("%s stored %+v; want v2 due %s, its reminder then", id, f, anchor.Add(2*time.Hour))
+				}
+			}
+			// A retried store page finds nothing behind and stores nothing twice.
+			if res, err := svc.RolloutPage(ctx, storePage, true, nil); err != nil || res.GetStored() != 0 || len(wf.sent) != 0 {
+				t.Fatalf("retried store page: %v %v, %d signalled", res, err, len(wf.sent))
+			}
+
+			time.Sleep(time.Until(anchors["fu-soon"].Add(2*time.Hour + 100*time.Millisecond))) // fu-soon's reminder comes due
+			wake := func(want ...string) *followupv1.RolloutPageResult {
+				t.Helper()
+				before := len(wf.sent)
+				res, err := svc.RolloutPage(ctx, &followupv1.RolloutPageInput{Rollout: ro, Limit: 2, Phase: followupv1.RolloutPhase_ROLLOUT_PHASE_WAKE}, false, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, id := range want {
+					if len(wf.sent["wf-"+id]) != 1 {
+						t.Fatalf("wake page %v: %s signalled %d times, want once", res, id, len(wf.sent["wf-"+id]))
+					}
+				}
+				if len(wf.sent) != before+len(want) || res.GetSignalled() != int64(len(want)) {
+					t.Fatalf("wake page %v: %d workflows signalled in all, want %d more than %d", res, len(wf.sent), len(want), before)
+				}
+				return res
+			}
+			// The soonest first: the one overdue at once (not late: it was due
+			// before the change), then the one whose reminder came due meanwhile (late).
+			if res := wake("fu-overdue", "fu-soon"); res.GetLate() != 1 || res.GetNextAfterId() == "" {
+				t.Fatalf("first wake page %v: want 1 late and more to come", res)
+			}
+			for _, id := range []string{"fu-overdue", "fu-soon"} {
+				f, _ := r.fus.Get(ctx, id)
+				sig := wf.sent["wf-"+id][0]
+				if sig.GetResolved() == nil || sig.GetVersion() != 2 || sig.GetRecorded() == nil || sig.GetRecorded().GetPolicyVersion() != 2 ||
+					!sig.GetRecorded().GetDueAt().AsTime().Equal(f.DueAt) || !sig.GetRecorded().GetNextStepAt().AsTime().Equal(*f.NextStepAt) {
+					t.Fatalf("%s signalled %v; want the resolution and the change its record holds (%+v)", id, sig, f)
+				}
+			}
+			// Closed between the pages: not signalled, owed no more.
+			if err := svc.Close(ctx, "fu-30m", domain.Closing{State: domain.StateDone, By: "rep-ana"}); err != nil {
+				t.Fatal(err)
+			}
+			if res := wake("fu-1h"); res.GetNextAfterId() == "" || res.GetLate() != 0 {
+				t.Fatalf("second wake page %v", res)
+			}
+			if res := wake("fu-90m"); res.GetNextAfterId() != "" {
+				t.Fatalf("third wake page %v: want the last", res)
+			}
+			wake()
+			if len(wf.sent["wf-fu-30m"]) != 0 {
+				t.Fatal("a follow-up closed before its wake-up was signalled")
+			}
+			for id := range anchors {
+				evs, err := r.fus.Events(ctx, id)
+				if err != nil {
+					t.Fatal(err)
+				}
+				changed := 0
+				for _, e := range evs {
+					if e.Action == "deadline_changed" {
+						changed++
+					}
+				}
+				if changed != 1 {
+					t.Errorf("%s has %d deadline changes in its history, want 1", id, changed)
+				}
+			}
+		})
+	}
+}
