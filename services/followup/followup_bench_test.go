@@ -122,8 +122,11 @@ func BenchmarkOverdueQuery(b *testing.B) {
 // every workflow has been signalled (the rollout's first sweep over, read
 // from its history with each page's activity time and the time between
 // pages), against the floor of waking the same workflows once each by a
-// signal. Customer service, workflow worker and Temporal dev server run on
-// this machine.
+// signal. Beside the 10,000, 100 follow-ups (BENCH_ROLLOUT_SOON) are opened
+// so that the change makes them due 30–90 s after it: the benchmark reports
+// how many acted (recorded their reminder) more than a second after their new
+// due time — the follow-ups a rollout reached too late. Customer service,
+// workflow worker and Temporal run on this machine.
 func BenchmarkPolicyRollout(b *testing.B) {
 	n := 10_000
 	if v, err := strconv.Atoi(os.Getenv("BENCH_ROLLOUT_N")); err == nil && v > 0 {
@@ -137,49 +140,71 @@ func BenchmarkPolicyRollout(b *testing.B) {
 		gdb := s.app.Deps().DB
 		ctx := context.Background()
 		customer := s.create(mgrMia, company(map[string]any{"owner_id": repAna, "team": "north"}))
+		// The ladder on calendar time, so that a reminder is due at its
+		// follow-up's due time whatever the hour the benchmark runs at.
+		if r := s.call("POST", "/v1/policies/lead.escalation_ladder/versions", analyst, map[string]any{"value": map[string]any{"ladder": map[string]any{
+			"clock": "calendar", "steps": []map[string]any{{"after": "0m", "action": "remind"}, {"after": "4h", "action": "escalate_manager"}}}},
+			"reason": "benchmark"}); r.status != http.StatusCreated {
+			b.Fatalf("ladder: %d %s", r.status, r.body)
+		}
 
 		t0 := time.Now()
 		anchor := time.Now().UTC()
-		var next atomic.Int64
-		var wg sync.WaitGroup
-		for w := 0; w < 16; w++ {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for int(next.Add(1)) <= n {
-					id := uuid.NewString()
-					_, err := tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: wfc.FollowUpWorkflowID(id), TaskQueue: followupc.TaskQueue}, wfc.WorkflowFollowUp,
-						&followupv1.FollowUpSpec{Id: id, Kind: "first_contact", CustomerId: customer, OwnerId: repAna, Team: "north", Territory: "north",
-							AnchorAt: timestamppb.New(anchor), OpenedBy: "bench"})
-					if err != nil {
-						b.Error(err)
-						return
+		start := func(count int, anchorOf func(i int) time.Time) {
+			var next atomic.Int64
+			var wg sync.WaitGroup
+			for w := 0; w < 16; w++ {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for i := int(next.Add(1)) - 1; i < count; i = int(next.Add(1)) - 1 {
+						id := uuid.NewString()
+						_, err := tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: wfc.FollowUpWorkflowID(id), TaskQueue: followupc.TaskQueue}, wfc.WorkflowFollowUp,
+							&followupv1.FollowUpSpec{Id: id, Kind: "first_contact", CustomerId: customer, OwnerId: repAna, Team: "north", Territory: "north",
+								AnchorAt: timestamppb.New(anchorOf(i)), OpenedBy: "bench"})
+						if err != nil {
+							b.Error(err)
+							return
+						}
 					}
-				}
-			}()
+				}()
+			}
+			wg.Wait()
+			if b.Failed() {
+				b.FailNow()
+			}
 		}
-		wg.Wait()
-		if b.Failed() {
-			b.FailNow()
-		}
-		waitCount := func(what, where string, args ...any) time.Duration {
+		start(n, func(int) time.Time { return anchor })
+		waitCount := func(what string, want int, where string, args ...any) time.Duration {
 			start := time.Now()
 			for {
 				var c int64
 				if err := gdb.Raw("SELECT COUNT(*) FROM follow_ups WHERE "+where, args...).Scan(&c).Error; err != nil {
 					b.Fatal(err)
 				}
-				if c >= int64(n) {
+				if c >= int64(want) {
 					return time.Since(start)
 				}
 				if time.Since(start) > 20*time.Minute {
-					b.Fatalf("%s: only %d of %d after 20 minutes", what, c, n)
+					b.Fatalf("%s: only %d of %d after 20 minutes", what, c, want)
 				}
 				time.Sleep(200 * time.Millisecond)
 			}
 		}
-		waitCount("open", "closed_at IS NULL")
+		waitCount("open", n, "closed_at IS NULL")
 		b.Logf("%d FollowUp workflows started and their follow-ups stored in %s", n, time.Since(t0).Round(time.Millisecond))
+		// A few more that the change makes due within the next minute and a
+		// half: the rollout has to reach each before its reminder comes due,
+		// or it acts late.
+		soon := 100
+		if v, err := strconv.Atoi(os.Getenv("BENCH_ROLLOUT_SOON")); err == nil && v >= 0 {
+			soon = v
+		}
+		soonFrom := time.Now().UTC().Truncate(time.Second).Add(30 * time.Second)
+		start(soon, func(i int) time.Time {
+			return soonFrom.Add(time.Duration(i) * time.Minute / time.Duration(max(soon, 1))).Add(-2 * time.Hour)
+		})
+		waitCount("open", n+soon, "closed_at IS NULL")
 
 		t1 := time.Now()
 		r := s.call("POST", "/v1/policies/lead.first_contact_sla/versions", analyst, map[string]any{
@@ -190,18 +215,37 @@ func BenchmarkPolicyRollout(b *testing.B) {
 		v := int64(r.json(b)["version"].(float64))
 		sweep := make(chan rolloutSweep, 1)
 		go func() { sweep <- firstSweep(ctx, tc, t1) }()
-		waitCount("re-computed", "closed_at IS NULL AND policy_version = ? AND due_at = ?", v, anchor.Truncate(time.Microsecond).Add(2*time.Hour))
+		waitCount("re-computed", n+soon, "policy_version = ? AND (due_at = ? OR anchor_at >= ?)", v, anchor.Truncate(time.Microsecond).Add(2*time.Hour),
+			soonFrom.Add(-2*time.Hour))
 		elapsed := time.Since(t1)
 		b.ReportMetric(elapsed.Seconds(), "rollout_10k_s")
-		b.ReportMetric(float64(n)/elapsed.Seconds(), "workflows/s")
+		b.ReportMetric(float64(n+soon)/elapsed.Seconds(), "workflows/s")
 		b.Logf("policy change reached %d running workflows (new version and re-computed due time stored) in %s = %.0f workflows/s",
-			n, elapsed.Round(time.Millisecond), float64(n)/elapsed.Seconds())
+			n+soon, elapsed.Round(time.Millisecond), float64(n+soon)/elapsed.Seconds())
 		sw := <-sweep
 		if sw.err != nil {
 			b.Fatal(sw.err)
 		}
 		b.ReportMetric(sw.done.Seconds(), "signalled-all-s")
 		b.Logf("every workflow signalled (the rollout's first sweep over) after %s: %s", sw.done.Round(time.Millisecond), sw)
+		if soon > 0 {
+			// Each of those acted (its reminder recorded) how long after its
+			// new due time? The last is due 90 s after the change at most.
+			time.Sleep(time.Until(soonFrom.Add(time.Minute + 5*time.Second)))
+			var late struct {
+				Reminded, Late int
+				Worst          float64
+			}
+			if err := gdb.Raw(`SELECT COUNT(*) AS reminded, COUNT(*) FILTER (WHERE e.at > e.scheduled_at + interval '1 second') AS late,
+				COALESCE(MAX(EXTRACT(EPOCH FROM e.at - e.scheduled_at)), 0) AS worst
+				FROM follow_up_events e JOIN follow_ups f ON f.id = e.follow_up_id WHERE e.action = 'remind' AND f.anchor_at >= ?`,
+				soonFrom.Add(-2*time.Hour)).Scan(&late).Error; err != nil {
+				b.Fatal(err)
+			}
+			b.ReportMetric(float64(late.Late), "soon-late")
+			b.Logf("of the %d follow-ups the change made due 30–90 s after it, %d reminded, %d more than 1 s after their new due time (the worst %.1f s late)",
+				soon, late.Reminded, late.Late, late.Worst)
+		}
 
 		// The floor of that on this Temporal: wake each of the n workflows
 		// once, from 16 callers as a rollout page signals, with a signal
@@ -214,6 +258,7 @@ func BenchmarkPolicyRollout(b *testing.B) {
 		}
 		t2 := time.Now()
 		var woken atomic.Int64
+		var wg sync.WaitGroup
 		for w := 0; w < 16; w++ {
 			wg.Add(1)
 			go func() {
@@ -230,7 +275,26 @@ func BenchmarkPolicyRollout(b *testing.B) {
 		wg.Wait()
 		wake := time.Since(t2)
 		b.ReportMetric(wake.Seconds(), "wake-all-s")
-		b.Logf("the floor: %d workflows woken once each by a signal that changes nothing in %s = %.0f workflows/s; the rollout took %.2f× that to store every follow-up, %.2f× to signal every workflow",
-			len(ids), wake.Round(time.Millisecond), float64(len(ids))/wake.Seconds(), elapsed.Seconds()/wake.Seconds(), sw.done.Seconds()/wake.Seconds())
+		// The floor's signals are sent faster than the workflows take them
+		// in (a backlog builds on the task queue); the rollout's keep pace.
+		// So also: until the workflows signalled last have no workflow task
+		// pending (tasks are taken roughly in the order queued).
+		for _, id := range ids[max(0, len(ids)-16):] {
+			for {
+				d, err := tc.DescribeWorkflowExecution(ctx, id, "")
+				if err != nil {
+					b.Fatal(err)
+				}
+				if d.GetPendingWorkflowTask() == nil {
+					break
+				}
+				time.Sleep(100 * time.Millisecond)
+			}
+		}
+		taken := time.Since(t2)
+		b.ReportMetric(taken.Seconds(), "wake-all-taken-s")
+		b.Logf("the floor: %d workflows woken once each by a signal that changes nothing in %s = %.0f workflows/s, taken in by them after %s = %.0f/s; the rollout took %.2f× the sends to store every follow-up, %.2f× to signal every workflow (%.2f× the floor taken in)",
+			len(ids), wake.Round(time.Millisecond), float64(len(ids))/wake.Seconds(), taken.Round(time.Millisecond), float64(len(ids))/taken.Seconds(),
+			elapsed.Seconds()/wake.Seconds(), sw.done.Seconds()/wake.Seconds(), sw.done.Seconds()/taken.Seconds())
 	}
 }

@@ -58,8 +58,8 @@ func durations(ds []time.Duration) string {
 	return strings.Join(parts, " ")
 }
 
-// firstSweep waits (20 minutes at most) for the one PolicyRollout workflow
-// of the benchmark's namespace to end its first sweep — it starts the
+// firstSweep waits (20 minutes at most) for the PolicyRollout workflow
+// started at or after since in the benchmark's namespace to end its first sweep — it starts the
 // re-sweep's timer — and reads the sweep's pages from its history.
 func firstSweep(ctx context.Context, c client.Client, since time.Time) rolloutSweep {
 	ctx, cancel := context.WithTimeout(ctx, 20*time.Minute)
@@ -70,9 +70,15 @@ func firstSweep(ctx context.Context, c client.Client, since time.Time) rolloutSw
 		if err != nil {
 			return rolloutSweep{err: err}
 		}
-		if es := resp.GetExecutions(); len(es) > 0 {
-			wid = es[0].GetExecution().GetWorkflowId()
-		} else if err := sleepCtx(ctx, 100*time.Millisecond); err != nil {
+		for _, e := range resp.GetExecutions() {
+			if !e.GetStartTime().AsTime().Before(since) { // not one of an earlier change
+				wid = e.GetExecution().GetWorkflowId()
+			}
+		}
+		if wid != "" {
+			break
+		}
+		if err := sleepCtx(ctx, 100*time.Millisecond); err != nil {
 			return rolloutSweep{err: fmt.Errorf("no PolicyRollout workflow listed: %w", err)}
 		}
 	}

@@ -32,6 +32,10 @@ type Workflows interface {
 	// at least one has closed (completed, failed, cancelled, terminated or
 	// timed out).
 	Ended(ctx context.Context, workflowIDs []string) (map[string]bool, error)
+	// Settled reports whether the workflow has no workflow task waiting or
+	// running (true too when it has ended or does not exist): whether it
+	// has taken in every signal sent to it.
+	Settled(ctx context.Context, workflowID string) (bool, error)
 }
 
 // Customer is what a follow-up needs to know of its subject.

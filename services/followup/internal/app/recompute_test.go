@@ -27,6 +27,7 @@ type signals struct {
 
 func (s *signals) StartFollowUp(context.Context, *followupv1.FollowUpSpec) error { return nil }
 func (s *signals) Ended(context.Context, []string) (map[string]bool, error)      { return nil, nil }
+func (s *signals) Settled(context.Context, string) (bool, error)                 { return true, nil }
 func (s *signals) Signal(_ context.Context, wid, _ string, payload any) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()

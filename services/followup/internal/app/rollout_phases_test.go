@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"maps"
@@ -145,5 +146,82 @@ func TestRolloutStoresEveryRecordThenWakesTheSoonestFirst(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// paced is a fake app.Workflows whose workflows take their signals in, in
+// the order sent, one a millisecond — slower than signals are sent — and
+// which notes how far the signals ever ran ahead of them.
+type paced struct {
+	signals
+	queue     []string
+	processed map[string]bool
+	taken     int
+	maxAhead  int
+	asked     int
+}
+
+func (p *paced) Signal(ctx context.Context, wid, name string, payload any) error {
+	p.mu.Lock()
+	p.queue = append(p.queue, wid)
+	p.maxAhead = max(p.maxAhead, len(p.queue)-p.taken)
+	p.mu.Unlock()
+	return p.signals.Signal(ctx, wid, name, payload)
+}
+
+func (p *paced) Settled(_ context.Context, wid string) (bool, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.asked++
+	return p.processed[wid], nil
+}
+
+func (p *paced) work(stop <-chan struct{}) {
+	for {
+		select {
+		case <-stop:
+			return
+		case <-time.After(time.Millisecond):
+		}
+		p.mu.Lock()
+		if p.taken < len(p.queue) {
+			p.processed[p.queue[p.taken]] = true
+			p.taken++
+		}
+		p.mu.Unlock()
+	}
+}
+
+// A wake page does not let its signals run far ahead of the workflows
+// taking them in (a task-queue backlog would make every other follow-up's
+// fired timer wait behind it): at most about a hundred, then it waits for
+// the workflows to catch up; and it still signals every one.
+func TestRolloutWakePageKeepsPaceWithTheWorkflows(t *testing.T) {
+	ctx := context.Background()
+	r := newRolloutFixture(t)
+	const n = 400
+	for i := range n {
+		r.open(t, fmt.Sprintf("fu-%03d", i), 1)
+	}
+	r.slaV2(t)
+	wf := &paced{signals: signals{sent: map[string][]*followupv1.PolicyChangedSignal{}}, processed: map[string]bool{}}
+	stop := make(chan struct{})
+	defer close(stop)
+	go wf.work(stop)
+	svc := app.NewFollowUps(r.fus, r.pol, wf, nil, nil, app.Links{})
+	ro := &followupv1.RolloutInput{Policy: policy.LeadFirstContactSLA, Version: 2}
+	if _, err := svc.RolloutPage(ctx, &followupv1.RolloutPageInput{Rollout: ro, Limit: 500, Phase: followupv1.RolloutPhase_ROLLOUT_PHASE_STORE}, false, nil); err != nil {
+		t.Fatal(err)
+	}
+	res, err := svc.RolloutPage(ctx, &followupv1.RolloutPageInput{Rollout: ro, Limit: 500, Phase: followupv1.RolloutPhase_ROLLOUT_PHASE_WAKE}, false, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.GetSignalled() != n || len(wf.sent) != n {
+		t.Fatalf("signalled %d (%d workflows), want %d", res.GetSignalled(), len(wf.sent), n)
+	}
+	// A hundred ahead, ten more before the next check, sixteen in flight.
+	if wf.maxAhead > 100+10+16 || wf.asked == 0 {
+		t.Fatalf("the signals ran %d ahead of the workflows (%d checks), want at most %d", wf.maxAhead, wf.asked, 100+10+16)
 	}
 }

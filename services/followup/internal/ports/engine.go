@@ -202,6 +202,21 @@ func (t TemporalEngine) Cancel(ctx context.Context, kind, name string, version i
 	return err
 }
 
+// Settled describes the workflow's current run: settled when it has no
+// pending workflow task, is no longer running, or is unknown.
+func (t TemporalEngine) Settled(ctx context.Context, workflowID string) (bool, error) {
+	d, err := t.Client.DescribeWorkflowExecution(ctx, workflowID, "")
+	var nf *serviceerror.NotFound
+	if errors.As(err, &nf) {
+		return true, nil
+	}
+	if err != nil {
+		return false, unavailable(err)
+	}
+	return d.GetPendingWorkflowTask() == nil ||
+		d.GetWorkflowExecutionInfo().GetStatus() != enums.WORKFLOW_EXECUTION_STATUS_RUNNING, nil
+}
+
 // Ended asks Temporal visibility which of the workflow ids have ended: at
 // least one closed run and no open one (a run that continued as new is not
 // an end).
