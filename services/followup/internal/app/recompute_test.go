@@ -138,17 +138,7 @@ func TestRolloutPageStoresWhatTheWorkflowsWouldAndSaysSo(t *testing.T) {
 		if sig := wf.sent["wf-"+id]; len(sig) != 2 || sig[1].GetRecorded() == nil {
 			t.Errorf("%s after the retry: %v, want signalled again with what is stored", id, sig)
 		}
-		evs, err := fus.Events(ctx, id)
-		if err != nil {
-			t.Fatal(err)
-		}
-		changed := 0
-		for _, e := range evs {
-			if e.Action == "deadline_changed" {
-				changed++
-			}
-		}
-		if changed != 1 {
+		if changed := deadlineChanges(t, fus, id); changed != 1 {
 			t.Errorf("%s has %d deadline changes in its history, want 1", id, changed)
 		}
 	}
@@ -215,4 +205,20 @@ func TestRolloutPageSignalsNoWorkflowBeforeItsRecordIsStored(t *testing.T) {
 			t.Fatalf("%s signalled %v, want the change stored", id, sig)
 		}
 	}
+}
+
+// deadlineChanges counts the deadline changes in follow-up id's history.
+func deadlineChanges(t *testing.T, fus *store.FollowUps, id string) int {
+	t.Helper()
+	evs, err := fus.Events(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	changed := 0
+	for _, e := range evs {
+		if e.Action == "deadline_changed" {
+			changed++
+		}
+	}
+	return changed
 }

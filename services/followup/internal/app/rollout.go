@@ -76,37 +76,7 @@ func (s *FollowUps) RolloutPage(ctx context.Context, in *followupv1.RolloutPageI
 	}()
 	// Signals go out from a few goroutines at once: each is one round trip
 	// to Temporal, and a rollout can reach tens of thousands of workflows.
-	var (
-		mu       sync.Mutex
-		firstErr error
-		wg       sync.WaitGroup
-		work     = make(chan signal)
-	)
-	for range rolloutParallelism {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for j := range work {
-				err := s.wf.Signal(ctx, j.row.WorkflowID, wfc.SignalPolicyChanged, j.sig)
-				gone := errors.Is(err, ErrWorkflowGone)
-				if gone {
-					err = s.closeOrphan(ctx, j.row.ID)
-				}
-				mu.Lock()
-				switch {
-				case err != nil:
-					if firstErr == nil {
-						firstErr = err
-					}
-				case gone:
-					res.OrphansClosed++
-				default:
-					res.Signalled++
-				}
-				mu.Unlock()
-			}
-		}()
-	}
+	g := s.startSignalling(ctx, res, nil)
 	first := true
 	var storeErr error
 	for c := range chunks {
@@ -119,16 +89,70 @@ func (s *FollowUps) RolloutPage(ctx context.Context, in *followupv1.RolloutPageI
 			first = false
 		}
 		for _, r := range c.rows {
-			work <- signal{row: r, sig: c.sigs[r.ID]}
+			g.send(signal{row: r, sig: c.sigs[r.ID]})
 			heartbeat(r.ID)
 		}
 	}
-	close(work)
-	wg.Wait()
-	if err := errors.Join(storeErr, firstErr); err != nil {
+	if err := errors.Join(storeErr, g.wait()); err != nil {
 		return nil, err
 	}
 	return res, nil
+}
+
+// signaller signals a rollout page's workflows from rolloutParallelism
+// goroutines: a follow-up whose workflow has ended is closed as cancelled,
+// and res counts what was signalled or closed.
+type signaller struct {
+	work  chan signal
+	wg    sync.WaitGroup
+	mu    sync.Mutex
+	err   error // the first
+	after func(j signal, gone bool)
+}
+
+// startSignalling starts the goroutines; after (if any) is called, under
+// the signaller's lock, for each signal that went out or found its
+// workflow gone.
+func (s *FollowUps) startSignalling(ctx context.Context, res *followupv1.RolloutPageResult, after func(j signal, gone bool)) *signaller {
+	g := &signaller{work: make(chan signal), after: after}
+	for range rolloutParallelism {
+		g.wg.Add(1)
+		go func() {
+			defer g.wg.Done()
+			for j := range g.work {
+				err := s.wf.Signal(ctx, j.row.WorkflowID, wfc.SignalPolicyChanged, j.sig)
+				gone := errors.Is(err, ErrWorkflowGone)
+				if gone {
+					err = s.closeOrphan(ctx, j.row.ID)
+				}
+				g.mu.Lock()
+				switch {
+				case err != nil:
+					if g.err == nil {
+						g.err = err
+					}
+				case gone:
+					res.OrphansClosed++
+				default:
+					res.Signalled++
+				}
+				if err == nil && g.after != nil {
+					g.after(j, gone)
+				}
+				g.mu.Unlock()
+			}
+		}()
+	}
+	return g
+}
+
+func (g *signaller) send(j signal) { g.work <- j }
+
+// wait waits for every signal sent and returns the first error.
+func (g *signaller) wait() error {
+	close(g.work)
+	g.wg.Wait()
+	return g.err
 }
 
 // storedChunk is a chunk of a rollout page as stored, with the signal of each
@@ -139,10 +163,12 @@ type storedChunk struct {
 	err  error
 }
 
-// signal is one follow-up of a rollout page and the signal its workflow gets.
+// signal is one follow-up of a rollout page and the signal its workflow
+// gets (with the wake-up it pays, on a wake page).
 type signal struct {
-	row domain.FollowUp
-	sig *followupv1.PolicyChangedSignal
+	row  domain.FollowUp
+	sig  *followupv1.PolicyChangedSignal
+	wake store.Wake
 }
 
 func (s *FollowUps) closeOrphan(ctx context.Context, id string) error {

@@ -3,13 +3,11 @@ package app
 import (
 	"context"
 	"errors"
-	"sync"
 	"time"
 
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/closeloop/closeloop/platform/faults"
-	wfc "github.com/closeloop/closeloop/proto/contract/workflows"
 	followupv1 "github.com/closeloop/closeloop/proto/gen/closeloop/followup/v1"
 	"github.com/closeloop/closeloop/services/followup/internal/adapters/store"
 	"github.com/closeloop/closeloop/services/followup/internal/domain"
@@ -142,58 +140,29 @@ func (s *FollowUps) rolloutWake(ctx context.Context, in *followupv1.RolloutPageI
 		}
 	}
 	rr := s.resolveRollout(ctx, ro, open)
-	var (
-		mu       sync.Mutex
-		firstErr error
-		done     []store.Wake
-		wg       sync.WaitGroup
-		work     = make(chan store.OwedWake)
-	)
-	for range rolloutParallelism {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for w := range work {
-				err := s.wf.Signal(ctx, w.FollowUp.WorkflowID, wfc.SignalPolicyChanged, s.wakeSignal(rr, w))
-				gone := errors.Is(err, ErrWorkflowGone)
-				if gone {
-					err = s.closeOrphan(ctx, w.FollowUpID)
-				}
-				mu.Lock()
-				switch {
-				case err != nil:
-					if firstErr == nil {
-						firstErr = err
-					}
-				case gone:
-					res.OrphansClosed++
-					done = append(done, w.Wake)
-				default:
-					res.Signalled++
-					if w.At != nil && w.At.After(w.CreatedAt) && now().After(*w.At) {
-						res.Late++
-					}
-					done = append(done, w.Wake)
-				}
-				mu.Unlock()
-			}
-		}()
-	}
+	var done []store.Wake
+	g := s.startSignalling(ctx, res, func(j signal, gone bool) {
+		if w := j.wake; !gone && w.At != nil && w.At.After(w.CreatedAt) && now().After(*w.At) {
+			res.Late++
+		}
+		done = append(done, j.wake)
+	})
 	var sent []string // workflow ids in the order their signals were handed out
+	var closedWakes []store.Wake
 	for _, w := range owed {
 		if !w.Open {
-			done = append(done, w.Wake) // closed since: nothing to tell
+			closedWakes = append(closedWakes, w.Wake) // closed since: nothing to tell
 			continue
 		}
 		if n := len(sent); n >= rolloutAhead && n%rolloutPaceEvery == 0 {
 			s.awaitSettled(ctx, sent[n-rolloutAhead], heartbeat)
 		}
-		work <- w
+		g.send(signal{row: w.FollowUp, sig: s.wakeSignal(rr, w), wake: w.Wake})
 		sent = append(sent, w.FollowUp.WorkflowID)
 		heartbeat(w.FollowUpID)
 	}
-	close(work)
-	wg.Wait()
+	firstErr := g.wait()
+	done = append(done, closedWakes...)
 	// What was signalled is owed no more, even when another signal failed:
 	// the retry signals only what is left.
 	if err := s.store.DropWakes(ctx, done); err != nil {

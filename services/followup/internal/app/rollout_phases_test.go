@@ -131,17 +131,7 @@ func TestRolloutStoresEveryRecordThenWakesTheSoonestFirst(t *testing.T) {
 				t.Fatal("a follow-up closed before its wake-up was signalled")
 			}
 			for id := range anchors {
-				evs, err := r.fus.Events(ctx, id)
-				if err != nil {
-					t.Fatal(err)
-				}
-				changed := 0
-				for _, e := range evs {
-					if e.Action == "deadline_changed" {
-						changed++
-					}
-				}
-				if changed != 1 {
+				if changed := deadlineChanges(t, r.fus, id); changed != 1 {
 					t.Errorf("%s has %d deadline changes in its history, want 1", id, changed)
 				}
 			}

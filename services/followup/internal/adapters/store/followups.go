@@ -174,8 +174,8 @@ func (r *FollowUps) UpdateEach(ctx context.Context, ids []string, fn func(*domai
 		return nil
 	}
 	return db.Transaction(ctx, r.db, func(tx *gorm.DB) error {
-		var rows []followUpRow
-		if err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Where("id IN ?", ids).Order("id").Find(&rows).Error; err != nil {
+		rows, err := lockEach(tx, ids)
+		if err != nil {
 			return err
 		}
 		for _, row := range rows {
@@ -185,6 +185,14 @@ func (r *FollowUps) UpdateEach(ctx context.Context, ids []string, fn func(*domai
 		}
 		return nil
 	})
+}
+
+// lockEach locks the follow-ups of ids that exist, in id order (as every
+// writer of several does), and returns them.
+func lockEach(tx *gorm.DB, ids []string) ([]followUpRow, error) {
+	var rows []followUpRow
+	err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Where("id IN ?", ids).Order("id").Find(&rows).Error
+	return rows, err
 }
 
 // save applies fn to the locked row and stores what it changed, with the

@@ -52,8 +52,8 @@ func (r *FollowUps) UpdateEachOwing(ctx context.Context, ids []string, fn func(*
 		return nil
 	}
 	return db.Transaction(ctx, r.db, func(tx *gorm.DB) error {
-		var rows []followUpRow
-		if err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Where("id IN ?", ids).Order("id").Find(&rows).Error; err != nil {
+		rows, err := lockEach(tx, ids)
+		if err != nil {
 			return err
 		}
 		var owed []wakeRow
