@@ -22,8 +22,10 @@ const (
 // AfterRolloutStore is the fault point (platform/faults) where a rollout
 // page has stored the re-computed deadlines of its first chunk (of
 // rolloutStoreChunk) and signalled no workflow yet: killed there, the
-// service leaves Temporal to retry the page, whose retry signals the
-// follow-ups already on the new version too.
+// service leaves Temporal to retry the page. A store page's retry finds
+// that chunk stored with its owed wake-ups, which the wake pages signal; a
+// one-phase page's retry signals the follow-ups already on the new version
+// too.
 const AfterRolloutStore = "followup.after-rollout-store"
 
 // RolloutPage does one page of a rollout, as in.Phase says: store a page of
