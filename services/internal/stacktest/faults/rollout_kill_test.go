@@ -155,8 +155,54 @@ func (r *rollout) open(n int, v int64, onWorker bool) []string {
 	for e := range errs {
 		r.t.Fatalf("open a follow-up: %s", e)
 	}
-	stacktest.Eventually(r.t, "the follow-ups stored", time.Minute, func() bool { return r.onVersion(v) == n })
+	opened := time.Now()
+	for r.onVersion(v) != n {
+		if time.Since(opened) > 2*time.Minute {
+			r.t.Fatalf("%d of %d follow-ups stored on ladder v%d two minutes after they were opened; %s", r.onVersion(v), n, v, r.whereAre(ids))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	r.t.Logf("%d follow-ups opened and stored in %v", n, time.Since(opened).Round(time.Millisecond))
 	return ids
+}
+
+// whereAre says where follow-ups that are not stored as expected stand: how
+// many records there are on each ladder version, and what the workflows of
+// the first few without a record are doing.
+func (r *rollout) whereAre(ids []string) string {
+	r.t.Helper()
+	type row struct {
+		ID                      string
+		EscalationPolicyVersion int64
+	}
+	var rows []row
+	if err := r.fdb.Raw(`SELECT id, escalation_policy_version FROM follow_ups WHERE kind = ?`, policy.KindCallback).Scan(&rows).Error; err != nil {
+		return err.Error()
+	}
+	stored, versions := map[string]bool{}, map[int64]int{}
+	for _, f := range rows {
+		stored[f.ID] = true
+		versions[f.EscalationPolicyVersion]++
+	}
+	out := fmt.Sprintf("records per ladder version: %v", versions)
+	shown := 0
+	for _, id := range ids {
+		if stored[id] || shown == 3 {
+			continue
+		}
+		shown++
+		d, err := r.tc.DescribeWorkflowExecution(context.Background(), wfc.FollowUpWorkflowID(id), "")
+		if err != nil {
+			out += fmt.Sprintf("; %s: %v", id, err)
+			continue
+		}
+		out += fmt.Sprintf("; %s: %s, %d history events, pending workflow task %v", id, d.GetWorkflowExecutionInfo().GetStatus(),
+			d.GetWorkflowExecutionInfo().GetHistoryLength(), d.GetPendingWorkflowTask().GetState())
+		for _, a := range d.GetPendingActivities() {
+			out += fmt.Sprintf(", activity %s attempt %d: %s", a.GetActivityType().GetName(), a.GetAttempt(), a.GetLastFailure().GetMessage())
+		}
+	}
+	return out
 }
 
 // check waits for the rollout workflow to end (its second sweep comes a
