@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -68,6 +69,7 @@ type FollowUps struct {
 	links     Links
 	opened    openWaiters
 	openPoll  time.Duration // 0: defaultOpenPoll
+	paceAhead atomic.Int64  // the window the last wake page ended with (pace); 0: none yet
 }
 
 // NewFollowUps returns the use cases.

@@ -19,23 +19,6 @@ import (
 // own within a minute or two of storing them, unless it died.
 const StaleWake = 30 * time.Minute
 
-// Pacing of a wake page. Temporal accepts signals several times faster
-// than workers take the workflow tasks they cause in, so a page signalling
-// at will builds a backlog on the task queue — thousands of tasks, a minute
-// old — behind which every other follow-up's fired timer waits: a rollout
-// would make the reminders of the whole system late. So a page lets its
-// signals run at most rolloutAhead ahead of the woken workflows: before
-// every rolloutPaceEvery-th signal it waits until the workflow signalled
-// rolloutAhead signals earlier has taken its signal in (Workflows.Settled;
-// tasks are taken roughly in the order they are queued), for at most
-// rolloutPaceWait.
-const (
-	rolloutAhead     = 100
-	rolloutPaceEvery = 10
-	rolloutPaceWait  = 30 * time.Second
-	rolloutPacePoll  = 50 * time.Millisecond
-)
-
 // rolloutStore stores a page of a rollout (workflow change
 // "rollout-stores-first"): for each open follow-up the page selects, the
 // deadline its workflow would re-compute (as recompute does) and, in the
@@ -110,7 +93,7 @@ func nextAction(f domain.FollowUp) *time.Time {
 // is closed as cancelled). Each signal carries a resolution made now and,
 // for a carried wake-up, the change its record holds, so that the workflow
 // records nothing when it computes the same. The signals keep pace with the
-// workflows taking them in (rolloutAhead). NextAfterId is set while more
+// workflows taking them in (pace). NextAfterId is set while more
 // may be owed. Late counts the workflows signalled after their next action
 // came due, that action having been in the future when the change was
 // stored.
@@ -147,18 +130,16 @@ func (s *FollowUps) rolloutWake(ctx context.Context, in *followupv1.RolloutPageI
 		}
 		done = append(done, j.wake)
 	})
-	var sent []string // workflow ids in the order their signals were handed out
+	pc := s.newPacer()
 	var closedWakes []store.Wake
 	for _, w := range owed {
 		if !w.Open {
 			closedWakes = append(closedWakes, w.Wake) // closed since: nothing to tell
 			continue
 		}
-		if n := len(sent); n >= rolloutAhead && n%rolloutPaceEvery == 0 {
-			s.awaitSettled(ctx, sent[n-rolloutAhead], heartbeat)
-		}
+		pc.before(ctx, heartbeat)
 		g.send(signal{row: w.FollowUp, sig: s.wakeSignal(rr, w), wake: w.Wake})
-		sent = append(sent, w.FollowUp.WorkflowID)
+		pc.signalled(w.FollowUp.WorkflowID)
 		heartbeat(w.FollowUpID)
 	}
 	firstErr := g.wait()
@@ -199,24 +180,4 @@ func (s *FollowUps) wakeSignal(rr *rolloutResolutions, w store.OwedWake) *follow
 	}
 	sig.Recorded, sig.RecordedLevel = rec, int32(f.EscalationLevel)
 	return sig
-}
-
-// awaitSettled waits until workflow wid has taken in what it was sent
-// (Workflows.Settled), for at most rolloutPaceWait: pacing must not stop a
-// rollout behind a workflow that cannot settle. An error ends the wait too
-// (the signals themselves report a Temporal that is away).
-func (s *FollowUps) awaitSettled(ctx context.Context, wid string, heartbeat func(any)) {
-	deadline := time.Now().Add(rolloutPaceWait)
-	for {
-		ok, err := s.wf.Settled(ctx, wid)
-		if ok || err != nil || time.Now().After(deadline) {
-			return
-		}
-		heartbeat(wid)
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(rolloutPacePoll):
-		}
-	}
 }

@@ -184,8 +184,9 @@ func (p *paced) work(stop <-chan struct{}) {
 
 // A wake page does not let its signals run far ahead of the workflows
 // taking them in (a task-queue backlog would make every other follow-up's
-// fired timer wait behind it): at most about a hundred, then it waits for
-// the workflows to catch up; and it still signals every one.
+// fired timer wait behind it): at most its window (about a hundred to
+// start with), then it waits for the workflows to catch up; and it still
+// signals every one.
 func TestRolloutWakePageKeepsPaceWithTheWorkflows(t *testing.T) {
 	ctx := context.Background()
 	r := newRolloutFixture(t)
@@ -210,8 +211,10 @@ func TestRolloutWakePageKeepsPaceWithTheWorkflows(t *testing.T) {
 	if res.GetSignalled() != n || len(wf.sent) != n {
 		t.Fatalf("signalled %d (%d workflows), want %d", res.GetSignalled(), len(wf.sent), n)
 	}
-	// A hundred ahead, ten more before the next check, sixteen in flight.
-	if wf.maxAhead > 100+10+16 || wf.asked == 0 {
-		t.Fatalf("the signals ran %d ahead of the workflows (%d checks), want at most %d", wf.maxAhead, wf.asked, 100+10+16)
+	// A first window of a hundred, grown by at most two a check (one each
+	// ten signals), ten more before the next check, sixteen in flight.
+	if most := 100 + 2*n/10 + 10 + 16; wf.maxAhead > most || wf.asked == 0 {
+		t.Fatalf("the signals ran %d ahead of the workflows (%d checks), want at most %d", wf.maxAhead, wf.asked, most)
 	}
+	t.Logf("the signals ran at most %d ahead (%d checks)", wf.maxAhead, wf.asked)
 }

@@ -1,0 +1,154 @@
+package app
+
+import (
+	"context"
+	"sync/atomic"
+	"time"
+)
+
+// Pacing of a wake page. Temporal accepts signals several times faster
+// than workers take the workflow tasks they cause in, so a page signalling
+// at will builds a backlog on the task queue — thousands of tasks, a minute
+// old — behind which every other follow-up's fired timer waits: a rollout
+// would make the reminders of the whole system late. So a page lets its
+// signals run only so far ahead of the woken workflows: before every
+// rolloutPaceEvery-th signal it waits until the workflow signalled "ahead"
+// signals earlier has taken its signal in (Workflows.Settled; tasks are
+// taken roughly in the order they are queued), for at most
+// rolloutPaceWait.
+//
+// How far ahead follows the pace the workers take signals in (pace): a
+// fixed window is too small for a fast server (the rollout waits on its
+// own round trips) and too large for a slow one (its backlog ages).
+const (
+	rolloutAheadStart = 100
+	rolloutAheadMin   = 20
+	rolloutAheadMax   = 2000
+	rolloutPaceEvery  = 10
+	// rolloutPaceGrow is how much the window grows at a check that finds
+	// the workers keeping up: about a tenth a window (one check in two
+	// finds a workflow not checked before while it grows), slow enough
+	// that the backlog overshoots rolloutPaceTarget by a third at most.
+	rolloutPaceGrow = 2
+	// rolloutPaceTarget is how long a workflow may take from its signal
+	// to having taken it in before the page counts its signals as
+	// queueing: about the longest another follow-up's fired timer waits
+	// behind a rollout.
+	rolloutPaceTarget = time.Second
+	rolloutPaceWait   = 30 * time.Second
+	rolloutPacePoll   = 50 * time.Millisecond
+)
+
+// pace sizes a wake page's window — how many signals it lets run ahead of
+// the workflows taking them in — from what its checks find: how long the
+// checked workflow (signalled a window earlier) has been signalled when
+// the check finds it has taken its signal in. Within rolloutPaceTarget,
+// the workers keep up and the window grows by rolloutPaceGrow. Longer,
+// after the page had to wait for it, says signals queue: the window
+// shrinks by an eighth. Longer, but taken in at the first look, says
+// nothing of the queue (the page itself was slow): the window stays. So
+// the window settles near what the workers take in within
+// rolloutPaceTarget, less the round trip itself (the signal, the dispatch,
+// the workflow task, the check's poll): a rollout runs at the workers'
+// pace and leaves a backlog no older than about rolloutPaceTarget, on a
+// fast server (a large window) as on a slow one (a small one). The target
+// is absolute, not relative to the quickest round trip seen: that is
+// measured behind the queue the page's first window built, and a window
+// sized from it would keep that queue for good.
+type pace struct {
+	ahead int
+}
+
+// newPace starts at ahead, or rolloutAheadStart when that is out of range.
+func newPace(ahead int) *pace {
+	if ahead < rolloutAheadMin || ahead > rolloutAheadMax {
+		ahead = rolloutAheadStart
+	}
+	return &pace{ahead: ahead}
+}
+
+// took adjusts the window to a check: how long the checked workflow had
+// been signalled when found settled, and whether the page waited for it.
+func (p *pace) took(waited bool, delay time.Duration) {
+	switch {
+	case delay <= rolloutPaceTarget:
+		p.ahead = min(p.ahead+rolloutPaceGrow, rolloutAheadMax)
+	case waited:
+		p.ahead = max(p.ahead*7/8, rolloutAheadMin)
+	}
+}
+
+// sentSignal is a workflow a wake page signalled, and when.
+type sentSignal struct {
+	wid string
+	at  time.Time
+}
+
+// pacer is a wake page's pacing: the signals it handed out, in order, and
+// its window. A page starts with the window the last page of the process
+// ended with (last): the workers' pace outlives a page of 500.
+type pacer struct {
+	s    *FollowUps
+	p    *pace
+	sent []sentSignal
+	// checked is the last signal (its index in sent) a check found taken
+	// in: everything before it is, roughly.
+	checked int
+	last    *atomic.Int64
+}
+
+func (s *FollowUps) newPacer() *pacer {
+	return &pacer{s: s, p: newPace(int(s.paceAhead.Load())), checked: -1, last: &s.paceAhead}
+}
+
+// before is called before each signal: every rolloutPaceEvery-th signal
+// once the window is full, it waits until the workflow signalled a window
+// earlier has taken its signal in, and adjusts the window to how long that
+// took — once per workflow checked, so that the window grows no faster
+// than the checks find signals taken in.
+func (pc *pacer) before(ctx context.Context, heartbeat func(any)) {
+	n := len(pc.sent)
+	if n < pc.p.ahead || n%rolloutPaceEvery != 0 {
+		return
+	}
+	k := n - pc.p.ahead
+	if k <= pc.checked {
+		return // known taken in: a window that just grew learns nothing here
+	}
+	pc.checked = k
+	probe := pc.sent[k]
+	settled, waited := pc.s.awaitSettled(ctx, probe.wid, heartbeat)
+	if !settled {
+		waited = true
+	}
+	pc.p.took(waited, time.Since(probe.at))
+	pc.last.Store(int64(pc.p.ahead))
+}
+
+// signalled notes that workflow wid was handed its signal.
+func (pc *pacer) signalled(wid string) {
+	pc.sent = append(pc.sent, sentSignal{wid: wid, at: time.Now()})
+}
+
+// awaitSettled waits until workflow wid has taken in what it was sent
+// (Workflows.Settled), for at most rolloutPaceWait: pacing must not stop a
+// rollout behind a workflow that cannot settle. An error ends the wait too
+// (the signals themselves report a Temporal that is away). It reports
+// whether the workflow settled, and whether it was waited for (not settled
+// at the first look).
+func (s *FollowUps) awaitSettled(ctx context.Context, wid string, heartbeat func(any)) (settled, waited bool) {
+	deadline := time.Now().Add(rolloutPaceWait)
+	for {
+		ok, err := s.wf.Settled(ctx, wid)
+		if ok || err != nil || time.Now().After(deadline) {
+			return ok, waited
+		}
+		waited = true
+		heartbeat(wid)
+		select {
+		case <-ctx.Done():
+			return false, true
+		case <-time.After(rolloutPacePoll):
+		}
+	}
+}
