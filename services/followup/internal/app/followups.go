@@ -6,7 +6,6 @@ import (
 	"errors"
 	"net/url"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -69,7 +68,7 @@ type FollowUps struct {
 	links     Links
 	opened    openWaiters
 	openPoll  time.Duration // 0: defaultOpenPoll
-	paceAhead atomic.Int64  // the window the last wake page ended with (pace); 0: none yet
+	paceCarry paceCarry     // where the last wake page ended (pacer)
 }
 
 // NewFollowUps returns the use cases.

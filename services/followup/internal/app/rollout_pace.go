@@ -2,7 +2,8 @@ package app
 
 import (
 	"context"
-	"sync/atomic"
+	"slices"
+	"sync"
 	"time"
 )
 
@@ -85,8 +86,11 @@ type sentSignal struct {
 }
 
 // pacer is a wake page's pacing: the signals it handed out, in order, and
-// its window. A page starts with the window the last page of the process
-// ended with (last): the workers' pace outlives a page of 500.
+// its window. A page goes on where the process's last page ended
+// (paceCarry): with its window — the workers' pace outlives a page of 500
+// — and its last signals, which may not be taken in yet, so that a page's
+// first window is paced as well and does not double the backlog the last
+// one left.
 type pacer struct {
 	s    *FollowUps
 	p    *pace
@@ -94,11 +98,29 @@ type pacer struct {
 	// checked is the last signal (its index in sent) a check found taken
 	// in: everything before it is, roughly.
 	checked int
-	last    *atomic.Int64
+}
+
+// paceCarry is what a wake page leaves the next one of the process.
+type paceCarry struct {
+	mu    sync.Mutex
+	ahead int
+	tail  []sentSignal // the last rolloutAheadMax signals at most
 }
 
 func (s *FollowUps) newPacer() *pacer {
-	return &pacer{s: s, p: newPace(int(s.paceAhead.Load())), checked: -1, last: &s.paceAhead}
+	c := &s.paceCarry
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return &pacer{s: s, p: newPace(c.ahead), sent: slices.Clone(c.tail), checked: -1}
+}
+
+// done leaves the page's window and last signals to the next page.
+func (pc *pacer) done() {
+	c := &pc.s.paceCarry
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.ahead = pc.p.ahead
+	c.tail = slices.Clone(pc.sent[max(0, len(pc.sent)-rolloutAheadMax):])
 }
 
 // before is called before each signal: every rolloutPaceEvery-th signal
@@ -122,7 +144,6 @@ func (pc *pacer) before(ctx context.Context, heartbeat func(any)) {
 		waited = true
 	}
 	pc.p.took(waited, time.Since(probe.at))
-	pc.last.Store(int64(pc.p.ahead))
 }
 
 // signalled notes that workflow wid was handed its signal.

@@ -143,6 +143,7 @@ func (s *FollowUps) rolloutWake(ctx context.Context, in *followupv1.RolloutPageI
 		heartbeat(w.FollowUpID)
 	}
 	firstErr := g.wait()
+	pc.done()
 	done = append(done, closedWakes...)
 	// What was signalled is owed no more, even when another signal failed:
 	// the retry signals only what is left.

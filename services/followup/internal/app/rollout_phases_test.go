@@ -185,8 +185,8 @@ func (p *paced) work(stop <-chan struct{}) {
 // A wake page does not let its signals run far ahead of the workflows
 // taking them in (a task-queue backlog would make every other follow-up's
 // fired timer wait behind it): at most its window (about a hundred to
-// start with), then it waits for the workflows to catch up; and it still
-// signals every one.
+// start with), then it waits for the workflows to catch up, also across
+// pages; and it still signals every one.
 func TestRolloutWakePageKeepsPaceWithTheWorkflows(t *testing.T) {
 	ctx := context.Background()
 	r := newRolloutFixture(t)
@@ -204,12 +204,19 @@ func TestRolloutWakePageKeepsPaceWithTheWorkflows(t *testing.T) {
 	if _, err := svc.RolloutPage(ctx, &followupv1.RolloutPageInput{Rollout: ro, Limit: 500, Phase: followupv1.RolloutPhase_ROLLOUT_PHASE_STORE}, false, nil); err != nil {
 		t.Fatal(err)
 	}
-	res, err := svc.RolloutPage(ctx, &followupv1.RolloutPageInput{Rollout: ro, Limit: 500, Phase: followupv1.RolloutPhase_ROLLOUT_PHASE_WAKE}, false, nil)
-	if err != nil {
-		t.Fatal(err)
+	// Pages of a hundred: each goes on pacing where the last one ended
+	// (its window's first signals, too, wait for the last page's).
+	signalled, pages := int64(0), 0
+	for more := true; more; pages++ {
+		res, err := svc.RolloutPage(ctx, &followupv1.RolloutPageInput{Rollout: ro, Limit: 100, Phase: followupv1.RolloutPhase_ROLLOUT_PHASE_WAKE}, false, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		signalled += res.GetSignalled()
+		more = res.GetNextAfterId() != ""
 	}
-	if res.GetSignalled() != n || len(wf.sent) != n {
-		t.Fatalf("signalled %d (%d workflows), want %d", res.GetSignalled(), len(wf.sent), n)
+	if signalled != n || len(wf.sent) != n {
+		t.Fatalf("signalled %d (%d workflows) in %d pages, want %d", signalled, len(wf.sent), pages, n)
 	}
 	// A first window of a hundred, grown by at most two a check (one each
 	// ten signals), ten more before the next check, sixteen in flight.
