@@ -151,25 +151,13 @@ func BenchmarkPolicyRollout(b *testing.B) {
 		t0 := time.Now()
 		anchor := time.Now().UTC()
 		start := func(count int, anchorOf func(i int) time.Time) {
-			var next atomic.Int64
-			var wg sync.WaitGroup
-			for w := 0; w < 16; w++ {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					for i := int(next.Add(1)) - 1; i < count; i = int(next.Add(1)) - 1 {
-						id := uuid.NewString()
-						_, err := tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: wfc.FollowUpWorkflowID(id), TaskQueue: followupc.TaskQueue}, wfc.WorkflowFollowUp,
-							&followupv1.FollowUpSpec{Id: id, Kind: "first_contact", CustomerId: customer, OwnerId: repAna, Team: "north", Territory: "north",
-								AnchorAt: timestamppb.New(anchorOf(i)), OpenedBy: "bench"})
-						if err != nil {
-							b.Error(err)
-							return
-						}
-					}
-				}()
-			}
-			wg.Wait()
+			sixteenAtOnce(b, count, func(i int) error {
+				id := uuid.NewString()
+				_, err := tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: wfc.FollowUpWorkflowID(id), TaskQueue: followupc.TaskQueue}, wfc.WorkflowFollowUp,
+					&followupv1.FollowUpSpec{Id: id, Kind: "first_contact", CustomerId: customer, OwnerId: repAna, Team: "north", Territory: "north",
+						AnchorAt: timestamppb.New(anchorOf(i)), OpenedBy: "bench"})
+				return err
+			})
 			if b.Failed() {
 				b.FailNow()
 			}
@@ -257,22 +245,10 @@ func BenchmarkPolicyRollout(b *testing.B) {
 			b.Fatal(err)
 		}
 		t2 := time.Now()
-		var woken atomic.Int64
-		var wg sync.WaitGroup
-		for w := 0; w < 16; w++ {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for i := int(woken.Add(1)) - 1; i < len(ids); i = int(woken.Add(1)) - 1 {
-					if err := tc.SignalWorkflow(ctx, ids[i], "", wfc.SignalPolicyChanged,
-						&followupv1.PolicyChangedSignal{Policy: "lead.first_contact_sla", Version: v}); err != nil {
-						b.Error(err)
-						return
-					}
-				}
-			}()
-		}
-		wg.Wait()
+		sixteenAtOnce(b, len(ids), func(i int) error {
+			return tc.SignalWorkflow(ctx, ids[i], "", wfc.SignalPolicyChanged,
+				&followupv1.PolicyChangedSignal{Policy: "lead.first_contact_sla", Version: v})
+		})
 		wake := time.Since(t2)
 		b.ReportMetric(wake.Seconds(), "wake-all-s")
 		// The floor's signals are sent faster than the workflows take them
@@ -297,4 +273,25 @@ func BenchmarkPolicyRollout(b *testing.B) {
 			len(ids), wake.Round(time.Millisecond), float64(len(ids))/wake.Seconds(), taken.Round(time.Millisecond), float64(len(ids))/taken.Seconds(),
 			elapsed.Seconds()/wake.Seconds(), sw.done.Seconds()/wake.Seconds(), sw.done.Seconds()/taken.Seconds())
 	}
+}
+
+// sixteenAtOnce calls do for 0 … count-1 from sixteen goroutines, each
+// taking the next index, and waits for them; a goroutine whose call fails
+// reports the error (b.Error) and stops.
+func sixteenAtOnce(b *testing.B, count int, do func(i int) error) {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := int(next.Add(1)) - 1; i < count; i = int(next.Add(1)) - 1 {
+				if err := do(i); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
 }
