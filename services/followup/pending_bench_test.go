@@ -7,8 +7,6 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -149,24 +147,13 @@ type pendingRun struct {
 // open starts n first-contact follow-ups on customer, the i-th due at due(i)
 // (its anchor the SLA earlier), 16 at a time, in order of their due instant.
 func (p *pendingRun) open(customer string, n int, due func(i int) time.Time) {
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range 16 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := int(next.Add(1)) - 1; i < n; i = int(next.Add(1)) - 1 {
-				id := uuid.NewString()
-				if _, err := p.tc.ExecuteWorkflow(context.Background(), client.StartWorkflowOptions{ID: wfc.FollowUpWorkflowID(id), TaskQueue: followupc.TaskQueue},
-					wfc.WorkflowFollowUp, &followupv1.FollowUpSpec{Id: id, Kind: "first_contact", CustomerId: customer, OwnerId: repAna,
-						Team: "north", Territory: "north", AnchorAt: timestamppb.New(due(i).Add(-p.sla)), OpenedBy: "bench"}); err != nil {
-					p.b.Error(err)
-					return
-				}
-			}
-		}()
-	}
-	wg.Wait()
+	sixteenAtOnce(p.b, n, func(i int) error {
+		id := uuid.NewString()
+		_, err := p.tc.ExecuteWorkflow(context.Background(), client.StartWorkflowOptions{ID: wfc.FollowUpWorkflowID(id), TaskQueue: followupc.TaskQueue},
+			wfc.WorkflowFollowUp, &followupv1.FollowUpSpec{Id: id, Kind: "first_contact", CustomerId: customer, OwnerId: repAna,
+				Team: "north", Territory: "north", AnchorAt: timestamppb.New(due(i).Add(-p.sla)), OpenedBy: "bench"})
+		return err
+	})
 	if p.b.Failed() {
 		p.b.FailNow()
 	}
