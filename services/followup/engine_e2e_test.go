@@ -249,6 +249,12 @@ func TestPolicyChangeReachesRunningWorkflows(t *testing.T) {
 			if st.GetLevel() != 1 || !st.GetDueAt().AsTime().Equal(anchor.Add(12*time.Hour)) {
 				t.Fatalf("workflow state %v", &st)
 			}
+			// An operator sees the rollouts' pace: the signals their wake pages
+			// sent, and the window the last page ended with.
+			scraped := scrape(t, s)
+			if n, w := metricValue(t, scraped, "closeloop_followups_rollout_signals_total"), metricValue(t, scraped, "closeloop_followups_rollout_window"); n < 2 || w < 20 || w > 2000 {
+				t.Fatalf("/metrics: %v rollout signals, a window of %v, want at least 2 and 20–2,000:\n%s", n, w, scraped)
+			}
 			// The rollout ran on the worker's bulk task queue: its own workflow
 			// tasks never wait behind those of the follow-ups it wakes.
 			eff, err := time.Parse(time.RFC3339Nano, fmt.Sprint(lengthened["effective_from"]))

@@ -33,6 +33,7 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"go.opentelemetry.io/otel/metric"
 	"go.temporal.io/sdk/worker"
 
 	"github.com/closeloop/closeloop/platform/apperr"
@@ -130,6 +131,15 @@ func Setup(d *service.Deps, cfg Config) (*service.Module, error) {
 	}
 	inbox := &ports.InboxHTTP{Inbox: app.NewInbox(store.NewInbox(d.DB)),
 		Preferences: app.NewNotificationPreferences(store.NewPreferences(d.DB), cfg.DefaultTimeZone)}
+	var mp metric.MeterProvider
+	if d.Telemetry != nil {
+		mp = d.Telemetry.MeterProvider()
+	}
+	pace, err := ports.NewRolloutPace(mp, d.Log)
+	if err != nil {
+		return nil, fmt.Errorf("rollout metrics: %w", err)
+	}
+	fu.RolloutPace = pace
 	acts := &ports.EngineActivities{Policies: pol, FollowUps: fu}
 	recipients := app.NewRecipients(store.NewRecipients(d.DB, cfg.DefaultTimeZone))
 	deliveries, hooks, err := notifications(d, cfg)
@@ -144,8 +154,8 @@ func Setup(d *service.Deps, cfg Config) (*service.Module, error) {
 	if cfg.Notify.Dispatch {
 		background = append(background, deliveries.Run)
 	}
-	if d.Telemetry != nil {
-		if err := ports.RegisterGauges(d.Telemetry.MeterProvider(), d.DB, d.Log); err != nil {
+	if mp != nil {
+		if err := ports.RegisterGauges(mp, d.DB, d.Log); err != nil {
 			return nil, fmt.Errorf("follow-up gauges: %w", err)
 		}
 	}

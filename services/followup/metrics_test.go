@@ -3,6 +3,7 @@ package followup_test
 import (
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -24,20 +25,9 @@ func TestGaugesCountOpenAndOverdue(t *testing.T) {
 			t.Fatalf("row %d: %v", i, err)
 		}
 	}
-	resp, err := http.Get("http://" + s.app.MetricsAddr().String() + "/metrics") // the metrics listener
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	body := string(raw)
+	body := scrape(t, s)
 	for _, want := range []string{`closeloop_followups_open{kind="callback"`, `closeloop_followups_overdue{kind="callback"`} {
-		line := ""
-		for _, l := range strings.Split(body, "\n") {
-			if strings.HasPrefix(l, want) {
-				line = l
-			}
-		}
+		line := metricLine(body, want)
 		if line == "" {
 			t.Fatalf("/metrics has no %s…: %s", want, body)
 		}
@@ -49,4 +39,44 @@ func TestGaugesCountOpenAndOverdue(t *testing.T) {
 			t.Errorf("%s: want%s", line, wantN)
 		}
 	}
+}
+
+// scrape reads the follow-up service's /metrics (its metrics listener).
+func scrape(t *testing.T, s *stack) string {
+	t.Helper()
+	resp, err := http.Get("http://" + s.app.MetricsAddr().String() + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(raw)
+}
+
+// metricLine is the last line of body that starts with prefix; "" if none.
+func metricLine(body, prefix string) string {
+	line := ""
+	for _, l := range strings.Split(body, "\n") {
+		if strings.HasPrefix(l, prefix) {
+			line = l
+		}
+	}
+	return line
+}
+
+// metricValue is the value of metricLine's line, or -1 when there is none.
+func metricValue(t *testing.T, body, prefix string) float64 {
+	t.Helper()
+	line := metricLine(body, prefix)
+	if line == "" {
+		return -1
+	}
+	v, err := strconv.ParseFloat(line[strings.LastIndexByte(line, ' ')+1:], 64)
+	if err != nil {
+		t.Fatalf("%s: %v", line, err)
+	}
+	return v
 }

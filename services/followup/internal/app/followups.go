@@ -69,6 +69,9 @@ type FollowUps struct {
 	opened    openWaiters
 	openPoll  time.Duration // 0: defaultOpenPoll
 	paceCarry paceCarry     // where the last wake page ended (pacer)
+	// RolloutPace, when set, sees how wake pages keep pace with the
+	// workers.
+	RolloutPace RolloutObserver
 }
 
 // NewFollowUps returns the use cases.

@@ -98,6 +98,40 @@ type pacer struct {
 	// checked is the last signal (its index in sent) a check found taken
 	// in: everything before it is, roughly.
 	checked int
+	// carried is how many of sent the last page left; seen is what this
+	// page's pacing saw, for the RolloutObserver.
+	carried int
+	seen    WakePagePace
+	began   time.Time
+}
+
+// RolloutObserver sees how a rollout's wake pages keep pace with the
+// workers (ports: metrics and a log line a page), so that an operator can
+// tell a rollout's pace and how far behind it leaves the workflows.
+type RolloutObserver interface {
+	// TakenIn: a checked workflow had taken its signal in d after the
+	// page sent it.
+	TakenIn(d time.Duration)
+	// WakePage: a wake page's pacing, at its end.
+	WakePage(p WakePagePace)
+}
+
+// WakePagePace is what a wake page's pacing saw.
+type WakePagePace struct {
+	// Signalled is how many workflows the page handed a signal.
+	Signalled int
+	// WindowFrom and WindowTo are the window (how many signals may run
+	// ahead of the workflows taking them in) at the page's start and end.
+	WindowFrom, WindowTo int
+	// Checks is how many workflows the page checked; Waited how many of
+	// them had not yet taken their signal in at the first look; GaveUp
+	// how many it stopped waiting for (rolloutPaceWait, or an error).
+	Checks, Waited, GaveUp int
+	// SlowestTakenIn is the longest a checked workflow took, from its
+	// signal to having taken it in.
+	SlowestTakenIn time.Duration
+	// Took is the page's time from its first signal to its last one's end.
+	Took time.Duration
 }
 
 // paceCarry is what a wake page leaves the next one of the process.
@@ -111,16 +145,25 @@ func (s *FollowUps) newPacer() *pacer {
 	c := &s.paceCarry
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return &pacer{s: s, p: newPace(c.ahead), sent: slices.Clone(c.tail), checked: -1}
+	pc := &pacer{s: s, p: newPace(c.ahead), sent: slices.Clone(c.tail), checked: -1, carried: len(c.tail)}
+	pc.seen.WindowFrom = pc.p.ahead
+	return pc
 }
 
-// done leaves the page's window and last signals to the next page.
+// done leaves the page's window and last signals to the next page, and
+// tells the observer what the page's pacing saw.
 func (pc *pacer) done() {
 	c := &pc.s.paceCarry
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	c.ahead = pc.p.ahead
 	c.tail = slices.Clone(pc.sent[max(0, len(pc.sent)-rolloutAheadMax):])
+	c.mu.Unlock()
+	if o := pc.s.RolloutPace; o != nil && len(pc.sent) > pc.carried {
+		pc.seen.Signalled = len(pc.sent) - pc.carried
+		pc.seen.WindowTo = pc.p.ahead
+		pc.seen.Took = time.Since(pc.began)
+		o.WakePage(pc.seen)
+	}
 }
 
 // before is called before each signal: every rolloutPaceEvery-th signal
@@ -140,15 +183,30 @@ func (pc *pacer) before(ctx context.Context, heartbeat func(any)) {
 	pc.checked = k
 	probe := pc.sent[k]
 	settled, waited := pc.s.awaitSettled(ctx, probe.wid, heartbeat)
-	if !settled {
+	delay := time.Since(probe.at)
+	pc.seen.Checks++
+	if waited {
+		pc.seen.Waited++
+	}
+	if settled {
+		pc.seen.SlowestTakenIn = max(pc.seen.SlowestTakenIn, delay)
+		if o := pc.s.RolloutPace; o != nil {
+			o.TakenIn(delay)
+		}
+	} else {
+		pc.seen.GaveUp++
 		waited = true
 	}
-	pc.p.took(waited, time.Since(probe.at))
+	pc.p.took(waited, delay)
 }
 
 // signalled notes that workflow wid was handed its signal.
 func (pc *pacer) signalled(wid string) {
-	pc.sent = append(pc.sent, sentSignal{wid: wid, at: time.Now()})
+	at := time.Now()
+	if len(pc.sent) == pc.carried {
+		pc.began = at
+	}
+	pc.sent = append(pc.sent, sentSignal{wid: wid, at: at})
 }
 
 // awaitSettled waits until workflow wid has taken in what it was sent

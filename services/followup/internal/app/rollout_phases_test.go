@@ -200,6 +200,8 @@ func TestRolloutWakePageKeepsPaceWithTheWorkflows(t *testing.T) {
 	defer close(stop)
 	go wf.work(stop)
 	svc := app.NewFollowUps(r.fus, r.pol, wf, nil, nil, app.Links{})
+	seen := &seenPace{}
+	svc.RolloutPace = seen
 	ro := &followupv1.RolloutInput{Policy: policy.LeadFirstContactSLA, Version: 2}
 	if _, err := svc.RolloutPage(ctx, &followupv1.RolloutPageInput{Rollout: ro, Limit: 500, Phase: followupv1.RolloutPhase_ROLLOUT_PHASE_STORE}, false, nil); err != nil {
 		t.Fatal(err)
@@ -224,4 +226,45 @@ func TestRolloutWakePageKeepsPaceWithTheWorkflows(t *testing.T) {
 		t.Fatalf("the signals ran %d ahead of the workflows (%d checks), want at most %d", wf.maxAhead, wf.asked, most)
 	}
 	t.Logf("the signals ran at most %d ahead (%d checks)", wf.maxAhead, wf.asked)
+	seen.check(t, n)
+}
+
+// seenPace is an app.RolloutObserver that keeps what it is told.
+type seenPace struct {
+	takenIn []time.Duration
+	pages   []app.WakePagePace
+}
+
+func (s *seenPace) TakenIn(d time.Duration)     { s.takenIn = append(s.takenIn, d) }
+func (s *seenPace) WakePage(p app.WakePagePace) { s.pages = append(s.pages, p) }
+
+// check: the observer heard of every page that signalled, each going on
+// with the window the last one ended with, and of every check that found
+// its workflow settled, none slower than its page's slowest.
+func (s *seenPace) check(t *testing.T, signalled int) {
+	t.Helper()
+	total, checks, gaveUp := 0, 0, 0
+	window := 100 // rolloutAheadStart
+	for i, p := range s.pages {
+		if p.Signalled <= 0 || p.WindowFrom != window || p.WindowTo < 20 || p.WindowTo > 2000 || p.Took <= 0 || p.Waited > p.Checks {
+			t.Fatalf("page %d: %+v, want it to go on from a window of %d", i, p, window)
+		}
+		window = p.WindowTo
+		total, checks, gaveUp = total+p.Signalled, checks+p.Checks, gaveUp+p.GaveUp
+	}
+	if total != signalled || checks == 0 || len(s.takenIn) != checks-gaveUp {
+		t.Fatalf("the observer heard of %d signals (want %d), %d checks, %d taken in, %d given up", total, signalled, checks, len(s.takenIn), gaveUp)
+	}
+	if a, b := slices.Max(s.takenIn), slices.Max(pageSlowest(s.pages)); a != b {
+		t.Fatalf("the slowest check took %v, the pages' slowest %v", a, b)
+	}
+	t.Logf("%d pages; windows %d→%d; %d checks", len(s.pages), s.pages[0].WindowFrom, window, checks)
+}
+
+func pageSlowest(ps []app.WakePagePace) []time.Duration {
+	var out []time.Duration
+	for _, p := range ps {
+		out = append(out, p.SlowestTakenIn)
+	}
+	return out
 }
