@@ -13,7 +13,10 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/closeloop/closeloop/platform/testenv"
@@ -244,35 +247,80 @@ func BenchmarkPolicyRollout(b *testing.B) {
 		if err := gdb.Raw("SELECT workflow_id FROM follow_ups WHERE closed_at IS NULL").Scan(&ids).Error; err != nil {
 			b.Fatal(err)
 		}
-		t2 := time.Now()
-		sixteenAtOnce(b, len(ids), func(i int) error {
-			return tc.SignalWorkflow(ctx, ids[i], "", wfc.SignalPolicyChanged,
-				&followupv1.PolicyChangedSignal{Policy: "lead.first_contact_sla", Version: v})
-		})
-		wake := time.Since(t2)
+		wake, taken := wakeAll(b, tc, ids, &followupv1.PolicyChangedSignal{Policy: "lead.first_contact_sla", Version: v})
 		b.ReportMetric(wake.Seconds(), "wake-all-s")
-		// The floor's signals are sent faster than the workflows take them
-		// in (a backlog builds on the task queue); the rollout's keep pace.
-		// So also: until the workflows signalled last have no workflow task
-		// pending (tasks are taken roughly in the order queued).
-		for _, id := range ids[max(0, len(ids)-16):] {
-			for {
-				d, err := tc.DescribeWorkflowExecution(ctx, id, "")
-				if err != nil {
-					b.Fatal(err)
-				}
-				if d.GetPendingWorkflowTask() == nil {
-					break
-				}
-				time.Sleep(100 * time.Millisecond)
-			}
-		}
-		taken := time.Since(t2)
 		b.ReportMetric(taken.Seconds(), "wake-all-taken-s")
 		b.Logf("the floor: %d workflows woken once each by a signal that changes nothing in %s = %.0f workflows/s, taken in by them after %s = %.0f/s; the rollout took %.2f× the sends to store every follow-up, %.2f× to signal every workflow (%.2f× the floor taken in)",
 			len(ids), wake.Round(time.Millisecond), float64(len(ids))/wake.Seconds(), taken.Round(time.Millisecond), float64(len(ids))/taken.Seconds(),
 			elapsed.Seconds()/wake.Seconds(), sw.done.Seconds()/wake.Seconds(), sw.done.Seconds()/taken.Seconds())
+		if os.Getenv("BENCH_ROLLOUT_FLOOR_PAYLOAD") != "" {
+			// The same floor with the rollout's payload: the signal a rollout
+			// sent (its resolution and recorded change) for the version the
+			// workflows have, which they ignore — what the larger signal
+			// alone costs the server, without the re-planning.
+			sig := rolloutSignalOf(b, tc, ids[0])
+			sig.Version = v
+			pw, pt := wakeAll(b, tc, ids, sig)
+			b.ReportMetric(pt.Seconds(), "wake-all-payload-taken-s")
+			b.Logf("the floor with the rollout's payload (%d bytes): sent in %s, taken in after %s = %.0f/s (%.2f× the empty signal's time)",
+				proto.Size(sig), pw.Round(time.Millisecond), pt.Round(time.Millisecond), float64(len(ids))/pt.Seconds(), pt.Seconds()/taken.Seconds())
+		}
 	}
+}
+
+// wakeAll signals each of the workflows ids once with sig, from 16 callers
+// as a rollout page signals, and returns how long the sends took and how
+// long until the workflows signalled last had taken theirs in (the sends
+// outrun the workflows: a backlog builds on the task queue, taken roughly
+// in the order queued).
+func wakeAll(b *testing.B, tc client.Client, ids []string, sig *followupv1.PolicyChangedSignal) (wake, taken time.Duration) {
+	ctx := context.Background()
+	t0 := time.Now()
+	sixteenAtOnce(b, len(ids), func(i int) error {
+		return tc.SignalWorkflow(ctx, ids[i], "", wfc.SignalPolicyChanged, sig)
+	})
+	wake = time.Since(t0)
+	for _, id := range ids[max(0, len(ids)-16):] {
+		for {
+			d, err := tc.DescribeWorkflowExecution(ctx, id, "")
+			if err != nil {
+				b.Fatal(err)
+			}
+			if d.GetPendingWorkflowTask() == nil {
+				break
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	return wake, time.Since(t0)
+}
+
+// rolloutSignalOf is the policy-changed signal carrying a resolution that
+// workflow wid received last (from its history).
+func rolloutSignalOf(b *testing.B, tc client.Client, wid string) *followupv1.PolicyChangedSignal {
+	var found *followupv1.PolicyChangedSignal
+	it := tc.GetWorkflowHistory(context.Background(), wid, "", false, enums.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	for it.HasNext() {
+		ev, err := it.Next()
+		if err != nil {
+			b.Fatal(err)
+		}
+		a := ev.GetWorkflowExecutionSignaledEventAttributes()
+		if a.GetSignalName() != wfc.SignalPolicyChanged {
+			continue
+		}
+		var sig followupv1.PolicyChangedSignal
+		if err := converter.GetDefaultDataConverter().FromPayloads(a.GetInput(), &sig); err != nil {
+			b.Fatal(err)
+		}
+		if sig.GetResolved() != nil {
+			found = &sig
+		}
+	}
+	if found == nil {
+		b.Fatalf("%s received no signal carrying a resolution", wid)
+	}
+	return found
 }
 
 // sixteenAtOnce calls do for 0 … count-1 from sixteen goroutines, each
