@@ -239,7 +239,7 @@ func BenchmarkPolicyRollout(b *testing.B) {
 		}
 
 		// The floor of that on this Temporal: wake each of the n workflows
-		// once, from 16 callers as a rollout page signals, with a signal
+		// once (in two bursts, below), from 16 callers as a rollout page signals, with a signal
 		// that changes nothing for it (the version it already uses: one
 		// workflow task, which re-arms its timer, and no activity) — what
 		// the rollout costs per follow-up at the least.
@@ -247,7 +247,18 @@ func BenchmarkPolicyRollout(b *testing.B) {
 		if err := gdb.Raw("SELECT workflow_id FROM follow_ups WHERE closed_at IS NULL").Scan(&ids).Error; err != nil {
 			b.Fatal(err)
 		}
-		wake, taken := wakeAll(b, tc, ids, &followupv1.PolicyChangedSignal{Policy: "lead.first_contact_sla", Version: v})
+		// Twice, the quicker counting: on the dev server a first burst after
+		// the rollout can stall for about a minute, its tasks held on the
+		// worker's sticky queue (docs/performance.md) — a server artefact no
+		// paced rollout meets, not a floor.
+		empty := &followupv1.PolicyChangedSignal{Policy: "lead.first_contact_sla", Version: v}
+		wake, taken := wakeAll(b, tc, ids, empty)
+		if w2, t2 := wakeAll(b, tc, ids, empty); t2 < taken {
+			b.Logf("the floor's first burst: sent in %s, taken in after %s; the second counts", wake.Round(time.Millisecond), taken.Round(time.Millisecond))
+			wake, taken = w2, t2
+		} else {
+			b.Logf("the floor's second burst: sent in %s, taken in after %s; the first counts", w2.Round(time.Millisecond), t2.Round(time.Millisecond))
+		}
 		b.ReportMetric(wake.Seconds(), "wake-all-s")
 		b.ReportMetric(taken.Seconds(), "wake-all-taken-s")
 		b.Logf("the floor: %d workflows woken once each by a signal that changes nothing in %s = %.0f workflows/s, taken in by them after %s = %.0f/s; the rollout took %.2f× the sends to store every follow-up, %.2f× to signal every workflow (%.2f× the floor taken in)",
