@@ -25,7 +25,8 @@ import (
 // policies were resolved), a care sweep, the ABC reclassification that starts one, care
 // follow-ups answered and cancelled) and the follow-up service's (a
 // delivery held for quiet hours, a webhook delivery retried after
-// failures, a follow-up it hosts stepped and closed, a policy rollout's first sweep
+// failures, a follow-up it hosts stepped and closed — before and after it kept its timer
+// across a signal that moved nothing —, a policy rollout's first sweep
 // before and after its two phases), and servicecase/testdata/*.json (written by the after-sales
 // service's: a case's whole life, twenty concurrent replies), and
 // infoslip/testdata/*.json (a slip to three departments, twenty recipients
@@ -47,7 +48,7 @@ func TestRecordedHistoriesReplay(t *testing.T) {
 	for _, dir := range []struct {
 		glob string
 		min  int
-	}{{"lead/testdata/*.json", 19}, {"testdata/*.json", 44}, {"servicecase/testdata/*.json", 2}, {"infoslip/testdata/*.json", 3}, {"notice/testdata/*.json", 2},
+	}{{"lead/testdata/*.json", 19}, {"testdata/*.json", 45}, {"servicecase/testdata/*.json", 2}, {"infoslip/testdata/*.json", 3}, {"notice/testdata/*.json", 2},
 		{"winback/testdata/*.json", 16}, {"campaign/testdata/*.json", 6}, {"loyalty/testdata/*.json", 2}} {
 		found, err := filepath.Glob(dir.glob)
 		if err != nil || len(found) < dir.min {

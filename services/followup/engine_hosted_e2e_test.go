@@ -11,6 +11,8 @@ import (
 
 	"github.com/closeloop/closeloop/platform/testenv"
 	followupc "github.com/closeloop/closeloop/proto/contract/followup"
+	wfc "github.com/closeloop/closeloop/proto/contract/workflows"
+	followupv1 "github.com/closeloop/closeloop/proto/gen/closeloop/followup/v1"
 	"github.com/closeloop/closeloop/services/internal/stacktest"
 )
 
@@ -20,8 +22,8 @@ import (
 // its opening, the decision point where its due time passes, its ladder's
 // first step and its close are written inside the workflow tasks that
 // decided them — no activity task, one workflow task per decision — and
-// the record shows each of them. The history is recorded for the replay
-// test.
+// the record shows each of them; a policy change that moves nothing leaves
+// its timer running. The history is recorded for the replay test.
 func TestTheFollowUpServiceHostsNewFollowUps(t *testing.T) {
 	hostPort, namespace := testenv.Temporal(t)
 	s := newStack(t, testenv.SQLite(t), stackOpts{temporal: hostPort, namespace: namespace})
@@ -44,6 +46,13 @@ func TestTheFollowUpServiceHostsNewFollowUps(t *testing.T) {
 		t.Fatalf("open: %d %s", r.status, r.body)
 	}
 	id := r.json(t)["id"].(string)
+	// A policy change that moves nothing for it (the version it has): the
+	// run keeps its timer (changeHostedAtCurrent version 2).
+	ladder := int64(s.call("GET", "/v1/policies/followup.callback_escalation_ladder", analyst, nil).json(t)["active"].(map[string]any)["version"].(float64))
+	if err := tc.SignalWorkflow(ctx, wfc.FollowUpWorkflowID(id), "", wfc.SignalPolicyChanged,
+		&followupv1.PolicyChangedSignal{Policy: "followup.callback_escalation_ladder", Version: ladder}); err != nil {
+		t.Fatal(err)
+	}
 	eventually(t, "the ladder's first step recorded at the due time", 30*time.Second, func() bool {
 		r := s.call("GET", "/v1/follow-ups/"+id, repAna, nil)
 		return r.status == http.StatusOK && r.json(t)["escalation_level"] == float64(1)
@@ -54,7 +63,7 @@ func TestTheFollowUpServiceHostsNewFollowUps(t *testing.T) {
 	}
 
 	var queue string
-	var activities, local, versions []string
+	var activities, local, versions, timers []string
 	tasks := 0
 	it := tc.GetWorkflowHistory(ctx, wid, "", false, enums.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
 	for it.HasNext() {
@@ -77,6 +86,10 @@ func TestTheFollowUpServiceHostsNewFollowUps(t *testing.T) {
 		if ev.GetWorkflowTaskCompletedEventAttributes() != nil {
 			tasks++
 		}
+		switch ev.GetEventType() {
+		case enums.EVENT_TYPE_TIMER_STARTED, enums.EVENT_TYPE_TIMER_FIRED, enums.EVENT_TYPE_TIMER_CANCELED, enums.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED:
+			timers = append(timers, ev.GetEventType().String())
+		}
 	}
 	if queue != followupc.TaskQueue {
 		t.Errorf("started on %q, want the engine's queue %q", queue, followupc.TaskQueue)
@@ -93,9 +106,16 @@ func TestTheFollowUpServiceHostsNewFollowUps(t *testing.T) {
 	if len(versions) != 1 || versions[0] != `"followup-hosted-at-current"` {
 		t.Errorf("version markers %v, want followup-hosted-at-current alone", versions)
 	}
-	// Open and wait; wake at the due time, step and wait; close.
-	if tasks != 3 {
-		t.Errorf("%d workflow tasks, want 3", tasks)
+	// Open and wait; take the signal in; wake at the due time, step and
+	// wait; close.
+	if tasks != 4 {
+		t.Errorf("%d workflow tasks, want 4", tasks)
 	}
-	testenv.SaveHistory(t, tc, wid, "../../workflows/testdata/follow-up-hosted-by-engine.json")
+	// The signal left the timer of the due time running: started once,
+	// fired; then the next step's, cancelled by the close.
+	if want := []string{"TimerStarted", "WorkflowExecutionSignaled", "TimerFired", "TimerStarted", "WorkflowExecutionSignaled", "TimerCanceled"}; !slices.Equal(timers, want) {
+		t.Errorf("timers and signals %v, want %v", timers, want)
+	}
+	// Recorded before the kept timer: follow-up-hosted-by-engine.
+	testenv.SaveHistory(t, tc, wid, "../../workflows/testdata/follow-up-hosted-kept-timer.json")
 }

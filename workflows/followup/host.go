@@ -53,12 +53,18 @@ func hostedByEngine(ctx workflow.Context) bool {
 
 // hostedOptions are the FollowUp workflow's Track options: local engine
 // calls and every earlier change in force when the engine hosts the run
-// (changeHostedAtCurrent), none otherwise.
+// (changeHostedAtCurrent), none otherwise; from version 2
+// (keepTimerVersion), the timer a wake-up did not move kept. The one
+// marker holds both, so a new hosted run still records one.
 func hostedOptions(ctx workflow.Context) Options {
-	if !hostedByEngine(ctx) || workflow.GetVersion(ctx, changeHostedAtCurrent, workflow.DefaultVersion, 1) < 1 {
+	if !hostedByEngine(ctx) {
 		return Options{}
 	}
-	return Options{Local: true, Current: true}
+	v := workflow.GetVersion(ctx, changeHostedAtCurrent, workflow.DefaultVersion, keepTimerVersion)
+	if v < 1 {
+		return Options{}
+	}
+	return Options{Local: true, Current: true, KeepTimer: v >= keepTimerVersion}
 }
 
 // openingAt is the instant the opening resolves the policy versions at.

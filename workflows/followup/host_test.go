@@ -2,6 +2,7 @@ package followup_test
 
 import (
 	"context"
+	"slices"
 	"testing"
 	"time"
 
@@ -89,5 +90,62 @@ func TestAFollowUpTheEngineHostsCallsTheEngineLocally(t *testing.T) {
 	}
 	if steps != 3 {
 		t.Errorf("%d steps recorded, want the shipped ladder's 3", steps)
+	}
+}
+
+// TestAHostedFollowUpKeepsATimerAWakeUpDidNotMove: a FollowUp run the
+// engine hosts (changeHostedAtCurrent version 2) keeps waiting on its timer
+// when a signal leaves its next action where it was — here a policy change
+// naming the version it already has — where a run on the workflow worker's
+// queue cancels the timer and starts another for the same instant. A
+// change that moves the due time moves the timer in both, and both make
+// the same engine calls.
+func TestAHostedFollowUpKeepsATimerAWakeUpDidNotMove(t *testing.T) {
+	type run struct {
+		h         *harness
+		cancelled int
+	}
+	play := func(queue string) *run {
+		r := &run{h: newHarness(t, monday10)}
+		h := r.h
+		h.env.SetStartWorkflowOptions(client.StartWorkflowOptions{TaskQueue: queue})
+		h.env.SetOnTimerCanceledListener(func(string) { r.cancelled++ })
+		h.after(time.Hour, func() { h.signalPolicy(policy.LeadFirstContactSLA, 1) }) // the version it has
+		h.after(90*time.Minute, func() {                                             // the SLA shortened to 2 hours: due at 12:00
+			h.store.putPolicy(policy.LeadFirstContactSLA, 2, h.env.Now(), elapsedTimer(2*time.Hour))
+			h.signalPolicy(policy.LeadFirstContactSLA, 2)
+		})
+		h.closeAt(monday10.Add(10 * 24 * time.Hour))
+		h.run(firstContact(monday10))
+		return r
+	}
+	hosted, before := play(followupc.TaskQueue), play(wfc.TaskQueue)
+
+	startedAt := func(r *run, at time.Time) bool {
+		return slices.ContainsFunc(r.h.timers, func(t time.Time) bool { return t.Equal(at) })
+	}
+	unmoved, moved := monday10.Add(time.Hour), monday10.Add(90*time.Minute)
+	if startedAt(hosted, unmoved) || !startedAt(hosted, moved) {
+		t.Errorf("hosted run: timers started at %v, want one when the due time moved (%s) and none when nothing did (%s)", hosted.h.timers, show(moved), show(unmoved))
+	}
+	if !startedAt(before, unmoved) || !startedAt(before, moved) {
+		t.Errorf("run on the workflow worker's queue: timers started at %v, want one at each signal (%s, %s)", before.h.timers, show(unmoved), show(moved))
+	}
+	if len(before.h.timers) != len(hosted.h.timers)+1 || before.cancelled != hosted.cancelled+1 {
+		t.Errorf("timers started/cancelled: hosted %d/%d, the other %d/%d; want one of each fewer in the hosted run",
+			len(hosted.h.timers), hosted.cancelled, len(before.h.timers), before.cancelled)
+	}
+	a, b := hosted.h, before.h
+	a.mu.Lock()
+	b.mu.Lock()
+	defer a.mu.Unlock()
+	defer b.mu.Unlock()
+	if len(a.calls) != len(b.calls) {
+		t.Fatalf("hosted run: %d engine calls, the other %d", len(a.calls), len(b.calls))
+	}
+	for i := range a.calls {
+		if x, y := a.calls[i], b.calls[i]; x.name != y.name || !x.at.Equal(y.at) || !proto.Equal(x.in, y.in) {
+			t.Errorf("call %d: hosted %s at %s %v; the other %s at %s %v", i, x.name, show(x.at), x.in, y.name, show(y.at), y.in)
+		}
 	}
 }

@@ -71,6 +71,15 @@ type Options struct {
 	// must be the same in replay as when the run was recorded. A change
 	// made in this package later is asked whatever Current says.
 	Current bool
+	// KeepTimer, when set, keeps the timer (or alarm) Track waits on across
+	// a wake-up that leaves the next action where it was — a policy
+	// change that does not concern the follow-up or does not move its next
+	// step — instead of cancelling it and starting another for the same
+	// instant: two history events and a timer task less per such wake-up.
+	// It must be the same in replay as when the run was recorded: the
+	// FollowUp workflow the engine hosts sets it from version 2 of
+	// changeHostedAtCurrent (host.go).
+	KeepTimer bool
 	// Local, when set, says the workflow's worker has the engine's
 	// activities registered: Track then calls them as local activities,
 	// written inside the workflow task that decided them (host.go). The

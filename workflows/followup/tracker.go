@@ -168,22 +168,17 @@ func Track(ctx workflow.Context, spec *followupv1.FollowUpSpec, opts Options) (o
 	} else {
 		policyCh, closeCh = workflow.GetSignalChannel(ctx, wfc.SignalPolicyChanged), workflow.GetSignalChannel(ctx, wfc.SignalCloseFollowUp)
 	}
+	var wait *waitTimer // what the loop waits on for the next action (timer.go)
 	for {
 		next, hasNext := t.nextAt()
 		var (
 			fired, changed, suspend bool
 			closing                 *followupv1.CloseSignal
 		)
-		tctx, cancelTimer := workflow.WithCancel(ctx)
+		wait = wait.rearm(ctx, opts, next, hasNext)
 		sel := workflow.NewSelector(ctx)
-		if hasNext && opts.Alarms != nil {
-			alarm, withdraw := opts.Alarms.At(ctx, next)
-			cancelCtx := cancelTimer
-			cancelTimer = func() { withdraw(); cancelCtx() }
-			sel.AddFuture(alarm, func(workflow.Future) { fired = true })
-		} else if hasNext {
-			timer := workflow.NewTimer(tctx, max(0, next.Sub(workflow.Now(ctx))))
-			sel.AddFuture(timer, func(f workflow.Future) { fired = f.Get(tctx, nil) == nil })
+		if w := wait; w != nil {
+			sel.AddFuture(w.f, func(f workflow.Future) { fired = w.fired(ctx, f) })
 		}
 		sel.AddReceive(closeCh, func(c workflow.ReceiveChannel, _ bool) {
 			closing = &followupv1.CloseSignal{}
@@ -215,7 +210,10 @@ func Track(ctx workflow.Context, spec *followupv1.FollowUpSpec, opts Options) (o
 		}
 		sel.AddReceive(ctx.Done(), func(workflow.ReceiveChannel, bool) {})
 		sel.Select(ctx)
-		cancelTimer()
+		if !opts.KeepTimer || fired || closing != nil || suspend || ctx.Err() != nil {
+			wait.stop() // a timer is kept only across a wake-up the loop goes on after
+			wait = nil
+		}
 		if err := ctx.Err(); err != nil {
 			return out, temporal.NewCanceledError()
 		}
