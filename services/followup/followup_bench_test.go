@@ -241,7 +241,8 @@ func BenchmarkPolicyRollout(b *testing.B) {
 		// The floor of that on this Temporal: wake each of the n workflows
 		// once (in two bursts, below), from 16 callers as a rollout page signals, with a signal
 		// that changes nothing for it (the version it already uses: one
-		// workflow task, which re-arms its timer, and no activity) — what
+		// workflow task, which keeps its timer — re-armed it before
+		// followup-hosted-at-current version 2 — and no activity) — what
 		// the rollout costs per follow-up at the least.
 		var ids []string
 		if err := gdb.Raw("SELECT workflow_id FROM follow_ups WHERE closed_at IS NULL").Scan(&ids).Error; err != nil {
