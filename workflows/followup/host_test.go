@@ -69,8 +69,16 @@ func TestAFollowUpTheEngineHostsCallsTheEngineLocally(t *testing.T) {
 			len(hosted.local), hosted.local, len(before.remote), before.remote)
 	}
 
-	// The same calls, with the same inputs, at the same instants.
-	a, b := hosted.h, before.h
+	if steps := sameCalls(t, hosted.h, before.h); steps != 3 {
+		t.Errorf("%d steps recorded, want the shipped ladder's 3", steps)
+	}
+}
+
+// sameCalls checks that the hosted run (a) made the engine calls the run
+// on the workflow worker's queue (b) made, with the same inputs, at the
+// same instants, and returns how many of them recorded a step.
+func sameCalls(t *testing.T, a, b *harness) (steps int) {
+	t.Helper()
 	a.mu.Lock()
 	b.mu.Lock()
 	defer a.mu.Unlock()
@@ -78,7 +86,6 @@ func TestAFollowUpTheEngineHostsCallsTheEngineLocally(t *testing.T) {
 	if len(a.calls) != len(b.calls) {
 		t.Fatalf("hosted run: %d engine calls, the other %d", len(a.calls), len(b.calls))
 	}
-	steps := 0
 	for i := range a.calls {
 		x, y := a.calls[i], b.calls[i]
 		if x.name != y.name || !x.at.Equal(y.at) || !proto.Equal(x.in, y.in) {
@@ -88,9 +95,7 @@ func TestAFollowUpTheEngineHostsCallsTheEngineLocally(t *testing.T) {
 			steps++
 		}
 	}
-	if steps != 3 {
-		t.Errorf("%d steps recorded, want the shipped ladder's 3", steps)
-	}
+	return steps
 }
 
 // TestAHostedFollowUpKeepsATimerAWakeUpDidNotMove: a FollowUp run the
@@ -135,17 +140,5 @@ func TestAHostedFollowUpKeepsATimerAWakeUpDidNotMove(t *testing.T) {
 		t.Errorf("timers started/cancelled: hosted %d/%d, the other %d/%d; want one of each fewer in the hosted run",
 			len(hosted.h.timers), hosted.cancelled, len(before.h.timers), before.cancelled)
 	}
-	a, b := hosted.h, before.h
-	a.mu.Lock()
-	b.mu.Lock()
-	defer a.mu.Unlock()
-	defer b.mu.Unlock()
-	if len(a.calls) != len(b.calls) {
-		t.Fatalf("hosted run: %d engine calls, the other %d", len(a.calls), len(b.calls))
-	}
-	for i := range a.calls {
-		if x, y := a.calls[i], b.calls[i]; x.name != y.name || !x.at.Equal(y.at) || !proto.Equal(x.in, y.in) {
-			t.Errorf("call %d: hosted %s at %s %v; the other %s at %s %v", i, x.name, show(x.at), x.in, y.name, show(y.at), y.in)
-		}
-	}
+	sameCalls(t, hosted.h, before.h)
 }
