@@ -38,12 +38,7 @@ func TestAFollowUpTheEngineHostsCallsTheEngineLocally(t *testing.T) {
 		h.env.SetOnLocalActivityStartedListener(func(info *activity.Info, _ context.Context, _ []any) {
 			r.local = append(r.local, info.ActivityType.Name)
 		})
-		h.after(time.Hour, func() { // the SLA shortened to 2 hours: due at 12:00
-			h.store.putPolicy(policy.LeadFirstContactSLA, 2, h.env.Now(), elapsedTimer(2*time.Hour))
-			h.signalPolicy(policy.LeadFirstContactSLA, 2)
-		})
-		h.closeAt(monday10.Add(10 * 24 * time.Hour))
-		h.run(firstContact(monday10))
+		shortenedThenClosed(h, time.Hour) // due at 12:00
 		return r
 	}
 	hosted, before := play(followupc.TaskQueue), play(wfc.TaskQueue)
@@ -72,6 +67,18 @@ func TestAFollowUpTheEngineHostsCallsTheEngineLocally(t *testing.T) {
 	if steps := sameCalls(t, hosted.h, before.h); steps != 3 {
 		t.Errorf("%d steps recorded, want the shipped ladder's 3", steps)
 	}
+}
+
+// shortenedThenClosed runs a first-contact follow-up opened at monday10
+// whose SLA is shortened to 2 hours after d (the change signalled), closed
+// ten days on.
+func shortenedThenClosed(h *harness, d time.Duration) {
+	h.after(d, func() {
+		h.store.putPolicy(policy.LeadFirstContactSLA, 2, h.env.Now(), elapsedTimer(2*time.Hour))
+		h.signalPolicy(policy.LeadFirstContactSLA, 2)
+	})
+	h.closeAt(monday10.Add(10 * 24 * time.Hour))
+	h.run(firstContact(monday10))
 }
 
 // sameCalls checks that the hosted run (a) made the engine calls the run
@@ -116,12 +123,7 @@ func TestAHostedFollowUpKeepsATimerAWakeUpDidNotMove(t *testing.T) {
 		h.env.SetStartWorkflowOptions(client.StartWorkflowOptions{TaskQueue: queue})
 		h.env.SetOnTimerCanceledListener(func(string) { r.cancelled++ })
 		h.after(time.Hour, func() { h.signalPolicy(policy.LeadFirstContactSLA, 1) }) // the version it has
-		h.after(90*time.Minute, func() {                                             // the SLA shortened to 2 hours: due at 12:00
-			h.store.putPolicy(policy.LeadFirstContactSLA, 2, h.env.Now(), elapsedTimer(2*time.Hour))
-			h.signalPolicy(policy.LeadFirstContactSLA, 2)
-		})
-		h.closeAt(monday10.Add(10 * 24 * time.Hour))
-		h.run(firstContact(monday10))
+		shortenedThenClosed(h, 90*time.Minute)
 		return r
 	}
 	hosted, before := play(followupc.TaskQueue), play(wfc.TaskQueue)
