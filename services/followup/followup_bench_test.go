@@ -137,7 +137,10 @@ func BenchmarkPolicyRollout(b *testing.B) {
 	}
 	hostPort, namespace := testenv.Temporal(b)
 	for i := 0; i < b.N; i++ {
-		s := newStack(b, testenv.Postgres(b), stackOpts{temporal: hostPort, namespace: namespace})
+		// BENCH_LOG_LEVEL=info shows the follow-up service's log, its
+		// "rollout wake page" lines among it.
+		s := newStack(b, testenv.Postgres(b), stackOpts{temporal: hostPort, namespace: namespace,
+			env: map[string]string{"LOG_LEVEL": envOr("BENCH_LOG_LEVEL", "warn")}})
 		startWorker(b, hostPort, namespace, nil)
 		tc := s.app.Deps().Temporal
 		gdb := s.app.Deps().DB
@@ -253,12 +256,22 @@ func BenchmarkPolicyRollout(b *testing.B) {
 		// worker's sticky queue (docs/performance.md) — a server artefact no
 		// paced rollout meets, not a floor.
 		empty := &followupv1.PolicyChangedSignal{Policy: "lead.first_contact_sla", Version: v}
+		floorFrom := time.Now()
 		wake, taken := wakeAll(b, tc, ids, empty)
 		if w2, t2 := wakeAll(b, tc, ids, empty); t2 < taken {
 			b.Logf("the floor's first burst: sent in %s, taken in after %s; the second counts", wake.Round(time.Millisecond), taken.Round(time.Millisecond))
 			wake, taken = w2, t2
 		} else {
 			b.Logf("the floor's second burst: sent in %s, taken in after %s; the first counts", w2.Round(time.Millisecond), t2.Round(time.Millisecond))
+		}
+		// A task a burst leaves on the worker's sticky queue for longer than
+		// its schedule-to-start timeout moves to the normal queue: how often
+		// that happened in the rollout and in the floor's bursts.
+		if read, inRollout, inFloor, err := taskTimeouts(ctx, tc, ids, floorFrom); err != nil {
+			b.Fatal(err)
+		} else {
+			b.ReportMetric(float64(inRollout)/float64(read), "rollout-sticky-timeouts/workflow")
+			b.Logf("sticky schedule-to-start timeouts in %d of the workflows' histories: %d in the rollout, %d in the floor's bursts", read, inRollout, inFloor)
 		}
 		b.ReportMetric(wake.Seconds(), "wake-all-s")
 		b.ReportMetric(taken.Seconds(), "wake-all-taken-s")

@@ -137,3 +137,34 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 		return nil
 	}
 }
+
+// taskTimeouts counts, over the histories of the workflows ids (every
+// hundredth of them when there are more than 2,000), the workflow tasks that
+// timed out before a worker started them — schedule-to-start: on a sticky
+// queue, a task the worker did not take within its
+// StickyScheduleToStartTimeout (the SDK's 5 s), rescheduled on the normal
+// queue with the whole history — before split and from split on.
+func taskTimeouts(ctx context.Context, c client.Client, ids []string, split time.Time) (read, before, after int, err error) {
+	step := 1
+	if len(ids) > 2000 {
+		step = 100
+	}
+	for i := 0; i < len(ids); i += step {
+		read++
+		it := c.GetWorkflowHistory(ctx, ids[i], "", false, enums.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+		for it.HasNext() {
+			e, err := it.Next()
+			if err != nil {
+				return read, before, after, err
+			}
+			if a := e.GetWorkflowTaskTimedOutEventAttributes(); a != nil && a.GetTimeoutType() == enums.TIMEOUT_TYPE_SCHEDULE_TO_START {
+				if e.GetEventTime().AsTime().Before(split) {
+					before++
+				} else {
+					after++
+				}
+			}
+		}
+	}
+	return read, before, after, nil
+}
