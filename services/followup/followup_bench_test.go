@@ -19,10 +19,13 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/closeloop/closeloop/platform/service"
+	"github.com/closeloop/closeloop/platform/service/servicetest"
 	"github.com/closeloop/closeloop/platform/testenv"
 	followupc "github.com/closeloop/closeloop/proto/contract/followup"
 	wfc "github.com/closeloop/closeloop/proto/contract/workflows"
 	followupv1 "github.com/closeloop/closeloop/proto/gen/closeloop/followup/v1"
+	"github.com/closeloop/closeloop/services/followup"
 )
 
 // BenchmarkOverdueQuery measures the managers' overdue views, an owner's day
@@ -139,8 +142,16 @@ func BenchmarkPolicyRollout(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		// BENCH_LOG_LEVEL=info shows the follow-up service's log, its
 		// "rollout wake page" lines among it.
-		s := newStack(b, testenv.Postgres(b), stackOpts{temporal: hostPort, namespace: namespace,
+		fdsn := testenv.Postgres(b)
+		s := newStack(b, testenv.Postgres(b), stackOpts{temporal: hostPort, namespace: namespace, followUpDSN: fdsn,
 			env: map[string]string{"LOG_LEVEL": envOr("BENCH_LOG_LEVEL", "warn")}})
+		// BENCH_FOLLOWUP_REPLICAS=2 runs a second follow-up service on the
+		// same database and task queue, as a deployment of two replicas:
+		// each worker has a sticky queue of its own.
+		replicas, _ := strconv.Atoi(envOr("BENCH_FOLLOWUP_REPLICAS", "1"))
+		for r := 1; r < replicas; r++ {
+			servicetest.Start(b, followup.Spec(), map[string]string{"DATABASE_URL": fdsn, "HTTP_ADDR": "127.0.0.1:0"}, service.Options{})
+		}
 		startWorker(b, hostPort, namespace, nil)
 		tc := s.app.Deps().Temporal
 		gdb := s.app.Deps().DB
