@@ -148,7 +148,10 @@ func BenchmarkPolicyRollout(b *testing.B) {
 		// BENCH_FOLLOWUP_REPLICAS=2 runs a second follow-up service on the
 		// same database and task queue, as a deployment of two replicas:
 		// each worker has a sticky queue of its own.
-		replicas, _ := strconv.Atoi(envOr("BENCH_FOLLOWUP_REPLICAS", "1"))
+		replicas, err := strconv.Atoi(envOr("BENCH_FOLLOWUP_REPLICAS", "1"))
+		if err != nil || replicas < 1 || replicas > 8 {
+			b.Fatalf("BENCH_FOLLOWUP_REPLICAS=%q: want a number of replicas from 1 to 8", os.Getenv("BENCH_FOLLOWUP_REPLICAS"))
+		}
 		for r := 1; r < replicas; r++ {
 			servicetest.Start(b, followup.Spec(), map[string]string{"DATABASE_URL": fdsn, "HTTP_ADDR": "127.0.0.1:0"}, service.Options{})
 		}
