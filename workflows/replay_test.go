@@ -27,7 +27,8 @@ import (
 // delivery held for quiet hours, a webhook delivery retried after
 // failures, a follow-up it hosts stepped and closed — before and after it kept its timer
 // across a signal that moved nothing —, a policy rollout's first sweep
-// before and after its two phases), and servicecase/testdata/*.json (written by the after-sales
+// before and after its two phases, and after its wake pages handed their
+// pace on), and servicecase/testdata/*.json (written by the after-sales
 // service's: a case's whole life, twenty concurrent replies), and
 // infoslip/testdata/*.json (a slip to three departments, twenty recipients
 // acknowledging at once, a recipient's chase escalated across a killed
@@ -48,7 +49,7 @@ func TestRecordedHistoriesReplay(t *testing.T) {
 	for _, dir := range []struct {
 		glob string
 		min  int
-	}{{"lead/testdata/*.json", 19}, {"testdata/*.json", 45}, {"servicecase/testdata/*.json", 2}, {"infoslip/testdata/*.json", 3}, {"notice/testdata/*.json", 2},
+	}{{"lead/testdata/*.json", 19}, {"testdata/*.json", 46}, {"servicecase/testdata/*.json", 2}, {"infoslip/testdata/*.json", 3}, {"notice/testdata/*.json", 2},
 		{"winback/testdata/*.json", 16}, {"campaign/testdata/*.json", 6}, {"loyalty/testdata/*.json", 2}} {
 		found, err := filepath.Glob(dir.glob)
 		if err != nil || len(found) < dir.min {

@@ -41,9 +41,11 @@ const rolloutHistory = "follow-up-rollout-carried-opened-resolved"
 
 // policyRolloutHistory names the recorded history of a PolicyRollout's
 // first sweep (up to the timer of its second): its store pages, then its
-// wake pages (change "rollout-stores-first"). Recorded before:
-// policy-rollout-paged (each page storing and signalling its follow-ups).
-const policyRolloutHistory = "policy-rollout-stored-first"
+// wake pages (change "rollout-stores-first"), each returning its pace for
+// the next (change "rollout-hands-on-pace"). Recorded before:
+// policy-rollout-paged (each page storing and signalling its follow-ups)
+// and policy-rollout-stored-first (before the second change).
+const policyRolloutHistory = "policy-rollout-hands-on-pace"
 
 // awaitResweep waits until the PolicyRollout workflow wid has ended its
 // first sweep: it has started the timer of its second (a timer after a

@@ -26,6 +26,14 @@ const (
 // stored and signalled its follow-ups in id order.
 const ChangeRolloutStoresFirst = "rollout-stores-first"
 
+// ChangeRolloutHandsOnPace is the workflow.GetVersion change id of wake
+// pages that hand their pacing on (version 1): each wake page's input
+// carries the pace the rollout's last wake page returned, so that a page
+// taken by another replica goes on pacing behind the signals the last
+// page left (app's pacer). Before it, a page went on from the last page
+// of its own process.
+const ChangeRolloutHandsOnPace = "rollout-hands-on-pace"
+
 // PolicyRollout is the PolicyRollout workflow: it waits until the version is
 // in force, then has the follow-up service store, page by page, the deadline
 // each open follow-up on an older version of the policy (or calendar) would
@@ -49,15 +57,22 @@ func PolicyRollout(ctx workflow.Context, in *followupv1.RolloutInput) (*followup
 	eng := engineFor(ctx)
 	ctx = wfx.Activities(ctx, wfx.Call{Queue: eng.queue, Timeout: 5 * time.Minute, Heartbeat: time.Minute})
 	res := &followupv1.RolloutResult{}
+	twoPhases := workflow.GetVersion(ctx, ChangeRolloutStoresFirst, workflow.DefaultVersion, 1) == 1
+	handsOnPace := twoPhases && workflow.GetVersion(ctx, ChangeRolloutHandsOnPace, workflow.DefaultVersion, 1) == 1
+	var pace *followupv1.RolloutPace // the last wake page's, for the next
 	pages := func(phase followupv1.RolloutPhase) error {
 		after := ""
 		for {
 			var page followupv1.RolloutPageResult
-			err := workflow.ExecuteActivity(ctx, eng.rollout, &followupv1.RolloutPageInput{
-				Rollout: in, AfterId: after, Limit: RolloutPageSize, Phase: phase,
-			}).Get(ctx, &page)
-			if err != nil {
+			pin := &followupv1.RolloutPageInput{Rollout: in, AfterId: after, Limit: RolloutPageSize, Phase: phase}
+			if handsOnPace && phase == followupv1.RolloutPhase_ROLLOUT_PHASE_WAKE {
+				pin.Pace = pace
+			}
+			if err := workflow.ExecuteActivity(ctx, eng.rollout, pin).Get(ctx, &page); err != nil {
 				return err
+			}
+			if page.GetPace() != nil {
+				pace = page.GetPace()
 			}
 			res.Signalled += page.GetSignalled()
 			res.OrphansClosed += page.GetOrphansClosed()
@@ -71,7 +86,6 @@ func PolicyRollout(ctx workflow.Context, in *followupv1.RolloutInput) (*followup
 			}
 		}
 	}
-	twoPhases := workflow.GetVersion(ctx, ChangeRolloutStoresFirst, workflow.DefaultVersion, 1) == 1
 	sweep := func() error {
 		if !twoPhases {
 			return pages(followupv1.RolloutPhase_ROLLOUT_PHASE_UNSPECIFIED)

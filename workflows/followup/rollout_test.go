@@ -85,15 +85,35 @@ func scriptedSweeps() []sweepScript {
 				"fu-0800": {OrphansClosed: 2, NextAfterId: ""},
 			},
 			wakes: []*followupv1.RolloutPageResult{
-				{Signalled: 500, Late: 2, NextAfterId: "fu-0733"},
-				{Signalled: 300, NextAfterId: ""},
+				{Signalled: 500, Late: 2, NextAfterId: "fu-0733", Pace: pace(140, "wf-0731", "wf-0732")},
+				{Signalled: 300, NextAfterId: "", Pace: pace(152, "wf-0799")},
 			},
 		},
 		{
 			pages: map[string]*followupv1.RolloutPageResult{"": {Stored: 3}},
-			wakes: []*followupv1.RolloutPageResult{{Signalled: 3}},
+			wakes: []*followupv1.RolloutPageResult{{Signalled: 3, Pace: pace(152, "wf-0799", "wf-0801")}},
 		},
 	}
+}
+
+// wakeIndex is how many wake pages of sweep calls asked for.
+func wakeIndex(calls []pageCall, sweep int) int {
+	n := 0
+	for _, c := range calls {
+		if c.sweep == sweep && c.in.GetPhase() == followupv1.RolloutPhase_ROLLOUT_PHASE_WAKE {
+			n++
+		}
+	}
+	return n
+}
+
+// pace is a wake page's pacing at its end: its window and last signals.
+func pace(window int32, wids ...string) *followupv1.RolloutPace {
+	p := &followupv1.RolloutPace{Window: window}
+	for i, w := range wids {
+		p.Tail = append(p.Tail, &followupv1.RolloutSignal{WorkflowId: w, SignalledAt: timestamppb.New(monday10.Add(time.Duration(i) * time.Millisecond))})
+	}
+	return p
 }
 
 // The same before the two phases: each page stores and signals.
@@ -127,6 +147,7 @@ func TestPolicyRollout(t *testing.T) {
 		name          string
 		in            *followupv1.RolloutInput
 		before        bool      // a rollout started before the two phases
+		paceKept      bool      // a rollout started before wake pages handed their pace on
 		firstAt       time.Time // when the first page is asked for
 		wantSweeps    int32
 		wantSignalled int64
@@ -159,6 +180,12 @@ func TestPolicyRollout(t *testing.T) {
 			before:  true,
 			firstAt: later, wantSweeps: 2, wantSignalled: 803, wantOrphans: 3,
 		},
+		{
+			name:     "policy version rolled out as before wake pages handed their pace on",
+			in:       &followupv1.RolloutInput{Policy: policy.LeadFirstContactSLA, Version: 3, EffectiveFrom: timestamppb.New(later)},
+			paceKept: true,
+			firstAt:  later, wantSweeps: 2, wantSignalled: 803, wantOrphans: 3, wantLate: 2,
+		},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -168,6 +195,9 @@ func TestPolicyRollout(t *testing.T) {
 			if tc.before {
 				p.sweeps, sweep = scriptedOnePhaseSweeps(), onePhase
 				env.OnGetVersion(followup.ChangeRolloutStoresFirst, workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
+			}
+			if tc.paceKept {
+				env.OnGetVersion(followup.ChangeRolloutHandsOnPace, workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
 			}
 			env.RegisterWorkflow(followup.PolicyRollout)
 			env.RegisterActivityWithOptions(p.page, activity.RegisterOptions{Name: followupc.ActivityRolloutPage})
@@ -203,6 +233,22 @@ func TestPolicyRollout(t *testing.T) {
 			}
 			if !slices.Equal(got, want) {
 				t.Fatalf("pages %v, want %v", got, want)
+			}
+			// Each wake page goes on from the last wake page's pace — across
+			// the store pages and the second sweep too; a first wake page,
+			// and every one of a rollout from before, is handed none.
+			var last *followupv1.RolloutPace
+			for i, c := range p.calls {
+				if c.in.GetPhase() != wake {
+					if c.in.GetPace() != nil {
+						t.Errorf("page %d (%v) was handed a pace %v", i, c.in.GetPhase(), c.in.GetPace())
+					}
+					continue
+				}
+				if want := last; tc.paceKept && c.in.GetPace() != nil || !tc.paceKept && !proto.Equal(c.in.GetPace(), want) {
+					t.Errorf("wake page %d was handed %v, want %v (handed on: %v)", i, c.in.GetPace(), want, !tc.paceKept)
+				}
+				last = p.sweeps[c.sweep-1].wakes[wakeIndex(p.calls[:i], c.sweep)].GetPace()
 			}
 			if first := p.calls[0].at; !first.Equal(tc.firstAt) {
 				t.Errorf("first page at %s, want %s", show(first), show(tc.firstAt))

@@ -5,6 +5,10 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	followupv1 "github.com/closeloop/closeloop/proto/gen/closeloop/followup/v1"
 )
 
 // Pacing of a wake page. Temporal accepts signals several times faster
@@ -86,11 +90,15 @@ type sentSignal struct {
 }
 
 // pacer is a wake page's pacing: the signals it handed out, in order, and
-// its window. A page goes on where the process's last page ended
-// (paceCarry): with its window — the workers' pace outlives a page of 500
-// — and its last signals, which may not be taken in yet, so that a page's
-// first window is paced as well and does not double the backlog the last
-// one left.
+// its window. A page goes on where the rollout's last page ended: with its
+// window — the workers' pace outlives a page of 500 — and its last
+// signals, which may not be taken in yet, so that a page's first window is
+// paced as well and does not double the backlog the last one left. The
+// rollout workflow hands each page's pace on to the next page's input
+// (RolloutPageInput.Pace), as the pages of one rollout run one after
+// another on whichever replica takes them; a page without one (a
+// rollout's first, or one started before pages carried it) goes on from
+// the last page of its own process (paceCarry).
 type pacer struct {
 	s    *FollowUps
 	p    *pace
@@ -123,6 +131,11 @@ type WakePagePace struct {
 	// WindowFrom and WindowTo are the window (how many signals may run
 	// ahead of the workflows taking them in) at the page's start and end.
 	WindowFrom, WindowTo int
+	// Carried is how many of the last page's signals the page went on
+	// pacing behind; Handed whether they came with the page's input (the
+	// rollout's last page, on any replica) rather than from its process.
+	Carried int
+	Handed  bool
 	// Checks is how many workflows the page checked; Waited how many of
 	// them had not yet taken their signal in at the first look; GaveUp
 	// how many it stopped waiting for (rolloutPaceWait, or an error).
@@ -138,25 +151,78 @@ type WakePagePace struct {
 type paceCarry struct {
 	mu    sync.Mutex
 	ahead int
-	tail  []sentSignal // the last rolloutAheadMax signals at most
+	tail  []sentSignal
 }
 
-func (s *FollowUps) newPacer() *pacer {
-	c := &s.paceCarry
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	pc := &pacer{s: s, p: newPace(c.ahead), sent: slices.Clone(c.tail), checked: -1, carried: len(c.tail)}
-	pc.seen.WindowFrom = pc.p.ahead
+// rolloutHandOnMost is how many of its last signals a wake page hands on
+// to the next at most: they are recorded in the rollout's history twice
+// (the page's result, the next page's input), about a hundred bytes each.
+const rolloutHandOnMost = 50
+
+// newPacer goes on from handed, the rollout's last page's pace, or — when
+// the page was handed none — from the process's last page.
+func (s *FollowUps) newPacer(handed *followupv1.RolloutPace) *pacer {
+	var ahead int
+	var tail []sentSignal
+	if handed.GetWindow() > 0 {
+		ahead, tail = int(handed.GetWindow()), takeOn(handed)
+	} else {
+		c := &s.paceCarry
+		c.mu.Lock()
+		ahead, tail = c.ahead, slices.Clone(c.tail)
+		c.mu.Unlock()
+	}
+	pc := &pacer{s: s, p: newPace(ahead), sent: tail, checked: -1, carried: len(tail)}
+	pc.seen.WindowFrom, pc.seen.Carried, pc.seen.Handed = pc.p.ahead, len(tail), handed.GetWindow() > 0
 	return pc
 }
 
-// done leaves the page's window and last signals to the next page, and
-// tells the observer what the page's pacing saw.
-func (pc *pacer) done() {
+// handOn is what a page hands on of its last signals: rolloutHandOnMost at
+// most, evenly spaced, the newest among them.
+func handOn(window int, tail []sentSignal) *followupv1.RolloutPace {
+	out := &followupv1.RolloutPace{Window: int32(window), Signals: int32(len(tail))}
+	stride := max(1, (len(tail)+rolloutHandOnMost-1)/rolloutHandOnMost)
+	first := (len(tail) - 1) % stride
+	for i := first; i < len(tail); i += stride {
+		out.Tail = append(out.Tail, &followupv1.RolloutSignal{WorkflowId: tail[i].wid, SignalledAt: timestamppb.New(tail[i].at), Position: int32(i)})
+	}
+	return out
+}
+
+// takeOn is the last page's signals handed on, in their places among as
+// many as they stand for; the places of those left out are empty (before
+// checks the next one handed on instead). A handed pace that does not add
+// up is taken as far as it does.
+func takeOn(p *followupv1.RolloutPace) []sentSignal {
+	n := int(p.GetSignals())
+	if n <= 0 || n > rolloutAheadMax {
+		return nil
+	}
+	tail := make([]sentSignal, n)
+	last := -1
+	for _, t := range p.GetTail() {
+		i := int(t.GetPosition())
+		if i < 0 || i >= n || t.GetWorkflowId() == "" || t.GetSignalledAt() == nil {
+			continue
+		}
+		tail[i] = sentSignal{wid: t.GetWorkflowId(), at: t.GetSignalledAt().AsTime()}
+		last = max(last, i)
+	}
+	// Places after the newest one handed on are none: nothing to check.
+	return tail[:last+1]
+}
+
+// done leaves the page's window and last signals to the next page — the
+// process's, and the rollout's (returned, for the page's result: handOn) —,
+// and tells the observer what the page's pacing saw. The next page's
+// checks look back no further than a window (the window only grows a
+// little between checks; a shrink moves them on), so a window's worth of
+// signals is all it needs.
+func (pc *pacer) done() *followupv1.RolloutPace {
+	tail := slices.Clone(pc.sent[max(0, len(pc.sent)-pc.p.ahead):])
 	c := &pc.s.paceCarry
 	c.mu.Lock()
-	c.ahead = pc.p.ahead
-	c.tail = slices.Clone(pc.sent[max(0, len(pc.sent)-rolloutAheadMax):])
+	c.ahead, c.tail = pc.p.ahead, tail
 	c.mu.Unlock()
 	if o := pc.s.RolloutPace; o != nil && len(pc.sent) > pc.carried {
 		pc.seen.Signalled = len(pc.sent) - pc.carried
@@ -164,6 +230,7 @@ func (pc *pacer) done() {
 		pc.seen.Took = time.Since(pc.began)
 		o.WakePage(pc.seen)
 	}
+	return handOn(pc.p.ahead, tail)
 }
 
 // before is called before each signal: every rolloutPaceEvery-th signal
@@ -179,6 +246,9 @@ func (pc *pacer) before(ctx context.Context, heartbeat func(any)) {
 	k := n - pc.p.ahead
 	if k <= pc.checked {
 		return // known taken in: a window that just grew learns nothing here
+	}
+	for pc.sent[k].wid == "" {
+		k++ // not handed on: the next one that was (takeOn)
 	}
 	pc.checked = k
 	probe := pc.sent[k]

@@ -1,9 +1,12 @@
 package app
 
 import (
+	"context"
 	"fmt"
 	"testing"
 	"time"
+
+	followupv1 "github.com/closeloop/closeloop/proto/gen/closeloop/followup/v1"
 )
 
 // paceRun is one simulated wake run: n signals handed out as fast as every
@@ -98,3 +101,71 @@ func TestPaceWindowBounds(t *testing.T) {
 		t.Fatalf("workers that never keep up: window %d, want the least, %d", p.ahead, rolloutAheadMin)
 	}
 }
+
+// A page hands on fifty of its last signals at most, evenly spaced and the
+// newest among them, in their places; the next page, where it would check
+// one left out, checks the next one handed on. A pace that does not add up
+// is taken as far as it does.
+func TestPaceHandedOn(t *testing.T) {
+	at := time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC)
+	var tail []sentSignal
+	for i := range 2000 {
+		tail = append(tail, sentSignal{wid: fmt.Sprintf("wf-%04d", i), at: at.Add(time.Duration(i) * time.Millisecond)})
+	}
+	for _, n := range []int{0, 1, 7, 50, 51, 100, 2000} {
+		p := handOn(300, tail[:n])
+		if p.GetWindow() != 300 || int(p.GetSignals()) != n || len(p.GetTail()) > rolloutHandOnMost || n > 0 && len(p.GetTail()) < min(n, rolloutHandOnMost/2) {
+			t.Fatalf("%d signals: handed on %d for %d, window %d", n, len(p.GetTail()), p.GetSignals(), p.GetWindow())
+		}
+		got := takeOn(p)
+		if len(got) != n {
+			t.Fatalf("%d signals: took on %d places", n, len(got))
+		}
+		gap, handed := 0, 0
+		for i, s := range got {
+			if s.wid == "" {
+				if n <= rolloutHandOnMost {
+					t.Fatalf("%d signals: place %d left out of fifty at most", n, i)
+				}
+				gap++
+				continue
+			}
+			if s != tail[i] {
+				t.Fatalf("%d signals: place %d holds %v, want %v", n, i, s, tail[i])
+			}
+			handed, gap = handed+1, 0
+		}
+		if gap > 0 || handed != len(p.GetTail()) {
+			t.Fatalf("%d signals: the newest not handed on (%d places after it), %d of %d taken on", n, gap, handed, len(p.GetTail()))
+		}
+	}
+	// The next page checks the next signal handed on.
+	settled := map[string]bool{}
+	pc := &pacer{s: &FollowUps{wf: settledFake{settled: settled}}, p: newPace(100), sent: takeOn(handOn(100, tail[:100])), checked: -1, carried: 100}
+	if pc.sent[0].wid != "" || pc.sent[1].wid == "" {
+		t.Fatalf("100 signals handed on from place %v, want every second from the second", pc.sent[:2])
+	}
+	settled[tail[1].wid] = true
+	pc.before(t.Context(), func(any) {})
+	if pc.checked != 1 || pc.seen.Checks != 1 || pc.seen.Waited != 0 {
+		t.Fatalf("checked place %d (%+v), want 1, the next handed on, settled at once", pc.checked, pc.seen)
+	}
+	// Out of range: nothing taken on past what adds up.
+	bad := handOn(100, tail[:10])
+	bad.Tail[9].Position = 12
+	if got := takeOn(bad); len(got) != 9 {
+		t.Fatalf("a place out of range: took on %d places, want 9", len(got))
+	}
+	if got := takeOn(&followupv1.RolloutPace{Window: 100, Signals: rolloutAheadMax + 1}); got != nil {
+		t.Fatalf("more signals than any window: took on %v", got)
+	}
+}
+
+// settledFake is a Workflows whose workflows have settled when the map
+// says (it does nothing else).
+type settledFake struct {
+	Workflows
+	settled map[string]bool
+}
+
+func (f settledFake) Settled(_ context.Context, wid string) (bool, error) { return f.settled[wid], nil }

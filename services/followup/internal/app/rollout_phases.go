@@ -130,7 +130,7 @@ func (s *FollowUps) rolloutWake(ctx context.Context, in *followupv1.RolloutPageI
 		}
 		done = append(done, j.wake)
 	})
-	pc := s.newPacer()
+	pc := s.newPacer(in.GetPace())
 	var closedWakes []store.Wake
 	for _, w := range owed {
 		if !w.Open {
@@ -143,7 +143,7 @@ func (s *FollowUps) rolloutWake(ctx context.Context, in *followupv1.RolloutPageI
 		heartbeat(w.FollowUpID)
 	}
 	firstErr := g.wait()
-	pc.done()
+	res.Pace = pc.done()
 	done = append(done, closedWakes...)
 	// What was signalled is owed no more, even when another signal failed:
 	// the retry signals only what is left.

@@ -186,47 +186,70 @@ func (p *paced) work(stop <-chan struct{}) {
 // taking them in (a task-queue backlog would make every other follow-up's
 // fired timer wait behind it): at most its window (about a hundred to
 // start with), then it waits for the workflows to catch up, also across
-// pages; and it still signals every one.
+// pages; and it still signals every one. Pages of a hundred, each going on
+// pacing where the last one ended (its window's first signals, too, wait
+// for the last page's): on one replica from the process's last page, on
+// two taking the pages in turn from the pace the rollout hands on from
+// page to page (as PolicyRollout does).
 func TestRolloutWakePageKeepsPaceWithTheWorkflows(t *testing.T) {
-	ctx := context.Background()
-	r := newRolloutFixture(t)
-	const n = 400
-	for i := range n {
-		r.open(t, fmt.Sprintf("fu-%03d", i), 1)
+	for _, c := range []struct {
+		name     string
+		replicas int
+		handOn   bool
+	}{{"one replica", 1, false}, {"two replicas, the pace handed on", 2, true}} {
+		t.Run(c.name, func(t *testing.T) {
+			ctx := context.Background()
+			r := newRolloutFixture(t)
+			const n = 400
+			for i := range n {
+				r.open(t, fmt.Sprintf("fu-%03d", i), 1)
+			}
+			r.slaV2(t)
+			wf := &paced{signals: signals{sent: map[string][]*followupv1.PolicyChangedSignal{}}, processed: map[string]bool{}}
+			stop := make(chan struct{})
+			defer close(stop)
+			go wf.work(stop)
+			seen := &seenPace{}
+			var svcs []*app.FollowUps
+			for range c.replicas {
+				svc := app.NewFollowUps(r.fus, r.pol, wf, nil, nil, app.Links{})
+				svc.RolloutPace = seen
+				svcs = append(svcs, svc)
+			}
+			ro := &followupv1.RolloutInput{Policy: policy.LeadFirstContactSLA, Version: 2}
+			if _, err := svcs[0].RolloutPage(ctx, &followupv1.RolloutPageInput{Rollout: ro, Limit: 500, Phase: followupv1.RolloutPhase_ROLLOUT_PHASE_STORE}, false, nil); err != nil {
+				t.Fatal(err)
+			}
+			signalled, pages := int64(0), 0
+			var pace *followupv1.RolloutPace
+			for more := true; more; pages++ {
+				in := &followupv1.RolloutPageInput{Rollout: ro, Limit: 100, Phase: followupv1.RolloutPhase_ROLLOUT_PHASE_WAKE}
+				if c.handOn {
+					in.Pace = pace
+				}
+				res, err := svcs[pages%len(svcs)].RolloutPage(ctx, in, false, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if w, p := res.GetPace().GetWindow(), res.GetPace(); w < 20 || w > 2000 || p.GetSignals() > w || len(p.GetTail()) > 50 {
+					t.Fatalf("page %d handed on a window of %d and %d signals for %d, want 20–2,000, at most a window's, fifty at most", pages, w, len(p.GetTail()), p.GetSignals())
+				}
+				pace = res.GetPace()
+				signalled += res.GetSignalled()
+				more = res.GetNextAfterId() != ""
+			}
+			if signalled != n || len(wf.sent) != n {
+				t.Fatalf("signalled %d (%d workflows) in %d pages, want %d", signalled, len(wf.sent), pages, n)
+			}
+			// The window, ten more signals before the next check, sixteen in
+			// flight.
+			if most := seen.widest() + 10 + 16; wf.maxAhead > most || wf.asked == 0 {
+				t.Fatalf("the signals ran %d ahead of the workflows (%d checks), want at most %d", wf.maxAhead, wf.asked, most)
+			}
+			t.Logf("the signals ran at most %d ahead (%d checks)", wf.maxAhead, wf.asked)
+			seen.check(t, n, c.handOn)
+		})
 	}
-	r.slaV2(t)
-	wf := &paced{signals: signals{sent: map[string][]*followupv1.PolicyChangedSignal{}}, processed: map[string]bool{}}
-	stop := make(chan struct{})
-	defer close(stop)
-	go wf.work(stop)
-	svc := app.NewFollowUps(r.fus, r.pol, wf, nil, nil, app.Links{})
-	seen := &seenPace{}
-	svc.RolloutPace = seen
-	ro := &followupv1.RolloutInput{Policy: policy.LeadFirstContactSLA, Version: 2}
-	if _, err := svc.RolloutPage(ctx, &followupv1.RolloutPageInput{Rollout: ro, Limit: 500, Phase: followupv1.RolloutPhase_ROLLOUT_PHASE_STORE}, false, nil); err != nil {
-		t.Fatal(err)
-	}
-	// Pages of a hundred: each goes on pacing where the last one ended
-	// (its window's first signals, too, wait for the last page's).
-	signalled, pages := int64(0), 0
-	for more := true; more; pages++ {
-		res, err := svc.RolloutPage(ctx, &followupv1.RolloutPageInput{Rollout: ro, Limit: 100, Phase: followupv1.RolloutPhase_ROLLOUT_PHASE_WAKE}, false, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		signalled += res.GetSignalled()
-		more = res.GetNextAfterId() != ""
-	}
-	if signalled != n || len(wf.sent) != n {
-		t.Fatalf("signalled %d (%d workflows) in %d pages, want %d", signalled, len(wf.sent), pages, n)
-	}
-	// A first window of a hundred, grown by at most two a check (one each
-	// ten signals), ten more before the next check, sixteen in flight.
-	if most := 100 + 2*n/10 + 10 + 16; wf.maxAhead > most || wf.asked == 0 {
-		t.Fatalf("the signals ran %d ahead of the workflows (%d checks), want at most %d", wf.maxAhead, wf.asked, most)
-	}
-	t.Logf("the signals ran at most %d ahead (%d checks)", wf.maxAhead, wf.asked)
-	seen.check(t, n)
 }
 
 // seenPace is an app.RolloutObserver that keeps what it is told.
@@ -238,18 +261,31 @@ type seenPace struct {
 func (s *seenPace) TakenIn(d time.Duration)     { s.takenIn = append(s.takenIn, d) }
 func (s *seenPace) WakePage(p app.WakePagePace) { s.pages = append(s.pages, p) }
 
+// widest is the widest window a page had.
+func (s *seenPace) widest() int {
+	w := 0
+	for _, p := range s.pages {
+		w = max(w, p.WindowFrom, p.WindowTo)
+	}
+	return w
+}
+
 // check: the observer heard of every page that signalled, each going on
-// with the window the last one ended with, and of every check that found
-// its workflow settled, none slower than its page's slowest.
-func (s *seenPace) check(t *testing.T, signalled int) {
+// with the window the last one ended with and behind its last signals
+// (handed on, after the first, when handed is true), and of every check
+// that found its workflow settled, none slower than its page's slowest.
+func (s *seenPace) check(t *testing.T, signalled int, handed bool) {
 	t.Helper()
 	total, checks, gaveUp := 0, 0, 0
-	window := 100 // rolloutAheadStart
+	window, last := 100, 0 // rolloutAheadStart
 	for i, p := range s.pages {
 		if p.Signalled <= 0 || p.WindowFrom != window || p.WindowTo < 20 || p.WindowTo > 2000 || p.Took <= 0 || p.Waited > p.Checks {
 			t.Fatalf("page %d: %+v, want it to go on from a window of %d", i, p, window)
 		}
-		window = p.WindowTo
+		if p.Carried != min(last, window) || p.Handed != (handed && i > 0) {
+			t.Fatalf("page %d: %+v, want it to go on behind %d signals, handed on %v", i, p, min(last, window), handed && i > 0)
+		}
+		window, last = p.WindowTo, p.Carried+p.Signalled
 		total, checks, gaveUp = total+p.Signalled, checks+p.Checks, gaveUp+p.GaveUp
 	}
 	if total != signalled || checks == 0 || len(s.takenIn) != checks-gaveUp {

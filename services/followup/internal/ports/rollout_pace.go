@@ -65,6 +65,6 @@ func (r *RolloutPace) WakePage(p app.WakePagePace) {
 		r.signals.Add(ctx, int64(p.Signalled))
 	}
 	r.log.Info("rollout wake page", "signalled", p.Signalled, "window_from", p.WindowFrom, "window_to", p.WindowTo,
-		"checks", p.Checks, "waited", p.Waited, "gave_up", p.GaveUp,
+		"carried", p.Carried, "handed", p.Handed, "checks", p.Checks, "waited", p.Waited, "gave_up", p.GaveUp,
 		"slowest_taken_in", p.SlowestTakenIn.Round(time.Millisecond).String(), "took", p.Took.Round(time.Millisecond).String())
 }

@@ -1806,7 +1806,12 @@ type RolloutPageInput struct {
 	// Follow-ups per page.
 	Limit int32 `protobuf:"varint,3,opt,name=limit,proto3" json:"limit,omitempty"`
 	// What the page does.
-	Phase         RolloutPhase `protobuf:"varint,4,opt,name=phase,proto3,enum=closeloop.followup.v1.RolloutPhase" json:"phase,omitempty"`
+	Phase RolloutPhase `protobuf:"varint,4,opt,name=phase,proto3,enum=closeloop.followup.v1.RolloutPhase" json:"phase,omitempty"`
+	// Where the rollout's last wake page left its pacing (its result's pace),
+	// so that the next page goes on from it on whichever replica takes it;
+	// unset for a first page (and for a rollout started before pages carried
+	// it): the page goes on from the last one of its own process.
+	Pace          *RolloutPace `protobuf:"bytes,5,opt,name=pace,proto3" json:"pace,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1869,6 +1874,147 @@ func (x *RolloutPageInput) GetPhase() RolloutPhase {
 	return RolloutPhase_ROLLOUT_PHASE_UNSPECIFIED
 }
 
+func (x *RolloutPageInput) GetPace() *RolloutPace {
+	if x != nil {
+		return x.Pace
+	}
+	return nil
+}
+
+// RolloutPace is a wake page's pacing, handed on to the next page: the
+// window it ended with and its last signals (as many as the window), which
+// may not all be taken in yet. Of those it hands on fifty at most, spread
+// evenly and the newest among them: the next page checks, where it would
+// check one left out, the next one handed on, so that the rollout's
+// history grows by no more than a few kilobytes a page.
+type RolloutPace struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// How many signals may run ahead of the workflows taking them in.
+	Window int32 `protobuf:"varint,1,opt,name=window,proto3" json:"window,omitempty"`
+	// The page's last signals handed on, the oldest first.
+	Tail []*RolloutSignal `protobuf:"bytes,2,rep,name=tail,proto3" json:"tail,omitempty"`
+	// How many of the page's last signals tail stands for.
+	Signals       int32 `protobuf:"varint,3,opt,name=signals,proto3" json:"signals,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RolloutPace) Reset() {
+	*x = RolloutPace{}
+	mi := &file_closeloop_followup_v1_followup_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RolloutPace) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RolloutPace) ProtoMessage() {}
+
+func (x *RolloutPace) ProtoReflect() protoreflect.Message {
+	mi := &file_closeloop_followup_v1_followup_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RolloutPace.ProtoReflect.Descriptor instead.
+func (*RolloutPace) Descriptor() ([]byte, []int) {
+	return file_closeloop_followup_v1_followup_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *RolloutPace) GetWindow() int32 {
+	if x != nil {
+		return x.Window
+	}
+	return 0
+}
+
+func (x *RolloutPace) GetTail() []*RolloutSignal {
+	if x != nil {
+		return x.Tail
+	}
+	return nil
+}
+
+func (x *RolloutPace) GetSignals() int32 {
+	if x != nil {
+		return x.Signals
+	}
+	return 0
+}
+
+// RolloutSignal is a workflow a wake page signalled, and when.
+type RolloutSignal struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The workflow signalled.
+	WorkflowId string `protobuf:"bytes,1,opt,name=workflow_id,json=workflowId,proto3" json:"workflow_id,omitempty"`
+	// When the page handed it its signal (the clock of the replica that did).
+	SignalledAt *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=signalled_at,json=signalledAt,proto3" json:"signalled_at,omitempty"`
+	// Its place among the last signals RolloutPace.signals counts, from 0,
+	// the oldest.
+	Position      int32 `protobuf:"varint,3,opt,name=position,proto3" json:"position,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RolloutSignal) Reset() {
+	*x = RolloutSignal{}
+	mi := &file_closeloop_followup_v1_followup_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RolloutSignal) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RolloutSignal) ProtoMessage() {}
+
+func (x *RolloutSignal) ProtoReflect() protoreflect.Message {
+	mi := &file_closeloop_followup_v1_followup_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RolloutSignal.ProtoReflect.Descriptor instead.
+func (*RolloutSignal) Descriptor() ([]byte, []int) {
+	return file_closeloop_followup_v1_followup_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *RolloutSignal) GetWorkflowId() string {
+	if x != nil {
+		return x.WorkflowId
+	}
+	return ""
+}
+
+func (x *RolloutSignal) GetSignalledAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.SignalledAt
+	}
+	return nil
+}
+
+func (x *RolloutSignal) GetPosition() int32 {
+	if x != nil {
+		return x.Position
+	}
+	return 0
+}
+
 // RolloutPageResult answers RolloutPageInput.
 type RolloutPageResult struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1881,14 +2027,16 @@ type RolloutPageResult struct {
 	// Follow-ups whose re-computed deadline the page stored.
 	Stored int64 `protobuf:"varint,4,opt,name=stored,proto3" json:"stored,omitempty"`
 	// Workflows signalled after the instant their record says they next act at.
-	Late          int64 `protobuf:"varint,5,opt,name=late,proto3" json:"late,omitempty"`
+	Late int64 `protobuf:"varint,5,opt,name=late,proto3" json:"late,omitempty"`
+	// A wake page's pacing at its end, for the next page's input.
+	Pace          *RolloutPace `protobuf:"bytes,6,opt,name=pace,proto3" json:"pace,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *RolloutPageResult) Reset() {
 	*x = RolloutPageResult{}
-	mi := &file_closeloop_followup_v1_followup_proto_msgTypes[21]
+	mi := &file_closeloop_followup_v1_followup_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1900,7 +2048,7 @@ func (x *RolloutPageResult) String() string {
 func (*RolloutPageResult) ProtoMessage() {}
 
 func (x *RolloutPageResult) ProtoReflect() protoreflect.Message {
-	mi := &file_closeloop_followup_v1_followup_proto_msgTypes[21]
+	mi := &file_closeloop_followup_v1_followup_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1913,7 +2061,7 @@ func (x *RolloutPageResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RolloutPageResult.ProtoReflect.Descriptor instead.
 func (*RolloutPageResult) Descriptor() ([]byte, []int) {
-	return file_closeloop_followup_v1_followup_proto_rawDescGZIP(), []int{21}
+	return file_closeloop_followup_v1_followup_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *RolloutPageResult) GetSignalled() int64 {
@@ -1949,6 +2097,13 @@ func (x *RolloutPageResult) GetLate() int64 {
 		return x.Late
 	}
 	return 0
+}
+
+func (x *RolloutPageResult) GetPace() *RolloutPace {
+	if x != nil {
+		return x.Pace
+	}
+	return nil
 }
 
 var File_closeloop_followup_v1_followup_proto protoreflect.FileDescriptor
@@ -2094,18 +2249,29 @@ const file_closeloop_followup_v1_followup_proto_rawDesc = "" +
 	"\tsignalled\x18\x01 \x01(\x03R\tsignalled\x12%\n" +
 	"\x0eorphans_closed\x18\x02 \x01(\x03R\rorphansClosed\x12\x16\n" +
 	"\x06sweeps\x18\x03 \x01(\x05R\x06sweeps\x12\x12\n" +
-	"\x04late\x18\x04 \x01(\x03R\x04late\"\xbd\x01\n" +
+	"\x04late\x18\x04 \x01(\x03R\x04late\"\xf5\x01\n" +
 	"\x10RolloutPageInput\x12=\n" +
 	"\arollout\x18\x01 \x01(\v2#.closeloop.followup.v1.RolloutInputR\arollout\x12\x19\n" +
 	"\bafter_id\x18\x02 \x01(\tR\aafterId\x12\x14\n" +
 	"\x05limit\x18\x03 \x01(\x05R\x05limit\x129\n" +
-	"\x05phase\x18\x04 \x01(\x0e2#.closeloop.followup.v1.RolloutPhaseR\x05phase\"\xa8\x01\n" +
+	"\x05phase\x18\x04 \x01(\x0e2#.closeloop.followup.v1.RolloutPhaseR\x05phase\x126\n" +
+	"\x04pace\x18\x05 \x01(\v2\".closeloop.followup.v1.RolloutPaceR\x04pace\"y\n" +
+	"\vRolloutPace\x12\x16\n" +
+	"\x06window\x18\x01 \x01(\x05R\x06window\x128\n" +
+	"\x04tail\x18\x02 \x03(\v2$.closeloop.followup.v1.RolloutSignalR\x04tail\x12\x18\n" +
+	"\asignals\x18\x03 \x01(\x05R\asignals\"\x8b\x01\n" +
+	"\rRolloutSignal\x12\x1f\n" +
+	"\vworkflow_id\x18\x01 \x01(\tR\n" +
+	"workflowId\x12=\n" +
+	"\fsignalled_at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\vsignalledAt\x12\x1a\n" +
+	"\bposition\x18\x03 \x01(\x05R\bposition\"\xe0\x01\n" +
 	"\x11RolloutPageResult\x12\x1c\n" +
 	"\tsignalled\x18\x01 \x01(\x03R\tsignalled\x12%\n" +
 	"\x0eorphans_closed\x18\x02 \x01(\x03R\rorphansClosed\x12\"\n" +
 	"\rnext_after_id\x18\x03 \x01(\tR\vnextAfterId\x12\x16\n" +
 	"\x06stored\x18\x04 \x01(\x03R\x06stored\x12\x12\n" +
-	"\x04late\x18\x05 \x01(\x03R\x04late*^\n" +
+	"\x04late\x18\x05 \x01(\x03R\x04late\x126\n" +
+	"\x04pace\x18\x06 \x01(\v2\".closeloop.followup.v1.RolloutPaceR\x04pace*^\n" +
 	"\fRolloutPhase\x12\x1d\n" +
 	"\x19ROLLOUT_PHASE_UNSPECIFIED\x10\x00\x12\x17\n" +
 	"\x13ROLLOUT_PHASE_STORE\x10\x01\x12\x16\n" +
@@ -2124,7 +2290,7 @@ func file_closeloop_followup_v1_followup_proto_rawDescGZIP() []byte {
 }
 
 var file_closeloop_followup_v1_followup_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_closeloop_followup_v1_followup_proto_msgTypes = make([]protoimpl.MessageInfo, 22)
+var file_closeloop_followup_v1_followup_proto_msgTypes = make([]protoimpl.MessageInfo, 24)
 var file_closeloop_followup_v1_followup_proto_goTypes = []any{
 	(RolloutPhase)(0),             // 0: closeloop.followup.v1.RolloutPhase
 	(*FollowUpSpec)(nil),          // 1: closeloop.followup.v1.FollowUpSpec
@@ -2148,45 +2314,51 @@ var file_closeloop_followup_v1_followup_proto_goTypes = []any{
 	(*RolloutInput)(nil),          // 19: closeloop.followup.v1.RolloutInput
 	(*RolloutResult)(nil),         // 20: closeloop.followup.v1.RolloutResult
 	(*RolloutPageInput)(nil),      // 21: closeloop.followup.v1.RolloutPageInput
-	(*RolloutPageResult)(nil),     // 22: closeloop.followup.v1.RolloutPageResult
-	(*timestamppb.Timestamp)(nil), // 23: google.protobuf.Timestamp
+	(*RolloutPace)(nil),           // 22: closeloop.followup.v1.RolloutPace
+	(*RolloutSignal)(nil),         // 23: closeloop.followup.v1.RolloutSignal
+	(*RolloutPageResult)(nil),     // 24: closeloop.followup.v1.RolloutPageResult
+	(*timestamppb.Timestamp)(nil), // 25: google.protobuf.Timestamp
 }
 var file_closeloop_followup_v1_followup_proto_depIdxs = []int32{
-	23, // 0: closeloop.followup.v1.FollowUpSpec.anchor_at:type_name -> google.protobuf.Timestamp
-	23, // 1: closeloop.followup.v1.FollowUpSpec.due_at:type_name -> google.protobuf.Timestamp
+	25, // 0: closeloop.followup.v1.FollowUpSpec.anchor_at:type_name -> google.protobuf.Timestamp
+	25, // 1: closeloop.followup.v1.FollowUpSpec.due_at:type_name -> google.protobuf.Timestamp
 	2,  // 2: closeloop.followup.v1.FollowUpSpec.notify:type_name -> closeloop.followup.v1.CloseNotice
-	23, // 3: closeloop.followup.v1.FollowUpClosed.anchor_at:type_name -> google.protobuf.Timestamp
-	23, // 4: closeloop.followup.v1.FollowUpClosed.at:type_name -> google.protobuf.Timestamp
-	23, // 5: closeloop.followup.v1.ResolvePoliciesInput.at:type_name -> google.protobuf.Timestamp
+	25, // 3: closeloop.followup.v1.FollowUpClosed.anchor_at:type_name -> google.protobuf.Timestamp
+	25, // 4: closeloop.followup.v1.FollowUpClosed.at:type_name -> google.protobuf.Timestamp
+	25, // 5: closeloop.followup.v1.ResolvePoliciesInput.at:type_name -> google.protobuf.Timestamp
 	5,  // 6: closeloop.followup.v1.ResolvePoliciesInput.open:type_name -> closeloop.followup.v1.FollowUpOpening
 	1,  // 7: closeloop.followup.v1.FollowUpOpening.spec:type_name -> closeloop.followup.v1.FollowUpSpec
-	23, // 8: closeloop.followup.v1.ResolvedPolicy.effective_from:type_name -> google.protobuf.Timestamp
+	25, // 8: closeloop.followup.v1.ResolvedPolicy.effective_from:type_name -> google.protobuf.Timestamp
 	6,  // 9: closeloop.followup.v1.ResolvePoliciesResult.policies:type_name -> closeloop.followup.v1.ResolvedPolicy
 	7,  // 10: closeloop.followup.v1.ResolvePoliciesResult.calendars:type_name -> closeloop.followup.v1.ResolvedCalendar
-	23, // 11: closeloop.followup.v1.CalendarSetInput.at:type_name -> google.protobuf.Timestamp
+	25, // 11: closeloop.followup.v1.CalendarSetInput.at:type_name -> google.protobuf.Timestamp
 	7,  // 12: closeloop.followup.v1.CalendarSetResult.calendars:type_name -> closeloop.followup.v1.ResolvedCalendar
 	11, // 13: closeloop.followup.v1.CalendarSetResult.assignments:type_name -> closeloop.followup.v1.CalendarAssignment
 	1,  // 14: closeloop.followup.v1.FollowUpRecord.spec:type_name -> closeloop.followup.v1.FollowUpSpec
-	23, // 15: closeloop.followup.v1.FollowUpRecord.due_at:type_name -> google.protobuf.Timestamp
-	23, // 16: closeloop.followup.v1.UpdateDeadlineInput.due_at:type_name -> google.protobuf.Timestamp
-	23, // 17: closeloop.followup.v1.UpdateDeadlineInput.next_step_at:type_name -> google.protobuf.Timestamp
-	23, // 18: closeloop.followup.v1.RecordStepInput.at:type_name -> google.protobuf.Timestamp
-	23, // 19: closeloop.followup.v1.RecordStepInput.next_step_at:type_name -> google.protobuf.Timestamp
-	23, // 20: closeloop.followup.v1.RecordStepInput.ran_at:type_name -> google.protobuf.Timestamp
-	23, // 21: closeloop.followup.v1.CloseFollowUpInput.at:type_name -> google.protobuf.Timestamp
+	25, // 15: closeloop.followup.v1.FollowUpRecord.due_at:type_name -> google.protobuf.Timestamp
+	25, // 16: closeloop.followup.v1.UpdateDeadlineInput.due_at:type_name -> google.protobuf.Timestamp
+	25, // 17: closeloop.followup.v1.UpdateDeadlineInput.next_step_at:type_name -> google.protobuf.Timestamp
+	25, // 18: closeloop.followup.v1.RecordStepInput.at:type_name -> google.protobuf.Timestamp
+	25, // 19: closeloop.followup.v1.RecordStepInput.next_step_at:type_name -> google.protobuf.Timestamp
+	25, // 20: closeloop.followup.v1.RecordStepInput.ran_at:type_name -> google.protobuf.Timestamp
+	25, // 21: closeloop.followup.v1.CloseFollowUpInput.at:type_name -> google.protobuf.Timestamp
 	8,  // 22: closeloop.followup.v1.PolicyChangedSignal.resolved:type_name -> closeloop.followup.v1.ResolvePoliciesResult
 	4,  // 23: closeloop.followup.v1.PolicyChangedSignal.resolved_for:type_name -> closeloop.followup.v1.ResolvePoliciesInput
 	13, // 24: closeloop.followup.v1.PolicyChangedSignal.recorded:type_name -> closeloop.followup.v1.UpdateDeadlineInput
-	23, // 25: closeloop.followup.v1.FollowUpState.due_at:type_name -> google.protobuf.Timestamp
-	23, // 26: closeloop.followup.v1.FollowUpState.next_at:type_name -> google.protobuf.Timestamp
-	23, // 27: closeloop.followup.v1.RolloutInput.effective_from:type_name -> google.protobuf.Timestamp
+	25, // 25: closeloop.followup.v1.FollowUpState.due_at:type_name -> google.protobuf.Timestamp
+	25, // 26: closeloop.followup.v1.FollowUpState.next_at:type_name -> google.protobuf.Timestamp
+	25, // 27: closeloop.followup.v1.RolloutInput.effective_from:type_name -> google.protobuf.Timestamp
 	19, // 28: closeloop.followup.v1.RolloutPageInput.rollout:type_name -> closeloop.followup.v1.RolloutInput
 	0,  // 29: closeloop.followup.v1.RolloutPageInput.phase:type_name -> closeloop.followup.v1.RolloutPhase
-	30, // [30:30] is the sub-list for method output_type
-	30, // [30:30] is the sub-list for method input_type
-	30, // [30:30] is the sub-list for extension type_name
-	30, // [30:30] is the sub-list for extension extendee
-	0,  // [0:30] is the sub-list for field type_name
+	22, // 30: closeloop.followup.v1.RolloutPageInput.pace:type_name -> closeloop.followup.v1.RolloutPace
+	23, // 31: closeloop.followup.v1.RolloutPace.tail:type_name -> closeloop.followup.v1.RolloutSignal
+	25, // 32: closeloop.followup.v1.RolloutSignal.signalled_at:type_name -> google.protobuf.Timestamp
+	22, // 33: closeloop.followup.v1.RolloutPageResult.pace:type_name -> closeloop.followup.v1.RolloutPace
+	34, // [34:34] is the sub-list for method output_type
+	34, // [34:34] is the sub-list for method input_type
+	34, // [34:34] is the sub-list for extension type_name
+	34, // [34:34] is the sub-list for extension extendee
+	0,  // [0:34] is the sub-list for field type_name
 }
 
 func init() { file_closeloop_followup_v1_followup_proto_init() }
@@ -2200,7 +2372,7 @@ func file_closeloop_followup_v1_followup_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_closeloop_followup_v1_followup_proto_rawDesc), len(file_closeloop_followup_v1_followup_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   22,
+			NumMessages:   24,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
