@@ -245,7 +245,11 @@ func TestPolicyRollout(t *testing.T) {
 					}
 					continue
 				}
-				if want := last; tc.paceKept && c.in.GetPace() != nil || !tc.paceKept && !proto.Equal(c.in.GetPace(), want) {
+				want := last
+				if tc.paceKept {
+					want = nil
+				}
+				if !proto.Equal(c.in.GetPace(), want) {
 					t.Errorf("wake page %d was handed %v, want %v (handed on: %v)", i, c.in.GetPace(), want, !tc.paceKept)
 				}
 				last = p.sweeps[c.sweep-1].wakes[wakeIndex(p.calls[:i], c.sweep)].GetPace()
