@@ -336,14 +336,14 @@ func (c Check) String() string {
 // limit times it): the idle targets.
 func RatioCheck(f Result, action string, got time.Duration, limit float64, detail string) Check {
 	return Check{Backend: f.Backend, Action: action, Figure: "p50 / floor p50", Value: f.LatencyRatio(got),
-		Target: AtMost(limit, Times), Detail: detail + fmt.Sprintf("; floor %s, %s: p50 %s", f.Shape, clients(f.Clients), ms(f.P50))}
+		Target: AtMost(limit, Times), Detail: detail + fmt.Sprintf("; floor %s, %s%s: p50 %s", f.Shape, clients(f.Clients), f.Pollers, ms(f.P50))}
 }
 
 // ShareCheck holds a throughput against the floor's (target: at least
 // percent of it): the concurrency targets.
 func ShareCheck(f Result, action string, perSecond, percent float64, detail string) Check {
 	return Check{Backend: f.Backend, Action: action, Figure: "throughput / floor throughput", Value: 100 * f.ThroughputRatio(perSecond),
-		Target: AtLeast(percent, Percent), Detail: detail + fmt.Sprintf("; floor %s, %s: %.1f/s, p50 %s", f.Shape, clients(f.Clients), f.Throughput(), ms(f.P50)) + cpuPerOp(f.ServerCPU, f.ProcessCPU)}
+		Target: AtLeast(percent, Percent), Detail: detail + fmt.Sprintf("; floor %s, %s%s: %.1f/s, p50 %s", f.Shape, clients(f.Clients), f.Pollers, f.Throughput(), ms(f.P50)) + cpuPerOp(f.ServerCPU, f.ProcessCPU)}
 }
 
 // LatencyCheck holds a latency against an absolute bound (target: under

@@ -177,6 +177,10 @@ func TestTargetsAndCheckLines(t *testing.T) {
 	if share.Pass() || share.Value != 75 || !strings.Contains(share.String(), "= 75 % (target ≥ 80 %) MISS — 30.0/s; floor start+activity, 16 clients: 40.0/s") {
 		t.Fatalf("share %q", share)
 	}
+	sixteen.Pollers = floor.Pollers{WorkflowTask: 8}
+	if share := floor.ShareCheck(sixteen, "lead creation, 16 clients", 30, 80, "30.0/s"); !strings.Contains(share.String(), "; floor start+activity, 16 clients, 8 workflow-task pollers: 40.0/s") {
+		t.Fatalf("a floor with more pollers than the SDK's default does not say so: %q", share)
+	}
 
 	p99 := floor.LatencyCheck("dev", "visit booking, 10/s for 5m", "p99", 212400*time.Microsecond, 500*time.Millisecond, "p50 80 ms")
 	if !p99.Pass() || !strings.Contains(p99.String(), "p99 = 212.4 ms (target < 500 ms) PASS") {

@@ -90,6 +90,7 @@ type Runner struct {
 	w       worker.Worker
 	queue   string
 	backend string
+	pollers Pollers
 	run     string // prefix of this runner's workflow ids
 	n       atomic.Int64
 	server  int // pid of the Temporal server process, for its CPU time; 0 unknown
@@ -100,12 +101,19 @@ type Runner struct {
 // worker and the database are not counted).
 func (r *Runner) WatchServer(pid int) { r.server = pid }
 
+// Pollers are the floor worker's long polls on its task queue. Zero keeps the
+// SDK's default (2 each): what a minimal program runs with.
+type Pollers struct {
+	WorkflowTask, ActivityTask int
+}
+
 // Start starts a worker for the trivial workflows on a new task queue of c's
-// namespace. backend labels the results ("dev", "postgres"). Close stops it.
-func Start(c client.Client, backend string) (*Runner, error) {
+// namespace, polling with p. backend labels the results ("dev", "postgres").
+// Close stops it.
+func Start(c client.Client, backend string, p Pollers) (*Runner, error) {
 	id := randomID()
-	r := &Runner{c: c, queue: "closeloop-floor-" + id, backend: backend, run: "floor-" + id}
-	r.w = worker.New(c, r.queue, worker.Options{})
+	r := &Runner{c: c, queue: "closeloop-floor-" + id, backend: backend, pollers: p, run: "floor-" + id}
+	r.w = worker.New(c, r.queue, worker.Options{MaxConcurrentWorkflowTaskPollers: p.WorkflowTask, MaxConcurrentActivityTaskPollers: p.ActivityTask})
 	register(r.w)
 	if err := r.w.Start(); err != nil {
 		return nil, fmt.Errorf("floor worker: %w", err)
@@ -127,7 +135,7 @@ func (r *Runner) Measure(ctx context.Context, shape Shape, o Options) (Result, e
 	if o.Duration <= 0 {
 		o.Duration = 10 * time.Second
 	}
-	res := Result{Backend: r.backend, Shape: shape, Clients: o.Clients}
+	res := Result{Backend: r.backend, Shape: shape, Clients: o.Clients, Pollers: r.pollers}
 	var (
 		mu        sync.Mutex
 		latencies []time.Duration

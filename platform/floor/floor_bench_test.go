@@ -37,7 +37,11 @@ func BenchmarkFloor(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer c.Close()
-	r, err := floor.Start(c, testenv.TemporalBackend())
+	pollers, err := floor.PollersFromEnv()
+	if err != nil {
+		b.Fatal(err)
+	}
+	r, err := floor.Start(c, testenv.TemporalBackend(), pollers)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -116,6 +116,41 @@ func TestOptionsFromEnv(t *testing.T) {
 
 // Every shape runs on testenv's Temporal with one and two callers, without
 // errors, and leaves no workflow of its own running.
+func TestPollersFromEnv(t *testing.T) {
+	for _, tc := range []struct {
+		wf, act string
+		want    floor.Pollers
+		bad     string // the variable the error names
+	}{
+		{"", "", floor.Pollers{}, ""},
+		{"8", "", floor.Pollers{WorkflowTask: 8}, ""},
+		{" 2 ", "1", floor.Pollers{WorkflowTask: 2, ActivityTask: 1}, ""},
+		{"1", "", floor.Pollers{}, floor.WorkflowTaskPollersEnv}, // one would leave the sticky queue or the normal one unpolled
+		{"101", "", floor.Pollers{}, floor.WorkflowTaskPollersEnv},
+		{"eight", "", floor.Pollers{}, floor.WorkflowTaskPollersEnv},
+		{"8", "0", floor.Pollers{}, floor.ActivityTaskPollersEnv},
+	} {
+		t.Setenv(floor.WorkflowTaskPollersEnv, tc.wf)
+		t.Setenv(floor.ActivityTaskPollersEnv, tc.act)
+		got, err := floor.PollersFromEnv()
+		if tc.bad != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.bad) {
+				t.Errorf("%q, %q: err %v, want one naming %s", tc.wf, tc.act, err, tc.bad)
+			}
+			continue
+		}
+		if err != nil || got != tc.want {
+			t.Errorf("%q, %q: %+v, %v; want %+v", tc.wf, tc.act, got, err, tc.want)
+		}
+	}
+	if s := (floor.Pollers{WorkflowTask: 8}).String(); s != ", 8 workflow-task pollers" {
+		t.Errorf("String %q", s)
+	}
+	if s := (floor.Pollers{}).String(); s != "" {
+		t.Errorf("the SDK's default named: %q", s)
+	}
+}
+
 func TestEveryShapeRunsAndLeavesNothingRunning(t *testing.T) {
 	hostPort, namespace := testenv.Temporal(t)
 	c, err := client.Dial(client.Options{HostPort: hostPort, Namespace: namespace,
@@ -124,7 +159,10 @@ func TestEveryShapeRunsAndLeavesNothingRunning(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	r, err := floor.Start(c, testenv.TemporalBackend())
+	// Pollers other than the SDK's default, as a benchmark run with
+	// TEMPORAL_WORKFLOW_TASK_POLLERS=4 starts its floor.
+	pollers := floor.Pollers{WorkflowTask: 4, ActivityTask: 3}
+	r, err := floor.Start(c, testenv.TemporalBackend(), pollers)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,7 +176,7 @@ func TestEveryShapeRunsAndLeavesNothingRunning(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%s, %d clients: %v", shape, n, err)
 			}
-			if res.Ops < n || res.Errors != 0 || res.P50 <= 0 || res.P99 < res.P50 || res.Throughput() <= 0 || res.Shape != shape || res.Clients != n {
+			if res.Ops < n || res.Errors != 0 || res.P50 <= 0 || res.P99 < res.P50 || res.Throughput() <= 0 || res.Shape != shape || res.Clients != n || res.Pollers != pollers {
 				t.Errorf("%s, %d clients: %+v", shape, n, res)
 			}
 			cpu += res.ServerCPU

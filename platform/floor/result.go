@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -23,6 +24,7 @@ type Result struct {
 	Backend  string // "dev", "postgres", … (testenv.TemporalBackend)
 	Shape    Shape
 	Clients  int
+	Pollers  Pollers       // the floor worker's (zero: the SDK's default)
 	Ops      int           // operations that completed in the measured window
 	Errors   int           // operations that failed in it
 	Elapsed  time.Duration // from the window's start to the last completion
@@ -144,6 +146,51 @@ func OptionsFromEnv(clients int) (Options, error) {
 	return o, nil
 }
 
+// The variables the floor worker's pollers are read from: the same the
+// services' workers read theirs from (platform/service), so that a benchmark
+// run with more pollers for its services measures its floor with as many,
+// and the ratio stays the design's cost, not the pollers'.
+const (
+	WorkflowTaskPollersEnv = "TEMPORAL_WORKFLOW_TASK_POLLERS"
+	ActivityTaskPollersEnv = "TEMPORAL_ACTIVITY_TASK_POLLERS"
+)
+
+// PollersFromEnv gives the floor worker's pollers from
+// TEMPORAL_WORKFLOW_TASK_POLLERS (2–100) and TEMPORAL_ACTIVITY_TASK_POLLERS
+// (1–100), the services' ranges; unset, the SDK's default.
+func PollersFromEnv() (Pollers, error) {
+	var p Pollers
+	for _, v := range []struct {
+		name string
+		min  int
+		to   *int
+	}{{WorkflowTaskPollersEnv, 2, &p.WorkflowTask}, {ActivityTaskPollersEnv, 1, &p.ActivityTask}} {
+		s := strings.TrimSpace(os.Getenv(v.name))
+		if s == "" {
+			continue
+		}
+		n, err := strconv.Atoi(s)
+		if err != nil || n < v.min || n > 100 {
+			return Pollers{}, fmt.Errorf("%s=%q: want a number of pollers from %d to 100", v.name, s, v.min)
+		}
+		*v.to = n
+	}
+	return p, nil
+}
+
+// String names the pollers that are not the SDK's default ("" when none):
+// ", 8 workflow-task pollers".
+func (p Pollers) String() string {
+	s := ""
+	if p.WorkflowTask > 0 {
+		s += fmt.Sprintf(", %d workflow-task pollers", p.WorkflowTask)
+	}
+	if p.ActivityTask > 0 {
+		s += fmt.Sprintf(", %d activity-task pollers", p.ActivityTask)
+	}
+	return s
+}
+
 var (
 	ofMu    sync.Mutex
 	ofCache = map[string]Result{}
@@ -193,7 +240,11 @@ func MeasureOnTestenv(tb testing.TB, shape Shape, o Options) (Result, error) {
 		return Result{}, fmt.Errorf("floor: dial Temporal at %s: %w", hostPort, err)
 	}
 	defer c.Close()
-	r, err := Start(c, testenv.TemporalBackend())
+	p, err := PollersFromEnv()
+	if err != nil {
+		return Result{}, err
+	}
+	r, err := Start(c, testenv.TemporalBackend(), p)
 	if err != nil {
 		return Result{}, err
 	}
