@@ -26,6 +26,11 @@
 #   TEMPORAL_PG_MAX_CONNS    connections to the persistence database per Temporal service
 #                            (default 10; the sample's 20 × 4 services could take most of
 #                            PostgreSQL's default max_connections of 100, which the tests share)
+#   TEMPORAL_PG_HISTORY_CACHE_SIZE
+#                            workflows whose mutable state the history service keeps in memory
+#                            (history.hostLevelCacheMaxSize; default 128000, the server's own
+#                            default — the module's development sample sets 8192, fewer than a
+#                            10,000-follow-up rollout wakes)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -45,6 +50,7 @@ DB=${TEMPORAL_PG_DB:-closeloop_temporal}
 VDB=${DB}_visibility
 SHARDS=${TEMPORAL_PG_SHARDS:-4}
 MAX_CONNS=${TEMPORAL_PG_MAX_CONNS:-10}
+HISTORY_CACHE=${TEMPORAL_PG_HISTORY_CACHE_SIZE:-128000}
 FRONTEND_PORT=$((7233 + OFFSET))
 ADDRESS=127.0.0.1:$FRONTEND_PORT
 PIDFILE=$DIR/server.pid
@@ -122,12 +128,21 @@ write_config() {
 	mv "$DIR/config/development.yaml.tmp" "$DIR/config/development.yaml"
 	# The module's dynamic configuration for SQL, plus one partition per task
 	# queue, as docs/deploy.md recommends for one or two workers per queue (the
-	# dev server of the tests runs so too: platform/temporalx.DevServerArgs).
+	# dev server of the tests runs so too: platform/temporalx.DevServerArgs),
+	# and the history service's mutable-state cache at the server's own default
+	# instead of the sample's development value (8192): a production server
+	# keeps more workflows' state in memory than a 10,000-follow-up rollout
+	# wakes, and with 8192 that rollout read most of them back from PostgreSQL.
 	{
-		sed "s#localhost:7243/#localhost:$((7243 + OFFSET))/#" "$mod/config/dynamicconfig/development-sql.yaml"
+		sed -e "s#localhost:7243/#localhost:$((7243 + OFFSET))/#" -e '/^history\.hostLevelCacheMaxSize:/,+1d' \
+			"$mod/config/dynamicconfig/development-sql.yaml"
 		printf '%s\n' "matching.numTaskqueueReadPartitions:" "  - value: 1" \
-			"matching.numTaskqueueWritePartitions:" "  - value: 1"
-	} >"$DIR/config/dynamicconfig/development-sql.yaml"
+			"matching.numTaskqueueWritePartitions:" "  - value: 1" \
+			"history.hostLevelCacheMaxSize:" "  - value: $HISTORY_CACHE"
+	} >"$DIR/config/dynamicconfig/development-sql.yaml.tmp"
+	[ "$(grep -c '^history\.hostLevelCacheMaxSize:' "$DIR/config/dynamicconfig/development-sql.yaml.tmp")" = 1 ] ||
+		die "could not set history.hostLevelCacheMaxSize in $DIR/config/dynamicconfig/development-sql.yaml.tmp (has the sample changed?)"
+	mv "$DIR/config/dynamicconfig/development-sql.yaml.tmp" "$DIR/config/dynamicconfig/development-sql.yaml"
 }
 
 # setup runs the worker's `setup` command — what the chart's temporal-setup hook
@@ -149,6 +164,7 @@ setup() {
 }
 
 start() {
+	[[ $HISTORY_CACHE =~ ^[1-9][0-9]*$ ]] || die "TEMPORAL_PG_HISTORY_CACHE_SIZE=$HISTORY_CACHE: want a positive number of workflows"
 	[ -x "$SERVER" ] && [ -x "$SQLTOOL" ] || die "$SERVER or $SQLTOOL missing: run make temporal-postgres"
 	mkdir -p "$DIR"
 	local pid mod
