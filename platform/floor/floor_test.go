@@ -114,8 +114,7 @@ func TestOptionsFromEnv(t *testing.T) {
 	}
 }
 
-// Every shape runs on testenv's Temporal with one and two callers, without
-// errors, and leaves no workflow of its own running.
+// The floor's pollers come from the services' variables, in their ranges.
 func TestPollersFromEnv(t *testing.T) {
 	for _, tc := range []struct {
 		wf, act string
@@ -151,6 +150,8 @@ func TestPollersFromEnv(t *testing.T) {
 	}
 }
 
+// Every shape runs on testenv's Temporal with one and two callers, without
+// errors, and leaves no workflow of its own running.
 func TestEveryShapeRunsAndLeavesNothingRunning(t *testing.T) {
 	hostPort, namespace := testenv.Temporal(t)
 	c, err := client.Dial(client.Options{HostPort: hostPort, Namespace: namespace,

@@ -178,8 +178,8 @@ func PollersFromEnv() (Pollers, error) {
 	return p, nil
 }
 
-// String names the pollers that are not the SDK's default ("" when none):
-// ", 8 workflow-task pollers".
+// String names the pollers set, for a check line (", 8 workflow-task
+// pollers"); "" when both are the SDK's default.
 func (p Pollers) String() string {
 	s := ""
 	if p.WorkflowTask > 0 {
