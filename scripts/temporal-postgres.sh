@@ -185,7 +185,9 @@ start() {
 		local i
 		for i in $(seq 1 120); do
 			port_open "$FRONTEND_PORT" && break
-			running_pid >/dev/null || die "the server exited at start; the end of $LOG:$(printf '\n')$(tail -n 40 "$LOG")"
+			# kill -0, not running_pid: until the subshell has exec'd the server its
+			# command line is still bash's, and running_pid would call it gone.
+			kill -0 "$(cat "$PIDFILE")" 2>/dev/null || die "the server exited at start; the end of $LOG:$(printf '\n')$(tail -n 40 "$LOG")"
 			sleep 0.5
 		done
 		port_open "$FRONTEND_PORT" || die "the frontend did not open $FRONTEND_PORT within 60 s; see $LOG"
