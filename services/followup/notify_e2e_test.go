@@ -9,9 +9,12 @@ import (
 	"testing"
 	"time"
 
+	"go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/closeloop/closeloop/platform/testenv"
+	wfc "github.com/closeloop/closeloop/proto/contract/workflows"
 	followupv1 "github.com/closeloop/closeloop/proto/gen/closeloop/followup/v1"
 	"github.com/closeloop/closeloop/services/followup/internal/domain"
 	wffollowup "github.com/closeloop/closeloop/workflows/followup"
@@ -308,7 +311,7 @@ func TestDigest(t *testing.T) {
 // again later (the Delivery workflow retries); one that refuses for good
 // (550) puts the delivery on the dead-letter list at once, without holding
 // up the follow-up's ladder, and an admin's retry sends it once the
-// address works. Only admins see and retry failed deliveries.
+// address works — even when the run that gave up had not closed yet. Only admins see and retry failed deliveries.
 func TestRefusedEmail(t *testing.T) {
 	s := newMailStack(t, testenv.SQLite(t), nil, "--enable-chaos")
 	ctx := context.Background()
@@ -366,8 +369,21 @@ func TestRefusedEmail(t *testing.T) {
 		t.Fatal(err)
 	}
 	id := failed[0]["id"].(string)
+	// The run that gave up is recorded failed a workflow task before it
+	// closes: a stand-in run, open on a queue nobody polls, is that moment.
+	// The admin's retry must not be lost to it.
+	tc := s.app.Deps().Temporal
+	closing, err := tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: wfc.DeliveryWorkflowID(id), TaskQueue: "nobody-polls",
+		WorkflowIDReusePolicy: enums.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE}, wfc.WorkflowDelivery, &followupv1.DeliverInput{DeliveryId: id})
+	if err != nil {
+		t.Fatal(err)
+	}
 	if r := s.call("POST", "/v1/deliveries/"+id+"/retry", admin, nil); r.status != http.StatusAccepted || r.json(t)["status"] != "retrying" {
 		t.Fatalf("retry: %d %s", r.status, r.body)
+	}
+	if d, err := tc.DescribeWorkflowExecution(ctx, closing.GetID(), closing.GetRunID()); err != nil ||
+		d.GetWorkflowExecutionInfo().GetStatus() != enums.WORKFLOW_EXECUTION_STATUS_TERMINATED {
+		t.Fatalf("the run that was open when the admin retried: %v %v", d.GetWorkflowExecutionInfo().GetStatus(), err)
 	}
 	if r := s.call("POST", "/v1/deliveries/"+id+"/retry", admin, nil); r.status != http.StatusConflict {
 		t.Fatalf("a second retry of a delivery no longer failed: %d %s", r.status, r.body)

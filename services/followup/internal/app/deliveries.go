@@ -37,7 +37,13 @@ type Mailer interface {
 // Retrier hands a delivery to its durable Delivery workflow, which sends it
 // at notBefore (nil: with retries from now on).
 type Retrier interface {
+	// Retry keeps a run of the delivery's workflow that is already open:
+	// that run owns the delivery.
 	Retry(ctx context.Context, deliveryID string, notBefore *time.Time) error
+	// Restart starts a new run for a failed delivery (an admin's retry).
+	// A failed delivery's run has given up: one still open is closing
+	// after its last step, and is ended so that the retry is not lost to it.
+	Restart(ctx context.Context, deliveryID string) error
 }
 
 // DeliveryMetrics counts what happens to deliveries: outcome sent, failed

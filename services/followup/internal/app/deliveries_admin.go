@@ -52,7 +52,7 @@ func (s *Deliveries) RetryFailed(ctx context.Context, id string) (DeliveryView, 
 		}
 		return DeliveryView{}, err
 	}
-	if err := s.Retry.Retry(ctx, id, nil); err != nil {
+	if err := s.Retry.Restart(ctx, id); err != nil {
 		_, _ = s.store.Settle(ctx, id, domain.DeliveryFailed, "", "", []string{domain.DeliveryRetrying}, s.now())
 		return DeliveryView{}, apperr.Unavailable("workflow_unavailable", "the workflow engine is unavailable; retry shortly").Wrap(err)
 	}

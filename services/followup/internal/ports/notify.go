@@ -124,8 +124,25 @@ type DeliveryRetrier struct {
 }
 
 // Retry starts the delivery's workflow; one already running is kept (it
-// owns the delivery), one that ended is started again (an admin's retry).
+// owns the delivery).
 func (r DeliveryRetrier) Retry(ctx context.Context, deliveryID string, notBefore *time.Time) error {
+	return r.start(ctx, deliveryID, notBefore, enums.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING)
+}
+
+// Restart starts the workflow of a failed delivery again (an admin's
+// retry). The delivery is failed once its run's last activity has recorded
+// that the retries ran out; the run closes a workflow task later. A retry
+// in between that kept the open run would be lost with it — the delivery
+// "retrying" with nothing to send it — so a run still open is terminated:
+// its sending is over. (After a start whose answer was lost, the run left
+// may still be sending; the new run's first attempt sends nothing if the
+// delivery is sent by then, and the delivery's id lets a receiver drop a
+// repeat, as after any retried attempt.)
+func (r DeliveryRetrier) Restart(ctx context.Context, deliveryID string) error {
+	return r.start(ctx, deliveryID, nil, enums.WORKFLOW_ID_CONFLICT_POLICY_TERMINATE_EXISTING)
+}
+
+func (r DeliveryRetrier) start(ctx context.Context, deliveryID string, notBefore *time.Time, conflict enums.WorkflowIdConflictPolicy) error {
 	in := &followupv1.DeliverInput{DeliveryId: deliveryID, RetryFor: durationpb.New(r.RetryFor),
 		RetryInitial: durationpb.New(r.RetryInitial), RetryMaxInterval: durationpb.New(r.RetryMaxInterval)}
 	if notBefore != nil {
@@ -134,7 +151,7 @@ func (r DeliveryRetrier) Retry(ctx context.Context, deliveryID string, notBefore
 	_, err := r.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 		ID:                       wfc.DeliveryWorkflowID(deliveryID),
 		TaskQueue:                wfc.TaskQueue,
-		WorkflowIDConflictPolicy: enums.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		WorkflowIDConflictPolicy: conflict,
 		WorkflowIDReusePolicy:    enums.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
 		TypedSearchAttributes:    temporal.NewSearchAttributes(temporal.NewSearchAttributeKeyKeyword(wfc.SAKind.String()).ValueSet("delivery")),
 	}, wfc.WorkflowDelivery, in)
