@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"time"
 
@@ -31,7 +32,8 @@ func (s *Deliveries) GiveUp(ctx context.Context, id, lastError string) error {
 
 // RetryFailed puts a failed delivery back in the hands of its workflow (an
 // admin's retry from the dead-letter list): a new run with the full retry
-// period.
+// period. A webhook delivery is retried only while its subscription exists
+// and is enabled: otherwise the refusal says what to do first.
 func (s *Deliveries) RetryFailed(ctx context.Context, id string) (DeliveryView, error) {
 	if err := adminOnly(ctx); err != nil {
 		return DeliveryView{}, err
@@ -42,6 +44,17 @@ func (s *Deliveries) RetryFailed(ctx context.Context, id string) (DeliveryView, 
 	}
 	if d.Status != domain.DeliveryFailed {
 		return DeliveryView{}, apperr.Conflict("not_failed", "only a failed delivery is retried; this one is "+d.Status)
+	}
+	if d.Channel == domain.ChannelWebhook {
+		sub, err := s.hooks.Get(ctx, d.Target)
+		switch {
+		case errors.Is(err, domain.ErrWebhookNotFound):
+			return DeliveryView{}, apperr.Conflict("subscription_deleted", "its webhook subscription was deleted: there is nothing to send it to")
+		case err != nil:
+			return DeliveryView{}, err
+		case !sub.Enabled:
+			return DeliveryView{}, apperr.Conflict("subscription_disabled", "its webhook subscription is disabled ("+sub.DisabledReason+"): re-enable the subscription, then retry")
+		}
 	}
 	if s.Retry == nil {
 		return DeliveryView{}, apperr.Unavailable("workflow_unavailable", "the workflow engine is not configured")

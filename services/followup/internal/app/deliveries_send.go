@@ -62,8 +62,8 @@ func (e recordedError) Unwrap() error { return e.err }
 const afterSend = "notify.after-send"
 
 // attempt sends j once. A follow-up closed meanwhile suppresses what asked
-// someone to act; a disabled or deleted subscription suppresses its
-// webhooks (errSuppressed, recorded). A failure is recorded (the attempt
+// someone to act, a deleted subscription its webhooks (errSuppressed,
+// recorded); a disabled subscription's webhooks fail (failSwitchedOff). A failure is recorded (the attempt
 // and its error; failed at once when permanent) and returned as a
 // recordedError. Success is returned as nil and left to the caller to
 // record: in a batch (the senders) or at once (the activity).
@@ -77,8 +77,11 @@ func (s *Deliveries) attempt(ctx context.Context, j job) error {
 	case domain.ChannelEmail:
 		err = s.sendEmail(ctx, j)
 	case domain.ChannelWebhook:
-		if j.sub == nil || !j.sub.Enabled {
+		if j.sub == nil {
 			return s.suppress(ctx, d, domain.ReasonUnsubscribed)
+		}
+		if !j.sub.Enabled {
+			return s.failSwitchedOff(ctx, d, *j.sub)
 		}
 		err = s.sendWebhook(ctx, j)
 	default:
@@ -109,6 +112,26 @@ func (s *Deliveries) attempt(ctx context.Context, j job) error {
 		s.Metrics.Count(d.Channel, "retried", "")
 	}
 	return recordedError{err}
+}
+
+// failSwitchedOff puts d on the dead-letter list without sending it: its
+// webhook subscription was switched off (after failures in a row, or by an
+// admin) while d was on its way. Re-enabled, the subscription gets d with
+// an admin's retry — an accepted message is not dropped because the
+// receiver was down long enough to switch its subscription off. It
+// returns a permanent failure: nothing to retry until then.
+func (s *Deliveries) failSwitchedOff(ctx context.Context, d domain.Delivery, sub domain.Subscription) error {
+	msg := "not sent: the webhook subscription is disabled (" + sub.DisabledReason + ")"
+	ok, err := s.store.Settle(ctx, d.ID, domain.DeliveryFailed, "", msg,
+		[]string{domain.DeliveryPending, domain.DeliveryHeld, domain.DeliveryRetrying}, s.now())
+	if err != nil {
+		return err
+	}
+	if ok {
+		s.Metrics.Count(d.Channel, "failed", "")
+		s.Log.Warn("notifications: a webhook delivery's subscription is disabled; it is on the dead-letter list", "delivery", d.ID, "subscription", sub.ID)
+	}
+	return recordedError{permanent("subscription_disabled", msg, nil)}
 }
 
 // suppress records that d is not sent, and why; it returns errSuppressed.

@@ -49,7 +49,7 @@ const (
 	ReasonNoAddress    = "no_address"   // the recipient set no email address
 	ReasonDigest       = "digest"       // the daily digest will list it instead
 	ReasonClosed       = "closed"       // the follow-up was closed before delivery
-	ReasonUnsubscribed = "unsubscribed" // the webhook subscription was disabled or deleted
+	ReasonUnsubscribed = "unsubscribed" // the webhook subscription was deleted (a disabled one's deliveries fail instead)
 	ReasonEmpty        = "empty"        // a digest with nothing to list
 	ReasonRetried      = "retried"      // sent again by an admin from the dead-letter list
 	// ReasonContactPressure: held, a campaign's touch email that the

@@ -57,7 +57,8 @@ func deliveryOps() []openapi.Op {
 			Response: app.DeliveryPage{}, Errors: []int{400, 403, 422}},
 		{Method: "POST", Path: "/v1/deliveries/:id/retry", Tag: "notifications", Summary: "Retry a failed delivery (admins)",
 			Description: "Hands the delivery back to its workflow with a new retry period; it is sent unless its follow-up closed meanwhile (then it is " +
-				"suppressed) or its webhook subscription is disabled. 409 unless the delivery is failed.",
+				"suppressed). 409 unless the delivery is failed (not_failed), and for a webhook delivery whose subscription is disabled " +
+				"(subscription_disabled: re-enable it first) or deleted (subscription_deleted).",
 			Params: []openapi.Param{{Name: "id", In: "path", Description: "delivery id"}}, Status: http.StatusAccepted,
 			Response: app.DeliveryView{}, Errors: []int{403, 404, 409, 503}},
 	}

@@ -1136,7 +1136,7 @@ type ClientInterface interface {
 
 	// PostDeliveriesByIdRetry Retry a failed delivery (admins)
 	//
-	// Hands the delivery back to its workflow with a new retry period; it is sent unless its follow-up closed meanwhile (then it is suppressed) or its webhook subscription is disabled. 409 unless the delivery is failed.
+	// Hands the delivery back to its workflow with a new retry period; it is sent unless its follow-up closed meanwhile (then it is suppressed). 409 unless the delivery is failed (not_failed), and for a webhook delivery whose subscription is disabled (subscription_disabled: re-enable it first) or deleted (subscription_deleted).
 	//
 	// Corresponds with POST /v1/deliveries/{id}/retry (the `PostDeliveriesByIdRetry` operationId).
 	PostDeliveriesByIdRetry(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -1664,7 +1664,7 @@ func (c *Client) GetDeliveries(ctx context.Context, params *GetDeliveriesParams,
 
 // PostDeliveriesByIdRetry Retry a failed delivery (admins)
 //
-// Hands the delivery back to its workflow with a new retry period; it is sent unless its follow-up closed meanwhile (then it is suppressed) or its webhook subscription is disabled. 409 unless the delivery is failed.
+// Hands the delivery back to its workflow with a new retry period; it is sent unless its follow-up closed meanwhile (then it is suppressed). 409 unless the delivery is failed (not_failed), and for a webhook delivery whose subscription is disabled (subscription_disabled: re-enable it first) or deleted (subscription_deleted).
 //
 // Corresponds with POST /v1/deliveries/{id}/retry (the `PostDeliveriesByIdRetry` operationId).
 func (c *Client) PostDeliveriesByIdRetry(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -4711,7 +4711,7 @@ type ClientWithResponsesInterface interface {
 
 	// PostDeliveriesByIdRetryWithResponse Retry a failed delivery (admins)
 	//
-	// Hands the delivery back to its workflow with a new retry period; it is sent unless its follow-up closed meanwhile (then it is suppressed) or its webhook subscription is disabled. 409 unless the delivery is failed.
+	// Hands the delivery back to its workflow with a new retry period; it is sent unless its follow-up closed meanwhile (then it is suppressed). 409 unless the delivery is failed (not_failed), and for a webhook delivery whose subscription is disabled (subscription_disabled: re-enable it first) or deleted (subscription_deleted).
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -8280,7 +8280,7 @@ func (c *ClientWithResponses) GetDeliveriesWithResponse(ctx context.Context, par
 
 // PostDeliveriesByIdRetryWithResponse Retry a failed delivery (admins)
 //
-// Hands the delivery back to its workflow with a new retry period; it is sent unless its follow-up closed meanwhile (then it is suppressed) or its webhook subscription is disabled. 409 unless the delivery is failed.
+// Hands the delivery back to its workflow with a new retry period; it is sent unless its follow-up closed meanwhile (then it is suppressed). 409 unless the delivery is failed (not_failed), and for a webhook delivery whose subscription is disabled (subscription_disabled: re-enable it first) or deleted (subscription_deleted).
 //
 // Returns a wrapper object for the known response body format(s).
 //
