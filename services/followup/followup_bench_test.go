@@ -167,6 +167,21 @@ func BenchmarkPolicyRollout(b *testing.B) {
 			"reason": "benchmark"}); r.status != http.StatusCreated {
 			b.Fatalf("ladder: %d %s", r.status, r.body)
 		}
+		// BENCH_ROLLOUT_CHANGE=ladder changes the ladder's second step
+		// instead of the SLA: no due time moves, so a follow-up not due
+		// within five minutes is left unsignalled (domain.NeedsNoWake); the
+		// 100 due soon are told. The SLA the change would set is in force
+		// from the start, so that those 100 are due 30–90 s after it.
+		change := envOr("BENCH_ROLLOUT_CHANGE", "sla")
+		if change != "sla" && change != "ladder" {
+			b.Fatalf("BENCH_ROLLOUT_CHANGE=%q: want sla or ladder", change)
+		}
+		if change == "ladder" {
+			if r := s.call("POST", "/v1/policies/lead.first_contact_sla/versions", analyst, map[string]any{
+				"value": map[string]any{"timer": map[string]any{"duration": "2h", "clock": "calendar"}}, "reason": "benchmark"}); r.status != http.StatusCreated {
+				b.Fatalf("SLA: %d %s", r.status, r.body)
+			}
+		}
 
 		t0 := time.Now()
 		anchor := time.Now().UTC()
@@ -215,16 +230,32 @@ func BenchmarkPolicyRollout(b *testing.B) {
 		waitCount("open", n+soon, "closed_at IS NULL")
 
 		t1 := time.Now()
-		r := s.call("POST", "/v1/policies/lead.first_contact_sla/versions", analyst, map[string]any{
-			"value": map[string]any{"timer": map[string]any{"duration": "2h", "clock": "calendar"}}, "reason": "benchmark"})
-		if r.status != http.StatusCreated {
-			b.Fatalf("change: %d %s", r.status, r.body)
+		var v int64 // the first-contact SLA's version the workflows use at the end
+		var sweep chan rolloutSweep
+		if change == "ladder" {
+			r := s.call("POST", "/v1/policies/lead.escalation_ladder/versions", analyst, map[string]any{"value": map[string]any{"ladder": map[string]any{
+				"clock": "calendar", "steps": []map[string]any{{"after": "0m", "action": "remind"}, {"after": "8h", "action": "escalate_manager"}}}},
+				"reason": "benchmark"})
+			if r.status != http.StatusCreated {
+				b.Fatalf("change: %d %s", r.status, r.body)
+			}
+			ladder := int64(r.json(b)["version"].(float64))
+			sweep = make(chan rolloutSweep, 1)
+			go func() { sweep <- firstSweep(ctx, tc, t1) }()
+			waitCount("re-computed", n+soon, "escalation_policy_version = ?", ladder)
+			v = int64(s.call("GET", "/v1/policies/lead.first_contact_sla", analyst, nil).json(b)["active"].(map[string]any)["version"].(float64))
+		} else {
+			r := s.call("POST", "/v1/policies/lead.first_contact_sla/versions", analyst, map[string]any{
+				"value": map[string]any{"timer": map[string]any{"duration": "2h", "clock": "calendar"}}, "reason": "benchmark"})
+			if r.status != http.StatusCreated {
+				b.Fatalf("change: %d %s", r.status, r.body)
+			}
+			v = int64(r.json(b)["version"].(float64))
+			sweep = make(chan rolloutSweep, 1)
+			go func() { sweep <- firstSweep(ctx, tc, t1) }()
+			waitCount("re-computed", n+soon, "policy_version = ? AND (due_at = ? OR anchor_at >= ?)", v, anchor.Truncate(time.Microsecond).Add(2*time.Hour),
+				soonFrom.Add(-2*time.Hour))
 		}
-		v := int64(r.json(b)["version"].(float64))
-		sweep := make(chan rolloutSweep, 1)
-		go func() { sweep <- firstSweep(ctx, tc, t1) }()
-		waitCount("re-computed", n+soon, "policy_version = ? AND (due_at = ? OR anchor_at >= ?)", v, anchor.Truncate(time.Microsecond).Add(2*time.Hour),
-			soonFrom.Add(-2*time.Hour))
 		elapsed := time.Since(t1)
 		b.ReportMetric(elapsed.Seconds(), "rollout_10k_s")
 		b.ReportMetric(float64(n+soon)/elapsed.Seconds(), "workflows/s")

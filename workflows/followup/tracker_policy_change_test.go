@@ -140,6 +140,28 @@ func TestChangeWithoutSignalIsPickedUpAtTheNextDecisionPoint(t *testing.T) {
 	h.wantStep(steps[0], monday10.Add(8*time.Hour), 1, policy.ActionRemind, monday10.Add(8*time.Hour), monday10.Add(12*time.Hour))
 }
 
+// A ladder change a rollout leaves unsignalled (it moves no instant the
+// workflow waits for: services/followup, domain.NeedsNoWake) takes effect
+// at the workflow's next action: the step due then is the new ladder's,
+// and the later steps count by it.
+func TestUnsignalledLadderChangeActsAtTheUnmovedNextAction(t *testing.T) {
+	h := newHarness(t, monday10)
+	h.store.putPolicy(policy.LeadFirstContactSLA, 1, time.Time{}, elapsedTimer(2*time.Hour))
+	h.store.putPolicy(policy.LeadEscalation, 1, time.Time{}, elapsedLadder())
+	// At the due time the owner's manager is told instead of the owner, at
+	// the same instant; the second step comes 8 hours on, not 4.
+	h.after(time.Hour, func() {
+		h.store.putPolicy(policy.LeadEscalation, 2, h.env.Now(), policy.Value{Ladder: &policy.Ladder{Clock: policy.ClockCalendar, Steps: []policy.Step{
+			{After: 0, Action: policy.ActionEscalateManager}, {After: policy.Duration(8 * time.Hour), Action: policy.ActionReassign}}}})
+	})
+	h.closeAt(monday10.Add(3 * time.Hour))
+	h.run(firstContact(monday10))
+
+	steps := h.steps()
+	h.wantCount("RecordFollowUpStep", len(steps), 1)
+	h.wantStep(steps[0], monday10.Add(2*time.Hour), 1, policy.ActionEscalateManager, monday10.Add(2*time.Hour), monday10.Add(10*time.Hour))
+}
+
 func TestShortenedToAPassedDueTimeStepsAtOnce(t *testing.T) {
 	h := newHarness(t, monday10)
 	h.store.putPolicy(policy.LeadFirstContactSLA, 1, time.Time{}, elapsedTimer(8*time.Hour))

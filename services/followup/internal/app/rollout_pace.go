@@ -122,6 +122,9 @@ type RolloutObserver interface {
 	TakenIn(d time.Duration)
 	// WakePage: a wake page's pacing, at its end.
 	WakePage(p WakePagePace)
+	// StorePage: a store page stored the change on stored follow-ups, of
+	// which unsignalled owe no wake-up (domain.NeedsNoWake).
+	StorePage(stored, unsignalled int64)
 }
 
 // WakePagePace is what a wake page's pacing saw.

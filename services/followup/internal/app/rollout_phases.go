@@ -33,46 +33,57 @@ func (s *FollowUps) rolloutStore(ctx context.Context, in *followupv1.RolloutPage
 		return nil, err
 	}
 	rr := s.resolveRollout(ctx, ro, due)
+	var unsignalled int64
 	for rest, first := due, true; len(rest) > 0; first = false {
 		n := min(rolloutStoreChunk, len(rest))
-		stored, err := s.recomputeOwing(ctx, rr, rest[:n])
+		stored, quiet, err := s.recomputeOwing(ctx, rr, rest[:n])
 		if err != nil {
 			return nil, err
 		}
 		res.Stored += stored
+		unsignalled += quiet
 		if first {
 			faults.Point(AfterRolloutStore)
 		}
 		heartbeat(rest[n-1].ID)
 		rest = rest[n:]
 	}
+	if o := s.RolloutPace; o != nil && len(due) > 0 {
+		o.StorePage(res.Stored, unsignalled)
+	}
 	return res, nil
 }
 
 // recomputeOwing stores what recompute would for rows, in one transaction,
 // with a wake-up owed for each open one: carried when the change was
-// stored, bare (and due at once) when the workflow must resolve itself. It
-// returns how many changes it stored.
-func (s *FollowUps) recomputeOwing(ctx context.Context, rr *rolloutResolutions, rows []domain.FollowUp) (int64, error) {
+// stored, bare (and due at once) when the workflow must resolve itself —
+// none when the stored change moves nothing its workflow waits for
+// (domain.NeedsNoWake). It returns how many changes it stored and how many
+// of those owe no wake-up.
+func (s *FollowUps) recomputeOwing(ctx context.Context, rr *rolloutResolutions, rows []domain.FollowUp) (stored, quiet int64, err error) {
 	ro := rr.ro
 	ids := make([]string, len(rows))
 	for i, r := range rows {
 		ids[i] = r.ID
 	}
-	var stored int64
 	at := now()
-	err := s.store.UpdateEachOwing(ctx, ids, func(f *domain.FollowUp) (store.Wake, bool, error) {
+	err = s.store.UpdateEachOwing(ctx, ids, func(f *domain.FollowUp) (store.Wake, bool, error) {
 		if f.Closed() {
 			return store.Wake{}, false, nil
 		}
+		before := *f
 		w := store.Wake{FollowUpID: f.ID, Policy: ro.GetPolicy(), Calendar: ro.GetCalendar(), Version: ro.GetVersion(), At: &at, CreatedAt: at}
 		if sig := s.rerun(rr, f); sig.GetRecorded() != nil {
 			stored++
+			if domain.NeedsNoWake(before, *f, at) {
+				quiet++
+				return store.Wake{}, false, nil
+			}
 			w.Carried, w.At = true, nextAction(*f)
 		}
 		return w, true, nil
 	})
-	return stored, err
+	return stored, quiet, err
 }
 
 // nextAction is when a follow-up's record says its workflow next acts: the

@@ -260,6 +260,7 @@ type seenPace struct {
 
 func (s *seenPace) TakenIn(d time.Duration)     { s.takenIn = append(s.takenIn, d) }
 func (s *seenPace) WakePage(p app.WakePagePace) { s.pages = append(s.pages, p) }
+func (s *seenPace) StorePage(int64, int64)      {}
 
 // widest is the widest window a page had.
 func (s *seenPace) widest() int {

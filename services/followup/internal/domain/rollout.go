@@ -1,5 +1,11 @@
 package domain
 
+import (
+	"time"
+
+	wfc "github.com/closeloop/closeloop/proto/contract/workflows"
+)
+
 // ActiveVersions are the version in force of every policy and the current
 // version of every calendar, by name: what the reconciliation brings open
 // follow-ups onto.
@@ -50,4 +56,41 @@ func CoverageOf(as []Assignment, name string) CalendarCoverage {
 		}
 	}
 	return c
+}
+
+// UnsignalledMargin is how far ahead of now a follow-up's next action must
+// be for a rollout to leave its workflow unsignalled (NeedsNoWake): an
+// action due sooner may be under way in its workflow, its record not yet
+// showing it.
+const UnsignalledMargin = 5 * time.Minute
+
+// NeedsNoWake reports whether a rollout that stored a policy or calendar
+// change on a follow-up — before, its record as it stood; after, as the
+// change left it — may leave the follow-up's workflow unsignalled, its
+// wake-up not owed: the change moves nothing the workflow waits for. Its
+// workflow takes the new versions at its next action anyway, since a timer
+// that fires re-resolves before it acts (workflows/followup, Track). That
+// holds when
+//   - the workflow is a standalone FollowUp workflow: one that hosts the
+//     follow-up among other work (a lead, a visit, a slip's chases, a
+//     win-back cadence) may read policies for that other work when told of
+//     a change, and is always told;
+//   - the due time, the escalation level and the next step's instant stand
+//     as they were, and there is a next step: a change that moves the next
+//     action (sooner or later) is signalled, as one that ends or starts the
+//     ladder;
+//   - that step is at least UnsignalledMargin ahead of now: a step due
+//     sooner may be under way, the record behind the workflow.
+//
+// A wake-up an earlier rollout left owed stays owed (the store replaces
+// only what it stores), and is sent with a resolution made when it is sent.
+func NeedsNoWake(before, after FollowUp, now time.Time) bool {
+	if after.Closed() || after.WorkflowID != wfc.FollowUpWorkflowID(after.ID) {
+		return false
+	}
+	if before.NextStepAt == nil || after.NextStepAt == nil || !before.NextStepAt.Equal(*after.NextStepAt) {
+		return false
+	}
+	return before.DueAt.Equal(after.DueAt) && before.EscalationLevel == after.EscalationLevel &&
+		after.NextStepAt.After(now.Add(UnsignalledMargin))
 }

@@ -3,7 +3,9 @@ package domain_test
 import (
 	"slices"
 	"testing"
+	"time"
 
+	wfc "github.com/closeloop/closeloop/proto/contract/workflows"
 	"github.com/closeloop/closeloop/services/followup/internal/domain"
 )
 
@@ -53,5 +55,40 @@ func TestCoverageOf(t *testing.T) {
 	}
 	if n := domain.CoverageOf(as, "none"); len(n.Regions)+len(n.Teams) != 0 || n.Default {
 		t.Errorf("none: %+v", n)
+	}
+}
+
+// A rollout leaves a workflow unsignalled only when the change it stored
+// moves nothing that workflow waits for, the next step is well ahead, and
+// the workflow is a standalone FollowUp.
+func TestNeedsNoWake(t *testing.T) {
+	now := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	at := func(d time.Duration) *time.Time { v := now.Add(d); return &v }
+	before := domain.FollowUp{ID: "fu-1", WorkflowID: wfc.FollowUpWorkflowID("fu-1"), DueAt: now.Add(time.Hour), NextStepAt: at(time.Hour),
+		EscalationPolicyVersion: 2}
+	for _, c := range []struct {
+		name   string
+		change func(b, a *domain.FollowUp)
+		want   bool
+	}{
+		{"only a version moved, the next step an hour ahead", func(_, a *domain.FollowUp) {}, true},
+		{"the next step 6 minutes ahead", func(b, a *domain.FollowUp) { b.NextStepAt, a.NextStepAt = at(6*time.Minute), at(6*time.Minute) }, true},
+		{"the next step within the margin", func(b, a *domain.FollowUp) { b.NextStepAt, a.NextStepAt = at(4*time.Minute), at(4*time.Minute) }, false},
+		{"the next step due already", func(b, a *domain.FollowUp) { b.NextStepAt, a.NextStepAt = at(-time.Minute), at(-time.Minute) }, false},
+		{"the next step sooner", func(_, a *domain.FollowUp) { a.NextStepAt = at(30 * time.Minute) }, false},
+		{"the next step later", func(_, a *domain.FollowUp) { a.NextStepAt = at(2 * time.Hour) }, false},
+		{"the due time moved, the next step not", func(_, a *domain.FollowUp) { a.DueAt = now.Add(-time.Hour) }, false},
+		{"the ladder done before", func(b, _ *domain.FollowUp) { b.NextStepAt = nil }, false},
+		{"the ladder done after", func(_, a *domain.FollowUp) { a.NextStepAt = nil }, false},
+		{"another escalation level", func(_, a *domain.FollowUp) { a.EscalationLevel = 1 }, false},
+		{"hosted by a lead's workflow", func(_, a *domain.FollowUp) { a.WorkflowID = wfc.LeadWorkflowID("lead-1") }, false},
+		{"closed", func(_, a *domain.FollowUp) { c := now; a.ClosedAt = &c }, false},
+	} {
+		b, a := before, before
+		a.EscalationPolicyVersion = 3
+		c.change(&b, &a)
+		if got := domain.NeedsNoWake(b, a, now); got != c.want {
+			t.Errorf("%s: %v, want %v", c.name, got, c.want)
+		}
 	}
 }

@@ -15,17 +15,21 @@ const (
 	MetricRolloutWindow  = "closeloop.followups.rollout.window"
 	MetricRolloutSignals = "closeloop.followups.rollout.signals"
 	MetricRolloutTakenIn = "closeloop.followups.rollout.taken_in"
+	// MetricRolloutUnsignalled counts follow-ups whose stored change moved
+	// nothing their workflow waits for: no signal sent.
+	MetricRolloutUnsignalled = "closeloop.followups.rollout.unsignalled"
 )
 
 // RolloutPace is app.RolloutObserver on OpenTelemetry and the service's
 // log: the window a wake page ended with, the signals it sent, how long
-// the workflows it checked took to take their signal in, and a log line a
-// page.
+// the workflows it checked took to take their signal in, the follow-ups a
+// store page left unsignalled, and a log line a page.
 type RolloutPace struct {
-	window  metric.Int64Gauge
-	signals metric.Int64Counter
-	takenIn metric.Float64Histogram
-	log     *slog.Logger
+	window      metric.Int64Gauge
+	signals     metric.Int64Counter
+	unsignalled metric.Int64Counter
+	takenIn     metric.Float64Histogram
+	log         *slog.Logger
 }
 
 // NewRolloutPace registers the instruments; mp nil: the log line only.
@@ -42,6 +46,10 @@ func NewRolloutPace(mp metric.MeterProvider, log *slog.Logger) (*RolloutPace, er
 	}
 	if r.signals, err = m.Int64Counter(MetricRolloutSignals, metric.WithUnit("{signal}"),
 		metric.WithDescription("Signals policy rollouts' wake pages sent to running follow-ups.")); err != nil {
+		return nil, err
+	}
+	if r.unsignalled, err = m.Int64Counter(MetricRolloutUnsignalled, metric.WithUnit("{follow-up}"),
+		metric.WithDescription("Follow-ups whose change a policy rollout stored without signalling their workflow: the change moved nothing it waits for, and it takes the new version at its next action.")); err != nil {
 		return nil, err
 	}
 	r.takenIn, err = m.Float64Histogram(MetricRolloutTakenIn, metric.WithUnit("s"),
@@ -67,4 +75,12 @@ func (r *RolloutPace) WakePage(p app.WakePagePace) {
 	r.log.Info("rollout wake page", "signalled", p.Signalled, "window_from", p.WindowFrom, "window_to", p.WindowTo,
 		"carried", p.Carried, "handed", p.Handed, "checks", p.Checks, "waited", p.Waited, "gave_up", p.GaveUp,
 		"slowest_taken_in", p.SlowestTakenIn.Round(time.Millisecond).String(), "took", p.Took.Round(time.Millisecond).String())
+}
+
+// StorePage records a store page's end.
+func (r *RolloutPace) StorePage(stored, unsignalled int64) {
+	if r.unsignalled != nil {
+		r.unsignalled.Add(context.Background(), unsignalled)
+	}
+	r.log.Info("rollout store page", "stored", stored, "unsignalled", unsignalled)
 }

@@ -1,0 +1,113 @@
+package app_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	wfc "github.com/closeloop/closeloop/proto/contract/workflows"
+	followupv1 "github.com/closeloop/closeloop/proto/gen/closeloop/followup/v1"
+	"github.com/closeloop/closeloop/services/followup/internal/app"
+	"github.com/closeloop/closeloop/services/followup/internal/domain"
+	"github.com/closeloop/closeloop/workflows/policy"
+)
+
+// A ladder change that moves only a later step stores the change on every
+// follow-up, but owes a wake-up only where the workflow's next action moves
+// or may be under way: a standalone FollowUp workflow whose next action (the
+// reminder at its due time) stands, well ahead, is left to take the new
+// version at that action. One whose reminder is minutes away, and one
+// hosted by another workflow (a lead's, say), are signalled as before.
+func TestARolloutLeavesUnsignalledWhatItMovesNothingFor(t *testing.T) {
+	ctx := context.Background()
+	r := newRolloutFixture(t)
+	ladder := func(version int64, second time.Duration) {
+		t.Helper()
+		v := policy.Value{Ladder: &policy.Ladder{Clock: policy.ClockCalendar, Steps: []policy.Step{
+			{After: 0, Action: policy.ActionRemind}, {After: policy.Duration(second), Action: policy.ActionEscalateManager}}}}
+		if err := r.gdb.Exec(`INSERT INTO policy_versions (policy, version, value, effective_from, created_by, created_at, reason) VALUES (?, ?, ?, ?, 'analyst', ?, 'test')`,
+			policy.LeadEscalation, version, string(v.MustJSON()), time.Now().Add(-time.Minute), time.Now()).Error; err != nil {
+			t.Fatal(err)
+		}
+	}
+	ladder(2, 4*time.Hour)
+	r.slaV2(t)
+	// Under the 2 h SLA: due in an hour, in two minutes, in an hour.
+	now := time.Now().UTC().Truncate(time.Second)
+	open := func(id, workflowID string, anchor time.Time) {
+		t.Helper()
+		f, err := domain.Open(domain.Opening{ID: id, Kind: policy.KindFirstContact, CustomerID: "c-1", OwnerID: "rep-ana", Team: "north", Territory: "north",
+			Title: "call", AnchorAt: anchor, DueAt: anchor.Add(4 * time.Hour), Policy: policy.LeadFirstContactSLA, PolicyVersion: 1,
+			EscalationPolicy: policy.LeadEscalation, EscalationPolicyVersion: 1, WorkflowID: workflowID}, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := r.fus.Create(ctx, f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	open("fu-far", wfc.FollowUpWorkflowID("fu-far"), now.Add(-time.Hour))
+	open("fu-near", wfc.FollowUpWorkflowID("fu-near"), now.Add(-2*time.Hour+2*time.Minute))
+	open("fu-lead", wfc.LeadWorkflowID("lead-1"), now.Add(-time.Hour))
+
+	wf := &signals{sent: map[string][]*followupv1.PolicyChangedSignal{}}
+	svc := app.NewFollowUps(r.fus, r.pol, wf, nil, nil, app.Links{})
+	rollout := func(ro *followupv1.RolloutInput) {
+		t.Helper()
+		if _, err := svc.RolloutPage(ctx, &followupv1.RolloutPageInput{Rollout: ro, Limit: 500, Phase: followupv1.RolloutPhase_ROLLOUT_PHASE_STORE}, false, nil); err != nil {
+			t.Fatal(err)
+		}
+		for more := true; more; {
+			res, err := svc.RolloutPage(ctx, &followupv1.RolloutPageInput{Rollout: ro, Limit: 500, Phase: followupv1.RolloutPhase_ROLLOUT_PHASE_WAKE}, false, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			more = res.GetNextAfterId() != ""
+		}
+	}
+	// The SLA and the ladder move every due time and next step from where
+	// the records were opened: every workflow is told.
+	rollout(&followupv1.RolloutInput{Policy: policy.LeadFirstContactSLA, Version: 2})
+	if len(wf.sent) != 3 {
+		t.Fatalf("the SLA's rollout signalled %d workflows, want 3: %v", len(wf.sent), wf.sent)
+	}
+	before := map[string]domain.FollowUp{}
+	for _, id := range []string{"fu-far", "fu-near", "fu-lead"} {
+		f, err := r.fus.Get(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f.EscalationPolicyVersion != 2 || f.NextStepAt == nil || !f.NextStepAt.Equal(f.DueAt) {
+			t.Fatalf("%s after the SLA's rollout: %+v", id, f)
+		}
+		before[id] = f
+	}
+
+	// The manager's step moves from 4 to 8 hours after the due time; the
+	// reminder at the due time stands.
+	ladder(3, 8*time.Hour)
+	wf.sent = map[string][]*followupv1.PolicyChangedSignal{}
+	rollout(&followupv1.RolloutInput{Policy: policy.LeadEscalation, Version: 3})
+	for _, id := range []string{"fu-far", "fu-near", "fu-lead"} {
+		f, err := r.fus.Get(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f.EscalationPolicyVersion != 3 || !f.DueAt.Equal(before[id].DueAt) || !f.NextStepAt.Equal(*before[id].NextStepAt) {
+			t.Errorf("%s after the ladder's rollout: %+v; want ladder v3 stored, the due time and reminder where they were", id, f)
+		}
+	}
+	if n := len(wf.sent[wfc.FollowUpWorkflowID("fu-far")]); n != 0 {
+		t.Errorf("fu-far, its reminder an hour away and unmoved, was signalled %d times", n)
+	}
+	if n := len(wf.sent[wfc.FollowUpWorkflowID("fu-near")]); n != 1 {
+		t.Errorf("fu-near, its reminder two minutes away, was signalled %d times, want once", n)
+	}
+	if n := len(wf.sent[wfc.LeadWorkflowID("lead-1")]); n != 1 {
+		t.Errorf("fu-lead, hosted by a lead's workflow, was signalled %d times, want once", n)
+	}
+	var owed int64
+	if err := r.gdb.Raw("SELECT COUNT(*) FROM rollout_wakes").Scan(&owed).Error; err != nil || owed != 0 {
+		t.Fatalf("%d wake-ups left owed (%v)", owed, err)
+	}
+}
