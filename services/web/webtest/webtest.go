@@ -124,7 +124,12 @@ func New(t testing.TB, o Opts) *Stack {
 		"WEB_PUBLIC_URL": s.URL, "WEB_OIDC_CLIENT_ID": ClientID, "WEB_SESSION_KEY": session.NewKey(),
 		"CUSTOMER_API_URL": s.Base, "FOLLOWUP_API_URL": s.FollowUpBase, "SALES_API_URL": s.SalesBase,
 		"SERVICE_API_URL": s.ServiceBase,
-		"TEMPORAL_UI_URL": "http://temporal-ui.test", "WEB_DEFAULT_TIME_ZONE": "Asia/Shanghai",
+		// No marketing service runs here unless a test gives its own: an
+		// address that refuses, never the default's 127.0.0.1:8084, where a
+		// developer's make run answers (its campaigns page then held up the
+		// pages' htmx requests in TestBrowserPagesKeepTheConsoleCSP).
+		"MARKETING_API_URL": "http://127.0.0.1:1",
+		"TEMPORAL_UI_URL":   "http://temporal-ui.test", "WEB_DEFAULT_TIME_ZONE": "Asia/Shanghai",
 	}, o.WebEnv)
 	w := servicetest.Start(t, web.Spec(), webEnv, service.Options{})
 	u, err := url.Parse(w.Base)
