@@ -191,7 +191,14 @@ func (s *FollowUps) OpenWith(ctx context.Context, o *followupv1.FollowUpOpening,
 	if err != nil {
 		return nil
 	}
-	return s.Record(ctx, OpeningOf(p.Record(spec, o.GetWorkflowId(), o.GetRunId())))
+	op := OpeningOf(p.Record(spec, o.GetWorkflowId(), o.GetRunId()))
+	// The plan's first step is when the workflow first acts: recorded, a
+	// rollout can tell whether a change moves it (domain.NeedsNoWake).
+	if at, ok := p.NextAt(0); ok {
+		at = at.UTC().Truncate(time.Microsecond)
+		op.NextStepAt = &at
+	}
+	return s.Record(ctx, op)
 }
 
 // OpeningOf is the opening of a follow-up record as a workflow sends it.

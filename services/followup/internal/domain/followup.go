@@ -140,6 +140,10 @@ type Opening struct {
 	Calendar                string
 	CalendarVersion         int64
 	WorkflowID, RunID       string
+	// NextStepAt is when its workflow first acts (its ladder's first step),
+	// when the opener knows it; nil: not recorded until a step or a
+	// deadline change records it.
+	NextStepAt *time.Time
 }
 
 // Open is a new open follow-up with its "opened" history entry, stored at now.
@@ -154,6 +158,7 @@ func Open(o Opening, now time.Time) (FollowUp, error) {
 		EscalationPolicy: o.EscalationPolicy, EscalationPolicyVersion: o.EscalationPolicyVersion,
 		Calendar: o.Calendar, CalendarVersion: o.CalendarVersion,
 		WorkflowID: o.WorkflowID, RunID: o.RunID, OpenedBy: o.OpenedBy, CreatedAt: now, UpdatedAt: now,
+		NextStepAt: o.NextStepAt,
 	}
 	detail := "due " + f.DueAt.Format(time.RFC3339)
 	if f.Policy != "" {

@@ -77,14 +77,14 @@ func openDB(t *testing.T, dsn string) *gorm.DB {
 	return gdb
 }
 
-// ladder proposes a version of the call-back escalation ladder (remind at
-// the deadline, escalate to the managers after escalate) and returns its
-// version and the id of its rollout workflow.
-func (r *rollout) ladder(escalate string) (int64, string) {
+// ladder proposes a version of the call-back escalation ladder (remind
+// remind after the deadline, escalate to the managers after escalate) and
+// returns its version and the id of its rollout workflow.
+func (r *rollout) ladder(remind, escalate string) (int64, string) {
 	r.t.Helper()
 	resp := r.s.Call("POST", "/v1/policies/"+policy.CallbackEscalation+"/versions", stacktest.Analyst, map[string]any{"value": map[string]any{
 		"ladder": map[string]any{"clock": "calendar", "steps": []map[string]any{
-			{"after": "0m", "action": "remind"}, {"after": escalate, "action": "escalate_manager"}}}}, "reason": "rollout fault test"})
+			{"after": remind, "action": "remind"}, {"after": escalate, "action": "escalate_manager"}}}}, "reason": "rollout fault test"})
 	if resp.Status != http.StatusCreated {
 		r.t.Fatalf("ladder: %d %s", resp.Status, resp.Body)
 	}
@@ -329,10 +329,13 @@ func TestWorkerKilledMidRollout(t *testing.T) {
 	worker.Start("")
 	r := &rollout{t: t, s: s, fdb: openDB(t, fdsn), tc: tc}
 	const n = 60
-	base, _ := r.ladder("1d")
+	base, _ := r.ladder("0m", "1d")
 	ids := r.open(n, base, true)
 
-	v, rolloutID := r.ladder("2d")
+	// The reminder moves too: every workflow's next action moves, so the
+	// rollout must signal each (one whose next action stood would take the
+	// change only when it acts: domain.NeedsNoWake).
+	v, rolloutID := r.ladder("30m", "2d")
 	started := time.Now()
 	for r.onVersion(v) == 0 { // a fast poll: the rollout takes a moment only
 		if time.Since(started) > time.Minute {
@@ -388,10 +391,13 @@ func TestFollowUpServiceKilledMidRollout(t *testing.T) {
 	}
 	r := &rollout{t: t, s: s, fdb: openDB(t, fdsn), tc: tc}
 	const n = 20
-	base, _ := r.ladder("1d")
+	base, _ := r.ladder("0m", "1d")
 	ids := r.open(n, base, false)
 
-	v, rolloutID := r.ladder("2d")
+	// The reminder moves too: every workflow's next action moves, so the
+	// rollout must signal each (one whose next action stood would take the
+	// change only when it acts: domain.NeedsNoWake).
+	v, rolloutID := r.ladder("30m", "2d")
 	started := time.Now()
 	fu.Died(time.Minute)
 	atKill := r.onVersion(v)
