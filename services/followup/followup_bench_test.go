@@ -231,7 +231,9 @@ func BenchmarkPolicyRollout(b *testing.B) {
 
 		t1 := time.Now()
 		var v int64 // the first-contact SLA's version the workflows use at the end
-		var sweep chan rolloutSweep
+		// The rollout's sweep, from the first PolicyRollout started since t1.
+		sweep := make(chan rolloutSweep, 1)
+		go func() { sweep <- firstSweep(ctx, tc, t1) }()
 		if change == "ladder" {
 			r := s.call("POST", "/v1/policies/lead.escalation_ladder/versions", analyst, map[string]any{"value": map[string]any{"ladder": map[string]any{
 				"clock": "calendar", "steps": []map[string]any{{"after": "0m", "action": "remind"}, {"after": "8h", "action": "escalate_manager"}}}},
@@ -240,8 +242,6 @@ func BenchmarkPolicyRollout(b *testing.B) {
 				b.Fatalf("change: %d %s", r.status, r.body)
 			}
 			ladder := int64(r.json(b)["version"].(float64))
-			sweep = make(chan rolloutSweep, 1)
-			go func() { sweep <- firstSweep(ctx, tc, t1) }()
 			waitCount("re-computed", n+soon, "escalation_policy_version = ?", ladder)
 			v = int64(s.call("GET", "/v1/policies/lead.first_contact_sla", analyst, nil).json(b)["active"].(map[string]any)["version"].(float64))
 		} else {
@@ -251,8 +251,6 @@ func BenchmarkPolicyRollout(b *testing.B) {
 				b.Fatalf("change: %d %s", r.status, r.body)
 			}
 			v = int64(r.json(b)["version"].(float64))
-			sweep = make(chan rolloutSweep, 1)
-			go func() { sweep <- firstSweep(ctx, tc, t1) }()
 			waitCount("re-computed", n+soon, "policy_version = ? AND (due_at = ? OR anchor_at >= ?)", v, anchor.Truncate(time.Microsecond).Add(2*time.Hour),
 				soonFrom.Add(-2*time.Hour))
 		}
