@@ -172,11 +172,15 @@ func BenchmarkPolicyRollout(b *testing.B) {
 		// within five minutes is left unsignalled (domain.NeedsNoWake); the
 		// 100 due soon are told. The SLA the change would set is in force
 		// from the start, so that those 100 are due 30–90 s after it.
+		// BENCH_ROLLOUT_CHANGE=longer lengthens the SLA instead, from 2 to
+		// 3 hours: every next action moves later, so those not due within
+		// five minutes are left unsignalled too; the 100 due soon are told,
+		// their reminders an hour later (none is due in the run).
 		change := envOr("BENCH_ROLLOUT_CHANGE", "sla")
-		if change != "sla" && change != "ladder" {
-			b.Fatalf("BENCH_ROLLOUT_CHANGE=%q: want sla or ladder", change)
+		if change != "sla" && change != "ladder" && change != "longer" {
+			b.Fatalf("BENCH_ROLLOUT_CHANGE=%q: want sla, ladder or longer", change)
 		}
-		if change == "ladder" {
+		if change != "sla" {
 			if r := s.call("POST", "/v1/policies/lead.first_contact_sla/versions", analyst, map[string]any{
 				"value": map[string]any{"timer": map[string]any{"duration": "2h", "clock": "calendar"}}, "reason": "benchmark"}); r.status != http.StatusCreated {
 				b.Fatalf("SLA: %d %s", r.status, r.body)
@@ -245,13 +249,17 @@ func BenchmarkPolicyRollout(b *testing.B) {
 			waitCount("re-computed", n+soon, "escalation_policy_version = ?", ladder)
 			v = int64(s.call("GET", "/v1/policies/lead.first_contact_sla", analyst, nil).json(b)["active"].(map[string]any)["version"].(float64))
 		} else {
+			sla, text := 2*time.Hour, "2h"
+			if change == "longer" {
+				sla, text = 3*time.Hour, "3h"
+			}
 			r := s.call("POST", "/v1/policies/lead.first_contact_sla/versions", analyst, map[string]any{
-				"value": map[string]any{"timer": map[string]any{"duration": "2h", "clock": "calendar"}}, "reason": "benchmark"})
+				"value": map[string]any{"timer": map[string]any{"duration": text, "clock": "calendar"}}, "reason": "benchmark"})
 			if r.status != http.StatusCreated {
 				b.Fatalf("change: %d %s", r.status, r.body)
 			}
 			v = int64(r.json(b)["version"].(float64))
-			waitCount("re-computed", n+soon, "policy_version = ? AND (due_at = ? OR anchor_at >= ?)", v, anchor.Truncate(time.Microsecond).Add(2*time.Hour),
+			waitCount("re-computed", n+soon, "policy_version = ? AND (due_at = ? OR anchor_at >= ?)", v, anchor.Truncate(time.Microsecond).Add(sla),
 				soonFrom.Add(-2*time.Hour))
 		}
 		elapsed := time.Since(t1)
@@ -265,7 +273,7 @@ func BenchmarkPolicyRollout(b *testing.B) {
 		}
 		b.ReportMetric(sw.done.Seconds(), "signalled-all-s")
 		b.Logf("every workflow signalled (the rollout's first sweep over) after %s: %s", sw.done.Round(time.Millisecond), sw)
-		if soon > 0 {
+		if soon > 0 && change != "longer" {
 			// Each of those acted (its reminder recorded) how long after its
 			// new due time? The last is due 90 s after the change at most.
 			time.Sleep(time.Until(soonFrom.Add(time.Minute + 5*time.Second)))

@@ -162,6 +162,53 @@ func TestUnsignalledLadderChangeActsAtTheUnmovedNextAction(t *testing.T) {
 	h.wantStep(steps[0], monday10.Add(2*time.Hour), 1, policy.ActionEscalateManager, monday10.Add(2*time.Hour), monday10.Add(10*time.Hour))
 }
 
+// An SLA lengthened, which a rollout leaves unsignalled (it moves the next
+// action later: services/followup, domain.NeedsNoWake), wakes the workflow
+// at the old due time: it re-resolves, records the new due time, carries
+// out nothing then, and reminds at the new due time.
+func TestUnsignalledLengthenedSLAActsAtTheNewDueTime(t *testing.T) {
+	h := newHarness(t, monday10)
+	h.store.putPolicy(policy.LeadFirstContactSLA, 1, time.Time{}, elapsedTimer(2*time.Hour))
+	h.store.putPolicy(policy.LeadEscalation, 1, time.Time{}, elapsedLadder())
+	h.after(time.Hour, func() { h.store.putPolicy(policy.LeadFirstContactSLA, 2, h.env.Now(), elapsedTimer(5*time.Hour)) })
+	h.closeAt(monday10.Add(6 * time.Hour))
+	h.run(firstContact(monday10))
+
+	ups := h.updates()
+	h.wantCount("UpdateFollowUpDeadline", len(ups), 1)
+	h.wantTime("deadline updated at", ups[0].at, monday10.Add(2*time.Hour))
+	h.wantTime("updated due", ts(ups[0].in.GetDueAt()), monday10.Add(5*time.Hour))
+	steps := h.steps()
+	h.wantCount("RecordFollowUpStep", len(steps), 1)
+	h.wantStep(steps[0], monday10.Add(5*time.Hour), 1, policy.ActionRemind, monday10.Add(5*time.Hour), monday10.Add(9*time.Hour))
+}
+
+// A ladder change that leaves no step at the follow-up's level (a rollout
+// leaves it unsignalled: the next action moves to never) wakes the
+// workflow at the old step's instant, which records the change and then
+// waits only for the close.
+func TestUnsignalledLadderEndedStepsNoMore(t *testing.T) {
+	h := newHarness(t, monday10)
+	h.store.putPolicy(policy.LeadFirstContactSLA, 1, time.Time{}, elapsedTimer(2*time.Hour))
+	h.store.putPolicy(policy.LeadEscalation, 1, time.Time{}, elapsedLadder())
+	h.after(3*time.Hour, func() {
+		h.store.putPolicy(policy.LeadEscalation, 2, h.env.Now(), policy.Value{Ladder: &policy.Ladder{Clock: policy.ClockCalendar, Steps: []policy.Step{
+			{After: 0, Action: policy.ActionRemind}}}})
+	})
+	h.closeAt(monday10.Add(30 * time.Hour))
+	h.run(firstContact(monday10))
+
+	steps := h.steps()
+	h.wantCount("RecordFollowUpStep", len(steps), 1)
+	h.wantStep(steps[0], monday10.Add(2*time.Hour), 1, policy.ActionRemind, monday10.Add(2*time.Hour), monday10.Add(6*time.Hour))
+	ups := h.updates()
+	h.wantCount("UpdateFollowUpDeadline", len(ups), 1)
+	h.wantTime("deadline updated at", ups[0].at, monday10.Add(6*time.Hour))
+	if ups[0].in.GetNextStepAt() != nil {
+		t.Errorf("the ladder ended, yet the update records a next step at %s", show(ts(ups[0].in.GetNextStepAt())))
+	}
+}
+
 func TestShortenedToAPassedDueTimeStepsAtOnce(t *testing.T) {
 	h := newHarness(t, monday10)
 	h.store.putPolicy(policy.LeadFirstContactSLA, 1, time.Time{}, elapsedTimer(8*time.Hour))

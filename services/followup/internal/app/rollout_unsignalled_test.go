@@ -12,12 +12,14 @@ import (
 	"github.com/closeloop/closeloop/workflows/policy"
 )
 
-// A ladder change that moves only a later step stores the change on every
-// follow-up, but owes a wake-up only where the workflow's next action moves
-// or may be under way: a standalone FollowUp workflow whose next action (the
-// reminder at its due time) stands, well ahead, is left to take the new
-// version at that action. One whose reminder is minutes away, and one
-// hosted by another workflow (a lead's, say), are signalled as before.
+// A ladder change that moves only a later step, or an SLA lengthened, stores
+// the change on every follow-up, but owes a wake-up only where the
+// workflow's next action comes sooner or may be under way: a standalone
+// FollowUp workflow whose next action (the reminder at its due time)
+// stands or moves later, well ahead, is left to take the new version when
+// its timer fires. One whose reminder is minutes away, and one hosted by
+// another workflow (a lead's, say), are signalled as before; a change that
+// brings the reminder sooner is signalled everywhere.
 func TestARolloutLeavesUnsignalledWhatItMovesNothingFor(t *testing.T) {
 	ctx := context.Background()
 	r := newRolloutFixture(t)
@@ -106,6 +108,56 @@ func TestARolloutLeavesUnsignalledWhatItMovesNothingFor(t *testing.T) {
 	if n := len(wf.sent[wfc.LeadWorkflowID("lead-1")]); n != 1 {
 		t.Errorf("fu-lead, hosted by a lead's workflow, was signalled %d times, want once", n)
 	}
+	r.noWakeOwed(t)
+
+	// The SLA lengthened from 2 to 3 hours moves every due time and
+	// reminder an hour later: fu-far's workflow wakes at the reminder's old
+	// instant, finds nothing due and waits for the new one, so it is left
+	// unsignalled; fu-near's reminder, two minutes away, may be under way.
+	sla := func(version int64, d time.Duration) {
+		t.Helper()
+		v := policy.Value{Timer: &policy.Timer{Duration: policy.Duration(d), Clock: policy.ClockCalendar}}
+		if err := r.gdb.Exec(`INSERT INTO policy_versions (policy, version, value, effective_from, created_by, created_at, reason) VALUES (?, ?, ?, ?, 'analyst', ?, 'test')`,
+			policy.LeadFirstContactSLA, version, string(v.MustJSON()), time.Now().Add(-time.Minute), time.Now()).Error; err != nil {
+			t.Fatal(err)
+		}
+	}
+	sla(3, 3*time.Hour)
+	wf.sent = map[string][]*followupv1.PolicyChangedSignal{}
+	rollout(&followupv1.RolloutInput{Policy: policy.LeadFirstContactSLA, Version: 3})
+	for _, id := range []string{"fu-far", "fu-near", "fu-lead"} {
+		f, err := r.fus.Get(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f.PolicyVersion != 3 || !f.DueAt.Equal(before[id].DueAt.Add(time.Hour)) || !f.NextStepAt.Equal(before[id].NextStepAt.Add(time.Hour)) {
+			t.Errorf("%s after the lengthened SLA's rollout: %+v; want SLA v3 stored, the due time and reminder an hour later", id, f)
+		}
+	}
+	if n := len(wf.sent[wfc.FollowUpWorkflowID("fu-far")]); n != 0 {
+		t.Errorf("fu-far, its reminder moved an hour later, was signalled %d times", n)
+	}
+	if n := len(wf.sent[wfc.FollowUpWorkflowID("fu-near")]); n != 1 {
+		t.Errorf("fu-near, its reminder two minutes away as it stood, was signalled %d times, want once", n)
+	}
+	if n := len(wf.sent[wfc.LeadWorkflowID("lead-1")]); n != 1 {
+		t.Errorf("fu-lead, hosted by a lead's workflow, was signalled %d times, want once", n)
+	}
+	r.noWakeOwed(t)
+
+	// Shortened back by half an hour, every reminder comes sooner than the
+	// record said: every workflow is told, or it would act late.
+	sla(4, 150*time.Minute)
+	wf.sent = map[string][]*followupv1.PolicyChangedSignal{}
+	rollout(&followupv1.RolloutInput{Policy: policy.LeadFirstContactSLA, Version: 4})
+	if len(wf.sent) != 3 {
+		t.Errorf("the shortened SLA's rollout signalled %d workflows, want 3: %v", len(wf.sent), wf.sent)
+	}
+	r.noWakeOwed(t)
+}
+
+func (r *rolloutFixture) noWakeOwed(t *testing.T) {
+	t.Helper()
 	var owed int64
 	if err := r.gdb.Raw("SELECT COUNT(*) FROM rollout_wakes").Scan(&owed).Error; err != nil || owed != 0 {
 		t.Fatalf("%d wake-ups left owed (%v)", owed, err)

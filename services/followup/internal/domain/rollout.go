@@ -67,30 +67,42 @@ const UnsignalledMargin = 5 * time.Minute
 // NeedsNoWake reports whether a rollout that stored a policy or calendar
 // change on a follow-up — before, its record as it stood; after, as the
 // change left it — may leave the follow-up's workflow unsignalled, its
-// wake-up not owed: the change moves nothing the workflow waits for. Its
-// workflow takes the new versions at its next action anyway, since a timer
-// that fires re-resolves before it acts (workflows/followup, Track). That
-// holds when
+// wake-up not owed: the workflow still wakes in time for its next action,
+// the one the change stored. A FollowUp workflow waits on one timer, for
+// its next action, and a timer that fires re-resolves before it acts
+// (workflows/followup, Track): at an instant the change moved later it
+// finds nothing due and waits for the new one; at an unmoved one it acts
+// under the new versions. That holds when
 //   - the workflow is a standalone FollowUp workflow: one that hosts the
 //     follow-up among other work (a lead, a visit, a slip's chases, a
 //     win-back cadence) may read policies for that other work when told of
 //     a change, and is always told;
-//   - the due time, the escalation level and the next step's instant stand
-//     as they were, and there is a next step: a change that moves the next
-//     action (sooner or later) is signalled, as one that ends or starts the
-//     ladder;
-//   - that step is at least UnsignalledMargin ahead of now: a step due
-//     sooner may be under way, the record behind the workflow.
+//   - the escalation level stands, the record had a next step (a record
+//     without one may predate next_step_at: its workflow may wait on
+//     something the record does not show) and the change leaves the next
+//     step where it was, moves it later, or ends the ladder — a change
+//     that moves it sooner is signalled, or the workflow would act late,
+//     as is one that gives a next step to a record without one;
+//   - the next step as it stood is at least UnsignalledMargin ahead of now:
+//     a step due sooner may be under way, the record behind the workflow.
+//     (An earlier unsignalled change that moved the step later leaves the
+//     workflow's timer before the record's next step; should that timer be
+//     under way when a later change moves the step later again, the
+//     workflow may record the versions it resolved a moment before the
+//     change, and takes the change at its next wake-up, which is still no
+//     later than the step — the reconciliation finds such a record lagging
+//     meanwhile.)
 //
+// The due time is no part of it: the workflow waits for the next step
+// only (the due time, for a follow-up without a ladder, is that step).
 // A wake-up an earlier rollout left owed stays owed (the store replaces
 // only what it stores), and is sent with a resolution made when it is sent.
 func NeedsNoWake(before, after FollowUp, now time.Time) bool {
-	if after.Closed() || after.WorkflowID != wfc.FollowUpWorkflowID(after.ID) {
+	if after.Closed() || after.WorkflowID != wfc.FollowUpWorkflowID(after.ID) || before.EscalationLevel != after.EscalationLevel {
 		return false
 	}
-	if before.NextStepAt == nil || after.NextStepAt == nil || !before.NextStepAt.Equal(*after.NextStepAt) {
+	if before.NextStepAt == nil || !before.NextStepAt.After(now.Add(UnsignalledMargin)) {
 		return false
 	}
-	return before.DueAt.Equal(after.DueAt) && before.EscalationLevel == after.EscalationLevel &&
-		after.NextStepAt.After(now.Add(UnsignalledMargin))
+	return after.NextStepAt == nil || !after.NextStepAt.Before(*before.NextStepAt)
 }

@@ -59,8 +59,8 @@ func TestCoverageOf(t *testing.T) {
 }
 
 // A rollout leaves a workflow unsignalled only when the change it stored
-// moves nothing that workflow waits for, the next step is well ahead, and
-// the workflow is a standalone FollowUp.
+// moves its next step nowhere sooner, that step was well ahead, and the
+// workflow is a standalone FollowUp.
 func TestNeedsNoWake(t *testing.T) {
 	now := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 	at := func(d time.Duration) *time.Time { v := now.Add(d); return &v }
@@ -76,10 +76,16 @@ func TestNeedsNoWake(t *testing.T) {
 		{"the next step within the margin", func(b, a *domain.FollowUp) { b.NextStepAt, a.NextStepAt = at(4*time.Minute), at(4*time.Minute) }, false},
 		{"the next step due already", func(b, a *domain.FollowUp) { b.NextStepAt, a.NextStepAt = at(-time.Minute), at(-time.Minute) }, false},
 		{"the next step sooner", func(_, a *domain.FollowUp) { a.NextStepAt = at(30 * time.Minute) }, false},
-		{"the next step later", func(_, a *domain.FollowUp) { a.NextStepAt = at(2 * time.Hour) }, false},
-		{"the due time moved, the next step not", func(_, a *domain.FollowUp) { a.DueAt = now.Add(-time.Hour) }, false},
-		{"the ladder done before", func(b, _ *domain.FollowUp) { b.NextStepAt = nil }, false},
-		{"the ladder done after", func(_, a *domain.FollowUp) { a.NextStepAt = nil }, false},
+		{"the next step a microsecond sooner", func(_, a *domain.FollowUp) { a.NextStepAt = at(time.Hour - time.Microsecond) }, false},
+		{"the next step later", func(_, a *domain.FollowUp) { a.NextStepAt = at(2 * time.Hour) }, true},
+		{"the next step and the due time later", func(_, a *domain.FollowUp) { a.DueAt, a.NextStepAt = now.Add(3*time.Hour), at(3*time.Hour) }, true},
+		{"the next step later but the step as it stood within the margin", func(b, a *domain.FollowUp) {
+			b.NextStepAt, a.NextStepAt = at(4*time.Minute), at(2*time.Hour)
+		}, false},
+		{"the due time moved, the next step not", func(_, a *domain.FollowUp) { a.DueAt = now.Add(-time.Hour) }, true},
+		{"no next step recorded before (a record from before next_step_at)", func(b, _ *domain.FollowUp) { b.NextStepAt = nil }, false},
+		{"no next step either side", func(b, a *domain.FollowUp) { b.NextStepAt, a.NextStepAt = nil, nil }, false},
+		{"the ladder ended by the change", func(_, a *domain.FollowUp) { a.NextStepAt = nil }, true},
 		{"another escalation level", func(_, a *domain.FollowUp) { a.EscalationLevel = 1 }, false},
 		{"hosted by a lead's workflow", func(_, a *domain.FollowUp) { a.WorkflowID = wfc.LeadWorkflowID("lead-1") }, false},
 		{"closed", func(_, a *domain.FollowUp) { c := now; a.ClosedAt = &c }, false},

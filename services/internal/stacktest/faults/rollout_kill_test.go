@@ -329,13 +329,14 @@ func TestWorkerKilledMidRollout(t *testing.T) {
 	worker.Start("")
 	r := &rollout{t: t, s: s, fdb: openDB(t, fdsn), tc: tc}
 	const n = 60
-	base, _ := r.ladder("0m", "1d")
+	base, _ := r.ladder("30m", "1d")
 	ids := r.open(n, base, true)
 
-	// The reminder moves too: every workflow's next action moves, so the
-	// rollout must signal each (one whose next action stood would take the
-	// change only when it acts: domain.NeedsNoWake).
-	v, rolloutID := r.ladder("30m", "2d")
+	// The reminder comes sooner too: every workflow's next action moves
+	// sooner, so the rollout must signal each (one whose next action stood
+	// or moved later would take the change when its timer fires:
+	// domain.NeedsNoWake).
+	v, rolloutID := r.ladder("0m", "2d")
 	started := time.Now()
 	for r.onVersion(v) == 0 { // a fast poll: the rollout takes a moment only
 		if time.Since(started) > time.Minute {
@@ -391,13 +392,14 @@ func TestFollowUpServiceKilledMidRollout(t *testing.T) {
 	}
 	r := &rollout{t: t, s: s, fdb: openDB(t, fdsn), tc: tc}
 	const n = 20
-	base, _ := r.ladder("0m", "1d")
+	base, _ := r.ladder("30m", "1d")
 	ids := r.open(n, base, false)
 
-	// The reminder moves too: every workflow's next action moves, so the
-	// rollout must signal each (one whose next action stood would take the
-	// change only when it acts: domain.NeedsNoWake).
-	v, rolloutID := r.ladder("30m", "2d")
+	// The reminder comes sooner too: every workflow's next action moves
+	// sooner, so the rollout must signal each (one whose next action stood
+	// or moved later would take the change when its timer fires:
+	// domain.NeedsNoWake).
+	v, rolloutID := r.ladder("0m", "2d")
 	started := time.Now()
 	fu.Died(time.Minute)
 	atKill := r.onVersion(v)
