@@ -57,8 +57,8 @@ func (s *FollowUps) rolloutStore(ctx context.Context, in *followupv1.RolloutPage
 // recomputeOwing stores what recompute would for rows, in one transaction,
 // with a wake-up owed for each open one: carried when the change was
 // stored, bare (and due at once) when the workflow must resolve itself —
-// none when the stored change moves nothing its workflow waits for
-// (domain.NeedsNoWake). It returns how many changes it stored and how many
+// none when the stored change brings nothing its workflow waits for
+// sooner (domain.NeedsNoWake). It returns how many changes it stored and how many
 // of those owe no wake-up.
 func (s *FollowUps) recomputeOwing(ctx context.Context, rr *rolloutResolutions, rows []domain.FollowUp) (stored, quiet int64, err error) {
 	ro := rr.ro

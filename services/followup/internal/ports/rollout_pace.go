@@ -49,7 +49,7 @@ func NewRolloutPace(mp metric.MeterProvider, log *slog.Logger) (*RolloutPace, er
 		return nil, err
 	}
 	if r.unsignalled, err = m.Int64Counter(MetricRolloutUnsignalled, metric.WithUnit("{follow-up}"),
-		metric.WithDescription("Follow-ups whose change a policy rollout stored without signalling their workflow: the change moved nothing it waits for, and it takes the new version at its next action.")); err != nil {
+		metric.WithDescription("Follow-ups whose change a policy rollout stored without signalling their workflow: the change brought nothing it waits for sooner, and it takes the new versions when its timer fires at the instant it waits for.")); err != nil {
 		return nil, err
 	}
 	r.takenIn, err = m.Float64Histogram(MetricRolloutTakenIn, metric.WithUnit("s"),
