@@ -234,28 +234,31 @@ func TestPolicyChangeReachesRunningWorkflows(t *testing.T) {
 			if m := get(other); !due(m).Equal(anchor.Add(12*time.Hour)) || m["escalation_level"].(float64) != 1 || m["overdue"] != false {
 				t.Fatalf("after lengthening: %v", m)
 			}
-			// The rollout stores the new deadline before it signals the
-			// workflow: the workflow follows a moment later.
+			// The change moves the workflow's next step (the manager's, 4 h
+			// after the due time) later, hours away: the rollout stores it
+			// and leaves the workflow unsignalled (domain.NeedsNoWake) — it
+			// wakes at the old instant, re-resolves and waits for the new one.
+			// So the workflow still holds the version it last resolved.
 			var st followupv1.FollowUpState
-			eventually(t, "the workflow to follow the lengthened SLA", 10*time.Second, func() bool {
-				q, err := tc.QueryWorkflow(ctx, wfc.FollowUpWorkflowID(other), "", wfc.QueryFollowUpState)
-				if err != nil {
-					t.Fatal(err)
-				}
-				st.Reset()
-				if err := q.Get(&st); err != nil {
-					t.Fatal(err)
-				}
-				return st.GetPolicyVersion() == v3
-			})
-			if st.GetLevel() != 1 || !st.GetDueAt().AsTime().Equal(anchor.Add(12*time.Hour)) {
-				t.Fatalf("workflow state %v", &st)
+			q, err := tc.QueryWorkflow(ctx, wfc.FollowUpWorkflowID(other), "", wfc.QueryFollowUpState)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := q.Get(&st); err != nil {
+				t.Fatal(err)
+			}
+			if st.GetPolicyVersion() != v2 || st.GetLevel() != 1 || !st.GetDueAt().AsTime().Equal(anchor.Add(time.Hour)) {
+				t.Fatalf("workflow state %v: want it on v%d, level 1, due at anchor+1h, until its timer fires", &st, v2)
 			}
 			// An operator sees the rollouts' pace: the signals their wake pages
-			// sent, and the window the last page ended with.
+			// sent, the window the last page ended with, and the follow-ups
+			// left unsignalled.
 			scraped := scrape(t, s)
 			if n, w := metricValue(t, scraped, "closeloop_followups_rollout_signals_total"), metricValue(t, scraped, "closeloop_followups_rollout_window"); n < 2 || w < 20 || w > 2000 {
 				t.Fatalf("/metrics: %v rollout signals, a window of %v, want at least 2 and 20–2,000:\n%s", n, w, scraped)
+			}
+			if n := metricValue(t, scraped, "closeloop_followups_rollout_unsignalled_total"); n < 1 {
+				t.Fatalf("/metrics: %v follow-ups left unsignalled, want at least the lengthened one:\n%s", n, scraped)
 			}
 			// The rollout ran on the worker's bulk task queue: its own workflow
 			// tasks never wait behind those of the follow-ups it wakes.

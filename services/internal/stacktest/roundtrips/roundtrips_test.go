@@ -281,8 +281,12 @@ func (s *stack) rollout(t *testing.T) *measured {
 		return true
 	})
 	m := s.measure("policy rollout", func(ctx context.Context) func(context.Context) bool {
+		// An hour on the calendar brings every due time sooner than the
+		// default four business hours, at any time of day, so every
+		// workflow is signalled (a change that moves its next action later
+		// would leave it to its timer: domain.NeedsNoWake).
 		v := s.must(ctx, "POST", "/v1/policies/lead.first_contact_sla/versions", analyst, map[string]any{
-			"value": map[string]any{"timer": map[string]any{"duration": "6h", "clock": "calendar"}}, "reason": "round trips"}, http.StatusCreated)
+			"value": map[string]any{"timer": map[string]any{"duration": "1h", "clock": "calendar"}}, "reason": "round trips"}, http.StatusCreated)
 		want := int64(v["version"].(float64))
 		return func(poll context.Context) bool {
 			for _, id := range ids {
