@@ -99,15 +99,10 @@ func TestARolloutLeavesUnsignalledWhatItMovesNothingFor(t *testing.T) {
 			t.Errorf("%s after the ladder's rollout: %+v; want ladder v3 stored, the due time and reminder where they were", id, f)
 		}
 	}
-	if n := len(wf.sent[wfc.FollowUpWorkflowID("fu-far")]); n != 0 {
-		t.Errorf("fu-far, its reminder an hour away and unmoved, was signalled %d times", n)
-	}
-	if n := len(wf.sent[wfc.FollowUpWorkflowID("fu-near")]); n != 1 {
-		t.Errorf("fu-near, its reminder two minutes away, was signalled %d times, want once", n)
-	}
-	if n := len(wf.sent[wfc.LeadWorkflowID("lead-1")]); n != 1 {
-		t.Errorf("fu-lead, hosted by a lead's workflow, was signalled %d times, want once", n)
-	}
+	wf.want(t, "the ladder's rollout", map[string]int{wfc.FollowUpWorkflowID("fu-far"): 0, // its reminder an hour away and unmoved
+		wfc.FollowUpWorkflowID("fu-near"): 1, // its reminder two minutes away
+		wfc.LeadWorkflowID("lead-1"):      1, // hosted by a lead's workflow
+	})
 	r.noWakeOwed(t)
 
 	// The SLA lengthened from 2 to 3 hours moves every due time and
@@ -134,15 +129,10 @@ func TestARolloutLeavesUnsignalledWhatItMovesNothingFor(t *testing.T) {
 			t.Errorf("%s after the lengthened SLA's rollout: %+v; want SLA v3 stored, the due time and reminder an hour later", id, f)
 		}
 	}
-	if n := len(wf.sent[wfc.FollowUpWorkflowID("fu-far")]); n != 0 {
-		t.Errorf("fu-far, its reminder moved an hour later, was signalled %d times", n)
-	}
-	if n := len(wf.sent[wfc.FollowUpWorkflowID("fu-near")]); n != 1 {
-		t.Errorf("fu-near, its reminder two minutes away as it stood, was signalled %d times, want once", n)
-	}
-	if n := len(wf.sent[wfc.LeadWorkflowID("lead-1")]); n != 1 {
-		t.Errorf("fu-lead, hosted by a lead's workflow, was signalled %d times, want once", n)
-	}
+	wf.want(t, "the lengthened SLA's rollout", map[string]int{wfc.FollowUpWorkflowID("fu-far"): 0, // its reminder moved an hour later
+		wfc.FollowUpWorkflowID("fu-near"): 1, // its reminder two minutes away as it stood
+		wfc.LeadWorkflowID("lead-1"):      1,
+	})
 	r.noWakeOwed(t)
 
 	// Shortened back by half an hour, every reminder comes sooner than the
@@ -161,5 +151,15 @@ func (r *rolloutFixture) noWakeOwed(t *testing.T) {
 	var owed int64
 	if err := r.gdb.Raw("SELECT COUNT(*) FROM rollout_wakes").Scan(&owed).Error; err != nil || owed != 0 {
 		t.Fatalf("%d wake-ups left owed (%v)", owed, err)
+	}
+}
+
+// want checks how many times each workflow was signalled.
+func (s *signals) want(t *testing.T, what string, times map[string]int) {
+	t.Helper()
+	for id, n := range times {
+		if got := len(s.sent[id]); got != n {
+			t.Errorf("%s signalled %s %d times, want %d", what, id, got, n)
+		}
 	}
 }
