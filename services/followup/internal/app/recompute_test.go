@@ -73,9 +73,14 @@ func (r *rolloutFixture) open(t *testing.T, id string, ladderVersion int64) {
 // slaV2 puts version 2 of the first-contact SLA, 2 h, in force.
 func (r *rolloutFixture) slaV2(t *testing.T) {
 	t.Helper()
-	v2 := policy.Value{Timer: &policy.Timer{Duration: policy.Duration(2 * time.Hour), Clock: policy.ClockCalendar}}
-	if err := r.gdb.Exec(`INSERT INTO policy_versions (policy, version, value, effective_from, created_by, created_at, reason) VALUES (?, 2, ?, ?, 'analyst', ?, 'test')`,
-		policy.LeadFirstContactSLA, string(v2.MustJSON()), time.Now().Add(-time.Minute), time.Now()).Error; err != nil {
+	r.putPolicy(t, policy.LeadFirstContactSLA, 2, policy.Value{Timer: &policy.Timer{Duration: policy.Duration(2 * time.Hour), Clock: policy.ClockCalendar}})
+}
+
+// putPolicy stores version of the policy name, in force since a minute ago.
+func (r *rolloutFixture) putPolicy(t *testing.T, name string, version int64, v policy.Value) {
+	t.Helper()
+	if err := r.gdb.Exec(`INSERT INTO policy_versions (policy, version, value, effective_from, created_by, created_at, reason) VALUES (?, ?, ?, ?, 'analyst', ?, 'test')`,
+		name, version, string(v.MustJSON()), time.Now().Add(-time.Minute), time.Now()).Error; err != nil {
 		t.Fatal(err)
 	}
 }

@@ -41,12 +41,8 @@ func TestRolloutStoresEveryRecordThenWakesTheSoonestFirst(t *testing.T) {
 			r := &rolloutFixture{gdb: gdb, pol: pol, fus: store.NewFollowUps(gdb)}
 			// A ladder on calendar time, so that each next action is its due
 			// time whatever the hour the test runs at.
-			ladder := policy.Value{Ladder: &policy.Ladder{Clock: policy.ClockCalendar, Steps: []policy.Step{
-				{After: 0, Action: policy.ActionRemind}, {After: policy.Duration(4 * time.Hour), Action: policy.ActionEscalateManager}}}}
-			if err := gdb.Exec(`INSERT INTO policy_versions (policy, version, value, effective_from, created_by, created_at, reason) VALUES (?, 2, ?, ?, 'analyst', ?, 'test')`,
-				policy.LeadEscalation, string(ladder.MustJSON()), time.Now().Add(-time.Minute), time.Now()).Error; err != nil {
-				t.Fatal(err)
-			}
+			r.putPolicy(t, policy.LeadEscalation, 2, policy.Value{Ladder: &policy.Ladder{Clock: policy.ClockCalendar, Steps: []policy.Step{
+				{After: 0, Action: policy.ActionRemind}, {After: policy.Duration(4 * time.Hour), Action: policy.ActionEscalateManager}}}})
 			// Under the 2 h SLA: overdue an hour ago, due in three seconds,
 			// in half an hour, in an hour, in an hour and a half.
 			now := time.Now().UTC().Truncate(time.Second)

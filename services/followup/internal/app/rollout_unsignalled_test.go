@@ -25,12 +25,8 @@ func TestARolloutLeavesUnsignalledWhatItMovesNothingFor(t *testing.T) {
 	r := newRolloutFixture(t)
 	ladder := func(version int64, second time.Duration) {
 		t.Helper()
-		v := policy.Value{Ladder: &policy.Ladder{Clock: policy.ClockCalendar, Steps: []policy.Step{
-			{After: 0, Action: policy.ActionRemind}, {After: policy.Duration(second), Action: policy.ActionEscalateManager}}}}
-		if err := r.gdb.Exec(`INSERT INTO policy_versions (policy, version, value, effective_from, created_by, created_at, reason) VALUES (?, ?, ?, ?, 'analyst', ?, 'test')`,
-			policy.LeadEscalation, version, string(v.MustJSON()), time.Now().Add(-time.Minute), time.Now()).Error; err != nil {
-			t.Fatal(err)
-		}
+		r.putPolicy(t, policy.LeadEscalation, version, policy.Value{Ladder: &policy.Ladder{Clock: policy.ClockCalendar, Steps: []policy.Step{
+			{After: 0, Action: policy.ActionRemind}, {After: policy.Duration(second), Action: policy.ActionEscalateManager}}}})
 	}
 	ladder(2, 4*time.Hour)
 	r.slaV2(t)
@@ -73,16 +69,11 @@ func TestARolloutLeavesUnsignalledWhatItMovesNothingFor(t *testing.T) {
 	if len(wf.sent) != 3 {
 		t.Fatalf("the SLA's rollout signalled %d workflows, want 3: %v", len(wf.sent), wf.sent)
 	}
-	before := map[string]domain.FollowUp{}
-	for _, id := range []string{"fu-far", "fu-near", "fu-lead"} {
-		f, err := r.fus.Get(ctx, id)
-		if err != nil {
-			t.Fatal(err)
-		}
+	before := r.records(t, "fu-far", "fu-near", "fu-lead")
+	for id, f := range before {
 		if f.EscalationPolicyVersion != 2 || f.NextStepAt == nil || !f.NextStepAt.Equal(f.DueAt) {
 			t.Fatalf("%s after the SLA's rollout: %+v", id, f)
 		}
-		before[id] = f
 	}
 
 	// The manager's step moves from 4 to 8 hours after the due time; the
@@ -90,11 +81,7 @@ func TestARolloutLeavesUnsignalledWhatItMovesNothingFor(t *testing.T) {
 	ladder(3, 8*time.Hour)
 	wf.sent = map[string][]*followupv1.PolicyChangedSignal{}
 	rollout(&followupv1.RolloutInput{Policy: policy.LeadEscalation, Version: 3})
-	for _, id := range []string{"fu-far", "fu-near", "fu-lead"} {
-		f, err := r.fus.Get(ctx, id)
-		if err != nil {
-			t.Fatal(err)
-		}
+	for id, f := range r.records(t, "fu-far", "fu-near", "fu-lead") {
 		if f.EscalationPolicyVersion != 3 || !f.DueAt.Equal(before[id].DueAt) || !f.NextStepAt.Equal(*before[id].NextStepAt) {
 			t.Errorf("%s after the ladder's rollout: %+v; want ladder v3 stored, the due time and reminder where they were", id, f)
 		}
@@ -111,20 +98,12 @@ func TestARolloutLeavesUnsignalledWhatItMovesNothingFor(t *testing.T) {
 	// unsignalled; fu-near's reminder, two minutes away, may be under way.
 	sla := func(version int64, d time.Duration) {
 		t.Helper()
-		v := policy.Value{Timer: &policy.Timer{Duration: policy.Duration(d), Clock: policy.ClockCalendar}}
-		if err := r.gdb.Exec(`INSERT INTO policy_versions (policy, version, value, effective_from, created_by, created_at, reason) VALUES (?, ?, ?, ?, 'analyst', ?, 'test')`,
-			policy.LeadFirstContactSLA, version, string(v.MustJSON()), time.Now().Add(-time.Minute), time.Now()).Error; err != nil {
-			t.Fatal(err)
-		}
+		r.putPolicy(t, policy.LeadFirstContactSLA, version, policy.Value{Timer: &policy.Timer{Duration: policy.Duration(d), Clock: policy.ClockCalendar}})
 	}
 	sla(3, 3*time.Hour)
 	wf.sent = map[string][]*followupv1.PolicyChangedSignal{}
 	rollout(&followupv1.RolloutInput{Policy: policy.LeadFirstContactSLA, Version: 3})
-	for _, id := range []string{"fu-far", "fu-near", "fu-lead"} {
-		f, err := r.fus.Get(ctx, id)
-		if err != nil {
-			t.Fatal(err)
-		}
+	for id, f := range r.records(t, "fu-far", "fu-near", "fu-lead") {
 		if f.PolicyVersion != 3 || !f.DueAt.Equal(before[id].DueAt.Add(time.Hour)) || !f.NextStepAt.Equal(before[id].NextStepAt.Add(time.Hour)) {
 			t.Errorf("%s after the lengthened SLA's rollout: %+v; want SLA v3 stored, the due time and reminder an hour later", id, f)
 		}
@@ -162,4 +141,18 @@ func (s *signals) want(t *testing.T, what string, times map[string]int) {
 			t.Errorf("%s signalled %s %d times, want %d", what, id, got, n)
 		}
 	}
+}
+
+// records reads the follow-ups ids from the store.
+func (r *rolloutFixture) records(t *testing.T, ids ...string) map[string]domain.FollowUp {
+	t.Helper()
+	out := map[string]domain.FollowUp{}
+	for _, id := range ids {
+		f, err := r.fus.Get(context.Background(), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[id] = f
+	}
+	return out
 }
